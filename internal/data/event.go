@@ -1,0 +1,202 @@
+// Package data holds audittui's data path: the Event model, the decoder,
+// sources (files, stdin; S3 and Loki live in sub-packages) and the glue that
+// feeds decoded events to the LogQL engine, panes, alerts and sinks.
+package data
+
+import (
+	"strconv"
+	"time"
+)
+
+// Event is one Kubernetes audit event, decoded once.
+//
+// Raw holds the original bytes of the event exactly as read (for a Fluent
+// Bit style record that wraps an event, the whole record; for an item of an
+// EventList document, the item's bytes). The string fields are the values
+// used for filtering, indexing and display.
+//
+// Ownership: the decoder may make Raw and the string fields alias the buffer
+// it read from. Consumers that keep an Event beyond the batch that delivered
+// it must call Clone.
+type Event struct {
+	Raw []byte
+
+	// Time is the event's time in Unix nanoseconds: stageTimestamp, else
+	// requestReceivedTimestamp, else v1beta1's timestamp. 0 when none is set.
+	Time int64
+	// Received is requestReceivedTimestamp in Unix nanoseconds (0 if absent).
+	Received int64
+
+	APIVersion string // audit.k8s.io/v1, audit.k8s.io/v1beta1, or "" (legacy)
+	Level      string // None, Metadata, Request, RequestResponse ("" if absent)
+	AuditID    string
+	Stage      string // RequestReceived, ResponseStarted, ResponseComplete, Panic
+	RequestURI string
+	Verb       string
+
+	User      string
+	UID       string
+	Groups    []string
+	ImpUser   string // impersonatedUser.username
+	ImpGroups []string
+	SourceIPs []string
+	UserAgent string
+
+	Resource    string // objectRef.resource
+	Subresource string
+	Namespace   string
+	Name        string
+	APIGroup    string
+	ObjAPIVer   string // objectRef.apiVersion
+
+	Code    int    // responseStatus.code, 0 when absent
+	Status  string // responseStatus.status
+	Reason  string // responseStatus.reason
+	Message string // responseStatus.message
+
+	Decision   string // annotations["authorization.k8s.io/decision"]
+	AuthReason string // annotations["authorization.k8s.io/reason"]
+
+	// Cluster is the "cluster" key of a wrapping record (Fluent Bit's modify
+	// filter adds it), when present.
+	Cluster string
+
+	// HasRequestObject / HasResponseObject tell whether bodies were logged.
+	HasRequestObject  bool
+	HasResponseObject bool
+
+	// Origin locates the event in its source, for error messages, for
+	// reading the original bytes back (Offset/Len into the decompressed
+	// stream of Origin.Source) and for the stream labels LogQL selects on.
+	Origin Origin
+}
+
+// Origin says where an event (or a rejected line) came from.
+type Origin struct {
+	Source *SourceInfo
+	Line   int64 // 1-based line number in the (decompressed) stream
+	Offset int64 // byte offset of Raw in the (decompressed) stream
+}
+
+// SourceInfo describes one input stream (a file, an S3 object, a Loki stream).
+type SourceInfo struct {
+	// Name is what error messages print: a path, "-" for stdin, s3://b/k, ...
+	Name string
+	// Labels are the stream labels LogQL stream selectors match against:
+	// job="audit", filename, cluster (when known), plus any source labels.
+	Labels Labels
+	// Seekable is true when Origin.Offset can be used to read Raw back from
+	// Name (plain, uncompressed local files).
+	Seekable bool
+}
+
+// Labels is a small sorted-by-insertion set of label pairs.
+type Labels []Label
+
+// Label is one name="value" pair.
+type Label struct{ Name, Value string }
+
+// Get returns the value of label name.
+func (ls Labels) Get(name string) (string, bool) {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+// Timestamp returns Time as a time.Time (UTC).
+func (e *Event) Timestamp() time.Time {
+	if e.Time == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, e.Time).UTC()
+}
+
+// Latency is stageTimestamp - requestReceivedTimestamp, or -1 if unknown.
+func (e *Event) Latency() time.Duration {
+	if e.Received == 0 || e.Time == 0 {
+		return -1
+	}
+	return time.Duration(e.Time - e.Received)
+}
+
+// Where returns "file:line" for messages.
+func (e *Event) Where() string {
+	return e.Origin.Where()
+}
+
+// Where returns "name:line".
+func (o Origin) Where() string {
+	name := "?"
+	if o.Source != nil {
+		name = o.Source.Name
+	}
+	return name + ":" + strconv.FormatInt(o.Line, 10)
+}
+
+// Clone returns a deep copy that owns all its memory.
+func (e *Event) Clone() Event {
+	c := *e
+	// One allocation holds Raw; the string fields are re-pointed at it when
+	// they alias Raw, otherwise copied.
+	c.Raw = append([]byte(nil), e.Raw...)
+	c.APIVersion = cloneStr(e.APIVersion)
+	c.Level = cloneStr(e.Level)
+	c.AuditID = cloneStr(e.AuditID)
+	c.Stage = cloneStr(e.Stage)
+	c.RequestURI = cloneStr(e.RequestURI)
+	c.Verb = cloneStr(e.Verb)
+	c.User = cloneStr(e.User)
+	c.UID = cloneStr(e.UID)
+	c.Groups = cloneStrs(e.Groups)
+	c.ImpUser = cloneStr(e.ImpUser)
+	c.ImpGroups = cloneStrs(e.ImpGroups)
+	c.SourceIPs = cloneStrs(e.SourceIPs)
+	c.UserAgent = cloneStr(e.UserAgent)
+	c.Resource = cloneStr(e.Resource)
+	c.Subresource = cloneStr(e.Subresource)
+	c.Namespace = cloneStr(e.Namespace)
+	c.Name = cloneStr(e.Name)
+	c.APIGroup = cloneStr(e.APIGroup)
+	c.ObjAPIVer = cloneStr(e.ObjAPIVer)
+	c.Status = cloneStr(e.Status)
+	c.Reason = cloneStr(e.Reason)
+	c.Message = cloneStr(e.Message)
+	c.Decision = cloneStr(e.Decision)
+	c.AuthReason = cloneStr(e.AuthReason)
+	c.Cluster = cloneStr(e.Cluster)
+	return c
+}
+
+func cloneStr(s string) string {
+	if s == "" {
+		return ""
+	}
+	return string([]byte(s))
+}
+
+func cloneStrs(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = cloneStr(s)
+	}
+	return out
+}
+
+// Reject is a line or document that could not be turned into an Event.
+// Nothing is dropped silently: every reject is counted and reported.
+type Reject struct {
+	Origin Origin
+	Reason string
+	// Sample is at most the first 200 bytes of the offending input (raw,
+	// untrusted: sanitise before display).
+	Sample []byte
+}
+
+// Error formats the reject as "file:line: reason".
+func (r Reject) Error() string { return r.Origin.Where() + ": " + r.Reason }

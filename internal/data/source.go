@@ -1,0 +1,60 @@
+package data
+
+import (
+	"context"
+)
+
+// Batch is a group of decoded events, in source order, plus the lines of
+// the same stretch of input that were rejected.
+type Batch struct {
+	Events  []Event
+	Rejects []Reject
+	// Bytes is how many input bytes (decompressed) this batch covers, for
+	// progress reporting.
+	Bytes int64
+}
+
+// Stream yields batches from one opened source.
+type Stream interface {
+	// Next returns the next batch. It returns io.EOF at the end of a finite
+	// input. In follow mode it blocks until new data arrives or ctx ends.
+	Next(ctx context.Context) (*Batch, error)
+	Close() error
+}
+
+// Source is anything events can be read from: local files, stdin, S3, Loki.
+type Source interface {
+	// String names the source for messages ("audit.log", "s3://b/p/").
+	String() string
+	// Open starts reading. The returned stream yields events in time order
+	// within each underlying input; MergeStreams merges several inputs.
+	Open(ctx context.Context, opts ReadOptions) (Stream, error)
+}
+
+// ReadOptions tune how a source is read.
+type ReadOptions struct {
+	// From/To bound event times in Unix nanoseconds: From inclusive, To
+	// exclusive (as logcli). 0 means unbounded.
+	From, To int64
+	// Prefilter, if not nil, lets a source skip decoding lines that cannot
+	// match the query (they are not rejects: they are simply not selected).
+	Prefilter *Prefilter
+	// Follow keeps reading a growing file (tail -F semantics).
+	Follow bool
+	// Workers is the number of decode goroutines (0 = GOMAXPROCS).
+	Workers int
+	// Progress, if set, is called from the reading goroutines with the
+	// number of input bytes consumed so far and the total if known (-1).
+	Progress func(done, total int64)
+}
+
+// InWindow reports whether a Unix-nano time falls in [From, To).
+func (o *ReadOptions) InWindow(t int64) bool {
+	if o.From != 0 && t < o.From {
+		return false
+	}
+	if o.To != 0 && t >= o.To {
+		return false
+	}
+	return true
+}
