@@ -51,6 +51,10 @@ func usageErr(format string, a ...any) error {
 // own file.
 var subcommands = []func(*IO) *cobra.Command{}
 
+// rootSetup, when set (by the TUI's file), adds the root command's own
+// flags and RunE: `audittui [flags] [SOURCE...]` opens the TUI.
+var rootSetup func(root *cobra.Command, s *IO)
+
 // NewRootCmd builds the command tree.
 func NewRootCmd(s *IO) *cobra.Command {
 	root := &cobra.Command{
@@ -66,6 +70,9 @@ audit policies and ships audit.log to Loki and S3.`,
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
+	if rootSetup != nil {
+		rootSetup(root, s)
+	}
 	for _, mk := range subcommands {
 		root.AddCommand(mk(s))
 	}

@@ -43,6 +43,12 @@ type ReadOptions struct {
 	Follow bool
 	// Workers is the number of decode goroutines (0 = GOMAXPROCS).
 	Workers int
+	// Query is the LogQL query text, for sources that push the query down
+	// to a server (Loki). File and S3 sources ignore it.
+	Query string
+	// Limit is the maximum number of entries wanted (0 = all); a hint for
+	// sources that paginate.
+	Limit int
 	// Progress, if set, is called from the reading goroutines with the
 	// number of input bytes consumed so far and the total if known (-1).
 	Progress func(done, total int64)

@@ -1,0 +1,295 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// refEvent is the reference decoding with encoding/json.
+type refEvent struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Level      string `json:"level"`
+	AuditID    string `json:"auditID"`
+	Stage      string `json:"stage"`
+	RequestURI string `json:"requestURI"`
+	Verb       string `json:"verb"`
+	User       struct {
+		Username string   `json:"username"`
+		UID      string   `json:"uid"`
+		Groups   []string `json:"groups"`
+	} `json:"user"`
+	ImpersonatedUser *struct {
+		Username string   `json:"username"`
+		Groups   []string `json:"groups"`
+	} `json:"impersonatedUser"`
+	SourceIPs []string `json:"sourceIPs"`
+	UserAgent string   `json:"userAgent"`
+	ObjectRef *struct {
+		Resource    string `json:"resource"`
+		Namespace   string `json:"namespace"`
+		Name        string `json:"name"`
+		APIGroup    string `json:"apiGroup"`
+		APIVersion  string `json:"apiVersion"`
+		Subresource string `json:"subresource"`
+	} `json:"objectRef"`
+	ResponseStatus *struct {
+		Code    int    `json:"code"`
+		Status  string `json:"status"`
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
+	} `json:"responseStatus"`
+	RequestObject  json.RawMessage   `json:"requestObject"`
+	ResponseObject json.RawMessage   `json:"responseObject"`
+	Received       string            `json:"requestReceivedTimestamp"`
+	Stage2         string            `json:"stageTimestamp"`
+	Legacy         string            `json:"timestamp"`
+	Annotations    map[string]string `json:"annotations"`
+}
+
+func checkAgainstRef(t *testing.T, where string, line []byte, ev *Event) {
+	t.Helper()
+	var r refEvent
+	if err := json.Unmarshal(line, &r); err != nil {
+		t.Fatalf("%s: reference decode: %v", where, err)
+	}
+	eq := func(field, got, want string) {
+		if got != want {
+			t.Errorf("%s: %s = %q, want %q", where, field, got, want)
+		}
+	}
+	eq("apiVersion", ev.APIVersion, r.APIVersion)
+	eq("level", ev.Level, r.Level)
+	eq("auditID", ev.AuditID, r.AuditID)
+	eq("stage", ev.Stage, r.Stage)
+	eq("requestURI", ev.RequestURI, r.RequestURI)
+	eq("verb", ev.Verb, r.Verb)
+	eq("user", ev.User, r.User.Username)
+	eq("uid", ev.UID, r.User.UID)
+	eq("groups", strings.Join(ev.Groups, ","), strings.Join(r.User.Groups, ","))
+	eq("sourceIPs", strings.Join(ev.SourceIPs, ","), strings.Join(r.SourceIPs, ","))
+	eq("userAgent", ev.UserAgent, r.UserAgent)
+	if r.ImpersonatedUser != nil {
+		eq("impUser", ev.ImpUser, r.ImpersonatedUser.Username)
+		eq("impGroups", strings.Join(ev.ImpGroups, ","), strings.Join(r.ImpersonatedUser.Groups, ","))
+	}
+	if r.ObjectRef != nil {
+		eq("resource", ev.Resource, r.ObjectRef.Resource)
+		eq("namespace", ev.Namespace, r.ObjectRef.Namespace)
+		eq("name", ev.Name, r.ObjectRef.Name)
+		eq("apiGroup", ev.APIGroup, r.ObjectRef.APIGroup)
+		eq("subresource", ev.Subresource, r.ObjectRef.Subresource)
+	}
+	if r.ResponseStatus != nil {
+		if ev.Code != r.ResponseStatus.Code {
+			t.Errorf("%s: code %d want %d", where, ev.Code, r.ResponseStatus.Code)
+		}
+		eq("reason", ev.Reason, r.ResponseStatus.Reason)
+		eq("message", ev.Message, r.ResponseStatus.Message)
+	}
+	eq("decision", ev.Decision, r.Annotations["authorization.k8s.io/decision"])
+	if ev.HasRequestObject != (len(r.RequestObject) > 0 && string(r.RequestObject) != "null") {
+		t.Errorf("%s: HasRequestObject %v", where, ev.HasRequestObject)
+	}
+	if ev.HasResponseObject != (len(r.ResponseObject) > 0 && string(r.ResponseObject) != "null") {
+		t.Errorf("%s: HasResponseObject %v", where, ev.HasResponseObject)
+	}
+	ts := r.Stage2
+	if ts == "" {
+		ts = r.Received
+	}
+	if ts == "" {
+		ts = r.Legacy
+	}
+	if ts != "" {
+		want, err := ParseTime(ts)
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if ev.Time != want {
+			t.Errorf("%s: time %d want %d", where, ev.Time, want)
+		}
+	} else if ev.Time != 0 {
+		t.Errorf("%s: time %d for an event without timestamps", where, ev.Time)
+	}
+}
+
+func TestDecodeRealData(t *testing.T) {
+	for _, f := range testutil.RealAuditFiles(t) {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<20)
+		var d Decoder
+		n := 0
+		src := &SourceInfo{Name: f}
+		for sc.Scan() {
+			n++
+			line := append([]byte(nil), sc.Bytes()...)
+			evs, rej := d.Decode(nil, line, Origin{Source: src, Line: int64(n)})
+			if rej != nil {
+				t.Errorf("%s: rejected: %s", rej.Origin.Where(), rej.Reason)
+				continue
+			}
+			if len(evs) != 1 {
+				t.Fatalf("%s:%d: %d events", f, n, len(evs))
+			}
+			if !bytes.Equal(evs[0].Raw, line) {
+				t.Errorf("%s:%d: Raw differs from the line", f, n)
+			}
+			checkAgainstRef(t, evs[0].Where(), line, &evs[0])
+		}
+		fh.Close()
+		if n == 0 {
+			t.Errorf("%s: no lines", f)
+		}
+	}
+}
+
+func TestDecodeShapes(t *testing.T) {
+	ev1 := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/db","verb":"get","user":{"username":"alice","groups":["dev","system:authenticated"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"secrets","namespace":"default","name":"db","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2026-11-20T08:00:00.100000Z","stageTimestamp":"2026-11-20T08:00:00.250000Z"}`
+	ev2 := strings.ReplaceAll(ev1, `"a1"`, `"a2"`)
+	cases := []struct {
+		name      string
+		in        string
+		wantIDs   []string
+		wantErr   string
+		wantClust string
+	}{
+		{name: "event", in: ev1, wantIDs: []string{"a1"}},
+		{name: "eventlist", in: `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` + ev1 + `,` + ev2 + `]}`, wantIDs: []string{"a1", "a2"}},
+		{name: "empty eventlist", in: `{"kind":"EventList","items":[]}`},
+		{name: "fluentbit record", in: `{"date":1763625600.1,` + ev1[1:len(ev1)-1] + `,"cluster":"prod-1","source":"k8s-audit"}`, wantIDs: []string{"a1"}, wantClust: "prod-1"},
+		{name: "wrapped log string", in: `{"log":` + strconvQuote(ev1) + `,"cluster":"c2"}`, wantIDs: []string{"a1"}, wantClust: "c2"},
+		{name: "escaped strings", in: `{"kind":"Event","auditID":"a\u00e9\n","verb":"get","userAgent":"x\u001b]0;pwned\u0007"}`, wantIDs: []string{"a\u00e9\n"}},
+		{name: "not an object", in: `[1,2,3]`, wantErr: "not an object"},
+		{name: "not an event", in: `{"kind":0}`, wantErr: "field kind: expected a string"},
+		{name: "other object", in: `{"foo":"bar"}`, wantErr: "not an audit event"},
+		{name: "other kind", in: `{"kind":"Pod","metadata":{}}`, wantErr: `kind "Pod" is not an audit event`},
+		{name: "truncated", in: ev1[:len(ev1)-30], wantErr: "unexpected end of input"},
+		{name: "garbage", in: `hello world`, wantErr: "malformed JSON"},
+		{name: "trailing", in: ev1 + ` x`, wantErr: "unexpected data after"},
+		{name: "bad number", in: `{"kind":"Event","responseStatus":{"code":20x}}`, wantErr: "malformed JSON"},
+		{name: "bad code type", in: `{"kind":"Event","responseStatus":{"code":"200"}}`, wantErr: "invalid number"},
+		{name: "bad time", in: `{"kind":"Event","auditID":"x","stageTimestamp":"yesterday"}`, wantErr: "field stageTimestamp: cannot parse time"},
+		{name: "invalid utf8", in: "{\"kind\":\"Event\",\"verb\":\"g\xffet\"}", wantErr: "invalid UTF-8 at byte 25"},
+		{name: "control char", in: "{\"kind\":\"Event\",\"verb\":\"g\x01et\"}", wantErr: "control character"},
+		{name: "deep nesting", in: `{"kind":"Event","requestObject":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`, wantErr: "nesting too deep"},
+		{name: "empty", in: `   `, wantErr: "empty document"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Decoder
+			evs, rej := d.Decode(nil, []byte(tc.in), Origin{Source: &SourceInfo{Name: "f.log"}, Line: 7})
+			if tc.wantErr != "" {
+				if rej == nil {
+					t.Fatalf("accepted %d events, want error %q", len(evs), tc.wantErr)
+				}
+				if !strings.Contains(rej.Reason, tc.wantErr) {
+					t.Fatalf("reason %q, want it to contain %q", rej.Reason, tc.wantErr)
+				}
+				if !strings.HasPrefix(rej.Error(), "f.log:7: ") {
+					t.Fatalf("reject does not name file:line: %q", rej.Error())
+				}
+				return
+			}
+			if rej != nil {
+				t.Fatalf("rejected: %s", rej.Reason)
+			}
+			var ids []string
+			for _, e := range evs {
+				ids = append(ids, e.AuditID)
+				if e.Cluster != tc.wantClust {
+					t.Errorf("cluster %q want %q", e.Cluster, tc.wantClust)
+				}
+			}
+			if strings.Join(ids, ",") != strings.Join(tc.wantIDs, ",") {
+				t.Fatalf("ids %q want %q", ids, tc.wantIDs)
+			}
+		})
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func TestEventListItemRaw(t *testing.T) {
+	item := `{"kind":"Event","auditID":"z","verb":"list","stageTimestamp":"2026-01-02T03:04:05Z"}`
+	doc := `{"kind":"EventList","items":[ ` + item + ` ]}`
+	var d Decoder
+	evs, rej := d.Decode(nil, []byte(doc), Origin{Offset: 100})
+	if rej != nil || len(evs) != 1 {
+		t.Fatalf("rej=%v n=%d", rej, len(evs))
+	}
+	if string(evs[0].Raw) != item {
+		t.Fatalf("Raw = %s", evs[0].Raw)
+	}
+	if evs[0].Origin.Offset != 100+int64(strings.Index(doc, item)) {
+		t.Fatalf("offset %d", evs[0].Origin.Offset)
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-20T08:00:00Z", "2026-11-20T08:00:00.123456Z", "2024-02-29T23:59:59.999999999Z",
+		"2026-11-20T08:00:00.5+02:00", "1969-12-31T23:59:59Z", "2000-03-01T00:00:00-05:30",
+	} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseTime(s)
+		if err != nil || got != want.UnixNano() {
+			t.Errorf("%s: got %d %v want %d", s, got, err, want.UnixNano())
+		}
+	}
+	got, err := ParseTime("2022-11-29 00:09:04.38")
+	if err != nil || time.Unix(0, got).UTC().Format(time.RFC3339Nano) != "2022-11-29T00:09:04.38Z" {
+		t.Errorf("space layout: %v %v", got, err)
+	}
+	for _, bad := range []string{"2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "x", ""} {
+		if _, err := ParseTime(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// FuzzDecode checks the decoder never panics, agrees with encoding/json on
+// what is valid JSON, and names the reason of every reject.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"kind":"Event","auditID":"a","verb":"get","user":{"username":"u","groups":["a"]},"stageTimestamp":"2026-11-20T08:00:00Z"}`))
+	f.Add([]byte(`{"kind":"EventList","items":[{"kind":"Event","auditID":"b"}]}`))
+	f.Add([]byte(`{"log":"{\"kind\":\"Event\",\"auditID\":\"c\"}"}`))
+	f.Add([]byte(`{"kind":"Event","responseStatus":{"code":403},"annotations":{"authorization.k8s.io/decision":"forbid"}}`))
+	f.Add([]byte(`{"a":"\ud83d\ude00","verb":"x"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var d Decoder
+		evs, rej := d.Decode(nil, line, Origin{Line: 1})
+		if rej != nil {
+			if rej.Reason == "" {
+				t.Fatal("reject without reason")
+			}
+			return
+		}
+		if !json.Valid(line) {
+			t.Fatalf("accepted invalid JSON %q", line)
+		}
+		for i := range evs {
+			c := evs[i].Clone()
+			if c.AuditID != evs[i].AuditID {
+				t.Fatal("clone differs")
+			}
+		}
+	})
+}
