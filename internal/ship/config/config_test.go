@@ -1,0 +1,161 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestParseFluentBitStyle(t *testing.T) {
+	src := `
+Path: /var/log/kubernetes/audit/audit.log
+Refresh_Interval: 5
+Mem_Buf_Limit: 50MB
+Cluster: ${CLUSTER_NAME}
+RemoveKeys: annotations, requestObject.metadata.managedFields
+Loki:
+  URL: http://loki.logging.svc.cluster.local:3100
+  Labels: job=audit, cluster=${CLUSTER_NAME}
+  Label_keys: $verb,$user['username'],$objectRef['resource'],$objectRef['namespace']
+S3:
+  Bucket: kubernetes-audit-logs
+  Region: us-east-1
+  S3_key_format: /audit-logs/${CLUSTER_NAME}/%Y/%m/%d/%H/%M/%S-$UUID.json
+  Total_file_size: 50M
+  Upload_timeout: 1m
+  store_dir: /var/log/fluent-bit-buffer
+`
+	c, err := Parse([]byte(src), env(map[string]string{"CLUSTER_NAME": "prod-eu"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.RefreshInterval.D() != 5*time.Second || c.MemBufLimit != 50<<20 || c.Cluster != "prod-eu" {
+		t.Errorf("got refresh %v membuf %d cluster %q", c.RefreshInterval.D(), c.MemBufLimit, c.Cluster)
+	}
+	if got := []string(*c.RemoveKeys); len(got) != 2 || got[0] != "annotations" {
+		t.Errorf("RemoveKeys = %q", got)
+	}
+	if len(c.Loki.Labels) != 2 || c.Loki.Labels[1] != (Label{"cluster", "prod-eu"}) {
+		t.Errorf("Labels = %v", c.Loki.Labels)
+	}
+	if len(c.Loki.LabelKeys) != 4 || c.Loki.LabelKeys[1] != "$user['username']" {
+		t.Errorf("Label_keys = %q", c.Loki.LabelKeys)
+	}
+	if c.S3.TotalFileSize != 50<<20 || c.S3.UploadTimeout.D() != time.Minute || c.S3.StoreDir != "/var/log/fluent-bit-buffer" {
+		t.Errorf("S3 = %+v", c.S3)
+	}
+	if c.S3.KeyFormat != "/audit-logs/prod-eu/%Y/%m/%d/%H/%M/%S-$UUID.json" {
+		t.Errorf("key format %q", c.S3.KeyFormat)
+	}
+	if *c.S3.PathStyle {
+		t.Errorf("path style without endpoint")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"unknown top", "Path: /a\nBogus: 1\n", `unknown option "Bogus"`},
+		{"unknown nested", "Path: /a\nLoki:\n  URL: http://x\n  Lables: a=b\n", `unknown option "Lables"`},
+		{"bad size", "Path: /a\nMem_Buf_Limit: 5Q\n", `invalid size unit`},
+		{"bad duration", "Path: /a\nRefresh_Interval: soon\n", `invalid duration`},
+		{"unset env", "Path: /a\nCluster: ${NOPE}\n", `line 2: environment variable NOPE is not set`},
+		{"type", "Path: [1]\n", `Path`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.src), env(nil))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"no path", "Loki: {URL: 'http://x'}", "option Path: required"},
+		{"no sink", "Path: /a", "no sink configured"},
+		{"bad url", "Path: /a\nLoki: {URL: 'loki:3100'}", "option Loki.URL"},
+		{"bad label", "Path: /a\nLoki: {URL: 'http://x', Labels: '9x=1'}", "option Loki.Labels"},
+		{"gz path", "Path: /a.gz\nLoki: {URL: 'http://x'}", "compressed"},
+		{"no bucket", "Path: /a\nS3: {Region: x}", "option S3.Bucket"},
+		{"compression", "Path: /a\nS3: {Bucket: b, Compression: zip}", "option S3.Compression"},
+		{"no uuid", "Path: /a\nS3: {Bucket: b, S3_key_format: /x/%Y}", "option S3.S3_key_format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.src), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.ApplyDefaults()
+			err = c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubstituteDefault(t *testing.T) {
+	out, err := Substitute([]byte("a: ${X:-dflt}\n# ${IGNORED}\nb: ${Y}"), env(map[string]string{"Y": "y"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "a: dflt\n# ${IGNORED}\nb: y" {
+		t.Errorf("got %q", out)
+	}
+}
+
+func TestParseFieldKey(t *testing.T) {
+	tests := []struct {
+		in, label string
+		path      []string
+	}{
+		{"$verb", "verb", []string{"verb"}},
+		{"$user['username']", "user_username", []string{"user", "username"}},
+		{`$objectRef["namespace"]`, "objectRef_namespace", []string{"objectRef", "namespace"}},
+		{"responseStatus.code", "responseStatus_code", []string{"responseStatus", "code"}},
+	}
+	for _, tt := range tests {
+		p, l, err := ParseFieldKey(tt.in)
+		if err != nil || l != tt.label || strings.Join(p, "/") != strings.Join(tt.path, "/") {
+			t.Errorf("%s: got %v %q %v", tt.in, p, l, err)
+		}
+	}
+	for _, bad := range []string{"", "$user['x'", "a..b"} {
+		if _, _, err := ParseFieldKey(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestSizes(t *testing.T) {
+	for in, want := range map[string]Size{"1M": 1 << 20, "1MiB": 1 << 20, "512k": 512 << 10, "100": 100, "1.5G": 3 << 29} {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("%s: %d %v", in, got, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("Path: /a\nLoki: {URL: 'http://x', Labels: 'a=b'}\n"))
+	f.Add([]byte("Mem_Buf_Limit: 5M\nRemoveKeys: [a, b]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b, env(map[string]string{}))
+		if err != nil {
+			return
+		}
+		c.ApplyDefaults()
+		_ = c.Validate()
+	})
+}
