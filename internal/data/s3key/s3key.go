@@ -1,0 +1,436 @@
+// Package s3key implements Fluent Bit's S3_key_format: rendering object keys
+// for the ship sink, and the reverse for the S3 source (which prefixes to
+// LIST for a time window, and the time a key stands for, so objects outside
+// the window are skipped without being downloaded).
+//
+// The format is the one Fluent Bit's s3 output accepts, for example
+//
+//	/audit-logs/${CLUSTER_NAME}/%Y/%m/%d/%H/%M/%S-$UUID.json
+//
+// What it supports, and how it matches Fluent Bit:
+//
+//   - ${NAME} is replaced by the environment variable NAME once, when the
+//     format is parsed (Fluent Bit does this when it loads its config). An
+//     unset variable is an error naming it.
+//   - strftime directives are rendered in UTC (Fluent Bit uses gmtime). All
+//     C-locale directives are supported: %Y %C %y %G %g %m %b %h %B %d %e %j
+//     %H %I %p %M %S %s %a %A %u %w %U %W %V %Z (renders "GMT", as glibc
+//     does under gmtime) %z (+0000) %n %t %%, and the composites %F %T %D %R
+//     %r %c %x %X. Any other directive is a parse error.
+//   - $UUID is replaced by 8 random characters (Fluent Bit uses 8 random
+//     alphanumerics; we produce 8 characters of [a-z0-9] from crypto/rand).
+//     All occurrences in one key get the same value.
+//   - $INDEX is replaced by Vars.Index in decimal.
+//   - $TAG is the whole tag; $TAG[n] (n = 0..9) is the n-th part of the tag
+//     split on Vars.TagDelimiters (default "."). As in Fluent Bit, an
+//     out-of-range $TAG[n] is not replaced as a unit: the $TAG inside it is
+//     replaced, leaving "<tag>[n]".
+//   - Fluent Bit requires the format to start with "/" and sends
+//     PUT /<bucket><key>, so the stored object key has no leading slash.
+//     Render therefore returns the key without it, and Parse accepts the
+//     format with or without the leading "/".
+//
+// Fluent Bit (since the key time became the first record's time) and the
+// ship sink both put the time of the first record of an object in its key;
+// an object holds events from roughly that time to that time plus the
+// upload timeout. Readers must widen the window by that span (see Plan).
+package s3key
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultFormat is the seed pipeline's S3_key_format (fluent-bit.conf),
+// shared by the ship sink and the S3 source.
+const DefaultFormat = "/audit-logs/${CLUSTER_NAME}/%Y/%m/%d/%H/%M/%S-$UUID.json"
+
+// Unit is the precision of the time a key carries.
+type Unit int
+
+// Units from the finest to the coarsest. Unknown means the format carries
+// no usable date.
+const (
+	Unknown Unit = iota
+	Second
+	Minute
+	Hour
+	Day
+	Month
+	Year
+)
+
+var unitNames = [...]string{"unknown", "second", "minute", "hour", "day", "month", "year"}
+
+func (u Unit) String() string {
+	if u < 0 || int(u) >= len(unitNames) {
+		return "unit(" + strconv.Itoa(int(u)) + ")"
+	}
+	return unitNames[u]
+}
+
+// Truncate returns t (in UTC) rounded down to the start of its unit.
+func (u Unit) Truncate(t time.Time) time.Time {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	switch u {
+	case Year:
+		return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	case Month:
+		return time.Date(y, mo, 1, 0, 0, 0, 0, time.UTC)
+	case Day:
+		return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
+	case Hour:
+		return t.Truncate(time.Hour)
+	case Minute:
+		return t.Truncate(time.Minute)
+	case Second:
+		return t.Truncate(time.Second)
+	}
+	return t
+}
+
+// Next returns t plus one unit.
+func (u Unit) Next(t time.Time) time.Time {
+	switch u {
+	case Year:
+		return t.AddDate(1, 0, 0)
+	case Month:
+		return t.AddDate(0, 1, 0)
+	case Day:
+		return t.AddDate(0, 0, 1)
+	case Hour:
+		return t.Add(time.Hour)
+	case Minute:
+		return t.Add(time.Minute)
+	case Second:
+		return t.Add(time.Second)
+	}
+	return t
+}
+
+// Vars are the per-object values of a key.
+type Vars struct {
+	// Tag is the Fluent Bit tag ($TAG, $TAG[n]).
+	Tag string
+	// TagDelimiters split Tag into parts for $TAG[n]; "" means ".".
+	TagDelimiters string
+	// Index is $INDEX.
+	Index uint64
+	// UUID is $UUID; "" means 8 fresh random characters per Render.
+	UUID string
+}
+
+type partKind uint8
+
+const (
+	pLiteral partKind = iota
+	pTime             // a single strftime directive
+	pUUID
+	pIndex
+	pTag
+	pTagPart
+)
+
+type part struct {
+	kind partKind
+	lit  string // pLiteral
+	dir  byte   // pTime: the directive letter
+	n    int    // pTagPart
+}
+
+// Format is a parsed S3 key format. It is immutable and safe for
+// concurrent use.
+type Format struct {
+	src   string
+	parts []part
+	unit  Unit // finest time unit in the format
+	// hasDate: the format determines a calendar date (year known).
+	hasDate bool
+}
+
+// ParseOptions tune Parse.
+type ParseOptions struct {
+	// LookupEnv resolves ${NAME}; nil means os.LookupEnv.
+	LookupEnv func(name string) (string, bool)
+}
+
+// Parse parses a key format, substituting ${NAME} from the environment.
+func Parse(format string, opts ParseOptions) (*Format, error) {
+	lookup := opts.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if strings.TrimSpace(format) == "" {
+		return nil, fmt.Errorf("s3 key format: empty")
+	}
+	f := &Format{src: format}
+	s := strings.TrimPrefix(format, "/")
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			f.parts = append(f.parts, part{kind: pLiteral, lit: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '$' && strings.HasPrefix(s[i:], "${"):
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("s3 key format %q: unterminated ${ at offset %d", format, i)
+			}
+			name := s[i+2 : i+end]
+			if name == "" {
+				return nil, fmt.Errorf("s3 key format %q: empty ${} at offset %d", format, i)
+			}
+			v, ok := lookup(name)
+			if !ok {
+				return nil, fmt.Errorf("s3 key format %q: environment variable %s is not set", format, name)
+			}
+			// The value is literal text: a % in it is not a directive.
+			lit.WriteString(v)
+			i += end + 1
+		case c == '$' && strings.HasPrefix(s[i:], "$UUID"):
+			flush()
+			f.parts = append(f.parts, part{kind: pUUID})
+			i += len("$UUID")
+		case c == '$' && strings.HasPrefix(s[i:], "$INDEX"):
+			flush()
+			f.parts = append(f.parts, part{kind: pIndex})
+			i += len("$INDEX")
+		case c == '$' && strings.HasPrefix(s[i:], "$TAG"):
+			flush()
+			rest := s[i+len("$TAG"):]
+			if len(rest) >= 3 && rest[0] == '[' && rest[1] >= '0' && rest[1] <= '9' && rest[2] == ']' {
+				f.parts = append(f.parts, part{kind: pTagPart, n: int(rest[1] - '0')})
+				i += len("$TAG[n]")
+			} else {
+				f.parts = append(f.parts, part{kind: pTag})
+				i += len("$TAG")
+			}
+		case c == '%':
+			if i+1 >= len(s) {
+				return nil, fmt.Errorf("s3 key format %q: lone %% at the end", format)
+			}
+			d := s[i+1]
+			i += 2
+			switch d {
+			case '%':
+				lit.WriteByte('%')
+				continue
+			case 'n':
+				lit.WriteByte('\n')
+				continue
+			case 't':
+				lit.WriteByte('\t')
+				continue
+			}
+			exp, ok := composites[d]
+			if !ok {
+				exp = string([]byte{'%', d})
+			}
+			for j := 0; j < len(exp); j++ {
+				if exp[j] != '%' {
+					lit.WriteByte(exp[j])
+					continue
+				}
+				dd := exp[j+1]
+				j++
+				if _, ok := directives[dd]; !ok {
+					return nil, fmt.Errorf("s3 key format %q: unsupported strftime directive %%%c at offset %d", format, dd, i-2)
+				}
+				flush()
+				f.parts = append(f.parts, part{kind: pTime, dir: dd})
+			}
+		default:
+			lit.WriteByte(c)
+			i++
+		}
+	}
+	flush()
+	f.unit, f.hasDate = f.analyse()
+	return f, nil
+}
+
+// String returns the format as given.
+func (f *Format) String() string { return f.src }
+
+// Unit returns the finest time unit the keys carry (Unknown if the format
+// has no date: then Plan cannot narrow the listing and TimeOf fails).
+func (f *Format) Unit() Unit {
+	if !f.hasDate {
+		return Unknown
+	}
+	return f.unit
+}
+
+// HasUUID reports whether the format contains $UUID.
+func (f *Format) HasUUID() bool { return f.has(pUUID) }
+
+// HasIndex reports whether the format contains $INDEX.
+func (f *Format) HasIndex() bool { return f.has(pIndex) }
+
+func (f *Format) has(k partKind) bool {
+	for _, p := range f.parts {
+		if p.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// LiteralPrefix returns the part of every key that does not vary: the text
+// before the first directive or variable.
+func (f *Format) LiteralPrefix() string {
+	if len(f.parts) > 0 && f.parts[0].kind == pLiteral {
+		return f.parts[0].lit
+	}
+	return ""
+}
+
+// Render returns the object key (without a leading "/") for time t.
+func (f *Format) Render(t time.Time, v Vars) string {
+	t = t.UTC()
+	uuid := v.UUID
+	if uuid == "" && f.HasUUID() {
+		uuid = RandomUUID()
+	}
+	var b strings.Builder
+	for _, p := range f.parts {
+		switch p.kind {
+		case pLiteral:
+			b.WriteString(p.lit)
+		case pTime:
+			directives[p.dir].render(&b, t)
+		case pUUID:
+			b.WriteString(uuid)
+		case pIndex:
+			b.WriteString(strconv.FormatUint(v.Index, 10))
+		case pTag:
+			b.WriteString(v.Tag)
+		case pTagPart:
+			parts := splitTag(v.Tag, v.TagDelimiters)
+			if p.n < len(parts) {
+				b.WriteString(parts[p.n])
+			} else {
+				b.WriteString(v.Tag + "[" + strconv.Itoa(p.n) + "]")
+			}
+		}
+	}
+	return b.String()
+}
+
+func splitTag(tag, delims string) []string {
+	if delims == "" {
+		delims = "."
+	}
+	return strings.FieldsFunc(tag, func(r rune) bool { return strings.ContainsRune(delims, r) })
+}
+
+const uuidAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// RandomUUID returns what $UUID renders to: 8 random characters of [a-z0-9].
+func RandomUUID() string {
+	var buf [8]byte
+	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails (Go 1.24+)
+	for i := range buf {
+		buf[i] = uuidAlphabet[int(buf[i])%len(uuidAlphabet)]
+	}
+	return string(buf[:])
+}
+
+// analyse returns the finest unit present and whether a year is known.
+func (f *Format) analyse() (Unit, bool) {
+	unit := Unknown
+	hasYear := false
+	finer := func(u Unit) {
+		if unit == Unknown || u < unit {
+			unit = u
+		}
+	}
+	for _, p := range f.parts {
+		if p.kind != pTime {
+			continue
+		}
+		switch p.dir {
+		case 's':
+			hasYear = true
+			finer(Second)
+		case 'Y', 'y':
+			hasYear = true
+			finer(Year)
+		case 'G', 'g', 'C':
+			finer(Year)
+		case 'm', 'b', 'h', 'B':
+			finer(Month)
+		case 'd', 'e', 'j':
+			finer(Day)
+		case 'H':
+			finer(Hour)
+		case 'I':
+			if f.hasDir('p') {
+				finer(Hour)
+			}
+		case 'M':
+			finer(Minute)
+		case 'S':
+			finer(Second)
+		}
+	}
+	// A unit only counts when the coarser fields it depends on are there:
+	// %H without %d (or %j) does not say which hour of which day.
+	if hasYear {
+		unit = f.contiguousUnit(unit)
+	}
+	return unit, hasYear
+}
+
+func (f *Format) hasDir(ds ...byte) bool {
+	for _, p := range f.parts {
+		if p.kind != pTime {
+			continue
+		}
+		for _, d := range ds {
+			if p.dir == d {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// contiguousUnit returns the finest unit u such that every unit from Year
+// down to u is determined by the format.
+func (f *Format) contiguousUnit(finest Unit) Unit {
+	if f.hasDir('s') {
+		return Second
+	}
+	u := Year
+	if f.hasDir('j') {
+		u = Day
+	} else if f.hasDir('m', 'b', 'h', 'B') {
+		u = Month
+		if f.hasDir('d', 'e') {
+			u = Day
+		}
+	}
+	if u == Day && (f.hasDir('H') || (f.hasDir('I') && f.hasDir('p'))) {
+		u = Hour
+		if f.hasDir('M') {
+			u = Minute
+			if f.hasDir('S') {
+				u = Second
+			}
+		}
+	}
+	if finest != Unknown && u < finest {
+		u = finest
+	}
+	return u
+}
