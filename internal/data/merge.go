@@ -1,0 +1,220 @@
+package data
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// mergeBatch is how many events a merged batch holds at most.
+const mergeBatch = 4096
+
+// MergeStreams merges finite streams in time order (a k-way merge on the
+// event time; ties keep input order). Rejects are passed on as soon as they
+// are read. Events without a timestamp sort as time 0.
+func MergeStreams(streams []Stream) Stream {
+	if len(streams) == 1 {
+		return streams[0]
+	}
+	m := &mergeStream{}
+	for i, s := range streams {
+		m.ins = append(m.ins, &mergeIn{s: s, idx: i})
+	}
+	return m
+}
+
+type mergeIn struct {
+	s    Stream
+	idx  int
+	b    *Batch
+	i    int
+	done bool
+}
+
+func (in *mergeIn) head() int64 { return in.b.Events[in.i].Time }
+
+type mergeHeap []*mergeIn
+
+func (h mergeHeap) Len() int { return len(h) }
+func (h mergeHeap) Less(i, j int) bool {
+	a, b := h[i].head(), h[j].head()
+	if a != b {
+		return a < b
+	}
+	return h[i].idx < h[j].idx
+}
+func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(*mergeIn)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type mergeStream struct {
+	ins     []*mergeIn
+	h       mergeHeap
+	primed  bool
+	rejects []Reject
+	bytes   int64
+}
+
+// fill loads the next batch with events into in; it collects rejects.
+func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
+	for {
+		b, err := in.s.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			in.done = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		m.rejects = append(m.rejects, b.Rejects...)
+		m.bytes += b.Bytes
+		if len(b.Events) > 0 {
+			in.b, in.i = b, 0
+			return nil
+		}
+	}
+}
+
+func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
+	if !m.primed {
+		m.primed = true
+		for _, in := range m.ins {
+			if err := m.fill(ctx, in); err != nil {
+				return nil, err
+			}
+			if !in.done {
+				m.h = append(m.h, in)
+			}
+		}
+		heap.Init(&m.h)
+	}
+	out := &Batch{}
+	for len(m.h) > 0 && len(out.Events) < mergeBatch {
+		in := m.h[0]
+		out.Events = append(out.Events, in.b.Events[in.i])
+		in.i++
+		if in.i < len(in.b.Events) {
+			heap.Fix(&m.h, 0)
+			continue
+		}
+		if err := m.fill(ctx, in); err != nil {
+			return nil, err
+		}
+		if in.done {
+			heap.Pop(&m.h)
+		} else {
+			heap.Fix(&m.h, 0)
+		}
+	}
+	out.Rejects, m.rejects = m.rejects, nil
+	out.Bytes, m.bytes = m.bytes, 0
+	if len(out.Events) == 0 && len(out.Rejects) == 0 && len(m.h) == 0 {
+		return nil, io.EOF
+	}
+	return out, nil
+}
+
+func (m *mergeStream) Close() error {
+	var first error
+	for _, in := range m.ins {
+		if err := in.s.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// FanIn passes on batches from several (possibly endless) streams as they
+// arrive; it is used for live tails where a time merge would wait forever on
+// a quiet file.
+func FanIn(ctx context.Context, streams []Stream) Stream {
+	ctx, cancel := context.WithCancel(ctx)
+	f := &fanIn{ch: make(chan fanItem, len(streams)), cancel: cancel, streams: streams}
+	f.wg.Add(len(streams))
+	for _, s := range streams {
+		go func(s Stream) {
+			defer f.wg.Done()
+			for {
+				b, err := s.Next(ctx)
+				if err != nil {
+					if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+						select {
+						case f.ch <- fanItem{err: err}:
+						case <-ctx.Done():
+						}
+					}
+					return
+				}
+				select {
+				case f.ch <- fanItem{b: b}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(s)
+	}
+	go func() { f.wg.Wait(); close(f.ch) }()
+	return f
+}
+
+type fanItem struct {
+	b   *Batch
+	err error
+}
+
+type fanIn struct {
+	ch      chan fanItem
+	cancel  context.CancelFunc
+	streams []Stream
+	wg      sync.WaitGroup
+}
+
+func (f *fanIn) Next(ctx context.Context) (*Batch, error) {
+	select {
+	case it, ok := <-f.ch:
+		if !ok {
+			return nil, io.EOF
+		}
+		return it.b, it.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *fanIn) Close() error {
+	f.cancel()
+	var first error
+	for _, s := range f.streams {
+		if err := s.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// OpenAll opens every source and merges them in time order (or fans them
+// in when following).
+func OpenAll(ctx context.Context, srcs []Source, opts ReadOptions) (Stream, error) {
+	var streams []Stream
+	for _, s := range srcs {
+		st, err := s.Open(ctx, opts)
+		if err != nil {
+			for _, o := range streams {
+				o.Close()
+			}
+			return nil, err
+		}
+		streams = append(streams, st)
+	}
+	if opts.Follow && len(streams) > 1 {
+		return FanIn(ctx, streams), nil
+	}
+	return MergeStreams(streams), nil
+}
