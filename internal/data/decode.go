@@ -87,7 +87,7 @@ func (d *Decoder) Decode(dst []Event, line []byte, o Origin) ([]Event, *Reject) 
 		if err != nil {
 			return dst, newReject(o, line, "malformed JSON: log: "+err.Error())
 		}
-			out, rej := d.Decode(nil, inner, o)
+		out, rej := d.Decode(nil, inner, o)
 		if rej != nil {
 			return dst, newReject(o, line, "wrapped log field: "+rej.Reason)
 		}
@@ -177,4 +177,3 @@ func b2s(b []byte) string {
 	}
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
-
