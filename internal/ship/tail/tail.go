@@ -1,0 +1,543 @@
+// Package tail follows the apiserver's audit log the way lumberjack rotates
+// it, and hands out complete lines with the position after them.
+//
+// It follows rename+create rotation (the old file is read to its end before
+// the new one; lumberjack's .gz backups are never read), copytruncate (the
+// file shrinks or its first bytes change: restart at 0), deletion (keep the
+// open file, wait for the path to come back), a path that does not exist
+// yet, a partial last line (held until its newline arrives) and lines
+// longer than the limit (written whole to an overflow writer and counted,
+// never sent in pieces). Change notification comes from fsnotify on the
+// directory with a polling fallback every Refresh interval.
+package tail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/audittui/audittui/internal/ship/checkpoint"
+	"github.com/audittui/audittui/internal/ship/fileid"
+)
+
+// Chunk is a run of complete lines from one file.
+type Chunk struct {
+	// Data holds whole lines, each ending in '\n'. The receiver owns it.
+	Data []byte
+	// End is the position just after the last line of Data.
+	End checkpoint.Position
+}
+
+// Options configure a Tailer.
+type Options struct {
+	// Path is the live audit log.
+	Path string
+	// Refresh is the polling interval (the fallback when no notification
+	// arrives). Default 5s.
+	Refresh time.Duration
+	// ReadSize is the read buffer size and so the typical chunk size.
+	// Default 256 KiB.
+	ReadSize int
+	// MaxLine: longer lines go to LongLines instead of being emitted.
+	// Default 16 MiB.
+	MaxLine int
+	// LongLines receives over-long lines whole (newline-terminated); nil
+	// discards them. OnLongLine is told about each one.
+	LongLines  io.Writer
+	OnLongLine func(path string, offset, size int64)
+	// Start resumes from a checkpoint; nil reads the live file from its
+	// beginning.
+	Start *checkpoint.Position
+	// Once stops at the end of the live file instead of following it
+	// (for --dry-run).
+	Once bool
+	// NoNotify disables fsnotify (polling only).
+	NoNotify bool
+	Logger   *slog.Logger
+}
+
+// Tailer follows one audit log.
+type Tailer struct {
+	o   Options
+	log *slog.Logger
+
+	// the file being read
+	f       *os.File
+	name    string // path the file had when opened
+	readPos int64  // next byte to read
+	partial []byte // bytes after the last newline, not yet emitted
+	long    bool   // inside an over-long line (bytes go to LongLines)
+	longOff int64  // offset where that line started
+	longLen int64
+	id      fileid.ID // cached id (final once FPLen == PrefixLen)
+	buf     []byte
+}
+
+// New returns a tailer.
+func New(o Options) *Tailer {
+	if o.Refresh <= 0 {
+		o.Refresh = 5 * time.Second
+	}
+	if o.ReadSize <= 0 {
+		o.ReadSize = 256 << 10
+	}
+	if o.MaxLine <= 0 {
+		o.MaxLine = 16 << 20
+	}
+	lg := o.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	return &Tailer{o: o, log: lg}
+}
+
+// Emit receives chunks. It may block: that is backpressure (the audit file
+// is the buffer). An error stops the tailer.
+type Emit func(ctx context.Context, c Chunk) error
+
+// Run tails until ctx ends (or, with Once, until the live file's end).
+func (t *Tailer) Run(ctx context.Context, emit Emit) error {
+	defer t.closeFile()
+	wake, stopWatch := t.watch(ctx)
+	defer stopWatch()
+
+	backlog, err := t.resume()
+	if err != nil {
+		return err
+	}
+	// Rotated files found from the checkpoint: read each to its end.
+	for _, bf := range backlog {
+		t.openAt(bf.f, bf.path, bf.offset)
+		if err := t.drain(ctx, emit); err != nil {
+			return err
+		}
+		if err := t.finishFile(ctx, emit); err != nil {
+			return err
+		}
+	}
+	ticker := time.NewTicker(t.o.Refresh)
+	defer ticker.Stop()
+	for {
+		if t.f == nil {
+			if err := t.openLive(0); err != nil {
+				return err
+			}
+		}
+		if t.f != nil {
+			if err := t.drain(ctx, emit); err != nil {
+				return err
+			}
+			switched, err := t.checkFile(ctx, emit)
+			if err != nil {
+				return err
+			}
+			if switched {
+				continue
+			}
+			if t.o.Once {
+				return t.finishFile(ctx, emit)
+			}
+		} else if t.o.Once {
+			return fmt.Errorf("open %s: %w", t.o.Path, os.ErrNotExist)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+type backlogFile struct {
+	f      *os.File
+	path   string
+	offset int64
+}
+
+// resume opens the checkpointed file. If it is the live file, reading
+// continues there. If it was rotated away, it and any newer uncompressed
+// backups are returned as the backlog, and the live file starts at 0.
+func (t *Tailer) resume() ([]backlogFile, error) {
+	st := t.o.Start
+	if st == nil {
+		return nil, nil
+	}
+	// The live path first.
+	if f, err := os.Open(t.o.Path); err == nil {
+		ok, err := fileid.Matches(f, st.ID)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if ok {
+			off := st.Offset
+			if fi, err := f.Stat(); err == nil && fi.Size() < off {
+				t.log.Warn("checkpointed file is shorter than the checkpoint (truncated while stopped); reading from the start",
+					"path", t.o.Path, "offset", off, "size", fi.Size())
+				off = 0
+			}
+			t.openAt(f, t.o.Path, off)
+			return nil, nil
+		}
+		f.Close()
+	}
+	// Rotated: look at the recorded path and the backups next to Path.
+	cands := rotatedSiblings(t.o.Path)
+	if st.Path != "" && st.Path != t.o.Path {
+		cands = append([]string{st.Path}, cands...)
+	}
+	var found *backlogFile
+	var foundMod time.Time
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		f, err := os.Open(c)
+		if err != nil {
+			continue
+		}
+		ok, err := fileid.Matches(f, st.ID)
+		if err != nil || !ok {
+			f.Close()
+			continue
+		}
+		fi, _ := f.Stat()
+		found = &backlogFile{f: f, path: c, offset: st.Offset}
+		foundMod = fi.ModTime()
+		break
+	}
+	if found == nil {
+		t.log.Warn("checkpointed file not found (deleted or compressed while stopped); reading the live file from the start",
+			"checkpoint_path", st.Path, "id", st.ID.String(), "offset", st.Offset)
+		return nil, nil
+	}
+	t.log.Info("resuming a rotated file before the live one", "path", found.path, "offset", found.offset)
+	out := []backlogFile{*found}
+	// Newer uncompressed backups, oldest first.
+	type mf struct {
+		path string
+		mod  time.Time
+	}
+	var newer []mf
+	for _, c := range rotatedSiblings(t.o.Path) {
+		if c == found.path {
+			continue
+		}
+		fi, err := os.Stat(c)
+		if err != nil || !fi.ModTime().After(foundMod) {
+			continue
+		}
+		newer = append(newer, mf{c, fi.ModTime()})
+	}
+	sort.Slice(newer, func(i, j int) bool { return newer[i].mod.Before(newer[j].mod) })
+	for _, n := range newer {
+		f, err := os.Open(n.path)
+		if err != nil {
+			continue
+		}
+		out = append(out, backlogFile{f: f, path: n.path})
+	}
+	return out, nil
+}
+
+// rotatedSiblings lists lumberjack backups of path (name-<time>.ext),
+// uncompressed only.
+func rotatedSiblings(path string) []string {
+	dir, base := filepath.Split(path)
+	ext := filepath.Ext(base)
+	prefix := strings.TrimSuffix(base, ext) + "-"
+	ents, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || n == base || strings.HasSuffix(n, ".gz") || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, ext) {
+			continue
+		}
+		out = append(out, filepath.Join(dir, n))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (t *Tailer) openAt(f *os.File, name string, off int64) {
+	t.closeFile()
+	t.f, t.name, t.readPos = f, name, off
+	t.partial = t.partial[:0]
+	t.long = false
+	t.id = fileid.ID{}
+	t.log.Debug("reading file", "path", name, "offset", off)
+}
+
+func (t *Tailer) openLive(off int64) error {
+	f, err := os.Open(t.o.Path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // not there yet: wait
+		}
+		return fmt.Errorf("open %s: %w", t.o.Path, err)
+	}
+	t.openAt(f, t.o.Path, off)
+	return nil
+}
+
+func (t *Tailer) closeFile() {
+	if t.f != nil {
+		t.f.Close()
+		t.f = nil
+	}
+}
+
+// emitted is the offset just after the last emitted (or overflowed) line.
+func (t *Tailer) emitted() int64 { return t.readPos - int64(len(t.partial)) }
+
+func (t *Tailer) position(ctx context.Context) (checkpoint.Position, error) {
+	end := t.emitted()
+	if t.id.FPLen < fileid.PrefixLen && int64(t.id.FPLen) < end || t.id.Ino == 0 {
+		id, err := fileid.Of(t.f, end)
+		if err != nil {
+			return checkpoint.Position{}, err
+		}
+		t.id = id
+	}
+	return checkpoint.Position{Path: t.name, ID: t.id, Offset: end}, nil
+}
+
+// drain reads the open file to its current end, emitting complete lines.
+func (t *Tailer) drain(ctx context.Context, emit Emit) error {
+	if t.buf == nil {
+		t.buf = make([]byte, t.o.ReadSize)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := t.f.ReadAt(t.buf, t.readPos)
+		if n > 0 {
+			if e := t.consume(ctx, t.buf[:n], emit); e != nil {
+				return e
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", t.name, err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+func (t *Tailer) consume(ctx context.Context, data []byte, emit Emit) error {
+	start := t.readPos
+	t.readPos += int64(len(data))
+	if t.long {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			t.writeLong(data)
+			return nil
+		}
+		t.writeLong(data[:i+1])
+		t.endLong()
+		data = data[i+1:]
+		start += int64(i + 1)
+	}
+	i := bytes.LastIndexByte(data, '\n')
+	if i < 0 {
+		if len(t.partial)+len(data) > t.o.MaxLine {
+			t.startLong(start - int64(len(t.partial)))
+			t.writeLong(t.partial)
+			t.writeLong(data)
+			t.partial = t.partial[:0]
+			return nil
+		}
+		t.partial = append(t.partial, data...)
+		return nil
+	}
+	out := make([]byte, 0, len(t.partial)+i+1)
+	out = append(out, t.partial...)
+	out = append(out, data[:i+1]...)
+	t.partial = append(t.partial[:0], data[i+1:]...)
+	out = t.cutLongLines(out, t.emitted()-int64(len(out)))
+	if len(out) == 0 {
+		return nil
+	}
+	pos, err := t.position(ctx)
+	if err != nil {
+		return err
+	}
+	return emit(ctx, Chunk{Data: out, End: pos})
+}
+
+// cutLongLines moves lines longer than MaxLine out of data (base is the
+// file offset of data[0]).
+func (t *Tailer) cutLongLines(data []byte, base int64) []byte {
+	if len(data) <= t.o.MaxLine {
+		return data
+	}
+	out := data[:0]
+	for off := 0; off < len(data); {
+		j := bytes.IndexByte(data[off:], '\n')
+		line := data[off : off+j+1]
+		if len(line)-1 > t.o.MaxLine {
+			t.startLong(base + int64(off))
+			t.writeLong(line)
+			t.endLong()
+		} else {
+			out = append(out, line...)
+		}
+		off += j + 1
+	}
+	return out
+}
+
+func (t *Tailer) startLong(off int64) { t.long, t.longOff, t.longLen = true, off, 0 }
+
+func (t *Tailer) writeLong(b []byte) {
+	t.longLen += int64(len(b))
+	if t.o.LongLines != nil && len(b) > 0 {
+		if _, err := t.o.LongLines.Write(b); err != nil {
+			t.log.Error("write over-long line", "err", err)
+		}
+	}
+}
+
+func (t *Tailer) endLong() {
+	t.long = false
+	t.log.Warn("line longer than the limit written to the overflow file", "path", t.name, "offset", t.longOff,
+		"bytes", t.longLen, "max_line", t.o.MaxLine)
+	if t.o.OnLongLine != nil {
+		t.o.OnLongLine(t.name, t.longOff, t.longLen)
+	}
+}
+
+// finishFile emits a last line without a trailing newline (the writer is
+// done with this file), then closes it.
+func (t *Tailer) finishFile(ctx context.Context, emit Emit) error {
+	if t.long {
+		t.writeLong([]byte("\n"))
+		t.endLong()
+	}
+	if len(bytes.TrimSpace(t.partial)) > 0 {
+		out := make([]byte, 0, len(t.partial)+1)
+		out = append(out, t.partial...)
+		out = append(out, '\n')
+		t.partial = t.partial[:0]
+		pos, err := t.position(ctx)
+		if err != nil {
+			return err
+		}
+		if err := emit(ctx, Chunk{Data: out, End: pos}); err != nil {
+			return err
+		}
+	}
+	t.closeFile()
+	return nil
+}
+
+// checkFile looks for truncation and rotation at the end of the file.
+// switched is true when a new file was opened.
+func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err error) {
+	fi, err := t.f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("stat %s: %w", t.name, err)
+	}
+	truncated := fi.Size() < t.readPos
+	if !truncated && t.emitted() > 0 && t.id.Ino != 0 {
+		// Same size or larger but rewritten from the start (copytruncate
+		// followed by fast writes)?
+		ok, err := fileid.Matches(t.f, t.id)
+		if err != nil {
+			return false, err
+		}
+		truncated = !ok
+	}
+	if truncated {
+		t.log.Warn("file truncated (copytruncate); reading from the start", "path", t.name,
+			"offset", t.readPos, "size", fi.Size())
+		t.readPos, t.partial, t.long, t.id = 0, t.partial[:0], false, fileid.ID{}
+		return true, nil
+	}
+	pfi, err := os.Stat(t.o.Path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil // deleted: keep reading the open file until the path returns
+		}
+		return false, fmt.Errorf("stat %s: %w", t.o.Path, err)
+	}
+	if os.SameFile(fi, pfi) {
+		return false, nil
+	}
+	// Rotated (rename+create) or deleted and recreated: the old file is
+	// complete. Read what was written before the switch, then move on.
+	t.log.Info("file rotated; finishing the old file", "path", t.name)
+	if err := t.drain(ctx, emit); err != nil {
+		return false, err
+	}
+	if err := t.finishFile(ctx, emit); err != nil {
+		return false, err
+	}
+	if err := t.openLive(0); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// watch returns a channel signalled on any change in Path's directory.
+func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
+	wake := make(chan struct{}, 1)
+	if t.o.NoNotify {
+		return wake, func() {}
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.log.Warn("fsnotify unavailable; polling", "err", err, "interval", t.o.Refresh)
+		return wake, func() {}
+	}
+	dir := filepath.Dir(t.o.Path)
+	if err := w.Add(dir); err != nil {
+		t.log.Warn("cannot watch directory; polling", "dir", dir, "err", err, "interval", t.o.Refresh)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case _, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				t.log.Warn("fsnotify error; polling continues", "err", err)
+			}
+		}
+	}()
+	return wake, func() { close(done); w.Close() }
+}
