@@ -155,7 +155,8 @@ func (f *Format) match(s string, i, last int, fl *fields) bool {
 		*fl = saved
 		return false
 	default:
-		// $UUID, $INDEX, $TAG, $TAG[n]: one or more characters.
+		// $UUID, $INDEX, $TAG, $TAG[n], an unset ${NAME}: one or more
+		// characters.
 		for n := 1; n <= len(s); n++ {
 			if p.kind == pIndex && (s[n-1] < '0' || s[n-1] > '9') {
 				return false

@@ -134,6 +134,7 @@ const (
 	pIndex
 	pTag
 	pTagPart
+	pUnset // an unset ${NAME} read with ParseOptions.UnsetAsWildcard
 )
 
 type part struct {
@@ -141,6 +142,7 @@ type part struct {
 	lit  string // pLiteral
 	dir  byte   // pTime: the directive letter
 	n    int    // pTagPart
+	name string // pUnset: the variable's name
 }
 
 // Format is a parsed S3 key format. It is immutable and safe for
@@ -157,6 +159,11 @@ type Format struct {
 type ParseOptions struct {
 	// LookupEnv resolves ${NAME}; nil means os.LookupEnv.
 	LookupEnv func(name string) (string, bool)
+	// UnsetAsWildcard makes an unset ${NAME} match any text when reading
+	// (TimeOf, Plan) instead of failing; Render writes it as "${NAME}".
+	// Readers use it so an archive can be read without knowing, say,
+	// CLUSTER_NAME; Anchor binds it from an s3:// prefix.
+	UnsetAsWildcard bool
 }
 
 // Parse parses a key format, substituting ${NAME} from the environment.
@@ -190,6 +197,12 @@ func Parse(format string, opts ParseOptions) (*Format, error) {
 				return nil, fmt.Errorf("s3 key format %q: empty ${} at offset %d", format, i)
 			}
 			v, ok := lookup(name)
+			if !ok && opts.UnsetAsWildcard {
+				flush()
+				f.parts = append(f.parts, part{kind: pUnset, name: name})
+				i += end + 1
+				continue
+			}
 			if !ok {
 				return nil, fmt.Errorf("s3 key format %q: environment variable %s is not set", format, name)
 			}
@@ -294,6 +307,82 @@ func (f *Format) LiteralPrefix() string {
 	return ""
 }
 
+// Unset returns the names of the ${NAME} variables that were unset (only
+// with ParseOptions.UnsetAsWildcard).
+func (f *Format) Unset() []string {
+	var out []string
+	for _, p := range f.parts {
+		if p.kind == pUnset {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
+// Anchor binds the unset variables that a known key prefix (the prefix of
+// an s3:// URL) fixes. Given the format audit-logs/${CLUSTER_NAME}/%Y/...
+// with CLUSTER_NAME unset and the prefix audit-logs/prod-eu/, it returns
+// the format audit-logs/prod-eu/%Y/.... A variable is bound to the prefix
+// text up to the literal that follows it in the format. ok is false when
+// the prefix contradicts the format (keys under it cannot follow it).
+func (f *Format) Anchor(prefix string) (*Format, bool) {
+	prefix = strings.TrimPrefix(prefix, "/")
+	out := &Format{src: f.src, unit: f.unit, hasDate: f.hasDate}
+	rest := prefix
+	for i := 0; i < len(f.parts); i++ {
+		p := f.parts[i]
+		if rest == "" {
+			out.parts = append(out.parts, f.parts[i:]...)
+			break
+		}
+		switch p.kind {
+		case pLiteral:
+			n := min(len(p.lit), len(rest))
+			if p.lit[:n] != rest[:n] {
+				return f, false
+			}
+			rest = rest[n:]
+			out.parts = append(out.parts, p)
+		case pUnset:
+			// Bound up to the next literal's first character, if the
+			// prefix holds it; otherwise the prefix ends inside the value.
+			next := ""
+			if i+1 < len(f.parts) && f.parts[i+1].kind == pLiteral {
+				next = f.parts[i+1].lit
+			}
+			j := -1
+			if next != "" {
+				j = strings.Index(rest, next[:1])
+			}
+			if j <= 0 {
+				out.parts = append(out.parts, f.parts[i:]...)
+				rest = ""
+				i = len(f.parts)
+				break
+			}
+			out.parts = append(out.parts, part{kind: pLiteral, lit: rest[:j]})
+			rest = rest[j:]
+		default:
+			// A directive or a per-object variable: the prefix goes into
+			// the varying part of the keys; keep the rest as it is.
+			out.parts = append(out.parts, f.parts[i:]...)
+			rest = ""
+			i = len(f.parts)
+		}
+	}
+	// Merge adjacent literals so LiteralPrefix sees the bound text.
+	merged := out.parts[:0:0]
+	for _, p := range out.parts {
+		if n := len(merged); n > 0 && p.kind == pLiteral && merged[n-1].kind == pLiteral {
+			merged[n-1].lit += p.lit
+			continue
+		}
+		merged = append(merged, p)
+	}
+	out.parts = merged
+	return out, true
+}
+
 // Render returns the object key (without a leading "/") for time t.
 func (f *Format) Render(t time.Time, v Vars) string {
 	t = t.UTC()
@@ -312,6 +401,8 @@ func (f *Format) Render(t time.Time, v Vars) string {
 			b.WriteString(uuid)
 		case pIndex:
 			b.WriteString(strconv.FormatUint(v.Index, 10))
+		case pUnset:
+			b.WriteString("${" + p.name + "}")
 		case pTag:
 			b.WriteString(v.Tag)
 		case pTagPart:

@@ -300,3 +300,45 @@ func FuzzTimeOf(f *testing.F) {
 		_ = fm.Plan(t0, t0.Add(time.Hour))
 	})
 }
+
+func TestUnsetAsWildcardAndAnchor(t *testing.T) {
+	f, err := Parse(DefaultFormat, ParseOptions{LookupEnv: func(string) (string, bool) { return "", false }, UnsetAsWildcard: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Unset(); !reflect.DeepEqual(got, []string{"CLUSTER_NAME"}) {
+		t.Fatalf("Unset = %q", got)
+	}
+	key := "audit-logs/prod-eu/2026/03/07/14/05/09-ab12cd34.json"
+	if tm, _, ok := f.TimeOf(key); !ok || !tm.Equal(t0.Truncate(time.Second)) {
+		t.Fatalf("TimeOf through the wildcard = %v %v", tm, ok)
+	}
+	from := time.Date(2026, 3, 7, 10, 0, 0, 0, time.UTC)
+	if got := f.Plan(from, from.Add(2*time.Hour)); !reflect.DeepEqual(got, []string{"audit-logs/"}) {
+		t.Fatalf("Plan with a wildcard = %q", got)
+	}
+	a, ok := f.Anchor("audit-logs/prod-eu/")
+	if !ok {
+		t.Fatal("Anchor not ok")
+	}
+	want := []string{"audit-logs/prod-eu/2026/03/07/10/", "audit-logs/prod-eu/2026/03/07/11/"}
+	if got := a.Plan(from, from.Add(2*time.Hour)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("anchored Plan = %q, want %q", got, want)
+	}
+	if _, _, ok := a.TimeOf("audit-logs/other/2026/03/07/14/05/09-x.json"); ok {
+		t.Fatal("anchored format matched another cluster")
+	}
+	// A prefix deeper than the variable, into the time fields.
+	b, ok := f.Anchor("audit-logs/prod-eu/2026/03")
+	if !ok || b.LiteralPrefix() != "audit-logs/prod-eu/" {
+		t.Fatalf("Anchor deep = %v %q", ok, b.LiteralPrefix())
+	}
+	// A prefix ending inside the variable leaves it open.
+	c, ok := f.Anchor("audit-logs/pro")
+	if !ok || c.LiteralPrefix() != "audit-logs/" {
+		t.Fatalf("Anchor partial = %v %q", ok, c.LiteralPrefix())
+	}
+	if _, ok := f.Anchor("elsewhere/"); ok {
+		t.Fatal("Anchor of a contradicting prefix should fail")
+	}
+}
