@@ -149,6 +149,9 @@ func FuzzProcess(f *testing.F) {
 	f.Add([]byte(`{"objectRef":{"resource":"secrets"},"requestObject":[{"path":"/data/x","value":{"a":1}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, _ := New(defaults()).Process(nil, b)
+		if fastjson.ValidateBytes(b) != nil {
+			return // the parser is lenient (raw control characters); no promise about such input
+		}
 		if rec.Changed || (!rec.Unparsed && len(rec.Line) != len(b)) {
 			if err := fastjson.ValidateBytes(rec.Line); err != nil {
 				t.Fatalf("invalid output %q from %q: %v", rec.Line, b, err)
