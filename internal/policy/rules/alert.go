@@ -1,0 +1,115 @@
+package rules
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// MaxSampleIDs is how many auditIDs an alert instance keeps as samples.
+const MaxSampleIDs = 10
+
+// State is an alert instance's state.
+type State int
+
+// States, as in Prometheus: pending until the rule's `for` has elapsed,
+// then firing; resolved once the expression no longer returns the series.
+const (
+	StatePending State = iota
+	StateFiring
+	StateResolved
+)
+
+func (s State) String() string {
+	switch s {
+	case StatePending:
+		return "pending"
+	case StateFiring:
+		return "firing"
+	case StateResolved:
+		return "resolved"
+	}
+	return "unknown"
+}
+
+// Alert is one alert instance: one label set of one rule over one
+// uninterrupted stretch of evaluations that reached firing.
+type Alert struct {
+	Rule *Rule
+	// Name is the rule's alert name.
+	Name string
+	// Labels are the expression's output labels plus the rule's labels
+	// (rule labels win, as in Prometheus).
+	Labels map[string]string
+	// Annotations are the rule's annotations, rendered with the labels and
+	// value of the latest evaluation.
+	Annotations map[string]string
+	Severity    string
+	State       State
+
+	// ActiveAt is the first evaluation at which the expression returned
+	// this series; FiredAt when `for` had elapsed; LastActive the latest
+	// evaluation that still returned it.
+	ActiveAt, FiredAt, LastActive time.Time
+	// ResolvedAt is the first evaluation that no longer returned the
+	// series (zero while still active at the end of the input).
+	ResolvedAt time.Time
+	// Value is the expression's value at LastActive; MaxValue the largest
+	// seen over the instance.
+	Value, MaxValue float64
+
+	// Events counts the events that contributed to the series while the
+	// instance was active (each counted once); AuditIDs holds the first
+	// MaxSampleIDs of their auditIDs, EventTimes their times.
+	Events     int
+	AuditIDs   []string
+	EventTimes []time.Time
+
+	key      string // rule index + series key
+	seriesLs map[string]string
+	// Seq orders instances deterministically (creation order).
+	Seq int
+}
+
+// Key identifies the instance's series: the rule and its label set.
+func (a *Alert) Key() string { return a.key }
+
+// SortAlerts orders alerts by first activity, then rule, then labels.
+func SortAlerts(as []*Alert) {
+	sort.SliceStable(as, func(i, j int) bool {
+		a, b := as[i], as[j]
+		if !a.ActiveAt.Equal(b.ActiveAt) {
+			return a.ActiveAt.Before(b.ActiveAt)
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return labelsString(a.Labels) < labelsString(b.Labels)
+	})
+}
+
+// labelsString renders labels as {a="x", b="y"} with sorted names; it is
+// also the canonical key of a label set.
+func labelsString(ls map[string]string) string {
+	keys := make([]string, 0, len(ls))
+	for k := range ls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k)
+		b.WriteString(`="`)
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(ls[k], `\`, `\\`), `"`, `\"`))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// LabelsString renders a label set as {a="x", b="y"}, names sorted.
+func LabelsString(ls map[string]string) string { return labelsString(ls) }

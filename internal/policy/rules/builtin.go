@@ -1,0 +1,19 @@
+package rules
+
+import (
+	_ "embed"
+)
+
+// builtinName is the name messages use for the embedded pack.
+const builtinName = "builtin.yaml"
+
+//go:embed builtin.yaml
+var builtinYAML []byte
+
+// BuiltinYAML returns the built-in pack as a Loki ruler file (what
+// `audittui alerts export` writes).
+func BuiltinYAML() []byte { return append([]byte(nil), builtinYAML...) }
+
+// Builtin parses the built-in pack. It cannot fail at run time: the
+// package's tests load it.
+func Builtin() (*Set, error) { return Parse(builtinName, builtinYAML) }
