@@ -1,0 +1,181 @@
+// Package metrics defines ship's Prometheus metrics and its HTTP endpoints
+// (/metrics, /healthz, /readyz). Every metric lives on the registry passed
+// in: no global state.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+const ns = "audittui_ship"
+
+// Metrics are ship's instruments.
+type Metrics struct {
+	Reg *prometheus.Registry
+
+	LinesRead     prometheus.Counter
+	BytesRead     prometheus.Counter
+	LinesUnparsed prometheus.Counter
+	LinesTooLong  prometheus.Counter
+	Redacted      prometheus.Counter
+
+	SinkSentLines  *prometheus.CounterVec
+	SinkSentBytes  *prometheus.CounterVec
+	SinkRetries    *prometheus.CounterVec
+	SinkDeadLines  *prometheus.CounterVec
+	SinkErrors     *prometheus.CounterVec
+	SinkPending    *prometheus.GaugeVec
+	BufferBytes    *prometheus.GaugeVec
+	BufferLimit    *prometheus.GaugeVec
+	Backpressure   prometheus.Gauge
+	BackpressureS  prometheus.Counter
+	LokiStreams    prometheus.Gauge
+	CheckpointSave prometheus.Counter
+
+	lastSave  atomic.Int64 // unix ns
+	lastEvent atomic.Int64 // unix ns of the last acknowledged event
+	ready     atomic.Bool
+	blockedAt atomic.Int64
+}
+
+// New registers ship's metrics on a fresh registry.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{Reg: r}
+	f := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help})
+		r.MustRegister(c)
+		return c
+	}
+	cv := func(name, help string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, []string{"sink"})
+		r.MustRegister(c)
+		return c
+	}
+	gv := func(name, help, label string) *prometheus.GaugeVec {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help}, []string{label})
+		r.MustRegister(g)
+		return g
+	}
+	m.LinesRead = f("lines_read_total", "Lines read from the audit log.")
+	m.BytesRead = f("bytes_read_total", "Bytes read from the audit log.")
+	m.LinesUnparsed = f("lines_unparsed_total", "Lines that are not JSON objects (forwarded unchanged).")
+	m.LinesTooLong = f("lines_too_long_total", "Lines longer than Max_line_size, written to the overflow file instead of the sinks.")
+	m.Redacted = f("redacted_values_total", "Secret values replaced by hashes.")
+	m.SinkSentLines = cv("sink_sent_lines_total", "Lines delivered (and acknowledged) by a sink.")
+	m.SinkSentBytes = cv("sink_sent_bytes_total", "Line bytes delivered by a sink.")
+	m.SinkRetries = cv("sink_retries_total", "Delivery attempts retried (429, 5xx, network, S3 errors).")
+	m.SinkDeadLines = cv("sink_dead_lettered_lines_total", "Lines the server rejected permanently, written to the dead-letter file.")
+	m.SinkErrors = cv("sink_errors_total", "Failed delivery attempts.")
+	m.SinkPending = gv("sink_pending_bytes", "Bytes handed to a sink and not yet acknowledged.", "sink")
+	m.BufferBytes = gv("buffer_bytes", "Bytes held in ship's buffers (memory: read but unacknowledged; disk: S3 chunks in Store_dir).", "buffer")
+	m.BufferLimit = gv("buffer_limit_bytes", "Capacity of ship's buffers (Mem_Buf_Limit, Store_dir_limit_size).", "buffer")
+	m.Backpressure = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "backpressure",
+		Help: "1 while reading is paused because a buffer is full (the audit file is the buffer)."})
+	r.MustRegister(m.Backpressure)
+	m.BackpressureS = f("backpressure_seconds_total", "Time reading was paused by full buffers.")
+	m.LokiStreams = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "loki_streams",
+		Help: "Distinct Loki label sets seen (watch for cardinality)."})
+	r.MustRegister(m.LokiStreams)
+	m.CheckpointSave = f("checkpoint_saves_total", "Checkpoint files written.")
+	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "checkpoint_age_seconds",
+		Help: "Seconds since the checkpoint was last saved (-1 before the first save)."}, func() float64 {
+		t := m.lastSave.Load()
+		if t == 0 {
+			return -1
+		}
+		return time.Since(time.Unix(0, t)).Seconds()
+	}))
+	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "lag_seconds",
+		Help: "Now minus the stageTimestamp of the last event every sink acknowledged (-1 before the first)."}, func() float64 {
+		t := m.lastEvent.Load()
+		if t == 0 {
+			return -1
+		}
+		return time.Since(time.Unix(0, t)).Seconds()
+	}))
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Saved records a checkpoint save.
+func (m *Metrics) Saved(t time.Time) {
+	m.lastSave.Store(t.UnixNano())
+	m.CheckpointSave.Inc()
+}
+
+// Acked records the time of the last acknowledged event.
+func (m *Metrics) Acked(eventTime int64) {
+	if eventTime > m.lastEvent.Load() {
+		m.lastEvent.Store(eventTime)
+	}
+}
+
+// SetReady flips /readyz.
+func (m *Metrics) SetReady(v bool) { m.ready.Store(v) }
+
+// Blocked records the start (true) or end (false) of backpressure.
+func (m *Metrics) Blocked(v bool) {
+	if v {
+		m.Backpressure.Set(1)
+		m.blockedAt.Store(time.Now().UnixNano())
+		return
+	}
+	m.Backpressure.Set(0)
+	if t := m.blockedAt.Swap(0); t != 0 {
+		m.BackpressureS.Add(time.Since(time.Unix(0, t)).Seconds())
+	}
+}
+
+// Handler serves /metrics, /healthz and /readyz.
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !m.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// Serve listens on addr until ctx ends. It returns the bound address
+// through bound (useful with ":0") before serving.
+func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger, bound func(string)) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics listen %s: %w", addr, err)
+	}
+	if bound != nil {
+		bound(ln.Addr().String())
+	}
+	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics server: %w", err)
+	}
+	return nil
+}

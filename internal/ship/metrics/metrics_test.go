@@ -1,0 +1,45 @@
+package metrics
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEndpoints(t *testing.T) {
+	m := New()
+	m.LinesRead.Add(3)
+	m.SinkSentLines.WithLabelValues("loki").Add(2)
+	m.Saved(time.Now())
+	m.Acked(time.Now().Add(-time.Minute).UnixNano())
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	get := func(p string) (int, string) {
+		r, err := srv.Client().Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(b)
+	}
+	if code, _ := get("/readyz"); code != 503 {
+		t.Errorf("readyz before ready = %d", code)
+	}
+	m.SetReady(true)
+	if code, _ := get("/readyz"); code != 200 {
+		t.Errorf("readyz = %d", code)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz = %d", code)
+	}
+	_, body := get("/metrics")
+	for _, want := range []string{"audittui_ship_lines_read_total 3", `audittui_ship_sink_sent_lines_total{sink="loki"} 2`,
+		"audittui_ship_checkpoint_age_seconds", "audittui_ship_lag_seconds 6", "audittui_ship_backpressure 0"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
