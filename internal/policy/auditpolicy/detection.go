@@ -1,0 +1,250 @@
+package auditpolicy
+
+import (
+	"regexp/syntax"
+	"sort"
+	"strings"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// GroupResource names what a detection watches. Group "*" means any API
+// group (the LogQL rule did not filter on objectRef_apiGroup). Resource may
+// carry a subresource ("pods/exec") or be "*/exec" when only the
+// subresource is known.
+type GroupResource struct {
+	Group    string
+	Resource string
+}
+
+// Detection is the part of an alert rule that an audit policy can blind:
+// which requests it looks at, and the audit level their events need for the
+// rule to see them.
+type Detection struct {
+	Name string
+	// Resources the rule selects; empty means any request (also
+	// non-resource ones).
+	Resources []GroupResource
+	// Verbs the rule selects; empty means any.
+	Verbs []string
+	// NeedsLevel is the lowest audit level at which the rule still sees
+	// the events: Metadata for metadata fields, Request for request bodies
+	// (requestObject_* fields, line filters over bodies), RequestResponse
+	// for responseObject_* fields.
+	NeedsLevel string
+	// Match, when set, tells exactly whether an event is one the rule
+	// selects (the LogQL pipeline). When nil, Resources and Verbs are used,
+	// which over-approximates filters on other fields.
+	Match func(e *data.Event) bool
+}
+
+// LabelFilter is one `| name op value` label filter of a LogQL pipeline.
+// Op is one of = != =~ !~ == > >= < <=.
+type LabelFilter struct {
+	Name, Op, Value string
+}
+
+// DetectionFromFilters builds a Detection from a rule's label filters (all
+// ANDed) and whether its pipeline has line filters. Filters that cannot be
+// turned into a finite set of resources or verbs (negations, open
+// regexps) leave that dimension open ("any"), which is the safe side for
+// "does the policy blind this rule".
+func DetectionFromFilters(name string, filters []LabelFilter, lineFilters bool) Detection {
+	d := Detection{Name: name, NeedsLevel: LevelMetadata}
+	var groups, resources, subs []string
+	groupsOpen, resOpen, subsOpen := true, true, true
+	for _, f := range filters {
+		if need := levelForField(f.Name); LevelRank(need) > LevelRank(d.NeedsLevel) {
+			d.NeedsLevel = need
+		}
+		vals, ok := literalValues(f)
+		if !ok {
+			continue
+		}
+		switch f.Name {
+		case "verb":
+			d.Verbs = intersectOrSet(d.Verbs, vals)
+		case "objectRef_resource":
+			resources, resOpen = intersectOrSetOpen(resources, resOpen, vals)
+		case "objectRef_subresource":
+			subs, subsOpen = intersectOrSetOpen(subs, subsOpen, vals)
+		case "objectRef_apiGroup":
+			groups, groupsOpen = intersectOrSetOpen(groups, groupsOpen, vals)
+		}
+	}
+	if lineFilters && LevelRank(d.NeedsLevel) < LevelRank(LevelRequest) {
+		// audittui's rules use line filters for what `| json` cannot
+		// reach: arrays inside request bodies (containers, volumes, RBAC
+		// rules and subjects).
+		d.NeedsLevel = LevelRequest
+	}
+	if resOpen && subsOpen {
+		return d
+	}
+	if groupsOpen {
+		groups = []string{"*"}
+	}
+	if resOpen {
+		resources = []string{"*"}
+	}
+	if subsOpen {
+		subs = []string{""}
+	}
+	for _, g := range groups {
+		for _, r := range resources {
+			for _, s := range subs {
+				res := r
+				if s != "" {
+					res = r + "/" + s
+				}
+				d.Resources = append(d.Resources, GroupResource{Group: g, Resource: res})
+			}
+		}
+	}
+	return d
+}
+
+// levelForField returns the audit level an event needs to carry a field
+// under Loki's `| json` name.
+func levelForField(name string) string {
+	switch {
+	case strings.HasPrefix(name, "requestObject_"):
+		return LevelRequest
+	case strings.HasPrefix(name, "responseObject_"):
+		return LevelRequestResponse
+	}
+	return LevelMetadata
+}
+
+// literalValues returns the finite set of values a filter accepts: one for
+// =, the alternatives of a regexp made of literals only (=~"get|list").
+func literalValues(f LabelFilter) ([]string, bool) {
+	switch f.Op {
+	case "=", "==":
+		return []string{f.Value}, true
+	case "=~":
+		re, err := syntax.Parse(f.Value, syntax.Perl)
+		if err != nil {
+			return nil, false
+		}
+		return literalAlternatives(re.Simplify())
+	}
+	return nil, false
+}
+
+func literalAlternatives(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil, false
+		}
+		return []string{string(re.Rune)}, true
+	case syntax.OpCapture:
+		return literalAlternatives(re.Sub[0])
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			v, ok := literalAlternatives(s)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, v...)
+		}
+		return out, true
+	case syntax.OpCharClass:
+		// Go's parser factors "get|list" into alternations whose common
+		// prefixes become char classes ("r[eo]les"); expand small ones.
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				out = append(out, string(c))
+				if len(out) > 64 {
+					return nil, false
+				}
+			}
+		}
+		return out, true
+	case syntax.OpConcat:
+		acc := []string{""}
+		for _, s := range re.Sub {
+			v, ok := literalAlternatives(s)
+			if !ok {
+				return nil, false
+			}
+			var next []string
+			for _, a := range acc {
+				for _, b := range v {
+					next = append(next, a+b)
+				}
+			}
+			if len(next) > 256 {
+				return nil, false
+			}
+			acc = next
+		}
+		return acc, true
+	case syntax.OpEmptyMatch:
+		return []string{""}, true
+	}
+	return nil, false
+}
+
+func intersectOrSet(cur, vals []string) []string {
+	if cur == nil {
+		return dedupe(vals)
+	}
+	var out []string
+	for _, v := range cur {
+		if has(vals, v) {
+			out = append(out, v)
+		}
+	}
+	if out == nil {
+		out = []string{} // contradictory filters: nothing matches
+	}
+	return out
+}
+
+func intersectOrSetOpen(cur []string, open bool, vals []string) ([]string, bool) {
+	if open {
+		return dedupe(vals), false
+	}
+	return intersectOrSet(cur, vals), false
+}
+
+func dedupe(vs []string) []string {
+	out := append([]string(nil), vs...)
+	sort.Strings(out)
+	j := 0
+	for i, v := range out {
+		if i == 0 || v != out[j-1] {
+			out[j] = v
+			j++
+		}
+	}
+	return out[:j]
+}
+
+// Matches reports whether the detection selects event e: Match when set,
+// else the resources and verbs.
+func (d *Detection) Matches(e *data.Event) bool {
+	if d.Match != nil {
+		return d.Match(e)
+	}
+	if len(d.Verbs) > 0 && !has(d.Verbs, e.Verb) {
+		return false
+	}
+	if len(d.Resources) == 0 {
+		return true
+	}
+	group, _ := groupVersion(e)
+	for _, gr := range d.Resources {
+		if gr.Group != "*" && gr.Group != group {
+			continue
+		}
+		if parseRes(gr.Resource).matchesConcrete(e.Resource, e.Subresource) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,210 @@
+package auditpolicy
+
+import (
+	"sort"
+	"strings"
+
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+)
+
+// Lint asks "what level does request R get?" by building requests (probes)
+// and running them through the apiserver's evaluator. The probe space
+// takes every user, group, namespace and resource name the policy
+// mentions, plus generic ones, so every rule's selectors can be hit.
+
+const (
+	probeUser      = "audittui:probe-user"
+	probeName      = "audittui-probe-object"
+	probeNamespace = "default"
+)
+
+type identity struct {
+	user user.Info
+	who  string // for messages: "any user", "user alice", "group system:masters"
+}
+
+type probeSpace struct {
+	identities []identity
+	namespaces []string
+	names      []string
+}
+
+type probe struct {
+	attrs authorizer.AttributesRecord
+	who   string
+}
+
+func (p *Policy) probeSpace() *probeSpace {
+	users := map[string]bool{}
+	groups := map[string]bool{}
+	nss := map[string]bool{probeNamespace: true}
+	names := map[string]bool{probeName: true}
+	type pair struct{ u, g string }
+	pairs := map[pair]bool{}
+	for _, r := range p.API.Rules {
+		for _, u := range r.Users {
+			users[u] = true
+		}
+		for _, g := range r.UserGroups {
+			groups[g] = true
+		}
+		for _, u := range r.Users {
+			for _, g := range r.UserGroups {
+				pairs[pair{u, g}] = true
+			}
+		}
+		for _, ns := range r.Namespaces {
+			nss[ns] = true
+		}
+		for _, gr := range r.Resources {
+			for _, n := range gr.ResourceNames {
+				names[n] = true
+			}
+		}
+	}
+	s := &probeSpace{}
+	s.identities = append(s.identities,
+		identity{&user.DefaultInfo{Name: probeUser, Groups: []string{user.AllAuthenticated}}, "any user"},
+		identity{&user.DefaultInfo{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}, "anonymous requests"},
+	)
+	for _, u := range sortedKeys(users) {
+		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: u, Groups: []string{user.AllAuthenticated}}, "user " + u})
+	}
+	for _, g := range sortedKeys(groups) {
+		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: probeUser, Groups: []string{g, user.AllAuthenticated}}, "group " + g})
+	}
+	var ps []pair
+	for pr := range pairs {
+		ps = append(ps, pr)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].u+"\x00"+ps[i].g < ps[j].u+"\x00"+ps[j].g })
+	for _, pr := range ps {
+		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: pr.u, Groups: []string{pr.g, user.AllAuthenticated}}, "user " + pr.u + " in group " + pr.g})
+	}
+	s.namespaces = sortedKeys(nss)
+	s.names = sortedKeys(names)
+	return s
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// clusterScoped lists common cluster-scoped resources: their requests have
+// no namespace.
+var clusterScoped = map[string]bool{
+	"nodes": true, "namespaces": true, "persistentvolumes": true, "clusterroles": true,
+	"clusterrolebindings": true, "tokenreviews": true, "subjectaccessreviews": true,
+	"selfsubjectaccessreviews": true, "selfsubjectrulesreviews": true, "certificatesigningrequests": true,
+	"customresourcedefinitions": true, "mutatingwebhookconfigurations": true,
+	"validatingwebhookconfigurations": true, "storageclasses": true, "priorityclasses": true,
+	"apiservices": true, "podsecuritypolicies": true, "runtimeclasses": true,
+}
+
+// knownGroups maps common resources to their API group, for detections
+// that filter on objectRef_resource but not on the group.
+var knownGroups = map[string]string{
+	"pods": "", "secrets": "", "configmaps": "", "services": "", "serviceaccounts": "",
+	"nodes": "", "namespaces": "", "events": "", "endpoints": "", "persistentvolumes": "",
+	"persistentvolumeclaims": "",
+	"deployments":            "apps", "daemonsets": "apps", "statefulsets": "apps", "replicasets": "apps",
+	"jobs": "batch", "cronjobs": "batch",
+	"roles": "rbac.authorization.k8s.io", "rolebindings": "rbac.authorization.k8s.io",
+	"clusterroles": "rbac.authorization.k8s.io", "clusterrolebindings": "rbac.authorization.k8s.io",
+	"tokenreviews":             "authentication.k8s.io",
+	"subjectaccessreviews":     "authorization.k8s.io",
+	"selfsubjectaccessreviews": "authorization.k8s.io",
+	"leases":                   "coordination.k8s.io", "ingresses": "networking.k8s.io",
+	"networkpolicies":                 "networking.k8s.io",
+	"certificatesigningrequests":      "certificates.k8s.io",
+	"mutatingwebhookconfigurations":   "admissionregistration.k8s.io",
+	"validatingwebhookconfigurations": "admissionregistration.k8s.io",
+	"customresourcedefinitions":       "apiextensions.k8s.io",
+}
+
+// subresourceParent guesses the resource of a bare subresource ("*/exec").
+var subresourceParent = map[string]string{
+	"exec": "pods", "attach": "pods", "portforward": "pods", "log": "pods",
+	"ephemeralcontainers": "pods", "eviction": "pods", "binding": "pods",
+	"token": "serviceaccounts", "proxy": "nodes", "scale": "deployments", "status": "pods",
+}
+
+// commonResources is the probe set for a detection that selects any
+// resource.
+var commonResources = []GroupResource{
+	{"", "pods"}, {"", "pods/exec"}, {"", "pods/log"}, {"", "secrets"}, {"", "configmaps"},
+	{"", "services"}, {"", "serviceaccounts"}, {"", "serviceaccounts/token"}, {"", "nodes"},
+	{"", "namespaces"}, {"", "events"}, {"", "endpoints"}, {"", "pods/status"}, {"", "nodes/status"},
+	{"apps", "deployments"}, {"apps", "daemonsets"}, {"batch", "jobs"},
+	{"rbac.authorization.k8s.io", "roles"}, {"rbac.authorization.k8s.io", "rolebindings"},
+	{"rbac.authorization.k8s.io", "clusterroles"}, {"rbac.authorization.k8s.io", "clusterrolebindings"},
+	{"authentication.k8s.io", "tokenreviews"}, {"authorization.k8s.io", "subjectaccessreviews"},
+	{"coordination.k8s.io", "leases"}, {"networking.k8s.io", "ingresses"},
+}
+
+var commonVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+
+// commonPaths are non-resource probes.
+var commonPaths = []string{"/api", "/apis", "/version", "/healthz", "/readyz", "/livez", "/metrics", "/openapi/v2"}
+
+// resourceProbes builds probes for one group/resource[/sub] and verbs over
+// every identity, namespace and name of the space.
+func (s *probeSpace) resourceProbes(group, resource string, verbs []string) []probe {
+	res, sub, _ := strings.Cut(resource, "/")
+	nss := s.namespaces
+	if clusterScoped[res] {
+		nss = []string{""}
+	}
+	var out []probe
+	for _, id := range s.identities {
+		for _, v := range verbs {
+			names := s.names
+			if v == "list" || v == "watch" || v == "deletecollection" || v == "create" && sub == "" {
+				names = []string{""} // collection requests carry no name
+			}
+			for _, ns := range nss {
+				for _, name := range names {
+					out = append(out, probe{who: id.who, attrs: authorizer.AttributesRecord{
+						User: id.user, Verb: v, Namespace: ns, APIGroup: group, APIVersion: "v1",
+						Resource: res, Subresource: sub, Name: name, ResourceRequest: true,
+					}})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (s *probeSpace) pathProbes(paths, verbs []string) []probe {
+	var out []probe
+	for _, id := range s.identities {
+		for _, v := range verbs {
+			for _, path := range paths {
+				out = append(out, probe{who: id.who, attrs: authorizer.AttributesRecord{User: id.user, Verb: v, Path: path}})
+			}
+		}
+	}
+	return out
+}
+
+// describeProbe renders a probe for messages: "get secrets", "create
+// pods/exec", "get /healthz".
+func describeProbe(a authorizer.AttributesRecord) string {
+	if !a.ResourceRequest {
+		return a.Verb + " " + a.Path
+	}
+	r := a.Resource
+	if a.Subresource != "" {
+		r += "/" + a.Subresource
+	}
+	if a.APIGroup != "" {
+		r += "." + a.APIGroup
+	}
+	return a.Verb + " " + r
+}
