@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 const ns = "audittui_ship"
@@ -178,4 +179,20 @@ func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger, boun
 		return fmt.Errorf("metrics server: %w", err)
 	}
 	return nil
+}
+
+// Value returns the current value of a counter or gauge (for tests and
+// the shutdown summary).
+func Value(c prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := c.Write(&d); err != nil {
+		return 0
+	}
+	switch {
+	case d.Counter != nil:
+		return d.Counter.GetValue()
+	case d.Gauge != nil:
+		return d.Gauge.GetValue()
+	}
+	return 0
 }
