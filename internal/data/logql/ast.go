@@ -1,0 +1,469 @@
+package logql
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Expr is a parsed query: a *LogQuery or a *MetricQuery.
+type Expr interface {
+	// String renders the query in canonical LogQL.
+	String() string
+	isExpr()
+}
+
+// MatchOp is the operator of a stream matcher or string label filter.
+type MatchOp int
+
+// Matcher operators.
+const (
+	MatchEqual     MatchOp = iota // =
+	MatchNotEqual                 // !=
+	MatchRegexp                   // =~
+	MatchNotRegexp                // !~
+)
+
+func (op MatchOp) String() string {
+	switch op {
+	case MatchEqual:
+		return "="
+	case MatchNotEqual:
+		return "!="
+	case MatchRegexp:
+		return "=~"
+	case MatchNotRegexp:
+		return "!~"
+	}
+	return "?"
+}
+
+// Matcher is one name<op>"value" pair of a stream selector (or of a
+// string label filter). Regular expressions are fully anchored, as in
+// Prometheus and Loki: =~"get|list" means ^(?:get|list)$.
+type Matcher struct {
+	Name  string
+	Op    MatchOp
+	Value string
+	re    *regexp.Regexp
+}
+
+// newMatcher compiles a matcher; the error is the regexp's.
+func newMatcher(name string, op MatchOp, value string) (*Matcher, error) {
+	m := &Matcher{Name: name, Op: op, Value: value}
+	if op == MatchRegexp || op == MatchNotRegexp {
+		re, err := regexp.Compile("^(?s:" + value + ")$")
+		if err != nil {
+			return nil, err
+		}
+		m.re = re
+	}
+	return m, nil
+}
+
+// Matches reports whether a label value satisfies the matcher. A missing
+// label is matched as the empty string.
+func (m *Matcher) Matches(v string) bool {
+	switch m.Op {
+	case MatchEqual:
+		return v == m.Value
+	case MatchNotEqual:
+		return v != m.Value
+	case MatchRegexp:
+		return m.re.MatchString(v)
+	case MatchNotRegexp:
+		return !m.re.MatchString(v)
+	}
+	return false
+}
+
+func (m *Matcher) String() string {
+	return m.Name + m.Op.String() + strconv.Quote(m.Value)
+}
+
+// LogQuery is a log query: a stream selector and a pipeline of stages.
+type LogQuery struct {
+	matchers []*Matcher
+	stages   []stage
+}
+
+func (*LogQuery) isExpr() {}
+
+// Selector returns the stream matchers (all must match a stream's labels).
+func (q *LogQuery) Selector() []*Matcher { return q.matchers }
+
+// String renders the query.
+func (q *LogQuery) String() string {
+	var b strings.Builder
+	q.selectorString(&b)
+	for _, s := range q.stages {
+		b.WriteByte(' ')
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+func (q *LogQuery) selectorString(b *strings.Builder) {
+	b.WriteByte('{')
+	for i, m := range q.matchers {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m.String())
+	}
+	b.WriteByte('}')
+}
+
+// stage is one pipeline stage.
+type stage interface {
+	String() string
+}
+
+// lineFilterOp is the operator of a line filter.
+type lineFilterOp int
+
+const (
+	lineContains    lineFilterOp = iota // |=
+	lineNotContains                     // !=
+	lineMatch                           // |~
+	lineNotMatch                        // !~
+)
+
+func (op lineFilterOp) String() string {
+	return [...]string{"|=", "!=", "|~", "!~"}[op]
+}
+
+// lineFilter is `|= "a"` (optionally `|= "a" or "b"`: any of the values).
+type lineFilter struct {
+	op     lineFilterOp
+	values []string
+	lits   [][]byte
+	res    []*regexp.Regexp
+}
+
+func (f *lineFilter) String() string {
+	var b strings.Builder
+	b.WriteString(f.op.String())
+	for i, v := range f.values {
+		if i > 0 {
+			b.WriteString(" or")
+		}
+		b.WriteByte(' ')
+		b.WriteString(strconv.Quote(v))
+	}
+	return b.String()
+}
+
+// jsonStage is `| json` (all fields) or `| json a="path", b="path"`.
+type jsonStage struct {
+	exprs []jsonExpr
+	names []string // exprs' label names
+}
+
+type jsonExpr struct {
+	name string
+	path string
+	cp   *JSONPath
+}
+
+func (s *jsonStage) String() string {
+	if len(s.exprs) == 0 {
+		return "| json"
+	}
+	parts := make([]string, len(s.exprs))
+	for i, e := range s.exprs {
+		parts[i] = e.name + "=" + strconv.Quote(e.path)
+	}
+	return "| json " + strings.Join(parts, ", ")
+}
+
+// labelFilterStage is `| <label filter expression>`.
+type labelFilterStage struct {
+	f labelFilter
+}
+
+func (s *labelFilterStage) String() string { return "| " + s.f.String() }
+
+// dropStage is `| drop a, b` / keepStage `| keep a, b` (label list only).
+type dropStage struct {
+	keep  bool
+	names []string
+}
+
+func (s *dropStage) String() string {
+	if s.keep {
+		return "| keep " + strings.Join(s.names, ", ")
+	}
+	return "| drop " + strings.Join(s.names, ", ")
+}
+
+// labelFilter is a boolean expression over labels.
+type labelFilter interface {
+	String() string
+}
+
+// binaryFilter is `l and r` / `l or r`.
+type binaryFilter struct {
+	and  bool
+	l, r labelFilter
+}
+
+func (f *binaryFilter) String() string {
+	op := " or "
+	if f.and {
+		op = " and "
+	}
+	return "(" + f.l.String() + op + f.r.String() + ")"
+}
+
+// stringFilter is `name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`.
+type stringFilter struct {
+	m *Matcher
+}
+
+func (f *stringFilter) String() string { return f.m.String() }
+
+// cmpOp is a numeric comparison.
+type cmpOp int
+
+const (
+	cmpEq cmpOp = iota
+	cmpNe
+	cmpGt
+	cmpGe
+	cmpLt
+	cmpLe
+)
+
+func (op cmpOp) String() string {
+	return [...]string{"==", "!=", ">", ">=", "<", "<="}[op]
+}
+
+func (op cmpOp) apply(a, b float64) bool {
+	switch op {
+	case cmpEq:
+		return a == b
+	case cmpNe:
+		return a != b
+	case cmpGt:
+		return a > b
+	case cmpGe:
+		return a >= b
+	case cmpLt:
+		return a < b
+	case cmpLe:
+		return a <= b
+	}
+	return false
+}
+
+// valueKind says how a numeric label filter reads the label's value.
+type valueKind int
+
+const (
+	kindNumber   valueKind = iota // strconv.ParseFloat
+	kindDuration                  // 5m, 250ms
+	kindBytes                     // 20MB
+)
+
+// numericFilter is `name > 5`, `name >= 10s`, `name < 20MB`, ...
+type numericFilter struct {
+	name  string
+	op    cmpOp
+	kind  valueKind
+	value float64 // number, nanoseconds, or bytes
+	text  string  // the literal as written
+}
+
+func (f *numericFilter) String() string { return f.name + f.op.String() + f.text }
+
+// MetricQuery is a metric query: a tree of aggregations over a range
+// aggregation of a log query.
+type MetricQuery struct {
+	root metricNode
+	// range aggregation at the leaf (exactly one).
+	leaf *rangeAgg
+}
+
+func (*MetricQuery) isExpr() {}
+
+// String renders the query.
+func (q *MetricQuery) String() string { return q.root.String() }
+
+// LogQuery returns the log query inside the range aggregation, so a
+// source can apply its selector, pipeline and RequiredLiterals.
+func (q *MetricQuery) LogQuery() *LogQuery { return q.leaf.log }
+
+// Range returns the range aggregation's window ([5m] -> 5m).
+func (q *MetricQuery) Range() time.Duration { return q.leaf.rng }
+
+// Offset returns the range aggregation's offset modifier (0 if none).
+func (q *MetricQuery) Offset() time.Duration { return q.leaf.offset }
+
+// metricNode is a node of the metric expression tree.
+type metricNode interface {
+	String() string
+}
+
+// rangeOp is a range aggregation function.
+type rangeOp int
+
+const (
+	opCountOverTime rangeOp = iota
+	opRate
+	opBytesOverTime
+	opBytesRate
+)
+
+var rangeOpNames = map[string]rangeOp{
+	"count_over_time": opCountOverTime,
+	"rate":            opRate,
+	"bytes_over_time": opBytesOverTime,
+	"bytes_rate":      opBytesRate,
+}
+
+func (op rangeOp) String() string {
+	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate"}[op]
+}
+
+// rangeAgg is count_over_time({...} | ... [5m] offset 1h).
+type rangeAgg struct {
+	op     rangeOp
+	log    *LogQuery
+	rng    time.Duration
+	offset time.Duration
+}
+
+func (r *rangeAgg) String() string {
+	s := r.op.String() + "(" + r.log.String() + " [" + formatDuration(r.rng) + "]"
+	if r.offset != 0 {
+		s += " offset " + formatDuration(r.offset)
+	}
+	return s + ")"
+}
+
+// aggOp is a vector aggregation operator.
+type aggOp int
+
+const (
+	aggSum aggOp = iota
+	aggCount
+	aggMin
+	aggMax
+	aggAvg
+	aggTopK
+	aggBottomK
+)
+
+var aggOpNames = map[string]aggOp{
+	"sum": aggSum, "count": aggCount, "min": aggMin, "max": aggMax, "avg": aggAvg,
+	"topk": aggTopK, "bottomk": aggBottomK,
+}
+
+func (op aggOp) String() string {
+	return [...]string{"sum", "count", "min", "max", "avg", "topk", "bottomk"}[op]
+}
+
+// grouping is `by (a, b)` or `without (a, b)`; nil means neither (all
+// series fall into one group, except for topk/bottomk).
+type grouping struct {
+	without bool
+	names   []string
+}
+
+func (g *grouping) String() string {
+	if g == nil {
+		return ""
+	}
+	kw := "by"
+	if g.without {
+		kw = "without"
+	}
+	return kw + " (" + strings.Join(g.names, ", ") + ") "
+}
+
+// vectorAgg is sum by (a) (inner), topk(5, inner), ...
+type vectorAgg struct {
+	op    aggOp
+	group *grouping
+	param int // k for topk/bottomk
+	inner metricNode
+}
+
+func (v *vectorAgg) String() string {
+	s := v.op.String() + " " + v.group.String() + "("
+	if v.op == aggTopK || v.op == aggBottomK {
+		s += strconv.Itoa(v.param) + ", "
+	}
+	return s + v.inner.String() + ")"
+}
+
+// binOp is an arithmetic or comparison operator.
+type binOp int
+
+const (
+	binAdd binOp = iota
+	binSub
+	binMul
+	binDiv
+	binMod
+	binPow
+	binEq
+	binNe
+	binGt
+	binGe
+	binLt
+	binLe
+)
+
+func (op binOp) String() string {
+	return [...]string{"+", "-", "*", "/", "%", "^", "==", "!=", ">", ">=", "<", "<="}[op]
+}
+
+func (op binOp) isComparison() bool { return op >= binEq }
+
+// scalarBinary is `vector <op> scalar` or `scalar <op> vector`.
+type scalarBinary struct {
+	op           binOp
+	boolModifier bool
+	vec          metricNode
+	scalar       float64
+	scalarLeft   bool
+}
+
+func (b *scalarBinary) String() string {
+	op := b.op.String()
+	if b.boolModifier {
+		op += " bool"
+	}
+	sc := strconv.FormatFloat(b.scalar, 'g', -1, 64)
+	if b.scalarLeft {
+		return sc + " " + op + " " + b.vec.String()
+	}
+	return b.vec.String() + " " + op + " " + sc
+}
+
+// formatDuration renders a duration the way LogQL writes it (5m, 1h30m).
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	units := []struct {
+		name string
+		d    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}, {"us", time.Microsecond}, {"ns", 1}}
+	for _, u := range units {
+		if d >= u.d {
+			b.WriteString(strconv.FormatInt(int64(d/u.d), 10))
+			b.WriteString(u.name)
+			d %= u.d
+		}
+	}
+	return b.String()
+}

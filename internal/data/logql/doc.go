@@ -1,0 +1,29 @@
+// Package logql is audittui's LogQL subset: a hand-written parser and
+// evaluator (Loki's own packages are AGPL) for the queries users copy from
+// Grafana and Loki ruler files.
+//
+// Supported:
+//   - stream selectors {job="audit", cluster=~"prod-.*"} (=, !=, =~, !~;
+//     regexes fully anchored);
+//   - line filters |= != |~ !~ (regexes unanchored), |= "a" or "b";
+//   - | json (every field, flattened as Loki does: see FlattenJSON) and
+//     | json a="x.y[0]", b (Loki JSON expressions: see CompileJSONPath);
+//   - label filters = != =~ !~ == > >= < <= on strings, numbers, durations
+//     and byte sizes, combined with and, or, ",", juxtaposition and
+//     parentheses (and binds tighter than or), with Loki's semantics for
+//     missing labels and __error__;
+//   - | drop a, b and | keep a, b (label names only);
+//   - count_over_time, rate, bytes_over_time, bytes_rate over [range] with
+//     an optional offset; sum, count, min, max, avg, topk, bottomk with by
+//     or without before or after the argument; arithmetic and comparisons
+//     with scalars (with the bool modifier).
+//
+// Not supported (rejected with a clear *ParseError): logfmt, pattern,
+// regexp, unpack, line_format, label_format, unwrap and the *_over_time
+// functions that need it, binary operations between two vectors,
+// subqueries.
+//
+// Log queries: Parse, then (*LogQuery).Matches on each Entry, with
+// RequiredLiterals to prefilter raw lines. Metric queries: Parse, then a
+// streaming Evaluator fed entries in time order (see NewRangeEvaluator).
+package logql

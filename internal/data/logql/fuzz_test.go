@@ -1,0 +1,47 @@
+package logql
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics, that every error is a
+// *ParseError, and that accepted queries print to something that parses
+// to the same canonical form.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{job="audit"}`,
+		`{job="audit", cluster=~"prod-.*"} |= "x" != "y" |~ "a+" !~ ` + "`b`",
+		`{job="audit"} | json | objectRef_resource="secrets" | verb=~"get|list"`,
+		`{job="audit"} | json | responseStatus_code >= 401 | responseStatus_code < 500`,
+		`{job="audit"} | json a="x.y[0]", b | (a="1" or b!="2") and c>3, d<=4ms e>=5MB`,
+		`{job="audit"} | json | drop a | keep b`,
+		`topk(10, sum by (user_username) (rate({job="audit"} | json [5m])))`,
+		`sum(count_over_time({job="audit"} | json | objectRef_resource="secrets" [5m])) by (user_username) > 0`,
+		`bottomk by (a) (2, bytes_rate({job="audit"}[1h] offset 5m)) >= bool 3 * -2 ^ 2`,
+		"{job=\"audit\"} # c\n|= \"\\u00e9\"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := Parse(s)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse(%q) error %T is not *ParseError: %v", s, err, err)
+			}
+			if pe.Line < 1 || pe.Col < 1 {
+				t.Fatalf("Parse(%q): bad position %d:%d", s, pe.Line, pe.Col)
+			}
+			return
+		}
+		out := e.String()
+		e2, err := Parse(out)
+		if err != nil {
+			t.Fatalf("Parse(%q) ok, but its String %q does not parse: %v", s, out, err)
+		}
+		if e2.String() != out {
+			t.Fatalf("round trip of %q: %q then %q", s, out, e2.String())
+		}
+	})
+}

@@ -1,0 +1,3 @@
+package logql
+
+func (q *MetricQuery) init() {}
