@@ -31,6 +31,7 @@ const (
 	CodeSubresourceTrap  = "subresource-trap"   // "pods" does not match "pods/exec"
 	CodeListWatchBodies  = "list-watch-bodies"  // list/watch at RequestResponse
 	CodeBlindsDetection  = "blinds-detection"   // an alert rule cannot see its events
+	CodeWrongGroup       = "wrong-group"        // a well-known resource listed under another API group
 	maxExamplesInMessage = 4
 )
 
@@ -81,6 +82,7 @@ func Lint(p *Policy, opts LintOptions) []Finding {
 	l.requestReceived()
 	l.sensitive()
 	l.subresourceTraps()
+	l.wrongGroups()
 	l.listWatch()
 	for i := range opts.Detections {
 		l.blinds(&opts.Detections[i])
@@ -106,7 +108,15 @@ type linter struct {
 }
 
 func (l *linter) add(rule int, sev, code, msg, fix string) {
-	line := l.p.RuleLine(rule)
+	l.addAt(0, rule, sev, code, msg, fix)
+}
+
+// addAt records a finding at line (0: the rule's line, or the rules key
+// for policy-wide findings).
+func (l *linter) addAt(line, rule int, sev, code, msg, fix string) {
+	if line <= 0 {
+		line = l.p.RuleLine(rule)
+	}
 	if rule < 0 {
 		line = l.p.Line("rules")
 	}
@@ -689,7 +699,7 @@ func (l *linter) blinds(det *Detection) {
 			b = &blind{examples: map[string]bool{}, who: map[string]bool{}}
 			byRule[d.Rule] = b
 		}
-		b.examples[describeProbe(pr.attrs)] = true
+		b.examples[describeProbe(pr.attrs, d.Rule >= 0 && len(l.rules[d.Rule].Namespaces) > 0)] = true
 		b.who[pr.who] = true
 	}
 	if blinded == 0 {
@@ -710,10 +720,13 @@ func (l *linter) blinds(det *Detection) {
 			level = string(l.rules[rule].Level)
 		}
 		ex := sortedKeys(b.examples)
-		msg := fmt.Sprintf("alert %s needs its events at %s or above, but %s logs %s at %s for %s",
-			det.Name, det.NeedsLevel, l.ruleRefShort(rule), joinCapped(ex), level, whoText(b.who))
+		what := fmt.Sprintf("%s logs %s at %s for %s", ruleName(rule), joinCapped(ex), level, whoText(b.who))
+		if rule < 0 {
+			what = fmt.Sprintf("no rule matches %s for %s, so they are not logged", joinCapped(ex), whoText(b.who))
+		}
+		msg := fmt.Sprintf("alert %s needs its events at %s or above, but %s", det.Name, det.NeedsLevel, what)
 		if all {
-			msg = fmt.Sprintf("alert %s can never fire: %s", det.Name, msg)
+			msg = fmt.Sprintf("alert %s can never fire (it needs its events at %s or above): %s", det.Name, det.NeedsLevel, what)
 		}
 		if rule >= 0 && hasStage(l.rules[rule].OmitStages, audit.StageResponseComplete) {
 			msg += " (and omits ResponseComplete)"
@@ -724,4 +737,40 @@ func (l *linter) blinds(det *Detection) {
 		}
 		l.add(rule, sev, CodeBlindsDetection, msg, fix)
 	}
+}
+
+// --- resources under the wrong API group ---------------------------------
+
+// wrongGroups flags well-known resources listed under a group they do not
+// belong to ("deployments" under the core group ""): such an entry never
+// matches them.
+func (l *linter) wrongGroups() {
+	for j := range l.rules {
+		for gi, g := range l.rules[j].Resources {
+			if g.Group != "" {
+				// Other groups may define any resource name (OpenShift
+				// serves tokenreviews.oauth.openshift.io); the core
+				// group's resources are a fixed set.
+				continue
+			}
+			for _, res := range g.Resources {
+				name, _, _ := strings.Cut(res, "/")
+				want, ok := knownGroups[name]
+				if !ok || want == g.Group {
+					continue
+				}
+				l.addAt(l.p.Line(fmt.Sprintf("rules[%d].resources[%d]", j, gi)), j, SevWarning, CodeWrongGroup,
+					fmt.Sprintf("%s lists %q under group %s, but %s are in group %s: this entry never matches them",
+						ruleName(j), res, groupName(g.Group), name, groupName(want)),
+					fmt.Sprintf("move %q to an entry with group: %q", res, want))
+			}
+		}
+	}
+}
+
+func groupName(g string) string {
+	if g == "" {
+		return `"" (core)`
+	}
+	return g
 }

@@ -195,7 +195,7 @@ func (s *probeSpace) pathProbes(paths, verbs []string) []probe {
 
 // describeProbe renders a probe for messages: "get secrets", "create
 // pods/exec", "get /healthz".
-func describeProbe(a authorizer.AttributesRecord) string {
+func describeProbe(a authorizer.AttributesRecord, withNamespace bool) string {
 	if !a.ResourceRequest {
 		return a.Verb + " " + a.Path
 	}
@@ -205,6 +205,12 @@ func describeProbe(a authorizer.AttributesRecord) string {
 	}
 	if a.APIGroup != "" {
 		r += "." + a.APIGroup
+	}
+	if a.Name != "" && a.Name != probeName {
+		r += " named " + a.Name
+	}
+	if withNamespace && a.Namespace != "" {
+		r += " in " + a.Namespace
 	}
 	return a.Verb + " " + r
 }
