@@ -1,6 +1,10 @@
 package data
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/audittui/audittui/internal/data/logql"
+)
 
 // Field returns the value Loki's `| json` parser extracts from this event
 // under the flattened name (nested keys joined with "_", characters outside
@@ -72,4 +76,25 @@ var KnownFields = []string{
 	"objectRef_apiGroup", "objectRef_apiVersion",
 	"responseStatus_code", "responseStatus_status", "responseStatus_reason", "responseStatus_message",
 	"annotations_authorization_k8s_io_decision", "annotations_authorization_k8s_io_reason",
+}
+
+var knownFieldSet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range KnownFields {
+		m[f] = true
+	}
+	return m
+}()
+
+// PrefilterFor returns the prefilter of a log query (nil when the query
+// has no literal every matching line must contain). Literals are only taken
+// from filters on the audit fields the decoder knows, so a stream label of
+// any source (job, filename, cluster, bucket, ...) can never be mistaken for
+// a JSON field.
+func PrefilterFor(q *logql.LogQuery) *Prefilter {
+	lits := q.RequiredLiteralsFor(func(name string) bool { return !knownFieldSet[name] })
+	if len(lits) == 0 {
+		return nil
+	}
+	return &Prefilter{All: lits}
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,6 +29,9 @@ func (s *scanner) eof() error {
 }
 
 func (s *scanner) skipWS() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: compact JSON
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -59,6 +63,18 @@ func (s *scanner) rawString() (start, end int, escaped bool, err error) {
 	start = s.i
 	b := s.b
 	for i := s.i; i < len(b); i++ {
+		// Skip 8 bytes at a time while none is '"', '\\' or a control
+		// character.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if swarStop(x) {
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		if c == '"' {
 			s.i = i + 1
@@ -97,6 +113,18 @@ func (s *scanner) rawString() (start, end int, escaped bool, err error) {
 	}
 	s.i = len(b)
 	return 0, 0, false, s.eof()
+}
+
+const (
+	swarLo = 0x0101010101010101
+	swarHi = 0x8080808080808080
+)
+
+// swarStop reports whether any byte of x is '"', '\\' or below 0x20.
+func swarStop(x uint64) bool {
+	q := x ^ (swarLo * '"')
+	bs := x ^ (swarLo * '\\')
+	return ((x-swarLo*0x20)&^x|(q-swarLo)&^q|(bs-swarLo)&^bs)&swarHi != 0
 }
 
 func isHex(c byte) bool {

@@ -1,0 +1,58 @@
+package data
+
+import "github.com/audittui/audittui/internal/data/logql"
+
+// Event implements logql.Entry: the LogQL engine reads stream labels from
+// the event's source and `| json` fields from the decoded columns, falling
+// back to flattening the raw line only for fields the decoder does not
+// keep (request/response bodies and the like).
+var _ logql.Entry = (*Event)(nil)
+
+// EntryTime is the event time in Unix nanoseconds.
+func (e *Event) EntryTime() int64 { return e.Time }
+
+// EntryLine is the original line.
+func (e *Event) EntryLine() []byte { return e.Raw }
+
+// StreamLabel returns a stream label of the event's source.
+func (e *Event) StreamLabel(name string) (string, bool) {
+	if e.Origin.Source == nil {
+		return "", false
+	}
+	return e.Origin.Source.Labels.Get(name)
+}
+
+// RangeStreamLabels calls fn for every stream label.
+func (e *Event) RangeStreamLabels(fn func(name, value string)) {
+	if e.Origin.Source == nil {
+		return
+	}
+	for _, l := range e.Origin.Source.Labels {
+		fn(l.Name, l.Value)
+	}
+}
+
+// JSONField returns what `| json` extracts under a flattened name.
+func (e *Event) JSONField(name string) (string, bool) {
+	if v, ok, known := e.Field(name); known {
+		return v, ok
+	}
+	var val string
+	var found bool
+	_ = logql.FlattenJSON(e.Raw, func(n, v string) {
+		if !found && n == name {
+			val, found = v, true
+		}
+	})
+	return val, found
+}
+
+// JSONPath evaluates a `| json x="a.b[0].c"` expression on the raw line.
+func (e *Event) JSONPath(path string) (string, bool) {
+	return logql.ExtractJSONPath(e.Raw, path)
+}
+
+// RangeJSONFields calls fn for every field `| json` would extract.
+func (e *Event) RangeJSONFields(fn func(name, value string)) {
+	_ = logql.FlattenJSON(e.Raw, fn)
+}
