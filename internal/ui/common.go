@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"log/slog"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Common is the context every pane shares: styles, keys, size, the current
+// index snapshot and filter result, the logger and the clock. Only the app
+// shell changes it.
+type Common struct {
+	Styles *Styles
+	Keys   *Keymap
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Snap is the index as of the last redraw notification.
+	Snap *Snapshot
+	// Rows are the events matching the current filter, in index order.
+	Rows *RowSet
+	// Level, when set (--policy), gives the audit policy level of an event.
+	Level func(raw []byte) (string, error)
+	// Loc is the time zone times are shown in.
+	Loc *time.Location
+}
+
+// Pane is one screen of the UI (one per file). The app shell routes keys
+// (as Actions) and data messages to the focused pane.
+type Pane interface {
+	// Title is the tab label.
+	Title() string
+	// Scope selects the pane's key bindings.
+	Scope() Scope
+	// SetSize gives the pane its body size.
+	SetSize(w, h int)
+	// Action handles a key action; handled is false when the pane has no
+	// use for it.
+	Action(a Action) (cmd tea.Cmd, handled bool)
+	// Refresh is called when the snapshot or the filter result changed.
+	Refresh()
+	// View renders the body, exactly h lines of at most w cells.
+	View() string
+}
+
+// RowSet is the ordered set of index rows matching the filter. All means
+// every row below N matches (no filter), so the common case costs nothing.
+type RowSet struct {
+	All  bool
+	N    int      // rows of the snapshot the set covers
+	Rows []uint32 // matching rows when !All
+}
+
+// Len is the number of matching rows.
+func (r *RowSet) Len() int {
+	if r == nil {
+		return 0
+	}
+	if r.All {
+		return r.N
+	}
+	return len(r.Rows)
+}
+
+// At returns the index row of the k-th match.
+func (r *RowSet) At(k int) int {
+	if r.All {
+		return k
+	}
+	return int(r.Rows[k])
+}
+
+// Search returns the position of index row i in the set (or where it would
+// be inserted).
+func (r *RowSet) Search(i int) int {
+	if r.All {
+		return min(i, r.N)
+	}
+	lo, hi := 0, len(r.Rows)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if int(r.Rows[m]) < i {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}

@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// Filter is a compiled filter over the index: the LogQL query of the
+// filter bar (possibly negated) plus the constraints of commands (:since)
+// and pivots. It evaluates as much as it can on dictionary ids: a
+// predicate on one indexed field is computed once per distinct value, then
+// each row costs one table lookup. Only predicates that need fields the
+// index does not keep (line filters, request bodies, ...) re-read the raw
+// event.
+type Filter struct {
+	Text   string // what the user typed (for the filter line)
+	Negate bool   // `/!`: show the events the query does NOT match
+	// Since, when not 0, drops events older than this (Unix ns).
+	Since int64
+
+	// cols are conjunctive predicates on single indexed fields.
+	cols []*colPred
+	// row is a predicate over the indexed fields (several at once); it is
+	// evaluated on Snapshot.Event, no I/O. nil: none.
+	row func(e *data.Event) bool
+	// raw is the predicate that needs the original event; nil: none.
+	raw func(e *data.Event) bool
+	// index is a predicate on the index row itself (alert drill-in by
+	// auditID); nil: none.
+	index func(s *Snapshot, i int) bool
+	// lq is the LogQL query (nil: none); memo evaluates it on the index;
+	// lineFilters means it filters on the raw line, so every candidate row
+	// is re-read.
+	lq          *logql.LogQuery
+	memo        *queryMemo
+	lineFilters bool
+	// query is true when any of cols/row/raw came from the query (so that
+	// Negate applies to them, not to Since).
+	query bool
+}
+
+// colPred is a predicate on one column, memoised per dictionary id.
+type colPred struct {
+	col  Col
+	eval func(v string) bool
+	memo []uint8 // 0 unknown, 1 match, 2 no match; index = dict id
+}
+
+func (p *colPred) match(s *Snapshot, i int) bool {
+	id := s.ID(p.col, i)
+	if int(id) >= len(p.memo) {
+		grown := make([]uint8, len(s.Values(p.col))+64)
+		copy(grown, p.memo)
+		p.memo = grown
+	}
+	switch p.memo[id] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	ok := p.eval(s.Value(p.col, id))
+	if ok {
+		p.memo[id] = 1
+	} else {
+		p.memo[id] = 2
+	}
+	return ok
+}
+
+// EqualsFilter matches rows whose column c equals value exactly (used by
+// pivots and :user).
+func EqualsFilter(c Col, value string) *Filter {
+	f := &Filter{Text: fmt.Sprintf("%s=%q", ColField(c), value), query: true}
+	f.cols = []*colPred{{col: c, eval: func(v string) bool { return v == value }}}
+	return f
+}
+
+// Active reports whether the filter restricts anything.
+func (f *Filter) Active() bool { return f != nil && (f.query || f.Since != 0) }
+
+// NeedsRaw reports whether evaluation re-reads events.
+func (f *Filter) NeedsRaw() bool { return f != nil && (f.raw != nil || f.lineFilters) }
+
+// Clone returns a copy with fresh memo tables (filters run in commands one
+// at a time, but a clone keeps runs independent).
+func (f *Filter) Clone() *Filter {
+	if f == nil {
+		return nil
+	}
+	c := *f
+	c.memo = nil
+	c.cols = make([]*colPred, len(f.cols))
+	for k, p := range f.cols {
+		c.cols[k] = &colPred{col: p.col, eval: p.eval}
+	}
+	return &c
+}
+
+// Eval appends to rows the matching rows in [from, s.Len()). It checks ctx
+// every few thousand rows and stops early with ctx.Err().
+func (f *Filter) Eval(ctx context.Context, s *Snapshot, from int, rows []uint32) ([]uint32, error) {
+	n := s.Len()
+	var dec data.Decoder
+	var evs []data.Event
+	for i := from; i < n; i++ {
+		if i&0xfff == 0 && ctx.Err() != nil {
+			return rows, ctx.Err()
+		}
+		if f.Since != 0 && s.Time(i) < f.Since {
+			continue
+		}
+		if !f.query {
+			rows = append(rows, uint32(i))
+			continue
+		}
+		ok := true
+		for _, p := range f.cols {
+			if !p.match(s, i) {
+				ok = false
+				break
+			}
+		}
+		if ok && f.index != nil {
+			ok = f.index(s, i)
+		}
+		if ok && f.row != nil {
+			e := s.Event(i)
+			ok = f.row(&e)
+		}
+		needRaw := f.raw != nil
+		pred := f.raw
+		if ok && f.lq != nil {
+			if f.memo == nil {
+				f.memo = &queryMemo{q: f.lq}
+			}
+			if f.lineFilters {
+				needRaw, pred = true, f.memo.matchRaw
+			} else {
+				switch f.memo.eval(s, i) {
+				case 0:
+					ok = false
+				case -1:
+					needRaw, pred = true, f.memo.matchRaw
+				}
+			}
+		}
+		if ok && needRaw {
+			line, err := s.Raw(i)
+			if err != nil {
+				return rows, err
+			}
+			e := s.Event(i)
+			evs, _ = dec.Decode(evs[:0], line, e.Origin)
+			ok = false
+			// An EventList line yields several events; the row is the one
+			// whose bytes these are, so any match counts.
+			for k := range evs {
+				if pred(&evs[k]) {
+					ok = true
+					break
+				}
+			}
+		}
+		if ok != f.Negate {
+			rows = append(rows, uint32(i))
+		}
+	}
+	return rows, nil
+}

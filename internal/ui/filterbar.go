@@ -1,0 +1,308 @@
+package ui
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// FilterBar is the `/` (LogQL filter) and `:` (command) input line, each
+// mode with its own history. It edits text; the app applies it.
+type FilterBar struct {
+	c       *Common
+	w       int
+	active  bool
+	mode    rune // '/' or ':'
+	text    []rune
+	pos     int
+	hist    map[rune][]string
+	histPos int
+	// err is the last error; errCol its 1-based column in text (0: none).
+	err    string
+	errCol int
+	// suggestions are the completions offered for the word at the cursor.
+	suggestions []string
+}
+
+// NewFilterBar returns an inactive bar.
+func NewFilterBar(c *Common) *FilterBar {
+	return &FilterBar{c: c, hist: map[rune][]string{}}
+}
+
+// Open activates the bar in mode ('/' or ':') with initial text.
+func (f *FilterBar) Open(mode rune, initial string) {
+	f.active, f.mode = true, mode
+	f.text = []rune(initial)
+	f.pos = len(f.text)
+	f.histPos = len(f.hist[mode])
+	f.err, f.errCol = "", 0
+	f.suggestions = nil
+}
+
+// Close deactivates the bar.
+func (f *FilterBar) Close() { f.active = false; f.suggestions = nil }
+
+// Active reports whether the bar has the keyboard.
+func (f *FilterBar) Active() bool { return f.active }
+
+// Mode is '/' or ':'.
+func (f *FilterBar) Mode() rune { return f.mode }
+
+// Value is the text typed.
+func (f *FilterBar) Value() string { return string(f.text) }
+
+// SetError shows err under the bar, pointing at col (1-based, 0: none).
+func (f *FilterBar) SetError(msg string, col int) { f.err, f.errCol = msg, col }
+
+// Remember appends text to the mode's history.
+func (f *FilterBar) Remember(text string) {
+	h := f.hist[f.mode]
+	if text == "" || (len(h) > 0 && h[len(h)-1] == text) {
+		return
+	}
+	f.hist[f.mode] = append(h, text)
+}
+
+// barResult says what a key did to the bar.
+type barResult int
+
+const (
+	barEditing barResult = iota
+	barSubmit
+	barCancel
+)
+
+// Key edits the text.
+func (f *FilterBar) Key(k tea.KeyPressMsg) barResult {
+	switch k.String() {
+	case "enter":
+		return barSubmit
+	case "esc", "ctrl+c":
+		return barCancel
+	case "left", "ctrl+b":
+		f.pos = max(0, f.pos-1)
+	case "right", "ctrl+f":
+		f.pos = min(len(f.text), f.pos+1)
+	case "home", "ctrl+a":
+		f.pos = 0
+	case "end", "ctrl+e":
+		f.pos = len(f.text)
+	case "backspace", "ctrl+h":
+		if f.pos > 0 {
+			f.text = append(f.text[:f.pos-1], f.text[f.pos:]...)
+			f.pos--
+		} else if len(f.text) == 0 {
+			return barCancel
+		}
+	case "delete", "ctrl+d":
+		if f.pos < len(f.text) {
+			f.text = append(f.text[:f.pos], f.text[f.pos+1:]...)
+		}
+	case "ctrl+u":
+		f.text = f.text[f.pos:]
+		f.pos = 0
+	case "ctrl+k":
+		f.text = f.text[:f.pos]
+	case "ctrl+w":
+		p := f.pos
+		for p > 0 && f.text[p-1] == ' ' {
+			p--
+		}
+		for p > 0 && f.text[p-1] != ' ' {
+			p--
+		}
+		f.text = append(f.text[:p], f.text[f.pos:]...)
+		f.pos = p
+	case "up":
+		h := f.hist[f.mode]
+		if f.histPos > 0 {
+			f.histPos--
+			f.text = []rune(h[f.histPos])
+			f.pos = len(f.text)
+		}
+	case "down":
+		h := f.hist[f.mode]
+		if f.histPos < len(h)-1 {
+			f.histPos++
+			f.text = []rune(h[f.histPos])
+		} else {
+			f.histPos = len(h)
+			f.text = nil
+		}
+		f.pos = len(f.text)
+	case "tab":
+		f.complete()
+		return barEditing
+	default:
+		if k.Text != "" {
+			r := []rune(k.Text)
+			// Keys arrive as text: keep only printable runes (a paste of
+			// control characters must not end up in the query).
+			clean := r[:0]
+			for _, c := range r {
+				if unicode.IsPrint(c) {
+					clean = append(clean, c)
+				}
+			}
+			f.text = append(f.text[:f.pos], append(clean, f.text[f.pos:]...)...)
+			f.pos += len(clean)
+		}
+	}
+	f.err, f.errCol = "", 0
+	f.updateSuggestions()
+	return barEditing
+}
+
+// Paste inserts pasted text.
+func (f *FilterBar) Paste(s string) {
+	f.Key(tea.KeyPressMsg{Text: strings.ReplaceAll(s, "\n", " ")})
+}
+
+// word returns the token before the cursor and where it starts. A token
+// ends at spaces, pipes, braces, commas and comparison operators.
+func (f *FilterBar) word() (string, int) {
+	p := f.pos
+	for p > 0 && !strings.ContainsRune(" |{},()", f.text[p-1]) {
+		p--
+	}
+	return string(f.text[p:f.pos]), p
+}
+
+// valueContext splits a token like user_username="ad into field, opening
+// quote and value prefix.
+func valueContext(tok string) (field, prefix string, ok bool) {
+	for _, op := range []string{"!~", "=~", "!=", "=", ">=", "<=", ">", "<"} {
+		if i := strings.Index(tok, op); i > 0 {
+			field = tok[:i]
+			rest := tok[i+len(op):]
+			if !strings.HasPrefix(rest, `"`) && !strings.HasPrefix(rest, "`") {
+				if rest == "" {
+					return field, "", true
+				}
+				return "", "", false
+			}
+			return field, rest[1:], true
+		}
+	}
+	return "", "", false
+}
+
+// candidates are the completions of the word at the cursor: field names,
+// or, after `field="`, values of that field from the index.
+func (f *FilterBar) candidates() (cands []string, start int) {
+	if f.mode != '/' {
+		return nil, 0
+	}
+	tok, start := f.word()
+	if field, prefix, ok := valueContext(tok); ok {
+		c, found := ColForField(field)
+		if !found || f.c.Snap == nil {
+			return nil, 0
+		}
+		counts := map[string]int{}
+		for _, v := range f.c.Snap.Values(c) {
+			if v != "" && strings.HasPrefix(v, prefix) && len(counts) < 5000 {
+				counts[v]++
+			}
+		}
+		for v := range counts {
+			cands = append(cands, field+`="`+v+`"`)
+		}
+		sort.Strings(cands)
+		return cands, start
+	}
+	if tok == "" {
+		return nil, 0
+	}
+	for _, name := range completionFields() {
+		if strings.HasPrefix(name, tok) && name != tok {
+			cands = append(cands, name)
+		}
+	}
+	return cands, start
+}
+
+func completionFields() []string {
+	seen := map[string]bool{}
+	var out []string
+	for c := Col(0); c < numCols; c++ {
+		if n := ColField(c); n != "" && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, n := range []string{"level", "auditID", "requestURI", "user_uid", "objectRef_apiVersion",
+		"responseStatus_status", "responseStatus_reason", "responseStatus_message",
+		"annotations_authorization_k8s_io_decision", "annotations_authorization_k8s_io_reason", "json", "logfmt", "line_format"} {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (f *FilterBar) updateSuggestions() {
+	c, _ := f.candidates()
+	if len(c) > 8 {
+		c = c[:8]
+	}
+	f.suggestions = c
+}
+
+// complete replaces the word at the cursor by the longest common prefix
+// of the candidates (the candidate itself when there is one).
+func (f *FilterBar) complete() {
+	cands, start := f.candidates()
+	if len(cands) == 0 {
+		return
+	}
+	common := cands[0]
+	for _, c := range cands[1:] {
+		for !strings.HasPrefix(c, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	tail := f.text[f.pos:]
+	f.text = append(append([]rune(nil), f.text[:start]...), []rune(common)...)
+	f.pos = len(f.text)
+	f.text = append(f.text, tail...)
+	f.updateSuggestions()
+}
+
+// Lines renders the bar: the input line, then (when set) the error with a
+// caret under its column, or the completion candidates. The filter in use
+// is shown when the bar is inactive.
+func (f *FilterBar) Lines(current string, w int) []string {
+	st := f.c.Styles
+	if !f.active {
+		if current == "" {
+			return []string{st.Muted.Render("no filter · / LogQL filter · : command · ? help")}
+		}
+		return []string{st.Title.Render("filter ") + st.Safe(current, w-7, st.Plain)}
+	}
+	prompt := string(f.mode)
+	before := string(f.text[:f.pos])
+	after := string(f.text[f.pos:])
+	cursor := " "
+	if len(after) > 0 {
+		cursor = string([]rune(after)[0])
+		after = string([]rune(after)[1:])
+	}
+	line := st.Title.Render(prompt) + st.Safe(before, 0, st.Plain) + st.Selected.Render(Sanitize(cursor)) + st.Safe(after, 0, st.Plain)
+	out := []string{truncateANSI(line, w)}
+	switch {
+	case f.err != "":
+		caret := ""
+		if f.errCol > 0 {
+			caret = strings.Repeat(" ", f.errCol) + "^ "
+		}
+		out = append(out, truncateANSI(st.Error.Render(caret+Sanitize(f.err)), w))
+	case len(f.suggestions) > 0:
+		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
+	}
+	return out
+}

@@ -1,0 +1,498 @@
+package ui
+
+import (
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// The index keeps compact per-event columns, not the events: a timestamp,
+// dictionary ids for the fields that are shown and filtered on, and where
+// the original bytes live (a seekable file, or the local spill file for
+// stdin, compressed and remote sources). An event's JSON is read back only
+// when it is shown.
+//
+// Columns are stored in fixed-size chunks so that growing never copies, and
+// a writer (the loader goroutine) can append while readers work on a
+// Snapshot: a snapshot only touches rows below its length, which the writer
+// never changes again.
+
+// Col names a dictionary-encoded column.
+type Col int
+
+// The dictionary columns.
+const (
+	ColUser Col = iota
+	ColVerb
+	ColResource
+	ColSubresource
+	ColNamespace
+	ColName
+	ColCode
+	ColStage
+	ColSourceIP
+	ColUserAgent
+	ColImpUser
+	ColAPIGroup
+	numCols
+)
+
+// colField is the Loki `| json` field name of each column.
+var colField = [numCols]string{
+	ColUser:        "user_username",
+	ColVerb:        "verb",
+	ColResource:    "objectRef_resource",
+	ColSubresource: "objectRef_subresource",
+	ColNamespace:   "objectRef_namespace",
+	ColName:        "objectRef_name",
+	ColCode:        "responseStatus_code",
+	ColStage:       "stage",
+	ColSourceIP:    "sourceIPs_0",
+	ColUserAgent:   "userAgent",
+	ColImpUser:     "impersonatedUser_username",
+	ColAPIGroup:    "objectRef_apiGroup",
+}
+
+// ColField returns the LogQL field name of a column.
+func ColField(c Col) string { return colField[c] }
+
+// ColForField returns the column holding a LogQL field, if any.
+func ColForField(name string) (Col, bool) {
+	for c, f := range colField {
+		if f == name {
+			return Col(c), true
+		}
+	}
+	return 0, false
+}
+
+const chunkBits = 16
+const chunkSize = 1 << chunkBits
+
+// column is an append-only chunked slice.
+type column[T any] struct{ chunks [][]T }
+
+func (c *column[T]) add(n int, v T) {
+	ci, off := n>>chunkBits, n&(chunkSize-1)
+	if ci == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]T, chunkSize))
+	}
+	c.chunks[ci][off] = v
+}
+
+func (c column[T]) at(i int) T { return c.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// dict interns strings to dense ids; id 0 is always "".
+type dict struct {
+	ids  map[string]uint32
+	vals []string
+}
+
+func newDict() *dict { return &dict{ids: map[string]uint32{"": 0}, vals: []string{""}} }
+
+func (d *dict) intern(s string) uint32 {
+	if id, ok := d.ids[s]; ok {
+		return id
+	}
+	s = string([]byte(s)) // own the memory: event strings alias read buffers
+	id := uint32(len(d.vals))
+	d.vals = append(d.vals, s)
+	d.ids[s] = id
+	return id
+}
+
+// rawLoc says where an event's bytes are.
+type source struct {
+	info *data.SourceInfo
+	file *os.File // nil: the event was spilled
+}
+
+// RejectInfo is a rejected line, sanitised for display.
+type RejectInfo struct {
+	Where, Reason, Sample string
+}
+
+// maxKeptRejects bounds how many rejects are kept for display; all are
+// counted.
+const maxKeptRejects = 1000
+
+// Index is the in-memory event index. Add is called by one writer; any
+// number of readers use Snapshot.
+type Index struct {
+	log *slog.Logger
+
+	mu       sync.RWMutex
+	n        int
+	times    column[int64]
+	latency  column[int32] // microseconds; -1 unknown
+	auditID  column[uint64]
+	src      column[uint16]
+	off      column[int64]
+	length   column[uint32]
+	cols     [numCols]column[uint32]
+	dicts    [numCols]*dict
+	codeInts []int // per ColCode dict id
+	sources  []source
+	srcIDs   map[*data.SourceInfo]uint16
+	spill    *os.File
+	spillDir string
+	spillOff int64
+	bytes    int64
+	rejected int64
+	rejects  []RejectInfo
+	byReason map[string]int64
+	minTime  int64
+	maxTime  int64
+	done     bool
+	err      error
+}
+
+// NewIndex returns an empty index. spillDir is where the spill file for
+// non-seekable sources goes ("" = os.TempDir()).
+func NewIndex(spillDir string, log *slog.Logger) *Index {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{}}
+	for c := range ix.dicts {
+		ix.dicts[c] = newDict()
+	}
+	ix.codeInts = []int{0}
+	return ix
+}
+
+// Close releases the files the index holds and removes the spill file.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, s := range ix.sources {
+		if s.file != nil {
+			s.file.Close()
+		}
+	}
+	if ix.spill != nil {
+		name := ix.spill.Name()
+		ix.spill.Close()
+		ix.spill = nil
+		return os.Remove(name)
+	}
+	return nil
+}
+
+// Add appends a batch. Events are copied into the columns (the batch may be
+// reused by the caller afterwards); non-seekable events are written to the
+// spill file.
+func (ix *Index) Add(b *data.Batch) error {
+	// Work that does I/O or allocates per source happens before taking the
+	// write lock, so readers are blocked only for the column appends.
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.bytes += b.Bytes
+	for i := range b.Rejects {
+		r := &b.Rejects[i]
+		ix.rejected++
+		ix.byReason[r.Reason]++
+		if len(ix.rejects) < maxKeptRejects {
+			ix.rejects = append(ix.rejects, RejectInfo{
+				Where: Sanitize(r.Origin.Where()), Reason: Sanitize(r.Reason), Sample: Sanitize(string(r.Sample)),
+			})
+		}
+	}
+	for i := range b.Events {
+		if err := ix.addEvent(&b.Events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ix *Index) sourceFor(info *data.SourceInfo) (uint16, error) {
+	if id, ok := ix.srcIDs[info]; ok {
+		return id, nil
+	}
+	if len(ix.sources) >= 1<<16-1 {
+		return 0, fmt.Errorf("too many sources (max %d)", 1<<16-1)
+	}
+	s := source{info: info}
+	if info != nil && info.Seekable {
+		f, err := os.Open(info.Name)
+		if err != nil {
+			ix.log.Warn("source not re-readable, spilling", "source", info.Name, "err", err)
+		} else {
+			s.file = f
+		}
+	}
+	id := uint16(len(ix.sources))
+	ix.sources = append(ix.sources, s)
+	ix.srcIDs[info] = id
+	return id, nil
+}
+
+func (ix *Index) addEvent(e *data.Event) error {
+	sid, err := ix.sourceFor(e.Origin.Source)
+	if err != nil {
+		return err
+	}
+	off := e.Origin.Offset
+	if ix.sources[sid].file == nil {
+		if ix.spill == nil {
+			f, err := os.CreateTemp(ix.spillDir, "audittui-spill-*.jsonl")
+			if err != nil {
+				return fmt.Errorf("create spill file: %w", err)
+			}
+			ix.spill = f
+		}
+		if _, err := ix.spill.Write(e.Raw); err != nil {
+			return fmt.Errorf("write spill file %s: %w", ix.spill.Name(), err)
+		}
+		off = ix.spillOff
+		ix.spillOff += int64(len(e.Raw))
+	}
+	n := ix.n
+	ix.times.add(n, e.Time)
+	lat := int32(-1)
+	if l := e.Latency(); l >= 0 {
+		us := l.Microseconds()
+		if us > 1<<31-1 {
+			us = 1<<31 - 1
+		}
+		lat = int32(us)
+	}
+	ix.latency.add(n, lat)
+	ix.auditID.add(n, hashID(e.AuditID))
+	ix.src.add(n, sid)
+	ix.off.add(n, off)
+	ix.length.add(n, uint32(len(e.Raw)))
+	ip := ""
+	if len(e.SourceIPs) > 0 {
+		ip = e.SourceIPs[0]
+	}
+	code := ""
+	if e.Code != 0 {
+		code = strconv.Itoa(e.Code)
+	}
+	vals := [numCols]string{
+		ColUser: e.User, ColVerb: e.Verb, ColResource: e.Resource, ColSubresource: e.Subresource,
+		ColNamespace: e.Namespace, ColName: e.Name, ColCode: code, ColStage: e.Stage,
+		ColSourceIP: ip, ColUserAgent: e.UserAgent, ColImpUser: e.ImpUser, ColAPIGroup: e.APIGroup,
+	}
+	for c := range vals {
+		id := ix.dicts[c].intern(vals[c])
+		if Col(c) == ColCode && int(id) == len(ix.codeInts) {
+			ix.codeInts = append(ix.codeInts, e.Code)
+		}
+		ix.cols[c].add(n, id)
+	}
+	if e.Time != 0 {
+		if ix.minTime == 0 || e.Time < ix.minTime {
+			ix.minTime = e.Time
+		}
+		if e.Time > ix.maxTime {
+			ix.maxTime = e.Time
+		}
+	}
+	ix.n++
+	return nil
+}
+
+func hashID(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// Finish marks the input as fully read (err: why reading stopped early).
+func (ix *Index) Finish(err error) {
+	ix.mu.Lock()
+	ix.done = true
+	ix.err = err
+	ix.mu.Unlock()
+}
+
+// AddBytes records input consumed without a batch (progress).
+func (ix *Index) AddBytes(n int64) {
+	ix.mu.Lock()
+	ix.bytes += n
+	ix.mu.Unlock()
+}
+
+// Snapshot is a consistent read-only view of the first Len() events.
+type Snapshot struct {
+	ix       *Index
+	n        int
+	times    column[int64]
+	latency  column[int32]
+	auditID  column[uint64]
+	src      column[uint16]
+	off      column[int64]
+	length   column[uint32]
+	cols     [numCols]column[uint32]
+	vals     [numCols][]string
+	codeInts []int
+	sources  []source
+	// Stats at the time of the snapshot.
+	Bytes, Rejected  int64
+	Done             bool
+	Err              error
+	MinTime, MaxTime int64
+}
+
+// Snapshot returns a view of the index as it is now.
+func (ix *Index) Snapshot() *Snapshot {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s := &Snapshot{
+		ix: ix, n: ix.n,
+		times: column[int64]{chunks: ix.times.chunks[:len(ix.times.chunks):len(ix.times.chunks)]},
+		latency: column[int32]{chunks: ix.latency.chunks[:len(ix.latency.chunks):len(ix.latency.chunks)]},
+		auditID: column[uint64]{chunks: ix.auditID.chunks[:len(ix.auditID.chunks):len(ix.auditID.chunks)]},
+		src:     column[uint16]{chunks: ix.src.chunks[:len(ix.src.chunks):len(ix.src.chunks)]},
+		off:     column[int64]{chunks: ix.off.chunks[:len(ix.off.chunks):len(ix.off.chunks)]},
+		length:  column[uint32]{chunks: ix.length.chunks[:len(ix.length.chunks):len(ix.length.chunks)]},
+		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
+		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
+		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
+		MinTime: ix.minTime, MaxTime: ix.maxTime,
+	}
+	for c := range ix.cols {
+		ch := ix.cols[c].chunks
+		s.cols[c] = column[uint32]{chunks: ch[:len(ch):len(ch)]}
+		v := ix.dicts[c].vals
+		s.vals[c] = v[:len(v):len(v)]
+	}
+	return s
+}
+
+// Rejects returns the kept rejects and the count per reason.
+func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	by := make(map[string]int64, len(ix.byReason))
+	for k, v := range ix.byReason {
+		by[Sanitize(k)] += v
+	}
+	return append([]RejectInfo(nil), ix.rejects...), by
+}
+
+// Len is the number of events in the snapshot.
+func (s *Snapshot) Len() int { return s.n }
+
+// Time returns event i's time (Unix ns).
+func (s *Snapshot) Time(i int) int64 { return s.times.at(i) }
+
+// Latency returns event i's latency in microseconds, or -1.
+func (s *Snapshot) Latency(i int) int32 { return s.latency.at(i) }
+
+// ID returns event i's dictionary id in column c.
+func (s *Snapshot) ID(c Col, i int) uint32 { return s.cols[c].at(i) }
+
+// Str returns event i's value in column c (untrusted: sanitise to draw).
+func (s *Snapshot) Str(c Col, i int) string { return s.vals[c][s.cols[c].at(i)] }
+
+// Value returns the string of dictionary id in column c.
+func (s *Snapshot) Value(c Col, id uint32) string { return s.vals[c][id] }
+
+// Values returns column c's dictionary (index = id). Do not modify.
+func (s *Snapshot) Values(c Col) []string { return s.vals[c] }
+
+// Code returns event i's response code (0 if none).
+func (s *Snapshot) Code(i int) int { return s.codeInts[s.cols[ColCode].at(i)] }
+
+// CodeOf returns the integer code of a ColCode dictionary id.
+func (s *Snapshot) CodeOf(id uint32) int { return s.codeInts[id] }
+
+// AuditIDHash returns the hash of event i's auditID (0 when it has none).
+func (s *Snapshot) AuditIDHash(i int) uint64 { return s.auditID.at(i) }
+
+// Raw reads event i's original bytes back from its file or the spill file.
+// It does I/O: call it from a tea.Cmd, never from Update.
+func (s *Snapshot) Raw(i int) ([]byte, error) {
+	src := s.sources[s.src.at(i)]
+	off, n := s.off.at(i), s.length.at(i)
+	buf := make([]byte, n)
+	f := src.file
+	name := ""
+	if src.info != nil {
+		name = src.info.Name
+	}
+	if f == nil {
+		s.ix.mu.RLock()
+		f = s.ix.spill
+		s.ix.mu.RUnlock()
+		if f == nil {
+			return nil, fmt.Errorf("read event %d: spill file closed", i)
+		}
+		name = f.Name()
+	}
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil, fmt.Errorf("read %s at %d: %w", name, off, err)
+	}
+	return buf, nil
+}
+
+// SourceName names the source of event i (untrusted when remote: sanitise).
+func (s *Snapshot) SourceName(i int) string {
+	src := s.sources[s.src.at(i)]
+	if src.info == nil {
+		return "?"
+	}
+	return src.info.Name
+}
+
+// Stages returns the indexes of the events sharing event i's auditID, in
+// index order (i included). Hash collisions are possible; callers that
+// read the raw events can confirm by auditID.
+func (s *Snapshot) Stages(i int) []int {
+	h := s.auditID.at(i)
+	if h == 0 {
+		return []int{i}
+	}
+	var out []int
+	for ci, ch := range s.auditID.chunks {
+		base := ci << chunkBits
+		lim := min(chunkSize, s.n-base)
+		for j := 0; j < lim; j++ {
+			if ch[j] == h {
+				out = append(out, base+j)
+			}
+		}
+	}
+	return out
+}
+
+// Event rebuilds a data.Event of event i from the columns alone (no raw
+// bytes, no request/response objects). LogQL field filters on the indexed
+// fields evaluate on it exactly as on the decoded event.
+func (s *Snapshot) Event(i int) data.Event {
+	e := data.Event{
+		Time:        s.Time(i),
+		User:        s.Str(ColUser, i),
+		Verb:        s.Str(ColVerb, i),
+		Resource:    s.Str(ColResource, i),
+		Subresource: s.Str(ColSubresource, i),
+		Namespace:   s.Str(ColNamespace, i),
+		Name:        s.Str(ColName, i),
+		Code:        s.Code(i),
+		Stage:       s.Str(ColStage, i),
+		UserAgent:   s.Str(ColUserAgent, i),
+		ImpUser:     s.Str(ColImpUser, i),
+		APIGroup:    s.Str(ColAPIGroup, i),
+	}
+	if ip := s.Str(ColSourceIP, i); ip != "" {
+		e.SourceIPs = []string{ip}
+	}
+	if l := s.Latency(i); l >= 0 {
+		e.Received = e.Time - int64(l)*1000
+	}
+	src := s.sources[s.src.at(i)]
+	e.Origin = data.Origin{Source: src.info, Offset: s.off.at(i)}
+	return e
+}

@@ -1,0 +1,216 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// The filter bar takes LogQL log queries exactly as Grafana does. As a
+// shorthand, text that does not start with a stream selector gets one:
+//
+//	user_username="alice"        -> {job="audit"} | json | user_username="alice"
+//	| verb="delete"              -> {job="audit"} | json | verb="delete"
+//	|= "secrets"                 -> {job="audit"} | json |= "secrets"
+const (
+	shorthandSelector = `{job="audit"} | json`
+)
+
+// expandShorthand returns the full query and how many characters were
+// added in front of what the user typed.
+func expandShorthand(text string) (string, int) {
+	t := strings.TrimLeft(text, " ")
+	lead := len(text) - len(t)
+	switch {
+	case strings.HasPrefix(t, "{"):
+		return text, 0
+	case strings.HasPrefix(t, "|"), strings.HasPrefix(t, "!="), strings.HasPrefix(t, "!~"):
+		p := shorthandSelector + " "
+		return p + t, len(p) - lead
+	}
+	p := shorthandSelector + " | "
+	return p + t, len(p) - lead
+}
+
+// CompileLogQL compiles filter-bar text (a LogQL log query, or the
+// shorthand above) into a Filter. Parse errors are *FilterError with the
+// column in the text typed.
+func CompileLogQL(text string) (*Filter, error) {
+	full, shift := expandShorthand(text)
+	q, err := logql.ParseLog(full)
+	if err != nil {
+		var pe *logql.ParseError
+		if errors.As(err, &pe) {
+			col := pe.Col - shift
+			if pe.Line != 1 || col < 1 {
+				col = 1
+			}
+			return nil, &FilterError{Msg: pe.Msg, Col: col}
+		}
+		return nil, &FilterError{Msg: err.Error()}
+	}
+	f := &Filter{Text: text, query: true, lq: q, lineFilters: hasLineFilter(q.String())}
+	return f, nil
+}
+
+// hasLineFilter reports whether a canonical query has a line filter
+// stage (|= != |~ !~ between spaces, outside quoted strings). Label
+// filters render their operators without spaces (name!="v"), so the two
+// cannot be confused.
+func hasLineFilter(canon string) bool {
+	inQ := byte(0)
+	for i := 0; i < len(canon); i++ {
+		c := canon[i]
+		if inQ != 0 {
+			if c == '\\' && inQ == '"' {
+				i++
+			} else if c == inQ {
+				inQ = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '`':
+			inQ = c
+		case ' ':
+			if i+3 < len(canon) && canon[i+3] == ' ' {
+				switch canon[i+1 : i+3] {
+				case "|=", "!=", "|~", "!~":
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// srcCol is the pseudo-column of the source id (stream labels).
+const srcCol = int(numCols)
+
+// queryMemo evaluates a LogQL query on index rows without reading them:
+// the query runs on an entry backed by the columns that records which
+// fields it reads, and the outcome is stored in a decision tree keyed by
+// the dictionary ids read, in order. The evaluator is deterministic, so a
+// later row with the same ids along the same path has the same outcome and
+// costs a few table lookups. Queries that read a field the index does not
+// keep are marked "needs the raw event" at that path.
+type queryMemo struct {
+	q    *logql.LogQuery
+	root *memoNode
+	rec  colEntry
+}
+
+type memoNode struct {
+	col    int      // column read at this step; -1 for a leaf
+	result int8     // leaf: 1 match, 0 no match, -1 needs the raw event
+	kids   []*memoNode
+}
+
+// colEntry is a logql.Entry over one index row.
+type colEntry struct {
+	s       *Snapshot
+	i       int
+	path    []memoStep
+	needRaw bool
+}
+
+type memoStep struct {
+	col int
+	id  uint32
+}
+
+func (e *colEntry) EntryTime() int64  { return e.s.Time(e.i) }
+func (e *colEntry) EntryLine() []byte { return nil } // line filters go to the raw path
+func (e *colEntry) StreamLabel(name string) (string, bool) {
+	e.path = append(e.path, memoStep{srcCol, uint32(e.s.src.at(e.i))})
+	src := e.s.sources[e.s.src.at(e.i)]
+	if src.info == nil {
+		return "", false
+	}
+	return src.info.Labels.Get(name)
+}
+func (e *colEntry) RangeStreamLabels(fn func(name, value string)) {
+	e.path = append(e.path, memoStep{srcCol, uint32(e.s.src.at(e.i))})
+	if src := e.s.sources[e.s.src.at(e.i)]; src.info != nil {
+		for _, l := range src.info.Labels {
+			fn(l.Name, l.Value)
+		}
+	}
+}
+func (e *colEntry) JSONField(name string) (string, bool) {
+	c, ok := ColForField(name)
+	if !ok {
+		e.needRaw = true
+		return "", false
+	}
+	id := e.s.ID(c, e.i)
+	e.path = append(e.path, memoStep{int(c), id})
+	v := e.s.Value(c, id)
+	return v, v != ""
+}
+func (e *colEntry) JSONPath(string) (string, bool) { e.needRaw = true; return "", false }
+func (e *colEntry) RangeJSONFields(func(name, value string)) {
+	e.needRaw = true
+}
+
+func (m *queryMemo) idAt(s *Snapshot, col, i int) uint32 {
+	if col == srcCol {
+		return uint32(s.src.at(i))
+	}
+	return s.ID(Col(col), i)
+}
+
+// eval returns 1 (match), 0 (no match) or -1 (needs the raw event).
+func (m *queryMemo) eval(s *Snapshot, i int) int8 {
+	n := m.root
+	for n != nil {
+		if n.col < 0 {
+			return n.result
+		}
+		id := m.idAt(s, n.col, i)
+		if int(id) >= len(n.kids) {
+			n = nil
+			break
+		}
+		n = n.kids[id]
+	}
+	// Not seen yet: evaluate on the columns and remember the path.
+	m.rec = colEntry{s: s, i: i, path: m.rec.path[:0]}
+	ok := m.q.Matches(&m.rec)
+	res := int8(0)
+	switch {
+	case m.rec.needRaw:
+		res = -1
+	case ok:
+		res = 1
+	}
+	m.insert(m.rec.path, res)
+	return res
+}
+
+func (m *queryMemo) insert(path []memoStep, res int8) {
+	p := &m.root
+	for _, st := range path {
+		if *p == nil {
+			*p = &memoNode{col: st.col}
+		}
+		n := *p
+		if n.col != st.col {
+			return // evaluation was not deterministic: do not memoise
+		}
+		if int(st.id) >= len(n.kids) {
+			grown := make([]*memoNode, int(st.id)+1+len(n.kids)/2)
+			copy(grown, n.kids)
+			n.kids = grown
+		}
+		p = &n.kids[st.id]
+	}
+	if *p == nil {
+		*p = &memoNode{col: -1, result: res}
+	}
+}
+
+// matchRaw evaluates the query on a decoded event.
+func (m *queryMemo) matchRaw(e *data.Event) bool { return m.q.Matches(e) }

@@ -1,0 +1,33 @@
+package ui
+
+// Messages that commands send back to the app. Commands never change the
+// model; results are tagged with the generation of the request so a stale
+// result (for a filter that was replaced meanwhile) is ignored.
+
+// filterDoneMsg carries the rows matching filter generation gen in
+// [from, upTo).
+type filterDoneMsg struct {
+	gen  uint64
+	from int
+	upTo int
+	rows []uint32
+	err  error
+}
+
+// detailLoadedMsg carries an event's raw bytes and its other stages.
+type detailLoadedMsg struct {
+	gen    uint64
+	row    int
+	stages []stageRaw
+	level  string
+	err    error
+}
+
+// stageRaw is one stage of an auditID, read back from its source.
+type stageRaw struct {
+	row int
+	raw []byte
+}
+
+// statusMsg shows a transient message in the status bar.
+type statusMsg string

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Tail is the live list of matching events, newest at the bottom. It
+// follows new events while the cursor is on the last row; scrolling up or
+// pressing space stops following, and a "N new" counter shows what arrived
+// since.
+type Tail struct {
+	c      *Common
+	w, h   int
+	cursor int // position in Rows
+	top    int // first visible position
+	follow bool
+	paused bool
+	// frozen is the row count shown while paused.
+	frozen int
+	// seen is the row count when the user left the bottom (for "N new").
+	seen int
+}
+
+// NewTail returns the tail pane, following.
+func NewTail(c *Common) *Tail { return &Tail{c: c, follow: true} }
+
+func (t *Tail) Title() string    { return "Tail" }
+func (t *Tail) Scope() Scope     { return ScopeTail }
+func (t *Tail) SetSize(w, h int) { t.w, t.h = w, h; t.clamp() }
+
+// visible is the number of rows the list shows (frozen while paused).
+func (t *Tail) visible() int {
+	n := t.c.Rows.Len()
+	if t.paused && t.frozen < n {
+		return t.frozen
+	}
+	return n
+}
+
+// listHeight is the number of event rows that fit (header line excluded).
+func (t *Tail) listHeight() int { return max(1, t.h-1) }
+
+// Refresh follows new rows when following.
+func (t *Tail) Refresh() {
+	if t.follow && !t.paused {
+		t.cursor = max(0, t.visible()-1)
+	}
+	t.clamp()
+}
+
+// ResetForFilter moves to the newest match after a filter change.
+func (t *Tail) ResetForFilter() {
+	t.paused = false
+	t.follow = true
+	t.cursor = max(0, t.visible()-1)
+	t.clamp()
+}
+
+func (t *Tail) clamp() {
+	n := t.visible()
+	t.cursor = max(0, min(t.cursor, n-1))
+	lh := t.listHeight()
+	if t.follow && !t.paused {
+		t.top = max(0, n-lh)
+	}
+	if t.cursor < t.top {
+		t.top = t.cursor
+	}
+	if t.cursor >= t.top+lh {
+		t.top = t.cursor - lh + 1
+	}
+	t.top = max(0, min(t.top, max(0, n-lh)))
+}
+
+// Selected returns the index row under the cursor.
+func (t *Tail) Selected() (int, bool) {
+	if t.visible() == 0 {
+		return 0, false
+	}
+	return t.c.Rows.At(t.cursor), true
+}
+
+// Select moves the cursor to index row i (if it matches).
+func (t *Tail) Select(i int) {
+	t.cursor = t.c.Rows.Search(i)
+	t.follow = t.cursor >= t.visible()-1
+	t.clamp()
+}
+
+// NewCount is how many matching events arrived since the user paused or
+// scrolled away from the bottom.
+func (t *Tail) NewCount() int {
+	if t.paused {
+		return t.c.Rows.Len() - t.frozen
+	}
+	if !t.follow {
+		return max(0, t.c.Rows.Len()-t.seen)
+	}
+	return 0
+}
+
+func (t *Tail) leaveBottom() {
+	if t.follow {
+		t.follow = false
+		t.seen = t.c.Rows.Len()
+	}
+}
+
+func (t *Tail) Action(a Action) (tea.Cmd, bool) {
+	n := t.visible()
+	lh := t.listHeight()
+	switch a {
+	case ActUp:
+		t.leaveBottom()
+		t.cursor--
+	case ActDown:
+		t.cursor++
+		if t.cursor >= n-1 && !t.paused {
+			t.follow = true
+		}
+	case ActPageUp:
+		t.leaveBottom()
+		t.cursor -= lh
+	case ActPageDown:
+		t.cursor += lh
+		if t.cursor >= n-1 && !t.paused {
+			t.follow = true
+		}
+	case ActTop:
+		t.leaveBottom()
+		t.cursor = 0
+	case ActBottom:
+		t.paused = false
+		t.follow = true
+		t.cursor = t.visible() - 1
+	case ActPause:
+		if t.paused {
+			t.paused = false
+			t.follow = true
+			t.cursor = t.visible() - 1
+		} else {
+			t.paused = true
+			t.frozen = t.c.Rows.Len()
+			t.follow = false
+		}
+	default:
+		return nil, false
+	}
+	t.clamp()
+	return nil, true
+}
+
+// State is the follow state for the status bar.
+func (t *Tail) State() string {
+	switch {
+	case t.paused:
+		return fmt.Sprintf("PAUSED · %d new", t.NewCount())
+	case !t.follow:
+		if n := t.NewCount(); n > 0 {
+			return fmt.Sprintf("%d new ↓ (G)", n)
+		}
+		return "scrolled"
+	}
+	return "following"
+}
+
+func (t *Tail) View() string {
+	st := t.c.Styles
+	l := newRowLayout(t.w)
+	lines := make([]string, 0, t.h)
+	lines = append(lines, l.header(st))
+	n := t.visible()
+	if n == 0 {
+		msg := "no events yet"
+		if t.c.Snap != nil && t.c.Snap.Len() > 0 {
+			msg = "no event matches the filter"
+		}
+		lines = append(lines, st.Muted.Render(msg))
+	}
+	for p := t.top; p < n && len(lines) < t.h; p++ {
+		lines = append(lines, renderRow(st, t.c.Snap, t.c.Rows.At(p), l, t.c.Loc, p == t.cursor))
+	}
+	return fill(lines, t.h)
+}
+
+// fill pads lines to exactly h lines.
+func fill(lines []string, h int) string {
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// truncateANSI cuts a styled line to w cells.
+func truncateANSI(s string, w int) string {
+	if w <= 0 || ansi.StringWidth(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// ansiStrip removes styling (to restyle a line as selected).
+func ansiStrip(s string) string { return ansi.Strip(s) }

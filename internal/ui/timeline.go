@@ -1,0 +1,372 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// Timeline is the per-identity view: users ranked by activity on the
+// left; for the selected subject (a user, or a source IP after a pivot) a
+// histogram of its events over time, its verbs and resources, and its
+// event list. Pivots jump to an impersonated user, a source IP, or back to
+// the event's user.
+type Timeline struct {
+	c    *Common
+	w, h int
+
+	users    []ranked // users by event count among matching rows
+	ucursor  int
+	utop     int
+	subject  Col // ColUser or ColSourceIP
+	value    string
+	pinned   bool // subject chosen by a pivot, not by the users list
+	events   []int
+	ecursor  int
+	etop     int
+	onEvents bool // keyboard on the event list
+	dirty    bool
+}
+
+type ranked struct {
+	id    uint32
+	value string
+	n     int
+}
+
+// NewTimeline returns the timeline pane.
+func NewTimeline(c *Common) *Timeline { return &Timeline{c: c, subject: ColUser, dirty: true} }
+
+func (t *Timeline) Title() string    { return "Timeline" }
+func (t *Timeline) Scope() Scope     { return ScopeTimeline }
+func (t *Timeline) SetSize(w, h int) { t.w, t.h = w, h }
+func (t *Timeline) Refresh()         { t.dirty = true }
+
+// Pivot shows the timeline of value in column c (ColUser or ColSourceIP).
+func (t *Timeline) Pivot(c Col, value string) {
+	t.subject, t.value, t.pinned = c, value, true
+	t.ecursor, t.etop = 1<<31-1, 0 // newest event
+	t.onEvents = true
+	t.dirty = true
+	for k, u := range t.users {
+		if c == ColUser && u.value == value {
+			t.ucursor = k
+		}
+	}
+}
+
+// Subject returns what the timeline shows.
+func (t *Timeline) Subject() (Col, string) { t.compute(); return t.subject, t.value }
+
+// Selected returns the event under the cursor when the event list has the
+// keyboard.
+func (t *Timeline) Selected() (int, bool) {
+	t.compute()
+	if !t.onEvents || len(t.events) == 0 {
+		return 0, false
+	}
+	return t.events[t.ecursor], true
+}
+
+func (t *Timeline) compute() {
+	if !t.dirty {
+		return
+	}
+	t.dirty = false
+	s, rows := t.c.Snap, t.c.Rows
+	counts := make([]int, len(s.Values(ColUser)))
+	n := rows.Len()
+	for k := 0; k < n; k++ {
+		counts[s.ID(ColUser, rows.At(k))]++
+	}
+	t.users = t.users[:0]
+	for id, c := range counts {
+		if c > 0 {
+			t.users = append(t.users, ranked{id: uint32(id), value: s.Value(ColUser, uint32(id)), n: c})
+		}
+	}
+	sort.Slice(t.users, func(i, j int) bool {
+		if t.users[i].n != t.users[j].n {
+			return t.users[i].n > t.users[j].n
+		}
+		return t.users[i].value < t.users[j].value
+	})
+	t.ucursor = max(0, min(t.ucursor, len(t.users)-1))
+	if !t.pinned {
+		if len(t.users) > 0 {
+			t.subject, t.value = ColUser, t.users[t.ucursor].value
+		} else {
+			t.value = ""
+		}
+	}
+	// The subject's events: for a user, also what others did as that user
+	// (impersonation).
+	t.events = t.events[:0]
+	for k := 0; k < n; k++ {
+		i := rows.At(k)
+		if s.Str(t.subject, i) == t.value || (t.subject == ColUser && s.Str(ColImpUser, i) == t.value && t.value != "") {
+			t.events = append(t.events, i)
+		}
+	}
+	t.ecursor = max(0, min(t.ecursor, len(t.events)-1))
+}
+
+func (t *Timeline) Action(a Action) (tea.Cmd, bool) {
+	t.compute()
+	lh := max(1, t.eventListHeight())
+	move := func(cur *int, n, d int) {
+		*cur = max(0, min(*cur+d, n-1))
+	}
+	switch a {
+	case ActFocusNext:
+		t.onEvents = !t.onEvents
+	case ActOpen:
+		if !t.onEvents && len(t.users) > 0 {
+			t.onEvents = true
+			t.ecursor = len(t.events) - 1
+		}
+	case ActUp, ActDown, ActPageUp, ActPageDown, ActTop, ActBottom:
+		d := map[Action]int{ActUp: -1, ActDown: 1, ActPageUp: -lh, ActPageDown: lh, ActTop: -1 << 30, ActBottom: 1 << 30}[a]
+		if t.onEvents {
+			move(&t.ecursor, len(t.events), d)
+		} else {
+			move(&t.ucursor, len(t.users), d)
+			t.pinned = false
+			t.ecursor = 1<<31 - 1
+			t.dirty = true
+		}
+	case ActPivotImp, ActPivotIP, ActPivotUser:
+		return t.pivot(a), true
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// pivot follows the selected event (or, on the users list, the subject's
+// most frequent value) to another identity.
+func (t *Timeline) pivot(a Action) tea.Cmd {
+	s := t.c.Snap
+	col, to := ColImpUser, ColUser
+	switch a {
+	case ActPivotIP:
+		col, to = ColSourceIP, ColSourceIP
+	case ActPivotUser:
+		col, to = ColUser, ColUser
+	}
+	var v string
+	if t.onEvents && len(t.events) > 0 {
+		v = s.Str(col, t.events[t.ecursor])
+	} else {
+		v = topValue(s, t.events, col)
+	}
+	if v == "" {
+		what := map[Col]string{ColImpUser: "impersonated user", ColSourceIP: "source IP", ColUser: "user"}[col]
+		return func() tea.Msg { return statusMsg("no " + what + " to pivot to") }
+	}
+	t.Pivot(to, v)
+	t.compute()
+	return nil
+}
+
+func topValue(s *Snapshot, rows []int, c Col) string {
+	counts := map[uint32]int{}
+	for _, i := range rows {
+		if id := s.ID(c, i); id != 0 {
+			counts[id]++
+		}
+	}
+	best, bn := uint32(0), 0
+	for id, n := range counts {
+		if n > bn || n == bn && s.Value(c, id) < s.Value(c, best) {
+			best, bn = id, n
+		}
+	}
+	return s.Value(c, best)
+}
+
+func (t *Timeline) leftWidth() int {
+	if t.w >= 110 {
+		return 34
+	}
+	return 24
+}
+
+const histRows = 5
+
+func (t *Timeline) eventListHeight() int { return t.h - (1 + histRows + 1 + 3 + 1) }
+
+func (t *Timeline) View() string {
+	t.compute()
+	st := t.c.Styles
+	lw := t.leftWidth()
+	rw := t.w - lw - 1
+	// Left: ranked users.
+	left := []string{st.Header.Render(pad("USERS BY EVENTS", lw))}
+	lh := t.h - 1
+	if t.ucursor < t.utop {
+		t.utop = t.ucursor
+	}
+	if t.ucursor >= t.utop+lh {
+		t.utop = t.ucursor - lh + 1
+	}
+	for k := t.utop; k < len(t.users) && len(left) < t.h; k++ {
+		u := t.users[k]
+		num := fmt.Sprintf("%6d ", u.n)
+		if k == t.ucursor && !t.pinned {
+			base := st.Muted
+			if !t.onEvents {
+				base = st.Selected
+			}
+			left = append(left, base.Render(num)+cellEsc(u.value, lw-7, base, st.Escape))
+		} else {
+			left = append(left, st.Muted.Render(num)+cell(st, u.value, lw-7, st.Plain))
+		}
+	}
+	// Right: the subject.
+	right := t.subjectView(rw)
+	ll := strings.Split(fill(left, t.h), "\n")
+	rl := strings.Split(fill(right, t.h), "\n")
+	out := make([]string, t.h)
+	sep := st.Muted.Render("│")
+	for k := range out {
+		out[k] = pad(truncateANSI(ll[k], lw), lw) + sep + truncateANSI(rl[k], rw)
+	}
+	return strings.Join(out, "\n")
+}
+
+func (t *Timeline) subjectView(w int) []string {
+	st := t.c.Styles
+	s := t.c.Snap
+	if t.value == "" && len(t.events) == 0 {
+		return []string{st.Muted.Render("no events: nothing to show")}
+	}
+	kind := map[Col]string{ColUser: "user", ColSourceIP: "source IP"}[t.subject]
+	title := st.Title.Render(kind+" ") + st.Safe(t.value, w/2, st.Bold)
+	if len(t.events) > 0 {
+		first, last := s.Time(t.events[0]), s.Time(t.events[len(t.events)-1])
+		title += st.Muted.Render(fmt.Sprintf("  %d events  %s → %s", len(t.events),
+			formatTime(first, true, t.c.Loc), formatTime(last, true, t.c.Loc)))
+	}
+	lines := []string{truncateANSI(title, w)}
+	lines = append(lines, histogram(st, s, t.events, w, histRows, t.c)...)
+	lines = append(lines,
+		breakdown(st, s, t.events, ColVerb, "verbs", w),
+		breakdown(st, s, t.events, ColResource, "resources", w),
+		pivots(st, s, t.events, w))
+	// Event list.
+	l := newRowLayout(w)
+	lines = append(lines, l.header(st))
+	eh := max(1, t.h-len(lines))
+	if t.ecursor < t.etop {
+		t.etop = t.ecursor
+	}
+	if t.ecursor >= t.etop+eh {
+		t.etop = t.ecursor - eh + 1
+	}
+	t.etop = max(0, min(t.etop, max(0, len(t.events)-eh)))
+	for k := t.etop; k < len(t.events) && len(lines) < t.h; k++ {
+		lines = append(lines, renderRow(st, s, t.events[k], l, t.c.Loc, t.onEvents && k == t.ecursor))
+	}
+	return lines
+}
+
+// histogram draws the subject's events over time as vertical bars
+// (height rows tall, one column per time bucket) with a time axis.
+func histogram(st *Styles, s *Snapshot, rows []int, w, height int, c *Common) []string {
+	if len(rows) == 0 || w < 10 {
+		return make([]string, height+1)
+	}
+	lo, hi := s.Time(rows[0]), s.Time(rows[len(rows)-1])
+	for _, i := range rows { // times are nearly sorted; be exact anyway
+		if t := s.Time(i); t != 0 && (t < lo || lo == 0) {
+			lo = t
+		}
+		if t := s.Time(i); t > hi {
+			hi = t
+		}
+	}
+	buckets := make([]int, w)
+	span := hi - lo + 1
+	for _, i := range rows {
+		b := int((s.Time(i) - lo) * int64(w) / span)
+		buckets[max(0, min(b, w-1))]++
+	}
+	peak := 0
+	for _, n := range buckets {
+		peak = max(peak, n)
+	}
+	blocks := []rune(" ▁▂▃▄▅▆▇█")
+	lines := make([]string, height)
+	for r := 0; r < height; r++ {
+		var b strings.Builder
+		level := height - 1 - r // 0 = bottom row
+		for _, n := range buckets {
+			eighths := 0
+			if peak > 0 {
+				eighths = n * height * 8 / peak
+				if n > 0 && eighths == 0 {
+					eighths = 1
+				}
+			}
+			fillN := max(0, min(8, eighths-level*8))
+			b.WriteRune(blocks[fillN])
+		}
+		lines[r] = st.Bar.Render(b.String())
+	}
+	left := formatTime(lo, true, c.Loc)
+	right := fmt.Sprintf("%s  peak %d/bucket", formatTime(hi, true, c.Loc), peak)
+	axis := left + strings.Repeat(" ", max(1, w-len(left)-len(right))) + right
+	return append(lines, st.Muted.Render(truncateANSI(axis, w)))
+}
+
+// breakdown is one line: the top values of column col among rows.
+func breakdown(st *Styles, s *Snapshot, rows []int, col Col, label string, w int) string {
+	counts := map[uint32]int{}
+	for _, i := range rows {
+		counts[s.ID(col, i)]++
+	}
+	type kv struct {
+		v string
+		n int
+	}
+	var kvs []kv
+	for id, n := range counts {
+		v := s.Value(col, id)
+		if v == "" {
+			v = "-"
+		}
+		kvs = append(kvs, kv{v, n})
+	}
+	sort.Slice(kvs, func(i, j int) bool { return kvs[i].n > kvs[j].n || kvs[i].n == kvs[j].n && kvs[i].v < kvs[j].v })
+	out := st.Bold.Render(pad(label, 10))
+	for k, e := range kvs {
+		if k == 6 {
+			break
+		}
+		style := st.Plain
+		if col == ColVerb {
+			style = st.VerbStyle(e.v)
+		}
+		out += " " + st.Safe(e.v, 24, style) + st.Muted.Render(fmt.Sprintf(" %d", e.n))
+	}
+	return truncateANSI(out, w)
+}
+
+// pivots lists where the subject's events lead: impersonated users and
+// source IPs (keys i and p).
+func pivots(st *Styles, s *Snapshot, rows []int, w int) string {
+	imp := topValue(s, rows, ColImpUser)
+	ip := topValue(s, rows, ColSourceIP)
+	out := st.Bold.Render(pad("pivot", 10))
+	if imp != "" {
+		out += " " + st.HelpKey.Render("i") + " as " + st.Safe(imp, 30, st.Plain)
+	}
+	if ip != "" {
+		out += " " + st.HelpKey.Render("p") + " ip " + st.Safe(ip, 40, st.Plain)
+	}
+	out += " " + st.HelpKey.Render("u") + " user  " + st.HelpKey.Render("space") + " users/events"
+	return truncateANSI(out, w)
+}
