@@ -340,4 +340,3 @@ func (d *Detail) View() string {
 	end := min(len(d.lines), d.top+d.bodyHeight())
 	return fill(append([]string(nil), d.lines[d.top:end]...), d.h)
 }
-

@@ -351,12 +351,12 @@ func (ix *Index) Snapshot() *Snapshot {
 	defer ix.mu.RUnlock()
 	s := &Snapshot{
 		ix: ix, n: ix.n,
-		times: column[int64]{chunks: ix.times.chunks[:len(ix.times.chunks):len(ix.times.chunks)]},
-		latency: column[int32]{chunks: ix.latency.chunks[:len(ix.latency.chunks):len(ix.latency.chunks)]},
-		auditID: column[uint64]{chunks: ix.auditID.chunks[:len(ix.auditID.chunks):len(ix.auditID.chunks)]},
-		src:     column[uint16]{chunks: ix.src.chunks[:len(ix.src.chunks):len(ix.src.chunks)]},
-		off:     column[int64]{chunks: ix.off.chunks[:len(ix.off.chunks):len(ix.off.chunks)]},
-		length:  column[uint32]{chunks: ix.length.chunks[:len(ix.length.chunks):len(ix.length.chunks)]},
+		times:    column[int64]{chunks: ix.times.chunks[:len(ix.times.chunks):len(ix.times.chunks)]},
+		latency:  column[int32]{chunks: ix.latency.chunks[:len(ix.latency.chunks):len(ix.latency.chunks)]},
+		auditID:  column[uint64]{chunks: ix.auditID.chunks[:len(ix.auditID.chunks):len(ix.auditID.chunks)]},
+		src:      column[uint16]{chunks: ix.src.chunks[:len(ix.src.chunks):len(ix.src.chunks)]},
+		off:      column[int64]{chunks: ix.off.chunks[:len(ix.off.chunks):len(ix.off.chunks)]},
+		length:   column[uint32]{chunks: ix.length.chunks[:len(ix.length.chunks):len(ix.length.chunks)]},
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,

@@ -103,8 +103,8 @@ type queryMemo struct {
 }
 
 type memoNode struct {
-	col    int      // column read at this step; -1 for a leaf
-	result int8     // leaf: 1 match, 0 no match, -1 needs the raw event
+	col    int  // column read at this step; -1 for a leaf
+	result int8 // leaf: 1 match, 0 no match, -1 needs the raw event
 	kids   []*memoNode
 }
 
