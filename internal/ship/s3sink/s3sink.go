@@ -1,0 +1,591 @@
+// Package s3sink archives ship's lines to S3 the way Fluent Bit's s3
+// output does, with Store_dir as a disk buffer.
+//
+// Lines are appended to a chunk file in Store_dir; a batch is acknowledged
+// once it is fsynced there (the disk buffer is durable), so the checkpoint
+// can move on while the chunk waits for its upload. A chunk is closed when
+// it reaches Total_file_size or is Upload_timeout old, then compressed
+// (gzip, optional) and uploaded with PutObject, or a multipart upload when
+// it is larger than the part size. Uploads are retried with backoff until
+// they succeed; a chunk is deleted only after its upload succeeded. Chunks
+// left by a crash are uploaded on the next start.
+//
+// A chunk's key is rendered from S3_key_format with the time of its first
+// record and a $UUID fixed in the chunk's file name, so a retried upload
+// (even after a crash between the upload and the delete) overwrites the
+// same object instead of duplicating it.
+//
+// When the chunks on disk reach Store_dir_limit_size the sink stops
+// accepting batches: the pipeline's memory budget fills and reading stops.
+package s3sink
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"github.com/klauspost/compress/gzip"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/ship/checkpoint"
+	"github.com/audittui/audittui/internal/ship/metrics"
+	"github.com/audittui/audittui/internal/ship/pipe"
+)
+
+// Options configure the sink.
+type Options struct {
+	Client *s3.Client
+	Bucket string
+	Format *s3key.Format
+	// StoreDir is the disk buffer.
+	StoreDir string
+	// TotalFileSize closes a chunk at this size; UploadTimeout at this age.
+	TotalFileSize int64
+	UploadTimeout time.Duration
+	// StoreLimit caps the bytes of chunks on disk.
+	StoreLimit int64
+	Gzip       bool
+	// PartSize: chunks above it use a multipart upload with parts of this
+	// size (minimum 5 MiB).
+	PartSize int64
+	// MinBackoff/MaxBackoff bound the delay between upload attempts.
+	MinBackoff, MaxBackoff time.Duration
+	Metrics                *metrics.Metrics
+	Logger                 *slog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+const chunkExt = ".chunk"
+
+// Sink is the S3 sink.
+type Sink struct {
+	o   Options
+	log *slog.Logger
+	tm  *transfermanager.Client
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []string // closed chunks waiting for upload, oldest first
+	diskUsed int64
+	closed   bool // no more chunks will be queued
+	uploads  int
+}
+
+// New returns an S3 sink; Run recovers leftover chunks.
+func New(o Options) (*Sink, error) {
+	if o.Client == nil || o.Bucket == "" || o.Format == nil {
+		return nil, errors.New("s3 sink: client, bucket and key format are required")
+	}
+	if o.StoreDir == "" {
+		return nil, errors.New("s3 sink: no Store_dir")
+	}
+	if o.TotalFileSize <= 0 {
+		o.TotalFileSize = 50 << 20
+	}
+	if o.UploadTimeout <= 0 {
+		o.UploadTimeout = time.Minute
+	}
+	if o.StoreLimit <= 0 {
+		o.StoreLimit = 1 << 30
+	}
+	if o.PartSize < 5<<20 {
+		o.PartSize = 8 << 20
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 500 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	lg := o.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create Store_dir %s: %w", o.StoreDir, err)
+	}
+	s := &Sink{o: o, log: lg}
+	s.cond = sync.NewCond(&s.mu)
+	s.tm = transfermanager.New(o.Client, func(to *transfermanager.Options) {
+		to.PartSizeBytes = o.PartSize
+		to.MultipartUploadThreshold = o.PartSize
+		to.Concurrency = 2
+	})
+	if m := o.Metrics; m != nil {
+		m.BufferLimit.WithLabelValues("disk").Set(float64(o.StoreLimit))
+	}
+	return s, nil
+}
+
+// Name implements pipe.Sink.
+func (s *Sink) Name() string { return "s3" }
+
+// chunk is the open chunk file.
+type chunk struct {
+	f     *os.File
+	path  string
+	size  int64
+	start time.Time // when opened (for Upload_timeout)
+}
+
+// chunkName encodes the first record's time and the key's $UUID.
+func chunkName(first time.Time) string {
+	return strconv.FormatInt(first.UnixNano(), 10) + "-" + s3key.RandomUUID() + chunkExt
+}
+
+// parseChunkName returns the time and UUID of a chunk file name.
+func parseChunkName(name string) (time.Time, string, bool) {
+	base := strings.TrimSuffix(filepath.Base(name), chunkExt)
+	ts, uuid, ok := strings.Cut(base, "-")
+	if !ok || uuid == "" {
+		return time.Time{}, "", false
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return time.Unix(0, n).UTC(), uuid, true
+}
+
+// Key returns the object key a chunk file is uploaded to.
+func (s *Sink) Key(chunkPath string) (string, error) {
+	t, uuid, ok := parseChunkName(chunkPath)
+	if !ok {
+		return "", fmt.Errorf("chunk %s: not a chunk file name", chunkPath)
+	}
+	return s.o.Format.Render(t, s3key.Vars{UUID: uuid}), nil
+}
+
+// recover queues the chunks a previous run left in Store_dir.
+func (s *Sink) recover() error {
+	ents, err := os.ReadDir(s.o.StoreDir)
+	if err != nil {
+		return fmt.Errorf("read Store_dir %s: %w", s.o.StoreDir, err)
+	}
+	var names []string
+	for _, e := range ents {
+		p := filepath.Join(s.o.StoreDir, e.Name())
+		switch {
+		case strings.HasSuffix(e.Name(), ".tmp"):
+			os.Remove(p)
+		case strings.HasSuffix(e.Name(), chunkExt):
+			if _, _, ok := parseChunkName(p); ok {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	sort.Strings(names) // time-prefixed: oldest first
+	for _, n := range names {
+		p := filepath.Join(s.o.StoreDir, n)
+		size, err := trimPartial(p)
+		if err != nil {
+			return err
+		}
+		if size == 0 {
+			os.Remove(p)
+			continue
+		}
+		s.log.Info("uploading a chunk left by a previous run", "chunk", p, "bytes", size)
+		s.queue = append(s.queue, p)
+		s.diskUsed += size
+	}
+	s.setDisk()
+	return nil
+}
+
+// trimPartial cuts a torn last line (a crash mid-write) off a chunk. The
+// line's batch was not acknowledged, so it will be read again.
+func trimPartial(p string) (int64, error) {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return 0, fmt.Errorf("open chunk %s: %w", p, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := fi.Size()
+	if size == 0 {
+		return 0, nil
+	}
+	buf := make([]byte, 64<<10)
+	end := size
+	for end > 0 {
+		n := min(int64(len(buf)), end)
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil {
+			return 0, fmt.Errorf("read chunk %s: %w", p, err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	if end != size {
+		if err := f.Truncate(end); err != nil {
+			return 0, fmt.Errorf("truncate chunk %s: %w", p, err)
+		}
+	}
+	return end, nil
+}
+
+func (s *Sink) setDisk() {
+	if m := s.o.Metrics; m != nil {
+		m.BufferBytes.WithLabelValues("disk").Set(float64(s.diskUsed))
+	}
+}
+
+// Run implements pipe.Sink.
+func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+	s.mu.Lock()
+	err := s.recover()
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	upErr := make(chan error, 1)
+	go func() { upErr <- s.uploader(ctx) }()
+	err = s.write(ctx, in, ack)
+	s.mu.Lock()
+	s.closed = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	uerr := <-upErr
+	if err != nil {
+		return err
+	}
+	if uerr != nil && !errors.Is(uerr, context.Canceled) && !errors.Is(uerr, context.DeadlineExceeded) {
+		return uerr
+	}
+	s.mu.Lock()
+	left := len(s.queue)
+	s.mu.Unlock()
+	if left > 0 {
+		s.log.Warn("chunks left in Store_dir; they are uploaded on the next start", "chunks", left, "dir", s.o.StoreDir)
+	}
+	return nil
+}
+
+func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+	var cur *chunk
+	var unsynced []*pipe.Batch
+	tick := max(min(s.o.UploadTimeout/10, time.Second), 10*time.Millisecond)
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	syncAck := func() error {
+		if len(unsynced) == 0 {
+			return nil
+		}
+		if err := cur.f.Sync(); err != nil {
+			return fmt.Errorf("sync chunk %s: %w", cur.path, err)
+		}
+		for _, b := range unsynced {
+			ack(b)
+			if m := s.o.Metrics; m != nil {
+				m.SinkSentLines.WithLabelValues("s3").Add(float64(len(b.Records)))
+				m.SinkSentBytes.WithLabelValues("s3").Add(float64(b.LineBytes))
+			}
+		}
+		unsynced = unsynced[:0]
+		return nil
+	}
+	roll := func() error {
+		if cur == nil {
+			return nil
+		}
+		if err := syncAck(); err != nil {
+			return err
+		}
+		if err := cur.f.Close(); err != nil {
+			return fmt.Errorf("close chunk %s: %w", cur.path, err)
+		}
+		if cur.size == 0 {
+			os.Remove(cur.path)
+		} else {
+			s.mu.Lock()
+			s.queue = append(s.queue, cur.path)
+			s.cond.Broadcast()
+			s.mu.Unlock()
+		}
+		cur = nil
+		return nil
+	}
+	defer func() {
+		if cur != nil {
+			cur.f.Close()
+		}
+	}()
+	var line []byte
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+			if cur != nil && s.o.Now().Sub(cur.start) >= s.o.UploadTimeout {
+				if err := roll(); err != nil {
+					return err
+				}
+			}
+		case b, ok := <-in:
+			if !ok {
+				return roll()
+			}
+			need := b.LineBytes + int64(len(b.Records))
+			if err := s.waitSpace(ctx, need, syncAck); err != nil {
+				return err
+			}
+			if cur == nil && len(b.Records) > 0 {
+				name := chunkName(time.Unix(0, b.Records[0].Time))
+				p := filepath.Join(s.o.StoreDir, name)
+				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+				if err != nil {
+					return fmt.Errorf("create chunk: %w", err)
+				}
+				if err := checkpoint.SyncDir(s.o.StoreDir); err != nil {
+					f.Close()
+					return err
+				}
+				cur = &chunk{f: f, path: p, start: s.o.Now()}
+			}
+			if cur != nil {
+				line = line[:0]
+				for i := range b.Records {
+					line = append(line, b.Records[i].Line...)
+					line = append(line, '\n')
+				}
+				if _, err := cur.f.Write(line); err != nil {
+					return fmt.Errorf("write chunk %s: %w", cur.path, err)
+				}
+				cur.size += int64(len(line))
+				s.mu.Lock()
+				s.diskUsed += int64(len(line))
+				s.setDisk()
+				s.mu.Unlock()
+			}
+			unsynced = append(unsynced, b)
+			if len(in) == 0 || len(unsynced) >= 64 {
+				if cur == nil {
+					for _, u := range unsynced {
+						ack(u)
+					}
+					unsynced = unsynced[:0]
+				} else if err := syncAck(); err != nil {
+					return err
+				}
+			}
+			if cur != nil && cur.size >= s.o.TotalFileSize {
+				if err := roll(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// waitSpace blocks while the disk buffer is full. Batches already written
+// are synced and acknowledged first so nothing waits on itself.
+func (s *Sink) waitSpace(ctx context.Context, need int64, syncAck func() error) error {
+	s.mu.Lock()
+	full := s.diskUsed > 0 && s.diskUsed+need > s.o.StoreLimit
+	s.mu.Unlock()
+	if !full {
+		return nil
+	}
+	if err := syncAck(); err != nil {
+		return err
+	}
+	s.log.Warn("Store_dir is full; waiting for uploads (reading pauses)", "used", s.diskUsed, "limit", s.o.StoreLimit)
+	if m := s.o.Metrics; m != nil {
+		m.Blocked(true)
+		defer m.Blocked(false)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.diskUsed > 0 && s.diskUsed+need > s.o.StoreLimit {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if len(s.queue) == 0 && s.uploads == 0 {
+			// Everything on disk is the open chunk: let it grow past the
+			// limit rather than deadlock (the open chunk rolls at
+			// Total_file_size, which is below the limit).
+			return nil
+		}
+		s.cond.Wait()
+	}
+	return nil
+}
+
+// uploader uploads queued chunks, oldest first, until the writer is done
+// and the queue is empty, or ctx ends.
+func (s *Sink) uploader(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closed && ctx.Err() == nil {
+			stop := context.AfterFunc(ctx, func() {
+				s.mu.Lock()
+				s.cond.Broadcast()
+				s.mu.Unlock()
+			})
+			s.cond.Wait()
+			stop()
+		}
+		if ctx.Err() != nil {
+			s.mu.Unlock()
+			return ctx.Err()
+		}
+		if len(s.queue) == 0 && s.closed {
+			s.mu.Unlock()
+			return nil
+		}
+		p := s.queue[0]
+		s.uploads++
+		s.mu.Unlock()
+
+		size, err := s.uploadWithRetry(ctx, p)
+
+		s.mu.Lock()
+		s.uploads--
+		if err == nil {
+			s.queue = s.queue[1:]
+			s.diskUsed -= size
+			s.setDisk()
+		}
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Sink) uploadWithRetry(ctx context.Context, p string) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		size, err := s.upload(ctx, p)
+		if err == nil {
+			return size, nil
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if m := s.o.Metrics; m != nil {
+			m.SinkErrors.WithLabelValues("s3").Inc()
+			m.SinkRetries.WithLabelValues("s3").Inc()
+		}
+		wait := min(s.o.MinBackoff<<min(attempt, 20), s.o.MaxBackoff)
+		wait = wait/2 + rand.N(wait/2+1)
+		s.log.Warn("s3 upload failed; retrying", "chunk", p, "attempt", attempt+1, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// upload sends one chunk and deletes it. It returns the chunk's size.
+func (s *Sink) upload(ctx context.Context, p string) (int64, error) {
+	key, err := s.Key(p)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, fmt.Errorf("stat chunk: %w", err)
+	}
+	size := fi.Size()
+	body, bodySize, cleanup, err := s.body(p)
+	if err != nil {
+		return 0, err
+	}
+	defer cleanup()
+	if bodySize > s.o.PartSize {
+		_, err = s.tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
+			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), Body: body,
+			ContentType: aws.String("application/json"),
+		})
+	} else {
+		_, err = s.o.Client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), Body: body,
+			ContentLength: aws.Int64(bodySize), ContentType: aws.String("application/json"),
+		})
+	}
+	if err != nil {
+		return 0, fmt.Errorf("upload s3://%s/%s: %w", s.o.Bucket, key, err)
+	}
+	s.log.Info("uploaded chunk", "key", key, "bytes", bodySize, "raw_bytes", size)
+	if err := os.Remove(p); err != nil {
+		return 0, fmt.Errorf("remove uploaded chunk: %w", err)
+	}
+	return size, nil
+}
+
+// body opens what is uploaded for chunk p: the chunk itself, or a gzip
+// copy written next to it.
+func (s *Sink) body(p string) (io.ReadSeeker, int64, func(), error) {
+	src, err := os.Open(p)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("open chunk: %w", err)
+	}
+	if !s.o.Gzip {
+		fi, err := src.Stat()
+		if err != nil {
+			src.Close()
+			return nil, 0, nil, err
+		}
+		return src, fi.Size(), func() { src.Close() }, nil
+	}
+	defer src.Close()
+	tmp := p + ".gz.tmp"
+	dst, err := os.Create(tmp)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("create %s: %w", tmp, err)
+	}
+	cleanup := func() { dst.Close(); os.Remove(tmp) }
+	zw, _ := gzip.NewWriterLevel(dst, gzip.DefaultCompression)
+	if _, err := io.Copy(zw, src); err != nil {
+		cleanup()
+		return nil, 0, nil, fmt.Errorf("compress chunk: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		cleanup()
+		return nil, 0, nil, fmt.Errorf("compress chunk: %w", err)
+	}
+	n, err := dst.Seek(0, io.SeekCurrent)
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	if _, err := dst.Seek(0, io.SeekStart); err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	return dst, n, cleanup, nil
+}
