@@ -10,14 +10,13 @@ import (
 	"hash"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/audittui/audittui/internal/data"
 )
@@ -293,37 +292,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Decompress returns a reader of r's content, decompressed according to
-// its magic bytes (gzip, zstd, or none), and the compression's name.
-func Decompress(r io.Reader) (io.Reader, string, func(), error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(4)
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("gzip: %w", err)
-		}
-		return zr, "gzip", func() { zr.Close() }, nil
-	case len(magic) == 4 && bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("zstd: %w", err)
-		}
-		return zr, "zstd", zr.Close, nil
-	}
-	return br, "none", func() {}, nil
-}
-
 // decodeObject reads lines from r and sends decoded batches. It returns
 // the number of lines read and rejected.
 func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.SourceInfo, ro data.ReadOptions,
 	ch chan<- piece, d *Digest) (int64, int, error) {
-	dr, kind, closeFn, err := Decompress(r)
+	dr, kind, closeFn, err := data.Decompress(r)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer closeFn()
+	if kind == "" {
+		kind = "none"
+	}
 	d.Compression = kind
 	if kind != "none" {
 		dr = &errReader{r: dr, name: kind + " stream"}
@@ -446,6 +426,37 @@ func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.Sourc
 		return line, rejected, ctx.Err()
 	}
 	return line, rejected, nil
+}
+
+// Download copies an object's bytes as stored (not decompressed) to w and
+// returns their digest. Archived objects fail with the restore message.
+func (s *Source) Download(ctx context.Context, o Object, w io.Writer) (Digest, error) {
+	d := Digest{Object: o, URL: s.URL(o), Compression: "as stored"}
+	if o.Archived() {
+		return d, fmt.Errorf("%s: %s", s.URL(o), restoreMessage(o))
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)})
+	if err != nil {
+		if archivedState(err) {
+			return d, fmt.Errorf("%s: %s", s.URL(o), restoreMessage(o))
+		}
+		return d, s.explain(err, "get "+s.URL(o))
+	}
+	defer out.Body.Close()
+	if o.ETag == "" {
+		d.Object.ETag = strings.Trim(aws.ToString(out.ETag), `"`)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), &errReader{r: out.Body, name: s.URL(o)})
+	if err != nil {
+		return d, err
+	}
+	if out.ContentLength != nil && *out.ContentLength != n {
+		return d, fmt.Errorf("%s: got %d bytes, the server announced %d", s.URL(o), n, *out.ContentLength)
+	}
+	d.Bytes = n
+	d.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return d, nil
 }
 
 // Next returns the next batch of events in time order.
