@@ -284,6 +284,9 @@ type MetricQuery struct {
 	root metricNode
 	// range aggregation at the leaf (exactly one).
 	leaf *rangeAgg
+	// mode and fusedParent: see init in metric.go.
+	mode        leafMode
+	fusedParent *vectorAgg
 }
 
 func (*MetricQuery) isExpr() {}

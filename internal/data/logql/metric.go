@@ -1,3 +1,707 @@
 package logql
 
-func (q *MetricQuery) init() {}
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Point is one value of a series at time T (Unix nanoseconds).
+type Point struct {
+	T int64
+	V float64
+}
+
+// Series is one labelled series of a range query.
+type Series struct {
+	Labels Labels
+	Points []Point
+}
+
+// Matrix is the result of a range query, series sorted by labels.
+type Matrix []Series
+
+// Sample is one labelled value of an instant query.
+type Sample struct {
+	Labels Labels
+	T      int64
+	V      float64
+}
+
+// Vector is the result of an instant query.
+type Vector []Sample
+
+// MaxPoints is the largest number of steps a range query may have (as
+// Loki's "maximum resolution of 11,000 points per time series").
+const MaxPoints = 11000
+
+// leafMode says how the range aggregation groups entries.
+type leafMode int
+
+const (
+	// modeSeries keeps one series per full label set.
+	modeSeries leafMode = iota
+	// modeSum groups entries directly by the parent sum's grouping: the
+	// sum of per-series counts is the count of the grouped entries.
+	modeSum
+	// modeCount groups by the parent count's grouping and counts distinct
+	// inner series (identified by a hash of their label set).
+	modeCount
+)
+
+// init decides how the leaf is evaluated: when the range aggregation's
+// parent is sum or count, the grouping is pushed into the leaf so that
+// `sum by (user) (rate({..} | json [5m]))` never builds one series per
+// distinct event.
+func (q *MetricQuery) init() {
+	q.fusedParent = nil
+	q.mode = modeSeries
+	var parentOf func(n metricNode) *vectorAgg
+	parentOf = func(n metricNode) *vectorAgg {
+		switch n := n.(type) {
+		case *vectorAgg:
+			if n.inner == metricNode(q.leaf) {
+				return n
+			}
+			return parentOf(n.inner)
+		case *scalarBinary:
+			return parentOf(n.vec)
+		}
+		return nil
+	}
+	p := parentOf(q.root)
+	if p == nil {
+		return
+	}
+	switch p.op {
+	case aggSum:
+		q.mode = modeSum
+		q.fusedParent = p
+	case aggCount:
+		q.mode = modeCount
+		q.fusedParent = p
+	}
+}
+
+// Evaluator evaluates a metric query over entries fed in time order. It
+// is not safe for concurrent use.
+type Evaluator struct {
+	q     *MetricQuery
+	start int64
+	step  int64 // 0 for an instant query
+	n     int   // number of steps
+	rng   int64
+	off   int64
+
+	seed   maphash.Seed
+	series map[string]*leafSeries // modeSeries, modeSum: key -> series
+	groups map[string]*countGroup // modeCount
+	keyBuf []byte
+}
+
+type leafSeries struct {
+	labels Labels
+	starts []delta
+	ends   []delta
+}
+
+// delta adds n entries and b bytes from step idx on.
+type delta struct {
+	idx int32
+	n   int64
+	b   int64
+}
+
+type countGroup struct {
+	labels Labels
+	inner  map[uint64][]stepRange
+}
+
+type stepRange struct{ lo, hi int32 }
+
+// NewRangeEvaluator prepares a range query from start to end (inclusive,
+// Unix nanoseconds) every step. Steps are start, start+step, ... <= end.
+func (q *MetricQuery) NewRangeEvaluator(start, end int64, step time.Duration) (*Evaluator, error) {
+	if step <= 0 {
+		return nil, errors.New("step must be greater than zero")
+	}
+	if end < start {
+		return nil, errors.New("end is before start")
+	}
+	n := (end-start)/int64(step) + 1
+	if n > MaxPoints {
+		return nil, fmt.Errorf("%d steps exceed the maximum resolution of %d points per series: increase the step", n, MaxPoints)
+	}
+	ev := q.newEvaluator(start, int64(step), int(n))
+	return ev, nil
+}
+
+// NewInstantEvaluator prepares an instant query at time t (Unix nanoseconds).
+func (q *MetricQuery) NewInstantEvaluator(t int64) *Evaluator {
+	return q.newEvaluator(t, 0, 1)
+}
+
+func (q *MetricQuery) newEvaluator(start, step int64, n int) *Evaluator {
+	ev := &Evaluator{q: q, start: start, step: step, n: n, rng: int64(q.leaf.rng), off: int64(q.leaf.offset), seed: maphash.MakeSeed()}
+	if q.mode == modeCount {
+		ev.groups = make(map[string]*countGroup)
+	} else {
+		ev.series = make(map[string]*leafSeries)
+	}
+	return ev
+}
+
+// Window returns the entry times the evaluation uses: from (exclusive)
+// to to (inclusive), in Unix nanoseconds. Entries outside are ignored, so
+// a source may skip them.
+func (ev *Evaluator) Window() (from, to int64) {
+	last := ev.start + int64(ev.n-1)*ev.step
+	return ev.start - ev.off - ev.rng, last - ev.off
+}
+
+// stepTime is the time of step i.
+func (ev *Evaluator) stepTime(i int) int64 { return ev.start + int64(i)*ev.step }
+
+// steps returns the step indexes [i0, i1) whose window (t-offset-range,
+// t-offset] holds time ts.
+func (ev *Evaluator) steps(ts int64) (int, int) {
+	if ev.step == 0 {
+		t := ev.start - ev.off
+		if ts <= t && ts > t-ev.rng {
+			return 0, 1
+		}
+		return 0, 0
+	}
+	// step i holds ts iff ts+off <= t_i < ts+off+rng.
+	i0 := ceilDiv(ts+ev.off-ev.start, ev.step)
+	i1 := ceilDiv(ts+ev.off+ev.rng-ev.start, ev.step)
+	if i0 < 0 {
+		i0 = 0
+	}
+	if i1 > int64(ev.n) {
+		i1 = int64(ev.n)
+	}
+	if i0 >= i1 {
+		return 0, 0
+	}
+	return int(i0), int(i1)
+}
+
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a > 0) == (b > 0) {
+		q++
+	}
+	return q
+}
+
+// Add feeds one entry. Entries should come in time order (small disorder
+// is handled exactly, at some memory cost); entries outside Window, not
+// selected, or dropped by the pipeline are ignored.
+func (ev *Evaluator) Add(e Entry) {
+	i0, i1 := ev.steps(e.EntryTime())
+	if i0 >= i1 {
+		return
+	}
+	q := ev.q.leaf.log
+	if !q.matchSelector(e) {
+		return
+	}
+	var st evalState
+	st.e = e
+	if !q.run(&st) {
+		return
+	}
+	size := int64(len(e.EntryLine()))
+	switch ev.q.mode {
+	case modeSum:
+		g := ev.q.fusedParent.group
+		var s *leafSeries
+		if g == nil || g.without {
+			var ls Labels
+			if g != nil {
+				ls = dropNames(st.fullLabels(), g.names)
+			}
+			s = ev.seriesFor(ls)
+		} else {
+			s = ev.seriesBy(&st, g.names)
+		}
+		s.add(i0, i1, size)
+	case modeCount:
+		full := st.fullLabels()
+		gl := projectLabels(full, ev.q.fusedParent.group)
+		key := gl.key()
+		cg := ev.groups[key]
+		if cg == nil {
+			cg = &countGroup{labels: gl, inner: make(map[uint64][]stepRange)}
+			ev.groups[key] = cg
+		}
+		h := ev.hashLabels(full)
+		cg.inner[h] = addRange(cg.inner[h], stepRange{int32(i0), int32(i1)})
+	default:
+		ev.seriesFor(st.fullLabels()).add(i0, i1, size)
+	}
+}
+
+// seriesBy finds the series for the values of the by-labels, building the
+// key without allocating when the series exists.
+func (ev *Evaluator) seriesBy(st *evalState, names []string) *leafSeries {
+	buf := ev.keyBuf[:0]
+	for _, n := range names {
+		v, _ := st.lookup(n)
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+		buf = append(buf, v...)
+	}
+	ev.keyBuf = buf
+	if s, ok := ev.series[string(buf)]; ok {
+		return s
+	}
+	var ls Labels
+	for _, n := range names {
+		if v, _ := st.lookup(n); v != "" {
+			ls = append(ls, Label{Name: n, Value: v})
+		}
+	}
+	ls = sortDedupLabels(ls)
+	s := &leafSeries{labels: ls}
+	ev.series[string(buf)] = s
+	return s
+}
+
+func (ev *Evaluator) seriesFor(ls Labels) *leafSeries {
+	key := ls.key()
+	s := ev.series[key]
+	if s == nil {
+		s = &leafSeries{labels: ls}
+		ev.series[key] = s
+	}
+	return s
+}
+
+func (ev *Evaluator) hashLabels(ls Labels) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ev.seed)
+	for _, l := range ls {
+		h.WriteString(l.Name)
+		h.WriteByte(0xff)
+		h.WriteString(l.Value)
+		h.WriteByte(0xfe)
+	}
+	return h.Sum64()
+}
+
+func (s *leafSeries) add(i0, i1 int, size int64) {
+	s.starts = addDelta(s.starts, int32(i0), size)
+	s.ends = addDelta(s.ends, int32(i1), size)
+}
+
+func addDelta(ds []delta, idx int32, size int64) []delta {
+	if n := len(ds); n > 0 && ds[n-1].idx == idx {
+		ds[n-1].n++
+		ds[n-1].b += size
+		return ds
+	}
+	return append(ds, delta{idx: idx, n: 1, b: size})
+}
+
+// addRange merges r into the sorted disjoint ranges rs.
+func addRange(rs []stepRange, r stepRange) []stepRange {
+	if n := len(rs); n > 0 {
+		last := &rs[n-1]
+		if r.lo >= last.lo {
+			if r.lo <= last.hi {
+				if r.hi > last.hi {
+					last.hi = r.hi
+				}
+				return rs
+			}
+			return append(rs, r)
+		}
+	}
+	// Out of order: insert and merge.
+	rs = append(rs, r)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].lo < rs[j].lo })
+	out := rs[:1]
+	for _, x := range rs[1:] {
+		last := &out[len(out)-1]
+		if x.lo <= last.hi {
+			if x.hi > last.hi {
+				last.hi = x.hi
+			}
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// stepPoints is a series on step indexes.
+type stepSeries struct {
+	labels Labels
+	pts    []stepPoint
+}
+
+type stepPoint struct {
+	i int32
+	v float64
+}
+
+// leafResult turns the accumulated deltas into series of step points.
+func (ev *Evaluator) leafResult() []stepSeries {
+	var out []stepSeries
+	secs := float64(ev.rng) / float64(time.Second)
+	op := ev.q.leaf.op
+	if ev.q.mode == modeCount {
+		for _, g := range ev.groups {
+			diff := make([]int64, ev.n+1)
+			for _, rs := range g.inner {
+				for _, r := range rs {
+					diff[r.lo]++
+					diff[r.hi]--
+				}
+			}
+			var pts []stepPoint
+			var cur int64
+			for i := 0; i < ev.n; i++ {
+				cur += diff[i]
+				if cur > 0 {
+					pts = append(pts, stepPoint{int32(i), float64(cur)})
+				}
+			}
+			if len(pts) > 0 {
+				out = append(out, stepSeries{labels: g.labels, pts: pts})
+			}
+		}
+		return out
+	}
+	for _, s := range ev.series {
+		sortDeltas(s.starts)
+		sortDeltas(s.ends)
+		var pts []stepPoint
+		var n, b int64
+		si, ei := 0, 0
+		for si < len(s.starts) || ei < len(s.ends) {
+			// Next step index where something changes.
+			idx := int32(math.MaxInt32)
+			if si < len(s.starts) {
+				idx = s.starts[si].idx
+			}
+			if ei < len(s.ends) && s.ends[ei].idx < idx {
+				idx = s.ends[ei].idx
+			}
+			for si < len(s.starts) && s.starts[si].idx == idx {
+				n += s.starts[si].n
+				b += s.starts[si].b
+				si++
+			}
+			for ei < len(s.ends) && s.ends[ei].idx == idx {
+				n -= s.ends[ei].n
+				b -= s.ends[ei].b
+				ei++
+			}
+			if n <= 0 {
+				continue
+			}
+			next := int32(ev.n)
+			if si < len(s.starts) {
+				next = min(next, s.starts[si].idx)
+			}
+			if ei < len(s.ends) {
+				next = min(next, s.ends[ei].idx)
+			}
+			var v float64
+			switch op {
+			case opCountOverTime:
+				v = float64(n)
+			case opRate:
+				v = float64(n) / secs
+			case opBytesOverTime:
+				v = float64(b)
+			case opBytesRate:
+				v = float64(b) / secs
+			}
+			for i := idx; i < next; i++ {
+				pts = append(pts, stepPoint{i, v})
+			}
+		}
+		if len(pts) > 0 {
+			out = append(out, stepSeries{labels: s.labels, pts: pts})
+		}
+	}
+	return out
+}
+
+func sortDeltas(ds []delta) {
+	if slices.IsSortedFunc(ds, func(a, b delta) int { return int(a.idx - b.idx) }) {
+		return
+	}
+	slices.SortStableFunc(ds, func(a, b delta) int { return int(a.idx - b.idx) })
+}
+
+// evalNode evaluates the expression tree above the leaf.
+func (ev *Evaluator) evalNode(n metricNode) []stepSeries {
+	switch n := n.(type) {
+	case *rangeAgg:
+		return ev.leafResult()
+	case *vectorAgg:
+		in := ev.evalNode(n.inner)
+		if n == ev.q.fusedParent {
+			return in // the leaf already grouped the entries
+		}
+		return aggregate(n, in)
+	case *scalarBinary:
+		in := ev.evalNode(n.vec)
+		out := in[:0]
+		for _, s := range in {
+			pts := s.pts[:0]
+			for _, p := range s.pts {
+				a, b := p.v, n.scalar
+				if n.scalarLeft {
+					a, b = b, a
+				}
+				r := applyBinOp(n.op, a, b)
+				if n.op.isComparison() && !n.boolModifier {
+					if r == 0 {
+						continue
+					}
+					r = p.v
+				}
+				pts = append(pts, stepPoint{p.i, r})
+			}
+			if len(pts) > 0 {
+				out = append(out, stepSeries{labels: s.labels, pts: pts})
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// aggregate applies a (non-fused) vector aggregation step by step.
+func aggregate(v *vectorAgg, in []stepSeries) []stepSeries {
+	type member struct {
+		series int
+		stepPoint
+	}
+	groups := map[string][]member{}
+	var order []string
+	glabels := map[string]Labels{}
+	for si, s := range in {
+		gl := projectLabels(s.labels, v.group)
+		k := gl.key()
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+			glabels[k] = gl
+		}
+		for _, p := range s.pts {
+			groups[k] = append(groups[k], member{si, p})
+		}
+	}
+	var out []stepSeries
+	if v.op == aggTopK || v.op == aggBottomK {
+		pts := make([][]stepPoint, len(in))
+		for _, k := range order {
+			ms := groups[k]
+			sort.SliceStable(ms, func(i, j int) bool {
+				if ms[i].i != ms[j].i {
+					return ms[i].i < ms[j].i
+				}
+				if ms[i].v != ms[j].v {
+					if v.op == aggTopK {
+						return ms[i].v > ms[j].v
+					}
+					return ms[i].v < ms[j].v
+				}
+				return compareLabels(in[ms[i].series].labels, in[ms[j].series].labels) < 0
+			})
+			taken := 0
+			for j, m := range ms {
+				if j > 0 && m.i != ms[j-1].i {
+					taken = 0
+				}
+				if taken < v.param {
+					pts[m.series] = append(pts[m.series], m.stepPoint)
+					taken++
+				}
+			}
+		}
+		for si, p := range pts {
+			if len(p) > 0 {
+				sort.Slice(p, func(i, j int) bool { return p[i].i < p[j].i })
+				out = append(out, stepSeries{labels: in[si].labels, pts: p})
+			}
+		}
+		return out
+	}
+	for _, k := range order {
+		ms := groups[k]
+		sort.SliceStable(ms, func(i, j int) bool { return ms[i].i < ms[j].i })
+		var pts []stepPoint
+		for j := 0; j < len(ms); {
+			i := ms[j].i
+			var sum, mn, mx float64
+			cnt := 0
+			mn, mx = math.Inf(1), math.Inf(-1)
+			for ; j < len(ms) && ms[j].i == i; j++ {
+				x := ms[j].v
+				sum += x
+				cnt++
+				mn = math.Min(mn, x)
+				mx = math.Max(mx, x)
+			}
+			var r float64
+			switch v.op {
+			case aggSum:
+				r = sum
+			case aggCount:
+				r = float64(cnt)
+			case aggMin:
+				r = mn
+			case aggMax:
+				r = mx
+			case aggAvg:
+				r = sum / float64(cnt)
+			}
+			pts = append(pts, stepPoint{i, r})
+		}
+		out = append(out, stepSeries{labels: glabels[k], pts: pts})
+	}
+	return out
+}
+
+// projectLabels applies a grouping to a label set: by keeps the named
+// labels, without drops them, no grouping drops everything.
+func projectLabels(ls Labels, g *grouping) Labels {
+	if g == nil {
+		return Labels{}
+	}
+	if g.without {
+		return dropNames(ls, g.names)
+	}
+	out := Labels{}
+	for _, l := range ls {
+		if slices.Contains(g.names, l.Name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func dropNames(ls Labels, names []string) Labels {
+	out := make(Labels, 0, len(ls))
+	for _, l := range ls {
+		if !slices.Contains(names, l.Name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// sortDedupLabels sorts by name and keeps the first of duplicate names.
+func sortDedupLabels(ls Labels) Labels {
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
+	out := ls[:0]
+	for i, l := range ls {
+		if i > 0 && l.Name == ls[i-1].Name {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// Result evaluates the query over the entries added so far and returns
+// one series per output label set, sorted by labels; a series has a point
+// at each step where it has a value.
+func (ev *Evaluator) Result() Matrix {
+	res := ev.evalNode(ev.q.root)
+	m := make(Matrix, 0, len(res))
+	for _, s := range res {
+		ps := make([]Point, len(s.pts))
+		for i, p := range s.pts {
+			ps[i] = Point{T: ev.stepTime(int(p.i)), V: p.v}
+		}
+		m = append(m, Series{Labels: s.labels, Points: ps})
+	}
+	sort.Slice(m, func(i, j int) bool { return compareLabels(m[i].Labels, m[j].Labels) < 0 })
+	return m
+}
+
+// Vector returns the samples at the last step (the only one of an instant
+// query): sorted by value (descending) when the outermost aggregation is
+// topk, ascending for bottomk, by labels otherwise.
+func (ev *Evaluator) Vector() Vector {
+	last := ev.stepTime(ev.n - 1)
+	var v Vector
+	for _, s := range ev.Result() {
+		if n := len(s.Points); n > 0 && s.Points[n-1].T == last {
+			v = append(v, Sample{Labels: s.Labels, T: last, V: s.Points[n-1].V})
+		}
+	}
+	if a, ok := ev.q.root.(*vectorAgg); ok && (a.op == aggTopK || a.op == aggBottomK) {
+		sort.SliceStable(v, func(i, j int) bool {
+			if a.op == aggTopK {
+				return v[i].V > v[j].V
+			}
+			return v[i].V < v[j].V
+		})
+	}
+	return v
+}
+
+// Contributes reports whether entry e counts toward the query's result
+// (selector and pipeline pass; time is not checked) and under which
+// output labels: the labels after every aggregation's grouping, so the
+// alerts engine can find the events behind a firing series.
+func (q *MetricQuery) Contributes(e Entry) (Labels, bool) {
+	lq := q.leaf.log
+	if !lq.matchSelector(e) {
+		return nil, false
+	}
+	var st evalState
+	st.e = e
+	if !lq.run(&st) {
+		return nil, false
+	}
+	// Aggregations from the leaf outward.
+	var aggs []*vectorAgg
+	var walk func(n metricNode)
+	walk = func(n metricNode) {
+		switch n := n.(type) {
+		case *vectorAgg:
+			walk(n.inner)
+			aggs = append(aggs, n)
+		case *scalarBinary:
+			walk(n.vec)
+		}
+	}
+	walk(q.root)
+	var ls Labels
+	rest := aggs
+	if len(aggs) > 0 && aggs[0].group != nil && !aggs[0].group.without && aggs[0].op != aggTopK && aggs[0].op != aggBottomK {
+		for _, n := range aggs[0].group.names {
+			if v, _ := st.lookup(n); v != "" {
+				ls = append(ls, Label{Name: n, Value: v})
+			}
+		}
+		ls = sortDedupLabels(ls)
+		rest = aggs[1:]
+	} else {
+		ls = st.fullLabels()
+	}
+	for _, a := range rest {
+		if a.op == aggTopK || a.op == aggBottomK {
+			continue
+		}
+		ls = projectLabels(ls, a.group)
+	}
+	if ls == nil {
+		ls = Labels{}
+	}
+	return ls, true
+}
