@@ -23,10 +23,14 @@ type GroupResource struct {
 type Detection struct {
 	Name string
 	// Resources the rule selects; empty means any request (also
-	// non-resource ones).
+	// non-resource ones). Resource "" stands for non-resource requests
+	// (objectRef_resource="").
 	Resources []GroupResource
 	// Verbs the rule selects; empty means any.
 	Verbs []string
+	// Namespaces, Names and Users narrow the requests when the rule
+	// filters on them with = (or a regexp of literal alternatives).
+	Namespaces, Names, Users []string
 	// NeedsLevel is the lowest audit level at which the rule still sees
 	// the events: Metadata for metadata fields, Request for request bodies
 	// (requestObject_* fields, line filters over bodies), RequestResponse
@@ -45,11 +49,16 @@ type LabelFilter struct {
 }
 
 // DetectionFromFilters builds a Detection from a rule's label filters (all
-// ANDed) and whether its pipeline has line filters. Filters that cannot be
-// turned into a finite set of resources or verbs (negations, open
-// regexps) leave that dimension open ("any"), which is the safe side for
-// "does the policy blind this rule".
-func DetectionFromFilters(name string, filters []LabelFilter, lineFilters bool) Detection {
+// ANDed) and the values of its positive line filters (|= and |~).
+// Filters that cannot be turned into a finite set of values (negations,
+// open regexps) leave that dimension open ("any"), which is the safe side
+// for "does the policy blind this rule".
+//
+// A line filter needs request bodies unless it only pre-selects what a
+// metadata label filter checks (|= "kube-system" before
+// objectRef_namespace="kube-system") or names a metadata key
+// ("impersonatedUser", "requestURI", ...).
+func DetectionFromFilters(name string, filters []LabelFilter, lineFilters []string) Detection {
 	d := Detection{Name: name, NeedsLevel: LevelMetadata}
 	var groups, resources, subs []string
 	groupsOpen, resOpen, subsOpen := true, true, true
@@ -70,13 +79,20 @@ func DetectionFromFilters(name string, filters []LabelFilter, lineFilters bool) 
 			subs, subsOpen = intersectOrSetOpen(subs, subsOpen, vals)
 		case "objectRef_apiGroup":
 			groups, groupsOpen = intersectOrSetOpen(groups, groupsOpen, vals)
+		case "objectRef_namespace":
+			d.Namespaces = intersectOrSet(d.Namespaces, vals)
+		case "objectRef_name":
+			d.Names = intersectOrSet(d.Names, vals)
+		case "user_username":
+			d.Users = intersectOrSet(d.Users, vals)
 		}
 	}
-	if lineFilters && LevelRank(d.NeedsLevel) < LevelRank(LevelRequest) {
-		// audittui's rules use line filters for what `| json` cannot
-		// reach: arrays inside request bodies (containers, volumes, RBAC
-		// rules and subjects).
-		d.NeedsLevel = LevelRequest
+	for _, lf := range lineFilters {
+		if !lineFilterOnMetadata(lf, filters) && LevelRank(d.NeedsLevel) < LevelRank(LevelRequest) {
+			// What `| json` cannot reach sits in request bodies: arrays
+			// of containers, volumes, RBAC rules and subjects.
+			d.NeedsLevel = LevelRequest
+		}
 	}
 	if resOpen && subsOpen {
 		return d
@@ -231,7 +247,10 @@ func (d *Detection) Matches(e *data.Event) bool {
 	if d.Match != nil {
 		return d.Match(e)
 	}
-	if len(d.Verbs) > 0 && !has(d.Verbs, e.Verb) {
+	if len(d.Verbs) > 0 && !has(d.Verbs, e.Verb) ||
+		len(d.Namespaces) > 0 && !has(d.Namespaces, e.Namespace) ||
+		len(d.Names) > 0 && !has(d.Names, e.Name) ||
+		len(d.Users) > 0 && !has(d.Users, e.User) {
 		return false
 	}
 	if len(d.Resources) == 0 {
@@ -239,10 +258,41 @@ func (d *Detection) Matches(e *data.Event) bool {
 	}
 	group, _ := groupVersion(e)
 	for _, gr := range d.Resources {
+		if gr.Resource == "" {
+			if !IsResourceRequest(e) {
+				return true
+			}
+			continue
+		}
 		if gr.Group != "*" && gr.Group != group {
 			continue
 		}
 		if parseRes(gr.Resource).matchesConcrete(e.Resource, e.Subresource) {
+			return true
+		}
+	}
+	return false
+}
+
+// metadataKeys are top-level event keys present at Metadata level.
+var metadataKeys = []string{"auditID", "stage", "requestURI", "verb", "user", "impersonatedUser",
+	"sourceIPs", "userAgent", "objectRef", "responseStatus", "annotations", "requestReceivedTimestamp",
+	"stageTimestamp"}
+
+// lineFilterOnMetadata reports whether a line filter value only looks at
+// metadata: it is part of a label filter's value or name, or it names a
+// metadata key in quotes ("\"requestURI\":...").
+func lineFilterOnMetadata(v string, filters []LabelFilter) bool {
+	for _, f := range filters {
+		if levelForField(f.Name) != LevelMetadata {
+			continue
+		}
+		if strings.Contains(f.Value, v) || strings.Contains(f.Name, v) {
+			return true
+		}
+	}
+	for _, k := range metadataKeys {
+		if strings.Contains(v, `"`+k+`"`) {
 			return true
 		}
 	}

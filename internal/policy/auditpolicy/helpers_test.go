@@ -60,7 +60,8 @@ func realLines(t *testing.T) []realLine {
 func decodeEvent(t *testing.T, l realLine) data.Event {
 	t.Helper()
 	var d data.Decoder
-	evs, rej := d.Decode(nil, l.raw, data.Origin{Line: 1})
+	src := &data.SourceInfo{Name: l.where, Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	evs, rej := d.Decode(nil, l.raw, data.Origin{Source: src, Line: 1})
 	if rej != nil {
 		t.Fatalf("%s: decoder rejected a real event: %s", l.where, rej.Reason)
 	}

@@ -655,19 +655,24 @@ func (l *linter) blinds(det *Detection) {
 	if len(verbs) == 0 {
 		verbs = commonVerbs
 	}
+	space := l.space.narrow(det)
 	resources := det.Resources
 	generic := len(resources) == 0
 	if generic {
 		resources = commonResources
-		probes = append(probes, l.space.pathProbes(commonPaths, []string{"get"})...)
+		probes = append(probes, space.pathProbes(commonPaths, []string{"get"})...)
 	}
 	for _, gr := range resources {
 		res := gr.Resource
+		if res == "" {
+			probes = append(probes, space.pathProbes(commonPaths, verbs)...)
+			continue
+		}
 		name, sub, _ := strings.Cut(res, "/")
 		if name == "*" {
 			if sub == "" {
 				for _, c := range commonResources {
-					probes = append(probes, l.space.resourceProbes(c.Group, c.Resource, verbs)...)
+					probes = append(probes, space.resourceProbes(c.Group, c.Resource, verbs)...)
 				}
 				continue
 			}
@@ -681,7 +686,10 @@ func (l *linter) blinds(det *Detection) {
 		if group == "*" {
 			group = knownGroups[name]
 		}
-		probes = append(probes, l.space.resourceProbes(group, res, verbs)...)
+		probes = append(probes, space.resourceProbes(group, res, verbs)...)
+	}
+	if len(probes) == 0 {
+		return
 	}
 	type blind struct {
 		examples, who map[string]bool

@@ -14,7 +14,7 @@ import (
 
 func TestLintSeedShadowing(t *testing.T) {
 	p := mustLoad(t, seedPolicy(t))
-	fs := Lint(p, LintOptions{Detections: seedDetectionsForTest()})
+	fs := Lint(p, LintOptions{Detections: seedDetectionsForTest(t)})
 
 	ca := findingsWith(fs, CodeCatchAllNotLast)
 	if len(ca) != 1 || ca[0].Rule != 0 || ca[0].Line != 7 || ca[0].Severity != SevError {
@@ -73,7 +73,7 @@ func TestLintSeedWithoutFirstRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := Lint(p, LintOptions{Detections: seedDetectionsForTest()})
+	fs := Lint(p, LintOptions{Detections: seedDetectionsForTest(t)})
 	if len(findingsWith(fs, CodeCatchAllNotLast)) != 0 || len(findingsWith(fs, CodeNoCatchAll)) != 0 {
 		t.Fatalf("catch-all findings on a policy whose catch-all is last: %+v", fs)
 	}
@@ -165,7 +165,7 @@ func TestLintChecks(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			} else {
-				fs = Lint(p, LintOptions{Detections: seedDetectionsForTest()})
+				fs = Lint(p, LintOptions{Detections: seedDetectionsForTest(t)})
 			}
 			for _, f := range findingsWith(fs, c.code) {
 				if f.Rule == c.rule && f.Line == c.line && f.Severity == c.sev && strings.Contains(f.Message, c.msg) && f.Fix != "" {
@@ -205,7 +205,7 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fs := Lint(p, LintOptions{Detections: seedDetectionsForTest()}); len(fs) != 0 {
+	if fs := Lint(p, LintOptions{Detections: seedDetectionsForTest(t)}); len(fs) != 0 {
 		t.Fatalf("findings on a clean policy:\n%s", dump(fs))
 	}
 }
@@ -215,7 +215,7 @@ rules:
 func TestLintRealPolicies(t *testing.T) {
 	for _, f := range allPolicies(t) {
 		p := mustLoad(t, f)
-		for _, x := range Lint(p, LintOptions{Detections: seedDetectionsForTest()}) {
+		for _, x := range Lint(p, LintOptions{Detections: seedDetectionsForTest(t)}) {
 			if x.Line <= 0 || x.Fix == "" || x.Message == "" {
 				t.Errorf("%s: finding without line or fix: %+v", f, x)
 			}

@@ -214,3 +214,32 @@ func describeProbe(a authorizer.AttributesRecord, withNamespace bool) string {
 	}
 	return a.Verb + " " + r
 }
+
+// narrow returns the space restricted to what a detection selects: its
+// users, namespaces and object names when it names them.
+func (s *probeSpace) narrow(d *Detection) *probeSpace {
+	n := *s
+	if len(d.Users) > 0 {
+		n.identities = nil
+		for _, u := range d.Users {
+			groups := []string{user.AllAuthenticated}
+			if u == user.Anonymous {
+				groups = []string{user.AllUnauthenticated}
+			}
+			n.identities = append(n.identities, identity{&user.DefaultInfo{Name: u, Groups: groups}, "user " + u})
+			// The policy may select these users through their groups.
+			for _, id := range s.identities {
+				if strings.HasPrefix(id.who, "group ") {
+					n.identities = append(n.identities, identity{&user.DefaultInfo{Name: u, Groups: id.user.GetGroups()}, "user " + u + " in " + id.who})
+				}
+			}
+		}
+	}
+	if len(d.Namespaces) > 0 {
+		n.namespaces = d.Namespaces
+	}
+	if len(d.Names) > 0 {
+		n.names = d.Names
+	}
+	return &n
+}
