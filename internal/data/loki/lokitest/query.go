@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // hit is one selected entry.
@@ -20,10 +21,10 @@ type hit struct {
 // selectLogs returns up to limit entries of q in [start, end) in the
 // given direction, ordered by time, then stream key, then insertion.
 // The caller holds s.mu (read).
-func (s *Server) selectLogs(r *http.Request, q *logQuery, start, end int64, limit int, backward bool) []hit {
+func (s *Server) selectLogs(r *http.Request, q *logql.LogQuery, start, end int64, limit int, backward bool) []hit {
 	var hits []hit
 	for _, st := range s.streamsOf(r) {
-		if !q.matchesStream(st.labels) {
+		if !st.selectedBy(q) {
 			continue
 		}
 		lo := sort.Search(len(st.times), func(i int) bool { return st.times[i] >= start })
@@ -32,14 +33,14 @@ func (s *Server) selectLogs(r *http.Request, q *logQuery, start, end int64, limi
 		if backward {
 			// Newest first; within one timestamp, reverse insertion order.
 			for i := hi - 1; i >= lo && n < limit; i-- {
-				if q.matchesLine(st.lines[i]) {
+				if q.Matches(st.entry(i)) {
 					hits = append(hits, hit{st, i, st.times[i]})
 					n++
 				}
 			}
 		} else {
 			for i := lo; i < hi && n < limit; i++ {
-				if q.matchesLine(st.lines[i]) {
+				if q.Matches(st.entry(i)) {
 					hits = append(hits, hit{st, i, st.times[i]})
 					n++
 				}
@@ -154,14 +155,15 @@ func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
 		lokiError(w, http.StatusBadRequest, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
 		return
 	}
-	var times []int64
-	for t := start; t <= end; t += int64(step) {
-		times = append(times, t)
+	ev, err := mq.NewRangeEvaluator(start, end, step)
+	if err != nil {
+		lokiError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	s.mu.RLock()
-	series := s.evalMetric(r, mq, times)
+	s.feed(r, mq, ev)
 	s.mu.RUnlock()
-	writeSuccess(w, "matrix", appendMatrix(nil, series))
+	writeSuccess(w, "matrix", appendMatrix(nil, ev.Result()))
 }
 
 // defaultStep is Loki's: the range over 250 points, at least 1s.
@@ -195,83 +197,32 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		lokiError(w, http.StatusBadRequest, "log queries are not supported as an instant query type, please change your query to a range query type")
 		return
 	}
+	ev := mq.NewInstantEvaluator(t)
 	s.mu.RLock()
-	series := s.evalMetric(r, mq, []int64{t})
+	s.feed(r, mq, ev)
 	s.mu.RUnlock()
-	writeSuccess(w, "vector", appendVector(nil, series))
+	writeSuccess(w, "vector", appendVector(nil, ev.Vector()))
 }
 
-type series struct {
-	labels data.Labels
-	key    string
-	times  []int64
-	values []float64
-}
-
-// evalMetric evaluates mq at each time. The caller holds s.mu (read).
-func (s *Server) evalMetric(r *http.Request, mq *metricQuery, times []int64) []*series {
-	type streamVals struct {
-		st    *memStream
-		times []int64
-		sizes []int
-	}
-	var svs []streamVals
+// feed gives the evaluator the entries of the selected streams in its
+// window, in time order. The caller holds s.mu (read).
+func (s *Server) feed(r *http.Request, mq *logql.MetricQuery, ev *logql.Evaluator) {
+	from, to := ev.Window()
+	var hits []hit
 	for _, st := range s.streamsOf(r) {
-		if !mq.log.matchesStream(st.labels) {
+		if !st.selectedBy(mq.LogQuery()) {
 			continue
 		}
-		sv := streamVals{st: st}
-		for i, t := range st.times {
-			if mq.log.matchesLine(st.lines[i]) {
-				sv.times = append(sv.times, t)
-				sv.sizes = append(sv.sizes, len(st.lines[i]))
-			}
-		}
-		svs = append(svs, sv)
-	}
-	byKey := map[string]*series{}
-	var out []*series
-	for _, t := range times {
-		groups := map[string][]float64{}
-		glabels := map[string]data.Labels{}
-		for _, sv := range svs {
-			v, ok := mq.sampleAt(sv.times, sv.sizes, t)
-			if !ok {
-				continue
-			}
-			ls := mq.groupLabels(sv.st.labels)
-			k := labelsKey(ls)
-			groups[k] = append(groups[k], v)
-			glabels[k] = ls
-		}
-		for k, vals := range groups {
-			v := vals[0]
-			if mq.agg != "" {
-				v = aggregate(mq.agg, vals)
-			}
-			se := byKey[k]
-			if se == nil {
-				se = &series{labels: glabels[k], key: k}
-				byKey[k] = se
-				out = append(out, se)
-			}
-			se.times = append(se.times, t)
-			se.values = append(se.values, v)
+		lo := sort.Search(len(st.times), func(i int) bool { return st.times[i] > from })
+		hi := sort.Search(len(st.times), func(i int) bool { return st.times[i] > to })
+		for i := lo; i < hi; i++ {
+			hits = append(hits, hit{st, i, st.times[i]})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
-	return out
-}
-
-func labelsKey(ls data.Labels) string {
-	var b []byte
-	for _, l := range ls {
-		b = append(b, l.Name...)
-		b = append(b, 0)
-		b = append(b, l.Value...)
-		b = append(b, 0)
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].time < hits[j].time })
+	for _, h := range hits {
+		ev.Add(h.st.entry(h.i))
 	}
-	return string(b)
 }
 
 func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) {
@@ -294,7 +245,7 @@ func (s *Server) labelList(w http.ResponseWriter, r *http.Request, name string) 
 		lokiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	var sel *logQuery
+	var sel *logql.LogQuery
 	if v := q.Get("query"); v != "" {
 		lq, _, err := parseQuery(v)
 		if err != nil || lq == nil {
@@ -306,7 +257,7 @@ func (s *Server) labelList(w http.ResponseWriter, r *http.Request, name string) 
 	set := map[string]bool{}
 	s.mu.RLock()
 	for _, st := range s.streamsOf(r) {
-		if sel != nil && !sel.matchesStream(st.labels) {
+		if sel != nil && !st.selectedBy(sel) {
 			continue
 		}
 		if !st.hasEntries(start, end) {
@@ -371,7 +322,7 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 		lokiError(w, http.StatusBadRequest, "0 matcher groups supplied")
 		return
 	}
-	var sels []*logQuery
+	var sels []*logql.LogQuery
 	for _, m := range matches {
 		lq, _, err := parseQuery(m)
 		if err != nil || lq == nil {
@@ -388,7 +339,7 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		for _, sel := range sels {
-			if sel.matchesStream(st.labels) {
+			if st.selectedBy(sel) {
 				if n > 0 {
 					b = append(b, ',')
 				}
@@ -421,7 +372,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	var streams, entries, bytes int
 	s.mu.RLock()
 	for _, st := range s.streamsOf(r) {
-		if !lq.matchesStream(st.labels) {
+		if !st.selectedBy(lq) {
 			continue
 		}
 		lo := sort.Search(len(st.times), func(i int) bool { return st.times[i] >= start })
@@ -511,39 +462,52 @@ func appendStreams(b []byte, hits []hit) []byte {
 	return append(b, ']')
 }
 
-func appendMatrix(b []byte, ss []*series) []byte {
+func appendMatrix(b []byte, m logql.Matrix) []byte {
 	b = append(b, '[')
-	for i, se := range ss {
+	for i, se := range m {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `{"metric":`...)
-		b = appendLabels(b, se.labels)
+		b = appendLogqlLabels(b, se.Labels)
 		b = append(b, `,"values":[`...)
-		for j := range se.times {
+		for j, p := range se.Points {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendSample(b, se.times[j], se.values[j])
+			b = appendSample(b, p.T, p.V)
 		}
 		b = append(b, "]}"...)
 	}
 	return append(b, ']')
 }
 
-func appendVector(b []byte, ss []*series) []byte {
+func appendVector(b []byte, v logql.Vector) []byte {
 	b = append(b, '[')
-	for i, se := range ss {
+	for i, smp := range v {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `{"metric":`...)
-		b = appendLabels(b, se.labels)
+		b = appendLogqlLabels(b, smp.Labels)
 		b = append(b, `,"value":`...)
-		b = appendSample(b, se.times[0], se.values[0])
+		b = appendSample(b, smp.T, smp.V)
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+func appendLogqlLabels(b []byte, ls logql.Labels) []byte {
+	b = append(b, '{')
+	for i, l := range ls {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, l.Name)
+		b = append(b, ':')
+		b = appendString(b, l.Value)
+	}
+	return append(b, '}')
 }
 
 // appendSample renders [<seconds>, "<value>"] as Prometheus does.

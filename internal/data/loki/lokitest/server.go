@@ -25,6 +25,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/loki"
 )
 
@@ -86,6 +87,7 @@ type tenantStore struct {
 
 type memStream struct {
 	labels data.Labels
+	pairs  [][2]string // labels as logql.JSONEntry wants them
 	key    string
 	times  []int64
 	lines  [][]byte
@@ -247,6 +249,7 @@ func (s *Server) store(tenant string, req loki.PushRequest) {
 		st *memStream
 		e  loki.PushEntry
 	}
+	// Entries are matched against tail queries after the lock is released.
 	var news []added
 	for _, ps := range req.Streams {
 		ls := sortedLabels(ps.Labels)
@@ -254,6 +257,9 @@ func (s *Server) store(tenant string, req loki.PushRequest) {
 		st := ts.streams[key]
 		if st == nil {
 			st = &memStream{labels: ls, key: key}
+			for _, l := range ls {
+				st.pairs = append(st.pairs, [2]string{l.Name, l.Value})
+			}
 			ts.streams[key] = st
 		}
 		for _, e := range ps.Entries {
@@ -266,7 +272,7 @@ func (s *Server) store(tenant string, req loki.PushRequest) {
 	for _, t := range tails {
 		var msg tailMsg
 		for _, a := range news {
-			if t.q.matchesStream(a.st.labels) && t.q.matchesLine(a.e.Line) {
+			if t.q.Matches(&logql.JSONEntry{Time: a.e.Time, Line: a.e.Line, Labels: a.st.pairs}) {
 				msg.add(a.st, a.e.Time, a.e.Line)
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // tailMsg is one message of the tail websocket.
@@ -63,7 +65,7 @@ func (m *tailMsg) render() []byte {
 }
 
 type tailConn struct {
-	q       *logQuery
+	q       *logql.LogQuery
 	tenants []string
 	ch      chan tailMsg
 	done    chan struct{}
