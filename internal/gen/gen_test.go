@@ -61,14 +61,14 @@ var fieldOrder = []string{"kind", "apiVersion", "level", "auditID", "stage", "re
 	"responseObject", "requestReceivedTimestamp", "stageTimestamp", "annotations"}
 
 func TestGeneratedEventsDecodeStrictly(t *testing.T) {
-	g := New(Config{Seed: 7, Nodes: 3, Rate: 2, Stories: true, RequestReceived: 0.05})
+	g := New(Config{Seed: 7, Nodes: 3, Rate: 1, Stories: true, RequestReceived: 0.05})
 	last := make([]int64, 3)
 	rank := map[string]int{}
 	for i, k := range fieldOrder {
 		rank[k] = i
 	}
 	stages := map[string]int{}
-	for i := range 20000 {
+	for i := range 6500 {
 		rec := g.Next()
 		line := rec.Line
 		if len(line) == 0 || line[len(line)-1] != '\n' || bytes.Count(line, []byte{'\n'}) != 1 {
@@ -128,7 +128,7 @@ func TestGeneratedEventsDecodeStrictly(t *testing.T) {
 	}
 	for _, s := range []string{"RequestReceived", "ResponseStarted", "ResponseComplete"} {
 		if stages[s] == 0 {
-			t.Errorf("no %s events in 20000", s)
+			t.Errorf("no %s events in 6500", s)
 		}
 	}
 }
