@@ -106,10 +106,12 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 
 // Init starts waiting for index growth.
 func (a *App) Init() tea.Cmd {
-	if a.feed == nil {
-		return nil
+	var cmds []tea.Cmd
+	if a.feed != nil {
+		cmds = append(cmds, a.feed.Wait())
 	}
-	return a.feed.Wait()
+	cmds = append(cmds, a.alerts.Wait())
+	return tea.Batch(cmds...)
 }
 
 // Update routes messages. It never does I/O: reads and filters run in

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"os"
 	"strconv"
@@ -87,6 +86,55 @@ func (c *column[T]) add(n int, v T) {
 
 func (c column[T]) at(i int) T { return c.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
+// idChunk holds dictionary ids as uint16 while they fit, else uint32: most
+// columns (verb, code, stage, namespace, often user) never need more than
+// 16 bits, which halves the index.
+type idChunk struct {
+	u16 []uint16
+	u32 []uint32
+}
+
+// idColumn is an append-only chunked column of dictionary ids.
+type idColumn struct{ chunks []*idChunk }
+
+func (c *idColumn) add(n int, id uint32) {
+	ci, off := n>>chunkBits, n&(chunkSize-1)
+	if ci == len(c.chunks) {
+		c.chunks = append(c.chunks, &idChunk{u16: make([]uint16, chunkSize)})
+	}
+	ch := c.chunks[ci]
+	if ch.u32 == nil && id > 0xffff {
+		// Widen this chunk. Readers only read rows published before this
+		// write, through their own snapshot of the chunk (see snapshot()).
+		wide := make([]uint32, chunkSize)
+		for k, v := range ch.u16[:off] {
+			wide[k] = uint32(v)
+		}
+		c.chunks[ci] = &idChunk{u32: wide}
+		ch = c.chunks[ci]
+	}
+	if ch.u32 != nil {
+		ch.u32[off] = id
+	} else {
+		ch.u16[off] = uint16(id)
+	}
+}
+
+func (c idColumn) at(i int) uint32 {
+	ch := c.chunks[i>>chunkBits]
+	if ch.u32 != nil {
+		return ch.u32[i&(chunkSize-1)]
+	}
+	return uint32(ch.u16[i&(chunkSize-1)])
+}
+
+// snapshot copies the chunk pointers: a chunk widened later is a new
+// chunk, so the snapshot keeps reading the old one, whose published rows
+// never change.
+func (c idColumn) snapshot() idColumn {
+	return idColumn{chunks: append([]*idChunk(nil), c.chunks...)}
+}
+
 // dict interns strings to dense ids; id 0 is always "".
 type dict struct {
 	ids  map[string]uint32
@@ -134,8 +182,9 @@ type Index struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
-	cols     [numCols]column[uint32]
+	cols     [numCols]idColumn
 	dicts    [numCols]*dict
+	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
 	srcIDs   map[*data.SourceInfo]uint16
@@ -163,6 +212,7 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 		ix.dicts[c] = newDict()
 	}
 	ix.codeInts = []int{0}
+	ix.codeIDs = map[int]uint32{0: 0}
 	return ix
 }
 
@@ -272,21 +322,23 @@ func (ix *Index) addEvent(e *data.Event) error {
 	if len(e.SourceIPs) > 0 {
 		ip = e.SourceIPs[0]
 	}
-	code := ""
-	if e.Code != 0 {
-		code = strconv.Itoa(e.Code)
-	}
 	vals := [numCols]string{
 		ColUser: e.User, ColVerb: e.Verb, ColResource: e.Resource, ColSubresource: e.Subresource,
-		ColNamespace: e.Namespace, ColName: e.Name, ColCode: code, ColStage: e.Stage,
+		ColNamespace: e.Namespace, ColName: e.Name, ColStage: e.Stage,
 		ColSourceIP: ip, ColUserAgent: e.UserAgent, ColImpUser: e.ImpUser, ColAPIGroup: e.APIGroup,
 	}
 	for c := range vals {
-		id := ix.dicts[c].intern(vals[c])
-		if Col(c) == ColCode && int(id) == len(ix.codeInts) {
-			ix.codeInts = append(ix.codeInts, e.Code)
+		if Col(c) == ColCode {
+			id, ok := ix.codeIDs[e.Code]
+			if !ok {
+				id = ix.dicts[c].intern(strconv.Itoa(e.Code))
+				ix.codeIDs[e.Code] = id
+				ix.codeInts = append(ix.codeInts, e.Code)
+			}
+			ix.cols[c].add(n, id)
+			continue
 		}
-		ix.cols[c].add(n, id)
+		ix.cols[c].add(n, ix.dicts[c].intern(vals[c]))
 	}
 	if e.Time != 0 {
 		if ix.minTime == 0 || e.Time < ix.minTime {
@@ -300,13 +352,20 @@ func (ix *Index) addEvent(e *data.Event) error {
 	return nil
 }
 
+// hashID is FNV-1a of an auditID (0 for none).
 func hashID(s string) uint64 {
 	if s == "" {
 		return 0
 	}
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return h.Sum64()
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	if h == 0 {
+		h = 1
+	}
+	return h
 }
 
 // Finish marks the input as fully read (err: why reading stopped early).
@@ -334,7 +393,7 @@ type Snapshot struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
-	cols     [numCols]column[uint32]
+	cols     [numCols]idColumn
 	vals     [numCols][]string
 	codeInts []int
 	sources  []source
@@ -363,8 +422,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
 	}
 	for c := range ix.cols {
-		ch := ix.cols[c].chunks
-		s.cols[c] = column[uint32]{chunks: ch[:len(ch):len(ch)]}
+		s.cols[c] = ix.cols[c].snapshot()
 		v := ix.dicts[c].vals
 		s.vals[c] = v[:len(v):len(v)]
 	}

@@ -27,7 +27,9 @@ type Feed struct {
 	// OnBatch, if set, sees every batch after it is indexed (the alert
 	// engine's live evaluation). It runs on the feed goroutine.
 	OnBatch func(b *data.Batch)
-	log     *slog.Logger
+	// OnEnd, if set, runs on the feed goroutine when the input ends.
+	OnEnd func()
+	log   *slog.Logger
 }
 
 // NewFeed prepares a feed into ix.
@@ -86,6 +88,9 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 			}
 			if err != nil {
 				f.log.Error("read", "err", err)
+			}
+			if f.OnEnd != nil {
+				f.OnEnd()
 			}
 			f.ix.Finish(err)
 			f.signal()
