@@ -37,6 +37,12 @@ var errJSONDepth = errors.New("json nested too deeply")
 // error have been reported). Duplicate names are reported each time; a
 // consumer that follows Loki keeps the first.
 func FlattenJSON(line []byte, fn func(name, value string)) error {
+	return flattenBytes(line, func(name, value []byte) { fn(string(name), string(value)) })
+}
+
+// flattenBytes is FlattenJSON with byte slices that are only valid during
+// the call of fn.
+func flattenBytes(line []byte, fn func(name, value []byte)) error {
 	s := jscan{b: line}
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
@@ -85,9 +91,11 @@ func AppendLabelName(dst []byte, key []byte) []byte {
 }
 
 type jscan struct {
-	b     []byte
-	i     int
-	depth int
+	b       []byte
+	i       int
+	depth   int
+	scratch []byte // unescaped strings
+	name    []byte // label names being emitted
 }
 
 func (s *jscan) errf(format string, args ...any) error {
@@ -301,7 +309,7 @@ func (s *jscan) objectEach(fn func(key []byte, hasEsc bool) error) error {
 	}
 }
 
-func (s *jscan) flattenObject(prefix []byte, fn func(name, value string)) error {
+func (s *jscan) flattenObject(prefix []byte, fn func(name, value []byte)) error {
 	return s.objectEach(func(rawKey []byte, esc bool) error {
 		key := rawKey
 		if esc {
@@ -326,40 +334,39 @@ func (s *jscan) flattenObject(prefix []byte, fn func(name, value string)) error 
 			if err := s.literal(lit); err != nil {
 				return err
 			}
-			emit(prefix, key, lit, fn)
+			s.emit(prefix, key, s.b[s.i-len(lit):s.i], fn)
 			return nil
 		case '"':
 			raw, vesc, err := s.readString()
 			if err != nil {
 				return err
 			}
-			v := string(raw)
 			if vesc {
-				u, err := unescapeJSON(raw, nil)
+				u, err := unescapeJSON(raw, s.scratch[:0])
 				if err != nil {
 					return s.errf("%v", err)
 				}
-				v = string(u)
+				s.scratch = u
+				raw = u
 			}
-			emit(prefix, key, v, fn)
+			s.emit(prefix, key, raw, fn)
 			return nil
 		}
 		num, err := s.readNumber()
 		if err != nil {
 			return err
 		}
-		emit(prefix, key, string(num), fn)
+		s.emit(prefix, key, num, fn)
 		return nil
 	})
 }
 
-func emit(prefix, key []byte, value string, fn func(name, value string)) {
-	var buf [128]byte
-	name := AppendLabelName(append(buf[:0], prefix...), key)
-	if len(name) == 0 {
+func (s *jscan) emit(prefix, key, value []byte, fn func(name, value []byte)) {
+	s.name = AppendLabelName(append(s.name[:0], prefix...), key)
+	if len(s.name) == 0 {
 		return
 	}
-	fn(string(name), value)
+	fn(s.name, value)
 }
 
 // unescapeJSON decodes the escapes of a JSON string body into dst.
@@ -368,6 +375,7 @@ func unescapeJSON(raw []byte, dst []byte) ([]byte, error) {
 	if dst == nil {
 		dst = make([]byte, 0, len(raw))
 	}
+	dst = dst[:0]
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		if c != '\\' {
@@ -624,8 +632,8 @@ func ExtractJSONPath(line []byte, path string) (string, bool) {
 }
 
 // JSONEntry is a ready Entry over one JSON line: stream labels given as
-// pairs, fields flattened lazily on first use. It is not safe for
-// concurrent use (the lazy flattening mutates it).
+// pairs, fields flattened lazily on first use (into one allocation). It
+// is not safe for concurrent use (the lazy flattening mutates it).
 type JSONEntry struct {
 	Time   int64       // Unix nanoseconds
 	Line   []byte      // the raw line
@@ -633,8 +641,7 @@ type JSONEntry struct {
 
 	done   bool
 	err    error
-	fields [][2]string
-	index  map[string]int
+	fields [][2]string // document order, duplicates included
 }
 
 func (e *JSONEntry) flatten() {
@@ -642,14 +649,22 @@ func (e *JSONEntry) flatten() {
 		return
 	}
 	e.done = true
-	e.index = make(map[string]int)
-	e.err = FlattenJSON(e.Line, func(name, value string) {
-		if _, dup := e.index[name]; dup {
-			return
-		}
-		e.index[name] = len(e.fields)
-		e.fields = append(e.fields, [2]string{name, value})
+	arena := make([]byte, 0, len(e.Line)+len(e.Line)/2)
+	offs := make([]int32, 0, 128)
+	e.err = flattenBytes(e.Line, func(name, value []byte) {
+		arena = append(arena, name...)
+		offs = append(offs, int32(len(arena)))
+		arena = append(arena, value...)
+		offs = append(offs, int32(len(arena)))
 	})
+	all := string(arena)
+	e.fields = make([][2]string, len(offs)/2)
+	prev := int32(0)
+	for i := range e.fields {
+		n, v := offs[2*i], offs[2*i+1]
+		e.fields[i] = [2]string{all[prev:n], all[n:v]}
+		prev = v
+	}
 }
 
 // EntryTime returns Time.
@@ -678,8 +693,10 @@ func (e *JSONEntry) RangeStreamLabels(fn func(name, value string)) {
 // JSONField returns the flattened field name (first occurrence).
 func (e *JSONEntry) JSONField(name string) (string, bool) {
 	e.flatten()
-	if i, ok := e.index[name]; ok {
-		return e.fields[i][1], true
+	for _, f := range e.fields {
+		if f[0] == name {
+			return f[1], true
+		}
 	}
 	return "", false
 }
@@ -693,9 +710,30 @@ func (e *JSONEntry) JSONPath(path string) (string, bool) {
 // each name only, in document order.
 func (e *JSONEntry) RangeJSONFields(fn func(name, value string)) {
 	e.flatten()
-	for _, f := range e.fields {
+	var seen map[string]bool
+	if len(e.fields) > 16 {
+		seen = make(map[string]bool, len(e.fields))
+	}
+	for i, f := range e.fields {
+		if seen != nil {
+			if seen[f[0]] {
+				continue
+			}
+			seen[f[0]] = true
+		} else if dupBefore(e.fields[:i], f[0]) {
+			continue
+		}
 		fn(f[0], f[1])
 	}
+}
+
+func dupBefore(fs [][2]string, name string) bool {
+	for _, f := range fs {
+		if f[0] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // JSONError reports why the line is not a JSON object (nil if it is).

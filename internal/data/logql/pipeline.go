@@ -313,6 +313,7 @@ func (f *numericFilter) parse(v string) (float64, error) {
 // then each stage's labels (later stages win), then __error__, sorted by
 // name, empty values dropped.
 func (st *evalState) fullLabels() Labels {
+	e := st.e // closures must not capture st, or st escapes to the heap
 	var ls Labels
 	set := func(name, value string) {
 		for i := range ls {
@@ -323,7 +324,7 @@ func (st *evalState) fullLabels() Labels {
 		}
 		ls = append(ls, Label{Name: name, Value: value})
 	}
-	st.e.RangeStreamLabels(func(name, value string) { set(name, value) })
+	e.RangeStreamLabels(func(name, value string) { set(name, value) })
 	for i := 0; i < st.n; i++ {
 		l := &st.layers[i]
 		switch l.kind {
@@ -333,8 +334,8 @@ func (st *evalState) fullLabels() Labels {
 			for j, x := range ls {
 				seen[x.Name] = j
 			}
-			st.e.RangeJSONFields(func(name, value string) {
-				if _, ok := st.e.StreamLabel(name); ok {
+			e.RangeJSONFields(func(name, value string) {
+				if _, ok := e.StreamLabel(name); ok {
 					name += extractedSuffix
 				}
 				if j, ok := seen[name]; ok {
