@@ -246,6 +246,14 @@ func TestCoverAgreesWithEvaluator(t *testing.T) {
 				}
 			}
 			probes = append(probes, space.pathProbes(append(commonPaths, "/apis/apps/v1", "/swagger.json", "/healthz/ready"), []string{"get", "post"})...)
+			if raceEnabled {
+				// Every 7th probe: still thousands, in a tenth of the time.
+				var sample []probe
+				for i := 0; i < len(probes); i += 7 {
+					sample = append(sample, probes[i])
+				}
+				probes = sample
+			}
 
 			var rules []audit.PolicyRule
 			for _, r := range p.API.Rules {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package auditpolicy
+
+const raceEnabled = false
