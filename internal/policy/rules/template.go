@@ -142,20 +142,25 @@ func humanizeDuration(seconds float64) string {
 // labels, expanded, on top) and its expanded annotations, as Prometheus
 // builds them: templates see the sample's labels and value.
 func (r *Rule) render(sample map[string]string, value float64) (labels, annotations map[string]string) {
+	return r.renderExt(sample, value, nil)
+}
+
+// renderExt is render with $externalLabels.
+func (r *Rule) renderExt(sample map[string]string, value float64, external map[string]string) (labels, annotations map[string]string) {
 	labels = make(map[string]string, len(sample)+len(r.Labels))
 	for k, v := range sample {
 		labels[k] = v
 	}
 	for k, v := range r.Labels {
 		if t := r.labelTemplates[k]; t != nil {
-			v = t.render(sample, value, nil)
+			v = t.render(sample, value, external)
 		}
 		labels[k] = v
 	}
 	annotations = make(map[string]string, len(r.Annotations))
 	for k, v := range r.Annotations {
 		if t := r.templates[k]; t != nil {
-			v = t.render(sample, value, nil)
+			v = t.render(sample, value, external)
 		}
 		annotations[k] = v
 	}

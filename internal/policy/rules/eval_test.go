@@ -1,0 +1,303 @@
+package rules
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+const (
+	falcoFile = "falco-legacy-k8s-audit-traces.jsonl"
+	a2rFile   = "audit2rbac-demo-v1.jsonl"
+)
+
+// realRef names lines of a file under ../shared/realdata/audit.
+type realRef struct {
+	file  string
+	lines string // "3", "10-32"
+}
+
+// realFire and realBenign map rules to real events that fire them and
+// real near-misses that must not. Rules also use testdata/fixtures/
+// <Alert>.fire.jsonl and <Alert>.benign.jsonl, written for this pack, when
+// present; every rule needs at least one of each.
+var realFire = map[string][]realRef{
+	"UnauthorizedAPIAccess":             {{a2rFile, "1-9"}},
+	"SecretAccessed":                    {{a2rFile, "37"}},
+	"RBACModification":                  {{falcoFile, "2"}},
+	"PodExecDetected":                   {{falcoFile, "48"}},
+	"ImpersonationUsed":                 {{a2rFile, "1"}},
+	"APIDiscoveryBurst":                 {{a2rFile, "10-32"}},
+	"ForbiddenBurst":                    {{a2rFile, "1-9"}},
+	"AnonymousRequestAllowed":           {{falcoFile, "1"}},
+	"PodAttachDetected":                 {{falcoFile, "3"}},
+	"PrivilegedPodCreated":              {{falcoFile, "21"}, {falcoFile, "23"}},
+	"HostNetworkPodCreated":             {{falcoFile, "20"}},
+	"SensitiveHostPathMounted":          {{falcoFile, "25"}, {falcoFile, "26"}},
+	"NodePortServiceCreated":            {{falcoFile, "29"}},
+	"WildcardRoleCreated":               {{falcoFile, "5"}, {falcoFile, "6"}},
+	"SystemClusterRoleModified":         {{falcoFile, "39"}, {falcoFile, "50"}},
+	"BootstrapTokenCreated":             {{falcoFile, "19"}},
+	"CredentialsInConfigMap":            {{falcoFile, "12"}, {falcoFile, "16"}},
+	"ClusterAdminBindingCreated":        {{falcoFile, "2"}},
+	"ServiceAccountCreatedInKubeSystem": {{falcoFile, "38"}},
+}
+
+var realBenign = map[string][]realRef{
+	"UnauthorizedAPIAccess":             {{a2rFile, "3"}},
+	"SecretAccessed":                    {{a2rFile, "36"}},
+	"RBACModification":                  {{falcoFile, "10"}},
+	"PodExecDetected":                   {{falcoFile, "3"}},
+	"ImpersonationUsed":                 {{falcoFile, "2"}},
+	"APIDiscoveryBurst":                 {{a2rFile, "10-20"}},
+	"ForbiddenBurst":                    {{a2rFile, "1-4"}},
+	"PrivilegedIdentityImpersonated":    {{a2rFile, "1-9"}},
+	"PodAttachDetected":                 {{falcoFile, "48"}},
+	"ExecIntoKubeSystem":                {{falcoFile, "48"}},
+	"PrivilegedPodCreated":              {{falcoFile, "22"}},
+	"HostNetworkPodCreated":             {{falcoFile, "22"}},
+	"SensitiveHostPathMounted":          {{falcoFile, "22"}},
+	"PodCreatedInKubeSystem":            {{falcoFile, "32"}},
+	"NodePortServiceCreated":            {{falcoFile, "30"}},
+	"ClusterAdminBindingCreated":        {{falcoFile, "9"}},
+	"WildcardRoleCreated":               {{falcoFile, "7"}, {falcoFile, "8"}},
+	"RoleGrantsEscalationVerbs":         {{falcoFile, "7"}},
+	"RoleGrantsTokenCreation":           {{falcoFile, "4"}},
+	"SystemClusterRoleModified":         {{falcoFile, "40"}},
+	"ServiceAccountTokenSecretCreated":  {{falcoFile, "35"}},
+	"BootstrapTokenCreated":             {{falcoFile, "33"}},
+	"CredentialsInConfigMap":            {{falcoFile, "10"}, {falcoFile, "11"}},
+	"ServiceAccountCreatedInKubeSystem": {{falcoFile, "36"}},
+}
+
+// fixtureSet is one batch of events to evaluate a rule over.
+type fixtureSet struct {
+	name   string
+	events []data.Event
+}
+
+func decodeLines(t testing.TB, name string, content []byte, want func(line int) bool) []data.Event {
+	t.Helper()
+	info := &data.SourceInfo{Name: name, Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: name}}}
+	var dec data.Decoder
+	var out []data.Event
+	sc := bufio.NewScanner(bytes.NewReader(content))
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if want != nil && !want(line) {
+			continue
+		}
+		buf := append([]byte(nil), sc.Bytes()...)
+		evs, rej := dec.Decode(nil, buf, data.Origin{Source: info, Line: int64(line)})
+		if rej != nil {
+			t.Fatalf("%s", rej.Error())
+		}
+		for i := range evs {
+			out = append(out, evs[i].Clone())
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time < out[j].Time })
+	return out
+}
+
+func lineSet(t testing.TB, spec string) func(int) bool {
+	t.Helper()
+	lo, hi, ok := strings.Cut(spec, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil {
+		t.Fatalf("bad line spec %q", spec)
+	}
+	b := a
+	if ok {
+		if b, err = strconv.Atoi(hi); err != nil {
+			t.Fatalf("bad line spec %q", spec)
+		}
+	}
+	return func(n int) bool { return n >= a && n <= b }
+}
+
+func loadFixtures(t *testing.T, alert, kind string, real map[string][]realRef) []fixtureSet {
+	t.Helper()
+	var out []fixtureSet
+	if refs := real[alert]; len(refs) > 0 {
+		dir := filepath.Join(testutil.RealData(t), "audit")
+		for _, ref := range refs {
+			b, err := os.ReadFile(filepath.Join(dir, ref.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fixtureSet{name: ref.file + ":" + ref.lines, events: decodeLines(t, ref.file, b, lineSet(t, ref.lines))})
+		}
+	}
+	own := filepath.Join("testdata", "fixtures", alert+"."+kind+".jsonl")
+	if b, err := os.ReadFile(own); err == nil {
+		out = append(out, fixtureSet{name: own, events: decodeLines(t, own, b, nil)})
+	}
+	return out
+}
+
+// singleRuleSet returns a set holding only rule r (sharing its group's
+// interval).
+func singleRuleSet(r *Rule) *Set {
+	g := *r.Group
+	g.Rules = []*Rule{r}
+	return &Set{Groups: []*Group{&g}}
+}
+
+// sliceStream serves events in batches of n.
+type sliceStream struct {
+	evs []data.Event
+	n   int
+}
+
+func (s *sliceStream) Next(ctx context.Context) (*data.Batch, error) {
+	if len(s.evs) == 0 {
+		return nil, io.EOF
+	}
+	k := min(s.n, len(s.evs))
+	b := &data.Batch{Events: s.evs[:k]}
+	s.evs = s.evs[k:]
+	return b, nil
+}
+
+func (s *sliceStream) Close() error { return nil }
+
+func replayEvents(t testing.TB, set *Set, evs []data.Event) *Result {
+	t.Helper()
+	res, err := Replay(context.Background(), &sliceStream{evs: evs, n: 7}, set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestEveryRuleFiresOnItsFixtureAndNotOnItsTwin(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, r := range set.Rules() {
+		t.Run(r.Alert, func(t *testing.T) {
+			one := singleRuleSet(r)
+			fires := loadFixtures(t, r.Alert, "fire", realFire)
+			benign := loadFixtures(t, r.Alert, "benign", realBenign)
+			if len(fires) == 0 || len(benign) == 0 {
+				t.Fatalf("%s needs a firing fixture and a benign twin (have %d and %d)", r.Alert, len(fires), len(benign))
+			}
+			for _, fx := range fires {
+				used[fx.name] = true
+				res := replayEvents(t, one, fx.events)
+				if len(res.Alerts) == 0 {
+					t.Errorf("%s did not fire on %s (%d events)", r.Alert, fx.name, len(fx.events))
+					continue
+				}
+				ids := map[string]bool{}
+				for _, e := range fx.events {
+					ids[e.AuditID] = true
+				}
+				for _, a := range res.Alerts {
+					if a.Events == 0 || len(a.AuditIDs) == 0 {
+						t.Errorf("%s on %s: alert without contributing events: %+v", r.Alert, fx.name, a)
+					}
+					for _, id := range a.AuditIDs {
+						if !ids[id] {
+							t.Errorf("%s on %s: sample auditID %s is not from the fixture", r.Alert, fx.name, id)
+						}
+					}
+					if a.Labels["severity"] != r.Severity() || a.Labels["mitre_technique"] == "" {
+						t.Errorf("%s: labels %v lack the rule's labels", r.Alert, a.Labels)
+					}
+					if strings.Contains(a.Annotations["description"], "<no value>") || strings.Contains(a.Annotations["description"], "<error") {
+						t.Errorf("%s: description %q", r.Alert, a.Annotations["description"])
+					}
+				}
+			}
+			for _, fx := range benign {
+				used[fx.name] = true
+				res := replayEvents(t, one, fx.events)
+				for _, a := range res.Alerts {
+					t.Errorf("%s fired on benign %s: %s", r.Alert, fx.name, LabelsString(a.Labels))
+				}
+			}
+		})
+	}
+	// Every fixture file belongs to a rule of the pack.
+	files, _ := filepath.Glob(filepath.Join("testdata", "fixtures", "*.jsonl"))
+	for _, f := range files {
+		if !used[f] {
+			t.Errorf("fixture %s is not used by any rule", f)
+		}
+	}
+}
+
+// TestForAndResolution checks pending -> firing -> resolved with `for`,
+// and that a replay keeps stepping after the last event.
+func TestForAndResolution(t *testing.T) {
+	set, err := LoadFile(filepath.Join("testdata", "rules", "with-record.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three deletes by bob in the same minute, then nothing: the count in
+	// the 5m window stays 3 for 5 minutes; with `for: 1m` the alert fires
+	// at the second step that sees it, and resolves once the window
+	// empties.
+	base := time.Date(2026, 3, 1, 10, 0, 10, 0, time.UTC)
+	var lines []string
+	for i := range 3 {
+		lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/pods/p%d","verb":"delete","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"a","name":"p%d","apiVersion":"v1"},"responseStatus":{"code":200},"stageTimestamp":%q}`,
+			i, i, i, base.Add(time.Duration(i)*10*time.Second).Format(time.RFC3339Nano)))
+	}
+	// One delete by carol: below the threshold.
+	lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"c-1","stage":"ResponseComplete","requestURI":"/x","verb":"delete","user":{"username":"carol"},"responseStatus":{"code":200},"stageTimestamp":%q}`, base.Format(time.RFC3339Nano)))
+	evs := decodeLines(t, "for.jsonl", []byte(strings.Join(lines, "\n")), nil)
+	var changes []string
+	res, err := Replay(context.Background(), &sliceStream{evs: evs, n: 2}, set, Options{OnChange: func(a *Alert) {
+		changes = append(changes, a.State.String()+"@"+a.LastActive.Format("15:04:05"))
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Alerts) != 1 {
+		t.Fatalf("got %d alerts, want 1: %+v", len(res.Alerts), res.Alerts)
+	}
+	a := res.Alerts[0]
+	at := func(s string) time.Time {
+		tt, _ := time.Parse(time.RFC3339, "2026-03-01T"+s+"Z")
+		return tt
+	}
+	// Steps every 30s: 10:00:30 sees all three deletes (activeAt),
+	// 10:01:30 is 1m later (firing); the window (t-5m, t] holds the last
+	// delete (10:00:30) until 10:05:30, so 10:05:00 is the last active
+	// step where the count is > 2 ... the first delete (10:00:10) leaves
+	// at 10:05:10, so the last step with three is 10:05:00.
+	if !a.ActiveAt.Equal(at("10:00:30")) || !a.FiredAt.Equal(at("10:01:30")) || !a.LastActive.Equal(at("10:05:00")) || !a.ResolvedAt.Equal(at("10:05:30")) {
+		t.Errorf("times: active %v fired %v last %v resolved %v", a.ActiveAt, a.FiredAt, a.LastActive, a.ResolvedAt)
+	}
+	if a.Value != 3 || a.Events != 3 || strings.Join(a.AuditIDs, ",") != "id-0,id-1,id-2" {
+		t.Errorf("value %v events %d ids %v", a.Value, a.Events, a.AuditIDs)
+	}
+	if a.Annotations["summary"] != "bob deleted 3 objects" || a.Labels["team"] != "bob-team" || a.Severity != "critical" {
+		t.Errorf("rendered: %v %v", a.Annotations, a.Labels)
+	}
+	if strings.Join(changes, " ") != "firing@10:01:30 resolved@10:05:00" {
+		t.Errorf("changes = %v", changes)
+	}
+}
