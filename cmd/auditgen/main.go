@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		nodes    = fs.Int("nodes", 1, "control-plane nodes (apiserver instances); >1 writes one file per node")
 		gz       = fs.Bool("gzip", false, "gzip the output file(s)")
 		rr       = fs.Float64("request-received", 0.01, "fraction of requests that also log a RequestReceived stage")
+		disorder = fs.Duration("disorder", 0, "let stageTimestamp order slip by up to this much (e.g. 5ms), as in real apiserver logs; 0 keeps files sorted")
 		rotateS  = fs.String("rotate", "", "write an apiserver rotated set in the directory of -o: rotate the live file at this size (e.g. 1MB)")
 		compress = fs.Bool("compress", false, "with -rotate: gzip the backups (all but the newest)")
 		quiet    = fs.Bool("q", false, "do not print the summary on stderr")
@@ -112,7 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *rr < 0 || *rr > 1 {
 		return usageError{errors.New("-request-received must be between 0 and 1")}
 	}
-	g := gen.New(gen.Config{Seed: *seed, Start: start, Rate: rate, Nodes: *nodes, Stories: *stories, RequestReceived: *rr})
+	if *disorder < 0 {
+		return usageError{errors.New("-disorder must not be negative")}
+	}
+	g := gen.New(gen.Config{Seed: *seed, Start: start, Rate: rate, Nodes: *nodes, Stories: *stories, RequestReceived: *rr, Disorder: *disorder})
 
 	began := time.Now()
 	var st gen.Stats

@@ -76,6 +76,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"-events", "10", "extra-argument"},   // stray argument
 		{"-events", "10", "-no-such-flag"},    // unknown flag
 		{"-events", "10", "-duration", "-1h"}, // negative duration
+		{"-events", "10", "-disorder", "-1s"}, // negative disorder
 	}
 	for _, args := range cases {
 		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})

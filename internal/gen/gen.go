@@ -45,6 +45,11 @@ type Config struct {
 	// RequestReceived stage (the seed policy omits that stage; a node with
 	// a different policy does not).
 	RequestReceived float64
+	// Disorder, when positive, delays each event's place in the output by
+	// a random 0..Disorder after its stageTimestamp, as concurrent request
+	// goroutines do in a real apiserver: files are then sorted by
+	// stageTimestamp only to within Disorder. Zero keeps them sorted.
+	Disorder time.Duration
 }
 
 // Record is one generated audit event.
@@ -130,7 +135,7 @@ func (g *Generator) Next() Record {
 		if story {
 			next = g.steps[g.stepIdx].at
 		}
-		if len(g.pending) > 0 && g.pending[0].t <= next {
+		if len(g.pending) > 0 && g.pending[0].key <= next {
 			p := g.pending.pop()
 			g.last = p
 			g.count++
@@ -228,25 +233,29 @@ func (g *Generator) emit(r *request, node int, stage string, t int64) {
 		p = &pending{buf: make([]byte, 0, 2048)}
 	}
 	t -= t % 1000
-	p.t, p.node, p.seq = t, node, g.seq
+	p.t, p.key, p.node, p.seq = t, t, node, g.seq
+	if g.cfg.Disorder > 0 {
+		p.key += g.rng.Int64N(int64(g.cfg.Disorder) + 1)
+	}
 	g.seq++
 	p.buf = appendEvent(p.buf[:0], r, stage, t)
 	g.pending.push(p)
 }
 
 type pending struct {
-	t    int64
+	t    int64 // stageTimestamp
+	key  int64 // output order: t, plus the Disorder delay
 	seq  uint64
 	node int
 	buf  []byte
 }
 
-// pendingHeap is a min-heap on (t, seq).
+// pendingHeap is a min-heap on (key, seq).
 type pendingHeap []*pending
 
 func (h pendingHeap) less(i, j int) bool {
-	if h[i].t != h[j].t {
-		return h[i].t < h[j].t
+	if h[i].key != h[j].key {
+		return h[i].key < h[j].key
 	}
 	return h[i].seq < h[j].seq
 }

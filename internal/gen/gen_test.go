@@ -270,3 +270,39 @@ func scanLines(t *testing.T, data []byte, fn func(n int, line []byte)) {
 	}
 	_ = strings.TrimSpace
 }
+
+func TestDisorder(t *testing.T) {
+	const d = 5 * time.Millisecond
+	g := New(Config{Seed: 8, Disorder: d})
+	var maxTime int64
+	inversions := 0
+	for range 20000 {
+		rec := g.Next()
+		if rec.Time < maxTime {
+			inversions++
+			if maxTime-rec.Time > int64(d) {
+				t.Fatalf("event %s is %s behind an earlier one, more than the %s disorder", time.Unix(0, rec.Time).UTC(), time.Duration(maxTime-rec.Time), d)
+			}
+		}
+		maxTime = max(maxTime, rec.Time)
+	}
+	if inversions == 0 {
+		t.Error("Disorder 5ms at 200/s: no event out of order")
+	}
+	t.Logf("%d of 20000 events out of order", inversions)
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a<b>&c", EscapeUserAgent, EscapeObjectName, "\u2028\xff", "\"\\\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, encoding/json = %s", s, got, want)
+		}
+	})
+}
