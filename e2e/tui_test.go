@@ -1,0 +1,224 @@
+// Package e2e drives the real audittui binary in tmux, as a person would.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// requireTmux skips without tmux, except in CI where it must be there.
+func requireTmux(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is required in CI (CI=true) but was not found on PATH")
+		}
+		t.Skip("tmux not found: skipping the end-to-end TUI test (install tmux to run it)")
+	}
+	return p
+}
+
+// buildBinary builds cmd/audittui into a temp dir (AUDITTUI_BIN names a
+// prebuilt binary instead).
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "audittui")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
+	cmd.Dir = testutil.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build audittui: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// session is one tmux session running the binary.
+type session struct {
+	t    *testing.T
+	tmux string
+	name string
+	sock string
+}
+
+func startSession(t *testing.T, tmux string, w, h int, command string) *session {
+	t.Helper()
+	name := fmt.Sprintf("audittui-e2e-%d", time.Now().UnixNano())
+	// The shell prints the exit status and lingers so the test can read it.
+	sh := command + `; echo "audittui-exit=$?"; sleep 60`
+	// A private server socket per test: no interference with the user's
+	// tmux or with other tests' sessions.
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	cmd := exec.Command(tmux, "-S", sock, "new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "sh", "-c", sh)
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+	s := &session{t: t, tmux: tmux, name: name, sock: sock}
+	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
+	return s
+}
+
+func (s *session) capture() string {
+	out, err := exec.Command(s.tmux, "-S", s.sock, "capture-pane", "-p", "-t", s.name).Output()
+	if err != nil {
+		s.t.Fatalf("tmux capture-pane: %v", err)
+	}
+	return string(out)
+}
+
+// keys sends tmux key names (Enter, Escape, ...).
+func (s *session) keys(keys ...string) {
+	args := append([]string{"-S", s.sock, "send-keys", "-t", s.name}, keys...)
+	if out, err := exec.Command(s.tmux, args...).CombinedOutput(); err != nil {
+		s.t.Fatalf("tmux send-keys %v: %v\n%s", keys, err, out)
+	}
+}
+
+// text types literal text.
+func (s *session) text(txt string) {
+	if out, err := exec.Command(s.tmux, "-S", s.sock, "send-keys", "-t", s.name, "-l", txt).CombinedOutput(); err != nil {
+		s.t.Fatalf("tmux send-keys -l: %v\n%s", err, out)
+	}
+}
+
+// waitFor polls the screen until every want string is on it.
+func (s *session) waitFor(what string, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var screen string
+	for time.Now().Before(deadline) {
+		screen = s.capture()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(screen, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return screen
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: screen never showed %q; last screen:\n%s", what, want, screen)
+	return ""
+}
+
+// waitGone polls the screen until gone is no longer on it.
+func (s *session) waitGone(what, gone string) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var screen string
+	for time.Now().Before(deadline) {
+		if screen = s.capture(); !strings.Contains(screen, gone) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("%s: %q never left the screen; last screen:\n%s", what, gone, screen)
+}
+
+// sampleFacts decodes the bundled sample: a user to filter on and how many
+// events that user has.
+func sampleFacts(t *testing.T) (user string, count, total int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec data.Decoder
+	counts := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		evs, _ := dec.Decode(nil, sc.Bytes(), data.Origin{})
+		for _, e := range evs {
+			counts[strings.Clone(e.User)]++ // events alias the scan buffer
+			total++
+		}
+	}
+	// A human user with a few events, plain ASCII so typing it is exact.
+	for u, n := range counts {
+		if n >= 3 && !strings.Contains(u, ":") && !strings.ContainsAny(u, " \"\\") && u != "" {
+			if user == "" || n > count || (n == count && u < user) {
+				user, count = u, n
+			}
+		}
+	}
+	if user == "" {
+		t.Fatal("no suitable user in the sample")
+	}
+	return user, count, total
+}
+
+func TestInvestigateSample(t *testing.T) {
+	tmux := requireTmux(t)
+	bin := buildBinary(t)
+	user, count, total := sampleFacts(t)
+	args := ""
+	if _, err := os.Stat("/var/log/kubernetes/audit/audit.log"); err == nil {
+		args = " --sample" // this machine has a real audit log: ask for the sample
+	}
+	s := startSession(t, tmux, 120, 40, bin+args)
+
+	// Open: the sample loads, the header says it is sample data.
+	s.waitFor("open the sample", "SAMPLE DATA", fmt.Sprintf("loaded %s", thousands(total)), "1 Tail")
+
+	// Filter to one user.
+	s.keys("/")
+	s.waitGone("filter bar opens", "no filter ·")
+	s.text(fmt.Sprintf(`user_username="%s"`, user))
+	s.keys("Enter")
+	screen := s.waitFor("filtered", fmt.Sprintf("matching %s", thousands(count)), `filter user_username="`+user+`"`)
+	if !strings.Contains(screen, user) {
+		t.Fatalf("filtered list does not show %s:\n%s", user, screen)
+	}
+
+	// Open a detail.
+	s.keys("Enter")
+	s.waitFor("detail", "stages", "latency", `"auditID"`, "5 Detail")
+
+	// Back, then the timeline.
+	s.keys("Escape")
+	// (A key sent right after ESC would arrive as alt+key, as on any
+	// terminal: wait for the tail first.)
+	s.waitFor("back to the tail", "RESOURCE NS/NAME")
+	s.keys("2")
+	s.waitFor("timeline", "USERS BY EVENTS", "user "+user)
+
+	// Quit.
+	s.keys("q")
+	s.waitFor("quit", "audittui-exit=0")
+}
+
+func TestMissingSourceIsAClearError(t *testing.T) {
+	tmux := requireTmux(t)
+	bin := buildBinary(t)
+	s := startSession(t, tmux, 80, 24, bin+" /nonexistent/audit.log")
+	s.waitFor("error", "/nonexistent/audit.log", "audittui-exit=2")
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for k, c := range s {
+		if k > 0 && (len(s)-k)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

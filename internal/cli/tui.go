@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/ui/sample"
+)
+
+func init() { rootSetup = setupTUI }
+
+// tuiAlerts, set by tui_alerts.go, builds the live alert engine for the
+// Alerts pane (nil when no rule is loaded).
+var tuiAlerts func(files []string, noBuiltin bool, log *slog.Logger) (tuiAlertEngine, error)
+
+// tuiAlertEngine is the alert engine as the TUI wires it: fed every batch
+// the index takes, finished at the end of a finite input, read by the pane.
+type tuiAlertEngine interface {
+	ui.AlertSource
+	Push(b *data.Batch)
+	Finish()
+}
+
+// defaultAuditLog is opened when no SOURCE is given and it is readable.
+const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
+
+// TUIOptions are the root command's flags.
+type TUIOptions struct {
+	Follow    bool
+	Rules     []string
+	NoBuiltin bool
+	NoAlerts  bool
+	Policy    string
+	LogFile   string
+	SpillDir  string
+	Local     bool
+	Sample    bool
+	Args      []string
+}
+
+func setupTUI(root *cobra.Command, s *IO) {
+	opts := &TUIOptions{}
+	fs := root.Flags()
+	fs.BoolVarP(&opts.Follow, "follow", "f", false, "tail new events (default: on when the only source is one live file)")
+	fs.StringArrayVar(&opts.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
+	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in alert rules")
+	fs.BoolVar(&opts.NoAlerts, "no-alerts", false, "do not evaluate alert rules")
+	fs.StringVar(&opts.Policy, "policy", "", "audit policy file: show the level it gives each event in the detail pane")
+	fs.StringVar(&opts.LogFile, "log-file", "", "write the TUI's log to this file (never to the terminal)")
+	fs.StringVar(&opts.SpillDir, "spill-dir", "", "directory for the spill file of non-seekable sources (default: system temp)")
+	fs.BoolVar(&opts.Local, "local-time", false, "show times in the local time zone instead of UTC")
+	fs.BoolVar(&opts.Sample, "sample", false, "open the bundled sample data")
+	sources := newSourceSet(fs)
+	root.Args = cobra.ArbitraryArgs
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		opts.Args = args
+		followSet := cmd.Flags().Changed("follow")
+		return runTUI(cmd.Context(), s, sources, opts, followSet)
+	}
+}
+
+// tuiInput decides what to open: the SOURCE arguments, a default source
+// kind (Loki via LOKI_ADDR), the node's audit.log, or the sample.
+func tuiInput(ctx context.Context, sources *sourceSet, opts *TUIOptions, followSet bool) (srcs []data.Source, title string, isSample, follow bool, err error) {
+	follow = opts.Follow
+	if opts.Sample {
+		return []data.Source{sample.Source{}}, sample.Name, true, false, nil
+	}
+	srcs, ok, err := sources.resolve(ctx, opts.Args)
+	if err != nil {
+		return nil, "", false, false, err
+	}
+	if ok {
+		title = strings.Join(opts.Args, " ")
+		if len(opts.Args) == 0 && len(srcs) > 0 {
+			title = srcs[0].String()
+		}
+		if !followSet {
+			follow = len(opts.Args) == 1 && isLiveFile(opts.Args[0])
+		}
+		return srcs, title, false, follow, nil
+	}
+	if f, err := os.Open(defaultAuditLog); err == nil {
+		f.Close()
+		src, err := data.NewFileSource(defaultAuditLog, data.FileOptions{Cluster: sources.common.Cluster})
+		if err != nil {
+			return nil, "", false, false, err
+		}
+		if !followSet {
+			follow = true
+		}
+		return []data.Source{src}, defaultAuditLog, false, follow, nil
+	}
+	return []data.Source{sample.Source{}}, sample.Name, true, false, nil
+}
+
+// isLiveFile reports whether arg is one plain (uncompressed) regular file.
+func isLiveFile(arg string) bool {
+	fi, err := os.Stat(arg)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	for _, ext := range []string{".gz", ".zst", ".zstd"} {
+		if strings.HasSuffix(arg, ext) {
+			return false
+		}
+	}
+	return true
+}
+
+func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, followSet bool) error {
+	if !s.OutTTY {
+		return usageErr("the TUI needs a terminal on stdout; use `audittui query` for scripts")
+	}
+	log, closeLog, err := tuiLogger(opts.LogFile)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	srcs, title, isSample, follow, err := tuiInput(ctx, sources, opts, followSet)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
+		NoColor: os.Getenv("NO_COLOR") != "", Log: log}
+	if opts.Local {
+		uo.Loc = time.Local
+	}
+	if opts.Policy != "" {
+		p, err := auditpolicy.LoadFile(opts.Policy)
+		if err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		uo.Level = policyLevel(p)
+	}
+	ix := ui.NewIndex(opts.SpillDir, log)
+	defer ix.Close()
+	feed := ui.NewFeed(ix, log)
+	if !opts.NoAlerts && tuiAlerts != nil {
+		al, err := tuiAlerts(opts.Rules, opts.NoBuiltin, log)
+		if err != nil {
+			return err
+		}
+		if al != nil {
+			feed.OnBatch = al.Push
+			feed.OnEnd = al.Finish
+			uo.Alerts = al
+		}
+	}
+	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow})
+	if err != nil {
+		return &ExitError{Code: ExitInputError, Err: err}
+	}
+	go feed.Run(ctx, stream)
+	app := ui.New(ctx, ix, feed, uo)
+	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithOutput(s.Out))
+	_, err = p.Run()
+	cancel()
+	<-feed.Done()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("terminal UI: %w", err)
+	}
+	return nil
+}
+
+// tuiLogger writes JSON logs to path, or discards them: never the
+// terminal, which the UI owns.
+func tuiLogger(path string) (*slog.Logger, func(), error) {
+	if path == "" {
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, usageErr("open log file %s: %v", path, err)
+	}
+	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
+}
+
+// policyLevel decodes a raw event and asks the policy for its level.
+func policyLevel(p *auditpolicy.Policy) func([]byte) (string, error) {
+	return func(raw []byte) (string, error) {
+		var dec data.Decoder
+		evs, rej := dec.Decode(nil, bytes.TrimRight(raw, "\r\n"), data.Origin{})
+		if rej != nil {
+			return "", errors.New(rej.Reason)
+		}
+		if len(evs) == 0 {
+			return "", errors.New("no event")
+		}
+		lv, rule := p.LevelFor(&evs[0])
+		if rule >= 0 {
+			return fmt.Sprintf("%s (rule %d)", lv, rule+1), nil
+		}
+		return lv, nil
+	}
+}
