@@ -63,6 +63,9 @@ type Options struct {
 	Skew time.Duration
 	// Concurrency bounds parallel object downloads (0 = DefaultConcurrency).
 	Concurrency int
+	// MaxLine bounds one line (one event) in bytes; longer lines are
+	// rejected (0 = DefaultMaxLine).
+	MaxLine int
 	// Cluster, if set, is the stream label cluster=... of every object.
 	Cluster string
 	// Logger; nil discards.
@@ -82,6 +85,7 @@ const (
 	DefaultSpan        = 15 * time.Minute
 	DefaultSkew        = 5 * time.Minute
 	DefaultConcurrency = 8
+	DefaultMaxLine     = 64 << 20
 )
 
 // Source is an S3 prefix as a data.Source.
@@ -125,6 +129,9 @@ func New(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = DefaultMaxLine
 	}
 	s := &Source{bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}
 	if s.log == nil {
@@ -374,7 +381,7 @@ func (s *Source) explain(err error, what string) error {
 			return fmt.Errorf("%s: bucket %q does not exist (check the name, --s3-region and --s3-endpoint)", what, s.bucket)
 		case "AccessDenied", "AllAccessDisabled", "Forbidden":
 			return fmt.Errorf("%s: access denied: the credentials in use may not read this bucket or prefix (they need s3:ListBucket and s3:GetObject): %w", what, err)
-		case "InvalidAccessKeyId":
+		case "InvalidAccessKeyId", "XAdminUserNotFound":
 			return fmt.Errorf("%s: bad credentials: the access key ID is not known to the server (check AWS_ACCESS_KEY_ID / AWS_PROFILE): %w", what, err)
 		case "SignatureDoesNotMatch":
 			return fmt.Errorf("%s: bad credentials: the secret key does not match the access key (check AWS_SECRET_ACCESS_KEY): %w", what, err)
@@ -397,7 +404,7 @@ func fatal(err error) bool {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
-		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "TokenRefreshRequired", "InvalidToken", "NoSuchBucket":
+		case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "ExpiredToken", "TokenRefreshRequired", "InvalidToken", "NoSuchBucket":
 			return true
 		}
 	}

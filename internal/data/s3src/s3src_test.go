@@ -42,11 +42,11 @@ func testFormat(t testing.TB, cluster string) *s3key.Format {
 
 var start = time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
 
-// threeDays is an archive of three days, one object per node every 10
-// minutes, two nodes, plain, gzip and zstd objects.
+// threeDays is an archive of three days, one object per node every 30
+// minutes (so Span must be 30m), two nodes, plain, gzip and zstd objects.
 func threeDays(t testing.TB) []s3test.Object {
 	return s3test.Archive{Format: testFormat(t, "prod-eu"), Start: start, Hours: 72,
-		ObjectsPerHour: 6, Nodes: 2, EventsPerObject: 5, Compression: []string{"none", "gzip", "zstd"}}.Build()
+		ObjectsPerHour: 2, Nodes: 2, EventsPerObject: 5, Compression: []string{"none", "gzip", "zstd"}}.Build()
 }
 
 func readAll(t testing.TB, st data.Stream) ([]data.Event, []data.Reject) {
@@ -102,7 +102,7 @@ func TestReadWindow(t *testing.T) {
 	s3test.Upload(ctx, t, fake.Client, bucket, objs)
 
 	src, err := New(ctx, "s3://"+bucket+"/audit-logs/prod-eu/", Options{Client: fake.Client, KeyFormat: testFormat(t, ""),
-		Span: 10 * time.Minute, Skew: time.Minute})
+		Span: 30 * time.Minute, Skew: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +118,14 @@ func TestReadWindow(t *testing.T) {
 		t.Fatalf("rejects: %v", rejs)
 	}
 	checkSame(t, got, s3test.Expected(objs, from, to))
-	// 3 hours from 06:20 (less the span) to 09:20: hour prefixes 06..09.
-	if n := fake.Counter.Get("LIST"); n != 4 {
-		t.Fatalf("LIST calls = %d, want 4 (one per hour prefix)", n)
+	// 3 hours from 06:20 (less the 30m span) to 09:20: hour prefixes 05..09.
+	if n := fake.Counter.Get("LIST"); n != 5 {
+		t.Fatalf("LIST calls = %d, want 5 (one per hour prefix)", n)
 	}
-	// Objects keyed 06:10 (may hold events up to 06:20) to 09:10 on two
-	// nodes: 6 per hour per node, nothing outside the window downloaded.
-	if n := fake.Counter.Get("GET"); n > 2*(6*3+2) {
-		t.Fatalf("GET calls = %d, want at most %d", n, 2*(6*3+2))
+	// Only objects keyed from 05:50 (may hold events up to 06:20) to 09:21
+	// are downloaded: 06:00 .. 09:00 on two nodes.
+	if n := fake.Counter.Get("GET"); n != 2*7 {
+		t.Fatalf("GET calls = %d, want %d", n, 2*7)
 	}
 	if n := fake.Counter.Get("WRITE") + fake.Counter.Get("HEAD"); n != 0 {
 		t.Fatalf("reading made %d write/head requests", n)
@@ -146,7 +146,7 @@ func TestListCallsForWindows(t *testing.T) {
 	objs := threeDays(t)
 	s3test.Upload(ctx, t, fake.Client, bucket, objs)
 	src, err := New(ctx, "s3://"+bucket+"/", Options{Client: fake.Client, KeyFormat: testFormat(t, "prod-eu"),
-		Span: 10 * time.Minute, Skew: time.Minute})
+		Span: 30 * time.Minute, Skew: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestListCallsForWindows(t *testing.T) {
 		from, to time.Time
 		lists    int
 	}{
-		{"one hour inside", start.Add(10*time.Hour + 30*time.Minute), start.Add(11*time.Hour + 30*time.Minute), 2},
+		{"one hour inside", start.Add(10*time.Hour + 30*time.Minute), start.Add(11*time.Hour + 30*time.Minute), 3},
 		{"two days -> day prefixes", start.Add(12 * time.Hour), start.Add(60 * time.Hour), 3},
 		{"open start -> the prefix itself", time.Time{}, start.Add(40 * time.Hour), 1},
 	}
@@ -390,6 +390,7 @@ func TestLongLineAndOffsets(t *testing.T) {
 	var body bytes.Buffer
 	body.Write(objs[0].Events[0].Line)
 	body.WriteString("\n")
+	const maxLine = 300 << 10
 	body.Write(bytes.Repeat([]byte("y"), maxLine+10))
 	body.WriteString("\n")
 	body.Write(objs[0].Events[1].Line)
@@ -398,7 +399,7 @@ func TestLongLineAndOffsets(t *testing.T) {
 	key := objs[0].Key
 	s3test.CreateBucket(ctx, t, fake.Client, bucket)
 	s3test.Put(ctx, t, fake.Client, bucket, key, body.Bytes(), "")
-	src, _ := New(ctx, "s3://"+bucket+"/", Options{Client: fake.Client, KeyFormat: f})
+	src, _ := New(ctx, "s3://"+bucket+"/", Options{Client: fake.Client, KeyFormat: f, MaxLine: maxLine})
 	st, err := src.Open(ctx, data.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)

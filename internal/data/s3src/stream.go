@@ -24,9 +24,6 @@ import (
 // chunkSize is how many bytes of lines are decoded into one batch.
 const chunkSize = 1 << 20
 
-// maxLine bounds one line (one audit event); longer lines are rejected.
-const maxLine = 64 << 20
-
 // Digest is the identity of an object's bytes as downloaded.
 type Digest struct {
 	Object Object
@@ -370,7 +367,7 @@ func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.Sourc
 				atLineStart = false
 			}
 			ls := starts[len(starts)-1]
-			if len(chunk)-ls+len(frag) > maxLine {
+			if len(chunk)-ls+len(frag) > s.opts.MaxLine {
 				// Reject an over-long line and skip the rest of it.
 				sample := append([]byte(nil), chunk[ls:]...)
 				if len(sample) < 200 {
@@ -393,7 +390,7 @@ func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.Sourc
 				rejected++
 				o := data.Origin{Source: info, Line: longNo, Offset: lineOff}
 				if !ok || !send(ctx, ch, piece{batch: &data.Batch{Rejects: []data.Reject{{Origin: o, Sample: sample,
-					Reason: fmt.Sprintf("line longer than %d MiB", maxLine>>20)}}}}) {
+					Reason: fmt.Sprintf("line longer than %d bytes (the limit)", s.opts.MaxLine)}}}}) {
 					return line, rejected, ctx.Err()
 				}
 				if err == io.EOF {
