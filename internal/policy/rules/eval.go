@@ -27,6 +27,11 @@ type Options struct {
 	OnChange func(a *Alert)
 	// OnRejects, if set, receives the rejected lines of each batch.
 	OnRejects func([]data.Reject)
+	// LiveGrace is how long live mode waits, when no event arrives, before
+	// it takes event time to advance with the wall clock (so windows empty
+	// and alerts resolve); events delayed by more than this may miss
+	// steps that already ran. 0 means 10 seconds.
+	LiveGrace time.Duration
 	// OnStep, if set, is called after every evaluation step with the step
 	// time; live consumers use it to refresh their view (see Snapshot).
 	OnStep func(t time.Time)
@@ -493,6 +498,10 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 			}
 		}
 	}()
+	grace := e.opts.LiveGrace
+	if grace <= 0 {
+		grace = 10 * time.Second
+	}
 	tick := time.NewTicker(liveIdle)
 	defer tick.Stop()
 	lastWall := time.Now()
@@ -522,8 +531,8 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 			e.mu.Lock()
 			wm := e.watermark
 			e.mu.Unlock()
-			if wm != 0 {
-				e.Advance(wm + int64(now.Sub(lastWall)))
+			if idle := now.Sub(lastWall) - grace; wm != 0 && idle > 0 {
+				e.Advance(wm + int64(idle))
 			}
 		}
 	}
