@@ -1,7 +1,11 @@
 package logql
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"unicode/utf8"
 	"testing"
 )
 
@@ -42,6 +46,43 @@ func FuzzParse(f *testing.F) {
 		}
 		if e2.String() != out {
 			t.Fatalf("round trip of %q: %q then %q", s, out, e2.String())
+		}
+	})
+}
+
+// FuzzFlattenJSON checks that FlattenJSON never panics, accepts exactly
+// the JSON objects encoding/json accepts, and agrees with the independent
+// reference flattening on them.
+func FuzzFlattenJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":{"b":"c"},"d":[1,{"e":2}],"f":null,"g":true,"h":-1.5e3}`,
+		`{"k.e-y":"\u00e9\ud83d\ude00","1x":{"":"y"}}`,
+		`{"a":"x","a":"y"}`,
+		`{}`, `[]`, `{"a":}`, ` {"a" : "b" } `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		got := map[string]string{}
+		err := FlattenJSON(line, func(n, v string) {
+			if _, dup := got[n]; !dup {
+				got[n] = v
+			}
+		})
+		trimmed := bytes.TrimSpace(line)
+		isObject := json.Valid(line) && len(trimmed) > 0 && trimmed[0] == '{'
+		if (err == nil) != isObject {
+			t.Fatalf("FlattenJSON(%q) error = %v, but encoding/json object = %v", line, err, isObject)
+		}
+		if err != nil || !utf8.Valid(line) {
+			return // encoding/json replaces invalid UTF-8; Loki keeps bytes
+		}
+		want, rerr := refFlatten(line)
+		if rerr != nil {
+			t.Fatalf("reference flattening failed on a valid object %q: %v", line, rerr)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("FlattenJSON(%q)\n got  %v\n want %v", line, got, want)
 		}
 	})
 }
