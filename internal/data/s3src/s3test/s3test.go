@@ -28,6 +28,30 @@ import (
 	"github.com/audittui/audittui/internal/data/s3key"
 )
 
+// CountingAPI wraps a client and counts its ListObjectsV2 and GetObject
+// calls.
+type CountingAPI struct {
+	*s3.Client
+	mu          sync.Mutex
+	Lists, Gets int
+}
+
+// ListObjectsV2 counts and forwards.
+func (c *CountingAPI) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, fns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	c.mu.Lock()
+	c.Lists++
+	c.mu.Unlock()
+	return c.Client.ListObjectsV2(ctx, in, fns...)
+}
+
+// GetObject counts and forwards.
+func (c *CountingAPI) GetObject(ctx context.Context, in *s3.GetObjectInput, fns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.mu.Lock()
+	c.Gets++
+	c.mu.Unlock()
+	return c.Client.GetObject(ctx, in, fns...)
+}
+
 // Counter counts S3 requests by kind (LIST, GET, HEAD, WRITE).
 type Counter struct {
 	mu sync.Mutex
@@ -115,10 +139,17 @@ func CreateBucket(ctx context.Context, t testing.TB, c *s3.Client, bucket string
 	}
 }
 
-// Put uploads one object.
+// Put uploads one object. Like Fluent Bit, it labels gzip and zstd bodies
+// with a Content-Encoding (readers must still get the bytes as stored).
 func Put(ctx context.Context, t testing.TB, c *s3.Client, bucket, key string, body []byte, class string) {
 	t.Helper()
 	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}
+	switch {
+	case bytes.HasPrefix(body, []byte{0x1f, 0x8b}):
+		in.ContentEncoding = aws.String("gzip")
+	case bytes.HasPrefix(body, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		in.ContentEncoding = aws.String("zstd")
+	}
 	if class != "" {
 		in.StorageClass = types.StorageClass(class)
 	}
