@@ -6,6 +6,7 @@
 //	go run ./cmd/auditgen -o testdata/sample/audit.log -duration 2h -rate 0.55/s -stories
 //	go run ./cmd/auditgen -o out/audit.log -events 30000 -nodes 3 -gzip
 //	go run ./cmd/auditgen -o out/audit.log -events 20000 -rotate 1MB -compress
+//	go run ./cmd/auditgen -o webhook.jsonl -events 5000 -format eventlist -batch 400
 //	go run ./cmd/auditgen -sample testdata/sample   # regenerate the bundled sample
 package main
 
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		stories  = fs.Bool("stories", false, "inject the attack stories (see testdata/stories/README.md)")
 		nodes    = fs.Int("nodes", 1, "control-plane nodes (apiserver instances); >1 writes one file per node")
 		gz       = fs.Bool("gzip", false, "gzip the output file(s)")
+		format   = fs.String("format", "jsonl", "jsonl (the log backend: one event per line) or eventlist (the webhook backend: EventList documents, one per line)")
+		batch    = fs.Int("batch", gen.DefaultBatch, "events per EventList with -format eventlist (--audit-webhook-batch-max-size)")
 		rr       = fs.Float64("request-received", 0.01, "fraction of requests that also log a RequestReceived stage")
 		disorder = fs.Duration("disorder", 0, "let stageTimestamp order slip by up to this much (e.g. 5ms), as in real apiserver logs; 0 keeps files sorted")
 		rotateS  = fs.String("rotate", "", "write an apiserver rotated set in the directory of -o: rotate the live file at this size (e.g. 1MB)")
@@ -113,6 +116,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *rr < 0 || *rr > 1 {
 		return usageError{errors.New("-request-received must be between 0 and 1")}
 	}
+	if *format != "jsonl" && *format != "eventlist" {
+		return usageError{fmt.Errorf("-format %q: want jsonl or eventlist", *format)}
+	}
+	if *batch < 1 {
+		return usageError{errors.New("-batch must be at least 1")}
+	}
+	eventList := *format == "eventlist"
 	if *disorder < 0 {
 		return usageError{errors.New("-disorder must not be negative")}
 	}
@@ -123,8 +133,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var written []string
 	switch {
 	case *rotateS != "":
-		if *out == "-" || *nodes > 1 || *gz {
-			return usageError{errors.New("-rotate needs -o FILE, one node and no -gzip (use -compress for gzipped backups)")}
+		if *out == "-" || *nodes > 1 || *gz || eventList {
+			return usageError{errors.New("-rotate needs -o FILE, one node, -format jsonl and no -gzip (use -compress for gzipped backups)")}
 		}
 		max, err := gen.ParseSize(*rotateS)
 		if err != nil {
@@ -142,11 +152,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *gz {
 			return usageError{errors.New("-gzip needs -o FILE")}
 		}
+		var el *gen.EventListWriter
+		if eventList {
+			el = gen.NewEventListWriter(w, *batch)
+			w = el
+		}
 		if st, err = g.Write(ctx, []io.Writer{w}, lim); err != nil {
 			return err
 		}
+		if el != nil {
+			if err := el.Close(); err != nil {
+				return err
+			}
+		}
 	default:
-		if st, err = g.WriteFiles(ctx, *out, *gz, lim); err != nil {
+		if st, err = g.WriteFiles(ctx, *out, gen.FileOptions{Gzip: *gz, EventList: eventList, Batch: *batch}, lim); err != nil {
 			return err
 		}
 		for i := range *nodes {

@@ -34,6 +34,25 @@ func TestRunWritesStdout(t *testing.T) {
 	}
 }
 
+func TestRunEventList(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-q", "-events", "1000", "-format", "eventlist", "-batch", "300"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(docs) != 4 {
+		t.Fatalf("%d documents for 1000 events in batches of 300, want 4", len(docs))
+	}
+	for _, d := range docs {
+		if !strings.HasPrefix(d, `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[{"level":`) {
+			t.Fatalf("not an EventList: %.120s", d)
+		}
+	}
+	if n := strings.Count(out.String(), `"auditID":`); n != 1000 {
+		t.Errorf("%d events in the lists, want 1000", n)
+	}
+}
+
 func TestRunNodesGzipAndRotate(t *testing.T) {
 	dir := t.TempDir()
 	var errb bytes.Buffer
@@ -77,6 +96,8 @@ func TestRunUsageErrors(t *testing.T) {
 		{"-events", "10", "-no-such-flag"},    // unknown flag
 		{"-events", "10", "-duration", "-1h"}, // negative duration
 		{"-events", "10", "-disorder", "-1s"}, // negative disorder
+		{"-events", "10", "-format", "yaml"},  // unknown format
+		{"-events", "10", "-batch", "0"},      // empty batches
 	}
 	for _, args := range cases {
 		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})

@@ -104,13 +104,25 @@ func NodeFile(file string, i, n int) string {
 	return filepath.Join(dir, fmt.Sprintf("%s-cp%d%s", stem, i+1, ext))
 }
 
+// FileOptions say how WriteFiles encodes its files.
+type FileOptions struct {
+	// Gzip compresses each file.
+	Gzip bool
+	// EventList writes webhook-style EventList documents of Batch events
+	// (DefaultBatch when 0), one per line, instead of one event per line.
+	EventList bool
+	Batch     int
+}
+
 // WriteFiles generates into FILE (one file per node when the generator
-// has several, named by NodeFile), gzip-compressed when gz is set.
-func (g *Generator) WriteFiles(ctx context.Context, file string, gz bool, lim Limit) (Stats, error) {
+// has several, named by NodeFile). Stats count events and uncompressed
+// event-line bytes.
+func (g *Generator) WriteFiles(ctx context.Context, file string, opt FileOptions, lim Limit) (Stats, error) {
 	n := g.cfg.Nodes
 	files := make([]*os.File, n)
 	outs := make([]io.Writer, n)
 	zs := make([]*gzip.Writer, n)
+	els := make([]*EventListWriter, n)
 	closeAll := func() {
 		for _, f := range files {
 			if f != nil {
@@ -126,13 +138,22 @@ func (g *Generator) WriteFiles(ctx context.Context, file string, gz bool, lim Li
 			return Stats{}, fmt.Errorf("create %s: %w", name, err)
 		}
 		files[i], outs[i] = f, f
-		if gz {
+		if opt.Gzip {
 			zs[i], _ = gzip.NewWriterLevel(f, gzip.BestSpeed)
 			outs[i] = zs[i]
+		}
+		if opt.EventList {
+			els[i] = NewEventListWriter(outs[i], opt.Batch)
+			outs[i] = els[i]
 		}
 	}
 	st, err := g.Write(ctx, outs, lim)
 	for i, f := range files {
+		if els[i] != nil {
+			if cerr := els[i].Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("%s: %w", f.Name(), cerr)
+			}
+		}
 		if zs[i] != nil {
 			if cerr := zs[i].Close(); cerr != nil && err == nil {
 				err = fmt.Errorf("compress %s: %w", f.Name(), cerr)

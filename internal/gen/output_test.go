@@ -48,7 +48,7 @@ func TestWriteRoutesEventsToNodes(t *testing.T) {
 func TestWriteFilesGzipAndNodes(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "audit.log.gz")
-	st, err := New(Config{Seed: 2, Nodes: 2}).WriteFiles(context.Background(), file, true, Limit{Events: 2000})
+	st, err := New(Config{Seed: 2, Nodes: 2}).WriteFiles(context.Background(), file, FileOptions{Gzip: true}, Limit{Events: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}

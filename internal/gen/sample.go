@@ -23,6 +23,9 @@ const (
 	// SampleRotatedEvents and SampleRotateBytes make the rotated set.
 	SampleRotatedEvents = 600
 	SampleRotateBytes   = 128 << 10
+	// SampleWebhookEvents and SampleWebhookBatch make the webhook sample.
+	SampleWebhookEvents = 250
+	SampleWebhookBatch  = 100
 )
 
 // SampleConfig returns the configuration of testdata/sample/audit.log.
@@ -40,21 +43,27 @@ func SampleRotatedConfig() Config {
 	return Config{Seed: SampleSeed + 2, Start: DefaultStart, Rate: 200, Nodes: 1, RequestReceived: 0.01}
 }
 
+// SampleWebhookConfig returns the configuration of testdata/sample/webhook/.
+func SampleWebhookConfig() Config {
+	return Config{Seed: SampleSeed + 3, Start: DefaultStart, Rate: 200, Nodes: 1, RequestReceived: 0.01}
+}
+
 // WriteSample (re)writes the bundled sample under dir:
 //
 //	dir/audit.log                  ~4000 events, 2 hours, every story
 //	dir/nodes/audit-cp{1,2,3}.log  the same period and stories split over 3 apiservers
 //	dir/rotated/                   an apiserver rotated set: audit.log, timestamped and .gz backups
+//	dir/webhook/eventlist.jsonl    webhook-backend EventList documents (3 batches)
 func WriteSample(ctx context.Context, dir string) error {
 	until := Limit{Until: DefaultStart.Add(SampleDuration)}
-	if _, err := New(SampleConfig()).WriteFiles(ctx, filepath.Join(dir, "audit.log"), false, until); err != nil {
+	if _, err := New(SampleConfig()).WriteFiles(ctx, filepath.Join(dir, "audit.log"), FileOptions{}, until); err != nil {
 		return err
 	}
 	nodes := filepath.Join(dir, "nodes")
 	if err := os.MkdirAll(nodes, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", nodes, err)
 	}
-	if _, err := New(SampleNodesConfig()).WriteFiles(ctx, filepath.Join(nodes, "audit.log"), false, until); err != nil {
+	if _, err := New(SampleNodesConfig()).WriteFiles(ctx, filepath.Join(nodes, "audit.log"), FileOptions{}, until); err != nil {
 		return err
 	}
 	rot := filepath.Join(dir, "rotated")
@@ -64,6 +73,13 @@ func WriteSample(ctx context.Context, dir string) error {
 	if err := os.MkdirAll(rot, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", rot, err)
 	}
-	_, _, err := New(SampleRotatedConfig()).WriteRotated(ctx, RotatedSet{Dir: rot, MaxBytes: SampleRotateBytes, Compress: true}, Limit{Events: SampleRotatedEvents})
+	if _, _, err := New(SampleRotatedConfig()).WriteRotated(ctx, RotatedSet{Dir: rot, MaxBytes: SampleRotateBytes, Compress: true}, Limit{Events: SampleRotatedEvents}); err != nil {
+		return err
+	}
+	hook := filepath.Join(dir, "webhook")
+	if err := os.MkdirAll(hook, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", hook, err)
+	}
+	_, err := New(SampleWebhookConfig()).WriteFiles(ctx, filepath.Join(hook, "eventlist.jsonl"), FileOptions{EventList: true, Batch: SampleWebhookBatch}, Limit{Events: SampleWebhookEvents})
 	return err
 }

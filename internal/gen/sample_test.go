@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/testutil"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
 
 // lean is the subset of an audit event the sample checks look at.
@@ -364,5 +365,33 @@ func checkStories(t *testing.T, evs []lean) {
 				t.Errorf("story %d (%s): no %s event", s.ID, s.Name, m.what)
 			}
 		}
+	}
+}
+
+func TestSampleWebhook(t *testing.T) {
+	data, err := os.ReadFile(samplePath("webhook", "eventlist.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := 0
+	scanLines(t, data, func(n int, line []byte) {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var list auditv1.EventList
+		if err := dec.Decode(&list); err != nil {
+			t.Fatalf("webhook/eventlist.jsonl:%d: %v", n, err)
+		}
+		if list.Kind != "EventList" || len(list.Items) == 0 || len(list.Items) > SampleWebhookBatch {
+			t.Fatalf("webhook/eventlist.jsonl:%d: kind %q with %d items", n, list.Kind, len(list.Items))
+		}
+		for _, ev := range list.Items {
+			if ev.AuditID == "" || ev.StageTimestamp.IsZero() || ev.Kind != "" {
+				t.Fatalf("webhook/eventlist.jsonl:%d: item %+v", n, ev)
+			}
+		}
+		items += len(list.Items)
+	})
+	if items != SampleWebhookEvents {
+		t.Errorf("%d items, want %d", items, SampleWebhookEvents)
 	}
 }
