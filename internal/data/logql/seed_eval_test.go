@@ -151,7 +151,9 @@ func TestSeedLogQueriesEvaluate(t *testing.T) {
 			c, ok := rs["code"].(float64)
 			return ok && c >= 401 && c < 500
 		},
-		func(m map[string]any) bool { return str(m, "objectRef", "resource") == "pods" && str(m, "verb") == "delete" },
+		func(m map[string]any) bool {
+			return str(m, "objectRef", "resource") == "pods" && str(m, "verb") == "delete"
+		},
 	}
 	maps := make([]map[string]any, len(es))
 	for i, e := range es {
