@@ -110,8 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if lim.Events <= 0 && lim.Bytes <= 0 && lim.Until.IsZero() {
 		return usageError{errors.New("say how much to write: -size, -events or -duration")}
 	}
-	if *nodes < 1 {
-		return usageError{errors.New("-nodes must be at least 1")}
+	if *nodes < 1 || *nodes > 64 {
+		return usageError{errors.New("-nodes must be between 1 and 64")}
 	}
 	if *rr < 0 || *rr > 1 {
 		return usageError{errors.New("-request-received must be between 0 and 1")}

@@ -95,11 +95,16 @@ func New(cfg Config) *Generator {
 	if cfg.Start.IsZero() {
 		cfg.Start = DefaultStart
 	}
-	if cfg.Rate <= 0 {
+	if cfg.Rate <= 0 || math.IsNaN(cfg.Rate) {
 		cfg.Rate = 200
 	}
+	// At least one event a week keeps arrival gaps far from int64 overflow.
+	cfg.Rate = math.Max(cfg.Rate, 1.0/(7*24*3600))
 	if cfg.Nodes <= 0 {
 		cfg.Nodes = 1
+	}
+	if cfg.Disorder < 0 {
+		cfg.Disorder = 0
 	}
 	cfg.RequestReceived = math.Max(0, math.Min(1, cfg.RequestReceived))
 	seed := uint64(cfg.Seed)
@@ -344,14 +349,11 @@ func hasGroup(u *identity, g string) bool {
 // ParseRate parses "200/s", "12000/m", "50/h" or a bare number (per second).
 func ParseRate(s string) (float64, error) {
 	num, unit := s, "s"
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			num, unit = s[:i], s[i+1:]
-			break
-		}
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		num, unit = s[:i], s[i+1:]
 	}
-	var v float64
-	if _, err := fmt.Sscanf(num, "%g", &v); err != nil || v <= 0 || math.IsInf(v, 0) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, fmt.Errorf("rate %q: want a positive number of events per s, m or h (e.g. 200/s)", s)
 	}
 	switch unit {

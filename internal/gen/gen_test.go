@@ -219,7 +219,7 @@ func TestParseRateAndSize(t *testing.T) {
 			t.Errorf("ParseRate(%q) = %g, %v; want %g", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "x/s", "-1/s", "5/d", "0"} {
+	for _, bad := range []string{"", "x/s", "-1/s", "5/d", "0", "NaN/s", "Inf"} {
 		if _, err := ParseRate(bad); err == nil {
 			t.Errorf("ParseRate(%q): want an error", bad)
 		}
@@ -305,4 +305,18 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s, encoding/json = %s", s, got, want)
 		}
 	})
+}
+
+func TestExtremeRates(t *testing.T) {
+	for _, rate := range []float64{1e-12, 1e9} {
+		g := New(Config{Seed: 1, Rate: rate})
+		var last int64
+		for range 2000 {
+			rec := g.Next()
+			if rec.Time < last || rec.Time < DefaultStart.UnixNano() {
+				t.Fatalf("rate %g: time went backwards to %s", rate, time.Unix(0, rec.Time).UTC())
+			}
+			last = rec.Time
+		}
+	}
 }
