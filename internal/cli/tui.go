@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -32,6 +33,10 @@ type tuiAlertEngine interface {
 	Push(b *data.Batch)
 	Finish()
 }
+
+// tuiMemoryLimit is the Go soft memory limit of the TUI process unless
+// GOMEMLIMIT is set.
+const tuiMemoryLimit = 128 << 20
 
 // defaultAuditLog is opened when no SOURCE is given and it is readable.
 const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
@@ -162,7 +167,12 @@ func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, fo
 			uo.Alerts = al
 		}
 	}
-	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow})
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The index is the only large live data; a soft limit keeps the
+		// garbage of decoding from doubling the footprint (GOGC=100 would).
+		debug.SetMemoryLimit(tuiMemoryLimit)
+	}
+	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow, Progress: ix.Progress})
 	if err != nil {
 		return &ExitError{Code: ExitInputError, Err: err}
 	}

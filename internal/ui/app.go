@@ -126,7 +126,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.c.Snap = a.ix.Snapshot()
 		cmd := a.extendFilter()
 		a.refresh()
-		return a, tea.Batch(cmd, a.feed.Wait())
+		if a.feed != nil {
+			cmd = tea.Batch(cmd, a.feed.Wait())
+		}
+		return a, cmd
 	case feedDoneMsg:
 		a.done = true
 		a.c.Snap = a.ix.Snapshot()

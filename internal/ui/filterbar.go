@@ -280,9 +280,9 @@ func (f *FilterBar) Lines(current string, w int) []string {
 	st := f.c.Styles
 	if !f.active {
 		if current == "" {
-			return []string{st.Muted.Render("no filter · / LogQL filter · : command · ? help")}
+			return []string{truncateANSI(st.Muted.Render("no filter · / LogQL filter · : command · ? help"), w)}
 		}
-		return []string{st.Title.Render("filter ") + st.Safe(current, w-7, st.Plain)}
+		return []string{truncateANSI(st.Title.Render("filter ")+st.Safe(current, w-7, st.Plain), w)}
 	}
 	prompt := string(f.mode)
 	before := string(f.text[:f.pos])

@@ -192,6 +192,8 @@ type Index struct {
 	spillDir string
 	spillOff int64
 	bytes    int64
+	total    int64 // input size when known (Progress), else 0
+	done2    int64 // bytes consumed per Progress
 	rejected int64
 	rejects  []RejectInfo
 	byReason map[string]int64
@@ -376,10 +378,14 @@ func (ix *Index) Finish(err error) {
 	ix.mu.Unlock()
 }
 
-// AddBytes records input consumed without a batch (progress).
-func (ix *Index) AddBytes(n int64) {
+// Progress is a data.ReadOptions.Progress callback: bytes consumed and
+// the total when known (-1 otherwise).
+func (ix *Index) Progress(done, total int64) {
 	ix.mu.Lock()
-	ix.bytes += n
+	ix.done2 = done
+	if total > 0 {
+		ix.total = total
+	}
 	ix.mu.Unlock()
 }
 
@@ -398,7 +404,9 @@ type Snapshot struct {
 	codeInts []int
 	sources  []source
 	// Stats at the time of the snapshot.
-	Bytes, Rejected  int64
+	Bytes, Rejected int64
+	// Consumed/Total are the reader's progress (Total 0: unknown).
+	Consumed, Total  int64
 	Done             bool
 	Err              error
 	MinTime, MaxTime int64
@@ -419,6 +427,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
+		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
 	}
 	for c := range ix.cols {

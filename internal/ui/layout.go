@@ -147,7 +147,12 @@ func (a *App) statusBar() string {
 		if a.opts.Follow && s.Len() > 0 {
 			parts = append(parts, "tailing "+a.tail.State())
 		} else {
-			parts = append(parts, fmt.Sprintf("loading… %s", humanBytes(s.Bytes)))
+			switch {
+			case s.Total > 0:
+				parts = append(parts, fmt.Sprintf("loading… %d%% of %s", min(100, s.Consumed*100/s.Total), humanBytes(s.Total)))
+			default:
+				parts = append(parts, fmt.Sprintf("loading… %s", humanBytes(max(s.Bytes, s.Consumed))))
+			}
 		}
 	case s.Err != nil:
 		parts = append(parts, "read error: "+Sanitize(s.Err.Error()))

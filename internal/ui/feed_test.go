@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// fakeStream yields batches from a channel, like a followed file.
+type fakeStream struct {
+	ch     chan *data.Batch
+	closed bool
+	mu     sync.Mutex
+}
+
+func (f *fakeStream) Next(ctx context.Context) (*data.Batch, error) {
+	select {
+	case b, ok := <-f.ch:
+		if !ok {
+			return nil, io.EOF
+		}
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (f *fakeStream) Close() error { f.mu.Lock(); f.closed = true; f.mu.Unlock(); return nil }
+
+// spillBatch builds a batch of n events from a non-seekable source, each
+// with a distinct name and raw line.
+func spillBatch(info *data.SourceInfo, from, n int) *data.Batch {
+	b := &data.Batch{}
+	for k := from; k < from+n; k++ {
+		raw := fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"id-%d","stage":"ResponseComplete","verb":"get","user":{"username":"u%d"},"objectRef":{"resource":"pods","name":"p-%d"}}`+"\n", k, k%7, k)
+		var dec data.Decoder
+		evs, rej := dec.Decode(nil, bytes.TrimSpace([]byte(raw)), data.Origin{Source: info, Line: int64(k + 1)})
+		if rej != nil {
+			panic(rej.Reason)
+		}
+		e := evs[0].Clone()
+		e.Raw = []byte(raw)
+		e.Time = int64(k) * 1e6
+		b.Events = append(b.Events, e)
+		b.Bytes += int64(len(raw))
+	}
+	return b
+}
+
+// TestFeedLosesNothingAndCoalesces streams many small batches (a live
+// tail) into the index while the UI side consumes notifications: every
+// event is indexed, notifications are far fewer than batches, and spilled
+// events read back byte for byte.
+func TestFeedLosesNothingAndCoalesces(t *testing.T) {
+	info := &data.SourceInfo{Name: "-", Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	ix := NewIndex(t.TempDir(), nil)
+	defer ix.Close()
+	feed := NewFeed(ix, nil)
+	st := &fakeStream{ch: make(chan *data.Batch)}
+	var seen int
+	feed.OnBatch = func(b *data.Batch) { seen += len(b.Events) }
+	go feed.Run(context.Background(), st)
+
+	const batches, per = 400, 50
+	go func() {
+		for k := 0; k < batches; k++ {
+			st.ch <- spillBatch(info, k*per, per)
+			if k%50 == 0 {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		close(st.ch)
+	}()
+	notes := 0
+	for {
+		msg := feed.Wait()()
+		if _, ok := msg.(feedDoneMsg); ok {
+			break
+		}
+		notes++
+	}
+	s := ix.Snapshot()
+	if s.Len() != batches*per || seen != batches*per {
+		t.Fatalf("indexed %d events (OnBatch saw %d), want %d", s.Len(), seen, batches*per)
+	}
+	if !s.Done {
+		t.Fatal("index not marked done")
+	}
+	if notes >= batches {
+		t.Fatalf("%d notifications for %d batches: not coalesced", notes, batches)
+	}
+	for _, i := range []int{0, 1, 777, batches*per - 1} {
+		raw, err := s.Raw(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(`"name":"p-%d"`, i)
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Fatalf("spilled event %d read back as %q", i, raw)
+		}
+		if got := s.Str(ColName, i); got != fmt.Sprintf("p-%d", i) {
+			t.Fatalf("name column of %d = %q", i, got)
+		}
+	}
+}
+
+// TestLiveTailFollowsAndCounts drives the app with a growing index: the
+// tail follows new events; after space it stays put and counts "N new".
+func TestLiveTailFollowsAndCounts(t *testing.T) {
+	info := &data.SourceInfo{Name: "-", Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	ix := NewIndex(t.TempDir(), nil)
+	defer ix.Close()
+	a := New(context.Background(), ix, nil, Options{NoColor: true, Follow: true, Compile: CompileLogQL})
+	a.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	grow := func(from, n int) {
+		if err := ix.Add(spillBatch(info, from, n)); err != nil {
+			t.Fatal(err)
+		}
+		_, cmd := a.Update(indexGrewMsg{})
+		runCmd(t, a, cmd)
+	}
+	grow(0, 100)
+	if row, _ := a.tail.Selected(); row != 99 {
+		t.Fatalf("tail not at the newest event: %d", row)
+	}
+	send(t, a, "space")
+	grow(100, 30)
+	if row, _ := a.tail.Selected(); row != 99 {
+		t.Fatalf("paused tail moved to %d", row)
+	}
+	if n := a.tail.NewCount(); n != 30 {
+		t.Fatalf("new counter = %d, want 30", n)
+	}
+	if s := screen(a); !containsLine(s, "PAUSED · 30 new") {
+		t.Fatalf("status does not show the counter:\n%s", s)
+	}
+	send(t, a, "space")
+	if row, _ := a.tail.Selected(); row != 129 {
+		t.Fatalf("resumed tail at %d, want 129", row)
+	}
+	// Scrolling up stops following too; G resumes.
+	send(t, a, "k", "k")
+	grow(130, 5)
+	if row, _ := a.tail.Selected(); row != 127 {
+		t.Fatalf("scrolled tail moved to %d", row)
+	}
+	send(t, a, "G")
+	if row, _ := a.tail.Selected(); row != 134 {
+		t.Fatalf("G went to %d", row)
+	}
+	// A filter applies to events that arrive later too.
+	send(t, a, "/")
+	typeText(t, a, `user_username="u3"`)
+	send(t, a, "enter")
+	before := a.c.Rows.Len()
+	grow(135, 70)
+	if got := a.c.Rows.Len(); got != before+10 {
+		t.Fatalf("filter over new events: %d matches, want %d", got, before+10)
+	}
+}
+
+func containsLine(s, sub string) bool { return bytes.Contains([]byte(s), []byte(sub)) }
+
+func TestMouseWheelAndResize(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	row0, _ := a.tail.Selected()
+	a.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	row1, _ := a.tail.Selected()
+	if row1 != row0-3 {
+		t.Fatalf("wheel up moved from %d to %d, want 3 rows", row0, row1)
+	}
+	a.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	checkScreen(t, screen(a), 100, 30)
+	a.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	checkScreen(t, screen(a), 40, 10)
+	for _, k := range []string{"2", "3", "4", "5", "?"} {
+		send(t, a, k)
+		checkScreen(t, screen(a), 40, 10)
+		send(t, a, "esc")
+	}
+}
