@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"testing"
 	"unicode/utf8"
 )
@@ -83,6 +84,73 @@ func FuzzFlattenJSON(f *testing.F) {
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("FlattenJSON(%q)\n got  %v\n want %v", line, got, want)
+		}
+	})
+}
+
+// FuzzEval parses arbitrary queries and evaluates the ones that parse on
+// a few fixed entries: evaluation must never panic, and every matching
+// entry must contain the query's RequiredLiterals.
+func FuzzEval(f *testing.F) {
+	for _, s := range []string{
+		`{job="audit"} | json | objectRef_resource="secrets" | verb=~"get|list"`,
+		`{job="audit"} | json u="user.username" | u="bob" or responseStatus_code > 400 | drop __error__`,
+		`topk(1, sum by (user_username) (rate({job="audit"} | json [2m])))`,
+		`count without (verb) (count_over_time({job="audit"} | json [1m] offset 30s)) > bool 1`,
+		`bottomk by (verb) (2, avg by (verb, user_username) (bytes_rate({job="audit"} |= "a" [90s]))) * 2`,
+	} {
+		f.Add(s)
+	}
+	lines := []string{evGetSecret, evListPods, evExec, evNoStatus, evNoCode, `not json`, `{"a":[1,{"b":2}],"c":null}`}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := Parse(s)
+		if err != nil {
+			return
+		}
+		entries := func() []Entry {
+			var es []Entry
+			for i, l := range lines {
+				es = append(es, &JSONEntry{Time: at(i * 40), Line: []byte(l), Labels: [][2]string{{"job", "audit"}, {"cluster", "prod"}}})
+			}
+			return es
+		}
+		switch q := e.(type) {
+		case *LogQuery:
+			lits := q.RequiredLiterals()
+			for _, en := range entries() {
+				ok := q.Matches(en)
+				if _, lok := q.Labels(en); lok != ok {
+					t.Fatalf("Labels ok=%v but Matches=%v", lok, ok)
+				}
+				if !ok {
+					continue
+				}
+				line := en.EntryLine()
+				if !json.Valid(line) {
+					continue // literals assume valid JSON lines
+				}
+				for _, l := range lits {
+					if !bytes.Contains(line, l) {
+						t.Fatalf("%s matches %s without literal %s", s, line, l)
+					}
+				}
+			}
+		case *MetricQuery:
+			ev, err := q.NewRangeEvaluator(at(0), at(300), 30*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inst := q.NewInstantEvaluator(at(300))
+			for _, en := range entries() {
+				ev.Add(en)
+				inst.Add(en)
+				q.Contributes(en)
+			}
+			m := ev.Result()
+			v := inst.Vector()
+			if len(v) > len(m) {
+				t.Fatalf("instant has %d samples, range has %d series", len(v), len(m))
+			}
 		}
 	})
 }

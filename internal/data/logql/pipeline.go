@@ -2,6 +2,7 @@ package logql
 
 import (
 	"bytes"
+	"slices"
 	"regexp"
 	"sort"
 	"strconv"
@@ -224,6 +225,14 @@ func (q *LogQuery) run(st *evalState) bool {
 			}
 			st.layers[st.n] = layer{kind: kind, names: s.names}
 			st.n++
+			// `| drop __error__, __error_details__` clears the error, as
+			// in Loki (the usual way to keep lines a parser failed on).
+			if slices.Contains(s.names, ErrorLabel) != s.keep {
+				st.err = ""
+			}
+			if slices.Contains(s.names, ErrorDetailsLabel) != s.keep {
+				st.errDetails = ""
+			}
 		case *labelFilterStage:
 			if !st.filter(s.f) {
 				return false

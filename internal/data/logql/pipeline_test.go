@@ -98,6 +98,9 @@ func TestMatches(t *testing.T) {
 		// drop / keep.
 		{`{job="audit"} | json | drop verb | verb=""`, evGetSecret, true},
 		{`{job="audit"} | json | keep user_username | verb="" | user_username="alice"`, evGetSecret, true},
+		{`{job="audit"} | json | responseStatus_code > 0 | drop __error__, __error_details__ | verb="nope"`, evNoStatus, false},
+		{`{job="audit"} | json | responseStatus_code > 0 | drop __error__ | __error__=""`, evNoStatus, true},
+		{`{job="audit"} | json | responseStatus_code > 0 | keep verb | __error__=""`, evNoStatus, true},
 		// Not JSON.
 		{`{job="audit"} | json | __error__="JSONParserErr"`, `plain text`, true},
 		{`{job="audit"} | json | __error__=""`, `plain text`, false},
@@ -132,6 +135,11 @@ func TestLabels(t *testing.T) {
 	ls, _ = q.Labels(entry(evNoStatus, "job", "audit"))
 	if v, _ := ls.Get(ErrorLabel); v != ErrLabelFilter {
 		t.Errorf("__error__ = %q in %s", v, ls)
+	}
+	q2, _ := ParseLog(`{job="audit"} | json | responseStatus_code > 0 | drop __error__, __error_details__`)
+	ls, _ = q2.Labels(entry(evNoStatus, "job", "audit"))
+	if _, ok := ls.Get(ErrorLabel); ok {
+		t.Errorf("__error__ still set after drop: %s", ls)
 	}
 }
 
