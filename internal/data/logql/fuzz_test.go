@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 

@@ -2,8 +2,8 @@ package logql
 
 import (
 	"bytes"
-	"slices"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
