@@ -231,6 +231,12 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActOpen:
 		return a.open()
+	case ActFilterToAlert:
+		if f, ok := a.alerts.AlertFilter(); ok {
+			a.setFocus(paneTail)
+			return a.applyFilter(f)
+		}
+		return nil
 	}
 	cmd, _ := p.Action(act)
 	return cmd

@@ -101,6 +101,8 @@ func (a *App) header() string {
 		label := fmt.Sprintf("%d %s", k+1, p.Title())
 		if k == paneAlerts {
 			if n := a.alerts.Firing(); n > 0 {
+				label += fmt.Sprintf(" (%d firing)", n)
+			} else if n := len(a.alerts.alerts); n > 0 {
 				label += fmt.Sprintf(" (%d)", n)
 			}
 		}

@@ -241,5 +241,10 @@ func TestGoldenAlerts(t *testing.T) {
 		if a.focus != paneDetail {
 			t.Fatal("enter on an alert event did not open the detail")
 		}
+		// f filters every pane to the alert's events.
+		send(t, a, "esc", "up", "f")
+		if a.focus != paneTail || a.c.Rows.Len() != 2 {
+			t.Fatalf("f: focus %d, %d rows (want the tail with the 2 exec events)", a.focus, a.c.Rows.Len())
+		}
 	}
 }
