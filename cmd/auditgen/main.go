@@ -95,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("-rate: %w", err)}
 	}
+	if rate > gen.MaxRate {
+		return usageError{fmt.Errorf("-rate %s: at most %d events/s", *rateS, gen.MaxRate)}
+	}
 	lim := gen.Limit{Events: *events}
 	if *sizeS != "" {
 		if lim.Bytes, err = gen.ParseSize(*sizeS); err != nil {

@@ -97,6 +97,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"-events", "10", "-duration", "-1h"}, // negative duration
 		{"-events", "10", "-disorder", "-1s"}, // negative disorder
 		{"-events", "10", "-format", "yaml"},  // unknown format
+		{"-events", "10", "-rate", "1e6/s"},   // above MaxRate
 		{"-events", "10", "-batch", "0"},      // empty batches
 	}
 	for _, args := range cases {

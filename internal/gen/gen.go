@@ -78,6 +78,8 @@ type Generator struct {
 	last        *pending
 	seq         uint64
 
+	openWatches int
+
 	steps   []storyStep
 	stepIdx int
 
@@ -85,6 +87,16 @@ type Generator struct {
 	scratch [2][]byte // request/response object buffers
 	count   int64
 }
+
+// MaxRate is the highest event rate (events/s) a Generator produces; higher
+// rates are clamped to it.
+const MaxRate = 100_000
+
+// maxOpenWatches bounds the watches in flight (each holds its pending
+// ResponseComplete event). At 200 events/s about 6500 are open; at higher
+// rates new watches give way to other requests, as a real cluster's watch
+// count follows its number of clients, not its request rate.
+const maxOpenWatches = 10_000
 
 // eventsPerRequest is the measured mean number of audit events per request
 // of the background mix (watches, exec and RequestReceived add stages).
@@ -98,8 +110,9 @@ func New(cfg Config) *Generator {
 	if cfg.Rate <= 0 || math.IsNaN(cfg.Rate) {
 		cfg.Rate = 200
 	}
-	// At least one event a week keeps arrival gaps far from int64 overflow.
-	cfg.Rate = math.Max(cfg.Rate, 1.0/(7*24*3600))
+	// At least one event a week keeps arrival gaps far from int64 overflow;
+	// at most MaxRate keeps the in-flight requests (and memory) bounded.
+	cfg.Rate = math.Min(math.Max(cfg.Rate, 1.0/(7*24*3600)), MaxRate)
 	if cfg.Nodes <= 0 {
 		cfg.Nodes = 1
 	}
@@ -142,6 +155,9 @@ func (g *Generator) Next() Record {
 		}
 		if len(g.pending) > 0 && g.pending[0].key <= next {
 			p := g.pending.pop()
+			if p.watchEnd {
+				g.openWatches--
+			}
 			g.last = p
 			g.count++
 			return Record{Node: p.node, Time: p.t, Line: p.buf}
@@ -204,7 +220,11 @@ func (g *Generator) finishRequest(node int) {
 	case r.Verb == "watch" || r.Status.Code == 101:
 		started := r.Received + 300_000 + int64(g.rng.IntN(20_000_000))
 		g.emit(r, node, StageResponseStarted, started)
-		g.emit(r, node, StageResponseComplete, started+lat)
+		end := g.emit(r, node, StageResponseComplete, started+lat)
+		if r.Verb == "watch" {
+			end.watchEnd = true
+			g.openWatches++
+		}
 	default:
 		g.emit(r, node, StageResponseComplete, r.Received+lat)
 	}
@@ -229,7 +249,7 @@ func (g *Generator) latency(r *request) int64 {
 	}
 }
 
-func (g *Generator) emit(r *request, node int, stage string, t int64) {
+func (g *Generator) emit(r *request, node int, stage string, t int64) *pending {
 	var p *pending
 	if n := len(g.free); n > 0 {
 		p = g.free[n-1]
@@ -244,7 +264,9 @@ func (g *Generator) emit(r *request, node int, stage string, t int64) {
 	}
 	g.seq++
 	p.buf = appendEvent(p.buf[:0], r, stage, t)
+	p.watchEnd = false
 	g.pending.push(p)
+	return p
 }
 
 type pending struct {
@@ -253,6 +275,8 @@ type pending struct {
 	seq  uint64
 	node int
 	buf  []byte
+	// watchEnd marks a watch's ResponseComplete (an open watch until then).
+	watchEnd bool
 }
 
 // pendingHeap is a min-heap on (key, seq).

@@ -247,6 +247,9 @@ func (g *Generator) controller() bool {
 }
 
 func (g *Generator) watch() bool {
+	if g.openWatches >= maxOpenWatches {
+		return g.kubelet()
+	}
 	secs := 300 + g.rng.IntN(300)
 	var fs string
 	switch k := g.rng.IntN(10); {
