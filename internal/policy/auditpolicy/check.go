@@ -55,7 +55,8 @@ type EventResult struct {
 	OldLevel string `json:"oldLevel,omitempty"`
 	OldRule  *int   `json:"oldRule,omitempty"`
 	// LostAlerts names the alert rules that see this event now but would
-	// not under the policy.
+	// not under the policy (omitting RequestReceived or ResponseStarted
+	// events loses nothing: the request is still logged when it completes).
 	LostAlerts []string `json:"lostAlerts,omitempty"`
 }
 
@@ -191,8 +192,10 @@ func (c *Checker) Add(e *data.Event) EventResult {
 			continue
 		}
 		c.detStats[i].Matched++
+		// An omitted RequestReceived or ResponseStarted event is not a
+		// loss: the request is still logged at ResponseComplete.
 		visibleNow := LevelRank(captured) >= LevelRank(det.NeedsLevel)
-		visibleAfter := !r.StageOmitted && LevelRank(d.Level) >= LevelRank(det.NeedsLevel)
+		visibleAfter := LevelRank(d.Level) >= LevelRank(det.NeedsLevel) && !(r.StageOmitted && finalStage(e.Stage))
 		if visibleNow && !visibleAfter {
 			c.detStats[i].Lost++
 			r.LostAlerts = append(r.LostAlerts, det.Name)
@@ -309,4 +312,10 @@ func (c *Checker) Report() *Report {
 		return a.NewRule < b.NewRule
 	})
 	return r
+}
+
+// finalStage reports whether an event is the last one of its request
+// (ResponseComplete or Panic; an event without stage counts as final).
+func finalStage(stage string) bool {
+	return stage != "RequestReceived" && stage != "ResponseStarted"
 }

@@ -241,12 +241,19 @@ func dedupe(vs []string) []string {
 	return out[:j]
 }
 
-// Matches reports whether the detection selects event e: Match when set,
-// else the resources and verbs.
+// Matches reports whether the detection selects event e. The structure
+// (resources, verbs, namespaces, names, users) is checked first; it is a
+// superset of what the query selects (TestDetectionStructureCoversQuery), so
+// Match, which runs the whole LogQL pipeline, only sees events that may
+// match.
 func (d *Detection) Matches(e *data.Event) bool {
-	if d.Match != nil {
-		return d.Match(e)
+	if !d.matchesStructure(e) {
+		return false
 	}
+	return d.Match == nil || d.Match(e)
+}
+
+func (d *Detection) matchesStructure(e *data.Event) bool {
 	if len(d.Verbs) > 0 && !has(d.Verbs, e.Verb) ||
 		len(d.Namespaces) > 0 && !has(d.Namespaces, e.Namespace) ||
 		len(d.Names) > 0 && !has(d.Names, e.Name) ||
