@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -268,7 +267,6 @@ func scanLines(t *testing.T, data []byte, fn func(n int, line []byte)) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	_ = strings.TrimSpace
 }
 
 func TestDisorder(t *testing.T) {

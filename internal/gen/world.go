@@ -41,7 +41,6 @@ type world struct {
 	ControlPlane []*node // one per apiserver
 	Workers      []*node
 	Workloads    []*workload
-	Namespaces   []string
 
 	KCM, Scheduler, Admin, Anonymous *identity
 	Apiserver                        []*identity // system:apiserver per control-plane node
@@ -134,7 +133,6 @@ func newWorld(rng *rand.Rand, cpNodes int) *world {
 		{"default", "debug-tools", "default", "toolbox", 1, nil, []string{"toolbox-scripts"}},
 		{"ci", "runner", "ci-runner", "runner", 2, []string{"registry-credentials"}, []string{"runner-config"}},
 	}
-	seen := map[string]bool{}
 	for _, s := range specs {
 		wl := &workload{NS: s.ns, Name: s.name, SA: s.sa, Container: s.container, Secrets: s.secrets, ConfigMaps: append(s.cms, "kube-root-ca.crt")}
 		hash := randName(rng, 10, "bcdfghjklmnpqrstvwxz2456789")
@@ -143,10 +141,6 @@ func newWorld(rng *rand.Rand, cpNodes int) *world {
 			wl.PodUIDs = append(wl.PodUIDs, uidFrom(rng))
 		}
 		w.Workloads = append(w.Workloads, wl)
-		if !seen[s.ns] {
-			seen[s.ns] = true
-			w.Namespaces = append(w.Namespaces, s.ns)
-		}
 	}
 	return w
 }
