@@ -59,7 +59,10 @@ type Options struct {
 	// (the writer's upload timeout, plus margin). 0 means DefaultSpan.
 	Span time.Duration
 	// Skew is how much earlier than its key time an object's events may be
-	// (clock skew, ingestion delay). 0 means DefaultSkew.
+	// (ingestion delay, clock skew), and how far out of order the events
+	// inside one object may be. Events are held this long (in event time)
+	// before they are passed on, so it bounds memory as well. 0 means
+	// DefaultSkew.
 	Skew time.Duration
 	// Concurrency bounds parallel object downloads (0 = DefaultConcurrency).
 	Concurrency int
@@ -83,7 +86,7 @@ type Options struct {
 // Defaults.
 const (
 	DefaultSpan        = 15 * time.Minute
-	DefaultSkew        = 5 * time.Minute
+	DefaultSkew        = 2 * time.Minute
 	DefaultConcurrency = 8
 	DefaultMaxLine     = 64 << 20
 )

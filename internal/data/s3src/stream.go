@@ -3,6 +3,7 @@ package s3src
 import (
 	"bufio"
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,7 +29,7 @@ const chunkSize = 1 << 20
 type Digest struct {
 	Object Object
 	URL    string
-	SHA256 string // hex
+	SHA256 string // hex (computed when Options.OnObject is set)
 	Bytes  int64  // bytes downloaded (compressed, as stored)
 	// Decompressed is the size after decompression.
 	Decompressed int64
@@ -89,7 +90,8 @@ type stream struct {
 	cur      objFeed
 	curMax   int64 // newest event time seen in the current object
 	started  bool
-	pending  []data.Event // merge buffer
+	pending  runHeap // merge buffer: sorted runs, one per batch
+	nextSeq  int
 	rejects  []data.Reject
 	bytes    int64
 	done     bool
@@ -235,7 +237,11 @@ func (s *Source) fetch(ctx context.Context, o Object, ro data.ReadOptions, ch ch
 		return
 	}
 	defer out.Body.Close()
-	h := sha256.New()
+	// The digest costs a sixth of the read: compute it only when asked.
+	var h hash.Hash
+	if s.opts.OnObject != nil {
+		h = sha256.New()
+	}
 	cr := &countingReader{r: out.Body, h: h, ps: ps}
 	d := &Digest{Object: o, URL: s.URL(o)}
 	n, _, err := s.decodeObject(ctx, &errReader{r: cr, name: s.URL(o)}, info, ro, ch, d)
@@ -258,9 +264,9 @@ func (s *Source) fetch(ctx context.Context, o Object, ro data.ReadOptions, ch ch
 	}
 	ps.add(cr.pending, true)
 	cr.pending = 0
-	d.SHA256 = hex.EncodeToString(h.Sum(nil))
 	d.Bytes = cr.n
 	if s.opts.OnObject != nil {
+		d.SHA256 = hex.EncodeToString(h.Sum(nil))
 		s.opts.OnObject(*d)
 	}
 	send(ctx, ch, piece{digest: d})
@@ -278,7 +284,9 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
-		c.h.Write(p[:n])
+		if c.h != nil {
+			c.h.Write(p[:n])
+		}
 		c.n += int64(n)
 		c.pending += int64(n)
 		if c.pending >= 256<<10 {
@@ -507,7 +515,14 @@ func (st *stream) Next(ctx context.Context) (*data.Batch, error) {
 				st.curMax = t
 			}
 		}
-		st.pending = append(st.pending, p.batch.Events...)
+		if len(p.batch.Events) > 0 {
+			evs := p.batch.Events
+			if !slices.IsSortedFunc(evs, byTime) {
+				slices.SortStableFunc(evs, byTime)
+			}
+			heap.Push(&st.pending, &run{evs: evs, seq: st.nextSeq})
+			st.nextSeq++
+		}
 		st.rejects = append(st.rejects, p.batch.Rejects...)
 		st.bytes += p.batch.Bytes
 		if b := st.emit(false); b != nil {
@@ -540,40 +555,71 @@ func (st *stream) watermark() int64 {
 
 // emit returns the events below the watermark (all of them when final)
 // plus the rejects gathered so far, or nil when there is nothing to say.
+// The pending events are a heap of sorted runs (one per batch), so each
+// event is moved once, in O(log runs).
 func (st *stream) emit(final bool) *data.Batch {
-	slices.SortStableFunc(st.pending, func(a, b data.Event) int {
-		switch {
-		case a.Time < b.Time:
-			return -1
-		case a.Time > b.Time:
-			return 1
-		}
-		return 0
-	})
-	n := len(st.pending)
+	wm := int64(-1)
 	if !final {
-		if wm := st.watermark(); wm != -1 {
-			n = sortedBelow(st.pending, wm)
+		wm = st.watermark()
+	}
+	var out []data.Event
+	for len(st.pending) > 0 {
+		r := st.pending[0]
+		if wm != -1 && r.evs[r.i].Time >= wm {
+			break
+		}
+		out = append(out, r.evs[r.i])
+		r.i++
+		if r.i == len(r.evs) {
+			heap.Pop(&st.pending)
+		} else {
+			heap.Fix(&st.pending, 0)
 		}
 	}
-	if n == 0 && len(st.rejects) == 0 {
+	if len(out) == 0 && len(st.rejects) == 0 {
 		return nil
 	}
-	b := &data.Batch{Events: slices.Clone(st.pending[:n]), Rejects: st.rejects, Bytes: st.bytes}
-	st.pending = append(st.pending[:0], st.pending[n:]...)
+	b := &data.Batch{Events: out, Rejects: st.rejects, Bytes: st.bytes}
 	st.rejects = nil
 	st.bytes = 0
 	return b
 }
 
-func sortedBelow(evs []data.Event, wm int64) int {
-	i, _ := slices.BinarySearchFunc(evs, wm, func(e data.Event, t int64) int {
-		if e.Time < t {
-			return -1
-		}
+func byTime(a, b data.Event) int {
+	switch {
+	case a.Time < b.Time:
+		return -1
+	case a.Time > b.Time:
 		return 1
-	})
-	return i
+	}
+	return 0
+}
+
+// run is a time-sorted batch of events being merged.
+type run struct {
+	evs []data.Event
+	i   int
+	seq int // arrival order: ties keep it
+}
+
+type runHeap []*run
+
+func (h runHeap) Len() int { return len(h) }
+func (h runHeap) Less(i, j int) bool {
+	a, b := h[i].evs[h[i].i].Time, h[j].evs[h[j].i].Time
+	if a != b {
+		return a < b
+	}
+	return h[i].seq < h[j].seq
+}
+func (h runHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)   { *h = append(*h, x.(*run)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Close stops the fetchers and waits for them.
