@@ -154,8 +154,9 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Addr returns the base address in use (without the API path).
-func (c *Client) Addr() string { return c.base.String() }
+// Addr returns the base address in use (without the API path), with any
+// password in it redacted.
+func (c *Client) Addr() string { return c.base.Redacted() }
 
 // PushURL returns the URL pushes go to.
 func (c *Client) PushURL() string { return c.url(c.pushPath, nil) }

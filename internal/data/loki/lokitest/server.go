@@ -74,6 +74,8 @@ type Server struct {
 	pushFails []failure
 	qryFails  []failure
 	tails     map[*tailConn]struct{}
+	closing   bool
+	hold      chan struct{} // non-nil while HoldTails is in effect
 }
 
 type failure struct {
@@ -134,6 +136,11 @@ func NewUnstarted(opts Options) *Server {
 // Close closes tail connections, then the server.
 func (s *Server) Close() {
 	s.mu.Lock()
+	s.closing = true
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
 	for t := range s.tails {
 		t.stop()
 	}

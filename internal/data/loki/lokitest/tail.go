@@ -2,6 +2,7 @@ package lokitest
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -121,6 +122,40 @@ func (s *Server) DisconnectTails(code websocket.StatusCode, reason string) {
 	}
 }
 
+// WaitTails waits until at least n tail connections are registered (a
+// client's Dial returns slightly before the server registers the tail).
+func (s *Server) WaitTails(ctx context.Context, n int) error {
+	for s.Tails() < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// HoldTails stops tail connections from sending until ReleaseTails: their
+// buffers (Options.TailBuffer messages) fill and further entries are
+// dropped and reported in dropped_entries, as with a slow reader.
+func (s *Server) HoldTails() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold == nil {
+		s.hold = make(chan struct{})
+	}
+}
+
+// ReleaseTails ends HoldTails.
+func (s *Server) ReleaseTails() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
 // Tails returns how many tail connections are open.
 func (s *Server) Tails() int {
 	s.mu.RLock()
@@ -161,9 +196,14 @@ func (s *Server) handleTail(w http.ResponseWriter, r *http.Request) {
 	// Register and read history under one lock: every entry is either in
 	// the history or sent live, never both, never neither.
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
 	s.tails[t] = struct{}{}
 	// History: the newest `limit` entries since start, sent oldest first.
-	hits := s.selectLogs(r, lq, start, now+1, limit, true)
+	hits := s.selectLogs(r, lq, start, math.MaxInt64, limit, true)
 	var hist tailMsg
 	for i := len(hits) - 1; i >= 0; i-- {
 		h := hits[i]
@@ -198,8 +238,19 @@ func (s *Server) handleTail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for {
+		// While tails are held, messages are not taken from the buffer, so
+		// further entries are dropped as for a slow reader.
+		in := t.ch
+		s.mu.RLock()
+		held := s.hold
+		s.mu.RUnlock()
+		if held != nil {
+			in = nil
+		}
 		select {
-		case m := <-t.ch:
+		case <-held:
+			continue
+		case m := <-in:
 			if !write(m) {
 				return
 			}
