@@ -58,7 +58,7 @@ start() {
 	data=$(mktemp -d "${TMPDIR:-/tmp}/audittui-vlogs-data.XXXXXX")
 	echo "$data" >"$STATE/data"
 	"$BIN" -httpListenAddr="127.0.0.1:${port}" -storageDataPath="$data" \
-		-retentionPeriod=100y -loggerLevel=WARN >"$STATE/log" 2>&1 &
+		-retentionPeriod=100y -futureRetention=1y -loki.disableMessageParsing -loggerLevel=WARN >"$STATE/log" 2>&1 &
 	echo $! >"$PIDFILE"
 	echo "http://127.0.0.1:${port}" >"$URLFILE"
 	for _ in $(seq 1 100); do

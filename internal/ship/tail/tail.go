@@ -198,7 +198,6 @@ func (t *Tailer) resume() ([]backlogFile, error) {
 		cands = append([]string{st.Path}, cands...)
 	}
 	var found *backlogFile
-	var foundMod time.Time
 	seen := map[string]bool{}
 	for _, c := range cands {
 		if seen[c] {
@@ -214,9 +213,7 @@ func (t *Tailer) resume() ([]backlogFile, error) {
 			f.Close()
 			continue
 		}
-		fi, _ := f.Stat()
 		found = &backlogFile{f: f, path: c, offset: st.Offset}
-		foundMod = fi.ModTime()
 		break
 	}
 	if found == nil {
@@ -227,28 +224,17 @@ func (t *Tailer) resume() ([]backlogFile, error) {
 	t.log.Info("resuming a rotated file before the live one", "path", found.path, "offset", found.offset)
 	out := []backlogFile{*found}
 	// Newer uncompressed backups, oldest first.
-	type mf struct {
-		path string
-		mod  time.Time
+	fi, err := found.f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", found.path, err)
 	}
-	var newer []mf
-	for _, c := range rotatedSiblings(t.o.Path) {
-		if c == found.path {
-			continue
-		}
-		fi, err := os.Stat(c)
-		if err != nil || !fi.ModTime().After(foundMod) {
-			continue
-		}
-		newer = append(newer, mf{c, fi.ModTime()})
-	}
-	sort.Slice(newer, func(i, j int) bool { return newer[i].mod.Before(newer[j].mod) })
-	for _, n := range newer {
-		f, err := os.Open(n.path)
+	live, _ := os.Stat(t.o.Path)
+	for _, p := range newerBackups(t.o.Path, fi, live) {
+		f, err := os.Open(p)
 		if err != nil {
 			continue
 		}
-		out = append(out, backlogFile{f: f, path: n.path})
+		out = append(out, backlogFile{f: f, path: p})
 	}
 	return out, nil
 }
@@ -491,13 +477,115 @@ func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err e
 	if err := t.drain(ctx, emit); err != nil {
 		return false, err
 	}
+	oldInfo, err := t.f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("stat %s: %w", t.name, err)
+	}
 	if err := t.finishFile(ctx, emit); err != nil {
 		return false, err
 	}
-	if err := t.openLive(0); err != nil {
-		return false, err
+	// Several rotations may have happened since the last look. Pin the
+	// live file first, then read every uncompressed backup rotated after
+	// the old file (re-listing after each, as rotation may go on), then
+	// continue with the pinned live file.
+	live, err := os.Open(t.o.Path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("open %s: %w", t.o.Path, err)
+	}
+	var liveInfo os.FileInfo
+	if live != nil {
+		if liveInfo, err = live.Stat(); err != nil {
+			live.Close()
+			return false, fmt.Errorf("stat %s: %w", t.o.Path, err)
+		}
+	}
+	prev := oldInfo
+	for {
+		list := newerBackups(t.o.Path, prev, liveInfo)
+		if len(list) == 0 {
+			break
+		}
+		f, err := os.Open(list[0])
+		if err != nil {
+			// Gone (compressed and removed) between listing and opening.
+			t.log.Warn("backup vanished before it could be read", "path", list[0], "err", err)
+			if prev, err = os.Stat(list[0]); err != nil {
+				break
+			}
+			continue
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			break
+		}
+		t.log.Info("reading a backup rotated before it was opened", "path", list[0])
+		t.openAt(f, list[0], 0)
+		if err := t.drain(ctx, emit); err != nil {
+			if live != nil {
+				live.Close()
+			}
+			return false, err
+		}
+		if err := t.finishFile(ctx, emit); err != nil {
+			if live != nil {
+				live.Close()
+			}
+			return false, err
+		}
+		prev = fi
+	}
+	if live != nil {
+		t.openAt(live, t.o.Path, 0)
 	}
 	return true, nil
+}
+
+// newerBackups lists the uncompressed backups of path rotated after old,
+// oldest first, excluding the live file. Lumberjack's backup names carry
+// the rotation time, so when old is found among them the names give the
+// order; otherwise (old was deleted or renamed elsewhere) backups modified
+// strictly after old are taken, by modification time.
+func newerBackups(path string, old, live os.FileInfo) []string {
+	sibs := rotatedSiblings(path) // sorted by name: rotation order
+	infos := make([]os.FileInfo, len(sibs))
+	at := -1
+	for i, c := range sibs {
+		fi, err := os.Stat(c)
+		if err != nil {
+			continue
+		}
+		infos[i] = fi
+		if os.SameFile(fi, old) {
+			at = i
+		}
+	}
+	var out []string
+	if at >= 0 {
+		for i := at + 1; i < len(sibs); i++ {
+			if infos[i] != nil && !os.SameFile(infos[i], live) {
+				out = append(out, sibs[i])
+			}
+		}
+		return out
+	}
+	type mf struct {
+		path string
+		mod  time.Time
+	}
+	var ms []mf
+	for i, c := range sibs {
+		fi := infos[i]
+		if fi == nil || (live != nil && os.SameFile(fi, live)) || !fi.ModTime().After(old.ModTime()) {
+			continue
+		}
+		ms = append(ms, mf{c, fi.ModTime()})
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].mod.Before(ms[j].mod) })
+	for _, m := range ms {
+		out = append(out, m.path)
+	}
+	return out
 }
 
 // watch returns a channel signalled on any change in Path's directory.

@@ -334,3 +334,19 @@ func TestOnce(t *testing.T) {
 	l, _ := c.snapshot()
 	same(t, l, []string{`{"a":1}`, `{"b":2}`})
 }
+
+func TestSeveralRotationsBetweenLooks(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, 0, 10)
+	// Polling only, rarely: three rotations happen between two looks.
+	c, stop := start(t, Options{Path: p, NoNotify: true, Refresh: 300 * time.Millisecond})
+	c.waitFor(t, 10)
+	for i := 1; i <= 3; i++ {
+		appendLines(t, p, i*10, i*10+10)
+		rotate(t, p, i, false)
+		time.Sleep(5 * time.Millisecond)
+	}
+	appendLines(t, p, 40, 50)
+	same(t, c.waitFor(t, 50), ids(0, 50))
+	stop()
+}

@@ -1,0 +1,387 @@
+package ship
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	"github.com/audittui/audittui/internal/ship/checkpoint"
+	"github.com/audittui/audittui/internal/ship/config"
+	"github.com/audittui/audittui/internal/ship/metrics"
+)
+
+type env struct {
+	t     *testing.T
+	dir   string
+	path  string
+	loki  *lokitest.Server
+	s3    *fakeS3
+	w     *writer
+	m     *metrics.Metrics
+	stop  func()
+	done  chan error
+	logs  *bytes.Buffer
+	runs  int
+	lokiU string
+	// lokiDown makes the proxy in front of the Loki test server answer 503.
+	lokiDown atomic.Bool
+	graceD   string
+}
+
+func (e *env) grace() string {
+	if e.graceD == "" {
+		return "5s"
+	}
+	return e.graceD
+}
+
+func (e *env) lokiProxy() string {
+	target, _ := url.Parse(e.loki.URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.lokiDown.Load() {
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	e.t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, path: filepath.Join(dir, "log", "audit.log"), loki: lokitest.New(lokitest.Options{}), s3: newFakeS3(t)}
+	t.Cleanup(e.loki.Close)
+	os.MkdirAll(filepath.Dir(e.path), 0o700)
+	e.w = newWriter(t, e.path)
+	e.lokiU = e.lokiProxy()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	return e
+}
+
+func (e *env) config() *config.Config {
+	yaml := `
+Path: ` + e.path + `
+Refresh_Interval: 50ms
+Mem_Buf_Limit: 2M
+Cluster: test
+State_dir: ` + filepath.Join(e.dir, "state") + `
+Checkpoint_interval: 20ms
+Grace_period: ` + e.grace() + `
+Loki:
+  URL: ` + e.lokiU + `
+  Label_keys: $verb,$objectRef['resource']
+  Structured_metadata_keys: $user['username']
+  Batch_size: 64K
+  Batch_wait: 20ms
+  Min_backoff: 5ms
+  Max_backoff: 50ms
+S3:
+  Bucket: audit
+  Endpoint: ` + e.s3.URL + `
+  S3_key_format: /audit-logs/test/%Y/%m/%d/%H/%M/%S-$UUID.json
+  Total_file_size: 256K
+  Upload_timeout: 100ms
+`
+	c, err := config.Parse([]byte(yaml), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) start() {
+	e.t.Helper()
+	e.runs++
+	ctx, cancel := context.WithCancel(context.Background())
+	e.m = metrics.New()
+	e.done = make(chan error, 1)
+	e.logs = &bytes.Buffer{}
+	lg := slog.New(slog.NewJSONHandler(&syncWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := e.config()
+	go func() { e.done <- Run(ctx, Options{Config: c, Logger: lg, Metrics: e.m}) }()
+	e.stop = cancel
+}
+
+// shutdown is SIGTERM: flush within the grace period, save the checkpoint.
+func (e *env) shutdown() {
+	e.t.Helper()
+	e.stop()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			e.t.Fatalf("ship: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		e.t.Fatal("ship did not stop")
+	}
+}
+
+func (e *env) readAll() {
+	e.t.Helper()
+	want := float64(len(e.w.written()))
+	waitUntil(e.t, "the tailer to read every line", func() bool { return metrics.Value(e.m.LinesRead) >= want })
+}
+
+func (e *env) delivered() {
+	e.t.Helper()
+	written := e.w.written()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if containsAll(lokiIDs(e.loki), written) && containsAll(s3IDs(e.t, e.s3.client, "audit", "audit-logs/"), written) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkDelivered(e.t, "loki", written, lokiIDs(e.loki))
+	checkDelivered(e.t, "s3", written, s3IDs(e.t, e.s3.client, "audit", "audit-logs/"))
+	e.t.Logf("read %v lines; logs:\n%s", metrics.Value(e.m.LinesRead), grepLog(e.logs.String()))
+	e.t.Fatal("timed out waiting for every line in Loki and S3")
+}
+
+func (e *env) check() {
+	e.t.Helper()
+	written := e.w.written()
+	checkDelivered(e.t, "loki", written, lokiIDs(e.loki))
+	checkDelivered(e.t, "s3", written, s3IDs(e.t, e.s3.client, "audit", "audit-logs/"))
+}
+
+type syncWriter struct {
+	mu chanMutex
+	w  *bytes.Buffer
+}
+
+type chanMutex struct{ c chan struct{} }
+
+func (m *chanMutex) lock() {
+	if m.c == nil {
+		m.c = make(chan struct{}, 1)
+	}
+	m.c <- struct{}{}
+}
+func (m *chanMutex) unlock() { <-m.c }
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.lock()
+	defer s.mu.unlock()
+	return s.w.Write(p)
+}
+
+func TestRotateCreate(t *testing.T) {
+	e := newEnv(t)
+	e.w.write(100)
+	e.start()
+	e.readAll() // with no checkpoint, ship starts at the live file
+	for i := 0; i < 5; i++ {
+		e.w.write(300)
+		e.w.rotate(false)
+	}
+	e.w.write(100)
+	e.delivered()
+	e.shutdown()
+	e.check()
+}
+
+func TestRotateCompressedBackups(t *testing.T) {
+	e := newEnv(t)
+	e.w.write(200)
+	e.start()
+	for i := 0; i < 4; i++ {
+		e.w.write(300)
+		// Rotations are far apart in real life (--audit-log-maxsize); a file
+		// rotated and compressed before the tailer ever opened it would
+		// exist only as .gz, which ship never reads.
+		e.readAll()
+		e.w.rotate(true)
+	}
+	e.w.write(100)
+	e.delivered()
+	e.shutdown()
+	e.check()
+	if !strings.Contains(e.logs.String(), "file rotated") {
+		t.Error("no rotation logged")
+	}
+}
+
+func TestCopyTruncate(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	e.w.write(500)
+	// copytruncate loses what the writer adds between the copy and the
+	// truncate whatever the reader does; here the reader has caught up.
+	e.readAll()
+	e.w.copytruncate()
+	e.w.write(200)
+	e.delivered()
+	e.shutdown()
+	e.check()
+}
+
+func TestDeleteRecreate(t *testing.T) {
+	e := newEnv(t)
+	e.w.write(400)
+	e.start()
+	e.readAll()
+	e.w.deleteRecreate()
+	time.Sleep(20 * time.Millisecond)
+	e.w.write(300)
+	e.delivered()
+	e.shutdown()
+	e.check()
+}
+
+func TestFileAppearsLater(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	time.Sleep(60 * time.Millisecond)
+	e.w.write(50)
+	e.delivered()
+	e.shutdown()
+	e.check()
+}
+
+// The sinks are down; ship is stopped (SIGTERM) while they are, lines are
+// written and rotated while it is stopped, then everything comes back.
+func TestRestartWhileSinksDown(t *testing.T) {
+	e := newEnv(t)
+	e.graceD = "300ms"
+	e.w.write(300)
+	e.start()
+	e.delivered()
+	e.lokiDown.Store(true)
+	e.s3.down.Store(true)
+	e.w.write(400)
+	e.readAll()
+	time.Sleep(100 * time.Millisecond) // let retries happen
+	e.shutdownGrace()
+	if n := metrics.Value(e.m.SinkRetries.WithLabelValues("loki")); n == 0 {
+		t.Error("no Loki retries counted")
+	}
+	// Offline: more lines and a rotation.
+	e.w.write(200)
+	e.w.rotate(false)
+	e.w.write(100)
+	e.lokiDown.Store(false)
+	e.s3.down.Store(false)
+	e.start()
+	e.delivered()
+	e.shutdown()
+	e.check()
+}
+
+// shutdownGrace stops ship while a sink is down: the grace period ends
+// and the unacknowledged lines stay behind the checkpoint.
+func (e *env) shutdownGrace() {
+	e.t.Helper()
+	before := e.readCheckpoint()
+	e.stop()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			e.t.Fatalf("ship: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		e.t.Fatal("ship did not stop after the grace period")
+	}
+	after := e.readCheckpoint()
+	if after.Offset > before.Offset && after.ID == before.ID {
+		// Allowed only if it moved over lines acked before the outage.
+		e.t.Logf("checkpoint moved from %d to %d during the outage", before.Offset, after.Offset)
+	}
+}
+
+func (e *env) readCheckpoint() checkpoint.Position {
+	s, err := checkpoint.New(filepath.Join(e.dir, "state"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m, err := s.Load()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m[e.path]
+}
+
+func TestCheckpointWaitsForEverySink(t *testing.T) {
+	e := newEnv(t)
+	e.s3.down.Store(false)
+	e.lokiDown.Store(true)
+	e.w.write(100)
+	e.start()
+	e.readAll()
+	time.Sleep(200 * time.Millisecond)
+	// S3 has buffered everything on disk; Loki has nothing: no progress.
+	if p := e.readCheckpoint(); p.Offset != 0 {
+		t.Fatalf("checkpoint at %d while Loki acknowledged nothing", p.Offset)
+	}
+	e.lokiDown.Store(false)
+	waitUntil(t, "checkpoint to reach the end", func() bool {
+		fi, _ := os.Stat(e.path)
+		return e.readCheckpoint().Offset == fi.Size()
+	})
+	e.shutdown()
+	e.check()
+}
+
+func TestDryRun(t *testing.T) {
+	e := newEnv(t)
+	e.w.write(3)
+	c := e.config()
+	var out bytes.Buffer
+	if err := Run(context.Background(), Options{Config: c, DryRun: true, Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("dry run printed %d lines:\n%s", len(lines), out.String())
+	}
+	var first struct{ Loki_stream, S3_key, Ts, Line string }
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if first.Loki_stream != `{cluster="test", job="audit", objectRef_resource="pods", verb="get"}` ||
+		!strings.HasPrefix(first.S3_key, "audit-logs/test/") || !strings.Contains(first.Line, `"cluster":"test"`) {
+		t.Errorf("dry run line %+v", first)
+	}
+	if e.loki.Count("") != 0 {
+		t.Error("dry run sent to Loki")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "state", checkpoint.FileName)); !os.IsNotExist(err) {
+		t.Error("dry run wrote a checkpoint")
+	}
+}
+
+func tailLog(s string) string {
+	if len(s) > 6000 {
+		return s[len(s)-6000:]
+	}
+	return s
+}
+
+func grepLog(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "loki request") || strings.Contains(l, "uploaded chunk") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return tailLog(strings.Join(out, "\n"))
+}
