@@ -555,6 +555,9 @@ func (l *linter) subresourceTraps() {
 						continue // the rule lists the subresource too
 					}
 					d := l.p.EvaluateAttributes(attrs)
+					if d.Rule >= 0 && namesResource(&l.rules[d.Rule], "", res+"/"+s.sub) {
+						continue // another rule names the subresource: its level is a choice
+					}
 					if LevelRank(d.Level) < LevelRank(string(r.Level)) {
 						lower = append(lower, fmt.Sprintf("%s/%s gets %s from %s", res, s.sub, d.Level, l.ruleRefShort(d.Rule)))
 					}
