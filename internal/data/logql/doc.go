@@ -13,13 +13,16 @@
 //     parentheses (and binds tighter than or), with Loki's semantics for
 //     missing labels and __error__;
 //   - | drop a, b and | keep a, b (label names only);
+//   - | line_format "{{.verb}} {{.user_username}}" and
+//     | label_format a="{{.x}}-{{.y}}", b=c (Go templates with a subset of
+//     Loki's template functions, see templateFuncs; __line__ supported);
 //   - count_over_time, rate, bytes_over_time, bytes_rate over [range] with
 //     an optional offset; sum, count, min, max, avg, topk, bottomk with by
 //     or without before or after the argument; arithmetic and comparisons
 //     with scalars (with the bool modifier).
 //
 // Not supported (rejected with a clear *ParseError): logfmt, pattern,
-// regexp, unpack, line_format, label_format, unwrap and the *_over_time
+// regexp, unpack, unwrap and the *_over_time
 // functions that need it, binary operations between two vectors,
 // subqueries.
 //

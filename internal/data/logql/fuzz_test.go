@@ -98,6 +98,8 @@ func FuzzEval(f *testing.F) {
 		`topk(1, sum by (user_username) (rate({job="audit"} | json [2m])))`,
 		`count without (verb) (count_over_time({job="audit"} | json [1m] offset 30s)) > bool 1`,
 		`bottomk by (verb) (2, avg by (verb, user_username) (bytes_rate({job="audit"} |= "a" [90s]))) * 2`,
+		`{job="audit"} | json | line_format "{\"u\":{{printf \"%q\" .user_username}}}" | json | label_format v=u, w="{{.verb | upper}}" | v="bob"`,
+		`sum by (w) (count_over_time({job="audit"} | json | label_format w="{{trunc 2 .verb}}{{__line__ | len}}" [1m]))`,
 	} {
 		f.Add(s)
 	}

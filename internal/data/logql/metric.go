@@ -217,7 +217,7 @@ func (ev *Evaluator) Add(e Entry) {
 	if !q.run(&st) {
 		return
 	}
-	size := int64(len(e.EntryLine()))
+	size := int64(len(st.line)) // after line_format, as Loki counts
 	switch ev.q.mode {
 	case modeSum:
 		g := ev.q.fusedParent.group

@@ -81,6 +81,8 @@ func TestEvalRange(t *testing.T) {
 			fmt.Sprintf(`{job="audit"} 60=%d 120=%d 180=%d 240=%d 300=%d`, lenA, lenA+lenB, lenB+lenA, lenA+2*lenB+lenC, 2*lenB+lenC)},
 		{"bytes_rate", `bytes_rate({job="audit"}[2m])`,
 			fmt.Sprintf(`{job="audit"} 60=%g 120=%g 180=%g 240=%g 300=%g`, float64(lenA)/120, float64(lenA+lenB)/120, float64(lenB+lenA)/120, float64(lenA+2*lenB+lenC)/120, float64(2*lenB+lenC)/120)},
+		{"bytes after line_format", `sum(bytes_over_time({job="audit"} | json | line_format "{{.verb}}" [2m]))`,
+			`{} 60=3 120=7 180=7 240=17 300=14`},
 		{"line filter", `count_over_time({job="audit"} |= "pods" [2m])`,
 			`{job="audit"} 120=1 180=1 240=3 300=3`},
 		{"sum by", `sum by (user_username) (count_over_time({job="audit"} | json [2m]))`,

@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 )
 
@@ -537,10 +538,12 @@ func (p *parser) checkLayers(q *LogQuery, at token) error {
 		switch s.(type) {
 		case *jsonStage, *dropStage:
 			n++
+		case *labelFormatStage:
+			n += 2
 		}
 	}
 	if n > maxLayers {
-		return p.errAt(at, "too many json/drop/keep stages (%d, at most %d)", n, maxLayers)
+		return p.errAt(at, "too many json/drop/keep/label_format stages (%d layers, at most %d)", n, maxLayers)
 	}
 	return nil
 }
@@ -663,8 +666,21 @@ func (p *parser) parseStage() (stage, error) {
 			return p.parseDropKeep(t.text == "keep")
 		case "logfmt":
 			return nil, p.errAt(t, "the logfmt parser is not supported: audit events are JSON, use | json")
-		case "line_format", "label_format":
-			return nil, p.errAt(t, "%s is not supported", t.text)
+		case "line_format":
+			p.next()
+			vt := p.peek()
+			if vt.kind != tString {
+				return nil, p.errAt(vt, "expected a quoted template after line_format, found %s", vt.describe())
+			}
+			p.next()
+			lt, err := compileTemplate(vt.str)
+			if err != nil {
+				return nil, p.errAt(vt, "invalid line_format template: %v", err)
+			}
+			return &lineFormatStage{src: vt.str, t: lt}, nil
+		case "label_format":
+			p.next()
+			return p.parseLabelFormat()
 		case "unwrap":
 			return nil, p.errAt(t, "unwrap is not supported (only count_over_time, rate, bytes_over_time and bytes_rate)")
 		case "regexp", "pattern", "unpack", "decolorize", "distinct":
@@ -709,6 +725,44 @@ func (p *parser) parseJSONStage() (stage, error) {
 		e.cp = cp
 		s.exprs = append(s.exprs, e)
 		s.names = append(s.names, e.name)
+		if p.peek().kind != tComma {
+			return s, nil
+		}
+		p.next()
+	}
+}
+
+func (p *parser) parseLabelFormat() (stage, error) {
+	s := &labelFormatStage{}
+	for {
+		nt := p.peek()
+		if nt.kind != tIdent {
+			return nil, p.errAt(nt, "expected a label name in label_format, found %s", nt.describe())
+		}
+		p.next()
+		if _, err := p.expect(tEq, "after "+nt.text+" in label_format"); err != nil {
+			return nil, err
+		}
+		if slices.Contains(s.dsts, nt.text) {
+			return nil, p.errAt(nt, "label_format sets %s more than once", nt.text)
+		}
+		it := labelFormatItem{dst: nt.text}
+		vt := p.next()
+		switch vt.kind {
+		case tIdent:
+			it.rename = vt.text
+			s.srcs = append(s.srcs, vt.text)
+		case tString:
+			lt, err := compileTemplate(vt.str)
+			if err != nil {
+				return nil, p.errAt(vt, "invalid label_format template: %v", err)
+			}
+			it.src, it.t = vt.str, lt
+		default:
+			return nil, p.errAt(vt, "expected a label name or a quoted template after %s=, found %s", nt.text, vt.describe())
+		}
+		s.items = append(s.items, it)
+		s.dsts = append(s.dsts, nt.text)
 		if p.peek().kind != tComma {
 			return s, nil
 		}

@@ -50,6 +50,8 @@ const (
 	layerJSONExprs                  // `| json a="x"`: values in vals, names from the stage
 	layerDrop                       // `| drop a, b`
 	layerKeep                       // `| keep a, b`
+	layerJSONLine                   // `| json` of a line changed by line_format: fields in names/vals
+	layerSet                        // label_format results: names/vals
 )
 
 type layer struct {
@@ -61,6 +63,8 @@ type layer struct {
 // evalState is the label context of one entry going through a pipeline.
 type evalState struct {
 	e          Entry
+	line       []byte // the current line (line_format changes it)
+	changed    bool   // line is no longer e's raw line
 	layers     [maxLayers]layer
 	n          int
 	err        string
@@ -86,6 +90,16 @@ func (st *evalState) lookup(name string) (string, bool) {
 		case layerJSONExprs:
 			for j, n := range l.names {
 				if st.extractedName(n) == name {
+					return l.vals[j], true
+				}
+			}
+		case layerJSONLine:
+			if v, ok := st.flatLookup(l, name); ok {
+				return v, true
+			}
+		case layerSet:
+			for j, n := range l.names {
+				if n == name {
 					return l.vals[j], true
 				}
 			}
@@ -134,6 +148,24 @@ func (st *evalState) jsonLookup(name string) (string, bool) {
 	return st.e.JSONField(name)
 }
 
+// flatLookup is jsonLookup over fields flattened from a changed line.
+func (st *evalState) flatLookup(l *layer, name string) (string, bool) {
+	if _, ok := st.e.StreamLabel(name); ok {
+		return "", false
+	}
+	if base, ok := strings.CutSuffix(name, extractedSuffix); ok {
+		if _, ok := st.e.StreamLabel(base); ok {
+			name = base
+		}
+	}
+	for j, n := range l.names {
+		if n == name {
+			return l.vals[j], true
+		}
+	}
+	return "", false
+}
+
 func (st *evalState) setErr(kind, details string) {
 	if st.err == "" {
 		st.err = kind
@@ -180,27 +212,43 @@ func (q *LogQuery) Matches(e Entry) bool {
 // extracted fields, __error__ ...), sorted by name, without empty values;
 // ok is false when e does not match.
 func (q *LogQuery) Labels(e Entry) (Labels, bool) {
+	_, ls, ok := q.Process(e)
+	return ls, ok
+}
+
+// Process runs e through the query and returns its line (as changed by
+// line_format; otherwise e's raw line) and its labels (see Labels); ok is
+// false when e does not match.
+func (q *LogQuery) Process(e Entry) (line []byte, labels Labels, ok bool) {
 	if !q.matchSelector(e) {
-		return nil, false
+		return nil, nil, false
 	}
 	var st evalState
 	st.e = e
 	if !q.run(&st) {
-		return nil, false
+		return nil, nil, false
 	}
-	return st.fullLabels(), true
+	return st.line, st.fullLabels(), true
 }
+
+// ErrTemplateFormat is __error__'s value when a line_format or
+// label_format template fails on an entry.
+const ErrTemplateFormat = "TemplateFormatErr"
 
 // run executes the pipeline stages on st.
 func (q *LogQuery) run(st *evalState) bool {
-	line := st.e.EntryLine()
+	st.line = st.e.EntryLine()
 	for _, s := range q.stages {
 		switch s := s.(type) {
 		case *lineFilter:
-			if !s.match(line) {
+			if !s.match(st.line) {
 				return false
 			}
 		case *jsonStage:
+			if st.changed {
+				st.jsonOnLine(s)
+				continue
+			}
 			if je, ok := st.e.(jsonErrorer); ok {
 				if err := je.JSONError(); err != nil {
 					st.setErr(ErrJSONParser, err.Error())
@@ -237,9 +285,60 @@ func (q *LogQuery) run(st *evalState) bool {
 			if !st.filter(s.f) {
 				return false
 			}
+		case *lineFormatStage:
+			out, err := s.t.render(st, st.line)
+			if err != nil {
+				st.setErr(ErrTemplateFormat, err.Error())
+				continue
+			}
+			st.line = []byte(out)
+			st.changed = true
+		case *labelFormatStage:
+			// Every item sees the labels as they were before the stage.
+			vals := make([]string, len(s.items))
+			for i, it := range s.items {
+				if it.rename != "" {
+					vals[i], _ = st.lookup(it.rename)
+					continue
+				}
+				v, err := it.t.render(st, st.line)
+				if err != nil {
+					st.setErr(ErrTemplateFormat, err.Error())
+				}
+				vals[i] = v
+			}
+			st.layers[st.n] = layer{kind: layerDrop, names: s.srcs}
+			st.layers[st.n+1] = layer{kind: layerSet, names: s.dsts, vals: vals}
+			st.n += 2
 		}
 	}
 	return true
+}
+
+// jsonOnLine runs a json stage on a line that line_format produced.
+func (st *evalState) jsonOnLine(s *jsonStage) {
+	var names, vals []string
+	err := FlattenJSON(st.line, func(n, v string) {
+		if len(s.exprs) == 0 && !slices.Contains(names, n) {
+			names = append(names, n)
+			vals = append(vals, v)
+		}
+	})
+	if err != nil {
+		st.setErr(ErrJSONParser, err.Error())
+		return
+	}
+	if len(s.exprs) == 0 {
+		st.layers[st.n] = layer{kind: layerJSONLine, names: names, vals: vals}
+		st.n++
+		return
+	}
+	vals = make([]string, len(s.exprs))
+	for i, ex := range s.exprs {
+		vals[i], _ = ex.cp.Extract(st.line)
+	}
+	st.layers[st.n] = layer{kind: layerJSONExprs, names: s.names, vals: vals}
+	st.n++
 }
 
 func (f *lineFilter) match(line []byte) bool {
@@ -358,6 +457,14 @@ func (st *evalState) fullLabels() Labels {
 			for j, n := range l.names {
 				set(st.extractedName(n), l.vals[j])
 			}
+		case layerJSONLine:
+			for j, n := range l.names {
+				set(st.extractedName(n), l.vals[j])
+			}
+		case layerSet:
+			for j, n := range l.names {
+				set(n, l.vals[j])
+			}
 		case layerDrop, layerKeep:
 			out := ls[:0]
 			for _, x := range ls {
@@ -450,9 +557,12 @@ func (q *LogQuery) RequiredLiteralsFor(isStreamLabel func(name string) bool) [][
 			for _, n := range s.names {
 				unsafe[n] = true
 			}
-		case *dropStage:
-			// Conservative: a dropped or not-kept label reads as missing.
+		case *dropStage, *labelFormatStage:
+			// Conservative: a dropped, renamed or formatted label.
 			labelsOK = false
+		case *lineFormatStage:
+			// Later filters see the formatted line, not the raw one.
+			return out
 		case *labelFilterStage:
 			if !labelsOK || !jsonAll {
 				if hasNumeric(s.f) {

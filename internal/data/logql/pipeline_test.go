@@ -101,6 +101,20 @@ func TestMatches(t *testing.T) {
 		{`{job="audit"} | json | responseStatus_code > 0 | drop __error__, __error_details__ | verb="nope"`, evNoStatus, false},
 		{`{job="audit"} | json | responseStatus_code > 0 | drop __error__ | __error__=""`, evNoStatus, true},
 		{`{job="audit"} | json | responseStatus_code > 0 | keep verb | __error__=""`, evNoStatus, true},
+		// line_format / label_format.
+		{`{job="audit"} | json | line_format "{{.user_username}}:{{.verb}}" |= "alice:get"`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "{{.user_username}}:{{.verb}}" |= "secrets"`, evGetSecret, false},
+		{`{job="audit"} | json | line_format "{\"u\":\"{{.user_username}}\"}" | json | u="alice" | verb="get"`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "{\"job\":\"x\"}" | json | job_extracted="x"`, evGetSecret, true},
+		{`{job="audit"} | line_format "plain" | json | __error__="JSONParserErr"`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "{\"u\":\"{{.user_username}}\"}" | json v="u" | v="alice"`, evGetSecret, true},
+		{`{job="audit"} | json | label_format who=user_username | who="alice" | user_username=""`, evGetSecret, true},
+		{`{job="audit"} | json | label_format r="{{.verb}}/{{.objectRef_resource}}", v=verb | r="get/secrets" | v="get"`, evGetSecret, true},
+		{`{job="audit"} | line_format "x{{__line__}}" |= "x{\"verb\""`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "{{ToUpper .verb}}-{{ .user_username | upper }}-{{ trunc 3 .objectRef_resource }}" |= "GET-ALICE-sec"`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "[{{.nope}}]" |= "[]"`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "{{range $k, $v := .}}{{$k}}={{$v}};{{end}}" |= "verb=get;" |= "job=audit;"`, evGetSecret, true},
+		{`{job="audit"} | json | line_format "{{regexReplaceAll \"(\" .verb \"x\"}}" | __error__="TemplateFormatErr"`, evGetSecret, true},
 		// Not JSON.
 		{`{job="audit"} | json | __error__="JSONParserErr"`, `plain text`, true},
 		{`{job="audit"} | json | __error__=""`, `plain text`, false},
@@ -116,6 +130,22 @@ func TestMatches(t *testing.T) {
 				t.Errorf("Matches = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestProcess(t *testing.T) {
+	q, err := ParseLog(`{job="audit"} | json | line_format "{{.user_username}} {{.verb}} {{.objectRef_resource}}" | label_format who=user_username | keep who`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, ls, ok := q.Process(entry(evExec, "job", "audit"))
+	if !ok || string(line) != "mallory create pods" || ls.String() != `{who="mallory"}` {
+		t.Errorf("Process = %q, %s, %v", line, ls, ok)
+	}
+	q2, _ := ParseLog(`{job="audit"} | json`)
+	line, _, _ = q2.Process(entry(evExec, "job", "audit"))
+	if string(line) != evExec {
+		t.Errorf("Process without line_format changed the line: %q", line)
 	}
 }
 
@@ -168,6 +198,8 @@ func TestRequiredLiterals(t *testing.T) {
 		{`{job="audit"} | json | drop verb | verb="x"`, nil},
 		{`{job="audit"} | json | __error__="x"`, nil},
 		{`{job="audit"} |= "a" | json | verb="get" |= "a"`, []string{"a", `"get"`}},
+		{`{job="audit"} |= "a" | json | line_format "x" |= "b" | verb="get"`, []string{"a"}},
+		{`{job="audit"} | json | label_format v=verb | objectRef_resource="pods"`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
