@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/audittui/audittui/internal/data/s3key"
 	"github.com/audittui/audittui/internal/data/s3src/s3test"
@@ -349,4 +351,60 @@ func TestExportLocalFilesAndShaLines(t *testing.T) {
 func sha256hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// glacierAPI reports every other listed object as GLACIER (test servers
+// do not keep storage classes) and refuses to get those.
+type glacierAPI struct {
+	*s3.Client
+	glacier map[string]bool
+}
+
+func (g *glacierAPI) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, fns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	out, err := g.Client.ListObjectsV2(ctx, in, fns...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Contents {
+		if i%2 == 1 {
+			out.Contents[i].StorageClass = types.ObjectStorageClassDeepArchive
+			g.glacier[*out.Contents[i].Key] = true
+		}
+	}
+	return out, nil
+}
+
+func (g *glacierAPI) GetObject(ctx context.Context, in *s3.GetObjectInput, fns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if g.glacier[*in.Key] {
+		return nil, &smithy.GenericAPIError{Code: "InvalidObjectState", Message: "restore first"}
+	}
+	return g.Client.GetObject(ctx, in, fns...)
+}
+
+func TestExportSkipsArchivedObjects(t *testing.T) {
+	w := newS3World(t, false)
+	api := &glacierAPI{Client: w.client, glacier: map[string]bool{}}
+	k := &s3Kind{keyFormat: s3key.DefaultFormat, client: api}
+	src, err := k.open(context.Background(), "s3://"+w.bucket+"/audit-logs/c1/", &SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	ex := &exporter{io: &IO{Err: &errb}, dir: t.TempDir()}
+	from, to := w.start.Add(time.Hour), w.start.Add(2*time.Hour)
+	paths, err := ex.copyS3(context.Background(), src, from.UnixNano(), to.UnixNano())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 || len(ex.man.Skipped) == 0 || ex.problems != len(ex.man.Skipped) {
+		t.Fatalf("%d copied, %d skipped, %d problems", len(paths), len(ex.man.Skipped), ex.problems)
+	}
+	for _, s := range ex.man.Skipped {
+		if !api.glacier[strings.TrimPrefix(s.Source, "s3://"+w.bucket+"/")] || !strings.Contains(s.Reason, "DEEP_ARCHIVE: restore it first") {
+			t.Fatalf("skipped entry %+v", s)
+		}
+	}
+	if !strings.Contains(errb.String(), "not exported: archived in storage class DEEP_ARCHIVE") {
+		t.Fatalf("stderr: %s", errb.String())
+	}
 }
