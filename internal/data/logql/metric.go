@@ -98,6 +98,9 @@ type Evaluator struct {
 	rng   int64
 	off   int64
 
+	errs     int64  // entries that reached the result with __error__ set
+	firstErr string // the first one's __error__ and details
+
 	seed   maphash.Seed
 	series map[string]*leafSeries // modeSeries, modeSum: key -> series
 	groups map[string]*countGroup // modeCount
@@ -218,6 +221,15 @@ func (ev *Evaluator) Add(e Entry) {
 		return
 	}
 	size := int64(len(st.line)) // after line_format, as Loki counts
+	if st.err != "" {
+		if ev.errs == 0 {
+			ev.firstErr = st.err
+			if st.errDetails != "" {
+				ev.firstErr += " (" + st.errDetails + ")"
+			}
+		}
+		ev.errs++
+	}
 	switch ev.q.mode {
 	case modeSum:
 		g := ev.q.fusedParent.group
@@ -613,6 +625,19 @@ func sortDedupLabels(ls Labels) Labels {
 		out = append(out, l)
 	}
 	return out
+}
+
+// Err reports entries that were counted with an __error__ label (a
+// numeric filter met a non-number, a line was not JSON, a template
+// failed). Loki refuses such metric queries with a "pipeline error";
+// audittui still returns the result (the series carry __error__) and
+// reports the problem here. Filter with | __error__="" or
+// | drop __error__, __error_details__ to accept it.
+func (ev *Evaluator) Err() error {
+	if ev.errs == 0 {
+		return nil
+	}
+	return fmt.Errorf("pipeline error: %d entries have __error__ set, first: %s (Loki rejects this query; add | __error__=\"\" to drop them)", ev.errs, ev.firstErr)
 }
 
 // Result evaluates the query over the entries added so far and returns

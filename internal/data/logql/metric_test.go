@@ -182,6 +182,30 @@ func TestEvalInstant(t *testing.T) {
 	}
 }
 
+func TestEvaluatorPipelineErr(t *testing.T) {
+	bad := &JSONEntry{Time: at(100), Line: []byte(`{"responseStatus":{"code":"oops"}}`), Labels: [][2]string{{"job", "audit"}}}
+	for _, tt := range []struct {
+		query   string
+		wantErr bool
+	}{
+		{`sum(count_over_time({job="audit"} | json | responseStatus_code >= 400 [2m]))`, true},
+		{`sum(count_over_time({job="audit"} | json | responseStatus_code >= 400 | __error__="" [2m]))`, false},
+		{`sum(count_over_time({job="audit"} | json | responseStatus_code >= 400 | drop __error__, __error_details__ [2m]))`, false},
+	} {
+		mq, err := ParseMetric(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := mq.NewInstantEvaluator(at(120))
+		for _, e := range append(events(), bad) {
+			ev.Add(e)
+		}
+		if got := ev.Err() != nil; got != tt.wantErr {
+			t.Errorf("%s: Err() = %v", tt.query, ev.Err())
+		}
+	}
+}
+
 func TestRangeEvaluatorErrors(t *testing.T) {
 	mq, _ := ParseMetric(`count_over_time({job="audit"}[2m])`)
 	if _, err := mq.NewRangeEvaluator(at(10), at(0), time.Second); err == nil {
