@@ -509,9 +509,10 @@ func (q *LogQuery) RequiredLiterals() [][]byte { return q.RequiredLiteralsFor(ni
 var defaultStreamLabels = [...]string{"job", "filename", "cluster"}
 
 // RequiredLiteralsFor is RequiredLiterals for a source whose stream label
-// names are those for which isStreamLabel returns true (nil: the
-// selector's names and job, filename, cluster). Names in the selector are
-// always treated as stream labels.
+// names are those for which isStreamLabel returns true (nil: none beyond
+// the defaults). Names in the selector, job, filename and cluster are
+// always treated as stream labels (a filter on them never gives a
+// literal, whatever isStreamLabel says).
 //
 // Literals come from `|=` line filters exactly, and, as `"value"` with the
 // quotes, from `label="value"` equality filters that are ANDed at the top
@@ -539,10 +540,8 @@ func (q *LogQuery) RequiredLiteralsFor(isStreamLabel func(name string) bool) [][
 	for _, m := range q.matchers {
 		unsafe[m.Name] = true
 	}
-	if isStreamLabel == nil {
-		for _, n := range defaultStreamLabels {
-			unsafe[n] = true
-		}
+	for _, n := range defaultStreamLabels {
+		unsafe[n] = true
 	}
 	for _, s := range q.stages {
 		switch s := s.(type) {

@@ -224,6 +224,14 @@ func TestRequiredLiterals(t *testing.T) {
 	if strings.Join(got, "|") != `"get"` {
 		t.Errorf("RequiredLiteralsFor = %q", got)
 	}
+	q, _ = ParseLog(`{job="audit"} | json | cluster="prod" | verb="get"`)
+	got = nil
+	for _, l := range q.RequiredLiteralsFor(func(n string) bool { return false }) {
+		got = append(got, string(l))
+	}
+	if strings.Join(got, "|") != `"get"` {
+		t.Errorf("RequiredLiteralsFor must never trust cluster: %q", got)
+	}
 }
 
 // realLines returns the real audit lines that are single JSON objects.
