@@ -3,8 +3,10 @@ package s3src
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,4 +154,57 @@ func lineDiff(a, b []string) string {
 		}
 	}
 	return out
+}
+
+func TestIntegrationRangedReads(t *testing.T) {
+	endpoint, b := realBucket(t)
+	ctx := context.Background()
+	client := s3test.EnvClient(endpoint)
+	f := testFormat(t, "c1")
+	objs := s3test.Archive{Format: f, Start: start, Hours: 1, ObjectsPerHour: 2, Nodes: 1, EventsPerObject: 2500,
+		Compression: []string{"none", "gzip"}}.Build()
+	s3test.Upload(ctx, t, client, b, objs)
+	api := &s3test.CountingAPI{Client: client}
+	src, err := New(ctx, "s3://"+b+"/", Options{Client: api, KeyFormat: f, Span: 30 * time.Minute,
+		RangeThreshold: 64 << 10, PartSize: 50 << 10, RangeConcurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := src.Open(ctx, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rejs := readAll(t, st)
+	if len(rejs) > 0 {
+		t.Fatal(rejs)
+	}
+	checkSame(t, got, s3test.Expected(objs, time.Time{}, time.Time{}))
+	if api.Gets <= len(objs) {
+		t.Fatalf("%d GETs for %d objects: no range requests", api.Gets, len(objs))
+	}
+}
+
+// An object replaced between listing and reading fails the ranged read
+// (If-Match on the listed ETag) instead of mixing two versions.
+func TestIntegrationObjectReplacedDuringRead(t *testing.T) {
+	endpoint, b := realBucket(t)
+	ctx := context.Background()
+	client := s3test.EnvClient(endpoint)
+	f := testFormat(t, "c1")
+	objs := s3test.Archive{Format: f, Start: start, Hours: 1, ObjectsPerHour: 1, Nodes: 1, EventsPerObject: 2000}.Build()
+	s3test.Upload(ctx, t, client, b, objs)
+	src, err := New(ctx, "s3://"+b+"/", Options{Client: client, KeyFormat: f, RangeThreshold: 64 << 10, PartSize: 50 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := src.List(ctx, 0, 0)
+	if err != nil || len(l.Objects) != 1 {
+		t.Fatalf("list: %v %d", err, len(l.Objects))
+	}
+	changed := append([]byte("{}\n"), objs[0].Body...)
+	s3test.Put(ctx, t, client, b, objs[0].Key, changed, "")
+	_, err = src.Download(ctx, l.Objects[0], io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "changed while it was being read") {
+		t.Fatalf("Download of a replaced object: %v", err)
+	}
 }

@@ -66,6 +66,12 @@ type Options struct {
 	Skew time.Duration
 	// Concurrency bounds parallel object downloads (0 = DefaultConcurrency).
 	Concurrency int
+	// RangeThreshold: objects at least this big are fetched with parallel
+	// range requests of PartSize, RangeConcurrency at a time (0 = the
+	// defaults; a negative RangeThreshold turns ranged reads off).
+	RangeThreshold   int64
+	PartSize         int64
+	RangeConcurrency int
 	// MaxLine bounds one line (one event) in bytes; longer lines are
 	// rejected (0 = DefaultMaxLine).
 	MaxLine int
@@ -135,6 +141,15 @@ func New(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 	}
 	if opts.MaxLine <= 0 {
 		opts.MaxLine = DefaultMaxLine
+	}
+	if opts.RangeThreshold == 0 {
+		opts.RangeThreshold = DefaultRangeThreshold
+	}
+	if opts.PartSize <= 0 {
+		opts.PartSize = DefaultPartSize
+	}
+	if opts.RangeConcurrency <= 0 {
+		opts.RangeConcurrency = DefaultRangeConcurrency
 	}
 	s := &Source{bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}
 	if s.log == nil {
@@ -390,6 +405,8 @@ func (s *Source) explain(err error, what string) error {
 			return fmt.Errorf("%s: bad credentials: the secret key does not match the access key (check AWS_SECRET_ACCESS_KEY): %w", what, err)
 		case "ExpiredToken", "TokenRefreshRequired", "InvalidToken":
 			return fmt.Errorf("%s: the session token is expired or invalid (refresh the credentials, e.g. aws sso login): %w", what, err)
+		case "PreconditionFailed":
+			return fmt.Errorf("%s: the object changed while it was being read (its ETag no longer matches the listing): read it again: %w", what, err)
 		case "PermanentRedirect", "AuthorizationHeaderMalformed":
 			return fmt.Errorf("%s: the bucket is in another region (set --s3-region): %w", what, err)
 		}

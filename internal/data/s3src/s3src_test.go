@@ -426,3 +426,56 @@ func sha256hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+func TestRangedReads(t *testing.T) {
+	ctx := context.Background()
+	fake := s3test.NewFake(t)
+	f := testFormat(t, "c1")
+	// One big object (about 1.2 MB), plain, and a gzip one.
+	objs := s3test.Archive{Format: f, Start: start, Hours: 1, ObjectsPerHour: 2, Nodes: 1, EventsPerObject: 2500,
+		Compression: []string{"none", "gzip"}}.Build()
+	s3test.Upload(ctx, t, fake.Client, bucket, objs)
+	src, err := New(ctx, "s3://"+bucket+"/", Options{Client: fake.Client, KeyFormat: f, Span: 30 * time.Minute,
+		RangeThreshold: 64 << 10, PartSize: 50 << 10, RangeConcurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Counter.Reset()
+	st, err := src.Open(ctx, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rejs := readAll(t, st)
+	if len(rejs) > 0 {
+		t.Fatal(rejs)
+	}
+	checkSame(t, got, s3test.Expected(objs, time.Time{}, time.Time{}))
+	parts := 0
+	for _, o := range objs {
+		parts += (len(o.Body) + 50<<10 - 1) / (50 << 10)
+	}
+	if n := fake.Counter.Get("GET"); n != parts || parts <= len(objs) {
+		t.Fatalf("GET calls = %d, want %d range requests", n, parts)
+	}
+	// Download (export) gets the same bytes as stored.
+	l, err := src.List(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range l.Objects {
+		var buf bytes.Buffer
+		d, err := src.Download(ctx, o, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []byte
+		for _, g := range objs {
+			if g.Key == o.Key {
+				want = g.Body
+			}
+		}
+		if !bytes.Equal(buf.Bytes(), want) || d.SHA256 != sha256hex(want) || d.Bytes != int64(len(want)) {
+			t.Fatalf("Download(%s) differs from the object (%d vs %d bytes)", o.Key, buf.Len(), len(want))
+		}
+	}
+}

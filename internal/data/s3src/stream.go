@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/audittui/audittui/internal/data"
 )
@@ -224,7 +223,7 @@ func (s *Source) fetch(ctx context.Context, o Object, ro data.ReadOptions, ch ch
 	rejectObj := func(reason string) {
 		send(ctx, ch, piece{batch: &data.Batch{Rejects: []data.Reject{{Origin: data.Origin{Source: info}, Reason: reason}}}})
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)})
+	body, _, err := s.openObject(ctx, o)
 	if err != nil {
 		switch {
 		case archivedState(err):
@@ -236,13 +235,13 @@ func (s *Source) fetch(ctx context.Context, o Object, ro data.ReadOptions, ch ch
 		}
 		return
 	}
-	defer out.Body.Close()
+	defer body.Close()
 	// The digest costs a sixth of the read: compute it only when asked.
 	var h hash.Hash
 	if s.opts.OnObject != nil {
 		h = sha256.New()
 	}
-	cr := &countingReader{r: out.Body, h: h, ps: ps}
+	cr := &countingReader{r: body, h: h, ps: ps}
 	d := &Digest{Object: o, URL: s.URL(o)}
 	n, _, err := s.decodeObject(ctx, &errReader{r: cr, name: s.URL(o)}, info, ro, ch, d)
 	if err != nil {
@@ -440,24 +439,24 @@ func (s *Source) Download(ctx context.Context, o Object, w io.Writer) (Digest, e
 	if o.Archived() {
 		return d, fmt.Errorf("%s: %s", s.URL(o), restoreMessage(o))
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)})
+	body, out, err := s.openObject(ctx, o)
 	if err != nil {
 		if archivedState(err) {
 			return d, fmt.Errorf("%s: %s", s.URL(o), restoreMessage(o))
 		}
 		return d, s.explain(err, "get "+s.URL(o))
 	}
-	defer out.Body.Close()
+	defer body.Close()
 	if o.ETag == "" {
 		d.Object.ETag = strings.Trim(aws.ToString(out.ETag), `"`)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), &errReader{r: out.Body, name: s.URL(o)})
+	n, err := io.Copy(io.MultiWriter(w, h), &errReader{r: body, name: s.URL(o)})
 	if err != nil {
 		return d, err
 	}
-	if out.ContentLength != nil && *out.ContentLength != n {
-		return d, fmt.Errorf("%s: got %d bytes, the server announced %d", s.URL(o), n, *out.ContentLength)
+	if want := o.Size; want > 0 && n != want {
+		return d, fmt.Errorf("%s: got %d bytes, the listing said %d", s.URL(o), n, want)
 	}
 	d.Bytes = n
 	d.SHA256 = hex.EncodeToString(h.Sum(nil))
