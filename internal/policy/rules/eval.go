@@ -53,6 +53,10 @@ type Evaluator struct {
 	batch bool
 	// flushAt: in batch mode, steps run once an event is past this time.
 	flushAt int64
+	// lits holds every rule's required literals; present is the scratch
+	// bitset of those found in the current event.
+	lits    literalSet
+	present []uint64
 
 	mu        sync.Mutex
 	done      []*Alert // instances that fired and resolved
@@ -76,6 +80,9 @@ type ruleState struct {
 	r   *Rule
 	idx int
 	eng *ruleEngine
+	// need lists the literals (indexes into Evaluator.lits) that a line
+	// must contain for the rule's pipeline to pass.
+	need []int
 	// rng is how far back a step looks: the range plus any offset.
 	rng int64
 	// active instances (pending or firing) by series key.
@@ -148,6 +155,9 @@ func newEvaluator(set *Set, opts Options, batch bool) (*Evaluator, error) {
 				rng:     int64(r.query.Range() + r.query.Offset()),
 				active:  map[string]*Alert{},
 				contrib: map[string]*contribQueue{}}
+			for _, lit := range r.query.LogQuery().RequiredLiterals() {
+				rs.need = append(rs.need, e.lits.add(lit))
+			}
 			idx++
 			gs.rules = append(gs.rules, rs)
 			if d := rs.rng + int64(r.For) + gs.interval; d > e.maxDrain {
@@ -156,6 +166,8 @@ func newEvaluator(set *Set, opts Options, batch bool) (*Evaluator, error) {
 		}
 		e.groups = append(e.groups, gs)
 	}
+	e.lits.build()
+	e.present = make([]uint64, e.lits.words)
 	return e, nil
 }
 
@@ -193,6 +205,7 @@ func (e *Evaluator) Push(ev *data.Event) {
 		e.advanceLocked(t - 1)
 	}
 	var id string
+	e.lits.scan(ev.Raw, e.present)
 	for _, gs := range e.groups {
 		if gs.next == 0 {
 			start := t
@@ -205,7 +218,13 @@ func (e *Evaluator) Push(ev *data.Event) {
 			}
 			e.updateFlushAt()
 		}
+	rules:
 		for _, rs := range gs.rules {
+			for _, i := range rs.need {
+				if !has(e.present, i) {
+					continue rules
+				}
+			}
 			key, ok := rs.eng.contributes(ev)
 			if !ok {
 				continue

@@ -301,3 +301,31 @@ func TestForAndResolution(t *testing.T) {
 		t.Errorf("changes = %v", changes)
 	}
 }
+
+func TestLiteralSetMatchesBytesContains(t *testing.T) {
+	lits := []string{`"secrets"`, "kube-system", "system:", "secret", "ets\"", `"*"`, "a", "aa", "hostPath", "stem"}
+	var s literalSet
+	for _, l := range lits {
+		s.add([]byte(l))
+	}
+	if s.add([]byte("secret")) != 3 {
+		t.Fatal("a repeated literal must keep its index")
+	}
+	s.build()
+	present := make([]uint64, s.words)
+	lines := []string{
+		`{"objectRef":{"resource":"secrets","namespace":"kube-system"},"user":{"username":"system:node:x"}}`,
+		`{"verbs":["*"],"x":"aaa"}`,
+		`nothing here`,
+		``,
+		`syssystem:stem hostPat hostPath`,
+	}
+	for _, line := range lines {
+		s.scan([]byte(line), present)
+		for i, l := range lits {
+			if has(present, i) != strings.Contains(line, l) {
+				t.Errorf("line %q literal %q: scan says %v", line, l, has(present, i))
+			}
+		}
+	}
+}

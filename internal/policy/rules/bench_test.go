@@ -1,0 +1,118 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// benchFile is the input of the benchmarks: AUDITTUI_BENCH_FILE (for
+// example the ~1 GB file from `go run ./cmd/auditgen`), else the bundled
+// sample.
+func benchFile(b *testing.B) string {
+	if f := os.Getenv("AUDITTUI_BENCH_FILE"); f != "" {
+		return f
+	}
+	return samplePathB(b)
+}
+
+func samplePathB(b *testing.B) string {
+	b.Helper()
+	p := "../../../testdata/sample/audit.log"
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("no sample: %v", err)
+	}
+	return p
+}
+
+// cpuTime returns the process's user+system CPU time. The machine is
+// shared, so wall time (ns/op) is noisy; cpu-ns/op is the figure to
+// compare between the two benchmarks.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+func openBench(b testing.TB, path string) data.Stream {
+	b.Helper()
+	src, err := data.NewFileSource(path, data.FileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := data.OpenAll(context.Background(), []data.Source{src}, data.ReadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// BenchmarkAllRules replays the whole built-in pack over the input:
+// read, decode once, offer every event to every rule, step, alert.
+func BenchmarkAllRules(b *testing.B) {
+	path := benchFile(b)
+	set, err := Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		st := openBench(b, path)
+		res, err := Replay(context.Background(), st, set, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+		b.ReportMetric(float64(len(res.Alerts)), "alerts")
+	}
+}
+
+// BenchmarkOneQuery is the baseline: the same read and decode, with one
+// metric query (the seed's SecretAccessed expression) evaluated over the
+// whole input as `audittui query` would.
+func BenchmarkOneQuery(b *testing.B) {
+	path := benchFile(b)
+	q, err := logql.ParseMetric(`sum(count_over_time({job="audit"} | json | objectRef_resource="secrets" | verb=~"get|list" [5m])) by (user_username, objectRef_namespace, objectRef_name) > 0`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		st := openBench(b, path)
+		ev := q.NewInstantEvaluator(1 << 62)
+		n := 0
+		for {
+			batch, err := st.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range batch.Events {
+				ev.Add(&batch.Events[i])
+				n++
+			}
+		}
+		st.Close()
+		_ = ev.Vector()
+		b.ReportMetric(float64(n), "events")
+	}
+}
