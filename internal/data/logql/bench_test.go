@@ -173,3 +173,32 @@ func BenchmarkRangeEvalDashboardEvent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJSONFieldLookup compares a targeted LookupJSONField with a full
+// FlattenJSON for one field of a typical generated event.
+func BenchmarkJSONFieldLookup(b *testing.B) {
+	es := genEntries(200, 200)
+	for _, name := range []string{"objectRef_resource", "requestObject_spec_replicas", "nope_nope"} {
+		b.Run("Lookup/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				logql.LookupJSONField(es[i%len(es)].Line, name)
+				i++
+			}
+		})
+		b.Run("Flatten/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				found := false
+				_ = logql.FlattenJSON(es[i%len(es)].Line, func(n, v string) {
+					if !found && n == name {
+						found = true
+					}
+				})
+				i++
+			}
+		})
+	}
+}

@@ -85,6 +85,11 @@ func FuzzFlattenJSON(f *testing.F) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("FlattenJSON(%q)\n got  %v\n want %v", line, got, want)
 		}
+		for name, v := range want {
+			if lv, ok := LookupJSONField(line, name); !ok || lv != v {
+				t.Fatalf("LookupJSONField(%q, %q) = %q, %v; want %q", line, name, lv, ok, v)
+			}
+		}
 	})
 }
 

@@ -747,3 +747,87 @@ func (e *JSONEntry) JSONError() error {
 type jsonErrorer interface {
 	JSONError() error
 }
+
+// LookupJSONField returns the value `| json` extracts from line under the
+// flattened name (the first occurrence, as FlattenJSON's first-wins
+// consumer sees it), scanning only the parts of the line whose names can
+// lead to name: other subtrees are skipped without building names or
+// values. It allocates only the returned value. ok is false when the field
+// is absent; a malformed line gives ok == false as well, unless the field
+// was found before the damage.
+func LookupJSONField(line []byte, name string) (string, bool) {
+	s := jscan{b: line}
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return "", false
+	}
+	var buf [128]byte
+	v, ok, _ := s.lookupObject(buf[:0], name)
+	return v, ok
+}
+
+var errFound = errors.New("found")
+
+// lookupObject searches the object at s.i whose label prefix is prefix.
+func (s *jscan) lookupObject(prefix []byte, name string) (string, bool, error) {
+	var val string
+	err := s.objectEach(func(rawKey []byte, esc bool) error {
+		key := rawKey
+		if esc {
+			k, err := unescapeJSON(rawKey, nil)
+			if err != nil {
+				return err
+			}
+			key = k
+		}
+		full := AppendLabelName(prefix, key)
+		switch c := s.b[s.i]; c {
+		case '{':
+			// Descend only if a field below can be called name.
+			if len(full) == 0 || (len(name) > len(full) && name[len(full)] == '_' && name[:len(full)] == string(full)) {
+				v, ok, err := s.lookupObject(full, name)
+				if err != nil {
+					return err
+				}
+				if ok {
+					val = v
+					return errFound
+				}
+				return nil
+			}
+			return s.skipValue()
+		case '[', 'n':
+			return s.skipValue()
+		case '"':
+			raw, vesc, err := s.readString()
+			if err != nil {
+				return err
+			}
+			if string(full) != name {
+				return nil
+			}
+			if vesc {
+				u, err := unescapeJSON(raw, nil)
+				if err != nil {
+					return err
+				}
+				raw = u
+			}
+			val = string(raw)
+			return errFound
+		}
+		start := s.i
+		if err := s.skipValue(); err != nil {
+			return err
+		}
+		if string(full) == name {
+			val = string(s.b[start:s.i])
+			return errFound
+		}
+		return nil
+	})
+	if err == errFound {
+		return val, true, nil
+	}
+	return "", false, err
+}

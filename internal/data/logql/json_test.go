@@ -271,3 +271,32 @@ func TestJSONEntry(t *testing.T) {
 		t.Error("JSONError(nil) for a non-JSON line")
 	}
 }
+
+func TestLookupJSONField(t *testing.T) {
+	lines := []string{
+		`{"user":{"username":"alice","groups":["a"]},"a_b":"1","a":{"b":"2","c":{"d":true}},"n":null,"x":-1.5e3,"e":"\u00e9\"","":{"top":"t"},"o":{"":{"k":"v"}},"k.e y":{"z":0}}`,
+	}
+	for _, l := range realLines(t) {
+		lines = append(lines, string(l))
+	}
+	for _, line := range lines {
+		want, order, err := flattenMap(t, line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range order {
+			got, ok := LookupJSONField([]byte(line), name)
+			if !ok || got != want[name] {
+				t.Errorf("LookupJSONField(%.60s, %q) = %q, %v; want %q", line, name, got, ok, want[name])
+			}
+		}
+		for _, missing := range []string{"", "user", "user_", "nope", "user_groups", "a_c", "n", "user_username_x"} {
+			if _, isField := want[missing]; isField {
+				continue
+			}
+			if got, ok := LookupJSONField([]byte(line), missing); ok {
+				t.Errorf("LookupJSONField(%.60s, %q) = %q, want absent", line, missing, got)
+			}
+		}
+	}
+}
