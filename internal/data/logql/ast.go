@@ -53,6 +53,11 @@ type Matcher struct {
 func newMatcher(name string, op MatchOp, value string) (*Matcher, error) {
 	m := &Matcher{Name: name, Op: op, Value: value}
 	if op == MatchRegexp || op == MatchNotRegexp {
+		// Compile the expression alone first so errors quote what the
+		// user wrote, not the anchored form.
+		if _, err := regexp.Compile(value); err != nil {
+			return nil, err
+		}
 		re, err := regexp.Compile("^(?s:" + value + ")$")
 		if err != nil {
 			return nil, err
