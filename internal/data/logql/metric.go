@@ -52,6 +52,10 @@ const (
 	// modeCount groups by the parent count's grouping and counts distinct
 	// inner series (identified by a hash of their label set).
 	modeCount
+	// modeGrouped serves a parent min, max or avg: inner series are kept
+	// (their values are needed) but identified by a hash, and carry only
+	// the parent's group labels, so distinct events cost no label memory.
+	modeGrouped
 )
 
 // init decides how the leaf is evaluated: when the range aggregation's
@@ -84,6 +88,9 @@ func (q *MetricQuery) init() {
 		q.fusedParent = p
 	case aggCount:
 		q.mode = modeCount
+		q.fusedParent = p
+	case aggMin, aggMax, aggAvg:
+		q.mode = modeGrouped
 		q.fusedParent = p
 	}
 }
@@ -122,7 +129,8 @@ type delta struct {
 
 type countGroup struct {
 	labels Labels
-	inner  map[uint64][]stepRange
+	inner  map[uint64][]stepRange // modeCount
+	series map[uint64]*leafSeries // modeGrouped
 }
 
 type stepRange struct{ lo, hi int32 }
@@ -151,7 +159,7 @@ func (q *MetricQuery) NewInstantEvaluator(t int64) *Evaluator {
 
 func (q *MetricQuery) newEvaluator(start, step int64, n int) *Evaluator {
 	ev := &Evaluator{q: q, start: start, step: step, n: n, rng: int64(q.leaf.rng), off: int64(q.leaf.offset), seed: maphash.MakeSeed()}
-	if q.mode == modeCount {
+	if q.mode == modeCount || q.mode == modeGrouped {
 		ev.groups = make(map[string]*countGroup)
 	} else {
 		ev.series = make(map[string]*leafSeries)
@@ -255,6 +263,22 @@ func (ev *Evaluator) Add(e Entry) {
 		}
 		h := ev.hashLabels(full)
 		cg.inner[h] = addRange(cg.inner[h], stepRange{int32(i0), int32(i1)})
+	case modeGrouped:
+		full := st.fullLabels()
+		gl := projectLabels(full, ev.q.fusedParent.group)
+		key := gl.key()
+		cg := ev.groups[key]
+		if cg == nil {
+			cg = &countGroup{labels: gl, series: make(map[uint64]*leafSeries)}
+			ev.groups[key] = cg
+		}
+		h := ev.hashLabels(full)
+		s := cg.series[h]
+		if s == nil {
+			s = &leafSeries{labels: gl}
+			cg.series[h] = s
+		}
+		s.add(i0, i1, size)
 	default:
 		ev.seriesFor(st.fullLabels()).add(i0, i1, size)
 	}
@@ -391,7 +415,16 @@ func (ev *Evaluator) leafResult() []stepSeries {
 		}
 		return out
 	}
+	all := make([]*leafSeries, 0, len(ev.series))
 	for _, s := range ev.series {
+		all = append(all, s)
+	}
+	for _, g := range ev.groups {
+		for _, s := range g.series {
+			all = append(all, s)
+		}
+	}
+	for _, s := range all {
 		sortDeltas(s.starts)
 		sortDeltas(s.ends)
 		var pts []stepPoint
@@ -462,8 +495,8 @@ func (ev *Evaluator) evalNode(n metricNode) []stepSeries {
 		return ev.leafResult()
 	case *vectorAgg:
 		in := ev.evalNode(n.inner)
-		if n == ev.q.fusedParent {
-			return in // the leaf already grouped the entries
+		if n == ev.q.fusedParent && (ev.q.mode == modeSum || ev.q.mode == modeCount) {
+			return in // the leaf already aggregated the entries
 		}
 		return aggregate(n, in)
 	case *scalarBinary:

@@ -340,6 +340,33 @@ func TestEvalRandomAgainstBruteForce(t *testing.T) {
 		{`count_over_time({job="audit"} | json | objectRef_resource="pods" [100s])`, full, false, 100 * time.Second, 0},
 		{`sum by (objectRef_resource) (max without () (count_over_time({job="audit"} | json [2m])))`, byRes, false, 2 * time.Minute, 0},
 	}
+	// min/max/avg directly over the range aggregation (grouped leaf) must
+	// equal the same aggregation over an unfused copy of the series.
+	for _, pair := range [][2]string{
+		{`max by (objectRef_resource) (count_over_time({job="audit"} | json [4m]))`, `max by (objectRef_resource) (sum without () (count_over_time({job="audit"} | json [4m])))`},
+		{`min without (verb, objectRef_name, user_username) (rate({job="audit"} | json [4m]))`, `min without (verb, objectRef_name, user_username) (sum without () (rate({job="audit"} | json [4m])))`},
+		{`avg (bytes_over_time({job="audit"} | json [3m] offset 1m))`, `avg (sum without () (bytes_over_time({job="audit"} | json [3m] offset 1m)))`},
+		{`topk(2, max by (user_username) (count_over_time({job="audit"} | json [4m]))) > 1`, `topk(2, max by (user_username) (sum without () (count_over_time({job="audit"} | json [4m])))) > 1`},
+	} {
+		var res [2]string
+		for i, qs := range pair {
+			mq, err := ParseMetric(qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := mq.NewRangeEvaluator(start, start+int64(n-1)*step, time.Duration(step))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				ev.Add(e)
+			}
+			res[i] = fmtMatrix(ev.Result())
+		}
+		if res[0] != res[1] || res[0] == "" {
+			t.Errorf("%s\n got  %.300s\n want %.300s", pair[0], res[0], res[1])
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
 			mq, err := ParseMetric(tt.query)
