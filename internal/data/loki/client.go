@@ -303,6 +303,11 @@ func (c *Client) headers(h http.Header) error {
 // IsRetryable recognises them. The per-request timeout covers reading the
 // body.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, hdr map[string]string) ([]byte, error) {
+	return c.doInto(ctx, method, path, q, body, hdr, nil)
+}
+
+// doInto is do reading the response into buf (reused when large enough).
+func (c *Client) doInto(ctx context.Context, method, path string, q url.Values, body []byte, hdr map[string]string, buf []byte) ([]byte, error) {
 	if c.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
@@ -332,7 +337,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return nil, newHTTPError(method, path, resp, b)
 	}
-	b, err := io.ReadAll(resp.Body)
+	b, err := readBody(resp, buf)
 	if err != nil {
 		return nil, &NetError{Op: "read response of " + method + " " + c.redact(u), Err: err}
 	}
@@ -340,11 +345,34 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return b, nil
 }
 
+// readBody reads a response body into buf, sized from Content-Length when
+// the server sends it (no doubling copies for multi-megabyte pages).
+func readBody(resp *http.Response, buf []byte) ([]byte, error) {
+	if n := resp.ContentLength; n > 0 && n < 1<<31 {
+		if int64(cap(buf)) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	w := bytes.NewBuffer(buf[:0])
+	_, err := w.ReadFrom(resp.Body)
+	return w.Bytes(), err
+}
+
 // get runs a GET with the read retry policy.
 func (c *Client) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	return c.getInto(ctx, path, q, nil)
+}
+
+// getInto is get reading into buf.
+func (c *Client) getInto(ctx context.Context, path string, q url.Values, buf []byte) ([]byte, error) {
 	var out []byte
 	err := c.cfg.Retry.Do(ctx, c.log, "GET "+path, func(ctx context.Context) error {
-		b, err := c.do(ctx, http.MethodGet, path, q, nil, nil)
+		b, err := c.doInto(ctx, http.MethodGet, path, q, nil, nil, buf)
 		out = b
 		return err
 	})

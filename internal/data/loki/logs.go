@@ -197,6 +197,7 @@ func (it *LogIter) Close() error {
 // paginate fetches [from, to) page by page into out.
 func (c *Client) paginate(ctx context.Context, r LogsRequest, from, to int64, out chan<- Page) error {
 	var p fastjson.Parser
+	var buf []byte // response body, reused: parsing copies what it keeps
 	sc := newStreamCache()
 	left := r.Limit
 	batch := r.BatchSize
@@ -206,7 +207,7 @@ func (c *Client) paginate(ctx context.Context, r LogsRequest, from, to int64, ou
 		if left > 0 && left <= want {
 			want, lastPage = left, true
 		}
-		res, err := c.queryRangePage(ctx, &p, sc, QueryRangeRequest{Query: r.Query, Start: from, End: to, Limit: want, Direction: r.Direction})
+		res, err := c.queryRangePage(ctx, &p, sc, &buf, QueryRangeRequest{Query: r.Query, Start: from, End: to, Limit: want, Direction: r.Direction})
 		if err != nil {
 			return err
 		}
@@ -258,12 +259,13 @@ func send(ctx context.Context, out chan<- Page, es []Entry) error {
 }
 
 // queryRangePage is QueryRange with a caller-owned parser and stream cache.
-func (c *Client) queryRangePage(ctx context.Context, p *fastjson.Parser, sc *streamCache, r QueryRangeRequest) (*Result, error) {
+func (c *Client) queryRangePage(ctx context.Context, p *fastjson.Parser, sc *streamCache, buf *[]byte, r QueryRangeRequest) (*Result, error) {
 	q := queryRangeParams(r)
-	body, err := c.get(ctx, PathQueryRange, q)
+	body, err := c.getInto(ctx, PathQueryRange, q, *buf)
 	if err != nil {
 		return nil, err
 	}
+	*buf = body
 	res, err := parseQueryResponse(p, body, r.Direction, sc)
 	if err != nil {
 		return nil, fmt.Errorf("loki: query_range: %w", err)

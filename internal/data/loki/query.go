@@ -570,11 +570,11 @@ func parseSample(v *fastjson.Value) (Sample, error) {
 }
 
 // sortEntries orders entries by time (direction), then stream key; equal
-// keys keep server order.
+// keys keep server order. The server sends each stream's values already
+// in order, so this merges those runs rather than sorting.
 func sortEntries(es []Entry, dir Direction) {
 	back := dir == Backward
-	sort.SliceStable(es, func(i, j int) bool {
-		a, b := &es[i], &es[j]
+	less := func(a, b *Entry) bool {
 		if a.Time != b.Time {
 			if back {
 				return a.Time > b.Time
@@ -582,7 +582,58 @@ func sortEntries(es []Entry, dir Direction) {
 			return a.Time < b.Time
 		}
 		return a.Stream.Key < b.Stream.Key
-	})
+	}
+	// Find the runs; fall back to a stable sort if a run is out of order.
+	var runs [][2]int
+	start := 0
+	for i := 1; i <= len(es); i++ {
+		if i == len(es) || es[i].Stream != es[i-1].Stream {
+			runs = append(runs, [2]int{start, i})
+			start = i
+			continue
+		}
+		if less(&es[i], &es[i-1]) {
+			sort.SliceStable(es, func(i, j int) bool { return less(&es[i], &es[j]) })
+			return
+		}
+	}
+	if len(runs) <= 1 {
+		return
+	}
+	// Merge pairs of runs until one is left (runs stay in order, so ties
+	// keep server order).
+	tmp := make([]Entry, len(es))
+	src, dst := es, tmp
+	for len(runs) > 1 {
+		var next [][2]int
+		for k := 0; k < len(runs); k += 2 {
+			if k+1 == len(runs) {
+				copy(dst[runs[k][0]:runs[k][1]], src[runs[k][0]:runs[k][1]])
+				next = append(next, runs[k])
+				continue
+			}
+			a, b := runs[k], runs[k+1]
+			i, j, o := a[0], b[0], a[0]
+			for i < a[1] && j < b[1] {
+				if less(&src[j], &src[i]) {
+					dst[o] = src[j]
+					j++
+				} else {
+					dst[o] = src[i]
+					i++
+				}
+				o++
+			}
+			o += copy(dst[o:], src[i:a[1]])
+			copy(dst[o:], src[j:b[1]])
+			next = append(next, [2]int{a[0], b[1]})
+		}
+		runs = next
+		src, dst = dst, src
+	}
+	if &src[0] != &es[0] {
+		copy(es, src)
+	}
 }
 
 // formatSeconds renders a duration as float seconds for step/interval.

@@ -124,7 +124,8 @@ func SelectorOf(query string) (string, error) {
 
 // Open starts reading: a paginated (and optionally split) query_range
 // over [From, To) (To = now, From = To - Since when unset), then, with
-// Follow and no To, the live tail from where the range ended.
+// Follow and no To, the live tail from where the range ended. For a metric
+// query, its log query (selector and pipeline) is what the server runs.
 func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
 	q := opts.Query
 	if q == "" {
@@ -134,8 +135,10 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 	if err != nil {
 		return nil, fmt.Errorf("loki query %q: %w", q, err)
 	}
-	if _, ok := e.(*logql.LogQuery); !ok {
-		return nil, fmt.Errorf("loki query %q is a metric query; a source needs a log query such as %s", q, DefaultSelector)
+	if mq, ok := e.(*logql.MetricQuery); ok {
+		// The metric is evaluated by the caller; the server filters the
+		// entries it counts (push-down of the inner log query).
+		q = mq.LogQuery().String()
 	}
 	from, to := s.Range(opts)
 	st := &sourceStream{

@@ -147,9 +147,19 @@ func TestSourcePushDownAndDecode(t *testing.T) {
 		}
 	})
 
-	t.Run("metric query refused", func(t *testing.T) {
-		if _, err := src.Open(context.Background(), data.ReadOptions{Query: `count_over_time({job="audit"}[5m])`}); err == nil || !strings.Contains(err.Error(), "metric query") {
-			t.Errorf("err = %v", err)
+	t.Run("metric query pushes its log query down", func(t *testing.T) {
+		st, err := src.Open(context.Background(), data.ReadOptions{Query: `sum by (user_username) (count_over_time({job="audit"} | json | verb="delete" [5m]))`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, _ := readAll(t, st)
+		st.Close()
+		if len(evs) != 2 {
+			t.Errorf("%d events, want the 2 deletes", len(evs))
+		}
+		reqs := s.Requests()
+		if q := reqs[len(reqs)-1].Query.Get("query"); !strings.HasPrefix(q, `{job="audit"} | json`) || !strings.Contains(q, "delete") {
+			t.Errorf("pushed query = %q", q)
 		}
 		if _, err := src.Open(context.Background(), data.ReadOptions{Query: `{job=`}); err == nil {
 			t.Error("bad query accepted")

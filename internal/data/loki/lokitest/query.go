@@ -30,17 +30,22 @@ func (s *Server) selectLogs(r *http.Request, q *logql.LogQuery, start, end int64
 		lo := sort.Search(len(st.times), func(i int) bool { return st.times[i] >= start })
 		hi := sort.Search(len(st.times), func(i int) bool { return st.times[i] >= end })
 		n := 0
+		var je logql.JSONEntry // reused: Matches does not keep it
+		match := func(i int) bool {
+			je = logql.JSONEntry{Time: st.times[i], Line: st.lines[i], Labels: st.pairs}
+			return q.Matches(&je)
+		}
 		if backward {
 			// Newest first; within one timestamp, reverse insertion order.
 			for i := hi - 1; i >= lo && n < limit; i-- {
-				if q.Matches(st.entry(i)) {
+				if match(i) {
 					hits = append(hits, hit{st, i, st.times[i]})
 					n++
 				}
 			}
 		} else {
 			for i := lo; i < hi && n < limit; i++ {
-				if q.Matches(st.entry(i)) {
+				if match(i) {
 					hits = append(hits, hit{st, i, st.times[i]})
 					n++
 				}
@@ -134,9 +139,14 @@ func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
 	if lq != nil {
 		s.mu.RLock()
 		hits := s.selectLogs(r, lq, start, end, limit, backward)
-		b := appendStreams(nil, hits)
+		size := 256
+		for _, h := range hits {
+			size += len(h.st.lines[h.i]) + len(h.st.key)/4 + 32
+		}
+		b := successHead(size, "streams")
+		b = appendStreams(b, hits)
 		s.mu.RUnlock()
-		writeSuccess(w, "streams", b)
+		writeJSON(w, successTail(b))
 		return
 	}
 	step := defaultStep(start, end)
@@ -407,15 +417,24 @@ const statsJSON = `{"ingester":{"compressedBytes":0,"decompressedBytes":0,"decom
 	`"summary":{"bytesProcessedPerSecond":0,"execTime":0,"linesProcessedPerSecond":0,"queueTime":0,"totalBytesProcessed":0,"totalLinesProcessed":0}}`
 
 func writeSuccess(w http.ResponseWriter, resultType string, result []byte) {
-	b := make([]byte, 0, len(result)+len(statsJSON)+64)
+	b := successHead(len(result), resultType)
+	b = append(b, result...)
+	writeJSON(w, successTail(b))
+}
+
+// successHead starts {"status":"success","data":{"resultType":..,"result":
+// with room for size more bytes; successTail closes it with the stats.
+func successHead(size int, resultType string) []byte {
+	b := make([]byte, 0, size+len(statsJSON)+96)
 	b = append(b, `{"status":"success","data":{"resultType":"`...)
 	b = append(b, resultType...)
-	b = append(b, `","result":`...)
-	b = append(b, result...)
+	return append(b, `","result":`...)
+}
+
+func successTail(b []byte) []byte {
 	b = append(b, `,"stats":`...)
 	b = append(b, statsJSON...)
-	b = append(b, "}}"...)
-	writeJSON(w, b)
+	return append(b, "}}"...)
 }
 
 func writeJSON(w http.ResponseWriter, b []byte) {
