@@ -212,6 +212,16 @@ func Run(ctx context.Context, o Options) error {
 		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: start,
 		LongLines: overflow, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
 		Logger: lg, NoNotify: o.NoNotify, ReadSize: o.ReadSize,
+		OnOpen: func(p checkpoint.Position) {
+			// Without a checkpoint, the first file opened becomes one at
+			// once: a crash before the first delivery followed by a
+			// rotation then still finds it.
+			if tr.opened(p) {
+				if err := tr.save(store, c.Path); err != nil {
+					lg.Error("save checkpoint", "err", err)
+				}
+			}
+		},
 	})
 	m.SetReady(true)
 	lg.Info("shipping", "path", c.Path, "sinks", sinkNames(sinks), "state_dir", c.StateDir)
@@ -436,6 +446,17 @@ func (t *tracker) ack(b *pipe.Batch) {
 		t.pos.EventTime = done.LastTime
 		t.m.Acked(done.LastTime)
 	}
+}
+
+// opened records the first file's start when there is no position yet.
+func (t *tracker) opened(p checkpoint.Position) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.havePos {
+		return false
+	}
+	t.pos, t.havePos, t.dirty = p, true, true
+	return true
 }
 
 func (t *tracker) position() (checkpoint.Position, bool) {

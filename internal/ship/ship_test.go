@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +52,7 @@ func (e *env) grace() string {
 func (e *env) lokiProxy() string {
 	target, _ := url.Parse(e.loki.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.lokiDown.Load() {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
@@ -77,7 +80,15 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) config() *config.Config {
-	yaml := `
+	c, err := config.Parse([]byte(e.configYAML()), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) configYAML() string {
+	return `
 Path: ` + e.path + `
 Refresh_Interval: 50ms
 Mem_Buf_Limit: 2M
@@ -100,11 +111,6 @@ S3:
   Total_file_size: 256K
   Upload_timeout: 100ms
 `
-	c, err := config.Parse([]byte(yaml), nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
 }
 
 func (e *env) start() {
@@ -140,10 +146,12 @@ func (e *env) readAll() {
 	waitUntil(e.t, "the tailer to read every line", func() bool { return metrics.Value(e.m.LinesRead) >= want })
 }
 
-func (e *env) delivered() {
+func (e *env) delivered() { e.t.Helper(); e.deliveredWithin(20 * time.Second) }
+
+func (e *env) deliveredWithin(d time.Duration) {
 	e.t.Helper()
 	written := e.w.written()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if containsAll(lokiIDs(e.loki), written) && containsAll(s3IDs(e.t, e.s3.client, "audit", "audit-logs/"), written) {
 			return
@@ -152,7 +160,9 @@ func (e *env) delivered() {
 	}
 	checkDelivered(e.t, "loki", written, lokiIDs(e.loki))
 	checkDelivered(e.t, "s3", written, s3IDs(e.t, e.s3.client, "audit", "audit-logs/"))
-	e.t.Logf("read %v lines; logs:\n%s", metrics.Value(e.m.LinesRead), grepLog(e.logs.String()))
+	if e.m != nil {
+		e.t.Logf("read %v lines; logs:\n%s", metrics.Value(e.m.LinesRead), grepLog(e.logs.String()))
+	}
 	e.t.Fatal("timed out waiting for every line in Loki and S3")
 }
 

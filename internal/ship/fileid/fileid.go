@@ -103,3 +103,16 @@ func MatchesPath(path string, id ID) (bool, error) {
 	defer f.Close()
 	return Matches(f, id)
 }
+
+// Sum returns the fingerprint checksum of b (the first bytes of a file).
+func Sum(b []byte) uint64 { return crc64.Checksum(b, table) }
+
+// MatchesPrefix reports whether prefix (the first bytes of some file's
+// content, for example decompressed from a .gz backup) has id's
+// fingerprint. Device and inode are not compared.
+func MatchesPrefix(prefix []byte, id ID) bool {
+	if id.FPLen == 0 || len(prefix) < id.FPLen {
+		return false
+	}
+	return Sum(prefix[:id.FPLen]) == id.FP
+}

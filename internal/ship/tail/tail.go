@@ -63,6 +63,10 @@ type Options struct {
 	Once bool
 	// NoNotify disables fsnotify (polling only).
 	NoNotify bool
+	// OnOpen is told the position each file is opened at (its identity
+	// fingerprints the bytes already there), so a first checkpoint can be
+	// saved before anything is delivered.
+	OnOpen func(checkpoint.Position)
 	Logger   *slog.Logger
 }
 
@@ -80,6 +84,7 @@ type Tailer struct {
 	longOff int64  // offset where that line started
 	longLen int64
 	id      fileid.ID // cached id (final once FPLen == PrefixLen)
+	gz      *gzState  // set while a compressed backup is read
 	buf     []byte
 }
 
@@ -111,19 +116,8 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	wake, stopWatch := t.watch(ctx)
 	defer stopWatch()
 
-	backlog, err := t.resume()
-	if err != nil {
+	if err := t.resume(ctx, emit); err != nil {
 		return err
-	}
-	// Rotated files found from the checkpoint: read each to its end.
-	for _, bf := range backlog {
-		t.openAt(bf.f, bf.path, bf.offset)
-		if err := t.drain(ctx, emit); err != nil {
-			return err
-		}
-		if err := t.finishFile(ctx, emit); err != nil {
-			return err
-		}
 	}
 	ticker := time.NewTicker(t.o.Refresh)
 	defer ticker.Stop()
@@ -159,84 +153,120 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	}
 }
 
-type backlogFile struct {
-	f      *os.File
-	path   string
-	offset int64
-}
-
-// resume opens the checkpointed file. If it is the live file, reading
-// continues there. If it was rotated away, it and any newer uncompressed
-// backups are returned as the backlog, and the live file starts at 0.
-func (t *Tailer) resume() ([]backlogFile, error) {
+// resume continues from the checkpoint. If the checkpointed file is the
+// live file, reading continues there. If it was rotated away (even if it
+// was compressed meanwhile), it is read from the checkpoint to its end,
+// then every backup rotated after it, then the live file from the start.
+func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 	st := t.o.Start
 	if st == nil {
-		return nil, nil
+		return nil
 	}
-	// The live path first.
-	if f, err := os.Open(t.o.Path); err == nil {
-		ok, err := fileid.Matches(f, st.ID)
+	live, liveInfo, err := t.pinLive()
+	if err != nil {
+		return err
+	}
+	if live != nil {
+		ok, err := fileid.Matches(live, st.ID)
 		if err != nil {
-			f.Close()
-			return nil, err
+			live.Close()
+			return err
 		}
 		if ok {
 			off := st.Offset
-			if fi, err := f.Stat(); err == nil && fi.Size() < off {
+			if liveInfo.Size() < off {
 				t.log.Warn("checkpointed file is shorter than the checkpoint (truncated while stopped); reading from the start",
-					"path", t.o.Path, "offset", off, "size", fi.Size())
+					"path", t.o.Path, "offset", off, "size", liveInfo.Size())
 				off = 0
 			}
-			t.openAt(f, t.o.Path, off)
-			return nil, nil
+			t.openAt(live, t.o.Path, off)
+			return nil
 		}
+	}
+	bs := listBackups(t.o.Path)
+	i := locate(bs, nil, st.ID, liveInfo)
+	if i < 0 {
+		t.log.Warn("checkpointed file not found among the backups (deleted while stopped); reading the live file from the start",
+			"checkpoint_path", st.Path, "id", st.ID.String(), "offset", st.Offset)
+		if live != nil {
+			t.openAt(live, t.o.Path, 0)
+		}
+		return nil
+	}
+	t.log.Info("resuming a rotated file before the live one", "path", bs[i].path, "offset", st.Offset, "compressed", bs[i].gz)
+	if err := t.readBackup(ctx, bs[i], st.Offset, emit); err != nil {
+		closeIf(live)
+		return err
+	}
+	return t.catchUp(ctx, emit, bs[i].base, live, liveInfo)
+}
+
+func closeIf(f *os.File) {
+	if f != nil {
 		f.Close()
 	}
-	// Rotated: look at the recorded path and the backups next to Path.
-	cands := rotatedSiblings(t.o.Path)
-	if st.Path != "" && st.Path != t.o.Path {
-		cands = append([]string{st.Path}, cands...)
-	}
-	var found *backlogFile
-	seen := map[string]bool{}
-	for _, c := range cands {
-		if seen[c] {
-			continue
-		}
-		seen[c] = true
-		f, err := os.Open(c)
-		if err != nil {
-			continue
-		}
-		ok, err := fileid.Matches(f, st.ID)
-		if err != nil || !ok {
-			f.Close()
-			continue
-		}
-		found = &backlogFile{f: f, path: c, offset: st.Offset}
-		break
-	}
-	if found == nil {
-		t.log.Warn("checkpointed file not found (deleted or compressed while stopped); reading the live file from the start",
-			"checkpoint_path", st.Path, "id", st.ID.String(), "offset", st.Offset)
-		return nil, nil
-	}
-	t.log.Info("resuming a rotated file before the live one", "path", found.path, "offset", found.offset)
-	out := []backlogFile{*found}
-	// Newer uncompressed backups, oldest first.
-	fi, err := found.f.Stat()
+}
+
+// pinLive opens the live file (nil when it does not exist).
+func (t *Tailer) pinLive() (*os.File, os.FileInfo, error) {
+	live, err := os.Open(t.o.Path)
 	if err != nil {
-		return nil, fmt.Errorf("stat %s: %w", found.path, err)
-	}
-	live, _ := os.Stat(t.o.Path)
-	for _, p := range newerBackups(t.o.Path, fi, live) {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, nil
 		}
-		out = append(out, backlogFile{f: f, path: p})
+		return nil, nil, fmt.Errorf("open %s: %w", t.o.Path, err)
 	}
-	return out, nil
+	fi, err := live.Stat()
+	if err != nil {
+		live.Close()
+		return nil, nil, fmt.Errorf("stat %s: %w", t.o.Path, err)
+	}
+	return live, fi, nil
+}
+
+// catchUp reads every backup rotated after the one named lastBase, oldest
+// first (re-listing after each, as rotation may go on), then continues
+// with the pinned live file.
+func (t *Tailer) catchUp(ctx context.Context, emit Emit, lastBase string, live *os.File, liveInfo os.FileInfo) error {
+	for {
+		var next *backup
+		for _, b := range listBackups(t.o.Path) {
+			if b.base > lastBase && !b.isFile(liveInfo) {
+				next = &b
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		t.log.Info("reading a backup rotated before it was opened", "path", next.path, "compressed", next.gz)
+		if err := t.readBackup(ctx, *next, 0, emit); err != nil {
+			closeIf(live)
+			return err
+		}
+		lastBase = next.base
+	}
+	if live != nil {
+		t.openAt(live, t.o.Path, 0)
+	}
+	return nil
+}
+
+// readBackup reads a rotated file from off to its end.
+func (t *Tailer) readBackup(ctx context.Context, b backup, off int64, emit Emit) error {
+	if b.gz {
+		return t.readGz(ctx, b.path, off, emit)
+	}
+	f, err := os.Open(b.path)
+	if err != nil {
+		t.log.Warn("backup vanished before it could be read", "path", b.path, "err", err)
+		return nil
+	}
+	t.openAt(f, b.path, off)
+	if err := t.drain(ctx, emit); err != nil {
+		return err
+	}
+	return t.finishFile(ctx, emit)
 }
 
 // rotatedSiblings lists lumberjack backups of path (name-<time>.ext),
@@ -268,6 +298,11 @@ func (t *Tailer) openAt(f *os.File, name string, off int64) {
 	t.long = false
 	t.id = fileid.ID{}
 	t.log.Debug("reading file", "path", name, "offset", off)
+	if t.o.OnOpen != nil {
+		if id, err := fileid.Of(f, fileid.PrefixLen); err == nil {
+			t.o.OnOpen(checkpoint.Position{Path: name, ID: id, Offset: off})
+		}
+	}
 }
 
 func (t *Tailer) openLive(off int64) error {
@@ -294,6 +329,9 @@ func (t *Tailer) emitted() int64 { return t.readPos - int64(len(t.partial)) }
 
 func (t *Tailer) position(ctx context.Context) (checkpoint.Position, error) {
 	end := t.emitted()
+	if t.gz != nil {
+		return t.gz.position(t.name, end), nil
+	}
 	if t.id.FPLen < fileid.PrefixLen && int64(t.id.FPLen) < end || t.id.Ino == 0 {
 		id, err := fileid.Of(t.f, end)
 		if err != nil {
@@ -481,59 +519,27 @@ func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err e
 	if err != nil {
 		return false, fmt.Errorf("stat %s: %w", t.name, err)
 	}
+	// Several rotations may have happened since the last look: pin the
+	// live file, then read every backup rotated after the old file.
+	oldID := t.id
 	if err := t.finishFile(ctx, emit); err != nil {
 		return false, err
 	}
-	// Several rotations may have happened since the last look. Pin the
-	// live file first, then read every uncompressed backup rotated after
-	// the old file (re-listing after each, as rotation may go on), then
-	// continue with the pinned live file.
-	live, err := os.Open(t.o.Path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return false, fmt.Errorf("open %s: %w", t.o.Path, err)
+	live, liveInfo, err := t.pinLive()
+	if err != nil {
+		return false, err
 	}
-	var liveInfo os.FileInfo
-	if live != nil {
-		if liveInfo, err = live.Stat(); err != nil {
-			live.Close()
-			return false, fmt.Errorf("stat %s: %w", t.o.Path, err)
-		}
+	bs := listBackups(t.o.Path)
+	if i := locate(bs, oldInfo, oldID, liveInfo); i >= 0 {
+		return true, t.catchUp(ctx, emit, bs[i].base, live, liveInfo)
 	}
-	prev := oldInfo
-	for {
-		list := newerBackups(t.o.Path, prev, liveInfo)
-		if len(list) == 0 {
-			break
-		}
-		f, err := os.Open(list[0])
-		if err != nil {
-			// Gone (compressed and removed) between listing and opening.
-			t.log.Warn("backup vanished before it could be read", "path", list[0], "err", err)
-			if prev, err = os.Stat(list[0]); err != nil {
-				break
-			}
-			continue
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			break
-		}
-		t.log.Info("reading a backup rotated before it was opened", "path", list[0])
-		t.openAt(f, list[0], 0)
-		if err := t.drain(ctx, emit); err != nil {
-			if live != nil {
-				live.Close()
-			}
+	// The old file is not among the backups (deleted, or moved
+	// elsewhere): take plain backups modified after it.
+	for _, p := range newerBackups(t.o.Path, oldInfo, liveInfo) {
+		if err := t.readBackup(ctx, backup{path: p}, 0, emit); err != nil {
+			closeIf(live)
 			return false, err
 		}
-		if err := t.finishFile(ctx, emit); err != nil {
-			if live != nil {
-				live.Close()
-			}
-			return false, err
-		}
-		prev = fi
 	}
 	if live != nil {
 		t.openAt(live, t.o.Path, 0)

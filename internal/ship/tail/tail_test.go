@@ -350,3 +350,56 @@ func TestSeveralRotationsBetweenLooks(t *testing.T) {
 	same(t, c.waitFor(t, 50), ids(0, 50))
 	stop()
 }
+
+func TestResumeCheckpointedFileCompressedWhileStopped(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, 0, 10)
+	c, stop := start(t, Options{Path: p})
+	c.waitFor(t, 10)
+	stop()
+	_, pos := c.snapshot()
+	// While stopped: lines the checkpoint has not covered, then rotation
+	// with compression (twice), then the live file.
+	appendLines(t, p, 10, 20)
+	rotate(t, p, 1, true)
+	appendLines(t, p, 20, 30)
+	rotate(t, p, 2, true)
+	appendLines(t, p, 30, 35)
+	c2, stop2 := start(t, Options{Path: p, Start: &pos})
+	same(t, c2.waitFor(t, 25), ids(10, 35))
+	time.Sleep(30 * time.Millisecond)
+	if l, _ := c2.snapshot(); len(l) != 25 {
+		t.Fatalf("%d lines: a backup was read twice", len(l))
+	}
+	stop2()
+}
+
+func TestCheckpointInsideCompressedBackup(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, 0, 50)
+	rotate(t, p, 1, true)
+	appendLines(t, p, 50, 60)
+	gz := filepath.Join(dir, "audit-2026-11-25T10-00-01.000.log.gz")
+	// Read the .gz part way, as if killed there.
+	tl := New(Options{Path: p, ReadSize: 100, Logger: nil})
+	var got []checkpoint.Position
+	var lines int
+	err := tl.readGz(context.Background(), gz, 0, func(_ context.Context, ch Chunk) error {
+		lines += strings.Count(string(ch.Data), "\n")
+		got = append(got, ch.End)
+		return nil
+	})
+	if err != nil || lines != 50 || len(got) < 2 {
+		t.Fatalf("readGz: %v, %d lines, %d chunks", err, lines, len(got))
+	}
+	mid := got[0]
+	c, stop := start(t, Options{Path: p, Start: &mid})
+	l := c.waitFor(t, 10)
+	stop()
+	wantFrom := 50 - (len(l) - 10)
+	same(t, l, ids(wantFrom, 60))
+	if wantFrom <= 0 || wantFrom >= 50 {
+		t.Fatalf("resumed at line %d of the .gz", wantFrom)
+	}
+}
