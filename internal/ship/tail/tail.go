@@ -67,7 +67,7 @@ type Options struct {
 	// fingerprints the bytes already there), so a first checkpoint can be
 	// saved before anything is delivered.
 	OnOpen func(checkpoint.Position)
-	Logger   *slog.Logger
+	Logger *slog.Logger
 }
 
 // Tailer follows one audit log.
