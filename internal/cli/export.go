@@ -73,6 +73,7 @@ type ManifestEntry struct {
 	SHA256       string     `json:"sha256,omitempty"`
 	Size         int64      `json:"size"`
 	ETag         string     `json:"etag,omitempty"`
+	VersionID    string     `json:"version_id,omitempty"`
 	StorageClass string     `json:"storage_class,omitempty"`
 	LastModified *time.Time `json:"last_modified,omitempty"`
 	Reason       string     `json:"reason,omitempty"`
@@ -341,6 +342,11 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 		err   error
 	}
 	results := make([]result, len(l.Objects))
+	var total int64
+	for _, o := range l.Objects {
+		total += o.Size
+	}
+	prog := &exportProgress{w: ex.io.Err, name: src.String(), total: len(l.Objects), bytesTotal: total, last: time.Now()}
 	sem := make(chan struct{}, s3src.DefaultConcurrency)
 	var wg sync.WaitGroup
 	for i, o := range l.Objects {
@@ -357,7 +363,9 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 			if d.Object.ETag != "" {
 				e.ETag = d.Object.ETag
 			}
+			e.VersionID = d.VersionID
 			results[i] = result{entry: e, path: path, err: err}
+			prog.done(d.Bytes)
 		}()
 		if ctx.Err() != nil {
 			break
@@ -380,6 +388,29 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 		paths = append(paths, r.path)
 	}
 	return paths, nil
+}
+
+// exportProgress prints how far the downloads are, at most once a second.
+type exportProgress struct {
+	mu                sync.Mutex
+	w                 io.Writer
+	name              string
+	n, total          int
+	bytes, bytesTotal int64
+	last              time.Time
+}
+
+func (p *exportProgress) done(b int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	p.bytes += b
+	if time.Since(p.last) < time.Second && p.n < p.total {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "audittui: %s: %d/%d objects, %.1f/%.1f MB\n", ui.Sanitize(p.name), p.n, p.total,
+		float64(p.bytes)/1e6, float64(p.bytesTotal)/1e6)
 }
 
 func (ex *exporter) download(ctx context.Context, src *s3src.Source, o s3src.Object, path string) (s3src.Digest, error) {

@@ -30,6 +30,8 @@ type Digest struct {
 	URL    string
 	SHA256 string // hex (computed when Options.OnObject is set)
 	Bytes  int64  // bytes downloaded (compressed, as stored)
+	// VersionID is the version read, on versioned buckets ("" otherwise).
+	VersionID string
 	// Decompressed is the size after decompression.
 	Decompressed int64
 	Compression  string // "gzip", "zstd" or "none"
@@ -450,6 +452,7 @@ func (s *Source) Download(ctx context.Context, o Object, w io.Writer) (Digest, e
 	if o.ETag == "" {
 		d.Object.ETag = strings.Trim(aws.ToString(out.ETag), `"`)
 	}
+	d.VersionID = aws.ToString(out.VersionId)
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(w, h), &errReader{r: body, name: s.URL(o)})
 	if err != nil {
