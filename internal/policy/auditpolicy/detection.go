@@ -287,8 +287,9 @@ var metadataKeys = []string{"auditID", "stage", "requestURI", "verb", "user", "i
 	"stageTimestamp"}
 
 // lineFilterOnMetadata reports whether a line filter value only looks at
-// metadata: it is part of a label filter's value or name, or it names a
-// metadata key in quotes ("\"requestURI\":...").
+// metadata: it is part of a label filter's value or name, or of a metadata
+// key's name ("impersonatedUser"), or it names one in quotes
+// ("\"requestURI\":...").
 func lineFilterOnMetadata(v string, filters []LabelFilter) bool {
 	for _, f := range filters {
 		if levelForField(f.Name) != LevelMetadata {
@@ -299,7 +300,7 @@ func lineFilterOnMetadata(v string, filters []LabelFilter) bool {
 		}
 	}
 	for _, k := range metadataKeys {
-		if strings.Contains(v, `"`+k+`"`) {
+		if strings.Contains(v, `"`+k+`"`) || len(v) >= 4 && strings.Contains(k, v) {
 			return true
 		}
 	}

@@ -35,31 +35,77 @@ type probe struct {
 	who   string
 }
 
+// Bounds of the probe space. Every rule's first user, group, namespace and
+// object name are always in it (so every rule can be reached); the rest fill
+// up to these caps, which keep lint fast on policies listing hundreds of
+// users.
+const (
+	maxProbeIdentities = 64
+	maxProbeNamespaces = 12
+	maxProbeNames      = 12
+)
+
+// boundedSet keeps insertion order, essentials first.
+type boundedSet struct {
+	seen map[string]bool
+	list []string
+}
+
+func (b *boundedSet) add(v string, limit int) {
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	if b.seen[v] || (limit > 0 && len(b.list) >= limit) {
+		return
+	}
+	b.seen[v] = true
+	b.list = append(b.list, v)
+}
+
 func (p *Policy) probeSpace() *probeSpace {
-	users := map[string]bool{}
-	groups := map[string]bool{}
-	nss := map[string]bool{probeNamespace: true}
-	names := map[string]bool{probeName: true}
-	type pair struct{ u, g string }
-	pairs := map[pair]bool{}
+	var users, groups, pairs, nss, names boundedSet
+	nss.add(probeNamespace, 0)
+	names.add(probeName, 0)
+	const sep = "\x00"
+	// Essentials: the first of each list of each rule.
+	for _, r := range p.API.Rules {
+		if len(r.Users) > 0 {
+			users.add(r.Users[0], 0)
+		}
+		if len(r.UserGroups) > 0 {
+			groups.add(r.UserGroups[0], 0)
+		}
+		if len(r.Users) > 0 && len(r.UserGroups) > 0 {
+			pairs.add(r.Users[0]+sep+r.UserGroups[0], 0)
+		}
+		if len(r.Namespaces) > 0 {
+			nss.add(r.Namespaces[0], 0)
+		}
+		for _, gr := range r.Resources {
+			if len(gr.ResourceNames) > 0 {
+				names.add(gr.ResourceNames[0], 0)
+			}
+		}
+	}
+	// The rest, up to the caps.
 	for _, r := range p.API.Rules {
 		for _, u := range r.Users {
-			users[u] = true
+			users.add(u, maxProbeIdentities/2)
 		}
 		for _, g := range r.UserGroups {
-			groups[g] = true
+			groups.add(g, maxProbeIdentities/4)
 		}
 		for _, u := range r.Users {
 			for _, g := range r.UserGroups {
-				pairs[pair{u, g}] = true
+				pairs.add(u+sep+g, maxProbeIdentities/4)
 			}
 		}
 		for _, ns := range r.Namespaces {
-			nss[ns] = true
+			nss.add(ns, maxProbeNamespaces)
 		}
 		for _, gr := range r.Resources {
 			for _, n := range gr.ResourceNames {
-				names[n] = true
+				names.add(n, maxProbeNames)
 			}
 		}
 	}
@@ -68,22 +114,18 @@ func (p *Policy) probeSpace() *probeSpace {
 		identity{&user.DefaultInfo{Name: probeUser, Groups: []string{user.AllAuthenticated}}, "any user"},
 		identity{&user.DefaultInfo{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}, "anonymous requests"},
 	)
-	for _, u := range sortedKeys(users) {
+	for _, u := range users.list {
 		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: u, Groups: []string{user.AllAuthenticated}}, "user " + u})
 	}
-	for _, g := range sortedKeys(groups) {
+	for _, g := range groups.list {
 		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: probeUser, Groups: []string{g, user.AllAuthenticated}}, "group " + g})
 	}
-	var ps []pair
-	for pr := range pairs {
-		ps = append(ps, pr)
+	for _, pr := range pairs.list {
+		u, g, _ := strings.Cut(pr, sep)
+		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: u, Groups: []string{g, user.AllAuthenticated}}, "user " + u + " in group " + g})
 	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].u+"\x00"+ps[i].g < ps[j].u+"\x00"+ps[j].g })
-	for _, pr := range ps {
-		s.identities = append(s.identities, identity{&user.DefaultInfo{Name: pr.u, Groups: []string{pr.g, user.AllAuthenticated}}, "user " + pr.u + " in group " + pr.g})
-	}
-	s.namespaces = sortedKeys(nss)
-	s.names = sortedKeys(names)
+	s.namespaces = nss.list
+	s.names = names.list
 	return s
 }
 
