@@ -2,6 +2,7 @@ package rules
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -113,3 +114,31 @@ func labelsString(ls map[string]string) string {
 
 // LabelsString renders a label set as {a="x", b="y"}, names sorted.
 func LabelsString(ls map[string]string) string { return labelsString(ls) }
+
+// DrillDown returns a LogQL log query that selects the events behind the
+// instance, and the window to run it over (from inclusive, to exclusive, as
+// `audittui query` and the TUI's filter take them): the rule's log query
+// narrowed to the instance's expression labels, from one range before the
+// instance became active until just after its last active step.
+func (a *Alert) DrillDown() (query string, from, to time.Time) {
+	q := a.Rule.query
+	var b strings.Builder
+	b.WriteString(q.LogQuery().String())
+	keys := make([]string, 0, len(a.Labels))
+	for k := range a.Labels {
+		if _, fromRule := a.Rule.Labels[k]; !fromRule {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(" | ")
+		b.WriteString(k)
+		b.WriteString("=")
+		b.WriteString(strconv.Quote(a.Labels[k]))
+	}
+	back := q.Range() + q.Offset()
+	// Windows are (t-range, t]: the first event that can count is just
+	// after ActiveAt-range.
+	return b.String(), a.ActiveAt.Add(-back + time.Nanosecond), a.LastActive.Add(time.Nanosecond)
+}

@@ -376,18 +376,6 @@ func (e *Evaluator) stepLocked(gs *groupState, s int64) {
 			}
 			a.LastActive = st
 			a.Value = smp.value
-			if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {
-				a.State = StateFiring
-				a.FiredAt = st
-				a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
-				a.Severity = a.Labels["severity"]
-				if e.opts.OnChange != nil {
-					e.opts.OnChange(a.copy())
-				}
-			} else if a.State == StateFiring {
-				a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
-				a.Severity = a.Labels["severity"]
-			}
 			// Count the events of this series inside the step's window.
 			if q := rs.contrib[key]; q != nil {
 				lo := s - rs.rng
@@ -413,6 +401,18 @@ func (e *Evaluator) stepLocked(gs *groupState, s int64) {
 					}
 				}
 				q.items = kept
+			}
+			if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {
+				a.State = StateFiring
+				a.FiredAt = st
+				a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
+				a.Severity = a.Labels["severity"]
+				if e.opts.OnChange != nil {
+					e.opts.OnChange(a.copy())
+				}
+			} else if a.State == StateFiring {
+				a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
+				a.Severity = a.Labels["severity"]
 			}
 		}
 		for key, a := range rs.active {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -326,6 +327,42 @@ func TestLiteralSetMatchesBytesContains(t *testing.T) {
 			if has(present, i) != strings.Contains(line, l) {
 				t.Errorf("line %q literal %q: scan says %v", line, l, has(present, i))
 			}
+		}
+	}
+}
+
+// TestDrillDownSelectsTheAlertsEvents runs each alert's drill-down query
+// over the fixture it fired on: it must select exactly the events counted.
+func TestDrillDownSelectsTheAlertsEvents(t *testing.T) {
+	set, err := LoadFile(filepath.Join("testdata", "rules", "with-record.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 1, 10, 0, 10, 0, time.UTC)
+	var lines []string
+	for i, user := range []string{"bob", "bob", "bob", "eve", "eve", "eve", "eve", "bob"} {
+		lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","requestURI":"/x","verb":"delete","user":{"username":%q},"objectRef":{"resource":"pods","namespace":"a","name":"p","apiVersion":"v1"},"responseStatus":{"code":200},"stageTimestamp":%q}`,
+			i, user, base.Add(time.Duration(i)*7*time.Second).Format(time.RFC3339Nano)))
+	}
+	evs := decodeLines(t, "dd.jsonl", []byte(strings.Join(lines, "\n")), nil)
+	res := replayEvents(t, set, evs)
+	if len(res.Alerts) != 2 {
+		t.Fatalf("got %d alerts, want bob and eve", len(res.Alerts))
+	}
+	for _, a := range res.Alerts {
+		q, from, to := a.DrillDown()
+		lq, err := logql.ParseLog(q)
+		if err != nil {
+			t.Fatalf("drill-down query %q: %v", q, err)
+		}
+		var ids []string
+		for i := range evs {
+			if evs[i].Time >= from.UnixNano() && evs[i].Time < to.UnixNano() && lq.Matches(&evs[i]) {
+				ids = append(ids, evs[i].AuditID)
+			}
+		}
+		if len(ids) != a.Events || strings.Join(ids, ",") != strings.Join(a.AuditIDs, ",") {
+			t.Errorf("%s: drill-down %q selects %v, the alert counted %d: %v", a.Labels["user_username"], q, ids, a.Events, a.AuditIDs)
 		}
 	}
 }

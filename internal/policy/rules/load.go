@@ -111,6 +111,30 @@ func (s *Set) Merge(other *Set) {
 	s.Warnings = append(s.Warnings, other.Warnings...)
 }
 
+// Override adds other's groups to s: a group of other whose name matches
+// one of s replaces it in place (so a user file that carries the seed's
+// "kubernetes-audit" group replaces the built-in copy instead of doubling
+// every alert); the rest are appended. It returns the replaced names.
+func (s *Set) Override(other *Set) []string {
+	var replaced []string
+	for _, g := range other.Groups {
+		done := false
+		for i, mine := range s.Groups {
+			if mine.Name == g.Name {
+				s.Groups[i] = g
+				replaced = append(replaced, g.Name)
+				done = true
+				break
+			}
+		}
+		if !done {
+			s.Groups = append(s.Groups, g)
+		}
+	}
+	s.Warnings = append(s.Warnings, other.Warnings...)
+	return replaced
+}
+
 // LoadFile reads and parses one rule file.
 func LoadFile(path string) (*Set, error) {
 	b, err := os.ReadFile(path)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 func TestLoadErrorsNameFileAndLine(t *testing.T) {
@@ -122,5 +124,31 @@ func TestBuiltinPack(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("seed rule %s missing from the pack", name)
 		}
+	}
+}
+
+func TestOverrideReplacesSameNamedGroups(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(set.Rules())
+	seed, err := LoadFile(filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := set.Override(seed)
+	if len(replaced) != 1 || replaced[0] != "kubernetes-audit" || len(set.Rules()) != n {
+		t.Fatalf("replaced %v, %d rules (had %d)", replaced, len(set.Rules()), n)
+	}
+	if set.Groups[0].File == builtinName {
+		t.Fatal("the seed group did not replace the built-in one in place")
+	}
+	extra, err := LoadFile(filepath.Join("testdata", "rules", "with-record.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := set.Override(extra); len(r) != 0 || len(set.Rules()) != n+1 {
+		t.Fatalf("replaced %v, %d rules", r, len(set.Rules()))
 	}
 }
