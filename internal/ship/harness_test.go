@@ -204,7 +204,7 @@ func createBucket(t testing.TB, c *s3.Client, bucket string) {
 	t.Helper()
 	_, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)})
 	if err != nil && !strings.Contains(err.Error(), "BucketAlready") {
-		t.Fatalf("create bucket: %v", err)
+		t.Fatalf("create bucket %s: %v", bucket, err)
 	}
 }
 

@@ -87,8 +87,11 @@ func TestKill9UnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill -9 matrix skipped in -short")
 	}
+	kill9(t, newEnv(t))
+}
+
+func kill9(t *testing.T, e *env) {
 	mk := shipBinary(t)
-	e := newEnv(t)
 	cfgPath := filepath.Join(e.dir, "ship.yaml")
 	writeConfig := func() {
 		// The child has its own environment: write the config with values.
@@ -105,7 +108,7 @@ func TestKill9UnderLoad(t *testing.T) {
 	defer logf.Close()
 	start := func() *exec.Cmd {
 		c := mk(cfgPath)
-		c.Env = append(c.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true")
+		c.Env = append(c.Environ(), e.awsEnv...)
 		c.Stdout, c.Stderr = logf, logf
 		if err := c.Start(); err != nil {
 			t.Fatal(err)

@@ -40,6 +40,28 @@ type env struct {
 	// lokiDown makes the proxy in front of the Loki test server answer 503.
 	lokiDown atomic.Bool
 	graceD   string
+	// Where the sinks point and how to read back what arrived (the
+	// in-process servers by default; VictoriaLogs and versitygw in the
+	// integration tests).
+	s3URL, bucket, prefix string
+	lokiGot, s3Got        func() []string
+	awsEnv                []string
+	cluster               string
+	s3Down                atomic.Bool // the proxy in front of a real S3
+}
+
+func (e *env) clusterName() string {
+	if e.cluster == "" {
+		return "test"
+	}
+	return e.cluster
+}
+
+// setDown takes both sinks down (or back up).
+func (e *env) setDown(v bool) {
+	e.lokiDown.Store(v)
+	e.s3.down.Store(v)
+	e.s3Down.Store(v)
 }
 
 func (e *env) grace() string {
@@ -49,12 +71,15 @@ func (e *env) grace() string {
 	return e.graceD
 }
 
-func (e *env) lokiProxy() string {
-	target, _ := url.Parse(e.loki.URL)
+func (e *env) lokiProxy() string { return e.proxy(e.loki.URL, &e.lokiDown) }
+
+// proxy fronts a server with one that answers 503 while down is set.
+func (e *env) proxy(to string, down *atomic.Bool) string {
+	target, _ := url.Parse(to)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e.lokiDown.Load() {
+		if down.Load() {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 			return
 		}
@@ -72,11 +97,19 @@ func newEnv(t *testing.T) *env {
 	os.MkdirAll(filepath.Dir(e.path), 0o700)
 	e.w = newWriter(t, e.path)
 	e.lokiU = e.lokiProxy()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	e.s3URL, e.bucket, e.prefix = e.s3.URL, "audit", "audit-logs/test"
+	e.lokiGot = func() []string { return lokiIDs(e.loki) }
+	e.s3Got = func() []string { return s3IDs(t, e.s3.client, "audit", "audit-logs/") }
+	e.awsEnv = []string{"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"}
+	e.setAWSEnv()
 	return e
+}
+
+func (e *env) setAWSEnv() {
+	for _, kv := range e.awsEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		e.t.Setenv(k, v)
+	}
 }
 
 func (e *env) config() *config.Config {
@@ -92,7 +125,7 @@ func (e *env) configYAML() string {
 Path: ` + e.path + `
 Refresh_Interval: 50ms
 Mem_Buf_Limit: 2M
-Cluster: test
+Cluster: ` + e.clusterName() + `
 State_dir: ` + filepath.Join(e.dir, "state") + `
 Checkpoint_interval: 20ms
 Grace_period: ` + e.grace() + `
@@ -105,9 +138,9 @@ Loki:
   Min_backoff: 5ms
   Max_backoff: 50ms
 S3:
-  Bucket: audit
-  Endpoint: ` + e.s3.URL + `
-  S3_key_format: /audit-logs/test/%Y/%m/%d/%H/%M/%S-$UUID.json
+  Bucket: ` + e.bucket + `
+  Endpoint: ` + e.s3URL + `
+  S3_key_format: /` + e.prefix + `/%Y/%m/%d/%H/%M/%S-$UUID.json
   Total_file_size: 256K
   Upload_timeout: 100ms
 `
@@ -153,13 +186,13 @@ func (e *env) deliveredWithin(d time.Duration) {
 	written := e.w.written()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if containsAll(lokiIDs(e.loki), written) && containsAll(s3IDs(e.t, e.s3.client, "audit", "audit-logs/"), written) {
+		if containsAll(e.lokiGot(), written) && containsAll(e.s3Got(), written) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	checkDelivered(e.t, "loki", written, lokiIDs(e.loki))
-	checkDelivered(e.t, "s3", written, s3IDs(e.t, e.s3.client, "audit", "audit-logs/"))
+	checkDelivered(e.t, "loki", written, e.lokiGot())
+	checkDelivered(e.t, "s3", written, e.s3Got())
 	if e.m != nil {
 		e.t.Logf("read %v lines; logs:\n%s", metrics.Value(e.m.LinesRead), grepLog(e.logs.String()))
 	}
@@ -169,8 +202,8 @@ func (e *env) deliveredWithin(d time.Duration) {
 func (e *env) check() {
 	e.t.Helper()
 	written := e.w.written()
-	checkDelivered(e.t, "loki", written, lokiIDs(e.loki))
-	checkDelivered(e.t, "s3", written, s3IDs(e.t, e.s3.client, "audit", "audit-logs/"))
+	checkDelivered(e.t, "loki", written, e.lokiGot())
+	checkDelivered(e.t, "s3", written, e.s3Got())
 }
 
 type syncWriter struct {
@@ -275,8 +308,7 @@ func TestRestartWhileSinksDown(t *testing.T) {
 	e.w.write(300)
 	e.start()
 	e.delivered()
-	e.lokiDown.Store(true)
-	e.s3.down.Store(true)
+	e.setDown(true)
 	e.w.write(400)
 	e.readAll()
 	time.Sleep(100 * time.Millisecond) // let retries happen
@@ -288,8 +320,7 @@ func TestRestartWhileSinksDown(t *testing.T) {
 	e.w.write(200)
 	e.w.rotate(false)
 	e.w.write(100)
-	e.lokiDown.Store(false)
-	e.s3.down.Store(false)
+	e.setDown(false)
 	e.start()
 	e.delivered()
 	e.shutdown()
