@@ -30,19 +30,49 @@ func fieldsUsed(expr string) string {
 	sort.Strings(fields)
 	for _, m := range lineFilterRE.FindAllStringSubmatch(expr, -1) {
 		if m[1] == "|~" {
-			fields = append(fields, "line regexp (request body)")
+			fields = append(fields, "line regexp")
 			break
 		}
 	}
 	return strings.Join(fields, ", ")
 }
 
+var (
+	byRE  = regexp.MustCompile(`by \(([^)]*)\)`)
+	cmpRE = regexp.MustCompile(`\)\s*(>=|>|==|<=|<)\s*([0-9.]+)\s*$`)
+)
+
+// firesWhen describes an expression's condition: "count > 10 in 5m per
+// user_username".
+func firesWhen(r *Rule) string {
+	expr := strings.TrimSpace(r.Expr)
+	what := "count"
+	if strings.Contains(expr, "rate(") {
+		what = "rate"
+	}
+	if strings.HasPrefix(expr, "count by") {
+		what = "distinct inner series"
+	}
+	cond := what
+	if m := cmpRE.FindStringSubmatch(expr); m != nil {
+		cond += " " + m[1] + " " + m[2]
+	}
+	cond += " in " + FormatDuration(r.query.Range())
+	if m := byRE.FindAllStringSubmatch(expr, -1); len(m) > 0 {
+		cond += " per " + m[0][1]
+	}
+	if r.For > 0 {
+		cond += ", for " + FormatDuration(r.For)
+	}
+	return cond
+}
+
 func readmeTable(set *Set) string {
 	var b strings.Builder
-	b.WriteString("| rule | severity | MITRE | what it detects | fields used |\n|---|---|---|---|---|\n")
+	b.WriteString("| rule | severity | MITRE | what it detects | fires when | fields used |\n|---|---|---|---|---|---|\n")
 	for _, r := range set.Rules() {
 		b.WriteString("| " + r.Alert + " | " + r.Severity() + " | " + r.Labels["mitre_technique"] + " | " +
-			r.Annotations["summary"] + " | " + fieldsUsed(r.Expr) + " |\n")
+			r.Annotations["summary"] + " | " + firesWhen(r) + " | " + fieldsUsed(r.Expr) + " |\n")
 	}
 	return b.String()
 }
