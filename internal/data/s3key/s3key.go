@@ -319,8 +319,8 @@ func (f *Format) Unset() []string {
 	return out
 }
 
-// Anchor binds the unset variables that a known key prefix (the prefix of
-// an s3:// URL) fixes. Given the format audit-logs/${CLUSTER_NAME}/%Y/...
+// Anchor binds the unset variables and $TAG parts that a known key prefix
+// (the prefix of an s3:// URL) fixes. Given the format audit-logs/${CLUSTER_NAME}/%Y/...
 // with CLUSTER_NAME unset and the prefix audit-logs/prod-eu/, it returns
 // the format audit-logs/prod-eu/%Y/.... A variable is bound to the prefix
 // text up to the literal that follows it in the format. ok is false when
@@ -343,9 +343,11 @@ func (f *Format) Anchor(prefix string) (*Format, bool) {
 			}
 			rest = rest[n:]
 			out.parts = append(out.parts, p)
-		case pUnset:
-			// Bound up to the next literal's first character, if the
-			// prefix holds it; otherwise the prefix ends inside the value.
+		case pUnset, pTag, pTagPart:
+			// A value that is the same for every object of one stream (an
+			// unset variable, the tag) is bound up to the next literal's
+			// first character, if the prefix holds it; otherwise the
+			// prefix ends inside the value.
 			next := ""
 			if i+1 < len(f.parts) && f.parts[i+1].kind == pLiteral {
 				next = f.parts[i+1].lit
@@ -381,6 +383,31 @@ func (f *Format) Anchor(prefix string) (*Format, bool) {
 	}
 	out.parts = merged
 	return out, true
+}
+
+// OpenVariable reports whether the listing of the format's keys stops at
+// a per-stream variable (an unset ${NAME} or $TAG) that is followed by a
+// "/" and then by time fields. A reader can then list the prefix with the
+// delimiter "/" to learn the variable's values and Anchor the format to
+// each (one cluster or tag at a time) instead of listing every key.
+func (f *Format) OpenVariable() (prefix string, ok bool) {
+	for i, p := range f.parts {
+		switch p.kind {
+		case pLiteral:
+			continue
+		case pUnset, pTag, pTagPart:
+			if i+1 >= len(f.parts) || f.parts[i+1].kind != pLiteral || !strings.HasPrefix(f.parts[i+1].lit, "/") {
+				return "", false
+			}
+			for _, q := range f.parts[i+1:] {
+				if q.kind == pTime {
+					return f.LiteralPrefix(), true
+				}
+			}
+		}
+		return "", false
+	}
+	return "", false
 }
 
 // Render returns the object key (without a leading "/") for time t.

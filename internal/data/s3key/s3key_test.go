@@ -342,3 +342,36 @@ func TestUnsetAsWildcardAndAnchor(t *testing.T) {
 		t.Fatal("Anchor of a contradicting prefix should fail")
 	}
 }
+
+func TestOpenVariableAndTagAnchor(t *testing.T) {
+	f, err := Parse(DefaultFormat, ParseOptions{LookupEnv: func(string) (string, bool) { return "", false }, UnsetAsWildcard: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := f.OpenVariable(); !ok || p != "audit-logs/" {
+		t.Fatalf("OpenVariable = %q %v", p, ok)
+	}
+	if _, ok := mustParse(t, DefaultFormat).OpenVariable(); ok {
+		t.Fatal("a format with CLUSTER_NAME set has no open variable")
+	}
+	if _, ok := mustParse(t, "/a/%Y/$TAG/x").OpenVariable(); ok {
+		t.Fatal("a variable after the time fields is not open")
+	}
+	// Fluent Bit's default format: $TAG before the time fields.
+	g := mustParse(t, "/fluent-bit-logs/$TAG/%Y/%m/%d/%H/%M/%S")
+	if p, ok := g.OpenVariable(); !ok || p != "fluent-bit-logs/" {
+		t.Fatalf("OpenVariable of the Fluent Bit default = %q %v", p, ok)
+	}
+	a, ok := g.Anchor("fluent-bit-logs/audit.k8s/")
+	if !ok {
+		t.Fatal("Anchor on $TAG failed")
+	}
+	from := time.Date(2026, 3, 7, 10, 0, 0, 0, time.UTC)
+	want := []string{"fluent-bit-logs/audit.k8s/2026/03/07/10/"}
+	if got := a.Plan(from, from.Add(time.Hour)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Plan = %q, want %q", got, want)
+	}
+	if _, ok := a.OpenVariable(); ok {
+		t.Fatal("an anchored format has no open variable")
+	}
+}

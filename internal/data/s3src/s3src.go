@@ -281,7 +281,13 @@ func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 			// Archives hold no future events: plan up to now.
 			wTo = time.Now().UTC().Add(s.opts.Skew)
 		}
-		prefixes = narrow(s.format.Plan(wFrom, wTo), s.prefix)
+		var err error
+		var calls int
+		prefixes, calls, err = s.plan(ctx, s.format, wFrom, wTo, 0)
+		l.ListCalls += calls
+		if err != nil {
+			return nil, err
+		}
 	}
 	l.Prefixes = prefixes
 	for _, p := range prefixes {
@@ -331,6 +337,61 @@ func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 		return a.Key < b.Key
 	})
 	return l, nil
+}
+
+// plan returns the prefixes to list for a window. When the format's
+// prefix stops at a per-stream variable (CLUSTER_NAME unset, $TAG), one
+// delimiter listing finds its values (the clusters, the tags) and each is
+// planned on its own: LIST calls grow with clusters times hours, not with
+// the keys in the bucket. It returns the LIST calls it made.
+func (s *Source) plan(ctx context.Context, f *s3key.Format, wFrom, wTo time.Time, depth int) ([]string, int, error) {
+	p, open := f.OpenVariable()
+	if !open || depth >= 4 || wFrom.IsZero() || wTo.IsZero() {
+		return narrow(f.Plan(wFrom, wTo), s.prefix), 0, nil
+	}
+	at := p
+	switch {
+	case strings.HasPrefix(s.prefix, p):
+		at = s.prefix
+	case !strings.HasPrefix(p, s.prefix):
+		return []string{}, 0, nil
+	}
+	var out []string
+	calls := 0
+	var token *string
+	for {
+		res, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(at),
+			Delimiter: aws.String("/"), ContinuationToken: token})
+		calls++
+		if err != nil {
+			return nil, calls, s.explain(err, "list s3://"+s.bucket+"/"+at)
+		}
+		for _, cp := range res.CommonPrefixes {
+			g, ok := f.Anchor(aws.ToString(cp.Prefix))
+			if !ok {
+				continue
+			}
+			sub, c, err := s.plan(ctx, g, wFrom, wTo, depth+1)
+			calls += c
+			if err != nil {
+				return nil, calls, err
+			}
+			out = append(out, sub...)
+		}
+		// Keys beside the per-stream folders do not follow the format:
+		// list them too, so they are read (undated) rather than ignored.
+		for _, c := range res.Contents {
+			out = append(out, aws.ToString(c.Key))
+		}
+		if !aws.ToBool(res.IsTruncated) || res.NextContinuationToken == nil {
+			break
+		}
+		token = res.NextContinuationToken
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, calls, nil
 }
 
 // mayHold reports whether an object dated by its key may hold events in

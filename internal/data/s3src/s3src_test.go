@@ -480,3 +480,39 @@ func TestRangedReads(t *testing.T) {
 		}
 	}
 }
+
+// Without CLUSTER_NAME, a bucket of several clusters is planned cluster by
+// cluster after one delimiter listing, not listed key by key.
+func TestDiscoverClusters(t *testing.T) {
+	ctx := context.Background()
+	fake := s3test.NewFake(t)
+	var all []s3test.Object
+	for _, c := range []string{"prod-eu", "prod-us", "staging"} {
+		objs := s3test.Archive{Format: testFormat(t, c), Start: start, Hours: 24, ObjectsPerHour: 2, Nodes: 1,
+			EventsPerObject: 2}.Build()
+		all = append(all, objs...)
+	}
+	s3test.Upload(ctx, t, fake.Client, bucket, all)
+	s3test.Put(ctx, t, fake.Client, bucket, "audit-logs/README", []byte("not audit events\n"), "")
+	src, err := New(ctx, "s3://"+bucket+"/", Options{Client: fake.Client, KeyFormat: testFormat(t, ""), Span: 30 * time.Minute, Skew: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := start.Add(10*time.Hour + 40*time.Minute)
+	to := from.Add(2 * time.Hour)
+	fake.Counter.Reset()
+	st, err := src.Open(ctx, data.ReadOptions{From: from.UnixNano(), To: to.UnixNano()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rejs := readAll(t, st)
+	checkSame(t, got, s3test.Expected(all, from, to))
+	// One delimiter listing, then hours 10..12 for each of three clusters,
+	// plus the README listed (and rejected: it is not an audit event).
+	if n := fake.Counter.Get("LIST"); n != 1+3*3+1 {
+		t.Fatalf("LIST calls = %d, want %d", n, 1+3*3+1)
+	}
+	if len(rejs) != 1 || !strings.Contains(rejs[0].Error(), "audit-logs/README:1") {
+		t.Fatalf("rejects = %v", rejs)
+	}
+}
