@@ -43,7 +43,7 @@ func (k *s3Kind) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&k.region, "s3-region", "", "S3 region (default: AWS_REGION or the profile's, else us-east-1)")
 	fs.BoolVar(&k.pathStyle, "s3-path-style", false, "use path-style S3 addressing (on by itself for IP and localhost endpoints)")
 	fs.BoolVar(&k.anonymous, "s3-anonymous", false, "send unsigned S3 requests (public buckets); otherwise the AWS default credential chain is used")
-	fs.StringVar(&k.keyFormat, "key-format", s3key.DefaultFormat, "S3_key_format the archive was written with (Fluent Bit syntax); turns the time window into the key prefixes to list. An unset ${VAR} matches any value")
+	fs.StringVar(&k.keyFormat, "key-format", s3key.DefaultFormat, "S3_key_format the archive was written with (Fluent Bit syntax); turns the time window into the key prefixes to list. ${VAR}s match any value: the s3:// prefix narrows them")
 	fs.DurationVar(&k.span, "s3-object-span", s3src.DefaultSpan, "longest time an S3 object covers after the time in its key (the writer's Upload_timeout plus margin)")
 	fs.IntVar(&k.concurrency, "s3-concurrency", s3src.DefaultConcurrency, "S3 objects fetched in parallel")
 	fs.BoolVar(&k.progress, "s3-progress", false, "print S3 download progress (objects, bytes, rate, ETA) on stderr")
@@ -51,10 +51,13 @@ func (k *s3Kind) AddFlags(fs *pflag.FlagSet) {
 
 func (k *s3Kind) Match(arg string) bool { return strings.HasPrefix(arg, "s3://") }
 
-// parseKeyFormat parses --key-format for reading: unset variables match
-// any value (a reader may not know CLUSTER_NAME; the s3:// prefix binds it).
+// parseKeyFormat parses --key-format for reading. Its ${VAR}s match any
+// value whatever the environment says: the s3:// URL sets the scope
+// (s3://b/audit-logs/prod/ binds CLUSTER_NAME to prod; s3://b/ reads every
+// cluster, found with one delimiter listing).
 func parseKeyFormat(format string) (*s3key.Format, error) {
-	f, err := s3key.Parse(format, s3key.ParseOptions{UnsetAsWildcard: true})
+	f, err := s3key.Parse(format, s3key.ParseOptions{UnsetAsWildcard: true,
+		LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		return nil, fmt.Errorf("--key-format: %w", err)
 	}
