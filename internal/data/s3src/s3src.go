@@ -8,6 +8,34 @@
 // bytes (gzip, zstd, or plain), decodes them with data.Decoder and merges
 // them into time order.
 //
+// Listing: the window, widened by Span before (an object holds events from
+// its key time to its key time plus the writer's upload timeout) and Skew
+// after, becomes hour, day or month prefixes (s3key.Plan). A format whose
+// prefix stops at a per-stream variable (CLUSTER_NAME not given by the
+// s3:// URL, $TAG) is first listed with the delimiter "/" to find the
+// clusters or tags, then planned for each. Keys whose time cannot hold
+// events of the window are skipped without a GET; keys that do not follow
+// the format are read whole (their events are still filtered by time).
+//
+// Fetching: Concurrency objects at a time, each through its own decoder;
+// objects of RangeThreshold bytes or more are fetched as parallel range
+// requests pinned to the listed ETag (If-Match).
+//
+// Time order: objects are consumed in key-time order and their events are
+// merged through a heap of sorted runs. An event is passed on once no
+// later object can hold an earlier one (the next object's key time minus
+// Skew) and the object being read has moved Skew past it. The output is
+// exactly in time order when each object's events are in order within
+// Skew and no event precedes its object's key time by more than Skew,
+// which holds for Fluent Bit and the ship sink (keys carry the first
+// record's time); memory holds about Skew worth of events.
+//
+// Problems with one object (archived storage class, a corrupt gzip, a line
+// that is not an audit event) are reported as data.Reject with the
+// object's s3:// URL and line, and the read goes on; bad credentials, a
+// missing bucket or access denied on the listing stop it with a message
+// that says what to check.
+//
 // Reading never writes to the bucket: only ListObjectsV2 and GetObject are
 // called.
 package s3src
