@@ -334,6 +334,9 @@ func successData(body []byte) (*fastjson.Value, error) {
 
 // labelObject reads {"name":"value",...} into sorted Labels.
 func labelObject(v *fastjson.Value) (data.Labels, error) {
+	if v == nil {
+		return nil, fmt.Errorf("missing label object")
+	}
 	o, err := v.Object()
 	if err != nil {
 		return nil, err
@@ -363,6 +366,9 @@ type streamCache struct {
 func newStreamCache() *streamCache { return &streamCache{m: map[string]*Stream{}} }
 
 func (sc *streamCache) get(v *fastjson.Value) (*Stream, error) {
+	if v == nil {
+		return nil, fmt.Errorf("missing stream labels")
+	}
 	o, err := v.Object()
 	if err != nil {
 		return nil, err
@@ -425,6 +431,9 @@ func parseQueryResponse(p *fastjson.Parser, body []byte, dir Direction, sc *stre
 		res.Stats = s.MarshalTo(nil)
 	}
 	result := d.Get("result")
+	if result == nil {
+		return nil, fmt.Errorf("answer has no data.result")
+	}
 	switch res.Type {
 	case ResultStreams:
 		arr, err := result.Array()

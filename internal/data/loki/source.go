@@ -142,14 +142,15 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 	}
 	from, to := s.Range(opts)
 	st := &sourceStream{
-		src:    s,
-		query:  q,
-		follow: opts.Follow && opts.To == 0,
-		limit:  opts.Limit,
-		infos:  map[*Stream]*data.SourceInfo{},
-		byKey:  map[string]*data.SourceInfo{},
-		lines:  map[*data.SourceInfo]int64{},
-		slack:  5 * time.Second,
+		src:      s,
+		query:    q,
+		follow:   opts.Follow && opts.To == 0,
+		progress: opts.Progress,
+		limit:    opts.Limit,
+		infos:    map[*Stream]*data.SourceInfo{},
+		byKey:    map[string]*data.SourceInfo{},
+		lines:    map[*data.SourceInfo]int64{},
+		slack:    5 * time.Second,
 	}
 	if from < to {
 		it, err := s.c.Logs(ctx, LogsRequest{
@@ -183,6 +184,8 @@ type sourceStream struct {
 	byKey    map[string]*data.SourceInfo
 	lines    map[*data.SourceInfo]int64
 	closed   bool
+	progress func(done, total int64)
+	done     int64
 }
 
 func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
@@ -303,6 +306,10 @@ func (st *sourceStream) batch(es []Entry) *data.Batch {
 		}
 	}
 	st.sent += len(es)
+	if st.progress != nil && b.Bytes > 0 {
+		st.done += b.Bytes
+		st.progress(st.done, -1) // Loki does not say how much is left
+	}
 	return b
 }
 

@@ -105,12 +105,20 @@ func TestSourcePushDownAndDecode(t *testing.T) {
 	})
 
 	t.Run("non-audit lines are rejects", func(t *testing.T) {
-		st, err := src.Open(context.Background(), data.ReadOptions{})
+		var done, total int64
+		st, err := src.Open(context.Background(), data.ReadOptions{Progress: func(d, t int64) { done, total = d, t }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer st.Close()
 		evs, rejs := readAll(t, st)
+		var want int64
+		for _, l := range lines {
+			want += int64(len(l))
+		}
+		if done != want || total != -1 {
+			t.Errorf("progress = %d/%d, want %d/-1", done, total, want)
+		}
 		if len(evs) != 6 || len(rejs) != 2 {
 			t.Fatalf("events %d rejects %d, want 6 and 2", len(evs), len(rejs))
 		}
