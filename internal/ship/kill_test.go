@@ -48,7 +48,9 @@ func childMain(path string) int {
 // shipBinary builds cmd/audittui into a temp dir and returns a command
 // factory for `audittui ship --config cfg`. When the shared tree does not
 // build, it falls back to this test binary's ship entry point.
-func shipBinary(t *testing.T) func(cfg string) *exec.Cmd {
+func shipBinary(t *testing.T) func(cfg string) *exec.Cmd { return shipBinaryTB(t) }
+
+func shipBinaryTB(t testing.TB) func(cfg string) *exec.Cmd {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "audittui")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/audittui")

@@ -207,7 +207,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer overflow.Close()
 
-	rd := &reader{proc: process.New(procOpts), budget: budget, m: m, tr: tr, chans: chans}
+	rd := &reader{proc: process.New(procOpts), budget: budget, m: m, tr: tr, chans: chans, extra: 16}
+	for _, kv := range procOpts.Add {
+		rd.extra += len(kv.Key) + len(kv.Value) + 8
+	}
 	tl := tail.New(tail.Options{
 		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: start,
 		LongLines: overflow, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
@@ -328,6 +331,7 @@ type reader struct {
 	tr     *tracker
 	chans  []chan *pipe.Batch
 	seq    uint64
+	extra  int // bytes the processor may add per line
 }
 
 func (r *reader) emit(ctx context.Context, ch tail.Chunk) error {
@@ -355,7 +359,9 @@ func (r *reader) process(ch tail.Chunk) *pipe.Batch {
 	data := ch.Data
 	n := bytes.Count(data, []byte{'\n'})
 	b.Records = make([]process.Record, 0, n)
-	var out []byte
+	// Room for every line rewritten plus added keys, so out never grows
+	// (growing would copy everything processed so far).
+	out := make([]byte, 0, len(data)+n*r.extra+1024)
 	var lines, unparsed, redacted int
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')

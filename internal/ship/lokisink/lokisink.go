@@ -133,35 +133,65 @@ func (s *Sink) metadata(r *process.Record) data.Labels {
 	return md
 }
 
-// Run implements pipe.Sink.
+// Run implements pipe.Sink. One goroutine collects batches into pushes
+// while another sends the previous push, so reading, encoding and the
+// network overlap; pushes are still sent and acknowledged in order.
 func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+	jobs := make(chan []*pipe.Batch, 1)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(errc)
+		for job := range jobs {
+			if err := s.push(ctx, job); err != nil {
+				errc <- err
+				// Drain so the collector never blocks; nothing more is
+				// acknowledged.
+				for range jobs {
+				}
+				return
+			}
+			for _, b := range job {
+				ack(b)
+			}
+		}
+	}()
 	var pending []*pipe.Batch
 	var size int64
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	finish := func(err error) error {
+		close(jobs)
+		if serr := <-errc; serr != nil && err == nil {
+			err = serr
+		}
+		s.setPending(0)
+		return err
+	}
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		err := s.push(ctx, pending)
-		if err != nil {
+		select {
+		case jobs <- pending:
+		case err := <-errc:
 			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		for _, b := range pending {
-			ack(b)
-		}
-		pending, size = pending[:0], 0
+		pending, size = nil, 0
 		s.setPending(0)
 		return nil
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return finish(ctx.Err())
+		case err := <-errc:
+			return finish(err)
 		case b, ok := <-in:
 			if !ok {
-				return flush()
+				return finish(flush())
 			}
 			if len(pending) == 0 {
 				timer.Reset(s.o.BatchWait)
@@ -172,12 +202,12 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Ba
 			if size >= s.o.BatchSize {
 				timer.Stop()
 				if err := flush(); err != nil {
-					return err
+					return finish(err)
 				}
 			}
 		case <-timer.C:
 			if err := flush(); err != nil {
-				return err
+				return finish(err)
 			}
 		}
 	}
