@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -363,6 +364,48 @@ func TestDrillDownSelectsTheAlertsEvents(t *testing.T) {
 		}
 		if len(ids) != a.Events || strings.Join(ids, ",") != strings.Join(a.AuditIDs, ",") {
 			t.Errorf("%s: drill-down %q selects %v, the alert counted %d: %v", a.Labels["user_username"], q, ids, a.Events, a.AuditIDs)
+		}
+	}
+}
+
+// TestLiteralSetRandomLines checks the (split, interleaved) scan against
+// bytes.Contains on long random lines, with literals planted everywhere,
+// across the scan's internal cuts too.
+func TestLiteralSetRandomLines(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newEvaluator(set, Options{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := &e.lits
+	if ls.fast == nil {
+		t.Fatal("the pack's literals should fit the fast table")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte(`abcdefghijklmnopqrstuvwxyz"{}:,/-_ 0123456789*ABCNPS`)
+	present := make([]uint64, ls.words)
+	for iter := 0; iter < 3000; iter++ {
+		n := rng.IntN(3000)
+		line := make([]byte, n)
+		for i := range line {
+			line[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		for k := rng.IntN(6); k > 0 && n > 0; k-- {
+			lit := ls.lits[rng.IntN(len(ls.lits))]
+			at := rng.IntN(n)
+			if rng.IntN(3) == 0 { // straddle a quarter cut
+				at = max(0, (n/4)*(1+rng.IntN(3))-rng.IntN(len(lit)))
+			}
+			copy(line[at:], lit)
+		}
+		ls.scan(line, present)
+		for i, lit := range ls.lits {
+			if has(present, i) != bytes.Contains(line, lit) {
+				t.Fatalf("line of %d bytes, literal %q: scan says %v", n, lit, has(present, i))
+			}
 		}
 	}
 }

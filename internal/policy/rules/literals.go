@@ -15,11 +15,16 @@ type literalSet struct {
 	// the scan loop tests one comparison per byte.
 	delta   []uint16
 	outFrom uint16
-	out     [][]uint64 // state-outFrom -> literals ending there
+	// fast is delta laid out with rows of 64 in a fixed-size array, used
+	// when the automaton fits (at most 1024 states and 64 byte classes):
+	// a uint16 index needs no bounds check.
+	fast *[1 << 16]uint16
+	out  [][]uint64 // state-outFrom -> literals ending there
 	// disabled when the automaton would not fit uint16 states: every
 	// literal then counts as present (no rule is skipped).
 	disabled bool
 	lits     [][]byte
+	maxLen   int // longest literal
 	index    map[string]int
 }
 
@@ -41,6 +46,9 @@ func (s *literalSet) add(lit []byte) int {
 // build compiles the automaton.
 func (s *literalSet) build() {
 	s.n = len(s.lits)
+	for _, l := range s.lits {
+		s.maxLen = max(s.maxLen, len(l))
+	}
 	s.words = (s.n + 63) / 64
 	// Byte classes: one per distinct byte used by a literal, class 0 for
 	// every other byte.
@@ -143,12 +151,19 @@ func (s *literalSet) build() {
 	}
 	for s.shift = 0; 1<<s.shift < nc; s.shift++ {
 	}
+	if nc <= 64 && ns <= 1024 {
+		s.shift = 6
+		s.fast = new([1 << 16]uint16)
+	}
 	s.delta = make([]uint16, ns<<s.shift)
 	for st := 0; st < ns; st++ {
 		row := int(newID[st]) << s.shift
 		for c := 0; c < nc; c++ {
 			s.delta[row+c] = newID[full[st][c]]
 		}
+	}
+	if s.fast != nil {
+		copy(s.fast[:], s.delta)
 	}
 }
 
@@ -164,6 +179,10 @@ func (s *literalSet) scan(line []byte, present []uint64) {
 	if s.n == 0 {
 		return
 	}
+	if s.fast != nil {
+		s.scanFast(line, present)
+		return
+	}
 	st := uint16(0)
 	delta, class, shift, outFrom := s.delta, &s.class, s.shift, s.outFrom
 	for _, b := range line {
@@ -173,6 +192,61 @@ func (s *literalSet) scan(line []byte, present []uint64) {
 				present[i] |= w
 			}
 		}
+	}
+}
+
+// scanFast runs the automaton over four parts of the line at once (each
+// part but the last extended by the longest literal less one byte, so no
+// match across a cut is lost): independent chains of table look-ups keep
+// the CPU busy where one chain waits on each load.
+func (s *literalSet) scanFast(line []byte, present []uint64) {
+	tbl, class, outFrom := s.fast, &s.class, s.outFrom
+	q := len(line) / 4
+	if q <= 2*s.maxLen {
+		st := uint16(0)
+		for _, c := range line {
+			st = tbl[st<<6|uint16(class[c])]
+			if st >= outFrom {
+				s.mark(st, present)
+			}
+		}
+		return
+	}
+	ext := s.maxLen - 1
+	p0, p1, p2, p3 := line[:q+ext], line[q:2*q+ext], line[2*q:3*q+ext], line[3*q:]
+	var s0, s1, s2, s3 uint16
+	n := q // every part is at least q long
+	_, _, _, _ = p0[n-1], p1[n-1], p2[n-1], p3[n-1]
+	for i := 0; i < n; i++ {
+		s0 = tbl[s0<<6|uint16(class[p0[i]])]
+		s1 = tbl[s1<<6|uint16(class[p1[i]])]
+		s2 = tbl[s2<<6|uint16(class[p2[i]])]
+		s3 = tbl[s3<<6|uint16(class[p3[i]])]
+		if max(s0, s1, s2, s3) >= outFrom {
+			for _, st := range [4]uint16{s0, s1, s2, s3} {
+				if st >= outFrom {
+					s.mark(st, present)
+				}
+			}
+		}
+	}
+	for _, part := range [4]struct {
+		b  []byte
+		st uint16
+	}{{p0[n:], s0}, {p1[n:], s1}, {p2[n:], s2}, {p3[n:], s3}} {
+		st := part.st
+		for _, c := range part.b {
+			st = tbl[st<<6|uint16(class[c])]
+			if st >= outFrom {
+				s.mark(st, present)
+			}
+		}
+	}
+}
+
+func (s *literalSet) mark(st uint16, present []uint64) {
+	for i, w := range s.out[st-s.outFrom] {
+		present[i] |= w
 	}
 }
 
