@@ -291,11 +291,19 @@ var metadataKeys = []string{"auditID", "stage", "requestURI", "verb", "user", "i
 // key's name ("impersonatedUser"), or it names one in quotes
 // ("\"requestURI\":...").
 func lineFilterOnMetadata(v string, filters []LabelFilter) bool {
+	// Loki's `| json` turns "pod-security.kubernetes.io/audit-violations"
+	// into pod_security_kubernetes_io_audit_violations.
+	flat := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, v)
 	for _, f := range filters {
 		if levelForField(f.Name) != LevelMetadata {
 			continue
 		}
-		if strings.Contains(f.Value, v) || strings.Contains(f.Name, v) {
+		if strings.Contains(f.Value, v) || strings.Contains(f.Name, v) || len(flat) >= 4 && strings.Contains(f.Name, flat) {
 			return true
 		}
 	}
