@@ -401,3 +401,59 @@ func TestParseAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestTimeoutIsRetryableAndClear(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _ := NewClient(Config{Addr: srv.URL, Timeout: 20 * time.Millisecond})
+	err := c.Push(context.Background(), samplePush())
+	if err == nil || !IsRetryable(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, retryable %v", err, IsRetryable(err))
+	}
+	if !strings.Contains(err.Error(), "POST http://127.0.0.1:") {
+		t.Errorf("message does not say what timed out: %v", err)
+	}
+}
+
+func TestBackoffHonoursRetryAfter(t *testing.T) {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "Ingestion rate limit exceeded", http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, _ := NewClient(Config{Addr: srv.URL})
+	err := c.Push(context.Background(), samplePush())
+	var he *HTTPError
+	if !errors.As(err, &he) || he.RetryAfter != time.Second {
+		t.Fatalf("err = %v, RetryAfter = %v", err, he)
+	}
+	// The policy waits for Retry-After when it is longer than its own
+	// delay, capped at Max.
+	b := Backoff{Min: time.Millisecond, Max: 10 * time.Second}
+	if w := b.wait(0, he); w != time.Second {
+		t.Errorf("wait = %v, want Retry-After 1s", w)
+	}
+	if w := b.wait(0, &HTTPError{Status: 429, RetryAfter: time.Hour}); w != 10*time.Second {
+		t.Errorf("wait = %v, want Max", w)
+	}
+	if w := b.wait(0, &HTTPError{Status: 503}); w > time.Millisecond {
+		t.Errorf("wait = %v without Retry-After", w)
+	}
+	// And a retry after it succeeds.
+	if err := (Backoff{Min: time.Microsecond, Max: time.Millisecond}).Do(context.Background(), nil, "push", func(ctx context.Context) error { return c.Push(ctx, samplePush()) }); err != nil || n != 2 {
+		t.Errorf("retry: %v after %d requests", err, n)
+	}
+}

@@ -55,6 +55,18 @@ func (b Backoff) Delay(n int) time.Duration {
 	return half + rand.N(half+1)
 }
 
+// wait is the pause before retry n after err: the backoff delay, or the
+// server's Retry-After when longer (capped at Max).
+func (b Backoff) wait(n int, err error) time.Duration {
+	b = b.withDefaults()
+	d := b.Delay(n)
+	var he *HTTPError
+	if errors.As(err, &he) && he.RetryAfter > d {
+		d = min(he.RetryAfter, b.Max)
+	}
+	return d
+}
+
 // Do runs fn until it succeeds, returns an error that is not retryable, the
 // retries are used up or ctx ends. The last error is returned (wrapped in
 // nothing, so errors.As finds *HTTPError). Each call of fn gets ctx; the
@@ -75,11 +87,7 @@ func (b Backoff) Do(ctx context.Context, log *slog.Logger, op string, fn func(ct
 		if !b.Retryable(err) || (b.MaxRetries >= 0 && n >= b.MaxRetries) {
 			return err
 		}
-		wait := b.Delay(n)
-		var he *HTTPError
-		if errors.As(err, &he) && he.RetryAfter > wait {
-			wait = min(he.RetryAfter, b.Max)
-		}
+		wait := b.wait(n, err)
 		log.Debug("loki retry", "op", op, "attempt", n+1, "wait", wait, "err", err)
 		t := time.NewTimer(wait)
 		select {
