@@ -325,3 +325,22 @@ func (st *sourceStream) Close() error {
 	}
 	return nil
 }
+
+// Metric evaluates a metric query on the server (full push-down): with a
+// step, a range query over [from, to] (query_range, a matrix); without, an
+// instant query at to (query, a vector). to = 0 means now; from = 0 means
+// to - Since.
+func (s *Source) Metric(ctx context.Context, query string, from, to int64, step time.Duration) (*Result, error) {
+	e, err := logql.Parse(query)
+	if err != nil {
+		return nil, fmt.Errorf("loki query %q: %w", query, err)
+	}
+	if _, ok := e.(*logql.MetricQuery); !ok {
+		return nil, fmt.Errorf("loki query %q is a log query, not a metric query", query)
+	}
+	from, to = s.Range(data.ReadOptions{From: from, To: to})
+	if step > 0 {
+		return s.c.QueryRange(ctx, QueryRangeRequest{Query: query, Start: from, End: to, Step: step})
+	}
+	return s.c.Query(ctx, InstantRequest{Query: query, Time: to})
+}

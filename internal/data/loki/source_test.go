@@ -174,6 +174,28 @@ func TestSourcePushDownAndDecode(t *testing.T) {
 		}
 	})
 
+	t.Run("metric on the server", func(t *testing.T) {
+		res, err := src.Metric(context.Background(), `sum by (verb) (count_over_time({job="audit"} | json | __error__="" [1h]))`, 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]float64{}
+		for _, se := range res.Series {
+			v, _ := se.Metric.Get("verb")
+			counts[v] = se.Samples[0].V
+		}
+		if res.Type != loki.ResultVector || counts["delete"] != 2 || counts["get"] != 1 || counts[""] != 1 || len(counts) != 6 { // "": the JSON line without a verb
+			t.Errorf("vector %s: %v", res.Type, counts)
+		}
+		res, err = src.Metric(context.Background(), `count_over_time({job="audit"}[10m])`, now.Add(-30*time.Minute).UnixNano(), now.UnixNano(), 10*time.Minute)
+		if err != nil || res.Type != loki.ResultMatrix || len(res.Series) != 1 {
+			t.Fatalf("matrix: %+v %v", res, err)
+		}
+		if _, err := src.Metric(context.Background(), `{job="audit"}`, 0, 0, 0); err == nil {
+			t.Error("log query accepted as a metric")
+		}
+	})
+
 	t.Run("preview", func(t *testing.T) {
 		st, err := src.Preview(context.Background(), data.ReadOptions{Query: `{job="audit"} | json | verb="delete"`})
 		if err != nil {
