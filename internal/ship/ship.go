@@ -22,6 +22,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -144,6 +146,13 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Keep the Go heap near what the budget allows: Mem_Buf_Limit plus
+		// room for push buffers and the runtime (GOMEMLIMIT overrides).
+		limit := int64(c.MemBufLimit) + 32<<20
+		debug.SetMemoryLimit(limit)
+		lg.Debug("memory limit set", "bytes", limit)
+	}
 	budget := pipe.NewBudget(int64(c.MemBufLimit))
 	budget.OnBlock = m.Blocked
 	m.BufferLimit.WithLabelValues("memory").Set(float64(c.MemBufLimit))
@@ -207,10 +216,17 @@ func Run(ctx context.Context, o Options) error {
 	}
 	defer overflow.Close()
 
-	rd := &reader{proc: process.New(procOpts), budget: budget, m: m, tr: tr, chans: chans, extra: 16}
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	rd := &reader{budget: budget, m: m, tr: tr, chans: chans, extra: 16,
+		procs: make(chan *process.Processor, workers), queue: make(chan *job, workers*2)}
+	for range workers {
+		rd.procs <- process.New(procOpts)
+	}
 	for _, kv := range procOpts.Add {
 		rd.extra += len(kv.Key) + len(kv.Value) + 8
 	}
+	dispatched := make(chan struct{})
+	go func() { defer close(dispatched); rd.dispatch(sinkCtx) }()
 	tl := tail.New(tail.Options{
 		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: start,
 		LongLines: overflow, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
@@ -236,6 +252,10 @@ func Run(ctx context.Context, o Options) error {
 
 	// Flush: no more batches; sinks deliver what they hold within the
 	// grace period.
+	close(rd.queue)
+	graceEnd := time.AfterFunc(c.GracePeriod.D(), cancelSinks)
+	<-dispatched
+	graceEnd.Stop()
 	for _, ch := range chans {
 		close(ch)
 	}
@@ -323,41 +343,73 @@ func staticLabels(c *config.Config) data.Labels {
 	return ls
 }
 
-// reader turns tailer chunks into batches and hands them to every sink.
+// reader turns tailer chunks into batches: chunks are processed in
+// parallel (one Processor per worker) and handed to the sinks in read
+// order by dispatch.
 type reader struct {
-	proc   *process.Processor
 	budget *pipe.Budget
 	m      *metrics.Metrics
 	tr     *tracker
 	chans  []chan *pipe.Batch
 	seq    uint64
 	extra  int // bytes the processor may add per line
+	procs  chan *process.Processor
+	queue  chan *job
+}
+
+type job struct {
+	b    *pipe.Batch
+	done chan struct{}
 }
 
 func (r *reader) emit(ctx context.Context, ch tail.Chunk) error {
-	b := r.process(ch)
-	if err := r.budget.Acquire(ctx, b.Bytes); err != nil {
+	// Raw bytes, rewritten lines and records: an upper-bound estimate
+	// taken before processing so reading stops before memory is used.
+	n := bytes.Count(ch.Data, []byte{'\n'})
+	est := 2*int64(len(ch.Data)) + int64(n)*(int64(r.extra)+160)
+	if err := r.budget.Acquire(ctx, est); err != nil {
 		return err
 	}
 	r.m.BufferBytes.WithLabelValues("memory").Set(float64(r.budget.Used()))
 	r.seq++
-	b.Seq = r.seq
-	r.tr.add(b)
-	for _, c := range r.chans {
-		select {
-		case c <- b:
-		case <-ctx.Done():
-			// Not delivered: the checkpoint stays before it.
-			return ctx.Err()
-		}
+	j := &job{done: make(chan struct{})}
+	select {
+	case r.queue <- j:
+	case <-ctx.Done():
+		r.budget.Release(est)
+		return ctx.Err()
 	}
+	seq := r.seq
+	p := <-r.procs
+	go func() {
+		b := r.process(p, ch, n)
+		r.procs <- p
+		b.Seq, b.Bytes = seq, est
+		j.b = b
+		close(j.done)
+	}()
 	return nil
 }
 
-func (r *reader) process(ch tail.Chunk) *pipe.Batch {
+// dispatch hands processed batches to every sink in read order. It stops
+// when the queue is closed and drained, or ctx (the sinks' context) ends.
+func (r *reader) dispatch(ctx context.Context) {
+	for j := range r.queue {
+		<-j.done
+		r.tr.add(j.b)
+		for _, c := range r.chans {
+			select {
+			case c <- j.b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func (r *reader) process(p *process.Processor, ch tail.Chunk, n int) *pipe.Batch {
 	b := &pipe.Batch{End: ch.End}
 	data := ch.Data
-	n := bytes.Count(data, []byte{'\n'})
 	b.Records = make([]process.Record, 0, n)
 	// Room for every line rewritten plus added keys, so out never grows
 	// (growing would copy everything processed so far).
@@ -374,7 +426,7 @@ func (r *reader) process(ch tail.Chunk) *pipe.Batch {
 			continue
 		}
 		lines++
-		rec, o := r.proc.Process(out, line)
+		rec, o := p.Process(out, line)
 		// When out grows into a new array, earlier records keep pointing
 		// into the old one, which stays alive through them.
 		out = o
@@ -388,7 +440,6 @@ func (r *reader) process(ch tail.Chunk) *pipe.Batch {
 		}
 		b.Records = append(b.Records, rec)
 	}
-	b.Bytes = int64(len(ch.Data)) + int64(cap(out)) + int64(len(b.Records))*96
 	r.m.LinesRead.Add(float64(lines))
 	r.m.BytesRead.Add(float64(len(ch.Data)))
 	if unparsed > 0 {

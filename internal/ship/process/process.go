@@ -67,6 +67,7 @@ type Processor struct {
 	a      fastjson.Arena
 	h      hash.Hash
 	intern map[string]string
+	fbuf   []string // Record.Fields are carved from blocks of this
 	Now    func() time.Time
 }
 
@@ -90,7 +91,13 @@ func New(o Options) *Processor {
 // Process processes one line (without its newline). The returned Line may
 // alias line (unchanged) or dst's storage (appended to dst).
 func (p *Processor) Process(dst, line []byte) (rec Record, out []byte) {
-	rec.Fields = make([]string, len(p.o.Fields))
+	if nf := len(p.o.Fields); nf > 0 {
+		if len(p.fbuf) < nf {
+			p.fbuf = make([]string, nf*512)
+		}
+		rec.Fields = p.fbuf[:nf:nf]
+		p.fbuf = p.fbuf[nf:]
+	}
 	v, err := p.p.ParseBytes(line)
 	if err != nil || v.Type() != fastjson.TypeObject {
 		rec.Unparsed = true

@@ -45,6 +45,11 @@ type Options struct {
 	// Refresh is the polling interval (the fallback when no notification
 	// arrives). Default 5s.
 	Refresh time.Duration
+	// MinInterval is the least time between two reads of an idle file:
+	// notifications that arrive sooner are coalesced, so an apiserver
+	// writing one event at a time does not wake the tailer a thousand
+	// times a second. Default 100ms; negative means none.
+	MinInterval time.Duration
 	// ReadSize is the read buffer size and so the typical chunk size.
 	// Default 256 KiB.
 	ReadSize int
@@ -96,6 +101,9 @@ func New(o Options) *Tailer {
 	if o.ReadSize <= 0 {
 		o.ReadSize = 256 << 10
 	}
+	if o.MinInterval == 0 {
+		o.MinInterval = 100 * time.Millisecond
+	}
 	if o.MaxLine <= 0 {
 		o.MaxLine = 16 << 20
 	}
@@ -144,11 +152,19 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 		} else if t.o.Once {
 			return fmt.Errorf("open %s: %w", t.o.Path, os.ErrNotExist)
 		}
+		idle := time.Now()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-wake:
 		case <-ticker.C:
+		}
+		if wait := t.o.MinInterval - time.Since(idle); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
 		}
 	}
 }

@@ -65,6 +65,9 @@ func start(t *testing.T, o Options) (*collector, func() error) {
 	if o.Refresh == 0 {
 		o.Refresh = 10 * time.Millisecond
 	}
+	if o.MinInterval == 0 {
+		o.MinInterval = 5 * time.Millisecond
+	}
 	c := &collector{}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
