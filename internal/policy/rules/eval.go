@@ -360,6 +360,13 @@ func (e *Evaluator) stepLocked(gs *groupState, s int64) {
 	st := time.Unix(0, s).UTC()
 	for _, rs := range gs.rules {
 		samples := rs.eng.eval(s)
+		if lim := gs.g.Limit; lim > 0 && len(samples) > lim {
+			// As Loki's ruler: a rule returning more alerts than the
+			// group's limit fails this evaluation and keeps no alerts.
+			e.log.Warn("alert rule exceeded its group's limit", "rule", rs.r.Alert, "where", rs.r.Where(),
+				"limit", lim, "alerts", len(samples), "at", st)
+			samples = nil
+		}
 		seen := make(map[string]bool, len(samples))
 		for _, smp := range samples {
 			key := smp.key

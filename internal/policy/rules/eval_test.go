@@ -409,3 +409,29 @@ func TestLiteralSetRandomLines(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupLimit(t *testing.T) {
+	set, err := Parse("limit.yaml", []byte(`groups:
+  - name: g
+    limit: 1
+    rules:
+      - alert: Deletes
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | verb="delete" [5m])) > 0
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 1, 10, 0, 10, 0, time.UTC)
+	mk := func(i int, user string, at time.Time) string {
+		return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","requestURI":"/x","verb":"delete","user":{"username":%q},"responseStatus":{"code":200},"stageTimestamp":%q}`, i, user, at.Format(time.RFC3339Nano))
+	}
+	// One user: within the limit. Two users at once: over it, no alerts.
+	one := decodeLines(t, "one", []byte(mk(1, "bob", base)), nil)
+	if res := replayEvents(t, set, one); len(res.Alerts) != 1 {
+		t.Fatalf("one series: %d alerts", len(res.Alerts))
+	}
+	two := decodeLines(t, "two", []byte(mk(1, "bob", base)+"\n"+mk(2, "eve", base)), nil)
+	if res := replayEvents(t, set, two); len(res.Alerts) != 0 {
+		t.Fatalf("over the limit: %d alerts", len(res.Alerts))
+	}
+}
