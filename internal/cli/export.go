@@ -297,18 +297,22 @@ func exportWindow(opts *ExportOptions) (from, to int64, err error) {
 
 // safeRel turns an S3 key or a path into a relative path inside the
 // export directory: no absolute paths, no "." or ".." segments, no empty
-// segments.
+// segments, and no glob characters (the copies are opened as file sources,
+// which expand globs); "%" is escaped too so the mapping is one to one.
+// MANIFEST.json keeps the original key.
 func safeRel(p string) string {
 	segs := strings.Split(filepath.ToSlash(p), "/")
 	out := segs[:0]
+	esc := strings.NewReplacer("%", "%25", "*", "%2A", "?", "%3F", "[", "%5B", "\\", "%5C")
 	for _, s := range segs {
 		switch s {
 		case "":
 			continue
 		case ".", "..":
-			s = strings.ReplaceAll(s, ".", "%2E")
+			out = append(out, strings.ReplaceAll(s, ".", "%2E"))
+		default:
+			out = append(out, esc.Replace(s))
 		}
-		out = append(out, s)
 	}
 	if len(out) == 0 {
 		return "_"

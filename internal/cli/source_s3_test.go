@@ -338,7 +338,8 @@ func TestExportLocalFilesAndShaLines(t *testing.T) {
 			t.Errorf("sha line round trip of %q = %q %v", p, got, err)
 		}
 	}
-	for in, want := range map[string]string{"/a/../b": "a/%2E%2E/b", "../../etc/passwd": "%2E%2E/%2E%2E/etc/passwd", "//x//y/": "x/y", "": "_"} {
+	for in, want := range map[string]string{"/a/../b": "a/%2E%2E/b", "../../etc/passwd": "%2E%2E/%2E%2E/etc/passwd", "//x//y/": "x/y", "": "_",
+		"a/[b]*?.json": "a/%5Bb]%2A%3F.json", "100%/x": "100%25/x"} {
 		if got := safeRel(in); got != want {
 			t.Errorf("safeRel(%q) = %q, want %q", in, got, want)
 		}
