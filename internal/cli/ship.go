@@ -85,49 +85,23 @@ func shipConfig(o *ShipOptions, cmd *cobra.Command) (*config.Config, error) {
 			return nil, err
 		}
 	}
-	set := func(name string) bool { return cmd.Flags().Changed(name) }
-	if set("path") {
-		c.Path = o.Path
-	}
-	if set("cluster") {
-		c.Cluster = o.Cluster
-	}
-	if set("state-dir") {
-		c.StateDir = o.StateDir
-	}
-	if set("metrics-addr") {
-		c.MetricsAddr = o.MetricsAddr
-	}
-	if set("log-level") {
-		c.LogLevel = o.LogLevel
-	}
-	if set("no-redact") {
-		v := !o.NoRedact
-		c.Redact = &v
-	}
-	if set("loki-url") {
-		if c.Loki == nil {
-			c.Loki = &config.Loki{}
+	str := func(name string, v *string) *string {
+		if cmd.Flags().Changed(name) {
+			return v
 		}
-		c.Loki.URL = o.LokiURL
+		return nil
 	}
-	if set("s3-bucket") || set("s3-endpoint") || set("s3-region") || set("store-dir") {
-		if c.S3 == nil {
-			c.S3 = &config.S3{}
-		}
-		if set("s3-bucket") {
-			c.S3.Bucket = o.S3Bucket
-		}
-		if set("s3-endpoint") {
-			c.S3.Endpoint = o.S3Endpoint
-		}
-		if set("s3-region") {
-			c.S3.Region = o.S3Region
-		}
-		if set("store-dir") {
-			c.S3.StoreDir = o.StoreDir
-		}
+	ov := config.Overrides{
+		Path: str("path", &o.Path), Cluster: str("cluster", &o.Cluster), StateDir: str("state-dir", &o.StateDir),
+		MetricsAddr: str("metrics-addr", &o.MetricsAddr), LogLevel: str("log-level", &o.LogLevel),
+		LokiURL: str("loki-url", &o.LokiURL), S3Bucket: str("s3-bucket", &o.S3Bucket),
+		S3Endpoint: str("s3-endpoint", &o.S3Endpoint), S3Region: str("s3-region", &o.S3Region),
+		StoreDir: str("store-dir", &o.StoreDir),
 	}
+	if cmd.Flags().Changed("no-redact") {
+		ov.NoRedact = &o.NoRedact
+	}
+	c.Apply(ov)
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
 		if o.ConfigFile != "" {

@@ -159,3 +159,26 @@ func FuzzParse(f *testing.F) {
 		_ = c.Validate()
 	})
 }
+
+func TestOverrides(t *testing.T) {
+	c, err := Parse([]byte("Path: /a\nLoki: {URL: 'http://x:3100'}\nRedact: true\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, u, b, ep, yes := "/b", "http://loki:3100", "bucket", "http://127.0.0.1:7070", true
+	c.Apply(Overrides{Path: &p, LokiURL: &u, S3Bucket: &b, S3Endpoint: &ep, NoRedact: &yes})
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Path != "/b" || c.Loki.URL != u || c.S3.Bucket != b || c.S3.Endpoint != ep || *c.Redact || !*c.S3.PathStyle {
+		t.Errorf("config after overrides: %+v %+v", c, c.S3)
+	}
+	// Flags alone make a complete config.
+	var c2 Config
+	c2.Apply(Overrides{Path: &p, S3Bucket: &b})
+	c2.ApplyDefaults()
+	if err := c2.Validate(); err != nil || c2.Loki != nil || c2.S3.StoreDir != DefaultStateDir+"/s3-buffer" {
+		t.Errorf("flags only: %v %+v", err, c2.S3)
+	}
+}
