@@ -213,7 +213,15 @@ func (s *literalSet) scanFast(line []byte, present []uint64) {
 		return
 	}
 	ext := s.maxLen - 1
-	p0, p1, p2, p3 := line[:q+ext], line[q:2*q+ext], line[2*q:3*q+ext], line[3*q:]
+	var parts [4][]byte
+	for k := range parts {
+		end := min(len(line), (k+1)*q+ext)
+		if k == 3 {
+			end = len(line)
+		}
+		parts[k] = line[k*q : end]
+	}
+	p0, p1, p2, p3 := parts[0], parts[1], parts[2], parts[3]
 	var s0, s1, s2, s3 uint16
 	n := q // every part is at least q long
 	_, _, _, _ = p0[n-1], p1[n-1], p2[n-1], p3[n-1]
@@ -230,12 +238,8 @@ func (s *literalSet) scanFast(line []byte, present []uint64) {
 			}
 		}
 	}
-	for _, part := range [4]struct {
-		b  []byte
-		st uint16
-	}{{p0[n:], s0}, {p1[n:], s1}, {p2[n:], s2}, {p3[n:], s3}} {
-		st := part.st
-		for _, c := range part.b {
+	for k, st := range [4]uint16{s0, s1, s2, s3} {
+		for _, c := range parts[k][n:] {
 			st = tbl[st<<6|uint16(class[c])]
 			if st >= outFrom {
 				s.mark(st, present)
