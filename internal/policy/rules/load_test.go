@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,4 +152,32 @@ func TestOverrideReplacesSameNamedGroups(t *testing.T) {
 	if r := set.Override(extra); len(r) != 0 || len(set.Rules()) != n+1 {
 		t.Fatalf("replaced %v, %d rules", r, len(set.Rules()))
 	}
+}
+
+// FuzzParse: any input gives a set or an error naming the file, never a
+// panic; a set's rules all have a parsed query.
+func FuzzParse(f *testing.F) {
+	f.Add(builtinYAML)
+	for _, name := range []string{"unknown-key.yaml", "bad-expr.yaml", "bad-template.yaml", "syntax.yaml"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", "bad", name)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("groups: []"))
+	f.Add([]byte("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: count_over_time({a=\"b\"}[1m]) > 1\n    for: 1h\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		set, err := Parse("fuzz.yaml", b)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		for _, r := range set.Rules() {
+			if r.query == nil || r.Alert == "" {
+				t.Fatalf("rule without query or name: %+v", r)
+			}
+			r.render(map[string]string{"user_username": "x"}, 1)
+		}
+	})
 }
