@@ -66,13 +66,14 @@ type Alert struct {
 	AuditIDs   []string
 	EventTimes []time.Time
 
-	key      string // rule index + series key
+	key      string // rule index + series key + "@" + ActiveAt
 	seriesLs map[string]string
 	// Seq orders instances deterministically (creation order).
 	Seq int
 }
 
-// Key identifies the instance's series: the rule and its label set.
+// Key identifies the instance: its rule, label set and first activity
+// (unique among the instances of one evaluation).
 func (a *Alert) Key() string { return a.key }
 
 // SortAlerts orders alerts by first activity, then rule, then labels.

@@ -273,7 +273,9 @@ func (e *Evaluator) advanceLocked(t int64) {
 	if t > e.evalTo {
 		e.evalTo = t
 	}
-	e.updateFlushAt()
+	if e.batch {
+		e.updateFlushAt()
+	}
 }
 
 // updateFlushAt sets the time past which batch mode must run steps: the
@@ -375,7 +377,7 @@ func (e *Evaluator) stepLocked(gs *groupState, s int64) {
 			if a == nil {
 				e.seq++
 				a = &Alert{Rule: rs.r, Name: rs.r.Alert, State: StatePending, ActiveAt: st,
-					key: strconv.Itoa(rs.idx) + key, seriesLs: smp.labels, Seq: e.seq}
+					key: strconv.Itoa(rs.idx) + key + "@" + strconv.FormatInt(s, 10), seriesLs: smp.labels, Seq: e.seq}
 				rs.active[key] = a
 			}
 			if a.LastActive.IsZero() || smp.value > a.MaxValue {

@@ -217,6 +217,13 @@ func alertSeries(a *Alert) string {
 
 func checkSeedAlerts(t *testing.T, res *Result, files ...string) {
 	t.Helper()
+	keys := map[string]bool{}
+	for _, a := range res.Alerts {
+		if keys[a.Key()] {
+			t.Errorf("two instances share key %q", a.Key())
+		}
+		keys[a.Key()] = true
+	}
 	want, times := expectedSeriesTimes(t, files...)
 	holdFires := firingFor(times["UnauthorizedAPIAccess"], 5*time.Minute)
 	got := map[string]map[string]int{}
