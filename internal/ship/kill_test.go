@@ -45,13 +45,17 @@ func childMain(path string) int {
 	return 0
 }
 
-// shipBinary builds cmd/audittui into a temp dir and returns a command
-// factory for `audittui ship --config cfg`. When the shared tree does not
+// shipBinary builds cmd/audittui into a temp dir (or uses $AUDITTUI_BIN)
+// and returns a command factory for `audittui ship --config cfg`. When the shared tree does not
 // build, it falls back to this test binary's ship entry point.
 func shipBinary(t *testing.T) func(cfg string) *exec.Cmd { return shipBinaryTB(t) }
 
 func shipBinaryTB(t testing.TB) func(cfg string) *exec.Cmd {
 	t.Helper()
+	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
+		// A prebuilt binary (bench/ship.sh, CI).
+		return func(cfg string) *exec.Cmd { return exec.Command(bin, "ship", "--config", cfg) }
+	}
 	bin := filepath.Join(t.TempDir(), "audittui")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
 	build.Dir = testutil.RepoRoot()

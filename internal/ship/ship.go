@@ -149,7 +149,7 @@ func Run(ctx context.Context, o Options) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Keep the Go heap near what the budget allows: Mem_Buf_Limit plus
 		// room for push buffers and the runtime (GOMEMLIMIT overrides).
-		limit := int64(c.MemBufLimit) + 32<<20
+		limit := int64(c.MemBufLimit) + 16<<20
 		debug.SetMemoryLimit(limit)
 		lg.Debug("memory limit set", "bytes", limit)
 	}
