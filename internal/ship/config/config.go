@@ -297,6 +297,11 @@ func (c *Config) ApplyDefaults() {
 	if s := c.S3; s != nil {
 		if s.KeyFormat == "" {
 			s.KeyFormat = DefaultS3KeyFormat
+			if c.Cluster != "" {
+				// The seed's format names the cluster through ${CLUSTER_NAME};
+				// with --cluster the variable need not be set.
+				s.KeyFormat = strings.ReplaceAll(s.KeyFormat, "${CLUSTER_NAME}", c.Cluster)
+			}
 		}
 		if s.TotalFileSize == 0 {
 			s.TotalFileSize = DefaultTotalFileSize

@@ -182,3 +182,11 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("flags only: %v %+v", err, c2.S3)
 	}
 }
+
+func TestDefaultKeyFormatUsesCluster(t *testing.T) {
+	c := &Config{Path: "/a", Cluster: "c9", S3: &S3{Bucket: "b"}}
+	c.ApplyDefaults()
+	if c.S3.KeyFormat != "/audit-logs/c9/%Y/%m/%d/%H/%M/%S-$UUID.json" {
+		t.Errorf("key format %q", c.S3.KeyFormat)
+	}
+}
