@@ -510,9 +510,16 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 		err error
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	ch := make(chan item)
+	readerDone := make(chan struct{})
+	// The reader goroutine must be out of st.Next before Live returns:
+	// the caller closes st next.
+	defer func() {
+		cancel()
+		<-readerDone
+	}()
 	go func() {
+		defer close(readerDone)
 		defer close(ch)
 		for {
 			b, err := st.Next(ctx)
