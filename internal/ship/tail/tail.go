@@ -626,7 +626,10 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 		t.log.Warn("cannot watch directory; polling", "dir", dir, "err", err, "interval", t.o.Refresh)
 	}
 	done := make(chan struct{})
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
 	go func() {
+		defer pause.Stop()
 		for {
 			select {
 			case <-done:
@@ -640,6 +643,18 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 				select {
 				case wake <- struct{}{}:
 				default:
+				}
+				// Not reading for a moment lets the kernel merge the
+				// apiserver's per-event writes into one notification.
+				if t.o.MinInterval > 0 {
+					pause.Reset(t.o.MinInterval)
+					select {
+					case <-pause.C:
+					case <-done:
+						return
+					case <-ctx.Done():
+						return
+					}
 				}
 			case err, ok := <-w.Errors:
 				if !ok {
