@@ -426,3 +426,38 @@ func grepLog(s string) string {
 	}
 	return tailLog(strings.Join(out, "\n"))
 }
+
+// With Loki down and a small Mem_Buf_Limit, reading stops (the audit file
+// is the buffer), the metrics say so, and nothing is dropped once Loki is
+// back.
+func TestBoundedMemoryBackpressure(t *testing.T) {
+	e := newEnv(t)
+	e.lokiDown.Store(true)
+	e.w.write(4000) // ~2.5 MB
+	fi, _ := os.Stat(e.path)
+	c := e.config()
+	c.MemBufLimit = 64 << 10
+	e.m = metrics.New()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{Config: c, Metrics: e.m, ReadSize: 16 << 10}) }()
+	waitUntil(t, "backpressure", func() bool { return metrics.Value(e.m.Backpressure) == 1 })
+	time.Sleep(100 * time.Millisecond)
+	read := metrics.Value(e.m.BytesRead)
+	if read >= float64(fi.Size())/2 {
+		t.Fatalf("read %v of %d bytes with Loki down and a 64K budget", read, fi.Size())
+	}
+	if used := metrics.Value(e.m.BufferBytes.WithLabelValues("memory")); used > 2*64<<10 {
+		t.Errorf("memory buffer %v bytes over the 64K budget", used)
+	}
+	e.lokiDown.Store(false)
+	e.delivered()
+	if metrics.Value(e.m.Backpressure) != 0 {
+		t.Error("backpressure still set after catching up")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	e.check()
+}

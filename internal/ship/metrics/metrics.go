@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,7 +48,9 @@ type Metrics struct {
 	lastSave  atomic.Int64 // unix ns
 	lastEvent atomic.Int64 // unix ns of the last acknowledged event
 	ready     atomic.Bool
-	blockedAt atomic.Int64
+	blockMu   sync.Mutex
+	blocked   int // readers/writers currently waiting on a full buffer
+	blockedAt time.Time
 }
 
 // New registers ship's metrics on a fresh registry.
@@ -126,16 +129,27 @@ func (m *Metrics) Acked(eventTime int64) {
 // SetReady flips /readyz.
 func (m *Metrics) SetReady(v bool) { m.ready.Store(v) }
 
-// Blocked records the start (true) or end (false) of backpressure.
+// Blocked records the start (true) or end (false) of a wait on a full
+// buffer (the memory budget or the S3 disk buffer); the gauge is 1 while
+// any wait is in progress.
 func (m *Metrics) Blocked(v bool) {
+	m.blockMu.Lock()
+	defer m.blockMu.Unlock()
 	if v {
-		m.Backpressure.Set(1)
-		m.blockedAt.Store(time.Now().UnixNano())
+		if m.blocked == 0 {
+			m.blockedAt = time.Now()
+			m.Backpressure.Set(1)
+		}
+		m.blocked++
 		return
 	}
-	m.Backpressure.Set(0)
-	if t := m.blockedAt.Swap(0); t != 0 {
-		m.BackpressureS.Add(time.Since(time.Unix(0, t)).Seconds())
+	if m.blocked == 0 {
+		return
+	}
+	m.blocked--
+	if m.blocked == 0 {
+		m.Backpressure.Set(0)
+		m.BackpressureS.Add(time.Since(m.blockedAt).Seconds())
 	}
 }
 

@@ -43,3 +43,18 @@ func TestEndpoints(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockedNests(t *testing.T) {
+	m := New()
+	m.Blocked(true)
+	m.Blocked(true)
+	m.Blocked(false)
+	if Value(m.Backpressure) != 1 {
+		t.Fatal("backpressure cleared while another wait is in progress")
+	}
+	m.Blocked(false)
+	m.Blocked(false) // unbalanced end is ignored
+	if Value(m.Backpressure) != 0 || Value(m.BackpressureS) <= 0 {
+		t.Fatalf("gauge %v seconds %v", Value(m.Backpressure), Value(m.BackpressureS))
+	}
+}
