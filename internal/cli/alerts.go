@@ -196,6 +196,9 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 		if res.Untimed > 0 {
 			fmt.Fprintf(s.Err, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
 		}
+		if res.Late > 0 {
+			fmt.Fprintf(s.Err, "audittui: %d event(s) came out of time order, after the evaluation steps covering them had run, and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
+		}
 		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
 		}

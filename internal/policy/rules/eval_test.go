@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -434,5 +435,45 @@ func TestGroupLimit(t *testing.T) {
 	two := decodeLines(t, "two", []byte(mk(1, "bob", base)+"\n"+mk(2, "eve", base)), nil)
 	if res := replayEvents(t, set, two); len(res.Alerts) != 0 {
 		t.Fatalf("over the limit: %d alerts", len(res.Alerts))
+	}
+}
+
+// TestLateEventsAreCounted: input out of time order is evaluated as it
+// comes, and the events that came too late are reported.
+func TestLateEventsAreCounted(t *testing.T) {
+	set, err := LoadFile(filepath.Join("testdata", "rules", "with-record.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "fixtures", "MassDeletion.fire.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := decodeLines(t, "late", b, nil) // sorted by time
+	if res := replayEvents(t, set, evs); res.Late != 0 {
+		t.Fatalf("sorted input: %d late", res.Late)
+	}
+	// Disorder within a chunk of steps is absorbed (replay evaluates a
+	// chunk once an event is past it): an hour is fine.
+	shifted := slices.Clone(evs)
+	shifted[0], shifted[1] = shifted[1], shifted[0]
+	shifted[0].Time += int64(time.Hour)
+	if res := replayEvents(t, set, shifted); res.Late != 0 {
+		t.Fatalf("disorder within a chunk: %d late", res.Late)
+	}
+	// A day is not: move the second event a day later than the rest and
+	// every event after it arrives after steps covering its time have run.
+	evs[1].Time += int64(24 * time.Hour)
+	res := replayEvents(t, set, evs)
+	if res.Late != int64(len(evs)-2) {
+		t.Fatalf("late = %d of %d", res.Late, len(evs))
+	}
+	// An input that starts a day late: everything after the first event
+	// falls before every window.
+	evs[1].Time -= int64(24 * time.Hour)
+	evs[0].Time += int64(24 * time.Hour)
+	res = replayEvents(t, set, evs)
+	if res.Late != int64(len(evs)-1) {
+		t.Fatalf("late = %d of %d", res.Late, len(evs))
 	}
 }
