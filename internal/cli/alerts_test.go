@@ -241,3 +241,36 @@ func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 		t.Fatalf("first line %v", m)
 	}
 }
+
+func TestAlertsWindow(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC) }
+	ns := func(s string) int64 { tt, _ := time.Parse(time.RFC3339, s); return tt.UnixNano() }
+	cases := []struct {
+		name     string
+		opts     AlertsOptions
+		from, to int64
+		err      string
+	}{
+		{"open", AlertsOptions{}, 0, 0, ""},
+		{"since from now", AlertsOptions{Since: time.Hour}, ns("2026-05-04T11:00:00Z"), 0, ""},
+		{"since before to", AlertsOptions{Since: time.Hour, To: "2026-05-01T10:00:00Z"}, ns("2026-05-01T09:00:00Z"), ns("2026-05-01T10:00:00Z"), ""},
+		{"from and to", AlertsOptions{From: "2026-05-01", To: "2026-05-02T00:00:00Z"}, ns("2026-05-01T00:00:00Z"), ns("2026-05-02T00:00:00Z"), ""},
+		{"since and from", AlertsOptions{Since: time.Hour, From: "2026-05-01"}, 0, 0, "mutually exclusive"},
+		{"bad time", AlertsOptions{From: "yesterday"}, 0, 0, `--from: cannot parse "yesterday"`},
+		{"empty", AlertsOptions{From: "2026-05-02", To: "2026-05-01"}, 0, 0, "empty window"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			from, to, err := alertsWindow(&tc.opts, now)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || from != tc.from || to != tc.to {
+				t.Fatalf("got %d, %d, %v; want %d, %d", from, to, err, tc.from, tc.to)
+			}
+		})
+	}
+}
