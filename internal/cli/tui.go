@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -34,9 +35,8 @@ type tuiAlertEngine interface {
 	Finish()
 }
 
-// tuiMemoryLimit is the Go soft memory limit of the TUI process unless
-// GOMEMLIMIT is set.
-const tuiMemoryLimit = 128 << 20
+// tuiGCPercent is the TUI's GOGC unless the GOGC variable is set.
+const tuiGCPercent = 40
 
 // defaultAuditLog is opened when no SOURCE is given and it is readable.
 const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
@@ -162,15 +162,26 @@ func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, fo
 			return err
 		}
 		if al != nil {
-			feed.OnBatch = al.Push
-			feed.OnEnd = al.Finish
 			uo.Alerts = al
+			if readsStdin(opts.Args) {
+				// stdin can be read once: evaluate on the feed's batches.
+				feed.OnBatch = al.Push
+				feed.OnEnd = al.Finish
+			} else {
+				// The rules run on their own read of the sources, so the
+				// index (and the first screen) never waits for them.
+				ast, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow})
+				if err != nil {
+					return &ExitError{Code: ExitInputError, Err: err}
+				}
+				go runAlertStream(ctx, ast, al, log)
+			}
 		}
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// The index is the only large live data; a soft limit keeps the
-		// garbage of decoding from doubling the footprint (GOGC=100 would).
-		debug.SetMemoryLimit(tuiMemoryLimit)
+	if os.Getenv("GOGC") == "" {
+		// The index is the only large live data: collect the garbage of
+		// decoding sooner than GOGC=100 would (which doubles the peak).
+		debug.SetGCPercent(tuiGCPercent)
 	}
 	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow, Progress: ix.Progress})
 	if err != nil {
@@ -186,6 +197,36 @@ func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, fo
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil
+}
+
+// readsStdin reports whether a SOURCE argument is stdin.
+func readsStdin(args []string) bool {
+	for _, a := range args {
+		if a == "-" {
+			return true
+		}
+	}
+	return false
+}
+
+// runAlertStream feeds the alert engine from its own stream.
+func runAlertStream(ctx context.Context, st data.Stream, al tuiAlertEngine, log *slog.Logger) {
+	defer st.Close()
+	for {
+		b, err := st.Next(ctx)
+		if b != nil {
+			al.Push(b)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				log.Error("alert stream", "err", err)
+			}
+			if ctx.Err() == nil {
+				al.Finish()
+			}
+			return
+		}
+	}
 }
 
 // tuiLogger writes JSON logs to path, or discards them: never the
