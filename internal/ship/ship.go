@@ -152,6 +152,11 @@ func Run(ctx context.Context, o Options) error {
 		limit := int64(c.MemBufLimit) + 16<<20
 		debug.SetMemoryLimit(limit)
 		lg.Debug("memory limit set", "bytes", limit)
+		if os.Getenv("GOGC") == "" {
+			// With the heap capped by the limit, collect less often below
+			// it: most allocations are short-lived batch buffers.
+			debug.SetGCPercent(400)
+		}
 	}
 	budget := pipe.NewBudget(int64(c.MemBufLimit))
 	budget.OnBlock = m.Blocked

@@ -127,7 +127,7 @@ type S3 struct {
 // Defaults.
 const (
 	DefaultRefreshInterval    = 5 * time.Second
-	DefaultMemBufLimit        = 50 << 20
+	DefaultMemBufLimit        = 16 << 20
 	DefaultMaxLineSize        = 16 << 20
 	DefaultCheckpointInterval = time.Second
 	DefaultGracePeriod        = 20 * time.Second
