@@ -74,3 +74,22 @@ func TestHostileTextNeverReachesTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestNoColor: with NO_COLOR the frame carries no colour at all (only
+// bold, faint, underline and reverse), on every pane.
+func TestNoColor(t *testing.T) {
+	colour := regexp.MustCompile("\x1b\\[[0-9;:]*(3[0-9]|4[0-9]|9[0-7]|10[0-7])[;m]")
+	a := newTestApp(t, 120, 40) // NoColor: true
+	for _, k := range []string{"1", "2", "3", "4", "1", "enter", "?"} {
+		send(t, a, k)
+		if m := colour.FindString(a.View().Content); m != "" {
+			t.Fatalf("after %q: colour sequence %q in a NO_COLOR frame", k, m)
+		}
+	}
+	// The same screens in colour do use colour (the check is not vacuous).
+	c := New(context.Background(), a.ix, nil, Options{Compile: CompileLogQL})
+	c.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if !colour.MatchString(c.View().Content) {
+		t.Fatal("colour frame has no colour: the NO_COLOR check proves nothing")
+	}
+}

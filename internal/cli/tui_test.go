@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/audittui/audittui/internal/ui/sample"
+)
+
+func TestTUIInput(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "audit.log")
+	gz := filepath.Join(dir, "audit-2026.log.gz")
+	for _, p := range []string{live, gz} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, defaultErr := os.Stat(defaultAuditLog)
+	tests := []struct {
+		name       string
+		opts       TUIOptions
+		followSet  bool
+		wantSample bool
+		wantFollow bool
+	}{
+		{name: "--sample", opts: TUIOptions{Sample: true}, wantSample: true},
+		{name: "one live file follows", opts: TUIOptions{Args: []string{live}}, wantFollow: true},
+		{name: "--follow=false wins", opts: TUIOptions{Args: []string{live}}, followSet: true},
+		{name: "gzip does not follow", opts: TUIOptions{Args: []string{gz}}},
+		{name: "two files do not follow", opts: TUIOptions{Args: []string{live, gz}}},
+	}
+	if defaultErr != nil {
+		tests = append(tests, struct {
+			name       string
+			opts       TUIOptions
+			followSet  bool
+			wantSample bool
+			wantFollow bool
+		}{name: "no source, no audit.log: sample", wantSample: true})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ss := newSourceSet(pflag.NewFlagSet("t", pflag.ContinueOnError))
+			opts := tt.opts
+			srcs, title, isSample, follow, err := tuiInput(context.Background(), ss, &opts, tt.followSet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if isSample != tt.wantSample || follow != tt.wantFollow {
+				t.Fatalf("sample=%v follow=%v, want %v %v", isSample, follow, tt.wantSample, tt.wantFollow)
+			}
+			if len(srcs) == 0 || title == "" {
+				t.Fatalf("no source or title: %v %q", srcs, title)
+			}
+			if isSample && title != sample.Name {
+				t.Fatalf("sample title %q", title)
+			}
+		})
+	}
+}
+
+func TestTUINeedsATerminal(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"--sample"}, &IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if code != ExitUsage || !strings.Contains(errb.String(), "terminal") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestTUIMissingSource(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"/nonexistent/audit.log"}, &IO{In: strings.NewReader(""), Out: &out, Err: &errb, OutTTY: true})
+	if code != ExitUsage || !strings.Contains(errb.String(), "/nonexistent/audit.log") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
