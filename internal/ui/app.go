@@ -392,6 +392,9 @@ func (a *App) applyFilter(f *Filter) tea.Cmd {
 	return a.extendFilter()
 }
 
+// rawSlice is how many rows one command of a re-reading filter covers.
+const rawSlice = 50_000
+
 // extendFilter evaluates the filter over rows not yet evaluated, one
 // command at a time.
 func (a *App) extendFilter() tea.Cmd {
@@ -405,10 +408,16 @@ func (a *App) extendFilter() tea.Cmd {
 	}
 	a.running = true
 	gen, f, snap, from := a.filterGen, a.filter, a.c.Snap, a.filterUpTo
+	// Filters that re-read events run in slices, so matches show up while
+	// the rest is still being read (and a replaced filter stops soon).
+	to := snap.Len()
+	if f.NeedsRaw() {
+		to = min(to, from+rawSlice)
+	}
 	ctx := a.ctx
 	return func() tea.Msg {
-		rows, err := f.Eval(ctx, snap, from, nil)
-		return filterDoneMsg{gen: gen, from: from, upTo: snap.Len(), rows: rows, err: err}
+		rows, err := f.EvalRange(ctx, snap, from, to, nil)
+		return filterDoneMsg{gen: gen, from: from, upTo: to, rows: rows, err: err}
 	}
 }
 

@@ -103,7 +103,12 @@ func (f *Filter) Clone() *Filter {
 // Eval appends to rows the matching rows in [from, s.Len()). It checks ctx
 // every few thousand rows and stops early with ctx.Err().
 func (f *Filter) Eval(ctx context.Context, s *Snapshot, from int, rows []uint32) ([]uint32, error) {
-	n := s.Len()
+	return f.EvalRange(ctx, s, from, s.Len(), rows)
+}
+
+// EvalRange is Eval over rows [from, to).
+func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows []uint32) ([]uint32, error) {
+	n := min(to, s.Len())
 	var dec data.Decoder
 	var evs []data.Event
 	for i := from; i < n; i++ {
