@@ -158,6 +158,8 @@ func (a *App) statusBar() string {
 		}
 	case s.Err != nil:
 		parts = append(parts, "read error: "+Sanitize(s.Err.Error()))
+	case !a.opts.Follow && a.tail.State() == "following":
+		parts = append(parts, "end of input")
 	default:
 		parts = append(parts, a.tail.State())
 	}
