@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/testutil"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
 
@@ -79,5 +81,24 @@ func TestTUIMissingSource(t *testing.T) {
 	code := Main(context.Background(), []string{"/nonexistent/audit.log"}, &IO{In: strings.NewReader(""), Out: &out, Err: &errb, OutTTY: true})
 	if code != ExitUsage || !strings.Contains(errb.String(), "/nonexistent/audit.log") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestPolicyLevelForDetail(t *testing.T) {
+	p, err := auditpolicy.LoadFile(filepath.Join(testutil.SeedDir(t), "audit-policy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := policyLevel(p)
+	line := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/x","verb":"get","user":{"username":"alice","groups":["system:authenticated"]},"objectRef":{"resource":"secrets","namespace":"default","name":"x","apiVersion":"v1"},"responseStatus":{"code":200}}` + "\n")
+	got, err := level(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == "" || strings.HasPrefix(got, "error") {
+		t.Fatalf("level = %q", got)
+	}
+	if _, err := level([]byte("not json")); err == nil {
+		t.Fatal("a broken line gave no error")
 	}
 }

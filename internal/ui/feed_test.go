@@ -187,3 +187,56 @@ func TestMouseWheelAndResize(t *testing.T) {
 		send(t, a, "esc")
 	}
 }
+
+// TestStaleFilterResultIgnored: a result computed for a filter that was
+// replaced meanwhile is dropped, not drawn.
+func TestStaleFilterResultIgnored(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	fa, err := CompileLogQL(`user_username="bob"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdA := a.applyFilter(fa) // generation 1, not run yet
+	fb, err := CompileLogQL(`user_username="carol"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdB := a.applyFilter(fb) // generation 2
+	a.Update(cmdA())          // stale: bob's rows must not appear
+	if a.c.Rows.Len() != 0 {
+		t.Fatalf("stale result drawn: %d rows", a.c.Rows.Len())
+	}
+	runCmd(t, a, cmdB)
+	if a.c.Rows.Len() != 4 {
+		t.Fatalf("carol: %d rows, want 4", a.c.Rows.Len())
+	}
+	for k := 0; k < a.c.Rows.Len(); k++ {
+		if u := a.c.Snap.Str(ColUser, a.c.Rows.At(k)); u != "carol" {
+			t.Fatalf("row of %q in carol's result", u)
+		}
+	}
+}
+
+// TestFilterNeedingRawEvents: a line filter and a field the index does
+// not keep are evaluated on the re-read events.
+func TestFilterNeedingRawEvents(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	for q, want := range map[string]int{
+		`|= "cat%20%2Fetc%2Fshadow"`:                         2, // line filter: both exec stages
+		`level="RequestResponse"`:                            1, // not an indexed column
+		`requestObject_data_b="two"`:                         1, // inside the request body
+		`user_username="alice" != "configmaps"`:              8, // mixed: columns, then the line
+		`annotations_authorization_k8s_io_decision="forbid"`: 7,
+	} {
+		send(t, a, "/")
+		a.bar.text, a.bar.pos = nil, 0
+		typeText(t, a, q)
+		send(t, a, "enter")
+		if a.bar.Active() {
+			t.Fatalf("%s did not compile: %s", q, a.bar.err)
+		}
+		if got := a.c.Rows.Len(); got != want {
+			t.Errorf("%s: %d matches, want %d", q, got, want)
+		}
+	}
+}
