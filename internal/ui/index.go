@@ -190,17 +190,19 @@ type Index struct {
 	srcIDs   map[*data.SourceInfo]uint16
 	spill    *os.File
 	spillDir string
-	spillOff int64
-	bytes    int64
-	total    int64 // input size when known (Progress), else 0
-	done2    int64 // bytes consumed per Progress
-	rejected int64
-	rejects  []RejectInfo
-	byReason map[string]int64
-	minTime  int64
-	maxTime  int64
-	done     bool
-	err      error
+	// spillGone: the spill file was unlinked right after creation.
+	spillGone bool
+	spillOff  int64
+	bytes     int64
+	total     int64 // input size when known (Progress), else 0
+	done2     int64 // bytes consumed per Progress
+	rejected  int64
+	rejects   []RejectInfo
+	byReason  map[string]int64
+	minTime   int64
+	maxTime   int64
+	done      bool
+	err       error
 }
 
 // NewIndex returns an empty index. spillDir is where the spill file for
@@ -231,7 +233,9 @@ func (ix *Index) Close() error {
 		name := ix.spill.Name()
 		ix.spill.Close()
 		ix.spill = nil
-		return os.Remove(name)
+		if !ix.spillGone {
+			return os.Remove(name)
+		}
 	}
 	return nil
 }
@@ -296,6 +300,12 @@ func (ix *Index) addEvent(e *data.Event) error {
 			f, err := os.CreateTemp(ix.spillDir, "audittui-spill-*.jsonl")
 			if err != nil {
 				return fmt.Errorf("create spill file: %w", err)
+			}
+			// Unlinked at once: the open file stays readable, and nothing
+			// is left behind however the process ends (on systems that
+			// refuse, Close removes it).
+			if os.Remove(f.Name()) == nil {
+				ix.spillGone = true
 			}
 			ix.spill = f
 		}

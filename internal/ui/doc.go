@@ -1,0 +1,34 @@
+// Package ui is audittui's terminal UI (Bubble Tea v2, Bubbles v2, Lip
+// Gloss v2).
+//
+// Data path: a Feed (loader.go) reads batches from a data.Stream into the
+// Index (index.go) on its own goroutine and coalesces "the index grew"
+// notifications (at most one per 50 ms; the first batch at once, so the
+// first screen does not wait for the whole input). The Index keeps compact
+// per-event columns (time, latency, dictionary ids of the shown and
+// filtered fields, auditID hash, where the original bytes are) and reads an
+// event's JSON back from its file, or from an unlinked spill file for
+// non-seekable sources, only when it is shown. Readers work on Snapshots,
+// which the single writer never disturbs.
+//
+// Filtering (filter.go, logqlfilter.go): the filter bar takes LogQL log
+// queries (or a shorthand that adds {job="audit"} | json). A query is
+// evaluated on the columns through a memoised decision tree keyed by
+// dictionary ids, so re-filtering a million events costs tens of
+// milliseconds; only line filters and fields the index does not keep
+// re-read events. Filters run in tea.Cmds tagged with a generation; stale
+// results are dropped.
+//
+// Screen: App (app.go, layout.go) routes keys through the one Keymap table
+// (keymap.go, which also drives the help overlay) — global bindings first,
+// then the focused pane's — and lays out header, pane, filter bar and
+// status bar. Panes, one per file: Tail (tail.go), Timeline (timeline.go),
+// Alerts (alerts.go), Stats (stats.go), Detail (detail.go, jsonview.go);
+// FilterBar (filterbar.go) edits `/` and `:` input. Rows are rendered by
+// pure functions (rows.go). Every string from an event goes through the
+// sanitiser (sanitize.go) before it is drawn; Styles (styles.go) come from
+// one small palette and honour NO_COLOR.
+//
+// Update never does I/O: reading events back, filtering and alert
+// snapshots run in commands that return typed messages (msgs.go).
+package ui
