@@ -87,23 +87,8 @@ func (s *Stats) build() {
 		s.lines = []string{st.Muted.Render("no events to summarise")}
 		return
 	}
-	// One pass over the matching rows fills every dashboard.
-	users := make([]int, len(snap.Values(ColUser)))
-	failed := make([]int, len(snap.Values(ColUser)))
-	lo, hi := int64(0), int64(0)
-	for k := 0; k < n; k++ {
-		i := rows.At(k)
-		t := snap.Time(i)
-		if t != 0 && (lo == 0 || t < lo) {
-			lo = t
-		}
-		hi = max(hi, t)
-		u := snap.ID(ColUser, i)
-		users[u]++
-		if c := snap.Code(i); c >= 401 && c < 500 {
-			failed[u]++
-		}
-	}
+	c := countDashboards(snap, rows)
+	lo, hi := c.lo, c.hi
 	span := time.Duration(hi - lo)
 	secs := max(span.Seconds(), 1)
 	half := s.w >= 120 && s.h >= 30
@@ -112,23 +97,11 @@ func (s *Stats) build() {
 		colW = (s.w - 1) / 2
 	}
 	// 1. Top users by API calls.
-	top := map[string]int{}
-	for id, c := range users {
-		if c > 0 {
-			top[snap.Value(ColUser, uint32(id))] = c
-		}
-	}
 	p1 := s.barPanel("Top users by API calls", `topk(10, sum by (user_username) (rate({job="audit"} | json [5m])))`,
-		sortedCounts(top), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
+		sortedCounts(c.calls), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
 	// 2. Failed authentication attempts.
-	fail := map[string]int{}
-	for id, c := range failed {
-		if c > 0 {
-			fail[snap.Value(ColUser, uint32(id))] = c
-		}
-	}
 	p2 := s.barPanel("Failed authentication (401-499) by user", `sum by (user_username) (rate(... | responseStatus_code >= 401 | responseStatus_code < 500 [5m]))`,
-		sortedCounts(fail), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
+		sortedCounts(c.failed), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
 	// 3. Create/delete trends by resource (sparklines over time).
 	buckets := max(10, min(60, colW-34))
 	trend := map[string][]int{}
@@ -176,6 +149,56 @@ func (s *Stats) build() {
 			s.lines = append(s.lines, "")
 		}
 	}
+}
+
+// dashboardCounts are the totals of the four dashboards over a row set:
+// what the seed's queries count, grouped the same way (map keys are the
+// label values; "" when the field is absent).
+type dashboardCounts struct {
+	calls, failed map[string]int // by user_username
+	createDelete  map[string]int // by "verb objectRef_resource"
+	namespaces    map[string]int // by objectRef_namespace
+	lo, hi        int64          // time range of the rows
+}
+
+// countDashboards makes one pass over rows, on the index columns.
+func countDashboards(snap *Snapshot, rows *RowSet) dashboardCounts {
+	users := make([]int, len(snap.Values(ColUser)))
+	failed := make([]int, len(snap.Values(ColUser)))
+	ns := make([]int, len(snap.Values(ColNamespace)))
+	c := dashboardCounts{calls: map[string]int{}, failed: map[string]int{}, createDelete: map[string]int{}, namespaces: map[string]int{}}
+	n := rows.Len()
+	for k := 0; k < n; k++ {
+		i := rows.At(k)
+		t := snap.Time(i)
+		if t != 0 && (c.lo == 0 || t < c.lo) {
+			c.lo = t
+		}
+		c.hi = max(c.hi, t)
+		u := snap.ID(ColUser, i)
+		users[u]++
+		if code := snap.Code(i); code >= 401 && code < 500 {
+			failed[u]++
+		}
+		ns[snap.ID(ColNamespace, i)]++
+		if v := snap.Str(ColVerb, i); v == "create" || v == "delete" {
+			c.createDelete[v+" "+snap.Str(ColResource, i)]++
+		}
+	}
+	for id, k := range users {
+		if k > 0 {
+			c.calls[snap.Value(ColUser, uint32(id))] = k
+		}
+		if failed[id] > 0 {
+			c.failed[snap.Value(ColUser, uint32(id))] = failed[id]
+		}
+	}
+	for id, k := range ns {
+		if k > 0 {
+			c.namespaces[snap.Value(ColNamespace, uint32(id))] = k
+		}
+	}
+	return c
 }
 
 func sideBySide(a, b []string, w int) []string {

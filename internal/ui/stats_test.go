@@ -1,0 +1,82 @@
+package ui
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// TestDashboardsMatchLogQL: the Stats pane counts from the index columns
+// exactly what the seed's dashboard queries count, grouped the same way.
+// Each dashboard's query (with count_over_time over a window covering the
+// whole fixture) is evaluated by the LogQL engine on the decoded events
+// and compared with countDashboards.
+func TestDashboardsMatchLogQL(t *testing.T) {
+	ix := loadIndex(t, "testdata/events.jsonl")
+	snap := ix.Snapshot()
+	got := countDashboards(snap, &RowSet{All: true, N: snap.Len()})
+
+	content, err := os.ReadFile("testdata/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &data.SourceInfo{Name: "events.jsonl", Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	var evs []data.Event
+	var dec data.Decoder
+	sc := bufio.NewScanner(bytes.NewReader(content))
+	for sc.Scan() {
+		n := len(evs)
+		evs, _ = dec.Decode(evs, sc.Bytes(), data.Origin{Source: info})
+		for k := n; k < len(evs); k++ {
+			evs[k] = evs[k].Clone()
+		}
+	}
+	at := snap.MaxTime + 1e9
+	eval := func(q string) map[string]int {
+		t.Helper()
+		mq, err := logql.ParseMetric(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		ev := mq.NewInstantEvaluator(at)
+		for k := range evs {
+			ev.Add(&evs[k])
+		}
+		if err := ev.Err(); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, s := range ev.Vector() {
+			key := ""
+			switch len(s.Labels) {
+			case 1:
+				key = s.Labels[0].Value
+			case 2: // verb, objectRef_resource (labels sorted by name)
+				v, _ := s.Labels.Get("verb")
+				r, _ := s.Labels.Get("objectRef_resource")
+				key = v + " " + r
+			}
+			out[key] = int(s.V)
+		}
+		return out
+	}
+	check := func(name string, got, want map[string]int) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d groups, LogQL has %d: %v vs %v", name, len(got), len(want), got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s[%q] = %d, LogQL says %d", name, k, got[k], v)
+			}
+		}
+	}
+	check("top users", got.calls, eval(`sum by (user_username) (count_over_time({job="audit"} | json [1d]))`))
+	check("failed auth", got.failed, eval(`sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code >= 401 | responseStatus_code < 500 [1d]))`))
+	check("create/delete", got.createDelete, eval(`sum by (verb, objectRef_resource) (count_over_time({job="audit"} | json | verb=~"create|delete" [1d]))`))
+	check("namespaces", got.namespaces, eval(`sum by (objectRef_namespace) (count_over_time({job="audit"} | json [1d]))`))
+}
