@@ -39,7 +39,9 @@ func tuiRules(files []string, noBuiltin bool, log *slog.Logger) (*rules.Set, err
 		set.Merge(rs)
 	}
 	for _, w := range set.Warnings {
-		log.Warn("rules", "warning", w)
+		if log != nil {
+			log.Warn("rules", "warning", w)
+		}
 	}
 	if len(set.Rules()) == 0 {
 		return nil, nil

@@ -102,3 +102,20 @@ func TestPolicyLevelForDetail(t *testing.T) {
 		t.Fatal("a broken line gave no error")
 	}
 }
+
+func TestTUIRulesWithSeedFile(t *testing.T) {
+	set, err := tuiRules([]string{filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml")}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, err := tuiRules(nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Rules()) <= len(builtin.Rules()) {
+		t.Fatalf("seed rules not added: %d rules with the seed, %d built in", len(set.Rules()), len(builtin.Rules()))
+	}
+	if none, err := tuiRules(nil, true, nil); err != nil || none != nil {
+		t.Fatalf("--no-builtin without --rules: %v, %v", none, err)
+	}
+}

@@ -139,18 +139,26 @@ func (c idColumn) snapshot() idColumn {
 type dict struct {
 	ids  map[string]uint32
 	vals []string
+	last uint32 // id of the last value interned
 }
 
 func newDict() *dict { return &dict{ids: map[string]uint32{"": 0}, vals: []string{""}} }
 
 func (d *dict) intern(s string) uint32 {
+	// Consecutive events often repeat a value (verb, stage, code, the
+	// same client): a one-entry cache skips the map's hashing.
+	if s == d.vals[d.last] {
+		return d.last
+	}
 	if id, ok := d.ids[s]; ok {
+		d.last = id
 		return id
 	}
 	s = string([]byte(s)) // own the memory: event strings alias read buffers
 	id := uint32(len(d.vals))
 	d.vals = append(d.vals, s)
 	d.ids[s] = id
+	d.last = id
 	return id
 }
 
