@@ -147,7 +147,7 @@ func (a *App) statusBar() string {
 	switch {
 	case !s.Done && !a.done:
 		if a.opts.Follow && s.Len() > 0 {
-			parts = append(parts, "tailing "+a.tail.State())
+			parts = append(parts, "live · "+a.tail.State())
 		} else {
 			switch {
 			case s.Total > 0:
