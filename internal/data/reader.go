@@ -51,6 +51,7 @@ type chunk struct {
 	data      []byte
 	firstLine int64 // line number of data's first line (1-based)
 	offset    int64 // stream offset of data[0]
+	lines     int64 // newlines in data (0 if not counted)
 	rejects   []Reject
 	res       chan *Batch
 }
@@ -196,7 +197,8 @@ func splitChunks(ctx context.Context, r io.Reader, info *SourceInfo, opts ReadOp
 					// buffer so the emitted chunk is never written again.
 					c := &chunk{data: buf[:last+1], firstLine: line, offset: off, rejects: pending}
 					pending = nil
-					line += int64(bytes.Count(c.data, []byte{'\n'}))
+					c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
+					line += c.lines
 					off += int64(last + 1)
 					rest := buf[last+1:]
 					nb := make([]byte, len(rest), max(chunkSize, len(rest)+chunkSize/4))
@@ -251,6 +253,9 @@ func splitChunks(ctx context.Context, r io.Reader, info *SourceInfo, opts ReadOp
 // decodeChunk splits a chunk into lines and decodes them.
 func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
+	if opts.Prefilter == nil && c.lines > 0 {
+		b.Events = make([]Event, 0, c.lines) // one allocation, not a doubling series
+	}
 	data := c.data
 	ln := c.firstLine
 	off := c.offset
