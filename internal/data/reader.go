@@ -75,8 +75,8 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	s := &ReaderStream{order: make(chan *chunk, workers*2), cancel: cancel, closer: closer}
-	jobs := make(chan *chunk, workers*2)
+	s := &ReaderStream{order: make(chan *chunk, workers), cancel: cancel, closer: closer}
+	jobs := make(chan *chunk, workers)
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
 		go func() {
