@@ -18,7 +18,6 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
-	"github.com/audittui/audittui/internal/policy/rules"
 )
 
 func init() { subcommands = append(subcommands, newPolicyCmd) }
@@ -36,23 +35,12 @@ func (f *PolicyRuleFlags) addFlags(fs *pflag.FlagSet) {
 
 // detections loads the rule set and turns it into detections.
 func (f *PolicyRuleFlags) detections(warn io.Writer) ([]auditpolicy.Detection, error) {
-	set := &rules.Set{}
-	if !f.NoBuiltin {
-		b, err := rules.Builtin()
-		if err != nil {
-			return nil, fmt.Errorf("built-in rules: %w", err)
-		}
-		set.Merge(b)
+	if f.NoBuiltin && len(f.Files) == 0 {
+		return nil, nil
 	}
-	if len(f.Files) > 0 {
-		s, err := rules.LoadFiles(f.Files...)
-		if err != nil {
-			return nil, usageErr("%v", err)
-		}
-		set.Merge(s)
-	}
-	for _, w := range set.Warnings {
-		fmt.Fprintln(warn, "audittui: warning:", policyClean(w))
+	set, err := loadRuleSet(f.Files, f.NoBuiltin, warn)
+	if err != nil {
+		return nil, err
 	}
 	return auditpolicy.DetectionsFromRules(set), nil
 }
@@ -183,6 +171,7 @@ type PolicyCheckOptions struct {
 	Args    []string
 	Output  string
 	Rules   PolicyRuleFlags
+	Time    TimeFlags
 }
 
 func newPolicyCheckCmd(s *IO) *cobra.Command {
@@ -220,6 +209,7 @@ reported on stderr); 2 on usage errors or a policy the apiserver refuses.`,
 		},
 	}
 	fs := cmd.Flags()
+	opts.Time.AddFlags(fs)
 	fs.StringVar(&opts.Policy, "policy", "", "audit policy file to replay events through (required)")
 	fs.StringVar(&opts.Against, "against", "", "compare with this (older) policy")
 	fs.StringVarP(&opts.Output, "output", "o", "table", "output format: table or jsonl")
@@ -261,7 +251,11 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 	if err != nil {
 		return err
 	}
-	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{})
+	from, to, err := opts.Time.Window()
+	if err != nil {
+		return err
+	}
+	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}

@@ -255,7 +255,7 @@ func policyLevel(p *auditpolicy.Policy) func([]byte) (string, error) {
 		}
 		lv, rule := p.LevelFor(&evs[0])
 		if rule >= 0 {
-			return fmt.Sprintf("%s (rule %d)", lv, rule+1), nil
+			return fmt.Sprintf("%s (rule %d)", lv, rule), nil // 0-based, as policy lint/check print it
 		}
 		return lv, nil
 	}

@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,32 +21,24 @@ func init() {
 	}
 }
 
-// tuiRules loads the built-in pack plus --rules files.
+// tuiRules loads the built-in pack plus --rules files (a file's group
+// replaces a built-in group of the same name, as with audittui alerts).
+// Warnings go to the log file, never to the screen.
 func tuiRules(files []string, noBuiltin bool, log *slog.Logger) (*rules.Set, error) {
-	set := &rules.Set{}
-	if !noBuiltin {
-		b, err := rules.Builtin()
-		if err != nil {
-			return nil, fmt.Errorf("built-in rules: %w", err)
-		}
-		set.Merge(b)
-	}
-	for _, f := range files {
-		rs, err := rules.LoadFile(f)
-		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: err}
-		}
-		set.Merge(rs)
-	}
-	for _, w := range set.Warnings {
-		if log != nil {
-			log.Warn("rules", "warning", w)
-		}
-	}
-	if len(set.Rules()) == 0 {
+	if noBuiltin && len(files) == 0 {
 		return nil, nil
 	}
-	return set, nil
+	return loadRuleSet(files, noBuiltin, slogWriter{log})
+}
+
+// slogWriter turns written lines into log warnings (nil logger: discard).
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	if w.log != nil {
+		w.log.Warn(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
 }
 
 // liveAlerts runs the rule engine over the batches the feed indexes and
