@@ -18,7 +18,6 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/rules"
-	"github.com/audittui/audittui/internal/ui"
 )
 
 func init() { subcommands = append(subcommands, newAlertsCmd) }
@@ -298,68 +297,19 @@ func exprLabels(a *rules.Alert) string {
 // alertsCell makes text from events and rule files safe for a terminal
 // table cell: escape sequences and other control characters are shown,
 // not interpreted (ui.Sanitize), and tabs and newlines become spaces.
-func alertsCell(s string) string {
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(ui.Sanitize(s))
-}
+func alertsCell(s string) string { return cell(s) }
 
 // alertsWindow turns --since/--from/--to into [from, to) in Unix
 // nanoseconds (0 = open), with query's semantics.
 func alertsWindow(opts *AlertsOptions, now func() time.Time) (from, to int64, err error) {
-	parse := func(flag, v string) (int64, error) {
-		if t, err := data.ParseTime(v); err == nil {
-			return t, nil
-		}
-		if t, err := time.Parse("2006-01-02", v); err == nil {
-			return t.UnixNano(), nil
-		}
-		return 0, usageErr("%s: cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, or YYYY-MM-DD)", flag, v)
-	}
-	if opts.To != "" {
-		if to, err = parse("--to", opts.To); err != nil {
-			return 0, 0, err
-		}
-	}
-	if opts.From != "" {
-		if opts.Since != 0 {
-			return 0, 0, usageErr("--since and --from are mutually exclusive")
-		}
-		if from, err = parse("--from", opts.From); err != nil {
-			return 0, 0, err
-		}
-	}
-	if opts.Since > 0 {
-		end := to
-		if end == 0 {
-			end = now().UnixNano()
-		}
-		from = end - int64(opts.Since)
-	}
-	if from != 0 && to != 0 && from >= to {
-		return 0, 0, usageErr("empty window: --from is not before --to")
-	}
-	return from, to, nil
+	tf := TimeFlags{Since: opts.Since, From: opts.From, To: opts.To, now: now}
+	return tf.Window()
 }
 
 // alertsSources resolves SOURCE arguments; without any, a kind's default
 // (Loki via LOKI_ADDR), else stdin when it is not a terminal.
 func alertsSources(ctx context.Context, s *IO, sources *sourceSet, args []string) ([]data.Source, error) {
-	for _, k := range sources.kinds {
-		if fk, ok := k.(*fileKind); ok && s.In != nil {
-			fk.stdin = s.In
-		}
-	}
-	srcs, ok, err := sources.resolve(ctx, args)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		return srcs, nil
-	}
-	if s.InTTY {
-		return nil, usageErr("no SOURCE given (name audit log files, s3://bucket/prefix/ or loki://host:3100, set LOKI_ADDR, or pipe events on stdin)")
-	}
-	srcs, _, err = sources.resolve(ctx, []string{"-"})
-	return srcs, err
+	return sources.resolveOrStdin(ctx, args, s)
 }
 
 // alertsRejects prints rejected input lines on stderr and counts them.

@@ -195,6 +195,11 @@ func runQuery(ctx context.Context, s *IO, sources *sourceSet, opts *QueryOptions
 // resolveOrStdin resolves SOURCE arguments; with none it uses a kind's
 // default (Loki) or stdin when it is not a terminal.
 func (s *sourceSet) resolveOrStdin(ctx context.Context, args []string, io *IO) ([]data.Source, error) {
+	for _, k := range s.kinds {
+		if fk, ok := k.(*fileKind); ok && io.In != nil {
+			fk.stdin = io.In // "-" reads the command's stdin
+		}
+	}
 	srcs, ok, err := s.resolve(ctx, args)
 	if err != nil {
 		return nil, err
@@ -359,8 +364,7 @@ func (w *eventWriter) write(e *data.Event) error {
 
 // cell makes an untrusted string safe for a terminal table cell.
 func cell(s string) string {
-	s = ui.Sanitize(s)
-	return strings.NewReplacer("\t", " ", "\n", " ").Replace(s)
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(ui.Sanitize(s))
 }
 
 func (w *eventWriter) flush() error {
