@@ -311,23 +311,7 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 // policySources resolves SOURCE arguments; without any, a kind's default
 // (Loki via LOKI_ADDR), else stdin when it is not a terminal.
 func policySources(ctx context.Context, s *IO, sources *sourceSet, args []string) ([]data.Source, error) {
-	for _, k := range sources.kinds {
-		if fk, ok := k.(*fileKind); ok && s.In != nil {
-			fk.stdin = s.In
-		}
-	}
-	srcs, ok, err := sources.resolve(ctx, args)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		return srcs, nil
-	}
-	if s.InTTY {
-		return nil, usageErr("no SOURCE given (name audit log files, s3://bucket/prefix/ or loki://host:3100, set LOKI_ADDR, or pipe events on stdin)")
-	}
-	srcs, _, err = sources.resolve(ctx, []string{"-"})
-	return srcs, err
+	return sources.resolveOrStdin(ctx, args, s)
 }
 
 func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
