@@ -2,11 +2,10 @@ package data
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // scanner is a minimal validating JSON scanner over one document.
@@ -646,78 +645,6 @@ func (d *Decoder) strArray(s *scanner, field string) ([]string, error) {
 	}
 }
 
-// unescape decodes the content of a JSON string with escapes.
-func unescape(b []byte) ([]byte, error) {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(b) {
-			return nil, errors.New("truncated escape")
-		}
-		switch b[i] {
-		case '"', '\\', '/':
-			out = append(out, b[i])
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			if i+4 >= len(b) {
-				return nil, errors.New("truncated \\u escape")
-			}
-			r, ok := hex4(b[i+1 : i+5])
-			if !ok {
-				return nil, errors.New("invalid \\u escape")
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
-					if r2, ok := hex4(b[i+3 : i+7]); ok {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							out = utf8.AppendRune(out, dec)
-							i += 6
-							continue
-						}
-					}
-				}
-				r = utf8.RuneError
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return nil, errors.New("invalid escape")
-		}
-	}
-	return out, nil
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			r |= rune(c - 'A' + 10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
-}
+// unescape decodes the content of a JSON string with escapes (a new slice:
+// decoded strings must not alias the input buffer's escapes).
+func unescape(b []byte) ([]byte, error) { return logql.UnescapeJSON(b, nil) }

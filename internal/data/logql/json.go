@@ -313,7 +313,7 @@ func (s *jscan) flattenObject(prefix []byte, fn func(name, value []byte)) error 
 	return s.objectEach(func(rawKey []byte, esc bool) error {
 		key := rawKey
 		if esc {
-			k, err := unescapeJSON(rawKey, nil)
+			k, err := UnescapeJSON(rawKey, nil)
 			if err != nil {
 				return s.errf("%v", err)
 			}
@@ -342,7 +342,7 @@ func (s *jscan) flattenObject(prefix []byte, fn func(name, value []byte)) error 
 				return err
 			}
 			if vesc {
-				u, err := unescapeJSON(raw, s.scratch[:0])
+				u, err := UnescapeJSON(raw, s.scratch[:0])
 				if err != nil {
 					return s.errf("%v", err)
 				}
@@ -369,9 +369,10 @@ func (s *jscan) emit(prefix, key, value []byte, fn func(name, value []byte)) {
 	fn(s.name, value)
 }
 
-// unescapeJSON decodes the escapes of a JSON string body into dst.
+// UnescapeJSON decodes the escapes of a JSON string body (the bytes between
+// the quotes) into dst (nil: a new slice).
 // Unpaired surrogates become U+FFFD, as encoding/json does.
-func unescapeJSON(raw []byte, dst []byte) ([]byte, error) {
+func UnescapeJSON(raw []byte, dst []byte) ([]byte, error) {
 	if dst == nil {
 		dst = make([]byte, 0, len(raw))
 	}
@@ -556,7 +557,7 @@ func (p *JSONPath) Extract(line []byte) (string, bool) {
 		if !esc {
 			return string(raw), true
 		}
-		u, err := unescapeJSON(raw, nil)
+		u, err := UnescapeJSON(raw, nil)
 		if err != nil {
 			return "", false
 		}
@@ -583,7 +584,7 @@ func (s *jscan) descend(el pathElem) bool {
 		err := s.objectEach(func(key []byte, esc bool) error {
 			k := key
 			if esc {
-				u, err := unescapeJSON(key, nil)
+				u, err := UnescapeJSON(key, nil)
 				if err != nil {
 					return err
 				}
@@ -774,7 +775,7 @@ func (s *jscan) lookupObject(prefix []byte, name string) (string, bool, error) {
 	err := s.objectEach(func(rawKey []byte, esc bool) error {
 		key := rawKey
 		if esc {
-			k, err := unescapeJSON(rawKey, nil)
+			k, err := UnescapeJSON(rawKey, nil)
 			if err != nil {
 				return err
 			}
@@ -807,7 +808,7 @@ func (s *jscan) lookupObject(prefix []byte, name string) (string, bool, error) {
 				return nil
 			}
 			if vesc {
-				u, err := unescapeJSON(raw, nil)
+				u, err := UnescapeJSON(raw, nil)
 				if err != nil {
 					return err
 				}
