@@ -289,7 +289,7 @@ func newEventWriter(out *bufio.Writer, format string) *eventWriter {
 	return w
 }
 
-var jsonlLabels = func(ls data.Labels) map[string]string {
+func jsonlLabels(ls data.Labels) map[string]string {
 	m := make(map[string]string, len(ls))
 	for _, l := range ls {
 		m[l.Name] = l.Value

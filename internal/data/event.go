@@ -139,8 +139,7 @@ func (o Origin) Where() string {
 // Clone returns a deep copy that owns all its memory.
 func (e *Event) Clone() Event {
 	c := *e
-	// One allocation holds Raw; the string fields are re-pointed at it when
-	// they alias Raw, otherwise copied.
+	// Every string field may alias the decoder's input buffer: copy each.
 	c.Raw = append([]byte(nil), e.Raw...)
 	c.APIVersion = cloneStr(e.APIVersion)
 	c.Level = cloneStr(e.Level)

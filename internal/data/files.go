@@ -179,7 +179,7 @@ func (f *FileSource) Open(ctx context.Context, opts ReadOptions) (Stream, error)
 	return MergeStreams(streams), nil
 }
 
-// OpenFile opens one file (or "-") for reading, decompressing by magic
+// openOne opens one file (or "-") for reading, decompressing by magic
 // bytes, and returns its stream.
 func (f *FileSource) openOne(ctx context.Context, path string, opts ReadOptions, follow bool) (Stream, error) {
 	info := &SourceInfo{Name: path, Labels: f.labelsFor(path)}
@@ -187,10 +187,6 @@ func (f *FileSource) openOne(ctx context.Context, path string, opts ReadOptions,
 		in := f.opts.Stdin
 		if in == nil {
 			in = os.Stdin
-		}
-		info.Labels = Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: "-"}}
-		if f.opts.Cluster != "" {
-			info.Labels = append(info.Labels, Label{Name: "cluster", Value: f.opts.Cluster})
 		}
 		r, _, done, err := Decompress(in)
 		if err != nil {
