@@ -47,8 +47,13 @@ func (e *Event) JSONField(name string) (string, bool) {
 	return val, found
 }
 
-// JSONPath evaluates a `| json x="a.b[0].c"` expression on the raw line.
+// JSONPath evaluates a `| json x="a.b[0].c"` expression: from the decoded
+// event when the schema has a getter for that path (sourceIPs[0],
+// user.username, ...), else on the raw line.
 func (e *Event) JSONPath(path string) (string, bool) {
+	if i, ok := byPath[path]; ok && schema[i].Get != nil {
+		return schema[i].Get(e)
+	}
 	return logql.ExtractJSONPath(e.Raw, path)
 }
 

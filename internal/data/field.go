@@ -2,6 +2,7 @@ package data
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/audittui/audittui/internal/data/logql"
 )
@@ -11,10 +12,14 @@ import (
 // [A-Za-z0-9_] replaced by "_", arrays skipped), for the fields the decoder
 // keeps. known is false for names outside that set: callers fall back to
 // flattening Raw (see the logql package).
+//
+// The names and getters are those of the schema (schema.go); this switch
+// exists because it is several times faster than any table lookup, and
+// TestFieldSwitchMatchesSchema proves the two agree: every FieldJSON entry
+// with a getter is a case returning what the getter returns, and no other
+// name is known.
 func (e *Event) Field(name string) (value string, ok, known bool) {
 	switch name {
-	case "kind":
-		return "", false, false
 	case "apiVersion":
 		return e.APIVersion, e.APIVersion != "", true
 	case "level":
@@ -68,33 +73,33 @@ func (e *Event) Field(name string) (value string, ok, known bool) {
 	return "", false, false
 }
 
-// KnownFields lists the flattened names Field answers without re-parsing.
-var KnownFields = []string{
-	"apiVersion", "level", "auditID", "stage", "requestURI", "verb", "userAgent",
-	"user_username", "user_uid", "impersonatedUser_username",
-	"objectRef_resource", "objectRef_subresource", "objectRef_namespace", "objectRef_name",
-	"objectRef_apiGroup", "objectRef_apiVersion",
-	"responseStatus_code", "responseStatus_status", "responseStatus_reason", "responseStatus_message",
-	"annotations_authorization_k8s_io_decision", "annotations_authorization_k8s_io_reason",
-}
-
-var knownFieldSet = func() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range KnownFields {
-		m[f] = true
-	}
-	return m
-}()
+// KnownFields lists the flattened names Field answers without re-parsing
+// (the schema's `| json` fields that have a getter), in table order.
+var KnownFields []string
 
 // PrefilterFor returns the prefilter of a log query (nil when the query
 // has no literal every matching line must contain). Literals are only taken
-// from filters on the audit fields the decoder knows, so a stream label of
-// any source (job, filename, cluster, bucket, ...) can never be mistaken for
-// a JSON field.
+// from filters on the schema's audit fields (and the families under them,
+// such as requestObject_*), so a stream label of any source (job, filename,
+// cluster, bucket, ...) can never be mistaken for a JSON field.
 func PrefilterFor(q *logql.LogQuery) *Prefilter {
-	lits := q.RequiredLiteralsFor(func(name string) bool { return !knownFieldSet[name] })
+	lits := q.RequiredLiteralsFor(func(name string) bool { return !isEventField(name) })
 	if len(lits) == 0 {
 		return nil
 	}
 	return &Prefilter{All: lits}
+}
+
+// isEventField reports whether name is what `| json` makes of a key of the
+// audit event itself (not of a wrapping record).
+func isEventField(name string) bool {
+	if i, ok := byName[name]; ok {
+		return schema[i].Kind == FieldJSON && !schema[i].Wrapper
+	}
+	for i := range schema {
+		if f := &schema[i]; f.Kind == FieldFamily && !f.Wrapper && strings.HasPrefix(name, f.Name) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,299 @@
+package data
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The event schema: one table names every field audittui knows, under the
+// name Loki's `| json` parser gives it (nested keys joined by "_", every
+// character outside [A-Za-z0-9_] replaced by "_", arrays skipped), with its
+// JSON path in the event, how to read it from a decoded Event, whether the
+// TUI keeps it as a dictionary column, how many distinct values it takes
+// and the lowest audit level that records it.
+//
+// Everything that names fields derives from this table: Event.Field (a
+// switch checked against it by TestFieldSwitchMatchesSchema, because a
+// switch is faster than any table lookup), KnownFields, the literal
+// prefilter (PrefilterFor), the TUI's index columns and completion, the
+// audit-policy detections' level needs (LevelOf) and the Loki sink's
+// high-cardinality warning (HighCardinalityLabel).
+
+// Level is an audit policy level: the lowest level at which the apiserver
+// records a field. The values order as the levels do.
+type Level uint8
+
+// The audit levels that record fields (None records nothing).
+const (
+	LevelMetadata Level = iota + 1
+	LevelRequest
+	LevelRequestResponse
+)
+
+// String returns the level as the audit policy spells it.
+func (l Level) String() string {
+	switch l {
+	case LevelMetadata:
+		return "Metadata"
+	case LevelRequest:
+		return "Request"
+	case LevelRequestResponse:
+		return "RequestResponse"
+	}
+	return "Level(" + strconv.Itoa(int(l)) + ")"
+}
+
+// Cardinality says how many distinct values a field takes in a cluster:
+// a high-cardinality field makes a poor Loki stream label (every value is
+// a new stream).
+type Cardinality uint8
+
+// Cardinalities.
+const (
+	LowCardinality Cardinality = iota
+	HighCardinality
+)
+
+// FieldKind says how LogQL reaches a field.
+type FieldKind uint8
+
+// Field kinds.
+const (
+	// FieldJSON: `| json` produces the field under Name.
+	FieldJSON FieldKind = iota
+	// FieldExpr: `| json` skips it (an array element); a JSON expression
+	// stage reaches it, `| json Name="Path"`, and Name is the label
+	// audittui writes in that stage.
+	FieldExpr
+	// FieldFamily: every field under Path; `| json` names them Name
+	// followed by the rest of their path (requestObject_spec_replicas).
+	FieldFamily
+)
+
+// FieldSpec is one row of the schema.
+type FieldSpec struct {
+	// Name is the label LogQL filters on: exactly what `| json` produces
+	// (FieldJSON), the label of the `| json Name="Path"` stage audittui
+	// writes (FieldExpr), or the prefix of a family (FieldFamily, ends
+	// with "_").
+	Name string
+	// Path is the field's place in the event in Loki's JSON expression
+	// syntax (also valid jq after a leading "."): user.username,
+	// sourceIPs[0], annotations["authorization.k8s.io/decision"].
+	Path string
+	Kind FieldKind
+	// Get reads the field from a decoded event (ok is false when it is
+	// absent or empty). nil: the decoder does not keep it, and LogQL reads
+	// it from the raw line.
+	Get func(e *Event) (value string, ok bool)
+	// Indexed: the TUI keeps it as a dictionary column (filters on it cost
+	// one table lookup per row, no re-read). Requires Get.
+	Indexed bool
+	// Cardinality: high makes a poor Loki stream label.
+	Cardinality Cardinality
+	// Level is the lowest audit level that records the field.
+	Level Level
+	// Wrapper: a key of the record that wraps the event (Fluent Bit's
+	// modify filter adds cluster), not of the audit event. Sources often
+	// have a stream label of the same name, so a filter on it never gives
+	// the prefilter a literal.
+	Wrapper bool
+}
+
+// Stage returns the LogQL stage that makes the field a label: "json" for
+// what `| json` produces, `json sourceIP="sourceIPs[0]"` for an expression
+// field.
+func (f *FieldSpec) Stage() string {
+	if f.Kind == FieldExpr {
+		return "json " + f.Name + "=" + strconv.Quote(f.Path)
+	}
+	return "json"
+}
+
+func str(get func(e *Event) string) func(e *Event) (string, bool) {
+	return func(e *Event) (string, bool) {
+		v := get(e)
+		return v, v != ""
+	}
+}
+
+// schema is the table. Order matters only for display: completion and the
+// TUI's columns follow it.
+var schema = [...]FieldSpec{
+	{Name: "kind", Path: "kind", Level: LevelMetadata},
+	{Name: "apiVersion", Path: "apiVersion", Level: LevelMetadata,
+		Get: str(func(e *Event) string { return e.APIVersion })},
+	{Name: "level", Path: "level", Level: LevelMetadata,
+		Get: str(func(e *Event) string { return e.Level })},
+	{Name: "auditID", Path: "auditID", Level: LevelMetadata, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.AuditID })},
+	{Name: "stage", Path: "stage", Level: LevelMetadata, Indexed: true,
+		Get: str(func(e *Event) string { return e.Stage })},
+	{Name: "requestURI", Path: "requestURI", Level: LevelMetadata, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.RequestURI })},
+	{Name: "verb", Path: "verb", Level: LevelMetadata, Indexed: true,
+		Get: str(func(e *Event) string { return e.Verb })},
+	{Name: "user_username", Path: "user.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.User })},
+	{Name: "user_uid", Path: "user.uid", Level: LevelMetadata, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.UID })},
+	{Name: "user_extra_", Path: "user.extra", Kind: FieldFamily, Level: LevelMetadata, Cardinality: HighCardinality},
+	{Name: "impersonatedUser_username", Path: "impersonatedUser.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.ImpUser })},
+	{Name: "sourceIP", Path: "sourceIPs[0]", Kind: FieldExpr, Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
+		Get: func(e *Event) (string, bool) {
+			if len(e.SourceIPs) == 0 {
+				return "", false
+			}
+			return e.SourceIPs[0], e.SourceIPs[0] != ""
+		}},
+	{Name: "userAgent", Path: "userAgent", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.UserAgent })},
+	{Name: "objectRef_resource", Path: "objectRef.resource", Level: LevelMetadata, Indexed: true,
+		Get: str(func(e *Event) string { return e.Resource })},
+	{Name: "objectRef_subresource", Path: "objectRef.subresource", Level: LevelMetadata, Indexed: true,
+		Get: str(func(e *Event) string { return e.Subresource })},
+	{Name: "objectRef_namespace", Path: "objectRef.namespace", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.Namespace })},
+	{Name: "objectRef_name", Path: "objectRef.name", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.Name })},
+	{Name: "objectRef_uid", Path: "objectRef.uid", Level: LevelMetadata, Cardinality: HighCardinality},
+	{Name: "objectRef_apiGroup", Path: "objectRef.apiGroup", Level: LevelMetadata, Indexed: true,
+		Get: str(func(e *Event) string { return e.APIGroup })},
+	{Name: "objectRef_apiVersion", Path: "objectRef.apiVersion", Level: LevelMetadata,
+		Get: str(func(e *Event) string { return e.ObjAPIVer })},
+	{Name: "objectRef_resourceVersion", Path: "objectRef.resourceVersion", Level: LevelMetadata, Cardinality: HighCardinality},
+	{Name: "responseStatus_code", Path: "responseStatus.code", Level: LevelMetadata, Indexed: true,
+		Get: func(e *Event) (string, bool) {
+			if e.Code == 0 {
+				return "", false
+			}
+			return strconv.Itoa(e.Code), true
+		}},
+	{Name: "responseStatus_status", Path: "responseStatus.status", Level: LevelMetadata,
+		Get: str(func(e *Event) string { return e.Status })},
+	{Name: "responseStatus_reason", Path: "responseStatus.reason", Level: LevelMetadata,
+		Get: str(func(e *Event) string { return e.Reason })},
+	{Name: "responseStatus_message", Path: "responseStatus.message", Level: LevelMetadata, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.Message })},
+	{Name: "requestObject_", Path: "requestObject", Kind: FieldFamily, Level: LevelRequest, Cardinality: HighCardinality},
+	{Name: "responseObject_", Path: "responseObject", Kind: FieldFamily, Level: LevelRequestResponse, Cardinality: HighCardinality},
+	{Name: "requestReceivedTimestamp", Path: "requestReceivedTimestamp", Level: LevelMetadata, Cardinality: HighCardinality},
+	{Name: "stageTimestamp", Path: "stageTimestamp", Level: LevelMetadata, Cardinality: HighCardinality},
+	{Name: "annotations_authorization_k8s_io_decision", Path: `annotations["authorization.k8s.io/decision"]`, Level: LevelMetadata,
+		Get: str(func(e *Event) string { return e.Decision })},
+	{Name: "annotations_authorization_k8s_io_reason", Path: `annotations["authorization.k8s.io/reason"]`, Level: LevelMetadata, Cardinality: HighCardinality,
+		Get: str(func(e *Event) string { return e.AuthReason })},
+	{Name: "annotations_", Path: "annotations", Kind: FieldFamily, Level: LevelMetadata, Cardinality: HighCardinality},
+	{Name: "cluster", Path: "cluster", Level: LevelMetadata, Wrapper: true,
+		Get: str(func(e *Event) string { return e.Cluster })},
+}
+
+// Fields returns the schema, in table order (a copy: callers may keep it).
+func Fields() []FieldSpec { return append([]FieldSpec(nil), schema[:]...) }
+
+var (
+	byName = map[string]int{}
+	byPath = map[string]int{}
+)
+
+func init() {
+	for i := range schema {
+		f := &schema[i]
+		if f.Kind != FieldFamily {
+			byName[f.Name] = i
+		}
+		byPath[f.Path] = i
+		if f.Kind == FieldJSON && f.Get != nil {
+			KnownFields = append(KnownFields, f.Name)
+		}
+	}
+}
+
+// FieldByName returns the field LogQL filters under name: a `| json` name
+// or the label of an expression field. Families are not returned (see
+// LevelOf for names under them).
+func FieldByName(name string) (FieldSpec, bool) {
+	i, ok := byName[name]
+	if !ok {
+		return FieldSpec{}, false
+	}
+	return schema[i], true
+}
+
+// FieldByPath returns the field at a JSON expression path, spelled as the
+// table spells it (`| json ip="sourceIPs[0]"` finds sourceIP).
+func FieldByPath(path string) (FieldSpec, bool) {
+	i, ok := byPath[path]
+	if !ok || schema[i].Kind == FieldFamily {
+		return FieldSpec{}, false
+	}
+	return schema[i], true
+}
+
+// LevelOf returns the lowest audit level that records the field `| json`
+// names name: the table's level for a field or a family it belongs to
+// (requestObject_spec_replicas needs Request), Metadata for anything
+// else.
+func LevelOf(name string) Level {
+	if i, ok := byName[name]; ok && schema[i].Kind == FieldJSON {
+		return schema[i].Level
+	}
+	for i := range schema {
+		if f := &schema[i]; f.Kind == FieldFamily && strings.HasPrefix(name, f.Name) {
+			return f.Level
+		}
+	}
+	return LevelMetadata
+}
+
+// HighCardinalityLabel reports whether a stream label of this name, as a
+// shipper derives it from an event field, takes many values: the field's
+// `| json` name (user_username), the record-accessor spelling of its path
+// (sourceIPs_0 for $sourceIPs[0]), the array it is an element of
+// (sourceIPs), or any name in a high-cardinality family.
+func HighCardinalityLabel(label string) bool {
+	for i := range schema {
+		f := &schema[i]
+		if f.Cardinality != HighCardinality {
+			continue
+		}
+		switch f.Kind {
+		case FieldFamily:
+			if strings.HasPrefix(label, f.Name) || label == strings.TrimSuffix(f.Name, "_") {
+				return true
+			}
+		case FieldExpr:
+			if label == f.Name || label == accessorName(f.Path) || label == arrayOf(f.Path) {
+				return true
+			}
+		default:
+			if label == f.Name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// accessorName is the label a Fluent Bit record accessor ($sourceIPs[0])
+// makes of a path: its keys and indexes joined by "_", other characters
+// outside [A-Za-z0-9_] replaced by "_".
+func accessorName(path string) string {
+	p := strings.NewReplacer("[", "_", "]", "", `"`, "").Replace(path)
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, p)
+}
+
+// arrayOf returns the array a path indexes into (sourceIPs for
+// sourceIPs[0]), or "".
+func arrayOf(path string) string {
+	if i := strings.IndexByte(path, '['); i > 0 {
+		return path[:i]
+	}
+	return ""
+}

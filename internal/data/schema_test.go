@@ -1,0 +1,343 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// schemaLines returns the lines of the bundled sample and of the real data
+// (when present), with the name of their file.
+func schemaLines(t *testing.T) map[string][][]byte {
+	t.Helper()
+	files := []string{filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	if os.Getenv("AUDITTUI_REALDATA") != "" || dirExists(filepath.Join(testutil.RepoRoot(), "..", "shared", "realdata")) {
+		files = append(files, testutil.RealAuditFiles(t)...)
+	} else {
+		t.Log("real data not found: checking the bundled sample only (set AUDITTUI_REALDATA to require it)")
+	}
+	out := map[string][][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			out[f] = append(out[f], append([]byte(nil), sc.Bytes()...))
+		}
+		if len(out[f]) == 0 {
+			t.Fatalf("%s: no lines", f)
+		}
+	}
+	return out
+}
+
+func dirExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// lokiName is what Loki's `| json` calls the field at a path of keys:
+// the keys joined by "_", characters outside [A-Za-z0-9_] replaced by "_".
+func lokiName(keys []string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.Join(keys, "_"))
+}
+
+// pathKeys splits a table path into its keys; index is true when it
+// indexes an array.
+func pathKeys(t *testing.T, path string) (keys []string, index bool) {
+	t.Helper()
+	if _, err := logql.CompileJSONPath(path); err != nil {
+		t.Fatalf("path %q does not compile as a Loki JSON expression: %v", path, err)
+	}
+	rest := path
+	for rest != "" {
+		switch {
+		case rest[0] == '.':
+			rest = rest[1:]
+		case strings.HasPrefix(rest, `["`):
+			end := strings.Index(rest, `"]`)
+			keys = append(keys, rest[2:end])
+			rest = rest[end+2:]
+		case rest[0] == '[':
+			index = true
+			rest = rest[strings.IndexByte(rest, ']')+1:]
+		default:
+			n := strings.IndexAny(rest, ".[")
+			if n < 0 {
+				n = len(rest)
+			}
+			keys = append(keys, rest[:n])
+			rest = rest[n:]
+		}
+	}
+	return keys, index
+}
+
+// TestSchemaNames: every name is exactly what Loki's `| json` produces
+// from the path (a family: the prefix of what it produces); expression
+// fields are the ones `| json` skips (array elements); names and paths are
+// unique; indexed fields have a getter.
+func TestSchemaNames(t *testing.T) {
+	names, paths := map[string]bool{}, map[string]bool{}
+	for _, f := range Fields() {
+		if names[f.Name] || paths[f.Path] {
+			t.Errorf("%s (%s): duplicate name or path", f.Name, f.Path)
+		}
+		names[f.Name], paths[f.Path] = true, true
+		keys, index := pathKeys(t, f.Path)
+		switch f.Kind {
+		case FieldJSON:
+			if index || lokiName(keys) != f.Name {
+				t.Errorf("%s: `| json` names path %s %q", f.Name, f.Path, lokiName(keys))
+			}
+		case FieldFamily:
+			if index || lokiName(keys)+"_" != f.Name {
+				t.Errorf("family %s: `| json` prefixes path %s with %q", f.Name, f.Path, lokiName(keys)+"_")
+			}
+		case FieldExpr:
+			if !index {
+				t.Errorf("%s: path %s is no array element: `| json` produces it, so it should be a FieldJSON", f.Name, f.Path)
+			}
+			if want := "json " + f.Name + `="` + f.Path + `"`; f.Stage() != want {
+				t.Errorf("%s: Stage() = %q, want %q", f.Name, f.Stage(), want)
+			}
+		}
+		if f.Indexed && f.Get == nil {
+			t.Errorf("%s: indexed without a getter", f.Name)
+		}
+		if f.Level < LevelMetadata || f.Level > LevelRequestResponse {
+			t.Errorf("%s: level %v", f.Name, f.Level)
+		}
+	}
+}
+
+// TestFieldSwitchMatchesSchema proves that Event.Field (a switch, for
+// speed) and the table agree: on every event of the sample and the real
+// data, every FieldJSON entry with a getter is known to Field with the
+// getter's answer, and no other name is (table entries without getters,
+// expression labels, family members, and every other name `| json`
+// produces from the data).
+func TestFieldSwitchMatchesSchema(t *testing.T) {
+	var dec Decoder
+	var evs []Event
+	checked := 0
+	want := map[string]bool{}
+	for _, f := range Fields() {
+		if f.Kind == FieldJSON && f.Get != nil {
+			want[f.Name] = true
+		}
+	}
+	if !slices.Equal(KnownFields, func() []string {
+		var out []string
+		for _, f := range Fields() {
+			if want[f.Name] {
+				out = append(out, f.Name)
+			}
+		}
+		return out
+	}()) {
+		t.Errorf("KnownFields = %v: not the table's decoded `| json` fields", KnownFields)
+	}
+	for file, lines := range schemaLines(t) {
+		for n, line := range lines {
+			evs, _ = dec.Decode(evs[:0], line, Origin{Line: int64(n + 1)})
+			for k := range evs {
+				e := &evs[k]
+				for _, f := range Fields() {
+					v, ok, known := e.Field(f.Name)
+					if !want[f.Name] {
+						if known {
+							t.Fatalf("%s:%d: Field(%q) is known, but the table gives it no getter (kind %d)", file, n+1, f.Name, f.Kind)
+						}
+						continue
+					}
+					gv, gok := f.Get(e)
+					if !known || v != gv || ok != gok {
+						t.Fatalf("%s:%d: Field(%q) = %q,%v,%v; table getter %q,%v", file, n+1, f.Name, v, ok, known, gv, gok)
+					}
+					checked++
+				}
+				_ = logql.FlattenJSON(e.Raw, func(name, _ string) {
+					if _, _, known := e.Field(name); known != want[name] {
+						t.Fatalf("%s:%d: Field(%q) known=%v, table says %v", file, n+1, name, known, want[name])
+					}
+				})
+			}
+		}
+	}
+	for _, name := range []string{"", "kind", "sourceIPs_0", "sourceIP", "requestObject_kind", "user", "Verb", "verb "} {
+		if _, _, known := (&Event{}).Field(name); known {
+			t.Errorf("Field(%q) is known", name)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("nothing checked")
+	}
+}
+
+// TestSchemaGettersMatchPaths: on every event of the data, what a getter
+// returns is what Loki extracts: `| json` under Name (FieldJSON) and
+// `| json x="Path"` (every field with a getter).
+func TestSchemaGettersMatchPaths(t *testing.T) {
+	var dec Decoder
+	var evs []Event
+	nonEmpty := map[string]int{}
+	for file, lines := range schemaLines(t) {
+		for n, line := range lines {
+			evs, _ = dec.Decode(evs[:0], line, Origin{Line: int64(n + 1)})
+			for k := range evs {
+				e := &evs[k]
+				for _, f := range Fields() {
+					if f.Get == nil {
+						continue
+					}
+					v, _ := f.Get(e)
+					if v != "" {
+						nonEmpty[f.Name]++
+					}
+					if pv, _ := logql.ExtractJSONPath(e.Raw, f.Path); pv != v {
+						t.Errorf("%s:%d: %s: getter %q, `| json x=%q` %q", file, n+1, f.Name, v, f.Path, pv)
+					}
+					if f.Kind == FieldJSON {
+						if jv, _ := logql.LookupJSONField(e.Raw, f.Name); jv != v {
+							t.Errorf("%s:%d: %s: getter %q, `| json` %q", file, n+1, f.Name, v, jv)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, f := range Fields() {
+		if f.Get != nil && nonEmpty[f.Name] == 0 && !f.Wrapper {
+			t.Errorf("%s: no event of the data has a value: the comparison proves nothing", f.Name)
+		}
+	}
+}
+
+func TestLevelOf(t *testing.T) {
+	for name, want := range map[string]Level{
+		"verb":                       LevelMetadata,
+		"user_username":              LevelMetadata,
+		"requestObject_spec_hostPID": LevelRequest,
+		"responseObject_data_token":  LevelRequestResponse,
+		"annotations_pod_security_kubernetes_io_enforce_policy": LevelMetadata,
+		"not_a_field": LevelMetadata,
+	} {
+		if got := LevelOf(name); got != want {
+			t.Errorf("LevelOf(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if LevelRequest.String() != "Request" || !(LevelMetadata < LevelRequest && LevelRequest < LevelRequestResponse) {
+		t.Error("levels do not order as the audit levels")
+	}
+}
+
+func TestHighCardinalityLabel(t *testing.T) {
+	for label, want := range map[string]bool{
+		"user_username": true, "objectRef_name": true, "objectRef_namespace": true, "auditID": true,
+		"requestURI": true, "userAgent": true, "user_uid": true, "impersonatedUser_username": true,
+		"sourceIP": true, "sourceIPs_0": true, "sourceIPs": true, "requestObject_metadata_name": true,
+		"verb": false, "objectRef_resource": false, "responseStatus_code": false, "stage": false,
+		"cluster": false, "level": false, "objectRef_apiGroup": false,
+	} {
+		if got := HighCardinalityLabel(label); got != want {
+			t.Errorf("HighCardinalityLabel(%q) = %v, want %v", label, got, want)
+		}
+	}
+}
+
+func TestFieldByPath(t *testing.T) {
+	f, ok := FieldByPath("sourceIPs[0]")
+	if !ok || f.Name != "sourceIP" || !f.Indexed || f.Kind != FieldExpr {
+		t.Errorf("FieldByPath(sourceIPs[0]) = %+v, %v", f, ok)
+	}
+	if f, ok := FieldByPath("user.username"); !ok || f.Name != "user_username" {
+		t.Errorf("FieldByPath(user.username) = %+v, %v", f, ok)
+	}
+	if _, ok := FieldByPath("requestObject"); ok {
+		t.Error("a family has no single value")
+	}
+	if _, ok := FieldByName("requestObject_"); ok {
+		t.Error("FieldByName returned a family")
+	}
+}
+
+// TestPrefilterNeverSkipsAMatch: for every schema field, the query
+// `| json | name="v"` (v: the field's most frequent value in each file)
+// keeps every line it matches through its prefilter, also for a record
+// that carries the event as an escaped string.
+func TestPrefilterNeverSkipsAMatch(t *testing.T) {
+	var dec Decoder
+	var evs []Event
+	info := &SourceInfo{Name: "x", Labels: Labels{{Name: "job", Value: "audit"}}}
+	files := schemaLines(t)
+	files["wrapped"] = [][]byte{[]byte(`{"log":"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"a1\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api\",\"verb\":\"get\",\"user\":{\"username\":\"alice\"},\"sourceIPs\":[\"10.0.0.1\"],\"stageTimestamp\":\"2026-11-20T02:00:00Z\"}","cluster":"c1"}`)}
+	withLiteral := 0
+	for file, lines := range files {
+		counts := map[string]map[string]int{}
+		for _, line := range lines {
+			_ = logql.FlattenJSON(line, func(name, v string) {
+				if isEventField(name) && v != "" {
+					if counts[name] == nil {
+						counts[name] = map[string]int{}
+					}
+					counts[name][v]++
+				}
+			})
+			evs, _ = dec.Decode(evs[:0], line, Origin{})
+			for k := range evs {
+				for _, name := range KnownFields {
+					if v, ok, _ := evs[k].Field(name); ok {
+						if counts[name] == nil {
+							counts[name] = map[string]int{}
+						}
+						counts[name][v]++
+					}
+				}
+			}
+		}
+		for name, vs := range counts {
+			best, bn := "", 0
+			for v, n := range vs {
+				if n > bn || n == bn && v < best {
+					best, bn = v, n
+				}
+			}
+			q, err := logql.ParseLog(`{job="audit"} | json | ` + name + `=` + strconv.Quote(best))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pf := PrefilterFor(q)
+			if pf != nil {
+				withLiteral++
+			}
+			for n, line := range lines {
+				evs, _ = dec.Decode(evs[:0], line, Origin{Source: info})
+				for k := range evs {
+					if q.Matches(&evs[k]) && !pf.Match(line) {
+						t.Errorf("%s:%d: %s matches, but its prefilter %q skips the line", file, n+1, q, pf.All)
+					}
+				}
+			}
+		}
+	}
+	if withLiteral == 0 {
+		t.Fatal("no query had a prefilter literal: the test proves nothing")
+	}
+}
