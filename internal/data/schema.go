@@ -137,7 +137,6 @@ var schema = [...]FieldSpec{
 		Get: str(func(e *Event) string { return e.User })},
 	{Name: "user_uid", Path: "user.uid", Level: LevelMetadata, Cardinality: HighCardinality,
 		Get: str(func(e *Event) string { return e.UID })},
-	{Name: "user_extra_", Path: "user.extra", Kind: FieldFamily, Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "impersonatedUser_username", Path: "impersonatedUser.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
 		Get: str(func(e *Event) string { return e.ImpUser })},
 	{Name: "sourceIP", Path: "sourceIPs[0]", Kind: FieldExpr, Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,

@@ -2,7 +2,8 @@ package ui
 
 import (
 	"context"
-	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
@@ -23,9 +24,6 @@ type Filter struct {
 
 	// cols are conjunctive predicates on single indexed fields.
 	cols []*colPred
-	// row is a predicate over the indexed fields (several at once); it is
-	// evaluated on Snapshot.Event, no I/O. nil: none.
-	row func(e *data.Event) bool
 	// raw is the predicate that needs the original event; nil: none.
 	raw func(e *data.Event) bool
 	// index is a predicate on the index row itself (alert drill-in by
@@ -37,7 +35,7 @@ type Filter struct {
 	lq          *logql.LogQuery
 	memo        *queryMemo
 	lineFilters bool
-	// query is true when any of cols/row/raw came from the query (so that
+	// query is true when any of cols/raw/lq came from the query (so that
 	// Negate applies to them, not to Since).
 	query bool
 }
@@ -71,12 +69,39 @@ func (p *colPred) match(s *Snapshot, i int) bool {
 	return ok
 }
 
-// EqualsFilter matches rows whose column c equals value exactly (used by
-// pivots and :user).
-func EqualsFilter(c Col, value string) *Filter {
-	f := &Filter{Text: fmt.Sprintf("%s=%q", ColField(c), value), query: true}
-	f.cols = []*colPred{{col: c, eval: func(v string) bool { return v == value }}}
-	return f
+// EqualsQuery returns the LogQL the TUI writes for "column c is value"
+// (with several columns: any of them is). It is a query `audittui query`
+// and Grafana answer the same, built from the schema: a field `| json`
+// produces is filtered by its name, an array element is reached with the
+// JSON expression stage of its schema row, e.g.
+//
+//	{job="audit"} | json | user_username="alice" or impersonatedUser_username="alice"
+//	{job="audit"} | json | json sourceIP="sourceIPs[0]" | sourceIP="10.0.0.1"
+//
+// The filter compiled from it is answered from the columns (no re-read).
+func EqualsQuery(value string, cs ...Col) string {
+	var b strings.Builder
+	b.WriteString(shorthandSelector)
+	staged := map[Col]bool{}
+	for _, c := range cs {
+		if spec := ColSpec(c); spec.Kind == data.FieldExpr && !staged[c] {
+			staged[c] = true
+			b.WriteString(" | " + spec.Stage())
+		}
+	}
+	b.WriteString(" | ")
+	for k, c := range cs {
+		if k > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString(ColField(c) + "=" + strconv.Quote(value))
+	}
+	return b.String()
+}
+
+// EqualsFilter compiles EqualsQuery (used by pivots and drill-ins).
+func EqualsFilter(value string, cs ...Col) (*Filter, error) {
+	return CompileLogQL(EqualsQuery(value, cs...))
 }
 
 // Active reports whether the filter restricts anything.
@@ -132,10 +157,6 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 		if ok && f.index != nil {
 			ok = f.index(s, i)
 		}
-		if ok && f.row != nil {
-			e := s.Event(i)
-			ok = f.row(&e)
-		}
 		needRaw := f.raw != nil
 		pred := f.raw
 		if ok && f.lq != nil {
@@ -158,8 +179,7 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 			if err != nil {
 				return rows, err
 			}
-			e := s.Event(i)
-			evs, _ = dec.Decode(evs[:0], line, e.Origin)
+			evs, _ = dec.Decode(evs[:0], line, s.Origin(i))
 			ok = false
 			// An EventList line yields several events; the row is the one
 			// whose bytes these are, so any match counts.

@@ -3,7 +3,10 @@ package ui
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
+
+	"github.com/audittui/audittui/internal/data"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -197,7 +200,7 @@ func (f *FilterBar) candidates() (cands []string, start int) {
 	}
 	tok, start := f.word()
 	if field, prefix, ok := valueContext(tok); ok {
-		c, found := ColForField(field)
+		c, found := colForLabel(field)
 		if !found || f.c.Snap == nil {
 			return nil, 0
 		}
@@ -216,34 +219,45 @@ func (f *FilterBar) candidates() (cands []string, start int) {
 	if tok == "" {
 		return nil, 0
 	}
-	for _, name := range completionFields() {
-		if strings.HasPrefix(name, tok) && name != tok {
-			cands = append(cands, name)
+	for _, fc := range completionFields() {
+		if strings.HasPrefix(fc.key, tok) && fc.text != tok {
+			cands = append(cands, fc.text)
 		}
 	}
 	return cands, start
 }
 
-func completionFields() []string {
+// fieldCompletion is a completion of a word: offered when key starts
+// with the word, text replaces it.
+type fieldCompletion struct{ key, text string }
+
+// completionFields are the schema's names (a family as its prefix,
+// requestObject_), an expression field as the stage that reaches it with
+// its label after it (sourceIP completes to
+// json sourceIP="sourceIPs[0]" | sourceIP), and the parser keywords,
+// sorted by key.
+var completionFields = sync.OnceValue(func() []fieldCompletion {
 	seen := map[string]bool{}
-	var out []string
-	for c := Col(0); c < numCols; c++ {
-		if n := ColField(c); n != "" && !seen[n] {
-			seen[n] = true
-			out = append(out, n)
+	var out []fieldCompletion
+	add := func(key, text string) {
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, fieldCompletion{key, text})
 		}
 	}
-	for _, n := range []string{"level", "auditID", "requestURI", "user_uid", "objectRef_apiVersion",
-		"responseStatus_status", "responseStatus_reason", "responseStatus_message",
-		"annotations_authorization_k8s_io_decision", "annotations_authorization_k8s_io_reason", "json", "logfmt", "line_format"} {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, n)
+	for _, fs := range data.Fields() {
+		if fs.Kind == data.FieldExpr {
+			add(fs.Name, fs.Stage()+" | "+fs.Name)
+			continue
 		}
+		add(fs.Name, fs.Name)
 	}
-	sort.Strings(out)
+	for _, n := range []string{"json", "logfmt", "line_format"} {
+		add(n, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return out
-}
+})
 
 func (f *FilterBar) updateSuggestions() {
 	c, _ := f.candidates()
@@ -265,6 +279,11 @@ func (f *FilterBar) complete() {
 		for !strings.HasPrefix(c, common) {
 			common = common[:len(common)-1]
 		}
+	}
+	if len([]rune(common)) < f.pos-start {
+		// The candidates share less than what was typed (an expression
+		// field completes to its stage): show them, change nothing.
+		return
 	}
 	tail := f.text[f.pos:]
 	f.text = append(append([]rune(nil), f.text[:start]...), []rune(common)...)

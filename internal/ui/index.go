@@ -21,49 +21,84 @@ import (
 // Snapshot: a snapshot only touches rows below its length, which the writer
 // never changes again.
 
-// Col names a dictionary-encoded column.
+// Col names a dictionary-encoded column: one per field the schema
+// (data.Fields) marks Indexed, in table order.
 type Col int
 
-// The dictionary columns.
-const (
-	ColUser Col = iota
-	ColVerb
-	ColResource
-	ColSubresource
-	ColNamespace
-	ColName
-	ColCode
-	ColStage
-	ColSourceIP
-	ColUserAgent
-	ColImpUser
-	ColAPIGroup
-	numCols
+// colSpecs are the indexed fields; column c holds colSpecs[c].
+var colSpecs = func() []data.FieldSpec {
+	var out []data.FieldSpec
+	for _, f := range data.Fields() {
+		if f.Indexed {
+			out = append(out, f)
+		}
+	}
+	return out
+}()
+
+// numCols is the number of dictionary columns.
+var numCols = Col(len(colSpecs))
+
+// The columns the panes read by meaning, each found in the schema by name
+// (TestColumnsFromSchema: a field that stops being indexed fails there).
+var (
+	ColUser        = mustCol("user_username")
+	ColVerb        = mustCol("verb")
+	ColResource    = mustCol("objectRef_resource")
+	ColSubresource = mustCol("objectRef_subresource")
+	ColNamespace   = mustCol("objectRef_namespace")
+	ColName        = mustCol("objectRef_name")
+	ColCode        = mustCol("responseStatus_code")
+	ColStage       = mustCol("stage")
+	ColSourceIP    = mustCol("sourceIP")
+	ColUserAgent   = mustCol("userAgent")
+	ColImpUser     = mustCol("impersonatedUser_username")
+	ColAPIGroup    = mustCol("objectRef_apiGroup")
 )
 
-// colField is the Loki `| json` field name of each column.
-var colField = [numCols]string{
-	ColUser:        "user_username",
-	ColVerb:        "verb",
-	ColResource:    "objectRef_resource",
-	ColSubresource: "objectRef_subresource",
-	ColNamespace:   "objectRef_namespace",
-	ColName:        "objectRef_name",
-	ColCode:        "responseStatus_code",
-	ColStage:       "stage",
-	ColSourceIP:    "sourceIPs_0",
-	ColUserAgent:   "userAgent",
-	ColImpUser:     "impersonatedUser_username",
-	ColAPIGroup:    "objectRef_apiGroup",
+func mustCol(name string) Col {
+	c, ok := colForLabel(name)
+	if !ok {
+		panic("ui: schema field " + name + " is not indexed")
+	}
+	return c
 }
 
-// ColField returns the LogQL field name of a column.
-func ColField(c Col) string { return colField[c] }
+// ColField returns the LogQL label name of a column: what `| json`
+// produces, or the label of the `| json name="path"` stage that reaches
+// an array element (see ColSpec).
+func ColField(c Col) string { return colSpecs[c].Name }
 
-// ColForField returns the column holding a LogQL field, if any.
+// ColSpec returns the schema row of a column.
+func ColSpec(c Col) data.FieldSpec { return colSpecs[c] }
+
+// ColForField returns the column holding what `| json` produces under
+// name, if any. An expression field's label (sourceIP) is not one: `| json`
+// alone never produces it.
 func ColForField(name string) (Col, bool) {
-	for c, f := range colField {
-		if f == name {
+	for c := range colSpecs {
+		if colSpecs[c].Kind == data.FieldJSON && colSpecs[c].Name == name {
+			return Col(c), true
+		}
+	}
+	return 0, false
+}
+
+// colForLabel returns the column of a schema name of any kind.
+func colForLabel(name string) (Col, bool) {
+	for c := range colSpecs {
+		if colSpecs[c].Name == name {
+			return Col(c), true
+		}
+	}
+	return 0, false
+}
+
+// colForPath returns the column holding the value at a JSON expression
+// path, spelled as the schema spells it (`| json ip="sourceIPs[0]"`).
+func colForPath(path string) (Col, bool) {
+	for c := range colSpecs {
+		if colSpecs[c].Path == path {
 			return Col(c), true
 		}
 	}
@@ -190,8 +225,8 @@ type Index struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
-	cols     [numCols]idColumn
-	dicts    [numCols]*dict
+	cols     []idColumn
+	dicts    []*dict
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
@@ -219,7 +254,8 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{}}
+	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{},
+		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols)}
 	for c := range ix.dicts {
 		ix.dicts[c] = newDict()
 	}
@@ -338,17 +374,10 @@ func (ix *Index) addEvent(e *data.Event) error {
 	ix.src.add(n, sid)
 	ix.off.add(n, off)
 	ix.length.add(n, uint32(len(e.Raw)))
-	ip := ""
-	if len(e.SourceIPs) > 0 {
-		ip = e.SourceIPs[0]
-	}
-	vals := [numCols]string{
-		ColUser: e.User, ColVerb: e.Verb, ColResource: e.Resource, ColSubresource: e.Subresource,
-		ColNamespace: e.Namespace, ColName: e.Name, ColStage: e.Stage,
-		ColSourceIP: ip, ColUserAgent: e.UserAgent, ColImpUser: e.ImpUser, ColAPIGroup: e.APIGroup,
-	}
-	for c := range vals {
+	for c := range colSpecs {
 		if Col(c) == ColCode {
+			// Codes are kept as ints too (Snapshot.Code): intern by int,
+			// without formatting each one.
 			id, ok := ix.codeIDs[e.Code]
 			if !ok {
 				id = ix.dicts[c].intern(strconv.Itoa(e.Code))
@@ -358,7 +387,8 @@ func (ix *Index) addEvent(e *data.Event) error {
 			ix.cols[c].add(n, id)
 			continue
 		}
-		ix.cols[c].add(n, ix.dicts[c].intern(vals[c]))
+		v, _ := colSpecs[c].Get(e)
+		ix.cols[c].add(n, ix.dicts[c].intern(v))
 	}
 	if e.Time != 0 {
 		if ix.minTime == 0 || e.Time < ix.minTime {
@@ -417,8 +447,8 @@ type Snapshot struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
-	cols     [numCols]idColumn
-	vals     [numCols][]string
+	cols     []idColumn
+	vals     [][]string
 	codeInts []int
 	sources  []source
 	// Stats at the time of the snapshot.
@@ -447,6 +477,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
+		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
 	for c := range ix.cols {
 		s.cols[c] = ix.cols[c].snapshot()
@@ -553,31 +584,8 @@ func (s *Snapshot) Stages(i int) []int {
 	return out
 }
 
-// Event rebuilds a data.Event of event i from the columns alone (no raw
-// bytes, no request/response objects). LogQL field filters on the indexed
-// fields evaluate on it exactly as on the decoded event.
-func (s *Snapshot) Event(i int) data.Event {
-	e := data.Event{
-		Time:        s.Time(i),
-		User:        s.Str(ColUser, i),
-		Verb:        s.Str(ColVerb, i),
-		Resource:    s.Str(ColResource, i),
-		Subresource: s.Str(ColSubresource, i),
-		Namespace:   s.Str(ColNamespace, i),
-		Name:        s.Str(ColName, i),
-		Code:        s.Code(i),
-		Stage:       s.Str(ColStage, i),
-		UserAgent:   s.Str(ColUserAgent, i),
-		ImpUser:     s.Str(ColImpUser, i),
-		APIGroup:    s.Str(ColAPIGroup, i),
-	}
-	if ip := s.Str(ColSourceIP, i); ip != "" {
-		e.SourceIPs = []string{ip}
-	}
-	if l := s.Latency(i); l >= 0 {
-		e.Received = e.Time - int64(l)*1000
-	}
-	src := s.sources[s.src.at(i)]
-	e.Origin = data.Origin{Source: src.info, Offset: s.off.at(i)}
-	return e
+// Origin returns where event i was read from (its source and the offset
+// of its bytes there).
+func (s *Snapshot) Origin(i int) data.Origin {
+	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i)}
 }

@@ -87,7 +87,7 @@ func hasLineFilter(canon string) bool {
 }
 
 // srcCol is the pseudo-column of the source id (stream labels).
-const srcCol = int(numCols)
+var srcCol = int(numCols)
 
 // queryMemo evaluates a LogQL query on index rows without reading them:
 // the query runs on an entry backed by the columns that records which
@@ -145,12 +145,27 @@ func (e *colEntry) JSONField(name string) (string, bool) {
 		e.needRaw = true
 		return "", false
 	}
+	return e.col(c)
+}
+
+// JSONPath answers `| json x="path"` from the column of the schema field
+// at that path (sourceIPs[0] is the source-IP column); other paths need
+// the raw event.
+func (e *colEntry) JSONPath(path string) (string, bool) {
+	c, ok := colForPath(path)
+	if !ok {
+		e.needRaw = true
+		return "", false
+	}
+	return e.col(c)
+}
+
+func (e *colEntry) col(c Col) (string, bool) {
 	id := e.s.ID(c, e.i)
 	e.path = append(e.path, memoStep{int(c), id})
 	v := e.s.Value(c, id)
 	return v, v != ""
 }
-func (e *colEntry) JSONPath(string) (string, bool) { e.needRaw = true; return "", false }
 func (e *colEntry) RangeJSONFields(func(name, value string)) {
 	e.needRaw = true
 }
