@@ -3,8 +3,8 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
-
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -199,13 +199,39 @@ func (p *AlertsPane) AlertFilter() (*Filter, bool) {
 		return nil, false
 	}
 	a := p.items[p.cursor].alert
+	f, err := CompileLogQL(AuditIDQuery(a.AuditIDs))
+	if err != nil || len(a.AuditIDs) == 0 {
+		return nil, false
+	}
+	// auditID is not a column: the hashes of the wanted IDs pick the
+	// candidate rows, and the query (re-reading only those) confirms them.
 	want := map[uint64]bool{}
 	for _, id := range a.AuditIDs {
 		want[hashID(id)] = true
 	}
-	f := &Filter{Text: "events of alert " + a.Name + " " + a.Labels, query: true}
 	f.index = func(s *Snapshot, i int) bool { return want[s.AuditIDHash(i)] }
 	return f, true
+}
+
+// AuditIDQuery returns the LogQL of the events with these auditIDs (every
+// stage of each), as the Alerts drill-in writes it:
+//
+//	{job="audit"} | json | auditID="a" or auditID="b"
+func AuditIDQuery(ids []string) string {
+	var b strings.Builder
+	b.WriteString(shorthandSelector + " | ")
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		if len(seen) > 0 {
+			b.WriteString(" or ")
+		}
+		seen[id] = true
+		b.WriteString("auditID=" + strconv.Quote(id))
+	}
+	return b.String()
 }
 
 func (p *AlertsPane) Action(a Action) (tea.Cmd, bool) {

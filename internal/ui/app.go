@@ -231,12 +231,23 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActOpen:
 		return a.open()
-	case ActFilterToAlert:
-		if f, ok := a.alerts.AlertFilter(); ok {
-			a.setFocus(paneTail)
-			return a.applyFilter(f)
+	case ActFilterTo:
+		// The drill-ins write LogQL (shown in the filter line, editable
+		// with /) that `audittui query` and Grafana answer the same.
+		var f *Filter
+		var ok bool
+		switch a.focus {
+		case paneAlerts:
+			f, ok = a.alerts.AlertFilter()
+		case paneTimeline:
+			f, ok = a.tl.SubjectFilter()
 		}
-		return nil
+		if !ok {
+			return func() tea.Msg { return statusMsg("no events to filter to here") }
+		}
+		f.Since = a.filter.Since
+		a.setFocus(paneTail)
+		return a.applyFilter(f)
 	}
 	cmd, _ := p.Action(act)
 	return cmd

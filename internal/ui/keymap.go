@@ -43,8 +43,8 @@ const (
 	ActPivotIP
 	ActPivotUser
 	ActFocusNext
-	// Alerts.
-	ActFilterToAlert
+	// Timeline and Alerts.
+	ActFilterTo
 )
 
 // Scope says where a binding applies.
@@ -110,8 +110,9 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActPivotImp, "i", "pivot to impersonated user", "i"),
 		bind(ScopeTimeline, ActPivotIP, "p", "pivot to source IP", "p"),
 		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
+		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
 
-		bind(ScopeAlerts, ActFilterToAlert, "f", "filter every pane to the alert's events", "f"),
+		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
 	}}
 }
 

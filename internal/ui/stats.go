@@ -79,6 +79,16 @@ func sortedCounts(m map[string]int) []countKV {
 	return out
 }
 
+// dashboardQueries are the LogQL queries of the four panels (the seed's
+// Grafana dashboard), shown under their titles: complete queries that
+// Grafana and `audittui query` accept (TestStatsQueriesAreLogQL).
+var dashboardQueries = [...]string{
+	`topk(10, sum by (user_username) (rate({job="audit"} | json [5m])))`,
+	`sum by (user_username) (rate({job="audit"} | json | responseStatus_code >= 401 | responseStatus_code < 500 [5m]))`,
+	`sum by (verb, objectRef_resource) (rate({job="audit"} | json | verb=~"create|delete" [5m]))`,
+	`sum by (objectRef_namespace) (count_over_time({job="audit"} | json [1h]))`,
+}
+
 func (s *Stats) build() {
 	st := s.c.Styles
 	snap, rows := s.c.Snap, s.c.Rows
@@ -97,10 +107,10 @@ func (s *Stats) build() {
 		colW = (s.w - 1) / 2
 	}
 	// 1. Top users by API calls.
-	p1 := s.barPanel("Top users by API calls", `topk(10, sum by (user_username) (rate({job="audit"} | json [5m])))`,
+	p1 := s.barPanel("Top users by API calls", dashboardQueries[0],
 		sortedCounts(c.calls), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
 	// 2. Failed authentication attempts.
-	p2 := s.barPanel("Failed authentication (401-499) by user", `sum by (user_username) (rate(... | responseStatus_code >= 401 | responseStatus_code < 500 [5m]))`,
+	p2 := s.barPanel("Failed authentication (401-499) by user", dashboardQueries[1],
 		sortedCounts(c.failed), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
 	// 3. Create/delete trends by resource (sparklines over time).
 	buckets := max(10, min(60, colW-34))
@@ -131,9 +141,9 @@ func (s *Stats) build() {
 		}
 		ns[nsName][b]++
 	}
-	p3 := s.seriesPanel("Create/delete trends by resource", `sum by (verb, objectRef_resource) (rate(... | verb=~"create|delete" [5m]))`,
+	p3 := s.seriesPanel("Create/delete trends by resource", dashboardQueries[2],
 		trend, 8, colW, false)
-	p4 := s.seriesPanel("Namespace activity heatmap", `sum by (objectRef_namespace) (count_over_time({job="audit"} | json [1h]))`,
+	p4 := s.seriesPanel("Namespace activity heatmap", dashboardQueries[3],
 		ns, 10, colW, true)
 	axis := st.Muted.Render(fmt.Sprintf("%s → %s (%s, %d buckets of %s)", formatTime(lo, true, s.c.Loc), formatTime(hi, true, s.c.Loc),
 		span.Round(time.Second), buckets, (span / time.Duration(buckets)).Round(time.Second)))

@@ -57,6 +57,26 @@ func (t *Timeline) Pivot(c Col, value string) {
 	}
 }
 
+// SubjectFilter returns the filter of the subject's events as the event
+// list shows them: for a user, what they did and what others did as them
+// (impersonation); for a source IP, the events whose first source IP it
+// is. Its text is LogQL (see EqualsQuery).
+func (t *Timeline) SubjectFilter() (*Filter, bool) {
+	t.compute()
+	if t.value == "" {
+		return nil, false
+	}
+	cs := []Col{t.subject}
+	if t.subject == ColUser {
+		cs = append(cs, ColImpUser)
+	}
+	f, err := EqualsFilter(t.value, cs...)
+	if err != nil {
+		return nil, false
+	}
+	return f, true
+}
+
 // Subject returns what the timeline shows.
 func (t *Timeline) Subject() (Col, string) { t.compute(); return t.subject, t.value }
 
