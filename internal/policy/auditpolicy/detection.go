@@ -2,6 +2,7 @@ package auditpolicy
 
 import (
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 
@@ -121,15 +122,10 @@ func DetectionFromFilters(name string, filters []LabelFilter, lineFilters []stri
 }
 
 // levelForField returns the audit level an event needs to carry a field
-// under Loki's `| json` name.
+// under Loki's `| json` name: the schema's (data.LevelOf), so
+// requestObject_* needs Request and responseObject_* RequestResponse.
 func levelForField(name string) string {
-	switch {
-	case strings.HasPrefix(name, "requestObject_"):
-		return LevelRequest
-	case strings.HasPrefix(name, "responseObject_"):
-		return LevelRequestResponse
-	}
-	return LevelMetadata
+	return data.LevelOf(name).String()
 }
 
 // literalValues returns the finite set of values a filter accepts: one for
@@ -281,10 +277,27 @@ func (d *Detection) matchesStructure(e *data.Event) bool {
 	return false
 }
 
-// metadataKeys are top-level event keys present at Metadata level.
-var metadataKeys = []string{"auditID", "stage", "requestURI", "verb", "user", "impersonatedUser",
-	"sourceIPs", "userAgent", "objectRef", "responseStatus", "annotations", "requestReceivedTimestamp",
-	"stageTimestamp"}
+// metadataKeys are the top-level keys of the schema's Metadata-level
+// event fields, except those that request bodies commonly carry too, so
+// that a line filter naming them says nothing about the level: kind and
+// apiVersion head every object, level is common in configuration objects.
+var metadataKeys = func() []string {
+	skip := map[string]bool{"kind": true, "apiVersion": true, "level": true}
+	var out []string
+	for _, f := range data.Fields() {
+		if f.Level != data.LevelMetadata || f.Wrapper {
+			continue
+		}
+		k := f.Path
+		if i := strings.IndexAny(k, ".["); i >= 0 {
+			k = k[:i]
+		}
+		if !skip[k] && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}()
 
 // lineFilterOnMetadata reports whether a line filter value only looks at
 // metadata: it is part of a label filter's value or name, or of a metadata

@@ -65,12 +65,6 @@ type Sink struct {
 	dlMu    sync.Mutex
 }
 
-// HighCardinality lists fields that make poor stream labels.
-var HighCardinality = map[string]bool{
-	"user_username": true, "objectRef_name": true, "objectRef_namespace": true, "auditID": true,
-	"requestURI": true, "userAgent": true, "sourceIPs": true, "user_uid": true, "impersonatedUser_username": true,
-}
-
 // New returns a Loki sink.
 func New(o Options) (*Sink, error) {
 	if o.Client == nil {
@@ -93,7 +87,7 @@ func New(o Options) (*Sink, error) {
 	s := &Sink{o: o, log: lg, streams: map[string]struct{}{}}
 	var hi []string
 	for _, n := range o.LabelNames {
-		if HighCardinality[n] {
+		if data.HighCardinalityLabel(n) { // the schema's high-cardinality fields
 			hi = append(hi, n)
 		}
 	}

@@ -226,4 +226,13 @@ func TestHighCardinalityWarning(t *testing.T) {
 	if !strings.Contains(sb.String(), "user_username") {
 		t.Errorf("no cardinality warning: %s", sb.String())
 	}
+	// The names come from the schema: the first source IP as a record
+	// accessor spells it ($sourceIPs[0]) warns, verb and resource do not.
+	sb.Reset()
+	if _, err := New(Options{Client: c, LabelNames: []string{"verb", "objectRef_resource", "sourceIPs_0"}, Logger: slogTo(&sb)}); err != nil {
+		t.Fatal(err)
+	}
+	if out := sb.String(); !strings.Contains(out, "labels=sourceIPs_0") {
+		t.Errorf("want a warning naming only sourceIPs_0: %s", out)
+	}
 }
