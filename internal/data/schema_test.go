@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -341,3 +342,62 @@ func TestPrefilterNeverSkipsAMatch(t *testing.T) {
 		t.Fatal("no query had a prefilter literal: the test proves nothing")
 	}
 }
+
+// schemaTable renders the schema as the README's table.
+func schemaTable() string {
+	var b strings.Builder
+	for _, f := range Fields() {
+		name := "`" + f.Name + "`"
+		switch f.Kind {
+		case FieldExpr:
+			name = "`" + f.Name + "` (expression stage `" + f.Stage() + "`)"
+		case FieldFamily:
+			name = "`" + f.Name + "…`"
+		}
+		if f.Wrapper {
+			name += " (wrapping record)"
+		}
+		idx := ""
+		if f.Indexed {
+			idx = "yes"
+		}
+		card := "low"
+		if f.Cardinality == HighCardinality {
+			card = "high"
+		}
+		b.WriteString("| " + name + " | `" + f.Path + "` | " + idx + " | " + card + " | " + f.Level.String() + " |\n")
+	}
+	return b.String()
+}
+
+// TestREADMESchemaTable keeps the README's field table equal to the schema
+// (go test -run TestREADMESchemaTable -update-readme ./internal/data
+// rewrites it).
+func TestREADMESchemaTable(t *testing.T) {
+	path := filepath.Join(testutil.RepoRoot(), "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const head = "| name | JSON path | indexed | cardinality | level |\n|---|---|---|---|---|\n"
+	const end = "<!-- end schema table -->"
+	s := string(b)
+	i := strings.Index(s, head)
+	j := strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no schema table (%q ... %q)", path, head, end)
+	}
+	got, want := s[i+len(head):j], schemaTable()
+	if got == want {
+		return
+	}
+	if *updateREADME {
+		if err := os.WriteFile(path, []byte(s[:i+len(head)]+want+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README's schema table differs from data.Fields() (run with -update-readme):\n%s", want)
+}
+
+var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's schema table")

@@ -9,7 +9,9 @@
 // filtered fields, auditID hash, where the original bytes are) and reads an
 // event's JSON back from its file, or from an unlinked spill file for
 // non-seekable sources, only when it is shown. Readers work on Snapshots,
-// which the single writer never disturbs.
+// which the single writer never disturbs. The dictionary columns are the
+// fields the schema (data.Fields) marks Indexed; their names, the memo's
+// field and JSON-path lookups and tab completion come from the same table.
 //
 // Filtering (filter.go, logqlfilter.go): the filter bar takes LogQL log
 // queries (or a shorthand that adds {job="audit"} | json). A query is
@@ -17,7 +19,10 @@
 // dictionary ids, so re-filtering a million events costs tens of
 // milliseconds; only line filters and fields the index does not keep
 // re-read events. Filters run in tea.Cmds tagged with a generation; stale
-// results are dropped.
+// results are dropped. Every filter the TUI writes itself (the Timeline's
+// and Alerts' `f`) is LogQL built from the schema (EqualsQuery,
+// AuditIDQuery), shown in the filter line and answered by `audittui query`
+// and Grafana the same way.
 //
 // Screen: App (app.go, layout.go) routes keys through the one Keymap table
 // (keymap.go, which also drives the help overlay) — global bindings first,
