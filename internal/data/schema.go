@@ -110,35 +110,28 @@ func (f *FieldSpec) Stage() string {
 	return "json"
 }
 
-func str(get func(e *Event) string) func(e *Event) (string, bool) {
-	return func(e *Event) (string, bool) {
-		v := get(e)
-		return v, v != ""
-	}
-}
-
 // schema is the table. Order matters only for display: completion and the
 // TUI's columns follow it.
 var schema = [...]FieldSpec{
 	{Name: "kind", Path: "kind", Level: LevelMetadata},
 	{Name: "apiVersion", Path: "apiVersion", Level: LevelMetadata,
-		Get: str(func(e *Event) string { return e.APIVersion })},
+		Get: func(e *Event) (string, bool) { return e.APIVersion, e.APIVersion != "" }},
 	{Name: "level", Path: "level", Level: LevelMetadata,
-		Get: str(func(e *Event) string { return e.Level })},
+		Get: func(e *Event) (string, bool) { return e.Level, e.Level != "" }},
 	{Name: "auditID", Path: "auditID", Level: LevelMetadata, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.AuditID })},
+		Get: func(e *Event) (string, bool) { return e.AuditID, e.AuditID != "" }},
 	{Name: "stage", Path: "stage", Level: LevelMetadata, Indexed: true,
-		Get: str(func(e *Event) string { return e.Stage })},
+		Get: func(e *Event) (string, bool) { return e.Stage, e.Stage != "" }},
 	{Name: "requestURI", Path: "requestURI", Level: LevelMetadata, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.RequestURI })},
+		Get: func(e *Event) (string, bool) { return e.RequestURI, e.RequestURI != "" }},
 	{Name: "verb", Path: "verb", Level: LevelMetadata, Indexed: true,
-		Get: str(func(e *Event) string { return e.Verb })},
+		Get: func(e *Event) (string, bool) { return e.Verb, e.Verb != "" }},
 	{Name: "user_username", Path: "user.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.User })},
+		Get: func(e *Event) (string, bool) { return e.User, e.User != "" }},
 	{Name: "user_uid", Path: "user.uid", Level: LevelMetadata, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.UID })},
+		Get: func(e *Event) (string, bool) { return e.UID, e.UID != "" }},
 	{Name: "impersonatedUser_username", Path: "impersonatedUser.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.ImpUser })},
+		Get: func(e *Event) (string, bool) { return e.ImpUser, e.ImpUser != "" }},
 	{Name: "sourceIP", Path: "sourceIPs[0]", Kind: FieldExpr, Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
 		Get: func(e *Event) (string, bool) {
 			if len(e.SourceIPs) == 0 {
@@ -147,20 +140,20 @@ var schema = [...]FieldSpec{
 			return e.SourceIPs[0], e.SourceIPs[0] != ""
 		}},
 	{Name: "userAgent", Path: "userAgent", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.UserAgent })},
+		Get: func(e *Event) (string, bool) { return e.UserAgent, e.UserAgent != "" }},
 	{Name: "objectRef_resource", Path: "objectRef.resource", Level: LevelMetadata, Indexed: true,
-		Get: str(func(e *Event) string { return e.Resource })},
+		Get: func(e *Event) (string, bool) { return e.Resource, e.Resource != "" }},
 	{Name: "objectRef_subresource", Path: "objectRef.subresource", Level: LevelMetadata, Indexed: true,
-		Get: str(func(e *Event) string { return e.Subresource })},
+		Get: func(e *Event) (string, bool) { return e.Subresource, e.Subresource != "" }},
 	{Name: "objectRef_namespace", Path: "objectRef.namespace", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.Namespace })},
+		Get: func(e *Event) (string, bool) { return e.Namespace, e.Namespace != "" }},
 	{Name: "objectRef_name", Path: "objectRef.name", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.Name })},
+		Get: func(e *Event) (string, bool) { return e.Name, e.Name != "" }},
 	{Name: "objectRef_uid", Path: "objectRef.uid", Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "objectRef_apiGroup", Path: "objectRef.apiGroup", Level: LevelMetadata, Indexed: true,
-		Get: str(func(e *Event) string { return e.APIGroup })},
+		Get: func(e *Event) (string, bool) { return e.APIGroup, e.APIGroup != "" }},
 	{Name: "objectRef_apiVersion", Path: "objectRef.apiVersion", Level: LevelMetadata,
-		Get: str(func(e *Event) string { return e.ObjAPIVer })},
+		Get: func(e *Event) (string, bool) { return e.ObjAPIVer, e.ObjAPIVer != "" }},
 	{Name: "objectRef_resourceVersion", Path: "objectRef.resourceVersion", Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "responseStatus_code", Path: "responseStatus.code", Level: LevelMetadata, Indexed: true,
 		Get: func(e *Event) (string, bool) {
@@ -170,22 +163,22 @@ var schema = [...]FieldSpec{
 			return strconv.Itoa(e.Code), true
 		}},
 	{Name: "responseStatus_status", Path: "responseStatus.status", Level: LevelMetadata,
-		Get: str(func(e *Event) string { return e.Status })},
+		Get: func(e *Event) (string, bool) { return e.Status, e.Status != "" }},
 	{Name: "responseStatus_reason", Path: "responseStatus.reason", Level: LevelMetadata,
-		Get: str(func(e *Event) string { return e.Reason })},
+		Get: func(e *Event) (string, bool) { return e.Reason, e.Reason != "" }},
 	{Name: "responseStatus_message", Path: "responseStatus.message", Level: LevelMetadata, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.Message })},
+		Get: func(e *Event) (string, bool) { return e.Message, e.Message != "" }},
 	{Name: "requestObject_", Path: "requestObject", Kind: FieldFamily, Level: LevelRequest, Cardinality: HighCardinality},
 	{Name: "responseObject_", Path: "responseObject", Kind: FieldFamily, Level: LevelRequestResponse, Cardinality: HighCardinality},
 	{Name: "requestReceivedTimestamp", Path: "requestReceivedTimestamp", Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "stageTimestamp", Path: "stageTimestamp", Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "annotations_authorization_k8s_io_decision", Path: `annotations["authorization.k8s.io/decision"]`, Level: LevelMetadata,
-		Get: str(func(e *Event) string { return e.Decision })},
+		Get: func(e *Event) (string, bool) { return e.Decision, e.Decision != "" }},
 	{Name: "annotations_authorization_k8s_io_reason", Path: `annotations["authorization.k8s.io/reason"]`, Level: LevelMetadata, Cardinality: HighCardinality,
-		Get: str(func(e *Event) string { return e.AuthReason })},
+		Get: func(e *Event) (string, bool) { return e.AuthReason, e.AuthReason != "" }},
 	{Name: "annotations_", Path: "annotations", Kind: FieldFamily, Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "cluster", Path: "cluster", Level: LevelMetadata, Wrapper: true,
-		Get: str(func(e *Event) string { return e.Cluster })},
+		Get: func(e *Event) (string, bool) { return e.Cluster, e.Cluster != "" }},
 }
 
 // Fields returns the schema, in table order (a copy: callers may keep it).
