@@ -401,3 +401,25 @@ func TestREADMESchemaTable(t *testing.T) {
 }
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's schema table")
+
+func TestPrefilterLiteralForms(t *testing.T) {
+	p := &Prefilter{All: [][]byte{[]byte(`"secrets"`)}}
+	for line, want := range map[string]bool{
+		`{"objectRef":{"resource":"secrets"}}`:                 true,
+		`{"log":"{\"objectRef\":{\"resource\":\"secrets\"}}"}`: true,
+		`{"requestURI":"/api/v1/namespaces/a/secrets/b"}`:      false,
+		`{"resource":"secretsx"}`:                              false,
+		`{"resource":"xsecrets"}`:                              false,
+		`{"a":"secrets`:                                        false,
+		`secrets"`:                                             false,
+		`"secrets"`:                                            true,
+	} {
+		if got := p.Match([]byte(line)); got != want {
+			t.Errorf("Match(%s) = %v, want %v", line, got, want)
+		}
+	}
+	lf := &Prefilter{All: [][]byte{[]byte(`kube-system`)}}
+	if !lf.Match([]byte(`{"ns":"kube-system"}`)) || lf.Match([]byte(`{"ns":"default"}`)) {
+		t.Error("a plain literal is a substring match")
+	}
+}
