@@ -239,8 +239,16 @@ func (p *parser) parseLists(n *yaml.Node) []*listOverride {
 			p.errorf(v, "list %s has neither items: nor append:", o.name)
 			return
 		}
-		o.items, o.exc = p.listItems(o, itemsNode)
-		o.appendItems, o.appendExc = p.listItems(o, appendNode)
+		// Items of a built-in list are checked against its kind here, so
+		// that errors point at the item's line.
+		check := *o
+		if check.kind == "" {
+			if l := defaultLists.Get(o.name); l != nil {
+				check.kind = l.Kind
+			}
+		}
+		o.items, o.exc = p.listItems(&check, itemsNode)
+		o.appendItems, o.appendExc = p.listItems(&check, appendNode)
 		out = append(out, o)
 	})
 	return out
@@ -446,6 +454,9 @@ func CIDRRegex(cidr string) (string, error) {
 	} else {
 		var a netip.Addr
 		a, err = netip.ParseAddr(cidr)
+		if err == nil && a.Zone() != "" {
+			return "", fmt.Errorf("CIDR %q: zones are not supported", cidr)
+		}
 		if err == nil {
 			pfx = netip.PrefixFrom(a, a.BitLen())
 		}
