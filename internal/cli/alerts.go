@@ -67,7 +67,7 @@ errors or invalid rule files.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format (repeatable)")
+	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format, or a file of lists: overriding the built-in lists (repeatable)")
 	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in detection pack")
 	fs.DurationVar(&opts.Since, "since", 0, "only events newer than this duration before --to (or now), e.g. 24h")
 	fs.StringVar(&opts.From, "from", "", "start of the window, inclusive (RFC 3339 or YYYY-MM-DD)")

@@ -17,6 +17,10 @@
 // Every expression is parsed by internal/data/logql; every annotation is a
 // Go text/template with $labels, $value and $externalLabels defined, as in
 // Prometheus and Loki. Errors name the file and line.
+//
+// audittui also reads a top-level lists: key and expands ${list:NAME} and
+// ${unless:NAME} placeholders in expressions (lists.go); the built-in pack
+// uses them for what a site changes, and is exported expanded.
 package rules
 
 import (
