@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // scenario is one entry of testdata/scenarios.yaml.
@@ -485,4 +486,32 @@ func TestFalcoMapping(t *testing.T) {
 		t.Errorf("%d rows for %d Falco rules", len(rows), len(falcoRules))
 	}
 	t.Logf("%d of %d Falco k8saudit rules have an equivalent", mapped, len(falcoRules))
+}
+
+// TestRealBenignStaysSilent: the real OpenShift event (a kubelet lease
+// update) raises nothing, and no rule of the identity group (which judges
+// behaviour instead of names) fires on the real captures, whose requests
+// all come from the cluster's own addresses.
+func TestRealBenignStaysSilent(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(testutil.RealData(t), "audit")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(files) == 0 {
+		t.Fatalf("no real audit files in %s", dir)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := replayEvents(t, set, decodeLines(t, f, b, nil))
+		for _, a := range res.Alerts {
+			if filepath.Base(f) == "openshift-aws-single-event.jsonl" || a.Rule.Group.Name == "audittui-identity" {
+				t.Errorf("%s: %s fired (%s)", filepath.Base(f), a.Name, LabelsString(a.Labels))
+			}
+		}
+	}
 }
