@@ -67,7 +67,7 @@ errors or invalid rule files.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format (repeatable)")
+	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format, or a file of lists: overriding the built-in lists (repeatable)")
 	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in detection pack")
 	fs.DurationVar(&opts.Since, "since", 0, "only events newer than this duration before --to (or now), e.g. 24h")
 	fs.StringVar(&opts.From, "from", "", "start of the window, inclusive (RFC 3339 or YYYY-MM-DD)")
@@ -82,18 +82,36 @@ errors or invalid rule files.`,
 }
 
 func newAlertsExportCmd(s *IO) *cobra.Command {
-	return &cobra.Command{
+	var files []string
+	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the built-in detection pack as a Loki ruler file",
 		Long: `Write the built-in detection pack to standard output as a rule file that
 Loki's ruler loads as it is (for example with lokitool rules sync, or by
-placing it under the ruler's rules directory for a tenant).`,
+placing it under the ruler's rules directory for a tenant). The pack's lists
+(cluster addresses, known controllers, ...) are expanded into plain LogQL;
+--rules applies the lists: of your files first (their groups are not
+written).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := s.Out.Write(rules.BuiltinYAML())
+			set := &rules.Set{}
+			for _, f := range files {
+				fs, err := rules.LoadFile(f)
+				if err != nil {
+					return &ExitError{Code: ExitUsage, Err: err}
+				}
+				set.Merge(fs)
+			}
+			b, err := rules.BuiltinYAMLWith(set.Lists())
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			_, err = s.Out.Write(b)
 			return err
 		},
 	}
+	cmd.Flags().StringArrayVar(&files, "rules", nil, "rule file whose lists: override the built-in lists (repeatable)")
+	return cmd
 }
 
 // loadRuleSet loads the built-in pack (unless disabled) and rule files.

@@ -73,7 +73,7 @@ func TestBuiltinPackDetections(t *testing.T) {
 		{"AnonymousRequestAllowed", "Metadata [] [] [] [system:anonymous]"},
 		{"PrivilegedIdentityImpersonated", "Metadata [] [] [] []"},
 		{"APIDiscoveryBurst", "Metadata [{* }] [get] [] []"},
-		{"ExecIntoKubeSystem", "Metadata [{* pods/attach} {* pods/exec}] [] [kube-system] []"},
+		{"ExecIntoKubeSystem", "Metadata [{* pods/attach} {* pods/exec}] [] [kube-node-lease kube-public kube-system] []"},
 		{"BootstrapTokenCreated", "Metadata [{* secrets}] [create] [kube-system] []"},
 		{"ServiceAccountTokenSecretCreated", "Request [{* secrets}] [create] [] []"},
 		{"PodSecurityViolationPrivileged", "Metadata [] [] [] []"},

@@ -19,7 +19,12 @@ func DetectionsFromRules(set *rules.Set) []Detection {
 		if q == nil || q.LogQuery() == nil {
 			continue
 		}
-		out = append(out, DetectionFromLogQL(r.Alert, q.LogQuery()))
+		d := DetectionFromLogQL(r.Alert, q.LogQuery())
+		if lvl := r.AuditLevel(); lvl != "" {
+			// The built-in pack says what each rule needs (rules/levels.go).
+			d.NeedsLevel = lvl
+		}
+		out = append(out, d)
 	}
 	return out
 }

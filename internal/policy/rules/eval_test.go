@@ -53,7 +53,6 @@ var realFire = map[string][]realRef{
 	"WildcardRoleCreated":               {{falcoFile, "5"}, {falcoFile, "6"}},
 	"SystemClusterRoleModified":         {{falcoFile, "39"}, {falcoFile, "50"}},
 	"BootstrapTokenCreated":             {{falcoFile, "19"}},
-	"CredentialsInConfigMap":            {{falcoFile, "12"}, {falcoFile, "16"}},
 	"ClusterAdminBindingCreated":        {{falcoFile, "2"}},
 	"ServiceAccountCreatedInKubeSystem": {{falcoFile, "38"}},
 }
@@ -81,7 +80,7 @@ var realBenign = map[string][]realRef{
 	"SystemClusterRoleModified":         {{falcoFile, "40"}},
 	"ServiceAccountTokenSecretCreated":  {{falcoFile, "35"}},
 	"BootstrapTokenCreated":             {{falcoFile, "33"}},
-	"CredentialsInConfigMap":            {{falcoFile, "10"}, {falcoFile, "11"}},
+	"CredentialsInConfigMap":            {{falcoFile, "10"}, {falcoFile, "11"}, {falcoFile, "12"}, {falcoFile, "16"}},
 	"ServiceAccountCreatedInKubeSystem": {{falcoFile, "36"}},
 }
 

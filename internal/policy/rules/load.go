@@ -17,6 +17,10 @@
 // Every expression is parsed by internal/data/logql; every annotation is a
 // Go text/template with $labels, $value and $externalLabels defined, as in
 // Prometheus and Loki. Errors name the file and line.
+//
+// audittui also reads a top-level lists: key and expands ${list:NAME} and
+// ${unless:NAME} placeholders in expressions (lists.go); the built-in pack
+// uses them for what a site changes, and is exported expanded.
 package rules
 
 import (
@@ -52,6 +56,11 @@ type Set struct {
 	// Warnings are non-fatal findings (for example recording rules, which
 	// audittui does not evaluate), each prefixed with file:line.
 	Warnings []string
+
+	// lists are the lists the set's expressions were expanded with;
+	// listOverrides what its files said about them (see lists.go).
+	lists         *Lists
+	listOverrides []*listOverride
 }
 
 // Group is one rule group.
@@ -70,8 +79,11 @@ type Group struct {
 
 // Rule is one alerting rule.
 type Rule struct {
-	Alert       string
+	Alert string
+	// Expr is the expression as evaluated (and as exported): Source with
+	// its list placeholders expanded (see lists.go).
 	Expr        string
+	Source      string
 	For         time.Duration
 	Labels      map[string]string
 	Annotations map[string]string
@@ -109,6 +121,7 @@ func (s *Set) Rules() []*Rule {
 func (s *Set) Merge(other *Set) {
 	s.Groups = append(s.Groups, other.Groups...)
 	s.Warnings = append(s.Warnings, other.Warnings...)
+	s.mergeLists(other)
 }
 
 // Override adds other's groups to s: a group of other whose name matches
@@ -132,6 +145,7 @@ func (s *Set) Override(other *Set) []string {
 		}
 	}
 	s.Warnings = append(s.Warnings, other.Warnings...)
+	s.mergeLists(other)
 	return replaced
 }
 
@@ -187,6 +201,10 @@ type parser struct {
 	file     string
 	errs     Errors
 	warnings []string
+	// lists expand the file's expressions: the defaults with the file's
+	// own lists: applied.
+	lists     *Lists
+	overrides []*listOverride
 }
 
 func (p *parser) errorf(n *yaml.Node, format string, a ...any) {
@@ -226,17 +244,25 @@ func Parse(name string, content []byte) (*Set, error) {
 		p.errorf(root, "top level must be a mapping with a groups: list")
 		return nil, p.errs
 	}
-	var groupsNode *yaml.Node
+	var groupsNode, listsNode *yaml.Node
 	forEachKey(root, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "groups":
 			groupsNode = v
+		case "lists":
+			listsNode = v
 		case "namespace":
 			// cortextool / lokitool files carry a namespace; it is metadata.
 		default:
-			p.errorf(k, "unknown top-level key %q (want groups)", k.Value)
+			p.errorf(k, "unknown top-level key %q (want groups, or lists)", k.Value)
 		}
 	})
+	if !p.readLists(listsNode) {
+		return nil, p.errs
+	}
+	if groupsNode == nil && listsNode != nil {
+		return &Set{lists: p.lists, listOverrides: p.overrides}, nil
+	}
 	if groupsNode == nil {
 		p.errorf(root, "missing groups:")
 		return nil, p.errs
@@ -259,6 +285,7 @@ func Parse(name string, content []byte) (*Set, error) {
 		set.Groups = append(set.Groups, g)
 	}
 	set.Warnings = p.warnings
+	set.lists, set.listOverrides = p.lists, p.overrides
 	if len(p.errs) > 0 {
 		return nil, p.errs
 	}
@@ -371,7 +398,8 @@ func (p *parser) rule(n *yaml.Node, g *Group) *Rule {
 		case "record":
 			recordNode = v
 		case "expr":
-			r.Expr, _ = p.scalar(v, "expr")
+			r.Source, _ = p.scalar(v, "expr")
+			r.Expr = r.Source
 			exprNode = v
 		case "for":
 			if s, ok := p.scalar(v, "for"); ok {
@@ -402,6 +430,9 @@ func (p *parser) rule(n *yaml.Node, g *Group) *Rule {
 		p.errorf(n, "rule %q has no expr", r.Alert)
 	}
 	if len(p.errs) > before {
+		return nil
+	}
+	if !p.expand(r, exprNode) {
 		return nil
 	}
 	q, err := logql.ParseMetric(r.Expr)

@@ -1,0 +1,517 @@
+package rules
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// scenario is one entry of testdata/scenarios.yaml.
+type scenario struct {
+	File  string   `yaml:"file"`
+	Kind  string   `yaml:"kind"`
+	Cite  string   `yaml:"cite"`
+	Fires []string `yaml:"fires"`
+	What  string   `yaml:"what"`
+}
+
+func loadScenarios(t *testing.T) []scenario {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "scenarios.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Scenarios []scenario `yaml:"scenarios"`
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("scenarios.yaml: %v", err)
+	}
+	return doc.Scenarios
+}
+
+// referenceGroup is the reference pipeline's group, kept identical to the
+// rules Loki runs: it flags every RBAC change and token request, benign or
+// not, so benign scenarios are judged on the rest of the pack.
+const referenceGroup = "kubernetes-audit"
+
+// TestScenarios runs the whole built-in pack over each technique and each
+// benign behaviour of testdata/scenarios.yaml: an attack raises every rule
+// it lists, each at warning or critical; a benign behaviour raises no
+// warning or critical alert outside the reference group.
+func TestScenarios(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Rule{}
+	for _, r := range set.Rules() {
+		byName[r.Alert] = r
+	}
+	scs := loadScenarios(t)
+	attacks, benign := 0, 0
+	files := map[string]bool{}
+	for _, sc := range scs {
+		files[sc.File] = true
+		t.Run(strings.TrimSuffix(sc.File, ".jsonl"), func(t *testing.T) {
+			if sc.Cite == "" || sc.What == "" {
+				t.Errorf("%s: cite and what are required", sc.File)
+			}
+			path := filepath.Join("testdata", "scenarios", sc.File)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs := decodeLines(t, path, b, nil)
+			if len(evs) == 0 {
+				t.Fatalf("%s has no events", path)
+			}
+			res := replayEvents(t, set, evs)
+			got := map[string]bool{}
+			var loud []string
+			for _, a := range res.Alerts {
+				got[a.Name] = true
+				if SeverityRank(a.Severity) >= SeverityRank("warning") && a.Rule.Group.Name != referenceGroup {
+					loud = append(loud, a.Name+" "+LabelsString(a.Labels))
+				}
+			}
+			switch sc.Kind {
+			case "attack":
+				attacks++
+				if len(sc.Fires) == 0 {
+					t.Fatalf("attack %s names no rule", sc.File)
+				}
+				for _, name := range sc.Fires {
+					r := byName[name]
+					if r == nil {
+						t.Errorf("%s: no rule %s in the pack", sc.File, name)
+						continue
+					}
+					if SeverityRank(r.Severity()) < SeverityRank("warning") {
+						t.Errorf("%s: %s is %s; a technique must raise a warning or critical rule", sc.File, name, r.Severity())
+					}
+					if !got[name] {
+						t.Errorf("%s (%s): %s did not fire; fired: %v", sc.File, sc.Cite, name, sortedSet(got))
+					}
+				}
+			case "benign":
+				benign++
+				if len(sc.Fires) > 0 {
+					t.Errorf("benign %s lists rules to fire", sc.File)
+				}
+				for _, l := range loud {
+					t.Errorf("benign %s (%s) raised %s", sc.File, sc.What, l)
+				}
+			default:
+				t.Errorf("%s: kind %q (want attack or benign)", sc.File, sc.Kind)
+			}
+		})
+	}
+	all, _ := filepath.Glob(filepath.Join("testdata", "scenarios", "*.jsonl"))
+	for _, f := range all {
+		if !files[filepath.Base(f)] {
+			t.Errorf("%s is not in scenarios.yaml", f)
+		}
+	}
+	if attacks < 30 || benign < 10 {
+		t.Errorf("%d attack and %d benign scenarios; the manifest lost some", attacks, benign)
+	}
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestBuiltinLevels checks the one table of audit levels against each
+// rule's expression: a rule that reads requestObject_* fields or filters
+// the raw line with a regexp over the body needs Request; the rest need
+// Metadata. PrivilegedIdentityImpersonated's regexp reads impersonatedUser,
+// which Metadata carries.
+func TestBuiltinLevels(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metadataRegexps := map[string]bool{"PrivilegedIdentityImpersonated": true}
+	seen := map[string]bool{}
+	for _, r := range set.Rules() {
+		seen[r.Alert] = true
+		got := r.AuditLevel()
+		want := LevelMetadata
+		if strings.Contains(r.Expr, "requestObject_") || strings.Contains(r.Expr, "|~") && !metadataRegexps[r.Alert] {
+			want = LevelRequest
+		}
+		if strings.Contains(r.Expr, "responseObject_") {
+			want = LevelRequestResponse
+		}
+		if got != want {
+			t.Errorf("%s: levels.go says %q, its expression needs %q", r.Alert, got, want)
+		}
+	}
+	for name := range builtinLevels {
+		if !seen[name] {
+			t.Errorf("levels.go names %s, which the pack does not have", name)
+		}
+	}
+	// Rules from other files have no declared level.
+	other, err := Parse("mine.yaml", []byte("groups:\n- name: g\n  rules:\n  - alert: PrivilegedPodCreated\n    expr: count_over_time({job=\"audit\"}[5m]) > 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := other.Rules()[0].AuditLevel(); l != "" {
+		t.Errorf("a user rule named like a built-in one got level %q", l)
+	}
+}
+
+// TestCIDRRegex compares the expression made from a CIDR with
+// netip.Prefix.Contains over random and boundary addresses.
+func TestCIDRRegex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 15))
+	cidrs := []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "100.64.0.0/10",
+		"10.40.0.0/14", "203.0.113.0/24", "198.51.100.7", "0.0.0.0/0", "10.1.2.128/25", "10.1.2.3/31",
+		"fc00::/7", "fe80::/10", "2001:db8::/32", "::1", "2600:1f18::/32"}
+	for _, c := range cidrs {
+		re, err := CIDRRegex(c)
+		if err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		m := regexp.MustCompile("^(?:" + re + ")$")
+		var pfx netip.Prefix
+		if strings.Contains(c, "/") {
+			pfx = netip.MustParsePrefix(c)
+		} else {
+			a := netip.MustParseAddr(c)
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		pfx = pfx.Masked()
+		var addrs []netip.Addr
+		for i := 0; i < 3000; i++ {
+			if pfx.Addr().Is4() {
+				var b [4]byte
+				for j := range b {
+					b[j] = byte(rng.IntN(256))
+				}
+				// Half of them inside the prefix.
+				if i%2 == 0 {
+					base := pfx.Addr().As4()
+					for bit := 0; bit < pfx.Bits(); bit++ {
+						mask := byte(0x80 >> (bit % 8))
+						b[bit/8] = b[bit/8]&^mask | base[bit/8]&mask
+					}
+				}
+				addrs = append(addrs, netip.AddrFrom4(b))
+			} else {
+				var b [16]byte
+				for j := range b {
+					b[j] = byte(rng.IntN(256))
+				}
+				if i%3 == 0 {
+					for j := 4; j < 16; j++ {
+						b[j] = 0 // compressible zeros
+					}
+				}
+				if i%2 == 0 {
+					base := pfx.Addr().As16()
+					for bit := 0; bit < pfx.Bits(); bit++ {
+						mask := byte(0x80 >> (bit % 8))
+						b[bit/8] = b[bit/8]&^mask | base[bit/8]&mask
+					}
+				}
+				addrs = append(addrs, netip.AddrFrom16(b))
+			}
+		}
+		addrs = append(addrs, pfx.Addr(), netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("11.0.0.0"),
+			netip.MustParseAddr("172.15.255.255"), netip.MustParseAddr("172.32.0.0"), netip.MustParseAddr("::1"), netip.MustParseAddr("::2"))
+		for _, a := range addrs {
+			if a.Is4() != pfx.Addr().Is4() {
+				continue
+			}
+			s := a.String()
+			if got, want := m.MatchString(s), pfx.Contains(a); got != want {
+				t.Errorf("%s (%s): %s matched=%v, contained=%v", c, re, s, got, want)
+			}
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "fe80::1%eth0", "2001:0:1::/48", "::/8", "not-an-ip", "2001:db8::/20"} {
+		if _, err := CIDRRegex(bad); err == nil {
+			t.Errorf("CIDRRegex(%q): want an error", bad)
+		}
+	}
+}
+
+// TestListsOverride: a rule file with lists: changes the built-in pack's
+// expressions when it is given after it (as --rules does), and so what
+// fires; errors name the file and line.
+func TestListsOverride(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "scenarios", "stolen-token-outside.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := decodeLines(t, "stolen-token-outside.jsonl", b, nil)
+	fired := func(s *Set, name string) bool {
+		for _, a := range replayEvents(t, s, evs).Alerts {
+			if a.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if !fired(set, "ClusterIdentityUsedFromOutside") {
+		t.Fatal("the stolen token does not fire with the default lists")
+	}
+	site, err := Parse("site.yaml", []byte(`lists:
+  cluster_cidrs:
+    append: [203.0.113.0/24]
+  known_kubectl_serviceaccounts:
+    items:
+      - {user_username: "system:serviceaccount:production:web-frontend"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(site.Groups) != 0 {
+		t.Fatalf("a lists-only file has groups: %v", site.Groups)
+	}
+	set.Override(site)
+	if len(set.Warnings) != 0 {
+		t.Fatalf("warnings: %q", set.Warnings)
+	}
+	if fired(set, "ClusterIdentityUsedFromOutside") || fired(set, "ServiceAccountHumanClient") {
+		t.Error("the site's lists did not change the built-in rules")
+	}
+	if got := set.Lists().Get("cluster_cidrs").Items; !slices.Contains(got, "203.0.113.0/24") || !slices.Contains(got, "10.0.0.0/8") {
+		t.Errorf("append lost items: %v", got)
+	}
+	// Export with the same lists gives the same expressions.
+	y, err := BuiltinYAMLWith(set.Lists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, err := Parse("export.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range exported.Rules() {
+		if r.Expr != set.Rules()[i].Expr {
+			t.Errorf("%s: export and load disagree", r.Alert)
+		}
+	}
+
+	for _, c := range []struct{ in, want string }{
+		{"lists:\n  cluster_cidrs:\n    items: [10.0.0.0/33]\n", "bad.yaml:3"},
+		{"lists:\n  nope:\n    items: [a]\n", "bad.yaml:2: list nope: no such list"},
+		{"lists:\n  human_user_agents:\n    kind: cidrs\n    items: [10.0.0.0/8]\n", "bad.yaml:2: list human_user_agents is of kind regexes"},
+		{"lists:\n  known_wildcard_roles:\n    append: [{user_username: \"a(\"}]\n", "bad.yaml:3"},
+		{"lists:\n  known_wildcard_roles:\n    append: [plain]\n", "bad.yaml:3: list known_wildcard_roles: an exception is a mapping"},
+		{"lists:\n  mine:\n    kind: strings\n    items: [x]\ngroups:\n- name: g\n  rules:\n  - alert: A\n    expr: count_over_time({job=\"audit\"} |~ \"${list:missing}\" [5m]) > 0\n", "bad.yaml:9: rule A: expr: unknown list \"missing\""},
+	} {
+		_, err := Parse("bad.yaml", []byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.in, err, c.want)
+		}
+	}
+	// A user file may define and use its own list.
+	own, err := Parse("own.yaml", []byte("lists:\n  vip_users:\n    kind: strings\n    items: [ceo@corp.example, cfo@corp.example]\ngroups:\n- name: vip\n  rules:\n  - alert: VIPActivity\n    expr: sum by (user_username) (count_over_time({job=\"audit\"} | json | user_username =~ \"${list:vip_users}\" [5m])) > 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := own.Rules()[0].Expr; !strings.Contains(e, `ceo@corp\\.example|cfo@corp\\.example`) {
+		t.Errorf("own list not expanded: %s", e)
+	}
+}
+
+// TestExportIsPlainLogQL: what `alerts export` writes has no placeholder
+// left, loads to the same expressions as the embedded pack, and uses only
+// the LogQL that Loki's ruler accepts (no audittui-only syntax).
+func TestExportIsPlainLogQL(t *testing.T) {
+	y, err := BuiltinYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if HasPlaceholders(string(y)) || strings.Contains(string(y), "${") {
+		t.Fatal("the export still has list placeholders")
+	}
+	if !HasPlaceholders(string(BuiltinSource())) {
+		t.Fatal("builtin.yaml uses no lists: the test is vacuous")
+	}
+	exp, err := Parse("export.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Rules()) != len(set.Rules()) {
+		t.Fatalf("%d rules exported, %d loaded", len(exp.Rules()), len(set.Rules()))
+	}
+	for i, r := range exp.Rules() {
+		if r.Expr != set.Rules()[i].Expr || r.Source != r.Expr {
+			t.Errorf("%s: exported expression differs from the loaded one", r.Alert)
+		}
+		// Loki's LogQL has no "${" and no empty alternations of ours; the
+		// in-repo parser accepts only Loki's grammar (logql's doc lists
+		// what it rejects), so a parse is the check here.
+		if _, err := logql.ParseMetric(r.Expr); err != nil {
+			t.Errorf("%s: %v", r.Alert, err)
+		}
+	}
+	// The export is a Loki ruler file: only groups at the top.
+	var top map[string]any
+	if err := yaml.Unmarshal(y, &top); err != nil {
+		t.Fatal(err)
+	}
+	if len(top) != 1 || top["groups"] == nil {
+		t.Errorf("export top-level keys: %v", top)
+	}
+}
+
+// TestDefaultListsDocumented: every list has a kind and a description, is
+// used by the pack, and the README documents it.
+func TestDefaultListsDocumented(t *testing.T) {
+	ls := DefaultLists()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(BuiltinSource())
+	for _, n := range ls.Names() {
+		l := ls.Get(n)
+		if l.Description == "" {
+			t.Errorf("list %s has no description", n)
+		}
+		if !strings.Contains(src, "${list:"+n+"}") && !strings.Contains(src, "${unless:"+n+"}") {
+			t.Errorf("list %s is not used by builtin.yaml", n)
+		}
+		if !strings.Contains(string(readme), "`"+n+"`") {
+			t.Errorf("README does not document list %s", n)
+		}
+	}
+}
+
+// falcoRules are the 48 rule names of Falco's k8saudit plugin ruleset
+// (falcosecurity/plugins, plugins/k8saudit/rules/k8s_audit_rules.yaml).
+var falcoRules = []string{
+	"Disallowed K8s User", "Create Disallowed Pod", "Create Privileged Pod", "Create Sensitive Mount Pod",
+	"Create HostNetwork Pod", "Create HostPid Pod", "Create HostIPC Pod", "Create NodePort Service",
+	"Create/Modify Configmap With Private Credentials", "Anonymous Request Allowed", "Attach/Exec Pod", "port-forward",
+	"EphemeralContainers Created", "Create Disallowed Namespace", "Pod Created in Kube Namespace",
+	"Service Account Created in Kube Namespace", "System ClusterRole Modified/Deleted", "Attach to cluster-admin Role",
+	"ClusterRole With Wildcard Created", "ClusterRole With Write Privileges Created", "ClusterRole With Pod Exec Created",
+	"K8s Deployment Created", "K8s Deployment Deleted", "K8s Service Created", "K8s Service Deleted",
+	"K8s ConfigMap Created", "K8s ConfigMap Deleted", "K8s Namespace Created", "K8s Namespace Deleted",
+	"K8s Serviceaccount Created", "K8s Serviceaccount Deleted", "K8s Role Created", "K8s Role Deleted",
+	"K8s ClusterRole Created", "K8s ClusterRole Deleted", "K8s RoleBinding Created", "K8s RoleBinding Deleted",
+	"K8s ClusterRoleBinding Created", "K8s ClusterRoleBinding Deleted", "K8s Secret Created", "K8s Secret Deleted",
+	"K8s Secret Get Successfully", "K8s Secret Get Unsuccessfully Tried", "All K8s Audit Events",
+	"Full K8s Administrative Access", "Ingress Object without TLS Certificate Created",
+	"Untrusted Node Successfully Joined the Cluster", "Untrusted Node Unsuccessfully Tried to Join the Cluster",
+}
+
+// TestFalcoMapping: the README maps every Falco k8saudit rule to one of
+// ours or says why none applies, and names only rules the pack has.
+func TestFalcoMapping(t *testing.T) {
+	if len(falcoRules) != 48 {
+		t.Fatalf("%d Falco rules listed", len(falcoRules))
+	}
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	i := strings.Index(doc, "<!-- falco mapping -->")
+	j := strings.Index(doc, "<!-- end of falco mapping -->")
+	if i < 0 || j < i {
+		t.Fatal("README.md lacks the Falco mapping markers")
+	}
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := map[string]bool{}
+	for _, r := range set.Rules() {
+		ours[r.Alert] = true
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(doc[i:j], "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || strings.HasPrefix(strings.TrimSpace(cells[1]), "Falco rule") || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") {
+			continue
+		}
+		rows[strings.TrimSpace(cells[1])] = strings.TrimSpace(cells[2])
+	}
+	mapped := 0
+	for _, f := range falcoRules {
+		ourCell, ok := rows[f]
+		if !ok {
+			t.Errorf("Falco rule %q has no row", f)
+			continue
+		}
+		if ourCell == "" {
+			t.Errorf("Falco rule %q: empty mapping", f)
+		}
+		names := regexp.MustCompile("`([A-Za-z0-9]+)`").FindAllStringSubmatch(ourCell, -1)
+		for _, n := range names {
+			if !ours[n[1]] {
+				t.Errorf("Falco rule %q maps to %s, which the pack does not have", f, n[1])
+			}
+		}
+		if len(names) > 0 {
+			mapped++
+		}
+	}
+	if len(rows) != len(falcoRules) {
+		t.Errorf("%d rows for %d Falco rules", len(rows), len(falcoRules))
+	}
+	t.Logf("%d of %d Falco k8saudit rules have an equivalent", mapped, len(falcoRules))
+}
+
+// TestRealBenignStaysSilent: the real OpenShift event (a kubelet lease
+// update) raises nothing, and no rule of the identity group (which judges
+// behaviour instead of names) fires on the real captures, whose requests
+// all come from the cluster's own addresses.
+func TestRealBenignStaysSilent(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(testutil.RealData(t), "audit")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(files) == 0 {
+		t.Fatalf("no real audit files in %s", dir)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := replayEvents(t, set, decodeLines(t, f, b, nil))
+		for _, a := range res.Alerts {
+			if filepath.Base(f) == "openshift-aws-single-event.jsonl" || a.Rule.Group.Name == "audittui-identity" {
+				t.Errorf("%s: %s fired (%s)", filepath.Base(f), a.Name, LabelsString(a.Labels))
+			}
+		}
+	}
+}
