@@ -18,6 +18,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/rules"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 func init() { subcommands = append(subcommands, newAlertsCmd) }
@@ -112,11 +113,11 @@ func loadRuleSet(files []string, noBuiltin bool, warn io.Writer) (*rules.Set, er
 			return nil, &ExitError{Code: ExitUsage, Err: err}
 		}
 		for _, name := range set.Override(s) {
-			fmt.Fprintf(warn, "audittui: %s: group %q replaces the group of that name loaded before\n", alertsCell(f), alertsCell(name))
+			fmt.Fprintf(warn, "audittui: %s: group %q replaces the group of that name loaded before\n", termsafe.String(f), termsafe.String(name))
 		}
 	}
 	for _, w := range set.Warnings {
-		fmt.Fprintln(warn, "audittui: warning:", alertsCell(w))
+		fmt.Fprintln(warn, "audittui: warning:", termsafe.String(w))
 	}
 	if len(set.Rules()) == 0 {
 		return nil, usageErr("no rules to evaluate (--no-builtin without --rules)")
@@ -176,7 +177,7 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 				writeAlertJSON(out, a)
 			} else {
 				fmt.Fprintf(out, "%s  %-8s %-9s %s %s  %s\n", a.LastActive.UTC().Format(time.RFC3339), a.State, a.Severity,
-					alertsCell(a.Name), alertsCell(exprLabels(a)), alertsCell(a.Annotations["summary"]))
+					termsafe.String(a.Name), termsafe.String(exprLabels(a)), termsafe.String(a.Annotations["summary"]))
 			}
 			out.Flush()
 		}
@@ -271,7 +272,7 @@ func writeAlerts(w io.Writer, format string, as []*rules.Alert) error {
 	for _, a := range as {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
 			a.ActiveAt.UTC().Format("2006-01-02T15:04:05Z"), a.LastActive.UTC().Format("2006-01-02T15:04:05Z"),
-			alertsCell(a.Severity), alertsCell(a.Name), fmtAlertValue(a.Value), a.Events, alertsCell(exprLabels(a)), alertsCell(a.Annotations["summary"]))
+			termsafe.String(a.Severity), termsafe.String(a.Name), fmtAlertValue(a.Value), a.Events, termsafe.String(exprLabels(a)), termsafe.String(a.Annotations["summary"]))
 	}
 	return tw.Flush()
 }
@@ -293,11 +294,6 @@ func exprLabels(a *rules.Alert) string {
 	}
 	return strings.Join(parts, " ")
 }
-
-// alertsCell makes text from events and rule files safe for a terminal
-// table cell: escape sequences and other control characters are shown,
-// not interpreted (ui.Sanitize), and tabs and newlines become spaces.
-func alertsCell(s string) string { return cell(s) }
 
 // alertsWindow turns --since/--from/--to into [from, to) in Unix
 // nanoseconds (0 = open), with query's semantics.
@@ -326,7 +322,7 @@ func (r *alertsRejects) add(rejs []data.Reject) {
 	for _, rj := range rejs {
 		r.n++
 		if !r.quiet {
-			fmt.Fprintf(r.w, "audittui: skipped %s\n", alertsCell(rj.Error()))
+			fmt.Fprintf(r.w, "audittui: skipped %s\n", termsafe.String(rj.Error()))
 		}
 	}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/s3src"
-	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 func init() { subcommands = append(subcommands, newExportCmd) }
@@ -241,11 +241,11 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 	for _, e := range ex.man.Entries {
 		bytes += e.Size
 	}
-	fmt.Fprintf(s.Err, "audittui: exported %d file(s), %.1f MB, to %s", len(ex.man.Entries), float64(bytes)/1e6, ui.Sanitize(opts.Dir))
+	fmt.Fprintf(s.Err, "audittui: exported %d file(s), %.1f MB, to %s", len(ex.man.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
 	if q != nil {
 		fmt.Fprintf(s.Err, " (%d event(s) in %s)", ex.man.Events, eventsFile)
 	}
-	fmt.Fprintf(s.Err, "; check with: audittui verify %s\n", ui.Sanitize(opts.Dir))
+	fmt.Fprintf(s.Err, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
 	if ex.problems > 0 || ex.man.Rejected > 0 {
 		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
 			ex.problems, ex.man.Rejected, manifestJSON)}
@@ -324,7 +324,7 @@ func (ex *exporter) warn(format string, a ...any) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	ex.problems++
-	fmt.Fprintf(ex.io.Err, "audittui: %s\n", ui.Sanitize(fmt.Sprintf(format, a...)))
+	fmt.Fprintf(ex.io.Err, "audittui: %s\n", termsafe.String(fmt.Sprintf(format, a...)))
 }
 
 // copyS3 downloads the window's objects as stored. It returns the local
@@ -413,7 +413,7 @@ func (p *exportProgress) done(b int64) {
 		return
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "audittui: %s: %d/%d objects, %.1f/%.1f MB\n", ui.Sanitize(p.name), p.n, p.total,
+	fmt.Fprintf(p.w, "audittui: %s: %d/%d objects, %.1f/%.1f MB\n", termsafe.String(p.name), p.n, p.total,
 		float64(p.bytes)/1e6, float64(p.bytesTotal)/1e6)
 }
 
@@ -551,7 +551,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 		}
 		for _, r := range b.Rejects {
 			ex.man.Rejected++
-			fmt.Fprintf(ex.io.Err, "audittui: skipped %s\n", ui.Sanitize(r.Error()))
+			fmt.Fprintf(ex.io.Err, "audittui: skipped %s\n", termsafe.String(r.Error()))
 		}
 		for i := range b.Events {
 			e := &b.Events[i]

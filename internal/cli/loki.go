@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 func init() { subcommands = append(subcommands, newLokiCmd) }
@@ -130,7 +130,7 @@ func runLokiStats(ctx context.Context, out io.Writer, o *LokiOptions, query stri
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "%s over the last %s: %s\n", ui.Sanitize(sel), o.Since, st)
+	_, err = fmt.Fprintf(out, "%s over the last %s: %s\n", termsafe.String(sel), o.Since, st)
 	return err
 }
 
@@ -138,7 +138,7 @@ func runLokiStats(ctx context.Context, out io.Writer, o *LokiOptions, query stri
 func printLines(w io.Writer, lines []string) error {
 	bw := bufio.NewWriter(w)
 	for _, l := range lines {
-		bw.WriteString(ui.Sanitize(l))
+		bw.WriteString(termsafe.String(l))
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()

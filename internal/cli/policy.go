@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 func init() { subcommands = append(subcommands, newPolicyCmd) }
@@ -139,11 +138,11 @@ func runPolicyLint(s *IO, opts *PolicyLintOptions) error {
 				}
 				continue
 			}
-			loc := policyClean(f.File)
+			loc := termsafe.String(f.File)
 			if f.Line > 0 {
 				loc += ":" + strconv.Itoa(f.Line)
 			}
-			fmt.Fprintf(out, "%s: %s: %s: %s\n    fix: %s\n", loc, f.Severity, f.Code, policyClean(f.Message), policyClean(f.Fix))
+			fmt.Fprintf(out, "%s: %s: %s: %s\n    fix: %s\n", loc, f.Severity, f.Code, termsafe.String(f.Message), termsafe.String(f.Fix))
 		}
 	}
 	if opts.Output == "text" {
@@ -278,7 +277,7 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 			}
 			for _, rj := range b.Rejects {
 				rejects++
-				fmt.Fprintln(s.Err, "audittui: rejected:", policyClean(rj.Error()))
+				fmt.Fprintln(s.Err, "audittui: rejected:", termsafe.String(rj.Error()))
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -315,7 +314,7 @@ func policySources(ctx context.Context, s *IO, sources *sourceSet, args []string
 }
 
 func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
-	fmt.Fprintf(w, "policy %s: %s", policyClean(r.Policy), policyPlural(int(r.Events), "event", "events"))
+	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), policyPlural(int(r.Events), "event", "events"))
 	if r.SpanSeconds > 0 {
 		fmt.Fprintf(w, " over %s", policyDuration(r.SpanSeconds))
 	}
@@ -343,7 +342,7 @@ func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.P
 	if r.SpanSeconds > 0 {
 		fmt.Fprintf(w, "estimated per day: %s now, %s under the policy", policyBytes(r.BytesPerDayNow), policyBytes(r.BytesPerDayAfter))
 		if old != nil {
-			fmt.Fprintf(w, ", %s under %s", policyBytes(r.BytesPerDayAgainst), policyClean(r.Against))
+			fmt.Fprintf(w, ", %s under %s", policyBytes(r.BytesPerDayAgainst), termsafe.String(r.Against))
 		}
 		fmt.Fprintln(w)
 	} else {
@@ -368,7 +367,7 @@ func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.P
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ALERT\tNEEDS\tMATCHED\tLOST")
 		for _, d := range losing {
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\n", policyClean(d.Name), d.NeedsLevel, d.Matched, d.Lost)
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\n", termsafe.String(d.Name), d.NeedsLevel, d.Matched, d.Lost)
 		}
 		tw.Flush()
 	}
@@ -379,7 +378,7 @@ func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.P
 		for _, c := range r.Changes {
 			changed += c.Events
 		}
-		fmt.Fprintf(w, "against %s (%s now, %s under it): %s change level\n", policyClean(r.Against),
+		fmt.Fprintf(w, "against %s (%s now, %s under it): %s change level\n", termsafe.String(r.Against),
 			policyBytes(float64(r.BytesAfter)), policyBytes(float64(r.BytesAgainst)), policyPlural(int(changed), "event", "events"))
 		if len(r.Changes) > 0 {
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -433,34 +432,4 @@ func policyDuration(sec float64) string {
 		return fmt.Sprintf("%.1f hours", d.Hours())
 	}
 	return d.Round(time.Second).String()
-}
-
-// policyClean makes text from policies, rule files and events safe for a
-// terminal: control characters (escape sequences above all) are shown as
-// \xNN instead of being interpreted.
-func policyClean(s string) string {
-	clean := true
-	for _, r := range s {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == unicode.ReplacementChar:
-			b.WriteString(`\ufffd`)
-		case unicode.IsControl(r) && r < 0x100:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 func init() { subcommands = append(subcommands, newQueryCmd) }
@@ -342,7 +342,7 @@ func (w *eventWriter) write(e *data.Event) error {
 		if res == "" {
 			res = e.RequestURI
 		}
-		fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtTime(e.Time), cell(user), cell(e.Verb), cell(res), cell(nsName), code, cell(ip), cell(e.AuditID))
+		fmt.Fprintf(w.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", fmtTime(e.Time), termsafe.String(user), termsafe.String(e.Verb), termsafe.String(res), termsafe.String(nsName), code, termsafe.String(ip), termsafe.String(e.AuditID))
 		w.rows++
 		if w.rows%1000 == 0 {
 			return w.tw.Flush()
@@ -360,11 +360,6 @@ func (w *eventWriter) write(e *data.Event) error {
 		return w.cw.Write([]string{fmtTime(e.Time), e.AuditID, e.Stage, e.User, e.ImpUser, e.Verb, e.Resource, e.Subresource, e.Namespace, e.Name, code, ip, e.UserAgent, e.Origin.Source.Name, strconv.FormatInt(e.Origin.Line, 10)})
 	}
 	return nil
-}
-
-// cell makes an untrusted string safe for a terminal table cell.
-func cell(s string) string {
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(ui.Sanitize(s))
 }
 
 func (w *eventWriter) flush() error {
@@ -401,7 +396,7 @@ func (r *rejectReporter) add(rejs []data.Reject) {
 	for _, rj := range rejs {
 		r.n++
 		if !r.quiet {
-			fmt.Fprintf(r.w, "audittui: skipped %s\n", cell(rj.Error()))
+			fmt.Fprintf(r.w, "audittui: skipped %s\n", termsafe.String(rj.Error()))
 		}
 	}
 }

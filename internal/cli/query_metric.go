@@ -15,6 +15,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // runMetricQuery evaluates a metric query. Without --step it is an instant
@@ -217,7 +218,7 @@ func writeMetric(out *bufio.Writer, format string, vec logql.Vector, mat logql.M
 				if val == "" {
 					val = "-"
 				}
-				s += cell(val) + "\t"
+				s += termsafe.String(val) + "\t"
 			}
 			fmt.Fprintln(tw, s+fmtValue(v))
 		}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 func init() { subcommands = append(subcommands, newVerifyCmd) }
@@ -49,7 +49,7 @@ func runVerify(s *IO, dir string, quiet bool) error {
 	f, err := os.Open(mpath)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return usageErr("%s: no %s (not an audittui export directory?)", ui.Sanitize(dir), manifestSHA)
+			return usageErr("%s: no %s (not an audittui export directory?)", termsafe.String(dir), manifestSHA)
 		}
 		return err
 	}
@@ -71,7 +71,7 @@ func runVerify(s *IO, dir string, quiet bool) error {
 			return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s:%d: %v", mpath, n, err)}
 		}
 		if !localPath(path) {
-			return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s:%d: path %q leaves the export directory", mpath, n, ui.Sanitize(path))}
+			return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s:%d: path %q leaves the export directory", mpath, n, termsafe.String(path))}
 		}
 		if _, dup := want[path]; !dup {
 			order = append(order, path)
@@ -85,7 +85,7 @@ func runVerify(s *IO, dir string, quiet bool) error {
 		if quiet && status == "OK" {
 			return
 		}
-		line := status + "  " + ui.Sanitize(path)
+		line := status + "  " + termsafe.String(path)
 		if detail != "" {
 			line += "  (" + detail + ")"
 		}
@@ -135,12 +135,12 @@ func runVerify(s *IO, dir string, quiet bool) error {
 	// MANIFEST.json must tell the same story.
 	jsonProblems := checkManifestJSON(dir, want)
 	for _, p := range jsonProblems {
-		fmt.Fprintln(s.Out, "MANIFEST  "+ui.Sanitize(p))
+		fmt.Fprintln(s.Out, "MANIFEST  "+termsafe.String(p))
 	}
 	fmt.Fprintf(s.Err, "audittui: verify %s: %d ok, %d mismatched, %d missing, %d not in the manifest\n",
-		ui.Sanitize(dir), res.ok, res.bad, res.missing, res.extra)
+		termsafe.String(dir), res.ok, res.bad, res.missing, res.extra)
 	if res.bad+res.missing+res.extra+len(jsonProblems) > 0 {
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s does not match its manifest", ui.Sanitize(dir))}
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s does not match its manifest", termsafe.String(dir))}
 	}
 	return nil
 }
