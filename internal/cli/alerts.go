@@ -10,35 +10,42 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-func init() { subcommands = append(subcommands, newAlertsCmd) }
+func init() {
+	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) })
+}
 
 // AlertsOptions are `audittui alerts`' options.
 type AlertsOptions struct {
+	IO      *cmdutil.IOStreams
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Sources *cmdutil.SourceSet
+
 	RuleFiles []string
 	NoBuiltin bool
 	Args      []string
-	Since     time.Duration
-	From, To  string
+	Window    cmdutil.WindowFlags
 	Output    string
 	FailOn    string
 	Follow    bool
 	Quiet     bool
 }
 
-func newAlertsCmd(s *IO) *cobra.Command {
-	opts := &AlertsOptions{}
-	var sources *sourceSet
+// NewCmdAlerts builds `audittui alerts` (and `alerts export`); runF, when
+// not nil, runs instead of the evaluation (tests).
+func NewCmdAlerts(f *cmdutil.Factory, runF func(*AlertsOptions) error) *cobra.Command {
+	opts := &AlertsOptions{IO: f.IOStreams, Logger: f.Logger, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "alerts [flags] [SOURCE...]",
 		Short: "Evaluate alert rules (Loki ruler format) over audit events",
@@ -62,27 +69,31 @@ errors or invalid rule files.`,
   audittui alerts --rules team-rules.yaml --no-builtin -o jsonl audit.log
   audittui alerts --since 24h --fail-on critical s3://audit-archive/cluster-a/
   audittui alerts export > audittui-rules.yaml`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
-			return runAlerts(cmd.Context(), s, sources, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runAlerts(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format (repeatable)")
 	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in detection pack")
-	fs.DurationVar(&opts.Since, "since", 0, "only events newer than this duration before --to (or now), e.g. 24h")
-	fs.StringVar(&opts.From, "from", "", "start of the window, inclusive (RFC 3339 or YYYY-MM-DD)")
-	fs.StringVar(&opts.To, "to", "", "end of the window, exclusive (RFC 3339 or YYYY-MM-DD)")
-	fs.StringVarP(&opts.Output, "output", "o", "table", "output format: table or jsonl")
+	opts.Window.AddFlags(fs)
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", []string{"table", "jsonl"}, "output format: table or jsonl")
 	fs.StringVar(&opts.FailOn, "fail-on", "", "exit 3 when an alert of this severity or higher fired: info, warning or critical")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing sources and report alerts as they fire and resolve")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print rejected input lines on stderr (the exit status still tells)")
-	sources = newSourceSet(fs)
-	cmd.AddCommand(newAlertsExportCmd(s))
+	opts.Sources = f.Sources(fs)
+	cmd.AddCommand(newCmdAlertsExport(f))
 	return cmd
 }
 
-func newAlertsExportCmd(s *IO) *cobra.Command {
+// newCmdAlertsExport builds `audittui alerts export`.
+func newCmdAlertsExport(f *cmdutil.Factory) *cobra.Command {
+	out := f.IOStreams.Out
 	return &cobra.Command{
 		Use:   "export",
 		Short: "Write the built-in detection pack as a Loki ruler file",
@@ -91,67 +102,34 @@ Loki's ruler loads as it is (for example with lokitool rules sync, or by
 placing it under the ruler's rules directory for a tenant).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := s.Out.Write(rules.BuiltinYAML())
+			_, err := out.Write(rules.BuiltinYAML())
 			return err
 		},
 	}
 }
 
-// loadRuleSet loads the built-in pack (unless disabled) and rule files.
-func loadRuleSet(files []string, noBuiltin bool, warn io.Writer) (*rules.Set, error) {
-	set := &rules.Set{}
-	if !noBuiltin {
-		b, err := rules.Builtin()
-		if err != nil {
-			return nil, fmt.Errorf("built-in rules: %w", err)
-		}
-		set.Merge(b)
-	}
-	for _, f := range files {
-		s, err := rules.LoadFile(f)
-		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: err}
-		}
-		for _, name := range set.Override(s) {
-			fmt.Fprintf(warn, "audittui: %s: group %q replaces the group of that name loaded before\n", termsafe.String(f), termsafe.String(name))
-		}
-	}
-	for _, w := range set.Warnings {
-		fmt.Fprintln(warn, "audittui: warning:", termsafe.String(w))
-	}
-	if len(set.Rules()) == 0 {
-		return nil, usageErr("no rules to evaluate (--no-builtin without --rules)")
-	}
-	return set, nil
-}
-
-func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptions) error {
-	switch opts.Output {
-	case "table", "jsonl":
-	default:
-		return usageErr("-o %q: want table or jsonl", opts.Output)
-	}
+func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	failRank := 0
 	if opts.FailOn != "" && opts.FailOn != "none" {
 		failRank = rules.SeverityRank(opts.FailOn)
 		if failRank == 0 {
-			return usageErr("--fail-on %q: want info, warning or critical", opts.FailOn)
+			return cmdutil.UsageErrorf("--fail-on %q: want info, warning or critical", opts.FailOn)
 		}
 	}
-	set, err := loadRuleSet(opts.RuleFiles, opts.NoBuiltin, s.Err)
+	set, err := cmdutil.LoadRules(opts.RuleFiles, opts.NoBuiltin, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
-	from, to, err := alertsWindow(opts, time.Now)
+	from, to, err := opts.Window.Range(opts.Now)
 	if err != nil {
 		return err
 	}
-	srcs, err := alertsSources(ctx, s, sources, opts.Args)
+	srcs, err := opts.Sources.ResolveOrStdin(ctx, opts.Args)
 	if err != nil {
 		return err
 	}
-	rep := &alertsRejects{w: s.Err, quiet: opts.Quiet}
-	out := bufio.NewWriterSize(s.Out, 64<<10)
+	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
+	out := bufio.NewWriterSize(opts.IO.Out, 64<<10)
 	defer out.Flush()
 
 	ro := data.ReadOptions{From: from, To: to, Follow: opts.Follow}
@@ -161,8 +139,7 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 	}
 	defer st.Close()
 
-	logger := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	eopts := rules.Options{From: from, To: to, OnRejects: rep.add, Logger: logger}
+	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
 	worst := 0
 	note := func(a *rules.Alert) {
 		if r := rules.SeverityRank(a.Severity); r > worst {
@@ -194,10 +171,10 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 			note(a)
 		}
 		if res.Untimed > 0 {
-			fmt.Fprintf(s.Err, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
 		}
 		if res.Late > 0 {
-			fmt.Fprintf(s.Err, "audittui: %d event(s) came out of time order, after the evaluation steps covering them had run, and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came out of time order, after the evaluation steps covering them had run, and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
 		}
 		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
@@ -207,9 +184,9 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 		return err
 	}
 	if failRank > 0 && worst >= failRank {
-		return &ExitError{Code: ExitAlerts}
+		return &cmdutil.ExitError{Code: cmdutil.ExitAlerts}
 	}
-	return rep.finish()
+	return rep.Err()
 }
 
 // alertJSON is the jsonl shape of one alert instance.
@@ -293,48 +270,6 @@ func exprLabels(a *rules.Alert) string {
 		parts = append(parts, k+"="+a.Labels[k])
 	}
 	return strings.Join(parts, " ")
-}
-
-// alertsWindow turns --since/--from/--to into [from, to) in Unix
-// nanoseconds (0 = open), with query's semantics.
-func alertsWindow(opts *AlertsOptions, now func() time.Time) (from, to int64, err error) {
-	tf := TimeFlags{Since: opts.Since, From: opts.From, To: opts.To, now: now}
-	return tf.Window()
-}
-
-// alertsSources resolves SOURCE arguments; without any, a kind's default
-// (Loki via LOKI_ADDR), else stdin when it is not a terminal.
-func alertsSources(ctx context.Context, s *IO, sources *sourceSet, args []string) ([]data.Source, error) {
-	return sources.resolveOrStdin(ctx, args, s)
-}
-
-// alertsRejects prints rejected input lines on stderr and counts them.
-type alertsRejects struct {
-	mu    sync.Mutex
-	w     io.Writer
-	quiet bool
-	n     int
-}
-
-func (r *alertsRejects) add(rejs []data.Reject) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, rj := range rejs {
-		r.n++
-		if !r.quiet {
-			fmt.Fprintf(r.w, "audittui: skipped %s\n", termsafe.String(rj.Error()))
-		}
-	}
-}
-
-// finish returns exit status 1 when input was rejected.
-func (r *alertsRejects) finish() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.n == 0 {
-		return nil
-	}
-	return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", r.n)}
 }
 
 func fmtAlertValue(v float64) string {

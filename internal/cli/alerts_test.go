@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/policy/rules"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	s := &IO{In: strings.NewReader(stdin), Out: &out, Err: &errb}
+	s := &cmdutil.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errb}
 	code = Main(context.Background(), args, s)
 	return code, out.String(), errb.String()
 }
@@ -78,8 +79,8 @@ func TestAlertsJSONLAndFailOn(t *testing.T) {
 	})
 
 	code, out, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", a, b)
-	if code != ExitAlerts {
-		t.Fatalf("exit %d, want %d; stderr: %s", code, ExitAlerts, errOut)
+	if code != cmdutil.ExitAlerts {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, cmdutil.ExitAlerts, errOut)
 	}
 	var got []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -106,11 +107,11 @@ func TestAlertsJSONLAndFailOn(t *testing.T) {
 	}
 
 	// Only warnings fired: --fail-on critical exits 0.
-	if code, _, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, "--fail-on", "critical", a, b); code != ExitOK {
+	if code, _, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, "--fail-on", "critical", a, b); code != cmdutil.ExitOK {
 		t.Fatalf("--fail-on critical: exit %d; %s", code, errOut)
 	}
 	// Without --fail-on, alerts do not change the exit status.
-	if code, _, _ := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, a); code != ExitOK {
+	if code, _, _ := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, a); code != cmdutil.ExitOK {
 		t.Fatalf("no --fail-on: exit %d", code)
 	}
 }
@@ -126,7 +127,7 @@ func TestAlertsTableSanitises(t *testing.T) {
 		auditLine("x-1", evil, "create", "pods", "web", "p1", "exec", 101, time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)),
 	})
 	code, out, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, f)
-	if code != ExitOK {
+	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if strings.ContainsAny(out, "\x1b\x07") {
@@ -142,20 +143,20 @@ func TestAlertsBadRulesAndFlags(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(\n"), 0o644)
 	code, _, errOut := runCLI(t, "", "alerts", "--rules", bad, bad)
-	if code != ExitUsage || !strings.Contains(errOut, "bad.yaml:5:") {
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "bad.yaml:5:") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "", "alerts", "--fail-on", "severe", bad); code != ExitUsage || !strings.Contains(errOut, "--fail-on") {
+	if code, _, errOut := runCLI(t, "", "alerts", "--fail-on", "severe", bad); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--fail-on") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	if code, _, _ := runCLI(t, "", "alerts", "--no-builtin", bad); code != ExitUsage {
+	if code, _, _ := runCLI(t, "", "alerts", "--no-builtin", bad); code != cmdutil.ExitUsage {
 		t.Fatalf("--no-builtin without --rules: exit %d", code)
 	}
 }
 
 func TestAlertsExportIsTheLoadablePack(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "alerts", "export")
-	if code != ExitOK {
+	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	set, err := rules.Parse("export.yaml", []byte(out))
@@ -208,7 +209,7 @@ func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"alerts", "--follow", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", f},
-			&IO{In: strings.NewReader(""), Out: out, Err: &errb})
+			&cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errb})
 	}()
 	// The apiserver appends an exec, then a later event moves event time
 	// past the next evaluation step.
@@ -230,8 +231,8 @@ func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 		}
 	}
 	cancel()
-	if code := <-done; code != ExitAlerts {
-		t.Fatalf("exit %d, want %d (a warning fired); stderr %q", code, ExitAlerts, errb.String())
+	if code := <-done; code != cmdutil.ExitAlerts {
+		t.Fatalf("exit %d, want %d (a warning fired); stderr %q", code, cmdutil.ExitAlerts, errb.String())
 	}
 	var m map[string]any
 	if err := json.Unmarshal([]byte(strings.SplitN(out.String(), "\n", 2)[0]), &m); err != nil {
@@ -242,35 +243,19 @@ func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 	}
 }
 
-func TestAlertsWindow(t *testing.T) {
-	now := func() time.Time { return time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC) }
-	ns := func(s string) int64 { tt, _ := time.Parse(time.RFC3339, s); return tt.UnixNano() }
-	cases := []struct {
-		name     string
-		opts     AlertsOptions
-		from, to int64
-		err      string
-	}{
-		{"open", AlertsOptions{}, 0, 0, ""},
-		{"since from now", AlertsOptions{Since: time.Hour}, ns("2026-05-04T11:00:00Z"), 0, ""},
-		{"since before to", AlertsOptions{Since: time.Hour, To: "2026-05-01T10:00:00Z"}, ns("2026-05-01T09:00:00Z"), ns("2026-05-01T10:00:00Z"), ""},
-		{"from and to", AlertsOptions{From: "2026-05-01", To: "2026-05-02T00:00:00Z"}, ns("2026-05-01T00:00:00Z"), ns("2026-05-02T00:00:00Z"), ""},
-		{"since and from", AlertsOptions{Since: time.Hour, From: "2026-05-01"}, 0, 0, "mutually exclusive"},
-		{"bad time", AlertsOptions{From: "yesterday"}, 0, 0, `--from: cannot parse "yesterday"`},
-		{"empty", AlertsOptions{From: "2026-05-02", To: "2026-05-01"}, 0, 0, "empty window"},
+// The window flags reach the options; their meaning is tested in cmdutil.
+func TestAlertsFlagsToOptions(t *testing.T) {
+	var got *AlertsOptions
+	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+	cmd := NewCmdAlerts(NewFactory(ios), func(o *AlertsOptions) error { got = o; return nil })
+	code := cmdutil.Execute(context.Background(), cmd, []string{"--since", "24h", "--to", "2026-05-02", "--rules", "a.yaml", "--rules", "b.yaml",
+		"--no-builtin", "-o", "jsonl", "--fail-on", "critical", "-f", "-q", "x.log", "s3://b/p/"}, ios)
+	if code != 0 || got == nil {
+		t.Fatalf("exit %d: %s", code, ios.ErrOut)
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			from, to, err := alertsWindow(&tc.opts, now)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil || from != tc.from || to != tc.to {
-				t.Fatalf("got %d, %d, %v; want %d, %d", from, to, err, tc.from, tc.to)
-			}
-		})
+	if got.Window != (cmdutil.WindowFlags{Since: 24 * time.Hour, To: "2026-05-02"}) || !got.NoBuiltin || got.Output != "jsonl" ||
+		got.FailOn != "critical" || !got.Follow || !got.Quiet || strings.Join(got.RuleFiles, ",") != "a.yaml,b.yaml" ||
+		strings.Join(got.Args, ",") != "x.log,s3://b/p/" {
+		t.Fatalf("options %+v", got)
 	}
 }

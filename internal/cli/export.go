@@ -18,13 +18,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/s3src"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-func init() { subcommands = append(subcommands, newExportCmd) }
+func init() {
+	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdExport(f, nil) })
+}
 
 // Manifest file names inside an export directory.
 const (
@@ -35,14 +38,15 @@ const (
 
 // ExportOptions are `audittui export`'s options.
 type ExportOptions struct {
-	Sources []string
-	Query   string
-	Dir     string
-	Since   time.Duration
-	From    string
-	Until   string
-	Force   bool
-	now     func() time.Time
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Sources *cmdutil.SourceSet
+
+	Args   []string // SOURCE arguments
+	Query  string
+	Dir    string
+	Window cmdutil.WindowFlags
+	Force  bool
 }
 
 // Manifest is MANIFEST.json: what was exported, from where, when.
@@ -79,16 +83,17 @@ type ManifestEntry struct {
 	Reason       string     `json:"reason,omitempty"`
 }
 
-func newExportCmd(s *IO) *cobra.Command {
-	opts := &ExportOptions{}
-	var sources *sourceSet
+// NewCmdExport builds `audittui export`; runF, when not nil, runs instead
+// of the export (tests).
+func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "export [flags] SOURCE... --to DIR [QUERY]",
+		Use:   "export [flags] SOURCE... --dir DIR [QUERY]",
 		Short: "Copy audit evidence (S3 objects, files, selected events) to a directory with a SHA-256 manifest",
 		Long: `Copy the evidence of an investigation to DIR so it can be repeated offline from
 exactly the same bytes.
 
-Every S3 object in the time window (--since/--from/--until, planned from
+Every S3 object in the time window (--since/--from/--to, planned from
 --key-format) and every local file named is copied byte for byte as stored
 (compressed objects stay compressed) under DIR/objects/BUCKET/KEY and
 DIR/files/PATH. With a QUERY (a LogQL log query, the last argument, starting
@@ -106,9 +111,9 @@ be restored first) with the reason.
 Reading never writes to the bucket. Exit status: 0 success; 1 when some object
 or line could not be exported (listed on stderr and in MANIFEST.json); 2 on
 usage errors.`,
-		Example: `  audittui export s3://kubernetes-audit-logs/audit-logs/prod/ --since 6h --to ./case-4711
-  audittui export s3://kubernetes-audit-logs/audit-logs/prod/ --from 2026-11-20T08:00:00Z --until 2026-11-20T12:00:00Z \
-      --to ./case-4711 '{job="audit"} | json | user_username="alice"'
+		Example: `  audittui export s3://kubernetes-audit-logs/audit-logs/prod/ --since 6h --dir ./case-4711
+  audittui export s3://kubernetes-audit-logs/audit-logs/prod/ --from 2026-11-20T08:00:00Z --to 2026-11-20T12:00:00Z \
+      -d ./case-4711 '{job="audit"} | json | user_username="alice"'
   audittui verify ./case-4711`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -116,71 +121,78 @@ usage errors.`,
 				opts.Query = last
 				args = args[:len(args)-1]
 			}
-			opts.Sources = args
-			return runExport(cmd.Context(), s, sources, opts)
+			opts.Args = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runExport(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&opts.Dir, "to", "", "directory to export into (created; must not hold an export already)")
-	fs.DurationVar(&opts.Since, "since", 0, "only the last duration before --until (or now), e.g. 6h")
-	fs.StringVar(&opts.From, "from", "", "start of the window, inclusive (RFC 3339 or YYYY-MM-DD)")
-	fs.StringVar(&opts.Until, "until", "", "end of the window, exclusive (RFC 3339 or YYYY-MM-DD)")
+	// --until's deprecation notice goes to stderr (cobra would print it on
+	// stdout).
+	fs.SetOutput(f.IOStreams.ErrOut)
+	fs.StringVarP(&opts.Dir, "dir", "d", "", "directory to export into (created; must not hold an export already)")
+	opts.Window.AddFlags(fs)
+	// --until was the end of the window while --to named the directory.
+	fs.StringVar(&opts.Window.To, "until", "", "end of the window, exclusive")
+	_ = fs.MarkDeprecated("until", "use --to (and --dir for the directory)")
 	fs.BoolVar(&opts.Force, "force", false, "export into a directory that already holds a manifest (files are overwritten)")
-	sources = newSourceSet(fs)
+	opts.Sources = f.Sources(fs)
 	return cmd
 }
 
 // exporter holds the state of one export.
 type exporter struct {
-	io       *IO
+	errOut   io.Writer
 	dir      string
 	man      Manifest
 	mu       sync.Mutex
 	problems int
 }
 
-func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptions) error {
+func runExport(ctx context.Context, opts *ExportOptions) error {
+	from, to, werr := opts.Window.Range(opts.Now)
 	if opts.Dir == "" {
-		return usageErr("--to DIR is required")
+		if werr != nil && opts.Window.To != "" {
+			// An old command line: --to named the directory.
+			return cmdutil.UsageErrorf("--to %q is not a time: --to is the end of the window; name the directory with --dir (-d)", opts.Window.To)
+		}
+		return cmdutil.UsageErrorf("--dir DIR is required")
 	}
-	if len(opts.Sources) == 0 {
-		return usageErr("no SOURCE given")
+	if werr != nil {
+		return werr
+	}
+	if len(opts.Args) == 0 {
+		return cmdutil.UsageErrorf("no SOURCE given")
 	}
 	var q *logql.LogQuery
 	if opts.Query != "" {
-		expr, err := logql.Parse(opts.Query)
+		expr, err := cmdutil.ParseQuery(opts.Query)
 		if err != nil {
-			return usageErr("query: %v", err)
+			return err
 		}
 		lq, ok := expr.(*logql.LogQuery)
 		if !ok {
-			return usageErr("query: export needs a log query (events), not a metric query")
+			return cmdutil.UsageErrorf("query: export needs a log query (events), not a metric query")
 		}
 		q = lq
 	}
-	from, to, err := exportWindow(opts)
-	if err != nil {
-		return err
-	}
 	if _, err := os.Stat(filepath.Join(opts.Dir, manifestSHA)); err == nil && !opts.Force {
-		return usageErr("%s already holds an export (%s); choose another --to or pass --force", opts.Dir, manifestSHA)
+		return cmdutil.UsageErrorf("%s already holds an export (%s); choose another --dir or pass --force", termsafe.String(opts.Dir), manifestSHA)
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", opts.Dir, err)
 	}
-	srcs, ok, err := sources.resolve(ctx, opts.Sources)
+	srcs, ok, err := opts.Sources.Resolve(ctx, opts.Args)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return usageErr("no SOURCE given")
+		return cmdutil.UsageErrorf("no SOURCE given")
 	}
-	now := time.Now
-	if opts.now != nil {
-		now = opts.now
-	}
-	ex := &exporter{io: s, dir: opts.Dir}
-	ex.man = Manifest{Version: 1, ExportedAt: now().UTC(), Sources: opts.Sources, Query: opts.Query}
+	ex := &exporter{errOut: opts.IO.ErrOut, dir: opts.Dir}
+	ex.man = Manifest{Version: 1, ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
 	if from != 0 {
 		t := time.Unix(0, from).UTC()
 		ex.man.From = &t
@@ -200,7 +212,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: sources.common.Cluster})
+				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: opts.Sources.Cluster()})
 				if err != nil {
 					return err
 				}
@@ -212,7 +224,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: sources.common.Cluster})
+				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: opts.Sources.Cluster()})
 				if err != nil {
 					return err
 				}
@@ -220,7 +232,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 			}
 		default:
 			if q == nil {
-				return usageErr("%s: only events can be exported from this source: give a QUERY", src)
+				return cmdutil.UsageErrorf("%s: only events can be exported from this source: give a QUERY", src)
 			}
 			copies = append(copies, src)
 		}
@@ -241,58 +253,16 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 	for _, e := range ex.man.Entries {
 		bytes += e.Size
 	}
-	fmt.Fprintf(s.Err, "audittui: exported %d file(s), %.1f MB, to %s", len(ex.man.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: exported %d file(s), %.1f MB, to %s", len(ex.man.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
 	if q != nil {
-		fmt.Fprintf(s.Err, " (%d event(s) in %s)", ex.man.Events, eventsFile)
+		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", ex.man.Events, eventsFile)
 	}
-	fmt.Fprintf(s.Err, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
+	fmt.Fprintf(opts.IO.ErrOut, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
 	if ex.problems > 0 || ex.man.Rejected > 0 {
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
 			ex.problems, ex.man.Rejected, manifestJSON)}
 	}
 	return nil
-}
-
-// exportWindow turns --since/--from/--until into [from, to) in Unix
-// nanoseconds (0 = open), as query's --since/--from/--to.
-func exportWindow(opts *ExportOptions) (from, to int64, err error) {
-	parse := func(flag, v string) (int64, error) {
-		if t, err := data.ParseTime(v); err == nil {
-			return t, nil
-		}
-		if t, err := time.Parse("2006-01-02", v); err == nil {
-			return t.UnixNano(), nil
-		}
-		return 0, usageErr("%s: cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, or YYYY-MM-DD)", flag, v)
-	}
-	if opts.Until != "" {
-		if to, err = parse("--until", opts.Until); err != nil {
-			return 0, 0, err
-		}
-	}
-	if opts.From != "" {
-		if opts.Since != 0 {
-			return 0, 0, usageErr("--since and --from are mutually exclusive")
-		}
-		if from, err = parse("--from", opts.From); err != nil {
-			return 0, 0, err
-		}
-	}
-	if opts.Since > 0 {
-		end := to
-		if end == 0 {
-			now := time.Now
-			if opts.now != nil {
-				now = opts.now
-			}
-			end = now().UnixNano()
-		}
-		from = end - int64(opts.Since)
-	}
-	if from != 0 && to != 0 && from >= to {
-		return 0, 0, usageErr("empty window: --from is not before --until")
-	}
-	return from, to, nil
 }
 
 // safeRel turns an S3 key or a path into a relative path inside the
@@ -324,7 +294,7 @@ func (ex *exporter) warn(format string, a ...any) {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	ex.problems++
-	fmt.Fprintf(ex.io.Err, "audittui: %s\n", termsafe.String(fmt.Sprintf(format, a...)))
+	fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(fmt.Sprintf(format, a...)))
 }
 
 // copyS3 downloads the window's objects as stored. It returns the local
@@ -350,7 +320,7 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 	for _, o := range l.Objects {
 		total += o.Size
 	}
-	prog := &exportProgress{w: ex.io.Err, name: src.String(), total: len(l.Objects), bytesTotal: total, last: time.Now()}
+	prog := &exportProgress{w: ex.errOut, name: src.String(), total: len(l.Objects), bytesTotal: total, last: time.Now()}
 	sem := make(chan struct{}, s3src.DefaultConcurrency)
 	var wg sync.WaitGroup
 	for i, o := range l.Objects {
@@ -462,7 +432,7 @@ func (ex *exporter) copyFiles(src *data.FileSource) ([]string, error) {
 	for _, group := range src.Files() {
 		for _, p := range group {
 			if p == "-" {
-				return nil, usageErr("export cannot copy stdin: save it to a file first")
+				return nil, cmdutil.UsageErrorf("export cannot copy stdin: save it to a file first")
 			}
 			abs, err := filepath.Abs(p)
 			if err != nil {
@@ -535,6 +505,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 	h := sha256.New()
 	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	var size int64
+	rep := cmdutil.NewRejectReporter(ex.errOut, false)
 	ro := data.ReadOptions{From: from, To: to, Query: query, Prefilter: data.PrefilterFor(q)}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
@@ -549,10 +520,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 		if err != nil {
 			return err
 		}
-		for _, r := range b.Rejects {
-			ex.man.Rejected++
-			fmt.Fprintf(ex.io.Err, "audittui: skipped %s\n", termsafe.String(r.Error()))
-		}
+		rep.Add(b.Rejects)
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) {
@@ -564,6 +532,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 			ex.man.Events++
 		}
 	}
+	ex.man.Rejected = rep.Count()
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -9,21 +9,38 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/sourcearg"
 	"github.com/audittui/audittui/internal/data/loki"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-func init() { subcommands = append(subcommands, newLokiCmd) }
+func init() {
+	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdLoki(f, nil) })
+}
 
 // LokiOptions are the flags of `audittui loki ...`.
 type LokiOptions struct {
+	IO    *cmdutil.IOStreams
+	Now   func() time.Time
+	Loki  *sourcearg.Loki // --loki-* flags and LOKI_* settings
 	Since time.Duration
-	kind  *lokiKind
-	now   func() time.Time
+	// Op is the subcommand (labels, series or stats), Args its arguments.
+	Op   string
+	Args []string
 }
 
-func newLokiCmd(s *IO) *cobra.Command {
-	opts := &LokiOptions{kind: &lokiKind{}}
+// NewCmdLoki builds `audittui loki` and its subcommands; runF, when not
+// nil, runs instead of asking Loki (tests).
+func NewCmdLoki(f *cmdutil.Factory, runF func(*LokiOptions) error) *cobra.Command {
+	opts := &LokiOptions{IO: f.IOStreams, Now: f.Now, Loki: sourcearg.NewLoki(f)}
+	run := func(cmd *cobra.Command, args []string) error {
+		opts.Op, opts.Args = cmd.Name(), args
+		if runF != nil {
+			return runF(opts)
+		}
+		return runLoki(cmd.Context(), opts)
+	}
 	cmd := &cobra.Command{
 		Use:   "loki",
 		Short: "Ask Loki what it holds: labels, label values, streams, index stats",
@@ -37,101 +54,88 @@ line.`,
   audittui loki stats '{job="audit"} | json | verb="delete"' --since 7d`,
 	}
 	pf := cmd.PersistentFlags()
-	opts.kind.AddFlags(pf)
+	opts.Loki.AddFlags(pf)
 	pf.DurationVar(&opts.Since, "since", time.Hour, "time range to look at, ending now")
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "labels [NAME]",
 		Short: "List label names, or the values of label NAME",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, from, to, err := opts.client()
-			if err != nil {
-				return err
-			}
-			var vals []string
-			if len(args) == 0 {
-				vals, err = c.Labels(cmd.Context(), "", from, to)
-			} else {
-				vals, err = c.LabelValues(cmd.Context(), args[0], "", from, to)
-			}
-			if err != nil {
-				return err
-			}
-			return printLines(s.Out, vals)
-		},
-	})
-	cmd.AddCommand(&cobra.Command{
+		RunE:  run,
+	}, &cobra.Command{
 		Use:   "series SELECTOR...",
 		Short: "List the streams (label sets) matching the selectors",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, from, to, err := opts.client()
-			if err != nil {
-				return err
-			}
-			ser, err := c.Series(cmd.Context(), args, from, to)
-			if err != nil {
-				return err
-			}
-			lines := make([]string, len(ser))
-			for i, ls := range ser {
-				lines[i] = loki.FormatLabels(ls)
-			}
-			return printLines(s.Out, lines)
-		},
-	})
-	cmd.AddCommand(&cobra.Command{
+		RunE:  run,
+	}, &cobra.Command{
 		Use:   "stats [QUERY]",
 		Short: "Estimate what a query would scan (/loki/api/v1/index/stats)",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			q := opts.kind.selector
-			if len(args) == 1 {
-				q = args[0]
-			}
-			return runLokiStats(cmd.Context(), s.Out, opts, q)
-		},
+		RunE:  run,
 	})
 	return cmd
 }
 
-// client builds the client and the [from, to) window.
-func (o *LokiOptions) client() (*loki.Client, int64, int64, error) {
-	addr := o.kind.defaultAddr()
-	if addr == "" {
-		return nil, 0, 0, usageErr("no Loki address: set --loki-addr or LOKI_ADDR")
-	}
-	if o.Since <= 0 {
-		return nil, 0, 0, usageErr("--since must be positive")
-	}
-	c, err := o.kind.client(addr)
-	if err != nil {
-		return nil, 0, 0, &ExitError{Code: ExitUsage, Err: err}
-	}
-	now := time.Now
-	if o.now != nil {
-		now = o.now
-	}
-	to := now().UnixNano()
-	return c, to - int64(o.Since), to, nil
-}
-
-func runLokiStats(ctx context.Context, out io.Writer, o *LokiOptions, query string) error {
-	sel, err := loki.SelectorOf(query)
-	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+func runLoki(ctx context.Context, o *LokiOptions) error {
+	var stats string
+	if o.Op == "stats" {
+		// The query is checked before anything is sent.
+		q := o.Loki.Selector()
+		if len(o.Args) == 1 {
+			q = o.Args[0]
+		}
+		sel, err := loki.SelectorOf(q)
+		if err != nil {
+			return cmdutil.UsageError(err)
+		}
+		stats = sel
 	}
 	c, from, to, err := o.client()
 	if err != nil {
 		return err
 	}
-	st, err := c.Stats(ctx, sel, from, to)
+	var lines []string
+	switch o.Op {
+	case "labels":
+		if len(o.Args) == 0 {
+			lines, err = c.Labels(ctx, "", from, to)
+		} else {
+			lines, err = c.LabelValues(ctx, o.Args[0], "", from, to)
+		}
+	case "series":
+		ser, serr := c.Series(ctx, o.Args, from, to)
+		err = serr
+		for _, ls := range ser {
+			lines = append(lines, loki.FormatLabels(ls))
+		}
+	case "stats":
+		st, serr := c.Stats(ctx, stats, from, to)
+		err = serr
+		lines = []string{fmt.Sprintf("%s over the last %s: %s", stats, o.Since, st)}
+	default:
+		return fmt.Errorf("loki %s: no such subcommand", o.Op)
+	}
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "%s over the last %s: %s\n", termsafe.String(sel), o.Since, st)
-	return err
+	return printLines(o.IO.Out, lines)
+}
+
+// client builds the client and the [from, to) window.
+func (o *LokiOptions) client() (*loki.Client, int64, int64, error) {
+	addr := o.Loki.Addr()
+	if addr == "" {
+		return nil, 0, 0, cmdutil.UsageErrorf("no Loki address: set --loki-addr or LOKI_ADDR")
+	}
+	if o.Since <= 0 {
+		return nil, 0, 0, cmdutil.UsageErrorf("--since must be positive")
+	}
+	c, err := o.Loki.Client(addr)
+	if err != nil {
+		return nil, 0, 0, cmdutil.UsageError(err)
+	}
+	to := o.Now().UnixNano()
+	return c, to - int64(o.Since), to, nil
 }
 
 // printLines writes untrusted server strings one per line, sanitised.

@@ -14,12 +14,13 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-func init() { subcommands = append(subcommands, newPolicyCmd) }
+func init() { subcommands = append(subcommands, NewCmdPolicy) }
 
 // PolicyRuleFlags choose the alert rules whose events a policy must keep.
 type PolicyRuleFlags struct {
@@ -37,14 +38,15 @@ func (f *PolicyRuleFlags) detections(warn io.Writer) ([]auditpolicy.Detection, e
 	if f.NoBuiltin && len(f.Files) == 0 {
 		return nil, nil
 	}
-	set, err := loadRuleSet(f.Files, f.NoBuiltin, warn)
+	set, err := cmdutil.LoadRules(f.Files, f.NoBuiltin, warn)
 	if err != nil {
 		return nil, err
 	}
 	return auditpolicy.DetectionsFromRules(set), nil
 }
 
-func newPolicyCmd(s *IO) *cobra.Command {
+// NewCmdPolicy builds `audittui policy` and its subcommands.
+func NewCmdPolicy(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Lint an audit policy, or replay events through one",
@@ -53,19 +55,22 @@ loaded by k8s.io/apiserver's loader (strict decoding, then the lenient
 fallback the apiserver uses, with a warning for each unknown field) and
 requests are evaluated by its policy rule evaluator.`,
 	}
-	cmd.AddCommand(newPolicyLintCmd(s), newPolicyCheckCmd(s))
+	cmd.AddCommand(NewCmdPolicyLint(f, nil), NewCmdPolicyCheck(f, nil))
 	return cmd
 }
 
 // PolicyLintOptions are `audittui policy lint`'s options.
 type PolicyLintOptions struct {
+	IO       *cmdutil.IOStreams
 	Policies []string
 	Output   string
 	Rules    PolicyRuleFlags
 }
 
-func newPolicyLintCmd(s *IO) *cobra.Command {
-	opts := &PolicyLintOptions{}
+// NewCmdPolicyLint builds `audittui policy lint`; runF, when not nil, runs
+// instead of the linter (tests).
+func NewCmdPolicyLint(f *cmdutil.Factory, runF func(*PolicyLintOptions) error) *cobra.Command {
+	opts := &PolicyLintOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "lint [flags] POLICY...",
 		Short: "Find dead rules, leaked secrets and blind spots in audit policies",
@@ -95,24 +100,24 @@ Exit status: 0 when no policy has findings; 1 when some do; 2 on usage errors
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Policies = args
-			return runPolicyLint(s, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPolicyLint(opts)
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&opts.Output, "output", "o", "text", "output format: text or jsonl")
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "text", []string{"text", "jsonl"}, "output format: text or jsonl")
 	opts.Rules.addFlags(fs)
 	return cmd
 }
 
-func runPolicyLint(s *IO, opts *PolicyLintOptions) error {
-	if opts.Output != "text" && opts.Output != "jsonl" {
-		return usageErr("--output: unknown format %q (want text or jsonl)", opts.Output)
-	}
-	dets, err := opts.Rules.detections(s.Err)
+func runPolicyLint(opts *PolicyLintOptions) error {
+	dets, err := opts.Rules.detections(opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(s.Out)
+	out := bufio.NewWriter(opts.IO.Out)
 	enc := json.NewEncoder(out)
 	total := 0
 	count := map[string]int{}
@@ -125,7 +130,7 @@ func runPolicyLint(s *IO, opts *PolicyLintOptions) error {
 			fs = auditpolicy.LintLoadError(le)
 		case err != nil:
 			out.Flush()
-			return &ExitError{Code: ExitUsage, Err: err}
+			return cmdutil.UsageError(err)
 		default:
 			fs = auditpolicy.Lint(p, auditpolicy.LintOptions{Detections: dets})
 		}
@@ -158,24 +163,29 @@ func runPolicyLint(s *IO, opts *PolicyLintOptions) error {
 		return err
 	}
 	if total > 0 {
-		return &ExitError{Code: ExitInputError}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError}
 	}
 	return nil
 }
 
 // PolicyCheckOptions are `audittui policy check`'s options.
 type PolicyCheckOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Sources *cmdutil.SourceSet
+
 	Policy  string
 	Against string
 	Args    []string
 	Output  string
 	Rules   PolicyRuleFlags
-	Time    TimeFlags
+	Window  cmdutil.WindowFlags
 }
 
-func newPolicyCheckCmd(s *IO) *cobra.Command {
-	opts := &PolicyCheckOptions{}
-	var sources *sourceSet
+// NewCmdPolicyCheck builds `audittui policy check`; runF, when not nil,
+// runs instead of the replay (tests).
+func NewCmdPolicyCheck(f *cmdutil.Factory, runF func(*PolicyCheckOptions) error) *cobra.Command {
+	opts := &PolicyCheckOptions{IO: f.IOStreams, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "check --policy POLICY [flags] [SOURCE...]",
 		Short: "Replay audit events through a policy: levels, bytes, lost alerts",
@@ -204,33 +214,33 @@ reported on stderr); 2 on usage errors or a policy the apiserver refuses.`,
   audittui policy check --policy p.yaml -o jsonl audit.log | jq 'select(.auditID and .level != .captured)'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args = args
-			return runPolicyCheck(cmd.Context(), s, sources, opts)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPolicyCheck(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
-	opts.Time.AddFlags(fs)
+	opts.Window.AddFlags(fs)
 	fs.StringVar(&opts.Policy, "policy", "", "audit policy file to replay events through (required)")
 	fs.StringVar(&opts.Against, "against", "", "compare with this (older) policy")
-	fs.StringVarP(&opts.Output, "output", "o", "table", "output format: table or jsonl")
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", []string{"table", "jsonl"}, "output format: table or jsonl")
 	opts.Rules.addFlags(fs)
-	sources = newSourceSet(fs)
+	opts.Sources = f.Sources(fs)
 	return cmd
 }
 
 func loadPolicyForCheck(flag, path string) (*auditpolicy.Policy, error) {
 	p, err := auditpolicy.LoadFile(path)
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: %w", flag, err)}
+		return nil, cmdutil.UsageError(fmt.Errorf("%s: %w", flag, err))
 	}
 	return p, nil
 }
 
-func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *PolicyCheckOptions) error {
+func runPolicyCheck(ctx context.Context, opts *PolicyCheckOptions) error {
 	if opts.Policy == "" {
-		return usageErr("--policy is required")
-	}
-	if opts.Output != "table" && opts.Output != "jsonl" {
-		return usageErr("--output: unknown format %q (want table or jsonl)", opts.Output)
+		return cmdutil.UsageErrorf("--policy is required")
 	}
 	p, err := loadPolicyForCheck("--policy", opts.Policy)
 	if err != nil {
@@ -242,28 +252,28 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 			return err
 		}
 	}
-	dets, err := opts.Rules.detections(s.Err)
+	dets, err := opts.Rules.detections(opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
-	srcs, err := policySources(ctx, s, sources, opts.Args)
+	srcs, err := opts.Sources.ResolveOrStdin(ctx, opts.Args)
 	if err != nil {
 		return err
 	}
-	from, to, err := opts.Time.Window()
+	from, to, err := opts.Window.Range(opts.Now)
 	if err != nil {
 		return err
 	}
 	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to})
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return cmdutil.UsageError(err)
 	}
 	defer stream.Close()
 
 	chk := auditpolicy.NewChecker(p, auditpolicy.CheckOptions{Against: old, Detections: dets})
-	out := bufio.NewWriter(s.Out)
+	out := bufio.NewWriter(opts.IO.Out)
 	enc := json.NewEncoder(out)
-	var rejects int64
+	rejects := cmdutil.NewRejectReporter(opts.IO.ErrOut, false)
 	for {
 		b, err := stream.Next(ctx)
 		if b != nil {
@@ -275,10 +285,7 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 					}
 				}
 			}
-			for _, rj := range b.Rejects {
-				rejects++
-				fmt.Fprintln(s.Err, "audittui: rejected:", termsafe.String(rj.Error()))
-			}
+			rejects.Add(b.Rejects)
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -301,16 +308,7 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	if rejects > 0 {
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input lines rejected", rejects)}
-	}
-	return nil
-}
-
-// policySources resolves SOURCE arguments; without any, a kind's default
-// (Loki via LOKI_ADDR), else stdin when it is not a terminal.
-func policySources(ctx context.Context, s *IO, sources *sourceSet, args []string) ([]data.Source, error) {
-	return sources.resolveOrStdin(ctx, args, s)
+	return rejects.Err()
 }
 
 func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {

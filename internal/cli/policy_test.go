@@ -10,13 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
 func runPolicyCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, &IO{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	code = Main(context.Background(), args, &cmdutil.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errb})
 	return code, out.String(), errb.String()
 }
 
@@ -31,7 +32,7 @@ func seedRulesArgs(t *testing.T) []string {
 func TestPolicyLintSeed(t *testing.T) {
 	seed := seedPolicyPath(t)
 	code, out, errOut := runPolicyCLI(t, "", append([]string{"policy", "lint"}, append(seedRulesArgs(t), seed)...)...)
-	if code != ExitInputError {
+	if code != cmdutil.ExitInputError {
 		t.Fatalf("exit %d, want 1 (findings); stderr %s", code, errOut)
 	}
 	for _, want := range []string{
@@ -49,7 +50,7 @@ func TestPolicyLintSeed(t *testing.T) {
 
 func TestPolicyLintJSONL(t *testing.T) {
 	code, out, _ := runPolicyCLI(t, "", "policy", "lint", "-o", "jsonl", seedPolicyPath(t))
-	if code != ExitInputError {
+	if code != cmdutil.ExitInputError {
 		t.Fatalf("exit %d", code)
 	}
 	n := 0
@@ -94,7 +95,7 @@ rules:
 - level: Metadata
 `), 0o644)
 	code, out, _ := runPolicyCLI(t, "", append([]string{"policy", "lint"}, append(seedRulesArgs(t), clean)...)...)
-	if code != ExitOK || !strings.Contains(out, "1 policy: no findings") {
+	if code != cmdutil.ExitOK || !strings.Contains(out, "1 policy: no findings") {
 		t.Fatalf("clean policy: exit %d\n%s", code, out)
 	}
 
@@ -102,16 +103,16 @@ rules:
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Loud\n"), 0o644)
 	code, out, _ = runPolicyCLI(t, "", "policy", "lint", "--no-builtin", bad)
-	if code != ExitInputError || !strings.Contains(out, bad+`:4: error: invalid: rules[0].level: Unsupported value: "Loud"`) {
+	if code != cmdutil.ExitInputError || !strings.Contains(out, bad+`:4: error: invalid: rules[0].level: Unsupported value: "Loud"`) {
 		t.Fatalf("invalid policy: exit %d\n%s", code, out)
 	}
 
 	code, _, errOut := runPolicyCLI(t, "", "policy", "lint", filepath.Join(dir, "missing.yaml"))
-	if code != ExitUsage || !strings.Contains(errOut, "missing.yaml") {
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "missing.yaml") {
 		t.Fatalf("missing file: exit %d, stderr %s", code, errOut)
 	}
 	code, _, _ = runPolicyCLI(t, "", "policy", "lint", "-o", "xml", clean)
-	if code != ExitUsage {
+	if code != cmdutil.ExitUsage {
 		t.Fatalf("bad -o: exit %d", code)
 	}
 }
@@ -122,7 +123,7 @@ func TestPolicyLintSanitises(t *testing.T) {
 	p := filepath.Join(dir, "evil.yaml")
 	os.WriteFile(p, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: RequestResponse\n  users: [\"\\e]0;pwned\\a\"]\n- level: Metadata\n"), 0o644)
 	code, out, _ := runPolicyCLI(t, "", "policy", "lint", "--no-builtin", p)
-	if code != ExitInputError {
+	if code != cmdutil.ExitInputError {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	if strings.ContainsAny(out, "\x1b\a") {
@@ -145,7 +146,7 @@ func TestPolicyCheckJSONL(t *testing.T) {
 	}
 	args := append([]string{"policy", "check", "--policy", seedPolicyPath(t), "-o", "jsonl"}, files...)
 	code, out, errOut := runPolicyCLI(t, "", args...)
-	if code != ExitOK {
+	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -190,7 +191,7 @@ func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
 	}
 	args := append([]string{"policy", "check", "--policy", gce, "--against", seedPolicyPath(t)}, seedRulesArgs(t)...)
 	code, out, errOut := runPolicyCLI(t, string(b), args...)
-	if code != ExitOK {
+	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
@@ -208,7 +209,7 @@ func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
 		}
 	}
 	code, _, _ = runPolicyCLI(t, "", "policy", "check", falco)
-	if code != ExitUsage {
+	if code != cmdutil.ExitUsage {
 		t.Fatalf("without --policy: exit %d", code)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -58,7 +59,7 @@ func runJQ(t *testing.T, cond, file string) []byte {
 func runAudittui(t *testing.T, args ...string) (stdout, stderr []byte, code int) {
 	t.Helper()
 	var o, e bytes.Buffer
-	code = Main(context.Background(), args, &IO{In: strings.NewReader(""), Out: &o, Err: &e, InTTY: true})
+	code = Main(context.Background(), args, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &o, ErrOut: &e, InTTY: true})
 	return o.Bytes(), e.Bytes(), code
 }
 

@@ -3,16 +3,11 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"sort"
-	"strconv"
-	"text/tabwriter"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -22,7 +17,7 @@ import (
 // query at the end of the window (--to, exclusive) or, with no --to, at the
 // time of the last matching event; with --step it is a range query from the
 // start of the window (or the first matching event) to its end.
-func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.MetricQuery, opts *QueryOptions, from, to int64, rep *rejectReporter) error {
+func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.MetricQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
 	lq := q.LogQuery()
 	pf := data.PrefilterFor(lq)
 	rng := int64(q.Range())
@@ -39,7 +34,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 		// Find the span of the matching events (a first, prefiltered pass).
 		for _, src := range srcs {
 			if src.String() == "-" {
-				return usageErr("a metric query over stdin needs a window (--from and --to, or --since): stdin cannot be read twice")
+				return cmdutil.UsageErrorf("a metric query over stdin needs a window (--from and --to, or --since): stdin cannot be read twice")
 			}
 		}
 		lo, hi, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: from, To: to, Prefilter: pf, Query: lq.String()})
@@ -47,7 +42,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			return err
 		}
 		if hi == 0 {
-			return writeMetric(out, opts.Output, nil, nil) // nothing matched
+			return cmdutil.WriteMetric(out, opts.Output, nil, nil) // nothing matched
 		}
 		if end == 0 {
 			end = hi
@@ -75,7 +70,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	var ev *logql.Evaluator
 	if opts.Step > 0 {
 		if ev, err = q.NewRangeEvaluator(start, end, opts.Step); err != nil {
-			return usageErr("--step: %v", err)
+			return cmdutil.UsageErrorf("--step: %v", err)
 		}
 	} else {
 		ev = q.NewInstantEvaluator(end)
@@ -88,18 +83,18 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 		if err != nil {
 			return err
 		}
-		rep.add(b.Rejects)
+		rep.Add(b.Rejects)
 		for i := range b.Events {
 			ev.Add(&b.Events[i])
 		}
 	}
 	if err := ev.Err(); err != nil {
-		fmt.Fprintf(rep.w, "audittui: warning: %v\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %v\n", termsafe.String(err.Error()))
 	}
 	if opts.Step <= 0 {
-		return writeMetric(out, opts.Output, ev.Vector(), nil)
+		return cmdutil.WriteMetric(out, opts.Output, ev.Vector(), nil)
 	}
-	return writeMetric(out, opts.Output, nil, ev.Result())
+	return cmdutil.WriteMetric(out, opts.Output, nil, ev.Result())
 }
 
 // matchSpan returns the times of the first and last events matching lq.
@@ -129,110 +124,5 @@ func matchSpan(ctx context.Context, srcs []data.Source, lq *logql.LogQuery, ro d
 				hi = e.Time
 			}
 		}
-	}
-}
-
-func fmtValue(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 6, 64)
-}
-
-func labelMap(ls logql.Labels) map[string]string {
-	m := make(map[string]string, len(ls))
-	for _, l := range ls {
-		m[l.Name] = l.Value
-	}
-	return m
-}
-
-// writeMetric prints a vector (instant) or a matrix (range).
-func writeMetric(out *bufio.Writer, format string, vec logql.Vector, mat logql.Matrix) error {
-	var sets []logql.Labels
-	for _, s := range vec {
-		sets = append(sets, s.Labels)
-	}
-	for _, s := range mat {
-		sets = append(sets, s.Labels)
-	}
-	names := sortedLabelNames(sets)
-	// Highest values first, as a dashboard's table shows them.
-	sort.SliceStable(vec, func(i, j int) bool { return vec[i].V > vec[j].V })
-	switch format {
-	case "jsonl":
-		enc := json.NewEncoder(out)
-		for _, s := range vec {
-			if err := enc.Encode(map[string]any{"metric": labelMap(s.Labels), "value": []any{float64(s.T) / 1e9, fmtValue(s.V)}}); err != nil {
-				return err
-			}
-		}
-		for _, s := range mat {
-			vals := make([][]any, 0, len(s.Points))
-			for _, p := range s.Points {
-				vals = append(vals, []any{float64(p.T) / 1e9, fmtValue(p.V)})
-			}
-			if err := enc.Encode(map[string]any{"metric": labelMap(s.Labels), "values": vals}); err != nil {
-				return err
-			}
-		}
-		return nil
-	case "csv":
-		cw := csv.NewWriter(out)
-		cw.Write(append(append([]string{}, names...), "time", "value"))
-		row := func(ls logql.Labels, t int64, v float64) {
-			r := make([]string, 0, len(names)+2)
-			for _, n := range names {
-				val, _ := ls.Get(n)
-				r = append(r, val)
-			}
-			cw.Write(append(r, fmtTime(t), fmtValue(v)))
-		}
-		for _, s := range vec {
-			row(s.Labels, s.T, s.V)
-		}
-		for _, s := range mat {
-			for _, p := range s.Points {
-				row(s.Labels, p.T, p.V)
-			}
-		}
-		cw.Flush()
-		return cw.Error()
-	default: // table (raw means table for metric queries)
-		tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
-		hdr := ""
-		if mat != nil {
-			hdr = "TIME\t"
-		}
-		for _, n := range names {
-			hdr += n + "\t"
-		}
-		fmt.Fprintln(tw, hdr+"VALUE")
-		line := func(ls logql.Labels, t int64, v float64, withTime bool) {
-			s := ""
-			if withTime {
-				s = fmtTime(t) + "\t"
-			}
-			for _, n := range names {
-				val, _ := ls.Get(n)
-				if val == "" {
-					val = "-"
-				}
-				s += termsafe.String(val) + "\t"
-			}
-			fmt.Fprintln(tw, s+fmtValue(v))
-		}
-		for _, s := range vec {
-			line(s.Labels, s.T, s.V, false)
-		}
-		for _, s := range mat {
-			for _, p := range s.Points {
-				line(s.Labels, p.T, p.V, true)
-			}
-		}
-		if len(vec) == 0 && len(mat) == 0 {
-			fmt.Fprintln(tw, "(no data)")
-		}
-		return tw.Flush()
 	}
 }

@@ -1,21 +1,28 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/ship"
 	"github.com/audittui/audittui/internal/ship/config"
 )
 
-func init() { subcommands = append(subcommands, newShipCmd) }
+func init() {
+	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdShip(f, nil) })
+}
 
 // ShipOptions are the flags of `audittui ship`.
 type ShipOptions struct {
+	IO        *cmdutil.IOStreams
+	LookupEnv func(string) (string, bool)
+
 	ConfigFile  string
 	Path        string
 	LokiURL     string
@@ -29,15 +36,15 @@ type ShipOptions struct {
 	LogLevel    string
 	DryRun      bool
 	NoRedact    bool
+	// Overrides are the flags given on the command line, which win over
+	// the config file.
+	Overrides config.Overrides
 }
 
-func newShipCmd(s *IO) *cobra.Command {
-	return NewShipCmd(s, runShip)
-}
-
-// NewShipCmd builds the command; runF runs it (tests pass their own).
-func NewShipCmd(s *IO, runF func(cmd *cobra.Command, s *IO, o *ShipOptions) error) *cobra.Command {
-	o := &ShipOptions{}
+// NewCmdShip builds `audittui ship`; runF, when not nil, runs instead of
+// the shipper (tests).
+func NewCmdShip(f *cmdutil.Factory, runF func(*ShipOptions) error) *cobra.Command {
+	o := &ShipOptions{IO: f.IOStreams, LookupEnv: f.LookupEnv}
 	cmd := &cobra.Command{
 		Use:   "ship [--config ship.yaml] [flags]",
 		Short: "Tail the apiserver audit log and ship it to Loki and S3 (at least once)",
@@ -56,37 +63,35 @@ credential chain.`,
   audittui ship --path /var/log/kubernetes/audit/audit.log --loki-url http://loki:3100 --cluster prod
   audittui ship --config ship.yaml --dry-run | head`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runF(cmd, s, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Overrides = shipOverrides(o, cmd.Flags())
+			if runF != nil {
+				return runF(o)
+			}
+			return runShip(cmd.Context(), o)
+		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.ConfigFile, "config", "c", "", "YAML config file (Fluent Bit style option names, ${ENV} substituted)")
-	f.StringVar(&o.Path, "path", "", "audit log to tail (the apiserver's --audit-log-path)")
-	f.StringVar(&o.LokiURL, "loki-url", "", "Loki base URL (http://loki:3100) or full push URL")
-	f.StringVar(&o.S3Bucket, "s3-bucket", "", "S3 bucket to archive to")
-	f.StringVar(&o.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL (path-style addressing)")
-	f.StringVar(&o.S3Region, "s3-region", "", "S3 region")
-	f.StringVar(&o.StoreDir, "store-dir", "", "S3 disk buffer directory (Store_dir)")
-	f.StringVar(&o.Cluster, "cluster", "", "cluster name: added to events and as the Loki cluster label")
-	f.StringVar(&o.StateDir, "state-dir", "", "directory for the checkpoint and dead-letter files (default "+config.DefaultStateDir+")")
-	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "listen address for /metrics, /healthz, /readyz (e.g. :2021)")
-	f.StringVar(&o.LogLevel, "log-level", "", "debug, info, warn or error")
-	f.BoolVar(&o.DryRun, "dry-run", false, "read the file once and print what would be sent (as JSON lines), send nothing")
-	f.BoolVar(&o.NoRedact, "no-redact", false, "do not replace Secret data/stringData values with hashes")
+	fs := cmd.Flags()
+	fs.StringVarP(&o.ConfigFile, "config", "c", "", "YAML config file (Fluent Bit style option names, ${ENV} substituted)")
+	fs.StringVar(&o.Path, "path", "", "audit log to tail (the apiserver's --audit-log-path)")
+	fs.StringVar(&o.LokiURL, "loki-url", "", "Loki base URL (http://loki:3100) or full push URL")
+	fs.StringVar(&o.S3Bucket, "s3-bucket", "", "S3 bucket to archive to")
+	fs.StringVar(&o.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL (path-style addressing)")
+	fs.StringVar(&o.S3Region, "s3-region", "", "S3 region")
+	fs.StringVar(&o.StoreDir, "store-dir", "", "S3 disk buffer directory (Store_dir)")
+	fs.StringVar(&o.Cluster, "cluster", "", "cluster name: added to events and as the Loki cluster label")
+	fs.StringVar(&o.StateDir, "state-dir", "", "directory for the checkpoint and dead-letter files (default "+config.DefaultStateDir+")")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "listen address for /metrics, /healthz, /readyz (e.g. :2021)")
+	fs.StringVar(&o.LogLevel, "log-level", "", "debug, info, warn or error")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "read the file once and print what would be sent (as JSON lines), send nothing")
+	fs.BoolVar(&o.NoRedact, "no-redact", false, "do not replace Secret data/stringData values with hashes")
 	return cmd
 }
 
-// shipConfig loads the config file (if any) and applies the flags.
-func shipConfig(o *ShipOptions, cmd *cobra.Command) (*config.Config, error) {
-	c := &config.Config{}
-	if o.ConfigFile != "" {
-		var err error
-		c, err = config.Load(o.ConfigFile, os.LookupEnv)
-		if err != nil {
-			return nil, err
-		}
-	}
+// shipOverrides returns the flags given in fs as config overrides.
+func shipOverrides(o *ShipOptions, fs *pflag.FlagSet) config.Overrides {
 	str := func(name string, v *string) *string {
-		if cmd.Flags().Changed(name) {
+		if fs.Changed(name) {
 			return v
 		}
 		return nil
@@ -98,10 +103,23 @@ func shipConfig(o *ShipOptions, cmd *cobra.Command) (*config.Config, error) {
 		S3Endpoint: str("s3-endpoint", &o.S3Endpoint), S3Region: str("s3-region", &o.S3Region),
 		StoreDir: str("store-dir", &o.StoreDir),
 	}
-	if cmd.Flags().Changed("no-redact") {
+	if fs.Changed("no-redact") {
 		ov.NoRedact = &o.NoRedact
 	}
-	c.Apply(ov)
+	return ov
+}
+
+// shipConfig loads the config file (if any) and applies the flags.
+func shipConfig(o *ShipOptions) (*config.Config, error) {
+	c := &config.Config{}
+	if o.ConfigFile != "" {
+		var err error
+		c, err = config.Load(o.ConfigFile, o.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+	}
+	c.Apply(o.Overrides)
 	c.ApplyDefaults()
 	if err := c.Validate(); err != nil {
 		if o.ConfigFile != "" {
@@ -112,10 +130,10 @@ func shipConfig(o *ShipOptions, cmd *cobra.Command) (*config.Config, error) {
 	return c, nil
 }
 
-func runShip(cmd *cobra.Command, s *IO, o *ShipOptions) error {
-	c, err := shipConfig(o, cmd)
+func runShip(ctx context.Context, o *ShipOptions) error {
+	c, err := shipConfig(o)
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return cmdutil.UsageError(err)
 	}
 	var level slog.Level
 	switch strings.ToLower(c.LogLevel) {
@@ -128,6 +146,6 @@ func runShip(cmd *cobra.Command, s *IO, o *ShipOptions) error {
 	default:
 		level = slog.LevelInfo
 	}
-	lg := slog.New(slog.NewJSONHandler(s.Err, &slog.HandlerOptions{Level: level}))
-	return ship.Run(cmd.Context(), ship.Options{Config: c, DryRun: o.DryRun, Out: s.Out, Logger: lg})
+	lg := slog.New(slog.NewJSONHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	return ship.Run(ctx, ship.Options{Config: c, DryRun: o.DryRun, Out: o.IO.Out, Logger: lg})
 }

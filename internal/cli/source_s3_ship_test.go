@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/data/s3key"
 	"github.com/audittui/audittui/internal/data/s3src/s3test"
 	"github.com/audittui/audittui/internal/ship/pipe"
@@ -24,10 +25,7 @@ func TestS3ReadsShipSinkArchives(t *testing.T) { testShipSinkArchives(t, false) 
 func TestS3IntegrationReadsShipSinkArchives(t *testing.T) { testShipSinkArchives(t, true) }
 
 func testShipSinkArchives(t *testing.T, real bool) {
-	if c, _, err := NewRootCmd(&IO{}).Find([]string{"query"}); err != nil || c.Name() != "query" {
-		t.Skip("the query command is not registered in this build")
-	}
-	w := newS3World(t, real) // node objects written by hand, cluster c1
+	w := clitest.NewS3World(t, real) // node objects written by hand, cluster c1
 	ctx := context.Background()
 	format, err := s3key.Parse(s3key.DefaultFormat, s3key.ParseOptions{LookupEnv: func(string) (string, bool) { return "c1", true }})
 	if err != nil {
@@ -36,9 +34,9 @@ func testShipSinkArchives(t *testing.T, real bool) {
 	// A third node ships through the sink: the same kind of events, a
 	// chunk per 15 minutes (one batch each; TotalFileSize 1 closes a chunk
 	// after every batch).
-	shipped := s3test.Archive{Format: format, Start: w.start.Add(7 * time.Second), Hours: 30, ObjectsPerHour: 4, Nodes: 1,
+	shipped := s3test.Archive{Format: format, Start: w.Start.Add(7 * time.Second), Hours: 30, ObjectsPerHour: 4, Nodes: 1,
 		EventsPerObject: 3}.Build()
-	sink, err := s3sink.New(s3sink.Options{Client: w.client, Bucket: w.bucket, Format: format, StoreDir: t.TempDir(),
+	sink, err := s3sink.New(s3sink.Options{Client: w.Client, Bucket: w.Bucket, Format: format, StoreDir: t.TempDir(),
 		TotalFileSize: 1, UploadTimeout: time.Hour, Gzip: true, MinBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +60,7 @@ func testShipSinkArchives(t *testing.T, real bool) {
 	}
 
 	// The same events, all nodes, as local files.
-	local := w.localCopy(t)
+	local := w.LocalCopy(t)
 	for i, o := range shipped {
 		var b []byte
 		for _, e := range o.Events {
@@ -72,11 +70,11 @@ func testShipSinkArchives(t *testing.T, real bool) {
 			t.Fatal(err)
 		}
 	}
-	from := w.start.Add(20 * time.Hour).Format(time.RFC3339)
-	to := w.start.Add(23*time.Hour + 30*time.Minute).Format(time.RFC3339)
+	from := w.Start.Add(20 * time.Hour).Format(time.RFC3339)
+	to := w.Start.Add(23*time.Hour + 30*time.Minute).Format(time.RFC3339)
 	q := `{job="audit"} | json | verb=~"delete|create"`
-	code, s3out, s3err := exportCLI(t, "query", "-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.endpoint, q,
-		"s3://"+w.bucket+"/audit-logs/c1/")
+	code, s3out, s3err := exportCLI(t, "query", "-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.Endpoint, q,
+		"s3://"+w.Bucket+"/audit-logs/c1/")
 	if code != 0 {
 		t.Fatalf("query over S3: exit %d: %s", code, s3err)
 	}
@@ -87,10 +85,10 @@ func testShipSinkArchives(t *testing.T, real bool) {
 	if s3out == "" {
 		t.Fatal("no events selected")
 	}
-	if d := lineDiff(s3out, fileOut); d != "" {
+	if d := clitest.LineDiff(s3out, fileOut); d != "" {
 		t.Fatalf("S3 (first) and local files (second) differ:\n%s", d)
 	}
-	if times(t, s3out) == nil {
+	if clitest.StageTimes(t, s3out) == nil {
 		t.Fatal("S3 output not in time order")
 	}
 }

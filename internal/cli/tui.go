@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/ui"
@@ -22,18 +23,6 @@ import (
 )
 
 func init() { rootSetup = setupTUI }
-
-// tuiAlerts, set by tui_alerts.go, builds the live alert engine for the
-// Alerts pane (nil when no rule is loaded).
-var tuiAlerts func(files []string, noBuiltin bool, log *slog.Logger) (tuiAlertEngine, error)
-
-// tuiAlertEngine is the alert engine as the TUI wires it: fed every batch
-// the index takes, finished at the end of a finite input, read by the pane.
-type tuiAlertEngine interface {
-	ui.AlertSource
-	Push(b *data.Batch)
-	Finish()
-}
 
 // tuiGCPercent is the TUI's GOGC unless the GOGC variable is set.
 const tuiGCPercent = 40
@@ -43,7 +32,13 @@ const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
 
 // TUIOptions are the root command's flags.
 type TUIOptions struct {
+	IO        *cmdutil.IOStreams
+	Now       func() time.Time
+	Getenv    func(string) string
+	Sources   *cmdutil.SourceSet
+	Window    cmdutil.WindowFlags
 	Follow    bool
+	FollowSet bool // --follow was given (else: on for one live file)
 	Rules     []string
 	NoBuiltin bool
 	NoAlerts  bool
@@ -55,9 +50,10 @@ type TUIOptions struct {
 	Args      []string
 }
 
-func setupTUI(root *cobra.Command, s *IO) {
-	opts := &TUIOptions{}
+func setupTUI(root *cobra.Command, f *cmdutil.Factory) {
+	opts := &TUIOptions{IO: f.IOStreams, Now: f.Now, Getenv: f.Getenv}
 	fs := root.Flags()
+	opts.Window.AddFlags(fs)
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "tail new events (default: on when the only source is one live file)")
 	fs.StringArrayVar(&opts.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
 	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in alert rules")
@@ -67,23 +63,23 @@ func setupTUI(root *cobra.Command, s *IO) {
 	fs.StringVar(&opts.SpillDir, "spill-dir", "", "directory for the spill file of non-seekable sources (default: system temp)")
 	fs.BoolVar(&opts.Local, "local-time", false, "show times in the local time zone instead of UTC")
 	fs.BoolVar(&opts.Sample, "sample", false, "open the bundled sample data")
-	sources := newSourceSet(fs)
+	opts.Sources = f.Sources(fs)
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		opts.Args = args
-		followSet := cmd.Flags().Changed("follow")
-		return runTUI(cmd.Context(), s, sources, opts, followSet)
+		opts.FollowSet = cmd.Flags().Changed("follow")
+		return runTUI(cmd.Context(), opts)
 	}
 }
 
 // tuiInput decides what to open: the SOURCE arguments, a default source
 // kind (Loki via LOKI_ADDR), the node's audit.log, or the sample.
-func tuiInput(ctx context.Context, sources *sourceSet, opts *TUIOptions, followSet bool) (srcs []data.Source, title string, isSample, follow bool, err error) {
+func tuiInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, title string, isSample, follow bool, err error) {
 	follow = opts.Follow
 	if opts.Sample {
 		return []data.Source{sample.Source{}}, sample.Name, true, false, nil
 	}
-	srcs, ok, err := sources.resolve(ctx, opts.Args)
+	srcs, ok, err := opts.Sources.Resolve(ctx, opts.Args)
 	if err != nil {
 		return nil, "", false, false, err
 	}
@@ -92,18 +88,18 @@ func tuiInput(ctx context.Context, sources *sourceSet, opts *TUIOptions, followS
 		if len(opts.Args) == 0 && len(srcs) > 0 {
 			title = srcs[0].String()
 		}
-		if !followSet {
+		if !opts.FollowSet {
 			follow = len(opts.Args) == 1 && isLiveFile(opts.Args[0])
 		}
 		return srcs, title, false, follow, nil
 	}
 	if f, err := os.Open(defaultAuditLog); err == nil {
 		f.Close()
-		src, err := data.NewFileSource(defaultAuditLog, data.FileOptions{Cluster: sources.common.Cluster})
+		src, err := data.NewFileSource(defaultAuditLog, data.FileOptions{Cluster: opts.Sources.Cluster()})
 		if err != nil {
 			return nil, "", false, false, err
 		}
-		if !followSet {
+		if !opts.FollowSet {
 			follow = true
 		}
 		return []data.Source{src}, defaultAuditLog, false, follow, nil
@@ -125,16 +121,20 @@ func isLiveFile(arg string) bool {
 	return true
 }
 
-func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, followSet bool) error {
-	if !s.OutTTY {
-		return usageErr("the TUI needs a terminal on stdout; use `audittui query` for scripts")
+func runTUI(ctx context.Context, opts *TUIOptions) error {
+	if !opts.IO.OutTTY {
+		return cmdutil.UsageErrorf("the TUI needs a terminal on stdout; use `audittui query` for scripts")
+	}
+	from, to, err := opts.Window.Range(opts.Now)
+	if err != nil {
+		return err
 	}
 	log, closeLog, err := tuiLogger(opts.LogFile)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	srcs, title, isSample, follow, err := tuiInput(ctx, sources, opts, followSet)
+	srcs, title, isSample, follow, err := tuiInput(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -142,22 +142,22 @@ func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, fo
 	defer cancel()
 
 	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
-		NoColor: os.Getenv("NO_COLOR") != "", Log: log}
+		NoColor: opts.Getenv("NO_COLOR") != "", Log: log}
 	if opts.Local {
 		uo.Loc = time.Local
 	}
 	if opts.Policy != "" {
 		p, err := auditpolicy.LoadFile(opts.Policy)
 		if err != nil {
-			return &ExitError{Code: ExitUsage, Err: err}
+			return cmdutil.UsageError(err)
 		}
 		uo.Level = policyLevel(p)
 	}
 	ix := ui.NewIndex(opts.SpillDir, log)
 	defer ix.Close()
 	feed := ui.NewFeed(ix, log)
-	if !opts.NoAlerts && tuiAlerts != nil {
-		al, err := tuiAlerts(opts.Rules, opts.NoBuiltin, log)
+	if !opts.NoAlerts {
+		al, err := newLiveAlerts(opts.Rules, opts.NoBuiltin, log)
 		if err != nil {
 			return err
 		}
@@ -170,9 +170,9 @@ func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, fo
 			} else {
 				// The rules run on their own read of the sources, so the
 				// index (and the first screen) never waits for them.
-				ast, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow})
+				ast, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow})
 				if err != nil {
-					return &ExitError{Code: ExitInputError, Err: err}
+					return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
 				}
 				go runAlertStream(ctx, ast, al, log)
 			}
@@ -183,13 +183,13 @@ func runTUI(ctx context.Context, s *IO, sources *sourceSet, opts *TUIOptions, fo
 		// decoding sooner than GOGC=100 would (which doubles the peak).
 		debug.SetGCPercent(tuiGCPercent)
 	}
-	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{Follow: follow, Progress: ix.Progress})
+	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow, Progress: ix.Progress})
 	if err != nil {
-		return &ExitError{Code: ExitInputError, Err: err}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
 	}
 	go feed.Run(ctx, stream)
 	app := ui.New(ctx, ix, feed, uo)
-	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithOutput(s.Out))
+	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithOutput(opts.IO.Out))
 	_, err = p.Run()
 	cancel()
 	<-feed.Done()
@@ -210,7 +210,7 @@ func readsStdin(args []string) bool {
 }
 
 // runAlertStream feeds the alert engine from its own stream.
-func runAlertStream(ctx context.Context, st data.Stream, al tuiAlertEngine, log *slog.Logger) {
+func runAlertStream(ctx context.Context, st data.Stream, al *liveAlerts, log *slog.Logger) {
 	defer st.Close()
 	for {
 		b, err := st.Next(ctx)
@@ -237,7 +237,7 @@ func tuiLogger(path string) (*slog.Logger, func(), error) {
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, usageErr("open log file %s: %v", path, err)
+		return nil, nil, cmdutil.UsageErrorf("open log file %s: %v", path, err)
 	}
 	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
 }

@@ -6,20 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/ui"
 )
-
-func init() {
-	tuiAlerts = func(files []string, noBuiltin bool, log *slog.Logger) (tuiAlertEngine, error) {
-		set, err := tuiRules(files, noBuiltin, log)
-		if err != nil || set == nil {
-			return nil, err
-		}
-		return newLiveAlerts(set, log)
-	}
-}
 
 // tuiRules loads the built-in pack plus --rules files (a file's group
 // replaces a built-in group of the same name, as with audittui alerts).
@@ -28,7 +19,7 @@ func tuiRules(files []string, noBuiltin bool, log *slog.Logger) (*rules.Set, err
 	if noBuiltin && len(files) == 0 {
 		return nil, nil
 	}
-	return loadRuleSet(files, noBuiltin, slogWriter{log})
+	return cmdutil.LoadRules(files, noBuiltin, slogWriter{log})
 }
 
 // slogWriter turns written lines into log warnings (nil logger: discard).
@@ -41,8 +32,9 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// liveAlerts runs the rule engine over the batches the feed indexes and
-// offers its instances to the Alerts pane.
+// liveAlerts runs the rule engine over the batches the feed indexes (or,
+// for inputs that can be read twice, over its own read) and offers its
+// instances to the Alerts pane.
 type liveAlerts struct {
 	ev      *rules.Evaluator
 	nrules  int
@@ -53,7 +45,13 @@ type liveAlerts struct {
 	last    time.Time
 }
 
-func newLiveAlerts(set *rules.Set, log *slog.Logger) (*liveAlerts, error) {
+// newLiveAlerts loads the rules (tuiRules) and builds their engine; it
+// returns nil when no rule is loaded.
+func newLiveAlerts(files []string, noBuiltin bool, log *slog.Logger) (*liveAlerts, error) {
+	set, err := tuiRules(files, noBuiltin, log)
+	if err != nil || set == nil {
+		return nil, err
+	}
 	ev, err := rules.NewEvaluator(set, rules.Options{Logger: log})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/testutil"
 	"github.com/audittui/audittui/internal/ui/sample"
@@ -49,9 +50,11 @@ func TestTUIInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ss := newSourceSet(pflag.NewFlagSet("t", pflag.ContinueOnError))
+			ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 			opts := tt.opts
-			srcs, title, isSample, follow, err := tuiInput(context.Background(), ss, &opts, tt.followSet)
+			opts.Sources = NewFactory(ios).Sources(pflag.NewFlagSet("t", pflag.ContinueOnError))
+			opts.FollowSet = tt.followSet
+			srcs, title, isSample, follow, err := tuiInput(context.Background(), &opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,16 +73,16 @@ func TestTUIInput(t *testing.T) {
 
 func TestTUINeedsATerminal(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"--sample"}, &IO{In: strings.NewReader(""), Out: &out, Err: &errb})
-	if code != ExitUsage || !strings.Contains(errb.String(), "terminal") {
+	code := Main(context.Background(), []string{"--sample"}, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb})
+	if code != cmdutil.ExitUsage || !strings.Contains(errb.String(), "terminal") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }
 
 func TestTUIMissingSource(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"/nonexistent/audit.log"}, &IO{In: strings.NewReader(""), Out: &out, Err: &errb, OutTTY: true})
-	if code != ExitUsage || !strings.Contains(errb.String(), "/nonexistent/audit.log") {
+	code := Main(context.Background(), []string{"/nonexistent/audit.log"}, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb, OutTTY: true})
+	if code != cmdutil.ExitUsage || !strings.Contains(errb.String(), "/nonexistent/audit.log") {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }

@@ -15,13 +15,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-func init() { subcommands = append(subcommands, newVerifyCmd) }
+func init() {
+	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdVerify(f, nil) })
+}
 
-func newVerifyCmd(s *IO) *cobra.Command {
-	var quiet bool
+// VerifyOptions are `audittui verify`'s options.
+type VerifyOptions struct {
+	IO    *cmdutil.IOStreams
+	Dir   string
+	Quiet bool
+}
+
+// NewCmdVerify builds `audittui verify`; runF, when not nil, runs instead
+// of the check (tests).
+func NewCmdVerify(f *cmdutil.Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "verify [flags] DIR",
 		Short: "Check an export directory against its SHA-256 manifest",
@@ -33,10 +45,14 @@ Exit status: 0 when every file matches; 1 on any mismatch, missing file or
 unlisted file; 2 when DIR holds no manifest.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(s, args[0], quiet)
+			opts.Dir = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVerify(opts)
 		},
 	}
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only problems and the summary")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only problems and the summary")
 	return cmd
 }
 
@@ -44,12 +60,13 @@ type verifyResult struct {
 	ok, bad, missing, extra int
 }
 
-func runVerify(s *IO, dir string, quiet bool) error {
+func runVerify(opts *VerifyOptions) error {
+	dir, quiet, out := opts.Dir, opts.Quiet, opts.IO.Out
 	mpath := filepath.Join(dir, manifestSHA)
 	f, err := os.Open(mpath)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return usageErr("%s: no %s (not an audittui export directory?)", termsafe.String(dir), manifestSHA)
+			return cmdutil.UsageErrorf("%s: no %s (not an audittui export directory?)", termsafe.String(dir), manifestSHA)
 		}
 		return err
 	}
@@ -68,10 +85,10 @@ func runVerify(s *IO, dir string, quiet bool) error {
 		}
 		sum, path, err := parseShaLine(line)
 		if err != nil {
-			return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s:%d: %v", mpath, n, err)}
+			return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%s:%d: %v", mpath, n, err)}
 		}
 		if !localPath(path) {
-			return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s:%d: path %q leaves the export directory", mpath, n, termsafe.String(path))}
+			return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%s:%d: path %q leaves the export directory", mpath, n, termsafe.String(path))}
 		}
 		if _, dup := want[path]; !dup {
 			order = append(order, path)
@@ -89,7 +106,7 @@ func runVerify(s *IO, dir string, quiet bool) error {
 		if detail != "" {
 			line += "  (" + detail + ")"
 		}
-		fmt.Fprintln(s.Out, line)
+		fmt.Fprintln(out, line)
 	}
 	for _, p := range order {
 		got, size, err := hashFile(filepath.Join(dir, filepath.FromSlash(p)))
@@ -135,12 +152,12 @@ func runVerify(s *IO, dir string, quiet bool) error {
 	// MANIFEST.json must tell the same story.
 	jsonProblems := checkManifestJSON(dir, want)
 	for _, p := range jsonProblems {
-		fmt.Fprintln(s.Out, "MANIFEST  "+termsafe.String(p))
+		fmt.Fprintln(out, "MANIFEST  "+termsafe.String(p))
 	}
-	fmt.Fprintf(s.Err, "audittui: verify %s: %d ok, %d mismatched, %d missing, %d not in the manifest\n",
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: verify %s: %d ok, %d mismatched, %d missing, %d not in the manifest\n",
 		termsafe.String(dir), res.ok, res.bad, res.missing, res.extra)
 	if res.bad+res.missing+res.extra+len(jsonProblems) > 0 {
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s does not match its manifest", termsafe.String(dir))}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%s does not match its manifest", termsafe.String(dir))}
 	}
 	return nil
 }

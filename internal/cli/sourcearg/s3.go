@@ -1,25 +1,21 @@
-package cli
+package sourcearg
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/s3key"
 	"github.com/audittui/audittui/internal/data/s3src"
 )
-
-func init() {
-	sourceKinds = append(sourceKinds, func() sourceKind { return &s3Kind{} })
-}
 
 // s3Kind resolves s3://bucket/prefix/ sources.
 type s3Kind struct {
@@ -32,10 +28,8 @@ type s3Kind struct {
 	concurrency int
 	progress    bool
 
-	// progressOut receives --s3-progress lines (os.Stderr when nil).
+	// progressOut receives --s3-progress lines and warnings (stderr).
 	progressOut io.Writer
-	// client replaces the AWS client (tests).
-	client s3src.API
 }
 
 func (k *s3Kind) AddFlags(fs *pflag.FlagSet) {
@@ -64,11 +58,7 @@ func parseKeyFormat(format string) (*s3key.Format, error) {
 	return f, nil
 }
 
-func (k *s3Kind) Open(ctx context.Context, arg string, common *SourceOptions) (data.Source, error) {
-	return k.open(ctx, arg, common)
-}
-
-func (k *s3Kind) open(ctx context.Context, arg string, common *SourceOptions) (*s3src.Source, error) {
+func (k *s3Kind) Open(ctx context.Context, arg string, common *cmdutil.SourceOptions) (data.Source, error) {
 	opts := s3src.Options{
 		Endpoint:    k.endpoint,
 		Region:      k.region,
@@ -77,7 +67,6 @@ func (k *s3Kind) open(ctx context.Context, arg string, common *SourceOptions) (*
 		Span:        k.span,
 		Concurrency: k.concurrency,
 		Cluster:     common.Cluster,
-		Client:      k.client,
 	}
 	if k.keyFormat != "" {
 		f, err := parseKeyFormat(k.keyFormat)
@@ -88,28 +77,18 @@ func (k *s3Kind) open(ctx context.Context, arg string, common *SourceOptions) (*
 	}
 	if k.progress {
 		opts.Progress = progressPrinter(k.progressOut, arg)
-		opts.Logger = slog.New(slog.NewTextHandler(k.out(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+		opts.Logger = slog.New(slog.NewTextHandler(k.progressOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	return s3src.New(ctx, arg, opts)
 }
 
-func (k *s3Kind) out() io.Writer {
-	if k.progressOut != nil {
-		return k.progressOut
-	}
-	return os.Stderr
-}
-
-func (k *s3Kind) Default(ctx context.Context, common *SourceOptions) (data.Source, bool, error) {
+func (k *s3Kind) Default(ctx context.Context, common *cmdutil.SourceOptions) (data.Source, bool, error) {
 	return nil, false, nil
 }
 
 // progressPrinter prints a progress line at most once a second, and the
 // last one when every object is read.
 func progressPrinter(w io.Writer, name string) func(s3src.Progress) {
-	if w == nil {
-		w = os.Stderr
-	}
 	var mu sync.Mutex
 	var last time.Time
 	return func(p s3src.Progress) {

@@ -1,29 +1,26 @@
-package cli
+package sourcearg
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/loki"
 )
 
-func init() {
-	sourceKinds = append(sourceKinds, func() sourceKind { return &lokiKind{} })
-}
-
-// lokiKind resolves loki://host:3100 and lokis://host (TLS) sources, and
+// Loki resolves loki://host:3100 and lokis://host (TLS) sources, and
 // supplies Loki as the default source when --loki-addr or LOKI_ADDR is set
 // (as logcli does). Connection settings follow logcli's environment
 // variables; secrets (LOKI_PASSWORD, LOKI_BEARER_TOKEN) are read from the
-// environment only, never from flags that show in ps.
-type lokiKind struct {
+// environment only, never from flags that show in ps. The loki command
+// uses it for its client too.
+type Loki struct {
 	addr, orgID, username     string
 	tokenFile                 string
 	caCert, clientCert, key   string
@@ -35,11 +32,14 @@ type lokiKind struct {
 	selector                  string
 	since                     time.Duration
 	skipVerifySet, timeoutSet bool
-	getenv                    func(string) string // os.Getenv unless a test sets it
+	lookupEnv                 func(string) (string, bool)
 	fs                        *pflag.FlagSet
 }
 
-func (k *lokiKind) AddFlags(fs *pflag.FlagSet) {
+// NewLoki returns the Loki kind of a command built by f.
+func NewLoki(f *cmdutil.Factory) *Loki { return &Loki{lookupEnv: f.LookupEnv} }
+
+func (k *Loki) AddFlags(fs *pflag.FlagSet) {
 	k.fs = fs
 	fs.StringVar(&k.addr, "loki-addr", "", "Loki address, e.g. http://loki:3100 (default LOKI_ADDR); with no SOURCE, Loki is read")
 	fs.StringVar(&k.orgID, "loki-org-id", "", "tenant sent as X-Scope-OrgID, a|b for several (default LOKI_ORG_ID)")
@@ -57,31 +57,29 @@ func (k *lokiKind) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&k.since, "loki-since", time.Hour, "how far back to read from Loki when no --since/--from is given")
 }
 
-func (k *lokiKind) Match(arg string) bool {
+func (k *Loki) Match(arg string) bool {
 	return strings.HasPrefix(arg, "loki://") || strings.HasPrefix(arg, "lokis://")
 }
 
-func (k *lokiKind) env(name string) string {
-	if k.getenv != nil {
-		return k.getenv(name)
-	}
-	return os.Getenv(name)
+func (k *Loki) env(name string) string {
+	v, _ := k.lookupEnv(name)
+	return v
 }
 
 // pick returns the flag value, else the environment variable.
-func (k *lokiKind) pick(flag, envName string) string {
+func (k *Loki) pick(flag, envName string) string {
 	if flag != "" {
 		return flag
 	}
 	return k.env(envName)
 }
 
-func (k *lokiKind) changed(name string) bool {
+func (k *Loki) changed(name string) bool {
 	return k.fs != nil && k.fs.Changed(name)
 }
 
 // config builds the client settings for addr.
-func (k *lokiKind) config(addr string) (loki.Config, error) {
+func (k *Loki) config(addr string) (loki.Config, error) {
 	cfg := loki.Config{
 		Addr:            addr,
 		TenantID:        k.pick(k.orgID, "LOKI_ORG_ID"),
@@ -117,8 +115,8 @@ func (k *lokiKind) config(addr string) (loki.Config, error) {
 	return cfg, nil
 }
 
-// client builds a client for addr (a SOURCE argument or --loki-addr).
-func (k *lokiKind) client(addr string) (*loki.Client, error) {
+// Client builds a client for addr (a SOURCE argument or Addr).
+func (k *Loki) Client(addr string) (*loki.Client, error) {
 	cfg, err := k.config(addr)
 	if err != nil {
 		return nil, err
@@ -126,8 +124,8 @@ func (k *lokiKind) client(addr string) (*loki.Client, error) {
 	return loki.NewClient(cfg)
 }
 
-func (k *lokiKind) source(addr string) (data.Source, error) {
-	c, err := k.client(addr)
+func (k *Loki) source(addr string) (data.Source, error) {
+	c, err := k.Client(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -140,21 +138,24 @@ func (k *lokiKind) source(addr string) (data.Source, error) {
 	}), nil
 }
 
-func (k *lokiKind) Open(ctx context.Context, arg string, common *SourceOptions) (data.Source, error) {
+func (k *Loki) Open(ctx context.Context, arg string, common *cmdutil.SourceOptions) (data.Source, error) {
 	return k.source(arg)
 }
 
-// defaultAddr is --loki-addr, else LOKI_ADDR.
-func (k *lokiKind) defaultAddr() string { return k.pick(k.addr, "LOKI_ADDR") }
+// Addr is --loki-addr, else LOKI_ADDR.
+func (k *Loki) Addr() string { return k.pick(k.addr, "LOKI_ADDR") }
 
-func (k *lokiKind) Default(ctx context.Context, common *SourceOptions) (data.Source, bool, error) {
-	addr := k.defaultAddr()
+// Selector is --loki-selector: what is read when a command has no query.
+func (k *Loki) Selector() string { return k.selector }
+
+func (k *Loki) Default(ctx context.Context, common *cmdutil.SourceOptions) (data.Source, bool, error) {
+	addr := k.Addr()
 	if addr == "" {
 		return nil, false, nil
 	}
 	src, err := k.source(addr)
 	if err != nil {
-		return nil, false, &ExitError{Code: ExitUsage, Err: err}
+		return nil, false, cmdutil.UsageError(err)
 	}
 	return src, true, nil
 }
