@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
 )
 
@@ -34,6 +35,9 @@ audit policies and ships audit.log to Loki and S3.`,
 	for _, mk := range subcommands {
 		root.AddCommand(mk(f))
 	}
+	root.AddCommand(
+		ship.NewCmdShip(f, nil),
+	)
 	return root
 }
 

@@ -1,4 +1,6 @@
-package cli
+// Package ship is `audittui ship`: the flags and config file of the
+// node-side shipper (internal/ship does the work).
+package ship
 
 import (
 	"context"
@@ -10,13 +12,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
-	"github.com/audittui/audittui/internal/ship"
+	shipper "github.com/audittui/audittui/internal/ship"
 	"github.com/audittui/audittui/internal/ship/config"
 )
-
-func init() {
-	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdShip(f, nil) })
-}
 
 // ShipOptions are the flags of `audittui ship`.
 type ShipOptions struct {
@@ -147,5 +145,5 @@ func runShip(ctx context.Context, o *ShipOptions) error {
 		level = slog.LevelInfo
 	}
 	lg := slog.New(slog.NewJSONHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
-	return ship.Run(ctx, ship.Options{Config: c, DryRun: o.DryRun, Out: o.IO.Out, Logger: lg})
+	return shipper.Run(ctx, shipper.Options{Config: c, DryRun: o.DryRun, Out: o.IO.Out, Logger: lg})
 }
