@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/evidence"
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
 )
@@ -36,6 +37,8 @@ audit policies and ships audit.log to Loki and S3.`,
 		root.AddCommand(mk(f))
 	}
 	root.AddCommand(
+		evidence.NewCmdExport(f, nil),
+		evidence.NewCmdVerify(f, nil),
 		ship.NewCmdShip(f, nil),
 	)
 	return root

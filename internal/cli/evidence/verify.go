@@ -1,4 +1,4 @@
-package cli
+package evidence
 
 import (
 	"bufio"
@@ -18,10 +18,6 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/termsafe"
 )
-
-func init() {
-	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdVerify(f, nil) })
-}
 
 // VerifyOptions are `audittui verify`'s options.
 type VerifyOptions struct {
