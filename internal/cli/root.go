@@ -8,6 +8,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/evidence"
+	"github.com/audittui/audittui/internal/cli/loki"
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
 )
@@ -39,6 +40,7 @@ audit policies and ships audit.log to Loki and S3.`,
 	root.AddCommand(
 		evidence.NewCmdExport(f, nil),
 		evidence.NewCmdVerify(f, nil),
+		loki.NewCmdLoki(f, nil),
 		ship.NewCmdShip(f, nil),
 	)
 	return root

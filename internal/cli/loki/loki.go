@@ -1,4 +1,6 @@
-package cli
+// Package loki is `audittui loki labels|series|stats`: what a Loki server
+// holds, asked with the same connection settings as loki:// sources.
+package loki
 
 import (
 	"bufio"
@@ -11,13 +13,9 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
-	"github.com/audittui/audittui/internal/data/loki"
+	lokiapi "github.com/audittui/audittui/internal/data/loki"
 	"github.com/audittui/audittui/internal/termsafe"
 )
-
-func init() {
-	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdLoki(f, nil) })
-}
 
 // LokiOptions are the flags of `audittui loki ...`.
 type LokiOptions struct {
@@ -84,7 +82,7 @@ func runLoki(ctx context.Context, o *LokiOptions) error {
 		if len(o.Args) == 1 {
 			q = o.Args[0]
 		}
-		sel, err := loki.SelectorOf(q)
+		sel, err := lokiapi.SelectorOf(q)
 		if err != nil {
 			return cmdutil.UsageError(err)
 		}
@@ -106,7 +104,7 @@ func runLoki(ctx context.Context, o *LokiOptions) error {
 		ser, serr := c.Series(ctx, o.Args, from, to)
 		err = serr
 		for _, ls := range ser {
-			lines = append(lines, loki.FormatLabels(ls))
+			lines = append(lines, lokiapi.FormatLabels(ls))
 		}
 	case "stats":
 		st, serr := c.Stats(ctx, stats, from, to)
@@ -122,7 +120,7 @@ func runLoki(ctx context.Context, o *LokiOptions) error {
 }
 
 // client builds the client and the [from, to) window.
-func (o *LokiOptions) client() (*loki.Client, int64, int64, error) {
+func (o *LokiOptions) client() (*lokiapi.Client, int64, int64, error) {
 	addr := o.Loki.Addr()
 	if addr == "" {
 		return nil, 0, 0, cmdutil.UsageErrorf("no Loki address: set --loki-addr or LOKI_ADDR")
