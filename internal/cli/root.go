@@ -9,6 +9,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/evidence"
 	"github.com/audittui/audittui/internal/cli/loki"
+	"github.com/audittui/audittui/internal/cli/policy"
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
 )
@@ -41,6 +42,7 @@ audit policies and ships audit.log to Loki and S3.`,
 		evidence.NewCmdExport(f, nil),
 		evidence.NewCmdVerify(f, nil),
 		loki.NewCmdLoki(f, nil),
+		policy.NewCmdPolicy(f),
 		ship.NewCmdShip(f, nil),
 	)
 	return root

@@ -1,24 +1,27 @@
-package cli
+package policy
 
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
+// runPolicyCLI runs `audittui policy ARGS...`.
 func runPolicyCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, &cmdutil.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errb})
-	return code, out.String(), errb.String()
+	return clitest.Run(t, NewCmdPolicy, stdin, args...)
 }
 
 func seedPolicyPath(t *testing.T) string {
@@ -31,7 +34,7 @@ func seedRulesArgs(t *testing.T) []string {
 
 func TestPolicyLintSeed(t *testing.T) {
 	seed := seedPolicyPath(t)
-	code, out, errOut := runPolicyCLI(t, "", append([]string{"policy", "lint"}, append(seedRulesArgs(t), seed)...)...)
+	code, out, errOut := runPolicyCLI(t, "", append([]string{"lint"}, append(seedRulesArgs(t), seed)...)...)
 	if code != cmdutil.ExitInputError {
 		t.Fatalf("exit %d, want 1 (findings); stderr %s", code, errOut)
 	}
@@ -49,7 +52,7 @@ func TestPolicyLintSeed(t *testing.T) {
 }
 
 func TestPolicyLintJSONL(t *testing.T) {
-	code, out, _ := runPolicyCLI(t, "", "policy", "lint", "-o", "jsonl", seedPolicyPath(t))
+	code, out, _ := runPolicyCLI(t, "", "lint", "-o", "jsonl", seedPolicyPath(t))
 	if code != cmdutil.ExitInputError {
 		t.Fatalf("exit %d", code)
 	}
@@ -94,7 +97,7 @@ rules:
   - group: rbac.authorization.k8s.io
 - level: Metadata
 `), 0o644)
-	code, out, _ := runPolicyCLI(t, "", append([]string{"policy", "lint"}, append(seedRulesArgs(t), clean)...)...)
+	code, out, _ := runPolicyCLI(t, "", append([]string{"lint"}, append(seedRulesArgs(t), clean)...)...)
 	if code != cmdutil.ExitOK || !strings.Contains(out, "1 policy: no findings") {
 		t.Fatalf("clean policy: exit %d\n%s", code, out)
 	}
@@ -102,16 +105,16 @@ rules:
 	// A policy the apiserver refuses is a finding with its line.
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Loud\n"), 0o644)
-	code, out, _ = runPolicyCLI(t, "", "policy", "lint", "--no-builtin", bad)
+	code, out, _ = runPolicyCLI(t, "", "lint", "--no-builtin", bad)
 	if code != cmdutil.ExitInputError || !strings.Contains(out, bad+`:4: error: invalid: rules[0].level: Unsupported value: "Loud"`) {
 		t.Fatalf("invalid policy: exit %d\n%s", code, out)
 	}
 
-	code, _, errOut := runPolicyCLI(t, "", "policy", "lint", filepath.Join(dir, "missing.yaml"))
+	code, _, errOut := runPolicyCLI(t, "", "lint", filepath.Join(dir, "missing.yaml"))
 	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "missing.yaml") {
 		t.Fatalf("missing file: exit %d, stderr %s", code, errOut)
 	}
-	code, _, _ = runPolicyCLI(t, "", "policy", "lint", "-o", "xml", clean)
+	code, _, _ = runPolicyCLI(t, "", "lint", "-o", "xml", clean)
 	if code != cmdutil.ExitUsage {
 		t.Fatalf("bad -o: exit %d", code)
 	}
@@ -122,7 +125,7 @@ func TestPolicyLintSanitises(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "evil.yaml")
 	os.WriteFile(p, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: RequestResponse\n  users: [\"\\e]0;pwned\\a\"]\n- level: Metadata\n"), 0o644)
-	code, out, _ := runPolicyCLI(t, "", "policy", "lint", "--no-builtin", p)
+	code, out, _ := runPolicyCLI(t, "", "lint", "--no-builtin", p)
 	if code != cmdutil.ExitInputError {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -144,7 +147,7 @@ func TestPolicyCheckJSONL(t *testing.T) {
 		}
 		want += bytes.Count(b, []byte("\n"))
 	}
-	args := append([]string{"policy", "check", "--policy", seedPolicyPath(t), "-o", "jsonl"}, files...)
+	args := append([]string{"check", "--policy", seedPolicyPath(t), "-o", "jsonl"}, files...)
 	code, out, errOut := runPolicyCLI(t, "", args...)
 	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -189,7 +192,7 @@ func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"policy", "check", "--policy", gce, "--against", seedPolicyPath(t)}, seedRulesArgs(t)...)
+	args := append([]string{"check", "--policy", gce, "--against", seedPolicyPath(t)}, seedRulesArgs(t)...)
 	code, out, errOut := runPolicyCLI(t, string(b), args...)
 	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -208,8 +211,42 @@ func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	code, _, _ = runPolicyCLI(t, "", "policy", "check", falco)
+	code, _, _ = runPolicyCLI(t, "", "check", falco)
 	if code != cmdutil.ExitUsage {
 		t.Fatalf("without --policy: exit %d", code)
+	}
+}
+
+func TestPolicyFlagsToOptions(t *testing.T) {
+	var lint *LintOptions
+	code, _, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdLint(f, func(o *LintOptions) error { lint = o; return nil })
+	}, "", "-o", "jsonl", "--no-builtin", "--rules", "r.yaml", "a.yaml", "b.yaml")
+	if code != 0 || lint.Output != "jsonl" || !lint.Rules.NoBuiltin || strings.Join(lint.Rules.Files, ",") != "r.yaml" || strings.Join(lint.Policies, ",") != "a.yaml,b.yaml" {
+		t.Fatalf("lint: exit %d (%s), options %+v", code, errOut, lint)
+	}
+	var check *CheckOptions
+	code, _, errOut = clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdCheck(f, func(o *CheckOptions) error { check = o; return nil })
+	}, "", "--policy", "new.yaml", "--against", "old.yaml", "--since", "24h", "-o", "jsonl", "audit.log")
+	if code != 0 || check.Policy != "new.yaml" || check.Against != "old.yaml" || check.Window.Since != 24*time.Hour || check.Output != "jsonl" ||
+		strings.Join(check.Args, ",") != "audit.log" {
+		t.Fatalf("check: exit %d (%s), options %+v", code, errOut, check)
+	}
+}
+
+// A line that is not an audit event is reported (sanitised) and sets exit
+// status 1; the other events are still replayed.
+func TestPolicyCheckReportsRejects(t *testing.T) {
+	good := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:00Z"}`
+	code, out, errOut := runPolicyCLI(t, good+"\nnot json \x1b]0;pwned\x07\n", "check", "--no-builtin", "--policy", seedPolicyPath(t), "-o", "jsonl")
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audittui: skipped -:2") || !strings.Contains(errOut, "1 input line(s) rejected") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if err := termsafetest.CheckLines(errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"auditID":"a"`) || !strings.Contains(out, `"summary"`) {
+		t.Fatalf("stdout %q", out)
 	}
 }

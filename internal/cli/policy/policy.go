@@ -1,4 +1,7 @@
-package cli
+// Package policy is `audittui policy lint` and `audittui policy check`:
+// audit policy review and replay with the apiserver's own evaluator
+// (internal/policy/auditpolicy does the work).
+package policy
 
 import (
 	"bufio"
@@ -20,21 +23,19 @@ import (
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-func init() { subcommands = append(subcommands, NewCmdPolicy) }
-
-// PolicyRuleFlags choose the alert rules whose events a policy must keep.
-type PolicyRuleFlags struct {
+// RuleFlags choose the alert rules whose events a policy must keep.
+type RuleFlags struct {
 	Files     []string
 	NoBuiltin bool
 }
 
-func (f *PolicyRuleFlags) addFlags(fs *pflag.FlagSet) {
+func (f *RuleFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.Files, "rules", nil, "alert rule file (Loki ruler format) whose events the policy must keep; repeatable")
 	fs.BoolVar(&f.NoBuiltin, "no-builtin", false, "do not use the built-in detection pack (only --rules files)")
 }
 
 // detections loads the rule set and turns it into detections.
-func (f *PolicyRuleFlags) detections(warn io.Writer) ([]auditpolicy.Detection, error) {
+func (f *RuleFlags) detections(warn io.Writer) ([]auditpolicy.Detection, error) {
 	if f.NoBuiltin && len(f.Files) == 0 {
 		return nil, nil
 	}
@@ -55,22 +56,22 @@ loaded by k8s.io/apiserver's loader (strict decoding, then the lenient
 fallback the apiserver uses, with a warning for each unknown field) and
 requests are evaluated by its policy rule evaluator.`,
 	}
-	cmd.AddCommand(NewCmdPolicyLint(f, nil), NewCmdPolicyCheck(f, nil))
+	cmd.AddCommand(NewCmdLint(f, nil), NewCmdCheck(f, nil))
 	return cmd
 }
 
-// PolicyLintOptions are `audittui policy lint`'s options.
-type PolicyLintOptions struct {
+// LintOptions are `audittui policy lint`'s options.
+type LintOptions struct {
 	IO       *cmdutil.IOStreams
 	Policies []string
 	Output   string
-	Rules    PolicyRuleFlags
+	Rules    RuleFlags
 }
 
-// NewCmdPolicyLint builds `audittui policy lint`; runF, when not nil, runs
+// NewCmdLint builds `audittui policy lint`; runF, when not nil, runs
 // instead of the linter (tests).
-func NewCmdPolicyLint(f *cmdutil.Factory, runF func(*PolicyLintOptions) error) *cobra.Command {
-	opts := &PolicyLintOptions{IO: f.IOStreams}
+func NewCmdLint(f *cmdutil.Factory, runF func(*LintOptions) error) *cobra.Command {
+	opts := &LintOptions{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "lint [flags] POLICY...",
 		Short: "Find dead rules, leaked secrets and blind spots in audit policies",
@@ -103,7 +104,7 @@ Exit status: 0 when no policy has findings; 1 when some do; 2 on usage errors
 			if runF != nil {
 				return runF(opts)
 			}
-			return runPolicyLint(opts)
+			return runLint(opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -112,7 +113,7 @@ Exit status: 0 when no policy has findings; 1 when some do; 2 on usage errors
 	return cmd
 }
 
-func runPolicyLint(opts *PolicyLintOptions) error {
+func runLint(opts *LintOptions) error {
 	dets, err := opts.Rules.detections(opts.IO.ErrOut)
 	if err != nil {
 		return err
@@ -152,11 +153,11 @@ func runPolicyLint(opts *PolicyLintOptions) error {
 	}
 	if opts.Output == "text" {
 		if total == 0 {
-			fmt.Fprintf(out, "%s: no findings\n", policyPlural(len(opts.Policies), "policy", "policies"))
+			fmt.Fprintf(out, "%s: no findings\n", plural(len(opts.Policies), "policy", "policies"))
 		} else {
-			fmt.Fprintf(out, "%s (%d error, %d warning, %d info) in %s\n", policyPlural(total, "finding", "findings"),
+			fmt.Fprintf(out, "%s (%d error, %d warning, %d info) in %s\n", plural(total, "finding", "findings"),
 				count[auditpolicy.SevError], count[auditpolicy.SevWarning], count[auditpolicy.SevInfo],
-				policyPlural(len(opts.Policies), "policy", "policies"))
+				plural(len(opts.Policies), "policy", "policies"))
 		}
 	}
 	if err := out.Flush(); err != nil {
@@ -168,8 +169,8 @@ func runPolicyLint(opts *PolicyLintOptions) error {
 	return nil
 }
 
-// PolicyCheckOptions are `audittui policy check`'s options.
-type PolicyCheckOptions struct {
+// CheckOptions are `audittui policy check`'s options.
+type CheckOptions struct {
 	IO      *cmdutil.IOStreams
 	Now     func() time.Time
 	Sources *cmdutil.SourceSet
@@ -178,14 +179,14 @@ type PolicyCheckOptions struct {
 	Against string
 	Args    []string
 	Output  string
-	Rules   PolicyRuleFlags
+	Rules   RuleFlags
 	Window  cmdutil.WindowFlags
 }
 
-// NewCmdPolicyCheck builds `audittui policy check`; runF, when not nil,
+// NewCmdCheck builds `audittui policy check`; runF, when not nil,
 // runs instead of the replay (tests).
-func NewCmdPolicyCheck(f *cmdutil.Factory, runF func(*PolicyCheckOptions) error) *cobra.Command {
-	opts := &PolicyCheckOptions{IO: f.IOStreams, Now: f.Now}
+func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f.IOStreams, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "check --policy POLICY [flags] [SOURCE...]",
 		Short: "Replay audit events through a policy: levels, bytes, lost alerts",
@@ -217,7 +218,7 @@ reported on stderr); 2 on usage errors or a policy the apiserver refuses.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runPolicyCheck(cmd.Context(), opts)
+			return runCheck(cmd.Context(), opts)
 		},
 	}
 	fs := cmd.Flags()
@@ -230,7 +231,7 @@ reported on stderr); 2 on usage errors or a policy the apiserver refuses.`,
 	return cmd
 }
 
-func loadPolicyForCheck(flag, path string) (*auditpolicy.Policy, error) {
+func loadPolicy(flag, path string) (*auditpolicy.Policy, error) {
 	p, err := auditpolicy.LoadFile(path)
 	if err != nil {
 		return nil, cmdutil.UsageError(fmt.Errorf("%s: %w", flag, err))
@@ -238,17 +239,17 @@ func loadPolicyForCheck(flag, path string) (*auditpolicy.Policy, error) {
 	return p, nil
 }
 
-func runPolicyCheck(ctx context.Context, opts *PolicyCheckOptions) error {
+func runCheck(ctx context.Context, opts *CheckOptions) error {
 	if opts.Policy == "" {
 		return cmdutil.UsageErrorf("--policy is required")
 	}
-	p, err := loadPolicyForCheck("--policy", opts.Policy)
+	p, err := loadPolicy("--policy", opts.Policy)
 	if err != nil {
 		return err
 	}
 	var old *auditpolicy.Policy
 	if opts.Against != "" {
-		if old, err = loadPolicyForCheck("--against", opts.Against); err != nil {
+		if old, err = loadPolicy("--against", opts.Against); err != nil {
 			return err
 		}
 	}
@@ -303,7 +304,7 @@ func runPolicyCheck(ctx context.Context, opts *PolicyCheckOptions) error {
 			return err
 		}
 	} else {
-		writePolicyReport(out, rep, p, old)
+		writeReport(out, rep, p, old)
 	}
 	if err := out.Flush(); err != nil {
 		return err
@@ -311,10 +312,10 @@ func runPolicyCheck(ctx context.Context, opts *PolicyCheckOptions) error {
 	return rejects.Err()
 }
 
-func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
-	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), policyPlural(int(r.Events), "event", "events"))
+func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
+	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), plural(int(r.Events), "event", "events"))
 	if r.SpanSeconds > 0 {
-		fmt.Fprintf(w, " over %s", policyDuration(r.SpanSeconds))
+		fmt.Fprintf(w, " over %s", fmtDuration(r.SpanSeconds))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
@@ -330,17 +331,17 @@ func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.P
 			rule, line = "none", "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t\n", rule, line, rs.Level, rs.Events,
-			policyBytes(float64(rs.BytesNow)), policyBytes(float64(rs.BytesAfter)), rs.CannotUpgrade, rs.StageOmitted)
+			fmtBytes(float64(rs.BytesNow)), fmtBytes(float64(rs.BytesAfter)), rs.CannotUpgrade, rs.StageOmitted)
 	}
-	fmt.Fprintf(tw, "total\t\t\t%d\t%s\t%s\t%d\t%d\t\n", r.Events, policyBytes(float64(r.BytesNow)), policyBytes(float64(r.BytesAfter)),
+	fmt.Fprintf(tw, "total\t\t\t%d\t%s\t%s\t%d\t%d\t\n", r.Events, fmtBytes(float64(r.BytesNow)), fmtBytes(float64(r.BytesAfter)),
 		r.CannotUpgrade, r.StageOmitted)
 	tw.Flush()
 	fmt.Fprintln(w)
 
 	if r.SpanSeconds > 0 {
-		fmt.Fprintf(w, "estimated per day: %s now, %s under the policy", policyBytes(r.BytesPerDayNow), policyBytes(r.BytesPerDayAfter))
+		fmt.Fprintf(w, "estimated per day: %s now, %s under the policy", fmtBytes(r.BytesPerDayNow), fmtBytes(r.BytesPerDayAfter))
 		if old != nil {
-			fmt.Fprintf(w, ", %s under %s", policyBytes(r.BytesPerDayAgainst), termsafe.String(r.Against))
+			fmt.Fprintf(w, ", %s under %s", fmtBytes(r.BytesPerDayAgainst), termsafe.String(r.Against))
 		}
 		fmt.Fprintln(w)
 	} else {
@@ -348,7 +349,7 @@ func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.P
 	}
 	if r.CannotUpgrade > 0 {
 		fmt.Fprintf(w, "cannot upgrade: %s captured at a lower level than the policy asks for; their bodies were never logged, so BYTES AFTER is a lower bound\n",
-			policyPlural(int(r.CannotUpgrade), "event was", "events were"))
+			plural(int(r.CannotUpgrade), "event was", "events were"))
 	}
 
 	var losing []auditpolicy.DetectionStats
@@ -377,19 +378,19 @@ func writePolicyReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.P
 			changed += c.Events
 		}
 		fmt.Fprintf(w, "against %s (%s now, %s under it): %s change level\n", termsafe.String(r.Against),
-			policyBytes(float64(r.BytesAfter)), policyBytes(float64(r.BytesAgainst)), policyPlural(int(changed), "event", "events"))
+			fmtBytes(float64(r.BytesAfter)), fmtBytes(float64(r.BytesAgainst)), plural(int(changed), "event", "events"))
 		if len(r.Changes) > 0 {
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "  OLD RULE\tOLD LEVEL\tNEW RULE\tNEW LEVEL\tEVENTS")
 			for _, c := range r.Changes {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\n", policyRuleRef(old, c.OldRule), c.OldLevel, policyRuleRef(p, c.NewRule), c.NewLevel, c.Events)
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\n", ruleRef(old, c.OldRule), c.OldLevel, ruleRef(p, c.NewRule), c.NewLevel, c.Events)
 			}
 			tw.Flush()
 		}
 	}
 }
 
-func policyRuleRef(p *auditpolicy.Policy, i int) string {
+func ruleRef(p *auditpolicy.Policy, i int) string {
 	if i < 0 {
 		return "none"
 	}
@@ -399,15 +400,15 @@ func policyRuleRef(p *auditpolicy.Policy, i int) string {
 	return strconv.Itoa(i)
 }
 
-func policyPlural(n int, one, many string) string {
+func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
 }
 
-// policyBytes renders a byte count with binary units.
-func policyBytes(b float64) string {
+// fmtBytes renders a byte count with binary units.
+func fmtBytes(b float64) string {
 	const unit = 1024
 	if b < unit {
 		return fmt.Sprintf("%.0f B", b)
@@ -421,7 +422,7 @@ func policyBytes(b float64) string {
 	return ""
 }
 
-func policyDuration(sec float64) string {
+func fmtDuration(sec float64) string {
 	d := time.Duration(sec * float64(time.Second))
 	switch {
 	case d >= 48*time.Hour:
