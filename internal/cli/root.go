@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/cli/alerts"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/evidence"
 	"github.com/audittui/audittui/internal/cli/loki"
@@ -39,6 +40,7 @@ audit policies and ships audit.log to Loki and S3.`,
 		root.AddCommand(mk(f))
 	}
 	root.AddCommand(
+		alerts.NewCmdAlerts(f, nil),
 		evidence.NewCmdExport(f, nil),
 		evidence.NewCmdVerify(f, nil),
 		loki.NewCmdLoki(f, nil),

@@ -1,26 +1,26 @@
-package cli
+package alerts
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/policy/rules"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
 )
 
+// runCLI runs `audittui alerts ARGS...`.
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	s := &cmdutil.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errb}
-	code = Main(context.Background(), args, s)
-	return code, out.String(), errb.String()
+	return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) }, stdin, args...)
 }
 
 // writeEvents writes audit lines into dir/name.
@@ -78,7 +78,7 @@ func TestAlertsJSONLAndFailOn(t *testing.T) {
 		auditLine("b-1", "bob", "create", "pods", "db", "pg-0", "exec", 101, base.Add(time.Minute)),
 	})
 
-	code, out, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", a, b)
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", a, b)
 	if code != cmdutil.ExitAlerts {
 		t.Fatalf("exit %d, want %d; stderr: %s", code, cmdutil.ExitAlerts, errOut)
 	}
@@ -107,11 +107,11 @@ func TestAlertsJSONLAndFailOn(t *testing.T) {
 	}
 
 	// Only warnings fired: --fail-on critical exits 0.
-	if code, _, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, "--fail-on", "critical", a, b); code != cmdutil.ExitOK {
+	if code, _, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--fail-on", "critical", a, b); code != cmdutil.ExitOK {
 		t.Fatalf("--fail-on critical: exit %d; %s", code, errOut)
 	}
 	// Without --fail-on, alerts do not change the exit status.
-	if code, _, _ := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, a); code != cmdutil.ExitOK {
+	if code, _, _ := runCLI(t, "", "--no-builtin", "--rules", rulesFile, a); code != cmdutil.ExitOK {
 		t.Fatalf("no --fail-on: exit %d", code)
 	}
 }
@@ -126,12 +126,12 @@ func TestAlertsTableSanitises(t *testing.T) {
 	f := writeEvents(t, dir, "a.log", []string{
 		auditLine("x-1", evil, "create", "pods", "web", "p1", "exec", 101, time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)),
 	})
-	code, out, errOut := runCLI(t, "", "alerts", "--no-builtin", "--rules", rulesFile, f)
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, f)
 	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if strings.ContainsAny(out, "\x1b\x07") {
-		t.Fatalf("table output carries raw control characters: %q", out)
+	if err := termsafetest.CheckLines(out); err != nil {
+		t.Fatalf("table output: %v", err)
 	}
 	if !strings.Contains(out, "ExecSeen") || !strings.Contains(out, "mallory") {
 		t.Fatalf("table lacks the alert:\n%s", out)
@@ -142,20 +142,20 @@ func TestAlertsBadRulesAndFlags(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(\n"), 0o644)
-	code, _, errOut := runCLI(t, "", "alerts", "--rules", bad, bad)
+	code, _, errOut := runCLI(t, "", "--rules", bad, bad)
 	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "bad.yaml:5:") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "", "alerts", "--fail-on", "severe", bad); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--fail-on") {
+	if code, _, errOut := runCLI(t, "", "--fail-on", "severe", bad); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--fail-on") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	if code, _, _ := runCLI(t, "", "alerts", "--no-builtin", bad); code != cmdutil.ExitUsage {
+	if code, _, _ := runCLI(t, "", "--no-builtin", bad); code != cmdutil.ExitUsage {
 		t.Fatalf("--no-builtin without --rules: exit %d", code)
 	}
 }
 
 func TestAlertsExportIsTheLoadablePack(t *testing.T) {
-	code, out, errOut := runCLI(t, "", "alerts", "export")
+	code, out, errOut := runCLI(t, "", "export")
 	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -174,24 +174,6 @@ func TestAlertsExportIsTheLoadablePack(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 	dir := t.TempDir()
 	rulesFile := filepath.Join(dir, "team.yaml")
@@ -204,12 +186,11 @@ func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
-	var errb lockedBuffer
+	ios, out, errb := clitest.Streams("")
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"alerts", "--follow", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", f},
-			&cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errb})
+		done <- clitest.Exec(ctx, ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) },
+			"--follow", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", f)
 	}()
 	// The apiserver appends an exec, then a later event moves event time
 	// past the next evaluation step.
@@ -246,8 +227,8 @@ func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
 // The window flags reach the options; their meaning is tested in cmdutil.
 func TestAlertsFlagsToOptions(t *testing.T) {
 	var got *AlertsOptions
-	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
-	cmd := NewCmdAlerts(NewFactory(ios), func(o *AlertsOptions) error { got = o; return nil })
+	ios, _, _ := clitest.Streams("")
+	cmd := NewCmdAlerts(clitest.Factory(ios), func(o *AlertsOptions) error { got = o; return nil })
 	code := cmdutil.Execute(context.Background(), cmd, []string{"--since", "24h", "--to", "2026-05-02", "--rules", "a.yaml", "--rules", "b.yaml",
 		"--no-builtin", "-o", "jsonl", "--fail-on", "critical", "-f", "-q", "x.log", "s3://b/p/"}, ios)
 	if code != 0 || got == nil {

@@ -1,4 +1,7 @@
-package cli
+// Package alerts is `audittui alerts`: Loki ruler files evaluated over
+// audit events (internal/policy/rules does the work), and `alerts export`,
+// the built-in pack as a ruler file.
+package alerts
 
 import (
 	"bufio"
@@ -20,10 +23,6 @@ import (
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
-
-func init() {
-	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) })
-}
 
 // AlertsOptions are `audittui alerts`' options.
 type AlertsOptions struct {
@@ -87,12 +86,12 @@ errors or invalid rule files.`,
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing sources and report alerts as they fire and resolve")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print rejected input lines on stderr (the exit status still tells)")
 	opts.Sources = f.Sources(fs)
-	cmd.AddCommand(newCmdAlertsExport(f))
+	cmd.AddCommand(newCmdExport(f))
 	return cmd
 }
 
-// newCmdAlertsExport builds `audittui alerts export`.
-func newCmdAlertsExport(f *cmdutil.Factory) *cobra.Command {
+// newCmdExport builds `audittui alerts export`.
+func newCmdExport(f *cmdutil.Factory) *cobra.Command {
 	out := f.IOStreams.Out
 	return &cobra.Command{
 		Use:   "export",
