@@ -11,6 +11,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/evidence"
 	"github.com/audittui/audittui/internal/cli/loki"
 	"github.com/audittui/audittui/internal/cli/policy"
+	"github.com/audittui/audittui/internal/cli/query"
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
 )
@@ -45,6 +46,7 @@ audit policies and ships audit.log to Loki and S3.`,
 		evidence.NewCmdVerify(f, nil),
 		loki.NewCmdLoki(f, nil),
 		policy.NewCmdPolicy(f),
+		query.NewCmdQuery(f, nil),
 		ship.NewCmdShip(f, nil),
 	)
 	return root

@@ -1,4 +1,6 @@
-package cli
+// Package query is `audittui query`: a LogQL log or metric query over
+// files, S3 or Loki, printed as raw lines, jsonl, a table or csv.
+package query
 
 import (
 	"bufio"
@@ -13,10 +15,6 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 )
-
-func init() {
-	subcommands = append(subcommands, func(f *cmdutil.Factory) *cobra.Command { return NewCmdQuery(f, nil) })
-}
 
 // QueryOptions are `audittui query`'s options.
 type QueryOptions struct {

@@ -1,4 +1,4 @@
-package cli
+package query
 
 import (
 	"context"
@@ -73,12 +73,12 @@ func testShipSinkArchives(t *testing.T, real bool) {
 	from := w.Start.Add(20 * time.Hour).Format(time.RFC3339)
 	to := w.Start.Add(23*time.Hour + 30*time.Minute).Format(time.RFC3339)
 	q := `{job="audit"} | json | verb=~"delete|create"`
-	code, s3out, s3err := exportCLI(t, "query", "-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.Endpoint, q,
+	code, s3out, s3err := queryCLI(t, "-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.Endpoint, q,
 		"s3://"+w.Bucket+"/audit-logs/c1/")
 	if code != 0 {
 		t.Fatalf("query over S3: exit %d: %s", code, s3err)
 	}
-	code, fileOut, fileErr := exportCLI(t, "query", "-o", "raw", "--from", from, "--to", to, q, local)
+	code, fileOut, fileErr := queryCLI(t, "-o", "raw", "--from", from, "--to", to, q, local)
 	if code != 0 {
 		t.Fatalf("query over files: exit %d: %s", code, fileErr)
 	}

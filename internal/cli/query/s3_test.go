@@ -1,22 +1,25 @@
-package cli
+package query
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 )
 
-// exportCLI runs audittui with args and returns the exit code and output.
-func exportCLI(t *testing.T, args ...string) (int, string, string) {
+// queryCLI runs `audittui query ARGS...` (stdin a terminal: no events
+// there) and returns the exit code and output.
+func queryCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := Main(context.Background(), args, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb, InTTY: true})
-	return code, out.String(), errb.String()
+	ios, out, errOut := clitest.Streams("")
+	ios.InTTY = true
+	code := clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdQuery(f, nil) }, args...)
+	return code, out.String(), errOut.String()
 }
 
 func TestS3QueryEqualsLocalFiles(t *testing.T) { testQueryEqualsLocal(t, false) }
@@ -39,12 +42,12 @@ func testQueryEqualsLocal(t *testing.T, real bool) {
 			if w.Counter != nil {
 				w.Counter.Reset()
 			}
-			code, s3out, s3err := exportCLI(t, "query", "-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.Endpoint, q,
+			code, s3out, s3err := queryCLI(t, "-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.Endpoint, q,
 				"s3://"+w.Bucket+"/audit-logs/c1/")
 			if code != 0 {
 				t.Fatalf("query over S3: exit %d: %s", code, s3err)
 			}
-			code, fileOut, fileErr := exportCLI(t, "query", "-o", "raw", "--from", from, "--to", to, q, local)
+			code, fileOut, fileErr := queryCLI(t, "-o", "raw", "--from", from, "--to", to, q, local)
 			if code != 0 {
 				t.Fatalf("query over files: exit %d: %s", code, fileErr)
 			}
@@ -72,21 +75,21 @@ func testQueryEqualsLocal(t *testing.T, real bool) {
 
 func TestS3IntegrationErrors(t *testing.T) {
 	w := clitest.NewS3World(t, true)
-	code, _, errOut := exportCLI(t, "query", "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://no-such-bucket-audittui/x/")
+	code, _, errOut := queryCLI(t, "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://no-such-bucket-audittui/x/")
 	if code == 0 || !strings.Contains(errOut, `bucket "no-such-bucket-audittui" does not exist`) {
 		t.Fatalf("missing bucket: exit %d: %s", code, errOut)
 	}
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
-	code, _, errOut = exportCLI(t, "query", "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://"+w.Bucket+"/")
+	code, _, errOut = queryCLI(t, "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://"+w.Bucket+"/")
 	if code == 0 || !strings.Contains(errOut, "bad credentials") {
 		t.Fatalf("bad secret: exit %d: %s", code, errOut)
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "nobody")
-	code, _, errOut = exportCLI(t, "query", "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://"+w.Bucket+"/")
+	code, _, errOut = queryCLI(t, "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://"+w.Bucket+"/")
 	if code == 0 || !strings.Contains(errOut, "bad credentials") {
 		t.Fatalf("unknown access key: exit %d: %s", code, errOut)
 	}
-	code, _, errOut = exportCLI(t, "query", "--s3-anonymous", "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://"+w.Bucket+"/")
+	code, _, errOut = queryCLI(t, "--s3-anonymous", "--s3-endpoint", w.Endpoint, `{job="audit"}`, "s3://"+w.Bucket+"/")
 	if code == 0 || !strings.Contains(errOut, "access denied") {
 		t.Fatalf("anonymous: exit %d: %s", code, errOut)
 	}

@@ -1,15 +1,13 @@
-package cli
+package query
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -56,13 +54,6 @@ func runJQ(t *testing.T, cond, file string) []byte {
 	return out
 }
 
-func runAudittui(t *testing.T, args ...string) (stdout, stderr []byte, code int) {
-	t.Helper()
-	var o, e bytes.Buffer
-	code = Main(context.Background(), args, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &o, ErrOut: &e, InTTY: true})
-	return o.Bytes(), e.Bytes(), code
-}
-
 func TestQueryMatchesJQ(t *testing.T) {
 	if _, err := exec.LookPath("jq"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -81,13 +72,13 @@ func TestQueryMatchesJQ(t *testing.T) {
 		nonEmpty := 0
 		for _, c := range jqCases {
 			want := runJQ(t, c.jq, f)
-			got, stderr, code := runAudittui(t, "query", "-o", "raw", "--limit", "0", c.logql, f)
+			code, got, stderr := queryCLI(t, "-o", "raw", "--limit", "0", c.logql, f)
 			if code != 0 {
 				t.Errorf("%s: %s: exit %d: %s", filepath.Base(f), c.logql, code, stderr)
 				continue
 			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s: %s\n got %d lines, jq %d lines", filepath.Base(f), c.logql, bytes.Count(got, []byte{'\n'}), bytes.Count(want, []byte{'\n'}))
+			if got != string(want) {
+				t.Errorf("%s: %s\n got %d lines, jq %d lines", filepath.Base(f), c.logql, strings.Count(got, "\n"), bytes.Count(want, []byte{'\n'}))
 			}
 			if len(want) > 0 {
 				nonEmpty++
