@@ -20,8 +20,8 @@ import (
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-// EventFormats are the -o values of commands that print events.
-var EventFormats = []string{"raw", "jsonl", "table", "csv"}
+// EventFormats returns the -o values of commands that print events.
+func EventFormats() []string { return []string{"raw", "jsonl", "table", "csv"} }
 
 // StringEnumFlag registers a string flag that accepts only options: any
 // other value is a flag error (exit status 2) naming the choices.
@@ -63,7 +63,7 @@ func FormatTime(ns int64) string {
 	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
 }
 
-// EventWriter prints events in one of EventFormats: raw (each event's
+// EventWriter prints events in one of EventFormats(): raw (each event's
 // original bytes, a line each), jsonl (logcli's {timestamp, labels, line}),
 // table (aligned columns, untrusted text sanitised) or csv.
 type EventWriter struct {
@@ -74,7 +74,7 @@ type EventWriter struct {
 	rows   int
 }
 
-// NewEventWriter writes events to out in format (one of EventFormats),
+// NewEventWriter writes events to out in format (one of EventFormats()),
 // starting with the header of table and csv.
 func NewEventWriter(out *bufio.Writer, format string) *EventWriter {
 	w := &EventWriter{out: out, format: format}
@@ -210,7 +210,7 @@ func sortedLabelNames(sets []logql.Labels) []string {
 }
 
 // WriteMetric prints a metric query's result, a vector (instant query) or
-// a matrix (range query), in one of EventFormats (raw prints a table).
+// a matrix (range query), in one of EventFormats() (raw prints a table).
 func WriteMetric(out *bufio.Writer, format string, vec logql.Vector, mat logql.Matrix) error {
 	var sets []logql.Labels
 	for _, s := range vec {

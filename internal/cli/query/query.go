@@ -69,7 +69,7 @@ or query errors.`,
 	fs := cmd.Flags()
 	opts.Window.AddFlags(fs)
 	fs.IntVar(&opts.Limit, "limit", 0, "maximum number of entries to print (0 = all)")
-	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "raw", cmdutil.EventFormats, "output format: raw, jsonl, table or csv")
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "raw", cmdutil.EventFormats(), "output format: raw, jsonl, table or csv")
 	fs.DurationVar(&opts.Step, "step", 0, "evaluate a metric query as a range query with this step")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing files (through rotation and truncation) or tail Loki, printing new matches")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print the summary of rejected input on stderr (the exit status still tells)")

@@ -1,4 +1,7 @@
-package cli
+// Package tui is the root command, `audittui [flags] [SOURCE...]`: it opens
+// the investigation TUI (internal/ui) over the sources, with the alert
+// engine feeding its Alerts pane.
+package tui
 
 import (
 	"bytes"
@@ -21,8 +24,6 @@ import (
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
-
-func init() { rootSetup = setupTUI }
 
 // tuiGCPercent is the TUI's GOGC unless the GOGC variable is set.
 const tuiGCPercent = 40
@@ -50,9 +51,29 @@ type TUIOptions struct {
 	Args      []string
 }
 
-func setupTUI(root *cobra.Command, f *cmdutil.Factory) {
+// NewCmdTUI builds the root command, which opens the TUI; the other
+// commands are added to it as subcommands. runF, when not nil, runs
+// instead of the TUI (tests).
+func NewCmdTUI(f *cmdutil.Factory, runF func(*TUIOptions) error) *cobra.Command {
 	opts := &TUIOptions{IO: f.IOStreams, Now: f.Now, Getenv: f.Getenv}
-	fs := root.Flags()
+	cmd := &cobra.Command{
+		Use:   "audittui [flags] [SOURCE...]",
+		Short: "Investigate, alert on and ship Kubernetes API-server audit logs",
+		Long: `audittui reads Kubernetes API-server audit events from local files
+(audit.log, rotated and gzipped sets, stdin), S3 archives and Loki, and shows
+them in a terminal UI, answers LogQL queries, evaluates alert rules, lints
+audit policies and ships audit.log to Loki and S3.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			opts.FollowSet = cmd.Flags().Changed("follow")
+			if runF != nil {
+				return runF(opts)
+			}
+			return runTUI(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
 	opts.Window.AddFlags(fs)
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "tail new events (default: on when the only source is one live file)")
 	fs.StringArrayVar(&opts.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
@@ -64,12 +85,7 @@ func setupTUI(root *cobra.Command, f *cmdutil.Factory) {
 	fs.BoolVar(&opts.Local, "local-time", false, "show times in the local time zone instead of UTC")
 	fs.BoolVar(&opts.Sample, "sample", false, "open the bundled sample data")
 	opts.Sources = f.Sources(fs)
-	root.Args = cobra.ArbitraryArgs
-	root.RunE = func(cmd *cobra.Command, args []string) error {
-		opts.Args = args
-		opts.FollowSet = cmd.Flags().Changed("follow")
-		return runTUI(cmd.Context(), opts)
-	}
+	return cmd
 }
 
 // tuiInput decides what to open: the SOURCE arguments, a default source
@@ -178,7 +194,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			}
 		}
 	}
-	if os.Getenv("GOGC") == "" {
+	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
 		// The index is the only large live data: collect the garbage of
 		// decoding sooner than GOGC=100 would (which doubles the peak).
 		debug.SetGCPercent(tuiGCPercent)

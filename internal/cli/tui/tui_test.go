@@ -1,15 +1,17 @@
-package cli
+package tui
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/testutil"
@@ -50,9 +52,9 @@ func TestTUIInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+			ios, _, _ := clitest.Streams("")
 			opts := tt.opts
-			opts.Sources = NewFactory(ios).Sources(pflag.NewFlagSet("t", pflag.ContinueOnError))
+			opts.Sources = clitest.Factory(ios).Sources(pflag.NewFlagSet("t", pflag.ContinueOnError))
 			opts.FollowSet = tt.followSet
 			srcs, title, isSample, follow, err := tuiInput(context.Background(), &opts)
 			if err != nil {
@@ -71,19 +73,52 @@ func TestTUIInput(t *testing.T) {
 	}
 }
 
+func tuiCLI(t *testing.T, outTTY bool, args ...string) (int, string) {
+	t.Helper()
+	ios, _, errOut := clitest.Streams("")
+	ios.OutTTY = outTTY
+	code := clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdTUI(f, nil) }, args...)
+	return code, errOut.String()
+}
+
 func TestTUINeedsATerminal(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"--sample"}, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb})
-	if code != cmdutil.ExitUsage || !strings.Contains(errb.String(), "terminal") {
-		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	code, errOut := tuiCLI(t, false, "--sample")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "terminal") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
 
 func TestTUIMissingSource(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := Main(context.Background(), []string{"/nonexistent/audit.log"}, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb, OutTTY: true})
-	if code != cmdutil.ExitUsage || !strings.Contains(errb.String(), "/nonexistent/audit.log") {
-		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	code, errOut := tuiCLI(t, true, "/nonexistent/audit.log")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "/nonexistent/audit.log") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// A bad window is refused before anything is opened.
+func TestTUIBadWindow(t *testing.T) {
+	code, errOut := tuiCLI(t, true, "--since", "1h", "--from", "2026-01-01", "--sample")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "mutually exclusive") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestTUIFlagsToOptions(t *testing.T) {
+	var got *TUIOptions
+	ios, _, errOut := clitest.Streams("")
+	code := clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdTUI(f, func(o *TUIOptions) error { got = o; return nil })
+	}, "--follow=false", "--since", "2h", "--rules", "r.yaml", "--no-builtin", "--policy", "p.yaml", "--local-time", "--spill-dir", "/tmp/x", "a.log", "b.log")
+	if code != 0 || got.Follow || !got.FollowSet || got.Window.Since != 2*time.Hour || strings.Join(got.Rules, ",") != "r.yaml" || !got.NoBuiltin ||
+		got.Policy != "p.yaml" || !got.Local || got.SpillDir != "/tmp/x" || strings.Join(got.Args, ",") != "a.log,b.log" {
+		t.Fatalf("exit %d (%s), options %+v", code, errOut, got)
+	}
+	// Without --follow, FollowSet is false: one live file is then followed.
+	code = clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdTUI(f, func(o *TUIOptions) error { got = o; return nil })
+	}, "a.log")
+	if code != 0 || got.FollowSet {
+		t.Fatalf("exit %d, options %+v", code, got)
 	}
 }
 
