@@ -128,7 +128,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		return err
 	}
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
-	out := bufio.NewWriterSize(opts.IO.Out, 64<<10)
+	dataOut, done := opts.IO.DataOut()
+	defer done()
+	out := bufio.NewWriterSize(dataOut, 64<<10)
 	defer out.Flush()
 
 	ro := data.ReadOptions{From: from, To: to, Follow: opts.Follow}

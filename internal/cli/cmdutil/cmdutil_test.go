@@ -272,3 +272,22 @@ func TestSourceSet(t *testing.T) {
 		t.Fatalf("default: %v %v %v", srcs, ok, err)
 	}
 }
+
+func TestDataOut(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		var b bytes.Buffer
+		ios := &IOStreams{Out: &b, OutTTY: tty}
+		w, done := ios.DataOut()
+		fmt.Fprintf(w, "a\x1b[2J\nb\u202e")
+		if err := done(); err != nil {
+			t.Fatal(err)
+		}
+		want := "a\x1b[2J\nb\u202e"
+		if tty {
+			want = `a\x1b[2J` + "\nb<U+202E>"
+		}
+		if b.String() != want {
+			t.Fatalf("tty=%v: %q, want %q", tty, b.String(), want)
+		}
+	}
+}

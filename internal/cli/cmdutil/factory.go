@@ -12,7 +12,10 @@ import (
 	"os"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/pflag"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // IOStreams are the process's standard streams, so commands are testable.
@@ -30,13 +33,22 @@ func System() *IOStreams {
 		InTTY: isTerminal(os.Stdin), OutTTY: isTerminal(os.Stdout)}
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
+// DataOut returns where a command prints its results. When stdout is not a
+// terminal that is Out itself: pipes and files get the bytes exactly (raw
+// events for jq, csv, ...). On a terminal every line goes through
+// termsafe, so no event, policy or server text reaches it raw. done
+// writes out a last line without newline; call it when the output ends.
+func (s *IOStreams) DataOut() (w io.Writer, done func() error) {
+	if !s.OutTTY {
+		return s.Out, func() error { return nil }
 	}
-	return fi.Mode()&os.ModeCharDevice != 0
+	tw := termsafe.NewWriter(s.Out)
+	return tw, tw.Flush
 }
+
+// isTerminal asks the terminal driver (a character device such as
+// /dev/null is not a terminal).
+func isTerminal(f *os.File) bool { return term.IsTerminal(f.Fd()) }
 
 // Factory is what a command takes from the process. NewCmdX functions read
 // it once, when they build their command, and copy what they use into

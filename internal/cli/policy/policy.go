@@ -118,7 +118,9 @@ func runLint(opts *LintOptions) error {
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(opts.IO.Out)
+	dataOut, done := opts.IO.DataOut()
+	defer done()
+	out := bufio.NewWriter(dataOut)
 	enc := json.NewEncoder(out)
 	total := 0
 	count := map[string]int{}
@@ -272,7 +274,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	defer stream.Close()
 
 	chk := auditpolicy.NewChecker(p, auditpolicy.CheckOptions{Against: old, Detections: dets})
-	out := bufio.NewWriter(opts.IO.Out)
+	dataOut, done := opts.IO.DataOut()
+	defer done()
+	out := bufio.NewWriter(dataOut)
 	enc := json.NewEncoder(out)
 	rejects := cmdutil.NewRejectReporter(opts.IO.ErrOut, false)
 	for {

@@ -91,7 +91,9 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 		return err
 	}
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
-	out := bufio.NewWriterSize(opts.IO.Out, 1<<20)
+	dataOut, done := opts.IO.DataOut()
+	defer done()
+	out := bufio.NewWriterSize(dataOut, 1<<20)
 	defer out.Flush()
 	switch q := expr.(type) {
 	case *logql.LogQuery:

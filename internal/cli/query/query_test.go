@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -98,5 +99,31 @@ func TestQueryMetric(t *testing.T) {
 	code, _, errOut = clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdQuery(f, nil) }, hostileLine+"\n", q)
 	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "needs a window") {
 		t.Fatalf("stdin: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// Raw lines go to pipes exactly as read; on a terminal each line is
+// sanitised (json escapes C0 controls but not C1 or bidi controls).
+func TestQueryRawOnATerminal(t *testing.T) {
+	// The C1 CSI and the bidi controls raw in the JSON, as JSON allows.
+	raw := strings.NewReplacer(`\u202e`, "\u202e", `\u009b`, "\u009b", `\u2066`, "\u2066", `\u2069`, "\u2069").Replace(hostileLine)
+	run := func(tty bool) (int, string) {
+		ios, out, errOut := clitest.Streams(raw + "\n")
+		ios.OutTTY = tty
+		code := clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdQuery(f, nil) }, `{job="audit"}`)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		return code, out.String()
+	}
+	if _, out := run(false); out != raw+"\n" {
+		t.Fatalf("piped output changed:\n%q", out)
+	}
+	_, out := run(true)
+	if err := termsafetest.CheckLines(out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `mallory\u001b]52;c;Y3VybA==\u0007<U+202E><U+009B>2J`) || !strings.Contains(out, `p1<U+2066>x<U+2069>`) {
+		t.Fatalf("terminal output %q", out)
 	}
 }

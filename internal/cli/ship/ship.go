@@ -145,5 +145,7 @@ func runShip(ctx context.Context, o *ShipOptions) error {
 		level = slog.LevelInfo
 	}
 	lg := slog.New(slog.NewJSONHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
-	return shipper.Run(ctx, shipper.Options{Config: c, DryRun: o.DryRun, Out: o.IO.Out, Logger: lg})
+	out, done := o.IO.DataOut() // --dry-run prints events
+	defer done()
+	return shipper.Run(ctx, shipper.Options{Config: c, DryRun: o.DryRun, Out: out, Logger: lg, Getenv: o.LookupEnv})
 }

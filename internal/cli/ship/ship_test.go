@@ -1,6 +1,8 @@
 package ship
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
 )
 
 func parse(t *testing.T, args ...string) *ShipOptions {
@@ -73,5 +76,32 @@ func TestShipBadConfigIsAUsageError(t *testing.T) {
 	code, _, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdShip(f, nil) }, "", "--path", "/tmp/audit.log")
 	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "no sink configured") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// --dry-run prints events: on a terminal they are sanitised, to a pipe
+// they are the JSON lines as they would be sent.
+func TestShipDryRunOnATerminal(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"eve` + "\u202e\u0085" + `"},"stageTimestamp":"2026-02-10T10:00:00Z"}`
+	os.WriteFile(log, []byte(line+"\n"), 0o644)
+	for _, tty := range []bool{false, true} {
+		ios, out, errOut := clitest.Streams("")
+		ios.OutTTY = tty
+		code := clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdShip(f, nil) },
+			"--path", log, "--loki-url", "http://127.0.0.1:1", "--state-dir", t.TempDir(), "--dry-run")
+		if code != 0 {
+			t.Fatalf("tty=%v: exit %d: %s", tty, code, errOut)
+		}
+		var rec struct{ Line string }
+		if !tty {
+			if err := json.Unmarshal([]byte(out.String()), &rec); err != nil || !strings.Contains(rec.Line, "eve\u202e\u0085") {
+				t.Fatalf("piped dry run %q (%v)", out.String(), err)
+			}
+			continue
+		}
+		if err := termsafetest.CheckLines(out.String()); err != nil || !strings.Contains(out.String(), "eve<U+202E><U+0085>") {
+			t.Fatalf("terminal dry run %q (%v)", out.String(), err)
+		}
 	}
 }
