@@ -124,7 +124,8 @@ func (k *Loki) Client(addr string) (*loki.Client, error) {
 	return loki.NewClient(cfg)
 }
 
-func (k *Loki) source(addr string) (data.Source, error) {
+// Open reads Loki at addr (a loki:// or lokis:// SOURCE, or Addr).
+func (k *Loki) Open(ctx context.Context, addr string, common *cmdutil.SourceOptions) (data.Source, error) {
 	c, err := k.Client(addr)
 	if err != nil {
 		return nil, err
@@ -138,10 +139,6 @@ func (k *Loki) source(addr string) (data.Source, error) {
 	}), nil
 }
 
-func (k *Loki) Open(ctx context.Context, arg string, common *cmdutil.SourceOptions) (data.Source, error) {
-	return k.source(arg)
-}
-
 // Addr is --loki-addr, else LOKI_ADDR.
 func (k *Loki) Addr() string { return k.pick(k.addr, "LOKI_ADDR") }
 
@@ -153,7 +150,7 @@ func (k *Loki) Default(ctx context.Context, common *cmdutil.SourceOptions) (data
 	if addr == "" {
 		return nil, false, nil
 	}
-	src, err := k.source(addr)
+	src, err := k.Open(ctx, addr, common)
 	if err != nil {
 		return nil, false, cmdutil.UsageError(err)
 	}
