@@ -12,10 +12,10 @@ import (
 	"github.com/audittui/audittui/internal/ui"
 )
 
-// tuiRules loads the built-in pack plus --rules files (a file's group
+// loadRules loads the built-in pack plus --rules files (a file's group
 // replaces a built-in group of the same name, as with audittui alerts).
 // Warnings go to the log file, never to the screen.
-func tuiRules(files []string, noBuiltin bool, log *slog.Logger) (*rules.Set, error) {
+func loadRules(files []string, noBuiltin bool, log *slog.Logger) (*rules.Set, error) {
 	if noBuiltin && len(files) == 0 {
 		return nil, nil
 	}
@@ -45,10 +45,10 @@ type liveAlerts struct {
 	last    time.Time
 }
 
-// newLiveAlerts loads the rules (tuiRules) and builds their engine; it
+// newLiveAlerts loads the rules (loadRules) and builds their engine; it
 // returns nil when no rule is loaded.
 func newLiveAlerts(files []string, noBuiltin bool, log *slog.Logger) (*liveAlerts, error) {
-	set, err := tuiRules(files, noBuiltin, log)
+	set, err := loadRules(files, noBuiltin, log)
 	if err != nil || set == nil {
 		return nil, err
 	}

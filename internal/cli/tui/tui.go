@@ -25,8 +25,8 @@ import (
 	"github.com/audittui/audittui/internal/ui/sample"
 )
 
-// tuiGCPercent is the TUI's GOGC unless the GOGC variable is set.
-const tuiGCPercent = 40
+// gcPercent is the TUI's GOGC unless the GOGC variable is set.
+const gcPercent = 40
 
 // defaultAuditLog is opened when no SOURCE is given and it is readable.
 const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
@@ -88,9 +88,9 @@ audit policies and ships audit.log to Loki and S3.`,
 	return cmd
 }
 
-// tuiInput decides what to open: the SOURCE arguments, a default source
+// chooseInput decides what to open: the SOURCE arguments, a default source
 // kind (Loki via LOKI_ADDR), the node's audit.log, or the sample.
-func tuiInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, title string, isSample, follow bool, err error) {
+func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, title string, isSample, follow bool, err error) {
 	follow = opts.Follow
 	if opts.Sample {
 		return []data.Source{sample.Source{}}, sample.Name, true, false, nil
@@ -145,12 +145,12 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if err != nil {
 		return err
 	}
-	log, closeLog, err := tuiLogger(opts.LogFile)
+	log, closeLog, err := openLog(opts.LogFile)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	srcs, title, isSample, follow, err := tuiInput(ctx, opts)
+	srcs, title, isSample, follow, err := chooseInput(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
 		// The index is the only large live data: collect the garbage of
 		// decoding sooner than GOGC=100 would (which doubles the peak).
-		debug.SetGCPercent(tuiGCPercent)
+		debug.SetGCPercent(gcPercent)
 	}
 	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow, Progress: ix.Progress})
 	if err != nil {
@@ -245,9 +245,9 @@ func runAlertStream(ctx context.Context, st data.Stream, al *liveAlerts, log *sl
 	}
 }
 
-// tuiLogger writes JSON logs to path, or discards them: never the
+// openLog writes JSON logs to path, or discards them: never the
 // terminal, which the UI owns.
-func tuiLogger(path string) (*slog.Logger, func(), error) {
+func openLog(path string) (*slog.Logger, func(), error) {
 	if path == "" {
 		return slog.New(slog.DiscardHandler), func() {}, nil
 	}
