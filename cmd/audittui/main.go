@@ -8,11 +8,12 @@ import (
 	"syscall"
 
 	"github.com/audittui/audittui/internal/cli"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.StdIO())
+	code := cli.Main(ctx, os.Args[1:], cmdutil.System())
 	stop()
 	os.Exit(code)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // Alert is one alert instance as the pane shows it (the CLI converts the
@@ -304,8 +306,8 @@ func (p *AlertsPane) View() string {
 					firing++
 				}
 			}
-			line = st.SeverityStyle(sev).Render(fmt.Sprintf("%-8s ", strings.ToUpper(Sanitize(sev)))) +
-				st.Bold.Render(Sanitize(it.rule)) + st.Muted.Render(fmt.Sprintf("  %d instances, %d firing", len(it.group), firing))
+			line = st.SeverityStyle(sev).Render(fmt.Sprintf("%-8s ", strings.ToUpper(termsafe.String(sev)))) +
+				st.Bold.Render(termsafe.String(it.rule)) + st.Muted.Render(fmt.Sprintf("  %d instances, %d firing", len(it.group), firing))
 		case 'a':
 			a := it.alert
 			mark := "▸"
@@ -313,10 +315,10 @@ func (p *AlertsPane) View() string {
 				mark = "▾"
 			}
 			when := formatTime(a.ActiveAt.UnixNano(), true, p.c.Loc)
-			line = fmt.Sprintf("  %s %-8s %s  value %.3g  events %d  ", mark, Sanitize(a.State), when, a.Value, a.Events) +
-				Sanitize(a.Labels)
+			line = fmt.Sprintf("  %s %-8s %s  value %.3g  events %d  ", mark, termsafe.String(a.State), when, a.Value, a.Events) +
+				termsafe.String(a.Labels)
 			if a.Summary != "" {
-				line += "  " + Sanitize(a.Summary)
+				line += "  " + termsafe.String(a.Summary)
 			}
 			line = truncateANSI(line, p.w)
 			if a.Firing() {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // Options configure the TUI.
@@ -438,7 +440,7 @@ func (a *App) filterDone(m filterDoneMsg) tea.Cmd {
 	}
 	a.running = false
 	if m.err != nil {
-		a.status = "filter: " + Sanitize(m.err.Error())
+		a.status = "filter: " + termsafe.String(m.err.Error())
 		return nil
 	}
 	rows := append(a.c.Rows.Rows, m.rows...)

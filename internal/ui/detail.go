@@ -8,6 +8,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // Detail shows one event: a summary (who, what, latency, policy level, the
@@ -184,14 +186,14 @@ func (d *Detail) build() {
 	case !d.loaded:
 		lines = append(lines, st.Muted.Render("loading event…"))
 	case d.err != nil:
-		lines = append(lines, st.Error.Render(Sanitize(d.err.Error())))
+		lines = append(lines, st.Error.Render(termsafe.String(d.err.Error())))
 	default:
 		lines = d.summary()
 		lines = append(lines, "")
 		if n := d.nodes[d.cur]; n != nil {
 			lines = append(lines, renderJSON(st, n, d.folded, d.w)...)
 		} else {
-			lines = append(lines, st.Error.Render("not JSON: "+Sanitize(d.perr[d.cur].Error())))
+			lines = append(lines, st.Error.Render("not JSON: "+termsafe.String(d.perr[d.cur].Error())))
 			lines = append(lines, st.Safe(string(d.stages[d.cur].raw), 0, st.Plain))
 		}
 	}
@@ -266,7 +268,7 @@ func (d *Detail) summary() []string {
 				t = " " + ts.In(d.c.Loc).Format("15:04:05.000")
 			}
 		}
-		label := Sanitize(name) + t
+		label := termsafe.String(name) + t
 		if k == d.cur {
 			label = st.Selected.Render(label)
 		}

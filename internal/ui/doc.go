@@ -31,8 +31,9 @@
 // Alerts (alerts.go), Stats (stats.go), Detail (detail.go, jsonview.go);
 // FilterBar (filterbar.go) edits `/` and `:` input. Rows are rendered by
 // pure functions (rows.go). Every string from an event goes through the
-// sanitiser (sanitize.go) before it is drawn; Styles (styles.go) come from
-// one small palette and honour NO_COLOR.
+// shared sanitiser, internal/termsafe, before it is drawn (sanitize.go adds
+// the styled, width-cut form); Styles (styles.go) come from one small
+// palette and honour NO_COLOR.
 //
 // Update never does I/O: reading events back, filtering and alert
 // snapshots run in commands that return typed messages (msgs.go).

@@ -9,6 +9,8 @@ import (
 	"github.com/audittui/audittui/internal/data"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // FilterBar is the `/` (LogQL filter) and `:` (command) input line, each
@@ -311,7 +313,7 @@ func (f *FilterBar) Lines(current string, w int) []string {
 		cursor = string([]rune(after)[0])
 		after = string([]rune(after)[1:])
 	}
-	line := st.Title.Render(prompt) + st.Safe(before, 0, st.Plain) + st.Selected.Render(Sanitize(cursor)) + st.Safe(after, 0, st.Plain)
+	line := st.Title.Render(prompt) + st.Safe(before, 0, st.Plain) + st.Selected.Render(termsafe.String(cursor)) + st.Safe(after, 0, st.Plain)
 	out := []string{truncateANSI(line, w)}
 	switch {
 	case f.err != "":
@@ -319,7 +321,7 @@ func (f *FilterBar) Lines(current string, w int) []string {
 		if f.errCol > 0 {
 			caret = strings.Repeat(" ", f.errCol) + "^ "
 		}
-		out = append(out, truncateANSI(st.Error.Render(caret+Sanitize(f.err)), w))
+		out = append(out, truncateANSI(st.Error.Render(caret+termsafe.String(f.err)), w))
 	case len(f.suggestions) > 0:
 		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
 	}

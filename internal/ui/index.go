@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // The index keeps compact per-event columns, not the events: a timestamp,
@@ -299,7 +300,7 @@ func (ix *Index) Add(b *data.Batch) error {
 		ix.byReason[r.Reason]++
 		if len(ix.rejects) < maxKeptRejects {
 			ix.rejects = append(ix.rejects, RejectInfo{
-				Where: Sanitize(r.Origin.Where()), Reason: Sanitize(r.Reason), Sample: Sanitize(string(r.Sample)),
+				Where: termsafe.String(r.Origin.Where()), Reason: termsafe.String(r.Reason), Sample: termsafe.String(string(r.Sample)),
 			})
 		}
 	}
@@ -493,7 +494,7 @@ func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
 	defer ix.mu.RUnlock()
 	by := make(map[string]int64, len(ix.byReason))
 	for k, v := range ix.byReason {
-		by[Sanitize(k)] += v
+		by[termsafe.String(k)] += v
 	}
 	return append([]RejectInfo(nil), ix.rejects...), by
 }

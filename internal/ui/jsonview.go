@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // jnode is a JSON value with object key order preserved.
@@ -122,7 +124,7 @@ func renderJSON(st *Styles, n *jnode, folded map[string]bool, width int) []strin
 		prefix := strings.Repeat("  ", indent)
 		key := ""
 		if inObj {
-			key = st.JSONKey.Render(strconv.Quote(Sanitize(n.key))) + st.JSONPunct.Render(": ")
+			key = st.JSONKey.Render(strconv.Quote(termsafe.String(n.key))) + st.JSONPunct.Render(": ")
 		}
 		comma := ""
 		if !last {

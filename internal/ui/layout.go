@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // FilterError is a filter that does not compile, with the 1-based column
@@ -117,7 +119,7 @@ func (a *App) header() string {
 	if a.opts.Sample {
 		right = st.Sample.Render(" SAMPLE DATA (bundled demo, not your cluster) ")
 	} else if a.opts.Title != "" {
-		right = st.Muted.Render(" " + Sanitize(a.opts.Title))
+		right = st.Muted.Render(" " + termsafe.String(a.opts.Title))
 	}
 	gap := a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if gap < 1 {
@@ -157,7 +159,7 @@ func (a *App) statusBar() string {
 			}
 		}
 	case s.Err != nil:
-		parts = append(parts, "read error: "+Sanitize(s.Err.Error()))
+		parts = append(parts, "read error: "+termsafe.String(s.Err.Error()))
 	case !a.opts.Follow && a.tail.State() == "following":
 		parts = append(parts, "end of input")
 	default:
@@ -169,7 +171,7 @@ func (a *App) statusBar() string {
 	left := " " + strings.Join(parts, " · ")
 	right := "? help "
 	if a.status != "" {
-		right = Sanitize(a.status) + " "
+		right = termsafe.String(a.status) + " "
 	}
 	gap := a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	line := left + strings.Repeat(" ", max(1, gap)) + right

@@ -3,44 +3,12 @@ package ui
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
-)
+	"github.com/charmbracelet/x/ansi"
 
-// hostile strings seen in attacks on log viewers.
-const (
-	oscTitle    = "\x1b]0;pwned\x07"
-	csiClear    = "\x1b[2J\x1b[H"
-	bidiRLO     = "\u202eexe.txt"
-	isolate     = "a\u2066b\u2069c"
-	c1CSI       = "x\u009b31mred"
-	invalidUTF8 = "ok\xff\xfeend"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
 )
-
-func TestSanitize(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"plain", "kubectl/v1.30.0", "kubectl/v1.30.0"},
-		{"osc title", "ua" + oscTitle, `ua\x1b]0;pwned\x07`},
-		{"csi clear", csiClear + "x", `\x1b[2J\x1b[Hx`},
-		{"bidi override", bidiRLO, "<U+202E>exe.txt"},
-		{"bidi isolate", isolate, "a<U+2066>b<U+2069>c"},
-		{"c1 csi", c1CSI, "x<U+009B>31mred"},
-		{"invalid utf8", invalidUTF8, `ok\xff\xfeend`},
-		{"tab newline cr", "a\tb\nc\rd", `a\tb\nc\rd`},
-		{"del", "a\x7fb", `a\x7fb`},
-		{"unicode kept", "pod-ü-日本", "pod-ü-日本"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Sanitize(tt.in)
-			if got != tt.want {
-				t.Fatalf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-			assertTerminalSafe(t, got)
-		})
-	}
-}
 
 func TestSafeTextStylesEscapesAndTruncates(t *testing.T) {
 	esc := lipgloss.NewStyle().Reverse(true)
@@ -56,27 +24,27 @@ func TestSafeTextStylesEscapesAndTruncates(t *testing.T) {
 	if w := SafeWidth("日本\x1b"); w != 4+4 {
 		t.Fatalf("SafeWidth = %d, want 8", w)
 	}
+	if w := SafeWidth("a\u202eb"); w != 2+len("<U+202E>") {
+		t.Fatalf("SafeWidth of a bidi override = %d", w)
+	}
 }
 
-func FuzzSanitize(f *testing.F) {
-	for _, s := range []string{oscTitle, csiClear, bidiRLO, isolate, c1CSI, invalidUTF8, "plain"} {
-		f.Add(s)
+// FuzzSafeText: whatever the input and width, the unstyled rendering is
+// terminal-safe (checked by termsafetest, which shares no code with the
+// sanitiser) and no wider than asked.
+func FuzzSafeText(f *testing.F) {
+	for _, s := range []string{"\x1b]0;pwned\x07", "\x1b[2J\x1b[H", "\u202eexe.txt", "a\u2066b\u2069c", "x\u009b31mred", "ok\xff\xfeend", "日本語テキスト", "plain"} {
+		f.Add(s, 5)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		assertTerminalSafe(t, Sanitize(s))
-	})
-}
-
-// assertTerminalSafe fails when out contains anything a terminal would
-// interpret: C0/C1 controls, DEL, bidi controls or invalid UTF-8.
-func assertTerminalSafe(t *testing.T, out string) {
-	t.Helper()
-	if !utf8.ValidString(out) {
-		t.Fatalf("output is not valid UTF-8: %q", out)
-	}
-	for _, r := range out {
-		if needsEscape(r) {
-			t.Fatalf("output contains control %U: %q", r, out)
+	f.Fuzz(func(t *testing.T, s string, width int) {
+		width = width % 200
+		plain := lipgloss.NewStyle()
+		out := SafeText(s, width, plain, plain)
+		if err := termsafetest.Check(out); err != nil {
+			t.Fatal(err)
 		}
-	}
+		if width > 0 && ansi.StringWidth(out) > width {
+			t.Fatalf("SafeText(%q, %d) is %d cells wide", s, width, ansi.StringWidth(out))
+		}
+	})
 }

@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // HTTPError is a non-2xx answer from the server. Body is Loki's message
@@ -109,33 +110,6 @@ func IsRetryable(err error) bool {
 	return false
 }
 
-// sanitize makes untrusted server text safe for a terminal: control
-// characters are shown as \xNN / \n escapes.
-func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == unicode.ReplacementChar:
-			b.WriteString(`\uFFFD`)
-		case unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// sanitize makes untrusted server text safe for a terminal (the shared
+// rendering: termsafe.String).
+func sanitize(s string) string { return termsafe.String(s) }

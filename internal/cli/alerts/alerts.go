@@ -1,0 +1,299 @@
+// Package alerts is `audittui alerts`: Loki ruler files evaluated over
+// audit events (internal/policy/rules does the work), and `alerts export`,
+// the built-in pack as a ruler file.
+package alerts
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/policy/rules"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// AlertsOptions are `audittui alerts`' options.
+type AlertsOptions struct {
+	IO      *cmdutil.IOStreams
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Sources *cmdutil.SourceSet
+
+	RuleFiles []string
+	NoBuiltin bool
+	Args      []string
+	Window    cmdutil.WindowFlags
+	Output    string
+	FailOn    string
+	Follow    bool
+	Quiet     bool
+}
+
+// NewCmdAlerts builds `audittui alerts` (and `alerts export`); runF, when
+// not nil, runs instead of the evaluation (tests).
+func NewCmdAlerts(f *cmdutil.Factory, runF func(*AlertsOptions) error) *cobra.Command {
+	opts := &AlertsOptions{IO: f.IOStreams, Logger: f.Logger, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "alerts [flags] [SOURCE...]",
+		Short: "Evaluate alert rules (Loki ruler format) over audit events",
+		Long: `Evaluate alerting rules written in Loki's ruler format over audit events
+from files, S3 or Loki, and print one line per alert instance.
+
+The built-in detection pack (see 'audittui alerts export') is used unless
+--no-builtin is given; --rules adds rule files (repeatable). Each group is
+evaluated every 'interval' of event time, as Loki's ruler would have done
+while the events arrived: 'for' holds an alert pending until it has lasted
+that long. Several sources (one file per control-plane node, say) are merged
+in time order first.
+
+With --follow the sources are tailed and each alert is printed when it
+starts firing and again when it resolves (jsonl: "state").
+
+Exit status: 0 when no alert at or above --fail-on fired; 3 when one did;
+1 when some input was rejected (and no alert decided otherwise); 2 on usage
+errors or invalid rule files.`,
+		Example: `  audittui alerts /var/log/kubernetes/audit/
+  audittui alerts --rules team-rules.yaml --no-builtin -o jsonl audit.log
+  audittui alerts --since 24h --fail-on critical s3://audit-archive/cluster-a/
+  audittui alerts export > audittui-rules.yaml`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runAlerts(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format, or a file of lists: overriding the built-in lists (repeatable)")
+	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in detection pack")
+	opts.Window.AddFlags(fs)
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", []string{"table", "jsonl"}, "output format: table or jsonl")
+	fs.StringVar(&opts.FailOn, "fail-on", "", "exit 3 when an alert of this severity or higher fired: info, warning or critical")
+	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing sources and report alerts as they fire and resolve")
+	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print rejected input lines on stderr (the exit status still tells)")
+	opts.Sources = f.Sources(fs)
+	cmd.AddCommand(newCmdExport(f))
+	return cmd
+}
+
+// newCmdExport builds `audittui alerts export`.
+func newCmdExport(f *cmdutil.Factory) *cobra.Command {
+	out := f.IOStreams.Out
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the built-in detection pack as a Loki ruler file",
+		Long: `Write the built-in detection pack to standard output as a rule file that
+Loki's ruler loads as it is (for example with lokitool rules sync, or by
+placing it under the ruler's rules directory for a tenant). The pack's lists
+(cluster addresses, known controllers, ...) are expanded into plain LogQL;
+--rules applies the lists: of your files first (their groups are not
+written).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			set := &rules.Set{}
+			for _, name := range files {
+				fs, err := rules.LoadFile(name)
+				if err != nil {
+					return cmdutil.UsageError(err)
+				}
+				set.Merge(fs)
+			}
+			b, err := rules.BuiltinYAMLWith(set.Lists())
+			if err != nil {
+				return cmdutil.UsageError(err)
+			}
+			_, err = out.Write(b)
+			return err
+		},
+	}
+	cmd.Flags().StringArrayVar(&files, "rules", nil, "rule file whose lists: override the built-in lists (repeatable)")
+	return cmd
+}
+
+func runAlerts(ctx context.Context, opts *AlertsOptions) error {
+	failRank := 0
+	if opts.FailOn != "" && opts.FailOn != "none" {
+		failRank = rules.SeverityRank(opts.FailOn)
+		if failRank == 0 {
+			return cmdutil.UsageErrorf("--fail-on %q: want info, warning or critical", opts.FailOn)
+		}
+	}
+	set, err := cmdutil.LoadRules(opts.RuleFiles, opts.NoBuiltin, opts.IO.ErrOut)
+	if err != nil {
+		return err
+	}
+	from, to, err := opts.Window.Range(opts.Now)
+	if err != nil {
+		return err
+	}
+	srcs, err := opts.Sources.ResolveOrStdin(ctx, opts.Args)
+	if err != nil {
+		return err
+	}
+	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
+	dataOut, done := opts.IO.DataOut()
+	defer done()
+	out := bufio.NewWriterSize(dataOut, 64<<10)
+	defer out.Flush()
+
+	ro := data.ReadOptions{From: from, To: to, Follow: opts.Follow}
+	st, err := data.OpenAll(ctx, srcs, ro)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
+	worst := 0
+	note := func(a *rules.Alert) {
+		if r := rules.SeverityRank(a.Severity); r > worst {
+			worst = r
+		}
+	}
+	if opts.Follow {
+		// Each transition is printed as it happens.
+		eopts.OnChange = func(a *rules.Alert) {
+			note(a)
+			if opts.Output == "jsonl" {
+				writeAlertJSON(out, a)
+			} else {
+				fmt.Fprintf(out, "%s  %-8s %-9s %s %s  %s\n", a.LastActive.UTC().Format(time.RFC3339), a.State, a.Severity,
+					termsafe.String(a.Name), termsafe.String(exprLabels(a)), termsafe.String(a.Annotations["summary"]))
+			}
+			out.Flush()
+		}
+		err := rules.Live(ctx, st, set, eopts)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	} else {
+		res, err := rules.Replay(ctx, st, set, eopts)
+		if err != nil {
+			return err
+		}
+		for _, a := range res.Alerts {
+			note(a)
+		}
+		if res.Untimed > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
+		}
+		if res.Late > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came out of time order, after the evaluation steps covering them had run, and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
+		}
+		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
+			return err
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	if failRank > 0 && worst >= failRank {
+		return &cmdutil.ExitError{Code: cmdutil.ExitAlerts}
+	}
+	return rep.Err()
+}
+
+// alertJSON is the jsonl shape of one alert instance.
+type alertJSON struct {
+	Alert       string            `json:"alert"`
+	State       string            `json:"state"`
+	Severity    string            `json:"severity"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	FirstActive string            `json:"firstActive"`
+	FiredAt     string            `json:"firedAt"`
+	LastActive  string            `json:"lastActive"`
+	ResolvedAt  string            `json:"resolvedAt,omitempty"`
+	Value       float64           `json:"value"`
+	Events      int               `json:"events"`
+	AuditIDs    []string          `json:"auditIDs"`
+	Rule        string            `json:"rule"`
+}
+
+func fmtAlertTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func writeAlertJSON(w io.Writer, a *rules.Alert) error {
+	ids := a.AuditIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	b, err := json.Marshal(alertJSON{
+		Alert: a.Name, State: a.State.String(), Severity: a.Severity,
+		Labels: a.Labels, Annotations: a.Annotations,
+		FirstActive: fmtAlertTime(a.ActiveAt), FiredAt: fmtAlertTime(a.FiredAt),
+		LastActive: fmtAlertTime(a.LastActive), ResolvedAt: fmtAlertTime(a.ResolvedAt),
+		Value: a.Value, Events: a.Events, AuditIDs: ids, Rule: a.Rule.Where(),
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
+}
+
+func writeAlerts(w io.Writer, format string, as []*rules.Alert) error {
+	if format == "jsonl" {
+		for _, a := range as {
+			if err := writeAlertJSON(w, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIRST ACTIVE\tLAST ACTIVE\tSEVERITY\tALERT\tVALUE\tEVENTS\tLABELS\tSUMMARY")
+	for _, a := range as {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+			a.ActiveAt.UTC().Format("2006-01-02T15:04:05Z"), a.LastActive.UTC().Format("2006-01-02T15:04:05Z"),
+			termsafe.String(a.Severity), termsafe.String(a.Name), fmtAlertValue(a.Value), a.Events, termsafe.String(exprLabels(a)), termsafe.String(a.Annotations["summary"]))
+	}
+	return tw.Flush()
+}
+
+// exprLabels renders the labels that tell instances of one rule apart: the
+// expression's labels, without the rule's constant labels.
+func exprLabels(a *rules.Alert) string {
+	keys := make([]string, 0, len(a.Labels))
+	for k := range a.Labels {
+		if _, fromRule := a.Rule.Labels[k]; fromRule {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+a.Labels[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func fmtAlertValue(v float64) string {
+	if v == float64(int64(v)) {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmt.Sprintf("%.4g", v)
+}

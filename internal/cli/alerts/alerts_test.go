@@ -1,0 +1,242 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/clitest"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/policy/rules"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
+)
+
+// runCLI runs `audittui alerts ARGS...`.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) }, stdin, args...)
+}
+
+// writeEvents writes audit lines into dir/name.
+func writeEvents(t *testing.T, dir, name string, lines []string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func auditLine(id, user, verb, resource, ns, name, sub string, code int, at time.Time) string {
+	obj := map[string]string{"resource": resource, "namespace": ns, "name": name, "apiVersion": "v1"}
+	if sub != "" {
+		obj["subresource"] = sub
+	}
+	ev := map[string]any{
+		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": id,
+		"stage": "ResponseComplete", "requestURI": "/api/v1/namespaces/" + ns + "/" + resource + "/" + name,
+		"verb": verb, "user": map[string]any{"username": user, "groups": []string{"system:authenticated"}},
+		"objectRef": obj, "responseStatus": map[string]any{"code": code},
+		"requestReceivedTimestamp": at.Add(-3 * time.Millisecond).Format(time.RFC3339Nano),
+		"stageTimestamp":           at.Format(time.RFC3339Nano),
+	}
+	b, _ := json.Marshal(ev)
+	return string(b)
+}
+
+const teamRules = `groups:
+  - name: team
+    interval: 1m
+    rules:
+      - alert: ExecSeen
+        expr: sum by (user_username, objectRef_name) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [5m])) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ $labels.user_username }} exec into {{ $labels.objectRef_name }}"
+`
+
+func TestAlertsJSONLAndFailOn(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "team.yaml")
+	if err := os.WriteFile(rulesFile, []byte(teamRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)
+	// Two nodes' files: the exec on node b happens between node a's events.
+	a := writeEvents(t, dir, "a.log", []string{
+		auditLine("a-1", "alice", "get", "pods", "web", "p1", "", 200, base),
+		auditLine("a-2", "alice", "create", "pods", "web", "p1", "exec", 101, base.Add(2*time.Minute)),
+	})
+	b := writeEvents(t, dir, "b.log", []string{
+		auditLine("b-1", "bob", "create", "pods", "db", "pg-0", "exec", 101, base.Add(time.Minute)),
+	})
+
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", a, b)
+	if code != cmdutil.ExitAlerts {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, cmdutil.ExitAlerts, errOut)
+	}
+	var got []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("bad jsonl %q: %v", line, err)
+		}
+		got = append(got, m)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d alerts, want 2:\n%s", len(got), out)
+	}
+	for _, k := range []string{"alert", "labels", "annotations", "severity", "firstActive", "lastActive", "value", "events", "auditIDs"} {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("jsonl lacks %q: %v", k, got[0])
+		}
+	}
+	// bob's exec came first in time (merged across files).
+	if got[0]["annotations"].(map[string]any)["summary"] != "bob exec into pg-0" || got[0]["auditIDs"].([]any)[0] != "b-1" {
+		t.Errorf("first alert = %v", got[0])
+	}
+	if got[1]["labels"].(map[string]any)["user_username"] != "alice" || got[1]["events"].(float64) != 1 {
+		t.Errorf("second alert = %v", got[1])
+	}
+
+	// Only warnings fired: --fail-on critical exits 0.
+	if code, _, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--fail-on", "critical", a, b); code != cmdutil.ExitOK {
+		t.Fatalf("--fail-on critical: exit %d; %s", code, errOut)
+	}
+	// Without --fail-on, alerts do not change the exit status.
+	if code, _, _ := runCLI(t, "", "--no-builtin", "--rules", rulesFile, a); code != cmdutil.ExitOK {
+		t.Fatalf("no --fail-on: exit %d", code)
+	}
+}
+
+func TestAlertsTableSanitises(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "team.yaml")
+	if err := os.WriteFile(rulesFile, []byte(teamRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	evil := "mallory\x1b]0;pwned\x07\x1b[2J"
+	f := writeEvents(t, dir, "a.log", []string{
+		auditLine("x-1", evil, "create", "pods", "web", "p1", "exec", 101, time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)),
+	})
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, f)
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if err := termsafetest.CheckLines(out); err != nil {
+		t.Fatalf("table output: %v", err)
+	}
+	if !strings.Contains(out, "ExecSeen") || !strings.Contains(out, "mallory") {
+		t.Fatalf("table lacks the alert:\n%s", out)
+	}
+}
+
+func TestAlertsBadRulesAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: sum(\n"), 0o644)
+	code, _, errOut := runCLI(t, "", "--rules", bad, bad)
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "bad.yaml:5:") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "--fail-on", "severe", bad); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--fail-on") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if code, _, _ := runCLI(t, "", "--no-builtin", bad); code != cmdutil.ExitUsage {
+		t.Fatalf("--no-builtin without --rules: exit %d", code)
+	}
+}
+
+func TestAlertsExportIsTheLoadablePack(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "export")
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	set, err := rules.Parse("export.yaml", []byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, _ := rules.Builtin()
+	if len(set.Rules()) != len(builtin.Rules()) || len(set.Rules()) < 40 {
+		t.Fatalf("export has %d rules, pack %d", len(set.Rules()), len(builtin.Rules()))
+	}
+	for i, r := range set.Rules() {
+		if r.Expr != builtin.Rules()[i].Expr {
+			t.Errorf("rule %d differs", i)
+		}
+	}
+}
+
+func TestAlertsFollowReportsAsTheyFire(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "team.yaml")
+	if err := os.WriteFile(rulesFile, []byte(teamRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)
+	f := writeEvents(t, dir, "audit.log", []string{
+		auditLine("a-1", "alice", "get", "pods", "web", "p1", "", 200, base),
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ios, out, errb := clitest.Streams("")
+	done := make(chan int, 1)
+	go func() {
+		done <- clitest.Exec(ctx, ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) },
+			"--follow", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", f)
+	}()
+	// The apiserver appends an exec, then a later event moves event time
+	// past the next evaluation step.
+	fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(auditLine("a-2", "alice", "create", "pods", "web", "p1", "exec", 101, base.Add(30*time.Second)) + "\n")
+	fh.WriteString(auditLine("a-3", "alice", "get", "pods", "web", "p1", "", 200, base.Add(2*time.Minute)) + "\n")
+	fh.Close()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(out.String(), `"state":"firing"`) {
+		select {
+		case <-deadline:
+			t.Fatalf("no firing line; stdout %q stderr %q", out.String(), errb.String())
+		case code := <-done:
+			t.Fatalf("alerts --follow exited %d early; stderr %q", code, errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != cmdutil.ExitAlerts {
+		t.Fatalf("exit %d, want %d (a warning fired); stderr %q", code, cmdutil.ExitAlerts, errb.String())
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(out.String(), "\n", 2)[0]), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["alert"] != "ExecSeen" || m["auditIDs"].([]any)[0] != "a-2" {
+		t.Fatalf("first line %v", m)
+	}
+}
+
+// The window flags reach the options; their meaning is tested in cmdutil.
+func TestAlertsFlagsToOptions(t *testing.T) {
+	var got *AlertsOptions
+	ios, _, _ := clitest.Streams("")
+	cmd := NewCmdAlerts(clitest.Factory(ios), func(o *AlertsOptions) error { got = o; return nil })
+	code := cmdutil.Execute(context.Background(), cmd, []string{"--since", "24h", "--to", "2026-05-02", "--rules", "a.yaml", "--rules", "b.yaml",
+		"--no-builtin", "-o", "jsonl", "--fail-on", "critical", "-f", "-q", "x.log", "s3://b/p/"}, ios)
+	if code != 0 || got == nil {
+		t.Fatalf("exit %d: %s", code, ios.ErrOut)
+	}
+	if got.Window != (cmdutil.WindowFlags{Since: 24 * time.Hour, To: "2026-05-02"}) || !got.NoBuiltin || got.Output != "jsonl" ||
+		got.FailOn != "critical" || !got.Follow || !got.Quiet || strings.Join(got.RuleFiles, ",") != "a.yaml,b.yaml" ||
+		strings.Join(got.Args, ",") != "x.log,s3://b/p/" {
+		t.Fatalf("options %+v", got)
+	}
+}

@@ -1,0 +1,56 @@
+package cmdutil
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// RejectReporter prints each rejected input line (file:line and reason) on
+// stderr as it comes, counts them, and turns the count into exit status 1.
+// It is safe for concurrent use (the alert engine reports from its own
+// goroutine).
+type RejectReporter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	quiet bool
+	n     int
+}
+
+// NewRejectReporter reports on w; quiet counts without printing.
+func NewRejectReporter(w io.Writer, quiet bool) *RejectReporter {
+	return &RejectReporter{w: w, quiet: quiet}
+}
+
+// Add reports rejected lines.
+func (r *RejectReporter) Add(rejs []data.Reject) {
+	if len(rejs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rj := range rejs {
+		r.n++
+		if !r.quiet {
+			fmt.Fprintf(r.w, "audittui: skipped %s\n", termsafe.String(rj.Error()))
+		}
+	}
+}
+
+// Count is the number of lines reported.
+func (r *RejectReporter) Count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
+// Err returns exit status 1 when input was rejected, else nil.
+func (r *RejectReporter) Err() error {
+	if n := r.Count(); n > 0 {
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", n)}
+	}
+	return nil
+}

@@ -1,0 +1,536 @@
+package evidence
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/data/s3src"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// ExportOptions are `audittui export`'s options.
+type ExportOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Sources *cmdutil.SourceSet
+
+	Args   []string // SOURCE arguments
+	Query  string
+	Dir    string
+	Window cmdutil.WindowFlags
+	Force  bool
+}
+
+// NewCmdExport builds `audittui export`; runF, when not nil, runs instead
+// of the export (tests).
+func NewCmdExport(f *cmdutil.Factory, runF func(*ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IOStreams, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "export [flags] SOURCE... --dir DIR [QUERY]",
+		Short: "Copy audit evidence (S3 objects, files, selected events) to a directory with a SHA-256 manifest",
+		Long: `Copy the evidence of an investigation to DIR so it can be repeated offline from
+exactly the same bytes.
+
+Every S3 object in the time window (--since/--from/--to, planned from
+--key-format) and every local file named is copied byte for byte as stored
+(compressed objects stay compressed) under DIR/objects/BUCKET/KEY and
+DIR/files/PATH. With a QUERY (a LogQL log query, the last argument, starting
+with "{"), the matching events are also written, in time order and as their
+original bytes, to DIR/events.jsonl; they are selected from the copies, so
+they come from exactly the bytes hashed. Loki sources export events only.
+
+DIR/MANIFEST.sha256 holds one sha256sum-compatible line per file written
+(check it with "audittui verify DIR" or "cd DIR && sha256sum -c MANIFEST.sha256");
+DIR/MANIFEST.json adds each object's key, ETag, size, storage class and
+last-modified time, the sources, query, window and time of the export, and
+the objects that could not be exported (GLACIER and DEEP_ARCHIVE objects must
+be restored first) with the reason.
+
+Reading never writes to the bucket. Exit status: 0 success; 1 when some object
+or line could not be exported (listed on stderr and in MANIFEST.json); 2 on
+usage errors.`,
+		Example: `  audittui export s3://kubernetes-audit-logs/audit-logs/prod/ --since 6h --dir ./case-4711
+  audittui export s3://kubernetes-audit-logs/audit-logs/prod/ --from 2026-11-20T08:00:00Z --to 2026-11-20T12:00:00Z \
+      -d ./case-4711 '{job="audit"} | json | user_username="alice"'
+  audittui verify ./case-4711`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if last := strings.TrimSpace(args[len(args)-1]); strings.HasPrefix(last, "{") {
+				opts.Query = last
+				args = args[:len(args)-1]
+			}
+			opts.Args = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return runExport(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	// --until's deprecation notice goes to stderr (cobra would print it on
+	// stdout).
+	fs.SetOutput(f.IOStreams.ErrOut)
+	fs.StringVarP(&opts.Dir, "dir", "d", "", "directory to export into (created; must not hold an export already)")
+	opts.Window.AddFlags(fs)
+	// --until was the end of the window while --to named the directory.
+	fs.StringVar(&opts.Window.To, "until", "", "end of the window, exclusive")
+	_ = fs.MarkDeprecated("until", "use --to (and --dir for the directory)")
+	fs.BoolVar(&opts.Force, "force", false, "export into a directory that already holds a manifest (files are overwritten)")
+	opts.Sources = f.Sources(fs)
+	return cmd
+}
+
+// exporter holds the state of one export.
+type exporter struct {
+	errOut   io.Writer
+	dir      string
+	man      Manifest
+	mu       sync.Mutex
+	problems int
+}
+
+func runExport(ctx context.Context, opts *ExportOptions) error {
+	from, to, werr := opts.Window.Range(opts.Now)
+	if opts.Dir == "" {
+		if werr != nil && opts.Window.To != "" {
+			// An old command line: --to named the directory.
+			return cmdutil.UsageErrorf("--to %q is not a time: --to is the end of the window; name the directory with --dir (-d)", opts.Window.To)
+		}
+		return cmdutil.UsageErrorf("--dir DIR is required")
+	}
+	if werr != nil {
+		return werr
+	}
+	if len(opts.Args) == 0 {
+		return cmdutil.UsageErrorf("no SOURCE given")
+	}
+	var q *logql.LogQuery
+	if opts.Query != "" {
+		expr, err := cmdutil.ParseQuery(opts.Query)
+		if err != nil {
+			return err
+		}
+		lq, ok := expr.(*logql.LogQuery)
+		if !ok {
+			return cmdutil.UsageErrorf("query: export needs a log query (events), not a metric query")
+		}
+		q = lq
+	}
+	if _, err := os.Stat(filepath.Join(opts.Dir, manifestSHA)); err == nil && !opts.Force {
+		return cmdutil.UsageErrorf("%s already holds an export (%s); choose another --dir or pass --force", termsafe.String(opts.Dir), manifestSHA)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", opts.Dir, err)
+	}
+	srcs, ok, err := opts.Sources.Resolve(ctx, opts.Args)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cmdutil.UsageErrorf("no SOURCE given")
+	}
+	ex := &exporter{errOut: opts.IO.ErrOut, dir: opts.Dir}
+	ex.man = Manifest{Version: 1, ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
+	if from != 0 {
+		t := time.Unix(0, from).UTC()
+		ex.man.From = &t
+	}
+	if to != 0 {
+		t := time.Unix(0, to).UTC()
+		ex.man.To = &t
+	}
+
+	// 1. Copy the evidence; remember local copies to query.
+	var copies []data.Source
+	for _, src := range srcs {
+		switch src := src.(type) {
+		case *s3src.Source:
+			paths, err := ex.copyS3(ctx, src, from, to)
+			if err != nil {
+				return err
+			}
+			for _, p := range paths {
+				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: opts.Sources.Cluster()})
+				if err != nil {
+					return err
+				}
+				copies = append(copies, fsrc)
+			}
+		case *data.FileSource:
+			paths, err := ex.copyFiles(src)
+			if err != nil {
+				return err
+			}
+			for _, p := range paths {
+				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: opts.Sources.Cluster()})
+				if err != nil {
+					return err
+				}
+				copies = append(copies, fsrc)
+			}
+		default:
+			if q == nil {
+				return cmdutil.UsageErrorf("%s: only events can be exported from this source: give a QUERY", src)
+			}
+			copies = append(copies, src)
+		}
+	}
+
+	// 2. Select events from the copies.
+	if q != nil {
+		if err := ex.selectEvents(ctx, copies, q, opts.Query, from, to); err != nil {
+			return err
+		}
+	}
+
+	// 3. Write the manifests.
+	if err := ex.writeManifests(); err != nil {
+		return err
+	}
+	var bytes int64
+	for _, e := range ex.man.Entries {
+		bytes += e.Size
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: exported %d file(s), %.1f MB, to %s", len(ex.man.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
+	if q != nil {
+		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", ex.man.Events, eventsFile)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
+	if ex.problems > 0 || ex.man.Rejected > 0 {
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
+			ex.problems, ex.man.Rejected, manifestJSON)}
+	}
+	return nil
+}
+
+// safeRel turns an S3 key or a path into a relative path inside the
+// export directory: no absolute paths, no "." or ".." segments, no empty
+// segments, and no glob characters (the copies are opened as file sources,
+// which expand globs); "%" is escaped too so the mapping is one to one.
+// MANIFEST.json keeps the original key.
+func safeRel(p string) string {
+	segs := strings.Split(filepath.ToSlash(p), "/")
+	out := segs[:0]
+	esc := strings.NewReplacer("%", "%25", "*", "%2A", "?", "%3F", "[", "%5B", "\\", "%5C")
+	for _, s := range segs {
+		switch s {
+		case "":
+			continue
+		case ".", "..":
+			out = append(out, strings.ReplaceAll(s, ".", "%2E"))
+		default:
+			out = append(out, esc.Replace(s))
+		}
+	}
+	if len(out) == 0 {
+		return "_"
+	}
+	return strings.Join(out, "/")
+}
+
+func (ex *exporter) warn(format string, a ...any) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.problems++
+	fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(fmt.Sprintf(format, a...)))
+}
+
+// copyS3 downloads the window's objects as stored. It returns the local
+// paths written.
+func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int64) ([]string, error) {
+	l, err := src.List(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range l.Archived {
+		e := objectEntry(src, o)
+		e.Reason = "archived in storage class " + o.StorageClass + ": restore it first, then export again"
+		ex.man.Skipped = append(ex.man.Skipped, e)
+		ex.warn("%s: not exported: %s", src.URL(o), e.Reason)
+	}
+	type result struct {
+		entry ManifestEntry
+		path  string
+		err   error
+	}
+	results := make([]result, len(l.Objects))
+	var total int64
+	for _, o := range l.Objects {
+		total += o.Size
+	}
+	prog := &exportProgress{w: ex.errOut, name: src.String(), total: len(l.Objects), bytesTotal: total, last: time.Now()}
+	sem := make(chan struct{}, s3src.DefaultConcurrency)
+	var wg sync.WaitGroup
+	for i, o := range l.Objects {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rel := filepath.ToSlash(filepath.Join("objects", safeRel(src.Bucket()), safeRel(o.Key)))
+			path := filepath.Join(ex.dir, filepath.FromSlash(rel))
+			d, err := ex.download(ctx, src, o, path)
+			e := objectEntry(src, o)
+			e.Path, e.SHA256, e.Size = rel, d.SHA256, d.Bytes
+			if d.Object.ETag != "" {
+				e.ETag = d.Object.ETag
+			}
+			e.VersionID = d.VersionID
+			results[i] = result{entry: e, path: path, err: err}
+			prog.done(d.Bytes)
+		}()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, r := range results {
+		if r.err != nil {
+			e := objectEntry(src, l.Objects[i])
+			e.Reason = r.err.Error()
+			ex.man.Skipped = append(ex.man.Skipped, e)
+			ex.warn("%s: not exported: %v", src.URL(l.Objects[i]), r.err)
+			continue
+		}
+		ex.man.Entries = append(ex.man.Entries, r.entry)
+		paths = append(paths, r.path)
+	}
+	return paths, nil
+}
+
+// exportProgress prints how far the downloads are, at most once a second.
+type exportProgress struct {
+	mu                sync.Mutex
+	w                 io.Writer
+	name              string
+	n, total          int
+	bytes, bytesTotal int64
+	last              time.Time
+}
+
+func (p *exportProgress) done(b int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	p.bytes += b
+	if time.Since(p.last) < time.Second && p.n < p.total {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "audittui: %s: %d/%d objects, %.1f/%.1f MB\n", termsafe.String(p.name), p.n, p.total,
+		float64(p.bytes)/1e6, float64(p.bytesTotal)/1e6)
+}
+
+func (ex *exporter) download(ctx context.Context, src *s3src.Source, o s3src.Object, path string) (s3src.Digest, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return s3src.Digest{}, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return s3src.Digest{}, fmt.Errorf("create %s: %w", path, err)
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	d, err := src.Download(ctx, o, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return d, err
+	}
+	if !o.LastModified.IsZero() {
+		_ = os.Chtimes(path, o.LastModified, o.LastModified)
+	}
+	return d, nil
+}
+
+func objectEntry(src *s3src.Source, o s3src.Object) ManifestEntry {
+	e := ManifestEntry{Source: src.URL(o), Size: o.Size, ETag: o.ETag, StorageClass: o.StorageClass}
+	if !o.LastModified.IsZero() {
+		t := o.LastModified.UTC()
+		e.LastModified = &t
+	}
+	return e
+}
+
+// copyFiles copies a file source's files, hashing while copying. It
+// returns the local copies.
+func (ex *exporter) copyFiles(src *data.FileSource) ([]string, error) {
+	var paths []string
+	for _, group := range src.Files() {
+		for _, p := range group {
+			if p == "-" {
+				return nil, cmdutil.UsageErrorf("export cannot copy stdin: save it to a file first")
+			}
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return nil, err
+			}
+			rel := filepath.ToSlash(filepath.Join("files", safeRel(abs)))
+			dst := filepath.Join(ex.dir, filepath.FromSlash(rel))
+			sum, n, mtime, err := copyFile(p, dst)
+			if err != nil {
+				return nil, err
+			}
+			e := ManifestEntry{Path: rel, Source: abs, SHA256: sum, Size: n}
+			if !mtime.IsZero() {
+				t := mtime.UTC()
+				e.LastModified = &t
+			}
+			ex.man.Entries = append(ex.man.Entries, e)
+			paths = append(paths, dst)
+		}
+	}
+	return paths, nil
+}
+
+func copyFile(src, dst string) (string, int64, time.Time, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", 0, time.Time{}, fmt.Errorf("open %s: %w", src, err)
+	}
+	defer in.Close()
+	var mtime time.Time
+	if fi, err := in.Stat(); err == nil {
+		mtime = fi.ModTime()
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", 0, mtime, fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return "", 0, mtime, fmt.Errorf("create %s: %w", dst, err)
+	}
+	h := sha256.New()
+	// A live audit.log may grow while it is copied: what is hashed is
+	// exactly what was copied.
+	n, err := io.Copy(io.MultiWriter(out, h), in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+		return "", 0, mtime, fmt.Errorf("copy %s: %w", src, err)
+	}
+	if !mtime.IsZero() {
+		_ = os.Chtimes(dst, mtime, mtime)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, mtime, nil
+}
+
+// selectEvents writes the events matching q from srcs, in time order, as
+// their original bytes, to events.jsonl.
+func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *logql.LogQuery, query string, from, to int64) error {
+	path := filepath.Join(ex.dir, eventsFile)
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
+	var size int64
+	rep := cmdutil.NewRejectReporter(ex.errOut, false)
+	ro := data.ReadOptions{From: from, To: to, Query: query, Prefilter: data.PrefilterFor(q)}
+	st, err := data.OpenAll(ctx, srcs, ro)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for {
+		b, err := st.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rep.Add(b.Rejects)
+		for i := range b.Events {
+			e := &b.Events[i]
+			if !q.Matches(e) {
+				continue
+			}
+			w.Write(e.Raw)
+			w.WriteByte('\n')
+			size += int64(len(e.Raw)) + 1
+			ex.man.Events++
+		}
+	}
+	ex.man.Rejected = rep.Count()
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	ex.man.Entries = append(ex.man.Entries, ManifestEntry{Path: eventsFile, Source: "query", SHA256: hex.EncodeToString(h.Sum(nil)), Size: size})
+	return nil
+}
+
+// writeManifests writes MANIFEST.json and MANIFEST.sha256 (each through a
+// temporary file and a rename).
+func (ex *exporter) writeManifests() error {
+	sort.SliceStable(ex.man.Entries, func(i, j int) bool { return ex.man.Entries[i].Path < ex.man.Entries[j].Path })
+	js, err := json.MarshalIndent(ex.man, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(ex.dir, manifestJSON), append(js, '\n')); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, e := range ex.man.Entries {
+		b.WriteString(shaLine(e.SHA256, e.Path))
+	}
+	return writeFileAtomic(filepath.Join(ex.dir, manifestSHA), []byte(b.String()))
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	f, err := os.Open(tmp)
+	if err == nil {
+		err = f.Sync()
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return nil
+}

@@ -1,0 +1,289 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/clitest"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/s3src"
+	"github.com/audittui/audittui/internal/data/s3src/s3test"
+)
+
+func exportCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdExport(f, nil) }, "", args...)
+}
+
+func verifyCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdVerify(f, nil) }, "", args...)
+}
+
+func TestS3ExportAndVerify(t *testing.T) { testExportVerify(t, false) }
+
+func TestS3IntegrationExportAndVerify(t *testing.T) { testExportVerify(t, true) }
+
+func testExportVerify(t *testing.T, real bool) {
+	w := clitest.NewS3World(t, real)
+	dir := filepath.Join(t.TempDir(), "case")
+	fromT := w.Start.Add(10 * time.Hour)
+	toT := w.Start.Add(12 * time.Hour)
+	q := `{job="audit"} | json | verb="delete"`
+	code, _, errOut := exportCmd(t, "s3://"+w.Bucket+"/audit-logs/c1/", "--s3-endpoint", w.Endpoint,
+		"--from", fromT.Format(time.RFC3339), "--to", toT.Format(time.RFC3339), "--dir", dir, q)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	man, err := os.ReadFile(filepath.Join(dir, manifestSHA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every object whose key time may hold events in the window (from 09:45
+	// with the 15-minute span, before 12:05 with the skew) was copied as stored.
+	byKey := map[string]s3test.Object{}
+	for _, o := range w.Objects {
+		byKey[o.Key] = o
+	}
+	objects := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(man)), "\n") {
+		sum, path, err := parseShaLine(line)
+		if err != nil {
+			t.Fatalf("manifest line %q: %v", line, err)
+		}
+		if path == eventsFile {
+			continue
+		}
+		key := strings.TrimPrefix(path, "objects/"+w.Bucket+"/")
+		o, ok := byKey[key]
+		if !ok {
+			t.Fatalf("manifest lists %s, not an archive object", path)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, path))
+		if err != nil || !bytes.Equal(got, o.Body) {
+			t.Fatalf("%s: copy differs from the object as stored (%v)", path, err)
+		}
+		if sum != sha256hex(o.Body) {
+			t.Fatalf("%s: manifest sha256 %s", path, sum)
+		}
+		objects++
+	}
+	// Key times 09:45 (may hold events up to 10:00) to 12:00 (skew), two nodes.
+	if objects != 2*10 {
+		t.Fatalf("%d objects exported for a 2-hour window, want 20", objects)
+	}
+	// events.jsonl: the deletes of the window, in time order.
+	ev, err := os.ReadFile(filepath.Join(dir, eventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, e := range s3test.Expected(w.Objects, fromT, toT) {
+		if bytes.Contains(e.Line, []byte(`"verb":"delete"`)) {
+			want = append(want, string(e.Line))
+		}
+	}
+	if d := clitest.LineDiff(string(ev), strings.Join(want, "\n")); len(want) == 0 || d != "" || clitest.StageTimes(t, string(ev)) == nil {
+		t.Fatalf("events.jsonl (first) differs from the expected events (second), or is out of order:\n%s", d)
+	}
+	js, err := os.ReadFile(filepath.Join(dir, manifestJSON))
+	if err != nil || !bytes.Contains(js, []byte(`"etag"`)) || !bytes.Contains(js, []byte(`"exported_at"`)) ||
+		!bytes.Contains(js, []byte(`"s3://`+w.Bucket+`/audit-logs/c1/2026/02/10/10/`)) {
+		t.Fatalf("MANIFEST.json lacks keys, ETags or the export time (%v):\n%.600s", err, js)
+	}
+
+	// verify: clean, then tampered.
+	code, out, errOut := verifyCmd(t, dir)
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+1)) {
+		t.Fatalf("verify clean: exit %d\n%s%s", code, out, errOut)
+	}
+	if sha, err := exec.LookPath("sha256sum"); err == nil {
+		cmd := exec.Command(sha, "--quiet", "--strict", "-c", manifestSHA)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, b)
+		}
+	}
+	var firstObj string
+	filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && firstObj == "" {
+			firstObj = p
+		}
+		return nil
+	})
+	b, _ := os.ReadFile(firstObj)
+	b[len(b)/2] ^= 0x01
+	os.WriteFile(firstObj, b, 0o644)
+	os.Remove(filepath.Join(dir, eventsFile))
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("added later\n"), 0o644)
+	code, out, _ = verifyCmd(t, dir)
+	if code != cmdutil.ExitInputError {
+		t.Fatalf("verify tampered: exit %d, want 1\n%s", code, out)
+	}
+	for _, w := range []string{"MISMATCH  objects/", "MISSING  events.jsonl", "EXTRA  notes.txt"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("verify output lacks %q:\n%s", w, out)
+		}
+	}
+	// A second export into the same directory is refused.
+	code, _, errOut = exportCmd(t, "s3://"+w.Bucket+"/audit-logs/c1/", "--s3-endpoint", w.Endpoint, "--since", "1h", "--dir", dir)
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "already holds an export") {
+		t.Fatalf("re-export: exit %d: %s", code, errOut)
+	}
+}
+
+func TestExportLocalFilesAndShaLines(t *testing.T) {
+	src := t.TempDir()
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","verb":"get","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:00.000000Z"}`
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(line+"\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), "-d", dir, `{job="audit"} | json | user_username="alice"`)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	ev, _ := os.ReadFile(filepath.Join(dir, eventsFile))
+	if string(ev) != line+"\n" {
+		t.Fatalf("events.jsonl = %q", ev)
+	}
+	if code, out, errOut := verifyCmd(t, dir); code != 0 {
+		t.Fatalf("verify: %d %s %s", code, out, errOut)
+	}
+	for _, p := range []string{"a/b.json", "we\\ird\nname", "x\r"} {
+		sum, got, err := parseShaLine(strings.TrimSuffix(shaLine(strings.Repeat("ab", 32), p), "\n"))
+		if err != nil || got != p || sum != strings.Repeat("ab", 32) {
+			t.Errorf("sha line round trip of %q = %q %v", p, got, err)
+		}
+	}
+	for in, want := range map[string]string{"/a/../b": "a/%2E%2E/b", "../../etc/passwd": "%2E%2E/%2E%2E/etc/passwd", "//x//y/": "x/y", "": "_",
+		"a/[b]*?.json": "a/%5Bb]%2A%3F.json", "100%/x": "100%25/x"} {
+		if got := safeRel(in); got != want {
+			t.Errorf("safeRel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if code, _, errOut := verifyCmd(t, t.TempDir()); code != cmdutil.ExitUsage || !strings.Contains(errOut, "no MANIFEST.sha256") {
+		t.Fatalf("verify of an empty dir: %d %s", code, errOut)
+	}
+}
+
+func sha256hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// glacierAPI reports every other listed object as GLACIER (test servers
+// do not keep storage classes) and refuses to get those.
+type glacierAPI struct {
+	*s3.Client
+	glacier map[string]bool
+}
+
+func (g *glacierAPI) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, fns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	out, err := g.Client.ListObjectsV2(ctx, in, fns...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.Contents {
+		if i%2 == 1 {
+			out.Contents[i].StorageClass = types.ObjectStorageClassDeepArchive
+			g.glacier[*out.Contents[i].Key] = true
+		}
+	}
+	return out, nil
+}
+
+func (g *glacierAPI) GetObject(ctx context.Context, in *s3.GetObjectInput, fns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if g.glacier[*in.Key] {
+		return nil, &smithy.GenericAPIError{Code: "InvalidObjectState", Message: "restore first"}
+	}
+	return g.Client.GetObject(ctx, in, fns...)
+}
+
+func TestExportSkipsArchivedObjects(t *testing.T) {
+	w := clitest.NewS3World(t, false)
+	api := &glacierAPI{Client: w.Client, glacier: map[string]bool{}}
+	format, err := s3key.Parse(s3key.DefaultFormat, s3key.ParseOptions{UnsetAsWildcard: true, LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := s3src.New(context.Background(), "s3://"+w.Bucket+"/audit-logs/c1/", s3src.Options{KeyFormat: format, Client: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	ex := &exporter{errOut: &errb, dir: t.TempDir()}
+	from, to := w.Start.Add(time.Hour), w.Start.Add(2*time.Hour)
+	paths, err := ex.copyS3(context.Background(), src, from.UnixNano(), to.UnixNano())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) == 0 || len(ex.man.Skipped) == 0 || ex.problems != len(ex.man.Skipped) {
+		t.Fatalf("%d copied, %d skipped, %d problems", len(paths), len(ex.man.Skipped), ex.problems)
+	}
+	for _, s := range ex.man.Skipped {
+		if !api.glacier[strings.TrimPrefix(s.Source, "s3://"+w.Bucket+"/")] || !strings.Contains(s.Reason, "DEEP_ARCHIVE: restore it first") {
+			t.Fatalf("skipped entry %+v", s)
+		}
+	}
+	if !strings.Contains(errb.String(), "not exported: archived in storage class DEEP_ARCHIVE") {
+		t.Fatalf("stderr: %s", errb.String())
+	}
+}
+
+func TestExportFlagsToOptions(t *testing.T) {
+	run := func(args ...string) (*ExportOptions, int, string) {
+		var got *ExportOptions
+		ios, _, errOut := clitest.Streams("")
+		code := cmdutil.Execute(context.Background(), NewCmdExport(clitest.Factory(ios), func(o *ExportOptions) error { got = o; return nil }), args, ios)
+		return got, code, errOut.String()
+	}
+	q := `{job="audit"} | json | verb="delete"`
+	o, code, _ := run("s3://b/p/", "audit.log", "--dir", "case", "--since", "6h", "--to", "2026-11-20T12:00:00Z", "--force", q)
+	if code != 0 || o.Dir != "case" || o.Query != q || strings.Join(o.Args, ",") != "s3://b/p/,audit.log" || !o.Force ||
+		o.Window != (cmdutil.WindowFlags{Since: 6 * time.Hour, To: "2026-11-20T12:00:00Z"}) {
+		t.Fatalf("exit %d, options %+v", code, o)
+	}
+	if o, _, _ := run("audit.log", "-d", "case"); o.Dir != "case" || o.Query != "" {
+		t.Fatalf("-d: %+v", o)
+	}
+	// --until still sets the end of the window, with a hint on stderr.
+	o, code, errOut := run("audit.log", "-d", "case", "--until", "2026-11-20T12:00:00Z")
+	if code != 0 || o.Window.To != "2026-11-20T12:00:00Z" || !strings.Contains(errOut, "--until has been deprecated, use --to") {
+		t.Fatalf("--until: exit %d, %+v, stderr %q", code, o, errOut)
+	}
+	// An old command line (--to naming the directory) is told what changed.
+	code, _, errOut = exportCmd(t, "audit.log", "--to", "./case-4711")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, `--to "./case-4711" is not a time`) || !strings.Contains(errOut, "--dir") {
+		t.Fatalf("old --to DIR: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut = exportCmd(t, "audit.log"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--dir DIR is required") {
+		t.Fatalf("no --dir: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestVerifyFlagsToOptions(t *testing.T) {
+	var got *VerifyOptions
+	code, _, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdVerify(f, func(o *VerifyOptions) error { got = o; return nil })
+	}, "", "-q", "./case-4711")
+	if code != 0 || got.Dir != "./case-4711" || !got.Quiet {
+		t.Fatalf("exit %d (%s), options %+v", code, errOut, got)
+	}
+	if code, _, _ := verifyCmd(t); code != cmdutil.ExitUsage {
+		t.Fatalf("verify without DIR: exit %d", code)
+	}
+}

@@ -1,0 +1,99 @@
+package evidence
+
+import (
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Manifest file names inside an export directory.
+const (
+	manifestSHA  = "MANIFEST.sha256"
+	manifestJSON = "MANIFEST.json"
+	eventsFile   = "events.jsonl"
+)
+
+// Manifest is MANIFEST.json: what was exported, from where, when.
+type Manifest struct {
+	Version    int             `json:"version"`
+	ExportedAt time.Time       `json:"exported_at"`
+	Sources    []string        `json:"sources"`
+	Query      string          `json:"query,omitempty"`
+	From       *time.Time      `json:"from,omitempty"`
+	To         *time.Time      `json:"to,omitempty"`
+	Entries    []ManifestEntry `json:"entries"`
+	// Skipped lists source objects that could not be exported (archived
+	// storage classes, read errors), with the reason.
+	Skipped []ManifestEntry `json:"skipped,omitempty"`
+	// Events is the number of events written to events.jsonl (query mode).
+	Events int `json:"events,omitempty"`
+	// Rejected counts input lines that could not be decoded (query mode).
+	Rejected int `json:"rejected,omitempty"`
+}
+
+// ManifestEntry is one exported file.
+type ManifestEntry struct {
+	// Path is relative to the export directory (slash-separated).
+	Path string `json:"path,omitempty"`
+	// Source is where the bytes came from: s3://bucket/key, a local path,
+	// or "query" for events.jsonl.
+	Source       string     `json:"source"`
+	SHA256       string     `json:"sha256,omitempty"`
+	Size         int64      `json:"size"`
+	ETag         string     `json:"etag,omitempty"`
+	VersionID    string     `json:"version_id,omitempty"`
+	StorageClass string     `json:"storage_class,omitempty"`
+	LastModified *time.Time `json:"last_modified,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+}
+
+// shaLine formats a sha256sum line. As GNU sha256sum does, a name holding
+// a backslash, newline or carriage return is escaped and the line starts
+// with a backslash.
+func shaLine(sum, path string) string {
+	if !strings.ContainsAny(path, "\\\n\r") {
+		return sum + "  " + path + "\n"
+	}
+	r := strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "\\r")
+	return "\\" + sum + "  " + r.Replace(path) + "\n"
+}
+
+// parseShaLine reverses shaLine.
+func parseShaLine(line string) (sum, path string, err error) {
+	escaped := strings.HasPrefix(line, "\\")
+	if escaped {
+		line = line[1:]
+	}
+	sum, path, ok := strings.Cut(line, "  ")
+	if !ok {
+		// sha256sum -b writes "SUM *PATH".
+		sum, path, ok = strings.Cut(line, " *")
+	}
+	if !ok || len(sum) != 64 {
+		return "", "", errors.New("not a sha256sum line (want 64 hex digits, two spaces, a path)")
+	}
+	if _, err := hex.DecodeString(sum); err != nil {
+		return "", "", errors.New("the checksum is not hex")
+	}
+	if escaped {
+		var b strings.Builder
+		for i := 0; i < len(path); i++ {
+			if path[i] != '\\' || i+1 == len(path) {
+				b.WriteByte(path[i])
+				continue
+			}
+			i++
+			switch path[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			default:
+				b.WriteByte(path[i])
+			}
+		}
+		path = b.String()
+	}
+	return strings.ToLower(sum), path, nil
+}

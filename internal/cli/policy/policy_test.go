@@ -1,0 +1,252 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/clitest"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// runPolicyCLI runs `audittui policy ARGS...`.
+func runPolicyCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return clitest.Run(t, NewCmdPolicy, stdin, args...)
+}
+
+func seedPolicyPath(t *testing.T) string {
+	return filepath.Join(testutil.SeedDir(t), "audit-policy.yaml")
+}
+
+func seedRulesArgs(t *testing.T) []string {
+	return []string{"--no-builtin", "--rules", filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml")}
+}
+
+func TestPolicyLintSeed(t *testing.T) {
+	seed := seedPolicyPath(t)
+	code, out, errOut := runPolicyCLI(t, "", append([]string{"lint"}, append(seedRulesArgs(t), seed)...)...)
+	if code != cmdutil.ExitInputError {
+		t.Fatalf("exit %d, want 1 (findings); stderr %s", code, errOut)
+	}
+	for _, want := range []string{
+		seed + ":7: error: catch-all-not-last: rule 0 has no selectors",
+		seed + ":40: warning: shadowed: rule 5 (RequestResponse) is never used",
+		seed + ":40: warning: secret-bodies: rule 5 would log get,list on secrets at RequestResponse",
+		"    fix: move this rule to the end of rules",
+		"12 findings (1 error, 8 warning, 3 info) in 1 policy",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestPolicyLintJSONL(t *testing.T) {
+	code, out, _ := runPolicyCLI(t, "", "lint", "-o", "jsonl", seedPolicyPath(t))
+	if code != cmdutil.ExitInputError {
+		t.Fatalf("exit %d", code)
+	}
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var f struct {
+			File, Severity, Code, Message, Fix string
+			Line, Rule                         int
+		}
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			t.Fatalf("line %d: %v: %s", n+1, err, sc.Text())
+		}
+		if f.Line <= 0 || f.Code == "" || f.Fix == "" || f.File != seedPolicyPath(t) {
+			t.Fatalf("incomplete finding %s", sc.Text())
+		}
+		n++
+	}
+	// The seed's 12 structural findings plus the built-in pack's alerts
+	// that need request bodies.
+	if n <= 12 {
+		t.Fatalf("%d findings", n)
+	}
+}
+
+func TestPolicyLintCleanAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	clean := filepath.Join(dir, "clean.yaml")
+	os.WriteFile(clean, []byte(`apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+  resources:
+  - group: ""
+    resources: ["secrets", "serviceaccounts/token"]
+  - group: authentication.k8s.io
+    resources: ["tokenreviews"]
+- level: Request
+  verbs: ["create", "update", "patch", "delete"]
+  resources:
+  - group: rbac.authorization.k8s.io
+- level: Metadata
+`), 0o644)
+	code, out, _ := runPolicyCLI(t, "", append([]string{"lint"}, append(seedRulesArgs(t), clean)...)...)
+	if code != cmdutil.ExitOK || !strings.Contains(out, "1 policy: no findings") {
+		t.Fatalf("clean policy: exit %d\n%s", code, out)
+	}
+
+	// A policy the apiserver refuses is a finding with its line.
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Loud\n"), 0o644)
+	code, out, _ = runPolicyCLI(t, "", "lint", "--no-builtin", bad)
+	if code != cmdutil.ExitInputError || !strings.Contains(out, bad+`:4: error: invalid: rules[0].level: Unsupported value: "Loud"`) {
+		t.Fatalf("invalid policy: exit %d\n%s", code, out)
+	}
+
+	code, _, errOut := runPolicyCLI(t, "", "lint", filepath.Join(dir, "missing.yaml"))
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "missing.yaml") {
+		t.Fatalf("missing file: exit %d, stderr %s", code, errOut)
+	}
+	code, _, _ = runPolicyCLI(t, "", "lint", "-o", "xml", clean)
+	if code != cmdutil.ExitUsage {
+		t.Fatalf("bad -o: exit %d", code)
+	}
+}
+
+// Strings from a policy never reach the terminal raw.
+func TestPolicyLintSanitises(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "evil.yaml")
+	os.WriteFile(p, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: RequestResponse\n  users: [\"\\e]0;pwned\\a\"]\n- level: Metadata\n"), 0o644)
+	code, out, _ := runPolicyCLI(t, "", "lint", "--no-builtin", p)
+	if code != cmdutil.ExitInputError {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if strings.ContainsAny(out, "\x1b\a") {
+		t.Fatalf("raw control characters in output: %q", out)
+	}
+	if !strings.Contains(out, `user \x1b]0;pwned\x07`) {
+		t.Fatalf("escaped user name missing:\n%s", out)
+	}
+}
+
+func TestPolicyCheckJSONL(t *testing.T) {
+	files := testutil.RealAuditFiles(t)
+	want := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += bytes.Count(b, []byte("\n"))
+	}
+	args := append([]string{"check", "--policy", seedPolicyPath(t), "-o", "jsonl"}, files...)
+	code, out, errOut := runPolicyCLI(t, "", args...)
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != want+1 {
+		t.Fatalf("%d lines for %d events + summary", len(lines), want)
+	}
+	for _, l := range lines[:want] {
+		var r struct {
+			AuditID *string `json:"auditID"`
+			Level   string  `json:"level"`
+			Rule    *int    `json:"rule"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.AuditID == nil || r.Rule == nil || r.Level == "" {
+			t.Fatalf("bad event line %s (%v)", l, err)
+		}
+		// The seed's first rule takes everything.
+		if *r.Rule != 0 || r.Level != "Metadata" {
+			t.Fatalf("event %s: rule %d level %s", *r.AuditID, *r.Rule, r.Level)
+		}
+	}
+	var sum struct {
+		Summary struct {
+			Events int `json:"events"`
+			Rules  []struct {
+				Rule   int `json:"rule"`
+				Events int `json:"events"`
+			} `json:"rules"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(lines[want]), &sum); err != nil || sum.Summary.Events != want || sum.Summary.Rules[0].Events != want {
+		t.Fatalf("summary %s (%v)", lines[want], err)
+	}
+}
+
+func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
+	rd := testutil.RealData(t)
+	gce := filepath.Join(rd, "policy", "gce-configure-helper.yaml")
+	falco := filepath.Join(rd, "audit", "falco-legacy-k8s-audit-traces.jsonl")
+	b, err := os.ReadFile(falco)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"check", "--policy", gce, "--against", seedPolicyPath(t)}, seedRulesArgs(t)...)
+	code, out, errOut := runPolicyCLI(t, string(b), args...)
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"policy " + gce + ": 51 events",
+		"RULE  LINE",
+		"total",
+		"estimated per day:",
+		"cannot upgrade:",
+		"alert rules losing events: none (of 5 rules)",
+		"against " + seedPolicyPath(t),
+		"OLD RULE",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, _, _ = runPolicyCLI(t, "", "check", falco)
+	if code != cmdutil.ExitUsage {
+		t.Fatalf("without --policy: exit %d", code)
+	}
+}
+
+func TestPolicyFlagsToOptions(t *testing.T) {
+	var lint *LintOptions
+	code, _, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdLint(f, func(o *LintOptions) error { lint = o; return nil })
+	}, "", "-o", "jsonl", "--no-builtin", "--rules", "r.yaml", "a.yaml", "b.yaml")
+	if code != 0 || lint.Output != "jsonl" || !lint.Rules.NoBuiltin || strings.Join(lint.Rules.Files, ",") != "r.yaml" || strings.Join(lint.Policies, ",") != "a.yaml,b.yaml" {
+		t.Fatalf("lint: exit %d (%s), options %+v", code, errOut, lint)
+	}
+	var check *CheckOptions
+	code, _, errOut = clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdCheck(f, func(o *CheckOptions) error { check = o; return nil })
+	}, "", "--policy", "new.yaml", "--against", "old.yaml", "--since", "24h", "-o", "jsonl", "audit.log")
+	if code != 0 || check.Policy != "new.yaml" || check.Against != "old.yaml" || check.Window.Since != 24*time.Hour || check.Output != "jsonl" ||
+		strings.Join(check.Args, ",") != "audit.log" {
+		t.Fatalf("check: exit %d (%s), options %+v", code, errOut, check)
+	}
+}
+
+// A line that is not an audit event is reported (sanitised) and sets exit
+// status 1; the other events are still replayed.
+func TestPolicyCheckReportsRejects(t *testing.T) {
+	good := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:00Z"}`
+	code, out, errOut := runPolicyCLI(t, good+"\nnot json \x1b]0;pwned\x07\n", "check", "--no-builtin", "--policy", seedPolicyPath(t), "-o", "jsonl")
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audittui: skipped -:2") || !strings.Contains(errOut, "1 input line(s) rejected") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if err := termsafetest.CheckLines(errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"auditID":"a"`) || !strings.Contains(out, `"summary"`) {
+		t.Fatalf("stdout %q", out)
+	}
+}

@@ -1,0 +1,91 @@
+package query
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// jqCases pairs LogQL filter queries with an equivalent jq condition on the
+// decoded event $e. The jq side reads raw lines (-R) and prints the matching
+// lines unchanged (-r), so both sides can be compared byte for byte.
+var jqCases = []struct{ logql, jq string }{
+	// The seed's investigation queries (and the alert filters).
+	{`{job="audit"} | json | user_username="suspicious-user"`, `$e.user.username == "suspicious-user"`},
+	{`{job="audit"} | json | objectRef_resource="secrets" | objectRef_namespace="production"`, `$e.objectRef.resource == "secrets" and $e.objectRef.namespace == "production"`},
+	{`{job="audit"} | json | responseStatus_code >= 401 | responseStatus_code < 500`, `($e.responseStatus.code // null) as $c | $c != null and $c >= 401 and $c < 500`},
+	{`{job="audit"} | json | objectRef_resource="pods" | verb="delete"`, `$e.objectRef.resource == "pods" and $e.verb == "delete"`},
+	{`{job="audit"} | json | objectRef_resource="secrets" | verb=~"get|list"`, `$e.objectRef.resource == "secrets" and ($e.verb == "get" or $e.verb == "list")`},
+	{`{job="audit"} | json | objectRef_resource=~"roles|rolebindings|clusterroles|clusterrolebindings" | verb=~"create|update|patch|delete"`, `($e.objectRef.resource // "" | test("^(roles|rolebindings|clusterroles|clusterrolebindings)$")) and ($e.verb // "" | test("^(create|update|patch|delete)$"))`},
+	{`{job="audit"} | json | objectRef_resource="pods" | objectRef_subresource="exec"`, `$e.objectRef.resource == "pods" and $e.objectRef.subresource == "exec"`},
+	{`{job="audit"} | json | objectRef_resource="serviceaccounts" | objectRef_subresource="token" | verb="create"`, `$e.objectRef.resource == "serviceaccounts" and $e.objectRef.subresource == "token" and $e.verb == "create"`},
+	// Our own.
+	{`{job="audit"} |= "kube-system"`, `contains("kube-system")`},
+	{`{job="audit"} != "system:node"`, `contains("system:node") | not`},
+	{`{job="audit"} |~ "exec|attach"`, `test("exec|attach")`},
+	{`{job="audit"} !~ "watch|list"`, `test("watch|list") | not`},
+	{`{job="audit"} | json | verb!="get"`, `$e.verb != "get"`},
+	{`{job="audit"} | json | objectRef_namespace=~"kube-.*"`, `$e.objectRef.namespace // "" | test("^(kube-.*)$")`},
+	{`{job="audit"} | json | user_username=~"system:serviceaccount:.*", verb="create"`, `($e.user.username // "" | test("^(system:serviceaccount:.*)$")) and $e.verb == "create"`},
+	{`{job="audit"} | json | responseStatus_code == 403 or responseStatus_code == 401`, `$e.responseStatus.code == 403 or $e.responseStatus.code == 401`},
+	{`{job="audit"} | json | annotations_authorization_k8s_io_decision="forbid"`, `$e.annotations["authorization.k8s.io/decision"] == "forbid"`},
+	{`{job="audit"} | json | impersonatedUser_username!=""`, `($e.impersonatedUser.username // "") != ""`},
+	{`{job="audit"} | json | level="RequestResponse"`, `$e.level == "RequestResponse"`},
+	{`{job="audit"} | json | user_username="system:anonymous" | responseStatus_code >= 400`, `$e.user.username == "system:anonymous" and ($e.responseStatus.code // 0) >= 400`},
+	{`{job="audit"} | json | verb="create" and (objectRef_resource="pods" or objectRef_resource="deployments")`, `$e.verb == "create" and ($e.objectRef.resource == "pods" or $e.objectRef.resource == "deployments")`},
+	{`{job="audit"} | json priv="requestObject.spec.containers[0].securityContext.privileged" | priv="true"`, `$e.requestObject.spec.containers[0].securityContext.privileged == true`},
+	{`{job="audit"} | json | userAgent=~"kubectl.*" | objectRef_resource!="pods"`, `($e.userAgent // "" | test("^(kubectl.*)$")) and $e.objectRef.resource != "pods"`},
+	{`{job="audit", filename=~".*"} | json | stage="ResponseComplete" | responseStatus_code > 299`, `($e.responseStatus.code // null) as $c | $e.stage == "ResponseComplete" and $c != null and $c > 299`},
+	{`{job="nope"}`, `false`},
+}
+
+func runJQ(t *testing.T, cond, file string) []byte {
+	t.Helper()
+	cmd := exec.Command("jq", "-R", "-r", `(fromjson?) as $e | select(`+cond+`)`, file)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jq %s: %v\n%s", cond, err, out)
+	}
+	return out
+}
+
+func TestQueryMatchesJQ(t *testing.T) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("jq missing: scripts/deps.sh installs it")
+		}
+		t.Skip("jq not installed (make test installs it)")
+	}
+	files := testutil.RealAuditFiles(t)
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	if _, err := os.Stat(sample); err == nil {
+		files = append(files, sample)
+	} else {
+		t.Errorf("bundled sample missing: %v", err)
+	}
+	for _, f := range files {
+		nonEmpty := 0
+		for _, c := range jqCases {
+			want := runJQ(t, c.jq, f)
+			code, got, stderr := queryCLI(t, "-o", "raw", "--limit", "0", c.logql, f)
+			if code != 0 {
+				t.Errorf("%s: %s: exit %d: %s", filepath.Base(f), c.logql, code, stderr)
+				continue
+			}
+			if got != string(want) {
+				t.Errorf("%s: %s\n got %d lines, jq %d lines", filepath.Base(f), c.logql, strings.Count(got, "\n"), bytes.Count(want, []byte{'\n'}))
+			}
+			if len(want) > 0 {
+				nonEmpty++
+			}
+		}
+		if nonEmpty < 3 {
+			t.Errorf("%s: only %d queries matched anything: the comparison proves little", filepath.Base(f), nonEmpty)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package query
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// runMetricQuery evaluates a metric query. Without --step it is an instant
+// query at the end of the window (--to, exclusive) or, with no --to, at the
+// time of the last matching event; with --step it is a range query from the
+// start of the window (or the first matching event) to its end.
+func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.MetricQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
+	lq := q.LogQuery()
+	pf := data.PrefilterFor(lq)
+	rng := int64(q.Range())
+	off := int64(q.Offset())
+
+	var start, end int64
+	if to != 0 {
+		end = to - 1
+	}
+	if opts.Step > 0 {
+		start = from
+	}
+	if end == 0 || (opts.Step > 0 && start == 0) {
+		// Find the span of the matching events (a first, prefiltered pass).
+		for _, src := range srcs {
+			if src.String() == "-" {
+				return cmdutil.UsageErrorf("a metric query over stdin needs a window (--from and --to, or --since): stdin cannot be read twice")
+			}
+		}
+		lo, hi, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: from, To: to, Prefilter: pf, Query: lq.String()})
+		if err != nil {
+			return err
+		}
+		if hi == 0 {
+			return cmdutil.WriteMetric(out, opts.Output, nil, nil) // nothing matched
+		}
+		if end == 0 {
+			end = hi
+		}
+		if opts.Step > 0 && start == 0 {
+			start = lo
+		}
+	}
+	if opts.Step <= 0 {
+		start = end
+	}
+	// Only events that can fall in some window matter.
+	ro := data.ReadOptions{From: start - off - rng + 1, To: end - off + 1, Prefilter: pf, Query: lq.String()}
+	if from != 0 && ro.From < from {
+		ro.From = from
+	}
+	if ro.From <= 0 {
+		ro.From = 1
+	}
+	st, err := data.OpenAll(ctx, srcs, ro)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var ev *logql.Evaluator
+	if opts.Step > 0 {
+		if ev, err = q.NewRangeEvaluator(start, end, opts.Step); err != nil {
+			return cmdutil.UsageErrorf("--step: %v", err)
+		}
+	} else {
+		ev = q.NewInstantEvaluator(end)
+	}
+	for {
+		b, err := st.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rep.Add(b.Rejects)
+		for i := range b.Events {
+			ev.Add(&b.Events[i])
+		}
+	}
+	if err := ev.Err(); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %v\n", termsafe.String(err.Error()))
+	}
+	if opts.Step <= 0 {
+		return cmdutil.WriteMetric(out, opts.Output, ev.Vector(), nil)
+	}
+	return cmdutil.WriteMetric(out, opts.Output, nil, ev.Result())
+}
+
+// matchSpan returns the times of the first and last events matching lq.
+func matchSpan(ctx context.Context, srcs []data.Source, lq *logql.LogQuery, ro data.ReadOptions) (lo, hi int64, err error) {
+	st, err := data.OpenAll(ctx, srcs, ro)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer st.Close()
+	for {
+		b, err := st.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return lo, hi, nil
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := range b.Events {
+			e := &b.Events[i]
+			if e.Time == 0 || !lq.Matches(e) {
+				continue
+			}
+			if lo == 0 || e.Time < lo {
+				lo = e.Time
+			}
+			if e.Time > hi {
+				hi = e.Time
+			}
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package sourcearg
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/loki"
+)
+
+// Loki resolves loki://host:3100 and lokis://host (TLS) sources, and
+// supplies Loki as the default source when --loki-addr or LOKI_ADDR is set
+// (as logcli does). Connection settings follow logcli's environment
+// variables; secrets (LOKI_PASSWORD, LOKI_BEARER_TOKEN) are read from the
+// environment only, never from flags that show in ps. The loki command
+// uses it for its client too.
+type Loki struct {
+	addr, orgID, username     string
+	tokenFile                 string
+	caCert, clientCert, key   string
+	skipVerify                bool
+	timeout                   time.Duration
+	batch                     int
+	parallelDuration          time.Duration
+	parallelWorkers           int
+	selector                  string
+	since                     time.Duration
+	skipVerifySet, timeoutSet bool
+	lookupEnv                 func(string) (string, bool)
+	fs                        *pflag.FlagSet
+}
+
+// NewLoki returns the Loki kind of a command built by f.
+func NewLoki(f *cmdutil.Factory) *Loki { return &Loki{lookupEnv: f.LookupEnv} }
+
+func (k *Loki) AddFlags(fs *pflag.FlagSet) {
+	k.fs = fs
+	fs.StringVar(&k.addr, "loki-addr", "", "Loki address, e.g. http://loki:3100 (default LOKI_ADDR); with no SOURCE, Loki is read")
+	fs.StringVar(&k.orgID, "loki-org-id", "", "tenant sent as X-Scope-OrgID, a|b for several (default LOKI_ORG_ID)")
+	fs.StringVar(&k.username, "loki-username", "", "basic-auth user (default LOKI_USERNAME; the password comes from LOKI_PASSWORD)")
+	fs.StringVar(&k.tokenFile, "loki-bearer-token-file", "", "file holding a bearer token, re-read when it changes (default LOKI_BEARER_TOKEN_FILE; or set LOKI_BEARER_TOKEN)")
+	fs.StringVar(&k.caCert, "loki-ca-cert", "", "CA certificate file to verify Loki's certificate (default LOKI_CA_CERT_PATH)")
+	fs.StringVar(&k.clientCert, "loki-cert", "", "client certificate file for mutual TLS (default LOKI_CLIENT_CERT_PATH)")
+	fs.StringVar(&k.key, "loki-key", "", "client key file for mutual TLS (default LOKI_CLIENT_KEY_PATH)")
+	fs.BoolVar(&k.skipVerify, "loki-tls-skip-verify", false, "do not verify Loki's certificate (default LOKI_TLS_SKIP_VERIFY)")
+	fs.DurationVar(&k.timeout, "loki-timeout", loki.DefaultTimeout, "timeout of one Loki HTTP request")
+	fs.IntVar(&k.batch, "loki-batch", loki.DefaultBatchSize, "entries per query_range page (at most the server's max_entries_limit_per_query)")
+	fs.DurationVar(&k.parallelDuration, "loki-parallel-duration", 0, "split the time range into sub-ranges of this length fetched in parallel (like logcli --parallel-duration); 0 = one range")
+	fs.IntVar(&k.parallelWorkers, "loki-parallel-max-workers", 1, "sub-ranges fetched at once (like logcli --parallel-max-workers)")
+	fs.StringVar(&k.selector, "loki-selector", loki.DefaultSelector, "LogQL selector read from Loki when the command has no query of its own (TUI, alerts)")
+	fs.DurationVar(&k.since, "loki-since", time.Hour, "how far back to read from Loki when no --since/--from is given")
+}
+
+func (k *Loki) Match(arg string) bool {
+	return strings.HasPrefix(arg, "loki://") || strings.HasPrefix(arg, "lokis://")
+}
+
+func (k *Loki) env(name string) string {
+	v, _ := k.lookupEnv(name)
+	return v
+}
+
+// pick returns the flag value, else the environment variable.
+func (k *Loki) pick(flag, envName string) string {
+	if flag != "" {
+		return flag
+	}
+	return k.env(envName)
+}
+
+func (k *Loki) changed(name string) bool {
+	return k.fs != nil && k.fs.Changed(name)
+}
+
+// config builds the client settings for addr.
+func (k *Loki) config(addr string) (loki.Config, error) {
+	cfg := loki.Config{
+		Addr:            addr,
+		TenantID:        k.pick(k.orgID, "LOKI_ORG_ID"),
+		Username:        k.pick(k.username, "LOKI_USERNAME"),
+		Password:        k.env("LOKI_PASSWORD"),
+		BearerToken:     k.env("LOKI_BEARER_TOKEN"),
+		BearerTokenFile: k.pick(k.tokenFile, "LOKI_BEARER_TOKEN_FILE"),
+		CACertPath:      k.pick(k.caCert, "LOKI_CA_CERT_PATH"),
+		ClientCertPath:  k.pick(k.clientCert, "LOKI_CLIENT_CERT_PATH"),
+		ClientKeyPath:   k.pick(k.key, "LOKI_CLIENT_KEY_PATH"),
+		Timeout:         k.timeout,
+		UserAgent:       "audittui",
+	}
+	if cfg.BearerTokenFile != "" && k.tokenFile != "" {
+		cfg.BearerToken = "" // the flag wins over the environment's token
+	}
+	cfg.InsecureSkipVerify = k.skipVerify
+	if !k.changed("loki-tls-skip-verify") {
+		if v := k.env("LOKI_TLS_SKIP_VERIFY"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return cfg, fmt.Errorf("LOKI_TLS_SKIP_VERIFY=%q: not a boolean", v)
+			}
+			cfg.InsecureSkipVerify = b
+		}
+	}
+	if k.batch <= 0 {
+		return cfg, fmt.Errorf("--loki-batch must be positive")
+	}
+	if k.parallelWorkers <= 0 {
+		return cfg, fmt.Errorf("--loki-parallel-max-workers must be positive")
+	}
+	return cfg, nil
+}
+
+// Client builds a client for addr (a SOURCE argument or Addr).
+func (k *Loki) Client(addr string) (*loki.Client, error) {
+	cfg, err := k.config(addr)
+	if err != nil {
+		return nil, err
+	}
+	return loki.NewClient(cfg)
+}
+
+// Open reads Loki at addr (a loki:// or lokis:// SOURCE, or Addr).
+func (k *Loki) Open(ctx context.Context, addr string, common *cmdutil.SourceOptions) (data.Source, error) {
+	c, err := k.Client(addr)
+	if err != nil {
+		return nil, err
+	}
+	return loki.NewSource(c, loki.SourceOptions{
+		DefaultQuery:       k.selector,
+		Since:              k.since,
+		BatchSize:          k.batch,
+		ParallelDuration:   k.parallelDuration,
+		ParallelMaxWorkers: k.parallelWorkers,
+	}), nil
+}
+
+// Addr is --loki-addr, else LOKI_ADDR.
+func (k *Loki) Addr() string { return k.pick(k.addr, "LOKI_ADDR") }
+
+// Selector is --loki-selector: what is read when a command has no query.
+func (k *Loki) Selector() string { return k.selector }
+
+func (k *Loki) Default(ctx context.Context, common *cmdutil.SourceOptions) (data.Source, bool, error) {
+	addr := k.Addr()
+	if addr == "" {
+		return nil, false, nil
+	}
+	src, err := k.Open(ctx, addr, common)
+	if err != nil {
+		return nil, false, cmdutil.UsageError(err)
+	}
+	return src, true, nil
+}
