@@ -73,6 +73,7 @@ audit policies and ships audit.log to Loki and S3.`,
 	if rootSetup != nil {
 		rootSetup(root, s)
 	}
+	setupVersion(root, s)
 	for _, mk := range subcommands {
 		root.AddCommand(mk(s))
 	}
