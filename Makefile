@@ -34,6 +34,7 @@ image:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' \
 		-o bin/image/linux-$(IMAGE_ARCH)/audittui ./cmd/audittui
 	$(GO) run ./cmd/mkimage -binary bin/image/linux-$(IMAGE_ARCH)/audittui -out $(IMAGE_TAR) \
+		-version '$(VERSION)' -commit '$(COMMIT)' -commit-time '$(COMMIT_TIME)' -dirty '$(DIRTY)' \
 		-repo $(IMAGE_REPO) -source $(IMAGE_SOURCE) -ca-bundle '$(CA_BUNDLE)'
 
 # Builds the image twice from scratch (fresh build cache for the binary) and

@@ -2,7 +2,8 @@
 // without a container daemon (see internal/image) and writes it as an OCI
 // archive. `make image` runs it:
 //
-//	mkimage -binary bin/image/audittui -out bin/audittui-image.tar
+//	mkimage -binary bin/image/linux-amd64/audittui -out bin/audittui-image.tar \
+//	        -version $VERSION -commit $COMMIT -commit-time $COMMIT_TIME -dirty $DIRTY
 //
 // It prints the image reference, the manifest digest and the archive's
 // sha256; the same binary and CA bundle always give the same ones.
@@ -27,6 +28,10 @@ func main() {
 	flag.StringVar(&o.Source, "source", "https://github.com/audittui/audittui", "org.opencontainers.image.source")
 	flag.StringVar(&o.CABundle, "ca-bundle", "/etc/ssl/certs/ca-certificates.crt", `CA certificates copied into the image ("" for none)`)
 	flag.StringVar(&created, "created", "", "RFC 3339 creation time (default: the binary's commit time)")
+	flag.StringVar(&o.LDFlags.Version, "version", "", "the version the binary was built with (-X ...buildinfo.version); -trimpath builds do not record -ldflags")
+	flag.StringVar(&o.LDFlags.Commit, "commit", "", "the commit the binary was built with (-X ...buildinfo.commit)")
+	flag.StringVar(&o.LDFlags.Time, "commit-time", "", "the commit time the binary was built with (-X ...buildinfo.commitTime)")
+	flag.StringVar(&o.LDFlags.Dirty, "dirty", "", "the dirty flag the binary was built with (-X ...buildinfo.dirty)")
 	flag.Parse()
 	if o.Binary == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "usage: mkimage -binary PATH [-out FILE] [-repo NAME] [-tag TAG] [-source URL] [-ca-bundle FILE]")

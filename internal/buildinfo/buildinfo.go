@@ -94,17 +94,27 @@ const (
 )
 
 // ReadFile returns the Info of another binary (any platform) from the
-// build information in its file, including -X values recorded in its
-// -ldflags build setting.
-func ReadFile(path string) (Info, error) {
+// build information in its file. The -X values are read from its -ldflags
+// build setting; Go does not record that setting for -trimpath builds, so
+// ld gives the values the binary was built with (recorded ones win).
+func ReadFile(path string, ld LDFlags) (Info, error) {
 	bi, err := buildinfo.ReadFile(path)
 	if err != nil {
 		return Info{}, fmt.Errorf("read build info of %s: %w", path, err)
 	}
-	var ld LDFlags
 	for _, s := range bi.Settings {
 		if s.Key == "-ldflags" {
-			ld = ParseLDFlags(s.Value)
+			rec := ParseLDFlags(s.Value)
+			for _, f := range []struct {
+				dst *string
+				v   string
+			}{
+				{&ld.Version, rec.Version}, {&ld.Commit, rec.Commit}, {&ld.Time, rec.Time}, {&ld.Dirty, rec.Dirty},
+			} {
+				if f.v != "" {
+					*f.dst = f.v
+				}
+			}
 		}
 	}
 	return FromBuildInfo(bi, ld), nil

@@ -41,8 +41,8 @@ func TestFromBuildInfo(t *testing.T) {
 			ld:   ld, version: "v9.9.9", commit: ld.Commit, tm: "2020-01-02T03:04:05Z", dirt: "true", from: "ldflags",
 		},
 		{
-			name: "go install @tag: module zip, clean, no commit",
-			bi:   &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/audittui/audittui", Version: "v0.1.0", Sum: "h1:abc="}},
+			name:    "go install @tag: module zip, clean, no commit",
+			bi:      &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/audittui/audittui", Version: "v0.1.0", Sum: "h1:abc="}},
 			version: "v0.1.0", commit: "", tm: "unknown", dirt: "false", from: "build info",
 		},
 		{
@@ -137,14 +137,14 @@ func TestReadFileSelf(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	in, err := ReadFile(exe)
+	in, err := ReadFile(exe, LDFlags{Version: "v1.2.3", Dirty: "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.GoVersion != runtime.Version() || in.Platform != runtime.GOOS+"/"+runtime.GOARCH {
+	if in.GoVersion != runtime.Version() || in.Platform != runtime.GOOS+"/"+runtime.GOARCH || in.Version != "v1.2.3" || in.DirtyString() != "false" {
 		t.Errorf("ReadFile(self) = %+v", in)
 	}
-	if _, err := ReadFile(exe + ".missing"); err == nil || !strings.Contains(err.Error(), ".missing") {
+	if _, err := ReadFile(exe+".missing", LDFlags{}); err == nil || !strings.Contains(err.Error(), ".missing") {
 		t.Errorf("missing file: %v", err)
 	}
 	if g := Get(); g.GoVersion != runtime.Version() {

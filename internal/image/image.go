@@ -69,6 +69,10 @@ const (
 type Options struct {
 	// Binary is a static (CGO_ENABLED=0) linux audittui binary.
 	Binary string
+	// LDFlags are the -X values Binary was built with: Go does not record
+	// -ldflags in -trimpath builds, and the labels must say what the
+	// binary's --version says.
+	LDFlags buildinfo.LDFlags
 	// CABundle is copied to /etc/ssl/certs/ca-certificates.crt so TLS to
 	// Loki and S3 works on the empty base ("" leaves it out).
 	CABundle string
@@ -93,7 +97,7 @@ type Result struct {
 
 // Build assembles the image in memory.
 func Build(o Options) (*Result, error) {
-	info, err := buildinfo.ReadFile(o.Binary)
+	info, err := buildinfo.ReadFile(o.Binary, o.LDFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +109,7 @@ func Build(o Options) (*Result, error) {
 		return nil, fmt.Errorf("%s is a %s binary; the image needs GOOS=linux", o.Binary, info.Platform)
 	}
 	if info.Version == buildinfo.Devel || info.Commit == "" {
-		return nil, fmt.Errorf("%s carries no version or commit (version %q, commit %q): build it with make image, which passes them with -ldflags -X", o.Binary, info.Version, info.Commit)
+		return nil, fmt.Errorf("%s carries no version or commit (version %q, commit %q): build it with make image, which passes them with -ldflags -X and to mkimage", o.Binary, info.Version, info.Commit)
 	}
 	created := o.Created
 	if created.IsZero() {
@@ -132,9 +136,22 @@ func Build(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Compressed once here: go-containerregistry would compress again for
+	// every digest and write.
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.DefaultCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(layerTar); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	}, tarball.WithMediaType(types.OCILayer), tarball.WithCompressionLevel(gzip.BestCompression))
+		return io.NopCloser(bytes.NewReader(gz.Bytes())), nil
+	}, tarball.WithMediaType(types.OCILayer))
 	if err != nil {
 		return nil, err
 	}
