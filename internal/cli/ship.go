@@ -29,6 +29,7 @@ type ShipOptions struct {
 	LogLevel    string
 	DryRun      bool
 	NoRedact    bool
+	CheckConfig bool
 }
 
 func newShipCmd(s *IO) *cobra.Command {
@@ -54,7 +55,8 @@ LOKI_PASSWORD, LOKI_BEARER_TOKEN(_FILE) and LOKI_ORG_ID; S3 uses the AWS
 credential chain.`,
 		Example: `  audittui ship --config /etc/audittui/ship.yaml
   audittui ship --path /var/log/kubernetes/audit/audit.log --loki-url http://loki:3100 --cluster prod
-  audittui ship --config ship.yaml --dry-run | head`,
+  audittui ship --config ship.yaml --dry-run | head
+  audittui ship --config ship.yaml --check-config`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runF(cmd, s, o) },
 	}
@@ -72,6 +74,7 @@ credential chain.`,
 	f.StringVar(&o.LogLevel, "log-level", "", "debug, info, warn or error")
 	f.BoolVar(&o.DryRun, "dry-run", false, "read the file once and print what would be sent (as JSON lines), send nothing")
 	f.BoolVar(&o.NoRedact, "no-redact", false, "do not replace Secret data/stringData values with hashes")
+	f.BoolVar(&o.CheckConfig, "check-config", false, "validate the config and print it with defaults applied and secrets redacted, then exit (0 valid, 2 not)")
 	return cmd
 }
 
@@ -113,6 +116,9 @@ func shipConfig(o *ShipOptions, cmd *cobra.Command) (*config.Config, error) {
 }
 
 func runShip(cmd *cobra.Command, s *IO, o *ShipOptions) error {
+	if o.CheckConfig {
+		return runShipCheck(cmd, s, o)
+	}
 	c, err := shipConfig(o, cmd)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
