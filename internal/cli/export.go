@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/buildinfo"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/s3src"
@@ -48,6 +49,7 @@ type ExportOptions struct {
 // Manifest is MANIFEST.json: what was exported, from where, when.
 type Manifest struct {
 	Version    int             `json:"version"`
+	Generator  string          `json:"generator,omitempty"` // the audittui build that wrote it
 	ExportedAt time.Time       `json:"exported_at"`
 	Sources    []string        `json:"sources"`
 	Query      string          `json:"query,omitempty"`
@@ -180,7 +182,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 		now = opts.now
 	}
 	ex := &exporter{io: s, dir: opts.Dir}
-	ex.man = Manifest{Version: 1, ExportedAt: now().UTC(), Sources: opts.Sources, Query: opts.Query}
+	ex.man = Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: now().UTC(), Sources: opts.Sources, Query: opts.Query}
 	if from != 0 {
 		t := time.Unix(0, from).UTC()
 		ex.man.From = &t

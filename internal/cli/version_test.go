@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/audittui/audittui/internal/buildinfo"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // `audittui --version` and `audittui version` print the build information
@@ -34,5 +38,26 @@ func TestVersion(t *testing.T) {
 	errb.Reset()
 	if code := Main(context.Background(), []string{"version", "extra"}, &IO{Out: &out, Err: &errb}); code != ExitUsage {
 		t.Errorf("version with an argument: exit %d, want %d (%s)", code, ExitUsage, errb.String())
+	}
+}
+
+// MANIFEST.json names the build that wrote the export.
+func TestExportManifestNamesBuild(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "export")
+	var out, errb bytes.Buffer
+	src := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	if code := Main(context.Background(), []string{"export", src, "--to", dir}, &IO{Out: &out, Err: &errb}); code != ExitOK {
+		t.Fatalf("export: exit %d\n%s", code, errb.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, manifestJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Generator != buildinfo.Get().String() || !strings.HasPrefix(m.Generator, "audittui ") {
+		t.Errorf("MANIFEST.json generator %q, want %q", m.Generator, buildinfo.Get().String())
 	}
 }
