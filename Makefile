@@ -41,7 +41,8 @@ image:
 # checks both archives are byte-identical.
 image-repro:
 	rm -rf bin/image && $(MAKE) --no-print-directory image IMAGE_TAR=bin/image/a.tar
-	rm -rf bin/image/linux-* && GOCACHE=$$(mktemp -d) $(MAKE) --no-print-directory image IMAGE_TAR=bin/image/b.tar
+	rm -rf bin/image/linux-* bin/image/gocache && GOCACHE=$(CURDIR)/bin/image/gocache \
+		$(MAKE) --no-print-directory image IMAGE_TAR=bin/image/b.tar; s=$$?; rm -rf bin/image/gocache; exit $$s
 	cmp bin/image/a.tar bin/image/b.tar && sha256sum bin/image/a.tar bin/image/b.tar
 
 # Everything CI runs: installs tmux/jq, builds and starts the test servers
