@@ -14,6 +14,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/sourcearg"
 	"github.com/audittui/audittui/internal/cli/tui"
+	"github.com/audittui/audittui/internal/cli/version"
 )
 
 // NewCmdRoot builds the command tree: the root command opens the TUI, and
@@ -28,7 +29,9 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		evidence.NewCmdVerify(f, nil),
 		loki.NewCmdLoki(f, nil),
 		ship.NewCmdShip(f, nil),
+		version.NewCmdVersion(f, nil),
 	)
+	version.SetRootVersion(root)
 	return root
 }
 

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/audittui/audittui/internal/buildinfo"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/s3key"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
@@ -248,7 +249,7 @@ func Run(ctx context.Context, o Options) error {
 		},
 	})
 	m.SetReady(true)
-	lg.Info("shipping", "path", c.Path, "sinks", sinkNames(sinks), "state_dir", c.StateDir)
+	lg.Info("shipping", "path", c.Path, "sinks", sinkNames(sinks), "state_dir", c.StateDir, "build", buildinfo.Get())
 	tailErr := tl.Run(runCtx, rd.emit)
 	m.SetReady(false)
 	if tailErr != nil && !errors.Is(tailErr, context.Canceled) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/buildinfo"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
@@ -147,7 +148,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		return cmdutil.UsageErrorf("no SOURCE given")
 	}
 	ex := &exporter{errOut: opts.IO.ErrOut, dir: opts.Dir}
-	ex.man = Manifest{Version: 1, ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
+	ex.man = Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
 	if from != 0 {
 		t := time.Unix(0, from).UTC()
 		ex.man.From = &t

@@ -17,6 +17,7 @@ const (
 // Manifest is MANIFEST.json: what was exported, from where, when.
 type Manifest struct {
 	Version    int             `json:"version"`
+	Generator  string          `json:"generator,omitempty"` // the audittui build that wrote it
 	ExportedAt time.Time       `json:"exported_at"`
 	Sources    []string        `json:"sources"`
 	Query      string          `json:"query,omitempty"`

@@ -34,6 +34,7 @@ type ShipOptions struct {
 	LogLevel    string
 	DryRun      bool
 	NoRedact    bool
+	CheckConfig bool
 	// Overrides are the flags given on the command line, which win over
 	// the config file.
 	Overrides config.Overrides
@@ -59,7 +60,8 @@ LOKI_PASSWORD, LOKI_BEARER_TOKEN(_FILE) and LOKI_ORG_ID; S3 uses the AWS
 credential chain.`,
 		Example: `  audittui ship --config /etc/audittui/ship.yaml
   audittui ship --path /var/log/kubernetes/audit/audit.log --loki-url http://loki:3100 --cluster prod
-  audittui ship --config ship.yaml --dry-run | head`,
+  audittui ship --config ship.yaml --dry-run | head
+  audittui ship --config ship.yaml --check-config`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Overrides = shipOverrides(o, cmd.Flags())
@@ -83,6 +85,7 @@ credential chain.`,
 	fs.StringVar(&o.LogLevel, "log-level", "", "debug, info, warn or error")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "read the file once and print what would be sent (as JSON lines), send nothing")
 	fs.BoolVar(&o.NoRedact, "no-redact", false, "do not replace Secret data/stringData values with hashes")
+	fs.BoolVar(&o.CheckConfig, "check-config", false, "validate the config and print it with defaults applied and secrets redacted, then exit (0 valid, 2 not)")
 	return cmd
 }
 
@@ -129,6 +132,9 @@ func shipConfig(o *ShipOptions) (*config.Config, error) {
 }
 
 func runShip(ctx context.Context, o *ShipOptions) error {
+	if o.CheckConfig {
+		return runCheck(o)
+	}
 	c, err := shipConfig(o)
 	if err != nil {
 		return cmdutil.UsageError(err)

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/audittui/audittui/internal/buildinfo"
 )
 
 const ns = "audittui_ship"
@@ -110,6 +112,7 @@ func New() *Metrics {
 		return time.Since(time.Unix(0, t)).Seconds()
 	}))
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(r, buildinfo.Get())
 	return m
 }
 

@@ -1,0 +1,539 @@
+// Package deploy_test checks the manifests in deploy/ as the API server and
+// ship would see them: every YAML document decodes strictly into the
+// Kubernetes API types (an unknown or misspelt field fails), the DaemonSet
+// mounts the audit directory read-only and the state directory read-write,
+// its probes hit endpoints ship serves on the port ship listens on, the
+// ConfigMap's ship.yaml passes `audittui ship --check-config` with the
+// DaemonSet's environment, and the image is pinned to the release version.
+package deploy_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/audittui/audittui/internal/cli"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/ship/config"
+	"github.com/audittui/audittui/internal/ship/metrics"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// kustomization mirrors the fields of kustomize's Kustomization type this
+// repository may use (kustomize's Go module is not a dependency); decoding
+// is strict, so any other field fails and must be added here knowingly.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Namespace  string   `json:"namespace,omitempty"`
+	Resources  []string `json:"resources,omitempty"`
+	Images     []struct {
+		Name    string `json:"name"`
+		NewName string `json:"newName,omitempty"`
+		NewTag  string `json:"newTag,omitempty"`
+		Digest  string `json:"digest,omitempty"`
+	} `json:"images,omitempty"`
+}
+
+// doc is one YAML document of a file in deploy/.
+type doc struct {
+	where string // file:document
+	raw   []byte
+	obj   any
+}
+
+func deployDir() string { return filepath.Join(testutil.RepoRoot(), "deploy") }
+
+func decoder() runtime.Decoder {
+	sch := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{appsv1.AddToScheme, corev1.AddToScheme, auditv1.AddToScheme} {
+		if err := add(sch); err != nil {
+			panic(err)
+		}
+	}
+	return serializer.NewCodecFactory(sch, serializer.EnableStrict).UniversalDeserializer()
+}
+
+// splitDocs splits a YAML stream at "---", dropping documents that hold
+// only comments.
+func splitDocs(b []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(b)))
+	var out [][]byte
+	for {
+		d, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		var v any
+		if err := sigsyaml.Unmarshal(d, &v); err != nil {
+			return nil, err
+		}
+		if v != nil {
+			out = append(out, d)
+		}
+	}
+}
+
+// decodeStrict decodes one document into its API type.
+func decodeStrict(dec runtime.Decoder, raw []byte) (any, error) {
+	var meta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := sigsyaml.Unmarshal(raw, &meta); err != nil {
+		return nil, err
+	}
+	if meta.Kind == "Kustomization" {
+		var k kustomization
+		if err := sigsyaml.UnmarshalStrict(raw, &k); err != nil {
+			return nil, err
+		}
+		if k.APIVersion != "kustomize.config.k8s.io/v1beta1" {
+			return nil, fmt.Errorf("Kustomization apiVersion %q", k.APIVersion)
+		}
+		return &k, nil
+	}
+	obj, _, err := dec.Decode(raw, nil, nil)
+	return obj, err
+}
+
+// loadDocs decodes every YAML document in deploy/ (and the YAML blocks of
+// its Markdown files, which are pod spec fragments) strictly.
+func loadDocs(t *testing.T) []doc {
+	t.Helper()
+	dec := decoder()
+	entries, err := os.ReadDir(deployDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []doc
+	for _, e := range entries {
+		name := e.Name()
+		b, err := os.ReadFile(filepath.Join(deployDir(), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(name) {
+		case ".yaml", ".yml":
+			if name == "ship.yaml" {
+				continue // ship's own config, checked by --check-config below
+			}
+			parts, err := splitDocs(b)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if len(parts) == 0 {
+				t.Errorf("%s holds no document", name)
+			}
+			for i, raw := range parts {
+				where := fmt.Sprintf("%s:%d", name, i+1)
+				obj, err := decodeStrict(dec, raw)
+				if err != nil {
+					t.Errorf("%s: %v", where, err)
+					continue
+				}
+				docs = append(docs, doc{where: where, raw: raw, obj: obj})
+			}
+		case ".md":
+			for i, block := range yamlBlocks(b) {
+				where := fmt.Sprintf("%s: yaml block %d", name, i+1)
+				var pod corev1.Pod
+				if err := sigsyaml.UnmarshalStrict(block, &pod); err != nil {
+					t.Errorf("%s: not a strict pod spec fragment: %v", where, err)
+					continue
+				}
+				docs = append(docs, doc{where: where, raw: block, obj: &pod})
+			}
+		}
+	}
+	return docs
+}
+
+var fence = regexp.MustCompile("(?s)```yaml\n(.*?)```")
+
+func yamlBlocks(md []byte) [][]byte {
+	var out [][]byte
+	for _, m := range fence.FindAllSubmatch(md, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func find[T any](t *testing.T, docs []doc) []T {
+	t.Helper()
+	var out []T
+	for _, d := range docs {
+		if v, ok := d.obj.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Strictness is real: a misspelt field in a copy of the DaemonSet fails.
+func TestDecodingIsStrict(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(deployDir(), "daemonset.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(b, []byte("readOnly: true"), []byte("readonly: true"), 1)
+	if bytes.Equal(bad, b) {
+		t.Fatal("daemonset.yaml has no readOnly: true to misspell")
+	}
+	if _, err := decodeStrict(decoder(), bad); err == nil || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("misspelt field accepted: %v", err)
+	}
+	if _, err := decodeStrict(decoder(), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\nbinaryData: {}\nextra: 1\n")); err == nil {
+		t.Error("unknown top-level field accepted")
+	}
+}
+
+// shipYAML is the ConfigMap's ship.yaml, loaded with env.
+func shipYAML(t *testing.T, cm *corev1.ConfigMap, env map[string]string) *config.Config {
+	t.Helper()
+	text, ok := cm.Data["ship.yaml"]
+	if !ok {
+		t.Fatalf("ConfigMap %s has no ship.yaml", cm.Name)
+	}
+	c, err := config.Parse([]byte(text), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("ConfigMap ship.yaml: %v", err)
+	}
+	c.ApplyDefaults()
+	return c
+}
+
+// containerEnv returns the literal env values of a container.
+func containerEnv(c corev1.Container) map[string]string {
+	m := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			m[e.Name] = e.Value
+		}
+	}
+	return m
+}
+
+// underMount returns the mount holding path p, the deepest one.
+func underMount(c corev1.Container, p string) *corev1.VolumeMount {
+	var best *corev1.VolumeMount
+	for i, m := range c.VolumeMounts {
+		mp := path.Clean(m.MountPath)
+		if p == mp || strings.HasPrefix(p, mp+"/") {
+			if best == nil || len(mp) > len(path.Clean(best.MountPath)) {
+				best = &c.VolumeMounts[i]
+			}
+		}
+	}
+	return best
+}
+
+func volume(spec corev1.PodSpec, name string) *corev1.Volume {
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Name == name {
+			return &spec.Volumes[i]
+		}
+	}
+	return nil
+}
+
+func TestManifests(t *testing.T) {
+	docs := loadDocs(t)
+	for _, d := range docs {
+		t.Logf("%s: %T", d.where, d.obj)
+	}
+	dss := find[*appsv1.DaemonSet](t, docs)
+	cms := find[*corev1.ConfigMap](t, docs)
+	sas := find[*corev1.ServiceAccount](t, docs)
+	ks := find[*kustomization](t, docs)
+	if len(dss) != 1 || len(cms) != 1 || len(sas) != 1 || len(ks) != 1 || len(find[*auditv1.Policy](t, docs)) != 1 {
+		t.Fatalf("want one DaemonSet, ConfigMap, ServiceAccount, audit Policy and Kustomization; got %d %d %d %d", len(dss), len(cms), len(sas), len(ks))
+	}
+	ds, cm, sa, k := dss[0], cms[0], sas[0], ks[0]
+	spec := ds.Spec.Template.Spec
+	if len(spec.Containers) != 1 {
+		t.Fatalf("DaemonSet has %d containers", len(spec.Containers))
+	}
+	ctr := spec.Containers[0]
+	env := containerEnv(ctr)
+	c := shipYAML(t, cm, env)
+
+	t.Run("kustomization", func(t *testing.T) {
+		for _, r := range k.Resources {
+			if _, err := os.Stat(filepath.Join(deployDir(), r)); err != nil {
+				t.Errorf("kustomization resource %s: %v", r, err)
+			}
+		}
+		for _, o := range []struct{ kind, ns string }{{"DaemonSet", ds.Namespace}, {"ConfigMap", cm.Namespace}, {"ServiceAccount", sa.Namespace}} {
+			if o.ns != k.Namespace {
+				t.Errorf("%s namespace %q, kustomization %q", o.kind, o.ns, k.Namespace)
+			}
+		}
+	})
+
+	t.Run("wiring", func(t *testing.T) {
+		sel := ds.Spec.Selector.MatchLabels
+		for key, v := range sel {
+			if ds.Spec.Template.Labels[key] != v {
+				t.Errorf("selector %s=%s does not match the pod template", key, v)
+			}
+		}
+		if spec.ServiceAccountName != sa.Name {
+			t.Errorf("serviceAccountName %q, ServiceAccount %q", spec.ServiceAccountName, sa.Name)
+		}
+		for _, m := range ctr.VolumeMounts {
+			if volume(spec, m.Name) == nil {
+				t.Errorf("mount %s names no volume", m.Name)
+			}
+		}
+		// args: ship --config FILE, FILE from the ConfigMap's ship.yaml.
+		if len(ctr.Args) != 3 || ctr.Args[0] != "ship" || ctr.Args[1] != "--config" {
+			t.Fatalf("args %q, want ship --config FILE", ctr.Args)
+		}
+		m := underMount(ctr, ctr.Args[2])
+		if m == nil || !m.ReadOnly {
+			t.Fatalf("--config %s is not on a read-only mount (%+v)", ctr.Args[2], m)
+		}
+		v := volume(spec, m.Name)
+		if v == nil || v.ConfigMap == nil || v.ConfigMap.Name != cm.Name || path.Base(ctr.Args[2]) != "ship.yaml" {
+			t.Errorf("--config %s does not come from ConfigMap %s key ship.yaml (volume %+v)", ctr.Args[2], cm.Name, v)
+		}
+		if g := spec.TerminationGracePeriodSeconds; g == nil || float64(*g) <= c.GracePeriod.D().Seconds() {
+			t.Errorf("terminationGracePeriodSeconds %v is not above Grace_period %v", g, c.GracePeriod.D())
+		}
+	})
+
+	// The audit directory is read from the host read-only; checkpoints,
+	// the S3 buffer and the dead-letter file go to a read-write host
+	// directory that survives the pod.
+	t.Run("mounts", func(t *testing.T) {
+		audit := underMount(ctr, c.Path)
+		if audit == nil {
+			t.Fatalf("Path %s is on no mount", c.Path)
+		}
+		if !audit.ReadOnly {
+			t.Errorf("audit directory mount %s is read-write; ship only reads evidence", audit.MountPath)
+		}
+		if v := volume(spec, audit.Name); v == nil || v.HostPath == nil || path.Clean(v.HostPath.Path) != path.Clean(audit.MountPath) {
+			t.Errorf("audit mount %s is not the same host directory (%+v)", audit.MountPath, v)
+		}
+		for opt, p := range map[string]string{"State_dir": c.StateDir, "S3.Store_dir": c.S3.StoreDir, "Loki.Dead_letter_file": path.Dir(c.Loki.DeadLetterFile)} {
+			m := underMount(ctr, p)
+			if m == nil {
+				t.Errorf("%s %s is on no mount (the root filesystem is read-only)", opt, p)
+				continue
+			}
+			if m.ReadOnly {
+				t.Errorf("%s %s is on read-only mount %s", opt, p, m.MountPath)
+			}
+			if v := volume(spec, m.Name); v == nil || v.HostPath == nil {
+				t.Errorf("%s %s is not on a host directory: a new pod would lose the checkpoint", opt, p)
+			}
+		}
+		if sc := ctr.SecurityContext; sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+			t.Error("root filesystem not read-only")
+		}
+	})
+
+	// Root, but only to read root-owned 0600 audit files: every capability
+	// dropped but DAC_READ_SEARCH, no privilege escalation.
+	t.Run("security", func(t *testing.T) {
+		sc := ctr.SecurityContext
+		if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 0 {
+			t.Fatalf("ship must run as uid 0 (the image's default user is 65532): %+v", sc)
+		}
+		if sc.Privileged != nil && *sc.Privileged {
+			t.Error("privileged")
+		}
+		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Error("allowPrivilegeEscalation not false")
+		}
+		if sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" ||
+			len(sc.Capabilities.Add) != 1 || sc.Capabilities.Add[0] != "DAC_READ_SEARCH" {
+			t.Errorf("capabilities %+v, want drop ALL, add DAC_READ_SEARCH only", sc.Capabilities)
+		}
+		if spec.HostNetwork || spec.HostPID || spec.HostIPC {
+			t.Error("host namespaces")
+		}
+	})
+
+	// Probes and the scrape annotations hit paths ship's handler serves, on
+	// the port Metrics_addr listens on.
+	t.Run("probes", func(t *testing.T) {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		if err != nil {
+			t.Fatalf("Metrics_addr %q: %v", c.MetricsAddr, err)
+		}
+		want, _ := strconv.Atoi(port)
+		resolve := func(p intstr.IntOrString) int {
+			if p.Type == intstr.Int {
+				return p.IntValue()
+			}
+			for _, cp := range ctr.Ports {
+				if cp.Name == p.StrVal {
+					return int(cp.ContainerPort)
+				}
+			}
+			t.Errorf("port %q is not a container port", p.StrVal)
+			return -1
+		}
+		m := metrics.New()
+		m.SetReady(true)
+		srv := httptest.NewServer(m.Handler())
+		defer srv.Close()
+		get := func(what, p string) {
+			r, err := srv.Client().Get(srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			if r.StatusCode != 200 {
+				t.Errorf("%s: GET %s answers %d from ship's handler", what, p, r.StatusCode)
+			}
+		}
+		for name, pr := range map[string]*corev1.Probe{"livenessProbe": ctr.LivenessProbe, "readinessProbe": ctr.ReadinessProbe} {
+			if pr == nil || pr.HTTPGet == nil {
+				t.Errorf("%s is not an HTTP probe", name)
+				continue
+			}
+			if got := resolve(pr.HTTPGet.Port); got != want {
+				t.Errorf("%s port %d, ship listens on %d (Metrics_addr %q)", name, got, want, c.MetricsAddr)
+			}
+			get(name, pr.HTTPGet.Path)
+		}
+		if ctr.LivenessProbe != nil && ctr.LivenessProbe.HTTPGet != nil && ctr.LivenessProbe.HTTPGet.Path == "/readyz" {
+			t.Error("liveness on /readyz would restart a pod that waits for a sink")
+		}
+		ann := ds.Spec.Template.Annotations
+		if ann["prometheus.io/port"] != port {
+			t.Errorf("prometheus.io/port %q, ship listens on %s", ann["prometheus.io/port"], port)
+		}
+		get("prometheus.io/path", ann["prometheus.io/path"])
+	})
+
+	// The ConfigMap's ship.yaml passes audittui ship --check-config with
+	// the environment the DaemonSet gives it.
+	t.Run("check-config", func(t *testing.T) {
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		f := filepath.Join(t.TempDir(), "ship.yaml")
+		if err := os.WriteFile(f, []byte(cm.Data["ship.yaml"]), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := cli.Main(context.Background(), []string{"ship", "--config", f, "--check-config"}, &cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errb})
+		if code != 0 {
+			t.Fatalf("audittui ship --check-config: exit %d\n%s%s", code, out.String(), errb.String())
+		}
+		if !strings.Contains(out.String(), "Cluster: "+env["CLUSTER_NAME"]+"\n") {
+			t.Errorf("effective config:\n%s", out.String())
+		}
+	})
+
+	// The image is pinned to the release version (the newest version in
+	// CHANGELOG.md), here and in the kustomization, never latest.
+	t.Run("image", func(t *testing.T) {
+		version := changelogVersion(t)
+		ref := ctr.Image
+		repo, tag, ok := strings.Cut(ref, ":")
+		if !ok || strings.Contains(tag, "/") {
+			t.Fatalf("image %q has no tag", ref)
+		}
+		if tag == "latest" || tag != "v"+version {
+			t.Errorf("image %s: tag %q, want v%s (CHANGELOG.md)", ref, tag, version)
+		}
+		if repo != "ghcr.io/audittui/audittui" {
+			t.Errorf("image repository %q", repo)
+		}
+		if ctr.ImagePullPolicy == corev1.PullAlways {
+			t.Error("imagePullPolicy Always with a pinned tag")
+		}
+		found := false
+		for _, im := range k.Images {
+			if im.Name == repo {
+				found = true
+				if im.NewTag != tag || im.NewName != "" {
+					t.Errorf("kustomization images %+v disagrees with the DaemonSet's %s", im, ref)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("kustomization pins no tag for %s", repo)
+		}
+	})
+
+	// The apiserver flags document writes where ship reads.
+	t.Run("apiserver flags", func(t *testing.T) {
+		pods := find[*corev1.Pod](t, docs)
+		if len(pods) != 1 || len(pods[0].Spec.Containers) != 1 {
+			t.Fatalf("apiserver-flags.md: want one pod fragment with one container, got %d", len(pods))
+		}
+		api := pods[0].Spec
+		if !containsString(api.Containers[0].Command, "--audit-log-path="+c.Path) {
+			t.Errorf("apiserver-flags.md does not set --audit-log-path=%s", c.Path)
+		}
+		var hostDir string
+		for _, v := range api.Volumes {
+			if v.HostPath != nil && (c.Path == v.HostPath.Path || strings.HasPrefix(c.Path, v.HostPath.Path+"/")) {
+				hostDir = v.HostPath.Path
+			}
+		}
+		audit := underMount(ctr, c.Path)
+		if hostDir == "" || audit == nil {
+			t.Fatal("no host directory for the audit log in apiserver-flags.md or the DaemonSet")
+		}
+		if v := volume(spec, audit.Name); v.HostPath == nil || v.HostPath.Path != hostDir {
+			t.Errorf("apiserver writes to host %s, ship reads host %+v", hostDir, v.HostPath)
+		}
+	})
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var versionHeading = regexp.MustCompile(`(?m)^## \[(\d+\.\d+\.\d+)\]`)
+
+func changelogVersion(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "CHANGELOG.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := versionHeading.FindSubmatch(b)
+	if m == nil {
+		t.Fatal("CHANGELOG.md has no ## [X.Y.Z] section")
+	}
+	return string(m[1])
+}

@@ -1,0 +1,38 @@
+package ship
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	shipper "github.com/audittui/audittui/internal/ship"
+	"github.com/audittui/audittui/internal/ship/config"
+)
+
+// runCheck is `audittui ship --check-config`: load the config and the
+// flags as ship would, check everything ship checks before it starts
+// reading, print the effective config with secrets redacted (stdout) and
+// the problems (stderr). Exit 0 when ship would start, 2 when not.
+func runCheck(o *ShipOptions) error {
+	c, err := shipConfig(o)
+	if err != nil {
+		// Errors quote the values they reject: redact URLs and secrets.
+		return cmdutil.UsageError(errors.New(config.RedactText(err.Error(), shipper.EnvSecrets(o.LookupEnv))))
+	}
+	r := shipper.CheckConfig(c, o.LookupEnv)
+	if _, err := o.IO.Out.Write(r.Text()); err != nil {
+		return err
+	}
+	where := "flags"
+	if o.ConfigFile != "" {
+		where = o.ConfigFile
+	}
+	if len(r.Problems) > 0 {
+		for _, p := range r.Problems {
+			fmt.Fprintf(o.IO.ErrOut, "audittui: ship: %s: %v\n", where, p)
+		}
+		return cmdutil.UsageErrorf("ship: %s: %d problem(s); ship would not start", where, len(r.Problems))
+	}
+	fmt.Fprintf(o.IO.ErrOut, "audittui: ship: %s: OK\n", where)
+	return nil
+}
