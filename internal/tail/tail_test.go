@@ -11,14 +11,12 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/audittui/audittui/internal/ship/checkpoint"
 )
 
 type collector struct {
 	mu     sync.Mutex
 	lines  []string
-	last   checkpoint.Position
+	last   Position
 	chunks int
 }
 
@@ -39,7 +37,7 @@ func (c *collector) emit(_ context.Context, ch Chunk) error {
 	return nil
 }
 
-func (c *collector) snapshot() ([]string, checkpoint.Position) {
+func (c *collector) snapshot() ([]string, Position) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.lines...), c.last
@@ -386,7 +384,7 @@ func TestCheckpointInsideCompressedBackup(t *testing.T) {
 	gz := filepath.Join(dir, "audit-2026-11-25T10-00-01.000.log.gz")
 	// Read the .gz part way, as if killed there.
 	tl := New(Options{Path: p, ReadSize: 100, Logger: nil})
-	var got []checkpoint.Position
+	var got []Position
 	var lines int
 	err := tl.readGz(context.Background(), gz, 0, func(_ context.Context, ch Chunk) error {
 		lines += strings.Count(string(ch.Data), "\n")
@@ -405,4 +403,136 @@ func TestCheckpointInsideCompressedBackup(t *testing.T) {
 	if wantFrom <= 0 || wantFrom >= 50 {
 		t.Fatalf("resumed at line %d of the .gz", wantFrom)
 	}
+}
+
+// event is what a tailer reported, in order: a chunk or an over-long line.
+type event struct {
+	chunk *Chunk
+	long  [2]int64 // offset, size
+}
+
+func TestChunksAreContiguousAndLongLinesInOrder(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	long := `{"big":"` + strings.Repeat("x", 3000) + `"}`
+	content := "{\"a\":1}\n{\"a\":2}\n" + long + "\n{\"b\":1}\n" + long + "\n" + long + "\n{\"c\":1}\n{\"c\":2}\n"
+	os.WriteFile(p, []byte(content), 0o600)
+	var mu sync.Mutex
+	var evs []event
+	o := Options{Path: p, ReadSize: 1 << 20, MaxLine: 1000, Refresh: 10 * time.Millisecond, MinInterval: -1,
+		OnLongLine: func(_ string, off, size int64) {
+			mu.Lock()
+			evs = append(evs, event{long: [2]int64{off, size}})
+			mu.Unlock()
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- New(o).Run(ctx, func(_ context.Context, c Chunk) error {
+			mu.Lock()
+			evs = append(evs, event{chunk: &c})
+			mu.Unlock()
+			return nil
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(evs)
+		mu.Unlock()
+		if n >= 6 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-errc
+	mu.Lock()
+	defer mu.Unlock()
+	// One read holds everything: the short runs around each long line are
+	// separate chunks, and the long lines come between them, in file order.
+	var got []string
+	for _, e := range evs {
+		if e.chunk == nil {
+			got = append(got, fmt.Sprintf("long@%d+%d", e.long[0], e.long[1]))
+			continue
+		}
+		c := e.chunk
+		if want := content[c.Start:c.End.Offset]; string(c.Data) != want {
+			t.Fatalf("chunk at %d..%d holds %q, the file there %q", c.Start, c.End.Offset, c.Data, want)
+		}
+		got = append(got, fmt.Sprintf("chunk@%d-%d", c.Start, c.End.Offset))
+	}
+	l := int64(len(long) + 1)
+	want := []string{
+		"chunk@0-16", fmt.Sprintf("long@16+%d", l),
+		fmt.Sprintf("chunk@%d-%d", 16+l, 16+l+8), fmt.Sprintf("long@%d+%d", 24+l, l), fmt.Sprintf("long@%d+%d", 24+2*l, l),
+		fmt.Sprintf("chunk@%d-%d", 24+3*l, 24+3*l+16),
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("events\ngot  %v\nwant %v", got, want)
+	}
+}
+
+func TestLastLineOfFinishedFileChunk(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, []byte("{\"a\":1}\n{\"b\":2}"), 0o600)
+	var chunks []Chunk
+	if err := New(Options{Path: p, Once: true}).Run(context.Background(), func(_ context.Context, c Chunk) error {
+		chunks = append(chunks, c)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The last line gets its newline; Start still says where it begins.
+	if len(chunks) != 2 || chunks[1].Start != 8 || chunks[1].End.Offset != 15 || string(chunks[1].Data) != "{\"b\":2}\n" {
+		t.Fatalf("chunks %+v", chunks)
+	}
+}
+
+func TestContinueOpenFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, 0, 10)
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first 4 lines were read by someone else (the follow source's
+	// parallel first read); before the tailer starts, the file gets more
+	// lines and is rotated away (under a name no Finder knows), and a new
+	// file takes the path.
+	id, _ := Identify(f, 4*22)
+	appendLines(t, p, 10, 12)
+	if err := os.Rename(p, filepath.Join(dir, "elsewhere")); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, p, 12, 15)
+	c, stop := start(t, Options{Path: p, File: f, Start: &Position{Path: p, ID: id, Offset: 4 * 22}})
+	same(t, c.waitFor(t, 11), ids(4, 15))
+	stop()
+}
+
+func TestCustomFinder(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, 0, 10)
+	c, stop := start(t, Options{Path: p})
+	c.waitFor(t, 10)
+	stop()
+	_, pos := c.snapshot()
+	// While stopped: more lines, then logrotate-style rotation (audit.log.1),
+	// which lumberjack's naming does not cover.
+	appendLines(t, p, 10, 20)
+	os.Rename(p, p+".1")
+	appendLines(t, p, 20, 25)
+	logrotate := func(path string) []Backup { return []Backup{{Path: path + ".1", Order: "1"}} }
+	c2, stop2 := start(t, Options{Path: p, Start: &pos, Backups: logrotate})
+	same(t, c2.waitFor(t, 15), ids(10, 25))
+	stop2()
+	// With the default finder the rotated file is not found: the live file
+	// is read from its start (and the warning says so).
+	c3, stop3 := start(t, Options{Path: p, Start: &pos})
+	same(t, c3.waitFor(t, 5), ids(20, 25))
+	stop3()
 }

@@ -1,14 +1,23 @@
-// Package tail follows the apiserver's audit log the way lumberjack rotates
-// it, and hands out complete lines with the position after them.
+// Package tail follows a growing log file the way the apiserver's
+// lumberjack rotates it, and hands out complete lines with the position
+// after them. It serves both `audittui ship` (with checkpoints) and the
+// file source's --follow.
 //
-// It follows rename+create rotation (the old file is read to its end before
-// the new one; lumberjack's .gz backups are never read), copytruncate (the
-// file shrinks or its first bytes change: restart at 0), deletion (keep the
-// open file, wait for the path to come back), a path that does not exist
-// yet, a partial last line (held until its newline arrives) and lines
-// longer than the limit (written whole to an overflow writer and counted,
-// never sent in pieces). Change notification comes from fsnotify on the
-// directory with a polling fallback every Refresh interval.
+// It follows rename+create rotation (the old file is read to its end, then
+// the backups rotated after it, oldest first, then the new file),
+// copytruncate (the file shrinks or its first bytes change: restart at 0),
+// deletion (keep the open file, wait for the path to come back), a path
+// that does not exist yet, a partial last line (held until its newline
+// arrives) and lines longer than the limit (written whole to an overflow
+// writer and reported, never sent in pieces). Change notification comes from fsnotify on the
+// directory with a polling fallback every Refresh interval; MinInterval
+// coalesces bursts of notifications.
+//
+// A file is identified by device, inode and a fingerprint of its first
+// bytes (ID), so a Position taken in one file is found again after the
+// file was renamed, compressed, or replaced by another with the same inode.
+// Rotated copies are found by a Finder (Lumberjack by default): it lists
+// candidates, and identity decides which one is the file a position names.
 package tail
 
 import (
@@ -21,21 +30,35 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-
-	"github.com/audittui/audittui/internal/ship/checkpoint"
-	"github.com/audittui/audittui/internal/ship/fileid"
 )
+
+// Position is a point in one file: the bytes before Offset have been
+// handed out. ship's checkpoints store it.
+type Position struct {
+	// Path is where the file was when the position was taken (it may have
+	// been renamed since; ID finds it).
+	Path   string `json:"path"`
+	ID     ID     `json:"id"`
+	Offset int64  `json:"offset"`
+}
 
 // Chunk is a run of complete lines from one file.
 type Chunk struct {
 	// Data holds whole lines, each ending in '\n'. The receiver owns it.
+	// It is the file's bytes from Start to End.Offset, except that the
+	// last line of a finished file (rotated away, or the end with Once)
+	// gets the newline it lacked.
 	Data []byte
+	// Start is the file offset of Data[0] (for a compressed backup, the
+	// offset in its decompressed content). Over-long lines are never inside
+	// a chunk: the chunks before and after one are emitted separately,
+	// with OnLongLine called in between.
+	Start int64
 	// End is the position just after the last line of Data.
-	End checkpoint.Position
+	End Position
 }
 
 // Options configure a Tailer.
@@ -62,7 +85,13 @@ type Options struct {
 	OnLongLine func(path string, offset, size int64)
 	// Start resumes from a checkpoint; nil reads the live file from its
 	// beginning.
-	Start *checkpoint.Position
+	Start *Position
+	// File, if set, is Path already open: reading continues in it at
+	// Start.Offset (0 without Start) whatever happened to the path since
+	// it was opened. The tailer owns it and closes it.
+	File *os.File
+	// Backups lists the rotated copies of Path (default Lumberjack).
+	Backups Finder
 	// Once stops at the end of the live file instead of following it
 	// (for --dry-run).
 	Once bool
@@ -71,7 +100,7 @@ type Options struct {
 	// OnOpen is told the position each file is opened at (its identity
 	// fingerprints the bytes already there), so a first checkpoint can be
 	// saved before anything is delivered.
-	OnOpen func(checkpoint.Position)
+	OnOpen func(Position)
 	Logger *slog.Logger
 }
 
@@ -88,8 +117,8 @@ type Tailer struct {
 	long    bool   // inside an over-long line (bytes go to LongLines)
 	longOff int64  // offset where that line started
 	longLen int64
-	id      fileid.ID // cached id (final once FPLen == PrefixLen)
-	gz      *gzState  // set while a compressed backup is read
+	id      ID       // cached id (final once FPLen == PrefixLen)
+	gz      *gzState // set while a compressed backup is read
 	buf     []byte
 }
 
@@ -106,6 +135,9 @@ func New(o Options) *Tailer {
 	}
 	if o.MaxLine <= 0 {
 		o.MaxLine = 16 << 20
+	}
+	if o.Backups == nil {
+		o.Backups = Lumberjack
 	}
 	lg := o.Logger
 	if lg == nil {
@@ -175,6 +207,15 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 // then every backup rotated after it, then the live file from the start.
 func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 	st := t.o.Start
+	if f := t.o.File; f != nil {
+		t.o.File = nil
+		var off int64
+		if st != nil {
+			off = st.Offset
+		}
+		t.openAt(f, t.o.Path, off)
+		return nil
+	}
 	if st == nil {
 		return nil
 	}
@@ -183,7 +224,7 @@ func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 		return err
 	}
 	if live != nil {
-		ok, err := fileid.Matches(live, st.ID)
+		ok, err := st.ID.Matches(live)
 		if err != nil {
 			live.Close()
 			return err
@@ -199,7 +240,7 @@ func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 			return nil
 		}
 	}
-	bs := listBackups(t.o.Path)
+	bs := t.o.Backups(t.o.Path)
 	i := locate(bs, nil, st.ID, liveInfo)
 	if i < 0 {
 		t.log.Warn("checkpointed file not found among the backups (deleted while stopped); reading the live file from the start",
@@ -209,12 +250,12 @@ func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 		}
 		return nil
 	}
-	t.log.Info("resuming a rotated file before the live one", "path", bs[i].path, "offset", st.Offset, "compressed", bs[i].gz)
+	t.log.Info("resuming a rotated file before the live one", "path", bs[i].Path, "offset", st.Offset, "compressed", bs[i].Gzip)
 	if err := t.readBackup(ctx, bs[i], st.Offset, emit); err != nil {
 		closeIf(live)
 		return err
 	}
-	return t.catchUp(ctx, emit, bs[i].base, live, liveInfo)
+	return t.catchUp(ctx, emit, bs[i].Order, live, liveInfo)
 }
 
 func closeIf(f *os.File) {
@@ -240,14 +281,14 @@ func (t *Tailer) pinLive() (*os.File, os.FileInfo, error) {
 	return live, fi, nil
 }
 
-// catchUp reads every backup rotated after the one named lastBase, oldest
-// first (re-listing after each, as rotation may go on), then continues
-// with the pinned live file.
-func (t *Tailer) catchUp(ctx context.Context, emit Emit, lastBase string, live *os.File, liveInfo os.FileInfo) error {
+// catchUp reads every backup rotated after the one ordered lastOrder,
+// oldest first (re-listing after each, as rotation may go on), then
+// continues with the pinned live file.
+func (t *Tailer) catchUp(ctx context.Context, emit Emit, lastOrder string, live *os.File, liveInfo os.FileInfo) error {
 	for {
-		var next *backup
-		for _, b := range listBackups(t.o.Path) {
-			if b.base > lastBase && !b.isFile(liveInfo) {
+		var next *Backup
+		for _, b := range t.o.Backups(t.o.Path) {
+			if b.Order > lastOrder && !b.isFile(liveInfo) {
 				next = &b
 				break
 			}
@@ -255,12 +296,12 @@ func (t *Tailer) catchUp(ctx context.Context, emit Emit, lastBase string, live *
 		if next == nil {
 			break
 		}
-		t.log.Info("reading a backup rotated before it was opened", "path", next.path, "compressed", next.gz)
+		t.log.Info("reading a backup rotated before it was opened", "path", next.Path, "compressed", next.Gzip)
 		if err := t.readBackup(ctx, *next, 0, emit); err != nil {
 			closeIf(live)
 			return err
 		}
-		lastBase = next.base
+		lastOrder = next.Order
 	}
 	if live != nil {
 		t.openAt(live, t.o.Path, 0)
@@ -269,42 +310,20 @@ func (t *Tailer) catchUp(ctx context.Context, emit Emit, lastBase string, live *
 }
 
 // readBackup reads a rotated file from off to its end.
-func (t *Tailer) readBackup(ctx context.Context, b backup, off int64, emit Emit) error {
-	if b.gz {
-		return t.readGz(ctx, b.path, off, emit)
+func (t *Tailer) readBackup(ctx context.Context, b Backup, off int64, emit Emit) error {
+	if b.Gzip {
+		return t.readGz(ctx, b.Path, off, emit)
 	}
-	f, err := os.Open(b.path)
+	f, err := os.Open(b.Path)
 	if err != nil {
-		t.log.Warn("backup vanished before it could be read", "path", b.path, "err", err)
+		t.log.Warn("backup vanished before it could be read", "path", b.Path, "err", err)
 		return nil
 	}
-	t.openAt(f, b.path, off)
+	t.openAt(f, b.Path, off)
 	if err := t.drain(ctx, emit); err != nil {
 		return err
 	}
 	return t.finishFile(ctx, emit)
-}
-
-// rotatedSiblings lists lumberjack backups of path (name-<time>.ext),
-// uncompressed only.
-func rotatedSiblings(path string) []string {
-	dir, base := filepath.Split(path)
-	ext := filepath.Ext(base)
-	prefix := strings.TrimSuffix(base, ext) + "-"
-	ents, err := os.ReadDir(filepath.Clean(dir + "."))
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || n == base || strings.HasSuffix(n, ".gz") || !strings.HasPrefix(n, prefix) || !strings.HasSuffix(n, ext) {
-			continue
-		}
-		out = append(out, filepath.Join(dir, n))
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (t *Tailer) openAt(f *os.File, name string, off int64) {
@@ -312,11 +331,11 @@ func (t *Tailer) openAt(f *os.File, name string, off int64) {
 	t.f, t.name, t.readPos = f, name, off
 	t.partial = t.partial[:0]
 	t.long = false
-	t.id = fileid.ID{}
+	t.id = ID{}
 	t.log.Debug("reading file", "path", name, "offset", off)
 	if t.o.OnOpen != nil {
-		if id, err := fileid.Of(f, fileid.PrefixLen); err == nil {
-			t.o.OnOpen(checkpoint.Position{Path: name, ID: id, Offset: off})
+		if id, err := Identify(f, PrefixLen); err == nil {
+			t.o.OnOpen(Position{Path: name, ID: id, Offset: off})
 		}
 	}
 }
@@ -343,19 +362,19 @@ func (t *Tailer) closeFile() {
 // emitted is the offset just after the last emitted (or overflowed) line.
 func (t *Tailer) emitted() int64 { return t.readPos - int64(len(t.partial)) }
 
-func (t *Tailer) position(ctx context.Context) (checkpoint.Position, error) {
-	end := t.emitted()
+// position returns the position at offset end of the current file.
+func (t *Tailer) position(end int64) (Position, error) {
 	if t.gz != nil {
 		return t.gz.position(t.name, end), nil
 	}
-	if t.id.FPLen < fileid.PrefixLen && int64(t.id.FPLen) < end || t.id.Ino == 0 {
-		id, err := fileid.Of(t.f, end)
+	if t.id.FPLen < PrefixLen && int64(t.id.FPLen) < end || t.id.Ino == 0 {
+		id, err := Identify(t.f, end)
 		if err != nil {
-			return checkpoint.Position{}, err
+			return Position{}, err
 		}
 		t.id = id
 	}
-	return checkpoint.Position{Path: t.name, ID: t.id, Offset: end}, nil
+	return Position{Path: t.name, ID: t.id, Offset: end}, nil
 }
 
 // drain reads the open file to its current end, emitting complete lines.
@@ -415,37 +434,45 @@ func (t *Tailer) consume(ctx context.Context, data []byte, emit Emit) error {
 	out = append(out, t.partial...)
 	out = append(out, data[:i+1]...)
 	t.partial = append(t.partial[:0], data[i+1:]...)
-	out = t.cutLongLines(out, t.emitted()-int64(len(out)))
-	if len(out) == 0 {
-		return nil
-	}
-	pos, err := t.position(ctx)
-	if err != nil {
-		return err
-	}
-	return emit(ctx, Chunk{Data: out, End: pos})
+	return t.emitLines(ctx, out, t.emitted()-int64(len(out)), emit)
 }
 
-// cutLongLines moves lines longer than MaxLine out of data (base is the
-// file offset of data[0]).
-func (t *Tailer) cutLongLines(data []byte, base int64) []byte {
+// emitLines emits whole lines (base is the file offset of data[0]); lines
+// longer than MaxLine go to the overflow writer, and the runs of lines
+// before and after each are emitted as separate chunks, so that every
+// chunk is contiguous in the file and OnLongLine comes in file order.
+func (t *Tailer) emitLines(ctx context.Context, data []byte, base int64, emit Emit) error {
 	if len(data) <= t.o.MaxLine {
-		return data
+		return t.emitRun(ctx, data, base, emit)
 	}
-	out := data[:0]
+	run := 0 // start of the run of short lines not yet emitted
 	for off := 0; off < len(data); {
 		j := bytes.IndexByte(data[off:], '\n')
 		line := data[off : off+j+1]
 		if len(line)-1 > t.o.MaxLine {
+			if err := t.emitRun(ctx, data[run:off], base+int64(run), emit); err != nil {
+				return err
+			}
 			t.startLong(base + int64(off))
 			t.writeLong(line)
 			t.endLong()
-		} else {
-			out = append(out, line...)
+			run = off + j + 1
 		}
 		off += j + 1
 	}
-	return out
+	return t.emitRun(ctx, data[run:], base+int64(run), emit)
+}
+
+// emitRun emits data, the file's bytes from start, as one chunk.
+func (t *Tailer) emitRun(ctx context.Context, data []byte, start int64, emit Emit) error {
+	if len(data) == 0 {
+		return nil
+	}
+	pos, err := t.position(start + int64(len(data)))
+	if err != nil {
+		return err
+	}
+	return emit(ctx, Chunk{Data: data, Start: start, End: pos})
 }
 
 func (t *Tailer) startLong(off int64) { t.long, t.longOff, t.longLen = true, off, 0 }
@@ -476,15 +503,16 @@ func (t *Tailer) finishFile(ctx context.Context, emit Emit) error {
 		t.endLong()
 	}
 	if len(bytes.TrimSpace(t.partial)) > 0 {
+		start := t.emitted()
 		out := make([]byte, 0, len(t.partial)+1)
 		out = append(out, t.partial...)
 		out = append(out, '\n')
 		t.partial = t.partial[:0]
-		pos, err := t.position(ctx)
+		pos, err := t.position(t.readPos)
 		if err != nil {
 			return err
 		}
-		if err := emit(ctx, Chunk{Data: out, End: pos}); err != nil {
+		if err := emit(ctx, Chunk{Data: out, Start: start, End: pos}); err != nil {
 			return err
 		}
 	}
@@ -503,7 +531,7 @@ func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err e
 	if !truncated && t.emitted() > 0 && t.id.Ino != 0 {
 		// Same size or larger but rewritten from the start (copytruncate
 		// followed by fast writes)?
-		ok, err := fileid.Matches(t.f, t.id)
+		ok, err := t.id.Matches(t.f)
 		if err != nil {
 			return false, err
 		}
@@ -512,7 +540,7 @@ func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err e
 	if truncated {
 		t.log.Warn("file truncated (copytruncate); reading from the start", "path", t.name,
 			"offset", t.readPos, "size", fi.Size())
-		t.readPos, t.partial, t.long, t.id = 0, t.partial[:0], false, fileid.ID{}
+		t.readPos, t.partial, t.long, t.id = 0, t.partial[:0], false, ID{}
 		return true, nil
 	}
 	pfi, err := os.Stat(t.o.Path)
@@ -545,14 +573,14 @@ func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err e
 	if err != nil {
 		return false, err
 	}
-	bs := listBackups(t.o.Path)
+	bs := t.o.Backups(t.o.Path)
 	if i := locate(bs, oldInfo, oldID, liveInfo); i >= 0 {
-		return true, t.catchUp(ctx, emit, bs[i].base, live, liveInfo)
+		return true, t.catchUp(ctx, emit, bs[i].Order, live, liveInfo)
 	}
 	// The old file is not among the backups (deleted, or moved
 	// elsewhere): take plain backups modified after it.
-	for _, p := range newerBackups(t.o.Path, oldInfo, liveInfo) {
-		if err := t.readBackup(ctx, backup{path: p}, 0, emit); err != nil {
+	for _, p := range newerBackups(bs, oldInfo, liveInfo) {
+		if err := t.readBackup(ctx, Backup{Path: p}, 0, emit); err != nil {
 			closeIf(live)
 			return false, err
 		}
@@ -563,13 +591,18 @@ func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err e
 	return true, nil
 }
 
-// newerBackups lists the uncompressed backups of path rotated after old,
-// oldest first, excluding the live file. Lumberjack's backup names carry
-// the rotation time, so when old is found among them the names give the
-// order; otherwise (old was deleted or renamed elsewhere) backups modified
-// strictly after old are taken, by modification time.
-func newerBackups(path string, old, live os.FileInfo) []string {
-	sibs := rotatedSiblings(path) // sorted by name: rotation order
+// newerBackups lists the uncompressed backups among bs rotated after old,
+// oldest first, excluding the live file. The backups' order (for
+// lumberjack, the rotation time in their names) gives the order when old
+// is found among them; otherwise (old was deleted or renamed elsewhere)
+// backups modified strictly after old are taken, by modification time.
+func newerBackups(bs []Backup, old, live os.FileInfo) []string {
+	var sibs []string // in rotation order
+	for _, b := range bs {
+		if !b.Gzip {
+			sibs = append(sibs, b.Path)
+		}
+	}
 	infos := make([]os.FileInfo, len(sibs))
 	at := -1
 	for i, c := range sibs {

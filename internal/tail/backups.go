@@ -12,32 +12,40 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
-
-	"github.com/audittui/audittui/internal/ship/checkpoint"
-	"github.com/audittui/audittui/internal/ship/fileid"
 )
 
-// backup is a rotated file next to the live one: lumberjack names it
-// <name>-<time><ext>, and --audit-log-compress gzips it to <that>.gz.
-type backup struct {
-	path string
-	base string // file name without .gz: sorts in rotation order
-	gz   bool
+// Backup is a rotated copy of the live file.
+type Backup struct {
+	Path string
+	// Order sorts backups in rotation order, oldest first (for lumberjack,
+	// the file name without .gz, which carries the rotation time).
+	Order string
+	// Gzip marks a compressed backup: it is read through gzip, and found
+	// by the fingerprint of its decompressed start.
+	Gzip bool
 }
 
+// A Finder lists the rotated copies of the live file at path, in rotation
+// order (oldest first). It only names candidates: which one is the file a
+// position was taken in is decided by identity (device, inode and
+// fingerprint; for a .gz the fingerprint alone), so a finder may list
+// more than the true backups.
+type Finder func(path string) []Backup
+
 // isFile reports whether b is the file described by fi.
-func (b backup) isFile(fi os.FileInfo) bool {
-	if fi == nil || b.gz {
+func (b Backup) isFile(fi os.FileInfo) bool {
+	if fi == nil || b.Gzip {
 		return false
 	}
-	bi, err := os.Stat(b.path)
+	bi, err := os.Stat(b.Path)
 	return err == nil && os.SameFile(bi, fi)
 }
 
-// listBackups lists the backups of path in rotation order. While
-// lumberjack compresses, a backup exists both plain and as .gz: the plain
-// file is listed and the .gz skipped.
-func listBackups(path string) []backup {
+// Lumberjack is the Finder for the apiserver's rotation: backups named
+// <name>-<time><ext> next to <name><ext>, gzipped to <that>.gz with
+// --audit-log-compress. While lumberjack compresses, a backup exists both
+// plain and as .gz: the plain file is listed and the .gz skipped.
+func Lumberjack(path string) []Backup {
 	dir, name := filepath.Split(path)
 	ext := filepath.Ext(name)
 	prefix := strings.TrimSuffix(name, ext) + "-"
@@ -45,7 +53,7 @@ func listBackups(path string) []backup {
 	if err != nil {
 		return nil
 	}
-	byBase := map[string]backup{}
+	byBase := map[string]Backup{}
 	for _, e := range ents {
 		n := e.Name()
 		if e.IsDir() || n == name || !strings.HasPrefix(n, prefix) {
@@ -55,16 +63,16 @@ func listBackups(path string) []backup {
 		if !strings.HasSuffix(base, ext) {
 			continue
 		}
-		if old, ok := byBase[base]; ok && !old.gz {
+		if old, ok := byBase[base]; ok && !old.Gzip {
 			continue
 		}
-		byBase[base] = backup{path: filepath.Join(dir, n), base: base, gz: gz}
+		byBase[base] = Backup{Path: filepath.Join(dir, n), Order: base, Gzip: gz}
 	}
-	out := make([]backup, 0, len(byBase))
+	out := make([]Backup, 0, len(byBase))
 	for _, b := range byBase {
 		out = append(out, b)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].base < out[j].base })
+	sort.Slice(out, func(i, j int) bool { return out[i].Order < out[j].Order })
 	return out
 }
 
@@ -72,12 +80,12 @@ func listBackups(path string) []backup {
 // info (same device and inode) or id (device, inode and fingerprint; for
 // a .gz, the fingerprint of its decompressed start), or -1. The live file
 // is never a backup.
-func locate(bs []backup, info os.FileInfo, id fileid.ID, live os.FileInfo) int {
+func locate(bs []Backup, info os.FileInfo, id ID, live os.FileInfo) int {
 	for i, b := range bs {
-		if b.gz {
+		if b.Gzip {
 			continue
 		}
-		fi, err := os.Stat(b.path)
+		fi, err := os.Stat(b.Path)
 		if err != nil || (live != nil && os.SameFile(fi, live)) {
 			continue
 		}
@@ -85,7 +93,7 @@ func locate(bs []backup, info os.FileInfo, id fileid.ID, live os.FileInfo) int {
 			return i
 		}
 		if id.Ino != 0 {
-			if ok, _ := fileid.MatchesPath(b.path, id); ok {
+			if ok, _ := id.MatchesPath(b.Path); ok {
 				return i
 			}
 		}
@@ -94,11 +102,11 @@ func locate(bs []backup, info os.FileInfo, id fileid.ID, live os.FileInfo) int {
 		return -1
 	}
 	for i, b := range bs {
-		if !b.gz {
+		if !b.Gzip {
 			continue
 		}
-		prefix, err := gzPrefix(b.path, id.FPLen)
-		if err == nil && fileid.MatchesPrefix(prefix, id) {
+		prefix, err := gzPrefix(b.Path, id.FPLen)
+		if err == nil && id.MatchesPrefix(prefix) {
 			return i
 		}
 	}
@@ -131,10 +139,10 @@ type gzState struct {
 	prefix   []byte
 }
 
-func (g *gzState) position(name string, end int64) checkpoint.Position {
+func (g *gzState) position(name string, end int64) Position {
 	n := min(int64(len(g.prefix)), end)
-	id := fileid.ID{Dev: g.dev, Ino: g.ino, FPLen: int(n), FP: fileid.Sum(g.prefix[:n])}
-	return checkpoint.Position{Path: name, ID: id, Offset: end}
+	id := ID{Dev: g.dev, Ino: g.ino, FPLen: int(n), FP: Fingerprint(g.prefix[:n])}
+	return Position{Path: name, ID: id, Offset: end}
 }
 
 // readGz reads a compressed backup from decompressed offset off to its
@@ -156,11 +164,11 @@ func (t *Tailer) readGz(ctx context.Context, p string, off int64, emit Emit) err
 		return nil
 	}
 	t.closeFile()
-	dev, ino := fileid.DevIno(fi)
+	dev, ino := DevIno(fi)
 	g := &gzState{dev: dev, ino: ino}
 	t.name, t.readPos, t.partial, t.long, t.gz = p, 0, t.partial[:0], false, g
 	defer func() { t.gz = nil }()
-	pre := make([]byte, fileid.PrefixLen)
+	pre := make([]byte, PrefixLen)
 	n, err := io.ReadFull(zr, pre)
 	g.prefix = pre[:n]
 	eof := err != nil

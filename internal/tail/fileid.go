@@ -1,8 +1,11 @@
-// Package fileid says whether two files are the same file: device and inode
-// plus a checksum of the file's first bytes, as Vector's fingerprinter does.
-// The inode survives renames (lumberjack's rotation); the checksum catches
-// inode reuse after a delete and a copytruncate that rewrote the start.
-package fileid
+package tail
+
+// File identity: whether two files are the same file, by device and inode
+// plus a checksum of the file's first bytes, as Vector's fingerprinter
+// does. The inode survives renames (lumberjack's rotation); the checksum
+// catches inode reuse after a delete and a copytruncate that rewrote the
+// start, and finds a rotated file again after it was compressed (the
+// checksum of its decompressed start).
 
 import (
 	"errors"
@@ -19,7 +22,7 @@ const PrefixLen = 1024
 
 var table = crc64.MakeTable(crc64.ECMA)
 
-// ID identifies a file.
+// ID identifies a file. It is stored in ship's checkpoints (JSON).
 type ID struct {
 	Dev uint64 `json:"dev"`
 	Ino uint64 `json:"ino"`
@@ -42,10 +45,10 @@ func DevIno(fi os.FileInfo) (dev, ino uint64) {
 	return 0, 0
 }
 
-// Of computes the id of an open file, fingerprinting up to limit bytes
+// Identify computes the id of an open file, fingerprinting up to limit bytes
 // (capped at PrefixLen). Pass the bytes already consumed as limit so the
 // fingerprint covers only data that will not change under a growing file.
-func Of(f *os.File, limit int64) (ID, error) {
+func Identify(f *os.File, limit int64) (ID, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return ID{}, fmt.Errorf("stat %s: %w", f.Name(), err)
@@ -69,7 +72,7 @@ func Of(f *os.File, limit int64) (ID, error) {
 // Matches reports whether the open file f is the file id was taken from:
 // same device and inode, and its first id.FPLen bytes have the same
 // checksum.
-func Matches(f *os.File, id ID) (bool, error) {
+func (id ID) Matches(f *os.File) (bool, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return false, fmt.Errorf("stat %s: %w", f.Name(), err)
@@ -92,7 +95,7 @@ func Matches(f *os.File, id ID) (bool, error) {
 }
 
 // MatchesPath opens path and reports whether it is the file id names.
-func MatchesPath(path string, id ID) (bool, error) {
+func (id ID) MatchesPath(path string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -101,18 +104,18 @@ func MatchesPath(path string, id ID) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	return Matches(f, id)
+	return id.Matches(f)
 }
 
-// Sum returns the fingerprint checksum of b (the first bytes of a file).
-func Sum(b []byte) uint64 { return crc64.Checksum(b, table) }
+// Fingerprint returns the checksum of b (the first bytes of a file).
+func Fingerprint(b []byte) uint64 { return crc64.Checksum(b, table) }
 
 // MatchesPrefix reports whether prefix (the first bytes of some file's
 // content, for example decompressed from a .gz backup) has id's
 // fingerprint. Device and inode are not compared.
-func MatchesPrefix(prefix []byte, id ID) bool {
+func (id ID) MatchesPrefix(prefix []byte) bool {
 	if id.FPLen == 0 || len(prefix) < id.FPLen {
 		return false
 	}
-	return Sum(prefix[:id.FPLen]) == id.FP
+	return Fingerprint(prefix[:id.FPLen]) == id.FP
 }

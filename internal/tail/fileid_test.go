@@ -1,4 +1,4 @@
-package fileid
+package tail
 
 import (
 	"os"
@@ -16,7 +16,7 @@ func TestIdentitySurvivesRenameNotRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := Of(f, 9)
+	id, err := Identify(f, 9)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -28,30 +28,30 @@ func TestIdentitySurvivesRenameNotRewrite(t *testing.T) {
 	if err := os.Rename(p, moved); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := MatchesPath(moved, id); err != nil || !ok {
+	if ok, err := id.MatchesPath(moved); err != nil || !ok {
 		t.Fatalf("renamed file not matched: %v %v", ok, err)
 	}
-	if ok, _ := MatchesPath(p, id); ok {
+	if ok, _ := id.MatchesPath(p); ok {
 		t.Fatal("missing path matched")
 	}
 	// Same inode, different first bytes (a copytruncate that was rewritten).
 	if err := os.WriteFile(moved, []byte("LINE ONE\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := MatchesPath(moved, id); ok {
+	if ok, _ := id.MatchesPath(moved); ok {
 		t.Fatal("rewritten file matched")
 	}
 	// Shorter than the fingerprint.
 	if err := os.WriteFile(moved, []byte("li"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := MatchesPath(moved, id); ok {
+	if ok, _ := id.MatchesPath(moved); ok {
 		t.Fatal("truncated file matched")
 	}
 	// Another file never matches.
 	other := filepath.Join(dir, "other")
 	os.WriteFile(other, []byte("line one\n"), 0o600)
-	if ok, _ := MatchesPath(other, id); ok {
+	if ok, _ := id.MatchesPath(other); ok {
 		t.Fatal("other inode matched")
 	}
 }
