@@ -281,3 +281,95 @@ func TestFollowRotationAndTruncation(t *testing.T) {
 		t.Fatalf("follow got %v", got)
 	}
 }
+
+// nextBatch returns the next batch with events or rejects.
+func nextBatch(t *testing.T, ctx context.Context, st Stream) *Batch {
+	t.Helper()
+	for {
+		b, err := st.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Events) > 0 || len(b.Rejects) > 0 {
+			return b
+		}
+	}
+}
+
+func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, mkEvent("e1", t0), mkEvent("e2", t0))
+	src, _ := NewFileSource(p, FileOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := src.Open(ctx, ReadOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	type seen struct {
+		id, name string
+		line     int64
+		raw      []byte
+		off      int64
+		reason   string
+		src      *SourceInfo
+	}
+	var got []seen
+	collect := func(n int) {
+		t.Helper()
+		for len(got) < n {
+			b := nextBatch(t, ctx, st)
+			for _, r := range b.Rejects {
+				got = append(got, seen{name: r.Origin.Source.Name, line: r.Origin.Line, off: r.Origin.Offset, reason: r.Reason})
+			}
+			for _, e := range b.Events {
+				got = append(got, seen{id: e.AuditID, name: e.Origin.Source.Name, line: e.Origin.Line, raw: append([]byte(nil), e.Raw...),
+					off: e.Origin.Offset, src: e.Origin.Source})
+			}
+		}
+	}
+	collect(2)
+	// A line over the limit is rejected with its number, and the lines
+	// after it keep theirs.
+	long := `{"kind":"Event","auditID":"long","requestObject":"` + strings.Repeat("x", DefaultMaxLineBytes) + `"}`
+	appendLines(t, p, long, mkEvent("e3", t0))
+	collect(4)
+	if got[2].reason == "" || got[2].line != 3 || !strings.Contains(got[2].reason, "exceeds the 16 MiB limit") || got[3].id != "e3" || got[3].line != 4 {
+		t.Fatalf("after the long line: %+v %+v", got[2], got[3])
+	}
+	// After a rename rotation the new file's events name it, count from
+	// line 1, and read back by offset from the file their source names.
+	backup := filepath.Join(dir, "audit-2026-11-20T08-00-00.000.log")
+	os.Rename(p, backup)
+	appendLines(t, p, mkEvent("n1", t0), mkEvent("n2", t0))
+	collect(6)
+	for _, s := range got[4:] {
+		// A SourceInfo of its own: the TUI keeps one open file per
+		// SourceInfo to read events back, and the first one is the
+		// renamed file.
+		if s.line != map[string]int64{"n1": 1, "n2": 2}[s.id] || s.name != p || s.src == got[0].src || s.src != got[4].src {
+			t.Fatalf("new file event %+v", s)
+		}
+	}
+	for _, s := range got {
+		if s.raw == nil {
+			continue
+		}
+		path := s.name
+		if s.line <= 4 && s.id[0] == 'e' {
+			path = backup // the first file, renamed since
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, len(s.raw))
+		f.ReadAt(b, s.off)
+		f.Close()
+		if !bytes.Equal(b, s.raw) {
+			t.Fatalf("%s line %d: %s at offset %d holds %.40q", s.id, s.line, path, s.off, b)
+		}
+	}
+}

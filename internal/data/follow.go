@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/audittui/audittui/internal/tail"
 )
 
 // PollInterval is how often a followed file is checked when no fsnotify
@@ -19,37 +18,43 @@ import (
 // inotify).
 const PollInterval = 250 * time.Millisecond
 
-// followStream reads a file to its end, then keeps reading what is
-// appended, following rename-rotation (the old file is read to its end
-// first, then the new file from its start) and truncation (copytruncate:
-// restart at offset 0). A partial last line waits for its newline.
+// followStream reads a file to its end with the parallel reader, then
+// follows it with the shared tailer (internal/tail): what is appended,
+// rename rotation (the old file is read to its end first, then backups
+// rotated after it, then the new file from its start), copytruncate
+// (restart at offset 0), deletion (keep the open file until the path comes
+// back). A partial last line waits for its newline; lines over
+// DefaultMaxLineBytes are rejected and skipped whole.
 type followStream struct {
 	path string
 	info *SourceInfo
 	opts ReadOptions
+	ctx  context.Context // the Open context: the tailer's lifetime
 
-	fh      *os.File
-	ino     uint64
-	dev     uint64
+	fh      *os.File      // until the tailer takes it
 	initial *ReaderStream // the content present at open, read in parallel
-	line    int64
-	off     int64
-	partial []byte
-	// head is the first bytes of the file as first read: if they change,
-	// the file was truncated and rewritten (copytruncate), even when it has
-	// grown back past our offset by the time we look.
-	head []byte
+	off     int64         // end of the initial content
+	id      tail.ID       // the file's identity when opened
+	line    int64         // number of the next line
+	cur     *SourceInfo   // the file the tailer is in
+	curPath string        // its path when opened
+	next    int64         // its offset after the last line seen
 
-	d       Decoder
-	watcher *fsnotify.Watcher
-	ticker  *time.Ticker
+	items  chan followItem
+	cancel context.CancelFunc
+	done   chan struct{}
+	d      Decoder
 }
 
-func fileID(fi os.FileInfo) (dev, ino uint64) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev), uint64(st.Ino)
-	}
-	return 0, 0
+// followItem is what the tailer reported, in file order: a chunk of lines
+// or an over-long line (path, off, size), or the error that stopped it.
+type followItem struct {
+	chunk *tail.Chunk
+	long  bool
+	path  string
+	off   int64
+	size  int64
+	err   error
 }
 
 func newFollowStream(ctx context.Context, fh *os.File, path string, info *SourceInfo, opts ReadOptions) (Stream, error) {
@@ -59,8 +64,7 @@ func newFollowStream(ctx context.Context, fh *os.File, path string, info *Source
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
 	info.Seekable = true
-	f := &followStream{path: path, info: info, opts: opts, fh: fh, line: 1}
-	f.dev, f.ino = fileID(fi)
+	f := &followStream{path: path, info: info, opts: opts, ctx: ctx, fh: fh, line: 1, cur: info, curPath: path}
 	// Read the existing content, up to its last newline, with the parallel
 	// reader; the tail starts after it.
 	end, err := lastNewline(fh, fi.Size())
@@ -68,19 +72,16 @@ func newFollowStream(ctx context.Context, fh *os.File, path string, info *Source
 		fh.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	// Its identity covers the initial content: a copytruncate while that is
+	// read makes the tail start again at 0.
+	if f.id, err = tail.Identify(fh, end); err != nil {
+		fh.Close()
+		return nil, err
+	}
 	if end > 0 {
 		f.initial = NewReaderStream(ctx, io.NewSectionReader(fh, 0, end), info, opts, nil)
-		f.off = end
+		f.off, f.next = end, end
 	}
-	if w, err := fsnotify.NewWatcher(); err == nil {
-		if err := w.Add(filepath.Dir(path)); err == nil {
-			f.watcher = w
-		} else {
-			w.Close()
-		}
-	}
-	f.ticker = time.NewTicker(PollInterval)
-	f.head = readHead(fh)
 	return f, nil
 }
 
@@ -101,6 +102,35 @@ func lastNewline(fh *os.File, size int64) (int64, error) {
 	return 0, nil
 }
 
+// startTail hands the open file to a tailer that continues after the
+// initial content.
+func (f *followStream) startTail() {
+	ctx, cancel := context.WithCancel(f.ctx)
+	f.items, f.cancel, f.done = make(chan followItem, 1), cancel, make(chan struct{})
+	send := func(it followItem) error {
+		select {
+		case f.items <- it:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	t := tail.New(tail.Options{
+		Path: f.path, File: f.fh, Start: &tail.Position{Path: f.path, ID: f.id, Offset: f.off},
+		Refresh: PollInterval, ReadSize: 1 << 20, MaxLine: DefaultMaxLineBytes,
+		OnLongLine: func(path string, off, size int64) {
+			_ = send(followItem{long: true, path: path, off: off, size: size})
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	f.fh = nil // the tailer owns it now
+	go func() {
+		defer close(f.done)
+		err := t.Run(ctx, func(_ context.Context, c tail.Chunk) error { return send(followItem{chunk: &c}) })
+		_ = send(followItem{err: err})
+	}()
+}
+
 func (f *followStream) Next(ctx context.Context) (*Batch, error) {
 	if f.initial != nil {
 		b, err := f.initial.Next(ctx)
@@ -111,55 +141,56 @@ func (f *followStream) Next(ctx context.Context) (*Batch, error) {
 		if !errors.Is(err, io.EOF) {
 			return nil, err
 		}
+		f.initial.Close()
 		f.initial = nil
 		// Line numbers continue after the initial content.
 		n, err := countLines(f.fh, f.off)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read %s: %w", f.path, err)
 		}
 		f.line = n + 1
 	}
-	buf := make([]byte, 1<<20)
-	for {
-		n, err := f.fh.ReadAt(buf, f.off+int64(len(f.partial)))
-		if n > 0 {
-			data := append(f.partial, buf[:n]...)
-			last := bytes.LastIndexByte(data, '\n')
-			if last < 0 {
-				if len(data) > DefaultMaxLineBytes {
-					r := Reject{Origin: Origin{Source: f.info, Line: f.line, Offset: f.off},
-						Reason: fmt.Sprintf("line exceeds the %d MiB limit; skipped", DefaultMaxLineBytes>>20)}
-					// Skip to the next newline on later reads.
-					f.off += int64(len(data))
-					f.partial = nil
-					return &Batch{Rejects: []Reject{r}}, nil
-				}
-				f.partial = data
-				continue
-			}
-			c := &chunk{data: data[:last+1], firstLine: f.line, offset: f.off}
-			f.line += int64(bytes.Count(c.data, []byte{'\n'}))
-			f.off += int64(last + 1)
-			f.partial = append([]byte(nil), data[last+1:]...)
-			return decodeChunk(&f.d, c, f.info, &f.opts), nil
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("read %s: %w", f.path, err)
-		}
-		// At the end: rotated, truncated, or just quiet?
-		if b, switched, err := f.checkRotation(); err != nil || switched {
-			if b != nil && (len(b.Events) > 0 || len(b.Rejects) > 0) {
-				return b, err
-			}
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := f.wait(ctx); err != nil {
-			return nil, err
+	if f.items == nil {
+		f.startTail()
+	}
+	var it followItem
+	select {
+	case it = <-f.items:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if it.err != nil {
+		return nil, fmt.Errorf("follow %s: %w", f.path, it.err)
+	}
+	if it.long {
+		f.at(it.path, it.off, it.off+it.size)
+		r := Reject{Origin: Origin{Source: f.cur, Line: f.line, Offset: it.off},
+			Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", it.size-1, DefaultMaxLineBytes>>20)}
+		f.line++
+		return &Batch{Rejects: []Reject{r}}, nil
+	}
+	c := it.chunk
+	f.at(c.End.Path, c.Start, c.End.Offset)
+	b := DecodeLines(&f.d, c.Data, f.line, c.Start, f.cur, &f.opts)
+	f.line += int64(bytes.Count(c.Data, []byte{'\n'}))
+	return b, nil
+}
+
+// at notes that the tailer reported bytes [start, end) of the file opened
+// as path. Bytes that do not follow the last ones seen are another file
+// (the new file after a rotation, a backup rotated in between, or the
+// file again after copytruncate): line numbers restart at 1, and its
+// events get their own SourceInfo, so that reading an event back by
+// offset opens the file it came from. Labels stay the followed path's.
+func (f *followStream) at(path string, start, end int64) {
+	if path != f.curPath || start != f.next {
+		f.curPath = path
+		f.cur = &SourceInfo{Name: path, Labels: f.info.Labels, Seekable: !isCompressedName(path)}
+		if start == 0 {
+			f.line = 1
 		}
 	}
+	f.next = end
 }
 
 func lastLine(b *Batch) int64 {
@@ -190,75 +221,16 @@ func countLines(fh *os.File, end int64) (int64, error) {
 	return n, nil
 }
 
-const headBytes = 256
-
-func readHead(fh *os.File) []byte {
-	b := make([]byte, headBytes)
-	n, _ := fh.ReadAt(b, 0)
-	return b[:n]
-}
-
-// checkRotation looks at the path after the open file reached its end.
-func (f *followStream) checkRotation() (*Batch, bool, error) {
-	fi, err := os.Stat(f.path)
-	cur, _ := f.fh.Stat()
-	if len(f.head) < headBytes && f.off > int64(len(f.head)) {
-		f.head = readHead(f.fh)
-	}
-	if cur != nil && (cur.Size() < f.off+int64(len(f.partial)) || !bytes.HasPrefix(readHead(f.fh), f.head)) {
-		f.head = nil
-		// Truncated in place (copytruncate): start again at 0.
-		f.off, f.line, f.partial = 0, 1, nil
-		return nil, true, nil
-	}
-	if err != nil {
-		return nil, false, nil // deleted or not yet recreated: keep waiting
-	}
-	dev, ino := fileID(fi)
-	if dev == f.dev && ino == f.ino {
-		return nil, false, nil
-	}
-	// Renamed away and a new file created: the old file has been read to
-	// its end; a partial last line there is final.
-	var b *Batch
-	if len(f.partial) > 0 {
-		c := &chunk{data: f.partial, firstLine: f.line, offset: f.off}
-		b = decodeChunk(&f.d, c, f.info, &f.opts)
-	}
-	nf, err := os.Open(f.path)
-	if err != nil {
-		return b, false, nil
-	}
-	f.fh.Close()
-	f.fh, f.dev, f.ino = nf, dev, ino
-	f.off, f.line, f.partial = 0, 1, nil
-	f.head = readHead(nf)
-	return b, true, nil
-}
-
-func (f *followStream) wait(ctx context.Context) error {
-	var events <-chan fsnotify.Event
-	var errs <-chan error
-	if f.watcher != nil {
-		events, errs = f.watcher.Events, f.watcher.Errors
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-events:
-	case <-errs: // overflow etc.: the poll below still catches up
-	case <-f.ticker.C:
-	}
-	return nil
-}
-
 func (f *followStream) Close() error {
-	f.ticker.Stop()
-	if f.watcher != nil {
-		f.watcher.Close()
-	}
 	if f.initial != nil {
 		f.initial.Close()
 	}
-	return f.fh.Close()
+	if f.cancel != nil {
+		f.cancel()
+		<-f.done // the tailer closes the file
+	}
+	if f.fh != nil {
+		return f.fh.Close()
+	}
+	return nil
 }

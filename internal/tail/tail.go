@@ -209,11 +209,21 @@ func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 	st := t.o.Start
 	if f := t.o.File; f != nil {
 		t.o.File = nil
-		var off int64
-		if st != nil {
-			off = st.Offset
+		if st == nil {
+			t.openAt(f, t.o.Path, 0)
+			return nil
 		}
-		t.openAt(f, t.o.Path, off)
+		ok, err := st.ID.Matches(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if !ok {
+			t.log.Warn("file rewritten since it was opened (copytruncate); reading from the start", "path", t.o.Path)
+			t.openAt(f, t.o.Path, 0)
+			return nil
+		}
+		t.openAt(f, t.o.Path, st.Offset)
 		return nil
 	}
 	if st == nil {

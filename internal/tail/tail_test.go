@@ -536,3 +536,17 @@ func TestCustomFinder(t *testing.T) {
 	same(t, c3.waitFor(t, 5), ids(20, 25))
 	stop3()
 }
+
+func TestContinueOpenFileRewrittenMeanwhile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, 0, 10)
+	f, _ := os.Open(p)
+	id, _ := Identify(f, 5*22)
+	// copytruncate and new lines past the offset before the tailer starts:
+	// the fingerprint differs, so the file is read from the start.
+	os.Truncate(p, 0)
+	appendLines(t, p, 100, 110)
+	c, stop := start(t, Options{Path: p, File: f, Start: &Position{Path: p, ID: id, Offset: 5 * 22}})
+	same(t, c.waitFor(t, 10), ids(100, 110))
+	stop()
+}
