@@ -35,8 +35,9 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src"
+	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 )
 
 func main() {
@@ -193,7 +194,7 @@ func read(args []string) error {
 			return err
 		}
 	} else {
-		fsrc, err := data.NewFileSource(arg, data.FileOptions{})
+		fsrc, err := file.New(arg, file.Options{})
 		if err != nil {
 			return err
 		}

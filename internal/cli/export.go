@@ -20,7 +20,8 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/data/s3src"
+	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/ui"
 )
 
@@ -200,19 +201,19 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: sources.common.Cluster})
+				fsrc, err := file.New(p, file.Options{Cluster: sources.common.Cluster})
 				if err != nil {
 					return err
 				}
 				copies = append(copies, fsrc)
 			}
-		case *data.FileSource:
+		case *file.Source:
 			paths, err := ex.copyFiles(src)
 			if err != nil {
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: sources.common.Cluster})
+				fsrc, err := file.New(p, file.Options{Cluster: sources.common.Cluster})
 				if err != nil {
 					return err
 				}
@@ -457,7 +458,7 @@ func objectEntry(src *s3src.Source, o s3src.Object) ManifestEntry {
 
 // copyFiles copies a file source's files, hashing while copying. It
 // returns the local copies.
-func (ex *exporter) copyFiles(src *data.FileSource) ([]string, error) {
+func (ex *exporter) copyFiles(src *file.Source) ([]string, error) {
 	var paths []string
 	for _, group := range src.Files() {
 		for _, p := range group {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/ui"
 )
 

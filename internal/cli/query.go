@@ -19,6 +19,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	filesrc "github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/ui"
 )
 
@@ -210,7 +211,7 @@ func (s *sourceSet) resolveOrStdin(ctx context.Context, args []string, io *IO) (
 	if io.InTTY {
 		return nil, usageErr("no SOURCE given (name audit log files, s3://bucket/prefix/ or loki://host:3100, set LOKI_ADDR, or pipe events on stdin)")
 	}
-	src, err := data.NewFileSource("-", data.FileOptions{Cluster: s.common.Cluster, Stdin: io.In})
+	src, err := filesrc.New("-", filesrc.Options{Cluster: s.common.Cluster, Stdin: io.In})
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 )
 
 func lokiKindWith(t *testing.T, env map[string]string, args ...string) *lokiKind {

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 )
 
 func init() {

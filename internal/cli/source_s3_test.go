@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src/s3test"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 	"github.com/audittui/audittui/internal/testutil"
 )
 

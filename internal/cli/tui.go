@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/data"
+	filesrc "github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/sample"
@@ -99,7 +100,7 @@ func tuiInput(ctx context.Context, sources *sourceSet, opts *TUIOptions, followS
 	}
 	if f, err := os.Open(defaultAuditLog); err == nil {
 		f.Close()
-		src, err := data.NewFileSource(defaultAuditLog, data.FileOptions{Cluster: sources.common.Cluster})
+		src, err := filesrc.New(defaultAuditLog, filesrc.Options{Cluster: sources.common.Cluster})
 		if err != nil {
 			return nil, "", false, false, err
 		}

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/lokisink"
 	"github.com/audittui/audittui/internal/ship/metrics"

@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/lokisink"

@@ -17,8 +17,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 )
 
 type got struct {

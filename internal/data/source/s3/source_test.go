@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"bytes"
@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src/s3test"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 )
 
 const bucket = "kubernetes-audit-logs"
@@ -212,7 +212,7 @@ type archiving struct {
 	glacier map[string]bool
 }
 
-func (a archiving) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, fns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+func (a archiving) ListObjectsV2(ctx context.Context, in *awss3.ListObjectsV2Input, fns ...func(*awss3.Options)) (*awss3.ListObjectsV2Output, error) {
 	out, err := a.API.ListObjectsV2(ctx, in, fns...)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (a archiving) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input,
 	return out, nil
 }
 
-func (a archiving) GetObject(ctx context.Context, in *s3.GetObjectInput, fns ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+func (a archiving) GetObject(ctx context.Context, in *awss3.GetObjectInput, fns ...func(*awss3.Options)) (*awss3.GetObjectOutput, error) {
 	if a.glacier[*in.Key] {
 		return nil, &smithy.GenericAPIError{Code: "InvalidObjectState", Message: "The operation is not valid for the object's storage class"}
 	}
@@ -282,11 +282,11 @@ func TestArchivedCorruptAndBadLines(t *testing.T) {
 // failing answers every call with an S3 error code.
 type failing struct{ code string }
 
-func (f failing) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+func (f failing) ListObjectsV2(context.Context, *awss3.ListObjectsV2Input, ...func(*awss3.Options)) (*awss3.ListObjectsV2Output, error) {
 	return nil, &smithy.GenericAPIError{Code: f.code, Message: "from the test"}
 }
 
-func (f failing) GetObject(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+func (f failing) GetObject(context.Context, *awss3.GetObjectInput, ...func(*awss3.Options)) (*awss3.GetObjectOutput, error) {
 	return nil, &smithy.GenericAPIError{Code: f.code, Message: "from the test"}
 }
 

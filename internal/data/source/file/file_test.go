@@ -1,10 +1,11 @@
-package data
+package file
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/audittui/audittui/internal/data"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,10 +22,10 @@ func mkEvent(id string, t time.Time) string {
 		id, t.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano))
 }
 
-func readAllStream(t *testing.T, s Stream) ([]Event, []Reject) {
+func readAllStream(t *testing.T, s data.Stream) ([]data.Event, []data.Reject) {
 	t.Helper()
-	var evs []Event
-	var rejs []Reject
+	var evs []data.Event
+	var rejs []data.Reject
 	ctx := context.Background()
 	for {
 		b, err := s.Next(ctx)
@@ -43,9 +44,9 @@ func readAllStream(t *testing.T, s Stream) ([]Event, []Reject) {
 	return evs, rejs
 }
 
-func readSource(t *testing.T, arg string, opts ReadOptions) ([]Event, []Reject) {
+func readSource(t *testing.T, arg string, opts data.ReadOptions) ([]data.Event, []data.Reject) {
 	t.Helper()
-	src, err := NewFileSource(arg, FileOptions{})
+	src, err := New(arg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func readSource(t *testing.T, arg string, opts ReadOptions) ([]Event, []Reject) 
 	return readAllStream(t, st)
 }
 
-func ids(evs []Event) string {
+func ids(evs []data.Event) string {
 	var s []string
 	for _, e := range evs {
 		s = append(s, e.AuditID)
@@ -95,7 +96,7 @@ func TestFileFormats(t *testing.T) {
 	for _, c := range []string{"", "gzip", "zstd"} {
 		p := filepath.Join(dir, "f"+c+".log")
 		writeLines(t, p, lines, c)
-		evs, rejs := readSource(t, p, ReadOptions{})
+		evs, rejs := readSource(t, p, data.ReadOptions{})
 		if ids(evs) != "a,b,c" || len(rejs) != 0 {
 			t.Errorf("%s: got %s rejects %v", c, ids(evs), rejs)
 		}
@@ -119,7 +120,7 @@ func TestBadInputKeepsReading(t *testing.T) {
 	long := `{"kind":"Event","auditID":"long","requestObject":"` + strings.Repeat("x", 20<<20) + `"}`
 	lines := []string{mkEvent("a", t0), `{"kind":"Event",`, "\xff\xfe", long, `[1]`, "", mkEvent("b", t0.Add(time.Second))}
 	writeLines(t, p, lines, "")
-	evs, rejs := readSource(t, p, ReadOptions{})
+	evs, rejs := readSource(t, p, data.ReadOptions{})
 	if ids(evs) != "a,b" {
 		t.Fatalf("events %s", ids(evs))
 	}
@@ -144,7 +145,7 @@ func TestTruncatedGzip(t *testing.T) {
 	writeLines(t, p, lines, "gzip")
 	raw, _ := os.ReadFile(p)
 	os.WriteFile(p, raw[:len(raw)*2/3], 0o644)
-	evs, rejs := readSource(t, p, ReadOptions{})
+	evs, rejs := readSource(t, p, data.ReadOptions{})
 	if len(evs) == 0 || len(evs) >= 2000 {
 		t.Fatalf("read %d events from a truncated gzip", len(evs))
 	}
@@ -166,7 +167,7 @@ func TestRotatedSetAndMerge(t *testing.T) {
 	writeLines(t, filepath.Join(dir, "audit-2026-11-20T09-00-00.000.log"), []string{mkEvent("a3", t0.Add(4*time.Second))}, "")
 	writeLines(t, filepath.Join(dir, "audit.log"), []string{mkEvent("a4", t0.Add(6*time.Second))}, "")
 	writeLines(t, filepath.Join(dir, "node-b.log"), []string{mkEvent("b1", t0.Add(time.Second)), mkEvent("b2", t0.Add(5*time.Second))}, "")
-	src, err := NewFileSource(dir, FileOptions{})
+	src, err := New(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,21 +175,21 @@ func TestRotatedSetAndMerge(t *testing.T) {
 	if len(groups) != 2 || len(groups[0]) != 3 || filepath.Base(groups[0][2]) != "audit.log" {
 		t.Fatalf("groups %v", groups)
 	}
-	evs, _ := readSource(t, dir, ReadOptions{})
+	evs, _ := readSource(t, dir, data.ReadOptions{})
 	if got := ids(evs); got != "a1,b1,a2,a3,b2,a4" {
 		t.Fatalf("merge order %s", got)
 	}
 	// Window: from inclusive, to exclusive.
-	evs, _ = readSource(t, dir, ReadOptions{From: t0.Add(time.Second).UnixNano(), To: t0.Add(5 * time.Second).UnixNano()})
+	evs, _ = readSource(t, dir, data.ReadOptions{From: t0.Add(time.Second).UnixNano(), To: t0.Add(5 * time.Second).UnixNano()})
 	if got := ids(evs); got != "b1,a2,a3" {
 		t.Fatalf("window %s", got)
 	}
 	// Glob.
-	evs, _ = readSource(t, filepath.Join(dir, "node-*.log"), ReadOptions{})
+	evs, _ = readSource(t, filepath.Join(dir, "node-*.log"), data.ReadOptions{})
 	if ids(evs) != "b1,b2" {
 		t.Fatalf("glob %s", ids(evs))
 	}
-	if _, err := NewFileSource(filepath.Join(dir, "nope-*.log"), FileOptions{}); err == nil {
+	if _, err := New(filepath.Join(dir, "nope-*.log"), Options{}); err == nil {
 		t.Fatal("empty glob accepted")
 	}
 }
@@ -197,7 +198,7 @@ func TestPrefilter(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f.log")
 	writeLines(t, p, []string{mkEvent("a", t0), strings.Replace(mkEvent("b", t0), `"pods"`, `"secrets"`, 1), "not json"}, "")
-	evs, rejs := readSource(t, p, ReadOptions{Prefilter: &Prefilter{All: [][]byte{[]byte(`"secrets"`)}}})
+	evs, rejs := readSource(t, p, data.ReadOptions{Prefilter: &data.Prefilter{All: [][]byte{[]byte(`"secrets"`)}}})
 	if ids(evs) != "b" || len(rejs) != 0 {
 		t.Fatalf("got %s %v", ids(evs), rejs)
 	}
@@ -208,8 +209,8 @@ func TestStdin(t *testing.T) {
 	zw := gzip.NewWriter(&buf)
 	io.WriteString(zw, mkEvent("s1", t0)+"\n"+mkEvent("s2", t0)) // no final newline
 	zw.Close()
-	src, _ := NewFileSource("-", FileOptions{Stdin: &buf})
-	st, _ := src.Open(context.Background(), ReadOptions{})
+	src, _ := New("-", Options{Stdin: &buf})
+	st, _ := src.Open(context.Background(), data.ReadOptions{})
 	evs, _ := readAllStream(t, st)
 	if ids(evs) != "s1,s2" {
 		t.Fatalf("stdin %s", ids(evs))
@@ -232,10 +233,10 @@ func TestFollowRotationAndTruncation(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "audit.log")
 	appendLines(t, p, mkEvent("e1", t0), mkEvent("e2", t0))
-	src, _ := NewFileSource(p, FileOptions{})
+	src, _ := New(p, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := src.Open(ctx, ReadOptions{Follow: true})
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +284,7 @@ func TestFollowRotationAndTruncation(t *testing.T) {
 }
 
 // nextBatch returns the next batch with events or rejects.
-func nextBatch(t *testing.T, ctx context.Context, st Stream) *Batch {
+func nextBatch(t *testing.T, ctx context.Context, st data.Stream) *data.Batch {
 	t.Helper()
 	for {
 		b, err := st.Next(ctx)
@@ -300,10 +301,10 @@ func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "audit.log")
 	appendLines(t, p, mkEvent("e1", t0), mkEvent("e2", t0))
-	src, _ := NewFileSource(p, FileOptions{})
+	src, _ := New(p, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := src.Open(ctx, ReadOptions{Follow: true})
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +315,7 @@ func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
 		raw      []byte
 		off      int64
 		reason   string
-		src      *SourceInfo
+		src      *data.SourceInfo
 	}
 	var got []seen
 	collect := func(n int) {
@@ -333,7 +334,7 @@ func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
 	collect(2)
 	// A line over the limit is rejected with its number, and the lines
 	// after it keep theirs.
-	long := `{"kind":"Event","auditID":"long","requestObject":"` + strings.Repeat("x", DefaultMaxLineBytes) + `"}`
+	long := `{"kind":"Event","auditID":"long","requestObject":"` + strings.Repeat("x", data.DefaultMaxLineBytes) + `"}`
 	appendLines(t, p, long, mkEvent("e3", t0))
 	collect(4)
 	if got[2].reason == "" || got[2].line != 3 || !strings.Contains(got[2].reason, "exceeds the 16 MiB limit") || got[3].id != "e3" || got[3].line != 4 {
@@ -346,8 +347,8 @@ func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
 	appendLines(t, p, mkEvent("n1", t0), mkEvent("n2", t0))
 	collect(6)
 	for _, s := range got[4:] {
-		// A SourceInfo of its own: the TUI keeps one open file per
-		// SourceInfo to read events back, and the first one is the
+		// A data.SourceInfo of its own: the TUI keeps one open file per
+		// data.SourceInfo to read events back, and the first one is the
 		// renamed file.
 		if s.line != map[string]int64{"n1": 1, "n2": 2}[s.id] || s.name != p || s.src == got[0].src || s.src != got[4].src {
 			t.Fatalf("new file event %+v", s)

@@ -38,7 +38,7 @@
 //
 // Reading never writes to the bucket: only ListObjectsV2 and GetObject are
 // called.
-package s3src
+package s3
 
 import (
 	"context"
@@ -54,18 +54,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 )
 
 // API is the part of the S3 client the source uses (read-only calls).
 type API interface {
-	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *awss3.ListObjectsV2Input, optFns ...func(*awss3.Options)) (*awss3.ListObjectsV2Output, error)
+	GetObject(ctx context.Context, in *awss3.GetObjectInput, optFns ...func(*awss3.Options)) (*awss3.GetObjectOutput, error)
 }
 
 // Options configure a Source.
@@ -203,7 +203,7 @@ func New(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 	return s, nil
 }
 
-func newClient(ctx context.Context, opts Options) (*s3.Client, error) {
+func newClient(ctx context.Context, opts Options) (*awss3.Client, error) {
 	var lo []func(*config.LoadOptions) error
 	if opts.Region != "" {
 		lo = append(lo, config.WithRegion(opts.Region))
@@ -229,7 +229,7 @@ func newClient(ctx context.Context, opts Options) (*s3.Client, error) {
 			pathStyle = true // virtual-host addressing cannot work on an IP
 		}
 	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+	return awss3.NewFromConfig(cfg, func(o *awss3.Options) {
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
@@ -321,7 +321,7 @@ func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 	for _, p := range prefixes {
 		var token *string
 		for {
-			out, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+			out, err := s.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{
 				Bucket:            aws.String(s.bucket),
 				Prefix:            aws.String(p),
 				ContinuationToken: token,
@@ -388,7 +388,7 @@ func (s *Source) plan(ctx context.Context, f *s3key.Format, wFrom, wTo time.Time
 	calls := 0
 	var token *string
 	for {
-		res, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(at),
+		res, err := s.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(at),
 			Delimiter: aws.String("/"), ContinuationToken: token})
 		calls++
 		if err != nil {

@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Ranged reads: an object of at least RangeThreshold bytes is fetched as
@@ -26,9 +26,9 @@ const (
 )
 
 // openObject returns the object's bytes as stored.
-func (s *Source) openObject(ctx context.Context, o Object) (io.ReadCloser, *s3.GetObjectOutput, error) {
+func (s *Source) openObject(ctx context.Context, o Object) (io.ReadCloser, *awss3.GetObjectOutput, error) {
 	if s.opts.RangeThreshold < 0 || o.Size < s.opts.RangeThreshold || o.Size <= s.opts.PartSize {
-		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)})
+		out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -70,9 +70,9 @@ func (s *Source) openObject(ctx context.Context, o Object) (io.ReadCloser, *s3.G
 }
 
 // getRange fetches the part starting at off.
-func (s *Source) getRange(ctx context.Context, o Object, off int64) ([]byte, *s3.GetObjectOutput, error) {
+func (s *Source) getRange(ctx context.Context, o Object, off int64) ([]byte, *awss3.GetObjectOutput, error) {
 	end := min(off+s.opts.PartSize, o.Size) - 1
-	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key),
+	in := &awss3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key),
 		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, end))}
 	if o.ETag != "" {
 		in.IfMatch = aws.String(`"` + o.ETag + `"`)

@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/s3src/s3test"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 )
 
 // BenchmarkRead fetches, decompresses and decodes 24 objects (about 24 MB

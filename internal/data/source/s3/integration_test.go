@@ -1,4 +1,4 @@
-package s3src
+package s3
 
 import (
 	"context"
@@ -12,7 +12,8 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/data/s3src/s3test"
+	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -73,7 +74,7 @@ func TestIntegrationSameAsLocalFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files, err := data.NewFileSource(filepath.Join(dir, "*.log"), data.FileOptions{})
+	files, err := file.New(filepath.Join(dir, "*.log"), file.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

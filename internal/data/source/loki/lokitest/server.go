@@ -26,7 +26,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source/loki"
 )
 
 // Options configure a Server. The zero value is a single-tenant server

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 )
 
 const benchEntries = 1_000_000

@@ -19,7 +19,7 @@ import (
 	"github.com/klauspost/compress/snappy"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source/loki"
 )
 
 // shapeErr compares the JSON shape of got with the documented example

@@ -1,10 +1,11 @@
-package data
+package file
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/audittui/audittui/internal/data"
 	"io"
 	"log/slog"
 	"os"
@@ -24,26 +25,26 @@ const PollInterval = 250 * time.Millisecond
 // rotated after it, then the new file from its start), copytruncate
 // (restart at offset 0), deletion (keep the open file until the path comes
 // back). A partial last line waits for its newline; lines over
-// DefaultMaxLineBytes are rejected and skipped whole.
+// data.DefaultMaxLineBytes are rejected and skipped whole.
 type followStream struct {
 	path string
-	info *SourceInfo
-	opts ReadOptions
+	info *data.SourceInfo
+	opts data.ReadOptions
 	ctx  context.Context // the Open context: the tailer's lifetime
 
-	fh      *os.File      // until the tailer takes it
-	initial *ReaderStream // the content present at open, read in parallel
-	off     int64         // end of the initial content
-	id      tail.ID       // the file's identity when opened
-	line    int64         // number of the next line
-	cur     *SourceInfo   // the file the tailer is in
-	curPath string        // its path when opened
-	next    int64         // its offset after the last line seen
+	fh      *os.File           // until the tailer takes it
+	initial *data.ReaderStream // the content present at open, read in parallel
+	off     int64              // end of the initial content
+	id      tail.ID            // the file's identity when opened
+	line    int64              // number of the next line
+	cur     *data.SourceInfo   // the file the tailer is in
+	curPath string             // its path when opened
+	next    int64              // its offset after the last line seen
 
 	items  chan followItem
 	cancel context.CancelFunc
 	done   chan struct{}
-	d      Decoder
+	d      data.Decoder
 }
 
 // followItem is what the tailer reported, in file order: a chunk of lines
@@ -57,7 +58,7 @@ type followItem struct {
 	err   error
 }
 
-func newFollowStream(ctx context.Context, fh *os.File, path string, info *SourceInfo, opts ReadOptions) (Stream, error) {
+func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.SourceInfo, opts data.ReadOptions) (data.Stream, error) {
 	fi, err := fh.Stat()
 	if err != nil {
 		fh.Close()
@@ -79,7 +80,7 @@ func newFollowStream(ctx context.Context, fh *os.File, path string, info *Source
 		return nil, err
 	}
 	if end > 0 {
-		f.initial = NewReaderStream(ctx, io.NewSectionReader(fh, 0, end), info, opts, nil)
+		f.initial = data.NewReaderStream(ctx, io.NewSectionReader(fh, 0, end), info, opts, nil)
 		f.off, f.next = end, end
 	}
 	return f, nil
@@ -117,7 +118,7 @@ func (f *followStream) startTail() {
 	}
 	t := tail.New(tail.Options{
 		Path: f.path, File: f.fh, Start: &tail.Position{Path: f.path, ID: f.id, Offset: f.off},
-		Refresh: PollInterval, ReadSize: 1 << 20, MaxLine: DefaultMaxLineBytes,
+		Refresh: PollInterval, ReadSize: 1 << 20, MaxLine: data.DefaultMaxLineBytes,
 		OnLongLine: func(path string, off, size int64) {
 			_ = send(followItem{long: true, path: path, off: off, size: size})
 		},
@@ -131,7 +132,7 @@ func (f *followStream) startTail() {
 	}()
 }
 
-func (f *followStream) Next(ctx context.Context) (*Batch, error) {
+func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 	if f.initial != nil {
 		b, err := f.initial.Next(ctx)
 		if err == nil {
@@ -164,14 +165,14 @@ func (f *followStream) Next(ctx context.Context) (*Batch, error) {
 	}
 	if it.long {
 		f.at(it.path, it.off, it.off+it.size)
-		r := Reject{Origin: Origin{Source: f.cur, Line: f.line, Offset: it.off},
-			Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", it.size-1, DefaultMaxLineBytes>>20)}
+		r := data.Reject{Origin: data.Origin{Source: f.cur, Line: f.line, Offset: it.off},
+			Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", it.size-1, data.DefaultMaxLineBytes>>20)}
 		f.line++
-		return &Batch{Rejects: []Reject{r}}, nil
+		return &data.Batch{Rejects: []data.Reject{r}}, nil
 	}
 	c := it.chunk
 	f.at(c.End.Path, c.Start, c.End.Offset)
-	b := DecodeLines(&f.d, c.Data, f.line, c.Start, f.cur, &f.opts)
+	b := data.DecodeLines(&f.d, c.Data, f.line, c.Start, f.cur, &f.opts)
 	f.line += int64(bytes.Count(c.Data, []byte{'\n'}))
 	return b, nil
 }
@@ -180,12 +181,12 @@ func (f *followStream) Next(ctx context.Context) (*Batch, error) {
 // as path. Bytes that do not follow the last ones seen are another file
 // (the new file after a rotation, a backup rotated in between, or the
 // file again after copytruncate): line numbers restart at 1, and its
-// events get their own SourceInfo, so that reading an event back by
+// events get their own data.SourceInfo, so that reading an event back by
 // offset opens the file it came from. Labels stay the followed path's.
 func (f *followStream) at(path string, start, end int64) {
 	if path != f.curPath || start != f.next {
 		f.curPath = path
-		f.cur = &SourceInfo{Name: path, Labels: f.info.Labels, Seekable: !isCompressedName(path)}
+		f.cur = &data.SourceInfo{Name: path, Labels: f.info.Labels, Seekable: !isCompressedName(path)}
 		if start == 0 {
 			f.line = 1
 		}
@@ -193,7 +194,7 @@ func (f *followStream) at(path string, start, end int64) {
 	f.next = end
 }
 
-func lastLine(b *Batch) int64 {
+func lastLine(b *data.Batch) int64 {
 	var l int64
 	for _, e := range b.Events {
 		l = max(l, e.Origin.Line)

@@ -25,7 +25,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 )
 
 // CountingAPI wraps a client and counts its ListObjectsV2 and GetObject

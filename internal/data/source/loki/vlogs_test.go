@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/testutil"
 )
 

@@ -1,9 +1,18 @@
-package data
+// Package file is the local-file source: a SOURCE argument naming a file,
+// a glob, a directory (its audit logs, the apiserver's rotated set read in
+// order: backups oldest first, .gz and .zst decompressed, then the live
+// file) or "-" for stdin, read with the parallel decoder of package data.
+// Several rotated sets (one per node) are merged in time order. With
+// --follow the live file is read in parallel to its end, then tailed by
+// internal/tail (the tailer ship uses): rotation, copytruncate, deletion,
+// partial and over-long lines.
+package file
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/audittui/audittui/internal/data"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,41 +21,41 @@ import (
 	"strings"
 )
 
-// FileOptions configure file sources.
-type FileOptions struct {
+// Options configure file sources.
+type Options struct {
 	// Cluster, when set, becomes the cluster stream label of every file.
 	Cluster string
 	// Stdin is read for the path "-" (os.Stdin when nil).
 	Stdin io.Reader
 }
 
-// FileSource reads one SOURCE argument naming local files: a file, a glob,
+// Source reads one SOURCE argument naming local files: a file, a glob,
 // a directory (its audit logs, including the apiserver's rotated set), or
 // "-" for stdin. Each rotated set is read as one sequence (backups oldest
 // first, then the live file); different sets (one per node) are merged in
 // time order.
-type FileSource struct {
+type Source struct {
 	arg    string
 	groups [][]string
-	opts   FileOptions
+	opts   Options
 }
 
-// NewFileSource expands arg. It fails when nothing matches.
-func NewFileSource(arg string, opts FileOptions) (*FileSource, error) {
+// New expands arg. It fails when nothing matches.
+func New(arg string, opts Options) (*Source, error) {
 	if arg == "-" {
-		return &FileSource{arg: arg, groups: [][]string{{"-"}}, opts: opts}, nil
+		return &Source{arg: arg, groups: [][]string{{"-"}}, opts: opts}, nil
 	}
 	paths, err := ExpandPath(arg)
 	if err != nil {
 		return nil, err
 	}
-	return &FileSource{arg: arg, groups: GroupRotated(paths), opts: opts}, nil
+	return &Source{arg: arg, groups: GroupRotated(paths), opts: opts}, nil
 }
 
-func (f *FileSource) String() string { return f.arg }
+func (f *Source) String() string { return f.arg }
 
 // Files returns the expanded files, grouped by rotated set.
-func (f *FileSource) Files() [][]string { return f.groups }
+func (f *Source) Files() [][]string { return f.groups }
 
 // ExpandPath turns a path, glob or directory into the files to read.
 func ExpandPath(arg string) ([]string, error) {
@@ -155,18 +164,18 @@ func GroupRotated(paths []string) [][]string {
 }
 
 // labelsFor builds the stream labels of a file.
-func (f *FileSource) labelsFor(path string) Labels {
-	ls := Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: path}}
+func (f *Source) labelsFor(path string) data.Labels {
+	ls := data.Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: path}}
 	if f.opts.Cluster != "" {
-		ls = append(ls, Label{Name: "cluster", Value: f.opts.Cluster})
+		ls = append(ls, data.Label{Name: "cluster", Value: f.opts.Cluster})
 	}
 	return ls
 }
 
 // Open starts reading. In follow mode every file's live file is tailed
 // after its backups are read.
-func (f *FileSource) Open(ctx context.Context, opts ReadOptions) (Stream, error) {
-	var streams []Stream
+func (f *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
+	var streams []data.Stream
 	for _, g := range f.groups {
 		streams = append(streams, &chainStream{f: f, paths: g, opts: opts})
 	}
@@ -174,25 +183,25 @@ func (f *FileSource) Open(ctx context.Context, opts ReadOptions) (Stream, error)
 		return streams[0], nil
 	}
 	if opts.Follow {
-		return FanIn(ctx, streams), nil
+		return data.FanIn(ctx, streams), nil
 	}
-	return MergeStreams(streams), nil
+	return data.MergeStreams(streams), nil
 }
 
 // openOne opens one file (or "-") for reading, decompressing by magic
 // bytes, and returns its stream.
-func (f *FileSource) openOne(ctx context.Context, path string, opts ReadOptions, follow bool) (Stream, error) {
-	info := &SourceInfo{Name: path, Labels: f.labelsFor(path)}
+func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions, follow bool) (data.Stream, error) {
+	info := &data.SourceInfo{Name: path, Labels: f.labelsFor(path)}
 	if path == "-" {
 		in := f.opts.Stdin
 		if in == nil {
 			in = os.Stdin
 		}
-		r, _, done, err := Decompress(in)
+		r, _, done, err := data.Decompress(in)
 		if err != nil {
 			return nil, fmt.Errorf("stdin: %w", err)
 		}
-		return NewReaderStream(ctx, r, info, opts, func() error { done(); return nil }), nil
+		return data.NewReaderStream(ctx, r, info, opts, func() error { done(); return nil }), nil
 	}
 	fh, err := os.Open(path)
 	if err != nil {
@@ -201,25 +210,25 @@ func (f *FileSource) openOne(ctx context.Context, path string, opts ReadOptions,
 	if follow {
 		return newFollowStream(ctx, fh, path, info, opts)
 	}
-	r, kind, done, err := Decompress(fh)
+	r, kind, done, err := data.Decompress(fh)
 	if err != nil {
 		fh.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	info.Seekable = kind == ""
-	return NewReaderStream(ctx, r, info, opts, func() error { done(); return fh.Close() }), nil
+	return data.NewReaderStream(ctx, r, info, opts, func() error { done(); return fh.Close() }), nil
 }
 
 // chainStream reads the files of one rotated set one after the other.
 type chainStream struct {
-	f     *FileSource
+	f     *Source
 	paths []string
-	opts  ReadOptions
+	opts  data.ReadOptions
 	i     int
-	cur   Stream
+	cur   data.Stream
 }
 
-func (c *chainStream) Next(ctx context.Context) (*Batch, error) {
+func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
 	for {
 		if c.cur == nil {
 			if c.i >= len(c.paths) {
@@ -233,7 +242,7 @@ func (c *chainStream) Next(ctx context.Context) (*Batch, error) {
 			if err != nil {
 				// An unreadable file of a set is reported, and the rest
 				// of the set is still read.
-				return &Batch{Rejects: []Reject{{Origin: Origin{Source: &SourceInfo{Name: p}}, Reason: err.Error()}}}, nil
+				return &data.Batch{Rejects: []data.Reject{{Origin: data.Origin{Source: &data.SourceInfo{Name: p}}, Reason: err.Error()}}}, nil
 			}
 			c.cur = s
 		}

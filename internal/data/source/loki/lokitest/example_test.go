@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 )
 
 // A test pushes through the real client, makes the server fail, and reads
