@@ -29,7 +29,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
 
@@ -65,12 +64,9 @@ func client() (*s3.Client, string, error) {
 	if ep == "" {
 		return nil, "", errors.New("AUDITTUI_S3_ENDPOINT is not set (eval \"$(scripts/versitygw.sh start)\")")
 	}
-	return s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(ep), UsePathStyle: true,
-		Credentials:                credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	}), ep, nil
+	// The credentials scripts/versitygw.sh prints come from the environment.
+	c, err := s3src.NewClient(context.Background(), s3src.ClientConfig{Region: "us-east-1", Endpoint: ep, PathStyle: true})
+	return c, ep, err
 }
 
 func load(args []string) error {

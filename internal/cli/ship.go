@@ -49,9 +49,10 @@ lines before it, so a crash or restart never loses an event.
 The YAML config uses Fluent Bit's option names (Path, Refresh_Interval,
 Mem_Buf_Limit, Labels, Label_keys, RemoveKeys, S3_key_format, Total_file_size,
 Upload_timeout, Store_dir) with ${ENV} substitution; flags override it.
-Loki credentials come from files named in the config or from LOKI_USERNAME,
-LOKI_PASSWORD, LOKI_BEARER_TOKEN(_FILE) and LOKI_ORG_ID; S3 uses the AWS
-credential chain.`,
+Loki settings follow the CLI's rule: an option in the config (or a flag) wins
+over logcli's LOKI_* variable (LOKI_ADDR, LOKI_ORG_ID, LOKI_USERNAME,
+LOKI_PASSWORD, LOKI_BEARER_TOKEN(_FILE), LOKI_CA_CERT_PATH, ...); secrets come
+from files or the environment only. S3 uses the AWS credential chain.`,
 		Example: `  audittui ship --config /etc/audittui/ship.yaml
   audittui ship --path /var/log/kubernetes/audit/audit.log --loki-url http://loki:3100 --cluster prod
   audittui ship --config ship.yaml --dry-run | head`,
@@ -61,7 +62,7 @@ credential chain.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.ConfigFile, "config", "c", "", "YAML config file (Fluent Bit style option names, ${ENV} substituted)")
 	f.StringVar(&o.Path, "path", "", "audit log to tail (the apiserver's --audit-log-path)")
-	f.StringVar(&o.LokiURL, "loki-url", "", "Loki base URL (http://loki:3100) or full push URL")
+	f.StringVar(&o.LokiURL, "loki-url", "", "Loki base URL (http://loki:3100, loki://, lokis://) or full push URL (default LOKI_ADDR)")
 	f.StringVar(&o.S3Bucket, "s3-bucket", "", "S3 bucket to archive to")
 	f.StringVar(&o.S3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL (path-style addressing)")
 	f.StringVar(&o.S3Region, "s3-region", "", "S3 region")

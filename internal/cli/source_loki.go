@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,11 +60,12 @@ func (k *lokiKind) Match(arg string) bool {
 	return strings.HasPrefix(arg, "loki://") || strings.HasPrefix(arg, "lokis://")
 }
 
-func (k *lokiKind) env(name string) string {
+func (k *lokiKind) lookupEnv(name string) (string, bool) {
 	if k.getenv != nil {
-		return k.getenv(name)
+		v := k.getenv(name)
+		return v, v != ""
 	}
-	return os.Getenv(name)
+	return os.LookupEnv(name)
 }
 
 // pick returns the flag value, else the environment variable.
@@ -73,40 +73,29 @@ func (k *lokiKind) pick(flag, envName string) string {
 	if flag != "" {
 		return flag
 	}
-	return k.env(envName)
+	v, _ := k.lookupEnv(envName)
+	return v
 }
 
 func (k *lokiKind) changed(name string) bool {
 	return k.fs != nil && k.fs.Changed(name)
 }
 
-// config builds the client settings for addr.
+// config builds the client settings for addr with loki.ConfigFrom (the
+// rule ship uses too: a flag wins over the LOKI_* variable, which wins
+// over the default).
 func (k *lokiKind) config(addr string) (loki.Config, error) {
-	cfg := loki.Config{
-		Addr:            addr,
-		TenantID:        k.pick(k.orgID, "LOKI_ORG_ID"),
-		Username:        k.pick(k.username, "LOKI_USERNAME"),
-		Password:        k.env("LOKI_PASSWORD"),
-		BearerToken:     k.env("LOKI_BEARER_TOKEN"),
-		BearerTokenFile: k.pick(k.tokenFile, "LOKI_BEARER_TOKEN_FILE"),
-		CACertPath:      k.pick(k.caCert, "LOKI_CA_CERT_PATH"),
-		ClientCertPath:  k.pick(k.clientCert, "LOKI_CLIENT_CERT_PATH"),
-		ClientKeyPath:   k.pick(k.key, "LOKI_CLIENT_KEY_PATH"),
-		Timeout:         k.timeout,
-		UserAgent:       "audittui",
+	st := loki.Settings{
+		Addr: addr, OrgID: k.orgID, Username: k.username, BearerTokenFile: k.tokenFile,
+		CACertPath: k.caCert, ClientCertPath: k.clientCert, ClientKeyPath: k.key,
+		Timeout: k.timeout, UserAgent: "audittui",
 	}
-	if cfg.BearerTokenFile != "" && k.tokenFile != "" {
-		cfg.BearerToken = "" // the flag wins over the environment's token
+	if k.changed("loki-tls-skip-verify") {
+		st.TLSSkipVerify = &k.skipVerify
 	}
-	cfg.InsecureSkipVerify = k.skipVerify
-	if !k.changed("loki-tls-skip-verify") {
-		if v := k.env("LOKI_TLS_SKIP_VERIFY"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return cfg, fmt.Errorf("LOKI_TLS_SKIP_VERIFY=%q: not a boolean", v)
-			}
-			cfg.InsecureSkipVerify = b
-		}
+	cfg, err := loki.ConfigFrom(st, k.lookupEnv)
+	if err != nil {
+		return cfg, err
 	}
 	if k.batch <= 0 {
 		return cfg, fmt.Errorf("--loki-batch must be positive")

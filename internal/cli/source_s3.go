@@ -70,10 +70,7 @@ func (k *s3Kind) Open(ctx context.Context, arg string, common *SourceOptions) (d
 
 func (k *s3Kind) open(ctx context.Context, arg string, common *SourceOptions) (*s3src.Source, error) {
 	opts := s3src.Options{
-		Endpoint:    k.endpoint,
-		Region:      k.region,
-		PathStyle:   k.pathStyle,
-		Anonymous:   k.anonymous,
+		Config:      s3src.ClientConfig{Endpoint: k.endpoint, Region: k.region, PathStyle: k.pathStyle, Anonymous: k.anonymous},
 		Span:        k.span,
 		Concurrency: k.concurrency,
 		Cluster:     common.Cluster,

@@ -3,6 +3,7 @@ package ship
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/ship/config"
+	"github.com/audittui/audittui/internal/ship/metrics"
 )
 
 func TestMetricsHealthAndReadiness(t *testing.T) {
@@ -72,6 +74,46 @@ func TestLokiClientConfigSecrets(t *testing.T) {
 	if _, err := LokiClientConfig(&config.Loki{PasswordFile: filepath.Join(dir, "nope")}, getenv); err == nil ||
 		!strings.Contains(err.Error(), "Password_file") {
 		t.Errorf("missing password file: %v", err)
+	}
+}
+
+// ship resolves Loki's settings with the CLI's rule: an option wins over
+// the LOKI_* variable, which wins over the default; the URL schemes are
+// the CLI's too.
+func TestLokiClientConfigEnvironment(t *testing.T) {
+	envs := map[string]string{"LOKI_ADDR": "lokis://env:443", "LOKI_TLS_SKIP_VERIFY": "true", "LOKI_CA_CERT_PATH": "/env/ca.pem",
+		"LOKI_BEARER_TOKEN_FILE": "/env/token", "LOKI_BEARER_TOKEN": "tok"}
+	getenv := func(k string) (string, bool) { v, ok := envs[k]; return v, ok }
+	lc, err := LokiClientConfig(&config.Loki{}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc.Addr != "lokis://env:443" || !lc.InsecureSkipVerify || lc.CACertPath != "/env/ca.pem" || lc.BearerTokenFile != "/env/token" || lc.BearerToken != "" {
+		t.Errorf("from the environment: %+v", lc)
+	}
+	no := false
+	lc, _ = LokiClientConfig(&config.Loki{URL: "loki://cfg:3100", InsecureSkipVerify: &no, CAFile: "/cfg/ca.pem"}, getenv)
+	if lc.Addr != "loki://cfg:3100" || lc.InsecureSkipVerify || lc.CACertPath != "/cfg/ca.pem" {
+		t.Errorf("options over the environment: %+v", lc)
+	}
+	c, err := config.Parse([]byte("Path: /a\nLoki: {URL: 'lokis://loki.example:443', Insecure_skip_verify: false}\n"), getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil || c.Loki.InsecureSkipVerify == nil || *c.Loki.InsecureSkipVerify {
+		t.Errorf("lokis:// URL, explicit Insecure_skip_verify: %v %+v", err, c.Loki)
+	}
+	// Without URL and LOKI_ADDR the sink cannot start, and says why.
+	c, _ = config.Parse([]byte("Path: /a\nLoki: {Tenant_id: t}\n"), getenv)
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	delete(envs, "LOKI_ADDR")
+	_, err = buildSinks(context.Background(), c, nil, nil, metrics.New(), slog.New(slog.DiscardHandler), getenv)
+	if err == nil || !strings.Contains(err.Error(), "Loki.URL") || !strings.Contains(err.Error(), "LOKI_ADDR") {
+		t.Errorf("no address: %v", err)
 	}
 }
 

@@ -165,7 +165,7 @@ func (c *Client) PushURL() string { return c.url(c.pushPath, nil) }
 func parseAddr(addr string) (*url.URL, string, error) {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
-		return nil, "", errors.New("loki: no address (set --loki-addr or LOKI_ADDR)")
+		return nil, "", errors.New("loki: no address given, and LOKI_ADDR is not set")
 	}
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr

@@ -79,7 +79,7 @@ func TestIntegrationSameAsLocalFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Through the real client: default credential chain from the environment.
-	src, err := New(ctx, "s3://"+b+"/audit-logs/prod-eu/", Options{Endpoint: endpoint, KeyFormat: testFormat(t, ""), Span: 30 * time.Minute})
+	src, err := New(ctx, "s3://"+b+"/audit-logs/prod-eu/", Options{Config: ClientConfig{Endpoint: endpoint}, KeyFormat: testFormat(t, ""), Span: 30 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

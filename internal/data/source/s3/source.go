@@ -1,4 +1,4 @@
-// Package s3src reads audit events from S3 archives (s3://bucket/prefix/),
+// Package s3 reads audit events from S3 archives (s3://bucket/prefix/),
 // such as those Fluent Bit's s3 output and audittui's ship S3 sink write.
 //
 // Reading lists only the key prefixes that a time window needs (planned
@@ -46,14 +46,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -70,16 +67,9 @@ type API interface {
 
 // Options configure a Source.
 type Options struct {
-	// Endpoint is a custom S3 endpoint (http://127.0.0.1:7070) for
-	// S3-compatible stores; "" uses AWS (or AWS_ENDPOINT_URL_S3).
-	Endpoint string
-	// Region; "" uses the default chain (AWS_REGION, profile), else us-east-1.
-	Region string
-	// PathStyle forces path-style addressing (http://host/bucket/key). It
-	// is turned on by itself for endpoints that are IP addresses or localhost.
-	PathStyle bool
-	// Anonymous sends unsigned requests (public buckets).
-	Anonymous bool
+	// Config says how to reach the store (region, endpoint, path style,
+	// credentials, retries); see NewClient.
+	Config ClientConfig
 	// KeyFormat plans the prefixes to list and dates keys; nil lists the
 	// whole prefix and downloads every object.
 	KeyFormat *s3key.Format
@@ -107,8 +97,8 @@ type Options struct {
 	Cluster string
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// Client replaces the AWS client (tests); Endpoint, Region, PathStyle
-	// and Anonymous are then ignored.
+	// Client replaces the client NewClient would build from Config
+	// (tests; Config is then ignored).
 	Client API
 	// Progress, if set, is called as objects are fetched.
 	Progress func(Progress)
@@ -194,52 +184,13 @@ func New(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 	}
 	s.client = opts.Client
 	if s.client == nil {
-		c, err := newClient(ctx, opts)
+		c, err := NewClient(ctx, opts.Config)
 		if err != nil {
 			return nil, err
 		}
 		s.client = c
 	}
 	return s, nil
-}
-
-func newClient(ctx context.Context, opts Options) (*awss3.Client, error) {
-	var lo []func(*config.LoadOptions) error
-	if opts.Region != "" {
-		lo = append(lo, config.WithRegion(opts.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, lo...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if opts.Anonymous {
-		cfg.Credentials = aws.AnonymousCredentials{}
-	}
-	pathStyle := opts.PathStyle
-	if opts.Endpoint != "" {
-		u, err := url.Parse(opts.Endpoint)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("--s3-endpoint %q: want a URL such as http://127.0.0.1:7070", opts.Endpoint)
-		}
-		host := u.Hostname()
-		if net.ParseIP(host) != nil || host == "localhost" {
-			pathStyle = true // virtual-host addressing cannot work on an IP
-		}
-	}
-	return awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		if opts.Endpoint != "" {
-			o.BaseEndpoint = aws.String(opts.Endpoint)
-		}
-		o.UsePathStyle = pathStyle
-		// S3-compatible stores differ in checksum support: only ask for
-		// and check checksums where the API requires them.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-		o.DisableLogOutputChecksumValidationSkipped = true
-	}), nil
 }
 
 // String names the source: s3://bucket/prefix.
