@@ -201,7 +201,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := file.New(p, file.Options{Cluster: sources.common.Cluster})
+				fsrc, err := sources.File(p)
 				if err != nil {
 					return err
 				}
@@ -213,7 +213,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := file.New(p, file.Options{Cluster: sources.common.Cluster})
+				fsrc, err := sources.File(p)
 				if err != nil {
 					return err
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/data/source"
 	"github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/ui"
 )
@@ -18,12 +19,12 @@ func init() { subcommands = append(subcommands, newLokiCmd) }
 // LokiOptions are the flags of `audittui loki ...`.
 type LokiOptions struct {
 	Since time.Duration
-	kind  *lokiKind
+	kind  *source.Loki
 	now   func() time.Time
 }
 
 func newLokiCmd(s *IO) *cobra.Command {
-	opts := &LokiOptions{kind: &lokiKind{}}
+	opts := &LokiOptions{}
 	cmd := &cobra.Command{
 		Use:   "loki",
 		Short: "Ask Loki what it holds: labels, label values, streams, index stats",
@@ -37,7 +38,7 @@ line.`,
   audittui loki stats '{job="audit"} | json | verb="delete"' --since 7d`,
 	}
 	pf := cmd.PersistentFlags()
-	opts.kind.AddFlags(pf)
+	opts.kind = source.NewLoki(pf, source.Options{})
 	pf.DurationVar(&opts.Since, "since", time.Hour, "time range to look at, ending now")
 
 	cmd.AddCommand(&cobra.Command{
@@ -86,7 +87,7 @@ line.`,
 		Short: "Estimate what a query would scan (/loki/api/v1/index/stats)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := opts.kind.selector
+			q := opts.kind.Selector()
 			if len(args) == 1 {
 				q = args[0]
 			}
@@ -98,14 +99,14 @@ line.`,
 
 // client builds the client and the [from, to) window.
 func (o *LokiOptions) client() (*loki.Client, int64, int64, error) {
-	addr := o.kind.defaultAddr()
+	addr := o.kind.Addr()
 	if addr == "" {
 		return nil, 0, 0, usageErr("no Loki address: set --loki-addr or LOKI_ADDR")
 	}
 	if o.Since <= 0 {
 		return nil, 0, 0, usageErr("--since must be positive")
 	}
-	c, err := o.kind.client(addr)
+	c, err := o.kind.Client(addr)
 	if err != nil {
 		return nil, 0, 0, &ExitError{Code: ExitUsage, Err: err}
 	}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	filesrc "github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/ui"
 )
 
@@ -191,31 +190,6 @@ func runQuery(ctx context.Context, s *IO, sources *sourceSet, opts *QueryOptions
 		return err
 	}
 	return rep.finish()
-}
-
-// resolveOrStdin resolves SOURCE arguments; with none it uses a kind's
-// default (Loki) or stdin when it is not a terminal.
-func (s *sourceSet) resolveOrStdin(ctx context.Context, args []string, io *IO) ([]data.Source, error) {
-	for _, k := range s.kinds {
-		if fk, ok := k.(*fileKind); ok && io.In != nil {
-			fk.stdin = io.In // "-" reads the command's stdin
-		}
-	}
-	srcs, ok, err := s.resolve(ctx, args)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		return srcs, nil
-	}
-	if io.InTTY {
-		return nil, usageErr("no SOURCE given (name audit log files, s3://bucket/prefix/ or loki://host:3100, set LOKI_ADDR, or pipe events on stdin)")
-	}
-	src, err := filesrc.New("-", filesrc.Options{Cluster: s.common.Cluster, Stdin: io.In})
-	if err != nil {
-		return nil, err
-	}
-	return []data.Source{src}, nil
 }
 
 func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.LogQuery, opts *QueryOptions, from, to int64, rep *rejectReporter) error {

@@ -18,7 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/spf13/pflag"
 
+	"github.com/audittui/audittui/internal/data/source"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 	"github.com/audittui/audittui/internal/testutil"
@@ -385,11 +388,12 @@ func (g *glacierAPI) GetObject(ctx context.Context, in *s3.GetObjectInput, fns .
 func TestExportSkipsArchivedObjects(t *testing.T) {
 	w := newS3World(t, false)
 	api := &glacierAPI{Client: w.client, glacier: map[string]bool{}}
-	k := &s3Kind{keyFormat: s3key.DefaultFormat, client: api}
-	src, err := k.open(context.Background(), "s3://"+w.bucket+"/audit-logs/c1/", &SourceOptions{})
+	set := source.New(pflag.NewFlagSet("x", pflag.ContinueOnError), source.Options{S3Client: api})
+	srcs, _, err := set.Resolve(context.Background(), []string{"s3://" + w.bucket + "/audit-logs/c1/"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	src := srcs[0].(*s3src.Source)
 	var errb bytes.Buffer
 	ex := &exporter{io: &IO{Err: &errb}, dir: t.TempDir()}
 	from, to := w.start.Add(time.Hour), w.start.Add(2*time.Hour)

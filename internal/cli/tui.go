@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/data"
-	filesrc "github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/sample"
@@ -100,7 +99,7 @@ func tuiInput(ctx context.Context, sources *sourceSet, opts *TUIOptions, followS
 	}
 	if f, err := os.Open(defaultAuditLog); err == nil {
 		f.Close()
-		src, err := filesrc.New(defaultAuditLog, filesrc.Options{Cluster: sources.common.Cluster})
+		src, err := sources.File(defaultAuditLog)
 		if err != nil {
 			return nil, "", false, false, err
 		}

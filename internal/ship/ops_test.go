@@ -2,6 +2,7 @@ package ship
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
+
+	"github.com/audittui/audittui/internal/data/source"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/metrics"
 )
@@ -133,5 +137,52 @@ func TestSinkFailureStopsShip(t *testing.T) {
 	}
 	if p := e.readCheckpoint(); p.Offset != 0 {
 		t.Fatalf("checkpoint moved to %d past an undelivered batch", p.Offset)
+	}
+}
+
+// The CLI's flags and ship's options for the same settings, under the same
+// environment, give the same client configuration.
+func TestCLIAndShipResolveLokiAlike(t *testing.T) {
+	envs := []map[string]string{
+		{},
+		{"LOKI_ADDR": "http://env:3100", "LOKI_ORG_ID": "e", "LOKI_USERNAME": "eu", "LOKI_PASSWORD": "pw", "LOKI_TLS_SKIP_VERIFY": "true",
+			"LOKI_CA_CERT_PATH": "/e/ca", "LOKI_CLIENT_CERT_PATH": "/e/c", "LOKI_CLIENT_KEY_PATH": "/e/k"},
+		{"LOKI_BEARER_TOKEN": "tok", "LOKI_BEARER_TOKEN_FILE": "/e/tok"},
+		{"LOKI_BEARER_TOKEN": "tok"},
+	}
+	no := false
+	settings := []struct {
+		flags []string
+		cfg   config.Loki
+	}{
+		{nil, config.Loki{}},
+		{[]string{"--loki-addr", "lokis://flag", "--loki-org-id", "t", "--loki-username", "u", "--loki-tls-skip-verify=false",
+			"--loki-ca-cert", "/f/ca", "--loki-cert", "/f/c", "--loki-key", "/f/k", "--loki-bearer-token-file", "/f/tok"},
+			config.Loki{URL: "lokis://flag", TenantID: "t", Username: "u", InsecureSkipVerify: &no, CAFile: "/f/ca", CertFile: "/f/c",
+				KeyFile: "/f/k", BearerTokenFile: "/f/tok"}},
+	}
+	for i, env := range envs {
+		for j, st := range settings {
+			getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+			k := source.NewLoki(fs, source.Options{Getenv: getenv})
+			if err := fs.Parse(append(st.flags, "--loki-timeout", "7s")); err != nil {
+				t.Fatal(err)
+			}
+			cli, err := k.Config(k.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			lc := st.cfg
+			lc.Timeout = config.Duration(7 * time.Second)
+			shp, err := LokiClientConfig(&lc, getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cli.UserAgent = "" // the CLI names itself; ship's client uses the default
+			if fmt.Sprintf("%+v", cli) != fmt.Sprintf("%+v", shp) {
+				t.Errorf("env %d, settings %d:\nCLI  %+v\nship %+v", i, j, cli, shp)
+			}
+		}
 	}
 }

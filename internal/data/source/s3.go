@@ -1,11 +1,10 @@
-package cli
+package source
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -17,12 +16,10 @@ import (
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 )
 
-func init() {
-	sourceKinds = append(sourceKinds, func() sourceKind { return &s3Kind{} })
-}
-
-// s3Kind resolves s3://bucket/prefix/ sources.
-type s3Kind struct {
+// S3 resolves s3://bucket/prefix/ sources.
+type S3 struct {
+	opts        *Options
+	cluster     *string
 	endpoint    string
 	region      string
 	pathStyle   bool
@@ -31,14 +28,10 @@ type s3Kind struct {
 	span        time.Duration
 	concurrency int
 	progress    bool
-
-	// progressOut receives --s3-progress lines (os.Stderr when nil).
-	progressOut io.Writer
-	// client replaces the AWS client (tests).
-	client s3src.API
 }
 
-func (k *s3Kind) AddFlags(fs *pflag.FlagSet) {
+func newS3(fs *pflag.FlagSet, opts *Options, cluster *string) *S3 {
+	k := &S3{opts: opts, cluster: cluster}
 	fs.StringVar(&k.endpoint, "s3-endpoint", "", "S3-compatible endpoint URL for s3:// sources, e.g. http://127.0.0.1:7070 (default: AWS, or AWS_ENDPOINT_URL_S3)")
 	fs.StringVar(&k.region, "s3-region", "", "S3 region (default: AWS_REGION or the profile's, else us-east-1)")
 	fs.BoolVar(&k.pathStyle, "s3-path-style", false, "use path-style S3 addressing (on by itself for IP and localhost endpoints)")
@@ -47,9 +40,12 @@ func (k *s3Kind) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&k.span, "s3-object-span", s3src.DefaultSpan, "longest time an S3 object covers after the time in its key (the writer's Upload_timeout plus margin)")
 	fs.IntVar(&k.concurrency, "s3-concurrency", s3src.DefaultConcurrency, "S3 objects fetched in parallel")
 	fs.BoolVar(&k.progress, "s3-progress", false, "print S3 download progress (objects, bytes, rate, ETA) on stderr")
+	return k
 }
 
-func (k *s3Kind) Match(arg string) bool { return strings.HasPrefix(arg, "s3://") }
+func (k *S3) match(arg string) bool { return strings.HasPrefix(arg, "s3://") }
+
+func (k *S3) defaultSource(context.Context) (data.Source, bool, error) { return nil, false, nil }
 
 // parseKeyFormat parses --key-format for reading. Its ${VAR}s match any
 // value whatever the environment says: the s3:// URL sets the scope
@@ -64,17 +60,13 @@ func parseKeyFormat(format string) (*s3key.Format, error) {
 	return f, nil
 }
 
-func (k *s3Kind) Open(ctx context.Context, arg string, common *SourceOptions) (data.Source, error) {
-	return k.open(ctx, arg, common)
-}
-
-func (k *s3Kind) open(ctx context.Context, arg string, common *SourceOptions) (*s3src.Source, error) {
+func (k *S3) open(ctx context.Context, arg string) (data.Source, error) {
 	opts := s3src.Options{
 		Config:      s3src.ClientConfig{Endpoint: k.endpoint, Region: k.region, PathStyle: k.pathStyle, Anonymous: k.anonymous},
 		Span:        k.span,
 		Concurrency: k.concurrency,
-		Cluster:     common.Cluster,
-		Client:      k.client,
+		Cluster:     *k.cluster,
+		Client:      k.opts.S3Client,
 	}
 	if k.keyFormat != "" {
 		f, err := parseKeyFormat(k.keyFormat)
@@ -84,29 +76,15 @@ func (k *s3Kind) open(ctx context.Context, arg string, common *SourceOptions) (*
 		opts.KeyFormat = f
 	}
 	if k.progress {
-		opts.Progress = progressPrinter(k.progressOut, arg)
-		opts.Logger = slog.New(slog.NewTextHandler(k.out(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+		opts.Progress = progressPrinter(k.opts.stderr(), arg)
+		opts.Logger = slog.New(slog.NewTextHandler(k.opts.stderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	return s3src.New(ctx, arg, opts)
-}
-
-func (k *s3Kind) out() io.Writer {
-	if k.progressOut != nil {
-		return k.progressOut
-	}
-	return os.Stderr
-}
-
-func (k *s3Kind) Default(ctx context.Context, common *SourceOptions) (data.Source, bool, error) {
-	return nil, false, nil
 }
 
 // progressPrinter prints a progress line at most once a second, and the
 // last one when every object is read.
 func progressPrinter(w io.Writer, name string) func(s3src.Progress) {
-	if w == nil {
-		w = os.Stderr
-	}
 	var mu sync.Mutex
 	var last time.Time
 	return func(p s3src.Progress) {

@@ -1,9 +1,8 @@
-package cli
+package source
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -13,33 +12,34 @@ import (
 	"github.com/audittui/audittui/internal/data/source/loki"
 )
 
-func init() {
-	sourceKinds = append(sourceKinds, func() sourceKind { return &lokiKind{} })
+// Loki resolves loki://host:3100, lokis://host (TLS) and http(s):// sources,
+// and supplies Loki as the default source when --loki-addr or LOKI_ADDR
+// is set (as logcli does). Connection settings are resolved by
+// loki.ConfigFrom, the rule ship uses too: a flag wins over logcli's
+// LOKI_* variable, which wins over the default. Secrets (LOKI_PASSWORD,
+// LOKI_BEARER_TOKEN) come from the environment or a file, never from
+// flags that show in ps.
+type Loki struct {
+	opts                    *Options
+	fs                      *pflag.FlagSet
+	addr, orgID, username   string
+	tokenFile               string
+	caCert, clientCert, key string
+	skipVerify              bool
+	timeout                 time.Duration
+	batch                   int
+	parallelDuration        time.Duration
+	parallelWorkers         int
+	selector                string
+	since                   time.Duration
 }
 
-// lokiKind resolves loki://host:3100 and lokis://host (TLS) sources, and
-// supplies Loki as the default source when --loki-addr or LOKI_ADDR is set
-// (as logcli does). Connection settings follow logcli's environment
-// variables; secrets (LOKI_PASSWORD, LOKI_BEARER_TOKEN) are read from the
-// environment only, never from flags that show in ps.
-type lokiKind struct {
-	addr, orgID, username     string
-	tokenFile                 string
-	caCert, clientCert, key   string
-	skipVerify                bool
-	timeout                   time.Duration
-	batch                     int
-	parallelDuration          time.Duration
-	parallelWorkers           int
-	selector                  string
-	since                     time.Duration
-	skipVerifySet, timeoutSet bool
-	getenv                    func(string) string // os.Getenv unless a test sets it
-	fs                        *pflag.FlagSet
-}
+// NewLoki binds the Loki flags alone to fs (for commands that talk to Loki
+// without reading sources, such as `audittui loki`).
+func NewLoki(fs *pflag.FlagSet, opts Options) *Loki { return newLoki(fs, &opts) }
 
-func (k *lokiKind) AddFlags(fs *pflag.FlagSet) {
-	k.fs = fs
+func newLoki(fs *pflag.FlagSet, opts *Options) *Loki {
+	k := &Loki{opts: opts, fs: fs}
 	fs.StringVar(&k.addr, "loki-addr", "", "Loki address, e.g. http://loki:3100 (default LOKI_ADDR); with no SOURCE, Loki is read")
 	fs.StringVar(&k.orgID, "loki-org-id", "", "tenant sent as X-Scope-OrgID, a|b for several (default LOKI_ORG_ID)")
 	fs.StringVar(&k.username, "loki-username", "", "basic-auth user (default LOKI_USERNAME; the password comes from LOKI_PASSWORD)")
@@ -54,46 +54,44 @@ func (k *lokiKind) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&k.parallelWorkers, "loki-parallel-max-workers", 1, "sub-ranges fetched at once (like logcli --parallel-max-workers)")
 	fs.StringVar(&k.selector, "loki-selector", loki.DefaultSelector, "LogQL selector read from Loki when the command has no query of its own (TUI, alerts)")
 	fs.DurationVar(&k.since, "loki-since", time.Hour, "how far back to read from Loki when no --since/--from is given")
+	return k
 }
 
-func (k *lokiKind) Match(arg string) bool {
-	return strings.HasPrefix(arg, "loki://") || strings.HasPrefix(arg, "lokis://")
-}
-
-func (k *lokiKind) lookupEnv(name string) (string, bool) {
-	if k.getenv != nil {
-		v := k.getenv(name)
-		return v, v != ""
+// match: Loki's own schemes, and http(s):// URLs (a SOURCE that is a URL
+// is a server, never a local file).
+func (k *Loki) match(arg string) bool {
+	for _, p := range []string{"loki://", "lokis://", "http://", "https://"} {
+		if strings.HasPrefix(arg, p) {
+			return true
+		}
 	}
-	return os.LookupEnv(name)
+	return false
 }
 
-// pick returns the flag value, else the environment variable.
-func (k *lokiKind) pick(flag, envName string) string {
-	if flag != "" {
-		return flag
+// Addr is the address to use without a SOURCE argument: --loki-addr, else
+// LOKI_ADDR ("" when neither is set).
+func (k *Loki) Addr() string {
+	if k.addr != "" {
+		return k.addr
 	}
-	v, _ := k.lookupEnv(envName)
+	v, _ := k.opts.getenv(loki.EnvAddr)
 	return v
 }
 
-func (k *lokiKind) changed(name string) bool {
-	return k.fs != nil && k.fs.Changed(name)
-}
+// Selector is --loki-selector.
+func (k *Loki) Selector() string { return k.selector }
 
-// config builds the client settings for addr with loki.ConfigFrom (the
-// rule ship uses too: a flag wins over the LOKI_* variable, which wins
-// over the default).
-func (k *lokiKind) config(addr string) (loki.Config, error) {
+// Config resolves the client settings for addr (a SOURCE argument or Addr).
+func (k *Loki) Config(addr string) (loki.Config, error) {
 	st := loki.Settings{
 		Addr: addr, OrgID: k.orgID, Username: k.username, BearerTokenFile: k.tokenFile,
 		CACertPath: k.caCert, ClientCertPath: k.clientCert, ClientKeyPath: k.key,
 		Timeout: k.timeout, UserAgent: "audittui",
 	}
-	if k.changed("loki-tls-skip-verify") {
+	if k.fs != nil && k.fs.Changed("loki-tls-skip-verify") {
 		st.TLSSkipVerify = &k.skipVerify
 	}
-	cfg, err := loki.ConfigFrom(st, k.lookupEnv)
+	cfg, err := loki.ConfigFrom(st, k.opts.getenv)
 	if err != nil {
 		return cfg, err
 	}
@@ -106,17 +104,18 @@ func (k *lokiKind) config(addr string) (loki.Config, error) {
 	return cfg, nil
 }
 
-// client builds a client for addr (a SOURCE argument or --loki-addr).
-func (k *lokiKind) client(addr string) (*loki.Client, error) {
-	cfg, err := k.config(addr)
+// Client builds a client for addr.
+func (k *Loki) Client(addr string) (*loki.Client, error) {
+	cfg, err := k.Config(addr)
 	if err != nil {
 		return nil, err
 	}
 	return loki.NewClient(cfg)
 }
 
-func (k *lokiKind) source(addr string) (data.Source, error) {
-	c, err := k.client(addr)
+// Source builds the source reading from addr.
+func (k *Loki) Source(addr string) (*loki.Source, error) {
+	c, err := k.Client(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -129,21 +128,16 @@ func (k *lokiKind) source(addr string) (data.Source, error) {
 	}), nil
 }
 
-func (k *lokiKind) Open(ctx context.Context, arg string, common *SourceOptions) (data.Source, error) {
-	return k.source(arg)
-}
+func (k *Loki) open(_ context.Context, arg string) (data.Source, error) { return k.Source(arg) }
 
-// defaultAddr is --loki-addr, else LOKI_ADDR.
-func (k *lokiKind) defaultAddr() string { return k.pick(k.addr, "LOKI_ADDR") }
-
-func (k *lokiKind) Default(ctx context.Context, common *SourceOptions) (data.Source, bool, error) {
-	addr := k.defaultAddr()
+func (k *Loki) defaultSource(context.Context) (data.Source, bool, error) {
+	addr := k.Addr()
 	if addr == "" {
 		return nil, false, nil
 	}
-	src, err := k.source(addr)
+	src, err := k.Source(addr)
 	if err != nil {
-		return nil, false, &ExitError{Code: ExitUsage, Err: err}
+		return nil, false, err
 	}
 	return src, true, nil
 }
