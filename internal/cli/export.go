@@ -229,7 +229,7 @@ func runExport(ctx context.Context, s *IO, sources *sourceSet, opts *ExportOptio
 
 	// 2. Select events from the copies.
 	if q != nil {
-		if err := ex.selectEvents(ctx, copies, q, opts.Query, from, to); err != nil {
+		if err := ex.selectEvents(ctx, copies, q, from, to); err != nil {
 			return err
 		}
 	}
@@ -526,7 +526,7 @@ func copyFile(src, dst string) (string, int64, time.Time, error) {
 
 // selectEvents writes the events matching q from srcs, in time order, as
 // their original bytes, to events.jsonl.
-func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *logql.LogQuery, query string, from, to int64) error {
+func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *logql.LogQuery, from, to int64) error {
 	path := filepath.Join(ex.dir, eventsFile)
 	f, err := os.Create(path)
 	if err != nil {
@@ -536,7 +536,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 	h := sha256.New()
 	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	var size int64
-	ro := data.ReadOptions{From: from, To: to, Query: query, Prefilter: data.PrefilterFor(q)}
+	ro := data.ReadOptions{From: from, To: to, Query: q, Prefilter: data.PrefilterFor(q)}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
 		return err

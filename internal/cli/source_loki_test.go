@@ -12,13 +12,22 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 )
 
 func readLokiSource(t *testing.T, src data.Source, query string) (events []data.Event, rejects int) {
 	t.Helper()
-	st, err := src.Open(context.Background(), data.ReadOptions{Query: query})
+	var q *logql.LogQuery
+	if query != "" {
+		e, err := logql.Parse(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q = e.(*logql.LogQuery)
+	}
+	st, err := src.Open(context.Background(), data.ReadOptions{Query: q})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func (k *Loki) Source(addr string) (*loki.Source, error) {
 		BatchSize:          k.batch,
 		ParallelDuration:   k.parallelDuration,
 		ParallelMaxWorkers: k.parallelWorkers,
-	}), nil
+	})
 }
 
 func (k *Loki) open(_ context.Context, arg string) (data.Source, error) { return k.Source(arg) }

@@ -135,7 +135,7 @@ func BenchmarkSource1M(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := loki.NewSource(c, loki.SourceOptions{BatchSize: 5000, ParallelDuration: time.Hour / 16, ParallelMaxWorkers: 4})
+	src := newSource(b, c, loki.SourceOptions{BatchSize: 5000, ParallelDuration: time.Hour / 16, ParallelMaxWorkers: 4})
 	b.ReportAllocs()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpuSeconds()

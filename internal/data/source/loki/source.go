@@ -19,8 +19,8 @@ const DefaultSelector = `{job="audit"}`
 
 // SourceOptions tune a Loki source.
 type SourceOptions struct {
-	// DefaultQuery is used when ReadOptions.Query is empty
-	// (default DefaultSelector).
+	// DefaultQuery is read when ReadOptions.Query is nil (default
+	// DefaultSelector). NewSource parses it.
 	DefaultQuery string
 	// Since is the range read when ReadOptions.From is 0 (default 1h, as
 	// logcli's --since).
@@ -39,19 +39,30 @@ type SourceOptions struct {
 	Logger *slog.Logger
 }
 
-// Source is a data.Source reading audit events from Loki. The LogQL query
-// is pushed down to the server; each returned line goes through the same
-// decoder as files, and a line that is not an audit event becomes a
+// Source is a data.Source reading audit events from Loki. The log query
+// (ReadOptions.Query, parsed by the caller) is pushed down to the server,
+// rendered with the logql formatter; each returned line goes through the
+// same decoder as files, and a line that is not an audit event becomes a
 // data.Reject with its reason. Stream labels become SourceInfo.Labels.
 type Source struct {
 	c    *Client
 	opts SourceOptions
+	def  *logql.LogQuery // DefaultQuery, parsed
 }
 
-// NewSource returns a source over c.
-func NewSource(c *Client, opts SourceOptions) *Source {
+// NewSource returns a source over c. It fails when DefaultQuery is not a
+// log query.
+func NewSource(c *Client, opts SourceOptions) (*Source, error) {
 	if opts.DefaultQuery == "" {
 		opts.DefaultQuery = DefaultSelector
+	}
+	e, err := logql.Parse(opts.DefaultQuery)
+	if err != nil {
+		return nil, fmt.Errorf("loki selector %q: %w", opts.DefaultQuery, err)
+	}
+	def, ok := e.(*logql.LogQuery)
+	if !ok {
+		return nil, fmt.Errorf("loki selector %q is a metric query, not a log query", opts.DefaultQuery)
 	}
 	if opts.Since <= 0 {
 		opts.Since = time.Hour
@@ -62,7 +73,15 @@ func NewSource(c *Client, opts SourceOptions) *Source {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Source{c: c, opts: opts}
+	return &Source{c: c, opts: opts, def: def}, nil
+}
+
+// query is the log query a read with opts sends.
+func (s *Source) query(opts data.ReadOptions) *logql.LogQuery {
+	if opts.Query != nil {
+		return opts.Query
+	}
+	return s.def
 }
 
 // String names the source: "loki http://host:3100".
@@ -88,58 +107,44 @@ func (s *Source) Range(opts data.ReadOptions) (from, to int64) {
 // Preview asks the index how much a read with opts would scan
 // (/loki/api/v1/index/stats over the query's stream selector).
 func (s *Source) Preview(ctx context.Context, opts data.ReadOptions) (IndexStats, error) {
-	q := opts.Query
-	if q == "" {
-		q = s.opts.DefaultQuery
-	}
-	sel, err := SelectorOf(q)
-	if err != nil {
-		return IndexStats{}, err
-	}
 	from, to := s.Range(opts)
-	return s.c.Stats(ctx, sel, from, to)
+	return s.c.Stats(ctx, Selector(s.query(opts)), from, to)
 }
 
-// SelectorOf returns the stream selector of a LogQL query, {a="b", ...}.
+// Selector renders the stream selector of a log query, {a="b", ...}.
+func Selector(q *logql.LogQuery) string {
+	ms := q.Selector()
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// SelectorOf parses query text (a log or metric query, as typed on the
+// command line) and returns its stream selector.
 func SelectorOf(query string) (string, error) {
 	e, err := logql.Parse(query)
 	if err != nil {
 		return "", fmt.Errorf("query %q: %w", query, err)
 	}
-	var ms []*logql.Matcher
 	switch q := e.(type) {
 	case *logql.LogQuery:
-		ms = q.Selector()
+		return Selector(q), nil
 	case *logql.MetricQuery:
-		ms = q.LogQuery().Selector()
-	default:
-		return "", fmt.Errorf("query %q has no stream selector", query)
+		return Selector(q.LogQuery()), nil
 	}
-	parts := make([]string, len(ms))
-	for i, m := range ms {
-		parts[i] = m.String()
-	}
-	return "{" + strings.Join(parts, ", ") + "}", nil
+	return "", fmt.Errorf("query %q has no stream selector", query)
 }
 
 // Open starts reading: a paginated (and optionally split) query_range
 // over [From, To) (To = now, From = To - Since when unset), then, with
-// Follow and no To, the live tail from where the range ended. For a metric
-// query, its log query (selector and pipeline) is what the server runs.
+// Follow and no To, the live tail from where the range ended. The server
+// runs the log query (selector and pipeline) as the formatter renders it;
+// for a metric query the caller passes its log query and evaluates the
+// metric over the entries.
 func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
-	q := opts.Query
-	if q == "" {
-		q = s.opts.DefaultQuery
-	}
-	e, err := logql.Parse(q)
-	if err != nil {
-		return nil, fmt.Errorf("loki query %q: %w", q, err)
-	}
-	if mq, ok := e.(*logql.MetricQuery); ok {
-		// The metric is evaluated by the caller; the server filters the
-		// entries it counts (push-down of the inner log query).
-		q = mq.LogQuery().String()
-	}
+	q := s.query(opts).String()
 	from, to := s.Range(opts)
 	st := &sourceStream{
 		src:      s,
@@ -326,18 +331,12 @@ func (st *sourceStream) Close() error {
 	return nil
 }
 
-// Metric evaluates a metric query on the server (full push-down): with a
-// step, a range query over [from, to] (query_range, a matrix); without, an
-// instant query at to (query, a vector). to = 0 means now; from = 0 means
-// to - Since.
-func (s *Source) Metric(ctx context.Context, query string, from, to int64, step time.Duration) (*Result, error) {
-	e, err := logql.Parse(query)
-	if err != nil {
-		return nil, fmt.Errorf("loki query %q: %w", query, err)
-	}
-	if _, ok := e.(*logql.MetricQuery); !ok {
-		return nil, fmt.Errorf("loki query %q is a log query, not a metric query", query)
-	}
+// Metric evaluates a metric query on the server (full push-down), sent as
+// the formatter renders it: with a step, a range query over [from, to]
+// (query_range, a matrix); without, an instant query at to (query, a
+// vector). to = 0 means now; from = 0 means to - Since.
+func (s *Source) Metric(ctx context.Context, mq *logql.MetricQuery, from, to int64, step time.Duration) (*Result, error) {
+	query := mq.String()
 	from, to = s.Range(data.ReadOptions{From: from, To: to})
 	if step > 0 {
 		return s.c.QueryRange(ctx, QueryRangeRequest{Query: query, Start: from, End: to, Step: step})
