@@ -89,7 +89,7 @@ func peakRSSMB() float64 {
 // into 16 sub-ranges fetched by 4 workers (the test server runs in the same
 // process, so its JSON encoding is in the numbers too).
 //
-//	go test -run '^$' -bench Pull1M -benchtime 1x ./internal/data/loki/
+//	go test -run '^$' -bench Pull1M -benchtime 1x ./internal/data/source/loki/
 func BenchmarkPull1M(b *testing.B) {
 	s := benchServer(b)
 	c, err := loki.NewClient(loki.Config{Addr: s.URL})

@@ -3,7 +3,10 @@
 // pagination and parallel range splitting), labels, series, index stats and
 // the live-tail websocket. It follows the documented HTTP API only; no Loki
 // code is used. One HTTP layer (auth, TLS, tenant, user agent, timeouts,
-// retries) serves both the query side and ship's push sink.
+// retries) serves both the query side and ship's push sink, and one
+// resolution of its settings (ConfigFrom: explicit setting > logcli's
+// LOKI_* variable > default) serves both the CLI and ship. Source is the
+// data.Source over it: the parsed query is pushed down to the server.
 package loki
 
 import (
