@@ -374,3 +374,29 @@ func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
 		}
 	}
 }
+
+// When the tailer stops (here: the context the file was opened with ends;
+// a rotated set opens its live file in the Next call that reaches it),
+// Next says why, every time, and Close returns.
+func TestFollowStopsWithItsContext(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, mkEvent("e1", t0))
+	src, _ := New(p, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextBatch(t, ctx, st)
+	cancel()
+	wait, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	for i := 0; i < 2; i++ {
+		if _, err := st.Next(wait); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Next %d after the context ended: %v", i, err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

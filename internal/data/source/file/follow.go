@@ -43,19 +43,20 @@ type followStream struct {
 
 	items  chan followItem
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed when the tailer has stopped, with runErr
+	runErr error
+	err    error // the tailer stopped: every later Next returns it
 	d      data.Decoder
 }
 
 // followItem is what the tailer reported, in file order: a chunk of lines
-// or an over-long line (path, off, size), or the error that stopped it.
+// or an over-long line (path, off, size).
 type followItem struct {
 	chunk *tail.Chunk
 	long  bool
 	path  string
 	off   int64
 	size  int64
-	err   error
 }
 
 func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.SourceInfo, opts data.ReadOptions) (data.Stream, error) {
@@ -127,8 +128,7 @@ func (f *followStream) startTail() {
 	f.fh = nil // the tailer owns it now
 	go func() {
 		defer close(f.done)
-		err := t.Run(ctx, func(_ context.Context, c tail.Chunk) error { return send(followItem{chunk: &c}) })
-		_ = send(followItem{err: err})
+		f.runErr = t.Run(ctx, func(_ context.Context, c tail.Chunk) error { return send(followItem{chunk: &c}) })
 	}()
 }
 
@@ -151,17 +151,25 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 		}
 		f.line = n + 1
 	}
+	if f.err != nil {
+		return nil, f.err
+	}
 	if f.items == nil {
 		f.startTail()
 	}
 	var it followItem
 	select {
 	case it = <-f.items:
+	case <-f.done:
+		// Whatever the tailer sent before it stopped comes first.
+		select {
+		case it = <-f.items:
+		default:
+			f.err = fmt.Errorf("follow %s: %w", f.path, f.runErr)
+			return nil, f.err
+		}
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-	if it.err != nil {
-		return nil, fmt.Errorf("follow %s: %w", f.path, it.err)
 	}
 	if it.long {
 		f.at(it.path, it.off, it.off+it.size)
