@@ -9,9 +9,9 @@
 // deletion (keep the open file, wait for the path to come back), a path
 // that does not exist yet, a partial last line (held until its newline
 // arrives) and lines longer than the limit (written whole to an overflow
-// writer and reported, never sent in pieces). Change notification comes from fsnotify on the
-// directory with a polling fallback every Refresh interval; MinInterval
-// coalesces bursts of notifications.
+// writer and reported, never sent in pieces). Change notification comes
+// from fsnotify on the directory with a polling fallback every Refresh
+// interval; MinInterval coalesces bursts of notifications.
 //
 // A file is identified by device, inode and a fingerprint of its first
 // bytes (ID), so a Position taken in one file is found again after the
@@ -87,8 +87,9 @@ type Options struct {
 	// beginning.
 	Start *Position
 	// File, if set, is Path already open: reading continues in it at
-	// Start.Offset (0 without Start) whatever happened to the path since
-	// it was opened. The tailer owns it and closes it.
+	// Start.Offset (0 without Start, or when its first bytes no longer
+	// match Start.ID: rewritten by copytruncate), whatever happened to the
+	// path since it was opened. The tailer owns it and closes it.
 	File *os.File
 	// Backups lists the rotated copies of Path (default Lumberjack).
 	Backups Finder
