@@ -119,7 +119,7 @@ func (f *followStream) startTail() {
 	}
 	t := tail.New(tail.Options{
 		Path: f.path, File: f.fh, Start: &tail.Position{Path: f.path, ID: f.id, Offset: f.off},
-		Refresh: PollInterval, ReadSize: 1 << 20, MaxLine: data.DefaultMaxLineBytes,
+		Refresh: PollInterval, MaxLine: data.DefaultMaxLineBytes, // ReadSize: the tailer's 256 KiB
 		OnLongLine: func(path string, off, size int64) {
 			_ = send(followItem{long: true, path: path, off: off, size: size})
 		},
