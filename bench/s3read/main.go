@@ -29,14 +29,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src"
+	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 )
 
 func main() {
@@ -64,12 +64,9 @@ func client() (*s3.Client, string, error) {
 	if ep == "" {
 		return nil, "", errors.New("AUDITTUI_S3_ENDPOINT is not set (eval \"$(scripts/versitygw.sh start)\")")
 	}
-	return s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(ep), UsePathStyle: true,
-		Credentials:                credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	}), ep, nil
+	// The credentials scripts/versitygw.sh prints come from the environment.
+	c, err := s3src.NewClient(context.Background(), s3src.ClientConfig{Region: "us-east-1", Endpoint: ep, PathStyle: true})
+	return c, ep, err
 }
 
 func load(args []string) error {
@@ -193,7 +190,7 @@ func read(args []string) error {
 			return err
 		}
 	} else {
-		fsrc, err := data.NewFileSource(arg, data.FileOptions{})
+		fsrc, err := file.New(arg, file.Options{})
 		if err != nil {
 			return err
 		}

@@ -3,14 +3,14 @@
 //
 // The layout follows github.com/cli/cli. Each command lives in its own
 // package under internal/cli (tui is the root command, query, alerts,
-// policy, evidence for export and verify, loki, ship), so a command
+// policy, evidence for export and verify, loki, ship, version), so a command
 // reaches what it shares with the others only through cmdutil, and a
 // command's helpers need no prefix to keep apart from another's:
 //
 //	cmdutil    Factory, IOStreams, exit codes and Execute, the window flags
 //	           (--since/--from/--to), RejectReporter, the output writers,
-//	           LoadRules, ParseQuery, SourceSet
-//	sourcearg  the SOURCE kinds (files, s3://, loki://) and their flags
+//	           LoadRules, ParseQuery, SourceSet (the adapter over
+//	           internal/data/source, which owns the SOURCE kinds and flags)
 //	clitest    running commands in tests; shared fixtures
 //
 // How a command is built:
@@ -36,7 +36,7 @@
 // built from two factories share nothing (root_test.go checks this).
 //
 // Main builds the Factory over the process's streams (NewFactory: system
-// clock and environment, sourcearg's kinds), the tree, and runs it through
+// clock and environment, SOURCE arguments resolved by internal/data/source), the tree, and runs it through
 // cmdutil.Execute, which prints the error and returns the exit status.
 // Tests run single commands the same way (clitest.Run).
 package cli

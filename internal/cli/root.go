@@ -12,7 +12,6 @@ import (
 	"github.com/audittui/audittui/internal/cli/policy"
 	"github.com/audittui/audittui/internal/cli/query"
 	"github.com/audittui/audittui/internal/cli/ship"
-	"github.com/audittui/audittui/internal/cli/sourcearg"
 	"github.com/audittui/audittui/internal/cli/tui"
 	"github.com/audittui/audittui/internal/cli/version"
 )
@@ -36,9 +35,9 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 }
 
 // NewFactory returns the factory of the process with streams ios: SOURCE
-// arguments are resolved by sourcearg's kinds.
+// arguments are resolved by internal/data/source.
 func NewFactory(ios *cmdutil.IOStreams) *cmdutil.Factory {
-	return cmdutil.NewFactory(ios, sourcearg.Kinds)
+	return cmdutil.NewFactory(ios)
 }
 
 // Main runs audittui with args over ios and returns the process exit code.

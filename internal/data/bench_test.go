@@ -2,10 +2,6 @@ package data_test
 
 import (
 	"bytes"
-	"context"
-	"errors"
-	"io"
-	"os"
 	"testing"
 
 	"github.com/audittui/audittui/internal/data"
@@ -40,50 +36,5 @@ func BenchmarkDecode(b *testing.B) {
 				b.Fatal(rej.Reason)
 			}
 		}
-	}
-}
-
-// BenchmarkReadFile measures the parallel file reader (all cores), with
-// and without the literal prefilter of the seed's secrets query. Set
-// AUDITTUI_BENCH_FILE to a big generated file (bench/query.sh makes one).
-func BenchmarkReadFile(b *testing.B) {
-	path := os.Getenv("AUDITTUI_BENCH_FILE")
-	if path == "" {
-		path = b.TempDir() + "/audit.log"
-		if err := os.WriteFile(path, benchLines(b, 64<<20), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	fi, _ := os.Stat(path)
-	for _, tc := range []struct {
-		name string
-		pf   *data.Prefilter
-	}{
-		{"all", nil},
-		{"prefilter-secrets", &data.Prefilter{All: [][]byte{[]byte(`"secrets"`)}}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(fi.Size())
-			for i := 0; i < b.N; i++ {
-				src, err := data.NewFileSource(path, data.FileOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				st, _ := src.Open(context.Background(), data.ReadOptions{Prefilter: tc.pf})
-				n := 0
-				for {
-					bt, err := st.Next(context.Background())
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					n += len(bt.Events)
-				}
-				st.Close()
-				b.ReportMetric(float64(n), "events")
-			}
-		})
 	}
 }

@@ -1,6 +1,13 @@
 // Package data holds audittui's data path: the Event model, the decoder,
-// sources (files, stdin; S3 and Loki live in sub-packages) and the glue that
-// feeds decoded events to the LogQL engine, panes, alerts and sinks.
+// the parallel reader and time merge, the Source / Stream / ReadOptions
+// contracts, and the glue that feeds decoded events to the LogQL engine,
+// panes, alerts and sinks:
+//
+//	source (file | s3 | loki)  ->  decode  ->  Event  ->  LogQL  ->  pane | alert | sink
+//
+// The sources are sibling packages under data/source (source/file,
+// source/s3, source/loki); package source resolves SOURCE arguments into
+// them. data imports none of them.
 package data
 
 import (

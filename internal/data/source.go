@@ -2,6 +2,8 @@ package data
 
 import (
 	"context"
+
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // Batch is a group of decoded events, in source order, plus the lines of
@@ -43,9 +45,13 @@ type ReadOptions struct {
 	Follow bool
 	// Workers is the number of decode goroutines (0 = GOMAXPROCS).
 	Workers int
-	// Query is the LogQL query text, for sources that push the query down
-	// to a server (Loki). File and S3 sources ignore it.
-	Query string
+	// Query is the log query, parsed once by the caller, for sources that
+	// push it down to a server (Loki renders it with the logql formatter).
+	// For a metric query, pass its LogQuery(): the server selects the
+	// entries, the caller evaluates the metric. nil reads the source's
+	// default selection. File and S3 sources ignore it (Prefilter is their
+	// hint); the caller still matches every event against the query.
+	Query *logql.LogQuery
 	// Limit is the maximum number of entries wanted (0 = all); a hint for
 	// sources that paginate.
 	Limit int

@@ -2,20 +2,17 @@ package ship
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"net"
-	"net/url"
-	"os"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/lokisink"
 	"github.com/audittui/audittui/internal/ship/metrics"
@@ -70,83 +67,36 @@ func buildSinks(ctx context.Context, c *config.Config, labelNames, mdNames []str
 	return sinks, nil
 }
 
-// LokiClientConfig maps the Loki options to the shared client's settings.
-// Secrets come from files or the logcli environment variables
-// (LOKI_USERNAME, LOKI_PASSWORD, LOKI_BEARER_TOKEN, LOKI_ORG_ID), never
-// from the command line.
+// LokiClientConfig maps the Loki options to the shared client's settings
+// and resolves them as the CLI does (loki.ConfigFrom): an option set in
+// the config file or by a flag wins over logcli's LOKI_* variable
+// (LOKI_ADDR, LOKI_ORG_ID, LOKI_USERNAME, LOKI_PASSWORD,
+// LOKI_BEARER_TOKEN(_FILE), LOKI_CA_CERT_PATH, LOKI_CLIENT_CERT_PATH,
+// LOKI_CLIENT_KEY_PATH, LOKI_TLS_SKIP_VERIFY), which wins over the
+// default. Secrets come from files or the environment, never from the
+// command line.
 func LokiClientConfig(l *config.Loki, getenv func(string) (string, bool)) (loki.Config, error) {
-	env := func(k string) string { v, _ := getenv(k); return v }
-	lc := loki.Config{
-		Addr: l.URL, TenantID: l.TenantID, Username: l.Username,
+	lc, err := loki.ConfigFrom(loki.Settings{
+		Addr: l.URL, OrgID: l.TenantID, Username: l.Username,
+		PasswordFile: l.PasswordFile, BearerTokenFile: l.BearerTokenFile,
 		CACertPath: l.CAFile, ClientCertPath: l.CertFile, ClientKeyPath: l.KeyFile,
-		InsecureSkipVerify: l.InsecureSkipVerify, Timeout: l.Timeout.D(),
-	}
-	if lc.TenantID == "" {
-		lc.TenantID = env("LOKI_ORG_ID")
-	}
-	if lc.Username == "" {
-		lc.Username = env("LOKI_USERNAME")
-	}
+		TLSSkipVerify: l.InsecureSkipVerify, Timeout: l.Timeout.D(),
+	}, getenv)
+	var pe *fs.PathError
 	switch {
-	case l.PasswordFile != "":
-		b, err := os.ReadFile(l.PasswordFile)
-		if err != nil {
-			return lc, fmt.Errorf("option Loki.Password_file: %w", err)
-		}
-		lc.Password = strings.TrimRight(string(b), "\r\n")
-	default:
-		lc.Password = env("LOKI_PASSWORD")
-	}
-	switch {
-	case l.BearerTokenFile != "":
-		lc.BearerTokenFile = l.BearerTokenFile
-	case env("LOKI_BEARER_TOKEN_FILE") != "":
-		lc.BearerTokenFile = env("LOKI_BEARER_TOKEN_FILE")
-	default:
-		lc.BearerToken = env("LOKI_BEARER_TOKEN")
-	}
-	if lc.CACertPath == "" {
-		lc.CACertPath = env("LOKI_CA_CERT_PATH")
-	}
-	if lc.ClientCertPath == "" && lc.ClientKeyPath == "" {
-		lc.ClientCertPath, lc.ClientKeyPath = env("LOKI_CLIENT_CERT_PATH"), env("LOKI_CLIENT_KEY_PATH")
+	case errors.As(err, &pe):
+		return lc, fmt.Errorf("option Loki.Password_file: %w", err)
+	case err != nil:
+		return lc, fmt.Errorf("option Loki: %w", err)
 	}
 	return lc, nil
 }
 
-// S3Client builds an S3 client from the default AWS credential chain, the
-// region and an optional S3-compatible endpoint (path-style addressing).
+// S3Client builds the sink's S3 client with the constructor the S3 source
+// uses: the default AWS credential chain, the region, and an optional
+// S3-compatible endpoint (path-style addressing by default with one).
 func S3Client(ctx context.Context, s *config.S3) (*s3.Client, error) {
-	var lo []func(*awsconfig.LoadOptions) error
-	if s.Region != "" {
-		lo = append(lo, awsconfig.WithRegion(s.Region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, lo...)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	pathStyle := s.PathStyle != nil && *s.PathStyle
-	if s.Endpoint != "" {
-		u, err := url.Parse(s.Endpoint)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("option S3.Endpoint %q: not a URL", s.Endpoint)
-		}
-		if h := u.Hostname(); net.ParseIP(h) != nil || h == "localhost" {
-			pathStyle = true
-		}
-	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if s.Endpoint != "" {
-			o.BaseEndpoint = aws.String(s.Endpoint)
-		}
-		o.UsePathStyle = pathStyle
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-		o.DisableLogOutputChecksumValidationSkipped = true
-	}), nil
+	return s3src.NewClient(ctx, s3src.ClientConfig{Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle != nil && *s.PathStyle})
 }
 
 func nopClient() *loki.Client {

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/audittui/audittui/internal/buildinfo"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/config"
 )
 

@@ -29,14 +29,14 @@ import (
 
 	"github.com/audittui/audittui/internal/buildinfo"
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/lokisink"
 	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/ship/pipe"
 	"github.com/audittui/audittui/internal/ship/process"
-	"github.com/audittui/audittui/internal/ship/tail"
+	"github.com/audittui/audittui/internal/tail"
 )
 
 // Options configure Run.
@@ -122,8 +122,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	var start *checkpoint.Position
+	var tailStart *tail.Position
 	if p, ok := saved[c.Path]; ok {
-		start = &p
+		start, tailStart = &p, &p.Position
 		lg.Info("resuming from checkpoint", "path", p.Path, "offset", p.Offset, "id", p.ID.String())
 	}
 
@@ -234,10 +235,10 @@ func Run(ctx context.Context, o Options) error {
 	dispatched := make(chan struct{})
 	go func() { defer close(dispatched); rd.dispatch(sinkCtx) }()
 	tl := tail.New(tail.Options{
-		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: start,
+		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: tailStart,
 		LongLines: overflow, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
 		Logger: lg, NoNotify: o.NoNotify, ReadSize: o.ReadSize,
-		OnOpen: func(p checkpoint.Position) {
+		OnOpen: func(p tail.Position) {
 			// Without a checkpoint, the first file opened becomes one at
 			// once: a crash before the first delivery followed by a
 			// rotation then still finds it.
@@ -505,20 +506,19 @@ func (t *tracker) ack(b *pipe.Batch) {
 		delete(t.remaining, t.next)
 		delete(t.batches, t.next)
 		t.next++
-		t.pos, t.havePos, t.dirty = done.End, true, true
-		t.pos.EventTime = done.LastTime
+		t.pos, t.havePos, t.dirty = checkpoint.Position{Position: done.End, EventTime: done.LastTime}, true, true
 		t.m.Acked(done.LastTime)
 	}
 }
 
 // opened records the first file's start when there is no position yet.
-func (t *tracker) opened(p checkpoint.Position) bool {
+func (t *tracker) opened(p tail.Position) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.havePos {
 		return false
 	}
-	t.pos, t.havePos, t.dirty = p, true, true
+	t.pos, t.havePos, t.dirty = checkpoint.Position{Position: p}, true, true
 	return true
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
 )
 
 // vmHWM returns the process's peak RSS in KiB (Linux), or 0.
@@ -37,7 +38,7 @@ func BenchmarkOpenBigFile(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		src, err := data.NewFileSource(path, data.FileOptions{})
+		src, err := file.New(path, file.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
-	"github.com/audittui/audittui/internal/cli/sourcearg"
 )
 
 // Buffer is a bytes.Buffer safe for one writer and concurrent readers.
@@ -44,7 +43,7 @@ func Streams(stdin string) (*cmdutil.IOStreams, *Buffer, *Buffer) {
 
 // Factory returns the factory the binary builds, over ios.
 func Factory(ios *cmdutil.IOStreams) *cmdutil.Factory {
-	return cmdutil.NewFactory(ios, sourcearg.Kinds)
+	return cmdutil.NewFactory(ios)
 }
 
 // Exec builds a command with mk over ios and runs it with args as the

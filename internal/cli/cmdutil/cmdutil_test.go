@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -213,49 +215,32 @@ func TestParseQueryPointsAtTheColumn(t *testing.T) {
 	}
 }
 
-// fakeKind is a source kind that matches arguments with its prefix.
-type fakeKind struct {
-	prefix string
-	def    bool
-	opened []string
-}
-
-func (k *fakeKind) AddFlags(fs *pflag.FlagSet) {}
-func (k *fakeKind) Match(arg string) bool      { return strings.HasPrefix(arg, k.prefix) }
-func (k *fakeKind) Open(ctx context.Context, arg string, common *SourceOptions) (data.Source, error) {
-	if strings.HasSuffix(arg, "!") {
-		return nil, errors.New("cannot open " + arg)
-	}
-	k.opened = append(k.opened, arg+"@"+common.Cluster)
-	return data.NewFileSource("-", data.FileOptions{Stdin: strings.NewReader("")})
-}
-func (k *fakeKind) Default(ctx context.Context, common *SourceOptions) (data.Source, bool, error) {
-	if !k.def {
-		return nil, false, nil
-	}
-	src, err := data.NewFileSource("-", data.FileOptions{Stdin: strings.NewReader("")})
-	return src, true, err
-}
-
 func TestSourceSet(t *testing.T) {
 	ctx := context.Background()
-	a, b := &fakeKind{prefix: "a:"}, &fakeKind{prefix: ""}
+	dir := t.TempDir()
+	for _, n := range []string{"a.log", "b.log"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	ios := &IOStreams{In: strings.NewReader(""), InTTY: true}
-	s := NewSourceSet(fs, ios, a, b)
+	env := map[string]string{}
+	s := NewSourceSet(fs, ios, func(n string) (string, bool) { v, ok := env[n]; return v, ok })
 	if err := fs.Parse([]string{"--cluster", "prod"}); err != nil || s.Cluster() != "prod" {
 		t.Fatalf("--cluster: %q %v", s.Cluster(), err)
 	}
-	srcs, ok, err := s.Resolve(ctx, []string{"a:1", "file", "a:2"})
-	if err != nil || !ok || len(srcs) != 3 {
+	srcs, ok, err := s.Resolve(ctx, []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")})
+	if err != nil || !ok || len(srcs) != 2 {
 		t.Fatalf("%v %v %v", srcs, ok, err)
 	}
-	if strings.Join(a.opened, " ") != "a:1@prod a:2@prod" || strings.Join(b.opened, " ") != "file@prod" {
-		t.Fatalf("first matching kind not used: %v %v", a.opened, b.opened)
-	}
+	// A bad argument is a usage error naming the problem.
 	var ee *ExitError
-	if _, _, err := s.Resolve(ctx, []string{"a:bad!"}); !errors.As(err, &ee) || ee.Code != ExitUsage {
-		t.Fatalf("open error: %v", err)
+	if _, _, err := s.Resolve(ctx, []string{"loki://"}); !errors.As(err, &ee) || ee.Code != ExitUsage {
+		t.Fatalf("bad argument: %v", err)
+	}
+	if _, _, err := s.Resolve(ctx, []string{filepath.Join(dir, "missing.log")}); !errors.As(err, &ee) || ee.Code != ExitUsage {
+		t.Fatalf("missing file: %v", err)
 	}
 	// No SOURCE, no default, stdin a terminal: a usage error.
 	if _, err := s.ResolveOrStdin(ctx, nil); !errors.As(err, &ee) || !strings.Contains(err.Error(), "no SOURCE given") {
@@ -266,9 +251,9 @@ func TestSourceSet(t *testing.T) {
 	if srcs, err := s.ResolveOrStdin(ctx, nil); err != nil || len(srcs) != 1 || srcs[0].String() != "-" {
 		t.Fatalf("%v %v", srcs, err)
 	}
-	// A kind's default wins over stdin.
-	a.def = true
-	if srcs, ok, err := s.Resolve(ctx, nil); err != nil || !ok || len(srcs) != 1 {
+	// A kind's default (Loki via LOKI_ADDR) wins over stdin.
+	env["LOKI_ADDR"] = "http://127.0.0.1:1"
+	if srcs, ok, err := s.Resolve(ctx, nil); err != nil || !ok || len(srcs) != 1 || !strings.HasPrefix(srcs[0].String(), "loki ") {
 		t.Fatalf("default: %v %v %v", srcs, ok, err)
 	}
 }

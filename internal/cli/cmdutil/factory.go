@@ -73,16 +73,15 @@ type Factory struct {
 
 // NewFactory returns the factory of a process with streams ios: the
 // system clock and environment, warnings on ios.ErrOut, and SOURCE
-// arguments resolved by the kinds that kinds returns (called once per
-// command, in resolution order; the last kind should match any argument).
-func NewFactory(ios *IOStreams, kinds func(*Factory) []SourceKind) *Factory {
+// arguments resolved by internal/data/source.
+func NewFactory(ios *IOStreams) *Factory {
 	f := &Factory{
 		IOStreams: ios,
 		Logger:    slog.New(slog.NewTextHandler(ios.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Now:       time.Now,
 		LookupEnv: os.LookupEnv,
 	}
-	f.Sources = func(fs *pflag.FlagSet) *SourceSet { return NewSourceSet(fs, f.IOStreams, kinds(f)...) }
+	f.Sources = func(fs *pflag.FlagSet) *SourceSet { return NewSourceSet(fs, f.IOStreams, f.LookupEnv) }
 	return f
 }
 

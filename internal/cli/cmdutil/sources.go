@@ -2,92 +2,43 @@ package cmdutil
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source"
 )
 
-// SourceKind resolves SOURCE arguments of one kind (files, s3://, loki://).
-// The kinds live in internal/cli/sourcearg; a command reaches them through
-// Factory.Sources.
-type SourceKind interface {
-	// AddFlags registers the kind's flags (--s3-endpoint, --loki-addr, ...).
-	AddFlags(fs *pflag.FlagSet)
-	// Match reports whether arg names a source of this kind.
-	Match(arg string) bool
-	// Open turns arg into a source.
-	Open(ctx context.Context, arg string, common *SourceOptions) (data.Source, error)
-	// Default returns the source to use when no SOURCE is given (for
-	// example Loki when LOKI_ADDR is set); ok is false when the kind has none.
-	Default(ctx context.Context, common *SourceOptions) (src data.Source, ok bool, err error)
-}
-
-// SourceOptions are the flags every source kind shares.
-type SourceOptions struct {
-	Cluster string // --cluster: cluster label for file sources
-}
-
-// SourceSet resolves one command's SOURCE arguments.
+// SourceSet resolves one command's SOURCE arguments. It adapts
+// source.Set (the source kinds and their flags, in internal/data/source)
+// to the commands: a bad argument is a usage error, and without arguments
+// stdin can stand in.
 type SourceSet struct {
-	common SourceOptions
-	kinds  []SourceKind
-	ios    *IOStreams
+	*source.Set
+	ios *IOStreams
 }
 
-// NewSourceSet registers --cluster and each kind's flags on fs. Kinds are
-// tried in order; the last should match anything (files).
-func NewSourceSet(fs *pflag.FlagSet, ios *IOStreams, kinds ...SourceKind) *SourceSet {
-	s := &SourceSet{kinds: kinds, ios: ios}
-	fs.StringVar(&s.common.Cluster, "cluster", "", "cluster label for file sources (stream label cluster=...)")
-	for _, k := range kinds {
-		k.AddFlags(fs)
+// NewSourceSet registers the flags of every source kind (--cluster,
+// --s3-*, --loki-*) on fs. SOURCE "-" reads ios.In; S3 progress and
+// warnings go to ios.ErrOut; LOKI_* variables are read with lookupEnv.
+func NewSourceSet(fs *pflag.FlagSet, ios *IOStreams, lookupEnv func(string) (string, bool)) *SourceSet {
+	return &SourceSet{
+		Set: source.New(fs, source.Options{Stdin: ios.In, Stderr: ios.ErrOut, Getenv: lookupEnv}),
+		ios: ios,
 	}
-	return s
 }
 
-// Cluster is the --cluster flag.
-func (s *SourceSet) Cluster() string { return s.common.Cluster }
-
-// Resolve turns SOURCE arguments into sources. With no arguments each kind
+// Resolve turns SOURCE arguments into sources. With no arguments a kind
 // may supply a default (Loki via LOKI_ADDR); if none does, ok is false.
+// A bad argument is a usage error.
 func (s *SourceSet) Resolve(ctx context.Context, args []string) ([]data.Source, bool, error) {
-	if len(args) == 0 {
-		for _, k := range s.kinds {
-			src, ok, err := k.Default(ctx, &s.common)
-			if err != nil {
-				return nil, false, err
-			}
-			if ok {
-				return []data.Source{src}, true, nil
-			}
-		}
-		return nil, false, nil
+	srcs, ok, err := s.Set.Resolve(ctx, args)
+	var ae *source.ArgError
+	if errors.As(err, &ae) {
+		return nil, false, UsageError(err)
 	}
-	var out []data.Source
-	for _, a := range args {
-		var matched bool
-		for _, k := range s.kinds {
-			if !k.Match(a) {
-				continue
-			}
-			src, err := k.Open(ctx, a, &s.common)
-			if err != nil {
-				return nil, false, UsageError(err)
-			}
-			out = append(out, src)
-			matched = true
-			break
-		}
-		if !matched {
-			return nil, false, UsageErrorf("unknown source %q", a)
-		}
-	}
-	if len(out) == 0 {
-		return nil, false, fmt.Errorf("no sources")
-	}
-	return out, true, nil
+	return srcs, ok, err
 }
 
 // ResolveOrStdin resolves SOURCE arguments; with none it uses a kind's
@@ -103,7 +54,7 @@ func (s *SourceSet) ResolveOrStdin(ctx context.Context, args []string) ([]data.S
 	if s.ios.InTTY {
 		return nil, UsageErrorf("no SOURCE given (name audit log files, s3://bucket/prefix/ or loki://host:3100, set LOKI_ADDR, or pipe events on stdin)")
 	}
-	src, err := data.NewFileSource("-", data.FileOptions{Cluster: s.common.Cluster, Stdin: s.ios.In})
+	src, err := s.File("-")
 	if err != nil {
 		return nil, err
 	}

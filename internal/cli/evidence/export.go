@@ -22,7 +22,8 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
-	"github.com/audittui/audittui/internal/data/s3src"
+	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -168,19 +169,19 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: opts.Sources.Cluster()})
+				fsrc, err := opts.Sources.File(p)
 				if err != nil {
 					return err
 				}
 				copies = append(copies, fsrc)
 			}
-		case *data.FileSource:
+		case *file.Source:
 			paths, err := ex.copyFiles(src)
 			if err != nil {
 				return err
 			}
 			for _, p := range paths {
-				fsrc, err := data.NewFileSource(p, data.FileOptions{Cluster: opts.Sources.Cluster()})
+				fsrc, err := opts.Sources.File(p)
 				if err != nil {
 					return err
 				}
@@ -196,7 +197,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 
 	// 2. Select events from the copies.
 	if q != nil {
-		if err := ex.selectEvents(ctx, copies, q, opts.Query, from, to); err != nil {
+		if err := ex.selectEvents(ctx, copies, q, from, to); err != nil {
 			return err
 		}
 	}
@@ -383,7 +384,7 @@ func objectEntry(src *s3src.Source, o s3src.Object) ManifestEntry {
 
 // copyFiles copies a file source's files, hashing while copying. It
 // returns the local copies.
-func (ex *exporter) copyFiles(src *data.FileSource) ([]string, error) {
+func (ex *exporter) copyFiles(src *file.Source) ([]string, error) {
 	var paths []string
 	for _, group := range src.Files() {
 		for _, p := range group {
@@ -451,7 +452,7 @@ func copyFile(src, dst string) (string, int64, time.Time, error) {
 
 // selectEvents writes the events matching q from srcs, in time order, as
 // their original bytes, to events.jsonl.
-func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *logql.LogQuery, query string, from, to int64) error {
+func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *logql.LogQuery, from, to int64) error {
 	path := filepath.Join(ex.dir, eventsFile)
 	f, err := os.Create(path)
 	if err != nil {
@@ -462,7 +463,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
 	var size int64
 	rep := cmdutil.NewRejectReporter(ex.errOut, false)
-	ro := data.ReadOptions{From: from, To: to, Query: query, Prefilter: data.PrefilterFor(q)}
+	ro := data.ReadOptions{From: from, To: to, Query: q, Prefilter: data.PrefilterFor(q)}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
 		return err

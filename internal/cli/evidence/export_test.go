@@ -20,9 +20,9 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src"
-	"github.com/audittui/audittui/internal/data/s3src/s3test"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 )
 
 func exportCmd(t *testing.T, args ...string) (int, string, string) {

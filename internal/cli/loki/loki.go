@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
-	"github.com/audittui/audittui/internal/cli/sourcearg"
-	lokiapi "github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source"
+	lokiapi "github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -21,7 +21,7 @@ import (
 type LokiOptions struct {
 	IO    *cmdutil.IOStreams
 	Now   func() time.Time
-	Loki  *sourcearg.Loki // --loki-* flags and LOKI_* settings
+	Loki  *source.Loki // --loki-* flags and LOKI_* settings
 	Since time.Duration
 	// Op is the subcommand (labels, series or stats), Args its arguments.
 	Op   string
@@ -31,7 +31,7 @@ type LokiOptions struct {
 // NewCmdLoki builds `audittui loki` and its subcommands; runF, when not
 // nil, runs instead of asking Loki (tests).
 func NewCmdLoki(f *cmdutil.Factory, runF func(*LokiOptions) error) *cobra.Command {
-	opts := &LokiOptions{IO: f.IOStreams, Now: f.Now, Loki: sourcearg.NewLoki(f)}
+	opts := &LokiOptions{IO: f.IOStreams, Now: f.Now}
 	run := func(cmd *cobra.Command, args []string) error {
 		opts.Op, opts.Args = cmd.Name(), args
 		if runF != nil {
@@ -52,7 +52,8 @@ line.`,
   audittui loki stats '{job="audit"} | json | verb="delete"' --since 7d`,
 	}
 	pf := cmd.PersistentFlags()
-	opts.Loki.AddFlags(pf)
+	opts.Loki = source.NewLoki(pf, source.Options{Stderr: f.IOStreams.ErrOut,
+		Getenv: func(name string) (string, bool) { return f.LookupEnv(name) }})
 	pf.DurationVar(&opts.Since, "since", time.Hour, "time range to look at, ending now")
 
 	cmd.AddCommand(&cobra.Command{

@@ -11,8 +11,8 @@ import (
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
-	lokiapi "github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	lokiapi "github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 )
 
 // runLokiCLI runs `audittui loki ARGS...` in an environment without LOKI_*.

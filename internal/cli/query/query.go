@@ -113,7 +113,7 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.LogQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ro := data.ReadOptions{From: from, To: to, Query: opts.Query, Limit: opts.Limit, Follow: opts.Follow}
+	ro := data.ReadOptions{From: from, To: to, Query: q, Limit: opts.Limit, Follow: opts.Follow}
 	ro.Prefilter = data.PrefilterFor(q)
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/cli/clitest"
-	"github.com/audittui/audittui/internal/data/s3key"
-	"github.com/audittui/audittui/internal/data/s3src/s3test"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 	"github.com/audittui/audittui/internal/ship/pipe"
 	"github.com/audittui/audittui/internal/ship/process"
 	"github.com/audittui/audittui/internal/ship/s3sink"

@@ -111,7 +111,7 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 	}
 	if f, err := os.Open(defaultAuditLog); err == nil {
 		f.Close()
-		src, err := data.NewFileSource(defaultAuditLog, data.FileOptions{Cluster: opts.Sources.Cluster()})
+		src, err := opts.Sources.File(defaultAuditLog)
 		if err != nil {
 			return nil, "", false, false, err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/data/source/file"
 )
 
 // benchFile is the input of the benchmarks: AUDITTUI_BENCH_FILE (for
@@ -49,7 +50,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 func openBench(b testing.TB, path string) data.Stream {
 	b.Helper()
-	src, err := data.NewFileSource(path, data.FileOptions{})
+	src, err := file.New(path, file.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/gen"
 	"github.com/audittui/audittui/internal/testutil"
 )
@@ -45,7 +46,7 @@ func seedSet(t *testing.T) *Set {
 
 func replaySource(t *testing.T, set *Set, arg string) *Result {
 	t.Helper()
-	src, err := data.NewFileSource(arg, data.FileOptions{})
+	src, err := file.New(arg, file.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +403,7 @@ func TestLiveEqualsReplay(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(lines[:cut], "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := data.NewFileSource(path, data.FileOptions{})
+	src, err := file.New(path, file.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

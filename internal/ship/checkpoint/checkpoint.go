@@ -15,7 +15,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/audittui/audittui/internal/ship/fileid"
+	"github.com/audittui/audittui/internal/tail"
 )
 
 // Version is the current file format version.
@@ -24,14 +24,12 @@ const Version = 1
 // FileName is the checkpoint file inside the state directory.
 const FileName = "checkpoints.json"
 
-// Position is a point in one file: everything before Offset has been
-// delivered to every sink.
+// Position is a point in one file (the tailer's position: path, file
+// identity, offset): everything before Offset has been delivered to every
+// sink. The file format is unchanged from when these fields were declared
+// here: the embedded tail.Position's fields are inlined.
 type Position struct {
-	// Path is where the file was when the position was taken (it may have
-	// been renamed since; ID finds it).
-	Path   string    `json:"path"`
-	ID     fileid.ID `json:"id"`
-	Offset int64     `json:"offset"`
+	tail.Position
 	// EventTime is the stageTimestamp (Unix ns) of the last delivered line,
 	// for lag reporting.
 	EventTime int64     `json:"event_time,omitempty"`

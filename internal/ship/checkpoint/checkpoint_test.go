@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/audittui/audittui/internal/ship/fileid"
+	"github.com/audittui/audittui/internal/tail"
 )
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -18,7 +18,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("empty load = %v %v", got, err)
 	}
-	want := map[string]Position{"/var/log/audit.log": {Path: "/var/log/audit.log", ID: fileid.ID{Dev: 1, Ino: 2, FPLen: 10, FP: 99}, Offset: 1234, Updated: time.Unix(5, 0).UTC()}}
+	want := map[string]Position{"/var/log/audit.log": {Position: tail.Position{Path: "/var/log/audit.log", ID: tail.ID{Dev: 1, Ino: 2, FPLen: 10, FP: 99}, Offset: 1234}, Updated: time.Unix(5, 0).UTC()}}
 	if err := s.Save(want); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 
 func TestLoadPrefersCompleteTemp(t *testing.T) {
 	s, _ := New(t.TempDir())
-	old := map[string]Position{"p": {Offset: 10}}
+	old := map[string]Position{"p": {Position: tail.Position{Offset: 10}}}
 	if err := s.Save(old); err != nil {
 		t.Fatal(err)
 	}
@@ -65,5 +65,46 @@ func TestLoadErrors(t *testing.T) {
 	os.WriteFile(s.Path(), []byte(`nope`), 0o600)
 	if _, err := s.Load(); err == nil || !strings.Contains(err.Error(), s.Path()) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The file written before the position type moved to internal/tail is read
+// as it was, and written the same way.
+func TestFileFormatUnchanged(t *testing.T) {
+	s, _ := New(t.TempDir())
+	old := `{
+  "version": 1,
+  "checkpoints": {
+    "/var/log/audit.log": {
+      "path": "/var/log/audit-2026-11-25T10-00-01.000.log",
+      "id": {
+        "dev": 2049,
+        "ino": 131,
+        "fp_len": 1024,
+        "fp": 1234567890123
+      },
+      "offset": 4096,
+      "event_time": 1764064800000000000,
+      "updated": "2026-11-25T10:00:02Z"
+    }
+  }
+}
+`
+	os.WriteFile(s.Path(), []byte(old), 0o600)
+	got, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Position{Position: tail.Position{Path: "/var/log/audit-2026-11-25T10-00-01.000.log",
+		ID: tail.ID{Dev: 2049, Ino: 131, FPLen: 1024, FP: 1234567890123}, Offset: 4096},
+		EventTime: 1764064800000000000, Updated: time.Date(2026, 11, 25, 10, 0, 2, 0, time.UTC)}
+	if got["/var/log/audit.log"] != want {
+		t.Fatalf("loaded %+v", got)
+	}
+	if err := s.Save(got); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(s.Path()); string(b) != old {
+		t.Fatalf("saved\n%s\nwant\n%s", b, old)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/audittui/audittui/internal/data/source/loki"
 )
 
 // Config is the whole ship configuration.
@@ -63,7 +65,8 @@ type Config struct {
 
 // Loki configures the Loki sink.
 type Loki struct {
-	// URL is Loki's base URL (http://loki:3100) or a full push URL.
+	// URL is Loki's base URL (http://loki:3100; loki:// and lokis:// as
+	// for the CLI) or a full push URL. Default LOKI_ADDR.
 	URL string `json:"URL"`
 	// Labels are static stream labels; job=audit and cluster are added
 	// unless set here.
@@ -74,16 +77,22 @@ type Loki struct {
 	// Structured_metadata_keys are sent as structured metadata instead of
 	// labels (for high-cardinality fields).
 	StructuredMetadataKeys StringList `json:"Structured_metadata_keys"`
-	TenantID               string     `json:"Tenant_id"`
-	Username               string     `json:"Username"`
+	// Tenant_id, Username, CA_file, Cert_file, Key_file and
+	// Insecure_skip_verify default to LOKI_ORG_ID, LOKI_USERNAME,
+	// LOKI_CA_CERT_PATH, LOKI_CLIENT_CERT_PATH, LOKI_CLIENT_KEY_PATH and
+	// LOKI_TLS_SKIP_VERIFY (the CLI's rule: an option set here wins over
+	// the variable, see loki.ConfigFrom).
+	TenantID string `json:"Tenant_id"`
+	Username string `json:"Username"`
 	// Password_file / Bearer_token_file hold secrets; LOKI_PASSWORD and
-	// LOKI_BEARER_TOKEN are used when the files are not set.
+	// LOKI_BEARER_TOKEN_FILE or LOKI_BEARER_TOKEN are used when the files
+	// are not set.
 	PasswordFile       string `json:"Password_file"`
 	BearerTokenFile    string `json:"Bearer_token_file"`
 	CAFile             string `json:"CA_file"`
 	CertFile           string `json:"Cert_file"`
 	KeyFile            string `json:"Key_file"`
-	InsecureSkipVerify bool   `json:"Insecure_skip_verify"`
+	InsecureSkipVerify *bool  `json:"Insecure_skip_verify"`
 	// Batch_size / Batch_wait: a push is sent when either is reached.
 	BatchSize Size     `json:"Batch_size"`
 	BatchWait Duration `json:"Batch_wait"`
@@ -366,10 +375,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	if l := c.Loki; l != nil {
-		if l.URL == "" {
-			bad("Loki.URL", "required when Loki is configured")
-		} else if u, err := url.Parse(l.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("Loki.URL", "%q is not an http(s) URL", l.URL)
+		// Without URL, LOKI_ADDR is used (checked when the sink starts).
+		if l.URL != "" {
+			if err := loki.CheckAddr(l.URL); err != nil {
+				bad("Loki.URL", "%v", err)
+			}
 		}
 		for _, lb := range l.Labels {
 			if !validLabelName(lb.Name) {

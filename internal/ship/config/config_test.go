@@ -83,7 +83,8 @@ func TestValidate(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"no path", "Loki: {URL: 'http://x'}", "option Path: required"},
 		{"no sink", "Path: /a", "no sink configured"},
-		{"bad url", "Path: /a\nLoki: {URL: 'loki:3100'}", "option Loki.URL"},
+		{"bad url", "Path: /a\nLoki: {URL: 'ftp://loki:3100'}", "option Loki.URL"},
+		{"url without host", "Path: /a\nLoki: {URL: 'https://'}", "option Loki.URL"},
 		{"bad label", "Path: /a\nLoki: {URL: 'http://x', Labels: '9x=1'}", "option Loki.Labels"},
 		{"gz path", "Path: /a.gz\nLoki: {URL: 'http://x'}", "compressed"},
 		{"no bucket", "Path: /a\nS3: {Region: x}", "option S3.Bucket"},

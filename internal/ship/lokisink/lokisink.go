@@ -1,5 +1,5 @@
 // Package lokisink delivers ship's batches to Loki's push API through the
-// shared client in internal/data/loki (protobuf + snappy).
+// shared client in internal/data/source/loki (protobuf + snappy).
 //
 // Lines are grouped into streams by their label values and pushed when the
 // pending bytes reach BatchSize or the oldest pending line has waited
@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/ship/pipe"
 	"github.com/audittui/audittui/internal/ship/process"

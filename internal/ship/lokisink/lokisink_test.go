@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
-	"github.com/audittui/audittui/internal/data/loki/lokitest"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/ship/pipe"
 	"github.com/audittui/audittui/internal/ship/process"

@@ -7,8 +7,8 @@ import (
 	"context"
 	"sync"
 
-	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/process"
+	"github.com/audittui/audittui/internal/tail"
 )
 
 // Batch is a run of processed lines from one file. Sinks share it and must
@@ -18,7 +18,7 @@ type Batch struct {
 	Seq     uint64
 	Records []process.Record
 	// End is the position after the batch's last line.
-	End checkpoint.Position
+	End tail.Position
 	// Bytes is the memory the batch holds (accounted in the Budget).
 	Bytes int64
 	// LineBytes is the sum of the record lengths (what sinks send).

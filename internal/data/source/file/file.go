@@ -1,0 +1,268 @@
+// Package file is the local-file source: a SOURCE argument naming a file,
+// a glob, a directory (its audit logs, the apiserver's rotated set read in
+// order: backups oldest first, .gz and .zst decompressed, then the live
+// file) or "-" for stdin, read with the parallel decoder of package data.
+// Several rotated sets (one per node) are merged in time order. With
+// --follow the live file is read in parallel to its end, then tailed by
+// internal/tail (the tailer ship uses): rotation, copytruncate, deletion,
+// partial and over-long lines.
+package file
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/audittui/audittui/internal/data"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Options configure file sources.
+type Options struct {
+	// Cluster, when set, becomes the cluster stream label of every file.
+	Cluster string
+	// Stdin is read for the path "-" (os.Stdin when nil).
+	Stdin io.Reader
+}
+
+// Source reads one SOURCE argument naming local files: a file, a glob,
+// a directory (its audit logs, including the apiserver's rotated set), or
+// "-" for stdin. Each rotated set is read as one sequence (backups oldest
+// first, then the live file); different sets (one per node) are merged in
+// time order.
+type Source struct {
+	arg    string
+	groups [][]string
+	opts   Options
+}
+
+// New expands arg. It fails when nothing matches.
+func New(arg string, opts Options) (*Source, error) {
+	if arg == "-" {
+		return &Source{arg: arg, groups: [][]string{{"-"}}, opts: opts}, nil
+	}
+	paths, err := ExpandPath(arg)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{arg: arg, groups: GroupRotated(paths), opts: opts}, nil
+}
+
+func (f *Source) String() string { return f.arg }
+
+// Files returns the expanded files, grouped by rotated set.
+func (f *Source) Files() [][]string { return f.groups }
+
+// ExpandPath turns a path, glob or directory into the files to read.
+func ExpandPath(arg string) ([]string, error) {
+	if strings.ContainsAny(arg, "*?[") {
+		m, err := filepath.Glob(arg)
+		if err != nil {
+			return nil, fmt.Errorf("bad glob %q: %w", arg, err)
+		}
+		var files []string
+		for _, p := range m {
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				files = append(files, p)
+			}
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("%s: no files match", arg)
+		}
+		return files, nil
+	}
+	fi, err := os.Stat(arg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", arg, unwrapPathErr(err))
+	}
+	if !fi.IsDir() {
+		return []string{arg}, nil
+	}
+	ents, err := os.ReadDir(arg)
+	if err != nil {
+		return nil, fmt.Errorf("read directory %s: %w", arg, unwrapPathErr(err))
+	}
+	var files []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && looksLikeLog(e.Name()) {
+			files = append(files, filepath.Join(arg, e.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: directory holds no audit log files (*.log, *.json, *.jsonl, optionally .gz/.zst)", arg)
+	}
+	return files, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func looksLikeLog(name string) bool {
+	n := strings.TrimSuffix(strings.TrimSuffix(name, ".gz"), ".zst")
+	return strings.HasSuffix(n, ".log") || strings.HasSuffix(n, ".json") || strings.HasSuffix(n, ".jsonl") ||
+		strings.HasSuffix(n, ".ndjson") || strings.Contains(n, ".log.")
+}
+
+// lumberjack backups: audit-2026-11-20T08-00-00.000.log[.gz]
+var backupRE = regexp.MustCompile(`^(.*)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(\.[^.]+)?(\.gz|\.zst)?$`)
+
+// rotKey returns the rotated-set key of a path and its backup timestamp
+// ("" for the live file).
+func rotKey(p string) (key, stamp string) {
+	dir, base := filepath.Split(p)
+	if m := backupRE.FindStringSubmatch(base); m != nil {
+		return dir + m[1] + m[3], m[2]
+	}
+	b := strings.TrimSuffix(strings.TrimSuffix(base, ".gz"), ".zst")
+	return dir + b, ""
+}
+
+// GroupRotated groups paths by rotated set: `audit.log` with its
+// `audit-<time>.log[.gz]` backups, backups first in time order, the live
+// file last. Sets are ordered by name.
+func GroupRotated(paths []string) [][]string {
+	type member struct{ path, stamp string }
+	sets := map[string][]member{}
+	var keys []string
+	for _, p := range paths {
+		k, st := rotKey(p)
+		if _, ok := sets[k]; !ok {
+			keys = append(keys, k)
+		}
+		sets[k] = append(sets[k], member{p, st})
+	}
+	sort.Strings(keys)
+	var out [][]string
+	for _, k := range keys {
+		ms := sets[k]
+		sort.SliceStable(ms, func(i, j int) bool {
+			a, b := ms[i], ms[j]
+			if (a.stamp == "") != (b.stamp == "") {
+				return b.stamp == "" // live file last
+			}
+			if a.stamp != b.stamp {
+				return a.stamp < b.stamp
+			}
+			return a.path < b.path
+		})
+		g := make([]string, len(ms))
+		for i, m := range ms {
+			g[i] = m.path
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// labelsFor builds the stream labels of a file.
+func (f *Source) labelsFor(path string) data.Labels {
+	ls := data.Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: path}}
+	if f.opts.Cluster != "" {
+		ls = append(ls, data.Label{Name: "cluster", Value: f.opts.Cluster})
+	}
+	return ls
+}
+
+// Open starts reading. In follow mode every file's live file is tailed
+// after its backups are read.
+func (f *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
+	var streams []data.Stream
+	for _, g := range f.groups {
+		streams = append(streams, &chainStream{f: f, paths: g, opts: opts})
+	}
+	if len(streams) == 1 {
+		return streams[0], nil
+	}
+	if opts.Follow {
+		return data.FanIn(ctx, streams), nil
+	}
+	return data.MergeStreams(streams), nil
+}
+
+// openOne opens one file (or "-") for reading, decompressing by magic
+// bytes, and returns its stream.
+func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions, follow bool) (data.Stream, error) {
+	info := &data.SourceInfo{Name: path, Labels: f.labelsFor(path)}
+	if path == "-" {
+		in := f.opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		r, _, done, err := data.Decompress(in)
+		if err != nil {
+			return nil, fmt.Errorf("stdin: %w", err)
+		}
+		return data.NewReaderStream(ctx, r, info, opts, func() error { done(); return nil }), nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, unwrapPathErr(err))
+	}
+	if follow {
+		return newFollowStream(ctx, fh, path, info, opts)
+	}
+	r, kind, done, err := data.Decompress(fh)
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	info.Seekable = kind == ""
+	return data.NewReaderStream(ctx, r, info, opts, func() error { done(); return fh.Close() }), nil
+}
+
+// chainStream reads the files of one rotated set one after the other.
+type chainStream struct {
+	f     *Source
+	paths []string
+	opts  data.ReadOptions
+	i     int
+	cur   data.Stream
+}
+
+func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
+	for {
+		if c.cur == nil {
+			if c.i >= len(c.paths) {
+				return nil, io.EOF
+			}
+			p := c.paths[c.i]
+			c.i++
+			last := c.i == len(c.paths)
+			follow := c.opts.Follow && last && p != "-" && !isCompressedName(p)
+			s, err := c.f.openOne(ctx, p, c.opts, follow)
+			if err != nil {
+				// An unreadable file of a set is reported, and the rest
+				// of the set is still read.
+				return &data.Batch{Rejects: []data.Reject{{Origin: data.Origin{Source: &data.SourceInfo{Name: p}}, Reason: err.Error()}}}, nil
+			}
+			c.cur = s
+		}
+		b, err := c.cur.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			c.cur.Close()
+			c.cur = nil
+			continue
+		}
+		return b, err
+	}
+}
+
+func (c *chainStream) Close() error {
+	if c.cur != nil {
+		return c.cur.Close()
+	}
+	return nil
+}
+
+func isCompressedName(p string) bool {
+	return strings.HasSuffix(p, ".gz") || strings.HasSuffix(p, ".zst")
+}

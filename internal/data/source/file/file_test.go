@@ -1,0 +1,402 @@
+package file
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"github.com/audittui/audittui/internal/data"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+func mkEvent(id string, t time.Time) string {
+	return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":%q,"stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"},"objectRef":{"resource":"pods"},"responseStatus":{"code":200},"requestReceivedTimestamp":%q,"stageTimestamp":%q}`,
+		id, t.UTC().Format(time.RFC3339Nano), t.UTC().Format(time.RFC3339Nano))
+}
+
+func readAllStream(t *testing.T, s data.Stream) ([]data.Event, []data.Reject) {
+	t.Helper()
+	var evs []data.Event
+	var rejs []data.Reject
+	ctx := context.Background()
+	for {
+		b, err := s.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Events {
+			evs = append(evs, b.Events[i].Clone())
+		}
+		rejs = append(rejs, b.Rejects...)
+	}
+	s.Close()
+	return evs, rejs
+}
+
+func readSource(t *testing.T, arg string, opts data.ReadOptions) ([]data.Event, []data.Reject) {
+	t.Helper()
+	src, err := New(arg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := src.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readAllStream(t, st)
+}
+
+func ids(evs []data.Event) string {
+	var s []string
+	for _, e := range evs {
+		s = append(s, e.AuditID)
+	}
+	return strings.Join(s, ",")
+}
+
+var t0 = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+
+func writeLines(t *testing.T, path string, lines []string, compress string) {
+	t.Helper()
+	var buf bytes.Buffer
+	var w io.WriteCloser = nopCloser{&buf}
+	switch compress {
+	case "gzip":
+		w = gzip.NewWriter(&buf)
+	case "zstd":
+		w, _ = zstd.NewWriter(&buf)
+	}
+	for _, l := range lines {
+		io.WriteString(w, l+"\n")
+	}
+	w.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func TestFileFormats(t *testing.T) {
+	dir := t.TempDir()
+	lines := []string{mkEvent("a", t0), mkEvent("b", t0.Add(time.Second)), mkEvent("c", t0.Add(2*time.Second))}
+	for _, c := range []string{"", "gzip", "zstd"} {
+		p := filepath.Join(dir, "f"+c+".log")
+		writeLines(t, p, lines, c)
+		evs, rejs := readSource(t, p, data.ReadOptions{})
+		if ids(evs) != "a,b,c" || len(rejs) != 0 {
+			t.Errorf("%s: got %s rejects %v", c, ids(evs), rejs)
+		}
+		if c == "" && !evs[0].Origin.Source.Seekable {
+			t.Errorf("plain file should be seekable")
+		}
+		// Raw can be read back by offset from a plain file.
+		if c == "" {
+			raw, _ := os.ReadFile(p)
+			e := evs[1]
+			if got := raw[e.Origin.Offset : e.Origin.Offset+int64(len(e.Raw))]; !bytes.Equal(got, e.Raw) {
+				t.Errorf("offset read-back mismatch")
+			}
+		}
+	}
+}
+
+func TestBadInputKeepsReading(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.log")
+	long := `{"kind":"Event","auditID":"long","requestObject":"` + strings.Repeat("x", 20<<20) + `"}`
+	lines := []string{mkEvent("a", t0), `{"kind":"Event",`, "\xff\xfe", long, `[1]`, "", mkEvent("b", t0.Add(time.Second))}
+	writeLines(t, p, lines, "")
+	evs, rejs := readSource(t, p, data.ReadOptions{})
+	if ids(evs) != "a,b" {
+		t.Fatalf("events %s", ids(evs))
+	}
+	want := []string{"bad.log:2: malformed JSON", "bad.log:3: invalid UTF-8", "bad.log:4: line of", "bad.log:5: JSON value is not an object"}
+	if len(rejs) != len(want) {
+		t.Fatalf("rejects %v", rejs)
+	}
+	for i, w := range want {
+		if got := filepath.Base(rejs[i].Error()); !strings.HasPrefix(got, w) {
+			t.Errorf("reject %d = %q, want prefix %q", i, got, w)
+		}
+	}
+}
+
+func TestTruncatedGzip(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "t.log.gz")
+	var lines []string
+	for i := 0; i < 2000; i++ {
+		lines = append(lines, mkEvent(fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second)))
+	}
+	writeLines(t, p, lines, "gzip")
+	raw, _ := os.ReadFile(p)
+	os.WriteFile(p, raw[:len(raw)*2/3], 0o644)
+	evs, rejs := readSource(t, p, data.ReadOptions{})
+	if len(evs) == 0 || len(evs) >= 2000 {
+		t.Fatalf("read %d events from a truncated gzip", len(evs))
+	}
+	var found bool
+	for _, r := range rejs {
+		if strings.Contains(r.Reason, "compressed stream is truncated") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no truncation reject: %v", rejs)
+	}
+}
+
+func TestRotatedSetAndMerge(t *testing.T) {
+	dir := t.TempDir()
+	// node A: rotated set (backup gz, backup plain, live); node B: one file.
+	writeLines(t, filepath.Join(dir, "audit-2026-11-20T08-00-00.000.log.gz"), []string{mkEvent("a1", t0), mkEvent("a2", t0.Add(2*time.Second))}, "gzip")
+	writeLines(t, filepath.Join(dir, "audit-2026-11-20T09-00-00.000.log"), []string{mkEvent("a3", t0.Add(4*time.Second))}, "")
+	writeLines(t, filepath.Join(dir, "audit.log"), []string{mkEvent("a4", t0.Add(6*time.Second))}, "")
+	writeLines(t, filepath.Join(dir, "node-b.log"), []string{mkEvent("b1", t0.Add(time.Second)), mkEvent("b2", t0.Add(5*time.Second))}, "")
+	src, err := New(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := src.Files()
+	if len(groups) != 2 || len(groups[0]) != 3 || filepath.Base(groups[0][2]) != "audit.log" {
+		t.Fatalf("groups %v", groups)
+	}
+	evs, _ := readSource(t, dir, data.ReadOptions{})
+	if got := ids(evs); got != "a1,b1,a2,a3,b2,a4" {
+		t.Fatalf("merge order %s", got)
+	}
+	// Window: from inclusive, to exclusive.
+	evs, _ = readSource(t, dir, data.ReadOptions{From: t0.Add(time.Second).UnixNano(), To: t0.Add(5 * time.Second).UnixNano()})
+	if got := ids(evs); got != "b1,a2,a3" {
+		t.Fatalf("window %s", got)
+	}
+	// Glob.
+	evs, _ = readSource(t, filepath.Join(dir, "node-*.log"), data.ReadOptions{})
+	if ids(evs) != "b1,b2" {
+		t.Fatalf("glob %s", ids(evs))
+	}
+	if _, err := New(filepath.Join(dir, "nope-*.log"), Options{}); err == nil {
+		t.Fatal("empty glob accepted")
+	}
+}
+
+func TestPrefilter(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.log")
+	writeLines(t, p, []string{mkEvent("a", t0), strings.Replace(mkEvent("b", t0), `"pods"`, `"secrets"`, 1), "not json"}, "")
+	evs, rejs := readSource(t, p, data.ReadOptions{Prefilter: &data.Prefilter{All: [][]byte{[]byte(`"secrets"`)}}})
+	if ids(evs) != "b" || len(rejs) != 0 {
+		t.Fatalf("got %s %v", ids(evs), rejs)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	io.WriteString(zw, mkEvent("s1", t0)+"\n"+mkEvent("s2", t0)) // no final newline
+	zw.Close()
+	src, _ := New("-", Options{Stdin: &buf})
+	st, _ := src.Open(context.Background(), data.ReadOptions{})
+	evs, _ := readAllStream(t, st)
+	if ids(evs) != "s1,s2" {
+		t.Fatalf("stdin %s", ids(evs))
+	}
+}
+
+func appendLines(t *testing.T, p string, lines ...string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		f.WriteString(l + "\n")
+	}
+	f.Close()
+}
+
+func TestFollowRotationAndTruncation(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, mkEvent("e1", t0), mkEvent("e2", t0))
+	src, _ := New(p, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got := []string{}
+	want := func(n int) {
+		t.Helper()
+		for len(got) < n {
+			b, err := st.Next(ctx)
+			if err != nil {
+				t.Fatalf("after %v: %v", got, err)
+			}
+			for _, e := range b.Events {
+				got = append(got, e.AuditID)
+			}
+			if len(b.Rejects) > 0 {
+				t.Fatalf("rejects %v", b.Rejects)
+			}
+		}
+	}
+	want(2)
+	// A partial line waits for its newline.
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	ev3 := mkEvent("e3", t0)
+	f.WriteString(ev3[:20])
+	f.Close()
+	time.Sleep(50 * time.Millisecond)
+	f, _ = os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(ev3[20:] + "\n")
+	f.Close()
+	want(3)
+	// Rename rotation: the old file gets one more line after the rename.
+	os.Rename(p, filepath.Join(dir, "audit-2026-11-20T08-00-00.000.log"))
+	appendLines(t, filepath.Join(dir, "audit-2026-11-20T08-00-00.000.log"), mkEvent("e4", t0))
+	appendLines(t, p, mkEvent("e5", t0))
+	want(5)
+	// copytruncate.
+	os.Truncate(p, 0)
+	time.Sleep(2 * PollInterval)
+	appendLines(t, p, mkEvent("e6", t0))
+	want(6)
+	if strings.Join(got, ",") != "e1,e2,e3,e4,e5,e6" {
+		t.Fatalf("follow got %v", got)
+	}
+}
+
+// nextBatch returns the next batch with events or rejects.
+func nextBatch(t *testing.T, ctx context.Context, st data.Stream) *data.Batch {
+	t.Helper()
+	for {
+		b, err := st.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Events) > 0 || len(b.Rejects) > 0 {
+			return b
+		}
+	}
+}
+
+func TestFollowLinesOffsetsAndLongLines(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, mkEvent("e1", t0), mkEvent("e2", t0))
+	src, _ := New(p, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	type seen struct {
+		id, name string
+		line     int64
+		raw      []byte
+		off      int64
+		reason   string
+		src      *data.SourceInfo
+	}
+	var got []seen
+	collect := func(n int) {
+		t.Helper()
+		for len(got) < n {
+			b := nextBatch(t, ctx, st)
+			for _, r := range b.Rejects {
+				got = append(got, seen{name: r.Origin.Source.Name, line: r.Origin.Line, off: r.Origin.Offset, reason: r.Reason})
+			}
+			for _, e := range b.Events {
+				got = append(got, seen{id: e.AuditID, name: e.Origin.Source.Name, line: e.Origin.Line, raw: append([]byte(nil), e.Raw...),
+					off: e.Origin.Offset, src: e.Origin.Source})
+			}
+		}
+	}
+	collect(2)
+	// A line over the limit is rejected with its number, and the lines
+	// after it keep theirs.
+	long := `{"kind":"Event","auditID":"long","requestObject":"` + strings.Repeat("x", data.DefaultMaxLineBytes) + `"}`
+	appendLines(t, p, long, mkEvent("e3", t0))
+	collect(4)
+	if got[2].reason == "" || got[2].line != 3 || !strings.Contains(got[2].reason, "exceeds the 16 MiB limit") || got[3].id != "e3" || got[3].line != 4 {
+		t.Fatalf("after the long line: %+v %+v", got[2], got[3])
+	}
+	// After a rename rotation the new file's events name it, count from
+	// line 1, and read back by offset from the file their source names.
+	backup := filepath.Join(dir, "audit-2026-11-20T08-00-00.000.log")
+	os.Rename(p, backup)
+	appendLines(t, p, mkEvent("n1", t0), mkEvent("n2", t0))
+	collect(6)
+	for _, s := range got[4:] {
+		// A data.SourceInfo of its own: the TUI keeps one open file per
+		// data.SourceInfo to read events back, and the first one is the
+		// renamed file.
+		if s.line != map[string]int64{"n1": 1, "n2": 2}[s.id] || s.name != p || s.src == got[0].src || s.src != got[4].src {
+			t.Fatalf("new file event %+v", s)
+		}
+	}
+	for _, s := range got {
+		if s.raw == nil {
+			continue
+		}
+		path := s.name
+		if s.line <= 4 && s.id[0] == 'e' {
+			path = backup // the first file, renamed since
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, len(s.raw))
+		f.ReadAt(b, s.off)
+		f.Close()
+		if !bytes.Equal(b, s.raw) {
+			t.Fatalf("%s line %d: %s at offset %d holds %.40q", s.id, s.line, path, s.off, b)
+		}
+	}
+}
+
+// When the tailer stops (here: the context the file was opened with ends;
+// a rotated set opens its live file in the Next call that reaches it),
+// Next says why, every time, and Close returns.
+func TestFollowStopsWithItsContext(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, mkEvent("e1", t0))
+	src, _ := New(p, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextBatch(t, ctx, st)
+	cancel()
+	wait, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	for i := 0; i < 2; i++ {
+		if _, err := st.Next(wait); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Next %d after the context ended: %v", i, err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

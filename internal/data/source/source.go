@@ -1,0 +1,150 @@
+// Package source turns SOURCE arguments into data.Source values. Its
+// children are the source kinds, siblings of each other:
+//
+//	file  a file, glob, directory (rotated sets), "-" for stdin; --follow
+//	s3    s3://bucket/prefix/ archives (and the S3 client constructor)
+//	loki  loki://, lokis://, http(s):// servers (and the Loki client)
+//
+// A Set binds the flags every kind needs (--cluster, --s3-endpoint,
+// --loki-addr, ...) to a command's pflag.FlagSet when it is built, and
+// resolves the arguments after the flags are parsed. It is a plain value:
+// each command builds its own, nothing is registered globally.
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+)
+
+// Options are what sources need from the command besides its flags.
+type Options struct {
+	// Stdin is read for the SOURCE "-" (os.Stdin when nil).
+	Stdin io.Reader
+	// Stderr receives --s3-progress lines and S3 warnings (os.Stderr when
+	// nil).
+	Stderr io.Writer
+	// Getenv reads the LOKI_* variables (os.LookupEnv when nil).
+	Getenv func(string) (string, bool)
+	// S3Client replaces the client built from the S3 flags (tests).
+	S3Client s3src.API
+}
+
+func (o *Options) stderr() io.Writer {
+	if o.Stderr != nil {
+		return o.Stderr
+	}
+	return os.Stderr
+}
+
+func (o *Options) getenv(name string) (string, bool) {
+	if o.Getenv != nil {
+		return o.Getenv(name)
+	}
+	return os.LookupEnv(name)
+}
+
+// ArgError is a SOURCE argument (or a default source) that cannot be
+// used: a usage error, with the reason.
+type ArgError struct {
+	Arg string // "" for a default source
+	Err error
+}
+
+func (e *ArgError) Error() string { return e.Err.Error() }
+func (e *ArgError) Unwrap() error { return e.Err }
+
+// kind resolves SOURCE arguments of one kind.
+type kind interface {
+	// match reports whether arg names a source of this kind.
+	match(arg string) bool
+	// open turns arg into a source.
+	open(ctx context.Context, arg string) (data.Source, error)
+	// defaultSource is the source to read when no SOURCE is given (Loki
+	// when an address is set); ok is false when the kind has none.
+	defaultSource(ctx context.Context) (src data.Source, ok bool, err error)
+}
+
+// Set resolves SOURCE arguments for one command.
+type Set struct {
+	// Options may be changed until Resolve is called (a command sets
+	// Stdin when it runs, for example).
+	Options
+	cluster string
+	s3      *S3
+	loki    *Loki
+	kinds   []kind // in resolution order; files last (they match anything)
+}
+
+// New returns a Set whose flags are bound to fs.
+func New(fs *pflag.FlagSet, opts Options) *Set {
+	s := &Set{Options: opts}
+	fs.StringVar(&s.cluster, "cluster", "", "cluster label for file sources (stream label cluster=...)")
+	s.loki = newLoki(fs, &s.Options)
+	s.s3 = newS3(fs, &s.Options, &s.cluster)
+	s.kinds = []kind{s.loki, s.s3, files{s}}
+	return s
+}
+
+// Cluster is the --cluster value.
+func (s *Set) Cluster() string { return s.cluster }
+
+// Loki is the Set's Loki kind (its flags are the Set's).
+func (s *Set) Loki() *Loki { return s.loki }
+
+// File returns the file source for path (a file, glob, directory or "-"),
+// labelled as the Set's file sources are.
+func (s *Set) File(path string) (*file.Source, error) {
+	return file.New(path, file.Options{Cluster: s.cluster, Stdin: s.Stdin})
+}
+
+// Resolve turns SOURCE arguments into sources. With no arguments a kind
+// may supply a default (Loki when --loki-addr or LOKI_ADDR is set); if
+// none does, ok is false. A bad argument is an *ArgError.
+func (s *Set) Resolve(ctx context.Context, args []string) (srcs []data.Source, ok bool, err error) {
+	if len(args) == 0 {
+		for _, k := range s.kinds {
+			src, ok, err := k.defaultSource(ctx)
+			if err != nil {
+				return nil, false, &ArgError{Err: err}
+			}
+			if ok {
+				return []data.Source{src}, true, nil
+			}
+		}
+		return nil, false, nil
+	}
+	for _, a := range args {
+		for _, k := range s.kinds {
+			if !k.match(a) {
+				continue
+			}
+			src, err := k.open(ctx, a)
+			if err != nil {
+				return nil, false, &ArgError{Arg: a, Err: err}
+			}
+			srcs = append(srcs, src)
+			break
+		}
+	}
+	if len(srcs) != len(args) {
+		return nil, false, fmt.Errorf("unresolved SOURCE arguments %q", args)
+	}
+	return srcs, true, nil
+}
+
+// files resolves local files, globs, directories and "-" (stdin).
+type files struct{ s *Set }
+
+func (files) match(string) bool { return true }
+
+func (f files) open(_ context.Context, arg string) (data.Source, error) { return f.s.File(arg) }
+
+func (files) defaultSource(context.Context) (data.Source, bool, error) { return nil, false, nil }
