@@ -353,6 +353,9 @@ func (e *Evaluator) sealTo(p int64) {
 			e.lastSwept = p
 		}
 		e.dedup.forget(p - e.maxBack)
+		if e.dedup.retained <= e.budget {
+			e.shedRetry = 0
+		}
 	}
 }
 
