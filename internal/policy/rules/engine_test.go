@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 )
 
@@ -134,7 +133,7 @@ func TestAdvanceEvaluatesAQuietStream(t *testing.T) {
 	evs := decodeInOrder(t, "exec", []byte(auditLine("x-1", "ResponseStarted", "mallory", "exec", t10.Add(5*time.Second))))
 	ev.Push(&evs[0])
 	wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // the clock, unrelated to event time
-	ev.Advance(wall)                                      // notes the time
+	ev.Advance(wall)                                    // notes the time
 	ev.Advance(wall.Add(30 * time.Second))
 	if len(ev.Snapshot()) != 0 {
 		t.Fatal("fired before the step at 10:01:00 was due")
@@ -254,5 +253,3 @@ func withDefaults(o Options) Options {
 	}
 	return o
 }
-
-var _ = data.Event{}
