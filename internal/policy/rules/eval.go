@@ -111,7 +111,7 @@ type Evaluator struct {
 	clockWM   int64 // watermark at the last Advance
 	clockWall time.Time
 	lastSwept int64 // seal point when counted requests were last swept
-	shedRetry int64 // retained size at which to try the budget again
+	shedRetry int64 // retained size from which to try the budget again
 	stepOpen  bool
 	stepTime  int64
 }
@@ -248,9 +248,8 @@ func (e *Evaluator) sealPoint(idle int64) int64 {
 	}
 	if e.budget > 0 && e.dedup.retained > e.budget && e.dedup.retained >= e.shedRetry {
 		// Evaluate the oldest minutes until half the budget is held,
-		// but keep BudgetReorder behind the newest event. If that is
-		// not enough, try again after the state has grown some more.
-		e.shedRetry = e.dedup.retained + e.budget/8
+		// but keep BudgetReorder behind the newest event (sealTo sets
+		// when to try again if that is not enough).
 		q := e.dedup.shedPoint(e.budget / 2)
 		if q != minTime {
 			q += e.maxBack
@@ -353,8 +352,11 @@ func (e *Evaluator) sealTo(p int64) {
 			e.lastSwept = p
 		}
 		e.dedup.forget(p - e.maxBack)
-		if e.dedup.retained <= e.budget {
-			e.shedRetry = 0
+		e.shedRetry = 0
+		if e.budget > 0 && e.dedup.retained > e.budget {
+			// Still over (the newest minutes are held back): try again
+			// once the state has grown by an eighth of the budget.
+			e.shedRetry = e.dedup.retained + e.budget/8
 		}
 	}
 }
