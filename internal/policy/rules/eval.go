@@ -112,6 +112,9 @@ type Evaluator struct {
 	clockWall time.Time
 	lastSwept int64 // seal point when counted requests were last swept
 	shedRetry int64 // retained size from which to try the budget again
+	// due is a lower bound of the next time sealTo has work at: the
+	// rules' next steps and held stages.
+	due int64
 	stepOpen  bool
 	stepTime  int64
 }
@@ -132,7 +135,7 @@ func NewEvaluator(set *Set, opts Options) (*Evaluator, error) {
 
 func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 	e := &Evaluator{opts: opts, log: opts.Logger, reorder: int64(opts.Reorder), budget: opts.MaxRetained,
-		sealed: minTime, sweptAt: minTime, lastSwept: minTime, dedup: newDedupStore()}
+		sealed: minTime, sweptAt: minTime, lastSwept: minTime, due: maxTime, dedup: newDedupStore()}
 	if e.reorder < 0 {
 		e.reorder = -1
 	}
@@ -229,6 +232,7 @@ rules:
 				h.rs.feed(ev, h.key, c, e.sealed)
 				cost += contribBytes
 			}
+			e.due = min(e.due, h.rs.cand, h.rs.pendMin)
 		}
 		if fresh == 0 {
 			e.dups++
@@ -317,6 +321,13 @@ func (e *Evaluator) sealTo(p int64) {
 	if p <= e.sealed {
 		return
 	}
+	sweep := p-e.sweptAt >= int64(time.Minute) || e.sweptAt == minTime || (e.budget > 0 && e.dedup.retained > e.budget)
+	if p < e.due && !sweep {
+		// Nothing to evaluate, release or forget yet (live: most
+		// events move the seal point only a little).
+		e.sealed = p
+		return
+	}
 	for _, rs := range e.merging {
 		rs.release(p, e.sealed)
 	}
@@ -338,9 +349,13 @@ func (e *Evaluator) sealTo(p int64) {
 	}
 	e.endStep()
 	e.sealed = p
+	e.due = maxTime
+	for _, rs := range e.rules {
+		e.due = min(e.due, rs.cand, rs.pendMin)
+	}
 	// Forget in passes, at most once per minute of event time (or when
 	// over budget).
-	if p-e.sweptAt >= int64(time.Minute) || e.sweptAt == minTime || (e.budget > 0 && e.dedup.retained > e.budget) {
+	if sweep {
 		e.sweptAt = p
 		for _, rs := range e.rules {
 			rs.forget(rs.firstFutureStep(p))
