@@ -114,9 +114,9 @@ type Evaluator struct {
 	shedRetry int64 // retained size from which to try the budget again
 	// due is a lower bound of the next time sealTo has work at: the
 	// rules' next steps and held stages.
-	due int64
-	stepOpen  bool
-	stepTime  int64
+	due      int64
+	stepOpen bool
+	stepTime int64
 }
 
 type hit struct {
