@@ -30,7 +30,7 @@ NODES="$DIR/nodes-$SIZE.log"
 CAT="$DIR/nodes-$SIZE-cat.log"
 [[ -s $CAT ]] || cat "${NODES%.log}"-cp*.log >"$CAT"
 
-echo "file: $FILE ($(du -h "$FILE" | cut -f1), $(wc -l <"$FILE") lines), $(nproc) cores"
+echo "file: $FILE ($(du -hL "$FILE" | cut -f1), $(wc -l <"$FILE") lines), $(nproc) cores"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # run NAME BINARY ARGS...: one measured run; prints "NAME wall cpu rssMB alerts".
