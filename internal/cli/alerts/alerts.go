@@ -193,7 +193,10 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
 		}
 		if res.Late > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came out of time order, after the evaluation steps covering them had run, and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
+		}
+		if res.Duplicates > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", res.Duplicates)
 		}
 		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
@@ -222,7 +225,9 @@ type alertJSON struct {
 	Value       float64           `json:"value"`
 	Events      int               `json:"events"`
 	AuditIDs    []string          `json:"auditIDs"`
-	Rule        string            `json:"rule"`
+	// AuditIDsOmitted: events counted but not listed in auditIDs.
+	AuditIDsOmitted int    `json:"auditIDsOmitted,omitempty"`
+	Rule            string `json:"rule"`
 }
 
 func fmtAlertTime(t time.Time) string {
@@ -242,7 +247,7 @@ func writeAlertJSON(w io.Writer, a *rules.Alert) error {
 		Labels: a.Labels, Annotations: a.Annotations,
 		FirstActive: fmtAlertTime(a.ActiveAt), FiredAt: fmtAlertTime(a.FiredAt),
 		LastActive: fmtAlertTime(a.LastActive), ResolvedAt: fmtAlertTime(a.ResolvedAt),
-		Value: a.Value, Events: a.Events, AuditIDs: ids, Rule: a.Rule.Where(),
+		Value: a.Value, Events: a.Events, AuditIDs: ids, AuditIDsOmitted: max(0, a.Events-len(ids)), Rule: a.Rule.Where(),
 	})
 	if err != nil {
 		return err

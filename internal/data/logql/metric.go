@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -258,7 +259,7 @@ func (ev *Evaluator) Add(e Entry) {
 		key := gl.key()
 		cg := ev.groups[key]
 		if cg == nil {
-			cg = &countGroup{labels: gl, inner: make(map[uint64][]stepRange)}
+			cg = &countGroup{labels: ownLabels(gl), inner: make(map[uint64][]stepRange)}
 			ev.groups[key] = cg
 		}
 		h := ev.hashLabels(full)
@@ -269,13 +270,14 @@ func (ev *Evaluator) Add(e Entry) {
 		key := gl.key()
 		cg := ev.groups[key]
 		if cg == nil {
+			gl = ownLabels(gl)
 			cg = &countGroup{labels: gl, series: make(map[uint64]*leafSeries)}
 			ev.groups[key] = cg
 		}
 		h := ev.hashLabels(full)
 		s := cg.series[h]
 		if s == nil {
-			s = &leafSeries{labels: gl}
+			s = &leafSeries{labels: cg.labels}
 			cg.series[h] = s
 		}
 		s.add(i0, i1, size)
@@ -303,7 +305,7 @@ func (ev *Evaluator) seriesBy(st *evalState, names []string) *leafSeries {
 			ls = append(ls, Label{Name: n, Value: v})
 		}
 	}
-	ls = sortDedupLabels(ls)
+	ls = ownLabels(sortDedupLabels(ls))
 	s := &leafSeries{labels: ls}
 	ev.series[string(buf)] = s
 	return s
@@ -313,10 +315,21 @@ func (ev *Evaluator) seriesFor(ls Labels) *leafSeries {
 	key := ls.key()
 	s := ev.series[key]
 	if s == nil {
-		s = &leafSeries{labels: ls}
+		s = &leafSeries{labels: ownLabels(ls)}
 		ev.series[key] = s
 	}
 	return s
+}
+
+// ownLabels copies a label set's strings. Label values found in an entry
+// may point into the reader's buffer of many lines; an evaluator keeps its
+// series for as long as it lives, and must not keep those buffers alive.
+func ownLabels(ls Labels) Labels {
+	out := make(Labels, len(ls))
+	for i, l := range ls {
+		out[i] = Label{Name: strings.Clone(l.Name), Value: strings.Clone(l.Value)}
+	}
+	return out
 }
 
 func (ev *Evaluator) hashLabels(ls Labels) uint64 {

@@ -60,14 +60,19 @@ type Alert struct {
 	Value, MaxValue float64
 
 	// Events counts the events that contributed to the series while the
-	// instance was active (each counted once); AuditIDs holds the first
-	// MaxSampleIDs of their auditIDs, EventTimes their times.
+	// instance was active, each counted once: those in the windows of
+	// its active steps, (ActiveAt-range-offset, LastActive-offset].
+	// AuditIDs holds the first MaxSampleIDs of their auditIDs in time
+	// order (ties by auditID), EventTimes their times; the rest are
+	// counted, not kept.
 	Events     int
 	AuditIDs   []string
 	EventTimes []time.Time
 
 	key      string // rule index + series key + "@" + ActiveAt
 	seriesLs map[string]string
+	// citedTo: the events up to this time are counted in Events.
+	citedTo int64
 	// Seq orders instances deterministically (creation order).
 	Seq int
 }
@@ -120,7 +125,8 @@ func LabelsString(ls map[string]string) string { return labelsString(ls) }
 // instance, and the window to run it over (from inclusive, to exclusive, as
 // `audittui query` and the TUI's filter take them): the rule's log query
 // narrowed to the instance's expression labels, from one range before the
-// instance became active until just after its last active step.
+// instance became active until just after its last active step (both
+// moved back by the query's offset, if any).
 func (a *Alert) DrillDown() (query string, from, to time.Time) {
 	q := a.Rule.query
 	var b strings.Builder
@@ -139,7 +145,7 @@ func (a *Alert) DrillDown() (query string, from, to time.Time) {
 		b.WriteString(strconv.Quote(a.Labels[k]))
 	}
 	back := q.Range() + q.Offset()
-	// Windows are (t-range, t]: the first event that can count is just
-	// after ActiveAt-range.
-	return b.String(), a.ActiveAt.Add(-back + time.Nanosecond), a.LastActive.Add(time.Nanosecond)
+	// Windows are (t-range-offset, t-offset]: the first event that can
+	// count is just after ActiveAt-range-offset.
+	return b.String(), a.ActiveAt.Add(-back + time.Nanosecond), a.LastActive.Add(-q.Offset() + time.Nanosecond)
 }

@@ -83,6 +83,41 @@ func BenchmarkAllRules(b *testing.B) {
 	}
 }
 
+// BenchmarkLiveAllRules is BenchmarkAllRules through the live evaluator
+// (as the TUI and alerts --follow run it: steps 10 s behind the newest
+// event, state dropped as windows pass), fed the whole input at once.
+func BenchmarkLiveAllRules(b *testing.B) {
+	path := benchFile(b)
+	set, err := Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	b.SetBytes(fi.Size())
+	defer reportCPU(b, cpuTime())
+	for b.Loop() {
+		st := openBench(b, path)
+		ev, err := NewEvaluator(set, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			batch, err := st.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range batch.Events {
+				ev.Push(&batch.Events[i])
+			}
+		}
+		st.Close()
+		b.ReportMetric(float64(len(ev.Finish())), "alerts")
+	}
+}
+
 // BenchmarkOneQuery is the baseline: the same read and decode, with one
 // metric query (the seed's SecretAccessed expression) evaluated over the
 // whole input as `audittui query` would.

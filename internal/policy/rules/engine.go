@@ -2,6 +2,10 @@ package rules
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
@@ -11,113 +15,264 @@ import (
 // sample is one series of a rule's expression at one step.
 type sample struct {
 	key    string // canonical label-set key (logql.Labels.String)
-	labels map[string]string
+	labels logql.Labels
 	value  float64
 }
 
-// ruleEngine evaluates one rule's metric query step by step on the
-// group's grid of evaluation times, on top of logql's range evaluator.
+const (
+	minTime = math.MinInt64
+	maxTime = math.MaxInt64
+)
+
+// ruleState is one rule's evaluation state.
 //
-// logql.Evaluator computes a fixed run of steps from the entries added to
-// it. The engine keeps two consecutive chunks of steps open: an entry at
-// time ts counts in the steps [ts, ts+range), which the chunk length
-// (>= range) keeps within the current and the next chunk. When a step
-// beyond the current chunk is asked for, the current chunk is complete:
-// the next one takes its place and a fresh chunk opens after it.
-type ruleEngine struct {
-	q        *logql.MetricQuery
-	interval int64
-	k        int // steps per chunk
-	cur, nxt *chunk
+// The expression's values come from logql's range evaluator, one per
+// chunk of k consecutive steps of the group's grid (multiples of the
+// interval). An event at time t counts in the steps s with
+// t in (s-offset-range, s-offset]; it is added to the one or two chunks
+// holding those steps as it arrives, in any order: a chunk's result does
+// not depend on the order its entries came in. A step is evaluated only
+// once the evaluator's seal point has passed it (see Evaluator), so its
+// window is complete; chunks, citations and instances older than every
+// window still to be evaluated are dropped.
+type ruleState struct {
+	r   *Rule
+	idx int
+	q   *logql.MetricQuery
+	// iv is the group's interval; off the query's offset; back its
+	// look-back, range + offset (all nanoseconds).
+	iv, off, back int64
+	// k is the number of steps per chunk.
+	k     int64
+	need  []int // literals a line must contain (indexes into Evaluator.lits)
+	merge bool  // count requests (one per auditID), not stages
+
+	chunks map[int64]*chunk // by chunk index (step index / k)
+	order  []int64          // chunk indexes, sorted
+	cites  map[string]*seriesCites
+	active map[string]*Alert // pending or firing instances by series key
+
+	// next is the first grid step not yet evaluated (minTime before the
+	// first). cand is a lower bound of the next step that has something
+	// to evaluate (exact when candExact).
+	next      int64
+	cand      int64
+	candExact bool
+
+	// stage merging (merge rules only): the earliest stage seen of each
+	// request not yet counted, and the requests counted (auditID -> time).
+	pend    map[string]*pendingReq
+	pendMin int64
+	counted map[string]int64
 }
 
 type chunk struct {
 	start, end int64 // first and last step time
 	ev         *logql.Evaluator
 	dirty      bool
-	// results of the last evaluation, by step time.
-	res map[int64][]sample
+	res        map[int64][]sample // the last result by step time
+	steps      []int64            // the step times of res, sorted
 }
 
-// chunkSteps picks the chunk length: at least the query's look-back
-// (range + offset) plus one step, and at least min steps.
-func chunkSteps(q *logql.MetricQuery, interval int64, minSteps int) int {
-	back := int64(q.Range() + q.Offset())
+// chunkSteps picks the chunk length: at least the query's look-back plus
+// one step (so an event falls in at most two chunks), and at least min.
+func chunkSteps(back, interval int64, minSteps int) int {
 	k := int((back+interval-1)/interval) + 2
 	return max(k, minSteps)
 }
 
-func newRuleEngine(q *logql.MetricQuery, interval int64, minSteps int) (*ruleEngine, error) {
-	k := chunkSteps(q, interval, minSteps)
+func newRuleState(r *Rule, idx int, interval int64, minSteps int) (*ruleState, error) {
+	q := r.query
+	back := int64(q.Range() + q.Offset())
+	k := chunkSteps(back, interval, minSteps)
 	if k > logql.MaxPoints {
-		k = chunkSteps(q, interval, 0)
+		k = chunkSteps(back, interval, 0)
 	}
 	if k > logql.MaxPoints {
 		return nil, fmt.Errorf("range %s is more than %d evaluation intervals of %s",
 			FormatDuration(q.Range()+q.Offset()), logql.MaxPoints-2, FormatDuration(time.Duration(interval)))
 	}
-	return &ruleEngine{q: q, interval: interval, k: k}, nil
+	return &ruleState{r: r, idx: idx, q: q, iv: interval, off: int64(q.Offset()), back: back, k: int64(k),
+		merge:  r.CountRequests,
+		chunks: map[int64]*chunk{}, cites: map[string]*seriesCites{}, active: map[string]*Alert{},
+		next: minTime, cand: maxTime, candExact: true, pendMin: maxTime}, nil
 }
 
-func (e *ruleEngine) newChunk(start int64) *chunk {
-	end := start + int64(e.k-1)*e.interval
-	// newRuleEngine checked that k steps are allowed; the only other
-	// error is a non-positive step, which groups never have.
-	ev, _ := e.q.NewRangeEvaluator(start, end, time.Duration(e.interval))
-	return &chunk{start: start, end: end, ev: ev}
+// floorDiv and ceilDiv divide rounding down and up (b > 0).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
-// open starts the chunks at the group's first step time.
-func (e *ruleEngine) open(first int64) {
-	e.cur = e.newChunk(first)
-	e.nxt = e.newChunk(e.cur.end + e.interval)
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a > 0 {
+		q++
+	}
+	return q
+}
+
+// firstFutureStep is the earliest step that may still be evaluated once
+// every step at or before sealed has run.
+func (rs *ruleState) firstFutureStep(sealed int64) int64 {
+	s := rs.next
+	if sealed != minTime {
+		s = max(s, (floorDiv(sealed, rs.iv)+1)*rs.iv)
+	}
+	return s
 }
 
 // contributes runs the rule's pipeline on ev: ok when the event counts
 // toward the expression, with the key of the output series it feeds.
-func (e *ruleEngine) contributes(ev *data.Event) (string, bool) {
-	ls, ok := e.q.Contributes(ev)
+func (rs *ruleState) contributes(ev *data.Event) (string, bool) {
+	ls, ok := rs.q.Contributes(ev)
 	if !ok {
 		return "", false
 	}
 	return ls.String(), true
 }
 
-// add feeds an event that contributes (see contributes) to the open chunks.
-func (e *ruleEngine) add(ev *data.Event) {
-	e.cur.ev.Add(ev)
-	e.cur.dirty = true
-	if from, _ := e.nxt.ev.Window(); ev.Time > from {
-		e.nxt.ev.Add(ev)
-		e.nxt.dirty = true
+// feed adds a contributing event to the chunks whose steps see it and to
+// the citations of its series. sealed is the evaluator's seal point: the
+// parts of a late event's reach that were evaluated already are skipped.
+func (rs *ruleState) feed(ev *data.Event, key string, c cite, sealed int64) {
+	t := ev.Time
+	// Steps s with t in (s-back, s-off]: s in [t+off, t+back).
+	i0 := ceilDiv(t+rs.off, rs.iv)
+	i1 := ceilDiv(t+rs.back, rs.iv) - 1
+	future := rs.firstFutureStep(sealed)
+	if fi := future / rs.iv; fi > i0 {
+		i0 = fi
+	}
+	if i0 > i1 {
+		return
+	}
+	for ci := floorDiv(i0, rs.k); ci <= floorDiv(i1, rs.k); ci++ {
+		ch := rs.chunks[ci]
+		if ch == nil {
+			start := ci * rs.k * rs.iv
+			end := start + (rs.k-1)*rs.iv
+			// newRuleState checked that k steps are allowed; the only
+			// other error is a non-positive step, which groups never have.
+			lev, _ := rs.q.NewRangeEvaluator(start, end, time.Duration(rs.iv))
+			ch = &chunk{start: start, end: end, ev: lev}
+			rs.chunks[ci] = ch
+			i := sort.Search(len(rs.order), func(i int) bool { return rs.order[i] >= ci })
+			rs.order = slices.Insert(rs.order, i, ci)
+		}
+		ch.ev.Add(ev)
+		ch.dirty = true
+	}
+	sc := rs.cites[key]
+	if sc == nil {
+		sc = &seriesCites{}
+		rs.cites[key] = sc
+	}
+	sc.add(rs.bucketOf(t), c)
+	if s := i0 * rs.iv; s < rs.cand {
+		rs.cand, rs.candExact = s, false
 	}
 }
 
-// eval returns the expression's samples at step time s. Steps must be
-// asked for in increasing order; asking for a step past the current chunk
-// closes it.
-func (e *ruleEngine) eval(s int64) []sample {
-	for s > e.cur.end {
-		e.cur = e.nxt
-		e.nxt = e.newChunk(e.cur.end + e.interval)
+// bucketOf returns the citation bucket of time t: buckets are cut at every
+// window edge (times s-off and s-back for grid steps s), so each window
+// is a whole number of buckets. A bucket is named by its last instant.
+func (rs *ruleState) bucketOf(t int64) int64 {
+	edge := func(phase int64) int64 { // smallest x >= t with x = -phase (mod iv)
+		return ceilDiv(t+phase, rs.iv)*rs.iv - phase
 	}
-	c := e.cur
-	if c.dirty || c.res == nil {
-		c.res = map[int64][]sample{}
-		for _, series := range c.ev.Result() {
-			key := series.Labels.String()
-			var lm map[string]string
-			for _, p := range series.Points {
-				if lm == nil {
-					lm = make(map[string]string, len(series.Labels))
-					for _, l := range series.Labels {
-						lm[l.Name] = l.Value
-					}
-				}
-				c.res[p.T] = append(c.res[p.T], sample{key: key, labels: lm, value: p.V})
+	return min(edge(rs.off%rs.iv), edge(rs.back%rs.iv))
+}
+
+// result returns the chunk's samples by step time, recomputed when
+// entries were added since.
+func (c *chunk) result() {
+	if !c.dirty && c.res != nil {
+		return
+	}
+	c.res = map[int64][]sample{}
+	c.steps = c.steps[:0]
+	for _, series := range c.ev.Result() {
+		key := series.Labels.String()
+		for _, p := range series.Points {
+			if c.res[p.T] == nil {
+				c.steps = append(c.steps, p.T)
 			}
+			c.res[p.T] = append(c.res[p.T], sample{key: key, labels: series.Labels, value: p.V})
 		}
-		c.dirty = false
 	}
-	return c.res[s]
+	slices.Sort(c.steps)
+	c.dirty = false
+}
+
+// samplesAt returns the expression's samples at step s.
+func (rs *ruleState) samplesAt(s int64) []sample {
+	ch := rs.chunks[floorDiv(s/rs.iv, rs.k)]
+	if ch == nil {
+		return nil
+	}
+	ch.result()
+	return ch.res[s]
+}
+
+// firstSampleStep returns the first step at or after from where the
+// expression returns something (maxTime when there is none).
+func (rs *ruleState) firstSampleStep(from int64) int64 {
+	ci0 := floorDiv(floorDiv(from, rs.iv), rs.k)
+	i := sort.Search(len(rs.order), func(i int) bool { return rs.order[i] >= ci0 })
+	for ; i < len(rs.order); i++ {
+		ch := rs.chunks[rs.order[i]]
+		ch.result()
+		j := sort.Search(len(ch.steps), func(j int) bool { return ch.steps[j] >= from })
+		if j < len(ch.steps) {
+			return ch.steps[j]
+		}
+	}
+	return maxTime
+}
+
+// nextStep returns the next step of the rule that has something to
+// evaluate (a series to return, or an active instance to resolve).
+func (rs *ruleState) nextStep() int64 {
+	if len(rs.active) > 0 {
+		return rs.next
+	}
+	if !rs.candExact {
+		from := rs.next
+		if rs.cand > from {
+			from = rs.cand
+		}
+		rs.cand, rs.candExact = rs.firstSampleStep(from), true
+	}
+	return rs.cand
+}
+
+// forget drops what no step from future on can use.
+func (rs *ruleState) forget(future int64) {
+	for len(rs.order) > 0 {
+		ch := rs.chunks[rs.order[0]]
+		if ch.end >= future {
+			break
+		}
+		delete(rs.chunks, rs.order[0])
+		rs.order = rs.order[1:]
+	}
+	lo := future - rs.back // windows from future on start after lo
+	for key, sc := range rs.cites {
+		if sc.forget(lo) {
+			delete(rs.cites, key)
+		}
+	}
+}
+
+// ownLabels turns a result's label set into a map the alert owns.
+func ownLabels(ls logql.Labels) map[string]string {
+	m := make(map[string]string, len(ls))
+	for _, l := range ls {
+		m[strings.Clone(l.Name)] = strings.Clone(l.Value)
+	}
+	return m
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,175 +18,170 @@ type Options struct {
 	// ExternalLabels are what templates see as $externalLabels.
 	ExternalLabels map[string]string
 	// From/To bound the evaluation in Unix nanoseconds (0 = open). With To
-	// unset, replay keeps stepping after the last event until every window
+	// unset, Finish keeps stepping after the last event until every window
 	// has emptied, so alerts resolve (or reach `for`) as they would have.
 	From, To int64
-	// OnChange, if set, is called (on the evaluating goroutine) with a copy
-	// of an instance when it starts firing and when it resolves.
+	// OnChange, if set, is called (on the evaluating goroutine, with the
+	// evaluator's lock held: it must not call back into the evaluator)
+	// with a copy of an instance when it starts firing and when it
+	// resolves.
 	OnChange func(a *Alert)
 	// OnRejects, if set, receives the rejected lines of each batch.
 	OnRejects func([]data.Reject)
-	// LiveGrace is how long live mode waits, when no event arrives, before
-	// it takes event time to advance with the wall clock (so windows empty
-	// and alerts resolve); events delayed by more than this may miss
-	// steps that already ran. 0 means 10 seconds.
-	LiveGrace time.Duration
-	// OnStep, if set, is called after every evaluation step with the step
-	// time; live consumers use it to refresh their view (see Snapshot).
+	// OnStep, if set, is called after each evaluation step time (with
+	// the lock held, as OnChange); live consumers use it to refresh their
+	// view (see Snapshot). Steps where no rule has anything to evaluate
+	// are skipped.
 	OnStep func(t time.Time)
+	// Reorder is how far, in event time, a step waits behind the newest
+	// event before it is evaluated: events that come up to Reorder out of
+	// time order count exactly as if the input had been sorted. 0 takes
+	// the default: DefaultReorder for NewEvaluator, Unbounded for Replay.
+	// Unbounded waits for the whole input (within MaxRetained).
+	Reorder time.Duration
+	// MaxRetained bounds the memory (estimated, in bytes) that the
+	// evaluation state may hold: when more would be held, the oldest
+	// steps are evaluated and their state dropped, keeping at least
+	// BudgetReorder behind the newest event. 0 means DefaultMaxRetained;
+	// negative means no bound.
+	MaxRetained int64
 }
 
-// Evaluator evaluates a rule set over events that arrive in time order.
-// Each event is decoded once and offered to every rule; each group is
-// evaluated at every multiple of its interval (in event time), exactly as
-// Loki's ruler would have evaluated it had it run while the events arrived.
+const (
+	// DefaultReorder is the live evaluator's default Reorder: apiservers
+	// write concurrent requests a few seconds out of order.
+	DefaultReorder = 10 * time.Second
+	// Unbounded, as Options.Reorder, evaluates a step only when no event
+	// can change it any more: at Finish, or when MaxRetained is reached.
+	Unbounded time.Duration = -1
+	// DefaultMaxRetained is the default Options.MaxRetained.
+	DefaultMaxRetained = 64 << 20
+	// BudgetReorder is how far behind the newest event steps are still
+	// held back when MaxRetained forces evaluation.
+	BudgetReorder = time.Minute
+)
+
+// Estimated memory per contribution and per held stage (see MaxRetained).
+const (
+	dedupBytes   = 48  // one entry of the duplicate filter
+	contribBytes = 64  // chunk deltas and citation counts of one event
+	pendingBytes = 640 // a held event's fields, beyond its line
+)
+
+// Evaluator evaluates a rule set over audit events, in any order.
 //
-// Push, Advance and Finish must be called from one goroutine; Snapshot may
-// be called from any.
+// Each event is decoded once and offered to every rule; a contributing
+// event is added to the evaluation state of its time (a commutative
+// update: arrival order does not matter); each rule is evaluated at every
+// multiple of its group's interval, as Loki's ruler evaluates it, once
+// the seal point has passed that step. The seal point follows the newest
+// event at the Reorder distance (see Options), Advance (the wall clock
+// on a quiet stream) and Finish. Events at or before the seal point are
+// late: they count only in steps still to run (Late reports them).
+// Identical lines count once (Duplicates reports them).
+//
+// Push, Advance and Finish must be called from one goroutine at a time;
+// Snapshot, Stats, Late and Duplicates may be called from any.
 type Evaluator struct {
-	opts   Options
-	log    *slog.Logger
-	groups []*groupState
-	// batch mode (replay) evaluates whole chunks of steps at once; live
-	// mode evaluates each step as soon as event time passes it.
-	batch bool
-	// flushAt: in batch mode, steps run once an event is past this time.
-	flushAt int64
-	// lits holds every rule's required literals; present is the scratch
-	// bitset of those found in the current event.
+	opts    Options
+	log     *slog.Logger
+	rules   []*ruleState
+	merging []*ruleState
 	lits    literalSet
 	present []uint64
+	reorder int64 // < 0: unbounded
+	budget  int64 // <= 0: none
+	// maxBack is the longest look-back (range + offset) of any rule;
+	// maxDrain that plus `for` and an interval.
+	maxBack, maxDrain int64
 
 	mu        sync.Mutex
 	done      []*Alert // instances that fired and resolved
 	seq       int
 	events    int64
 	untimed   int64
+	late      int64
+	dups      int64
 	steps     int
-	watermark int64 // largest event time seen
-	lastStep  int64 // latest step evaluated (any group)
-	late      int64 // events older than lastStep or floor
-	floor     int64 // events at or before this time fall in no window
-	evalTo    int64 // every step <= evalTo has run
-	maxDrain  int64 // longest range+offset+for over all rules, plus an interval
+	watermark int64 // newest event time
+	sealed    int64 // every step at or before it has run (minTime: none)
+	sweptAt   int64 // seal point of the last forget pass
+	dedup     dedupStore
+	hits      []hit
+	clockWM   int64 // watermark at the last Advance
+	clockWall time.Time
+	lastSwept int64 // seal point when counted requests were last swept
+	shedRetry int64 // retained size from which to try the budget again
+	// due is a lower bound of the next time sealTo has work at: the
+	// rules' next steps and held stages.
+	due      int64
+	stepOpen bool
+	stepTime int64
 }
 
-type groupState struct {
-	g        *Group
-	interval int64
-	next     int64 // next step time; 0 until the first event
-	rules    []*ruleState
+type hit struct {
+	rs  *ruleState
+	key string
 }
 
-type ruleState struct {
-	r   *Rule
-	idx int
-	eng *ruleEngine
-	// need lists the literals (indexes into Evaluator.lits) that a line
-	// must contain for the rule's pipeline to pass.
-	need []int
-	// rng is how far back a step looks: the range plus any offset.
-	rng int64
-	// active instances (pending or firing) by series key.
-	active map[string]*Alert
-	// contrib holds, per series key, contributing events not yet counted
-	// in an instance (kept while within rng of the newest event).
-	contrib map[string]*contribQueue
-}
-
-type contrib struct {
-	t  int64
-	id string
-}
-
-type contribQueue struct {
-	items []contrib
-	head  int
-}
-
-func (q *contribQueue) push(c contrib) { q.items = append(q.items, c) }
-
-func (q *contribQueue) len() int { return len(q.items) - q.head }
-
-// dropBefore forgets contributions at or before t.
-func (q *contribQueue) dropBefore(t int64) {
-	for q.head < len(q.items) && q.items[q.head].t <= t {
-		q.items[q.head] = contrib{}
-		q.head++
-	}
-	if q.head > 1024 && q.head*2 > len(q.items) {
-		n := copy(q.items, q.items[q.head:])
-		q.items = q.items[:n]
-		q.head = 0
-	}
-}
-
-// batchChunkSteps is how many steps replay evaluates at once.
-const batchChunkSteps = 240
-
-// NewEvaluator prepares the rules of set for live evaluation: every step
-// is evaluated as soon as event time (or Advance) passes it.
+// NewEvaluator prepares the rules of set for live evaluation: steps run
+// as soon as the newest event (or Advance) is Reorder past them.
 func NewEvaluator(set *Set, opts Options) (*Evaluator, error) {
-	return newEvaluator(set, opts, false)
+	if opts.Reorder == 0 {
+		opts.Reorder = DefaultReorder
+	}
+	return newEvaluator(set, opts, 0)
 }
 
-func newEvaluator(set *Set, opts Options, batch bool) (*Evaluator, error) {
-	e := &Evaluator{opts: opts, log: opts.Logger, batch: batch}
-	minSteps := 0
-	if batch {
-		minSteps = batchChunkSteps
+func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
+	e := &Evaluator{opts: opts, log: opts.Logger, reorder: int64(opts.Reorder), budget: opts.MaxRetained,
+		sealed: minTime, sweptAt: minTime, lastSwept: minTime, due: maxTime, dedup: newDedupStore()}
+	if e.reorder < 0 {
+		e.reorder = -1
+	}
+	if e.budget == 0 {
+		e.budget = DefaultMaxRetained
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	idx := 0
 	for _, g := range set.Groups {
-		gs := &groupState{g: g, interval: int64(g.Interval)}
-		if gs.interval <= 0 {
-			gs.interval = int64(DefaultInterval)
+		interval := int64(g.Interval)
+		if interval <= 0 {
+			interval = int64(DefaultInterval)
 		}
 		for _, r := range g.Rules {
 			if r.query == nil {
 				return nil, errors.New(r.Where() + ": rule " + r.Alert + " has no parsed query")
 			}
-			eng, err := newRuleEngine(r.query, gs.interval, minSteps)
+			rs, err := newRuleState(r, idx, interval, minSteps)
 			if err != nil {
 				return nil, errors.New(r.Where() + ": rule " + r.Alert + ": " + err.Error())
 			}
-			rs := &ruleState{r: r, idx: idx, eng: eng,
-				rng:     int64(r.query.Range() + r.query.Offset()),
-				active:  map[string]*Alert{},
-				contrib: map[string]*contribQueue{}}
 			for _, lit := range r.query.LogQuery().RequiredLiterals() {
 				rs.need = append(rs.need, e.lits.add(lit))
 			}
 			idx++
-			gs.rules = append(gs.rules, rs)
-			if d := rs.rng + int64(r.For) + gs.interval; d > e.maxDrain {
-				e.maxDrain = d
+			e.rules = append(e.rules, rs)
+			if rs.merge {
+				e.merging = append(e.merging, rs)
 			}
+			e.maxBack = max(e.maxBack, rs.back)
+			e.maxDrain = max(e.maxDrain, rs.back+int64(r.For)+interval)
 		}
-		e.groups = append(e.groups, gs)
 	}
 	e.lits.build()
 	e.present = make([]uint64, e.lits.words)
 	return e, nil
 }
 
-// ceilTo returns the smallest multiple of step that is >= t.
-func ceilTo(t, step int64) int64 {
-	q := t / step
-	if q*step < t {
-		q++
-	}
-	return q * step
-}
-
-// Push offers one event to every rule. Events must come in time order;
-// a late event (older than the last evaluation step) still counts in the
-// windows of later steps. Steps before the event's time run first.
+// Push offers one event to every rule. Events may come in any order; see
+// Evaluator for when they count exactly.
 func (e *Evaluator) Push(ev *data.Event) {
 	t := ev.Time
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if t == 0 {
 		e.untimed++
 		return
@@ -195,135 +189,270 @@ func (e *Evaluator) Push(ev *data.Event) {
 	if (e.opts.From != 0 && t < e.opts.From) || (e.opts.To != 0 && t >= e.opts.To) {
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.events++
-	if t <= e.lastStep || t <= e.floor {
-		// Steps covering t already ran, or t is before every window
-		// (older than the first event by more than a range): the event
-		// counts only in the steps still to come, if any. Reported, never
-		// dropped silently.
-		e.late++
-	}
 	if t > e.watermark {
 		e.watermark = t
 	}
-	// Every step strictly before t has all its events now (a step at
-	// time s covers events with time <= s). In batch mode steps wait
-	// until a whole chunk is complete.
-	if !e.batch || t > e.flushAt {
-		e.advanceLocked(t - 1)
+	if t <= e.sealed {
+		// Steps covering t already ran: the event counts only in the
+		// steps still to come, if any. Reported, never dropped silently.
+		e.late++
+		if t <= e.sealed-e.maxBack {
+			return // no step still to run can see it
+		}
 	}
-	var id string
 	e.lits.scan(ev.Raw, e.present)
-	for _, gs := range e.groups {
-		if gs.next == 0 {
-			start := t
-			if e.batch {
-				// Replay starts the grid half a chunk before the first
-				// event, so that input whose first lines are out of order
-				// loses nothing (the extra steps see empty windows).
-				start -= batchChunkSteps / 2 * gs.interval
+	hits := e.hits[:0]
+rules:
+	for _, rs := range e.rules {
+		for _, i := range rs.need {
+			if !has(e.present, i) {
+				continue rules
 			}
-			if e.opts.From != 0 && e.opts.From > start {
-				start = e.opts.From
-			}
-			gs.next = ceilTo(start, gs.interval)
-			for _, rs := range gs.rules {
-				rs.eng.open(gs.next)
-				if f := gs.next - rs.rng; e.floor == 0 || f > e.floor {
-					e.floor = f
-				}
-			}
-			e.updateFlushAt()
 		}
-	rules:
-		for _, rs := range gs.rules {
-			for _, i := range rs.need {
-				if !has(e.present, i) {
-					continue rules
-				}
-			}
-			key, ok := rs.eng.contributes(ev)
-			if !ok {
-				continue
-			}
-			rs.eng.add(ev)
-			if id == "" {
-				id = strings.Clone(ev.AuditID)
-			}
-			q := rs.contrib[key]
-			if q == nil {
-				q = &contribQueue{}
-				rs.contrib[key] = q
-			}
-			q.push(contrib{t: t, id: id})
+		if key, ok := rs.contributes(ev); ok {
+			hits = append(hits, hit{rs, key})
 		}
 	}
+	e.hits = hits
+	if len(hits) > 0 {
+		line := e.dedup.lineHash(ev.Raw)
+		c := cite{t: t, id: ev.AuditID, h: line[0]} // id is copied where it is kept
+		var cost int64
+		fresh := 0
+		for _, h := range hits {
+			if !e.dedup.add(t, e.dedup.contribution(line, h.rs.idx, h.key)) {
+				continue // an identical line fed this series already
+			}
+			fresh++
+			cost += dedupBytes
+			if h.rs.merge {
+				cost += h.rs.mergeAdd(ev, h.key, c, e.sealed)
+			} else {
+				h.rs.feed(ev, h.key, c, e.sealed)
+				cost += contribBytes
+			}
+			e.due = min(e.due, h.rs.cand, h.rs.pendMin)
+		}
+		if fresh == 0 {
+			e.dups++
+		}
+		e.dedup.charge(t, cost)
+	}
+	e.sealTo(e.sealPoint(0))
 }
 
-// Advance runs every evaluation step at or before t (Unix nanoseconds).
-// Live consumers call it as wall-clock time passes without new events.
-func (e *Evaluator) Advance(t int64) {
+// sealPoint is where the seal point should be: Reorder behind the newest
+// event (plus idle, the wall-clock time the stream has been quiet), or
+// further when the retained state is over budget.
+func (e *Evaluator) sealPoint(idle int64) int64 {
+	p := e.sealed
+	if e.reorder >= 0 {
+		p = max(p, e.watermark-e.reorder+idle)
+	}
+	if e.budget > 0 && e.dedup.retained > e.budget && e.dedup.retained >= e.shedRetry {
+		// Evaluate the oldest minutes until half the budget is held,
+		// but keep BudgetReorder behind the newest event (sealTo sets
+		// when to try again if that is not enough).
+		q := e.dedup.shedPoint(e.budget / 2)
+		if q != minTime {
+			q += e.maxBack
+		}
+		p = max(p, min(q, e.watermark-int64(BudgetReorder)))
+	}
+	return p
+}
+
+// Advance tells the evaluator that the wall clock reads now. Loki's
+// ruler evaluates every interval whether or not lines arrive; so, once
+// no newer event has arrived for a while, event time is taken to follow
+// the wall clock from the newest event, and the steps due by then run
+// (windows empty, alerts resolve, `for` elapses). Live consumers call it
+// from a ticker (every second, say); the first call only notes the time.
+func (e *Evaluator) Advance(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.advanceLocked(t)
-}
-
-func (e *Evaluator) advanceLocked(t int64) {
-	if e.opts.To != 0 && t >= e.opts.To {
-		t = e.opts.To - 1
+	if e.watermark == 0 {
+		return
 	}
-	for {
-		// Run the earliest pending step across groups, so steps of
-		// different groups interleave in time order.
-		var next *groupState
-		for _, gs := range e.groups {
-			if gs.next != 0 && gs.next <= t && (next == nil || gs.next < next.next) {
-				next = gs
-			}
+	if e.watermark != e.clockWM || e.clockWall.IsZero() {
+		e.clockWM, e.clockWall = e.watermark, now
+		return
+	}
+	idle := int64(now.Sub(e.clockWall))
+	if idle <= 0 {
+		return
+	}
+	if e.reorder < 0 {
+		// A whole-input evaluator fed by a stream that went quiet: after
+		// DefaultReorder of silence, event time follows the clock too.
+		idle -= int64(DefaultReorder)
+		if idle <= 0 {
+			return
 		}
-		if next == nil {
-			break
-		}
-		e.stepLocked(next, next.next)
-		next.next += next.interval
+		e.sealTo(e.watermark + idle)
+		return
 	}
-	if t > e.evalTo {
-		e.evalTo = t
-	}
-	if e.batch {
-		e.updateFlushAt()
-	}
-}
-
-// updateFlushAt sets the time past which batch mode must run steps: the
-// end of the earliest open chunk.
-func (e *Evaluator) updateFlushAt() {
-	e.flushAt = 0
-	for _, gs := range e.groups {
-		for _, rs := range gs.rules {
-			if rs.eng.cur != nil && (e.flushAt == 0 || rs.eng.cur.end < e.flushAt) {
-				e.flushAt = rs.eng.cur.end
-			}
-		}
-	}
+	e.sealTo(e.sealPoint(idle))
 }
 
 // Finish runs the remaining steps: up to To when set, else until every
-// window has drained after the last event. It returns every instance that
-// fired, in order of first activity.
+// window has drained after the newest event. It returns every instance
+// that fired, in order of first activity.
 func (e *Evaluator) Finish() []*Alert {
 	e.mu.Lock()
-	end := e.opts.To - 1
-	if e.opts.To == 0 {
-		end = e.watermark + e.maxDrain
-	}
 	if e.watermark != 0 {
-		e.advanceLocked(end)
+		end := e.watermark + e.maxDrain
+		if e.opts.To != 0 {
+			end = e.opts.To - 1
+		}
+		e.sealTo(end)
 	}
 	e.mu.Unlock()
 	return e.Snapshot()
+}
+
+// sealTo runs every step at or before p that has something to evaluate,
+// in time order across rules, then drops what no later step can use.
+func (e *Evaluator) sealTo(p int64) {
+	if e.opts.To != 0 && p >= e.opts.To {
+		p = e.opts.To - 1
+	}
+	if p <= e.sealed {
+		return
+	}
+	sweep := p-e.sweptAt >= int64(time.Minute) || e.sweptAt == minTime || (e.budget > 0 && e.dedup.retained > e.budget)
+	if p < e.due && !sweep {
+		// Nothing to evaluate, release or forget yet (live: most
+		// events move the seal point only a little).
+		e.sealed = p
+		return
+	}
+	for _, rs := range e.merging {
+		rs.release(p, e.sealed)
+	}
+	for {
+		var best *ruleState
+		bs := int64(maxTime)
+		for _, rs := range e.rules {
+			if rs.cand > p && len(rs.active) == 0 {
+				continue // cand is a lower bound of its next step
+			}
+			if s := rs.nextStep(); s <= p && s < bs {
+				best, bs = rs, s
+			}
+		}
+		if best == nil {
+			break
+		}
+		e.evalStep(best, bs)
+	}
+	e.endStep()
+	e.sealed = p
+	e.due = maxTime
+	for _, rs := range e.rules {
+		e.due = min(e.due, rs.cand, rs.pendMin)
+	}
+	// Forget in passes, at most once per minute of event time (or when
+	// over budget).
+	if sweep {
+		e.sweptAt = p
+		for _, rs := range e.rules {
+			rs.forget(rs.firstFutureStep(p))
+			if rs.counted != nil && p-e.lastSwept >= int64(time.Hour) {
+				rs.forgetCounted(p - mergeRetention)
+			}
+		}
+		if p-e.lastSwept >= int64(time.Hour) || e.lastSwept == minTime {
+			e.lastSwept = p
+		}
+		e.dedup.forget(p - e.maxBack)
+		e.shedRetry = 0
+		if e.budget > 0 && e.dedup.retained > e.budget {
+			// Still over (the newest minutes are held back): try again
+			// once the state has grown by an eighth of the budget.
+			e.shedRetry = e.dedup.retained + e.budget/8
+		}
+	}
+}
+
+// endStep reports the step time just evaluated to OnStep.
+func (e *Evaluator) endStep() {
+	if e.stepOpen {
+		e.stepOpen = false
+		e.steps++
+		if e.opts.OnStep != nil {
+			e.opts.OnStep(time.Unix(0, e.stepTime).UTC())
+		}
+	}
+}
+
+// evalStep evaluates rule rs at step time s.
+func (e *Evaluator) evalStep(rs *ruleState, s int64) {
+	if e.stepOpen && s != e.stepTime {
+		e.endStep()
+	}
+	e.stepOpen, e.stepTime = true, s
+	st := time.Unix(0, s).UTC()
+	samples := rs.samplesAt(s)
+	if lim := rs.r.Group.Limit; lim > 0 && len(samples) > lim {
+		// As Loki's ruler: a rule returning more alerts than the
+		// group's limit fails this evaluation and keeps no alerts.
+		e.log.Warn("alert rule exceeded its group's limit", "rule", rs.r.Alert, "where", rs.r.Where(),
+			"limit", lim, "alerts", len(samples), "at", st)
+		samples = nil
+	}
+	seen := make(map[string]bool, len(samples))
+	for _, smp := range samples {
+		key := smp.key
+		seen[key] = true
+		a := rs.active[key]
+		if a == nil {
+			e.seq++
+			a = &Alert{Rule: rs.r, Name: rs.r.Alert, State: StatePending, ActiveAt: st,
+				key:      strconv.Itoa(rs.idx) + key + "@" + strconv.FormatInt(s, 10),
+				seriesLs: ownLabels(smp.labels), Seq: e.seq, citedTo: minTime}
+			rs.active[key] = a
+		}
+		if a.LastActive.IsZero() || smp.value > a.MaxValue {
+			a.MaxValue = smp.value
+		}
+		a.LastActive = st
+		a.Value = smp.value
+		// Count the series' events in the step's window that the
+		// instance has not counted yet.
+		if sc := rs.cites[key]; sc != nil {
+			sc.count(a, s-rs.back, s-rs.off)
+		}
+		if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {
+			a.State = StateFiring
+			a.FiredAt = st
+			a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
+			a.Severity = a.Labels["severity"]
+			if e.opts.OnChange != nil {
+				e.opts.OnChange(a.copy())
+			}
+		} else if a.State == StateFiring {
+			a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
+			a.Severity = a.Labels["severity"]
+		}
+	}
+	for key, a := range rs.active {
+		if seen[key] {
+			continue
+		}
+		delete(rs.active, key)
+		if a.State == StateFiring {
+			a.State = StateResolved
+			a.ResolvedAt = st
+			e.done = append(e.done, a)
+			if e.opts.OnChange != nil {
+				e.opts.OnChange(a.copy())
+			}
+		}
+	}
+	rs.next = s + rs.iv
+	rs.cand, rs.candExact = rs.next, len(rs.active) > 0
 }
 
 // Snapshot returns copies of every instance that fired so far (resolved
@@ -336,12 +465,10 @@ func (e *Evaluator) Snapshot() []*Alert {
 	for _, a := range e.done {
 		out = append(out, a.copy())
 	}
-	for _, gs := range e.groups {
-		for _, rs := range gs.rules {
-			for _, a := range rs.active {
-				if a.State == StateFiring {
-					out = append(out, a.copy())
-				}
+	for _, rs := range e.rules {
+		for _, a := range rs.active {
+			if a.State == StateFiring {
+				out = append(out, a.copy())
 			}
 		}
 	}
@@ -350,20 +477,30 @@ func (e *Evaluator) Snapshot() []*Alert {
 }
 
 // Stats reports how many events were evaluated, how many had no time (and
-// were skipped), and how many evaluation steps ran.
+// were skipped), and how many evaluation step times had something to
+// evaluate.
 func (e *Evaluator) Stats() (events, untimed int64, steps int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.events, e.untimed, e.steps
 }
 
-// Late reports how many events arrived after steps covering their time had
-// already run (input out of time order beyond what the open windows
-// absorb): they counted only in later steps.
+// Late reports how many events arrived after the steps covering their
+// time had run (further out of time order than Reorder, or than the
+// retention budget allowed): they counted only in later steps.
 func (e *Evaluator) Late() int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.late
+}
+
+// Duplicates reports how many events were identical (byte for byte) to
+// an event counted before, and so were not counted again. Only events
+// that feed some rule are checked.
+func (e *Evaluator) Duplicates() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dups
 }
 
 func (a *Alert) copy() *Alert {
@@ -384,118 +521,31 @@ func cloneMap(m map[string]string) map[string]string {
 	return out
 }
 
-// stepLocked evaluates every rule of a group at step time s.
-func (e *Evaluator) stepLocked(gs *groupState, s int64) {
-	e.steps++
-	if s > e.lastStep {
-		e.lastStep = s
-	}
-	st := time.Unix(0, s).UTC()
-	for _, rs := range gs.rules {
-		samples := rs.eng.eval(s)
-		if lim := gs.g.Limit; lim > 0 && len(samples) > lim {
-			// As Loki's ruler: a rule returning more alerts than the
-			// group's limit fails this evaluation and keeps no alerts.
-			e.log.Warn("alert rule exceeded its group's limit", "rule", rs.r.Alert, "where", rs.r.Where(),
-				"limit", lim, "alerts", len(samples), "at", st)
-			samples = nil
-		}
-		seen := make(map[string]bool, len(samples))
-		for _, smp := range samples {
-			key := smp.key
-			seen[key] = true
-			a := rs.active[key]
-			if a == nil {
-				e.seq++
-				a = &Alert{Rule: rs.r, Name: rs.r.Alert, State: StatePending, ActiveAt: st,
-					key: strconv.Itoa(rs.idx) + key + "@" + strconv.FormatInt(s, 10), seriesLs: smp.labels, Seq: e.seq}
-				rs.active[key] = a
-			}
-			if a.LastActive.IsZero() || smp.value > a.MaxValue {
-				a.MaxValue = smp.value
-			}
-			a.LastActive = st
-			a.Value = smp.value
-			// Count the events of this series inside the step's window.
-			if q := rs.contrib[key]; q != nil {
-				lo := s - rs.rng
-				for i := q.head; i < len(q.items); i++ {
-					c := q.items[i]
-					if c.t > s {
-						break
-					}
-					if c.t <= lo {
-						continue
-					}
-					a.Events++
-					if len(a.AuditIDs) < MaxSampleIDs {
-						a.AuditIDs = append(a.AuditIDs, c.id)
-						a.EventTimes = append(a.EventTimes, time.Unix(0, c.t).UTC())
-					}
-				}
-				// Counted: drop them (those after s stay for later steps).
-				kept := q.items[:q.head]
-				for i := q.head; i < len(q.items); i++ {
-					if q.items[i].t > s {
-						kept = append(kept, q.items[i])
-					}
-				}
-				q.items = kept
-			}
-			if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {
-				a.State = StateFiring
-				a.FiredAt = st
-				a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
-				a.Severity = a.Labels["severity"]
-				if e.opts.OnChange != nil {
-					e.opts.OnChange(a.copy())
-				}
-			} else if a.State == StateFiring {
-				a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
-				a.Severity = a.Labels["severity"]
-			}
-		}
-		for key, a := range rs.active {
-			if seen[key] {
-				continue
-			}
-			delete(rs.active, key)
-			if a.State == StateFiring {
-				a.State = StateResolved
-				a.ResolvedAt = st
-				e.done = append(e.done, a)
-				if e.opts.OnChange != nil {
-					e.opts.OnChange(a.copy())
-				}
-			}
-		}
-		// Forget contributions that can no longer fall in a window.
-		lo := s - rs.rng
-		for key, q := range rs.contrib {
-			q.dropBefore(lo)
-			if q.len() == 0 {
-				delete(rs.contrib, key)
-			}
-		}
-	}
-	if e.opts.OnStep != nil {
-		e.opts.OnStep(st)
-	}
-}
-
 // Result is the outcome of a replay.
 type Result struct {
 	Alerts []*Alert
 	// Events evaluated, Untimed events skipped for lack of a timestamp,
 	// Late events that arrived after steps covering their time had run
-	// (see Evaluator.Late), Steps run (summed over groups).
-	Events, Untimed, Late int64
-	Steps                 int
+	// (see Evaluator.Late), Duplicates not counted again (see
+	// Evaluator.Duplicates), Steps run (step times with something to
+	// evaluate).
+	Events, Untimed, Late, Duplicates int64
+	Steps                             int
 }
 
-// Replay reads st to the end and evaluates set over it.
+// replayChunkSteps is the chunk length replay uses: the whole input's
+// state is usually held until the end, in few, long chunks.
+const replayChunkSteps = 240
+
+// Replay reads st to the end and evaluates set over it. Unless
+// opts.Reorder says otherwise, the input may come in any order: steps are
+// evaluated once the whole input has been read (or when MaxRetained
+// forces the oldest out; see Options).
 func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Result, error) {
-	e, err := newEvaluator(set, opts, true)
+	if opts.Reorder == 0 {
+		opts.Reorder = Unbounded
+	}
+	e, err := newEvaluator(set, opts, replayChunkSteps)
 	if err != nil {
 		return nil, err
 	}
@@ -516,17 +566,16 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 	}
 	alerts := e.Finish()
 	ev, un, steps := e.Stats()
-	return &Result{Alerts: alerts, Events: ev, Untimed: un, Late: e.Late(), Steps: steps}, nil
+	return &Result{Alerts: alerts, Events: ev, Untimed: un, Late: e.Late(), Duplicates: e.Duplicates(), Steps: steps}, nil
 }
 
-// liveIdle is how often Live advances event time while no event arrives.
-const liveIdle = time.Second
+// ClockTick is how often Live calls Advance.
+const ClockTick = time.Second
 
 // Live evaluates set over a stream that may block waiting for data (a
-// followed file, Loki tail). Steps run as event time passes; while no
-// event arrives, event time is taken to advance with the wall clock from
-// the newest event, so windows empty and alerts resolve. It returns when
-// the stream ends (nil) or ctx is cancelled (ctx.Err()).
+// followed file, Loki tail). Steps run as event time passes and, on a
+// quiet stream, as the wall clock does (see Evaluator.Advance). It
+// returns when the stream ends (nil) or ctx is cancelled (ctx.Err()).
 func Live(ctx context.Context, st data.Stream, set *Set, opts Options) error {
 	e, err := NewEvaluator(set, opts)
 	if err != nil {
@@ -565,13 +614,8 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 			}
 		}
 	}()
-	grace := e.opts.LiveGrace
-	if grace <= 0 {
-		grace = 10 * time.Second
-	}
-	tick := time.NewTicker(liveIdle)
+	tick := time.NewTicker(ClockTick)
 	defer tick.Stop()
-	lastWall := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -593,14 +637,8 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 			for i := range it.b.Events {
 				e.Push(&it.b.Events[i])
 			}
-			lastWall = time.Now()
 		case now := <-tick.C:
-			e.mu.Lock()
-			wm := e.watermark
-			e.mu.Unlock()
-			if idle := now.Sub(lastWall) - grace; wm != 0 && idle > 0 {
-				e.Advance(wm + int64(idle))
-			}
+			e.Advance(now)
 		}
 	}
 }

@@ -377,7 +377,7 @@ func TestLiteralSetRandomLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newEvaluator(set, Options{}, true)
+	e, err := newEvaluator(set, Options{}, replayChunkSteps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,8 +437,9 @@ func TestGroupLimit(t *testing.T) {
 	}
 }
 
-// TestLateEventsAreCounted: input out of time order is evaluated as it
-// comes, and the events that came too late are reported.
+// TestLateEventsAreCounted: replay takes any order; an evaluator that
+// has to evaluate as it goes (live, or over its memory budget) reports the
+// events that came after the steps covering them had run.
 func TestLateEventsAreCounted(t *testing.T) {
 	set, err := LoadFile(filepath.Join("testdata", "rules", "with-record.yaml"))
 	if err != nil {
@@ -449,30 +450,30 @@ func TestLateEventsAreCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := decodeLines(t, "late", b, nil) // sorted by time
-	if res := replayEvents(t, set, evs); res.Late != 0 {
-		t.Fatalf("sorted input: %d late", res.Late)
+	sorted := replayEvents(t, set, evs)
+	if sorted.Late != 0 || len(sorted.Alerts) == 0 {
+		t.Fatalf("sorted input: %d late, %d alerts", sorted.Late, len(sorted.Alerts))
 	}
-	// Disorder within a chunk of steps is absorbed (replay evaluates a
-	// chunk once an event is past it): an hour is fine.
-	shifted := slices.Clone(evs)
-	shifted[0], shifted[1] = shifted[1], shifted[0]
-	shifted[0].Time += int64(time.Hour)
-	if res := replayEvents(t, set, shifted); res.Late != 0 {
-		t.Fatalf("disorder within a chunk: %d late", res.Late)
+	// Replay: the first event moved to the end changes nothing.
+	moved := slices.Concat(evs[1:], evs[:1])
+	if res := replayEvents(t, set, moved); res.Late != 0 || alertsDigest(res.Alerts) != alertsDigest(sorted.Alerts) {
+		t.Fatalf("replay of reordered input: %d late\n%s", res.Late, diffLines(alertsDigest(sorted.Alerts), alertsDigest(res.Alerts)))
 	}
-	// A day is not: move the second event a day later than the rest and
-	// every event after it arrives after steps covering its time have run.
+	// Live: the steps a day after the rest ran when a day-late event
+	// came; the events after it are late (and reported).
 	evs[1].Time += int64(24 * time.Hour)
-	res := replayEvents(t, set, evs)
-	if res.Late != int64(len(evs)-2) {
-		t.Fatalf("late = %d of %d", res.Late, len(evs))
+	ev, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// An input that starts a day late: everything after the first event
-	// falls before every window.
-	evs[1].Time -= int64(24 * time.Hour)
-	evs[0].Time += int64(24 * time.Hour)
-	res = replayEvents(t, set, evs)
-	if res.Late != int64(len(evs)-1) {
-		t.Fatalf("late = %d of %d", res.Late, len(evs))
+	for i := range evs {
+		ev.Push(&evs[i])
+	}
+	if ev.Late() != int64(len(evs)-2) {
+		t.Fatalf("live: late = %d of %d", ev.Late(), len(evs))
+	}
+	// Replay over its memory budget behaves the same, a minute behind.
+	if res := replayWith(t, set, evs, Options{MaxRetained: 1}); res.Late != int64(len(evs)-2) {
+		t.Fatalf("replay over budget: late = %d of %d", res.Late, len(evs))
 	}
 }

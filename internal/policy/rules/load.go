@@ -94,6 +94,13 @@ type Rule struct {
 	File string
 	Line int
 
+	// CountRequests is set by the annotation audittui_count: requests:
+	// the rule counts each request (auditID) once, at its earliest stage
+	// that passes the expression's pipeline, instead of each stage event
+	// (ResponseStarted and ResponseComplete of one exec are one request).
+	// Off by default, so rules keep Loki's semantics (a line is a line).
+	CountRequests bool
+
 	query          *logql.MetricQuery
 	templates      map[string]*annotationTemplate
 	labelTemplates map[string]*annotationTemplate
@@ -423,6 +430,15 @@ func (p *parser) rule(n *yaml.Node, g *Group) *Rule {
 		p.warnf(n, "recording rule %q ignored: audittui evaluates alerting rules only", recordNode.Value)
 		return nil
 	}
+	if v, ok := r.Annotations[CountAnnotation]; ok {
+		switch v {
+		case "requests":
+			r.CountRequests = true
+		case "stages":
+		default:
+			p.errorf(annotationNode(n, CountAnnotation), "rule %s: annotation %s: %q is not requests or stages", r.Alert, CountAnnotation, v)
+		}
+	}
 	if r.Alert == "" {
 		p.errorf(n, "rule without alert: name")
 	}
@@ -463,6 +479,27 @@ func (p *parser) rule(n *yaml.Node, g *Group) *Rule {
 		r.templates[k] = t
 	}
 	return r
+}
+
+// CountAnnotation is the rule annotation that says what one count is:
+// "stages" (the default: every audit event, as Loki counts lines) or
+// "requests" (one per auditID; see Rule.CountRequests).
+const CountAnnotation = "audittui_count"
+
+// annotationNode returns the value node of annotation name in rule node
+// n (n itself when absent), for error positions.
+func annotationNode(n *yaml.Node, name string) *yaml.Node {
+	found := n
+	forEachKey(n, func(k, v *yaml.Node) {
+		if k.Value == "annotations" && v.Kind == yaml.MappingNode {
+			forEachKey(v, func(ak, av *yaml.Node) {
+				if ak.Value == name {
+					found = av
+				}
+			})
+		}
+	})
+	return found
 }
 
 // exprError reports a LogQL error at the file line it points to: the

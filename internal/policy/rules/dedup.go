@@ -1,0 +1,110 @@
+package rules
+
+import (
+	"hash/maphash"
+	"slices"
+	"sort"
+	"time"
+)
+
+// dedupWidth is the time span of one bucket of the duplicate filter.
+const dedupWidth = int64(time.Minute)
+
+// dupKey identifies one contribution: a line's bytes (two independent
+// 64-bit hashes) together with the rule and series it feeds.
+type dupKey [2]uint64
+
+// dedupStore remembers the contributions counted so far, per minute of
+// event time, so that an identical line (an at-least-once shipper sends
+// a line again after a crash; Loki stores such exact duplicates once)
+// counts once. Only lines that feed some rule are remembered, and a
+// minute is forgotten once no evaluation step still to run can see it.
+// It also tracks roughly how much memory the evaluation state of each
+// minute holds (the retention budget).
+type dedupStore struct {
+	seed1, seed2 maphash.Seed
+	buckets      map[int64]*dedupBucket
+	keys         []int64 // bucket numbers, sorted
+	retained     int64   // sum of the buckets' bytes
+}
+
+type dedupBucket struct {
+	set   map[dupKey]struct{}
+	bytes int64 // estimated memory of the evaluation state of this minute
+}
+
+func newDedupStore() dedupStore {
+	return dedupStore{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), buckets: map[int64]*dedupBucket{}}
+}
+
+// lineHash hashes a line's bytes.
+func (d *dedupStore) lineHash(raw []byte) dupKey {
+	return dupKey{maphash.Bytes(d.seed1, raw), maphash.Bytes(d.seed2, raw)}
+}
+
+// contribution combines a line's hash with the rule and series it feeds.
+func (d *dedupStore) contribution(line dupKey, rule int, series string) dupKey {
+	var h maphash.Hash
+	h.SetSeed(d.seed1)
+	h.WriteString(series)
+	x := h.Sum64() + uint64(rule)*0x9e3779b97f4a7c15
+	return dupKey{line[0] ^ x, line[1] ^ (x*0xbf58476d1ce4e5b9 + 1)}
+}
+
+func (d *dedupStore) bucket(t int64) *dedupBucket {
+	n := floorDiv(t, dedupWidth)
+	b := d.buckets[n]
+	if b == nil {
+		b = &dedupBucket{set: map[dupKey]struct{}{}}
+		d.buckets[n] = b
+		i := sort.Search(len(d.keys), func(i int) bool { return d.keys[i] >= n })
+		d.keys = slices.Insert(d.keys, i, n)
+	}
+	return b
+}
+
+// add records contribution k of an event at time t; false when it was
+// recorded before (a duplicate).
+func (d *dedupStore) add(t int64, k dupKey) bool {
+	b := d.bucket(t)
+	if _, dup := b.set[k]; dup {
+		return false
+	}
+	b.set[k] = struct{}{}
+	return true
+}
+
+// charge adds n bytes of evaluation state to the minute of t.
+func (d *dedupStore) charge(t, n int64) {
+	d.bucket(t).bytes += n
+	d.retained += n
+}
+
+// forget drops the minutes that end at or before t.
+func (d *dedupStore) forget(t int64) {
+	i := 0
+	for ; i < len(d.keys); i++ {
+		n := d.keys[i]
+		if (n+1)*dedupWidth-1 > t {
+			break
+		}
+		d.retained -= d.buckets[n].bytes
+		delete(d.buckets, n)
+	}
+	d.keys = d.keys[i:]
+}
+
+// shedPoint returns the time up to which the oldest minutes must be
+// forgotten for the retained state to fall to target.
+func (d *dedupStore) shedPoint(target int64) int64 {
+	left := d.retained
+	p := int64(minTime)
+	for _, n := range d.keys {
+		if left <= target {
+			break
+		}
+		left -= d.buckets[n].bytes
+		p = (n+1)*dedupWidth - 1
+	}
+	return p
+}
