@@ -33,30 +33,30 @@ func (d *Decoder) Decode(dst []Event, line []byte, o Origin) ([]Event, *Reject) 
 		i := invalidUTF8At(line)
 		return dst, newReject(o, line, fmt.Sprintf("invalid UTF-8 at byte %d", i))
 	}
-	s := scanner{b: line}
-	s.skipWS()
-	if s.i >= len(line) {
+	s := newScanner(line, 0)
+	s.SkipWS()
+	if s.I >= len(line) {
 		return dst, newReject(o, line, "empty document")
 	}
-	if line[s.i] != '{' {
-		if err := s.skipValue(0); err == nil {
-			s.skipWS()
-			if s.i == len(line) {
+	if line[s.I] != '{' {
+		if err := s.SkipValue(0); err == nil {
+			s.SkipWS()
+			if s.I == len(line) {
 				return dst, newReject(o, line, "JSON value is not an object (not an audit event)")
 			}
 		}
 		return dst, newReject(o, line, "malformed JSON: "+s.errAt("expected '{'").Error())
 	}
-	start := s.i
+	start := s.I
 	var ev decEvent
 	var items []span
 	var wrapped span
 	if err := d.object(&s, &ev, &items, &wrapped); err != nil {
 		return dst, newReject(o, line, "malformed JSON: "+err.Error())
 	}
-	end := s.i
-	s.skipWS()
-	if s.i != len(line) {
+	end := s.I
+	s.SkipWS()
+	if s.I != len(line) {
 		return dst, newReject(o, line, "malformed JSON: "+s.errAt("unexpected data after the JSON object").Error())
 	}
 	switch {
@@ -68,7 +68,7 @@ func (d *Decoder) Decode(dst []Event, line []byte, o Origin) ([]Event, *Reject) 
 			io := o
 			io.Offset = o.Offset + int64(it.start)
 			var sub decEvent
-			is := scanner{b: line[:it.end], i: it.start}
+			is := newScanner(line[:it.end], it.start)
 			var nested []span
 			var w span
 			if err := d.object(&is, &sub, &nested, &w); err != nil {
