@@ -16,10 +16,6 @@ func newScanner(b []byte, i int) scanner {
 	return scanner{jsonscan.Scanner{B: b, I: i, MaxDepth: MaxDepth}}
 }
 
-func (s *scanner) errAt(msg string) error { return s.ErrAt(msg) }
-
-func (s *scanner) eof() error { return s.EOFErr() }
-
 // str reads a JSON string value (the scanner must be at '"'). Unescaped
 // strings are views into the input; escaped ones are decoded copies.
 func (s *scanner) str() (string, error) {
@@ -40,9 +36,8 @@ func (s *scanner) str() (string, error) {
 // strOrNull reads a string, or null (returning ""). Other types are errors
 // naming field.
 func (s *scanner) strOrNull(field string) (string, error) {
-	s.SkipWS()
 	if s.I >= len(s.B) {
-		return "", s.eof()
+		return "", s.EOFErr()
 	}
 	switch s.B[s.I] {
 	case '"':
@@ -50,40 +45,95 @@ func (s *scanner) strOrNull(field string) (string, error) {
 	case 'n':
 		return "", s.Literal("null")
 	}
-	return "", s.errAt("field " + field + ": expected a string")
+	return "", s.ErrAt("field " + field + ": expected a string")
 }
 
-// objectKeys iterates the keys of an object; fn must consume the value.
-func (s *scanner) objectKeys(fn func(key string) error) error {
+// strOrSkip reads a string value, or skips a value of another type
+// (returning "").
+func (s *scanner) strOrSkip() (string, error) {
+	if s.I < len(s.B) && s.B[s.I] == '"' {
+		return s.str()
+	}
+	return "", s.SkipValue(1)
+}
+
+// key reads the next member's key of the object being read (see
+// jsonscan.NextKey), decoding escapes.
+func (s *scanner) key(first bool) (string, bool, error) {
+	raw, esc, done, err := s.NextKey(first)
+	if err != nil || done {
+		return "", done, err
+	}
+	if !esc {
+		return b2s(raw), false, nil
+	}
+	u, err := unescape(raw)
+	if err != nil {
+		return "", false, err
+	}
+	return b2s(u), false, nil
+}
+
+// valueSpan skips the value at the current position and returns its span.
+func (s *scanner) valueSpan(depth int) (span, error) {
+	start := s.I
+	err := s.SkipValue(depth)
+	return span{start, s.I}, err
+}
+
+// record is one decoded JSON object: the fields of an audit event, plus
+// what a record that carries events holds (a Fluent Bit or shipper
+// wrapper, a CloudWatch Logs event or subscription message, a Cloud
+// Logging LogEntry, an AKS diagnostic record, a batch).
+type record struct {
+	decEvent
+
+	// batch holds the element spans of an array of records or events
+	// (EventList items, AKS records, filter-log-events events, CloudWatch
+	// logEvents); batchKey names it.
+	batch    []span
+	batchKey string
+
+	// wrap is the event a wrapper carries: under log, message, @message
+	// (a JSON string: wrapStr, with escapes: wrapEsc; or an object) or
+	// jsonPayload (an object).
+	wrap    span
+	wrapKey string
+	wrapStr bool
+	wrapEsc bool
+
+	proto      span // protoPayload (Cloud Logging)
+	props      span // properties (AKS)
+	resource   span // resource (Cloud Logging)
+	labels     span // labels (Cloud Logging)
+	operation  span // operation (Cloud Logging)
+	category   string
+	msgType    string // messageType (CloudWatch subscription)
+	logStream  string // logStreamName / logStream (CloudWatch)
+	resourceID string // resourceId (AKS)
+	insertID   string
+	logEntry   bool   // keys only a Cloud Logging LogEntry has
+	payloadKey string // textPayload / jsonPayload of a LogEntry
+
+	carrierNS int64  // the carrier's time: CloudWatch timestamp (ms), Fluent Bit date (s)
+	carrierTS string // the carrier's time as text: AKS time, Logs Insights @timestamp
+}
+
+// object decodes the object at the scanner into r (the top level of a
+// document: an audit event or a record that carries events).
+func (d *Decoder) object(s *scanner, r *record) error {
+	ev := &r.decEvent
 	if err := s.BeginObject(); err != nil {
 		return err
 	}
 	for first := true; ; first = false {
-		raw, esc, done, err := s.NextKey(first)
-		if err != nil || done {
+		key, done, err := s.key(first)
+		if err != nil {
 			return err
 		}
-		key := b2s(raw)
-		if esc {
-			u, err := unescape(raw)
-			if err != nil {
-				return err
-			}
-			key = b2s(u)
+		if done {
+			return nil
 		}
-		if err := fn(key); err != nil {
-			return err
-		}
-	}
-}
-
-// isNull consumes a null if one is next.
-func (s *scanner) isNull() bool { return s.IsNull() }
-
-// object decodes an event object (or an EventList / wrapping record).
-func (d *Decoder) object(s *scanner, ev *decEvent, items *[]span, wrapped *span) error {
-	return s.objectKeys(func(key string) error {
-		var err error
 		switch key {
 		case "kind":
 			ev.kind, err = s.strOrNull(key)
@@ -113,214 +163,297 @@ func (d *Decoder) object(s *scanner, ev *decEvent, items *[]span, wrapped *span)
 			ev.receivedTS, err = s.strOrNull(key)
 			ev.hasRecv = ev.receivedTS != ""
 		case "timestamp":
+			// v1beta1's event time and a LogEntry's time are strings; a
+			// CloudWatch Logs event's is a number (milliseconds).
+			if c := s.B[s.I]; c == '-' || c >= '0' && c <= '9' {
+				var num []byte
+				if num, err = s.Number(); err == nil {
+					if ms, perr := strconv.ParseInt(string(num), 10, 64); perr == nil {
+						r.carrierNS = ms * 1e6
+					}
+				}
+				break
+			}
 			ev.legacyTS, err = s.strOrNull(key)
 			ev.hasLegTS = ev.legacyTS != ""
 		case "user":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "username":
-					ev.User, err = s.strOrNull("user.username")
-				case "uid":
-					ev.UID, err = s.strOrNull("user.uid")
-				case "groups":
-					ev.Groups, err = d.strArray(s, "user.groups")
-				default:
-					err = s.SkipValue(2)
-				}
-				return err
-			})
+			err = d.user(s, ev)
 		case "impersonatedUser":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "username":
-					ev.ImpUser, err = s.strOrNull("impersonatedUser.username")
-				case "groups":
-					ev.ImpGroups, err = d.strArray(s, "impersonatedUser.groups")
-				default:
-					err = s.SkipValue(2)
-				}
-				return err
-			})
+			err = d.impersonatedUser(s, ev)
 		case "sourceIPs":
 			ev.SourceIPs, err = d.strArray(s, key)
 		case "objectRef":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "resource":
-					ev.Resource, err = s.strOrNull("objectRef.resource")
-				case "subresource":
-					ev.Subresource, err = s.strOrNull("objectRef.subresource")
-				case "namespace":
-					ev.Namespace, err = s.strOrNull("objectRef.namespace")
-				case "name":
-					ev.Name, err = s.strOrNull("objectRef.name")
-				case "apiGroup":
-					ev.APIGroup, err = s.strOrNull("objectRef.apiGroup")
-				case "apiVersion":
-					ev.ObjAPIVer, err = s.strOrNull("objectRef.apiVersion")
-				default:
-					err = s.SkipValue(2)
-				}
-				return err
-			})
+			err = objectRef(s, ev)
 		case "responseStatus":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "code":
-					if s.isNull() {
-						return nil
-					}
-					var num []byte
-					if num, err = s.Number(); err != nil {
-						return err
-					}
-					code, perr := strconv.Atoi(string(num))
-					if perr != nil {
-						return s.errAt("field responseStatus.code: not an integer")
-					}
-					ev.Code = code
-				case "status":
-					ev.Status, err = s.strOrNull("responseStatus.status")
-				case "reason":
-					ev.Reason, err = s.strOrNull("responseStatus.reason")
-				case "message":
-					ev.Message, err = s.strOrNull("responseStatus.message")
-				default:
-					err = s.SkipValue(2)
-				}
-				return err
-			})
+			err = responseStatus(s, ev)
 		case "annotations":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "authorization.k8s.io/decision":
-					ev.Decision, err = s.strOrNull("annotations." + k)
-				case "authorization.k8s.io/reason":
-					ev.AuthReason, err = s.strOrNull("annotations." + k)
-				default:
-					err = s.SkipValue(2)
-				}
-				return err
-			})
+			err = annotations(s, ev)
 		case "requestObject":
-			ev.HasRequestObject = !s.isNull()
+			ev.HasRequestObject = !s.IsNull()
 			if ev.HasRequestObject {
 				err = s.SkipValue(1)
 			}
 		case "responseObject":
-			ev.HasResponseObject = !s.isNull()
+			ev.HasResponseObject = !s.IsNull()
 			if ev.HasResponseObject {
 				err = s.SkipValue(1)
 			}
 		case "cluster":
-			if s.I < len(s.B) && s.B[s.I] == '"' {
-				ev.Cluster, err = s.str()
-			} else {
+			ev.Cluster, err = s.strOrSkip()
+		default:
+			// Keys of the records that carry events (rare in audit logs:
+			// a separate switch keeps the common path short).
+			err = d.carrierKey(s, r, key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// carrierKey reads a top-level member that is not an audit event field.
+func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
+	var err error
+	switch key {
+	case "items", "records", "events", "logEvents":
+		if s.B[s.I] != '[' {
+			err = s.SkipValue(1)
+			break
+		}
+		r.batch, r.batchKey = []span{}, key
+		err = d.elemSpans(s, &r.batch)
+	case "log", "message", "@message", "jsonPayload":
+		if key == "jsonPayload" {
+			r.payloadKey = key
+		}
+		switch s.B[s.I] {
+		case '"':
+			if key == "jsonPayload" {
 				err = s.SkipValue(1)
+				break
 			}
-		case "items":
-			if s.isNull() {
-				return nil
+			var st, en int
+			var esc bool
+			st, en, esc, err = s.String()
+			if err == nil && r.wrapKey == "" {
+				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = span{st, en}, key, true, esc
 			}
-			*items = []span{}
-			err = d.itemSpans(s, items)
-		case "log":
-			if s.I < len(s.B) && s.B[s.I] == '"' {
-				var st, en int
-				st, en, _, err = s.String()
-				if err == nil && en > st && s.B[st] == '{' {
-					*wrapped = span{st, en}
-				}
-			} else {
-				err = s.SkipValue(1)
+		case '{':
+			var sp span
+			sp, err = s.valueSpan(1)
+			if err == nil && (r.wrapKey == "" || r.wrapStr) {
+				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = sp, key, false, false
 			}
 		default:
 			err = s.SkipValue(1)
+		}
+	case "protoPayload":
+		r.proto, err = s.valueSpan(1)
+	case "properties":
+		r.props, err = s.valueSpan(1)
+	case "resource":
+		r.resource, err = s.valueSpan(1)
+	case "labels":
+		r.labels, err = s.valueSpan(1)
+	case "operation":
+		r.operation, err = s.valueSpan(1)
+	case "category":
+		r.category, err = s.strOrSkip()
+	case "messageType":
+		r.msgType, err = s.strOrSkip()
+	case "logStreamName", "logStream":
+		r.logStream, err = s.strOrSkip()
+	case "resourceId":
+		r.resourceID, err = s.strOrSkip()
+	case "insertId":
+		r.insertID, err = s.strOrSkip()
+		r.logEntry = true
+	case "logName", "receiveTimestamp", "severity", "trace", "spanId", "sourceLocation", "httpRequest":
+		r.logEntry = true
+		err = s.SkipValue(1)
+	case "textPayload":
+		r.payloadKey = key
+		err = s.SkipValue(1)
+	case "time", "@timestamp":
+		r.carrierTS, err = s.strOrSkip()
+	case "date":
+		// Fluent Bit's record time: seconds since the epoch.
+		if s.B[s.I] == '-' || s.B[s.I] >= '0' && s.B[s.I] <= '9' {
+			var num []byte
+			if num, err = s.Number(); err == nil {
+				if f, perr := strconv.ParseFloat(string(num), 64); perr == nil {
+					r.carrierNS = int64(f * 1e9)
+				}
+			}
+			break
+		}
+		err = s.SkipValue(1)
+	default:
+		err = s.SkipValue(1)
+	}
+	return err
+}
+
+// members iterates the members of the object at the scanner (null is an
+// empty object); fn must consume each value.
+func members(s *scanner, fn func(key string) error) error {
+	if s.IsNull() {
+		return nil
+	}
+	if err := s.BeginObject(); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		key, done, err := s.key(first)
+		if err != nil || done {
+			return err
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *Decoder) user(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "username":
+			ev.User, err = s.strOrNull("user.username")
+		case "uid":
+			ev.UID, err = s.strOrNull("user.uid")
+		case "groups":
+			ev.Groups, err = d.strArray(s, "user.groups")
+		default:
+			err = s.SkipValue(2)
 		}
 		return err
 	})
 }
 
-// itemSpans records the spans of the objects of an EventList's items array.
-func (d *Decoder) itemSpans(s *scanner, items *[]span) error {
-	if err := s.Expect('['); err != nil {
+func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "username":
+			ev.ImpUser, err = s.strOrNull("impersonatedUser.username")
+		case "groups":
+			ev.ImpGroups, err = d.strArray(s, "impersonatedUser.groups")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+func objectRef(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "resource":
+			ev.Resource, err = s.strOrNull("objectRef.resource")
+		case "subresource":
+			ev.Subresource, err = s.strOrNull("objectRef.subresource")
+		case "namespace":
+			ev.Namespace, err = s.strOrNull("objectRef.namespace")
+		case "name":
+			ev.Name, err = s.strOrNull("objectRef.name")
+		case "apiGroup":
+			ev.APIGroup, err = s.strOrNull("objectRef.apiGroup")
+		case "apiVersion":
+			ev.ObjAPIVer, err = s.strOrNull("objectRef.apiVersion")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+func responseStatus(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "code":
+			if s.IsNull() {
+				return nil
+			}
+			var num []byte
+			if num, err = s.Number(); err != nil {
+				return err
+			}
+			code, perr := strconv.Atoi(string(num))
+			if perr != nil {
+				return s.ErrAt("field responseStatus.code: not an integer")
+			}
+			ev.Code = code
+		case "status":
+			ev.Status, err = s.strOrNull("responseStatus.status")
+		case "reason":
+			ev.Reason, err = s.strOrNull("responseStatus.reason")
+		case "message":
+			ev.Message, err = s.strOrNull("responseStatus.message")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+func annotations(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "authorization.k8s.io/decision":
+			ev.Decision, err = s.strOrNull("annotations.authorization.k8s.io/decision")
+		case "authorization.k8s.io/reason":
+			ev.AuthReason, err = s.strOrNull("annotations.authorization.k8s.io/reason")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+// elemSpans records the spans of the elements of the array at the scanner.
+func (d *Decoder) elemSpans(s *scanner, out *[]span) error {
+	if err := s.BeginArray(); err != nil {
 		return err
 	}
-	s.SkipWS()
-	if s.I < len(s.B) && s.B[s.I] == ']' {
-		s.I++
-		return nil
-	}
-	for {
-		s.SkipWS()
-		start := s.I
-		if s.I >= len(s.B) {
-			return s.eof()
-		}
-		if s.B[s.I] != '{' {
-			return s.errAt("items: expected an object")
-		}
-		if err := s.SkipValue(1); err != nil {
+	for first := true; ; first = false {
+		done, err := s.NextElem(first)
+		if err != nil || done {
 			return err
 		}
-		*items = append(*items, span{start, s.I})
-		s.SkipWS()
-		if s.I >= len(s.B) {
-			return s.eof()
+		sp, err := s.valueSpan(1)
+		if err != nil {
+			return err
 		}
-		if s.B[s.I] == ',' {
-			s.I++
-			continue
-		}
-		if s.B[s.I] == ']' {
-			s.I++
-			return nil
-		}
-		return s.errAt("expected ',' or ']' in items")
+		*out = append(*out, sp)
 	}
 }
 
 // strArray reads an array of strings (or null).
 func (d *Decoder) strArray(s *scanner, field string) ([]string, error) {
-	if s.isNull() {
+	if s.IsNull() {
 		return nil, nil
 	}
-	if err := s.Expect('['); err != nil {
+	if err := s.BeginArray(); err != nil {
 		return nil, err
 	}
 	start := len(d.strs)
-	s.SkipWS()
-	if s.I < len(s.B) && s.B[s.I] == ']' {
-		s.I++
-		return []string{}, nil
-	}
-	for {
-		s.SkipWS()
-		if s.I >= len(s.B) {
-			return nil, s.eof()
+	for first := true; ; first = false {
+		done, err := s.NextElem(first)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			if first {
+				return []string{}, nil
+			}
+			return d.strs[start:len(d.strs):len(d.strs)], nil
 		}
 		if s.B[s.I] != '"' {
-			return nil, s.errAt("field " + field + ": expected an array of strings")
+			return nil, s.ErrAt("field " + field + ": expected an array of strings")
 		}
 		v, err := s.str()
 		if err != nil {
@@ -335,20 +468,6 @@ func (d *Decoder) strArray(s *scanner, field string) ([]string, error) {
 			start = 0
 		}
 		d.strs = append(d.strs, v)
-		s.SkipWS()
-		if s.I >= len(s.B) {
-			return nil, s.eof()
-		}
-		if s.B[s.I] == ',' {
-			s.I++
-			continue
-		}
-		if s.B[s.I] == ']' {
-			s.I++
-			out := d.strs[start:len(d.strs):len(d.strs)]
-			return out, nil
-		}
-		return nil, s.errAt("expected ',' or ']' in array")
 	}
 }
 
