@@ -76,6 +76,7 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 		return in.emit(c)
 	}
 	prevOff := cr.InputOffset()
+	lastLine := int64(1) // the header's line (relative to firstLine)
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -94,13 +95,20 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 		if err != nil && !errors.As(err, &pe) {
 			break // a read error
 		}
-		line, _ := cr.FieldPos(0)
-		line += int(firstLine) - 1
 		if pe != nil {
+			lastLine = max(lastLine, int64(pe.Line))
 			cur.rejects = append(cur.rejects, Reject{Origin: Origin{Source: in.info, Line: firstLine - 1 + int64(pe.StartLine), Offset: off},
 				Reason: fmt.Sprintf("malformed CSV row: %v", pe.Err)})
 			continue
 		}
+		if len(rec) == 0 {
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if _, endLine := fieldEndLine(cr, len(rec)-1); endLine > 0 {
+			lastLine = max(lastLine, int64(endLine))
+		}
+		line += int(firstLine) - 1
 		if msgCol >= len(rec) || strings.TrimSpace(rec[msgCol]) == "" {
 			cur.rejects = append(cur.rejects, Reject{Origin: Origin{Source: in.info, Line: int64(line), Offset: off},
 				Reason: "Logs Insights CSV row without @message"})
@@ -122,8 +130,7 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 			}
 		}
 	}
-	l, _ := cr.FieldPos(0)
-	in.line = firstLine + int64(l)
+	in.line = firstLine + lastLine
 	in.progress(in.off)
 	if !flush() {
 		return ctx.Err()
@@ -144,4 +151,11 @@ func (e *errKeeper) Read(p []byte) (int, error) {
 		*e.err = err
 	}
 	return n, err
+}
+
+// fieldEndLine returns the line where field i of the record just read
+// starts (a quoted field may span lines; the next record starts after it).
+func fieldEndLine(cr *csv.Reader, i int) (int, int) {
+	l, c := cr.FieldPos(i)
+	return c, l
 }

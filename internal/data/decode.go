@@ -131,6 +131,11 @@ func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin,
 		*rejs = append(*rejs, *d.malformed(doc, o, s.ErrAt("unexpected data after the JSON object")))
 		return dst
 	}
+	if s.Newline {
+		// A pretty-printed document: LogQL reads its event compact, as
+		// the API server writes it (Raw keeps the bytes as read).
+		r.pretty = true
+	}
 	return d.classify(dst, rejs, doc, start, end, &r, o, depth)
 }
 
@@ -366,6 +371,9 @@ func (r *record) finish(raw []byte, o Origin) string {
 	}
 	ev.Raw = raw
 	ev.Line = raw
+	if r.pretty {
+		ev.Line = compactJSON(raw)
+	}
 	ev.Origin = o
 	var err error
 	// An event's time: stageTimestamp, else requestReceivedTimestamp, else

@@ -159,6 +159,9 @@ func (r *docReader) value() (start, end int, err error) {
 		s := jsonscan.Scanner{B: r.buf, I: r.pos, MaxDepth: MaxDepth}
 		err = s.SkipValue(0)
 		if err == nil {
+			if s.I-start > r.in.maxLine {
+				return start, 0, errValueTooBig
+			}
 			// A number at the very end of the buffer may go on.
 			if s.I < len(r.buf) || r.eof || !isNumberStart(r.buf[start]) {
 				return start, s.I, nil
@@ -420,10 +423,13 @@ func (r *docReader) unexpectedEnd(what string) error {
 }
 
 // syntaxError rejects the bad value that starts at start and resumes at
-// the next value: the next line that starts at the bad value's column with
-// the same bracket (how pretty-printers lay out siblings), or, for a
-// top-level value, the next object right after a '}' (concatenated
-// objects); failing both, the rest of the input is lost (and said so).
+// the next value. Inside an array, that is the next line that starts at the
+// bad value's column with the same bracket (how pretty-printers lay out
+// siblings). At the top level, it is the next object that is followed by
+// another object or by the end of the input (objects inside the broken one
+// are followed by ',' or '}'), which finds the next of a run of
+// concatenated objects, pretty or compact. Failing that, the rest of the
+// input is lost (and said so).
 func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	if r.ctx.Err() != nil {
 		return r.ctx.Err()
@@ -436,8 +442,8 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	if errors.As(err, &se) {
 		at, msg = se.Off, se.Msg
 	}
-	at = min(max(at, start), len(r.buf))
-	errLine := r.lineAt(at)
+	at = min(max(at, start+1), len(r.buf)) // never resume at the bad value itself
+	errLine := r.lineAt(max(at-1, start))
 	lineStart := bytes.LastIndexByte(r.buf[:start], '\n') + 1
 	col := start - lineStart
 	open := byte('{')
@@ -453,38 +459,26 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 		return nil
 	}
 	i := at
-	if at == start && at < len(r.buf) {
-		i++ // never resume at the bad value itself
+	if topLevel {
+		// The next object may start before the error (a cut object runs
+		// into the next one).
+		i = min(start+1, len(r.buf))
 	}
 	for {
-		// The next sibling on a later line, at the same column.
-		for {
-			nl := bytes.IndexByte(r.buf[i:], '\n')
-			if nl < 0 {
-				break
-			}
-			ls := i + nl + 1
-			j := ls
-			for j < len(r.buf) && j-ls < col && (r.buf[j] == ' ' || r.buf[j] == '\t') {
-				j++
-			}
-			if j-ls == col && j < len(r.buf) && r.buf[j] == open {
-				return resume(j)
-			}
-			if j == len(r.buf) && !r.eof {
-				break // read on before deciding
-			}
-			if topLevel {
-				if k := nextObjectAfterBrace(r.buf[i:ls]); k >= 0 {
-					return resume(i + k)
-				}
-			}
-			i = ls
-		}
+		var found, more bool
+		var j int
 		if topLevel {
-			if k := nextObjectAfterBrace(r.buf[i:]); k >= 0 && (i+k+1 < len(r.buf) || r.eof) {
-				return resume(i + k)
-			}
+			j, found, more = r.nextTopObject(i)
+		} else {
+			j, found, more = r.nextSibling(i, col, open)
+		}
+		if found {
+			return resume(j)
+		}
+		if !more {
+			i = len(r.buf)
+		} else {
+			i = j
 		}
 		r.pos = i
 		if !r.fill(i) {
@@ -497,22 +491,60 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	}
 }
 
-// nextObjectAfterBrace returns the index of the first '{' in b that follows
-// a '}' (blanks between allowed), or -1.
-func nextObjectAfterBrace(b []byte) int {
-	for i := 0; i < len(b); i++ {
-		if b[i] != '}' {
-			continue
+// nextSibling looks from i for a line that starts, after col blanks, with
+// open. It returns its index, or (where to look on from, false, true) when
+// more input is needed.
+func (r *docReader) nextSibling(i, col int, open byte) (int, bool, bool) {
+	for {
+		nl := bytes.IndexByte(r.buf[i:], '\n')
+		if nl < 0 {
+			return i, false, true
 		}
-		j := i + 1
-		for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\r' || b[j] == '\n') {
+		ls := i + nl + 1
+		j := ls
+		for j < len(r.buf) && j-ls < col && (r.buf[j] == ' ' || r.buf[j] == '\t') {
 			j++
 		}
-		if j < len(b) && b[j] == '{' {
-			return j
+		if j == len(r.buf) && !r.eof {
+			return i, false, true // read on before deciding
 		}
+		if j-ls == col && j < len(r.buf) && r.buf[j] == open {
+			return j, true, false
+		}
+		i = ls
 	}
-	return -1
+}
+
+// nextTopObject looks from i for an object that is followed by another
+// object or the end of the input. It returns its index, or (where to look
+// on from, false, true) when more input is needed.
+func (r *docReader) nextTopObject(i int) (int, bool, bool) {
+	for {
+		k := bytes.IndexByte(r.buf[i:], '{')
+		if k < 0 {
+			return len(r.buf), false, true
+		}
+		p := i + k
+		s := jsonscan.Scanner{B: r.buf, I: p, MaxDepth: MaxDepth}
+		err := s.SkipValue(0)
+		if err != nil && jsonscan.IsEOF(err) && !r.eof {
+			if len(r.buf)-p > r.in.maxLine {
+				i = p + 1
+				continue
+			}
+			return p, false, true
+		}
+		if err == nil {
+			s.SkipWS()
+			switch {
+			case s.I == len(r.buf) && !r.eof:
+				return p, false, true
+			case s.I == len(r.buf) || r.buf[s.I] == '{' || r.buf[s.I] == '[':
+				return p, true, false
+			}
+		}
+		i = p + 1
+	}
 }
 
 func sample(b []byte, start int) []byte {

@@ -513,11 +513,6 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 			if e.Time == 0 {
 				e.Time = dr.carrier
 			}
-			if bytes.IndexByte(e.Line, '\n') >= 0 {
-				// A pretty-printed event: LogQL reads it compact, as the
-				// API server wrote it (Raw keeps the bytes as read).
-				e.Line = compactJSON(e.Line)
-			}
 		}
 		b.Events = window(b, n0, opts)
 	}

@@ -115,6 +115,7 @@ type record struct {
 	logEntry   bool   // keys only a Cloud Logging LogEntry has
 	payloadKey string // textPayload / jsonPayload of a LogEntry
 
+	pretty    bool   // the document spans lines
 	carrierNS int64  // the carrier's time: CloudWatch timestamp (ms), Fluent Bit date (s)
 	carrierTS string // the carrier's time as text: AKS time, Logs Insights @timestamp
 }

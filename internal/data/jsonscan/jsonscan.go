@@ -33,6 +33,9 @@ type Scanner struct {
 	// MaxDepth bounds the nesting SkipValue accepts (0: DefaultMaxDepth),
 	// so hostile input cannot exhaust the stack.
 	MaxDepth int
+	// Newline is set when whitespace skipped so far held a line break (the
+	// document is pretty-printed).
+	Newline bool
 }
 
 // SyntaxError is a JSON syntax error at byte Off of the scanned buffer.
@@ -67,7 +70,10 @@ func (s *Scanner) SkipWS() {
 	}
 	for s.I < len(s.B) {
 		switch s.B[s.I] {
-		case ' ', '\t', '\n', '\r':
+		case ' ', '\t', '\r':
+			s.I++
+		case '\n':
+			s.Newline = true
 			s.I++
 		default:
 			return
