@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -159,6 +160,8 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 		return err
 	}
 	defer st.Close()
+	var undated atomic.Int64 // events the window left out for lack of a time
+	st = data.CountUndated(st, &undated)
 
 	logger := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	eopts := rules.Options{From: from, To: to, OnRejects: rep.add, Logger: logger}
@@ -192,8 +195,8 @@ func runAlerts(ctx context.Context, s *IO, sources *sourceSet, opts *AlertsOptio
 		for _, a := range res.Alerts {
 			note(a)
 		}
-		if res.Untimed > 0 {
-			fmt.Fprintf(s.Err, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
+		if n := res.Untimed + undated.Load(); n > 0 {
+			fmt.Fprintf(s.Err, "audittui: %d event(s) without a timestamp were not evaluated\n", n)
 		}
 		if res.Late > 0 {
 			fmt.Fprintf(s.Err, "audittui: %d event(s) came out of time order, after the evaluation steps covering them had run, and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)

@@ -228,6 +228,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	}
 	defer st.Close()
 	w := newEventWriter(out, opts.Output)
+	w.q = q
 	n := 0
 	for {
 		b, err := st.Next(ctx)
@@ -241,6 +242,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 			return err
 		}
 		rep.add(b.Rejects)
+		rep.undated += b.Undated
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) {
@@ -270,6 +272,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 // eventWriter prints matching events.
 type eventWriter struct {
 	out    *bufio.Writer
+	q      *logql.LogQuery // for the line as line_format leaves it (jsonl)
 	format string
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
@@ -303,12 +306,23 @@ func (w *eventWriter) write(e *data.Event) error {
 		w.out.Write(e.Raw)
 		return w.out.WriteByte('\n')
 	case "jsonl":
-		// logcli's jsonl shape: timestamp, labels, line.
+		// logcli's jsonl shape: timestamp, labels, line (the line as the
+		// query's line_format left it). An event without a time has no
+		// timestamp key.
+		line := e.EntryLine()
+		if w.q != nil {
+			if l, _, ok := w.q.Process(e); ok {
+				line = l
+			}
+		}
 		rec := struct {
-			Timestamp string            `json:"timestamp"`
+			Timestamp string            `json:"timestamp,omitempty"`
 			Labels    map[string]string `json:"labels"`
 			Line      string            `json:"line"`
-		}{Timestamp: fmtTime(e.Time), Line: string(e.Raw)}
+		}{Line: string(line)}
+		if e.Time != 0 {
+			rec.Timestamp = fmtTime(e.Time)
+		}
 		if e.Origin.Source != nil {
 			rec.Labels = jsonlLabels(e.Origin.Source.Labels)
 		}
@@ -391,6 +405,7 @@ type rejectReporter struct {
 	quiet   bool
 	n       int
 	reasons map[string]int
+	undated int // events a time window left out for lack of a time
 }
 
 func newRejectReporter(w io.Writer, quiet bool) *rejectReporter {
@@ -408,6 +423,9 @@ func (r *rejectReporter) add(rejs []data.Reject) {
 
 // finish returns an exit error when input was rejected.
 func (r *rejectReporter) finish() error {
+	if r.undated > 0 && !r.quiet {
+		fmt.Fprintf(r.w, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", r.undated)
+	}
 	if r.n == 0 {
 		return nil
 	}

@@ -88,6 +88,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			return err
 		}
 		rep.add(b.Rejects)
+		rep.undated += b.Undated
 		for i := range b.Events {
 			ev.Add(&b.Events[i])
 		}

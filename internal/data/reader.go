@@ -54,6 +54,7 @@ type chunk struct {
 	firstLine int64 // line number of data's first line (1-based)
 	offset    int64 // stream offset of data[0]
 	lines     int64 // newlines in data (0 if not counted)
+	maxLine   int   // the line limit (0: DefaultMaxLineBytes)
 	docs      []docRef
 	rejects   []Reject
 	res       chan *Batch
@@ -370,7 +371,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 				if last >= 0 {
 					// Hand over whole lines; keep the tail in a fresh
 					// buffer so the emitted chunk is never written again.
-					c := &chunk{data: buf[:last+1], firstLine: in.line, offset: in.off, rejects: pending}
+					c := &chunk{data: buf[:last+1], firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine}
 					pending = nil
 					c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
 					in.line += c.lines
@@ -403,7 +404,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 				// The last line without a trailing newline (before a read
 				// error it is suspect: decoded anyway, and rejected with
 				// its own reason if it is cut).
-				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending}) {
+				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine}) {
 					return ctx.Err()
 				}
 				if len(buf) > 0 {
@@ -444,6 +445,10 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 	data := c.data
 	ln := c.firstLine
 	off := c.offset
+	limit := c.maxLine
+	if limit <= 0 {
+		limit = DefaultMaxLineBytes
+	}
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		var l []byte
@@ -456,9 +461,9 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 			l = l[:n-1]
 		}
 		switch {
-		case len(l) > DefaultMaxLineBytes:
+		case len(l) > limit:
 			b.Rejects = append(b.Rejects, Reject{Origin: Origin{Source: info, Line: ln, Offset: off},
-				Reason: longLine(int64(len(l)), DefaultMaxLineBytes), Sample: append([]byte(nil), l[:200]...)})
+				Reason: longLine(int64(len(l)), limit), Sample: append([]byte(nil), l[:min(len(l), 200)]...)})
 		case len(l) == 0 || isBlank(l):
 		case opts.Prefilter.Match(l) || !plausibleEvent(l):
 			// Lines the prefilter would skip are decoded when they do

@@ -215,7 +215,7 @@ func (e *Evaluator) Push(ev *data.Event) {
 		e.advanceLocked(t - 1)
 	}
 	var id string
-	e.lits.scan(ev.Raw, e.present)
+	e.lits.scan(ev.EntryLine(), e.present)
 	for _, gs := range e.groups {
 		if gs.next == 0 {
 			start := t
