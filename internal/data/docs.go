@@ -453,8 +453,14 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	reason := fmt.Sprintf("malformed JSON at line %d: %s", errLine, msg)
 	resume := func(j int) error {
 		r.pos = j
+		skipped := "skipped the rest of the line up to the next value"
+		if next := r.lineAt(j); next > line+1 {
+			skipped = fmt.Sprintf("skipped lines %d-%d up to the next value", line, next-1)
+		} else if next == line+1 {
+			skipped = fmt.Sprintf("skipped line %d up to the next value", line)
+		}
 		r.reject(Reject{Origin: Origin{Source: r.in.info, Line: line, Offset: off}, Sample: smp,
-			Reason: fmt.Sprintf("%s; skipped lines %d-%d up to the next value", reason, line, r.lineAt(j))})
+			Reason: reason + "; " + skipped})
 		r.resynced = true
 		return nil
 	}
