@@ -34,7 +34,7 @@ func (p *Prefilter) Match(line []byte) bool {
 
 var (
 	eventPrefix  = []byte(`{"kind":"Event",`)
-	eventEnd     = []byte(`Event"`) // ends "kind":"Event"
+	eventEnd     = []byte(`Event"`)       // ends "kind":"Event"
 	timestampKey = []byte(`Timestamp":"`) // stageTimestamp, requestReceivedTimestamp
 	legacyTSKey  = []byte(`"timestamp":"`)
 	swarCtrlHigh = uint64(0x8080808080808080)
