@@ -172,9 +172,9 @@ func (r *docReader) value() (start, end int, err error) {
 		if s.I-start > r.in.maxLine {
 			return start, 0, errValueTooBig
 		}
-		if !r.fill(start) {
-			continue // at the end now: the next scan gives the final answer
-		}
+		// (fill moves the buffer even when it reads nothing: at the end,
+		// the next scan gives the final answer.)
+		r.fill(start)
 		start = r.pos
 	}
 }
@@ -470,11 +470,16 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 		// into the next one).
 		i = min(start+1, len(r.buf))
 	}
+	// Trying candidates costs a scan each: past a budget, a top-level
+	// resync falls back to the next line that starts with '{' (linear).
+	budget := resyncBudget
 	for {
 		var found, more bool
 		var j int
-		if topLevel {
-			j, found, more = r.nextTopObject(i)
+		if topLevel && budget > 0 {
+			j, found, more = r.nextTopObject(i, &budget)
+		} else if topLevel {
+			j, found, more = r.nextSibling(i, 0, '{')
 		} else {
 			j, found, more = r.nextSibling(i, col, open)
 		}
@@ -524,8 +529,8 @@ func (r *docReader) nextSibling(i, col int, open byte) (int, bool, bool) {
 // nextTopObject looks from i for an object that is followed by another
 // object or the end of the input. It returns its index, or (where to look
 // on from, false, true) when more input is needed.
-func (r *docReader) nextTopObject(i int) (int, bool, bool) {
-	for {
+func (r *docReader) nextTopObject(i int, budget *int) (int, bool, bool) {
+	for *budget > 0 {
 		k := bytes.IndexByte(r.buf[i:], '{')
 		if k < 0 {
 			return len(r.buf), false, true
@@ -533,6 +538,7 @@ func (r *docReader) nextTopObject(i int) (int, bool, bool) {
 		p := i + k
 		s := jsonscan.Scanner{B: r.buf, I: p, MaxDepth: MaxDepth}
 		err := s.SkipValue(0)
+		*budget -= s.I - p + 1
 		if err != nil && jsonscan.IsEOF(err) && !r.eof {
 			if len(r.buf)-p > r.in.maxLine {
 				i = p + 1
@@ -551,7 +557,12 @@ func (r *docReader) nextTopObject(i int) (int, bool, bool) {
 		}
 		i = p + 1
 	}
+	return i, false, true
 }
+
+// resyncBudget bounds the bytes scanned while looking for the next
+// top-level object after a syntax error.
+const resyncBudget = 4 << 20
 
 func sample(b []byte, start int) []byte {
 	if start >= len(b) || start < 0 {
