@@ -265,6 +265,7 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 	out := bufio.NewWriter(s.Out)
 	enc := json.NewEncoder(out)
 	var rejects int64
+	undated := 0 // events the window left out for lack of a time
 	for {
 		b, err := stream.Next(ctx)
 		if b != nil {
@@ -280,8 +281,12 @@ func runPolicyCheck(ctx context.Context, s *IO, sources *sourceSet, opts *Policy
 				rejects++
 				fmt.Fprintln(s.Err, "audittui: rejected:", policyClean(rj.Error()))
 			}
+			undated += b.Undated
 		}
 		if errors.Is(err, io.EOF) {
+			if undated > 0 {
+				fmt.Fprintf(s.Err, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
+			}
 			break
 		}
 		if err != nil {
