@@ -1,19 +1,26 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/audittui/audittui/internal/data/jsonscan"
 )
 
-// Decoder turns JSON lines into Events. It is a hand-written, validating
+// Decoder turns JSON documents into Events. It is a hand-written, validating
 // scanner that extracts only the fields audittui indexes and skips the rest
 // (request and response bodies above all) without building a tree: on audit
 // logs it runs several times faster than encoding/json into a lean struct.
 //
-// Events alias the input: Raw and the string fields point into the line
-// passed to Decode (escaped strings are copied). The caller must not modify
-// or reuse that buffer while the events are in use (or must Clone them).
+// The shape of each document is told from its content, not from a file
+// name (see Decode for the shapes). Events alias the input: Raw, Line and
+// the string fields point into the document passed to Decode (escaped
+// strings and events rebuilt from another shape are copies). The caller
+// must not modify or reuse that buffer while the events are in use (or
+// must Clone them).
 //
 // A Decoder is not safe for concurrent use; it is cheap, so use one per
 // goroutine.
@@ -24,85 +31,305 @@ type Decoder struct {
 // MaxDepth bounds JSON nesting, so hostile input cannot exhaust the stack.
 const MaxDepth = 512
 
+// maxWrapDepth bounds records inside records (a CloudWatch event whose
+// message is a Fluent Bit record whose log is the event is depth 2).
+const maxWrapDepth = 4
+
 // Decode decodes one JSON document (usually one line) and appends the
-// events it holds to dst: one for an audit Event (also when wrapped in a
-// record with extra keys, as Fluent Bit writes), several for an EventList
-// (the webhook backend's batches). Anything else is a Reject.
-func (d *Decoder) Decode(dst []Event, line []byte, o Origin) ([]Event, *Reject) {
-	if !utf8.Valid(line) {
-		i := invalidUTF8At(line)
-		return dst, newReject(o, line, fmt.Sprintf("invalid UTF-8 at byte %d", i))
-	}
-	s := scanner{b: line}
-	s.skipWS()
-	if s.i >= len(line) {
-		return dst, newReject(o, line, "empty document")
-	}
-	if line[s.i] != '{' {
-		if err := s.skipValue(0); err == nil {
-			s.skipWS()
-			if s.i == len(line) {
-				return dst, newReject(o, line, "JSON value is not an object (not an audit event)")
-			}
-		}
-		return dst, newReject(o, line, "malformed JSON: "+s.errAt("expected '{'").Error())
-	}
-	start := s.i
-	var ev decEvent
-	var items []span
-	var wrapped span
-	if err := d.object(&s, &ev, &items, &wrapped); err != nil {
-		return dst, newReject(o, line, "malformed JSON: "+err.Error())
-	}
-	end := s.i
-	s.skipWS()
-	if s.i != len(line) {
-		return dst, newReject(o, line, "malformed JSON: "+s.errAt("unexpected data after the JSON object").Error())
-	}
-	switch {
-	case ev.kind == "EventList" || items != nil:
-		if len(items) == 0 {
-			return dst, nil // an empty batch is valid and holds nothing
-		}
-		for n, it := range items {
-			io := o
-			io.Offset = o.Offset + int64(it.start)
-			var sub decEvent
-			is := scanner{b: line[:it.end], i: it.start}
-			var nested []span
-			var w span
-			if err := d.object(&is, &sub, &nested, &w); err != nil {
-				return dst, newReject(io, line[it.start:it.end], fmt.Sprintf("EventList item %d: %v", n, err))
-			}
-			if r := finish(&sub, line[it.start:it.end], io); r != "" {
-				return dst, newReject(io, line[it.start:it.end], fmt.Sprintf("EventList item %d: %s", n, r))
-			}
-			dst = append(dst, sub.Event)
-		}
+// events it holds to dst:
+//   - an audit.k8s.io Event (v1 or v1beta1), also inside a record with extra
+//     keys (Fluent Bit: cluster, source, date, ...);
+//   - a batch: an EventList (items), AKS diagnostic records ({"records":
+//     [...]}), `aws logs filter-log-events` output (events[].message), a
+//     CloudWatch Logs subscription message (logEvents[].message;
+//     CONTROL_MESSAGE holds no events);
+//   - a record that carries an event as a JSON string or object under log,
+//     message, @message or jsonPayload (shippers, CloudWatch Logs events);
+//   - an AKS diagnostic record (category kube-audit or kube-audit-admin,
+//     the event in properties.log, a string or an object);
+//   - a Cloud Logging LogEntry whose protoPayload is a Kubernetes
+//     google.cloud.audit.AuditLog (GKE), mapped onto an audit event.
+//
+// Anything else is a Reject naming what it is. When a batch holds several
+// bad items, the Reject names the first and counts the others (DecodeTo
+// reports each).
+func (d *Decoder) Decode(dst []Event, doc []byte, o Origin) ([]Event, *Reject) {
+	var rejs []Reject
+	dst = d.decodeTop(dst, &rejs, doc, o)
+	if len(rejs) == 0 {
 		return dst, nil
-	case wrapped.end > 0 && !ev.looksLikeEvent():
-		// {"log":"{...escaped event...}", ...}: a record whose event is a
-		// JSON string (a tail input without a JSON parser).
-		inner, err := unescape(line[wrapped.start:wrapped.end])
+	}
+	r := rejs[0]
+	if len(rejs) > 1 {
+		r.Reason += fmt.Sprintf(" (and %d more rejected items in this document)", len(rejs)-1)
+	}
+	return dst, &r
+}
+
+// DecodeTo decodes doc like Decode, appending its events to b.Events and a
+// Reject for every bad item to b.Rejects.
+func (d *Decoder) DecodeTo(b *Batch, doc []byte, o Origin) {
+	b.Events = d.decodeTop(b.Events, &b.Rejects, doc, o)
+}
+
+func (d *Decoder) decodeTop(dst []Event, rejs *[]Reject, doc []byte, o Origin) []Event {
+	if !utf8.Valid(doc) {
+		i := invalidUTF8At(doc)
+		*rejs = append(*rejs, *newReject(o, doc, fmt.Sprintf("invalid UTF-8 at byte %d%s", i, lineOf(doc, i, o))))
+		return dst
+	}
+	return d.decodeValue(dst, rejs, doc, o, 0)
+}
+
+// lineOf returns " (line N)" for byte i of a document that spans lines
+// (whose first line is o.Line), "" for a one-line document.
+func lineOf(doc []byte, i int, o Origin) string {
+	i = min(i, len(doc))
+	if o.Line == 0 || bytes.IndexByte(doc[:i], '\n') < 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (line %d)", o.Line+int64(bytes.Count(doc[:i], []byte{'\n'})))
+}
+
+func (d *Decoder) malformed(doc []byte, o Origin, err error) *Reject {
+	msg := err.Error()
+	if se, ok := err.(*jsonscan.SyntaxError); ok {
+		msg += lineOf(doc, se.Off, o)
+	}
+	return newReject(o, doc, "malformed JSON: "+msg)
+}
+
+// decodeValue decodes one JSON document (valid UTF-8) at nesting depth of
+// records.
+func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin, depth int) []Event {
+	s := newScanner(doc, 0)
+	s.SkipWS()
+	if s.I >= len(doc) {
+		*rejs = append(*rejs, *newReject(o, doc, "empty document"))
+		return dst
+	}
+	if doc[s.I] != '{' {
+		if err := s.SkipValue(0); err == nil {
+			s.SkipWS()
+			if s.I == len(doc) {
+				*rejs = append(*rejs, *newReject(o, doc, "JSON value is not an object (not an audit event)"))
+				return dst
+			}
+		}
+		*rejs = append(*rejs, *d.malformed(doc, o, s.ErrAt("expected '{'")))
+		return dst
+	}
+	start := s.I
+	var r record
+	if err := d.object(&s, &r); err != nil {
+		*rejs = append(*rejs, *d.malformed(doc, o, err))
+		return dst
+	}
+	end := s.I
+	s.SkipWS()
+	if s.I != len(doc) {
+		*rejs = append(*rejs, *d.malformed(doc, o, s.ErrAt("unexpected data after the JSON object")))
+		return dst
+	}
+	if s.Newline {
+		// A pretty-printed document: LogQL reads its event compact, as
+		// the API server writes it (Raw keeps the bytes as read).
+		r.pretty = true
+	}
+	return d.classify(dst, rejs, doc, start, end, &r, o, depth)
+}
+
+// classify turns a decoded record into events by its shape.
+func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
+	raw := doc[start:end]
+	switch {
+	case r.batch != nil:
+		return d.batchItems(dst, rejs, doc, r, o, depth)
+	case r.proto.end > 0:
+		return d.logEntry(dst, rejs, doc, start, end, r, o, depth)
+	case r.category != "" && (r.props.end > 0 || r.resourceID != ""):
+		return d.aksRecord(dst, rejs, doc, start, end, r, o, depth)
+	case r.wrapKey != "" && r.kind != "Event" && r.AuditID == "":
+		return d.wrapped(dst, rejs, doc, start, end, r, o, depth)
+	case r.looksLikeEvent():
+	case r.kind == "EventList":
+		// An EventList without an items array holds nothing.
+		return dst
+	case r.payloadKey != "" || r.logEntry:
+		what := "no protoPayload"
+		if r.payloadKey != "" {
+			what = "it has " + r.payloadKey + " instead"
+		}
+		*rejs = append(*rejs, *newReject(o, raw, "GKE LogEntry without protoPayload ("+what+"): not a Kubernetes audit log entry"))
+		return dst
+	}
+	if reason := r.finish(raw, o); reason != "" {
+		*rejs = append(*rejs, *newReject(o, raw, reason))
+		return dst
+	}
+	return append(dst, r.Event)
+}
+
+// batchLabel names an element of a batch in reject reasons.
+func batchLabel(key string, n int) string {
+	if key == "items" {
+		return fmt.Sprintf("EventList item %d", n)
+	}
+	return fmt.Sprintf("%s[%d]", key, n)
+}
+
+// batchItems decodes the elements of a batch; each element's Raw is its own
+// bytes.
+func (d *Decoder) batchItems(dst []Event, rejs *[]Reject, doc []byte, r *record, o Origin, depth int) []Event {
+	if r.msgType == "CONTROL_MESSAGE" {
+		// CloudWatch Logs checks that its destination is reachable with
+		// these; they hold no log events.
+		return dst
+	}
+	if depth >= maxWrapDepth {
+		*rejs = append(*rejs, *newReject(o, doc, "records nested too deeply"))
+		return dst
+	}
+	line, counted := o.Line, 0
+	for n, it := range r.batch {
+		io := o
+		io.Offset = o.Offset + int64(it.start)
+		if o.Line > 0 {
+			line += int64(bytes.Count(doc[counted:it.start], []byte{'\n'}))
+			counted = it.start
+			io.Line = line
+		}
+		before, n0 := len(*rejs), len(dst)
+		dst = d.decodeValue(dst, rejs, doc[it.start:it.end], io, depth+1)
+		for i := before; i < len(*rejs); i++ {
+			(*rejs)[i].Reason = batchLabel(r.batchKey, n) + ": " + (*rejs)[i].Reason
+		}
+		for i := n0; i < len(dst); i++ {
+			if dst[i].Cluster == "" {
+				dst[i].Cluster = r.Cluster
+			}
+		}
+	}
+	return dst
+}
+
+// wrapped decodes the event a record carries under r.wrapKey.
+func (d *Decoder) wrapped(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
+	raw := doc[start:end]
+	what := "field " + r.wrapKey
+	if r.logStream != "" {
+		what = fmt.Sprintf("CloudWatch Logs event of log stream %q: %s", r.logStream, r.wrapKey)
+	}
+	if depth >= maxWrapDepth {
+		*rejs = append(*rejs, *newReject(o, raw, what+": records nested too deeply"))
+		return dst
+	}
+	inner := doc[r.wrap.start:r.wrap.end]
+	if r.wrapStr {
+		text := bytes.TrimLeft(inner, " \t")
+		if len(text) == 0 || text[0] != '{' {
+			if bytes.HasPrefix(text, []byte("CWL CONTROL MESSAGE")) {
+				return dst // a CloudWatch Logs health check, not a log event
+			}
+			*rejs = append(*rejs, *newReject(o, raw, what+" holds text, not a JSON audit event"))
+			return dst
+		}
+		if r.wrapEsc {
+			u, err := unescape(inner)
+			if err != nil {
+				*rejs = append(*rejs, *newReject(o, raw, "malformed JSON: "+what+": "+err.Error()))
+				return dst
+			}
+			inner = u
+		}
+	}
+	var sub []Reject
+	n0 := len(dst)
+	dst = d.decodeValue(dst, &sub, inner, Origin{Source: o.Source, Line: o.Line, Offset: o.Offset}, depth+1)
+	for _, rj := range sub {
+		*rejs = append(*rejs, *newReject(o, raw, what+": "+rj.Reason))
+	}
+	carrier := r.carrierTime()
+	for i := n0; i < len(dst); i++ {
+		e := &dst[i]
+		e.Raw = raw
+		e.Origin = o
+		if r.Cluster != "" {
+			e.Cluster = r.Cluster
+		}
+		if e.Time == 0 {
+			e.Time = carrier
+		}
+	}
+	return dst
+}
+
+// aksRecord decodes an AKS diagnostic record (Azure resource log).
+func (d *Decoder) aksRecord(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
+	raw := doc[start:end]
+	if r.category != "kube-audit" && r.category != "kube-audit-admin" {
+		*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("AKS record of category %q: not an audit log (AKS writes audit events under kube-audit and kube-audit-admin)", r.category)))
+		return dst
+	}
+	// properties.log: the event as a JSON string (usual) or an object.
+	found := false
+	if r.props.end > 0 {
+		s := newScanner(doc[:r.props.end], r.props.start)
+		err := members(&s, func(k string) error {
+			if k != "log" || found {
+				return s.SkipValue(2)
+			}
+			switch s.B[s.I] {
+			case '"':
+				st, en, esc, err := s.String()
+				if err == nil {
+					r.wrap, r.wrapStr, r.wrapEsc, found = span{st, en}, true, esc, true
+				}
+				return err
+			case '{':
+				sp, err := s.valueSpan(2)
+				if err == nil {
+					r.wrap, r.wrapStr, r.wrapEsc, found = sp, false, false, true
+				}
+				return err
+			}
+			return s.SkipValue(2)
+		})
 		if err != nil {
-			return dst, newReject(o, line, "malformed JSON: log: "+err.Error())
+			found = false
 		}
-		out, rej := d.Decode(nil, inner, o)
-		if rej != nil {
-			return dst, newReject(o, line, "wrapped log field: "+rej.Reason)
-		}
-		iev := out[0]
-		iev.Raw = line[start:end]
-		iev.Origin = o
-		if ev.Cluster != "" {
-			iev.Cluster = ev.Cluster
-		}
-		return append(dst, iev), nil
 	}
-	if r := finish(&ev, line[start:end], o); r != "" {
-		return dst, newReject(o, line, r)
+	if !found {
+		*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("AKS record of category %q without properties.log", r.category)))
+		return dst
 	}
-	return append(dst, ev.Event), nil
+	r.wrapKey = "properties.log"
+	if c := aksCluster(r.resourceID); c != "" && r.Cluster == "" {
+		r.Cluster = c
+	}
+	n0 := len(dst)
+	dst = d.wrapped(dst, rejs, doc, start, end, r, o, depth)
+	for i := n0; i < len(dst); i++ {
+		if dst[i].Cluster == "" {
+			dst[i].Cluster = r.Cluster
+		}
+	}
+	return dst
+}
+
+// aksCluster returns the cluster name of an AKS resource ID
+// (/SUBSCRIPTIONS/.../PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/NAME).
+func aksCluster(id string) string {
+	const seg = "/managedclusters/"
+	i := strings.LastIndex(strings.ToLower(id), seg)
+	if i < 0 {
+		return ""
+	}
+	name := id[i+len(seg):]
+	if j := strings.IndexByte(name, '/'); j >= 0 {
+		name = name[:j]
+	}
+	return name
 }
 
 // decEvent is an Event plus decode-time bookkeeping.
@@ -118,8 +345,24 @@ func (e *decEvent) looksLikeEvent() bool { return e.objectLike || e.kind == "Eve
 
 type span struct{ start, end int }
 
+// carrierTime is the time the carrier of an event recorded (0 if none or
+// unreadable): a CloudWatch Logs event's timestamp, a Fluent Bit date, an
+// AKS record's time, a Logs Insights @timestamp.
+func (r *record) carrierTime() int64 {
+	if r.carrierNS != 0 {
+		return r.carrierNS
+	}
+	if r.carrierTS != "" {
+		if t, err := ParseTime(r.carrierTS); err == nil {
+			return t
+		}
+	}
+	return 0
+}
+
 // finish validates and completes an event; it returns a reject reason or "".
-func finish(ev *decEvent, raw []byte, o Origin) string {
+func (r *record) finish(raw []byte, o Origin) string {
+	ev := &r.decEvent
 	if !ev.looksLikeEvent() {
 		if ev.kind != "" {
 			return fmt.Sprintf("JSON object of kind %q is not an audit event", ev.kind)
@@ -127,10 +370,14 @@ func finish(ev *decEvent, raw []byte, o Origin) string {
 		return "JSON object is not an audit event (no kind, auditID, verb or stage)"
 	}
 	ev.Raw = raw
+	ev.Line = raw
+	if r.pretty {
+		ev.Line = compactJSON(raw)
+	}
 	ev.Origin = o
 	var err error
 	// An event's time: stageTimestamp, else requestReceivedTimestamp, else
-	// v1beta1's timestamp.
+	// v1beta1's timestamp, else the time its carrier recorded.
 	if ev.hasRecv {
 		if ev.Received, err = ParseTime(ev.receivedTS); err != nil {
 			return "field requestReceivedTimestamp: " + err.Error()
@@ -147,6 +394,8 @@ func finish(ev *decEvent, raw []byte, o Origin) string {
 		if ev.Time, err = ParseTime(ev.legacyTS); err != nil {
 			return "field timestamp: " + err.Error()
 		}
+	default:
+		ev.Time = r.carrierTime()
 	}
 	return ""
 }

@@ -273,6 +273,13 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"log":"{\"kind\":\"Event\",\"auditID\":\"c\"}"}`))
 	f.Add([]byte(`{"kind":"Event","responseStatus":{"code":403},"annotations":{"authorization.k8s.io/decision":"forbid"}}`))
 	f.Add([]byte(`{"a":"\ud83d\ude00","verb":"x"}`))
+	// Records that carry events (see TestDecode* in shapes_test.go).
+	f.Add([]byte(`{"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"k8s.io","methodName":"io.k8s.core.v1.pods.exec.create","resourceName":"core/v1/namespaces/a/pods/b/exec","authenticationInfo":{"principalEmail":"u"},"status":{"code":7},"authorizationInfo":[{"granted":true}],"request":{"x":1},"response":{"kind":"Status","code":403}},"insertId":"i","resource":{"labels":{"cluster_name":"c"}},"labels":{"authorization.k8s.io/decision":"allow"},"timestamp":"2026-11-20T08:00:00Z"}`))
+	f.Add([]byte(`{"category":"kube-audit","resourceId":"/x/MANAGEDCLUSTERS/C","properties":{"log":"{\"kind\":\"Event\",\"auditID\":\"d\"}"},"time":"2026-11-20T08:00:00.0000000Z"}`))
+	f.Add([]byte(`{"records":[{"category":"kube-audit-admin","properties":{"log":{"kind":"Event","auditID":"e"}}},{"category":"guard","properties":{"log":"x"}}]}`))
+	f.Add([]byte(`{"messageType":"DATA_MESSAGE","logGroup":"/aws/eks/c/cluster","logEvents":[{"id":"1","timestamp":1795140008000,"message":"{\"kind\":\"Event\",\"verb\":\"get\"}"}]}`))
+	f.Add([]byte(`{"events":[{"logStreamName":"kube-apiserver-audit-1","timestamp":1,"message":"text"}],"nextToken":"t"}`))
+	f.Add([]byte(`{"message":{"kind":"Event","auditID":"f"},"@timestamp":"2026-11-20 08:00:00.000"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var d Decoder
 		evs, rej := d.Decode(nil, line, Origin{Line: 1})
@@ -286,9 +293,17 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted invalid JSON %q", line)
 		}
 		for i := range evs {
-			c := evs[i].Clone()
-			if c.AuditID != evs[i].AuditID {
+			e := &evs[i]
+			c := e.Clone()
+			if c.AuditID != e.AuditID || !bytes.Equal(c.Raw, e.Raw) || !bytes.Equal(c.EntryLine(), e.EntryLine()) {
 				t.Fatal("clone differs")
+			}
+			// Raw is the record as read; the line LogQL reads is JSON.
+			if !bytes.Contains(line, e.Raw) {
+				t.Fatalf("Raw %q is not in the input", e.Raw)
+			}
+			if !json.Valid(e.EntryLine()) {
+				t.Fatalf("the event's line is not JSON: %q", e.EntryLine())
 			}
 		}
 	})

@@ -11,8 +11,14 @@ var _ logql.Entry = (*Event)(nil)
 // EntryTime is the event time in Unix nanoseconds.
 func (e *Event) EntryTime() int64 { return e.Time }
 
-// EntryLine is the original line.
-func (e *Event) EntryLine() []byte { return e.Raw }
+// EntryLine is the audit event's JSON as LogQL reads it: Line (the event
+// inside a record, or built from a Cloud Logging entry), else Raw.
+func (e *Event) EntryLine() []byte {
+	if e.Line != nil {
+		return e.Line
+	}
+	return e.Raw
+}
 
 // StreamLabel returns a stream label of the event's source.
 func (e *Event) StreamLabel(name string) (string, bool) {
@@ -39,7 +45,7 @@ func (e *Event) JSONField(name string) (string, bool) {
 	}
 	var val string
 	var found bool
-	_ = logql.FlattenJSON(e.Raw, func(n, v string) {
+	_ = logql.FlattenJSON(e.EntryLine(), func(n, v string) {
 		if !found && n == name {
 			val, found = v, true
 		}
@@ -54,10 +60,10 @@ func (e *Event) JSONPath(path string) (string, bool) {
 	if i, ok := byPath[path]; ok && schema[i].Get != nil {
 		return schema[i].Get(e)
 	}
-	return logql.ExtractJSONPath(e.Raw, path)
+	return logql.ExtractJSONPath(e.EntryLine(), path)
 }
 
 // RangeJSONFields calls fn for every field `| json` would extract.
 func (e *Event) RangeJSONFields(fn func(name, value string)) {
-	_ = logql.FlattenJSON(e.Raw, fn)
+	_ = logql.FlattenJSON(e.EntryLine(), fn)
 }

@@ -13,20 +13,33 @@ package data
 import (
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Event is one Kubernetes audit event, decoded once.
 //
-// Raw holds the original bytes of the event exactly as read (for a Fluent
-// Bit style record that wraps an event, the whole record; for an item of an
-// EventList document, the item's bytes). The string fields are the values
-// used for filtering, indexing and display.
+// Raw holds the original bytes of the record exactly as read: the event
+// itself, or the record that carries it (a Fluent Bit or shipper record, a
+// CloudWatch Logs event, an AKS diagnostic record, a Cloud Logging
+// LogEntry), or an item of a batch (EventList items, AKS records[],
+// filter-log-events events[], CloudWatch logEvents[]). -o raw and export
+// write Raw. (For a Logs Insights CSV export, Raw is the @message field.)
 //
-// Ownership: the decoder may make Raw and the string fields alias the buffer
-// it read from. Consumers that keep an Event beyond the batch that delivered
-// it must call Clone.
+// Line is the audit event as LogQL reads it (line filters, `| json`):
+// Raw itself for a plain event; the event inside a record (decoded from a
+// JSON string when it was one); for a Cloud Logging entry, the
+// audit.k8s.io/v1 Event the decoder builds from it. Use EntryLine, which
+// falls back to Raw when Line is nil.
+//
+// The string fields are the values used for filtering, indexing and
+// display.
+//
+// Ownership: the decoder may make Raw, Line and the string fields alias the
+// buffer it read from. Consumers that keep an Event beyond the batch that
+// delivered it must call Clone.
 type Event struct {
-	Raw []byte
+	Raw  []byte
+	Line []byte
 
 	// Time is the event's time in Unix nanoseconds: stageTimestamp, else
 	// requestReceivedTimestamp, else v1beta1's timestamp. 0 when none is set.
@@ -148,6 +161,7 @@ func (e *Event) Clone() Event {
 	c := *e
 	// Every string field may alias the decoder's input buffer: copy each.
 	c.Raw = append([]byte(nil), e.Raw...)
+	c.Line = cloneLine(e.Line, e.Raw, c.Raw)
 	c.APIVersion = cloneStr(e.APIVersion)
 	c.Level = cloneStr(e.Level)
 	c.AuditID = cloneStr(e.AuditID)
@@ -174,6 +188,22 @@ func (e *Event) Clone() Event {
 	c.AuthReason = cloneStr(e.AuthReason)
 	c.Cluster = cloneStr(e.Cluster)
 	return c
+}
+
+// cloneLine copies line, or re-slices the cloned raw when line lies within
+// raw (the common case: a plain event's Line is its Raw).
+func cloneLine(line, raw, craw []byte) []byte {
+	if line == nil {
+		return nil
+	}
+	if len(line) <= len(raw) && len(raw) > 0 && len(line) > 0 {
+		lp, rp := uintptr(unsafe.Pointer(unsafe.SliceData(line))), uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+		if lp >= rp && lp+uintptr(len(line)) <= rp+uintptr(len(raw)) {
+			off := int(lp - rp)
+			return craw[off : off+len(line) : off+len(line)]
+		}
+	}
+	return append([]byte(nil), line...)
 }
 
 func cloneStr(s string) string {

@@ -60,6 +60,7 @@ type mergeStream struct {
 	primed  bool
 	rejects []Reject
 	bytes   int64
+	undated int
 }
 
 // fill loads the next batch with events into in; it collects rejects.
@@ -75,6 +76,7 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 		}
 		m.rejects = append(m.rejects, b.Rejects...)
 		m.bytes += b.Bytes
+		m.undated += b.Undated
 		if len(b.Events) > 0 {
 			in.b, in.i = b, 0
 			return nil
@@ -115,7 +117,8 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	}
 	out.Rejects, m.rejects = m.rejects, nil
 	out.Bytes, m.bytes = m.bytes, 0
-	if len(out.Events) == 0 && len(out.Rejects) == 0 && len(m.h) == 0 {
+	out.Undated, m.undated = m.undated, 0
+	if len(out.Events) == 0 && len(out.Rejects) == 0 && out.Undated == 0 && len(m.h) == 0 {
 		return nil, io.EOF
 	}
 	return out, nil

@@ -14,15 +14,16 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// DefaultMaxLineBytes is the longest line decoded; longer lines are
-// rejected (counted, with file:line) and skipped.
+// DefaultMaxLineBytes is the longest line (or JSON document) decoded;
+// longer ones are rejected (counted, with file:line) and skipped.
 const DefaultMaxLineBytes = 16 << 20
 
 const chunkSize = 4 << 20
 
 // Decompress returns a reader that decompresses r when it starts with the
 // gzip or zstd magic bytes, and r itself otherwise. kind is "gzip", "zstd"
-// or "".
+// or "". Concatenated gzip members (as Firehose writes them) are read as
+// one stream.
 func Decompress(r io.Reader) (io.Reader, string, func(), error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, err := br.Peek(4)
@@ -46,18 +47,29 @@ func Decompress(r io.Reader) (io.Reader, string, func(), error) {
 	return br, "", func() {}, nil
 }
 
-// chunk is a run of whole lines.
+// chunk is a stretch of input handed to a decode worker: whole lines
+// (line mode), or framed documents copied into data (docs).
 type chunk struct {
 	data      []byte
 	firstLine int64 // line number of data's first line (1-based)
 	offset    int64 // stream offset of data[0]
 	lines     int64 // newlines in data (0 if not counted)
+	maxLine   int   // the line limit (0: DefaultMaxLineBytes)
+	docs      []docRef
 	rejects   []Reject
 	res       chan *Batch
 }
 
-// ReaderStream decodes JSON lines from r with parallel workers, keeping
+// docRef is one document of a chunk in document or CSV mode.
+type docRef struct {
+	start, end int
+	line, off  int64
+	carrier    int64 // a time the container recorded (Logs Insights @timestamp), 0 if none
+}
+
+// ReaderStream decodes audit events from r with parallel workers, keeping
 // input order. It is the engine behind file, stdin and S3 object sources.
+// The input's shape is detected from its first bytes (see readInput).
 type ReaderStream struct {
 	order  chan *chunk
 	cancel context.CancelFunc
@@ -90,7 +102,7 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 	go func() {
 		defer close(s.order)
 		defer close(jobs)
-		err := splitChunks(ctx, r, info, opts, func(c *chunk) bool {
+		send := func(c *chunk) bool {
 			c.res = make(chan *Batch, 1)
 			select {
 			case s.order <- c:
@@ -103,7 +115,16 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 				return false
 			}
 			return true
-		})
+		}
+		in := &input{r: r, info: info, opts: &opts, maxLine: DefaultMaxLineBytes, emit: send, line: 1}
+		err := in.run(ctx)
+		if err != nil && ctx.Err() == nil {
+			// A read error (truncated gzip, I/O error) ends the stream with
+			// a Reject naming the position, not with a lost tail:
+			// everything read before it has been emitted.
+			send(&chunk{rejects: []Reject{in.readErrReject(err)}})
+			err = nil
+		}
 		if err != nil {
 			s.errMu.Lock()
 			s.err = err
@@ -111,6 +132,24 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 		}
 	}()
 	return s
+}
+
+// DecodeReader decodes r (already decompressed) in the calling goroutine,
+// detecting its shape as NewReaderStream does, and calls emit with each
+// batch in input order until emit returns false. Lines longer than maxLine
+// bytes (0: DefaultMaxLineBytes) are rejected. It returns the number of
+// lines read and the read error that ended the input early, if any
+// (everything read before it has been emitted).
+func DecodeReader(ctx context.Context, r io.Reader, info *SourceInfo, opts ReadOptions, maxLine int, emit func(*Batch) bool) (int64, error) {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineBytes
+	}
+	var d Decoder
+	in := &input{r: r, info: info, opts: &opts, maxLine: maxLine, line: 1, emit: func(c *chunk) bool {
+		return emit(decodeChunk(&d, c, info, &opts))
+	}}
+	err := in.run(ctx)
+	return in.line - 1, err
 }
 
 // Next returns the next batch in input order.
@@ -152,38 +191,175 @@ func (s *ReaderStream) Close() error {
 	return nil
 }
 
-// splitChunks reads r and emits chunks of whole lines. A read error
-// (truncated gzip, I/O error) ends the stream with a Reject naming the
-// position, not with a lost tail: everything read before it is emitted.
-func splitChunks(ctx context.Context, r io.Reader, info *SourceInfo, opts ReadOptions, emit func(*chunk) bool) error {
-	maxLine := DefaultMaxLineBytes
-	line := int64(1)
-	var off int64
-	buf := make([]byte, 0, chunkSize)
+// input is the producer side of a reader: it reads the stream, tells its
+// shape and emits chunks.
+type input struct {
+	r       io.Reader
+	info    *SourceInfo
+	opts    *ReadOptions
+	maxLine int
+	emit    func(*chunk) bool
+
+	line int64 // line number of the next unread line
+	off  int64 // stream offset of the next unread byte
+}
+
+func (in *input) progress(done int64) {
+	if in.opts.Progress != nil {
+		in.opts.Progress(done, -1)
+	}
+}
+
+func (in *input) readErrReject(err error) Reject {
+	why := err.Error()
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		why = "compressed stream is truncated"
+	}
+	return Reject{Origin: Origin{Source: in.info, Line: in.line, Offset: in.off},
+		Reason: fmt.Sprintf("read error after %d bytes: %s; the rest of this input is lost", in.off, why)}
+}
+
+// inputShape is how a stream is framed.
+type inputShape int
+
+const (
+	shapeLines inputShape = iota // one JSON document per line (the fast path)
+	shapeDocs                    // JSON documents that span lines, arrays, concatenations
+	shapeCSV                     // a Logs Insights CSV export
+)
+
+// run reads the stream: it reads its head, tells the shape and hands over
+// to the reader of that shape. It returns a read error that ended the
+// input early, or the context's error.
+func (in *input) run(ctx context.Context) error {
+	head, rerr := in.readHead()
+	// A UTF-8 byte order mark (Windows tools write one) is not part of the
+	// first document.
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		head = head[3:]
+		in.off = 3
+	}
+	switch detectShape(head, rerr != nil) {
+	case shapeDocs:
+		return in.docs(ctx, head, rerr)
+	case shapeCSV:
+		// Raw is the @message field, not a slice of the stream: the
+		// bytes cannot be read back by offset.
+		in.info.Seekable = false
+		return in.csv(ctx, head, rerr)
+	}
+	return in.lines(ctx, head, rerr)
+}
+
+// readHead reads until the buffer holds the first non-blank line whole,
+// or maxLine bytes, or the input ends. rerr is the read error (io.EOF at
+// the end).
+func (in *input) readHead() ([]byte, error) {
+	buf := make([]byte, 0, 64<<10)
+	for {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), 2*cap(buf))
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := in.r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			return buf, err
+		}
+		t := bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf")
+		if bytes.IndexByte(t, '\n') >= 0 || len(buf) > in.maxLine {
+			return buf, nil
+		}
+	}
+}
+
+// detectShape tells how a stream is framed from its head (which holds the
+// first non-blank line whole unless atEOF or over-long):
+//   - '[' opens a JSON array: documents;
+//   - a first line that is one complete JSON value: JSON lines (also for a
+//     malformed first line, rejected on its own);
+//   - a first line that starts a value continued on the next lines
+//     (pretty-printed), or several values on one line: documents;
+//   - a CSV header naming @message: a Logs Insights export.
+func detectShape(head []byte, atEOF bool) inputShape {
+	t := bytes.TrimLeft(head, " \t\r\n")
+	if len(t) == 0 {
+		return shapeLines
+	}
+	first := t
+	nl := bytes.IndexByte(t, '\n')
+	if nl >= 0 {
+		first = t[:nl]
+	}
+	switch t[0] {
+	case '[':
+		return shapeDocs
+	case '{':
+		s := newScanner(first, 0)
+		err := s.SkipValue(0)
+		if err == nil {
+			s.SkipWS()
+			if s.I == len(first) {
+				return shapeLines
+			}
+			return shapeDocs // {...}{...} on one line
+		}
+		if nl >= 0 && isEOFErr(err) {
+			// The value goes on: pretty-printed, unless the next line
+			// starts a new object (JSON lines with a cut first line).
+			if next := bytes.TrimLeft(t[nl+1:], "\r"); len(next) > 0 && next[0] == '{' {
+				return shapeLines
+			}
+			return shapeDocs
+		}
+		return shapeLines
+	}
+	if isCSVHeader(first) {
+		return shapeCSV
+	}
+	return shapeLines
+}
+
+// lines is the JSON lines reader: it emits chunks of whole lines, decoded
+// in parallel.
+func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
+	maxLine := in.maxLine
+	buf := head
+	if cap(buf) < chunkSize {
+		nb := make([]byte, len(buf), chunkSize)
+		copy(nb, buf)
+		buf = nb
+	}
 	skipping := false // inside an over-long line
 	var skipStart, skipLine int64
 	var pending []Reject
+	first := true
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if cap(buf)-len(buf) < chunkSize/4 {
-			nb := make([]byte, len(buf), max(chunkSize, 2*len(buf)))
-			copy(nb, buf)
-			buf = nb
+		if !first {
+			if cap(buf)-len(buf) < chunkSize/4 {
+				nb := make([]byte, len(buf), max(chunkSize, 2*len(buf)))
+				copy(nb, buf)
+				buf = nb
+			}
+			var n int
+			n, rerr = in.r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
 		}
-		n, rerr := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		first = false
 		if skipping {
 			i := bytes.IndexByte(buf, '\n')
 			if i < 0 {
-				off += int64(len(buf))
+				in.off += int64(len(buf))
 				buf = buf[:0]
 			} else {
-				off += int64(i + 1)
-				pending = append(pending, Reject{Origin: Origin{Source: info, Line: skipLine, Offset: skipStart},
-					Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", off-skipStart-1, maxLine>>20)})
-				line++
+				in.off += int64(i + 1)
+				pending = append(pending, Reject{Origin: Origin{Source: in.info, Line: skipLine, Offset: skipStart},
+					Reason: longLine(in.off-skipStart-1, maxLine)})
+				in.line++
 				buf = append(buf[:0], buf[i+1:]...)
 				skipping = false
 			}
@@ -195,63 +371,73 @@ func splitChunks(ctx context.Context, r io.Reader, info *SourceInfo, opts ReadOp
 				if last >= 0 {
 					// Hand over whole lines; keep the tail in a fresh
 					// buffer so the emitted chunk is never written again.
-					c := &chunk{data: buf[:last+1], firstLine: line, offset: off, rejects: pending}
+					c := &chunk{data: buf[:last+1], firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine}
 					pending = nil
 					c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
-					line += c.lines
-					off += int64(last + 1)
+					in.line += c.lines
+					in.off += int64(last + 1)
 					rest := buf[last+1:]
 					nb := make([]byte, len(rest), max(chunkSize, len(rest)+chunkSize/4))
 					copy(nb, rest)
 					buf = nb
-					if opts.Progress != nil {
-						opts.Progress(off, -1)
-					}
-					if !emit(c) {
+					in.progress(in.off)
+					if !in.emit(c) {
 						return ctx.Err()
 					}
 				}
 				if tail > maxLine {
 					// An over-long line: reject it and skip to its end
 					// without holding it in memory.
-					skipping, skipStart, skipLine = true, off, line
-					off += int64(len(buf))
+					skipping, skipStart, skipLine = true, in.off, in.line
+					in.off += int64(len(buf))
 					buf = buf[:0]
 				}
 			}
 		}
 		if rerr != nil {
 			if skipping {
-				pending = append(pending, Reject{Origin: Origin{Source: info, Line: skipLine, Offset: skipStart},
-					Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", off-skipStart, maxLine>>20)})
+				pending = append(pending, Reject{Origin: Origin{Source: in.info, Line: skipLine, Offset: skipStart},
+					Reason: longLine(in.off-skipStart, maxLine)})
 				buf = buf[:0]
 			}
+			if len(buf) > 0 || len(pending) > 0 {
+				// The last line without a trailing newline (before a read
+				// error it is suspect: decoded anyway, and rejected with
+				// its own reason if it is cut).
+				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine}) {
+					return ctx.Err()
+				}
+				if len(buf) > 0 {
+					in.line++
+				}
+			}
+			in.off += int64(len(buf))
+			in.progress(in.off)
 			if errors.Is(rerr, io.EOF) {
-				if len(buf) > 0 || len(pending) > 0 {
-					// Last line without a trailing newline.
-					emit(&chunk{data: buf, firstLine: line, offset: off, rejects: pending})
-				}
-				if opts.Progress != nil {
-					opts.Progress(off+int64(len(buf)), -1)
-				}
 				return nil
 			}
-			why := rerr.Error()
-			if errors.Is(rerr, io.ErrUnexpectedEOF) {
-				why = "compressed stream is truncated"
-			}
-			pending = append(pending, Reject{Origin: Origin{Source: info, Line: line, Offset: off},
-				Reason: fmt.Sprintf("read error after %d bytes: %s; the rest of this input is lost", off+int64(len(buf)), why)})
-			// A partial last line before a read error is suspect: decode
-			// it anyway; if it is cut, it is rejected with its own reason.
-			emit(&chunk{data: buf, firstLine: line, offset: off, rejects: pending})
-			return nil
+			return rerr
 		}
 	}
 }
 
-// decodeChunk splits a chunk into lines and decodes them.
+// longLine is the reason an over-long line is rejected.
+func longLine(n int64, limit int) string {
+	return fmt.Sprintf("line of %d bytes is longer than the %s limit; skipped", n, sizeText(limit))
+}
+
+func sizeText(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// decodeChunk decodes a chunk into a batch.
 func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
+	if c.docs != nil {
+		return decodeDocs(d, c, info, opts)
+	}
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	if opts.Prefilter == nil && c.lines > 0 {
 		b.Events = make([]Event, 0, c.lines) // one allocation, not a doubling series
@@ -259,7 +445,10 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 	data := c.data
 	ln := c.firstLine
 	off := c.offset
-	windowed := opts.From != 0 || opts.To != 0
+	limit := c.maxLine
+	if limit <= 0 {
+		limit = DefaultMaxLineBytes
+	}
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		var l []byte
@@ -271,36 +460,66 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 		if n := len(l); n > 0 && l[n-1] == '\r' {
 			l = l[:n-1]
 		}
-		if len(l) > DefaultMaxLineBytes {
+		switch {
+		case len(l) > limit:
 			b.Rejects = append(b.Rejects, Reject{Origin: Origin{Source: info, Line: ln, Offset: off},
-				Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", len(l), DefaultMaxLineBytes>>20),
-				Sample: append([]byte(nil), l[:200]...)})
-		} else if len(l) > 0 && !isBlank(l) && opts.Prefilter.Match(l) {
-			o := Origin{Source: info, Line: ln, Offset: off}
+				Reason: longLine(int64(len(l)), limit), Sample: append([]byte(nil), l[:min(len(l), 200)]...)})
+		case len(l) == 0 || isBlank(l):
+		case !opts.Prefilter.Skip(l):
+			// Lines the prefilter would skip are decoded when they do
+			// not look like a whole, well-formed event, so that a bad
+			// line is rejected whatever the query.
 			n0 := len(b.Events)
 			var rej *Reject
-			b.Events, rej = d.Decode(b.Events, l, o)
+			b.Events, rej = d.Decode(b.Events, l, Origin{Source: info, Line: ln, Offset: off})
 			if rej != nil {
 				b.Rejects = append(b.Rejects, *rej)
-			} else if windowed {
-				// Drop events outside the window (they are not selected,
-				// not rejected). Events without any timestamp cannot be
-				// placed in a window and are left out of windowed reads.
-				k := n0
-				for _, e := range b.Events[n0:] {
-					if e.Time != 0 && opts.InWindow(e.Time) {
-						b.Events[k] = e
-						k++
-					}
-				}
-				b.Events = b.Events[:k]
 			}
+			b.Events = window(b, n0, opts)
 		}
 		ln++
 		off += int64(len(l)) + 1
 		if i >= 0 && len(l) < i {
 			off++ // the stripped \r
 		}
+	}
+	return b
+}
+
+// window drops the events from b.Events[n0:] outside the read window
+// (they are not selected, not rejected). Events without a time cannot be
+// placed in a window: they are left out and counted in b.Undated.
+func window(b *Batch, n0 int, opts *ReadOptions) []Event {
+	if opts.From == 0 && opts.To == 0 {
+		return b.Events
+	}
+	k := n0
+	for _, e := range b.Events[n0:] {
+		if e.Time == 0 {
+			b.Undated++
+			continue
+		}
+		if opts.InWindow(e.Time) {
+			b.Events[k] = e
+			k++
+		}
+	}
+	return b.Events[:k]
+}
+
+// decodeDocs decodes the documents of a chunk (document and CSV modes).
+func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
+	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
+	for _, dr := range c.docs {
+		n0 := len(b.Events)
+		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Offset: dr.off})
+		for i := n0; i < len(b.Events); i++ {
+			e := &b.Events[i]
+			if e.Time == 0 {
+				e.Time = dr.carrier
+			}
+		}
+		b.Events = window(b, n0, opts)
 	}
 	return b
 }

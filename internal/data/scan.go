@@ -1,146 +1,32 @@
 package data
 
 import (
-	"encoding/binary"
-	"fmt"
 	"strconv"
 
-	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/data/jsonscan"
 )
 
-// scanner is a minimal validating JSON scanner over one document.
+// scanner is the shared JSON lexer (internal/data/jsonscan) plus the
+// decoder's helpers.
 type scanner struct {
-	b []byte
-	i int
+	jsonscan.Scanner
 }
 
-type syntaxError struct {
-	off int
-	msg string
-}
-
-func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
-
-func (s *scanner) errAt(msg string) error { return &syntaxError{off: s.i, msg: msg} }
-
-func (s *scanner) eof() error {
-	return &syntaxError{off: s.i, msg: "unexpected end of input (truncated line?)"}
-}
-
-func (s *scanner) skipWS() {
-	if s.i < len(s.b) && s.b[s.i] > ' ' {
-		return // the common case: compact JSON
-	}
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// expect consumes byte c after optional whitespace.
-func (s *scanner) expect(c byte) error {
-	s.skipWS()
-	if s.i >= len(s.b) {
-		return s.eof()
-	}
-	if s.b[s.i] != c {
-		return s.errAt(fmt.Sprintf("expected %q, found %q", c, s.b[s.i]))
-	}
-	s.i++
-	return nil
-}
-
-// rawString scans a string starting at the opening quote and returns its
-// content span (without quotes) and whether it holds escapes.
-func (s *scanner) rawString() (start, end int, escaped bool, err error) {
-	// s.b[s.i] == '"'
-	s.i++
-	start = s.i
-	b := s.b
-	for i := s.i; i < len(b); i++ {
-		// Skip 8 bytes at a time while none is '"', '\\' or a control
-		// character.
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			if swarStop(x) {
-				break
-			}
-			i += 8
-		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		if c == '"' {
-			s.i = i + 1
-			return start, i, escaped, nil
-		}
-		if c == '\\' {
-			escaped = true
-			i++
-			if i >= len(b) {
-				break
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(b) {
-					s.i = i
-					return 0, 0, false, s.eof()
-				}
-				for k := 1; k <= 4; k++ {
-					if !isHex(b[i+k]) {
-						s.i = i + k
-						return 0, 0, false, s.errAt("invalid \\u escape")
-					}
-				}
-				i += 4
-			default:
-				s.i = i
-				return 0, 0, false, s.errAt("invalid escape")
-			}
-			continue
-		}
-		if c < 0x20 {
-			s.i = i
-			return 0, 0, false, s.errAt("control character in string")
-		}
-	}
-	s.i = len(b)
-	return 0, 0, false, s.eof()
-}
-
-const (
-	swarLo = 0x0101010101010101
-	swarHi = 0x8080808080808080
-)
-
-// swarStop reports whether any byte of x is '"', '\\' or below 0x20.
-func swarStop(x uint64) bool {
-	q := x ^ (swarLo * '"')
-	bs := x ^ (swarLo * '\\')
-	return ((x-swarLo*0x20)&^x|(q-swarLo)&^q|(bs-swarLo)&^bs)&swarHi != 0
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+func newScanner(b []byte, i int) scanner {
+	return scanner{jsonscan.Scanner{B: b, I: i, MaxDepth: MaxDepth}}
 }
 
 // str reads a JSON string value (the scanner must be at '"'). Unescaped
 // strings are views into the input; escaped ones are decoded copies.
 func (s *scanner) str() (string, error) {
-	start, end, esc, err := s.rawString()
+	start, end, esc, err := s.String()
 	if err != nil {
 		return "", err
 	}
 	if !esc {
-		return b2s(s.b[start:end]), nil
+		return b2s(s.B[start:end]), nil
 	}
-	u, err := unescape(s.b[start:end])
+	u, err := unescape(s.B[start:end])
 	if err != nil {
 		return "", err
 	}
@@ -150,233 +36,105 @@ func (s *scanner) str() (string, error) {
 // strOrNull reads a string, or null (returning ""). Other types are errors
 // naming field.
 func (s *scanner) strOrNull(field string) (string, error) {
-	s.skipWS()
-	if s.i >= len(s.b) {
-		return "", s.eof()
+	if s.I >= len(s.B) {
+		return "", s.EOFErr()
 	}
-	switch s.b[s.i] {
+	switch s.B[s.I] {
 	case '"':
 		return s.str()
 	case 'n':
-		return "", s.literal("null")
+		return "", s.Literal("null")
 	}
-	return "", s.errAt("field " + field + ": expected a string")
+	return "", s.ErrAt("field " + field + ": expected a string")
 }
 
-func (s *scanner) literal(lit string) error {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		if len(s.b)-s.i < len(lit) && string(s.b[s.i:]) == lit[:len(s.b)-s.i] {
-			return s.eof()
-		}
-		return s.errAt("invalid literal")
+// strOrSkip reads a string value, or skips a value of another type
+// (returning "").
+func (s *scanner) strOrSkip() (string, error) {
+	if s.I < len(s.B) && s.B[s.I] == '"' {
+		return s.str()
 	}
-	s.i += len(lit)
-	return nil
+	return "", s.SkipValue(1)
 }
 
-// number scans a JSON number and returns its text.
-func (s *scanner) number() ([]byte, error) {
-	b := s.b
-	start := s.i
-	i := s.i
-	if i < len(b) && b[i] == '-' {
-		i++
+// key reads the next member's key of the object being read (see
+// jsonscan.NextKey), decoding escapes.
+func (s *scanner) key(first bool) (string, bool, error) {
+	raw, esc, done, err := s.NextKey(first)
+	if err != nil || done {
+		return "", done, err
 	}
-	if i >= len(b) {
-		s.i = i
-		return nil, s.eof()
+	if !esc {
+		return b2s(raw), false, nil
 	}
-	switch {
-	case b[i] == '0':
-		i++
-	case b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
-		s.i = i
-		return nil, s.errAt("invalid number")
+	u, err := unescape(raw)
+	if err != nil {
+		return "", false, err
 	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.i = i
-			return nil, s.errAt("invalid number")
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
-			s.i = i
-			return nil, s.errAt("invalid number")
-		}
-	}
-	s.i = i
-	return b[start:i], nil
+	return b2s(u), false, nil
 }
 
-// skipValue validates and skips any JSON value.
-func (s *scanner) skipValue(depth int) error {
-	s.skipWS()
-	if s.i >= len(s.b) {
-		return s.eof()
-	}
-	switch c := s.b[s.i]; c {
-	case '"':
-		_, _, _, err := s.rawString()
-		return err
-	case '{':
-		if depth >= MaxDepth {
-			return s.errAt("nesting too deep")
-		}
-		s.i++
-		s.skipWS()
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return nil
-		}
-		for {
-			s.skipWS()
-			if s.i >= len(s.b) {
-				return s.eof()
-			}
-			if s.b[s.i] != '"' {
-				return s.errAt("expected object key")
-			}
-			if _, _, _, err := s.rawString(); err != nil {
-				return err
-			}
-			if err := s.expect(':'); err != nil {
-				return err
-			}
-			if err := s.skipValue(depth + 1); err != nil {
-				return err
-			}
-			s.skipWS()
-			if s.i >= len(s.b) {
-				return s.eof()
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == '}' {
-				s.i++
-				return nil
-			}
-			return s.errAt("expected ',' or '}' in object")
-		}
-	case '[':
-		if depth >= MaxDepth {
-			return s.errAt("nesting too deep")
-		}
-		s.i++
-		s.skipWS()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return nil
-		}
-		for {
-			if err := s.skipValue(depth + 1); err != nil {
-				return err
-			}
-			s.skipWS()
-			if s.i >= len(s.b) {
-				return s.eof()
-			}
-			if s.b[s.i] == ',' {
-				s.i++
-				continue
-			}
-			if s.b[s.i] == ']' {
-				s.i++
-				return nil
-			}
-			return s.errAt("expected ',' or ']' in array")
-		}
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
-	default:
-		if c == '-' || c >= '0' && c <= '9' {
-			_, err := s.number()
-			return err
-		}
-		return s.errAt(fmt.Sprintf("unexpected character %q", c))
-	}
+// valueSpan skips the value at the current position and returns its span.
+func (s *scanner) valueSpan(depth int) (span, error) {
+	start := s.I
+	err := s.SkipValue(depth)
+	return span{start, s.I}, err
 }
 
-// objectKeys iterates the keys of an object; fn must consume the value.
-func (s *scanner) objectKeys(fn func(key string) error) error {
-	if err := s.expect('{'); err != nil {
+// record is one decoded JSON object: the fields of an audit event, plus
+// what a record that carries events holds (a Fluent Bit or shipper
+// wrapper, a CloudWatch Logs event or subscription message, a Cloud
+// Logging LogEntry, an AKS diagnostic record, a batch).
+type record struct {
+	decEvent
+
+	// batch holds the element spans of an array of records or events
+	// (EventList items, AKS records, filter-log-events events, CloudWatch
+	// logEvents); batchKey names it.
+	batch    []span
+	batchKey string
+
+	// wrap is the event a wrapper carries: under log, message, @message
+	// (a JSON string: wrapStr, with escapes: wrapEsc; or an object) or
+	// jsonPayload (an object).
+	wrap    span
+	wrapKey string
+	wrapStr bool
+	wrapEsc bool
+
+	proto      span // protoPayload (Cloud Logging)
+	props      span // properties (AKS)
+	resource   span // resource (Cloud Logging)
+	labels     span // labels (Cloud Logging)
+	operation  span // operation (Cloud Logging)
+	category   string
+	msgType    string // messageType (CloudWatch subscription)
+	logStream  string // logStreamName / logStream (CloudWatch)
+	resourceID string // resourceId (AKS)
+	insertID   string
+	logEntry   bool   // keys only a Cloud Logging LogEntry has
+	payloadKey string // textPayload / jsonPayload of a LogEntry
+
+	pretty    bool   // the document spans lines
+	carrierNS int64  // the carrier's time: CloudWatch timestamp (ms), Fluent Bit date (s)
+	carrierTS string // the carrier's time as text: AKS time, Logs Insights @timestamp
+}
+
+// object decodes the object at the scanner into r (the top level of a
+// document: an audit event or a record that carries events).
+func (d *Decoder) object(s *scanner, r *record) error {
+	ev := &r.decEvent
+	if err := s.BeginObject(); err != nil {
 		return err
 	}
-	s.skipWS()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return nil
-	}
-	for {
-		s.skipWS()
-		if s.i >= len(s.b) {
-			return s.eof()
-		}
-		if s.b[s.i] != '"' {
-			return s.errAt("expected object key")
-		}
-		key, err := s.str()
+	for first := true; ; first = false {
+		key, done, err := s.key(first)
 		if err != nil {
 			return err
 		}
-		if err := s.expect(':'); err != nil {
-			return err
-		}
-		s.skipWS()
-		if err := fn(key); err != nil {
-			return err
-		}
-		s.skipWS()
-		if s.i >= len(s.b) {
-			return s.eof()
-		}
-		if s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.b[s.i] == '}' {
-			s.i++
+		if done {
 			return nil
 		}
-		return s.errAt("expected ',' or '}' in object")
-	}
-}
-
-// isNull consumes a null if one is next.
-func (s *scanner) isNull() bool {
-	if s.i < len(s.b) && s.b[s.i] == 'n' && s.literal("null") == nil {
-		return true
-	}
-	return false
-}
-
-// object decodes an event object (or an EventList / wrapping record).
-func (d *Decoder) object(s *scanner, ev *decEvent, items *[]span, wrapped *span) error {
-	return s.objectKeys(func(key string) error {
-		var err error
 		switch key {
 		case "kind":
 			ev.kind, err = s.strOrNull(key)
@@ -406,214 +164,297 @@ func (d *Decoder) object(s *scanner, ev *decEvent, items *[]span, wrapped *span)
 			ev.receivedTS, err = s.strOrNull(key)
 			ev.hasRecv = ev.receivedTS != ""
 		case "timestamp":
+			// v1beta1's event time and a LogEntry's time are strings; a
+			// CloudWatch Logs event's is a number (milliseconds).
+			if c := s.B[s.I]; c == '-' || c >= '0' && c <= '9' {
+				var num []byte
+				if num, err = s.Number(); err == nil {
+					if ms, perr := strconv.ParseInt(string(num), 10, 64); perr == nil {
+						r.carrierNS = ms * 1e6
+					}
+				}
+				break
+			}
 			ev.legacyTS, err = s.strOrNull(key)
 			ev.hasLegTS = ev.legacyTS != ""
 		case "user":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "username":
-					ev.User, err = s.strOrNull("user.username")
-				case "uid":
-					ev.UID, err = s.strOrNull("user.uid")
-				case "groups":
-					ev.Groups, err = d.strArray(s, "user.groups")
-				default:
-					err = s.skipValue(2)
-				}
-				return err
-			})
+			err = d.user(s, ev)
 		case "impersonatedUser":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "username":
-					ev.ImpUser, err = s.strOrNull("impersonatedUser.username")
-				case "groups":
-					ev.ImpGroups, err = d.strArray(s, "impersonatedUser.groups")
-				default:
-					err = s.skipValue(2)
-				}
-				return err
-			})
+			err = d.impersonatedUser(s, ev)
 		case "sourceIPs":
 			ev.SourceIPs, err = d.strArray(s, key)
 		case "objectRef":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "resource":
-					ev.Resource, err = s.strOrNull("objectRef.resource")
-				case "subresource":
-					ev.Subresource, err = s.strOrNull("objectRef.subresource")
-				case "namespace":
-					ev.Namespace, err = s.strOrNull("objectRef.namespace")
-				case "name":
-					ev.Name, err = s.strOrNull("objectRef.name")
-				case "apiGroup":
-					ev.APIGroup, err = s.strOrNull("objectRef.apiGroup")
-				case "apiVersion":
-					ev.ObjAPIVer, err = s.strOrNull("objectRef.apiVersion")
-				default:
-					err = s.skipValue(2)
-				}
-				return err
-			})
+			err = objectRef(s, ev)
 		case "responseStatus":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "code":
-					if s.isNull() {
-						return nil
-					}
-					var num []byte
-					if num, err = s.number(); err != nil {
-						return err
-					}
-					code, perr := strconv.Atoi(string(num))
-					if perr != nil {
-						return s.errAt("field responseStatus.code: not an integer")
-					}
-					ev.Code = code
-				case "status":
-					ev.Status, err = s.strOrNull("responseStatus.status")
-				case "reason":
-					ev.Reason, err = s.strOrNull("responseStatus.reason")
-				case "message":
-					ev.Message, err = s.strOrNull("responseStatus.message")
-				default:
-					err = s.skipValue(2)
-				}
-				return err
-			})
+			err = responseStatus(s, ev)
 		case "annotations":
-			if s.isNull() {
-				return nil
-			}
-			err = s.objectKeys(func(k string) error {
-				var err error
-				switch k {
-				case "authorization.k8s.io/decision":
-					ev.Decision, err = s.strOrNull("annotations." + k)
-				case "authorization.k8s.io/reason":
-					ev.AuthReason, err = s.strOrNull("annotations." + k)
-				default:
-					err = s.skipValue(2)
-				}
-				return err
-			})
+			err = annotations(s, ev)
 		case "requestObject":
-			ev.HasRequestObject = !s.isNull()
+			ev.HasRequestObject = !s.IsNull()
 			if ev.HasRequestObject {
-				err = s.skipValue(1)
+				err = s.SkipValue(1)
 			}
 		case "responseObject":
-			ev.HasResponseObject = !s.isNull()
+			ev.HasResponseObject = !s.IsNull()
 			if ev.HasResponseObject {
-				err = s.skipValue(1)
+				err = s.SkipValue(1)
 			}
 		case "cluster":
-			if s.i < len(s.b) && s.b[s.i] == '"' {
-				ev.Cluster, err = s.str()
-			} else {
-				err = s.skipValue(1)
+			ev.Cluster, err = s.strOrSkip()
+		default:
+			// Keys of the records that carry events (rare in audit logs:
+			// a separate switch keeps the common path short).
+			err = d.carrierKey(s, r, key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// carrierKey reads a top-level member that is not an audit event field.
+func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
+	var err error
+	switch key {
+	case "items", "records", "events", "logEvents":
+		if s.B[s.I] != '[' {
+			err = s.SkipValue(1)
+			break
+		}
+		r.batch, r.batchKey = []span{}, key
+		err = d.elemSpans(s, &r.batch)
+	case "log", "message", "@message", "jsonPayload":
+		if key == "jsonPayload" {
+			r.payloadKey = key
+		}
+		switch s.B[s.I] {
+		case '"':
+			if key == "jsonPayload" {
+				err = s.SkipValue(1)
+				break
 			}
-		case "items":
-			if s.isNull() {
-				return nil
+			var st, en int
+			var esc bool
+			st, en, esc, err = s.String()
+			if err == nil && r.wrapKey == "" {
+				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = span{st, en}, key, true, esc
 			}
-			*items = []span{}
-			err = d.itemSpans(s, items)
-		case "log":
-			if s.i < len(s.b) && s.b[s.i] == '"' {
-				var st, en int
-				st, en, _, err = s.rawString()
-				if err == nil && en > st && s.b[st] == '{' {
-					*wrapped = span{st, en}
-				}
-			} else {
-				err = s.skipValue(1)
+		case '{':
+			var sp span
+			sp, err = s.valueSpan(1)
+			if err == nil && (r.wrapKey == "" || r.wrapStr) {
+				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = sp, key, false, false
 			}
 		default:
-			err = s.skipValue(1)
+			err = s.SkipValue(1)
+		}
+	case "protoPayload":
+		r.proto, err = s.valueSpan(1)
+	case "properties":
+		r.props, err = s.valueSpan(1)
+	case "resource":
+		r.resource, err = s.valueSpan(1)
+	case "labels":
+		r.labels, err = s.valueSpan(1)
+	case "operation":
+		r.operation, err = s.valueSpan(1)
+	case "category":
+		r.category, err = s.strOrSkip()
+	case "messageType":
+		r.msgType, err = s.strOrSkip()
+	case "logStreamName", "logStream":
+		r.logStream, err = s.strOrSkip()
+	case "resourceId":
+		r.resourceID, err = s.strOrSkip()
+	case "insertId":
+		r.insertID, err = s.strOrSkip()
+		r.logEntry = true
+	case "logName", "receiveTimestamp", "severity", "trace", "spanId", "sourceLocation", "httpRequest":
+		r.logEntry = true
+		err = s.SkipValue(1)
+	case "textPayload":
+		r.payloadKey = key
+		err = s.SkipValue(1)
+	case "time", "@timestamp":
+		r.carrierTS, err = s.strOrSkip()
+	case "date":
+		// Fluent Bit's record time: seconds since the epoch.
+		if s.B[s.I] == '-' || s.B[s.I] >= '0' && s.B[s.I] <= '9' {
+			var num []byte
+			if num, err = s.Number(); err == nil {
+				if f, perr := strconv.ParseFloat(string(num), 64); perr == nil {
+					r.carrierNS = int64(f * 1e9)
+				}
+			}
+			break
+		}
+		err = s.SkipValue(1)
+	default:
+		err = s.SkipValue(1)
+	}
+	return err
+}
+
+// members iterates the members of the object at the scanner (null is an
+// empty object); fn must consume each value.
+func members(s *scanner, fn func(key string) error) error {
+	if s.IsNull() {
+		return nil
+	}
+	if err := s.BeginObject(); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		key, done, err := s.key(first)
+		if err != nil || done {
+			return err
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *Decoder) user(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "username":
+			ev.User, err = s.strOrNull("user.username")
+		case "uid":
+			ev.UID, err = s.strOrNull("user.uid")
+		case "groups":
+			ev.Groups, err = d.strArray(s, "user.groups")
+		default:
+			err = s.SkipValue(2)
 		}
 		return err
 	})
 }
 
-// itemSpans records the spans of the objects of an EventList's items array.
-func (d *Decoder) itemSpans(s *scanner, items *[]span) error {
-	if err := s.expect('['); err != nil {
+func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "username":
+			ev.ImpUser, err = s.strOrNull("impersonatedUser.username")
+		case "groups":
+			ev.ImpGroups, err = d.strArray(s, "impersonatedUser.groups")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+func objectRef(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "resource":
+			ev.Resource, err = s.strOrNull("objectRef.resource")
+		case "subresource":
+			ev.Subresource, err = s.strOrNull("objectRef.subresource")
+		case "namespace":
+			ev.Namespace, err = s.strOrNull("objectRef.namespace")
+		case "name":
+			ev.Name, err = s.strOrNull("objectRef.name")
+		case "apiGroup":
+			ev.APIGroup, err = s.strOrNull("objectRef.apiGroup")
+		case "apiVersion":
+			ev.ObjAPIVer, err = s.strOrNull("objectRef.apiVersion")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+func responseStatus(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "code":
+			if s.IsNull() {
+				return nil
+			}
+			var num []byte
+			if num, err = s.Number(); err != nil {
+				return err
+			}
+			code, perr := strconv.Atoi(string(num))
+			if perr != nil {
+				return s.ErrAt("field responseStatus.code: not an integer")
+			}
+			ev.Code = code
+		case "status":
+			ev.Status, err = s.strOrNull("responseStatus.status")
+		case "reason":
+			ev.Reason, err = s.strOrNull("responseStatus.reason")
+		case "message":
+			ev.Message, err = s.strOrNull("responseStatus.message")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+func annotations(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var err error
+		switch k {
+		case "authorization.k8s.io/decision":
+			ev.Decision, err = s.strOrNull("annotations.authorization.k8s.io/decision")
+		case "authorization.k8s.io/reason":
+			ev.AuthReason, err = s.strOrNull("annotations.authorization.k8s.io/reason")
+		default:
+			err = s.SkipValue(2)
+		}
+		return err
+	})
+}
+
+// elemSpans records the spans of the elements of the array at the scanner.
+func (d *Decoder) elemSpans(s *scanner, out *[]span) error {
+	if err := s.BeginArray(); err != nil {
 		return err
 	}
-	s.skipWS()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return nil
-	}
-	for {
-		s.skipWS()
-		start := s.i
-		if s.i >= len(s.b) {
-			return s.eof()
-		}
-		if s.b[s.i] != '{' {
-			return s.errAt("items: expected an object")
-		}
-		if err := s.skipValue(1); err != nil {
+	for first := true; ; first = false {
+		done, err := s.NextElem(first)
+		if err != nil || done {
 			return err
 		}
-		*items = append(*items, span{start, s.i})
-		s.skipWS()
-		if s.i >= len(s.b) {
-			return s.eof()
+		sp, err := s.valueSpan(1)
+		if err != nil {
+			return err
 		}
-		if s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.b[s.i] == ']' {
-			s.i++
-			return nil
-		}
-		return s.errAt("expected ',' or ']' in items")
+		*out = append(*out, sp)
 	}
 }
 
 // strArray reads an array of strings (or null).
 func (d *Decoder) strArray(s *scanner, field string) ([]string, error) {
-	if s.isNull() {
+	if s.IsNull() {
 		return nil, nil
 	}
-	if err := s.expect('['); err != nil {
+	if err := s.BeginArray(); err != nil {
 		return nil, err
 	}
 	start := len(d.strs)
-	s.skipWS()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return []string{}, nil
-	}
-	for {
-		s.skipWS()
-		if s.i >= len(s.b) {
-			return nil, s.eof()
+	for first := true; ; first = false {
+		done, err := s.NextElem(first)
+		if err != nil {
+			return nil, err
 		}
-		if s.b[s.i] != '"' {
-			return nil, s.errAt("field " + field + ": expected an array of strings")
+		if done {
+			if first {
+				return []string{}, nil
+			}
+			return d.strs[start:len(d.strs):len(d.strs)], nil
+		}
+		if s.B[s.I] != '"' {
+			return nil, s.ErrAt("field " + field + ": expected an array of strings")
 		}
 		v, err := s.str()
 		if err != nil {
@@ -628,23 +469,9 @@ func (d *Decoder) strArray(s *scanner, field string) ([]string, error) {
 			start = 0
 		}
 		d.strs = append(d.strs, v)
-		s.skipWS()
-		if s.i >= len(s.b) {
-			return nil, s.eof()
-		}
-		if s.b[s.i] == ',' {
-			s.i++
-			continue
-		}
-		if s.b[s.i] == ']' {
-			s.i++
-			out := d.strs[start:len(d.strs):len(d.strs)]
-			return out, nil
-		}
-		return nil, s.errAt("expected ',' or ']' in array")
 	}
 }
 
 // unescape decodes the content of a JSON string with escapes (a new slice:
 // decoded strings must not alias the input buffer's escapes).
-func unescape(b []byte) ([]byte, error) { return logql.UnescapeJSON(b, nil) }
+func unescape(b []byte) ([]byte, error) { return jsonscan.Unescape(b, nil) }

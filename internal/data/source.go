@@ -14,6 +14,11 @@ type Batch struct {
 	// Bytes is how many input bytes (decompressed) this batch covers, for
 	// progress reporting.
 	Bytes int64
+	// Undated counts the events of this stretch that a time window
+	// (ReadOptions From/To) left out because they have no time at all (no
+	// timestamp of their own nor from their carrier): not selected, not
+	// rejected, but counted so that commands can say how many.
+	Undated int
 }
 
 // Stream yields batches from one opened source.

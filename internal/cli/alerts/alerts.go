@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -157,6 +158,8 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		return err
 	}
 	defer st.Close()
+	var undated atomic.Int64 // events the window left out for lack of a time
+	st = data.CountUndated(st, &undated)
 
 	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
 	worst := 0
@@ -189,8 +192,8 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		for _, a := range res.Alerts {
 			note(a)
 		}
-		if res.Untimed > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp were not evaluated\n", res.Untimed)
+		if n := int64(res.Untimed) + undated.Load(); n > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp were not evaluated\n", n)
 		}
 		if res.Late > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)

@@ -67,7 +67,10 @@ func FormatTime(ns int64) string {
 // original bytes, a line each), jsonl (logcli's {timestamp, labels, line}),
 // table (aligned columns, untrusted text sanitised) or csv.
 type EventWriter struct {
-	out    *bufio.Writer
+	out *bufio.Writer
+	// Query, when set, gives jsonl the line as the query's line_format
+	// left it (as logcli prints it).
+	Query  *logql.LogQuery
 	format string
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
@@ -104,12 +107,23 @@ func (w *EventWriter) Write(e *data.Event) error {
 		w.out.Write(e.Raw)
 		return w.out.WriteByte('\n')
 	case "jsonl":
-		// logcli's jsonl shape: timestamp, labels, line.
+		// logcli's jsonl shape: timestamp, labels, line (the line as the
+		// query's line_format left it). An event without a time has no
+		// timestamp key.
+		line := e.EntryLine()
+		if w.Query != nil {
+			if l, _, ok := w.Query.Process(e); ok {
+				line = l
+			}
+		}
 		rec := struct {
-			Timestamp string            `json:"timestamp"`
+			Timestamp string            `json:"timestamp,omitempty"`
 			Labels    map[string]string `json:"labels"`
 			Line      string            `json:"line"`
-		}{Timestamp: FormatTime(e.Time), Line: string(e.Raw)}
+		}{Line: string(line)}
+		if e.Time != 0 {
+			rec.Timestamp = FormatTime(e.Time)
+		}
 		if e.Origin.Source != nil {
 			rec.Labels = jsonlLabels(e.Origin.Source.Labels)
 		}

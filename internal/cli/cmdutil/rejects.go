@@ -18,6 +18,8 @@ type RejectReporter struct {
 	w     io.Writer
 	quiet bool
 	n     int
+	// undated counts events a time window left out for lack of a time.
+	undated int
 }
 
 // NewRejectReporter reports on w; quiet counts without printing.
@@ -40,6 +42,17 @@ func (r *RejectReporter) Add(rejs []data.Reject) {
 	}
 }
 
+// AddUndated counts events that a time window left out because they carry
+// no timestamp (data.Batch.Undated); Err reports them once.
+func (r *RejectReporter) AddUndated(n int) {
+	if n == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.undated += n
+	r.mu.Unlock()
+}
+
 // Count is the number of lines reported.
 func (r *RejectReporter) Count() int {
 	r.mu.Lock()
@@ -49,6 +62,12 @@ func (r *RejectReporter) Count() int {
 
 // Err returns exit status 1 when input was rejected, else nil.
 func (r *RejectReporter) Err() error {
+	r.mu.Lock()
+	undated := r.undated
+	r.mu.Unlock()
+	if undated > 0 && !r.quiet {
+		fmt.Fprintf(r.w, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
+	}
 	if n := r.Count(); n > 0 {
 		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", n)}
 	}

@@ -469,15 +469,20 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 		return err
 	}
 	defer st.Close()
+	undated := 0 // events the window left out for lack of a time
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
+			if undated > 0 {
+				fmt.Fprintf(ex.errOut, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
+			}
 			break
 		}
 		if err != nil {
 			return err
 		}
 		rep.Add(b.Rejects)
+		undated += b.Undated
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) {

@@ -279,6 +279,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	out := bufio.NewWriter(dataOut)
 	enc := json.NewEncoder(out)
 	rejects := cmdutil.NewRejectReporter(opts.IO.ErrOut, false)
+	undated := 0 // events the window left out for lack of a time
 	for {
 		b, err := stream.Next(ctx)
 		if b != nil {
@@ -291,8 +292,12 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 				}
 			}
 			rejects.Add(b.Rejects)
+			undated += b.Undated
 		}
 		if errors.Is(err, io.EOF) {
+			if undated > 0 {
+				fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
+			}
 			break
 		}
 		if err != nil {

@@ -121,6 +121,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	}
 	defer st.Close()
 	w := cmdutil.NewEventWriter(out, opts.Output)
+	w.Query = q
 	n := 0
 	for {
 		b, err := st.Next(ctx)
@@ -134,6 +135,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 			return err
 		}
 		rep.Add(b.Rejects)
+		rep.AddUndated(b.Undated)
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) {

@@ -7,7 +7,8 @@
 //     regexes fully anchored);
 //   - line filters |= != |~ !~ (regexes unanchored), |= "a" or "b";
 //   - | json (every field, flattened as Loki does: see FlattenJSON) and
-//     | json a="x.y[0]", b (Loki JSON expressions: see CompileJSONPath);
+//     | json a="x.y[0]", b (Loki JSON expressions: see CompileJSONPath),
+//     lexed by internal/data/jsonscan, the scanner the decoder uses too;
 //   - label filters = != =~ !~ == > >= < <= on strings, numbers, durations
 //     and byte sizes, combined with and, or, ",", juxtaposition and
 //     parentheses (and binds tighter than or), with Loki's semantics for

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/audittui/audittui/internal/data/jsonscan"
 )
 
 // This file flattens JSON lines the way Loki's `| json` parser does, and
@@ -43,17 +44,17 @@ func FlattenJSON(line []byte, fn func(name, value string)) error {
 // flattenBytes is FlattenJSON with byte slices that are only valid during
 // the call of fn.
 func flattenBytes(line []byte, fn func(name, value []byte)) error {
-	s := jscan{b: line}
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
+	s := newJScan(line)
+	s.SkipWS()
+	if s.I >= len(s.B) || s.B[s.I] != '{' {
 		return s.errf("expected a JSON object")
 	}
 	var buf [128]byte
 	if err := s.flattenObject(buf[:0], fn); err != nil {
 		return err
 	}
-	s.ws()
-	if s.i != len(s.b) {
+	s.SkipWS()
+	if s.I != len(s.B) {
 		return s.errf("unexpected data after the JSON object")
 	}
 	return nil
@@ -90,259 +91,105 @@ func AppendLabelName(dst []byte, key []byte) []byte {
 	return dst
 }
 
+// jscan is the shared JSON lexer (internal/data/jsonscan) with the state
+// of one flattening: its nesting, and scratch space for unescaped strings
+// and label names.
 type jscan struct {
-	b       []byte
-	i       int
+	jsonscan.Scanner
 	depth   int
 	scratch []byte // unescaped strings
 	name    []byte // label names being emitted
 }
 
+func newJScan(line []byte) jscan {
+	return jscan{Scanner: jsonscan.Scanner{B: line, MaxDepth: maxJSONDepth}}
+}
+
 func (s *jscan) errf(format string, args ...any) error {
-	return fmt.Errorf("invalid json at offset %d: %s", s.i, fmt.Sprintf(format, args...))
+	return fmt.Errorf("invalid json at offset %d: %s", s.I, fmt.Sprintf(format, args...))
 }
 
-func (s *jscan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// readString reads a string at s.i (which must be '"') and returns its raw
-// contents (between the quotes) and whether it holds escapes.
-func (s *jscan) readString() ([]byte, bool, error) {
-	start := s.i + 1
-	esc := false
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			s.i = j + 1
-			return s.b[start:j], esc, nil
-		case c == '\\':
-			esc = true
-			j++
-		case c < 0x20:
-			s.i = j
-			return nil, false, s.errf("control character in string")
-		}
-	}
-	s.i = len(s.b)
-	return nil, false, s.errf("unterminated string")
-}
-
-// readNumber reads a JSON number at s.i.
-func (s *jscan) readNumber() ([]byte, error) {
-	start := s.i
-	j := s.i
-	if j < len(s.b) && s.b[j] == '-' {
-		j++
-	}
-	digits := j
-	for j < len(s.b) && isDigit(s.b[j]) {
-		j++
-	}
-	if j == digits {
-		s.i = start
-		return nil, s.errf("invalid value")
-	}
-	if j < len(s.b) && s.b[j] == '.' {
-		j++
-		d := j
-		for j < len(s.b) && isDigit(s.b[j]) {
-			j++
-		}
-		if j == d {
-			s.i = j
-			return nil, s.errf("invalid number")
-		}
-	}
-	if j < len(s.b) && (s.b[j] == 'e' || s.b[j] == 'E') {
-		j++
-		if j < len(s.b) && (s.b[j] == '+' || s.b[j] == '-') {
-			j++
-		}
-		d := j
-		for j < len(s.b) && isDigit(s.b[j]) {
-			j++
-		}
-		if j == d {
-			s.i = j
-			return nil, s.errf("invalid number")
-		}
-	}
-	s.i = j
-	return s.b[start:j], nil
-}
-
-func (s *jscan) literal(lit string) error {
-	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
-		s.i += len(lit)
-		return nil
-	}
-	return s.errf("invalid value")
-}
-
-// skipValue skips any JSON value at s.i.
-func (s *jscan) skipValue() error {
-	if s.i >= len(s.b) {
-		return s.errf("unexpected end of input")
-	}
-	switch s.b[s.i] {
-	case '"':
-		_, _, err := s.readString()
+// wrap turns a scanner error into the engine's error text.
+func (s *jscan) wrap(err error) error {
+	if err == nil {
 		return err
-	case '{':
-		return s.skipContainer('{', '}')
-	case '[':
-		return s.skipContainer('[', ']')
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
 	}
-	_, err := s.readNumber()
+	var se *jsonscan.SyntaxError
+	if errors.As(err, &se) {
+		if se.Msg == "nesting too deep" {
+			return errJSONDepth
+		}
+		return fmt.Errorf("invalid json at offset %d: %s", se.Off, se.Msg)
+	}
 	return err
 }
 
-func (s *jscan) skipContainer(open, close byte) error {
-	s.depth++
-	defer func() { s.depth-- }()
-	if s.depth > maxJSONDepth {
-		return errJSONDepth
-	}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == close {
-		s.i++
-		return nil
-	}
-	for {
-		if open == '{' {
-			if s.i >= len(s.b) || s.b[s.i] != '"' {
-				return s.errf("expected an object key")
-			}
-			if _, _, err := s.readString(); err != nil {
-				return err
-			}
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
-				return s.errf("expected ':'")
-			}
-			s.i++
-			s.ws()
-		}
-		if err := s.skipValue(); err != nil {
-			return err
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case close:
-			s.i++
-			return nil
-		default:
-			return s.errf("expected ',' or '%c'", close)
-		}
-	}
+// skipValue skips any JSON value at s.I.
+func (s *jscan) skipValue() error {
+	return s.wrap(s.SkipValue(s.depth))
 }
 
-// objectEach calls fn for each member of the object at s.i with its raw
-// key (escapes not decoded: check hasEsc); fn must consume the value.
-func (s *jscan) objectEach(fn func(key []byte, hasEsc bool) error) error {
-	s.depth++
-	defer func() { s.depth-- }()
-	if s.depth > maxJSONDepth {
-		return errJSONDepth
+// readString reads a string at s.I (which must be '"') and returns its raw
+// contents (between the quotes) and whether it holds escapes.
+func (s *jscan) readString() ([]byte, bool, error) {
+	st, en, esc, err := s.String()
+	if err != nil {
+		return nil, false, s.wrap(err)
 	}
-	s.i++ // '{'
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return nil
-	}
-	for {
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.errf("expected an object key")
-		}
-		key, esc, err := s.readString()
-		if err != nil {
-			return err
-		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.errf("expected ':'")
-		}
-		s.i++
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input")
-		}
-		if err := fn(key, esc); err != nil {
-			return err
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.errf("unexpected end of input")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-			s.ws()
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.errf("expected ',' or '}'")
-		}
-	}
+	return s.B[st:en], esc, nil
 }
 
 func (s *jscan) flattenObject(prefix []byte, fn func(name, value []byte)) error {
-	return s.objectEach(func(rawKey []byte, esc bool) error {
-		key := rawKey
+	s.depth++
+	defer func() { s.depth-- }()
+	if s.depth > maxJSONDepth {
+		return errJSONDepth
+	}
+	s.I++ // '{'
+	for first := true; ; first = false {
+		key, esc, done, err := s.NextKey(first)
+		if err != nil {
+			return s.wrap(err)
+		}
+		if done {
+			return nil
+		}
 		if esc {
-			k, err := UnescapeJSON(rawKey, nil)
+			k, err := jsonscan.Unescape(key, nil)
 			if err != nil {
 				return s.errf("%v", err)
 			}
 			key = k
 		}
-		switch c := s.b[s.i]; c {
+		switch c := s.B[s.I]; c {
 		case '{':
-			return s.flattenObject(AppendLabelName(prefix, key), fn)
+			if err := s.flattenObject(AppendLabelName(prefix, key), fn); err != nil {
+				return err
+			}
 		case '[':
-			return s.skipValue()
+			if err := s.skipValue(); err != nil {
+				return err
+			}
 		case 'n':
-			return s.literal("null")
+			if err := s.Literal("null"); err != nil {
+				return s.wrap(err)
+			}
 		case 't', 'f':
 			lit := "true"
 			if c == 'f' {
 				lit = "false"
 			}
-			if err := s.literal(lit); err != nil {
-				return err
+			if err := s.Literal(lit); err != nil {
+				return s.wrap(err)
 			}
-			s.emit(prefix, key, s.b[s.i-len(lit):s.i], fn)
-			return nil
+			s.emit(prefix, key, s.B[s.I-len(lit):s.I], fn)
 		case '"':
 			raw, vesc, err := s.readString()
 			if err != nil {
 				return err
 			}
 			if vesc {
-				u, err := UnescapeJSON(raw, s.scratch[:0])
+				u, err := jsonscan.Unescape(raw, s.scratch[:0])
 				if err != nil {
 					return s.errf("%v", err)
 				}
@@ -350,15 +197,14 @@ func (s *jscan) flattenObject(prefix []byte, fn func(name, value []byte)) error 
 				raw = u
 			}
 			s.emit(prefix, key, raw, fn)
-			return nil
+		default:
+			num, err := s.Number()
+			if err != nil {
+				return s.wrap(err)
+			}
+			s.emit(prefix, key, num, fn)
 		}
-		num, err := s.readNumber()
-		if err != nil {
-			return err
-		}
-		s.emit(prefix, key, num, fn)
-		return nil
-	})
+	}
 }
 
 func (s *jscan) emit(prefix, key, value []byte, fn func(name, value []byte)) {
@@ -372,70 +218,7 @@ func (s *jscan) emit(prefix, key, value []byte, fn func(name, value []byte)) {
 // UnescapeJSON decodes the escapes of a JSON string body (the bytes between
 // the quotes) into dst (nil: a new slice).
 // Unpaired surrogates become U+FFFD, as encoding/json does.
-func UnescapeJSON(raw []byte, dst []byte) ([]byte, error) {
-	if dst == nil {
-		dst = make([]byte, 0, len(raw))
-	}
-	dst = dst[:0]
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			return nil, errors.New("bad escape at end of string")
-		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			dst = append(dst, raw[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := hex4(raw, i+1)
-			if !ok {
-				return nil, errors.New("bad \\u escape in string")
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok2 := rune(-1), false
-				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					r2, ok2 = hex4(raw, i+3)
-				}
-				if dec := utf16.DecodeRune(r, r2); ok2 && dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-		default:
-			return nil, fmt.Errorf("bad escape \\%c in string", raw[i])
-		}
-	}
-	return dst, nil
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	return rune(v), true
-}
+func UnescapeJSON(raw []byte, dst []byte) ([]byte, error) { return jsonscan.Unescape(raw, dst) }
 
 // JSONPath is a compiled Loki JSON expression such as
 // `requestObject.spec.containers[0].securityContext.privileged` or
@@ -533,22 +316,22 @@ func CompileJSONPath(path string) (*JSONPath, error) {
 // and arrays as their JSON text. ok is false when the path does not exist
 // or line is not valid JSON up to the value.
 func (p *JSONPath) Extract(line []byte) (string, bool) {
-	s := jscan{b: line}
-	s.ws()
+	s := newJScan(line)
+	s.SkipWS()
 	for _, el := range p.elems {
-		if s.i >= len(s.b) {
+		if s.I >= len(s.B) {
 			return "", false
 		}
 		if !s.descend(el) {
 			return "", false
 		}
-		s.ws()
+		s.SkipWS()
 	}
-	if s.i >= len(s.b) {
+	if s.I >= len(s.B) {
 		return "", false
 	}
-	start := s.i
-	switch s.b[s.i] {
+	start := s.I
+	switch s.B[s.I] {
 	case '"':
 		raw, esc, err := s.readString()
 		if err != nil {
@@ -563,7 +346,7 @@ func (p *JSONPath) Extract(line []byte) (string, bool) {
 		}
 		return string(u), true
 	case 'n':
-		if s.literal("null") != nil {
+		if s.Literal("null") != nil {
 			return "", false
 		}
 		return "", true
@@ -571,54 +354,52 @@ func (p *JSONPath) Extract(line []byte) (string, bool) {
 	if err := s.skipValue(); err != nil {
 		return "", false
 	}
-	return string(s.b[start:s.i]), true
+	return string(s.B[start:s.I]), true
 }
 
-// descend moves s from the container at s.i to the member el.
+// descend moves s from the container at s.I to the member el.
 func (s *jscan) descend(el pathElem) bool {
-	found := errors.New("found")
 	if el.index < 0 {
-		if s.b[s.i] != '{' {
+		if s.B[s.I] != '{' {
 			return false
 		}
-		err := s.objectEach(func(key []byte, esc bool) error {
-			k := key
+		s.I++
+		for first := true; ; first = false {
+			key, esc, done, err := s.NextKey(first)
+			if err != nil || done {
+				return false
+			}
 			if esc {
-				u, err := UnescapeJSON(key, nil)
+				u, err := jsonscan.Unescape(key, nil)
 				if err != nil {
-					return err
+					return false
 				}
-				k = u
+				key = u
 			}
-			if string(k) == el.key {
-				return found
+			if string(key) == el.key {
+				return true
 			}
-			return s.skipValue()
-		})
-		return err == found
+			if s.skipValue() != nil {
+				return false
+			}
+		}
 	}
-	if s.b[s.i] != '[' {
+	if s.B[s.I] != '[' {
 		return false
 	}
 	s.depth++
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		return false
-	}
+	s.I++
 	for n := 0; ; n++ {
+		done, err := s.NextElem(n == 0)
+		if err != nil || done {
+			return false
+		}
 		if n == el.index {
-			return s.i < len(s.b)
+			return true
 		}
 		if s.skipValue() != nil {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ',' {
-			return false
-		}
-		s.i++
-		s.ws()
 	}
 }
 
@@ -757,9 +538,9 @@ type jsonErrorer interface {
 // is absent; a malformed line gives ok == false as well, unless the field
 // was found before the damage.
 func LookupJSONField(line []byte, name string) (string, bool) {
-	s := jscan{b: line}
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
+	s := newJScan(line)
+	s.SkipWS()
+	if s.I >= len(s.B) || s.B[s.I] != '{' {
 		return "", false
 	}
 	var buf [128]byte
@@ -767,68 +548,71 @@ func LookupJSONField(line []byte, name string) (string, bool) {
 	return v, ok
 }
 
-var errFound = errors.New("found")
-
-// lookupObject searches the object at s.i whose label prefix is prefix.
+// lookupObject searches the object at s.I whose label prefix is prefix.
 func (s *jscan) lookupObject(prefix []byte, name string) (string, bool, error) {
-	var val string
-	err := s.objectEach(func(rawKey []byte, esc bool) error {
-		key := rawKey
+	s.depth++
+	defer func() { s.depth-- }()
+	if s.depth > maxJSONDepth {
+		return "", false, errJSONDepth
+	}
+	s.I++ // '{'
+	for first := true; ; first = false {
+		key, esc, done, err := s.NextKey(first)
+		if err != nil {
+			return "", false, s.wrap(err)
+		}
+		if done {
+			return "", false, nil
+		}
 		if esc {
-			k, err := UnescapeJSON(rawKey, nil)
+			k, err := jsonscan.Unescape(key, nil)
 			if err != nil {
-				return err
+				return "", false, err
 			}
 			key = k
 		}
 		full := AppendLabelName(prefix, key)
-		switch c := s.b[s.i]; c {
+		switch c := s.B[s.I]; c {
 		case '{':
 			// Descend only if a field below can be called name.
 			if len(full) == 0 || (len(name) > len(full) && name[len(full)] == '_' && name[:len(full)] == string(full)) {
 				v, ok, err := s.lookupObject(full, name)
-				if err != nil {
-					return err
+				if err != nil || ok {
+					return v, ok, err
 				}
-				if ok {
-					val = v
-					return errFound
-				}
-				return nil
+				continue
 			}
-			return s.skipValue()
+			if err := s.skipValue(); err != nil {
+				return "", false, err
+			}
 		case '[', 'n':
-			return s.skipValue()
+			if err := s.skipValue(); err != nil {
+				return "", false, err
+			}
 		case '"':
 			raw, vesc, err := s.readString()
 			if err != nil {
-				return err
+				return "", false, err
 			}
 			if string(full) != name {
-				return nil
+				continue
 			}
 			if vesc {
-				u, err := UnescapeJSON(raw, nil)
+				u, err := jsonscan.Unescape(raw, nil)
 				if err != nil {
-					return err
+					return "", false, err
 				}
 				raw = u
 			}
-			val = string(raw)
-			return errFound
+			return string(raw), true, nil
+		default:
+			start := s.I
+			if err := s.skipValue(); err != nil {
+				return "", false, err
+			}
+			if string(full) == name {
+				return string(s.B[start:s.I]), true, nil
+			}
 		}
-		start := s.i
-		if err := s.skipValue(); err != nil {
-			return err
-		}
-		if string(full) == name {
-			val = string(s.b[start:s.i])
-			return errFound
-		}
-		return nil
-	})
-	if err == errFound {
-		return val, true, nil
 	}
-	return "", false, err
 }

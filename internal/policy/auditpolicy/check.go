@@ -241,7 +241,7 @@ func sizeUnder(e *data.Event, captured string, d Decision, now int64) int64 {
 	if !e.HasRequestObject && !e.HasResponseObject {
 		return now
 	}
-	req, resp := bodySizes(e.Raw)
+	req, resp := bodySizes(e.EntryLine())
 	after := now - resp
 	if d.Level == LevelMetadata {
 		after -= req

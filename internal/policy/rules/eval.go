@@ -201,7 +201,7 @@ func (e *Evaluator) Push(ev *data.Event) {
 			return // no step still to run can see it
 		}
 	}
-	e.lits.scan(ev.Raw, e.present)
+	e.lits.scan(ev.EntryLine(), e.present)
 	hits := e.hits[:0]
 rules:
 	for _, rs := range e.rules {

@@ -1,8 +1,6 @@
 package s3
 
 import (
-	"bufio"
-	"bytes"
 	"container/heap"
 	"context"
 	"crypto/sha256"
@@ -20,9 +18,6 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 )
-
-// chunkSize is how many bytes of lines are decoded into one batch.
-const chunkSize = 1 << 20
 
 // Digest is the identity of an object's bytes as downloaded.
 type Digest struct {
@@ -95,6 +90,7 @@ type stream struct {
 	nextSeq  int
 	rejects  []data.Reject
 	bytes    int64
+	undated  int // events a time window left out for lack of a time
 	done     bool
 	progress progressState
 }
@@ -298,8 +294,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// decodeObject reads lines from r and sends decoded batches. It returns
-// the number of lines read and rejected.
+// decodeObject decodes r (its shape told by content, as for files and
+// stdin: see data.DecodeReader) and sends the batches. It returns the
+// number of lines read and rejected.
 func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.SourceInfo, ro data.ReadOptions,
 	ch chan<- piece, d *Digest) (int64, int, error) {
 	dr, kind, closeFn, err := data.Decompress(r)
@@ -314,124 +311,16 @@ func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.Sourc
 	if kind != "none" {
 		dr = &errReader{r: dr, name: kind + " stream"}
 	}
-	br := bufio.NewReaderSize(dr, 256<<10)
-	var (
-		dec         data.Decoder
-		line        int64 // number of the line being read
-		offset      int64 // stream offset of the next byte
-		rejected    int
-		chunk       = make([]byte, 0, chunkSize+64<<10)
-		starts      []int // line starts in chunk
-		chunkOff    int64 // stream offset of chunk[0]
-		firstNo     int64 = 1
-		atLineStart       = true
-	)
-	// flush decodes the complete lines in chunk and sends them.
-	flush := func() bool {
-		defer func() {
-			chunk = make([]byte, 0, chunkSize+64<<10)
-			starts = starts[:0]
-			chunkOff = offset
-			firstNo = line + 1
-		}()
-		if len(starts) == 0 {
-			return true
-		}
-		b := &data.Batch{Bytes: int64(len(chunk))}
-		for i, st := range starts {
-			end := len(chunk)
-			if i+1 < len(starts) {
-				end = starts[i+1]
-			}
-			ln := bytes.TrimRight(chunk[st:end], "\r\n")
-			if len(bytes.TrimSpace(ln)) == 0 || !ro.Prefilter.Match(ln) {
-				continue
-			}
-			o := data.Origin{Source: info, Line: firstNo + int64(i), Offset: chunkOff + int64(st)}
-			before := len(b.Events)
-			var rej *data.Reject
-			b.Events, rej = dec.Decode(b.Events, ln, o)
-			if rej != nil {
-				b.Rejects = append(b.Rejects, *rej)
-				rejected++
-				continue
-			}
-			kept := b.Events[:before]
-			for _, ev := range b.Events[before:] {
-				if ro.InWindow(ev.Time) {
-					kept = append(kept, ev)
-				}
-			}
-			b.Events = kept
-		}
-		d.Decompressed += int64(len(chunk))
+	rejected := 0
+	n, err := data.DecodeReader(ctx, dr, info, ro, s.opts.MaxLine, func(b *data.Batch) bool {
+		d.Decompressed += b.Bytes
+		rejected += len(b.Rejects)
 		return send(ctx, ch, piece{batch: b})
+	})
+	if err == nil {
+		err = ctx.Err()
 	}
-	for {
-		frag, err := br.ReadSlice('\n')
-		if len(frag) > 0 {
-			if atLineStart {
-				starts = append(starts, len(chunk))
-				line++
-				atLineStart = false
-			}
-			ls := starts[len(starts)-1]
-			if len(chunk)-ls+len(frag) > s.opts.MaxLine {
-				// Reject an over-long line and skip the rest of it.
-				sample := append([]byte(nil), chunk[ls:]...)
-				if len(sample) < 200 {
-					sample = append(sample, frag[:min(len(frag), 200-len(sample))]...)
-				}
-				sample = sample[:min(len(sample), 200)]
-				lineOff := chunkOff + int64(ls)
-				offset += int64(len(frag))
-				chunk, starts = chunk[:ls], starts[:len(starts)-1]
-				for err == bufio.ErrBufferFull {
-					frag, err = br.ReadSlice('\n')
-					offset += int64(len(frag))
-				}
-				longNo := line
-				line-- // flush's lines end before the long one
-				ok := flush()
-				line = longNo
-				firstNo = line + 1
-				atLineStart = true
-				rejected++
-				o := data.Origin{Source: info, Line: longNo, Offset: lineOff}
-				if !ok || !send(ctx, ch, piece{batch: &data.Batch{Rejects: []data.Reject{{Origin: o, Sample: sample,
-					Reason: fmt.Sprintf("line longer than %d bytes (the limit)", s.opts.MaxLine)}}}}) {
-					return line, rejected, ctx.Err()
-				}
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return line, rejected, err
-				}
-				continue
-			}
-			chunk = append(chunk, frag...)
-			offset += int64(len(frag))
-			if err == nil {
-				atLineStart = true
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			return line, rejected, err
-		}
-		if err == nil && len(chunk) >= chunkSize {
-			if !flush() {
-				return line, rejected, ctx.Err()
-			}
-		}
-	}
-	if !flush() {
-		return line, rejected, ctx.Err()
-	}
-	return line, rejected, nil
+	return n, rejected, err
 }
 
 // Download copies an object's bytes as stored (not decompressed) to w and
@@ -527,6 +416,7 @@ func (st *stream) Next(ctx context.Context) (*data.Batch, error) {
 		}
 		st.rejects = append(st.rejects, p.batch.Rejects...)
 		st.bytes += p.batch.Bytes
+		st.undated += p.batch.Undated
 		if b := st.emit(false); b != nil {
 			return b, nil
 		}
@@ -578,12 +468,13 @@ func (st *stream) emit(final bool) *data.Batch {
 			heap.Fix(&st.pending, 0)
 		}
 	}
-	if len(out) == 0 && len(st.rejects) == 0 {
+	if len(out) == 0 && len(st.rejects) == 0 && st.undated == 0 {
 		return nil
 	}
-	b := &data.Batch{Events: out, Rejects: st.rejects, Bytes: st.bytes}
+	b := &data.Batch{Events: out, Rejects: st.rejects, Bytes: st.bytes, Undated: st.undated}
 	st.rejects = nil
 	st.bytes = 0
+	st.undated = 0
 	return b
 }
 

@@ -1,0 +1,650 @@
+package data
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// readShape decodes a file (decompressing by magic bytes) through the
+// reader every file, stdin and S3 source uses.
+func readShape(t *testing.T, name string, opts ReadOptions) ([]Event, []Reject, *SourceInfo) {
+	t.Helper()
+	fh, err := os.Open(shapePath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r, kind, done, err := Decompress(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	info := &SourceInfo{Name: name, Labels: Labels{{Name: "job", Value: "audit"}}, Seekable: kind == ""}
+	evs, rejs := drain(t, NewReaderStream(context.Background(), r, info, opts, nil))
+	return evs, rejs, info
+}
+
+func drain(t *testing.T, st Stream) ([]Event, []Reject) {
+	t.Helper()
+	var evs []Event
+	var rejs []Reject
+	for {
+		b, err := st.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Events {
+			evs = append(evs, b.Events[i].Clone())
+		}
+		rejs = append(rejs, b.Rejects...)
+	}
+	st.Close()
+	return evs, rejs
+}
+
+func eventKey(e *Event) string { return e.AuditID + "/" + e.Stage }
+
+// answers is everything a query can ask of an event: the decoder's
+// columns, every field `| json` flattens from its line, a few JSON paths
+// and the time.
+func answers(e *Event) map[string]string {
+	m := map[string]string{}
+	for _, f := range KnownFields {
+		v, ok, _ := e.Field(f)
+		if ok {
+			m["field:"+f] = v
+		}
+	}
+	e.RangeJSONFields(func(n, v string) {
+		if _, dup := m["json:"+n]; !dup {
+			m["json:"+n] = v
+		}
+	})
+	for _, p := range []string{"requestObject.kind", `annotations["authorization.k8s.io/decision"]`, "user.groups[0]", "sourceIPs[0]", "responseStatus"} {
+		if v, ok := e.JSONPath(p); ok {
+			m["path:"+p] = v
+		}
+	}
+	m["time"] = fmt.Sprint(e.Time)
+	m["received"] = fmt.Sprint(e.Received)
+	m["groups"] = strings.Join(e.Groups, ",")
+	m["sourceIPs"] = strings.Join(e.SourceIPs, ",")
+	m["bodies"] = fmt.Sprint(e.HasRequestObject, e.HasResponseObject)
+	return m
+}
+
+var shapeQueries = []string{
+	`{job="audit"} | json | objectRef_resource="secrets" | verb=~"get|list"`,
+	`{job="audit"} | json | responseStatus_code >= 400`,
+	`{job="audit"} | json | annotations_authorization_k8s_io_decision="forbid"`,
+	`{job="audit"} |= "system:serviceaccount" | json | user_username=~".*cert-manager.*"`,
+	`{job="audit"} |~ "\"impersonatedUser\":\\s*\\{" | json`,
+	`{job="audit"} | json | requestObject_kind="ClusterRoleBinding"`,
+	`{job="audit"} | json g="user.groups[0]" | g=~"system:.*"`,
+}
+
+// TestShapesSameAnswers reads the same 16 events as JSON lines, as `aws
+// logs filter-log-events` prints them, as Firehose writes a CloudWatch Logs
+// subscription to S3, and as a Logs Insights CSV export: every field, JSON
+// path, query and time answers the same.
+func TestShapesSameAnswers(t *testing.T) {
+	plain, rejs, _ := readShape(t, "plain.jsonl", ReadOptions{})
+	if len(plain) != 16 || len(rejs) != 0 {
+		t.Fatalf("plain: %d events, rejects %v", len(plain), rejs)
+	}
+	want := map[string]*Event{}
+	for i := range plain {
+		want[eventKey(&plain[i])] = &plain[i]
+	}
+	var qs []*logql.LogQuery
+	for _, q := range shapeQueries {
+		lq, err := logql.ParseLog(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, lq)
+	}
+	matched := make([]int, len(qs))
+	for _, tc := range []struct {
+		file string
+		n    int
+	}{
+		{"eks-filter-log-events.json", 16}, {"eks-firehose.gz", 16}, {"eks-insights.csv", 16},
+		{"pretty.json", 5}, {"array.json", 6}, {"concatenated.json", 5}, {"eventlist-pretty.json", 4},
+		{"wrappers.jsonl", 5}, {"aks-pt1h.json", 6}, {"aks-eventhub.json", 3},
+	} {
+		evs, rejs, _ := readShape(t, tc.file, ReadOptions{})
+		wantRejects := 0
+		if tc.file == "aks-pt1h.json" {
+			wantRejects = 2 // the guard and kube-apiserver records
+		}
+		if len(evs) != tc.n || len(rejs) != wantRejects {
+			t.Errorf("%s: %d events (want %d), rejects %v", tc.file, len(evs), tc.n, rejs)
+			continue
+		}
+		for i := range evs {
+			e := &evs[i]
+			p := want[eventKey(e)]
+			if p == nil {
+				t.Errorf("%s: event %s is not in plain.jsonl", tc.file, eventKey(e))
+				continue
+			}
+			if !bytes.Equal(e.EntryLine(), p.Raw) {
+				t.Errorf("%s: %s: LogQL line differs from the API server's line:\n%s", tc.file, eventKey(e), e.EntryLine())
+			}
+			ga, wa := answers(e), answers(p)
+			if strings.HasPrefix(tc.file, "aks-") {
+				// The cluster comes from the record's resourceId.
+				if ga["field:cluster"] != "AKS-DEMO" && e.Cluster != "AKS-DEMO" {
+					t.Errorf("%s: cluster %q", tc.file, e.Cluster)
+				}
+			}
+			if tc.file == "wrappers.jsonl" && e.Cluster == "prod-eu" {
+				// The Fluent Bit record adds cluster.
+			} else if e.Cluster != "" && !strings.HasPrefix(tc.file, "aks-") {
+				t.Errorf("%s: unexpected cluster %q", tc.file, e.Cluster)
+			}
+			delete(ga, "field:cluster") // checked above: the record's, not the event's
+			for k, v := range wa {
+				if ga[k] != v {
+					t.Errorf("%s: %s: %s = %q, plain %q", tc.file, eventKey(e), k, ga[k], v)
+				}
+			}
+			for k := range ga {
+				if _, ok := wa[k]; !ok {
+					t.Errorf("%s: %s: extra answer %s = %q", tc.file, eventKey(e), k, ga[k])
+				}
+			}
+			for qi, q := range qs {
+				got, exp := q.Matches(e), q.Matches(p)
+				if got != exp {
+					t.Errorf("%s: %s: %s matches %v, plain %v", tc.file, eventKey(e), shapeQueries[qi], got, exp)
+				}
+				if got && tc.file == "eks-firehose.gz" {
+					matched[qi]++
+				}
+			}
+			if len(e.Raw) == 0 || e.Origin.Line == 0 {
+				t.Errorf("%s: %s: no Raw or line", tc.file, eventKey(e))
+			}
+		}
+	}
+	for qi, n := range matched {
+		if n == 0 {
+			t.Errorf("query %s matched nothing: the comparison proves little", shapeQueries[qi])
+		}
+	}
+}
+
+// TestShapesRawIsTheRecord checks that each event's Raw is the record as
+// read, at its offset, for the shapes whose records are slices of the
+// input; CSV rows give the @message field (and the source is then not
+// seekable).
+func TestShapesRawIsTheRecord(t *testing.T) {
+	for _, name := range []string{"plain.jsonl", "eks-filter-log-events.json", "pretty.json", "array.json", "concatenated.json",
+		"eventlist-pretty.json", "wrappers.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
+		file, err := os.ReadFile(shapePath(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, _, info := readShape(t, name, ReadOptions{})
+		if !info.Seekable {
+			t.Errorf("%s: not seekable", name)
+		}
+		for _, e := range evs {
+			if got := file[e.Origin.Offset : e.Origin.Offset+int64(len(e.Raw))]; !bytes.Equal(got, e.Raw) {
+				t.Errorf("%s:%d: Raw is not the bytes at its offset", name, e.Origin.Line)
+			}
+			if l := int64(bytes.Count(file[:e.Origin.Offset], []byte{'\n'})) + 1; l != e.Origin.Line {
+				t.Errorf("%s: event at offset %d says line %d, is on line %d", name, e.Origin.Offset, e.Origin.Line, l)
+			}
+			// Raw decodes again to the same event (the TUI re-reads Raw).
+			var d Decoder
+			again, rej := d.Decode(nil, e.Raw, e.Origin)
+			if rej != nil || len(again) != 1 || again[0].AuditID != e.AuditID || !bytes.Equal(again[0].EntryLine(), e.EntryLine()) {
+				t.Errorf("%s:%d: Raw does not decode to the same event (%v)", name, e.Origin.Line, rej)
+			}
+		}
+	}
+	evs, _, info := readShape(t, "eks-insights.csv", ReadOptions{})
+	if info.Seekable || len(evs) != 16 || !bytes.Equal(evs[0].Raw, evs[0].EntryLine()) {
+		t.Errorf("csv: seekable %v, %d events", info.Seekable, len(evs))
+	}
+}
+
+func TestGKELogEntries(t *testing.T) {
+	type want struct {
+		user, verb, res, sub, ns, name, group, ver, decision, level, uri, ip, ua string
+		code                                                                     int
+	}
+	wants := map[string]want{
+		"8f0c2b9e-1d4a-4c36-9a51-6e2f0b7c1a01": {"alice@example.com", "create", "pods", "exec", "payments", "api-7d9f8b6c5-x2k4p", "", "v1", "allow", "Metadata",
+			"/api/v1/namespaces/payments/pods/api-7d9f8b6c5-x2k4p/exec", "203.0.113.10", "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46", 101},
+		"2b7e4d1c-9f3a-4e8b-b6d2-0c5a8e9f3b02": {"system:serviceaccount:payments:reporting", "get", "secrets", "", "payments", "db-credentials", "", "v1", "forbid", "Metadata",
+			"/api/v1/namespaces/payments/secrets/db-credentials", "10.8.0.17", "reporting/1.4.0", 403},
+		"5c1d9e2a-7b4f-4a0e-8d3c-2f6b1a9e4c03": {"bob@example.com", "update", "configmaps", "", "kube-system", "coredns", "", "v1", "allow", "RequestResponse",
+			"/api/v1/namespaces/kube-system/configmaps/coredns", "198.51.100.7", "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46", 200},
+		"a4e6f8b0-2c1d-4e3f-9a8b-7c6d5e4f3a04": {"alice@example.com", "create", "clusterrolebindings", "", "", "backdoor-admin", "rbac.authorization.k8s.io", "v1", "allow", "Request",
+			"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/backdoor-admin", "203.0.113.10", "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46", 201},
+		"c9b8a7d6-5e4f-4a3b-8c2d-1e0f9a8b7c05": {"system:serviceaccount:monitoring:prometheus", "list", "pods", "", "payments", "", "", "v1", "allow", "Metadata",
+			"/api/v1/namespaces/payments/pods", "10.8.0.23", "Prometheus/2.54.1", 200},
+		"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a06": {"alice@example.com", "create", "pods", "", "payments", "debug-root", "", "v1", "allow", "RequestResponse",
+			"/api/v1/namespaces/payments/pods/debug-root", "203.0.113.10", "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46", 201},
+		"f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e07": {"carol@example.com", "create", "pods", "", "restricted", "nginx", "", "v1", "allow", "RequestResponse",
+			"/api/v1/namespaces/restricted/pods/nginx", "198.51.100.22", "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46", 403},
+	}
+	priv, err := logql.ParseLog(`{job="audit"} | json p="requestObject.spec.containers[0].securityContext.privileged" | p="true"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []Event
+	for _, name := range []string{"gke-sink.jsonl", "gke-gcloud.json"} {
+		evs, rejs, _ := readShape(t, name, ReadOptions{})
+		if len(evs) != len(wants) {
+			t.Fatalf("%s: %d events, want %d", name, len(evs), len(wants))
+		}
+		var reasons []string
+		for _, r := range rejs {
+			reasons = append(reasons, r.Reason)
+		}
+		if len(rejs) != 2 || !strings.Contains(reasons[0], `Cloud Audit Logs entry of service "container.googleapis.com" (method "google.container.v1.ClusterManager.SetMasterAuth"): not a Kubernetes API audit event`) ||
+			!strings.Contains(reasons[1], "GKE LogEntry without protoPayload (it has textPayload instead)") {
+			t.Errorf("%s: rejects %q", name, reasons)
+		}
+		privileged := 0
+		for i := range evs {
+			e := &evs[i]
+			w, ok := wants[e.AuditID]
+			if !ok {
+				t.Errorf("%s: unexpected auditID %q", name, e.AuditID)
+				continue
+			}
+			got := want{e.User, e.Verb, e.Resource, e.Subresource, e.Namespace, e.Name, e.APIGroup, e.ObjAPIVer, e.Decision, e.Level, e.RequestURI,
+				strings.Join(e.SourceIPs, ","), e.UserAgent, e.Code}
+			if got != w {
+				t.Errorf("%s: %s:\n got  %+v\n want %+v", name, e.AuditID, got, w)
+			}
+			if e.Cluster != "gke-demo" || e.Time == 0 || e.Stage != "ResponseComplete" || e.APIVersion != "audit.k8s.io/v1" {
+				t.Errorf("%s: %s: cluster %q time %d stage %q", name, e.AuditID, e.Cluster, e.Time, e.Stage)
+			}
+			// LogQL sees the Kubernetes names, Raw keeps the LogEntry.
+			if v, _ := e.JSONField("user_username"); v != w.user {
+				t.Errorf("%s: user_username = %q", name, v)
+			}
+			if !bytes.Contains(e.Raw, []byte(`"protoPayload"`)) {
+				t.Errorf("%s: Raw is not the LogEntry", name)
+			}
+			if priv.Matches(e) {
+				privileged++
+			}
+		}
+		if privileged != 2 {
+			t.Errorf("%s: %d privileged pod creates, want 2", name, privileged)
+		}
+		if first == nil {
+			first = evs
+			continue
+		}
+		// The sink file and gcloud's pretty array give the same answers.
+		for i := range evs {
+			ga, fa := answers(&evs[i]), answers(&first[i])
+			for k, v := range fa {
+				if ga[k] != v {
+					t.Errorf("gcloud vs sink: %s: %s = %q vs %q", evs[i].AuditID, k, ga[k], v)
+				}
+			}
+		}
+	}
+}
+
+func TestAKSRecords(t *testing.T) {
+	evs, rejs, _ := readShape(t, "aks-pt1h.json", ReadOptions{})
+	if len(evs) != 6 || len(rejs) != 2 {
+		t.Fatalf("%d events, rejects %v", len(evs), rejs)
+	}
+	for i, cat := range []string{"guard", "kube-apiserver"} {
+		if w := fmt.Sprintf("AKS record of category %q: not an audit log", cat); !strings.Contains(rejs[i].Reason, w) || rejs[i].Origin.Line != int64(7+i) {
+			t.Errorf("reject %d: %s, want line %d with %q", i, rejs[i].Error(), 7+i, w)
+		}
+	}
+	for _, e := range evs {
+		if e.Cluster != "AKS-DEMO" || !bytes.Contains(e.Raw, []byte(`"category":"kube-audit`)) {
+			t.Errorf("%s: cluster %q", e.AuditID, e.Cluster)
+		}
+	}
+	var d Decoder
+	for _, tc := range []struct{ in, want string }{
+		{`{"category":"kube-audit","resourceId":"/x/managedClusters/c","properties":{"stream":"stdout"}}`, `AKS record of category "kube-audit" without properties.log`},
+		{`{"category":"kube-audit","properties":{"log":"I1120 started"}}`, "field properties.log holds text, not a JSON audit event"},
+		{`{"category":"kube-audit","properties":{"log":"{\"kind\":\"Pod\"}"}}`, `properties.log: JSON object of kind "Pod" is not an audit event`},
+		{`{"records":[{"category":"kube-audit","properties":{"log":"{\"kind\":\"Event\",\"verb\":\"get\"}"}},{"category":"cluster-autoscaler","properties":{"log":"x"}}]}`, `records[1]: AKS record of category "cluster-autoscaler"`},
+	} {
+		_, rej := d.Decode(nil, []byte(tc.in), Origin{Line: 1})
+		if rej == nil || !strings.Contains(rej.Reason, tc.want) {
+			t.Errorf("%s: reject %v, want %q", tc.in, rej, tc.want)
+		}
+	}
+}
+
+func TestCloudWatchMessages(t *testing.T) {
+	ev := string(plainLines(t)[0])
+	var d Decoder
+	// A health check holds no events and is not a reject.
+	evs, rej := d.Decode(nil, []byte(`{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`), Origin{Line: 1})
+	if len(evs) != 0 || rej != nil {
+		t.Fatalf("control message: %d events, %v", len(evs), rej)
+	}
+	// filter-log-events over the whole EKS log group also returns the
+	// other control plane logs: each is rejected naming its log stream.
+	doc := `{"events":[{"logStreamName":"authenticator-0b1c","timestamp":1795140008000,"message":"time=\"2026-11-20T02:00:08Z\" level=info msg=\"access granted\"","eventId":"1"},` +
+		`{"logStreamName":"kube-apiserver-audit-1","timestamp":1795140008000,"message":` + strconvQuote(ev) + `,"eventId":"2"}]}`
+	var b Batch
+	d.DecodeTo(&b, []byte(doc), Origin{Line: 1})
+	if len(b.Events) != 1 || len(b.Rejects) != 1 || !strings.Contains(b.Rejects[0].Reason, `events[0]: CloudWatch Logs event of log stream "authenticator-0b1c": message holds text, not a JSON audit event`) {
+		t.Fatalf("events %d rejects %v", len(b.Events), b.Rejects)
+	}
+	// An event without any timestamp of its own takes the CloudWatch
+	// event's time.
+	undated := `{"kind":"Event","auditID":"u1","verb":"get"}`
+	evs, rej = d.Decode(nil, []byte(`{"logStreamName":"kube-apiserver-audit-1","timestamp":1795140008123,"message":`+strconvQuote(undated)+`}`), Origin{Line: 1})
+	if rej != nil || len(evs) != 1 || evs[0].Time != 1795140008123*1e6 {
+		t.Fatalf("carrier time: %v %v", evs, rej)
+	}
+}
+
+func TestWrapperShapes(t *testing.T) {
+	evs, rejs, _ := readShape(t, "wrappers.jsonl", ReadOptions{})
+	if len(evs) != 5 || len(rejs) != 0 {
+		t.Fatalf("%d events, %v", len(evs), rejs)
+	}
+	var d Decoder
+	for _, tc := range []struct{ in, want string }{
+		{`{"message":"GET /healthz 200"}`, "field message holds text, not a JSON audit event"},
+		{`{"log":"{\"kind\":\"Event\",\"verb\":"}`, "field log: malformed JSON"},
+		{`{"insertId":"x","logName":"projects/p/logs/stdout","textPayload":"hello"}`, "GKE LogEntry without protoPayload"},
+		{`{"insertId":"x","protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","serviceName":"k8s.io"}}`, "GKE audit LogEntry without protoPayload.methodName"},
+		{`{"insertId":"x","protoPayload":{"@type":"type.googleapis.com/google.appengine.logging.v1.RequestLog"}}`, "protoPayload is a type.googleapis.com/google.appengine.logging.v1.RequestLog, not an audit log"},
+	} {
+		_, rej := d.Decode(nil, []byte(tc.in), Origin{Line: 1})
+		if rej == nil || !strings.Contains(rej.Reason, tc.want) {
+			t.Errorf("%s: reject %v, want %q", tc.in, rej, tc.want)
+		}
+	}
+}
+
+// TestMultiLineErrors: a syntax error in a multi-line document is one
+// reject at the line where the bad value starts (naming the line of the
+// error), and reading goes on with the next value.
+func TestMultiLineErrors(t *testing.T) {
+	lines := plainLines(t)
+	arr, err := os.ReadFile(shapePath("array.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Break the third element: drop the colon after its "verb" key.
+	els := bytes.SplitAfter(arr, []byte("\n  {\n"))
+	if len(els) != 7 {
+		t.Fatalf("array layout: %d parts", len(els))
+	}
+	third := bytes.Replace(els[3], []byte(`"verb": `), []byte(`"verb" `), 1)
+	broken := bytes.Join([][]byte{els[0], els[1], els[2], third, els[4], els[5], els[6]}, nil)
+	startLine := int64(bytes.Count(bytes.Join(els[:3], nil), []byte{'\n'}))
+	evs, rejs := readBytes(t, broken, 0)
+	if len(evs) != 5 || len(rejs) != 1 {
+		t.Fatalf("%d events, rejects %v", len(evs), rejs)
+	}
+	if rejs[0].Origin.Line != startLine || !strings.Contains(rejs[0].Reason, "malformed JSON at line") || !strings.Contains(rejs[0].Reason, "up to the next value") {
+		t.Errorf("reject %s, want line %d", rejs[0].Error(), startLine)
+	}
+	// jq . output with a truncated object in the middle.
+	pretty, _ := os.ReadFile(shapePath("pretty.json"))
+	objs := bytes.SplitAfter(pretty, []byte("\n}\n"))
+	cut := objs[1][:len(objs[1])/2]
+	evs, rejs = readBytes(t, bytes.Join([][]byte{objs[0], cut, []byte("\n"), objs[2], objs[3]}, nil), 0)
+	if len(evs) != 3 || len(rejs) != 1 || rejs[0].Origin.Line != int64(bytes.Count(objs[0], []byte{'\n'})+1) {
+		t.Errorf("cut object: %d events, rejects %v", len(evs), rejs)
+	}
+	// Concatenated compact objects with a broken one in the middle.
+	cat := append(append(append([]byte(nil), lines[0]...), lines[1][:100]...), lines[2]...)
+	evs, rejs = readBytes(t, append([]byte("{\"x\":1}"), cat...), 0)
+	if len(evs) != 2 || len(rejs) != 2 {
+		t.Errorf("concatenated: %d events, rejects %v", len(evs), rejs)
+	}
+	// A file that ends inside the array.
+	evs, rejs = readBytes(t, arr[:len(arr)-20], 0)
+	if len(evs) != 5 || len(rejs) != 1 || !strings.Contains(rejs[0].Reason, "could not be read") && !strings.Contains(rejs[0].Reason, "unexpected end of input") {
+		t.Errorf("truncated array: %d events, rejects %v", len(evs), rejs)
+	}
+}
+
+func readBytes(t *testing.T, in []byte, maxLine int) ([]Event, []Reject) {
+	t.Helper()
+	var evs []Event
+	var rejs []Reject
+	info := &SourceInfo{Name: "in", Seekable: true}
+	_, err := DecodeReader(context.Background(), bytes.NewReader(in), info, ReadOptions{}, maxLine, func(b *Batch) bool {
+		for i := range b.Events {
+			evs = append(evs, b.Events[i].Clone())
+		}
+		rejs = append(rejs, b.Rejects...)
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs, rejs
+}
+
+// TestBigDocumentsStream: a document bigger than the limit is read one
+// batch element at a time, never held whole; a single value over the limit
+// is rejected and skipped.
+func TestBigDocumentsStream(t *testing.T) {
+	fle, _ := os.ReadFile(shapePath("eks-filter-log-events.json"))
+	evs, rejs := readBytes(t, fle, 4096) // the document is ~25 KB, each event under 4 KB
+	if len(evs) != 16 || len(rejs) != 0 {
+		t.Fatalf("filter-log-events as a stream: %d events, %v", len(evs), rejs)
+	}
+	for _, e := range evs {
+		if !bytes.Equal(fle[e.Origin.Offset:e.Origin.Offset+int64(len(e.Raw))], e.Raw) {
+			t.Fatal("Raw is not the element at its offset")
+		}
+	}
+	el, _ := os.ReadFile(shapePath("eventlist-pretty.json"))
+	if evs, rejs = readBytes(t, el, 3000); len(evs) != 4 || len(rejs) != 0 {
+		t.Fatalf("EventList as a stream: %d events, %v", len(evs), rejs)
+	}
+	pretty, _ := os.ReadFile(shapePath("pretty.json"))
+	evs, rejs = readBytes(t, pretty, 1000)
+	if len(rejs) == 0 || !strings.Contains(rejs[0].Reason, "JSON object of more than 1000 bytes") {
+		t.Fatalf("over-long object: %d events, %v", len(evs), rejs)
+	}
+	arr, _ := os.ReadFile(shapePath("array.json"))
+	evs, rejs = readBytes(t, arr, 1400)
+	long := 0
+	for _, r := range rejs {
+		if strings.Contains(r.Reason, "is longer than the 1400 bytes limit; skipped") {
+			long++
+		}
+	}
+	if long == 0 || len(evs)+long != 6 {
+		t.Fatalf("over-long elements: %d events, %v", len(evs), rejs)
+	}
+}
+
+// TestRejectsDoNotDependOnTheQuery: the lines a prefilter skips are checked,
+// so a query's literals never hide bad input.
+func TestRejectsDoNotDependOnTheQuery(t *testing.T) {
+	lines := plainLines(t)
+	good := string(lines[3])
+	bad := []string{
+		good[:len(good)-40],       // cut short
+		good[:300] + good,         // two lines joined after a partial write
+		"\x00\x00\x00\x00" + good, // NUL padding
+		strings.Replace(good, `"verb":"`, "\"verb\":\"\x01", 1), // a control character
+		strings.Replace(good, `"level"`, "\"l\xffvel\"", 1),     // invalid UTF-8
+		"not json at all",
+		`{"log":"{\"kind\":\"Event\"`, // a cut wrapper
+	}
+	var in bytes.Buffer
+	for i, l := range lines {
+		in.Write(l)
+		in.WriteByte('\n')
+		if i < len(bad) {
+			in.WriteString(bad[i])
+			in.WriteByte('\n')
+		}
+	}
+	where := func(rs []Reject) string {
+		var s []string
+		for _, r := range rs {
+			s = append(s, r.Error())
+		}
+		sort.Strings(s)
+		return strings.Join(s, "\n")
+	}
+	read := func(pf *Prefilter) ([]Event, []Reject) {
+		var evs []Event
+		var rejs []Reject
+		DecodeReader(context.Background(), bytes.NewReader(in.Bytes()), &SourceInfo{Name: "f.log"}, ReadOptions{Prefilter: pf}, 0, func(b *Batch) bool {
+			evs = append(evs, b.Events...)
+			rejs = append(rejs, b.Rejects...)
+			return true
+		})
+		return evs, rejs
+	}
+	evsAll, all := read(nil)
+	if len(all) != len(bad) || len(evsAll) != 16 {
+		t.Fatalf("without a query: %d events, %d rejects:\n%s", len(evsAll), len(all), where(all))
+	}
+	for _, lit := range []string{`"nothing-has-this"`, `"get"`, `"secrets"`} {
+		evs, some := read(&Prefilter{All: [][]byte{[]byte(lit)}})
+		if where(some) != where(all) {
+			t.Errorf("prefilter %s: rejects\n%s\nwant\n%s", lit, where(some), where(all))
+		}
+		if len(evs) > 16 {
+			t.Errorf("prefilter %s: %d events", lit, len(evs))
+		}
+	}
+}
+
+// TestUndatedEvents: an event with no time at all is kept when no window
+// applies, and counted (not dropped silently) when one does.
+func TestUndatedEvents(t *testing.T) {
+	in := `{"kind":"Event","auditID":"u1","verb":"get","objectRef":{"resource":"pods"}}` + "\n" + string(plainLines(t)[0]) + "\n"
+	var all, windowed Batch
+	DecodeReader(context.Background(), strings.NewReader(in), &SourceInfo{Name: "u"}, ReadOptions{}, 0, func(b *Batch) bool {
+		all.Events = append(all.Events, b.Events...)
+		all.Undated += b.Undated
+		return true
+	})
+	DecodeReader(context.Background(), strings.NewReader(in), &SourceInfo{Name: "u"}, ReadOptions{From: 1}, 0, func(b *Batch) bool {
+		windowed.Events = append(windowed.Events, b.Events...)
+		windowed.Undated += b.Undated
+		return true
+	})
+	if len(all.Events) != 2 || all.Undated != 0 || len(windowed.Events) != 1 || windowed.Undated != 1 {
+		t.Fatalf("no window: %d events %d undated; window: %d events %d undated", len(all.Events), all.Undated, len(windowed.Events), windowed.Undated)
+	}
+	// The prefilter never skips an undated line unread: the count does not
+	// depend on the query.
+	n := 0
+	DecodeReader(context.Background(), strings.NewReader(in), &SourceInfo{Name: "u"}, ReadOptions{From: 1, Prefilter: &Prefilter{All: [][]byte{[]byte(`"nope"`)}}}, 0, func(b *Batch) bool {
+		n += b.Undated
+		return true
+	})
+	if n != 1 {
+		t.Fatalf("undated with a prefilter: %d", n)
+	}
+}
+
+func TestDetectShape(t *testing.T) {
+	ev := string(plainLines(t)[0])
+	for _, tc := range []struct {
+		head string
+		want inputShape
+	}{
+		{ev + "\n" + ev + "\n", shapeLines},
+		{"\n\n  " + ev + "\n", shapeLines},
+		{ev[:50] + "\n" + ev + "\n", shapeLines}, // a cut first line
+		{"{\n  \"kind\": \"Event\",\n", shapeDocs},
+		{"[\n", shapeDocs},
+		{ev + ev + "\n", shapeDocs},
+		{"@timestamp,@message\n", shapeCSV},
+		{"\"@timestamp\",\"@message\",\"@logStream\"\n", shapeCSV},
+		{"hello\n", shapeLines},
+		{"", shapeLines},
+	} {
+		if got := detectShape([]byte(tc.head), false); got != tc.want {
+			t.Errorf("%.40q: shape %d, want %d", tc.head, got, tc.want)
+		}
+	}
+}
+
+func TestCSVRows(t *testing.T) {
+	ev := string(plainLines(t)[0])
+	q := strconvQuote(ev) // a JSON string, not CSV quoting: rows built by hand below
+	_ = q
+	csvq := `"` + strings.ReplaceAll(ev, `"`, `""`) + `"`
+	in := "@timestamp,@message\n" +
+		"2026-11-20 02:00:08.789," + csvq + "\n" +
+		"2026-11-20 02:00:09.000,\n" +
+		"2026-11-20 02:00:10.000,\"{\"\"kind\"\":\"\"Event\"\",\"\"verb\"\":\"\"get\"\",\"\"auditID\"\":\"\"c1\"\"}\"\n" +
+		"2026-11-20 02:00:11.000,\"unterminated\n"
+	evs, rejs := readBytes(t, []byte(in), 0)
+	if len(evs) != 2 || len(rejs) != 2 {
+		t.Fatalf("%d events, rejects %v", len(evs), rejs)
+	}
+	if evs[1].Time == 0 || evs[1].Origin.Line != 4 {
+		t.Errorf("undated row: time %d line %d (wants the @timestamp and line 4)", evs[1].Time, evs[1].Origin.Line)
+	}
+	if rejs[0].Origin.Line != 3 || !strings.Contains(rejs[0].Reason, "without @message") || rejs[1].Origin.Line != 5 || !strings.Contains(rejs[1].Reason, "malformed CSV row") {
+		t.Errorf("rejects %v", rejs)
+	}
+}
+
+// FuzzReadShapes feeds arbitrary input to the reader of every shape: it
+// must not panic or hang, every event's Raw must be the bytes at its
+// offset (unless the source says it cannot be read back), and rejects must
+// have reasons.
+func FuzzReadShapes(f *testing.F) {
+	for _, name := range []string{"plain.jsonl", "pretty.json", "array.json", "concatenated.json", "eventlist-pretty.json", "wrappers.jsonl", "aks-eventhub.json", "gke-gcloud.json", "eks-insights.csv"} {
+		b, err := os.ReadFile(shapePath(name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b[:min(len(b), 3000)])
+	}
+	f.Add([]byte("[{\"kind\":\"Event\"},\n  {\"kind\":\n  {\"kind\":\"Event\"}]"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		info := &SourceInfo{Name: "fuzz", Seekable: true}
+		_, err := DecodeReader(context.Background(), bytes.NewReader(in), info, ReadOptions{}, 512, func(b *Batch) bool {
+			for _, e := range b.Events {
+				if info.Seekable && (e.Origin.Offset < 0 || e.Origin.Offset+int64(len(e.Raw)) > int64(len(in)) ||
+					!bytes.Equal(in[e.Origin.Offset:e.Origin.Offset+int64(len(e.Raw))], e.Raw)) {
+					t.Fatalf("Raw %q is not at offset %d", e.Raw, e.Origin.Offset)
+				}
+			}
+			for _, r := range b.Rejects {
+				if r.Reason == "" {
+					t.Fatal("reject without a reason")
+				}
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
