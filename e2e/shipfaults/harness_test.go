@@ -413,7 +413,8 @@ func (e *env) finish(crashes int) *Report {
 		e.account()
 	}
 	events := e.w.Events()
-	r.Written, r.Rotations, r.Runs, r.Crashes, r.PeakRSS = len(events), e.w.Rotations(), e.ship.Starts(), crashes, e.ship.PeakRSS()
+	r.Written, r.Rotations, r.Runs, r.Crashes = len(events), e.w.Rotations(), e.ship.Starts(), crashes
+	r.PeakRSS, r.PeakAnon = e.ship.PeakRSS(), e.ship.PeakAnon()
 	r.Duration = time.Since(e.started)
 	budget := 0
 	if crashes > 0 {

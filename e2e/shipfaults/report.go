@@ -138,9 +138,12 @@ type Report struct {
 	Rotations int `json:"rotations"`
 	Runs      int `json:"ship_runs"`
 	Crashes   int `json:"crashes"`
-	// PeakRSS is the highest VmHWM of any ship process, in bytes.
-	PeakRSS int64       `json:"peak_rss_bytes"`
-	Sinks   []SinkCount `json:"sinks"`
+	// PeakRSS is the highest VmHWM of any ship process, in bytes;
+	// PeakAnon the peak of its anonymous memory (VmHWM without the
+	// binary's file-backed pages).
+	PeakRSS  int64       `json:"peak_rss_bytes"`
+	PeakAnon int64       `json:"peak_anon_bytes"`
+	Sinks    []SinkCount `json:"sinks"`
 	// Values are further measurements (metrics, stand-in counters).
 	Values map[string]float64 `json:"values,omitempty"`
 	Notes  []string           `json:"notes,omitempty"`
@@ -162,17 +165,20 @@ func (r *Report) Notef(format string, a ...any) { r.Notes = append(r.Notes, fmt.
 // Table renders the per-sink table and the notes.
 func (r *Report) Table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s: %d events written, %d rotations, %d ship runs, %d kill -9, peak RSS %.1f MiB, %s\n",
-		r.Scenario, r.Written, r.Rotations, r.Runs, r.Crashes, float64(r.PeakRSS)/(1<<20), r.Duration.Round(100*time.Millisecond))
+	fmt.Fprintf(&b, "scenario %s: %d events written, %d rotations, %d ship runs, %d kill -9, peak RSS %.1f MiB (anonymous %.1f MiB), %s\n",
+		r.Scenario, r.Written, r.Rotations, r.Runs, r.Crashes, float64(r.PeakRSS)/(1<<20), float64(r.PeakAnon)/(1<<20),
+		r.Duration.Round(100*time.Millisecond))
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sink\twritten\tunique delivered\tmissing\texcused\trejected (accounted)\tduplicates\tdup budget\tout of order\tforeign\t")
-	for _, s := range r.Sinks {
-		ooo := "-"
-		if s.OutOfOrder >= 0 {
-			ooo = fmt.Sprint(s.OutOfOrder)
+	if len(r.Sinks) > 0 {
+		fmt.Fprintln(tw, "sink\twritten\tunique delivered\tmissing\texcused\trejected (accounted)\tduplicates\tdup budget\tout of order\tforeign\t")
+		for _, s := range r.Sinks {
+			ooo := "-"
+			if s.OutOfOrder >= 0 {
+				ooo = fmt.Sprint(s.OutOfOrder)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t\n", s.Sink, s.Written, s.Unique, s.Missing, s.Excused, s.Rejected,
+				s.Duplicates, s.DupBudget, ooo, s.Foreign)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t\n", s.Sink, s.Written, s.Unique, s.Missing, s.Excused, s.Rejected,
-			s.Duplicates, s.DupBudget, ooo, s.Foreign)
 	}
 	tw.Flush()
 	for _, s := range r.Sinks {

@@ -32,8 +32,10 @@ type Ship struct {
 	cmd      *exec.Cmd
 	done     chan struct{}
 	exitErr  error
-	peakHWM  int64 // bytes, over every run
-	lastHWM  int64 // bytes, of the current (or last) run
+	peakHWM  int64 // VmHWM, bytes, over every run
+	lastHWM  int64 // VmHWM of the current (or last) run
+	peakAnon int64 // highest RssAnon sampled, over every run
+	maxFile  int64 // highest RssFile sampled, over every run
 	starts   int
 	kills    int
 	exitCode int
@@ -123,35 +125,53 @@ func (s *Ship) sampleRSS(pid int, done <-chan struct{}) {
 }
 
 func (s *Ship) readHWM(pid int) {
-	hwm, err := vmHWM(pid)
-	if err != nil || hwm == 0 {
+	st, err := procStatus(pid)
+	if err != nil || st.hwm == 0 {
 		return
 	}
 	s.mu.Lock()
-	if hwm > s.lastHWM {
-		s.lastHWM = hwm
-	}
-	if hwm > s.peakHWM {
-		s.peakHWM = hwm
-	}
+	s.lastHWM = max(s.lastHWM, st.hwm)
+	s.peakHWM = max(s.peakHWM, st.hwm)
+	s.peakAnon = max(s.peakAnon, st.anon)
+	s.maxFile = max(s.maxFile, st.file)
 	s.mu.Unlock()
 }
 
-// vmHWM returns a process's peak resident set size in bytes.
-func vmHWM(pid int) (int64, error) {
+type memStatus struct{ hwm, anon, file int64 }
+
+// procStatus reads a process's peak resident set (VmHWM) and its current
+// anonymous and file-backed resident memory, in bytes.
+func procStatus(pid int) (memStatus, error) {
+	var st memStatus
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, err
+		return st, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
 		}
+		var dst *int64
+		switch k {
+		case "VmHWM":
+			dst = &st.hwm
+		case "RssAnon":
+			dst = &st.anon
+		case "RssFile":
+			dst = &st.file
+		default:
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			return st, fmt.Errorf("/proc/%d/status %s: %w", pid, k, err)
+		}
+		*dst = kb << 10
 	}
-	return 0, sc.Err()
+	return st, sc.Err()
 }
 
 // PeakRSS is the highest VmHWM of every run so far.
@@ -159,6 +179,17 @@ func (s *Ship) PeakRSS() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.peakHWM
+}
+
+// PeakAnon is the peak of ship's own (anonymous: heap, stacks, runtime)
+// resident memory, without the pages of the binary mapped from disk: the
+// higher of the largest RssAnon sampled and VmHWM minus the largest
+// RssFile (file-backed pages only grow once the binary has warmed up).
+// This is what Go's memory limit (Mem_Buf_Limit + 16 MiB) bounds.
+func (s *Ship) PeakAnon() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.peakAnon, s.peakHWM-s.maxFile)
 }
 
 // Running reports whether the child is alive.

@@ -1,6 +1,7 @@
 package shipfaults
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +32,8 @@ const LokiMaxLineSize = 256 << 10
 //     is answered 400 "Max entry size ... exceeded" (Loki's distributor
 //     validates entry by entry and returns the last validation error);
 //   - Down(true): the listener is closed (connection refused) until
-//     Down(false) opens it again on the same address.
+//     Down(false) opens it again on the same address; pushes in progress
+//     are answered first.
 type StandIn struct {
 	tag  Tag
 	addr string
@@ -101,8 +103,15 @@ func (s *StandIn) Down(down bool) error {
 		return nil
 	}
 	if down {
+		// Pushes being answered finish first (a push Loki stored whose
+		// answer is lost would be a duplicate no client can avoid);
+		// then every connection is closed and new ones are refused.
 		s.down = true
-		return s.srv.Close() // listener and every open connection
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.srv.Shutdown(ctx)
+		s.srv.Close()
+		return nil
 	}
 	var ln net.Listener
 	var err error

@@ -141,8 +141,9 @@ func (w *Writer) Start() {
 			case <-tick.C:
 			}
 			due := int(float64(w.o.Rate)*time.Since(start).Seconds()) - done
-			// A slow moment is not made up for in one burst.
-			due = min(due, w.o.Rate/10+1)
+			// A slow moment (a compression, a loaded machine) is made
+			// up for at no more than twice the rate.
+			due = min(due, w.o.Rate/50+1)
 			if due <= 0 {
 				continue
 			}
@@ -437,7 +438,7 @@ func (w *Writer) truncateAfterCopy() error {
 }
 
 func (w *Writer) copyTruncateNumbered() error {
-	// Shift audit.log.N -> audit.log.N+1, newest last in w.backups.
+	// Shift audit.log.N -> audit.log.N+1, oldest (highest N) first.
 	for i := 0; i < len(w.backups); i++ {
 		b := w.backups[i]
 		n := len(w.backups) - i // audit.log.n today
@@ -450,24 +451,28 @@ func (w *Writer) copyTruncateNumbered() error {
 		}
 		b.path = next
 	}
-	if w.o.Compress && len(w.backups) > 0 {
-		// delaycompress: the previous rotation's copy (now .2) is compressed now.
-		b := w.backups[len(w.backups)-1]
-		if !b.gz {
-			dst, err := gzipFile(b.path)
-			if err != nil {
-				return err
-			}
-			b.path, b.gz = dst, true
-		}
-	}
 	b := &backupFile{path: w.o.Path + ".1", seg: w.seg}
 	if err := w.copyAside(b.path); err != nil {
 		return err
 	}
 	w.backups = append(w.backups, b)
+	if err := w.truncateAfterCopy(); err != nil {
+		return err
+	}
+	// After the copytruncate, as logrotate does: delaycompress compresses
+	// the previous copy (now .2), then old backups are removed.
+	if w.o.Compress && len(w.backups) > 1 {
+		prev := w.backups[len(w.backups)-2]
+		if !prev.gz {
+			dst, err := gzipFile(prev.path)
+			if err != nil {
+				return err
+			}
+			prev.path, prev.gz = dst, true
+		}
+	}
 	w.retainLocked()
-	return w.truncateAfterCopy()
+	return nil
 }
 
 func (w *Writer) copyTruncateTimed() error {
