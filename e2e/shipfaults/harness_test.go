@@ -129,6 +129,8 @@ type env struct {
 	account func()
 	// absent: metrics already reported missing.
 	absent map[string]bool
+	// final is ship's /metrics once everything arrived, before SIGTERM.
+	final Metrics
 }
 
 const (
@@ -183,7 +185,7 @@ func newEnv(t *testing.T, kind lokiKind, wo WriterOptions) *env {
 		LogLevel:           "info",
 		LokiBatchSize:      "256K",
 		LokiBatchWait:      "200ms",
-		LokiTimeout:        "5s",
+		LokiTimeout:        "10s",
 		LokiMinBackoff:     "100ms",
 		LokiMaxBackoff:     "1s",
 		S3Endpoint:         s3ep,
@@ -382,6 +384,7 @@ func (e *env) finish(crashes int) *Report {
 		r.Notef("not everything arrived before the wait ended")
 	}
 	if m, err := e.ship.Metrics(); err == nil {
+		e.final = m
 		for _, k := range []string{"audittui_ship_lines_read_total", "audittui_ship_lines_too_long_total"} {
 			if v, ok := m.Get(k); ok {
 				r.Set(k, v)
