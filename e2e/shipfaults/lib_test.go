@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/loki"
+	"github.com/audittui/audittui/internal/data/source/loki"
 )
 
 func TestTagSeqs(t *testing.T) {
