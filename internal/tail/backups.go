@@ -2,13 +2,13 @@ package tail
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
@@ -17,8 +17,9 @@ import (
 // Backup is a rotated copy of the live file.
 type Backup struct {
 	Path string
-	// Order sorts backups in rotation order, oldest first (for lumberjack,
-	// the file name without .gz, which carries the rotation time).
+	// Order is the name the finder ordered the backup by (for lumberjack,
+	// the file name without .gz, which carries the rotation time). It is
+	// informational: the order of a Finder's result is what counts.
 	Order string
 	// Gzip marks a compressed backup: it is read through gzip, and found
 	// by the fingerprint of its decompressed start.
@@ -26,24 +27,18 @@ type Backup struct {
 }
 
 // A Finder lists the rotated copies of the live file at path, in rotation
-// order (oldest first). It only names candidates: which one is the file a
-// position was taken in is decided by identity (device, inode and
-// fingerprint; for a .gz the fingerprint alone), so a finder may list
-// more than the true backups.
+// order (oldest first). It only names candidates: which one holds the
+// content a position was taken in is decided by that content's
+// fingerprint, so a finder may list more than the true backups.
 type Finder func(path string) []Backup
 
-// isFile reports whether b is the file described by fi.
-func (b Backup) isFile(fi os.FileInfo) bool {
-	if fi == nil || b.Gzip {
-		return false
-	}
-	bi, err := os.Stat(b.Path)
-	return err == nil && os.SameFile(bi, fi)
-}
+// Standard recognises the apiserver's backup names (Lumberjack) and
+// logrotate's (Logrotate). It is the default Finder.
+func Standard(path string) []Backup { return Combine(Lumberjack, Logrotate)(path) }
 
 // Lumberjack is the Finder for the apiserver's rotation: backups named
 // <name>-<time><ext> next to <name><ext>, gzipped to <that>.gz with
-// --audit-log-compress. While lumberjack compresses, a backup exists both
+// --audit-log-compress. While a backup is being compressed it exists both
 // plain and as .gz: the plain file is listed and the .gz skipped.
 func Lumberjack(path string) []Backup {
 	dir, name := filepath.Split(path)
@@ -63,54 +58,206 @@ func Lumberjack(path string) []Backup {
 		if !strings.HasSuffix(base, ext) {
 			continue
 		}
-		if old, ok := byBase[base]; ok && !old.Gzip {
-			continue
-		}
-		byBase[base] = Backup{Path: filepath.Join(dir, n), Order: base, Gzip: gz}
+		addBase(byBase, base, Backup{Path: filepath.Join(dir, n), Order: base, Gzip: gz})
 	}
-	out := make([]Backup, 0, len(byBase))
-	for _, b := range byBase {
-		out = append(out, b)
-	}
+	out := values(byBase)
 	sort.Slice(out, func(i, j int) bool { return out[i].Order < out[j].Order })
 	return out
 }
 
-// locate returns the index of the backup that is the file described by
-// info (same device and inode) or id (device, inode and fingerprint; for
-// a .gz, the fingerprint of its decompressed start), or -1. The live file
-// is never a backup.
-func locate(bs []Backup, info os.FileInfo, id ID, live os.FileInfo) int {
-	for i, b := range bs {
-		if b.Gzip {
+// addBase keeps one backup per name without .gz, the plain one when both
+// exist (compression in progress).
+func addBase(m map[string]Backup, base string, b Backup) {
+	if old, ok := m[base]; ok && !old.Gzip {
+		return
+	}
+	m[base] = b
+}
+
+func values(m map[string]Backup) []Backup {
+	out := make([]Backup, 0, len(m))
+	for _, b := range m {
+		out = append(out, b)
+	}
+	return out
+}
+
+// Logrotate is the Finder for logrotate: numbered backups <name>.1,
+// <name>.2.gz, ... (the highest number is the oldest) and dated ones
+// (dateext: <name>-20260101[.gz], in name order, older than the numbered
+// ones never mix in practice).
+func Logrotate(path string) []Backup {
+	dir, name := filepath.Split(path)
+	ents, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil
+	}
+	numbered := map[string]Backup{}
+	nums := map[string]int{}
+	dated := map[string]Backup{}
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || n == name {
 			continue
 		}
-		fi, err := os.Stat(b.Path)
-		if err != nil || (live != nil && os.SameFile(fi, live)) {
-			continue
+		base, gz := strings.CutSuffix(n, ".gz")
+		switch {
+		case strings.HasPrefix(base, name+"."):
+			k, err := strconv.Atoi(base[len(name)+1:])
+			if err != nil || k < 1 {
+				continue
+			}
+			addBase(numbered, base, Backup{Path: filepath.Join(dir, n), Order: base, Gzip: gz})
+			nums[base] = k
+		case strings.HasPrefix(base, name+"-") && len(base) > len(name)+1 && isDigit(base[len(name)+1]):
+			addBase(dated, base, Backup{Path: filepath.Join(dir, n), Order: base, Gzip: gz})
 		}
-		if info != nil && os.SameFile(fi, info) {
-			return i
-		}
-		if id.Ino != 0 {
-			if ok, _ := id.MatchesPath(b.Path); ok {
-				return i
+	}
+	d := values(dated)
+	sort.Slice(d, func(i, j int) bool { return d[i].Order < d[j].Order })
+	nb := values(numbered)
+	sort.Slice(nb, func(i, j int) bool { return nums[nb[i].Order] > nums[nb[j].Order] })
+	return append(d, nb...)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// Glob returns a Finder for backups matching any of the glob patterns
+// (filepath.Match syntax), ordered by modification time, oldest first.
+// A relative pattern is relative to the live file's directory.
+func Glob(patterns ...string) Finder {
+	return func(path string) []Backup {
+		dir := filepath.Dir(path)
+		byBase := map[string]Backup{}
+		for _, p := range patterns {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			ms, _ := filepath.Glob(p)
+			for _, m := range ms {
+				if m == filepath.Clean(path) {
+					continue
+				}
+				if fi, err := os.Stat(m); err != nil || fi.IsDir() {
+					continue
+				}
+				base, gz := strings.CutSuffix(m, ".gz")
+				addBase(byBase, base, Backup{Path: m, Order: filepath.Base(base), Gzip: gz})
 			}
 		}
+		return byModTime(values(byBase))
 	}
-	if id.FPLen == 0 {
-		return -1
+}
+
+// byModTime sorts backups by modification time (then name).
+func byModTime(bs []Backup) []Backup {
+	mt := make(map[string]int64, len(bs))
+	for _, b := range bs {
+		if fi, err := os.Stat(b.Path); err == nil {
+			mt[b.Path] = fi.ModTime().UnixNano()
+		}
 	}
-	for i, b := range bs {
-		if !b.Gzip {
+	sort.SliceStable(bs, func(i, j int) bool {
+		if mt[bs[i].Path] != mt[bs[j].Path] {
+			return mt[bs[i].Path] < mt[bs[j].Path]
+		}
+		return bs[i].Order < bs[j].Order
+	})
+	return bs
+}
+
+// Combine lists the backups every finder names (each path once). When
+// only one finder names any, its order is kept; otherwise all are ordered
+// by modification time.
+func Combine(fs ...Finder) Finder {
+	return func(path string) []Backup {
+		var out []Backup
+		seen := map[string]bool{}
+		n := 0
+		for _, f := range fs {
+			bs := f(path)
+			if len(bs) > 0 {
+				n++
+			}
+			for _, b := range bs {
+				if !seen[b.Path] {
+					seen[b.Path] = true
+					out = append(out, b)
+				}
+			}
+		}
+		if n > 1 {
+			return byModTime(out)
+		}
+		return out
+	}
+}
+
+// headKey identifies a version of a file for the head cache.
+type headKey struct {
+	dev, ino    uint64
+	size, mtime int64
+	gz          bool
+}
+
+// candidate is a listed backup with what identifies it.
+type candidate struct {
+	Backup
+	info  os.FileInfo
+	head  []byte // first bytes of its (decompressed) content, up to PrefixLen
+	mtime int64
+}
+
+// heads reads the first PrefixLen bytes of each backup (decompressed for
+// .gz), cached by device, inode, size and modification time.
+func (t *Tailer) candidates(bs []Backup) []candidate {
+	out := make([]candidate, 0, len(bs))
+	keep := make(map[headKey]bool, len(bs))
+	for _, b := range bs {
+		fi, err := os.Stat(b.Path)
+		if err != nil || fi.IsDir() {
 			continue
 		}
-		prefix, err := gzPrefix(b.Path, id.FPLen)
-		if err == nil && id.MatchesPrefix(prefix) {
-			return i
+		dev, ino := DevIno(fi)
+		k := headKey{dev, ino, fi.Size(), fi.ModTime().UnixNano(), b.Gzip}
+		h, ok := t.headCache[k]
+		if !ok {
+			if b.Gzip {
+				h, err = gzPrefix(b.Path, PrefixLen)
+			} else {
+				h, err = filePrefix(b.Path, PrefixLen)
+			}
+			if err != nil {
+				continue
+			}
+			if t.headCache == nil {
+				t.headCache = map[headKey][]byte{}
+			}
+			t.headCache[k] = h
+		}
+		keep[k] = true
+		out = append(out, candidate{Backup: b, info: fi, head: h, mtime: fi.ModTime().UnixNano()})
+	}
+	for k := range t.headCache {
+		if !keep[k] {
+			delete(t.headCache, k)
 		}
 	}
-	return -1
+	return out
+}
+
+func filePrefix(p string, n int) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	got, err := f.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:got], nil
 }
 
 func gzPrefix(p string, n int) ([]byte, error) {
@@ -131,85 +278,35 @@ func gzPrefix(p string, n int) ([]byte, error) {
 	return buf[:got], nil
 }
 
-// gzState identifies the .gz being read: positions carry its device and
-// inode with the fingerprint of its decompressed start, so a checkpoint
-// taken inside it is found again.
-type gzState struct {
-	dev, ino uint64
-	prefix   []byte
+// gzSize returns the decompressed size a gzip file records in its trailer
+// (modulo 4 GiB), or its own size when it cannot be read.
+func gzSize(f *os.File, size int64) int64 {
+	if size < 18 {
+		return size
+	}
+	var b [4]byte
+	if _, err := f.ReadAt(b[:], size-4); err != nil {
+		return size
+	}
+	return int64(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
 }
 
-func (g *gzState) position(name string, end int64) Position {
-	n := min(int64(len(g.prefix)), end)
-	id := ID{Dev: g.dev, Ino: g.ino, FPLen: int(n), FP: Fingerprint(g.prefix[:n])}
-	return Position{Path: name, ID: id, Offset: end}
+// matches reports whether content starting with head is the content an
+// identity with fingerprint (fpLen, fp) was taken from.
+func matches(head []byte, fpLen int, fp uint64) bool {
+	return fpLen > 0 && len(head) >= fpLen && Fingerprint(head[:fpLen]) == fp
 }
 
-// readGz reads a compressed backup from decompressed offset off to its
-// end. A damaged .gz is reported and read as far as it goes.
-func (t *Tailer) readGz(ctx context.Context, p string, off int64, emit Emit) error {
-	f, err := os.Open(p)
-	if err != nil {
-		t.log.Warn("backup vanished before it could be read", "path", p, "err", err)
-		return nil
+// sameStart reports whether two contents begin alike over the shorter
+// head (and both have one).
+func sameStart(a, b []byte) bool {
+	n := min(len(a), len(b))
+	return n > 0 && string(a[:n]) == string(b[:n])
+}
+
+func describe(b Backup) string {
+	if b.Gzip {
+		return fmt.Sprintf("%s (compressed)", b.Path)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("stat %s: %w", p, err)
-	}
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
-	if err != nil {
-		t.log.Error("cannot read compressed backup", "path", p, "err", err)
-		return nil
-	}
-	t.closeFile()
-	dev, ino := DevIno(fi)
-	g := &gzState{dev: dev, ino: ino}
-	t.name, t.readPos, t.partial, t.long, t.gz = p, 0, t.partial[:0], false, g
-	defer func() { t.gz = nil }()
-	pre := make([]byte, PrefixLen)
-	n, err := io.ReadFull(zr, pre)
-	g.prefix = pre[:n]
-	eof := err != nil
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		t.log.Error("damaged compressed backup", "path", p, "err", err)
-	}
-	// Skip to off.
-	if off < int64(n) {
-		t.readPos = off
-		if err := t.consume(ctx, g.prefix[off:], emit); err != nil {
-			return err
-		}
-	} else {
-		skip := off - int64(n)
-		if !eof {
-			if _, err := io.CopyN(io.Discard, zr, skip); err != nil {
-				t.log.Warn("compressed backup is shorter than the checkpoint", "path", p, "offset", off)
-				eof = true
-			}
-		}
-		t.readPos = off
-	}
-	if t.buf == nil {
-		t.buf = make([]byte, t.o.ReadSize)
-	}
-	for !eof {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		n, err := zr.Read(t.buf)
-		if n > 0 {
-			if e := t.consume(ctx, t.buf[:n], emit); e != nil {
-				return e
-			}
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				t.log.Error("damaged compressed backup; read as far as it goes", "path", p, "err", err)
-			}
-			break
-		}
-	}
-	return t.finishFile(ctx, emit)
+	return b.Path
 }

@@ -1,26 +1,47 @@
-// Package tail follows a growing log file the way the apiserver's
-// lumberjack rotates it, and hands out complete lines with the position
-// after them. It serves both `audittui ship` (with checkpoints) and the
-// file source's --follow.
+// Package tail follows a growing log file through rotation and hands out
+// complete lines with the position after them. It serves both `audittui
+// ship` (with checkpoints) and the file source's --follow.
 //
-// It follows rename+create rotation (the old file is read to its end, then
-// the backups rotated after it, oldest first, then the new file),
-// copytruncate (the file shrinks or its first bytes change: restart at 0),
-// deletion (keep the open file, wait for the path to come back), a path
-// that does not exist yet, a partial last line (held until its newline
-// arrives) and lines longer than the limit (written whole to an overflow
-// writer and reported, never sent in pieces). Change notification comes
-// from fsnotify on the directory with a polling fallback every Refresh
-// interval; MinInterval coalesces bursts of notifications.
+// Files are read one at a time, each once, oldest first:
+//
+//   - rename+create (the apiserver's lumberjack): the old file is read to
+//     its end through the descriptor already open, then every backup
+//     rotated after it that still exists (plain or .gz), oldest first,
+//     then the new live file from its start;
+//   - copytruncate (logrotate): the copy is found among the backups by the
+//     fingerprint of its first bytes (it begins as the file being read
+//     did), finished from the offset already read, then the truncated
+//     live file is read from its start. Bytes ship saw in the file (by its
+//     size) that neither the copy nor a read holds are counted
+//     (OnUnrecoverable); when no copy is found the loss is a gap (OnGap);
+//   - deletion: the open file is read on; the path is watched until a new
+//     file appears;
+//   - a checkpoint in a file that was rotated, compressed or copied while
+//     ship was stopped is found again by its content's fingerprint; when
+//     it was deleted (retention), that is a gap: every backup newer than
+//     it is read, oldest first, then the live file.
+//
+// The live file's first bytes are compared with the ones read before
+// after every read and before anything read is handed out, so a file
+// rewritten between two looks (copytruncate followed by fast writes) is
+// never mistaken for the one being read.
+//
+// A partial last line is held until its newline arrives. A line longer
+// than SpoolLine is written to a file in SpoolDir as it is read instead
+// of being held in memory (Chunk.Spool), and one longer than MaxLine goes
+// to the LongLines writer instead of being emitted; neither is ever
+// sent in pieces. Change notification comes from fsnotify on the
+// directory with a polling fallback every Refresh interval; MinInterval
+// coalesces bursts of notifications.
 //
 // A file is identified by device, inode and a fingerprint of its first
-// bytes (ID), so a Position taken in one file is found again after the
-// file was renamed, compressed, or replaced by another with the same inode.
-// Rotated copies are found by a Finder (Lumberjack by default): it lists
-// candidates, and identity decides which one is the file a position names.
+// bytes (ID). Rotated copies are listed by a Finder (Standard by default:
+// the apiserver's and logrotate's names); identity decides which one is
+// the file a position names.
 package tail
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -29,10 +50,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/klauspost/compress/gzip"
 )
 
 // Position is a point in one file: the bytes before Offset have been
@@ -43,6 +65,18 @@ type Position struct {
 	Path   string `json:"path"`
 	ID     ID     `json:"id"`
 	Offset int64  `json:"offset"`
+	// ModTime is the file's modification time (Unix ns) when the bytes
+	// before Offset were read: every file rotated after this one was
+	// modified at or after it. When the file is gone on restart, the
+	// backups modified since are the ones still to read.
+	ModTime int64 `json:"mtime,omitempty"`
+}
+
+// Spooled is one line (without its newline) held in a file instead of
+// memory. The file is already unlinked: closing it frees the space.
+type Spooled struct {
+	File *os.File
+	Size int64
 }
 
 // Chunk is a run of complete lines from one file.
@@ -52,6 +86,10 @@ type Chunk struct {
 	// last line of a finished file (rotated away, or the end with Once)
 	// gets the newline it lacked.
 	Data []byte
+	// Spool, when set instead of Data, is a single line longer than
+	// SpoolLine (its bytes from Start to End.Offset without the newline).
+	// The receiver owns it and must close it.
+	Spool *Spooled
 	// Start is the file offset of Data[0] (for a compressed backup, the
 	// offset in its decompressed content). Over-long lines are never inside
 	// a chunk: the chunks before and after one are emitted separately,
@@ -59,6 +97,16 @@ type Chunk struct {
 	Start int64
 	// End is the position just after the last line of Data.
 	End Position
+}
+
+// Gap says that a file was gone before it had been read to its end.
+type Gap struct {
+	// Path and Offset: where the file was and how far it had been read.
+	Path   string
+	Offset int64
+	ID     ID
+	// Reason explains the loss for the log.
+	Reason string
 }
 
 // Options configure a Tailer.
@@ -79,19 +127,33 @@ type Options struct {
 	// MaxLine: longer lines go to LongLines instead of being emitted.
 	// Default 16 MiB.
 	MaxLine int
+	// SpoolDir and SpoolLine: with SpoolDir set, a line longer than
+	// SpoolLine (default 1 MiB) is written to a temporary file there while
+	// it is read and emitted as Chunk.Spool, so memory never holds it
+	// whole. Without SpoolDir lines up to MaxLine are held in memory.
+	SpoolDir  string
+	SpoolLine int
 	// LongLines receives over-long lines whole (newline-terminated); nil
 	// discards them. OnLongLine is told about each one.
 	LongLines  io.Writer
 	OnLongLine func(path string, offset, size int64)
+	// OnGap is told when a file was gone before it was read to its end
+	// (the tailer also logs it, once, at ERROR).
+	OnGap func(Gap)
+	// OnUnrecoverable is told how many bytes the tailer saw in a file
+	// (by its size) that it could not read: the file was truncated before
+	// they were read and no rotated copy holds them.
+	OnUnrecoverable func(path string, bytes int64)
 	// Start resumes from a checkpoint; nil reads the live file from its
 	// beginning.
 	Start *Position
 	// File, if set, is Path already open: reading continues in it at
-	// Start.Offset (0 without Start, or when its first bytes no longer
-	// match Start.ID: rewritten by copytruncate), whatever happened to the
-	// path since it was opened. The tailer owns it and closes it.
+	// Start.Offset, whatever happened to the path since it was opened. If
+	// its first bytes no longer match Start.ID (rewritten by
+	// copytruncate), the copy is looked for as on a restart. The tailer
+	// owns it and closes it.
 	File *os.File
-	// Backups lists the rotated copies of Path (default Lumberjack).
+	// Backups lists the rotated copies of Path (default Standard).
 	Backups Finder
 	// Once stops at the end of the live file instead of following it
 	// (for --dry-run).
@@ -105,22 +167,76 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// file is the file being read.
+type file struct {
+	f    *os.File
+	zr   io.Reader // compressed backups: the decompressed stream
+	name string    // path the file had when opened
+	gz   bool
+	live bool // opened as Path (its rotation and truncation are watched)
+	dev  uint64
+	ino  uint64
+	// head is the file's first bytes (up to PrefixLen) as read: the
+	// fingerprint of positions, and what a truncation is detected by.
+	head  []byte
+	fp    uint64
+	fpLen int
+	// readPos is the next byte to read; seen the largest size observed
+	// (by fstat, of content the head check confirmed); size the last
+	// known size (decompressed for .gz); mtime the modification time at
+	// the fstat that preceded the last read.
+	readPos int64
+	seen    int64
+	size    int64
+	mtime   int64
+}
+
+// ident is what identifies content that has been read: the fingerprint
+// of its first bytes and when it was last modified.
+type ident struct {
+	fpLen int
+	fp    uint64
+	mtime int64
+}
+
 // Tailer follows one audit log.
 type Tailer struct {
-	o   Options
-	log *slog.Logger
+	o    Options
+	log  *slog.Logger
+	emit Emit
 
-	// the file being read
-	f       *os.File
-	name    string // path the file had when opened
-	readPos int64  // next byte to read
-	partial []byte // bytes after the last newline, not yet emitted
-	long    bool   // inside an over-long line (bytes go to LongLines)
-	longOff int64  // offset where that line started
-	longLen int64
-	id      ID       // cached id (final once FPLen == PrefixLen)
-	gz      *gzState // set while a compressed backup is read
-	buf     []byte
+	cur *file
+	buf []byte
+	// bytes of the current line not yet emitted: in partial, or in a
+	// spool file, or (over-long) written to LongLines.
+	partial  []byte
+	spool    *os.File
+	spoolOff int64
+	spoolLen int64
+	long     bool
+	longOff  int64
+	longLen  int64
+
+	// prev, when set, is the content read last before the live file went
+	// away (rotated and not yet recreated): what comes after it is decided
+	// once the path exists again.
+	prev *ident
+	// finished are the contents read to their end (never read again).
+	finished  []ident
+	headCache map[headKey][]byte
+
+	lagMu sync.Mutex
+	lag   lagState
+}
+
+// lagState is what Lag needs, updated as the tailer reads.
+type lagState struct {
+	open     bool
+	live     bool
+	dev, ino uint64
+	size     int64 // size of the current file
+	emitted  int64 // offset after the last line handed out
+	backlog  int64 // bytes of backups still to read after the current one
 }
 
 // New returns a tailer.
@@ -137,8 +253,11 @@ func New(o Options) *Tailer {
 	if o.MaxLine <= 0 {
 		o.MaxLine = 16 << 20
 	}
+	if o.SpoolLine <= 0 {
+		o.SpoolLine = 1 << 20
+	}
 	if o.Backups == nil {
-		o.Backups = Lumberjack
+		o.Backups = Standard
 	}
 	lg := o.Logger
 	if lg == nil {
@@ -153,26 +272,31 @@ type Emit func(ctx context.Context, c Chunk) error
 
 // Run tails until ctx ends (or, with Once, until the live file's end).
 func (t *Tailer) Run(ctx context.Context, emit Emit) error {
-	defer t.closeFile()
+	t.emit = emit
+	defer t.closeCur()
+	defer t.dropSpool()
 	wake, stopWatch := t.watch(ctx)
 	defer stopWatch()
 
-	if err := t.resume(ctx, emit); err != nil {
+	if err := t.resume(ctx); err != nil {
 		return err
 	}
 	ticker := time.NewTicker(t.o.Refresh)
 	defer ticker.Stop()
 	for {
-		if t.f == nil {
-			if err := t.openLive(0); err != nil {
+		if t.cur == nil {
+			var err error
+			if t.prev != nil {
+				err = t.advance(ctx, *t.prev)
+			} else {
+				err = t.openLive(0)
+			}
+			if err != nil {
 				return err
 			}
 		}
-		if t.f != nil {
-			if err := t.drain(ctx, emit); err != nil {
-				return err
-			}
-			switched, err := t.checkFile(ctx, emit)
+		if t.cur != nil {
+			switched, err := t.follow(ctx)
 			if err != nil {
 				return err
 			}
@@ -180,7 +304,7 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 				continue
 			}
 			if t.o.Once {
-				return t.finishFile(ctx, emit)
+				return t.finishFile(ctx)
 			}
 		} else if t.o.Once {
 			return fmt.Errorf("open %s: %w", t.o.Path, os.ErrNotExist)
@@ -202,30 +326,79 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	}
 }
 
-// resume continues from the checkpoint. If the checkpointed file is the
-// live file, reading continues there. If it was rotated away (even if it
-// was compressed meanwhile), it is read from the checkpoint to its end,
-// then every backup rotated after it, then the live file from the start.
-func (t *Tailer) resume(ctx context.Context, emit Emit) error {
+// Lag returns the bytes not yet handed out: the rest of the file being
+// read, the backups still to read after it, and the live file (the
+// decompressed size of compressed backups, from their trailer). Safe to
+// call while Run runs.
+func (t *Tailer) Lag() int64 {
+	t.lagMu.Lock()
+	s := t.lag
+	t.lagMu.Unlock()
+	var live int64
+	fi, err := os.Stat(t.o.Path)
+	if err == nil {
+		live = fi.Size()
+	}
+	if !s.open {
+		return live
+	}
+	if s.live && err == nil {
+		if dev, ino := DevIno(fi); dev == s.dev && ino == s.ino {
+			return max(0, live-s.emitted)
+		}
+	}
+	return max(0, s.size-s.emitted) + s.backlog + live
+}
+
+func (t *Tailer) setLag(f func(*lagState)) {
+	t.lagMu.Lock()
+	f(&t.lag)
+	t.lagMu.Unlock()
+}
+
+func (t *Tailer) noteRead() { t.noteAt(t.emitted()) }
+
+// hand passes a chunk to emit; the lag counts it as handed out from now
+// (the receiver accounts for what it holds).
+func (t *Tailer) hand(ctx context.Context, ch Chunk) error {
+	t.noteAt(ch.End.Offset)
+	return t.emit(ctx, ch)
+}
+
+func (t *Tailer) noteAt(e int64) {
+	c := t.cur
+	t.setLag(func(s *lagState) {
+		s.open, s.live, s.dev, s.ino, s.size, s.emitted = true, c.live, c.dev, c.ino, max(c.size, c.readPos), e
+		if c.live {
+			s.backlog = 0
+		}
+	})
+}
+
+// resume continues from the checkpoint (or from File).
+func (t *Tailer) resume(ctx context.Context) error {
 	st := t.o.Start
 	if f := t.o.File; f != nil {
 		t.o.File = nil
-		if st == nil {
-			t.openAt(f, t.o.Path, 0)
-			return nil
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("stat %s: %w", t.o.Path, err)
 		}
-		ok, err := st.ID.Matches(f)
+		if st == nil {
+			return t.openLiveFile(f, fi, 0)
+		}
+		ok, err := holds(f, fi, st)
 		if err != nil {
 			f.Close()
 			return err
 		}
-		if !ok {
-			t.log.Warn("file rewritten since it was opened (copytruncate); reading from the start", "path", t.o.Path)
-			t.openAt(f, t.o.Path, 0)
-			return nil
+		if ok {
+			return t.openLiveFile(f, fi, st.Offset)
 		}
-		t.openAt(f, t.o.Path, st.Offset)
-		return nil
+		f.Close()
+		t.log.Warn("file rewritten since it was opened (copytruncate); looking for the copy", "path", t.o.Path)
+		return t.resumeElsewhere(ctx, st)
 	}
 	if st == nil {
 		return nil
@@ -235,38 +408,75 @@ func (t *Tailer) resume(ctx context.Context, emit Emit) error {
 		return err
 	}
 	if live != nil {
-		ok, err := st.ID.Matches(live)
+		ok, err := holds(live, liveInfo, st)
 		if err != nil {
 			live.Close()
 			return err
 		}
 		if ok {
-			off := st.Offset
-			if liveInfo.Size() < off {
-				t.log.Warn("checkpointed file is shorter than the checkpoint (truncated while stopped); reading from the start",
-					"path", t.o.Path, "offset", off, "size", liveInfo.Size())
-				off = 0
-			}
-			t.openAt(live, t.o.Path, off)
-			return nil
+			return t.openLiveFile(live, liveInfo, st.Offset)
+		}
+		live.Close()
+	}
+	return t.resumeElsewhere(ctx, st)
+}
+
+// holds reports whether the open file f is the content st was taken in,
+// with at least st.Offset bytes: the same first bytes (fingerprint), or,
+// when nothing was fingerprinted yet, the same device and inode.
+func holds(f *os.File, fi os.FileInfo, st *Position) (bool, error) {
+	if fi.Size() < st.Offset {
+		return false, nil
+	}
+	if st.ID.FPLen == 0 {
+		dev, ino := DevIno(fi)
+		return dev == st.ID.Dev && ino == st.ID.Ino, nil
+	}
+	buf := make([]byte, st.ID.FPLen)
+	n, err := f.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return matches(buf[:n], st.ID.FPLen, st.ID.FP), nil
+}
+
+// resumeElsewhere finds the checkpointed content among the backups (it was
+// rotated, compressed or copied while ship was stopped), reads it from the
+// checkpoint, then what came after it. When it is gone, that is a gap.
+func (t *Tailer) resumeElsewhere(ctx context.Context, st *Position) error {
+	var liveInfo os.FileInfo
+	if fi, err := os.Stat(t.o.Path); err == nil {
+		liveInfo = fi
+	}
+	var found *candidate
+	for _, c := range t.candidates(t.o.Backups(t.o.Path)) {
+		if !c.Gzip && liveInfo != nil && os.SameFile(c.info, liveInfo) {
+			continue
+		}
+		if matches(c.head, st.ID.FPLen, st.ID.FP) && (found == nil || found.Gzip && !c.Gzip) {
+			c := c
+			found = &c
 		}
 	}
-	bs := t.o.Backups(t.o.Path)
-	i := locate(bs, nil, st.ID, liveInfo)
-	if i < 0 {
-		t.log.Warn("checkpointed file not found among the backups (deleted while stopped); reading the live file from the start",
-			"checkpoint_path", st.Path, "id", st.ID.String(), "offset", st.Offset)
-		if live != nil {
-			t.openAt(live, t.o.Path, 0)
+	if found != nil {
+		t.log.Info("resuming in a rotated file before the live one", "path", found.Path, "offset", st.Offset, "compressed", found.Gzip)
+		if err := t.readBackup(ctx, *found, st.Offset, false); err != nil {
+			return err
 		}
-		return nil
+		return t.advance(ctx, ident{fpLen: len(found.head), fp: Fingerprint(found.head), mtime: found.mtime})
 	}
-	t.log.Info("resuming a rotated file before the live one", "path", bs[i].Path, "offset", st.Offset, "compressed", bs[i].Gzip)
-	if err := t.readBackup(ctx, bs[i], st.Offset, emit); err != nil {
-		closeIf(live)
-		return err
+	if st.ID.FPLen > 0 || st.Offset > 0 {
+		t.gap(Gap{Path: st.Path, Offset: st.Offset, ID: st.ID,
+			Reason: "the checkpointed file is gone (deleted while ship was stopped?): its lines after the checkpoint are lost; reading the backups modified since, then the live file"})
 	}
-	return t.catchUp(ctx, emit, bs[i].Order, live, liveInfo)
+	return t.advance(ctx, ident{mtime: st.ModTime})
+}
+
+func (t *Tailer) gap(g Gap) {
+	t.log.Error(g.Reason, "checkpoint_path", g.Path, "checkpoint_offset", g.Offset, "checkpoint_id", g.ID.String())
+	if t.o.OnGap != nil {
+		t.o.OnGap(g)
+	}
 }
 
 func closeIf(f *os.File) {
@@ -292,104 +502,458 @@ func (t *Tailer) pinLive() (*os.File, os.FileInfo, error) {
 	return live, fi, nil
 }
 
-// catchUp reads every backup rotated after the one ordered lastOrder,
-// oldest first (re-listing after each, as rotation may go on), then
-// continues with the pinned live file.
-func (t *Tailer) catchUp(ctx context.Context, emit Emit, lastOrder string, live *os.File, liveInfo os.FileInfo) error {
-	for {
-		var next *Backup
-		for _, b := range t.o.Backups(t.o.Path) {
-			if b.Order > lastOrder && !b.isFile(liveInfo) {
-				next = &b
-				break
-			}
-		}
-		if next == nil {
-			break
-		}
-		t.log.Info("reading a backup rotated before it was opened", "path", next.Path, "compressed", next.Gzip)
-		if err := t.readBackup(ctx, *next, 0, emit); err != nil {
-			closeIf(live)
+// openLive opens the live file at off (nothing when it does not exist).
+func (t *Tailer) openLive(off int64) error {
+	f, fi, err := t.pinLive()
+	if err != nil || f == nil {
+		return err
+	}
+	return t.openLiveFile(f, fi, off)
+}
+
+// openLiveFile makes f (the live file) the current file at offset off.
+func (t *Tailer) openLiveFile(f *os.File, fi os.FileInfo, off int64) error {
+	t.closeCur()
+	t.resetLine()
+	t.prev = nil
+	dev, ino := DevIno(fi)
+	c := &file{f: f, name: t.o.Path, live: true, dev: dev, ino: ino, readPos: off, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if off > 0 {
+		// The bytes before off were read in an earlier run: take the head
+		// from the file (holds checked it is the same content).
+		h, err := readPrefix(f, PrefixLen)
+		if err != nil {
+			f.Close()
 			return err
 		}
-		lastOrder = next.Order
+		c.head = h
+		c.seen = off
 	}
-	if live != nil {
-		t.openAt(live, t.o.Path, 0)
-	}
+	t.cur = c
+	t.log.Debug("reading file", "path", c.name, "offset", off)
+	t.opened(off)
+	t.noteRead()
 	return nil
 }
 
-// readBackup reads a rotated file from off to its end.
-func (t *Tailer) readBackup(ctx context.Context, b Backup, off int64, emit Emit) error {
-	if b.Gzip {
-		return t.readGz(ctx, b.Path, off, emit)
+func (t *Tailer) opened(off int64) {
+	if t.o.OnOpen != nil {
+		t.o.OnOpen(t.positionAt(off))
 	}
+}
+
+func readPrefix(f *os.File, n int) ([]byte, error) {
+	buf := make([]byte, n)
+	got, err := f.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return buf[:got], nil
+}
+
+func (t *Tailer) closeCur() {
+	if t.cur != nil && t.cur.f != nil {
+		t.cur.f.Close()
+	}
+	t.cur = nil
+}
+
+func (t *Tailer) resetLine() {
+	t.partial = t.partial[:0]
+	t.long = false
+	t.dropSpool()
+}
+
+func (t *Tailer) dropSpool() {
+	if t.spool != nil {
+		t.spool.Close()
+		t.spool = nil
+	}
+}
+
+// emitted is the offset just after the last line handed out (or written
+// to LongLines) in the current file.
+func (t *Tailer) emitted() int64 {
+	switch {
+	case t.spool != nil:
+		return t.spoolOff
+	case t.long:
+		return t.longOff
+	}
+	return t.cur.readPos - int64(len(t.partial))
+}
+
+// positionAt returns the position at offset end of the current file.
+func (t *Tailer) positionAt(end int64) Position {
+	c := t.cur
+	if c.fpLen != len(c.head) {
+		c.fp, c.fpLen = Fingerprint(c.head), len(c.head)
+	}
+	return Position{Path: c.name, ID: ID{Dev: c.dev, Ino: c.ino, FPLen: c.fpLen, FP: c.fp}, Offset: end, ModTime: c.mtime}
+}
+
+func (t *Tailer) identOf(c *file) ident {
+	return ident{fpLen: len(c.head), fp: Fingerprint(c.head), mtime: c.mtime}
+}
+
+// extendHead adds the bytes read at readPos to the head while it is
+// shorter than PrefixLen.
+func (c *file) extendHead(data []byte) {
+	h := int64(len(c.head))
+	if h >= PrefixLen || c.readPos > h || c.readPos+int64(len(data)) <= h {
+		return
+	}
+	from := h - c.readPos
+	to := min(int64(len(data)), PrefixLen-c.readPos)
+	c.head = append(c.head, data[from:to]...)
+}
+
+// headOK reports whether the live file still begins with the head read
+// before (false: it was truncated or rewritten).
+func (t *Tailer) headOK() (bool, error) {
+	c := t.cur
+	if len(c.head) == 0 {
+		return true, nil
+	}
+	buf := make([]byte, len(c.head))
+	n, err := c.f.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("read %s: %w", c.name, err)
+	}
+	return n == len(c.head) && bytes.Equal(buf, c.head), nil
+}
+
+// follow reads the live file to its current end, then looks for
+// truncation and rotation. switched is true when the current file
+// changed.
+func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
+	truncated, pending, err := t.drainLive(ctx)
+	if err != nil {
+		return false, err
+	}
+	if truncated {
+		return true, t.truncated(ctx, pending)
+	}
+	if t.o.Once {
+		return false, nil
+	}
+	c := t.cur
+	pfi, err := os.Stat(t.o.Path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return false, nil // deleted: keep reading the open file until the path returns
+		}
+		return false, fmt.Errorf("stat %s: %w", t.o.Path, err)
+	}
+	if dev, ino := DevIno(pfi); dev == c.dev && ino == c.ino {
+		return false, nil
+	}
+	// Rotated (rename+create) or deleted and recreated: the old file is
+	// complete. Read what was written before the switch, then move on.
+	t.log.Info("file rotated; finishing the old file", "path", c.name)
+	truncated, pending, err = t.drainLive(ctx)
+	if err != nil {
+		return false, err
+	}
+	if truncated {
+		return true, t.truncated(ctx, pending)
+	}
+	prev := t.identOf(c)
+	if err := t.finishFile(ctx); err != nil {
+		return false, err
+	}
+	t.addFinished(prev)
+	return true, t.advance(ctx, prev)
+}
+
+// drainLive reads the live file to its end. Each read is checked against
+// the file's first bytes afterwards: when they changed (truncated or
+// rewritten), the read is returned unconsumed as pending.
+func (t *Tailer) drainLive(ctx context.Context) (truncated bool, pending []byte, err error) {
+	c := t.cur
+	if t.buf == nil {
+		t.buf = make([]byte, t.o.ReadSize)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return false, nil, err
+		}
+		fi, err := c.f.Stat()
+		if err != nil {
+			return false, nil, fmt.Errorf("stat %s: %w", c.name, err)
+		}
+		size := fi.Size()
+		if size < c.readPos {
+			return true, nil, nil
+		}
+		n := int(min(int64(len(t.buf)), size-c.readPos))
+		var got int
+		var rerr error
+		if n > 0 {
+			got, rerr = c.f.ReadAt(t.buf[:n], c.readPos)
+		}
+		ok, err := t.headOK()
+		if err != nil {
+			return false, nil, err
+		}
+		if !ok {
+			return true, append([]byte(nil), t.buf[:got]...), nil
+		}
+		// The head is unchanged: what was read, and the size seen before
+		// the read, belong to the content being read.
+		c.seen, c.size, c.mtime = max(c.seen, size), size, fi.ModTime().UnixNano()
+		if got > 0 {
+			c.extendHead(t.buf[:got])
+			if err := t.consume(ctx, t.buf[:got]); err != nil {
+				return false, nil, err
+			}
+		}
+		t.noteRead()
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			return false, nil, fmt.Errorf("read %s: %w", c.name, rerr)
+		}
+		if n == 0 || got == 0 {
+			return false, nil, nil
+		}
+	}
+}
+
+// truncated handles a live file that was truncated or rewritten in place
+// (copytruncate). Its content up to the copy is in a backup that begins as
+// it did: that copy is read from the offset already read, then the live
+// file from its start. pending is a read taken while the truncation
+// happened: kept when it is the old content's, dropped when it is the new
+// content's or the copy holds it.
+func (t *Tailer) truncated(ctx context.Context, pending []byte) error {
+	c := t.cur
+	r, seen := c.readPos, c.seen
+	var cp *candidate
+	if len(c.head) > 0 {
+		fp := Fingerprint(c.head)
+		for _, x := range t.candidates(t.o.Backups(t.o.Path)) {
+			if !x.Gzip {
+				if dev, ino := DevIno(x.info); dev == c.dev && ino == c.ino {
+					continue
+				}
+			}
+			if matches(x.head, len(c.head), fp) && !t.isFinished(x.head) && (cp == nil || cp.Gzip && !x.Gzip) {
+				x := x
+				cp = &x
+			}
+		}
+	}
+	if len(pending) > 0 {
+		// New content at the same place means the read came after the
+		// truncation.
+		buf := make([]byte, len(pending))
+		if n, _ := c.f.ReadAt(buf, r); n == len(buf) && bytes.Equal(buf, pending) {
+			pending = nil
+		}
+	}
+	t.log.Warn("file truncated or rewritten in place (copytruncate)", "path", c.name, "offset", r,
+		"copy", map[bool]string{true: "found", false: "not found"}[cp != nil])
+	prev := t.identOf(c)
+	live := c
+	t.cur = nil // keep the descriptor until the copy is read
+	defer closeIf(live.f)
+	var have int64 // bytes of the old content read
+	switch {
+	case cp != nil:
+		size := cp.info.Size()
+		if cp.Gzip {
+			f, err := os.Open(cp.Path)
+			if err == nil {
+				size = gzSize(f, size)
+				f.Close()
+			}
+		}
+		if len(pending) > 0 && size >= r+int64(len(pending)) {
+			pending = nil // the copy holds it
+		}
+		t.cur = &file{name: live.name, dev: live.dev, ino: live.ino, head: live.head, readPos: r, seen: seen, size: seen, mtime: live.mtime}
+		if len(pending) > 0 {
+			if err := t.consume(ctx, pending); err != nil {
+				return err
+			}
+			r = t.cur.readPos
+		}
+		t.log.Info("reading the copy of the truncated file from the offset read", "copy", describe(cp.Backup), "offset", r)
+		if err := t.readBackup(ctx, *cp, r, true); err != nil {
+			return err
+		}
+		have = max(size, r)
+		t.addFinished(ident{fpLen: len(cp.head), fp: Fingerprint(cp.head), mtime: cp.mtime})
+		prev.mtime = max(prev.mtime, cp.mtime)
+	default:
+		t.cur = &file{name: live.name, dev: live.dev, ino: live.ino, head: live.head, readPos: r, seen: seen, size: seen, mtime: live.mtime}
+		if len(pending) > 0 {
+			if err := t.consume(ctx, pending); err != nil {
+				return err
+			}
+		}
+		have = t.cur.readPos
+		if err := t.finishFile(ctx); err != nil {
+			return err
+		}
+		if len(live.head) > 0 {
+			t.gap(Gap{Path: live.name, Offset: have, ID: ID{Dev: live.dev, Ino: live.ino, FPLen: len(live.head), FP: Fingerprint(live.head)},
+				Reason: "file truncated in place and no rotated copy begins as it did: what was written after the offset read is lost (is the copy named as Rotated_path says?)"})
+		}
+	}
+	if lost := seen - have; lost > 0 {
+		t.log.Error("bytes written to the file before it was truncated could not be read", "path", live.name, "bytes", lost, "offset", have)
+		if t.o.OnUnrecoverable != nil {
+			t.o.OnUnrecoverable(live.name, lost)
+		}
+	}
+	t.addFinished(prev)
+	return t.advance(ctx, prev)
+}
+
+// advance moves on from content prev (read to its end): every backup
+// rotated after it that was not read yet, oldest first, then the live file
+// from its start.
+func (t *Tailer) advance(ctx context.Context, prev ident) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Pin the live file before listing the backups: a rotation after
+		// the listing leaves the pinned file as the next backup, read
+		// after the ones listed.
+		live, liveInfo, err := t.pinLive()
+		if err != nil {
+			return err
+		}
+		var liveHead []byte
+		if live != nil {
+			if liveHead, err = readPrefix(live, PrefixLen); err != nil {
+				live.Close()
+				return err
+			}
+		}
+		next, backlog := t.nextAfter(prev, liveInfo, liveHead)
+		if next == nil {
+			if live == nil {
+				t.prev = &prev
+				t.setLag(func(s *lagState) { s.open = false })
+				return nil
+			}
+			return t.openLiveFile(live, liveInfo, 0)
+		}
+		live.Close()
+		t.setLag(func(s *lagState) { s.backlog = backlog })
+		t.log.Info("reading a backup rotated before it was opened", "path", next.Path, "compressed", next.Gzip)
+		if err := t.readBackup(ctx, *next, 0, false); err != nil {
+			return err
+		}
+		prev = ident{fpLen: len(next.head), fp: Fingerprint(next.head), mtime: next.mtime}
+		t.addFinished(prev)
+	}
+}
+
+// nextAfter returns the oldest backup not read yet that was rotated after
+// content prev, or nil when the live file comes next. backlog is the size
+// of the backups after the one returned.
+func (t *Tailer) nextAfter(prev ident, liveInfo os.FileInfo, liveHead []byte) (*candidate, int64) {
+	cands := t.candidates(t.o.Backups(t.o.Path))
+	at := -1
+	for i, c := range cands {
+		if matches(c.head, prev.fpLen, prev.fp) {
+			at = i
+			break
+		}
+	}
+	var next *candidate
+	var backlog int64
+	for i := at + 1; i < len(cands); i++ {
+		c := cands[i]
+		if !c.Gzip && liveInfo != nil && os.SameFile(c.info, liveInfo) {
+			continue
+		}
+		// Empty, already read, or a copy of the live file (a copytruncate
+		// in progress: the live file is read instead, and its copy found
+		// when it is truncated).
+		if len(c.head) == 0 || t.isFinished(c.head) || sameStart(c.head, liveHead) {
+			continue
+		}
+		// prev not found (deleted): what was modified since it was read.
+		if at < 0 && c.mtime < prev.mtime {
+			continue
+		}
+		if next == nil {
+			next = &c
+			continue
+		}
+		backlog += c.info.Size()
+	}
+	return next, backlog
+}
+
+func (t *Tailer) addFinished(id ident) {
+	if id.fpLen == 0 {
+		return
+	}
+	if len(t.finished) >= 256 {
+		t.finished = t.finished[1:]
+	}
+	t.finished = append(t.finished, id)
+}
+
+func (t *Tailer) isFinished(head []byte) bool {
+	for _, f := range t.finished {
+		if matches(head, f.fpLen, f.fp) {
+			return true
+		}
+	}
+	return false
+}
+
+// readBackup reads a rotated file from off to its end. With cont, the
+// current line state (a partial line, a spooled or over-long line) goes
+// on in it: it is the copy of the file being read.
+func (t *Tailer) readBackup(ctx context.Context, b candidate, off int64, cont bool) error {
 	f, err := os.Open(b.Path)
 	if err != nil {
 		t.log.Warn("backup vanished before it could be read", "path", b.Path, "err", err)
 		return nil
 	}
-	t.openAt(f, b.Path, off)
-	if err := t.drain(ctx, emit); err != nil {
-		return err
-	}
-	return t.finishFile(ctx, emit)
-}
-
-func (t *Tailer) openAt(f *os.File, name string, off int64) {
-	t.closeFile()
-	t.f, t.name, t.readPos = f, name, off
-	t.partial = t.partial[:0]
-	t.long = false
-	t.id = ID{}
-	t.log.Debug("reading file", "path", name, "offset", off)
-	if t.o.OnOpen != nil {
-		if id, err := Identify(f, PrefixLen); err == nil {
-			t.o.OnOpen(Position{Path: name, ID: id, Offset: off})
-		}
-	}
-}
-
-func (t *Tailer) openLive(off int64) error {
-	f, err := os.Open(t.o.Path)
+	fi, err := f.Stat()
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil // not there yet: wait
-		}
-		return fmt.Errorf("open %s: %w", t.o.Path, err)
+		f.Close()
+		return fmt.Errorf("stat %s: %w", b.Path, err)
 	}
-	t.openAt(f, t.o.Path, off)
-	return nil
-}
-
-func (t *Tailer) closeFile() {
-	if t.f != nil {
-		t.f.Close()
-		t.f = nil
+	dev, ino := DevIno(fi)
+	if !cont {
+		t.closeCur()
+		t.resetLine()
 	}
-}
-
-// emitted is the offset just after the last emitted (or overflowed) line.
-func (t *Tailer) emitted() int64 { return t.readPos - int64(len(t.partial)) }
-
-// position returns the position at offset end of the current file.
-func (t *Tailer) position(end int64) (Position, error) {
-	if t.gz != nil {
-		return t.gz.position(t.name, end), nil
+	c := &file{f: f, name: b.Path, gz: b.Gzip, dev: dev, ino: ino, head: b.head, readPos: off, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if cont && t.cur != nil {
+		// Positions keep the identity of the content (the copy begins as
+		// the original did).
+		c.head = t.cur.head
 	}
-	if t.id.FPLen < PrefixLen && int64(t.id.FPLen) < end || t.id.Ino == 0 {
-		id, err := Identify(t.f, end)
+	t.cur = c
+	if b.Gzip {
+		c.size = gzSize(f, fi.Size())
+		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
 		if err != nil {
-			return Position{}, err
+			t.log.Error("cannot read compressed backup", "path", b.Path, "err", err)
+			return t.finishFile(ctx)
 		}
-		t.id = id
+		c.zr = zr
+		if off > 0 {
+			if n, err := io.CopyN(io.Discard, zr, off); err != nil {
+				t.log.Warn("compressed backup is shorter than the offset to resume at", "path", b.Path, "offset", off, "size", n)
+				return t.finishFile(ctx)
+			}
+		}
 	}
-	return Position{Path: t.name, ID: t.id, Offset: end}, nil
-}
-
-// drain reads the open file to its current end, emitting complete lines.
-func (t *Tailer) drain(ctx context.Context, emit Emit) error {
+	if !cont {
+		t.opened(off)
+	}
+	t.noteRead()
 	if t.buf == nil {
 		t.buf = make([]byte, t.o.ReadSize)
 	}
@@ -397,71 +961,175 @@ func (t *Tailer) drain(ctx context.Context, emit Emit) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := t.f.ReadAt(t.buf, t.readPos)
+		var n int
+		var err error
+		if c.zr != nil {
+			n, err = c.zr.Read(t.buf)
+		} else {
+			n, err = f.ReadAt(t.buf, c.readPos)
+		}
 		if n > 0 {
-			if e := t.consume(ctx, t.buf[:n], emit); e != nil {
+			if e := t.consume(ctx, t.buf[:n]); e != nil {
 				return e
 			}
+			t.noteRead()
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
+			if !errors.Is(err, io.EOF) {
+				t.log.Error("damaged or unreadable backup; read as far as it goes", "path", b.Path, "err", err)
 			}
-			return fmt.Errorf("read %s: %w", t.name, err)
+			break
 		}
 		if n == 0 {
-			return nil
+			break
 		}
 	}
+	return t.finishFile(ctx)
 }
 
-func (t *Tailer) consume(ctx context.Context, data []byte, emit Emit) error {
-	start := t.readPos
-	t.readPos += int64(len(data))
-	if t.long {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			t.writeLong(data)
-			return nil
+// consume hands out the complete lines of data (the current file's bytes
+// at readPos) and keeps the rest of the last line.
+func (t *Tailer) consume(ctx context.Context, data []byte) error {
+	c := t.cur
+	start := c.readPos
+	c.readPos += int64(len(data))
+	for len(data) > 0 {
+		switch {
+		case t.long:
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				t.writeLong(data)
+				return nil
+			}
+			t.writeLong(data[:i+1])
+			t.endLong()
+			data, start = data[i+1:], start+int64(i+1)
+		case t.spool != nil:
+			i := bytes.IndexByte(data, '\n')
+			seg := data
+			if i >= 0 {
+				seg = data[:i]
+			}
+			if t.spoolLen+int64(len(seg)) > int64(t.o.MaxLine) {
+				if err := t.spoolToLong(); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := t.spool.Write(seg); err != nil {
+				return fmt.Errorf("spool a long line: %w", err)
+			}
+			t.spoolLen += int64(len(seg))
+			if i < 0 {
+				return nil
+			}
+			if err := t.emitSpool(ctx, start+int64(i)+1); err != nil {
+				return err
+			}
+			data, start = data[i+1:], start+int64(i+1)
+		default:
+			i := bytes.LastIndexByte(data, '\n')
+			if i < 0 {
+				lineStart := start - int64(len(t.partial))
+				switch n := len(t.partial) + len(data); {
+				case n > t.o.MaxLine:
+					t.startLong(lineStart)
+					t.writeLong(t.partial)
+					t.writeLong(data)
+					t.partial = t.partial[:0]
+				case t.o.SpoolDir != "" && n > t.o.SpoolLine:
+					if err := t.startSpool(lineStart); err != nil {
+						return err
+					}
+					continue // data goes to the spool
+				default:
+					t.partial = append(t.partial, data...)
+				}
+				return nil
+			}
+			out := make([]byte, 0, len(t.partial)+i+1)
+			out = append(out, t.partial...)
+			out = append(out, data[:i+1]...)
+			base := start - int64(len(t.partial))
+			t.partial = append(t.partial[:0], data[i+1:]...)
+			return t.emitLines(ctx, out, base)
 		}
-		t.writeLong(data[:i+1])
-		t.endLong()
-		data = data[i+1:]
-		start += int64(i + 1)
 	}
-	i := bytes.LastIndexByte(data, '\n')
-	if i < 0 {
-		if len(t.partial)+len(data) > t.o.MaxLine {
-			t.startLong(start - int64(len(t.partial)))
-			t.writeLong(t.partial)
-			t.writeLong(data)
-			t.partial = t.partial[:0]
-			return nil
+	return nil
+}
+
+// startSpool moves the partial line into a new spool file.
+func (t *Tailer) startSpool(off int64) error {
+	f, err := os.CreateTemp(t.o.SpoolDir, "line-*.spool")
+	if err != nil {
+		return fmt.Errorf("spool a long line: %w", err)
+	}
+	// Unlinked at once: the descriptor keeps it, a crash leaves nothing.
+	os.Remove(f.Name())
+	if _, err := f.Write(t.partial); err != nil {
+		f.Close()
+		return fmt.Errorf("spool a long line: %w", err)
+	}
+	t.spool, t.spoolOff, t.spoolLen = f, off, int64(len(t.partial))
+	t.partial = t.partial[:0]
+	return nil
+}
+
+// spoolToLong turns the spooled line into an over-long one: what was
+// spooled goes to LongLines.
+func (t *Tailer) spoolToLong() error {
+	sp, off, n := t.spool, t.spoolOff, t.spoolLen
+	t.spool = nil
+	defer sp.Close()
+	t.startLong(off)
+	if t.o.LongLines != nil {
+		w := &countWriter{w: t.o.LongLines}
+		if _, err := io.Copy(w, io.NewSectionReader(sp, 0, n)); err != nil && w.err == nil {
+			return fmt.Errorf("read spooled line: %w", err)
 		}
-		t.partial = append(t.partial, data...)
-		return nil
+		if w.err != nil {
+			t.log.Error("write over-long line", "err", w.err)
+		}
 	}
-	out := make([]byte, 0, len(t.partial)+i+1)
-	out = append(out, t.partial...)
-	out = append(out, data[:i+1]...)
-	t.partial = append(t.partial[:0], data[i+1:]...)
-	return t.emitLines(ctx, out, t.emitted()-int64(len(out)), emit)
+	t.longLen = n
+	return nil
+}
+
+type countWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.err == nil {
+		_, c.err = c.w.Write(p)
+	}
+	return len(p), nil
+}
+
+// emitSpool hands out the spooled line, which ends (newline included) at
+// end.
+func (t *Tailer) emitSpool(ctx context.Context, end int64) error {
+	sp := &Spooled{File: t.spool, Size: t.spoolLen}
+	off := t.spoolOff
+	t.spool = nil
+	return t.hand(ctx, Chunk{Spool: sp, Start: off, End: t.positionAt(end)})
 }
 
 // emitLines emits whole lines (base is the file offset of data[0]); lines
 // longer than MaxLine go to the overflow writer, and the runs of lines
 // before and after each are emitted as separate chunks, so that every
 // chunk is contiguous in the file and OnLongLine comes in file order.
-func (t *Tailer) emitLines(ctx context.Context, data []byte, base int64, emit Emit) error {
+func (t *Tailer) emitLines(ctx context.Context, data []byte, base int64) error {
 	if len(data) <= t.o.MaxLine {
-		return t.emitRun(ctx, data, base, emit)
+		return t.emitRun(ctx, data, base, base+int64(len(data)))
 	}
 	run := 0 // start of the run of short lines not yet emitted
 	for off := 0; off < len(data); {
 		j := bytes.IndexByte(data[off:], '\n')
 		line := data[off : off+j+1]
 		if len(line)-1 > t.o.MaxLine {
-			if err := t.emitRun(ctx, data[run:off], base+int64(run), emit); err != nil {
+			if err := t.emitRun(ctx, data[run:off], base+int64(run), base+int64(off)); err != nil {
 				return err
 			}
 			t.startLong(base + int64(off))
@@ -471,19 +1139,16 @@ func (t *Tailer) emitLines(ctx context.Context, data []byte, base int64, emit Em
 		}
 		off += j + 1
 	}
-	return t.emitRun(ctx, data[run:], base+int64(run), emit)
+	return t.emitRun(ctx, data[run:], base+int64(run), base+int64(len(data)))
 }
 
-// emitRun emits data, the file's bytes from start, as one chunk.
-func (t *Tailer) emitRun(ctx context.Context, data []byte, start int64, emit Emit) error {
+// emitRun emits data, the file's bytes from start, as one chunk ending at
+// end.
+func (t *Tailer) emitRun(ctx context.Context, data []byte, start, end int64) error {
 	if len(data) == 0 {
 		return nil
 	}
-	pos, err := t.position(start + int64(len(data)))
-	if err != nil {
-		return err
-	}
-	return emit(ctx, Chunk{Data: data, Start: start, End: pos})
+	return t.hand(ctx, Chunk{Data: data, Start: start, End: t.positionAt(end)})
 }
 
 func (t *Tailer) startLong(off int64) { t.long, t.longOff, t.longLen = true, off, 0 }
@@ -499,159 +1164,48 @@ func (t *Tailer) writeLong(b []byte) {
 
 func (t *Tailer) endLong() {
 	t.long = false
-	t.log.Warn("line longer than the limit written to the overflow file", "path", t.name, "offset", t.longOff,
+	t.log.Warn("line longer than the limit written to the overflow file", "path", t.cur.name, "offset", t.longOff,
 		"bytes", t.longLen, "max_line", t.o.MaxLine)
 	if t.o.OnLongLine != nil {
-		t.o.OnLongLine(t.name, t.longOff, t.longLen)
+		t.o.OnLongLine(t.cur.name, t.longOff, t.longLen)
 	}
 }
 
-// finishFile emits a last line without a trailing newline (the writer is
-// done with this file), then closes it.
-func (t *Tailer) finishFile(ctx context.Context, emit Emit) error {
-	if t.long {
+// finishFile hands out a last line without a trailing newline (the writer
+// is done with this file), then closes it.
+func (t *Tailer) finishFile(ctx context.Context) error {
+	c := t.cur
+	if c == nil {
+		return nil
+	}
+	switch {
+	case t.long:
 		t.writeLong([]byte("\n"))
 		t.endLong()
-	}
-	if len(bytes.TrimSpace(t.partial)) > 0 {
+	case t.spool != nil:
+		if err := t.emitSpool(ctx, c.readPos); err != nil {
+			return err
+		}
+	case len(bytes.TrimSpace(t.partial)) > 0:
 		start := t.emitted()
+		if len(t.partial) > t.o.MaxLine {
+			t.startLong(start)
+			t.writeLong(t.partial)
+			t.writeLong([]byte("\n"))
+			t.endLong()
+			break
+		}
 		out := make([]byte, 0, len(t.partial)+1)
 		out = append(out, t.partial...)
 		out = append(out, '\n')
-		t.partial = t.partial[:0]
-		pos, err := t.position(t.readPos)
-		if err != nil {
-			return err
-		}
-		if err := emit(ctx, Chunk{Data: out, Start: start, End: pos}); err != nil {
+		if err := t.hand(ctx, Chunk{Data: out, Start: start, End: t.positionAt(c.readPos)}); err != nil {
 			return err
 		}
 	}
-	t.closeFile()
+	t.partial = t.partial[:0]
+	t.noteRead()
+	t.closeCur()
 	return nil
-}
-
-// checkFile looks for truncation and rotation at the end of the file.
-// switched is true when a new file was opened.
-func (t *Tailer) checkFile(ctx context.Context, emit Emit) (switched bool, err error) {
-	fi, err := t.f.Stat()
-	if err != nil {
-		return false, fmt.Errorf("stat %s: %w", t.name, err)
-	}
-	truncated := fi.Size() < t.readPos
-	if !truncated && t.emitted() > 0 && t.id.Ino != 0 {
-		// Same size or larger but rewritten from the start (copytruncate
-		// followed by fast writes)?
-		ok, err := t.id.Matches(t.f)
-		if err != nil {
-			return false, err
-		}
-		truncated = !ok
-	}
-	if truncated {
-		t.log.Warn("file truncated (copytruncate); reading from the start", "path", t.name,
-			"offset", t.readPos, "size", fi.Size())
-		t.readPos, t.partial, t.long, t.id = 0, t.partial[:0], false, ID{}
-		return true, nil
-	}
-	pfi, err := os.Stat(t.o.Path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false, nil // deleted: keep reading the open file until the path returns
-		}
-		return false, fmt.Errorf("stat %s: %w", t.o.Path, err)
-	}
-	if os.SameFile(fi, pfi) {
-		return false, nil
-	}
-	// Rotated (rename+create) or deleted and recreated: the old file is
-	// complete. Read what was written before the switch, then move on.
-	t.log.Info("file rotated; finishing the old file", "path", t.name)
-	if err := t.drain(ctx, emit); err != nil {
-		return false, err
-	}
-	oldInfo, err := t.f.Stat()
-	if err != nil {
-		return false, fmt.Errorf("stat %s: %w", t.name, err)
-	}
-	// Several rotations may have happened since the last look: pin the
-	// live file, then read every backup rotated after the old file.
-	oldID := t.id
-	if err := t.finishFile(ctx, emit); err != nil {
-		return false, err
-	}
-	live, liveInfo, err := t.pinLive()
-	if err != nil {
-		return false, err
-	}
-	bs := t.o.Backups(t.o.Path)
-	if i := locate(bs, oldInfo, oldID, liveInfo); i >= 0 {
-		return true, t.catchUp(ctx, emit, bs[i].Order, live, liveInfo)
-	}
-	// The old file is not among the backups (deleted, or moved
-	// elsewhere): take plain backups modified after it.
-	for _, p := range newerBackups(bs, oldInfo, liveInfo) {
-		if err := t.readBackup(ctx, Backup{Path: p}, 0, emit); err != nil {
-			closeIf(live)
-			return false, err
-		}
-	}
-	if live != nil {
-		t.openAt(live, t.o.Path, 0)
-	}
-	return true, nil
-}
-
-// newerBackups lists the uncompressed backups among bs rotated after old,
-// oldest first, excluding the live file. The backups' order (for
-// lumberjack, the rotation time in their names) gives the order when old
-// is found among them; otherwise (old was deleted or renamed elsewhere)
-// backups modified strictly after old are taken, by modification time.
-func newerBackups(bs []Backup, old, live os.FileInfo) []string {
-	var sibs []string // in rotation order
-	for _, b := range bs {
-		if !b.Gzip {
-			sibs = append(sibs, b.Path)
-		}
-	}
-	infos := make([]os.FileInfo, len(sibs))
-	at := -1
-	for i, c := range sibs {
-		fi, err := os.Stat(c)
-		if err != nil {
-			continue
-		}
-		infos[i] = fi
-		if os.SameFile(fi, old) {
-			at = i
-		}
-	}
-	var out []string
-	if at >= 0 {
-		for i := at + 1; i < len(sibs); i++ {
-			if infos[i] != nil && !os.SameFile(infos[i], live) {
-				out = append(out, sibs[i])
-			}
-		}
-		return out
-	}
-	type mf struct {
-		path string
-		mod  time.Time
-	}
-	var ms []mf
-	for i, c := range sibs {
-		fi := infos[i]
-		if fi == nil || (live != nil && os.SameFile(fi, live)) || !fi.ModTime().After(old.ModTime()) {
-			continue
-		}
-		ms = append(ms, mf{c, fi.ModTime()})
-	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].mod.Before(ms[j].mod) })
-	for _, m := range ms {
-		out = append(out, m.path)
-	}
-	return out
 }
 
 // watch returns a channel signalled on any change in Path's directory.

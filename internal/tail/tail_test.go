@@ -386,11 +386,16 @@ func TestCheckpointInsideCompressedBackup(t *testing.T) {
 	tl := New(Options{Path: p, ReadSize: 100, Logger: nil})
 	var got []Position
 	var lines int
-	err := tl.readGz(context.Background(), gz, 0, func(_ context.Context, ch Chunk) error {
+	tl.emit = func(_ context.Context, ch Chunk) error {
 		lines += strings.Count(string(ch.Data), "\n")
 		got = append(got, ch.End)
 		return nil
-	})
+	}
+	cands := tl.candidates([]Backup{{Path: gz, Gzip: true}})
+	if len(cands) != 1 {
+		t.Fatalf("candidates %v", cands)
+	}
+	err := tl.readBackup(context.Background(), cands[0], 0, false)
 	if err != nil || lines != 50 || len(got) < 2 {
 		t.Fatalf("readGz: %v, %d lines, %d chunks", err, lines, len(got))
 	}
@@ -530,11 +535,21 @@ func TestCustomFinder(t *testing.T) {
 	c2, stop2 := start(t, Options{Path: p, Start: &pos, Backups: logrotate})
 	same(t, c2.waitFor(t, 15), ids(10, 25))
 	stop2()
-	// With the default finder the rotated file is not found: the live file
-	// is read from its start (and the warning says so).
+	// The default finder knows logrotate's names too.
 	c3, stop3 := start(t, Options{Path: p, Start: &pos})
-	same(t, c3.waitFor(t, 5), ids(20, 25))
+	same(t, c3.waitFor(t, 15), ids(10, 25))
 	stop3()
+	// With a finder that does not know the name, the checkpointed file is
+	// a gap (reported), and the live file is read from its start.
+	var gaps []Gap
+	var mu sync.Mutex
+	c4, stop4 := start(t, Options{Path: p, Start: &pos, Backups: Lumberjack,
+		OnGap: func(g Gap) { mu.Lock(); gaps = append(gaps, g); mu.Unlock() }})
+	same(t, c4.waitFor(t, 5), ids(20, 25))
+	stop4()
+	if len(gaps) != 1 || gaps[0].Offset != pos.Offset || gaps[0].ID != pos.ID {
+		t.Fatalf("gaps %+v, want the checkpoint %+v", gaps, pos)
+	}
 }
 
 func TestContinueOpenFileRewrittenMeanwhile(t *testing.T) {
