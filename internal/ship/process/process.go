@@ -199,6 +199,12 @@ func (p *Processor) field(v *fastjson.Value, path []string) string {
 	default:
 		return ""
 	}
+	return p.internString(b)
+}
+
+// internString returns b as a string, shared with earlier equal values
+// (label values repeat).
+func (p *Processor) internString(b []byte) string {
 	if s, ok := p.intern[string(b)]; ok {
 		return s
 	}
@@ -213,8 +219,8 @@ func (p *Processor) field(v *fastjson.Value, path []string) string {
 func eventTime(v *fastjson.Value) int64 {
 	for _, k := range [...]string{"stageTimestamp", "requestReceivedTimestamp", "timestamp"} {
 		if b := v.GetStringBytes(k); len(b) > 0 {
-			if t, err := time.Parse(time.RFC3339Nano, string(b)); err == nil {
-				return t.UnixNano()
+			if t, err := parseRFC3339(string(b)); err == nil {
+				return t
 			}
 		}
 	}
@@ -284,15 +290,31 @@ func removePath(v *fastjson.Value, path []string) bool {
 const RedactPrefix = "redacted:sha256:"
 
 // redact replaces Secret data/stringData values in requestObject and
-// responseObject. It returns how many values it replaced.
+// responseObject. It returns how many values it replaced. Every member
+// with a name is visited, duplicates included: a patch is logged as it was
+// sent, and a decoder that keeps the last duplicate would see the value a
+// first-match lookup skips.
 func (p *Processor) redact(v *fastjson.Value) int {
 	secrets := string(v.GetStringBytes("objectRef", "resource")) == "secrets" &&
 		len(v.GetStringBytes("objectRef", "apiGroup")) == 0
 	n := 0
 	for _, k := range [...]string{"requestObject", "responseObject"} {
-		n += p.redactObject(v.Get(k), secrets)
+		members(v, k, func(o *fastjson.Value) { n += p.redactObject(o, secrets) })
 	}
 	return n
+}
+
+// members calls f with every member of object v named key.
+func members(v *fastjson.Value, key string, f func(*fastjson.Value)) {
+	o, err := v.Object()
+	if err != nil {
+		return
+	}
+	o.Visit(func(k []byte, c *fastjson.Value) {
+		if string(k) == key {
+			f(c)
+		}
+	})
 }
 
 func (p *Processor) redactObject(obj *fastjson.Value, secrets bool) int {
@@ -303,16 +325,19 @@ func (p *Processor) redactObject(obj *fastjson.Value, secrets bool) int {
 	switch obj.Type() {
 	case fastjson.TypeObject:
 		kind := string(obj.GetStringBytes("kind"))
-		if kind == "Secret" || (secrets && kind != "SecretList" && kind != "Status" && obj.Get("items") == nil) {
+		hasItems := obj.Get("items") != nil
+		if kind == "Secret" || (secrets && kind != "SecretList" && kind != "Status" && !hasItems) {
 			n += p.redactSecret(obj)
 		}
-		if kind == "SecretList" || (secrets && obj.Get("items") != nil) || kind == "List" {
-			for _, it := range obj.GetArray("items") {
-				if kind == "List" && string(it.GetStringBytes("kind")) != "Secret" {
-					continue
+		if kind == "SecretList" || (secrets && hasItems) || kind == "List" {
+			members(obj, "items", func(items *fastjson.Value) {
+				for _, it := range items.GetArray() {
+					if kind == "List" && string(it.GetStringBytes("kind")) != "Secret" {
+						continue
+					}
+					n += p.redactSecret(it)
 				}
-				n += p.redactSecret(it)
-			}
+			})
 		}
 	case fastjson.TypeArray:
 		// A JSON patch against a secret: [{"op":"add","path":"/data/x","value":"..."}].
@@ -324,32 +349,36 @@ func (p *Processor) redactObject(obj *fastjson.Value, secrets bool) int {
 			if !strings.HasPrefix(path, "/data") && !strings.HasPrefix(path, "/stringData") {
 				continue
 			}
-			val := op.Get("value")
-			if val == nil {
-				continue
-			}
-			switch val.Type() {
-			case fastjson.TypeString:
-				op.Set("value", p.hashValue(val.GetStringBytes()))
-				n++
-			case fastjson.TypeObject:
-				n += p.redactMap(val)
-			}
+			members(op, "value", func(val *fastjson.Value) {
+				switch val.Type() {
+				case fastjson.TypeString:
+					*val = *p.hashValue(val.GetStringBytes())
+					n++
+				case fastjson.TypeObject:
+					n += p.redactMap(val)
+				}
+			})
 		}
 	}
 	return n
 }
 
 func (p *Processor) redactSecret(obj *fastjson.Value) int {
-	return p.redactMap(obj.Get("data")) + p.redactMap(obj.Get("stringData"))
+	n := 0
+	for _, k := range [...]string{"data", "stringData"} {
+		members(obj, k, func(m *fastjson.Value) { n += p.redactMap(m) })
+	}
+	return n
 }
 
+// redactMap replaces every value of object m (in place, so duplicate keys
+// are each replaced).
 func (p *Processor) redactMap(m *fastjson.Value) int {
 	if m == nil || m.Type() != fastjson.TypeObject {
 		return 0
 	}
 	n := 0
-	m.GetObject().Visit(func(k []byte, val *fastjson.Value) {
+	m.GetObject().Visit(func(_ []byte, val *fastjson.Value) {
 		if val.Type() == fastjson.TypeString && strings.HasPrefix(string(val.GetStringBytes()), RedactPrefix) {
 			return
 		}
@@ -359,15 +388,28 @@ func (p *Processor) redactMap(m *fastjson.Value) int {
 		} else {
 			raw = val.MarshalTo(nil)
 		}
-		m.Set(string(k), p.hashValue(raw))
+		*val = *p.hashValue(raw)
 		n++
 	})
 	return n
 }
 
 func (p *Processor) hashValue(b []byte) *fastjson.Value {
+	return p.a.NewString(p.hashString(b))
+}
+
+// hashString is what a redacted value becomes.
+func (p *Processor) hashString(b []byte) string {
 	p.h.Reset()
 	p.h.Write(b)
 	sum := p.h.Sum(nil)
-	return p.a.NewString(RedactPrefix + hex.EncodeToString(sum[:8]))
+	return RedactPrefix + hex.EncodeToString(sum[:8])
+}
+
+func parseRFC3339(s string) (int64, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, err
+	}
+	return t.UnixNano(), nil
 }

@@ -79,6 +79,11 @@ func TestRedactVariants(t *testing.T) {
 		{"json patch", `{"objectRef":{"resource":"secrets"},"requestObject":[{"op":"replace","path":"/data/pw","value":"czE="},{"op":"add","path":"/stringData","value":{"x":"plain1"}}]}`, "czE="},
 		{"merge patch", `{"objectRef":{"resource":"secrets"},"requestObject":{"data":{"pw":"czE="}}}`, "czE="},
 		{"non-string value", `{"objectRef":{"resource":"secrets"},"requestObject":{"kind":"Secret","data":{"pw":123}}}`, "123"},
+		// Duplicate keys (a patch is logged as sent): every one redacted.
+		{"duplicate key", `{"objectRef":{"resource":"secrets"},"requestObject":{"kind":"Secret","data":{"pw":"czE=","pw":"czE="}}}`, "czE="},
+		{"duplicate map", `{"objectRef":{"resource":"secrets"},"requestObject":{"data":{"a":"czE="},"data":{"b":"czE="}}}`, "czE="},
+		{"duplicate patch value", `{"objectRef":{"resource":"secrets"},"requestObject":[{"path":"/data/pw","value":"czE=","value":"czE="}]}`, "czE="},
+		{"duplicate object", `{"objectRef":{"resource":"secrets"},"requestObject":{"kind":"Secret","data":{"a":"x"}},"requestObject":{"kind":"Secret","data":{"a":"czE="}}}`, "czE="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
