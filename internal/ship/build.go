@@ -26,18 +26,18 @@ func buildSinks(ctx context.Context, c *config.Config, labelNames, mdNames []str
 	if c.Loki != nil {
 		lc, err := LokiClientConfig(c.Loki, getenv)
 		if err != nil {
-			return nil, err
+			return nil, configErr(err)
 		}
 		lc.Logger = lg
 		client, err := loki.NewClient(lc)
 		if err != nil {
-			return nil, fmt.Errorf("option Loki.URL: %w", err)
+			return nil, configErr(fmt.Errorf("option Loki.URL: %s", config.RedactText(err.Error(), nil)))
 		}
 		s, err := lokisink.New(lokisink.Options{
 			Client: client, Static: staticLabels(c), LabelNames: labelNames, MetadataNames: mdNames,
 			BatchSize: int64(c.Loki.BatchSize), BatchWait: c.Loki.BatchWait.D(),
 			Backoff:    loki.Backoff{Min: c.Loki.MinBackoff.D(), Max: c.Loki.MaxBackoff.D()},
-			DeadLetter: c.Loki.DeadLetterFile, Metrics: m, Logger: lg.With("sink", "loki"),
+			DeadLetter: c.Loki.DeadLetterFile, MaxLineSize: int64(c.Loki.MaxLineSize), Metrics: m, Logger: lg.With("sink", "loki"),
 		})
 		if err != nil {
 			return nil, err
@@ -51,9 +51,10 @@ func buildSinks(ctx context.Context, c *config.Config, labelNames, mdNames []str
 		}
 		format, err := s3key.Parse(c.S3.KeyFormat, s3key.ParseOptions{LookupEnv: getenv})
 		if err != nil {
-			return nil, fmt.Errorf("option S3.S3_key_format: %w", err)
+			return nil, configErr(fmt.Errorf("option S3.S3_key_format: %w", err))
 		}
 		s, err := s3sink.New(s3sink.Options{
+			MinBackoff: c.S3.MinBackoff.D(), MaxBackoff: c.S3.MaxBackoff.D(),
 			Client: client, Bucket: c.S3.Bucket, Format: format, StoreDir: c.S3.StoreDir,
 			TotalFileSize: int64(c.S3.TotalFileSize), UploadTimeout: c.S3.UploadTimeout.D(),
 			StoreLimit: int64(c.S3.StoreDirLimitSize), Gzip: c.S3.Compression == "gzip",
@@ -93,10 +94,13 @@ func LokiClientConfig(l *config.Loki, getenv func(string) (string, bool)) (loki.
 }
 
 // S3Client builds the sink's S3 client with the constructor the S3 source
-// uses: the default AWS credential chain, the region, and an optional
-// S3-compatible endpoint (path-style addressing by default with one).
+// uses: the default AWS credential chain, the region, an optional
+// S3-compatible endpoint (path-style addressing by default with one), and
+// the SDK's retries: Retry_limit attempts per request, waits capped by
+// Max_backoff.
 func S3Client(ctx context.Context, s *config.S3) (*s3.Client, error) {
-	return s3src.NewClient(ctx, s3src.ClientConfig{Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle != nil && *s.PathStyle})
+	return s3src.NewClient(ctx, s3src.ClientConfig{Region: s.Region, Endpoint: s.Endpoint, PathStyle: s.PathStyle != nil && *s.PathStyle,
+		MaxAttempts: s.RetryLimit, MaxBackoff: s.MaxBackoff.D()})
 }
 
 func nopClient() *loki.Client {

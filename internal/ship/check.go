@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 
@@ -43,11 +42,6 @@ func CheckConfig(c *config.Config, getenv func(string) (string, bool)) *CheckRep
 	}
 	if _, _, _, err := fieldPlan(c); err != nil {
 		r.Problems = append(r.Problems, err)
-	}
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			r.Problems = append(r.Problems, fmt.Errorf("option Metrics_addr: %q: %v (use :2021 or 127.0.0.1:2021)", c.MetricsAddr, err))
-		}
 	}
 	if c.RedactKeyFile != "" {
 		if b, err := os.ReadFile(c.RedactKeyFile); err != nil {

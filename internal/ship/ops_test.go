@@ -128,7 +128,7 @@ func TestSinkFailureStopsShip(t *testing.T) {
 	// A dead-letter file that cannot be written: a permanent rejection
 	// must stop ship (and say why) rather than drop the batch.
 	c.Loki.DeadLetterFile = "/proc/self/cannot/dead.jsonl"
-	e.loki.FailPushes(1, 400, "bad request")
+	c.Loki.MaxLineSize = 10 // every line is refused
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := Run(ctx, Options{Config: c})

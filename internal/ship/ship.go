@@ -44,7 +44,8 @@ type Options struct {
 	// Config is applied-defaults and validated by Run.
 	Config *config.Config
 	// DryRun reads the file once and prints what would be sent to Out,
-	// without sending, and without reading or writing checkpoints.
+	// without sending, and without reading or writing checkpoints. It
+	// needs no sink.
 	DryRun bool
 	Out    io.Writer
 	Logger *slog.Logger
@@ -62,14 +63,48 @@ type Options struct {
 	ReadSize int
 }
 
+// ConfigError is a problem with the configuration (the CLI exits 2 for
+// it). Every other error Run returns is a failure at run time.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ConfigError{Err: err}
+}
+
+// Sizes derived from Mem_Buf_Limit: reads, and the length above which a
+// line is spooled to disk while it is read (at least Loki.Max_line_size,
+// so the Loki sink only ever pushes lines held in memory).
+func readSize(c *config.Config) int {
+	return int(min(max(int64(c.MemBufLimit)/16, 4<<10), 256<<10))
+}
+
+func spoolLine(c *config.Config) int {
+	n := min(int64(1<<20), int64(c.MemBufLimit)/8)
+	if c.Loki != nil {
+		n = max(n, int64(c.Loki.MaxLineSize))
+	}
+	return int(n)
+}
+
 // Run ships until ctx ends, then flushes within the grace period, saves the
-// checkpoint and returns nil. It returns an error when a sink fails
-// permanently (for example the dead-letter file cannot be written).
+// checkpoint and returns nil. It returns an error when ship cannot go on
+// (a sink fails permanently, the disk is full): the first failure, the
+// root cause; what failed after it is logged.
 func Run(ctx context.Context, o Options) error {
 	c := o.Config
 	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
-		return err
+	validate := c.Validate
+	if o.DryRun {
+		validate = c.ValidateDryRun
+	}
+	if err := validate(); err != nil {
+		return configErr(err)
 	}
 	lg := o.Logger
 	if lg == nil {
@@ -85,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 
 	fields, labelNames, mdNames, err := fieldPlan(c)
 	if err != nil {
-		return err
+		return configErr(err)
 	}
 	procOpts := process.Options{RemoveKeys: *c.RemoveKeys, Redact: *c.Redact, Fields: fields}
 	if c.Cluster != "" {
@@ -97,7 +132,7 @@ func Run(ctx context.Context, o Options) error {
 	if c.RedactKeyFile != "" {
 		k, err := os.ReadFile(c.RedactKeyFile)
 		if err != nil {
-			return fmt.Errorf("option Redact_key_file: %w", err)
+			return configErr(fmt.Errorf("option Redact_key_file: %w", err))
 		}
 		procOpts.RedactKey = bytes.TrimSpace(k)
 	}
@@ -117,15 +152,25 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	saved, err := store.Load()
+	state, err := store.LoadState()
 	if err != nil {
 		return err
 	}
-	var start *checkpoint.Position
 	var tailStart *tail.Position
-	if p, ok := saved[c.Path]; ok {
-		start, tailStart = &p, &p.Position
+	if p, ok := state.Checkpoints[c.Path]; ok {
+		tp := p.Position
+		if tp.ModTime == 0 {
+			// A checkpoint written before positions carried the file's
+			// time: every backup modified after the last delivered
+			// event was written is newer than the checkpointed file.
+			tp.ModTime = p.EventTime
+		}
+		tailStart = &tp
 		lg.Info("resuming from checkpoint", "path", p.Path, "offset", p.Offset, "id", p.ID.String())
+	}
+	spoolDir := filepath.Join(c.StateDir, "spool")
+	if err := os.MkdirAll(spoolDir, 0o750); err != nil {
+		return fmt.Errorf("create spool directory: %w", err)
 	}
 
 	if c.MetricsAddr != "" {
@@ -163,43 +208,41 @@ func Run(ctx context.Context, o Options) error {
 	budget := pipe.NewBudget(int64(c.MemBufLimit))
 	budget.OnBlock = m.Blocked
 	m.BufferLimit.WithLabelValues("memory").Set(float64(c.MemBufLimit))
-	tr := newTracker(len(sinks), budget, m, start)
+	tr := newTracker(sinkNames(sinks), budget, m, store, c.Path, state, lg)
+
+	// The first failure stops ship; it is what Run returns.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var root error
+	var rootOnce sync.Once
+	fail := func(err error) {
+		rootOnce.Do(func() {
+			root = err
+			lg.Error("stopping", "err", err)
+		})
+		stopRun()
+	}
 
 	// Sinks run on their own context: after ctx ends they get the grace
 	// period to flush.
 	sinkCtx, cancelSinks := context.WithCancel(context.Background())
 	defer cancelSinks()
 	chans := make([]chan *pipe.Batch, len(sinks))
-	sinkErr := make(chan error, len(sinks))
 	var wg sync.WaitGroup
 	for i, s := range sinks {
 		chans[i] = make(chan *pipe.Batch, 4)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.Run(sinkCtx, chans[i], tr.ack)
+			err := s.Run(sinkCtx, chans[i], tr.ackFor(i))
 			if err != nil && sinkCtx.Err() == nil {
-				sinkErr <- fmt.Errorf("%s sink: %w", s.Name(), err)
+				fail(fmt.Errorf("%s sink: %w", s.Name(), err))
 			}
 		}()
 	}
 
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	// A failing sink stops reading.
-	var fatal error
-	var fatalOnce sync.Once
-	go func() {
-		select {
-		case err := <-sinkErr:
-			fatalOnce.Do(func() { fatal = err })
-			lg.Error("sink failed; stopping", "err", err)
-			stopRun()
-		case <-runCtx.Done():
-		}
-	}()
-
-	// Checkpoint saver.
+	// The checkpoint is written after every acknowledgement; it is made
+	// durable every Checkpoint_interval.
 	saveDone := make(chan struct{})
 	go func() {
 		defer close(saveDone)
@@ -210,21 +253,13 @@ func Run(ctx context.Context, o Options) error {
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				if err := tr.save(store, c.Path); err != nil {
-					lg.Error("save checkpoint", "err", err)
-				}
+				tr.sync()
 			}
 		}
 	}()
 
-	overflow, err := os.OpenFile(filepath.Join(c.StateDir, "overlong-lines.jsonl"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return fmt.Errorf("open overflow file: %w", err)
-	}
-	defer overflow.Close()
-
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
-	rd := &reader{budget: budget, m: m, tr: tr, chans: chans, extra: 16,
+	rd := &reader{budget: budget, m: m, tr: tr, chans: chans, extra: 16, spoolDir: spoolDir, fail: fail,
 		procs: make(chan *process.Processor, workers), queue: make(chan *job, workers*2)}
 	for range workers {
 		rd.procs <- process.New(procOpts)
@@ -234,28 +269,44 @@ func Run(ctx context.Context, o Options) error {
 	}
 	dispatched := make(chan struct{})
 	go func() { defer close(dispatched); rd.dispatch(sinkCtx) }()
+	finder := tail.Standard
+	if len(c.RotatedPath) > 0 {
+		finder = tail.Combine(tail.Standard, tail.Glob(c.RotatedPath...))
+	}
+	rs := readSize(c)
+	if o.ReadSize > 0 {
+		rs = o.ReadSize
+	}
+	ov := &overflow{path: filepath.Join(c.StateDir, "overlong-lines.jsonl"), limit: int64(c.OverlongLimit), m: m, lg: lg}
 	tl := tail.New(tail.Options{
 		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: tailStart,
-		LongLines: overflow, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
-		Logger: lg, NoNotify: o.NoNotify, ReadSize: o.ReadSize,
-		OnOpen: func(p tail.Position) {
-			// Without a checkpoint, the first file opened becomes one at
-			// once: a crash before the first delivery followed by a
-			// rotation then still finds it.
-			if tr.opened(p) {
-				if err := tr.save(store, c.Path); err != nil {
-					lg.Error("save checkpoint", "err", err)
-				}
+		SpoolDir: spoolDir, SpoolLine: spoolLine(c), Backups: finder,
+		LongLines: ov, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
+		OnGap:           func(tail.Gap) { m.GapFiles.Inc() },
+		OnUnrecoverable: func(_ string, n int64) { m.Unrecoverable.Add(float64(n)) },
+		Logger:          lg, NoNotify: o.NoNotify, ReadSize: rs,
+		// Without a checkpoint, the first file opened becomes one at once:
+		// a crash before the first delivery followed by a rotation then
+		// still finds it.
+		OnOpen: tr.opened,
+	})
+	m.SetLag(func() int64 { return tl.Lag() + tr.inFlight() })
+	timeout := c.ReadyAckTimeout.D()
+	m.SetReadyCheck(func() error {
+		errs := []error{tr.health(timeout)}
+		for _, s := range sinks {
+			if h, ok := s.(pipe.Health); ok {
+				errs = append(errs, h.Stalled(time.Now(), timeout))
 			}
-		},
+		}
+		return errors.Join(errs...)
 	})
 	m.SetReady(true)
 	lg.Info("shipping", "path", c.Path, "sinks", sinkNames(sinks), "state_dir", c.StateDir, "build", buildinfo.Get())
-	tailErr := tl.Run(runCtx, rd.emit)
-	m.SetReady(false)
-	if tailErr != nil && !errors.Is(tailErr, context.Canceled) {
-		lg.Error("tailer stopped", "err", tailErr)
+	if err := tl.Run(runCtx, rd.emit); err != nil && !errors.Is(err, context.Canceled) {
+		fail(fmt.Errorf("reading %s: %w", c.Path, err))
 	}
+	m.SetReady(false)
 
 	// Flush: no more batches; sinks deliver what they hold within the
 	// grace period.
@@ -279,23 +330,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 	stopRun()
 	<-saveDone
-	if err := tr.save(store, c.Path); err != nil {
-		return err
+	if err := tr.sync(); err != nil {
+		if root == nil {
+			return fmt.Errorf("save the checkpoint: %w", err)
+		}
+		lg.Error("save the checkpoint after the failure", "err", err)
 	}
 	pos, _ := tr.position()
 	lg.Info("stopped", "checkpoint_path", pos.Path, "checkpoint_offset", pos.Offset)
-	if fatal != nil {
-		return fatal
-	}
-	select {
-	case err := <-sinkErr:
-		return err
-	default:
-	}
-	if tailErr != nil && !errors.Is(tailErr, context.Canceled) {
-		return tailErr
-	}
-	return nil
+	return root
 }
 
 func sinkNames(s []pipe.Sink) []string {
@@ -354,60 +397,131 @@ func staticLabels(c *config.Config) data.Labels {
 // parallel (one Processor per worker) and handed to the sinks in read
 // order by dispatch.
 type reader struct {
-	budget *pipe.Budget
-	m      *metrics.Metrics
-	tr     *tracker
-	chans  []chan *pipe.Batch
-	seq    uint64
-	extra  int // bytes the processor may add per line
-	procs  chan *process.Processor
-	queue  chan *job
+	budget   *pipe.Budget
+	m        *metrics.Metrics
+	tr       *tracker
+	chans    []chan *pipe.Batch
+	seq      uint64
+	extra    int // bytes the processor may add per line
+	procs    chan *process.Processor
+	queue    chan *job
+	spoolDir string
+	fail     func(error)
 }
 
 type job struct {
 	b    *pipe.Batch
+	err  error
 	done chan struct{}
 }
 
+// spoolOverhead is the memory a spooled line's batch keeps after
+// processing (its record; the line is on disk).
+const spoolOverhead = 4 << 10
+
 func (r *reader) emit(ctx context.Context, ch tail.Chunk) error {
+	raw := ch.End.Offset - ch.Start
 	// Raw bytes, rewritten lines and records: an upper-bound estimate
-	// taken before processing so reading stops before memory is used.
-	n := bytes.Count(ch.Data, []byte{'\n'})
-	est := 2*int64(len(ch.Data)) + int64(n)*(int64(r.extra)+160)
-	if err := r.budget.Acquire(ctx, est); err != nil {
+	// taken before processing so reading stops before memory is used. A
+	// spooled line is read into memory once to be processed.
+	var n int
+	var est int64
+	if ch.Spool != nil {
+		est = ch.Spool.Size + spoolOverhead
+	} else {
+		n = bytes.Count(ch.Data, []byte{'\n'})
+		est = 2*int64(len(ch.Data)) + int64(n)*(int64(r.extra)+160)
+	}
+	r.tr.handed(raw)
+	got, err := r.budget.Acquire(ctx, est)
+	if err != nil {
+		r.tr.handed(-raw)
+		closeSpool(ch)
 		return err
 	}
 	r.m.BufferBytes.WithLabelValues("memory").Set(float64(r.budget.Used()))
 	r.seq++
 	j := &job{done: make(chan struct{})}
-	select {
-	case r.queue <- j:
-	case <-ctx.Done():
-		r.budget.Release(est)
-		return ctx.Err()
+	if err := send(ctx, r.m, r.queue, j); err != nil {
+		r.budget.Release(got)
+		r.tr.handed(-raw)
+		closeSpool(ch)
+		return err
 	}
 	seq := r.seq
 	p := <-r.procs
 	go func() {
-		b := r.process(p, ch, n)
+		var b *pipe.Batch
+		var err error
+		if ch.Spool != nil {
+			b, err = r.processSpool(p, ch)
+		} else {
+			b = r.process(p, ch, n)
+		}
 		r.procs <- p
-		b.Seq, b.Bytes = seq, est
-		j.b = b
+		if b != nil {
+			b.Seq, b.Bytes, b.Raw = seq, got, raw
+			if ch.Spool != nil && got > spoolOverhead {
+				// The line is on disk now.
+				r.budget.Release(got - spoolOverhead)
+				b.Bytes = spoolOverhead
+			}
+		} else {
+			r.budget.Release(got)
+		}
+		j.b, j.err = b, err
 		close(j.done)
 	}()
 	return nil
 }
 
-// dispatch hands processed batches to every sink in read order. It stops
-// when the queue is closed and drained, or ctx (the sinks' context) ends.
+func closeSpool(ch tail.Chunk) {
+	if ch.Spool != nil {
+		ch.Spool.File.Close()
+	}
+}
+
+// send puts v on c, counting the wait as backpressure when c is full.
+func send[T any](ctx context.Context, m *metrics.Metrics, c chan<- T, v T) error {
+	select {
+	case c <- v:
+		return nil
+	default:
+	}
+	m.Blocked(true)
+	defer m.Blocked(false)
+	select {
+	case c <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// dispatch hands processed batches to every sink in read order (each sink
+// gets what it had not delivered before a restart). It stops when the
+// queue is closed and drained, or ctx (the sinks' context) ends.
 func (r *reader) dispatch(ctx context.Context) {
+	failed := false
 	for j := range r.queue {
 		<-j.done
-		r.tr.add(j.b)
-		for _, c := range r.chans {
-			select {
-			case c <- j.b:
-			case <-ctx.Done():
+		if failed || j.err != nil {
+			if j.err != nil && !failed {
+				r.fail(j.err)
+			}
+			failed = true
+			if j.b != nil {
+				r.budget.Release(j.b.Bytes)
+				j.b.Release()
+			}
+			continue
+		}
+		routes := r.tr.route(j.b)
+		for i, c := range r.chans {
+			if routes[i] == nil {
+				continue
+			}
+			if send(ctx, r.m, c, routes[i]) != nil {
 				return
 			}
 		}
@@ -418,14 +532,17 @@ func (r *reader) process(p *process.Processor, ch tail.Chunk, n int) *pipe.Batch
 	b := &pipe.Batch{End: ch.End}
 	data := ch.Data
 	b.Records = make([]process.Record, 0, n)
+	b.Ends = make([]int64, 0, n)
 	// Room for every line rewritten plus added keys, so out never grows
 	// (growing would copy everything processed so far).
 	out := make([]byte, 0, len(data)+n*r.extra+1024)
 	var lines, unparsed, redacted int
+	off := ch.Start
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		line := data[:i]
 		data = data[i+1:]
+		off += int64(i) + 1
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
@@ -446,106 +563,60 @@ func (r *reader) process(p *process.Processor, ch tail.Chunk, n int) *pipe.Batch
 			b.LastTime = rec.Time
 		}
 		b.Records = append(b.Records, rec)
+		b.Ends = append(b.Ends, min(off, ch.End.Offset))
 	}
+	r.count(lines, unparsed, redacted, int64(len(ch.Data)))
+	return b
+}
+
+func (r *reader) count(lines, unparsed, redacted int, raw int64) {
 	r.m.LinesRead.Add(float64(lines))
-	r.m.BytesRead.Add(float64(len(ch.Data)))
+	r.m.BytesRead.Add(float64(raw))
 	if unparsed > 0 {
 		r.m.LinesUnparsed.Add(float64(unparsed))
 	}
 	if redacted > 0 {
 		r.m.Redacted.Add(float64(redacted))
 	}
-	return b
 }
 
-// tracker collects acknowledgements and moves the checkpoint over batches
-// every sink has acknowledged, in order.
-type tracker struct {
-	mu        sync.Mutex
-	nsinks    int
-	remaining map[uint64]int
-	batches   map[uint64]*pipe.Batch
-	next      uint64
-	pos       checkpoint.Position
-	havePos   bool
-	dirty     bool
-	budget    *pipe.Budget
-	m         *metrics.Metrics
-}
-
-func newTracker(nsinks int, b *pipe.Budget, m *metrics.Metrics, start *checkpoint.Position) *tracker {
-	t := &tracker{nsinks: nsinks, remaining: map[uint64]int{}, batches: map[uint64]*pipe.Batch{}, next: 1, budget: b, m: m}
-	if start != nil {
-		t.pos, t.havePos = *start, true
+// processSpool processes a spooled line: read into memory once (the
+// budget holds room for it), written processed to a new spool file.
+func (r *reader) processSpool(p *process.Processor, ch tail.Chunk) (*pipe.Batch, error) {
+	in := ch.Spool
+	defer in.File.Close()
+	line := make([]byte, in.Size)
+	if _, err := in.File.ReadAt(line, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read a spooled line: %w", err)
 	}
-	return t
-}
-
-func (t *tracker) add(b *pipe.Batch) {
-	t.mu.Lock()
-	t.remaining[b.Seq] = t.nsinks
-	t.batches[b.Seq] = b
-	t.mu.Unlock()
-}
-
-func (t *tracker) ack(b *pipe.Batch) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.remaining[b.Seq]--
-	if t.remaining[b.Seq] > 0 {
-		return
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
 	}
-	t.budget.Release(b.Bytes)
-	t.m.BufferBytes.WithLabelValues("memory").Set(float64(t.budget.Used()))
-	for {
-		r, ok := t.remaining[t.next]
-		if !ok || r > 0 {
-			return
-		}
-		done := t.batches[t.next]
-		delete(t.remaining, t.next)
-		delete(t.batches, t.next)
-		t.next++
-		t.pos, t.havePos, t.dirty = checkpoint.Position{Position: done.End, EventTime: done.LastTime}, true, true
-		t.m.Acked(done.LastTime)
+	b := &pipe.Batch{End: ch.End}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return b, nil
 	}
-}
-
-// opened records the first file's start when there is no position yet.
-func (t *tracker) opened(p tail.Position) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.havePos {
-		return false
+	out, err := os.CreateTemp(r.spoolDir, "out-*.spool")
+	if err != nil {
+		return nil, fmt.Errorf("spool a long line: %w", err)
 	}
-	t.pos, t.havePos, t.dirty = checkpoint.Position{Position: p}, true, true
-	return true
-}
-
-func (t *tracker) position() (checkpoint.Position, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.pos, t.havePos
-}
-
-func (t *tracker) save(store *checkpoint.Store, key string) error {
-	t.mu.Lock()
-	if !t.dirty {
-		t.mu.Unlock()
-		return nil
+	os.Remove(out.Name())
+	rec, n, err := p.ProcessTo(out, line)
+	if err != nil {
+		out.Close()
+		return nil, fmt.Errorf("spool a long line: %w", err)
 	}
-	pos := t.pos
-	pos.Updated = time.Now().UTC()
-	t.dirty = false
-	t.mu.Unlock()
-	if err := store.Save(map[string]checkpoint.Position{key: pos}); err != nil {
-		t.mu.Lock()
-		t.dirty = true
-		t.mu.Unlock()
-		return err
+	rec.Spool, rec.SpoolSize = out, n
+	b.Records = []process.Record{rec}
+	b.Ends = []int64{ch.End.Offset}
+	b.LineBytes, b.LastTime = n, rec.Time
+	b.Closers = []io.Closer{out}
+	unparsed := 0
+	if rec.Unparsed {
+		unparsed = 1
 	}
-	t.m.Saved(time.Now())
-	return nil
+	r.count(1, unparsed, rec.Redacted, in.Size)
+	return b, nil
 }
 
 // dryRun prints what would be sent, one JSON object per line (strings are
@@ -580,7 +651,10 @@ func dryRun(ctx context.Context, o Options, c *config.Config, po process.Options
 		Line   string `json:"line"`
 		Parsed bool   `json:"json"`
 	}
-	tl := tail.New(tail.Options{Path: c.Path, Once: true, MaxLine: int(c.MaxLineSize), Logger: lg, NoNotify: true})
+	tl := tail.New(tail.Options{Path: c.Path, Once: true, MaxLine: int(c.MaxLineSize), Logger: lg, NoNotify: true,
+		OnLongLine: func(path string, off, size int64) {
+			lg.Warn("line longer than Max_line_size: ship would write it to the overflow file", "path", path, "offset", off, "bytes", size)
+		}})
 	return tl.Run(ctx, func(ctx context.Context, ch tail.Chunk) error {
 		for _, raw := range bytes.Split(bytes.TrimSuffix(ch.Data, []byte{'\n'}), []byte{'\n'}) {
 			if len(bytes.TrimSpace(raw)) == 0 {

@@ -21,7 +21,7 @@ import (
 type ackSink struct{}
 
 func (ackSink) Name() string { return "ack" }
-func (ackSink) Run(_ context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+func (ackSink) Run(_ context.Context, in <-chan *pipe.Batch, ack func(...*pipe.Batch)) error {
 	for b := range in {
 		ack(b)
 	}

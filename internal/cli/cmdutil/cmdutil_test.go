@@ -34,6 +34,7 @@ func TestExecuteExitCodes(t *testing.T) {
 		{"ok", nil, ExitOK, ""},
 		{"usage", UsageErrorf("--x: bad"), ExitUsage, "audittui: --x: bad\n"},
 		{"code only", &ExitError{Code: ExitAlerts}, ExitAlerts, ""},
+		{"runtime", RuntimeError(errors.New("s3 sink: no space left on device")), ExitRuntime, "audittui: s3 sink: no space left on device\n"},
 		{"wrapped", fmt.Errorf("outer: %w", &ExitError{Code: ExitInputError, Err: errors.New("2 lines")}), ExitInputError, "audittui: 2 lines\n"},
 		{"plain error is usage", errors.New("boom"), ExitUsage, "audittui: boom\n"},
 		{"hostile message", errors.New("server said " + hostile), ExitUsage, `audittui: server said mallory\x1b]52;c;Y3VybA==\x07<U+202E>\x9b2J\ttab` + "\n"},

@@ -18,6 +18,7 @@ const (
 	ExitInputError = 1 // results printed, but some input was rejected
 	ExitUsage      = 2 // bad flags, bad query, bad config
 	ExitAlerts     = 3 // alerts at or above --fail-on fired
+	ExitRuntime    = 4 // started with a valid configuration, then failed (a sink, the disk)
 )
 
 // ExitError carries a process exit code out of a command. Err, when set,
@@ -44,6 +45,11 @@ func UsageErrorf(format string, a ...any) error {
 // UsageError marks err as a usage error (exit status 2).
 func UsageError(err error) error {
 	return &ExitError{Code: ExitUsage, Err: err}
+}
+
+// RuntimeError marks err as a failure at run time (exit status 4).
+func RuntimeError(err error) error {
+	return &ExitError{Code: ExitRuntime, Err: err}
 }
 
 // Execute runs cmd with args over ios, prints the error it returns (if

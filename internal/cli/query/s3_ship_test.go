@@ -52,7 +52,7 @@ func testShipSinkArchives(t *testing.T, real bool) {
 		in <- b
 	}
 	close(in)
-	if err := sink.Run(ctx, in, func(*pipe.Batch) { acked++ }); err != nil {
+	if err := sink.Run(ctx, in, func(bs ...*pipe.Batch) { acked += len(bs) }); err != nil {
 		t.Fatalf("sink: %v", err)
 	}
 	if acked != len(shipped) {

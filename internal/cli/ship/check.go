@@ -1,12 +1,10 @@
 package ship
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	shipper "github.com/audittui/audittui/internal/ship"
-	"github.com/audittui/audittui/internal/ship/config"
 )
 
 // runCheck is `audittui ship --check-config`: load the config and the
@@ -17,7 +15,7 @@ func runCheck(o *ShipOptions) error {
 	c, err := shipConfig(o)
 	if err != nil {
 		// Errors quote the values they reject: redact URLs and secrets.
-		return cmdutil.UsageError(errors.New(config.RedactText(err.Error(), shipper.EnvSecrets(o.LookupEnv))))
+		return cmdutil.UsageError(redacted(o, err))
 	}
 	r := shipper.CheckConfig(c, o.LookupEnv)
 	if _, err := o.IO.Out.Write(r.Text()); err != nil {

@@ -4,6 +4,7 @@ package ship
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -57,7 +58,14 @@ Mem_Buf_Limit, Labels, Label_keys, RemoveKeys, S3_key_format, Total_file_size,
 Upload_timeout, Store_dir) with ${ENV} substitution; flags override it.
 Loki credentials come from files named in the config or from LOKI_USERNAME,
 LOKI_PASSWORD, LOKI_BEARER_TOKEN(_FILE) and LOKI_ORG_ID; S3 uses the AWS
-credential chain.`,
+credential chain.
+
+--dry-run needs no sink: it prints what each line would become.
+
+Exit status: 0 after SIGTERM/SIGINT once delivered lines are checkpointed;
+2 for bad flags or configuration (nothing started); 4 when ship started and
+then could not go on (a sink refused for good, the disk is full): the last
+line printed is the cause.`,
 		Example: `  audittui ship --config /etc/audittui/ship.yaml
   audittui ship --path /var/log/kubernetes/audit/audit.log --loki-url http://loki:3100 --cluster prod
   audittui ship --config ship.yaml --dry-run | head
@@ -122,7 +130,11 @@ func shipConfig(o *ShipOptions) (*config.Config, error) {
 	}
 	c.Apply(o.Overrides)
 	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
+	validate := c.Validate
+	if o.DryRun {
+		validate = c.ValidateDryRun
+	}
+	if err := validate(); err != nil {
 		if o.ConfigFile != "" {
 			return nil, fmt.Errorf("config %s: %w", o.ConfigFile, err)
 		}
@@ -131,13 +143,20 @@ func shipConfig(o *ShipOptions) (*config.Config, error) {
 	return c, nil
 }
 
+// redacted returns err's message with URL passwords and the secrets of the
+// environment (LOKI_PASSWORD, tokens, AWS keys) replaced: errors quote
+// options and servers' answers.
+func redacted(o *ShipOptions, err error) error {
+	return errors.New(config.RedactText(err.Error(), shipper.EnvSecrets(o.LookupEnv)))
+}
+
 func runShip(ctx context.Context, o *ShipOptions) error {
 	if o.CheckConfig {
 		return runCheck(o)
 	}
 	c, err := shipConfig(o)
 	if err != nil {
-		return cmdutil.UsageError(err)
+		return cmdutil.UsageError(redacted(o, err))
 	}
 	var level slog.Level
 	switch strings.ToLower(c.LogLevel) {
@@ -153,5 +172,14 @@ func runShip(ctx context.Context, o *ShipOptions) error {
 	lg := slog.New(slog.NewJSONHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 	out, done := o.IO.DataOut() // --dry-run prints events
 	defer done()
-	return shipper.Run(ctx, shipper.Options{Config: c, DryRun: o.DryRun, Out: out, Logger: lg, Getenv: o.LookupEnv})
+	err = shipper.Run(ctx, shipper.Options{Config: c, DryRun: o.DryRun, Out: out, Logger: lg, Getenv: o.LookupEnv})
+	var ce *shipper.ConfigError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return cmdutil.UsageError(redacted(o, err))
+	default:
+		return cmdutil.RuntimeError(redacted(o, err))
+	}
 }

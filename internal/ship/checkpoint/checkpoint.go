@@ -1,9 +1,15 @@
-// Package checkpoint stores how far ship has delivered each tailed file.
+// Package checkpoint stores how far ship has delivered each tailed file,
+// to every sink and to each one.
 //
 // The file is versioned JSON written atomically: a temp file is written and
 // fsynced, then renamed over the checkpoint and the directory is fsynced.
 // If a crash interrupts the rename, the temp file is complete and newer, so
 // Load prefers it when it parses (as Vector's checkpointer does).
+//
+// Progress is also written after every acknowledgement, without fsync, to
+// a second file (ProgressName): it survives a crash of the process (kill
+// -9, OOM), not necessarily one of the machine, which the fsynced file
+// covers up to Checkpoint_interval. Load takes the newer of the two.
 package checkpoint
 
 import (
@@ -12,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/audittui/audittui/internal/tail"
@@ -23,6 +28,9 @@ const Version = 1
 
 // FileName is the checkpoint file inside the state directory.
 const FileName = "checkpoints.json"
+
+// ProgressName is the file written after every acknowledgement.
+const ProgressName = "checkpoints.progress.json"
 
 // Position is a point in one file (the tailer's position: path, file
 // identity, offset): everything before Offset has been delivered to every
@@ -40,6 +48,15 @@ type fileFormat struct {
 	Version int `json:"version"`
 	// Checkpoints are keyed by the configured Path.
 	Checkpoints map[string]Position `json:"checkpoints"`
+	// Sinks: per configured Path, per sink, how far that sink has
+	// delivered (at or after the checkpoint).
+	Sinks map[string]map[string]tail.Position `json:"sinks,omitempty"`
+}
+
+// State is everything the checkpoint file holds.
+type State struct {
+	Checkpoints map[string]Position
+	Sinks       map[string]map[string]tail.Position
 }
 
 // Store reads and writes the checkpoint file of one state directory.
@@ -62,44 +79,81 @@ func (s *Store) tmpPath() string { return s.Path() + ".tmp" }
 
 // Load returns the saved positions (empty when none were saved).
 func (s *Store) Load() (map[string]Position, error) {
-	if m, err := readFile(s.tmpPath()); err == nil {
-		return m, nil
-	}
-	m, err := readFile(s.Path())
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]Position{}, nil
-	}
-	return m, err
+	st, err := s.LoadState()
+	return st.Checkpoints, err
 }
 
-func readFile(p string) (map[string]Position, error) {
+// LoadState returns the saved positions and per-sink progress: for each
+// path, the newer of the fsynced checkpoint and the progress file (a
+// progress file that does not parse is ignored: it was torn by a crash of
+// the machine).
+func (s *Store) LoadState() (State, error) {
+	st, err := readFile(s.tmpPath())
+	if err != nil {
+		st, err = readFile(s.Path())
+		if errors.Is(err, os.ErrNotExist) {
+			st, err = State{Checkpoints: map[string]Position{}, Sinks: map[string]map[string]tail.Position{}}, nil
+		}
+		if err != nil {
+			return st, err
+		}
+	}
+	if pr, err := readFile(s.progressPath()); err == nil {
+		for k, p := range pr.Checkpoints {
+			if old, ok := st.Checkpoints[k]; !ok || p.Updated.After(old.Updated) {
+				st.Checkpoints[k] = p
+				st.Sinks[k] = pr.Sinks[k]
+			}
+		}
+	}
+	return st, nil
+}
+
+func (s *Store) progressPath() string { return filepath.Join(s.dir, ProgressName) }
+
+func readFile(p string) (State, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return nil, err
+		return State{}, err
 	}
 	var ff fileFormat
 	if err := json.Unmarshal(b, &ff); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", p, err)
+		return State{}, fmt.Errorf("checkpoint %s: %w", p, err)
 	}
 	if ff.Version != Version {
-		return nil, fmt.Errorf("checkpoint %s: unsupported version %d (want %d)", p, ff.Version, Version)
+		return State{}, fmt.Errorf("checkpoint %s: unsupported version %d (want %d)", p, ff.Version, Version)
 	}
 	if ff.Checkpoints == nil {
 		ff.Checkpoints = map[string]Position{}
 	}
-	return ff.Checkpoints, nil
+	if ff.Sinks == nil {
+		ff.Sinks = map[string]map[string]tail.Position{}
+	}
+	return State{Checkpoints: ff.Checkpoints, Sinks: ff.Sinks}, nil
 }
 
-// Save writes positions atomically.
+// Save writes positions atomically and durably.
 func (s *Store) Save(pos map[string]Position) error {
-	keys := make([]string, 0, len(pos))
-	for k := range pos {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b, err := json.MarshalIndent(fileFormat{Version: Version, Checkpoints: pos}, "", "  ")
+	return s.SaveState(State{Checkpoints: pos}, true)
+}
+
+// SaveState writes the state atomically: durably (fsynced, to FileName)
+// or as progress (ProgressName, no fsync: it survives the process, and
+// costs a write and a rename).
+func (s *Store) SaveState(st State, durable bool) error {
+	b, err := json.MarshalIndent(fileFormat{Version: Version, Checkpoints: st.Checkpoints, Sinks: st.Sinks}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
+	}
+	if !durable {
+		tmp := s.progressPath() + ".tmp"
+		if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
+			return fmt.Errorf("write checkpoint %s: %w", tmp, err)
+		}
+		if err := os.Rename(tmp, s.progressPath()); err != nil {
+			return fmt.Errorf("rename checkpoint: %w", err)
+		}
+		return nil
 	}
 	tmp := s.tmpPath()
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)

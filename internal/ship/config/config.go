@@ -10,9 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,11 +32,28 @@ type Config struct {
 	// notification arrives (the polling fallback).
 	RefreshInterval Duration `json:"Refresh_Interval"`
 	// Mem_Buf_Limit bounds the bytes read but not yet acknowledged by every
-	// sink. When reached, reading stops until sinks catch up.
+	// sink. When reached, reading stops until sinks catch up (the audit
+	// file is the buffer). ship sets the Go memory limit to this + 16 MiB.
 	MemBufLimit Size `json:"Mem_Buf_Limit"`
-	// Max_line_size: longer lines are still shipped whole; this only bounds
-	// the reader's buffer growth per line (0 = 16 MiB).
+	// Max_line_size: a longer line is not shipped; it is written whole to
+	// State_dir/overlong-lines.jsonl (see Overlong_lines_limit_size) and
+	// counted (audittui_ship_lines_too_long_total). Shorter lines are
+	// shipped whole: one longer than 1 MiB is spooled to State_dir/spool as
+	// it is read and processed with a single copy in memory, accounted in
+	// Mem_Buf_Limit, so it may not be larger than that. Default 16M (or
+	// Mem_Buf_Limit when smaller).
 	MaxLineSize Size `json:"Max_line_size"`
+	// Overlong_lines_limit_size caps the overflow file of lines longer
+	// than Max_line_size: a line that would not fit is not written, and is
+	// counted (audittui_ship_overlong_dropped_lines_total and _bytes_total).
+	// Move the file away to make room: ship starts a new one. Default 256M.
+	OverlongLimit Size `json:"Overlong_lines_limit_size"`
+	// Rotated_path: glob patterns (a list, or comma-separated) naming
+	// rotated copies of Path beyond the names ship knows: the apiserver's
+	// (audit-<time>.log[.gz]) and logrotate's (audit.log.1,
+	// audit.log.2.gz, audit.log-20260101[.gz]). Relative patterns are
+	// relative to Path's directory.
+	RotatedPath StringList `json:"Rotated_path"`
 	// Cluster is added to every event as "cluster" and used as the cluster
 	// label.
 	Cluster string `json:"Cluster"`
@@ -50,8 +70,16 @@ type Config struct {
 	RedactKeyFile string `json:"Redact_key_file"`
 	// State_dir holds the checkpoint file.
 	StateDir string `json:"State_dir"`
-	// Checkpoint_interval: how often acknowledged progress is saved.
+	// Checkpoint_interval: how often the checkpoint is made durable
+	// (fsync). Progress is written to it after every acknowledged batch,
+	// so a crash of ship (kill -9, OOM) re-sends at most one batch per
+	// sink; a crash of the machine may re-send up to this much more.
 	CheckpointInterval Duration `json:"Checkpoint_interval"`
+	// Ready_ack_timeout: /readyz fails when a sink holding lines has
+	// acknowledged none for this long (S3: also when a chunk has waited
+	// this long for a successful upload), or when the checkpoint cannot
+	// be written. Default 2m.
+	ReadyAckTimeout Duration `json:"Ready_ack_timeout"`
 	// Metrics_addr serves /metrics, /healthz and /readyz ("" = off).
 	MetricsAddr string `json:"Metrics_addr"`
 	// Grace_period bounds the flush on SIGTERM.
@@ -101,9 +129,15 @@ type Loki struct {
 	// Min_backoff / Max_backoff bound the retry delays.
 	MinBackoff Duration `json:"Min_backoff"`
 	MaxBackoff Duration `json:"Max_backoff"`
-	// Dead_letter_file receives batches Loki rejects permanently (4xx other
-	// than 429), one JSON line per batch with the server's reason.
+	// Dead_letter_file receives the lines Loki refuses permanently (4xx
+	// other than 429), and the ones longer than Max_line_size, one JSON
+	// line per push with the reason.
 	DeadLetterFile string `json:"Dead_letter_file"`
+	// Max_line_size: lines longer than this are not pushed (Loki would
+	// answer 400) but written to Dead_letter_file; set it to the
+	// server's limits_config.max_line_size. Default 256KB (Loki's
+	// default); at most Mem_Buf_Limit/4.
+	MaxLineSize Size `json:"Max_line_size"`
 }
 
 // S3 configures the S3 sink.
@@ -128,9 +162,16 @@ type S3 struct {
 	// Upload_chunk_size: part size for multipart uploads; chunks larger than
 	// this use multipart, smaller ones PutObject.
 	UploadChunkSize Size `json:"Upload_chunk_size"`
-	// Retry_limit per upload attempt series before the chunk waits for the
-	// next round (uploads are never abandoned).
+	// Retry_limit: attempts of one S3 request inside the AWS SDK (its
+	// standard retryer, backoff capped by Max_backoff) before the upload
+	// counts as failed; failed uploads are retried after Min_backoff,
+	// doubling up to Max_backoff, and never abandoned. Default 3.
 	RetryLimit int `json:"Retry_limit"`
+	// Min_backoff / Max_backoff bound the wait between upload attempts:
+	// after an outage, a chunk is uploaded at most Max_backoff (plus the
+	// SDK's retries) after S3 is back. Defaults 500ms and 10s.
+	MinBackoff Duration `json:"Min_backoff"`
+	MaxBackoff Duration `json:"Max_backoff"`
 }
 
 // Defaults.
@@ -138,6 +179,12 @@ const (
 	DefaultRefreshInterval    = 5 * time.Second
 	DefaultMemBufLimit        = 16 << 20
 	DefaultMaxLineSize        = 16 << 20
+	DefaultOverlongLimit      = 256 << 20
+	DefaultReadyAckTimeout    = 2 * time.Minute
+	DefaultLokiMaxLineSize    = 256 << 10
+	DefaultS3RetryLimit       = 3
+	DefaultS3MinBackoff       = 500 * time.Millisecond
+	DefaultS3MaxBackoff       = 10 * time.Second
 	DefaultCheckpointInterval = time.Second
 	DefaultGracePeriod        = 20 * time.Second
 	DefaultLokiBatchSize      = 1 << 20
@@ -258,7 +305,13 @@ func (c *Config) ApplyDefaults() {
 		c.MemBufLimit = DefaultMemBufLimit
 	}
 	if c.MaxLineSize == 0 {
-		c.MaxLineSize = DefaultMaxLineSize
+		c.MaxLineSize = min(DefaultMaxLineSize, c.MemBufLimit)
+	}
+	if c.OverlongLimit == 0 {
+		c.OverlongLimit = DefaultOverlongLimit
+	}
+	if c.ReadyAckTimeout == 0 {
+		c.ReadyAckTimeout = Duration(DefaultReadyAckTimeout)
 	}
 	if c.CheckpointInterval == 0 {
 		c.CheckpointInterval = Duration(DefaultCheckpointInterval)
@@ -302,6 +355,9 @@ func (c *Config) ApplyDefaults() {
 		if l.DeadLetterFile == "" {
 			l.DeadLetterFile = c.StateDir + "/loki-dead-letter.jsonl"
 		}
+		if l.MaxLineSize == 0 {
+			l.MaxLineSize = min(DefaultLokiMaxLineSize, c.MemBufLimit/4)
+		}
 	}
 	if s := c.S3; s != nil {
 		if s.KeyFormat == "" {
@@ -331,7 +387,13 @@ func (c *Config) ApplyDefaults() {
 			s.UploadChunkSize = DefaultUploadChunkSize
 		}
 		if s.RetryLimit == 0 {
-			s.RetryLimit = 5
+			s.RetryLimit = DefaultS3RetryLimit
+		}
+		if s.MinBackoff == 0 {
+			s.MinBackoff = Duration(DefaultS3MinBackoff)
+		}
+		if s.MaxBackoff == 0 {
+			s.MaxBackoff = Duration(DefaultS3MaxBackoff)
 		}
 		if s.PathStyle == nil {
 			ps := s.Endpoint != ""
@@ -340,8 +402,15 @@ func (c *Config) ApplyDefaults() {
 	}
 }
 
-// Validate checks the options; errors name the option.
-func (c *Config) Validate() error {
+// Validate checks the options; errors name the option and never quote a
+// password (URLs are redacted).
+func (c *Config) Validate() error { return c.validate(true) }
+
+// ValidateDryRun checks the options as Validate does, except that no sink
+// is needed (--dry-run sends nothing).
+func (c *Config) ValidateDryRun() error { return c.validate(false) }
+
+func (c *Config) validate(needSink bool) error {
 	var errs []error
 	bad := func(key, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("option %s: %s", key, fmt.Sprintf(format, a...)))
@@ -351,11 +420,29 @@ func (c *Config) Validate() error {
 	} else if strings.HasSuffix(c.Path, ".gz") {
 		bad("Path", "%q is compressed; point Path at the live audit log", c.Path)
 	}
-	if c.Loki == nil && c.S3 == nil {
+	if needSink && c.Loki == nil && c.S3 == nil {
 		errs = append(errs, errors.New("no sink configured: set Loki.URL (--loki-url) and/or S3.Bucket (--s3-bucket)"))
 	}
 	if c.MemBufLimit < 64<<10 {
 		bad("Mem_Buf_Limit", "%d bytes is too small (minimum 64K)", c.MemBufLimit)
+	}
+	if c.MaxLineSize > c.MemBufLimit {
+		bad("Max_line_size", "%d bytes is more than Mem_Buf_Limit (%d): a line is processed in memory once, within that budget", c.MaxLineSize, c.MemBufLimit)
+	}
+	if c.MaxLineSize < 1<<10 && c.MaxLineSize != 0 {
+		bad("Max_line_size", "%d bytes is too small (minimum 1K)", c.MaxLineSize)
+	}
+	for _, p := range c.RotatedPath {
+		if _, err := filepath.Match(p, ""); err != nil {
+			bad("Rotated_path", "%q: %v", p, err)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("Metrics_addr", "%q: %v (use :2021 or 127.0.0.1:2021)", c.MetricsAddr, err)
+		} else if err := checkPort(port, true); err != nil {
+			bad("Metrics_addr", "%q: %v", c.MetricsAddr, err)
+		}
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "warning", "error":
@@ -378,8 +465,13 @@ func (c *Config) Validate() error {
 		// Without URL, LOKI_ADDR is used (checked when the sink starts).
 		if l.URL != "" {
 			if err := loki.CheckAddr(l.URL); err != nil {
-				bad("Loki.URL", "%v", err)
+				bad("Loki.URL", "%s", RedactText(err.Error(), nil))
+			} else if err := checkURLPort(l.URL); err != nil {
+				bad("Loki.URL", "%q: %v", RedactURL(l.URL), err)
 			}
+		}
+		if l.MaxLineSize > c.MemBufLimit/4 {
+			bad("Loki.Max_line_size", "%d bytes is more than Mem_Buf_Limit/4 (%d)", l.MaxLineSize, c.MemBufLimit/4)
 		}
 		for _, lb := range l.Labels {
 			if !validLabelName(lb.Name) {
@@ -404,8 +496,16 @@ func (c *Config) Validate() error {
 		}
 		if s.Endpoint != "" {
 			if u, err := url.Parse(s.Endpoint); err != nil || u.Scheme == "" || u.Host == "" {
-				bad("S3.Endpoint", "%q is not a URL", s.Endpoint)
+				bad("S3.Endpoint", "%q is not a URL", RedactText(s.Endpoint, nil))
+			} else if err := checkURLPort(s.Endpoint); err != nil {
+				bad("S3.Endpoint", "%q: %v", RedactURL(s.Endpoint), err)
 			}
+		}
+		if s.RetryLimit < 1 {
+			bad("S3.Retry_limit", "%d: at least 1 attempt", s.RetryLimit)
+		}
+		if s.MinBackoff > s.MaxBackoff {
+			bad("S3.Min_backoff", "greater than Max_backoff")
 		}
 		switch s.Compression {
 		case "gzip", "none":
@@ -423,6 +523,30 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkURLPort rejects a URL whose port is not 1..65535 (it would be
+// retried forever instead of failing at start).
+func checkURLPort(raw string) error {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if p := u.Port(); p != "" {
+		return checkPort(p, false)
+	}
+	return nil
+}
+
+func checkPort(p string, zeroOK bool) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 || (n == 0 && !zeroOK) {
+		return fmt.Errorf("port %q is not in 1-65535", p)
+	}
+	return nil
 }
 
 func validLabelName(s string) bool {

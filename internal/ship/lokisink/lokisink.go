@@ -3,16 +3,35 @@
 //
 // Lines are grouped into streams by their label values and pushed when the
 // pending bytes reach BatchSize or the oldest pending line has waited
-// BatchWait. 429, 5xx and network errors are retried with exponential
-// backoff and jitter until they succeed or the context ends; other 4xx
-// answers (bad request, entry too old, too large) are permanent: the batch
-// is written to the dead-letter file with the server's reason, counted and
-// acknowledged. 401/403/404 are configuration errors that no amount of
-// data changes would fix, so they are retried (and logged) instead of
-// dead-lettering the whole audit stream while a credential is wrong.
+// BatchWait; a push holds at most BatchSize bytes (or one batch, when a
+// batch is larger). 429, 5xx and network errors are retried with
+// exponential backoff and jitter until they succeed or the context ends.
+// 401/403/404 are configuration errors that no amount of data changes
+// would fix, so they are retried (and logged) instead of dead-lettering
+// the whole audit stream while a credential is wrong.
+//
+// Other 4xx answers refuse data, and a 400 may be about one line of many:
+// Loki's distributor validates entry by entry, stores the valid ones and
+// answers 400 with the last error. So a good line is never dead-lettered
+// with a bad one:
+//
+//   - lines longer than MaxLineSize (Loki's limits_config.max_line_size,
+//     256KB by default) are not pushed at all: they go to the dead-letter
+//     file whole;
+//   - "Max entry size 'N' bytes exceeded": the entries longer than N were
+//     refused, the others stored; only the refused ones are dead-lettered;
+//   - any other refusal: the push is split in halves and each retried,
+//     down to the single entries the server refuses, which are
+//     dead-lettered with its reason. (Entries Loki had stored with the
+//     refused one are sent again: Loki drops an entry identical to one it
+//     has, same stream, timestamp and line.)
+//
+// The dead-letter file holds one JSON line per refusal: time, status (0
+// when ship did not push), reason, and the streams with their entries.
 package lokisink
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +39,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +69,9 @@ type Options struct {
 	Backoff loki.Backoff
 	// DeadLetter is the dead-letter file path.
 	DeadLetter string
+	// MaxLineSize: longer lines are dead-lettered instead of pushed (0 =
+	// no limit).
+	MaxLineSize int64
 	// StreamWarn: warn when the number of distinct streams passes this
 	// (default 1000).
 	StreamWarn int
@@ -130,7 +153,7 @@ func (s *Sink) metadata(r *process.Record) data.Labels {
 // Run implements pipe.Sink. One goroutine collects batches into pushes
 // while another sends the previous push, so reading, encoding and the
 // network overlap; pushes are still sent and acknowledged in order.
-func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe.Batch)) error {
 	jobs := make(chan []*pipe.Batch, 1)
 	errc := make(chan error, 1)
 	go func() {
@@ -144,9 +167,7 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Ba
 				}
 				return
 			}
-			for _, b := range job {
-				ack(b)
-			}
+			ack(job...)
 		}
 	}()
 	var pending []*pipe.Batch
@@ -187,6 +208,14 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Ba
 			if !ok {
 				return finish(flush())
 			}
+			// Pushes hold at most BatchSize bytes: a crash re-sends at most
+			// the push in flight.
+			if len(pending) > 0 && size+b.LineBytes > s.o.BatchSize {
+				timer.Stop()
+				if err := flush(); err != nil {
+					return finish(err)
+				}
+			}
 			if len(pending) == 0 {
 				timer.Reset(s.o.BatchWait)
 			}
@@ -213,12 +242,18 @@ func (s *Sink) setPending(n int64) {
 	}
 }
 
-// request groups the batches' records into streams.
-func (s *Sink) request(batches []*pipe.Batch) (loki.PushRequest, int, int64) {
+// entry is one line to push: its stream and entry, and the record (for
+// the dead-letter file).
+type entry struct {
+	stream int
+	e      loki.PushEntry
+	rec    *process.Record
+}
+
+// entries groups the batches' records into streams; lines longer than
+// MaxLineSize are returned apart.
+func (s *Sink) entries(batches []*pipe.Batch) (streams []data.Labels, es, tooLong []entry) {
 	idx := map[string]int{}
-	var req loki.PushRequest
-	var lines int
-	var bytes int64
 	var key strings.Builder
 	for _, b := range batches {
 		for i := range b.Records {
@@ -233,16 +268,19 @@ func (s *Sink) request(batches []*pipe.Batch) (loki.PushRequest, int, int64) {
 			k := key.String()
 			si, ok := idx[k]
 			if !ok {
-				si = len(req.Streams)
+				si = len(streams)
 				idx[k] = si
-				req.Streams = append(req.Streams, loki.PushStream{Labels: s.Labels(r)})
+				streams = append(streams, s.Labels(r))
 				if _, seen := s.streams[k]; !seen && len(s.streams) < 1_000_000 {
 					s.streams[k] = struct{}{}
 				}
 			}
-			req.Streams[si].Entries = append(req.Streams[si].Entries, loki.PushEntry{Time: r.Time, Line: r.Line, Metadata: s.metadata(r)})
-			lines++
-			bytes += int64(len(r.Line))
+			e := entry{stream: si, e: loki.PushEntry{Time: r.Time, Line: r.Line, Metadata: s.metadata(r)}, rec: r}
+			if s.o.MaxLineSize > 0 && r.Len() > s.o.MaxLineSize || r.Spool != nil {
+				tooLong = append(tooLong, e)
+				continue
+			}
+			es = append(es, e)
 		}
 	}
 	if s.o.Metrics != nil {
@@ -253,7 +291,25 @@ func (s *Sink) request(batches []*pipe.Batch) (loki.PushRequest, int, int64) {
 		s.log.Warn("many distinct Loki streams: label keys have high cardinality; move them to Structured_metadata_keys",
 			"streams", len(s.streams), "labels", strings.Join(s.o.LabelNames, ","))
 	}
-	return req, lines, bytes
+	return streams, es, tooLong
+}
+
+// request builds a push of es.
+func request(streams []data.Labels, es []entry) (loki.PushRequest, int64) {
+	var req loki.PushRequest
+	at := map[int]int{}
+	var bytes int64
+	for _, e := range es {
+		i, ok := at[e.stream]
+		if !ok {
+			i = len(req.Streams)
+			at[e.stream] = i
+			req.Streams = append(req.Streams, loki.PushStream{Labels: streams[e.stream]})
+		}
+		req.Streams[i].Entries = append(req.Streams[i].Entries, e.e)
+		bytes += int64(len(e.e.Line))
+	}
+	return req, bytes
 }
 
 // permanent reports whether err means the data itself was refused.
@@ -272,7 +328,75 @@ func permanent(err error) (*loki.HTTPError, bool) {
 // push sends the batches, retrying until delivered, dead-lettered or ctx
 // ends.
 func (s *Sink) push(ctx context.Context, batches []*pipe.Batch) error {
-	req, lines, bytes := s.request(batches)
+	streams, es, tooLong := s.entries(batches)
+	if len(tooLong) > 0 {
+		reason := fmt.Sprintf("line longer than Loki.Max_line_size (%d bytes): not pushed, Loki would refuse it", s.o.MaxLineSize)
+		if err := s.refuse(streams, tooLong, 0, reason); err != nil {
+			return err
+		}
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	return s.pushEntries(ctx, streams, es)
+}
+
+// maxEntry matches Loki's line-too-long validation error.
+var maxEntry = regexp.MustCompile(`Max entry size '(\d+)' bytes exceeded`)
+
+// pushEntries pushes es with retries; a refusal is narrowed down to the
+// entries refused (see the package doc).
+func (s *Sink) pushEntries(ctx context.Context, streams []data.Labels, es []entry) error {
+	req, bytes := request(streams, es)
+	err := s.send(ctx, req, len(es))
+	if err == nil {
+		s.sent(len(es), bytes)
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	he, perm := permanent(err)
+	if !perm {
+		return fmt.Errorf("loki push: %w", err)
+	}
+	if m := maxEntry.FindStringSubmatch(he.Body); m != nil {
+		// Loki stored every entry but the ones over its limit.
+		limit, _ := strconv.ParseInt(m[1], 10, 64)
+		var refused []entry
+		var sentBytes int64
+		for _, e := range es {
+			if int64(len(e.e.Line)) > limit {
+				refused = append(refused, e)
+			} else {
+				sentBytes += int64(len(e.e.Line))
+			}
+		}
+		if len(refused) > 0 {
+			s.sent(len(es)-len(refused), sentBytes)
+			return s.refuse(streams, refused, he.Status, he.Body)
+		}
+	}
+	if len(es) == 1 {
+		return s.refuse(streams, es, he.Status, he.Body)
+	}
+	s.log.Warn("loki refused a push; splitting it to find the lines refused", "status", he.Status, "reason", he.Body, "lines", len(es))
+	half := len(es) / 2
+	if err := s.pushEntries(ctx, streams, es[:half]); err != nil {
+		return err
+	}
+	return s.pushEntries(ctx, streams, es[half:])
+}
+
+func (s *Sink) sent(lines int, bytes int64) {
+	if s.o.Metrics != nil && lines > 0 {
+		s.o.Metrics.SinkSentLines.WithLabelValues("loki").Add(float64(lines))
+		s.o.Metrics.SinkSentBytes.WithLabelValues("loki").Add(float64(bytes))
+	}
+}
+
+// send pushes req, retrying retryable failures until ctx ends.
+func (s *Sink) send(ctx context.Context, req loki.PushRequest, lines int) error {
 	bo := s.o.Backoff
 	bo.MaxRetries = -1
 	bo.Retryable = func(err error) bool {
@@ -290,7 +414,7 @@ func (s *Sink) push(ctx context.Context, batches []*pipe.Batch) error {
 		return loki.IsRetryable(err)
 	}
 	attempt := 0
-	err := bo.Do(ctx, s.log, "loki push", func(ctx context.Context) error {
+	return bo.Do(ctx, s.log, "loki push", func(ctx context.Context) error {
 		if attempt > 0 && s.o.Metrics != nil {
 			s.o.Metrics.SinkRetries.WithLabelValues("loki").Inc()
 		}
@@ -304,27 +428,17 @@ func (s *Sink) push(ctx context.Context, batches []*pipe.Batch) error {
 		}
 		return err
 	})
-	if err == nil {
-		if s.o.Metrics != nil {
-			s.o.Metrics.SinkSentLines.WithLabelValues("loki").Add(float64(lines))
-			s.o.Metrics.SinkSentBytes.WithLabelValues("loki").Add(float64(bytes))
-		}
-		return nil
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	he, perm := permanent(err)
-	if !perm {
-		return fmt.Errorf("loki push: %w", err)
-	}
-	if err := s.deadLetter(req, he); err != nil {
+}
+
+// refuse writes entries to the dead-letter file with the reason, and
+// counts them.
+func (s *Sink) refuse(streams []data.Labels, es []entry, status int, reason string) error {
+	if err := s.deadLetter(streams, es, status, reason); err != nil {
 		return err
 	}
-	s.log.Error("loki rejected a batch permanently; written to the dead-letter file",
-		"status", he.Status, "reason", he.Body, "lines", lines, "file", s.o.DeadLetter)
+	s.log.Error("lines refused; written to the dead-letter file", "status", status, "reason", reason, "lines", len(es), "file", s.o.DeadLetter)
 	if s.o.Metrics != nil {
-		s.o.Metrics.SinkDeadLines.WithLabelValues("loki").Add(float64(lines))
+		s.o.Metrics.SinkDeadLines.WithLabelValues("loki").Add(float64(len(es)))
 	}
 	return nil
 }
@@ -349,19 +463,10 @@ type DeadLetterRecord struct {
 	Streams []dlStream `json:"streams"`
 }
 
-func (s *Sink) deadLetter(req loki.PushRequest, he *loki.HTTPError) error {
-	rec := DeadLetterRecord{Time: time.Now().UTC(), Sink: "loki", Status: he.Status, Reason: he.Body}
-	for _, st := range req.Streams {
-		ds := dlStream{Labels: loki.FormatLabels(st.Labels)}
-		for _, e := range st.Entries {
-			ds.Entries = append(ds.Entries, dlEntry{TS: strconv.FormatInt(e.Time, 10), Line: string(e.Line)})
-		}
-		rec.Streams = append(rec.Streams, ds)
-	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode dead letter: %w", err)
-	}
+// deadLetter appends one record to the dead-letter file. Lines are
+// written through a streaming JSON encoder (a spooled line is copied from
+// its file), so no copy of a long line is made in memory.
+func (s *Sink) deadLetter(streams []data.Labels, es []entry, status int, reason string) error {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	if err := os.MkdirAll(filepath.Dir(s.o.DeadLetter), 0o750); err != nil {
@@ -371,13 +476,61 @@ func (s *Sink) deadLetter(req loki.PushRequest, he *loki.HTTPError) error {
 	if err != nil {
 		return fmt.Errorf("open dead-letter file %s: %w", s.o.DeadLetter, err)
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	fail := func(err error) error {
 		f.Close()
 		return fmt.Errorf("write dead-letter file %s: %w", s.o.DeadLetter, err)
 	}
+	// The record is written at the end of the file; on failure the file is
+	// cut back, so it never holds half a record.
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	head, _ := json.Marshal(struct {
+		Time   time.Time `json:"time"`
+		Sink   string    `json:"sink"`
+		Status int       `json:"status"`
+		Reason string    `json:"reason"`
+	}{time.Now().UTC(), "loki", status, reason})
+	w.Write(head[:len(head)-1])
+	w.WriteString(`,"streams":[`)
+	order := []int{}
+	byStream := map[int][]entry{}
+	for _, e := range es {
+		if _, ok := byStream[e.stream]; !ok {
+			order = append(order, e.stream)
+		}
+		byStream[e.stream] = append(byStream[e.stream], e)
+	}
+	for i, si := range order {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		lb, _ := json.Marshal(loki.FormatLabels(streams[si]))
+		w.WriteString(`{"labels":`)
+		w.Write(lb)
+		w.WriteString(`,"entries":[`)
+		for j, e := range byStream[si] {
+			if j > 0 {
+				w.WriteByte(',')
+			}
+			w.WriteString(`{"ts":"` + strconv.FormatInt(e.e.Time, 10) + `","line":`)
+			if err := writeJSONString(w, e.rec); err != nil {
+				f.Truncate(fi.Size())
+				return fail(err)
+			}
+			w.WriteByte('}')
+		}
+		w.WriteString(`]}`)
+	}
+	w.WriteString("]}\n")
+	if err := w.Flush(); err != nil {
+		f.Truncate(fi.Size())
+		return fail(err)
+	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync dead-letter file %s: %w", s.o.DeadLetter, err)
+		return fail(err)
 	}
 	return f.Close()
 }

@@ -5,11 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/snappy"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/loki"
@@ -70,7 +77,11 @@ func run(t *testing.T, s *Sink, batches ...*pipe.Batch) ([]uint64, error) {
 	var acked []uint64
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := s.Run(ctx, in, func(b *pipe.Batch) { acked = append(acked, b.Seq) })
+	err := s.Run(ctx, in, func(bs ...*pipe.Batch) {
+		for _, b := range bs {
+			acked = append(acked, b.Seq)
+		}
+	})
 	return acked, err
 }
 
@@ -126,7 +137,7 @@ func TestBatchBySizeAndWait(t *testing.T) {
 	acked := make(chan uint64, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go f2.sink.Run(ctx, in, func(b *pipe.Batch) { acked <- b.Seq })
+	go f2.sink.Run(ctx, in, func(bs ...*pipe.Batch) { acked <- bs[0].Seq })
 	select {
 	case <-acked:
 	case <-time.After(5 * time.Second):
@@ -155,36 +166,42 @@ func TestRetry429And500(t *testing.T) {
 	}
 }
 
-func TestBadRequestDeadLettered(t *testing.T) {
+// A refusal of a whole push (the server stored nothing) is split down to
+// the lines refused; here it was the first attempt only, so every line is
+// delivered in the end and none dead-lettered.
+func TestRefusedPushIsSplit(t *testing.T) {
 	f := newFixture(t, Options{}, lokitest.Options{})
 	f.srv.FailPushes(1, 400, "entry for stream '{job=\"audit\"}' has timestamp too old")
 	acked, err := run(t, f.sink, batch(1, 2, "get"))
 	if err != nil || len(acked) != 1 {
 		t.Fatalf("acked %v err %v", acked, err)
 	}
-	if n := metrics.Value(f.m.SinkDeadLines.WithLabelValues("loki")); n != 2 {
-		t.Errorf("dead-lettered %v", n)
+	if f.srv.Count("") != 2 {
+		t.Fatalf("server stored %d of 2 lines", f.srv.Count(""))
 	}
-	fh, err := os.Open(f.dl)
+	if _, err := os.Stat(f.dl); !os.IsNotExist(err) {
+		t.Error("good lines dead-lettered")
+	}
+}
+
+func readDeadLetters(t *testing.T, path string) []DeadLetterRecord {
+	t.Helper()
+	fh, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fh.Close()
+	var out []DeadLetterRecord
 	sc := bufio.NewScanner(fh)
-	if !sc.Scan() {
-		t.Fatal("empty dead-letter file")
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var rec DeadLetterRecord
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("dead-letter line: %v", err)
+		}
+		out = append(out, rec)
 	}
-	var rec DeadLetterRecord
-	if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Status != 400 || !strings.Contains(rec.Reason, "timestamp too old") || len(rec.Streams) != 1 || len(rec.Streams[0].Entries) != 2 ||
-		!strings.Contains(rec.Streams[0].Entries[0].Line, `"auditID":"b1-0"`) {
-		t.Errorf("dead letter %+v", rec)
-	}
-	if f.srv.Count("") != 0 {
-		t.Error("server stored a rejected push")
-	}
+	return out
 }
 
 func TestAuthErrorRetriedNotDeadLettered(t *testing.T) {
@@ -210,7 +227,7 @@ func TestServerDownUntilContextEnds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	var acked int
-	err := s.Run(ctx, in, func(*pipe.Batch) { acked++ })
+	err := s.Run(ctx, in, func(bs ...*pipe.Batch) { acked += len(bs) })
 	if err == nil || acked != 0 {
 		t.Fatalf("err %v acked %d: a batch must not be acknowledged while the server is down", err, acked)
 	}
@@ -234,5 +251,232 @@ func TestHighCardinalityWarning(t *testing.T) {
 	}
 	if out := sb.String(); !strings.Contains(out, "labels=sourceIPs_0") {
 		t.Errorf("want a warning naming only sourceIPs_0: %s", out)
+	}
+}
+
+// distributor answers pushes as Loki's distributor does: each entry is
+// validated on its own, the valid ones are stored (an exact duplicate of
+// a stored entry is dropped, as Loki does) and the push is answered 400
+// with the last validation error.
+type distributor struct {
+	mu      sync.Mutex
+	maxLine int
+	stored  map[string]bool
+	lines   []string
+	pushes  []int // bytes of lines per push
+}
+
+func newDistributor(t *testing.T, maxLine int) (*distributor, string) {
+	d := &distributor{maxLine: maxLine, stored: map[string]bool{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		pb, err := snappy.Decode(nil, body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		req, err := loki.DecodePushProtobuf(pb)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		var last string
+		n := 0
+		for _, st := range req.Streams {
+			ls := loki.FormatLabels(st.Labels)
+			for _, e := range st.Entries {
+				n += len(e.Line)
+				switch {
+				case d.maxLine > 0 && len(e.Line) > d.maxLine:
+					last = fmt.Sprintf("Max entry size '%d' bytes exceeded for stream '%s' while adding an entry with length '%d' bytes", d.maxLine, ls, len(e.Line))
+					continue
+				case strings.Contains(string(e.Line), "ancient"):
+					last = fmt.Sprintf("entry for stream '%s' has timestamp too old: %d", ls, e.Time)
+					continue
+				}
+				k := fmt.Sprint(ls, e.Time, string(e.Line))
+				if !d.stored[k] {
+					d.stored[k] = true
+					d.lines = append(d.lines, string(e.Line))
+				}
+			}
+		}
+		d.pushes = append(d.pushes, n)
+		if last != "" {
+			http.Error(w, last, 400)
+			return
+		}
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(srv.Close)
+	return d, srv.URL
+}
+
+func distributorSink(t *testing.T, url string, o Options) (*Sink, *metrics.Metrics, string) {
+	t.Helper()
+	c, err := loki.NewClient(loki.Config{Addr: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	o.Client, o.Metrics = c, m
+	o.DeadLetter = filepath.Join(t.TempDir(), "dead.jsonl")
+	o.Backoff = loki.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}
+	o.Static = data.Labels{{Name: "job", Value: "audit"}}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, m, o.DeadLetter
+}
+
+func lineBatch(seq uint64, lines ...string) *pipe.Batch {
+	b := &pipe.Batch{Seq: seq}
+	for i, l := range lines {
+		b.Records = append(b.Records, process.Record{Line: []byte(l), Time: int64(seq*1000) + int64(i)})
+		b.LineBytes += int64(len(l))
+	}
+	return b
+}
+
+func deadLines(recs []DeadLetterRecord) []string {
+	var out []string
+	for _, r := range recs {
+		for _, st := range r.Streams {
+			for _, e := range st.Entries {
+				out = append(out, e.Line)
+			}
+		}
+	}
+	return out
+}
+
+// One line over Loki's limit among good ones: the good ones are stored
+// once, only the long one is dead-lettered (it used to take the whole
+// batch with it).
+func TestLineTooLongForLokiDeadLettersOnlyIt(t *testing.T) {
+	long := `{"auditID":"long","pad":"` + strings.Repeat("x", 300) + `"}`
+	var good []string
+	for i := range 10 {
+		good = append(good, fmt.Sprintf(`{"auditID":"g%d"}`, i))
+	}
+	lines := append(append(append([]string{}, good[:5]...), long), good[5:]...)
+
+	t.Run("server limit", func(t *testing.T) {
+		d, url := newDistributor(t, 100)
+		s, m, dl := distributorSink(t, url, Options{})
+		if acked, err := run(t, s, lineBatch(1, lines...)); err != nil || len(acked) != 1 {
+			t.Fatalf("acked %v err %v", acked, err)
+		}
+		if strings.Join(d.lines, "\n") != strings.Join(good, "\n") || len(d.pushes) != 1 {
+			t.Fatalf("stored %q in %d pushes", d.lines, len(d.pushes))
+		}
+		recs := readDeadLetters(t, dl)
+		if got := deadLines(recs); len(got) != 1 || got[0] != long || recs[0].Status != 400 || !strings.Contains(recs[0].Reason, "Max entry size '100'") {
+			t.Fatalf("dead letters %+v", recs)
+		}
+		if metrics.Value(m.SinkSentLines.WithLabelValues("loki")) != 10 || metrics.Value(m.SinkDeadLines.WithLabelValues("loki")) != 1 {
+			t.Fatal("counts")
+		}
+	})
+	t.Run("client limit", func(t *testing.T) {
+		d, url := newDistributor(t, 100)
+		s, _, dl := distributorSink(t, url, Options{MaxLineSize: 100})
+		if _, err := run(t, s, lineBatch(1, lines...)); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(d.lines, "\n") != strings.Join(good, "\n") || len(d.pushes) != 1 || d.pushes[0] > 10*len(good[0]) {
+			t.Fatalf("stored %q, pushes %v: the long line was sent", d.lines, d.pushes)
+		}
+		recs := readDeadLetters(t, dl)
+		if got := deadLines(recs); len(got) != 1 || got[0] != long || recs[0].Status != 0 || !strings.Contains(recs[0].Reason, "Max_line_size") {
+			t.Fatalf("dead letters %+v", recs)
+		}
+	})
+}
+
+// Another refusal (a timestamp too old) is narrowed down by splitting:
+// only the refused line is dead-lettered; the others end up stored once.
+func TestRefusalNarrowedToTheRefusedLine(t *testing.T) {
+	var lines, good []string
+	for i := range 9 {
+		l := fmt.Sprintf(`{"auditID":"g%d"}`, i)
+		if i == 6 {
+			l = `{"auditID":"ancient"}`
+		} else {
+			good = append(good, l)
+		}
+		lines = append(lines, l)
+	}
+	d, url := newDistributor(t, 0)
+	s, _, dl := distributorSink(t, url, Options{})
+	if _, err := run(t, s, lineBatch(1, lines...)); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(d.lines)
+	if strings.Join(d.lines, "\n") != strings.Join(good, "\n") {
+		t.Fatalf("stored %q", d.lines)
+	}
+	if got := deadLines(readDeadLetters(t, dl)); len(got) != 1 || got[0] != `{"auditID":"ancient"}` {
+		t.Fatalf("dead-lettered %q", got)
+	}
+}
+
+// A spooled line (on disk, not in memory) is dead-lettered whole, its
+// JSON escaping right across the reads: quotes, control characters,
+// multi-byte runes cut by a read, invalid UTF-8.
+func TestSpooledLineDeadLetteredWhole(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"auditID":"huge","v":"`)
+	for b.Len() < 200<<10 {
+		b.WriteString("é€😀\"\\\t\x01a")
+		b.WriteByte(0xff)
+	}
+	b.WriteString(`"}`)
+	line := b.String()
+	f, err := os.CreateTemp(t.TempDir(), "spool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString(line)
+	d, url := newDistributor(t, 0)
+	s, m, dl := distributorSink(t, url, Options{MaxLineSize: 1 << 10})
+	bt := &pipe.Batch{Seq: 1, Records: []process.Record{{Spool: f, SpoolSize: int64(len(line)), Time: 5}, {Line: []byte(`{"auditID":"small"}`), Time: 6}}}
+	if _, err := run(t, s, bt); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.lines) != 1 || d.lines[0] != `{"auditID":"small"}` {
+		t.Fatalf("stored %q", d.lines)
+	}
+	got := deadLines(readDeadLetters(t, dl))
+	want := strings.ToValidUTF8(line, "\uFFFD")
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("dead-lettered line differs (%d bytes, want %d)", len(got[0]), len(want))
+	}
+	if metrics.Value(m.SinkDeadLines.WithLabelValues("loki")) != 1 {
+		t.Fatal("not counted")
+	}
+}
+
+// A push holds at most Batch_size bytes (unless one batch is larger): a
+// crash re-sends at most that.
+func TestPushesAtMostBatchSize(t *testing.T) {
+	d, url := newDistributor(t, 0)
+	s, _, _ := distributorSink(t, url, Options{BatchSize: 300, BatchWait: time.Hour})
+	var bs []*pipe.Batch
+	for i := range 10 {
+		bs = append(bs, lineBatch(uint64(i+1), strings.Repeat("a", 60), strings.Repeat("b", 60)))
+	}
+	bs = append(bs, lineBatch(11, strings.Repeat("c", 500)))
+	if _, err := run(t, s, bs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range d.pushes {
+		if n > 300 && n != 500 {
+			t.Fatalf("push %d holds %d bytes (Batch_size 300): %v", i, n, d.pushes)
+		}
 	}
 }

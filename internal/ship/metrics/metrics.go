@@ -46,13 +46,30 @@ type Metrics struct {
 	BackpressureS  prometheus.Counter
 	LokiStreams    prometheus.Gauge
 	CheckpointSave prometheus.Counter
+	// CheckpointErrors counts checkpoint writes that failed.
+	CheckpointErrors prometheus.Counter
+	// LastAck is the time of each sink's last acknowledgement.
+	LastAck *prometheus.GaugeVec
+	// Unrecoverable counts bytes seen in a file that could not be read
+	// (truncated before they were read, in no copy); GapFiles counts files
+	// gone before they were read to their end.
+	Unrecoverable prometheus.Counter
+	GapFiles      prometheus.Counter
+	// OverlongDropped / OverlongDroppedBytes count over-long lines that did
+	// not fit in the overflow file.
+	OverlongDropped      prometheus.Counter
+	OverlongDroppedBytes prometheus.Counter
 
 	lastSave  atomic.Int64 // unix ns
 	lastEvent atomic.Int64 // unix ns of the last acknowledged event
 	ready     atomic.Bool
 	blockMu   sync.Mutex
-	blocked   int // readers/writers currently waiting on a full buffer
+	blocked   int // stages currently waiting on a full buffer or a slower stage
 	blockedAt time.Time
+
+	hookMu sync.Mutex
+	lag    func() int64
+	check  func() error
 }
 
 // New registers ship's metrics on a fresh registry.
@@ -95,6 +112,17 @@ func New() *Metrics {
 		Help: "Distinct Loki label sets seen (watch for cardinality)."})
 	r.MustRegister(m.LokiStreams)
 	m.CheckpointSave = f("checkpoint_saves_total", "Checkpoint files written.")
+	m.CheckpointErrors = f("checkpoint_errors_total", "Checkpoint writes that failed (while they fail, /readyz fails).")
+	m.LastAck = gv("last_ack_timestamp_seconds", "Unix time of the sink's last acknowledgement (Loki: a push accepted; S3: lines synced to Store_dir).", "sink")
+	m.Unrecoverable = f("unrecoverable_bytes_total",
+		"Bytes seen in the audit log (by its size) that could not be read: truncated (copytruncate) before they were read and in no rotated copy.")
+	m.GapFiles = f("gap_files_total", "Files gone before they were read to their end: a checkpointed file deleted while ship was down, or a truncated file without a copy.")
+	m.OverlongDropped = f("overlong_dropped_lines_total", "Lines longer than Max_line_size that did not fit in the overflow file (Overlong_lines_limit_size).")
+	m.OverlongDroppedBytes = f("overlong_dropped_bytes_total", "Bytes of the over-long lines that did not fit in the overflow file.")
+	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "lag_bytes",
+		Help: "Bytes of the audit log (and its backups still to read) not yet acknowledged by every sink."}, func() float64 {
+		return float64(m.LagBytes())
+	}))
 	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "checkpoint_age_seconds",
 		Help: "Seconds since the checkpoint was last saved (-1 before the first save)."}, func() float64 {
 		t := m.lastSave.Load()
@@ -104,7 +132,10 @@ func New() *Metrics {
 		return time.Since(time.Unix(0, t)).Seconds()
 	}))
 	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "lag_seconds",
-		Help: "Now minus the stageTimestamp of the last event every sink acknowledged (-1 before the first)."}, func() float64 {
+		Help: "How far behind the live file ship is: 0 when every line was acknowledged, else now minus the stageTimestamp of the last event every sink acknowledged (-1 before the first)."}, func() float64 {
+		if m.LagBytes() == 0 {
+			return 0
+		}
 		t := m.lastEvent.Load()
 		if t == 0 {
 			return -1
@@ -129,12 +160,58 @@ func (m *Metrics) Acked(eventTime int64) {
 	}
 }
 
-// SetReady flips /readyz.
+// SetReady flips /readyz (false while starting and stopping).
 func (m *Metrics) SetReady(v bool) { m.ready.Store(v) }
 
-// Blocked records the start (true) or end (false) of a wait on a full
-// buffer (the memory budget or the S3 disk buffer); the gauge is 1 while
-// any wait is in progress.
+// SetLag sets how lag_bytes is computed.
+func (m *Metrics) SetLag(f func() int64) {
+	m.hookMu.Lock()
+	m.lag = f
+	m.hookMu.Unlock()
+}
+
+// LagBytes returns the lag in bytes (0 without SetLag).
+func (m *Metrics) LagBytes() int64 {
+	m.hookMu.Lock()
+	f := m.lag
+	m.hookMu.Unlock()
+	if f == nil {
+		return 0
+	}
+	return f()
+}
+
+// SetReadyCheck sets what /readyz asks, once ready: nil means ready, an
+// error says why not.
+func (m *Metrics) SetReadyCheck(f func() error) {
+	m.hookMu.Lock()
+	m.check = f
+	m.hookMu.Unlock()
+}
+
+// Ready returns nil when ship is ready, else why not.
+func (m *Metrics) Ready() error {
+	if !m.ready.Load() {
+		return errors.New("not shipping (starting or stopping)")
+	}
+	m.hookMu.Lock()
+	f := m.check
+	m.hookMu.Unlock()
+	if f != nil {
+		return f()
+	}
+	return nil
+}
+
+// SinkAcked records an acknowledgement by sink at t.
+func (m *Metrics) SinkAcked(sink string, t time.Time) {
+	m.LastAck.WithLabelValues(sink).Set(float64(t.UnixNano()) / 1e9)
+}
+
+// Blocked records the start (true) or end (false) of a wait of a stage
+// that cannot go on: the reader on the memory budget or on the processing
+// queue, the dispatcher on a sink that takes no more, a sink on a full
+// disk buffer. The gauge is 1 while any wait is in progress.
 func (m *Metrics) Blocked(v bool) {
 	m.blockMu.Lock()
 	defer m.blockMu.Unlock()
@@ -164,8 +241,8 @@ func (m *Metrics) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.ready.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+		if err := m.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

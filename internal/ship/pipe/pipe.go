@@ -5,7 +5,9 @@ package pipe
 
 import (
 	"context"
+	"io"
 	"sync"
+	"time"
 
 	"github.com/audittui/audittui/internal/ship/process"
 	"github.com/audittui/audittui/internal/tail"
@@ -17,31 +19,75 @@ type Batch struct {
 	// Seq numbers batches from 1 in read order.
 	Seq     uint64
 	Records []process.Record
+	// Ends are the file offsets just after each record's line (for a sink
+	// that resumes ahead of the checkpoint, which skips what it had).
+	Ends []int64
 	// End is the position after the batch's last line.
 	End tail.Position
+	// Raw is the bytes of the file the batch covers.
+	Raw int64
 	// Bytes is the memory the batch holds (accounted in the Budget).
 	Bytes int64
 	// LineBytes is the sum of the record lengths (what sinks send).
 	LineBytes int64
 	// LastTime is the latest record time in the batch (Unix ns).
 	LastTime int64
+	// Closers are released once every sink is done with the batch
+	// (spooled lines).
+	Closers []io.Closer
+}
+
+// Release closes what the batch holds open.
+func (b *Batch) Release() {
+	for _, c := range b.Closers {
+		c.Close()
+	}
+	b.Closers = nil
+}
+
+// Skip returns the batch without its first k records (a sink that had
+// delivered them before a restart). It shares b's records.
+func (b *Batch) Skip(k int) *Batch {
+	if k <= 0 {
+		return b
+	}
+	d := *b
+	d.Records, d.Ends = b.Records[k:], b.Ends[k:]
+	d.LineBytes = 0
+	for i := range d.Records {
+		d.LineBytes += d.Records[i].Len()
+	}
+	d.Closers = nil
+	return &d
 }
 
 // Sink delivers batches somewhere.
 type Sink interface {
 	// Name is the metrics label ("loki", "s3").
 	Name() string
-	// Run reads batches from in until in is closed, and calls ack for each
-	// one, in order, once it is delivered (durably: a sink with a disk
-	// buffer acknowledges when the batch is synced to it). After in is
-	// closed Run flushes and returns. ctx ending aborts delivery (the
-	// checkpoint then stays before the unacknowledged batches).
-	Run(ctx context.Context, in <-chan *Batch, ack func(*Batch)) error
+	// Run reads batches from in until in is closed, and calls ack with
+	// them, in order, once they are delivered (durably: a sink with a disk
+	// buffer acknowledges when a batch is synced to it). ack saves the
+	// progress before it returns: a sink that sends its next batch only
+	// after ack returned re-sends at most one batch after a crash. After
+	// in is closed Run flushes and returns. ctx ending aborts delivery
+	// (the checkpoint then stays before the unacknowledged batches).
+	Run(ctx context.Context, in <-chan *Batch, ack func(...*Batch)) error
+}
+
+// Health is implemented by sinks that know more about their own delivery
+// than their acknowledgements say (S3: uploads behind a disk buffer).
+type Health interface {
+	// Stalled returns why the sink has not delivered for longer than
+	// timeout, or nil.
+	Stalled(now time.Time, timeout time.Duration) error
 }
 
 // Budget bounds the bytes in flight. Acquire blocks while the budget is
-// spent; a single batch larger than the whole budget is let through alone
-// so a huge line cannot deadlock the pipeline.
+// spent. Items are bounded by the configuration (a read, a line up to
+// Max_line_size <= Mem_Buf_Limit): one larger than the whole budget (a
+// budget smaller than a read) takes all of it, once nothing else is in
+// flight.
 type Budget struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -60,14 +106,16 @@ func NewBudget(limit int64) *Budget {
 	return b
 }
 
-// Acquire takes n bytes, waiting while the budget is spent. It returns
-// ctx's error if ctx ends first.
-func (b *Budget) Acquire(ctx context.Context, n int64) error {
+// Acquire takes n bytes (at most the whole budget), waiting while the
+// budget is spent. It returns the bytes taken, to Release later, or ctx's
+// error if ctx ends first.
+func (b *Budget) Acquire(ctx context.Context, n int64) (int64, error) {
+	n = min(n, b.limit)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.used == 0 || b.used+n <= b.limit {
+	if b.used+n <= b.limit {
 		b.used += n
-		return nil
+		return n, nil
 	}
 	stop := context.AfterFunc(ctx, func() {
 		b.mu.Lock()
@@ -85,14 +133,14 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 			b.OnBlock(false)
 		}
 	}()
-	for b.used != 0 && b.used+n > b.limit {
+	for b.used+n > b.limit {
 		if err := ctx.Err(); err != nil {
-			return err
+			return 0, err
 		}
 		b.cond.Wait()
 	}
 	b.used += n
-	return nil
+	return n, nil
 }
 
 // Release returns n bytes.

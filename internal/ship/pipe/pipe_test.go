@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/audittui/audittui/internal/ship/process"
 )
 
 func TestBudgetBlocksAndReleases(t *testing.T) {
@@ -11,12 +13,12 @@ func TestBudgetBlocksAndReleases(t *testing.T) {
 	var blocked []bool
 	b.OnBlock = func(v bool) { blocked = append(blocked, v) }
 	ctx := context.Background()
-	if err := b.Acquire(ctx, 60); err != nil {
-		t.Fatal(err)
+	if n, err := b.Acquire(ctx, 60); err != nil || n != 60 {
+		t.Fatal(n, err)
 	}
 	done := make(chan struct{})
 	go func() {
-		if err := b.Acquire(ctx, 60); err != nil {
+		if _, err := b.Acquire(ctx, 60); err != nil {
 			t.Error(err)
 		}
 		close(done)
@@ -31,14 +33,48 @@ func TestBudgetBlocksAndReleases(t *testing.T) {
 	if b.Used() != 60 || len(blocked) != 2 || !blocked[0] || blocked[1] {
 		t.Fatalf("used %d blocked %v", b.Used(), blocked)
 	}
-	// Oversized alone is allowed when nothing else is in flight.
 	b.Release(60)
-	if err := b.Acquire(ctx, 1000); err != nil || b.Used() != 1000 {
-		t.Fatal(err)
-	}
 	cctx, cancel := context.WithCancel(ctx)
 	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
-	if err := b.Acquire(cctx, 1); err != context.Canceled {
+	b.Acquire(ctx, 100)
+	if _, err := b.Acquire(cctx, 1); err != context.Canceled {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// Whatever is asked, no more than the budget is ever in use: an item
+// larger than the whole budget takes all of it, once nothing else is in
+// flight (it used to be let through on top of everything when the budget
+// was empty, so a few huge lines took many times Mem_Buf_Limit).
+func TestBudgetNeverExceedsTheLimit(t *testing.T) {
+	b := NewBudget(100)
+	ctx := context.Background()
+	if n, err := b.Acquire(ctx, 1000); err != nil || n != 100 || b.Used() != 100 {
+		t.Fatalf("took %d (%v), used %d", n, err, b.Used())
+	}
+	got := make(chan int64, 1)
+	go func() {
+		n, _ := b.Acquire(ctx, 5000)
+		got <- n
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second oversized item was admitted while the first was in flight")
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.Release(100)
+	if n := <-got; n != 100 || b.Used() != 100 {
+		t.Fatalf("took %d, used %d", n, b.Used())
+	}
+}
+
+func TestBatchSkip(t *testing.T) {
+	b := &Batch{Seq: 3, Records: []process.Record{{Line: []byte("ab")}, {Line: []byte("cde")}, {Line: []byte("f")}}, Ends: []int64{3, 7, 9}, LineBytes: 6}
+	d := b.Skip(2)
+	if d.Seq != 3 || len(d.Records) != 1 || d.Ends[0] != 9 || d.LineBytes != 1 || len(b.Records) != 3 {
+		t.Fatalf("skip: %+v (original %+v)", d, b)
+	}
+	if b.Skip(0) != b {
+		t.Fatal("Skip(0) copied")
 	}
 }

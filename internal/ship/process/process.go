@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,28 @@ type Record struct {
 	Changed bool
 	// Redacted counts the values replaced by hashes.
 	Redacted int
+	// Spool, when set, holds the line instead of Line: SpoolSize bytes
+	// from offset 0 (a line too long to keep in memory, from ProcessTo).
+	Spool     io.ReaderAt
+	SpoolSize int64
+}
+
+// Len is the length of the line.
+func (r *Record) Len() int64 {
+	if r.Spool != nil {
+		return r.SpoolSize
+	}
+	return int64(len(r.Line))
+}
+
+// WriteLine writes the line (without a newline) to w.
+func (r *Record) WriteLine(w io.Writer) error {
+	if r.Spool == nil {
+		_, err := w.Write(r.Line)
+		return err
+	}
+	_, err := io.Copy(w, io.NewSectionReader(r.Spool, 0, r.SpoolSize))
+	return err
 }
 
 // Processor processes lines. It is not safe for concurrent use; make one

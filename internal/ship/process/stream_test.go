@@ -100,7 +100,7 @@ func TestProcessToMatchesProcess(t *testing.T) {
 				sameProcessing(t, o, []byte(c))
 			}
 			g := gen.New(gen.Config{Seed: 3, Rate: 500, Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
-			for range 3000 {
+			for range 1000 {
 				sameProcessing(t, o, g.Next().Line)
 			}
 		})

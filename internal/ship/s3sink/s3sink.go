@@ -1,9 +1,10 @@
 // Package s3sink archives ship's lines to S3 the way Fluent Bit's s3
 // output does, with Store_dir as a disk buffer.
 //
-// Lines are appended to a chunk file in Store_dir; a batch is acknowledged
-// once it is fsynced there (the disk buffer is durable), so the checkpoint
-// can move on while the chunk waits for its upload. A chunk is closed when
+// Lines are appended to a chunk file in Store_dir; each batch is
+// acknowledged once it is fsynced there (the disk buffer is durable), so
+// the checkpoint can move on while the chunk waits for its upload, and a
+// crash re-sends at most the batch being written. A chunk is closed when
 // it reaches Total_file_size or is Upload_timeout old, then compressed
 // (gzip, optional) and uploaded with PutObject, or a multipart upload when
 // it is larger than the part size. Uploads are retried with backoff until
@@ -84,6 +85,10 @@ type Sink struct {
 	diskUsed int64
 	closed   bool // no more chunks will be queued
 	uploads  int
+	// waitingSince: when the oldest chunk in the queue was queued (or the
+	// last upload succeeded, if later); zero with an empty queue.
+	waitingSince time.Time
+	lastUpload   time.Time
 }
 
 // New returns an S3 sink; Run recovers leftover chunks.
@@ -204,6 +209,9 @@ func (s *Sink) recover() error {
 			continue
 		}
 		s.log.Info("uploading a chunk left by a previous run", "chunk", p, "bytes", size)
+		if len(s.queue) == 0 {
+			s.waitingSince = s.o.Now()
+		}
 		s.queue = append(s.queue, p)
 		s.diskUsed += size
 	}
@@ -255,7 +263,7 @@ func (s *Sink) setDisk() {
 }
 
 // Run implements pipe.Sink.
-func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe.Batch)) error {
 	s.mu.Lock()
 	err := s.recover()
 	s.mu.Unlock()
@@ -285,7 +293,7 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Ba
 	return nil
 }
 
-func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.Batch)) error {
+func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe.Batch)) error {
 	var cur *chunk
 	var unsynced []*pipe.Batch
 	tick := max(min(s.o.UploadTimeout/10, time.Second), 10*time.Millisecond)
@@ -295,11 +303,13 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.
 		if len(unsynced) == 0 {
 			return nil
 		}
-		if err := cur.f.Sync(); err != nil {
-			return fmt.Errorf("sync chunk %s: %w", cur.path, err)
+		if cur != nil {
+			if err := cur.f.Sync(); err != nil {
+				return fmt.Errorf("sync chunk %s: %w", cur.path, err)
+			}
 		}
+		ack(unsynced...)
 		for _, b := range unsynced {
-			ack(b)
 			if m := s.o.Metrics; m != nil {
 				m.SinkSentLines.WithLabelValues("s3").Add(float64(len(b.Records)))
 				m.SinkSentBytes.WithLabelValues("s3").Add(float64(b.LineBytes))
@@ -322,6 +332,9 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.
 			os.Remove(cur.path)
 		} else {
 			s.mu.Lock()
+			if len(s.queue) == 0 {
+				s.waitingSince = s.o.Now()
+			}
 			s.queue = append(s.queue, cur.path)
 			s.cond.Broadcast()
 			s.mu.Unlock()
@@ -350,6 +363,14 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.
 				return roll()
 			}
 			need := b.LineBytes + int64(len(b.Records))
+			if len(b.Records) == 0 {
+				// Nothing to write (blank lines): acknowledged in order.
+				unsynced = append(unsynced, b)
+				if err := syncAck(); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := s.waitSpace(ctx, need, syncAck); err != nil {
 				return err
 			}
@@ -366,31 +387,20 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.
 				}
 				cur = &chunk{f: f, path: p, start: s.o.Now()}
 			}
-			if cur != nil {
-				line = line[:0]
-				for i := range b.Records {
-					line = append(line, b.Records[i].Line...)
-					line = append(line, '\n')
-				}
-				if _, err := cur.f.Write(line); err != nil {
-					return fmt.Errorf("write chunk %s: %w", cur.path, err)
-				}
-				cur.size += int64(len(line))
-				s.mu.Lock()
-				s.diskUsed += int64(len(line))
-				s.setDisk()
-				s.mu.Unlock()
+			n, err := s.writeBatch(cur, b, &line)
+			if err != nil {
+				return err
 			}
+			cur.size += n
+			s.mu.Lock()
+			s.diskUsed += n
+			s.setDisk()
+			s.mu.Unlock()
+			// Synced and acknowledged batch by batch: a crash re-sends at
+			// most the batch being written.
 			unsynced = append(unsynced, b)
-			if len(in) == 0 || len(unsynced) >= 64 {
-				if cur == nil {
-					for _, u := range unsynced {
-						ack(u)
-					}
-					unsynced = unsynced[:0]
-				} else if err := syncAck(); err != nil {
-					return err
-				}
+			if err := syncAck(); err != nil {
+				return err
 			}
 			if cur != nil && cur.size >= s.o.TotalFileSize {
 				if err := roll(); err != nil {
@@ -399,6 +409,58 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(*pipe.
 			}
 		}
 	}
+}
+
+// writeBatch appends the batch's lines to the chunk (a spooled line is
+// copied from its file) and returns the bytes written.
+func (s *Sink) writeBatch(cur *chunk, b *pipe.Batch, buf *[]byte) (int64, error) {
+	line := (*buf)[:0]
+	var n int64
+	flush := func() error {
+		if len(line) == 0 {
+			return nil
+		}
+		k, err := cur.f.Write(line)
+		n += int64(k)
+		line = line[:0]
+		return err
+	}
+	for i := range b.Records {
+		r := &b.Records[i]
+		if r.Spool == nil {
+			line = append(line, r.Line...)
+			line = append(line, '\n')
+			continue
+		}
+		if err := flush(); err != nil {
+			return n, fmt.Errorf("write chunk %s: %w", cur.path, err)
+		}
+		k, err := io.Copy(cur.f, io.NewSectionReader(r.Spool, 0, r.SpoolSize))
+		n += k
+		if err != nil {
+			return n, fmt.Errorf("write chunk %s: %w", cur.path, err)
+		}
+		line = append(line, '\n')
+	}
+	if err := flush(); err != nil {
+		return n, fmt.Errorf("write chunk %s: %w", cur.path, err)
+	}
+	*buf = line[:0]
+	return n, nil
+}
+
+// Stalled implements pipe.Health: a chunk has waited longer than timeout
+// and no upload succeeded meanwhile.
+func (s *Sink) Stalled(now time.Time, timeout time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 || s.waitingSince.IsZero() {
+		return nil
+	}
+	if d := now.Sub(s.waitingSince); d > timeout {
+		return fmt.Errorf("s3: %d chunk(s) in Store_dir waiting, no upload succeeded for %s (Ready_ack_timeout %s)", len(s.queue), d.Round(time.Second), timeout)
+	}
+	return nil
 }
 
 // waitSpace blocks while the disk buffer is full. Batches already written
@@ -475,6 +537,11 @@ func (s *Sink) uploader(ctx context.Context) error {
 			s.queue = s.queue[1:]
 			s.diskUsed -= size
 			s.setDisk()
+			s.lastUpload = s.o.Now()
+			s.waitingSince = time.Time{}
+			if len(s.queue) > 0 {
+				s.waitingSince = s.lastUpload
+			}
 		}
 		s.cond.Broadcast()
 		s.mu.Unlock()

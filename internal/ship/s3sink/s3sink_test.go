@@ -129,7 +129,11 @@ func runAll(t *testing.T, s *Sink, batches ...*pipe.Batch) []uint64 {
 	var acked []uint64
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := s.Run(ctx, in, func(b *pipe.Batch) { acked = append(acked, b.Seq) }); err != nil {
+	if err := s.Run(ctx, in, func(bs ...*pipe.Batch) {
+		for _, b := range bs {
+			acked = append(acked, b.Seq)
+		}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return acked
@@ -181,7 +185,7 @@ func TestUploadTimeoutRollsChunk(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, in, func(*pipe.Batch) {}) }()
+	go func() { done <- s.Run(ctx, in, func(...*pipe.Batch) {}) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for f.puts.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -279,7 +283,7 @@ func TestDiskLimitBlocksUntilUploaded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, in, func(*pipe.Batch) { acked.Add(1) }) }()
+	go func() { done <- s.Run(ctx, in, func(bs ...*pipe.Batch) { acked.Add(int32(len(bs))) }) }()
 	for i := 0; i < 6; i++ {
 		in <- batch(uint64(i+1), i*2, 2) // ~44 bytes each
 	}
