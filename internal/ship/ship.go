@@ -77,11 +77,17 @@ func configErr(err error) error {
 	return &ConfigError{Err: err}
 }
 
-// Sizes derived from Mem_Buf_Limit: reads, and the length above which a
-// line is spooled to disk while it is read (at least Loki.Max_line_size,
-// so the Loki sink only ever pushes lines held in memory).
+// Sizes derived from Mem_Buf_Limit: reads (at most half of Loki's
+// Batch_size, so a push, which a crash may re-send, stays within
+// Batch_size), and the length above which a line is spooled to disk while
+// it is read (at least Loki.Max_line_size, so the Loki sink only ever
+// pushes lines held in memory).
 func readSize(c *config.Config) int {
-	return int(min(max(int64(c.MemBufLimit)/16, 4<<10), 256<<10))
+	n := min(max(int64(c.MemBufLimit)/16, 4<<10), 256<<10)
+	if c.Loki != nil {
+		n = min(n, max(int64(c.Loki.BatchSize)/2, 4<<10))
+	}
+	return int(n)
 }
 
 func spoolLine(c *config.Config) int {
@@ -605,6 +611,13 @@ func (r *reader) processSpool(p *process.Processor, ch tail.Chunk) (*pipe.Batch,
 	if err != nil {
 		out.Close()
 		return nil, fmt.Errorf("spool a long line: %w", err)
+	}
+	if in.Size >= r.budget.Limit()/8 {
+		// A copy of a line this long is a large part of the budget: give
+		// it back now rather than when the heap next grows, so two are
+		// never resident at once.
+		line = nil
+		debug.FreeOSMemory()
 	}
 	rec.Spool, rec.SpoolSize = out, n
 	b.Records = []process.Record{rec}

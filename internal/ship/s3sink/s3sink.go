@@ -38,8 +38,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
@@ -77,7 +77,6 @@ const chunkExt = ".chunk"
 type Sink struct {
 	o   Options
 	log *slog.Logger
-	tm  *transfermanager.Client
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -129,11 +128,6 @@ func New(o Options) (*Sink, error) {
 	}
 	s := &Sink{o: o, log: lg}
 	s.cond = sync.NewCond(&s.mu)
-	s.tm = transfermanager.New(o.Client, func(to *transfermanager.Options) {
-		to.PartSizeBytes = o.PartSize
-		to.MultipartUploadThreshold = o.PartSize
-		to.Concurrency = 2
-	})
 	if m := o.Metrics; m != nil {
 		m.BufferLimit.WithLabelValues("disk").Set(float64(o.StoreLimit))
 	}
@@ -594,10 +588,7 @@ func (s *Sink) upload(ctx context.Context, p string) (int64, error) {
 	}
 	defer cleanup()
 	if bodySize > s.o.PartSize {
-		_, err = s.tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
-			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), Body: body,
-			ContentType: aws.String("application/json"),
-		})
+		err = s.multipart(ctx, key, body, bodySize)
 	} else {
 		_, err = s.o.Client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), Body: body,
@@ -612,6 +603,53 @@ func (s *Sink) upload(ctx context.Context, p string) (int64, error) {
 		return 0, fmt.Errorf("remove uploaded chunk: %w", err)
 	}
 	return size, nil
+}
+
+// multipart uploads body in parts of PartSize read straight from the file
+// (no part is copied into memory), one after the other; a failed upload
+// is aborted.
+func (s *Sink) multipart(ctx context.Context, key string, body io.ReadSeeker, size int64) error {
+	ra, ok := body.(io.ReaderAt)
+	if !ok {
+		return fmt.Errorf("multipart upload of s3://%s/%s: body is not a file", s.o.Bucket, key)
+	}
+	up, err := s.o.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(s.o.Bucket), Key: aws.String(key), ContentType: aws.String("application/json"),
+	})
+	if err != nil {
+		return err
+	}
+	var parts []types.CompletedPart
+	for n, off := int32(1), int64(0); off < size; n, off = n+1, off+s.o.PartSize {
+		l := min(s.o.PartSize, size-off)
+		out, err := s.o.Client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(n), Body: io.NewSectionReader(ra, off, l), ContentLength: aws.Int64(l),
+		})
+		if err != nil {
+			s.abort(key, up.UploadId)
+			return err
+		}
+		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+	}
+	_, err = s.o.Client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.o.Bucket), Key: aws.String(key), UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		s.abort(key, up.UploadId)
+	}
+	return err
+}
+
+func (s *Sink) abort(key string, id *string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.o.Client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.o.Bucket), Key: aws.String(key), UploadId: id,
+	}); err != nil {
+		s.log.Warn("abort multipart upload", "key", key, "err", err)
+	}
 }
 
 // body opens what is uploaded for chunk p: the chunk itself, or a gzip
