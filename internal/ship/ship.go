@@ -106,7 +106,7 @@ func Run(ctx context.Context, o Options) error {
 	c := o.Config
 	c.ApplyDefaults()
 	validate := c.Validate
-	if o.DryRun {
+	if o.DryRun || o.Sinks != nil {
 		validate = c.ValidateDryRun
 	}
 	if err := validate(); err != nil {

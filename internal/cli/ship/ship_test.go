@@ -105,3 +105,75 @@ func TestShipDryRunOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+func shipCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdShip(f, nil) }
+
+// A newcomer's first try: --dry-run without any sink prints what each
+// line would become.
+func TestShipDryRunNeedsNoSink(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(log, []byte(`{"kind":"Event","auditID":"a","verb":"get","stageTimestamp":"2026-02-10T10:00:00Z"}`+"\n"), 0o644)
+	code, out, errOut := clitest.Run(t, shipCmd, "", "--path", log, "--dry-run")
+	if code != 0 || !strings.Contains(out, `\"auditID\":\"a\"`) || strings.Contains(out, "loki_stream") {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+// Bad options: exit 2, the option named, no password printed; the schemes
+// the rest of audittui accepts are accepted; a port out of range is
+// refused before anything starts.
+func TestShipOptionErrors(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(log, nil, 0o644)
+	for _, tc := range []struct {
+		url, want string
+	}{
+		{"lokis://user:PASSWORD@loki.example:99999", "port \"99999\" is not in 1-65535"},
+		{"lokis://user:PASSWORD@loki.example:99x", "Loki.URL"},
+		{"http://user:PASSWORD@loki.example:0", "port \"0\""},
+		{"ftp://user:PASSWORD@loki.example", "Loki.URL"},
+	} {
+		code, _, errOut := clitest.Run(t, shipCmd, "", "--path", log, "--loki-url", tc.url, "--state-dir", t.TempDir())
+		if code != cmdutil.ExitUsage || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "PASSWORD") {
+			t.Errorf("%s: exit %d: %s", tc.url, code, errOut)
+		}
+	}
+	for _, u := range []string{"lokis://user:PASSWORD@loki.example:3100", "loki://loki.example", "https://loki.example/loki/api/v1/push"} {
+		code, _, errOut := clitest.Run(t, shipCmd, "", "--path", log, "--loki-url", u, "--state-dir", t.TempDir(), "--dry-run")
+		if code != 0 {
+			t.Errorf("%s refused: exit %d: %s", u, code, errOut)
+		}
+	}
+	// The password given in the environment is never printed either.
+	ios, _, errOut := clitest.Streams("")
+	code := clitest.Exec(context.Background(), ios, func(f *cmdutil.Factory) *cobra.Command {
+		f.LookupEnv = func(k string) (string, bool) {
+			if k == "LOKI_PASSWORD" {
+				return "s3cr3t-from-env", true
+			}
+			return "", false
+		}
+		return NewCmdShip(f, nil)
+	}, "--path", log, "--loki-url", "http://u:s3cr3t-from-env@loki:70000", "--state-dir", t.TempDir())
+	if code != cmdutil.ExitUsage || strings.Contains(errOut.String(), "s3cr3t") {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
+
+// A failure after start exits 4 (not 2, which means bad flags or
+// configuration), and the last line printed is the cause.
+func TestShipRuntimeFailureExitCode(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "audit.log")
+	os.WriteFile(log, []byte(`{"kind":"Event","auditID":"a","verb":"get"}`+"\n"), 0o644)
+	cfg := filepath.Join(dir, "ship.yaml")
+	// Every line is longer than Loki.Max_line_size, and the dead-letter
+	// file cannot be written: ship cannot go on.
+	os.WriteFile(cfg, []byte("Path: "+log+"\nState_dir: "+filepath.Join(dir, "state")+"\nLoki:\n  URL: http://127.0.0.1:1\n  Max_line_size: 10\n  Dead_letter_file: /proc/self/cannot/dead.jsonl\n"), 0o644)
+	code, _, errOut := clitest.Run(t, shipCmd, "", "--config", cfg)
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	last := lines[len(lines)-1]
+	if code != cmdutil.ExitRuntime || !strings.HasPrefix(last, "audittui: loki sink: dead-letter") || !strings.Contains(last, "/proc/self/cannot") {
+		t.Fatalf("exit %d, last line %q", code, last)
+	}
+}

@@ -191,3 +191,72 @@ func TestDefaultKeyFormatUsesCluster(t *testing.T) {
 		t.Errorf("key format %q", c.S3.KeyFormat)
 	}
 }
+
+func TestValidateIssue12Options(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"loki port", "Path: /a\nLoki: {URL: 'http://u:pw@loki:65536'}", `option Loki.URL: "http://u:xxxxx@loki:65536": port "65536" is not in 1-65535`},
+		{"lokis port", "Path: /a\nLoki: {URL: 'lokis://loki:0'}", `port "0"`},
+		{"s3 port", "Path: /a\nS3: {Bucket: b, Endpoint: 'http://127.0.0.1:123456'}", "option S3.Endpoint"},
+		{"metrics port", "Path: /a\nMetrics_addr: ':99999'\nS3: {Bucket: b}", "option Metrics_addr"},
+		{"line over budget", "Path: /a\nMem_Buf_Limit: 8M\nMax_line_size: 16M\nS3: {Bucket: b}", "option Max_line_size"},
+		{"loki line over budget", "Path: /a\nMem_Buf_Limit: 4M\nLoki: {URL: 'http://x', Max_line_size: 2M}", "option Loki.Max_line_size"},
+		{"pattern", "Path: /a\nRotated_path: 'audit.log.[x'\nS3: {Bucket: b}", "option Rotated_path"},
+		{"s3 backoff", "Path: /a\nS3: {Bucket: b, Min_backoff: 1m, Max_backoff: 1s}", "option S3.Min_backoff"},
+		{"unparsable url keeps no password", "Path: /a\nLoki: {URL: 'lokis://u:PASSWORD@loki:9x'}", "option Loki.URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.src), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.ApplyDefaults()
+			err = c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "PASSWORD") || strings.Contains(err.Error(), ":pw@") {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// Accepted: every scheme the CLI accepts; dry runs need no sink.
+	for _, u := range []string{"lokis://loki:3100", "loki://loki", "https://loki/loki/api/v1/push", "loki:3100"} {
+		c, _ := Parse([]byte("Path: /a\nLoki: {URL: '"+u+"'}"), env(nil))
+		c.ApplyDefaults()
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	c, _ := Parse([]byte("Path: /a"), env(nil))
+	c.ApplyDefaults()
+	if err := c.ValidateDryRun(); err != nil {
+		t.Errorf("dry run: %v", err)
+	}
+}
+
+func TestIssue12Defaults(t *testing.T) {
+	c, _ := Parse([]byte("Path: /a\nMem_Buf_Limit: 8M\nLoki: {URL: 'http://x'}\nS3: {Bucket: b}"), env(nil))
+	c.ApplyDefaults()
+	if c.MaxLineSize != 8<<20 || c.OverlongLimit != 256<<20 || c.ReadyAckTimeout.D() != 2*time.Minute || c.Loki.MaxLineSize != 256<<10 ||
+		c.S3.RetryLimit != 3 || c.S3.MinBackoff.D() != 500*time.Millisecond || c.S3.MaxBackoff.D() != 10*time.Second {
+		t.Fatalf("defaults: %+v %+v %+v", c, c.Loki, c.S3)
+	}
+	c, err := Parse([]byte("Path: /a\nReady_ack_timeout: 3s\nRotated_path: a.old, b.*\nOverlong_lines_limit_size: 1G\nS3: {Bucket: b, Retry_limit: 7, Min_backoff: 100ms, Max_backoff: 2s}"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ReadyAckTimeout.D() != 3*time.Second || len(c.RotatedPath) != 2 || c.OverlongLimit != 1<<30 || c.S3.RetryLimit != 7 || c.S3.MaxBackoff.D() != 2*time.Second {
+		t.Fatalf("parsed %+v %+v", c, c.S3)
+	}
+}
+
+func TestRedactURLThatDoesNotParse(t *testing.T) {
+	for in, want := range map[string]string{
+		"lokis://u:PASSWORD@loki:9x":  "lokis://u:xxxxx@loki:9x",
+		"http://u:p@ss@host:99999/x":  "http://u:xxxxx@ss@host:99999/x",
+		"lokis://loki:9x":             "lokis://loki:9x",
+		"https://user:pw@loki:3100/a": "https://user:xxxxx@loki:3100/a",
+	} {
+		if got := RedactURL(in); strings.Contains(got, "PASSWORD") || strings.Contains(got, ":pw@") || !strings.HasPrefix(got, want[:12]) {
+			t.Errorf("RedactURL(%q) = %q", in, got)
+		}
+	}
+}

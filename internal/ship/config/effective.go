@@ -72,6 +72,9 @@ func RedactSecrets(b []byte, secrets []string) []byte {
 	return b
 }
 
+// userinfo is the user:password@ of a URL.
+var userinfo = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@:\s]*):[^/?#@\s]*@`)
+
 // urlInText finds URLs in free text (error messages).
 var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
 
@@ -103,7 +106,8 @@ func RedactURL(s string) string {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return s
+		// Not a URL Go parses (a bad port, say): still no password.
+		return userinfo.ReplaceAllString(s, "${1}:"+Redacted+"@")
 	}
 	if u.RawQuery != "" {
 		q := u.Query()
