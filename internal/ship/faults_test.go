@@ -226,7 +226,9 @@ func TestBackpressureAndLagWhileASinkIsStuck(t *testing.T) {
 	stuck := stuckSink{release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, Options{Config: c, Metrics: m, Sinks: []pipe.Sink{ackSink{}, stuck}, NoNotify: true}) }()
+	go func() {
+		done <- Run(ctx, Options{Config: c, Metrics: m, Sinks: []pipe.Sink{ackSink{}, stuck}, NoNotify: true})
+	}()
 	waitUntil(t, "backpressure", func() bool { return metrics.Value(m.Backpressure) == 1 })
 	fi, _ := os.Stat(p)
 	if lag := m.LagBytes(); lag <= 0 || lag > fi.Size() {
