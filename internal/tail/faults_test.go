@@ -289,34 +289,85 @@ func TestResumeAfterRetentionReadsNewerBackups(t *testing.T) {
 	}
 }
 
-// Catch-up: the tailer is held (backpressure) while the file rotates many
-// times and backups are compressed; afterwards every line comes once, in
-// order.
+// tokens is an emit that lets through only the chunks allowed so far
+// (backpressure, one chunk at a time).
+type tokens struct {
+	collector
+	allowed chan struct{}
+}
+
+func newTokens(n int) *tokens {
+	t := &tokens{allowed: make(chan struct{}, 1<<16)}
+	t.allow(n)
+	return t
+}
+
+func (t *tokens) allow(n int) {
+	for range n {
+		t.allowed <- struct{}{}
+	}
+}
+
+func (t *tokens) emit(ctx context.Context, ch Chunk) error {
+	select {
+	case <-t.allowed:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return t.collector.emit(ctx, ch)
+}
+
+func (t *tokens) waitChunks(tb *testing.T, n int) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		t.mu.Lock()
+		c := t.chunks
+		t.mu.Unlock()
+		if c >= n {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	tb.Fatalf("fewer than %d chunks", n)
+}
+
+// Catch-up: the tailer falls behind by several rotations, and more happen
+// while it reads the backups (the file it would read next is itself
+// rotated and compressed meanwhile). Every line comes once, in order.
 func TestCatchUpReadsEachFileOnceInOrder(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		t.Run(fmt.Sprintf("compress=%v", gz), func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "audit.log")
 			appendLines(t, p, 0, 10)
-			g := &gate{}
+			g := newTokens(1)
 			stop := run(t, Options{Path: p, ReadSize: 64}, g.emit)
-			g.waitFor(t, 1)
-			g.hold()
+			g.waitChunks(t, 1)
 			n := 10
-			for r := 1; r <= 6; r++ {
-				appendLines(t, p, n, n+10)
-				n += 10
-				rotate(t, p, r, gz)
-				if r == 3 {
-					// Let one chunk through mid-way: the tailer is in a
-					// backup while rotation goes on.
-					g.release()
-					time.Sleep(20 * time.Millisecond)
-					g.hold()
+			rot := 0
+			more := func(k int) {
+				for range k {
+					appendLines(t, p, n, n+10)
+					n += 10
+					rot++
+					rotate(t, p, rot, gz)
 				}
+				appendLines(t, p, n, n+5)
+				n += 5
 			}
-			appendLines(t, p, n, n+10)
-			n += 10
-			g.release()
+			more(3)
+			// Let chunks through one by one until the tailer is inside the
+			// second backup (lines 20-29), and hold it there.
+			for chunks := 1; ; {
+				if l, _ := g.snapshot(); len(l) > 21 {
+					break
+				}
+				g.allow(1)
+				chunks++
+				g.waitChunks(t, chunks)
+			}
+			more(3)
+			g.allow(1 << 12)
 			exactly(t, &g.collector, ids(0, n))
 			if err := stop(); err != nil {
 				t.Fatal(err)
