@@ -360,8 +360,9 @@ func TestLokiLineLimit(t *testing.T) {
 	checkDeadLetterOnlyTooLong(e, r)
 }
 
-// readyTimeoutOption is the option this suite proposes for issue 12's
-// "/readyz fails when a sink has not acknowledged for a configurable time".
+// readyTimeoutOption is ship's option for issue 12's "/readyz fails when a
+// sink has not acknowledged for a configurable time" (the name this suite
+// proposed).
 const readyTimeoutOption = "Ready_ack_timeout"
 
 // TestHealthDuringLokiOutage checks what ship says about itself while the
