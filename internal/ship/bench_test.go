@@ -33,6 +33,18 @@ func blackhole(b testing.TB) (string, *atomic.Int64) {
 	return srv.URL, &n
 }
 
+// s3Blackhole is an S3 endpoint that accepts and discards every upload;
+// it returns the S3 section of a config using it.
+func s3Blackhole(b testing.TB, store string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("ETag", `"0"`)
+		w.WriteHeader(http.StatusOK)
+	}))
+	b.Cleanup(srv.Close)
+	return "S3:\n  Bucket: bench\n  Region: us-east-1\n  Endpoint: " + srv.URL + "\n  Total_file_size: 4M\n  Store_dir: " + store + "\n"
+}
+
 func benchMB() int {
 	if v, err := strconv.Atoi(os.Getenv("AUDITTUI_BENCH_MB")); err == nil && v > 0 {
 		return v
@@ -149,19 +161,31 @@ func procCPU(pid int) (int64, error) {
 // and CPU seconds.
 func BenchmarkBinaryFullRate(b *testing.B) {
 	mk := shipBinaryTB(b)
-	for _, membuf := range []string{"16M", "50M"} {
-		b.Run("Mem_Buf_Limit="+membuf, func(b *testing.B) {
+	for _, v := range []struct{ membuf, s3 string }{{"16M", ""}, {"50M", ""}, {"16M", "s3"}} {
+		name := "Mem_Buf_Limit=" + v.membuf
+		if v.s3 != "" {
+			name += ",Loki+S3"
+		}
+		b.Run(name, func(b *testing.B) {
 			dir := b.TempDir()
 			path := filepath.Join(dir, "audit.log")
 			lines, size := writeBenchFile(b, path, benchMB())
 			url, _ := blackhole(b)
+			extra := ""
+			if v.s3 != "" {
+				// S3 to a loopback endpoint that accepts every PUT: the
+				// Store_dir disk buffer (write, fsync) and the uploads.
+				extra = s3Blackhole(b, filepath.Join(dir, "s3buf"))
+				b.Setenv("AWS_ACCESS_KEY_ID", "bench")
+				b.Setenv("AWS_SECRET_ACCESS_KEY", "bench")
+			}
 			b.SetBytes(size)
 			b.ResetTimer()
 			var rss int64
 			for i := 0; i < b.N; i++ {
 				maddr := freePort(b)
 				cfg := filepath.Join(dir, "ship.yaml")
-				os.WriteFile(cfg, []byte(benchConfig(path, filepath.Join(dir, fmt.Sprint("state", i)), url, membuf)+"Metrics_addr: "+maddr+"\n"), 0o600)
+				os.WriteFile(cfg, []byte(benchConfig(path, filepath.Join(dir, fmt.Sprint("state", i)), url, v.membuf)+extra+"Metrics_addr: "+maddr+"\n"), 0o600)
 				c := mk(cfg)
 				c.Stderr = io.Discard
 				start := time.Now()

@@ -265,7 +265,7 @@ func Run(ctx context.Context, o Options) error {
 	}()
 
 	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
-	rd := &reader{budget: budget, m: m, tr: tr, chans: chans, extra: 16, spoolDir: spoolDir, fail: fail,
+	rd := &reader{budget: budget, m: m, tr: tr, chans: chans, extra: 16, spoolDir: spoolDir, fail: fail, lg: lg,
 		procs: make(chan *process.Processor, workers), queue: make(chan *job, workers*2)}
 	for range workers {
 		rd.procs <- process.New(procOpts)
@@ -413,6 +413,7 @@ type reader struct {
 	queue    chan *job
 	spoolDir string
 	fail     func(error)
+	lg       *slog.Logger
 }
 
 type job struct {
@@ -604,7 +605,16 @@ func (r *reader) processSpool(p *process.Processor, ch tail.Chunk) (*pipe.Batch,
 	}
 	out, err := os.CreateTemp(r.spoolDir, "out-*.spool")
 	if err != nil {
-		return nil, fmt.Errorf("spool a long line: %w", err)
+		// No spool (State_dir unwritable): the processed line is held in
+		// memory, once more than the budget accounts for.
+		r.lg.Warn("cannot spool a long line; holding it in memory", "err", err)
+		var buf bytes.Buffer
+		rec, _, _ := p.ProcessTo(&buf, line)
+		rec.Line = buf.Bytes()
+		b.Records, b.Ends = []process.Record{rec}, []int64{ch.End.Offset}
+		b.LineBytes, b.LastTime = int64(buf.Len()), rec.Time
+		r.count(1, btoi(rec.Unparsed), rec.Redacted, in.Size)
+		return b, nil
 	}
 	os.Remove(out.Name())
 	rec, n, err := p.ProcessTo(out, line)
@@ -624,12 +634,15 @@ func (r *reader) processSpool(p *process.Processor, ch tail.Chunk) (*pipe.Batch,
 	b.Ends = []int64{ch.End.Offset}
 	b.LineBytes, b.LastTime = n, rec.Time
 	b.Closers = []io.Closer{out}
-	unparsed := 0
-	if rec.Unparsed {
-		unparsed = 1
-	}
-	r.count(1, unparsed, rec.Redacted, in.Size)
+	r.count(1, btoi(rec.Unparsed), rec.Redacted, in.Size)
 	return b, nil
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // dryRun prints what would be sent, one JSON object per line (strings are

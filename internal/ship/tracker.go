@@ -130,7 +130,7 @@ func (s *sinkState) route(b *pipe.Batch) *pipe.Batch {
 	switch {
 	case sameFile(b.End.ID, p.ID):
 		if b.End.Offset > p.Offset {
-			s.skip = nil
+			s.caughtUp()
 		}
 		k := 0
 		for k < len(b.Ends) && b.Ends[k] <= p.Offset {
@@ -143,10 +143,19 @@ func (s *sinkState) route(b *pipe.Batch) *pipe.Batch {
 	case p.ModTime == 0 || b.End.ModTime >= p.ModTime:
 		// A file rotated after the one the sink had reached (or no way to
 		// tell: deliver, a duplicate at worst).
-		s.skip = nil
+		s.caughtUp()
 		return b
 	}
 	return nil // a file before the one the sink had reached
+}
+
+// caughtUp ends the skipping: the sink has delivered up to where it had
+// reached before the restart.
+func (s *sinkState) caughtUp() {
+	if !s.havePos {
+		s.pos, s.havePos = *s.skip, true
+	}
+	s.skip = nil
 }
 
 // sameFile reports whether two positions' identities name the same

@@ -216,6 +216,7 @@ type Tailer struct {
 	long     bool
 	longOff  int64
 	longLen  int64
+	noSpool  bool // spooling failed for the current line
 
 	// prev, when set, is the content read last before the live file went
 	// away (rotated and not yet recreated): what comes after it is decided
@@ -1037,9 +1038,14 @@ func (t *Tailer) consume(ctx context.Context, data []byte) error {
 					t.writeLong(t.partial)
 					t.writeLong(data)
 					t.partial = t.partial[:0]
-				case t.o.SpoolDir != "" && n > t.o.SpoolLine:
+				case t.o.SpoolDir != "" && n > t.o.SpoolLine && !t.noSpool:
 					if err := t.startSpool(lineStart); err != nil {
-						return err
+						// Held in memory instead (up to MaxLine), as without
+						// SpoolDir; the next long line tries again.
+						t.log.Warn("cannot spool a long line; holding it in memory", "err", err)
+						t.noSpool = true
+						t.partial = append(t.partial, data...)
+						return nil
 					}
 					continue // data goes to the spool
 				default:
@@ -1047,6 +1053,7 @@ func (t *Tailer) consume(ctx context.Context, data []byte) error {
 				}
 				return nil
 			}
+			t.noSpool = false
 			out := make([]byte, 0, len(t.partial)+i+1)
 			out = append(out, t.partial...)
 			out = append(out, data[:i+1]...)
