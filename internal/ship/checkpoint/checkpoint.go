@@ -62,6 +62,42 @@ type State struct {
 // Store reads and writes the checkpoint file of one state directory.
 type Store struct {
 	dir string
+	// progressSize is the progress file's size: it never shrinks, so one
+	// write always replaces all of it.
+	progressSize int
+}
+
+// writeProgress writes b as the progress file in place, in one write of
+// the whole file (padded with spaces, which JSON ignores): a process that
+// dies leaves the old or the new content, never a mix, and there is no
+// rename to journal. (A machine crash may tear it: Load then ignores it
+// for the fsynced file.)
+func (s *Store) writeProgress(b []byte) error {
+	if s.progressSize == 0 {
+		if fi, err := os.Stat(s.progressPath()); err == nil {
+			s.progressSize = int(fi.Size())
+		}
+	}
+	size := max(s.progressSize, (len(b)+1+4095)/4096*4096)
+	buf := make([]byte, size)
+	copy(buf, b)
+	for i := len(b); i < size-1; i++ {
+		buf[i] = ' '
+	}
+	buf[size-1] = '\n'
+	f, err := os.OpenFile(s.progressPath(), os.O_WRONLY|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", s.progressPath(), err)
+	}
+	if _, err := f.WriteAt(buf, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("write checkpoint %s: %w", s.progressPath(), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write checkpoint %s: %w", s.progressPath(), err)
+	}
+	s.progressSize = size
+	return nil
 }
 
 // New returns a store in dir (created when missing).
@@ -141,19 +177,19 @@ func (s *Store) Save(pos map[string]Position) error {
 // or as progress (ProgressName, no fsync: it survives the process, and
 // costs a write and a rename).
 func (s *Store) SaveState(st State, durable bool) error {
-	b, err := json.MarshalIndent(fileFormat{Version: Version, Checkpoints: st.Checkpoints, Sinks: st.Sinks}, "", "  ")
+	ff := fileFormat{Version: Version, Checkpoints: st.Checkpoints, Sinks: st.Sinks}
+	var b []byte
+	var err error
+	if durable {
+		b, err = json.MarshalIndent(ff, "", "  ")
+	} else {
+		b, err = json.Marshal(ff)
+	}
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
 	}
 	if !durable {
-		tmp := s.progressPath() + ".tmp"
-		if err := os.WriteFile(tmp, append(b, '\n'), 0o640); err != nil {
-			return fmt.Errorf("write checkpoint %s: %w", tmp, err)
-		}
-		if err := os.Rename(tmp, s.progressPath()); err != nil {
-			return fmt.Errorf("rename checkpoint: %w", err)
-		}
-		return nil
+		return s.writeProgress(b)
 	}
 	tmp := s.tmpPath()
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)

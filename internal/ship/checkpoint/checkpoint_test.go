@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,50 @@ func TestFileFormatUnchanged(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(s.Path()); string(b) != old {
 		t.Fatalf("saved\n%s\nwant\n%s", b, old)
+	}
+}
+
+// Progress written after every acknowledgement wins over an older fsynced
+// checkpoint; one torn by a machine crash is ignored; per-sink positions
+// come with it.
+func TestProgressFile(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := New(dir)
+	at := func(off int64, sec int64) State {
+		return State{Checkpoints: map[string]Position{"p": {Position: tail.Position{Offset: off}, Updated: time.Unix(sec, 0).UTC()}},
+			Sinks: map[string]map[string]tail.Position{"p": {"s3": {Offset: off + 5}}}}
+	}
+	if err := s.SaveState(at(10, 1), true); err != nil {
+		t.Fatal(err)
+	}
+	// A long state, then a short one: the file never holds a mix.
+	long := at(20, 2)
+	long.Sinks["p"]["loki"] = tail.Position{Path: strings.Repeat("x", 5000)}
+	if err := s.SaveState(long, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveState(at(30, 3), false); err != nil {
+		t.Fatal(err)
+	}
+	// A new process writes over the same file.
+	s2, _ := New(dir)
+	if err := s2.SaveState(at(40, 4), false); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s2.LoadState()
+	if err != nil || st.Checkpoints["p"].Offset != 40 || st.Sinks["p"]["s3"].Offset != 45 {
+		t.Fatalf("state %+v, %v", st, err)
+	}
+	// An older progress file loses to a newer fsynced checkpoint.
+	if err := s2.SaveState(at(50, 5), true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s2.LoadState(); st.Checkpoints["p"].Offset != 50 {
+		t.Fatalf("state %+v", st)
+	}
+	// Torn: ignored.
+	os.WriteFile(filepath.Join(dir, ProgressName), []byte(`{"version":1,"checkpoints":{"p":{"offs`), 0o600)
+	if st, err := s2.LoadState(); err != nil || st.Checkpoints["p"].Offset != 50 {
+		t.Fatalf("state %+v, %v", st, err)
 	}
 }

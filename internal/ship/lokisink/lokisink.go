@@ -250,10 +250,12 @@ type entry struct {
 	rec    *process.Record
 }
 
-// entries groups the batches' records into streams; lines longer than
-// MaxLineSize are returned apart.
-func (s *Sink) entries(batches []*pipe.Batch) (streams []data.Labels, es, tooLong []entry) {
+// build groups the batches' records into streams: the push request, and
+// apart the lines longer than MaxLineSize (streams names every stream by
+// index, for those).
+func (s *Sink) build(batches []*pipe.Batch) (req loki.PushRequest, streams []data.Labels, lines int, bytes int64, tooLong []entry) {
 	idx := map[string]int{}
+	var ents [][]loki.PushEntry
 	var key strings.Builder
 	for _, b := range batches {
 		for i := range b.Records {
@@ -271,16 +273,24 @@ func (s *Sink) entries(batches []*pipe.Batch) (streams []data.Labels, es, tooLon
 				si = len(streams)
 				idx[k] = si
 				streams = append(streams, s.Labels(r))
+				ents = append(ents, nil)
 				if _, seen := s.streams[k]; !seen && len(s.streams) < 1_000_000 {
 					s.streams[k] = struct{}{}
 				}
 			}
-			e := entry{stream: si, e: loki.PushEntry{Time: r.Time, Line: r.Line, Metadata: s.metadata(r)}, rec: r}
+			e := loki.PushEntry{Time: r.Time, Line: r.Line, Metadata: s.metadata(r)}
 			if s.o.MaxLineSize > 0 && r.Len() > s.o.MaxLineSize || r.Spool != nil {
-				tooLong = append(tooLong, e)
+				tooLong = append(tooLong, entry{stream: si, e: e, rec: r})
 				continue
 			}
-			es = append(es, e)
+			ents[si] = append(ents[si], e)
+			lines++
+			bytes += int64(len(r.Line))
+		}
+	}
+	for i, es := range ents {
+		if len(es) > 0 {
+			req.Streams = append(req.Streams, loki.PushStream{Labels: streams[i], Entries: es})
 		}
 	}
 	if s.o.Metrics != nil {
@@ -291,7 +301,20 @@ func (s *Sink) entries(batches []*pipe.Batch) (streams []data.Labels, es, tooLon
 		s.log.Warn("many distinct Loki streams: label keys have high cardinality; move them to Structured_metadata_keys",
 			"streams", len(s.streams), "labels", strings.Join(s.o.LabelNames, ","))
 	}
-	return streams, es, tooLong
+	return req, streams, lines, bytes, tooLong
+}
+
+// flatten lists a request's entries (streams by their index in req).
+func flatten(req loki.PushRequest) ([]data.Labels, []entry) {
+	var streams []data.Labels
+	var es []entry
+	for i, st := range req.Streams {
+		streams = append(streams, st.Labels)
+		for _, e := range st.Entries {
+			es = append(es, entry{stream: i, e: e})
+		}
+	}
+	return streams, es
 }
 
 // request builds a push of es.
@@ -328,29 +351,34 @@ func permanent(err error) (*loki.HTTPError, bool) {
 // push sends the batches, retrying until delivered, dead-lettered or ctx
 // ends.
 func (s *Sink) push(ctx context.Context, batches []*pipe.Batch) error {
-	streams, es, tooLong := s.entries(batches)
+	req, streams, lines, bytes, tooLong := s.build(batches)
 	if len(tooLong) > 0 {
 		reason := fmt.Sprintf("line longer than Loki.Max_line_size (%d bytes): not pushed, Loki would refuse it", s.o.MaxLineSize)
 		if err := s.refuse(streams, tooLong, 0, reason); err != nil {
 			return err
 		}
 	}
-	if len(es) == 0 {
+	if lines == 0 {
 		return nil
 	}
-	return s.pushEntries(ctx, streams, es)
+	return s.pushRequest(ctx, req, lines, bytes)
 }
 
 // maxEntry matches Loki's line-too-long validation error.
 var maxEntry = regexp.MustCompile(`Max entry size '(\d+)' bytes exceeded`)
 
-// pushEntries pushes es with retries; a refusal is narrowed down to the
-// entries refused (see the package doc).
+// pushEntries pushes es (see pushRequest).
 func (s *Sink) pushEntries(ctx context.Context, streams []data.Labels, es []entry) error {
 	req, bytes := request(streams, es)
-	err := s.send(ctx, req, len(es))
+	return s.pushRequest(ctx, req, len(es), bytes)
+}
+
+// pushRequest pushes req with retries; a refusal is narrowed down to the
+// entries refused (see the package doc).
+func (s *Sink) pushRequest(ctx context.Context, req loki.PushRequest, lines int, bytes int64) error {
+	err := s.send(ctx, req, lines)
 	if err == nil {
-		s.sent(len(es), bytes)
+		s.sent(lines, bytes)
 		return nil
 	}
 	if ctx.Err() != nil {
@@ -360,6 +388,7 @@ func (s *Sink) pushEntries(ctx context.Context, streams []data.Labels, es []entr
 	if !perm {
 		return fmt.Errorf("loki push: %w", err)
 	}
+	streams, es := flatten(req)
 	if m := maxEntry.FindStringSubmatch(he.Body); m != nil {
 		// Loki stored every entry but the ones over its limit.
 		limit, _ := strconv.ParseInt(m[1], 10, 64)
@@ -516,7 +545,11 @@ func (s *Sink) deadLetter(streams []data.Labels, es []entry, status int, reason 
 				w.WriteByte(',')
 			}
 			w.WriteString(`{"ts":"` + strconv.FormatInt(e.e.Time, 10) + `","line":`)
-			if err := writeJSONString(w, e.rec); err != nil {
+			rec := e.rec
+			if rec == nil {
+				rec = &process.Record{Line: e.e.Line}
+			}
+			if err := writeJSONString(w, rec); err != nil {
 				f.Truncate(fi.Size())
 				return fail(err)
 			}
