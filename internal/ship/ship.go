@@ -1,15 +1,21 @@
 // Package ship is `audittui ship`: it tails the apiserver's audit log and
 // delivers every line, at least once, to Loki and/or S3.
 //
-//	tail (fsnotify + polling, rotation, checkpoints)
+//	tail (internal/tail: fsnotify + polling, rotation, copytruncate)
 //	  -> process (add keys, remove keys, redact Secrets, extract fields)
 //	  -> every sink (Loki push, S3 chunks in Store_dir)
-//	  -> acknowledgements, in order -> checkpoint
+//	  -> acknowledgements, in order, per sink -> checkpoint
 //
 // The checkpoint moves past a line only when every sink has acknowledged
-// it. Memory is bounded by Mem_Buf_Limit (bytes read but not yet
-// acknowledged) and the S3 disk buffer by Store_dir_limit_size; when either
-// is full, reading stops and the audit file is the buffer.
+// it; each sink's own progress is written with it after each of its
+// acknowledgements, so after a crash a sink re-sends at most the batch it
+// had in flight (tracker.go). Memory is bounded by Mem_Buf_Limit (bytes
+// read but not yet acknowledged; a line longer than 1 MiB is spooled to
+// State_dir/spool and held in memory once, to be processed) and the S3
+// disk buffer by Store_dir_limit_size; when either is full, reading stops
+// and the audit file is the buffer. Every stage that waits counts in the
+// backpressure gauge; /readyz fails when a sink stalls or the checkpoint
+// cannot be written.
 package ship
 
 import (

@@ -205,8 +205,9 @@ type Tailer struct {
 	log  *slog.Logger
 	emit Emit
 
-	cur *file
-	buf []byte
+	cur  *file
+	buf  []byte
+	hbuf []byte // for comparing the live file's head
 	// bytes of the current line not yet emitted: in partial, or in a
 	// spool file, or (over-long) written to LongLines.
 	partial  []byte
@@ -616,7 +617,10 @@ func (t *Tailer) headOK() (bool, error) {
 	if len(c.head) == 0 {
 		return true, nil
 	}
-	buf := make([]byte, len(c.head))
+	if cap(t.hbuf) < PrefixLen {
+		t.hbuf = make([]byte, PrefixLen)
+	}
+	buf := t.hbuf[:len(c.head)]
 	n, err := c.f.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, fmt.Errorf("read %s: %w", c.name, err)
