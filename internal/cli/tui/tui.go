@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -22,6 +21,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/ui/live"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
 
@@ -158,7 +158,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	defer cancel()
 
 	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
-		NoColor: opts.Getenv("NO_COLOR") != "", Log: log}
+		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{}}
 	if opts.Local {
 		uo.Loc = time.Local
 	}
@@ -169,29 +169,11 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		}
 		uo.Level = policyLevel(p)
 	}
-	ix := ui.NewIndex(opts.SpillDir, log)
-	defer ix.Close()
-	feed := ui.NewFeed(ix, log)
+	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
+		Sources: srcs, SpillDir: opts.SpillDir, OnePass: readsStdin(opts.Args), Log: log}
 	if !opts.NoAlerts {
-		al, err := newLiveAlerts(opts.Rules, opts.NoBuiltin, log)
-		if err != nil {
+		if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
 			return err
-		}
-		if al != nil {
-			uo.Alerts = al
-			if readsStdin(opts.Args) {
-				// stdin can be read once: evaluate on the feed's batches.
-				feed.OnBatch = al.Push
-				feed.OnEnd = al.Finish
-			} else {
-				// The rules run on their own read of the sources, so the
-				// index (and the first screen) never waits for them.
-				ast, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow})
-				if err != nil {
-					return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
-				}
-				go runAlertStream(ctx, ast, al, log)
-			}
 		}
 	}
 	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
@@ -199,16 +181,20 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		// decoding sooner than GOGC=100 would (which doubles the peak).
 		debug.SetGCPercent(gcPercent)
 	}
-	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow, Progress: ix.Progress})
+	lv, err := live.Open(ctx, lo)
 	if err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
 	}
-	go feed.Run(ctx, stream)
-	app := ui.New(ctx, ix, feed, uo)
+	defer lv.Close()
+	if lv.Alerts != nil {
+		sub := lv.Alerts.Subscribe()
+		defer sub.Close()
+		uo.Alerts = sub
+	}
+	app := ui.New(ctx, lv.Index, lv.Feed, uo)
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithOutput(opts.IO.Out))
 	_, err = p.Run()
 	cancel()
-	<-feed.Done()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
@@ -223,26 +209,6 @@ func readsStdin(args []string) bool {
 		}
 	}
 	return false
-}
-
-// runAlertStream feeds the alert engine from its own stream.
-func runAlertStream(ctx context.Context, st data.Stream, al *liveAlerts, log *slog.Logger) {
-	defer st.Close()
-	for {
-		b, err := st.Next(ctx)
-		if b != nil {
-			al.Push(b)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				log.Error("alert stream", "err", err)
-			}
-			if ctx.Err() == nil {
-				al.Finish()
-			}
-			return
-		}
-	}
 }
 
 // openLog writes JSON logs to path, or discards them: never the
