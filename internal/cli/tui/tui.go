@@ -4,7 +4,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,7 +104,7 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 			title = srcs[0].String()
 		}
 		if !opts.FollowSet {
-			follow = len(opts.Args) == 1 && isLiveFile(opts.Args[0])
+			follow = len(opts.Args) == 1 && cmdutil.IsLiveFile(opts.Args[0])
 		}
 		return srcs, title, false, follow, nil
 	}
@@ -121,20 +120,6 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 		return []data.Source{src}, defaultAuditLog, false, follow, nil
 	}
 	return []data.Source{sample.Source{}}, sample.Name, true, false, nil
-}
-
-// isLiveFile reports whether arg is one plain (uncompressed) regular file.
-func isLiveFile(arg string) bool {
-	fi, err := os.Stat(arg)
-	if err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
-	for _, ext := range []string{".gz", ".zst", ".zstd"} {
-		if strings.HasSuffix(arg, ext) {
-			return false
-		}
-	}
-	return true
 }
 
 func runTUI(ctx context.Context, opts *TUIOptions) error {
@@ -167,10 +152,10 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		if err != nil {
 			return cmdutil.UsageError(err)
 		}
-		uo.Level = policyLevel(p)
+		uo.Level = cmdutil.PolicyLevel(p)
 	}
 	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
-		Sources: srcs, SpillDir: opts.SpillDir, OnePass: readsStdin(opts.Args), Log: log}
+		Sources: srcs, SpillDir: opts.SpillDir, OnePass: cmdutil.ReadsStdin(opts.Args), Log: log}
 	if !opts.NoAlerts {
 		if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
 			return err
@@ -201,16 +186,6 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	return nil
 }
 
-// readsStdin reports whether a SOURCE argument is stdin.
-func readsStdin(args []string) bool {
-	for _, a := range args {
-		if a == "-" {
-			return true
-		}
-	}
-	return false
-}
-
 // openLog writes JSON logs to path, or discards them: never the
 // terminal, which the UI owns.
 func openLog(path string) (*slog.Logger, func(), error) {
@@ -222,23 +197,4 @@ func openLog(path string) (*slog.Logger, func(), error) {
 		return nil, nil, cmdutil.UsageErrorf("open log file %s: %v", path, err)
 	}
 	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
-}
-
-// policyLevel decodes a raw event and asks the policy for its level.
-func policyLevel(p *auditpolicy.Policy) func([]byte) (string, error) {
-	return func(raw []byte) (string, error) {
-		var dec data.Decoder
-		evs, rej := dec.Decode(nil, bytes.TrimRight(raw, "\r\n"), data.Origin{})
-		if rej != nil {
-			return "", errors.New(rej.Reason)
-		}
-		if len(evs) == 0 {
-			return "", errors.New("no event")
-		}
-		lv, rule := p.LevelFor(&evs[0])
-		if rule >= 0 {
-			return fmt.Sprintf("%s (rule %d)", lv, rule), nil // 0-based, as policy lint/check print it
-		}
-		return lv, nil
-	}
 }
