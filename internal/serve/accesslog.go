@@ -50,8 +50,11 @@ type AccessLog struct {
 	log  *slog.Logger
 	ch   chan []byte
 	done chan struct{}
-	once sync.Once
 	now  func() time.Time
+
+	mu     sync.RWMutex // closed, and sends on ch
+	closed bool
+	wmu    sync.Mutex // writes after Close
 }
 
 // NewAccessLog starts writing records to w.
@@ -67,9 +70,13 @@ func NewAccessLog(w io.Writer, log *slog.Logger) *AccessLog {
 func (l *AccessLog) run() {
 	defer close(l.done)
 	for line := range l.ch {
-		if _, err := l.w.Write(line); err != nil {
-			l.log.Error("access log write failed; the record follows", "err", err, "record", string(bytes.TrimSpace(line)))
-		}
+		l.write(line)
+	}
+}
+
+func (l *AccessLog) write(line []byte) {
+	if _, err := l.w.Write(line); err != nil {
+		l.log.Error("access log write failed; the record follows", "err", err, "record", string(bytes.TrimSpace(line)))
 	}
 }
 
@@ -83,12 +90,29 @@ func (l *AccessLog) Log(r Record) {
 	if err != nil { // cannot happen for these field types
 		b = []byte(fmt.Sprintf(`{"event":"log_error","reason":%q}`, err.Error()))
 	}
-	l.ch <- append(escapeC1(b), '\n')
+	line := append(escapeC1(b), '\n')
+	l.mu.RLock()
+	if !l.closed {
+		l.ch <- line
+		l.mu.RUnlock()
+		return
+	}
+	l.mu.RUnlock()
+	// After Close (a connection that ends late): written at once.
+	l.wmu.Lock()
+	l.write(line)
+	l.wmu.Unlock()
 }
 
-// Close writes what is queued and stops. Log must not be called after.
+// Close writes what is queued and stops the writer; a record logged
+// after Close is written synchronously.
 func (l *AccessLog) Close() {
-	l.once.Do(func() { close(l.ch) })
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.ch)
+	}
+	l.mu.Unlock()
 	<-l.done
 }
 

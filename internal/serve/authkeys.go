@@ -151,13 +151,9 @@ func parseAuthorizedKeys(name string, b []byte) (map[string]Key, []error) {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		pk, comment, opts, rest, err := gossh.ParseAuthorizedKey(line)
+		pk, comment, opts, _, err := gossh.ParseAuthorizedKey(line)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: %v", name, n+1, err))
-			continue
-		}
-		if len(bytes.TrimSpace(rest)) != 0 {
-			errs = append(errs, fmt.Errorf("%s:%d: more than one key on the line", name, n+1))
 			continue
 		}
 		if _, ok := pk.(*gossh.Certificate); ok {

@@ -77,11 +77,17 @@ func (ss *session) closeConn() {
 }
 
 // refuse tells the client why it is not served and ends the session.
-func refuse(sess ssh.Session, msg string) {
+// With a terminal the message goes where the TUI went (stdout; a client
+// may interleave stderr with it in any order), else to stderr.
+func refuse(sess ssh.Session, tty bool, msg string) {
+	var w io.Writer = sess.Stderr()
+	if tty {
+		w = sess
+	}
 	done := make(chan struct{})
 	go func() { // a client that does not read must not hold this goroutine
 		defer close(done)
-		_, _ = fmt.Fprintf(sess.Stderr(), "audittui serve: %s\n", msg)
+		_, _ = fmt.Fprintf(w, "audittui serve: %s\n", msg)
 		_ = sess.Exit(1)
 	}()
 	select {
@@ -101,11 +107,16 @@ func (s *Server) handle(sess ssh.Session) {
 		rec.Fingerprint = gossh.FingerprintSHA256(pk)
 	}
 	rec.Comment = key.Comment
+	var pi ptyInfo
+	if v, ok := s.ptys.LoadAndDelete(sess); ok {
+		pi = v.(ptyInfo)
+	}
+	pty, winch, isPty := pi.pty, pi.winch, pi.ok
 	refused := func(reason, text, msg string) {
 		r := rec
 		r.Event, r.Reason, r.Text = "refused", reason, text
 		s.access(r)
-		refuse(sess, msg)
+		refuse(sess, isPty, msg)
 	}
 	if !ok { // removed from the file since the handshake
 		refused("key no longer authorized", "", "your key is no longer authorized")
@@ -115,7 +126,6 @@ func (s *Server) handle(sess ssh.Session) {
 		refused("remote command", cmd, "this server only shows the audittui TUI and runs no commands; connect without a command (ssh -t HOST)")
 		return
 	}
-	pty, winch, isPty := sess.Pty()
 	if !isPty {
 		refused("no terminal", "", "the TUI needs a terminal; connect with ssh -t HOST")
 		return
@@ -151,7 +161,7 @@ func (s *Server) handle(sess ssh.Session) {
 		return
 	}
 	if reason := ss.why(); reason != "" {
-		refuse(sess, "session ended: "+reason)
+		refuse(sess, true, "session ended: "+reason)
 		return
 	}
 	_ = sess.Exit(0)
