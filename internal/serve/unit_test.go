@@ -89,13 +89,13 @@ func TestAuthorizedKeysParse(t *testing.T) {
 		text string
 		want string // error text; "" : fine
 	}{
-		"ok":              {"# team\n\n" + la + "restrict,no-agent-forwarding " + lb, ""},
-		"garbage":         {la + "ssh-ed25519 AAAAnotbase64 x\n", ":2:"},
-		"forced command":  {"command=\"ls\" " + la, "option command is not supported"},
-		"from":            {"from=\"10.0.0.0/8\" " + la, "option from is not supported"},
-		"no-pty":          {"no-pty " + la, "option no-pty is not supported"},
-		"empty":           {"# nobody\n", "no key"},
-		"cert-authority":  {"cert-authority " + la, "cert-authority"},
+		"ok":             {"# team\n\n" + la + "restrict,no-agent-forwarding " + lb, ""},
+		"garbage":        {la + "ssh-ed25519 AAAAnotbase64 x\n", ":2:"},
+		"forced command": {"command=\"ls\" " + la, "option command is not supported"},
+		"from":           {"from=\"10.0.0.0/8\" " + la, "option from is not supported"},
+		"no-pty":         {"no-pty " + la, "option no-pty is not supported"},
+		"empty":          {"# nobody\n", "no key"},
+		"cert-authority": {"cert-authority " + la, "cert-authority"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "authorized_keys")
