@@ -86,6 +86,7 @@ type Server struct {
 	mu        sync.Mutex
 	sessions  map[uint64]*session
 	ptys      sync.Map // ssh.Session -> ptyInfo, from sessionRequest to handle
+	conns     sync.Map // remote address -> *countingConn
 	listeners []net.Listener
 	chans     map[*gossh.ServerConn]int
 }
@@ -144,6 +145,12 @@ func New(cfg Config) (*Server, error) {
 			srv.Handler = s.handle
 			srv.SessionRequestCallback = s.sessionRequest
 			srv.ConnectionFailedCallback = s.connFailed
+			srv.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn {
+				cc := &countingConn{Conn: c}
+				s.conns.Store(addrString(c.RemoteAddr()), cc)
+				return cc
+			}
+			srv.ConnectionCloseCallback = func(c net.Conn) { s.conns.Delete(addrString(c.RemoteAddr())) }
 			srv.ServerConfigCallback = func(ssh.Context) *gossh.ServerConfig {
 				return &gossh.ServerConfig{MaxAuthTries: 6}
 			}
@@ -224,9 +231,26 @@ func (s *Server) authorize(ctx ssh.Context, pk ssh.PublicKey) bool {
 }
 
 // connFailed records connections that never authenticated (password
-// clients, scanners, garbage).
+// clients, scanners, garbage). One that sent nothing at all (a TCP health
+// probe) goes to the server's debug log only.
 func (s *Server) connFailed(conn net.Conn, err error) {
+	if v, ok := s.conns.Load(addrString(conn.RemoteAddr())); ok && v.(*countingConn).read.Load() == 0 {
+		s.log.Debug("connection closed before any byte", "remote", addrString(conn.RemoteAddr()))
+		return
+	}
 	s.access(Record{Event: "handshake_failed", Remote: addrString(conn.RemoteAddr()), Reason: err.Error()})
+}
+
+// countingConn counts the bytes a client sent.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
 }
 
 func (s *Server) access(r Record) {
