@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -143,6 +144,55 @@ func (o *ServeOptions) validate() error {
 	return nil
 }
 
+// checkDataDir refuses a --data-dir among the evidence: in (or under) a
+// local SOURCE directory or the directory of a local SOURCE file, where
+// what sessions write would sit beside the sources and be read as sources
+// by the next `audittui DIR/`.
+func checkDataDir(dataDir string, args []string) error {
+	dd, err := resolvePath(dataDir)
+	if err != nil {
+		return cmdutil.UsageErrorf("--data-dir: %v", err)
+	}
+	for _, a := range args {
+		if a == "-" || strings.Contains(a, "://") {
+			continue
+		}
+		p := a
+		if i := strings.IndexAny(p, "*?["); i >= 0 { // a glob: its fixed part
+			p = filepath.Dir(p[:i] + "x")
+		} else if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+			p = filepath.Dir(p)
+		}
+		base, err := resolvePath(p)
+		if err != nil {
+			continue
+		}
+		if dd == base || strings.HasPrefix(dd, base+string(filepath.Separator)) || base == string(filepath.Separator) {
+			return cmdutil.UsageErrorf("--data-dir %s is among the evidence (SOURCE %s): sessions would write beside the sources; choose a directory outside %s", dataDir, a, base)
+		}
+	}
+	return nil
+}
+
+// resolvePath is p absolute, with the symbolic links of its longest
+// existing prefix resolved.
+func resolvePath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for cur := abs; ; cur = filepath.Dir(cur) {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		if cur == filepath.Dir(cur) {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+	}
+}
+
 func run(ctx context.Context, o *ServeOptions) error {
 	if err := o.validate(); err != nil {
 		return err
@@ -160,6 +210,14 @@ func run(ctx context.Context, o *ServeOptions) error {
 	}
 	if !ok || len(srcs) == 0 {
 		return cmdutil.UsageErrorf("no SOURCE to serve")
+	}
+	if o.DataDir != "" {
+		if err := checkDataDir(o.DataDir, o.Args); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return cmdutil.UsageErrorf("--data-dir: %v", err)
+		}
 	}
 	follow := o.Follow
 	if !o.FollowSet {

@@ -154,3 +154,30 @@ func TestServeRuns(t *testing.T) {
 }
 
 type syncBuffer = clitest.Buffer
+
+func TestDataDirOutsideTheEvidence(t *testing.T) {
+	dir := t.TempDir()
+	ev := filepath.Join(dir, "evidence")
+	os.MkdirAll(filepath.Join(ev, "node1"), 0o755)
+	file := filepath.Join(ev, "node1", "audit.log")
+	os.WriteFile(file, nil, 0o644)
+	os.Symlink(ev, filepath.Join(dir, "link"))
+	for _, tc := range []struct {
+		data string
+		args []string
+		ok   bool
+	}{
+		{filepath.Join(dir, "exports"), []string{ev}, true},
+		{filepath.Join(dir, "exports"), []string{file, "s3://b/p/", "-"}, true},
+		{filepath.Join(ev, "exports"), []string{ev}, false},
+		{ev, []string{ev}, false},
+		{filepath.Join(ev, "node1", "x"), []string{file}, false},
+		{filepath.Join(dir, "link", "exports"), []string{ev}, false}, // through a link
+		{filepath.Join(ev, "node1", "x"), []string{filepath.Join(ev, "*", "audit*.log")}, false},
+	} {
+		err := checkDataDir(tc.data, tc.args)
+		if (err == nil) != tc.ok {
+			t.Errorf("--data-dir %s with %v: %v", tc.data, tc.args, err)
+		}
+	}
+}
