@@ -588,3 +588,28 @@ func TestShutdownTellsSessions(t *testing.T) {
 		t.Fatal("the server still accepts connections after Shutdown")
 	}
 }
+
+// TestPanicEndsOnlyThatSession: a panic in one session's TUI ends that
+// session with a message; the server and the other sessions go on.
+func TestPanicEndsOnlyThatSession(t *testing.T) {
+	ts := startServer(t, func(c *Config) {
+		compile := c.UI.Compile
+		c.UI.Compile = func(text string) (*ui.Filter, error) {
+			if text == "boom" {
+				panic("a bug in the filter compiler")
+			}
+			return compile(text)
+		}
+	})
+	a := openTTY(t, ts.client(t, ts.alice), 80, 24)
+	b := openTTY(t, ts.client(t, ts.bob), 80, 24)
+	a.waitFor("alice's TUI", "1 Tail")
+	b.waitFor("bob's TUI", "1 Tail")
+	a.filter("boom")
+	a.waitFor("the panic message", "session ended: internal error")
+	a.exit()
+	b.filter(`user_username="bob@corp.example"`)
+	b.waitFor("bob after alice's panic", fmt.Sprintf("matching %d", ts.bobEvs))
+	c := openTTY(t, ts.client(t, ts.alice), 80, 24)
+	c.waitFor("a new session after the panic", "1 Tail")
+}

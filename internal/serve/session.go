@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -310,7 +311,13 @@ func (s *Server) run(ss *session, rec Record, key Key, pty ssh.Pty, winch <-chan
 	close(done)
 	cancel()
 	wg.Wait()
-	if err != nil && ctx.Err() == nil {
+	switch {
+	case errors.Is(err, tea.ErrProgramPanic):
+		// Bubble Tea recovered it (the stack is on the server's stderr):
+		// this session ends, the others go on.
+		s.log.Error("session program panicked", "session", ss.id)
+		ss.end("internal error (logged on the server)")
+	case err != nil && ctx.Err() == nil:
 		s.log.Debug("session program", "session", ss.id, "err", err)
 	}
 	return stall.Load()
