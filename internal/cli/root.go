@@ -11,6 +11,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/loki"
 	"github.com/audittui/audittui/internal/cli/policy"
 	"github.com/audittui/audittui/internal/cli/query"
+	"github.com/audittui/audittui/internal/cli/serve"
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/tui"
 	"github.com/audittui/audittui/internal/cli/version"
@@ -28,6 +29,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		evidence.NewCmdVerify(f, nil),
 		loki.NewCmdLoki(f, nil),
 		ship.NewCmdShip(f, nil),
+		serve.NewCmdServe(f, nil),
 		version.NewCmdVersion(f, nil),
 	)
 	version.SetRootVersion(root)

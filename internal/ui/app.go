@@ -30,6 +30,14 @@ type Options struct {
 	// Loc is the display time zone (default UTC).
 	Loc *time.Location
 	Log *slog.Logger
+	// Write is where the session may write files (exports, case
+	// directories); nil means nowhere (WritesOff). See WritePolicy.
+	Write WritePolicy
+	// OnAction, if set, is told every filter applied and every `:`
+	// command run (and, with the export feature, every export), for an
+	// access log. It runs on the Update goroutine: it must not block or
+	// do I/O itself (hand the record to a writer goroutine).
+	OnAction func(ActionRecord)
 }
 
 // pane ids in tab order.
@@ -81,6 +89,9 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	}
 	if opts.Loc == nil {
 		opts.Loc = time.UTC
+	}
+	if opts.Write == nil {
+		opts.Write = WritesOff{}
 	}
 	c := &Common{
 		Styles: NewStyles(DefaultPalette(), opts.NoColor),
@@ -308,6 +319,7 @@ func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		f, err := a.compile(text)
 		if err != nil {
+			a.action(newAction(RecordFilter, text, err))
 			msg, col := describeErr(err, text)
 			a.bar.SetError(msg, col)
 			a.layout()
@@ -355,6 +367,7 @@ func (e shiftErr) Unwrap() error { return e.error }
 
 func (a *App) runCommand(text string) tea.Cmd {
 	cmd, err := parseCommand(text)
+	a.action(newAction(RecordCommand, text, err))
 	if err != nil {
 		a.bar.SetError(err.Error(), 0)
 		a.layout()
@@ -389,6 +402,7 @@ func (a *App) runCommand(text string) tea.Cmd {
 // applyFilter replaces the filter and starts evaluating it.
 func (a *App) applyFilter(f *Filter) tea.Cmd {
 	a.filter = f
+	a.action(ActionRecord{Kind: RecordFilter, Text: a.filterText()})
 	a.filterGen++
 	a.running = false
 	a.filterUpTo = 0

@@ -37,4 +37,38 @@
 //
 // Update never does I/O: reading events back, filtering and alert
 // snapshots run in commands that return typed messages (msgs.go).
+//
+// Many Apps, one index (loader.go, package ui/live): an Index has one
+// writer, the Feed's goroutine, and any number of readers. Feed.Subscribe
+// gives each further App its own waiter on the same feed (a generation
+// counter and a channel closed on each change, so no App waits for
+// another and none misses a change); a waiter's context ends its pending
+// wait when its App is gone. Package live builds the Index, the Feed and
+// the alert engine once (live.Open) and fans the alerts out
+// (Alerts.Subscribe, one ui.AlertSource per App). The local TUI builds one
+// for its App; `audittui serve` (internal/serve) one for all its SSH
+// sessions, each with its own App: filters, panes and window size are per
+// App, the index and the rule evaluation are not.
+//
+// Writing files (write.go): Options.Write is the only way the TUI may
+// write, and every feature that writes (`:export DIR`, case directories)
+// must go through it: call Options.Write.Dir(name) from a tea.Cmd (it does
+// I/O), write only through the *os.Root it returns (which refuses names
+// that leave the directory, symbolic links included, at write time),
+// close it, and report the export with an ActionRecord{Kind:
+// RecordExport, Text: the command, Path: WriteDir.Path, Err: why it
+// failed}. The policies: WritesOff (nil Options.Write: every write is
+// refused with a message; serve without --data-dir), LocalWrites (the
+// local TUI: the user's own rights, relative or absolute paths) and
+// WriteUnder(dir) (serve --data-dir: DIR/<key fingerprint>; absolute
+// paths, `..` and symbolic links are refused). Nothing ever writes to a
+// source.
+//
+// Audit hook (action.go): Options.OnAction receives an ActionRecord for
+// every filter applied (from the bar, a drill-in, :since, :clear or esc;
+// one that does not compile with Err), every `:` command submitted (as
+// typed), and every export. It runs on the Update goroutine, so it must
+// only hand the record on (serve's access log queues it to a writer
+// goroutine). serve writes these records, with the session's key, to its
+// access log.
 package ui
