@@ -9,9 +9,9 @@ import (
 
 // Manifest file names inside an export directory.
 const (
-	manifestSHA  = "MANIFEST.sha256"
-	manifestJSON = "MANIFEST.json"
-	eventsFile   = "events.jsonl"
+	ManifestSHA  = "MANIFEST.sha256"
+	ManifestJSON = "MANIFEST.json"
+	EventsFile   = "events.jsonl"
 )
 
 // Manifest is MANIFEST.json: what was exported, from where, when.
@@ -49,10 +49,10 @@ type ManifestEntry struct {
 	Reason       string     `json:"reason,omitempty"`
 }
 
-// shaLine formats a sha256sum line. As GNU sha256sum does, a name holding
+// ShaLine formats a sha256sum line. As GNU sha256sum does, a name holding
 // a backslash, newline or carriage return is escaped and the line starts
 // with a backslash.
-func shaLine(sum, path string) string {
+func ShaLine(sum, path string) string {
 	if !strings.ContainsAny(path, "\\\n\r") {
 		return sum + "  " + path + "\n"
 	}
@@ -60,8 +60,8 @@ func shaLine(sum, path string) string {
 	return "\\" + sum + "  " + r.Replace(path) + "\n"
 }
 
-// parseShaLine reverses shaLine.
-func parseShaLine(line string) (sum, path string, err error) {
+// ParseShaLine reverses ShaLine (and reads sha256sum -b lines).
+func ParseShaLine(line string) (sum, path string, err error) {
 	escaped := strings.HasPrefix(line, "\\")
 	if escaped {
 		line = line[1:]
