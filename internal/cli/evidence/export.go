@@ -19,8 +19,8 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/source/file"
-	"github.com/audittui/audittui/internal/evidence"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/evidence"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
