@@ -16,14 +16,18 @@ const (
 
 // Manifest is MANIFEST.json: what was exported, from where, when.
 type Manifest struct {
-	Version    int             `json:"version"`
-	Generator  string          `json:"generator,omitempty"` // the audittui build that wrote it
-	ExportedAt time.Time       `json:"exported_at"`
-	Sources    []string        `json:"sources"`
-	Query      string          `json:"query,omitempty"`
-	From       *time.Time      `json:"from,omitempty"`
-	To         *time.Time      `json:"to,omitempty"`
-	Entries    []ManifestEntry `json:"entries"`
+	Version    int       `json:"version"`
+	Generator  string    `json:"generator,omitempty"` // the audittui build that wrote it
+	ExportedAt time.Time `json:"exported_at"`
+	Sources    []string  `json:"sources"`
+	Query      string    `json:"query,omitempty"`
+	// Filter is the filter as typed in the TUI (:export), and Negated
+	// says events.jsonl holds the events Query does NOT match (`/!`).
+	Filter  string          `json:"filter,omitempty"`
+	Negated bool            `json:"negated,omitempty"`
+	From    *time.Time      `json:"from,omitempty"`
+	To      *time.Time      `json:"to,omitempty"`
+	Entries []ManifestEntry `json:"entries"`
 	// Skipped lists source objects that could not be exported (archived
 	// storage classes, read errors), with the reason.
 	Skipped []ManifestEntry `json:"skipped,omitempty"`

@@ -24,5 +24,18 @@ func (d *Detail) citeLines() []string {
 	st := d.c.Styles
 	s := d.stages[d.cur]
 	kv := func(k, v string) string { return st.Bold.Render(pad(k, 9)) + " " + st.Safe(v, d.w-10, st.Plain) }
-	return []string{kv("source", d.c.Snap.Cite(s.row)), kv("sha256", s.sha256)}
+	out := []string{kv("source", d.c.Snap.Cite(s.row)), kv("sha256", s.sha256)}
+	return append(out, d.caseLines(s.sha256)...) // bookmarks.go
+}
+
+// shownRow is the index row of the stage the Detail shows (before it is
+// loaded: the row opened).
+func (d *Detail) shownRow() (int, bool) {
+	if d.c.Snap == nil || d.row >= d.c.Snap.Len() {
+		return 0, false
+	}
+	if d.loaded && d.err == nil && len(d.stages) > 0 {
+		return d.stages[d.cur].row, true
+	}
+	return d.row, true
 }
