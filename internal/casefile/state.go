@@ -1,7 +1,9 @@
 package casefile
 
 import (
+	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -33,6 +35,8 @@ type Bookmark struct {
 	// several people bookmarked it); First is the earliest.
 	IDs   []string
 	First time.Time
+	// Marks are those records (who bookmarked it, when).
+	Marks []Record
 	// Notes are the notes about the event, in time order.
 	Notes []Record
 	// Tags are the active tags (sorted), TagIDs their records by tag.
@@ -83,6 +87,7 @@ func Apply(recs []Record) *State {
 			}
 			b := bm(r.Event, true)
 			b.IDs = append(b.IDs, r.ID)
+			b.Marks = append(b.Marks, r)
 			if b.First.IsZero() || r.Time.Before(b.First) {
 				b.First = r.Time
 			}
@@ -144,4 +149,25 @@ func Apply(recs []Record) *State {
 		return a.Event.SHA256 < b.Event.SHA256
 	})
 	return st
+}
+
+// SourceArgs are the distinct SOURCE arguments the case's sessions opened,
+// in order. A relative path is taken from the directory its session was
+// opened in when that is not wd, so a case reopens (and reports) from
+// anywhere.
+func (s *State) SourceArgs(wd string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range s.Opens {
+		for _, a := range o.Sources {
+			if o.Dir != "" && o.Dir != wd && a != "-" && !strings.Contains(a, "://") && !filepath.IsAbs(a) {
+				a = filepath.Join(o.Dir, a)
+			}
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
