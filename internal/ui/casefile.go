@@ -96,8 +96,8 @@ func (a *App) openCase(path string) tea.Cmd {
 			return caseMsg{err: err, row: -1}
 		}
 		st := cs.State()
-		status := fmt.Sprintf("case %s: %d bookmarked, %d notes, %d saved filters, %d silences, %d sessions", dir,
-			len(st.Bookmarks), countNotes(st), len(st.Filters), len(st.Silences), len(st.Opens))
+		status := fmt.Sprintf("case: %d bookmarked, %d notes, %d saved filters, %d silences, %d sessions in %s",
+			len(st.Bookmarks), countNotes(st), len(st.Filters), len(st.Silences), len(st.Opens), dir)
 		if p := cs.Problems(); len(p) > 0 {
 			status += fmt.Sprintf("; %d line(s) skipped: %s", len(p), p[0].Error())
 		}

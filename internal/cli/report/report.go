@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -405,7 +406,7 @@ func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, st
 					summary = a.Annotations["summary"]
 				}
 				for _, id := range a.AuditIDs {
-					if len(ids) < 5 {
+					if len(ids) < 5 && !slices.Contains(ids, termsafe.String(id)) {
 						ids = append(ids, termsafe.String(id))
 					}
 				}

@@ -229,3 +229,27 @@ func TestCitationsFollowed(t *testing.T) {
 		t.Errorf("lines %v, want a@1 b@3 c@5 d@6", got)
 	}
 }
+
+// TestCitationsRealData: on the real audit logs, every event's line is the
+// line its bytes start on, and its offset holds them (records of several
+// events cite the line of the record).
+func TestCitationsRealData(t *testing.T) {
+	for _, f := range testutil.RealAuditFiles(t) {
+		content := decompressed(t, f)
+		evs, _ := readSource(t, f, data.ReadOptions{})
+		if len(evs) == 0 {
+			t.Errorf("%s: no events", f)
+		}
+		for _, e := range evs {
+			if e.Origin.Cite() != f+":"+strconv.FormatInt(e.Origin.Line, 10) {
+				t.Errorf("%s: cite %s", f, e.Origin.Cite())
+			}
+			if l := int64(bytes.Count(content[:e.Origin.Offset], []byte{'\n'})) + 1; l != e.Origin.Line {
+				t.Errorf("%s: the event at offset %d cites line %d, starts on line %d", f, e.Origin.Offset, e.Origin.Line, l)
+			}
+			if !bytes.Equal(content[e.Origin.Offset:e.Origin.Offset+int64(len(e.Raw))], e.Raw) {
+				t.Errorf("%s:%d: the offset does not hold the event's bytes", f, e.Origin.Line)
+			}
+		}
+	}
+}
