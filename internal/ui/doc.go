@@ -6,7 +6,8 @@
 // notifications (at most one per 50 ms; the first batch at once, so the
 // first screen does not wait for the whole input). The Index keeps compact
 // per-event columns (time, latency, dictionary ids of the shown and
-// filtered fields, auditID hash, where the original bytes are) and reads an
+// filtered fields, auditID hash, where the original bytes are, the line in
+// the source and, for Loki entries, the stream time) and reads an
 // event's JSON back from its file, or from an unlinked spill file for
 // non-seekable sources, only when it is shown. Readers work on Snapshots,
 // which the single writer never disturbs. The dictionary columns are the
@@ -35,6 +36,16 @@
 // the styled, width-cut form); Styles (styles.go) come from one small
 // palette and honour NO_COLOR.
 //
-// Update never does I/O: reading events back, filtering and alert
-// snapshots run in commands that return typed messages (msgs.go).
+// The investigation workbench: window.go (absolute time: the read window
+// of --since/--from/--to, :from/:to/:window/:goto, the header's window),
+// brush.go (the Timeline histogram as a time-range selector with zoom),
+// cite.go (the Detail's FILE:LINE citation and sha256), bookmarks.go (m,
+// [, ], the ' list, ★ in the Tail), casefile.go (the case directory of
+// internal/casefile: notes, tags, saved filters, silences, sessions,
+// restored on reopen by the events' sha256) and export.go (:export through
+// internal/evidence). Every disk write the TUI does goes through
+// Options.Files (files.go), which a host can confine.
+//
+// Update never does I/O: reading events back, filtering, alert snapshots
+// and case writes run in commands that return typed messages (msgs.go).
 package ui
