@@ -51,12 +51,12 @@ func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.w) }
 
 func (a *App) filterText() string {
 	t := a.filter.Text
-	if a.filter.Since != 0 {
-		since := formatTime(a.filter.Since, true, a.c.Loc)
+	if a.filter.Since != 0 || a.filter.Until != 0 {
+		win := "window " + a.formatRange(TimeWindow{a.filter.Since, a.filter.Until}) // window.go
 		if t == "" {
-			t = "since " + since
+			t = win
 		} else {
-			t += "  (since " + since + ")"
+			t += "  (" + win + ")"
 		}
 	}
 	return t
