@@ -28,9 +28,14 @@ type brush struct {
 
 func newBrush() brush { return brush{anchor: -1} }
 
-// colTime is the start of column c.
+// colTime is the start of column c. (In floating point: span times
+// width overflows int64 for spans of a few years, which a bogus timestamp
+// can give.)
 func (b *brush) colTime(c int) int64 {
-	return b.lo + (b.hi-b.lo)*int64(c)/int64(max(1, b.w))
+	if c >= b.w {
+		return b.hi
+	}
+	return b.lo + int64(float64(b.hi-b.lo)*float64(c)/float64(max(1, b.w)))
 }
 
 // selection returns the selected columns [c1, c2].
@@ -154,7 +159,7 @@ func (b *brush) histogram(st *Styles, s *Snapshot, rows []int, w, height int, c 
 		if t < lo || t >= hi {
 			continue
 		}
-		k := int((t - lo) * int64(w) / span)
+		k := int(float64(t-lo) * float64(w) / float64(span))
 		buckets[max(0, min(k, w-1))]++
 	}
 	peak := 0

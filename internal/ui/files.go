@@ -18,8 +18,9 @@ type Files interface {
 }
 
 // LocalFiles lets the local user write anywhere they name: relative
-// paths are taken from the working directory, and a leading ~/ is their
-// home directory. It is the default.
+// paths are taken from the working directory (and made absolute, so the
+// case records where an export went), and a leading ~/ is their home
+// directory. It is the default.
 type LocalFiles struct{}
 
 // Resolve cleans the path and expands ~/.
@@ -35,7 +36,11 @@ func (LocalFiles) Resolve(path string) (string, error) {
 		}
 		path = filepath.Join(home, strings.TrimPrefix(path, "~"))
 	}
-	return filepath.Clean(path), nil
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return abs, nil
 }
 
 // files returns the write policy (LocalFiles unless Options.Files says).

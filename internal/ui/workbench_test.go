@@ -450,3 +450,20 @@ func TestHostileCaseText(t *testing.T) {
 		}
 	}
 }
+
+// TestBrushWideSpan: a span of a century (a bogus timestamp does that)
+// maps columns to times without overflowing.
+func TestBrushWideSpan(t *testing.T) {
+	b := brush{lo: ts("1971-01-01T00:00:00Z"), hi: ts("2099-01-01T00:00:00Z"), w: 120, anchor: -1}
+	prev := b.lo
+	for c := 1; c <= b.w; c++ {
+		ct := b.colTime(c)
+		if ct <= prev || ct > b.hi {
+			t.Fatalf("column %d starts at %d (previous %d, end %d)", c, ct, prev, b.hi)
+		}
+		prev = ct
+	}
+	if b.colTime(b.w) != b.hi {
+		t.Errorf("the last column does not end at the axis' end")
+	}
+}
