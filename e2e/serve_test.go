@@ -319,7 +319,7 @@ func TestServeOverOpenSSH(t *testing.T) {
 	b.keys(":")
 	b.text("since 30m")
 	b.keys("Enter")
-	b.waitFor("bob's :since", "(since ")
+	b.waitFor("bob's :since", "(window ")
 
 	a.keys("q")
 	a.waitFor("alice quits", "audittui-exit=0")

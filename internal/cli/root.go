@@ -11,6 +11,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/loki"
 	"github.com/audittui/audittui/internal/cli/policy"
 	"github.com/audittui/audittui/internal/cli/query"
+	"github.com/audittui/audittui/internal/cli/report"
 	"github.com/audittui/audittui/internal/cli/serve"
 	"github.com/audittui/audittui/internal/cli/ship"
 	"github.com/audittui/audittui/internal/cli/tui"
@@ -27,6 +28,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		policy.NewCmdPolicy(f),
 		evidence.NewCmdExport(f, nil),
 		evidence.NewCmdVerify(f, nil),
+		report.NewCmdReport(f, nil),
 		loki.NewCmdLoki(f, nil),
 		ship.NewCmdShip(f, nil),
 		serve.NewCmdServe(f, nil),

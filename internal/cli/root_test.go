@@ -34,7 +34,7 @@ func TestRootRegistersEveryCommand(t *testing.T) {
 	sort.Strings(got)
 	want := []string{"audittui alerts", "audittui alerts export", "audittui export", "audittui loki", "audittui loki labels",
 		"audittui loki series", "audittui loki stats", "audittui policy", "audittui policy check", "audittui policy lint",
-		"audittui query", "audittui serve", "audittui ship", "audittui verify", "audittui version"}
+		"audittui query", "audittui report", "audittui serve", "audittui ship", "audittui verify", "audittui version"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

@@ -11,6 +11,7 @@
 package data
 
 import (
+	"sort"
 	"strconv"
 	"time"
 	"unsafe"
@@ -96,6 +97,10 @@ type Origin struct {
 	Source *SourceInfo
 	Line   int64 // 1-based line number in the (decompressed) stream
 	Offset int64 // byte offset of Raw in the (decompressed) stream
+	// StreamTime is the entry's own timestamp (Unix ns) in a store that
+	// addresses entries by stream and time rather than by line (Loki);
+	// 0 for files and objects. Cite uses it when set.
+	StreamTime int64
 }
 
 // SourceInfo describes one input stream (a file, an S3 object, a Loki stream).
@@ -154,6 +159,42 @@ func (o Origin) Where() string {
 		name = o.Source.Name
 	}
 	return name + ":" + strconv.FormatInt(o.Line, 10)
+}
+
+// Cite returns how the event is cited as evidence: "NAME:LINE" for a
+// file or an object (NAME is the path or s3://bucket/key, LINE the 1-based
+// line in the decompressed stream, so the same for a file and its .gz),
+// and for an entry of a timestamped store (Loki) its stream labels and
+// nanosecond timestamp, `{job="audit", filename="..."} @1763629320123456789`,
+// which is what a query for that one entry names. The text is untrusted
+// (paths and labels come from the input): sanitise it to draw.
+func (o Origin) Cite() string {
+	if o.StreamTime != 0 {
+		var ls Labels
+		if o.Source != nil {
+			ls = o.Source.Labels
+		}
+		return ls.String() + " @" + strconv.FormatInt(o.StreamTime, 10)
+	}
+	return o.Where()
+}
+
+// String renders the labels as a LogQL stream selector with the names
+// sorted, as Loki prints a stream: {a="x", b="y"}.
+func (ls Labels) String() string {
+	sorted := append(Labels(nil), ls...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
+	for i, l := range sorted {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, l.Name...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, l.Value)
+	}
+	return string(append(b, '}'))
 }
 
 // Clone returns a deep copy that owns all its memory.

@@ -34,10 +34,20 @@ type Options struct {
 	// directories); nil means nowhere (WritesOff). See WritePolicy.
 	Write WritePolicy
 	// OnAction, if set, is told every filter applied and every `:`
-	// command run (and, with the export feature, every export), for an
-	// access log. It runs on the Update goroutine: it must not block or
-	// do I/O itself (hand the record to a writer goroutine).
+	// command run (and every export), for an access log. It runs on the
+	// Update goroutine: it must not block or do I/O itself (hand the
+	// record to a writer goroutine).
 	OnAction func(ActionRecord)
+
+	// The investigation workbench (window.go, casefile.go, export.go):
+	// Window is the window the sources were read with (--since/--from/
+	// --to); Case a case directory to open at start ("" : none until
+	// :case DIR); Sources describes what was opened, for the case; Author
+	// signs the case's records. The case and :export write through Write.
+	Window  TimeWindow
+	Case    string
+	Sources Sources
+	Author  string
 }
 
 // pane ids in tab order.
@@ -79,6 +89,7 @@ type App struct {
 	status     string
 	done       bool
 	quitting   bool
+	wb         *workbench // case, bookmarks list, zoom history
 }
 
 // New builds the app over an index fed by feed (feed may be nil when the
@@ -103,7 +114,8 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 		Loc:    opts.Loc,
 	}
 	c.Rows = &RowSet{All: true, N: c.Snap.Len()}
-	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24}
+	c.Marks, c.Window = newMarks(), opts.Window
+	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24, wb: newWorkbench(opts, c.Now)}
 	a.tail = NewTail(c)
 	a.detail = NewDetail(c)
 	a.tl = NewTimeline(c)
@@ -124,6 +136,9 @@ func (a *App) Init() tea.Cmd {
 		cmds = append(cmds, a.feed.Wait())
 	}
 	cmds = append(cmds, a.alerts.Wait())
+	if a.opts.Case != "" {
+		cmds = append(cmds, a.openCase(a.opts.Case))
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -137,7 +152,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case indexGrewMsg:
 		a.c.Snap = a.ix.Snapshot()
-		cmd := a.extendFilter()
+		cmd := tea.Batch(a.extendFilter(), a.resolve())
 		a.refresh()
 		if a.feed != nil {
 			cmd = tea.Batch(cmd, a.feed.Wait())
@@ -146,9 +161,18 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case feedDoneMsg:
 		a.done = true
 		a.c.Snap = a.ix.Snapshot()
-		cmd := a.extendFilter()
+		cmd := tea.Batch(a.extendFilter(), a.resolve())
 		a.refresh()
 		return a, cmd
+	case caseMsg:
+		return a, a.caseChanged(m)
+	case resolvedMsg:
+		return a, a.resolved(m)
+	case windowMsg:
+		if m.pop {
+			return a, a.zoomOut()
+		}
+		return a, a.setWindow(m.w, true)
 	case filterDoneMsg:
 		return a, a.filterDone(m)
 	case detailLoadedMsg:
@@ -186,6 +210,9 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	a.status = ""
 	if a.bar.Active() {
 		return a.barKey(k)
+	}
+	if a.wb.list.open {
+		return a.marksKey(k)
 	}
 	ks := k.String()
 	if a.help || a.rejects {
@@ -238,12 +265,19 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		if cmd, handled := p.Action(act); handled {
 			return cmd
 		}
-		if a.filter.Active() {
-			return a.applyFilter(&Filter{})
+		if a.filter.query {
+			return a.applyFilter(a.windowOnly()) // the window stays (:window all opens it)
 		}
 		return nil
 	case ActOpen:
 		return a.open()
+	case ActMark:
+		return a.toggleMark()
+	case ActMarks:
+		a.wb.list.open = true
+		return nil
+	case ActPrevMark, ActNextMark:
+		return a.jumpMark(map[Action]int{ActPrevMark: -1, ActNextMark: 1}[act])
 	case ActFilterTo:
 		// The drill-ins write LogQL (shown in the filter line, editable
 		// with /) that `audittui query` and Grafana answer the same.
@@ -258,7 +292,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		if !ok {
 			return func() tea.Msg { return statusMsg("no events to filter to here") }
 		}
-		f.Since = a.filter.Since
+		a.keepWindow(f)
 		a.setFocus(paneTail)
 		return a.applyFilter(f)
 	}
@@ -336,7 +370,7 @@ func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
 // compile parses filter text; "!" in front negates (`/!`).
 func (a *App) compile(text string) (*Filter, error) {
 	if text == "" {
-		return &Filter{Since: a.filter.Since}, nil
+		return a.windowOnly(), nil
 	}
 	neg := false
 	body := text
@@ -353,8 +387,8 @@ func (a *App) compile(text string) (*Filter, error) {
 		}
 		return nil, err
 	}
-	f.Text, f.Negate, f.Since = text, neg, a.filter.Since
-	return f, nil
+	f.Text, f.Negate = text, neg
+	return a.keepWindow(f), nil
 }
 
 // shiftErr moves an error column right (for the `!` prefix).
@@ -394,29 +428,36 @@ func (a *App) runCommand(text string) tea.Cmd {
 		f.Since = newest - int64(cmd.since)
 		return a.applyFilter(f)
 	case "clear":
-		return a.applyFilter(&Filter{})
+		return a.applyFilter(a.windowOnly())
 	}
-	return nil
+	if c, ok := a.runWindowCommand(cmd); ok { // window.go
+		return c
+	}
+	c, _ := a.runCaseCommand(cmd) // casefile.go
+	return c
 }
 
-// applyFilter replaces the filter and starts evaluating it.
+// applyFilter replaces the filter and starts evaluating it; the case
+// records it (casefile.go).
 func (a *App) applyFilter(f *Filter) tea.Cmd {
 	a.filter = f
 	a.action(ActionRecord{Kind: RecordFilter, Text: a.filterText()})
 	a.filterGen++
 	a.running = false
 	a.filterUpTo = 0
+	a.c.Window = a.viewWindow()
+	view := a.recordView()
 	if !f.Active() {
 		a.c.Rows = &RowSet{All: true, N: a.c.Snap.Len()}
 		a.filterUpTo = a.c.Snap.Len()
 		a.tail.ResetForFilter()
 		a.refresh()
-		return nil
+		return view
 	}
 	a.c.Rows = &RowSet{}
 	a.tail.ResetForFilter()
 	a.refresh()
-	return a.extendFilter()
+	return tea.Batch(a.extendFilter(), view)
 }
 
 // rawSlice is how many rows one command of a re-reading filter covers.

@@ -48,7 +48,10 @@ func parseCommand(line string) (command, error) {
 	case "all", "clear", "nofilter":
 		return command{name: "clear"}, nil
 	}
-	return command{}, fmt.Errorf("unknown command :%s (try :user NAME, :ip ADDR, :since 1h, :clear, :q)", name)
+	if c, ok, err := parseWorkbenchCommand(name, strings.TrimSpace(strings.TrimSpace(line)[len(name):])); ok {
+		return c, err // the window and the case (casefile.go)
+	}
+	return command{}, fmt.Errorf("unknown command :%s (try :user NAME, :ip ADDR, :since 1h, :from TIME, :goto TIME, :note TEXT, :case DIR, :clear, :q; ? lists all)", name)
 }
 
 // parseDuration accepts Go durations plus d (days) and w (weeks), as LogQL.

@@ -23,6 +23,10 @@ type Common struct {
 	Level func(raw []byte) (string, error)
 	// Loc is the time zone times are shown in.
 	Loc *time.Location
+	// Window is the view's time window (window.go), Marks the case's
+	// bookmarks (bookmarks.go).
+	Window TimeWindow
+	Marks  *Marks
 }
 
 // Pane is one screen of the UI (one per file). The app shell routes keys

@@ -69,14 +69,14 @@ func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, er
 		id := auditIDOf(raw)
 		for _, r := range s.Stages(row) {
 			if r == row {
-				msg.stages = append(msg.stages, stageRaw{row: r, raw: raw})
+				msg.stages = append(msg.stages, stageRaw{row: r, raw: raw, sha256: RawSHA256(raw)})
 				continue
 			}
 			other, err := s.Raw(r)
 			if err != nil || auditIDOf(other) != id { // hash collision
 				continue
 			}
-			msg.stages = append(msg.stages, stageRaw{row: r, raw: other})
+			msg.stages = append(msg.stages, stageRaw{row: r, raw: other, sha256: RawSHA256(other)})
 		}
 		if level != nil {
 			lv, err := level(raw)
@@ -275,7 +275,7 @@ func (d *Detail) summary() []string {
 		sb = append(sb, label)
 	}
 	out = append(out, st.Bold.Render(pad("stages", 9))+" "+strings.Join(sb, st.Muted.Render(" → "))+st.Muted.Render("  (s: next)"))
-	out = append(out, kv("source", fmt.Sprintf("%s @%d", d.c.Snap.SourceName(d.stages[d.cur].row), d.stages[d.cur].row), plain))
+	out = append(out, d.citeLines()...) // cite.go: FILE:LINE and sha256
 	return out
 }
 

@@ -6,7 +6,8 @@
 // notifications (at most one per 50 ms; the first batch at once, so the
 // first screen does not wait for the whole input). The Index keeps compact
 // per-event columns (time, latency, dictionary ids of the shown and
-// filtered fields, auditID hash, where the original bytes are) and reads an
+// filtered fields, auditID hash, where the original bytes are, the line in
+// the source and, for Loki entries, the stream time) and reads an
 // event's JSON back from its file, or from an unlinked spill file for
 // non-seekable sources, only when it is shown. Readers work on Snapshots,
 // which the single writer never disturbs. The dictionary columns are the
@@ -35,8 +36,17 @@
 // the styled, width-cut form); Styles (styles.go) come from one small
 // palette and honour NO_COLOR.
 //
-// Update never does I/O: reading events back, filtering and alert
-// snapshots run in commands that return typed messages (msgs.go).
+// The investigation workbench: window.go (absolute time: the read window
+// of --since/--from/--to, :from/:to/:window/:goto, the header's window),
+// brush.go (the Timeline histogram as a time-range selector with zoom),
+// cite.go (the Detail's FILE:LINE citation and sha256), bookmarks.go (m,
+// [, ], the ' list, ★ in the Tail), casefile.go (the case directory of
+// internal/casefile: notes, tags, saved filters, silences, sessions,
+// restored on reopen by the events' sha256) and export.go (:export through
+// internal/evidence).
+//
+// Update never does I/O: reading events back, filtering, alert snapshots
+// and case writes run in commands that return typed messages (msgs.go).
 //
 // Many Apps, one index (loader.go, package ui/live): an Index has one
 // writer, the Feed's goroutine, and any number of readers. Feed.Subscribe
@@ -50,14 +60,15 @@
 // sessions, each with its own App: filters, panes and window size are per
 // App, the index and the rule evaluation are not.
 //
-// Writing files (write.go): Options.Write is the only way the TUI may
-// write, and every feature that writes (`:export DIR`, case directories)
-// must go through it: call Options.Write.Dir(name) from a tea.Cmd (it does
-// I/O), write only through the *os.Root it returns (which refuses names
-// that leave the directory, symbolic links included, at write time),
-// close it, and report the export with an ActionRecord{Kind:
-// RecordExport, Text: the command, Path: WriteDir.Path, Err: why it
-// failed}. The policies: WritesOff (nil Options.Write: every write is
+// Writing files (write.go, files.go): Options.Write is the only way the
+// TUI may write, and every feature that writes (`:export DIR`, the case
+// directory of --case and :case) goes through it: App.writeDir calls
+// Options.Write.Dir(name) from a tea.Cmd (it does I/O), which checks the
+// name, creates the directory (refusing names that leave it and symbolic
+// links on the way) and gives its path; the case file (internal/casefile)
+// and the export (internal/evidence) then write only inside that
+// directory (nothing a session does can create a link there). A finished
+// export is reported as an ActionRecord{Kind: RecordExport}. The policies: WritesOff (nil Options.Write: every write is
 // refused with a message; serve without --data-dir), LocalWrites (the
 // local TUI: the user's own rights, relative or absolute paths) and
 // WriteUnder(dir) (serve --data-dir: DIR/<key fingerprint>; absolute

@@ -19,8 +19,10 @@ import (
 type Filter struct {
 	Text   string // what the user typed (for the filter line)
 	Negate bool   // `/!`: show the events the query does NOT match
-	// Since, when not 0, drops events older than this (Unix ns).
+	// Since, when not 0, drops events older than this (Unix ns); Until,
+	// when not 0, drops events at or after it (window.go).
 	Since int64
+	Until int64
 
 	// cols are conjunctive predicates on single indexed fields.
 	cols []*colPred
@@ -105,7 +107,7 @@ func EqualsFilter(value string, cs ...Col) (*Filter, error) {
 }
 
 // Active reports whether the filter restricts anything.
-func (f *Filter) Active() bool { return f != nil && (f.query || f.Since != 0) }
+func (f *Filter) Active() bool { return f != nil && (f.query || f.Since != 0 || f.Until != 0) }
 
 // NeedsRaw reports whether evaluation re-reads events.
 func (f *Filter) NeedsRaw() bool { return f != nil && (f.raw != nil || f.lineFilters) }
@@ -141,6 +143,9 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 			return rows, ctx.Err()
 		}
 		if f.Since != 0 && s.Time(i) < f.Since {
+			continue
+		}
+		if f.Until != 0 && s.Time(i) >= f.Until {
 			continue
 		}
 		if !f.query {

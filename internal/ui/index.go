@@ -226,6 +226,9 @@ type Index struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
+	line     column[uint32] // Origin.Line; lineWide holds lines that do not fit
+	lineWide map[int]int64
+	stime    lateColumn // Origin.StreamTime (Loki entries), allocated when first needed
 	cols     []idColumn
 	dicts    []*dict
 	codeIDs  map[int]uint32
@@ -255,7 +258,7 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{},
+	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{}, lineWide: map[int]int64{},
 		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols)}
 	for c := range ix.dicts {
 		ix.dicts[c] = newDict()
@@ -375,6 +378,14 @@ func (ix *Index) addEvent(e *data.Event) error {
 	ix.src.add(n, sid)
 	ix.off.add(n, off)
 	ix.length.add(n, uint32(len(e.Raw)))
+	// Lines fit 32 bits but in files of over four billion lines.
+	if l := e.Origin.Line; l >= 0 && l < lineWideMark {
+		ix.line.add(n, uint32(l))
+	} else {
+		ix.line.add(n, lineWideMark)
+		ix.lineWide[n] = l
+	}
+	ix.stime.add(n, e.Origin.StreamTime)
 	for c := range colSpecs {
 		if Col(c) == ColCode {
 			// Codes are kept as ints too (Snapshot.Code): intern by int,
@@ -401,6 +412,40 @@ func (ix *Index) addEvent(e *data.Event) error {
 	}
 	ix.n++
 	return nil
+}
+
+// lineWideMark in the line column means "see lineWide".
+const lineWideMark = 1<<32 - 1
+
+// lateColumn is an int64 column that costs nothing until a value other
+// than 0 is added (most sources have no stream time): its chunks start at
+// chunk base, rows before it read 0. Chunks are only ever appended, so a
+// snapshot's copy of the slice never sees a chunk filled in later.
+type lateColumn struct {
+	base   int
+	chunks [][]int64
+}
+
+func (c *lateColumn) add(n int, v int64) {
+	ci, off := n>>chunkBits, n&(chunkSize-1)
+	if c.chunks == nil {
+		if v == 0 {
+			return
+		}
+		c.base = ci
+	}
+	if ci-c.base == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]int64, chunkSize))
+	}
+	c.chunks[ci-c.base][off] = v
+}
+
+func (c lateColumn) at(i int) int64 {
+	ci := i>>chunkBits - c.base
+	if c.chunks == nil || ci < 0 {
+		return 0
+	}
+	return c.chunks[ci][i&(chunkSize-1)]
 }
 
 // hashID is FNV-1a of an auditID (0 for none).
@@ -448,6 +493,8 @@ type Snapshot struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
+	line     column[uint32]
+	stime    lateColumn
 	cols     []idColumn
 	vals     [][]string
 	codeInts []int
@@ -473,6 +520,8 @@ func (ix *Index) Snapshot() *Snapshot {
 		src:      column[uint16]{chunks: ix.src.chunks[:len(ix.src.chunks):len(ix.src.chunks)]},
 		off:      column[int64]{chunks: ix.off.chunks[:len(ix.off.chunks):len(ix.off.chunks)]},
 		length:   column[uint32]{chunks: ix.length.chunks[:len(ix.length.chunks):len(ix.length.chunks)]},
+		line:     column[uint32]{chunks: ix.line.chunks[:len(ix.line.chunks):len(ix.line.chunks)]},
+		stime:    lateColumn{base: ix.stime.base, chunks: ix.stime.chunks[:len(ix.stime.chunks):len(ix.stime.chunks)]},
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
@@ -585,8 +634,26 @@ func (s *Snapshot) Stages(i int) []int {
 	return out
 }
 
-// Origin returns where event i was read from (its source and the offset
-// of its bytes there).
+// Origin returns where event i was read from: its source, its 1-based
+// line there (in the decompressed stream), its stream time for a Loki
+// entry, and the offset of its bytes where the index reads them back (the
+// source file, or the spill file for sources that are not seekable).
 func (s *Snapshot) Origin(i int) data.Origin {
-	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i)}
+	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i), Line: s.Line(i), StreamTime: s.stime.at(i)}
 }
+
+// Line returns event i's 1-based line in its source (0 when unknown).
+func (s *Snapshot) Line(i int) int64 {
+	l := s.line.at(i)
+	if l != lineWideMark {
+		return int64(l)
+	}
+	s.ix.mu.RLock()
+	defer s.ix.mu.RUnlock()
+	return s.ix.lineWide[i]
+}
+
+// Cite returns how event i is cited (data.Origin.Cite: FILE:LINE,
+// s3://bucket/key:LINE, or a Loki stream and nanosecond time). Untrusted:
+// sanitise to draw.
+func (s *Snapshot) Cite(i int) string { return s.Origin(i).Cite() }

@@ -45,6 +45,16 @@ const (
 	ActFocusNext
 	// Timeline and Alerts.
 	ActFilterTo
+	// The case (bookmarks.go) and the Timeline's brush (brush.go).
+	ActMark
+	ActMarks
+	ActPrevMark
+	ActNextMark
+	ActBrushLeft
+	ActBrushRight
+	ActBrushMark
+	ActZoomIn
+	ActZoomOut
 )
 
 // Scope says where a binding applies.
@@ -98,6 +108,10 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActOpen, "enter", "open / drill in", "enter"),
 		bind(ScopeGlobal, ActBack, "esc", "back / close", "esc"),
 		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons", "R"),
+		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
+		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
+		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),
+		bind(ScopeGlobal, ActNextMark, "]", "next bookmarked event", "]"),
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
@@ -111,6 +125,11 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActPivotIP, "p", "pivot to source IP", "p"),
 		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
 		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
+		bind(ScopeTimeline, ActBrushLeft, "h/←", "histogram: cursor left (brush)", "h", "left"),
+		bind(ScopeTimeline, ActBrushRight, "l/→", "histogram: cursor right (brush)", "l", "right"),
+		bind(ScopeTimeline, ActBrushMark, "v", "histogram: start/drop a time selection", "v"),
+		bind(ScopeTimeline, ActZoomIn, "+", "zoom the window in to the selection", "+", "="),
+		bind(ScopeTimeline, ActZoomOut, "-", "zoom the window back out", "-"),
 
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
 	}}

@@ -51,12 +51,12 @@ func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.w) }
 
 func (a *App) filterText() string {
 	t := a.filter.Text
-	if a.filter.Since != 0 {
-		since := formatTime(a.filter.Since, true, a.c.Loc)
+	if a.filter.Since != 0 || a.filter.Until != 0 {
+		win := "window " + a.formatRange(TimeWindow{a.filter.Since, a.filter.Until}) // window.go
 		if t == "" {
-			t = "since " + since
+			t = win
 		} else {
-			t += "  (since " + since + ")"
+			t += "  (" + win + ")"
 		}
 	}
 	return t
@@ -81,6 +81,8 @@ func (a *App) render() string {
 		body = a.helpView(a.w, bh)
 	case a.rejects:
 		body = a.rejectsView(a.w, bh)
+	case a.wb.list.open:
+		body = a.marksView(a.w, bh) // bookmarks.go
 	default:
 		body = a.panes[a.focus].View()
 	}
@@ -115,22 +117,10 @@ func (a *App) header() string {
 		}
 	}
 	left := strings.Join(tabs, "")
-	right := ""
-	if a.opts.Sample {
-		right = st.Sample.Render(" SAMPLE DATA (bundled demo, not your cluster) ")
-	} else if a.opts.Title != "" {
-		right = st.Muted.Render(" " + termsafe.String(a.opts.Title))
-	}
-	gap := a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
-	if gap < 1 {
-		if a.opts.Sample {
-			right = st.Sample.Render(" SAMPLE DATA ")
-		} else {
-			right = truncateANSI(right, max(0, a.w-ansi.StringWidth(left)-1))
-		}
-		gap = max(1, a.w-ansi.StringWidth(left)-ansi.StringWidth(right))
-	}
-	return truncateANSI(left+strings.Repeat(" ", max(0, gap))+right, a.w)
+	// The window, the source and the sample banner (window.go).
+	right := a.headerRight(a.w - ansi.StringWidth(left) - 1)
+	gap := max(1, a.w-ansi.StringWidth(left)-ansi.StringWidth(right))
+	return truncateANSI(left+strings.Repeat(" ", gap)+right, a.w)
 }
 
 // statusBar: loaded / matching / rejected, load progress, follow state.
@@ -198,7 +188,15 @@ func (a *App) helpView(w, h int) string {
 		"  "+st.HelpKey.Render(pad(":user NAME", 12))+" timeline of a user",
 		"  "+st.HelpKey.Render(pad(":ip ADDR", 12))+" timeline of a source IP",
 		"  "+st.HelpKey.Render(pad(":since 1h", 12))+" only events in the last 1h before the newest",
-		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the filter",
+		"  "+st.HelpKey.Render(pad(":from TIME", 12))+" window start (inclusive); :to TIME its end; - opens it",
+		"  "+st.HelpKey.Render(pad(":window A B", 12))+" both ends; :window all drops the window",
+		"  "+st.HelpKey.Render(pad(":goto TIME", 12))+" first matching event at or after TIME",
+		"  "+st.HelpKey.Render(pad(":case DIR", 12))+" keep bookmarks, notes, filters in DIR (reopened: restored)",
+		"  "+st.HelpKey.Render(pad(":note TEXT", 12))+" note on the selected event (:comment; :casenote: the case's)",
+		"  "+st.HelpKey.Render(pad(":tag NAME", 12))+" tag the selected event (:untag NAME)",
+		"  "+st.HelpKey.Render(pad(":save NAME", 12))+" save filter and window (:load NAME, :filters)",
+		"  "+st.HelpKey.Render(pad(":export DIR", 12))+" write the matching events with a SHA-256 manifest",
+		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the query (the window stays)",
 		"  "+st.HelpKey.Render(pad(":q", 12))+" quit",
 		st.Header.Render("filter"),
 		"  LogQL as in Grafana: {job=\"audit\"} | json | user_username=\"alice\"",

@@ -23,10 +23,12 @@ type detailLoadedMsg struct {
 	err    error
 }
 
-// stageRaw is one stage of an auditID, read back from its source.
+// stageRaw is one stage of an auditID, read back from its source, with
+// the sha256 of its bytes (cite.go).
 type stageRaw struct {
-	row int
-	raw []byte
+	row    int
+	raw    []byte
+	sha256 string
 }
 
 // statusMsg shows a transient message in the status bar.

@@ -37,7 +37,9 @@ type Styles struct {
 	Escape lipgloss.Style
 	// Sample is the "SAMPLE DATA" banner.
 	Sample lipgloss.Style
-	Error  lipgloss.Style
+	// Mark is a bookmark's star and the Detail's case line.
+	Mark  lipgloss.Style
+	Error lipgloss.Style
 
 	TabActive, TabInactive lipgloss.Style
 	StatusBar, StatusKey   lipgloss.Style
@@ -78,6 +80,7 @@ func NewStyles(p Palette, noColor bool) *Styles {
 	s.Selected = lipgloss.NewStyle().Reverse(true)
 	s.Escape = fg(p.Special).Underline(true)
 	s.Sample = fg(p.Warn).Bold(true).Reverse(true)
+	s.Mark = fg(p.Special).Bold(true)
 	s.Error = fg(p.Bad).Bold(true)
 	s.TabActive = fg(p.Accent).Bold(true).Reverse(true).Padding(0, 1)
 	s.TabInactive = fg(p.Muted).Padding(0, 1)

@@ -182,7 +182,11 @@ func (t *Tail) View() string {
 		lines = append(lines, st.Muted.Render(msg))
 	}
 	for p := t.top; p < n && len(lines) < t.h; p++ {
-		lines = append(lines, renderRow(st, t.c.Snap, t.c.Rows.At(p), l, t.c.Loc, p == t.cursor))
+		row := renderRow(st, t.c.Snap, t.c.Rows.At(p), l, t.c.Loc, p == t.cursor)
+		if t.c.Marks.Marked(t.c.Rows.At(p)) {
+			row = markRow(st, row, l) // bookmarks.go
+		}
+		lines = append(lines, row)
 	}
 	return fill(lines, t.h)
 }

@@ -28,6 +28,7 @@ type Timeline struct {
 	etop     int
 	onEvents bool // keyboard on the event list
 	dirty    bool
+	brush    brush // the histogram's time selection (brush.go)
 }
 
 type ranked struct {
@@ -37,7 +38,9 @@ type ranked struct {
 }
 
 // NewTimeline returns the timeline pane.
-func NewTimeline(c *Common) *Timeline { return &Timeline{c: c, subject: ColUser, dirty: true} }
+func NewTimeline(c *Common) *Timeline {
+	return &Timeline{c: c, subject: ColUser, dirty: true, brush: newBrush()}
+}
 
 func (t *Timeline) Title() string    { return "Timeline" }
 func (t *Timeline) Scope() Scope     { return ScopeTimeline }
@@ -160,7 +163,8 @@ func (t *Timeline) Action(a Action) (tea.Cmd, bool) {
 	case ActPivotImp, ActPivotIP, ActPivotUser:
 		return t.pivot(a), true
 	default:
-		return nil, false
+		t.brush.setAxis(t.c.Snap, t.events, t.w-t.leftWidth()-1, t.c) // brush.go
+		return t.brush.action(a)
 	}
 	return nil, true
 }
@@ -271,7 +275,7 @@ func (t *Timeline) subjectView(w int) []string {
 			formatTime(first, true, t.c.Loc), formatTime(last, true, t.c.Loc)))
 	}
 	lines := []string{truncateANSI(title, w)}
-	lines = append(lines, histogram(st, s, t.events, w, histRows, t.c)...)
+	lines = append(lines, t.brush.histogram(st, s, t.events, w, histRows, t.c)...)
 	lines = append(lines,
 		breakdown(st, s, t.events, ColVerb, "verbs", w),
 		breakdown(st, s, t.events, ColResource, "resources", w),
@@ -291,55 +295,6 @@ func (t *Timeline) subjectView(w int) []string {
 		lines = append(lines, renderRow(st, s, t.events[k], l, t.c.Loc, t.onEvents && k == t.ecursor))
 	}
 	return lines
-}
-
-// histogram draws the subject's events over time as vertical bars
-// (height rows tall, one column per time bucket) with a time axis.
-func histogram(st *Styles, s *Snapshot, rows []int, w, height int, c *Common) []string {
-	if len(rows) == 0 || w < 10 {
-		return make([]string, height+1)
-	}
-	lo, hi := s.Time(rows[0]), s.Time(rows[len(rows)-1])
-	for _, i := range rows { // times are nearly sorted; be exact anyway
-		if t := s.Time(i); t != 0 && (t < lo || lo == 0) {
-			lo = t
-		}
-		if t := s.Time(i); t > hi {
-			hi = t
-		}
-	}
-	buckets := make([]int, w)
-	span := hi - lo + 1
-	for _, i := range rows {
-		b := int((s.Time(i) - lo) * int64(w) / span)
-		buckets[max(0, min(b, w-1))]++
-	}
-	peak := 0
-	for _, n := range buckets {
-		peak = max(peak, n)
-	}
-	blocks := []rune(" ▁▂▃▄▅▆▇█")
-	lines := make([]string, height)
-	for r := 0; r < height; r++ {
-		var b strings.Builder
-		level := height - 1 - r // 0 = bottom row
-		for _, n := range buckets {
-			eighths := 0
-			if peak > 0 {
-				eighths = n * height * 8 / peak
-				if n > 0 && eighths == 0 {
-					eighths = 1
-				}
-			}
-			fillN := max(0, min(8, eighths-level*8))
-			b.WriteRune(blocks[fillN])
-		}
-		lines[r] = st.Bar.Render(b.String())
-	}
-	left := formatTime(lo, true, c.Loc)
-	right := fmt.Sprintf("%s  peak %d/bucket", formatTime(hi, true, c.Loc), peak)
-	axis := left + strings.Repeat(" ", max(1, w-len(left)-len(right))) + right
-	return append(lines, st.Muted.Render(truncateANSI(axis, w)))
 }
 
 // breakdown is one line: the top values of column col among rows.

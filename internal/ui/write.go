@@ -75,6 +75,14 @@ func (LocalWrites) Dir(name string) (*WriteDir, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
+	name = strings.TrimSpace(name)
+	if name == "~" || strings.HasPrefix(name, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		name = filepath.Join(home, strings.TrimPrefix(name, "~"))
+	}
 	if err := os.MkdirAll(name, 0o700); err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ type TUIOptions struct {
 	SpillDir  string
 	Local     bool
 	Sample    bool
+	Case      string
 	Args      []string
 }
 
@@ -83,6 +84,7 @@ audit policies and ships audit.log to Loki and S3.`,
 	fs.StringVar(&opts.SpillDir, "spill-dir", "", "directory for the spill file of non-seekable sources (default: system temp)")
 	fs.BoolVar(&opts.Local, "local-time", false, "show times in the local time zone instead of UTC")
 	fs.BoolVar(&opts.Sample, "sample", false, "open the bundled sample data")
+	fs.StringVar(&opts.Case, "case", "", "keep the investigation (bookmarks, notes, tags, filters, exports) in this case directory; reopening it restores them, and without SOURCE reopens its sources")
 	opts.Sources = f.Sources(fs)
 	return cmd
 }
@@ -126,6 +128,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if !opts.IO.OutTTY {
 		return cmdutil.UsageErrorf("the TUI needs a terminal on stdout; use `audittui query` for scripts")
 	}
+	if err := reopenCase(opts); err != nil {
+		return err
+	}
 	from, to, err := opts.Window.Range(opts.Now)
 	if err != nil {
 		return err
@@ -143,7 +148,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	defer cancel()
 
 	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
-		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{}}
+		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{},
+		Window: ui.TimeWindow{From: from, To: to}, Case: opts.Case, Sources: sessionSources(opts, srcs, isSample),
+		Author: opts.Getenv("USER")}
 	if opts.Local {
 		uo.Loc = time.Local
 	}
