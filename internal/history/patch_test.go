@@ -111,4 +111,3 @@ func TestSecretJSONPatchRedaction(t *testing.T) {
 		}
 	}
 }
-
