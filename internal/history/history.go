@@ -201,6 +201,10 @@ func (b *Builder) Add(e *data.Event) bool {
 	return true
 }
 
+// Query is the LogQL log query that selects the events the builder keeps
+// (Ref.Query with the builder's Reads).
+func (b *Builder) Query() string { return b.ref.Query(b.opts.Reads) }
+
 // Len is the number of requests collected.
 func (b *Builder) Len() int { return len(b.groups) }
 
