@@ -126,7 +126,8 @@ func (id Identity) String() string {
 type IdentityDetail struct{ Label, Value string }
 
 // Details lists every fact the event records about the identity, in the
-// order an investigator reads them; empty values are left out.
+// order an investigator reads them, with labels of at most 9 characters;
+// empty values are left out.
 func (id Identity) Details() []IdentityDetail {
 	var out []IdentityDetail
 	add := func(label, v string) {
@@ -143,11 +144,11 @@ func (id Identity) Details() []IdentityDetail {
 	}
 	add("principal", id.Principal)
 	add("aws arn", id.ARN)
-	add("aws session", id.SessionName)
-	add("access key", id.AccessKeyID)
+	add("session", id.SessionName)
+	add("key id", id.AccessKeyID) // accessKeyId: the key to search CloudTrail with
 	add("token pod", id.PodName)
-	add("token node", id.NodeName)
-	add("credential", id.CredentialID)
+	add("node", id.NodeName)
+	add("token id", id.CredentialID) // credential-id: one token, wherever it is used
 	return out
 }
 

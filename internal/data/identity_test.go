@@ -71,12 +71,17 @@ func TestIdentityOf(t *testing.T) {
 	}
 	// Details name the key to search CloudTrail with and the credential.
 	d := IdentityOf(&evs[0]).Details()
-	if !hasDetail(d, "access key", "ASIAEXAMPLEKEY7Q2XRJ") || !hasDetail(d, "person", "alice@corp.example") {
+	if !hasDetail(d, "key id", "ASIAEXAMPLEKEY7Q2XRJ") || !hasDetail(d, "person", "alice@corp.example") {
 		t.Errorf("EKS details: %+v", d)
 	}
 	d = IdentityOf(&evs[3]).Details()
-	if !hasDetail(d, "credential", "JTI=9c1f2a7e-64d0-4b8e-b1f4-0c7d9a3e5f11") || !hasDetail(d, "token node", "ip-10-0-1-219.eu-west-1.compute.internal") {
+	if !hasDetail(d, "token id", "JTI=9c1f2a7e-64d0-4b8e-b1f4-0c7d9a3e5f11") || !hasDetail(d, "node", "ip-10-0-1-219.eu-west-1.compute.internal") {
 		t.Errorf("token details: %+v", d)
+	}
+	for _, x := range d {
+		if len(x.Label) > 9 {
+			t.Errorf("label %q is longer than 9", x.Label)
+		}
 	}
 	d = IdentityOf(&evs[4]).Details()
 	if !hasDetail(d, "as", "carol@corp.example (impersonated by admin@corp.example)") {

@@ -265,29 +265,41 @@ func dash(s string) string {
 
 // jsonRow is a row as -o jsonl prints it.
 type jsonRow struct {
-	Time         string            `json:"time,omitempty"`
-	AuditID      string            `json:"auditID,omitempty"`
-	Object       string            `json:"object"`
-	Verb         string            `json:"verb"`
-	Subresource  string            `json:"subresource,omitempty"`
-	Code         int               `json:"code,omitempty"`
-	Outcome      string            `json:"outcome"`
-	Change       string            `json:"change"`
-	User         string            `json:"user"`
-	Impersonated string            `json:"impersonatedUser,omitempty"`
-	Person       string            `json:"person,omitempty"`
-	Identity     map[string]string `json:"identity,omitempty"`
-	SourceIP     string            `json:"sourceIP,omitempty"`
-	UserAgent    string            `json:"userAgent,omitempty"`
-	Level        string            `json:"level,omitempty"`
-	Stages       []string          `json:"stages,omitempty"`
-	Where        []string          `json:"where"`
-	Reason       string            `json:"reason,omitempty"`
-	Notes        []string          `json:"notes,omitempty"`
-	PatchType    string            `json:"patchType,omitempty"`
-	Patch        string            `json:"patch,omitempty"`
-	Diff         string            `json:"diff,omitempty"`
-	Version      any               `json:"version,omitempty"`
+	Time         string        `json:"time,omitempty"`
+	AuditID      string        `json:"auditID,omitempty"`
+	Object       string        `json:"object"`
+	Verb         string        `json:"verb"`
+	Subresource  string        `json:"subresource,omitempty"`
+	Code         int           `json:"code,omitempty"`
+	Outcome      string        `json:"outcome"`
+	Change       string        `json:"change"`
+	User         string        `json:"user"`
+	Impersonated string        `json:"impersonatedUser,omitempty"`
+	Person       string        `json:"person,omitempty"`
+	Identity     *jsonIdentity `json:"identity,omitempty"`
+	SourceIP     string        `json:"sourceIP,omitempty"`
+	UserAgent    string        `json:"userAgent,omitempty"`
+	Level        string        `json:"level,omitempty"`
+	Stages       []string      `json:"stages,omitempty"`
+	Where        []string      `json:"where"`
+	Reason       string        `json:"reason,omitempty"`
+	Notes        []string      `json:"notes,omitempty"`
+	PatchType    string        `json:"patchType,omitempty"`
+	Patch        string        `json:"patch,omitempty"`
+	Diff         string        `json:"diff,omitempty"`
+	Version      any           `json:"version,omitempty"`
+}
+
+// jsonIdentity is what the event records behind the account, under the
+// names of user.extra's keys.
+type jsonIdentity struct {
+	ARN          string `json:"arn,omitempty"`
+	SessionName  string `json:"sessionName,omitempty"`
+	AccessKeyID  string `json:"accessKeyId,omitempty"`
+	PodName      string `json:"podName,omitempty"`
+	NodeName     string `json:"nodeName,omitempty"`
+	CredentialID string `json:"credentialId,omitempty"`
+	Principal    string `json:"principalEmail,omitempty"`
 }
 
 func writeJSONL(out *bufio.Writer, h *history.History) error {
@@ -304,11 +316,9 @@ func writeJSONL(out *bufio.Writer, h *history.History) error {
 		if r.Time != 0 {
 			jr.Time = cmdutil.FormatTime(r.Time)
 		}
-		for _, d := range r.Identity.Details() {
-			if jr.Identity == nil {
-				jr.Identity = map[string]string{}
-			}
-			jr.Identity[d.Label] = d.Value
+		if id := r.Identity; id.ARN != "" || id.PodName != "" || id.CredentialID != "" || id.Principal != "" || id.NodeName != "" {
+			jr.Identity = &jsonIdentity{ARN: id.ARN, SessionName: id.SessionName, AccessKeyID: id.AccessKeyID,
+				PodName: id.PodName, NodeName: id.NodeName, CredentialID: id.CredentialID, Principal: id.Principal}
 		}
 		if err := enc.Encode(jr); err != nil {
 			return err
