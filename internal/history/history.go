@@ -185,7 +185,9 @@ func (b *Builder) Add(e *data.Event) bool {
 		st.addOrigin(e.Origin)
 		return false
 	}
-	id := e.AuditID
+	// The event's strings alias the reader's buffer: keep only copies.
+	c := e.Clone()
+	id := c.AuditID
 	if id == "" {
 		id = "sha256:" + fmt.Sprintf("%x", sum[:8])
 	}
@@ -194,7 +196,6 @@ func (b *Builder) Add(e *data.Event) bool {
 		g = &group{id: id}
 		b.groups[id] = g
 	}
-	c := e.Clone()
 	st := &stage{ev: c, line: c.EntryLine(), rank: stageRank(e.Stage), sum: sum, origins: []data.Origin{e.Origin}}
 	g.stages = append(g.stages, st)
 	b.seen[sum] = st
