@@ -58,6 +58,9 @@ type App struct {
 	alerts *AlertsPane
 	stats  *Stats
 	bar    *FilterBar
+	// hist opens over the focused pane (history.go).
+	hist     *HistoryPane
+	histOpen bool
 	focus  int
 	back   int // pane to return to from detail
 
@@ -99,6 +102,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	a.alerts = NewAlertsPane(c, opts.Alerts)
 	a.stats = NewStats(c)
 	a.bar = NewFilterBar(c)
+	a.hist = NewHistoryPane(c)
 	a.panes = [numPanes]Pane{a.tail, a.tl, a.alerts, a.stats, a.detail}
 	a.filter = &Filter{}
 	a.layout()
@@ -143,6 +147,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailLoadedMsg:
 		a.detail.Loaded(m)
 		return a, nil
+	case historyLoadedMsg:
+		a.hist.Loaded(m)
+		return a, nil
 	case alertsMsg:
 		a.alerts.Update(m)
 		return a, a.alerts.Wait()
@@ -186,6 +193,11 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 			return tea.Quit
 		}
 		return nil
+	}
+	if a.histOpen {
+		if cmd, handled := a.historyKey(ks); handled {
+			return cmd
+		}
 	}
 	p := a.panes[a.focus]
 	act, ok := a.c.Keys.Lookup(p.Scope(), ks)
@@ -233,6 +245,8 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActOpen:
 		return a.open()
+	case ActHistory:
+		return a.openHistory()
 	case ActFilterTo:
 		// The drill-ins write LogQL (shown in the filter line, editable
 		// with /) that `audittui query` and Grafana answer the same.
@@ -288,6 +302,7 @@ func (a *App) openDetail(row int) tea.Cmd {
 }
 
 func (a *App) setFocus(p int) {
+	a.histOpen = false
 	if p == paneDetail && a.focus != paneDetail {
 		a.back = a.focus
 	}
@@ -382,6 +397,8 @@ func (a *App) runCommand(text string) tea.Cmd {
 		return a.applyFilter(f)
 	case "clear":
 		return a.applyFilter(&Filter{})
+	case "history":
+		return a.historyCommand(cmd)
 	}
 	return nil
 }

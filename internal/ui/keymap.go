@@ -45,6 +45,12 @@ const (
 	ActFocusNext
 	// Timeline and Alerts.
 	ActFilterTo
+	// History (history.go).
+	ActHistory
+	ActHistStatus
+	// Timeline: the people behind identities.
+	ActPivotCred
+	ActPivotPerson
 )
 
 // Scope says where a binding applies.
@@ -58,6 +64,7 @@ const (
 	ScopeTimeline Scope = "timeline"
 	ScopeAlerts   Scope = "alerts"
 	ScopeStats    Scope = "stats"
+	ScopeHistory  Scope = "history"
 )
 
 // Binding ties a key.Binding to an action in a scope.
@@ -98,6 +105,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActOpen, "enter", "open / drill in", "enter"),
 		bind(ScopeGlobal, ActBack, "esc", "back / close", "esc"),
 		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons", "R"),
+		bind(ScopeGlobal, ActHistory, "h", "history of the event's object (on an alert: the objects it touched)", "h"),
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
@@ -110,9 +118,14 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActPivotImp, "i", "pivot to impersonated user", "i"),
 		bind(ScopeTimeline, ActPivotIP, "p", "pivot to source IP", "p"),
 		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
+		bind(ScopeTimeline, ActPivotCred, "c", "pivot to the token's credential id", "c"),
+		bind(ScopeTimeline, ActPivotPerson, "b", "pivot to the person behind the role (EKS session)", "b"),
 		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
 
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
+
+		bind(ScopeHistory, ActFilterTo, "f", "filter every pane to the object's events", "f"),
+		bind(ScopeHistory, ActHistStatus, "s", "show / hide status in the diffs", "s"),
 	}}
 }
 
@@ -147,5 +160,5 @@ func (k *Keymap) Scope(s Scope) []Binding {
 
 // Scopes lists the scopes in help order.
 func Scopes() []Scope {
-	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats}
+	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats, ScopeHistory}
 }

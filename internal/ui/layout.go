@@ -44,6 +44,7 @@ func (a *App) layout() {
 	for _, p := range a.panes {
 		p.SetSize(a.w, bh)
 	}
+	a.hist.SetSize(a.w, bh)
 }
 
 // barLines is how many lines the filter bar takes.
@@ -81,6 +82,8 @@ func (a *App) render() string {
 		body = a.helpView(a.w, bh)
 	case a.rejects:
 		body = a.rejectsView(a.w, bh)
+	case a.histOpen:
+		body = a.hist.View()
 	default:
 		body = a.panes[a.focus].View()
 	}
@@ -198,6 +201,7 @@ func (a *App) helpView(w, h int) string {
 		"  "+st.HelpKey.Render(pad(":user NAME", 12))+" timeline of a user",
 		"  "+st.HelpKey.Render(pad(":ip ADDR", 12))+" timeline of a source IP",
 		"  "+st.HelpKey.Render(pad(":since 1h", 12))+" only events in the last 1h before the newest",
+		"  "+st.HelpKey.Render(pad(":history", 12))+" [-n NS] RESOURCE/NAME: every change of an object, with diffs",
 		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the filter",
 		"  "+st.HelpKey.Render(pad(":q", 12))+" quit",
 		st.Header.Render("filter"),
