@@ -61,8 +61,8 @@ type App struct {
 	// hist opens over the focused pane (history.go).
 	hist     *HistoryPane
 	histOpen bool
-	focus  int
-	back   int // pane to return to from detail
+	focus    int
+	back     int // pane to return to from detail
 
 	filter    *Filter
 	filterGen uint64

@@ -488,7 +488,9 @@ func (a *App) openHistory() tea.Cmd {
 	}
 	ref, ok := refAt(a.c.Snap, row)
 	if !ok {
-		return func() tea.Msg { return statusMsg("this event names no object (a list, or a create before its name was known)") }
+		return func() tea.Msg {
+			return statusMsg("this event names no object (a list, or a create before its name was known)")
+		}
 	}
 	a.hist.what = ""
 	return a.showHistory(ref)
