@@ -126,8 +126,8 @@ type group struct {
 }
 
 type stage struct {
-	ev   data.Event // owned copy
-	line []byte     // the audit event JSON (EntryLine), owned
+	ev   data.Event // owned copy (without Raw when the event has no body)
+	line []byte     // the audit event JSON (EntryLine), owned; nil without a body
 	rank int
 	sum  [32]byte
 	// origins are where the line was read (more than one for a
@@ -185,8 +185,13 @@ func (b *Builder) Add(e *data.Event) bool {
 		st.addOrigin(e.Origin)
 		return false
 	}
-	// The event's strings alias the reader's buffer: keep only copies.
-	c := e.Clone()
+	// The event's strings alias the reader's buffer: keep only copies,
+	// and the line only when it carries a body (what merge reads from it).
+	light := *e
+	if !e.HasRequestObject && !e.HasResponseObject {
+		light.Raw, light.Line = nil, nil
+	}
+	c := light.Clone()
 	id := c.AuditID
 	if id == "" {
 		id = "sha256:" + fmt.Sprintf("%x", sum[:8])

@@ -58,11 +58,12 @@ type App struct {
 	alerts *AlertsPane
 	stats  *Stats
 	bar    *FilterBar
+	focus  int
+	back   int // pane to return to from detail
+
 	// hist opens over the focused pane (history.go).
 	hist     *HistoryPane
 	histOpen bool
-	focus    int
-	back     int // pane to return to from detail
 
 	filter    *Filter
 	filterGen uint64
@@ -168,6 +169,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		var cmds []tea.Cmd
 		for range 3 {
+			if a.histOpen {
+				cmd, _ := a.hist.Action(act)
+				cmds = append(cmds, cmd)
+				continue
+			}
 			cmd, _ := a.panes[a.focus].Action(act)
 			cmds = append(cmds, cmd)
 		}
