@@ -199,9 +199,9 @@ func (r Ref) Query(reads bool) string {
 	if r.GroupGiven {
 		b.WriteString(` | objectRef_apiGroup=` + strconv.Quote(r.Group))
 	}
-	if r.Namespace != "" {
-		b.WriteString(` | objectRef_namespace=` + strconv.Quote(r.Namespace))
-	}
+	// A cluster-scoped object's events have no namespace (="" matches
+	// the absent label, as in Loki).
+	b.WriteString(` | objectRef_namespace=` + strconv.Quote(r.Namespace))
 	b.WriteString(` | objectRef_name=` + strconv.Quote(r.Name))
 	if !reads {
 		b.WriteString(` | verb=~"` + strings.Join(mutating, "|") + `"`)

@@ -54,6 +54,33 @@ func TestRefQueryMatchesSelection(t *testing.T) {
 	}
 }
 
+// A cluster-scoped object's query selects no namespaced event of the
+// same name, as Matches.
+func TestRefQueryClusterScoped(t *testing.T) {
+	ref, _ := ParseRef("clusterrolebinding/x", "")
+	q := mustParse(t, ref.Query(false))
+	info := &data.SourceInfo{Name: "t", Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{`{"kind":"Event","verb":"delete","objectRef":{"resource":"clusterrolebindings","name":"x","apiGroup":"rbac.authorization.k8s.io"},"stageTimestamp":"2026-11-20T02:00:00Z"}`, true},
+		{`{"kind":"Event","verb":"delete","objectRef":{"resource":"clusterrolebindings","namespace":"ns","name":"x"},"stageTimestamp":"2026-11-20T02:00:00Z"}`, false},
+	} {
+		var dec data.Decoder
+		evs, rej := dec.Decode(nil, []byte(tt.line), data.Origin{Source: info})
+		if rej != nil {
+			t.Fatal(rej.Reason)
+		}
+		if got, m := q.Matches(&evs[0]), ref.Matches(&evs[0], false); got != tt.want || m != tt.want {
+			t.Errorf("%s: query %v, Matches %v, want %v", tt.line, got, m, tt.want)
+		}
+	}
+	if pf := data.PrefilterFor(q); pf == nil || len(pf.All) == 0 {
+		t.Error("no literal prefilter for the object's query")
+	}
+}
+
 func TestRefOf(t *testing.T) {
 	e := &data.Event{Resource: "rolebindings", APIGroup: "rbac.authorization.k8s.io", Namespace: "payments", Name: "x"}
 	r, ok := RefOf(e)
