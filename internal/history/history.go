@@ -455,9 +455,9 @@ func (w *walker) step(r *request) {
 	case "delete":
 		w.deleted(r)
 	default:
-		row.Change = row.Verb
-		if row.Subresource != "" {
-			row.Change += " " + row.Subresource
+		row.Change = strings.TrimSpace(row.Verb + " " + row.Subresource)
+		if row.Change == "" {
+			row.Change = "request"
 		}
 	}
 }
@@ -521,6 +521,12 @@ func (w *walker) patched(r *request) any {
 		return r.respBody
 	}
 	if !r.hasReq {
+		return nil
+	}
+	switch r.reqBody.(type) {
+	case map[string]any, []any:
+	default:
+		row.Notes = append(row.Notes, "the patch is neither a JSON object nor an array: not applied")
 		return nil
 	}
 	if w.cur == nil || !w.known {

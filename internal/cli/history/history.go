@@ -230,7 +230,7 @@ func writeDiff(out *bufio.Writer, h *history.History) error {
 	fmt.Fprintln(out, header(h))
 	for i := range h.Rows {
 		r := &h.Rows[i]
-		fmt.Fprintf(out, "\n# %s %s %s %s by %s", cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), strings.ToUpper(r.Change[:1])+r.Change[1:], r.Identity.String())
+		fmt.Fprintf(out, "\n# %s %s %s %s by %s", cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), capitalize(r.Change), r.Identity.String())
 		if r.SourceIP != "" {
 			fmt.Fprintf(out, " from %s", r.SourceIP)
 		}
@@ -254,6 +254,13 @@ func writeDiff(out *bufio.Writer, h *history.History) error {
 		out.WriteString(r.Diff)
 	}
 	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func dash(s string) string {
