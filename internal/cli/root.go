@@ -8,6 +8,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/alerts"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/evidence"
+	"github.com/audittui/audittui/internal/cli/history"
 	"github.com/audittui/audittui/internal/cli/loki"
 	"github.com/audittui/audittui/internal/cli/policy"
 	"github.com/audittui/audittui/internal/cli/query"
@@ -24,6 +25,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	root := tui.NewCmdTUI(f, nil)
 	root.AddCommand(
 		query.NewCmdQuery(f, nil),
+		history.NewCmdHistory(f, nil),
 		alerts.NewCmdAlerts(f, nil),
 		policy.NewCmdPolicy(f),
 		evidence.NewCmdExport(f, nil),

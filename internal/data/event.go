@@ -63,6 +63,18 @@ type Event struct {
 	SourceIPs []string
 	UserAgent string
 
+	// The people and credentials behind the identity: the first value of
+	// user.extra keys (identity.go). EKS (aws-iam-authenticator, access
+	// entries): arn, sessionName, accessKeyId. Bound service-account
+	// tokens: authentication.kubernetes.io/pod-name, node-name,
+	// credential-id.
+	UserARN, UserSession, UserAccessKey string
+	UserPod, UserNode, UserCredential   string
+	// Principal is a GKE Cloud Logging entry's
+	// protoPayload.authenticationInfo.principalEmail (which is also the
+	// user.username of the event built from it); "" for other shapes.
+	Principal string
+
 	Resource    string // objectRef.resource
 	Subresource string
 	Namespace   string
@@ -216,6 +228,13 @@ func (e *Event) Clone() Event {
 	c.ImpGroups = cloneStrs(e.ImpGroups)
 	c.SourceIPs = cloneStrs(e.SourceIPs)
 	c.UserAgent = cloneStr(e.UserAgent)
+	c.UserARN = cloneStr(e.UserARN)
+	c.UserSession = cloneStr(e.UserSession)
+	c.UserAccessKey = cloneStr(e.UserAccessKey)
+	c.UserPod = cloneStr(e.UserPod)
+	c.UserNode = cloneStr(e.UserNode)
+	c.UserCredential = cloneStr(e.UserCredential)
+	c.Principal = cloneStr(e.Principal)
 	c.Resource = cloneStr(e.Resource)
 	c.Subresource = cloneStr(e.Subresource)
 	c.Namespace = cloneStr(e.Namespace)

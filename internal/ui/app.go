@@ -79,6 +79,10 @@ type App struct {
 	focus  int
 	back   int // pane to return to from detail
 
+	// hist opens over the focused pane (history.go).
+	hist     *HistoryPane
+	histOpen bool
+
 	filter    *Filter
 	filterGen uint64
 	// running is true while a filter command is in flight.
@@ -122,6 +126,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	a.alerts = NewAlertsPane(c, opts.Alerts)
 	a.stats = NewStats(c)
 	a.bar = NewFilterBar(c)
+	a.hist = NewHistoryPane(c)
 	a.panes = [numPanes]Pane{a.tail, a.tl, a.alerts, a.stats, a.detail}
 	a.filter = &Filter{}
 	a.layout()
@@ -178,6 +183,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case detailLoadedMsg:
 		a.detail.Loaded(m)
 		return a, nil
+	case historyLoadedMsg:
+		a.hist.Loaded(m)
+		return a, nil
 	case alertsMsg:
 		a.alerts.Update(m)
 		return a, a.alerts.Wait()
@@ -196,6 +204,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		var cmds []tea.Cmd
 		for range 3 {
+			if a.histOpen {
+				cmd, _ := a.hist.Action(act)
+				cmds = append(cmds, cmd)
+				continue
+			}
 			cmd, _ := a.panes[a.focus].Action(act)
 			cmds = append(cmds, cmd)
 		}
@@ -224,6 +237,11 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 			return tea.Quit
 		}
 		return nil
+	}
+	if a.histOpen {
+		if cmd, handled := a.historyKey(ks); handled {
+			return cmd
+		}
 	}
 	p := a.panes[a.focus]
 	act, ok := a.c.Keys.Lookup(p.Scope(), ks)
@@ -278,6 +296,8 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActPrevMark, ActNextMark:
 		return a.jumpMark(map[Action]int{ActPrevMark: -1, ActNextMark: 1}[act])
+	case ActHistory:
+		return a.openHistory()
 	case ActFilterTo:
 		// The drill-ins write LogQL (shown in the filter line, editable
 		// with /) that `audittui query` and Grafana answer the same.
@@ -333,6 +353,7 @@ func (a *App) openDetail(row int) tea.Cmd {
 }
 
 func (a *App) setFocus(p int) {
+	a.histOpen = false
 	if p == paneDetail && a.focus != paneDetail {
 		a.back = a.focus
 	}
@@ -429,6 +450,8 @@ func (a *App) runCommand(text string) tea.Cmd {
 		return a.applyFilter(f)
 	case "clear":
 		return a.applyFilter(a.windowOnly())
+	case "history":
+		return a.historyCommand(cmd)
 	}
 	if c, ok := a.runWindowCommand(cmd); ok { // window.go
 		return c

@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// The Timeline's histogram is also a time-range selector: h/l (or ←/→)
+// The Timeline's histogram is also a time-range selector: ←/→ (or </>)
 // move a cursor over its columns, v starts (or drops) a selection that the
 // cursor then extends, + zooms the view's window to the selection (or to
 // the half around the cursor), - zooms back out. The window applies to

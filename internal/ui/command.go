@@ -8,8 +8,9 @@ import (
 
 // command is a parsed `:` command line.
 type command struct {
-	name  string // user, ip, since, quit, clear
+	name  string // user, ip, since, quit, clear, history
 	arg   string
+	ns    string // history: -n NAMESPACE
 	since time.Duration
 }
 
@@ -47,11 +48,42 @@ func parseCommand(line string) (command, error) {
 		return command{name: "since", since: d}, nil
 	case "all", "clear", "nofilter":
 		return command{name: "clear"}, nil
+	case "history", "hist":
+		return parseHistory(args)
 	}
 	if c, ok, err := parseWorkbenchCommand(name, strings.TrimSpace(strings.TrimSpace(line)[len(name):])); ok {
 		return c, err // the window and the case (casefile.go)
 	}
-	return command{}, fmt.Errorf("unknown command :%s (try :user NAME, :ip ADDR, :since 1h, :from TIME, :goto TIME, :note TEXT, :case DIR, :clear, :q; ? lists all)", name)
+	return command{}, fmt.Errorf("unknown command :%s (try :user NAME, :ip ADDR, :since 1h, :from TIME, :goto TIME, :note TEXT, :case DIR, :history RESOURCE/NAME, :clear, :q; ? lists all)", name)
+}
+
+// parseHistory parses `:history [-n NAMESPACE] RESOURCE/NAME` (the
+// namespace also as -nNS, --namespace NS or --namespace=NS, as kubectl).
+func parseHistory(args []string) (command, error) {
+	c := command{name: "history"}
+	for k := 0; k < len(args); k++ {
+		a := args[k]
+		switch {
+		case a == "-n" || a == "--namespace":
+			if k+1 >= len(args) {
+				return command{}, fmt.Errorf("%s needs a namespace", a)
+			}
+			k++
+			c.ns = args[k]
+		case strings.HasPrefix(a, "--namespace="):
+			c.ns = strings.TrimPrefix(a, "--namespace=")
+		case strings.HasPrefix(a, "-n") && len(a) > 2:
+			c.ns = a[2:]
+		case c.arg == "":
+			c.arg = a
+		default:
+			return command{}, fmt.Errorf(":history takes one object: RESOURCE/NAME")
+		}
+	}
+	if c.arg == "" {
+		return command{}, fmt.Errorf(":history needs an object: [-n NAMESPACE] RESOURCE/NAME, e.g. :history -n payments rolebinding/payments-deployers")
+	}
+	return c, nil
 }
 
 // parseDuration accepts Go durations plus d (days) and w (weeks), as LogQL.

@@ -229,9 +229,12 @@ func (d *Detail) summary() []string {
 	if n == nil {
 		return out
 	}
-	out = append(out, kv("user", get("user", "username"), plain))
-	if imp := get("impersonatedUser", "username"); imp != "" {
-		out = append(out, kv("as", imp, plain))
+	// Who: the user, the impersonated user, the person and credential
+	// behind the account (identity.go).
+	if who := identityLines(st, d.stages[d.cur].raw, w); len(who) > 0 {
+		out = append(out, who...)
+	} else {
+		out = append(out, kv("user", get("user", "username"), plain))
 	}
 	verb := get("verb")
 	out = append(out, kv("verb", verb+"  "+get("requestURI"), func(v string) string { return st.Safe(v, w-10, st.VerbStyle(verb)) }))

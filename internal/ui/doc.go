@@ -30,7 +30,13 @@
 // then the focused pane's — and lays out header, pane, filter bar and
 // status bar. Panes, one per file: Tail (tail.go), Timeline (timeline.go),
 // Alerts (alerts.go), Stats (stats.go), Detail (detail.go, jsonview.go);
-// FilterBar (filterbar.go) edits `/` and `:` input. Rows are rendered by
+// FilterBar (filterbar.go) edits `/` and `:` input. The History pane
+// (history.go, over internal/history) opens over the focused one: `h` on
+// an event (on an alert: the objects its events touched) or
+// `:history RESOURCE/NAME`, with the object's LogQL query as its filter.
+// Who made a request is shown with the people behind the account
+// (identity.go: an EKS role's session, a token's pod; data.Identity), and
+// the Timeline pivots to a token's credential id and to a role's person. Rows are rendered by
 // pure functions (rows.go). Every string from an event goes through the
 // shared sanitiser, internal/termsafe, before it is drawn (sanitize.go adds
 // the styled, width-cut form); Styles (styles.go) come from one small

@@ -55,6 +55,12 @@ const (
 	ActBrushMark
 	ActZoomIn
 	ActZoomOut
+	// History (history.go).
+	ActHistory
+	ActHistStatus
+	// Timeline: the people behind identities.
+	ActPivotCred
+	ActPivotPerson
 )
 
 // Scope says where a binding applies.
@@ -68,6 +74,7 @@ const (
 	ScopeTimeline Scope = "timeline"
 	ScopeAlerts   Scope = "alerts"
 	ScopeStats    Scope = "stats"
+	ScopeHistory  Scope = "history"
 )
 
 // Binding ties a key.Binding to an action in a scope.
@@ -112,6 +119,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
 		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),
 		bind(ScopeGlobal, ActNextMark, "]", "next bookmarked event", "]"),
+		bind(ScopeGlobal, ActHistory, "h", "history of the event's object (on an alert: the objects it touched)", "h"),
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
@@ -124,14 +132,19 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActPivotImp, "i", "pivot to impersonated user", "i"),
 		bind(ScopeTimeline, ActPivotIP, "p", "pivot to source IP", "p"),
 		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
+		bind(ScopeTimeline, ActPivotCred, "c", "pivot to the token's credential id", "c"),
+		bind(ScopeTimeline, ActPivotPerson, "b", "pivot to the person behind the role (EKS session)", "b"),
 		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
-		bind(ScopeTimeline, ActBrushLeft, "h/←", "histogram: cursor left (brush)", "h", "left"),
-		bind(ScopeTimeline, ActBrushRight, "l/→", "histogram: cursor right (brush)", "l", "right"),
+		bind(ScopeTimeline, ActBrushLeft, "←/<", "histogram: cursor left (brush)", "left", "<"),
+		bind(ScopeTimeline, ActBrushRight, "→/>", "histogram: cursor right (brush)", "right", ">"),
 		bind(ScopeTimeline, ActBrushMark, "v", "histogram: start/drop a time selection", "v"),
 		bind(ScopeTimeline, ActZoomIn, "+", "zoom the window in to the selection", "+", "="),
 		bind(ScopeTimeline, ActZoomOut, "-", "zoom the window back out", "-"),
 
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
+
+		bind(ScopeHistory, ActFilterTo, "f", "filter every pane to the object's events", "f"),
+		bind(ScopeHistory, ActHistStatus, "s", "show / hide status in the diffs", "s"),
 	}}
 }
 
@@ -166,5 +179,5 @@ func (k *Keymap) Scope(s Scope) []Binding {
 
 // Scopes lists the scopes in help order.
 func Scopes() []Scope {
-	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats}
+	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats, ScopeHistory}
 }

@@ -44,6 +44,7 @@ func (a *App) layout() {
 	for _, p := range a.panes {
 		p.SetSize(a.w, bh)
 	}
+	a.hist.SetSize(a.w, bh)
 }
 
 // barLines is how many lines the filter bar takes.
@@ -81,6 +82,8 @@ func (a *App) render() string {
 		body = a.helpView(a.w, bh)
 	case a.rejects:
 		body = a.rejectsView(a.w, bh)
+	case a.histOpen:
+		body = a.hist.View()
 	case a.wb.list.open:
 		body = a.marksView(a.w, bh) // bookmarks.go
 	default:
@@ -196,6 +199,7 @@ func (a *App) helpView(w, h int) string {
 		"  "+st.HelpKey.Render(pad(":tag NAME", 12))+" tag the selected event (:untag NAME)",
 		"  "+st.HelpKey.Render(pad(":save NAME", 12))+" save filter and window (:load NAME, :filters)",
 		"  "+st.HelpKey.Render(pad(":export DIR", 12))+" write the matching events with a SHA-256 manifest",
+		"  "+st.HelpKey.Render(pad(":history", 12))+" [-n NS] RESOURCE/NAME: every change of an object, with diffs",
 		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the query (the window stays)",
 		"  "+st.HelpKey.Render(pad(":q", 12))+" quit",
 		st.Header.Render("filter"),

@@ -141,7 +141,7 @@ func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, loc *time.Location, 
 		esc := st.Escape.Reverse(true)
 		cells := []string{
 			plain.Render(pad(formatTime(s.Time(i), l.longTime, loc), l.time)),
-			cellEsc(s.Str(ColUser, i), l.user, plain, esc),
+			cellEsc(userCell(s, i), l.user, plain, esc),
 			cellEsc(verb, l.verb, plain, esc),
 			cellEsc(objectText(s, i), l.object, plain, esc),
 			plain.Render(padLeft(codeText, l.code)),
@@ -151,7 +151,7 @@ func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, loc *time.Location, 
 	}
 	cells := []string{
 		st.Muted.Render(pad(formatTime(s.Time(i), l.longTime, loc), l.time)),
-		cell(st, s.Str(ColUser, i), l.user, st.Plain),
+		cell(st, userCell(s, i), l.user, st.Plain),
 		cell(st, verb, l.verb, vstyle),
 		cell(st, objectText(s, i), l.object, st.Plain),
 		st.CodeStyle(code).Render(padLeft(codeText, l.code)),

@@ -249,7 +249,11 @@ func TestFieldsThreeWays(t *testing.T) {
 		}
 		t.Skip("jq not installed: scripts/deps.sh installs it (make test)")
 	}
-	files := []string{filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	files := []string{
+		filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"),
+		// EKS roles and impersonation, which the sample does not have.
+		filepath.Join(testutil.RepoRoot(), "testdata", "identities", "identities.jsonl"),
+	}
 	// The real data when present (required when AUDITTUI_REALDATA is set);
 	// its absence skips only this subtest, the sample is still checked.
 	t.Run("realdata", func(t *testing.T) { files = append(files, testutil.RealAuditFiles(t)...) })

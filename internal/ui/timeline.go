@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Timeline is the per-identity view: users ranked by activity on the
@@ -160,7 +162,7 @@ func (t *Timeline) Action(a Action) (tea.Cmd, bool) {
 			t.ecursor = 1<<31 - 1
 			t.dirty = true
 		}
-	case ActPivotImp, ActPivotIP, ActPivotUser:
+	case ActPivotImp, ActPivotIP, ActPivotUser, ActPivotCred, ActPivotPerson:
 		return t.pivot(a), true
 	default:
 		t.brush.setAxis(t.c.Snap, t.events, t.w-t.leftWidth()-1, t.c) // brush.go
@@ -179,6 +181,17 @@ func (t *Timeline) pivot(a Action) tea.Cmd {
 		col, to = ColSourceIP, ColSourceIP
 	case ActPivotUser:
 		col, to = ColUser, ColUser
+	case ActPivotCred:
+		col, to = ColCredential, ColCredential
+	case ActPivotPerson:
+		// The person behind a role: the EKS session name, else the ARN.
+		col = ColSession
+		if t.onEvents && len(t.events) > 0 {
+			col, _ = personPivot(s, t.events[t.ecursor])
+		} else if topValue(s, t.events, ColSession) == "" {
+			col = ColARN
+		}
+		to = col
 	}
 	var v string
 	if t.onEvents && len(t.events) > 0 {
@@ -187,7 +200,10 @@ func (t *Timeline) pivot(a Action) tea.Cmd {
 		v = topValue(s, t.events, col)
 	}
 	if v == "" {
-		what := map[Col]string{ColImpUser: "impersonated user", ColSourceIP: "source IP", ColUser: "user"}[col]
+		what := subjectKind[col]
+		if col == ColImpUser {
+			what = "impersonated user"
+		}
 		return func() tea.Msg { return statusMsg("no " + what + " to pivot to") }
 	}
 	t.Pivot(to, v)
@@ -267,7 +283,7 @@ func (t *Timeline) subjectView(w int) []string {
 	if t.value == "" && len(t.events) == 0 {
 		return []string{st.Muted.Render("no events: nothing to show")}
 	}
-	kind := map[Col]string{ColUser: "user", ColSourceIP: "source IP"}[t.subject]
+	kind := subjectKind[t.subject]
 	title := st.Title.Render(kind+" ") + st.Safe(t.value, w/2, st.Bold)
 	if len(t.events) > 0 {
 		first, last := s.Time(t.events[0]), s.Time(t.events[len(t.events)-1])
@@ -295,6 +311,11 @@ func (t *Timeline) subjectView(w int) []string {
 		lines = append(lines, renderRow(st, s, t.events[k], l, t.c.Loc, t.onEvents && k == t.ecursor))
 	}
 	return lines
+}
+
+// subjectKind names what a Timeline subject is.
+var subjectKind = map[Col]string{
+	ColUser: "user", ColSourceIP: "source IP", ColCredential: "token", ColSession: "person", ColARN: "aws arn",
 }
 
 // breakdown is one line: the top values of column col among rows.
@@ -341,6 +362,14 @@ func pivots(st *Styles, s *Snapshot, rows []int, w int) string {
 	}
 	if ip != "" {
 		out += " " + st.HelpKey.Render("p") + " ip " + st.Safe(ip, 40, st.Plain)
+	}
+	if cred := topValue(s, rows, ColCredential); cred != "" {
+		out += " " + st.HelpKey.Render("c") + " token " + st.Safe(cred, 16, st.Plain)
+	}
+	if person := topValue(s, rows, ColSession); person != "" {
+		out += " " + st.HelpKey.Render("b") + " person " + st.Safe(person, 30, st.Plain)
+	} else if arn := topValue(s, rows, ColARN); arn != "" {
+		out += " " + st.HelpKey.Render("b") + " person " + st.Safe(data.ARNPerson(arn), 30, st.Plain)
 	}
 	out += " " + st.HelpKey.Render("u") + " user  " + st.HelpKey.Render("space") + " users/events"
 	return truncateANSI(out, w)

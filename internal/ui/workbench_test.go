@@ -185,13 +185,13 @@ func TestBrushZoom(t *testing.T) {
 	a := newWorkbenchApp(t, 120, 40, Options{})
 	total := a.c.Rows.Len()
 	send(t, a, "2")
-	send(t, a, "l") // the cursor appears in the middle
+	send(t, a, "right") // the cursor appears in the middle
 	for range 20 {
-		send(t, a, "h")
+		send(t, a, "left")
 	}
 	send(t, a, "v")
 	for range 30 {
-		send(t, a, "l")
+		send(t, a, ">")
 	}
 	sc := screen(a)
 	if !strings.Contains(sc, "+ zoom in") || !strings.Contains(sc, " events ") {
