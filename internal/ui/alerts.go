@@ -291,7 +291,7 @@ func (p *AlertsPane) View() string {
 	if p.cursor >= p.top+p.h {
 		p.top = p.cursor - p.h + 1
 	}
-	l := newRowLayout(p.w - 6)
+	l := p.c.rowLayout(p.w - 6)
 	var lines []string
 	for k := p.top; k < len(p.items) && len(lines) < p.h; k++ {
 		it := p.items[k]
@@ -314,7 +314,7 @@ func (p *AlertsPane) View() string {
 			if p.open[a.Key] {
 				mark = "▾"
 			}
-			when := formatTime(a.ActiveAt.UnixNano(), true, p.c.Loc)
+			when := p.c.fmtTime(a.ActiveAt.UnixNano())
 			line = fmt.Sprintf("  %s %-8s %s  value %.3g  events %d  ", mark, termsafe.String(a.State), when, a.Value, a.Events) +
 				termsafe.String(a.Labels)
 			if a.Summary != "" {
@@ -325,7 +325,7 @@ func (p *AlertsPane) View() string {
 				line = st.SeverityStyle(a.Severity).Render(line)
 			}
 		case 'e':
-			line = "      " + renderRow(st, p.c.Snap, it.row, l, p.c.Loc, sel)
+			line = "      " + renderRow(st, p.c.Snap, it.row, l, sel)
 		}
 		if sel && it.kind != 'e' {
 			line = st.Selected.Render(ansiStrip(line))

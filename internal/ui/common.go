@@ -23,6 +23,9 @@ type Common struct {
 	Level func(raw []byte) (string, error)
 	// Loc is the time zone times are shown in.
 	Loc *time.Location
+
+	// userSeen/userMax cache userNeed over the user dictionary.
+	userSeen, userMax int
 }
 
 // Pane is one screen of the UI (one per file). The app shell routes keys
@@ -86,4 +89,42 @@ func (r *RowSet) Search(i int) int {
 		}
 	}
 	return lo
+}
+
+// timeFmt is how times are shown for the data in the snapshot.
+func (c *Common) timeFmt() timeFormat {
+	if c.Snap == nil {
+		return newTimeFormat(0, 0, c.Loc)
+	}
+	return newTimeFormat(c.Snap.MinTime, c.Snap.MaxTime, c.Loc)
+}
+
+// fmtTime renders a time in the long form (titles, axes, alerts).
+func (c *Common) fmtTime(ns int64) string { return c.timeFmt().format(ns, true) }
+
+// rowLayout lays out event rows of width cells for the identities in the
+// snapshot.
+func (c *Common) rowLayout(width int) rowLayout {
+	return newRowLayout(width, c.userNeed(), c.timeFmt())
+}
+
+// userNeed is the display width of the widest user name in the snapshot
+// (abbreviated, capped at maxUserNeed). Dictionaries only grow, so it is
+// kept up to date by looking at the names added since the last call.
+func (c *Common) userNeed() int {
+	if c.Snap == nil {
+		return 0
+	}
+	vals := c.Snap.Values(ColUser)
+	if c.userSeen > len(vals) { // a different index (tests)
+		c.userSeen, c.userMax = 0, 0
+	}
+	for _, v := range vals[c.userSeen:] {
+		if c.userMax >= maxUserNeed {
+			break
+		}
+		c.userMax = max(c.userMax, IdentityWidth(v))
+	}
+	c.userSeen = len(vals)
+	return c.userMax
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/audittui/audittui/internal/data"
@@ -218,16 +219,21 @@ const maxKeptRejects = 1000
 type Index struct {
 	log *slog.Logger
 
-	mu       sync.RWMutex
-	n        int
-	times    column[int64]
-	latency  column[int32] // microseconds; -1 unknown
-	auditID  column[uint64]
-	src      column[uint16]
-	off      column[int64]
-	length   column[uint32]
-	cols     []idColumn
-	dicts    []*dict
+	mu      sync.RWMutex
+	n       int
+	times   column[int64]
+	latency column[int32] // microseconds; -1 unknown
+	auditID column[uint64]
+	src     column[uint16]
+	off     column[int64]
+	length  column[uint32]
+	cols    []idColumn
+	dicts   []*dict
+	// paths is a display column, not a schema field: the path (without
+	// the query) of a non-resource request (/healthz, /metrics), shown
+	// where a resource request shows its object; id 0 for the others.
+	paths    idColumn
+	pathDict *dict
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
@@ -245,8 +251,12 @@ type Index struct {
 	byReason  map[string]int64
 	minTime   int64
 	maxTime   int64
-	done      bool
-	err       error
+	// lastTime is the time of the last event added; unsorted is set when
+	// an event is older than the one before it (see Order).
+	lastTime int64
+	unsorted bool
+	done     bool
+	err      error
 }
 
 // NewIndex returns an empty index. spillDir is where the spill file for
@@ -256,7 +266,7 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{},
-		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols)}
+		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols), pathDict: newDict()}
 	for c := range ix.dicts {
 		ix.dicts[c] = newDict()
 	}
@@ -391,6 +401,15 @@ func (ix *Index) addEvent(e *data.Event) error {
 		v, _ := colSpecs[c].Get(e)
 		ix.cols[c].add(n, ix.dicts[c].intern(v))
 	}
+	path := ""
+	if e.Resource == "" && e.RequestURI != "" {
+		path, _, _ = strings.Cut(e.RequestURI, "?")
+	}
+	ix.paths.add(n, ix.pathDict.intern(path))
+	if e.Time < ix.lastTime {
+		ix.unsorted = true
+	}
+	ix.lastTime = e.Time
 	if e.Time != 0 {
 		if ix.minTime == 0 || e.Time < ix.minTime {
 			ix.minTime = e.Time
@@ -450,6 +469,8 @@ type Snapshot struct {
 	length   column[uint32]
 	cols     []idColumn
 	vals     [][]string
+	paths    idColumn
+	pathVals []string
 	codeInts []int
 	sources  []source
 	// Stats at the time of the snapshot.
@@ -480,6 +501,8 @@ func (ix *Index) Snapshot() *Snapshot {
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
+	s.paths = ix.paths.snapshot()
+	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
 	for c := range ix.cols {
 		s.cols[c] = ix.cols[c].snapshot()
 		v := ix.dicts[c].vals
@@ -519,6 +542,10 @@ func (s *Snapshot) Value(c Col, id uint32) string { return s.vals[c][id] }
 
 // Values returns column c's dictionary (index = id). Do not modify.
 func (s *Snapshot) Values(c Col) []string { return s.vals[c] }
+
+// Path returns the path of event i when it is a non-resource request
+// (/healthz), else "" (untrusted: sanitise to draw).
+func (s *Snapshot) Path(i int) string { return s.pathVals[s.paths.at(i)] }
 
 // Code returns event i's response code (0 if none).
 func (s *Snapshot) Code(i int) int { return s.codeInts[s.cols[ColCode].at(i)] }

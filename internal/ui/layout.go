@@ -52,7 +52,7 @@ func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.w) }
 func (a *App) filterText() string {
 	t := a.filter.Text
 	if a.filter.Since != 0 {
-		since := formatTime(a.filter.Since, true, a.c.Loc)
+		since := a.c.fmtTime(a.filter.Since)
 		if t == "" {
 			t = "since " + since
 		} else {

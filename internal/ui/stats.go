@@ -145,7 +145,7 @@ func (s *Stats) build() {
 		trend, 8, colW, false)
 	p4 := s.seriesPanel("Namespace activity heatmap", dashboardQueries[3],
 		ns, 10, colW, true)
-	axis := st.Muted.Render(fmt.Sprintf("%s → %s (%s, %d buckets of %s)", formatTime(lo, true, s.c.Loc), formatTime(hi, true, s.c.Loc),
+	axis := st.Muted.Render(fmt.Sprintf("%s → %s (%s, %d buckets of %s)", s.c.fmtTime(lo), s.c.fmtTime(hi),
 		span.Round(time.Second), buckets, (span / time.Duration(buckets)).Round(time.Second)))
 	p3 = append(p3, axis)
 	p4 = append(p4, axis)
@@ -247,7 +247,7 @@ func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num f
 		if key == "" {
 			key = "(none)"
 		}
-		lines = append(lines, cell(st, key, labelW, st.Plain)+" "+st.Bar.Render(strings.Repeat("█", bl))+strings.Repeat(" ", barW-bl)+" "+st.Muted.Render(numS))
+		lines = append(lines, IdentityCell(key, labelW, st.Plain, st.Escape)+" "+st.Bar.Render(strings.Repeat("█", bl))+strings.Repeat(" ", barW-bl)+" "+st.Muted.Render(numS))
 	}
 	return lines
 }

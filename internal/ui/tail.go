@@ -170,7 +170,7 @@ func (t *Tail) State() string {
 
 func (t *Tail) View() string {
 	st := t.c.Styles
-	l := newRowLayout(t.w)
+	l := t.c.rowLayout(t.w)
 	lines := make([]string, 0, t.h)
 	lines = append(lines, l.header(st))
 	n := t.visible()
@@ -182,7 +182,7 @@ func (t *Tail) View() string {
 		lines = append(lines, st.Muted.Render(msg))
 	}
 	for p := t.top; p < n && len(lines) < t.h; p++ {
-		lines = append(lines, renderRow(st, t.c.Snap, t.c.Rows.At(p), l, t.c.Loc, p == t.cursor))
+		lines = append(lines, renderRow(st, t.c.Snap, t.c.Rows.At(p), l, p == t.cursor))
 	}
 	return fill(lines, t.h)
 }
