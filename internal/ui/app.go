@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -321,7 +322,9 @@ func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// compile parses filter text; "!" in front negates (`/!`).
+// compile parses filter text; "!" in front negates (`/!`). A plain
+// search becomes a line filter (|= "word", or != "word" negated), shown
+// as that LogQL; a misspelt field is an error naming the field meant.
 func (a *App) compile(text string) (*Filter, error) {
 	if text == "" {
 		return &Filter{Since: a.filter.Since}, nil
@@ -334,6 +337,16 @@ func (a *App) compile(text string) (*Filter, error) {
 	if a.opts.Compile == nil {
 		return nil, fmt.Errorf("filtering is not available")
 	}
+	if word, ok := plainSearch(body); ok && neg {
+		// `/!word`: LogQL says it directly.
+		f, err := a.opts.Compile("!= " + strconv.Quote(word))
+		if err != nil {
+			return nil, shiftErr{err, 1}
+		}
+		f.Note = "not LogQL: showing events whose text lacks " + strconv.Quote(word)
+		f.Since = a.filter.Since
+		return f, nil
+	}
 	f, err := a.opts.Compile(body)
 	if err != nil {
 		if neg {
@@ -341,7 +354,18 @@ func (a *App) compile(text string) (*Filter, error) {
 		}
 		return nil, err
 	}
-	f.Text, f.Negate, f.Since = text, neg, a.filter.Since
+	note, err := checkFields(f, body, a.c.Snap.IsStreamLabel)
+	if err != nil {
+		if neg {
+			return nil, shiftErr{err, 1}
+		}
+		return nil, err
+	}
+	if f.Note == "" {
+		f.Note = note
+		f.Text = text
+	}
+	f.Negate, f.Since = neg, a.filter.Since
 	return f, nil
 }
 

@@ -19,6 +19,9 @@ import (
 type Filter struct {
 	Text   string // what the user typed (for the filter line)
 	Negate bool   // `/!`: show the events the query does NOT match
+	// Note, when set, says how the text was read (a plain search, an
+	// unknown field): shown beside the filter line.
+	Note string
 	// Since, when not 0, drops events older than this (Unix ns).
 	Since int64
 
@@ -35,6 +38,9 @@ type Filter struct {
 	lq          *logql.LogQuery
 	memo        *queryMemo
 	lineFilters bool
+	// unbound are the label names the query filters on that it does not
+	// bind itself (checkFields).
+	unbound []string
 	// query is true when any of cols/raw/lq came from the query (so that
 	// Negate applies to them, not to Since).
 	query bool

@@ -582,6 +582,20 @@ func (s *Snapshot) Raw(i int) ([]byte, error) {
 	return buf, nil
 }
 
+// IsStreamLabel reports whether any source of the snapshot has a stream
+// label of this name (job, filename, cluster, or a Loki stream's).
+func (s *Snapshot) IsStreamLabel(name string) bool {
+	for _, src := range s.sources {
+		if src.info == nil {
+			continue
+		}
+		if _, ok := src.info.Labels.Get(name); ok {
+			return true
+		}
+	}
+	return name == "job" || name == "filename"
+}
+
 // SourceName names the source of event i (untrusted when remote: sanitise).
 func (s *Snapshot) SourceName(i int) string {
 	src := s.sources[s.src.at(i)]

@@ -47,7 +47,7 @@ func (a *App) layout() {
 }
 
 // barLines is how many lines the filter bar takes.
-func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.w) }
+func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.filter.Note, a.w) }
 
 func (a *App) filterText() string {
 	t := a.filter.Text
@@ -174,6 +174,16 @@ func (a *App) statusBar() string {
 		right = termsafe.String(a.status) + " "
 	}
 	gap := a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		// No room for both: a message wins over the counts, the counts
+		// over the help hint.
+		if a.status != "" {
+			left = truncateANSI(left, max(0, a.w-ansi.StringWidth(right)-1))
+		} else {
+			right = ""
+		}
+		gap = a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	}
 	line := left + strings.Repeat(" ", max(1, gap)) + right
 	return st.StatusBar.Render(truncateANSI(line, a.w))
 }
