@@ -59,11 +59,15 @@ type App struct {
 	alerts *AlertsPane
 	stats  *Stats
 	bar    *FilterBar
+	helpv  *Help
 	focus  int
 	back   int // pane to return to from detail
 
 	filter    *Filter
 	filterGen uint64
+	// undo holds the filters replaced by the user's changes, newest last
+	// (u and :undo restore them).
+	undo []*Filter
 	// running is true while a filter command is in flight.
 	running    bool
 	filterUpTo int
@@ -100,6 +104,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	a.alerts = NewAlertsPane(c, opts.Alerts)
 	a.stats = NewStats(c)
 	a.bar = NewFilterBar(c)
+	a.helpv = NewHelp(c)
 	a.panes = [numPanes]Pane{a.tail, a.tl, a.alerts, a.stats, a.detail}
 	a.filter = &Filter{}
 	a.layout()
@@ -178,11 +183,14 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		return a.barKey(k)
 	}
 	ks := k.String()
-	if a.help || a.rejects {
-		// Overlays close on esc, q or their own key.
+	if a.help {
+		return a.helpKey(ks)
+	}
+	if a.rejects {
+		// The rejects overlay closes on esc, q or its own key.
 		switch ks {
 		case "esc", "q", "?", "R":
-			a.help, a.rejects = false, false
+			a.rejects = false
 		case "ctrl+c":
 			return tea.Quit
 		}
@@ -198,7 +206,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		a.quitting = true
 		return tea.Quit
 	case ActHelp:
-		a.help = true
+		a.openHelp()
 		return nil
 	case ActRejects:
 		a.rejects = true
@@ -211,6 +219,11 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		a.bar.Open(':', "")
 		a.layout()
 		return nil
+	case ActSearch:
+		// Detail's own search (its binding overrides the global /).
+		a.bar.Open('s', a.detail.Query())
+		a.layout()
+		return nil
 	case ActNextPane:
 		a.setFocus((a.focus + 1) % numPanes)
 		return nil
@@ -218,8 +231,16 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		a.setFocus((a.focus + numPanes - 1) % numPanes)
 		return nil
 	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
+		if act == ActPane5 && !a.detail.Opened() {
+			// Nothing opened yet: open the event under the Tail's cursor.
+			if row, ok := a.tail.Selected(); ok {
+				return a.openDetail(row)
+			}
+		}
 		a.setFocus(int(act - ActPane1))
 		return nil
+	case ActUndo:
+		return a.undoFilter()
 	case ActBack:
 		if a.focus == paneDetail {
 			a.setFocus(a.back)
@@ -229,7 +250,10 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 			return cmd
 		}
 		if a.filter.Active() {
-			return a.applyFilter(&Filter{})
+			// Undoable: the status says how.
+			cmd := a.changeFilter(&Filter{})
+			a.status = "filter cleared · u (or :undo) brings it back"
+			return cmd
 		}
 		return nil
 	case ActOpen:
@@ -250,10 +274,72 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		f.Since = a.filter.Since
 		a.setFocus(paneTail)
-		return a.applyFilter(f)
+		return a.changeFilter(f)
 	}
 	cmd, _ := p.Action(act)
 	return cmd
+}
+
+func (a *App) openHelp() {
+	a.help = true
+	a.helpv.Open()
+}
+
+// helpKey handles a key while the help is open: scrolling, `/` search,
+// esc (which first drops a search), q or ? to close.
+func (a *App) helpKey(ks string) tea.Cmd {
+	act, ok := a.c.Keys.Lookup(ScopeHelp, ks)
+	if !ok {
+		return nil
+	}
+	switch act {
+	case ActSearch:
+		a.bar.Open('s', a.helpv.Query())
+		a.layout()
+	case ActBack:
+		if ks == "esc" && a.helpv.Query() != "" {
+			a.helpv.SetQuery("")
+			return nil
+		}
+		a.help = false
+	case ActQuit:
+		return tea.Quit
+	case ActRejects:
+		a.help, a.rejects = false, true
+	default:
+		a.helpv.Action(act)
+	}
+	return nil
+}
+
+// undoFilter restores the filter before the last change.
+func (a *App) undoFilter() tea.Cmd {
+	if len(a.undo) == 0 {
+		return func() tea.Msg { return statusMsg("nothing to undo") }
+	}
+	// A clone: a command may still be evaluating the old one.
+	f := a.undo[len(a.undo)-1].Clone()
+	a.undo = a.undo[:len(a.undo)-1]
+	cmd := a.applyFilter(f)
+	what := "no filter"
+	if t := a.filterText(); t != "" {
+		what = t
+	}
+	a.status = "undone: back to " + termsafe.String(what)
+	return cmd
+}
+
+// maxUndo bounds the undo history.
+const maxUndo = 100
+
+// changeFilter is a filter change the user made (filter bar, command,
+// drill-in, esc): the replaced filter can be restored with u.
+func (a *App) changeFilter(f *Filter) tea.Cmd {
+	a.undo = append(a.undo, a.filter)
+	if len(a.undo) > maxUndo {
+		a.undo = a.undo[len(a.undo)-maxUndo:]
+	}
+	return a.applyFilter(f)
 }
 
 // open handles enter: the focused pane may want to drill in, else the
@@ -297,7 +383,11 @@ func (a *App) setFocus(p int) {
 }
 
 func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
-	switch a.bar.Key(k) {
+	res := a.bar.Key(k)
+	if a.bar.Mode() == 's' {
+		return a.searchKey(res)
+	}
+	switch res {
 	case barCancel:
 		a.bar.Close()
 		a.layout()
@@ -316,10 +406,31 @@ func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		a.bar.Close()
 		a.layout()
-		return a.applyFilter(f)
+		return a.changeFilter(f)
 	}
 	a.layout()
 	return nil
+}
+
+// searchKey follows the search bar (help's or Detail's `/`): the search
+// updates as it is typed, enter keeps it, esc drops it.
+func (a *App) searchKey(res barResult) tea.Cmd {
+	text := a.bar.Value()
+	if res == barCancel {
+		text = ""
+	}
+	if res != barEditing {
+		if res == barSubmit {
+			a.bar.Remember(text)
+		}
+		a.bar.Close()
+		a.layout()
+	}
+	if a.help {
+		a.helpv.SetQuery(text)
+		return nil
+	}
+	return a.detail.SetSearch(text)
 }
 
 // compile parses filter text; "!" in front negates (`/!`). A plain
@@ -403,9 +514,13 @@ func (a *App) runCommand(text string) tea.Cmd {
 			newest = a.c.Now().UnixNano()
 		}
 		f.Since = newest - int64(cmd.since)
-		return a.applyFilter(f)
+		return a.changeFilter(f)
 	case "clear":
-		return a.applyFilter(&Filter{})
+		return a.changeFilter(&Filter{})
+	case "undo":
+		return a.undoFilter()
+	case "help":
+		a.openHelp()
 	}
 	return nil
 }

@@ -44,6 +44,7 @@ func (a *App) layout() {
 	for _, p := range a.panes {
 		p.SetSize(a.w, bh)
 	}
+	a.helpv.SetSize(a.w, bh)
 }
 
 // barLines is how many lines the filter bar takes.
@@ -78,7 +79,7 @@ func (a *App) render() string {
 	var body string
 	switch {
 	case a.help:
-		body = a.helpView(a.w, bh)
+		body = a.helpv.View()
 	case a.rejects:
 		body = a.rejectsView(a.w, bh)
 	default:
@@ -186,49 +187,6 @@ func (a *App) statusBar() string {
 	}
 	line := left + strings.Repeat(" ", max(1, gap)) + right
 	return st.StatusBar.Render(truncateANSI(line, a.w))
-}
-
-// helpView lists every binding of the key table, by scope.
-func (a *App) helpView(w, h int) string {
-	st := a.c.Styles
-	var lines []string
-	lines = append(lines, st.Title.Render("Keys")+st.Muted.Render("  (esc closes)"))
-	for _, sc := range Scopes() {
-		bs := a.c.Keys.Scope(sc)
-		if len(bs) == 0 {
-			continue
-		}
-		lines = append(lines, st.Header.Render(string(sc)))
-		for _, b := range bs {
-			hp := b.Key.Help()
-			lines = append(lines, "  "+st.HelpKey.Render(pad(hp.Key, 12))+" "+st.HelpDesc.Render(hp.Desc))
-		}
-	}
-	lines = append(lines, st.Header.Render("commands"),
-		"  "+st.HelpKey.Render(pad(":user NAME", 12))+" timeline of a user",
-		"  "+st.HelpKey.Render(pad(":ip ADDR", 12))+" timeline of a source IP",
-		"  "+st.HelpKey.Render(pad(":since 1h", 12))+" only events in the last 1h before the newest",
-		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the filter",
-		"  "+st.HelpKey.Render(pad(":q", 12))+" quit",
-		st.Header.Render("filter"),
-		"  LogQL as in Grafana: {job=\"audit\"} | json | user_username=\"alice\"",
-		"  shorthand: user_username=\"alice\" | verb=~\"create|delete\"  (selector and json added)",
-		"  /!query shows what does NOT match; tab completes fields and values; ↑/↓ history")
-	// Two columns when the screen is wide and the list long.
-	if len(lines) > h && w >= 100 {
-		half := (len(lines) + 1) / 2
-		colW := w / 2
-		var out []string
-		for k := 0; k < half; k++ {
-			l := pad(truncateANSI(lines[k], colW-1), colW)
-			if k+half < len(lines) {
-				l += truncateANSI(lines[k+half], colW)
-			}
-			out = append(out, l)
-		}
-		lines = out
-	}
-	return fill(lines, h)
 }
 
 // rejectsView shows why lines were rejected.
