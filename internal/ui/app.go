@@ -362,8 +362,33 @@ func (a *App) open() tea.Cmd {
 		}
 		cmd, _ := a.alerts.Action(ActOpen)
 		return cmd
+	case paneStats:
+		if pred, ok := a.stats.Selected(); ok {
+			return a.drill(pred)
+		}
 	}
 	return nil
+}
+
+// drill narrows the filter to the events a Stats row counts: the filter
+// in use with the row's label filters after it, as LogQL that `audittui
+// query` answers the same (a negated filter cannot be narrowed that way,
+// so the row's filter replaces it). The Tail then shows the events.
+func (a *App) drill(pred string) tea.Cmd {
+	text, note := DrillQuery(a.filter, pred), ""
+	if a.filter.Negate {
+		note = "the negated filter was replaced (u undoes)"
+	}
+	f, err := a.compile(text)
+	if err != nil {
+		msg := "drill-in: " + err.Error()
+		return func() tea.Msg { return statusMsg(msg) }
+	}
+	if note != "" {
+		f.Note = note
+	}
+	a.setFocus(paneTail)
+	return a.changeFilter(f)
 }
 
 func (a *App) openDetail(row int) tea.Cmd {

@@ -105,6 +105,22 @@ func EqualsQuery(value string, cs ...Col) string {
 	return b.String()
 }
 
+// DrillQuery returns the filter text that narrows f to the events also
+// matching the label filter pred (user_username="alice" | verb="get"):
+// f's query with pred as further stages, or pred alone (the shorthand)
+// when f has no query or is negated. A full query without a json stage
+// gets one before pred.
+func DrillQuery(f *Filter, pred string) string {
+	if f == nil || !f.query || f.Negate || f.Text == "" {
+		return pred
+	}
+	text := f.Text
+	if f.lq != nil && !strings.Contains(f.lq.String(), "| json") {
+		return text + " | json | " + pred
+	}
+	return text + " | " + pred
+}
+
 // EqualsFilter compiles EqualsQuery (used by pivots and drill-ins).
 func EqualsFilter(value string, cs ...Col) (*Filter, error) {
 	return CompileLogQL(EqualsQuery(value, cs...))

@@ -149,3 +149,40 @@ func TestParseErrorsFitTheWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestEscClearsAndUUndoes: esc on the Tail clears the filter and says how
+// to get it back; u (and :undo) restore the filters in reverse order.
+func TestEscClearsAndUUndoes(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	send(t, a, "/")
+	typeText(t, a, `verb="get"`)
+	send(t, a, "enter", "/")
+	a.bar.text, a.bar.pos = nil, 0
+	typeText(t, a, `verb="get" | user_username="alice"`)
+	send(t, a, "enter")
+	if a.c.Rows.Len() != 6 {
+		t.Fatalf("alice's gets: %d", a.c.Rows.Len())
+	}
+	send(t, a, "esc")
+	s := screen(a)
+	if a.filter.Active() || !strings.Contains(s, "filter cleared · u (or :undo) brings it back") {
+		t.Fatalf("esc: filter %q:\n%s", a.filter.Text, s)
+	}
+	send(t, a, "u")
+	if a.filter.Text != `verb="get" | user_username="alice"` || a.c.Rows.Len() != 6 {
+		t.Fatalf("u: filter %q, %d rows", a.filter.Text, a.c.Rows.Len())
+	}
+	if s := screen(a); !strings.Contains(s, `undone: back to verb="get" | user_username="alice"`) {
+		t.Fatalf("u does not say what it restored:\n%s", s)
+	}
+	send(t, a, ":")
+	typeText(t, a, "undo")
+	send(t, a, "enter")
+	if a.filter.Text != `verb="get"` {
+		t.Fatalf(":undo: filter %q", a.filter.Text)
+	}
+	send(t, a, "u", "u")
+	if a.filter.Active() || !strings.Contains(screen(a), "nothing to undo") {
+		t.Fatalf("undo past the first change: %q\n%s", a.filter.Text, screen(a))
+	}
+}
