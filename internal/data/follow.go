@@ -22,7 +22,9 @@ const PollInterval = 250 * time.Millisecond
 // followStream reads a file to its end, then keeps reading what is
 // appended, following rename-rotation (the old file is read to its end
 // first, then the new file from its start) and truncation (copytruncate:
-// restart at offset 0). A partial last line waits for its newline.
+// restart at offset 0). A partial last line waits for its newline. Each
+// time it has read everything (and when the held-back partial line
+// changes) it returns a batch marked CaughtUp before it waits.
 type followStream struct {
 	path string
 	info *SourceInfo
@@ -43,6 +45,10 @@ type followStream struct {
 	d       Decoder
 	watcher *fsnotify.Watcher
 	ticker  *time.Ticker
+	// reported/reportedPartial: the last CaughtUp batch returned, so it
+	// is sent once per change, not on every wake-up.
+	reported        bool
+	reportedPartial int
 }
 
 func fileID(fi os.FileInfo) (dev, ino uint64) {
@@ -155,6 +161,12 @@ func (f *followStream) Next(ctx context.Context) (*Batch, error) {
 				return nil, err
 			}
 			continue
+		}
+		// Everything there is has been read: say so (once per change of
+		// the held-back partial line) before waiting.
+		if !f.reported || f.reportedPartial != len(f.partial) {
+			f.reported, f.reportedPartial = true, len(f.partial)
+			return &Batch{CaughtUp: true, Partial: len(f.partial)}, nil
 		}
 		if err := f.wait(ctx); err != nil {
 			return nil, err

@@ -12,6 +12,13 @@ type Batch struct {
 	// Bytes is how many input bytes (decompressed) this batch covers, for
 	// progress reporting.
 	Bytes int64
+	// CaughtUp is set by a followed file when it has read everything
+	// there is and waits for more (a batch that may hold nothing else);
+	// Partial is then the size of a last line held back until its newline
+	// arrives (0: none). They tell a reader "indexing done, now live" and
+	// "1 partial line pending".
+	CaughtUp bool
+	Partial  int
 }
 
 // Stream yields batches from one opened source.

@@ -307,7 +307,7 @@ func (p *AlertsPane) View() string {
 				}
 			}
 			line = st.SeverityStyle(sev).Render(fmt.Sprintf("%-8s ", strings.ToUpper(termsafe.String(sev)))) +
-				st.Bold.Render(termsafe.String(it.rule)) + st.Muted.Render(fmt.Sprintf("  %d instances, %d firing", len(it.group), firing))
+				st.Bold.Render(termsafe.String(it.rule)) + st.Muted.Render(fmt.Sprintf("  %s, %d firing", plural(len(it.group), "instance"), firing))
 		case 'a':
 			a := it.alert
 			mark := "▸"
@@ -333,4 +333,12 @@ func (p *AlertsPane) View() string {
 		lines = append(lines, truncateANSI(line, p.w))
 	}
 	return fill(lines, p.h)
+}
+
+// plural is "1 instance", "2 instances".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -76,6 +76,10 @@ type App struct {
 	status     string
 	done       bool
 	quitting   bool
+	// started is when the app was built; indexedIn how long the input
+	// took to read (0 until the feed ends).
+	started   time.Time
+	indexedIn time.Duration
 }
 
 // New builds the app over an index fed by feed (feed may be nil when the
@@ -97,7 +101,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 		Loc:    opts.Loc,
 	}
 	c.Rows = &RowSet{All: true, N: c.Snap.Len()}
-	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24}
+	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24, started: c.Now()}
 	a.tail = NewTail(c)
 	a.detail = NewDetail(c)
 	a.tl = NewTimeline(c)
@@ -140,6 +144,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, cmd
 	case feedDoneMsg:
 		a.done = true
+		a.indexedIn = a.c.Now().Sub(a.started)
 		a.c.Snap = a.ix.Snapshot()
 		cmd := a.extendFilter()
 		a.refresh()

@@ -255,6 +255,10 @@ type Index struct {
 	// an event is older than the one before it (see Order).
 	lastTime int64
 	unsorted bool
+	// caughtUp: a followed source has read everything there was (see
+	// data.Batch.CaughtUp); partial is its held-back last line's size.
+	caughtUp bool
+	partial  int
 	done     bool
 	err      error
 }
@@ -304,6 +308,9 @@ func (ix *Index) Add(b *data.Batch) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.bytes += b.Bytes
+	if b.CaughtUp {
+		ix.caughtUp, ix.partial = true, b.Partial
+	}
 	for i := range b.Rejects {
 		r := &b.Rejects[i]
 		ix.rejected++
@@ -480,6 +487,10 @@ type Snapshot struct {
 	Done             bool
 	Err              error
 	MinTime, MaxTime int64
+	// CaughtUp: a followed input has been read to its end (now live);
+	// Partial is the size of a last line waiting for its newline.
+	CaughtUp bool
+	Partial  int
 }
 
 // Snapshot returns a view of the index as it is now.
@@ -499,6 +510,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
+		CaughtUp: ix.caughtUp, Partial: ix.partial,
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
 	s.paths = ix.paths.snapshot()

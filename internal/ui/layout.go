@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -103,10 +104,14 @@ func (a *App) header() string {
 	for k, p := range a.panes {
 		label := fmt.Sprintf("%d %s", k+1, p.Title())
 		if k == paneAlerts {
-			if n := a.alerts.Firing(); n > 0 {
-				label += fmt.Sprintf(" (%d firing)", n)
-			} else if n := len(a.alerts.alerts); n > 0 {
-				label += fmt.Sprintf(" (%d)", n)
+			// Always the number of instances (live or replayed), and how
+			// many of them fire.
+			if n := len(a.alerts.alerts); n > 0 {
+				if f := a.alerts.Firing(); f > 0 {
+					label += fmt.Sprintf(" (%d · %d firing)", n, f)
+				} else {
+					label += fmt.Sprintf(" (%d)", n)
+				}
 			}
 		}
 		if k == a.focus {
@@ -134,6 +139,37 @@ func (a *App) header() string {
 	return truncateANSI(left+strings.Repeat(" ", max(0, gap))+right, a.w)
 }
 
+// progress is the reading state for the status bar: indexing (with how
+// far), done (and how long it took), or live (following) with the Tail's
+// state and a last line still waiting for its newline.
+func (a *App) progress() []string {
+	s := a.c.Snap
+	done := s.Done || a.done
+	var out []string
+	switch {
+	case done && s.Err != nil:
+		return []string{"read error: " + termsafe.String(s.Err.Error())}
+	case a.opts.Follow && (s.CaughtUp || done):
+		out = append(out, "live · "+a.tail.State())
+		if s.Partial > 0 {
+			out = append(out, fmt.Sprintf("1 partial line pending (%s)", humanBytes(int64(s.Partial))))
+		}
+		return out
+	case !done && s.Total > 0:
+		out = append(out, fmt.Sprintf("indexing… %d%% of %s", min(100, s.Consumed*100/s.Total), humanBytes(s.Total)))
+	case !done:
+		out = append(out, fmt.Sprintf("indexing… %s", humanBytes(max(s.Bytes, s.Consumed))))
+	case a.indexedIn > 0:
+		out = append(out, fmt.Sprintf("indexed in %s", a.indexedIn.Round(10*time.Millisecond)))
+	default:
+		out = append(out, "indexing done")
+	}
+	if st := a.tail.State(); st != "following" {
+		out = append(out, st)
+	}
+	return out
+}
+
 // statusBar: loaded / matching / rejected, load progress, follow state.
 func (a *App) statusBar() string {
 	st := a.c.Styles
@@ -147,25 +183,7 @@ func (a *App) statusBar() string {
 	} else {
 		parts = append(parts, "rejected 0")
 	}
-	switch {
-	case !s.Done && !a.done:
-		if a.opts.Follow && s.Len() > 0 {
-			parts = append(parts, "live · "+a.tail.State())
-		} else {
-			switch {
-			case s.Total > 0:
-				parts = append(parts, fmt.Sprintf("loading… %d%% of %s", min(100, s.Consumed*100/s.Total), humanBytes(s.Total)))
-			default:
-				parts = append(parts, fmt.Sprintf("loading… %s", humanBytes(max(s.Bytes, s.Consumed))))
-			}
-		}
-	case s.Err != nil:
-		parts = append(parts, "read error: "+termsafe.String(s.Err.Error()))
-	case !a.opts.Follow && a.tail.State() == "following":
-		parts = append(parts, "end of input")
-	default:
-		parts = append(parts, a.tail.State())
-	}
+	parts = append(parts, a.progress()...)
 	if a.running {
 		parts = append(parts, "filtering…")
 	}

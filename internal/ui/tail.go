@@ -176,8 +176,13 @@ func (t *Tail) View() string {
 	n := t.visible()
 	if n == 0 {
 		msg := "no events yet"
-		if t.c.Snap != nil && t.c.Snap.Len() > 0 {
+		switch s := t.c.Snap; {
+		case s != nil && s.Len() > 0:
 			msg = "no event matches the filter"
+		case s != nil && s.Rejected > 0:
+			msg = fmt.Sprintf("no events: %s rejected (R shows why)", plural(int(s.Rejected), "line"))
+		case s != nil && s.Partial > 0:
+			msg = "no events yet: a line is waiting for its newline"
 		}
 		lines = append(lines, st.Muted.Render(msg))
 	}

@@ -1,0 +1,129 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// followApp opens path as the TUI does for one live file (followed) and
+// returns the app and a function that applies the feed's notifications
+// until the screen shows every want string.
+func followApp(t *testing.T, path string) (*App, func(want ...string) string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	src, err := data.NewFileSource(path, data.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := NewIndex(t.TempDir(), nil)
+	t.Cleanup(func() { ix.Close() })
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true, Progress: ix.Progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := NewFeed(ix, nil)
+	go feed.Run(ctx, st)
+	t.Cleanup(func() { cancel(); <-feed.Done() })
+	a := New(ctx, ix, feed, Options{NoColor: true, Follow: true, Compile: CompileLogQL})
+	a.Update(windowSize(100, 12))
+	msgs := make(chan any, 16)
+	go func() {
+		for ctx.Err() == nil {
+			msgs <- feed.Wait()()
+		}
+	}()
+	wait := func(want ...string) string {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			s := screen(a)
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(s, w)
+			}
+			if ok {
+				return s
+			}
+			select {
+			case m := <-msgs:
+				a.Update(m)
+			case <-deadline:
+				t.Fatalf("screen never showed %q:\n%s", want, s)
+			}
+		}
+	}
+	return a, wait
+}
+
+// TestFollowedFileStates: a followed file that holds only a line that is
+// not an audit event shows its reject and "live", not "loading" forever;
+// a last line without its newline is "1 partial line pending" until the
+// newline comes.
+func TestFollowedFileStates(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(p, []byte(`{"kind": 0}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, wait := followApp(t, p)
+	s := wait("rejected 1 (R)", "live · following", "no events: 1 line rejected (R shows why)")
+	if strings.Contains(s, "indexing") || strings.Contains(s, "loading") {
+		t.Fatalf("still loading:\n%s", s)
+	}
+
+	// Half an event, then the rest of it.
+	raw, err := os.ReadFile("testdata/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(raw), "\n")
+	p2 := filepath.Join(dir, "audit2.log")
+	if err := os.WriteFile(p2, []byte(first[:100]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, wait2 := followApp(t, p2)
+	wait2("1 partial line pending (100 B)", "live · following", "a line is waiting for its newline")
+	f, err := os.OpenFile(p2, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(first[100:] + "\n")
+	f.Close()
+	s = wait2("loaded 1 ·", "live · following")
+	if strings.Contains(s, "partial line") {
+		t.Fatalf("the partial line is still pending:\n%s", s)
+	}
+}
+
+// TestIndexingDone: the status says when reading is over and how long it
+// took.
+func TestIndexingDone(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	if s := screen(a); !strings.Contains(s, "indexing done") {
+		t.Fatalf("done index without the word:\n%s", s)
+	}
+	// A feed that ends: how long it took.
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a.c.Now = func() time.Time { now = now.Add(1234 * time.Millisecond); return now }
+	a.started = a.c.Now()
+	a.Update(feedDoneMsg{})
+	if s := screen(a); !strings.Contains(s, "indexed in 1.23s") {
+		t.Fatalf("no duration:\n%s", s)
+	}
+	// While reading: how far.
+	ix := NewIndex(t.TempDir(), nil)
+	defer ix.Close()
+	ix.Progress(512<<10, 2<<20)
+	b := New(context.Background(), ix, nil, Options{NoColor: true})
+	b.Update(windowSize(80, 24))
+	if s := screen(b); !strings.Contains(s, "indexing… 25% of 2.0 MiB") {
+		t.Fatalf("progress:\n%s", s)
+	}
+}
