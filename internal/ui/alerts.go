@@ -181,6 +181,8 @@ func (p *AlertsPane) eventRows(a *Alert) []int {
 			rows = append(rows, i)
 		}
 	}
+	// In display (time) order.
+	sort.Slice(rows, func(a, b int) bool { return s.Pos(rows[a]) < s.Pos(rows[b]) })
 	return rows
 }
 

@@ -100,7 +100,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 		Level:  opts.Level,
 		Loc:    opts.Loc,
 	}
-	c.Rows = &RowSet{All: true, N: c.Snap.Len()}
+	c.Rows = allRows(c.Snap)
 	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24, started: c.Now()}
 	a.tail = NewTail(c)
 	a.detail = NewDetail(c)
@@ -148,7 +148,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.c.Snap = a.ix.Snapshot()
 		cmd := a.extendFilter()
 		a.refresh()
-		return a, cmd
+		return a, tea.Batch(cmd, a.sortIfNeeded())
+	case orderMsg:
+		return a, a.ordered(m)
 	case filterDoneMsg:
 		return a, a.filterDone(m)
 	case detailLoadedMsg:
@@ -555,6 +557,29 @@ func (a *App) runCommand(text string) tea.Cmd {
 	return nil
 }
 
+// sortIfNeeded starts putting the rows in time order when the input is
+// read and was not in time order (an unsorted or concatenated file): a
+// permutation column, computed in a command; the events are not copied.
+// A followed input keeps its arrival order (rows keep coming).
+func (a *App) sortIfNeeded() tea.Cmd {
+	snap := a.c.Snap
+	if a.opts.Follow || !snap.Unsorted || snap.Ordered() {
+		return nil
+	}
+	return func() tea.Msg { return orderMsg{n: snap.Len(), order: timeOrder(snap)} }
+}
+
+// ordered installs a time order and re-evaluates the filter over it.
+func (a *App) ordered(m orderMsg) tea.Cmd {
+	if err := a.ix.SetOrder(m.order, m.n); err != nil {
+		a.c.Log.Warn("time order", "err", err)
+		return nil
+	}
+	a.c.Snap = a.ix.Snapshot()
+	a.status = "rows sorted by time (the input was not in time order)"
+	return a.applyFilter(a.filter.Clone())
+}
+
 // applyFilter replaces the filter and starts evaluating it.
 func (a *App) applyFilter(f *Filter) tea.Cmd {
 	a.filter = f
@@ -562,13 +587,13 @@ func (a *App) applyFilter(f *Filter) tea.Cmd {
 	a.running = false
 	a.filterUpTo = 0
 	if !f.Active() {
-		a.c.Rows = &RowSet{All: true, N: a.c.Snap.Len()}
+		a.c.Rows = allRows(a.c.Snap)
 		a.filterUpTo = a.c.Snap.Len()
 		a.tail.ResetForFilter()
 		a.refresh()
 		return nil
 	}
-	a.c.Rows = &RowSet{}
+	a.c.Rows = &RowSet{order: a.c.Snap.order, rank: a.c.Snap.rank}
 	a.tail.ResetForFilter()
 	a.refresh()
 	return a.extendFilter()
@@ -581,7 +606,7 @@ const rawSlice = 50_000
 // command at a time.
 func (a *App) extendFilter() tea.Cmd {
 	if !a.filter.Active() {
-		a.c.Rows = &RowSet{All: true, N: a.c.Snap.Len()}
+		a.c.Rows = allRows(a.c.Snap)
 		a.filterUpTo = a.c.Snap.Len()
 		return nil
 	}
@@ -613,7 +638,7 @@ func (a *App) filterDone(m filterDoneMsg) tea.Cmd {
 		return nil
 	}
 	rows := append(a.c.Rows.Rows, m.rows...)
-	a.c.Rows = &RowSet{N: m.upTo, Rows: rows}
+	a.c.Rows = &RowSet{N: m.upTo, Rows: rows, order: a.c.Snap.order, rank: a.c.Snap.rank}
 	a.filterUpTo = m.upTo
 	a.refresh()
 	return a.extendFilter()

@@ -46,12 +46,21 @@ type Pane interface {
 	View() string
 }
 
-// RowSet is the ordered set of index rows matching the filter. All means
-// every row below N matches (no filter), so the common case costs nothing.
+// RowSet is the ordered set of index rows matching the filter, in display
+// order: time order when the snapshot has one (Snapshot.Ordered), else
+// index order. All means every row below N matches (no filter), so the
+// common case costs nothing.
 type RowSet struct {
 	All  bool
 	N    int      // rows of the snapshot the set covers
-	Rows []uint32 // matching rows when !All
+	Rows []uint32 // matching rows when !All, in display order
+	// order and rank are the snapshot's time order (nil: index order).
+	order, rank []uint32
+}
+
+// allRows is every row of s, in display order.
+func allRows(s *Snapshot) *RowSet {
+	return &RowSet{All: true, N: s.Len(), order: s.order, rank: s.rank}
 }
 
 // Len is the number of matching rows.
@@ -68,21 +77,33 @@ func (r *RowSet) Len() int {
 // At returns the index row of the k-th match.
 func (r *RowSet) At(k int) int {
 	if r.All {
+		if r.order != nil {
+			return int(r.order[k])
+		}
 		return k
 	}
 	return int(r.Rows[k])
+}
+
+// pos is the display position of index row i.
+func (r *RowSet) pos(i int) int {
+	if r.rank != nil && i < len(r.rank) {
+		return int(r.rank[i])
+	}
+	return i
 }
 
 // Search returns the position of index row i in the set (or where it would
 // be inserted).
 func (r *RowSet) Search(i int) int {
 	if r.All {
-		return min(i, r.N)
+		return min(r.pos(i), r.N)
 	}
+	want := r.pos(i)
 	lo, hi := 0, len(r.Rows)
 	for lo < hi {
 		m := (lo + hi) / 2
-		if int(r.Rows[m]) < i {
+		if r.pos(int(r.Rows[m])) < want {
 			lo = m + 1
 		} else {
 			hi = m

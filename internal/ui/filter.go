@@ -147,8 +147,9 @@ func (f *Filter) Clone() *Filter {
 	return &c
 }
 
-// Eval appends to rows the matching rows in [from, s.Len()). It checks ctx
-// every few thousand rows and stops early with ctx.Err().
+// Eval appends to rows the matching rows at display positions [from,
+// s.Len()) (see Snapshot.Row), in display order. It checks ctx every few
+// thousand rows and stops early with ctx.Err().
 func (f *Filter) Eval(ctx context.Context, s *Snapshot, from int, rows []uint32) ([]uint32, error) {
 	return f.EvalRange(ctx, s, from, s.Len(), rows)
 }
@@ -158,10 +159,11 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 	n := min(to, s.Len())
 	var dec data.Decoder
 	var evs []data.Event
-	for i := from; i < n; i++ {
-		if i&0xfff == 0 && ctx.Err() != nil {
+	for p := from; p < n; p++ {
+		if p&0xfff == 0 && ctx.Err() != nil {
 			return rows, ctx.Err()
 		}
+		i := s.Row(p)
 		if f.Since != 0 && s.Time(i) < f.Since {
 			continue
 		}

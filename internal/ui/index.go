@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,7 +261,10 @@ type Index struct {
 	// data.Batch.CaughtUp); partial is its held-back last line's size.
 	caughtUp bool
 	partial  int
-	done     bool
+	// order/rank put the first len(order) rows in time order (SetOrder):
+	// position -> row and row -> position; nil: index order.
+	order, rank []uint32
+	done        bool
 	err      error
 }
 
@@ -491,6 +496,10 @@ type Snapshot struct {
 	// Partial is the size of a last line waiting for its newline.
 	CaughtUp bool
 	Partial  int
+	// Unsorted: some event is older than the one before it.
+	Unsorted bool
+	// order/rank: the time order of the rows (nil: index order).
+	order, rank []uint32
 }
 
 // Snapshot returns a view of the index as it is now.
@@ -510,8 +519,11 @@ func (ix *Index) Snapshot() *Snapshot {
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
-		CaughtUp: ix.caughtUp, Partial: ix.partial,
+		CaughtUp: ix.caughtUp, Partial: ix.partial, Unsorted: ix.unsorted,
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
+	}
+	if len(ix.order) == ix.n {
+		s.order, s.rank = ix.order, ix.rank
 	}
 	s.paths = ix.paths.snapshot()
 	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
@@ -522,6 +534,41 @@ func (ix *Index) Snapshot() *Snapshot {
 	}
 	return s
 }
+
+// SetOrder installs a time order of the rows (order[p] is the row shown
+// at position p; see timeOrder). It must cover every row.
+func (ix *Index) SetOrder(order []uint32, n int) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if n != ix.n || len(order) != n {
+		return fmt.Errorf("order of %d rows for an index of %d", len(order), ix.n)
+	}
+	rank := make([]uint32, n)
+	for p, r := range order {
+		rank[r] = uint32(p)
+	}
+	ix.order, ix.rank = order, rank
+	return nil
+}
+
+// timeOrder returns the rows of s sorted by time (ties and events without
+// a time keep index order): a permutation column, 4 bytes a row, plus 8
+// a row while sorting; the events themselves are not moved.
+func timeOrder(s *Snapshot) []uint32 {
+	n := s.Len()
+	times := make([]int64, n)
+	order := make([]uint32, n)
+	for i := range n {
+		times[i] = s.Time(i)
+		order[i] = uint32(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint32) int { return cmp.Compare(times[a], times[b]) })
+	return order
+}
+
+// Ordered reports whether the snapshot's rows are shown in a time order
+// other than index order.
+func (s *Snapshot) Ordered() bool { return s.order != nil }
 
 // Rejects returns the kept rejects and the count per reason.
 func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
@@ -536,6 +583,23 @@ func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
 
 // Len is the number of events in the snapshot.
 func (s *Snapshot) Len() int { return s.n }
+
+// Row returns the index row shown at display position p (time order when
+// the snapshot has one, else p itself).
+func (s *Snapshot) Row(p int) int {
+	if s.order != nil {
+		return int(s.order[p])
+	}
+	return p
+}
+
+// Pos returns the display position of index row i (Row's inverse).
+func (s *Snapshot) Pos(i int) int {
+	if s.rank != nil {
+		return int(s.rank[i])
+	}
+	return i
+}
 
 // Time returns event i's time (Unix ns).
 func (s *Snapshot) Time(i int) int64 { return s.times.at(i) }
