@@ -265,7 +265,7 @@ type Index struct {
 	// position -> row and row -> position; nil: index order.
 	order, rank []uint32
 	done        bool
-	err      error
+	err         error
 }
 
 // NewIndex returns an empty index. spillDir is where the spill file for
