@@ -13,8 +13,14 @@
 // fields the schema (data.Fields) marks Indexed; their names, the memo's
 // field and JSON-path lookups and tab completion come from the same table.
 //
+// Rows are shown in time order: an input read out of order (concatenated
+// files) gets a permutation column once it is read (Snapshot.Row/Pos,
+// RowSet); the events are not moved.
+//
 // Filtering (filter.go, logqlfilter.go): the filter bar takes LogQL log
-// queries (or a shorthand that adds {job="audit"} | json). A query is
+// queries (or a shorthand that adds {job="audit"} | json); plain words are
+// a line filter (|= "word"), and a label filter on a name that is not a
+// field but close to one is an error naming the field meant. A query is
 // evaluated on the columns through a memoised decision tree keyed by
 // dictionary ids, so re-filtering a million events costs tens of
 // milliseconds; only line filters and fields the index does not keep
@@ -22,18 +28,25 @@
 // results are dropped. Every filter the TUI writes itself (the Timeline's
 // and Alerts' `f`) is LogQL built from the schema (EqualsQuery,
 // AuditIDQuery), shown in the filter line and answered by `audittui query`
-// and Grafana the same way.
+// and Grafana the same way; so is the Stats drill-in (DrillQuery), which
+// narrows the filter in use. Every filter change the user makes can be
+// undone (u, :undo).
 //
 // Screen: App (app.go, layout.go) routes keys through the one Keymap table
-// (keymap.go, which also drives the help overlay) — global bindings first,
-// then the focused pane's — and lays out header, pane, filter bar and
-// status bar. Panes, one per file: Tail (tail.go), Timeline (timeline.go),
-// Alerts (alerts.go), Stats (stats.go), Detail (detail.go, jsonview.go);
-// FilterBar (filterbar.go) edits `/` and `:` input. Rows are rendered by
-// pure functions (rows.go). Every string from an event goes through the
-// shared sanitiser, internal/termsafe, before it is drawn (sanitize.go adds
-// the styled, width-cut form); Styles (styles.go) come from one small
-// palette and honour NO_COLOR.
+// (keymap.go): a pane's overrides (the `/` search of Detail and of the
+// help), then global bindings, then the focused pane's; it lays out
+// header, pane, filter bar and status bar. The help overlay (help.go) is
+// built from the key table and the `:` command table (command.go), scrolls
+// and searches. Panes, one per file: Tail (tail.go), Timeline
+// (timeline.go), Alerts (alerts.go), Stats (stats.go), Detail (detail.go,
+// jsonview.go: valid JSON, wrapped or scrolled sideways, searchable);
+// FilterBar (filterbar.go) edits `/`, `:` and search input. Rows are
+// rendered by pure functions (rows.go); identities are abbreviated for
+// display by one function, ShortIdentity (identity.go, whose rule table is
+// where new identity kinds go), and cut in the middle. Every string from an
+// event goes through the shared sanitiser, internal/termsafe, before it is
+// drawn (sanitize.go adds the styled, width-cut form); Styles (styles.go)
+// come from one small palette and honour NO_COLOR.
 //
 // Update never does I/O: reading events back, filtering and alert
 // snapshots run in commands that return typed messages (msgs.go).
