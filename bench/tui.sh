@@ -98,13 +98,13 @@ run() {
 	tpid=$(cat "$DIR/pid")
 	pid=""
 	while [ -z "$pid" ]; do pid=$(pgrep -P "$tpid" | head -1 || true); done
-	first="" indexed=" -"
+	first="" indexed="  n/a "
 	while :; do
 		kill -0 "$pid" 2>/dev/null || { echo "$name: exited early: $(cat "$out")" >&2; exit 1; }
 		s=$(screen)
 		if [ -z "$first" ] && echo "$s" | grep -Eq "$first_re"; then first=$(since "$start"); fi
 		if [ -n "$first" ] && { [ -z "$indexed_re" ] || echo "$s" | grep -Eq "$indexed_re"; }; then
-			[ -n "$indexed_re" ] && indexed=$(printf '%.2f' "$(since "$start")")
+			[ -n "$indexed_re" ] && indexed=$(printf '%5.2fs' "$(since "$start")")
 			break
 		fi
 		sleep 0.01
@@ -130,7 +130,7 @@ run() {
 	rss=$(awk '/Maximum resident/ {print int($NF / 1024)}' "$out")
 	cpus=$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{print u+s}' "$out")
 	cleanup
-	printf '%-24s first screen %6.2fs  indexed %5ss  idle %6.2fs  RSS at idle %5d MiB  filter %6.2fs%s  peak RSS %5d MiB  cpu %6.2fs\n' \
+	printf '%-24s first screen %6.2fs  indexed %6s  idle %6.2fs  RSS at idle %5d MiB  filter %6.2fs%s  peak RSS %5d MiB  cpu %6.2fs\n' \
 		"$name" "$first" "$indexed" "$idle" "$rss_open" "$filt" "${matching:+ ($matching events)}" "$rss" "$cpus"
 }
 
