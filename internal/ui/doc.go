@@ -99,9 +99,10 @@
 // source.
 //
 // Audit hook (action.go): Options.OnAction receives an ActionRecord for
-// every filter applied (from the bar, a drill-in, :since, :clear or esc;
-// one that does not compile with Err), every `:` command submitted (as
-// typed), and every export. It runs on the Update goroutine, so it must
+// every filter applied (from the bar, a drill-in, :since, :clear, esc, a
+// window, u or :undo; one that does not compile with Err; not the same
+// filter evaluated again when the rows are put in time order), every `:`
+// command submitted (as typed), and every export. It runs on the Update goroutine, so it must
 // only hand the record on (serve's access log queues it to a writer
 // goroutine). serve writes these records, with the session's key, to its
 // access log.

@@ -144,3 +144,71 @@ func TestYearsShown(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeOrderAndWorkbench: once an unsorted input is shown in time
+// order, the workbench follows the display order: ] goes to the next
+// bookmark on screen (not in file order), :goto finds the first event at
+// or after a time; putting the rows in order is not a filter change for
+// the access log; a window from :from is undone by u like any filter.
+func TestTimeOrderAndWorkbench(t *testing.T) {
+	lines := fixtureLines(t, "testdata/events.jsonl")
+	lines = lines[:len(lines)-1] // the reject
+	half := len(lines) / 2
+	mixed := append(append([]string(nil), lines[half:]...), lines[:half]...)
+	p := writeLines(t, "mixed.jsonl", mixed)
+	ix := loadIndex(t, p)
+	var recs []ActionRecord
+	a := New(t.Context(), ix, nil, Options{NoColor: true, Compile: CompileLogQL, Write: LocalWrites{},
+		OnAction: func(r ActionRecord) { recs = append(recs, r) }})
+	a.Update(windowSize(120, 40))
+	runCmd(t, a, a.Init())
+	_, cmd := a.Update(feedDoneMsg{})
+	runCmd(t, a, cmd)
+	if !a.c.Snap.Ordered() {
+		t.Fatal("no time order")
+	}
+	if len(recs) != 0 {
+		t.Fatalf("sorting the rows was recorded as %+v", recs)
+	}
+	// Bookmark the events at display positions 2 and 20: in the file the
+	// second comes first.
+	rows := a.c.Rows
+	r2, r20 := rows.At(2), rows.At(20)
+	if r20 >= r2 {
+		t.Fatalf("fixture: rows %d and %d are in file order", r2, r20)
+	}
+	for _, r := range []int{r2, r20} {
+		a.tail.Select(r)
+		send(t, a, "m")
+	}
+	a.tail.Select(rows.At(0))
+	for _, want := range []int{r2, r20} {
+		send(t, a, "]")
+		if got, _ := a.tail.Selected(); got != want {
+			t.Fatalf("] selected row %d (position %d), want %d (position %d)", got, rows.Search(got), want, rows.Search(want))
+		}
+	}
+	send(t, a, "[")
+	if got, _ := a.tail.Selected(); got != r2 {
+		t.Fatalf("[ selected row %d, want %d", got, r2)
+	}
+	// :goto lands on the first event at or after the time, in time order.
+	at := a.c.Snap.Time(rows.At(10))
+	command_(t, a, "goto "+time.Unix(0, at).UTC().Format(time.RFC3339Nano))
+	if got, _ := a.tail.Selected(); a.c.Snap.Time(got) != at || rows.Search(got) > 10 {
+		t.Fatalf(":goto selected row %d at position %d", got, rows.Search(got))
+	}
+	// A window is a filter change: u undoes it.
+	n := a.c.Rows.Len()
+	command_(t, a, "from "+time.Unix(0, at).UTC().Format(time.RFC3339Nano))
+	if a.filter.Since != at || a.c.Rows.Len() >= n {
+		t.Fatalf(":from: since %d, %d rows of %d", a.filter.Since, a.c.Rows.Len(), n)
+	}
+	send(t, a, "u")
+	if a.filter.Since != 0 || a.c.Rows.Len() != n {
+		t.Fatalf("u after :from: since %d, %d rows of %d", a.filter.Since, a.c.Rows.Len(), n)
+	}
+	if last := recs[len(recs)-1]; last.Kind != RecordFilter || last.Text != "" {
+		t.Fatalf("the undo was recorded as %+v", last)
+	}
+}
