@@ -5,6 +5,7 @@
 // its probes hit endpoints ship serves on the port ship listens on, the
 // ConfigMap's ship.yaml passes `audittui ship --check-config` with the
 // DaemonSet's environment, and the image is pinned to the release version.
+// serve.yaml (`audittui serve`) is checked by TestServeManifest.
 package deploy_test
 
 import (
@@ -34,7 +35,10 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/audittui/audittui/internal/cli"
+	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	clserve "github.com/audittui/audittui/internal/cli/serve"
+	"github.com/audittui/audittui/internal/serve"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/testutil"
@@ -536,4 +540,220 @@ func changelogVersion(t *testing.T) string {
 		t.Fatal("CHANGELOG.md has no ## [X.Y.Z] section")
 	}
 	return string(m[1])
+}
+
+// TestServeManifest checks deploy/serve.yaml, the `audittui serve`
+// Deployment and Service: its arguments parse as serve's flags; the
+// evidence is on a read-only volume and nothing writes there; the keys come
+// from a Secret with a mode serve accepts for a host key; every path serve
+// writes (spill, access log, data directory) is on a writable volume
+// beside a read-only root filesystem; it runs as non-root with no
+// capability and no API token; the Service reaches the port serve listens
+// on; the image is the release's.
+func TestServeManifest(t *testing.T) {
+	docs := loadDocs(t)
+	deps := find[*appsv1.Deployment](t, docs)
+	svcs := find[*corev1.Service](t, docs)
+	if len(deps) != 1 || len(svcs) != 1 {
+		t.Fatalf("want one Deployment and one Service (serve.yaml); got %d and %d", len(deps), len(svcs))
+	}
+	dep, svc := deps[0], svcs[0]
+	spec := dep.Spec.Template.Spec
+	if len(spec.Containers) != 1 {
+		t.Fatalf("Deployment has %d containers", len(spec.Containers))
+	}
+	ctr := spec.Containers[0]
+	if len(ctr.Args) == 0 || ctr.Args[0] != "serve" {
+		t.Fatalf("args %q: not audittui serve", ctr.Args)
+	}
+	var o *clserve.ServeOptions
+	ios, _, errOut := clitest.Streams("")
+	cmd := clserve.NewCmdServe(clitest.Factory(ios), func(so *clserve.ServeOptions) error { o = so; return nil })
+	cmd.SetArgs(ctr.Args[1:])
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	if err := cmd.Execute(); err != nil || o == nil {
+		t.Fatalf("serve's flags do not take %q: %v %s", ctr.Args[1:], err, errOut.String())
+	}
+	if ks := find[*kustomization](t, docs); len(ks) == 1 && (dep.Namespace != ks[0].Namespace || svc.Namespace != ks[0].Namespace) {
+		t.Errorf("serve in namespace %q/%q, the shipper in %q", dep.Namespace, svc.Namespace, ks[0].Namespace)
+	}
+
+	t.Run("evidence read-only", func(t *testing.T) {
+		if len(o.Args) == 0 {
+			t.Fatal("no SOURCE")
+		}
+		for _, src := range o.Args {
+			m := underMount(ctr, path.Clean(src))
+			if m == nil || !m.ReadOnly {
+				t.Fatalf("SOURCE %s is not on a read-only mount (%+v)", src, m)
+			}
+			v := volume(spec, m.Name)
+			switch {
+			case v == nil:
+				t.Fatalf("mount %s names no volume", m.Name)
+			case v.PersistentVolumeClaim != nil:
+				if !v.PersistentVolumeClaim.ReadOnly {
+					t.Errorf("evidence claim %s is not readOnly", v.PersistentVolumeClaim.ClaimName)
+				}
+			case v.HostPath != nil:
+			default:
+				t.Errorf("evidence volume %s is neither a claim nor a host path: %+v", v.Name, v.VolumeSource)
+			}
+			for what, p := range map[string]string{"--data-dir": o.DataDir, "--spill-dir": o.SpillDir, "--access-log": o.AccessLog} {
+				if p != "" && p != "-" && underMount(ctr, path.Clean(p)) == m {
+					t.Errorf("%s %s is on the evidence mount", what, p)
+				}
+			}
+		}
+	})
+
+	t.Run("keys from a Secret", func(t *testing.T) {
+		var mode int32 = -1
+		for what, p := range map[string]string{"--authorized-keys": o.AuthorizedKeys, "--host-key": o.HostKey} {
+			m := underMount(ctr, p)
+			if m == nil || !m.ReadOnly {
+				t.Fatalf("%s %s is not on a read-only mount", what, p)
+			}
+			v := volume(spec, m.Name)
+			if v == nil || v.Secret == nil || v.Secret.SecretName == "" {
+				t.Fatalf("%s %s is not from a Secret (%+v)", what, p, v)
+			}
+			rel := strings.TrimPrefix(p, path.Clean(m.MountPath)+"/")
+			found := len(v.Secret.Items) == 0
+			for _, it := range v.Secret.Items {
+				if it.Path == rel {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s %s: no item of Secret %s is mounted at %s", what, p, v.Secret.SecretName, rel)
+			}
+			if v.Secret.DefaultMode != nil {
+				mode = *v.Secret.DefaultMode
+			}
+		}
+		if mode < 0 {
+			t.Fatal("the keys volume sets no defaultMode (0644: serve refuses a host key others can read)")
+		}
+		// serve itself accepts a host key with the mounted mode, and the
+		// group bit is only of use with fsGroup.
+		hk := filepath.Join(t.TempDir(), "host_ed25519")
+		if _, _, err := serve.HostKey(hk); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(hk, os.FileMode(mode)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := serve.HostKey(hk); err != nil {
+			t.Errorf("serve refuses the host key as mounted (mode %04o): %v", mode, err)
+		}
+		if mode&0o040 != 0 && (spec.SecurityContext == nil || spec.SecurityContext.FSGroup == nil) {
+			t.Errorf("mode %04o needs fsGroup to be readable by a non-root user", mode)
+		}
+	})
+
+	t.Run("writable paths", func(t *testing.T) {
+		for what, p := range map[string]string{"--spill-dir": o.SpillDir, "--access-log": o.AccessLog, "--data-dir": o.DataDir} {
+			if p == "" || p == "-" {
+				continue
+			}
+			if what == "--access-log" {
+				p = path.Dir(p)
+			}
+			m := underMount(ctr, path.Clean(p))
+			if m == nil || m.ReadOnly {
+				t.Errorf("%s %s is not on a writable mount (the root filesystem is read-only)", what, p)
+			}
+		}
+		if o.SpillDir == "" && (underMount(ctr, "/tmp") == nil || underMount(ctr, "/tmp").ReadOnly) {
+			t.Error("no --spill-dir and no writable /tmp for the spill file")
+		}
+	})
+
+	t.Run("security", func(t *testing.T) {
+		psc, sc := spec.SecurityContext, ctr.SecurityContext
+		if sc == nil {
+			t.Fatal("no container securityContext")
+		}
+		nonRoot := (sc.RunAsNonRoot != nil && *sc.RunAsNonRoot) || (psc != nil && psc.RunAsNonRoot != nil && *psc.RunAsNonRoot)
+		uid := sc.RunAsUser
+		if uid == nil && psc != nil {
+			uid = psc.RunAsUser
+		}
+		if !nonRoot || uid == nil || *uid == 0 {
+			t.Errorf("not pinned to a non-root user: runAsNonRoot %v, uid %v", nonRoot, uid)
+		}
+		if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+			t.Error("root filesystem not read-only")
+		}
+		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Error("allowPrivilegeEscalation not false")
+		}
+		if sc.Privileged != nil && *sc.Privileged {
+			t.Error("privileged")
+		}
+		if sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" || len(sc.Capabilities.Add) != 0 {
+			t.Errorf("capabilities %+v, want drop ALL and nothing added", sc.Capabilities)
+		}
+		if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+			t.Error("an API token is mounted; serve needs none")
+		}
+		if spec.HostNetwork || spec.HostPID || spec.HostIPC {
+			t.Error("host namespaces")
+		}
+	})
+
+	t.Run("service", func(t *testing.T) {
+		_, port, err := net.SplitHostPort(o.Listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := strconv.Atoi(port)
+		var ctrPort *corev1.ContainerPort
+		for i, p := range ctr.Ports {
+			if int(p.ContainerPort) == want {
+				ctrPort = &ctr.Ports[i]
+			}
+		}
+		if ctrPort == nil {
+			t.Fatalf("no container port %d (--listen %s)", want, o.Listen)
+		}
+		for k, v := range svc.Spec.Selector {
+			if dep.Spec.Template.Labels[k] != v {
+				t.Errorf("Service selector %s=%s does not match the pod", k, v)
+			}
+		}
+		for k, v := range dep.Spec.Selector.MatchLabels {
+			if dep.Spec.Template.Labels[k] != v {
+				t.Errorf("Deployment selector %s=%s does not match the pod", k, v)
+			}
+		}
+		if len(svc.Spec.Ports) != 1 {
+			t.Fatalf("Service ports %+v", svc.Spec.Ports)
+		}
+		tp := svc.Spec.Ports[0].TargetPort
+		if (tp.Type == intstr.Int && tp.IntValue() != want) || (tp.Type == intstr.String && tp.StrVal != ctrPort.Name) {
+			t.Errorf("Service targetPort %s does not reach port %d", tp.String(), want)
+		}
+		for name, pr := range map[string]*corev1.Probe{"readinessProbe": ctr.ReadinessProbe, "livenessProbe": ctr.LivenessProbe} {
+			if pr == nil || pr.TCPSocket == nil {
+				t.Errorf("%s is not a TCP probe", name)
+				continue
+			}
+			if p := pr.TCPSocket.Port; (p.Type == intstr.Int && p.IntValue() != want) || (p.Type == intstr.String && p.StrVal != ctrPort.Name) {
+				t.Errorf("%s probes %s, serve listens on %d", name, p.String(), want)
+			}
+		}
+	})
+
+	t.Run("image", func(t *testing.T) {
+		version := changelogVersion(t)
+		if ctr.Image != "ghcr.io/audittui/audittui:v"+version {
+			t.Errorf("image %s, want ghcr.io/audittui/audittui:v%s", ctr.Image, version)
+		}
+		if ds := find[*appsv1.DaemonSet](t, docs); len(ds) == 1 && ds[0].Spec.Template.Spec.Containers[0].Image != ctr.Image {
+			t.Errorf("serve runs %s, the shipper %s", ctr.Image, ds[0].Spec.Template.Spec.Containers[0].Image)
+		}
+	})
 }

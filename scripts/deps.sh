@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests use (tmux for the end-to-end TUI test,
-# jq for the query-equivalence test) from Debian's packages when missing.
+# jq for the query-equivalence test, the OpenSSH client for the serve test,
+# chromium to render the HTML report)
+# from Debian's packages when missing.
 set -euo pipefail
 need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v jq >/dev/null || need+=(jq)
+{ command -v ssh && command -v ssh-keygen; } >/dev/null || need+=(openssh-client) # e2e/serve_test.go
+command -v chromium >/dev/null || need+=(chromium) # audittui report -o html, rendered headless
 command -v gcc >/dev/null || need+=(gcc)
 command -v bc >/dev/null || need+=(bc)        # bench/ scripts
 [[ -x /usr/bin/time ]] || need+=(time)        # bench/ scripts (peak RSS)

@@ -2,8 +2,9 @@
 // Main.
 //
 // The layout follows github.com/cli/cli. Each command lives in its own
-// package under internal/cli (tui is the root command, query, alerts,
-// policy, evidence for export and verify, loki, ship, version), so a command
+// package under internal/cli (tui is the root command, query, history,
+// alerts, policy, evidence for export and verify, report, loki, ship,
+// serve, version), so a command
 // reaches what it shares with the others only through cmdutil, and a
 // command's helpers need no prefix to keep apart from another's:
 //

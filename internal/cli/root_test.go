@@ -32,9 +32,9 @@ func TestRootRegistersEveryCommand(t *testing.T) {
 	}
 	walk(newRoot())
 	sort.Strings(got)
-	want := []string{"audittui alerts", "audittui alerts export", "audittui export", "audittui loki", "audittui loki labels",
+	want := []string{"audittui alerts", "audittui alerts export", "audittui export", "audittui history", "audittui loki", "audittui loki labels",
 		"audittui loki series", "audittui loki stats", "audittui policy", "audittui policy check", "audittui policy lint",
-		"audittui query", "audittui ship", "audittui verify", "audittui version"}
+		"audittui query", "audittui report", "audittui serve", "audittui ship", "audittui verify", "audittui version"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -46,7 +46,7 @@ func TestEventCommandsShareTheWindowFlags(t *testing.T) {
 	var ref cmdutil.WindowFlags
 	want := pflag.NewFlagSet("ref", pflag.ContinueOnError)
 	ref.AddFlags(want)
-	for _, path := range [][]string{{}, {"query"}, {"alerts"}, {"policy", "check"}, {"export"}} {
+	for _, path := range [][]string{{}, {"query"}, {"alerts"}, {"policy", "check"}, {"export"}, {"serve"}, {"history"}} {
 		c, _, err := root.Find(path)
 		if err != nil {
 			t.Fatal(err)

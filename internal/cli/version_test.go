@@ -11,7 +11,7 @@ import (
 	"github.com/audittui/audittui/internal/buildinfo"
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
-	"github.com/audittui/audittui/internal/cli/evidence"
+	"github.com/audittui/audittui/internal/evidence"
 	"github.com/audittui/audittui/internal/testutil"
 )
 

@@ -11,6 +11,7 @@
 package data
 
 import (
+	"sort"
 	"strconv"
 	"time"
 	"unsafe"
@@ -62,6 +63,18 @@ type Event struct {
 	SourceIPs []string
 	UserAgent string
 
+	// The people and credentials behind the identity: the first value of
+	// user.extra keys (identity.go). EKS (aws-iam-authenticator, access
+	// entries): arn, sessionName, accessKeyId. Bound service-account
+	// tokens: authentication.kubernetes.io/pod-name, node-name,
+	// credential-id.
+	UserARN, UserSession, UserAccessKey string
+	UserPod, UserNode, UserCredential   string
+	// Principal is a GKE Cloud Logging entry's
+	// protoPayload.authenticationInfo.principalEmail (which is also the
+	// user.username of the event built from it); "" for other shapes.
+	Principal string
+
 	Resource    string // objectRef.resource
 	Subresource string
 	Namespace   string
@@ -96,6 +109,10 @@ type Origin struct {
 	Source *SourceInfo
 	Line   int64 // 1-based line number in the (decompressed) stream
 	Offset int64 // byte offset of Raw in the (decompressed) stream
+	// StreamTime is the entry's own timestamp (Unix ns) in a store that
+	// addresses entries by stream and time rather than by line (Loki);
+	// 0 for files and objects. Cite uses it when set.
+	StreamTime int64
 }
 
 // SourceInfo describes one input stream (a file, an S3 object, a Loki stream).
@@ -156,6 +173,42 @@ func (o Origin) Where() string {
 	return name + ":" + strconv.FormatInt(o.Line, 10)
 }
 
+// Cite returns how the event is cited as evidence: "NAME:LINE" for a
+// file or an object (NAME is the path or s3://bucket/key, LINE the 1-based
+// line in the decompressed stream, so the same for a file and its .gz),
+// and for an entry of a timestamped store (Loki) its stream labels and
+// nanosecond timestamp, `{job="audit", filename="..."} @1763629320123456789`,
+// which is what a query for that one entry names. The text is untrusted
+// (paths and labels come from the input): sanitise it to draw.
+func (o Origin) Cite() string {
+	if o.StreamTime != 0 {
+		var ls Labels
+		if o.Source != nil {
+			ls = o.Source.Labels
+		}
+		return ls.String() + " @" + strconv.FormatInt(o.StreamTime, 10)
+	}
+	return o.Where()
+}
+
+// String renders the labels as a LogQL stream selector with the names
+// sorted, as Loki prints a stream: {a="x", b="y"}.
+func (ls Labels) String() string {
+	sorted := append(Labels(nil), ls...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
+	for i, l := range sorted {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, l.Name...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, l.Value)
+	}
+	return string(append(b, '}'))
+}
+
 // Clone returns a deep copy that owns all its memory.
 func (e *Event) Clone() Event {
 	c := *e
@@ -175,6 +228,13 @@ func (e *Event) Clone() Event {
 	c.ImpGroups = cloneStrs(e.ImpGroups)
 	c.SourceIPs = cloneStrs(e.SourceIPs)
 	c.UserAgent = cloneStr(e.UserAgent)
+	c.UserARN = cloneStr(e.UserARN)
+	c.UserSession = cloneStr(e.UserSession)
+	c.UserAccessKey = cloneStr(e.UserAccessKey)
+	c.UserPod = cloneStr(e.UserPod)
+	c.UserNode = cloneStr(e.UserNode)
+	c.UserCredential = cloneStr(e.UserCredential)
+	c.Principal = cloneStr(e.Principal)
 	c.Resource = cloneStr(e.Resource)
 	c.Subresource = cloneStr(e.Subresource)
 	c.Namespace = cloneStr(e.Namespace)

@@ -325,11 +325,69 @@ func (d *Decoder) user(s *scanner, ev *decEvent) error {
 			ev.UID, err = s.strOrNull("user.uid")
 		case "groups":
 			ev.Groups, err = d.strArray(s, "user.groups")
+		case "extra":
+			err = userExtra(s, ev)
 		default:
 			err = s.SkipValue(2)
 		}
 		return err
 	})
+}
+
+// userExtra keeps the first value of the user.extra keys that name the
+// people and credentials behind an identity (see identity.go); the other
+// keys are skipped.
+func userExtra(s *scanner, ev *decEvent) error {
+	return members(s, func(k string) error {
+		var dst *string
+		switch k {
+		case "arn":
+			dst = &ev.UserARN
+		case "sessionName":
+			dst = &ev.UserSession
+		case "accessKeyId":
+			dst = &ev.UserAccessKey
+		case extraPodName:
+			dst = &ev.UserPod
+		case extraNodeName:
+			dst = &ev.UserNode
+		case extraCredentialID:
+			dst = &ev.UserCredential
+		default:
+			return s.SkipValue(3)
+		}
+		v, err := firstString(s)
+		*dst = v
+		return err
+	})
+}
+
+// firstString reads an array and returns its first element when that is a
+// string (what Loki's `| json x="user.extra.arn[0]"` extracts); anything
+// else gives "".
+func firstString(s *scanner) (string, error) {
+	if s.I >= len(s.B) || s.B[s.I] != '[' {
+		return "", s.SkipValue(3)
+	}
+	if err := s.BeginArray(); err != nil {
+		return "", err
+	}
+	v := ""
+	for first := true; ; first = false {
+		done, err := s.NextElem(first)
+		if err != nil || done {
+			return v, err
+		}
+		if first && s.B[s.I] == '"' {
+			if v, err = s.str(); err != nil {
+				return "", err
+			}
+			continue
+		}
+		if err := s.SkipValue(4); err != nil {
+			return "", err
+		}
+	}
 }
 
 func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {

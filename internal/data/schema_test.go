@@ -19,7 +19,11 @@ import (
 // (when present), with the name of their file.
 func schemaLines(t *testing.T) map[string][][]byte {
 	t.Helper()
-	files := []string{filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	files := []string{
+		filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"),
+		// Identities the sample does not have (EKS roles, impersonation).
+		filepath.Join(testutil.RepoRoot(), "testdata", "identities", "identities.jsonl"),
+	}
 	if os.Getenv("AUDITTUI_REALDATA") != "" || dirExists(filepath.Join(testutil.RepoRoot(), "..", "shared", "realdata")) {
 		files = append(files, testutil.RealAuditFiles(t)...)
 	} else {
@@ -115,7 +119,7 @@ func TestSchemaNames(t *testing.T) {
 			if !index {
 				t.Errorf("%s: path %s is no array element: `| json` produces it, so it should be a FieldJSON", f.Name, f.Path)
 			}
-			if want := "json " + f.Name + `="` + f.Path + `"`; f.Stage() != want {
+			if want := "json " + f.Name + "=" + strconv.Quote(f.Path); f.Stage() != want {
 				t.Errorf("%s: Stage() = %q, want %q", f.Name, f.Stage(), want)
 			}
 		}

@@ -164,6 +164,11 @@ type Options struct {
 	// fingerprints the bytes already there), so a first checkpoint can be
 	// saved before anything is delivered.
 	OnOpen func(Position)
+	// OnIdle is told, each time the tailer has read everything there is
+	// and is about to wait for more, the size of the last line it holds
+	// back until its newline arrives (0: none). It runs on the tailer's
+	// goroutine and may block. Not called with Once.
+	OnIdle func(partial int64)
 	Logger *slog.Logger
 }
 
@@ -310,6 +315,9 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 			}
 		} else if t.o.Once {
 			return fmt.Errorf("open %s: %w", t.o.Path, os.ErrNotExist)
+		}
+		if t.o.OnIdle != nil {
+			t.o.OnIdle(t.pending())
 		}
 		idle := time.Now()
 		select {
@@ -583,6 +591,17 @@ func (t *Tailer) emitted() int64 {
 		return t.longOff
 	}
 	return t.cur.readPos - int64(len(t.partial))
+}
+
+// pending is the size of the last line read but held back until its
+// newline arrives: the bytes after the last one handed out, whether held
+// in memory, spooled or (over-long) written to LongLines so far. 0
+// without an open file.
+func (t *Tailer) pending() int64 {
+	if t.cur == nil {
+		return 0
+	}
+	return max(0, t.cur.readPos-t.emitted())
 }
 
 // positionAt returns the position at offset end of the current file.

@@ -22,7 +22,7 @@ func RealData(t testing.TB) string {
 	}
 	dir := filepath.Join(RepoRoot(), "..", "shared", "realdata")
 	if _, err := os.Stat(filepath.Join(dir, "audit")); err != nil {
-		t.Skipf("real audit data not found at %s (set AUDITTUI_REALDATA to require it)", dir)
+		t.Skipf("skipped: this test needs the real audit logs and policies of ../shared/realdata, beside the repository, not found at %s (set AUDITTUI_REALDATA to require them)", dir)
 	}
 	return dir
 }
@@ -58,7 +58,7 @@ func SeedDir(t testing.TB) string {
 		if os.Getenv("AUDITTUI_REALDATA") != "" {
 			t.Fatalf("seed folder %s missing: %v", dir, err)
 		}
-		t.Skipf("seed folder not found at %s", dir)
+		t.Skipf("skipped: this test needs the seed pipeline's files in ../shared/seed, beside the repository, not found at %s (set AUDITTUI_REALDATA to require them)", dir)
 	}
 	return dir
 }

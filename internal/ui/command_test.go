@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,6 +21,13 @@ func TestParseCommand(t *testing.T) {
 		{"since 2d", command{name: "since", since: 48 * time.Hour}, false},
 		{"since 90s", command{name: "since", since: 90 * time.Second}, false},
 		{"clear", command{name: "clear"}, false},
+		{"history -n payments rolebinding/payments-deployers", command{name: "history", arg: "rolebinding/payments-deployers", ns: "payments"}, false},
+		{"history cm/x --namespace=a", command{name: "history", arg: "cm/x", ns: "a"}, false},
+		{"hist -nkube-system cm/x", command{name: "history", arg: "cm/x", ns: "kube-system"}, false},
+		{"history clusterrolebinding/ci-bot-debug", command{name: "history", arg: "clusterrolebinding/ci-bot-debug"}, false},
+		{"history", command{}, true},
+		{"history -n", command{}, true},
+		{"history a/b c/d", command{}, true},
 		{"", command{}, true},
 		{"user", command{}, true},
 		{"user a b", command{}, true},
@@ -40,5 +48,21 @@ func TestParseCommand(t *testing.T) {
 				t.Fatalf("parseCommand(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestUnknownCommandSuggests: a mistyped command names the one meant; any
+// other unknown name points at the help.
+func TestUnknownCommandSuggests(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"hsitory cm/x", "did you mean :history RES/NAME?"},
+		{"exprot /tmp/x", "did you mean :export DIR?"},
+		{"undoo", "did you mean :undo?"},
+		{"frobnicate", "? lists every command"},
+	} {
+		_, err := parseCommand(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseCommand(%q) = %v, want %q", tc.in, err, tc.want)
+		}
 	}
 }

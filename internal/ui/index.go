@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -226,8 +230,16 @@ type Index struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
+	line     column[uint32] // Origin.Line; lineWide holds lines that do not fit
+	lineWide map[int]int64
+	stime    lateColumn // Origin.StreamTime (Loki entries), allocated when first needed
 	cols     []idColumn
 	dicts    []*dict
+	// paths is a display column, not a schema field: the path (without
+	// the query) of a non-resource request (/healthz, /metrics), shown
+	// where a resource request shows its object; id 0 for the others.
+	paths    idColumn
+	pathDict *dict
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
@@ -245,8 +257,23 @@ type Index struct {
 	byReason  map[string]int64
 	minTime   int64
 	maxTime   int64
-	done      bool
-	err       error
+	// lastTime is the time of the last event added; unsorted is set when
+	// an event is older than the one before it (see Order).
+	lastTime int64
+	unsorted bool
+	// caughtUp: a followed source has read everything there was (see
+	// data.Batch.CaughtUp); partial is its held-back last line's size.
+	caughtUp bool
+	partial  int
+	// order/rank put the first len(order) rows in time order (SetOrder):
+	// position -> row and row -> position; nil: index order.
+	order, rank []uint32
+	done        bool
+	err         error
+	// opened is when the index was made; took how long until Finish
+	// (the read's duration, for the status bar).
+	opened time.Time
+	took   time.Duration
 }
 
 // NewIndex returns an empty index. spillDir is where the spill file for
@@ -255,8 +282,8 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{},
-		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols)}
+	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{}, lineWide: map[int]int64{},
+		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols), pathDict: newDict(), opened: time.Now()}
 	for c := range ix.dicts {
 		ix.dicts[c] = newDict()
 	}
@@ -294,6 +321,9 @@ func (ix *Index) Add(b *data.Batch) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.bytes += b.Bytes
+	if b.CaughtUp {
+		ix.caughtUp, ix.partial = true, b.Partial
+	}
 	for i := range b.Rejects {
 		r := &b.Rejects[i]
 		ix.rejected++
@@ -375,6 +405,14 @@ func (ix *Index) addEvent(e *data.Event) error {
 	ix.src.add(n, sid)
 	ix.off.add(n, off)
 	ix.length.add(n, uint32(len(e.Raw)))
+	// Lines fit 32 bits but in files of over four billion lines.
+	if l := e.Origin.Line; l >= 0 && l < lineWideMark {
+		ix.line.add(n, uint32(l))
+	} else {
+		ix.line.add(n, lineWideMark)
+		ix.lineWide[n] = l
+	}
+	ix.stime.add(n, e.Origin.StreamTime)
 	for c := range colSpecs {
 		if Col(c) == ColCode {
 			// Codes are kept as ints too (Snapshot.Code): intern by int,
@@ -391,6 +429,15 @@ func (ix *Index) addEvent(e *data.Event) error {
 		v, _ := colSpecs[c].Get(e)
 		ix.cols[c].add(n, ix.dicts[c].intern(v))
 	}
+	path := ""
+	if e.Resource == "" && e.RequestURI != "" {
+		path, _, _ = strings.Cut(e.RequestURI, "?")
+	}
+	ix.paths.add(n, ix.pathDict.intern(path))
+	if e.Time < ix.lastTime {
+		ix.unsorted = true
+	}
+	ix.lastTime = e.Time
 	if e.Time != 0 {
 		if ix.minTime == 0 || e.Time < ix.minTime {
 			ix.minTime = e.Time
@@ -401,6 +448,40 @@ func (ix *Index) addEvent(e *data.Event) error {
 	}
 	ix.n++
 	return nil
+}
+
+// lineWideMark in the line column means "see lineWide".
+const lineWideMark = 1<<32 - 1
+
+// lateColumn is an int64 column that costs nothing until a value other
+// than 0 is added (most sources have no stream time): its chunks start at
+// chunk base, rows before it read 0. Chunks are only ever appended, so a
+// snapshot's copy of the slice never sees a chunk filled in later.
+type lateColumn struct {
+	base   int
+	chunks [][]int64
+}
+
+func (c *lateColumn) add(n int, v int64) {
+	ci, off := n>>chunkBits, n&(chunkSize-1)
+	if c.chunks == nil {
+		if v == 0 {
+			return
+		}
+		c.base = ci
+	}
+	if ci-c.base == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]int64, chunkSize))
+	}
+	c.chunks[ci-c.base][off] = v
+}
+
+func (c lateColumn) at(i int) int64 {
+	ci := i>>chunkBits - c.base
+	if c.chunks == nil || ci < 0 {
+		return 0
+	}
+	return c.chunks[ci][i&(chunkSize-1)]
 }
 
 // hashID is FNV-1a of an auditID (0 for none).
@@ -424,6 +505,7 @@ func (ix *Index) Finish(err error) {
 	ix.mu.Lock()
 	ix.done = true
 	ix.err = err
+	ix.took = time.Since(ix.opened)
 	ix.mu.Unlock()
 }
 
@@ -448,8 +530,12 @@ type Snapshot struct {
 	src      column[uint16]
 	off      column[int64]
 	length   column[uint32]
+	line     column[uint32]
+	stime    lateColumn
 	cols     []idColumn
 	vals     [][]string
+	paths    idColumn
+	pathVals []string
 	codeInts []int
 	sources  []source
 	// Stats at the time of the snapshot.
@@ -459,6 +545,17 @@ type Snapshot struct {
 	Done             bool
 	Err              error
 	MinTime, MaxTime int64
+	// CaughtUp: a followed input has been read to its end (now live);
+	// Partial is the size of a last line waiting for its newline.
+	CaughtUp bool
+	Partial  int
+	// Unsorted: some event is older than the one before it.
+	Unsorted bool
+	// ReadTook is how long reading took, from the index's creation to the
+	// end of the input (0 until then).
+	ReadTook time.Duration
+	// order/rank: the time order of the rows (nil: index order).
+	order, rank []uint32
 }
 
 // Snapshot returns a view of the index as it is now.
@@ -473,13 +570,21 @@ func (ix *Index) Snapshot() *Snapshot {
 		src:      column[uint16]{chunks: ix.src.chunks[:len(ix.src.chunks):len(ix.src.chunks)]},
 		off:      column[int64]{chunks: ix.off.chunks[:len(ix.off.chunks):len(ix.off.chunks)]},
 		length:   column[uint32]{chunks: ix.length.chunks[:len(ix.length.chunks):len(ix.length.chunks)]},
+		line:     column[uint32]{chunks: ix.line.chunks[:len(ix.line.chunks):len(ix.line.chunks)]},
+		stime:    lateColumn{base: ix.stime.base, chunks: ix.stime.chunks[:len(ix.stime.chunks):len(ix.stime.chunks)]},
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
+		CaughtUp: ix.caughtUp, Partial: ix.partial, Unsorted: ix.unsorted, ReadTook: ix.took,
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
+	if len(ix.order) == ix.n {
+		s.order, s.rank = ix.order, ix.rank
+	}
+	s.paths = ix.paths.snapshot()
+	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
 	for c := range ix.cols {
 		s.cols[c] = ix.cols[c].snapshot()
 		v := ix.dicts[c].vals
@@ -487,6 +592,41 @@ func (ix *Index) Snapshot() *Snapshot {
 	}
 	return s
 }
+
+// SetOrder installs a time order of the rows (order[p] is the row shown
+// at position p; see timeOrder). It must cover every row.
+func (ix *Index) SetOrder(order []uint32, n int) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if n != ix.n || len(order) != n {
+		return fmt.Errorf("order of %d rows for an index of %d", len(order), ix.n)
+	}
+	rank := make([]uint32, n)
+	for p, r := range order {
+		rank[r] = uint32(p)
+	}
+	ix.order, ix.rank = order, rank
+	return nil
+}
+
+// timeOrder returns the rows of s sorted by time (ties and events without
+// a time keep index order): a permutation column, 4 bytes a row, plus 8
+// a row while sorting; the events themselves are not moved.
+func timeOrder(s *Snapshot) []uint32 {
+	n := s.Len()
+	times := make([]int64, n)
+	order := make([]uint32, n)
+	for i := range n {
+		times[i] = s.Time(i)
+		order[i] = uint32(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint32) int { return cmp.Compare(times[a], times[b]) })
+	return order
+}
+
+// Ordered reports whether the snapshot's rows are shown in a time order
+// other than index order.
+func (s *Snapshot) Ordered() bool { return s.order != nil }
 
 // Rejects returns the kept rejects and the count per reason.
 func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
@@ -501,6 +641,23 @@ func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
 
 // Len is the number of events in the snapshot.
 func (s *Snapshot) Len() int { return s.n }
+
+// Row returns the index row shown at display position p (time order when
+// the snapshot has one, else p itself).
+func (s *Snapshot) Row(p int) int {
+	if s.order != nil {
+		return int(s.order[p])
+	}
+	return p
+}
+
+// Pos returns the display position of index row i (Row's inverse).
+func (s *Snapshot) Pos(i int) int {
+	if s.rank != nil {
+		return int(s.rank[i])
+	}
+	return i
+}
 
 // Time returns event i's time (Unix ns).
 func (s *Snapshot) Time(i int) int64 { return s.times.at(i) }
@@ -519,6 +676,10 @@ func (s *Snapshot) Value(c Col, id uint32) string { return s.vals[c][id] }
 
 // Values returns column c's dictionary (index = id). Do not modify.
 func (s *Snapshot) Values(c Col) []string { return s.vals[c] }
+
+// Path returns the path of event i when it is a non-resource request
+// (/healthz), else "" (untrusted: sanitise to draw).
+func (s *Snapshot) Path(i int) string { return s.pathVals[s.paths.at(i)] }
 
 // Code returns event i's response code (0 if none).
 func (s *Snapshot) Code(i int) int { return s.codeInts[s.cols[ColCode].at(i)] }
@@ -555,6 +716,20 @@ func (s *Snapshot) Raw(i int) ([]byte, error) {
 	return buf, nil
 }
 
+// IsStreamLabel reports whether any source of the snapshot has a stream
+// label of this name (job, filename, cluster, or a Loki stream's).
+func (s *Snapshot) IsStreamLabel(name string) bool {
+	for _, src := range s.sources {
+		if src.info == nil {
+			continue
+		}
+		if _, ok := src.info.Labels.Get(name); ok {
+			return true
+		}
+	}
+	return name == "job" || name == "filename"
+}
+
 // SourceName names the source of event i (untrusted when remote: sanitise).
 func (s *Snapshot) SourceName(i int) string {
 	src := s.sources[s.src.at(i)]
@@ -585,8 +760,26 @@ func (s *Snapshot) Stages(i int) []int {
 	return out
 }
 
-// Origin returns where event i was read from (its source and the offset
-// of its bytes there).
+// Origin returns where event i was read from: its source, its 1-based
+// line there (in the decompressed stream), its stream time for a Loki
+// entry, and the offset of its bytes where the index reads them back (the
+// source file, or the spill file for sources that are not seekable).
 func (s *Snapshot) Origin(i int) data.Origin {
-	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i)}
+	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i), Line: s.Line(i), StreamTime: s.stime.at(i)}
 }
+
+// Line returns event i's 1-based line in its source (0 when unknown).
+func (s *Snapshot) Line(i int) int64 {
+	l := s.line.at(i)
+	if l != lineWideMark {
+		return int64(l)
+	}
+	s.ix.mu.RLock()
+	defer s.ix.mu.RUnlock()
+	return s.ix.lineWide[i]
+}
+
+// Cite returns how event i is cited (data.Origin.Cite: FILE:LINE,
+// s3://bucket/key:LINE, or a Loki stream and nanosecond time). Untrusted:
+// sanitise to draw.
+func (s *Snapshot) Cite(i int) string { return s.Origin(i).Cite() }

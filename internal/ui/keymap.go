@@ -45,6 +45,32 @@ const (
 	ActFocusNext
 	// Timeline and Alerts.
 	ActFilterTo
+	// The case (bookmarks.go) and the Timeline's brush (brush.go).
+	ActMark
+	ActMarks
+	ActPrevMark
+	ActNextMark
+	ActBrushLeft
+	ActBrushRight
+	ActBrushMark
+	ActZoomIn
+	ActZoomOut
+	// History (history.go).
+	ActHistory
+	ActHistStatus
+	// Timeline: the people behind identities.
+	ActPivotCred
+	ActPivotPerson
+	// Tail, Alerts, Stats, Detail: undo the last filter change.
+	ActUndo
+	// Detail and help: search inside; next and previous match.
+	ActSearch
+	ActSearchNext
+	ActSearchPrev
+	// Detail: wrap long values, or scroll sideways.
+	ActWrap
+	ActLeft
+	ActRight
 )
 
 // Scope says where a binding applies.
@@ -58,13 +84,20 @@ const (
 	ScopeTimeline Scope = "timeline"
 	ScopeAlerts   Scope = "alerts"
 	ScopeStats    Scope = "stats"
+	ScopeHistory  Scope = "history"
+	// ScopeHelp applies while the help overlay is open.
+	ScopeHelp Scope = "help"
 )
 
-// Binding ties a key.Binding to an action in a scope.
+// Binding ties a key.Binding to an action in a scope. An Override binding
+// takes its key from the global set in its scope (`/` searches inside
+// Detail and help instead of filtering, as in less); every other pane
+// binding uses keys no global binding has (TestNoPaneBindingShadowsGlobal).
 type Binding struct {
-	Scope  Scope
-	Action Action
-	Key    key.Binding
+	Scope    Scope
+	Action   Action
+	Key      key.Binding
+	Override bool
 }
 
 // Keymap is the one key table.
@@ -76,12 +109,19 @@ func bind(scope Scope, act Action, help, desc string, keys ...string) Binding {
 	return Binding{Scope: scope, Action: act, Key: key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))}
 }
 
+// override is bind for a key that replaces a global one in its scope.
+func override(scope Scope, act Action, help, desc string, keys ...string) Binding {
+	b := bind(scope, act, help, desc, keys...)
+	b.Override = true
+	return b
+}
+
 // DefaultKeymap returns the key table (k9s / less / vim habits).
 func DefaultKeymap() *Keymap {
 	return &Keymap{Bindings: []Binding{
 		bind(ScopeGlobal, ActHelp, "?", "help: list every key", "?"),
-		bind(ScopeGlobal, ActFilter, "/", "filter (LogQL; /! negates)", "/"),
-		bind(ScopeGlobal, ActCommand, ":", "command (:user NAME, :since 1h, :q)", ":"),
+		bind(ScopeGlobal, ActFilter, "/", "filter every pane (LogQL, or words to search; /! negates)", "/"),
+		bind(ScopeGlobal, ActCommand, ":", "command (see commands below)", ":"),
 		bind(ScopeGlobal, ActNextPane, "tab", "next pane", "tab"),
 		bind(ScopeGlobal, ActPrevPane, "shift+tab", "previous pane", "shift+tab"),
 		bind(ScopeGlobal, ActPane1, "1", "tail pane", "1"),
@@ -95,33 +135,62 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActBottom, "G/end", "bottom (and follow)", "G", "end"),
 		bind(ScopeGlobal, ActPageUp, "pgup/ctrl+b", "page up", "pgup", "ctrl+b"),
 		bind(ScopeGlobal, ActPageDown, "pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
-		bind(ScopeGlobal, ActOpen, "enter", "open / drill in", "enter"),
-		bind(ScopeGlobal, ActBack, "esc", "back / close", "esc"),
+		bind(ScopeGlobal, ActOpen, "enter", "open the event; on Alerts, Timeline and Stats rows: drill in", "enter"),
+		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (u undoes)", "esc"),
 		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons", "R"),
+		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
+		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
+		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),
+		bind(ScopeGlobal, ActNextMark, "]", "next bookmarked event", "]"),
+		bind(ScopeGlobal, ActHistory, "h", "history of the event's object (on an alert: the objects it touched)", "h"),
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
+		bind(ScopeTail, ActUndo, "u", "undo the last filter change (esc clears the filter)", "u"),
 
+		override(ScopeDetail, ActSearch, "/", "search in this event (enter keeps it, esc drops it)", "/"),
+		bind(ScopeDetail, ActSearchNext, "n", "next match", "n"),
+		bind(ScopeDetail, ActSearchPrev, "N", "previous match", "N"),
+		bind(ScopeDetail, ActWrap, "w", "wrap long values / one line each, scrolled sideways", "w"),
+		bind(ScopeDetail, ActLeft, "←", "scroll left (when not wrapping; h is history)", "left"),
+		bind(ScopeDetail, ActRight, "→", "scroll right (when not wrapping)", "right"),
 		bind(ScopeDetail, ActCopy, "y", "copy raw line (OSC 52)", "y"),
 		bind(ScopeDetail, ActFold, "z", "fold/unfold request & response objects", "z"),
 		bind(ScopeDetail, ActNextStage, "s", "next stage of this auditID", "s"),
+		bind(ScopeDetail, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeTimeline, ActFocusNext, "space", "switch list: users / events", "space"),
 		bind(ScopeTimeline, ActPivotImp, "i", "pivot to impersonated user", "i"),
 		bind(ScopeTimeline, ActPivotIP, "p", "pivot to source IP", "p"),
 		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
+		bind(ScopeTimeline, ActPivotCred, "c", "pivot to the token's credential id", "c"),
+		bind(ScopeTimeline, ActPivotPerson, "b", "pivot to the person behind the role (EKS session)", "b"),
 		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
+		bind(ScopeTimeline, ActBrushLeft, "←/<", "histogram: cursor left (brush)", "left", "<"),
+		bind(ScopeTimeline, ActBrushRight, "→/>", "histogram: cursor right (brush)", "right", ">"),
+		bind(ScopeTimeline, ActBrushMark, "v", "histogram: start/drop a time selection", "v"),
+		bind(ScopeTimeline, ActZoomIn, "+", "zoom the window in to the selection", "+", "="),
+		bind(ScopeTimeline, ActZoomOut, "-", "zoom the window back out", "-"),
 
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
+		bind(ScopeAlerts, ActUndo, "u", "undo the last filter change", "u"),
+
+		bind(ScopeStats, ActUndo, "u", "undo the last filter change", "u"),
+
+		bind(ScopeHistory, ActFilterTo, "f", "filter every pane to the object's events", "f"),
+		bind(ScopeHistory, ActHistStatus, "s", "show / hide status in the diffs", "s"),
+
+		override(ScopeHelp, ActSearch, "/", "search the help (esc clears the search)", "/"),
+		override(ScopeHelp, ActBack, "esc/q/?", "close the help", "esc", "q", "?"),
 	}}
 }
 
-// Lookup returns the action for a key string in scope: global bindings
-// first, then the scope's own.
+// Lookup returns the action for a key string in scope: the scope's
+// overrides first, then global bindings, then the scope's own.
 func (k *Keymap) Lookup(scope Scope, keyStr string) (Action, bool) {
-	for _, s := range []Scope{ScopeGlobal, scope} {
+	for pass, s := range []Scope{scope, ScopeGlobal, scope} {
 		for _, b := range k.Bindings {
-			if b.Scope != s || !b.Key.Enabled() {
+			if b.Scope != s || !b.Key.Enabled() || (pass == 0) != b.Override {
 				continue
 			}
 			for _, kk := range b.Key.Keys() {
@@ -147,5 +216,5 @@ func (k *Keymap) Scope(s Scope) []Binding {
 
 // Scopes lists the scopes in help order.
 func Scopes() []Scope {
-	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats}
+	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats, ScopeHistory, ScopeHelp}
 }

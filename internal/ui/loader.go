@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,16 +21,36 @@ const relayInterval = 50 * time.Millisecond
 // stream into the index and coalesces "the index grew" notifications to
 // at most one per relayInterval. Events are never dropped; only redraw
 // notifications are coalesced.
+//
+// One Feed fills one Index, and any number of Apps can wait on it: the
+// Feed that NewFeed returns is the first waiter, and Subscribe returns
+// another (audittui serve gives every SSH session its own, over the one
+// shared index). Each waiter remembers which notification it saw last, so
+// none is lost and none blocks another: a notification is a generation
+// counter plus a channel closed and replaced on every change.
 type Feed struct {
-	ix     *Index
-	notify chan struct{} // cap 1: a pending notification
-	done   chan struct{}
+	*feedCore
+	// seen is the generation this waiter was last told about.
+	seen atomic.Uint64
+	// ctx ends this waiter's pending Wait (a session that closed); nil:
+	// never.
+	ctx context.Context
+}
+
+// feedCore is what every waiter of a feed shares.
+type feedCore struct {
+	ix   *Index
+	done chan struct{}
 	// OnBatch, if set, sees every batch after it is indexed (the alert
 	// engine's live evaluation). It runs on the feed goroutine.
 	OnBatch func(b *data.Batch)
 	// OnEnd, if set, runs on the feed goroutine when the input ends.
 	OnEnd func()
 	log   *slog.Logger
+
+	mu   sync.Mutex
+	gen  uint64        // notifications so far
+	wake chan struct{} // closed (and replaced) by each notification
 }
 
 // NewFeed prepares a feed into ix.
@@ -37,11 +58,19 @@ func NewFeed(ix *Index, log *slog.Logger) *Feed {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Feed{ix: ix, notify: make(chan struct{}, 1), done: make(chan struct{}), log: log}
+	return &Feed{feedCore: &feedCore{ix: ix, done: make(chan struct{}), log: log, wake: make(chan struct{})}}
+}
+
+// Subscribe returns another waiter on the same feed, for one more App
+// over the same index. It starts with nothing seen (its first Wait
+// returns at once when the index has grown). A pending Wait returns nil
+// once ctx ends, so a closed session leaves no goroutine behind.
+func (f *Feed) Subscribe(ctx context.Context) *Feed {
+	return &Feed{feedCore: f.feedCore, ctx: ctx}
 }
 
 // Run reads stream until EOF, an error, or ctx ends. Call it in its own
-// goroutine; it closes the stream.
+// goroutine, once per feed (not per waiter); it closes the stream.
 func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 	defer close(f.done)
 	defer stream.Close()
@@ -99,11 +128,21 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 	}
 }
 
-func (f *Feed) signal() {
-	select {
-	case f.notify <- struct{}{}:
-	default: // one is already pending: coalesced
-	}
+// signal tells every waiter the index changed.
+func (c *feedCore) signal() {
+	c.mu.Lock()
+	c.gen++
+	close(c.wake)
+	c.wake = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// state returns the notification count and the channel the next one
+// closes.
+func (c *feedCore) state() (uint64, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen, c.wake
 }
 
 // Done is closed when Run returns.
@@ -115,19 +154,34 @@ type indexGrewMsg struct{}
 // feedDoneMsg tells the app the feed stopped (after a last indexGrewMsg).
 type feedDoneMsg struct{}
 
-// Wait returns a command that waits for the next notification. After the
-// feed ended it returns feedDoneMsg, and the app stops waiting.
+// Wait returns a command that waits for the next notification this
+// waiter has not seen. After the feed ended it returns feedDoneMsg, and
+// the app stops waiting. Notifications that came while the app was busy
+// are coalesced into one. At most one Wait per waiter may be pending.
 func (f *Feed) Wait() tea.Cmd {
 	return func() tea.Msg {
-		select {
-		case <-f.notify:
-			return indexGrewMsg{}
-		case <-f.done:
-			select {
-			case <-f.notify:
+		var ctxDone <-chan struct{}
+		if f.ctx != nil {
+			ctxDone = f.ctx.Done()
+		}
+		for {
+			gen, wake := f.state()
+			if gen > f.seen.Load() {
+				f.seen.Store(gen)
 				return indexGrewMsg{}
-			default:
+			}
+			select {
+			case <-wake:
+			case <-f.done:
+				// Run signals before it closes done: a last notification
+				// may have come between state() and here.
+				if gen, _ := f.state(); gen > f.seen.Load() {
+					f.seen.Store(gen)
+					return indexGrewMsg{}
+				}
 				return feedDoneMsg{}
+			case <-ctxDone:
+				return nil
 			}
 		}
 	}

@@ -23,11 +23,20 @@ type detailLoadedMsg struct {
 	err    error
 }
 
-// stageRaw is one stage of an auditID, read back from its source.
+// stageRaw is one stage of an auditID, read back from its source, with
+// the sha256 of its bytes (cite.go).
 type stageRaw struct {
-	row int
-	raw []byte
+	row    int
+	raw    []byte
+	sha256 string
 }
 
 // statusMsg shows a transient message in the status bar.
 type statusMsg string
+
+// orderMsg carries the time order of the first n index rows (a
+// permutation: position -> row).
+type orderMsg struct {
+	n     int
+	order []uint32
+}

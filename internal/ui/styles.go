@@ -37,7 +37,9 @@ type Styles struct {
 	Escape lipgloss.Style
 	// Sample is the "SAMPLE DATA" banner.
 	Sample lipgloss.Style
-	Error  lipgloss.Style
+	// Mark is a bookmark's star and the Detail's case line.
+	Mark  lipgloss.Style
+	Error lipgloss.Style
 
 	TabActive, TabInactive lipgloss.Style
 	StatusBar, StatusKey   lipgloss.Style
@@ -54,6 +56,8 @@ type Styles struct {
 	Heat []lipgloss.Style
 
 	HelpKey, HelpDesc lipgloss.Style
+	// Match and MatchCurrent mark search matches (Detail's /).
+	Match, MatchCurrent lipgloss.Style
 }
 
 // NewStyles builds the styles from a palette. With noColor (NO_COLOR set)
@@ -78,6 +82,7 @@ func NewStyles(p Palette, noColor bool) *Styles {
 	s.Selected = lipgloss.NewStyle().Reverse(true)
 	s.Escape = fg(p.Special).Underline(true)
 	s.Sample = fg(p.Warn).Bold(true).Reverse(true)
+	s.Mark = fg(p.Special).Bold(true)
 	s.Error = fg(p.Bad).Bold(true)
 	s.TabActive = fg(p.Accent).Bold(true).Reverse(true).Padding(0, 1)
 	s.TabInactive = fg(p.Muted).Padding(0, 1)
@@ -118,6 +123,8 @@ func NewStyles(p Palette, noColor bool) *Styles {
 	}
 	s.HelpKey = fg(p.Accent).Bold(true)
 	s.HelpDesc = lipgloss.NewStyle()
+	s.Match = lipgloss.NewStyle().Underline(true).Bold(true)
+	s.MatchCurrent = lipgloss.NewStyle().Reverse(true).Bold(true)
 	return s
 }
 

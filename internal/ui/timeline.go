@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Timeline is the per-identity view: users ranked by activity on the
@@ -28,6 +31,7 @@ type Timeline struct {
 	etop     int
 	onEvents bool // keyboard on the event list
 	dirty    bool
+	brush    brush // the histogram's time selection (brush.go)
 }
 
 type ranked struct {
@@ -37,7 +41,9 @@ type ranked struct {
 }
 
 // NewTimeline returns the timeline pane.
-func NewTimeline(c *Common) *Timeline { return &Timeline{c: c, subject: ColUser, dirty: true} }
+func NewTimeline(c *Common) *Timeline {
+	return &Timeline{c: c, subject: ColUser, dirty: true, brush: newBrush()}
+}
 
 func (t *Timeline) Title() string    { return "Timeline" }
 func (t *Timeline) Scope() Scope     { return ScopeTimeline }
@@ -157,10 +163,11 @@ func (t *Timeline) Action(a Action) (tea.Cmd, bool) {
 			t.ecursor = 1<<31 - 1
 			t.dirty = true
 		}
-	case ActPivotImp, ActPivotIP, ActPivotUser:
+	case ActPivotImp, ActPivotIP, ActPivotUser, ActPivotCred, ActPivotPerson:
 		return t.pivot(a), true
 	default:
-		return nil, false
+		t.brush.setAxis(t.c.Snap, t.events, t.w-t.leftWidth()-1, t.c) // brush.go
+		return t.brush.action(a)
 	}
 	return nil, true
 }
@@ -175,6 +182,17 @@ func (t *Timeline) pivot(a Action) tea.Cmd {
 		col, to = ColSourceIP, ColSourceIP
 	case ActPivotUser:
 		col, to = ColUser, ColUser
+	case ActPivotCred:
+		col, to = ColCredential, ColCredential
+	case ActPivotPerson:
+		// The person behind a role: the EKS session name, else the ARN.
+		col = ColSession
+		if t.onEvents && len(t.events) > 0 {
+			col, _ = personPivot(s, t.events[t.ecursor])
+		} else if topValue(s, t.events, ColSession) == "" {
+			col = ColARN
+		}
+		to = col
 	}
 	var v string
 	if t.onEvents && len(t.events) > 0 {
@@ -183,7 +201,10 @@ func (t *Timeline) pivot(a Action) tea.Cmd {
 		v = topValue(s, t.events, col)
 	}
 	if v == "" {
-		what := map[Col]string{ColImpUser: "impersonated user", ColSourceIP: "source IP", ColUser: "user"}[col]
+		what := subjectKind[col]
+		if col == ColImpUser {
+			what = "impersonated user"
+		}
 		return func() tea.Msg { return statusMsg("no " + what + " to pivot to") }
 	}
 	t.Pivot(to, v)
@@ -207,11 +228,11 @@ func topValue(s *Snapshot, rows []int, c Col) string {
 	return s.Value(c, best)
 }
 
+// leftWidth is the width of the users list: what the widest identity
+// needs (abbreviated), up to two fifths of the screen.
 func (t *Timeline) leftWidth() int {
-	if t.w >= 110 {
-		return 34
-	}
-	return 24
+	need := max(t.c.userNeed(), len("USERS BY EVENTS")-7) + 7
+	return max(17, min(need, max(20, t.w*2/5)))
 }
 
 const histRows = 5
@@ -240,9 +261,9 @@ func (t *Timeline) View() string {
 			if !t.onEvents {
 				base = st.Selected
 			}
-			left = append(left, base.Render(num)+cellEsc(u.value, lw-7, base, st.Escape))
+			left = append(left, base.Render(num)+IdentityCell(u.value, lw-7, base, st.Escape))
 		} else {
-			left = append(left, st.Muted.Render(num)+cell(st, u.value, lw-7, st.Plain))
+			left = append(left, st.Muted.Render(num)+IdentityCell(u.value, lw-7, st.Plain, st.Escape))
 		}
 	}
 	// Right: the subject.
@@ -263,21 +284,30 @@ func (t *Timeline) subjectView(w int) []string {
 	if t.value == "" && len(t.events) == 0 {
 		return []string{st.Muted.Render("no events: nothing to show")}
 	}
-	kind := map[Col]string{ColUser: "user", ColSourceIP: "source IP"}[t.subject]
-	title := st.Title.Render(kind+" ") + st.Safe(t.value, w/2, st.Bold)
+	kind := subjectKind[t.subject]
+	count := fmt.Sprintf("  %d events", len(t.events))
+	// The full name when it fits beside the count, else its short form
+	// (cut in the middle when still too long); the time range comes last, when it fits.
+	room := max(8, w-ansi.StringWidth(kind)-1-len(count))
+	name := t.value
+	if SafeWidth(name) > room {
+		name = ShortIdentity(name)
+	}
+	title := st.Title.Render(kind+" ") + SafeMiddle(name, room, st.Bold, st.Escape) + st.Muted.Render(count)
 	if len(t.events) > 0 {
 		first, last := s.Time(t.events[0]), s.Time(t.events[len(t.events)-1])
-		title += st.Muted.Render(fmt.Sprintf("  %d events  %s → %s", len(t.events),
-			formatTime(first, true, t.c.Loc), formatTime(last, true, t.c.Loc)))
+		if span := fmt.Sprintf("  %s → %s", t.c.fmtTime(first), t.c.fmtTime(last)); ansi.StringWidth(title)+ansi.StringWidth(span) <= w {
+			title += st.Muted.Render(span)
+		}
 	}
 	lines := []string{truncateANSI(title, w)}
-	lines = append(lines, histogram(st, s, t.events, w, histRows, t.c)...)
+	lines = append(lines, t.brush.histogram(st, s, t.events, w, histRows, t.c)...)
 	lines = append(lines,
 		breakdown(st, s, t.events, ColVerb, "verbs", w),
 		breakdown(st, s, t.events, ColResource, "resources", w),
 		pivots(st, s, t.events, w))
 	// Event list.
-	l := newRowLayout(w)
+	l := t.c.rowLayout(w)
 	lines = append(lines, l.header(st))
 	eh := max(1, t.h-len(lines))
 	if t.ecursor < t.etop {
@@ -288,58 +318,14 @@ func (t *Timeline) subjectView(w int) []string {
 	}
 	t.etop = max(0, min(t.etop, max(0, len(t.events)-eh)))
 	for k := t.etop; k < len(t.events) && len(lines) < t.h; k++ {
-		lines = append(lines, renderRow(st, s, t.events[k], l, t.c.Loc, t.onEvents && k == t.ecursor))
+		lines = append(lines, renderRow(st, s, t.events[k], l, t.onEvents && k == t.ecursor))
 	}
 	return lines
 }
 
-// histogram draws the subject's events over time as vertical bars
-// (height rows tall, one column per time bucket) with a time axis.
-func histogram(st *Styles, s *Snapshot, rows []int, w, height int, c *Common) []string {
-	if len(rows) == 0 || w < 10 {
-		return make([]string, height+1)
-	}
-	lo, hi := s.Time(rows[0]), s.Time(rows[len(rows)-1])
-	for _, i := range rows { // times are nearly sorted; be exact anyway
-		if t := s.Time(i); t != 0 && (t < lo || lo == 0) {
-			lo = t
-		}
-		if t := s.Time(i); t > hi {
-			hi = t
-		}
-	}
-	buckets := make([]int, w)
-	span := hi - lo + 1
-	for _, i := range rows {
-		b := int((s.Time(i) - lo) * int64(w) / span)
-		buckets[max(0, min(b, w-1))]++
-	}
-	peak := 0
-	for _, n := range buckets {
-		peak = max(peak, n)
-	}
-	blocks := []rune(" ▁▂▃▄▅▆▇█")
-	lines := make([]string, height)
-	for r := 0; r < height; r++ {
-		var b strings.Builder
-		level := height - 1 - r // 0 = bottom row
-		for _, n := range buckets {
-			eighths := 0
-			if peak > 0 {
-				eighths = n * height * 8 / peak
-				if n > 0 && eighths == 0 {
-					eighths = 1
-				}
-			}
-			fillN := max(0, min(8, eighths-level*8))
-			b.WriteRune(blocks[fillN])
-		}
-		lines[r] = st.Bar.Render(b.String())
-	}
-	left := formatTime(lo, true, c.Loc)
-	right := fmt.Sprintf("%s  peak %d/bucket", formatTime(hi, true, c.Loc), peak)
-	axis := left + strings.Repeat(" ", max(1, w-len(left)-len(right))) + right
-	return append(lines, st.Muted.Render(truncateANSI(axis, w)))
+// subjectKind names what a Timeline subject is.
+var subjectKind = map[Col]string{
+	ColUser: "user", ColSourceIP: "source IP", ColCredential: "token", ColSession: "person", ColARN: "aws arn",
 }
 
 // breakdown is one line: the top values of column col among rows.
@@ -382,10 +368,18 @@ func pivots(st *Styles, s *Snapshot, rows []int, w int) string {
 	ip := topValue(s, rows, ColSourceIP)
 	out := st.Bold.Render(pad("pivot", 10))
 	if imp != "" {
-		out += " " + st.HelpKey.Render("i") + " as " + st.Safe(imp, 30, st.Plain)
+		out += " " + st.HelpKey.Render("i") + " as " + SafeMiddle(ShortIdentity(imp), 30, st.Plain, st.Escape)
 	}
 	if ip != "" {
 		out += " " + st.HelpKey.Render("p") + " ip " + st.Safe(ip, 40, st.Plain)
+	}
+	if cred := topValue(s, rows, ColCredential); cred != "" {
+		out += " " + st.HelpKey.Render("c") + " token " + st.Safe(cred, 16, st.Plain)
+	}
+	if person := topValue(s, rows, ColSession); person != "" {
+		out += " " + st.HelpKey.Render("b") + " person " + st.Safe(person, 30, st.Plain)
+	} else if arn := topValue(s, rows, ColARN); arn != "" {
+		out += " " + st.HelpKey.Render("b") + " person " + st.Safe(data.ARNPerson(arn), 30, st.Plain)
 	}
 	out += " " + st.HelpKey.Render("u") + " user  " + st.HelpKey.Render("space") + " users/events"
 	return truncateANSI(out, w)

@@ -3,15 +3,11 @@ package evidence
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/source/file"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/evidence"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -102,8 +99,7 @@ usage errors.`,
 // exporter holds the state of one export.
 type exporter struct {
 	errOut   io.Writer
-	dir      string
-	man      Manifest
+	dir      *evidence.Dir
 	mu       sync.Mutex
 	problems int
 }
@@ -135,11 +131,21 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		}
 		q = lq
 	}
-	if _, err := os.Stat(filepath.Join(opts.Dir, manifestSHA)); err == nil && !opts.Force {
-		return cmdutil.UsageErrorf("%s already holds an export (%s); choose another --dir or pass --force", termsafe.String(opts.Dir), manifestSHA)
+	man := evidence.Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
+	if from != 0 {
+		t := time.Unix(0, from).UTC()
+		man.From = &t
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", opts.Dir, err)
+	if to != 0 {
+		t := time.Unix(0, to).UTC()
+		man.To = &t
+	}
+	dir, err := evidence.Create(opts.Dir, man, opts.Force)
+	if errors.Is(err, evidence.ErrExists) {
+		return cmdutil.UsageErrorf("%s already holds an export (%s); choose another --dir or pass --force", termsafe.String(opts.Dir), evidence.ManifestSHA)
+	}
+	if err != nil {
+		return err
 	}
 	srcs, ok, err := opts.Sources.Resolve(ctx, opts.Args)
 	if err != nil {
@@ -148,16 +154,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if !ok {
 		return cmdutil.UsageErrorf("no SOURCE given")
 	}
-	ex := &exporter{errOut: opts.IO.ErrOut, dir: opts.Dir}
-	ex.man = Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
-	if from != 0 {
-		t := time.Unix(0, from).UTC()
-		ex.man.From = &t
-	}
-	if to != 0 {
-		t := time.Unix(0, to).UTC()
-		ex.man.To = &t
-	}
+	ex := &exporter{errOut: opts.IO.ErrOut, dir: dir}
 
 	// 1. Copy the evidence; remember local copies to query.
 	var copies []data.Source
@@ -203,48 +200,24 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	}
 
 	// 3. Write the manifests.
-	if err := ex.writeManifests(); err != nil {
+	m, err := ex.dir.WriteManifests()
+	if err != nil {
 		return err
 	}
 	var bytes int64
-	for _, e := range ex.man.Entries {
+	for _, e := range m.Entries {
 		bytes += e.Size
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "audittui: exported %d file(s), %.1f MB, to %s", len(ex.man.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: exported %d file(s), %.1f MB, to %s", len(m.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
 	if q != nil {
-		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", ex.man.Events, eventsFile)
+		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", m.Events, evidence.EventsFile)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
-	if ex.problems > 0 || ex.man.Rejected > 0 {
+	if ex.problems > 0 || m.Rejected > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
-			ex.problems, ex.man.Rejected, manifestJSON)}
+			ex.problems, m.Rejected, evidence.ManifestJSON)}
 	}
 	return nil
-}
-
-// safeRel turns an S3 key or a path into a relative path inside the
-// export directory: no absolute paths, no "." or ".." segments, no empty
-// segments, and no glob characters (the copies are opened as file sources,
-// which expand globs); "%" is escaped too so the mapping is one to one.
-// MANIFEST.json keeps the original key.
-func safeRel(p string) string {
-	segs := strings.Split(filepath.ToSlash(p), "/")
-	out := segs[:0]
-	esc := strings.NewReplacer("%", "%25", "*", "%2A", "?", "%3F", "[", "%5B", "\\", "%5C")
-	for _, s := range segs {
-		switch s {
-		case "":
-			continue
-		case ".", "..":
-			out = append(out, strings.ReplaceAll(s, ".", "%2E"))
-		default:
-			out = append(out, esc.Replace(s))
-		}
-	}
-	if len(out) == 0 {
-		return "_"
-	}
-	return strings.Join(out, "/")
 }
 
 func (ex *exporter) warn(format string, a ...any) {
@@ -264,11 +237,11 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 	for _, o := range l.Archived {
 		e := objectEntry(src, o)
 		e.Reason = "archived in storage class " + o.StorageClass + ": restore it first, then export again"
-		ex.man.Skipped = append(ex.man.Skipped, e)
+		ex.dir.Skip(e)
 		ex.warn("%s: not exported: %s", src.URL(o), e.Reason)
 	}
 	type result struct {
-		entry ManifestEntry
+		entry evidence.ManifestEntry
 		path  string
 		err   error
 	}
@@ -286,8 +259,8 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			rel := filepath.ToSlash(filepath.Join("objects", safeRel(src.Bucket()), safeRel(o.Key)))
-			path := filepath.Join(ex.dir, filepath.FromSlash(rel))
+			rel := "objects/" + evidence.SafeRel(src.Bucket()) + "/" + evidence.SafeRel(o.Key)
+			path := ex.dir.Local(rel)
 			d, err := ex.download(ctx, src, o, path)
 			e := objectEntry(src, o)
 			e.Path, e.SHA256, e.Size = rel, d.SHA256, d.Bytes
@@ -311,11 +284,11 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 		if r.err != nil {
 			e := objectEntry(src, l.Objects[i])
 			e.Reason = r.err.Error()
-			ex.man.Skipped = append(ex.man.Skipped, e)
+			ex.dir.Skip(e)
 			ex.warn("%s: not exported: %v", src.URL(l.Objects[i]), r.err)
 			continue
 		}
-		ex.man.Entries = append(ex.man.Entries, r.entry)
+		ex.dir.Add(r.entry)
 		paths = append(paths, r.path)
 	}
 	return paths, nil
@@ -373,8 +346,8 @@ func (ex *exporter) download(ctx context.Context, src *s3src.Source, o s3src.Obj
 	return d, nil
 }
 
-func objectEntry(src *s3src.Source, o s3src.Object) ManifestEntry {
-	e := ManifestEntry{Source: src.URL(o), Size: o.Size, ETag: o.ETag, StorageClass: o.StorageClass}
+func objectEntry(src *s3src.Source, o s3src.Object) evidence.ManifestEntry {
+	e := evidence.ManifestEntry{Source: src.URL(o), Size: o.Size, ETag: o.ETag, StorageClass: o.StorageClass}
 	if !o.LastModified.IsZero() {
 		t := o.LastModified.UTC()
 		e.LastModified = &t
@@ -391,81 +364,32 @@ func (ex *exporter) copyFiles(src *file.Source) ([]string, error) {
 			if p == "-" {
 				return nil, cmdutil.UsageErrorf("export cannot copy stdin: save it to a file first")
 			}
-			abs, err := filepath.Abs(p)
+			rel, err := evidence.FilesRel(p)
 			if err != nil {
 				return nil, err
 			}
-			rel := filepath.ToSlash(filepath.Join("files", safeRel(abs)))
-			dst := filepath.Join(ex.dir, filepath.FromSlash(rel))
-			sum, n, mtime, err := copyFile(p, dst)
+			_, dst, err := ex.dir.CopyFile(p, rel)
 			if err != nil {
 				return nil, err
 			}
-			e := ManifestEntry{Path: rel, Source: abs, SHA256: sum, Size: n}
-			if !mtime.IsZero() {
-				t := mtime.UTC()
-				e.LastModified = &t
-			}
-			ex.man.Entries = append(ex.man.Entries, e)
 			paths = append(paths, dst)
 		}
 	}
 	return paths, nil
 }
 
-func copyFile(src, dst string) (string, int64, time.Time, error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return "", 0, time.Time{}, fmt.Errorf("open %s: %w", src, err)
-	}
-	defer in.Close()
-	var mtime time.Time
-	if fi, err := in.Stat(); err == nil {
-		mtime = fi.ModTime()
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", 0, mtime, fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return "", 0, mtime, fmt.Errorf("create %s: %w", dst, err)
-	}
-	h := sha256.New()
-	// A live audit.log may grow while it is copied: what is hashed is
-	// exactly what was copied.
-	n, err := io.Copy(io.MultiWriter(out, h), in)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(dst)
-		return "", 0, mtime, fmt.Errorf("copy %s: %w", src, err)
-	}
-	if !mtime.IsZero() {
-		_ = os.Chtimes(dst, mtime, mtime)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, mtime, nil
-}
-
 // selectEvents writes the events matching q from srcs, in time order, as
 // their original bytes, to events.jsonl.
 func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *logql.LogQuery, from, to int64) error {
-	path := filepath.Join(ex.dir, eventsFile)
-	f, err := os.Create(path)
+	w, err := ex.dir.Events()
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return err
 	}
-	defer f.Close()
-	h := sha256.New()
-	w := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)
-	var size int64
 	rep := cmdutil.NewRejectReporter(ex.errOut, false)
 	ro := data.ReadOptions{From: from, To: to, Query: q, Prefilter: data.PrefilterFor(q)}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
+		w.Abort()
 		return err
 	}
 	defer st.Close()
@@ -479,6 +403,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 			break
 		}
 		if err != nil {
+			w.Abort()
 			return err
 		}
 		rep.Add(b.Rejects)
@@ -488,56 +413,12 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 			if !q.Matches(e) {
 				continue
 			}
-			w.Write(e.Raw)
-			w.WriteByte('\n')
-			size += int64(len(e.Raw)) + 1
-			ex.man.Events++
+			if err := w.Write(e.Raw); err != nil {
+				w.Abort()
+				return err
+			}
 		}
 	}
-	ex.man.Rejected = rep.Count()
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	ex.man.Entries = append(ex.man.Entries, ManifestEntry{Path: eventsFile, Source: "query", SHA256: hex.EncodeToString(h.Sum(nil)), Size: size})
-	return nil
-}
-
-// writeManifests writes MANIFEST.json and MANIFEST.sha256 (each through a
-// temporary file and a rename).
-func (ex *exporter) writeManifests() error {
-	sort.SliceStable(ex.man.Entries, func(i, j int) bool { return ex.man.Entries[i].Path < ex.man.Entries[j].Path })
-	js, err := json.MarshalIndent(ex.man, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(filepath.Join(ex.dir, manifestJSON), append(js, '\n')); err != nil {
-		return err
-	}
-	var b strings.Builder
-	for _, e := range ex.man.Entries {
-		b.WriteString(shaLine(e.SHA256, e.Path))
-	}
-	return writeFileAtomic(filepath.Join(ex.dir, manifestSHA), []byte(b.String()))
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	f, err := os.Open(tmp)
-	if err == nil {
-		err = f.Sync()
-		f.Close()
-	}
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return nil
+	ex.dir.Update(func(m *evidence.Manifest) { m.Rejected = rep.Count() })
+	return w.Close()
 }

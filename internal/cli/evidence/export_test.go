@@ -23,6 +23,7 @@ import (
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/data/source/s3/s3test"
+	"github.com/audittui/audittui/internal/evidence"
 )
 
 func exportCmd(t *testing.T, args ...string) (int, string, string) {
@@ -50,7 +51,7 @@ func testExportVerify(t *testing.T, real bool) {
 	if code != 0 {
 		t.Fatalf("export: exit %d: %s", code, errOut)
 	}
-	man, err := os.ReadFile(filepath.Join(dir, manifestSHA))
+	man, err := os.ReadFile(filepath.Join(dir, evidence.ManifestSHA))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +63,11 @@ func testExportVerify(t *testing.T, real bool) {
 	}
 	objects := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(man)), "\n") {
-		sum, path, err := parseShaLine(line)
+		sum, path, err := evidence.ParseShaLine(line)
 		if err != nil {
 			t.Fatalf("manifest line %q: %v", line, err)
 		}
-		if path == eventsFile {
+		if path == evidence.EventsFile {
 			continue
 		}
 		key := strings.TrimPrefix(path, "objects/"+w.Bucket+"/")
@@ -88,7 +89,7 @@ func testExportVerify(t *testing.T, real bool) {
 		t.Fatalf("%d objects exported for a 2-hour window, want 20", objects)
 	}
 	// events.jsonl: the deletes of the window, in time order.
-	ev, err := os.ReadFile(filepath.Join(dir, eventsFile))
+	ev, err := os.ReadFile(filepath.Join(dir, evidence.EventsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func testExportVerify(t *testing.T, real bool) {
 	if d := clitest.LineDiff(string(ev), strings.Join(want, "\n")); len(want) == 0 || d != "" || clitest.StageTimes(t, string(ev)) == nil {
 		t.Fatalf("events.jsonl (first) differs from the expected events (second), or is out of order:\n%s", d)
 	}
-	js, err := os.ReadFile(filepath.Join(dir, manifestJSON))
+	js, err := os.ReadFile(filepath.Join(dir, evidence.ManifestJSON))
 	if err != nil || !bytes.Contains(js, []byte(`"etag"`)) || !bytes.Contains(js, []byte(`"exported_at"`)) ||
 		!bytes.Contains(js, []byte(`"s3://`+w.Bucket+`/audit-logs/c1/2026/02/10/10/`)) {
 		t.Fatalf("MANIFEST.json lacks keys, ETags or the export time (%v):\n%.600s", err, js)
@@ -113,7 +114,7 @@ func testExportVerify(t *testing.T, real bool) {
 		t.Fatalf("verify clean: exit %d\n%s%s", code, out, errOut)
 	}
 	if sha, err := exec.LookPath("sha256sum"); err == nil {
-		cmd := exec.Command(sha, "--quiet", "--strict", "-c", manifestSHA)
+		cmd := exec.Command(sha, "--quiet", "--strict", "-c", evidence.ManifestSHA)
 		cmd.Dir = dir
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("sha256sum -c: %v\n%s", err, b)
@@ -129,7 +130,7 @@ func testExportVerify(t *testing.T, real bool) {
 	b, _ := os.ReadFile(firstObj)
 	b[len(b)/2] ^= 0x01
 	os.WriteFile(firstObj, b, 0o644)
-	os.Remove(filepath.Join(dir, eventsFile))
+	os.Remove(filepath.Join(dir, evidence.EventsFile))
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("added later\n"), 0o644)
 	code, out, _ = verifyCmd(t, dir)
 	if code != cmdutil.ExitInputError {
@@ -156,7 +157,7 @@ func TestExportLocalFilesAndShaLines(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export: exit %d: %s", code, errOut)
 	}
-	ev, _ := os.ReadFile(filepath.Join(dir, eventsFile))
+	ev, _ := os.ReadFile(filepath.Join(dir, evidence.EventsFile))
 	if string(ev) != line+"\n" {
 		t.Fatalf("events.jsonl = %q", ev)
 	}
@@ -164,15 +165,15 @@ func TestExportLocalFilesAndShaLines(t *testing.T) {
 		t.Fatalf("verify: %d %s %s", code, out, errOut)
 	}
 	for _, p := range []string{"a/b.json", "we\\ird\nname", "x\r"} {
-		sum, got, err := parseShaLine(strings.TrimSuffix(shaLine(strings.Repeat("ab", 32), p), "\n"))
+		sum, got, err := evidence.ParseShaLine(strings.TrimSuffix(evidence.ShaLine(strings.Repeat("ab", 32), p), "\n"))
 		if err != nil || got != p || sum != strings.Repeat("ab", 32) {
 			t.Errorf("sha line round trip of %q = %q %v", p, got, err)
 		}
 	}
 	for in, want := range map[string]string{"/a/../b": "a/%2E%2E/b", "../../etc/passwd": "%2E%2E/%2E%2E/etc/passwd", "//x//y/": "x/y", "": "_",
 		"a/[b]*?.json": "a/%5Bb]%2A%3F.json", "100%/x": "100%25/x"} {
-		if got := safeRel(in); got != want {
-			t.Errorf("safeRel(%q) = %q, want %q", in, got, want)
+		if got := evidence.SafeRel(in); got != want {
+			t.Errorf("evidence.SafeRel(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if code, _, errOut := verifyCmd(t, t.TempDir()); code != cmdutil.ExitUsage || !strings.Contains(errOut, "no MANIFEST.sha256") {
@@ -225,16 +226,21 @@ func TestExportSkipsArchivedObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errb bytes.Buffer
-	ex := &exporter{errOut: &errb, dir: t.TempDir()}
+	dir, err := evidence.Create(t.TempDir(), evidence.Manifest{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &exporter{errOut: &errb, dir: dir}
 	from, to := w.Start.Add(time.Hour), w.Start.Add(2*time.Hour)
 	paths, err := ex.copyS3(context.Background(), src, from.UnixNano(), to.UnixNano())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) == 0 || len(ex.man.Skipped) == 0 || ex.problems != len(ex.man.Skipped) {
-		t.Fatalf("%d copied, %d skipped, %d problems", len(paths), len(ex.man.Skipped), ex.problems)
+	skipped := dir.Manifest().Skipped
+	if len(paths) == 0 || len(skipped) == 0 || ex.problems != len(skipped) {
+		t.Fatalf("%d copied, %d skipped, %d problems", len(paths), len(skipped), ex.problems)
 	}
-	for _, s := range ex.man.Skipped {
+	for _, s := range skipped {
 		if !api.glacier[strings.TrimPrefix(s.Source, "s3://"+w.Bucket+"/")] || !strings.Contains(s.Reason, "DEEP_ARCHIVE: restore it first") {
 			t.Fatalf("skipped entry %+v", s)
 		}

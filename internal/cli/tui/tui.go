@@ -4,11 +4,9 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -22,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/ui/live"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
 
@@ -48,6 +47,7 @@ type TUIOptions struct {
 	SpillDir  string
 	Local     bool
 	Sample    bool
+	Case      string
 	Args      []string
 }
 
@@ -84,6 +84,7 @@ audit policies and ships audit.log to Loki and S3.`,
 	fs.StringVar(&opts.SpillDir, "spill-dir", "", "directory for the spill file of non-seekable sources (default: system temp)")
 	fs.BoolVar(&opts.Local, "local-time", false, "show times in the local time zone instead of UTC")
 	fs.BoolVar(&opts.Sample, "sample", false, "open the bundled sample data")
+	fs.StringVar(&opts.Case, "case", "", "keep the investigation (bookmarks, notes, tags, filters, exports) in this case directory; reopening it restores them, and without SOURCE reopens its sources")
 	opts.Sources = f.Sources(fs)
 	return cmd
 }
@@ -105,7 +106,7 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 			title = srcs[0].String()
 		}
 		if !opts.FollowSet {
-			follow = len(opts.Args) == 1 && isLiveFile(opts.Args[0])
+			follow = len(opts.Args) == 1 && cmdutil.IsLiveFile(opts.Args[0])
 		}
 		return srcs, title, false, follow, nil
 	}
@@ -123,23 +124,12 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 	return []data.Source{sample.Source{}}, sample.Name, true, false, nil
 }
 
-// isLiveFile reports whether arg is one plain (uncompressed) regular file.
-func isLiveFile(arg string) bool {
-	fi, err := os.Stat(arg)
-	if err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
-	for _, ext := range []string{".gz", ".zst", ".zstd"} {
-		if strings.HasSuffix(arg, ext) {
-			return false
-		}
-	}
-	return true
-}
-
 func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if !opts.IO.OutTTY {
 		return cmdutil.UsageErrorf("the TUI needs a terminal on stdout; use `audittui query` for scripts")
+	}
+	if err := reopenCase(opts); err != nil {
+		return err
 	}
 	from, to, err := opts.Window.Range(opts.Now)
 	if err != nil {
@@ -158,7 +148,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	defer cancel()
 
 	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
-		NoColor: opts.Getenv("NO_COLOR") != "", Log: log}
+		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{},
+		Window: ui.TimeWindow{From: from, To: to}, Case: opts.Case, Sources: sessionSources(opts, srcs, isSample),
+		Author: opts.Getenv("USER")}
 	if opts.Local {
 		uo.Loc = time.Local
 	}
@@ -167,31 +159,13 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		if err != nil {
 			return cmdutil.UsageError(err)
 		}
-		uo.Level = policyLevel(p)
+		uo.Level = cmdutil.PolicyLevel(p)
 	}
-	ix := ui.NewIndex(opts.SpillDir, log)
-	defer ix.Close()
-	feed := ui.NewFeed(ix, log)
+	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
+		Sources: srcs, SpillDir: opts.SpillDir, OnePass: cmdutil.ReadsStdin(opts.Args), Log: log}
 	if !opts.NoAlerts {
-		al, err := newLiveAlerts(opts.Rules, opts.NoBuiltin, log)
-		if err != nil {
+		if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
 			return err
-		}
-		if al != nil {
-			uo.Alerts = al
-			if readsStdin(opts.Args) {
-				// stdin can be read once: evaluate on the feed's batches.
-				feed.OnBatch = al.Push
-				feed.OnEnd = al.Finish
-			} else {
-				// The rules run on their own read of the sources, so the
-				// index (and the first screen) never waits for them.
-				ast, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow})
-				if err != nil {
-					return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
-				}
-				go runAlertStream(ctx, ast, al, log)
-			}
 		}
 	}
 	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
@@ -199,50 +173,24 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		// decoding sooner than GOGC=100 would (which doubles the peak).
 		debug.SetGCPercent(gcPercent)
 	}
-	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow, Progress: ix.Progress})
+	lv, err := live.Open(ctx, lo)
 	if err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
 	}
-	go feed.Run(ctx, stream)
-	app := ui.New(ctx, ix, feed, uo)
+	defer lv.Close()
+	if lv.Alerts != nil {
+		sub := lv.Alerts.Subscribe()
+		defer sub.Close()
+		uo.Alerts = sub
+	}
+	app := ui.New(ctx, lv.Index, lv.Feed, uo)
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithOutput(opts.IO.Out))
 	_, err = p.Run()
 	cancel()
-	<-feed.Done()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil
-}
-
-// readsStdin reports whether a SOURCE argument is stdin.
-func readsStdin(args []string) bool {
-	for _, a := range args {
-		if a == "-" {
-			return true
-		}
-	}
-	return false
-}
-
-// runAlertStream feeds the alert engine from its own stream.
-func runAlertStream(ctx context.Context, st data.Stream, al *liveAlerts, log *slog.Logger) {
-	defer st.Close()
-	for {
-		b, err := st.Next(ctx)
-		if b != nil {
-			al.Push(b)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				log.Error("alert stream", "err", err)
-			}
-			if ctx.Err() == nil {
-				al.Finish()
-			}
-			return
-		}
-	}
 }
 
 // openLog writes JSON logs to path, or discards them: never the
@@ -256,23 +204,4 @@ func openLog(path string) (*slog.Logger, func(), error) {
 		return nil, nil, cmdutil.UsageErrorf("open log file %s: %v", path, err)
 	}
 	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
-}
-
-// policyLevel decodes a raw event and asks the policy for its level.
-func policyLevel(p *auditpolicy.Policy) func([]byte) (string, error) {
-	return func(raw []byte) (string, error) {
-		var dec data.Decoder
-		evs, rej := dec.Decode(nil, bytes.TrimRight(raw, "\r\n"), data.Origin{})
-		if rej != nil {
-			return "", errors.New(rej.Reason)
-		}
-		if len(evs) == 0 {
-			return "", errors.New("no event")
-		}
-		lv, rule := p.LevelFor(&evs[0])
-		if rule >= 0 {
-			return fmt.Sprintf("%s (rule %d)", lv, rule), nil // 0-based, as policy lint/check print it
-		}
-		return lv, nil
-	}
 }

@@ -127,7 +127,7 @@ func TestPolicyLevelForDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	level := policyLevel(p)
+	level := cmdutil.PolicyLevel(p)
 	line := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/secrets/x","verb":"get","user":{"username":"alice","groups":["system:authenticated"]},"objectRef":{"resource":"secrets","namespace":"default","name":"x","apiVersion":"v1"},"responseStatus":{"code":200}}` + "\n")
 	got, err := level(line)
 	if err != nil {

@@ -209,7 +209,7 @@ func TestFlattenRealEvents(t *testing.T) {
 }
 
 func TestJSONPath(t *testing.T) {
-	line := []byte(`{"user":{"username":"bob","groups":["g1","g2"]},"annotations":{"authorization.k8s.io/decision":"forbid"},` +
+	line := []byte(`{"user":{"username":"bob","groups":["g1","g2"],"extra":{"authentication.kubernetes.io/credential-id":["JTI=1"],"sessionName":["alice"]}},"annotations":{"authorization.k8s.io/decision":"forbid"},` +
 		`"requestObject":{"spec":{"containers":[{"name":"a","securityContext":{"privileged":true}},{"name":"b"}]}},` +
 		`"code":403,"n":null,"esc":"a\u0041","obj":{"x": [1, 2]}}`)
 	tests := []struct {
@@ -223,6 +223,11 @@ func TestJSONPath(t *testing.T) {
 		{"user.groups", `["g1","g2"]`, true},
 		{`annotations["authorization.k8s.io/decision"]`, "forbid", true},
 		{`["user"]["username"]`, "bob", true},
+		// user.extra: keys with dots and slashes, array values.
+		{`user.extra["authentication.kubernetes.io/credential-id"][0]`, "JTI=1", true},
+		{`user.extra["authentication.kubernetes.io/credential-id"][1]`, "", false},
+		{"user.extra.sessionName[0]", "alice", true},
+		{`user["extra"]["sessionName"][0]`, "alice", true},
 		{"requestObject.spec.containers[0].securityContext.privileged", "true", true},
 		{"requestObject.spec.containers[1].securityContext.privileged", "", false},
 		{"requestObject.spec.containers[0].name", "a", true},

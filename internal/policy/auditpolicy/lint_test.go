@@ -10,6 +10,8 @@ import (
 
 	audit "k8s.io/apiserver/pkg/apis/audit"
 	kpolicy "k8s.io/apiserver/pkg/audit/policy"
+
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 func TestLintSeedShadowing(t *testing.T) {
@@ -102,7 +104,7 @@ func TestLintSeedWithoutFirstRule(t *testing.T) {
 }
 
 func TestLintUnknownFieldLine(t *testing.T) {
-	f := filepath.Join(filepath.Dir(seedPolicy(t)), "..", "realdata", "policy", "openshift-writerequestbodies.yaml")
+	f := filepath.Join(testutil.RealData(t), "policy", "openshift-writerequestbodies.yaml")
 	fs := Lint(mustLoad(t, f), LintOptions{})
 	uf := findingsWith(fs, CodeUnknownField)
 	if len(uf) != 1 {

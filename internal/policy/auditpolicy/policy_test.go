@@ -10,6 +10,8 @@ import (
 	audit "k8s.io/apiserver/pkg/apis/audit"
 	kpolicy "k8s.io/apiserver/pkg/audit/policy"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // The loaded policy is exactly what the apiserver's loader returns.
@@ -37,7 +39,7 @@ func TestLoadMatchesApiserver(t *testing.T) {
 }
 
 func TestLenientFallbackReportsUnknownFieldLine(t *testing.T) {
-	f := filepath.Join(filepath.Dir(seedPolicy(t)), "..", "realdata", "policy", "openshift-writerequestbodies.yaml")
+	f := filepath.Join(testutil.RealData(t), "policy", "openshift-writerequestbodies.yaml")
 	p := mustLoad(t, f)
 	if len(p.Warnings) != 1 {
 		t.Fatalf("warnings = %+v, want the one unknown field", p.Warnings)
@@ -53,7 +55,7 @@ func TestLenientFallbackReportsUnknownFieldLine(t *testing.T) {
 }
 
 func TestIndentedPolicyLines(t *testing.T) {
-	f := filepath.Join(filepath.Dir(seedPolicy(t)), "..", "realdata", "policy", "openshift-default.yaml")
+	f := filepath.Join(testutil.RealData(t), "policy", "openshift-default.yaml")
 	p := mustLoad(t, f)
 	want := []int{12, 21, 29, 37}
 	if !reflect.DeepEqual(p.RuleLines, want) {

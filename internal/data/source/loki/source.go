@@ -293,7 +293,9 @@ func (st *sourceStream) batch(es []Entry) *data.Batch {
 	for _, e := range es {
 		si := st.info(e.Stream)
 		st.lines[si]++
-		o := data.Origin{Source: si, Line: st.lines[si]}
+		// Line counts the stream's entries in this read (for messages);
+		// an entry is cited by its stream and timestamp (Origin.Cite).
+		o := data.Origin{Source: si, Line: st.lines[si], StreamTime: e.Time}
 		b.Bytes += int64(len(e.Line))
 		var rej *data.Reject
 		n := len(b.Events)

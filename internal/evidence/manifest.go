@@ -9,21 +9,25 @@ import (
 
 // Manifest file names inside an export directory.
 const (
-	manifestSHA  = "MANIFEST.sha256"
-	manifestJSON = "MANIFEST.json"
-	eventsFile   = "events.jsonl"
+	ManifestSHA  = "MANIFEST.sha256"
+	ManifestJSON = "MANIFEST.json"
+	EventsFile   = "events.jsonl"
 )
 
 // Manifest is MANIFEST.json: what was exported, from where, when.
 type Manifest struct {
-	Version    int             `json:"version"`
-	Generator  string          `json:"generator,omitempty"` // the audittui build that wrote it
-	ExportedAt time.Time       `json:"exported_at"`
-	Sources    []string        `json:"sources"`
-	Query      string          `json:"query,omitempty"`
-	From       *time.Time      `json:"from,omitempty"`
-	To         *time.Time      `json:"to,omitempty"`
-	Entries    []ManifestEntry `json:"entries"`
+	Version    int       `json:"version"`
+	Generator  string    `json:"generator,omitempty"` // the audittui build that wrote it
+	ExportedAt time.Time `json:"exported_at"`
+	Sources    []string  `json:"sources"`
+	Query      string    `json:"query,omitempty"`
+	// Filter is the filter as typed in the TUI (:export), and Negated
+	// says events.jsonl holds the events Query does NOT match (`/!`).
+	Filter  string          `json:"filter,omitempty"`
+	Negated bool            `json:"negated,omitempty"`
+	From    *time.Time      `json:"from,omitempty"`
+	To      *time.Time      `json:"to,omitempty"`
+	Entries []ManifestEntry `json:"entries"`
 	// Skipped lists source objects that could not be exported (archived
 	// storage classes, read errors), with the reason.
 	Skipped []ManifestEntry `json:"skipped,omitempty"`
@@ -49,10 +53,10 @@ type ManifestEntry struct {
 	Reason       string     `json:"reason,omitempty"`
 }
 
-// shaLine formats a sha256sum line. As GNU sha256sum does, a name holding
+// ShaLine formats a sha256sum line. As GNU sha256sum does, a name holding
 // a backslash, newline or carriage return is escaped and the line starts
 // with a backslash.
-func shaLine(sum, path string) string {
+func ShaLine(sum, path string) string {
 	if !strings.ContainsAny(path, "\\\n\r") {
 		return sum + "  " + path + "\n"
 	}
@@ -60,8 +64,8 @@ func shaLine(sum, path string) string {
 	return "\\" + sum + "  " + r.Replace(path) + "\n"
 }
 
-// parseShaLine reverses shaLine.
-func parseShaLine(line string) (sum, path string, err error) {
+// ParseShaLine reverses ShaLine (and reads sha256sum -b lines).
+func ParseShaLine(line string) (sum, path string, err error) {
 	escaped := strings.HasPrefix(line, "\\")
 	if escaped {
 		line = line[1:]

@@ -6,7 +6,7 @@ import (
 )
 
 // FuzzParseShaLine: a manifest line from disk is untrusted; parsing must
-// not panic, and what shaLine writes must parse back to the same path.
+// not panic, and what ShaLine writes must parse back to the same path.
 func FuzzParseShaLine(f *testing.F) {
 	sum := strings.Repeat("0f", 32)
 	f.Add(sum + "  objects/b/a.json")
@@ -14,7 +14,7 @@ func FuzzParseShaLine(f *testing.F) {
 	f.Add(sum + " *binary.gz")
 	f.Add("garbage")
 	f.Fuzz(func(t *testing.T, line string) {
-		s, p, err := parseShaLine(line)
+		s, p, err := ParseShaLine(line)
 		if err != nil {
 			return
 		}
@@ -24,7 +24,7 @@ func FuzzParseShaLine(f *testing.F) {
 		if strings.ContainsAny(p, "\n") && !strings.HasPrefix(line, "\\") {
 			t.Fatalf("unescaped line gave a path with a newline: %q", p)
 		}
-		s2, p2, err := parseShaLine(strings.TrimSuffix(shaLine(s, p), "\n"))
+		s2, p2, err := ParseShaLine(strings.TrimSuffix(ShaLine(s, p), "\n"))
 		if err != nil || s2 != s || p2 != p {
 			t.Fatalf("round trip of %q: %q %q %v", p, s2, p2, err)
 		}

@@ -1,0 +1,173 @@
+package casefile
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// State is what a case holds once its records are applied in order: the
+// bookmarked events with their notes and tags, case notes, saved filters,
+// active silences, sessions, views and exports.
+type State struct {
+	// Bookmarks are the bookmarked events, in event time order (then by
+	// citation).
+	Bookmarks []*Bookmark
+	// Notes are the notes about no event (the case's), in time order.
+	Notes []Record
+	// Filters are the saved filters by name: the latest record of each.
+	Filters map[string]Record
+	// Silences are the active silences, in time order.
+	Silences []Record
+	// Opens, Views and Exports are the sessions opened, the filters and
+	// windows applied, and the exports written, in time order.
+	Opens, Views, Exports []Record
+
+	byKey map[string]*Bookmark
+}
+
+// Bookmark is one bookmarked event: the event, who bookmarked it when
+// (the ids of the active bookmark records), its notes and tags.
+type Bookmark struct {
+	Event EventRef
+	// IDs are the active bookmark records of the event (several when
+	// several people bookmarked it); First is the earliest.
+	IDs   []string
+	First time.Time
+	// Marks are those records (who bookmarked it, when).
+	Marks []Record
+	// Notes are the notes about the event, in time order.
+	Notes []Record
+	// Tags are the active tags (sorted), TagIDs their records by tag.
+	Tags   []string
+	TagIDs map[string][]string
+}
+
+// Bookmark returns the bookmark of the event with this sha256, if any.
+func (s *State) Bookmark(sha string) (*Bookmark, bool) {
+	b, ok := s.byKey[sha]
+	return b, ok
+}
+
+// State applies the case's records.
+func (c *Case) State() *State { return Apply(c.Records()) }
+
+// Apply derives the state of a list of records (in any order: they are
+// applied in time order, ties by id). A removal removes the records it
+// names, wherever they come in the list.
+func Apply(recs []Record) *State {
+	recs = append([]Record(nil), recs...)
+	sortRecords(recs)
+	removed := map[string]bool{}
+	for _, r := range recs {
+		switch r.Kind {
+		case KindUnbookmark, KindUntag, KindUnsilence:
+			for _, id := range r.Refs {
+				removed[id] = true
+			}
+		}
+	}
+	st := &State{Filters: map[string]Record{}, byKey: map[string]*Bookmark{}}
+	bm := func(ev *EventRef, create bool) *Bookmark {
+		b := st.byKey[ev.SHA256]
+		if b == nil && create {
+			b = &Bookmark{Event: *ev, TagIDs: map[string][]string{}}
+			st.byKey[ev.SHA256] = b
+		}
+		return b
+	}
+	var notes []Record // notes about events, attached after
+	var tags []Record  // tags, likewise
+	for _, r := range recs {
+		switch r.Kind {
+		case KindBookmark:
+			if removed[r.ID] {
+				continue
+			}
+			b := bm(r.Event, true)
+			b.IDs = append(b.IDs, r.ID)
+			b.Marks = append(b.Marks, r)
+			if b.First.IsZero() || r.Time.Before(b.First) {
+				b.First = r.Time
+			}
+		case KindNote:
+			if r.Event == nil {
+				st.Notes = append(st.Notes, r)
+			} else {
+				notes = append(notes, r)
+			}
+		case KindTag:
+			if !removed[r.ID] {
+				tags = append(tags, r)
+			}
+		case KindFilter:
+			st.Filters[r.Name] = r // records are in time order: the latest wins
+		case KindSilence:
+			if !removed[r.ID] {
+				st.Silences = append(st.Silences, r)
+			}
+		case KindOpen:
+			st.Opens = append(st.Opens, r)
+		case KindView:
+			st.Views = append(st.Views, r)
+		case KindExport:
+			st.Exports = append(st.Exports, r)
+		}
+	}
+	// A note or a tag on an event bookmarks it (as a comment does in
+	// lnav): it is part of the case's timeline.
+	for _, r := range notes {
+		b := bm(r.Event, true)
+		b.Notes = append(b.Notes, r)
+		if b.First.IsZero() {
+			b.First = r.Time
+		}
+	}
+	for _, r := range tags {
+		b := bm(r.Event, true)
+		if len(b.TagIDs[r.Tag]) == 0 {
+			b.Tags = append(b.Tags, r.Tag)
+		}
+		b.TagIDs[r.Tag] = append(b.TagIDs[r.Tag], r.ID)
+		if b.First.IsZero() {
+			b.First = r.Time
+		}
+	}
+	for _, b := range st.byKey {
+		sort.Strings(b.Tags)
+		st.Bookmarks = append(st.Bookmarks, b)
+	}
+	sort.Slice(st.Bookmarks, func(i, j int) bool {
+		a, b := st.Bookmarks[i], st.Bookmarks[j]
+		if !a.Event.Time.Equal(b.Event.Time) {
+			return a.Event.Time.Before(b.Event.Time)
+		}
+		if a.Event.Cite != b.Event.Cite {
+			return a.Event.Cite < b.Event.Cite
+		}
+		return a.Event.SHA256 < b.Event.SHA256
+	})
+	return st
+}
+
+// SourceArgs are the distinct SOURCE arguments the case's sessions opened,
+// in order. A relative path is taken from the directory its session was
+// opened in when that is not wd, so a case reopens (and reports) from
+// anywhere.
+func (s *State) SourceArgs(wd string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range s.Opens {
+		for _, a := range o.Sources {
+			if o.Dir != "" && o.Dir != wd && a != "-" && !strings.Contains(a, "://") && !filepath.IsAbs(a) {
+				a = filepath.Join(o.Dir, a)
+			}
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,335 @@
+// Package history is `audittui history`: every request that touched one
+// object, in time order, with the diff of the object between versions and
+// the people behind the identities (see internal/history).
+package history
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/history"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// HistoryOptions are `audittui history`'s options.
+type HistoryOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Sources *cmdutil.SourceSet
+
+	Object    string
+	Namespace string
+	Args      []string
+	Window    cmdutil.WindowFlags
+	Output    string
+	Status    bool
+	Reads     bool
+	Quiet     bool
+}
+
+// Formats are the output formats of history.
+func Formats() []string { return []string{"table", "jsonl", "diff"} }
+
+// NewCmdHistory builds `audittui history`; runF, when not nil, runs
+// instead (tests).
+func NewCmdHistory(f *cmdutil.Factory, runF func(*HistoryOptions) error) *cobra.Command {
+	opts := &HistoryOptions{IO: f.IOStreams, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "history [-n NAMESPACE] RESOURCE[.GROUP]/NAME [SOURCE...]",
+		Short: "Every request that touched one object, with diffs and who was behind it",
+		Long: `Show the history of one object: every create, update, patch and delete
+(with their subresources, such as status and scale), in time order, one row
+per request (the stages of an auditID merged), denied attempts marked, and
+between consecutive known versions a unified diff of the object without
+bookkeeping (managedFields, resourceVersion, generation, creationTimestamp,
+uid; status unless --status).
+
+Versions come from what the audit policy level recorded: the response object,
+the request object, or a patch applied to the previous version (the audit log
+does not record a patch's type: a JSON array is a JSON patch, an object a
+strategic merge patch for built-in kinds and a JSON merge patch otherwise).
+A request recorded at Metadata level says so ("Metadata level: no body
+recorded"). A Secret's values never appear: each key shows a short hash of
+its value, so a diff tells which keys changed.
+
+The object is named as kubectl names it: RESOURCE[.GROUP]/NAME, with short
+names (cm, deploy, rolebinding, secret, ...), -n for the namespace (default
+"default" for namespaced built-in resources). The events are those of the
+LogQL query printed in the header; audittui query with that query selects
+the same events.
+
+Who: the user, "→ the impersonated user", and in parentheses the person
+behind the account (an EKS role's session name, a service-account token's
+pod); -o jsonl adds the ARN, the access key id, the token's node and
+credential id.
+
+-o table lists the requests, -o diff adds each request's notes, patch and
+diff, -o jsonl prints one JSON object per request.
+
+Exit status: 0 success; 1 when some input was rejected; 2 on usage errors.`,
+		Example: `  audittui history -n payments rolebinding/payments-deployers /var/log/kubernetes/audit/
+  audittui history -n payments -o diff cm/payments-config audit.log
+  audittui history -o jsonl --since 24h clusterrolebinding/ci-bot-debug s3://audit-archive/prod/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Object, opts.Args = args[0], args[1:]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runHistory(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&opts.Namespace, "namespace", "n", "", "the object's namespace (default \"default\" for namespaced built-in resources)")
+	opts.Window.AddFlags(fs)
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", Formats(), "output format: table, jsonl or diff")
+	fs.BoolVar(&opts.Status, "status", false, "show status in versions and diffs")
+	fs.BoolVar(&opts.Reads, "reads", false, "also list get, list and watch requests of the object")
+	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print the summary of rejected input on stderr (the exit status still tells)")
+	opts.Sources = f.Sources(fs)
+	return cmd
+}
+
+func runHistory(ctx context.Context, opts *HistoryOptions) error {
+	ref, err := history.ParseRef(opts.Object, opts.Namespace)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	from, to, err := opts.Window.Range(opts.Now)
+	if err != nil {
+		return err
+	}
+	srcs, err := opts.Sources.ResolveOrStdin(ctx, opts.Args)
+	if err != nil {
+		return err
+	}
+	hopts := history.Options{Status: opts.Status, Reads: opts.Reads}
+	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
+	b := history.NewBuilder(ref, hopts)
+	if err := collect(ctx, srcs, b, ref, from, to, rep); err != nil {
+		return err
+	}
+	h := b.Build()
+	dataOut, done := opts.IO.DataOut()
+	defer done()
+	out := bufio.NewWriterSize(dataOut, 1<<16)
+	switch opts.Output {
+	case "jsonl":
+		err = writeJSONL(out, h)
+	case "diff":
+		err = writeDiff(out, h)
+	default:
+		err = writeTable(out, h)
+	}
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return err
+	}
+	if len(h.Rows) == 0 {
+		hint := ""
+		if ref.Kind == "" && ref.Namespace == "" {
+			hint = " (for a namespaced resource, give -n NAMESPACE)"
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: no request touched %s in the input%s\n", termsafe.String(ref.Display()), hint)
+	}
+	return rep.Err()
+}
+
+// collect reads the sources with the query's literal prefilter and feeds
+// the object's events to the builder.
+func collect(ctx context.Context, srcs []data.Source, b *history.Builder, ref history.Ref, from, to int64, rep *cmdutil.RejectReporter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lq, err := logql.ParseLog(b.Query())
+	if err != nil {
+		return fmt.Errorf("history of %s: query %s: %w", ref.Display(), b.Query(), err)
+	}
+	ro := data.ReadOptions{From: from, To: to, Query: lq, Prefilter: data.PrefilterFor(lq)}
+	st, err := data.OpenAll(ctx, srcs, ro)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for {
+		batch, err := st.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rep.Add(batch.Rejects)
+		rep.AddUndated(batch.Undated)
+		for i := range batch.Events {
+			b.Add(&batch.Events[i])
+		}
+	}
+}
+
+// header is the first line of table and diff output.
+func header(h *history.History) string {
+	kind := ""
+	if h.Kind != "" {
+		kind = " (" + h.Kind + ")"
+	}
+	return fmt.Sprintf("# %s%s: %d request(s); events: %s", h.Ref.Display(), kind, len(h.Rows), h.Query)
+}
+
+func verbOf(r *history.Row) string {
+	if r.Subresource != "" {
+		return r.Verb + "/" + r.Subresource
+	}
+	return r.Verb
+}
+
+func codeOf(r *history.Row) string {
+	if r.Code == 0 {
+		return "-"
+	}
+	return strconv.Itoa(r.Code)
+}
+
+func writeTable(out *bufio.Writer, h *history.History) error {
+	fmt.Fprintln(out, termsafe.String(header(h)))
+	tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tVERB\tCODE\tWHO\tFROM\tCHANGE")
+	for i := range h.Rows {
+		r := &h.Rows[i]
+		change := r.Change
+		if r.Denied() {
+			change = "DENIED"
+		}
+		if len(r.Notes) > 0 && r.Diff == "" && r.Outcome == history.OK && strings.HasSuffix(r.Notes[len(r.Notes)-1], "no body recorded") {
+			change += " (no body recorded)"
+		}
+		cells := []string{cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), r.Identity.String(), r.SourceIP, change}
+		for k, c := range cells {
+			cells[k] = termsafe.String(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+func writeDiff(out *bufio.Writer, h *history.History) error {
+	fmt.Fprintln(out, header(h))
+	for i := range h.Rows {
+		r := &h.Rows[i]
+		fmt.Fprintf(out, "\n# %s %s %s %s by %s", cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), capitalize(r.Change), r.Identity.String())
+		if r.SourceIP != "" {
+			fmt.Fprintf(out, " from %s", r.SourceIP)
+		}
+		fmt.Fprintln(out)
+		fmt.Fprintf(out, "#   auditID %s, level %s, stages %s, at %s\n", dash(r.AuditID), dash(r.Level), dash(strings.Join(r.Stages, ",")), strings.Join(r.Where, ", "))
+		for _, d := range r.Identity.Details() {
+			if d.Label == "user" {
+				continue
+			}
+			fmt.Fprintf(out, "#   %s: %s\n", d.Label, d.Value)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(out, "#   note: %s\n", n)
+		}
+		if r.Patch != "" {
+			fmt.Fprintf(out, "#   patch (%s):\n", r.PatchType)
+			for _, l := range strings.Split(strings.TrimSuffix(r.Patch, "\n"), "\n") {
+				fmt.Fprintf(out, "#     %s\n", l)
+			}
+		}
+		out.WriteString(r.Diff)
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// jsonRow is a row as -o jsonl prints it.
+type jsonRow struct {
+	Time         string        `json:"time,omitempty"`
+	AuditID      string        `json:"auditID,omitempty"`
+	Object       string        `json:"object"`
+	Verb         string        `json:"verb"`
+	Subresource  string        `json:"subresource,omitempty"`
+	Code         int           `json:"code,omitempty"`
+	Outcome      string        `json:"outcome"`
+	Change       string        `json:"change"`
+	User         string        `json:"user"`
+	Impersonated string        `json:"impersonatedUser,omitempty"`
+	Person       string        `json:"person,omitempty"`
+	Identity     *jsonIdentity `json:"identity,omitempty"`
+	SourceIP     string        `json:"sourceIP,omitempty"`
+	UserAgent    string        `json:"userAgent,omitempty"`
+	Level        string        `json:"level,omitempty"`
+	Stages       []string      `json:"stages,omitempty"`
+	Where        []string      `json:"where"`
+	Reason       string        `json:"reason,omitempty"`
+	Notes        []string      `json:"notes,omitempty"`
+	PatchType    string        `json:"patchType,omitempty"`
+	Patch        string        `json:"patch,omitempty"`
+	Diff         string        `json:"diff,omitempty"`
+	Version      any           `json:"version,omitempty"`
+}
+
+// jsonIdentity is what the event records behind the account, under the
+// names of user.extra's keys.
+type jsonIdentity struct {
+	ARN          string `json:"arn,omitempty"`
+	SessionName  string `json:"sessionName,omitempty"`
+	AccessKeyID  string `json:"accessKeyId,omitempty"`
+	PodName      string `json:"podName,omitempty"`
+	NodeName     string `json:"nodeName,omitempty"`
+	CredentialID string `json:"credentialId,omitempty"`
+	Principal    string `json:"principalEmail,omitempty"`
+}
+
+func writeJSONL(out *bufio.Writer, h *history.History) error {
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	for i := range h.Rows {
+		r := &h.Rows[i]
+		jr := jsonRow{
+			AuditID: r.AuditID, Object: h.Ref.Display(), Verb: r.Verb, Subresource: r.Subresource, Code: r.Code,
+			Outcome: string(r.Outcome), Change: r.Change, User: r.Identity.User, Impersonated: r.Identity.ImpersonatedUser,
+			Person: r.Identity.Person(), SourceIP: r.SourceIP, UserAgent: r.UserAgent, Level: r.Level, Stages: r.Stages,
+			Where: r.Where, Reason: r.Reason, Notes: r.Notes, PatchType: r.PatchType, Patch: r.Patch, Diff: r.Diff, Version: r.Object,
+		}
+		if r.Time != 0 {
+			jr.Time = cmdutil.FormatTime(r.Time)
+		}
+		if id := r.Identity; id.ARN != "" || id.PodName != "" || id.CredentialID != "" || id.Principal != "" || id.NodeName != "" {
+			jr.Identity = &jsonIdentity{ARN: id.ARN, SessionName: id.SessionName, AccessKeyID: id.AccessKeyID,
+				PodName: id.PodName, NodeName: id.NodeName, CredentialID: id.CredentialID, Principal: id.Principal}
+		}
+		if err := enc.Encode(jr); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,164 @@
+package history
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/cli/clitest"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/query"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+var fixture = filepath.Join(testutil.RepoRoot(), "internal", "history", "testdata", "objects.jsonl")
+
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdHistory(f, nil) }, stdin, args...)
+}
+
+func TestHistoryFlagsToOptions(t *testing.T) {
+	var got *HistoryOptions
+	code, _, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdHistory(f, func(o *HistoryOptions) error { got = o; return nil })
+	}, "", "-n", "payments", "-o", "diff", "--status", "--reads", "--since", "2h", "-q", "rolebinding/x", "a.log", "s3://b/p/")
+	if code != 0 || got.Object != "rolebinding/x" || got.Namespace != "payments" || got.Output != "diff" || !got.Status || !got.Reads || !got.Quiet ||
+		strings.Join(got.Args, ",") != "a.log,s3://b/p/" || got.Window.Since.Hours() != 2 {
+		t.Fatalf("exit %d (%s), options %+v", code, errOut, got)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", "yaml", "cm/x", "a.log"}, "want table, jsonl or diff"},
+		{[]string{"configmap", "a.log"}, "want RESOURCE[.GROUP]/NAME"},
+		{[]string{"-n", "kube-system", "clusterrolebinding/x", "a.log"}, "cluster-scoped"},
+	} {
+		if code, _, errOut := run(t, "", tt.args...); code != cmdutil.ExitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q", tt.args, code, errOut)
+		}
+	}
+}
+
+func TestHistoryTable(t *testing.T) {
+	code, out, errOut := run(t, "", "-n", "payments", "configmap/payments-config", fixture)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Each request is a line holding these cells.
+	for _, cells := range [][]string{
+		{"09:00:00", "create", "201", "alice@corp.example", "created"},
+		{"09:15:00", "update", "argocd-application-controller-0", "updated (no body recorded)"},
+		{"09:20:00", "update", "admin@corp.example → carol@corp.example", "updated"},
+		{"09:25:00", "delete", "403", "system:serviceaccount:production:web-frontend (pod web-frontend-7d9c5b6f4-x2x7p)", "203.0.113.77", "DENIED"},
+		{"09:30:00", "delete", "200", "kubernetes-admin (alice@corp.example)", "198.51.100.14", "deleted"},
+	} {
+		found := false
+		for _, l := range strings.Split(out, "\n") {
+			all := true
+			for _, c := range cells {
+				all = all && strings.Contains(l, c)
+			}
+			found = found || all
+		}
+		if !found {
+			t.Errorf("no line with %q:\n%s", cells, out)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != 10 { // header, column titles, 8 requests
+		t.Errorf("%d lines:\n%s", n, out)
+	}
+}
+
+// The header's query, run by `audittui query`, selects exactly the lines
+// the history cites.
+func TestHistoryQueryAgreesWithQuery(t *testing.T) {
+	content, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(content), "\n")
+	for _, obj := range []string{"cm/payments-config", "deployments.apps/web", "secret/db-password"} {
+		code, out, errOut := run(t, "", "-n", "payments", "-o", "jsonl", obj, fixture)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var cited []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r struct{ Where []string }
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			cited = append(cited, r.Where...)
+		}
+		_, tbl, _ := run(t, "", "-n", "payments", obj, fixture)
+		q := strings.TrimSpace(tbl[strings.Index(tbl, "events: ")+len("events: ") : strings.Index(tbl, "\n")])
+		code, qout, qerr := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", q, fixture)
+		if code != 0 {
+			t.Fatalf("query %s: exit %d: %s", q, code, qerr)
+		}
+		selected := strings.Split(strings.TrimSpace(qout), "\n")
+		for k, c := range cited {
+			n, err := strconv.Atoi(c[strings.LastIndexByte(c, ':')+1:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cited[k] = lines[n-1]
+		}
+		slices.Sort(cited)
+		slices.Sort(selected)
+		if len(cited) == 0 || !slices.Equal(cited, selected) {
+			t.Errorf("%s: history cites %d lines, query %s selects %d other lines", obj, len(cited), q, len(selected))
+		}
+	}
+}
+
+// Secret values never appear, in any format; on a terminal every line is
+// sanitised.
+func TestHistorySecretAndTerminal(t *testing.T) {
+	for _, o := range Formats() {
+		code, out, errOut := run(t, "", "-n", "payments", "-o", o, "--status", "secret/db-password", fixture)
+		if code != 0 {
+			t.Fatalf("-o %s: exit %d: %s", o, code, errOut)
+		}
+		for _, v := range []string{"aHVudGVyMi1zM2NyM3Q=", "hunter2", "Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5", "cGF5bWVudHMtcnc="} {
+			if strings.Contains(out, v) {
+				t.Errorf("-o %s shows the secret value %q", o, v)
+			}
+		}
+		if o == "diff" && !strings.Contains(out, "+  password: <redacted sha256:") {
+			t.Errorf("-o diff does not show the changed key:\n%s", out)
+		}
+	}
+	ios, out, _ := clitest.Streams("")
+	ios.OutTTY = true
+	hostile := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"h1","stage":"ResponseComplete","verb":"update","user":{"username":"eve\u001b[2J"},"objectRef":{"resource":"configmaps","namespace":"default","name":"c"},"responseStatus":{"code":200},"requestObject":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c"},"data":{"k":"\u001b]0;pwned\u0007\u202e"}},"stageTimestamp":"2026-11-20T02:00:00Z"}`
+	for _, o := range Formats() {
+		ios.In = strings.NewReader(hostile + "\n")
+		if code := clitest.Exec(t.Context(), ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdHistory(f, nil) }, "-o", o, "cm/c"); code != 0 {
+			t.Fatalf("-o %s: exit %d", o, code)
+		}
+		if err := termsafetest.CheckLines(out.String()); err != nil {
+			t.Errorf("-o %s on a terminal: %v", o, err)
+		}
+	}
+}
+
+func TestHistoryRejectsAndEmpty(t *testing.T) {
+	code, _, errOut := run(t, "{\"bad\n", "cm/x")
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "skipped -:1") || !strings.Contains(errOut, "no request touched default/configmaps/x") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	_, _, errOut = run(t, "", "widgets/w", fixture)
+	if !strings.Contains(errOut, "give -n NAMESPACE") {
+		t.Errorf("unknown resource without -n: %q", errOut)
+	}
+}

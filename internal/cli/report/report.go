@@ -1,0 +1,541 @@
+// Package report is `audittui report CASE`: the report of an
+// investigation kept in a case directory (internal/casefile), as Markdown
+// or as one self-contained HTML file (internal/report renders both). It
+// re-reads the case's sources in its window to check every cited event
+// (the bytes at the citation still have the recorded sha256), to hash the
+// source files whole, and to evaluate the alert rules; it checks each
+// export directory against its manifest.
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/buildinfo"
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/policy/rules"
+	rep "github.com/audittui/audittui/internal/report"
+	"github.com/audittui/audittui/internal/termsafe"
+	"github.com/audittui/audittui/internal/ui/sample"
+)
+
+// ReportOptions are `audittui report`'s options.
+type ReportOptions struct {
+	IO      *cmdutil.IOStreams
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Sources *cmdutil.SourceSet
+	Getwd   func() (string, error)
+
+	Case      string
+	Output    string
+	Window    cmdutil.WindowFlags
+	RuleFiles []string
+	NoBuiltin bool
+	NoAlerts  bool
+	NoVerify  bool
+}
+
+// NewCmdReport builds `audittui report`; runF, when not nil, runs instead
+// of the report (tests).
+func NewCmdReport(f *cmdutil.Factory, runF func(*ReportOptions) error) *cobra.Command {
+	opts := &ReportOptions{IO: f.IOStreams, Now: f.Now, Logger: f.Logger, Getwd: os.Getwd}
+	cmd := &cobra.Command{
+		Use:   "report [flags] CASE",
+		Short: "Write the report of an investigation kept in a case directory (Markdown or HTML)",
+		Long: `Write the report of the investigation kept in the case directory CASE (what
+the TUI's --case DIR or :case DIR recorded) on standard output:
+
+  - the timeline of bookmarked events, with their notes and tags, each with
+    its citation (FILE:LINE, s3://bucket/key:LINE, or a Loki stream and
+    nanosecond time) and the sha256 of its bytes;
+  - the filters and windows used, each with the audittui query command that
+    lists the same events;
+  - the alerts that fired in the window, grouped by rule and labels, and the
+    case's silences;
+  - the exports with their manifests, checked again;
+  - the sources with the sha256 of each whole file (or S3 object as stored);
+  - the audittui build that wrote it.
+
+The case's sources are read again, in the window of its sessions (or
+--since/--from/--to), to check each cited event: the bytes found at the
+citation must still have the recorded sha256. --no-verify skips reading them
+(and the alerts and hashes that need them).
+
+-o html writes one self-contained HTML file (no scripts, images or other
+files to fetch) that prints well.
+
+Exit status: 0 when everything checked out; 1 when a cited event, an export
+or a line of the case did not (the report says which); 2 on usage errors.`,
+		Example: `  audittui report ./case-4711 > report.md
+  audittui report -o html ./case-4711 > report.html
+  audittui report --no-verify ./case-4711`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Case = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return runReport(cmd.Context(), opts)
+		},
+	}
+	fs := cmd.Flags()
+	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "md", []string{"md", "html"}, "report format: md (Markdown) or html (one self-contained file)")
+	opts.Window.AddFlags(fs)
+	fs.StringArrayVar(&opts.RuleFiles, "rules", nil, "rule file in Loki ruler format besides the built-in pack (repeatable)")
+	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in detection pack")
+	fs.BoolVar(&opts.NoAlerts, "no-alerts", false, "do not evaluate alert rules")
+	fs.BoolVar(&opts.NoVerify, "no-verify", false, "do not read the sources again (no checks of cited events, no file hashes, no alerts)")
+	opts.Sources = f.Sources(fs)
+	return cmd
+}
+
+func runReport(ctx context.Context, opts *ReportOptions) error {
+	c, err := casefile.Load(opts.Case)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	st := c.State()
+	if len(st.Opens)+len(st.Bookmarks)+len(st.Notes)+len(st.Exports) == 0 && len(c.Problems()) == 0 {
+		return cmdutil.UsageErrorf("%s holds no case records (*.jsonl written by audittui --case)", termsafe.String(opts.Case))
+	}
+	wd, _ := opts.Getwd()
+	args := st.SourceArgs(wd)
+	r := rep.Build(opts.Case, st, opts.Now(), buildinfo.Get().String(), args)
+	for _, p := range c.Problems() {
+		r.Problems = append(r.Problems, termsafe.String("case "+p.Error()+" (skipped)"))
+	}
+
+	// The window: the flags, else the hull of the sessions' windows.
+	from, to, err := opts.Window.Range(opts.Now)
+	if err != nil {
+		return err
+	}
+	if opts.Window.Since == 0 && opts.Window.From == "" && opts.Window.To == "" {
+		from, to = hull(st.Opens)
+	}
+	r.Window = rep.Window{From: nsPtr(from), To: nsPtr(to)}
+
+	failed := len(c.Problems()) > 0
+	for i := range r.Exports {
+		if !checkExport(&r.Exports[i]) {
+			failed = true
+		}
+	}
+	switch {
+	case opts.NoVerify:
+		r.Alerts.Why = "--no-verify"
+		for _, a := range args {
+			r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a), Note: "not read (--no-verify)"})
+		}
+	case len(args) == 0:
+		r.Alerts.Why = "no session recorded its sources"
+	default:
+		if !readSources(ctx, opts, st, args, from, to, r) {
+			failed = true
+		}
+	}
+	out, done := opts.IO.DataOut()
+	if opts.Output == "html" {
+		err = rep.HTML(out, r)
+	} else {
+		err = rep.Markdown(out, r)
+	}
+	if err == nil {
+		err = done()
+	}
+	if err != nil {
+		return err
+	}
+	if failed {
+		n := len(r.Problems)
+		for _, e := range r.Events {
+			if !e.CheckOK && e.Check != "not re-read" {
+				n++
+			}
+		}
+		for _, x := range r.Exports {
+			if !x.CheckOK {
+				n++
+			}
+		}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d thing(s) in the case did not check out (see the report)", n)}
+	}
+	return nil
+}
+
+func nsPtr(ns int64) *time.Time {
+	if ns == 0 {
+		return nil
+	}
+	t := time.Unix(0, ns).UTC()
+	return &t
+}
+
+// hull is the smallest window holding every session's (open if any is).
+func hull(opens []casefile.Record) (from, to int64) {
+	for i, o := range opens {
+		f, t := int64(0), int64(0)
+		if o.From != nil {
+			f = o.From.UnixNano()
+		}
+		if o.To != nil {
+			t = o.To.UnixNano()
+		}
+		if i == 0 {
+			from, to = f, t
+			continue
+		}
+		if f == 0 || (from != 0 && f < from) {
+			from = f
+		}
+		if t == 0 || (to != 0 && t > to) {
+			to = t
+		}
+		if f == 0 {
+			from = 0
+		}
+		if t == 0 {
+			to = 0
+		}
+	}
+	return from, to
+}
+
+// checkExport checks an export directory against its manifest and the
+// manifest against the case's record of it.
+func checkExport(x *rep.Export) bool {
+	res, err := evidence.Check(x.Dir)
+	if err != nil {
+		x.Check = termsafe.String(err.Error())
+		return false
+	}
+	sum, _, err := evidence.HashFile(filepath.Join(x.Dir, evidence.ManifestSHA))
+	switch {
+	case err != nil:
+		x.Check = termsafe.String(err.Error())
+	case sum != x.ManifestSHA256:
+		x.Check = fmt.Sprintf("MANIFEST.sha256 changed since the export (sha256 now %s)", sum)
+	case !res.Clean():
+		var bad []string
+		for _, f := range res.Files {
+			if f.Status != evidence.StatusOK {
+				bad = append(bad, f.Status+" "+f.Path)
+			}
+		}
+		bad = append(bad, res.JSONProblems...)
+		x.Check = termsafe.String("does not match its manifest: " + strings.Join(bad, "; "))
+	default:
+		x.Check, x.CheckOK = fmt.Sprintf("OK: the %d file(s) match MANIFEST.sha256, which is unchanged (audittui verify)", res.OK), true
+		return true
+	}
+	return false
+}
+
+// readSources re-reads the sources in the window: it hashes the files
+// whole, checks every cited event and evaluates the alert rules. It
+// returns false when a cited event does not check out.
+func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, args []string, from, to int64, r *rep.Report) bool {
+	srcs, err := resolve(ctx, opts.Sources, args)
+	if err != nil {
+		why := "cannot open the sources: " + err.Error()
+		for _, a := range args {
+			r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a), Note: termsafe.String(why)})
+		}
+		r.Alerts.Why = termsafe.String(why)
+		for i := range r.Events {
+			r.Events[i].Check = "not re-read: " + termsafe.String(why)
+		}
+		return false
+	}
+	for k, src := range srcs {
+		r.Sources = append(r.Sources, hashSource(ctx, args[k], src, from, to))
+	}
+
+	// One read: the checks see every batch before the rules do.
+	checks := newChecker(st.Bookmarks)
+	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to})
+	if err != nil {
+		r.Alerts.Why = termsafe.String(err.Error())
+		return false
+	}
+	tee := &teeStream{Stream: stream, fn: checks.batch}
+	defer tee.Close()
+	rejected := 0
+	if opts.NoAlerts {
+		r.Alerts.Why = "--no-alerts"
+		for {
+			b, err := tee.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				r.Problems = append(r.Problems, termsafe.String("reading the sources: "+err.Error()))
+				break
+			}
+			rejected += len(b.Rejects)
+		}
+	} else {
+		evalAlerts(ctx, opts, st, tee, from, to, r, &rejected)
+	}
+	if rejected > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d line(s) of the sources could not be read as audit events (audittui query names them)", rejected))
+	}
+	return checks.apply(r)
+}
+
+// resolve turns the case's SOURCE arguments into sources (the bundled
+// sample by its name).
+func resolve(ctx context.Context, set *cmdutil.SourceSet, args []string) ([]data.Source, error) {
+	var out []data.Source
+	for _, a := range args {
+		if a == sample.Name {
+			out = append(out, sample.Source{})
+			continue
+		}
+		srcs, ok, err := set.Resolve(ctx, []string{a})
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: no source", a)
+		}
+		out = append(out, srcs...)
+	}
+	return out, nil
+}
+
+// hashSource hashes the files a SOURCE names, whole: local files, or the
+// S3 objects of the window as stored.
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64) rep.Source {
+	s := rep.Source{Arg: termsafe.String(arg)}
+	switch src := src.(type) {
+	case *file.Source:
+		for _, g := range src.Files() {
+			for _, p := range g {
+				if p == "-" {
+					s.Note = "stdin: no file to hash"
+					continue
+				}
+				sum, n, err := evidence.HashFile(p)
+				f := rep.File{Path: termsafe.String(p), SHA256: sum, Size: n}
+				if err != nil {
+					f.Err = termsafe.String(err.Error())
+				}
+				s.Files = append(s.Files, f)
+			}
+		}
+	case *s3src.Source:
+		l, err := src.List(ctx, from, to)
+		if err != nil {
+			s.Note = termsafe.String("cannot list: " + err.Error())
+			return s
+		}
+		for _, o := range l.Objects {
+			d, err := src.Download(ctx, o, io.Discard)
+			f := rep.File{Path: termsafe.String(src.URL(o)), SHA256: d.SHA256, Size: d.Bytes}
+			if err != nil {
+				f.Err = termsafe.String(err.Error())
+			}
+			s.Files = append(s.Files, f)
+		}
+		for _, o := range l.Archived {
+			s.Files = append(s.Files, rep.File{Path: termsafe.String(src.URL(o)), Size: o.Size, Err: "archived (" + termsafe.String(o.StorageClass) + "): restore it to hash it"})
+		}
+	case sample.Source:
+		s.Note = "the sample bundled in the audittui binary (" + termsafe.String(buildinfo.Get().String()) + "): no file to hash"
+	default:
+		s.Note = "entries are cited by stream and nanosecond time; a Loki server has no files to hash"
+	}
+	return s
+}
+
+// evalAlerts runs the rule pack over the stream and keeps the groups of
+// rules that fired.
+func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, stream data.Stream, from, to int64, r *rep.Report, rejected *int) {
+	set, err := cmdutil.LoadRules(opts.RuleFiles, opts.NoBuiltin, opts.IO.ErrOut)
+	if err != nil {
+		r.Alerts.Why = termsafe.String(err.Error())
+		drain(ctx, stream)
+		return
+	}
+	if set == nil || len(set.Rules()) == 0 {
+		r.Alerts.Why = "no rules loaded"
+		drain(ctx, stream)
+		return
+	}
+	res, err := rules.Replay(ctx, stream, set, rules.Options{From: from, To: to, Logger: opts.Logger,
+		OnRejects: func(rs []data.Reject) { *rejected += len(rs) }})
+	if err != nil {
+		r.Alerts.Why = termsafe.String(err.Error())
+		return
+	}
+	r.Alerts.Evaluated, r.Alerts.Rules = true, len(set.Rules())
+	silenced := map[string]casefile.Record{}
+	for _, s := range st.Silences {
+		silenced[s.Silence.Group] = s
+	}
+	for _, rg := range rules.GroupAlerts(res.Alerts, rules.GroupOptions{}) {
+		for _, g := range rg.Groups {
+			fired := false
+			var ids []string
+			summary := ""
+			for _, a := range g.Alerts {
+				if !a.FiredAt.IsZero() {
+					fired = true
+				}
+				if summary == "" {
+					summary = a.Annotations["summary"]
+				}
+				for _, id := range a.AuditIDs {
+					if len(ids) < 5 && !slices.Contains(ids, termsafe.String(id)) {
+						ids = append(ids, termsafe.String(id))
+					}
+				}
+			}
+			if !fired {
+				continue
+			}
+			ag := rep.AlertGroup{Key: termsafe.String(g.Key), Name: termsafe.String(g.Name), Severity: termsafe.String(g.Severity),
+				Rule: termsafe.String(g.Rule.Where()), Labels: termsafe.String(rules.LabelsString(g.Labels)),
+				Instances: g.Instances, Firing: g.Firing, Events: g.Events, First: g.First, Last: g.Last,
+				Summary: termsafe.String(summary), AuditIDs: ids}
+			if s, ok := silenced[g.Key]; ok {
+				ag.Silenced = termsafe.String(strings.TrimSpace(s.Author + " " + rep.FmtTime(s.Time) + ": " + s.Silence.Note))
+			}
+			r.Alerts.Groups = append(r.Alerts.Groups, ag)
+		}
+	}
+	// Most severe first, then in time order.
+	sort.SliceStable(r.Alerts.Groups, func(i, j int) bool {
+		a, b := r.Alerts.Groups[i], r.Alerts.Groups[j]
+		if ra, rb := rules.SeverityRank(a.Severity), rules.SeverityRank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		return a.First.Before(b.First)
+	})
+}
+
+func drain(ctx context.Context, st data.Stream) {
+	for {
+		if _, err := st.Next(ctx); err != nil {
+			return
+		}
+	}
+}
+
+// teeStream shows every batch to fn before handing it on.
+type teeStream struct {
+	data.Stream
+	fn func(*data.Batch)
+}
+
+func (t *teeStream) Next(ctx context.Context) (*data.Batch, error) {
+	b, err := t.Stream.Next(ctx)
+	if b != nil {
+		t.fn(b)
+	}
+	return b, err
+}
+
+// checker finds the cited events in what is read: a candidate by auditID
+// and time, or by source and line; its bytes' sha256 decides.
+type checker struct {
+	refs   map[string]casefile.EventRef // by sha256
+	byID   map[string][]string          // auditID + time -> sha256s
+	byLine map[string][]string          // source:line -> sha256s
+	found  map[string]string            // sha256 -> citation where found
+	// differ: at the cited place, bytes with another sha256.
+	differ map[string]string
+}
+
+func newChecker(bs []*casefile.Bookmark) *checker {
+	c := &checker{refs: map[string]casefile.EventRef{}, byID: map[string][]string{}, byLine: map[string][]string{},
+		found: map[string]string{}, differ: map[string]string{}}
+	for _, b := range bs {
+		ev := b.Event
+		c.refs[ev.SHA256] = ev
+		k := idKey(ev.AuditID, ev.Time)
+		c.byID[k] = append(c.byID[k], ev.SHA256)
+		if ev.Cite != "" {
+			c.byLine[ev.Cite] = append(c.byLine[ev.Cite], ev.SHA256)
+		}
+	}
+	return c
+}
+
+func idKey(id string, t time.Time) string {
+	ns := int64(0)
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	return fmt.Sprintf("%s@%d", id, ns)
+}
+
+func (c *checker) batch(b *data.Batch) {
+	for i := range b.Events {
+		e := &b.Events[i]
+		var t time.Time
+		if e.Time != 0 {
+			t = time.Unix(0, e.Time)
+		}
+		cite := e.Origin.Cite()
+		byID, byLine := c.byID[idKey(e.AuditID, t)], c.byLine[cite]
+		if len(byID) == 0 && len(byLine) == 0 {
+			continue
+		}
+		h := sha256.Sum256(e.Raw)
+		sum := hex.EncodeToString(h[:])
+		for _, want := range append(byID, byLine...) {
+			switch {
+			case want == sum:
+				if prev, ok := c.found[sum]; !ok || (prev != c.refs[sum].Cite && cite == c.refs[sum].Cite) {
+					c.found[sum] = cite
+				}
+			case c.refs[want].Cite == cite:
+				c.differ[want] = sum
+			}
+		}
+	}
+}
+
+// apply writes the checks into the report's events; false when one does
+// not check out.
+func (c *checker) apply(r *rep.Report) bool {
+	ok := true
+	for i := range r.Events {
+		e := &r.Events[i]
+		ref := c.refs[e.SHA256] // a sha256 is the same sanitised
+		switch where, found := c.found[ref.SHA256]; {
+		case found && where == ref.Cite:
+			e.Check, e.CheckOK = "OK: the bytes at the citation have this sha256 (sources re-read)", true
+		case found:
+			e.Check, e.CheckOK = termsafe.String("OK: the same bytes were found at "+where+" (the sources were opened from elsewhere)"), true
+		case c.differ[ref.SHA256] != "":
+			e.Check = "MISMATCH: the bytes at the citation now have sha256 " + c.differ[ref.SHA256]
+			ok = false
+		default:
+			e.Check = "NOT FOUND in the sources read in the window"
+			ok = false
+		}
+	}
+	return ok
+}

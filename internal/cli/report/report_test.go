@@ -1,0 +1,413 @@
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/cli/clitest"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+func reportCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdReport(f, nil) }, "", args...)
+}
+
+func hexSHA(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// refOf names an event as the TUI does when it is bookmarked.
+func refOf(e *data.Event) casefile.EventRef {
+	ref := casefile.EventRef{SHA256: hexSHA(e.Raw), Cite: e.Origin.Cite(), Source: e.Origin.Source.Name,
+		AuditID: e.AuditID, Stage: e.Stage, User: e.User, Verb: e.Verb, Object: e.Resource + " " + e.Namespace + "/" + e.Name, Code: e.Code}
+	if e.Origin.StreamTime != 0 {
+		ref.StreamTime = e.Origin.StreamTime
+	} else {
+		ref.Line = e.Origin.Line
+	}
+	if e.Time != 0 {
+		ref.Time = time.Unix(0, e.Time).UTC()
+	}
+	return ref
+}
+
+// pickEvents reads src in [from, to) and names the events pick accepts.
+func pickEvents(t *testing.T, src data.Source, ro data.ReadOptions, pick func(e *data.Event) bool) []casefile.EventRef {
+	t.Helper()
+	st, err := data.OpenAll(context.Background(), []data.Source{src}, ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var out []casefile.EventRef
+	for {
+		b, err := st.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b.Events {
+			if pick(&b.Events[i]) {
+				out = append(out, refOf(&b.Events[i]))
+			}
+		}
+	}
+}
+
+func add(t *testing.T, c *casefile.Case, r casefile.Record) casefile.Record {
+	t.Helper()
+	r, err := c.Add(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+type nodesCase struct {
+	dir    string
+	refs   []casefile.EventRef
+	notes  []string
+	export string
+	nodes  string
+}
+
+// newNodesCase records, over a copy of the three-node sample, what an
+// investigator's session would: the session, one bookmarked event of
+// each node file with a note (and a tag), a case note, a saved filter, an
+// applied view, a silence and an export.
+func newNodesCase(t *testing.T) nodesCase {
+	t.Helper()
+	nodes := filepath.Join(t.TempDir(), "nodes")
+	os.MkdirAll(nodes, 0o755)
+	for _, n := range []string{"audit-cp1.log", "audit-cp2.log", "audit-cp3.log"} {
+		b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "nodes", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(nodes, n), b, 0o644)
+	}
+	from, to := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC)
+	src, err := file.New(nodes, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perFile := map[string]bool{}
+	refs := pickEvents(t, src, data.ReadOptions{From: from.UnixNano(), To: to.UnixNano()}, func(e *data.Event) bool {
+		name := e.Origin.Source.Name
+		if perFile[name] || e.Origin.Line < 100 || strings.HasPrefix(e.User, "system:") || e.User == "" || e.AuditID == "" {
+			return false
+		}
+		perFile[name] = true
+		return true
+	})
+	if len(refs) != 3 {
+		t.Fatalf("picked %d events", len(refs))
+	}
+	dir := filepath.Join(t.TempDir(), "case-4711")
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Author = "alice"
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{nodes}, Dir: "/nowhere", From: &from, To: &to})
+	nc := nodesCase{dir: dir, refs: refs, nodes: nodes}
+	for k := range refs {
+		ref := refs[k]
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+		note := fmt.Sprintf("finding %d: %s did this from the wrong place", k+1, ref.User)
+		nc.notes = append(nc.notes, note)
+		add(t, c, casefile.Record{Kind: casefile.KindNote, Event: &ref, Text: note})
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindTag, Event: &refs[0], Tag: "initial-access"})
+	add(t, c, casefile.Record{Kind: casefile.KindNote, Text: "paged at 03:10 by the SOC"})
+	add(t, c, casefile.Record{Kind: casefile.KindFilter, Name: "humans", Query: `{job="audit"} | json | user_username!~"system:.*"`, Filter: `user_username!~"system:.*"`, From: &from, To: &to})
+	add(t, c, casefile.Record{Kind: casefile.KindView, Query: `{job="audit"} | json | verb="delete"`, Filter: `verb="delete"`, Negate: true, From: &from})
+	add(t, c, casefile.Record{Kind: casefile.KindSilence, Silence: &casefile.Silence{Group: "x.yaml:1 Noise {}", Rule: "Noise", Note: "known scanner"}})
+	// An export of the three events, as :export writes it.
+	nc.export = filepath.Join(t.TempDir(), "export")
+	d, err := evidence.Create(nc.export, evidence.Manifest{Sources: []string{nodes}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := d.Events()
+	w.Write([]byte(`{"auditID":"x"}`))
+	w.Close()
+	m, err := d.WriteManifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msum, _, _ := evidence.HashFile(filepath.Join(nc.export, evidence.ManifestSHA))
+	add(t, c, casefile.Record{Kind: casefile.KindExport, Query: `{job="audit"} | json`, Export: &casefile.Export{Dir: nc.export, Events: m.Events, ManifestSHA256: msum,
+		Entries: []casefile.ExportEntry{{Path: m.Entries[0].Path, SHA256: m.Entries[0].SHA256, Size: m.Entries[0].Size}}}})
+	return nc
+}
+
+// mdCode is how the Markdown report writes a value in a code span.
+func mdCode(s string) string { return "`" + strings.ReplaceAll(s, "|", `\|`) + "`" }
+
+// TestReportMarkdownAndHTML: both reports name each cited event's
+// auditID, note, citation and sha256, checked against the re-read
+// sources; the HTML is one self-contained file that a real browser
+// renders (a screenshot is kept in the test artifacts) with the same
+// text.
+func TestReportMarkdownAndHTML(t *testing.T) {
+	nc := newNodesCase(t)
+	code, md, errOut := reportCmd(t, nc.dir)
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, errOut, md)
+	}
+	for k, ref := range nc.refs {
+		for _, want := range []string{mdCode(ref.AuditID), nc.notes[k], mdCode(ref.Cite), mdCode(ref.SHA256)} {
+			if !strings.Contains(md, want) {
+				t.Errorf("markdown lacks %q", want)
+			}
+		}
+		if !strings.Contains(ref.Cite, filepath.Join(nc.nodes, "audit-cp")) {
+			t.Errorf("citation %s", ref.Cite)
+		}
+	}
+	for _, want := range []string{
+		"## Timeline of bookmarked events", "OK: the bytes at the citation have this sha256", "`#initial-access`",
+		"paged at 03:10 by the SOC", "| humans |", "audittui query -o raw --from 2026-11-20T02:00:00Z --to 2026-11-20T04:00:00Z",
+		"the events NOT matching", "## Alerts that fired in the window", "known scanner",
+		"OK: the 1 file(s) match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	// Whole-file hashes of the three node files.
+	for _, n := range []string{"audit-cp1.log", "audit-cp2.log", "audit-cp3.log"} {
+		b, _ := os.ReadFile(filepath.Join(nc.nodes, n))
+		if !strings.Contains(md, mdCode(hexSHA(b))) {
+			t.Errorf("markdown lacks the sha256 of %s", n)
+		}
+	}
+	// The sample's stories make alerts fire in these two hours.
+	alerts := md[strings.Index(md, "## Alerts that fired"):strings.Index(md, "## Silences")]
+	if !strings.Contains(alerts, "| severity | alert |") || strings.Count(alerts, "\n| ") < 3 {
+		t.Errorf("no alert groups:\n%s", alerts)
+	}
+	// Timeline order: by event time.
+	if i, j := strings.Index(md, nc.refs[0].SHA256), strings.Index(md, nc.refs[1].SHA256); nc.refs[0].Time.Before(nc.refs[1].Time) != (i < j) {
+		t.Errorf("timeline out of time order")
+	}
+
+	code, html, errOut := reportCmd(t, "-o", "html", nc.dir)
+	if code != 0 {
+		t.Fatalf("report -o html: exit %d\n%s", code, errOut)
+	}
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", `src="`, `href="http`} {
+		if strings.Contains(strings.ToLower(html), bad) {
+			t.Errorf("the HTML is not self-contained: it has %q", bad)
+		}
+	}
+	if !strings.Contains(html, "@media print") {
+		t.Errorf("no print stylesheet")
+	}
+	art := testutil.ArtifactsDir(t)
+	page := filepath.Join(art, "report.html")
+	if err := os.WriteFile(page, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(art, "report.md"), []byte(md), 0o644)
+	browser := testutil.Chromium(t)
+	testutil.Screenshot(t, browser, page, filepath.Join(art, "report.png"), 1280, 2400)
+	dom := testutil.RenderDOM(t, browser, page)
+	for k, ref := range nc.refs {
+		for _, want := range []string{ref.AuditID, nc.notes[k], ref.Cite, ref.SHA256} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("the rendered page lacks %q", want)
+			}
+		}
+	}
+	t.Logf("report rendered: %s", filepath.Join(art, "report.png"))
+}
+
+// TestReportFindsTampering: a cited line changed after the bookmark, and
+// an export file changed: the report says so and exits 1.
+func TestReportFindsTampering(t *testing.T) {
+	nc := newNodesCase(t)
+	ref := nc.refs[1]
+	path := ref.Source
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	lines[ref.Line-1] = strings.Replace(lines[ref.Line-1], `"verb":"`, `"verb":"x`, 1)
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+	os.WriteFile(filepath.Join(nc.export, evidence.EventsFile), []byte("changed\n"), 0o644)
+	code, md, _ := reportCmd(t, nc.dir)
+	if code != cmdutil.ExitInputError {
+		t.Fatalf("exit %d, want %d", code, cmdutil.ExitInputError)
+	}
+	if !strings.Contains(md, "**MISMATCH: the bytes at the citation now have sha256 ") || !strings.Contains(md, "MISMATCH events.jsonl") {
+		t.Errorf("report does not flag the changes:\n%s", md)
+	}
+	if strings.Count(md, "OK: the bytes at the citation") != 2 {
+		t.Errorf("the other two events should check out")
+	}
+}
+
+// TestReportWithoutSources: --no-verify writes the report from the case
+// alone.
+func TestReportWithoutSources(t *testing.T) {
+	nc := newNodesCase(t)
+	code, md, errOut := reportCmd(t, "--no-verify", nc.dir)
+	if code != 0 || !strings.Contains(md, "not re-read") || !strings.Contains(md, "Not evaluated: --no-verify") {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+	if code, _, errOut := reportCmd(t, t.TempDir()); code != cmdutil.ExitUsage || !strings.Contains(errOut, "holds no case records") {
+		t.Errorf("empty directory: %d %s", code, errOut)
+	}
+}
+
+// TestReportS3: events cited as s3://bucket/key:LINE (gzip objects: the
+// decompressed line) check out, and the objects are hashed as stored.
+func TestReportS3(t *testing.T) {
+	w := clitest.NewS3World(t, false)
+	ctx := context.Background()
+	format, err := s3key.Parse(s3key.DefaultFormat, s3key.ParseOptions{UnsetAsWildcard: true, LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arg := "s3://" + w.Bucket + "/audit-logs/c1/"
+	src, err := s3src.New(ctx, arg, s3src.Options{Client: w.Client, KeyFormat: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := w.Start.Add(2*time.Hour), w.Start.Add(3*time.Hour)
+	n := 0
+	refs := pickEvents(t, src, data.ReadOptions{From: from.UnixNano(), To: to.UnixNano()}, func(e *data.Event) bool { n++; return n%4 == 1 })
+	if len(refs) < 3 {
+		t.Fatalf("%d refs", len(refs))
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, _ := casefile.Open(dir)
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{arg}, From: &from, To: &to})
+	gz := false
+	for k := range refs {
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[k]})
+		if !strings.HasPrefix(refs[k].Cite, "s3://"+w.Bucket+"/audit-logs/c1/") {
+			t.Errorf("citation %s", refs[k].Cite)
+		}
+		for _, o := range w.Objects {
+			if strings.HasPrefix(refs[k].Cite, "s3://"+w.Bucket+"/"+o.Key+":") && strings.HasPrefix(string(o.Body), "\x1f\x8b") {
+				gz = true
+			}
+		}
+	}
+	if !gz {
+		t.Fatalf("no event cited from a gzip object")
+	}
+	code, md, errOut := reportCmd(t, "--s3-endpoint", w.Endpoint, "--no-alerts", dir)
+	if code != 0 {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+	if strings.Count(md, "OK: the bytes at the citation have this sha256") != len(refs) {
+		t.Errorf("not every event checked out:\n%s", md)
+	}
+	hashed := 0
+	for _, o := range w.Objects {
+		if strings.Contains(md, mdCode("s3://"+w.Bucket+"/"+o.Key)+" | "+mdCode(hexSHA(o.Body))) {
+			hashed++
+		}
+	}
+	if hashed < 4 {
+		t.Errorf("%d objects hashed as stored in the report:\n%s", hashed, md)
+	}
+}
+
+// TestReportLoki: Loki entries are cited by stream labels and nanosecond
+// time, and check out when read back.
+func TestReportLoki(t *testing.T) {
+	srv := lokitest.New(lokitest.Options{})
+	defer srv.Close()
+	now := time.Now().UTC().Truncate(time.Second)
+	labels := data.Labels{{Name: "job", Value: "audit"}, {Name: "cluster", Value: "prod"}}
+	var entries []loki.PushEntry
+	for i := range 5 {
+		ts := now.Add(-time.Duration(5-i) * time.Minute).Add(time.Duration(i*1234567 + 89))
+		line := fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"loki-%d","stage":"ResponseComplete","verb":"delete","user":{"username":"eve"},"objectRef":{"resource":"secrets","namespace":"prod","name":"s%d"},"responseStatus":{"code":200},"requestReceivedTimestamp":%q,"stageTimestamp":%q}`,
+			i, i, ts.Format(time.RFC3339Nano), ts.Format(time.RFC3339Nano))
+		entries = append(entries, loki.PushEntry{Time: ts.UnixNano(), Line: []byte(line)})
+	}
+	srv.Push("", loki.PushRequest{Streams: []loki.PushStream{{Labels: labels, Entries: entries}}})
+	cl, err := loki.NewClient(loki.Config{Addr: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := loki.NewSource(cl, loki.SourceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := now.Add(-time.Hour), now.Add(time.Minute)
+	refs := pickEvents(t, src, data.ReadOptions{From: from.UnixNano(), To: to.UnixNano()}, func(e *data.Event) bool { return e.AuditID != "loki-2" })
+	if len(refs) != 4 {
+		t.Fatalf("%d refs", len(refs))
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, _ := casefile.Open(dir)
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{srv.URL}, From: &from, To: &to})
+	for k := range refs {
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[k]})
+		want := fmt.Sprintf(`{cluster="prod", job="audit"} @%d`, refs[k].StreamTime)
+		if refs[k].Cite != want || refs[k].StreamTime == 0 {
+			t.Errorf("citation %s, want %s", refs[k].Cite, want)
+		}
+	}
+	code, md, errOut := reportCmd(t, "--no-alerts", dir)
+	if code != 0 {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+	if strings.Count(md, "OK: the bytes at the citation have this sha256") != 4 || !strings.Contains(md, "no files to hash") {
+		t.Errorf("report:\n%s", md)
+	}
+	for _, r := range refs {
+		if !strings.Contains(md, mdCode(r.Cite)) {
+			t.Errorf("no citation %s", r.Cite)
+		}
+	}
+}
+
+func TestReportFlags(t *testing.T) {
+	var got *ReportOptions
+	ios, _, _ := clitest.Streams("")
+	cmd := NewCmdReport(clitest.Factory(ios), func(o *ReportOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"-o", "html", "--from", "2026-11-20", "--no-alerts", "--rules", "r.yaml", "case"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Case != "case" || got.Output != "html" || got.Window.From != "2026-11-20" || !got.NoAlerts || got.RuleFiles[0] != "r.yaml" {
+		t.Errorf("options %+v", got)
+	}
+	code, _, errOut := reportCmd(t, "-o", "pdf", "x")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "pdf") {
+		t.Errorf("-o pdf: %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,74 @@
+package tui
+
+import (
+	"os"
+
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/termsafe"
+	"github.com/audittui/audittui/internal/ui"
+	"github.com/audittui/audittui/internal/ui/sample"
+)
+
+// reopenCase: `audittui --case DIR` without SOURCE arguments opens the
+// sources the case's sessions opened (relative paths from the directory
+// they were opened in), and without --since/--from/--to the window of its
+// last session. A case that does not exist yet is created by the TUI.
+func reopenCase(opts *TUIOptions) error {
+	if opts.Case == "" || len(opts.Args) > 0 || opts.Sample {
+		return nil
+	}
+	if _, err := os.Stat(opts.Case); os.IsNotExist(err) {
+		return nil
+	}
+	c, err := casefile.Load(opts.Case)
+	if err != nil {
+		return cmdutil.UsageError(err)
+	}
+	st := c.State()
+	wd, _ := os.Getwd()
+	args := st.SourceArgs(wd)
+	if len(args) == 0 {
+		return nil
+	}
+	if len(args) == 1 && args[0] == sample.Name {
+		opts.Sample = true
+	} else {
+		opts.Args = args
+	}
+	if w := &opts.Window; w.Since == 0 && w.From == "" && w.To == "" && len(st.Opens) > 0 {
+		last := st.Opens[len(st.Opens)-1]
+		if last.From != nil {
+			w.From = last.From.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
+		}
+		if last.To != nil {
+			w.To = last.To.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
+		}
+	}
+	return nil
+}
+
+// sessionSources describes what the TUI opened, for the case's session
+// record: the arguments, the working directory and the local files.
+func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sources {
+	wd, _ := os.Getwd()
+	s := ui.Sources{Args: opts.Args, Dir: wd}
+	if isSample {
+		s.Args = []string{sample.Name}
+	}
+	if len(s.Args) == 0 {
+		for _, src := range srcs {
+			s.Args = append(s.Args, termsafe.String(src.String()))
+		}
+	}
+	for _, src := range srcs {
+		if f, ok := src.(*file.Source); ok {
+			for _, g := range f.Files() {
+				s.Files = append(s.Files, g...)
+			}
+		}
+	}
+	return s
+}

@@ -1,0 +1,303 @@
+// Package evidence writes and checks export directories: evidence copied
+// (files, S3 objects, selected events) with a SHA-256 manifest. It is
+// shared by `audittui export`/`verify` (internal/cli/evidence) and the
+// TUI's `:export`, so both write the same layout:
+//
+//	DIR/events.jsonl      selected events, one per line, their original bytes
+//	DIR/files/PATH        local files copied byte for byte
+//	DIR/objects/B/KEY     S3 objects copied as stored
+//	DIR/MANIFEST.sha256   one sha256sum line per file (sha256sum -c reads it)
+//	DIR/MANIFEST.json     the same entries plus sources, query, window, time
+package evidence
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrExists says an export directory holds a manifest already.
+var ErrExists = errors.New("already holds an export")
+
+// Dir is an export directory being written. Add, CopyFile and Events are
+// safe for concurrent use; WriteManifests comes last.
+type Dir struct {
+	// Path is the directory.
+	Path string
+	mu   sync.Mutex
+	man  Manifest
+}
+
+// Create prepares path for an export with manifest m (its Entries are
+// filled in as files are added): it creates the directory and refuses,
+// with an error wrapping ErrExists, one that holds a manifest already
+// unless force is set.
+func Create(path string, m Manifest, force bool) (*Dir, error) {
+	if _, err := os.Stat(filepath.Join(path, ManifestSHA)); err == nil && !force {
+		return nil, fmt.Errorf("%s %w (%s)", path, ErrExists, ManifestSHA)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if m.Version == 0 {
+		m.Version = 1
+	}
+	return &Dir{Path: path, man: m}, nil
+}
+
+// Add records a file written (or, with Reason set and no Path, one that
+// could not be).
+func (d *Dir) Add(e ManifestEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.man.Entries = append(d.man.Entries, e)
+}
+
+// Skip records a source that could not be exported, with the reason.
+func (d *Dir) Skip(e ManifestEntry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.man.Skipped = append(d.man.Skipped, e)
+}
+
+// Update lets the caller change the manifest's header fields (events and
+// rejects counted, ...) under the lock.
+func (d *Dir) Update(fn func(m *Manifest)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fn(&d.man)
+}
+
+// Manifest returns a copy of the manifest as it is now.
+func (d *Dir) Manifest() Manifest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := d.man
+	m.Entries = append([]ManifestEntry(nil), d.man.Entries...)
+	m.Skipped = append([]ManifestEntry(nil), d.man.Skipped...)
+	return m
+}
+
+// Local returns the local path of a manifest path (slash-separated,
+// relative to the directory).
+func (d *Dir) Local(rel string) string { return filepath.Join(d.Path, filepath.FromSlash(rel)) }
+
+// CopyFile copies the local file src to rel inside the directory, hashing
+// what it copies (a live audit.log may grow meanwhile: what is hashed is
+// exactly what was copied), keeps its modification time, and records the
+// entry (Source: src made absolute). It returns the entry and the copy's
+// path.
+func (d *Dir) CopyFile(src, rel string) (ManifestEntry, string, error) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return ManifestEntry{}, "", err
+	}
+	dst := d.Local(rel)
+	sum, n, mtime, err := copyFile(src, dst)
+	if err != nil {
+		return ManifestEntry{}, "", err
+	}
+	e := ManifestEntry{Path: rel, Source: abs, SHA256: sum, Size: n}
+	if !mtime.IsZero() {
+		t := mtime.UTC()
+		e.LastModified = &t
+	}
+	d.Add(e)
+	return e, dst, nil
+}
+
+// FilesRel is where CopyFile puts a local file in the layout export uses:
+// files/ and the file's absolute path made safe (SafeRel).
+func FilesRel(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return "files/" + SafeRel(abs), nil
+}
+
+func copyFile(src, dst string) (string, int64, time.Time, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", 0, time.Time{}, fmt.Errorf("open %s: %w", src, err)
+	}
+	defer in.Close()
+	var mtime time.Time
+	if fi, err := in.Stat(); err == nil {
+		mtime = fi.ModTime()
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", 0, mtime, fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return "", 0, mtime, fmt.Errorf("create %s: %w", dst, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(out, h), in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+		return "", 0, mtime, fmt.Errorf("copy %s: %w", src, err)
+	}
+	if !mtime.IsZero() {
+		_ = os.Chtimes(dst, mtime, mtime)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, mtime, nil
+}
+
+// EventsWriter writes events.jsonl: each event's original bytes and a
+// newline, hashed as written.
+type EventsWriter struct {
+	d    *Dir
+	f    *os.File
+	w    *bufio.Writer
+	h    hash.Hash
+	size int64
+	n    int
+}
+
+// Events creates DIR/events.jsonl.
+func (d *Dir) Events() (*EventsWriter, error) {
+	path := d.Local(EventsFile)
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	h := sha256.New()
+	return &EventsWriter{d: d, f: f, h: h, w: bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)}, nil
+}
+
+// Write writes one event's raw bytes (without a newline: one is added).
+func (w *EventsWriter) Write(raw []byte) error {
+	if _, err := w.w.Write(raw); err != nil {
+		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+	}
+	if err := w.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+	}
+	w.size += int64(len(raw)) + 1
+	w.n++
+	return nil
+}
+
+// Count is the number of events written.
+func (w *EventsWriter) Count() int { return w.n }
+
+// Close flushes and syncs the file, records its entry (Source "query")
+// and the number of events in the manifest.
+func (w *EventsWriter) Close() error {
+	err := w.w.Flush()
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+	}
+	w.d.Add(ManifestEntry{Path: EventsFile, Source: "query", SHA256: hex.EncodeToString(w.h.Sum(nil)), Size: w.size})
+	w.d.Update(func(m *Manifest) { m.Events += w.n })
+	return nil
+}
+
+// Abort closes the file after a failed export (the entry is not recorded).
+func (w *EventsWriter) Abort() { w.f.Close() }
+
+// WriteManifests writes MANIFEST.json and MANIFEST.sha256, each through a
+// temporary file and a rename, entries sorted by path. It returns the
+// manifest written.
+func (d *Dir) WriteManifests() (Manifest, error) {
+	d.mu.Lock()
+	sort.SliceStable(d.man.Entries, func(i, j int) bool { return d.man.Entries[i].Path < d.man.Entries[j].Path })
+	d.mu.Unlock()
+	m := d.Manifest()
+	js, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return m, err
+	}
+	if err := writeFileAtomic(filepath.Join(d.Path, ManifestJSON), append(js, '\n')); err != nil {
+		return m, err
+	}
+	var b strings.Builder
+	for _, e := range m.Entries {
+		b.WriteString(ShaLine(e.SHA256, e.Path))
+	}
+	return m, writeFileAtomic(filepath.Join(d.Path, ManifestSHA), []byte(b.String()))
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	f, err := os.Open(tmp)
+	if err == nil {
+		err = f.Sync()
+		f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return nil
+}
+
+// SafeRel turns an S3 key or a path into a relative path inside an export
+// directory: no absolute paths, no "." or ".." segments, no empty
+// segments, and no glob characters (the copies are opened as file sources,
+// which expand globs); "%" is escaped too so the mapping is one to one.
+// MANIFEST.json keeps the original key.
+func SafeRel(p string) string {
+	segs := strings.Split(filepath.ToSlash(p), "/")
+	out := segs[:0]
+	esc := strings.NewReplacer("%", "%25", "*", "%2A", "?", "%3F", "[", "%5B", "\\", "%5C")
+	for _, s := range segs {
+		switch s {
+		case "":
+			continue
+		case ".", "..":
+			out = append(out, strings.ReplaceAll(s, ".", "%2E"))
+		default:
+			out = append(out, esc.Replace(s))
+		}
+	}
+	if len(out) == 0 {
+		return "_"
+	}
+	return strings.Join(out, "/")
+}
+
+// HashFile returns the sha256 and size of a file's bytes as stored.
+func HashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", n, fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,794 @@
+// Package history rebuilds the history of one Kubernetes object from
+// audit events: every request that touched it, in time order, one row per
+// request (the stages of an auditID merged, in any input order, each
+// identical line once), and between consecutive known versions a unified
+// diff of the object.
+//
+// Versions come from the bodies the audit policy level recorded: the
+// response object (RequestResponse), else the request object (an update's
+// or create's body at Request level), else a patch applied to the
+// previous known version (the patch type is told from the body: see
+// guessPatchType). Diffs leave out bookkeeping (metadata.managedFields,
+// resourceVersion, generation, creationTimestamp, uid) and status unless
+// asked. Where the level recorded no body, the row says so ("Metadata
+// level: no body recorded") and the next known version is diffed against
+// the last one, saying how many changes it spans. A Secret's values never
+// appear: each data and stringData value (also in kubectl's
+// last-applied-configuration annotation and in patches) is replaced by a
+// short hash salted with the object and key, so a diff shows which keys
+// changed.
+//
+// The events are those Ref.Query selects; `audittui history` reads them
+// with that query's literal prefilter, and the TUI's history pane filters
+// its index with the same query.
+package history
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	udiff "github.com/aymanbagabas/go-udiff"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// Options tune what a history shows.
+type Options struct {
+	// Status keeps .status in versions and diffs.
+	Status bool
+	// Reads includes get, list and watch requests of the object.
+	Reads bool
+	// Context is the number of context lines in diffs (0: 3).
+	Context int
+}
+
+// Outcome is how a request ended.
+type Outcome string
+
+// Outcomes.
+const (
+	OK      Outcome = "ok"
+	Denied  Outcome = "denied"  // the authorizer said no
+	Failed  Outcome = "failed"  // rejected after authorization (admission, validation, conflict, ...)
+	Unknown Outcome = "unknown" // no response stage recorded
+)
+
+// Row is one request that touched the object.
+type Row struct {
+	AuditID     string
+	Time        int64 // the last stage's time (Unix ns), 0 when undated
+	Received    int64 // requestReceivedTimestamp (Unix ns), 0 when absent
+	Verb        string
+	Subresource string
+	Identity    data.Identity
+	SourceIP    string
+	UserAgent   string
+	RequestURI  string
+	Code        int
+	Outcome     Outcome
+	// Reason is why a request was denied or failed (the authorizer's
+	// reason, the status message).
+	Reason string
+	Level  string
+	// Stages are the stages recorded, in order; Where cites each stage's
+	// line (file:line).
+	Stages []string
+	Where  []string
+	// Change says what happened to the object: created, updated,
+	// patched, status updated, deleted, scaled to 3, exec ..., denied.
+	Change string
+	// Notes explain the row: where its version came from, what could not
+	// be recorded.
+	Notes []string
+	// Patch is the patch body as sent (secrets hashed), PatchType its type.
+	Patch     string
+	PatchType string
+	// Diff is the unified diff from the previous known version to the
+	// version after this request ("" when none is known or nothing
+	// changed).
+	Diff string
+	// Object is the object after this request when known (bookkeeping
+	// removed, secrets hashed); nil otherwise.
+	Object any
+}
+
+// Denied reports whether the authorizer refused the request.
+func (r *Row) Denied() bool { return r.Outcome == Denied }
+
+// History is the history of one object.
+type History struct {
+	Ref  Ref
+	Kind string
+	Rows []Row
+	// Query is the LogQL that selects the events (Ref.Query).
+	Query string
+}
+
+// Builder collects the events of one object, in any order.
+type Builder struct {
+	ref    Ref
+	opts   Options
+	groups map[string]*group
+	seen   map[[32]byte]*stage
+}
+
+// group is the stages of one request.
+type group struct {
+	id     string
+	stages []*stage
+}
+
+type stage struct {
+	ev   data.Event // owned copy (without Raw when the event has no body)
+	line []byte     // the audit event JSON (EntryLine), owned; nil without a body
+	rank int
+	sum  [32]byte
+	// origins are where the line was read (more than one for a
+	// duplicate), in the order of Origin.Where.
+	origins []data.Origin
+}
+
+func (st *stage) addOrigin(o data.Origin) {
+	for _, x := range st.origins {
+		if x.Source == o.Source && x.Line == o.Line && x.Offset == o.Offset {
+			return
+		}
+		if x.Where() == o.Where() {
+			return
+		}
+	}
+	st.origins = append(st.origins, o)
+	sort.Slice(st.origins, func(i, j int) bool {
+		a, b := st.origins[i], st.origins[j]
+		an, bn := sourceName(a), sourceName(b)
+		if an != bn {
+			return an < bn
+		}
+		return a.Line < b.Line
+	})
+}
+
+func sourceName(o data.Origin) string {
+	if o.Source == nil {
+		return ""
+	}
+	return o.Source.Name
+}
+
+// NewBuilder returns a builder for the history of ref.
+func NewBuilder(ref Ref, opts Options) *Builder {
+	return &Builder{ref: ref, opts: opts, groups: map[string]*group{}, seen: map[[32]byte]*stage{}}
+}
+
+// Ref returns the object the builder collects.
+func (b *Builder) Ref() Ref { return b.ref }
+
+// Add takes one event; events about other objects are ignored, and a line
+// seen before (at-least-once delivery, overlapping files) counts once. It
+// reports whether the event was kept.
+func (b *Builder) Add(e *data.Event) bool {
+	if !b.ref.Matches(e, b.opts.Reads) {
+		return false
+	}
+	line := e.EntryLine()
+	sum := sha256.Sum256(line)
+	if st, ok := b.seen[sum]; ok {
+		// The same line again (at-least-once delivery, overlapping
+		// files): one stage, cited at each place it was read.
+		st.addOrigin(e.Origin)
+		return false
+	}
+	// The event's strings alias the reader's buffer: keep only copies,
+	// and the line only when it carries a body (what merge reads from it).
+	light := *e
+	if !e.HasRequestObject && !e.HasResponseObject {
+		light.Raw, light.Line = nil, nil
+	}
+	c := light.Clone()
+	id := c.AuditID
+	if id == "" {
+		id = "sha256:" + fmt.Sprintf("%x", sum[:8])
+	}
+	g := b.groups[id]
+	if g == nil {
+		g = &group{id: id}
+		b.groups[id] = g
+	}
+	st := &stage{ev: c, line: c.EntryLine(), rank: stageRank(e.Stage), sum: sum, origins: []data.Origin{e.Origin}}
+	g.stages = append(g.stages, st)
+	b.seen[sum] = st
+	return true
+}
+
+// Query is the LogQL log query that selects the events the builder keeps
+// (Ref.Query with the builder's Reads).
+func (b *Builder) Query() string { return b.ref.Query(b.opts.Reads) }
+
+// Len is the number of requests collected.
+func (b *Builder) Len() int { return len(b.groups) }
+
+func stageRank(s string) int {
+	switch s {
+	case "RequestReceived":
+		return 1
+	case "ResponseStarted":
+		return 2
+	case "ResponseComplete":
+		return 3
+	case "Panic":
+		return 4
+	}
+	return 0
+}
+
+// request is a merged group, before versions are computed.
+type request struct {
+	row       Row
+	reqBody   any
+	respBody  any
+	reqErr    error
+	respErr   error
+	hasReq    bool
+	hasResp   bool
+	latestSum [32]byte
+}
+
+// merge merges the stages of one request. The result does not depend on
+// the order the stages arrived in: they are sorted by stage, then bytes.
+func (g *group) merge() *request {
+	sort.Slice(g.stages, func(i, j int) bool {
+		a, b := g.stages[i], g.stages[j]
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		return bytes.Compare(a.sum[:], b.sum[:]) < 0
+	})
+	r := &request{}
+	row := &r.row
+	decision := ""
+	row.AuditID = g.id
+	if strings.HasPrefix(g.id, "sha256:") {
+		row.AuditID = ""
+	}
+	for i := range g.stages {
+		st := g.stages[i]
+		e := &st.ev
+		if e.Stage != "" && (len(row.Stages) == 0 || row.Stages[len(row.Stages)-1] != e.Stage) {
+			row.Stages = append(row.Stages, e.Stage)
+		}
+		for _, o := range st.origins {
+			row.Where = append(row.Where, o.Where())
+		}
+		row.Time = max(row.Time, e.Time)
+		if e.Received != 0 && (row.Received == 0 || e.Received < row.Received) {
+			row.Received = e.Received
+		}
+		// Later (more complete) stages override what earlier ones said.
+		setIf(&row.Verb, e.Verb)
+		setIf(&row.Subresource, e.Subresource)
+		setIf(&row.RequestURI, e.RequestURI)
+		setIf(&row.UserAgent, e.UserAgent)
+		setIf(&row.Level, e.Level)
+		if e.User != "" {
+			row.Identity = data.IdentityOf(e)
+		}
+		if len(e.SourceIPs) > 0 {
+			row.SourceIP = e.SourceIPs[0]
+		}
+		if e.Code != 0 {
+			row.Code = e.Code
+		}
+		setIf(&decision, e.Decision)
+		if e.Decision == "forbid" {
+			row.Outcome = Denied
+			setIf(&row.Reason, e.AuthReason)
+		}
+		if e.Message != "" && (row.Outcome != Denied || row.Reason == "") {
+			row.Reason = e.Message
+		}
+		if e.HasRequestObject {
+			if v, ok := logql.ExtractJSONPath(st.line, "requestObject"); ok && v != "" {
+				r.reqBody, r.reqErr = decodeJSON([]byte(v))
+				r.hasReq = true
+			}
+		}
+		if e.HasResponseObject {
+			if v, ok := logql.ExtractJSONPath(st.line, "responseObject"); ok && v != "" {
+				r.respBody, r.respErr = decodeJSON([]byte(v))
+				r.hasResp = true
+			}
+		}
+		r.latestSum = st.sum
+	}
+	switch {
+	case row.Outcome == Denied:
+	case row.Code == 403 && decision == "":
+		// No decision annotation (old logs): a 403 is the authorizer's.
+		row.Outcome = Denied
+	case row.Code == 0:
+		row.Outcome = Unknown
+	case row.Code >= 400:
+		row.Outcome = Failed
+	default:
+		row.Outcome = OK
+	}
+	return r
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// Build computes the rows and diffs.
+func (b *Builder) Build() *History {
+	h := &History{Ref: b.ref, Kind: b.ref.Kind, Query: b.ref.Query(b.opts.Reads)}
+	reqs := make([]*request, 0, len(b.groups))
+	for _, g := range b.groups {
+		reqs = append(reqs, g.merge())
+	}
+	sort.Slice(reqs, func(i, j int) bool {
+		a, c := &reqs[i].row, &reqs[j].row
+		if a.Time != c.Time {
+			return a.Time < c.Time
+		}
+		if a.Received != c.Received {
+			return a.Received < c.Received
+		}
+		if a.AuditID != c.AuditID {
+			return a.AuditID < c.AuditID
+		}
+		return bytes.Compare(reqs[i].latestSum[:], reqs[j].latestSum[:]) < 0
+	})
+	if h.Kind == "" {
+		h.Kind = learnKind(reqs, b.ref)
+	}
+	w := &walker{h: h, opts: b.opts}
+	if h.Kind == "Secret" || b.ref.Resource == "secrets" && b.ref.Group == "" {
+		w.secret = &secretHasher{object: b.ref.Display()}
+	}
+	w.builtIn = builtInKind(b.ref.Group, h.Kind)
+	for _, r := range reqs {
+		w.step(r)
+		h.Rows = append(h.Rows, r.row)
+	}
+	return h
+}
+
+// learnKind takes the object's kind from the first body that names it.
+func learnKind(reqs []*request, ref Ref) string {
+	for _, r := range reqs {
+		for _, body := range []any{r.respBody, r.reqBody} {
+			if str(body, "metadata", "name") == ref.Name && str(body, "kind") != "" && str(body, "kind") != "Status" {
+				return str(body, "kind")
+			}
+		}
+	}
+	return ""
+}
+
+// walker carries the version state through the rows.
+type walker struct {
+	h       *History
+	opts    Options
+	secret  *secretHasher
+	builtIn bool
+
+	cur      any // the last known version (raw), nil when none
+	curTime  int64
+	known    bool // cur is the object as it is now
+	gone     bool // deleted
+	unknowns int  // changes since cur that recorded no version
+}
+
+// isObject reports whether a body is the object itself (not a Status, a
+// Scale, an Eviction, a patch).
+func (w *walker) isObject(body any) bool {
+	m, ok := body.(map[string]any)
+	if !ok {
+		return false
+	}
+	k := str(m, "kind")
+	if k == "" || k == "Status" {
+		return false
+	}
+	return w.h.Kind == "" || k == w.h.Kind
+}
+
+func (w *walker) step(r *request) {
+	row := &r.row
+	for _, err := range []error{r.reqErr, r.respErr} {
+		if err != nil {
+			row.Notes = append(row.Notes, "body is not valid JSON: "+err.Error())
+		}
+	}
+	switch row.Outcome {
+	case Denied:
+		row.Change = "denied"
+		w.attempt(r)
+		return
+	case Failed:
+		row.Change = "failed (" + strconv.Itoa(row.Code) + ")"
+		w.attempt(r)
+		return
+	case Unknown:
+		row.Change = row.Verb + " (outcome not recorded)"
+		row.Notes = append(row.Notes, "no ResponseComplete stage: whether it changed the object is not known")
+		if isMutating(row.Verb) && (row.Subresource == "" || row.Subresource == "status" || row.Subresource == "scale") {
+			w.lost()
+		}
+		return
+	}
+	switch row.Subresource {
+	case "", "status", "ephemeralcontainers", "resize":
+	case "scale":
+		w.scale(r)
+		return
+	default:
+		w.otherSub(r)
+		return
+	}
+	switch row.Verb {
+	case "create":
+		row.Change = "created"
+		w.setVersion(r, w.objectFrom(r), true)
+	case "update":
+		row.Change = "updated"
+		if row.Subresource != "" {
+			row.Change = row.Subresource + " updated"
+		}
+		w.setVersion(r, w.updated(r), false)
+	case "patch":
+		row.Change = "patched"
+		if row.Subresource != "" {
+			row.Change = row.Subresource + " patched"
+		}
+		w.setVersion(r, w.patched(r), false)
+	case "delete":
+		w.deleted(r)
+	default:
+		row.Change = strings.TrimSpace(row.Verb + " " + row.Subresource)
+		if row.Change == "" {
+			row.Change = "request"
+		}
+	}
+}
+
+// objectFrom is the version a create or update recorded: the response
+// object, else the request object.
+func (w *walker) objectFrom(r *request) any {
+	if w.isObject(r.respBody) {
+		return r.respBody
+	}
+	if w.isObject(r.reqBody) {
+		r.row.Notes = append(r.row.Notes, "version from the request body (Request level: the API server's defaults are not shown)")
+		return r.reqBody
+	}
+	return nil
+}
+
+// updated is the version after an update. An update of the status
+// subresource changes only status, and an update of the object leaves
+// status alone, so a request body is merged with the last known version
+// accordingly.
+func (w *walker) updated(r *request) any {
+	if w.isObject(r.respBody) {
+		return r.respBody
+	}
+	if !w.isObject(r.reqBody) {
+		return nil
+	}
+	if r.row.Subresource == "status" {
+		if w.cur == nil || !w.known {
+			r.row.Notes = append(r.row.Notes, "status update from the request body, but the version before it is not known")
+			return nil
+		}
+		v := deepCopy(w.cur)
+		st, _ := get(r.reqBody, "status")
+		set(v, deepCopy(st), "status")
+		r.row.Notes = append(r.row.Notes, "version: the previous one with the status of the request body")
+		return v
+	}
+	r.row.Notes = append(r.row.Notes, "version from the request body (Request level: the API server's defaults are not shown)")
+	v := deepCopy(r.reqBody)
+	if w.cur != nil && w.known {
+		if st, ok := get(w.cur, "status"); ok {
+			set(v, deepCopy(st), "status")
+		}
+	}
+	return v
+}
+
+// patched is the version after a patch: the response object, else the
+// patch applied to the last known version.
+func (w *walker) patched(r *request) any {
+	row := &r.row
+	if r.hasReq {
+		w.showPatch(r)
+	}
+	if w.isObject(r.respBody) {
+		if r.hasReq {
+			row.Notes = append(row.Notes, "version: the resulting object from the response")
+		}
+		return r.respBody
+	}
+	if !r.hasReq {
+		return nil
+	}
+	switch r.reqBody.(type) {
+	case map[string]any, []any:
+	default:
+		row.Notes = append(row.Notes, "the patch is neither a JSON object nor an array: not applied")
+		return nil
+	}
+	if w.cur == nil || !w.known {
+		row.Notes = append(row.Notes, "the version before this patch is not known: the patch is shown, not the result")
+		return nil
+	}
+	res, note, err := applyPatch(w.cur, r.reqBody, row.PatchType)
+	if err != nil {
+		row.Notes = append(row.Notes, "the patch does not apply to the last known version: "+err.Error())
+		return nil
+	}
+	row.Notes = append(row.Notes, "version: the patch applied to the previous version")
+	if note != "" {
+		row.Notes = append(row.Notes, note)
+	}
+	return res
+}
+
+// showPatch renders the request's patch and tells its type.
+func (w *walker) showPatch(r *request) {
+	row := &r.row
+	row.PatchType = guessPatchType(r.reqBody, row.RequestURI, w.builtIn)
+	body := r.reqBody
+	if w.secret != nil {
+		if ops, ok := body.([]any); ok {
+			body = w.secret.redactJSONPatch(ops)
+		} else {
+			body = w.secret.redact(body)
+		}
+	}
+	row.Patch = render(body)
+	switch row.PatchType {
+	case PatchJSON:
+		row.Notes = append(row.Notes, "JSON patch (RFC 6902)")
+	case PatchMerge:
+		row.Notes = append(row.Notes, "taken as a JSON merge patch (the audit log does not record the patch type; custom resources take no strategic merge patch)")
+	case PatchStrategic:
+		if hasDirective(r.reqBody) {
+			row.Notes = append(row.Notes, "strategic merge patch (it holds $ directives)")
+		} else {
+			row.Notes = append(row.Notes, "taken as a strategic merge patch (the audit log does not record the patch type; kubectl sends built-in kinds this type, and for most changes it gives what a merge patch gives)")
+		}
+	case PatchApply:
+		row.Notes = append(row.Notes, "server-side apply: approximated as a strategic merge of the applied configuration; fields this manager stopped applying may also have been removed")
+	}
+}
+
+// deleted handles a delete: the object is gone, or, when the response is
+// the object with a deletionTimestamp and finalizers, being deleted.
+func (w *walker) deleted(r *request) {
+	row := &r.row
+	if w.isObject(r.respBody) && str(r.respBody, "metadata", "deletionTimestamp") != "" {
+		if fin, ok := get(r.respBody, "metadata", "finalizers"); ok {
+			if fs, ok := fin.([]any); ok && len(fs) > 0 {
+				row.Change = "deletion started (finalizers pending)"
+				w.setVersion(r, r.respBody, false)
+				return
+			}
+		}
+	}
+	row.Change = "deleted"
+	if w.cur != nil && w.known {
+		row.Diff = w.diff(w.cur, nil, row.Time)
+		row.Notes = append(row.Notes, "the last version is shown removed")
+	} else if w.cur != nil {
+		row.Notes = append(row.Notes, "deleted; the version before the deletion is not known (changes were recorded without a body)")
+	} else {
+		row.Notes = append(row.Notes, "deleted; no version of the object was recorded before")
+	}
+	w.cur, w.known, w.gone, w.unknowns, w.curTime = nil, false, true, 0, row.Time
+}
+
+// scale handles the scale subresource: its body is a Scale; the object's
+// spec.replicas takes its value.
+func (w *walker) scale(r *request) {
+	row := &r.row
+	var replicas any
+	for _, body := range []any{r.respBody, r.reqBody} {
+		if v, ok := get(body, "spec", "replicas"); ok {
+			replicas = v
+			break
+		}
+	}
+	if replicas == nil {
+		row.Change = "scaled"
+		row.Notes = append(row.Notes, noBody(row.Level))
+		w.lost()
+		return
+	}
+	row.Change = fmt.Sprintf("scaled to %v", replicas)
+	if w.cur == nil || !w.known {
+		w.lost()
+		return
+	}
+	v := deepCopy(w.cur)
+	set(v, replicas, "spec", "replicas")
+	row.Notes = append(row.Notes, "version: the previous one with spec.replicas from the Scale")
+	w.setVersion(r, v, false)
+}
+
+// otherSub handles subresources whose bodies are not the object (exec,
+// attach, log, proxy, token, eviction, binding, ...). Their bodies are not
+// shown: some hold credentials (a TokenRequest's response is a token).
+func (w *walker) otherSub(r *request) {
+	row := &r.row
+	sub := row.Subresource
+	switch sub {
+	case "exec", "attach":
+		row.Change = sub
+		if cmd := execCommand(row.RequestURI); cmd != "" {
+			row.Change += ": " + cmd
+		}
+	case "eviction":
+		row.Change = "evicted (graceful deletion started)"
+		w.lost()
+	case "binding":
+		node := str(r.reqBody, "target", "name")
+		row.Change = "bound to node " + node
+		if node == "" {
+			row.Change = "bound to a node"
+		}
+		if w.cur != nil && w.known && node != "" {
+			v := deepCopy(w.cur)
+			set(v, node, "spec", "nodeName")
+			w.setVersion(r, v, false)
+			return
+		}
+		w.lost()
+	case "token":
+		row.Change = "token requested"
+	default:
+		row.Change = row.Verb + " " + sub
+	}
+}
+
+// execCommand decodes the command of an exec from the request URI.
+func execCommand(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	return strings.Join(u.Query()["command"], " ")
+}
+
+// attempt shows what a refused request tried: the patch, or the diff to
+// the object it sent.
+func (w *walker) attempt(r *request) {
+	row := &r.row
+	if row.Reason != "" {
+		row.Notes = append(row.Notes, row.Reason)
+	}
+	if row.Verb == "patch" && r.hasReq {
+		w.showPatch(r)
+		return
+	}
+	if (row.Verb == "create" || row.Verb == "update") && w.isObject(r.reqBody) {
+		base := any(nil)
+		if w.known && w.cur != nil {
+			base = w.cur
+		}
+		row.Diff = w.diff(base, r.reqBody, row.Time)
+		row.Notes = append(row.Notes, "the diff is what the request tried; the object did not change")
+	}
+}
+
+// lost records a change whose result is not known.
+func (w *walker) lost() {
+	if w.known {
+		w.known = false
+	}
+	w.unknowns++
+}
+
+func noBody(level string) string {
+	if level == "" || level == "Metadata" {
+		return "Metadata level: no body recorded"
+	}
+	return level + " level: no object body recorded for this request"
+}
+
+// setVersion records the version after a row (nil: not known). create
+// resets the chain.
+func (w *walker) setVersion(r *request, v any, create bool) {
+	row := &r.row
+	if v == nil {
+		if !r.hasReq && !r.hasResp {
+			row.Notes = append(row.Notes, noBody(row.Level))
+		}
+		w.lost()
+		if create {
+			w.gone = false
+		}
+		return
+	}
+	var base any
+	switch {
+	case create || w.gone:
+		base = nil
+	case w.cur != nil:
+		base = w.cur
+		if w.unknowns > 0 {
+			row.Notes = append(row.Notes, fmt.Sprintf("%d change(s) since the previous known version (%s) recorded no body: this diff spans them",
+				w.unknowns, formatTime(w.curTime)))
+		}
+	default:
+		row.Notes = append(row.Notes, "first version recorded: no earlier version to compare with")
+	}
+	if base != nil || create || w.gone {
+		row.Diff = w.diff(base, v, row.Time)
+		if row.Diff == "" && base != nil {
+			if w.opts.Status {
+				row.Notes = append(row.Notes, "no change outside bookkeeping")
+			} else {
+				row.Notes = append(row.Notes, "no change outside bookkeeping and status (--status shows status)")
+			}
+		}
+	}
+	row.Object = w.shown(v)
+	w.cur, w.curTime, w.known, w.gone, w.unknowns = v, row.Time, true, false, 0
+}
+
+// shown is a version as it is shown: bookkeeping (and status) removed,
+// secrets hashed.
+func (w *walker) shown(v any) any {
+	if v == nil {
+		return nil
+	}
+	c := clean(v, w.opts.Status)
+	if w.secret != nil {
+		c = w.secret.redact(c)
+	}
+	return c
+}
+
+// diff is the unified diff between two versions (nil: none).
+func (w *walker) diff(a, b any, at int64) string {
+	ctx := w.opts.Context
+	if ctx <= 0 {
+		ctx = 3
+	}
+	ta, tb := render(w.shown(a)), render(w.shown(b))
+	if ta == tb {
+		return ""
+	}
+	la, lb := w.h.Ref.String()+" "+formatTime(w.curTime), w.h.Ref.String()+" "+formatTime(at)
+	if a == nil {
+		la = "/dev/null"
+	}
+	if b == nil {
+		lb = "/dev/null"
+	}
+	d, err := udiff.ToUnified(la, lb, ta, udiff.Lines(ta, tb), ctx)
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// formatTime is RFC 3339 with milliseconds in UTC ("-" for 0).
+func formatTime(ns int64) string {
+	if ns == 0 {
+		return "-"
+	}
+	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
+}

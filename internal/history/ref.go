@@ -1,0 +1,244 @@
+package history
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// Ref names one object as kubectl does: RESOURCE[.GROUP]/NAME, with a
+// namespace for namespaced resources.
+type Ref struct {
+	// Resource is the plural resource as the audit log's objectRef
+	// names it (rolebindings, configmaps).
+	Resource string
+	// Group is the API group when it was given (deployments.apps/x) or
+	// when GroupKnown; "" is the core group.
+	Group string
+	// GroupGiven: the group was part of the name typed; only then does it
+	// select events (objectRef.apiGroup), so that a resource served by
+	// two groups (events, ingresses of old clusters) keeps its history.
+	GroupGiven bool
+	Namespace  string
+	Name       string
+	// Kind is the object's kind when the resource is a known one
+	// (RoleBinding), else "".
+	Kind string
+}
+
+// String is the reference as kubectl would print it:
+// rolebindings.rbac.authorization.k8s.io/payments-deployers.
+func (r Ref) String() string {
+	s := r.Resource
+	if r.GroupGiven && r.Group != "" {
+		s += "." + r.Group
+	}
+	return s + "/" + r.Name
+}
+
+// Display is String with the namespace in front (-n NS).
+func (r Ref) Display() string {
+	if r.Namespace == "" {
+		return r.String()
+	}
+	return r.Namespace + "/" + r.String()
+}
+
+// resourceInfo describes a resource kubectl users name by short or
+// singular names.
+type resourceInfo struct {
+	plural, group, kind string
+	names               []string // short names and singular
+	namespaced          bool
+}
+
+// resources are the built-in resources people ask the history of, with
+// kubectl's short names (kubectl api-resources).
+var resources = []resourceInfo{
+	{"pods", "", "Pod", []string{"po", "pod"}, true},
+	{"services", "", "Service", []string{"svc", "service"}, true},
+	{"configmaps", "", "ConfigMap", []string{"cm", "configmap"}, true},
+	{"secrets", "", "Secret", []string{"secret"}, true},
+	{"serviceaccounts", "", "ServiceAccount", []string{"sa", "serviceaccount"}, true},
+	{"namespaces", "", "Namespace", []string{"ns", "namespace"}, false},
+	{"nodes", "", "Node", []string{"no", "node"}, false},
+	{"persistentvolumeclaims", "", "PersistentVolumeClaim", []string{"pvc", "persistentvolumeclaim"}, true},
+	{"persistentvolumes", "", "PersistentVolume", []string{"pv", "persistentvolume"}, false},
+	{"endpoints", "", "Endpoints", []string{"ep"}, true},
+	{"events", "", "Event", []string{"ev", "event"}, true},
+	{"limitranges", "", "LimitRange", []string{"limits", "limitrange"}, true},
+	{"resourcequotas", "", "ResourceQuota", []string{"quota", "resourcequota"}, true},
+	{"replicationcontrollers", "", "ReplicationController", []string{"rc", "replicationcontroller"}, true},
+	{"deployments", "apps", "Deployment", []string{"deploy", "deployment"}, true},
+	{"replicasets", "apps", "ReplicaSet", []string{"rs", "replicaset"}, true},
+	{"statefulsets", "apps", "StatefulSet", []string{"sts", "statefulset"}, true},
+	{"daemonsets", "apps", "DaemonSet", []string{"ds", "daemonset"}, true},
+	{"controllerrevisions", "apps", "ControllerRevision", []string{"controllerrevision"}, true},
+	{"jobs", "batch", "Job", []string{"job"}, true},
+	{"cronjobs", "batch", "CronJob", []string{"cj", "cronjob"}, true},
+	{"roles", "rbac.authorization.k8s.io", "Role", []string{"role"}, true},
+	{"rolebindings", "rbac.authorization.k8s.io", "RoleBinding", []string{"rolebinding"}, true},
+	{"clusterroles", "rbac.authorization.k8s.io", "ClusterRole", []string{"clusterrole"}, false},
+	{"clusterrolebindings", "rbac.authorization.k8s.io", "ClusterRoleBinding", []string{"clusterrolebinding"}, false},
+	{"ingresses", "networking.k8s.io", "Ingress", []string{"ing", "ingress"}, true},
+	{"networkpolicies", "networking.k8s.io", "NetworkPolicy", []string{"netpol", "networkpolicy"}, true},
+	{"ingressclasses", "networking.k8s.io", "IngressClass", []string{"ingressclass"}, false},
+	{"poddisruptionbudgets", "policy", "PodDisruptionBudget", []string{"pdb", "poddisruptionbudget"}, true},
+	{"horizontalpodautoscalers", "autoscaling", "HorizontalPodAutoscaler", []string{"hpa", "horizontalpodautoscaler"}, true},
+	{"storageclasses", "storage.k8s.io", "StorageClass", []string{"sc", "storageclass"}, false},
+	{"csidrivers", "storage.k8s.io", "CSIDriver", []string{"csidriver"}, false},
+	{"priorityclasses", "scheduling.k8s.io", "PriorityClass", []string{"pc", "priorityclass"}, false},
+	{"leases", "coordination.k8s.io", "Lease", []string{"lease"}, true},
+	{"certificatesigningrequests", "certificates.k8s.io", "CertificateSigningRequest", []string{"csr", "certificatesigningrequest"}, false},
+	{"mutatingwebhookconfigurations", "admissionregistration.k8s.io", "MutatingWebhookConfiguration", []string{"mutatingwebhookconfiguration"}, false},
+	{"validatingwebhookconfigurations", "admissionregistration.k8s.io", "ValidatingWebhookConfiguration", []string{"validatingwebhookconfiguration"}, false},
+	{"validatingadmissionpolicies", "admissionregistration.k8s.io", "ValidatingAdmissionPolicy", []string{"validatingadmissionpolicy"}, false},
+	{"validatingadmissionpolicybindings", "admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding", []string{"validatingadmissionpolicybinding"}, false},
+	{"customresourcedefinitions", "apiextensions.k8s.io", "CustomResourceDefinition", []string{"crd", "crds", "customresourcedefinition"}, false},
+	{"apiservices", "apiregistration.k8s.io", "APIService", []string{"apiservice"}, false},
+	{"endpointslices", "discovery.k8s.io", "EndpointSlice", []string{"endpointslice"}, true},
+}
+
+// lookupResource finds a resource by plural, singular, short name or kind
+// (case-insensitive), optionally within a group.
+func lookupResource(name, group string, groupGiven bool) (resourceInfo, bool) {
+	n := strings.ToLower(name)
+	for _, r := range resources {
+		if groupGiven && r.group != group {
+			continue
+		}
+		if n == r.plural || strings.ToLower(r.kind) == n {
+			return r, true
+		}
+		for _, s := range r.names {
+			if n == s {
+				return r, true
+			}
+		}
+	}
+	return resourceInfo{}, false
+}
+
+// ParseRef parses kubectl's RESOURCE[.GROUP]/NAME (also "RESOURCE NAME"
+// split by the caller) with the namespace of -n. Known resources accept
+// their short names, singular and kind (cm, configmap, ConfigMap);
+// unknown ones (custom resources) are taken as the plural resource the
+// audit log records. A cluster-scoped resource takes no namespace.
+func ParseRef(spec, namespace string) (Ref, error) {
+	slash := strings.IndexByte(spec, '/')
+	if slash <= 0 || slash == len(spec)-1 {
+		return Ref{}, fmt.Errorf("object %q: want RESOURCE[.GROUP]/NAME, e.g. rolebinding/payments-deployers or deployments.apps/web", spec)
+	}
+	res, name := spec[:slash], spec[slash+1:]
+	if strings.ContainsAny(name, "/ ") {
+		return Ref{}, fmt.Errorf("object %q: the name %q holds %q", spec, name, name[strings.IndexAny(name, "/ ")])
+	}
+	group, groupGiven := "", false
+	if i := strings.IndexByte(res, '.'); i >= 0 {
+		res, group, groupGiven = res[:i], res[i+1:], true
+		// kubectl also takes RESOURCE.VERSION.GROUP (deployments.v1.apps).
+		if j := strings.IndexByte(group, '.'); j > 0 && isVersion(group[:j]) {
+			group = group[j+1:]
+		} else if isVersion(group) {
+			group = "" // pods.v1: the core group
+		}
+	}
+	if res == "" {
+		return Ref{}, fmt.Errorf("object %q: no resource before the name", spec)
+	}
+	r := Ref{Name: name, Group: group, GroupGiven: groupGiven, Namespace: namespace}
+	if info, ok := lookupResource(res, group, groupGiven); ok {
+		r.Resource, r.Group, r.Kind = info.plural, info.group, info.kind
+		if !info.namespaced && namespace != "" {
+			return Ref{}, fmt.Errorf("object %q: %s are cluster-scoped: drop -n %s", spec, info.plural, namespace)
+		}
+		if info.namespaced && namespace == "" {
+			r.Namespace = "default" // kubectl's default namespace
+		}
+	} else {
+		r.Resource = strings.ToLower(res)
+	}
+	return r, nil
+}
+
+// isVersion reports whether s looks like an API version (v1, v1beta1, v2alpha3).
+func isVersion(s string) bool {
+	if len(s) < 2 || s[0] != 'v' || s[1] < '1' || s[1] > '9' {
+		return false
+	}
+	i := 2
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	rest := s[i:]
+	for _, p := range []string{"alpha", "beta"} {
+		if strings.HasPrefix(rest, p) {
+			n := rest[len(p):]
+			if n == "" {
+				return false
+			}
+			_, err := strconv.Atoi(n)
+			return err == nil
+		}
+	}
+	return rest == ""
+}
+
+// mutating are the verbs that change objects.
+var mutating = []string{"create", "update", "patch", "delete"}
+
+// Query returns the LogQL log query that selects the events of the
+// object: `audittui query` with it selects the same events (history then
+// merges their stages), and it is what the TUI writes when it filters to
+// the object. With reads, get/list/watch of the object are included.
+func (r Ref) Query(reads bool) string {
+	var b strings.Builder
+	b.WriteString(`{job="audit"} | json | objectRef_resource=` + strconv.Quote(r.Resource))
+	if r.GroupGiven {
+		b.WriteString(` | objectRef_apiGroup=` + strconv.Quote(r.Group))
+	}
+	// A cluster-scoped object's events have no namespace (="" matches
+	// the absent label, as in Loki).
+	b.WriteString(` | objectRef_namespace=` + strconv.Quote(r.Namespace))
+	b.WriteString(` | objectRef_name=` + strconv.Quote(r.Name))
+	if !reads {
+		b.WriteString(` | verb=~"` + strings.Join(mutating, "|") + `"`)
+	}
+	return b.String()
+}
+
+// Matches reports whether an event is about the object (what Query
+// selects).
+func (r Ref) Matches(e *data.Event, reads bool) bool {
+	if e.Resource != r.Resource || e.Name != r.Name || e.Namespace != r.Namespace {
+		return false
+	}
+	if r.GroupGiven && e.APIGroup != r.Group {
+		return false
+	}
+	return reads || isMutating(e.Verb)
+}
+
+func isMutating(verb string) bool {
+	switch verb {
+	case "create", "update", "patch", "delete":
+		return true
+	}
+	return false
+}
+
+// RefOf returns the reference of the object an event touched (ok is false
+// for events without a named object: lists, non-resource URLs, creates
+// recorded before the name was known).
+func RefOf(e *data.Event) (Ref, bool) {
+	if e.Resource == "" || e.Name == "" {
+		return Ref{}, false
+	}
+	r := Ref{Resource: e.Resource, Group: e.APIGroup, Namespace: e.Namespace, Name: e.Name}
+	if info, ok := lookupResource(e.Resource, e.APIGroup, true); ok {
+		r.Kind = info.kind
+	}
+	return r, true
+}

@@ -1,0 +1,288 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Markdown writes the report as Markdown (CommonMark with pipe tables).
+// Citations, hashes, queries and commands are code spans; other text is
+// escaped so that it cannot form links, emphasis or table cells.
+func Markdown(w io.Writer, r *Report) error {
+	b := bufio.NewWriter(w)
+	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
+
+	p("# Investigation report: %s\n\n", mdText(r.Case))
+	p("Generated %s by %s.\n\n", FmtTime(r.Generated), mdText(r.Version))
+
+	p("## Summary\n\n")
+	p("- Window: %s\n", mdText(r.Window.String()))
+	var args []string
+	for _, s := range r.Sources {
+		args = append(args, code(s.Arg))
+	}
+	p("- Sources: %s\n", orNone(strings.Join(args, ", ")))
+	p("- Bookmarked events: %d; notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.noteCount(), len(r.Exports), len(r.Alerts.Groups))
+	if len(r.Problems) > 0 {
+		p("- **Problems: %d** (listed at the end)\n", len(r.Problems))
+	}
+	p("\n")
+
+	p("## Timeline of bookmarked events\n\n")
+	if len(r.Events) == 0 {
+		p("No event is bookmarked in this case.\n\n")
+	}
+	for _, e := range r.Events {
+		p("### %d. %s — %s\n\n", e.N, FmtTime(e.Time), mdText(e.Title()))
+		p("| field | value |\n|---|---|\n")
+		row := func(k, v string) { p("| %s | %s |\n", k, v) }
+		row("auditID", code(e.AuditID))
+		if e.Stage != "" {
+			row("stage", mdCell(e.Stage))
+		}
+		row("citation", code(e.Cite))
+		row("sha256", code(e.SHA256))
+		check := mdCell(e.Check)
+		if !e.CheckOK && e.Check != "not re-read" {
+			check = "**" + check + "**"
+		}
+		row("checked", check)
+		if len(e.Tags) > 0 {
+			var tags []string
+			for _, t := range e.Tags {
+				tags = append(tags, code("#"+t))
+			}
+			row("tags", strings.Join(tags, " "))
+		}
+		if len(e.By) > 0 {
+			row("bookmarked by", mdCell(strings.Join(e.By, "; ")))
+		} else {
+			row("bookmarked by", "(annotated, not bookmarked)")
+		}
+		p("\n")
+		if len(e.Notes) > 0 {
+			p("Notes:\n\n")
+			for _, n := range e.Notes {
+				p("- %s %s: %s\n", FmtTime(n.Time), mdText(n.Author), mdText(n.Text))
+			}
+			p("\n")
+		}
+	}
+
+	p("## Case notes\n\n")
+	if len(r.CaseNotes) == 0 {
+		p("None.\n\n")
+	}
+	for _, n := range r.CaseNotes {
+		p("- %s %s: %s\n", FmtTime(n.Time), mdText(n.Author), mdText(n.Text))
+	}
+	if len(r.CaseNotes) > 0 {
+		p("\n")
+	}
+
+	p("## Filters and windows used\n\n")
+	p("Each command lists the same events with `audittui query` (a negated filter lists the events its query does not match: the TUI's `/!`).\n\n")
+	p("### Saved filters\n\n")
+	if len(r.Saved) == 0 {
+		p("None.\n\n")
+	} else {
+		p("| name | query | window | saved | command |\n|---|---|---|---|---|\n")
+		for _, q := range r.Saved {
+			p("| %s | %s | %s | %s | %s |\n", mdCell(q.Name), queryCell(q), mdCell(q.Window.String()), mdCell(strings.TrimSpace(q.Author+" "+FmtTime(q.Time))), code(q.Command))
+		}
+		p("\n")
+	}
+	p("### Applied, in order\n\n")
+	if len(r.Applied) == 0 {
+		p("None recorded.\n\n")
+	} else {
+		p("| time | by | query | window | command |\n|---|---|---|---|---|\n")
+		for _, q := range r.Applied {
+			p("| %s | %s | %s | %s | %s |\n", FmtTime(q.Time), mdCell(q.Author), queryCell(q), mdCell(q.Window.String()), code(q.Command))
+		}
+		p("\n")
+	}
+
+	p("## Alerts that fired in the window\n\n")
+	switch {
+	case !r.Alerts.Evaluated:
+		p("Not evaluated: %s.\n\n", mdText(r.Alerts.Why))
+	case len(r.Alerts.Groups) == 0:
+		p("%d rules evaluated over the sources in the window; none fired.\n\n", r.Alerts.Rules)
+	default:
+		p("%d rules evaluated over the sources in the window, grouped by rule and grouping labels.\n\n", r.Alerts.Rules)
+		p("| severity | alert | group | instances | events | first active | last active | sample auditIDs | silenced |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, g := range r.Alerts.Groups {
+			var ids []string
+			for _, id := range g.AuditIDs {
+				ids = append(ids, code(id))
+			}
+			p("| %s | %s | %s | %d (%d firing) | %d | %s | %s | %s | %s |\n", mdCell(g.Severity), mdCell(g.Name)+" "+code(g.Rule), code(g.Labels),
+				g.Instances, g.Firing, g.Events, FmtTime(g.First), FmtTime(g.Last), strings.Join(ids, " "), mdCell(orDash(g.Silenced)))
+		}
+		p("\n")
+	}
+
+	p("## Silences\n\n")
+	if len(r.Silences) == 0 {
+		p("None.\n\n")
+	} else {
+		p("| group | rule | labels | by | note |\n|---|---|---|---|---|\n")
+		for _, s := range r.Silences {
+			p("| %s | %s | %s | %s | %s |\n", code(s.Group), mdCell(s.Rule), code(s.Labels), mdCell(strings.TrimSpace(s.Author+" "+FmtTime(s.Time))), mdCell(s.Note))
+		}
+		p("\n")
+	}
+
+	p("## Exports\n\n")
+	if len(r.Exports) == 0 {
+		p("None.\n\n")
+	}
+	for _, x := range r.Exports {
+		p("### %s\n\n", code(x.Dir))
+		p("- exported %s by %s: %d events of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), x.Events, queryText(x.Query, x.Filter, x.Negate), mdText(x.Window.String()))
+		p("- sha256 of MANIFEST.sha256: %s\n", code(x.ManifestSHA256))
+		check := mdText(x.Check)
+		if !x.CheckOK {
+			check = "**" + check + "**"
+		}
+		p("- checked now: %s\n\n", check)
+		if len(x.Entries) > 0 {
+			p("| file | sha256 | bytes |\n|---|---|---|\n")
+			for _, e := range x.Entries {
+				p("| %s | %s | %d |\n", code(e.Path), code(e.SHA256), e.Size)
+			}
+			p("\n")
+		}
+	}
+
+	p("## Sources\n\n")
+	if len(r.Sources) == 0 {
+		p("No session recorded its sources.\n\n")
+	}
+	for _, s := range r.Sources {
+		p("### %s\n\n", code(s.Arg))
+		if s.Note != "" {
+			p("%s\n\n", mdText(s.Note))
+		}
+		if len(s.Files) > 0 {
+			p("| file | sha256 (whole file, as stored) | bytes |\n|---|---|---|\n")
+			for _, f := range s.Files {
+				sum := code(f.SHA256)
+				if f.Err != "" {
+					sum = "**" + mdCell(f.Err) + "**"
+				}
+				p("| %s | %s | %d |\n", code(f.Path), sum, f.Size)
+			}
+			p("\n")
+		}
+	}
+
+	p("## Sessions\n\n")
+	if len(r.Sessions) == 0 {
+		p("None recorded.\n\n")
+	} else {
+		p("| opened | by | sources | directory | window |\n|---|---|---|---|---|\n")
+		for _, s := range r.Sessions {
+			var src []string
+			for _, a := range s.Sources {
+				src = append(src, code(a))
+			}
+			p("| %s | %s | %s | %s | %s |\n", FmtTime(s.Time), mdCell(orDash(s.Author)), strings.Join(src, " "), code(s.Dir), mdCell(s.Window.String()))
+		}
+		p("\n")
+	}
+
+	if len(r.Problems) > 0 {
+		p("## Problems\n\n")
+		for _, pr := range r.Problems {
+			p("- %s\n", mdText(pr))
+		}
+		p("\n")
+	}
+	p("---\n\nWritten by %s. Event citations are FILE:LINE (the 1-based line in the file, in the decompressed stream for .gz), s3://bucket/key:LINE, or a Loki stream and its nanosecond timestamp; sha256 is of the event's bytes without the line ending.\n", mdText(r.Version))
+	return b.Flush()
+}
+
+func (r *Report) noteCount() int {
+	n := len(r.CaseNotes)
+	for _, e := range r.Events {
+		n += len(e.Notes)
+	}
+	return n
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none recorded"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func queryText(q, filter string, negate bool) string {
+	if q == "" {
+		return "every event"
+	}
+	s := code(q)
+	if negate {
+		s = "the events NOT matching " + s
+	}
+	return s
+}
+
+func queryCell(q Query) string {
+	s := queryText(q.Query, q.Filter, q.Negate)
+	if q.Filter != "" && q.Filter != q.Query {
+		s += " (typed " + code(q.Filter) + ")"
+	}
+	return s
+}
+
+// mdText escapes text so Markdown shows it as it is: no emphasis, links,
+// HTML, headings or table cells, on one line.
+func mdText(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_[]<>|~&", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mdCell is mdText for a table cell.
+func mdCell(s string) string { return mdText(s) }
+
+// code renders s as a code span: fenced with more backticks than any run
+// inside it, pipes escaped for tables.
+func code(s string) string {
+	if s == "" {
+		return "-"
+	}
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", `\|`).Replace(s)
+	run, longest := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}

@@ -1,0 +1,323 @@
+// Package report turns a case (internal/casefile) into the report a
+// forensic reviewer hands over: the timeline of bookmarked events with
+// their notes and tags, each cited (FILE:LINE, s3://bucket/key:LINE, or a
+// Loki stream and nanosecond time) with the sha256 of its bytes; the
+// filters and windows used, each with the `audittui query` command that
+// repeats it; the alerts that fired in the window, grouped; the silences;
+// the exports with their manifests; the sources with whole-file hashes;
+// and the audittui build that wrote it.
+//
+// Build fills the parts that come from the case alone; the report command
+// (internal/cli/report) adds what needs the sources (hashes, checks,
+// alerts). Markdown and HTML render the same Report. Every string that
+// comes from the evidence or from a case file is passed through
+// internal/termsafe when the Report is built, so control characters and
+// bidi overrides are visible in both outputs; HTML is escaped by
+// html/template on top.
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// Report is everything a report shows.
+type Report struct {
+	Case      string
+	Generated time.Time
+	Version   string
+	// Window is the window of the sessions (the hull of their windows),
+	// or the one the report command was given.
+	Window   Window
+	Sources  []Source
+	Sessions []Session
+	// Events is the timeline: the bookmarked (or annotated) events in
+	// event time order.
+	Events    []Event
+	CaseNotes []Note
+	Saved     []Query
+	Applied   []Query
+	Alerts    Alerts
+	Silences  []Silence
+	Exports   []Export
+	// Problems are what could not be used or did not check out.
+	Problems []string
+}
+
+// Window is a time window (nil ends are open).
+type Window struct{ From, To *time.Time }
+
+// String renders it as the report prints it.
+func (w Window) String() string {
+	if w.From == nil && w.To == nil {
+		return "all events read (no window)"
+	}
+	return fmtTimePtr(w.From, "the first event") + " → " + fmtTimePtr(w.To, "the last event") + " (from inclusive, to exclusive)"
+}
+
+// Flags renders it as --from/--to flags ("" when open).
+func (w Window) Flags() string {
+	var parts []string
+	if w.From != nil {
+		parts = append(parts, "--from "+w.From.UTC().Format(time.RFC3339Nano))
+	}
+	if w.To != nil {
+		parts = append(parts, "--to "+w.To.UTC().Format(time.RFC3339Nano))
+	}
+	return strings.Join(parts, " ")
+}
+
+func fmtTimePtr(t *time.Time, open string) string {
+	if t == nil {
+		return open
+	}
+	return FmtTime(*t)
+}
+
+// FmtTime is how the report writes a time: RFC 3339 in UTC with the
+// nanoseconds it has.
+func FmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Source is one SOURCE argument of the case's sessions with the hashes of
+// the files it names.
+type Source struct {
+	Arg   string
+	Files []File
+	// Note says why there are no file hashes (a Loki server; not read).
+	Note string
+}
+
+// File is a whole file (or S3 object, as stored) and its sha256.
+type File struct {
+	Path   string
+	SHA256 string
+	Size   int64
+	Err    string
+}
+
+// Session is one opening of the case.
+type Session struct {
+	Time    time.Time
+	Author  string
+	Sources []string
+	Dir     string
+	Window  Window
+}
+
+// Event is one event of the timeline.
+type Event struct {
+	N          int // 1-based position in the timeline
+	Time       time.Time
+	AuditID    string
+	Stage      string
+	User       string
+	Verb       string
+	Object     string
+	Code       int
+	Cite       string
+	SHA256     string
+	Bookmarked bool
+	// By lists who bookmarked it and when.
+	By    []string
+	Tags  []string
+	Notes []Note
+	// Check is what re-reading the sources found; CheckOK says it agrees.
+	Check   string
+	CheckOK bool
+}
+
+// Title is the event's one-line summary.
+func (e *Event) Title() string {
+	s := strings.TrimSpace(e.User + " " + e.Verb + " " + e.Object)
+	if e.Code != 0 {
+		s += fmt.Sprintf(" (%d)", e.Code)
+	}
+	if s == "" {
+		s = "event"
+	}
+	return s
+}
+
+// Note is a note's time, author and text.
+type Note struct {
+	Time   time.Time
+	Author string
+	Text   string
+}
+
+// Query is a saved filter or an applied view.
+type Query struct {
+	Time    time.Time
+	Author  string
+	Name    string
+	Query   string
+	Filter  string
+	Negate  bool
+	Window  Window
+	Command string // the audittui query command line that repeats it
+}
+
+// Alerts are the alert groups that fired in the window.
+type Alerts struct {
+	Evaluated bool
+	Why       string // why they were not evaluated
+	Rules     int
+	Groups    []AlertGroup
+}
+
+// AlertGroup is the instances of one rule with the same grouping labels
+// (rules.GroupAlerts).
+type AlertGroup struct {
+	Key       string
+	Name      string
+	Severity  string
+	Rule      string // file:line
+	Labels    string
+	Instances int
+	Firing    int
+	Events    int
+	First     time.Time
+	Last      time.Time
+	Summary   string
+	AuditIDs  []string
+	Silenced  string // the case's silence of the group, if any
+}
+
+// Silence is an active silence of the case.
+type Silence struct {
+	Time   time.Time
+	Author string
+	Group  string
+	Rule   string
+	Labels string
+	Note   string
+}
+
+// Export is one :export of the case.
+type Export struct {
+	Time           time.Time
+	Author         string
+	Dir            string
+	Query          string
+	Filter         string
+	Negate         bool
+	Window         Window
+	Events         int
+	ManifestSHA256 string
+	Entries        []casefile.ExportEntry
+	Check          string
+	CheckOK        bool
+}
+
+func safe(s string) string { return termsafe.String(s) }
+
+func safeAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = safe(s)
+	}
+	return out
+}
+
+func window(from, to *time.Time) Window { return Window{From: from, To: to} }
+
+// Build fills a report from a case's state: the timeline, notes, filters,
+// silences, exports and sessions. sourceArgs quotes the sources in the
+// command lines it writes.
+func Build(dir string, st *casefile.State, generated time.Time, version string, sourceArgs []string) *Report {
+	r := &Report{Case: safe(dir), Generated: generated.UTC(), Version: safe(version)}
+	for k, b := range st.Bookmarks {
+		ev := b.Event
+		e := Event{
+			N: k + 1, Time: ev.Time, AuditID: safe(ev.AuditID), Stage: safe(ev.Stage), User: safe(ev.User),
+			Verb: safe(ev.Verb), Object: safe(ev.Object), Code: ev.Code, Cite: safe(ev.Cite), SHA256: safe(ev.SHA256),
+			Bookmarked: len(b.IDs) > 0, Tags: safeAll(b.Tags), Check: "not re-read",
+		}
+		for _, m := range b.Marks {
+			e.By = append(e.By, safe(strings.TrimSpace(m.Author+" "+FmtTime(m.Time))))
+		}
+		for _, n := range b.Notes {
+			e.Notes = append(e.Notes, Note{n.Time, safe(n.Author), safe(n.Text)})
+		}
+		r.Events = append(r.Events, e)
+	}
+	for _, n := range st.Notes {
+		r.CaseNotes = append(r.CaseNotes, Note{n.Time, safe(n.Author), safe(n.Text)})
+	}
+	var names []string
+	for n := range st.Filters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		r.Saved = append(r.Saved, query(st.Filters[n], sourceArgs))
+	}
+	for _, v := range st.Views {
+		r.Applied = append(r.Applied, query(v, sourceArgs))
+	}
+	for _, s := range st.Silences {
+		var labels []string
+		for k, v := range s.Silence.Labels {
+			labels = append(labels, fmt.Sprintf("%s=%q", k, v))
+		}
+		sort.Strings(labels)
+		r.Silences = append(r.Silences, Silence{s.Time, safe(s.Author), safe(s.Silence.Group), safe(s.Silence.Rule), safe("{" + strings.Join(labels, ", ") + "}"), safe(s.Silence.Note)})
+	}
+	for _, x := range st.Exports {
+		e := Export{Time: x.Time, Author: safe(x.Author), Dir: safe(x.Export.Dir), Query: safe(x.Query), Filter: safe(x.Filter), Negate: x.Negate,
+			Window: window(x.From, x.To), Events: x.Export.Events, ManifestSHA256: safe(x.Export.ManifestSHA256), Check: "not checked"}
+		for _, en := range x.Export.Entries {
+			e.Entries = append(e.Entries, casefile.ExportEntry{Path: safe(en.Path), SHA256: safe(en.SHA256), Size: en.Size})
+		}
+		r.Exports = append(r.Exports, e)
+	}
+	for _, o := range st.Opens {
+		r.Sessions = append(r.Sessions, Session{o.Time, safe(o.Author), safeAll(o.Sources), safe(o.Dir), window(o.From, o.To)})
+	}
+	return r
+}
+
+// query is a saved filter or view with its command line.
+func query(rec casefile.Record, sourceArgs []string) Query {
+	q := Query{Time: rec.Time, Author: safe(rec.Author), Name: safe(rec.Name), Query: safe(rec.Query), Filter: safe(rec.Filter), Negate: rec.Negate, Window: window(rec.From, rec.To)}
+	if rec.Query != "" || rec.From != nil || rec.To != nil {
+		q.Command = safe(QueryCommand(rec.Query, Window{rec.From, rec.To}, sourceArgs))
+	}
+	return q
+}
+
+// QueryCommand is the `audittui query` command line that lists the
+// events of a query in a window over the sources.
+func QueryCommand(q string, w Window, sources []string) string {
+	if q == "" {
+		q = `{job="audit"} | json`
+	}
+	parts := []string{"audittui query -o raw"}
+	if f := w.Flags(); f != "" {
+		parts = append(parts, f)
+	}
+	parts = append(parts, shellQuote(q))
+	for _, s := range sources {
+		parts = append(parts, shellQuote(s))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

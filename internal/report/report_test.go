@@ -1,0 +1,87 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/casefile"
+)
+
+func hostileState(t *testing.T) *casefile.State {
+	t.Helper()
+	ev := casefile.EventRef{SHA256: strings.Repeat("ab", 32), Cite: "nodes/a|b`c.log:12", AuditID: "id-1",
+		User: "<script>alert(1)</script>|x", Verb: "delete", Object: "secrets *prod*/[x](http://evil)",
+		Time: time.Date(2026, 11, 20, 2, 41, 7, 123456000, time.UTC)}
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	return casefile.Apply([]casefile.Record{
+		{ID: "1", Kind: casefile.KindBookmark, Time: at, Author: "alice", Event: &ev},
+		{ID: "2", Kind: casefile.KindNote, Time: at, Author: "m\u202eallory", Event: &ev, Text: "line one\nline two \x1b[2J `code` <b>bold</b>"},
+		{ID: "3", Kind: casefile.KindTag, Time: at, Event: &ev, Tag: "t|g"},
+		{ID: "4", Kind: casefile.KindView, Time: at, Query: `{job="audit"} | json | user_username="it's"`, Negate: true},
+	})
+}
+
+// TestUntrustedTextIsInert: text from events and case files cannot
+// inject Markdown structure, HTML, or terminal escapes into a report.
+func TestUntrustedTextIsInert(t *testing.T) {
+	r := Build("case", hostileState(t), time.Unix(0, 0), "audittui test", []string{"nodes/"})
+	var md, html bytes.Buffer
+	if err := Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"markdown": md.String(), "html": html.String()} {
+		for _, bad := range []string{"\x1b", "\u202e", "<script>", "<b>bold"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s holds %q raw", name, bad)
+			}
+		}
+	}
+	// Shown visibly instead: the sanitiser's tokens, escaped for each format.
+	for name, v := range map[string]struct{ out, esc, bidi, nl string }{
+		"markdown": {md.String(), `\\x1b\[2J`, `m\<U+202E\>allory`, `line one\\nline two`},
+		"html":     {html.String(), `\x1b[2J`, `m&lt;U&#43;202E&gt;allory`, `line one\nline two`},
+	} {
+		for _, want := range []string{v.esc, v.bidi, v.nl} {
+			if !strings.Contains(v.out, want) {
+				t.Errorf("%s does not show %q", name, want)
+			}
+		}
+	}
+	m := md.String()
+	for _, want := range []string{
+		"| citation | ``nodes/a\\|b`c.log:12`` |", // a backtick inside: a longer fence; the pipe escaped
+		`\<script\>alert(1)\</script\>\|x delete`, // in the heading: no HTML, no table cell
+		"`#t\\|g`",
+		"the events NOT matching",
+		`'{job="audit"} \| json \| user_username="it'\''s"'`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, m)
+		}
+	}
+	if h := html.String(); !strings.Contains(h, "&lt;script&gt;alert(1)&lt;/script&gt;|x") {
+		t.Errorf("html does not escape the user:\n%s", h)
+	}
+}
+
+func TestQueryCommand(t *testing.T) {
+	from := time.Date(2026, 11, 20, 2, 30, 0, 0, time.UTC)
+	got := QueryCommand(`{job="audit"} | json | verb="delete"`, Window{From: &from}, []string{"nodes/", "s3://b/p/", "my logs"})
+	want := `audittui query -o raw --from 2026-11-20T02:30:00Z '{job="audit"} | json | verb="delete"' nodes/ s3://b/p/ 'my logs'`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestCodeSpan(t *testing.T) {
+	for in, want := range map[string]string{"a": "`a`", "a`b": "``a`b``", "`x": "`` `x ``", "a|b": "`a\\|b`", "": "-"} {
+		if got := code(in); got != want {
+			t.Errorf("code(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,482 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/evidence"
+)
+
+func ts(s string) int64 {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UnixNano()
+}
+
+// newWorkbenchApp is newTestApp with options and Init run (which opens
+// Options.Case).
+func newWorkbenchApp(t *testing.T, w, h int, opts Options) *App {
+	t.Helper()
+	ix := loadIndex(t, "testdata/events.jsonl")
+	opts.NoColor, opts.Compile = true, CompileLogQL
+	if opts.Title == "" {
+		opts.Title = "events.jsonl"
+	}
+	if opts.Write == nil {
+		opts.Write = LocalWrites{} // as the local TUI (cli/tui) sets it
+	}
+	a := New(context.Background(), ix, nil, opts)
+	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	runCmd(t, a, a.Init())
+	return a
+}
+
+func command_(t *testing.T, a *App, line string) {
+	t.Helper()
+	send(t, a, ":")
+	typeText(t, a, line)
+	send(t, a, "enter")
+}
+
+func rowTimes(a *App) (lo, hi int64) {
+	for k := 0; k < a.c.Rows.Len(); k++ {
+		ti := a.c.Snap.Time(a.c.Rows.At(k))
+		if lo == 0 || ti < lo {
+			lo = ti
+		}
+		hi = max(hi, ti)
+	}
+	return lo, hi
+}
+
+func TestParseWhen(t *testing.T) {
+	ref := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	for _, tc := range []struct {
+		in   string
+		loc  *time.Location
+		want string
+	}{
+		{"2026-11-20T09:01:00Z", time.UTC, "2026-11-20T09:01:00Z"},
+		{"2026-11-20T10:01:00+01:00", time.UTC, "2026-11-20T09:01:00Z"},
+		{"2026-11-20T09:01:00.5", time.UTC, "2026-11-20T09:01:00.5Z"},
+		{"2026-11-20 09:01", time.UTC, "2026-11-20T09:01:00Z"},
+		{"2026-11-20", time.UTC, "2026-11-20T00:00:00Z"},
+		{"09:01", time.UTC, "2026-11-20T09:01:00Z"},
+		{"09:01:02.250", time.UTC, "2026-11-20T09:01:02.25Z"},
+		{"10:01", berlin, "2026-11-20T09:01:00Z"},
+		{"2026-11-20 10:01", berlin, "2026-11-20T09:01:00Z"},
+	} {
+		got, err := ParseWhen(tc.in, tc.loc, ref)
+		if err != nil || time.Unix(0, got).UTC().Format(time.RFC3339Nano) != tc.want {
+			t.Errorf("ParseWhen(%q) = %s %v, want %s", tc.in, time.Unix(0, got).UTC().Format(time.RFC3339Nano), err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "25:00", "2026-13-01"} {
+		if _, err := ParseWhen(bad, time.UTC, ref); err == nil {
+			t.Errorf("ParseWhen(%q) accepted", bad)
+		}
+	}
+}
+
+func TestWorkbenchCommandsParse(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want command
+		err  bool
+	}{
+		{"from 2026-11-20T09:01:00Z", command{name: "from", arg: "2026-11-20T09:01:00Z"}, false},
+		{"from", command{name: "from"}, false},
+		{"goto", command{}, true},
+		{"note  deleted the   binding ", command{name: "note", arg: "deleted the   binding"}, false},
+		{"comment x", command{name: "comment", arg: "x"}, false},
+		{"note", command{}, true},
+		{"tag a b", command{name: "tag", arg: "a b"}, false},
+		{"filters now", command{}, true},
+		{"export /tmp/x", command{name: "export", arg: "/tmp/x"}, false},
+		{"case", command{name: "case"}, false},
+	} {
+		got, err := parseCommand(tc.line)
+		if (err != nil) != tc.err || (!tc.err && got != tc.want) {
+			t.Errorf("parseCommand(%q) = %+v, %v", tc.line, got, err)
+		}
+	}
+}
+
+// TestWindowCommands: :from and :to narrow every pane to an absolute
+// window shown in the header; :goto selects the first event at or after a
+// time; a new query keeps the window; :window all drops it.
+func TestWindowCommands(t *testing.T) {
+	a := newWorkbenchApp(t, 120, 40, Options{})
+	total := a.c.Rows.Len()
+	command_(t, a, "from 2026-11-20T09:01:00Z")
+	command_(t, a, "to 2026-11-20T09:02:00Z")
+	lo, hi := rowTimes(a)
+	if a.c.Rows.Len() == 0 || a.c.Rows.Len() >= total || lo < ts("2026-11-20T09:01:00Z") || hi >= ts("2026-11-20T09:02:00Z") {
+		t.Fatalf("window rows: %d of %d, %s..%s", a.c.Rows.Len(), total, time.Unix(0, lo).UTC(), time.Unix(0, hi).UTC())
+	}
+	sc := screen(a)
+	if !strings.Contains(strings.SplitN(sc, "\n", 2)[0], "window 2026-11-20 09:01:00 → 2026-11-20 09:02:00 UTC") {
+		t.Errorf("header does not show the window:\n%s", sc)
+	}
+	inWindow := a.c.Rows.Len()
+	// A query keeps the window; esc drops the query, not the window.
+	send(t, a, "/")
+	typeText(t, a, `verb="get"`)
+	send(t, a, "enter")
+	for k := 0; k < a.c.Rows.Len(); k++ {
+		if ti := a.c.Snap.Time(a.c.Rows.At(k)); ti < ts("2026-11-20T09:01:00Z") || ti >= ts("2026-11-20T09:02:00Z") {
+			t.Fatalf("query dropped the window")
+		}
+	}
+	send(t, a, "esc")
+	if a.c.Rows.Len() != inWindow {
+		t.Fatalf("esc: %d rows, want the window's %d", a.c.Rows.Len(), inWindow)
+	}
+	// :goto the first event at or after a time.
+	command_(t, a, "goto 09:01:30")
+	row, ok := a.tail.Selected()
+	if !ok || a.c.Snap.Time(row) < ts("2026-11-20T09:01:30Z") {
+		t.Fatalf("goto selected %v at %s", ok, time.Unix(0, a.c.Snap.Time(row)).UTC())
+	}
+	for k := 0; k < a.c.Rows.Len(); k++ {
+		if r := a.c.Rows.At(k); r < row && a.c.Snap.Time(r) >= ts("2026-11-20T09:01:30Z") {
+			t.Fatalf("goto skipped an earlier event at or after the time")
+		}
+	}
+	// Errors name the problem.
+	command_(t, a, "to 2026-11-20T08:00:00Z")
+	if !strings.Contains(a.status, "empty window") {
+		t.Errorf("status %q", a.status)
+	}
+	command_(t, a, "goto sometime")
+	if !strings.Contains(a.status, "cannot read time") {
+		t.Errorf("status %q", a.status)
+	}
+	command_(t, a, "window all")
+	if a.c.Rows.Len() != total || !strings.Contains(strings.SplitN(screen(a), "\n", 2)[0], "all 2026-11-20 09:00:00") {
+		t.Errorf(":window all: %d rows\n%s", a.c.Rows.Len(), screen(a))
+	}
+}
+
+// TestHeaderShowsReadWindow: the window the sources were read with
+// (--from/--to) is in the header at 80 columns too.
+func TestHeaderShowsReadWindow(t *testing.T) {
+	a := newWorkbenchApp(t, 80, 24, Options{Window: TimeWindow{ts("2026-11-20T09:00:00Z"), ts("2026-11-20T10:00:00Z")}})
+	head := strings.SplitN(screen(a), "\n", 2)[0]
+	if !strings.Contains(head, "2026-11-20 09:00:00→10:00:00Z") {
+		t.Errorf("header %q", head)
+	}
+	checkScreen(t, screen(a), 80, 24)
+}
+
+// TestBrushZoom: on the Timeline, select a range of the histogram with
+// the keyboard and zoom in: every pane gets that window; - zooms out.
+func TestBrushZoom(t *testing.T) {
+	a := newWorkbenchApp(t, 120, 40, Options{})
+	total := a.c.Rows.Len()
+	send(t, a, "2")
+	send(t, a, "right") // the cursor appears in the middle
+	for range 20 {
+		send(t, a, "left")
+	}
+	send(t, a, "v")
+	for range 30 {
+		send(t, a, ">")
+	}
+	sc := screen(a)
+	if !strings.Contains(sc, "+ zoom in") || !strings.Contains(sc, " events ") {
+		t.Fatalf("brush not shown:\n%s", sc)
+	}
+	b := a.tl.brush
+	c1, c2, ok := b.selection()
+	if !ok {
+		t.Fatal("no selection")
+	}
+	from, to := b.colTime(c1), b.colTime(c2+1)
+	send(t, a, "+")
+	if a.filter.Since != from || a.filter.Until != to {
+		t.Fatalf("zoomed to %d..%d, want %d..%d", a.filter.Since, a.filter.Until, from, to)
+	}
+	lo, hi := rowTimes(a)
+	if a.c.Rows.Len() == 0 || a.c.Rows.Len() >= total || lo < from || hi >= to {
+		t.Fatalf("after zoom: %d rows in %d..%d", a.c.Rows.Len(), lo, hi)
+	}
+	if !strings.Contains(strings.SplitN(screen(a), "\n", 2)[0], "window ") {
+		t.Errorf("header: %s", strings.SplitN(screen(a), "\n", 2)[0])
+	}
+	// The histogram's axis is now the window: zooming again narrows it.
+	send(t, a, "+")
+	if a.filter.Until-a.filter.Since >= to-from {
+		t.Fatalf("second zoom did not narrow")
+	}
+	send(t, a, "-", "-")
+	if a.filter.Since != 0 || a.filter.Until != 0 || a.c.Rows.Len() != total {
+		t.Fatalf("zoom out: %d..%d, %d rows", a.filter.Since, a.filter.Until, a.c.Rows.Len())
+	}
+	checkScreen(t, screen(a), 120, 40)
+}
+
+// TestBookmarks: m marks the selected event (★ in the Tail), [ and ]
+// jump between bookmarks, ' lists them, m again removes the mark.
+func TestBookmarks(t *testing.T) {
+	a := newWorkbenchApp(t, 120, 40, Options{})
+	a.tail.Select(3)
+	send(t, a, "m")
+	a.tail.Select(20)
+	send(t, a, "m")
+	if !a.c.Marks.Marked(3) || !a.c.Marks.Marked(20) || a.c.Marks.Len() != 2 {
+		t.Fatalf("marks %v", a.c.Marks.byRow)
+	}
+	if !strings.Contains(a.status, "bookmarked testdata/events.jsonl:21") || !strings.Contains(a.status, "no case open") {
+		t.Errorf("status %q", a.status)
+	}
+	if !strings.Contains(screen(a), "★") {
+		t.Errorf("no star on the tail:\n%s", screen(a))
+	}
+	a.tail.Select(10)
+	send(t, a, "]")
+	if r, _ := a.tail.Selected(); r != 20 {
+		t.Errorf("] went to %d", r)
+	}
+	send(t, a, "[")
+	if r, _ := a.tail.Selected(); r != 3 {
+		t.Errorf("[ went to %d", r)
+	}
+	send(t, a, "'")
+	sc := screen(a)
+	if !strings.Contains(sc, "Bookmarks: 2") || !strings.Contains(sc, "testdata/events.jsonl:4") {
+		t.Fatalf("list:\n%s", sc)
+	}
+	send(t, a, "j", "enter")
+	if a.focus != paneDetail || a.detail.Row() != 20 {
+		t.Fatalf("enter on the list opened %d (focus %d)", a.detail.Row(), a.focus)
+	}
+	if sc := screen(a); !strings.Contains(sc, "★ bookmarked") {
+		t.Errorf("detail does not say bookmarked:\n%s", sc)
+	}
+	// m in the Detail removes the open event's bookmark.
+	send(t, a, "m")
+	if a.c.Marks.Marked(20) || a.c.Marks.Len() != 1 {
+		t.Fatalf("unmark: %v", a.c.Marks.byRow)
+	}
+}
+
+// TestCaseRoundTrip: with --case, bookmarks, notes, tags, a saved filter,
+// a silence and the session are written to the case; a new session on the
+// same case finds the events again and shows them.
+func TestCaseRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case-4711")
+	src := Sources{Args: []string{"testdata/events.jsonl"}, Dir: "/work", Files: []string{"testdata/events.jsonl"}}
+	a := newWorkbenchApp(t, 120, 40, Options{Case: dir, Sources: src, Author: "alice",
+		Window: TimeWindow{From: ts("2026-11-20T08:00:00Z")}})
+	if a.CaseDir() != dir {
+		t.Fatalf("case dir %q (status %q)", a.CaseDir(), a.status)
+	}
+	send(t, a, "/")
+	typeText(t, a, `objectRef_subresource="exec"`)
+	send(t, a, "enter", "enter") // the exec event, in the Detail
+	row, _ := a.detail.shownRow()
+	send(t, a, "m")
+	command_(t, a, "note shell in the payments pod")
+	command_(t, a, "tag exec lateral")
+	command_(t, a, "untag lateral")
+	command_(t, a, "save execs")
+	command_(t, a, "casenote paged at 09:05")
+	runCmd(t, a, a.RecordSilence(casefile.Silence{Group: "builtin.yaml:12 PodExec {user_username=\"ci\"}", Rule: "PodExec", Labels: map[string]string{"user_username": "ci"}, Note: "CI"}))
+	runCmd(t, a, a.RecordSilence(casefile.Silence{Group: "g2"}))
+	runCmd(t, a, a.RecordUnsilence("g2"))
+	sc := screen(a)
+	for _, want := range []string{"★ bookmarked  #exec", "alice", "shell in the payments pod", "source    testdata/events.jsonl:21"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("detail lacks %q:\n%s", want, sc)
+		}
+	}
+	for _, f := range []string{"bookmarks.jsonl", "notes.jsonl", "tags.jsonl", "filters.jsonl", "silences.jsonl", "sessions.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+
+	// A new session on the case.
+	b := newWorkbenchApp(t, 120, 40, Options{Case: dir, Sources: src, Author: "bob"})
+	if !b.c.Marks.Marked(row) {
+		t.Fatalf("the bookmark was not found again (status %q)", b.status)
+	}
+	if !strings.Contains(b.status, "1 bookmarked, 2 notes, 1 saved filters, 1 silences, 2 sessions") {
+		t.Errorf("status %q", b.status)
+	}
+	if s := b.CaseSilences(); len(s) != 1 || s[0].Rule != "PodExec" || s[0].Labels["user_username"] != "ci" {
+		t.Errorf("silences %+v", s)
+	}
+	command_(t, b, "load execs")
+	if b.filter.Text != `objectRef_subresource="exec"` || b.c.Rows.Len() != 2 {
+		t.Errorf("load: %q, %d rows", b.filter.Text, b.c.Rows.Len())
+	}
+	send(t, b, "]")
+	send(t, b, "enter")
+	if sc := screen(b); !strings.Contains(sc, "shell in the payments pod") || !strings.Contains(sc, "#exec") || strings.Contains(sc, "#lateral") {
+		t.Errorf("restored detail:\n%s", sc)
+	}
+	st := b.c.Marks.st
+	if len(st.Opens) != 2 || st.Opens[0].Sources[0] != "testdata/events.jsonl" || st.Opens[0].From == nil || len(st.Views) == 0 {
+		t.Errorf("sessions %+v views %d", st.Opens, len(st.Views))
+	}
+}
+
+// TestMemoryCaseThenCase: bookmarks made before a case is open are kept
+// and written when :case names one.
+func TestMemoryCaseThenCase(t *testing.T) {
+	a := newWorkbenchApp(t, 100, 30, Options{})
+	a.tail.Select(5)
+	send(t, a, "m")
+	dir := filepath.Join(t.TempDir(), "later")
+	command_(t, a, "case "+dir)
+	c, err := casefile.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.State(); len(st.Bookmarks) != 1 || st.Bookmarks[0].Event.Cite != "testdata/events.jsonl:6" {
+		t.Errorf("case after :case: %+v", st.Bookmarks)
+	}
+}
+
+// TestExportCommand: :export writes the matching events with the manifest
+// `audittui verify` checks, and the case records it.
+func TestExportCommand(t *testing.T) {
+	caseDir := filepath.Join(t.TempDir(), "case")
+	a := newWorkbenchApp(t, 100, 30, Options{Case: caseDir, Sources: Sources{Args: []string{"testdata/events.jsonl"}}})
+	send(t, a, "/")
+	typeText(t, a, `!user_username="bob"`)
+	send(t, a, "enter")
+	want := a.c.Rows.Len()
+	out := filepath.Join(t.TempDir(), "export")
+	command_(t, a, "export "+out)
+	if !strings.Contains(a.status, "exported") {
+		t.Fatalf("status %q", a.status)
+	}
+	res, err := evidence.Check(out)
+	if err != nil || !res.Clean() {
+		t.Fatalf("check: %+v %v", res, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, evidence.EventsFile))
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != want || strings.Contains(string(b), `"username":"bob"`) {
+		t.Fatalf("events.jsonl: %d lines, want %d", len(lines), want)
+	}
+	m, err := evidence.ReadManifest(out)
+	if err != nil || !m.Negated || m.Filter != `!user_username="bob"` || !strings.Contains(m.Query, `user_username="bob"`) || m.Events != want {
+		t.Fatalf("manifest %+v %v", m, err)
+	}
+	st := a.c.Marks.st
+	if len(st.Exports) != 1 || st.Exports[0].Export.Dir != out || st.Exports[0].Export.Events != want || len(st.Exports[0].Export.ManifestSHA256) != 64 {
+		t.Fatalf("case exports %+v", st.Exports)
+	}
+	// A second export into the directory is refused.
+	command_(t, a, "export "+out)
+	if !strings.Contains(a.status, "already holds an export") {
+		t.Errorf("status %q", a.status)
+	}
+}
+
+// TestWritePolicy: the case and :export write only through Options.Write:
+// with writes off nothing is written; confined to a directory (serve
+// --data-dir), a path outside it is refused and one inside is used.
+func TestWritePolicy(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "x")
+	off := newWorkbenchApp(t, 100, 30, Options{Write: WritesOff{}})
+	command_(t, off, "case "+outside)
+	if !strings.Contains(off.status, "writing files is off") {
+		t.Errorf("case with writes off: %q", off.status)
+	}
+	command_(t, off, "export "+outside)
+	if !strings.Contains(off.status, "writing files is off") {
+		t.Errorf("export with writes off: %q", off.status)
+	}
+
+	root := t.TempDir()
+	a := newWorkbenchApp(t, 100, 30, Options{Write: WriteUnder(root)})
+	for _, name := range []string{outside, "../escape"} {
+		command_(t, a, "case "+name)
+		if !strings.Contains(a.status, "case:") || a.CaseDir() != "" {
+			t.Errorf("case %s: %q (case dir %q)", name, a.status, a.CaseDir())
+		}
+		command_(t, a, "export "+name)
+		if !strings.Contains(a.status, "export") || strings.Contains(a.status, "exported") {
+			t.Errorf("export %s: %q", name, a.status)
+		}
+	}
+	if _, err := os.Stat(outside); !os.IsNotExist(err) {
+		t.Errorf("%s was written", outside)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(root), "escape")); !os.IsNotExist(err) {
+		t.Errorf("../escape was written")
+	}
+	command_(t, a, "case ok")
+	if a.CaseDir() != filepath.Join(root, "ok") {
+		t.Errorf("case inside the root: %q (case dir %q)", a.status, a.CaseDir())
+	}
+	command_(t, a, "export out")
+	if !strings.Contains(a.status, "exported") {
+		t.Errorf("export inside the root: %q", a.status)
+	}
+}
+
+// TestHostileCaseText: notes and tags come from case files other people
+// wrote: they reach the screen through the sanitiser like event text.
+func TestHostileCaseText(t *testing.T) {
+	dir := t.TempDir()
+	a := newWorkbenchApp(t, 120, 40, Options{Case: dir})
+	a.tail.Select(4)
+	send(t, a, "m")
+	ref := a.c.Marks.st.Bookmarks[0].Event
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindNote, Event: &ref, Text: "evil\x1b[2J\x1b]52;c;cGF5bG9hZA==\x07note", Author: "m\u202eallory"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindTag, Event: &ref, Tag: "t\x1b[31mred"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newWorkbenchApp(t, 120, 40, Options{Case: dir})
+	b.tail.Select(4)
+	send(t, b, "enter")
+	for _, view := range []string{b.render(), func() string { send(t, b, "esc", "'"); return b.render() }()} {
+		for _, bad := range []string{"\x1b[2J", "\x1b]52", "\x07", "\u202e", "\x1b[31mred"} {
+			if strings.Contains(view, bad) {
+				t.Errorf("raw %q reached the screen", bad)
+			}
+		}
+		if !strings.Contains(ansiStrip(view), `\x1b`) {
+			t.Errorf("the escape is not shown visibly:\n%s", ansiStrip(view))
+		}
+	}
+}
+
+// TestBrushWideSpan: a span of a century (a bogus timestamp does that)
+// maps columns to times without overflowing.
+func TestBrushWideSpan(t *testing.T) {
+	b := brush{lo: ts("1971-01-01T00:00:00Z"), hi: ts("2099-01-01T00:00:00Z"), w: 120, anchor: -1}
+	prev := b.lo
+	for c := 1; c <= b.w; c++ {
+		ct := b.colTime(c)
+		if ct <= prev || ct > b.hi {
+			t.Fatalf("column %d starts at %d (previous %d, end %d)", c, ct, prev, b.hi)
+		}
+		prev = ct
+	}
+	if b.colTime(b.w) != b.hi {
+		t.Errorf("the last column does not end at the axis' end")
+	}
+}
