@@ -440,7 +440,9 @@ func TestHealthDuringLokiOutage(t *testing.T) {
 	// Without the option (ship does not know it yet) this still shows
 	// whether /readyz ever notices the outage.
 	expectReady(e, r, http.StatusServiceUnavailable, "during the outage", readyAfter+5*time.Second)
-	if code, _ := e.ship.Healthz(); code != http.StatusOK {
+	code, _ := e.ship.Healthz()
+	r.Set("healthz_during_the_outage", float64(code))
+	if code != http.StatusOK {
 		r.Notef("/healthz answers %d during the outage", code)
 	}
 
@@ -494,6 +496,7 @@ func expectReady(e *env, r *Report, want int, when string, d time.Duration) {
 	for {
 		code, err = e.ship.Readyz()
 		if err == nil && code == want {
+			r.Set("readyz_"+strings.ReplaceAll(when, " ", "_"), float64(code))
 			return
 		}
 		if time.Now().After(deadline) {
@@ -501,6 +504,7 @@ func expectReady(e *env, r *Report, want int, when string, d time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	r.Set("readyz_"+strings.ReplaceAll(when, " ", "_"), float64(code))
 	e.fail(r, "/readyz %s: got %d (%v), want %d within %v", when, code, err, want, d)
 }
 

@@ -606,3 +606,44 @@ func TestContinueOpenFileRewrittenMeanwhile(t *testing.T) {
 	same(t, c.waitFor(t, 10), ids(100, 110))
 	stop()
 }
+
+// OnIdle counts a held-back line whole also when it is spooled to disk
+// (longer than SpoolLine) or going to LongLines (longer than MaxLine).
+func TestOnIdleCountsSpooledAndOverlongPartials(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+	}{{"spooled", 3000}, {"over-long", 9000}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "audit.log")
+			os.WriteFile(p, []byte("{\"a\":1}\n"+strings.Repeat("x", tc.size)), 0o600)
+			idle := make(chan int64, 100)
+			c, stop := start(t, Options{Path: p, ReadSize: 512, SpoolDir: dir, SpoolLine: 1000, MaxLine: 5000,
+				OnIdle: func(partial int64) {
+					select {
+					case idle <- partial:
+					default:
+					}
+				}})
+			deadline := time.After(10 * time.Second)
+			for {
+				select {
+				case got := <-idle:
+					if got != int64(tc.size) {
+						continue
+					}
+					if l, _ := c.snapshot(); len(l) != 1 {
+						t.Fatalf("idle with %d lines emitted, want 1", len(l))
+					}
+				case <-deadline:
+					t.Fatalf("no idle report of the %d-byte partial line", tc.size)
+				}
+				break
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

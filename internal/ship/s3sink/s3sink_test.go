@@ -303,3 +303,47 @@ func TestDiskLimitBlocksUntilUploaded(t *testing.T) {
 		t.Fatalf("acked %d, %d lines uploaded", acked.Load(), len(allIDs(f.objects(t))))
 	}
 }
+
+// While S3 refuses uploads, a chunk waiting in Store_dir makes the sink
+// stalled (what /readyz reports) once it has waited longer than the
+// timeout; an upload that succeeds again clears it.
+func TestStalledWhileUploadsFail(t *testing.T) {
+	f := newFake(t)
+	f.fail.Store(1 << 30) // S3 down
+	s := newSink(t, f, t.TempDir(), func(o *Options) { o.UploadTimeout = 10 * time.Millisecond })
+	if err := s.Stalled(time.Now().Add(time.Hour), time.Minute); err != nil {
+		t.Fatalf("stalled before anything was queued: %v", err)
+	}
+	in := make(chan *pipe.Batch, 1)
+	in <- batch(1, 0, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, in, func(...*pipe.Batch) {}) }()
+	// The chunk is closed (Upload_timeout) and queued; its uploads fail.
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Stalled(later(), time.Minute) == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	err := s.Stalled(later(), time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "no upload succeeded") || !strings.Contains(err.Error(), "1 chunk(s)") {
+		t.Fatalf("Stalled during the outage = %v", err)
+	}
+	// Within the timeout it is not stalled yet.
+	if err := s.Stalled(time.Now(), time.Hour); err != nil {
+		t.Fatalf("stalled within the timeout: %v", err)
+	}
+	// S3 back: the chunk is uploaded and the sink is healthy again.
+	f.fail.Store(0)
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stalled(later(), time.Minute); err != nil {
+		t.Fatalf("stalled after the upload: %v", err)
+	}
+	if len(allIDs(f.objects(t))) != 3 {
+		t.Fatal("lines not uploaded after the outage")
+	}
+}
