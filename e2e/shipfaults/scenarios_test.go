@@ -274,8 +274,8 @@ func TestHugeLines(t *testing.T) {
 	r := e.finish(0)
 	// Mem_Buf_Limit + 16 MiB is the Go memory limit ship sets itself; it
 	// bounds ship's own memory, not the pages of the binary mapped from
-	// disk (about 20 MiB of audittui's 45 MB are resident, so VmHWM alone
-	// is above 32 MiB even when idle).
+	// disk (some 30 MiB of the audittui binary are resident, so VmHWM
+	// alone is near 32 MiB even when idle).
 	limit := int64(16<<20) + 16<<20
 	r.Set("memory_limit_bytes", float64(limit))
 	e.checkTargets(r)
