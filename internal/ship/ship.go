@@ -663,7 +663,7 @@ func dryRun(ctx context.Context, o Options, c *config.Config, po process.Options
 		var err error
 		ls, err = lokisink.New(lokisink.Options{Client: nopClient(), Static: staticLabels(c), LabelNames: labelNames, Logger: lg})
 		if err != nil {
-			return err
+			return configErr(err)
 		}
 	}
 	var format *s3key.Format
@@ -671,7 +671,7 @@ func dryRun(ctx context.Context, o Options, c *config.Config, po process.Options
 		var err error
 		format, err = s3key.Parse(c.S3.KeyFormat, s3key.ParseOptions{LookupEnv: o.Getenv})
 		if err != nil {
-			return fmt.Errorf("option S3.S3_key_format: %w", err)
+			return configErr(fmt.Errorf("option S3.S3_key_format: %w", err))
 		}
 	}
 	proc := process.New(po)

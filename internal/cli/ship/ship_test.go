@@ -177,3 +177,17 @@ func TestShipRuntimeFailureExitCode(t *testing.T) {
 		t.Fatalf("exit %d, last line %q", code, last)
 	}
 }
+
+// --dry-run checks the sinks' options it uses: a bad S3 key format is a
+// configuration error (exit 2, the option named), not a runtime failure.
+func TestShipDryRunBadKeyFormatIsUsage(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "audit.log")
+	os.WriteFile(log, []byte(`{"kind":"Event","auditID":"a","verb":"get"}`+"\n"), 0o644)
+	cfg := filepath.Join(dir, "ship.yaml")
+	os.WriteFile(cfg, []byte("Path: "+log+"\nS3:\n  Bucket: b\n  S3_key_format: /x/%Q/$UUID\n"), 0o644)
+	code, out, errOut := clitest.Run(t, shipCmd, "", "--config", cfg, "--dry-run")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "option S3.S3_key_format") || out != "" {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errOut)
+	}
+}
