@@ -55,12 +55,7 @@ func runJQ(t *testing.T, cond, file string) []byte {
 }
 
 func TestQueryMatchesJQ(t *testing.T) {
-	if _, err := exec.LookPath("jq"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("jq missing: scripts/deps.sh installs it")
-		}
-		t.Skip("jq not installed (make test installs it)")
-	}
+	testutil.Tool(t, "jq", "jq")
 	files := testutil.RealAuditFiles(t)
 	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
 	if _, err := os.Stat(sample); err == nil {
