@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// TestSeedCopiesMatchShared: testdata/seed holds copies of the seed
+// TestSeedCopiesUpToDate: testdata/seed holds copies of the seed
 // pipeline; beside the real data, each equals its original in
 // ../shared/seed (a changed original means the copy, and the tests that
 // read it, need updating).
-func TestSeedCopiesMatchShared(t *testing.T) {
+func TestSeedCopiesUpToDate(t *testing.T) {
 	copies, _ := filepath.Glob(filepath.Join(SeedDir(t), "*"))
 	var names []string
 	for _, c := range copies {
