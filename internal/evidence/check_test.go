@@ -48,7 +48,9 @@ func TestCheckManifestJSONDisagrees(t *testing.T) {
 		want string
 	}{
 		{"other sha256", func(m *Manifest) { m.Entries[0].SHA256 = strings.Repeat("0", 64) }, "disagree on the sha256 of " + EventsFile},
-		{"extra entry", func(m *Manifest) { m.Entries = append(m.Entries, ManifestEntry{Path: "more.jsonl", SHA256: strings.Repeat("1", 64)}) }, ManifestJSON + " lists more.jsonl"},
+		{"extra entry", func(m *Manifest) {
+			m.Entries = append(m.Entries, ManifestEntry{Path: "more.jsonl", SHA256: strings.Repeat("1", 64)})
+		}, ManifestJSON + " lists more.jsonl"},
 		{"entry dropped", func(m *Manifest) { m.Entries = m.Entries[1:] }, ManifestSHA + " lists " + EventsFile},
 	}
 	for _, c := range cases {

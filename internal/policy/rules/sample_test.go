@@ -31,7 +31,7 @@ func samplePath(t *testing.T, parts ...string) string {
 }
 
 // seedSet is the five rules of the reference pipeline, as the user's own
-// file (../shared/seed) holds them.
+// file holds them (testdata/seed, a copy of ../shared/seed).
 func seedSet(t *testing.T) *Set {
 	t.Helper()
 	set, err := LoadFile(filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml"))
