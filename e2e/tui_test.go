@@ -215,3 +215,97 @@ func thousands(n int) string {
 	}
 	return b.String()
 }
+
+// sampleLines returns the bundled sample's lines and its events' users,
+// counted.
+func sampleLines(t *testing.T) ([][]byte, map[string]int) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	var dec data.Decoder
+	users := map[string]int{}
+	for _, l := range lines {
+		evs, _ := dec.Decode(nil, l, data.Origin{})
+		for _, e := range evs {
+			users[strings.Clone(e.User)]++
+		}
+	}
+	return lines, users
+}
+
+// startSample starts the binary on the bundled sample.
+func startSample(t *testing.T, w, h int) *session {
+	t.Helper()
+	tmux := requireTmux(t)
+	bin := buildBinary(t)
+	_, users := sampleLines(t)
+	total := 0
+	for _, n := range users {
+		total += n
+	}
+	s := startSession(t, tmux, w, h, bin+" --sample")
+	s.waitFor("open the sample", "SAMPLE DATA", fmt.Sprintf("loaded %s", thousands(total)), "indexed in")
+	return s
+}
+
+// TestSearchWordsAndDidYouMean: a word typed after / searches the events'
+// text as less and lnav users expect (the bar shows the LogQL it became);
+// a misspelt field names the field meant.
+func TestSearchWordsAndDidYouMean(t *testing.T) {
+	lines, _ := sampleLines(t)
+	word := "coredns"
+	n := 0
+	for _, l := range lines {
+		if bytes.Contains(l, []byte(word)) {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatalf("no sample line contains %q", word)
+	}
+	s := startSample(t, 120, 40)
+	s.keys("/")
+	s.waitGone("filter bar opens", "no filter ·")
+	s.text(word)
+	s.waitFor("hint", `enter: search the events' text for "coredns"`)
+	s.keys("Enter")
+	s.waitFor("word search", fmt.Sprintf("matching %s", thousands(n)), `filter |= "coredns"`, "not LogQL")
+
+	s.keys("/")
+	s.waitFor("filter bar reopens", `/|= "coredns"`)
+	s.keys("C-u")
+	s.text(`objectRef_resorce="secrets"`)
+	s.keys("Enter")
+	s.waitFor("did you mean", "unknown field objectRef_resorce, did you mean objectRef_resource?")
+	s.keys("Escape")
+	s.waitGone("bar closed", "did you mean")
+	s.keys("q")
+	s.waitFor("quit", "audittui-exit=0")
+}
+
+// TestStatsDrillInAndUndo: enter on a Stats row filters every pane to the
+// row's events; esc clears the filter and u brings it back.
+func TestStatsDrillInAndUndo(t *testing.T) {
+	_, users := sampleLines(t)
+	top, topN := "", 0
+	for u, n := range users {
+		if n > topN || n == topN && u < top {
+			top, topN = u, n
+		}
+	}
+	s := startSample(t, 120, 40)
+	s.keys("4")
+	s.waitFor("stats", "Top users by API calls")
+	s.keys("Enter")
+	filter := fmt.Sprintf(`filter user_username="%s"`, top)
+	s.waitFor("drill-in", filter, fmt.Sprintf("matching %s", thousands(topN)), "RESOURCE NS/NAME")
+	s.keys("Escape")
+	s.waitFor("esc clears", "filter cleared · u (or :undo) brings it back", "no filter ·")
+	s.keys("u")
+	s.waitFor("undo", filter, fmt.Sprintf("matching %s", thousands(topN)), "undone: back to")
+	s.keys("q")
+	s.waitFor("quit", "audittui-exit=0")
+}

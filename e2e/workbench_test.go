@@ -105,7 +105,7 @@ func TestWorkbenchFlow(t *testing.T) {
 		from.Format(time.RFC3339), to.Format(time.RFC3339), strings.Join(files, " "))
 	s := startSession(t, tmux, 120, 40, cmd)
 	s.waitFor("open three nodes in a window", "window 2026-11-20 02:30:00 → 2026-11-20 03:30:00 UTC",
-		fmt.Sprintf("loaded %s", thousands(total)), "end of input")
+		fmt.Sprintf("loaded %s", thousands(total)), "indexed in")
 
 	// Filter to the user.
 	s.keys("/")

@@ -19,6 +19,13 @@ type Batch struct {
 	// timestamp of their own nor from their carrier): not selected, not
 	// rejected, but counted so that commands can say how many.
 	Undated int
+	// CaughtUp is set by a followed file when it has read everything
+	// there is and waits for more (a batch that may hold nothing else);
+	// Partial is then the size of a last line held back until its newline
+	// arrives (0: none). They tell a reader "indexing done, now live" and
+	// "1 partial line pending".
+	CaughtUp bool
+	Partial  int
 }
 
 // Stream yields batches from one opened source.

@@ -102,6 +102,11 @@ type Options struct {
 	// fingerprints the bytes already there), so a first checkpoint can be
 	// saved before anything is delivered.
 	OnOpen func(Position)
+	// OnIdle is told, each time the tailer has read everything there is
+	// and is about to wait for more, the size of the last line it holds
+	// back until its newline arrives (0: none). It runs on the tailer's
+	// goroutine and may block. Not called with Once.
+	OnIdle func(partial int64)
 	Logger *slog.Logger
 }
 
@@ -184,6 +189,9 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 			}
 		} else if t.o.Once {
 			return fmt.Errorf("open %s: %w", t.o.Path, os.ErrNotExist)
+		}
+		if t.o.OnIdle != nil {
+			t.o.OnIdle(t.pending())
 		}
 		idle := time.Now()
 		select {
@@ -368,6 +376,19 @@ func (t *Tailer) closeFile() {
 		t.f.Close()
 		t.f = nil
 	}
+}
+
+// pending is the size of the last line read but held back: the bytes
+// after the last newline (an over-long line counts what went to the
+// overflow writer so far). 0 without an open file.
+func (t *Tailer) pending() int64 {
+	if t.f == nil {
+		return 0
+	}
+	if t.long {
+		return t.longLen
+	}
+	return int64(len(t.partial))
 }
 
 // emitted is the offset just after the last emitted (or overflowed) line.

@@ -109,6 +109,47 @@ func same(t *testing.T, got, want []string) {
 	}
 }
 
+// OnIdle is called after everything there is has been emitted, with the
+// size of the held-back partial line, on every wake-up.
+func TestOnIdleReportsThePartialLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, []byte("{\"a\":1}\n{\"b\":"), 0o600)
+	idle := make(chan int64, 100)
+	c, stop := start(t, Options{Path: p, OnIdle: func(partial int64) {
+		select {
+		case idle <- partial:
+		default: // never block the tailer
+		}
+	}})
+	wait := func(want int64, wantLines int) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case got := <-idle:
+				if got != want {
+					continue
+				}
+				// Every complete line was emitted before the tailer idles.
+				if l, _ := c.snapshot(); len(l) != wantLines {
+					t.Fatalf("idle with %d lines emitted, want %d", len(l), wantLines)
+				}
+				return
+			case <-deadline:
+				t.Fatalf("no idle report of a %d-byte partial line", want)
+			}
+		}
+	}
+	wait(5, 1)
+	f, _ := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString("2}\n")
+	f.Close()
+	wait(0, 2)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestPartialLineWaitsForNewline(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
 	os.WriteFile(p, []byte("{\"a\":1}\n{\"b\":"), 0o600)

@@ -33,7 +33,7 @@ func RealData(t testing.TB) string {
 	}
 	dir := filepath.Join(RepoRoot(), "..", "shared", "realdata")
 	if _, err := os.Stat(filepath.Join(dir, "audit")); err != nil {
-		t.Skipf("realdata: real audit data not found at %s (set AUDITTUI_REALDATA to require it)", dir)
+		t.Skipf("realdata: this test needs the real audit logs and policies of ../shared/realdata, beside the repository, not found at %s (set AUDITTUI_REALDATA to require them)", dir)
 	}
 	return dir
 }

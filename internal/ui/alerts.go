@@ -181,6 +181,8 @@ func (p *AlertsPane) eventRows(a *Alert) []int {
 			rows = append(rows, i)
 		}
 	}
+	// In display (time) order.
+	sort.Slice(rows, func(a, b int) bool { return s.Pos(rows[a]) < s.Pos(rows[b]) })
 	return rows
 }
 
@@ -291,7 +293,7 @@ func (p *AlertsPane) View() string {
 	if p.cursor >= p.top+p.h {
 		p.top = p.cursor - p.h + 1
 	}
-	l := newRowLayout(p.w - 6)
+	l := p.c.rowLayout(p.w - 6)
 	var lines []string
 	for k := p.top; k < len(p.items) && len(lines) < p.h; k++ {
 		it := p.items[k]
@@ -307,14 +309,14 @@ func (p *AlertsPane) View() string {
 				}
 			}
 			line = st.SeverityStyle(sev).Render(fmt.Sprintf("%-8s ", strings.ToUpper(termsafe.String(sev)))) +
-				st.Bold.Render(termsafe.String(it.rule)) + st.Muted.Render(fmt.Sprintf("  %d instances, %d firing", len(it.group), firing))
+				st.Bold.Render(termsafe.String(it.rule)) + st.Muted.Render(fmt.Sprintf("  %s, %d firing", plural(len(it.group), "instance"), firing))
 		case 'a':
 			a := it.alert
 			mark := "▸"
 			if p.open[a.Key] {
 				mark = "▾"
 			}
-			when := formatTime(a.ActiveAt.UnixNano(), true, p.c.Loc)
+			when := p.c.fmtTime(a.ActiveAt.UnixNano())
 			line = fmt.Sprintf("  %s %-8s %s  value %.3g  events %d  ", mark, termsafe.String(a.State), when, a.Value, a.Events) +
 				termsafe.String(a.Labels)
 			if a.Summary != "" {
@@ -325,7 +327,7 @@ func (p *AlertsPane) View() string {
 				line = st.SeverityStyle(a.Severity).Render(line)
 			}
 		case 'e':
-			line = "      " + renderRow(st, p.c.Snap, it.row, l, p.c.Loc, sel)
+			line = "      " + renderRow(st, p.c.Snap, it.row, l, sel)
 		}
 		if sel && it.kind != 'e' {
 			line = st.Selected.Render(ansiStrip(line))
@@ -333,4 +335,12 @@ func (p *AlertsPane) View() string {
 		lines = append(lines, truncateANSI(line, p.w))
 	}
 	return fill(lines, p.h)
+}
+
+// plural is "1 instance", "2 instances".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -2,13 +2,10 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // Options configure the TUI.
@@ -76,6 +73,7 @@ type App struct {
 	alerts *AlertsPane
 	stats  *Stats
 	bar    *FilterBar
+	helpv  *Help
 	focus  int
 	back   int // pane to return to from detail
 
@@ -85,6 +83,9 @@ type App struct {
 
 	filter    *Filter
 	filterGen uint64
+	// undo holds the filters replaced by the user's changes, newest last
+	// (u and :undo restore them).
+	undo []*Filter
 	// running is true while a filter command is in flight.
 	running    bool
 	filterUpTo int
@@ -94,6 +95,10 @@ type App struct {
 	done       bool
 	quitting   bool
 	wb         *workbench // case, bookmarks list, zoom history
+	// started is when the app was built; indexedIn how long the input
+	// took to read (0 until the feed ends).
+	started   time.Time
+	indexedIn time.Duration
 }
 
 // New builds the app over an index fed by feed (feed may be nil when the
@@ -117,9 +122,9 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 		Level:  opts.Level,
 		Loc:    opts.Loc,
 	}
-	c.Rows = &RowSet{All: true, N: c.Snap.Len()}
+	c.Rows = allRows(c.Snap)
 	c.Marks, c.Window = newMarks(), opts.Window
-	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24, wb: newWorkbench(opts, c.Now)}
+	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24, wb: newWorkbench(opts, c.Now), started: c.Now()}
 	a.tail = NewTail(c)
 	a.detail = NewDetail(c)
 	a.tl = NewTimeline(c)
@@ -127,6 +132,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	a.stats = NewStats(c)
 	a.bar = NewFilterBar(c)
 	a.hist = NewHistoryPane(c)
+	a.helpv = NewHelp(c)
 	a.panes = [numPanes]Pane{a.tail, a.tl, a.alerts, a.stats, a.detail}
 	a.filter = &Filter{}
 	a.layout()
@@ -166,9 +172,15 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case feedDoneMsg:
 		a.done = true
 		a.c.Snap = a.ix.Snapshot()
+		// The index's own measure when it is longer: it started reading
+		// before this App was built (a serve session that joined later,
+		// or a small input read before the first screen).
+		a.indexedIn = max(a.c.Now().Sub(a.started), a.c.Snap.ReadTook)
 		cmd := tea.Batch(a.extendFilter(), a.resolve())
 		a.refresh()
-		return a, cmd
+		return a, tea.Batch(cmd, a.sortIfNeeded())
+	case orderMsg:
+		return a, a.ordered(m)
 	case caseMsg:
 		return a, a.caseChanged(m)
 	case resolvedMsg:
@@ -204,6 +216,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		var cmds []tea.Cmd
 		for range 3 {
+			if a.help {
+				a.helpv.Action(act)
+				continue
+			}
 			if a.histOpen {
 				cmd, _ := a.hist.Action(act)
 				cmds = append(cmds, cmd)
@@ -217,315 +233,6 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.key(m)
 	}
 	return a, nil
-}
-
-func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
-	a.status = ""
-	if a.bar.Active() {
-		return a.barKey(k)
-	}
-	if a.wb.list.open {
-		return a.marksKey(k)
-	}
-	ks := k.String()
-	if a.help || a.rejects {
-		// Overlays close on esc, q or their own key.
-		switch ks {
-		case "esc", "q", "?", "R":
-			a.help, a.rejects = false, false
-		case "ctrl+c":
-			return tea.Quit
-		}
-		return nil
-	}
-	if a.histOpen {
-		if cmd, handled := a.historyKey(ks); handled {
-			return cmd
-		}
-	}
-	p := a.panes[a.focus]
-	act, ok := a.c.Keys.Lookup(p.Scope(), ks)
-	if !ok {
-		return nil
-	}
-	switch act {
-	case ActQuit:
-		a.quitting = true
-		return tea.Quit
-	case ActHelp:
-		a.help = true
-		return nil
-	case ActRejects:
-		a.rejects = true
-		return nil
-	case ActFilter:
-		a.bar.Open('/', a.filter.Text)
-		a.layout()
-		return nil
-	case ActCommand:
-		a.bar.Open(':', "")
-		a.layout()
-		return nil
-	case ActNextPane:
-		a.setFocus((a.focus + 1) % numPanes)
-		return nil
-	case ActPrevPane:
-		a.setFocus((a.focus + numPanes - 1) % numPanes)
-		return nil
-	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
-		a.setFocus(int(act - ActPane1))
-		return nil
-	case ActBack:
-		if a.focus == paneDetail {
-			a.setFocus(a.back)
-			return nil
-		}
-		if cmd, handled := p.Action(act); handled {
-			return cmd
-		}
-		if a.filter.query {
-			return a.applyFilter(a.windowOnly()) // the window stays (:window all opens it)
-		}
-		return nil
-	case ActOpen:
-		return a.open()
-	case ActMark:
-		return a.toggleMark()
-	case ActMarks:
-		a.wb.list.open = true
-		return nil
-	case ActPrevMark, ActNextMark:
-		return a.jumpMark(map[Action]int{ActPrevMark: -1, ActNextMark: 1}[act])
-	case ActHistory:
-		return a.openHistory()
-	case ActFilterTo:
-		// The drill-ins write LogQL (shown in the filter line, editable
-		// with /) that `audittui query` and Grafana answer the same.
-		var f *Filter
-		var ok bool
-		switch a.focus {
-		case paneAlerts:
-			f, ok = a.alerts.AlertFilter()
-		case paneTimeline:
-			f, ok = a.tl.SubjectFilter()
-		}
-		if !ok {
-			return func() tea.Msg { return statusMsg("no events to filter to here") }
-		}
-		a.keepWindow(f)
-		a.setFocus(paneTail)
-		return a.applyFilter(f)
-	}
-	cmd, _ := p.Action(act)
-	return cmd
-}
-
-// open handles enter: the focused pane may want to drill in, else the
-// selected event opens in the detail pane.
-func (a *App) open() tea.Cmd {
-	switch a.focus {
-	case paneTail:
-		if row, ok := a.tail.Selected(); ok {
-			return a.openDetail(row)
-		}
-	case paneTimeline:
-		if row, ok := a.tl.Selected(); ok {
-			return a.openDetail(row)
-		}
-		cmd, _ := a.tl.Action(ActOpen)
-		return cmd
-	case paneAlerts:
-		if row, ok := a.alerts.Selected(); ok {
-			return a.openDetail(row)
-		}
-		cmd, _ := a.alerts.Action(ActOpen)
-		return cmd
-	}
-	return nil
-}
-
-func (a *App) openDetail(row int) tea.Cmd {
-	if a.focus != paneDetail {
-		a.back = a.focus
-	}
-	a.setFocus(paneDetail)
-	return a.detail.Open(row)
-}
-
-func (a *App) setFocus(p int) {
-	a.histOpen = false
-	if p == paneDetail && a.focus != paneDetail {
-		a.back = a.focus
-	}
-	a.focus = p
-	a.panes[p].Refresh()
-}
-
-func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
-	switch a.bar.Key(k) {
-	case barCancel:
-		a.bar.Close()
-		a.layout()
-	case barSubmit:
-		text := a.bar.Value()
-		a.bar.Remember(text)
-		if a.bar.Mode() == ':' {
-			return a.runCommand(text)
-		}
-		f, err := a.compile(text)
-		if err != nil {
-			a.action(newAction(RecordFilter, text, err))
-			msg, col := describeErr(err, text)
-			a.bar.SetError(msg, col)
-			a.layout()
-			return nil
-		}
-		a.bar.Close()
-		a.layout()
-		return a.applyFilter(f)
-	}
-	a.layout()
-	return nil
-}
-
-// compile parses filter text; "!" in front negates (`/!`).
-func (a *App) compile(text string) (*Filter, error) {
-	if text == "" {
-		return a.windowOnly(), nil
-	}
-	neg := false
-	body := text
-	if len(body) > 0 && body[0] == '!' {
-		neg, body = true, body[1:]
-	}
-	if a.opts.Compile == nil {
-		return nil, fmt.Errorf("filtering is not available")
-	}
-	f, err := a.opts.Compile(body)
-	if err != nil {
-		if neg {
-			return nil, shiftErr{err, 1}
-		}
-		return nil, err
-	}
-	f.Text, f.Negate = text, neg
-	return a.keepWindow(f), nil
-}
-
-// shiftErr moves an error column right (for the `!` prefix).
-type shiftErr struct {
-	error
-	by int
-}
-
-func (e shiftErr) Unwrap() error { return e.error }
-
-func (a *App) runCommand(text string) tea.Cmd {
-	cmd, err := parseCommand(text)
-	a.action(newAction(RecordCommand, text, err))
-	if err != nil {
-		a.bar.SetError(err.Error(), 0)
-		a.layout()
-		return nil
-	}
-	a.bar.Close()
-	a.layout()
-	switch cmd.name {
-	case "quit":
-		a.quitting = true
-		return tea.Quit
-	case "user":
-		a.tl.Pivot(ColUser, cmd.arg)
-		a.setFocus(paneTimeline)
-	case "ip":
-		a.tl.Pivot(ColSourceIP, cmd.arg)
-		a.setFocus(paneTimeline)
-	case "since":
-		f := a.filter.Clone()
-		newest := a.c.Snap.MaxTime
-		if newest == 0 {
-			newest = a.c.Now().UnixNano()
-		}
-		f.Since = newest - int64(cmd.since)
-		return a.applyFilter(f)
-	case "clear":
-		return a.applyFilter(a.windowOnly())
-	case "history":
-		return a.historyCommand(cmd)
-	}
-	if c, ok := a.runWindowCommand(cmd); ok { // window.go
-		return c
-	}
-	c, _ := a.runCaseCommand(cmd) // casefile.go
-	return c
-}
-
-// applyFilter replaces the filter and starts evaluating it; the case
-// records it (casefile.go).
-func (a *App) applyFilter(f *Filter) tea.Cmd {
-	a.filter = f
-	a.action(ActionRecord{Kind: RecordFilter, Text: a.filterText()})
-	a.filterGen++
-	a.running = false
-	a.filterUpTo = 0
-	a.c.Window = a.viewWindow()
-	view := a.recordView()
-	if !f.Active() {
-		a.c.Rows = &RowSet{All: true, N: a.c.Snap.Len()}
-		a.filterUpTo = a.c.Snap.Len()
-		a.tail.ResetForFilter()
-		a.refresh()
-		return view
-	}
-	a.c.Rows = &RowSet{}
-	a.tail.ResetForFilter()
-	a.refresh()
-	return tea.Batch(a.extendFilter(), view)
-}
-
-// rawSlice is how many rows one command of a re-reading filter covers.
-const rawSlice = 50_000
-
-// extendFilter evaluates the filter over rows not yet evaluated, one
-// command at a time.
-func (a *App) extendFilter() tea.Cmd {
-	if !a.filter.Active() {
-		a.c.Rows = &RowSet{All: true, N: a.c.Snap.Len()}
-		a.filterUpTo = a.c.Snap.Len()
-		return nil
-	}
-	if a.running || a.filterUpTo >= a.c.Snap.Len() {
-		return nil
-	}
-	a.running = true
-	gen, f, snap, from := a.filterGen, a.filter, a.c.Snap, a.filterUpTo
-	// Filters that re-read events run in slices, so matches show up while
-	// the rest is still being read (and a replaced filter stops soon).
-	to := snap.Len()
-	if f.NeedsRaw() {
-		to = min(to, from+rawSlice)
-	}
-	ctx := a.ctx
-	return func() tea.Msg {
-		rows, err := f.EvalRange(ctx, snap, from, to, nil)
-		return filterDoneMsg{gen: gen, from: from, upTo: to, rows: rows, err: err}
-	}
-}
-
-func (a *App) filterDone(m filterDoneMsg) tea.Cmd {
-	if m.gen != a.filterGen {
-		return nil // a newer filter replaced this one
-	}
-	a.running = false
-	if m.err != nil {
-		a.status = "filter: " + termsafe.String(m.err.Error())
-		return nil
-	}
-	rows := append(a.c.Rows.Rows, m.rows...)
-	a.c.Rows = &RowSet{N: m.upTo, Rows: rows}
-	a.filterUpTo = m.upTo
-	a.refresh()
-	return a.extendFilter()
 }
 
 func (a *App) refresh() {

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/testutil"
 )
@@ -125,5 +127,18 @@ func BenchmarkRefilter1M(b *testing.B) {
 			b.ReportMetric(float64(matched), "matches")
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/refilter")
 		})
+	}
+}
+
+// BenchmarkFirstView1M measures the first screen of an App over a 1M-event
+// index: the row layout looks at every identity once (the user dictionary,
+// and the rows whose user cell shows a person behind the account).
+func BenchmarkFirstView1M(b *testing.B) {
+	ix := bigIndex(b, 1_000_000)
+	b.ResetTimer()
+	for b.Loop() {
+		a := New(b.Context(), ix, nil, Options{NoColor: true, Compile: CompileLogQL})
+		a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		_ = a.View()
 	}
 }

@@ -96,23 +96,21 @@ func (m *Marks) missing() []casefile.EventRef {
 	return out
 }
 
-// next returns the bookmarked row after (dir 1) or before (dir -1) row i
-// among rows accepted by ok.
-func (m *Marks) next(i, dir int, ok func(int) bool) (int, bool) {
-	if dir > 0 {
-		for _, r := range m.rows {
-			if r > i && ok(r) {
-				return r, true
-			}
+// next returns the bookmarked row after (dir 1) or before (dir -1) the
+// row at display position cur among rows accepted by ok; pos gives a
+// row's display position (time order, see Snapshot.Pos).
+func (m *Marks) next(cur, dir int, pos func(int) int, ok func(int) bool) (int, bool) {
+	best, bestPos, found := 0, 0, false
+	for _, r := range m.rows {
+		p := pos(r)
+		if (dir > 0 && p <= cur) || (dir < 0 && p >= cur) || !ok(r) {
+			continue
 		}
-	} else {
-		for k := len(m.rows) - 1; k >= 0; k-- {
-			if r := m.rows[k]; r < i && ok(r) {
-				return r, true
-			}
+		if !found || (dir > 0 && p < bestPos) || (dir < 0 && p > bestPos) {
+			best, bestPos, found = r, p, true
 		}
 	}
-	return 0, false
+	return best, found
 }
 
 // markRow marks a rendered event row of layout l: the cell between the
@@ -136,7 +134,7 @@ func (a *App) jumpMark(dir int) tea.Cmd {
 		cur = 1 << 62
 	}
 	if row, ok := a.targetRow(); ok {
-		cur = row
+		cur = a.c.Snap.Pos(row)
 	}
 	rows := a.c.Rows
 	matching := func(r int) bool {
@@ -146,7 +144,7 @@ func (a *App) jumpMark(dir int) tea.Cmd {
 	if a.focus == paneDetail {
 		matching = func(int) bool { return true }
 	}
-	r, ok := m.next(cur, dir, matching)
+	r, ok := m.next(cur, dir, a.c.Snap.Pos, matching)
 	if !ok {
 		what := "next"
 		if dir < 0 {

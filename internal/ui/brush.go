@@ -214,8 +214,8 @@ func (b *brush) histogram(st *Styles, s *Snapshot, rows []int, w, height int, c 
 		}
 		axis += "  + zoom in  - out  v select  esc"
 	} else {
-		left := formatTime(lo, true, c.Loc)
-		right := fmt.Sprintf("%s  peak %d/bucket", formatTime(hi, true, c.Loc), peak)
+		left := c.fmtTime(lo)
+		right := fmt.Sprintf("%s  peak %d/bucket", c.fmtTime(hi), peak)
 		axis = left + strings.Repeat(" ", max(1, w-len(left)-len(right))) + right
 	}
 	return append(lines, st.Muted.Render(truncateANSI(axis, w)))

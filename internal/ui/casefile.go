@@ -489,7 +489,7 @@ func (a *App) loadFilter(name string) tea.Cmd {
 	if r.To != nil {
 		f.Until = r.To.UnixNano()
 	}
-	return tea.Batch(a.applyFilter(f), func() tea.Msg { return statusMsg("filter " + name) })
+	return tea.Batch(a.changeFilter(f), func() tea.Msg { return statusMsg("filter " + name) })
 }
 
 // RecordSilence keeps an alert silence in the case (the Alerts pane calls
@@ -524,28 +524,3 @@ func (a *App) CaseSilences() []casefile.Silence {
 
 // CaseDir is the directory of the open case ("" when none).
 func (a *App) CaseDir() string { return a.wb.cs.Dir() }
-
-// workbenchArgs says what each window and case command takes: "" nothing,
-// "?" an optional argument, else what the required argument is.
-var workbenchArgs = map[string]string{
-	"from": "?", "to": "?", "window": "FROM TO (or all)", "goto": "a time such as 2026-11-20T08:15:00Z or 08:15",
-	"case": "?", "note": "the note's text", "comment": "the comment's text", "casenote": "the note's text",
-	"tag": "one or more tag names", "untag": "one or more tag names", "save": "a name for the filter", "load": "the name of a saved filter (:filters lists them)",
-	"filters": "", "marks": "", "bookmarks": "", "export": "the directory to export to",
-}
-
-// parseWorkbenchCommand parses the window and case commands (pure, for
-// table tests); ok is false for other names. arg is the rest of the line.
-func parseWorkbenchCommand(name, arg string) (command, bool, error) {
-	want, ok := workbenchArgs[name]
-	if !ok {
-		return command{}, false, nil
-	}
-	switch {
-	case want == "" && arg != "":
-		return command{}, true, fmt.Errorf(":%s takes no argument", name)
-	case want != "" && want != "?" && arg == "":
-		return command{}, true, fmt.Errorf(":%s needs %s", name, want)
-	}
-	return command{name: name, arg: arg}, true, nil
-}

@@ -18,16 +18,6 @@ func RawSHA256(raw []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// citeLines are the Detail's "source" and "sha256" lines for the stage
-// shown.
-func (d *Detail) citeLines() []string {
-	st := d.c.Styles
-	s := d.stages[d.cur]
-	kv := func(k, v string) string { return st.Bold.Render(pad(k, 9)) + " " + st.Safe(v, d.w-10, st.Plain) }
-	out := []string{kv("source", d.c.Snap.Cite(s.row)), kv("sha256", s.sha256)}
-	return append(out, d.caseLines(s.sha256)...) // bookmarks.go
-}
-
 // shownRow is the index row of the stage the Detail shows (before it is
 // loaded: the row opened).
 func (d *Detail) shownRow() (int, bool) {

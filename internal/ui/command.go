@@ -2,59 +2,150 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
 
 // command is a parsed `:` command line.
 type command struct {
-	name  string // user, ip, since, quit, clear, history
+	name  string // a commandSpec name
 	arg   string
 	ns    string // history: -n NAMESPACE
 	since time.Duration
 }
 
+// commandSpec is one `:` command: its name and aliases, how the help
+// shows it, and how its arguments parse. The one table (commands) drives
+// parsing, the help overlay and the error for an unknown command.
+type commandSpec struct {
+	name    string
+	aliases []string
+	usage   string // as the help shows it
+	desc    string
+	// parse checks the arguments: args are the words after the name, rest
+	// the rest of the line as typed (trimmed). nil: none allowed.
+	parse func(name string, args []string, rest string) (command, error)
+}
+
+// commands is the command table, in help order. The window commands run
+// in window.go, the case commands in casefile.go, :history in history.go.
+var commands = []commandSpec{
+	{name: "user", aliases: []string{"u"}, usage: ":user NAME", desc: "timeline of a user (full name, e.g. system:serviceaccount:NS:NAME)",
+		parse: func(name string, args []string, _ string) (command, error) {
+			if len(args) != 1 {
+				return command{}, fmt.Errorf(":user needs exactly one user name")
+			}
+			return command{name: "user", arg: args[0]}, nil
+		}},
+	{name: "ip", usage: ":ip ADDR", desc: "timeline of a source IP",
+		parse: func(name string, args []string, _ string) (command, error) {
+			if len(args) != 1 {
+				return command{}, fmt.Errorf(":ip needs exactly one address")
+			}
+			return command{name: "ip", arg: args[0]}, nil
+		}},
+	{name: "history", aliases: []string{"hist"}, usage: ":history RES/NAME", desc: "every change of an object, with diffs (as h on an event); -n NS before it names the namespace",
+		parse: func(_ string, args []string, _ string) (command, error) { return parseHistory(args) }},
+	{name: "since", usage: ":since 1h", desc: "window: the last 1h (15m, 2d, 1w) before the newest event",
+		parse: func(name string, args []string, _ string) (command, error) {
+			if len(args) != 1 {
+				return command{}, fmt.Errorf(":since needs a duration such as 15m, 1h, 2d")
+			}
+			d, err := parseDuration(args[0])
+			if err != nil {
+				return command{}, err
+			}
+			return command{name: "since", since: d}, nil
+		}},
+	{name: "from", usage: ":from TIME", desc: "window start (inclusive): 2026-11-20T08:00:00Z, 2026-11-20 08:00, 08:00; :from - opens it",
+		parse: restArg("from", "")},
+	{name: "to", usage: ":to TIME", desc: "window end (exclusive); :to - opens it", parse: restArg("to", "")},
+	{name: "window", usage: ":window FROM TO", desc: "both ends of the window (- leaves one open); :window all drops the window",
+		parse: restArg("window", "FROM TO (or all)")},
+	{name: "goto", usage: ":goto TIME", desc: "select the first matching event at or after TIME",
+		parse: restArg("goto", "a time such as 2026-11-20T08:15:00Z or 08:15")},
+	{name: "clear", aliases: []string{"all", "nofilter"}, usage: ":clear", desc: "drop the query (the window stays; :window all drops it)"},
+	{name: "undo", usage: ":undo", desc: "undo the last filter change (as u)"},
+	{name: "case", usage: ":case DIR", desc: "keep bookmarks, notes, tags and filters in DIR (reopened: restored); :case alone names it",
+		parse: restArg("case", "")},
+	{name: "note", usage: ":note TEXT", desc: "note on the selected event (on the case when none is)",
+		parse: restArg("note", "the note's text")},
+	{name: "comment", usage: ":comment TEXT", desc: "as :note", parse: restArg("comment", "the comment's text")},
+	{name: "casenote", usage: ":casenote TEXT", desc: "note on the case", parse: restArg("casenote", "the note's text")},
+	{name: "tag", usage: ":tag NAME...", desc: "tag the selected event", parse: restArg("tag", "one or more tag names")},
+	{name: "untag", usage: ":untag NAME...", desc: "remove tags from the selected event", parse: restArg("untag", "one or more tag names")},
+	{name: "save", usage: ":save NAME", desc: "save the filter and window under NAME", parse: restArg("save", "a name for the filter")},
+	{name: "load", usage: ":load NAME", desc: "apply a saved filter and its window",
+		parse: restArg("load", "the name of a saved filter (:filters lists them)")},
+	{name: "filters", usage: ":filters", desc: "list the saved filters"},
+	{name: "marks", aliases: []string{"bookmarks"}, usage: ":marks", desc: "list the bookmarks (as ')"},
+	{name: "export", usage: ":export DIR", desc: "write the matching events with a SHA-256 manifest",
+		parse: restArg("export", "the directory to export to")},
+	{name: "help", aliases: []string{"h"}, usage: ":help", desc: "this help (as ?)"},
+	{name: "quit", aliases: []string{"q", "q!", "qa", "wq"}, usage: ":q", desc: "quit"},
+}
+
+// restArg parses a command whose argument is the rest of the line as
+// typed (a note keeps its spacing): want says what is required, "" for
+// an optional argument.
+func restArg(name, want string) func(string, []string, string) (command, error) {
+	return func(_ string, _ []string, rest string) (command, error) {
+		if want != "" && rest == "" {
+			return command{}, fmt.Errorf(":%s needs %s", name, want)
+		}
+		return command{name: name, arg: rest}, nil
+	}
+}
+
+// lookupCommand finds a command by name or alias.
+func lookupCommand(name string) (*commandSpec, bool) {
+	for k := range commands {
+		c := &commands[k]
+		if c.name == name || slices.Contains(c.aliases, name) {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// commandHint suggests commands for an error message: the one meant when
+// name is close to one, else the common ones.
+func commandHint(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			if d := editDistance(name, n); d < bestD && len(n) > 1 {
+				best, bestD = c.usage, d
+			}
+		}
+	}
+	if best != "" && name != "" {
+		return "did you mean " + best + "? ? lists every command"
+	}
+	return "try :user NAME, :history RESOURCE/NAME, :from TIME, :note TEXT, :q; ? lists every command"
+}
+
 // parseCommand parses what follows ':'. It is pure, for table tests.
 func parseCommand(line string) (command, error) {
+	line = strings.TrimSpace(line)
 	fields := strings.Fields(line)
 	if len(fields) == 0 {
-		return command{}, fmt.Errorf("empty command (try :user NAME, :ip ADDR, :since 1h, :q)")
+		return command{}, fmt.Errorf("empty command (%s)", commandHint(""))
 	}
 	name, args := fields[0], fields[1:]
-	switch name {
-	case "q", "q!", "quit", "qa", "wq":
-		if len(args) != 0 {
-			return command{}, fmt.Errorf(":%s takes no argument", name)
-		}
-		return command{name: "quit"}, nil
-	case "user", "u":
-		if len(args) != 1 {
-			return command{}, fmt.Errorf(":user needs exactly one user name")
-		}
-		return command{name: "user", arg: args[0]}, nil
-	case "ip":
-		if len(args) != 1 {
-			return command{}, fmt.Errorf(":ip needs exactly one address")
-		}
-		return command{name: "ip", arg: args[0]}, nil
-	case "since":
-		if len(args) != 1 {
-			return command{}, fmt.Errorf(":since needs a duration such as 15m, 1h, 2d")
-		}
-		d, err := parseDuration(args[0])
-		if err != nil {
-			return command{}, err
-		}
-		return command{name: "since", since: d}, nil
-	case "all", "clear", "nofilter":
-		return command{name: "clear"}, nil
-	case "history", "hist":
-		return parseHistory(args)
+	rest := strings.TrimSpace(line[len(name):])
+	spec, ok := lookupCommand(name)
+	if !ok {
+		return command{}, fmt.Errorf("unknown command :%s (%s)", name, commandHint(name))
 	}
-	if c, ok, err := parseWorkbenchCommand(name, strings.TrimSpace(strings.TrimSpace(line)[len(name):])); ok {
-		return c, err // the window and the case (casefile.go)
+	if spec.parse != nil {
+		return spec.parse(name, args, rest)
 	}
-	return command{}, fmt.Errorf("unknown command :%s (try :user NAME, :ip ADDR, :since 1h, :from TIME, :goto TIME, :note TEXT, :case DIR, :history RESOURCE/NAME, :clear, :q; ? lists all)", name)
+	if len(args) != 0 {
+		return command{}, fmt.Errorf(":%s takes no argument", name)
+	}
+	return command{name: spec.name}, nil
 }
 
 // parseHistory parses `:history [-n NAMESPACE] RESOURCE/NAME` (the

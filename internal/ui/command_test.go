@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,5 +48,21 @@ func TestParseCommand(t *testing.T) {
 				t.Fatalf("parseCommand(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestUnknownCommandSuggests: a mistyped command names the one meant; any
+// other unknown name points at the help.
+func TestUnknownCommandSuggests(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"hsitory cm/x", "did you mean :history RES/NAME?"},
+		{"exprot /tmp/x", "did you mean :export DIR?"},
+		{"undoo", "did you mean :undo?"},
+		{"frobnicate", "? lists every command"},
+	} {
+		_, err := parseCommand(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseCommand(%q) = %v, want %q", tc.in, err, tc.want)
+		}
 	}
 }

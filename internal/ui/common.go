@@ -17,7 +17,7 @@ type Common struct {
 	Now    func() time.Time
 	// Snap is the index as of the last redraw notification.
 	Snap *Snapshot
-	// Rows are the events matching the current filter, in index order.
+	// Rows are the events matching the current filter, in display order.
 	Rows *RowSet
 	// Level, when set (--policy), gives the audit policy level of an event.
 	Level func(raw []byte) (string, error)
@@ -27,6 +27,11 @@ type Common struct {
 	// bookmarks (bookmarks.go).
 	Window TimeWindow
 	Marks  *Marks
+
+	// userSeen/userMax cache userNeed over the user dictionary; person
+	// caches personNeed over the rows.
+	userSeen, userMax int
+	person            personCache
 }
 
 // Pane is one screen of the UI (one per file). The app shell routes keys
@@ -47,12 +52,21 @@ type Pane interface {
 	View() string
 }
 
-// RowSet is the ordered set of index rows matching the filter. All means
-// every row below N matches (no filter), so the common case costs nothing.
+// RowSet is the ordered set of index rows matching the filter, in display
+// order: time order when the snapshot has one (Snapshot.Ordered), else
+// index order. All means every row below N matches (no filter), so the
+// common case costs nothing.
 type RowSet struct {
 	All  bool
 	N    int      // rows of the snapshot the set covers
-	Rows []uint32 // matching rows when !All
+	Rows []uint32 // matching rows when !All, in display order
+	// order and rank are the snapshot's time order (nil: index order).
+	order, rank []uint32
+}
+
+// allRows is every row of s, in display order.
+func allRows(s *Snapshot) *RowSet {
+	return &RowSet{All: true, N: s.Len(), order: s.order, rank: s.rank}
 }
 
 // Len is the number of matching rows.
@@ -69,25 +83,116 @@ func (r *RowSet) Len() int {
 // At returns the index row of the k-th match.
 func (r *RowSet) At(k int) int {
 	if r.All {
+		if r.order != nil {
+			return int(r.order[k])
+		}
 		return k
 	}
 	return int(r.Rows[k])
+}
+
+// pos is the display position of index row i.
+func (r *RowSet) pos(i int) int {
+	if r.rank != nil && i < len(r.rank) {
+		return int(r.rank[i])
+	}
+	return i
 }
 
 // Search returns the position of index row i in the set (or where it would
 // be inserted).
 func (r *RowSet) Search(i int) int {
 	if r.All {
-		return min(i, r.N)
+		return min(r.pos(i), r.N)
 	}
+	want := r.pos(i)
 	lo, hi := 0, len(r.Rows)
 	for lo < hi {
 		m := (lo + hi) / 2
-		if int(r.Rows[m]) < i {
+		if r.pos(int(r.Rows[m])) < want {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
 	return lo
+}
+
+// timeFmt is how times are shown for the data in the snapshot.
+func (c *Common) timeFmt() timeFormat {
+	if c.Snap == nil {
+		return newTimeFormat(0, 0, c.Loc)
+	}
+	return newTimeFormat(c.Snap.MinTime, c.Snap.MaxTime, c.Loc)
+}
+
+// fmtTime renders a time in the long form (titles, axes, alerts).
+func (c *Common) fmtTime(ns int64) string { return c.timeFmt().format(ns, true) }
+
+// rowLayout lays out event rows of width cells for the identities in the
+// snapshot (the account and what follows it, see UserCell).
+func (c *Common) rowLayout(width int) rowLayout {
+	return newRowLayout(width, max(c.userNeed(), c.personNeed()), c.timeFmt())
+}
+
+// personNeed is the display width of the widest user cell of a row that
+// shows more than its account (the person behind it, an impersonated
+// user; see UserCell), capped at maxUserNeed; 0 when no row does. Only
+// the rows added since the last call are looked at, and each combination
+// of values is measured once.
+func (c *Common) personNeed() int {
+	s := c.Snap
+	if s == nil {
+		return 0
+	}
+	n := s.Len()
+	if c.person.ix != s.ix || c.person.seen > n { // another index (tests)
+		c.person = personCache{ix: s.ix, keys: map[[5]uint32]struct{}{}}
+	}
+	pc := &c.person
+	var last [5]uint32
+	for i := pc.seen; i < n && pc.max < maxUserNeed; i++ {
+		key := [5]uint32{s.ID(ColUser, i), s.ID(ColImpUser, i), s.ID(ColSession, i), s.ID(ColARN, i), s.ID(ColPod, i)}
+		if key[1]|key[2]|key[3]|key[4] == 0 || key == last {
+			continue
+		}
+		last = key
+		if _, ok := pc.keys[key]; ok {
+			continue
+		}
+		pc.keys[key] = struct{}{}
+		pc.max = max(pc.max, SafeWidth(userText(identityOf(s, i))))
+	}
+	pc.seen = n
+	return min(pc.max, maxUserNeed)
+}
+
+// personCache is personNeed's state: the index it looked at, how many
+// rows, the combinations measured and the widest.
+type personCache struct {
+	ix   *Index
+	seen int
+	keys map[[5]uint32]struct{}
+	max  int
+}
+
+// userNeed is the display width of the widest user name in the snapshot
+// (abbreviated, capped at maxUserNeed). Dictionaries only grow, so it is
+// kept up to date by looking at the names added since the last call.
+func (c *Common) userNeed() int {
+	if c.Snap == nil {
+		return 0
+	}
+	vals := c.Snap.Values(ColUser)
+	if c.userSeen > len(vals) { // a different index (tests)
+		c.userSeen, c.userMax = 0, 0
+	}
+	for _, v := range vals[c.userSeen:] {
+		if c.userMax >= maxUserNeed {
+			break
+		}
+		c.userMax = max(c.userMax, IdentityWidth(v))
+	}
+	c.userSeen = len(vals)
+	return c.userMax
 }

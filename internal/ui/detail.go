@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/termsafe"
 )
@@ -31,11 +34,27 @@ type Detail struct {
 	folded map[string]bool
 	top    int
 	lines  []string
+	// plain is lines without styling (searched); cont marks the lines
+	// that continue a wrapped value.
+	plain []string
+	cont  []bool
+	// opened is false until an event was asked for.
+	opened bool
+	// wrap: long values continue on the next lines (the default); else
+	// each line is whole and left scrolls the view sideways.
+	wrap bool
+	left int
+	// query is the search ("" none), re its pattern; matches are the
+	// lines holding it, cur2 the match shown.
+	query   string
+	re      *regexp.Regexp
+	matches []int
+	cur2    int
 }
 
 // NewDetail returns an empty detail pane.
 func NewDetail(c *Common) *Detail {
-	return &Detail{c: c, folded: map[string]bool{}}
+	return &Detail{c: c, folded: map[string]bool{}, wrap: true}
 }
 
 func (d *Detail) Title() string    { return "Detail" }
@@ -46,8 +65,8 @@ func (d *Detail) Refresh()         {}
 // Open starts loading event row; the returned command reads it back.
 func (d *Detail) Open(row int) tea.Cmd {
 	d.gen++
-	d.row = row
-	d.loaded, d.err, d.stages, d.nodes, d.top = false, nil, nil, nil, 0
+	d.row, d.opened = row, true
+	d.loaded, d.err, d.stages, d.nodes, d.top, d.left = false, nil, nil, nil, 0, 0
 	d.folded = map[string]bool{".requestObject": true, ".responseObject": true}
 	d.build()
 	return loadDetail(d.gen, d.c.Snap, row, d.c.Level)
@@ -55,6 +74,9 @@ func (d *Detail) Open(row int) tea.Cmd {
 
 // Row returns the event shown.
 func (d *Detail) Row() int { return d.row }
+
+// Opened reports whether an event was asked for.
+func (d *Detail) Opened() bool { return d.opened }
 
 // loadDetail reads an event and the other stages of its auditID back from
 // their sources (I/O: runs as a command).
@@ -142,6 +164,36 @@ func (d *Detail) Action(a Action) (tea.Cmd, bool) {
 		d.top = 0
 	case ActBottom:
 		d.top = len(d.lines)
+	case ActLeft, ActRight:
+		if d.wrap {
+			return func() tea.Msg { return statusMsg("long values wrap: w shows one line each, scrolled sideways") }, true
+		}
+		step := max(8, d.w/4)
+		if a == ActLeft {
+			step = -step
+		}
+		d.left = max(0, min(d.left+step, d.maxWidth()-d.w/2))
+	case ActWrap:
+		d.wrap, d.left = !d.wrap, 0
+		d.build()
+		if d.wrap {
+			return func() tea.Msg { return statusMsg("wrapping long values (w: one line each, ←/→ scroll)") }, true
+		}
+		return func() tea.Msg { return statusMsg("one line per value: ←/→ scroll sideways (w wraps)") }, true
+	case ActSearchNext, ActSearchPrev:
+		if d.query == "" {
+			return func() tea.Msg { return statusMsg("no search: / searches in this event") }, true
+		}
+		if len(d.matches) == 0 {
+			return d.searchStatus(), true
+		}
+		if a == ActSearchNext {
+			d.cur2 = (d.cur2 + 1) % len(d.matches)
+		} else {
+			d.cur2 = (d.cur2 + len(d.matches) - 1) % len(d.matches)
+		}
+		d.showMatch()
+		return d.searchStatus(), true
 	case ActFold:
 		f := !d.folded[".requestObject"]
 		d.folded[".requestObject"], d.folded[".responseObject"] = f, f
@@ -170,6 +222,89 @@ func (d *Detail) Action(a Action) (tea.Cmd, bool) {
 	return nil, true
 }
 
+// SetSearch searches the event for q (case-insensitive unless q has an
+// upper-case letter) and shows the first match from the top of the view.
+func (d *Detail) SetSearch(q string) tea.Cmd {
+	d.query, d.re = q, searchPattern(q)
+	d.findMatches()
+	d.cur2 = 0
+	for k, l := range d.matches {
+		if l >= d.top {
+			d.cur2 = k
+			break
+		}
+	}
+	if len(d.matches) > 0 {
+		d.showMatch()
+	}
+	if q == "" {
+		return nil
+	}
+	return d.searchStatus()
+}
+
+// Query is the search text ("" none).
+func (d *Detail) Query() string { return d.query }
+
+func (d *Detail) searchStatus() tea.Cmd {
+	msg := fmt.Sprintf("no match for %q", d.query)
+	if len(d.matches) > 0 {
+		msg = fmt.Sprintf("match %d of %d for %q (n/N)", d.cur2+1, len(d.matches), d.query)
+	}
+	return func() tea.Msg { return statusMsg(msg) }
+}
+
+// searchPattern matches q literally, ignoring case unless q has an
+// upper-case letter (smart case, as in less -i and vim); nil for "".
+func searchPattern(q string) *regexp.Regexp {
+	if q == "" {
+		return nil
+	}
+	p := regexp.QuoteMeta(q)
+	if strings.ToLower(q) == q {
+		p = "(?i)" + p
+	}
+	return regexp.MustCompile(p)
+}
+
+func (d *Detail) findMatches() {
+	d.matches = d.matches[:0]
+	if d.re == nil {
+		return
+	}
+	for k, l := range d.plain {
+		if d.re.MatchString(l) {
+			d.matches = append(d.matches, k)
+		}
+	}
+	d.cur2 = min(d.cur2, max(0, len(d.matches)-1))
+}
+
+// showMatch scrolls the current match into view (a third from the top)
+// and, when not wrapping, sideways to it.
+func (d *Detail) showMatch() {
+	l := d.matches[d.cur2]
+	if l < d.top || l >= d.top+d.bodyHeight() {
+		d.top = l - d.bodyHeight()/3
+	}
+	if loc := d.re.FindStringIndex(d.plain[l]); !d.wrap && loc != nil {
+		col := ansi.StringWidth(d.plain[l][:loc[0]])
+		if col < d.left || col+ansi.StringWidth(d.plain[l][loc[0]:loc[1]]) > d.left+d.w {
+			d.left = max(0, col-d.w/3)
+		}
+	}
+	d.clamp()
+}
+
+// maxWidth is the width of the widest line.
+func (d *Detail) maxWidth() int {
+	m := 0
+	for _, l := range d.plain {
+		m = max(m, ansi.StringWidth(l))
+	}
+	return m
+}
+
 func (d *Detail) bodyHeight() int { return max(1, d.h) }
 
 func (d *Detail) clamp() {
@@ -180,9 +315,10 @@ func (d *Detail) clamp() {
 func (d *Detail) build() {
 	st := d.c.Styles
 	var lines []string
+	var cont []bool
 	switch {
-	case d.c.Snap == nil || d.row >= d.c.Snap.Len():
-		lines = append(lines, st.Muted.Render("no event selected: press enter on an event"))
+	case !d.opened || d.c.Snap == nil || d.row >= d.c.Snap.Len():
+		lines = append(lines, st.Muted.Render("no event selected: press enter on an event of Tail, Timeline or Alerts"))
 	case !d.loaded:
 		lines = append(lines, st.Muted.Render("loading event…"))
 	case d.err != nil:
@@ -190,19 +326,24 @@ func (d *Detail) build() {
 	default:
 		lines = d.summary()
 		lines = append(lines, "")
+		cont = make([]bool, len(lines))
 		if n := d.nodes[d.cur]; n != nil {
-			lines = append(lines, renderJSON(st, n, d.folded, d.w)...)
+			jl, jc := renderJSON(st, n, d.folded, d.w, d.wrap)
+			lines, cont = append(lines, jl...), append(cont, jc...)
 		} else {
 			lines = append(lines, st.Error.Render("not JSON: "+termsafe.String(d.perr[d.cur].Error())))
 			lines = append(lines, st.Safe(string(d.stages[d.cur].raw), 0, st.Plain))
 		}
 	}
-	// Long lines are cut to the width (values are already truncated; keys
-	// of deep objects may still be long).
-	for k, l := range lines {
-		lines[k] = truncateANSI(l, d.w)
+	for len(cont) < len(lines) {
+		cont = append(cont, false)
 	}
-	d.lines = lines
+	d.lines, d.cont = lines, cont
+	d.plain = make([]string, len(lines))
+	for k, l := range lines {
+		d.plain[k] = ansi.Strip(l)
+	}
+	d.findMatches()
 	d.clamp()
 }
 
@@ -220,46 +361,62 @@ func (d *Detail) summary() []string {
 		}
 		return x.text
 	}
-	w := d.w
-	kv := func(k, v string, vs func(string) string) string {
-		return st.Bold.Render(pad(k, 9)) + " " + vs(v)
-	}
-	plain := func(v string) string { return st.Safe(v, w-10, st.Plain) }
 	var out []string
+	// kv adds "key      value", the value wrapped onto more lines (or
+	// one whole line, when not wrapping), sanitised.
+	kv := func(k, v string, style lipgloss.Style) {
+		segs := termsafe.Segments(v)
+		parts := [][]termsafe.Segment{segs}
+		if d.wrap {
+			parts = wrapSegments(segs, max(8, d.w-10), max(8, d.w-10))
+		}
+		for i, p := range parts {
+			label := strings.Repeat(" ", 9)
+			if i == 0 {
+				label = st.Bold.Render(pad(k, 9))
+			}
+			out = append(out, label+" "+renderSegments(p, style, st.Escape))
+		}
+	}
 	if n == nil {
 		return out
 	}
 	// Who: the user, the impersonated user, the person and credential
 	// behind the account (identity.go).
-	if who := identityLines(st, d.stages[d.cur].raw, w); len(who) > 0 {
-		out = append(out, who...)
+	if who := identityDetails(d.stages[d.cur].raw); len(who) > 0 {
+		for _, id := range who {
+			kv(id.Label, id.Value, st.Plain)
+		}
 	} else {
-		out = append(out, kv("user", get("user", "username"), plain))
+		kv("user", get("user", "username"), st.Plain)
+		if imp := get("impersonatedUser", "username"); imp != "" {
+			kv("as", imp, st.Plain)
+		}
 	}
 	verb := get("verb")
-	out = append(out, kv("verb", verb+"  "+get("requestURI"), func(v string) string { return st.Safe(v, w-10, st.VerbStyle(verb)) }))
+	kv("verb", verb+"  "+get("requestURI"), st.VerbStyle(verb))
 	if cmd, ok := execCommand(get("requestURI")); ok {
-		out = append(out, kv("command", cmd, func(v string) string { return st.Safe(v, w-10, st.VerbExec) }))
+		kv("command", cmd, st.VerbExec)
 	}
 	code := get("responseStatus", "code")
 	status := strings.TrimSpace(code + " " + get("responseStatus", "reason") + " " + get("responseStatus", "message"))
 	codeInt := 0
 	fmt.Sscanf(code, "%d", &codeInt)
-	out = append(out, kv("status", status, func(v string) string { return st.Safe(v, w-10, st.CodeStyle(codeInt)) }))
+	kv("status", status, st.CodeStyle(codeInt))
 	lat := "-"
 	if a, b := parseTS(get("requestReceivedTimestamp")), parseTS(get("stageTimestamp")); !a.IsZero() && !b.IsZero() {
 		lat = b.Sub(a).String()
 	}
-	out = append(out, kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", plain))
+	kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", st.Plain)
 	var ips []string
 	if x := n.field("sourceIPs"); x != nil {
 		for _, it := range x.items {
 			ips = append(ips, it.text)
 		}
 	}
-	out = append(out, kv("from", strings.Join(ips, ", ")+"  "+get("userAgent"), plain))
+	kv("from", strings.Join(ips, ", ")+"  "+get("userAgent"), st.Plain)
 	if d.level != "" {
-		out = append(out, kv("policy", "level "+d.level+" (--policy)", plain))
+		kv("policy", "level "+d.level+" (--policy)", st.Plain)
 	}
 	// Stages of the same auditID, the shown one marked.
 	var sb []string
@@ -278,7 +435,12 @@ func (d *Detail) summary() []string {
 		sb = append(sb, label)
 	}
 	out = append(out, st.Bold.Render(pad("stages", 9))+" "+strings.Join(sb, st.Muted.Render(" → "))+st.Muted.Render("  (s: next)"))
-	out = append(out, d.citeLines()...) // cite.go: FILE:LINE and sha256
+	// Where to cite it: FILE:LINE (or stream and time) and the sha256 of
+	// its bytes (cite.go), then what the case says about it.
+	cur := d.stages[d.cur]
+	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
+	kv("sha256", cur.sha256, st.Plain)
+	out = append(out, d.caseLines(cur.sha256)...) // bookmarks.go
 	return out
 }
 
@@ -342,6 +504,42 @@ func shellQuote(s string) string {
 }
 
 func (d *Detail) View() string {
+	st := d.c.Styles
 	end := min(len(d.lines), d.top+d.bodyHeight())
-	return fill(append([]string(nil), d.lines[d.top:end]...), d.h)
+	out := make([]string, 0, d.h)
+	cur := -1
+	if len(d.matches) > 0 {
+		cur = d.matches[d.cur2]
+	}
+	for k := d.top; k < end; k++ {
+		l := d.lines[k]
+		if d.re != nil && d.re.MatchString(d.plain[k]) {
+			l = highlight(d.plain[k], d.re, st.Match, st.MatchCurrent, k == cur)
+		}
+		if d.wrap {
+			l = truncateANSI(l, d.w)
+		} else {
+			l = ansi.Cut(l, d.left, d.left+d.w)
+		}
+		out = append(out, l)
+	}
+	return fill(out, d.h)
+}
+
+// highlight renders a plain (already sanitised) line with the matches of
+// re styled: reverse on the current match's line, underlined elsewhere.
+func highlight(plain string, re *regexp.Regexp, match, current lipgloss.Style, isCur bool) string {
+	style := match
+	if isCur {
+		style = current
+	}
+	var b strings.Builder
+	at := 0
+	for _, loc := range re.FindAllStringIndex(plain, -1) {
+		b.WriteString(plain[at:loc[0]])
+		b.WriteString(style.Render(plain[loc[0]:loc[1]]))
+		at = loc[1]
+	}
+	b.WriteString(plain[at:])
+	return b.String()
 }

@@ -14,8 +14,14 @@
 // fields the schema (data.Fields) marks Indexed; their names, the memo's
 // field and JSON-path lookups and tab completion come from the same table.
 //
+// Rows are shown in time order: an input read out of order (concatenated
+// files) gets a permutation column once it is read (Snapshot.Row/Pos,
+// RowSet); the events are not moved.
+//
 // Filtering (filter.go, logqlfilter.go): the filter bar takes LogQL log
-// queries (or a shorthand that adds {job="audit"} | json). A query is
+// queries (or a shorthand that adds {job="audit"} | json); plain words are
+// a line filter (|= "word"), and a label filter on a name that is not a
+// field but close to one is an error naming the field meant. A query is
 // evaluated on the columns through a memoised decision tree keyed by
 // dictionary ids, so re-filtering a million events costs tens of
 // milliseconds; only line filters and fields the index does not keep
@@ -23,24 +29,35 @@
 // results are dropped. Every filter the TUI writes itself (the Timeline's
 // and Alerts' `f`) is LogQL built from the schema (EqualsQuery,
 // AuditIDQuery), shown in the filter line and answered by `audittui query`
-// and Grafana the same way.
+// and Grafana the same way; so is the Stats drill-in (DrillQuery), which
+// narrows the filter in use. Every filter change the user makes can be
+// undone (u, :undo).
 //
 // Screen: App (app.go, layout.go) routes keys through the one Keymap table
-// (keymap.go, which also drives the help overlay) — global bindings first,
-// then the focused pane's — and lays out header, pane, filter bar and
-// status bar. Panes, one per file: Tail (tail.go), Timeline (timeline.go),
-// Alerts (alerts.go), Stats (stats.go), Detail (detail.go, jsonview.go);
-// FilterBar (filterbar.go) edits `/` and `:` input. The History pane
-// (history.go, over internal/history) opens over the focused one: `h` on
-// an event (on an alert: the objects its events touched) or
-// `:history RESOURCE/NAME`, with the object's LogQL query as its filter.
-// Who made a request is shown with the people behind the account
-// (identity.go: an EKS role's session, a token's pod; data.Identity), and
-// the Timeline pivots to a token's credential id and to a role's person. Rows are rendered by
-// pure functions (rows.go). Every string from an event goes through the
-// shared sanitiser, internal/termsafe, before it is drawn (sanitize.go adds
-// the styled, width-cut form); Styles (styles.go) come from one small
-// palette and honour NO_COLOR.
+// (keymap.go): a pane's overrides (the `/` search of Detail and of the
+// help), then global bindings, then the focused pane's; it lays out
+// header, pane, filter bar and status bar (keys.go: key routing, the bars
+// and `:` commands; appfilter.go: filter changes, undo, drill-ins, time
+// order). The help overlay (help.go) is built from the key table and the
+// `:` command table (command.go, also the one source of the commands'
+// parse errors), scrolls and searches. Panes, one per file: Tail
+// (tail.go), Timeline (timeline.go), Alerts (alerts.go), Stats (stats.go),
+// Detail (detail.go, jsonview.go: valid JSON, wrapped or scrolled
+// sideways with ←/→, searchable); FilterBar (filterbar.go) edits `/`, `:`
+// and search input. The History pane (history.go, over internal/history)
+// opens over the focused one: `h` on an event (on an alert: the objects
+// its events touched) or `:history RESOURCE/NAME`, with the object's
+// LogQL query as its filter. Rows are rendered by pure functions
+// (rows.go). Who made a request (identity.go) is shown as the account in
+// its short form (ShortIdentity: sa:NS:NAME, node:HOST; its rule table is
+// where new identity kinds go) with the person behind it where the event
+// records one (data.Identity: an EKS role's session, a token's pod, an
+// impersonated user), both cut in the middle when too long (UserCell);
+// the Timeline pivots to a token's credential id and to a role's person.
+// Every string from an event goes through the shared sanitiser,
+// internal/termsafe, before it is drawn (sanitize.go adds the styled,
+// width-cut form); Styles (styles.go) come from one small palette and
+// honour NO_COLOR.
 //
 // The investigation workbench: window.go (absolute time: the read window
 // of --since/--from/--to, :from/:to/:window/:goto, the header's window),
@@ -82,9 +99,10 @@
 // source.
 //
 // Audit hook (action.go): Options.OnAction receives an ActionRecord for
-// every filter applied (from the bar, a drill-in, :since, :clear or esc;
-// one that does not compile with Err), every `:` command submitted (as
-// typed), and every export. It runs on the Update goroutine, so it must
+// every filter applied (from the bar, a drill-in, :since, :clear, esc, a
+// window, u or :undo; one that does not compile with Err; not the same
+// filter evaluated again when the rows are put in time order), every `:`
+// command submitted (as typed), and every export. It runs on the Update goroutine, so it must
 // only hand the record on (serve's access log queues it to a writer
 // goroutine). serve writes these records, with the session's key, to its
 // access log.

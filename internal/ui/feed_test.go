@@ -121,7 +121,9 @@ func TestLiveTailFollowsAndCounts(t *testing.T) {
 	a := New(context.Background(), ix, nil, Options{NoColor: true, Follow: true, Compile: CompileLogQL})
 	a.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	grow := func(from, n int) {
-		if err := ix.Add(spillBatch(info, from, n)); err != nil {
+		b := spillBatch(info, from, n)
+		b.CaughtUp = true // what a followed file says once it is live
+		if err := ix.Add(b); err != nil {
 			t.Fatal(err)
 		}
 		_, cmd := a.Update(indexGrewMsg{})

@@ -19,6 +19,9 @@ import (
 type Filter struct {
 	Text   string // what the user typed (for the filter line)
 	Negate bool   // `/!`: show the events the query does NOT match
+	// Note, when set, says how the text was read (a plain search, an
+	// unknown field): shown beside the filter line.
+	Note string
 	// Since, when not 0, drops events older than this (Unix ns); Until,
 	// when not 0, drops events at or after it (window.go).
 	Since int64
@@ -37,6 +40,9 @@ type Filter struct {
 	lq          *logql.LogQuery
 	memo        *queryMemo
 	lineFilters bool
+	// unbound are the label names the query filters on that it does not
+	// bind itself (checkFields).
+	unbound []string
 	// query is true when any of cols/raw/lq came from the query (so that
 	// Negate applies to them, not to Since).
 	query bool
@@ -101,6 +107,22 @@ func EqualsQuery(value string, cs ...Col) string {
 	return b.String()
 }
 
+// DrillQuery returns the filter text that narrows f to the events also
+// matching the label filter pred (user_username="alice" | verb="get"):
+// f's query with pred as further stages, or pred alone (the shorthand)
+// when f has no query or is negated. A full query without a json stage
+// gets one before pred.
+func DrillQuery(f *Filter, pred string) string {
+	if f == nil || !f.query || f.Negate || f.Text == "" {
+		return pred
+	}
+	text := f.Text
+	if f.lq != nil && !strings.Contains(f.lq.String(), "| json") {
+		return text + " | json | " + pred
+	}
+	return text + " | " + pred
+}
+
 // EqualsFilter compiles EqualsQuery (used by pivots and drill-ins).
 func EqualsFilter(value string, cs ...Col) (*Filter, error) {
 	return CompileLogQL(EqualsQuery(value, cs...))
@@ -127,8 +149,9 @@ func (f *Filter) Clone() *Filter {
 	return &c
 }
 
-// Eval appends to rows the matching rows in [from, s.Len()). It checks ctx
-// every few thousand rows and stops early with ctx.Err().
+// Eval appends to rows the matching rows at display positions [from,
+// s.Len()) (see Snapshot.Row), in display order. It checks ctx every few
+// thousand rows and stops early with ctx.Err().
 func (f *Filter) Eval(ctx context.Context, s *Snapshot, from int, rows []uint32) ([]uint32, error) {
 	return f.EvalRange(ctx, s, from, s.Len(), rows)
 }
@@ -138,10 +161,11 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 	n := min(to, s.Len())
 	var dec data.Decoder
 	var evs []data.Event
-	for i := from; i < n; i++ {
-		if i&0xfff == 0 && ctx.Err() != nil {
+	for p := from; p < n; p++ {
+		if p&0xfff == 0 && ctx.Err() != nil {
 			return rows, ctx.Err()
 		}
+		i := s.Row(p)
 		if f.Since != 0 && s.Time(i) < f.Since {
 			continue
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -9,6 +10,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/termsafe"
 )
@@ -58,8 +60,14 @@ func (f *FilterBar) Mode() rune { return f.mode }
 // Value is the text typed.
 func (f *FilterBar) Value() string { return string(f.text) }
 
-// SetError shows err under the bar, pointing at col (1-based, 0: none).
-func (f *FilterBar) SetError(msg string, col int) { f.err, f.errCol = msg, col }
+// SetError shows err under the bar, pointing at col (1-based, 0: none),
+// and moves the cursor there (so a long query scrolls to it).
+func (f *FilterBar) SetError(msg string, col int) {
+	f.err, f.errCol = msg, col
+	if col > 0 {
+		f.pos = min(col-1, len(f.text))
+	}
+}
 
 // Remember appends text to the mode's history.
 func (f *FilterBar) Remember(text string) {
@@ -295,17 +303,82 @@ func (f *FilterBar) complete() {
 }
 
 // Lines renders the bar: the input line, then (when set) the error with a
-// caret under its column, or the completion candidates. The filter in use
-// is shown when the bar is inactive.
-func (f *FilterBar) Lines(current string, w int) []string {
+// caret under its column, or the completion candidates, or what enter
+// will do with a plain search. The filter in use, and its note, are shown
+// when the bar is inactive. Nothing is wider than w.
+func (f *FilterBar) Lines(current, note string, w int) []string {
 	st := f.c.Styles
 	if !f.active {
 		if current == "" {
-			return []string{truncateANSI(st.Muted.Render("no filter · / LogQL filter · : command · ? help"), w)}
+			return []string{truncateANSI(st.Muted.Render("no filter · / LogQL filter or words to search · : command · ? help"), w)}
 		}
-		return []string{truncateANSI(st.Title.Render("filter ")+st.Safe(current, w-7, st.Plain), w)}
+		line := st.Title.Render("filter ") + st.Safe(current, w-7, st.Plain)
+		if note != "" {
+			line += st.Muted.Render("  (" + termsafe.String(note) + ")")
+		}
+		return []string{truncateANSI(line, w)}
 	}
+	line, off := f.inputLine(w)
+	out := []string{line}
+	switch {
+	case f.err != "":
+		msg := termsafe.String(f.err)
+		caret := ""
+		if f.errCol > 0 {
+			// The caret under the column in the scrolled input (the
+			// prompt takes one cell).
+			pos := 1 + f.cells(f.errCol-1) - off
+			if pos >= 1 && pos < w {
+				caret = strings.Repeat(" ", pos) + "^"
+			}
+		}
+		if caret != "" && ansi.StringWidth(caret)+1+ansi.StringWidth(msg) <= w {
+			return append(out, st.Error.Render(caret+" "+msg))
+		}
+		if caret != "" {
+			out = append(out, st.Error.Render(caret))
+		}
+		// The message wrapped to the width (at most three lines).
+		wrapped := strings.Split(ansi.Wrap(msg, max(10, w), " "), "\n")
+		if len(wrapped) > 3 {
+			wrapped = wrapped[:3]
+			wrapped[2] = truncateANSI(wrapped[2]+" …", w)
+		}
+		for _, l := range wrapped {
+			out = append(out, st.Error.Render(truncateANSI(l, w)))
+		}
+	case len(f.suggestions) > 0:
+		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
+	case f.mode == '/':
+		if word, ok := plainSearch(strings.TrimPrefix(string(f.text), "!")); ok && !isSchemaName(word) {
+			out = append(out, truncateANSI(st.Muted.Render("enter: search the events' text for ")+st.Safe(strconv.Quote(word), w, st.Plain)+st.Muted.Render(" (not LogQL)"), w))
+		}
+	}
+	return out
+}
+
+// cells is the display width of the first n runes of the text.
+func (f *FilterBar) cells(n int) int {
+	n = max(0, min(n, len(f.text)))
+	return SafeWidth(string(f.text[:n]))
+}
+
+// inputLine renders the prompt and the text with the cursor, scrolled
+// sideways so the cursor stays on screen; off is how many cells of the
+// text are hidden on the left.
+func (f *FilterBar) inputLine(w int) (string, int) {
+	st := f.c.Styles
 	prompt := string(f.mode)
+	if f.mode == 's' {
+		prompt = "/"
+	}
+	room := max(1, w-1-1) // the prompt, and the cursor past the end
+	off := 0
+	if cur := f.cells(f.pos); cur > room {
+		// Keep some of what follows the cursor in view too.
+		margin := min(12, room/4)
+		off = max(0, min(cur-room+margin, f.cells(len(f.text))+1-room))
+	}
 	before := string(f.text[:f.pos])
 	after := string(f.text[f.pos:])
 	cursor := " "
@@ -313,17 +386,9 @@ func (f *FilterBar) Lines(current string, w int) []string {
 		cursor = string([]rune(after)[0])
 		after = string([]rune(after)[1:])
 	}
-	line := st.Title.Render(prompt) + st.Safe(before, 0, st.Plain) + st.Selected.Render(termsafe.String(cursor)) + st.Safe(after, 0, st.Plain)
-	out := []string{truncateANSI(line, w)}
-	switch {
-	case f.err != "":
-		caret := ""
-		if f.errCol > 0 {
-			caret = strings.Repeat(" ", f.errCol) + "^ "
-		}
-		out = append(out, truncateANSI(st.Error.Render(caret+termsafe.String(f.err)), w))
-	case len(f.suggestions) > 0:
-		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
+	line := st.Safe(before, 0, st.Plain) + st.Selected.Render(termsafe.String(cursor)) + st.Safe(after, 0, st.Plain)
+	if off > 0 {
+		line = st.Muted.Render("…") + ansi.TruncateLeft(line, off+1, "")
 	}
-	return out
+	return truncateANSI(st.Title.Render(prompt)+line, w), off
 }

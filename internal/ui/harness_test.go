@@ -64,8 +64,14 @@ func loadIndex(t testing.TB, path string) *Index {
 // and in UTC, with the filter compiler wired.
 func newTestApp(t testing.TB, w, h int) *App {
 	t.Helper()
-	ix := loadIndex(t, "testdata/events.jsonl")
-	a := New(context.Background(), ix, nil, Options{Title: "events.jsonl", NoColor: true, Compile: CompileLogQL})
+	return newTestAppFile(t, "testdata/events.jsonl", w, h)
+}
+
+// newTestAppFile is newTestApp over another fixture.
+func newTestAppFile(t testing.TB, path string, w, h int) *App {
+	t.Helper()
+	ix := loadIndex(t, path)
+	a := New(context.Background(), ix, nil, Options{Title: filepath.Base(path), NoColor: true, Compile: CompileLogQL})
 	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return a
 }
@@ -102,6 +108,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
 	case "pgdown":
 		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
 	}
 	r := []rune(k)
 	if len(r) == 1 {
@@ -187,3 +195,5 @@ func checkScreen(t *testing.T, s string, w, h int) {
 		}
 	}
 }
+
+func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

@@ -235,7 +235,7 @@ func (p *HistoryPane) build() {
 	w := p.w
 	kv := func(k, v string) string { return st.Bold.Render(pad(k, 9)) + " " + st.Safe(v, w-10, st.Plain) }
 	var out []string
-	head := fmt.Sprintf("%s %s %s", formatTime(r.Time, true, p.c.Loc), verbSub(r), codeText(r.Code))
+	head := fmt.Sprintf("%s %s %s", p.c.fmtTime(r.Time), verbSub(r), codeText(r.Code))
 	out = append(out, st.Bold.Render(head)+" "+changeStyle(st, r).Render(termsafe.String(r.Change)))
 	for _, d := range r.Identity.Details() {
 		out = append(out, kv(d.Label, d.Value))
@@ -368,10 +368,7 @@ func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
 // listWidths are the widths of time, verb, code, who and change.
 func (p *HistoryPane) listWidths() [5]int {
-	l := [5]int{8, 13, 4, 0, 0}
-	if p.w >= 110 {
-		l[0] = 14
-	}
+	l := [5]int{p.c.timeFmt().width(p.w >= 110), 13, 4, 0, 0}
 	rest := p.w - l[0] - l[1] - l[2] - 4
 	l[3] = max(10, rest*3/5)
 	l[4] = max(6, rest-l[3])
@@ -390,18 +387,18 @@ func (p *HistoryPane) rowLine(r *history.Row, lw [5]int, selected bool) string {
 	if selected {
 		sel, esc := st.Selected, st.Escape.Reverse(true)
 		return strings.Join([]string{
-			sel.Render(pad(formatTime(r.Time, lw[0] > 8, p.c.Loc), lw[0])),
+			sel.Render(fit(p.c.timeFmt().format(r.Time, p.w >= 110), lw[0])),
 			cellEsc(verbSub(r), lw[1], sel, esc),
 			sel.Render(padLeft(codeText(r.Code), lw[2])),
-			cellEsc(r.Identity.String(), lw[3], sel, esc),
+			UserCell(r.Identity, lw[3], sel, esc),
 			cellEsc(change, lw[4], sel, esc),
 		}, sel.Render(" "))
 	}
 	return strings.Join([]string{
-		st.Muted.Render(pad(formatTime(r.Time, lw[0] > 8, p.c.Loc), lw[0])),
+		st.Muted.Render(fit(p.c.timeFmt().format(r.Time, p.w >= 110), lw[0])),
 		cell(st, verbSub(r), lw[1], st.VerbStyle(r.Verb)),
 		st.CodeStyle(r.Code).Render(padLeft(codeText(r.Code), lw[2])),
-		cell(st, r.Identity.String(), lw[3], st.Plain),
+		UserCell(r.Identity, lw[3], st.Plain, st.Escape),
 		cell(st, change, lw[4], changeStyle(st, r)),
 	}, " ")
 }
@@ -550,10 +547,10 @@ func (a *App) historyKey(ks string) (tea.Cmd, bool) {
 		if !ok {
 			return nil, true
 		}
-		f.Since = a.filter.Since
+		a.keepWindow(f)
 		a.histOpen = false
 		a.setFocus(paneTail)
-		return a.applyFilter(f), true
+		return a.changeFilter(f), true
 	case ActHistory:
 		return nil, true
 	}

@@ -1,8 +1,29 @@
 package ui
 
 import (
+	"net/netip"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/termsafe"
 )
+
+// Identities in lists. Two things make a user column readable: the short
+// form of the account name (ShortIdentity: sa:NS:NAME, node:HOST) and the
+// person behind the account where the event records one (data.Identity:
+// the EKS session behind a shared role, the pod a service-account token
+// was issued to, the user an impersonator acts as). A row shows
+//
+//	sa:production:web (pod web-5d9c-x2x7p)
+//	kubernetes-admin (alice@corp.example)
+//	admin@corp.example → carol@corp.example
+//
+// and when that is too wide, both parts are cut in the middle (the person
+// keeps at least half the room: on a shared account it is what tells rows
+// apart). Filters, pivots and the Detail pane use the full values.
 
 // The people behind identities (data.Identity): the index keeps the EKS
 // role's ARN and session name and the service-account token's pod and
@@ -28,25 +49,86 @@ func identityOf(s *Snapshot, i int) data.Identity {
 	}
 }
 
-// userCell is the user column of event rows: the requester, "→ the
-// impersonated user", and the person behind the account in parentheses
-// (untrusted: the row renderer sanitises it).
-func userCell(s *Snapshot, i int) string { return identityOf(s, i).String() }
+// identityParts splits an identity for display: the account in its short
+// form ("→ the impersonated user" after it), and the person behind it
+// ("" when the event says nothing beyond the account). Untrusted text.
+func identityParts(id data.Identity) (account, person string) {
+	account = ShortIdentity(id.User)
+	if account == "" {
+		account = "-"
+	}
+	if id.ImpersonatedUser != "" {
+		account += " → " + ShortIdentity(id.ImpersonatedUser)
+	}
+	if p := id.Person(); p != "" && p != id.User {
+		person = p
+	}
+	return account, person
+}
 
-// identityLines are Detail's lines about who made the request: every
+// userText is the user column of event rows as one string: the short
+// account, and the person behind it in parentheses.
+func userText(id data.Identity) string {
+	account, person := identityParts(id)
+	if person != "" {
+		return account + " (" + person + ")"
+	}
+	return account
+}
+
+// UserCell renders an identity in exactly w cells, sanitised: the short
+// account and "(person)" when both fit; else both are cut (the account in
+// the middle, the person as personCut says), the person keeping up to half
+// the room (all it needs when the account is short); on a very narrow
+// column the account alone.
+func UserCell(id data.Identity, w int, base, esc lipgloss.Style) string {
+	account, person := identityParts(id)
+	if person == "" {
+		return padCell(SafeMiddle(account, w, base, esc), w, base)
+	}
+	aw, pw := SafeWidth(account), SafeWidth(person)
+	var out string
+	switch {
+	case aw+pw+3 <= w:
+		out = SafeMiddle(account, aw, base, esc) + base.Render(" (") + SafeMiddle(person, pw, base, esc) + base.Render(")")
+	case w < 16:
+		out = SafeMiddle(account, w, base, esc)
+	default:
+		room := w - 3 // " (" and ")"
+		pRoom := min(pw, max(room/2, room-aw))
+		out = SafeMiddle(account, room-pRoom, base, esc) + base.Render(" (") + personCut(person, pRoom, base, esc) + base.Render(")")
+	}
+	return padCell(out, w, base)
+}
+
+// personCut renders the person behind an account in at most w cells: a
+// name with an '@' (an email, an EKS session) keeps its start, where the
+// person is named; a pod keeps its start and its end (the replica).
+func personCut(person string, w int, base, esc lipgloss.Style) string {
+	if strings.Contains(person, "@") && !strings.HasPrefix(person, "pod ") {
+		return SafeText(person, w, base, esc)
+	}
+	return SafeMiddle(person, w, base, esc)
+}
+
+// padCell pads rendered text to w cells.
+func padCell(out string, w int, base lipgloss.Style) string {
+	if used := ansi.StringWidth(out); used < w {
+		out += base.Render(strings.Repeat(" ", w-used))
+	}
+	return out
+}
+
+// identityDetails are Detail's facts about who made the request: every
 // fact data.Identity has about the person, credential and impersonation
-// (raw is the shown stage's bytes).
-func identityLines(st *Styles, raw []byte, w int) []string {
+// (raw is the shown stage's bytes; nil when it does not decode).
+func identityDetails(raw []byte) []data.IdentityDetail {
 	var dec data.Decoder
 	evs, _ := dec.Decode(nil, raw, data.Origin{})
 	if len(evs) == 0 {
 		return nil
 	}
-	var out []string
-	for _, d := range data.IdentityOf(&evs[0]).Details() {
-		out = append(out, st.Bold.Render(pad(d.Label, 9))+" "+st.Safe(d.Value, w-10, st.Plain))
-	}
-	return out
+	return data.IdentityOf(&evs[0]).Details()
 }
 
 // personPivot is the column and value of the person behind an event's
@@ -56,4 +138,175 @@ func personPivot(s *Snapshot, i int) (Col, string) {
 		return ColSession, v
 	}
 	return ColARN, s.Str(ColARN, i)
+}
+
+// Account names (user names) are shown compactly in lists: the prefixes that
+// every controller, node and service account shares are abbreviated, so
+// the part where two identities differ stays on screen, and a name still
+// too long is cut in the middle (its start says what kind of identity it
+// is, its end which one). Filters, pivots and the Detail pane always use
+// the full name: this is display only.
+//
+//	system:serviceaccount:kube-system:deployment-controller -> sa:kube-system:deployment-controller
+//	system:node:ip-10-0-4-28.ec2.internal                   -> node:ip-10-0-4-28
+//
+// identityRules is the one table of abbreviations; work that recognises
+// more identity kinds (cloud IAM principals and the like) adds rows here.
+var identityRules = []identityRule{
+	{prefix: "system:serviceaccount:", short: "sa:"},
+	{prefix: "system:node:", short: "node:", rest: nodeHost},
+}
+
+// identityRule abbreviates names starting with prefix to short followed by
+// rest(what follows the prefix) (the remainder unchanged when rest is nil).
+type identityRule struct {
+	prefix, short string
+	rest          func(string) string
+}
+
+// ShortIdentity returns the compact display form of a user name (the
+// name itself when no rule applies). The result is untrusted text like
+// the name: sanitise it to draw (IdentityCell does).
+func ShortIdentity(name string) string {
+	for _, r := range identityRules {
+		if rest, ok := strings.CutPrefix(name, r.prefix); ok && rest != "" {
+			if r.rest != nil {
+				rest = r.rest(rest)
+			}
+			return r.short + rest
+		}
+	}
+	return name
+}
+
+// nodeHost shortens a node's host name to its first DNS label
+// (ip-10-0-4-28.ec2.internal -> ip-10-0-4-28); an IP address is kept whole.
+func nodeHost(h string) string {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return h
+	}
+	if i := strings.IndexByte(h, '.'); i > 0 {
+		return h[:i]
+	}
+	return h
+}
+
+// IdentityWidth is the display width of ShortIdentity(name), sanitised.
+func IdentityWidth(name string) int { return SafeWidth(ShortIdentity(name)) }
+
+// IdentityCell renders a user name in exactly w cells: abbreviated, then
+// cut in the middle when still too long, escapes styled apart.
+func IdentityCell(name string, w int, base, esc lipgloss.Style) string {
+	return padCell(SafeMiddle(ShortIdentity(name), w, base, esc), w, base)
+}
+
+// SafeMiddle renders untrusted text sanitised, cut in the middle to at
+// most w cells when longer.
+func SafeMiddle(text string, w int, base, esc lipgloss.Style) string {
+	var b strings.Builder
+	for _, sg := range cutMiddle(termsafe.Segments(text), w) {
+		if sg.Escape {
+			b.WriteString(esc.Render(sg.Text))
+		} else {
+			b.WriteString(base.Render(sg.Text))
+		}
+	}
+	return b.String()
+}
+
+// cutMiddle cuts segs to at most w cells by replacing their middle with
+// "…": about a third of the room for the start, the rest for the end
+// (where names of one kind differ). Escape tokens are never split.
+func cutMiddle(segs []termsafe.Segment, w int) []termsafe.Segment {
+	total := 0
+	for _, sg := range segs {
+		total += ansi.StringWidth(sg.Text)
+	}
+	if total <= w {
+		return segs
+	}
+	if w <= 0 {
+		return nil
+	}
+	if w == 1 {
+		return []termsafe.Segment{{Text: "…"}}
+	}
+	room := w - 1
+	// Names made of ':'-separated parts (sa:NAMESPACE:NAME, node:HOST,
+	// system:kube-scheduler) keep their kind (the first part) and as much
+	// of the end as fits, the last part whole when it fits; other names
+	// keep a third of the room for the start.
+	head := max(1, room/3)
+	if first, last := colons(segs); first >= 0 {
+		if first+1 <= room/2 {
+			head = first + 1
+		}
+		if total-last <= room-head {
+			head = room - (total - last)
+		}
+	}
+	tail := room - head
+	var out []termsafe.Segment
+	// The head: whole segments, the last one cut (escapes dropped whole).
+	left := head
+	for _, sg := range segs {
+		sw := ansi.StringWidth(sg.Text)
+		if sw <= left {
+			out = append(out, sg)
+			left -= sw
+			continue
+		}
+		if !sg.Escape && left > 0 {
+			out = append(out, termsafe.Segment{Text: ansi.Truncate(sg.Text, left, "")})
+		}
+		break
+	}
+	out = append(out, termsafe.Segment{Text: "…"})
+	// The tail, collected backwards.
+	var rev []termsafe.Segment
+	left = tail + (head - segWidth(out[:len(out)-1]))
+	for k := len(segs) - 1; k >= 0; k-- {
+		sg := segs[k]
+		sw := ansi.StringWidth(sg.Text)
+		if sw <= left {
+			rev = append(rev, sg)
+			left -= sw
+			continue
+		}
+		if !sg.Escape && left > 0 {
+			rev = append(rev, termsafe.Segment{Text: ansi.TruncateLeft(sg.Text, sw-left, "")})
+		}
+		break
+	}
+	for k := len(rev) - 1; k >= 0; k-- {
+		out = append(out, rev[k])
+	}
+	return out
+}
+
+func segWidth(segs []termsafe.Segment) int {
+	n := 0
+	for _, sg := range segs {
+		n += ansi.StringWidth(sg.Text)
+	}
+	return n
+}
+
+// colons returns the cell offsets of the first and the last ':' outside
+// escape tokens (-1, -1: none).
+func colons(segs []termsafe.Segment) (first, last int) {
+	first, last = -1, -1
+	off := 0
+	for _, sg := range segs {
+		if !sg.Escape {
+			if i := strings.IndexByte(sg.Text, ':'); i >= 0 && first < 0 {
+				first = off + ansi.StringWidth(sg.Text[:i])
+			}
+			if i := strings.LastIndexByte(sg.Text, ':'); i >= 0 {
+				last = off + ansi.StringWidth(sg.Text[:i])
+			}
+		}
+		off += ansi.StringWidth(sg.Text)
+	}
+	return first, last
 }

@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -231,6 +235,11 @@ type Index struct {
 	stime    lateColumn // Origin.StreamTime (Loki entries), allocated when first needed
 	cols     []idColumn
 	dicts    []*dict
+	// paths is a display column, not a schema field: the path (without
+	// the query) of a non-resource request (/healthz, /metrics), shown
+	// where a resource request shows its object; id 0 for the others.
+	paths    idColumn
+	pathDict *dict
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
@@ -248,8 +257,23 @@ type Index struct {
 	byReason  map[string]int64
 	minTime   int64
 	maxTime   int64
-	done      bool
-	err       error
+	// lastTime is the time of the last event added; unsorted is set when
+	// an event is older than the one before it (see Order).
+	lastTime int64
+	unsorted bool
+	// caughtUp: a followed source has read everything there was (see
+	// data.Batch.CaughtUp); partial is its held-back last line's size.
+	caughtUp bool
+	partial  int
+	// order/rank put the first len(order) rows in time order (SetOrder):
+	// position -> row and row -> position; nil: index order.
+	order, rank []uint32
+	done        bool
+	err         error
+	// opened is when the index was made; took how long until Finish
+	// (the read's duration, for the status bar).
+	opened time.Time
+	took   time.Duration
 }
 
 // NewIndex returns an empty index. spillDir is where the spill file for
@@ -259,7 +283,7 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{}, lineWide: map[int]int64{},
-		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols)}
+		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols), pathDict: newDict(), opened: time.Now()}
 	for c := range ix.dicts {
 		ix.dicts[c] = newDict()
 	}
@@ -297,6 +321,9 @@ func (ix *Index) Add(b *data.Batch) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.bytes += b.Bytes
+	if b.CaughtUp {
+		ix.caughtUp, ix.partial = true, b.Partial
+	}
 	for i := range b.Rejects {
 		r := &b.Rejects[i]
 		ix.rejected++
@@ -402,6 +429,15 @@ func (ix *Index) addEvent(e *data.Event) error {
 		v, _ := colSpecs[c].Get(e)
 		ix.cols[c].add(n, ix.dicts[c].intern(v))
 	}
+	path := ""
+	if e.Resource == "" && e.RequestURI != "" {
+		path, _, _ = strings.Cut(e.RequestURI, "?")
+	}
+	ix.paths.add(n, ix.pathDict.intern(path))
+	if e.Time < ix.lastTime {
+		ix.unsorted = true
+	}
+	ix.lastTime = e.Time
 	if e.Time != 0 {
 		if ix.minTime == 0 || e.Time < ix.minTime {
 			ix.minTime = e.Time
@@ -469,6 +505,7 @@ func (ix *Index) Finish(err error) {
 	ix.mu.Lock()
 	ix.done = true
 	ix.err = err
+	ix.took = time.Since(ix.opened)
 	ix.mu.Unlock()
 }
 
@@ -497,6 +534,8 @@ type Snapshot struct {
 	stime    lateColumn
 	cols     []idColumn
 	vals     [][]string
+	paths    idColumn
+	pathVals []string
 	codeInts []int
 	sources  []source
 	// Stats at the time of the snapshot.
@@ -506,6 +545,17 @@ type Snapshot struct {
 	Done             bool
 	Err              error
 	MinTime, MaxTime int64
+	// CaughtUp: a followed input has been read to its end (now live);
+	// Partial is the size of a last line waiting for its newline.
+	CaughtUp bool
+	Partial  int
+	// Unsorted: some event is older than the one before it.
+	Unsorted bool
+	// ReadTook is how long reading took, from the index's creation to the
+	// end of the input (0 until then).
+	ReadTook time.Duration
+	// order/rank: the time order of the rows (nil: index order).
+	order, rank []uint32
 }
 
 // Snapshot returns a view of the index as it is now.
@@ -527,8 +577,14 @@ func (ix *Index) Snapshot() *Snapshot {
 		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
+		CaughtUp: ix.caughtUp, Partial: ix.partial, Unsorted: ix.unsorted, ReadTook: ix.took,
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
+	if len(ix.order) == ix.n {
+		s.order, s.rank = ix.order, ix.rank
+	}
+	s.paths = ix.paths.snapshot()
+	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
 	for c := range ix.cols {
 		s.cols[c] = ix.cols[c].snapshot()
 		v := ix.dicts[c].vals
@@ -536,6 +592,41 @@ func (ix *Index) Snapshot() *Snapshot {
 	}
 	return s
 }
+
+// SetOrder installs a time order of the rows (order[p] is the row shown
+// at position p; see timeOrder). It must cover every row.
+func (ix *Index) SetOrder(order []uint32, n int) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if n != ix.n || len(order) != n {
+		return fmt.Errorf("order of %d rows for an index of %d", len(order), ix.n)
+	}
+	rank := make([]uint32, n)
+	for p, r := range order {
+		rank[r] = uint32(p)
+	}
+	ix.order, ix.rank = order, rank
+	return nil
+}
+
+// timeOrder returns the rows of s sorted by time (ties and events without
+// a time keep index order): a permutation column, 4 bytes a row, plus 8
+// a row while sorting; the events themselves are not moved.
+func timeOrder(s *Snapshot) []uint32 {
+	n := s.Len()
+	times := make([]int64, n)
+	order := make([]uint32, n)
+	for i := range n {
+		times[i] = s.Time(i)
+		order[i] = uint32(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint32) int { return cmp.Compare(times[a], times[b]) })
+	return order
+}
+
+// Ordered reports whether the snapshot's rows are shown in a time order
+// other than index order.
+func (s *Snapshot) Ordered() bool { return s.order != nil }
 
 // Rejects returns the kept rejects and the count per reason.
 func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
@@ -550,6 +641,23 @@ func (ix *Index) Rejects() ([]RejectInfo, map[string]int64) {
 
 // Len is the number of events in the snapshot.
 func (s *Snapshot) Len() int { return s.n }
+
+// Row returns the index row shown at display position p (time order when
+// the snapshot has one, else p itself).
+func (s *Snapshot) Row(p int) int {
+	if s.order != nil {
+		return int(s.order[p])
+	}
+	return p
+}
+
+// Pos returns the display position of index row i (Row's inverse).
+func (s *Snapshot) Pos(i int) int {
+	if s.rank != nil {
+		return int(s.rank[i])
+	}
+	return i
+}
 
 // Time returns event i's time (Unix ns).
 func (s *Snapshot) Time(i int) int64 { return s.times.at(i) }
@@ -568,6 +676,10 @@ func (s *Snapshot) Value(c Col, id uint32) string { return s.vals[c][id] }
 
 // Values returns column c's dictionary (index = id). Do not modify.
 func (s *Snapshot) Values(c Col) []string { return s.vals[c] }
+
+// Path returns the path of event i when it is a non-resource request
+// (/healthz), else "" (untrusted: sanitise to draw).
+func (s *Snapshot) Path(i int) string { return s.pathVals[s.paths.at(i)] }
 
 // Code returns event i's response code (0 if none).
 func (s *Snapshot) Code(i int) int { return s.codeInts[s.cols[ColCode].at(i)] }
@@ -602,6 +714,20 @@ func (s *Snapshot) Raw(i int) ([]byte, error) {
 		return nil, fmt.Errorf("read %s at %d: %w", name, off, err)
 	}
 	return buf, nil
+}
+
+// IsStreamLabel reports whether any source of the snapshot has a stream
+// label of this name (job, filename, cluster, or a Loki stream's).
+func (s *Snapshot) IsStreamLabel(name string) bool {
+	for _, src := range s.sources {
+		if src.info == nil {
+			continue
+		}
+		if _, ok := src.info.Labels.Get(name); ok {
+			return true
+		}
+	}
+	return name == "job" || name == "filename"
 }
 
 // SourceName names the source of event i (untrusted when remote: sanitise).

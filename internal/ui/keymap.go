@@ -61,6 +61,16 @@ const (
 	// Timeline: the people behind identities.
 	ActPivotCred
 	ActPivotPerson
+	// Tail, Alerts, Stats, Detail: undo the last filter change.
+	ActUndo
+	// Detail and help: search inside; next and previous match.
+	ActSearch
+	ActSearchNext
+	ActSearchPrev
+	// Detail: wrap long values, or scroll sideways.
+	ActWrap
+	ActLeft
+	ActRight
 )
 
 // Scope says where a binding applies.
@@ -75,13 +85,19 @@ const (
 	ScopeAlerts   Scope = "alerts"
 	ScopeStats    Scope = "stats"
 	ScopeHistory  Scope = "history"
+	// ScopeHelp applies while the help overlay is open.
+	ScopeHelp Scope = "help"
 )
 
-// Binding ties a key.Binding to an action in a scope.
+// Binding ties a key.Binding to an action in a scope. An Override binding
+// takes its key from the global set in its scope (`/` searches inside
+// Detail and help instead of filtering, as in less); every other pane
+// binding uses keys no global binding has (TestNoPaneBindingShadowsGlobal).
 type Binding struct {
-	Scope  Scope
-	Action Action
-	Key    key.Binding
+	Scope    Scope
+	Action   Action
+	Key      key.Binding
+	Override bool
 }
 
 // Keymap is the one key table.
@@ -93,12 +109,19 @@ func bind(scope Scope, act Action, help, desc string, keys ...string) Binding {
 	return Binding{Scope: scope, Action: act, Key: key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))}
 }
 
+// override is bind for a key that replaces a global one in its scope.
+func override(scope Scope, act Action, help, desc string, keys ...string) Binding {
+	b := bind(scope, act, help, desc, keys...)
+	b.Override = true
+	return b
+}
+
 // DefaultKeymap returns the key table (k9s / less / vim habits).
 func DefaultKeymap() *Keymap {
 	return &Keymap{Bindings: []Binding{
 		bind(ScopeGlobal, ActHelp, "?", "help: list every key", "?"),
-		bind(ScopeGlobal, ActFilter, "/", "filter (LogQL; /! negates)", "/"),
-		bind(ScopeGlobal, ActCommand, ":", "command (:user NAME, :since 1h, :q)", ":"),
+		bind(ScopeGlobal, ActFilter, "/", "filter every pane (LogQL, or words to search; /! negates)", "/"),
+		bind(ScopeGlobal, ActCommand, ":", "command (see commands below)", ":"),
 		bind(ScopeGlobal, ActNextPane, "tab", "next pane", "tab"),
 		bind(ScopeGlobal, ActPrevPane, "shift+tab", "previous pane", "shift+tab"),
 		bind(ScopeGlobal, ActPane1, "1", "tail pane", "1"),
@@ -112,8 +135,8 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActBottom, "G/end", "bottom (and follow)", "G", "end"),
 		bind(ScopeGlobal, ActPageUp, "pgup/ctrl+b", "page up", "pgup", "ctrl+b"),
 		bind(ScopeGlobal, ActPageDown, "pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
-		bind(ScopeGlobal, ActOpen, "enter", "open / drill in", "enter"),
-		bind(ScopeGlobal, ActBack, "esc", "back / close", "esc"),
+		bind(ScopeGlobal, ActOpen, "enter", "open the event; on Alerts, Timeline and Stats rows: drill in", "enter"),
+		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (u undoes)", "esc"),
 		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons", "R"),
 		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
 		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
@@ -123,10 +146,18 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
+		bind(ScopeTail, ActUndo, "u", "undo the last filter change (esc clears the filter)", "u"),
 
+		override(ScopeDetail, ActSearch, "/", "search in this event (enter keeps it, esc drops it)", "/"),
+		bind(ScopeDetail, ActSearchNext, "n", "next match", "n"),
+		bind(ScopeDetail, ActSearchPrev, "N", "previous match", "N"),
+		bind(ScopeDetail, ActWrap, "w", "wrap long values / one line each, scrolled sideways", "w"),
+		bind(ScopeDetail, ActLeft, "←", "scroll left (when not wrapping; h is history)", "left"),
+		bind(ScopeDetail, ActRight, "→", "scroll right (when not wrapping)", "right"),
 		bind(ScopeDetail, ActCopy, "y", "copy raw line (OSC 52)", "y"),
 		bind(ScopeDetail, ActFold, "z", "fold/unfold request & response objects", "z"),
 		bind(ScopeDetail, ActNextStage, "s", "next stage of this auditID", "s"),
+		bind(ScopeDetail, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeTimeline, ActFocusNext, "space", "switch list: users / events", "space"),
 		bind(ScopeTimeline, ActPivotImp, "i", "pivot to impersonated user", "i"),
@@ -142,18 +173,24 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActZoomOut, "-", "zoom the window back out", "-"),
 
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
+		bind(ScopeAlerts, ActUndo, "u", "undo the last filter change", "u"),
+
+		bind(ScopeStats, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeHistory, ActFilterTo, "f", "filter every pane to the object's events", "f"),
 		bind(ScopeHistory, ActHistStatus, "s", "show / hide status in the diffs", "s"),
+
+		override(ScopeHelp, ActSearch, "/", "search the help (esc clears the search)", "/"),
+		override(ScopeHelp, ActBack, "esc/q/?", "close the help", "esc", "q", "?"),
 	}}
 }
 
-// Lookup returns the action for a key string in scope: global bindings
-// first, then the scope's own.
+// Lookup returns the action for a key string in scope: the scope's
+// overrides first, then global bindings, then the scope's own.
 func (k *Keymap) Lookup(scope Scope, keyStr string) (Action, bool) {
-	for _, s := range []Scope{ScopeGlobal, scope} {
+	for pass, s := range []Scope{scope, ScopeGlobal, scope} {
 		for _, b := range k.Bindings {
-			if b.Scope != s || !b.Key.Enabled() {
+			if b.Scope != s || !b.Key.Enabled() || (pass == 0) != b.Override {
 				continue
 			}
 			for _, kk := range b.Key.Keys() {
@@ -179,5 +216,5 @@ func (k *Keymap) Scope(s Scope) []Binding {
 
 // Scopes lists the scopes in help order.
 func Scopes() []Scope {
-	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats, ScopeHistory}
+	return []Scope{ScopeGlobal, ScopeTail, ScopeDetail, ScopeTimeline, ScopeAlerts, ScopeStats, ScopeHistory, ScopeHelp}
 }

@@ -17,8 +17,11 @@ func TestNoPaneBindingShadowsGlobal(t *testing.T) {
 		seen := map[string]bool{}
 		for _, b := range km.Scope(s) {
 			for _, k := range b.Key.Keys() {
-				if _, ok := global[k]; ok {
+				if _, ok := global[k]; ok && !b.Override {
 					t.Errorf("%s binding %q shadows a global binding", s, k)
+				}
+				if _, ok := global[k]; !ok && b.Override {
+					t.Errorf("%s binding %q is marked Override but overrides nothing", s, k)
 				}
 				if seen[k] {
 					t.Errorf("%s key %q bound twice", s, k)
@@ -43,6 +46,13 @@ func TestLookup(t *testing.T) {
 		{ScopeDetail, "y", ActCopy, true},
 		{ScopeTail, "y", ActNone, false},
 		{ScopeStats, "pgdown", ActPageDown, true},
+		// Overrides win in their scope only.
+		{ScopeDetail, "/", ActSearch, true},
+		{ScopeTail, "/", ActFilter, true},
+		{ScopeHelp, "q", ActBack, true},
+		{ScopeTail, "q", ActQuit, true},
+		{ScopeTimeline, "u", ActPivotUser, true},
+		{ScopeTail, "u", ActUndo, true},
 	}
 	for _, tt := range tests {
 		got, ok := km.Lookup(tt.scope, tt.key)

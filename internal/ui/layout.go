@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -45,10 +46,11 @@ func (a *App) layout() {
 		p.SetSize(a.w, bh)
 	}
 	a.hist.SetSize(a.w, bh)
+	a.helpv.SetSize(a.w, bh)
 }
 
 // barLines is how many lines the filter bar takes.
-func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.w) }
+func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.filter.Note, a.w) }
 
 func (a *App) filterText() string {
 	t := a.filter.Text
@@ -79,7 +81,7 @@ func (a *App) render() string {
 	var body string
 	switch {
 	case a.help:
-		body = a.helpView(a.w, bh)
+		body = a.helpv.View()
 	case a.rejects:
 		body = a.rejectsView(a.w, bh)
 	case a.histOpen:
@@ -107,10 +109,14 @@ func (a *App) header() string {
 	for k, p := range a.panes {
 		label := fmt.Sprintf("%d %s", k+1, p.Title())
 		if k == paneAlerts {
-			if n := a.alerts.Firing(); n > 0 {
-				label += fmt.Sprintf(" (%d firing)", n)
-			} else if n := len(a.alerts.alerts); n > 0 {
-				label += fmt.Sprintf(" (%d)", n)
+			// Always the number of instances (live or replayed), and how
+			// many of them fire.
+			if n := len(a.alerts.alerts); n > 0 {
+				if f := a.alerts.Firing(); f > 0 {
+					label += fmt.Sprintf(" (%d · %d firing)", n, f)
+				} else {
+					label += fmt.Sprintf(" (%d)", n)
+				}
 			}
 		}
 		if k == a.focus {
@@ -126,6 +132,37 @@ func (a *App) header() string {
 	return truncateANSI(left+strings.Repeat(" ", gap)+right, a.w)
 }
 
+// progress is the reading state for the status bar: indexing (with how
+// far), done (and how long it took), or live (following) with the Tail's
+// state and a last line still waiting for its newline.
+func (a *App) progress() []string {
+	s := a.c.Snap
+	done := s.Done || a.done
+	var out []string
+	switch {
+	case done && s.Err != nil:
+		return []string{"read error: " + termsafe.String(s.Err.Error())}
+	case a.opts.Follow && (s.CaughtUp || done):
+		out = append(out, "live · "+a.tail.State())
+		if s.Partial > 0 {
+			out = append(out, fmt.Sprintf("1 partial line pending (%s)", humanBytes(int64(s.Partial))))
+		}
+		return out
+	case !done && s.Total > 0:
+		out = append(out, fmt.Sprintf("indexing… %d%% of %s", min(100, s.Consumed*100/s.Total), humanBytes(s.Total)))
+	case !done:
+		out = append(out, fmt.Sprintf("indexing… %s", humanBytes(max(s.Bytes, s.Consumed))))
+	case a.indexedIn > 0:
+		out = append(out, fmt.Sprintf("indexed in %s", a.indexedIn.Round(10*time.Millisecond)))
+	default:
+		out = append(out, "indexing done")
+	}
+	if st := a.tail.State(); st != "following" {
+		out = append(out, st)
+	}
+	return out
+}
+
 // statusBar: loaded / matching / rejected, load progress, follow state.
 func (a *App) statusBar() string {
 	st := a.c.Styles
@@ -139,25 +176,7 @@ func (a *App) statusBar() string {
 	} else {
 		parts = append(parts, "rejected 0")
 	}
-	switch {
-	case !s.Done && !a.done:
-		if a.opts.Follow && s.Len() > 0 {
-			parts = append(parts, "live · "+a.tail.State())
-		} else {
-			switch {
-			case s.Total > 0:
-				parts = append(parts, fmt.Sprintf("loading… %d%% of %s", min(100, s.Consumed*100/s.Total), humanBytes(s.Total)))
-			default:
-				parts = append(parts, fmt.Sprintf("loading… %s", humanBytes(max(s.Bytes, s.Consumed))))
-			}
-		}
-	case s.Err != nil:
-		parts = append(parts, "read error: "+termsafe.String(s.Err.Error()))
-	case !a.opts.Follow && a.tail.State() == "following":
-		parts = append(parts, "end of input")
-	default:
-		parts = append(parts, a.tail.State())
-	}
+	parts = append(parts, a.progress()...)
 	if a.running {
 		parts = append(parts, "filtering…")
 	}
@@ -167,60 +186,18 @@ func (a *App) statusBar() string {
 		right = termsafe.String(a.status) + " "
 	}
 	gap := a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		// No room for both: a message wins over the counts, the counts
+		// over the help hint.
+		if a.status != "" {
+			left = truncateANSI(left, max(0, a.w-ansi.StringWidth(right)-1))
+		} else {
+			right = ""
+		}
+		gap = a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	}
 	line := left + strings.Repeat(" ", max(1, gap)) + right
 	return st.StatusBar.Render(truncateANSI(line, a.w))
-}
-
-// helpView lists every binding of the key table, by scope.
-func (a *App) helpView(w, h int) string {
-	st := a.c.Styles
-	var lines []string
-	lines = append(lines, st.Title.Render("Keys")+st.Muted.Render("  (esc closes)"))
-	for _, sc := range Scopes() {
-		bs := a.c.Keys.Scope(sc)
-		if len(bs) == 0 {
-			continue
-		}
-		lines = append(lines, st.Header.Render(string(sc)))
-		for _, b := range bs {
-			hp := b.Key.Help()
-			lines = append(lines, "  "+st.HelpKey.Render(pad(hp.Key, 12))+" "+st.HelpDesc.Render(hp.Desc))
-		}
-	}
-	lines = append(lines, st.Header.Render("commands"),
-		"  "+st.HelpKey.Render(pad(":user NAME", 12))+" timeline of a user",
-		"  "+st.HelpKey.Render(pad(":ip ADDR", 12))+" timeline of a source IP",
-		"  "+st.HelpKey.Render(pad(":since 1h", 12))+" only events in the last 1h before the newest",
-		"  "+st.HelpKey.Render(pad(":from TIME", 12))+" window start (inclusive); :to TIME its end; - opens it",
-		"  "+st.HelpKey.Render(pad(":window A B", 12))+" both ends; :window all drops the window",
-		"  "+st.HelpKey.Render(pad(":goto TIME", 12))+" first matching event at or after TIME",
-		"  "+st.HelpKey.Render(pad(":case DIR", 12))+" keep bookmarks, notes, filters in DIR (reopened: restored)",
-		"  "+st.HelpKey.Render(pad(":note TEXT", 12))+" note on the selected event (:comment; :casenote: the case's)",
-		"  "+st.HelpKey.Render(pad(":tag NAME", 12))+" tag the selected event (:untag NAME)",
-		"  "+st.HelpKey.Render(pad(":save NAME", 12))+" save filter and window (:load NAME, :filters)",
-		"  "+st.HelpKey.Render(pad(":export DIR", 12))+" write the matching events with a SHA-256 manifest",
-		"  "+st.HelpKey.Render(pad(":history", 12))+" [-n NS] RESOURCE/NAME: every change of an object, with diffs",
-		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the query (the window stays)",
-		"  "+st.HelpKey.Render(pad(":q", 12))+" quit",
-		st.Header.Render("filter"),
-		"  LogQL as in Grafana: {job=\"audit\"} | json | user_username=\"alice\"",
-		"  shorthand: user_username=\"alice\" | verb=~\"create|delete\"  (selector and json added)",
-		"  /!query shows what does NOT match; tab completes fields and values; ↑/↓ history")
-	// Two columns when the screen is wide and the list long.
-	if len(lines) > h && w >= 100 {
-		half := (len(lines) + 1) / 2
-		colW := w / 2
-		var out []string
-		for k := 0; k < half; k++ {
-			l := pad(truncateANSI(lines[k], colW-1), colW)
-			if k+half < len(lines) {
-				l += truncateANSI(lines[k+half], colW)
-			}
-			out = append(out, l)
-		}
-		lines = out
-	}
-	return fill(lines, h)
 }
 
 // rejectsView shows why lines were rejected.

@@ -33,3 +33,10 @@ type stageRaw struct {
 
 // statusMsg shows a transient message in the status bar.
 type statusMsg string
+
+// orderMsg carries the time order of the first n index rows (a
+// permutation: position -> row).
+type orderMsg struct {
+	n     int
+	order []uint32
+}

@@ -13,27 +13,55 @@ import (
 // Row rendering: pure functions of (snapshot, row, widths, styles), so they
 // are easy to golden-test and shared by the tail, timeline and alert lists.
 
-// rowLayout is the column widths of an event row for a given total width.
+// rowLayout is the column widths of an event row for a given total width
+// (a width of 0 drops the column).
 type rowLayout struct {
 	time, user, verb, object, code, lat int
 	longTime                            bool
+	tf                                  timeFormat
 }
 
-func newRowLayout(width int) rowLayout {
-	l := rowLayout{time: 8, user: 16, verb: 7, code: 4, lat: 6}
+// maxUserNeed caps how wide the USER column grows for one long name (a
+// longer one is cut in the middle).
+const maxUserNeed = 48
+
+// newRowLayout lays out an event row in width cells. userNeed is the
+// display width of the widest identity to show: USER gets up to that
+// before RESOURCE NS/NAME gets the rest, which keeps half of what is left
+// on narrow screens and two fifths on wide ones. On narrow screens LAT, then CODE, are dropped before a
+// column would shrink below a readable width.
+func newRowLayout(width, userNeed int, tf timeFormat) rowLayout {
+	l := rowLayout{verb: 7, code: 4, lat: 6, tf: tf}
 	if width >= 110 {
-		l.time, l.longTime = 14, true // "01-02 15:04:05"
-		l.user = 24
+		l.longTime = true
 		l.verb = 9
 		l.lat = 7
 	}
-	// 5 separating spaces.
-	l.object = width - l.time - l.user - l.verb - l.code - l.lat - 5
-	if l.object < 10 {
-		shrink := 10 - l.object
-		l.user = max(6, l.user-shrink)
-		l.object = width - l.time - l.user - l.verb - l.code - l.lat - 5
+	l.time = tf.width(l.longTime)
+	avail := func() int {
+		n := width - l.time - l.verb - 2 // separators after TIME and VERB
+		for _, c := range []int{l.code, l.lat} {
+			if c > 0 {
+				n -= c + 1
+			}
+		}
+		return n - 1 // between USER and the object
 	}
+	// A narrow screen keeps who, what and on what: latency and code go
+	// first.
+	if avail() < 24 {
+		l.lat = 0
+	}
+	if avail() < 20 {
+		l.code = 0
+	}
+	a := avail()
+	need := max(len("USER"), min(userNeed, maxUserNeed))
+	// The object keeps half the room on narrow screens, two fifths (at
+	// least 32 cells) on wide ones.
+	objMin := max(10, min(a/2, max(a*2/5, 32)))
+	l.user = max(min(need, 6), min(need, a-objMin))
+	l.object = max(1, a-l.user)
 	return l
 }
 
@@ -51,27 +79,74 @@ func padLeft(s string, w int) string {
 	return s
 }
 
-// header renders the column titles.
+// fit pads or cuts s to exactly w cells.
+func fit(s string, w int) string { return pad(truncateANSI(s, w), w) }
+
+// fitLeft right-aligns s in exactly w cells (cut when longer).
+func fitLeft(s string, w int) string { return padLeft(truncateANSI(s, w), w) }
+
+// header renders the column titles, each cut to its column.
 func (l rowLayout) header(st *Styles) string {
-	cells := []string{
-		pad("TIME", l.time), pad("USER", l.user), pad("VERB", l.verb),
-		pad("RESOURCE NS/NAME", l.object), padLeft("CODE", l.code), padLeft("LAT", l.lat),
+	obj := "RESOURCE NS/NAME"
+	if l.object < len(obj) {
+		obj = "OBJECT"
+	}
+	cells := []string{fit("TIME", l.time), fit("USER", l.user), fit("VERB", l.verb), fit(obj, l.object)}
+	if l.code > 0 {
+		cells = append(cells, fitLeft("CODE", l.code))
+	}
+	if l.lat > 0 {
+		cells = append(cells, fitLeft("LAT", l.lat))
 	}
 	return st.Header.Render(strings.Join(cells, " "))
 }
 
-func formatTime(ns int64, long bool, loc *time.Location) string {
+// timeFormat says how times are shown: with the date when the data spans
+// more than one day, with the year when it spans years (in the display
+// time zone).
+type timeFormat struct {
+	days, years bool
+	loc         *time.Location
+}
+
+// newTimeFormat derives the format from the time range of the data.
+func newTimeFormat(lo, hi int64, loc *time.Location) timeFormat {
+	if loc == nil {
+		loc = time.UTC
+	}
+	tf := timeFormat{loc: loc}
+	if lo != 0 && hi != 0 {
+		a, b := time.Unix(0, lo).In(loc), time.Unix(0, hi).In(loc)
+		tf.years = a.Year() != b.Year()
+		tf.days = tf.years || a.YearDay() != b.YearDay()
+	}
+	return tf
+}
+
+// layout returns the Go time layout: long for titles and wide rows, short
+// for narrow rows.
+func (tf timeFormat) layout(long bool) string {
+	switch {
+	case long && tf.years:
+		return "2006-01-02 15:04:05"
+	case long:
+		return "01-02 15:04:05"
+	case tf.years:
+		return "06-01-02 15:04"
+	case tf.days:
+		return "01-02 15:04"
+	}
+	return "15:04:05"
+}
+
+func (tf timeFormat) width(long bool) int { return len(tf.layout(long)) }
+
+// format renders a Unix-ns time (dashes when unknown).
+func (tf timeFormat) format(ns int64, long bool) string {
 	if ns == 0 {
-		if long {
-			return "--------------"
-		}
-		return "--:--:--"
+		return strings.Repeat("-", tf.width(long))
 	}
-	t := time.Unix(0, ns).In(loc)
-	if long {
-		return t.Format("01-02 15:04:05")
-	}
-	return t.Format("15:04:05")
+	return time.Unix(0, ns).In(tf.loc).Format(tf.layout(long))
 }
 
 // formatLatency renders microseconds compactly: 850µs, 12ms, 1.2s, 3m.
@@ -91,7 +166,8 @@ func formatLatency(us int32) string {
 	return strconv.Itoa(int(us/60_000_000)) + "m"
 }
 
-// objectText is "resource[/sub] ns/name" (untrusted).
+// objectText is "resource[/sub] ns/name", or the path of a non-resource
+// request (untrusted).
 func objectText(s *Snapshot, i int) string {
 	var b strings.Builder
 	b.WriteString(s.Str(ColResource, i))
@@ -112,6 +188,10 @@ func objectText(s *Snapshot, i int) string {
 		}
 	}
 	if b.Len() == 0 {
+		// A non-resource request (/healthz, /metrics, /apis): its path.
+		if p := s.Path(i); p != "" {
+			return p
+		}
 		return "-"
 	}
 	return b.String()
@@ -123,7 +203,7 @@ func isExecLike(sub string) bool {
 }
 
 // renderRow renders one event row, exactly l's total width.
-func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, loc *time.Location, selected bool) string {
+func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, selected bool) string {
 	verb := s.Str(ColVerb, i)
 	vstyle := st.VerbStyle(verb)
 	if isExecLike(s.Str(ColSubresource, i)) {
@@ -134,30 +214,29 @@ func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, loc *time.Location, 
 	if code != 0 {
 		codeText = strconv.Itoa(code)
 	}
+	when := l.tf.format(s.Time(i), l.longTime)
+	// One reverse-video style for the selected row keeps it readable in
+	// NO_COLOR and on any theme; escape tokens stay marked.
+	muted, plain, esc, sep := st.Muted, st.Plain, st.Escape, " "
+	codeStyle := st.CodeStyle(code)
 	if selected {
-		// One reverse-video style for the whole row keeps it readable in
-		// NO_COLOR and on any theme; escape tokens stay marked.
-		plain := st.Selected
-		esc := st.Escape.Reverse(true)
-		cells := []string{
-			plain.Render(pad(formatTime(s.Time(i), l.longTime, loc), l.time)),
-			cellEsc(userCell(s, i), l.user, plain, esc),
-			cellEsc(verb, l.verb, plain, esc),
-			cellEsc(objectText(s, i), l.object, plain, esc),
-			plain.Render(padLeft(codeText, l.code)),
-			plain.Render(padLeft(formatLatency(s.Latency(i)), l.lat)),
-		}
-		return strings.Join(cells, plain.Render(" "))
+		muted, plain, vstyle, codeStyle = st.Selected, st.Selected, st.Selected, st.Selected
+		esc = st.Escape.Reverse(true)
+		sep = st.Selected.Render(" ")
 	}
 	cells := []string{
-		st.Muted.Render(pad(formatTime(s.Time(i), l.longTime, loc), l.time)),
-		cell(st, userCell(s, i), l.user, st.Plain),
-		cell(st, verb, l.verb, vstyle),
-		cell(st, objectText(s, i), l.object, st.Plain),
-		st.CodeStyle(code).Render(padLeft(codeText, l.code)),
-		st.Muted.Render(padLeft(formatLatency(s.Latency(i)), l.lat)),
+		muted.Render(fit(when, l.time)),
+		UserCell(identityOf(s, i), l.user, plain, esc),
+		cellEsc(verb, l.verb, vstyle, esc),
+		cellEsc(objectText(s, i), l.object, plain, esc),
 	}
-	return strings.Join(cells, " ")
+	if l.code > 0 {
+		cells = append(cells, codeStyle.Render(fitLeft(codeText, l.code)))
+	}
+	if l.lat > 0 {
+		cells = append(cells, muted.Render(fitLeft(formatLatency(s.Latency(i)), l.lat)))
+	}
+	return strings.Join(cells, sep)
 }
 
 // cell renders untrusted text in exactly w cells.

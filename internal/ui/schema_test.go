@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/audittui/audittui/internal/data"
@@ -211,19 +212,110 @@ func TestPivotFilters(t *testing.T) {
 }
 
 // buildAudittui builds cmd/audittui once per test run (AUDITTUI_BIN names
-// a prebuilt binary instead).
+// a prebuilt binary instead); TestMain removes it.
 func buildAudittui(t *testing.T) string {
 	t.Helper()
 	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
 		return bin
 	}
-	bin := filepath.Join(t.TempDir(), "audittui")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
-	cmd.Dir = testutil.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build audittui: %v\n%s", err, out)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "audittui-ui-test-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		bin := filepath.Join(dir, "audittui")
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
+		cmd.Dir = testutil.RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build audittui: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// built is the binary buildAudittui made.
+var built struct {
+	once     sync.Once
+	bin, dir string
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// TestTUIWrittenQueriesMatchCLI: the filters the TUI writes itself (a
+// plain search, its negation, Stats drill-ins, narrowed ones) select the
+// same events in the TUI and in `audittui query` on the bundled sample.
+func TestTUIWrittenQueriesMatchCLI(t *testing.T) {
+	file := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	ix := loadIndex(t, file)
+	snap := ix.Snapshot()
+	a := New(context.Background(), ix, nil, Options{NoColor: true, Compile: CompileLogQL})
+	a.Update(windowSize(120, 40))
+	c := countDashboards(snap, &RowSet{All: true, N: snap.Len()})
+	topUser := sortedCounts(c.calls)[0].key
+	failUser := sortedCounts(c.failed)[0].key
+	trend := sortedCounts(c.createDelete)[0].key
+	var typed []string
+	for _, text := range []string{
+		"kube-system",
+		"!kube-system",
+		userPred(topUser),
+		failedPred(failUser),
+		trendPred(trend),
+		nsPred(clusterScope),
+		nsPred("kube-system"),
+		DrillQuery(mustFilter(t, a, "kube-system"), userPred(topUser)),
+		DrillQuery(mustFilter(t, a, `verb=~"get|list"`), nsPred("kube-system")),
+	} {
+		f := mustFilter(t, a, text)
+		q := f.Text
+		if f.Negate {
+			t.Fatalf("%s: negated", text)
+		}
+		full, _ := expandShorthand(q)
+		typed = append(typed, full)
+		rows, err := f.Eval(context.Background(), snap, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tui []string
+		for _, r := range rows {
+			raw, err := snap.Raw(int(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tui = append(tui, string(raw))
+		}
+		sort.Strings(tui)
+		cli := cliLines(t, buildAudittui(t), full, file)
+		if len(tui) == 0 || !slices.Equal(tui, cli) {
+			t.Errorf("%s (%s): the TUI selects %d events, audittui query %d", text, full, len(tui), len(cli))
+		}
+	}
+	t.Logf("checked %q", typed)
+}
+
+// mustFilter compiles filter-bar text as the app does.
+func mustFilter(t *testing.T, a *App, text string) *Filter {
+	t.Helper()
+	f, err := a.compile(text)
+	if err != nil {
+		t.Fatalf("%s: %v", text, err)
+	}
+	return f
 }
 
 // fieldProbe is one field of one data set to check: its LogQL name, the

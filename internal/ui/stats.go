@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,13 +16,45 @@ import (
 // create/delete trends by resource, and the namespace activity heatmap.
 // They are computed from the index columns (the fields those queries group
 // and filter on are all indexed), so they cost no re-read.
+//
+// Every row is selectable (j/k); enter drills in: it narrows the filter to
+// the row's events with the LogQL the row counts (DrillQuery), so the
+// other panes show them.
 type Stats struct {
 	c     *Common
 	w, h  int
 	top   int
 	lines []string
 	dirty bool
-	sizeW int
+	// items are the selectable rows, in panel order; cursor indexes them.
+	items  []statsItem
+	cursor int
+	// data is the last computation (kept while only the cursor moves).
+	data *statsData
+	// drawnSel is the drill-in of the row drawn selected.
+	drawnSel string
+}
+
+// statsItem is one selectable row: where it is drawn and the label
+// filter selecting the events it counts.
+type statsItem struct {
+	line  int
+	panel int    // 0..3, in reading order
+	pred  string // LogQL label filter(s), e.g. user_username="alice"
+}
+
+// statsData is what build computes from the rows.
+type statsData struct {
+	c        dashboardCounts
+	trend    map[string][]int
+	ns       map[string][]int
+	buckets  int
+	colW     int
+	half     bool
+	secs     float64
+	lo, hi   int64
+	nothing  bool
+	forWidth int
 }
 
 // NewStats returns the stats pane.
@@ -33,33 +66,80 @@ func (s *Stats) SetSize(w, h int) { s.w, s.h = w, h; s.dirty = true }
 func (s *Stats) Refresh()         { s.dirty = true }
 
 func (s *Stats) Action(a Action) (tea.Cmd, bool) {
+	s.ensure()
+	n := len(s.items)
 	switch a {
 	case ActUp:
-		s.top--
+		s.cursor--
 	case ActDown:
-		s.top++
-	case ActPageUp:
-		s.top -= s.h
-	case ActPageDown:
-		s.top += s.h
+		s.cursor++
+	case ActPageUp, ActPageDown:
+		// A screen up or down: the first row of the new view.
+		d := s.h
+		if a == ActPageUp {
+			d = -d
+		}
+		s.top = max(0, min(s.top+d, len(s.lines)-s.h))
+		s.cursor = 0
+		for k, it := range s.items {
+			if it.line >= s.top {
+				s.cursor = k
+				break
+			}
+		}
 	case ActTop:
-		s.top = 0
+		s.cursor, s.top = 0, 0
 	case ActBottom:
-		s.top = 1 << 30
+		s.cursor, s.top = n-1, 1<<30
 	default:
 		return nil, false
 	}
-	s.clamp()
+	s.cursor = max(0, min(s.cursor, n-1))
+	s.render()
+	s.follow()
 	return nil, true
+}
+
+// Selected returns the drill-in filter of the row under the cursor.
+func (s *Stats) Selected() (string, bool) {
+	s.ensure()
+	if s.cursor >= len(s.items) {
+		return "", false
+	}
+	return s.items[s.cursor].pred, true
+}
+
+// follow scrolls so the cursor's row is on screen.
+func (s *Stats) follow() {
+	if s.cursor < len(s.items) {
+		l := s.items[s.cursor].line
+		if l < s.top {
+			s.top = max(0, l-2) // show the panel title too when close
+		}
+		if l >= s.top+s.h {
+			s.top = l - s.h + 1
+		}
+	}
+	s.clamp()
 }
 
 func (s *Stats) clamp() { s.top = max(0, min(s.top, len(s.lines)-s.h)) }
 
-func (s *Stats) View() string {
+// ensure recomputes what changed since the last call.
+func (s *Stats) ensure() {
 	if s.dirty {
-		s.build()
+		s.compute()
 		s.dirty = false
+		s.render()
+		// The first render placed the rows; the second marks the cursor's.
+		if s.cursor < len(s.items) && s.items[s.cursor].pred != s.drawnSel {
+			s.render()
+		}
 	}
+}
+
+func (s *Stats) View() string {
+	s.ensure()
 	s.clamp()
 	end := min(len(s.lines), s.top+s.h)
 	return fill(append([]string(nil), s.lines[s.top:end]...), s.h)
@@ -89,76 +169,142 @@ var dashboardQueries = [...]string{
 	`sum by (objectRef_namespace) (count_over_time({job="audit"} | json [1h]))`,
 }
 
-func (s *Stats) build() {
-	st := s.c.Styles
+// The label filters a row of each panel counts (its drill-in): the
+// panel's filter and grouping, for the row's values.
+func userPred(user string) string { return "user_username=" + strconv.Quote(user) }
+
+func failedPred(user string) string {
+	return userPred(user) + " | responseStatus_code >= 401 | responseStatus_code < 500"
+}
+
+// trendPred is for a "verb resource" key of the trends panel.
+func trendPred(key string) string {
+	verb, res, _ := strings.Cut(key, " ")
+	return "verb=" + strconv.Quote(verb) + " | objectRef_resource=" + strconv.Quote(res)
+}
+
+// nsPred is for a namespace row ("(cluster)": cluster-scoped, no
+// namespace).
+func nsPred(ns string) string {
+	if ns == clusterScope {
+		ns = ""
+	}
+	return "objectRef_namespace=" + strconv.Quote(ns)
+}
+
+// clusterScope labels the events without a namespace.
+const clusterScope = "(cluster)"
+
+// compute counts the dashboards over the matching rows.
+func (s *Stats) compute() {
 	snap, rows := s.c.Snap, s.c.Rows
 	n := rows.Len()
+	d := &statsData{forWidth: s.w}
+	s.data = d
 	if n == 0 {
-		s.lines = []string{st.Muted.Render("no events to summarise")}
+		d.nothing = true
 		return
 	}
-	c := countDashboards(snap, rows)
-	lo, hi := c.lo, c.hi
-	span := time.Duration(hi - lo)
-	secs := max(span.Seconds(), 1)
-	half := s.w >= 120 && s.h >= 30
-	colW := s.w
-	if half {
-		colW = (s.w - 1) / 2
+	d.c = countDashboards(snap, rows)
+	d.lo, d.hi = d.c.lo, d.c.hi
+	d.secs = max(time.Duration(d.hi-d.lo).Seconds(), 1)
+	d.half = s.w >= 120 && s.h >= 30
+	d.colW = s.w
+	if d.half {
+		d.colW = (s.w - 1) / 2
 	}
-	// 1. Top users by API calls.
-	p1 := s.barPanel("Top users by API calls", dashboardQueries[0],
-		sortedCounts(c.calls), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
-	// 2. Failed authentication attempts.
-	p2 := s.barPanel("Failed authentication (401-499) by user", dashboardQueries[1],
-		sortedCounts(c.failed), 10, colW, func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/secs) })
-	// 3. Create/delete trends by resource (sparklines over time).
-	buckets := max(10, min(60, colW-34))
-	trend := map[string][]int{}
-	ns := map[string][]int{}
+	d.buckets = max(10, min(60, d.colW-34))
+	d.trend, d.ns = map[string][]int{}, map[string][]int{}
+	lo, hi := d.lo, d.hi
 	bucketOf := func(t int64) int {
 		if hi == lo {
 			return 0
 		}
-		return max(0, min(buckets-1, int((t-lo)*int64(buckets)/(hi-lo+1))))
+		return max(0, min(d.buckets-1, int((t-lo)*int64(d.buckets)/(hi-lo+1))))
 	}
 	for k := 0; k < n; k++ {
 		i := rows.At(k)
 		b := bucketOf(snap.Time(i))
 		if v := snap.Str(ColVerb, i); v == "create" || v == "delete" {
 			key := v + " " + snap.Str(ColResource, i)
-			if trend[key] == nil {
-				trend[key] = make([]int, buckets)
+			if d.trend[key] == nil {
+				d.trend[key] = make([]int, d.buckets)
 			}
-			trend[key][b]++
+			d.trend[key][b]++
 		}
 		nsName := snap.Str(ColNamespace, i)
 		if nsName == "" {
-			nsName = "(cluster)"
+			nsName = clusterScope
 		}
-		if ns[nsName] == nil {
-			ns[nsName] = make([]int, buckets)
+		if d.ns[nsName] == nil {
+			d.ns[nsName] = make([]int, d.buckets)
 		}
-		ns[nsName][b]++
+		d.ns[nsName][b]++
 	}
-	p3 := s.seriesPanel("Create/delete trends by resource", dashboardQueries[2],
-		trend, 8, colW, false)
-	p4 := s.seriesPanel("Namespace activity heatmap", dashboardQueries[3],
-		ns, 10, colW, true)
-	axis := st.Muted.Render(fmt.Sprintf("%s → %s (%s, %d buckets of %s)", formatTime(lo, true, s.c.Loc), formatTime(hi, true, s.c.Loc),
-		span.Round(time.Second), buckets, (span / time.Duration(buckets)).Round(time.Second)))
+}
+
+// render lays the panels out with the cursor's row highlighted.
+func (s *Stats) render() {
+	st := s.c.Styles
+	d := s.data
+	if d == nil || d.nothing {
+		s.lines, s.items = []string{st.Muted.Render("no events to summarise")}, nil
+		return
+	}
+	sel := ""
+	if s.cursor < len(s.items) {
+		sel = s.items[s.cursor].pred
+	}
+	s.drawnSel = sel
+	rate := func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/d.secs) }
+	p1 := s.barPanel("Top users by API calls", dashboardQueries[0], sortedCounts(d.c.calls), 10, d.colW, rate, userPred, sel)
+	p2 := s.barPanel("Failed authentication (401-499) by user", dashboardQueries[1], sortedCounts(d.c.failed), 10, d.colW, rate, failedPred, sel)
+	p3 := s.seriesPanel("Create/delete trends by resource", dashboardQueries[2], d.trend, 8, d.colW, false, trendPred, sel)
+	p4 := s.seriesPanel("Namespace activity heatmap", dashboardQueries[3], d.ns, 10, d.colW, true, nsPred, sel)
+	span := time.Duration(d.hi - d.lo)
+	axis := panelLine{text: st.Muted.Render(fmt.Sprintf("%s → %s (%s, %d buckets of %s)", s.c.fmtTime(d.lo), s.c.fmtTime(d.hi),
+		span.Round(time.Second), d.buckets, (span / time.Duration(d.buckets)).Round(time.Second)))}
 	p3 = append(p3, axis)
 	p4 = append(p4, axis)
-	if half {
-		s.lines = append(sideBySide(p1, p2, colW), "")
-		s.lines = append(s.lines, sideBySide(p3, p4, colW)...)
+	s.lines, s.items = nil, nil
+	// The cursor walks the rows panel by panel (side by side too).
+	add := func(p []panelLine, panel, base int) {
+		for k, l := range p {
+			if l.pred != "" {
+				s.items = append(s.items, statsItem{line: base + k, panel: panel, pred: l.pred})
+			}
+		}
+	}
+	if d.half {
+		add(p1, 0, 0)
+		add(p2, 1, 0)
+		s.lines = append(sideBySide(texts(p1), texts(p2), d.colW), "")
+		base := len(s.lines)
+		add(p3, 2, base)
+		add(p4, 3, base)
+		s.lines = append(s.lines, sideBySide(texts(p3), texts(p4), d.colW)...)
 	} else {
-		s.lines = nil
-		for _, p := range [][]string{p1, p2, p3, p4} {
-			s.lines = append(s.lines, p...)
+		for k, p := range [][]panelLine{p1, p2, p3, p4} {
+			add(p, k, len(s.lines))
+			s.lines = append(s.lines, texts(p)...)
 			s.lines = append(s.lines, "")
 		}
 	}
+	s.cursor = max(0, min(s.cursor, len(s.items)-1))
+}
+
+// panelLine is one line of a panel and, for a row, its drill-in.
+type panelLine struct {
+	text string
+	pred string
+}
+
+func texts(p []panelLine) []string {
+	out := make([]string, len(p))
+	for k, l := range p {
+		out[k] = l.text
+	}
+	return out
 }
 
 // dashboardCounts are the totals of the four dashboards over a row set:
@@ -228,11 +374,11 @@ func sideBySide(a, b []string, w int) []string {
 }
 
 // barPanel is a ranked list with horizontal bars.
-func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num func(int) string) []string {
+func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num func(int) string, pred func(string) string, sel string) []panelLine {
 	st := s.c.Styles
-	lines := []string{st.Title.Render(title), st.Muted.Render(truncateANSI(query, w))}
+	lines := []panelLine{{text: st.Title.Render(title)}, {text: st.Muted.Render(truncateANSI(query, w))}}
 	if len(kvs) == 0 {
-		return append(lines, st.Muted.Render("  none"))
+		return append(lines, panelLine{text: st.Muted.Render("  none")})
 	}
 	peak := kvs[0].n
 	labelW := min(28, w/3)
@@ -247,16 +393,22 @@ func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num f
 		if key == "" {
 			key = "(none)"
 		}
-		lines = append(lines, cell(st, key, labelW, st.Plain)+" "+st.Bar.Render(strings.Repeat("█", bl))+strings.Repeat(" ", barW-bl)+" "+st.Muted.Render(numS))
+		pl := panelLine{pred: pred(e.key)}
+		if pl.pred == sel {
+			pl.text = IdentityCell(key, labelW, st.Selected, st.Escape.Reverse(true)) + st.Selected.Render(" "+strings.Repeat("█", bl)+strings.Repeat(" ", barW-bl)+" "+numS)
+		} else {
+			pl.text = IdentityCell(key, labelW, st.Plain, st.Escape) + " " + st.Bar.Render(strings.Repeat("█", bl)) + strings.Repeat(" ", barW-bl) + " " + st.Muted.Render(numS)
+		}
+		lines = append(lines, pl)
 	}
 	return lines
 }
 
 // seriesPanel draws one row per series over time buckets: a sparkline
 // (trends) or shaded heat cells (heatmap).
-func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit, w int, heat bool) []string {
+func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit, w int, heat bool, pred func(string) string, sel string) []panelLine {
 	st := s.c.Styles
-	lines := []string{st.Title.Render(title), st.Muted.Render(truncateANSI(query, w))}
+	lines := []panelLine{{text: st.Title.Render(title)}, {text: st.Muted.Render(truncateANSI(query, w))}}
 	totals := map[string]int{}
 	peak := 0
 	for k, b := range series {
@@ -267,14 +419,14 @@ func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit,
 	}
 	kvs := sortedCounts(totals)
 	if len(kvs) == 0 {
-		return append(lines, st.Muted.Render("  none"))
+		return append(lines, panelLine{text: st.Muted.Render("  none")})
 	}
 	labelW := min(24, w/3)
 	spark := []rune("▁▂▃▄▅▆▇█")
 	shades := []rune(" ░▒▓█")
 	for k, e := range kvs {
 		if k == limit {
-			lines = append(lines, st.Muted.Render(fmt.Sprintf("  … %d more", len(kvs)-limit)))
+			lines = append(lines, panelLine{text: st.Muted.Render(fmt.Sprintf("  … %d more", len(kvs)-limit))})
 			break
 		}
 		var b strings.Builder
@@ -299,7 +451,13 @@ func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit,
 				b.WriteString(style.Render(string(spark[lvl])))
 			}
 		}
-		lines = append(lines, cell(st, e.key, labelW, st.Plain)+" "+b.String()+st.Muted.Render(fmt.Sprintf(" %d", e.n)))
+		pl := panelLine{pred: pred(e.key)}
+		if pl.pred == sel {
+			pl.text = st.Selected.Render(ansiStrip(cell(st, e.key, labelW, st.Plain) + " " + b.String() + fmt.Sprintf(" %d", e.n)))
+		} else {
+			pl.text = cell(st, e.key, labelW, st.Plain) + " " + b.String() + st.Muted.Render(fmt.Sprintf(" %d", e.n))
+		}
+		lines = append(lines, pl)
 	}
 	return lines
 }

@@ -56,6 +56,8 @@ type Styles struct {
 	Heat []lipgloss.Style
 
 	HelpKey, HelpDesc lipgloss.Style
+	// Match and MatchCurrent mark search matches (Detail's /).
+	Match, MatchCurrent lipgloss.Style
 }
 
 // NewStyles builds the styles from a palette. With noColor (NO_COLOR set)
@@ -121,6 +123,8 @@ func NewStyles(p Palette, noColor bool) *Styles {
 	}
 	s.HelpKey = fg(p.Accent).Bold(true)
 	s.HelpDesc = lipgloss.NewStyle()
+	s.Match = lipgloss.NewStyle().Underline(true).Bold(true)
+	s.MatchCurrent = lipgloss.NewStyle().Reverse(true).Bold(true)
 	return s
 }
 

@@ -170,19 +170,24 @@ func (t *Tail) State() string {
 
 func (t *Tail) View() string {
 	st := t.c.Styles
-	l := newRowLayout(t.w)
+	l := t.c.rowLayout(t.w)
 	lines := make([]string, 0, t.h)
 	lines = append(lines, l.header(st))
 	n := t.visible()
 	if n == 0 {
 		msg := "no events yet"
-		if t.c.Snap != nil && t.c.Snap.Len() > 0 {
+		switch s := t.c.Snap; {
+		case s != nil && s.Len() > 0:
 			msg = "no event matches the filter"
+		case s != nil && s.Rejected > 0:
+			msg = fmt.Sprintf("no events: %s rejected (R shows why)", plural(int(s.Rejected), "line"))
+		case s != nil && s.Partial > 0:
+			msg = "no events yet: a line is waiting for its newline"
 		}
 		lines = append(lines, st.Muted.Render(msg))
 	}
 	for p := t.top; p < n && len(lines) < t.h; p++ {
-		row := renderRow(st, t.c.Snap, t.c.Rows.At(p), l, t.c.Loc, p == t.cursor)
+		row := renderRow(st, t.c.Snap, t.c.Rows.At(p), l, p == t.cursor)
 		if t.c.Marks.Marked(t.c.Rows.At(p)) {
 			row = markRow(st, row, l) // bookmarks.go
 		}

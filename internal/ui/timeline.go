@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/data"
 )
@@ -227,11 +228,11 @@ func topValue(s *Snapshot, rows []int, c Col) string {
 	return s.Value(c, best)
 }
 
+// leftWidth is the width of the users list: what the widest identity
+// needs (abbreviated), up to two fifths of the screen.
 func (t *Timeline) leftWidth() int {
-	if t.w >= 110 {
-		return 34
-	}
-	return 24
+	need := max(t.c.userNeed(), len("USERS BY EVENTS")-7) + 7
+	return max(17, min(need, max(20, t.w*2/5)))
 }
 
 const histRows = 5
@@ -260,9 +261,9 @@ func (t *Timeline) View() string {
 			if !t.onEvents {
 				base = st.Selected
 			}
-			left = append(left, base.Render(num)+cellEsc(u.value, lw-7, base, st.Escape))
+			left = append(left, base.Render(num)+IdentityCell(u.value, lw-7, base, st.Escape))
 		} else {
-			left = append(left, st.Muted.Render(num)+cell(st, u.value, lw-7, st.Plain))
+			left = append(left, st.Muted.Render(num)+IdentityCell(u.value, lw-7, st.Plain, st.Escape))
 		}
 	}
 	// Right: the subject.
@@ -284,11 +285,20 @@ func (t *Timeline) subjectView(w int) []string {
 		return []string{st.Muted.Render("no events: nothing to show")}
 	}
 	kind := subjectKind[t.subject]
-	title := st.Title.Render(kind+" ") + st.Safe(t.value, w/2, st.Bold)
+	count := fmt.Sprintf("  %d events", len(t.events))
+	// The full name when it fits beside the count, else its short form
+	// (cut in the middle when still too long); the time range comes last, when it fits.
+	room := max(8, w-ansi.StringWidth(kind)-1-len(count))
+	name := t.value
+	if SafeWidth(name) > room {
+		name = ShortIdentity(name)
+	}
+	title := st.Title.Render(kind+" ") + SafeMiddle(name, room, st.Bold, st.Escape) + st.Muted.Render(count)
 	if len(t.events) > 0 {
 		first, last := s.Time(t.events[0]), s.Time(t.events[len(t.events)-1])
-		title += st.Muted.Render(fmt.Sprintf("  %d events  %s → %s", len(t.events),
-			formatTime(first, true, t.c.Loc), formatTime(last, true, t.c.Loc)))
+		if span := fmt.Sprintf("  %s → %s", t.c.fmtTime(first), t.c.fmtTime(last)); ansi.StringWidth(title)+ansi.StringWidth(span) <= w {
+			title += st.Muted.Render(span)
+		}
 	}
 	lines := []string{truncateANSI(title, w)}
 	lines = append(lines, t.brush.histogram(st, s, t.events, w, histRows, t.c)...)
@@ -297,7 +307,7 @@ func (t *Timeline) subjectView(w int) []string {
 		breakdown(st, s, t.events, ColResource, "resources", w),
 		pivots(st, s, t.events, w))
 	// Event list.
-	l := newRowLayout(w)
+	l := t.c.rowLayout(w)
 	lines = append(lines, l.header(st))
 	eh := max(1, t.h-len(lines))
 	if t.ecursor < t.etop {
@@ -308,7 +318,7 @@ func (t *Timeline) subjectView(w int) []string {
 	}
 	t.etop = max(0, min(t.etop, max(0, len(t.events)-eh)))
 	for k := t.etop; k < len(t.events) && len(lines) < t.h; k++ {
-		lines = append(lines, renderRow(st, s, t.events[k], l, t.c.Loc, t.onEvents && k == t.ecursor))
+		lines = append(lines, renderRow(st, s, t.events[k], l, t.onEvents && k == t.ecursor))
 	}
 	return lines
 }
@@ -358,7 +368,7 @@ func pivots(st *Styles, s *Snapshot, rows []int, w int) string {
 	ip := topValue(s, rows, ColSourceIP)
 	out := st.Bold.Render(pad("pivot", 10))
 	if imp != "" {
-		out += " " + st.HelpKey.Render("i") + " as " + st.Safe(imp, 30, st.Plain)
+		out += " " + st.HelpKey.Render("i") + " as " + SafeMiddle(ShortIdentity(imp), 30, st.Plain, st.Escape)
 	}
 	if ip != "" {
 		out += " " + st.HelpKey.Render("p") + " ip " + st.Safe(ip, 40, st.Plain)

@@ -70,7 +70,7 @@ func (a *App) setWindow(w TimeWindow, push bool) tea.Cmd {
 	if r := a.opts.Window; (r.From != 0 && (w.From == 0 || w.From < r.From)) || (r.To != 0 && (w.To == 0 || w.To > r.To)) {
 		note = "; the sources were read for " + a.formatRange(r) + " only: start again with a wider --from/--to to see more"
 	}
-	cmd := a.applyFilter(f)
+	cmd := a.changeFilter(f) // undoable (u)
 	status := "window " + a.formatRange(a.viewWindow()) + note
 	return tea.Batch(cmd, func() tea.Msg { return statusMsg(status) })
 }
@@ -170,9 +170,10 @@ func (a *App) gotoTime(t int64) tea.Cmd {
 	rows, s := a.c.Rows, a.c.Snap
 	n := rows.Len()
 	best := -1
-	// Rows are in read order, which is time order within each source and
-	// merged across sources; scan rather than bisect so that an event
-	// slightly out of order is not missed.
+	// Rows are in display order: time order once an input read out of
+	// order is sorted (appfilter.go), else read order (time order within
+	// each source, merged across sources); scan rather than bisect so that
+	// an event slightly out of order is not missed.
 	for k := 0; k < n; k++ {
 		if s.Time(rows.At(k)) >= t {
 			best = k

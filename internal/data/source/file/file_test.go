@@ -402,3 +402,54 @@ func TestFollowStopsWithItsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFollowReportsCaughtUpAndPartial: a followed file says when it has
+// read everything (CaughtUp) and how much of a last line waits for its
+// newline, once per change, so a reader can show "live" and "1 partial
+// line pending" instead of "loading" forever.
+func TestFollowReportsCaughtUpAndPartial(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	// Only a line that is not an audit event, then half an event.
+	ev := mkEvent("e1", t0)
+	if err := os.WriteFile(p, []byte(`{"kind": 0}`+"\n"+ev[:30]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := New(p, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var rejects, events int
+	next := func() *data.Batch {
+		t.Helper()
+		b, err := st.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rejects += len(b.Rejects)
+		events += len(b.Events)
+		return b
+	}
+	b := next()
+	for !b.CaughtUp {
+		b = next()
+	}
+	if rejects != 1 || events != 0 || b.Partial != 30 {
+		t.Fatalf("caught up with %d rejects, %d events, partial %d (want 1, 0, 30)", rejects, events, b.Partial)
+	}
+	// The rest of the line: the event, then caught up with nothing held.
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(ev[30:] + "\n")
+	f.Close()
+	b = next()
+	for !b.CaughtUp {
+		b = next()
+	}
+	if events != 1 || b.Partial != 0 {
+		t.Fatalf("after the newline: %d events, partial %d", events, b.Partial)
+	}
+}

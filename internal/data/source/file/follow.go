@@ -25,7 +25,10 @@ const PollInterval = 250 * time.Millisecond
 // rotated after it, then the new file from its start), copytruncate
 // (restart at offset 0), deletion (keep the open file until the path comes
 // back). A partial last line waits for its newline; lines over
-// data.DefaultMaxLineBytes are rejected and skipped whole.
+// data.DefaultMaxLineBytes are rejected and skipped whole. Each time the
+// tailer has read everything (the first time, and again when the size of
+// the held-back partial line changes) Next returns a batch marked CaughtUp
+// with that size in Partial, before it waits.
 type followStream struct {
 	path string
 	info *data.SourceInfo
@@ -49,11 +52,13 @@ type followStream struct {
 	d      data.Decoder
 }
 
-// followItem is what the tailer reported, in file order: a chunk of lines
-// or an over-long line (path, off, size).
+// followItem is what the tailer reported, in file order: a chunk of lines,
+// an over-long line (path, off, size), or that it has read everything and
+// holds back a partial last line of size bytes (idle).
 type followItem struct {
 	chunk *tail.Chunk
 	long  bool
+	idle  bool
 	path  string
 	off   int64
 	size  int64
@@ -117,11 +122,23 @@ func (f *followStream) startTail() {
 			return ctx.Err()
 		}
 	}
+	var reported bool // the last idle item sent (on the tailer's goroutine)
+	var reportedPartial int64
 	t := tail.New(tail.Options{
 		Path: f.path, File: f.fh, Start: &tail.Position{Path: f.path, ID: f.id, Offset: f.off},
 		Refresh: PollInterval, MaxLine: data.DefaultMaxLineBytes, // ReadSize: the tailer's 256 KiB
 		OnLongLine: func(path string, off, size int64) {
 			_ = send(followItem{long: true, path: path, off: off, size: size})
+		},
+		// Caught up: said once, then again only when the held-back
+		// partial line changes, not on every wake-up.
+		OnIdle: func(partial int64) {
+			if reported && partial == reportedPartial {
+				return
+			}
+			if send(followItem{idle: true, size: partial}) == nil {
+				reported, reportedPartial = true, partial
+			}
 		},
 		Logger: slog.New(slog.DiscardHandler),
 	})
@@ -170,6 +187,9 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 		}
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if it.idle {
+		return &data.Batch{CaughtUp: true, Partial: int(it.size)}, nil
 	}
 	if it.long {
 		f.at(it.path, it.off, it.off+it.size)

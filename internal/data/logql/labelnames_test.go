@@ -1,0 +1,34 @@
+package logql
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestUnboundLabels(t *testing.T) {
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{`{job="audit"} | json | verb="get"`, []string{"verb"}},
+		{`{job="audit"} | json | objectRef_resorce="pods" or (verb="get" and responseStatus_code >= 400)`, []string{"objectRef_resorce", "verb", "responseStatus_code"}},
+		{`{job="audit"} | json | verb="get" | verb!="list"`, []string{"verb"}},
+		// Names the query binds itself are not reported.
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip="10.0.0.1"`, nil},
+		{`{job="audit"} | json | label_format who=user_username | who="alice"`, nil},
+		{`{job="audit"} | json | job="audit" | __error__=""`, nil},
+		// A name used before the stage that binds it is unbound there.
+		{`{job="audit"} | json | ip="x" | json ip="sourceIPs[0]"`, []string{"ip"}},
+		{`{job="audit"} | json | cluster_extracted="prod"`, []string{"cluster"}},
+		{`{job="audit"} |= "x"`, nil},
+	}
+	for _, tt := range tests {
+		q, err := ParseLog(tt.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.q, err)
+		}
+		if got := q.UnboundLabels(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: UnboundLabels = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// The app's filter: what the user types or a pane writes becomes a Filter,
+// evaluated over the index in commands (tagged with a generation); every
+// change can be undone; the view's time window (window.go) is part of it
+// and stays when the query changes; a read input out of time order gets
+// its time order here.
+
+// undoFilter restores the filter before the last change.
+func (a *App) undoFilter() tea.Cmd {
+	if len(a.undo) == 0 {
+		return func() tea.Msg { return statusMsg("nothing to undo") }
+	}
+	// A clone: a command may still be evaluating the old one.
+	f := a.undo[len(a.undo)-1].Clone()
+	a.undo = a.undo[:len(a.undo)-1]
+	cmd := a.applyFilter(f)
+	what := "no filter"
+	if t := a.filterText(); t != "" {
+		what = t
+	}
+	a.status = "undone: back to " + termsafe.String(what)
+	return cmd
+}
+
+// maxUndo bounds the undo history.
+const maxUndo = 100
+
+// changeFilter is a filter change the user made (filter bar, command,
+// drill-in, esc): the replaced filter can be restored with u.
+func (a *App) changeFilter(f *Filter) tea.Cmd {
+	a.undo = append(a.undo, a.filter)
+	if len(a.undo) > maxUndo {
+		a.undo = a.undo[len(a.undo)-maxUndo:]
+	}
+	return a.applyFilter(f)
+}
+
+// drill narrows the filter to the events a Stats row counts: the filter
+// in use with the row's label filters after it, as LogQL that `audittui
+// query` answers the same (a negated filter cannot be narrowed that way,
+// so the row's filter replaces it). The Tail then shows the events.
+func (a *App) drill(pred string) tea.Cmd {
+	text, note := DrillQuery(a.filter, pred), ""
+	if a.filter.Negate {
+		note = "the negated filter was replaced (u undoes)"
+	}
+	f, err := a.compile(text)
+	if err != nil {
+		msg := "drill-in: " + err.Error()
+		return func() tea.Msg { return statusMsg(msg) }
+	}
+	if note != "" {
+		f.Note = note
+	}
+	a.setFocus(paneTail)
+	return a.changeFilter(f)
+}
+
+// compile parses filter text; "!" in front negates (`/!`). A plain
+// search becomes a line filter (|= "word", or != "word" negated), shown
+// as that LogQL; a misspelt field is an error naming the field meant.
+func (a *App) compile(text string) (*Filter, error) {
+	if text == "" {
+		return a.windowOnly(), nil
+	}
+	neg := false
+	body := text
+	if len(body) > 0 && body[0] == '!' {
+		neg, body = true, body[1:]
+	}
+	if a.opts.Compile == nil {
+		return nil, fmt.Errorf("filtering is not available")
+	}
+	if word, ok := plainSearch(body); ok && neg {
+		// `/!word`: LogQL says it directly.
+		f, err := a.opts.Compile("!= " + strconv.Quote(word))
+		if err != nil {
+			return nil, shiftErr{err, 1}
+		}
+		f.Note = "not LogQL: showing events whose text lacks " + strconv.Quote(word)
+		return a.keepWindow(f), nil
+	}
+	f, err := a.opts.Compile(body)
+	if err != nil {
+		if neg {
+			return nil, shiftErr{err, 1}
+		}
+		return nil, err
+	}
+	note, err := checkFields(f, body, a.c.Snap.IsStreamLabel)
+	if err != nil {
+		if neg {
+			return nil, shiftErr{err, 1}
+		}
+		return nil, err
+	}
+	if f.Note == "" {
+		f.Note = note
+		f.Text = text
+	}
+	f.Negate = neg
+	return a.keepWindow(f), nil // the window stays (window.go)
+}
+
+// shiftErr moves an error column right (for the `!` prefix).
+type shiftErr struct {
+	error
+	by int
+}
+
+func (e shiftErr) Unwrap() error { return e.error }
+
+// sortIfNeeded starts putting the rows in time order when the input is
+// read and was not in time order (an unsorted or concatenated file): a
+// permutation column, computed in a command; the events are not copied.
+// A followed input keeps its arrival order (rows keep coming).
+func (a *App) sortIfNeeded() tea.Cmd {
+	snap := a.c.Snap
+	if a.opts.Follow || !snap.Unsorted || snap.Ordered() {
+		return nil
+	}
+	return func() tea.Msg { return orderMsg{n: snap.Len(), order: timeOrder(snap)} }
+}
+
+// ordered installs a time order and re-evaluates the filter over it.
+func (a *App) ordered(m orderMsg) tea.Cmd {
+	if err := a.ix.SetOrder(m.order, m.n); err != nil {
+		a.c.Log.Warn("time order", "err", err)
+		return nil
+	}
+	a.c.Snap = a.ix.Snapshot()
+	a.status = "rows sorted by time (the input was not in time order)"
+	// The same filter, evaluated again in the new order: not a change to
+	// record.
+	a.filter = a.filter.Clone()
+	return a.evaluate()
+}
+
+// applyFilter replaces the filter and starts evaluating it; the access
+// log (Options.OnAction) and the case (casefile.go) record it.
+func (a *App) applyFilter(f *Filter) tea.Cmd {
+	a.filter = f
+	a.action(ActionRecord{Kind: RecordFilter, Text: a.filterText()})
+	return a.evaluate()
+}
+
+// evaluate starts evaluating the filter from the first row.
+func (a *App) evaluate() tea.Cmd {
+	f := a.filter
+	a.filterGen++
+	a.running = false
+	a.filterUpTo = 0
+	a.c.Window = a.viewWindow()
+	view := a.recordView()
+	if !f.Active() {
+		a.c.Rows = allRows(a.c.Snap)
+		a.filterUpTo = a.c.Snap.Len()
+		a.tail.ResetForFilter()
+		a.refresh()
+		return view
+	}
+	a.c.Rows = &RowSet{order: a.c.Snap.order, rank: a.c.Snap.rank}
+	a.tail.ResetForFilter()
+	a.refresh()
+	return tea.Batch(a.extendFilter(), view)
+}
+
+// rawSlice is how many rows one command of a re-reading filter covers.
+const rawSlice = 50_000
+
+// extendFilter evaluates the filter over rows not yet evaluated, one
+// command at a time.
+func (a *App) extendFilter() tea.Cmd {
+	if !a.filter.Active() {
+		a.c.Rows = allRows(a.c.Snap)
+		a.filterUpTo = a.c.Snap.Len()
+		return nil
+	}
+	if a.running || a.filterUpTo >= a.c.Snap.Len() {
+		return nil
+	}
+	a.running = true
+	gen, f, snap, from := a.filterGen, a.filter, a.c.Snap, a.filterUpTo
+	// Filters that re-read events run in slices, so matches show up while
+	// the rest is still being read (and a replaced filter stops soon).
+	to := snap.Len()
+	if f.NeedsRaw() {
+		to = min(to, from+rawSlice)
+	}
+	ctx := a.ctx
+	return func() tea.Msg {
+		rows, err := f.EvalRange(ctx, snap, from, to, nil)
+		return filterDoneMsg{gen: gen, from: from, upTo: to, rows: rows, err: err}
+	}
+}
+
+func (a *App) filterDone(m filterDoneMsg) tea.Cmd {
+	if m.gen != a.filterGen {
+		return nil // a newer filter replaced this one
+	}
+	a.running = false
+	if m.err != nil {
+		a.status = "filter: " + termsafe.String(m.err.Error())
+		return nil
+	}
+	rows := append(a.c.Rows.Rows, m.rows...)
+	a.c.Rows = &RowSet{N: m.upTo, Rows: rows, order: a.c.Snap.order, rank: a.c.Snap.rank}
+	a.filterUpTo = m.upTo
+	a.refresh()
+	return a.extendFilter()
+}

@@ -1,0 +1,309 @@
+package ui
+
+// Key handling: global bindings, then the focused pane's; the overlays
+// (help, rejects, bookmarks list, history pane); the filter, command and
+// search bars; enter's drill-ins and `:` commands (the window's in
+// window.go, the case's in casefile.go).
+
+import (
+	tea "charm.land/bubbletea/v2"
+)
+
+func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	a.status = ""
+	if a.bar.Active() {
+		return a.barKey(k)
+	}
+	if a.wb.list.open {
+		return a.marksKey(k) // bookmarks.go
+	}
+	ks := k.String()
+	if a.help {
+		return a.helpKey(ks)
+	}
+	if a.rejects {
+		// The rejects overlay closes on esc, q or its own key.
+		switch ks {
+		case "esc", "q", "?", "R":
+			a.rejects = false
+		case "ctrl+c":
+			return tea.Quit
+		}
+		return nil
+	}
+	p := a.panes[a.focus]
+	scope := p.Scope()
+	if a.histOpen {
+		// The history pane lies over the focused pane: its keys first
+		// (history.go), then the global ones, not the pane's.
+		if cmd, handled := a.historyKey(ks); handled {
+			return cmd
+		}
+		scope = ScopeHistory
+	}
+	act, ok := a.c.Keys.Lookup(scope, ks)
+	if !ok {
+		return nil
+	}
+	switch act {
+	case ActQuit:
+		a.quitting = true
+		return tea.Quit
+	case ActHelp:
+		a.openHelp()
+		return nil
+	case ActRejects:
+		a.rejects = true
+		return nil
+	case ActFilter:
+		a.bar.Open('/', a.filter.Text)
+		a.layout()
+		return nil
+	case ActCommand:
+		a.bar.Open(':', "")
+		a.layout()
+		return nil
+	case ActSearch:
+		// Detail's own search (its binding overrides the global /).
+		a.bar.Open('s', a.detail.Query())
+		a.layout()
+		return nil
+	case ActNextPane:
+		a.setFocus((a.focus + 1) % numPanes)
+		return nil
+	case ActPrevPane:
+		a.setFocus((a.focus + numPanes - 1) % numPanes)
+		return nil
+	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
+		if act == ActPane5 && !a.detail.Opened() {
+			// Nothing opened yet: open the event under the Tail's cursor.
+			if row, ok := a.tail.Selected(); ok {
+				return a.openDetail(row)
+			}
+		}
+		a.setFocus(int(act - ActPane1))
+		return nil
+	case ActUndo:
+		return a.undoFilter()
+	case ActBack:
+		if a.focus == paneDetail {
+			a.setFocus(a.back)
+			return nil
+		}
+		if cmd, handled := p.Action(act); handled {
+			return cmd
+		}
+		if a.filter.query {
+			// The query goes, the window stays (:window all opens it).
+			// Undoable: the status says how.
+			cmd := a.changeFilter(a.windowOnly())
+			a.status = "filter cleared · u (or :undo) brings it back"
+			return cmd
+		}
+		return nil
+	case ActOpen:
+		return a.open()
+	case ActMark:
+		return a.toggleMark()
+	case ActMarks:
+		a.wb.list.open = true
+		return nil
+	case ActPrevMark, ActNextMark:
+		return a.jumpMark(map[Action]int{ActPrevMark: -1, ActNextMark: 1}[act])
+	case ActHistory:
+		return a.openHistory()
+	case ActFilterTo:
+		// The drill-ins write LogQL (shown in the filter line, editable
+		// with /) that `audittui query` and Grafana answer the same.
+		var f *Filter
+		var ok bool
+		switch a.focus {
+		case paneAlerts:
+			f, ok = a.alerts.AlertFilter()
+		case paneTimeline:
+			f, ok = a.tl.SubjectFilter()
+		}
+		if !ok {
+			return func() tea.Msg { return statusMsg("no events to filter to here") }
+		}
+		a.keepWindow(f)
+		a.setFocus(paneTail)
+		return a.changeFilter(f)
+	}
+	cmd, _ := p.Action(act)
+	return cmd
+}
+
+func (a *App) openHelp() {
+	a.help = true
+	a.helpv.Open()
+}
+
+// helpKey handles a key while the help is open: scrolling, `/` search,
+// esc (which first drops a search), q or ? to close.
+func (a *App) helpKey(ks string) tea.Cmd {
+	act, ok := a.c.Keys.Lookup(ScopeHelp, ks)
+	if !ok {
+		return nil
+	}
+	switch act {
+	case ActSearch:
+		a.bar.Open('s', a.helpv.Query())
+		a.layout()
+	case ActBack:
+		if ks == "esc" && a.helpv.Query() != "" {
+			a.helpv.SetQuery("")
+			return nil
+		}
+		a.help = false
+	case ActQuit:
+		return tea.Quit
+	case ActRejects:
+		a.help, a.rejects = false, true
+	default:
+		a.helpv.Action(act)
+	}
+	return nil
+}
+
+// open handles enter: the focused pane may want to drill in, else the
+// selected event opens in the detail pane.
+func (a *App) open() tea.Cmd {
+	switch a.focus {
+	case paneTail:
+		if row, ok := a.tail.Selected(); ok {
+			return a.openDetail(row)
+		}
+	case paneTimeline:
+		if row, ok := a.tl.Selected(); ok {
+			return a.openDetail(row)
+		}
+		cmd, _ := a.tl.Action(ActOpen)
+		return cmd
+	case paneAlerts:
+		if row, ok := a.alerts.Selected(); ok {
+			return a.openDetail(row)
+		}
+		cmd, _ := a.alerts.Action(ActOpen)
+		return cmd
+	case paneStats:
+		if pred, ok := a.stats.Selected(); ok {
+			return a.drill(pred)
+		}
+	}
+	return nil
+}
+
+func (a *App) openDetail(row int) tea.Cmd {
+	if a.focus != paneDetail {
+		a.back = a.focus
+	}
+	a.setFocus(paneDetail)
+	return a.detail.Open(row)
+}
+
+func (a *App) setFocus(p int) {
+	a.histOpen = false
+	if p == paneDetail && a.focus != paneDetail {
+		a.back = a.focus
+	}
+	a.focus = p
+	a.panes[p].Refresh()
+}
+
+func (a *App) barKey(k tea.KeyPressMsg) tea.Cmd {
+	res := a.bar.Key(k)
+	if a.bar.Mode() == 's' {
+		return a.searchKey(res)
+	}
+	switch res {
+	case barCancel:
+		a.bar.Close()
+		a.layout()
+	case barSubmit:
+		text := a.bar.Value()
+		a.bar.Remember(text)
+		if a.bar.Mode() == ':' {
+			return a.runCommand(text)
+		}
+		f, err := a.compile(text)
+		if err != nil {
+			a.action(newAction(RecordFilter, text, err))
+			msg, col := describeErr(err, text)
+			a.bar.SetError(msg, col)
+			a.layout()
+			return nil
+		}
+		a.bar.Close()
+		a.layout()
+		return a.changeFilter(f)
+	}
+	a.layout()
+	return nil
+}
+
+// searchKey follows the search bar (help's or Detail's `/`): the search
+// updates as it is typed, enter keeps it, esc drops it.
+func (a *App) searchKey(res barResult) tea.Cmd {
+	text := a.bar.Value()
+	if res == barCancel {
+		text = ""
+	}
+	if res != barEditing {
+		if res == barSubmit {
+			a.bar.Remember(text)
+		}
+		a.bar.Close()
+		a.layout()
+	}
+	if a.help {
+		a.helpv.SetQuery(text)
+		return nil
+	}
+	return a.detail.SetSearch(text)
+}
+
+func (a *App) runCommand(text string) tea.Cmd {
+	cmd, err := parseCommand(text)
+	a.action(newAction(RecordCommand, text, err))
+	if err != nil {
+		a.bar.SetError(err.Error(), 0)
+		a.layout()
+		return nil
+	}
+	a.bar.Close()
+	a.layout()
+	switch cmd.name {
+	case "quit":
+		a.quitting = true
+		return tea.Quit
+	case "user":
+		a.tl.Pivot(ColUser, cmd.arg)
+		a.setFocus(paneTimeline)
+	case "ip":
+		a.tl.Pivot(ColSourceIP, cmd.arg)
+		a.setFocus(paneTimeline)
+	case "since":
+		f := a.filter.Clone()
+		newest := a.c.Snap.MaxTime
+		if newest == 0 {
+			newest = a.c.Now().UnixNano()
+		}
+		f.Since = newest - int64(cmd.since)
+		return a.changeFilter(f)
+	case "clear":
+		return a.changeFilter(a.windowOnly())
+	case "undo":
+		return a.undoFilter()
+	case "help":
+		a.openHelp()
+		return nil
+	case "history":
+		return a.historyCommand(cmd) // history.go
+	}
+	if c, ok := a.runWindowCommand(cmd); ok { // window.go
+		return c
+	}
+	c, _ := a.runCaseCommand(cmd) // casefile.go
+	return c
+}

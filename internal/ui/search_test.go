@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestWordIsALineFilter: text that is not LogQL searches the events'
+// text (|= "word"), and the bar says so.
+func TestWordIsALineFilter(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	send(t, a, "/")
+	typeText(t, a, "bootstrap")
+	typing := screen(a)
+	if !strings.Contains(typing, `enter: search the events' text for "bootstrap"`) {
+		t.Fatalf("the bar does not say what enter will do:\n%s", typing)
+	}
+	send(t, a, "enter")
+	if a.bar.Active() {
+		t.Fatalf("plain word rejected: %s", a.bar.err)
+	}
+	if a.filter.Text != `|= "bootstrap"` {
+		t.Fatalf("filter text %q, want the LogQL line filter", a.filter.Text)
+	}
+	if got := a.c.Rows.Len(); got != 1 {
+		t.Fatalf("bootstrap matches %d events, want 1 (the bootstrap-token secret)", got)
+	}
+	s := screen(a)
+	checkScreen(t, s, 80, 24)
+	if !strings.Contains(s, `filter |= "bootstrap"  (not LogQL: searching`) {
+		t.Fatalf("filter line does not show the LogQL and the note:\n%s", s)
+	}
+	// Several words with spaces and parentheses (a user agent), a quoted
+	// phrase, and the negated form (!= in LogQL).
+	for _, tc := range []struct {
+		typed, text string
+		want        int
+	}{
+		{"kubectl/v1.31.0 (linux/amd64)", `|= "kubectl/v1.31.0 (linux/amd64)"`, 0},
+		{`"payments/settings"`, `|= "payments/settings"`, 0},
+		{"!bootstrap", `!= "bootstrap"`, 29},
+	} {
+		send(t, a, "/")
+		a.bar.text, a.bar.pos = nil, 0
+		typeText(t, a, tc.typed)
+		send(t, a, "enter")
+		if a.bar.Active() || a.filter.Text != tc.text {
+			t.Fatalf("%q: filter %q (bar error %q), want %q", tc.typed, a.filter.Text, a.bar.err, tc.text)
+		}
+		if tc.want > 0 && a.c.Rows.Len() != tc.want {
+			t.Fatalf("%q matches %d, want %d", tc.typed, a.c.Rows.Len(), tc.want)
+		}
+	}
+	// The same words through `audittui query` semantics: the filter line
+	// holds a query the CLI accepts (TestTUIQueriesAreLogQL checks the
+	// answers agree for the queries the TUI writes).
+	if _, err := CompileLogQL(`{job="audit"} | json ` + `|= "bootstrap"`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnknownFieldDidYouMean(t *testing.T) {
+	tests := []struct {
+		typed, want string
+	}{
+		{`objectRef_resorce="pods"`, "unknown field objectRef_resorce, did you mean objectRef_resource?"},
+		{`user_usernme="bob"`, "unknown field user_usernme, did you mean user_username?"},
+		{`verb="get" | objectref_namespace="payments"`, "unknown field objectref_namespace, did you mean objectRef_namespace?"},
+		{`responseStatus_cdoe >= 400`, "unknown field responseStatus_cdoe, did you mean responseStatus_code?"},
+		{`requestObjct_spec_replicas > 3`, "unknown field requestObjct_spec_replicas, did you mean requestObject_spec_replicas?"},
+		{`user_username`, `user_username is a field: compare it with a value, e.g. user_username="..."`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typed, func(t *testing.T) {
+			a := newTestApp(t, 80, 24)
+			send(t, a, "/")
+			typeText(t, a, tt.typed)
+			send(t, a, "enter")
+			if !a.bar.Active() || a.bar.err != tt.want {
+				t.Fatalf("error %q, want %q", a.bar.err, tt.want)
+			}
+			s := screen(a)
+			checkScreen(t, s, 80, 24)
+			// (A long message wraps onto a second line.)
+			if !strings.Contains(strings.Join(strings.Fields(s), " "), tt.want) {
+				t.Fatalf("screen does not show the error:\n%s", s)
+			}
+		})
+	}
+	// Known names are fine: fields, names under a family, stream labels,
+	// names the query binds.
+	for _, ok := range []string{
+		`objectRef_resource="pods"`,
+		`requestObject_spec_replicas > 3`,
+		`annotations_authorization_k8s_io_decision="forbid"`,
+		`filename=~".*events.*"`,
+		`json ip="sourceIPs[0]" | ip="10.0.0.5"`,
+	} {
+		a := newTestApp(t, 80, 24)
+		send(t, a, "/")
+		typeText(t, a, ok)
+		send(t, a, "enter")
+		if a.bar.Active() {
+			t.Errorf("%s: rejected: %s", ok, a.bar.err)
+		}
+	}
+	// A far-off unknown name (a field the schema does not list) is
+	// allowed, with a note.
+	a := newTestApp(t, 80, 24)
+	send(t, a, "/")
+	typeText(t, a, `responseStatus_details_kind="pods"`)
+	send(t, a, "enter")
+	if a.bar.Active() || !strings.Contains(a.filter.Note, "responseStatus_details_kind is not a known field") {
+		t.Fatalf("far-off name: active %v err %q note %q", a.bar.Active(), a.bar.err, a.filter.Note)
+	}
+}
+
+// TestParseErrorsFitTheWidth: a long query's error at 60 and 80 columns
+// stays on screen, the caret under the column in the scrolled input.
+func TestParseErrorsFitTheWidth(t *testing.T) {
+	for _, w := range []int{60, 80} {
+		a := newTestApp(t, w, 24)
+		send(t, a, "/")
+		q := `verb="get" | objectRef_namespace="payments" | objectRef_resource="pods" | user_username=~"(ali"`
+		typeText(t, a, q)
+		send(t, a, "enter")
+		s := screen(a)
+		checkScreen(t, s, w, 24)
+		lines := strings.Split(s, "\n")
+		var caret, msg int = -1, -1
+		for k, l := range lines {
+			if strings.TrimSpace(l) == "^" || strings.HasSuffix(strings.TrimRight(l, " "), "^") || strings.Contains(l, "^ ") {
+				caret = k
+			}
+			if strings.Contains(l, "missing closing )") || strings.Contains(l, "(ali") {
+				msg = k
+			}
+		}
+		if caret < 0 || msg < 0 {
+			t.Fatalf("%d columns: caret line %d, message line %d:\n%s", w, caret, msg, s)
+		}
+		// The caret points at the regexp's opening quote in the input.
+		input := lines[caret-1]
+		col := strings.Index(lines[caret], "^")
+		if col < 0 || col >= ansi.StringWidth(input) || !strings.HasPrefix(string([]rune(input)[col:]), `"(ali`) {
+			t.Fatalf("%d columns: caret at %d under %q:\n%s", w, col, input, s)
+		}
+	}
+}
+
+// TestEscClearsAndUUndoes: esc on the Tail clears the filter and says how
+// to get it back; u (and :undo) restore the filters in reverse order.
+func TestEscClearsAndUUndoes(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	send(t, a, "/")
+	typeText(t, a, `verb="get"`)
+	send(t, a, "enter", "/")
+	a.bar.text, a.bar.pos = nil, 0
+	typeText(t, a, `verb="get" | user_username="alice"`)
+	send(t, a, "enter")
+	if a.c.Rows.Len() != 6 {
+		t.Fatalf("alice's gets: %d", a.c.Rows.Len())
+	}
+	send(t, a, "esc")
+	s := screen(a)
+	if a.filter.Active() || !strings.Contains(s, "filter cleared · u (or :undo) brings it back") {
+		t.Fatalf("esc: filter %q:\n%s", a.filter.Text, s)
+	}
+	send(t, a, "u")
+	if a.filter.Text != `verb="get" | user_username="alice"` || a.c.Rows.Len() != 6 {
+		t.Fatalf("u: filter %q, %d rows", a.filter.Text, a.c.Rows.Len())
+	}
+	if s := screen(a); !strings.Contains(s, `undone: back to verb="get" | user_username="alice"`) {
+		t.Fatalf("u does not say what it restored:\n%s", s)
+	}
+	send(t, a, ":")
+	typeText(t, a, "undo")
+	send(t, a, "enter")
+	if a.filter.Text != `verb="get"` {
+		t.Fatalf(":undo: filter %q", a.filter.Text)
+	}
+	send(t, a, "u", "u")
+	if a.filter.Active() || !strings.Contains(screen(a), "nothing to undo") {
+		t.Fatalf("undo past the first change: %q\n%s", a.filter.Text, screen(a))
+	}
+}

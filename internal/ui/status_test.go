@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+)
+
+// followApp opens path as the TUI does for one live file (followed) and
+// returns the app and a function that applies the feed's notifications
+// until the screen shows every want string.
+func followApp(t *testing.T, path string) (*App, func(want ...string) string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	src, err := file.New(path, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := NewIndex(t.TempDir(), nil)
+	t.Cleanup(func() { ix.Close() })
+	st, err := src.Open(ctx, data.ReadOptions{Follow: true, Progress: ix.Progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := NewFeed(ix, nil)
+	go feed.Run(ctx, st)
+	t.Cleanup(func() { cancel(); <-feed.Done() })
+	a := New(ctx, ix, feed, Options{NoColor: true, Follow: true, Compile: CompileLogQL})
+	a.Update(windowSize(100, 12))
+	msgs := make(chan any, 16)
+	go func() {
+		for ctx.Err() == nil {
+			msgs <- feed.Wait()()
+		}
+	}()
+	// wait applies notifications until every want string is on screen
+	// (a want starting with "!" must be absent).
+	wait := func(want ...string) string {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			s := screen(a)
+			ok := true
+			for _, w := range want {
+				if gone, neg := strings.CutPrefix(w, "!"); neg {
+					ok = ok && !strings.Contains(s, gone)
+				} else {
+					ok = ok && strings.Contains(s, w)
+				}
+			}
+			if ok {
+				return s
+			}
+			select {
+			case m := <-msgs:
+				a.Update(m)
+			case <-deadline:
+				t.Fatalf("screen never showed %q:\n%s", want, s)
+			}
+		}
+	}
+	return a, wait
+}
+
+// TestFollowedFileStates: a followed file that holds only a line that is
+// not an audit event shows its reject and "live", not "loading" forever;
+// a last line without its newline is "1 partial line pending" until the
+// newline comes.
+func TestFollowedFileStates(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(p, []byte(`{"kind": 0}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, wait := followApp(t, p)
+	s := wait("rejected 1 (R)", "live · following", "no events: 1 line rejected (R shows why)")
+	if strings.Contains(s, "indexing") || strings.Contains(s, "loading") {
+		t.Fatalf("still loading:\n%s", s)
+	}
+
+	// Half an event, then the rest of it.
+	raw, err := os.ReadFile("testdata/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(raw), "\n")
+	p2 := filepath.Join(dir, "audit2.log")
+	if err := os.WriteFile(p2, []byte(first[:100]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, wait2 := followApp(t, p2)
+	wait2("1 partial line pending (100 B)", "live · following", "a line is waiting for its newline")
+	f, err := os.OpenFile(p2, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(first[100:] + "\n")
+	f.Close()
+	wait2("loaded 1 ·", "live · following", "!partial line")
+}
+
+// TestIndexingDone: the status says when reading is over and how long it
+// took.
+func TestIndexingDone(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	if s := screen(a); !strings.Contains(s, "indexing done") {
+		t.Fatalf("done index without the word:\n%s", s)
+	}
+	// A feed that ends: how long it took.
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a.c.Now = func() time.Time { now = now.Add(1234 * time.Millisecond); return now }
+	a.started = a.c.Now()
+	a.Update(feedDoneMsg{})
+	if s := screen(a); !strings.Contains(s, "indexed in 1.23s") {
+		t.Fatalf("no duration:\n%s", s)
+	}
+	// While reading: how far.
+	ix := NewIndex(t.TempDir(), nil)
+	defer ix.Close()
+	ix.Progress(512<<10, 2<<20)
+	b := New(context.Background(), ix, nil, Options{NoColor: true})
+	b.Update(windowSize(80, 24))
+	if s := screen(b); !strings.Contains(s, "indexing… 25% of 2.0 MiB") {
+		t.Fatalf("progress:\n%s", s)
+	}
+}
+
+// TestIndexingDoneJoinedLate: an App built over an index that was already
+// read (a serve session that joins later; a small input read before the
+// first screen) says how long the read took, not "0s".
+func TestIndexingDoneJoinedLate(t *testing.T) {
+	ix := loadIndex(t, "testdata/events.jsonl")
+	ix.mu.Lock()
+	ix.took = 1500 * time.Millisecond
+	ix.mu.Unlock()
+	a := New(context.Background(), ix, nil, Options{NoColor: true})
+	a.Update(windowSize(80, 24))
+	a.Update(feedDoneMsg{})
+	if s := screen(a); !strings.Contains(s, "indexed in 1.5s") {
+		t.Fatalf("a late App:\n%s", s)
+	}
+}
