@@ -6,11 +6,13 @@
 //	go run ./scripts/mutate            # every mutation
 //	go run ./scripts/mutate -list      # the mutations and their guards
 //	go run ./scripts/mutate -run logql # the mutations whose name matches
+//	go run ./scripts/mutate -check     # only check that every mutation applies
 //
 // Each mutation is one exact source edit (mutations.go): its anchor text
 // must occur exactly once in its file, or the run stops with an error
 // naming the mutation, so a mutation cannot silently stop applying after
-// the code moves. The source tree is never written: the mutated file goes
+// the code moves (TestEveryMutationApplies checks the same in make test,
+// so a stale anchor fails CI). The source tree is never written: the mutated file goes
 // to a temporary directory and reaches the compiler through go's -overlay
 // (set in GOFLAGS, so a test that builds the binary with go build builds
 // the mutant too). Interrupting the run leaves nothing behind but that
@@ -54,6 +56,7 @@ func run() int {
 		timeout  = flag.Duration("timeout", 10*time.Minute, "go test -timeout for one guard")
 		baseline = flag.Bool("baseline", true, "run every guard on the unmutated tree first")
 		verbose  = flag.Bool("v", false, "print the output of failing guards")
+		check    = flag.Bool("check", false, "only check that every mutation applies (its anchor occurs once), then exit")
 	)
 	flag.Parse()
 	if _, err := os.Stat("go.mod"); err != nil {
@@ -99,7 +102,12 @@ func run() int {
 		for _, b := range bad {
 			fmt.Fprintln(os.Stderr, "mutate:", b)
 		}
+		fmt.Fprintf(os.Stderr, "mutate: %d of %d mutations do not apply\n", len(bad), len(selected))
 		return 2
+	}
+	if *check {
+		fmt.Printf("mutate: all %d mutations apply\n", len(selected))
+		return 0
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

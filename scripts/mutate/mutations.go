@@ -44,10 +44,10 @@ var (
 	policyCLI = Guard{Pkg: "./internal/cli/policy"}
 )
 
-// mutations: the critical paths of DESIGN.md's invariants. The ship and
-// tail anchors follow the code as of this commit; when that code is
-// rewritten, the run stops on the stale anchor and the mutation is
-// re-anchored to the new code (the bug it names stays the same).
+// mutations: the critical paths of DESIGN.md's invariants. When the code
+// a mutation edits is rewritten, TestEveryMutationApplies (make test) and
+// make mutate fail naming it, and the mutation is re-anchored to the new
+// code (the bug it names stays the same).
 var mutations = []Mutation{
 	// At-least-once: the checkpoint moves past a line only when every sink
 	// has acknowledged it.
@@ -148,11 +148,17 @@ var mutations = []Mutation{
 		Guards: []Guard{tailPkg},
 	},
 	{
-		Name:   "tail/rotation-unseen",
-		What:   "the tailer never notices that the path now names another file",
-		File:   "internal/tail/tail.go",
-		Old:    `	if os.SameFile(fi, pfi) {`,
-		New:    `	if os.SameFile(fi, pfi) || pfi != nil {`,
+		Name: "tail/rotation-unseen",
+		What: "the tailer never notices that the path now names another file",
+		File: "internal/tail/tail.go",
+		// Anchored on the lines before the identity comparison (the same in
+		// main and in ship-fixes' rewrite): a path that still exists is
+		// taken to name the file being read.
+		Old: "\t\t\treturn false, nil // deleted: keep reading the open file until the path returns\n" +
+			"\t\t}\n\t\treturn false, fmt.Errorf(\"stat %s: %w\", t.o.Path, err)\n\t}\n",
+		New: "\t\t\treturn false, nil // deleted: keep reading the open file until the path returns\n" +
+			"\t\t}\n\t\treturn false, fmt.Errorf(\"stat %s: %w\", t.o.Path, err)\n\t}\n" +
+			"\tif pfi != nil {\n\t\treturn false, nil\n\t}\n",
 		Guards: []Guard{tailPkg},
 	},
 	// Untrusted text never reaches the terminal raw.
