@@ -83,7 +83,11 @@ func run() int {
 	}
 	if *list {
 		for _, m := range selected {
-			fmt.Printf("%-40s %s\n    %s\n", m.Name, m.File, m.What)
+			files := m.File
+			for _, e := range m.Alt {
+				files += " or " + e.File
+			}
+			fmt.Printf("%-40s %s\n    %s\n", m.Name, files, m.What)
 			for _, g := range m.Guards {
 				fmt.Printf("    guard: %s\n", g)
 			}
@@ -94,7 +98,7 @@ func run() int {
 	// Every anchor first: a stale mutation fails the run before any test.
 	var bad []string
 	for _, m := range selected {
-		if _, err := m.apply(); err != nil {
+		if _, _, err := m.apply(); err != nil {
 			bad = append(bad, err.Error())
 		}
 	}
@@ -217,40 +221,71 @@ func run() int {
 	return 0
 }
 
-// apply returns the file's content with the mutation made.
-func (m *Mutation) apply() ([]byte, error) {
-	b, err := os.ReadFile(m.File)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", m.Name, err)
+// apply returns the file the mutation edits and its content with the
+// mutation made: of its edits (File/Old/New, then Alt), exactly one must
+// apply.
+func (m *Mutation) apply() (string, []byte, error) {
+	edits := append([]Edit{{File: m.File, Old: m.Old, New: m.New}}, m.Alt...)
+	var (
+		file    string
+		content []byte
+		applied int
+		why     []string
+	)
+	for _, e := range edits {
+		b, err := e.apply()
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		file, content = e.File, b
+		applied++
 	}
-	switch n := bytes.Count(b, []byte(m.Old)); n {
+	switch {
+	case applied == 1:
+		return file, content, nil
+	case applied > 1:
+		return "", nil, fmt.Errorf("%s: %d of its edits apply (drop the stale one)", m.Name, applied)
+	case len(edits) == 1:
+		return "", nil, fmt.Errorf("%s: %s", m.Name, why[0])
+	}
+	return "", nil, fmt.Errorf("%s: none of its %d edits applies:\n%s", m.Name, len(edits), strings.Join(why, "\n"))
+}
+
+// apply returns e.File's content with the edit made.
+func (e Edit) apply() ([]byte, error) {
+	b, err := os.ReadFile(e.File)
+	if err != nil {
+		return nil, err
+	}
+	switch n := bytes.Count(b, []byte(e.Old)); n {
 	case 1:
 	case 0:
-		return nil, fmt.Errorf("%s: anchor not found in %s (the code moved: re-anchor the mutation in scripts/mutate/mutations.go):\n%s", m.Name, m.File, m.Old)
+		return nil, fmt.Errorf("anchor not found in %s (the code moved: re-anchor the mutation in scripts/mutate/mutations.go):\n%s", e.File, e.Old)
 	default:
-		return nil, fmt.Errorf("%s: anchor found %d times in %s (make it unique):\n%s", m.Name, n, m.File, m.Old)
+		return nil, fmt.Errorf("anchor found %d times in %s (make it unique):\n%s", n, e.File, e.Old)
 	}
-	if m.Old == m.New {
-		return nil, fmt.Errorf("%s: the mutation changes nothing", m.Name)
+	if e.Old == e.New {
+		return nil, fmt.Errorf("the edit of %s changes nothing", e.File)
 	}
-	return bytes.Replace(b, []byte(m.Old), []byte(m.New), 1), nil
+	return bytes.Replace(b, []byte(e.Old), []byte(e.New), 1), nil
 }
 
 // writeOverlay writes the mutant into dir and an overlay file mapping the
 // source file to it; it returns the overlay file's path.
 func (m *Mutation) writeOverlay(dir string) (string, error) {
-	content, err := m.apply()
+	file, content, err := m.apply()
 	if err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	abs, err := filepath.Abs(m.File)
+	abs, err := filepath.Abs(file)
 	if err != nil {
 		return "", err
 	}
-	mutant := filepath.Join(dir, filepath.Base(m.File))
+	mutant := filepath.Join(dir, filepath.Base(file))
 	if err := os.WriteFile(mutant, content, 0o644); err != nil {
 		return "", err
 	}

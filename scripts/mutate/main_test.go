@@ -21,7 +21,7 @@ func TestEveryMutationApplies(t *testing.T) {
 		if len(m.Guards) == 0 || m.What == "" {
 			t.Errorf("%s: needs What and at least one guard", m.Name)
 		}
-		if _, err := m.apply(); err != nil {
+		if _, _, err := m.apply(); err != nil {
 			t.Error(err)
 		}
 		for _, g := range m.Guards {
@@ -46,16 +46,30 @@ func TestApplyRefusesStaleAnchors(t *testing.T) {
 		{Mutation{Name: "twice", File: f, Old: " := 1", New: " := 2"}, "anchor found 2 times"},
 		{Mutation{Name: "noop", File: f, Old: "x := 1", New: "x := 1"}, "changes nothing"},
 		{Mutation{Name: "nofile", File: filepath.Join(dir, "b.go"), Old: "x", New: "y"}, "no such file"},
+		{Mutation{Name: "noalt", File: f, Old: "z := 1", New: "z := 2", Alt: []Edit{{File: f, Old: "w := 1", New: "w := 2"}}},
+			"none of its 2 edits applies"},
+		{Mutation{Name: "bothalt", File: f, Old: "x := 1", New: "x := 2", Alt: []Edit{{File: f, Old: "y := 1", New: "y := 2"}}},
+			"2 of its edits apply"},
 	} {
-		_, err := c.m.apply()
+		_, _, err := c.m.apply()
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.m.Name) {
 			t.Errorf("%s: err = %v, want %q naming the mutation", c.m.Name, err, c.want)
 		}
 	}
 	m := Mutation{Name: "ok", File: f, Old: "y := 1", New: "y := 2"}
-	got, err := m.apply()
-	if err != nil || string(got) != "x := 1\ny := 2\n" {
-		t.Fatalf("apply = %q, %v", got, err)
+	file, got, err := m.apply()
+	if err != nil || file != f || string(got) != "x := 1\ny := 2\n" {
+		t.Fatalf("apply = %s %q, %v", file, got, err)
+	}
+	// The edit that applies is the one used, in whichever file it is.
+	g := filepath.Join(dir, "c.go")
+	if err := os.WriteFile(g, []byte("v := 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m = Mutation{Name: "alt", File: f, Old: "gone", New: "x", Alt: []Edit{{File: g, Old: "v := 1", New: "v := 2"}}}
+	file, got, err = m.apply()
+	if err != nil || file != g || string(got) != "v := 2\n" {
+		t.Fatalf("apply = %s %q, %v", file, got, err)
 	}
 }
 

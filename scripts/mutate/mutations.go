@@ -4,13 +4,25 @@ package main
 // once in File) becomes New. Every guard must catch it (some test of the
 // guard fails): a mutation that more than one package guards lists each,
 // so each is proved to guard it on its own.
+//
+// Alt holds the same bug written for another version of the code (a
+// rewrite on a branch not merged yet): exactly one of File/Old/New and the
+// Alt edits must apply, so the mutation keeps working across the merge and
+// still fails loudly when none does. Drop the edit that no longer applies
+// once the rewrite is in.
 type Mutation struct {
 	Name   string
 	What   string // the bug, in words
 	File   string
 	Old    string
 	New    string
+	Alt    []Edit
 	Guards []Guard
+}
+
+// Edit is one exact source edit: Old, found exactly once in File, becomes New.
+type Edit struct {
+	File, Old, New string
 }
 
 // Guard is a go test run: a package and, optionally, a -run expression
@@ -62,14 +74,28 @@ var mutations = []Mutation{
 	t.batches[b.Seq] = b
 	t.pos, t.havePos, t.dirty = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true, true
 	t.mu.Unlock()`,
+		// ship-fixes' tracker (tracker.go): the batch is registered and
+		// the checkpoint moved to its end at once.
+		Alt: []Edit{{
+			File: "internal/ship/tracker.go",
+			Old:  "\tt.batches[b.Seq] = tr\n",
+			New: "\tt.batches[b.Seq] = tr\n" +
+				"\tt.pos, t.havePos = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true\n\tt.version++\n",
+		}},
 		Guards: []Guard{shipPkg},
 	},
 	{
-		Name:   "ship/ack-by-one-sink",
-		What:   "a batch counts as delivered once one sink (of Loki and S3) has acknowledged it",
-		File:   "internal/ship/ship.go",
-		Old:    `	t.remaining[b.Seq] = t.nsinks`,
-		New:    `	t.remaining[b.Seq] = 1`,
+		Name: "ship/ack-by-one-sink",
+		What: "a batch counts as delivered once one sink (of Loki and S3) has acknowledged it",
+		File: "internal/ship/ship.go",
+		Old:  `	t.remaining[b.Seq] = t.nsinks`,
+		New:  `	t.remaining[b.Seq] = 1`,
+		// ship-fixes' tracker: a batch waits for one acknowledgement.
+		Alt: []Edit{{
+			File: "internal/ship/tracker.go",
+			Old:  `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
+			New:  `sent: make([]bool, len(t.sinks)), left: 1}`,
+		}},
 		Guards: []Guard{shipPkg},
 	},
 	// Order and duplicates never change an answer.
