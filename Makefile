@@ -60,6 +60,8 @@ unit:
 
 # Mutation testing (scripts/mutate): each named mutation of a critical path
 # must make its guarding tests fail. MUTATE_FLAGS='-run logql' picks some.
+# Not part of make test (a run takes longer than the rest of CI; README,
+# Tests); make test does check that every mutation still applies.
 mutate:
 	$(GO) run ./scripts/mutate $(MUTATE_FLAGS)
 
