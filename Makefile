@@ -1,7 +1,7 @@
 # audittui — see README.md.
 GO ?= go
 
-.PHONY: run test unit bench fuzz lint build image image-repro
+.PHONY: run test unit mutate bench fuzz lint build image image-repro
 
 # Build variables of the checked-out commit (VERSION, COMMIT, COMMIT_TIME,
 # DIRTY; see scripts/version.sh). A binary prefers Go's own build information
@@ -45,15 +45,25 @@ image-repro:
 		$(MAKE) --no-print-directory image IMAGE_TAR=bin/image/b.tar; s=$$?; rm -rf bin/image/gocache; exit $$s
 	cmp bin/image/a.tar bin/image/b.tar && sha256sum bin/image/a.tar bin/image/b.tar
 
-# Everything CI runs: installs tmux/jq, builds and starts the test servers
-# (versitygw, VictoriaLogs) on 127.0.0.1, runs gofmt/vet and all tests with
-# -race, then stops the servers.
+# Everything CI runs (.ci/run is `make test`): installs the tools the tests
+# drive, builds and starts the test servers (versitygw, VictoriaLogs) on
+# 127.0.0.1, runs gofmt/vet and all tests with -race under CI=true (a
+# missing tool or server fails), requires ../shared/realdata when it is
+# there, stops the servers and lists every skipped test with its reason.
 test:
 	bash scripts/test.sh
 
-# Unit tests only (no servers; tests that need them skip).
+# Unit tests only (no servers, not strict: tests that need a server or a
+# missing tool skip).
 unit:
 	$(GO) test -race ./...
+
+# Mutation testing (scripts/mutate): each named mutation of a critical path
+# must make its guarding tests fail. MUTATE_FLAGS='-run logql' picks some.
+# Not part of make test (a run takes longer than the rest of CI; README,
+# Tests); make test does check that every mutation still applies.
+mutate:
+	$(GO) run ./scripts/mutate $(MUTATE_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -23,18 +23,12 @@ import (
 // which scripts/deps.sh installs); it skips without them, except in CI.
 func requireOpenSSH(t *testing.T) (ssh, keygen string) {
 	t.Helper()
-	var err error
 	for _, p := range []*string{&ssh, &keygen} {
 		name := "ssh"
 		if p == &keygen {
 			name = "ssh-keygen"
 		}
-		if *p, err = exec.LookPath(name); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required in CI (CI=true): apt-get install openssh-client (scripts/deps.sh)", name)
-			}
-			t.Skipf("%s not found: skipping the SSH end-to-end test (install openssh-client)", name)
-		}
+		*p = testutil.Tool(t, name, "openssh-client")
 	}
 	return ssh, keygen
 }

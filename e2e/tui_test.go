@@ -19,14 +19,7 @@ import (
 // requireTmux skips without tmux, except in CI where it must be there.
 func requireTmux(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux is required in CI (CI=true) but was not found on PATH")
-		}
-		t.Skip("tmux not found: skipping the end-to-end TUI test (install tmux to run it)")
-	}
-	return p
+	return testutil.Tool(t, "tmux", "tmux")
 }
 
 // buildBinary builds cmd/audittui into a temp dir (AUDITTUI_BIN names a

@@ -92,6 +92,7 @@ func nodeFacts(t *testing.T, files []string, from, to time.Time) (user string, c
 // window come back with it) and find the bookmark and its note; then
 // write the Markdown and HTML reports and find the event in them.
 func TestWorkbenchFlow(t *testing.T) {
+	const wideCols = 200
 	tmux := requireTmux(t)
 	bin := buildBinary(t)
 	root := testutil.RepoRoot()
@@ -103,7 +104,12 @@ func TestWorkbenchFlow(t *testing.T) {
 
 	cmd := fmt.Sprintf("cd %s && USER=alice %s --case %s --from %s --to %s %s", root, bin, caseDir,
 		from.Format(time.RFC3339), to.Format(time.RFC3339), strings.Join(files, " "))
-	s := startSession(t, tmux, 120, 40, cmd)
+	// 200 columns: the status bar gives a message (here the case's, which
+	// names the temporary case directory) precedence over the counts when
+	// both do not fit, and the case is read while the files are indexed,
+	// so at 120 columns whether "loaded" shows depends on which finishes
+	// first.
+	s := startSession(t, tmux, wideCols, 40, cmd)
 	s.waitFor("open three nodes in a window", "window 2026-11-20 02:30:00 → 2026-11-20 03:30:00 UTC",
 		fmt.Sprintf("loaded %s", thousands(total)), "indexed in")
 
@@ -133,7 +139,7 @@ func TestWorkbenchFlow(t *testing.T) {
 
 	// Reopen the case alone: the sources and the window come back, the
 	// bookmark is found again, with its note.
-	s2 := startSession(t, tmux, 120, 40, fmt.Sprintf("cd %s && %s --case %s", root, bin, caseDir))
+	s2 := startSession(t, tmux, wideCols, 40, fmt.Sprintf("cd %s && %s --case %s", root, bin, caseDir))
 	s2.waitFor("reopen", "window 2026-11-20 02:30:00 → 2026-11-20 03:30:00 UTC", fmt.Sprintf("loaded %s", thousands(total)),
 		"case: 1 bookmarked, 1 notes")
 	s2.text("'")

@@ -9,6 +9,7 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v jq >/dev/null || need+=(jq)
 { command -v ssh && command -v ssh-keygen; } >/dev/null || need+=(openssh-client) # e2e/serve_test.go
 command -v chromium >/dev/null || need+=(chromium) # audittui report -o html, rendered headless
+command -v git >/dev/null || need+=(git)   # internal/casefile: git's union merge of a case
 command -v gcc >/dev/null || need+=(gcc)
 command -v bc >/dev/null || need+=(bc)        # bench/ scripts
 [[ -x /usr/bin/time ]] || need+=(time)        # bench/ scripts (peak RSS)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 func sha(s string) string {
@@ -193,9 +195,7 @@ func TestTwoInvestigatorsMerge(t *testing.T) {
 // records, merged: git's union merge (asked for by .gitattributes) gives
 // no conflict, and the merged case has both.
 func TestGitMergesWithoutConflict(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testutil.Tool(t, "git", "git")
 	repo := t.TempDir()
 	git := func(args ...string) string {
 		t.Helper()

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/audittui/audittui/internal/testutil"
 )
 
 // refEvent is the reference decoding with encoding/json.
@@ -121,8 +119,17 @@ func checkAgainstRef(t *testing.T, where string, line []byte, ev *Event) {
 	}
 }
 
-func TestDecodeRealData(t *testing.T) {
-	for _, f := range testutil.RealAuditFiles(t) {
+// TestDecodeAgainstReference: every event of the project's fixtures and
+// of the real data decodes to what an encoding/json reference reads from
+// the same line, and keeps the line's bytes.
+func TestDecodeAgainstReference(t *testing.T) {
+	for _, set := range schemaSets {
+		t.Run(set.name, func(t *testing.T) { decodeAgainstReference(t, set.files(t)) })
+	}
+}
+
+func decodeAgainstReference(t *testing.T, files []string) {
+	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)

@@ -15,20 +15,49 @@ import (
 	"github.com/audittui/audittui/internal/testutil"
 )
 
-// schemaLines returns the lines of the bundled sample and of the real data
-// (when present), with the name of their file.
-func schemaLines(t *testing.T) map[string][][]byte {
+// schemaSets are the audit files the schema tests run over: the
+// project's own (the bundled sample, the identities fixture, the plain
+// JSON-lines shape, the rule pack's fixtures and scenarios), always; and
+// the real audit files of ../shared/realdata (skipped when absent).
+var schemaSets = []struct {
+	name  string
+	files func(t *testing.T) []string
+}{
+	{"fixtures", func(t *testing.T) []string {
+		root := testutil.RepoRoot()
+		files := []string{
+			filepath.Join(root, "testdata", "sample", "audit.log"),
+			// Identities the sample does not have (EKS roles, impersonation).
+			filepath.Join(root, "testdata", "identities", "identities.jsonl"),
+			filepath.Join(root, "testdata", "shapes", "plain.jsonl"),
+		}
+		for _, dir := range []string{"fixtures", "scenarios"} {
+			more, _ := filepath.Glob(filepath.Join(root, "internal", "policy", "rules", "testdata", dir, "*.jsonl"))
+			if len(more) == 0 {
+				t.Fatalf("no rule %s", dir)
+			}
+			files = append(files, more...)
+		}
+		return files
+	}},
+	{"realdata", func(t *testing.T) []string { return testutil.RealAuditFiles(t) }},
+}
+
+// forEachSchemaSet runs check as a subtest per set, with the lines of
+// each file of the set.
+func forEachSchemaSet(t *testing.T, check func(t *testing.T, files map[string][][]byte)) {
+	for _, set := range schemaSets {
+		t.Run(set.name, func(t *testing.T) { check(t, schemaLines(t, set.files(t))) })
+	}
+}
+
+// fixtureSet reports whether t runs on the project's fixtures, which are
+// written to give every field of the schema a value (real data need not).
+func fixtureSet(t *testing.T) bool { return strings.HasSuffix(t.Name(), "/fixtures") }
+
+// schemaLines returns the lines of files, by file.
+func schemaLines(t *testing.T, files []string) map[string][][]byte {
 	t.Helper()
-	files := []string{
-		filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"),
-		// Identities the sample does not have (EKS roles, impersonation).
-		filepath.Join(testutil.RepoRoot(), "testdata", "identities", "identities.jsonl"),
-	}
-	if os.Getenv("AUDITTUI_REALDATA") != "" || dirExists(filepath.Join(testutil.RepoRoot(), "..", "shared", "realdata")) {
-		files = append(files, testutil.RealAuditFiles(t)...)
-	} else {
-		t.Log("real data not found: checking the bundled sample only (set AUDITTUI_REALDATA to require it)")
-	}
 	out := map[string][][]byte{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -45,11 +74,6 @@ func schemaLines(t *testing.T) map[string][][]byte {
 		}
 	}
 	return out
-}
-
-func dirExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
 }
 
 // lokiName is what Loki's `| json` calls the field at a path of keys:
@@ -138,7 +162,9 @@ func TestSchemaNames(t *testing.T) {
 // getter's answer, and no other name is (table entries without getters,
 // expression labels, family members, and every other name `| json`
 // produces from the data).
-func TestFieldSwitchMatchesSchema(t *testing.T) {
+func TestFieldSwitchMatchesSchema(t *testing.T) { forEachSchemaSet(t, fieldSwitchMatchesSchema) }
+
+func fieldSwitchMatchesSchema(t *testing.T, files map[string][][]byte) {
 	var dec Decoder
 	var evs []Event
 	checked := 0
@@ -159,7 +185,7 @@ func TestFieldSwitchMatchesSchema(t *testing.T) {
 	}()) {
 		t.Errorf("KnownFields = %v: not the table's decoded `| json` fields", KnownFields)
 	}
-	for file, lines := range schemaLines(t) {
+	for file, lines := range files {
 		for n, line := range lines {
 			evs, _ = dec.Decode(evs[:0], line, Origin{Line: int64(n + 1)})
 			for k := range evs {
@@ -199,11 +225,13 @@ func TestFieldSwitchMatchesSchema(t *testing.T) {
 // TestSchemaGettersMatchPaths: on every event of the data, what a getter
 // returns is what Loki extracts: `| json` under Name (FieldJSON) and
 // `| json x="Path"` (every field with a getter).
-func TestSchemaGettersMatchPaths(t *testing.T) {
+func TestSchemaGettersMatchPaths(t *testing.T) { forEachSchemaSet(t, schemaGettersMatchPaths) }
+
+func schemaGettersMatchPaths(t *testing.T, files map[string][][]byte) {
 	var dec Decoder
 	var evs []Event
 	nonEmpty := map[string]int{}
-	for file, lines := range schemaLines(t) {
+	for file, lines := range files {
 		for n, line := range lines {
 			evs, _ = dec.Decode(evs[:0], line, Origin{Line: int64(n + 1)})
 			for k := range evs {
@@ -229,7 +257,7 @@ func TestSchemaGettersMatchPaths(t *testing.T) {
 		}
 	}
 	for _, f := range Fields() {
-		if f.Get != nil && nonEmpty[f.Name] == 0 && !f.Wrapper {
+		if fixtureSet(t) && f.Get != nil && nonEmpty[f.Name] == 0 && !f.Wrapper {
 			t.Errorf("%s: no event of the data has a value: the comparison proves nothing", f.Name)
 		}
 	}
@@ -287,11 +315,12 @@ func TestFieldByPath(t *testing.T) {
 // `| json | name="v"` (v: the field's most frequent value in each file)
 // keeps every line it matches through its prefilter, also for a record
 // that carries the event as an escaped string.
-func TestPrefilterNeverSkipsAMatch(t *testing.T) {
+func TestPrefilterNeverSkipsAMatch(t *testing.T) { forEachSchemaSet(t, prefilterNeverSkipsAMatch) }
+
+func prefilterNeverSkipsAMatch(t *testing.T, files map[string][][]byte) {
 	var dec Decoder
 	var evs []Event
 	info := &SourceInfo{Name: "x", Labels: Labels{{Name: "job", Value: "audit"}}}
-	files := schemaLines(t)
 	files["wrapped"] = [][]byte{[]byte(`{"log":"{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"a1\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/api\",\"verb\":\"get\",\"user\":{\"username\":\"alice\"},\"sourceIPs\":[\"10.0.0.1\"],\"stageTimestamp\":\"2026-11-20T02:00:00Z\"}","cluster":"c1"}`)}
 	withLiteral := 0
 	for file, lines := range files {

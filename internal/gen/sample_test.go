@@ -100,7 +100,7 @@ func readLean(t *testing.T, path string, strict bool) []lean {
 	return evs
 }
 
-// seedRules are the five alert rules of ../shared/seed/loki-audit-rules.yaml,
+// seedRules are the five alert rules of testdata/seed/loki-audit-rules.yaml,
 // written out as predicates on one event (the LogQL engine has its own
 // tests; these say which events each rule counts).
 var seedRules = map[string]func(e *lean) bool{

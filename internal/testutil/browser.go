@@ -39,10 +39,10 @@ func Chromium(t testing.TB) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") == "true" {
+	if Strict() {
 		t.Fatal("chromium is required in CI (CI=true) but was not found on PATH (scripts/deps.sh installs it)")
 	}
-	t.Skip("chromium not found: skipping the headless browser test (apt-get install chromium)")
+	t.Skip("tool: chromium not found: skipping the headless browser test (apt-get install chromium)")
 	return ""
 }
 

@@ -334,13 +334,7 @@ type fieldProbe struct {
 // most and least frequent value in each file (for a family, its most
 // frequent member).
 func TestFieldsThreeWays(t *testing.T) {
-	jq, err := exec.LookPath("jq")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("jq missing: scripts/deps.sh installs it (CI is set)")
-		}
-		t.Skip("jq not installed: scripts/deps.sh installs it (make test)")
-	}
+	jq := testutil.Tool(t, "jq", "jq")
 	files := []string{
 		filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"),
 		// EKS roles and impersonation, which the sample does not have.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,7 +139,17 @@ func TestPolicyLintSanitises(t *testing.T) {
 }
 
 func TestPolicyCheckJSONL(t *testing.T) {
-	files := testutil.RealAuditFiles(t)
+	t.Run("fixtures", func(t *testing.T) {
+		nodes, _ := filepath.Glob(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "nodes", "*.log"))
+		if len(nodes) != 3 {
+			t.Fatalf("sample nodes: %v", nodes)
+		}
+		policyCheckJSONL(t, append(nodes, filepath.Join(testutil.RepoRoot(), "testdata", "identities", "identities.jsonl")))
+	})
+	t.Run("realdata", func(t *testing.T) { policyCheckJSONL(t, testutil.RealAuditFiles(t)) })
+}
+
+func policyCheckJSONL(t *testing.T, files []string) {
 	want := 0
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -184,21 +195,48 @@ func TestPolicyCheckJSONL(t *testing.T) {
 	}
 }
 
+// checkTableFixturePolicy drops the scheduler's gets and updates and asks
+// for RBAC bodies the sample's policy never logged (cannot upgrade).
+const checkTableFixturePolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: None
+  users: ["system:kube-scheduler"]
+  verbs: ["get", "update"]
+- level: RequestResponse
+  resources: [{group: "rbac.authorization.k8s.io"}]
+- level: Metadata
+`
+
 func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
-	rd := testutil.RealData(t)
-	gce := filepath.Join(rd, "policy", "gce-configure-helper.yaml")
-	falco := filepath.Join(rd, "audit", "falco-legacy-k8s-audit-traces.jsonl")
-	b, err := os.ReadFile(falco)
+	t.Run("fixtures", func(t *testing.T) {
+		pol := filepath.Join(t.TempDir(), "policy.yaml")
+		if err := os.WriteFile(pol, []byte(checkTableFixturePolicy), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		policyCheckTable(t, pol, filepath.Join(testutil.RepoRoot(), "testdata", "sample", "nodes", "audit-cp1.log"), 254)
+	})
+	t.Run("realdata", func(t *testing.T) {
+		rd := testutil.RealData(t)
+		policyCheckTable(t, filepath.Join(rd, "policy", "gce-configure-helper.yaml"), filepath.Join(rd, "audit", "falco-legacy-k8s-audit-traces.jsonl"), 51)
+	})
+}
+
+// policyCheckTable runs policy check --policy pol --against the seed's
+// policy with events on stdin.
+func policyCheckTable(t *testing.T, pol, events string, n int) {
+	b, err := os.ReadFile(events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"check", "--policy", gce, "--against", seedPolicyPath(t)}, seedRulesArgs(t)...)
+	args := append([]string{"check", "--policy", pol, "--against", seedPolicyPath(t)}, seedRulesArgs(t)...)
 	code, out, errOut := runPolicyCLI(t, string(b), args...)
 	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{
-		"policy " + gce + ": 51 events",
+		fmt.Sprintf("policy %s: %d events", pol, n),
 		"RULE  LINE",
 		"total",
 		"estimated per day:",
@@ -211,7 +249,7 @@ func TestPolicyCheckTableAgainstAndStdin(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	code, _, _ = runPolicyCLI(t, "", "check", falco)
+	code, _, _ = runPolicyCLI(t, "", "check", events)
 	if code != cmdutil.ExitUsage {
 		t.Fatalf("without --policy: exit %d", code)
 	}

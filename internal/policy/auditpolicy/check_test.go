@@ -138,11 +138,14 @@ rules:
 	}
 }
 
-// Over every real policy and event: sizes never grow, dropped events weigh
+// Over every policy and event: sizes never grow, dropped events weigh
 // nothing, and "cannot upgrade" is exactly "policy level above captured".
-func TestCheckRealData(t *testing.T) {
-	lines := realLines(t)
-	for _, f := range allPolicies(t) {
+func TestCheckInvariants(t *testing.T) {
+	forEachDataSet(t, func(t *testing.T, ds dataSet) { checkInvariants(t, ds.policies(t), ds.lines(t)) })
+}
+
+func checkInvariants(t *testing.T, policies []string, lines []realLine) {
+	for _, f := range policies {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p := mustLoad(t, f)
 			chk := NewChecker(p, CheckOptions{Detections: seedDetectionsForTest(t)})
@@ -171,7 +174,7 @@ func TestCheckRealData(t *testing.T) {
 				t.Fatalf("rules account for %d of %d events", sum, len(lines))
 			}
 			if rep.SpanSeconds <= 0 || rep.BytesPerDayNow <= 0 {
-				t.Fatalf("no span over real events: %+v", rep)
+				t.Fatalf("no span over the events: %+v", rep)
 			}
 		})
 	}

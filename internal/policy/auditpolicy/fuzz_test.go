@@ -3,6 +3,7 @@ package auditpolicy
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/audittui/audittui/internal/testutil"
@@ -11,6 +12,16 @@ import (
 // FuzzParse: any bytes either load (and then lint and evaluate without
 // panicking) or give a *LoadError.
 func FuzzParse(f *testing.F) {
+	// The project's policies; real ones too when ../shared is there.
+	own, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	own = append(own, filepath.Join(testutil.RepoRoot(), "testdata", "seed", "audit-policy.yaml"))
+	for _, p := range own {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	for _, p := range []string{"openshift-writerequestbodies.yaml", "gce-configure-helper.yaml", "openshift-default.yaml"} {
 		if b, err := os.ReadFile(testutil.RepoRoot() + "/../shared/realdata/policy/" + p); err == nil {
 			f.Add(b)

@@ -16,11 +16,58 @@ import (
 	"github.com/audittui/audittui/internal/testutil"
 )
 
-// allPolicies returns every real policy plus the seed's.
-func allPolicies(t *testing.T) []string {
+// dataSet is the policies and events a property is checked over.
+type dataSet struct {
+	policies func(t *testing.T) []string
+	lines    func(t *testing.T) []realLine
+}
+
+// dataSets: "fixtures" is the project's own (the seed policy, the policies
+// under testdata, the bundled sample, the identities fixture and the rule
+// pack's fixtures and scenarios), always there; "realdata" is every real
+// policy and event of ../shared/realdata (skipped when absent, required
+// when AUDITTUI_REALDATA is set).
+var dataSets = []struct {
+	name string
+	set  dataSet
+}{
+	{"fixtures", dataSet{fixturePolicies, fixtureLines}},
+	{"realdata", dataSet{func(t *testing.T) []string { return testutil.RealPolicyFiles(t) }, realLines}},
+}
+
+// forEachDataSet runs check as a subtest per data set.
+func forEachDataSet(t *testing.T, check func(t *testing.T, ds dataSet)) {
+	for _, d := range dataSets {
+		t.Run(d.name, func(t *testing.T) { check(t, d.set) })
+	}
+}
+
+// fixturePolicies returns the seed's policy and every policy under testdata.
+func fixturePolicies(t *testing.T) []string {
 	t.Helper()
-	files := testutil.RealPolicyFiles(t)
-	return append(files, seedPolicy(t))
+	own, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if len(own) < 3 {
+		t.Fatalf("policies under testdata: %v", own)
+	}
+	return append([]string{seedPolicy(t)}, own...)
+}
+
+// fixtureLines returns every event of the project's own audit fixtures.
+func fixtureLines(t *testing.T) []realLine {
+	t.Helper()
+	root := testutil.RepoRoot()
+	files := []string{
+		filepath.Join(root, "testdata", "sample", "audit.log"),
+		filepath.Join(root, "testdata", "identities", "identities.jsonl"),
+	}
+	for _, dir := range []string{"fixtures", "scenarios"} {
+		more, _ := filepath.Glob(filepath.Join(root, "internal", "policy", "rules", "testdata", dir, "*.jsonl"))
+		if len(more) == 0 {
+			t.Fatalf("no rule %s", dir)
+		}
+		files = append(files, more...)
+	}
+	return linesOf(t, files)
 }
 
 func seedPolicy(t *testing.T) string {
@@ -36,8 +83,13 @@ type realLine struct {
 
 func realLines(t *testing.T) []realLine {
 	t.Helper()
+	return linesOf(t, testutil.RealAuditFiles(t))
+}
+
+func linesOf(t *testing.T, files []string) []realLine {
+	t.Helper()
 	var out []realLine
-	for _, f := range testutil.RealAuditFiles(t) {
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package auditpolicy
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,7 +17,11 @@ import (
 
 // The loaded policy is exactly what the apiserver's loader returns.
 func TestLoadMatchesApiserver(t *testing.T) {
-	for _, f := range allPolicies(t) {
+	forEachDataSet(t, func(t *testing.T, ds dataSet) { loadMatchesApiserver(t, ds.policies(t)) })
+}
+
+func loadMatchesApiserver(t *testing.T, policies []string) {
+	for _, f := range policies {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p := mustLoad(t, f)
 			want, err := kpolicy.LoadPolicyFromFile(f)
@@ -39,27 +44,43 @@ func TestLoadMatchesApiserver(t *testing.T) {
 }
 
 func TestLenientFallbackReportsUnknownFieldLine(t *testing.T) {
-	f := filepath.Join(testutil.RealData(t), "policy", "openshift-writerequestbodies.yaml")
-	p := mustLoad(t, f)
-	if len(p.Warnings) != 1 {
-		t.Fatalf("warnings = %+v, want the one unknown field", p.Warnings)
-	}
-	w := p.Warnings[0]
-	if w.Line != 38 || w.Field != "rules[2].resources[4].resource" {
-		t.Fatalf("warning = %+v, want rules[2].resources[4].resource at line 38", w)
-	}
-	// The apiserver ignored the field: the entry has no resources.
-	if got := p.API.Rules[2].Resources[4]; got.Group != "machineconfiguration.openshift.io" || len(got.Resources) != 0 {
-		t.Fatalf("entry = %+v", got)
+	for _, c := range unknownFieldCases {
+		t.Run(c.name, func(t *testing.T) {
+			p := mustLoad(t, c.file(t))
+			if len(p.Warnings) != 1 {
+				t.Fatalf("warnings = %+v, want the one unknown field", p.Warnings)
+			}
+			w := p.Warnings[0]
+			field := fmt.Sprintf("rules[%d].resources[%d].resource", c.rule, c.entry)
+			if w.Line != c.line || w.Field != field {
+				t.Fatalf("warning = %+v, want %s at line %d", w, field, c.line)
+			}
+			// The apiserver ignored the field: the entry has no resources.
+			if got := p.API.Rules[c.rule].Resources[c.entry]; got.Group != c.group || len(got.Resources) != 0 {
+				t.Fatalf("entry = %+v", got)
+			}
+		})
 	}
 }
 
 func TestIndentedPolicyLines(t *testing.T) {
-	f := filepath.Join(testutil.RealData(t), "policy", "openshift-default.yaml")
-	p := mustLoad(t, f)
-	want := []int{12, 21, 29, 37}
-	if !reflect.DeepEqual(p.RuleLines, want) {
-		t.Fatalf("rule lines = %v, want %v", p.RuleLines, want)
+	cases := []struct {
+		name string
+		file func(t *testing.T) string
+		want []int
+	}{
+		{"fixture", func(*testing.T) string { return filepath.Join("testdata", "indented.yaml") }, []int{10, 15, 19, 23}},
+		{"realdata", func(t *testing.T) string {
+			return filepath.Join(testutil.RealData(t), "policy", "openshift-default.yaml")
+		}, []int{12, 21, 29, 37}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := mustLoad(t, c.file(t))
+			if !reflect.DeepEqual(p.RuleLines, c.want) {
+				t.Fatalf("rule lines = %v, want %v", p.RuleLines, c.want)
+			}
+		})
 	}
 }
 
@@ -109,12 +130,15 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// Levels for every (policy x real event) pair agree with the apiserver's
+// Levels for every (policy x event) pair agree with the apiserver's
 // evaluator called directly on attributes built independently from the raw
 // JSON, and the rule index is the first rule that matches.
 func TestLevelsAgreeWithApiserver(t *testing.T) {
-	lines := realLines(t)
-	for _, f := range allPolicies(t) {
+	forEachDataSet(t, func(t *testing.T, ds dataSet) { levelsAgreeWithApiserver(t, ds.policies(t), ds.lines(t)) })
+}
+
+func levelsAgreeWithApiserver(t *testing.T, policies []string, lines []realLine) {
+	for _, f := range policies {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			p := mustLoad(t, f)
 			api, err := kpolicy.LoadPolicyFromFile(f)

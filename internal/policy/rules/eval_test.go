@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -33,9 +35,10 @@ type realRef struct {
 }
 
 // realFire and realBenign map rules to real events that fire them and
-// real near-misses that must not. Rules also use testdata/fixtures/
-// <Alert>.fire.jsonl and <Alert>.benign.jsonl, written for this pack, when
-// present; every rule needs at least one of each.
+// real near-misses that must not (TestRulesOnRealEvents). Every rule also
+// has testdata/fixtures/<Alert>.fire.jsonl and <Alert>.benign.jsonl,
+// written for this pack (TestEveryRuleFiresOnItsFixtureAndNotOnItsTwin),
+// so a clone without ../shared tests every rule.
 var realFire = map[string][]realRef{
 	"UnauthorizedAPIAccess":             {{a2rFile, "1-9"}},
 	"SecretAccessed":                    {{a2rFile, "37"}},
@@ -135,24 +138,75 @@ func lineSet(t testing.TB, spec string) func(int) bool {
 	return func(n int) bool { return n >= a && n <= b }
 }
 
-func loadFixtures(t *testing.T, alert, kind string, real map[string][]realRef) []fixtureSet {
+// ownFixtures returns testdata/fixtures/<alert>.<kind>.jsonl (none when
+// the file is missing).
+func ownFixtures(t *testing.T, alert, kind string) []fixtureSet {
+	t.Helper()
+	own := filepath.Join("testdata", "fixtures", alert+"."+kind+".jsonl")
+	b, err := os.ReadFile(own)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []fixtureSet{{name: own, events: decodeLines(t, own, b, nil)}}
+}
+
+// realFixtures returns the real events refs name.
+func realFixtures(t *testing.T, refs []realRef) []fixtureSet {
 	t.Helper()
 	var out []fixtureSet
-	if refs := real[alert]; len(refs) > 0 {
-		dir := filepath.Join(testutil.RealData(t), "audit")
-		for _, ref := range refs {
-			b, err := os.ReadFile(filepath.Join(dir, ref.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fixtureSet{name: ref.file + ":" + ref.lines, events: decodeLines(t, ref.file, b, lineSet(t, ref.lines))})
+	dir := filepath.Join(testutil.RealData(t), "audit")
+	for _, ref := range refs {
+		b, err := os.ReadFile(filepath.Join(dir, ref.file))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	own := filepath.Join("testdata", "fixtures", alert+"."+kind+".jsonl")
-	if b, err := os.ReadFile(own); err == nil {
-		out = append(out, fixtureSet{name: own, events: decodeLines(t, own, b, nil)})
+		out = append(out, fixtureSet{name: ref.file + ":" + ref.lines, events: decodeLines(t, ref.file, b, lineSet(t, ref.lines))})
 	}
 	return out
+}
+
+// checkFiresAndTwins replays each fixture set with only rule r: every
+// firing set raises r with the rule's labels and the set's own auditIDs,
+// no benign set raises anything.
+func checkFiresAndTwins(t *testing.T, r *Rule, fires, benign []fixtureSet) {
+	t.Helper()
+	one := singleRuleSet(r)
+	for _, fx := range fires {
+		res := replayEvents(t, one, fx.events)
+		if len(res.Alerts) == 0 {
+			t.Errorf("%s did not fire on %s (%d events)", r.Alert, fx.name, len(fx.events))
+			continue
+		}
+		ids := map[string]bool{}
+		for _, e := range fx.events {
+			ids[e.AuditID] = true
+		}
+		for _, a := range res.Alerts {
+			if a.Events == 0 || len(a.AuditIDs) == 0 {
+				t.Errorf("%s on %s: alert without contributing events: %+v", r.Alert, fx.name, a)
+			}
+			for _, id := range a.AuditIDs {
+				if !ids[id] {
+					t.Errorf("%s on %s: sample auditID %s is not from the fixture", r.Alert, fx.name, id)
+				}
+			}
+			if a.Labels["severity"] != r.Severity() || a.Labels["mitre_technique"] == "" {
+				t.Errorf("%s: labels %v lack the rule's labels", r.Alert, a.Labels)
+			}
+			if strings.Contains(a.Annotations["description"], "<no value>") || strings.Contains(a.Annotations["description"], "<error") {
+				t.Errorf("%s: description %q", r.Alert, a.Annotations["description"])
+			}
+		}
+	}
+	for _, fx := range benign {
+		res := replayEvents(t, one, fx.events)
+		for _, a := range res.Alerts {
+			t.Errorf("%s fired on benign %s: %s", r.Alert, fx.name, LabelsString(a.Labels))
+		}
+	}
 }
 
 // singleRuleSet returns a set holding only rule r (sharing its group's
@@ -201,45 +255,12 @@ func TestEveryRuleFiresOnItsFixtureAndNotOnItsTwin(t *testing.T) {
 			used[filepath.Join("testdata", "fixtures", r.Alert+"."+kind+".jsonl")] = true
 		}
 		t.Run(r.Alert, func(t *testing.T) {
-			one := singleRuleSet(r)
-			fires := loadFixtures(t, r.Alert, "fire", realFire)
-			benign := loadFixtures(t, r.Alert, "benign", realBenign)
+			fires := ownFixtures(t, r.Alert, "fire")
+			benign := ownFixtures(t, r.Alert, "benign")
 			if len(fires) == 0 || len(benign) == 0 {
-				t.Fatalf("%s needs a firing fixture and a benign twin (have %d and %d)", r.Alert, len(fires), len(benign))
+				t.Fatalf("%s needs testdata/fixtures/%[1]s.fire.jsonl and %[1]s.benign.jsonl (have %d and %d)", r.Alert, len(fires), len(benign))
 			}
-			for _, fx := range fires {
-				res := replayEvents(t, one, fx.events)
-				if len(res.Alerts) == 0 {
-					t.Errorf("%s did not fire on %s (%d events)", r.Alert, fx.name, len(fx.events))
-					continue
-				}
-				ids := map[string]bool{}
-				for _, e := range fx.events {
-					ids[e.AuditID] = true
-				}
-				for _, a := range res.Alerts {
-					if a.Events == 0 || len(a.AuditIDs) == 0 {
-						t.Errorf("%s on %s: alert without contributing events: %+v", r.Alert, fx.name, a)
-					}
-					for _, id := range a.AuditIDs {
-						if !ids[id] {
-							t.Errorf("%s on %s: sample auditID %s is not from the fixture", r.Alert, fx.name, id)
-						}
-					}
-					if a.Labels["severity"] != r.Severity() || a.Labels["mitre_technique"] == "" {
-						t.Errorf("%s: labels %v lack the rule's labels", r.Alert, a.Labels)
-					}
-					if strings.Contains(a.Annotations["description"], "<no value>") || strings.Contains(a.Annotations["description"], "<error") {
-						t.Errorf("%s: description %q", r.Alert, a.Annotations["description"])
-					}
-				}
-			}
-			for _, fx := range benign {
-				res := replayEvents(t, one, fx.events)
-				for _, a := range res.Alerts {
-					t.Errorf("%s fired on benign %s: %s", r.Alert, fx.name, LabelsString(a.Labels))
-				}
-			}
+			checkFiresAndTwins(t, r, fires, benign)
 		})
 	}
 	// Every fixture file belongs to a rule of the pack.
@@ -248,6 +269,35 @@ func TestEveryRuleFiresOnItsFixtureAndNotOnItsTwin(t *testing.T) {
 		if !used[f] {
 			t.Errorf("fixture %s is not used by any rule", f)
 		}
+	}
+}
+
+// TestRulesOnRealEvents: the rules that real data has events for fire on
+// them, and stay silent on the real near-misses.
+func TestRulesOnRealEvents(t *testing.T) {
+	testutil.RealData(t)
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Rule{}
+	for _, r := range set.Rules() {
+		byName[r.Alert] = r
+	}
+	for _, m := range []map[string][]realRef{realFire, realBenign} {
+		for name := range m {
+			if byName[name] == nil {
+				t.Errorf("real fixtures name %s, which the pack does not have", name)
+			}
+		}
+	}
+	for _, r := range set.Rules() {
+		if realFire[r.Alert] == nil && realBenign[r.Alert] == nil {
+			continue
+		}
+		t.Run(r.Alert, func(t *testing.T) {
+			checkFiresAndTwins(t, r, realFixtures(t, realFire[r.Alert]), realFixtures(t, realBenign[r.Alert]))
+		})
 	}
 }
 

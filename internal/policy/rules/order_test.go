@@ -284,17 +284,19 @@ func TestDuplicateLinesCountOnce(t *testing.T) {
 	// 24 and 51 repeat the auditID and time of lines 21 and 1 but differ
 	// in their bytes, a user or a securityContext: they are not
 	// duplicates, and count.)
-	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", falcoFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	falco := decodeInOrder(t, falcoFile, b)
-	once := replayWith(t, set, falco, Options{})
-	twice := replayWith(t, set, slices.Concat(falco, falco), Options{})
-	if a, b := alertsDigest(once.Alerts), alertsDigest(twice.Alerts); a != b {
-		t.Errorf("Falco traces twice:\n%s", diffLines(a, b))
-	}
-	if once.Duplicates != 0 || twice.Duplicates == 0 {
-		t.Errorf("Falco traces: %d duplicates once, %d twice", once.Duplicates, twice.Duplicates)
-	}
+	t.Run("realdata", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", falcoFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		falco := decodeInOrder(t, falcoFile, b)
+		once := replayWith(t, set, falco, Options{})
+		twice := replayWith(t, set, slices.Concat(falco, falco), Options{})
+		if a, b := alertsDigest(once.Alerts), alertsDigest(twice.Alerts); a != b {
+			t.Errorf("Falco traces twice:\n%s", diffLines(a, b))
+		}
+		if once.Duplicates != 0 || twice.Duplicates == 0 {
+			t.Errorf("Falco traces: %d duplicates once, %d twice", once.Duplicates, twice.Duplicates)
+		}
+	})
 }

@@ -31,7 +31,7 @@ func samplePath(t *testing.T, parts ...string) string {
 }
 
 // seedSet is the five rules of the reference pipeline, as the user's own
-// file (../shared/seed) holds them.
+// file holds them (testdata/seed, a copy of ../shared/seed).
 func seedSet(t *testing.T) *Set {
 	t.Helper()
 	set, err := LoadFile(filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml"))
@@ -216,7 +216,12 @@ func alertSeries(a *Alert) string {
 	return seriesKey(func(n string) string { return a.Labels[n] }, by)
 }
 
-func checkSeedAlerts(t *testing.T, res *Result, files ...string) {
+// checkSeedAlerts checks res against the independent prediction for the
+// seed rules over files. lasting names the stories whose failures keep
+// UnauthorizedAPIAccess active for its `for: 5m` on this data (a fact of
+// the generated files, stated here so that it cannot drift unnoticed):
+// exactly those stories raise it.
+func checkSeedAlerts(t *testing.T, res *Result, lasting []string, files ...string) {
 	t.Helper()
 	keys := map[string]bool{}
 	for _, a := range res.Alerts {
@@ -285,19 +290,28 @@ func checkSeedAlerts(t *testing.T, res *Result, files ...string) {
 	// (for UnauthorizedAPIAccess, where its failures last the 5 minutes
 	// its `for` asks: a burst shorter than one evaluation interval never
 	// does, in Loki's ruler as here).
+	for _, name := range lasting {
+		if !slices.ContainsFunc(gen.Stories(), func(s gen.Story) bool { return s.Name == name }) {
+			t.Errorf("no story %q", name)
+		}
+	}
 	for _, s := range gen.Stories() {
 		for _, alert := range s.Alerts {
 			if alert == "UnauthorizedAPIAccess" {
-				lasting := false
+				lasts := false
 				for k := range holdFires {
 					for _, actor := range s.Actors {
 						if strings.Contains(k, fmt.Sprintf("user_username=%q", actor)) {
-							lasting = true
+							lasts = true
 						}
 					}
 				}
-				if !lasting {
-					t.Logf("story %q: its failures never last 5 minutes, so %s cannot fire", s.Name, alert)
+				if want := slices.Contains(lasting, s.Name); lasts != want {
+					t.Errorf("story %q: its failures last 5 minutes: %v, want %v", s.Name, lasts, want)
+				}
+				if !lasts {
+					// The prediction above already checked that no
+					// instance fired for a series that does not last.
 					continue
 				}
 			}
@@ -317,7 +331,12 @@ func checkSeedAlerts(t *testing.T, res *Result, files ...string) {
 func TestSeedRulesOnSample(t *testing.T) {
 	path := samplePath(t, "audit.log")
 	res := replaySource(t, seedSet(t), path)
-	checkSeedAlerts(t, res, path)
+	// Whether a story's actors keep failing for 5 minutes depends on the
+	// file's background traffic as well as on the story (the stolen
+	// token's own 403 burst lasts under a minute): these are facts of the
+	// generated files; a regenerated sample changes them knowingly, here.
+	checkSeedAlerts(t, res, []string{"RoleBinding deleted at night", "token minting for default service accounts",
+		"anonymous probing with terminal escapes"}, path)
 
 	// The built-in pack's copies of the seed rules raise the same alerts.
 	pack, err := Builtin()
@@ -354,7 +373,8 @@ func TestSampleNodesMerged(t *testing.T) {
 	}
 	set := seedSet(t)
 	merged := replaySource(t, set, dir)
-	checkSeedAlerts(t, merged, files...)
+	// A thinner background (0.1 events/s): only the night delete's.
+	checkSeedAlerts(t, merged, []string{"RoleBinding deleted at night"}, files...)
 
 	// One file with the same events sorted by time.
 	var all []data.Event

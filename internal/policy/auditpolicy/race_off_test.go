@@ -1,5 +1,0 @@
-//go:build !race
-
-package auditpolicy
-
-const raceEnabled = false

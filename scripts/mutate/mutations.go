@@ -1,0 +1,422 @@
+package main
+
+// Mutation is one named, deliberate bug: Old (which must occur exactly
+// once in File) becomes New. Every guard must catch it (some test of the
+// guard fails): a mutation that more than one package guards lists each,
+// so each is proved to guard it on its own.
+//
+// Alt holds the same bug written for another version of the code (a
+// rewrite on a branch not merged yet): exactly one of File/Old/New and the
+// Alt edits must apply, so the mutation keeps working across the merge and
+// still fails loudly when none does. Drop the edit that no longer applies
+// once the rewrite is in.
+type Mutation struct {
+	Name   string
+	What   string // the bug, in words
+	File   string
+	Old    string
+	New    string
+	Alt    []Edit
+	Guards []Guard
+}
+
+// Edit is one exact source edit: Old, found exactly once in File, becomes New.
+type Edit struct {
+	File, Old, New string
+}
+
+// Guard is a go test run: a package and, optionally, a -run expression
+// (to keep slow packages to the tests that concern the mutation).
+type Guard struct {
+	Pkg string
+	Run string
+}
+
+func (g Guard) String() string {
+	if g.Run == "" {
+		return g.Pkg
+	}
+	return g.Pkg + " -run " + g.Run
+}
+
+var (
+	logqlPkg  = Guard{Pkg: "./internal/data/logql"}
+	uiPkg     = Guard{Pkg: "./internal/ui"}
+	rulesPkg  = Guard{Pkg: "./internal/policy/rules"}
+	policyPkg = Guard{Pkg: "./internal/policy/auditpolicy"}
+	tailPkg   = Guard{Pkg: "./internal/tail"}
+	shipPkg   = Guard{Pkg: "./internal/ship"}
+	termPkgs  = Guard{Pkg: "./internal/termsafe/..."}
+	dataPkg   = Guard{Pkg: "./internal/data"}
+	evidPkg   = Guard{Pkg: "./internal/evidence"}
+	casePkg   = Guard{Pkg: "./internal/casefile"}
+	servePkg  = Guard{Pkg: "./internal/serve"}
+	queryCLI  = Guard{Pkg: "./internal/cli/query"}
+	evidCLI   = Guard{Pkg: "./internal/cli/evidence"}
+	policyCLI = Guard{Pkg: "./internal/cli/policy"}
+)
+
+// mutations: the critical paths of DESIGN.md's invariants. When the code
+// a mutation edits is rewritten, TestEveryMutationApplies (make test) and
+// make mutate fail naming it, and the mutation is re-anchored to the new
+// code (the bug it names stays the same).
+var mutations = []Mutation{
+	// At-least-once: the checkpoint moves past a line only when every sink
+	// has acknowledged it.
+	{
+		Name: "ship/checkpoint-on-dispatch",
+		What: "the checkpoint moves to a batch's end when it is handed to the sinks, before any acknowledgement",
+		File: "internal/ship/ship.go",
+		Old: `	t.remaining[b.Seq] = t.nsinks
+	t.batches[b.Seq] = b
+	t.mu.Unlock()`,
+		New: `	t.remaining[b.Seq] = t.nsinks
+	t.batches[b.Seq] = b
+	t.pos, t.havePos, t.dirty = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true, true
+	t.mu.Unlock()`,
+		// ship-fixes' tracker (tracker.go): the batch is registered and
+		// the checkpoint moved to its end at once.
+		Alt: []Edit{{
+			File: "internal/ship/tracker.go",
+			Old:  "\tt.batches[b.Seq] = tr\n",
+			New: "\tt.batches[b.Seq] = tr\n" +
+				"\tt.pos, t.havePos = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true\n\tt.version++\n",
+		}},
+		Guards: []Guard{shipPkg},
+	},
+	{
+		Name: "ship/ack-by-one-sink",
+		What: "a batch counts as delivered once one sink (of Loki and S3) has acknowledged it",
+		File: "internal/ship/ship.go",
+		Old:  `	t.remaining[b.Seq] = t.nsinks`,
+		New:  `	t.remaining[b.Seq] = 1`,
+		// ship-fixes' tracker: a batch waits for one acknowledgement.
+		Alt: []Edit{{
+			File: "internal/ship/tracker.go",
+			Old:  `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
+			New:  `sent: make([]bool, len(t.sinks)), left: 1}`,
+		}},
+		Guards: []Guard{shipPkg},
+	},
+	// Order and duplicates never change an answer.
+	{
+		Name: "rules/dedup-off",
+		What: "a line sent twice (an at-least-once shipper after a crash) counts twice",
+		File: "internal/policy/rules/dedup.go",
+		Old: `	if _, dup := b.set[k]; dup {
+		return false
+	}`,
+		New: `	if _, dup := b.set[k]; dup && false {
+		return false
+	}`,
+		Guards: []Guard{rulesPkg},
+	},
+	{
+		Name:   "rules/dedup-ignores-series",
+		What:   "the duplicate filter keys a contribution by the line and rule only: one line feeding two series of a rule counts once",
+		File:   "internal/policy/rules/dedup.go",
+		Old:    `	h.WriteString(series)`,
+		New:    `	h.WriteString("")`,
+		Guards: []Guard{rulesPkg},
+	},
+	// Rule evaluation: for and windows.
+	{
+		Name:   "rules/for-ignored",
+		What:   "an alert fires at its first active step, whatever its for",
+		File:   "internal/policy/rules/eval.go",
+		Old:    `if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {`,
+		New:    `if a.State == StatePending {`,
+		Guards: []Guard{rulesPkg},
+	},
+	{
+		Name:   "rules/for-one-step-late",
+		What:   "an alert fires one evaluation after its for has elapsed",
+		File:   "internal/policy/rules/eval.go",
+		Old:    `st.Sub(a.ActiveAt) >= rs.r.For {`,
+		New:    `st.Sub(a.ActiveAt) > rs.r.For {`,
+		Guards: []Guard{rulesPkg},
+	},
+	{
+		Name:   "rules/window-misses-first-step",
+		What:   "an event is not seen by the first evaluation step whose window holds it",
+		File:   "internal/policy/rules/engine.go",
+		Old:    `	i0 := ceilDiv(t+rs.off, rs.iv)`,
+		New:    `	i0 := ceilDiv(t+rs.off, rs.iv) + 1`,
+		Guards: []Guard{rulesPkg},
+	},
+	{
+		Name:   "rules/citations-window-wide",
+		What:   "an alert cites (and counts) events from one interval before its window",
+		File:   "internal/policy/rules/eval.go",
+		Old:    `sc.count(a, s-rs.back, s-rs.off)`,
+		New:    `sc.count(a, s-rs.back-rs.iv, s-rs.off)`,
+		Guards: []Guard{rulesPkg},
+	},
+	// Rotation identity.
+	{
+		Name: "tail/identity-ignores-inode",
+		What: "a file is the same file when its first bytes match, whatever its device and inode",
+		File: "internal/tail/fileid.go",
+		Old: `	if dev != id.Dev || ino != id.Ino {
+		return false, nil
+	}`,
+		New: `	if false && (dev != id.Dev || ino != id.Ino) {
+		return false, nil
+	}`,
+		Guards: []Guard{tailPkg},
+	},
+	{
+		Name:   "tail/identity-ignores-fingerprint",
+		What:   "a file with the same inode is the same file even when its start was rewritten (copytruncate, inode reuse)",
+		File:   "internal/tail/fileid.go",
+		Old:    `	return crc64.Checksum(buf, table) == id.FP, nil`,
+		New:    `	return true, nil`,
+		Guards: []Guard{tailPkg},
+	},
+	{
+		Name: "tail/rotation-unseen",
+		What: "the tailer never notices that the path now names another file",
+		File: "internal/tail/tail.go",
+		// Anchored on the lines before the identity comparison (the same in
+		// main and in ship-fixes' rewrite): a path that still exists is
+		// taken to name the file being read.
+		Old: "\t\t\treturn false, nil // deleted: keep reading the open file until the path returns\n" +
+			"\t\t}\n\t\treturn false, fmt.Errorf(\"stat %s: %w\", t.o.Path, err)\n\t}\n",
+		New: "\t\t\treturn false, nil // deleted: keep reading the open file until the path returns\n" +
+			"\t\t}\n\t\treturn false, fmt.Errorf(\"stat %s: %w\", t.o.Path, err)\n\t}\n" +
+			"\tif pfi != nil {\n\t\treturn false, nil\n\t}\n",
+		Guards: []Guard{tailPkg},
+	},
+	// Untrusted text never reaches the terminal raw.
+	{
+		Name:   "termsafe/esc-passes",
+		What:   "ESC (0x1b) is kept instead of escaped",
+		File:   "internal/termsafe/termsafe.go",
+		Old:    `	case r < 0x20, r == 0x7f:`,
+		New:    `	case r < 0x20 && r != 0x1b, r == 0x7f:`,
+		Guards: []Guard{termPkgs, uiPkg},
+	},
+	{
+		Name:   "termsafe/c1-passes",
+		What:   "C1 controls (U+0080..U+009F, e.g. the 8-bit CSI) are kept",
+		File:   "internal/termsafe/termsafe.go",
+		Old:    "	case r <= 0x9f:\n\t\treturn true // C1",
+		New:    "	case r <= 0x9f:\n\t\treturn false // C1",
+		Guards: []Guard{termPkgs},
+	},
+	{
+		Name:   "termsafe/bidi-passes",
+		What:   "the right-to-left override U+202E is kept",
+		File:   "internal/termsafe/termsafe.go",
+		Old:    `	return unicode.Is(unicode.Cf, r)`,
+		New:    `	return unicode.Is(unicode.Cf, r) && r != 0x202e`,
+		Guards: []Guard{termPkgs, uiPkg},
+	},
+	// LogQL operators, guarded by logql's own tests and, on their own, by
+	// the TUI's filter tests and the query command's comparison with jq.
+	{
+		Name:   "logql/ne-as-eq",
+		What:   "!= matches like = (label filters and stream matchers)",
+		File:   "internal/data/logql/ast.go",
+		Old:    "	case MatchNotEqual:\n\t\treturn v != m.Value",
+		New:    "	case MatchNotEqual:\n\t\treturn v == m.Value",
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	{
+		Name:   "logql/nre-as-re",
+		What:   "!~ matches like =~",
+		File:   "internal/data/logql/ast.go",
+		Old:    "	case MatchNotRegexp:\n\t\treturn !m.re.MatchString(v)",
+		New:    "	case MatchNotRegexp:\n\t\treturn m.re.MatchString(v)",
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	{
+		Name:   "logql/ge-as-gt",
+		What:   ">= compares like >",
+		File:   "internal/data/logql/ast.go",
+		Old:    "	case cmpGe:\n\t\treturn a >= b",
+		New:    "	case cmpGe:\n\t\treturn a > b",
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	{
+		Name:   "logql/le-as-lt",
+		What:   "<= compares like <",
+		File:   "internal/data/logql/ast.go",
+		Old:    "	case cmpLe:\n\t\treturn a <= b",
+		New:    "	case cmpLe:\n\t\treturn a < b",
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	{
+		Name:   "logql/num-ne-as-eq",
+		What:   "numeric != compares like ==",
+		File:   "internal/data/logql/ast.go",
+		Old:    "	case cmpNe:\n\t\treturn a != b",
+		New:    "	case cmpNe:\n\t\treturn a == b",
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	{
+		Name:   "logql/line-ne-as-contains",
+		What:   "the line filter != keeps the lines that contain the text",
+		File:   "internal/data/logql/pipeline.go",
+		Old:    `	if f.op == lineNotContains || f.op == lineNotMatch {`,
+		New:    `	if f.op == lineNotMatch {`,
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	{
+		Name:   "logql/parse-ne-as-eq",
+		What:   "the parser reads a label filter's != as =",
+		File:   "internal/data/logql/parser.go",
+		Old:    "\t\tcase tEq, tEqEq:\n\t\t\top = MatchEqual\n\t\tcase tNeq:\n\t\t\top = MatchNotEqual",
+		New:    "\t\tcase tEq, tEqEq:\n\t\t\top = MatchEqual\n\t\tcase tNeq:\n\t\t\top = MatchEqual",
+		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
+	},
+	// Audit policy semantics: the rule that decides an event.
+	{
+		Name: "auditpolicy/last-matching-rule",
+		What: "the deciding rule is the last one that matches, not the first",
+		File: "internal/policy/auditpolicy/eval.go",
+		Old: `			d.Rule = i
+			break`,
+		New:    `			d.Rule = i`,
+		Guards: []Guard{policyPkg, policyCLI},
+	},
+	{
+		Name:   "auditpolicy/subresource-dropped",
+		What:   "a request's subresource (pods/exec) is not passed to the policy evaluator",
+		File:   "internal/policy/auditpolicy/eval.go",
+		Old:    `			Subresource:     e.Subresource,`,
+		New:    `			Subresource:     "",`,
+		Guards: []Guard{policyPkg},
+	},
+	{
+		Name: "auditpolicy/group-from-apiversion-ignored",
+		What: "objectRef apiVersion \"apps/v1\" without apiGroup is read as the core group",
+		File: "internal/policy/auditpolicy/eval.go",
+		Old: `		if group == "" {
+			group = version[:i]
+		}`,
+		New: `		if false {
+			group = version[:i]
+		}`,
+		Guards: []Guard{policyPkg},
+	},
+	// Evidence: a manifest check that reports every change.
+	{
+		Name:   "evidence/mismatch-ignored",
+		What:   "a file whose sha256 differs from the manifest's passes the check",
+		File:   "internal/evidence/check.go",
+		Old:    `		case got != want[p]:`,
+		New:    `		case got != want[p] && false:`,
+		Guards: []Guard{evidPkg, evidCLI},
+	},
+	{
+		Name:   "evidence/extra-files-ignored",
+		What:   "a file added to an export after it was written passes the check",
+		File:   "internal/evidence/check.go",
+		Old:    `		if _, ok := want[rel]; !ok {`,
+		New:    `		if _, ok := want[rel]; !ok && false {`,
+		Guards: []Guard{evidPkg, evidCLI},
+	},
+	{
+		Name:   "evidence/json-disagreement-ignored",
+		What:   "MANIFEST.json may disagree with MANIFEST.sha256 on a file's sha256",
+		File:   "internal/evidence/check.go",
+		Old:    `		} else if sum != e.SHA256 {`,
+		New:    `		} else if sum != e.SHA256 && false {`,
+		Guards: []Guard{evidPkg},
+	},
+	{
+		Name:   "evidence/path-escape-allowed",
+		What:   "a manifest path that leaves the export directory (../) is hashed instead of refused",
+		File:   "internal/evidence/check.go",
+		Old:    `		if !localPath(path) {`,
+		New:    `		if false {`,
+		Guards: []Guard{evidPkg},
+	},
+	// The prefilter never drops a match and never hides bad input.
+	{
+		Name:   "data/prefilter-skips-implausible",
+		What:   "a line without the query's literals is skipped even when it is not a plain audit event (its reject is lost)",
+		File:   "internal/data/prefilter.go",
+		Old:    `	return p != nil && !p.Match(line) && plausibleEvent(line)`,
+		New:    `	return p != nil && !p.Match(line)`,
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "data/prefilter-literal-in-first-half",
+		What:   "the prefilter looks for a literal in the first half of the line only (matches are skipped)",
+		File:   "internal/data/prefilter.go",
+		Old:    `		if !bytes.Contains(line, lit) {`,
+		New:    `		if !bytes.Contains(line[:len(line)/2], lit) {`,
+		Guards: []Guard{dataPkg, queryCLI},
+	},
+	{
+		Name: "data/plausible-joined-lines",
+		What: "two events joined on one line (a partial write) count as one plausible event",
+		File: "internal/data/prefilter.go",
+		Old: `	if bytes.Index(l[len(eventPrefix):], eventEnd) >= 0 {
+		return false
+	}`,
+		New: `	if bytes.Index(l[len(eventPrefix):], eventEnd) >= 0 && false {
+		return false
+	}`,
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name: "data/plausible-undated",
+		What: "an event without a timestamp counts as plausible (the undated events a time window leaves out go uncounted)",
+		File: "internal/data/prefilter.go",
+		Old: `	if bytes.Index(l, timestampKey) < 0 && bytes.Index(l, legacyTSKey) < 0 {
+		return false
+	}`,
+		New: `	if bytes.Index(l, timestampKey) < 0 && bytes.Index(l, legacyTSKey) < 0 && false {
+		return false
+	}`,
+		Guards: []Guard{dataPkg},
+	},
+	// Case files merge without conflict.
+	{
+		Name:   "casefile/merged-duplicates-kept",
+		What:   "a record present in both merged files is kept twice",
+		File:   "internal/casefile/casefile.go",
+		Old:    `			continue // the same record twice: a merge`,
+		New:    `			// mutated: the same record twice is kept twice`,
+		Guards: []Guard{casePkg},
+	},
+	{
+		Name:   "casefile/id-conflict-silent",
+		What:   "a different record under an id already used is skipped without a problem reported",
+		File:   "internal/casefile/casefile.go",
+		Old:    `			if !reflect.DeepEqual(normal(c.recs[i]), normal(r)) {`,
+		New:    `			if false && !reflect.DeepEqual(normal(c.recs[i]), normal(r)) {`,
+		Guards: []Guard{casePkg},
+	},
+	{
+		Name: "casefile/apply-in-file-order",
+		What: "records are applied in the order the files list them, not in time order (the latest filter no longer wins after a merge)",
+		File: "internal/casefile/state.go",
+		Old: `	recs = append([]Record(nil), recs...)
+	sortRecords(recs)`,
+		New:    `	recs = append([]Record(nil), recs...)`,
+		Guards: []Guard{casePkg},
+	},
+	// serve: public keys only, the authorized ones.
+	{
+		Name: "serve/unknown-key-accepted",
+		What: "a public key that is not in authorized_keys is accepted",
+		File: "internal/serve/authkeys.go",
+		Old: `	k, ok := a.keys[string(pk.Marshal())]
+	return k, ok`,
+		New: `	k := a.keys[string(pk.Marshal())]
+	return k, true`,
+		Guards: []Guard{servePkg},
+	},
+	{
+		Name:   "serve/handshake-accepts-any-key",
+		What:   "the SSH handshake accepts any public key (the session's own check still refuses it)",
+		File:   "internal/serve/server.go",
+		Old:    `	if _, ok := s.keys.Lookup(pk); ok {`,
+		New:    `	if _, ok := s.keys.Lookup(pk); ok || pk != nil {`,
+		Guards: []Guard{servePkg},
+	},
+}
