@@ -66,36 +66,18 @@ var mutations = []Mutation{
 	{
 		Name: "ship/checkpoint-on-dispatch",
 		What: "the checkpoint moves to a batch's end when it is handed to the sinks, before any acknowledgement",
-		File: "internal/ship/ship.go",
-		Old: `	t.remaining[b.Seq] = t.nsinks
-	t.batches[b.Seq] = b
-	t.mu.Unlock()`,
-		New: `	t.remaining[b.Seq] = t.nsinks
-	t.batches[b.Seq] = b
-	t.pos, t.havePos, t.dirty = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true, true
-	t.mu.Unlock()`,
-		// ship-fixes' tracker (tracker.go): the batch is registered and
-		// the checkpoint moved to its end at once.
-		Alt: []Edit{{
-			File: "internal/ship/tracker.go",
-			Old:  "\tt.batches[b.Seq] = tr\n",
-			New: "\tt.batches[b.Seq] = tr\n" +
-				"\tt.pos, t.havePos = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true\n\tt.version++\n",
-		}},
+		File: "internal/ship/tracker.go",
+		Old:  "\tt.batches[b.Seq] = tr\n",
+		New: "\tt.batches[b.Seq] = tr\n" +
+			"\tt.pos, t.havePos = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true\n\tt.version++\n",
 		Guards: []Guard{shipPkg},
 	},
 	{
-		Name: "ship/ack-by-one-sink",
-		What: "a batch counts as delivered once one sink (of Loki and S3) has acknowledged it",
-		File: "internal/ship/ship.go",
-		Old:  `	t.remaining[b.Seq] = t.nsinks`,
-		New:  `	t.remaining[b.Seq] = 1`,
-		// ship-fixes' tracker: a batch waits for one acknowledgement.
-		Alt: []Edit{{
-			File: "internal/ship/tracker.go",
-			Old:  `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
-			New:  `sent: make([]bool, len(t.sinks)), left: 1}`,
-		}},
+		Name:   "ship/ack-by-one-sink",
+		What:   "a batch counts as delivered once one sink (of Loki and S3) has acknowledged it",
+		File:   "internal/ship/tracker.go",
+		Old:    `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
+		New:    `sent: make([]bool, len(t.sinks)), left: 1}`,
 		Guards: []Guard{shipPkg},
 	},
 	// Order and duplicates never change an answer.
