@@ -178,7 +178,12 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 
 // Push offers one event to every rule. Events may come in any order; see
 // Evaluator for when they count exactly.
-func (e *Evaluator) Push(ev *data.Event) {
+func (e *Evaluator) Push(ev *data.Event) { e.push(ev, nil) }
+
+// push is Push; present, when not nil, holds the literals of the line
+// already found (by Parallel's scan stage, with this evaluator's literal
+// numbering), so the line is not scanned again.
+func (e *Evaluator) push(ev *data.Event, present []uint64) {
 	t := ev.Time
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -201,12 +206,15 @@ func (e *Evaluator) Push(ev *data.Event) {
 			return // no step still to run can see it
 		}
 	}
-	e.lits.scan(ev.EntryLine(), e.present)
+	if present == nil {
+		e.lits.scan(ev.EntryLine(), e.present)
+		present = e.present
+	}
 	hits := e.hits[:0]
 rules:
 	for _, rs := range e.rules {
 		for _, i := range rs.need {
-			if !has(e.present, i) {
+			if !has(present, i) {
 				continue rules
 			}
 		}

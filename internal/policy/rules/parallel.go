@@ -28,6 +28,10 @@ import (
 type Parallel struct {
 	shards []*shard
 	nrules int
+	// lits are the literals of every rule: the scan stage finds them in
+	// each line once for all shards.
+	lits   literalSet
+	scanIn chan *data.Batch // nil batch: finish
 	// finished is closed once every shard has run Finish; quit stops
 	// the shards (Close).
 	finished chan struct{}
@@ -37,10 +41,17 @@ type Parallel struct {
 	closed   atomic.Bool
 }
 
+// scanned is a batch with the literals found in each event's line (words
+// per event; nil batch: finish).
+type scanned struct {
+	b       *data.Batch
+	present []uint64
+}
+
 type shard struct {
 	ev    *Evaluator
-	in    chan *data.Batch // nil batch: finish
-	clock chan time.Time   // the latest Advance, cap 1
+	in    chan scanned
+	clock chan time.Time // the latest Advance, cap 1
 	quit  chan struct{}
 	// exited is closed when the shard's goroutine returns.
 	exited chan struct{}
@@ -53,7 +64,7 @@ type shard struct {
 // ParallelQueue is how many batches a shard may be behind the reader
 // before Push blocks: enough to absorb bursts, little enough to bound the
 // memory of batches held (each holds the read buffer its events alias).
-const ParallelQueue = 4
+const ParallelQueue = 1
 
 // NewParallel prepares set for live evaluation (see NewEvaluator for
 // opts) in n shards (n <= 0: one per rule, at most 2; never more than the
@@ -87,12 +98,59 @@ func NewParallel(set *Set, opts Options, n int) (*Parallel, error) {
 		for _, rs := range ev.rules {
 			rs.idx = index[rs.r]
 		}
-		sh := &shard{ev: ev, in: make(chan *data.Batch, ParallelQueue), clock: make(chan time.Time, 1),
+		sh := &shard{ev: ev, in: make(chan scanned, ParallelQueue), clock: make(chan time.Time, 1),
 			quit: p.quit, exited: make(chan struct{})}
 		p.shards = append(p.shards, sh)
+	}
+	// One literal set for all shards: each line is scanned once.
+	for _, sh := range p.shards {
+		for _, rs := range sh.ev.rules {
+			rs.need = rs.need[:0]
+			for _, lit := range rs.q.LogQuery().RequiredLiterals() {
+				rs.need = append(rs.need, p.lits.add(lit))
+			}
+		}
+	}
+	p.lits.build()
+	for _, sh := range p.shards {
+		sh.ev.lits = p.lits
+		sh.ev.present = make([]uint64, p.lits.words)
 		go sh.run()
 	}
+	p.scanIn = make(chan *data.Batch, ParallelQueue)
+	go p.scan()
 	return p, nil
+}
+
+// scan is the stage before the shards: it finds the rules' literals in
+// every line of a batch, then hands the batch to every shard.
+func (p *Parallel) scan() {
+	words := p.lits.words
+	for {
+		var b *data.Batch
+		select {
+		case b = <-p.scanIn:
+		case <-p.quit:
+			return
+		}
+		item := scanned{b: b}
+		if b != nil {
+			item.present = make([]uint64, len(b.Events)*words)
+			for i := range b.Events {
+				p.lits.scan(b.Events[i].EntryLine(), item.present[i*words:(i+1)*words])
+			}
+		}
+		for _, sh := range p.shards {
+			select {
+			case sh.in <- item:
+			case <-p.quit:
+				return
+			}
+		}
+		if b == nil {
+			return
+		}
+	}
 }
 
 // splitRules deals the rules of set into n sets of about equal estimated
@@ -169,7 +227,8 @@ func (sh *shard) run() {
 		select {
 		case <-sh.quit:
 			return
-		case b := <-sh.in:
+		case it := <-sh.in:
+			b := it.b
 			if b == nil {
 				t0 := time.Now()
 				sh.final = sh.ev.Finish()
@@ -178,8 +237,9 @@ func (sh *shard) run() {
 				return
 			}
 			t0 := time.Now()
+			words := len(it.present) / max(len(b.Events), 1)
 			for i := range b.Events {
-				sh.ev.Push(&b.Events[i])
+				sh.ev.push(&b.Events[i], it.present[i*words:(i+1)*words])
 			}
 			sh.busy.Add(int64(time.Since(t0)))
 			sh.done.Add(1)
@@ -197,11 +257,10 @@ func (p *Parallel) Push(b *data.Batch) {
 	}
 	for _, sh := range p.shards {
 		sh.pushed.Add(1)
-		select {
-		case sh.in <- b:
-		case <-p.quit:
-			return
-		}
+	}
+	select {
+	case p.scanIn <- b:
+	case <-p.quit:
 	}
 }
 
@@ -229,15 +288,17 @@ func (p *Parallel) Advance(now time.Time) {
 func (p *Parallel) Finish() {
 	p.once.Do(func() {
 		p.closed.Store(true)
+		select {
+		case p.scanIn <- nil:
+		case <-p.quit:
+			return
+		}
 		for _, sh := range p.shards {
 			select {
-			case sh.in <- nil:
+			case <-sh.exited:
 			case <-p.quit:
 				return
 			}
-		}
-		for _, sh := range p.shards {
-			<-sh.exited
 		}
 		select {
 		case <-p.quit:
