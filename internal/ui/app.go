@@ -240,7 +240,12 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		var ok bool
 		switch a.focus {
 		case paneAlerts:
-			f, ok = a.alerts.AlertFilter()
+			// tui-alerts: the drill's window replaces :since.
+			var cmdline string
+			if f, cmdline, ok = a.alerts.AlertFilter(); ok {
+				a.setFocus(paneTail)
+				return tea.Batch(a.applyFilter(f), func() tea.Msg { return statusMsg("= " + cmdline) })
+			}
 		case paneTimeline:
 			f, ok = a.tl.SubjectFilter()
 		}
@@ -382,9 +387,32 @@ func (a *App) runCommand(text string) tea.Cmd {
 		return a.applyFilter(f)
 	case "clear":
 		return a.applyFilter(&Filter{})
+	// tui-alerts: silences.
+	case "silence", "unsilence":
+		if a.focus != paneAlerts {
+			a.setFocus(paneAlerts)
+			return func() tea.Msg { return statusMsg("select a group, then :" + cmd.name) }
+		}
+		msg := ""
+		if cmd.name == "unsilence" {
+			msg = a.alerts.UnsilenceSelected()
+		} else {
+			msg = a.alerts.SilenceSelected(cmd.arg)
+		}
+		return func() tea.Msg { return statusMsg(msg) }
+	case "silences":
+		a.setFocus(paneAlerts)
+		a.alerts.OpenSilences()
 	}
 	return nil
 }
+
+// Silences returns the alert groups silenced in this investigation
+// (tui-alerts; a case file saves them).
+func (a *App) Silences() []Silence { return a.alerts.Silences() }
+
+// SetSilences restores silences (a reopened case).
+func (a *App) SetSilences(ss []Silence) { a.alerts.SetSilences(ss) }
 
 // applyFilter replaces the filter and starts evaluating it.
 func (a *App) applyFilter(f *Filter) tea.Cmd {

@@ -8,7 +8,7 @@ import (
 
 // command is a parsed `:` command line.
 type command struct {
-	name  string // user, ip, since, quit, clear
+	name  string // user, ip, since, quit, clear, silence, silences, unsilence
 	arg   string
 	since time.Duration
 }
@@ -47,6 +47,13 @@ func parseCommand(line string) (command, error) {
 		return command{name: "since", since: d}, nil
 	case "all", "clear", "nofilter":
 		return command{name: "clear"}, nil
+	// tui-alerts: silences.
+	case "silence":
+		return command{name: "silence", arg: strings.Join(args, " ")}, nil
+	case "silences":
+		return command{name: "silences"}, nil
+	case "unsilence":
+		return command{name: "unsilence"}, nil
 	}
 	return command{}, fmt.Errorf("unknown command :%s (try :user NAME, :ip ADDR, :since 1h, :clear, :q)", name)
 }

@@ -21,6 +21,9 @@ type Filter struct {
 	Negate bool   // `/!`: show the events the query does NOT match
 	// Since, when not 0, drops events older than this (Unix ns).
 	Since int64
+	// Until, when not 0, drops events at or after this (Unix ns): with
+	// Since, the window of an alert drill-in (--from/--to).
+	Until int64
 
 	// cols are conjunctive predicates on single indexed fields.
 	cols []*colPred
@@ -105,7 +108,7 @@ func EqualsFilter(value string, cs ...Col) (*Filter, error) {
 }
 
 // Active reports whether the filter restricts anything.
-func (f *Filter) Active() bool { return f != nil && (f.query || f.Since != 0) }
+func (f *Filter) Active() bool { return f != nil && (f.query || f.Since != 0 || f.Until != 0) }
 
 // NeedsRaw reports whether evaluation re-reads events.
 func (f *Filter) NeedsRaw() bool { return f != nil && (f.raw != nil || f.lineFilters) }
@@ -141,6 +144,9 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 			return rows, ctx.Err()
 		}
 		if f.Since != 0 && s.Time(i) < f.Since {
+			continue
+		}
+		if f.Until != 0 && s.Time(i) >= f.Until {
 			continue
 		}
 		if !f.query {

@@ -45,6 +45,9 @@ const (
 	ActFocusNext
 	// Timeline and Alerts.
 	ActFilterTo
+	// Alerts (tui-alerts).
+	ActSilence
+	ActShowSilenced
 )
 
 // Scope says where a binding applies.
@@ -112,7 +115,10 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
 		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
 
-		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
+		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the selected group's or alert's events", "f"),
+		// tui-alerts: silences.
+		bind(ScopeAlerts, ActSilence, "s", "silence / unsilence the selected group (:silence NOTE)", "s"),
+		bind(ScopeAlerts, ActShowSilenced, "S", "show / hide silenced groups (:silences lists them)", "S"),
 	}}
 }
 

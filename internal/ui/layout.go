@@ -51,13 +51,22 @@ func (a *App) barLines() []string { return a.bar.Lines(a.filterText(), a.w) }
 
 func (a *App) filterText() string {
 	t := a.filter.Text
+	var win []string
 	if a.filter.Since != 0 {
-		since := formatTime(a.filter.Since, true, a.c.Loc)
-		if t == "" {
-			t = "since " + since
-		} else {
-			t += "  (since " + since + ")"
-		}
+		win = append(win, "since "+formatTime(a.filter.Since, true, a.c.Loc))
+	}
+	if a.filter.Until != 0 { // an alert drill-in's window (--from/--to)
+		win = append(win, "until "+formatTime(a.filter.Until, true, a.c.Loc))
+	}
+	switch {
+	case len(win) == 0:
+	case t == "":
+		t = strings.Join(win, " ")
+	case a.filter.Until != 0:
+		// A drill-in's window first: its query is long.
+		t = "[" + strings.Join(win, " ") + "] " + t
+	default:
+		t += "  (" + strings.Join(win, " ") + ")"
 	}
 	return t
 }
@@ -101,13 +110,6 @@ func (a *App) header() string {
 	var tabs []string
 	for k, p := range a.panes {
 		label := fmt.Sprintf("%d %s", k+1, p.Title())
-		if k == paneAlerts {
-			if n := a.alerts.Firing(); n > 0 {
-				label += fmt.Sprintf(" (%d firing)", n)
-			} else if n := len(a.alerts.alerts); n > 0 {
-				label += fmt.Sprintf(" (%d)", n)
-			}
-		}
 		if k == a.focus {
 			tabs = append(tabs, st.TabActive.Render(label))
 		} else {
@@ -199,6 +201,7 @@ func (a *App) helpView(w, h int) string {
 		"  "+st.HelpKey.Render(pad(":ip ADDR", 12))+" timeline of a source IP",
 		"  "+st.HelpKey.Render(pad(":since 1h", 12))+" only events in the last 1h before the newest",
 		"  "+st.HelpKey.Render(pad(":clear", 12))+" drop the filter",
+		"  "+st.HelpKey.Render(pad(":silence NOTE", 12))+" silence the selected alert group (Alerts; :silences lists, :unsilence)",
 		"  "+st.HelpKey.Render(pad(":q", 12))+" quit",
 		st.Header.Render("filter"),
 		"  LogQL as in Grafana: {job=\"audit\"} | json | user_username=\"alice\"",

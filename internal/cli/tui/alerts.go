@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"context"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -32,52 +35,110 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// liveAlerts runs the rule engine over the batches the feed indexes (or,
-// for inputs that can be read twice, over its own read) and offers its
-// instances to the Alerts pane.
+// refreshEvery is how often, at most, the Alerts pane is told the alerts
+// changed; the rules' clock (Advance) ticks every rules.ClockTick.
+const refreshEvery = 250 * time.Millisecond
+
+// liveAlerts evaluates the rules over the batches the feed indexes: one
+// decode of each event serves the index and the rules. The rules run on
+// goroutines of their own (rules.Parallel, one shard per core), so the
+// feed hands a batch over and goes on indexing; a ticker moves the rules'
+// clock every second, so a quiet followed file still fires and resolves
+// on time (as Loki's ruler evaluates every interval). Rules evaluated on
+// a Loki server (lokiAlerts) join the local ones in the pane.
 type liveAlerts struct {
-	ev      *rules.Evaluator
+	par     *rules.Parallel // nil when no rule runs here
 	nrules  int
 	changed chan struct{}
-	mu      sync.Mutex
-	final   []*rules.Alert
-	ended   bool
-	last    time.Time
+	dirty   atomic.Bool
+	ended   atomic.Bool // the input ended (Finish is running or done)
+	done    atomic.Bool // Finish is done
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	remote *lokiAlerts // nil unless the source is Loki
 }
 
-// newLiveAlerts loads the rules (loadRules) and builds their engine; it
-// returns nil when no rule is loaded.
-func newLiveAlerts(files []string, noBuiltin bool, log *slog.Logger) (*liveAlerts, error) {
-	set, err := loadRules(files, noBuiltin, log)
-	if err != nil || set == nil {
-		return nil, err
+// newLiveAlerts prepares the evaluation of set (nil when set has no rule
+// to run here and no Loki part).
+func newLiveAlerts(set *rules.Set, remote *lokiAlerts, log *slog.Logger) (*liveAlerts, error) {
+	l := &liveAlerts{changed: make(chan struct{}, 1), log: log, remote: remote}
+	if set != nil && len(set.Rules()) > 0 {
+		par, err := rules.NewParallel(set, rules.Options{Logger: log, OnChange: func(*rules.Alert) { l.dirty.Store(true) }},
+			runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, err
+		}
+		l.par = par
+		l.nrules = par.Rules()
 	}
-	ev, err := rules.NewEvaluator(set, rules.Options{Logger: log})
-	if err != nil {
-		return nil, err
+	if remote != nil {
+		l.nrules += len(remote.server)
+		remote.changed = func() { l.dirty.Store(true) }
 	}
-	return &liveAlerts{ev: ev, nrules: len(set.Rules()), changed: make(chan struct{}, 1)}, nil
+	return l, nil
 }
 
+// Push is the feed's OnBatch: the batch goes to the rules' goroutines.
 func (l *liveAlerts) Push(b *data.Batch) {
-	for i := range b.Events {
-		l.ev.Push(&b.Events[i])
-	}
-	// Coalesce: the pane refreshes at most every 200 ms while loading.
-	if time.Since(l.last) > 200*time.Millisecond {
-		l.last = time.Now()
-		l.signal()
+	if l.par != nil {
+		l.par.Push(b)
 	}
 }
 
-// finish drains the windows at the end of a finite input, so alerts
-// resolve or reach their `for` as they would have.
-func (l *liveAlerts) Finish() {
-	final := l.ev.Finish()
-	l.mu.Lock()
-	l.final, l.ended = final, true
-	l.mu.Unlock()
-	l.signal()
+// End is the feed's OnEnd: the windows drain (so alerts resolve or reach
+// their `for` as they would have) without holding the feed up.
+func (l *liveAlerts) End() {
+	l.ended.Store(true)
+	go func() {
+		if l.par != nil {
+			l.par.Finish()
+		}
+		l.done.Store(true)
+		l.dirty.Store(true)
+	}()
+}
+
+// run ticks the rules' clock and tells the pane about changes until ctx
+// ends; then it stops the rules.
+func (l *liveAlerts) run(ctx context.Context) {
+	if l.remote != nil {
+		go l.remote.run(ctx)
+	}
+	tick := time.NewTicker(refreshEvery)
+	defer tick.Stop()
+	var lastClock, lastSignal time.Time
+	var lastEvents int64
+	want, wasDone := false, false
+	for {
+		select {
+		case <-ctx.Done():
+			if l.par != nil {
+				l.par.Close()
+			}
+			return
+		case now := <-tick.C:
+			if l.dirty.Swap(false) {
+				want = true
+			}
+			if l.par != nil {
+				if now.Sub(lastClock) >= rules.ClockTick && !l.ended.Load() {
+					lastClock = now
+					l.par.Advance(now)
+				}
+				if ev, _, _ := l.par.Stats(); ev != lastEvents {
+					lastEvents, want = ev, true
+				}
+			}
+			// At most one refresh a second while events stream in (each
+			// regroups the instances), and at once when all is evaluated.
+			done := l.done.Load() || (l.par != nil && l.par.Pending() == 0)
+			if want && (now.Sub(lastSignal) >= time.Second || done != wasDone) {
+				want, wasDone, lastSignal = false, done, now
+				l.signal()
+			}
+		}
+	}
 }
 
 func (l *liveAlerts) signal() {
@@ -87,24 +148,20 @@ func (l *liveAlerts) signal() {
 	}
 }
 
+// Changed is signalled (coalesced) when the alerts changed.
 func (l *liveAlerts) Changed() <-chan struct{} { return l.changed }
-func (l *liveAlerts) Rules() int               { return l.nrules }
 
-func (l *liveAlerts) Alerts() []*ui.Alert {
-	l.mu.Lock()
-	as, ended := l.final, l.ended
-	l.mu.Unlock()
-	if !ended {
-		as = l.ev.Snapshot()
+// Alerts is the state the pane shows.
+func (l *liveAlerts) Alerts() ui.AlertState {
+	st := ui.AlertState{Rules: l.nrules}
+	if l.par != nil {
+		st.Local = l.par.Snapshot()
+		st.Events, _, _ = l.par.Stats()
+		st.Evaluating = l.par.Pending() > 0 || (l.ended.Load() && !l.done.Load())
 	}
-	out := make([]*ui.Alert, 0, len(as))
-	for _, a := range as {
-		out = append(out, &ui.Alert{
-			Key: a.Key(), Name: a.Name, Severity: a.Severity, State: a.State.String(),
-			Labels: rules.LabelsString(a.Labels), Summary: a.Annotations["summary"],
-			Value: a.Value, Events: a.Events, ActiveAt: a.ActiveAt,
-			AuditIDs: append([]string(nil), a.AuditIDs...),
-		})
+	st.Done = l.ended.Load() && l.done.Load()
+	if l.remote != nil {
+		l.remote.fill(&st)
 	}
-	return out
+	return st
 }

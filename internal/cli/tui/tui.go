@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -21,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
@@ -173,25 +173,16 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	defer ix.Close()
 	feed := ui.NewFeed(ix, log)
 	if !opts.NoAlerts {
-		al, err := newLiveAlerts(opts.Rules, opts.NoBuiltin, log)
+		al, err := startAlerts(ctx, opts, srcs, from, to, follow, log)
 		if err != nil {
 			return err
 		}
 		if al != nil {
+			// One decode pass: the feed indexes each batch and hands it
+			// to the rules, which run on their own goroutines.
 			uo.Alerts = al
-			if readsStdin(opts.Args) {
-				// stdin can be read once: evaluate on the feed's batches.
-				feed.OnBatch = al.Push
-				feed.OnEnd = al.Finish
-			} else {
-				// The rules run on their own read of the sources, so the
-				// index (and the first screen) never waits for them.
-				ast, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow})
-				if err != nil {
-					return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
-				}
-				go runAlertStream(ctx, ast, al, log)
-			}
+			feed.OnBatch = al.Push
+			feed.OnEnd = al.End
 		}
 	}
 	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
@@ -225,24 +216,32 @@ func readsStdin(args []string) bool {
 	return false
 }
 
-// runAlertStream feeds the alert engine from its own stream.
-func runAlertStream(ctx context.Context, st data.Stream, al *liveAlerts, log *slog.Logger) {
-	defer st.Close()
-	for {
-		b, err := st.Next(ctx)
-		if b != nil {
-			al.Push(b)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				log.Error("alert stream", "err", err)
-			}
-			if ctx.Err() == nil {
-				al.Finish()
-			}
-			return
-		}
+// startAlerts loads the rules and starts their evaluation (nil when no
+// rule is loaded and the source is not Loki).
+func startAlerts(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, log *slog.Logger) (*liveAlerts, error) {
+	set, err := loadRules(opts.Rules, opts.NoBuiltin, log)
+	if err != nil {
+		return nil, err
 	}
+	var remote *lokiAlerts
+	if src, ok := lokiSource(srcs); ok {
+		rf, rt := src.Range(data.ReadOptions{From: from, To: to})
+		var server []*rules.Rule
+		set, server = splitForLoki(set, rf, rt)
+		if follow && to == 0 {
+			rt = 0
+		}
+		remote = newLokiAlerts(src, server, rf, rt, log)
+	}
+	if (set == nil || len(set.Rules()) == 0) && remote == nil {
+		return nil, nil
+	}
+	al, err := newLiveAlerts(set, remote, log)
+	if err != nil {
+		return nil, err
+	}
+	go al.run(ctx)
+	return al, nil
 }
 
 // openLog writes JSON logs to path, or discards them: never the
