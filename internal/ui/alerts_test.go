@@ -180,9 +180,9 @@ func TestAlertsOrderAndCounts(t *testing.T) {
 		t.Errorf("after s: %d firing (was %d)", p.FiringGroups(), firing)
 	}
 	for _, tc := range []struct {
-		n          int
-		one, many  string
-		want       string
+		n         int
+		one, many string
+		want      string
 	}{{1, "group", "groups", "1 group"}, {0, "group", "groups", "0 groups"}, {2, "event", "events", "2 events"}, {1234, "rule", "rules", "1,234 rules"}} {
 		if got := plural(tc.n, tc.one, tc.many); got != tc.want {
 			t.Errorf("plural(%d) = %q", tc.n, got)
