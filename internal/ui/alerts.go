@@ -553,7 +553,6 @@ func (p *AlertsPane) emptyText() string {
 func (p *AlertsPane) summary() string {
 	st := p.c.Styles
 	s := p.state
-	var parts []string
 	nGroups, firing := 0, 0
 	for _, rg := range p.local {
 		nGroups += len(rg.Groups)
@@ -563,7 +562,20 @@ func (p *AlertsPane) summary() string {
 			}
 		}
 	}
-	parts = append(parts, fmt.Sprintf("%s, %d firing", plural(nGroups, "group", "groups"), firing))
+	// Most telling first: what fires, what is silenced, how far along.
+	head := fmt.Sprintf("%s, %d firing", plural(nGroups, "group", "groups"), firing)
+	if n := len(p.silences); n > 0 {
+		head += fmt.Sprintf(", %d silenced", n)
+	}
+	parts := []string{head}
+	switch {
+	case s.Evaluating:
+		parts = append(parts, "evaluating…")
+	case s.Done:
+		parts = append(parts, "evaluated")
+	default:
+		parts = append(parts, "live")
+	}
 	server := len(s.Server)
 	switch {
 	case s.Rules == 0:
@@ -574,18 +586,10 @@ func (p *AlertsPane) summary() string {
 	default:
 		parts = append(parts, fmt.Sprintf("%s over %s", plural(s.Rules, "rule", "rules"), plural(int(s.Events), "event", "events")))
 	}
-	switch {
-	case s.Evaluating:
-		parts = append(parts, "evaluating…")
-	case s.Done:
-		parts = append(parts, "evaluated")
-	default:
-		parts = append(parts, "live")
+	line := st.Muted.Render(strings.Join(parts, " · "))
+	if s.Ruler != nil {
+		line = st.Bold.Render("Local rules") + "  " + line
 	}
-	if n := len(p.silences); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d silenced", n))
-	}
-	line := st.Bold.Render("Local rules") + st.Muted.Render("  "+strings.Join(parts, " · "))
 	if s.ServerErr != "" {
 		line += "  " + st.Error.Render("Loki: "+termsafe.String(s.ServerErr))
 	}

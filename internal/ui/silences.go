@@ -114,7 +114,7 @@ func (p *AlertsPane) silenceSelected(note string) string {
 	}
 	p.build()
 	p.cursor = max(0, min(p.cursor, len(p.items)-1))
-	return fmt.Sprintf("silenced %s of %s (S shows them, :silences lists them)", plural(n, "group", "groups"), termsafe.String(gs[0].Name))
+	return fmt.Sprintf("silenced %s of %s (S shows, :silences lists)", plural(n, "group", "groups"), termsafe.String(gs[0].Name))
 }
 
 // SilenceSelected silences the selected group with a note (:silence).
