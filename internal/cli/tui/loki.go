@@ -80,6 +80,9 @@ func splitForLoki(set *rules.Set, from, to int64) (local *rules.Set, server []*r
 // newLokiAlerts prepares the Loki part for source src read over
 // [from, to) (to = 0 when following).
 func newLokiAlerts(src *loki.Source, server []*rules.Rule, from, to int64, log *slog.Logger) *lokiAlerts {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &lokiAlerts{c: src.Client(), from: from, to: to, span: time.Duration(to - from), server: server, log: log,
 		ruler: &ui.RulerState{Addr: src.Client().Addr()}, changed: func() {}}
 }
