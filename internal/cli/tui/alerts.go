@@ -54,45 +54,90 @@ type liveAlerts struct {
 	ended   atomic.Bool // the input ended (Finish is running or done)
 	done    atomic.Bool // Finish is done
 	log     *slog.Logger
+	remote  *lokiAlerts // nil unless the source is Loki
 
-	mu     sync.Mutex
-	remote *lokiAlerts // nil unless the source is Loki
+	// Until the rules are loaded (start), batches wait here, so the feed
+	// (and the first screen) never waits for the rules to load.
+	mu         sync.Mutex
+	started    bool
+	pending    []*data.Batch
+	endPending bool
 }
 
-// newLiveAlerts prepares the evaluation of set (nil when set has no rule
-// to run here and no Loki part).
-func newLiveAlerts(set *rules.Set, remote *lokiAlerts, log *slog.Logger) (*liveAlerts, error) {
-	l := &liveAlerts{changed: make(chan struct{}, 1), log: log, remote: remote}
+// newLiveAlerts returns the alerts, waiting for their rules (start).
+func newLiveAlerts(log *slog.Logger) *liveAlerts {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &liveAlerts{changed: make(chan struct{}, 1), log: log}
+}
+
+// start begins evaluating set (nil or empty: no rule runs here) and the
+// Loki part, with the batches that came meanwhile.
+func (l *liveAlerts) start(set *rules.Set, remote *lokiAlerts) error {
+	var par *rules.Parallel
 	if set != nil && len(set.Rules()) > 0 {
-		par, err := rules.NewParallel(set, rules.Options{Logger: log, OnChange: func(*rules.Alert) { l.dirty.Store(true) }},
+		var err error
+		par, err = rules.NewParallel(set, rules.Options{Logger: l.log, OnChange: func(*rules.Alert) { l.dirty.Store(true) }},
 			runtime.GOMAXPROCS(0))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		l.par = par
 		l.nrules = par.Rules()
 	}
 	if remote != nil {
 		l.nrules += len(remote.server)
 		remote.changed = func() { l.dirty.Store(true) }
 	}
-	return l, nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.par, l.remote = par, remote
+	if par != nil {
+		for _, b := range l.pending {
+			par.Push(b)
+		}
+	}
+	l.pending, l.started = nil, true
+	if l.endPending {
+		l.finish()
+	}
+	return nil
 }
 
 // Push is the feed's OnBatch: the batch goes to the rules' goroutines.
 func (l *liveAlerts) Push(b *data.Batch) {
-	if l.par != nil {
-		l.par.Push(b)
+	l.mu.Lock()
+	if !l.started {
+		l.pending = append(l.pending, b)
+		l.mu.Unlock()
+		return
+	}
+	par := l.par
+	l.mu.Unlock()
+	if par != nil {
+		par.Push(b)
 	}
 }
 
 // End is the feed's OnEnd: the windows drain (so alerts resolve or reach
 // their `for` as they would have) without holding the feed up.
 func (l *liveAlerts) End() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.started {
+		l.endPending = true
+		return
+	}
+	l.finish()
+}
+
+// finish drains the windows on a goroutine of its own (l.mu held).
+func (l *liveAlerts) finish() {
 	l.ended.Store(true)
+	par := l.par
 	go func() {
-		if l.par != nil {
-			l.par.Finish()
+		if par != nil {
+			par.Finish()
 		}
 		l.done.Store(true)
 		l.dirty.Store(true)
@@ -153,6 +198,12 @@ func (l *liveAlerts) Changed() <-chan struct{} { return l.changed }
 
 // Alerts is the state the pane shows.
 func (l *liveAlerts) Alerts() ui.AlertState {
+	l.mu.Lock()
+	if !l.started {
+		l.mu.Unlock()
+		return ui.AlertState{Evaluating: true}
+	}
+	l.mu.Unlock()
 	st := ui.AlertState{Rules: l.nrules}
 	if l.par != nil {
 		st.Local = l.par.Snapshot()

@@ -172,18 +172,15 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	ix := ui.NewIndex(opts.SpillDir, log)
 	defer ix.Close()
 	feed := ui.NewFeed(ix, log)
+	var al *liveAlerts
 	if !opts.NoAlerts {
-		al, err := startAlerts(ctx, opts, srcs, from, to, follow, log)
-		if err != nil {
-			return err
-		}
-		if al != nil {
-			// One decode pass: the feed indexes each batch and hands it
-			// to the rules, which run on their own goroutines.
-			uo.Alerts = al
-			feed.OnBatch = al.Push
-			feed.OnEnd = al.End
-		}
+		// One decode pass: the feed indexes each batch and hands it to
+		// the rules, which run on goroutines of their own. They load
+		// while the first batches are read (those wait for them), so the
+		// first screen never waits for the rules.
+		al = newLiveAlerts(log)
+		feed.OnBatch = al.Push
+		feed.OnEnd = al.End
 	}
 	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
 		// The index is the only large live data: collect the garbage of
@@ -195,6 +192,17 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
 	}
 	go feed.Run(ctx, stream)
+	if al != nil {
+		ok, err := al.load(ctx, opts, srcs, from, to, follow)
+		if err != nil {
+			cancel()
+			<-feed.Done()
+			return err
+		}
+		if ok {
+			uo.Alerts = al
+		}
+	}
 	app := ui.New(ctx, ix, feed, uo)
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithOutput(opts.IO.Out))
 	_, err = p.Run()
@@ -216,12 +224,13 @@ func readsStdin(args []string) bool {
 	return false
 }
 
-// startAlerts loads the rules and starts their evaluation (nil when no
-// rule is loaded and the source is not Loki).
-func startAlerts(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, log *slog.Logger) (*liveAlerts, error) {
-	set, err := loadRules(opts.Rules, opts.NoBuiltin, log)
+// load loads the rules and starts their evaluation (ok is false when no
+// rule is loaded and the source is not Loki: alerts are off).
+func (l *liveAlerts) load(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool) (bool, error) {
+	set, err := loadRules(opts.Rules, opts.NoBuiltin, l.log)
 	if err != nil {
-		return nil, err
+		l.start(nil, nil) // releases the batches held meanwhile
+		return false, err
 	}
 	var remote *lokiAlerts
 	if src, ok := lokiSource(srcs); ok {
@@ -231,17 +240,27 @@ func startAlerts(ctx context.Context, opts *TUIOptions, srcs []data.Source, from
 		if follow && to == 0 {
 			rt = 0
 		}
-		remote = newLokiAlerts(src, server, rf, rt, log)
+		remote = newLokiAlerts(src, server, rf, rt, l.log)
 	}
 	if (set == nil || len(set.Rules()) == 0) && remote == nil {
-		return nil, nil
+		l.start(nil, nil)
+		return false, nil
 	}
-	al, err := newLiveAlerts(set, remote, log)
-	if err != nil {
+	if err := l.start(set, remote); err != nil {
+		return false, err
+	}
+	go l.run(ctx)
+	return true, nil
+}
+
+// startAlerts is newLiveAlerts and load (nil when alerts are off).
+func startAlerts(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, log *slog.Logger) (*liveAlerts, error) {
+	l := newLiveAlerts(log)
+	ok, err := l.load(ctx, opts, srcs, from, to, follow)
+	if err != nil || !ok {
 		return nil, err
 	}
-	go al.run(ctx)
-	return al, nil
+	return l, nil
 }
 
 // openLog writes JSON logs to path, or discards them: never the

@@ -64,7 +64,7 @@ type shard struct {
 // ParallelQueue is how many batches a shard may be behind the reader
 // before Push blocks: enough to absorb bursts, little enough to bound the
 // memory of batches held (each holds the read buffer its events alias).
-const ParallelQueue = 1
+const ParallelQueue = 0
 
 // NewParallel prepares set for live evaluation (see NewEvaluator for
 // opts) in n shards (n <= 0: one per rule, at most 2; never more than the
