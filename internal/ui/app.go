@@ -30,6 +30,10 @@ type Options struct {
 	// Loc is the display time zone (default UTC).
 	Loc *time.Location
 	Log *slog.Logger
+	// OnFirstScreen, if set, is called once, from View, when the first
+	// screen with events is rendered (tui-alerts: the rules start then,
+	// so they never slow the first screen down).
+	OnFirstScreen func()
 }
 
 // pane ids in tab order.
@@ -487,6 +491,10 @@ func (a *App) refresh() {
 // View renders the whole screen.
 func (a *App) View() tea.View {
 	v := tea.NewView(a.render())
+	if a.opts.OnFirstScreen != nil && a.c.Snap.Len() > 0 {
+		a.opts.OnFirstScreen()
+		a.opts.OnFirstScreen = nil
+	}
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "audittui"

@@ -72,9 +72,14 @@ func newLiveAlerts(log *slog.Logger) *liveAlerts {
 	return &liveAlerts{changed: make(chan struct{}, 1), log: log}
 }
 
+// firstScreenWait bounds how long the rules wait for the first screen.
+const firstScreenWait = 500 * time.Millisecond
+
 // start begins evaluating set (nil or empty: no rule runs here) and the
-// Loki part, with the batches that came meanwhile.
-func (l *liveAlerts) start(set *rules.Set, remote *lokiAlerts) error {
+// Loki part, with the batches that came meanwhile. With gate, the
+// evaluation starts once gate is closed (the first screen is drawn) or
+// firstScreenWait has passed; the batches read until then wait.
+func (l *liveAlerts) start(set *rules.Set, remote *lokiAlerts, gate <-chan struct{}) error {
 	var par *rules.Parallel
 	if set != nil && len(set.Rules()) > 0 {
 		var err error
@@ -90,8 +95,28 @@ func (l *liveAlerts) start(set *rules.Set, remote *lokiAlerts) error {
 		remote.changed = func() { l.dirty.Store(true) }
 	}
 	l.mu.Lock()
+	l.remote = remote
+	l.mu.Unlock()
+	if gate != nil {
+		go func() {
+			select {
+			case <-gate:
+			case <-time.After(firstScreenWait):
+			}
+			l.release(par)
+		}()
+		return nil
+	}
+	l.release(par)
+	return nil
+}
+
+// release hands the batches held to the rules and lets the next ones go
+// straight to them.
+func (l *liveAlerts) release(par *rules.Parallel) {
+	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.par, l.remote = par, remote
+	l.par = par
 	if par != nil {
 		for _, b := range l.pending {
 			par.Push(b)
@@ -101,7 +126,6 @@ func (l *liveAlerts) start(set *rules.Set, remote *lokiAlerts) error {
 	if l.endPending {
 		l.finish()
 	}
-	return nil
 }
 
 // Push is the feed's OnBatch: the batch goes to the rules' goroutines.
@@ -147,8 +171,8 @@ func (l *liveAlerts) finish() {
 // run ticks the rules' clock and tells the pane about changes until ctx
 // ends; then it stops the rules.
 func (l *liveAlerts) run(ctx context.Context) {
-	if l.remote != nil {
-		go l.remote.run(ctx)
+	if r := l.getRemote(); r != nil {
+		go r.run(ctx)
 	}
 	tick := time.NewTicker(refreshEvery)
 	defer tick.Stop()
@@ -158,32 +182,45 @@ func (l *liveAlerts) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			if l.par != nil {
-				l.par.Close()
+			if par := l.getPar(); par != nil {
+				par.Close()
 			}
 			return
 		case now := <-tick.C:
 			if l.dirty.Swap(false) {
 				want = true
 			}
-			if l.par != nil {
+			par := l.getPar()
+			if par != nil {
 				if now.Sub(lastClock) >= rules.ClockTick && !l.ended.Load() {
 					lastClock = now
-					l.par.Advance(now)
+					par.Advance(now)
 				}
-				if ev, _, _ := l.par.Stats(); ev != lastEvents {
+				if ev, _, _ := par.Stats(); ev != lastEvents {
 					lastEvents, want = ev, true
 				}
 			}
 			// At most one refresh a second while events stream in (each
 			// regroups the instances), and at once when all is evaluated.
-			done := l.done.Load() || (l.par != nil && l.par.Pending() == 0)
+			done := l.done.Load() || (par != nil && par.Pending() == 0)
 			if want && (now.Sub(lastSignal) >= time.Second || done != wasDone) {
 				want, wasDone, lastSignal = false, done, now
 				l.signal()
 			}
 		}
 	}
+}
+
+func (l *liveAlerts) getPar() *rules.Parallel {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.par
+}
+
+func (l *liveAlerts) getRemote() *lokiAlerts {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.remote
 }
 
 func (l *liveAlerts) signal() {
@@ -199,20 +236,17 @@ func (l *liveAlerts) Changed() <-chan struct{} { return l.changed }
 // Alerts is the state the pane shows.
 func (l *liveAlerts) Alerts() ui.AlertState {
 	l.mu.Lock()
-	if !l.started {
-		l.mu.Unlock()
-		return ui.AlertState{Evaluating: true}
-	}
+	started, par, remote := l.started, l.par, l.remote
 	l.mu.Unlock()
-	st := ui.AlertState{Rules: l.nrules}
-	if l.par != nil {
-		st.Local = l.par.Snapshot()
-		st.Events, _, _ = l.par.Stats()
-		st.Evaluating = l.par.Pending() > 0 || (l.ended.Load() && !l.done.Load())
+	st := ui.AlertState{Rules: l.nrules, Evaluating: !started}
+	if par != nil {
+		st.Local = par.Snapshot()
+		st.Events, _, _ = par.Stats()
+		st.Evaluating = par.Pending() > 0 || (l.ended.Load() && !l.done.Load())
 	}
-	st.Done = l.ended.Load() && l.done.Load()
-	if l.remote != nil {
-		l.remote.fill(&st)
+	st.Done = started && l.ended.Load() && l.done.Load()
+	if remote != nil {
+		remote.fill(&st)
 	}
 	return st
 }

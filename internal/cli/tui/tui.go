@@ -193,7 +193,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	}
 	go feed.Run(ctx, stream)
 	if al != nil {
-		ok, err := al.load(ctx, opts, srcs, from, to, follow)
+		firstScreen := make(chan struct{})
+		uo.OnFirstScreen = func() { close(firstScreen) }
+		ok, err := al.load(ctx, opts, srcs, from, to, follow, firstScreen)
 		if err != nil {
 			cancel()
 			<-feed.Done()
@@ -226,10 +228,10 @@ func readsStdin(args []string) bool {
 
 // load loads the rules and starts their evaluation (ok is false when no
 // rule is loaded and the source is not Loki: alerts are off).
-func (l *liveAlerts) load(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool) (bool, error) {
+func (l *liveAlerts) load(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, gate <-chan struct{}) (bool, error) {
 	set, err := loadRules(opts.Rules, opts.NoBuiltin, l.log)
 	if err != nil {
-		l.start(nil, nil) // releases the batches held meanwhile
+		l.start(nil, nil, nil) // releases the batches held meanwhile
 		return false, err
 	}
 	var remote *lokiAlerts
@@ -243,10 +245,10 @@ func (l *liveAlerts) load(ctx context.Context, opts *TUIOptions, srcs []data.Sou
 		remote = newLokiAlerts(src, server, rf, rt, l.log)
 	}
 	if (set == nil || len(set.Rules()) == 0) && remote == nil {
-		l.start(nil, nil)
+		l.start(nil, nil, nil)
 		return false, nil
 	}
-	if err := l.start(set, remote); err != nil {
+	if err := l.start(set, remote, gate); err != nil {
 		return false, err
 	}
 	go l.run(ctx)
@@ -256,7 +258,7 @@ func (l *liveAlerts) load(ctx context.Context, opts *TUIOptions, srcs []data.Sou
 // startAlerts is newLiveAlerts and load (nil when alerts are off).
 func startAlerts(ctx context.Context, opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, log *slog.Logger) (*liveAlerts, error) {
 	l := newLiveAlerts(log)
-	ok, err := l.load(ctx, opts, srcs, from, to, follow)
+	ok, err := l.load(ctx, opts, srcs, from, to, follow, nil)
 	if err != nil || !ok {
 		return nil, err
 	}
