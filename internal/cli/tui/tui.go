@@ -195,14 +195,26 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if al != nil {
 		firstScreen := make(chan struct{})
 		uo.OnFirstScreen = func() { close(firstScreen) }
-		ok, err := al.load(ctx, opts, srcs, from, to, follow, firstScreen)
-		if err != nil {
-			cancel()
-			<-feed.Done()
-			return err
-		}
-		if ok {
+		if len(opts.Rules) == 0 && !opts.NoBuiltin {
+			// The built-in pack alone cannot fail to load (its tests load
+			// it): it loads while the first screen is drawn.
 			uo.Alerts = al
+			go func() {
+				if _, err := al.load(ctx, opts, srcs, from, to, follow, firstScreen); err != nil {
+					log.Error("alert rules", "err", err)
+				}
+			}()
+		} else {
+			// --rules files: a bad one is an error before the screen.
+			ok, err := al.load(ctx, opts, srcs, from, to, follow, firstScreen)
+			if err != nil {
+				cancel()
+				<-feed.Done()
+				return err
+			}
+			if ok {
+				uo.Alerts = al
+			}
 		}
 	}
 	app := ui.New(ctx, ix, feed, uo)

@@ -171,6 +171,14 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 			e.maxDrain = max(e.maxDrain, rs.back+int64(r.For)+interval)
 		}
 	}
+	for _, rs := range e.rules {
+		// Requests counted by auditID are remembered for mergeRetention
+		// by the rule itself; their lines, as long as any window.
+		rs.horizon = rs.back
+		if rs.merge {
+			rs.horizon = e.maxBack
+		}
+	}
 	e.lits.build()
 	e.present = make([]uint64, e.lits.words)
 	return e, nil
@@ -229,7 +237,7 @@ rules:
 		var cost int64
 		fresh := 0
 		for _, h := range hits {
-			if !e.dedup.add(t, e.dedup.contribution(line, h.rs.idx, h.key)) {
+			if !e.dedup.add(t, h.rs.horizon, e.dedup.contribution(line, h.rs.idx, h.key)) {
 				continue // an identical line fed this series already
 			}
 			fresh++
@@ -375,6 +383,7 @@ func (e *Evaluator) sealTo(p int64) {
 			e.lastSwept = p
 		}
 		e.dedup.forget(p - e.maxBack)
+		e.dedup.forgetSets(p)
 		e.shedRetry = 0
 		if e.budget > 0 && e.dedup.retained > e.budget {
 			// Still over (the newest minutes are held back): try again

@@ -28,10 +28,9 @@ import (
 type Parallel struct {
 	shards []*shard
 	nrules int
-	// lits are the literals of every rule: the scan stage finds them in
-	// each line once for all shards.
-	lits   literalSet
-	scanIn chan *data.Batch // nil batch: finish
+	// lits are the literals of every rule: Push finds them in each line
+	// once for all shards.
+	lits literalSet
 	// finished is closed once every shard has run Finish; quit stops
 	// the shards (Close).
 	finished chan struct{}
@@ -117,40 +116,30 @@ func NewParallel(set *Set, opts Options, n int) (*Parallel, error) {
 		sh.ev.present = make([]uint64, p.lits.words)
 		go sh.run()
 	}
-	p.scanIn = make(chan *data.Batch, ParallelQueue)
-	go p.scan()
 	return p, nil
 }
 
-// scan is the stage before the shards: it finds the rules' literals in
-// every line of a batch, then hands the batch to every shard.
-func (p *Parallel) scan() {
+// scan finds the rules' literals in every line of a batch (once for all
+// shards).
+func (p *Parallel) scan(b *data.Batch) scanned {
 	words := p.lits.words
-	for {
-		var b *data.Batch
+	item := scanned{b: b, present: make([]uint64, len(b.Events)*words)}
+	for i := range b.Events {
+		p.lits.scan(b.Events[i].EntryLine(), item.present[i*words:(i+1)*words])
+	}
+	return item
+}
+
+// handOver gives an item to every shard; false when closed meanwhile.
+func (p *Parallel) handOver(item scanned) bool {
+	for _, sh := range p.shards {
 		select {
-		case b = <-p.scanIn:
+		case sh.in <- item:
 		case <-p.quit:
-			return
-		}
-		item := scanned{b: b}
-		if b != nil {
-			item.present = make([]uint64, len(b.Events)*words)
-			for i := range b.Events {
-				p.lits.scan(b.Events[i].EntryLine(), item.present[i*words:(i+1)*words])
-			}
-		}
-		for _, sh := range p.shards {
-			select {
-			case sh.in <- item:
-			case <-p.quit:
-				return
-			}
-		}
-		if b == nil {
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // splitRules deals the rules of set into n sets of about equal estimated
@@ -258,10 +247,7 @@ func (p *Parallel) Push(b *data.Batch) {
 	for _, sh := range p.shards {
 		sh.pushed.Add(1)
 	}
-	select {
-	case p.scanIn <- b:
-	case <-p.quit:
-	}
+	p.handOver(p.scan(b))
 }
 
 // Advance tells every shard the wall clock reads now (see
@@ -288,9 +274,7 @@ func (p *Parallel) Advance(now time.Time) {
 func (p *Parallel) Finish() {
 	p.once.Do(func() {
 		p.closed.Store(true)
-		select {
-		case p.scanIn <- nil:
-		case <-p.quit:
+		if !p.handOver(scanned{}) {
 			return
 		}
 		for _, sh := range p.shards {

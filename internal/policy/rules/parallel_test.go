@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,59 @@ func TestParallelAdvanceAndClose(t *testing.T) {
 	p.Finish()
 	if n := len(p.Snapshot()); n != 2 {
 		t.Errorf("snapshot after Close: %d alerts", n)
+	}
+}
+
+// TestDuplicateFilterForgetsByRuleHorizon: the duplicate filter keeps a
+// rule's lines only as long as the rule's own windows can see them: a
+// 5-minute rule's entries go after minutes even when a 24-hour rule
+// shares the evaluator (whose entries stay), and duplicates within the
+// windows still count once.
+func TestDuplicateFilterForgetsByRuleHorizon(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: short
+    rules:
+      - alert: Exec
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [5m])) > 0
+  - name: long
+    interval: 30m
+    rules:
+      - alert: ExecDaily
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [1d])) > 100
+`)
+	ev, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range 120 { // one exec a minute for two hours
+		b.WriteString(auditLine(fmt.Sprintf("x-%d", i), "ResponseComplete", "mallory", "exec", t10.Add(time.Duration(i)*time.Minute)) + "\n")
+	}
+	evs := decodeInOrder(t, "execs", []byte(b.String()))
+	for i := range evs {
+		ev.Push(&evs[i])
+		ev.Push(&evs[i]) // an at-least-once duplicate
+	}
+	entries := map[int64]int{}
+	for _, bk := range ev.dedup.buckets {
+		for h, set := range bk.sets {
+			entries[h] += len(set)
+		}
+	}
+	short, long := entries[int64(5*time.Minute)], entries[int64(24*time.Hour)]
+	if long != 120 || short > 10 {
+		t.Errorf("entries kept: %d of the 5-minute rule (want the last few minutes'), %d of the daily rule (want 120)", short, long)
+	}
+	if ev.Duplicates() != 120 {
+		t.Errorf("%d duplicates reported, want 120", ev.Duplicates())
+	}
+	var n int
+	for _, a := range ev.Finish() {
+		if a.Name == "Exec" {
+			n += a.Events
+		}
+	}
+	if n != 120 {
+		t.Errorf("the 5-minute rule counted %d events, want 120", n)
 	}
 }
