@@ -18,19 +18,30 @@ import (
 // The rules are split into shards, one Evaluator each; every shard sees
 // every batch, in the order given, and the shards run at once (on a
 // machine with more than one core the set evaluates in a fraction of the
-// time one Evaluator takes). Instances are those a single Evaluator over
-// the whole set would raise: rules do not share state, and each shard
-// applies the same seal points to the same events. Alert keys stay unique
-// across shards.
+// time one Evaluator takes). Each line is scanned for the rules' literals
+// once, for all shards. The split balances the rules' cost as measured on
+// the first batch (until then, as estimated from their expressions).
+// Instances are those a single Evaluator over the whole set would raise:
+// rules do not share state, and each shard applies the same seal points
+// to the same events. Alert keys stay unique across shards.
 //
 // Push, Finish and Close are called from one goroutine (the reader's);
-// Advance, Snapshot, Stats and Pending from any.
+// Advance, Snapshot, Stats, Pending and Busy from any.
 type Parallel struct {
-	shards []*shard
+	set    *Set
+	opts   Options
+	n      int
 	nrules int
+	index  map[*Rule]int
 	// lits are the literals of every rule: Push finds them in each line
 	// once for all shards.
 	lits literalSet
+	// calibrated: the split was balanced on measured costs.
+	calibrated bool
+
+	mu     sync.RWMutex // guards shards (replaced once, by calibrate)
+	shards []*shard
+
 	// finished is closed once every shard has run Finish; quit stops
 	// the shards (Close).
 	finished chan struct{}
@@ -51,7 +62,8 @@ type shard struct {
 	ev    *Evaluator
 	in    chan scanned
 	clock chan time.Time // the latest Advance, cap 1
-	quit  chan struct{}
+	quit  chan struct{}  // the Parallel's
+	stop  chan struct{}  // this shard's (replaced by calibrate)
 	// exited is closed when the shard's goroutine returns.
 	exited chan struct{}
 	// pushed and done count batches handed over and evaluated.
@@ -61,14 +73,13 @@ type shard struct {
 }
 
 // ParallelQueue is how many batches a shard may be behind the reader
-// before Push blocks: enough to absorb bursts, little enough to bound the
-// memory of batches held (each holds the read buffer its events alias).
+// before Push blocks: none, so that few batches (each holds the read
+// buffer its events alias) are held at once.
 const ParallelQueue = 0
 
 // NewParallel prepares set for live evaluation (see NewEvaluator for
-// opts) in n shards (n <= 0: one per rule, at most 2; never more than the
-// rules). OnChange and OnStep, if set, may be called from several shards
-// at once.
+// opts) in n shards (n <= 0: 2; never more than the rules). OnChange and
+// OnStep, if set, may be called from several shards at once.
 func NewParallel(set *Set, opts Options, n int) (*Parallel, error) {
 	if opts.Reorder == 0 {
 		opts.Reorder = DefaultReorder
@@ -81,42 +92,97 @@ func NewParallel(set *Set, opts Options, n int) (*Parallel, error) {
 		n = 2
 	}
 	n = min(n, len(all))
-	parts := splitRules(set, n)
-	p := &Parallel{nrules: len(all), finished: make(chan struct{}), quit: make(chan struct{})}
-	index := map[*Rule]int{}
+	p := &Parallel{set: set, opts: opts, n: n, nrules: len(all), index: map[*Rule]int{},
+		finished: make(chan struct{}), quit: make(chan struct{})}
 	for i, r := range all {
-		index[r] = i
-	}
-	for _, part := range parts {
-		ev, err := newEvaluator(part, opts, 0)
-		if err != nil {
-			return nil, err
+		if r.query == nil {
+			return nil, errors.New(r.Where() + ": rule " + r.Alert + " has no parsed query")
 		}
-		// Number rules as in the whole set, so instance keys (and the
-		// duplicate filter's per-rule entries) do not collide.
-		for _, rs := range ev.rules {
-			rs.idx = index[rs.r]
-		}
-		sh := &shard{ev: ev, in: make(chan scanned, ParallelQueue), clock: make(chan time.Time, 1),
-			quit: p.quit, exited: make(chan struct{})}
-		p.shards = append(p.shards, sh)
-	}
-	// One literal set for all shards: each line is scanned once.
-	for _, sh := range p.shards {
-		for _, rs := range sh.ev.rules {
-			rs.need = rs.need[:0]
-			for _, lit := range rs.q.LogQuery().RequiredLiterals() {
-				rs.need = append(rs.need, p.lits.add(lit))
-			}
+		p.index[r] = i
+		for _, lit := range r.query.LogQuery().RequiredLiterals() {
+			p.lits.add(lit)
 		}
 	}
 	p.lits.build()
-	for _, sh := range p.shards {
-		sh.ev.lits = p.lits
-		sh.ev.present = make([]uint64, p.lits.words)
+	shards, err := p.build(splitRules(set, n, ruleCost))
+	if err != nil {
+		return nil, err
+	}
+	p.shards = shards
+	p.calibrated = n == 1
+	return p, nil
+}
+
+// build makes (and starts) one shard per part.
+func (p *Parallel) build(parts []*Set) ([]*shard, error) {
+	var out []*shard
+	for _, part := range parts {
+		ev, err := newEvaluator(part, p.opts, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, rs := range ev.rules {
+			// Number rules as in the whole set, so instance keys (and
+			// the duplicate filter's per-rule entries) do not collide;
+			// literals as in the one scan.
+			rs.idx = p.index[rs.r]
+			rs.need = rs.need[:0]
+			for _, lit := range rs.q.LogQuery().RequiredLiterals() {
+				rs.need = append(rs.need, p.lits.index[string(lit)])
+			}
+		}
+		ev.lits = p.lits
+		ev.present = make([]uint64, p.lits.words)
+		out = append(out, &shard{ev: ev, in: make(chan scanned, ParallelQueue), clock: make(chan time.Time, 1),
+			quit: p.quit, stop: make(chan struct{}), exited: make(chan struct{})})
+	}
+	for _, sh := range out {
 		go sh.run()
 	}
-	return p, nil
+	return out, nil
+}
+
+// calibrateSample is how many events of the first batch calibrate times.
+const calibrateSample = 2000
+
+// calibrate measures what each rule's pipeline costs on (a sample of) the
+// first batch and, when that splits the rules differently, replaces the
+// shards (which have seen nothing yet) by a split balanced on it.
+func (p *Parallel) calibrate(item scanned) {
+	p.calibrated = true
+	b := item.b
+	words := p.lits.words
+	stride := max(1, len(b.Events)/calibrateSample)
+	cost := map[*Rule]int64{}
+	for i := 0; i < len(b.Events); i += stride {
+		ev := &b.Events[i]
+		present := item.present[i*words : (i+1)*words]
+		for _, sh := range p.shards {
+		rules:
+			for _, rs := range sh.ev.rules {
+				for _, k := range rs.need {
+					if !has(present, k) {
+						continue rules
+					}
+				}
+				t0 := time.Now()
+				rs.contributes(ev)
+				cost[rs.r] += int64(time.Since(t0))
+			}
+		}
+	}
+	shards, err := p.build(splitRules(p.set, p.n, func(r *Rule) int { return int(cost[r]/1000) + 1 }))
+	if err != nil {
+		return // keep the estimated split
+	}
+	p.mu.Lock()
+	old := p.shards
+	p.shards = shards
+	p.mu.Unlock()
+	for _, sh := range old {
+		close(sh.stop)
+		<-sh.exited
+	}
 }
 
 // scan finds the rules' literals in every line of a batch (once for all
@@ -142,9 +208,9 @@ func (p *Parallel) handOver(item scanned) bool {
 	return true
 }
 
-// splitRules deals the rules of set into n sets of about equal estimated
-// cost (ruleCost), each keeping its rules' groups (name, interval, limit).
-func splitRules(set *Set, n int) []*Set {
+// splitRules deals the rules of set into n sets of about equal cost,
+// each keeping its rules' groups (name, interval, limit).
+func splitRules(set *Set, n int, costOf func(*Rule) int) []*Set {
 	type item struct {
 		r    *Rule
 		cost int
@@ -152,7 +218,7 @@ func splitRules(set *Set, n int) []*Set {
 	}
 	var items []item
 	for _, r := range set.Rules() {
-		items = append(items, item{r, ruleCost(r), len(items)})
+		items = append(items, item{r, costOf(r), len(items)})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].cost > items[j].cost })
 	load := make([]int, n)
@@ -216,6 +282,8 @@ func (sh *shard) run() {
 		select {
 		case <-sh.quit:
 			return
+		case <-sh.stop:
+			return
 		case it := <-sh.in:
 			b := it.b
 			if b == nil {
@@ -244,10 +312,14 @@ func (p *Parallel) Push(b *data.Batch) {
 	if b == nil || len(b.Events) == 0 || p.closed.Load() {
 		return
 	}
+	item := p.scan(b)
+	if !p.calibrated {
+		p.calibrate(item)
+	}
 	for _, sh := range p.shards {
 		sh.pushed.Add(1)
 	}
-	p.handOver(p.scan(b))
+	p.handOver(item)
 }
 
 // Advance tells every shard the wall clock reads now (see
@@ -256,6 +328,8 @@ func (p *Parallel) Advance(now time.Time) {
 	if p.closed.Load() {
 		return
 	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	for _, sh := range p.shards {
 		select {
 		case <-sh.clock: // replace a tick not yet taken
@@ -299,6 +373,8 @@ func (p *Parallel) Close() {
 	p.quitOnce.Do(func() {
 		p.closed.Store(true)
 		close(p.quit)
+		p.mu.RLock()
+		defer p.mu.RUnlock()
 		for _, sh := range p.shards {
 			<-sh.exited
 		}
@@ -311,6 +387,8 @@ func (p *Parallel) Finished() <-chan struct{} { return p.finished }
 // Pending reports how many batches the slowest shard has still to
 // evaluate (0: caught up with every Push).
 func (p *Parallel) Pending() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	n := int64(0)
 	for _, sh := range p.shards {
 		n = max(n, sh.pushed.Load()-sh.done.Load())
@@ -322,10 +400,16 @@ func (p *Parallel) Pending() int {
 func (p *Parallel) Rules() int { return p.nrules }
 
 // Shards is how many evaluators run.
-func (p *Parallel) Shards() int { return len(p.shards) }
+func (p *Parallel) Shards() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.shards)
+}
 
 // Busy returns the time each shard spent evaluating so far.
 func (p *Parallel) Busy() []time.Duration {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	out := make([]time.Duration, len(p.shards))
 	for i, sh := range p.shards {
 		out[i] = time.Duration(sh.busy.Load())
@@ -336,6 +420,8 @@ func (p *Parallel) Busy() []time.Duration {
 // Snapshot returns copies of every instance that fired so far, in order of
 // first activity (see Evaluator.Snapshot); after Finish, the final ones.
 func (p *Parallel) Snapshot() []*Alert {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	select {
 	case <-p.finished:
 		var out []*Alert
@@ -359,6 +445,8 @@ func (p *Parallel) Snapshot() []*Alert {
 // Stats reports the events evaluated (every shard sees every event),
 // those without a time, and the step times run (summed over shards).
 func (p *Parallel) Stats() (events, untimed int64, steps int) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	for i, sh := range p.shards {
 		ev, un, st := sh.ev.Stats()
 		if i == 0 {
