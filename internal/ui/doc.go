@@ -24,6 +24,14 @@
 // AuditIDQuery), shown in the filter line and answered by `audittui query`
 // and Grafana the same way.
 //
+// Alerts (alerts.go, silences.go): the pane groups the engine's instances
+// with rules.GroupAlerts (rule, then grouping labels; Alertmanager's
+// model), draws the Loki ruler's alerts beside the local ones, drills in
+// with the rule's LogQL plus the alert's window (Filter.Since/Until), and
+// keeps silences as a list of group keys (App.Silences, SetSilences). The
+// engine runs outside the UI (internal/cli/tui) and reports through
+// AlertSource.
+//
 // Screen: App (app.go, layout.go) routes keys through the one Keymap table
 // (keymap.go, which also drives the help overlay) — global bindings first,
 // then the focused pane's — and lays out header, pane, filter bar and
