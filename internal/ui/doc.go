@@ -19,10 +19,11 @@
 // dictionary ids, so re-filtering a million events costs tens of
 // milliseconds; only line filters and fields the index does not keep
 // re-read events. Filters run in tea.Cmds tagged with a generation; stale
-// results are dropped. Every filter the TUI writes itself (the Timeline's
-// and Alerts' `f`) is LogQL built from the schema (EqualsQuery,
-// AuditIDQuery), shown in the filter line and answered by `audittui query`
-// and Grafana the same way.
+// results are dropped. Every filter the TUI writes itself is LogQL, shown
+// in the filter line and answered by `audittui query` and Grafana the same
+// way: the Timeline's `f` builds it from the schema (EqualsQuery,
+// AuditIDQuery); the Alerts' `f` is the rule's own query narrowed to the
+// group's labels, over the alert's window (Since/Until, as --from/--to).
 //
 // Alerts (alerts.go, silences.go): the pane groups the engine's instances
 // with rules.GroupAlerts (rule, then grouping labels; Alertmanager's
