@@ -446,3 +446,21 @@ func TestAlertsHostileLabels(t *testing.T) {
 		check("hostile description", `<U+202E>`)
 	}
 }
+
+// TestAlertsSmallScreens: at 60x20 and 40x12 every line fits and the keys
+// still work.
+func TestAlertsSmallScreens(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{60, 20}, {40, 12}} {
+		a, _ := newAlertsApp(t, sz.w, sz.h)
+		for _, keys := range [][]string{nil, {"down", "enter"}, {"down", "enter"}, {"s", "S"}, {":"}} {
+			if len(keys) == 1 && keys[0] == ":" {
+				send(t, a, ":")
+				typeText(t, a, "silences")
+				send(t, a, "enter")
+			} else {
+				send(t, a, keys...)
+			}
+			checkScreen(t, screen(a), sz.w, sz.h)
+		}
+	}
+}
