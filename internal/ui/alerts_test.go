@@ -26,8 +26,8 @@ import (
 // minutes), evaluated live with the built-in pack as the TUI does it:
 // without draining at the end, so the latest alerts are still firing.
 type alertFixture struct {
-	path   string
-	evs    []data.Event
+	content []byte
+	evs     []data.Event
 	alerts []*rules.Alert
 	rules  int
 }
@@ -41,12 +41,6 @@ var (
 func loadAlertFixture(t testing.TB) alertFixture {
 	t.Helper()
 	fixOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "audittui-alerts-fixture")
-		if err != nil {
-			fixErr = err
-			return
-		}
-		fix.path = filepath.Join(dir, "generated.log")
 		g := gen.New(gen.Config{Seed: 7, Stories: true, Rate: 2})
 		end := gen.DefaultStart.Add(100 * time.Minute).UnixNano()
 		var buf bytes.Buffer
@@ -57,15 +51,13 @@ func loadAlertFixture(t testing.TB) alertFixture {
 			}
 			buf.Write(r.Line)
 		}
-		if fixErr = os.WriteFile(fix.path, buf.Bytes(), 0o644); fixErr != nil {
-			return
-		}
+		fix.content = buf.Bytes()
 		var dec data.Decoder
 		sc := bufio.NewScanner(bytes.NewReader(buf.Bytes()))
 		sc.Buffer(nil, 8<<20)
 		for sc.Scan() {
 			n := len(fix.evs)
-			fix.evs, _ = dec.Decode(fix.evs, sc.Bytes(), data.Origin{Source: &data.SourceInfo{Name: fix.path, Labels: data.Labels{{Name: "job", Value: "audit"}}}})
+			fix.evs, _ = dec.Decode(fix.evs, sc.Bytes(), data.Origin{Source: &data.SourceInfo{Name: "generated.log", Labels: data.Labels{{Name: "job", Value: "audit"}}}})
 			for k := n; k < len(fix.evs); k++ {
 				fix.evs[k] = fix.evs[k].Clone()
 			}
@@ -92,6 +84,17 @@ func loadAlertFixture(t testing.TB) alertFixture {
 	return fix
 }
 
+// fixtureIndex writes the fixture's lines to a file of the test and
+// indexes it (as a file source: events are read back from it).
+func fixtureIndex(t *testing.T, f alertFixture) *Index {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "generated.log")
+	if err := os.WriteFile(path, f.content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return loadIndex(t, path)
+}
+
 // staticAlerts is an AlertSource that never changes.
 type staticAlerts struct{ st AlertState }
 
@@ -103,7 +106,7 @@ func (s staticAlerts) Changed() <-chan struct{} { return nil }
 func newAlertsApp(t *testing.T, w, h int) (*App, alertFixture) {
 	t.Helper()
 	f := loadAlertFixture(t)
-	ix := loadIndex(t, f.path)
+	ix := fixtureIndex(t, f)
 	st := AlertState{Local: f.alerts, Rules: f.rules, Events: int64(len(f.evs))}
 	a := New(context.Background(), ix, nil, Options{Title: "generated.log", NoColor: true, Compile: CompileLogQL,
 		Alerts: staticAlerts{st}})
@@ -398,7 +401,7 @@ func TestAlertsRulerSection(t *testing.T) {
 // are shown escaped, never interpreted.
 func TestAlertsHostileLabels(t *testing.T) {
 	f := loadAlertFixture(t)
-	ix := loadIndex(t, f.path)
+	ix := fixtureIndex(t, f)
 	hostile := *f.alerts[len(f.alerts)-1]
 	hostile.Labels = map[string]string{"user_username": "mallory\x1b]0;pwned\a\u202e", "objectRef_name": "\x1b[2Jgone"}
 	hostile.Annotations = map[string]string{"summary": "\x1b[31mred", "description": "bidi \u202e here"}
