@@ -28,8 +28,8 @@ import (
 type alertFixture struct {
 	content []byte
 	evs     []data.Event
-	alerts []*rules.Alert
-	rules  int
+	alerts  []*rules.Alert
+	rules   int
 }
 
 var (
