@@ -14,6 +14,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/gen"
@@ -466,5 +467,86 @@ func TestAlertsSmallScreens(t *testing.T) {
 			}
 			checkScreen(t, screen(a), sz.w, sz.h)
 		}
+	}
+}
+
+// TestSilencesAreKeptInTheCase: s, :silence NOTE and :unsilence are
+// records of the case (rule, labels, note, who and when); the case lists
+// the active ones (what the report shows), and a new session on the case
+// has the same groups silenced.
+func TestSilencesAreKeptInTheCase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	open := func(author string) (*App, alertFixture) {
+		f := loadAlertFixture(t)
+		ix := fixtureIndex(t, f)
+		st := AlertState{Local: f.alerts, Rules: f.rules, Events: int64(len(f.evs))}
+		a := New(context.Background(), ix, nil, Options{Title: "generated.log", NoColor: true, Compile: CompileLogQL,
+			Alerts: staticAlerts{st}, Write: LocalWrites{}, Case: dir, Author: author})
+		a.alerts.now = func() time.Time { return time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC) }
+		a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		runCmd(t, a, a.Init())
+		a.alerts.SetState(st)
+		send(t, a, "3")
+		return a, f
+	}
+	a, _ := open("alice")
+	if a.CaseDir() != dir {
+		t.Fatalf("no case open: %q", a.status)
+	}
+	send(t, a, "g", "down") // the first group
+	first, _ := a.alerts.selected()
+	send(t, a, "s")
+	if !strings.Contains(a.status, "silenced 1 group") {
+		t.Errorf("status after s: %q", a.status)
+	}
+	// The cursor stays on the line, now the next group: silence it with
+	// a note, then take that one back in the :silences list (oldest
+	// first: the second line).
+	second, _ := a.alerts.selected()
+	if second.group == nil || second.group.Key == first.group.Key {
+		t.Fatalf("no second group under the cursor: %+v", second)
+	}
+	command_(t, a, "silence known CI job")
+	if !a.alerts.Silenced(second.group.Key) {
+		t.Fatalf(":silence did not silence %s", second.group.Key)
+	}
+	command_(t, a, "silences")
+	send(t, a, "down", "enter", "esc")
+	if a.alerts.Silenced(second.group.Key) || !a.alerts.Silenced(first.group.Key) {
+		t.Fatalf("silences %+v", a.Silences())
+	}
+	cs, err := casefile.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cs.State()
+	if len(st.Silences) != 1 {
+		t.Fatalf("the case holds %d active silences: %+v", len(st.Silences), st.Silences)
+	}
+	s := st.Silences[0]
+	if s.Silence.Group != first.group.Key || s.Silence.Rule != first.group.Name || s.Author != "alice" || s.Time.IsZero() {
+		t.Errorf("silence record %+v %+v", s, s.Silence)
+	}
+	for k, v := range first.group.Labels {
+		if s.Silence.Labels[k] != v {
+			t.Errorf("label %s=%q, want %q", k, s.Silence.Labels[k], v)
+		}
+	}
+	// Every silence and unsilence is on file (the :silence note too).
+	raw, err := os.ReadFile(filepath.Join(dir, "silences.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(raw), "\n"); n != 3 || !strings.Contains(string(raw), "known CI job") || !strings.Contains(string(raw), `"unsilence"`) {
+		t.Errorf("silences.jsonl (%d records):\n%s", n, raw)
+	}
+
+	// A new session on the case: the same group is silenced.
+	b, _ := open("bob")
+	if got := b.Silences(); len(got) != 1 || got[0].Key != first.group.Key {
+		t.Fatalf("restored silences %+v", got)
+	}
+	if !strings.Contains(screen(b), "1 silenced") {
+		t.Errorf("the pane does not count the restored silence:\n%s", screen(b))
 	}
 }

@@ -39,8 +39,10 @@
 // with rules.GroupAlerts (rule, then grouping labels; Alertmanager's
 // model), draws the Loki ruler's alerts beside the local ones, drills in
 // with the rule's LogQL plus the alert's window, and keeps silences as a
-// list of group keys (App.Silences, SetSilences). The engine runs outside
-// the UI (package ui/live) and reports through AlertSource.
+// list of group keys (App.Silences, SetSilences); each silence and
+// unsilence is also a record of the case (RecordSilence,
+// RecordUnsilence), and a reopened case restores them. The engine runs
+// outside the UI (package ui/live) and reports through AlertSource.
 //
 // Screen: App (app.go, layout.go) routes keys through the one Keymap table
 // (keymap.go): a pane's overrides (the `/` search of Detail and of the

@@ -9,7 +9,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
+// key handles a key press; a silence it adds or removes (s, :silence,
+// enter in :silences, ...) is recorded in the case (silences.go).
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	before := a.alerts.silenceKeys()
+	return a.recordSilenceChanges(before, a.handleKey(k))
+}
+
+func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	a.status = ""
 	if a.bar.Active() {
 		return a.barKey(k)

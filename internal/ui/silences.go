@@ -7,14 +7,17 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // Silence hides one alert group (a rule and its grouping labels) for this
 // investigation, as an Alertmanager silence would, without touching any
-// server. Silences are kept as a list so that a case file can save and
-// restore them (App.Silences, App.SetSilences).
+// server. Silences are kept as a list; each one added or removed is a
+// record of the case (casefile.KindSilence, KindUnsilence: who, when,
+// the group and why), so a report shows what was silenced, and reopening
+// the case restores them (App.Silences, App.SetSilences).
 type Silence struct {
 	// Key is the group's key (rules.AlertGroup.Key): the rule's file and
 	// line, its name and the grouping labels.
@@ -198,6 +201,16 @@ func (p *AlertsPane) UnsilenceSelected() string {
 	return "this group is not silenced"
 }
 
+// silenceKeys returns the silences by group key (what an action changed
+// is the difference of two of these).
+func (p *AlertsPane) silenceKeys() map[string]Silence {
+	m := make(map[string]Silence, len(p.silences))
+	for _, s := range p.silences {
+		m[s.Key] = s
+	}
+	return m
+}
+
 // silenceCommand runs :silence NOTE, :unsilence and :silences.
 func (a *App) silenceCommand(cmd command) tea.Cmd {
 	if cmd.name == "silences" {
@@ -218,8 +231,84 @@ func (a *App) silenceCommand(cmd command) tea.Cmd {
 	return func() tea.Msg { return statusMsg(msg) }
 }
 
+// recordSilenceChanges records in the case the silences added and
+// removed since before, besides cmd (the records carry no status: the
+// pane's own message stays in the status bar).
+func (a *App) recordSilenceChanges(before map[string]Silence, cmd tea.Cmd) tea.Cmd {
+	var recs []casefile.Record
+	after := a.alerts.silenceKeys()
+	for _, s := range a.alerts.silences {
+		if _, ok := before[s.Key]; !ok {
+			recs = append(recs, casefile.Record{Kind: casefile.KindSilence, Silence: caseSilence(s)})
+		}
+	}
+	for _, s := range sortedSilences(before) {
+		if _, ok := after[s.Key]; !ok {
+			if r, ok := a.unsilenceRecord(s.Key); ok {
+				recs = append(recs, r)
+			}
+		}
+	}
+	if len(recs) == 0 {
+		return cmd
+	}
+	return tea.Batch(cmd, a.record(recs, -1, "", ""))
+}
+
+func sortedSilences(m map[string]Silence) []Silence {
+	out := make([]Silence, 0, len(m))
+	for _, s := range m {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// caseSilence is a pane silence as the case keeps it.
+func caseSilence(s Silence) *casefile.Silence {
+	ls := make(map[string]string, len(s.Labels))
+	for k, v := range s.Labels {
+		ls[k] = v
+	}
+	return &casefile.Silence{Group: s.Key, Rule: s.Rule, Labels: ls, Note: s.Note}
+}
+
+// unsilenceRecord is the record that removes the case's silences of a
+// group (false: the case holds none).
+func (a *App) unsilenceRecord(group string) (casefile.Record, bool) {
+	var ids []string
+	for _, r := range a.c.Marks.st.Silences {
+		if r.Silence.Group == group {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return casefile.Record{}, false
+	}
+	return casefile.Record{Kind: casefile.KindUnsilence, Refs: ids, Silence: &casefile.Silence{Group: group}}, true
+}
+
+// restoreSilences adds the case's active silences to the pane's (a case
+// opened or reopened): the silences are the union of both.
+func (a *App) restoreSilences(st *casefile.State) {
+	ss := a.alerts.Silences()
+	have := a.alerts.silenceKeys()
+	for _, r := range st.Silences {
+		if r.Silence == nil {
+			continue
+		}
+		if _, ok := have[r.Silence.Group]; ok {
+			continue
+		}
+		have[r.Silence.Group] = Silence{}
+		ss = append(ss, Silence{Key: r.Silence.Group, Rule: r.Silence.Rule, Labels: r.Silence.Labels, At: r.Time.UTC(), Note: r.Silence.Note})
+	}
+	a.alerts.SetSilences(ss)
+}
+
 // Silences returns the alert groups silenced in this investigation.
 func (a *App) Silences() []Silence { return a.alerts.Silences() }
 
-// SetSilences replaces the silences (a restored case).
+// SetSilences replaces the silences (they are not recorded in the case:
+// the keys and commands that silence record themselves).
 func (a *App) SetSilences(ss []Silence) { a.alerts.SetSilences(ss) }
