@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -169,12 +170,22 @@ func (p *AlertsPane) listView() string {
 		if len(lines) >= p.h {
 			break
 		}
-		labels := termsafe.String(rules.LabelsString(s.Labels))
-		line := fmt.Sprintf("%s  %s  %s", s.At.In(p.c.Loc).Format("01-02 15:04"), termsafe.String(s.Rule), labels)
-		if s.Note != "" {
-			line += "  — " + termsafe.String(s.Note)
+		// The note (why) before the labels, which are long: label values
+		// as the groups show them, by label name.
+		names := make([]string, 0, len(s.Labels))
+		for n := range s.Labels {
+			names = append(names, n)
 		}
-		line = truncateANSI(line, p.w)
+		sort.Strings(names)
+		vals := make([]string, len(names))
+		for k, n := range names {
+			vals[k] = ShortIdentity(termsafe.String(s.Labels[n]))
+		}
+		line := s.At.In(p.c.Loc).Format("01-02 15:04") + "  " + termsafe.String(s.Rule)
+		if s.Note != "" {
+			line += "  “" + termsafe.String(s.Note) + "”"
+		}
+		line = truncateANSI(line+"  "+strings.Join(vals, " · "), p.w)
 		if i == p.silCursor {
 			line = st.Selected.Render(pad(line, p.w))
 		}
