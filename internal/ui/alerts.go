@@ -8,90 +8,147 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-// Alert is one alert instance as the pane shows it (the CLI converts the
-// rule engine's instances).
-type Alert struct {
-	Key      string // unique per instance
-	Name     string // rule (alert) name
-	Severity string
-	State    string // pending, firing, resolved
-	Labels   string // {a="x", b="y"}
-	Summary  string
-	Value    float64
-	Events   int
-	ActiveAt time.Time
-	// AuditIDs are sample auditIDs of the events that made it fire.
-	AuditIDs []string
+// The Alerts pane shows alert instances as an on-call engineer reads
+// Alertmanager: grouped by rule, then by the rule's grouping labels (the
+// labels of its `by (...)` clause; rules.GroupAlerts), firing groups first,
+// then by severity, then by the latest activity. Each group has its counts
+// and a sparkline of when its instances were active; enter expands a rule,
+// a group (to its instances) and an instance (to its sample events); f
+// filters every pane to the events of what is selected with a LogQL query
+// (and the time window) that `audittui query --from --to` answers the
+// same. A group can be silenced for this investigation (s, :silence):
+// silenced groups are hidden (S shows them, dimmed) and listed by
+// :silences. When the TUI reads Loki, the pane shows what Loki's own ruler
+// reports beside the local evaluation, grouped the same way.
+
+// AlertState is what the alert engine reports to the pane.
+type AlertState struct {
+	// Local are the instances the rules raised here (evaluated over the
+	// loaded events, or on the Loki server with query_range: see Methods).
+	Local []*rules.Alert
+	// Rules is how many rules are evaluated; Events how many events they
+	// saw.
+	Rules  int
+	Events int64
+	// Evaluating: events read are not all evaluated yet. Done: the input
+	// ended and every window has drained.
+	Evaluating, Done bool
+	// Server names the rules evaluated on the Loki server (query_range),
+	// by Rule.Where(); the others run here. ServerErr says why a server
+	// evaluation failed.
+	Server    map[string]bool
+	ServerErr string
+	// Ruler is what Loki's ruler says (nil: the source is not Loki).
+	Ruler *RulerState
 }
 
-// Firing reports whether the instance is firing.
-func (a *Alert) Firing() bool { return a.State == "firing" }
-
-// severityRank orders severities, most severe highest.
-func severityRank(s string) int {
-	switch strings.ToLower(s) {
-	case "critical", "page":
-		return 4
-	case "high", "error":
-		return 3
-	case "warning", "warn", "medium":
-		return 2
-	case "info", "low":
-		return 1
-	}
-	return 0
+// RulerState is the state of Loki's own ruler (GET /prometheus/api/v1/alerts
+// and /loki/api/v1/rules).
+type RulerState struct {
+	Addr string
+	// Alerts are the ruler's active alerts as instances of the ruler's
+	// own rules (parsed from /loki/api/v1/rules; a rule audittui cannot
+	// parse has no query, and its alerts cannot be drilled into).
+	Alerts []*rules.Alert
+	// Rules is how many alerting rules the ruler has.
+	Rules int
+	// At is when the ruler was asked; Err why it could not be.
+	At  time.Time
+	Err string
 }
 
-// AlertSource is the alert engine as the UI sees it: the current alert
-// instances, and a channel signalled (coalesced) when they change, so the
-// pane updates live while tailing.
+// AlertSource is the alert engine as the UI sees it: its current state,
+// and a channel signalled (coalesced) when it changes.
 type AlertSource interface {
-	// Alerts returns a snapshot of the alert instances (the caller must
-	// not modify them).
-	Alerts() []*Alert
+	// Alerts returns the current state (the caller must not modify it).
+	Alerts() AlertState
 	// Changed is signalled when Alerts changed.
 	Changed() <-chan struct{}
-	// Rules is how many rules are loaded (for the empty state).
-	Rules() int
 }
 
-// alertsMsg carries a new snapshot of the alert instances.
-type alertsMsg struct{ alerts []*Alert }
+// alertsMsg carries a new state of the alerts.
+type alertsMsg struct{ state AlertState }
 
-// AlertsPane lists alert instances grouped by rule, severity-coloured;
-// enter on an instance drills into the events that made it fire.
+// sparkBuckets is the width of a group's sparkline.
+const sparkBuckets = 8
+
+// maxGroupsShown is how many groups of a rule are listed before a
+// "… more" line (enter on it lists them all).
+const maxGroupsShown = 5
+
+// AlertsPane lists the alerts grouped; see the comment at the top.
 type AlertsPane struct {
-	c      *Common
-	src    AlertSource
-	w, h   int
-	alerts []*Alert
-	items  []alertItem
-	cursor int
-	top    int
-	open   map[string]bool // instance keys expanded
-	dirty  bool
+	c     *Common
+	src   AlertSource
+	w, h  int
+	state AlertState
+	// local and ruler are the grouped instances of the two sections.
+	local, ruler []*rules.RuleGroup
+	items        []alertItem
+	cursor, top  int
+	dirty        bool
+
+	closedRule map[string]bool // rule sections collapsed (by section+rule)
+	allGroups  map[string]bool // rules whose every group is listed
+	openGroup  map[string]bool // groups expanded to their instances
+	openInst   map[string]bool // instances expanded to their events
+
+	silences     []Silence
+	showSilenced bool
+	// listing is the :silences list (cursor silCursor).
+	listing   bool
+	silCursor int
+
+	// eventRows caches the index rows of an instance's sample auditIDs.
+	eventRows map[string]*eventRowCache
+	now       func() time.Time
 }
 
-// alertItem is one line of the pane: a rule header, an instance, or one
-// of an expanded instance's events.
+type eventRowCache struct {
+	upTo int
+	rows []int
+	snap *Snapshot // the snapshot rows were sorted for
+}
+
+// Item kinds.
+const (
+	itemSection = iota
+	itemRule
+	itemGroup
+	itemMore
+	itemInstance
+	itemEvent
+)
+
+// alertItem is one line of the list.
 type alertItem struct {
-	kind  byte // 'r' rule, 'a' alert, 'e' event
-	rule  string
-	group []*Alert
-	alert *Alert
-	row   int
+	kind    int
+	ruler   bool // in the Loki ruler section
+	rule    *rules.RuleGroup
+	group   *rules.AlertGroup
+	alert   *rules.Alert
+	row     int // itemEvent: index row
+	section string
 }
 
 // NewAlertsPane returns the pane; src may be nil (alerts off).
 func NewAlertsPane(c *Common, src AlertSource) *AlertsPane {
-	return &AlertsPane{c: c, src: src, open: map[string]bool{}, dirty: true}
+	return &AlertsPane{c: c, src: src, dirty: true, closedRule: map[string]bool{}, allGroups: map[string]bool{},
+		openGroup: map[string]bool{}, openInst: map[string]bool{}, eventRows: map[string]*eventRowCache{}, now: time.Now}
 }
 
-func (p *AlertsPane) Title() string    { return "Alerts" }
+func (p *AlertsPane) Title() string {
+	if n := p.FiringGroups(); n > 0 {
+		return fmt.Sprintf("Alerts (%d firing)", n)
+	}
+	return "Alerts"
+}
 func (p *AlertsPane) Scope() Scope     { return ScopeAlerts }
 func (p *AlertsPane) SetSize(w, h int) { p.w, p.h = w, h }
 func (p *AlertsPane) Refresh()         { p.dirty = true }
@@ -104,28 +161,69 @@ func (p *AlertsPane) Wait() tea.Cmd {
 	src := p.src
 	return func() tea.Msg {
 		<-src.Changed()
-		return alertsMsg{alerts: src.Alerts()}
+		return alertsMsg{state: src.Alerts()}
 	}
 }
 
-// Update takes a new snapshot of alerts.
+// Update takes a new state of the alerts.
 func (p *AlertsPane) Update(m alertsMsg) {
-	p.alerts = m.alerts
+	p.state = m.state
+	p.regroup()
+}
+
+// SetState sets the state directly (tests, replay results).
+func (p *AlertsPane) SetState(s AlertState) { p.Update(alertsMsg{state: s}) }
+
+func (p *AlertsPane) regroup() {
+	p.local = rules.GroupAlerts(p.state.Local, rules.GroupOptions{Buckets: sparkBuckets})
+	p.ruler = nil
+	if p.state.Ruler != nil {
+		p.ruler = rules.GroupAlerts(p.state.Ruler.Alerts, rules.GroupOptions{Buckets: sparkBuckets})
+	}
 	p.dirty = true
 }
 
-// SetAlerts sets the instances directly (tests, replay results).
-func (p *AlertsPane) SetAlerts(as []*Alert) { p.Update(alertsMsg{alerts: as}) }
-
-// Firing counts firing instances (for the tab label).
-func (p *AlertsPane) Firing() int {
+// FiringGroups counts the groups with a firing instance that are not
+// silenced, in both sections: what the tab title counts, in every mode.
+func (p *AlertsPane) FiringGroups() int {
 	n := 0
-	for _, a := range p.alerts {
-		if a.Firing() {
-			n++
+	for _, sec := range [][]*rules.RuleGroup{p.local, p.ruler} {
+		for _, rg := range sec {
+			for _, g := range rg.Groups {
+				if g.Firing > 0 && !p.Silenced(g.Key) {
+					n++
+				}
+			}
 		}
 	}
 	return n
+}
+
+// plural returns "1 group" or "2 groups".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(int64(n)) + " " + many
+}
+
+func (p *AlertsPane) ruleKey(ruler bool, rg *rules.RuleGroup) string {
+	if ruler {
+		return "ruler " + rg.Rule.Where() + " " + rg.Name
+	}
+	return rg.Rule.Where() + " " + rg.Name
+}
+
+// visibleGroups returns the groups of rg the list shows (silenced ones
+// only with S).
+func (p *AlertsPane) visibleGroups(rg *rules.RuleGroup) []*rules.AlertGroup {
+	var out []*rules.AlertGroup
+	for _, g := range rg.Groups {
+		if p.showSilenced || !p.Silenced(g.Key) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 func (p *AlertsPane) build() {
@@ -133,92 +231,242 @@ func (p *AlertsPane) build() {
 		return
 	}
 	p.dirty = false
-	byRule := map[string][]*Alert{}
-	var names []string
-	for _, a := range p.alerts {
-		if _, ok := byRule[a.Name]; !ok {
-			names = append(names, a.Name)
-		}
-		byRule[a.Name] = append(byRule[a.Name], a)
-	}
-	// Most severe first, then by name.
-	sort.SliceStable(names, func(i, j int) bool {
-		si, sj := severityRank(byRule[names[i]][0].Severity), severityRank(byRule[names[j]][0].Severity)
-		if si != sj {
-			return si > sj
-		}
-		return names[i] < names[j]
-	})
 	p.items = p.items[:0]
-	for _, n := range names {
-		g := byRule[n]
-		p.items = append(p.items, alertItem{kind: 'r', rule: n, group: g})
-		for _, a := range g {
-			p.items = append(p.items, alertItem{kind: 'a', rule: n, alert: a})
-			if p.open[a.Key] {
-				for _, row := range p.eventRows(a) {
-					p.items = append(p.items, alertItem{kind: 'e', rule: n, alert: a, row: row})
+	add := func(ruler bool, secs []*rules.RuleGroup) {
+		for _, rg := range secs {
+			gs := p.visibleGroups(rg)
+			if len(gs) == 0 {
+				continue
+			}
+			p.items = append(p.items, alertItem{kind: itemRule, ruler: ruler, rule: rg})
+			rk := p.ruleKey(ruler, rg)
+			if p.closedRule[rk] {
+				continue
+			}
+			shown := gs
+			if len(gs) > maxGroupsShown+1 && !p.allGroups[rk] {
+				shown = gs[:maxGroupsShown]
+			}
+			for _, g := range shown {
+				p.items = append(p.items, alertItem{kind: itemGroup, ruler: ruler, rule: rg, group: g})
+				if !p.openGroup[g.Key] {
+					continue
 				}
+				for _, a := range g.Alerts {
+					p.items = append(p.items, alertItem{kind: itemInstance, ruler: ruler, rule: rg, group: g, alert: a})
+					if !p.openInst[instKey(ruler, a)] {
+						continue
+					}
+					for _, row := range p.eventRowsOf(instKey(ruler, a), a) {
+						p.items = append(p.items, alertItem{kind: itemEvent, ruler: ruler, rule: rg, group: g, alert: a, row: row})
+					}
+				}
+			}
+			if len(shown) < len(gs) {
+				p.items = append(p.items, alertItem{kind: itemMore, ruler: ruler, rule: rg})
 			}
 		}
 	}
+	if p.state.Ruler != nil {
+		// What paged the on-call engineer first, then the evaluation here.
+		p.items = append(p.items, alertItem{kind: itemSection, ruler: true, section: "ruler"})
+		add(true, p.ruler)
+		p.items = append(p.items, alertItem{kind: itemSection, section: "local"})
+	}
+	add(false, p.local)
 	p.cursor = max(0, min(p.cursor, len(p.items)-1))
 }
 
-// eventRows finds the index rows of an alert's sample auditIDs.
-func (p *AlertsPane) eventRows(a *Alert) []int {
+// instKey names an instance across refreshes.
+func instKey(ruler bool, a *rules.Alert) string {
+	k := a.Rule.Where() + " " + a.Name + " " + rules.LabelsString(a.Labels) + "@" + strconv.FormatInt(a.ActiveAt.UnixNano(), 10)
+	if ruler {
+		return "ruler " + k
+	}
+	return k
+}
+
+// eventRowsOf finds the index rows of an instance's sample auditIDs
+// (every stage of each), scanning only rows added since the last call.
+func (p *AlertsPane) eventRowsOf(key string, a *rules.Alert) []int {
 	s := p.c.Snap
+	if len(a.AuditIDs) == 0 || s == nil {
+		return nil
+	}
+	c := p.eventRows[key]
+	if c == nil {
+		c = &eventRowCache{}
+		p.eventRows[key] = c
+	}
+	if c.upTo > s.Len() { // a new index
+		c.upTo, c.rows = 0, nil
+	}
 	want := map[uint64]bool{}
 	for _, id := range a.AuditIDs {
 		want[hashID(id)] = true
 	}
-	var rows []int
-	if len(want) == 0 {
-		return rows
-	}
-	for i := 0; i < s.Len(); i++ {
+	grew := false
+	for i := c.upTo; i < s.Len(); i++ {
 		if want[s.AuditIDHash(i)] {
-			rows = append(rows, i)
+			c.rows = append(c.rows, i)
+			grew = true
 		}
 	}
-	// In display (time) order.
+	c.upTo = s.Len()
+	if grew || c.snap != s {
+		// In display (time) order, which a new snapshot may change.
+		sort.Slice(c.rows, func(a, b int) bool { return s.Pos(c.rows[a]) < s.Pos(c.rows[b]) })
+		c.snap = s
+	}
+	return c.rows
+}
+
+// selectedEventRows returns the index rows of the sample events of the
+// selected instance (on a group: of all its instances), in display order,
+// and the alert's name.
+func (p *AlertsPane) selectedEventRows() ([]int, string, bool) {
+	it, ok := p.selected()
+	if !ok || p.listing {
+		return nil, "", false
+	}
+	var as []*rules.Alert
+	switch {
+	case it.alert != nil:
+		as = []*rules.Alert{it.alert}
+	case it.group != nil:
+		as = it.group.Alerts
+	default:
+		return nil, "", false
+	}
+	seen := map[int]bool{}
+	var rows []int
+	for _, al := range as {
+		for _, r := range p.eventRowsOf(instKey(it.ruler, al), al) {
+			if !seen[r] {
+				seen[r] = true
+				rows = append(rows, r)
+			}
+		}
+	}
+	s := p.c.Snap
 	sort.Slice(rows, func(a, b int) bool { return s.Pos(rows[a]) < s.Pos(rows[b]) })
-	return rows
+	name := as[0].Name
+	return rows, name, true
+}
+
+// selected returns the item under the cursor.
+func (p *AlertsPane) selected() (alertItem, bool) {
+	p.build()
+	if p.cursor < 0 || p.cursor >= len(p.items) {
+		return alertItem{}, false
+	}
+	return p.items[p.cursor], true
 }
 
 // Selected returns the event row under the cursor, if on an event line.
 func (p *AlertsPane) Selected() (int, bool) {
-	p.build()
-	if p.cursor < len(p.items) && p.items[p.cursor].kind == 'e' {
-		return p.items[p.cursor].row, true
+	if p.listing {
+		return 0, false
+	}
+	it, ok := p.selected()
+	if ok && it.kind == itemEvent {
+		return it.row, true
 	}
 	return 0, false
 }
 
-// AlertFilter returns a filter showing the events of the alert under the
-// cursor.
-func (p *AlertsPane) AlertFilter() (*Filter, bool) {
-	p.build()
-	if p.cursor >= len(p.items) || p.items[p.cursor].alert == nil {
-		return nil, false
+// Drill is what a drill-in filters to: a LogQL log query and the window
+// [From, To) it covers, as `audittui query --from From --to To QUERY`
+// takes them.
+type Drill struct {
+	Query    string
+	From, To time.Time
+}
+
+// Command returns the `audittui query` command line that answers the
+// drill the same way.
+func (d Drill) Command() string {
+	return fmt.Sprintf("audittui query --from %s --to %s '%s'", d.From.UTC().Format(time.RFC3339Nano),
+		d.To.UTC().Format(time.RFC3339Nano), strings.ReplaceAll(d.Query, "'", `'\''`))
+}
+
+// groupDrill is the drill of a group: the rule's log query narrowed to the
+// group's labels, over the windows of all its instances.
+func groupDrill(g *rules.AlertGroup) (Drill, bool) {
+	if g.Rule == nil || g.Rule.Query() == nil || len(g.Alerts) == 0 {
+		return Drill{}, false
 	}
-	a := p.items[p.cursor].alert
-	f, err := CompileLogQL(AuditIDQuery(a.AuditIDs))
-	if err != nil || len(a.AuditIDs) == 0 {
-		return nil, false
+	var d Drill
+	for k, a := range g.Alerts {
+		_, from, to := a.DrillDown()
+		if k == 0 || from.Before(d.From) {
+			d.From = from
+		}
+		if k == 0 || to.After(d.To) {
+			d.To = to
+		}
 	}
-	// auditID is not a column: the hashes of the wanted IDs pick the
-	// candidate rows, and the query (re-reading only those) confirms them.
-	want := map[uint64]bool{}
-	for _, id := range a.AuditIDs {
-		want[hashID(id)] = true
+	var b strings.Builder
+	b.WriteString(g.Rule.Query().LogQuery().String())
+	keys := make([]string, 0, len(g.Labels))
+	for k := range g.Labels {
+		keys = append(keys, k)
 	}
-	f.index = func(s *Snapshot, i int) bool { return want[s.AuditIDHash(i)] }
-	return f, true
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(" | " + k + "=" + strconv.Quote(g.Labels[k]))
+	}
+	d.Query = b.String()
+	return d, true
+}
+
+// instanceDrill is rules.Alert.DrillDown as a Drill.
+func instanceDrill(a *rules.Alert) (Drill, bool) {
+	if a.Rule == nil || a.Rule.Query() == nil {
+		return Drill{}, false
+	}
+	q, from, to := a.DrillDown()
+	return Drill{Query: q, From: from, To: to}, true
+}
+
+// SelectedDrill returns the drill of the selected group (on a rule: its
+// first group; on an instance or event: that instance).
+func (p *AlertsPane) SelectedDrill() (Drill, bool) {
+	it, ok := p.selected()
+	if !ok || p.listing {
+		return Drill{}, false
+	}
+	switch it.kind {
+	case itemRule, itemMore:
+		if gs := p.visibleGroups(it.rule); len(gs) == 1 {
+			return groupDrill(gs[0])
+		}
+		return Drill{}, false
+	case itemGroup:
+		return groupDrill(it.group)
+	case itemInstance, itemEvent:
+		return instanceDrill(it.alert)
+	}
+	return Drill{}, false
+}
+
+// AlertFilter returns the filter of the selected drill (see Drill): the
+// query as the filter bar shows it, over its window.
+func (p *AlertsPane) AlertFilter() (*Filter, string, bool) {
+	d, ok := p.SelectedDrill()
+	if !ok {
+		return nil, "", false
+	}
+	f, err := CompileLogQL(d.Query)
+	if err != nil {
+		return nil, "", false
+	}
+	f.Since, f.Until = d.From.UnixNano(), d.To.UnixNano()
+	return f, d.Command(), true
 }
 
 // AuditIDQuery returns the LogQL of the events with these auditIDs (every
-// stage of each), as the Alerts drill-in writes it:
+// stage of each):
 //
 //	{job="audit"} | json | auditID="a" or auditID="b"
 func AuditIDQuery(ids []string) string {
@@ -239,6 +487,9 @@ func AuditIDQuery(ids []string) string {
 }
 
 func (p *AlertsPane) Action(a Action) (tea.Cmd, bool) {
+	if p.listing {
+		return p.listAction(a)
+	}
 	p.build()
 	switch a {
 	case ActUp:
@@ -246,27 +497,21 @@ func (p *AlertsPane) Action(a Action) (tea.Cmd, bool) {
 	case ActDown:
 		p.cursor++
 	case ActPageUp:
-		p.cursor -= p.h
+		p.cursor -= p.listHeight()
 	case ActPageDown:
-		p.cursor += p.h
+		p.cursor += p.listHeight()
 	case ActTop:
 		p.cursor = 0
 	case ActBottom:
 		p.cursor = len(p.items) - 1
 	case ActOpen:
-		if p.cursor < len(p.items) {
-			it := p.items[p.cursor]
-			switch it.kind {
-			case 'a':
-				p.open[it.alert.Key] = !p.open[it.alert.Key]
-				p.dirty = true
-			case 'r':
-				for _, al := range it.group {
-					p.open[al.Key] = true
-				}
-				p.dirty = true
-			}
-		}
+		p.toggle()
+	case ActSilence:
+		msg := p.silenceSelected("")
+		return func() tea.Msg { return statusMsg(msg) }, true
+	case ActShowSilenced:
+		p.showSilenced = !p.showSilenced
+		p.dirty = true
 	default:
 		return nil, false
 	}
@@ -274,73 +519,476 @@ func (p *AlertsPane) Action(a Action) (tea.Cmd, bool) {
 	return nil, true
 }
 
+// toggle expands or collapses what is selected.
+func (p *AlertsPane) toggle() {
+	it, ok := p.selected()
+	if !ok {
+		return
+	}
+	switch it.kind {
+	case itemRule:
+		k := p.ruleKey(it.ruler, it.rule)
+		p.closedRule[k] = !p.closedRule[k]
+	case itemMore:
+		p.allGroups[p.ruleKey(it.ruler, it.rule)] = true
+	case itemGroup:
+		p.openGroup[it.group.Key] = !p.openGroup[it.group.Key]
+	case itemInstance:
+		k := instKey(it.ruler, it.alert)
+		p.openInst[k] = !p.openInst[k]
+	default:
+		return
+	}
+	p.dirty = true
+}
+
+func (p *AlertsPane) listHeight() int { return max(1, p.h-3) }
+
 func (p *AlertsPane) View() string {
+	if p.listing {
+		return p.listView()
+	}
 	p.build()
 	st := p.c.Styles
-	if p.src == nil && len(p.alerts) == 0 {
+	if p.src == nil && len(p.state.Local) == 0 && p.state.Ruler == nil {
 		return fill([]string{st.Muted.Render("alerts are off (no rule engine configured)")}, p.h)
 	}
+	var lines []string
+	lh := p.listHeight()
+	if p.state.Ruler == nil {
+		// The summary heads the list; with Loki's ruler each section has
+		// its own header line in the list.
+		lines = append(lines, truncateANSI(p.summary(), p.w))
+	} else {
+		lh++
+	}
 	if len(p.items) == 0 {
-		n := 0
-		if p.src != nil {
-			n = p.src.Rules()
-		}
-		return fill([]string{st.Good.Render(fmt.Sprintf("no alert fired (%d rules evaluated over what is loaded)", n))}, p.h)
+		return fill(append(lines, st.Good.Render(p.emptyText())), p.h)
 	}
 	if p.cursor < p.top {
 		p.top = p.cursor
 	}
-	if p.cursor >= p.top+p.h {
-		p.top = p.cursor - p.h + 1
+	if p.cursor >= p.top+lh {
+		p.top = p.cursor - lh + 1
 	}
-	l := p.c.rowLayout(p.w - 6)
-	var lines []string
-	for k := p.top; k < len(p.items) && len(lines) < p.h; k++ {
-		it := p.items[k]
-		sel := k == p.cursor
-		var line string
-		switch it.kind {
-		case 'r':
-			sev := it.group[0].Severity
-			firing := 0
-			for _, a := range it.group {
-				if a.Firing() {
-					firing++
-				}
-			}
-			line = st.SeverityStyle(sev).Render(fmt.Sprintf("%-8s ", strings.ToUpper(termsafe.String(sev)))) +
-				st.Bold.Render(termsafe.String(it.rule)) + st.Muted.Render(fmt.Sprintf("  %s, %d firing", plural(len(it.group), "instance"), firing))
-		case 'a':
-			a := it.alert
-			mark := "▸"
-			if p.open[a.Key] {
-				mark = "▾"
-			}
-			when := p.c.fmtTime(a.ActiveAt.UnixNano())
-			line = fmt.Sprintf("  %s %-8s %s  value %.3g  events %d  ", mark, termsafe.String(a.State), when, a.Value, a.Events) +
-				termsafe.String(a.Labels)
-			if a.Summary != "" {
-				line += "  " + termsafe.String(a.Summary)
-			}
-			line = truncateANSI(line, p.w)
-			if a.Firing() {
-				line = st.SeverityStyle(a.Severity).Render(line)
-			}
-		case 'e':
-			line = "      " + renderRow(st, p.c.Snap, it.row, l, sel)
-		}
-		if sel && it.kind != 'e' {
-			line = st.Selected.Render(ansiStrip(line))
-		}
-		lines = append(lines, truncateANSI(line, p.w))
+	for k := p.top; k < len(p.items) && k < p.top+lh; k++ {
+		lines = append(lines, truncateANSI(p.itemLine(p.items[k], k == p.cursor), p.w))
 	}
+	for len(lines) < p.h-2 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, p.footer()...)
 	return fill(lines, p.h)
 }
 
-// plural is "1 instance", "2 instances".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
+// emptyText is the pane's line when nothing fired.
+func (p *AlertsPane) emptyText() string {
+	if p.state.Evaluating {
+		return "no alert fired so far"
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return "no alert fired"
+}
+
+// summary is the pane's first line: what was evaluated where, and how it
+// stands.
+func (p *AlertsPane) summary() string {
+	st := p.c.Styles
+	s := p.state
+	nGroups, firing := 0, 0
+	for _, rg := range p.local {
+		nGroups += len(rg.Groups)
+		for _, g := range rg.Groups {
+			if g.Firing > 0 {
+				firing++
+			}
+		}
+	}
+	// Most telling first: what fires, what is silenced, how far along.
+	head := fmt.Sprintf("%s, %d firing", plural(nGroups, "group", "groups"), firing)
+	if n := len(p.silences); n > 0 {
+		head += fmt.Sprintf(", %d silenced", n)
+	}
+	parts := []string{head}
+	switch {
+	case s.Evaluating:
+		parts = append(parts, "evaluating…")
+	case s.Done:
+		parts = append(parts, "evaluated")
+	default:
+		parts = append(parts, "live")
+	}
+	server := len(s.Server)
+	switch {
+	case s.Rules == 0:
+		parts = append(parts, "no rule loaded")
+	case server > 0:
+		parts = append(parts, fmt.Sprintf("%s: %d here over %s, %d on Loki (query_range)",
+			plural(s.Rules, "rule", "rules"), s.Rules-server, plural(int(s.Events), "event", "events"), server))
+	default:
+		parts = append(parts, fmt.Sprintf("%s over %s", plural(s.Rules, "rule", "rules"), plural(int(s.Events), "event", "events")))
+	}
+	line := st.Muted.Render(strings.Join(parts, " · "))
+	if s.Ruler != nil {
+		line = st.Bold.Render("Local rules") + "  " + line
+	}
+	if s.ServerErr != "" {
+		line += "  " + st.Error.Render("Loki: "+termsafe.String(s.ServerErr))
+	}
+	return line
+}
+
+// sevTag is the 4-cell severity tag.
+func sevTag(sev string) string {
+	switch strings.ToLower(sev) {
+	case "critical", "page", "high", "error":
+		return "CRIT"
+	case "warning", "warn", "medium":
+		return "WARN"
+	case "info", "low":
+		return "INFO"
+	}
+	return "----"
+}
+
+// spark renders counts as a sparkline, scaled to its own maximum (a blank
+// for no activity).
+func spark(counts []int) string {
+	const bars = "▁▂▃▄▅▆▇█"
+	mx := 0
+	for _, c := range counts {
+		mx = max(mx, c)
+	}
+	var b strings.Builder
+	for _, c := range counts {
+		if c == 0 || mx == 0 {
+			b.WriteByte(' ')
+			continue
+		}
+		i := (c*8 - 1) / mx
+		b.WriteString(string([]rune(bars)[min(i, 7)]))
+	}
+	return b.String()
+}
+
+// ruleSummary is the summary annotation of a rule's latest instance.
+func ruleSummary(rg *rules.RuleGroup) string {
+	for _, g := range rg.Groups {
+		for _, a := range g.Alerts {
+			if s := a.Annotations["summary"]; s != "" {
+				return s
+			}
+		}
+	}
+	if rg.Rule != nil {
+		return rg.Rule.Annotations["summary"]
+	}
+	return ""
+}
+
+// labelValues returns a group's label values, in the order of the rule's
+// grouping (then by name), identities abbreviated (ShortIdentity).
+func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range rg.By {
+		if _, ok := ls[n]; ok && !seen[n] {
+			names = append(names, n)
+			seen[n] = true
+		}
+	}
+	var rest []string
+	for n := range ls {
+		if !seen[n] {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	names = append(names, rest...)
+	vals := make([]string, len(names))
+	for i, n := range names {
+		vals[i] = ShortIdentity(termsafe.String(ls[n]))
+		if vals[i] == "" {
+			vals[i] = "-"
+		}
+	}
+	return vals
+}
+
+// fitValues joins values with " · " in at most w cells: when they do not
+// fit, the longest is cut in its middle, one cell at a time, so every
+// value keeps both of its ends (identities differ at their ends).
+func fitValues(vals []string, w int) string {
+	if len(vals) == 0 {
+		return "(all)"
+	}
+	widths := make([]int, len(vals))
+	total := 3 * (len(vals) - 1)
+	for i, v := range vals {
+		widths[i] = ansi.StringWidth(v)
+		total += widths[i]
+	}
+	for total > w {
+		longest := 0
+		for i := range widths {
+			if widths[i] > widths[longest] {
+				longest = i
+			}
+		}
+		if widths[longest] <= 3 {
+			break
+		}
+		widths[longest]--
+		total--
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = cutMiddleText(v, widths[i])
+	}
+	return ansi.Truncate(strings.Join(out, " · "), max(w, 0), "…")
+}
+
+// cutMiddleText cuts s to w cells, keeping both ends (identities differ at
+// their ends: sa:kube-system:…-controller).
+func cutMiddleText(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	if w < 5 {
+		return ansi.Truncate(s, w, "…")
+	}
+	r := []rune(s)
+	left := (w - 1) / 2
+	right := w - 1 - left
+	for ansi.StringWidth(string(r[:left]))+1+ansi.StringWidth(string(r[len(r)-right:])) > w && left > 0 {
+		left--
+	}
+	return string(r[:left]) + "…" + string(r[len(r)-right:])
+}
+
+// when formats an activity time: evaluation steps fall on whole minutes,
+// so minutes (and the date on wide screens).
+func (p *AlertsPane) when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if p.w >= 100 {
+		return t.In(p.c.Loc).Format("01-02 15:04")
+	}
+	return t.In(p.c.Loc).Format("15:04")
+}
+
+func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
+	st := p.c.Styles
+	w := p.w
+	var line string
+	silenced := it.group != nil && p.Silenced(it.group.Key)
+	switch it.kind {
+	case itemSection:
+		if it.ruler {
+			line = p.rulerHeader()
+		} else {
+			line = p.summary()
+		}
+	case itemRule:
+		rg := it.rule
+		mark := "▾"
+		if p.closedRule[p.ruleKey(it.ruler, rg)] {
+			mark = "▸"
+		}
+		gs := p.visibleGroups(rg)
+		firing := 0
+		for _, g := range gs {
+			if g.Firing > 0 {
+				firing++
+			}
+		}
+		pending := 0
+		for _, g := range gs {
+			if g.Firing == 0 && hasPending(g) {
+				pending++
+			}
+		}
+		counts := fmt.Sprintf("%d of %s firing", firing, plural(len(gs), "group", "groups"))
+		switch {
+		case firing == len(gs) && len(gs) == 1:
+			counts = "firing"
+		case firing == len(gs):
+			counts = fmt.Sprintf("%s firing", plural(len(gs), "group", "groups"))
+		case firing == 0 && pending > 0:
+			counts = plural(len(gs), "group", "groups") + ", pending"
+		case firing == 0:
+			counts = plural(len(gs), "group", "groups") + ", resolved"
+		}
+		where := ""
+		if !it.ruler && p.state.Server[rg.Rule.Where()] {
+			where = " [Loki]"
+		}
+		name := termsafe.String(rg.Name)
+		head := mark + " " + st.SeverityStyle(rg.Severity).Render(sevTag(rg.Severity)) + " " + st.Bold.Render(name) + st.Muted.Render(where)
+		headW := ansi.StringWidth(head)
+		right := st.Muted.Render(counts)
+		rightW := ansi.StringWidth(counts)
+		room := w - headW - 2
+		sum := termsafe.String(ruleSummary(rg))
+		if room-rightW-2 >= min(24, ansi.StringWidth(sum)) {
+			room -= rightW + 2
+		} else {
+			right, rightW = "", 0
+		}
+		sumText := ansi.Truncate(sum, max(0, room), "…")
+		line = head + "  " + sumText
+		if right != "" {
+			gap := w - ansi.StringWidth(line) - rightW
+			line += strings.Repeat(" ", max(2, gap)) + right
+		}
+	case itemGroup:
+		g := it.group
+		state, dot := "resolved", "○"
+		switch {
+		case silenced:
+			state, dot = "silenced", "◌"
+		case g.Firing > 0:
+			state, dot = "firing", "●"
+		case hasPending(g):
+			state, dot = "pending", "◐"
+		}
+		events := plural(g.Events, "event", "events")
+		if it.ruler || p.state.Server[g.Rule.Where()] {
+			events = "" // the server says values, not events
+		}
+		var rightText, prefix string
+		if w >= 100 {
+			rightText = fmt.Sprintf("%s %s %s %s", spark(g.Spark), padLeft(strconv.Itoa(g.Instances)+"×", 4),
+				padLeft(events, 10), p.when(g.Last))
+			prefix = "  " + dot + " " + pad(state, 8) + " "
+		} else {
+			// Narrow: the state is the symbol (the rule's line says how
+			// many fire), events as a number.
+			if events != "" {
+				events = strconv.Itoa(g.Events) + " ev"
+			}
+			rightText = fmt.Sprintf("%s %s %s", spark(g.Spark), padLeft(events, 6), p.when(g.Last))
+			prefix = "  " + dot + " "
+		}
+		room := w - ansi.StringWidth(prefix) - ansi.StringWidth(rightText) - 1
+		labels := fitValues(labelValues(it.rule, g.Labels), room)
+		line = prefix + pad(labels, room) + " " + rightText
+		if g.Firing > 0 && !silenced {
+			line = st.SeverityStyle(g.Severity).Render(prefix) + SafeText(pad(labels, room), 0, st.Plain, st.Escape) + " " + st.Muted.Render(rightText)
+		}
+	case itemMore:
+		line = st.Muted.Render(fmt.Sprintf("    … %s more (enter lists them)", plural(len(p.visibleGroups(it.rule))-maxGroupsShown, "group", "groups")))
+	case itemInstance:
+		a := it.alert
+		mark := "▸"
+		if p.openInst[instKey(it.ruler, a)] {
+			mark = "▾"
+		}
+		span := p.when(a.ActiveAt)
+		if !a.ResolvedAt.IsZero() {
+			span += "–" + p.c.timeFmt().format(a.ResolvedAt.UnixNano(), false)
+		}
+		ev := ""
+		if !it.ruler && !p.state.Server[a.Rule.Where()] {
+			ev = "  " + plural(a.Events, "event", "events")
+		}
+		line = fmt.Sprintf("     %s %-8s %s  value %s%s  ", mark, a.State, span, strconv.FormatFloat(a.Value, 'g', 4, 64), ev) +
+			termsafe.String(describe(a))
+	case itemEvent:
+		l := p.c.rowLayout(w - 8)
+		line = "        " + renderRow(st, p.c.Snap, it.row, l, sel)
+		return line
+	}
+	if silenced && it.kind == itemGroup {
+		line = st.Muted.Render(ansiStrip(line))
+	}
+	if sel {
+		line = st.Selected.Render(pad(ansiStrip(truncateANSI(line, w)), w))
+	}
+	return line
+}
+
+// hasPending reports whether a group has a pending instance (the ruler
+// reports pending alerts too).
+func hasPending(g *rules.AlertGroup) bool {
+	for _, a := range g.Alerts {
+		if a.State == rules.StatePending {
+			return true
+		}
+	}
+	return false
+}
+
+// rulerHeader is the Loki ruler section's header line.
+func (p *AlertsPane) rulerHeader() string {
+	st := p.c.Styles
+	r := p.state.Ruler
+	title := st.Bold.Render("Loki ruler") + " " + st.Muted.Render(termsafe.String(r.Addr))
+	if r.Err != "" {
+		return title + "  " + st.Error.Render(termsafe.String(r.Err))
+	}
+	firing := 0
+	for _, a := range r.Alerts {
+		if a.State == rules.StateFiring {
+			firing++
+		}
+	}
+	at := ""
+	if !r.At.IsZero() {
+		at = " · as of " + r.At.In(p.c.Loc).Format("15:04:05")
+	}
+	return title + st.Muted.Render(fmt.Sprintf("  %s (%d firing), %s%s", plural(len(r.Alerts), "alert", "alerts"), firing,
+		plural(r.Rules, "alerting rule", "alerting rules"), at))
+}
+
+// footer is the two lines under the list: about the selection, and keys.
+func (p *AlertsPane) footer() []string {
+	st := p.c.Styles
+	it, ok := p.selected()
+	about := ""
+	if ok {
+		switch {
+		case it.kind == itemSection && it.ruler:
+			about = "What Loki's ruler reports (GET /prometheus/api/v1/alerts), its rules from /loki/api/v1/rules"
+		case it.kind == itemSection:
+			about = "The rules evaluated by audittui: here over the events loaded, or on Loki where marked [Loki]"
+		case it.alert != nil:
+			about = describe(it.alert)
+		case it.group != nil && len(it.group.Alerts) > 0:
+			about = describe(it.group.Alerts[0])
+		case it.rule != nil:
+			about = ruleWhere(it.ruler, it.rule, p.state.Server)
+		}
+	}
+	keys := "enter expand · f events · s silence · S show silenced · :silences"
+	return []string{
+		truncateANSI(SafeText(about, p.w, st.Plain, st.Escape), p.w),
+		st.Muted.Render(truncateANSI(keys, p.w)),
+	}
+}
+
+// describe is an instance's description annotation (else its labels).
+func describe(a *rules.Alert) string {
+	if d := a.Annotations["description"]; d != "" {
+		return d
+	}
+	return rules.LabelsString(a.Labels)
+}
+
+// ruleWhere says where a rule comes from and how it was evaluated.
+func ruleWhere(ruler bool, rg *rules.RuleGroup, server map[string]bool) string {
+	switch {
+	case ruler:
+		return "rule " + rg.Name + " of Loki's ruler (" + rg.Rule.Where() + ")"
+	case server[rg.Rule.Where()]:
+		return "rule " + rg.Rule.Where() + ", evaluated on Loki (query_range over its window)"
+	}
+	by := "everything"
+	if len(rg.By) > 0 {
+		by = strings.Join(rg.By, ", ")
+	}
+	return "rule " + rg.Rule.Where() + ", evaluated here over the loaded events; grouped by " + by
 }

@@ -45,6 +45,10 @@ type Options struct {
 	Case    string
 	Sources Sources
 	Author  string
+	// OnFirstScreen, if set, is called once, from View, when the first
+	// screen with events is rendered (the local TUI starts the rules then,
+	// so they never slow the first screen down).
+	OnFirstScreen func()
 }
 
 // pane ids in tab order.
@@ -244,6 +248,10 @@ func (a *App) refresh() {
 // View renders the whole screen.
 func (a *App) View() tea.View {
 	v := tea.NewView(a.render())
+	if a.opts.OnFirstScreen != nil && a.c.Snap.Len() > 0 {
+		a.opts.OnFirstScreen()
+		a.opts.OnFirstScreen = nil
+	}
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "audittui"

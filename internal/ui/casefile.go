@@ -142,7 +142,7 @@ func (a *App) record(recs []casefile.Record, row int, sha, status string) tea.Cm
 			}
 			added = append(added, rec)
 		}
-		if cs.Dir() == "" {
+		if cs.Dir() == "" && status != "" {
 			status += " (no case open: :case DIR writes it)"
 		}
 		return caseMsg{cs: cs, st: cs.State(), row: row, sha: sha, status: status, records: added}
@@ -178,7 +178,12 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 		a.wb.resolving = false
 		a.wb.resolveGen++
 	}
-	a.status = m.status
+	if m.opened {
+		a.restoreSilences(m.st) // silences.go
+	}
+	if m.status != "" { // "": the action's own status stays (a silence)
+		a.status = m.status
+	}
 	a.detail.build()
 	return a.resolve()
 }
@@ -344,7 +349,7 @@ func (a *App) withEvent(row int, build func(ref casefile.EventRef) ([]casefile.R
 			}
 			added = append(added, rec)
 		}
-		if cs.Dir() == "" {
+		if cs.Dir() == "" && status != "" {
 			status += " (no case open: :case DIR writes it)"
 		}
 		return caseMsg{cs: cs, st: cs.State(), row: row, sha: ref.SHA256, status: status, records: added}
@@ -492,24 +497,20 @@ func (a *App) loadFilter(name string) tea.Cmd {
 	return tea.Batch(a.changeFilter(f), func() tea.Msg { return statusMsg("filter " + name) })
 }
 
-// RecordSilence keeps an alert silence in the case (the Alerts pane calls
-// it when a group is silenced); the command writes it.
+// RecordSilence keeps an alert silence in the case (the keys and commands
+// that silence a group record it through recordSilenceChanges); the
+// command writes it.
 func (a *App) RecordSilence(s casefile.Silence) tea.Cmd {
 	return a.record([]casefile.Record{{Kind: casefile.KindSilence, Silence: &s}}, -1, "", "silenced "+s.Group)
 }
 
 // RecordUnsilence removes the case's silences of an alert group.
 func (a *App) RecordUnsilence(group string) tea.Cmd {
-	var ids []string
-	for _, r := range a.c.Marks.st.Silences {
-		if r.Silence.Group == group {
-			ids = append(ids, r.ID)
-		}
-	}
-	if len(ids) == 0 {
+	r, ok := a.unsilenceRecord(group)
+	if !ok {
 		return nil
 	}
-	return a.record([]casefile.Record{{Kind: casefile.KindUnsilence, Refs: ids, Silence: &casefile.Silence{Group: group}}}, -1, "", "unsilenced "+group)
+	return a.record([]casefile.Record{r}, -1, "", "unsilenced "+group)
 }
 
 // CaseSilences returns the silences the case holds, oldest first: those

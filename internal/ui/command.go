@@ -29,7 +29,8 @@ type commandSpec struct {
 }
 
 // commands is the command table, in help order. The window commands run
-// in window.go, the case commands in casefile.go, :history in history.go.
+// in window.go, the case commands in casefile.go, :history in history.go,
+// the silences in silences.go.
 var commands = []commandSpec{
 	{name: "user", aliases: []string{"u"}, usage: ":user NAME", desc: "timeline of a user (full name, e.g. system:serviceaccount:NS:NAME)",
 		parse: func(name string, args []string, _ string) (command, error) {
@@ -82,6 +83,10 @@ var commands = []commandSpec{
 	{name: "marks", aliases: []string{"bookmarks"}, usage: ":marks", desc: "list the bookmarks (as ')"},
 	{name: "export", usage: ":export DIR", desc: "write the matching events with a SHA-256 manifest",
 		parse: restArg("export", "the directory to export to")},
+	{name: "silence", usage: ":silence NOTE", desc: "silence the selected alert group (Alerts; the note is optional; the case keeps it)",
+		parse: restArg("silence", "")},
+	{name: "silences", usage: ":silences", desc: "list the silenced alert groups (enter unsilences)"},
+	{name: "unsilence", usage: ":unsilence", desc: "unsilence the selected alert group (or the one selected in :silences)"},
 	{name: "help", aliases: []string{"h"}, usage: ":help", desc: "this help (as ?)"},
 	{name: "quit", aliases: []string{"q", "q!", "qa", "wq"}, usage: ":q", desc: "quit"},
 }

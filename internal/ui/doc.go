@@ -26,12 +26,23 @@
 // dictionary ids, so re-filtering a million events costs tens of
 // milliseconds; only line filters and fields the index does not keep
 // re-read events. Filters run in tea.Cmds tagged with a generation; stale
-// results are dropped. Every filter the TUI writes itself (the Timeline's
-// and Alerts' `f`) is LogQL built from the schema (EqualsQuery,
-// AuditIDQuery), shown in the filter line and answered by `audittui query`
-// and Grafana the same way; so is the Stats drill-in (DrillQuery), which
-// narrows the filter in use. Every filter change the user makes can be
-// undone (u, :undo).
+// results are dropped. Every filter the TUI writes itself is LogQL, shown
+// in the filter line and answered by `audittui query` and Grafana the same
+// way: the Timeline's `f` builds it from the schema (EqualsQuery,
+// AuditIDQuery); the Alerts' `f` is the rule's own query narrowed to the
+// group's labels, over the alert's window (Filter.Since/Until, as
+// --from/--to); so is the Stats drill-in (DrillQuery), which narrows the
+// filter in use. Every filter change the user makes can be undone (u,
+// :undo).
+//
+// Alerts (alerts.go, silences.go): the pane groups the engine's instances
+// with rules.GroupAlerts (rule, then grouping labels; Alertmanager's
+// model), draws the Loki ruler's alerts beside the local ones, drills in
+// with the rule's LogQL plus the alert's window, and keeps silences as a
+// list of group keys (App.Silences, SetSilences); each silence and
+// unsilence is also a record of the case (RecordSilence,
+// RecordUnsilence), and a reopened case restores them. The engine runs
+// outside the UI (package ui/live) and reports through AlertSource.
 //
 // Screen: App (app.go, layout.go) routes keys through the one Keymap table
 // (keymap.go): a pane's overrides (the `/` search of Detail and of the

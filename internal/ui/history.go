@@ -493,20 +493,22 @@ func (a *App) openHistory() tea.Cmd {
 	return a.showHistory(ref)
 }
 
-// alertObjects lists the objects the selected alert's events touched.
+// alertObjects lists the objects the selected alert's events touched (of
+// an instance, or of every instance of a group).
 func (a *App) alertObjects() tea.Cmd {
-	a.alerts.build()
-	if a.alerts.cursor >= len(a.alerts.items) || a.alerts.items[a.alerts.cursor].alert == nil {
-		return func() tea.Msg { return statusMsg("no alert selected") }
+	rows, name, ok := a.alerts.selectedEventRows()
+	if !ok {
+		return func() tea.Msg {
+			return statusMsg("no alert selected: h on a group or an instance lists what its events touched")
+		}
 	}
-	al := a.alerts.items[a.alerts.cursor].alert
-	objs := objectsOf(a.c.Snap, a.alerts.eventRows(al))
+	objs := objectsOf(a.c.Snap, rows)
 	if len(objs) == 1 {
 		a.hist.what = ""
 		return a.showHistory(objs[0].ref)
 	}
 	a.histOpen = true
-	a.hist.ShowObjects("alert "+al.Name, objs)
+	a.hist.ShowObjects("alert "+name, objs)
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/policy/rules"
 )
 
 // newAppOn builds a test app over a fixture.
@@ -131,8 +133,20 @@ func TestHistoryFromAlert(t *testing.T) {
 			ids = append(ids, auditIDOf(raw))
 		}
 	}
-	a.alerts.SetAlerts([]*Alert{{Key: "1", Name: "StolenToken", Severity: "critical", State: "firing", Labels: `{}`, Value: 3, Events: 3,
-		ActiveAt: time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC), AuditIDs: ids}})
+	set, err := rules.Parse("stolen.yaml", []byte(`groups:
+- name: tokens
+  rules:
+  - alert: StolenToken
+    expr: sum(count_over_time({job="audit"} | json [5m])) > 0
+    labels: {severity: critical}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	a.alerts.SetState(AlertState{Rules: 1, Local: []*rules.Alert{{Rule: set.Rules()[0], Name: "StolenToken", Severity: "critical",
+		State: rules.StateFiring, Labels: map[string]string{}, Value: 3, Events: 3, ActiveAt: at, LastActive: at, AuditIDs: ids}}})
+	// The rule's line, then its one group: h on the group.
 	send(t, a, "3", "down", "h")
 	if !a.histOpen || len(a.hist.objects) != 3 {
 		t.Fatalf("h on the alert: open %v, objects %+v", a.histOpen, a.hist.objects)

@@ -71,6 +71,9 @@ const (
 	ActWrap
 	ActLeft
 	ActRight
+	// Alerts: silences (silences.go).
+	ActSilence
+	ActShowSilenced
 )
 
 // Scope says where a binding applies.
@@ -172,7 +175,9 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActZoomIn, "+", "zoom the window in to the selection", "+", "="),
 		bind(ScopeTimeline, ActZoomOut, "-", "zoom the window back out", "-"),
 
-		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events", "f"),
+		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events (of the group or instance, over its window)", "f"),
+		bind(ScopeAlerts, ActSilence, "s", "silence / unsilence the selected group (:silence NOTE adds why; kept in the case)", "s"),
+		bind(ScopeAlerts, ActShowSilenced, "S", "show / hide silenced groups (:silences lists them)", "S"),
 		bind(ScopeAlerts, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeStats, ActUndo, "u", "undo the last filter change", "u"),

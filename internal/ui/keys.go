@@ -9,7 +9,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
+// key handles a key press; a silence it adds or removes (s, :silence,
+// enter in :silences, ...) is recorded in the case (silences.go).
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	before := a.alerts.silenceKeys()
+	return a.recordSilenceChanges(before, a.handleKey(k))
+}
+
+func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	a.status = ""
 	if a.bar.Active() {
 		return a.barKey(k)
@@ -119,7 +126,14 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		var ok bool
 		switch a.focus {
 		case paneAlerts:
-			f, ok = a.alerts.AlertFilter()
+			// The rule's query over the alert's own window (which
+			// replaces the view's; u undoes), as `audittui query
+			// --from --to` answers it: the status shows that command.
+			var cmdline string
+			if f, cmdline, ok = a.alerts.AlertFilter(); ok {
+				a.setFocus(paneTail)
+				return tea.Batch(a.changeFilter(f), func() tea.Msg { return statusMsg("= " + cmdline) })
+			}
 		case paneTimeline:
 			f, ok = a.tl.SubjectFilter()
 		}
@@ -300,6 +314,8 @@ func (a *App) runCommand(text string) tea.Cmd {
 		return nil
 	case "history":
 		return a.historyCommand(cmd) // history.go
+	case "silence", "unsilence", "silences":
+		return a.silenceCommand(cmd) // silences.go
 	}
 	if c, ok := a.runWindowCommand(cmd); ok { // window.go
 		return c

@@ -108,17 +108,6 @@ func (a *App) header() string {
 	var tabs []string
 	for k, p := range a.panes {
 		label := fmt.Sprintf("%d %s", k+1, p.Title())
-		if k == paneAlerts {
-			// Always the number of instances (live or replayed), and how
-			// many of them fire.
-			if n := len(a.alerts.alerts); n > 0 {
-				if f := a.alerts.Firing(); f > 0 {
-					label += fmt.Sprintf(" (%d · %d firing)", n, f)
-				} else {
-					label += fmt.Sprintf(" (%d)", n)
-				}
-			}
-		}
 		if k == a.focus {
 			tabs = append(tabs, st.TabActive.Render(label))
 		} else {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 var sizes = []struct{ w, h int }{{80, 24}, {120, 40}}
@@ -220,41 +219,5 @@ func TestGoldenHelpAndRejects(t *testing.T) {
 			t.Errorf("reject location missing:\n%s", s)
 		}
 		golden(t, fmt.Sprintf("rejects_%dx%d.txt", sz.w, sz.h), s)
-	}
-}
-
-func TestGoldenAlerts(t *testing.T) {
-	for _, sz := range sizes {
-		a := newTestApp(t, sz.w, sz.h)
-		at := time.Date(2026, 11, 20, 9, 1, 0, 0, time.UTC)
-		// The exec event's auditID (line 21/22 of the fixture).
-		var execID string
-		for i := 0; i < a.c.Snap.Len(); i++ {
-			if a.c.Snap.Str(ColSubresource, i) == "exec" {
-				raw, _ := a.c.Snap.Raw(i)
-				execID = auditIDOf(raw)
-			}
-		}
-		a.alerts.SetAlerts([]*Alert{
-			{Key: "1", Name: "PodExec", Severity: "critical", State: "firing", Labels: `{user_username="alice"}`, Summary: "exec into a pod", Value: 1, Events: 2, ActiveAt: at, AuditIDs: []string{execID}},
-			{Key: "2", Name: "ForbiddenSecrets", Severity: "warning", State: "pending", Labels: `{user_username="bob"}`, Value: 6, Events: 6, ActiveAt: at},
-		})
-		send(t, a, "3", "down", "enter", "down")
-		s := screen(a)
-		checkScreen(t, s, sz.w, sz.h)
-		golden(t, fmt.Sprintf("alerts_%dx%d.txt", sz.w, sz.h), s)
-		row, ok := a.alerts.Selected()
-		if !ok || a.c.Snap.Str(ColSubresource, row) != "exec" {
-			t.Fatalf("drill-in did not reach the exec events")
-		}
-		send(t, a, "enter")
-		if a.focus != paneDetail {
-			t.Fatal("enter on an alert event did not open the detail")
-		}
-		// f filters every pane to the alert's events.
-		send(t, a, "esc", "up", "f")
-		if a.focus != paneTail || a.c.Rows.Len() != 2 {
-			t.Fatalf("f: focus %d, %d rows (want the tail with the 2 exec events)", a.focus, a.c.Rows.Len())
-		}
 	}
 }

@@ -180,7 +180,7 @@ func (t *Tail) View() string {
 		case s != nil && s.Len() > 0:
 			msg = "no event matches the filter"
 		case s != nil && s.Rejected > 0:
-			msg = fmt.Sprintf("no events: %s rejected (R shows why)", plural(int(s.Rejected), "line"))
+			msg = fmt.Sprintf("no events: %s rejected (R shows why)", plural(int(s.Rejected), "line", "lines"))
 		case s != nil && s.Partial > 0:
 			msg = "no events yet: a line is waiting for its newline"
 		}

@@ -28,16 +28,6 @@ func IsLiveFile(arg string) bool {
 	return true
 }
 
-// ReadsStdin reports whether a SOURCE argument is stdin.
-func ReadsStdin(args []string) bool {
-	for _, a := range args {
-		if a == "-" {
-			return true
-		}
-	}
-	return false
-}
-
 // PolicyLevel returns the detail pane's --policy lookup: it decodes a raw
 // event and asks the policy for its level.
 func PolicyLevel(p *auditpolicy.Policy) func([]byte) (string, error) {

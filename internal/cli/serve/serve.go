@@ -234,8 +234,10 @@ func run(ctx context.Context, o *ServeOptions) error {
 		}
 		uo.Level = cmdutil.PolicyLevel(p)
 	}
+	// The same alert engine as the local TUI's (live.Alerts), evaluated
+	// once for every session; with a Loki source, Loki's ruler too.
 	lo := live.Options{Sources: srcs, Read: data.ReadOptions{From: from, To: to, Follow: follow},
-		SpillDir: o.SpillDir, OnePass: cmdutil.ReadsStdin(o.Args), Log: log}
+		SpillDir: o.SpillDir, Log: log, Alerts: !o.NoAlerts}
 	if !o.NoAlerts && !(o.NoBuiltin && len(o.Rules) == 0) {
 		if lo.Rules, err = cmdutil.LoadRules(o.Rules, o.NoBuiltin, o.IO.ErrOut); err != nil {
 			return err

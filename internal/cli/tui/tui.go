@@ -19,6 +19,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/live"
 	"github.com/audittui/audittui/internal/ui/sample"
@@ -162,9 +163,19 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		uo.Level = cmdutil.PolicyLevel(p)
 	}
 	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
-		Sources: srcs, SpillDir: opts.SpillDir, OnePass: cmdutil.ReadsStdin(opts.Args), Log: log}
-	if !opts.NoAlerts {
-		if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
+		Sources: srcs, SpillDir: opts.SpillDir, Log: log, Alerts: !opts.NoAlerts}
+	if lo.Alerts {
+		// The rules start once the first screen is drawn (at most 500 ms
+		// later), so they never slow it down.
+		firstScreen := make(chan struct{})
+		uo.OnFirstScreen = func() { close(firstScreen) }
+		lo.FirstScreen = firstScreen
+		if len(opts.Rules) == 0 && !opts.NoBuiltin {
+			// The built-in pack alone cannot fail to load (its tests load
+			// it): it loads while the first batches are read.
+			lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, log) }
+		} else if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
+			// --rules files: a bad one is an error before the screen.
 			return err
 		}
 	}

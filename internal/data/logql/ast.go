@@ -145,6 +145,8 @@ type lineFilter struct {
 	values []string
 	lits   [][]byte
 	res    []*regexp.Regexp
+	// pre are the regexps' literal prefilters (nil entries: none).
+	pre []*regexPrefilter
 }
 
 func (f *lineFilter) String() string {

@@ -5,7 +5,9 @@
 // Supported:
 //   - stream selectors {job="audit", cluster=~"prod-.*"} (=, !=, =~, !~;
 //     regexes fully anchored);
-//   - line filters |= != |~ !~ (regexes unanchored), |= "a" or "b";
+//   - line filters |= != |~ !~ (regexes unanchored, each with a literal
+//     prefilter: a line without any literal every match needs is not run
+//     through the expression; see regexlits.go), |= "a" or "b";
 //   - | json (every field, flattened as Loki does: see FlattenJSON) and
 //     | json a="x.y[0]", b (Loki JSON expressions: see CompileJSONPath),
 //     lexed by internal/data/jsonscan, the scanner the decoder uses too;

@@ -643,6 +643,7 @@ func (p *parser) parseLineFilter() (*lineFilter, error) {
 				return nil, p.errAt(vt, "invalid regular expression %s: %v", strconv.Quote(vt.str), regexpErr(err))
 			}
 			f.res = append(f.res, re)
+			f.pre = append(f.pre, newRegexPrefilter(vt.str))
 		}
 		// |= "a" or "b": any of the values.
 		if t := p.peek(); t.kind == tIdent && t.text == "or" && p.peekAt(1).kind == tString {

@@ -346,7 +346,8 @@ func (f *lineFilter) match(line []byte) bool {
 	for i := range f.values {
 		var ok bool
 		if f.res != nil {
-			ok = f.res[i].Match(line)
+			// The prefilter answers most lines without the NFA.
+			ok = (f.pre[i] == nil || f.pre[i].mayMatch(line)) && f.res[i].Match(line)
 		} else {
 			ok = containsBytes(line, f.lits[i])
 		}

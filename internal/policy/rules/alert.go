@@ -83,16 +83,36 @@ func (a *Alert) Key() string { return a.key }
 
 // SortAlerts orders alerts by first activity, then rule, then labels.
 func SortAlerts(as []*Alert) {
-	sort.SliceStable(as, func(i, j int) bool {
-		a, b := as[i], as[j]
+	// Label sets are rendered once each (when a tie needs them), not once
+	// per comparison.
+	type item struct {
+		a      *Alert
+		labels string
+		done   bool
+	}
+	items := make([]item, len(as))
+	for i, a := range as {
+		items[i].a = a
+	}
+	labels := func(it *item) string {
+		if !it.done {
+			it.labels, it.done = labelsString(it.a.Labels), true
+		}
+		return it.labels
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i].a, items[j].a
 		if !a.ActiveAt.Equal(b.ActiveAt) {
 			return a.ActiveAt.Before(b.ActiveAt)
 		}
 		if a.Name != b.Name {
 			return a.Name < b.Name
 		}
-		return labelsString(a.Labels) < labelsString(b.Labels)
+		return labels(&items[i]) < labels(&items[j])
 	})
+	for i := range items {
+		as[i] = items[i].a
+	}
 }
 
 // labelsString renders labels as {a="x", b="y"} with sorted names; it is

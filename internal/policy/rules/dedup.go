@@ -29,7 +29,11 @@ type dedupStore struct {
 }
 
 type dedupBucket struct {
-	set   map[dupKey]struct{}
+	// sets holds the contributions by the horizon (look-back) of the
+	// rules they fed: a rule's entries are forgotten once its own windows
+	// have passed the minute, not the longest rule's (a 5-minute rule's
+	// entries do not wait for a 24-hour rule's).
+	sets  map[int64]map[dupKey]struct{}
 	bytes int64 // estimated memory of the evaluation state of this minute
 }
 
@@ -55,7 +59,7 @@ func (d *dedupStore) bucket(t int64) *dedupBucket {
 	n := floorDiv(t, dedupWidth)
 	b := d.buckets[n]
 	if b == nil {
-		b = &dedupBucket{set: map[dupKey]struct{}{}}
+		b = &dedupBucket{sets: map[int64]map[dupKey]struct{}{}}
 		d.buckets[n] = b
 		i := sort.Search(len(d.keys), func(i int) bool { return d.keys[i] >= n })
 		d.keys = slices.Insert(d.keys, i, n)
@@ -63,15 +67,36 @@ func (d *dedupStore) bucket(t int64) *dedupBucket {
 	return b
 }
 
-// add records contribution k of an event at time t; false when it was
-// recorded before (a duplicate).
-func (d *dedupStore) add(t int64, k dupKey) bool {
+// add records contribution k of an event at time t to a rule whose steps
+// look back horizon; false when it was recorded before (a duplicate).
+func (d *dedupStore) add(t, horizon int64, k dupKey) bool {
 	b := d.bucket(t)
-	if _, dup := b.set[k]; dup {
+	set := b.sets[horizon]
+	if set == nil {
+		set = map[dupKey]struct{}{}
+		b.sets[horizon] = set
+	}
+	if _, dup := set[k]; dup {
 		return false
 	}
-	b.set[k] = struct{}{}
+	set[k] = struct{}{}
 	return true
+}
+
+// forgetSets drops, in every minute, the contributions of the rules whose
+// steps after p can no longer see that minute (it ends at or before p
+// less their horizon). A duplicate of a forgotten line could not count
+// anyway: no step still to run sees its time.
+func (d *dedupStore) forgetSets(p int64) {
+	for _, n := range d.keys {
+		end := (n+1)*dedupWidth - 1
+		b := d.buckets[n]
+		for h := range b.sets {
+			if end <= p-h {
+				delete(b.sets, h)
+			}
+		}
+	}
 }
 
 // charge adds n bytes of evaluation state to the minute of t.

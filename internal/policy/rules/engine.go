@@ -46,6 +46,9 @@ type ruleState struct {
 	k     int64
 	need  []int // literals a line must contain (indexes into Evaluator.lits)
 	merge bool  // count requests (one per auditID), not stages
+	// horizon is how long the duplicate filter remembers this rule's
+	// lines (its look-back; see dedupStore.forgetSets).
+	horizon int64
 
 	chunks map[int64]*chunk // by chunk index (step index / k)
 	order  []int64          // chunk indexes, sorted

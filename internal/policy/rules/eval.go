@@ -171,6 +171,14 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 			e.maxDrain = max(e.maxDrain, rs.back+int64(r.For)+interval)
 		}
 	}
+	for _, rs := range e.rules {
+		// Requests counted by auditID are remembered for mergeRetention
+		// by the rule itself; their lines, as long as any window.
+		rs.horizon = rs.back
+		if rs.merge {
+			rs.horizon = e.maxBack
+		}
+	}
 	e.lits.build()
 	e.present = make([]uint64, e.lits.words)
 	return e, nil
@@ -178,7 +186,12 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 
 // Push offers one event to every rule. Events may come in any order; see
 // Evaluator for when they count exactly.
-func (e *Evaluator) Push(ev *data.Event) {
+func (e *Evaluator) Push(ev *data.Event) { e.push(ev, nil) }
+
+// push is Push; present, when not nil, holds the literals of the line
+// already found (by Parallel's scan stage, with this evaluator's literal
+// numbering), so the line is not scanned again.
+func (e *Evaluator) push(ev *data.Event, present []uint64) {
 	t := ev.Time
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -201,12 +214,15 @@ func (e *Evaluator) Push(ev *data.Event) {
 			return // no step still to run can see it
 		}
 	}
-	e.lits.scan(ev.EntryLine(), e.present)
+	if present == nil {
+		e.lits.scan(ev.EntryLine(), e.present)
+		present = e.present
+	}
 	hits := e.hits[:0]
 rules:
 	for _, rs := range e.rules {
 		for _, i := range rs.need {
-			if !has(e.present, i) {
+			if !has(present, i) {
 				continue rules
 			}
 		}
@@ -221,7 +237,7 @@ rules:
 		var cost int64
 		fresh := 0
 		for _, h := range hits {
-			if !e.dedup.add(t, e.dedup.contribution(line, h.rs.idx, h.key)) {
+			if !e.dedup.add(t, h.rs.horizon, e.dedup.contribution(line, h.rs.idx, h.key)) {
 				continue // an identical line fed this series already
 			}
 			fresh++
@@ -367,6 +383,7 @@ func (e *Evaluator) sealTo(p int64) {
 			e.lastSwept = p
 		}
 		e.dedup.forget(p - e.maxBack)
+		e.dedup.forgetSets(p)
 		e.shedRetry = 0
 		if e.budget > 0 && e.dedup.retained > e.budget {
 			// Still over (the newest minutes are held back): try again

@@ -78,17 +78,19 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 		}
 	}
 	rules := map[*Rule]*RuleGroup{}
+	grouped := map[*Rule]grouping{}
 	groups := map[string]*AlertGroup{}
 	var out []*RuleGroup
 	for _, a := range as {
 		rg := rules[a.Rule]
 		if rg == nil {
-			names, _, _ := GroupingLabels(a.Rule)
+			names, without, ok := GroupingLabels(a.Rule)
+			grouped[a.Rule] = grouping{names, without, ok}
 			rg = &RuleGroup{Rule: a.Rule, Name: a.Name, By: names}
 			rules[a.Rule] = rg
 			out = append(out, rg)
 		}
-		gl := groupLabels(a)
+		gl := grouped[a.Rule].labels(a)
 		key := a.Rule.Where() + " " + a.Name + " " + labelsString(gl)
 		g := groups[key]
 		if g == nil {
@@ -152,7 +154,7 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 			if c := compareGroups(a.Firing > 0, b.Firing > 0, a.Severity, b.Severity, a.Last, b.Last); c != 0 {
 				return c < 0
 			}
-			return labelsString(a.Labels) < labelsString(b.Labels)
+			return a.Key < b.Key // the same rule: by labels
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -215,12 +217,25 @@ func spark(s []int, a *Alert, from, to time.Time) {
 	}
 }
 
-// groupLabels returns the values of a's grouping labels: those of the
-// rule's by clause; with `without (...)`, or with no aggregation at all,
-// the expression's labels (without the rule's own labels) minus the ones
-// listed.
+// grouping is a rule's GroupingLabels.
+type grouping struct {
+	names       []string
+	without, ok bool
+}
+
+// groupLabels returns the values of a's grouping labels (see
+// grouping.labels).
 func groupLabels(a *Alert) map[string]string {
 	names, without, ok := GroupingLabels(a.Rule)
+	return grouping{names, without, ok}.labels(a)
+}
+
+// labels returns the values of a's grouping labels: those of the rule's
+// by clause; with `without (...)`, or with no aggregation at all, the
+// expression's labels (without the rule's own labels) minus the ones
+// listed.
+func (gr grouping) labels(a *Alert) map[string]string {
+	names, without, ok := gr.names, gr.without, gr.ok
 	out := map[string]string{}
 	if ok && !without {
 		for _, n := range names {

@@ -1,17 +1,17 @@
 // Package live builds what the TUI reads while it runs, once: the index
 // (ui.Index), the feed that fills it from the sources (ui.Feed), and the
-// alert engine evaluated over the same events (Alerts). The local TUI
-// builds one for its one App; `audittui serve` builds one for all its SSH
-// sessions, each of which waits on the feed and the alerts through its own
-// subscription (Feed.Subscribe, Alerts.Subscribe), so ten sessions cost one
-// index and one rule evaluation.
+// alert engine evaluated over the same events (Alerts: one decode pass
+// feeds the index and rules.Parallel; a clock ticker; Loki's ruler when
+// the source is Loki). The local TUI builds one for its one App; `audittui
+// serve` builds one for all its SSH sessions, each of which waits on the
+// feed and the alerts through its own subscription (Feed.Subscribe,
+// Alerts.Subscribe), so ten sessions cost one index and one rule
+// evaluation.
 package live
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/audittui/audittui/internal/data"
@@ -28,65 +28,56 @@ type Options struct {
 	Read data.ReadOptions
 	// SpillDir is where non-seekable sources are spilled ("": system temp).
 	SpillDir string
-	// Rules, if not nil, are evaluated over the events (the Alerts pane).
+	// Alerts turns the alert engine on: Rules (or LoadRules) evaluated
+	// over the events the feed decodes (one decode pass serves the index
+	// and the rules), and, when the only source is Loki, Loki's own ruler
+	// and the rules that are cheaper to evaluate on the server (loki.go).
+	Alerts bool
+	// Rules are the rules to evaluate (nil: none here).
 	Rules *rules.Set
-	// OnePass: the sources can be read only once (stdin), so the rules run
-	// on the feed's batches instead of on their own read of the sources.
-	OnePass bool
-	Log     *slog.Logger
+	// LoadRules, if set, replaces Rules: it is called on a goroutine of
+	// its own while the first batches are read (they wait for the rules),
+	// so the first screen never waits for the rules to load; an error is
+	// logged and no rule runs. For rules that cannot fail to load (the
+	// built-in pack).
+	LoadRules func() (*rules.Set, error)
+	// FirstScreen, if not nil, holds the evaluation until it is closed
+	// (the local TUI closes it when its first screen is drawn: ui.Options.
+	// OnFirstScreen) or 500 ms have passed.
+	FirstScreen <-chan struct{}
+	Log         *slog.Logger
 }
 
 // Live is the running index, feed and alerts.
 type Live struct {
 	Index *ui.Index
 	Feed  *ui.Feed
-	// Alerts is nil when no rule is loaded.
+	// Alerts is nil when alerts are off (no rule loaded and no Loki
+	// ruler to ask).
 	Alerts *Alerts
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 // Open starts reading the sources into a new index (and the rules, if
-// any, over them). The returned Live runs until ctx ends or Close.
+// any, over them). The returned Live runs until ctx ends or Close. An
+// error loading Rules ends it before it returns.
 func Open(ctx context.Context, o Options) (*Live, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	o.Log = log
 	ctx, cancel := context.WithCancel(ctx)
 	ix := ui.NewIndex(o.SpillDir, log)
 	feed := ui.NewFeed(ix, log)
 	l := &Live{Index: ix, Feed: feed, cancel: cancel, done: make(chan struct{})}
-	fail := func(err error) (*Live, error) {
-		cancel()
-		ix.Close()
-		return nil, err
-	}
-	alertsDone := make(chan struct{})
-	close(alertsDone)
-	if o.Rules != nil {
-		al, err := NewAlerts(o.Rules, log)
-		if err != nil {
-			return fail(err)
-		}
-		l.Alerts = al
-		if o.OnePass {
-			feed.OnBatch = al.Push
-			feed.OnEnd = al.Finish
-		} else {
-			// The rules run on their own read of the sources, so the index
-			// (and the first screen) never waits for them.
-			ro := o.Read
-			ro.Progress = nil
-			st, err := data.OpenAll(ctx, o.Sources, ro)
-			if err != nil {
-				return fail(err)
-			}
-			alertsDone = make(chan struct{})
-			go func() {
-				defer close(alertsDone)
-				runAlertStream(ctx, st, al, log)
-			}()
+	var al *Alerts
+	if o.Alerts {
+		_, isLoki := lokiSource(o.Sources)
+		if o.LoadRules != nil || isLoki || (o.Rules != nil && len(o.Rules.Rules()) > 0) {
+			al = newAlerts(log)
+			feed.OnBatch, feed.OnEnd = al.Push, al.End
 		}
 	}
 	ro := o.Read
@@ -94,42 +85,46 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 	stream, err := data.OpenAll(ctx, o.Sources, ro)
 	if err != nil {
 		cancel()
-		<-alertsDone
 		ix.Close()
 		return nil, err
 	}
 	go feed.Run(ctx, stream)
+	stopped := make(chan struct{})
+	close(stopped)
+	if al != nil {
+		stopped = al.stopped
+		if o.LoadRules != nil {
+			l.Alerts = al
+			go func() {
+				if _, err := al.load(ctx, o, o.LoadRules); err != nil {
+					log.Error("alert rules", "err", fmt.Sprint(err))
+				}
+			}()
+		} else {
+			ok, err := al.load(ctx, o, func() (*rules.Set, error) { return o.Rules, nil })
+			if err != nil {
+				cancel()
+				<-feed.Done()
+				ix.Close()
+				return nil, err
+			}
+			if ok {
+				l.Alerts = al
+			}
+		}
+	}
 	go func() {
 		<-feed.Done()
-		<-alertsDone
+		<-stopped
 		close(l.done)
 	}()
 	return l, nil
 }
 
-// Close stops reading, waits for the readers and releases the index.
+// Close stops reading and evaluating, waits for the readers and releases
+// the index.
 func (l *Live) Close() error {
 	l.cancel()
 	<-l.done
 	return l.Index.Close()
-}
-
-// runAlertStream feeds the alert engine from its own stream.
-func runAlertStream(ctx context.Context, st data.Stream, al *Alerts, log *slog.Logger) {
-	defer st.Close()
-	for {
-		b, err := st.Next(ctx)
-		if b != nil {
-			al.Push(b)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				log.Error("alert stream", "err", fmt.Sprint(err))
-			}
-			if ctx.Err() == nil {
-				al.Finish()
-			}
-			return
-		}
-	}
 }

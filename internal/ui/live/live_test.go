@@ -10,7 +10,9 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/testutil"
+	"github.com/audittui/audittui/internal/ui"
 )
 
 func wait(t *testing.T, ch <-chan struct{}, what string) {
@@ -35,7 +37,7 @@ func TestOpenSharesOneIndexAndOneEvaluation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lv, err := Open(context.Background(), Options{Sources: []data.Source{src}, Rules: set})
+	lv, err := Open(context.Background(), Options{Sources: []data.Source{src}, Alerts: true, Rules: set})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,82 +63,97 @@ func TestOpenSharesOneIndexAndOneEvaluation(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the feed never finished")
 	}
-	// Finish runs after the alert stream ends: wait until both see the
-	// final state.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		lv.Alerts.mu.Lock()
-		ended := lv.Alerts.ended
-		lv.Alerts.mu.Unlock()
-		if ended {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the alerts never finished")
-		}
-		time.Sleep(10 * time.Millisecond)
+	// Finish drains the windows after the input ends: both see the final
+	// state.
+	as := waitDone(t, a)
+	bs := waitDone(t, b)
+	if len(as.Local) == 0 || len(as.Local) != len(bs.Local) {
+		t.Fatalf("a sees %d alerts, b %d", len(as.Local), len(bs.Local))
 	}
-	wait(t, a.Changed(), "a after the end")
-	wait(t, b.Changed(), "b after the end")
-	as, bs := a.Alerts(), b.Alerts()
-	if len(as) == 0 || len(as) != len(bs) {
-		t.Fatalf("a sees %d alerts, b %d", len(as), len(bs))
-	}
-	for k := range as {
-		if as[k].Key != bs[k].Key || as[k].State != bs[k].State {
-			t.Fatalf("alert %d differs: %+v vs %+v", k, as[k], bs[k])
+	for k := range as.Local {
+		if as.Local[k].Key() != bs.Local[k].Key() || as.Local[k].State != bs.Local[k].State {
+			t.Fatalf("alert %d differs: %+v vs %+v", k, as.Local[k], bs.Local[k])
 		}
 	}
-	if a.Rules() != len(set.Rules()) {
-		t.Fatalf("Rules() = %d, want %d", a.Rules(), len(set.Rules()))
+	if as.Rules != len(set.Rules()) {
+		t.Fatalf("Rules = %d, want %d", as.Rules, len(set.Rules()))
 	}
-	if s := lv.Index.Snapshot(); s.Len() == 0 || !s.Done {
+	s := lv.Index.Snapshot()
+	if s.Len() == 0 || !s.Done {
 		t.Fatalf("index: %d events, done %v", s.Len(), s.Done)
+	}
+	// One decode pass: the rules saw every event the index holds.
+	if as.Events != int64(s.Len()) {
+		t.Fatalf("the rules evaluated %d events, the index holds %d", as.Events, s.Len())
 	}
 }
 
-// TestAlertsCoalesceWithATrailingNotification: pushes in quick
-// succession notify at most every coalesce, and the last change is
-// always notified.
-func TestAlertsCoalesceWithATrailingNotification(t *testing.T) {
+// waitDone waits (notification by notification) for the state of a
+// finished evaluation.
+func waitDone(t *testing.T, s *Subscription) ui.AlertState {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		if st := s.Alerts(); st.Done {
+			return st
+		}
+		select {
+		case <-s.Changed():
+		case <-deadline:
+			t.Fatalf("the alerts never finished: %+v", s.Alerts())
+		}
+	}
+}
+
+// TestRulesLoadWhileTheFirstBatchesWait: with LoadRules and a first-screen
+// gate, the batches read before the rules run are held, not lost: once
+// the gate opens every event is evaluated, and the alerts are those of
+// rules given up front.
+func TestRulesLoadWhileTheFirstBatchesWait(t *testing.T) {
+	path := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
 	set, err := cmdutil.LoadRules(nil, false, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	al, err := NewAlerts(set, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := al.Subscribe()
-	defer s.Close()
-	<-s.Changed() // the first snapshot
-	notes := 0
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range 50 {
-			al.Push(&data.Batch{})
-			time.Sleep(time.Millisecond)
+	open := func(o Options) (*Live, *Subscription) {
+		src, err := file.New(path, file.Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
-	timeout := time.After(5 * time.Second)
-	<-done
-	// The pushes took ~50 ms: at most one immediate and one trailing
-	// notification.
-	for {
-		select {
-		case <-s.Changed():
-			notes++
-			continue
-		case <-time.After(3 * coalesce):
-		case <-timeout:
+		o.Sources, o.Alerts = []data.Source{src}, true
+		lv, err := Open(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
 		}
-		break
+		t.Cleanup(func() { lv.Close() })
+		if lv.Alerts == nil {
+			t.Fatal("no alert engine")
+		}
+		sub := lv.Alerts.Subscribe()
+		t.Cleanup(sub.Close)
+		return lv, sub
 	}
-	if notes == 0 {
-		t.Fatal("no notification for 50 pushes (the trailing one is missing)")
+	gate := make(chan struct{})
+	loaded := make(chan struct{})
+	lv, held := open(Options{FirstScreen: gate, LoadRules: func() (*rules.Set, error) {
+		defer close(loaded)
+		return cmdutil.LoadRules(nil, false, io.Discard)
+	}})
+	<-lv.Feed.Done()
+	<-loaded
+	close(gate)
+	got := waitDone(t, held)
+	_, direct := open(Options{Rules: set})
+	want := waitDone(t, direct)
+	if got.Events != int64(lv.Index.Snapshot().Len()) || got.Events != want.Events {
+		t.Fatalf("held: %d events evaluated, index %d, up front %d", got.Events, lv.Index.Snapshot().Len(), want.Events)
 	}
-	if notes > 2 {
-		t.Fatalf("%d notifications for 50 pushes within %v: not coalesced", notes, coalesce)
+	if len(got.Local) == 0 || len(got.Local) != len(want.Local) {
+		t.Fatalf("held: %d alerts, up front %d", len(got.Local), len(want.Local))
+	}
+	for k := range got.Local {
+		if got.Local[k].Key() != want.Local[k].Key() || got.Local[k].State != want.Local[k].State {
+			t.Fatalf("alert %d: %s %v vs %s %v", k, got.Local[k].Key(), got.Local[k].State, want.Local[k].Key(), want.Local[k].State)
+		}
 	}
 }

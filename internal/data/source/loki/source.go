@@ -84,6 +84,9 @@ func (s *Source) query(opts data.ReadOptions) *logql.LogQuery {
 	return s.def
 }
 
+// DefaultQuery is the log query a read without ReadOptions.Query sends.
+func (s *Source) DefaultQuery() *logql.LogQuery { return s.def }
+
 // String names the source: "loki http://host:3100".
 func (s *Source) String() string { return "loki " + s.c.Addr() }
 

@@ -1,6 +1,7 @@
 // Package lokitest is an in-memory server for Loki's HTTP API, for tests:
 // push (JSON and protobuf+snappy), query_range, query, labels, label
-// values, series, index/stats and the tail websocket, with the response
+// values, series, index/stats, the tail websocket and the ruler's rule
+// groups and alerts (ruler.go), with the response
 // shapes of Loki's API documentation (checked against the documented
 // examples in testdata/), max_entries_limit_per_query and Loki's error
 // bodies. It can be told to fail pushes and queries, and records requests.
@@ -52,6 +53,9 @@ type Options struct {
 	// before entries are dropped and reported in dropped_entries
 	// (default 1024).
 	TailBuffer int
+	// Now is the ruler's clock (GET /prometheus/api/v1/alerts evaluates
+	// the alerting rules at Now); nil = time.Now.
+	Now func() time.Time
 }
 
 // Request is a recorded HTTP request.
@@ -75,7 +79,8 @@ type Server struct {
 	qryFails  []failure
 	tails     map[*tailConn]struct{}
 	closing   bool
-	hold      chan struct{} // non-nil while HoldTails is in effect
+	hold      chan struct{}          // non-nil while HoldTails is in effect
+	rulers    map[string]*rulerStore // by tenant (ruler.go)
 }
 
 type failure struct {
@@ -128,6 +133,13 @@ func NewUnstarted(opts Options) *Server {
 	mux.HandleFunc("POST /loki/api/v1/series", s.handleSeries)
 	mux.HandleFunc("GET /loki/api/v1/index/stats", s.handleStats)
 	mux.HandleFunc("GET /loki/api/v1/tail", s.handleTail)
+	mux.HandleFunc("GET /loki/api/v1/rules", s.handleListRules)
+	mux.HandleFunc("GET /loki/api/v1/rules/{namespace}", s.handleNamespaceRules)
+	mux.HandleFunc("GET /loki/api/v1/rules/{namespace}/{group}", s.handleGetGroup)
+	mux.HandleFunc("POST /loki/api/v1/rules/{namespace}", s.handleSetGroup)
+	mux.HandleFunc("DELETE /loki/api/v1/rules/{namespace}/{group}", s.handleDeleteGroup)
+	mux.HandleFunc("DELETE /loki/api/v1/rules/{namespace}", s.handleDeleteNamespace)
+	mux.HandleFunc("GET /prometheus/api/v1/alerts", s.handleAlerts)
 	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ready\n") })
 	s.Server = httptest.NewUnstartedServer(s.wrap(mux))
 	return s

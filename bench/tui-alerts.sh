@@ -1,0 +1,91 @@
+#!/bin/sh
+# bench/tui-alerts.sh: the TUI's default command line (alerts on) against
+# --no-alerts, on a big generated audit log, in tmux, as a person runs it.
+#
+# For each mode and round: time to the first screen, to the full index
+# (the status says "indexed in"), to every alert evaluated (the Alerts pane says
+# "evaluated"), CPU time and peak RSS (GNU time), then the RSS ratio of
+# the two modes. Then the headless Go benchmark of the same wiring
+# (BenchmarkDefaultCommandLine: per-shard evaluation time).
+#
+# Targets (issue 17 item 7, issue 14): on the 1 GB file, fully indexed with
+# alerts evaluated in at most 1.5 s and 200 MB, first screen under 200 ms,
+# alerts-on RSS within 1.3x of --no-alerts.
+#
+# Usage: bench/tui-alerts.sh [DIR]   (DIR holds the generated file;
+# default /tmp/audittui-bench). BENCH_SIZE (1GB), BENCH_ROUNDS (3).
+# Needs tmux, /usr/bin/time (GNU time) and bc. The machine is usually
+# shared: the load average is printed with every figure; CPU time is the
+# figure to compare across runs.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${1:-/tmp/audittui-bench}
+SIZE=${BENCH_SIZE:-1GB}
+ROUNDS=${BENCH_ROUNDS:-3}
+mkdir -p "$DIR"
+SOCK="$DIR/tmux-alerts.sock"
+cleanup() { tmux -S "$SOCK" kill-server 2>/dev/null || true; }
+trap cleanup EXIT
+cleanup
+
+for t in tmux /usr/bin/time bc; do
+	command -v $t >/dev/null 2>&1 || { echo "bench/tui-alerts.sh: $t is required" >&2; exit 2; }
+done
+
+cd "$ROOT"
+go build -o "$DIR/audittui" ./cmd/audittui
+go build -o "$DIR/auditgen" ./cmd/auditgen
+BIG="$DIR/big-$SIZE.log"
+[ -s "$BIG" ] || "$DIR/auditgen" -size "$SIZE" -o "$BIG" -q
+echo "file: $BIG ($(du -hL "$BIG" | cut -f1), $(wc -l < "$BIG") lines)"
+
+now() { date +%s.%N; }
+screen() { tmux -S "$SOCK" capture-pane -p -t b; }
+
+# run MODE FLAGS...: one measured open; prints a result line and sets RSS.
+run() {
+	mode=$1
+	shift
+	cat "$BIG" > /dev/null # warm the page cache: measure audittui, not the disk
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	tmux -S "$SOCK" new-session -d -s b -x 120 -y 40 \
+		"/usr/bin/time -v $DIR/audittui $* $BIG 2>$DIR/time-alerts.txt; sleep 600"
+	start=$(now)
+	first="" full="" evaluated="" pane=""
+	while :; do
+		s=$(screen)
+		t=$(now)
+		if [ -z "$first" ] && echo "$s" | grep -q '^[0-9][0-9]-[0-9][0-9] '; then first=$(echo "$t - $start" | bc); fi
+		if [ -z "$full" ] && echo "$s" | grep -Eq "indexed in"; then
+			full=$(echo "$t - $start" | bc)
+			tmux -S "$SOCK" send-keys -t b 3 # the Alerts pane says when it is done
+		fi
+		if [ -n "$full" ]; then
+			if echo "$s" | grep -q "· evaluated ·"; then evaluated=$(echo "$t - $start" | bc); pane=$(echo "$s" | sed -n 2p); break; fi
+			if echo "$s" | grep -q "alerts are off"; then evaluated=$full; break; fi
+		fi
+		sleep 0.01
+	done
+	tmux -S "$SOCK" send-keys -t b q
+	sleep 1
+	RSS=$(($(grep "Maximum resident" "$DIR/time-alerts.txt" | awk '{print $NF}') / 1024))
+	cpu=$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{print u+s}' "$DIR/time-alerts.txt")
+	tmux -S "$SOCK" kill-server 2>/dev/null || true
+	printf '%-10s first screen %5.2fs  full index %5.2fs  alerts evaluated %5.2fs  cpu %5.2fs  peak RSS %4d MiB  (load %s)\n' \
+		"$mode" "$first" "$full" "$evaluated" "$cpu" "$RSS" "$load"
+	[ -z "$pane" ] || echo "           pane: $pane"
+}
+
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	i=$((i + 1))
+	run default --follow=false
+	on=$RSS
+	run no-alerts --no-alerts --follow=false
+	off=$RSS
+	echo "           round $i: alerts-on RSS / --no-alerts RSS = $(echo "scale=2; $on / $off" | bc)"
+done
+
+# Headless: the same feed, index and rule shards without a terminal.
+AUDITTUI_BIG_FILE="$BIG" go test ./internal/ui/live/ -run XXX -bench DefaultCommandLine -benchtime 1x | grep Benchmark
+AUDITTUI_BENCH_NO_ALERTS=1 AUDITTUI_BIG_FILE="$BIG" go test ./internal/ui/live/ -run XXX -bench DefaultCommandLine -benchtime 1x | grep Benchmark

@@ -1,0 +1,165 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// TestParallelEqualsOneEvaluator: the pack split over shards raises
+// exactly the instances one live Evaluator raises, with unique keys, for
+// any number of shards, on generated traffic with the attack stories
+// written out of order by concurrent apiservers.
+func TestParallelEqualsOneEvaluator(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := genEvents(t, 100, 3*time.Second, 3)
+	one, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		one.Push(&evs[i])
+	}
+	want := alertsDigest(one.Finish())
+	if strings.Count(want, "\n") < 20 {
+		t.Fatalf("too few alerts to compare:\n%s", want)
+	}
+	for _, n := range []int{1, 2, 3, 7} {
+		p, err := NewParallel(set, Options{}, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Shards() != n || p.Rules() != len(set.Rules()) {
+			t.Fatalf("%d shards asked: %d shards, %d rules", n, p.Shards(), p.Rules())
+		}
+		// Batches of 500 events, as a reader hands them over.
+		for lo := 0; lo < len(evs); lo += 500 {
+			p.Push(&data.Batch{Events: evs[lo:min(lo+500, len(evs))]})
+			if lo == 5000 {
+				p.Advance(time.Now()) // a tick in between changes nothing
+				_ = p.Snapshot()
+			}
+		}
+		p.Finish()
+		got := p.Snapshot()
+		if d := alertsDigest(got); d != want {
+			t.Errorf("%d shards differ from one evaluator:\n%s", n, diffLines(want, d))
+		}
+		keys := map[string]bool{}
+		for _, a := range got {
+			if keys[a.Key()] {
+				t.Errorf("%d shards: key %q twice", n, a.Key())
+			}
+			keys[a.Key()] = true
+		}
+		if p.Pending() != 0 {
+			t.Errorf("%d shards: %d batches pending after Finish", n, p.Pending())
+		}
+		ev, _, _ := p.Stats()
+		if ev != int64(len(evs)) {
+			t.Errorf("%d shards: %d events evaluated, want %d", n, ev, len(evs))
+		}
+		p.Close()
+	}
+}
+
+// TestParallelAdvanceAndClose: the clock reaches every shard (a quiet
+// stream fires), and Close releases a Push blocked behind a full queue.
+func TestParallelAdvanceAndClose(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    rules:
+      - alert: Exec
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [5m])) > 0
+      - alert: Attach
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="attach" [5m])) > 0
+`)
+	changed := make(chan string, 8)
+	p, err := NewParallel(set, Options{OnChange: func(a *Alert) { changed <- a.Name + " " + a.State.String() }}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := decodeInOrder(t, "quiet", []byte(auditLine("x-1", "ResponseStarted", "mallory", "exec", t10.Add(5*time.Second))+"\n"+
+		auditLine("x-2", "ResponseStarted", "mallory", "attach", t10.Add(6*time.Second))))
+	p.Push(&data.Batch{Events: evs})
+	wall := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	deadline := time.Now().Add(10 * time.Second)
+	got := map[string]bool{}
+	for step := time.Duration(0); len(got) < 2 && time.Now().Before(deadline); step += 5 * time.Second {
+		p.Advance(wall.Add(step))
+		select {
+		case c := <-changed:
+			got[c] = true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if !got["Exec firing"] || !got["Attach firing"] {
+		t.Fatalf("a quiet stream did not fire in both shards: %v", got)
+	}
+	p.Close()
+	p.Push(&data.Batch{Events: evs}) // after Close: returns at once
+	p.Finish()
+	if n := len(p.Snapshot()); n != 2 {
+		t.Errorf("snapshot after Close: %d alerts", n)
+	}
+}
+
+// TestDuplicateFilterForgetsByRuleHorizon: the duplicate filter keeps a
+// rule's lines only as long as the rule's own windows can see them: a
+// 5-minute rule's entries go after minutes even when a 24-hour rule
+// shares the evaluator (whose entries stay), and duplicates within the
+// windows still count once.
+func TestDuplicateFilterForgetsByRuleHorizon(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: short
+    rules:
+      - alert: Exec
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [5m])) > 0
+  - name: long
+    interval: 30m
+    rules:
+      - alert: ExecDaily
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [1d])) > 100
+`)
+	ev, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range 120 { // one exec a minute for two hours
+		b.WriteString(auditLine(fmt.Sprintf("x-%d", i), "ResponseComplete", "mallory", "exec", t10.Add(time.Duration(i)*time.Minute)) + "\n")
+	}
+	evs := decodeInOrder(t, "execs", []byte(b.String()))
+	for i := range evs {
+		ev.Push(&evs[i])
+		ev.Push(&evs[i]) // an at-least-once duplicate
+	}
+	entries := map[int64]int{}
+	for _, bk := range ev.dedup.buckets {
+		for h, set := range bk.sets {
+			entries[h] += len(set)
+		}
+	}
+	short, long := entries[int64(5*time.Minute)], entries[int64(24*time.Hour)]
+	if long != 120 || short > 10 {
+		t.Errorf("entries kept: %d of the 5-minute rule (want the last few minutes'), %d of the daily rule (want 120)", short, long)
+	}
+	if ev.Duplicates() != 120 {
+		t.Errorf("%d duplicates reported, want 120", ev.Duplicates())
+	}
+	var n int
+	for _, a := range ev.Finish() {
+		if a.Name == "Exec" {
+			n += a.Events
+		}
+	}
+	if n != 120 {
+		t.Errorf("the 5-minute rule counted %d events, want 120", n)
+	}
+}

@@ -1,0 +1,102 @@
+package live
+
+import (
+	"context"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/policy/rules"
+)
+
+// gcPercent is the GOGC the TUI sets (cli/tui's gcPercent).
+const gcPercent = 40
+
+// BenchmarkDefaultCommandLine opens AUDITTUI_BIG_FILE (the ~1 GB file of
+// `go run ./cmd/auditgen -size 1GB`) as the TUI's default command line
+// does, without the terminal: Open with the built-in rules loaded while
+// the first batches are read, the feed decoding each batch once, indexing
+// it and handing it to the rules (Alerts), GOGC as the TUI sets it. It
+// reports the time to the first batch, to the full index, to every alert
+// evaluated, the CPU time, the peak RSS and the evaluation time of each
+// rule shard. With AUDITTUI_BENCH_NO_ALERTS=1 it measures --no-alerts.
+// bench/tui-alerts.sh runs the real binary in tmux.
+func BenchmarkDefaultCommandLine(b *testing.B) {
+	path := os.Getenv("AUDITTUI_BIG_FILE")
+	if path == "" {
+		b.Skip("set AUDITTUI_BIG_FILE to a big audit log (bench/tui-alerts.sh does)")
+	}
+	noAlerts := os.Getenv("AUDITTUI_BENCH_NO_ALERTS") != ""
+	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		cpu0 := cpuTime()
+		start := time.Now()
+		src, err := file.New(path, file.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := Options{Sources: []data.Source{src}, SpillDir: b.TempDir(), Alerts: !noAlerts,
+			LoadRules: func() (*rules.Set, error) { return cmdutil.LoadRules(nil, false, io.Discard) }}
+		lv, err := Open(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lv.Feed.Wait()()
+		first := time.Since(start)
+		<-lv.Feed.Done()
+		full := time.Since(start)
+		evaluated := full
+		if lv.Alerts != nil {
+			sub := lv.Alerts.Subscribe()
+			for !sub.Alerts().Done {
+				<-sub.Changed()
+			}
+			evaluated = time.Since(start)
+			for k, busy := range lv.Alerts.Busy() {
+				b.ReportMetric(busy.Seconds(), "s-shard"+strconv.Itoa(k))
+			}
+			b.ReportMetric(float64(len(sub.Alerts().Local)), "alerts")
+			sub.Close()
+		}
+		b.ReportMetric(float64(first.Milliseconds()), "ms-first-batch")
+		b.ReportMetric(float64(full.Milliseconds()), "ms-full-index")
+		b.ReportMetric(float64(evaluated.Milliseconds()), "ms-evaluated")
+		b.ReportMetric((cpuTime() - cpu0).Seconds(), "s-cpu")
+		b.ReportMetric(float64(vmHWM())/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(lv.Index.Snapshot().Len()), "events")
+		lv.Close()
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// vmHWM returns the process's peak RSS in KiB (Linux), or 0.
+func vmHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
