@@ -85,10 +85,10 @@ var mutations = []Mutation{
 		Name: "rules/dedup-off",
 		What: "a line sent twice (an at-least-once shipper after a crash) counts twice",
 		File: "internal/policy/rules/dedup.go",
-		Old: `	if _, dup := b.set[k]; dup {
+		Old: `	if _, dup := set[k]; dup {
 		return false
 	}`,
-		New: `	if _, dup := b.set[k]; dup && false {
+		New: `	if _, dup := set[k]; dup && false {
 		return false
 	}`,
 		Guards: []Guard{rulesPkg},
