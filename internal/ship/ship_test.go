@@ -39,6 +39,8 @@ type env struct {
 	lokiU string
 	// lokiDown makes the proxy in front of the Loki test server answer 503.
 	lokiDown atomic.Bool
+	// lokiLate delays the answers of the proxy in front of Loki.
+	lokiLate lateAcks
 	graceD   string
 	// Where the sinks point and how to read back what arrived (the
 	// in-process servers by default; VictoriaLogs and versitygw in the
@@ -71,16 +73,21 @@ func (e *env) grace() string {
 	return e.graceD
 }
 
-func (e *env) lokiProxy() string { return e.proxy(e.loki.URL, &e.lokiDown) }
+func (e *env) lokiProxy() string { return e.proxy(e.loki.URL, &e.lokiDown, &e.lokiLate) }
 
-// proxy fronts a server with one that answers 503 while down is set.
-func (e *env) proxy(to string, down *atomic.Bool) string {
+// proxy fronts a server with one that answers 503 while down is set and
+// answers writes late as late says (nil: at once).
+func (e *env) proxy(to string, down *atomic.Bool, late *lateAcks) string {
 	target, _ := url.Parse(to)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if late != nil {
+			late.serve(w, r, rp)
 			return
 		}
 		rp.ServeHTTP(w, r)
@@ -181,13 +188,26 @@ func (e *env) readAll() {
 
 func (e *env) delivered() { e.t.Helper(); e.deliveredWithin(20 * time.Second) }
 
-func (e *env) deliveredWithin(d time.Duration) {
+func (e *env) deliveredWithin(d time.Duration) { e.t.Helper(); e.deliveredBy(d, 0) }
+
+// deliveredBy waits up to d for every line written to be in Loki and S3;
+// with stall > 0 it gives up sooner, once neither has received anything
+// for stall (lines lost are not coming).
+func (e *env) deliveredBy(d, stall time.Duration) {
 	e.t.Helper()
 	written := e.w.written()
 	deadline := time.Now().Add(d)
+	last, moved := -1, time.Now()
 	for time.Now().Before(deadline) {
-		if containsAll(e.lokiGot(), written) && containsAll(e.s3Got(), written) {
+		l, s := e.lokiGot(), e.s3Got()
+		if containsAll(l, written) && containsAll(s, written) {
 			return
+		}
+		if n := len(l) + len(s); n != last {
+			last, moved = n, time.Now()
+		} else if stall > 0 && time.Since(moved) > stall {
+			e.t.Logf("nothing received for %s", stall)
+			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
