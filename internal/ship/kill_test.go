@@ -27,7 +27,11 @@ func TestMain(m *testing.M) {
 	if cfg := os.Getenv(childEnv); cfg != "" {
 		os.Exit(childMain(cfg))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if shipBuild.dir != "" {
+		os.RemoveAll(shipBuild.dir)
+	}
+	os.Exit(code)
 }
 
 func childMain(path string) int {
@@ -50,32 +54,48 @@ func childMain(path string) int {
 // build, it falls back to this test binary's ship entry point.
 func shipBinary(t *testing.T) func(cfg string) *exec.Cmd { return shipBinaryTB(t) }
 
+// shipBuild is the binary built once for every test of the run.
+var shipBuild struct {
+	once     sync.Once
+	dir, bin string
+	out      []byte
+	err      error
+}
+
 func shipBinaryTB(t testing.TB) func(cfg string) *exec.Cmd {
 	t.Helper()
 	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
 		// A prebuilt binary (bench/ship.sh, CI).
 		return func(cfg string) *exec.Cmd { return exec.Command(bin, "ship", "--config", cfg) }
 	}
-	bin := filepath.Join(t.TempDir(), "audittui")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
-	build.Dir = testutil.RepoRoot()
-	out, err := build.CombinedOutput()
-	if err == nil {
-		return func(cfg string) *exec.Cmd { return exec.Command(bin, "ship", "--config", cfg) }
+	shipBuild.once.Do(func() {
+		dir, err := os.MkdirTemp("", "audittui-ship-test-")
+		if err != nil {
+			shipBuild.err = err
+			return
+		}
+		shipBuild.dir, shipBuild.bin = dir, filepath.Join(dir, "audittui")
+		build := exec.Command("go", "build", "-o", shipBuild.bin, "./cmd/audittui")
+		build.Dir = testutil.RepoRoot()
+		shipBuild.out, shipBuild.err = build.CombinedOutput()
+	})
+	if err, out := shipBuild.err, shipBuild.out; err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("go build ./cmd/audittui: %v\n%s", err, out)
+		}
+		t.Logf("go build ./cmd/audittui failed (using the test binary's ship entry point instead): %v\n%s", err, firstLines(string(out), 5))
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(cfg string) *exec.Cmd {
+			c := exec.Command(self, "-test.run=^$")
+			c.Env = append(os.Environ(), childEnv+"="+cfg)
+			return c
+		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("go build ./cmd/audittui: %v\n%s", err, out)
-	}
-	t.Logf("go build ./cmd/audittui failed (using the test binary's ship entry point instead): %v\n%s", err, firstLines(string(out), 5))
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(cfg string) *exec.Cmd {
-		c := exec.Command(self, "-test.run=^$")
-		c.Env = append(os.Environ(), childEnv+"="+cfg)
-		return c
-	}
+	bin := shipBuild.bin
+	return func(cfg string) *exec.Cmd { return exec.Command(bin, "ship", "--config", cfg) }
 }
 
 func firstLines(s string, n int) string {
@@ -158,9 +178,7 @@ func TestKill9LateAcks(t *testing.T) {
 		}
 	}
 	stop()
-	t0 := time.Now()
 	p.finish()
-	t.Logf("drain %s", time.Since(t0))
 	t.Logf("%d kills: %d with a Loki push not yet stored, %d with one stored and not yet acknowledged, %d between pushes; %d events written across %d rotations",
 		kills, waiting, answering, idle, len(e.w.written()), e.w.rot)
 	if waiting+answering == 0 {

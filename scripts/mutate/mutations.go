@@ -82,7 +82,7 @@ var mutations = []Mutation{
 		File:   "internal/ship/tracker.go",
 		Old:    `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
 		New:    `sent: make([]bool, len(t.sinks)), left: 1}`,
-		Guards: []Guard{shipPkg},
+		Guards: []Guard{shipPkg, shipKill},
 	},
 	// Order and duplicates never change an answer.
 	{
