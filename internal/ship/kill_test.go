@@ -140,8 +140,9 @@ func kill9(t *testing.T, e *env) {
 // after the restarted ship has started pushing, so it lands between
 // dispatch and acknowledgement: lines handed to the sinks and not yet
 // stored, or stored and not yet acknowledged. After the last restart every
-// line written must be in Loki and in S3; duplicates are allowed and
-// reported. A checkpoint that moves before every sink has acknowledged
+// line written must be in Loki and in S3; duplicates are allowed,
+// reported and bounded by the README's promise (a crash re-sends at most
+// the push in flight). A checkpoint that moves before every sink has acknowledged
 // loses the lines Loki had not stored (scripts/mutate runs this test on
 // its own against such mutations).
 func TestKill9LateAcks(t *testing.T) {
@@ -185,6 +186,18 @@ func TestKill9LateAcks(t *testing.T) {
 		t.Errorf("none of %d kills came while a Loki push was in flight: the test did not test acknowledgements", kills)
 	}
 	e.check()
+	// README, Crashes and duplicates: a crash re-sends at most the push
+	// Loki had in flight (Loki's own position skips the rest).
+	pushed, maxPush := 0, 0
+	for _, r := range e.loki.Requests() {
+		pushed += r.Entries
+		maxPush = max(maxPush, r.Entries)
+	}
+	resent := pushed - len(e.w.written())
+	t.Logf("loki: %d lines sent again across %d kills (a push holds at most %d)", resent, kills, maxPush)
+	if resent > kills*maxPush {
+		t.Errorf("Loki was sent %d lines again across %d kills: more than the one push in flight per kill (at most %d lines)", resent, kills, maxPush)
+	}
 }
 
 // load writes burst events every tick until the returned stop is called,
