@@ -235,14 +235,16 @@ type shipProc struct {
 	logf *os.File
 }
 
-// newShipProc writes e's config (with a 3s grace period and the given
-// old, new replacement pairs) for the child, which has its own
-// environment.
+// newShipProc writes e's config (with a 3s grace period unless e sets
+// one, and the given old, new replacement pairs) for the child, which has
+// its own environment.
 func newShipProc(t *testing.T, e *env, replace ...string) *shipProc {
 	t.Helper()
 	p := &shipProc{t: t, e: e, mk: shipBinary(t), cfg: filepath.Join(e.dir, "ship.yaml")}
 	y := e.configYAML()
-	replace = append([]string{"Grace_period: 5s", "Grace_period: 3s"}, replace...)
+	if e.graceD == "" {
+		replace = append([]string{"Grace_period: 5s", "Grace_period: 3s"}, replace...)
+	}
 	for i := 0; i+1 < len(replace); i += 2 {
 		if !strings.Contains(y, replace[i]) {
 			t.Fatalf("config has no %q", replace[i])
