@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -166,11 +167,13 @@ func (w *writer) close() {
 	}
 }
 
-// fakeS3 is an in-process S3 (gofakes3) that can be taken down.
+// fakeS3 is an in-process S3 (gofakes3) that can be taken down or made
+// to answer writes late.
 type fakeS3 struct {
 	URL    string
 	client *s3.Client
 	down   atomic.Bool
+	late   lateAcks
 }
 
 func newFakeS3(t testing.TB) *fakeS3 {
@@ -182,13 +185,77 @@ func newFakeS3(t testing.TB) *fakeS3 {
 			http.Error(w, "<Error><Code>ServiceUnavailable</Code></Error>", http.StatusServiceUnavailable)
 			return
 		}
-		h.ServeHTTP(w, r)
+		f.late.serve(w, r, h)
 	}))
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
 	f.client = s3Client(srv.URL, "test", "test")
 	createBucket(t, f.client, "audit")
 	return f
+}
+
+// lateAcks delays the answer to every write request (a Loki push, an S3
+// PUT or multipart call) by a random time between max/2 and max: part of
+// it before the request reaches the server and the rest after the server
+// has stored it, so a client killed in that time has either not delivered
+// the request or delivered it without hearing so. Reads (GET, HEAD) are
+// answered at once. The zero value answers everything at once.
+type lateAcks struct {
+	max atomic.Int64 // time.Duration; 0: no delay
+	// started counts delayed requests; waiting those not yet handed to
+	// the server, answering those stored and not yet answered.
+	started, waiting, answering atomic.Int64
+}
+
+// set makes every write wait between max/2 and max (0: no delay).
+func (l *lateAcks) set(max time.Duration) { l.max.Store(int64(max)) }
+
+func (l *lateAcks) serve(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	max := time.Duration(l.max.Load())
+	if max <= 0 || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		h.ServeHTTP(w, r)
+		return
+	}
+	// Read the whole request first: from then on the server notices a
+	// client that goes away (the request's context ends).
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return // the client went away while sending
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	l.started.Add(1)
+	d := max/2 + rand.N(max/2+1)
+	before := rand.N(d + 1)
+	l.waiting.Add(1)
+	if !sleepCtx(r.Context(), before) {
+		l.waiting.Add(-1)
+		return // the client died before the server took the request
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	l.waiting.Add(-1)
+	l.answering.Add(1)
+	defer l.answering.Add(-1)
+	if !sleepCtx(r.Context(), d-before) {
+		return // stored; the client died before hearing so
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+// sleepCtx sleeps for d; false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func s3Client(endpoint, access, secret string) *s3.Client {

@@ -22,6 +22,7 @@ import (
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/config"
 	"github.com/audittui/audittui/internal/ship/metrics"
+	"github.com/audittui/audittui/internal/tail"
 )
 
 type env struct {
@@ -39,6 +40,8 @@ type env struct {
 	lokiU string
 	// lokiDown makes the proxy in front of the Loki test server answer 503.
 	lokiDown atomic.Bool
+	// lokiLate delays the answers of the proxy in front of Loki.
+	lokiLate lateAcks
 	graceD   string
 	// Where the sinks point and how to read back what arrived (the
 	// in-process servers by default; VictoriaLogs and versitygw in the
@@ -48,6 +51,7 @@ type env struct {
 	awsEnv                []string
 	cluster               string
 	s3Down                atomic.Bool // the proxy in front of a real S3
+	outage                *outageStart
 }
 
 func (e *env) clusterName() string {
@@ -57,11 +61,29 @@ func (e *env) clusterName() string {
 	return e.cluster
 }
 
-// setDown takes both sinks down (or back up).
+// setDown takes both sinks down (or back up). Taking them down, it notes
+// where the live file ends: the callers have waited for every line written
+// to be delivered, so that is where the lines acknowledged before the
+// outage end (shutdownGrace checks the checkpoint against it).
 func (e *env) setDown(v bool) {
+	if v {
+		fi, err := os.Stat(e.path)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.outage = &outageStart{size: fi.Size()}
+		e.outage.dev, e.outage.ino = tail.DevIno(fi)
+	}
 	e.lokiDown.Store(v)
 	e.s3.down.Store(v)
 	e.s3Down.Store(v)
+}
+
+// outageStart is the live file (device, inode) and its size when the sinks
+// went down.
+type outageStart struct {
+	dev, ino uint64
+	size     int64
 }
 
 func (e *env) grace() string {
@@ -71,16 +93,21 @@ func (e *env) grace() string {
 	return e.graceD
 }
 
-func (e *env) lokiProxy() string { return e.proxy(e.loki.URL, &e.lokiDown) }
+func (e *env) lokiProxy() string { return e.proxy(e.loki.URL, &e.lokiDown, &e.lokiLate) }
 
-// proxy fronts a server with one that answers 503 while down is set.
-func (e *env) proxy(to string, down *atomic.Bool) string {
+// proxy fronts a server with one that answers 503 while down is set and
+// answers writes late as late says (nil: at once).
+func (e *env) proxy(to string, down *atomic.Bool, late *lateAcks) string {
 	target, _ := url.Parse(to)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if down.Load() {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if late != nil {
+			late.serve(w, r, rp)
 			return
 		}
 		rp.ServeHTTP(w, r)
@@ -181,13 +208,26 @@ func (e *env) readAll() {
 
 func (e *env) delivered() { e.t.Helper(); e.deliveredWithin(20 * time.Second) }
 
-func (e *env) deliveredWithin(d time.Duration) {
+func (e *env) deliveredWithin(d time.Duration) { e.t.Helper(); e.deliveredBy(d, 0) }
+
+// deliveredBy waits up to d for every line written to be in Loki and S3;
+// with stall > 0 it gives up sooner, once neither has received anything
+// for stall (lines lost are not coming).
+func (e *env) deliveredBy(d, stall time.Duration) {
 	e.t.Helper()
 	written := e.w.written()
 	deadline := time.Now().Add(d)
+	last, moved := -1, time.Now()
 	for time.Now().Before(deadline) {
-		if containsAll(e.lokiGot(), written) && containsAll(e.s3Got(), written) {
+		l, s := e.lokiGot(), e.s3Got()
+		if containsAll(l, written) && containsAll(s, written) {
 			return
+		}
+		if n := len(l) + len(s); n != last {
+			last, moved = n, time.Now()
+		} else if stall > 0 && time.Since(moved) > stall {
+			e.t.Logf("nothing received for %s", stall)
+			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -336,10 +376,16 @@ func TestRestartWhileSinksDown(t *testing.T) {
 	e.check()
 }
 
-// shutdownGrace stops ship while a sink is down: the grace period ends
-// and the unacknowledged lines stay behind the checkpoint.
+// shutdownGrace stops ship while the sinks are down (setDown): the grace
+// period ends and the lines not acknowledged by every sink stay behind the
+// checkpoint. Loki acknowledges nothing during the outage (S3 may: its
+// disk buffer), so neither the checkpoint nor Loki's own position may pass
+// the end of the lines delivered before it.
 func (e *env) shutdownGrace() {
 	e.t.Helper()
+	if e.outage == nil {
+		e.t.Fatal("shutdownGrace without setDown(true)")
+	}
 	before := e.readCheckpoint()
 	e.stop()
 	select {
@@ -350,11 +396,41 @@ func (e *env) shutdownGrace() {
 	case <-time.After(30 * time.Second):
 		e.t.Fatal("ship did not stop after the grace period")
 	}
-	after := e.readCheckpoint()
-	if after.Offset > before.Offset && after.ID == before.ID {
-		// Allowed only if it moved over lines acked before the outage.
-		e.t.Logf("checkpoint moved from %d to %d during the outage", before.Offset, after.Offset)
+	st := e.readState()
+	after := st.Checkpoints[e.path]
+	o := e.outage
+	fi, err := os.Stat(e.path)
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	e.t.Logf("checkpoint at offset %d before the shutdown, %d after; lines acknowledged before the outage end at %d, the file at %d",
+		before.Offset, after.Offset, o.size, fi.Size())
+	check := func(what string, p tail.Position) {
+		switch {
+		case p.ID.Dev != o.dev || p.ID.Ino != o.ino:
+			e.t.Errorf("%s names %s (offset %d), not the live file (dev=%d ino=%d) where the outage began at offset %d",
+				what, p.ID, p.Offset, o.dev, o.ino, o.size)
+		case p.Offset > o.size:
+			e.t.Errorf("%s moved to offset %d during the outage: past offset %d, where the lines acknowledged before it end (bytes %d-%d were not acknowledged by every sink)",
+				what, p.Offset, o.size, o.size, p.Offset)
+		}
+	}
+	check("the checkpoint", after.Position)
+	if p, ok := st.Sinks[e.path]["loki"]; ok {
+		check("Loki's position", p)
+	}
+}
+
+func (e *env) readState() checkpoint.State {
+	s, err := checkpoint.New(filepath.Join(e.dir, "state"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	st, err := s.LoadState()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
 }
 
 func (e *env) readCheckpoint() checkpoint.Position {

@@ -46,6 +46,10 @@ var (
 	policyPkg = Guard{Pkg: "./internal/policy/auditpolicy"}
 	tailPkg   = Guard{Pkg: "./internal/tail"}
 	shipPkg   = Guard{Pkg: "./internal/ship"}
+	// The kill -9 test whose sinks acknowledge late, on its own: the
+	// at-least-once mutations must be caught across a real crash too, not
+	// only by the in-process tests.
+	shipKill  = Guard{Pkg: "./internal/ship", Run: "^TestKill9LateAcks$"}
 	termPkgs  = Guard{Pkg: "./internal/termsafe/..."}
 	dataPkg   = Guard{Pkg: "./internal/data"}
 	evidPkg   = Guard{Pkg: "./internal/evidence"}
@@ -70,7 +74,7 @@ var mutations = []Mutation{
 		Old:  "\tt.batches[b.Seq] = tr\n",
 		New: "\tt.batches[b.Seq] = tr\n" +
 			"\tt.pos, t.havePos = checkpoint.Position{Position: b.End, EventTime: b.LastTime}, true\n\tt.version++\n",
-		Guards: []Guard{shipPkg},
+		Guards: []Guard{shipPkg, shipKill},
 	},
 	{
 		Name:   "ship/ack-by-one-sink",
@@ -78,7 +82,7 @@ var mutations = []Mutation{
 		File:   "internal/ship/tracker.go",
 		Old:    `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
 		New:    `sent: make([]bool, len(t.sinks)), left: 1}`,
-		Guards: []Guard{shipPkg},
+		Guards: []Guard{shipPkg, shipKill},
 	},
 	// Order and duplicates never change an answer.
 	{
