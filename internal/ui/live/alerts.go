@@ -329,13 +329,18 @@ func (l *Alerts) State() ui.AlertState {
 	gen := l.gen
 	started, par, remote, nrules := l.started, l.par, l.remote, l.nrules
 	l.mu.Unlock()
+	// The flags are read before the snapshot: Finish is complete once
+	// done is set, so a state that says Done holds the final alerts (read
+	// after the snapshot, a Finish completing in between would mark a
+	// partial snapshot Done).
+	ended, done := l.ended.Load(), l.done.Load()
 	st := ui.AlertState{Rules: nrules, Evaluating: !started}
 	if par != nil {
 		st.Local = par.Snapshot()
 		st.Events, _, _ = par.Stats()
-		st.Evaluating = par.Pending() > 0 || (l.ended.Load() && !l.done.Load())
+		st.Evaluating = par.Pending() > 0 || (ended && !done)
 	}
-	st.Done = started && l.ended.Load() && l.done.Load()
+	st.Done = started && ended && done
 	if remote != nil {
 		remote.fill(&st)
 	}

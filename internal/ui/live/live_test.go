@@ -157,3 +157,39 @@ func TestRulesLoadWhileTheFirstBatchesWait(t *testing.T) {
 		}
 	}
 }
+
+// TestDoneStateHoldsTheFinalAlerts: a state that says Done carries every
+// alert of the finished evaluation, however the panes' reads interleave
+// with the end of the input (each read here recomputes the state while
+// the windows drain; the completion flags were once read after the
+// snapshot, so a drain finishing in between marked a partial list Done).
+func TestDoneStateHoldsTheFinalAlerts(t *testing.T) {
+	set, err := cmdutil.LoadRules(nil, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	for round := 0; round < 5; round++ {
+		src, err := file.New(path, file.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lv, err := Open(context.Background(), Options{Sources: []data.Source{src}, Alerts: true, Rules: set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		al := lv.Alerts
+		var st ui.AlertState
+		for {
+			al.signal() // a new generation: State computes afresh
+			if st = al.State(); st.Done {
+				break
+			}
+		}
+		<-al.getPar().Finished()
+		if want := len(al.getPar().Snapshot()); len(st.Local) != want {
+			t.Errorf("round %d: the Done state holds %d alerts, the finished evaluation %d", round, len(st.Local), want)
+		}
+		lv.Close()
+	}
+}
