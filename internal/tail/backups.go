@@ -252,12 +252,7 @@ func filePrefix(p string, n int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, n)
-	got, err := f.ReadAt(buf, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return buf[:got], nil
+	return readPrefix(f, n)
 }
 
 func gzPrefix(p string, n int) ([]byte, error) {

@@ -109,13 +109,3 @@ func (id ID) MatchesPath(path string) (bool, error) {
 
 // Fingerprint returns the checksum of b (the first bytes of a file).
 func Fingerprint(b []byte) uint64 { return crc64.Checksum(b, table) }
-
-// MatchesPrefix reports whether prefix (the first bytes of some file's
-// content, for example decompressed from a .gz backup) has id's
-// fingerprint. Device and inode are not compared.
-func (id ID) MatchesPrefix(prefix []byte) bool {
-	if id.FPLen == 0 || len(prefix) < id.FPLen {
-		return false
-	}
-	return Fingerprint(prefix[:id.FPLen]) == id.FP
-}

@@ -442,12 +442,11 @@ func holds(f *os.File, fi os.FileInfo, st *Position) (bool, error) {
 		dev, ino := DevIno(fi)
 		return dev == st.ID.Dev && ino == st.ID.Ino, nil
 	}
-	buf := make([]byte, st.ID.FPLen)
-	n, err := f.ReadAt(buf, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("read %s: %w", f.Name(), err)
+	head, err := readPrefix(f, st.ID.FPLen)
+	if err != nil {
+		return false, err
 	}
-	return matches(buf[:n], st.ID.FPLen, st.ID.FP), nil
+	return matches(head, st.ID.FPLen, st.ID.FP), nil
 }
 
 // resumeElsewhere finds the checkpointed content among the backups (it was
