@@ -258,11 +258,7 @@ func TestCopyTruncateWithoutCopyIsAGap(t *testing.T) {
 // lost file is reported as a gap.
 func TestResumeAfterRetentionReadsNewerBackups(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	appendLines(t, p, 10, 20) // unshipped lines of the file about to be lost
 	first := rotate(t, p, 1, true)
 	for i := 2; i <= 4; i++ {
@@ -380,11 +376,7 @@ func TestCatchUpReadsEachFileOnceInOrder(t *testing.T) {
 // copy compressed) while stopped: the copy is read from the checkpoint.
 func TestResumeAfterCopyTruncateWhileStopped(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	appendLines(t, p, 10, 20)
 	copyTruncate(t, p, p+".1")
 	gzipFile(t, p+".1", p+".1.gz")

@@ -94,6 +94,18 @@ func appendLines(t *testing.T, path string, from, to int) {
 	}
 }
 
+// readTenAndStop writes lines 0-9 to path, tails them and stops: it
+// returns the position reached, the checkpoint a resume starts from.
+func readTenAndStop(t *testing.T, path string) Position {
+	t.Helper()
+	appendLines(t, path, 0, 10)
+	c, stop := start(t, Options{Path: path})
+	c.waitFor(t, 10)
+	stop()
+	_, pos := c.snapshot()
+	return pos
+}
+
 func ids(from, to int) []string {
 	var out []string
 	for i := from; i < to; i++ {
@@ -320,11 +332,7 @@ func TestLongLines(t *testing.T) {
 
 func TestResumeLiveFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	appendLines(t, p, 10, 15)
 	c2, stop2 := start(t, Options{Path: p, Start: &pos})
 	same(t, c2.waitFor(t, 5), ids(10, 15))
@@ -333,11 +341,7 @@ func TestResumeLiveFile(t *testing.T) {
 
 func TestResumeAfterRotationWhileStopped(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	// While stopped: more lines, rotation, more lines, another rotation
 	// (compressed), a third (kept plain), then the live file.
 	appendLines(t, p, 10, 20)
@@ -354,11 +358,7 @@ func TestResumeAfterRotationWhileStopped(t *testing.T) {
 
 func TestResumeCheckpointedFileGone(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	rotate(t, p, 1, true) // compressed: not re-read
 	appendLines(t, p, 10, 12)
 	c2, stop2 := start(t, Options{Path: p, Start: &pos})
@@ -395,11 +395,7 @@ func TestSeveralRotationsBetweenLooks(t *testing.T) {
 
 func TestResumeCheckpointedFileCompressedWhileStopped(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	// While stopped: lines the checkpoint has not covered, then rotation
 	// with compression (twice), then the live file.
 	appendLines(t, p, 10, 20)
@@ -562,11 +558,7 @@ func TestContinueOpenFile(t *testing.T) {
 func TestCustomFinder(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "audit.log")
-	appendLines(t, p, 0, 10)
-	c, stop := start(t, Options{Path: p})
-	c.waitFor(t, 10)
-	stop()
-	_, pos := c.snapshot()
+	pos := readTenAndStop(t, p)
 	// While stopped: more lines, then logrotate-style rotation (audit.log.1),
 	// which lumberjack's naming does not cover.
 	appendLines(t, p, 10, 20)
