@@ -93,7 +93,18 @@ type fixtureSet struct {
 	events []data.Event
 }
 
+// decodeLines decodes the lines want selects (nil: every line), sorted by
+// time.
 func decodeLines(t testing.TB, name string, content []byte, want func(line int) bool) []data.Event {
+	t.Helper()
+	out := decodeSelected(t, name, content, want)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time < out[j].Time })
+	return out
+}
+
+// decodeSelected decodes the lines want selects (nil: every line), in
+// file order.
+func decodeSelected(t testing.TB, name string, content []byte, want func(line int) bool) []data.Event {
 	t.Helper()
 	info := &data.SourceInfo{Name: name, Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: name}}}
 	var dec data.Decoder
@@ -118,7 +129,6 @@ func decodeLines(t testing.TB, name string, content []byte, want func(line int) 
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time < out[j].Time })
 	return out
 }
 

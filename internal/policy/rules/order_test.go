@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -19,30 +18,11 @@ import (
 	"github.com/audittui/audittui/internal/testutil"
 )
 
-// decodeInOrder decodes lines in file order (decodeLines sorts by time).
+// decodeInOrder decodes every line in file order (decodeLines sorts by
+// time).
 func decodeInOrder(t testing.TB, name string, content []byte) []data.Event {
 	t.Helper()
-	info := &data.SourceInfo{Name: name, Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: name}}}
-	var dec data.Decoder
-	var out []data.Event
-	sc := bufio.NewScanner(bytes.NewReader(content))
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		buf := append([]byte(nil), sc.Bytes()...)
-		evs, rej := dec.Decode(nil, buf, data.Origin{Source: info, Line: int64(line)})
-		if rej != nil {
-			t.Fatalf("%s", rej.Error())
-		}
-		for i := range evs {
-			out = append(out, evs[i].Clone())
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return decodeSelected(t, name, content, nil)
 }
 
 func sortedByTime(evs []data.Event) []data.Event {
