@@ -175,7 +175,7 @@ func (s *Store) Save(pos map[string]Position) error {
 
 // SaveState writes the state atomically: durably (fsynced, to FileName)
 // or as progress (ProgressName, no fsync: it survives the process, and
-// costs a write and a rename).
+// costs one write in place, see writeProgress).
 func (s *Store) SaveState(st State, durable bool) error {
 	ff := fileFormat{Version: Version, Checkpoints: st.Checkpoints, Sinks: st.Sinks}
 	var b []byte
