@@ -85,6 +85,9 @@ func (g *gate) emit(ctx context.Context, ch Chunk) error {
 	return nil
 }
 
+// run runs a tailer into emit (Refresh 10 ms and MinInterval 5 ms unless
+// set) until the returned stop is called; stop returns Run's error, nil
+// for the cancellation.
 func run(t *testing.T, o Options, emit Emit) func() error {
 	t.Helper()
 	if o.Refresh == 0 {

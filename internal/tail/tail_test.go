@@ -2,7 +2,6 @@ package tail
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -58,28 +57,11 @@ func (c *collector) waitFor(t *testing.T, n int) []string {
 	return nil
 }
 
+// start runs a tailer into a new collector (see run).
 func start(t *testing.T, o Options) (*collector, func() error) {
 	t.Helper()
-	if o.Refresh == 0 {
-		o.Refresh = 10 * time.Millisecond
-	}
-	if o.MinInterval == 0 {
-		o.MinInterval = 5 * time.Millisecond
-	}
 	c := &collector{}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- New(o).Run(ctx, c.emit) }()
-	stop := func() error {
-		cancel()
-		err := <-errc
-		if err == context.Canceled {
-			return nil
-		}
-		return err
-	}
-	t.Cleanup(func() { cancel() })
-	return c, stop
+	return c, run(t, o, c.emit)
 }
 
 func appendLines(t *testing.T, path string, from, to int) {
@@ -219,13 +201,7 @@ func rotate(t *testing.T, p string, n int, compress bool) string {
 		t.Fatal(err)
 	}
 	if compress {
-		b, _ := os.ReadFile(backup)
-		var z bytes.Buffer
-		zw := gzip.NewWriter(&z)
-		zw.Write(b)
-		zw.Close()
-		os.WriteFile(backup+".gz", z.Bytes(), 0o600)
-		os.Remove(backup)
+		gzipFile(t, backup, backup+".gz")
 	}
 	return backup
 }
