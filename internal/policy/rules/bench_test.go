@@ -16,12 +16,19 @@ import (
 
 // benchFile is the input of the benchmarks: AUDITTUI_BENCH_FILE (for
 // example the ~1 GB file from `go run ./cmd/auditgen`), else the bundled
-// sample.
+// sample. b's bytes per operation are set to its size.
 func benchFile(b *testing.B) string {
-	if f := os.Getenv("AUDITTUI_BENCH_FILE"); f != "" {
-		return f
+	b.Helper()
+	path := os.Getenv("AUDITTUI_BENCH_FILE")
+	if path == "" {
+		path = samplePathB(b)
 	}
-	return samplePathB(b)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	return path
 }
 
 func samplePathB(b *testing.B) string {
@@ -69,8 +76,6 @@ func BenchmarkAllRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
 	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		st := openBench(b, path)
@@ -92,8 +97,6 @@ func BenchmarkLiveAllRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
 	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		st := openBench(b, path)
@@ -127,8 +130,6 @@ func BenchmarkOneQuery(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fi, _ := os.Stat(path)
-	b.SetBytes(fi.Size())
 	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		st := openBench(b, path)
