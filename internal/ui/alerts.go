@@ -258,10 +258,11 @@ func (p *AlertsPane) build() {
 				}
 				for _, a := range g.Alerts {
 					p.items = append(p.items, alertItem{kind: itemInstance, ruler: ruler, rule: rg, group: g, alert: a})
-					if !p.openInst[instKey(ruler, a)] {
+					k := instKey(ruler, a)
+					if !p.openInst[k] {
 						continue
 					}
-					for _, row := range p.eventRowsOf(instKey(ruler, a), a) {
+					for _, row := range p.eventRowsOf(k, a) {
 						p.items = append(p.items, alertItem{kind: itemEvent, ruler: ruler, rule: rg, group: g, alert: a, row: row})
 					}
 				}
