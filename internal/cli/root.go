@@ -40,13 +40,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	return root
 }
 
-// NewFactory returns the factory of the process with streams ios: SOURCE
-// arguments are resolved by internal/data/source.
-func NewFactory(ios *cmdutil.IOStreams) *cmdutil.Factory {
-	return cmdutil.NewFactory(ios)
-}
-
 // Main runs audittui with args over ios and returns the process exit code.
 func Main(ctx context.Context, args []string, ios *cmdutil.IOStreams) int {
-	return cmdutil.Execute(ctx, NewCmdRoot(NewFactory(ios)), args, ios)
+	return cmdutil.Execute(ctx, NewCmdRoot(cmdutil.NewFactory(ios)), args, ios)
 }

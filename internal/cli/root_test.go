@@ -15,7 +15,7 @@ import (
 
 func newRoot() *cobra.Command {
 	ios, _, _ := clitest.Streams("")
-	return NewCmdRoot(NewFactory(ios))
+	return NewCmdRoot(cmdutil.NewFactory(ios))
 }
 
 func TestRootRegistersEveryCommand(t *testing.T) {

@@ -72,8 +72,21 @@ type AlertSource interface {
 	Changed() <-chan struct{}
 }
 
-// alertsMsg carries a new state of the alerts.
-type alertsMsg struct{ state AlertState }
+// alertsMsg carries a new state of the alerts, its instances already
+// grouped (in the command, off the Update goroutine).
+type alertsMsg struct {
+	state        AlertState
+	local, ruler []*rules.RuleGroup
+}
+
+// groupAlerts groups a state's instances for the pane.
+func groupAlerts(s AlertState) alertsMsg {
+	m := alertsMsg{state: s, local: rules.GroupAlerts(s.Local, rules.GroupOptions{Buckets: sparkBuckets})}
+	if s.Ruler != nil {
+		m.ruler = rules.GroupAlerts(s.Ruler.Alerts, rules.GroupOptions{Buckets: sparkBuckets})
+	}
+	return m
+}
 
 // sparkBuckets is the width of a group's sparkline.
 const sparkBuckets = 8
@@ -161,27 +174,18 @@ func (p *AlertsPane) Wait() tea.Cmd {
 	src := p.src
 	return func() tea.Msg {
 		<-src.Changed()
-		return alertsMsg{state: src.Alerts()}
+		return groupAlerts(src.Alerts())
 	}
 }
 
 // Update takes a new state of the alerts.
 func (p *AlertsPane) Update(m alertsMsg) {
-	p.state = m.state
-	p.regroup()
+	p.state, p.local, p.ruler = m.state, m.local, m.ruler
+	p.dirty = true
 }
 
 // SetState sets the state directly (tests, replay results).
-func (p *AlertsPane) SetState(s AlertState) { p.Update(alertsMsg{state: s}) }
-
-func (p *AlertsPane) regroup() {
-	p.local = rules.GroupAlerts(p.state.Local, rules.GroupOptions{Buckets: sparkBuckets})
-	p.ruler = nil
-	if p.state.Ruler != nil {
-		p.ruler = rules.GroupAlerts(p.state.Ruler.Alerts, rules.GroupOptions{Buckets: sparkBuckets})
-	}
-	p.dirty = true
-}
+func (p *AlertsPane) SetState(s AlertState) { p.Update(groupAlerts(s)) }
 
 // FiringGroups counts the groups with a firing instance that are not
 // silenced, in both sections: what the tab title counts, in every mode.
@@ -254,10 +258,11 @@ func (p *AlertsPane) build() {
 				}
 				for _, a := range g.Alerts {
 					p.items = append(p.items, alertItem{kind: itemInstance, ruler: ruler, rule: rg, group: g, alert: a})
-					if !p.openInst[instKey(ruler, a)] {
+					k := instKey(ruler, a)
+					if !p.openInst[k] {
 						continue
 					}
-					for _, row := range p.eventRowsOf(instKey(ruler, a), a) {
+					for _, row := range p.eventRowsOf(k, a) {
 						p.items = append(p.items, alertItem{kind: itemEvent, ruler: ruler, rule: rg, group: g, alert: a, row: row})
 					}
 				}

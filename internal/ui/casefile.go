@@ -133,20 +133,23 @@ func timePtr(ns int64) *time.Time {
 // the change is about (-1: none).
 func (a *App) record(recs []casefile.Record, row int, sha, status string) tea.Cmd {
 	cs := a.wb.cs
-	return func() tea.Msg {
-		var added []casefile.Record
-		for _, r := range recs {
-			rec, err := cs.Add(r)
-			if err != nil {
-				return caseMsg{err: err, row: -1}
-			}
-			added = append(added, rec)
+	return func() tea.Msg { return addRecords(cs, recs, row, sha, status) }
+}
+
+// addRecords adds recs to cs (in a command) and reports the case's state.
+func addRecords(cs *casefile.Case, recs []casefile.Record, row int, sha, status string) caseMsg {
+	var added []casefile.Record
+	for _, r := range recs {
+		rec, err := cs.Add(r)
+		if err != nil {
+			return caseMsg{err: err, row: -1}
 		}
-		if cs.Dir() == "" && status != "" {
-			status += " (no case open: :case DIR writes it)"
-		}
-		return caseMsg{cs: cs, st: cs.State(), row: row, sha: sha, status: status, records: added}
+		added = append(added, rec)
 	}
+	if cs.Dir() == "" && status != "" {
+		status += " (no case open: :case DIR writes it)"
+	}
+	return caseMsg{cs: cs, st: cs.State(), row: row, sha: sha, status: status, records: added}
 }
 
 // caseChanged takes a caseMsg.
@@ -341,18 +344,7 @@ func (a *App) withEvent(row int, build func(ref casefile.EventRef) ([]casefile.R
 			return caseMsg{err: err, row: -1}
 		}
 		recs, status := build(ref)
-		var added []casefile.Record
-		for _, r := range recs {
-			rec, err := cs.Add(r)
-			if err != nil {
-				return caseMsg{err: err, row: -1}
-			}
-			added = append(added, rec)
-		}
-		if cs.Dir() == "" && status != "" {
-			status += " (no case open: :case DIR writes it)"
-		}
-		return caseMsg{cs: cs, st: cs.State(), row: row, sha: ref.SHA256, status: status, records: added}
+		return addRecords(cs, recs, row, ref.SHA256, status)
 	}
 }
 

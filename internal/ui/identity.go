@@ -203,25 +203,14 @@ func IdentityCell(name string, w int, base, esc lipgloss.Style) string {
 // SafeMiddle renders untrusted text sanitised, cut in the middle to at
 // most w cells when longer.
 func SafeMiddle(text string, w int, base, esc lipgloss.Style) string {
-	var b strings.Builder
-	for _, sg := range cutMiddle(termsafe.Segments(text), w) {
-		if sg.Escape {
-			b.WriteString(esc.Render(sg.Text))
-		} else {
-			b.WriteString(base.Render(sg.Text))
-		}
-	}
-	return b.String()
+	return renderSegments(cutMiddle(termsafe.Segments(text), w), base, esc)
 }
 
 // cutMiddle cuts segs to at most w cells by replacing their middle with
 // "…": about a third of the room for the start, the rest for the end
 // (where names of one kind differ). Escape tokens are never split.
 func cutMiddle(segs []termsafe.Segment, w int) []termsafe.Segment {
-	total := 0
-	for _, sg := range segs {
-		total += ansi.StringWidth(sg.Text)
-	}
+	total := segWidth(segs)
 	if total <= w {
 		return segs
 	}

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"strings"
-
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -24,15 +22,7 @@ func SafeText(s string, width int, base, esc lipgloss.Style) string {
 	if width > 0 {
 		segs = truncateSegments(segs, width)
 	}
-	var b strings.Builder
-	for _, sg := range segs {
-		if sg.Escape {
-			b.WriteString(esc.Render(sg.Text))
-		} else {
-			b.WriteString(base.Render(sg.Text))
-		}
-	}
-	return b.String()
+	return renderSegments(segs, base, esc)
 }
 
 // SafeWidth is the display width of termsafe.String(s).

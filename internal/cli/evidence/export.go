@@ -159,36 +159,29 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	// 1. Copy the evidence; remember local copies to query.
 	var copies []data.Source
 	for _, src := range srcs {
+		var paths []string
+		var err error
 		switch src := src.(type) {
 		case *s3src.Source:
-			paths, err := ex.copyS3(ctx, src, from, to)
-			if err != nil {
-				return err
-			}
-			for _, p := range paths {
-				fsrc, err := opts.Sources.File(p)
-				if err != nil {
-					return err
-				}
-				copies = append(copies, fsrc)
-			}
+			paths, err = ex.copyS3(ctx, src, from, to)
 		case *file.Source:
-			paths, err := ex.copyFiles(src)
-			if err != nil {
-				return err
-			}
-			for _, p := range paths {
-				fsrc, err := opts.Sources.File(p)
-				if err != nil {
-					return err
-				}
-				copies = append(copies, fsrc)
-			}
+			paths, err = ex.copyFiles(src)
 		default:
 			if q == nil {
 				return cmdutil.UsageErrorf("%s: only events can be exported from this source: give a QUERY", src)
 			}
 			copies = append(copies, src)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			fsrc, err := opts.Sources.File(p)
+			if err != nil {
+				return err
+			}
+			copies = append(copies, fsrc)
 		}
 	}
 

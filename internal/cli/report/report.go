@@ -210,12 +210,6 @@ func hull(opens []casefile.Record) (from, to int64) {
 		if t == 0 || (to != 0 && t > to) {
 			to = t
 		}
-		if f == 0 {
-			from = 0
-		}
-		if t == 0 {
-			to = 0
-		}
 	}
 	return from, to
 }
