@@ -240,7 +240,7 @@ func TestKill9Loop(t *testing.T) {
 // bundles) among normal traffic, with deploy/ship.yaml's Mem_Buf_Limit
 // 16M and Max_line_size 16M, to the Loki stand-in with Loki's default
 // 256KB line limit and to versitygw. Ship's peak memory must stay within
-// Mem_Buf_Limit + 16 MiB (the Go memory limit ship sets: measured as VmHWM
+// Mem_Buf_Limit + 16 MiB (ship sets its Go memory limit 4 MiB below: measured as VmHWM
 // without the binary's file-backed pages; VmHWM is reported too). Lines over Max_line_size must be in the
 // overflow file (State_dir/overlong-lines.jsonl), lines Loki refuses in
 // the dead-letter file; everything else delivered.
@@ -272,8 +272,8 @@ func TestHugeLines(t *testing.T) {
 		}
 	}
 	r := e.finish(0)
-	// Mem_Buf_Limit + 16 MiB is the Go memory limit ship sets itself; it
-	// bounds ship's own memory, not the pages of the binary mapped from
+	// Mem_Buf_Limit + 16 MiB is what ship keeps its own memory within (its
+	// Go memory limit is 4 MiB lower); it bounds ship's own memory, not the pages of the binary mapped from
 	// disk (some 30 MiB of the audittui binary are resident, so VmHWM
 	// alone is near 32 MiB even when idle).
 	limit := int64(16<<20) + 16<<20

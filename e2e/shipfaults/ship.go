@@ -185,7 +185,8 @@ func (s *Ship) PeakRSS() int64 {
 // resident memory, without the pages of the binary mapped from disk: the
 // higher of the largest RssAnon sampled and VmHWM minus the largest
 // RssFile (file-backed pages only grow once the binary has warmed up).
-// This is what Go's memory limit (Mem_Buf_Limit + 16 MiB) bounds.
+// This is what ship keeps within Mem_Buf_Limit + 16 MiB (its Go memory
+// limit is Mem_Buf_Limit + 12 MiB).
 func (s *Ship) PeakAnon() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
