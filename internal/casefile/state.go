@@ -69,9 +69,9 @@ func Apply(recs []Record) *State {
 		}
 	}
 	st := &State{Filters: map[string]Record{}, byKey: map[string]*Bookmark{}}
-	bm := func(ev *EventRef, create bool) *Bookmark {
+	bm := func(ev *EventRef) *Bookmark {
 		b := st.byKey[ev.SHA256]
-		if b == nil && create {
+		if b == nil {
 			b = &Bookmark{Event: *ev, TagIDs: map[string][]string{}}
 			st.byKey[ev.SHA256] = b
 		}
@@ -85,7 +85,7 @@ func Apply(recs []Record) *State {
 			if removed[r.ID] {
 				continue
 			}
-			b := bm(r.Event, true)
+			b := bm(r.Event)
 			b.IDs = append(b.IDs, r.ID)
 			b.Marks = append(b.Marks, r)
 			if b.First.IsZero() || r.Time.Before(b.First) {
@@ -118,14 +118,14 @@ func Apply(recs []Record) *State {
 	// A note or a tag on an event bookmarks it (as a comment does in
 	// lnav): it is part of the case's timeline.
 	for _, r := range notes {
-		b := bm(r.Event, true)
+		b := bm(r.Event)
 		b.Notes = append(b.Notes, r)
 		if b.First.IsZero() {
 			b.First = r.Time
 		}
 	}
 	for _, r := range tags {
-		b := bm(r.Event, true)
+		b := bm(r.Event)
 		if len(b.TagIDs[r.Tag]) == 0 {
 			b.Tags = append(b.Tags, r.Tag)
 		}

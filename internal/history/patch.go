@@ -251,6 +251,11 @@ func pointerGet(doc any, p string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return getAt(doc, toks)
+}
+
+// getAt returns the value at the (unescaped) pointer tokens.
+func getAt(doc any, toks []string) (any, error) {
 	cur := doc
 	for _, t := range toks {
 		switch c := cur.(type) {
@@ -283,11 +288,7 @@ func pointerAdd(doc any, p string, v any, replace bool) (any, error) {
 	if len(toks) == 0 {
 		return v, nil
 	}
-	parentPtr := "/" + strings.Join(escapeAll(toks[:len(toks)-1]), "/")
-	if len(toks) == 1 {
-		parentPtr = ""
-	}
-	parent, err := pointerGet(doc, parentPtr)
+	parent, err := getAt(doc, toks[:len(toks)-1])
 	if err != nil {
 		return nil, err
 	}
@@ -312,7 +313,7 @@ func pointerAdd(doc any, p string, v any, replace bool) (any, error) {
 		}
 		return setAt(doc, toks[:len(toks)-1], ns)
 	}
-	return nil, fmt.Errorf("%q: not a container", parentPtr)
+	return nil, fmt.Errorf("%q: not a container", joinPointer(toks[:len(toks)-1]))
 }
 
 // pointerRemove removes the value at p and returns the document and the
@@ -322,11 +323,7 @@ func pointerRemove(doc any, p string) (any, any, error) {
 	if err != nil || len(toks) == 0 {
 		return nil, nil, fmt.Errorf("cannot remove %q", p)
 	}
-	parentPtr := ""
-	if len(toks) > 1 {
-		parentPtr = "/" + strings.Join(escapeAll(toks[:len(toks)-1]), "/")
-	}
-	parent, err := pointerGet(doc, parentPtr)
+	parent, err := getAt(doc, toks[:len(toks)-1])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -349,7 +346,7 @@ func pointerRemove(doc any, p string) (any, any, error) {
 		d, err := setAt(doc, toks[:len(toks)-1], ns)
 		return d, v, err
 	}
-	return nil, nil, fmt.Errorf("%q: not a container", parentPtr)
+	return nil, nil, fmt.Errorf("%q: not a container", joinPointer(toks[:len(toks)-1]))
 }
 
 // setAt replaces the value at the tokens (a slice that changed length).
@@ -357,11 +354,7 @@ func setAt(doc any, toks []string, v any) (any, error) {
 	if len(toks) == 0 {
 		return v, nil
 	}
-	parentPtr := ""
-	if len(toks) > 1 {
-		parentPtr = "/" + strings.Join(escapeAll(toks[:len(toks)-1]), "/")
-	}
-	parent, err := pointerGet(doc, parentPtr)
+	parent, err := getAt(doc, toks[:len(toks)-1])
 	if err != nil {
 		return nil, err
 	}
@@ -376,10 +369,13 @@ func setAt(doc any, toks []string, v any) (any, error) {
 	return doc, nil
 }
 
-func escapeAll(toks []string) []string {
-	out := make([]string, len(toks))
-	for i, t := range toks {
-		out[i] = escapePointer(t)
+// joinPointer renders tokens as a JSON pointer ("" for the root), for
+// error messages.
+func joinPointer(toks []string) string {
+	var b strings.Builder
+	for _, t := range toks {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(t))
 	}
-	return out
+	return b.String()
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,13 +222,7 @@ func (r Ref) Matches(e *data.Event, reads bool) bool {
 	return reads || isMutating(e.Verb)
 }
 
-func isMutating(verb string) bool {
-	switch verb {
-	case "create", "update", "patch", "delete":
-		return true
-	}
-	return false
-}
+func isMutating(verb string) bool { return slices.Contains(mutating, verb) }
 
 // RefOf returns the reference of the object an event touched (ok is false
 // for events without a named object: lists, non-resource URLs, creates

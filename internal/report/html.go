@@ -14,15 +14,10 @@ func HTML(w io.Writer, r *Report) error {
 }
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"time": FmtTime,
-	"join": strings.Join,
-	"notEmpty": func(s string) string {
-		if s == "" {
-			return "-"
-		}
-		return s
-	},
-	"checked": func(s string) bool { return s != "not re-read" && s != "not checked" },
+	"time":     FmtTime,
+	"join":     strings.Join,
+	"notEmpty": orDash,
+	"checked":  func(s string) bool { return s != "not re-read" && s != "not checked" },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -179,6 +174,3 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 </body>
 </html>
 `))
-
-// NoteCount is the number of notes in the report (for the template).
-func (r *Report) NoteCount() int { return r.noteCount() }

@@ -24,7 +24,7 @@ func Markdown(w io.Writer, r *Report) error {
 		args = append(args, code(s.Arg))
 	}
 	p("- Sources: %s\n", orNone(strings.Join(args, ", ")))
-	p("- Bookmarked events: %d; notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.noteCount(), len(r.Exports), len(r.Alerts.Groups))
+	p("- Bookmarked events: %d; notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.NoteCount(), len(r.Exports), len(r.Alerts.Groups))
 	if len(r.Problems) > 0 {
 		p("- **Problems: %d** (listed at the end)\n", len(r.Problems))
 	}
@@ -40,11 +40,11 @@ func Markdown(w io.Writer, r *Report) error {
 		row := func(k, v string) { p("| %s | %s |\n", k, v) }
 		row("auditID", code(e.AuditID))
 		if e.Stage != "" {
-			row("stage", mdCell(e.Stage))
+			row("stage", mdText(e.Stage))
 		}
 		row("citation", code(e.Cite))
 		row("sha256", code(e.SHA256))
-		check := mdCell(e.Check)
+		check := mdText(e.Check)
 		if !e.CheckOK && e.Check != "not re-read" {
 			check = "**" + check + "**"
 		}
@@ -57,7 +57,7 @@ func Markdown(w io.Writer, r *Report) error {
 			row("tags", strings.Join(tags, " "))
 		}
 		if len(e.By) > 0 {
-			row("bookmarked by", mdCell(strings.Join(e.By, "; ")))
+			row("bookmarked by", mdText(strings.Join(e.By, "; ")))
 		} else {
 			row("bookmarked by", "(annotated, not bookmarked)")
 		}
@@ -90,7 +90,7 @@ func Markdown(w io.Writer, r *Report) error {
 	} else {
 		p("| name | query | window | saved | command |\n|---|---|---|---|---|\n")
 		for _, q := range r.Saved {
-			p("| %s | %s | %s | %s | %s |\n", mdCell(q.Name), queryCell(q), mdCell(q.Window.String()), mdCell(strings.TrimSpace(q.Author+" "+FmtTime(q.Time))), code(q.Command))
+			p("| %s | %s | %s | %s | %s |\n", mdText(q.Name), queryCell(q), mdText(q.Window.String()), mdText(strings.TrimSpace(q.Author+" "+FmtTime(q.Time))), code(q.Command))
 		}
 		p("\n")
 	}
@@ -100,7 +100,7 @@ func Markdown(w io.Writer, r *Report) error {
 	} else {
 		p("| time | by | query | window | command |\n|---|---|---|---|---|\n")
 		for _, q := range r.Applied {
-			p("| %s | %s | %s | %s | %s |\n", FmtTime(q.Time), mdCell(q.Author), queryCell(q), mdCell(q.Window.String()), code(q.Command))
+			p("| %s | %s | %s | %s | %s |\n", FmtTime(q.Time), mdText(q.Author), queryCell(q), mdText(q.Window.String()), code(q.Command))
 		}
 		p("\n")
 	}
@@ -115,12 +115,8 @@ func Markdown(w io.Writer, r *Report) error {
 		p("%d rules evaluated over the sources in the window, grouped by rule and grouping labels.\n\n", r.Alerts.Rules)
 		p("| severity | alert | group | instances | events | first active | last active | sample auditIDs | silenced |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, g := range r.Alerts.Groups {
-			var ids []string
-			for _, id := range g.AuditIDs {
-				ids = append(ids, code(id))
-			}
-			p("| %s | %s | %s | %d (%d firing) | %d | %s | %s | %s | %s |\n", mdCell(g.Severity), mdCell(g.Name)+" "+code(g.Rule), code(g.Labels),
-				g.Instances, g.Firing, g.Events, FmtTime(g.First), FmtTime(g.Last), strings.Join(ids, " "), mdCell(orDash(g.Silenced)))
+			p("| %s | %s | %s | %d (%d firing) | %d | %s | %s | %s | %s |\n", mdText(g.Severity), mdText(g.Name)+" "+code(g.Rule), code(g.Labels),
+				g.Instances, g.Firing, g.Events, FmtTime(g.First), FmtTime(g.Last), codes(g.AuditIDs, " "), mdText(orDash(g.Silenced)))
 		}
 		p("\n")
 	}
@@ -131,7 +127,7 @@ func Markdown(w io.Writer, r *Report) error {
 	} else {
 		p("| group | rule | labels | by | note |\n|---|---|---|---|---|\n")
 		for _, s := range r.Silences {
-			p("| %s | %s | %s | %s | %s |\n", code(s.Group), mdCell(s.Rule), code(s.Labels), mdCell(strings.TrimSpace(s.Author+" "+FmtTime(s.Time))), mdCell(s.Note))
+			p("| %s | %s | %s | %s | %s |\n", code(s.Group), mdText(s.Rule), code(s.Labels), mdText(strings.TrimSpace(s.Author+" "+FmtTime(s.Time))), mdText(s.Note))
 		}
 		p("\n")
 	}
@@ -142,7 +138,7 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 	for _, x := range r.Exports {
 		p("### %s\n\n", code(x.Dir))
-		p("- exported %s by %s: %d events of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), x.Events, queryText(x.Query, x.Filter, x.Negate), mdText(x.Window.String()))
+		p("- exported %s by %s: %d events of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), x.Events, queryText(x.Query, x.Negate), mdText(x.Window.String()))
 		p("- sha256 of MANIFEST.sha256: %s\n", code(x.ManifestSHA256))
 		check := mdText(x.Check)
 		if !x.CheckOK {
@@ -172,7 +168,7 @@ func Markdown(w io.Writer, r *Report) error {
 			for _, f := range s.Files {
 				sum := code(f.SHA256)
 				if f.Err != "" {
-					sum = "**" + mdCell(f.Err) + "**"
+					sum = "**" + mdText(f.Err) + "**"
 				}
 				p("| %s | %s | %d |\n", code(f.Path), sum, f.Size)
 			}
@@ -186,11 +182,7 @@ func Markdown(w io.Writer, r *Report) error {
 	} else {
 		p("| opened | by | sources | directory | window |\n|---|---|---|---|---|\n")
 		for _, s := range r.Sessions {
-			var src []string
-			for _, a := range s.Sources {
-				src = append(src, code(a))
-			}
-			p("| %s | %s | %s | %s | %s |\n", FmtTime(s.Time), mdCell(orDash(s.Author)), strings.Join(src, " "), code(s.Dir), mdCell(s.Window.String()))
+			p("| %s | %s | %s | %s | %s |\n", FmtTime(s.Time), mdText(orDash(s.Author)), codes(s.Sources, " "), code(s.Dir), mdText(s.Window.String()))
 		}
 		p("\n")
 	}
@@ -206,7 +198,8 @@ func Markdown(w io.Writer, r *Report) error {
 	return b.Flush()
 }
 
-func (r *Report) noteCount() int {
+// NoteCount is the number of notes in the report.
+func (r *Report) NoteCount() int {
 	n := len(r.CaseNotes)
 	for _, e := range r.Events {
 		n += len(e.Notes)
@@ -228,7 +221,7 @@ func orDash(s string) string {
 	return s
 }
 
-func queryText(q, filter string, negate bool) string {
+func queryText(q string, negate bool) string {
 	if q == "" {
 		return "every event"
 	}
@@ -240,17 +233,24 @@ func queryText(q, filter string, negate bool) string {
 }
 
 func queryCell(q Query) string {
-	s := queryText(q.Query, q.Filter, q.Negate)
+	s := queryText(q.Query, q.Negate)
 	if q.Filter != "" && q.Filter != q.Query {
 		s += " (typed " + code(q.Filter) + ")"
 	}
 	return s
 }
 
+// Line endings become spaces (text stays on its line); codeReplacer
+// also escapes pipes, for code spans in table cells.
+var (
+	lineReplacer = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+	codeReplacer = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", `\|`)
+)
+
 // mdText escapes text so Markdown shows it as it is: no emphasis, links,
 // HTML, headings or table cells, on one line.
 func mdText(s string) string {
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	s = lineReplacer.Replace(s)
 	var b strings.Builder
 	for _, r := range s {
 		if strings.ContainsRune("\\`*_[]<>|~&", r) {
@@ -261,16 +261,13 @@ func mdText(s string) string {
 	return b.String()
 }
 
-// mdCell is mdText for a table cell.
-func mdCell(s string) string { return mdText(s) }
-
 // code renders s as a code span: fenced with more backticks than any run
 // inside it, pipes escaped for tables.
 func code(s string) string {
 	if s == "" {
 		return "-"
 	}
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "|", `\|`).Replace(s)
+	s = codeReplacer.Replace(s)
 	run, longest := 0, 0
 	for _, r := range s {
 		if r == '`' {
@@ -285,4 +282,13 @@ func code(s string) string {
 		return fence + " " + s + " " + fence
 	}
 	return fence + s + fence
+}
+
+// codes renders each of ss as a code span, joined by sep.
+func codes(ss []string, sep string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = code(s)
+	}
+	return strings.Join(out, sep)
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/klauspost/compress/snappy"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -81,24 +79,9 @@ func (c *Client) PushAs(ctx context.Context, req PushRequest, f PushFormat) erro
 }
 
 // FormatLabels renders a label set as Prometheus label-set text,
-// {a="b", c="d"}, sorted by name, values escaped as Go/Prometheus strings.
-func FormatLabels(ls data.Labels) string {
-	sorted := make(data.Labels, len(ls))
-	copy(sorted, ls)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, l := range sorted {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(l.Name)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(l.Value))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
+// {a="b", c="d"}, sorted by name, values escaped as Go/Prometheus strings
+// (data.Labels.String).
+func FormatLabels(ls data.Labels) string { return ls.String() }
 
 // validLabelName reports whether s is a Prometheus label name.
 func validLabelName(s string) bool {
