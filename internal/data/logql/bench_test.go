@@ -202,3 +202,15 @@ func BenchmarkJSONFieldLookup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExtractJSONPath is `| json x="path"` on a path the schema has
+// no column for (the raw line is searched): ExtractJSONPath per entry.
+func BenchmarkExtractJSONPath(b *testing.B) {
+	es := genEntries(200, 200)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		logql.ExtractJSONPath(es[i%len(es)].Line, `requestObject.metadata.labels["app"]`)
+		i++
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/audittui/audittui/internal/data/jsonscan"
@@ -403,11 +404,23 @@ func (s *jscan) descend(el pathElem) bool {
 	}
 }
 
-// ExtractJSONPath compiles path and extracts it from line (see
-// JSONPath.Extract). An invalid path gives ok == false.
+// compiledPaths caches CompileJSONPath for ExtractJSONPath: a pipeline
+// asks for the same few paths (those its queries name) on every entry.
+var compiledPaths sync.Map // path -> *JSONPath, or nil when invalid
+
+// ExtractJSONPath extracts path from line (see JSONPath.Extract), the
+// path compiled once per process. An invalid path gives ok == false.
 func ExtractJSONPath(line []byte, path string) (string, bool) {
-	p, err := CompileJSONPath(path)
-	if err != nil {
+	v, ok := compiledPaths.Load(path)
+	if !ok {
+		p, err := CompileJSONPath(path)
+		if err != nil {
+			p = nil
+		}
+		v, _ = compiledPaths.LoadOrStore(path, p)
+	}
+	p := v.(*JSONPath)
+	if p == nil {
 		return "", false
 	}
 	return p.Extract(line)
