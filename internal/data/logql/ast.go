@@ -2,6 +2,7 @@ package logql
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,12 @@ type Matcher struct {
 	Op    MatchOp
 	Value string
 	re    *regexp.Regexp
+	// lits, when not nil, are the only strings re matches (a regular
+	// expression such as "get|list"): Matches compares them instead of
+	// running re; aff, when not nil, is the prefix, suffix or substring
+	// test re amounts to ("system:serviceaccount:.*").
+	lits []string
+	aff  *affix
 }
 
 // newMatcher compiles a matcher; the error is the regexp's.
@@ -63,6 +70,10 @@ func newMatcher(name string, op MatchOp, value string) (*Matcher, error) {
 			return nil, err
 		}
 		m.re = re
+		m.lits = literalAlternatives(value)
+		if m.lits == nil {
+			m.aff = affixOf(value)
+		}
 	}
 	return m, nil
 }
@@ -76,11 +87,21 @@ func (m *Matcher) Matches(v string) bool {
 	case MatchNotEqual:
 		return v != m.Value
 	case MatchRegexp:
-		return m.re.MatchString(v)
+		return m.matchRegexp(v)
 	case MatchNotRegexp:
-		return !m.re.MatchString(v)
+		return !m.matchRegexp(v)
 	}
 	return false
+}
+
+func (m *Matcher) matchRegexp(v string) bool {
+	switch {
+	case m.lits != nil:
+		return slices.Contains(m.lits, v)
+	case m.aff != nil:
+		return m.aff.match(v)
+	}
+	return m.re.MatchString(v)
 }
 
 func (m *Matcher) String() string {
@@ -144,6 +165,7 @@ type lineFilter struct {
 	op     lineFilterOp
 	values []string
 	lits   [][]byte
+	finds  []finder // one per lit
 	res    []*regexp.Regexp
 	// pre are the regexps' literal prefilters (nil entries: none).
 	pre []*regexPrefilter

@@ -637,6 +637,7 @@ func (p *parser) parseLineFilter() (*lineFilter, error) {
 		p.next()
 		f.values = append(f.values, vt.str)
 		f.lits = append(f.lits, []byte(vt.str))
+		f.finds = append(f.finds, newFinder(f.lits[len(f.lits)-1]))
 		if f.op == lineMatch || f.op == lineNotMatch {
 			re, err := regexp.Compile(vt.str)
 			if err != nil {

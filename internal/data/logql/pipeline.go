@@ -1,7 +1,6 @@
 package logql
 
 import (
-	"bytes"
 	"regexp"
 	"slices"
 	"sort"
@@ -135,17 +134,21 @@ func (st *evalState) extractedName(name string) string {
 }
 
 // jsonLookup finds label name among the fields of `| json` (all fields).
-func (st *evalState) jsonLookup(name string) (string, bool) {
-	if _, ok := st.e.StreamLabel(name); ok {
+func (st *evalState) jsonLookup(name string) (string, bool) { return jsonLookup(st.e, name) }
+
+// jsonLookup finds label name among the fields `| json` extracts from e:
+// a field named like a stream label is renamed name_extracted, as in Loki.
+func jsonLookup(e Entry, name string) (string, bool) {
+	if _, ok := e.StreamLabel(name); ok {
 		// The JSON field of that name was renamed name_extracted.
 		return "", false
 	}
 	if base, ok := strings.CutSuffix(name, extractedSuffix); ok {
-		if _, ok := st.e.StreamLabel(base); ok {
-			return st.e.JSONField(base)
+		if _, ok := e.StreamLabel(base); ok {
+			return e.JSONField(base)
 		}
 	}
-	return st.e.JSONField(name)
+	return e.JSONField(name)
 }
 
 // flatLookup is jsonLookup over fields flattened from a changed line.
@@ -349,7 +352,7 @@ func (f *lineFilter) match(line []byte) bool {
 			// The prefilter answers most lines without the NFA.
 			ok = (f.pre[i] == nil || f.pre[i].mayMatch(line)) && f.res[i].Match(line)
 		} else {
-			ok = containsBytes(line, f.lits[i])
+			ok = f.finds[i].in(line)
 		}
 		if ok {
 			any = true
@@ -635,8 +638,4 @@ var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0
 // holds unquoted).
 func isJSONScalarText(s string) bool {
 	return s == "true" || s == "false" || jsonNumberRe.MatchString(s)
-}
-
-func containsBytes(line, lit []byte) bool {
-	return len(lit) == 0 || bytes.Contains(line, lit)
 }

@@ -44,8 +44,7 @@ type ruleState struct {
 	iv, off, back int64
 	// k is the number of steps per chunk.
 	k     int64
-	need  []int // literals a line must contain (indexes into Evaluator.lits)
-	merge bool  // count requests (one per auditID), not stages
+	merge bool // count requests (one per auditID), not stages
 	// horizon is how long the duplicate filter remembers this rule's
 	// lines (its look-back; see dedupStore.forgetSets).
 	horizon int64

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/bits"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // Options tune an Evaluator.
@@ -87,8 +89,11 @@ type Evaluator struct {
 	log     *slog.Logger
 	rules   []*ruleState
 	merging []*ruleState
-	lits    literalSet
-	present []uint64
+	// byIdx finds a rule by its index (ruleState.idx: in a Parallel's
+	// shard, the index in the whole set; nil for the rules of other
+	// shards); disp finds the rules an event may feed, by index.
+	byIdx   []*ruleState
+	disp    *dispatch
 	reorder int64 // < 0: unbounded
 	budget  int64 // <= 0: none
 	// maxBack is the longest look-back (range + offset) of any rule;
@@ -159,9 +164,6 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 			if err != nil {
 				return nil, errors.New(r.Where() + ": rule " + r.Alert + ": " + err.Error())
 			}
-			for _, lit := range r.query.LogQuery().RequiredLiterals() {
-				rs.need = append(rs.need, e.lits.add(lit))
-			}
 			idx++
 			e.rules = append(e.rules, rs)
 			if rs.merge {
@@ -179,19 +181,27 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 			rs.horizon = e.maxBack
 		}
 	}
-	e.lits.build()
-	e.present = make([]uint64, e.lits.words)
+	e.index(len(e.rules))
 	return e, nil
+}
+
+// index builds byIdx and disp from the rules' indexes (less than n).
+func (e *Evaluator) index(n int) {
+	e.byIdx = make([]*ruleState, n)
+	qs := make([]*logql.LogQuery, n)
+	for _, rs := range e.rules {
+		e.byIdx[rs.idx], qs[rs.idx] = rs, rs.q.LogQuery()
+	}
+	e.disp = newDispatch(qs)
 }
 
 // Push offers one event to every rule. Events may come in any order; see
 // Evaluator for when they count exactly.
 func (e *Evaluator) Push(ev *data.Event) { e.push(ev, nil) }
 
-// push is Push; present, when not nil, holds the literals of the line
-// already found (by Parallel's scan stage, with this evaluator's literal
-// numbering), so the line is not scanned again.
-func (e *Evaluator) push(ev *data.Event, present []uint64) {
+// push is Push; cand, when not nil, are the rules (by index) ev may feed,
+// as found by a Parallel's dispatch for all its shards.
+func (e *Evaluator) push(ev *data.Event, cand []uint64) {
 	t := ev.Time
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -214,20 +224,21 @@ func (e *Evaluator) push(ev *data.Event, present []uint64) {
 			return // no step still to run can see it
 		}
 	}
-	if present == nil {
-		e.lits.scan(ev.EntryLine(), e.present)
-		present = e.present
-	}
 	hits := e.hits[:0]
-rules:
-	for _, rs := range e.rules {
-		for _, i := range rs.need {
-			if !has(present, i) {
-				continue rules
+	if cand == nil {
+		cand = e.disp.candidates(ev)
+	}
+	for w, x := range cand {
+		for x != 0 {
+			i := w*64 + bits.TrailingZeros64(x)
+			x &= x - 1
+			rs := e.byIdx[i]
+			if rs == nil {
+				continue // another shard's
 			}
-		}
-		if key, ok := rs.contributes(ev); ok {
-			hits = append(hits, hit{rs, key})
+			if key, ok := rs.contributes(ev); ok {
+				hits = append(hits, hit{rs, key})
+			}
 		}
 	}
 	e.hits = hits

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -365,34 +364,6 @@ func TestForAndResolution(t *testing.T) {
 	}
 }
 
-func TestLiteralSetMatchesBytesContains(t *testing.T) {
-	lits := []string{`"secrets"`, "kube-system", "system:", "secret", "ets\"", `"*"`, "a", "aa", "hostPath", "stem"}
-	var s literalSet
-	for _, l := range lits {
-		s.add([]byte(l))
-	}
-	if s.add([]byte("secret")) != 3 {
-		t.Fatal("a repeated literal must keep its index")
-	}
-	s.build()
-	present := make([]uint64, s.words)
-	lines := []string{
-		`{"objectRef":{"resource":"secrets","namespace":"kube-system"},"user":{"username":"system:node:x"}}`,
-		`{"verbs":["*"],"x":"aaa"}`,
-		`nothing here`,
-		``,
-		`syssystem:stem hostPat hostPath`,
-	}
-	for _, line := range lines {
-		s.scan([]byte(line), present)
-		for i, l := range lits {
-			if has(present, i) != strings.Contains(line, l) {
-				t.Errorf("line %q literal %q: scan says %v", line, l, has(present, i))
-			}
-		}
-	}
-}
-
 // TestDrillDownSelectsTheAlertsEvents runs each alert's drill-down query
 // over the fixture it fired on: it must select exactly the events counted.
 func TestDrillDownSelectsTheAlertsEvents(t *testing.T) {
@@ -425,48 +396,6 @@ func TestDrillDownSelectsTheAlertsEvents(t *testing.T) {
 		}
 		if len(ids) != a.Events || strings.Join(ids, ",") != strings.Join(a.AuditIDs, ",") {
 			t.Errorf("%s: drill-down %q selects %v, the alert counted %d: %v", a.Labels["user_username"], q, ids, a.Events, a.AuditIDs)
-		}
-	}
-}
-
-// TestLiteralSetRandomLines checks the (split, interleaved) scan against
-// bytes.Contains on long random lines, with literals planted everywhere,
-// across the scan's internal cuts too.
-func TestLiteralSetRandomLines(t *testing.T) {
-	set, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEvaluator(set, Options{}, replayChunkSteps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls := &e.lits
-	if ls.fast == nil {
-		t.Fatal("the pack's literals should fit the fast table")
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []byte(`abcdefghijklmnopqrstuvwxyz"{}:,/-_ 0123456789*ABCNPS`)
-	present := make([]uint64, ls.words)
-	for iter := 0; iter < 3000; iter++ {
-		n := rng.IntN(3000)
-		line := make([]byte, n)
-		for i := range line {
-			line[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		for k := rng.IntN(6); k > 0 && n > 0; k-- {
-			lit := ls.lits[rng.IntN(len(ls.lits))]
-			at := rng.IntN(n)
-			if rng.IntN(3) == 0 { // straddle a quarter cut
-				at = max(0, (n/4)*(1+rng.IntN(3))-rng.IntN(len(lit)))
-			}
-			copy(line[at:], lit)
-		}
-		ls.scan(line, present)
-		for i, lit := range ls.lits {
-			if has(present, i) != bytes.Contains(line, lit) {
-				t.Fatalf("line of %d bytes, literal %q: scan says %v", n, lit, has(present, i))
-			}
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // Parallel evaluates a rule set live over batches of events on goroutines
@@ -18,8 +19,8 @@ import (
 // The rules are split into shards, one Evaluator each; every shard sees
 // every batch, in the order given, and the shards run at once (on a
 // machine with more than one core the set evaluates in a fraction of the
-// time one Evaluator takes). Each line is scanned for the rules' literals
-// once, for all shards. The split balances the rules' cost as measured on
+// time one Evaluator takes). The rules an event may feed are found once
+// for all shards (dispatch). The split balances the rules' cost as measured on
 // the first batch (until then, as estimated from their expressions).
 // Instances are those a single Evaluator over the whole set would raise:
 // rules do not share state, and each shard applies the same seal points
@@ -33,9 +34,9 @@ type Parallel struct {
 	n      int
 	nrules int
 	index  map[*Rule]int
-	// lits are the literals of every rule: Push finds them in each line
+	// disp finds the rules each event may feed (by index in the set),
 	// once for all shards.
-	lits literalSet
+	disp *dispatch
 	// calibrated: the split was balanced on measured costs.
 	calibrated bool
 
@@ -51,16 +52,15 @@ type Parallel struct {
 	closed   atomic.Bool
 }
 
-// scanned is a batch with the literals found in each event's line (words
-// per event; nil batch: finish).
-type scanned struct {
-	b       *data.Batch
-	present []uint64
+// item is a batch with the candidates of each event (words per event).
+type item struct {
+	b    *data.Batch
+	cand []uint64
 }
 
 type shard struct {
 	ev    *Evaluator
-	in    chan scanned
+	in    chan item      // nil batch: finish
 	clock chan time.Time // the latest Advance, cap 1
 	quit  chan struct{}  // the Parallel's
 	stop  chan struct{}  // this shard's (replaced by calibrate)
@@ -94,16 +94,15 @@ func NewParallel(set *Set, opts Options, n int) (*Parallel, error) {
 	n = min(n, len(all))
 	p := &Parallel{set: set, opts: opts, n: n, nrules: len(all), index: map[*Rule]int{},
 		finished: make(chan struct{}), quit: make(chan struct{})}
+	qs := make([]*logql.LogQuery, len(all))
 	for i, r := range all {
 		if r.query == nil {
 			return nil, errors.New(r.Where() + ": rule " + r.Alert + " has no parsed query")
 		}
 		p.index[r] = i
-		for _, lit := range r.query.LogQuery().RequiredLiterals() {
-			p.lits.add(lit)
-		}
+		qs[i] = r.query.LogQuery()
 	}
-	p.lits.build()
+	p.disp = newDispatch(qs)
 	shards, err := p.build(splitRules(set, n, ruleCost))
 	if err != nil {
 		return nil, err
@@ -123,17 +122,11 @@ func (p *Parallel) build(parts []*Set) ([]*shard, error) {
 		}
 		for _, rs := range ev.rules {
 			// Number rules as in the whole set, so instance keys (and
-			// the duplicate filter's per-rule entries) do not collide;
-			// literals as in the one scan.
+			// the duplicate filter's per-rule entries) do not collide.
 			rs.idx = p.index[rs.r]
-			rs.need = rs.need[:0]
-			for _, lit := range rs.q.LogQuery().RequiredLiterals() {
-				rs.need = append(rs.need, p.lits.index[string(lit)])
-			}
 		}
-		ev.lits = p.lits
-		ev.present = make([]uint64, p.lits.words)
-		out = append(out, &shard{ev: ev, in: make(chan scanned, ParallelQueue), clock: make(chan time.Time, 1),
+		ev.index(p.nrules)
+		out = append(out, &shard{ev: ev, in: make(chan item, ParallelQueue), clock: make(chan time.Time, 1),
 			quit: p.quit, stop: make(chan struct{}), exited: make(chan struct{})})
 	}
 	for _, sh := range out {
@@ -148,22 +141,19 @@ const calibrateSample = 2000
 // calibrate measures what each rule's pipeline costs on (a sample of) the
 // first batch and, when that splits the rules differently, replaces the
 // shards (which have seen nothing yet) by a split balanced on it.
-func (p *Parallel) calibrate(item scanned) {
+func (p *Parallel) calibrate(it item) {
 	p.calibrated = true
-	b := item.b
-	words := p.lits.words
+	b := it.b
+	words := p.disp.words
 	stride := max(1, len(b.Events)/calibrateSample)
 	cost := map[*Rule]int64{}
 	for i := 0; i < len(b.Events); i += stride {
 		ev := &b.Events[i]
-		present := item.present[i*words : (i+1)*words]
+		cand := it.cand[i*words : (i+1)*words]
 		for _, sh := range p.shards {
-		rules:
 			for _, rs := range sh.ev.rules {
-				for _, k := range rs.need {
-					if !has(present, k) {
-						continue rules
-					}
+				if cand[rs.idx/64]&(1<<(rs.idx%64)) == 0 {
+					continue
 				}
 				t0 := time.Now()
 				rs.contributes(ev)
@@ -185,22 +175,12 @@ func (p *Parallel) calibrate(item scanned) {
 	}
 }
 
-// scan finds the rules' literals in every line of a batch (once for all
-// shards).
-func (p *Parallel) scan(b *data.Batch) scanned {
-	words := p.lits.words
-	item := scanned{b: b, present: make([]uint64, len(b.Events)*words)}
-	for i := range b.Events {
-		p.lits.scan(b.Events[i].EntryLine(), item.present[i*words:(i+1)*words])
-	}
-	return item
-}
-
-// handOver gives an item to every shard; false when closed meanwhile.
-func (p *Parallel) handOver(item scanned) bool {
+// handOver gives an item (nil batch: finish) to every shard; false when
+// closed meanwhile.
+func (p *Parallel) handOver(it item) bool {
 	for _, sh := range p.shards {
 		select {
-		case sh.in <- item:
+		case sh.in <- it:
 		case <-p.quit:
 			return false
 		}
@@ -294,9 +274,9 @@ func (sh *shard) run() {
 				return
 			}
 			t0 := time.Now()
-			words := len(it.present) / max(len(b.Events), 1)
+			words := len(it.cand) / len(b.Events)
 			for i := range b.Events {
-				sh.ev.push(&b.Events[i], it.present[i*words:(i+1)*words])
+				sh.ev.push(&b.Events[i], it.cand[i*words:(i+1)*words])
 			}
 			sh.busy.Add(int64(time.Since(t0)))
 			sh.done.Add(1)
@@ -312,14 +292,18 @@ func (p *Parallel) Push(b *data.Batch) {
 	if b == nil || len(b.Events) == 0 || p.closed.Load() {
 		return
 	}
-	item := p.scan(b)
+	words := p.disp.words
+	it := item{b: b, cand: make([]uint64, len(b.Events)*words)}
+	for i := range b.Events {
+		copy(it.cand[i*words:], p.disp.candidates(&b.Events[i]))
+	}
 	if !p.calibrated {
-		p.calibrate(item)
+		p.calibrate(it)
 	}
 	for _, sh := range p.shards {
 		sh.pushed.Add(1)
 	}
-	p.handOver(item)
+	p.handOver(it)
 }
 
 // Advance tells every shard the wall clock reads now (see
@@ -348,7 +332,7 @@ func (p *Parallel) Advance(now time.Time) {
 func (p *Parallel) Finish() {
 	p.once.Do(func() {
 		p.closed.Store(true)
-		if !p.handOver(scanned{}) {
+		if !p.handOver(item{}) {
 			return
 		}
 		for _, sh := range p.shards {

@@ -1,0 +1,299 @@
+package logql
+
+import (
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Gate is a condition on one label that every entry passing a query's
+// pipeline meets: a label filter of the pipeline that can be evaluated
+// first, on the label's value as the pipeline's filters see it there
+// (Value), with the same answer. An evaluator holding many queries
+// indexes them by their gates and runs, for each entry, only the queries
+// whose gates it meets (rules.Evaluator), instead of every pipeline on
+// every line.
+type Gate struct {
+	// Name is the label; Path, when not empty, the JSON expression of the
+	// `| json Name="Path"` stage that sets it (else `| json` does).
+	Name, Path string
+	str        *Matcher
+	num        *numericFilter
+}
+
+// Accepts reports whether a label value meets the gate; found is false
+// when the entry has no such label (a string filter sees "", a numeric
+// one drops the line). A value a numeric filter cannot parse is accepted:
+// the pipeline sets __error__ there and keeps the line.
+func (g Gate) Accepts(v string, found bool) bool {
+	if g.str != nil {
+		return g.str.Matches(v)
+	}
+	if !found {
+		return false
+	}
+	x, err := g.num.parse(v)
+	if err != nil {
+		return true
+	}
+	return g.num.op.apply(x, g.num.value)
+}
+
+func (g Gate) String() string {
+	s := g.num.String
+	if g.str != nil {
+		s = g.str.String
+	}
+	if g.Path != "" {
+		return s() + " (" + g.Path + ")"
+	}
+	return s()
+}
+
+// Gates returns the query's gates: the string filters, and the first
+// numeric filter, ANDed at the top level of the label filter stages after
+// a json stage, on labels a json stage sets, up to any stage that could
+// change what a later filter sees: a numeric filter can set __error__
+// (after which string filters keep every line); drop, keep, label_format
+// and line_format change labels or the line. Line filters change nothing
+// a label filter sees, so a gate evaluated first gives the answer the
+// pipeline gives when it reaches that filter. A label set by `| json
+// a="x"` is a gate on its expression until a later plain `| json` (which
+// could find a field of that name first). A gate holds only for entries
+// whose line `| json` parses: Value reports when it does not apply.
+func (q *LogQuery) Gates() []Gate {
+	var out []Gate
+	jsonAll := false
+	shadowed := map[string]bool{ErrorLabel: true, ErrorDetailsLabel: true}
+	paths := map[string]string{} // labels of json expressions: their path
+	gate := func(name string) (Gate, bool) {
+		if shadowed[name] {
+			return Gate{}, false
+		}
+		if p, ok := paths[name]; ok {
+			return Gate{Name: name, Path: p}, true
+		}
+		return Gate{Name: name}, jsonAll
+	}
+	for _, s := range q.stages {
+		switch s := s.(type) {
+		case *lineFilter:
+		case *jsonStage:
+			if len(s.exprs) == 0 {
+				jsonAll = true
+				// A field of the same name would now be found first.
+				for n := range paths {
+					shadowed[n] = true
+				}
+				clear(paths)
+			}
+			for i, n := range s.names {
+				if shadowed[n] {
+					continue
+				}
+				paths[n] = s.exprs[i].path
+				shadowed[n+extractedSuffix] = true
+			}
+		case *labelFilterStage:
+			for _, c := range conjuncts(s.f, nil) {
+				switch f := c.(type) {
+				case *stringFilter:
+					if g, ok := gate(f.m.Name); ok {
+						g.str = f.m
+						out = append(out, g)
+					}
+				case *numericFilter:
+					if g, ok := gate(f.name); ok {
+						g.num = f
+						out = append(out, g)
+					}
+					return out
+				default:
+					if hasNumeric(c) {
+						return out
+					}
+				}
+			}
+		default:
+			return out
+		}
+	}
+	return out
+}
+
+// Value returns the value the gate tests for e: what its label filter
+// looks up where it stands in the pipeline (found: the label exists).
+// applies is false when e's line is not JSON `| json` can parse (its
+// filters then keep every line, so no gate applies), or when a stream
+// label has the name of a json expression's label (which is then renamed).
+func (g Gate) Value(e Entry) (v string, found, applies bool) {
+	if je, isJE := e.(jsonErrorer); isJE && je.JSONError() != nil {
+		return "", false, false
+	}
+	if g.Path != "" {
+		if _, ok := e.StreamLabel(g.Name); ok {
+			return "", false, false
+		}
+		v, _ = e.JSONPath(g.Path) // a missing path gives "", as in run
+		return v, true, true
+	}
+	if v, found := jsonLookup(e, g.Name); found {
+		return v, true, true
+	}
+	v, found = e.StreamLabel(g.Name)
+	return v, found, true
+}
+
+// maxLiteralAlternatives bounds the expansion of a regular expression
+// into the literal strings it matches (literalAlternatives).
+const maxLiteralAlternatives = 64
+
+// literalAlternatives returns the strings a fully anchored match of
+// expr accepts when they are few and literal ("get|list", "(?:a|b)c",
+// "pods?"); nil otherwise (wildcards, classes of many characters, case
+// folding, anchors, more than maxLiteralAlternatives strings).
+func literalAlternatives(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL)
+	if err != nil {
+		return nil
+	}
+	out, ok := expand(re.Simplify())
+	if !ok {
+		return nil
+	}
+	for _, l := range out {
+		if strings.ContainsRune(l, utf8.RuneError) {
+			// The expression matches any invalid byte there; a string
+			// comparison would not.
+			return nil
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func expand(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return []string{""}, true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil, false
+		}
+		return []string{string(re.Rune)}, true
+	case syntax.OpCharClass:
+		n := 0
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			n += int(re.Rune[i+1]-re.Rune[i]) + 1
+			if n > maxLiteralAlternatives {
+				return nil, false
+			}
+		}
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, string(r))
+			}
+		}
+		return out, true
+	case syntax.OpCapture:
+		return expand(re.Sub[0])
+	case syntax.OpQuest:
+		sub, ok := expand(re.Sub[0])
+		if !ok || len(sub)+1 > maxLiteralAlternatives {
+			return nil, false
+		}
+		return append([]string{""}, sub...), true
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			sub, ok := expand(s)
+			if !ok || len(out)+len(sub) > maxLiteralAlternatives {
+				return nil, false
+			}
+			out = append(out, sub...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		out := []string{""}
+		for _, s := range re.Sub {
+			sub, ok := expand(s)
+			if !ok || len(out)*len(sub) > maxLiteralAlternatives {
+				return nil, false
+			}
+			next := make([]string, 0, len(out)*len(sub))
+			for _, a := range out {
+				for _, b := range sub {
+					next = append(next, a+b)
+				}
+			}
+			out = next
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// affix is a regular expression that is a few literals with `.*` before
+// or after them (or both): "system:serviceaccount:.*" is a prefix test,
+// ".*(hostPath|hostPort).*" two substring tests.
+type affix struct {
+	lits           []string
+	prefix, suffix bool // .* after the literal / before it
+}
+
+func (a *affix) match(v string) bool {
+	for _, s := range a.lits {
+		var ok bool
+		switch {
+		case a.prefix && a.suffix:
+			ok = strings.Contains(v, s)
+		case a.prefix:
+			ok = strings.HasPrefix(v, s)
+		default:
+			ok = strings.HasSuffix(v, s)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// affixOf recognises literals with `.*` on one side or both.
+func affixOf(expr string) *affix {
+	re, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat {
+		return nil
+	}
+	sub := re.Sub
+	anyStar := func(r *syntax.Regexp) bool {
+		return r.Op == syntax.OpStar && r.Sub[0].Op == syntax.OpAnyChar
+	}
+	a := &affix{}
+	if len(sub) > 0 && anyStar(sub[0]) {
+		a.suffix, sub = true, sub[1:]
+	}
+	if len(sub) > 0 && anyStar(sub[len(sub)-1]) {
+		a.prefix, sub = true, sub[:len(sub)-1]
+	}
+	if len(sub) == 0 || !(a.prefix || a.suffix) {
+		return nil
+	}
+	lits, ok := expand(&syntax.Regexp{Op: syntax.OpConcat, Sub: sub})
+	if !ok {
+		return nil
+	}
+	for _, l := range lits {
+		if strings.ContainsRune(l, utf8.RuneError) {
+			return nil // see literalAlternatives
+		}
+	}
+	a.lits = lits
+	return a
+}

@@ -1,0 +1,188 @@
+package logql
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLiteralAlternatives(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		want []string // nil: not literal
+	}{
+		{"get", []string{"get"}},
+		{"get|list", []string{"get", "list"}},
+		{"create|update|patch", []string{"create", "patch", "update"}},
+		{"roles|rolebindings|clusterroles|clusterrolebindings", []string{"clusterrolebindings", "clusterroles", "rolebindings", "roles"}},
+		{"(?:kube-system|kube-public|kube-node-lease)", []string{"kube-node-lease", "kube-public", "kube-system"}},
+		{"pods?", []string{"pod", "pods"}},
+		{"exec|", []string{"", "exec"}},
+		{"", []string{""}},
+		{"v[12]", []string{"v1", "v2"}},
+		{`a\.b`, []string{"a.b"}},
+		{"(exec|attach)(-x)?", []string{"attach", "attach-x", "exec", "exec-x"}},
+		{"system:.*", nil},
+		{"(?i)get", nil},
+		{"get|list.*", nil},
+		{"^get$", nil},
+		{"[a-z0-9]{2}", nil},
+		{"a{2,3}", []string{"aa", "aaa"}},
+		{"a+", nil},
+		{"(", nil},
+	} {
+		got := literalAlternatives(c.expr)
+		if !slices.Equal(got, c.want) || (got == nil) != (c.want == nil) {
+			t.Errorf("literalAlternatives(%q) = %q, want %q", c.expr, got, c.want)
+		}
+	}
+}
+
+// The literal form of a matcher answers as its regular expression does.
+func FuzzMatcherLiterals(f *testing.F) {
+	for _, s := range []string{"system:serviceaccount:.*", ".*x", ".*é.*", "a.*b", ".*", ".*(a|bc).*", "(x|y).*", "get|list", "pods?", "(exec|attach)(-x)?", "v[12]", "a{2,3}", "é|e\u0301", "x|", "\\x00|a", "\uFFFD|a", "x\uFFFD.*"} {
+		f.Add(s, "get")
+		f.Add(s, "")
+		f.Add(s, "pods")
+		f.Add(s, "x\xff")
+		f.Add(s, "\xffa")
+	}
+	f.Fuzz(func(t *testing.T, expr, v string) {
+		m, err := newMatcher("l", MatchRegexp, expr)
+		if err != nil {
+			return
+		}
+		re := regexp.MustCompile("^(?s:" + expr + ")$")
+		if got, want := m.Matches(v), re.MatchString(v); got != want {
+			t.Fatalf("%q =~ %q: %v, regexp says %v (lits %q)", v, expr, got, want, m.lits)
+		}
+		if m.aff != nil && m.lits != nil {
+			t.Fatalf("%q: both literal forms", expr)
+		}
+		for _, l := range m.lits {
+			if !re.MatchString(l) {
+				t.Fatalf("%q: literal %q does not match", expr, l)
+			}
+		}
+	})
+}
+
+func TestGates(t *testing.T) {
+	for _, c := range []struct {
+		q    string
+		want string
+	}{
+		{`{job="audit"} | json | verb="get"`, `verb="get"`},
+		{`{job="audit"} |= "exec" | json | objectRef_resource = "pods" | objectRef_subresource =~ "exec|attach" | responseStatus_code < 400 | user_username="x"`,
+			`objectRef_resource="pods" objectRef_subresource=~"exec|attach" responseStatus_code<400`},
+		{`{job="audit"} | json | verb="get" and objectRef_resource=~"secrets|configmaps"`, `verb="get" objectRef_resource=~"secrets|configmaps"`},
+		// or: no gate, but the search goes on.
+		{`{job="audit"} | json | (verb="get" or verb="list") | user_username!="a" | user_username=~"system:.*"`, `user_username!="a" user_username=~"system:.*"`},
+		// Filters before `| json` see stream labels only.
+		{`{job="audit"} | verb="get" | json | verb="list"`, `verb="list"`},
+		// A numeric filter can set __error__: nothing after it.
+		{`{job="audit"} | json | responseStatus_code >= 400 | verb="get"`, `responseStatus_code>=400`},
+		{`{job="audit"} | json | verb="get" | (responseStatus_code >= 400 or user_username="x") | verb="list"`, `verb="get"`},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip="1.2.3.4" | verb="get"`, `ip="1.2.3.4" (sourceIPs[0])`}, // verb: a stream label here
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip!="" | json | ip="1.2.3.4" | verb="get"`, `ip!="" (sourceIPs[0]) verb="get"`},
+		{`{job="audit"} | json | json ip="sourceIPs[0]" | ip=~"10[.].*" | ip_extracted="x"`, `ip=~"10[.].*" (sourceIPs[0])`},
+		{`{job="audit"} | json | drop verb | verb="get"`, ``},
+		{`{job="audit"} | json | line_format "{{.verb}}" | verb="get"`, ``},
+		{`{job="audit"} | json | __error__="" | verb="get"`, `verb="get"`},
+		{`{job="audit"} |= "x"`, ``},
+	} {
+		q, err := ParseLog(c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		var parts []string
+		for _, g := range q.Gates() {
+			parts = append(parts, g.String())
+		}
+		if got := strings.Join(parts, " "); got != c.want {
+			t.Errorf("%s\ngates %q, want %q", c.q, got, c.want)
+		}
+	}
+}
+
+// A gate is a necessary condition: an entry that fails one never passes
+// the pipeline.
+func TestGatesAreNecessary(t *testing.T) {
+	lines := []string{
+		`{"verb":"get","objectRef":{"resource":"pods","subresource":"exec"},"user":{"username":"x"},"responseStatus":{"code":200}}`,
+		`{"verb":"list","objectRef":{"resource":"secrets"},"user":{"username":"system:anonymous"},"responseStatus":{"code":403}}`,
+		`{"verb":"create","objectRef":{"resource":"pods","subresource":"attach"},"responseStatus":{"code":"oops"}}`,
+		`{"verb":"get","job":"not-the-stream-label","sourceIPs":["1.2.3.4"]}`,
+		`{"verb":`,
+		`not json`,
+	}
+	queries := []string{
+		`{job="audit"} | json | verb="get"`,
+		`{job="audit"} | json | verb=~"get|list" | objectRef_resource="pods"`,
+		`{job="audit"} | json | objectRef_resource="pods" | objectRef_subresource=~"exec|attach" | responseStatus_code < 400`,
+		`{job="audit"} | json | responseStatus_code >= 400 | verb="create"`,
+		`{job="audit"} | json | job="not-the-stream-label"`,
+		`{job="audit"} | json | job_extracted="not-the-stream-label"`,
+		`{job="audit"} | json | verb="get" | __error__=""`,
+		`{job="audit"} | json | verb=""`,
+		`{job="audit"} | json | user_username!~"system:.*"`,
+		`{job="audit"} | json ip="sourceIPs[0]" | ip!="" | json | verb="get"`,
+		`{job="audit"} | json ip="sourceIPs[0]" | ip="1.2.3.4"`,
+		`{job="audit"} | json ip="sourceIPs[0]" | ip=""`,
+		`{job="audit"} | json job="verb" | job="get"`,
+		`{job="audit"} | json job="verb" | job_extracted="get"`,
+	}
+	for _, qs := range queries {
+		q, err := ParseLog(qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gates := q.Gates()
+		if len(gates) == 0 && !strings.Contains(qs, "_extracted") {
+			t.Fatalf("%s: no gate", qs)
+		}
+		for _, l := range lines {
+			e := &JSONEntry{Line: []byte(l), Labels: [][2]string{{"job", "audit"}}}
+			pass := q.Matches(e)
+			for _, g := range gates {
+				v, found, applies := g.Value(e)
+				if applies && !g.Accepts(v, found) && pass {
+					t.Errorf("%s on %s: gate %s rejects %q, the pipeline passes", qs, l, g, v)
+				}
+			}
+		}
+	}
+}
+
+func TestAffix(t *testing.T) {
+	for _, c := range []struct {
+		expr, v string
+		want    bool
+		fast    bool // answered without the regexp
+	}{
+		{"system:serviceaccount:.*", "system:serviceaccount:kube-system:x", true, true},
+		{"system:serviceaccount:.*", "user system:serviceaccount:x", false, true},
+		{"system:serviceaccount:.*", "system:serviceaccount:", true, true},
+		{".*-controller", "system:serviceaccount:kube-system:job-controller", true, true},
+		{".*-controller", "job-controller-x", false, true},
+		{".*(privileged).*", "a privileged pod", true, true},
+		{".*privileged.*", "a privilege", false, true},
+		{"system:(node|serviceaccount):.*", "system:node:n1", true, true},
+		{"a.*b", "axxb", true, false},
+		{".*(privileged|host namespaces|hostPath).*", "violations: hostPath volumes", true, true},
+		{".*(privileged|hostPath).*", "hostPort", false, true},
+		{"(kubectl/|curl/).*", "curl/8.1", true, true},
+	} {
+		m, err := newMatcher("l", MatchRegexp, c.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Matches(c.v); got != c.want {
+			t.Errorf("%q =~ %q: %v, want %v", c.v, c.expr, got, c.want)
+		}
+		if (m.aff != nil) != c.fast {
+			t.Errorf("%q: affix %v, want fast path %v", c.expr, m.aff, c.fast)
+		}
+	}
+}

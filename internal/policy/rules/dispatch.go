@@ -1,0 +1,164 @@
+package rules
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+)
+
+// dispatch offers each event only to the rules it can feed. Nearly every
+// rule filters on a few fields right after `| json` (objectRef_resource
+// = "pods", verb =~ "create|update|patch", responseStatus_code < 400):
+// logql's gates, each a necessary condition of its pipeline
+// (logql.LogQuery.Gates). For each field some gate tests, the event's
+// value is looked up once, and the rules whose gates on that field accept
+// it are read from a cache of such answers by value (audit fields take
+// few values: verbs, resources, status codes); the event is offered to
+// the rules that every gate accepts, and their pipelines run in full. An
+// event that fails a gate would not have fed the rule, so the alerts are
+// those of every pipeline run on every event, at a fraction of the cost.
+type dispatch struct {
+	words  int
+	fields []*gateField
+	all    []uint64
+	mask   []uint64 // the last candidates (push holds the evaluator's lock)
+}
+
+// gateField is one label some gates test (by name, or by the path of
+// the json expression that sets it).
+type gateField struct {
+	gate  logql.Gate // the first: Value looks the label up
+	gates []ruleGate
+	// tested has the bits of the rules with a gate here: once none is
+	// left among an event's candidates, the field is not looked up.
+	tested []uint64
+	// base has the bits of the rules that do not test this field and of
+	// those that do (cleared by accept where a gate refuses).
+	base    []uint64
+	absent  []uint64            // the rules that accept an entry without the label
+	byValue map[string][]uint64 // the rules that accept a value
+	scratch []uint64
+}
+
+type ruleGate struct {
+	rule int
+	gate logql.Gate
+}
+
+// maxCachedValues bounds each field's cache of answers by value; values
+// beyond it (a field of many values, such as user names) are answered
+// afresh each time.
+const maxCachedValues = 4096
+
+// newDispatch indexes rules by their gates: rule i (a bit of the
+// candidates) is queries[i] (nil: no rule i, never a candidate).
+func newDispatch(queries []*logql.LogQuery) *dispatch {
+	d := &dispatch{words: (len(queries) + 63) / 64}
+	d.all = make([]uint64, d.words)
+	d.mask = make([]uint64, d.words)
+	byName := map[string]*gateField{}
+	for i, q := range queries {
+		if q == nil {
+			continue
+		}
+		d.all[i/64] |= 1 << (i % 64)
+		for _, g := range q.Gates() {
+			if !decoded(g) {
+				// Not kept by the decoder: looking it up would read the
+				// line again; the pipeline tests it.
+				continue
+			}
+			key := g.Name + "\x00" + g.Path
+			f := byName[key]
+			if f == nil {
+				f = &gateField{gate: g, byValue: map[string][]uint64{}, tested: make([]uint64, d.words)}
+				byName[key] = f
+				d.fields = append(d.fields, f)
+			}
+			f.gates = append(f.gates, ruleGate{rule: i, gate: g})
+			f.tested[i/64] |= 1 << (i % 64)
+		}
+	}
+	// The fields that gate the most rules first: they empty the mask of
+	// most events soonest.
+	sort.SliceStable(d.fields, func(i, j int) bool { return len(d.fields[i].gates) > len(d.fields[j].gates) })
+	for _, f := range d.fields {
+		f.base = append([]uint64(nil), d.all...)
+		f.scratch = make([]uint64, d.words)
+		f.absent = make([]uint64, d.words)
+		f.accept(f.absent, "", false)
+	}
+	return d
+}
+
+// decoded reports whether the decoder keeps the label g tests (reading it
+// costs no parse of the line).
+func decoded(g logql.Gate) bool {
+	if g.Path != "" {
+		spec, ok := data.FieldByPath(g.Path)
+		return ok && spec.Get != nil
+	}
+	spec, ok := data.FieldByName(g.Name)
+	return ok && spec.Get != nil && spec.Kind == data.FieldJSON
+}
+
+// accept sets in bs the rules that accept an entry whose label is v
+// (found: the entry has the label).
+func (f *gateField) accept(bs []uint64, v string, found bool) {
+	copy(bs, f.base)
+	for _, rg := range f.gates {
+		if !rg.gate.Accepts(v, found) {
+			bs[rg.rule/64] &^= 1 << (rg.rule % 64)
+		}
+	}
+}
+
+// candidates returns the rules ev may feed, as a bitset valid until the
+// next call: those every gate accepts (every rule when ev's line is not
+// JSON `| json` parses, where no gate applies).
+func (d *dispatch) candidates(ev *data.Event) []uint64 {
+	mask := d.mask
+	copy(mask, d.all)
+	for _, f := range d.fields {
+		tested := uint64(0)
+		for w := range mask {
+			tested |= mask[w] & f.tested[w]
+		}
+		if tested == 0 {
+			continue // no candidate left has a gate here
+		}
+		v, found, applies := f.gate.Value(ev)
+		if !applies {
+			copy(mask, d.all)
+			return mask
+		}
+		var bs []uint64
+		switch {
+		case !found:
+			bs = f.absent
+		default:
+			var ok bool
+			if bs, ok = f.byValue[v]; !ok {
+				if len(f.byValue) < maxCachedValues {
+					bs = make([]uint64, d.words)
+					// A copy: v may alias the read buffer of its batch.
+					f.byValue[strings.Clone(v)] = bs
+				} else {
+					bs = f.scratch
+				}
+				f.accept(bs, v, true)
+			}
+		}
+		any := uint64(0)
+		for w := range mask {
+			mask[w] &= bs[w]
+			any |= mask[w]
+		}
+		if any == 0 {
+			return mask
+		}
+	}
+	return mask
+}
