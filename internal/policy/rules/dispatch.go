@@ -24,13 +24,20 @@ type dispatch struct {
 	fields []*gateField
 	all    []uint64
 	mask   []uint64 // the last candidates (push holds the evaluator's lock)
+	// src is the source of the last event: whether each field's name is
+	// one of its stream labels (conflict) is worked out once per source.
+	src *data.SourceInfo
 }
 
 // gateField is one label some gates test (by name, or by the path of
 // the json expression that sets it).
 type gateField struct {
-	gate  logql.Gate // the first: Value looks the label up
-	gates []ruleGate
+	gate logql.Gate // the first: Value looks the label up
+	// get reads the label from the decoded event, as gate.Value does
+	// when no stream label has its name (conflict false).
+	get      func(*data.Event) (string, bool)
+	conflict bool
+	gates    []ruleGate
 	// tested has the bits of the rules with a gate here: once none is
 	// left among an event's candidates, the field is not looked up.
 	tested []uint64
@@ -65,7 +72,8 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 		}
 		d.all[i/64] |= 1 << (i % 64)
 		for _, g := range q.Gates() {
-			if !decoded(g) {
+			get := getter(g)
+			if get == nil {
 				// Not kept by the decoder: looking it up would read the
 				// line again; the pipeline tests it.
 				continue
@@ -73,7 +81,7 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 			key := g.Name + "\x00" + g.Path
 			f := byName[key]
 			if f == nil {
-				f = &gateField{gate: g, byValue: map[string][]uint64{}, tested: make([]uint64, d.words)}
+				f = &gateField{gate: g, get: get, byValue: map[string][]uint64{}, tested: make([]uint64, d.words)}
 				byName[key] = f
 				d.fields = append(d.fields, f)
 			}
@@ -93,15 +101,33 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 	return d
 }
 
-// decoded reports whether the decoder keeps the label g tests (reading it
-// costs no parse of the line).
-func decoded(g logql.Gate) bool {
+// getter returns the schema's getter of the label g tests, nil when the
+// decoder does not keep it (reading it would parse the line again).
+func getter(g logql.Gate) func(*data.Event) (string, bool) {
 	if g.Path != "" {
-		spec, ok := data.FieldByPath(g.Path)
-		return ok && spec.Get != nil
+		if spec, ok := data.FieldByPath(g.Path); ok {
+			return spec.Get
+		}
+		return nil
 	}
-	spec, ok := data.FieldByName(g.Name)
-	return ok && spec.Get != nil && spec.Kind == data.FieldJSON
+	if spec, ok := data.FieldByName(g.Name); ok && spec.Kind == data.FieldJSON {
+		return spec.Get
+	}
+	return nil
+}
+
+// value is f.gate.Value(ev), read straight from the decoded event when
+// no stream label of ev's source has the label's name (an event's
+// JSONField and JSONPath answer with these getters: data's schema test).
+func (f *gateField) value(ev *data.Event) (v string, found, applies bool) {
+	if f.conflict {
+		return f.gate.Value(ev)
+	}
+	v, found = f.get(ev)
+	if f.gate.Path != "" {
+		return v, true, true // a json expression always sets its label
+	}
+	return v, found, true
 }
 
 // accept sets in bs the rules that accept an entry whose label is v
@@ -121,6 +147,15 @@ func (f *gateField) accept(bs []uint64, v string, found bool) {
 func (d *dispatch) candidates(ev *data.Event) []uint64 {
 	mask := d.mask
 	copy(mask, d.all)
+	if src := ev.Origin.Source; src != d.src {
+		d.src = src
+		for _, f := range d.fields {
+			f.conflict = false
+			if src != nil {
+				_, f.conflict = src.Labels.Get(f.gate.Name)
+			}
+		}
+	}
 	for _, f := range d.fields {
 		tested := uint64(0)
 		for w := range mask {
@@ -129,7 +164,7 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 		if tested == 0 {
 			continue // no candidate left has a gate here
 		}
-		v, found, applies := f.gate.Value(ev)
+		v, found, applies := f.value(ev)
 		if !applies {
 			copy(mask, d.all)
 			return mask

@@ -22,6 +22,14 @@ func offers(t *testing.T, set *Set, name string, evs []data.Event) (offered, pai
 	for i := range evs {
 		ev := &evs[i]
 		cand := e.disp.candidates(ev)
+		for _, f := range e.disp.fields {
+			v, found, applies := f.value(ev)
+			wv, wfound, wapplies := f.gate.Value(ev)
+			if v != wv || found != wfound || applies != wapplies {
+				t.Errorf("%s: event %d, label %s: the decoded event gives (%q, %v, %v), the pipeline's look-up (%q, %v, %v)",
+					name, i, f.gate.Name, v, found, applies, wv, wfound, wapplies)
+			}
+		}
 		for _, rs := range e.rules {
 			in := cand[rs.idx/64]&(1<<(rs.idx%64)) != 0
 			if in {
@@ -65,6 +73,19 @@ func TestDispatchOffersEveryContributor(t *testing.T) {
 			t.Fatal(err)
 		}
 		offers(t, set, f, decodeSelected(t, filepath.Base(f), b, nil))
+	}
+	// A stream label named like a field hides it from the decoded look-up.
+	for _, f := range fixtures[:20] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := decodeSelected(t, filepath.Base(f), b, nil)
+		info := &data.SourceInfo{Name: "x", Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "verb", Value: "get"}, {Name: "src_ip", Value: "10.0.0.1"}}}
+		for i := range evs {
+			evs[i].Origin.Source = info
+		}
+		offers(t, set, f+" (stream labels verb and src_ip)", evs)
 	}
 	t.Run("realdata", func(t *testing.T) {
 		for _, f := range testutil.RealAuditFiles(t) {
