@@ -89,6 +89,10 @@ type Event struct {
 
 	Decision   string // annotations["authorization.k8s.io/decision"]
 	AuthReason string // annotations["authorization.k8s.io/reason"]
+	// PodSecurityViolations is what Pod Security Admission found against
+	// the namespace's audit level (annotations["pod-security.kubernetes.io/
+	// audit-violations"]), as the apiserver writes it.
+	PodSecurityViolations string
 
 	// Cluster is the "cluster" key of a wrapping record (Fluent Bit's modify
 	// filter adds it), when present.
@@ -246,6 +250,7 @@ func (e *Event) Clone() Event {
 	c.Message = cloneStr(e.Message)
 	c.Decision = cloneStr(e.Decision)
 	c.AuthReason = cloneStr(e.AuthReason)
+	c.PodSecurityViolations = cloneStr(e.PodSecurityViolations)
 	c.Cluster = cloneStr(e.Cluster)
 	return c
 }

@@ -67,6 +67,8 @@ func (e *Event) Field(name string) (value string, ok, known bool) {
 		return e.Decision, e.Decision != "", true
 	case "annotations_authorization_k8s_io_reason":
 		return e.AuthReason, e.AuthReason != "", true
+	case "annotations_pod_security_kubernetes_io_audit_violations":
+		return e.PodSecurityViolations, e.PodSecurityViolations != "", true
 	case "cluster":
 		return e.Cluster, e.Cluster != "", true
 	}

@@ -466,6 +466,8 @@ func annotations(s *scanner, ev *decEvent) error {
 			ev.Decision, err = s.strOrNull("annotations.authorization.k8s.io/decision")
 		case "authorization.k8s.io/reason":
 			ev.AuthReason, err = s.strOrNull("annotations.authorization.k8s.io/reason")
+		case "pod-security.kubernetes.io/audit-violations":
+			ev.PodSecurityViolations, err = s.strOrNull("annotations.pod-security.kubernetes.io/audit-violations")
 		default:
 			err = s.SkipValue(2)
 		}

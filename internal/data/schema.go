@@ -190,6 +190,8 @@ var schema = [...]FieldSpec{
 		Get: func(e *Event) (string, bool) { return e.Decision, e.Decision != "" }},
 	{Name: "annotations_authorization_k8s_io_reason", Path: `annotations["authorization.k8s.io/reason"]`, Level: LevelMetadata, Cardinality: HighCardinality,
 		Get: func(e *Event) (string, bool) { return e.AuthReason, e.AuthReason != "" }},
+	{Name: "annotations_pod_security_kubernetes_io_audit_violations", Path: `annotations["pod-security.kubernetes.io/audit-violations"]`, Level: LevelMetadata, Cardinality: HighCardinality,
+		Get: func(e *Event) (string, bool) { return e.PodSecurityViolations, e.PodSecurityViolations != "" }},
 	{Name: "annotations_", Path: "annotations", Kind: FieldFamily, Level: LevelMetadata, Cardinality: HighCardinality},
 	{Name: "cluster", Path: "cluster", Level: LevelMetadata, Wrapper: true,
 		Get: func(e *Event) (string, bool) { return e.Cluster, e.Cluster != "" }},
