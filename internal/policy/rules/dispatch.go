@@ -57,7 +57,7 @@ type ruleGate struct {
 // maxCachedValues bounds each field's cache of answers by value; values
 // beyond it (a field of many values, such as user names) are answered
 // afresh each time.
-const maxCachedValues = 4096
+const maxCachedValues = 1024
 
 // newDispatch indexes rules by their gates: rule i (a bit of the
 // candidates) is queries[i] (nil: no rule i, never a candidate).

@@ -28,7 +28,8 @@ const gcPercent = 40
 // it and handing it to the rules (Alerts), GOGC as the TUI sets it. It
 // reports the time to the first batch, to the full index, to every alert
 // evaluated, the CPU time, the peak RSS and the evaluation time of each
-// rule shard. With AUDITTUI_BENCH_NO_ALERTS=1 it measures --no-alerts.
+// rule shard. With AUDITTUI_BENCH_NO_ALERTS=1 it measures --no-alerts;
+// AUDITTUI_BENCH_GOGC replaces the TUI's GOGC.
 // bench/tui-alerts.sh runs the real binary in tmux.
 func BenchmarkDefaultCommandLine(b *testing.B) {
 	path := os.Getenv("AUDITTUI_BIG_FILE")
@@ -36,7 +37,11 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		b.Skip("set AUDITTUI_BIG_FILE to a big audit log (bench/tui-alerts.sh does)")
 	}
 	noAlerts := os.Getenv("AUDITTUI_BENCH_NO_ALERTS") != ""
-	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	gogc := gcPercent
+	if v, err := strconv.Atoi(os.Getenv("AUDITTUI_BENCH_GOGC")); err == nil {
+		gogc = v // to compare collector settings
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(gogc))
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
 		cpu0 := cpuTime()
