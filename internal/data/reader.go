@@ -325,6 +325,10 @@ func detectShape(head []byte, atEOF bool) inputShape {
 // in parallel.
 func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 	maxLine := in.maxLine
+	chunkSize := chunkSize
+	if n := in.opts.ChunkBytes; n > 0 {
+		chunkSize = n
+	}
 	buf := head
 	if cap(buf) < chunkSize {
 		nb := make([]byte, len(buf), chunkSize)

@@ -57,6 +57,11 @@ type ReadOptions struct {
 	Follow bool
 	// Workers is the number of decode goroutines (0 = GOMAXPROCS).
 	Workers int
+	// ChunkBytes is about how many bytes of lines a reader hands to a
+	// decode goroutine at a time (0: 4 MiB). With Workers, it bounds what
+	// a source reads ahead: OpenAll lowers both when it merges several
+	// sources, so that memory does not grow with their number.
+	ChunkBytes int
 	// Query is the log query, parsed once by the caller, for sources that
 	// push it down to a server (Loki renders it with the logql formatter).
 	// For a metric query, pass its LogQuery(): the server selects the

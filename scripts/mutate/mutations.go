@@ -209,6 +209,22 @@ var mutations = []Mutation{
 		Guards: []Guard{logqlPkg, uiPkg, queryCLI},
 	},
 	{
+		Name:   "data/merge-run-ignores-ties",
+		What:   "a merge run goes on past an event tied with another source's head that comes first (ties no longer keep input order)",
+		File:   "internal/data/merge.go",
+		Old:    "			if t > ot || (t == ot && in.idx > other.idx) {",
+		New:    "			if t > ot {",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "data/openall-no-shared-read-ahead",
+		What:   "every merged source reads ahead as much as one source alone (memory grows with the number of files)",
+		File:   "internal/data/merge.go",
+		Old:    "			opts.ChunkBytes = max(minMergeChunk, chunkSize/n)",
+		New:    "			opts.ChunkBytes = chunkSize",
+		Guards: []Guard{dataPkg},
+	},
+	{
 		Name:   "logql/affix-prefix-as-contains",
 		What:   "a regexp such as \"system:serviceaccount:.*\" matches the literal anywhere, not only at the start",
 		File:   "internal/data/logql/gates.go",

@@ -1,0 +1,163 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// batchStream yields fixed batches.
+type batchStream struct {
+	batches []*Batch
+}
+
+func (s *batchStream) Next(context.Context) (*Batch, error) {
+	if len(s.batches) == 0 {
+		return nil, io.EOF
+	}
+	b := s.batches[0]
+	s.batches = s.batches[1:]
+	return b, nil
+}
+
+func (s *batchStream) Close() error { return nil }
+
+// naiveMerge is the k-way merge one event at a time: the source whose
+// head has the least time, the first such source on a tie.
+func naiveMerge(inputs [][][]Event) []string {
+	type cur struct{ b, i int }
+	pos := make([]cur, len(inputs))
+	var out []string
+	for {
+		best := -1
+		var bt int64
+		for k, in := range inputs {
+			p := pos[k]
+			for p.b < len(in) && p.i >= len(in[p.b]) {
+				p.b, p.i = p.b+1, 0
+			}
+			pos[k] = p
+			if p.b >= len(in) {
+				continue
+			}
+			if t := in[p.b][p.i].Time; best < 0 || t < bt {
+				best, bt = k, t
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		p := pos[best]
+		out = append(out, inputs[best][p.b][p.i].AuditID)
+		pos[best].i++
+	}
+}
+
+// TestMergeRunsEqualOneAtATime: the merge takes runs of events from one
+// source at once; the order is the one-event-at-a-time merge's, on
+// overlapping, disjoint, unsorted and tied inputs.
+func TestMergeRunsEqualOneAtATime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for iter := 0; iter < 300; iter++ {
+		k := 1 + rng.IntN(5)
+		var inputs [][][]Event
+		id := 0
+		for s := 0; s < k; s++ {
+			var batches [][]Event
+			base := int64(rng.IntN(3)) * 1000 * int64(s) // disjoint ranges sometimes
+			tm := base
+			for b := rng.IntN(4); b >= 0; b-- {
+				var evs []Event
+				for e := rng.IntN(6); e >= 0; e-- {
+					switch rng.IntN(4) {
+					case 0: // a tie
+					case 1: // out of order
+						tm -= int64(rng.IntN(5))
+					default:
+						tm += int64(rng.IntN(5))
+					}
+					evs = append(evs, Event{Time: tm, AuditID: fmt.Sprint(id)})
+					id++
+				}
+				batches = append(batches, evs)
+			}
+			inputs = append(inputs, batches)
+		}
+		var streams []Stream
+		for _, in := range inputs {
+			bs := &batchStream{}
+			for _, evs := range in {
+				bs.batches = append(bs.batches, &Batch{Events: append([]Event(nil), evs...)})
+			}
+			streams = append(streams, bs)
+		}
+		m := MergeStreams(streams)
+		var got []string
+		for {
+			b, err := m.Next(context.Background())
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range b.Events {
+				got = append(got, e.AuditID)
+			}
+		}
+		if want := naiveMerge(inputs); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("iteration %d: merged %v, one at a time %v", iter, got, want)
+		}
+	}
+}
+
+// optsSource records the options it is opened with.
+type optsSource struct{ got *[]ReadOptions }
+
+func (s optsSource) String() string { return "opts" }
+func (s optsSource) Open(_ context.Context, o ReadOptions) (Stream, error) {
+	*s.got = append(*s.got, o)
+	return &batchStream{}, nil
+}
+
+// Several sources share one source's decode goroutines and read-ahead:
+// what a merge of n files holds does not grow with n.
+func TestOpenAllSharesReadAhead(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 10, 40} {
+		var got []ReadOptions
+		srcs := make([]Source, n)
+		for i := range srcs {
+			srcs[i] = optsSource{&got}
+		}
+		st, err := OpenAll(context.Background(), srcs, ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		workers, chunk := 0, 0
+		for _, o := range got {
+			workers += max(o.Workers, 0)
+			if o.Workers == 0 {
+				workers += runtime.GOMAXPROCS(0)
+			}
+			c := o.ChunkBytes
+			if c == 0 {
+				c = chunkSize
+			}
+			chunk += c
+		}
+		if n == 1 && (got[0].Workers != 0 || got[0].ChunkBytes != 0) {
+			t.Errorf("one source: options changed: %+v", got[0])
+		}
+		if n > 1 && chunk > max(chunkSize, n*minMergeChunk) {
+			t.Errorf("%d sources: %d bytes of chunks in all, one source alone has %d", n, chunk, chunkSize)
+		}
+		if n > 1 && workers > max(runtime.GOMAXPROCS(0), n) {
+			t.Errorf("%d sources: %d decode goroutines in all", n, workers)
+		}
+	}
+}
