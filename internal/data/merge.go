@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"runtime"
 	"sync"
 )
 
@@ -237,19 +236,16 @@ func (f *fanIn) Close() error {
 const minMergeChunk = 512 << 10
 
 // OpenAll opens every source and merges them in time order (or fans them
-// in when following). Several sources share the decode goroutines and
-// the read-ahead one source would have (each gets GOMAXPROCS/n workers,
-// at least one, and chunks of 4 MiB/n, at least 512 KiB): a merge holds a
-// batch of every source and each source reads ahead, so a rotated set of
-// ten files would otherwise hold ten times what one file does.
+// in when following). Several sources share the read-ahead of one: each
+// decodes chunks of 4 MiB/n (at least 512 KiB). A merge holds a batch of
+// every source and each source reads a few chunks ahead, so a rotated set
+// of ten files would otherwise hold ten times what one file does; each
+// source keeps its decode goroutines (idle while the merge takes from
+// another), so the one the merge is reading, in a set of rotated files
+// that do not overlap, still decodes on every core.
 func OpenAll(ctx context.Context, srcs []Source, opts ReadOptions) (Stream, error) {
-	if n := len(srcs); n > 1 {
-		if opts.Workers == 0 {
-			opts.Workers = max(1, runtime.GOMAXPROCS(0)/n)
-		}
-		if opts.ChunkBytes == 0 {
-			opts.ChunkBytes = max(minMergeChunk, chunkSize/n)
-		}
+	if n := len(srcs); n > 1 && opts.ChunkBytes == 0 {
+		opts.ChunkBytes = max(minMergeChunk, chunkSize/n)
 	}
 	var streams []Stream
 	for _, s := range srcs {

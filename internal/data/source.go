@@ -59,7 +59,7 @@ type ReadOptions struct {
 	Workers int
 	// ChunkBytes is about how many bytes of lines a reader hands to a
 	// decode goroutine at a time (0: 4 MiB). With Workers, it bounds what
-	// a source reads ahead: OpenAll lowers both when it merges several
+	// a source reads ahead: OpenAll lowers it when it merges several
 	// sources, so that memory does not grow with their number.
 	ChunkBytes int
 	// Query is the log query, parsed once by the caller, for sources that

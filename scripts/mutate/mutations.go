@@ -220,8 +220,8 @@ var mutations = []Mutation{
 		Name:   "data/openall-no-shared-read-ahead",
 		What:   "every merged source reads ahead as much as one source alone (memory grows with the number of files)",
 		File:   "internal/data/merge.go",
-		Old:    "			opts.ChunkBytes = max(minMergeChunk, chunkSize/n)",
-		New:    "			opts.ChunkBytes = chunkSize",
+		Old:    "		opts.ChunkBytes = max(minMergeChunk, chunkSize/n)",
+		New:    "		opts.ChunkBytes = chunkSize",
 		Guards: []Guard{dataPkg},
 	},
 	{
