@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -18,6 +19,7 @@ func main() {
 	stopProfile := cpuProfile(os.Getenv("AUDITTUI_CPUPROFILE"))
 	code := cli.Main(ctx, os.Args[1:], cmdutil.System())
 	stopProfile()
+	heapProfile(os.Getenv("AUDITTUI_MEMPROFILE"))
 	stop()
 	os.Exit(code)
 }
@@ -39,5 +41,23 @@ func cpuProfile(path string) (stop func()) {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// heapProfile writes the heap profile (what is in use at the end of the
+// run, after a collection, and what was allocated) to path when path is
+// not empty.
+func heapProfile(path string) {
+	if path == "" {
+		return
+	}
+	runtime.GC() // the profile reports the heap as of the last collection
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "audittui: AUDITTUI_MEMPROFILE: %v\n", err)
 	}
 }

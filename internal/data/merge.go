@@ -237,7 +237,7 @@ const minMergeChunk = 512 << 10
 
 // OpenAll opens every source and merges them in time order (or fans them
 // in when following). Several sources share the read-ahead of one: each
-// decodes chunks of 4 MiB/n (at least 512 KiB). A merge holds a batch of
+// decodes chunks of 2 MiB/n (at least 512 KiB). A merge holds a batch of
 // every source and each source reads a few chunks ahead, so a rotated set
 // of ten files would otherwise hold ten times what one file does; each
 // source keeps its decode goroutines (idle while the merge takes from

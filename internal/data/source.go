@@ -58,7 +58,7 @@ type ReadOptions struct {
 	// Workers is the number of decode goroutines (0 = GOMAXPROCS).
 	Workers int
 	// ChunkBytes is about how many bytes of lines a reader hands to a
-	// decode goroutine at a time (0: 4 MiB). With Workers, it bounds what
+	// decode goroutine at a time (0: 2 MiB). With Workers, it bounds what
 	// a source reads ahead: OpenAll lowers it when it merges several
 	// sources, so that memory does not grow with their number.
 	ChunkBytes int
