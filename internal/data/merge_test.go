@@ -2,7 +2,6 @@ package data
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -94,19 +93,10 @@ func TestMergeRunsEqualOneAtATime(t *testing.T) {
 			}
 			streams = append(streams, bs)
 		}
-		m := MergeStreams(streams)
+		evs, _ := drain(t, MergeStreams(streams))
 		var got []string
-		for {
-			b, err := m.Next(context.Background())
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range b.Events {
-				got = append(got, e.AuditID)
-			}
+		for _, e := range evs {
+			got = append(got, e.AuditID)
 		}
 		if want := naiveMerge(inputs); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("iteration %d: merged %v, one at a time %v", iter, got, want)
