@@ -56,7 +56,7 @@ func (e *Event) Field(name string) (value string, ok, known bool) {
 		if e.Code == 0 {
 			return "", false, true
 		}
-		return strconv.Itoa(e.Code), true, true
+		return codeString(e.Code), true, true
 	case "responseStatus_status":
 		return e.Status, e.Status != "", true
 	case "responseStatus_reason":
@@ -104,4 +104,21 @@ func isEventField(name string) bool {
 		}
 	}
 	return false
+}
+
+// codeText holds the texts of the status codes 0 to 999, so that the
+// responseStatus_code label costs no allocation per event.
+var codeText = func() (t [1000]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
+// codeString is strconv.Itoa(c), without allocating for an HTTP status.
+func codeString(c int) string {
+	if c >= 0 && c < len(codeText) {
+		return codeText[c]
+	}
+	return strconv.Itoa(c)
 }

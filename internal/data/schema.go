@@ -174,7 +174,7 @@ var schema = [...]FieldSpec{
 			if e.Code == 0 {
 				return "", false
 			}
-			return strconv.Itoa(e.Code), true
+			return codeString(e.Code), true
 		}},
 	{Name: "responseStatus_status", Path: "responseStatus.status", Level: LevelMetadata,
 		Get: func(e *Event) (string, bool) { return e.Status, e.Status != "" }},
