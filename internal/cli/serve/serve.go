@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -25,10 +24,6 @@ import (
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/live"
 )
-
-// gcPercent is the server's GOGC unless the GOGC variable is set (as the
-// TUI's: the index is the large live data).
-const gcPercent = 40
 
 // shutdownGrace is how long sessions get to restore their clients'
 // screens when the server stops.
@@ -253,8 +248,8 @@ func run(ctx context.Context, o *ServeOptions) error {
 		defer f.Close()
 		accessW = f
 	}
-	if os.Getenv("GOGC") == "" { // the runtime's own variable
-		debug.SetGCPercent(gcPercent)
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables
+		defer live.TuneGC(ctx)() // as the TUI: the index is the large live data
 	}
 	lv, err := live.Open(ctx, lo)
 	if err != nil {

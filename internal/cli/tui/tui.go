@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,9 +23,6 @@ import (
 	"github.com/audittui/audittui/internal/ui/live"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
-
-// gcPercent is the TUI's GOGC unless the GOGC variable is set.
-const gcPercent = 40
 
 // defaultAuditLog is opened when no SOURCE is given and it is readable.
 const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
@@ -179,10 +175,10 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			return err
 		}
 	}
-	if os.Getenv("GOGC") == "" { // the runtime's own variable: the process's environment, not the factory's
-		// The index is the only large live data: collect the garbage of
-		// decoding sooner than GOGC=100 would (which doubles the peak).
-		debug.SetGCPercent(gcPercent)
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables: the process's environment, not the factory's
+		// The index is the only large live data: the heap grows to a
+		// floor, then within 1.5x of what is live (not GOGC=100's 2x).
+		defer live.TuneGC(ctx)()
 	}
 	lv, err := live.Open(ctx, lo)
 	if err != nil {

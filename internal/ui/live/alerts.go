@@ -211,7 +211,9 @@ func (l *Alerts) finish() {
 			par.Finish()
 		}
 		l.done.Store(true)
-		l.dirty.Store(true)
+		// The panes learn it at once, not at the next tick (or a second
+		// later, when they were told already that the rules caught up).
+		l.signal()
 	}()
 }
 

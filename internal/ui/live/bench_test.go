@@ -18,18 +18,16 @@ import (
 	"github.com/audittui/audittui/internal/policy/rules"
 )
 
-// gcPercent is the GOGC the TUI sets (cli/tui's gcPercent).
-const gcPercent = 40
-
 // BenchmarkDefaultCommandLine opens AUDITTUI_BIG_FILE (the ~1 GB file of
 // `go run ./cmd/auditgen -size 1GB`) as the TUI's default command line
 // does, without the terminal: Open with the built-in rules loaded while
 // the first batches are read, the feed decoding each batch once, indexing
-// it and handing it to the rules (Alerts), GOGC as the TUI sets it. It
-// reports the time to the first batch, to the full index, to every alert
-// evaluated, the CPU time, the peak RSS and the evaluation time of each
-// rule shard. With AUDITTUI_BENCH_NO_ALERTS=1 it measures --no-alerts;
-// AUDITTUI_BENCH_GOGC replaces the TUI's GOGC.
+// it and handing it to the rules (Alerts), the collector tuned as the TUI
+// tunes it (TuneGC). It reports the time to the first batch, to the full
+// index, to every alert evaluated, the CPU time, the peak RSS and the
+// evaluation time of each rule shard. With AUDITTUI_BENCH_NO_ALERTS=1 it
+// measures --no-alerts; AUDITTUI_BENCH_GOGC sets a fixed GOGC instead of
+// the tuning, to compare.
 // bench/tui-alerts.sh runs the real binary in tmux.
 func BenchmarkDefaultCommandLine(b *testing.B) {
 	path := os.Getenv("AUDITTUI_BIG_FILE")
@@ -37,11 +35,11 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		b.Skip("set AUDITTUI_BIG_FILE to a big audit log (bench/tui-alerts.sh does)")
 	}
 	noAlerts := os.Getenv("AUDITTUI_BENCH_NO_ALERTS") != ""
-	gogc := gcPercent
 	if v, err := strconv.Atoi(os.Getenv("AUDITTUI_BENCH_GOGC")); err == nil {
-		gogc = v // to compare collector settings
+		defer debug.SetGCPercent(debug.SetGCPercent(v)) // to compare collector settings
+	} else {
+		defer TuneGC(context.Background())()
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(gogc))
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
 		cpu0 := cpuTime()

@@ -1,0 +1,64 @@
+package live
+
+import (
+	"context"
+	"math"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// GC tuning. The index is the only large live data, and it grows while
+// the sources are read: a fixed GOGC either collects very often while the
+// heap is small (GOGC=40 starts a cycle every few MiB at first, with the
+// write barrier on for much of the read) or lets the heap double (GOGC=100
+// peaks at about 1.25x the memory). TuneGC instead lets the heap grow to
+// a floor before the first collection and then keeps the heap within
+// 1.5x of what is live, by the runtime's soft memory limit.
+const (
+	// gcFloor is the heap the process may use before it collects at all.
+	gcFloor = 150 << 20
+	// gcHeadroom is how far above the live heap the limit stands
+	// (live/gcHeadroom more).
+	gcHeadroom = 2
+	// gcEvery is how often the limit follows the live heap.
+	gcEvery = 100 * time.Millisecond
+)
+
+// TuneGC turns the fixed GOGC off and sets the runtime's memory limit to
+// max(gcFloor, 1.5x the live heap), following the live heap every 100 ms,
+// until ctx ends or stop is called (which restores GOGC and the limit as
+// they were). The limit always stands above the live heap, so the
+// collector never runs back to back to hold it.
+func TuneGC(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	oldLimit := debug.SetMemoryLimit(gcFloor)
+	oldGC := debug.SetGCPercent(-1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		t := time.NewTicker(gcEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			metrics.Read(sample)
+			if sample[0].Value.Kind() != metrics.KindUint64 {
+				continue
+			}
+			live := sample[0].Value.Uint64()
+			limit := max(uint64(gcFloor), live+live/gcHeadroom)
+			debug.SetMemoryLimit(int64(min(limit, math.MaxInt64)))
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	}
+}

@@ -1,0 +1,50 @@
+package live
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// TuneGC turns GOGC off for a memory limit of at least the floor that
+// follows the live heap, and restores both when stopped.
+func TestTuneGCFollowsTheLiveHeapAndRestores(t *testing.T) {
+	oldGC := debug.SetGCPercent(77)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	defer func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	}()
+	stop := TuneGC(context.Background())
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GOGC while tuning: %d, want off", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != gcFloor {
+		t.Errorf("limit at start: %d, want the floor %d", got, gcFloor)
+	}
+	// A live heap above the floor raises the limit to 1.5x of it.
+	keep := make([][]byte, 0, 200)
+	for i := 0; i < 200; i++ {
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	runtime.GC()
+	deadline := time.Now().Add(5 * time.Second)
+	for debug.SetMemoryLimit(-1) <= gcFloor && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := debug.SetMemoryLimit(-1); got < 300<<20 {
+		t.Errorf("limit with 200 MiB live: %d MiB, want at least 300", got>>20)
+	}
+	runtime.KeepAlive(keep)
+	stop()
+	if got := debug.SetGCPercent(-1); got != 77 {
+		t.Errorf("GOGC after stop: %d, want 77 again", got)
+	}
+	debug.SetGCPercent(77)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("limit after stop: %d, want none again", got)
+	}
+}
