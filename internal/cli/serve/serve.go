@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,6 +25,13 @@ import (
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/live"
 )
+
+// gcPercent is the server's GOGC unless the GOGC variable is set: the
+// index is the large live data, and a server that runs for days keeps its
+// heap close to what is live (the TUI instead lets the heap grow to a
+// floor while it loads, live.TuneGC, which here would count as the
+// sessions' memory).
+const gcPercent = 40
 
 // shutdownGrace is how long sessions get to restore their clients'
 // screens when the server stops.
@@ -248,8 +256,8 @@ func run(ctx context.Context, o *ServeOptions) error {
 		defer f.Close()
 		accessW = f
 	}
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables
-		defer live.TuneGC(ctx)() // as the TUI: the index is the large live data
+	if os.Getenv("GOGC") == "" { // the runtime's own variable
+		debug.SetGCPercent(gcPercent)
 	}
 	lv, err := live.Open(ctx, lo)
 	if err != nil {
