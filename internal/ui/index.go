@@ -312,6 +312,14 @@ func (ix *Index) Close() error {
 	return nil
 }
 
+// Loaded reports whether the sources have been read: to their end, or,
+// when followed, up to what there was (now live).
+func (ix *Index) Loaded() bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.done || ix.caughtUp
+}
+
 // Add appends a batch. Events are copied into the columns (the batch may be
 // reused by the caller afterwards); non-seekable events are written to the
 // spill file.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -23,6 +24,10 @@ import (
 	"github.com/audittui/audittui/internal/ui/live"
 	"github.com/audittui/audittui/internal/ui/sample"
 )
+
+// gcPercent is the TUI's GOGC once the sources are read (live.TuneGC
+// tunes the collector while they are), unless GOGC or GOMEMLIMIT is set.
+const gcPercent = 40
 
 // defaultAuditLog is opened when no SOURCE is given and it is readable.
 const defaultAuditLog = "/var/log/kubernetes/audit/audit.log"
@@ -175,15 +180,20 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			return err
 		}
 	}
+	// The index, once opened, for the collector's tuning.
+	var ix atomic.Pointer[ui.Index]
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables: the process's environment, not the factory's
-		// The index is the only large live data: the heap grows to a
-		// floor, then within 1.5x of what is live (not GOGC=100's 2x).
-		defer live.TuneGC(ctx)()
+		// The index is the only large live data. While the sources are
+		// read, the heap grows to a floor, then within 1.5x of what is
+		// live; once loaded, GOGC=40 keeps a long live tail small.
+		loaded := func() bool { i := ix.Load(); return i != nil && i.Loaded() }
+		defer live.TuneGC(ctx, loaded, gcPercent)()
 	}
 	lv, err := live.Open(ctx, lo)
 	if err != nil {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: err}
 	}
+	ix.Store(lv.Index)
 	defer lv.Close()
 	if lv.Alerts != nil {
 		sub := lv.Alerts.Subscribe()

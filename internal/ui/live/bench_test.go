@@ -38,7 +38,7 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("AUDITTUI_BENCH_GOGC")); err == nil {
 		defer debug.SetGCPercent(debug.SetGCPercent(v)) // to compare collector settings
 	} else {
-		defer TuneGC(context.Background())()
+		defer TuneGC(context.Background(), nil, 0)()
 	}
 	for i := 0; i < b.N; i++ {
 		runtime.GC()

@@ -12,9 +12,10 @@ import (
 // the sources are read: a fixed GOGC either collects very often while the
 // heap is small (GOGC=40 starts a cycle every few MiB at first, with the
 // write barrier on for much of the read) or lets the heap double (GOGC=100
-// peaks at about 1.25x the memory). TuneGC instead lets the heap grow to
-// a floor before the first collection and then keeps the heap within
-// 1.5x of what is live, by the runtime's soft memory limit.
+// peaks at about 1.25x the memory). While the TUI loads, TuneGC instead
+// lets the heap grow to a floor before the first collection and then
+// keeps it within 1.5x of what is live, by the runtime's soft memory
+// limit; once loaded, a fixed GOGC keeps a long live tail small.
 const (
 	// gcFloor is the heap the process may use before it collects at all.
 	gcFloor = 150 << 20
@@ -27,14 +28,16 @@ const (
 
 // TuneGC turns the fixed GOGC off and sets the runtime's memory limit to
 // max(gcFloor, 1.5x the live heap), following the live heap every 100 ms,
-// until ctx ends or stop is called (which restores GOGC and the limit as
-// they were). The limit always stands above the live heap, so the
-// collector never runs back to back to hold it.
-func TuneGC(ctx context.Context) (stop func()) {
+// until loaded (nil: never) reports true; then it restores the limit and
+// sets GOGC to after. stop ends the tuning (and restores GOGC and the
+// limit as they were) when called before. The limit always stands above
+// the live heap, so the collector never runs back to back to hold it.
+func TuneGC(ctx context.Context, loaded func() bool, after int) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	oldLimit := debug.SetMemoryLimit(gcFloor)
 	oldGC := debug.SetGCPercent(-1)
 	done := make(chan struct{})
+	finished := false // loaded: the goroutine set GOGC to after
 	go func() {
 		defer close(done)
 		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -45,6 +48,12 @@ func TuneGC(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			}
+			if loaded != nil && loaded() {
+				debug.SetMemoryLimit(oldLimit)
+				debug.SetGCPercent(after)
+				finished = true
+				return
 			}
 			metrics.Read(sample)
 			if sample[0].Value.Kind() != metrics.KindUint64 {
@@ -58,7 +67,9 @@ func TuneGC(ctx context.Context) (stop func()) {
 	return func() {
 		cancel()
 		<-done
-		debug.SetGCPercent(oldGC)
-		debug.SetMemoryLimit(oldLimit)
+		if !finished {
+			debug.SetGCPercent(oldGC)
+			debug.SetMemoryLimit(oldLimit)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestTuneGCFollowsTheLiveHeapAndRestores(t *testing.T) {
 		debug.SetGCPercent(oldGC)
 		debug.SetMemoryLimit(oldLimit)
 	}()
-	stop := TuneGC(context.Background())
+	stop := TuneGC(context.Background(), nil, 0)
 	if got := debug.SetGCPercent(-1); got != -1 {
 		t.Errorf("GOGC while tuning: %d, want off", got)
 	}
@@ -46,5 +47,37 @@ func TestTuneGCFollowsTheLiveHeapAndRestores(t *testing.T) {
 	debug.SetGCPercent(77)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("limit after stop: %d, want none again", got)
+	}
+}
+
+// Once loaded, the tuning ends: the limit is what it was, GOGC is after.
+func TestTuneGCEndsWhenLoaded(t *testing.T) {
+	oldGC := debug.SetGCPercent(77)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	defer func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	}()
+	var loaded atomic.Bool
+	stop := TuneGC(context.Background(), loaded.Load, 40)
+	defer stop()
+	time.Sleep(3 * gcEvery)
+	if got := debug.SetMemoryLimit(-1); got != gcFloor {
+		t.Fatalf("limit while loading: %d, want the floor", got)
+	}
+	loaded.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for debug.SetMemoryLimit(-1) != math.MaxInt64 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("limit once loaded: %d, want none again", got)
+	}
+	if got := debug.SetGCPercent(40); got != 40 {
+		t.Errorf("GOGC once loaded: %d, want 40", got)
+	}
+	stop()
+	if got := debug.SetGCPercent(40); got != 40 {
+		t.Errorf("GOGC after stop once loaded: %d, want 40 still", got)
 	}
 }
