@@ -613,3 +613,29 @@ func TestPanicEndsOnlyThatSession(t *testing.T) {
 	c := openTTY(t, ts.client(t, ts.alice), 80, 24)
 	c.waitFor("a new session after the panic", "1 Tail")
 }
+
+// lateAccept is a listener whose Accept, once the listener is closed,
+// reports it only after a while: the SSH server's Serve loop then still
+// tracks the listener when Shutdown closes the server.
+type lateAccept struct{ net.Listener }
+
+func (l lateAccept) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		time.Sleep(300 * time.Millisecond)
+	}
+	return c, err
+}
+
+// Shutdown closes the listeners, then the SSH server, which closes the
+// ones it still tracks a second time: that is no error (the harness's
+// cleanup fails the test on any).
+func TestShutdownWhileServeStillTracksTheListener(t *testing.T) {
+	ts := startServerOn(t, nil, func(ln net.Listener) net.Listener { return lateAccept{ln} })
+	// A connection accepted proves Serve is in its Accept loop.
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
