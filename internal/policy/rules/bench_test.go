@@ -155,27 +155,36 @@ func BenchmarkOneQuery(b *testing.B) {
 	}
 }
 
+// benchEvents decodes the events of the input's first 100 MB (whole
+// lines), outside any timer; b's bytes per operation are set to their size.
+func benchEvents(b *testing.B) []data.Event {
+	b.Helper()
+	f, err := os.Open(benchFile(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(io.LimitReader(f, 100<<20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+		buf = buf[:i+1]
+	}
+	b.SetBytes(int64(len(buf)))
+	return decodeSelected(b, "bench.log", buf, nil)
+}
+
 // BenchmarkPushDecoded measures the rules alone: the events of the input
 // (at most its first 100 MB) are decoded once, outside the timer, then
 // every operation offers them all to a live evaluator of the built-in
 // pack, as a Parallel shard does. ns/event is the figure to compare.
 func BenchmarkPushDecoded(b *testing.B) {
-	path := benchFile(b)
+	evs := benchEvents(b)
 	set, err := Builtin()
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	buf, _ := io.ReadAll(io.LimitReader(f, 100<<20))
-	f.Close()
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[:i+1]
-	}
-	b.SetBytes(int64(len(buf)))
-	evs := decodeSelected(b, "bench.log", buf, nil)
 	b.ResetTimer()
 	defer reportCPU(b, cpuTime())
 	for b.Loop() {
@@ -194,22 +203,11 @@ func BenchmarkPushDecoded(b *testing.B) {
 // BenchmarkDispatch measures finding each event's candidate rules (the
 // dispatch alone) over the decoded events of the input's first 100 MB.
 func BenchmarkDispatch(b *testing.B) {
-	path := benchFile(b)
+	evs := benchEvents(b)
 	set, err := Builtin()
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	buf, _ := io.ReadAll(io.LimitReader(f, 100<<20))
-	f.Close()
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[:i+1]
-	}
-	b.SetBytes(int64(len(buf)))
-	evs := decodeSelected(b, "bench.log", buf, nil)
 	e, err := NewEvaluator(set, Options{})
 	if err != nil {
 		b.Fatal(err)
