@@ -3,29 +3,13 @@ package ui
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/testutil"
 )
-
-// vmHWM returns the process's peak RSS in KiB (Linux), or 0.
-func vmHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	return 0
-}
 
 // BenchmarkOpenBigFile indexes AUDITTUI_BIG_FILE (e.g. the ~1 GB file of
 // cmd/auditgen -size 1GB) through the same feed the TUI uses, and reports
@@ -58,7 +42,7 @@ func BenchmarkOpenBigFile(b *testing.B) {
 		b.ReportMetric(float64(first.Milliseconds()), "ms-first-batch")
 		b.ReportMetric(float64(full.Milliseconds()), "ms-full-index")
 		b.ReportMetric(float64(s.Len()), "events")
-		b.ReportMetric(float64(vmHWM())/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(testutil.PeakRSSKiB())/1024, "peak-RSS-MiB")
 		ix.Close()
 	}
 }

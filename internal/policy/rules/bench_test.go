@@ -6,13 +6,13 @@ import (
 	"errors"
 	"io"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // benchFile is the input of the benchmarks: AUDITTUI_BENCH_FILE (for
@@ -41,19 +41,8 @@ func samplePathB(b *testing.B) string {
 	return p
 }
 
-// cpuTime returns the process's user+system CPU time. The machine is
-// shared, so wall time (ns/op) is noisy; cpu-ns/op is the figure to
-// compare between the two benchmarks.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testutil.CPUTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
 func openBench(b testing.TB, path string) data.Stream {
@@ -77,7 +66,7 @@ func BenchmarkAllRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, testutil.CPUTime())
 	for b.Loop() {
 		st := openBench(b, path)
 		res, err := Replay(context.Background(), st, set, Options{})
@@ -98,7 +87,7 @@ func BenchmarkLiveAllRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, testutil.CPUTime())
 	for b.Loop() {
 		st := openBench(b, path)
 		ev, err := NewEvaluator(set, Options{})
@@ -131,7 +120,7 @@ func BenchmarkOneQuery(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, testutil.CPUTime())
 	for b.Loop() {
 		st := openBench(b, path)
 		ev := q.NewInstantEvaluator(1 << 62)
@@ -186,7 +175,7 @@ func BenchmarkPushDecoded(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, testutil.CPUTime())
 	for b.Loop() {
 		ev, err := NewEvaluator(set, Options{})
 		if err != nil {

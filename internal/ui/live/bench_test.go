@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/policy/rules"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // BenchmarkDefaultCommandLine opens AUDITTUI_BIG_FILE (the ~1 GB file of
@@ -42,7 +41,7 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		runtime.GC()
-		cpu0 := cpuTime()
+		cpu0 := testutil.CPUTime()
 		start := time.Now()
 		src, err := file.New(path, file.Options{})
 		if err != nil {
@@ -74,32 +73,9 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		b.ReportMetric(float64(first.Milliseconds()), "ms-first-batch")
 		b.ReportMetric(float64(full.Milliseconds()), "ms-full-index")
 		b.ReportMetric(float64(evaluated.Milliseconds()), "ms-evaluated")
-		b.ReportMetric((cpuTime() - cpu0).Seconds(), "s-cpu")
-		b.ReportMetric(float64(vmHWM())/1024, "peak-RSS-MiB")
+		b.ReportMetric((testutil.CPUTime() - cpu0).Seconds(), "s-cpu")
+		b.ReportMetric(float64(testutil.PeakRSSKiB())/1024, "peak-RSS-MiB")
 		b.ReportMetric(float64(lv.Index.Snapshot().Len()), "events")
 		lv.Close()
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// vmHWM returns the process's peak RSS in KiB (Linux), or 0.
-func vmHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/loki"
 	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 const benchEntries = 1_000_000
@@ -55,33 +53,6 @@ func benchServer(b *testing.B) *lokitest.Server {
 	return benchSrv
 }
 
-// cpuSeconds is the process's user+system CPU time so far. The machine the
-// benchmarks run on is shared, so entries per CPU-second is reported
-// beside entries per wall-second.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
-}
-
-// peakRSSMB reads the process's peak resident set (Linux), 0 elsewhere.
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // Both benchmarks count the in-process test server's work (selecting and
 // JSON-encoding every page) as well as the client's.
 
@@ -98,7 +69,7 @@ func BenchmarkPull1M(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuSeconds()
+	start, cpu0 := time.Now(), testutil.CPUTime().Seconds()
 	total := 0
 	for range b.N {
 		it, err := c.Logs(context.Background(), loki.LogsRequest{Query: `{job="audit"}`, From: benchFrom, To: benchTo,
@@ -123,8 +94,8 @@ func BenchmarkPull1M(b *testing.B) {
 		total += n
 	}
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "entries/s")
-	b.ReportMetric(float64(total)/(cpuSeconds()-cpu0), "entries/cpu-s")
-	b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+	b.ReportMetric(float64(total)/(testutil.CPUTime().Seconds()-cpu0), "entries/cpu-s")
+	b.ReportMetric(float64(testutil.PeakRSSKiB())/1024, "peakRSS-MB")
 }
 
 // BenchmarkSource1M is BenchmarkPull1M plus decoding every line into an
@@ -138,7 +109,7 @@ func BenchmarkSource1M(b *testing.B) {
 	src := newSource(b, c, loki.SourceOptions{BatchSize: 5000, ParallelDuration: time.Hour / 16, ParallelMaxWorkers: 4})
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuSeconds()
+	start, cpu0 := time.Now(), testutil.CPUTime().Seconds()
 	total := 0
 	for range b.N {
 		st, err := src.Open(context.Background(), data.ReadOptions{From: benchFrom, To: benchTo})
@@ -166,6 +137,6 @@ func BenchmarkSource1M(b *testing.B) {
 		total += n
 	}
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "events/s")
-	b.ReportMetric(float64(total)/(cpuSeconds()-cpu0), "events/cpu-s")
-	b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+	b.ReportMetric(float64(total)/(testutil.CPUTime().Seconds()-cpu0), "events/cpu-s")
+	b.ReportMetric(float64(testutil.PeakRSSKiB())/1024, "peakRSS-MB")
 }
