@@ -21,8 +21,8 @@ func offers(t *testing.T, set *Set, name string, evs []data.Event) (offered, pai
 	}
 	for i := range evs {
 		ev := &evs[i]
-		cand := e.disp.candidates(ev)
-		for _, f := range e.disp.fields {
+		cand := e.dispatch().candidates(ev)
+		for _, f := range e.dispatch().fields {
 			v, found, applies := f.value(ev)
 			wv, wfound, wapplies := f.gate.Value(ev)
 			if v != wv || found != wfound || applies != wapplies {

@@ -91,7 +91,8 @@ type Evaluator struct {
 	merging []*ruleState
 	// byIdx finds a rule by its index (ruleState.idx: in a Parallel's
 	// shard, the index in the whole set; nil for the rules of other
-	// shards); disp finds the rules an event may feed, by index.
+	// shards); disp finds the rules an event may feed, by index (built on
+	// first use: dispatch).
 	byIdx   []*ruleState
 	disp    *dispatch
 	reorder int64 // < 0: unbounded
@@ -188,11 +189,25 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 // index builds byIdx and disp from the rules' indexes (less than n).
 func (e *Evaluator) index(n int) {
 	e.byIdx = make([]*ruleState, n)
-	qs := make([]*logql.LogQuery, n)
 	for _, rs := range e.rules {
-		e.byIdx[rs.idx], qs[rs.idx] = rs, rs.q.LogQuery()
+		e.byIdx[rs.idx] = rs
 	}
-	e.disp = newDispatch(qs)
+}
+
+// dispatch returns the dispatch of e's rules, built on first use: a
+// Parallel's shards never need one (the Parallel finds every event's
+// candidates for all of them).
+func (e *Evaluator) dispatch() *dispatch {
+	if e.disp == nil {
+		qs := make([]*logql.LogQuery, len(e.byIdx))
+		for i, rs := range e.byIdx {
+			if rs != nil {
+				qs[i] = rs.q.LogQuery()
+			}
+		}
+		e.disp = newDispatch(qs)
+	}
+	return e.disp
 }
 
 // Push offers one event to every rule. Events may come in any order; see
@@ -226,7 +241,7 @@ func (e *Evaluator) push(ev *data.Event, cand []uint64) {
 	}
 	hits := e.hits[:0]
 	if cand == nil {
-		cand = e.disp.candidates(ev)
+		cand = e.dispatch().candidates(ev)
 	}
 	for w, x := range cand {
 		for x != 0 {
