@@ -70,10 +70,7 @@ func newMatcher(name string, op MatchOp, value string) (*Matcher, error) {
 			return nil, err
 		}
 		m.re = re
-		m.lits = literalAlternatives(value)
-		if m.lits == nil {
-			m.aff = affixOf(value)
-		}
+		m.lits, m.aff = simpleForms(value)
 	}
 	return m, nil
 }

@@ -146,31 +146,42 @@ func (g Gate) Value(e Entry) (v string, found, applies bool) {
 }
 
 // maxLiteralAlternatives bounds the expansion of a regular expression
-// into the literal strings it matches (literalAlternatives).
+// into the literal strings it matches (simpleForms).
 const maxLiteralAlternatives = 64
 
-// literalAlternatives returns the strings a fully anchored match of
-// expr accepts when they are few and literal ("get|list", "(?:a|b)c",
-// "pods?"); nil otherwise (wildcards, classes of many characters, case
-// folding, anchors, more than maxLiteralAlternatives strings).
-func literalAlternatives(expr string) []string {
+// simpleForms says what a fully anchored match of expr amounts to when
+// it is simple: lits, the strings it accepts when they are few and literal
+// ("get|list", "(?:a|b)c", "pods?"), or aff, literals with `.*` on one
+// side or both ("system:serviceaccount:.*"); neither otherwise
+// (wildcards elsewhere, classes of many characters, case folding,
+// anchors, more than maxLiteralAlternatives strings).
+func simpleForms(expr string) (lits []string, aff *affix) {
 	re, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	out, ok := expand(re.Simplify())
+	re = re.Simplify()
+	if lits, ok := literals(re); ok {
+		slices.Sort(lits)
+		return slices.Compact(lits), nil
+	}
+	return nil, affixOf(re)
+}
+
+// literals returns the strings re accepts (see expand), unless one holds
+// U+FFFD: the expression matches any invalid byte there, a string
+// comparison would not.
+func literals(re *syntax.Regexp) ([]string, bool) {
+	out, ok := expand(re)
 	if !ok {
-		return nil
+		return nil, false
 	}
 	for _, l := range out {
 		if strings.ContainsRune(l, utf8.RuneError) {
-			// The expression matches any invalid byte there; a string
-			// comparison would not.
-			return nil
+			return nil, false
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return out, true
 }
 
 func expand(re *syntax.Regexp) ([]string, bool) {
@@ -261,13 +272,9 @@ func (a *affix) match(v string) bool {
 	return false
 }
 
-// affixOf recognises literals with `.*` on one side or both.
-func affixOf(expr string) *affix {
-	re, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL)
-	if err != nil {
-		return nil
-	}
-	re = re.Simplify()
+// affixOf recognises literals with `.*` on one side or both in re (parsed
+// and simplified).
+func affixOf(re *syntax.Regexp) *affix {
 	if re.Op != syntax.OpConcat {
 		return nil
 	}
@@ -285,14 +292,9 @@ func affixOf(expr string) *affix {
 	if len(sub) == 0 || !(a.prefix || a.suffix) {
 		return nil
 	}
-	lits, ok := expand(&syntax.Regexp{Op: syntax.OpConcat, Sub: sub})
+	lits, ok := literals(&syntax.Regexp{Op: syntax.OpConcat, Sub: sub})
 	if !ok {
 		return nil
-	}
-	for _, l := range lits {
-		if strings.ContainsRune(l, utf8.RuneError) {
-			return nil // see literalAlternatives
-		}
 	}
 	a.lits = lits
 	return a

@@ -32,9 +32,9 @@ func TestLiteralAlternatives(t *testing.T) {
 		{"a+", nil},
 		{"(", nil},
 	} {
-		got := literalAlternatives(c.expr)
+		got, _ := simpleForms(c.expr)
 		if !slices.Equal(got, c.want) || (got == nil) != (c.want == nil) {
-			t.Errorf("literalAlternatives(%q) = %q, want %q", c.expr, got, c.want)
+			t.Errorf("simpleForms(%q) = %q, want %q", c.expr, got, c.want)
 		}
 	}
 }
