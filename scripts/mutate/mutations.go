@@ -241,6 +241,14 @@ var mutations = []Mutation{
 		Guards: []Guard{rulesPkg},
 	},
 	{
+		Name:   "rules/render-once",
+		What:   "a firing alert's annotations keep the value it fired with",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "	if a.Labels != nil && math.Float64bits(a.Value) == math.Float64bits(a.renderedValue) {",
+		New:    "	if a.Labels != nil && (true || math.Float64bits(a.Value) == math.Float64bits(a.renderedValue)) {",
+		Guards: []Guard{rulesPkg},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",

@@ -71,6 +71,9 @@ type Alert struct {
 
 	key      string // rule index + series key + "@" + ActiveAt
 	seriesLs map[string]string
+	// renderedValue is the Value that Labels and Annotations were
+	// rendered with (see render).
+	renderedValue float64
 	// citedTo: the events up to this time are counted in Events.
 	citedTo int64
 	// Seq orders instances deterministically (creation order).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"math/bits"
 	"strconv"
 	"sync"
@@ -470,14 +471,12 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 		if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {
 			a.State = StateFiring
 			a.FiredAt = st
-			a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
-			a.Severity = a.Labels["severity"]
+			a.render(e.opts.ExternalLabels)
 			if e.opts.OnChange != nil {
 				e.opts.OnChange(a.copy())
 			}
 		} else if a.State == StateFiring {
-			a.Labels, a.Annotations = rs.r.renderExt(a.seriesLs, a.Value, e.opts.ExternalLabels)
-			a.Severity = a.Labels["severity"]
+			a.render(e.opts.ExternalLabels)
 		}
 	}
 	for key, a := range rs.active {
@@ -544,6 +543,20 @@ func (e *Evaluator) Duplicates() int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.dups
+}
+
+// render sets the firing instance's labels, annotations and severity from
+// its rule's templates, which see the series' labels and the latest value.
+// The templates' functions are pure, so an instance whose value has not
+// changed since the last rendering keeps its text (an instance is
+// re-evaluated at every step while it fires, mostly with the same value).
+func (a *Alert) render(external map[string]string) {
+	if a.Labels != nil && math.Float64bits(a.Value) == math.Float64bits(a.renderedValue) {
+		return
+	}
+	a.Labels, a.Annotations = a.Rule.renderExt(a.seriesLs, a.Value, external)
+	a.Severity = a.Labels["severity"]
+	a.renderedValue = a.Value
 }
 
 func (a *Alert) copy() *Alert {

@@ -364,6 +364,47 @@ func TestForAndResolution(t *testing.T) {
 	}
 }
 
+// TestAnnotationsFollowTheValue: a firing instance's annotations are
+// rendered with its latest value, also when the value changes after the
+// alert fired (rendering is skipped only while the value stays the same).
+func TestAnnotationsFollowTheValue(t *testing.T) {
+	set, err := LoadFile(filepath.Join("testdata", "rules", "with-record.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 1, 10, 0, 10, 0, time.UTC)
+	// Three deletes by bob in the first minute (the alert fires at
+	// 10:01:30 with 3), two more at 10:02:10 and 10:02:20: from 10:02:30
+	// the window holds 5, until the first three leave it.
+	offsets := []time.Duration{0, 10 * time.Second, 20 * time.Second, 2 * time.Minute, 2*time.Minute + 10*time.Second}
+	var lines []string
+	for i, off := range offsets {
+		lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/pods/p%d","verb":"delete","user":{"username":"bob"},"objectRef":{"resource":"pods","namespace":"a","name":"p%d","apiVersion":"v1"},"responseStatus":{"code":200},"stageTimestamp":%q}`,
+			i, i, i, base.Add(off).Format(time.RFC3339Nano)))
+	}
+	evs := decodeLines(t, "value.jsonl", []byte(strings.Join(lines, "\n")), nil)
+	var fired []string
+	res, err := Replay(context.Background(), &sliceStream{evs: evs, n: 1}, set, Options{OnChange: func(a *Alert) {
+		fired = append(fired, a.State.String()+": "+a.Annotations["summary"]+" / "+a.Annotations["shout"])
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Alerts) != 1 {
+		t.Fatalf("got %d alerts, want 1: %+v", len(res.Alerts), res.Alerts)
+	}
+	a := res.Alerts[0]
+	if a.Value != 5 || a.MaxValue != 5 {
+		t.Fatalf("value %v max %v, want 5", a.Value, a.MaxValue)
+	}
+	if a.Annotations["summary"] != "bob deleted 5 objects" || a.Annotations["shout"] != "BOB (5)" {
+		t.Errorf("annotations rendered with a stale value: %v", a.Annotations)
+	}
+	if want := "firing: bob deleted 3 objects / BOB (3)|resolved: bob deleted 5 objects / BOB (5)"; strings.Join(fired, "|") != want {
+		t.Errorf("changes:\n got %s\nwant %s", strings.Join(fired, "|"), want)
+	}
+}
+
 // TestDrillDownSelectsTheAlertsEvents runs each alert's drill-down query
 // over the fixture it fired on: it must select exactly the events counted.
 func TestDrillDownSelectsTheAlertsEvents(t *testing.T) {

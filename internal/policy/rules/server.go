@@ -88,8 +88,7 @@ func EvalSeries(r *Rule, series []Series, first, last time.Time, step time.Durat
 				a.State, a.FiredAt = StateFiring, t
 			}
 			if a.State == StateFiring {
-				a.Labels, a.Annotations = r.renderExt(a.seriesLs, a.Value, external)
-				a.Severity = a.Labels["severity"]
+				a.render(external)
 			}
 		}
 		for key, a := range active {
