@@ -2,6 +2,7 @@ package logql
 
 import (
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -31,4 +32,23 @@ func TestUnboundLabels(t *testing.T) {
 			t.Errorf("%s: UnboundLabels = %q, want %q", tt.q, got, tt.want)
 		}
 	}
+}
+
+// FuzzLabelsString: the series key text is what strconv.Quote renders,
+// whatever the values hold (quotes, escapes, control bytes, non-ASCII,
+// invalid UTF-8).
+func FuzzLabelsString(f *testing.F) {
+	for _, v := range []string{"", "alice", `say "hi"`, `back\slash`, "tab\there", "\x7f", "é", "\xff\xfe", "sa:kube-system:x"} {
+		f.Add("user_username", v, "verb", "get")
+	}
+	f.Fuzz(func(t *testing.T, n1, v1, n2, v2 string) {
+		ls := Labels{{n1, v1}, {n2, v2}}
+		want := "{" + n1 + "=" + strconv.Quote(v1) + ", " + n2 + "=" + strconv.Quote(v2) + "}"
+		if got := ls.String(); got != want {
+			t.Fatalf("String() = %s, want %s", got, want)
+		}
+		if got := (Labels{}).String(); got != "{}" {
+			t.Fatalf("empty: %s", got)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package logql
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Label is one name="value" pair of a result series.
@@ -21,20 +22,38 @@ func (ls Labels) Get(name string) (string, bool) {
 	return "", false
 }
 
-// String renders {a="1", b="2"}.
+// String renders {a="1", b="2"} (values quoted as strconv.Quote does).
 func (ls Labels) String() string {
-	var b strings.Builder
-	b.WriteByte('{')
+	n := 2
+	for _, l := range ls {
+		n += len(l.Name) + len(l.Value) + 5
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
 	for i, l := range ls {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString(l.Name)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(l.Value))
+		b = append(b, l.Name...)
+		b = append(b, '=')
+		b = appendQuote(b, l.Value)
 	}
-	b.WriteByte('}')
-	return b.String()
+	b = append(b, '}')
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// appendQuote appends v quoted as strconv.Quote quotes it. Label values
+// are nearly always printable ASCII without quotes or backslashes, which
+// are copied as they are.
+func appendQuote(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, v)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"')
 }
 
 // Equal reports whether two label sets are identical.
