@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/audittui/audittui/internal/cli"
@@ -17,7 +18,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := cpuProfile(os.Getenv("AUDITTUI_CPUPROFILE"))
+	stopTrace := execTrace(os.Getenv("AUDITTUI_TRACE"))
 	code := cli.Main(ctx, os.Args[1:], cmdutil.System())
+	stopTrace()
 	stopProfile()
 	heapProfile(os.Getenv("AUDITTUI_MEMPROFILE"))
 	stop()
@@ -40,6 +43,27 @@ func cpuProfile(path string) (stop func()) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// execTrace writes an execution trace of the whole run to path (for `go
+// tool trace`: where goroutines wait, how busy each core is) when path is
+// not empty.
+func execTrace(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "audittui: AUDITTUI_TRACE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}
 }
