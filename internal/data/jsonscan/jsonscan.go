@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -108,11 +109,14 @@ const (
 	swarHi = 0x8080808080808080
 )
 
-// swarStop reports whether any byte of x is '"', '\\' or below 0x20.
-func swarStop(x uint64) bool {
+// swarStops returns a mask whose lowest set bit is the high bit of the
+// first byte of x (little-endian) that is '"', '\\' or below 0x20, and 0
+// when there is none. (Bits above the first stop byte may be set
+// spuriously by borrows; the lowest is exact.)
+func swarStops(x uint64) uint64 {
 	q := x ^ (swarLo * '"')
 	bs := x ^ (swarLo * '\\')
-	return ((x-swarLo*0x20)&^x|(q-swarLo)&^q|(bs-swarLo)&^bs)&swarHi != 0
+	return ((x-swarLo*0x20)&^x | (q-swarLo)&^q | (bs-swarLo)&^bs) & swarHi
 }
 
 // IsHex reports whether c is a hexadecimal digit.
@@ -131,16 +135,13 @@ var stopByte = func() (t [256]bool) {
 }()
 
 // nextStop returns the index of the first stop byte in b at or after i
-// (len(b) if none). Short runs (most keys and many values) end within a few
-// bytes, where a table lookup per byte is quickest; longer runs are
-// skipped eight bytes at a time (SWAR).
+// (len(b) if none), eight bytes at a time (SWAR), with the position of the
+// stop byte read from the mask.
 func nextStop(b []byte, i int) int {
-	for end := min(i+8, len(b)); i < end; i++ {
-		if stopByte[b[i]] {
-			return i
+	for i+8 <= len(b) {
+		if m := swarStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
-	}
-	for i+8 <= len(b) && !swarStop(binary.LittleEndian.Uint64(b[i:])) {
 		i += 8
 	}
 	for i < len(b) && !stopByte[b[i]] {

@@ -215,3 +215,53 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNextStop: the SWAR search finds the same stop byte as a byte-by-byte
+// scan, from any start, for any bytes (high bytes and every control byte
+// around the stops, where a borrow could mislead a SWAR mask).
+func FuzzNextStop(f *testing.F) {
+	f.Add([]byte(`"plain ascii text of some length" and more`), 0)
+	f.Add([]byte("\xff\x80\x1f\x20\x21\x22\x5b\x5c\x5d\x7f\x00"), 1)
+	f.Add([]byte("0123456789abcdef\\\"\x01"), 3)
+	f.Add(bytes.Repeat([]byte{0x21, 0xa2}, 20), 0)
+	f.Fuzz(func(t *testing.T, b []byte, i int) {
+		if i < 0 || i > len(b) {
+			return
+		}
+		want := i
+		for want < len(b) && b[want] != '"' && b[want] != '\\' && b[want] >= 0x20 {
+			want++
+		}
+		if got := nextStop(b, i); got != want {
+			t.Fatalf("nextStop(%q, %d) = %d, want %d", b, i, got, want)
+		}
+	})
+}
+
+// TestNextStopEveryByte puts every byte value at every position of a word,
+// followed by every byte value, after plain bytes: the stop found is the
+// first one, whatever follows it.
+func TestNextStopEveryByte(t *testing.T) {
+	b := make([]byte, 16)
+	isStop := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 }
+	for p := range 8 {
+		for v := range 256 {
+			for w := range 256 {
+				for k := range b {
+					b[k] = 'a'
+				}
+				b[p], b[p+1] = byte(v), byte(w)
+				want := len(b)
+				switch {
+				case isStop(byte(v)):
+					want = p
+				case isStop(byte(w)):
+					want = p + 1
+				}
+				if got := nextStop(b, 0); got != want {
+					t.Fatalf("nextStop(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
