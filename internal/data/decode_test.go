@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -311,6 +312,56 @@ func FuzzDecode(f *testing.F) {
 			}
 			if !json.Valid(e.EntryLine()) {
 				t.Fatalf("the event's line is not JSON: %q", e.EntryLine())
+			}
+		}
+	})
+}
+
+// spaceOut puts a space after every '{' and ',' outside strings: the same
+// JSON, which the decoder's ordered-key fast path (compact JSON only)
+// never takes.
+func spaceOut(b []byte) []byte {
+	out := make([]byte, 0, len(b)+len(b)/8)
+	in, esc := false, false
+	for _, c := range b {
+		out = append(out, c)
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case !in && (c == '{' || c == ','):
+			out = append(out, ' ')
+		}
+	}
+	return out
+}
+
+// FuzzOrderedKeys: a document decodes to the same events whether its keys
+// are read by the ordered fast path (compact JSON, keys in the API
+// server's order) or by the general scanner (the same document with
+// spaces).
+func FuzzOrderedKeys(f *testing.F) {
+	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/a/pods?limit=500\u0026x=1","verb":"list","user":{"username":"system:serviceaccount:a:b","uid":"u","groups":["g1","g2"],"extra":{"authentication.kubernetes.io/pod-name":["p"]}},"impersonatedUser":{"username":"x","groups":["system:masters"]},"sourceIPs":["10.0.0.1"],"userAgent":"kubectl","objectRef":{"resource":"pods","namespace":"a","name":"n","uid":"x","apiGroup":"","apiVersion":"v1","resourceVersion":"1","subresource":"exec"},"responseStatus":{"metadata":{},"status":"Failure","message":"m","reason":"Forbidden","details":{},"code":403},"requestObject":{"a":1},"responseObject":null,"requestReceivedTimestamp":"2026-11-20T08:00:00.000001Z","stageTimestamp":"2026-11-20T08:00:00.000002Z","annotations":{"authorization.k8s.io/decision":"forbid","authorization.k8s.io/reason":"RBAC: \"x\"","pod-security.kubernetes.io/audit-violations":"v"}}`))
+	f.Add([]byte(`{"apiVersion":"audit.k8s.io/v1","kind":"Event","verb":"get","user":{"groups":["a"],"username":"u"},"objectRef":{"name":"n","resource":"pods"},"stageTimestamp":"2026-11-20T08:00:00Z"}`))
+	f.Add([]byte(`{"kind":"Event","kind":"Event","verb":"get","verb":"list","user":{"username":"a","username":"b"},"stageTimestamp":"2026-11-20T08:00:00Z"}`))
+	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","metadata":{"creationTimestamp":null},"level":"Request","timestamp":"2026-11-20T08:00:00Z","auditID":"b","stage":"ResponseComplete","requestURI":"/x","verb":"get","user":{"username":"u"},"sourceIPs":["1.2.3.4"],"objectRef":{"resource":"secrets","namespace":"ns","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200}}`))
+	f.Add([]byte(`{"kind":"Event","verb":"get","user":{"username":"u"},"objectRef":{"resource":"pods"},"stageTimestamp":"2026-11-20T08:00:00Z","kin\u0064":"x"}`))
+	f.Add([]byte(`{"kind":"Event","verb":"get","user":{"username":"u"},"stageTimestamp":"2026-11-20T08:00:00Z","annotations":`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var d Decoder
+		a, rejA := d.Decode(nil, line, Origin{Line: 1})
+		b, rejB := d.Decode(nil, spaceOut(line), Origin{Line: 1})
+		if (rejA == nil) != (rejB == nil) || len(a) != len(b) {
+			t.Fatalf("compact: %d events, reject %v; spaced: %d events, reject %v", len(a), rejA, len(b), rejB)
+		}
+		for i := range a {
+			x, y := a[i].Clone(), b[i].Clone()
+			x.Raw, x.Line, y.Raw, y.Line = nil, nil, nil, nil
+			if !reflect.DeepEqual(x, y) {
+				t.Fatalf("event %d differs:\n compact %+v\n spaced  %+v", i, x, y)
 			}
 		}
 	})

@@ -74,6 +74,64 @@ func (s *scanner) key(first bool) (string, bool, error) {
 	return b2s(u), false, nil
 }
 
+// keyOrder lists the keys of an object in the order the API server writes
+// them (the fields of the audit.k8s.io Go types, in declaration order, as
+// encoding/json writes them; absent fields are omitted).
+type keyOrder []string
+
+var (
+	eventKeys = keyOrder{"kind", "apiVersion", "metadata", "level", "timestamp", "auditID", "stage",
+		"requestURI", "verb", "user", "impersonatedUser", "sourceIPs", "userAgent", "objectRef",
+		"responseStatus", "requestObject", "responseObject", "requestReceivedTimestamp",
+		"stageTimestamp", "annotations"}
+	userKeys      = keyOrder{"username", "uid", "groups", "extra"}
+	impUserKeys   = keyOrder{"username", "uid", "groups", "extra"}
+	objectRefKeys = keyOrder{"resource", "namespace", "name", "uid", "apiGroup", "apiVersion",
+		"resourceVersion", "subresource"}
+	statusKeys      = keyOrder{"metadata", "status", "message", "reason", "details", "code"}
+	annotationsKeys = keyOrder{"authorization.k8s.io/decision", "authorization.k8s.io/reason"}
+)
+
+// orderedKey is key for an object whose keys usually come in the order
+// order gives: it first compares the input with the next few keys of the
+// order after the last one read (*next), as plain bytes (each "key":
+// directly after the ',' or '{', as compact JSON has it), which spares
+// scanning the key as a string. Anything else (whitespace, escapes,
+// another key) is read as key reads it. The key returned is the same
+// either way.
+func (s *scanner) orderedKey(first bool, order keyOrder, next *int) (string, bool, error) {
+	b, i := s.B, s.I
+	if !first && i < len(b) && b[i] == ',' {
+		i++
+	}
+	if (first || i > s.I) && i < len(b) && b[i] == '"' {
+		rest := b[i+1:]
+		for k := *next; k < len(order) && k < *next+3; k++ {
+			w := order[k]
+			if len(rest) > len(w)+1 && rest[len(w)] == '"' && rest[len(w)+1] == ':' && string(rest[:len(w)]) == w {
+				// w holds no quote or backslash: the key is exactly w.
+				s.I = i + len(w) + 3
+				s.SkipWS()
+				if s.I >= len(b) {
+					return "", false, s.EOFErr()
+				}
+				*next = k + 1
+				return w, false, nil
+			}
+		}
+	}
+	key, done, err := s.key(first)
+	if err == nil && !done {
+		for k, w := range order {
+			if w == key {
+				*next = k + 1
+				break
+			}
+		}
+	}
+	return key, done, err
+}
+
 // valueSpan skips the value at the current position and returns its span.
 func (s *scanner) valueSpan(depth int) (span, error) {
 	start := s.I
@@ -127,8 +185,9 @@ func (d *Decoder) object(s *scanner, r *record) error {
 	if err := s.BeginObject(); err != nil {
 		return err
 	}
+	next := 0
 	for first := true; ; first = false {
-		key, done, err := s.key(first)
+		key, done, err := s.orderedKey(first, eventKeys, &next)
 		if err != nil {
 			return err
 		}
@@ -298,14 +357,21 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 // members iterates the members of the object at the scanner (null is an
 // empty object); fn must consume each value.
 func members(s *scanner, fn func(key string) error) error {
+	return orderedMembers(s, nil, fn)
+}
+
+// orderedMembers is members for an object whose keys usually come in
+// order (see orderedKey).
+func orderedMembers(s *scanner, order keyOrder, fn func(key string) error) error {
 	if s.IsNull() {
 		return nil
 	}
 	if err := s.BeginObject(); err != nil {
 		return err
 	}
+	next := 0
 	for first := true; ; first = false {
-		key, done, err := s.key(first)
+		key, done, err := s.orderedKey(first, order, &next)
 		if err != nil || done {
 			return err
 		}
@@ -316,7 +382,7 @@ func members(s *scanner, fn func(key string) error) error {
 }
 
 func (d *Decoder) user(s *scanner, ev *decEvent) error {
-	return members(s, func(k string) error {
+	return orderedMembers(s, userKeys, func(k string) error {
 		var err error
 		switch k {
 		case "username":
@@ -391,7 +457,7 @@ func firstString(s *scanner) (string, error) {
 }
 
 func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {
-	return members(s, func(k string) error {
+	return orderedMembers(s, impUserKeys, func(k string) error {
 		var err error
 		switch k {
 		case "username":
@@ -406,7 +472,7 @@ func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {
 }
 
 func objectRef(s *scanner, ev *decEvent) error {
-	return members(s, func(k string) error {
+	return orderedMembers(s, objectRefKeys, func(k string) error {
 		var err error
 		switch k {
 		case "resource":
@@ -429,7 +495,7 @@ func objectRef(s *scanner, ev *decEvent) error {
 }
 
 func responseStatus(s *scanner, ev *decEvent) error {
-	return members(s, func(k string) error {
+	return orderedMembers(s, statusKeys, func(k string) error {
 		var err error
 		switch k {
 		case "code":
@@ -459,7 +525,7 @@ func responseStatus(s *scanner, ev *decEvent) error {
 }
 
 func annotations(s *scanner, ev *decEvent) error {
-	return members(s, func(k string) error {
+	return orderedMembers(s, annotationsKeys, func(k string) error {
 		var err error
 		switch k {
 		case "authorization.k8s.io/decision":

@@ -249,6 +249,14 @@ var mutations = []Mutation{
 		Guards: []Guard{rulesPkg},
 	},
 	{
+		Name:   "data/ordered-key-prefix",
+		What:   "the decoder's ordered-key fast path takes a key that only starts like the expected one",
+		File:   "internal/data/scan.go",
+		Old:    "rest[len(w)] == '\"' && rest[len(w)+1] == ':' && string(rest[:len(w)]) == w {",
+		New:    "string(rest[:len(w)]) == w {",
+		Guards: []Guard{dataPkg},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",
