@@ -179,26 +179,39 @@ func (c idColumn) snapshot() idColumn {
 type dict struct {
 	ids  map[string]uint32
 	vals []string
-	last uint32 // id of the last value interned
+	// recent holds the id of a value recently interned per slot, the slot
+	// chosen from the value's length and a few of its bytes: audit fields
+	// take few values (verbs, resources, stages, namespaces, clients), so
+	// most look-ups end in one comparison, without the map's hashing.
+	recent [dictRecent]uint32
 }
+
+const dictRecent = 256
 
 func newDict() *dict { return &dict{ids: map[string]uint32{"": 0}, vals: []string{""}} }
 
-func (d *dict) intern(s string) uint32 {
-	// Consecutive events often repeat a value (verb, stage, code, the
-	// same client): a one-entry cache skips the map's hashing.
-	if s == d.vals[d.last] {
-		return d.last
+// recentSlot is a cheap hash of s for dict.recent.
+func recentSlot(s string) int {
+	n := len(s)
+	if n == 0 {
+		return 0
 	}
-	if id, ok := d.ids[s]; ok {
-		d.last = id
+	return (n*31 + int(s[0]) + int(s[n/2])*7 + int(s[n-1])*131) & (dictRecent - 1)
+}
+
+func (d *dict) intern(s string) uint32 {
+	slot := recentSlot(s)
+	if id := d.recent[slot]; d.vals[id] == s {
 		return id
 	}
-	s = string([]byte(s)) // own the memory: event strings alias read buffers
-	id := uint32(len(d.vals))
-	d.vals = append(d.vals, s)
-	d.ids[s] = id
-	d.last = id
+	id, ok := d.ids[s]
+	if !ok {
+		s = string([]byte(s)) // own the memory: event strings alias read buffers
+		id = uint32(len(d.vals))
+		d.vals = append(d.vals, s)
+		d.ids[s] = id
+	}
+	d.recent[slot] = id
 	return id
 }
 

@@ -257,6 +257,14 @@ var mutations = []Mutation{
 		Guards: []Guard{dataPkg},
 	},
 	{
+		Name:   "ui/dict-recent-by-length",
+		What:   "the index's recent-value cache answers by length alone: values of one length share an id",
+		File:   "internal/ui/index.go",
+		Old:    "	if id := d.recent[slot]; d.vals[id] == s {",
+		New:    "	if id := d.recent[slot]; len(d.vals[id]) == len(s) {",
+		Guards: []Guard{uiPkg},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",
