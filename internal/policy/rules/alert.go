@@ -72,8 +72,10 @@ type Alert struct {
 	key      string // rule index + series key + "@" + ActiveAt
 	seriesLs map[string]string
 	// renderedValue is the Value that Labels and Annotations were
-	// rendered with (see render).
+	// rendered with; ext the external labels the templates see (see
+	// render).
 	renderedValue float64
+	ext           map[string]string
 	// citedTo: the events up to this time are counted in Events.
 	citedTo int64
 	// Seq orders instances deterministically (creation order).

@@ -471,13 +471,14 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 		if a.State == StatePending && st.Sub(a.ActiveAt) >= rs.r.For {
 			a.State = StateFiring
 			a.FiredAt = st
-			a.render(e.opts.ExternalLabels)
+			a.ext = e.opts.ExternalLabels
+			a.render()
 			if e.opts.OnChange != nil {
 				e.opts.OnChange(a.copy())
 			}
-		} else if a.State == StateFiring {
-			a.render(e.opts.ExternalLabels)
 		}
+		// While it fires, its text follows the value: rendered when a
+		// copy is taken (copy), not at every step.
 	}
 	for key, a := range rs.active {
 		if seen[key] {
@@ -545,24 +546,30 @@ func (e *Evaluator) Duplicates() int64 {
 	return e.dups
 }
 
-// render sets the firing instance's labels, annotations and severity from
-// its rule's templates, which see the series' labels and the latest value.
-// The templates' functions are pure, so an instance whose value has not
-// changed since the last rendering keeps its text (an instance is
+// render sets the instance's labels, annotations and severity from its
+// rule's templates, which see the series' labels, the latest value and
+// the external labels. The templates' functions are pure, so the text is
+// rendered again only when the value changed since (an instance is
 // re-evaluated at every step while it fires, mostly with the same value).
-func (a *Alert) render(external map[string]string) {
+func (a *Alert) render() {
 	if a.Labels != nil && math.Float64bits(a.Value) == math.Float64bits(a.renderedValue) {
 		return
 	}
-	a.Labels, a.Annotations = a.Rule.renderExt(a.seriesLs, a.Value, external)
+	a.Labels, a.Annotations = a.Rule.renderExt(a.seriesLs, a.Value, a.ext)
 	a.Severity = a.Labels["severity"]
 	a.renderedValue = a.Value
 }
 
+// copy returns a copy of the instance for the caller to keep, rendered
+// with its latest value (a is not changed: copies are taken under read
+// locks too).
 func (a *Alert) copy() *Alert {
 	c := *a
-	c.Labels = cloneMap(a.Labels)
-	c.Annotations = cloneMap(a.Annotations)
+	if a.seriesLs != nil && a.Labels != nil { // it fired: rendered once already
+		c.render()
+	}
+	c.Labels = cloneMap(c.Labels)
+	c.Annotations = cloneMap(c.Annotations)
 	c.AuditIDs = append([]string(nil), a.AuditIDs...)
 	c.EventTimes = append([]time.Time(nil), a.EventTimes...)
 	c.seriesLs = nil

@@ -88,7 +88,8 @@ func EvalSeries(r *Rule, series []Series, first, last time.Time, step time.Durat
 				a.State, a.FiredAt = StateFiring, t
 			}
 			if a.State == StateFiring {
-				a.render(external)
+				a.ext = external
+				a.render()
 			}
 		}
 		for key, a := range active {
