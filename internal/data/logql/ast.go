@@ -313,6 +313,9 @@ type MetricQuery struct {
 	// mode and fusedParent: see init in metric.go.
 	mode        leafMode
 	fusedParent *vectorAgg
+	// aggs are the vector aggregations from the leaf outward (for
+	// Contributes; set by init).
+	aggs []*vectorAgg
 }
 
 func (*MetricQuery) isExpr() {}

@@ -1,7 +1,9 @@
 package logql
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"sort"
 	"strconv"
 	"testing"
 )
@@ -51,4 +53,30 @@ func FuzzLabelsString(f *testing.F) {
 			t.Fatalf("empty: %s", got)
 		}
 	})
+}
+
+// TestSortDedupLabels: labels sorted by name, stable, the first of each
+// name kept, for the short lists of a by clause (insertion sort) and long
+// ones alike, as sort.SliceStable orders them.
+func TestSortDedupLabels(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 40 {
+		for range 50 {
+			ls := make(Labels, n)
+			for i := range ls {
+				ls[i] = Label{Name: string(rune('a' + r.IntN(6))), Value: strconv.Itoa(i)}
+			}
+			want := append(Labels(nil), ls...)
+			sort.SliceStable(want, func(i, j int) bool { return want[i].Name < want[j].Name })
+			out := want[:0:0]
+			for i, l := range want {
+				if i == 0 || l.Name != want[i-1].Name {
+					out = append(out, l)
+				}
+			}
+			if got := sortDedupLabels(ls); !reflect.DeepEqual(got, out) && !(len(got) == 0 && len(out) == 0) {
+				t.Fatalf("n=%d: got %v, want %v", n, got, out)
+			}
+		}
+	}
 }

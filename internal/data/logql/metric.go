@@ -66,6 +66,18 @@ const (
 func (q *MetricQuery) init() {
 	q.fusedParent = nil
 	q.mode = modeSeries
+	q.aggs = nil
+	var walk func(n metricNode)
+	walk = func(n metricNode) {
+		switch n := n.(type) {
+		case *vectorAgg:
+			walk(n.inner)
+			q.aggs = append(q.aggs, n)
+		case *scalarBinary:
+			walk(n.vec)
+		}
+	}
+	walk(q.root)
 	var parentOf func(n metricNode) *vectorAgg
 	parentOf = func(n metricNode) *vectorAgg {
 		switch n := n.(type) {
@@ -662,7 +674,17 @@ func dropNames(ls Labels, names []string) Labels {
 
 // sortDedupLabels sorts by name and keeps the first of duplicate names.
 func sortDedupLabels(ls Labels) Labels {
-	sort.SliceStable(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
+	if len(ls) <= 12 {
+		// Few labels (a by clause): an insertion sort, stable, without
+		// sort.SliceStable's reflection.
+		for i := 1; i < len(ls); i++ {
+			for j := i; j > 0 && ls[j].Name < ls[j-1].Name; j-- {
+				ls[j], ls[j-1] = ls[j-1], ls[j]
+			}
+		}
+	} else {
+		slices.SortStableFunc(ls, func(a, b Label) int { return strings.Compare(a.Name, b.Name) })
+	}
 	out := ls[:0]
 	for i, l := range ls {
 		if i > 0 && l.Name == ls[i-1].Name {
@@ -739,22 +761,11 @@ func (q *MetricQuery) Contributes(e Entry) (Labels, bool) {
 	if !lq.run(&st) {
 		return nil, false
 	}
-	// Aggregations from the leaf outward.
-	var aggs []*vectorAgg
-	var walk func(n metricNode)
-	walk = func(n metricNode) {
-		switch n := n.(type) {
-		case *vectorAgg:
-			walk(n.inner)
-			aggs = append(aggs, n)
-		case *scalarBinary:
-			walk(n.vec)
-		}
-	}
-	walk(q.root)
+	aggs := q.aggs
 	var ls Labels
 	rest := aggs
 	if len(aggs) > 0 && aggs[0].group != nil && !aggs[0].group.without && aggs[0].op != aggTopK && aggs[0].op != aggBottomK {
+		ls = make(Labels, 0, len(aggs[0].group.names))
 		for _, n := range aggs[0].group.names {
 			if v, _ := st.lookup(n); v != "" {
 				ls = append(ls, Label{Name: n, Value: v})
