@@ -64,6 +64,10 @@ type chunk struct {
 	docs      []docRef
 	rejects   []Reject
 	res       chan *Batch
+	// pool and buf, when recycling: the stream's pool and the whole read
+	// buffer data is a part of (lent with the batch).
+	pool *recyclePool
+	buf  []byte
 }
 
 // docRef is one document of a chunk in document or CSV mode.
@@ -123,6 +127,9 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 			return true
 		}
 		in := &input{r: r, info: info, opts: &opts, maxLine: DefaultMaxLineBytes, emit: send, line: 1}
+		if opts.Recycle {
+			in.pool = newRecyclePool()
+		}
 		err := in.run(ctx)
 		if err != nil && ctx.Err() == nil {
 			// A read error (truncated gzip, I/O error) ends the stream with
@@ -208,6 +215,8 @@ type input struct {
 
 	line int64 // line number of the next unread line
 	off  int64 // stream offset of the next unread byte
+
+	pool *recyclePool // when recycling (lines only)
 }
 
 func (in *input) progress(done int64) {
@@ -337,7 +346,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 	}
 	buf := head
 	if cap(buf) < chunkSize {
-		nb := make([]byte, len(buf), chunkSize)
+		nb := in.pool.buf(len(buf), chunkSize)
 		copy(nb, buf)
 		buf = nb
 	}
@@ -351,7 +360,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 		}
 		if !first {
 			if cap(buf)-len(buf) < chunkSize/4 {
-				nb := make([]byte, len(buf), max(chunkSize, 2*len(buf)))
+				nb := in.pool.buf(len(buf), max(chunkSize, 2*len(buf)))
 				copy(nb, buf)
 				buf = nb
 			}
@@ -381,13 +390,14 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 				if last >= 0 {
 					// Hand over whole lines; keep the tail in a fresh
 					// buffer so the emitted chunk is never written again.
-					c := &chunk{data: buf[:last+1], firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine}
+					c := &chunk{data: buf[:last+1], firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine,
+						pool: in.pool, buf: buf}
 					pending = nil
 					c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
 					in.line += c.lines
 					in.off += int64(last + 1)
 					rest := buf[last+1:]
-					nb := make([]byte, len(rest), max(chunkSize, len(rest)+chunkSize/4))
+					nb := in.pool.buf(len(rest), max(chunkSize, len(rest)+chunkSize/4))
 					copy(nb, rest)
 					buf = nb
 					in.progress(in.off)
@@ -414,7 +424,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 				// The last line without a trailing newline (before a read
 				// error it is suspect: decoded anyway, and rejected with
 				// its own reason if it is cut).
-				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine}) {
+				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine, pool: in.pool, buf: buf}) {
 					return ctx.Err()
 				}
 				if len(buf) > 0 {
@@ -450,7 +460,11 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 	}
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	if opts.Prefilter == nil && c.lines > 0 {
-		b.Events = make([]Event, 0, c.lines) // one allocation, not a doubling series
+		b.Events = c.pool.events(int(c.lines)) // one allocation, not a doubling series
+	}
+	if c.pool != nil {
+		b.lease = &lease{pool: c.pool, buf: c.buf, evs: b.Events}
+		b.lease.refs.Store(1)
 	}
 	data := c.data
 	ln := c.firstLine

@@ -26,6 +26,10 @@ type Batch struct {
 	// "1 partial line pending".
 	CaughtUp bool
 	Partial  int
+
+	// lease is set on the batches of a recycling stream (see Hold,
+	// Release and ReadOptions.Recycle).
+	lease *lease
 }
 
 // Stream yields batches from one opened source.
@@ -72,6 +76,14 @@ type ReadOptions struct {
 	// Limit is the maximum number of entries wanted (0 = all); a hint for
 	// sources that paginate.
 	Limit int
+	// Recycle lends batches instead of giving them (local files and
+	// stdin read as JSON lines): the reader reuses a batch's read buffer
+	// and event slice once the consumer has released it (Batch.Release),
+	// which spares the collector most of what reading allocates. The
+	// consumer must release every batch it is done with, hold (Batch.Hold)
+	// one it hands to another goroutine, and copy what it keeps. Batches a
+	// consumer never releases are reclaimed by the collector as usual.
+	Recycle bool
 	// Progress, if set, is called from the reading goroutines with the
 	// number of input bytes consumed so far and the total if known (-1).
 	Progress func(done, total int64)

@@ -42,7 +42,9 @@ type feedCore struct {
 	ix   *Index
 	done chan struct{}
 	// OnBatch, if set, sees every batch after it is indexed (the alert
-	// engine's live evaluation). It runs on the feed goroutine.
+	// engine's live evaluation). It runs on the feed goroutine; a batch
+	// it keeps beyond the call it holds (data.Batch.Hold) and releases
+	// when done, for the feed releases it next.
 	OnBatch func(b *data.Batch)
 	// OnEnd, if set, runs on the feed goroutine when the input ends.
 	OnEnd func()
@@ -104,6 +106,9 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 			if f.OnBatch != nil {
 				f.OnBatch(b)
 			}
+			// Done with it (OnBatch holds what it keeps): a recycling
+			// stream may read into its memory again.
+			b.Release()
 			if first && len(b.Events) > 0 {
 				f.signal() // the first screen does not wait for the relay
 				first = false

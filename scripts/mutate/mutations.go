@@ -52,6 +52,7 @@ var (
 	shipKill  = Guard{Pkg: "./internal/ship", Run: "^TestKill9LateAcks$"}
 	termPkgs  = Guard{Pkg: "./internal/termsafe/..."}
 	dataPkg   = Guard{Pkg: "./internal/data"}
+	livePkg   = Guard{Pkg: "./internal/ui/live", Run: "^TestRecycledBatchesChangeNothing$"}
 	evidPkg   = Guard{Pkg: "./internal/evidence"}
 	casePkg   = Guard{Pkg: "./internal/casefile"}
 	servePkg  = Guard{Pkg: "./internal/serve"}
@@ -263,6 +264,38 @@ var mutations = []Mutation{
 		Old:    "	if id := d.recent[slot]; d.vals[id] == s {",
 		New:    "	if id := d.recent[slot]; len(d.vals[id]) == len(s) {",
 		Guards: []Guard{uiPkg},
+	},
+	{
+		Name:   "ui/feed-releases-before-the-rules",
+		What:   "the feed gives a batch back to its reader before the rules have it",
+		File:   "internal/ui/loader.go",
+		Old:    "			if f.OnBatch != nil {\n\t\t\t\tf.OnBatch(b)\n\t\t\t}\n",
+		New:    "			b.Release()\n\t\t\tif f.OnBatch != nil {\n\t\t\t\tf.OnBatch(b)\n\t\t\t}\n",
+		Guards: []Guard{livePkg},
+	},
+	{
+		Name:   "rules/shards-do-not-hold",
+		What:   "the rules' shards evaluate a lent batch without holding it",
+		File:   "internal/policy/rules/parallel.go",
+		Old:    "		it.b.Hold() // each shard releases it when done (run)\n",
+		New:    "",
+		Guards: []Guard{livePkg},
+	},
+	{
+		Name:   "live/pending-not-held",
+		What:   "the batches that wait for the rules to load are not held",
+		File:   "internal/ui/live/alerts.go",
+		Old:    "			b.Hold() // until the rules are loaded (release)\n",
+		New:    "",
+		Guards: []Guard{livePkg},
+	},
+	{
+		Name:   "ui/dict-keeps-the-read-buffer",
+		What:   "the index's dictionaries keep the event's string, which points into the read buffer",
+		File:   "internal/ui/index.go",
+		Old:    "		s = string([]byte(s)) // own the memory: event strings alias read buffers\n",
+		New:    "",
+		Guards: []Guard{livePkg},
 	},
 	{
 		Name:   "logql/nre-as-re",

@@ -179,9 +179,11 @@ func (p *Parallel) calibrate(it item) {
 // closed meanwhile.
 func (p *Parallel) handOver(it item) bool {
 	for _, sh := range p.shards {
+		it.b.Hold() // each shard releases it when done (run)
 		select {
 		case sh.in <- it:
 		case <-p.quit:
+			it.b.Release()
 			return false
 		}
 	}
@@ -278,6 +280,7 @@ func (sh *shard) run() {
 			for i := range b.Events {
 				sh.ev.push(&b.Events[i], it.cand[i*words:(i+1)*words])
 			}
+			b.Release() // held by handOver
 			sh.busy.Add(int64(time.Since(t0)))
 			sh.done.Add(1)
 		case now := <-sh.clock:
@@ -287,7 +290,9 @@ func (sh *shard) run() {
 }
 
 // Push hands a batch to every shard. It blocks while a shard is more than
-// ParallelQueue batches behind. The batch must not change afterwards.
+// ParallelQueue batches behind. The batch must not change afterwards;
+// each shard holds it (data.Batch.Hold) until it has evaluated it, so the
+// caller may release it when Push returns.
 func (p *Parallel) Push(b *data.Batch) {
 	if b == nil || len(b.Events) == 0 || p.closed.Load() {
 		return

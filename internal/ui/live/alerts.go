@@ -158,14 +158,18 @@ func (l *Alerts) release(par *rules.Parallel) {
 		if par != nil {
 			par.Close()
 		}
+		for _, b := range l.pending {
+			b.Release()
+		}
 		l.pending = nil
 		return
 	}
 	l.par = par
-	if par != nil {
-		for _, b := range l.pending {
+	for _, b := range l.pending {
+		if par != nil {
 			par.Push(b)
 		}
+		b.Release() // held by Push
 	}
 	l.pending, l.started = nil, true
 	if l.endPending {
@@ -178,6 +182,7 @@ func (l *Alerts) Push(b *data.Batch) {
 	l.mu.Lock()
 	if !l.started {
 		if !l.closed {
+			b.Hold() // until the rules are loaded (release)
 			l.pending = append(l.pending, b)
 		}
 		l.mu.Unlock()

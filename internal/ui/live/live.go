@@ -48,6 +48,10 @@ type Options struct {
 	Log         *slog.Logger
 }
 
+// recycle is whether Open's readers lend their batches (tests compare
+// with it off).
+var recycle = true
+
 // Live is the running index, feed and alerts.
 type Live struct {
 	Index *ui.Index
@@ -82,6 +86,9 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 	}
 	ro := o.Read
 	ro.Progress = ix.Progress
+	// The feed releases each batch once indexed and the rules hold the
+	// ones they evaluate later: the readers reuse the memory.
+	ro.Recycle = recycle
 	stream, err := data.OpenAll(ctx, o.Sources, ro)
 	if err != nil {
 		cancel()
