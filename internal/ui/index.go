@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"os"
 	"slices"
@@ -505,16 +506,17 @@ func (c lateColumn) at(i int) int64 {
 	return c.chunks[ci][i&(chunkSize-1)]
 }
 
-// hashID is FNV-1a of an auditID (0 for none).
+// idSeed seeds hashID: the hashes live in this process only (the index,
+// the alert and case-file look-ups), so any seed will do.
+var idSeed = maphash.MakeSeed()
+
+// hashID hashes an auditID (0 for none) with the runtime's string hash,
+// several times faster than a byte-at-a-time hash on 36-byte ids.
 func hashID(s string) uint64 {
 	if s == "" {
 		return 0
 	}
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
+	h := maphash.String(idSeed, s)
 	if h == 0 {
 		h = 1
 	}
