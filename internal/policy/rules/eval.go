@@ -95,6 +95,7 @@ type Evaluator struct {
 	// shards); disp finds the rules an event may feed, by index (built on
 	// first use: dispatch).
 	byIdx   []*ruleState
+	own     []uint64 // the bits of byIdx's rules
 	disp    *dispatch
 	reorder int64 // < 0: unbounded
 	budget  int64 // <= 0: none
@@ -190,6 +191,10 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 // index builds byIdx and disp from the rules' indexes (less than n).
 func (e *Evaluator) index(n int) {
 	e.byIdx = make([]*ruleState, n)
+	e.own = make([]uint64, (n+63)/64)
+	for _, rs := range e.rules {
+		e.own[rs.idx/64] |= 1 << (rs.idx % 64)
+	}
 	for _, rs := range e.rules {
 		e.byIdx[rs.idx] = rs
 	}
@@ -218,9 +223,23 @@ func (e *Evaluator) Push(ev *data.Event) { e.push(ev, nil) }
 // push is Push; cand, when not nil, are the rules (by index) ev may feed,
 // as found by a Parallel's dispatch for all its shards.
 func (e *Evaluator) push(ev *data.Event, cand []uint64) {
-	t := ev.Time
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.pushLocked(ev, cand)
+}
+
+// pushBatch pushes a batch's events under one lock: cand holds words
+// candidate words per event (see push).
+func (e *Evaluator) pushBatch(evs []data.Event, cand []uint64, words int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range evs {
+		e.pushLocked(&evs[i], cand[i*words:(i+1)*words])
+	}
+}
+
+func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
+	t := ev.Time
 	if t == 0 {
 		e.untimed++
 		return
@@ -245,6 +264,7 @@ func (e *Evaluator) push(ev *data.Event, cand []uint64) {
 		cand = e.dispatch().candidates(ev)
 	}
 	for w, x := range cand {
+		x &= e.own[w] // a Parallel's candidates name every shard's rules
 		for x != 0 {
 			i := w*64 + bits.TrailingZeros64(x)
 			x &= x - 1

@@ -276,10 +276,7 @@ func (sh *shard) run() {
 				return
 			}
 			t0 := time.Now()
-			words := len(it.cand) / len(b.Events)
-			for i := range b.Events {
-				sh.ev.push(&b.Events[i], it.cand[i*words:(i+1)*words])
-			}
+			sh.ev.pushBatch(b.Events, it.cand, len(it.cand)/len(b.Events))
 			b.Release() // held by handOver
 			sh.busy.Add(int64(time.Since(t0)))
 			sh.done.Add(1)
