@@ -298,6 +298,14 @@ var mutations = []Mutation{
 		Guards: []Guard{livePkg},
 	},
 	{
+		Name:   "rules/replay-releases-before-evaluating",
+		What:   "Replay gives a batch back to its reader before evaluating its events",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "		for i := range b.Events {\n\t\t\te.Push(&b.Events[i])\n\t\t}\n\t\tb.Release()",
+		New:    "		b.Release()\n\t\tfor i := range b.Events {\n\t\t\te.Push(&b.Events[i])\n\t\t}",
+		Guards: []Guard{rulesPkg},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",

@@ -152,7 +152,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	out := bufio.NewWriterSize(dataOut, 64<<10)
 	defer out.Flush()
 
-	ro := data.ReadOptions{From: from, To: to, Follow: opts.Follow}
+	// The rules release each batch once evaluated (OnRejects copies
+	// what it reports): the readers reuse the memory.
+	ro := data.ReadOptions{From: from, To: to, Follow: opts.Follow, Recycle: true}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
 		return err

@@ -620,7 +620,8 @@ type Result struct {
 // state is usually held until the end, in few, long chunks.
 const replayChunkSteps = 240
 
-// Replay reads st to the end and evaluates set over it. Unless
+// Replay reads st to the end and evaluates set over it, releasing each
+// batch once pushed (see data.ReadOptions.Recycle). Unless
 // opts.Reorder says otherwise, the input may come in any order: steps are
 // evaluated once the whole input has been read (or when MaxRetained
 // forces the oldest out; see Options).
@@ -646,6 +647,7 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 		for i := range b.Events {
 			e.Push(&b.Events[i])
 		}
+		b.Release() // a recycling stream may reuse its memory
 	}
 	alerts := e.Finish()
 	ev, un, steps := e.Stats()
@@ -667,7 +669,8 @@ func Live(ctx context.Context, st data.Stream, set *Set, opts Options) error {
 	return e.Live(ctx, st)
 }
 
-// Live runs the evaluator over st (see the package function Live).
+// Live runs the evaluator over st (see the package function Live),
+// releasing each batch once pushed (see data.ReadOptions.Recycle).
 func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 	type item struct {
 		b   *data.Batch
@@ -720,6 +723,7 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 			for i := range it.b.Events {
 				e.Push(&it.b.Events[i])
 			}
+			it.b.Release() // a recycling stream may reuse its memory
 		case now := <-tick.C:
 			e.Advance(now)
 		}
