@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -81,6 +82,7 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 			in.b, in.i = b, 0
 			return nil
 		}
+		b.Release() // nothing of it is kept
 	}
 }
 
@@ -98,6 +100,8 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		heap.Init(&m.h)
 	}
 	out := &Batch{}
+	var deps []*Batch // the batches out's events come from, held for it
+	lent := false
 	for len(m.h) > 0 && len(out.Events) < mergeBatch {
 		in := m.h[0]
 		// The run of in's events that come before every other source's
@@ -106,11 +110,19 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		// batches go).
 		n := m.run(in, mergeBatch-len(out.Events))
 		out.Events = append(out.Events, in.b.Events[in.i:in.i+n]...)
+		if len(deps) == 0 || deps[len(deps)-1] != in.b {
+			if !slices.Contains(deps, in.b) {
+				in.b.Hold()
+				deps = append(deps, in.b)
+				lent = lent || in.b.lease != nil
+			}
+		}
 		in.i += n
 		if in.i < len(in.b.Events) {
 			heap.Fix(&m.h, 0)
 			continue
 		}
+		in.b.Release() // the merge's own hold: out holds what it took
 		if err := m.fill(ctx, in); err != nil {
 			return nil, err
 		}
@@ -119,6 +131,11 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		} else {
 			heap.Fix(&m.h, 0)
 		}
+	}
+	if lent {
+		// Releasing out releases the batches its events alias.
+		out.lease = &lease{deps: deps}
+		out.lease.refs.Store(1)
 	}
 	out.Rejects, m.rejects = m.rejects, nil
 	out.Bytes, m.bytes = m.bytes, 0

@@ -65,12 +65,15 @@ func (p *recyclePool) events(n int) []Event {
 	return make([]Event, 0, n)
 }
 
-// lease is a recycled batch's claim on its memory.
+// lease is a recycled batch's claim on its memory: a reader's buffer and
+// event slice (pool set), or the batches a merged batch's events come
+// from (deps, each held once for it).
 type lease struct {
 	refs atomic.Int32
 	pool *recyclePool
 	buf  []byte  // the read buffer the events alias, whole
 	evs  []Event // the event slice, whole
+	deps []*Batch
 }
 
 // poisonRecycled, in tests, overwrites what a batch lent once it is
@@ -116,6 +119,12 @@ func (b *Batch) Release() {
 		if poisonRecycled.Load() {
 			panic("data: Batch released more often than held")
 		}
+		return
+	}
+	for _, d := range l.deps {
+		d.Release()
+	}
+	if l.pool == nil {
 		return
 	}
 	if poisonRecycled.Load() {

@@ -137,3 +137,72 @@ func TestHoldAndReleaseWithoutRecycling(t *testing.T) {
 		t.Fatal("changed")
 	}
 }
+
+// TestMergeRecyclesItsSources: a merge of recycling streams hands out
+// batches whose release gives back the sources' batches their events
+// come from, once the merge has moved past them: the sources reuse their
+// memory, and the merged events are those of a merge that does not
+// recycle, with the released memory poisoned.
+func TestMergeRecyclesItsSources(t *testing.T) {
+	// Three nodes' files whose times interleave (and one file that ends
+	// early), so merged batches draw on several sources at once.
+	var inputs [][]byte
+	for k := range 3 {
+		var b bytes.Buffer
+		for i := range 24000 - 8000*(k/2) {
+			fmt.Fprintf(&b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"n%d-%06d","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"get","user":{"username":"u%d"},"objectRef":{"resource":"pods","namespace":"ns%d"},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T08:%02d:%02d.%06dZ"}`+"\n",
+				k, i, i%17, k, i/600%60, i/10%60, (i%10)*100000+k)
+		}
+		inputs = append(inputs, b.Bytes())
+	}
+	read := func(recycle bool) ([]Event, int, int) {
+		var streams []Stream
+		for k, in := range inputs {
+			info := &SourceInfo{Name: fmt.Sprintf("node%d.log", k)}
+			streams = append(streams, NewReaderStream(context.Background(), bytes.NewReader(in), info, ReadOptions{Recycle: recycle, ChunkBytes: 128 << 10, Workers: 2}, nil))
+		}
+		m := MergeStreams(streams)
+		defer m.Close()
+		var out []Event
+		bufs := map[*byte]bool{}
+		batches := 0
+		for {
+			b, err := m.Next(context.Background())
+			if b != nil {
+				batches++
+				for i := range b.Events {
+					out = append(out, b.Events[i].Clone())
+				}
+				if b.lease != nil {
+					for _, d := range b.lease.deps {
+						if d.lease != nil {
+							bufs[unsafe.SliceData(d.lease.buf)] = true
+						}
+					}
+				}
+				b.Release()
+			}
+			if errors.Is(err, io.EOF) {
+				return out, batches, len(bufs)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want, _, _ := read(false)
+	defer PoisonRecycled()()
+	got, batches, bufs := read(true)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("recycled merge: %d events, not recycled %d (or they differ)", len(got), len(want))
+	}
+	if len(want) != 64000 || batches < 10 {
+		t.Fatalf("%d events in %d batches", len(want), batches)
+	}
+	// Three sources, each with its workers, its pool and the batch the
+	// merge is reading: far fewer buffers than chunks (about 150).
+	t.Logf("%d merged batches, sources read into %d buffers", batches, bufs)
+	if bufs > 3*(2*recycleKeep+6) {
+		t.Fatalf("the merge's sources read into %d buffers", bufs)
+	}
+}

@@ -306,6 +306,14 @@ var mutations = []Mutation{
 		Guards: []Guard{rulesPkg},
 	},
 	{
+		Name:   "data/merge-does-not-hold",
+		What:   "a merged batch does not hold the batches its events come from",
+		File:   "internal/data/merge.go",
+		Old:    "				in.b.Hold()\n",
+		New:    "",
+		Guards: []Guard{dataPkg, livePkg},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",

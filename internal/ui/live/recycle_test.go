@@ -28,13 +28,17 @@ var indexedCols = []ui.Col{ui.ColUser, ui.ColVerb, ui.ColResource, ui.ColSubreso
 // openAndDump opens path as the TUI does (rules loaded while the first
 // batches wait, when lazy) and returns every indexed row and every alert
 // as text, once all is read and evaluated.
-func openAndDump(t *testing.T, path string, set *rules.Set, lazy bool, chunk int) string {
+func openAndDump(t *testing.T, paths []string, set *rules.Set, lazy bool, chunk int) string {
 	t.Helper()
-	src, err := file.New(path, file.Options{})
-	if err != nil {
-		t.Fatal(err)
+	var srcs []data.Source
+	for _, path := range paths {
+		src, err := file.New(path, file.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
 	}
-	o := Options{Sources: []data.Source{src}, Alerts: true, Read: data.ReadOptions{ChunkBytes: chunk}}
+	o := Options{Sources: srcs, Alerts: true, Read: data.ReadOptions{ChunkBytes: chunk}}
 	if lazy {
 		gate := make(chan struct{})
 		o.FirstScreen = gate
@@ -78,9 +82,6 @@ func openAndDump(t *testing.T, path string, set *rules.Set, lazy bool, chunk int
 	for _, a := range st.Local {
 		fmt.Fprintf(&b, "alert %s %s %v %v %d %v %v %v\n", a.Key(), a.State, a.Value, a.MaxValue, a.Events, a.AuditIDs, a.Labels, a.Annotations)
 	}
-	if len(st.Local) == 0 && !strings.Contains(path, "single-event") {
-		t.Logf("%s: no alert", filepath.Base(path))
-	}
 	return b.String()
 }
 
@@ -118,16 +119,25 @@ func TestRecycledBatchesChangeNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	inputs := []string{genPath, filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
-	inputs = append(inputs, testutil.RealAuditFiles(t)...)
-	for _, path := range inputs {
-		t.Run(filepath.Base(path), func(t *testing.T) {
+	// The same traffic as three nodes' files, merged.
+	nodes := splitLines(t, genPath, 3)
+	inputs := [][]string{{genPath}, nodes, {filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}}
+	for _, p := range testutil.RealAuditFiles(t) {
+		inputs = append(inputs, []string{p})
+	}
+	inputs = append(inputs, testutil.RealAuditFiles(t)) // merged too
+	for _, paths := range inputs {
+		name := filepath.Base(paths[0])
+		if len(paths) > 1 {
+			name = fmt.Sprintf("%s+%d", name, len(paths)-1)
+		}
+		t.Run(name, func(t *testing.T) {
 			for _, lazy := range []bool{false, true} {
 				recycle = false
-				want := openAndDump(t, path, set, lazy, 16<<10)
+				want := openAndDump(t, paths, set, lazy, 16<<10)
 				recycle = true
 				restore := data.PoisonRecycled()
-				got := openAndDump(t, path, set, lazy, 16<<10)
+				got := openAndDump(t, paths, set, lazy, 16<<10)
 				restore()
 				if got != want {
 					gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
@@ -141,4 +151,27 @@ func TestRecycledBatchesChangeNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitLines deals path's lines round-robin into n files (nodes' files
+// whose times interleave).
+func splitLines(t *testing.T, path string, n int) []string {
+	t.Helper()
+	in, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([]strings.Builder, n)
+	for i, l := range strings.SplitAfter(string(in), "\n") {
+		outs[i%n].WriteString(l)
+	}
+	var paths []string
+	for i := range outs {
+		p := filepath.Join(filepath.Dir(path), fmt.Sprintf("node%d.log", i))
+		if err := os.WriteFile(p, []byte(outs[i].String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
 }
