@@ -19,7 +19,7 @@ func MergeStreams(streams []Stream) Stream {
 	if len(streams) == 1 {
 		return streams[0]
 	}
-	m := &mergeStream{}
+	m := &mergeStream{evs: make(chan []Event, 2)}
 	for i, s := range streams {
 		m.ins = append(m.ins, &mergeIn{s: s, idx: i})
 	}
@@ -56,6 +56,10 @@ func (h *mergeHeap) Pop() any {
 }
 
 type mergeStream struct {
+	// evs takes back the event slices of released merged batches (when
+	// the sources recycle); their stale events point into a few of the
+	// sources' buffers, which bounds what the two kept pin.
+	evs     chan []Event
 	ins     []*mergeIn
 	h       mergeHeap
 	primed  bool
@@ -100,8 +104,12 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		heap.Init(&m.h)
 	}
 	out := &Batch{}
+	select {
+	case out.Events = <-m.evs:
+	default:
+	}
 	var deps []*Batch // the batches out's events come from, held for it
-	lent := false
+	recycled := false
 	for len(m.h) > 0 && len(out.Events) < mergeBatch {
 		in := m.h[0]
 		// The run of in's events that come before every other source's
@@ -114,7 +122,7 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 			if !slices.Contains(deps, in.b) {
 				in.b.Hold()
 				deps = append(deps, in.b)
-				lent = lent || in.b.lease != nil
+				recycled = recycled || in.b.lease != nil
 			}
 		}
 		in.i += n
@@ -132,9 +140,11 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 			heap.Fix(&m.h, 0)
 		}
 	}
-	if lent {
-		// Releasing out releases the batches its events alias.
-		out.lease = &lease{deps: deps}
+	if recycled {
+		// Releasing out releases the batches its events alias, and gives
+		// its event slice back to the merge.
+		out.lease = &lease{deps: deps, back: m.evs}
+		out.lease.evs = out.Events
 		out.lease.refs.Store(1)
 	}
 	out.Rejects, m.rejects = m.rejects, nil
@@ -263,6 +273,9 @@ const minMergeChunk = 512 << 10
 func OpenAll(ctx context.Context, srcs []Source, opts ReadOptions) (Stream, error) {
 	if n := len(srcs); n > 1 && opts.ChunkBytes == 0 {
 		opts.ChunkBytes = max(minMergeChunk, chunkSize/n)
+	}
+	if opts.Recycle && opts.pool == nil {
+		opts.pool = newRecyclePool()
 	}
 	var streams []Stream
 	for _, s := range srcs {

@@ -64,10 +64,10 @@ type chunk struct {
 	docs      []docRef
 	rejects   []Reject
 	res       chan *Batch
-	// pool and buf, when recycling: the stream's pool and the whole read
-	// buffer data is a part of (lent with the batch).
+	// pool and mem, when recycling: the stream's pool, the whole read
+	// buffer data is a part of and its event slice (lent with the batch).
 	pool *recyclePool
-	buf  []byte
+	mem  lent
 }
 
 // docRef is one document of a chunk in document or CSV mode.
@@ -128,7 +128,10 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 		}
 		in := &input{r: r, info: info, opts: &opts, maxLine: DefaultMaxLineBytes, emit: send, line: 1}
 		if opts.Recycle {
-			in.pool = newRecyclePool()
+			in.pool = opts.pool // shared by OpenAll's sources
+			if in.pool == nil {
+				in.pool = newRecyclePool()
+			}
 		}
 		err := in.run(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -345,10 +348,11 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 		chunkSize = n
 	}
 	buf := head
+	var bufEvs []Event // the event slice that goes with buf, when recycled
 	if cap(buf) < chunkSize {
-		nb := in.pool.buf(len(buf), chunkSize)
-		copy(nb, buf)
-		buf = nb
+		m := in.pool.get(len(buf), chunkSize)
+		copy(m.buf, buf)
+		buf, bufEvs = m.buf, m.evs
 	}
 	skipping := false // inside an over-long line
 	var skipStart, skipLine int64
@@ -360,9 +364,9 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 		}
 		if !first {
 			if cap(buf)-len(buf) < chunkSize/4 {
-				nb := in.pool.buf(len(buf), max(chunkSize, 2*len(buf)))
-				copy(nb, buf)
-				buf = nb
+				m := in.pool.get(len(buf), max(chunkSize, 2*len(buf)))
+				copy(m.buf, buf)
+				buf, bufEvs = m.buf, m.evs
 			}
 			var n int
 			n, rerr = in.r.Read(buf[len(buf):cap(buf)])
@@ -391,15 +395,15 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 					// Hand over whole lines; keep the tail in a fresh
 					// buffer so the emitted chunk is never written again.
 					c := &chunk{data: buf[:last+1], firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine,
-						pool: in.pool, buf: buf}
+						pool: in.pool, mem: lent{buf: buf, evs: bufEvs}}
 					pending = nil
 					c.lines = int64(bytes.Count(c.data, []byte{'\n'}))
 					in.line += c.lines
 					in.off += int64(last + 1)
 					rest := buf[last+1:]
-					nb := in.pool.buf(len(rest), max(chunkSize, len(rest)+chunkSize/4))
-					copy(nb, rest)
-					buf = nb
+					m := in.pool.get(len(rest), max(chunkSize, len(rest)+chunkSize/4))
+					copy(m.buf, rest)
+					buf, bufEvs = m.buf, m.evs
 					in.progress(in.off)
 					if !in.emit(c) {
 						return ctx.Err()
@@ -424,7 +428,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 				// The last line without a trailing newline (before a read
 				// error it is suspect: decoded anyway, and rejected with
 				// its own reason if it is cut).
-				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine, pool: in.pool, buf: buf}) {
+				if !in.emit(&chunk{data: buf, firstLine: in.line, offset: in.off, rejects: pending, maxLine: maxLine, pool: in.pool, mem: lent{buf: buf, evs: bufEvs}}) {
 					return ctx.Err()
 				}
 				if len(buf) > 0 {
@@ -460,10 +464,10 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 	}
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	if opts.Prefilter == nil && c.lines > 0 {
-		b.Events = c.pool.events(int(c.lines)) // one allocation, not a doubling series
+		b.Events = c.pool.events(c.mem.evs, int(c.lines)) // one allocation, not a doubling series
 	}
 	if c.pool != nil {
-		b.lease = &lease{pool: c.pool, buf: c.buf, evs: b.Events}
+		b.lease = &lease{pool: c.pool, lent: lent{buf: c.mem.buf, evs: b.Events}}
 		b.lease.refs.Store(1)
 	}
 	data := c.data

@@ -20,47 +20,55 @@ import (
 // (the default) hand out batches the collector reclaims, and Hold and
 // Release do nothing on them.
 
-// recyclePool is what a stream's released batches give back: read
-// buffers and event slices, a few of each (more are left to the
-// collector).
+// recyclePool is what released batches give back: read buffers, each
+// with the event slice its events were decoded into (a slice's stale
+// events point into its own buffer only, so a pooled pair pins nothing
+// else), a few of them (more are left to the collector). The sources of
+// one OpenAll share one pool: a rotated set or several nodes' files keep
+// no more memory aside than one file does.
 type recyclePool struct {
-	bufs chan []byte
-	evs  chan []Event
+	pairs chan lent
 }
 
-// recycleKeep is how many buffers and slices of each kind a pool keeps.
+// lent is a read buffer and the event slice decoded from it.
+type lent struct {
+	buf []byte
+	evs []Event
+}
+
+// recycleKeep is how many pairs a pool keeps.
 const recycleKeep = 4
 
 func newRecyclePool() *recyclePool {
-	return &recyclePool{bufs: make(chan []byte, recycleKeep), evs: make(chan []Event, recycleKeep)}
+	return &recyclePool{pairs: make(chan lent, recycleKeep)}
 }
 
-// buf returns a buffer of length n and capacity at least c: a recycled one
-// when one is free and large enough, else a new one.
-func (p *recyclePool) buf(n, c int) []byte {
+// get returns a buffer of length n and capacity at least c, with the event
+// slice that goes with it (nil when new): a recycled pair when one is free
+// and large enough, else a new buffer.
+func (p *recyclePool) get(n, c int) lent {
 	if p != nil {
 		select {
-		case b := <-p.bufs:
-			if cap(b) >= c {
-				return b[:n]
+		case l := <-p.pairs:
+			if cap(l.buf) >= c {
+				l.buf = l.buf[:n]
+				return l
 			}
 		default:
 		}
 	}
-	return make([]byte, n, c)
+	return lent{buf: make([]byte, n, c)}
 }
 
-// events returns an empty event slice with room for n events.
-func (p *recyclePool) events(n int) []Event {
+// events returns evs emptied when it has room for n events, else a new
+// slice (with some room over when recycling: chunks vary a little in
+// lines).
+func (p *recyclePool) events(evs []Event, n int) []Event {
+	if cap(evs) >= n {
+		return evs[:0]
+	}
 	if p != nil {
-		select {
-		case evs := <-p.evs:
-			if cap(evs) >= n {
-				return evs
-			}
-		default:
-		}
-		return make([]Event, 0, n+n/8) // chunks vary a little in lines
+		return make([]Event, 0, n+n/8)
 	}
 	return make([]Event, 0, n)
 }
@@ -71,9 +79,10 @@ func (p *recyclePool) events(n int) []Event {
 type lease struct {
 	refs atomic.Int32
 	pool *recyclePool
-	buf  []byte  // the read buffer the events alias, whole
-	evs  []Event // the event slice, whole
+	lent
 	deps []*Batch
+	// back takes a merged batch's event slice (lent.evs) back.
+	back chan []Event
 }
 
 // poisonRecycled, in tests, overwrites what a batch lent once it is
@@ -124,6 +133,15 @@ func (b *Batch) Release() {
 	for _, d := range l.deps {
 		d.Release()
 	}
+	if l.back != nil {
+		if poisonRecycled.Load() {
+			clear(l.evs[:cap(l.evs)])
+		}
+		select {
+		case l.back <- l.evs[:0]:
+		default:
+		}
+	}
 	if l.pool == nil {
 		return
 	}
@@ -135,11 +153,7 @@ func (b *Batch) Release() {
 		clear(l.evs[:cap(l.evs)])
 	}
 	select {
-	case l.pool.bufs <- l.buf[:0]:
-	default:
-	}
-	select {
-	case l.pool.evs <- l.evs[:0]:
+	case l.pool.pairs <- lent{buf: l.buf[:0], evs: l.evs[:0]}:
 	default:
 	}
 }

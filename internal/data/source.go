@@ -84,6 +84,9 @@ type ReadOptions struct {
 	// one it hands to another goroutine, and copy what it keeps. Batches a
 	// consumer never releases are reclaimed by the collector as usual.
 	Recycle bool
+	// pool is the recycling pool OpenAll's sources share (nil: each
+	// reader makes its own).
+	pool *recyclePool
 	// Progress, if set, is called from the reading goroutines with the
 	// number of input bytes consumed so far and the total if known (-1).
 	Progress func(done, total int64)
