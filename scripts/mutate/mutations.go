@@ -314,6 +314,14 @@ var mutations = []Mutation{
 		Guards: []Guard{dataPkg, livePkg},
 	},
 	{
+		Name:   "query/releases-before-writing",
+		What:   "a log query gives a batch back to its reader before writing its events",
+		File:   "internal/cli/query/query.go",
+		Old:    "		rep.AddUndated(b.Undated)\n\t\tfor i := range b.Events {",
+		New:    "		rep.AddUndated(b.Undated)\n\t\tb.Release()\n\t\tfor i := range b.Events {",
+		Guards: []Guard{queryCLI},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",

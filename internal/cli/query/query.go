@@ -110,10 +110,16 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	return rep.Err()
 }
 
+// recycleReads is whether log queries read with recycling (tests compare
+// with it off).
+var recycleReads = true
+
 func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.LogQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ro := data.ReadOptions{From: from, To: to, Query: q, Limit: opts.Limit, Follow: opts.Follow}
+	// Each batch is released once written (the writers copy what they
+	// print): the readers reuse the memory.
+	ro := data.ReadOptions{From: from, To: to, Query: q, Limit: opts.Limit, Follow: opts.Follow, Recycle: recycleReads}
 	ro.Prefilter = data.PrefilterFor(q)
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
@@ -149,6 +155,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 				return w.Flush()
 			}
 		}
+		b.Release()
 		if opts.Follow {
 			// Live output: show each batch as it arrives.
 			if err := w.Flush(); err != nil {
