@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -17,8 +18,8 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	stopProfile := cpuProfile(os.Getenv("AUDITTUI_CPUPROFILE"))
-	stopTrace := execTrace(os.Getenv("AUDITTUI_TRACE"))
+	stopProfile := record("AUDITTUI_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := record("AUDITTUI_TRACE", trace.Start, trace.Stop)
 	code := cli.Main(ctx, os.Args[1:], cmdutil.System())
 	stopTrace()
 	stopProfile()
@@ -27,43 +28,26 @@ func main() {
 	os.Exit(code)
 }
 
-// cpuProfile writes a CPU profile of the whole run to path (for `go tool
-// pprof`; bench/README.md) when path is not empty.
-func cpuProfile(path string) (stop func()) {
+// record starts a recording of the whole run into the file the
+// environment variable env names, when it is set: a CPU profile
+// (AUDITTUI_CPUPROFILE, for `go tool pprof`; bench/README.md) or an
+// execution trace (AUDITTUI_TRACE, for `go tool trace`: where goroutines
+// wait, how busy each core is).
+func record(env string, start func(io.Writer) error, end func()) (stop func()) {
+	path := os.Getenv(env)
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = pprof.StartCPUProfile(f)
+		err = start(f)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "audittui: AUDITTUI_CPUPROFILE: %v\n", err)
+		fmt.Fprintf(os.Stderr, "audittui: %s: %v\n", env, err)
 		return func() {}
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-}
-
-// execTrace writes an execution trace of the whole run to path (for `go
-// tool trace`: where goroutines wait, how busy each core is) when path is
-// not empty.
-func execTrace(path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = trace.Start(f)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "audittui: AUDITTUI_TRACE: %v\n", err)
-		return func() {}
-	}
-	return func() {
-		trace.Stop()
+		end()
 		f.Close()
 	}
 }
