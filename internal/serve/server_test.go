@@ -639,3 +639,18 @@ func TestShutdownWhileServeStillTracksTheListener(t *testing.T) {
 	}
 	c.Close()
 }
+
+// TestQuitAndReconnectAtOnce: with room for one session, a user who quits
+// and connects again at once gets in: the slot is free before the client
+// learns that its session ended.
+func TestQuitAndReconnectAtOnce(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.MaxSessions = 1 })
+	for i := range 10 {
+		tt := openTTY(t, ts.client(t, ts.alice), 80, 24)
+		tt.waitFor(fmt.Sprintf("session %d", i), "1 Tail")
+		tt.send("q")
+		if code := tt.exit(); code != 0 {
+			t.Fatalf("session %d: exit status %d", i, code)
+		}
+	}
+}

@@ -131,11 +131,12 @@ func (s *Server) handle(sess ssh.Session) {
 		refused("no terminal", "", "the TUI needs a terminal; connect with ssh -t HOST")
 		return
 	}
-	release, err := s.limits.acquire(key.Fingerprint)
+	acquired, err := s.limits.acquire(key.Fingerprint)
 	if err != nil {
 		refused(err.Error(), "", err.Error())
 		return
 	}
+	release := sync.OnceFunc(acquired)
 	defer release()
 
 	ss := &session{id: rec.Session, sess: sess, conn: conn, ending: make(chan struct{})}
@@ -158,6 +159,10 @@ func (s *Server) handle(sess ssh.Session) {
 	secs := time.Since(start).Seconds()
 	d.Seconds = &secs
 	s.access(d)
+	// The slot is free before the client learns that the session ended:
+	// one who quits and connects again at once is not told the server is
+	// full.
+	release()
 	if stalled {
 		return
 	}
