@@ -494,7 +494,7 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 			a.ext = e.opts.ExternalLabels
 			a.render()
 			if e.opts.OnChange != nil {
-				e.opts.OnChange(a.copy())
+				e.opts.OnChange(a.snapshot())
 			}
 		}
 		// While it fires, its text follows the value: rendered when a
@@ -510,7 +510,7 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 			a.ResolvedAt = st
 			e.done = append(e.done, a)
 			if e.opts.OnChange != nil {
-				e.opts.OnChange(a.copy())
+				e.opts.OnChange(a.snapshot())
 			}
 		}
 	}
@@ -526,12 +526,12 @@ func (e *Evaluator) Snapshot() []*Alert {
 	defer e.mu.Unlock()
 	out := make([]*Alert, 0, len(e.done))
 	for _, a := range e.done {
-		out = append(out, a.copy())
+		out = append(out, a.snapshot())
 	}
 	for _, rs := range e.rules {
 		for _, a := range rs.active {
 			if a.State == StateFiring {
-				out = append(out, a.copy())
+				out = append(out, a.snapshot())
 			}
 		}
 	}
@@ -578,6 +578,17 @@ func (a *Alert) render() {
 	a.Labels, a.Annotations = a.Rule.renderExt(a.seriesLs, a.Value, a.ext)
 	a.Severity = a.Labels["severity"]
 	a.renderedValue = a.Value
+}
+
+// snapshot renders the instance's text with its latest value, keeping it
+// (the caller holds the evaluator's lock), and returns a copy: an instance
+// whose value has not changed since is not rendered again at the next
+// snapshot.
+func (a *Alert) snapshot() *Alert {
+	if a.seriesLs != nil && a.Labels != nil {
+		a.render()
+	}
+	return a.copy()
 }
 
 // copy returns a copy of the instance for the caller to keep, rendered
