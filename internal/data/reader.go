@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -81,6 +82,9 @@ type docRef struct {
 // input order. It is the engine behind file, stdin and S3 object sources.
 // The input's shape is detected from its first bytes (see readInput).
 type ReaderStream struct {
+	// lines is the number of lines of a JSON-lines input once read
+	// whole (-1 until then, and for other shapes).
+	lines  atomic.Int64
 	order  chan *chunk
 	cancel context.CancelFunc
 	closer func() error
@@ -98,6 +102,7 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 		workers = runtime.GOMAXPROCS(0)
 	}
 	s := &ReaderStream{order: make(chan *chunk, workers), cancel: cancel, closer: closer}
+	s.lines.Store(-1)
 	jobs := make(chan *chunk, workers)
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
@@ -134,6 +139,9 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 			}
 		}
 		err := in.run(ctx)
+		if err == nil && in.shape == shapeLines {
+			s.lines.Store(in.line - 1)
+		}
 		if err != nil && ctx.Err() == nil {
 			// A read error (truncated gzip, I/O error) ends the stream with
 			// a Reject naming the position, not with a lost tail:
@@ -192,6 +200,15 @@ func (s *ReaderStream) Next(ctx context.Context) (*Batch, error) {
 	}
 }
 
+// Lines returns the number of lines of a JSON-lines input read to its end
+// (every line counts: blank, rejected and over-long ones too), once Next
+// has returned io.EOF; ok is false before that, after a read error and
+// for inputs of other shapes.
+func (s *ReaderStream) Lines() (n int64, ok bool) {
+	n = s.lines.Load()
+	return n, n >= 0
+}
+
 // Close stops reading and releases the input.
 func (s *ReaderStream) Close() error {
 	s.cancel()
@@ -219,7 +236,8 @@ type input struct {
 	line int64 // line number of the next unread line
 	off  int64 // stream offset of the next unread byte
 
-	pool *recyclePool // when recycling (lines only)
+	pool  *recyclePool // when recycling (lines only)
+	shape inputShape   // told by run
 }
 
 func (in *input) progress(done int64) {
@@ -257,7 +275,8 @@ func (in *input) run(ctx context.Context) error {
 		head = head[3:]
 		in.off = 3
 	}
-	switch detectShape(head, rerr != nil) {
+	in.shape = detectShape(head, rerr != nil)
+	switch in.shape {
 	case shapeDocs:
 		return in.docs(ctx, head, rerr)
 	case shapeCSV:

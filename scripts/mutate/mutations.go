@@ -53,6 +53,7 @@ var (
 	termPkgs  = Guard{Pkg: "./internal/termsafe/..."}
 	dataPkg   = Guard{Pkg: "./internal/data"}
 	livePkg   = Guard{Pkg: "./internal/ui/live", Run: "^TestRecycledBatchesChangeNothing$"}
+	filePkg   = Guard{Pkg: "./internal/data/source/file"}
 	evidPkg   = Guard{Pkg: "./internal/evidence"}
 	casePkg   = Guard{Pkg: "./internal/casefile"}
 	servePkg  = Guard{Pkg: "./internal/serve"}
@@ -320,6 +321,14 @@ var mutations = []Mutation{
 		Old:    "		rep.AddUndated(b.Undated)\n\t\tfor i := range b.Events {",
 		New:    "		rep.AddUndated(b.Undated)\n\t\tb.Release()\n\t\tfor i := range b.Events {",
 		Guards: []Guard{queryCLI},
+	},
+	{
+		Name:   "data/reader-lines-off-by-one",
+		What:   "a reader counts one line more than its input has (a followed file's appended lines are cited a line late)",
+		File:   "internal/data/reader.go",
+		Old:    "			s.lines.Store(in.line - 1)",
+		New:    "			s.lines.Store(in.line)",
+		Guards: []Guard{filePkg},
 	},
 	{
 		Name:   "logql/nre-as-re",

@@ -253,3 +253,63 @@ func TestCitationsRealData(t *testing.T) {
 		}
 	}
 }
+
+// TestCitationsFollowedAfterOddLines: the lines appended to a followed
+// file are numbered after every line of the initial content, blank,
+// malformed, CRLF-ended or not JSON lines at all (the reader counts them:
+// the file is not read a second time), and after a pretty-printed initial
+// content (counted again).
+func TestCitationsFollowedAfterOddLines(t *testing.T) {
+	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	for name, initial := range map[string]string{
+		"lines":  mkEvent("a", base) + "\r\n\r\n{\"bad\n   \nnot json\n" + mkEvent("b", base.Add(time.Second)) + "\n\n\n",
+		"pretty": "{\n  \"kind\": \"Event\",\n  \"apiVersion\": \"audit.k8s.io/v1\",\n  \"auditID\": \"a\",\n  \"verb\": \"get\",\n  \"stageTimestamp\": \"2026-11-20T08:00:00Z\"\n}\n" + mkEvent("b", base.Add(time.Second)) + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.log")
+			if err := os.WriteFile(path, []byte(initial), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, err := New(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			st, err := src.Open(ctx, data.ReadOptions{Follow: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var evs []data.Event
+			appended := false
+			for len(evs) < 4 {
+				if len(evs) == 2 && !appended {
+					f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					f.WriteString(mkEvent("c", base.Add(2*time.Second)) + "\n\n" + mkEvent("d", base.Add(3*time.Second)) + "\n")
+					f.Close()
+					appended = true
+				}
+				b, err := st.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range b.Events {
+					evs = append(evs, b.Events[i].Clone())
+				}
+			}
+			content, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if l := int64(bytes.Count(content[:e.Origin.Offset], []byte{'\n'})) + 1; l != e.Origin.Line {
+					t.Errorf("%s at offset %d cites line %d, starts on line %d", e.AuditID, e.Origin.Offset, e.Origin.Line, l)
+				}
+			}
+		})
+	}
+}

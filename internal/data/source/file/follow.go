@@ -159,12 +159,15 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 		if !errors.Is(err, io.EOF) {
 			return nil, err
 		}
+		// Line numbers continue after the initial content: the reader
+		// counted its lines (JSON lines), else they are counted again.
+		n, ok := f.initial.Lines()
 		f.initial.Close()
 		f.initial = nil
-		// Line numbers continue after the initial content.
-		n, err := countLines(f.fh, f.off)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.path, err)
+		if !ok {
+			if n, err = countLines(f.fh, f.off); err != nil {
+				return nil, fmt.Errorf("read %s: %w", f.path, err)
+			}
 		}
 		f.line = n + 1
 	}
