@@ -18,14 +18,17 @@ import (
 // The shape of each document is told from its content, not from a file
 // name (see Decode for the shapes). Events alias the input: Raw, Line and
 // the string fields point into the document passed to Decode (escaped
-// strings and events rebuilt from another shape are copies). The caller
-// must not modify or reuse that buffer while the events are in use (or
-// must Clone them).
+// strings are decoded into blocks of 16 KiB the decoder shares among the
+// events it decodes, never written again once handed out; events rebuilt
+// from another shape are copies). The caller must not modify or reuse
+// that buffer while the events are in use (or must Clone them), and what
+// it keeps for long it copies, so as not to pin a buffer or a block.
 //
 // A Decoder is not safe for concurrent use; it is cheap, so use one per
 // goroutine.
 type Decoder struct {
-	strs []string // arena for Groups/SourceIPs slices
+	strs  []string // arena for Groups/SourceIPs slices
+	bytes []byte   // arena for the decoded escapes of string values
 }
 
 // MaxDepth bounds JSON nesting, so hostile input cannot exhaust the stack.
@@ -103,6 +106,7 @@ func (d *Decoder) malformed(doc []byte, o Origin, err error) *Reject {
 // records.
 func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin, depth int) []Event {
 	s := newScanner(doc, 0)
+	s.arena = &d.bytes
 	s.SkipWS()
 	if s.I >= len(doc) {
 		*rejs = append(*rejs, *newReject(o, doc, "empty document"))

@@ -10,10 +10,13 @@ import (
 // decoder's helpers.
 type scanner struct {
 	jsonscan.Scanner
+	// arena, when set, takes the decoded escapes of string values: many
+	// strings share one allocation (nil: each has its own).
+	arena *[]byte
 }
 
 func newScanner(b []byte, i int) scanner {
-	return scanner{jsonscan.Scanner{B: b, I: i, MaxDepth: MaxDepth}}
+	return scanner{Scanner: jsonscan.Scanner{B: b, I: i, MaxDepth: MaxDepth}}
 }
 
 // str reads a JSON string value (the scanner must be at '"'). Unescaped
@@ -26,12 +29,31 @@ func (s *scanner) str() (string, error) {
 	if !esc {
 		return b2s(s.B[start:end]), nil
 	}
-	u, err := unescape(s.B[start:end])
+	raw := s.B[start:end]
+	if s.arena == nil {
+		u, err := unescape(raw)
+		if err != nil {
+			return "", err
+		}
+		return b2s(u), nil
+	}
+	// Decoded text is never longer than its escaped form: it fits in the
+	// arena's room, which is never written again once handed out.
+	a := *s.arena
+	if cap(a)-len(a) < len(raw) {
+		a = make([]byte, 0, max(arenaBlock, len(raw)))
+	}
+	n := len(a)
+	u, err := jsonscan.Unescape(raw, a[n:n:cap(a)])
 	if err != nil {
 		return "", err
 	}
+	*s.arena = a[:n+len(u)]
 	return b2s(u), nil
 }
+
+// arenaBlock is the size of a decoder's arena for decoded escapes.
+const arenaBlock = 16 << 10
 
 // strOrNull reads a string, or null (returning ""). Other types are errors
 // naming field.

@@ -331,6 +331,14 @@ var mutations = []Mutation{
 		Guards: []Guard{filePkg},
 	},
 	{
+		Name:   "data/escape-arena-overwrites",
+		What:   "the decoder's arena for decoded escapes does not advance: the next escaped string overwrites the last",
+		File:   "internal/data/scan.go",
+		Old:    "	*s.arena = a[:n+len(u)]",
+		New:    "	*s.arena = a[:n]",
+		Guards: []Guard{dataPkg},
+	},
+	{
 		Name:   "logql/nre-as-re",
 		What:   "!~ matches like =~",
 		File:   "internal/data/logql/ast.go",
