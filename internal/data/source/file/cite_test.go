@@ -180,13 +180,12 @@ func TestCitationsRotatedSample(t *testing.T) {
 	}
 }
 
-// TestCitationsFollowed checks lines of a followed file: the initial
-// content read in parallel, then lines appended while tailing.
-func TestCitationsFollowed(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "audit.log")
-	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
-	if err := os.WriteFile(path, []byte(mkEvent("a", base)+"\n\n"+mkEvent("b", base.Add(time.Second))+"\n"), 0o644); err != nil {
+// followAppend writes initial to a new file, follows it, appends more once
+// the two events of initial are read, and returns the four events read.
+func followAppend(t *testing.T, initial, more string) ([]data.Event, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(path, []byte(initial), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	src, err := New(path, Options{})
@@ -208,7 +207,7 @@ func TestCitationsFollowed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.WriteString("\n" + mkEvent("c", base.Add(2*time.Second)) + "\n" + mkEvent("d", base.Add(3*time.Second)) + "\n")
+			f.WriteString(more)
 			f.Close()
 			appended = true
 		}
@@ -220,6 +219,15 @@ func TestCitationsFollowed(t *testing.T) {
 			evs = append(evs, b.Events[i].Clone())
 		}
 	}
+	return evs, path
+}
+
+// TestCitationsFollowed checks lines of a followed file: the initial
+// content read in parallel, then lines appended while tailing.
+func TestCitationsFollowed(t *testing.T) {
+	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	evs, _ := followAppend(t, mkEvent("a", base)+"\n\n"+mkEvent("b", base.Add(time.Second))+"\n",
+		"\n"+mkEvent("c", base.Add(2*time.Second))+"\n"+mkEvent("d", base.Add(3*time.Second))+"\n")
 	checkCitations(t, evs)
 	var got []string
 	for _, e := range evs {
@@ -266,41 +274,7 @@ func TestCitationsFollowedAfterOddLines(t *testing.T) {
 		"pretty": "{\n  \"kind\": \"Event\",\n  \"apiVersion\": \"audit.k8s.io/v1\",\n  \"auditID\": \"a\",\n  \"verb\": \"get\",\n  \"stageTimestamp\": \"2026-11-20T08:00:00Z\"\n}\n" + mkEvent("b", base.Add(time.Second)) + "\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "audit.log")
-			if err := os.WriteFile(path, []byte(initial), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			src, err := New(path, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			st, err := src.Open(ctx, data.ReadOptions{Follow: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			var evs []data.Event
-			appended := false
-			for len(evs) < 4 {
-				if len(evs) == 2 && !appended {
-					f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					f.WriteString(mkEvent("c", base.Add(2*time.Second)) + "\n\n" + mkEvent("d", base.Add(3*time.Second)) + "\n")
-					f.Close()
-					appended = true
-				}
-				b, err := st.Next(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range b.Events {
-					evs = append(evs, b.Events[i].Clone())
-				}
-			}
+			evs, path := followAppend(t, initial, mkEvent("c", base.Add(2*time.Second))+"\n\n"+mkEvent("d", base.Add(3*time.Second))+"\n")
 			content, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
