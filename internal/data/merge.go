@@ -118,12 +118,10 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		// batches go).
 		n := m.run(in, mergeBatch-len(out.Events))
 		out.Events = append(out.Events, in.b.Events[in.i:in.i+n]...)
-		if len(deps) == 0 || deps[len(deps)-1] != in.b {
-			if !slices.Contains(deps, in.b) {
-				in.b.Hold()
-				deps = append(deps, in.b)
-				recycled = recycled || in.b.lease != nil
-			}
+		if !slices.Contains(deps, in.b) {
+			in.b.Hold()
+			deps = append(deps, in.b)
+			recycled = recycled || in.b.lease != nil
 		}
 		in.i += n
 		if in.i < len(in.b.Events) {

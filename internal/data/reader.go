@@ -368,10 +368,15 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 	}
 	buf := head
 	var bufEvs []Event // the event slice that goes with buf, when recycled
-	if cap(buf) < chunkSize {
-		m := in.pool.get(len(buf), chunkSize)
-		copy(m.buf, buf)
+	// moveTo puts data at the start of a buffer of capacity c (recycled
+	// when one is free), which becomes buf.
+	moveTo := func(data []byte, c int) {
+		m := in.pool.get(len(data), c)
+		copy(m.buf, data)
 		buf, bufEvs = m.buf, m.evs
+	}
+	if cap(buf) < chunkSize {
+		moveTo(buf, chunkSize)
 	}
 	skipping := false // inside an over-long line
 	var skipStart, skipLine int64
@@ -383,9 +388,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 		}
 		if !first {
 			if cap(buf)-len(buf) < chunkSize/4 {
-				m := in.pool.get(len(buf), max(chunkSize, 2*len(buf)))
-				copy(m.buf, buf)
-				buf, bufEvs = m.buf, m.evs
+				moveTo(buf, max(chunkSize, 2*len(buf)))
 			}
 			var n int
 			n, rerr = in.r.Read(buf[len(buf):cap(buf)])
@@ -420,9 +423,7 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 					in.line += c.lines
 					in.off += int64(last + 1)
 					rest := buf[last+1:]
-					m := in.pool.get(len(rest), max(chunkSize, len(rest)+chunkSize/4))
-					copy(m.buf, rest)
-					buf, bufEvs = m.buf, m.evs
+					moveTo(rest, max(chunkSize, len(rest)+chunkSize/4))
 					in.progress(in.off)
 					if !in.emit(c) {
 						return ctx.Err()

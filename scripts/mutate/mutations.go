@@ -310,7 +310,7 @@ var mutations = []Mutation{
 		Name:   "data/merge-does-not-hold",
 		What:   "a merged batch does not hold the batches its events come from",
 		File:   "internal/data/merge.go",
-		Old:    "				in.b.Hold()\n",
+		Old:    "			in.b.Hold()\n",
 		New:    "",
 		Guards: []Guard{dataPkg, livePkg},
 	},

@@ -591,16 +591,13 @@ func (a *Alert) snapshot() *Alert {
 	return a.copy()
 }
 
-// copy returns a copy of the instance for the caller to keep, rendered
-// with its latest value (a is not changed: copies are taken under read
-// locks too).
+// copy returns a copy of the instance for the caller to keep, as it was
+// last rendered (snapshot renders first; a is not changed: copies of
+// copies are taken under read locks).
 func (a *Alert) copy() *Alert {
 	c := *a
-	if a.seriesLs != nil && a.Labels != nil { // it fired: rendered once already
-		c.render()
-	}
-	c.Labels = cloneMap(c.Labels)
-	c.Annotations = cloneMap(c.Annotations)
+	c.Labels = cloneMap(a.Labels)
+	c.Annotations = cloneMap(a.Annotations)
 	c.AuditIDs = append([]string(nil), a.AuditIDs...)
 	c.EventTimes = append([]time.Time(nil), a.EventTimes...)
 	c.seriesLs = nil

@@ -10,15 +10,21 @@ import (
 	"time"
 )
 
+// startGC sets GOGC=77 and no memory limit for a test, and puts back the
+// process's settings after it.
+func startGC(t *testing.T) {
+	oldGC := debug.SetGCPercent(77)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	})
+}
+
 // TuneGC turns GOGC off for a memory limit of at least the floor that
 // follows the live heap, and restores both when stopped.
 func TestTuneGCFollowsTheLiveHeapAndRestores(t *testing.T) {
-	oldGC := debug.SetGCPercent(77)
-	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
-	defer func() {
-		debug.SetGCPercent(oldGC)
-		debug.SetMemoryLimit(oldLimit)
-	}()
+	startGC(t)
 	stop := TuneGC(context.Background(), nil, 0)
 	if got := debug.SetGCPercent(-1); got != -1 {
 		t.Errorf("GOGC while tuning: %d, want off", got)
@@ -52,12 +58,7 @@ func TestTuneGCFollowsTheLiveHeapAndRestores(t *testing.T) {
 
 // Once loaded, the tuning ends: the limit is what it was, GOGC is after.
 func TestTuneGCEndsWhenLoaded(t *testing.T) {
-	oldGC := debug.SetGCPercent(77)
-	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
-	defer func() {
-		debug.SetGCPercent(oldGC)
-		debug.SetMemoryLimit(oldLimit)
-	}()
+	startGC(t)
 	var loaded atomic.Bool
 	stop := TuneGC(context.Background(), loaded.Load, 40)
 	defer stop()
