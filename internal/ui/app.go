@@ -97,6 +97,7 @@ type App struct {
 	rejects    bool
 	status     string
 	done       bool
+	sorting    bool // a time order is being computed (sortIfNeeded)
 	quitting   bool
 	wb         *workbench // case, bookmarks list, zoom history
 	// started is when the app was built; indexedIn how long the input
@@ -167,7 +168,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case indexGrewMsg:
 		a.c.Snap = a.ix.Snapshot()
-		cmd := tea.Batch(a.extendFilter(), a.resolve())
+		cmd := tea.Batch(a.extendFilter(), a.resolve(), a.sortIfNeeded())
 		a.refresh()
 		if a.feed != nil {
 			cmd = tea.Batch(cmd, a.feed.Wait())

@@ -123,17 +123,23 @@ func (e shiftErr) Unwrap() error { return e.error }
 // sortIfNeeded starts putting the rows in time order when the input is
 // read and was not in time order (an unsorted or concatenated file): a
 // permutation column, computed in a command; the events are not copied.
-// A followed input keeps its arrival order (rows keep coming).
+// A followed input is sorted once its content is read (caught up); the
+// rows that come after that, live, follow in the order they came.
 func (a *App) sortIfNeeded() tea.Cmd {
 	snap := a.c.Snap
-	if a.opts.Follow || !snap.Unsorted || snap.Ordered() {
+	if a.sorting || !snap.Unsorted || snap.Ordered() {
 		return nil
 	}
+	if !snap.Done && !a.done && !(a.opts.Follow && snap.CaughtUp) {
+		return nil // still reading
+	}
+	a.sorting = true
 	return func() tea.Msg { return orderMsg{n: snap.Len(), order: timeOrder(snap)} }
 }
 
 // ordered installs a time order and re-evaluates the filter over it.
 func (a *App) ordered(m orderMsg) tea.Cmd {
+	a.sorting = false
 	if err := a.ix.SetOrder(m.order, m.n); err != nil {
 		a.c.Log.Warn("time order", "err", err)
 		return nil

@@ -60,7 +60,8 @@ type RowSet struct {
 	All  bool
 	N    int      // rows of the snapshot the set covers
 	Rows []uint32 // matching rows when !All, in display order
-	// order and rank are the snapshot's time order (nil: index order).
+	// order and rank are the snapshot's time order of its first rows
+	// (nil: index order; rows beyond them follow in index order).
 	order, rank []uint32
 }
 
@@ -83,7 +84,7 @@ func (r *RowSet) Len() int {
 // At returns the index row of the k-th match.
 func (r *RowSet) At(k int) int {
 	if r.All {
-		if r.order != nil {
+		if k < len(r.order) {
 			return int(r.order[k])
 		}
 		return k
@@ -93,7 +94,7 @@ func (r *RowSet) At(k int) int {
 
 // pos is the display position of index row i.
 func (r *RowSet) pos(i int) int {
-	if r.rank != nil && i < len(r.rank) {
+	if i < len(r.rank) {
 		return int(r.rank[i])
 	}
 	return i

@@ -577,7 +577,8 @@ type Snapshot struct {
 	// ReadTook is how long reading took, from the index's creation to the
 	// end of the input (0 until then).
 	ReadTook time.Duration
-	// order/rank: the time order of the rows (nil: index order).
+	// order/rank: the time order of the first len(order) rows (nil:
+	// index order; later rows follow in index order).
 	order, rank []uint32
 }
 
@@ -603,9 +604,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		CaughtUp: ix.caughtUp, Partial: ix.partial, Unsorted: ix.unsorted, ReadTook: ix.took,
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
-	if len(ix.order) == ix.n {
-		s.order, s.rank = ix.order, ix.rank
-	}
+	s.order, s.rank = ix.order, ix.rank
 	s.paths = ix.paths.snapshot()
 	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
 	for c := range ix.cols {
@@ -616,12 +615,13 @@ func (ix *Index) Snapshot() *Snapshot {
 	return s
 }
 
-// SetOrder installs a time order of the rows (order[p] is the row shown
-// at position p; see timeOrder). It must cover every row.
+// SetOrder installs a time order of the first n rows (order[p] is the row
+// shown at position p; see timeOrder). Rows added after them (a followed
+// input, live) are shown after them, in the order they came.
 func (ix *Index) SetOrder(order []uint32, n int) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if n != ix.n || len(order) != n {
+	if n > ix.n || len(order) != n {
 		return fmt.Errorf("order of %d rows for an index of %d", len(order), ix.n)
 	}
 	rank := make([]uint32, n)
@@ -648,7 +648,8 @@ func timeOrder(s *Snapshot) []uint32 {
 }
 
 // Ordered reports whether the snapshot's rows are shown in a time order
-// other than index order.
+// other than index order (of its first rows, when rows came after the
+// order was computed: a followed input).
 func (s *Snapshot) Ordered() bool { return s.order != nil }
 
 // Rejects returns the kept rejects and the count per reason.
@@ -668,7 +669,7 @@ func (s *Snapshot) Len() int { return s.n }
 // Row returns the index row shown at display position p (time order when
 // the snapshot has one, else p itself).
 func (s *Snapshot) Row(p int) int {
-	if s.order != nil {
+	if p < len(s.order) {
 		return int(s.order[p])
 	}
 	return p
@@ -676,7 +677,7 @@ func (s *Snapshot) Row(p int) int {
 
 // Pos returns the display position of index row i (Row's inverse).
 func (s *Snapshot) Pos(i int) int {
-	if s.rank != nil {
+	if i < len(s.rank) {
 		return int(s.rank[i])
 	}
 	return i

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -210,5 +211,61 @@ func TestTimeOrderAndWorkbench(t *testing.T) {
 	}
 	if last := recs[len(recs)-1]; last.Kind != RecordFilter || last.Text != "" {
 		t.Fatalf("the undo was recorded as %+v", last)
+	}
+}
+
+// TestFollowedUnsortedFileSorted: the default command line follows a
+// single file; one whose lines are not in time order (concatenated node
+// logs) is shown in time order once its content is read, and lines
+// appended later (live) come after it, in the order they arrive.
+func TestFollowedUnsortedFileSorted(t *testing.T) {
+	lines := fixtureLines(t, "testdata/events.jsonl")
+	lines = lines[:len(lines)-1] // the reject
+	half := len(lines) / 2
+	mixed := append(append([]string(nil), lines[half:]...), lines[:half]...)
+	p := writeLines(t, "audit.log", mixed)
+	a, wait := followApp(t, p)
+	wait("rows sorted by time")
+	if !a.c.Snap.CaughtUp {
+		t.Fatal("sorted before the content was read")
+	}
+	times := func() []int64 {
+		var out []int64
+		for k := 0; k < a.c.Rows.Len(); k++ {
+			out = append(out, a.c.Snap.Time(a.c.Rows.At(k)))
+		}
+		return out
+	}
+	if got := times(); len(got) != len(lines) || !slices.IsSorted(got) {
+		t.Fatalf("followed events not in time order once read (%d of %d): %v", len(got), len(lines), got)
+	}
+	// A line appended while following: after the sorted rows, though
+	// older than the newest of them.
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := strings.Replace(lines[0], `"auditID":"`, `"auditID":"late-`, 1)
+	if _, err := f.WriteString(late + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	wait(fmt.Sprintf("loaded %d ·", len(lines)+1))
+	got := times()
+	if len(got) != len(lines)+1 || !slices.IsSorted(got[:len(lines)]) {
+		t.Fatalf("rows after the append: %v", got)
+	}
+	if last := a.c.Rows.At(len(lines)); last != len(lines) || got[len(lines)] >= got[len(lines)-1] {
+		t.Fatalf("the appended (older) event is not last: row %d, times %v", last, got)
+	}
+	if a.c.Snap.Pos(len(lines)) != len(lines) || a.c.Snap.Row(len(lines)) != len(lines) {
+		t.Fatalf("row %d is at position %d", len(lines), a.c.Snap.Pos(len(lines)))
+	}
+	// A filter over both: the sorted rows, then the live one.
+	send(t, a, "/")
+	typeText(t, a, `user_username=~".+"`)
+	send(t, a, "enter")
+	if n := a.c.Rows.Len(); n == 0 || a.c.Rows.At(n-1) != len(lines) {
+		t.Fatalf("filtered rows do not end with the live one: %d rows", n)
 	}
 }

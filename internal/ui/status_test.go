@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
 )
@@ -34,12 +36,30 @@ func followApp(t *testing.T, path string) (*App, func(want ...string) string) {
 	t.Cleanup(func() { cancel(); <-feed.Done() })
 	a := New(ctx, ix, feed, Options{NoColor: true, Follow: true, Compile: CompileLogQL})
 	a.Update(windowSize(100, 12))
-	msgs := make(chan any, 16)
-	go func() {
-		for ctx.Err() == nil {
-			msgs <- feed.Wait()()
+	// Commands run as Bubble Tea runs them: each in its own goroutine,
+	// batches expanded, their messages applied by wait, in order.
+	msgs := make(chan tea.Msg, 16)
+	var run func(tea.Cmd)
+	run = func(cmd tea.Cmd) {
+		if cmd == nil {
+			return
 		}
-	}()
+		go func() {
+			switch m := cmd().(type) {
+			case nil:
+			case tea.BatchMsg:
+				for _, c := range m {
+					run(c)
+				}
+			default:
+				select {
+				case msgs <- m:
+				case <-ctx.Done():
+				}
+			}
+		}()
+	}
+	run(feed.Wait())
 	// wait applies notifications until every want string is on screen
 	// (a want starting with "!" must be absent).
 	wait := func(want ...string) string {
@@ -60,7 +80,8 @@ func followApp(t *testing.T, path string) (*App, func(want ...string) string) {
 			}
 			select {
 			case m := <-msgs:
-				a.Update(m)
+				_, cmd := a.Update(m)
+				run(cmd)
 			case <-deadline:
 				t.Fatalf("screen never showed %q:\n%s", want, s)
 			}

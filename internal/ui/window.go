@@ -286,17 +286,25 @@ func (a *App) windowLabel(width int) string {
 		}
 		return ft(hi, layout)
 	}
+	// span is lo→hi with the zone's letter after the last time shown
+	// (after lo when the upper end is "now": not "nowZ").
+	span := func(loLayout, sep, hiLayout string) string {
+		if live {
+			return ft(lo, loLayout) + z + sep + "now"
+		}
+		return ft(lo, loLayout) + sep + ft(hi, hiLayout) + z
+	}
 	cands = append(cands, word+" "+ft(lo, "2006-01-02 15:04:05")+" → "+to("2006-01-02 15:04:05")+" "+zone)
 	if sameDay {
 		cands = append(cands,
 			word+" "+ft(lo, "2006-01-02 15:04:05")+" → "+to("15:04:05")+" "+zone,
-			ft(lo, "2006-01-02 15:04:05")+"→"+to("15:04:05")+z,
-			ft(lo, "01-02 15:04:05")+"→"+to("15:04:05")+z)
+			span("2006-01-02 15:04:05", "→", "15:04:05"),
+			span("01-02 15:04:05", "→", "15:04:05"))
 	} else {
 		cands = append(cands,
-			word+" "+ft(lo, "2006-01-02 15:04")+" → "+to("2006-01-02 15:04")+z,
-			ft(lo, "2006-01-02 15:04")+"→"+to("01-02 15:04")+z,
-			ft(lo, "01-02 15:04")+"→"+to("01-02 15:04")+z)
+			word+" "+span("2006-01-02 15:04", " → ", "2006-01-02 15:04"),
+			span("2006-01-02 15:04", "→", "01-02 15:04"),
+			span("01-02 15:04", "→", "01-02 15:04"))
 	}
 	cands = append(cands, ft(lo, "15:04:05")+"→"+to("15:04:05"), ft(lo, "15:04")+"→"+to("15:04"))
 	for _, c := range cands {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/evidence"
@@ -478,5 +479,26 @@ func TestBrushWideSpan(t *testing.T) {
 	}
 	if b.colTime(b.w) != b.hi {
 		t.Errorf("the last column does not end at the axis' end")
+	}
+}
+
+// TestWindowLabelLive: while following, the open upper end is "now" and
+// the zone's letter goes after the first time ("13:58Z→now"), never
+// "nowZ"; every form fits the width it was given.
+func TestWindowLabelLive(t *testing.T) {
+	for _, follow := range []bool{false, true} {
+		a := newWorkbenchApp(t, 120, 40, Options{Follow: follow})
+		for w := 8; w <= 60; w++ {
+			got := a.windowLabel(w)
+			if ansi.StringWidth(got) > w {
+				t.Errorf("follow %v width %d: %q is wider", follow, w, got)
+			}
+			if strings.Contains(got, "nowZ") || (follow && strings.Contains(got, "09:59") && !strings.Contains(got, "now")) {
+				t.Errorf("follow %v width %d: %q", follow, w, got)
+			}
+		}
+		if got := a.windowLabel(20); follow && got != "11-20 09:00:00Z→now" {
+			t.Errorf("following, 20 cells: %q", got)
+		}
 	}
 }

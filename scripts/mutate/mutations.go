@@ -535,4 +535,20 @@ var mutations = []Mutation{
 		New:    `	if _, ok := s.keys.Lookup(pk); ok || pk != nil {`,
 		Guards: []Guard{servePkg},
 	},
+	{
+		Name:   "ui/followed-order-dropped-on-growth",
+		What:   "a followed file's time order is dropped once a live row comes (rows back in file order)",
+		File:   "internal/ui/index.go",
+		Old:    "\ts.order, s.rank = ix.order, ix.rank\n",
+		New:    "\tif len(ix.order) == ix.n {\n\t\ts.order, s.rank = ix.order, ix.rank\n\t}\n",
+		Guards: []Guard{uiPkg},
+	},
+	{
+		Name:   "ui/followed-file-not-sorted",
+		What:   "a followed file that is not in time order is never sorted",
+		File:   "internal/ui/appfilter.go",
+		Old:    "if a.sorting || !snap.Unsorted || snap.Ordered() {",
+		New:    "if a.sorting || a.opts.Follow || !snap.Unsorted || snap.Ordered() {",
+		Guards: []Guard{uiPkg},
+	},
 }
