@@ -29,17 +29,24 @@ func fixtureLines(t *testing.T, path string) []string {
 	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 }
 
+// mixedFile writes the events of testdata/events.jsonl (without its
+// reject) as two "nodes" concatenated, the second half first, to a file
+// called name, and returns the events in time order and the file.
+func mixedFile(t *testing.T, name string) (lines []string, path string) {
+	t.Helper()
+	lines = fixtureLines(t, "testdata/events.jsonl")
+	lines = lines[:len(lines)-1] // the reject
+	half := len(lines) / 2
+	mixed := append(append([]string(nil), lines[half:]...), lines[:half]...)
+	return lines, writeLines(t, name, mixed)
+}
+
 // TestUnsortedFileShownInTimeOrder: a single file whose lines are not in
 // time order (concatenated node logs) is shown in time order once read,
 // through a permutation column; filters, the Timeline and Search follow
 // it.
 func TestUnsortedFileShownInTimeOrder(t *testing.T) {
-	lines := fixtureLines(t, "testdata/events.jsonl")
-	lines = lines[:len(lines)-1] // the reject
-	// Two "nodes" concatenated: the second half first.
-	half := len(lines) / 2
-	mixed := append(append([]string(nil), lines[half:]...), lines[:half]...)
-	p := writeLines(t, "mixed.jsonl", mixed)
+	lines, p := mixedFile(t, "mixed.jsonl")
 	a := newTestAppFile(t, p, 120, 40)
 	if !a.c.Snap.Unsorted {
 		t.Fatal("the index did not notice the disorder")
@@ -152,11 +159,7 @@ func TestYearsShown(t *testing.T) {
 // or after a time; putting the rows in order is not a filter change for
 // the access log; a window from :from is undone by u like any filter.
 func TestTimeOrderAndWorkbench(t *testing.T) {
-	lines := fixtureLines(t, "testdata/events.jsonl")
-	lines = lines[:len(lines)-1] // the reject
-	half := len(lines) / 2
-	mixed := append(append([]string(nil), lines[half:]...), lines[:half]...)
-	p := writeLines(t, "mixed.jsonl", mixed)
+	_, p := mixedFile(t, "mixed.jsonl")
 	ix := loadIndex(t, p)
 	var recs []ActionRecord
 	a := New(t.Context(), ix, nil, Options{NoColor: true, Compile: CompileLogQL, Write: LocalWrites{},
@@ -219,11 +222,7 @@ func TestTimeOrderAndWorkbench(t *testing.T) {
 // logs) is shown in time order once its content is read, and lines
 // appended later (live) come after it, in the order they arrive.
 func TestFollowedUnsortedFileSorted(t *testing.T) {
-	lines := fixtureLines(t, "testdata/events.jsonl")
-	lines = lines[:len(lines)-1] // the reject
-	half := len(lines) / 2
-	mixed := append(append([]string(nil), lines[half:]...), lines[:half]...)
-	p := writeLines(t, "audit.log", mixed)
+	lines, p := mixedFile(t, "audit.log")
 	a, wait := followApp(t, p)
 	wait("rows sorted by time")
 	if !a.c.Snap.CaughtUp {
