@@ -268,6 +268,14 @@ type Index struct {
 	done2     int64 // bytes consumed per Progress
 	rejected  int64
 	rejects   []RejectInfo
+	// dups finds exact duplicates (dups.go); duplicates counts them and
+	// dupSamples names the first few (untrusted: sanitise to draw).
+	dups       dupTable
+	duplicates int64
+	dupSamples []string
+	// ids and keys are Add's scratch: each event's auditID hash and
+	// duplicate key.
+	ids, keys []uint64
 	byReason  map[string]int64
 	minTime   int64
 	maxTime   int64
@@ -356,10 +364,24 @@ func (ix *Index) Add(b *data.Batch) error {
 			})
 		}
 	}
+	ix.ids, ix.keys = ix.ids[:0], ix.keys[:0]
 	for i := range b.Events {
-		if err := ix.addEvent(&b.Events[i]); err != nil {
+		e := &b.Events[i]
+		id := hashID(e.AuditID)
+		ix.ids = append(ix.ids, id)
+		ix.keys = append(ix.keys, dupKey(id, e.Time, e.Raw))
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		r, tab, slot, dup := ix.dupOf(e, ix.ids[i], ix.keys[i])
+		if dup {
+			ix.noteDup(e, r)
+			continue
+		}
+		if err := ix.addEvent(e, ix.ids[i]); err != nil {
 			return err
 		}
+		ix.keepDup(tab, slot, ix.n-1)
 	}
 	return nil
 }
@@ -386,7 +408,7 @@ func (ix *Index) sourceFor(info *data.SourceInfo) (uint16, error) {
 	return id, nil
 }
 
-func (ix *Index) addEvent(e *data.Event) error {
+func (ix *Index) addEvent(e *data.Event, id uint64) error {
 	sid, err := ix.sourceFor(e.Origin.Source)
 	if err != nil {
 		return err
@@ -423,7 +445,7 @@ func (ix *Index) addEvent(e *data.Event) error {
 		lat = int32(us)
 	}
 	ix.latency.add(n, lat)
-	ix.auditID.add(n, hashID(e.AuditID))
+	ix.auditID.add(n, id)
 	ix.src.add(n, sid)
 	ix.off.add(n, off)
 	ix.length.add(n, uint32(len(e.Raw)))
@@ -563,6 +585,9 @@ type Snapshot struct {
 	sources  []source
 	// Stats at the time of the snapshot.
 	Bytes, Rejected int64
+	// Duplicates counts the events not added because their bytes equal
+	// an earlier event's (dups.go).
+	Duplicates int64
 	// Consumed/Total are the reader's progress (Total 0: unknown).
 	Consumed, Total  int64
 	Done             bool
@@ -598,7 +623,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		stime:    lateColumn{base: ix.stime.base, chunks: ix.stime.chunks[:len(ix.stime.chunks):len(ix.stime.chunks)]},
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
-		Bytes:    ix.bytes, Rejected: ix.rejected, Done: ix.done, Err: ix.err,
+		Bytes:    ix.bytes, Rejected: ix.rejected, Duplicates: ix.duplicates, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
 		CaughtUp: ix.caughtUp, Partial: ix.partial, Unsorted: ix.unsorted, ReadTook: ix.took,

@@ -165,6 +165,9 @@ func (a *App) statusBar() string {
 	} else {
 		parts = append(parts, "rejected 0")
 	}
+	if s.Duplicates > 0 {
+		parts = append(parts, fmt.Sprintf("duplicates %s (R)", thousands(s.Duplicates)))
+	}
 	parts = append(parts, a.progress()...)
 	if a.running {
 		parts = append(parts, "filtering…")
@@ -205,6 +208,15 @@ func (a *App) rejectsView(w, h int) string {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || rs[i].n == rs[j].n && rs[i].r < rs[j].r })
 	for _, r := range rs {
 		lines = append(lines, fmt.Sprintf("%8s  %s", thousands(r.n), truncateANSI(r.r, w-10)))
+	}
+	if dups, n := a.ix.Duplicates(); n > 0 {
+		lines = append(lines, "", st.Header.Render(fmt.Sprintf("exact duplicates: %s lines repeat an earlier event byte for byte; each event is shown and counted once, as Loki stores it", thousands(n))))
+		for k, d := range dups {
+			if k == 10 {
+				break
+			}
+			lines = append(lines, truncateANSI(st.Muted.Render(d), w))
+		}
 	}
 	if len(kept) > 0 {
 		lines = append(lines, "", st.Header.Render("first rejected lines"))

@@ -551,4 +551,28 @@ var mutations = []Mutation{
 		New:    "if a.sorting || a.opts.Follow || !snap.Unsorted || snap.Ordered() {",
 		Guards: []Guard{uiPkg},
 	},
+	{
+		Name:   "ui/dups-bytes-not-compared",
+		What:   "an event with the auditID, time and length of an earlier one is taken for its copy without comparing bytes",
+		File:   "internal/ui/dups.go",
+		Old:    "\t\tif err == nil && bytes.Equal(raw, e.Raw) {",
+		New:    "\t\tif err == nil && bytes.Equal(raw[:0], e.Raw[:0]) {",
+		Guards: []Guard{uiPkg},
+	},
+	{
+		Name:   "ui/dups-previous-window-forgotten",
+		What:   "a copy in the previous minute of event time is not looked for",
+		File:   "internal/ui/dups.go",
+		Old:    "\tcase w == d.curWin-1:\n\t\treturn &d.prev\n",
+		New:    "\tcase w == d.curWin-1:\n\t\treturn &dupSlots{}\n",
+		Guards: []Guard{uiPkg},
+	},
+	{
+		Name:   "ui/dups-no-global-table",
+		What:   "an input out of time order keeps only recent rows: a copy far back is kept twice",
+		File:   "internal/ui/dups.go",
+		Old:    "\t\td.global = true\n",
+		New:    "\t\td.global = false\n",
+		Guards: []Guard{uiPkg},
+	},
 }

@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// Exact duplicates. An at-least-once shipper sends lines again after a
+// crash or a failed upload (Fluent Bit's s3 output uploads a chunk again
+// as a new object), and forensic copies get concatenated twice; Loki
+// stores such exact duplicates once and the rules count them once. The
+// index does too: an event whose bytes equal an earlier event's is not
+// added (its panes, counts and Stats are those of the input without the
+// copy); it is counted, and the first few are listed with the event they
+// repeat (R).
+//
+// Candidates are found by auditID, time and length (by a hash of the
+// bytes for the rare events without an auditID), kept as index rows in
+// open-addressing tables (4 bytes a slot, at most half full); a
+// candidate's bytes are read back and compared, so two different lines
+// are never taken for one. Copies have the same time, so while the input
+// comes in time order (a file, merged files or objects, events a little
+// out of order) only the rows of the last minute or two of event time are
+// kept in the tables, which stay small and in the processor's caches. An
+// event older than that (a file concatenated twice, a shuffled one) makes
+// the index keep every row from then on: one table of all rows, built
+// from the columns once, 8 MB for a million events.
+type dupTable struct {
+	// cur and prev hold the rows of the windows (of dupWindow of event
+	// time) curWin and curWin-1; global, once set, all rows (cur only).
+	cur, prev dupSlots
+	curWin    int64
+	global    bool
+	untimed   dupSlots // the rows of events without a time, until global
+	buf       []byte   // read-back buffer
+}
+
+// dupSlots is an open-addressing table of index rows.
+type dupSlots struct {
+	slots []uint32 // index row + 1; 0: empty
+	used  int
+}
+
+// emptied returns t without rows, keeping its slots.
+func (t dupSlots) emptied() dupSlots {
+	clear(t.slots)
+	return dupSlots{slots: t.slots}
+}
+
+// dupWindow is the span of event time a table of recent rows covers.
+const dupWindow = int64(time.Minute)
+
+// maxDupSamples bounds how many duplicates are listed (all are counted).
+const maxDupSamples = 100
+
+// dupKey combines what must be equal for two events to be one: the
+// auditID's hash, the time and the length; for an event without an
+// auditID (id 0), its bytes.
+func dupKey(id uint64, t int64, raw []byte) uint64 {
+	if id == 0 {
+		return maphash.Bytes(idSeed, raw)
+	}
+	return dupKeyLen(id, t, len(raw))
+}
+
+func dupKeyLen(id uint64, t int64, n int) uint64 {
+	k := id ^ uint64(t)*0x9e3779b97f4a7c15 ^ uint64(n)*0xbf58476d1ce4e5b9
+	return k ^ k>>31
+}
+
+// dupTableFor returns the table an event at time t belongs to, moving the
+// windows forward or going global as needed.
+func (ix *Index) dupTableFor(t int64) *dupSlots {
+	d := &ix.dups
+	if d.global {
+		return &d.cur
+	}
+	if t == 0 {
+		return &d.untimed
+	}
+	w := t / dupWindow
+	switch {
+	case d.cur.slots == nil:
+		d.curWin = w
+	case w == d.curWin:
+	case w == d.curWin-1:
+		return &d.prev
+	case w == d.curWin+1:
+		// The older table, emptied, takes the new window: sized for a
+		// window of events already, it seldom grows.
+		d.prev, d.cur, d.curWin = d.cur, d.prev.emptied(), w
+	case w > d.curWin:
+		d.prev, d.cur, d.curWin = d.prev.emptied(), d.cur.emptied(), w
+	default:
+		// Older than the windows: the input is not in time order, and a
+		// copy may be anywhere before. Keep every row from now on.
+		d.global = true
+		d.prev, d.cur, d.untimed = dupSlots{}, dupSlots{}, dupSlots{}
+		for r := range ix.n {
+			ix.placeDup(&d.cur, r)
+		}
+	}
+	return &d.cur
+}
+
+// dupOf returns the row event e (auditID hash id, key k) repeats, if
+// any; else the table and slot where e's row goes once added (see
+// keepDup). It holds ix.mu.
+func (ix *Index) dupOf(e *data.Event, id, k uint64) (row int, tab *dupSlots, slot int, dup bool) {
+	tab = ix.dupTableFor(e.Time)
+	if 2*(tab.used+1) > len(tab.slots) {
+		ix.growDups(tab)
+	}
+	mask := len(tab.slots) - 1
+	j := int(k) & mask
+	for ; tab.slots[j] != 0; j = (j + 1) & mask {
+		r := int(tab.slots[j] - 1)
+		if ix.auditID.at(r) != id || ix.times.at(r) != e.Time || int(ix.length.at(r)) != len(e.Raw) {
+			continue
+		}
+		raw, err := ix.rawLocked(r)
+		if err == nil && bytes.Equal(raw, e.Raw) {
+			return r, nil, 0, true
+		}
+	}
+	return 0, tab, j, false
+}
+
+// keepDup records row n in the slot dupOf returned.
+func (ix *Index) keepDup(tab *dupSlots, slot, n int) {
+	tab.slots[slot] = uint32(n + 1)
+	tab.used++
+}
+
+// growDups doubles a table (1024 slots at first), placing its rows again.
+func (ix *Index) growDups(tab *dupSlots) {
+	old := tab.slots
+	tab.slots, tab.used = make([]uint32, max(1024, 2*len(old))), 0
+	for _, s := range old {
+		if s != 0 {
+			ix.placeDup(tab, int(s-1))
+		}
+	}
+}
+
+// placeDup puts row r in tab (which has room), its key made again from
+// its columns (or its bytes, read back, when it has no auditID).
+func (ix *Index) placeDup(tab *dupSlots, r int) {
+	if 2*(tab.used+1) > len(tab.slots) {
+		ix.growDups(tab)
+	}
+	id := ix.auditID.at(r)
+	var k uint64
+	if id != 0 {
+		k = dupKeyLen(id, ix.times.at(r), int(ix.length.at(r)))
+	} else if raw, err := ix.rawLocked(r); err == nil {
+		k = dupKey(0, 0, raw)
+	}
+	mask := len(tab.slots) - 1
+	j := int(k) & mask
+	for tab.slots[j] != 0 {
+		j = (j + 1) & mask
+	}
+	tab.slots[j] = uint32(r + 1)
+	tab.used++
+}
+
+// rawLocked reads row r's bytes back (as Snapshot.Raw) into the table's
+// buffer, valid until the next call. It holds ix.mu.
+func (ix *Index) rawLocked(r int) ([]byte, error) {
+	src := ix.sources[ix.src.at(r)]
+	off, n := ix.off.at(r), int(ix.length.at(r))
+	f := src.file
+	if f == nil {
+		f = ix.spill
+	}
+	if f == nil {
+		return nil, fmt.Errorf("no file for event %d", r)
+	}
+	d := &ix.dups
+	if cap(d.buf) < n {
+		d.buf = make([]byte, n)
+	}
+	buf := d.buf[:n]
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// noteDup counts event e, a copy of row r.
+func (ix *Index) noteDup(e *data.Event, r int) {
+	ix.duplicates++
+	if len(ix.dupSamples) >= maxDupSamples {
+		return
+	}
+	l := int64(ix.line.at(r))
+	if l == lineWideMark {
+		l = ix.lineWide[r]
+	}
+	first := data.Origin{Source: ix.sources[ix.src.at(r)].info, Line: l, Offset: ix.off.at(r), StreamTime: ix.stime.at(r)}
+	ix.dupSamples = append(ix.dupSamples, e.Origin.Cite()+" repeats "+first.Cite())
+}
+
+// Duplicates returns the first duplicates found, each as "WHERE repeats
+// WHERE" (sanitised), and how many there were.
+func (ix *Index) Duplicates() ([]string, int64) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, len(ix.dupSamples))
+	for i, s := range ix.dupSamples {
+		out[i] = termsafe.String(s)
+	}
+	return out, ix.duplicates
+}
