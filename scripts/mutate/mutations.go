@@ -575,4 +575,28 @@ var mutations = []Mutation{
 		New:    "\t\td.global = false\n",
 		Guards: []Guard{uiPkg},
 	},
+	{
+		Name:   "query/log-duplicates-printed",
+		What:   "a log query prints an exact duplicate line again",
+		File:   "internal/cli/query/query.go",
+		Old:    "if !q.Matches(e) || dups.Seen(e) {",
+		New:    "if !q.Matches(e) {",
+		Guards: []Guard{queryCLI},
+	},
+	{
+		Name:   "query/metric-duplicates-counted",
+		What:   "a metric query counts an exact duplicate line again",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\tev.Unique = func(e logql.Entry) bool { return !dups.Seen(e.(*data.Event)) }\n",
+		New:    "",
+		Guards: []Guard{queryCLI},
+	},
+	{
+		Name:   "data/dups-horizon-forgets-nothing",
+		What:   "a followed query's duplicate filter never forgets (memory grows with the input)",
+		File:   "internal/data/dups.go",
+		Old:    "\t\t\tdelete(d.minutes, d.keys[0])\n",
+		New:    "",
+		Guards: []Guard{dataPkg},
+	},
 }

@@ -20,6 +20,8 @@ type RejectReporter struct {
 	n     int
 	// undated counts events a time window left out for lack of a time.
 	undated int
+	// dups counts exact duplicate lines counted once (data.Dups).
+	dups int64
 }
 
 // NewRejectReporter reports on w; quiet counts without printing.
@@ -53,6 +55,14 @@ func (r *RejectReporter) AddUndated(n int) {
 	r.mu.Unlock()
 }
 
+// AddDuplicates counts exact duplicate lines that were counted once
+// (data.Dups); Err mentions them, without making them an error.
+func (r *RejectReporter) AddDuplicates(n int64) {
+	r.mu.Lock()
+	r.dups += n
+	r.mu.Unlock()
+}
+
 // Count is the number of lines reported.
 func (r *RejectReporter) Count() int {
 	r.mu.Lock()
@@ -63,8 +73,11 @@ func (r *RejectReporter) Count() int {
 // Err returns exit status 1 when input was rejected, else nil.
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
-	undated := r.undated
+	undated, dups := r.undated, r.dups
 	r.mu.Unlock()
+	if dups > 0 && !r.quiet {
+		fmt.Fprintf(r.w, "audittui: %d exact duplicate line(s) (the bytes of an earlier event again) counted once, as Loki stores them\n", dups)
+	}
 	if undated > 0 && !r.quiet {
 		fmt.Fprintf(r.w, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
 	}

@@ -75,6 +75,9 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	} else {
 		ev = q.NewInstantEvaluator(end)
 	}
+	dups := newDups(opts)
+	ev.Unique = func(e logql.Entry) bool { return !dups.Seen(e.(*data.Event)) }
+	defer func() { rep.AddDuplicates(dups.Count()) }()
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {

@@ -128,6 +128,8 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	defer st.Close()
 	w := cmdutil.NewEventWriter(out, opts.Output)
 	w.Query = q
+	dups := newDups(opts)
+	defer func() { rep.AddDuplicates(dups.Count()) }()
 	n := 0
 	for {
 		b, err := st.Next(ctx)
@@ -144,7 +146,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 		rep.AddUndated(b.Undated)
 		for i := range b.Events {
 			e := &b.Events[i]
-			if !q.Matches(e) {
+			if !q.Matches(e) || dups.Seen(e) {
 				continue
 			}
 			if err := w.Write(e); err != nil {
@@ -167,4 +169,13 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 		}
 	}
 	return w.Flush()
+}
+
+// newDups is the filter that prints and counts exact duplicate lines once:
+// of every match, or, when following, of the last hour of event time.
+func newDups(opts *QueryOptions) *data.Dups {
+	if opts.Follow {
+		return data.NewDups(time.Hour)
+	}
+	return data.NewDups(0)
 }

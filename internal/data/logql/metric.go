@@ -121,6 +121,11 @@ type Evaluator struct {
 	errs     int64  // entries that reached the result with __error__ set
 	firstErr string // the first one's __error__ and details
 
+	// Unique, when set, is asked about each entry the pipeline keeps,
+	// before it counts: false drops it (an exact copy of an entry counted
+	// already: Loki stores such duplicates once).
+	Unique func(Entry) bool
+
 	seed   maphash.Seed
 	series map[string]*leafSeries // modeSeries, modeSum: key -> series
 	groups map[string]*countGroup // modeCount
@@ -239,6 +244,9 @@ func (ev *Evaluator) Add(e Entry) {
 	var st evalState
 	st.e = e
 	if !q.run(&st) {
+		return
+	}
+	if ev.Unique != nil && !ev.Unique(e) {
 		return
 	}
 	size := int64(len(st.line)) // after line_format, as Loki counts

@@ -1,0 +1,72 @@
+package query
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// TestQueryDuplicatesOnce: exact duplicate lines (a file concatenated
+// twice, shuffled) are printed and counted once, as Loki stores them:
+// log and metric queries answer as on the file alone, the exit status is
+// unchanged and stderr says how many copies there were. Lines that differ
+// in one byte are both kept.
+func TestQueryDuplicatesOnce(t *testing.T) {
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	copied := slices.Clone(lines)
+	rand.New(rand.NewPCG(7, 8)).Shuffle(len(copied), func(i, j int) { copied[i], copied[j] = copied[j], copied[i] })
+	doubled := filepath.Join(t.TempDir(), "doubled.log")
+	if err := os.WriteFile(doubled, []byte(strings.Join(append(slices.Clone(lines), copied...), "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sorted := func(s string) []string {
+		l := strings.Split(strings.TrimSpace(s), "\n")
+		slices.Sort(l)
+		return l
+	}
+	for _, q := range []string{
+		`{job="audit"} | json | verb="delete"`,
+		`{job="audit"} |= "secrets" | json | verb=~"get|list"`,
+	} {
+		_, want, _ := queryCLI(t, "-o", "raw", q, sample)
+		code, got, errOut := queryCLI(t, "-o", "raw", q, doubled)
+		if code != 0 || !slices.Equal(sorted(got), sorted(want)) {
+			t.Fatalf("%s: exit %d, %d lines, want the %d of the file alone (%s)", q, code, len(sorted(got)), len(sorted(want)), errOut)
+		}
+		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" exact duplicate line(s)") {
+			t.Fatalf("%s: stderr %q", q, errOut)
+		}
+	}
+	for _, args := range [][]string{
+		{`sum by (user_username) (count_over_time({job="audit"} | json | verb=~"create|delete" [1h]))`},
+		{"--step", "10m", `sum(count_over_time({job="audit"} | json [10m]))`},
+		{`topk(3, sum by (objectRef_resource) (bytes_over_time({job="audit"} [2h])))`},
+	} {
+		_, want, _ := queryCLI(t, append(append([]string{}, args...), sample)...)
+		code, got, errOut := queryCLI(t, append(append([]string{}, args...), doubled)...)
+		if code != 0 || got != want {
+			t.Fatalf("%v: exit %d (%s)\n%s\nwant\n%s", args, code, errOut, got, want)
+		}
+	}
+
+	// One byte different: not a copy.
+	near := filepath.Join(t.TempDir(), "near.log")
+	other := strings.Replace(lines[0], `"verb":"`, `"verb":"x`, 1)
+	if err := os.WriteFile(near, []byte(lines[0]+"\n"+other+"\n"+lines[0]+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 exact duplicate line(s)") {
+		t.Fatalf("near copies: exit %d, %q, %q", code, got, errOut)
+	}
+}
