@@ -76,7 +76,7 @@ func (r *RejectReporter) Err() error {
 	undated, dups := r.undated, r.dups
 	r.mu.Unlock()
 	if dups > 0 && !r.quiet {
-		fmt.Fprintf(r.w, "audittui: %d exact duplicate line(s) (the bytes of an earlier event again) counted once, as Loki stores them\n", dups)
+		fmt.Fprintf(r.w, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", dups)
 	}
 	if undated > 0 && !r.quiet {
 		fmt.Fprintf(r.w, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)

@@ -44,7 +44,7 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 		if code != 0 || !slices.Equal(sorted(got), sorted(want)) {
 			t.Fatalf("%s: exit %d, %d lines, want the %d of the file alone (%s)", q, code, len(sorted(got)), len(sorted(want)), errOut)
 		}
-		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" exact duplicate line(s)") {
+		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" duplicate line(s) (identical to one read before) counted once") {
 			t.Fatalf("%s: stderr %q", q, errOut)
 		}
 	}
@@ -66,7 +66,7 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 	if err := os.WriteFile(near, []byte(lines[0]+"\n"+other+"\n"+lines[0]+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 exact duplicate line(s)") {
+	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 duplicate line(s) (identical to one read before)") {
 		t.Fatalf("near copies: exit %d, %q, %q", code, got, errOut)
 	}
 }
