@@ -166,3 +166,21 @@ func TestRealDataDuplicatedOnce(t *testing.T) {
 }
 
 func itoa(n int) string { return thousands(int64(n)) }
+
+// TestUndatedCounted: events without a timestamp are shown, and the status
+// bar and R say how many there are.
+func TestUndatedCounted(t *testing.T) {
+	lines := fixtureLines(t, "testdata/events.jsonl")
+	lines = lines[:len(lines)-1] // the reject
+	undated := strings.NewReplacer(`"stageTimestamp":`, `"stageTimestampX":`, `"requestReceivedTimestamp":`, `"requestReceivedTimestampX":`).Replace(lines[0])
+	ix := readIndex(t, writeLines(t, "undated.jsonl", append([]string{undated}, lines[1:]...)))
+	a := New(context.Background(), ix, nil, Options{NoColor: true, Compile: CompileLogQL})
+	a.Update(windowSize(120, 40))
+	if s := screen(a); !strings.Contains(s, "loaded "+itoa(len(lines))+" ·") || !strings.Contains(s, "undated 1 (R)") || !strings.Contains(s, "-------- ") {
+		t.Fatalf("status:\n%s", s)
+	}
+	send(t, a, "R")
+	if s := screen(a); !strings.Contains(s, "undated: 1 events carry no timestamp") {
+		t.Fatalf("R:\n%s", s)
+	}
+}

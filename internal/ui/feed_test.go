@@ -48,7 +48,7 @@ func spillBatch(info *data.SourceInfo, from, n int) *data.Batch {
 		}
 		e := evs[0].Clone()
 		e.Raw = []byte(raw)
-		e.Time = int64(k) * 1e6
+		e.Time = int64(k+1) * 1e6 // dated (time 0 is "undated")
 		b.Events = append(b.Events, e)
 		b.Bytes += int64(len(raw))
 	}

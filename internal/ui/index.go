@@ -273,6 +273,9 @@ type Index struct {
 	dups       dupTable
 	duplicates int64
 	dupSamples []string
+	// undated counts the events without a time (shown, never placed in
+	// time: README "Time, and events without one").
+	undated int64
 	// ids and keys are Add's scratch: each event's auditID hash and
 	// duplicate key.
 	ids, keys []uint64
@@ -482,6 +485,9 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 		ix.unsorted = true
 	}
 	ix.lastTime = e.Time
+	if e.Time == 0 {
+		ix.undated++
+	}
 	if e.Time != 0 {
 		if ix.minTime == 0 || e.Time < ix.minTime {
 			ix.minTime = e.Time
@@ -588,6 +594,8 @@ type Snapshot struct {
 	// Duplicates counts the events not added because their bytes equal
 	// an earlier event's (dups.go).
 	Duplicates int64
+	// Undated counts the events without a time.
+	Undated int64
 	// Consumed/Total are the reader's progress (Total 0: unknown).
 	Consumed, Total  int64
 	Done             bool
@@ -623,7 +631,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		stime:    lateColumn{base: ix.stime.base, chunks: ix.stime.chunks[:len(ix.stime.chunks):len(ix.stime.chunks)]},
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
-		Bytes:    ix.bytes, Rejected: ix.rejected, Duplicates: ix.duplicates, Done: ix.done, Err: ix.err,
+		Bytes:    ix.bytes, Rejected: ix.rejected, Duplicates: ix.duplicates, Undated: ix.undated, Done: ix.done, Err: ix.err,
 		Consumed: ix.done2, Total: ix.total,
 		MinTime: ix.minTime, MaxTime: ix.maxTime,
 		CaughtUp: ix.caughtUp, Partial: ix.partial, Unsorted: ix.unsorted, ReadTook: ix.took,

@@ -168,6 +168,9 @@ func (a *App) statusBar() string {
 	if s.Duplicates > 0 {
 		parts = append(parts, fmt.Sprintf("duplicates %s (R)", thousands(s.Duplicates)))
 	}
+	if s.Undated > 0 {
+		parts = append(parts, fmt.Sprintf("undated %s (R)", thousands(s.Undated)))
+	}
 	parts = append(parts, a.progress()...)
 	if a.running {
 		parts = append(parts, "filtering…")
@@ -217,6 +220,9 @@ func (a *App) rejectsView(w, h int) string {
 			}
 			lines = append(lines, truncateANSI(st.Muted.Render(d), w))
 		}
+	}
+	if n := a.c.Snap.Undated; n > 0 {
+		lines = append(lines, "", st.Header.Render(fmt.Sprintf("undated: %s events carry no timestamp; they are listed first, with dashes for the time, and no time window, histogram or alert rule can place them", thousands(n))))
 	}
 	if len(kept) > 0 {
 		lines = append(lines, "", st.Header.Render("first rejected lines"))
