@@ -22,6 +22,8 @@ type RejectReporter struct {
 	undated int
 	// dups counts exact duplicate lines counted once (data.Dups).
 	dups int64
+	// notes are said once at the end (Err), before the counts.
+	notes []string
 }
 
 // NewRejectReporter reports on w; quiet counts without printing.
@@ -63,6 +65,14 @@ func (r *RejectReporter) AddDuplicates(n int64) {
 	r.mu.Unlock()
 }
 
+// AddNote says msg on stderr at the end (unless quiet), without making
+// it an error.
+func (r *RejectReporter) AddNote(msg string) {
+	r.mu.Lock()
+	r.notes = append(r.notes, msg)
+	r.mu.Unlock()
+}
+
 // Count is the number of lines reported.
 func (r *RejectReporter) Count() int {
 	r.mu.Lock()
@@ -73,8 +83,13 @@ func (r *RejectReporter) Count() int {
 // Err returns exit status 1 when input was rejected, else nil.
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
-	undated, dups := r.undated, r.dups
+	undated, dups, notes := r.undated, r.dups, r.notes
 	r.mu.Unlock()
+	for _, n := range notes {
+		if !r.quiet {
+			fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(n))
+		}
+	}
 	if dups > 0 && !r.quiet {
 		fmt.Fprintf(r.w, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", dups)
 	}

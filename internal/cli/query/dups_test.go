@@ -70,3 +70,36 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 		t.Fatalf("near copies: exit %d, %q, %q", code, got, errOut)
 	}
 }
+
+// TestQuerySaysWhenNotInTimeOrder: lines are printed as read; when the
+// input is not in time order (two nodes' logs one after the other), stderr
+// says so once, naming the first line out of order, and the exit status
+// is unchanged. A sorted input says nothing.
+func TestQuerySaysWhenNotInTimeOrder(t *testing.T) {
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	half := len(lines) / 2
+	swapped := filepath.Join(t.TempDir(), "nodes.log")
+	if err := os.WriteFile(swapped, []byte(strings.Join(append(slices.Clone(lines[half:]), lines[:half]...), "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q := `{job="audit"} | json | verb="delete"`
+	if code, _, errOut := queryCLI(t, "-o", "raw", q, sample); code != 0 || strings.Contains(errOut, "time order") {
+		t.Fatalf("sorted: exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut := queryCLI(t, "-o", "raw", q, swapped)
+	if code != 0 || strings.Count(errOut, "the input is not in time order (") != 1 || !strings.Contains(errOut, "nodes.log:") {
+		t.Fatalf("swapped halves: exit %d, stderr %q", code, errOut)
+	}
+	_, want, _ := queryCLI(t, "-o", "raw", q, sample)
+	if len(strings.Split(out, "\n")) != len(strings.Split(want, "\n")) {
+		t.Fatal("the lines printed differ in number")
+	}
+	if code, _, errOut := queryCLI(t, "-q", "-o", "raw", q, swapped); code != 0 || errOut != "" {
+		t.Fatalf("-q: exit %d, stderr %q", code, errOut)
+	}
+}

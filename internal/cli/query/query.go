@@ -130,6 +130,16 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	w.Query = q
 	dups := newDups(opts)
 	defer func() { rep.AddDuplicates(dups.Count()) }()
+	// Lines are printed as read (merged by time across sources). When a
+	// match is more than a minute older than one printed before it (one
+	// file holding several nodes' logs one after the other), say so once.
+	var newest int64
+	disorder := ""
+	defer func() {
+		if disorder != "" {
+			rep.AddNote("the input is not in time order (" + disorder + " is older than lines printed before it): lines are printed as read; the TUI shows them in time order")
+		}
+	}()
 	n := 0
 	for {
 		b, err := st.Next(ctx)
@@ -148,6 +158,12 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 			e := &b.Events[i]
 			if !q.Matches(e) || dups.Seen(e) {
 				continue
+			}
+			if e.Time != 0 {
+				if disorder == "" && e.Time < newest-int64(time.Minute) {
+					disorder = e.Origin.Cite()
+				}
+				newest = max(newest, e.Time)
 			}
 			if err := w.Write(e); err != nil {
 				return err
