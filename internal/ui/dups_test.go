@@ -183,4 +183,13 @@ func TestUndatedCounted(t *testing.T) {
 	if s := screen(a); !strings.Contains(s, "undated: 1 events carry no timestamp") {
 		t.Fatalf("R:\n%s", s)
 	}
+	// At 80x24, with copies too: R's explanations wrap, nothing is cut.
+	a = New(context.Background(), readIndex(t, writeLines(t, "both.jsonl", append([]string{undated}, append(lines[1:], lines[1:]...)...))), nil, Options{NoColor: true, Compile: CompileLogQL})
+	a.Update(windowSize(80, 24))
+	send(t, a, "R")
+	s := screen(a)
+	checkScreen(t, s, 80, 24)
+	if !strings.Contains(s, "shown and counted once, as Loki stores it") || !strings.Contains(s, "histogram or alert rule can place them") {
+		t.Fatalf("R at 80x24:\n%s", s)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/termsafe"
@@ -213,7 +214,8 @@ func (a *App) rejectsView(w, h int) string {
 		lines = append(lines, fmt.Sprintf("%8s  %s", thousands(r.n), truncateANSI(r.r, w-10)))
 	}
 	if dups, n := a.ix.Duplicates(); n > 0 {
-		lines = append(lines, "", st.Header.Render(fmt.Sprintf("exact duplicates: %s lines repeat an earlier event byte for byte; each event is shown and counted once, as Loki stores it", thousands(n))))
+		lines = append(lines, "")
+		lines = append(lines, wrapped(st.Header, fmt.Sprintf("exact duplicates: %s lines repeat an earlier event byte for byte; each event is shown and counted once, as Loki stores it", thousands(n)), w)...)
 		for k, d := range dups {
 			if k == 10 {
 				break
@@ -222,7 +224,8 @@ func (a *App) rejectsView(w, h int) string {
 		}
 	}
 	if n := a.c.Snap.Undated; n > 0 {
-		lines = append(lines, "", st.Header.Render(fmt.Sprintf("undated: %s events carry no timestamp; they are listed first, with dashes for the time, and no time window, histogram or alert rule can place them", thousands(n))))
+		lines = append(lines, "")
+		lines = append(lines, wrapped(st.Header, fmt.Sprintf("undated: %s events carry no timestamp; they are listed first, with dashes for the time, and no time window, histogram or alert rule can place them", thousands(n)), w)...)
 	}
 	if len(kept) > 0 {
 		lines = append(lines, "", st.Header.Render("first rejected lines"))
@@ -234,6 +237,15 @@ func (a *App) rejectsView(w, h int) string {
 		lines = append(lines, truncateANSI(st.Muted.Render(r.Where)+" "+st.Error.Render(r.Reason)+" "+r.Sample, w))
 	}
 	return fill(lines, h)
+}
+
+// wrapped is text wrapped at width w, each line in style st.
+func wrapped(st lipgloss.Style, text string, w int) []string {
+	var out []string
+	for _, l := range strings.Split(ansi.Wrap(text, max(10, w), " "), "\n") {
+		out = append(out, st.Render(l))
+	}
+	return out
 }
 
 func thousands(n int64) string {
