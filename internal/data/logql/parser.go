@@ -34,26 +34,24 @@ func Parse(src string) (Expr, error) {
 
 // ParseLog parses a log query; a metric query is an error.
 func ParseLog(src string) (*LogQuery, error) {
-	e, err := Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	q, ok := e.(*LogQuery)
-	if !ok {
-		return nil, &ParseError{Line: 1, Col: 1, Msg: "expected a log query ({...} | ...), got a metric query"}
-	}
-	return q, nil
+	return parseAs[*LogQuery](src, "expected a log query ({...} | ...), got a metric query")
 }
 
 // ParseMetric parses a metric query; a log query is an error.
 func ParseMetric(src string) (*MetricQuery, error) {
+	return parseAs[*MetricQuery](src, "expected a metric query (count_over_time, rate, sum, ...), got a log query")
+}
+
+// parseAs parses src, which must be a T (else the error says wrong).
+func parseAs[T Expr](src, wrong string) (T, error) {
+	var none T
 	e, err := Parse(src)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	q, ok := e.(*MetricQuery)
+	q, ok := e.(T)
 	if !ok {
-		return nil, &ParseError{Line: 1, Col: 1, Msg: "expected a metric query (count_over_time, rate, sum, ...), got a log query"}
+		return none, &ParseError{Line: 1, Col: 1, Msg: wrong}
 	}
 	return q, nil
 }
