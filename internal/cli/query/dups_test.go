@@ -18,12 +18,7 @@ import (
 // unchanged and stderr says how many copies there were. Lines that differ
 // in one byte are both kept.
 func TestQueryDuplicatesOnce(t *testing.T) {
-	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
-	raw, err := os.ReadFile(sample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	sample, lines := sampleLines(t)
 	copied := slices.Clone(lines)
 	rand.New(rand.NewPCG(7, 8)).Shuffle(len(copied), func(i, j int) { copied[i], copied[j] = copied[j], copied[i] })
 	doubled := filepath.Join(t.TempDir(), "doubled.log")
@@ -76,12 +71,7 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 // says so once, naming the first line out of order, and the exit status
 // is unchanged. A sorted input says nothing.
 func TestQuerySaysWhenNotInTimeOrder(t *testing.T) {
-	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
-	raw, err := os.ReadFile(sample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	sample, lines := sampleLines(t)
 	half := len(lines) / 2
 	swapped := filepath.Join(t.TempDir(), "nodes.log")
 	if err := os.WriteFile(swapped, []byte(strings.Join(append(slices.Clone(lines[half:]), lines[:half]...), "\n")+"\n"), 0o644); err != nil {
@@ -102,4 +92,15 @@ func TestQuerySaysWhenNotInTimeOrder(t *testing.T) {
 	if code, _, errOut := queryCLI(t, "-q", "-o", "raw", q, swapped); code != 0 || errOut != "" {
 		t.Fatalf("-q: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// sampleLines returns the bundled sample's path and its lines.
+func sampleLines(t *testing.T) (string, []string) {
+	t.Helper()
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	raw, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sample, strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
 }
