@@ -149,3 +149,16 @@ func BenchmarkFirstView1M(b *testing.B) {
 		_ = a.View()
 	}
 }
+
+// BenchmarkTimeOrder measures putting 1 M rows of an unsorted index
+// (passes over the sample overlapping in time) in time order, as the TUI
+// does once such an input is read.
+func BenchmarkTimeOrder(b *testing.B) {
+	ix := bigIndex(b, 1_000_000)
+	s := ix.Snapshot()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		timeOrder(s)
+	}
+}
