@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -39,6 +40,16 @@ func (s *SourceSet) Resolve(ctx context.Context, args []string) ([]data.Source, 
 		return nil, false, UsageError(err)
 	}
 	return srcs, ok, err
+}
+
+// Window resolves what a command that reads events starts with: the time
+// window of w (now is the clock) and the SOURCE arguments (ResolveOrStdin).
+func (s *SourceSet) Window(ctx context.Context, w *WindowFlags, now func() time.Time, args []string) (from, to int64, srcs []data.Source, err error) {
+	if from, to, err = w.Range(now); err != nil {
+		return 0, 0, nil, err
+	}
+	srcs, err = s.ResolveOrStdin(ctx, args)
+	return from, to, srcs, err
 }
 
 // ResolveOrStdin resolves SOURCE arguments; with none it uses a kind's

@@ -108,11 +108,7 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 	if err != nil {
 		return cmdutil.UsageError(err)
 	}
-	from, to, err := opts.Window.Range(opts.Now)
-	if err != nil {
-		return err
-	}
-	srcs, err := opts.Sources.ResolveOrStdin(ctx, opts.Args)
+	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
 		return err
 	}

@@ -82,11 +82,7 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := opts.Window.Range(opts.Now)
-	if err != nil {
-		return err
-	}
-	srcs, err := opts.Sources.ResolveOrStdin(ctx, opts.Args)
+	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
 		return err
 	}
