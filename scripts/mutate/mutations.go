@@ -599,4 +599,12 @@ var mutations = []Mutation{
 		New:    "",
 		Guards: []Guard{dataPkg},
 	},
+	{
+		Name:   "logql/contribution-counted-in-one-step",
+		What:   "an entry counted from its contribution reaches only the first step whose window holds it",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\tev.add(&c.st, i0, i1)\n",
+		New:    "\tev.add(&c.st, i0, i0+1)\n",
+		Guards: []Guard{logqlPkg},
+	},
 }

@@ -246,7 +246,22 @@ func (ev *Evaluator) Add(e Entry) {
 	if !q.run(&st) {
 		return
 	}
-	if ev.Unique != nil && !ev.Unique(e) {
+	ev.add(&st, i0, i1)
+}
+
+// AddContribution adds the entry of c, which Contribute accepted for this
+// evaluator's query, as Add would, without running the pipeline again.
+func (ev *Evaluator) AddContribution(c *Contribution) {
+	i0, i1 := ev.steps(c.st.e.EntryTime())
+	if i0 >= i1 {
+		return
+	}
+	ev.add(&c.st, i0, i1)
+}
+
+// add counts an entry the pipeline kept (st) in steps [i0, i1).
+func (ev *Evaluator) add(st *evalState, i0, i1 int) {
+	if ev.Unique != nil && !ev.Unique(st.e) {
 		return
 	}
 	size := int64(len(st.line)) // after line_format, as Loki counts
@@ -270,7 +285,7 @@ func (ev *Evaluator) Add(e Entry) {
 			}
 			s = ev.seriesFor(ls)
 		} else {
-			s = ev.seriesBy(&st, g.names)
+			s = ev.seriesBy(st, g.names)
 		}
 		s.add(i0, i1, size)
 	case modeCount:
@@ -760,14 +775,33 @@ func (ev *Evaluator) Vector() Vector {
 // output labels: the labels after every aggregation's grouping, so the
 // alerts engine can find the events behind a firing series.
 func (q *MetricQuery) Contributes(e Entry) (Labels, bool) {
-	lq := q.leaf.log
-	if !lq.matchSelector(e) {
+	var c Contribution
+	if !q.Contribute(e, &c) {
 		return nil, false
 	}
-	var st evalState
-	st.e = e
-	if !lq.run(&st) {
-		return nil, false
+	return c.Labels, true
+}
+
+// Contribution is an entry Contribute accepted: its output labels, and
+// what AddContribution needs to count it in an evaluator of the same
+// query without running the pipeline again. It holds references to the
+// entry: use it before the entry changes.
+type Contribution struct {
+	Labels Labels
+	st     evalState
+}
+
+// Contribute is Contributes, keeping the pipeline's result in c (which
+// may be reused from one entry to the next).
+func (q *MetricQuery) Contribute(e Entry, c *Contribution) bool {
+	lq := q.leaf.log
+	if !lq.matchSelector(e) {
+		return false
+	}
+	c.st = evalState{e: e}
+	st := &c.st
+	if !lq.run(st) {
+		return false
 	}
 	aggs := q.aggs
 	var ls Labels
@@ -793,5 +827,6 @@ func (q *MetricQuery) Contributes(e Entry) (Labels, bool) {
 	if ls == nil {
 		ls = Labels{}
 	}
-	return ls, true
+	c.Labels = ls
+	return true
 }

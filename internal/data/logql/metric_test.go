@@ -412,3 +412,50 @@ func TestEvalRandomAgainstBruteForce(t *testing.T) {
 		})
 	}
 }
+
+// TestAddContributionEqualsAdd: counting an entry from its Contribution
+// (the alerts engine runs the pipeline once per event and rule) gives the
+// result Add gives, for every shape of metric query; Contribute's labels
+// are Contributes'.
+func TestAddContributionEqualsAdd(t *testing.T) {
+	rnd := rand.New(rand.NewSource(2))
+	users := []string{"alice", "bob", "carol"}
+	var entries []Entry
+	ts := at(0)
+	for i := 0; i < 400; i++ {
+		ts += int64(rnd.Intn(20)) * int64(time.Second)
+		line := fmt.Sprintf(`{"verb":"get","user":{"username":%q},"objectRef":{"resource":"pods","name":"n%d"},"responseStatus":{"code":%d}}`,
+			users[rnd.Intn(len(users))], rnd.Intn(4), 200+rnd.Intn(3)*100)
+		entries = append(entries, &JSONEntry{Time: ts + int64(rnd.Intn(5)-2)*int64(time.Second), Line: []byte(line), Labels: [][2]string{{"job", "audit"}}})
+	}
+	start, step, n := at(300), int64(45*time.Second), 80
+	for _, qs := range []string{
+		`sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code >= 300 [3m]))`,
+		`count by (user_username) (count_over_time({job="audit"} | json [7m]))`,
+		`count_over_time({job="audit"} | json | objectRef_name="n1" [100s])`,
+		`max by (user_username) (bytes_over_time({job="audit"} | json | line_format "{{.verb}}" [4m] offset 1m))`,
+		`sum(rate({job="audit"} |= "alice" | json [2m])) > 0`,
+		`sum without (objectRef_name) (count_over_time({job="audit"} | json [2m]))`,
+	} {
+		mq, err := ParseMetric(qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := mq.NewRangeEvaluator(start, start+int64(n-1)*step, time.Duration(step))
+		b, _ := mq.NewRangeEvaluator(start, start+int64(n-1)*step, time.Duration(step))
+		var c Contribution
+		for _, e := range entries {
+			a.Add(e)
+			want, ok := mq.Contributes(e)
+			if mq.Contribute(e, &c) != ok || ok && !c.Labels.Equal(want) {
+				t.Fatalf("%s: Contribute and Contributes disagree on %s", qs, e.EntryLine())
+			}
+			if ok {
+				b.AddContribution(&c)
+			}
+		}
+		if got, want := fmtMatrix(b.Result()), fmtMatrix(a.Result()); got != want || want == "" {
+			t.Errorf("%s\n got  %.300s\n want %.300s", qs, got, want)
+		}
+	}
+}

@@ -66,6 +66,10 @@ type ruleState struct {
 	pend    map[string]*pendingReq
 	pendMin int64
 	counted map[string]int64
+
+	// contrib is the last event's contribution (contributes), which feed
+	// counts in the chunks without running the pipeline again.
+	contrib logql.Contribution
 }
 
 type chunk struct {
@@ -130,17 +134,18 @@ func (rs *ruleState) firstFutureStep(sealed int64) int64 {
 // contributes runs the rule's pipeline on ev: ok when the event counts
 // toward the expression, with the key of the output series it feeds.
 func (rs *ruleState) contributes(ev *data.Event) (string, bool) {
-	ls, ok := rs.q.Contributes(ev)
-	if !ok {
+	if !rs.q.Contribute(ev, &rs.contrib) {
 		return "", false
 	}
-	return ls.String(), true
+	return rs.contrib.Labels.String(), true
 }
 
 // feed adds a contributing event to the chunks whose steps see it and to
 // the citations of its series. sealed is the evaluator's seal point: the
 // parts of a late event's reach that were evaluated already are skipped.
-func (rs *ruleState) feed(ev *data.Event, key string, c cite, sealed int64) {
+// con, when not nil, is the event's contribution from contributes: the
+// chunks count it without running the pipeline again.
+func (rs *ruleState) feed(ev *data.Event, key string, c cite, sealed int64, con *logql.Contribution) {
 	t := ev.Time
 	// Steps s with t in (s-back, s-off]: s in [t+off, t+back).
 	i0 := ceilDiv(t+rs.off, rs.iv)
@@ -165,7 +170,11 @@ func (rs *ruleState) feed(ev *data.Event, key string, c cite, sealed int64) {
 			i := sort.Search(len(rs.order), func(i int) bool { return rs.order[i] >= ci })
 			rs.order = slices.Insert(rs.order, i, ci)
 		}
-		ch.ev.Add(ev)
+		if con != nil {
+			ch.ev.AddContribution(con)
+		} else {
+			ch.ev.Add(ev)
+		}
 		ch.dirty = true
 	}
 	sc := rs.cites[key]

@@ -292,7 +292,7 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 			if h.rs.merge {
 				cost += h.rs.mergeAdd(ev, h.key, c, e.sealed)
 			} else {
-				h.rs.feed(ev, h.key, c, e.sealed)
+				h.rs.feed(ev, h.key, c, e.sealed, &h.rs.contrib)
 				cost += contribBytes
 			}
 			e.due = min(e.due, h.rs.cand, h.rs.pendMin)

@@ -55,7 +55,7 @@ func (p *pendingReq) before(q *pendingReq) bool {
 // an earlier stage may still arrive). It returns the bytes it retained.
 func (rs *ruleState) mergeAdd(ev *data.Event, key string, c cite, sealed int64) int64 {
 	if c.id == "" {
-		rs.feed(ev, key, c, sealed)
+		rs.feed(ev, key, c, sealed, nil)
 		return contribBytes
 	}
 	if rs.counted == nil {
@@ -77,7 +77,7 @@ func (rs *ruleState) mergeAdd(ev *data.Event, key string, c cite, sealed int64) 
 		// is still open.
 		delete(rs.pend, id)
 		rs.counted[id] = c.t
-		rs.feed(&p.ev, key, c, sealed)
+		rs.feed(&p.ev, key, c, sealed, nil)
 		return contribBytes
 	}
 	rs.pend[id] = p
@@ -101,7 +101,7 @@ func (rs *ruleState) release(p, sealed int64) {
 		}
 		delete(rs.pend, id)
 		rs.counted[id] = r.c.t
-		rs.feed(&r.ev, r.key, r.c, sealed)
+		rs.feed(&r.ev, r.key, r.c, sealed, nil)
 	}
 }
 
