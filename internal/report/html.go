@@ -67,7 +67,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <ul class="summary">
 <li>Window: {{.Window.String}}</li>
 <li>Sources: {{range $i, $s := .Sources}}{{if $i}}, {{end}}<code>{{$s.Arg}}</code>{{else}}none recorded{{end}}</li>
-<li>Bookmarked events: {{len .Events}} · notes: {{.NoteCount}} · exports: {{len .Exports}} · alert groups that fired: {{len .Alerts.Groups}}</li>
+<li>Events in the timeline: {{len .Events}} (bookmarked: {{.BookmarkCount}}) · notes: {{.NoteCount}} · exports: {{len .Exports}} · alert groups that fired: {{len .Alerts.Groups}}</li>
 {{if .Problems}}<li class="bad">Problems: {{len .Problems}} (listed at the end)</li>{{end}}
 </ul>
 </section>

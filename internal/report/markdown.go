@@ -24,7 +24,7 @@ func Markdown(w io.Writer, r *Report) error {
 		args = append(args, code(s.Arg))
 	}
 	p("- Sources: %s\n", orNone(strings.Join(args, ", ")))
-	p("- Bookmarked events: %d; notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.NoteCount(), len(r.Exports), len(r.Alerts.Groups))
+	p("- Events in the timeline: %d (bookmarked: %d); notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.BookmarkCount(), r.NoteCount(), len(r.Exports), len(r.Alerts.Groups))
 	if len(r.Problems) > 0 {
 		p("- **Problems: %d** (listed at the end)\n", len(r.Problems))
 	}
@@ -196,6 +196,18 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 	p("---\n\nWritten by %s. Event citations are FILE:LINE (the 1-based line in the file, in the decompressed stream for .gz), s3://bucket/key:LINE, or a Loki stream and its nanosecond timestamp; sha256 is of the event's bytes without the line ending.\n", mdText(r.Version))
 	return b.Flush()
+}
+
+// BookmarkCount is the number of the timeline's events that are
+// bookmarked (the others are there for their notes or tags).
+func (r *Report) BookmarkCount() int {
+	n := 0
+	for _, e := range r.Events {
+		if e.Bookmarked {
+			n++
+		}
+	}
+	return n
 }
 
 // NoteCount is the number of notes in the report.

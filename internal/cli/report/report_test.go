@@ -137,7 +137,11 @@ func newNodesCase(t *testing.T) nodesCase {
 	nc := nodesCase{dir: dir, refs: refs, nodes: nodes}
 	for k := range refs {
 		ref := refs[k]
-		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+		b := add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+		if k == 2 {
+			// Bookmarked, then not: in the timeline for its note only.
+			add(t, c, casefile.Record{Kind: casefile.KindUnbookmark, Refs: []string{b.ID}, Event: &ref})
+		}
 		note := fmt.Sprintf("finding %d: %s did this from the wrong place", k+1, ref.User)
 		nc.notes = append(nc.notes, note)
 		add(t, c, casefile.Record{Kind: casefile.KindNote, Event: &ref, Text: note})
@@ -191,6 +195,7 @@ func TestReportMarkdownAndHTML(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
+		"- Events in the timeline: 3 (bookmarked: 2); notes: 4;", "(annotated, not bookmarked)",
 		"## Timeline of bookmarked events", "OK: the bytes at the citation have this sha256", "`#initial-access`",
 		"paged at 03:10 by the SOC", "| humans |", "audittui query -o raw --from 2026-11-20T02:00:00Z --to 2026-11-20T04:00:00Z",
 		"the events NOT matching", "## Alerts that fired in the window", "known scanner",
@@ -228,6 +233,9 @@ func TestReportMarkdownAndHTML(t *testing.T) {
 	}
 	if !strings.Contains(html, "@media print") {
 		t.Errorf("no print stylesheet")
+	}
+	if !strings.Contains(html, "Events in the timeline: 3 (bookmarked: 2)") {
+		t.Errorf("the HTML summary does not count the bookmarks")
 	}
 	art := testutil.ArtifactsDir(t)
 	page := filepath.Join(art, "report.html")
