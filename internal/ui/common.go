@@ -32,6 +32,8 @@ type Common struct {
 	// caches personNeed over the rows.
 	userSeen, userMax int
 	person            personCache
+	// matched caches matchedNeed for one set of matching rows.
+	matched matchedCache
 }
 
 // Pane is one screen of the UI (one per file). The app shell routes keys
@@ -134,6 +136,50 @@ func (c *Common) fmtTime(ns int64) string { return c.timeFmt().format(ns, true) 
 // snapshot (the account and what follows it, see UserCell).
 func (c *Common) rowLayout(width int) rowLayout {
 	return newRowLayout(width, max(c.userNeed(), c.personNeed()), c.timeFmt())
+}
+
+// rowLayoutFor is rowLayout fitted to the identities of rows when a
+// filter narrowed them to at most matchedNeedMax: USER is only as wide as
+// they need, and the object gets the rest ("who deleted a RoleBinding"
+// shows the names whole). The columns stay put while scrolling: they
+// change with the set, not with what is on screen.
+func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
+	if need, ok := c.matchedNeed(rows); ok {
+		return newRowLayout(width, need, c.timeFmt())
+	}
+	return c.rowLayout(width)
+}
+
+// matchedNeedMax is the most matching rows whose identities are measured
+// for the USER column; beyond it the column fits every identity read.
+const matchedNeedMax = 20_000
+
+// matchedCache is matchedNeed's state: the set it measured, how far, and
+// the widest identity.
+type matchedCache struct {
+	rows *RowSet
+	seen int
+	max  int
+}
+
+// matchedNeed is the display width of the widest identity among rows (as
+// UserCell shows it, capped at maxUserNeed), when rows is a filter's
+// result of at most matchedNeedMax rows.
+func (c *Common) matchedNeed(rows *RowSet) (int, bool) {
+	if rows == nil || rows.All || rows.Len() > matchedNeedMax || c.Snap == nil {
+		return 0, false
+	}
+	m := &c.matched
+	if m.rows != rows || m.seen > rows.Len() {
+		*m = matchedCache{rows: rows}
+	}
+	for k := m.seen; k < rows.Len() && m.max < maxUserNeed; k++ {
+		if i := rows.At(k); i < c.Snap.Len() {
+			m.max = max(m.max, SafeWidth(userText(identityOf(c.Snap, i))))
+		}
+	}
+	m.seen = rows.Len()
+	return min(m.max, maxUserNeed), true
 }
 
 // personNeed is the display width of the widest user cell of a row that

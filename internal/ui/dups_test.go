@@ -193,3 +193,30 @@ func TestUndatedCounted(t *testing.T) {
 		t.Fatalf("R at 80x24:\n%s", s)
 	}
 }
+
+// TestFilteredColumnsFitTheMatches: once a filter narrows the rows, USER
+// is only as wide as their identities need and the object gets the rest:
+// on the sample (whose long service-account names widen USER), the
+// deleted RoleBindings' names show whole at 100 columns, and the columns
+// do not move while scrolling.
+func TestFilteredColumnsFitTheMatches(t *testing.T) {
+	a := newTestAppFile(t, "../../testdata/sample/audit.log", 100, 30)
+	send(t, a, "/")
+	typeText(t, a, `verb="delete" objectRef_resource="rolebindings"`)
+	send(t, a, "enter")
+	s := screen(a)
+	for _, name := range []string{"production/oncall-debug", "kube-system/oncall-debug"} {
+		if !strings.Contains(s, name) {
+			t.Fatalf("%s is cut:\n%s", name, s)
+		}
+	}
+	head := strings.Split(s, "\n")[1]
+	send(t, a, "k", "k")
+	if got := strings.Split(screen(a), "\n")[1]; got != head {
+		t.Fatalf("the header moved while scrolling:\n%s\n%s", head, got)
+	}
+	send(t, a, "esc")
+	if s := screen(a); strings.Split(s, "\n")[1] == head {
+		t.Fatalf("without the filter the columns still fit the filtered rows:\n%s", s)
+	}
+}

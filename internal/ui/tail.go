@@ -170,7 +170,7 @@ func (t *Tail) State() string {
 
 func (t *Tail) View() string {
 	st := t.c.Styles
-	l := t.c.rowLayout(t.w)
+	l := t.c.rowLayoutFor(t.w, t.c.Rows)
 	lines := make([]string, 0, t.h)
 	lines = append(lines, l.header(st))
 	n := t.visible()
