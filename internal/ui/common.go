@@ -144,8 +144,21 @@ func (c *Common) rowLayout(width int) rowLayout {
 // shows the names whole). The columns stay put while scrolling: they
 // change with the set, not with what is on screen.
 func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
-	if need, ok := c.matchedNeed(rows); ok {
-		return newRowLayout(width, need, c.timeFmt())
+	if rows != nil && !rows.All {
+		if need, ok := c.matchedNeed(rows, rows.Len(), rows.At); ok {
+			return newRowLayout(width, need, c.timeFmt())
+		}
+	}
+	return c.rowLayout(width)
+}
+
+// rowLayoutOf is rowLayoutFor over a list of index rows (a Timeline
+// subject's events).
+func (c *Common) rowLayoutOf(width int, rows []int) rowLayout {
+	if len(rows) > 0 {
+		if need, ok := c.matchedNeed(&rows[0], len(rows), func(k int) int { return rows[k] }); ok {
+			return newRowLayout(width, need, c.timeFmt())
+		}
 	}
 	return c.rowLayout(width)
 }
@@ -154,32 +167,36 @@ func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
 // for the USER column; beyond it the column fits every identity read.
 const matchedNeedMax = 20_000
 
-// matchedCache is matchedNeed's state: the set it measured, how far, and
-// the widest identity.
+// matchedCache is matchedNeed's state: the set it measured (by identity,
+// size and ends: a Timeline reuses its list for another subject) and the
+// widest identity.
 type matchedCache struct {
-	rows *RowSet
-	seen int
-	max  int
+	set         any
+	n           int
+	first, last int
+	max         int
 }
 
-// matchedNeed is the display width of the widest identity among rows (as
-// UserCell shows it, capped at maxUserNeed), when rows is a filter's
-// result of at most matchedNeedMax rows.
-func (c *Common) matchedNeed(rows *RowSet) (int, bool) {
-	if rows == nil || rows.All || rows.Len() > matchedNeedMax || c.Snap == nil {
+// matchedNeed is the display width of the widest identity among the n
+// rows at(0..n-1) of a set (identified by set), as UserCell shows it and
+// capped at maxUserNeed, when there are at most matchedNeedMax.
+func (c *Common) matchedNeed(set any, n int, at func(int) int) (int, bool) {
+	if n == 0 || n > matchedNeedMax || c.Snap == nil {
 		return 0, false
 	}
 	m := &c.matched
-	if m.rows != rows || m.seen > rows.Len() {
-		*m = matchedCache{rows: rows}
+	key := matchedCache{set: set, n: n, first: at(0), last: at(n - 1)}
+	if m.set == key.set && m.n == key.n && m.first == key.first && m.last == key.last {
+		return m.max, true
 	}
-	for k := m.seen; k < rows.Len() && m.max < maxUserNeed; k++ {
-		if i := rows.At(k); i < c.Snap.Len() {
+	*m = key
+	for k := 0; k < n && m.max < maxUserNeed; k++ {
+		if i := at(k); i < c.Snap.Len() {
 			m.max = max(m.max, SafeWidth(userText(identityOf(c.Snap, i))))
 		}
 	}
-	m.seen = rows.Len()
-	return min(m.max, maxUserNeed), true
+	m.max = min(m.max, maxUserNeed)
+	return m.max, true
 }
 
 // personNeed is the display width of the widest user cell of a row that

@@ -220,3 +220,35 @@ func TestFilteredColumnsFitTheMatches(t *testing.T) {
 		t.Fatalf("without the filter the columns still fit the filtered rows:\n%s", s)
 	}
 }
+
+// TestTimelineColumnsFollowTheSubject: the Timeline's event list fits USER
+// to its subject's identities, measured again for each subject (the list
+// is rebuilt in place): a short name after a long one gets the object its
+// room back, and a long one after a short one is not cut to the short
+// one's width.
+func TestTimelineColumnsFollowTheSubject(t *testing.T) {
+	a := newTestAppFile(t, "../../testdata/sample/audit.log", 120, 40)
+	s := a.c.Snap
+	long, short := -1, -1
+	for i := range s.Len() {
+		w := SafeWidth(userText(identityOf(s, i)))
+		if long < 0 && w >= 30 {
+			long = i
+		}
+		if short < 0 && w <= 16 && w > 0 {
+			short = i
+		}
+	}
+	if long < 0 || short < 0 {
+		t.Fatal("no long and short identities in the sample")
+	}
+	evLong, evShort := []int{long}, []int{short}
+	lw := a.c.rowLayoutOf(120, evLong).user
+	sw := a.c.rowLayoutOf(120, evShort).user
+	// The same backing array, another subject.
+	reused := evLong[:1]
+	reused[0] = short
+	if got := a.c.rowLayoutOf(120, reused).user; got != sw || lw <= sw {
+		t.Fatalf("USER widths: long subject %d, short %d, short in the long one's list %d", lw, sw, got)
+	}
+}

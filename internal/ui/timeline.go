@@ -307,7 +307,7 @@ func (t *Timeline) subjectView(w int) []string {
 		breakdown(st, s, t.events, ColResource, "resources", w),
 		pivots(st, s, t.events, w))
 	// Event list.
-	l := t.c.rowLayout(w)
+	l := t.c.rowLayoutOf(w, t.events)
 	lines = append(lines, l.header(st))
 	eh := max(1, t.h-len(lines))
 	if t.ecursor < t.etop {
