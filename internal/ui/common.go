@@ -145,8 +145,8 @@ func (c *Common) rowLayout(width int) rowLayout {
 // change with the set, not with what is on screen.
 func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
 	if rows != nil && !rows.All {
-		if need, ok := c.matchedNeed(rows, rows.Len(), rows.At); ok {
-			return newRowLayout(width, need, c.timeFmt())
+		if user, obj, ok := c.matchedNeed(rows, rows.Len(), rows.At); ok {
+			return newRowLayoutFit(width, user, obj, c.timeFmt())
 		}
 	}
 	return c.rowLayout(width)
@@ -156,8 +156,8 @@ func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
 // subject's events).
 func (c *Common) rowLayoutOf(width int, rows []int) rowLayout {
 	if len(rows) > 0 {
-		if need, ok := c.matchedNeed(&rows[0], len(rows), func(k int) int { return rows[k] }); ok {
-			return newRowLayout(width, need, c.timeFmt())
+		if user, obj, ok := c.matchedNeed(&rows[0], len(rows), func(k int) int { return rows[k] }); ok {
+			return newRowLayoutFit(width, user, obj, c.timeFmt())
 		}
 	}
 	return c.rowLayout(width)
@@ -169,34 +169,38 @@ const matchedNeedMax = 20_000
 
 // matchedCache is matchedNeed's state: the set it measured (by identity,
 // size and ends: a Timeline reuses its list for another subject) and the
-// widest identity.
+// widest identity and object.
 type matchedCache struct {
 	set         any
 	n           int
 	first, last int
-	max         int
+	user, obj   int
 }
 
-// matchedNeed is the display width of the widest identity among the n
-// rows at(0..n-1) of a set (identified by set), as UserCell shows it and
-// capped at maxUserNeed, when there are at most matchedNeedMax.
-func (c *Common) matchedNeed(set any, n int, at func(int) int) (int, bool) {
+// matchedNeed is the display width of the widest identity (as UserCell
+// shows it, capped at maxUserNeed) and of the widest object among the n
+// rows at(0..n-1) of a set (identified by set), when there are at most
+// matchedNeedMax.
+func (c *Common) matchedNeed(set any, n int, at func(int) int) (user, obj int, ok bool) {
 	if n == 0 || n > matchedNeedMax || c.Snap == nil {
-		return 0, false
+		return 0, 0, false
 	}
 	m := &c.matched
 	key := matchedCache{set: set, n: n, first: at(0), last: at(n - 1)}
 	if m.set == key.set && m.n == key.n && m.first == key.first && m.last == key.last {
-		return m.max, true
+		return m.user, m.obj, true
 	}
 	*m = key
-	for k := 0; k < n && m.max < maxUserNeed; k++ {
+	for k := range n {
 		if i := at(k); i < c.Snap.Len() {
-			m.max = max(m.max, SafeWidth(userText(identityOf(c.Snap, i))))
+			if m.user < maxUserNeed {
+				m.user = max(m.user, SafeWidth(userText(identityOf(c.Snap, i))))
+			}
+			m.obj = max(m.obj, SafeWidth(objectText(c.Snap, i)))
 		}
 	}
-	m.max = min(m.max, maxUserNeed)
-	return m.max, true
+	m.user = min(m.user, maxUserNeed)
+	return m.user, m.obj, true
 }
 
 // personNeed is the display width of the widest user cell of a row that

@@ -31,6 +31,13 @@ const maxUserNeed = 48
 // on narrow screens and two fifths on wide ones. On narrow screens LAT, then CODE, are dropped before a
 // column would shrink below a readable width.
 func newRowLayout(width, userNeed int, tf timeFormat) rowLayout {
+	return newRowLayoutFit(width, userNeed, 0, tf)
+}
+
+// newRowLayoutFit is newRowLayout when the widest object to show is known
+// too (objNeed > 0): an object column that needs less than its share
+// leaves the rest to USER.
+func newRowLayoutFit(width, userNeed, objNeed int, tf timeFormat) rowLayout {
 	l := rowLayout{verb: 7, code: 4, lat: 6, tf: tf}
 	if width >= 110 {
 		l.longTime = true
@@ -60,6 +67,9 @@ func newRowLayout(width, userNeed int, tf timeFormat) rowLayout {
 	// The object keeps half the room on narrow screens, two fifths (at
 	// least 32 cells) on wide ones.
 	objMin := max(10, min(a/2, max(a*2/5, 32)))
+	if objNeed > 0 {
+		objMin = min(objMin, max(objNeed, len("OBJECT")))
+	}
 	l.user = max(min(need, 6), min(need, a-objMin))
 	l.object = max(1, a-l.user)
 	return l
