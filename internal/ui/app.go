@@ -98,8 +98,11 @@ type App struct {
 	status     string
 	done       bool
 	sorting    bool // a time order is being computed (sortIfNeeded)
-	quitting   bool
-	wb         *workbench // case, bookmarks list, zoom history
+	// orderChecked: the input as read was looked at for its time order
+	// (sortIfNeeded decides once).
+	orderChecked bool
+	quitting     bool
+	wb           *workbench // case, bookmarks list, zoom history
 	// started is when the app was built; indexedIn how long the input
 	// took to read (0 until the feed ends).
 	started   time.Time

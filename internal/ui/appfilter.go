@@ -127,11 +127,17 @@ func (e shiftErr) Unwrap() error { return e.error }
 // rows that come after that, live, follow in the order they came.
 func (a *App) sortIfNeeded() tea.Cmd {
 	snap := a.c.Snap
-	if a.sorting || !snap.Unsorted || snap.Ordered() {
+	if a.sorting || a.orderChecked || snap.Ordered() {
 		return nil
 	}
 	if !snap.Done && !a.done && !(a.opts.Follow && snap.CaughtUp) {
 		return nil // still reading
+	}
+	// Decided once, on what was read: a followed file's live lines never
+	// cause a sort later.
+	a.orderChecked = true
+	if !snap.Unsorted {
+		return nil
 	}
 	a.sorting = true
 	return func() tea.Msg { return orderMsg{n: snap.Len(), order: timeOrder(snap)} }

@@ -268,3 +268,36 @@ func TestFollowedUnsortedFileSorted(t *testing.T) {
 		t.Fatalf("filtered rows do not end with the live one: %d rows", n)
 	}
 }
+
+// TestFollowedLiveLinesNeverSorted: a followed file that was empty (or in
+// order) when read is never sorted later, even when the lines that come
+// live are a little out of order: live rows stay in arrival order.
+func TestFollowedLiveLinesNeverSorted(t *testing.T) {
+	lines, _ := mixedFile(t, "unused.jsonl")
+	p := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, wait := followApp(t, p)
+	wait("live · following")
+	// The app decides on the order at its first notification with the
+	// file read (the status may have shown "live" from another message).
+	a.Update(indexGrewMsg{}) // its command (another feed wait) is not run
+	if !a.orderChecked {
+		t.Fatal("the order was not decided once the file was read")
+	}
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second half, then the first: out of order, live.
+	half := len(lines) / 2
+	for _, l := range append(slices.Clone(lines[half:]), lines[:half]...) {
+		f.WriteString(l + "\n")
+	}
+	f.Close()
+	s := wait(fmt.Sprintf("loaded %d ·", len(lines)))
+	if a.sorting || a.c.Snap.Ordered() || a.sortIfNeeded() != nil || strings.Contains(s, "rows sorted") {
+		t.Fatalf("live lines were (being) sorted:\n%s", s)
+	}
+}

@@ -607,4 +607,12 @@ var mutations = []Mutation{
 		New:    "\tev.add(&c.st, i0, i0+1)\n",
 		Guards: []Guard{logqlPkg},
 	},
+	{
+		Name:   "ui/followed-live-lines-sorted",
+		What:   "a followed file read in order is sorted later, once live lines come out of order",
+		File:   "internal/ui/appfilter.go",
+		Old:    "\ta.orderChecked = true\n",
+		New:    "",
+		Guards: []Guard{uiPkg},
+	},
 }
