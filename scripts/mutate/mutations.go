@@ -547,8 +547,8 @@ var mutations = []Mutation{
 		Name:   "ui/followed-file-not-sorted",
 		What:   "a followed file that is not in time order is never sorted",
 		File:   "internal/ui/appfilter.go",
-		Old:    "if a.sorting || !snap.Unsorted || snap.Ordered() {",
-		New:    "if a.sorting || a.opts.Follow || !snap.Unsorted || snap.Ordered() {",
+		Old:    "if a.sorting || a.orderChecked || snap.Ordered() {",
+		New:    "if a.sorting || a.opts.Follow || a.orderChecked || snap.Ordered() {",
 		Guards: []Guard{uiPkg},
 	},
 	{
