@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"fmt"
 	"hash/maphash"
 	"time"
 
@@ -173,24 +172,12 @@ func (ix *Index) placeDup(tab *dupSlots, r int) {
 // rawLocked reads row r's bytes back (as Snapshot.Raw) into the table's
 // buffer, valid until the next call. It holds ix.mu.
 func (ix *Index) rawLocked(r int) ([]byte, error) {
-	src := ix.sources[ix.src.at(r)]
-	off, n := ix.off.at(r), int(ix.length.at(r))
-	f := src.file
-	if f == nil {
-		f = ix.spill
-	}
-	if f == nil {
-		return nil, fmt.Errorf("no file for event %d", r)
-	}
 	d := &ix.dups
+	n := int(ix.length.at(r))
 	if cap(d.buf) < n {
 		d.buf = make([]byte, n)
 	}
-	buf := d.buf[:n]
-	if _, err := f.ReadAt(buf, off); err != nil {
-		return nil, err
-	}
-	return buf, nil
+	return ix.sources[ix.src.at(r)].read(ix.spill, ix.off.at(r), d.buf[:n])
 }
 
 // noteDup counts event e, a copy of row r.

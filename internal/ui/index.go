@@ -275,13 +275,10 @@ type Index struct {
 	dupSamples []string
 	// undated counts the events without a time (shown, never placed in
 	// time: README "Time, and events without one").
-	undated int64
-	// ids and keys are Add's scratch: each event's auditID hash and
-	// duplicate key.
-	ids, keys []uint64
-	byReason  map[string]int64
-	minTime   int64
-	maxTime   int64
+	undated  int64
+	byReason map[string]int64
+	minTime  int64
+	maxTime  int64
 	// lastTime is the time of the last event added; unsorted is set when
 	// an event is older than the one before it (see Order).
 	lastTime int64
@@ -367,21 +364,15 @@ func (ix *Index) Add(b *data.Batch) error {
 			})
 		}
 	}
-	ix.ids, ix.keys = ix.ids[:0], ix.keys[:0]
 	for i := range b.Events {
 		e := &b.Events[i]
 		id := hashID(e.AuditID)
-		ix.ids = append(ix.ids, id)
-		ix.keys = append(ix.keys, dupKey(id, e.Time, e.Raw))
-	}
-	for i := range b.Events {
-		e := &b.Events[i]
-		r, tab, slot, dup := ix.dupOf(e, ix.ids[i], ix.keys[i])
+		r, tab, slot, dup := ix.dupOf(e, id, dupKey(id, e.Time, e.Raw))
 		if dup {
 			ix.noteDup(e, r)
 			continue
 		}
-		if err := ix.addEvent(e, ix.ids[i]); err != nil {
+		if err := ix.addEvent(e, id); err != nil {
 			return err
 		}
 		ix.keepDup(tab, slot, ix.n-1)
@@ -749,24 +740,27 @@ func (s *Snapshot) AuditIDHash(i int) uint64 { return s.auditID.at(i) }
 // Raw reads event i's original bytes back from its file or the spill file.
 // It does I/O: call it from a tea.Cmd, never from Update.
 func (s *Snapshot) Raw(i int) ([]byte, error) {
-	src := s.sources[s.src.at(i)]
-	off, n := s.off.at(i), s.length.at(i)
-	buf := make([]byte, n)
+	s.ix.mu.RLock()
+	spill := s.ix.spill
+	s.ix.mu.RUnlock()
+	return s.sources[s.src.at(i)].read(spill, s.off.at(i), make([]byte, s.length.at(i)))
+}
+
+// read reads len(buf) bytes of an event at off from the source's file, or
+// from spill for a source that is spilled.
+func (src source) read(spill *os.File, off int64, buf []byte) ([]byte, error) {
 	f := src.file
-	name := ""
-	if src.info != nil {
-		name = src.info.Name
+	if f == nil {
+		f = spill
 	}
 	if f == nil {
-		s.ix.mu.RLock()
-		f = s.ix.spill
-		s.ix.mu.RUnlock()
-		if f == nil {
-			return nil, fmt.Errorf("read event %d: spill file closed", i)
-		}
-		name = f.Name()
+		return nil, fmt.Errorf("read event at %d: spill file closed", off)
 	}
 	if _, err := f.ReadAt(buf, off); err != nil {
+		name := f.Name()
+		if src.info != nil && src.file != nil {
+			name = src.info.Name
+		}
 		return nil, fmt.Errorf("read %s at %d: %w", name, off, err)
 	}
 	return buf, nil
