@@ -57,9 +57,11 @@ func (f *Source) String() string { return f.arg }
 // Files returns the expanded files, grouped by rotated set.
 func (f *Source) Files() [][]string { return f.groups }
 
-// ExpandPath turns a path, glob or directory into the files to read.
+// ExpandPath turns a path, glob or directory into the files to read. A
+// path that exists is read as named, glob characters and all (a file
+// called "audit[1].log").
 func ExpandPath(arg string) ([]string, error) {
-	if strings.ContainsAny(arg, "*?[") {
+	if _, err := os.Stat(arg); err != nil && strings.ContainsAny(arg, "*?[") {
 		m, err := filepath.Glob(arg)
 		if err != nil {
 			return nil, fmt.Errorf("bad glob %q: %w", arg, err)

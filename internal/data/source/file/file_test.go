@@ -453,3 +453,27 @@ func TestFollowReportsCaughtUpAndPartial(t *testing.T) {
 		t.Fatalf("after the newline: %d events, partial %d", events, b.Partial)
 	}
 }
+
+// TestPathsWithGlobCharacters: a file whose name holds glob characters
+// ("audit[1].log") is read as named; a pattern still expands, and a bad
+// pattern that names no file is an error naming it.
+func TestPathsWithGlobCharacters(t *testing.T) {
+	dir := t.TempDir()
+	odd := filepath.Join(dir, "audit[1].log")
+	plain := filepath.Join(dir, "audit1.log")
+	for _, p := range []string{odd, plain} {
+		if err := os.WriteFile(p, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := ExpandPath(odd); err != nil || len(got) != 1 || got[0] != odd {
+		t.Fatalf("%s: %v, %v", odd, got, err)
+	}
+	// As a pattern, [1] matches audit1.log only.
+	if got, err := ExpandPath(filepath.Join(dir, "audit[0-9].log")); err != nil || len(got) != 1 || got[0] != plain {
+		t.Fatalf("pattern: %v, %v", got, err)
+	}
+	if _, err := ExpandPath(filepath.Join(dir, "audit[.log")); err == nil || !strings.Contains(err.Error(), "audit[.log") {
+		t.Fatalf("bad pattern: %v", err)
+	}
+}
