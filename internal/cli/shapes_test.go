@@ -280,8 +280,10 @@ func TestQueryHonestRejects(t *testing.T) {
 }
 
 // TestJSONLLineFormatAndUndated: -o jsonl prints the line as line_format
-// left it, and no timestamp for an event that has none; a time window says
-// how many undated events it left out.
+// left it, and no timestamp for an event that has none; a time window, a
+// metric query and the alerts say how many undated events they left out,
+// name the first, and exit 1 (a gate must not pass on input it could not
+// place in time).
 func TestJSONLLineFormatAndUndated(t *testing.T) {
 	b, err := os.ReadFile(shapeFile("plain.jsonl"))
 	if err != nil {
@@ -314,22 +316,25 @@ func TestJSONLLineFormatAndUndated(t *testing.T) {
 		t.Fatal("the undated event is not listed without a window")
 	}
 	// With a window, and in a metric query (always windowed), it is left
-	// out and counted.
+	// out, counted and cited.
+	first := "(the first: " + p + ":17)"
 	for _, args := range [][]string{
 		{"query", "-o", "jsonl", "--from", "2026-11-20T00:00:00Z", "--to", "2026-11-21T00:00:00Z", `{job="audit"} | json`, p},
 		{"query", `sum(count_over_time({job="audit"} | json [1h]))`, p},
+		{"policy", "check", "--policy", "../../testdata/seed/audit-policy.yaml", "--from", "2026-11-20T00:00:00Z", p},
 	} {
 		out, errOut, code := shapeCLI(t, nil, args...)
-		if code != cmdutil.ExitOK || strings.Contains(out, "mallory") || !strings.Contains(errOut, "1 event(s) without a timestamp could not be placed in the time window") {
+		if code != cmdutil.ExitInputError || strings.Contains(out, "mallory") || !strings.Contains(errOut, "1 event(s) without a timestamp could not be placed in the time window and were left out "+first) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}
-	_, errOut, _ := shapeCLI(t, nil, "alerts", "--since", "720h", "--to", "2026-11-21T00:00:00Z", p)
-	if !strings.Contains(errOut, "1 event(s) without a timestamp were not evaluated") {
-		t.Errorf("alerts with a window: %q", errOut)
-	}
-	_, errOut, _ = shapeCLI(t, nil, "alerts", p)
-	if !strings.Contains(errOut, "1 event(s) without a timestamp were not evaluated") {
-		t.Errorf("alerts: %q", errOut)
+	for _, args := range [][]string{
+		{"alerts", "--since", "720h", "--to", "2026-11-21T00:00:00Z", p},
+		{"alerts", p},
+	} {
+		_, errOut, code := shapeCLI(t, nil, args...)
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "1 event(s) without a timestamp were not evaluated: no rule can place them in time "+first) {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
 	}
 }

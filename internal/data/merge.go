@@ -59,13 +59,14 @@ type mergeStream struct {
 	// evs takes back the event slices of released merged batches (when
 	// the sources recycle); their stale events point into a few of the
 	// sources' buffers, which bounds what the two kept pin.
-	evs     chan []Event
-	ins     []*mergeIn
-	h       mergeHeap
-	primed  bool
-	rejects []Reject
-	bytes   int64
-	undated int
+	evs       chan []Event
+	ins       []*mergeIn
+	h         mergeHeap
+	primed    bool
+	rejects   []Reject
+	bytes     int64
+	undated   int
+	undatedAt string // cites the first of them
 }
 
 // fill loads the next batch with events into in; it collects rejects.
@@ -81,6 +82,9 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 		}
 		m.rejects = append(m.rejects, b.Rejects...)
 		m.bytes += b.Bytes
+		if m.undated == 0 {
+			m.undatedAt = b.UndatedAt
+		}
 		m.undated += b.Undated
 		if len(b.Events) > 0 {
 			in.b, in.i = b, 0
@@ -148,6 +152,7 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	out.Rejects, m.rejects = m.rejects, nil
 	out.Bytes, m.bytes = m.bytes, 0
 	out.Undated, m.undated = m.undated, 0
+	out.UndatedAt, m.undatedAt = m.undatedAt, ""
 	if len(out.Events) == 0 && len(out.Rejects) == 0 && out.Undated == 0 && len(m.h) == 0 {
 		return nil, io.EOF
 	}

@@ -544,6 +544,9 @@ func window(b *Batch, n0 int, opts *ReadOptions) []Event {
 	k := n0
 	for _, e := range b.Events[n0:] {
 		if e.Time == 0 {
+			if b.Undated == 0 {
+				b.UndatedAt = e.Origin.Cite()
+			}
 			b.Undated++
 			continue
 		}

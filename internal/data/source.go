@@ -18,7 +18,10 @@ type Batch struct {
 	// (ReadOptions From/To) left out because they have no time at all (no
 	// timestamp of their own nor from their carrier): not selected, not
 	// rejected, but counted so that commands can say how many.
-	Undated int
+	// UndatedAt cites the first of them (file:line), so that a command
+	// can point at one.
+	Undated   int
+	UndatedAt string
 	// CaughtUp is set by a followed file when it has read everything
 	// there is and waits for more (a batch that may hold nothing else);
 	// Partial is then the size of a last line held back until its newline

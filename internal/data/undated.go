@@ -2,23 +2,68 @@ package data
 
 import (
 	"context"
-	"sync/atomic"
+	"sync"
 )
 
-// CountUndated wraps st so that every batch's Undated (events a time
-// window left out for lack of a time) is added to n: for consumers that
-// hand the stream to code that reads it to its end (the alert engine).
-func CountUndated(st Stream, n *atomic.Int64) Stream { return &undatedCounter{Stream: st, n: n} }
+// Undated counts the events a consumer could not place in time: those a
+// time window left out (Batch.Undated) and those with no time that went
+// on to a consumer that needs one (the alert rules). It keeps where the
+// first of them is, so that a command can point at it. Safe for
+// concurrent use.
+type Undated struct {
+	mu sync.Mutex
+	n  int64
+	at string
+}
+
+// Add counts n events without a time, the first of which is at (a
+// citation, file:line; "" when unknown).
+func (u *Undated) Add(n int64, at string) {
+	if n == 0 {
+		return
+	}
+	u.mu.Lock()
+	if u.at == "" {
+		u.at = at
+	}
+	u.n += n
+	u.mu.Unlock()
+}
+
+// Count returns how many were counted and where the first is.
+func (u *Undated) Count() (int64, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.n, u.at
+}
+
+// CountUndated wraps st so that every batch's events without a time are
+// counted in u: those its window left out (Batch.Undated) and those it
+// holds (Time 0), for a consumer that reads the stream to its end and
+// cannot place them (the alert engine).
+func CountUndated(st Stream, u *Undated) Stream { return &undatedCounter{Stream: st, u: u} }
 
 type undatedCounter struct {
 	Stream
-	n *atomic.Int64
+	u *Undated
 }
 
-func (u *undatedCounter) Next(ctx context.Context) (*Batch, error) {
-	b, err := u.Stream.Next(ctx)
-	if b != nil {
-		u.n.Add(int64(b.Undated))
+func (c *undatedCounter) Next(ctx context.Context) (*Batch, error) {
+	b, err := c.Stream.Next(ctx)
+	if b == nil {
+		return b, err
 	}
+	c.u.Add(int64(b.Undated), b.UndatedAt)
+	var n int64
+	at := ""
+	for i := range b.Events {
+		if b.Events[i].Time == 0 {
+			if n == 0 {
+				at = b.Events[i].Origin.Cite()
+			}
+			n++
+		}
+	}
+	c.u.Add(n, at)
 	return b, err
 }

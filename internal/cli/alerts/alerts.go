@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -63,7 +62,8 @@ With --follow the sources are tailed and each alert is printed when it
 starts firing and again when it resolves (jsonl: "state").
 
 Exit status: 0 when no alert at or above --fail-on fired; 3 when one did;
-1 when some input was rejected (and no alert decided otherwise); 2 on usage
+1 when some input was rejected or events without a timestamp could not be
+evaluated (and no alert decided otherwise); 2 on usage
 errors or invalid rule files.`,
 		Example: `  audittui alerts /var/log/kubernetes/audit/
   audittui alerts --rules team-rules.yaml --no-builtin -o jsonl audit.log
@@ -156,11 +156,14 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		return err
 	}
 	defer st.Close()
-	var undated atomic.Int64 // events the window left out for lack of a time
+	// Events without a time: left out by the window, or not evaluated
+	// (a rule's steps need a time).
+	var undated data.Undated
 	st = data.CountUndated(st, &undated)
 
 	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
 	worst := 0
+	var unevaluated int64 // events without a time (replay)
 	note := func(a *rules.Alert) {
 		if r := rules.SeverityRank(a.Severity); r > worst {
 			worst = r
@@ -190,8 +193,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		for _, a := range res.Alerts {
 			note(a)
 		}
-		if n := int64(res.Untimed) + undated.Load(); n > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp were not evaluated\n", n)
+		if n, at := undated.Count(); n > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %s\n", termsafe.String(cmdutil.UndatedMessage(n, at, "were not evaluated: no rule can place them in time")))
+			unevaluated = n
 		}
 		if res.Late > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
@@ -209,7 +213,14 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	if failRank > 0 && worst >= failRank {
 		return &cmdutil.ExitError{Code: cmdutil.ExitAlerts}
 	}
-	return rep.Err()
+	if err := rep.Err(); err != nil {
+		return err
+	}
+	if unevaluated > 0 {
+		// A gate (--fail-on) must not pass on input it could not check.
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d event(s) without a timestamp not evaluated (see above)", unevaluated)}
+	}
+	return nil
 }
 
 // alertJSON is the jsonl shape of one alert instance.

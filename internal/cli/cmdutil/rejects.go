@@ -18,8 +18,10 @@ type RejectReporter struct {
 	w     io.Writer
 	quiet bool
 	n     int
-	// undated counts events a time window left out for lack of a time.
-	undated int
+	// undated counts events a time window left out for lack of a time;
+	// undatedAt cites the first.
+	undated   int
+	undatedAt string
 	// dups counts exact duplicate lines counted once (data.Dups).
 	dups int64
 	// notes are said once at the end (Err), before the counts.
@@ -47,14 +49,29 @@ func (r *RejectReporter) Add(rejs []data.Reject) {
 }
 
 // AddUndated counts events that a time window left out because they carry
-// no timestamp (data.Batch.Undated); Err reports them once.
-func (r *RejectReporter) AddUndated(n int) {
+// no timestamp (data.Batch.Undated), the first of which is at
+// (data.Batch.UndatedAt); Err reports them once, and they make the exit
+// status 1: the answer leaves out input it could not place in time.
+func (r *RejectReporter) AddUndated(n int, at string) {
 	if n == 0 {
 		return
 	}
 	r.mu.Lock()
+	if r.undated == 0 {
+		r.undatedAt = at
+	}
 	r.undated += n
 	r.mu.Unlock()
+}
+
+// UndatedMessage says that n events without a timestamp were left out
+// (what), naming the first (at, a citation; may be empty).
+func UndatedMessage(n int64, at, what string) string {
+	msg := fmt.Sprintf("%d event(s) without a timestamp %s", n, what)
+	if at != "" {
+		msg += " (the first: " + at + ")"
+	}
+	return msg
 }
 
 // AddDuplicates counts exact duplicate lines that were counted once
@@ -83,7 +100,7 @@ func (r *RejectReporter) Count() int {
 // Err returns exit status 1 when input was rejected, else nil.
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
-	undated, dups, notes := r.undated, r.dups, r.notes
+	undated, undatedAt, dups, notes := r.undated, r.undatedAt, r.dups, r.notes
 	r.mu.Unlock()
 	for _, n := range notes {
 		if !r.quiet {
@@ -94,10 +111,15 @@ func (r *RejectReporter) Err() error {
 		fmt.Fprintf(r.w, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", dups)
 	}
 	if undated > 0 && !r.quiet {
-		fmt.Fprintf(r.w, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
+		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, "could not be placed in the time window and were left out")))
 	}
-	if n := r.Count(); n > 0 {
+	switch n := r.Count(); {
+	case n > 0 && undated > 0:
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected and %d event(s) without a timestamp left out (see above)", n, undated)}
+	case n > 0:
 		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", n)}
+	case undated > 0:
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d event(s) without a timestamp left out (see above)", undated)}
 	}
 	return nil
 }

@@ -386,12 +386,12 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 		return err
 	}
 	defer st.Close()
-	undated := 0 // events the window left out for lack of a time
+	var undated data.Undated // events the window left out for lack of a time
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			if undated > 0 {
-				fmt.Fprintf(ex.errOut, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
+			if n, at := undated.Count(); n > 0 {
+				fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(cmdutil.UndatedMessage(n, at, "could not be placed in the time window and were left out")))
 			}
 			break
 		}
@@ -400,7 +400,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 			return err
 		}
 		rep.Add(b.Rejects)
-		undated += b.Undated
+		undated.Add(int64(b.Undated), b.UndatedAt)
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) {

@@ -79,7 +79,8 @@ credential id.
 -o table lists the requests, -o diff adds each request's notes, patch and
 diff, -o jsonl prints one JSON object per request.
 
-Exit status: 0 success; 1 when some input was rejected; 2 on usage errors.`,
+Exit status: 0 success; 1 when some input was rejected or events without a
+timestamp were left out of the window; 2 on usage errors.`,
 		Example: `  audittui history -n payments rolebinding/payments-deployers /var/log/kubernetes/audit/
   audittui history -n payments -o diff cm/payments-config audit.log
   audittui history -o jsonl --since 24h clusterrolebinding/ci-bot-debug s3://audit-archive/prod/`,
@@ -170,7 +171,7 @@ func collect(ctx context.Context, srcs []data.Source, b *history.Builder, ref hi
 			return err
 		}
 		rep.Add(batch.Rejects)
-		rep.AddUndated(batch.Undated)
+		rep.AddUndated(batch.Undated, batch.UndatedAt)
 		for i := range batch.Events {
 			b.Add(&batch.Events[i])
 		}

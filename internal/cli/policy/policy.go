@@ -211,7 +211,8 @@ SOURCE is a file, a glob, a directory, - for stdin, s3://bucket/prefix/ or
 loki://host:3100, as for 'audittui query'.
 
 Exit status: 0 success; 1 when some input was rejected (each rejected line is
-reported on stderr); 2 on usage errors or a policy the apiserver refuses.`,
+reported on stderr) or events without a timestamp were left out of the
+window; 2 on usage errors or a policy the apiserver refuses.`,
 		Example: `  audittui policy check --policy new-policy.yaml /var/log/kubernetes/audit/
   audittui policy check --policy new.yaml --against current.yaml audit.log
   audittui policy check --policy p.yaml -o jsonl audit.log | jq 'select(.auditID and .level != .captured)'`,
@@ -279,7 +280,6 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	out := bufio.NewWriter(dataOut)
 	enc := json.NewEncoder(out)
 	rejects := cmdutil.NewRejectReporter(opts.IO.ErrOut, false)
-	undated := 0 // events the window left out for lack of a time
 	for {
 		b, err := stream.Next(ctx)
 		if b != nil {
@@ -292,12 +292,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 				}
 			}
 			rejects.Add(b.Rejects)
-			undated += b.Undated
+			rejects.AddUndated(b.Undated, b.UndatedAt)
 		}
 		if errors.Is(err, io.EOF) {
-			if undated > 0 {
-				fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) without a timestamp could not be placed in the time window and were left out\n", undated)
-			}
 			break
 		}
 		if err != nil {

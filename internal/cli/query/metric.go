@@ -87,7 +87,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			return err
 		}
 		rep.Add(b.Rejects)
-		rep.AddUndated(b.Undated)
+		rep.AddUndated(b.Undated, b.UndatedAt)
 		for i := range b.Events {
 			ev.Add(&b.Events[i])
 		}

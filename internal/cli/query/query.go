@@ -52,8 +52,9 @@ loki://host:3100. Without SOURCE: Loki when LOKI_ADDR is set, else stdin when
 it is a pipe.
 
 Exit status: 0 success; 1 when some input was rejected (after printing all
-results; each rejected line's file:line and reason go to stderr); 2 on usage
-or query errors.`,
+results; each rejected line's file:line and reason go to stderr) or events
+without a timestamp had to be left out (a time window or a metric query
+cannot place them; stderr names the first); 2 on usage or query errors.`,
 		Example: `  audittui query '{job="audit"} | json | objectRef_resource="secrets" | verb=~"get|list"' audit.log
   audittui query -o table '{job="audit"} | json | user_username="alice"' /var/log/kubernetes/audit/
   audittui query 'topk(10, sum by (user_username) (count_over_time({job="audit"} | json [1h])))' audit.log`,
@@ -149,7 +150,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 			return err
 		}
 		rep.Add(b.Rejects)
-		rep.AddUndated(b.Undated)
+		rep.AddUndated(b.Undated, b.UndatedAt)
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) || dups.Seen(e) {

@@ -83,16 +83,17 @@ type stream struct {
 	objs   []Object
 	wg     sync.WaitGroup
 
-	cur      objFeed
-	curMax   int64 // newest event time seen in the current object
-	started  bool
-	pending  runHeap // merge buffer: sorted runs, one per batch
-	nextSeq  int
-	rejects  []data.Reject
-	bytes    int64
-	undated  int // events a time window left out for lack of a time
-	done     bool
-	progress progressState
+	cur       objFeed
+	curMax    int64 // newest event time seen in the current object
+	started   bool
+	pending   runHeap // merge buffer: sorted runs, one per batch
+	nextSeq   int
+	rejects   []data.Reject
+	bytes     int64
+	undated   int    // events a time window left out for lack of a time
+	undatedAt string // the first of them (file:line)
+	done      bool
+	progress  progressState
 }
 
 type objFeed struct {
@@ -416,6 +417,9 @@ func (st *stream) Next(ctx context.Context) (*data.Batch, error) {
 		}
 		st.rejects = append(st.rejects, p.batch.Rejects...)
 		st.bytes += p.batch.Bytes
+		if st.undated == 0 {
+			st.undatedAt = p.batch.UndatedAt
+		}
 		st.undated += p.batch.Undated
 		if b := st.emit(false); b != nil {
 			return b, nil
@@ -471,10 +475,10 @@ func (st *stream) emit(final bool) *data.Batch {
 	if len(out) == 0 && len(st.rejects) == 0 && st.undated == 0 {
 		return nil
 	}
-	b := &data.Batch{Events: out, Rejects: st.rejects, Bytes: st.bytes, Undated: st.undated}
+	b := &data.Batch{Events: out, Rejects: st.rejects, Bytes: st.bytes, Undated: st.undated, UndatedAt: st.undatedAt}
 	st.rejects = nil
 	st.bytes = 0
-	st.undated = 0
+	st.undated, st.undatedAt = 0, ""
 	return b
 }
 
