@@ -615,4 +615,20 @@ var mutations = []Mutation{
 		New:    "",
 		Guards: []Guard{uiPkg},
 	},
+	{
+		Name:   "cli/undated-alerts-pass-the-gate",
+		What:   "alerts exits 0 when events without a timestamp were never evaluated",
+		File:   "internal/cli/alerts/alerts.go",
+		Old:    "\t\t\tunevaluated = n\n",
+		New:    "",
+		Guards: []Guard{{Pkg: "./internal/cli", Run: "^TestJSONLLineFormatAndUndated$"}},
+	},
+	{
+		Name:   "cli/undated-window-exit-0",
+		What:   "a window that leaves out undated events exits 0",
+		File:   "internal/cli/cmdutil/rejects.go",
+		Old:    "\tcase undated > 0:\n",
+		New:    "\tcase undated < 0:\n",
+		Guards: []Guard{{Pkg: "./internal/cli", Run: "^TestJSONLLineFormatAndUndated$"}},
+	},
 }
