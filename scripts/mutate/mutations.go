@@ -631,4 +631,12 @@ var mutations = []Mutation{
 		New:    "\tcase undated < 0:\n",
 		Guards: []Guard{{Pkg: "./internal/cli", Run: "^TestJSONLLineFormatAndUndated$"}},
 	},
+	{
+		Name:   "cli/range-query-stops-short",
+		What:   "a range query without --to ends at the last match's time: the last step never counts the events after it",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\t\t\t\tend = start + (hi-start+step-1)/step*step\n",
+		New:    "\t\t\t\tend = start + (hi-start)/step*step\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRangeQueryCountsEveryEvent$"}},
+	},
 }

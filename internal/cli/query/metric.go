@@ -16,7 +16,9 @@ import (
 // runMetricQuery evaluates a metric query. Without --step it is an instant
 // query at the end of the window (--to, exclusive) or, with no --to, at the
 // time of the last matching event; with --step it is a range query from the
-// start of the window (or the first matching event) to its end.
+// start of the window (or the first matching event's time rounded down to a
+// multiple of the step) to its end (or the first step at or after the last
+// matching event, so that the last step sees it).
 func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.MetricQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
 	lq := q.LogQuery()
 	pf := data.PrefilterFor(lq)
@@ -44,11 +46,19 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 		if hi == 0 {
 			return cmdutil.WriteMetric(out, opts.Output, nil, nil) // nothing matched
 		}
+		if opts.Step > 0 && start == 0 {
+			// Steps on multiples of the step, as Grafana aligns them.
+			step := int64(opts.Step)
+			start = lo - lo%step
+		}
 		if end == 0 {
 			end = hi
-		}
-		if opts.Step > 0 && start == 0 {
-			start = lo
+			if opts.Step > 0 {
+				// The first step at or after the last match: its window
+				// holds it (steps that stop short of it never count it).
+				step := int64(opts.Step)
+				end = start + (hi-start+step-1)/step*step
+			}
 		}
 	}
 	if opts.Step <= 0 {
