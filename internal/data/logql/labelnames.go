@@ -29,6 +29,8 @@ func (q *LogQuery) UnboundLabels() []string {
 			name = f.m.Name
 		case *numericFilter:
 			name = f.name
+		case *ipFilter:
+			name = f.name
 		default:
 			return
 		}

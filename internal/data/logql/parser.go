@@ -129,6 +129,9 @@ func (p *parser) parseTop() (Expr, error) {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
+		if t.kind == tIdent && (t.text == "and" || t.text == "or" || t.text == "unless") {
+			return nil, p.errAt(t, "the set operator %s between two vectors is not supported: a query here holds one log query (only vector <op> scalar, e.g. sum(...) > 5)", t.text)
+		}
 		return nil, p.errAt(t, "unexpected %s after metric query", t.describe())
 	}
 	if _, ok := n.(*scalarLit); ok {
@@ -214,6 +217,9 @@ func (p *parser) parseMetricExpr(minPrec int) (metricNode, error) {
 			boolMod = true
 			p.next()
 		}
+		if t := p.peek(); t.kind == tIdent && (t.text == "on" || t.text == "ignoring" || t.text == "group_left" || t.text == "group_right") {
+			return nil, p.errAt(t, "vector matching (%s) is not supported: a query here holds one log query, so binary operators take a vector and a scalar (e.g. sum(...) / 60)", t.text)
+		}
 		next := prec + 1
 		if op == binPow { // right-associative
 			next = prec
@@ -243,7 +249,7 @@ func (p *parser) combine(opTok token, op binOp, boolMod bool, lhs, rhs metricNod
 	case lIsScalar:
 		return &scalarBinary{op: op, boolModifier: boolMod, vec: rhs, scalar: ls.v, scalarLeft: true}, nil
 	}
-	return nil, p.errAt(opTok, "binary operations between two vectors are not supported (only vector %s scalar)", op)
+	return nil, p.errAt(opTok, "binary operations between two vectors are not supported: a query here holds one log query (only vector %s scalar)", op)
 }
 
 // applyBinOp computes a op b; comparisons give 1 or 0.
@@ -684,7 +690,7 @@ func (p *parser) parseStage() (stage, error) {
 		case "unwrap":
 			return nil, p.errAt(t, "unwrap is not supported (only count_over_time, rate, bytes_over_time and bytes_rate)")
 		case "regexp", "pattern", "unpack", "decolorize", "distinct":
-			return nil, p.errAt(t, "the %s stage is not supported (supported stages: json, label filters, line filters, drop, keep)", t.text)
+			return nil, p.errAt(t, "the %s stage is not supported (supported stages: json, label filters, line filters, line_format, label_format, drop, keep)", t.text)
 		}
 	}
 	if t.kind != tIdent && t.kind != tLParen {
@@ -925,11 +931,28 @@ func (p *parser) parseLabelFilterPrimary() (labelFilter, error) {
 		}
 		return f, nil
 	}
+	if vt.kind == tIdent && vt.text == "ip" && p.peekAt(1).kind == tLParen {
+		if ot.kind != tEq && ot.kind != tEqEq && ot.kind != tNeq {
+			return nil, p.errAt(ot, "ip() takes = or !=, not %s", ot.text)
+		}
+		p.next()
+		p.next()
+		pt := p.peek()
+		if pt.kind != tString {
+			return nil, p.errAt(pt, "expected a quoted IP address, range or CIDR prefix in ip(), found %s", pt.describe())
+		}
+		p.next()
+		m, err := parseIPPattern(pt.str)
+		if err != nil {
+			return nil, p.errAt(pt, "%v", err)
+		}
+		if _, err := p.expect(tRParen, "to close ip("); err != nil {
+			return nil, err
+		}
+		return &ipFilter{name: t.text, neg: ot.kind == tNeq, pattern: pt.str, match: m}, nil
+	}
 	switch ot.kind {
 	case tEq, tEqEq, tNeq, tRe, tNre, tGt, tGte, tLt, tLte:
-		if vt.kind == tIdent && vt.text == "ip" {
-			return nil, p.errAt(vt, "ip() label filters are not supported")
-		}
 		return nil, p.errAt(vt, "expected a quoted string or a number after %s%s, found %s", t.text, ot.text, vt.describe())
 	}
 	return nil, p.errAt(ot, "expected a comparison operator (=, !=, =~, !~, ==, >, >=, <, <=) after %q, found %s", t.text, ot.describe())

@@ -389,6 +389,12 @@ func (st *evalState) filter(f labelFilter) bool {
 		}
 		v, _ := st.lookup(f.m.Name)
 		return f.m.Matches(v)
+	case *ipFilter:
+		if st.err != "" {
+			return true
+		}
+		v, ok := st.lookup(f.name)
+		return f.matches(v, ok)
 	case *numericFilter:
 		if st.err != "" {
 			return true

@@ -28,6 +28,7 @@ const (
 	evExec      = `{"verb":"create","user":{"username":"mallory"},"objectRef":{"resource":"pods","subresource":"exec","namespace":"dev","name":"web-0"},"responseStatus":{"code":101},"job":"inner"}`
 	evNoStatus  = `{"verb":"watch","user":{"username":"system:kube-proxy"},"objectRef":{"resource":"endpoints"},"responseStatus":{"code":"oops"}}`
 	evNoCode    = `{"verb":"get","user":{"username":"carol"},"objectRef":{"resource":"configmaps"}}`
+	evIPs       = `{"verb":"get","user":{"username":"alice"},"sourceIPs":["10.20.4.17","2001:db8::7","::ffff:10.1.2.3"]}`
 )
 
 func TestMatches(t *testing.T) {
@@ -117,6 +118,22 @@ func TestMatches(t *testing.T) {
 		{`{job="audit"} | json | line_format "[{{.nope}}]" |= "[]"`, evGetSecret, true},
 		{`{job="audit"} | json | line_format "{{range $k, $v := .}}{{$k}}={{$v}};{{end}}" |= "verb=get;" |= "job=audit;"`, evGetSecret, true},
 		{`{job="audit"} | json | line_format "{{regexReplaceAll \"(\" .verb \"x\"}}" | __error__="TemplateFormatErr"`, evGetSecret, true},
+		// ip(): an address, a range or a CIDR prefix, IPv4 or IPv6; a value
+		// that is not an address (or no label) is outside every pattern.
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip = ip("10.0.0.0/8")`, evIPs, true},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip != ip("10.0.0.0/8")`, evIPs, false},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip = ip("10.20.4.1-10.20.4.17")`, evIPs, true},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip = ip("10.20.4.18-10.20.4.200")`, evIPs, false},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip = ip("10.20.4.17")`, evIPs, true},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip == ip("192.168.0.0/16")`, evIPs, false},
+		{`{job="audit"} | json ip="sourceIPs[1]" | ip = ip("2001:db8::/32")`, evIPs, true},
+		{`{job="audit"} | json ip="sourceIPs[1]" | ip = ip("2001:db8::1-2001:db8::8")`, evIPs, true},
+		{`{job="audit"} | json ip="sourceIPs[2]" | ip = ip("10.1.2.3")`, evIPs, true}, // ::ffff:10.1.2.3
+		{`{job="audit"} | json | verb = ip("0.0.0.0/0")`, evIPs, false},               // not an address
+		{`{job="audit"} | json | verb != ip("0.0.0.0/0")`, evIPs, true},
+		{`{job="audit"} | json | nope = ip("0.0.0.0/0")`, evIPs, false},
+		{`{job="audit"} | json | nope != ip("0.0.0.0/0")`, evIPs, true},
+		{`{job="audit"} | json ip="sourceIPs[0]" | ip = ip("::/0") or ip = ip("10.20.0.0/16")`, evIPs, true},
 		// Not JSON.
 		{`{job="audit"} | json | __error__="JSONParserErr"`, `plain text`, true},
 		{`{job="audit"} | json | __error__=""`, `plain text`, false},
