@@ -639,4 +639,12 @@ var mutations = []Mutation{
 		New:    "\t\t\t\tend = start + (hi-start)/step*step\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRangeQueryCountsEveryEvent$"}},
 	},
+	{
+		Name:   "logql/ip-filter-negation-ignored",
+		What:   "label != ip(...) keeps the same lines as = ip(...)",
+		File:   "internal/data/logql/ipfilter.go",
+		Old:    "\treturn in != f.neg\n",
+		New:    "\treturn in\n",
+		Guards: []Guard{logqlPkg},
+	},
 }
