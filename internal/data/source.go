@@ -77,8 +77,12 @@ type ReadOptions struct {
 	// hint); the caller still matches every event against the query.
 	Query *logql.LogQuery
 	// Limit is the maximum number of entries wanted (0 = all); a hint for
-	// sources that paginate.
-	Limit int
+	// sources that paginate. Newest asks for the newest Limit entries
+	// rather than the oldest (logcli's default direction): a source that
+	// can fetch newest first (Loki) does, and still yields them in time
+	// order; the others read everything and the caller keeps the newest.
+	Limit  int
+	Newest bool
 	// Recycle lends batches instead of giving them (local files and
 	// stdin read as JSON lines): the reader reuses a batch's read buffer
 	// and event slice once the consumer has released it (Batch.Release),

@@ -4,9 +4,11 @@ package query
 
 import (
 	"bufio"
+	"container/heap"
 	"context"
 	"errors"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,14 +24,15 @@ type QueryOptions struct {
 	Now     func() time.Time
 	Sources *cmdutil.SourceSet
 
-	Query  string
-	Args   []string
-	Window cmdutil.WindowFlags
-	Limit  int
-	Output string
-	Step   time.Duration
-	Quiet  bool
-	Follow bool
+	Query   string
+	Args    []string
+	Window  cmdutil.WindowFlags
+	Limit   int
+	Forward bool
+	Output  string
+	Step    time.Duration
+	Quiet   bool
+	Follow  bool
 }
 
 // NewCmdQuery builds `audittui query`; runF, when not nil, runs instead of
@@ -43,7 +46,8 @@ func NewCmdQuery(f *cmdutil.Factory, runF func(*QueryOptions) error) *cobra.Comm
 names as Loki's | json parser produces them) over audit events.
 
 Log queries print matching events: -o raw prints each event's original bytes,
-one per line. Metric queries print an instant vector evaluated at the end of
+one per line. --limit N keeps the newest N matches (as logcli does), printed
+in time order; --forward the oldest N. Metric queries print an instant vector evaluated at the end of
 the window (or of the data); --step turns them into range queries.
 
 SOURCE is a file, a glob, a directory (the apiserver's rotated set is read in
@@ -69,7 +73,8 @@ cannot place them; stderr names the first); 2 on usage or query errors.`,
 	}
 	fs := cmd.Flags()
 	opts.Window.AddFlags(fs)
-	fs.IntVar(&opts.Limit, "limit", 0, "maximum number of entries to print (0 = all)")
+	fs.IntVar(&opts.Limit, "limit", 0, "print only the newest N matches, in time order (0 = all); with --forward the oldest N; with --follow the first N that come")
+	fs.BoolVar(&opts.Forward, "forward", false, "with --limit, keep the oldest matches instead of the newest (as logcli --forward)")
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "raw", cmdutil.EventFormats(), "output format: raw, jsonl, table or csv")
 	fs.DurationVar(&opts.Step, "step", 0, "evaluate a metric query as a range query with this step")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing files (through rotation and truncation) or tail Loki, printing new matches")
@@ -116,7 +121,10 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	defer cancel()
 	// Each batch is released once written (the writers copy what they
 	// print): the readers reuse the memory.
-	ro := data.ReadOptions{From: from, To: to, Query: q, Limit: opts.Limit, Follow: opts.Follow, Recycle: recycleReads}
+	// --limit N: the newest N (logcli's default direction) or, with
+	// --forward, the oldest, whatever the input's order; when following,
+	// the first N as they come.
+	ro := data.ReadOptions{From: from, To: to, Query: q, Limit: opts.Limit, Newest: !opts.Forward, Follow: opts.Follow, Recycle: recycleReads}
 	ro.Prefilter = data.PrefilterFor(q)
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
@@ -138,6 +146,10 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 		}
 	}()
 	n := 0
+	var keep *keepN
+	if opts.Limit > 0 && !opts.Follow {
+		keep = &keepN{max: opts.Limit, oldest: opts.Forward}
+	}
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -154,6 +166,10 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) || dups.Seen(e) {
+				continue
+			}
+			if keep != nil {
+				keep.add(e)
 				continue
 			}
 			if e.Time != 0 {
@@ -181,7 +197,87 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 			}
 		}
 	}
+	if keep != nil {
+		for _, e := range keep.sorted() {
+			if err := w.Write(e); err != nil {
+				return err
+			}
+		}
+	}
 	return w.Flush()
+}
+
+// keepN keeps the newest max events offered (or, oldest, the oldest),
+// by time and then by the order they came in, each a copy owning its
+// memory: logcli's --limit over input in any order.
+type keepN struct {
+	max    int
+	oldest bool
+	seq    int
+	heap   keptHeap
+}
+
+type keptEvent struct {
+	ev  data.Event
+	seq int
+}
+
+// before orders events by time, then by arrival.
+func (a *keptEvent) before(b *keptEvent) bool {
+	if a.ev.Time != b.ev.Time {
+		return a.ev.Time < b.ev.Time
+	}
+	return a.seq < b.seq
+}
+
+// keptHeap's root is the event to give up first: the oldest kept when
+// keeping the newest, the newest when keeping the oldest.
+type keptHeap struct {
+	evs    []keptEvent
+	oldest bool
+}
+
+func (h *keptHeap) Len() int { return len(h.evs) }
+func (h *keptHeap) Less(i, j int) bool {
+	if h.oldest {
+		return h.evs[j].before(&h.evs[i])
+	}
+	return h.evs[i].before(&h.evs[j])
+}
+func (h *keptHeap) Swap(i, j int) { h.evs[i], h.evs[j] = h.evs[j], h.evs[i] }
+func (h *keptHeap) Push(x any)    { h.evs = append(h.evs, x.(keptEvent)) }
+func (h *keptHeap) Pop() any {
+	x := h.evs[len(h.evs)-1]
+	h.evs = h.evs[:len(h.evs)-1]
+	return x
+}
+
+func (k *keepN) add(e *data.Event) {
+	k.seq++
+	k.heap.oldest = k.oldest
+	if len(k.heap.evs) < k.max {
+		heap.Push(&k.heap, keptEvent{e.Clone(), k.seq})
+		return
+	}
+	// Compare before copying: most events of a long input are not kept.
+	cand := keptEvent{ev: data.Event{Time: e.Time}, seq: k.seq}
+	root := &k.heap.evs[0]
+	if k.oldest && !cand.before(root) || !k.oldest && cand.before(root) {
+		return
+	}
+	k.heap.evs[0] = keptEvent{e.Clone(), k.seq}
+	heap.Fix(&k.heap, 0)
+}
+
+// sorted returns the events kept, oldest first.
+func (k *keepN) sorted() []*data.Event {
+	evs := k.heap.evs
+	sort.Slice(evs, func(i, j int) bool { return evs[i].before(&evs[j]) })
+	out := make([]*data.Event, len(evs))
+	for i := range evs {
+		out[i] = &evs[i].ev
+	}
+	return out
 }
 
 // newDups is the filter that prints and counts exact duplicate lines once:

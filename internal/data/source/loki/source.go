@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,9 +161,15 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 		lines:    map[*data.SourceInfo]int64{},
 		slack:    5 * time.Second,
 	}
+	dir := Forward
+	if opts.Newest && opts.Limit > 0 && !st.follow {
+		// The newest Limit entries: fetched newest first, then turned
+		// back into time order (Next).
+		dir, st.newest = Backward, true
+	}
 	if from < to {
 		it, err := s.c.Logs(ctx, LogsRequest{
-			Query: q, From: from, To: to, Limit: opts.Limit, Direction: Forward,
+			Query: q, From: from, To: to, Limit: opts.Limit, Direction: dir,
 			BatchSize: s.opts.BatchSize, MaxBatch: s.opts.MaxBatch,
 			ParallelDuration: s.opts.ParallelDuration, ParallelMaxWorkers: s.opts.ParallelMaxWorkers,
 		})
@@ -181,6 +188,7 @@ type sourceStream struct {
 	query    string
 	follow   bool
 	limit    int
+	newest   bool // the history is read newest first (ReadOptions.Newest)
 	sent     int
 	it       *LogIter
 	tail     *Tailer
@@ -199,6 +207,25 @@ type sourceStream struct {
 func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
 	if st.closed {
 		return nil, io.EOF
+	}
+	if st.it != nil && st.newest {
+		// At most limit entries, newest first: gather them all, then
+		// yield them oldest first.
+		var all []Entry
+		for {
+			pg, err := st.it.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, pg.Entries...)
+		}
+		st.it.Close()
+		st.it = nil
+		slices.Reverse(all)
+		return st.batch(all), nil
 	}
 	if st.it != nil {
 		pg, err := st.it.Next(ctx)

@@ -182,6 +182,39 @@ func TestSourcePushDownAndDecode(t *testing.T) {
 		if len(evs) != 4 {
 			t.Errorf("limit 4: %d events", len(evs))
 		}
+		// Newest: the last 4 of every event (logcli's backward direction),
+		// still yielded oldest first.
+		st, err = src.Open(context.Background(), data.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		every, _ := readAll(t, st)
+		st.Close()
+		st, err = src.Open(context.Background(), data.ReadOptions{Limit: 4, Newest: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rejs []data.Reject
+		evs, rejs = readAll(t, st)
+		st.Close()
+		// The newest 4 entries are the last two events and the two lines
+		// that are not audit events (pushed last): Loki's limit counts
+		// entries.
+		if len(evs) != 2 || len(rejs) != 2 || len(every) < 5 {
+			t.Fatalf("newest 4: %d events and %d rejects of %d events", len(evs), len(rejs), len(every))
+		}
+		for i, e := range evs {
+			if w := every[len(every)-2+i]; e.Time != w.Time || e.AuditID != w.AuditID {
+				t.Errorf("newest 4: event %d is %s at %d, want %s at %d", i, e.AuditID, e.Time, w.AuditID, w.Time)
+			}
+		}
+		var backward bool
+		for _, r := range s.Requests() {
+			backward = backward || r.Path == "/loki/api/v1/query_range" && r.Query.Get("direction") == "backward" && r.Query.Get("limit") != ""
+		}
+		if !backward {
+			t.Error("newest: no backward query_range with a limit was sent")
+		}
 		st, err = src.Open(context.Background(), data.ReadOptions{From: base + int64(2*time.Millisecond), To: base + int64(4*time.Millisecond)})
 		if err != nil {
 			t.Fatal(err)
