@@ -647,4 +647,12 @@ var mutations = []Mutation{
 		New:    "\treturn in\n",
 		Guards: []Guard{logqlPkg},
 	},
+	{
+		Name:   "cli/limit-keeps-oldest",
+		What:   "query --limit keeps the oldest N matches, not the newest as logcli does",
+		File:   "internal/cli/query/query.go",
+		Old:    "keep = &keepN{max: opts.Limit, oldest: opts.Forward}",
+		New:    "keep = &keepN{max: opts.Limit, oldest: true}",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestLimitNewestOrOldest$"}},
+	},
 }
