@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -75,6 +76,7 @@ type EventWriter struct {
 	tw     *tabwriter.Writer
 	cw     *csv.Writer
 	rows   int
+	buf    bytes.Buffer // raw: a multi-line event compacted
 }
 
 // NewEventWriter writes events to out in format (one of EventFormats()),
@@ -104,7 +106,17 @@ func jsonlLabels(ls data.Labels) map[string]string {
 func (w *EventWriter) Write(e *data.Event) error {
 	switch w.format {
 	case "raw":
-		w.out.Write(e.Raw)
+		raw := e.Raw
+		if bytes.IndexByte(raw, '\n') >= 0 {
+			// An event that spans lines in its file (pretty-printed JSON,
+			// an array's element): one line all the same, with only the
+			// whitespace between JSON tokens removed.
+			w.buf.Reset()
+			if json.Compact(&w.buf, raw) == nil {
+				raw = w.buf.Bytes()
+			}
+		}
+		w.out.Write(raw)
 		return w.out.WriteByte('\n')
 	case "jsonl":
 		// logcli's jsonl shape: timestamp, labels, line (the line as the

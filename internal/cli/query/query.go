@@ -46,7 +46,8 @@ func NewCmdQuery(f *cmdutil.Factory, runF func(*QueryOptions) error) *cobra.Comm
 names as Loki's | json parser produces them) over audit events.
 
 Log queries print matching events: -o raw prints each event's original bytes,
-one per line. --limit N keeps the newest N matches (as logcli does), printed
+one per line (an event pretty-printed over several lines in its file is put
+on one, with only the whitespace between JSON tokens removed). --limit N keeps the newest N matches (as logcli does), printed
 in time order; --forward the oldest N. Metric queries print an instant vector evaluated at the end of
 the window (or of the data); --step turns them into range queries.
 
