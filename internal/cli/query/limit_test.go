@@ -22,7 +22,7 @@ func TestLimitNewestOrOldest(t *testing.T) {
 	}
 	type rec struct {
 		Timestamp string `json:"timestamp"`
-		Line      string  `json:"line"`
+		Line      string `json:"line"`
 	}
 	lines := func(out string) []rec {
 		var rs []rec

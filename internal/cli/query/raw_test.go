@@ -2,8 +2,8 @@ package query
 
 import (
 	"bytes"
-	"os"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
