@@ -864,10 +864,17 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 		if it.ruler || p.state.Server[g.Rule.Where()] {
 			events = "" // the server says values, not events
 		}
+		// The latest event counted (the alert's window runs on after it,
+		// so LastActive would be minutes past the input's end); a Loki
+		// ruler's alerts count no events: their latest activity.
+		last := g.LastEvent
+		if last.IsZero() {
+			last = g.Last
+		}
 		var rightText, prefix string
 		if w >= 100 {
 			rightText = fmt.Sprintf("%s %s %s %s", spark(g.Spark), padLeft(strconv.Itoa(g.Instances)+"×", 4),
-				padLeft(events, 10), p.when(g.Last))
+				padLeft(events, 10), p.when(last))
 			prefix = "  " + dot + " " + pad(state, 8) + " "
 		} else {
 			// Narrow: the state is the symbol (the rule's line says how
@@ -875,7 +882,7 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 			if events != "" {
 				events = strconv.Itoa(g.Events) + " ev"
 			}
-			rightText = fmt.Sprintf("%s %s %s", spark(g.Spark), padLeft(events, 6), p.when(g.Last))
+			rightText = fmt.Sprintf("%s %s %s", spark(g.Spark), padLeft(events, 6), p.when(last))
 			prefix = "  " + dot + " "
 		}
 		room := w - ansi.StringWidth(prefix) - ansi.StringWidth(rightText) - 1

@@ -68,6 +68,9 @@ type Alert struct {
 	Events     int
 	AuditIDs   []string
 	EventTimes []time.Time
+	// LastEvent is the time of the latest of those events (zero when
+	// none is counted, as for alerts a Loki ruler reports).
+	LastEvent time.Time
 
 	key      string // rule index + series key + "@" + ActiveAt
 	seriesLs map[string]string

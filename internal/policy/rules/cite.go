@@ -35,6 +35,7 @@ type seriesCites struct {
 type citeBucket struct {
 	r     int64 // last instant of the bucket
 	n     int
+	last  int64  // the latest event's time
 	first []cite // sorted, at most MaxSampleIDs
 }
 
@@ -56,6 +57,7 @@ func (sc *seriesCites) add(r int64, c cite) {
 		b = &sc.b[i]
 	}
 	b.n++
+	b.last = max(b.last, c.t)
 	if len(b.first) == MaxSampleIDs && !c.less(b.first[len(b.first)-1]) {
 		return
 	}
@@ -78,6 +80,9 @@ func (sc *seriesCites) count(a *Alert, lo, hi int64) {
 	for ; i < len(sc.b) && sc.b[i].r <= hi; i++ {
 		b := &sc.b[i]
 		a.Events += b.n
+		if t := time.Unix(0, b.last).UTC(); b.n > 0 && t.After(a.LastEvent) {
+			a.LastEvent = t
+		}
 		for _, c := range b.first {
 			if len(a.AuditIDs) == MaxSampleIDs {
 				break

@@ -158,6 +158,51 @@ func TestAdvanceEvaluatesAQuietStream(t *testing.T) {
 	}
 }
 
+// TestCatchUpRunsAnOldInputsSteps: a followed input read to its end whose
+// newest event is more than StaleAfter behind the clock is history: CatchUp
+// runs its steps up to the clock at once (the exec fires and resolves, as
+// a replay would say), where Advance would have run them at the clock's
+// pace. A stream whose newest event is recent is left to Advance. The
+// alert's LastEvent is the exec's time, not the end of its window.
+func TestCatchUpRunsAnOldInputsSteps(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    rules:
+      - alert: Exec
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [5m])) > 0
+`)
+	at := t10.Add(5 * time.Second)
+	for _, tc := range []struct {
+		name string
+		wall time.Time
+		want string
+	}{
+		{"old", at.Add(24 * time.Hour), "firing@10:01:00 resolved@10:05:00"},
+		{"recent", at.Add(20 * time.Second), ""},
+	} {
+		var changes []string
+		ev, err := NewEvaluator(set, Options{OnChange: func(a *Alert) {
+			changes = append(changes, a.State.String()+"@"+a.LastActive.Format("15:04:05"))
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := decodeInOrder(t, "exec", []byte(auditLine("x-1", "ResponseStarted", "mallory", "exec", at)))
+		ev.Push(&evs[0])
+		ev.CatchUp(tc.wall)
+		ev.CatchUp(tc.wall.Add(time.Second))
+		if got := strings.Join(changes, " "); got != tc.want {
+			t.Errorf("%s: changes %q, want %q", tc.name, got, tc.want)
+		}
+		if tc.name == "old" {
+			as := ev.Snapshot()
+			if len(as) != 1 || !as[0].LastEvent.Equal(at) || !as[0].LastActive.After(at) {
+				t.Errorf("old: %s, LastEvent %v (want %v)", alertsDigest(as), as[0].LastEvent, at)
+			}
+		}
+	}
+}
+
 // TestCitationsAreCappedAndOrdered: an instance counts every event of its
 // windows but keeps only the first MaxSampleIDs, in time order, whatever
 // order they came in; with an offset the windows (and DrillDown) move back.

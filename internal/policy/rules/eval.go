@@ -359,6 +359,29 @@ func (e *Evaluator) Advance(now time.Time) {
 	e.sealTo(e.sealPoint(idle))
 }
 
+// StaleAfter is how far behind the clock the newest event of an input
+// read to its end must be for CatchUp to take the input for history.
+const StaleAfter = time.Minute
+
+// CatchUp is Advance for an input that has been read to its end and is
+// quiet (a followed file caught up): when its newest event is more than
+// StaleAfter behind the clock, the input is history (an old file), not a
+// live stream that went quiet a moment ago, and the steps up to the clock
+// run at once (at most until every window has drained), as Loki's ruler
+// would have run them by now. Advance would run them at the clock's pace,
+// from the newest event on: the alerts of an old file would resolve one
+// by one while it is looked at. Otherwise it is Advance.
+func (e *Evaluator) CatchUp(now time.Time) {
+	e.mu.Lock()
+	if wm := e.watermark; wm != 0 && e.reorder >= 0 && now.UnixNano()-wm > int64(StaleAfter) {
+		e.sealTo(min(wm+e.maxDrain, now.UnixNano()-e.reorder))
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
+	e.Advance(now)
+}
+
 // Finish runs the remaining steps: up to To when set, else until every
 // window has drained after the newest event. It returns every instance
 // that fired, in order of first activity.

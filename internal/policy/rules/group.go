@@ -26,7 +26,10 @@ type RuleGroup struct {
 	// active in it.
 	Instances, Firing, Events int
 	Last                      time.Time
-	Spark                     []int
+	// LastEvent is the latest event counted (zero: none, e.g. a Loki
+	// ruler's alerts).
+	LastEvent time.Time
+	Spark     []int
 }
 
 // AlertGroup is the instances of one rule with the same grouping labels.
@@ -43,8 +46,9 @@ type AlertGroup struct {
 	Alerts []*Alert
 
 	Instances, Firing, Resolved, Events int
-	// First is the earliest ActiveAt, Last the latest LastActive.
-	First, Last time.Time
+	// First is the earliest ActiveAt, Last the latest LastActive,
+	// LastEvent the latest event counted (zero: none).
+	First, Last, LastEvent time.Time
 	// Spark counts, per bucket of GroupOptions' axis, the instances
 	// active at some time in the bucket.
 	Spark []int
@@ -119,6 +123,9 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 		if a.LastActive.After(g.Last) {
 			g.Last = a.LastActive
 		}
+		if a.LastEvent.After(g.LastEvent) {
+			g.LastEvent = a.LastEvent
+		}
 		spark(g.Spark, a, from, to)
 	}
 	for _, rg := range out {
@@ -141,6 +148,9 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 			rg.Events += g.Events
 			if g.Last.After(rg.Last) {
 				rg.Last = g.Last
+			}
+			if g.LastEvent.After(rg.LastEvent) {
+				rg.LastEvent = g.LastEvent
 			}
 			if SeverityRank(g.Severity) > SeverityRank(rg.Severity) {
 				rg.Severity = g.Severity

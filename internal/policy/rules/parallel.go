@@ -60,10 +60,10 @@ type item struct {
 
 type shard struct {
 	ev    *Evaluator
-	in    chan item      // nil batch: finish
-	clock chan time.Time // the latest Advance, cap 1
-	quit  chan struct{}  // the Parallel's
-	stop  chan struct{}  // this shard's (replaced by calibrate)
+	in    chan item     // nil batch: finish
+	clock chan tick     // the latest Advance or CatchUp, cap 1
+	quit  chan struct{} // the Parallel's
+	stop  chan struct{} // this shard's (replaced by calibrate)
 	// exited is closed when the shard's goroutine returns.
 	exited chan struct{}
 	// pushed and done count batches handed over and evaluated.
@@ -126,7 +126,7 @@ func (p *Parallel) build(parts []*Set) ([]*shard, error) {
 			rs.idx = p.index[rs.r]
 		}
 		ev.index(p.nrules)
-		out = append(out, &shard{ev: ev, in: make(chan item, ParallelQueue), clock: make(chan time.Time, 1),
+		out = append(out, &shard{ev: ev, in: make(chan item, ParallelQueue), clock: make(chan tick, 1),
 			quit: p.quit, stop: make(chan struct{}), exited: make(chan struct{})})
 	}
 	for _, sh := range out {
@@ -280,8 +280,12 @@ func (sh *shard) run() {
 			b.Release() // held by handOver
 			sh.busy.Add(int64(time.Since(t0)))
 			sh.done.Add(1)
-		case now := <-sh.clock:
-			sh.ev.Advance(now)
+		case tk := <-sh.clock:
+			if tk.caughtUp {
+				sh.ev.CatchUp(tk.now)
+			} else {
+				sh.ev.Advance(tk.now)
+			}
 		}
 	}
 }
@@ -308,9 +312,21 @@ func (p *Parallel) Push(b *data.Batch) {
 	p.handOver(it)
 }
 
+// tick is a clock reading for the shards.
+type tick struct {
+	now      time.Time
+	caughtUp bool // CatchUp, not Advance
+}
+
 // Advance tells every shard the wall clock reads now (see
 // Evaluator.Advance); it never blocks. Call it from a ticker.
-func (p *Parallel) Advance(now time.Time) {
+func (p *Parallel) Advance(now time.Time) { p.clockTick(tick{now: now}) }
+
+// CatchUp is Advance for an input read to its end (see
+// Evaluator.CatchUp).
+func (p *Parallel) CatchUp(now time.Time) { p.clockTick(tick{now: now, caughtUp: true}) }
+
+func (p *Parallel) clockTick(tk tick) {
 	if p.closed.Load() {
 		return
 	}
@@ -322,7 +338,7 @@ func (p *Parallel) Advance(now time.Time) {
 		default:
 		}
 		select {
-		case sh.clock <- now:
+		case sh.clock <- tk:
 		default:
 		}
 	}

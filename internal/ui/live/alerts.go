@@ -17,6 +17,10 @@ import (
 // alerts changed; the rules' clock (Advance) ticks every rules.ClockTick.
 const refreshEvery = 250 * time.Millisecond
 
+// catchUpQuiet is how long a followed input read to its end must have
+// brought no event before its alerts catch up with the clock (CatchUp).
+var catchUpQuiet = rules.DefaultReorder
+
 // firstScreenWait bounds how long the rules wait for the first screen.
 const firstScreenWait = 500 * time.Millisecond
 
@@ -35,9 +39,12 @@ type Alerts struct {
 	nrules int
 	dirty  atomic.Bool
 	ended  atomic.Bool // the input ended (Finish is running or done)
-	done   atomic.Bool // Finish is done
-	log    *slog.Logger
-	remote *lokiAlerts // nil unless the source is Loki
+	// caughtUp: the last batch read said the input was read to its end
+	// (a followed file waiting for more).
+	caughtUp atomic.Bool
+	done     atomic.Bool // Finish is done
+	log      *slog.Logger
+	remote   *lokiAlerts // nil unless the source is Loki
 	// stopped is closed once the evaluation has stopped (or never ran).
 	stopped  chan struct{}
 	stopOnce sync.Once
@@ -179,6 +186,7 @@ func (l *Alerts) release(par *rules.Parallel) {
 
 // Push is the feed's OnBatch: the batch goes to the rules' goroutines.
 func (l *Alerts) Push(b *data.Batch) {
+	l.caughtUp.Store(b.CaughtUp)
 	l.mu.Lock()
 	if !l.started {
 		if !l.closed {
@@ -230,7 +238,7 @@ func (l *Alerts) run(ctx context.Context) {
 	}
 	tick := time.NewTicker(refreshEvery)
 	defer tick.Stop()
-	var lastClock, lastSignal time.Time
+	var lastClock, lastSignal, lastEventAt time.Time
 	var lastEvents int64
 	want, wasDone := false, false
 	for {
@@ -252,10 +260,17 @@ func (l *Alerts) run(ctx context.Context) {
 			if par != nil {
 				if now.Sub(lastClock) >= rules.ClockTick && !l.ended.Load() {
 					lastClock = now
-					par.Advance(now)
+					// A followed input read to its end, every event
+					// evaluated and none for a while: CatchUp (an old
+					// file's alerts are those at the clock's time).
+					if l.caughtUp.Load() && par.Pending() == 0 && now.Sub(lastEventAt) >= catchUpQuiet {
+						par.CatchUp(now)
+					} else {
+						par.Advance(now)
+					}
 				}
 				if ev, _, _ := par.Stats(); ev != lastEvents {
-					lastEvents, want = ev, true
+					lastEvents, want, lastEventAt = ev, true, now
 				}
 			}
 			// At most one refresh a second while events stream in (each

@@ -193,3 +193,53 @@ func TestDoneStateHoldsTheFinalAlerts(t *testing.T) {
 		lv.Close()
 	}
 }
+
+// TestFollowedOldFileCatchesUp: the sample, followed (as the TUI follows a
+// single file by default), is history: once it is read and quiet, its
+// alerts are those at the clock's time, none firing, as with
+// --follow=false, instead of resolving one by one while it is looked at.
+func TestFollowedOldFileCatchesUp(t *testing.T) {
+	defer func(q time.Duration) { catchUpQuiet = q }(catchUpQuiet)
+	catchUpQuiet = 300 * time.Millisecond
+	set, err := cmdutil.LoadRules(nil, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	src, err := file.New(path, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lv, err := Open(ctx, Options{Sources: []data.Source{src}, Alerts: true, Rules: set, Read: data.ReadOptions{Follow: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lv.Close()
+	sub := lv.Alerts.Subscribe()
+	defer sub.Close()
+	sawFiring := false
+	deadline := time.After(time.Minute)
+	for {
+		st := sub.Alerts()
+		firing := 0
+		for _, a := range st.Local {
+			if a.State == rules.StateFiring {
+				firing++
+			}
+		}
+		sawFiring = sawFiring || firing > 0
+		if len(st.Local) > 0 && firing == 0 {
+			break // caught up: every alert resolved, as at the clock's time
+		}
+		select {
+		case <-sub.Changed():
+		case <-deadline:
+			t.Fatalf("the followed sample still has %d of %d alerts firing a minute on", firing, len(st.Local))
+		}
+	}
+	if !sawFiring {
+		t.Log("the alerts were already resolved when first seen")
+	}
+}
