@@ -60,6 +60,8 @@ var (
 	queryCLI  = Guard{Pkg: "./internal/cli/query"}
 	evidCLI   = Guard{Pkg: "./internal/cli/evidence"}
 	policyCLI = Guard{Pkg: "./internal/cli/policy"}
+	histPkg   = Guard{Pkg: "./internal/history"}
+	histCLI   = Guard{Pkg: "./internal/cli/history"}
 )
 
 // mutations: the critical paths of DESIGN.md's invariants. When the code
@@ -614,5 +616,15 @@ var mutations = []Mutation{
 		Old:    "\ta.orderChecked = true\n",
 		New:    "",
 		Guards: []Guard{uiPkg},
+	},
+	// history: every request that touched the object, each one its own
+	// row, the gaps said.
+	{
+		Name:   "history/namespace-own-requests-dropped",
+		What:   "a Namespace's history drops its own requests (get, patch, finalize, delete: logged with namespace = its name) while its query still selects them",
+		File:   "internal/history/ref.go",
+		Old:    "\tif e.Namespace != r.Namespace && (!r.selfNamespaced() || e.Namespace != r.Name) {\n",
+		New:    "\tif e.Namespace != r.Namespace {\n",
+		Guards: []Guard{histPkg, histCLI},
 	},
 }

@@ -67,9 +67,10 @@ its value, so a diff tells which keys changed.
 
 The object is named as kubectl names it: RESOURCE[.GROUP]/NAME, with short
 names (cm, deploy, rolebinding, secret, ...), -n for the namespace (default
-"default" for namespaced built-in resources). The events are those of the
-LogQL query printed in the header; audittui query with that query selects
-the same events.
+"default" for namespaced built-in resources). A Namespace (ns/NAME) also
+takes its own requests, which the apiserver logs with namespace NAME. The
+events are those of the LogQL query printed in the header; audittui query
+with that query selects the same events.
 
 Who: the user, "→ the impersonated user", and in parentheses the person
 behind the account (an EKS role's session name, a service-account token's

@@ -81,47 +81,94 @@ func TestHistoryTable(t *testing.T) {
 // The header's query, run by `audittui query`, selects exactly the lines
 // the history cites (each once).
 func TestHistoryQueryAgreesWithQuery(t *testing.T) {
-	content, err := os.ReadFile(fixture)
+	for _, obj := range []string{"cm/payments-config", "deployments.apps/web", "secret/db-password"} {
+		queryAgrees(t, fixture, "-n", "payments", obj)
+	}
+}
+
+// A Namespace's requests are logged with its own name as namespace, but
+// its create without one: the query selects both, as the history does.
+func TestHistoryNamespaceQueryAgreesWithQuery(t *testing.T) {
+	ev := func(verb, uri, ns, res string) string {
+		ref := `"resource":"` + res + `","name":"foo"`
+		if ns != "" {
+			ref += `,"namespace":"` + ns + `"`
+		}
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + verb + uri + `","stage":"ResponseComplete","verb":"` + verb +
+			`","requestURI":"` + uri + `","user":{"username":"u"},"objectRef":{` + ref + `},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T02:00:00Z"}`
+	}
+	syn := filepath.Join(t.TempDir(), "ns.jsonl")
+	if err := os.WriteFile(syn, []byte(strings.Join([]string{
+		ev("create", "/api/v1/namespaces", "", "namespaces"),
+		ev("patch", "/api/v1/namespaces/foo", "foo", "namespaces"),
+		ev("get", "/api/v1/namespaces/foo", "foo", "namespaces"),
+		ev("update", "/api/v1/namespaces/foo/finalize", "foo", "namespaces"),
+		ev("delete", "/api/v1/namespaces/foo", "foo", "namespaces"),
+		ev("delete", "/api/v1/namespaces/foo/configmaps/foo", "foo", "configmaps"),
+		ev("delete", "/api/v1/namespaces/bar/namespaces/foo", "bar", "namespaces"),
+	}, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryAgrees(t, syn, "ns/foo"); n != 4 {
+		t.Errorf("synthetic ns/foo: %d lines cited, want 4", n)
+	}
+	if n := queryAgrees(t, syn, "--reads", "namespace/foo"); n != 5 {
+		t.Errorf("synthetic ns/foo --reads: %d lines cited, want 5", n)
+	}
+	f := filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl")
+	if n := queryAgrees(t, f, "ns/foo"); n != 4 { // lines 1, 44, 49, 51
+		t.Errorf("ns/foo: %d lines cited, want 4", n)
+	}
+	if n := queryAgrees(t, f, "--reads", "ns/foo"); n != 4 {
+		t.Errorf("ns/foo --reads: %d lines cited, want 4", n)
+	}
+}
+
+// queryAgrees runs history with args and file, and query with the query
+// its header prints; it fails the test unless both select the same lines,
+// and returns how many.
+func queryAgrees(t *testing.T, file string, args ...string) int {
+	t.Helper()
+	content, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(content), "\n")
-	for _, obj := range []string{"cm/payments-config", "deployments.apps/web", "secret/db-password"} {
-		code, out, errOut := run(t, "", "-n", "payments", "-o", "jsonl", obj, fixture)
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errOut)
-		}
-		var cited []string
-		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-			var r struct{ Where []string }
-			if err := json.Unmarshal([]byte(l), &r); err != nil {
-				t.Fatal(err)
-			}
-			cited = append(cited, r.Where...)
-		}
-		_, tbl, _ := run(t, "", "-n", "payments", obj, fixture)
-		q := strings.TrimSpace(tbl[strings.Index(tbl, "events: ")+len("events: ") : strings.Index(tbl, "\n")])
-		code, qout, qerr := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", q, fixture)
-		if code != 0 {
-			t.Fatalf("query %s: exit %d: %s", q, code, qerr)
-		}
-		selected := strings.Split(strings.TrimSpace(qout), "\n")
-		for k, c := range cited {
-			n, err := strconv.Atoi(c[strings.LastIndexByte(c, ':')+1:])
-			if err != nil {
-				t.Fatal(err)
-			}
-			cited[k] = lines[n-1]
-		}
-		// The history cites every copy of a line delivered twice; query
-		// prints it once (as Loki stores it).
-		slices.Sort(cited)
-		cited = slices.Compact(cited)
-		slices.Sort(selected)
-		if len(cited) == 0 || !slices.Equal(cited, selected) {
-			t.Errorf("%s: history cites %d lines, query %s selects %d other lines", obj, len(cited), q, len(selected))
-		}
+	code, out, errOut := run(t, "", append(append([]string{"-o", "jsonl"}, args...), file)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	var cited []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct{ Where []string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		cited = append(cited, r.Where...)
+	}
+	_, tbl, _ := run(t, "", append(args, file)...)
+	q := strings.TrimSpace(tbl[strings.Index(tbl, "events: ")+len("events: ") : strings.Index(tbl, "\n")])
+	code, qout, qerr := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", q, file)
+	if code != 0 {
+		t.Fatalf("query %s: exit %d: %s", q, code, qerr)
+	}
+	selected := strings.Split(strings.TrimSpace(qout), "\n")
+	for k, c := range cited {
+		n, err := strconv.Atoi(c[strings.LastIndexByte(c, ':')+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cited[k] = lines[n-1]
+	}
+	// The history cites every copy of a line delivered twice; query
+	// prints it once (as Loki stores it).
+	slices.Sort(cited)
+	cited = slices.Compact(cited)
+	slices.Sort(selected)
+	if len(cited) == 0 || !slices.Equal(cited, selected) {
+		t.Errorf("%s: history cites %d lines, query %s selects %d other lines", args, len(cited), q, len(selected))
+	}
+	return len(cited)
 }
 
 // Secret values never appear, in any format; on a terminal every line is
