@@ -627,4 +627,12 @@ var mutations = []Mutation{
 		New:    "\tif e.Namespace != r.Namespace {\n",
 		Guards: []Guard{histPkg, histCLI},
 	},
+	{
+		Name:   "history/auditid-reuse-merged",
+		What:   "lines with the same auditID are merged whatever their verb, user, URI, object and received time (only a stage recorded twice keeps them apart): a create and its body vanish behind another user's request",
+		File:   "internal/history/history.go",
+		Old:    "k := keyOf(&st.ev)",
+		New:    "k := requestKey{}",
+		Guards: []Guard{histPkg},
+	},
 }

@@ -171,6 +171,49 @@ func queryAgrees(t *testing.T, file string, args ...string) int {
 	return len(cited)
 }
 
+// The falco traces: ns/foo's delete is listed; the two creates that share
+// an auditID are two rows, marked.
+func TestHistoryRealFalco(t *testing.T) {
+	f := filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl")
+	code, out, errOut := run(t, "", "ns/foo", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")[2:]
+	want := [][]string{
+		{"2018-10-25T13:58:49.736141Z", "create", "201", "(auditID reused)"},
+		{"2018-10-25T13:58:49.736141Z", "create", "201", "(auditID reused)"},
+		{"2018-10-26T13:00:25.246927Z", "delete", "200", "minikube-user", "deleted"},
+		{"2018-10-26T13:52:41.558192Z", "create", "201", "minikube-user", "created"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("ns/foo:\n%s", out)
+	}
+	for k, cells := range want {
+		for _, c := range cells {
+			if !strings.Contains(rows[k], c) {
+				t.Errorf("ns/foo row %d lacks %q:\n%s", k, c, out)
+			}
+		}
+	}
+	if !strings.Contains(out, "  some-user  ") || !strings.Contains(out, "  system:anonymous  ") {
+		t.Errorf("ns/foo: both creators should show:\n%s", out)
+	}
+	_, out, _ = run(t, "", "-o", "jsonl", "ns/foo", f)
+	if n := strings.Count(out, `"auditIDSharedWith":1`); n != 2 {
+		t.Errorf("-o jsonl: %d rows share the auditID, want 2:\n%s", n, out)
+	}
+}
+
+func mustContain(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("output lacks %q:\n%s", sub, s)
+		}
+	}
+}
+
 // Secret values never appear, in any format; on a terminal every line is
 // sanitised.
 func TestHistorySecretAndTerminal(t *testing.T) {
