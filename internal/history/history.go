@@ -513,6 +513,20 @@ type walker struct {
 	known    bool // cur is the object as it is now
 	gone     bool // deleted
 	unknowns int  // changes since cur that recorded no version
+	// present: the last request that changed the object succeeded and no
+	// delete was recorded since (presentAt, presentWhat, presentWhere
+	// say which), so a successful create now means a delete is missing
+	// from the log.
+	present      bool
+	presentAt    int64
+	presentWhat  string
+	presentWhere string
+	// terminating: a delete or an eviction since the last create. The
+	// object may still exist for a while (finalizers, a pod's grace
+	// period, a Namespace being emptied) and then go away with the update
+	// that removes the last finalizer, no other delete: until the next
+	// create, no request makes it present again.
+	terminating bool
 }
 
 // isObject reports whether a body is the object itself (not a Status, a
@@ -530,6 +544,62 @@ func (w *walker) isObject(body any) bool {
 }
 
 func (w *walker) step(r *request) {
+	w.stepRow(r)
+	w.track(&r.row)
+}
+
+// track follows whether the log says the object exists after a row (see
+// walker.present).
+func (w *walker) track(row *Row) {
+	switch {
+	case row.Outcome == Denied || row.Outcome == Failed || !isMutating(row.Verb):
+	case row.Verb == "delete" && row.Subresource == "" || row.Subresource == "eviction":
+		// Deleted, or (a delete whose outcome was not recorded, an
+		// object with finalizers, a pod's grace period, a Namespace
+		// being emptied) on its way out without another delete.
+		w.present, w.terminating = false, true
+	case row.Outcome == Unknown:
+	case row.Verb == "create" && row.Subresource == "":
+		w.terminating = false
+		w.presentAs(row)
+	case !w.terminating:
+		w.presentAs(row)
+	}
+}
+
+func (w *walker) presentAs(row *Row) {
+	w.present, w.presentAt, w.presentWhat = true, row.Time, strings.TrimSpace(row.Verb+" "+row.Subresource)
+	w.presentWhere = ""
+	if len(row.Where) > 0 {
+		w.presentWhere = row.Where[0]
+	}
+}
+
+// createdAgain handles a successful create of an object the log says
+// exists (walker.present), and reports whether the diff is to be made
+// from the version before it.
+func (w *walker) createdAgain(r *request, v any) bool {
+	row := &r.row
+	if row.Time == 0 || w.presentAt == 0 {
+		// Undated requests are placed by auditID, not by time: that no
+		// delete falls between them is not known.
+		row.Notes = append(row.Notes, fmt.Sprintf("the log also records the object present (the %s at %s) with no delete between them in the order shown, but undated requests have no known order",
+			w.presentWhat, w.presentWhere))
+		return false
+	}
+	// The delete that let this create succeed is missing: a rotated-away
+	// file, a lost shipment, a policy that drops it.
+	row.Change = "created again"
+	row.Notes = append(row.Notes, fmt.Sprintf("created again: no delete recorded since the %s at %s, %s (gap in the log?)",
+		w.presentWhat, formatTime(w.presentAt), w.presentWhere))
+	if v == nil || w.cur == nil {
+		return false
+	}
+	row.Notes = append(row.Notes, "the diff is from the version before it ("+formatTime(w.curTime)+")")
+	return true
+}
+
+func (w *walker) stepRow(r *request) {
 	row := &r.row
 	for _, err := range []error{r.reqErr, r.respErr} {
 		if err != nil {
@@ -565,7 +635,8 @@ func (w *walker) step(r *request) {
 	switch row.Verb {
 	case "create":
 		row.Change = "created"
-		w.setVersion(r, w.objectFrom(r), true)
+		v := w.objectFrom(r)
+		w.setVersion(r, v, !(w.present && w.createdAgain(r, v)))
 	case "update":
 		row.Change = "updated"
 		if row.Subresource != "" {

@@ -635,4 +635,12 @@ var mutations = []Mutation{
 		New:    "k := requestKey{}",
 		Guards: []Guard{histPkg},
 	},
+	{
+		Name:   "history/recreation-unnoticed",
+		What:   "a successful create of an object the log says exists is shown as an unrelated creation diffed against nothing (the missing delete goes unsaid)",
+		File:   "internal/history/history.go",
+		Old:    "w.setVersion(r, v, !(w.present && w.createdAgain(r, v)))",
+		New:    "w.setVersion(r, v, true)",
+		Guards: []Guard{histPkg},
+	},
 }

@@ -60,7 +60,10 @@ resourceVersion, generation, creationTimestamp, uid; status unless
 The stages of an auditID are merged only when they agree on verb, user,
 request URI, object and received time, one line per stage: the client may
 choose the auditID (the Audit-ID header), so lines that disagree are rows of
-their own, marked "(auditID reused)".
+their own, marked "(auditID reused)". A successful create of an object that
+the log says exists (no delete recorded since its last create or change) is
+"created again", with a note on the missing delete and a diff from the
+version before it.
 
 Versions come from what the audit policy level recorded: the response object,
 the request object, or a patch applied to the previous version (the audit log

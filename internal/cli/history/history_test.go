@@ -172,7 +172,8 @@ func queryAgrees(t *testing.T, file string, args ...string) int {
 }
 
 // The falco traces: ns/foo's delete is listed; the two creates that share
-// an auditID are two rows, marked.
+// an auditID are two rows, marked; clusterrole/some-reader's creates
+// without a delete between them are marked created again.
 func TestHistoryRealFalco(t *testing.T) {
 	f := filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl")
 	code, out, errOut := run(t, "", "ns/foo", f)
@@ -182,7 +183,7 @@ func TestHistoryRealFalco(t *testing.T) {
 	rows := strings.Split(strings.TrimSpace(out), "\n")[2:]
 	want := [][]string{
 		{"2018-10-25T13:58:49.736141Z", "create", "201", "(auditID reused)"},
-		{"2018-10-25T13:58:49.736141Z", "create", "201", "(auditID reused)"},
+		{"2018-10-25T13:58:49.736141Z", "create", "201", "created again (auditID reused)"},
 		{"2018-10-26T13:00:25.246927Z", "delete", "200", "minikube-user", "deleted"},
 		{"2018-10-26T13:52:41.558192Z", "create", "201", "minikube-user", "created"},
 	}
@@ -203,6 +204,13 @@ func TestHistoryRealFalco(t *testing.T) {
 	if n := strings.Count(out, `"auditIDSharedWith":1`); n != 2 {
 		t.Errorf("-o jsonl: %d rows share the auditID, want 2:\n%s", n, out)
 	}
+	_, out, _ = run(t, "", "clusterrole/some-reader", f)
+	if n := strings.Count(out, "created again"); n != 3 {
+		t.Errorf("clusterrole/some-reader: %d re-creations, want 3:\n%s", n, out)
+	}
+	_, out, _ = run(t, "", "-o", "diff", "clusterrole/some-reader", f)
+	mustContain(t, out, "#   note: created again: no delete recorded since the create at 2018-10-26T14:32:32.182Z, "+f+":7 (gap in the log?)",
+		"--- clusterroles/some-reader 2018-10-26T14:32:32.182Z\n+++ clusterroles/some-reader 2018-10-26T14:35:50.627Z\n")
 }
 
 func mustContain(t *testing.T, s string, subs ...string) {
