@@ -1,8 +1,8 @@
 // Package history rebuilds the history of one Kubernetes object from
 // audit events: every request that touched it, in time order, one row per
-// request (the stages of an auditID merged, in any input order, each
-// identical line once), and between consecutive known versions a unified
-// diff of the object.
+// request (the stages of an auditID merged when they agree, in any input
+// order, each identical line once), and between consecutive known
+// versions a unified diff of the object.
 //
 // Versions come from the bodies the audit policy level recorded: the
 // response object (RequestResponse), else the request object (an update's
@@ -77,6 +77,10 @@ type Row struct {
 	// reason, the status message).
 	Reason string
 	Level  string
+	// AuditIDShared is the number of other requests in the input that
+	// carry the same auditID (the client may choose it): they are rows of
+	// their own, and a note names them.
+	AuditIDShared int
 	// Stages are the stages recorded, in order; Where cites each stage's
 	// line (file:line).
 	Stages []string
@@ -240,9 +244,18 @@ type request struct {
 	latestSum [32]byte
 }
 
-// merge merges the stages of one request. The result does not depend on
-// the order the stages arrived in: they are sorted by stage, then bytes.
-func (g *group) merge() *request {
+// requests splits the stages of an auditID into requests and merges each.
+//
+// The auditID is not a proof that lines belong to one request: the
+// apiserver takes it from the client's Audit-ID header when there is one
+// (k8s.io/apiserver pkg/endpoints/filters/audit_init.go), so two clients,
+// or an attacker on purpose, can send the same one. Stages are merged only
+// when they agree on everything one request's stages share (requestKey)
+// and no stage is recorded twice; the others are separate requests, each
+// noting the reuse. The result does not depend on the order the stages
+// arrived in: they are sorted by stage, then bytes, and each joins the
+// first request it fits.
+func (g *group) requests() []*request {
 	sort.Slice(g.stages, func(i, j int) bool {
 		a, b := g.stages[i], g.stages[j]
 		if a.rank != b.rank {
@@ -250,15 +263,128 @@ func (g *group) merge() *request {
 		}
 		return bytes.Compare(a.sum[:], b.sum[:]) < 0
 	})
+	// The stages come in slot order, so the first request of a key
+	// without the slot of a stage is the one after those that took a
+	// stage of that slot already: linear in the stages, whatever an
+	// attacker repeats.
+	type bucket struct {
+		parts  []int
+		placed [4]int // stages of each slot placed so far
+	}
+	buckets := map[requestKey]*bucket{}
+	var parts [][]*stage
+	for _, st := range g.stages {
+		k := keyOf(&st.ev)
+		b := buckets[k]
+		if b == nil {
+			b = &bucket{}
+			buckets[k] = b
+		}
+		s := slot(st)
+		if n := b.placed[s]; n < len(b.parts) {
+			parts[b.parts[n]] = append(parts[b.parts[n]], st)
+		} else {
+			parts = append(parts, []*stage{st})
+			b.parts = append(b.parts, len(parts)-1)
+		}
+		b.placed[s]++
+	}
+	reqs := make([]*request, len(parts))
+	for k, p := range parts {
+		reqs[k] = merge(g.id, p)
+	}
+	if len(parts) > 1 {
+		for k, p := range parts {
+			var others []string
+			for j, q := range parts {
+				if j == k {
+					continue
+				}
+				if len(others) == maxReuseCited {
+					others = append(others, fmt.Sprintf("%d more", len(parts)-1-maxReuseCited))
+					break
+				}
+				how := strings.Join(differs(&p[0].ev, &q[0].ev), ", ")
+				if how == "" {
+					how = "the same request fields, a stage recorded twice"
+				}
+				others = append(others, q[0].origins[0].Where()+" ("+how+")")
+			}
+			r := &reqs[k].row
+			r.AuditIDShared = len(parts) - 1
+			r.Notes = append(r.Notes, fmt.Sprintf("auditID reused by a different request: %s; kept apart, as the client chooses the Audit-ID header",
+				strings.Join(others, "; ")))
+		}
+	}
+	return reqs
+}
+
+// maxReuseCited bounds the requests a reused auditID's note names.
+const maxReuseCited = 3
+
+// requestKey is what every stage of one request records alike: the verb,
+// user, impersonated user, request URI, object reference and
+// requestReceivedTimestamp (set once when the request came in).
+type requestKey struct {
+	verb, user, impUser, uri                       string
+	group, version, resource, namespace, name, sub string
+	received                                       int64
+}
+
+func keyOf(e *data.Event) requestKey {
+	return requestKey{e.Verb, e.User, e.ImpUser, e.RequestURI, e.APIGroup, e.ObjAPIVer, e.Resource, e.Namespace, e.Name, e.Subresource, e.Received}
+}
+
+// sameRequest reports whether two stages can be lines of one request.
+func sameRequest(a, b *data.Event) bool { return keyOf(a) == keyOf(b) }
+
+// differs says how stage b's request differs from stage a's (nothing
+// when they agree: see requestKey).
+func differs(a, b *data.Event) []string {
+	var d []string
+	if a.User != b.User || a.ImpUser != b.ImpUser {
+		d = append(d, "user "+strconv.Quote(data.IdentityOf(b).String()))
+	}
+	if a.Verb != b.Verb {
+		d = append(d, "verb "+strconv.Quote(b.Verb))
+	}
+	if a.RequestURI != b.RequestURI {
+		d = append(d, "another request URI")
+	}
+	if a.APIGroup != b.APIGroup || a.ObjAPIVer != b.ObjAPIVer || a.Resource != b.Resource ||
+		a.Namespace != b.Namespace || a.Name != b.Name || a.Subresource != b.Subresource {
+		d = append(d, "another objectRef")
+	}
+	switch {
+	case a.Received == b.Received:
+	case b.Received == 0:
+		d = append(d, "no received time")
+	default:
+		d = append(d, "received at "+formatTime(b.Received))
+	}
+	return d
+}
+
+// slot is the place of a stage in a request (a request has one line in
+// each): Panic ends it as ResponseComplete does.
+func slot(st *stage) int {
+	if st.rank == 4 {
+		return 3
+	}
+	return st.rank
+}
+
+// merge merges the stages of one request, sorted by stage then bytes.
+func merge(id string, stages []*stage) *request {
 	r := &request{}
 	row := &r.row
 	decision := ""
-	row.AuditID = g.id
-	if strings.HasPrefix(g.id, "sha256:") {
+	row.AuditID = id
+	if strings.HasPrefix(id, "sha256:") {
 		row.AuditID = ""
 	}
-	for i := range g.stages {
-		st := g.stages[i]
+	for i := range stages {
+		st := stages[i]
 		e := &st.ev
 		if e.Stage != "" && (len(row.Stages) == 0 || row.Stages[len(row.Stages)-1] != e.Stage) {
 			row.Stages = append(row.Stages, e.Stage)
@@ -333,7 +459,7 @@ func (b *Builder) Build() *History {
 	h := &History{Ref: b.ref, Kind: b.ref.Kind, Query: b.ref.Query(b.opts.Reads)}
 	reqs := make([]*request, 0, len(b.groups))
 	for _, g := range b.groups {
-		reqs = append(reqs, g.merge())
+		reqs = append(reqs, g.requests()...)
 	}
 	sort.Slice(reqs, func(i, j int) bool {
 		a, c := &reqs[i].row, &reqs[j].row
@@ -387,6 +513,20 @@ type walker struct {
 	known    bool // cur is the object as it is now
 	gone     bool // deleted
 	unknowns int  // changes since cur that recorded no version
+	// present: the last request that changed the object succeeded and no
+	// delete was recorded since (presentAt, presentWhat, presentWhere
+	// say which), so a successful create now means a delete is missing
+	// from the log.
+	present      bool
+	presentAt    int64
+	presentWhat  string
+	presentWhere string
+	// terminating: a delete or an eviction since the last create. The
+	// object may still exist for a while (finalizers, a pod's grace
+	// period, a Namespace being emptied) and then go away with the update
+	// that removes the last finalizer, no other delete: until the next
+	// create, no request makes it present again.
+	terminating bool
 }
 
 // isObject reports whether a body is the object itself (not a Status, a
@@ -404,6 +544,62 @@ func (w *walker) isObject(body any) bool {
 }
 
 func (w *walker) step(r *request) {
+	w.stepRow(r)
+	w.track(&r.row)
+}
+
+// track follows whether the log says the object exists after a row (see
+// walker.present).
+func (w *walker) track(row *Row) {
+	switch {
+	case row.Outcome == Denied || row.Outcome == Failed || !isMutating(row.Verb):
+	case row.Verb == "delete" && row.Subresource == "" || row.Subresource == "eviction":
+		// Deleted, or (a delete whose outcome was not recorded, an
+		// object with finalizers, a pod's grace period, a Namespace
+		// being emptied) on its way out without another delete.
+		w.present, w.terminating = false, true
+	case row.Outcome == Unknown:
+	case row.Verb == "create" && row.Subresource == "":
+		w.terminating = false
+		w.presentAs(row)
+	case !w.terminating:
+		w.presentAs(row)
+	}
+}
+
+func (w *walker) presentAs(row *Row) {
+	w.present, w.presentAt, w.presentWhat = true, row.Time, strings.TrimSpace(row.Verb+" "+row.Subresource)
+	w.presentWhere = ""
+	if len(row.Where) > 0 {
+		w.presentWhere = row.Where[0]
+	}
+}
+
+// createdAgain handles a successful create of an object the log says
+// exists (walker.present), and reports whether the diff is to be made
+// from the version before it.
+func (w *walker) createdAgain(r *request, v any) bool {
+	row := &r.row
+	if row.Time == 0 || w.presentAt == 0 {
+		// Undated requests are placed by auditID, not by time: that no
+		// delete falls between them is not known.
+		row.Notes = append(row.Notes, fmt.Sprintf("the log also records the object present (the %s at %s) with no delete between them in the order shown, but undated requests have no known order",
+			w.presentWhat, w.presentWhere))
+		return false
+	}
+	// The delete that let this create succeed is missing: a rotated-away
+	// file, a lost shipment, a policy that drops it.
+	row.Change = "created again"
+	row.Notes = append(row.Notes, fmt.Sprintf("created again: no delete recorded since the %s at %s, %s (gap in the log?)",
+		w.presentWhat, formatTime(w.presentAt), w.presentWhere))
+	if v == nil || w.cur == nil {
+		return false
+	}
+	row.Notes = append(row.Notes, "the diff is from the version before it ("+formatTime(w.curTime)+")")
+	return true
+}
+
+func (w *walker) stepRow(r *request) {
 	row := &r.row
 	for _, err := range []error{r.reqErr, r.respErr} {
 		if err != nil {
@@ -439,7 +635,8 @@ func (w *walker) step(r *request) {
 	switch row.Verb {
 	case "create":
 		row.Change = "created"
-		w.setVersion(r, w.objectFrom(r), true)
+		v := w.objectFrom(r)
+		w.setVersion(r, v, !(w.present && w.createdAgain(r, v)))
 	case "update":
 		row.Change = "updated"
 		if row.Subresource != "" {

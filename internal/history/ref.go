@@ -201,8 +201,12 @@ func (r Ref) Query(reads bool) string {
 		b.WriteString(` | objectRef_apiGroup=` + strconv.Quote(r.Group))
 	}
 	// A cluster-scoped object's events have no namespace (="" matches
-	// the absent label, as in Loki).
+	// the absent label, as in Loki). A Namespace's own requests are the
+	// exception: see selfNamespaced.
 	b.WriteString(` | objectRef_namespace=` + strconv.Quote(r.Namespace))
+	if r.selfNamespaced() {
+		b.WriteString(` or objectRef_namespace=` + strconv.Quote(r.Name))
+	}
 	b.WriteString(` | objectRef_name=` + strconv.Quote(r.Name))
 	if !reads {
 		b.WriteString(` | verb=~"` + strings.Join(mutating, "|") + `"`)
@@ -213,13 +217,30 @@ func (r Ref) Query(reads bool) string {
 // Matches reports whether an event is about the object (what Query
 // selects).
 func (r Ref) Matches(e *data.Event, reads bool) bool {
-	if e.Resource != r.Resource || e.Name != r.Name || e.Namespace != r.Namespace {
+	if e.Resource != r.Resource || e.Name != r.Name {
+		return false
+	}
+	if e.Namespace != r.Namespace && (!r.selfNamespaced() || e.Namespace != r.Name) {
 		return false
 	}
 	if r.GroupGiven && e.APIGroup != r.Group {
 		return false
 	}
 	return reads || isMutating(e.Verb)
+}
+
+// selfNamespaced reports whether the object is a Namespace (core group),
+// the one cluster-scoped kind whose requests the apiserver logs with a
+// namespace: its RequestInfo takes the namespace from the path
+// /api/v1/namespaces/NAME[/status|/finalize], so a get, update, patch,
+// finalize or delete of Namespace NAME has objectRef.namespace NAME, and
+// only requests to the collection (the create, a list or watch by name)
+// have none. (k8s.io/apiserver pkg/endpoints/request/requestinfo.go:
+// `if currentParts[0] == "namespaces" { requestInfo.Namespace =
+// currentParts[1]`.) Every other path names a namespace only as the
+// parent of a namespaced resource.
+func (r Ref) selfNamespaced() bool {
+	return r.Resource == "namespaces" && r.Group == "" && r.Namespace == ""
 }
 
 func isMutating(verb string) bool { return slices.Contains(mutating, verb) }
@@ -232,6 +253,11 @@ func RefOf(e *data.Event) (Ref, bool) {
 		return Ref{}, false
 	}
 	r := Ref{Resource: e.Resource, Group: e.APIGroup, Namespace: e.Namespace, Name: e.Name}
+	if r.Resource == "namespaces" && r.Group == "" && r.Namespace == r.Name {
+		// A Namespace's own request (see selfNamespaced): the object is
+		// cluster-scoped.
+		r.Namespace = ""
+	}
 	if info, ok := lookupResource(e.Resource, e.APIGroup, true); ok {
 		r.Kind = info.kind
 	}

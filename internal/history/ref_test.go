@@ -87,6 +87,12 @@ func TestRefOf(t *testing.T) {
 	if !ok || r.Kind != "RoleBinding" || r.GroupGiven || r.Display() != "payments/rolebindings/x" {
 		t.Errorf("RefOf = %+v %v (%s)", r, ok, r.Display())
 	}
+	// A Namespace's own request carries its name as namespace: the object
+	// is the cluster-scoped Namespace, as ParseRef("ns/foo") names it.
+	r, ok = RefOf(&data.Event{Resource: "namespaces", Namespace: "foo", Name: "foo"})
+	if want, _ := ParseRef("ns/foo", ""); !ok || r != want || r.Display() != "namespaces/foo" {
+		t.Errorf("RefOf(Namespace's own request) = %+v %v; want %+v", r, ok, want)
+	}
 	if _, ok := RefOf(&data.Event{Resource: "pods", Namespace: "p"}); ok {
 		t.Error("a list names no object")
 	}

@@ -60,6 +60,8 @@ var (
 	queryCLI  = Guard{Pkg: "./internal/cli/query"}
 	evidCLI   = Guard{Pkg: "./internal/cli/evidence"}
 	policyCLI = Guard{Pkg: "./internal/cli/policy"}
+	histPkg   = Guard{Pkg: "./internal/history"}
+	histCLI   = Guard{Pkg: "./internal/cli/history"}
 )
 
 // mutations: the critical paths of DESIGN.md's invariants. When the code
@@ -678,5 +680,31 @@ var mutations = []Mutation{
 		Old:    "\tb.last = max(b.last, c.t)\n",
 		New:    "\tb.last = max(b.last, r)\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestCatchUpRunsAnOldInputsSteps$"}},
+	},
+	// history: every request that touched the object, each one its own
+	// row, the gaps said.
+	{
+		Name:   "history/namespace-own-requests-dropped",
+		What:   "a Namespace's history drops its own requests (get, patch, finalize, delete: logged with namespace = its name) while its query still selects them",
+		File:   "internal/history/ref.go",
+		Old:    "\tif e.Namespace != r.Namespace && (!r.selfNamespaced() || e.Namespace != r.Name) {\n",
+		New:    "\tif e.Namespace != r.Namespace {\n",
+		Guards: []Guard{histPkg, histCLI},
+	},
+	{
+		Name:   "history/auditid-reuse-merged",
+		What:   "lines with the same auditID are merged whatever their verb, user, URI, object and received time (only a stage recorded twice keeps them apart): a create and its body vanish behind another user's request",
+		File:   "internal/history/history.go",
+		Old:    "k := keyOf(&st.ev)",
+		New:    "k := requestKey{}",
+		Guards: []Guard{histPkg},
+	},
+	{
+		Name:   "history/recreation-unnoticed",
+		What:   "a successful create of an object the log says exists is shown as an unrelated creation diffed against nothing (the missing delete goes unsaid)",
+		File:   "internal/history/history.go",
+		Old:    "w.setVersion(r, v, !(w.present && w.createdAgain(r, v)))",
+		New:    "w.setVersion(r, v, true)",
+		Guards: []Guard{histPkg},
 	},
 }

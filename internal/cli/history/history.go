@@ -52,10 +52,18 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(*HistoryOptions) error) *cobra.
 		Short: "Every request that touched one object, with diffs and who was behind it",
 		Long: `Show the history of one object: every create, update, patch and delete
 (with their subresources, such as status and scale), in time order, one row
-per request (the stages of an auditID merged), denied attempts marked, and
-between consecutive known versions a unified diff of the object without
-bookkeeping (managedFields, resourceVersion, generation, creationTimestamp,
-uid; status unless --status).
+per request, denied attempts marked, and between consecutive known versions
+a unified diff of the object without bookkeeping (managedFields,
+resourceVersion, generation, creationTimestamp, uid; status unless
+--status).
+
+The stages of an auditID are merged only when they agree on verb, user,
+request URI, object and received time, one line per stage: the client may
+choose the auditID (the Audit-ID header), so lines that disagree are rows of
+their own, marked "(auditID reused)". A successful create of an object that
+the log says exists (no delete recorded since its last create or change) is
+"created again", with a note on the missing delete and a diff from the
+version before it.
 
 Versions come from what the audit policy level recorded: the response object,
 the request object, or a patch applied to the previous version (the audit log
@@ -67,9 +75,10 @@ its value, so a diff tells which keys changed.
 
 The object is named as kubectl names it: RESOURCE[.GROUP]/NAME, with short
 names (cm, deploy, rolebinding, secret, ...), -n for the namespace (default
-"default" for namespaced built-in resources). The events are those of the
-LogQL query printed in the header; audittui query with that query selects
-the same events.
+"default" for namespaced built-in resources). A Namespace (ns/NAME) also
+takes its own requests, which the apiserver logs with namespace NAME. The
+events are those of the LogQL query printed in the header; audittui query
+with that query selects the same events.
 
 Who: the user, "→ the impersonated user", and in parentheses the person
 behind the account (an EKS role's session name, a service-account token's
@@ -214,6 +223,9 @@ func writeTable(out *bufio.Writer, h *history.History) error {
 		if len(r.Notes) > 0 && r.Diff == "" && r.Outcome == history.OK && strings.HasSuffix(r.Notes[len(r.Notes)-1], "no body recorded") {
 			change += " (no body recorded)"
 		}
+		if r.AuditIDShared > 0 {
+			change += " (auditID reused)"
+		}
 		cells := []string{cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), r.Identity.String(), r.SourceIP, change}
 		for k, c := range cells {
 			cells[k] = termsafe.String(c)
@@ -269,29 +281,30 @@ func dash(s string) string {
 
 // jsonRow is a row as -o jsonl prints it.
 type jsonRow struct {
-	Time         string        `json:"time,omitempty"`
-	AuditID      string        `json:"auditID,omitempty"`
-	Object       string        `json:"object"`
-	Verb         string        `json:"verb"`
-	Subresource  string        `json:"subresource,omitempty"`
-	Code         int           `json:"code,omitempty"`
-	Outcome      string        `json:"outcome"`
-	Change       string        `json:"change"`
-	User         string        `json:"user"`
-	Impersonated string        `json:"impersonatedUser,omitempty"`
-	Person       string        `json:"person,omitempty"`
-	Identity     *jsonIdentity `json:"identity,omitempty"`
-	SourceIP     string        `json:"sourceIP,omitempty"`
-	UserAgent    string        `json:"userAgent,omitempty"`
-	Level        string        `json:"level,omitempty"`
-	Stages       []string      `json:"stages,omitempty"`
-	Where        []string      `json:"where"`
-	Reason       string        `json:"reason,omitempty"`
-	Notes        []string      `json:"notes,omitempty"`
-	PatchType    string        `json:"patchType,omitempty"`
-	Patch        string        `json:"patch,omitempty"`
-	Diff         string        `json:"diff,omitempty"`
-	Version      any           `json:"version,omitempty"`
+	Time          string        `json:"time,omitempty"`
+	AuditID       string        `json:"auditID,omitempty"`
+	AuditIDShared int           `json:"auditIDSharedWith,omitempty"`
+	Object        string        `json:"object"`
+	Verb          string        `json:"verb"`
+	Subresource   string        `json:"subresource,omitempty"`
+	Code          int           `json:"code,omitempty"`
+	Outcome       string        `json:"outcome"`
+	Change        string        `json:"change"`
+	User          string        `json:"user"`
+	Impersonated  string        `json:"impersonatedUser,omitempty"`
+	Person        string        `json:"person,omitempty"`
+	Identity      *jsonIdentity `json:"identity,omitempty"`
+	SourceIP      string        `json:"sourceIP,omitempty"`
+	UserAgent     string        `json:"userAgent,omitempty"`
+	Level         string        `json:"level,omitempty"`
+	Stages        []string      `json:"stages,omitempty"`
+	Where         []string      `json:"where"`
+	Reason        string        `json:"reason,omitempty"`
+	Notes         []string      `json:"notes,omitempty"`
+	PatchType     string        `json:"patchType,omitempty"`
+	Patch         string        `json:"patch,omitempty"`
+	Diff          string        `json:"diff,omitempty"`
+	Version       any           `json:"version,omitempty"`
 }
 
 // jsonIdentity is what the event records behind the account, under the
@@ -312,7 +325,7 @@ func writeJSONL(out *bufio.Writer, h *history.History) error {
 	for i := range h.Rows {
 		r := &h.Rows[i]
 		jr := jsonRow{
-			AuditID: r.AuditID, Object: h.Ref.Display(), Verb: r.Verb, Subresource: r.Subresource, Code: r.Code,
+			AuditID: r.AuditID, AuditIDShared: r.AuditIDShared, Object: h.Ref.Display(), Verb: r.Verb, Subresource: r.Subresource, Code: r.Code,
 			Outcome: string(r.Outcome), Change: r.Change, User: r.Identity.User, Impersonated: r.Identity.ImpersonatedUser,
 			Person: r.Identity.Person(), SourceIP: r.SourceIP, UserAgent: r.UserAgent, Level: r.Level, Stages: r.Stages,
 			Where: r.Where, Reason: r.Reason, Notes: r.Notes, PatchType: r.PatchType, Patch: r.Patch, Diff: r.Diff, Version: r.Object,

@@ -81,45 +81,143 @@ func TestHistoryTable(t *testing.T) {
 // The header's query, run by `audittui query`, selects exactly the lines
 // the history cites (each once).
 func TestHistoryQueryAgreesWithQuery(t *testing.T) {
-	content, err := os.ReadFile(fixture)
+	for _, obj := range []string{"cm/payments-config", "deployments.apps/web", "secret/db-password"} {
+		queryAgrees(t, fixture, "-n", "payments", obj)
+	}
+}
+
+// A Namespace's requests are logged with its own name as namespace, but
+// its create without one: the query selects both, as the history does.
+func TestHistoryNamespaceQueryAgreesWithQuery(t *testing.T) {
+	ev := func(verb, uri, ns, res string) string {
+		ref := `"resource":"` + res + `","name":"foo"`
+		if ns != "" {
+			ref += `,"namespace":"` + ns + `"`
+		}
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + verb + uri + `","stage":"ResponseComplete","verb":"` + verb +
+			`","requestURI":"` + uri + `","user":{"username":"u"},"objectRef":{` + ref + `},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T02:00:00Z"}`
+	}
+	syn := filepath.Join(t.TempDir(), "ns.jsonl")
+	if err := os.WriteFile(syn, []byte(strings.Join([]string{
+		ev("create", "/api/v1/namespaces", "", "namespaces"),
+		ev("patch", "/api/v1/namespaces/foo", "foo", "namespaces"),
+		ev("get", "/api/v1/namespaces/foo", "foo", "namespaces"),
+		ev("update", "/api/v1/namespaces/foo/finalize", "foo", "namespaces"),
+		ev("delete", "/api/v1/namespaces/foo", "foo", "namespaces"),
+		ev("delete", "/api/v1/namespaces/foo/configmaps/foo", "foo", "configmaps"),
+		ev("delete", "/api/v1/namespaces/bar/namespaces/foo", "bar", "namespaces"),
+	}, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryAgrees(t, syn, "ns/foo"); n != 4 {
+		t.Errorf("synthetic ns/foo: %d lines cited, want 4", n)
+	}
+	if n := queryAgrees(t, syn, "--reads", "namespace/foo"); n != 5 {
+		t.Errorf("synthetic ns/foo --reads: %d lines cited, want 5", n)
+	}
+	f := filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl")
+	if n := queryAgrees(t, f, "ns/foo"); n != 4 { // lines 1, 44, 49, 51
+		t.Errorf("ns/foo: %d lines cited, want 4", n)
+	}
+	if n := queryAgrees(t, f, "--reads", "ns/foo"); n != 4 {
+		t.Errorf("ns/foo --reads: %d lines cited, want 4", n)
+	}
+}
+
+// queryAgrees runs history with args and file, and query with the query
+// its header prints; it fails the test unless both select the same lines,
+// and returns how many.
+func queryAgrees(t *testing.T, file string, args ...string) int {
+	t.Helper()
+	content, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(content), "\n")
-	for _, obj := range []string{"cm/payments-config", "deployments.apps/web", "secret/db-password"} {
-		code, out, errOut := run(t, "", "-n", "payments", "-o", "jsonl", obj, fixture)
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errOut)
+	code, out, errOut := run(t, "", append(append([]string{"-o", "jsonl"}, args...), file)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var cited []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct{ Where []string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
 		}
-		var cited []string
-		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-			var r struct{ Where []string }
-			if err := json.Unmarshal([]byte(l), &r); err != nil {
-				t.Fatal(err)
+		cited = append(cited, r.Where...)
+	}
+	_, tbl, _ := run(t, "", append(args, file)...)
+	q := strings.TrimSpace(tbl[strings.Index(tbl, "events: ")+len("events: ") : strings.Index(tbl, "\n")])
+	code, qout, qerr := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", q, file)
+	if code != 0 {
+		t.Fatalf("query %s: exit %d: %s", q, code, qerr)
+	}
+	selected := strings.Split(strings.TrimSpace(qout), "\n")
+	for k, c := range cited {
+		n, err := strconv.Atoi(c[strings.LastIndexByte(c, ':')+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cited[k] = lines[n-1]
+	}
+	// The history cites every copy of a line delivered twice; query
+	// prints it once (as Loki stores it).
+	slices.Sort(cited)
+	cited = slices.Compact(cited)
+	slices.Sort(selected)
+	if len(cited) == 0 || !slices.Equal(cited, selected) {
+		t.Errorf("%s: history cites %d lines, query %s selects %d other lines", args, len(cited), q, len(selected))
+	}
+	return len(cited)
+}
+
+// The falco traces: ns/foo's delete is listed; the two creates that share
+// an auditID are two rows, marked; clusterrole/some-reader's creates
+// without a delete between them are marked created again.
+func TestHistoryRealFalco(t *testing.T) {
+	f := filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl")
+	code, out, errOut := run(t, "", "ns/foo", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")[2:]
+	want := [][]string{
+		{"2018-10-25T13:58:49.736141Z", "create", "201", "(auditID reused)"},
+		{"2018-10-25T13:58:49.736141Z", "create", "201", "created again (auditID reused)"},
+		{"2018-10-26T13:00:25.246927Z", "delete", "200", "minikube-user", "deleted"},
+		{"2018-10-26T13:52:41.558192Z", "create", "201", "minikube-user", "created"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("ns/foo:\n%s", out)
+	}
+	for k, cells := range want {
+		for _, c := range cells {
+			if !strings.Contains(rows[k], c) {
+				t.Errorf("ns/foo row %d lacks %q:\n%s", k, c, out)
 			}
-			cited = append(cited, r.Where...)
 		}
-		_, tbl, _ := run(t, "", "-n", "payments", obj, fixture)
-		q := strings.TrimSpace(tbl[strings.Index(tbl, "events: ")+len("events: ") : strings.Index(tbl, "\n")])
-		code, qout, qerr := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", q, fixture)
-		if code != 0 {
-			t.Fatalf("query %s: exit %d: %s", q, code, qerr)
-		}
-		selected := strings.Split(strings.TrimSpace(qout), "\n")
-		for k, c := range cited {
-			n, err := strconv.Atoi(c[strings.LastIndexByte(c, ':')+1:])
-			if err != nil {
-				t.Fatal(err)
-			}
-			cited[k] = lines[n-1]
-		}
-		// The history cites every copy of a line delivered twice; query
-		// prints it once (as Loki stores it).
-		slices.Sort(cited)
-		cited = slices.Compact(cited)
-		slices.Sort(selected)
-		if len(cited) == 0 || !slices.Equal(cited, selected) {
-			t.Errorf("%s: history cites %d lines, query %s selects %d other lines", obj, len(cited), q, len(selected))
+	}
+	if !strings.Contains(out, "  some-user  ") || !strings.Contains(out, "  system:anonymous  ") {
+		t.Errorf("ns/foo: both creators should show:\n%s", out)
+	}
+	_, out, _ = run(t, "", "-o", "jsonl", "ns/foo", f)
+	if n := strings.Count(out, `"auditIDSharedWith":1`); n != 2 {
+		t.Errorf("-o jsonl: %d rows share the auditID, want 2:\n%s", n, out)
+	}
+	_, out, _ = run(t, "", "clusterrole/some-reader", f)
+	if n := strings.Count(out, "created again"); n != 3 {
+		t.Errorf("clusterrole/some-reader: %d re-creations, want 3:\n%s", n, out)
+	}
+	_, out, _ = run(t, "", "-o", "diff", "clusterrole/some-reader", f)
+	mustContain(t, out, "#   note: created again: no delete recorded since the create at 2018-10-26T14:32:32.182Z, "+f+":7 (gap in the log?)",
+		"--- clusterroles/some-reader 2018-10-26T14:32:32.182Z\n+++ clusterroles/some-reader 2018-10-26T14:35:50.627Z\n")
+}
+
+func mustContain(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("output lacks %q:\n%s", sub, s)
 		}
 	}
 }
