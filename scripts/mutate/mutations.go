@@ -402,8 +402,8 @@ var mutations = []Mutation{
 		Name:   "auditpolicy/subresource-dropped",
 		What:   "a request's subresource (pods/exec) is not passed to the policy evaluator",
 		File:   "internal/policy/auditpolicy/eval.go",
-		Old:    `			Subresource:     e.Subresource,`,
-		New:    `			Subresource:     "",`,
+		Old:    `		Subresource:     e.Subresource,`,
+		New:    `		Subresource:     "",`,
 		Guards: []Guard{policyPkg},
 	},
 	{
@@ -416,6 +416,24 @@ var mutations = []Mutation{
 		New: `		if false {
 			group = version[:i]
 		}`,
+		Guards: []Guard{policyPkg},
+	},
+	// The attributes the apiserver evaluated: its RequestInfo of the URL,
+	// not objectRef, whose name a create's body fills in afterwards.
+	{
+		Name:   "auditpolicy/create-named-from-body",
+		What:   "a create without subresource is evaluated with objectRef's name (filled in from the body after the apiserver evaluated the policy)",
+		File:   "internal/policy/auditpolicy/eval.go",
+		Old:    `	if e.Verb == "create" && a.Subresource == "" {`,
+		New:    `	if false && e.Verb == "create" && a.Subresource == "" {`,
+		Guards: []Guard{policyPkg},
+	},
+	{
+		Name:   "auditpolicy/objectref-over-request-uri",
+		What:   "namespace and name come from objectRef as logged, not from the requestURI the apiserver parsed (a Namespace's own get, a list of one object by fieldSelector)",
+		File:   "internal/policy/auditpolicy/eval.go",
+		Old:    `	if ri.isResource && !ri.bad && ri.resource == a.Resource`,
+		New:    `	if false && ri.isResource && !ri.bad && ri.resource == a.Resource`,
 		Guards: []Guard{policyPkg},
 	},
 	// Evidence: a manifest check that reports every change.

@@ -43,31 +43,66 @@ func IsResourceRequest(e *data.Event) bool {
 }
 
 // Attributes builds the request attributes the apiserver's audit filter
-// hands to the policy evaluator. The user is the authenticated user (audit
-// runs before impersonation in the apiserver's handler chain), and a
-// non-resource request's path is the request URI without its query.
+// handed to the policy evaluator (GetAuthorizerAttributes over the
+// RequestInfo it parsed from the URL, before reading the body).
+//
+//   - The user is the authenticated user (audit runs before impersonation
+//     in the apiserver's handler chain) and the verb is the logged one (the
+//     apiserver logs the verb it evaluated).
+//   - An event without objectRef is a non-resource request on the request
+//     URI's path.
+//   - A resource request's namespace and name are those of its requestURI,
+//     parsed as the apiserver parses it (parseRequestURI), when that URI is
+//     a request for objectRef's group, resource and subresource, as it is
+//     for every event an apiserver wrote: the apiserver copies objectRef from
+//     the same RequestInfo, and then fills in the name (and namespace) that
+//     the URL lacked from the request body, after the policy was evaluated.
+//     So a create (POST to the collection) had no name; a namespace's own
+//     requests (/api/v1/namespaces/NAME) had namespace NAME; a list or watch
+//     with fieldSelector=metadata.name=NAME had name NAME.
+//   - Without a requestURI (some managed-cluster exports), or when it does
+//     not agree with objectRef (the event was edited or made by hand, or the
+//     apiserver had other API prefixes), objectRef is read as it is, except
+//     that a create without subresource has no name.
+//
+// A create without subresource never has a name, whatever the URI says:
+// the requestURI of GKE's export, rebuilt from its resourceName, names the
+// created object. The one request this gets wrong is a POST to an item
+// path (/api/v1/namespaces/NS/pods/NAME), which the apiserver evaluated
+// with the name and then refused (405 Method Not Allowed).
 func Attributes(e *data.Event) authorizer.Attributes {
 	u := &user.DefaultInfo{Name: e.User, UID: e.UID, Groups: e.Groups}
-	if IsResourceRequest(e) {
-		group, version := groupVersion(e)
+	ri, rawQuery := parseRequestURI(e.RequestURI)
+	if !IsResourceRequest(e) {
 		return authorizer.AttributesRecord{
-			User:            u,
-			Verb:            e.Verb,
-			Namespace:       e.Namespace,
-			APIGroup:        group,
-			APIVersion:      version,
-			Resource:        e.Resource,
-			Subresource:     e.Subresource,
-			Name:            e.Name,
-			ResourceRequest: true,
-			Path:            uriPath(e.RequestURI),
+			User: u,
+			Verb: e.Verb,
+			Path: ri.path,
 		}
 	}
-	return authorizer.AttributesRecord{
-		User: u,
-		Verb: e.Verb,
-		Path: uriPath(e.RequestURI),
+	group, version := groupVersion(e)
+	a := authorizer.AttributesRecord{
+		User:            u,
+		Verb:            e.Verb,
+		Namespace:       e.Namespace,
+		APIGroup:        group,
+		APIVersion:      version,
+		Resource:        e.Resource,
+		Subresource:     e.Subresource,
+		Name:            e.Name,
+		ResourceRequest: true,
+		Path:            ri.path,
 	}
+	if ri.isResource && !ri.bad && ri.resource == a.Resource && ri.subresource == a.Subresource && ri.apiGroup == a.APIGroup {
+		a.Namespace, a.Name, a.APIVersion = ri.namespace, ri.name, ri.apiVersion
+		if a.Name == "" && !ri.verbInPath && (e.Verb == "list" || e.Verb == "watch" || e.Verb == "get") {
+			a.Name = nameFromFieldSelector(rawQuery)
+		}
+	}
+	if e.Verb == "create" && a.Subresource == "" {
+		a.Name = ""
+	}
+	return a
 }
 
 // groupVersion returns objectRef's API group and version. The apiserver
@@ -83,13 +118,6 @@ func groupVersion(e *data.Event) (group, version string) {
 		version = version[i+1:]
 	}
 	return group, version
-}
-
-func uriPath(uri string) string {
-	if i := strings.IndexAny(uri, "?#"); i >= 0 {
-		return uri[:i]
-	}
-	return uri
 }
 
 // Evaluate returns the policy's decision for an event.

@@ -4,13 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/endpoints/request"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/testutil"
@@ -124,8 +129,12 @@ func decodeEvent(t *testing.T, l realLine) data.Event {
 }
 
 // jsonAttrs builds authorizer attributes from a raw audit line with
-// encoding/json, independently of data.Event and Attributes: the reference
-// the tests compare against.
+// encoding/json and k8s.io/apiserver's own RequestInfoFactory,
+// independently of data.Event and Attributes: the reference the tests
+// compare against. The attributes are those the apiserver evaluated the
+// policy with: parsed from the requestURI (with the logged verb) when it is
+// a request for objectRef's group, resource and subresource; else objectRef
+// as logged. A create without subresource has no name.
 func jsonAttrs(t *testing.T, l realLine) authorizer.Attributes {
 	t.Helper()
 	var ev struct {
@@ -149,23 +158,73 @@ func jsonAttrs(t *testing.T, l realLine) authorizer.Attributes {
 		t.Fatalf("%s: %v", l.where, err)
 	}
 	u := &user.DefaultInfo{Name: ev.User.Username, UID: ev.User.UID, Groups: ev.User.Groups}
+	ri := apiserverRequestInfo(ev.Verb, ev.RequestURI)
 	path := ev.RequestURI
-	if i := bytes.IndexAny([]byte(path), "?#"); i >= 0 {
+	if ri != nil {
+		path = ri.Path
+	} else if i := strings.IndexAny(path, "?#"); i >= 0 {
 		path = path[:i]
 	}
-	if ev.ObjectRef == nil {
+	if ev.ObjectRef == nil || ev.ObjectRef.Resource == "" && ev.ObjectRef.Subresource == "" && ev.ObjectRef.APIGroup == "" &&
+		ev.ObjectRef.Namespace == "" && ev.ObjectRef.Name == "" && ev.ObjectRef.APIVersion == "" {
 		return authorizer.AttributesRecord{User: u, Verb: ev.Verb, Path: path}
 	}
 	o := ev.ObjectRef
-	group := o.APIGroup
-	if group == "" {
-		// "apps/v1" in apiVersion without apiGroup (semi-synthetic events).
-		if i := bytes.LastIndexByte([]byte(o.APIVersion), '/'); i >= 0 {
-			group = o.APIVersion[:i]
+	group, version := o.APIGroup, o.APIVersion
+	// "apps/v1" in apiVersion without apiGroup (semi-synthetic events).
+	if i := strings.LastIndexByte(version, '/'); i >= 0 {
+		if group == "" {
+			group = version[:i]
 		}
+		version = version[i+1:]
 	}
-	return authorizer.AttributesRecord{User: u, Verb: ev.Verb, Namespace: o.Namespace, APIGroup: group,
+	a := authorizer.AttributesRecord{User: u, Verb: ev.Verb, Namespace: o.Namespace, APIGroup: group, APIVersion: version,
 		Resource: o.Resource, Subresource: o.Subresource, Name: o.Name, ResourceRequest: true, Path: path}
+	if ri != nil && ri.IsResourceRequest && ri.APIGroup == group && ri.Resource == o.Resource && ri.Subresource == o.Subresource {
+		a.Namespace, a.Name, a.APIVersion = ri.Namespace, ri.Name, ri.APIVersion
+	}
+	if ev.Verb == "create" && a.Subresource == "" {
+		a.Name = ""
+	}
+	return a
+}
+
+// apiserverRequestInfo is the RequestInfo k8s.io/apiserver parses from a
+// request for uri with the HTTP method of a logged verb; nil without a
+// URI, or when the apiserver would refuse the request before auditing it.
+func apiserverRequestInfo(verb, uri string) *request.RequestInfo {
+	if uri == "" {
+		return nil
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil {
+		return nil
+	}
+	method := strings.ToUpper(verb)
+	switch verb {
+	case "create":
+		method = http.MethodPost
+	case "get", "list", "watch":
+		method = http.MethodGet
+	case "update":
+		method = http.MethodPut
+	case "patch":
+		method = http.MethodPatch
+	case "delete", "deletecollection":
+		method = http.MethodDelete
+	}
+	ri, err := apiserverFactory.NewRequestInfo(&http.Request{Method: method, URL: u})
+	if err != nil {
+		return nil
+	}
+	return ri
+}
+
+// apiserverFactory is the kube-apiserver's RequestInfoFactory
+// (pkg/controlplane/apiserver: APIPrefixes api and apis, groupless api).
+var apiserverFactory = &request.RequestInfoFactory{
+	APIPrefixes:          sets.NewString("api", "apis"),
+	GrouplessAPIPrefixes: sets.NewString("api"),
 }
 
 func mustLoad(t *testing.T, path string) *Policy {

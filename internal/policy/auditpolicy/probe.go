@@ -1,6 +1,7 @@
 package auditpolicy
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -203,15 +204,30 @@ func (s *probeSpace) resourceProbes(group, resource string, verbs []string) []pr
 	if clusterScoped[res] {
 		nss = []string{""}
 	}
+	names := s.names
+	if res == "namespaces" {
+		// A Namespace's own requests (/api/v1/namespaces/NAME[/status])
+		// are in namespace NAME (the apiserver's RequestInfo), so the
+		// namespaces that rules select are names to probe too.
+		names = append([]string(nil), s.names...)
+		for _, ns := range s.namespaces {
+			if ns != "" && !slices.Contains(names, ns) { // namespaces: [""] selects cluster-scoped requests
+				names = append(names, ns)
+			}
+		}
+	}
 	var out []probe
 	for _, id := range s.identities {
 		for _, v := range verbs {
-			names := s.names
+			names := names
 			if v == "list" || v == "watch" || v == "deletecollection" || v == "create" && sub == "" {
 				names = []string{""} // collection requests carry no name
 			}
 			for _, ns := range nss {
 				for _, name := range names {
+					if res == "namespaces" {
+						ns = name
+					}
 					out = append(out, probe{who: id.who, attrs: authorizer.AttributesRecord{
 						User: id.user, Verb: v, Namespace: ns, APIGroup: group, APIVersion: "v1",
 						Resource: res, Subresource: sub, Name: name, ResourceRequest: true,
@@ -251,7 +267,7 @@ func describeProbe(a authorizer.AttributesRecord, withNamespace bool) string {
 	if a.Name != "" && a.Name != probeName {
 		r += " named " + a.Name
 	}
-	if withNamespace && a.Namespace != "" {
+	if withNamespace && a.Namespace != "" && a.Resource != "namespaces" { // a Namespace is in itself
 		r += " in " + a.Namespace
 	}
 	return a.Verb + " " + r
