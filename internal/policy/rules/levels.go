@@ -96,6 +96,7 @@ var builtinLevels = map[string]string{
 	"CoreDNSConfigModified":    LevelMetadata,
 	"AwsAuthConfigMapModified": LevelMetadata,
 	"MassDeletion":             LevelMetadata,
+	"CollectionDeleted":        LevelMetadata,
 
 	"ForbiddenSlow":    LevelMetadata,
 	"AccessReviewSlow": LevelMetadata,

@@ -23,7 +23,14 @@ type scenario struct {
 	Kind  string   `yaml:"kind"`
 	Cite  string   `yaml:"cite"`
 	Fires []string `yaml:"fires"`
-	What  string   `yaml:"what"`
+	// Reference (benign only) is exactly the reference group's warning and
+	// critical rules the scenario raises: they are the user's pipeline as
+	// is, and flag every RBAC change and token request, refused ones too.
+	Reference []string `yaml:"reference"`
+	// Silent names rules that must raise nothing, at any severity: the
+	// refused twin of a rule about something done.
+	Silent []string `yaml:"silent"`
+	What   string   `yaml:"what"`
 }
 
 func loadScenarios(t *testing.T) []scenario {
@@ -45,13 +52,16 @@ func loadScenarios(t *testing.T) []scenario {
 
 // referenceGroup is the reference pipeline's group, kept identical to the
 // rules Loki runs: it flags every RBAC change and token request, benign or
-// not, so benign scenarios are judged on the rest of the pack.
+// not, refused or not, so benign scenarios are judged on the rest of the
+// pack, and what the reference group raises is listed (Reference).
 const referenceGroup = "kubernetes-audit"
 
 // TestScenarios runs the whole built-in pack over each technique and each
 // benign behaviour of testdata/scenarios.yaml: an attack raises every rule
 // it lists, each at warning or critical; a benign behaviour raises no
-// warning or critical alert outside the reference group.
+// warning or critical alert outside the reference group, and exactly the
+// reference group's warning or critical rules it lists; no scenario raises
+// a rule it lists as silent.
 func TestScenarios(t *testing.T) {
 	set, err := Builtin()
 	if err != nil {
@@ -81,16 +91,36 @@ func TestScenarios(t *testing.T) {
 			}
 			res := replayEvents(t, set, evs)
 			got := map[string]bool{}
+			ref := map[string]bool{}
 			var loud []string
 			for _, a := range res.Alerts {
 				got[a.Name] = true
-				if SeverityRank(a.Severity) >= SeverityRank("warning") && a.Rule.Group.Name != referenceGroup {
+				if SeverityRank(a.Severity) < SeverityRank("warning") {
+					continue
+				}
+				if a.Rule.Group.Name == referenceGroup {
+					ref[a.Name] = true
+				} else {
 					loud = append(loud, a.Name+" "+LabelsString(a.Labels))
+				}
+			}
+			for _, name := range sc.Silent {
+				if byName[name] == nil {
+					t.Errorf("%s: silent names %s, which the pack does not have", sc.File, name)
+				}
+				if slices.Contains(sc.Fires, name) {
+					t.Errorf("%s: %s is both in fires and silent", sc.File, name)
+				}
+				if got[name] {
+					t.Errorf("%s (%s): %s fired; it must stay silent", sc.File, sc.What, name)
 				}
 			}
 			switch sc.Kind {
 			case "attack":
 				attacks++
+				if len(sc.Reference) > 0 {
+					t.Errorf("attack %s lists reference rules (only benign scenarios do)", sc.File)
+				}
 				if len(sc.Fires) == 0 {
 					t.Fatalf("attack %s names no rule", sc.File)
 				}
@@ -115,6 +145,14 @@ func TestScenarios(t *testing.T) {
 				for _, l := range loud {
 					t.Errorf("benign %s (%s) raised %s", sc.File, sc.What, l)
 				}
+				for _, name := range sc.Reference {
+					if r := byName[name]; r == nil || r.Group.Name != referenceGroup {
+						t.Errorf("%s: reference names %s, which is not a rule of %s", sc.File, name, referenceGroup)
+					}
+				}
+				if want := sortedSet(toSet(sc.Reference)); !slices.Equal(sortedSet(ref), want) {
+					t.Errorf("benign %s: the reference group raised %v at warning or critical; reference lists %v", sc.File, sortedSet(ref), want)
+				}
 			default:
 				t.Errorf("%s: kind %q (want attack or benign)", sc.File, sc.Kind)
 			}
@@ -129,6 +167,14 @@ func TestScenarios(t *testing.T) {
 	if attacks < 30 || benign < 10 {
 		t.Errorf("%d attack and %d benign scenarios; the manifest lost some", attacks, benign)
 	}
+}
+
+func toSet(names []string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 func sortedSet(m map[string]bool) []string {

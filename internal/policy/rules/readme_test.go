@@ -116,8 +116,14 @@ func scenarioTable(t *testing.T) string {
 	b.WriteString("| scenario | kind | technique or behaviour | raises |\n|---|---|---|---|\n")
 	for _, sc := range loadScenarios(t) {
 		raises := "no warning or critical alert"
+		if len(sc.Reference) > 0 {
+			raises += " except the reference five's " + strings.Join(sc.Reference, ", ")
+		}
 		if len(sc.Fires) > 0 {
 			raises = strings.Join(sc.Fires, ", ")
+		}
+		if len(sc.Silent) > 0 {
+			raises += "; not " + strings.Join(sc.Silent, ", ") + ", at any severity"
 		}
 		b.WriteString("| `" + sc.File + "` | " + sc.Kind + " | " + sc.Cite + " | " + raises + " |\n")
 	}
