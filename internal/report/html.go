@@ -67,6 +67,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <ul class="summary">
 <li>Window: {{.Window.String}}</li>
 <li>Sources: {{range $i, $s := .Sources}}{{if $i}}, {{end}}<code>{{$s.Arg}}</code>{{else}}none recorded{{end}}</li>
+{{if .Recorded}}<li>Re-checked against the sources above, given on the command line; the case recorded {{range $i, $s := .Recorded}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}</li>{{end}}
 <li>Events in the timeline: {{len .Events}} (bookmarked: {{.BookmarkCount}}) · notes: {{.NoteCount}} · exports: {{len .Exports}} · alert groups that fired: {{len .Alerts.Groups}}</li>
 {{if .Problems}}<li class="bad">Problems: {{len .Problems}} (listed at the end)</li>{{end}}
 </ul>
@@ -115,6 +116,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 
 <section id="alerts">
 <h2>Alerts that fired in the window</h2>
+{{if and .Alerts.Evaluated .Alerts.Partial}}<p class="bad">{{.Alerts.Partial}}</p>{{end}}
 {{if not .Alerts.Evaluated}}<p>Not evaluated: {{.Alerts.Why}}.</p>
 {{else if not .Alerts.Groups}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window; none fired.</p>
 {{else}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window, grouped by rule and grouping labels.</p>
@@ -151,6 +153,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h2>Sources</h2>
 {{range .Sources}}
 <h3><code>{{.Arg}}</code></h3>
+{{if .Err}}<p class="bad">{{.Err}}</p>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
 {{if .Files}}<table><tr><th>file</th><th>sha256 (whole file, as stored)</th><th>bytes</th></tr>
 {{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{if .Err}}<span class="bad">{{.Err}}</span>{{else}}<code>{{.SHA256}}</code>{{end}}</td><td>{{.Size}}</td></tr>

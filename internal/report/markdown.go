@@ -24,6 +24,9 @@ func Markdown(w io.Writer, r *Report) error {
 		args = append(args, code(s.Arg))
 	}
 	p("- Sources: %s\n", orNone(strings.Join(args, ", ")))
+	if len(r.Recorded) > 0 {
+		p("- Re-checked against the sources above, given on the command line; the case recorded %s\n", orNone(codes(r.Recorded, ", ")))
+	}
 	p("- Events in the timeline: %d (bookmarked: %d); notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.BookmarkCount(), r.NoteCount(), len(r.Exports), len(r.Alerts.Groups))
 	if len(r.Problems) > 0 {
 		p("- **Problems: %d** (listed at the end)\n", len(r.Problems))
@@ -106,6 +109,9 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 
 	p("## Alerts that fired in the window\n\n")
+	if r.Alerts.Evaluated && r.Alerts.Partial != "" {
+		p("**%s**\n\n", mdText(r.Alerts.Partial))
+	}
 	switch {
 	case !r.Alerts.Evaluated:
 		p("Not evaluated: %s.\n\n", mdText(r.Alerts.Why))
@@ -160,6 +166,9 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 	for _, s := range r.Sources {
 		p("### %s\n\n", code(s.Arg))
+		if s.Err != "" {
+			p("**%s**\n\n", mdText(s.Err))
+		}
 		if s.Note != "" {
 			p("%s\n\n", mdText(s.Note))
 		}

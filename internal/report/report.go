@@ -33,8 +33,12 @@ type Report struct {
 	Version   string
 	// Window is the window of the sessions (the hull of their windows),
 	// or the one the report command was given.
-	Window   Window
-	Sources  []Source
+	Window  Window
+	Sources []Source
+	// Recorded are the case's own sources when the report re-read others
+	// in their place (SOURCE arguments of the report command); nil when
+	// it read the case's.
+	Recorded []string
 	Sessions []Session
 	// Events is the timeline: the bookmarked (or annotated) events in
 	// event time order.
@@ -93,8 +97,12 @@ func FmtTime(t time.Time) string {
 type Source struct {
 	Arg   string
 	Files []File
-	// Note says why there are no file hashes (a Loki server; not read).
+	// Note says why there are no file hashes (a Loki server; not read),
+	// or where the source came from (the command line, stdin).
 	Note string
+	// Err says why the source could not be read: what it holds was not
+	// checked.
+	Err string
 }
 
 // File is a whole file (or S3 object, as stored) and its sha256.
@@ -171,8 +179,11 @@ type Query struct {
 type Alerts struct {
 	Evaluated bool
 	Why       string // why they were not evaluated
-	Rules     int
-	Groups    []AlertGroup
+	// Partial names the sources left out of an evaluation (they could
+	// not be opened): the alerts are those of the other sources only.
+	Partial string
+	Rules   int
+	Groups  []AlertGroup
 }
 
 // AlertGroup is the instances of one rule with the same grouping labels
@@ -306,14 +317,15 @@ func QueryCommand(q string, w Window, sources []string) string {
 	if f := w.Flags(); f != "" {
 		parts = append(parts, f)
 	}
-	parts = append(parts, shellQuote(q))
+	parts = append(parts, ShellQuote(q))
 	for _, s := range sources {
-		parts = append(parts, shellQuote(s))
+		parts = append(parts, ShellQuote(s))
 	}
 	return strings.Join(parts, " ")
 }
 
-func shellQuote(s string) string {
+// ShellQuote quotes s as one word of a POSIX shell command line.
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,@%+", r))
 	}) < 0 {

@@ -49,6 +49,9 @@ type Options struct {
 	// screen with events is rendered (the local TUI starts the rules then,
 	// so they never slow the first screen down).
 	OnFirstScreen func()
+	// Notice is a message for the status bar at start (the case's
+	// opening status follows it).
+	Notice string
 }
 
 // pane ids in tab order.
@@ -143,6 +146,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	a.helpv = NewHelp(c)
 	a.panes = [numPanes]Pane{a.tail, a.tl, a.alerts, a.stats, a.detail}
 	a.filter = &Filter{}
+	a.status = opts.Notice
 	a.layout()
 	a.refresh()
 	return a

@@ -77,7 +77,10 @@ type resolvedMsg struct {
 // merges the records kept so far into it, and records the session.
 func (a *App) openCase(path string) tea.Cmd {
 	cs := a.wb.cs
-	author, now := a.opts.Author, a.c.Now
+	author, now, notice := a.opts.Author, a.c.Now, ""
+	if path == a.opts.Case {
+		notice = a.opts.Notice // about the case opened at start
+	}
 	open := a.sessionRecord()
 	return func() tea.Msg {
 		dir, err := a.writeDir(path)
@@ -101,6 +104,9 @@ func (a *App) openCase(path string) tea.Cmd {
 			len(st.Bookmarks), countNotes(st), len(st.Filters), len(st.Silences), len(st.Opens), dir)
 		if p := cs.Problems(); len(p) > 0 {
 			status += fmt.Sprintf("; %d line(s) skipped: %s", len(p), p[0].Error())
+		}
+		if notice != "" {
+			status = notice + " · " + status
 		}
 		return caseMsg{cs: cs, st: st, row: -1, status: status, opened: true, records: []casefile.Record{rec}}
 	}

@@ -502,3 +502,14 @@ func TestWindowLabelLive(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseNotice: a notice at start (the local TUI's: stdin read as the
+// case's stdin source) stays in front of the case's opening status.
+func TestCaseNotice(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	notice := "stdin taken as the case's stdin source (-)"
+	a := newWorkbenchApp(t, 120, 40, Options{Case: dir, Notice: notice, Sources: Sources{Args: []string{"-"}}})
+	if !strings.HasPrefix(a.status, notice+" · case: ") || !strings.Contains(screen(a), notice) {
+		t.Errorf("status %q", a.status)
+	}
+}

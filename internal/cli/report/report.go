@@ -1,13 +1,17 @@
-// Package report is `audittui report CASE`: the report of an
+// Package report is `audittui report CASE [SOURCE...]`: the report of an
 // investigation kept in a case directory (internal/casefile), as Markdown
 // or as one self-contained HTML file (internal/report renders both). It
-// re-reads the case's sources in its window to check every cited event
-// (the bytes at the citation still have the recorded sha256), to hash the
-// source files whole, and to evaluate the alert rules; it checks each
-// export directory against its manifest.
+// re-reads the case's sources (or the SOURCEs given in their place) in its
+// window to check every cited event (the bytes at the citation, or found
+// by auditID and time elsewhere, still have the recorded sha256), to hash
+// the source files whole, and to evaluate the alert rules; it checks each
+// export directory against its manifest. A source that cannot be opened
+// is named, and the others are still checked; stdin is never read from a
+// terminal.
 package report
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -45,7 +49,10 @@ type ReportOptions struct {
 	Sources *cmdutil.SourceSet
 	Getwd   func() (string, error)
 
-	Case      string
+	Case string
+	// Args are SOURCE arguments given on the command line: they replace
+	// the case's sources for the checks, the hashes and the alerts.
+	Args      []string
 	Output    string
 	Window    cmdutil.WindowFlags
 	RuleFiles []string
@@ -59,7 +66,7 @@ type ReportOptions struct {
 func NewCmdReport(f *cmdutil.Factory, runF func(*ReportOptions) error) *cobra.Command {
 	opts := &ReportOptions{IO: f.IOStreams, Now: f.Now, Logger: f.Logger, Getwd: os.Getwd}
 	cmd := &cobra.Command{
-		Use:   "report [flags] CASE",
+		Use:   "report [flags] CASE [SOURCE...]",
 		Short: "Write the report of an investigation kept in a case directory (Markdown or HTML)",
 		Long: `Write the report of the investigation kept in the case directory CASE (what
 the TUI's --case DIR or :case DIR recorded) on standard output:
@@ -77,20 +84,32 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
 
 The case's sources are read again, in the window of its sessions (or
 --since/--from/--to), to check each cited event: the bytes found at the
-citation must still have the recorded sha256. --no-verify skips reading them
-(and the alerts and hashes that need them).
+citation must still have the recorded sha256. An event whose file moved is
+found by content (its auditID and time, then its sha256) wherever the
+sources read hold it. SOURCE arguments replace the case's sources (the
+evidence copied elsewhere for review; the report says so and names what
+the case recorded). A source that cannot be opened is named in the report
+and its events are "not re-read"; the other sources are still checked.
+--no-verify skips reading them (and the alerts and hashes that need them).
+
+A case source "-" (stdin) is read from this command's stdin when it is a
+pipe (cat FILE | audittui report CASE), never from a terminal: without a
+pipe its events are "not re-read" and the report says to pipe it in.
 
 -o html writes one self-contained HTML file (no scripts, images or other
 files to fetch) that prints well.
 
-Exit status: 0 when everything checked out; 1 when a cited event, an export
-or a line of the case did not (the report says which); 2 on usage errors.`,
+Exit status: 0 when everything checked out; 1 when a cited event, an
+export, a source or a line of the case did not, or could not be checked
+(the report says which); 2 on usage errors.`,
 		Example: `  audittui report ./case-4711 > report.md
   audittui report -o html ./case-4711 > report.html
+  audittui report ./case-4711 /mnt/evidence/nodes/   # the evidence, copied elsewhere
+  cat audit.log | audittui report ./case-4711        # a case read from stdin
   audittui report --no-verify ./case-4711`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Case = args[0]
+			opts.Case, opts.Args = args[0], args[1:]
 			if runF != nil {
 				return runF(opts)
 			}
@@ -118,8 +137,22 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 		return cmdutil.UsageErrorf("%s holds no case records (*.jsonl written by audittui --case)", termsafe.String(opts.Case))
 	}
 	wd, _ := opts.Getwd()
-	args := st.SourceArgs(wd)
+	recorded := st.SourceArgs(wd)
+	args := recorded
+	if len(opts.Args) > 0 {
+		// The SOURCEs given replace the case's (the evidence moved).
+		if slices.Contains(opts.Args, "-") && opts.IO.InTTY {
+			return cmdutil.UsageErrorf("SOURCE - reads stdin, which is a terminal here: pipe the evidence in (cat FILE | audittui report %s -)", rep.ShellQuote(opts.Case))
+		}
+		args = opts.Args
+	}
 	r := rep.Build(opts.Case, st, opts.Now(), buildinfo.Get().String(), args)
+	if len(opts.Args) > 0 {
+		r.Recorded = make([]string, len(recorded))
+		for i, a := range recorded {
+			r.Recorded[i] = termsafe.String(a)
+		}
+	}
 	for _, p := range c.Problems() {
 		r.Problems = append(r.Problems, termsafe.String("case "+p.Error()+" (skipped)"))
 	}
@@ -134,10 +167,11 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	}
 	r.Window = rep.Window{From: nsPtr(from), To: nsPtr(to)}
 
-	failed := len(c.Problems()) > 0
+	var out outcome
+	out.caseLines = len(c.Problems())
 	for i := range r.Exports {
 		if !checkExport(&r.Exports[i]) {
-			failed = true
+			out.exports++
 		}
 	}
 	switch {
@@ -149,15 +183,13 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	case len(args) == 0:
 		r.Alerts.Why = "no session recorded its sources"
 	default:
-		if !readSources(ctx, opts, st, args, from, to, r) {
-			failed = true
-		}
+		readSources(ctx, opts, st, args, from, to, r, &out)
 	}
-	out, done := opts.IO.DataOut()
+	w, done := opts.IO.DataOut()
 	if opts.Output == "html" {
-		err = rep.HTML(out, r)
+		err = rep.HTML(w, r)
 	} else {
-		err = rep.Markdown(out, r)
+		err = rep.Markdown(w, r)
 	}
 	if err == nil {
 		err = done()
@@ -165,21 +197,35 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if err != nil {
 		return err
 	}
-	if failed {
-		n := len(r.Problems)
-		for _, e := range r.Events {
-			if !e.CheckOK && e.Check != "not re-read" {
-				n++
-			}
-		}
-		for _, x := range r.Exports {
-			if !x.CheckOK {
-				n++
-			}
-		}
-		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d thing(s) in the case did not check out (see the report)", n)}
+	if msg := out.String(); msg != "" {
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: errors.New(msg + " (see the report)")}
 	}
 	return nil
+}
+
+// outcome counts what did not check out, or could not be checked.
+type outcome struct {
+	events    int // cited events that do not check out (changed, not found)
+	unread    int // cited events whose source could not be read
+	sources   int // sources that could not be opened
+	exports   int // exports that do not match their manifests
+	caseLines int // lines of the case skipped
+}
+
+// String says what went wrong ("" when nothing did).
+func (o outcome) String() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(o.events, "cited event(s) did not check out")
+	add(o.unread, "cited event(s) could not be re-read")
+	add(o.sources, "source(s) could not be opened")
+	add(o.exports, "export(s) did not match their manifest")
+	add(o.caseLines, "line(s) of the case could not be used")
+	return strings.Join(parts, "; ")
 }
 
 func nsPtr(ns int64) *time.Time {
@@ -245,31 +291,55 @@ func checkExport(x *rep.Export) bool {
 }
 
 // readSources re-reads the sources in the window: it hashes the files
-// whole, checks every cited event and evaluates the alert rules. It
-// returns false when a cited event does not check out.
-func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, args []string, from, to int64, r *rep.Report) bool {
-	srcs, err := resolve(ctx, opts.Sources, args)
-	if err != nil {
-		why := "cannot open the sources: " + err.Error()
-		for _, a := range args {
-			r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a), Note: termsafe.String(why)})
+// whole, checks every cited event and evaluates the alert rules. A source
+// that cannot be opened is named (in its section, the alerts and the
+// problems) and the others are still read; the events only it could hold
+// are "not re-read", not "not found".
+func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, args []string, from, to int64, r *rep.Report, out *outcome) {
+	given := len(opts.Args) > 0
+	u := &unread{dirs: sessionDirs(st), files: map[string]bool{}}
+	var srcs []data.Source
+	for _, a := range args {
+		src, why, note := openSource(ctx, opts, a, given)
+		if why != "" {
+			u.failed = append(u.failed, failedSource{arg: a, why: why})
+			if a == "-" {
+				u.stdin = why
+			}
+			r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a), Note: termsafe.String(note), Err: termsafe.String("not read: " + why)})
+			r.Problems = append(r.Problems, termsafe.String("source "+a+" not read: "+why))
+			out.sources++
+			continue
 		}
-		r.Alerts.Why = termsafe.String(why)
-		for i := range r.Events {
-			r.Events[i].Check = "not re-read: " + termsafe.String(why)
+		u.cover(src)
+		u.read = true
+		srcs = append(srcs, src)
+		s := hashSource(ctx, a, src, from, to)
+		if note != "" && s.Note != "" {
+			s.Note = note + "; " + s.Note
+		} else if note != "" {
+			s.Note = note
 		}
-		return false
+		r.Sources = append(r.Sources, s)
 	}
-	for k, src := range srcs {
-		r.Sources = append(r.Sources, hashSource(ctx, args[k], src, from, to))
+	checks := newChecker(st.Bookmarks)
+	checks.given = given
+	if len(srcs) == 0 {
+		r.Alerts.Why = termsafe.String("no source could be opened (" + u.failedList() + ")")
+		checks.apply(r, u, out)
+		return
+	}
+	if len(u.failed) > 0 {
+		r.Alerts.Partial = termsafe.String("Evaluated over the sources that could be opened only; not read: " + u.failedList() + ".")
 	}
 
 	// One read: the checks see every batch before the rules do.
-	checks := newChecker(st.Bookmarks)
 	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to})
 	if err != nil {
 		r.Alerts.Why = termsafe.String(err.Error())
-		return false
+		r.Problems = append(r.Problems, termsafe.String("reading the sources: "+err.Error()))
+		checks.apply(r, u, out)
+		return
 	}
 	tee := &teeStream{Stream: stream, fn: checks.batch}
 	defer tee.Close()
@@ -293,28 +363,150 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	if rejected > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d line(s) of the sources could not be read as audit events (audittui query names them)", rejected))
 	}
-	return checks.apply(r)
+	checks.apply(r, u, out)
 }
 
-// resolve turns the case's SOURCE arguments into sources (the bundled
-// sample by its name).
-func resolve(ctx context.Context, set *cmdutil.SourceSet, args []string) ([]data.Source, error) {
-	var out []data.Source
-	for _, a := range args {
-		if a == sample.Name {
-			out = append(out, sample.Source{})
-			continue
-		}
-		srcs, ok, err := set.Resolve(ctx, []string{a})
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s: no source", a)
-		}
-		out = append(out, srcs...)
+// openSource opens one SOURCE argument (the bundled sample by its name).
+// why says why it cannot be read; note where it comes from, for the
+// report. Stdin ("-") is read only when it is not a terminal and
+// something comes on it: a terminal is never read as evidence.
+func openSource(ctx context.Context, opts *ReportOptions, arg string, given bool) (src data.Source, why, note string) {
+	if given {
+		note = "given on the command line, in place of the case's sources"
 	}
-	return out, nil
+	if arg == sample.Name {
+		return sample.Source{}, "", note
+	}
+	if arg == "-" {
+		what, pipeIn := "the case's source was stdin", "cat FILE | audittui report "+rep.ShellQuote(opts.Case)
+		if given {
+			what, pipeIn = "SOURCE - is stdin", pipeIn+" -"
+		}
+		if opts.IO.InTTY { // never read a terminal as evidence
+			return nil, what + ", which is a terminal here; pipe it in again (" + pipeIn + ")", note
+		}
+		in := bufio.NewReader(opts.IO.In)
+		if _, err := in.Peek(1); err != nil {
+			why := "nothing came on stdin"
+			if !errors.Is(err, io.EOF) {
+				why = "stdin cannot be read (" + err.Error() + ")"
+			}
+			return nil, what + ", and " + why + "; pipe it in again (" + pipeIn + ")", note
+		}
+		opts.Sources.Stdin = in
+		note = "the case's source was stdin: this command's stdin was read as that source"
+		if given {
+			note = "given on the command line: this command's stdin"
+		}
+	}
+	srcs, ok, err := opts.Sources.Resolve(ctx, []string{arg})
+	switch {
+	case err != nil:
+		return nil, err.Error(), note
+	case !ok || len(srcs) != 1:
+		return nil, "no source", note
+	}
+	return srcs[0], "", note
+}
+
+// failedSource is a SOURCE that could not be opened, and why.
+type failedSource struct{ arg, why string }
+
+// unread knows what was read, to tell an event not found in what was
+// read from one whose source could not be read at all.
+type unread struct {
+	failed []failedSource
+	stdin  string          // why the stdin source was not read
+	files  map[string]bool // the local files read (as named, and absolute)
+	prefix []string        // s3://bucket/prefix/ read
+	loki   bool            // a Loki server was read
+	read   bool            // some source was read
+	dirs   []string        // the sessions' working directories
+}
+
+// sessionDirs are the directories the case's sessions were opened in: a
+// relative citation is relative to one of them.
+func sessionDirs(st *casefile.State) []string {
+	var out []string
+	for _, o := range st.Opens {
+		if o.Dir != "" && !slices.Contains(out, o.Dir) {
+			out = append(out, o.Dir)
+		}
+	}
+	return out
+}
+
+// cover notes what src reads.
+func (u *unread) cover(src data.Source) {
+	switch src := src.(type) {
+	case *file.Source:
+		for _, g := range src.Files() {
+			for _, p := range g {
+				u.files[p] = true
+				if abs, err := filepath.Abs(p); err == nil {
+					u.files[abs] = true
+				}
+			}
+		}
+	case *s3src.Source:
+		u.prefix = append(u.prefix, src.String())
+	case sample.Source:
+		u.files[sample.Name] = true
+	default:
+		u.loki = true
+	}
+}
+
+// covered: the event's own source was read.
+func (u *unread) covered(ref casefile.EventRef) bool {
+	if ref.StreamTime != 0 {
+		return u.loki
+	}
+	if u.files[ref.Source] {
+		return true
+	}
+	if ref.Source != "" && !filepath.IsAbs(ref.Source) {
+		for _, d := range u.dirs {
+			if u.files[filepath.Join(d, ref.Source)] {
+				return true
+			}
+		}
+	}
+	for _, p := range u.prefix {
+		if strings.HasPrefix(ref.Source, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// why says why an event that was not found was not re-read: its source
+// could not be opened ("" when its source was read, or every source was:
+// then it is not there).
+func (u *unread) why(ref casefile.EventRef) string {
+	if ref.Source == "-" && u.stdin != "" {
+		return "not re-read: " + u.stdin
+	}
+	if len(u.failed) == 0 || u.covered(ref) {
+		return ""
+	}
+	w := "not re-read: a source could not be opened (" + u.failedList() + ")"
+	if u.read {
+		w += ", and the sources read do not hold these bytes"
+	}
+	return w
+}
+
+func (u *unread) failedList() string {
+	var parts []string
+	for _, f := range u.failed {
+		if f.arg == "-" || strings.Contains(f.why, f.arg) { // stdin: the why says so
+			parts = append(parts, f.why)
+		} else {
+			parts = append(parts, f.arg+": "+f.why)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // hashSource hashes the files a SOURCE names, whole: local files, or the
@@ -459,6 +651,9 @@ type checker struct {
 	found  map[string]string            // sha256 -> citation where found
 	// differ: at the cited place, bytes with another sha256.
 	differ map[string]string
+	// given: the sources read were given on the command line in place
+	// of the case's.
+	given bool
 }
 
 func newChecker(bs []*casefile.Bookmark) *checker {
@@ -511,25 +706,31 @@ func (c *checker) batch(b *data.Batch) {
 	}
 }
 
-// apply writes the checks into the report's events; false when one does
-// not check out.
-func (c *checker) apply(r *rep.Report) bool {
-	ok := true
+// apply writes the checks into the report's events and counts those that
+// do not check out, or could not be checked (u says why).
+func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 	for i := range r.Events {
 		e := &r.Events[i]
 		ref := c.refs[e.SHA256] // a sha256 is the same sanitised
 		switch where, found := c.found[ref.SHA256]; {
 		case found && where == ref.Cite:
 			e.Check, e.CheckOK = "OK: the bytes at the citation have this sha256 (sources re-read)", true
+		case found && c.given:
+			e.Check, e.CheckOK = termsafe.String("OK: the same bytes were found at "+where+" (in the sources given on the command line)"), true
 		case found:
 			e.Check, e.CheckOK = termsafe.String("OK: the same bytes were found at "+where+" (the sources were opened from elsewhere)"), true
 		case c.differ[ref.SHA256] != "":
 			e.Check = "MISMATCH: the bytes at the citation now have sha256 " + c.differ[ref.SHA256]
-			ok = false
+			out.events++
+		case u.why(ref) != "":
+			e.Check = termsafe.String(u.why(ref))
+			out.unread++
+		case c.given:
+			e.Check = "NOT FOUND in the sources given on the command line, read in the window"
+			out.events++
 		default:
 			e.Check = "NOT FOUND in the sources read in the window"
-			ok = false
+			out.events++
 		}
 	}
-	return ok
 }

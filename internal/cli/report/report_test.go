@@ -407,15 +407,179 @@ func TestReportFlags(t *testing.T) {
 	var got *ReportOptions
 	ios, _, _ := clitest.Streams("")
 	cmd := NewCmdReport(clitest.Factory(ios), func(o *ReportOptions) error { got = o; return nil })
-	cmd.SetArgs([]string{"-o", "html", "--from", "2026-11-20", "--no-alerts", "--rules", "r.yaml", "case"})
+	cmd.SetArgs([]string{"-o", "html", "--from", "2026-11-20", "--no-alerts", "--rules", "r.yaml", "case", "/mnt/copy/", "-"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Case != "case" || got.Output != "html" || got.Window.From != "2026-11-20" || !got.NoAlerts || got.RuleFiles[0] != "r.yaml" {
+	if got.Case != "case" || len(got.Args) != 2 || got.Args[0] != "/mnt/copy/" || got.Args[1] != "-" || got.Output != "html" || got.Window.From != "2026-11-20" || !got.NoAlerts || got.RuleFiles[0] != "r.yaml" {
 		t.Errorf("options %+v", got)
 	}
 	code, _, errOut := reportCmd(t, "-o", "pdf", "x")
 	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "pdf") {
 		t.Errorf("-o pdf: %d %s", code, errOut)
+	}
+}
+
+// TestReportStdinCase: a case whose source was stdin is re-checked
+// against what is piped in, and never against a terminal: with stdin a
+// terminal (or empty) its events are "not re-read", with how to pipe the
+// evidence in, never NOT FOUND.
+func TestReportStdinCase(t *testing.T) {
+	evidence, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "nodes", "audit-cp1.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := file.New("-", file.Options{Stdin: strings.NewReader(string(evidence))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { n++; return n == 40 || n == 200 })
+	if len(refs) != 2 || refs[0].Source != "-" || !strings.HasPrefix(refs[0].Cite, "-:") {
+		t.Fatalf("refs %+v", refs)
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, _ := casefile.Open(dir)
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{"-"}, Dir: "/srv"})
+	for k := range refs {
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[k]})
+	}
+	mk := func(f *cmdutil.Factory) *cobra.Command { return NewCmdReport(f, nil) }
+	noNotFound := func(md string) {
+		t.Helper()
+		if strings.Contains(md, "NOT FOUND") || strings.Contains(md, "OK: ") {
+			t.Errorf("an event was checked against what was not read:\n%s", md)
+		}
+	}
+
+	// Stdin is a terminal (here holding the evidence, as a person could
+	// type it): it is not read.
+	ios, out, errOut := clitest.Streams(string(evidence))
+	ios.InTTY = true
+	code := clitest.Exec(context.Background(), ios, mk, "--no-alerts", dir)
+	md := out.String()
+	if code != cmdutil.ExitInputError || strings.Count(md, "**not re-read: the case's source was stdin, which is a terminal here; pipe it in again (cat FILE \\| audittui report ") != 2 {
+		t.Errorf("stdin a terminal: exit %d %s\n%s", code, errOut, md)
+	}
+	noNotFound(md)
+	if in := ios.In.(*strings.Reader); in.Len() != len(evidence) {
+		t.Errorf("the terminal was read: %d of %d bytes left", in.Len(), len(evidence))
+	}
+	if !strings.Contains(errOut.String(), "2 cited event(s) could not be re-read") {
+		t.Errorf("stderr: %s", errOut)
+	}
+
+	// Nothing comes on stdin (closed, /dev/null).
+	code, md, errStr := reportCmd(t, "--no-alerts", dir)
+	if code != cmdutil.ExitInputError || strings.Count(md, "**not re-read: the case's source was stdin, and nothing came on stdin; pipe it in again (cat FILE \\| audittui report ") != 2 {
+		t.Errorf("empty stdin: exit %d %s\n%s", code, errStr, md)
+	}
+	noNotFound(md)
+
+	// The evidence piped in again: checked.
+	code, md, errStr = clitest.Run(t, mk, string(evidence), dir)
+	if code != 0 || strings.Count(md, "OK: the bytes at the citation have this sha256") != 2 || !strings.Contains(md, "the case's source was stdin: this command's stdin was read as that source") {
+		t.Errorf("piped: exit %d %s\n%s", code, errStr, md)
+	}
+
+	// SOURCE - given while stdin is a terminal: a usage error.
+	ios, _, errOut = clitest.Streams("")
+	ios.InTTY = true
+	if code := clitest.Exec(context.Background(), ios, mk, dir, "-"); code != cmdutil.ExitUsage || !strings.Contains(errOut.String(), "pipe the evidence in (cat FILE | audittui report ") {
+		t.Errorf("SOURCE - on a terminal: exit %d %s", code, errOut)
+	}
+}
+
+// TestReportMovedEvidence: the evidence moved (the case's path is gone):
+// SOURCEs given on the command line replace the case's, and events are
+// found in them by content; a source that cannot be opened is named and
+// does not stop the others from being checked.
+func TestReportMovedEvidence(t *testing.T) {
+	nc := newNodesCase(t)
+	moved := filepath.Join(t.TempDir(), "copy")
+	if err := os.Rename(nc.nodes, moved); err != nil {
+		t.Fatal(err)
+	}
+	gone := "open " + nc.nodes + ": no such file or directory"
+
+	// Nothing given: the case's source is gone. Its events are not
+	// re-read (not "NOT FOUND"), and the report says why.
+	code, md, errOut := reportCmd(t, nc.dir)
+	if code != cmdutil.ExitInputError || strings.Count(md, "**not re-read: a source could not be opened ("+gone+")**") != 3 || strings.Contains(md, "NOT FOUND") {
+		t.Errorf("source gone: exit %d %s\n%s", code, errOut, md)
+	}
+	if !strings.Contains(md, "Not evaluated: no source could be opened ("+gone+")") || !strings.Contains(md, "**not read: "+gone+"**") {
+		t.Errorf("source gone: alerts or source section\n%s", md)
+	}
+	if !strings.Contains(errOut, "3 cited event(s) could not be re-read; 1 source(s) could not be opened") {
+		t.Errorf("stderr: %s", errOut)
+	}
+
+	// The copy given on the command line: every event is found by
+	// content, the files are hashed, the alerts evaluated, and the report
+	// says what the case recorded.
+	code, md, errOut = reportCmd(t, nc.dir, moved)
+	if code != 0 {
+		t.Fatalf("copy given: exit %d %s\n%s", code, errOut, md)
+	}
+	for _, ref := range nc.refs {
+		at := filepath.Join(moved, filepath.Base(ref.Source)) + ":" + fmt.Sprint(ref.Line)
+		if !strings.Contains(md, "OK: the same bytes were found at "+at+" (in the sources given on the command line)") {
+			t.Errorf("event %s not found at %s:\n%s", ref.Cite, at, md)
+		}
+		b, _ := os.ReadFile(filepath.Join(moved, filepath.Base(ref.Source)))
+		if !strings.Contains(md, mdCode(hexSHA(b))) {
+			t.Errorf("no sha256 of %s", ref.Source)
+		}
+	}
+	for _, want := range []string{
+		"- Sources: " + mdCode(moved) + "\n- Re-checked against the sources above, given on the command line; the case recorded " + mdCode(nc.nodes),
+		"given on the command line, in place of the case's sources", "| severity | alert |",
+		"audittui query -o raw --from 2026-11-20T02:00:00Z --to 2026-11-20T04:00:00Z '{job=\"audit\"} \\| json \\| user_username!~\"system:.*\"' " + moved,
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("copy given: the report lacks %q:\n%s", want, md)
+		}
+	}
+
+	// A copy of two of the three files, opened in a later session: the
+	// case now names the old place and the copy. The copy is checked;
+	// the third event (its file only in the old place) is not re-read.
+	part := filepath.Join(t.TempDir(), "part")
+	os.MkdirAll(part, 0o755)
+	for _, ref := range nc.refs[:2] {
+		b, _ := os.ReadFile(filepath.Join(moved, filepath.Base(ref.Source)))
+		os.WriteFile(filepath.Join(part, filepath.Base(ref.Source)), b, 0o644)
+	}
+	c, err := casefile.Open(nc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC), time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC)
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{part}, From: &from, To: &to})
+	code, md, errOut = reportCmd(t, nc.dir)
+	if code != cmdutil.ExitInputError {
+		t.Errorf("partial: exit %d %s", code, errOut)
+	}
+	for _, ref := range nc.refs[:2] {
+		if !strings.Contains(md, "OK: the same bytes were found at "+filepath.Join(part, filepath.Base(ref.Source))+":") {
+			t.Errorf("partial: event %s not checked in the copy", ref.Cite)
+		}
+	}
+	if strings.Count(md, "**not re-read: a source could not be opened ("+gone+"), and the sources read do not hold these bytes**") != 1 || strings.Contains(md, "NOT FOUND") {
+		t.Errorf("partial: the third event\n%s", md)
+	}
+	if !strings.Contains(md, "**Evaluated over the sources that could be opened only; not read: "+gone+".**") || !strings.Contains(md, "| severity | alert |") {
+		t.Errorf("partial: alerts\n%s", md)
+	}
+	if !strings.Contains(errOut, "1 cited event(s) could not be re-read; 1 source(s) could not be opened") {
+		t.Errorf("partial: stderr %s", errOut)
+	}
+
+	// The partial copy given on the command line: the third event is
+	// not in it.
+	code, md, errOut = reportCmd(t, "--no-alerts", nc.dir, part)
+	if code != cmdutil.ExitInputError || strings.Count(md, "**NOT FOUND in the sources given on the command line, read in the window**") != 1 || !strings.Contains(errOut, "1 cited event(s) did not check out") {
+		t.Errorf("partial copy given: exit %d %s\n%s", code, errOut, md)
 	}
 }

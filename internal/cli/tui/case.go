@@ -2,11 +2,14 @@ package tui
 
 import (
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
+	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
 	"github.com/audittui/audittui/internal/ui"
 	"github.com/audittui/audittui/internal/ui/sample"
@@ -16,6 +19,12 @@ import (
 // sources the case's sessions opened (relative paths from the directory
 // they were opened in), and without --since/--from/--to the window of its
 // last session. A case that does not exist yet is created by the TUI.
+//
+// A case source "-" (stdin) is never read from a terminal: the TUI would
+// take the investigator's keystrokes as evidence. When stdin is a pipe it
+// is read as the case's stdin source (and the status bar says so); when it
+// is a terminal the case is not opened, and the error says how to pipe the
+// evidence in again.
 func reopenCase(opts *TUIOptions) error {
 	if opts.Case == "" || len(opts.Args) > 0 || opts.Sample {
 		return nil
@@ -33,6 +42,12 @@ func reopenCase(opts *TUIOptions) error {
 	if len(args) == 0 {
 		return nil
 	}
+	if slices.Contains(args, "-") {
+		if opts.IO == nil || opts.IO.InTTY {
+			return stdinCaseError(opts.Case, args)
+		}
+		opts.Notice, opts.StdinCase = "stdin taken as the case's stdin source (-)", true
+	}
 	if len(args) == 1 && args[0] == sample.Name {
 		opts.Sample = true
 	} else {
@@ -46,6 +61,36 @@ func reopenCase(opts *TUIOptions) error {
 		if last.To != nil {
 			w.To = last.To.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
 		}
+	}
+	return nil
+}
+
+// stdinCaseError is the refusal to reopen a case read from stdin while
+// stdin is a terminal.
+func stdinCaseError(dir string, args []string) error {
+	c := rep.ShellQuote(dir)
+	var others []string
+	for _, a := range args {
+		if a != "-" {
+			others = append(others, rep.ShellQuote(a))
+		}
+	}
+	if len(others) == 0 {
+		return cmdutil.UsageErrorf("this case was read from stdin; pipe the same evidence in again: cat FILE | audittui --case %s -", c)
+	}
+	return cmdutil.UsageErrorf("this case was read from stdin (and %s); pipe the same evidence in again: cat FILE | audittui --case %s (or name the sources: audittui --case %s SOURCE...)",
+		strings.Join(others, " "), c, c)
+}
+
+// stdinOnTerminal refuses SOURCE "-" when stdin is a terminal: the TUI
+// would read the keys typed into it as audit events.
+func stdinOnTerminal(opts *TUIOptions) error {
+	if opts.IO != nil && opts.IO.InTTY && slices.Contains(opts.Args, "-") {
+		cmd := "audittui"
+		if opts.Case != "" {
+			cmd += " --case " + rep.ShellQuote(opts.Case)
+		}
+		return cmdutil.UsageErrorf("SOURCE - reads stdin, which is a terminal here: pipe the events in (cat FILE | %s -)", cmd)
 	}
 	return nil
 }

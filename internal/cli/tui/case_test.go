@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/clitest"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 )
 
@@ -67,5 +70,52 @@ func TestSessionSources(t *testing.T) {
 	wd, _ := os.Getwd()
 	if len(s.Args) != 1 || s.Dir != wd || len(s.Files) != 2 {
 		t.Errorf("%+v", s)
+	}
+}
+
+// TestReopenCaseReadFromStdin: a case whose source was stdin is never
+// reopened over a terminal (the TUI would take the keys typed as audit
+// events); with stdin a pipe, stdin is read as that source and the status
+// bar says so. SOURCE - given on a terminal is refused too.
+func TestReopenCaseReadFromStdin(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindOpen, Sources: []string{"-"}, Dir: "/srv"}); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _ := clitest.Streams("")
+	ios.InTTY = true
+	opts := &TUIOptions{Case: dir, IO: ios}
+	err = reopenCase(opts)
+	var ee *cmdutil.ExitError
+	if !errors.As(err, &ee) || ee.Code != cmdutil.ExitUsage || !strings.Contains(err.Error(), "this case was read from stdin; pipe the same evidence in again: cat FILE | audittui --case "+dir+" -") {
+		t.Errorf("stdin a terminal: %v", err)
+	}
+	if len(opts.Args) != 0 {
+		t.Errorf("stdin a terminal: would open %v", opts.Args)
+	}
+
+	piped, _, _ := clitest.Streams("{}\n")
+	opts = &TUIOptions{Case: dir, IO: piped}
+	if err := reopenCase(opts); err != nil || len(opts.Args) != 1 || opts.Args[0] != "-" || !strings.Contains(opts.Notice, "stdin taken as the case's stdin source") || !opts.StdinCase {
+		t.Errorf("stdin a pipe: %v %+v", err, opts)
+	}
+	if err := stdinOnTerminal(opts); err != nil {
+		t.Errorf("stdin a pipe: %v", err)
+	}
+
+	// A case read from stdin and a file: the message names both ways.
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindOpen, Sources: []string{"/srv/a.log"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := reopenCase(&TUIOptions{Case: dir, IO: ios}); err == nil || !strings.Contains(err.Error(), "(and /srv/a.log); pipe the same evidence in again: cat FILE | audittui --case "+dir+" (or name") {
+		t.Errorf("stdin and a file, on a terminal: %v", err)
+	}
+
+	if err := stdinOnTerminal(&TUIOptions{IO: ios, Args: []string{"a.log", "-"}, Case: dir}); !errors.As(err, &ee) || ee.Code != cmdutil.ExitUsage || !strings.Contains(err.Error(), "cat FILE | audittui --case "+dir+" -") {
+		t.Errorf("SOURCE - on a terminal: %v", err)
 	}
 }

@@ -51,6 +51,11 @@ type TUIOptions struct {
 	Sample    bool
 	Case      string
 	Args      []string
+	// Notice is shown in the status bar at start; StdinCase says stdin
+	// is read as the case's stdin source "-" (reopenCase), which the
+	// header says too.
+	Notice    string
+	StdinCase bool
 }
 
 // NewCmdTUI builds the root command, which opens the TUI; the other
@@ -133,6 +138,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if err := reopenCase(opts); err != nil {
 		return err
 	}
+	if err := stdinOnTerminal(opts); err != nil {
+		return err
+	}
 	from, to, err := opts.Window.Range(opts.Now)
 	if err != nil {
 		return err
@@ -146,13 +154,16 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.StdinCase {
+		title += " (piped stdin)" // the header keeps it after the status bar moves on
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
 		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{},
 		Window: ui.TimeWindow{From: from, To: to}, Case: opts.Case, Sources: sessionSources(opts, srcs, isSample),
-		Author: opts.Getenv("USER")}
+		Author: opts.Getenv("USER"), Notice: opts.Notice}
 	if opts.Local {
 		uo.Loc = time.Local
 	}
