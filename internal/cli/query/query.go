@@ -47,9 +47,11 @@ names as Loki's | json parser produces them) over audit events.
 
 Log queries print matching events: -o raw prints each event's original bytes,
 one per line (an event pretty-printed over several lines in its file is put
-on one, with only the whitespace between JSON tokens removed). --limit N keeps the newest N matches (as logcli does), printed
-in time order; --forward the oldest N. Metric queries print an instant vector evaluated at the end of
-the window (or of the data); --step turns them into range queries.
+on one, with only the whitespace between JSON tokens removed). --limit N
+keeps the newest N matches (as logcli does), printed in time order;
+--forward the oldest N. Metric queries print an instant vector evaluated at
+the end of the window (or of the data); --step turns them into range
+queries, whose steps fall on multiples of the step.
 
 SOURCE is a file, a glob, a directory (the apiserver's rotated set is read in
 order, .gz backups included), - for stdin, s3://bucket/prefix/ or
