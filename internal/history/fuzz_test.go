@@ -34,6 +34,7 @@ func FuzzBuild(f *testing.F) {
 	}
 	f.Add([]byte(`{"kind":"Event","auditID":"1","stage":"ResponseComplete","verb":"patch","objectRef":{"resource":"secrets","namespace":"payments","name":"db-password"},"responseStatus":{"code":200},"requestObject":"x","stageTimestamp":"2026-11-20T02:00:00Z"}`))
 	f.Add([]byte(`{"kind":"Event","auditID":"2","stage":"ResponseComplete","verb":"patch","objectRef":{"resource":"secrets","namespace":"payments","name":"db-password"},"responseStatus":{"code":200},"requestObject":[{"op":"move","from":"/data","path":"/data/x"}],"stageTimestamp":"2026-11-20T02:00:00Z"}`))
+	f.Add([]byte(`{"kind":"Event","auditID":"3","stage":"ResponseComplete","verb":"deletecollection","requestURI":"/api/v1/namespaces/payments/secrets?labelSelector=app%3Dx&fieldSelector=metadata.name%21%3Ddb-password&limit=2","objectRef":{"resource":"secrets","namespace":"payments"},"responseStatus":{"code":200},"responseObject":{"kind":"SecretList","items":[{"metadata":{"name":"db-password"},"data":{"password":"aHVudGVy"}}]},"stageTimestamp":"2026-11-20T09:40:00Z"}`))
 	base := readFixture(f, fixture)
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var dec data.Decoder

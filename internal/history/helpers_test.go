@@ -63,7 +63,10 @@ type auditLine struct {
 
 // JSON is the event as the apiserver writes it.
 func (l auditLine) JSON() string {
-	ref := map[string]any{"resource": l.Resource, "name": l.Name, "apiVersion": "v1"}
+	ref := map[string]any{"resource": l.Resource, "apiVersion": "v1"}
+	if l.Name != "" {
+		ref["name"] = l.Name // a request to a collection names none
+	}
 	if l.Namespace != "" {
 		ref["namespace"] = l.Namespace
 	}

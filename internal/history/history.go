@@ -18,6 +18,11 @@
 // short hash salted with the object and key, so a diff shows which keys
 // changed.
 //
+// A deletecollection of the object's collection (it names no object) is a
+// row that says what it did to the object, as far as its event tells: see
+// collection.go. One whose event shows it did not touch the object is no
+// row: History.LeftOut holds it and History.Notes says so.
+//
 // The events are those Ref.Query selects; `audittui history` reads them
 // with that query's literal prefilter, and the TUI's history pane filters
 // its index with the same query.
@@ -113,6 +118,14 @@ type History struct {
 	Rows []Row
 	// Query is the LogQL that selects the events (Ref.Query).
 	Query string
+	// LeftOut are the requests the query selects that are no rows: the
+	// deletecollection requests of the object's collection whose events
+	// show they did not touch it (a fieldSelector that excludes it, a
+	// response listing the deleted objects without it). Change says why.
+	LeftOut []Row
+	// Notes are about the history as a whole (how many requests were
+	// left out, and where).
+	Notes []string
 }
 
 // Builder collects the events of one object, in any order.
@@ -242,7 +255,23 @@ type request struct {
 	hasReq    bool
 	hasResp   bool
 	latestSum [32]byte
+	// coll is what a deletecollection's event says about the object (nil
+	// for other requests).
+	coll *collectionRead
+	// ends says whether the request ended the object's existence: a
+	// deletecollection that deleted it, or may have (stepRow sets it;
+	// track reads it).
+	ends ending
 }
+
+// ending is what a deletecollection did to the object's existence.
+type ending int
+
+const (
+	endsNot ending = iota
+	endsYes
+	endsMaybe
+)
 
 // requests splits the stages of an auditID into requests and merges each.
 //
@@ -483,10 +512,45 @@ func (b *Builder) Build() *History {
 	}
 	w.builtIn = builtInKind(b.ref.Group, h.Kind)
 	for _, r := range reqs {
+		if r.row.Verb == deleteCollection && r.row.Subresource == "" {
+			r.coll = b.ref.readCollection(r)
+			if r.coll.eff == effNot {
+				r.row.Change = "did not touch it (" + r.coll.why + ")"
+				h.LeftOut = append(h.LeftOut, r.row)
+				continue
+			}
+		}
 		w.step(r)
 		h.Rows = append(h.Rows, r.row)
 	}
+	if len(h.LeftOut) > 0 {
+		h.Notes = append(h.Notes, leftOutNote(h.LeftOut))
+	}
 	return h
+}
+
+// maxLeftOutCited bounds the requests the left-out note names (each is
+// in History.LeftOut).
+const maxLeftOutCited = 3
+
+// leftOutNote says how many deletecollection requests the history leaves
+// out, and cites them.
+func leftOutNote(rows []Row) string {
+	var cites []string
+	for k := range rows {
+		if k == maxLeftOutCited {
+			cites = append(cites, fmt.Sprintf("%d more", len(rows)-maxLeftOutCited))
+			break
+		}
+		r := &rows[k]
+		where := "-"
+		if len(r.Where) > 0 {
+			where = r.Where[0]
+		}
+		cites = append(cites, where+" "+strings.TrimPrefix(r.Change, "did not touch it "))
+	}
+	return fmt.Sprintf("%d deletecollection request(s) of the collection left out, their events show they did not touch the object: %s",
+		len(rows), strings.Join(cites, "; "))
 }
 
 // learnKind takes the object's kind from the first body that names it.
@@ -521,12 +585,22 @@ type walker struct {
 	presentAt    int64
 	presentWhat  string
 	presentWhere string
-	// terminating: a delete or an eviction since the last create. The
-	// object may still exist for a while (finalizers, a pod's grace
-	// period, a Namespace being emptied) and then go away with the update
-	// that removes the last finalizer, no other delete: until the next
-	// create, no request makes it present again.
+	// terminating: a delete, a deletecollection that deleted it, or an
+	// eviction since the last create. The object may still exist for a
+	// while (finalizers, a pod's grace period, a Namespace being emptied)
+	// and then go away with the update that removes the last finalizer,
+	// no other delete: until the next create, no request makes it
+	// present again. endAt, endWhat and endWhere say which request.
 	terminating bool
+	endAt       int64
+	endWhat     string
+	endWhere    string
+	// doubt cites the last request that may have deleted the object
+	// (a deletecollection that cannot be told, or that failed or has no
+	// outcome) when no request since showed it exists ("" otherwise).
+	doubt string
+	// rows is the number of rows stepped so far.
+	rows int
 }
 
 // isObject reports whether a body is the object itself (not a Status, a
@@ -545,19 +619,34 @@ func (w *walker) isObject(body any) bool {
 
 func (w *walker) step(r *request) {
 	w.stepRow(r)
-	w.track(&r.row)
+	w.track(r)
+	w.rows++
 }
 
 // track follows whether the log says the object exists after a row (see
 // walker.present).
-func (w *walker) track(row *Row) {
+func (w *walker) track(r *request) {
+	row := &r.row
 	switch {
+	case row.Verb == deleteCollection && r.coll != nil:
+		switch r.ends {
+		case endsYes:
+			w.end(row)
+		case endsMaybe:
+			// Whether it exists is not known: a create after this is
+			// no sign of a missing delete.
+			w.present = false
+			w.doubt = "the deletecollection at " + formatTime(row.Time)
+			if len(row.Where) > 0 {
+				w.doubt += ", " + row.Where[0] + ","
+			}
+		}
 	case row.Outcome == Denied || row.Outcome == Failed || !isMutating(row.Verb):
 	case row.Verb == "delete" && row.Subresource == "" || row.Subresource == "eviction":
 		// Deleted, or (a delete whose outcome was not recorded, an
 		// object with finalizers, a pod's grace period, a Namespace
 		// being emptied) on its way out without another delete.
-		w.present, w.terminating = false, true
+		w.end(row)
 	case row.Outcome == Unknown:
 	case row.Verb == "create" && row.Subresource == "":
 		w.terminating = false
@@ -567,7 +656,18 @@ func (w *walker) track(row *Row) {
 	}
 }
 
+// end records that a row ended the object's existence (or started its
+// deletion).
+func (w *walker) end(row *Row) {
+	w.present, w.terminating, w.doubt = false, true, ""
+	w.endAt, w.endWhat, w.endWhere = row.Time, strings.TrimSpace(row.Verb+" "+row.Subresource), ""
+	if len(row.Where) > 0 {
+		w.endWhere = row.Where[0]
+	}
+}
+
 func (w *walker) presentAs(row *Row) {
+	w.doubt = ""
 	w.present, w.presentAt, w.presentWhat = true, row.Time, strings.TrimSpace(row.Verb+" "+row.Subresource)
 	w.presentWhere = ""
 	if len(row.Where) > 0 {
@@ -606,6 +706,9 @@ func (w *walker) stepRow(r *request) {
 			row.Notes = append(row.Notes, "body is not valid JSON: "+err.Error())
 		}
 	}
+	if r.coll != nil {
+		row.Notes = append(row.Notes, "a deletecollection of "+w.h.Ref.target(r.coll))
+	}
 	switch row.Outcome {
 	case Denied:
 		row.Change = "denied"
@@ -614,12 +717,21 @@ func (w *walker) stepRow(r *request) {
 	case Failed:
 		row.Change = "failed (" + strconv.Itoa(row.Code) + ")"
 		w.attempt(r)
+		if r.coll != nil && !w.terminating {
+			// The apiserver deletes the listed objects one by one and
+			// fails at the first error, after deleting others.
+			row.Notes = append(row.Notes, "a deletecollection that fails part-way may already have deleted some of the objects: whether this one is among them is not known")
+			r.ends = endsMaybe
+		}
 		return
 	case Unknown:
 		row.Change = row.Verb + " (outcome not recorded)"
 		row.Notes = append(row.Notes, "no ResponseComplete stage: whether it changed the object is not known")
 		if isMutating(row.Verb) && (row.Subresource == "" || row.Subresource == "status" || row.Subresource == "scale") {
 			w.lost()
+		}
+		if r.coll != nil && !w.terminating {
+			r.ends = endsMaybe
 		}
 		return
 	}
@@ -651,6 +763,8 @@ func (w *walker) stepRow(r *request) {
 		w.setVersion(r, w.patched(r), false)
 	case "delete":
 		w.deleted(r)
+	case deleteCollection:
+		w.deletedCollection(r)
 	default:
 		row.Change = strings.TrimSpace(row.Verb + " " + row.Subresource)
 		if row.Change == "" {
@@ -785,6 +899,12 @@ func (w *walker) deleted(r *request) {
 		}
 	}
 	row.Change = "deleted"
+	w.removed(row)
+}
+
+// removed ends the versions at a row that deleted the object: the last
+// known version is shown removed.
+func (w *walker) removed(row *Row) {
 	if w.cur != nil && w.known {
 		row.Diff = w.diff(w.cur, nil, row.Time)
 		row.Notes = append(row.Notes, "the last version is shown removed")
@@ -794,6 +914,53 @@ func (w *walker) deleted(r *request) {
 		row.Notes = append(row.Notes, "deleted; no version of the object was recorded before")
 	}
 	w.cur, w.known, w.gone, w.unknowns, w.curTime = nil, false, true, 0, row.Time
+}
+
+// deletedCollection handles a successful deletecollection of the
+// object's collection (one whose event shows it did not touch the object
+// is left out before: see Build): deleted when the response lists it or
+// nothing in the request could have left it out, unless the log says it
+// was deleted before and not created since; may have deleted it when a
+// selector or a limit could have left it out.
+func (w *walker) deletedCollection(r *request) {
+	row, c := &r.row, r.coll
+	if c.label != nil && w.cur != nil && w.known {
+		match := "match"
+		if !c.label.Matches(labelsOf(w.cur)) {
+			match = "do not match"
+		}
+		row.Notes = append(row.Notes, fmt.Sprintf("the labels of its last known version (%s) %s the labelSelector", formatTime(w.curTime), match))
+	}
+	switch {
+	case w.terminating && !c.listed:
+		row.Change = "nothing to delete " + c.changeScope("already deleted")
+		row.Notes = append(row.Notes, c.why, fmt.Sprintf("the log records its %s at %s, %s, and no create since: nothing of it was left to delete, unless a create is missing from the log",
+			w.endWhat, formatTime(w.endAt), w.endWhere))
+	case c.eff == effDeleted:
+		row.Change = "deleted " + c.changeScope("")
+		row.Notes = append(row.Notes, c.why)
+		switch {
+		case w.terminating:
+			row.Notes = append(row.Notes, fmt.Sprintf("the log records its %s at %s, %s, and no create since: it was still being deleted (finalizers), or a create is missing from the log",
+				w.endWhat, formatTime(w.endAt), w.endWhere))
+		case w.rows == 0 && !c.listed:
+			row.Notes = append(row.Notes, "no earlier request of it is in the input: it was deleted if it existed then")
+		case w.doubt != "" && !c.listed:
+			row.Notes = append(row.Notes, "unless "+w.doubt+" deleted it already")
+		}
+		w.removed(row)
+		r.ends = endsYes
+	default:
+		extra := "no response body recorded"
+		if r.hasResp {
+			extra = "its response is not the list of the objects deleted"
+		}
+		row.Change = "may have deleted it " + c.changeScope(extra)
+		row.Notes = append(row.Notes, c.why)
+		// Only its existence is in doubt: a later request that succeeds
+		// on it shows it survived as the last known version.
+		r.ends = endsMaybe
+	}
 }
 
 // scale handles the scale subresource: its body is a Scale; the object's

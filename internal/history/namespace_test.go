@@ -72,7 +72,7 @@ func TestNamespaceOwnRequests(t *testing.T) {
 	}
 	// Only the core Namespace: another kind stays cluster-scoped as it was.
 	cr, _ := ParseRef("clusterrole/foo", "")
-	if q := cr.Query(false); strings.Contains(q, " or ") {
+	if q := cr.Query(false); strings.Contains(q, `objectRef_namespace="foo"`) {
 		t.Errorf("clusterrole query %s", q)
 	}
 }

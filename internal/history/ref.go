@@ -193,7 +193,9 @@ var mutating = []string{"create", "update", "patch", "delete"}
 // Query returns the LogQL log query that selects the events of the
 // object: `audittui query` with it selects the same events (history then
 // merges their stages), and it is what the TUI writes when it filters to
-// the object. With reads, get/list/watch of the object are included.
+// the object. They are the object's own requests (with reads, also its
+// get, list and watch) and the deletecollection requests of its
+// collection, which name no object (see deleteCollection).
 func (r Ref) Query(reads bool) string {
 	var b strings.Builder
 	b.WriteString(`{job="audit"} | json | objectRef_resource=` + strconv.Quote(r.Resource))
@@ -207,17 +209,24 @@ func (r Ref) Query(reads bool) string {
 	if r.selfNamespaced() {
 		b.WriteString(` or objectRef_namespace=` + strconv.Quote(r.Name))
 	}
-	b.WriteString(` | objectRef_name=` + strconv.Quote(r.Name))
+	own := `objectRef_name=` + strconv.Quote(r.Name)
 	if !reads {
-		b.WriteString(` | verb=~"` + strings.Join(mutating, "|") + `"`)
+		own = `(` + own + ` and verb=~"` + strings.Join(mutating, "|") + `")`
 	}
+	// The collection is the one of the object's namespace (for a
+	// Namespace, the cluster-scoped one).
+	coll := `objectRef_name="" and verb="` + deleteCollection + `"`
+	if r.selfNamespaced() {
+		coll = `objectRef_namespace=` + strconv.Quote(r.Namespace) + ` and ` + coll
+	}
+	b.WriteString(` | ` + own + ` or (` + coll + `)`)
 	return b.String()
 }
 
 // Matches reports whether an event is about the object (what Query
 // selects).
 func (r Ref) Matches(e *data.Event, reads bool) bool {
-	if e.Resource != r.Resource || e.Name != r.Name {
+	if e.Resource != r.Resource {
 		return false
 	}
 	if e.Namespace != r.Namespace && (!r.selfNamespaced() || e.Namespace != r.Name) {
@@ -226,7 +235,10 @@ func (r Ref) Matches(e *data.Event, reads bool) bool {
 	if r.GroupGiven && e.APIGroup != r.Group {
 		return false
 	}
-	return reads || isMutating(e.Verb)
+	if e.Name == "" && e.Verb == deleteCollection {
+		return e.Namespace == r.Namespace
+	}
+	return e.Name == r.Name && (reads || isMutating(e.Verb))
 }
 
 // selfNamespaced reports whether the object is a Namespace (core group),

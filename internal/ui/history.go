@@ -268,6 +268,11 @@ func (p *HistoryPane) build() {
 		}
 		out = append(out, st.Safe(l, w, style))
 	}
+	// The history's own notes (the requests left out), under every
+	// request's detail.
+	for _, n := range p.hist.Notes {
+		out = append(out, st.Muted.Render("history note ")+st.Safe(n, w-13, st.Plain))
+	}
 	p.detail = out
 }
 
@@ -323,6 +328,11 @@ func (p *HistoryPane) View() string {
 		kind = " (" + h.Kind + ")"
 	}
 	count := fmt.Sprintf("  %d request(s)", len(h.Rows))
+	if n := len(h.LeftOut); n > 0 {
+		// deletecollections that did not touch the object (the notes,
+		// shown when there is no row, say which).
+		count += fmt.Sprintf(", %d left out", n)
+	}
 	title := st.Title.Render("History ") + st.Safe(h.Ref.Display()+kind, p.w-8-len(count), st.Bold) + st.Muted.Render(count)
 	hint := "  f filter · s status · enter event · esc back"
 	if p.opts.Status {
@@ -335,6 +345,9 @@ func (p *HistoryPane) View() string {
 	lines = append(lines, st.Muted.Render(truncateANSI(termsafe.String(h.Query), p.w)))
 	if len(h.Rows) == 0 {
 		lines = append(lines, st.Muted.Render("no request touched this object in the loaded events"))
+		for _, n := range h.Notes {
+			lines = append(lines, st.Muted.Render("note ")+st.Safe(n, p.w-5, st.Plain))
+		}
 		return fill(lines, p.h)
 	}
 	// The list.

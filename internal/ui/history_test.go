@@ -122,6 +122,32 @@ func TestHistoryFromEvent(t *testing.T) {
 	}
 }
 
+// TestHistoryDeleteCollection: the pane shows the deletecollections of
+// the RoleBinding's collection and how many were left out; f filters to
+// every event its query selects (those left out too), answered from the
+// index columns.
+func TestHistoryDeleteCollection(t *testing.T) {
+	a := newAppOn(t, "../history/testdata/deletecollection.jsonl", 120, 40)
+	send(t, a, ":")
+	typeText(t, a, "history -n prod rolebinding/deployers")
+	send(t, a, "enter")
+	if !a.histOpen || a.hist.hist == nil || len(a.hist.hist.Rows) != 12 || len(a.hist.hist.LeftOut) != 2 {
+		t.Fatalf(":history: %+v", a.hist.hist)
+	}
+	send(t, a, "g")
+	s := screen(a)
+	checkScreen(t, s, 120, 40)
+	for _, want := range []string{"12 request(s), 2 left out", "deleted (deletecollection)", "DENIED", "history note 2 deletecollection request(s) of the collection left out"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	send(t, a, "f")
+	if a.c.Rows.Len() != 14 || a.filter.NeedsRaw() {
+		t.Errorf("f: %d rows (want 14), re-reads events %v", a.c.Rows.Len(), a.filter.NeedsRaw())
+	}
+}
+
 // TestHistoryFromAlert: h on an alert lists the objects its events
 // touched; enter opens one's history, esc goes back to the list.
 func TestHistoryFromAlert(t *testing.T) {

@@ -725,6 +725,30 @@ var mutations = []Mutation{
 		New:    "w.setVersion(r, v, true)",
 		Guards: []Guard{histPkg},
 	},
+	{
+		Name:   "history/deletecollection-dropped",
+		What:   "a history drops the deletecollection requests of the object's collection (the mass deletion that removed it) while its query still selects them",
+		File:   "internal/history/ref.go",
+		Old:    "\tif e.Name == \"\" && e.Verb == deleteCollection {\n\t\treturn e.Namespace == r.Namespace\n",
+		New:    "\tif e.Name == \"\" && e.Verb == deleteCollection {\n\t\treturn false\n",
+		Guards: []Guard{histPkg, histCLI},
+	},
+	{
+		Name:   "history/deletecollection-selector-ignored",
+		What:   "a deletecollection whose labelSelector or limit could have left the object out, with no response body to tell, is shown as having deleted it (and ends its existence)",
+		File:   "internal/history/collection.go",
+		Old:    "\tif len(unsure) > 0 {\n",
+		New:    "\tif len(unsure) < 0 {\n",
+		Guards: []Guard{histPkg, histCLI},
+	},
+	{
+		Name:   "history/deletecollection-existence-kept",
+		What:   "a deletecollection that deleted the object does not end its existence: the next create is called a re-creation with a missing delete",
+		File:   "internal/history/history.go",
+		Old:    "\t\tcase endsYes:\n\t\t\tw.end(row)\n",
+		New:    "\t\tcase endsYes:\n",
+		Guards: []Guard{histPkg, histCLI},
+	},
 	// Done or only tried: a rule about something done counts only requests
 	// that succeeded (the refused twins in the fixtures and scenarios).
 	{

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -56,6 +57,17 @@ per request, denied attempts marked, and between consecutive known versions
 a unified diff of the object without bookkeeping (managedFields,
 resourceVersion, generation, creationTimestamp, uid; status unless
 --status).
+
+A deletecollection of the object's collection (DELETE on
+/namespaces/NS/RESOURCE, or the cluster-scoped collection: every object its
+labelSelector and fieldSelector pick) is a row too: "deleted
+(deletecollection)" when its response lists the object, or when nothing in
+the request could have left it out and no response body says otherwise;
+"may have deleted it (deletecollection with labelSelector ...; no response
+body recorded)" when that cannot be told. One whose event shows it did not
+touch the object (a fieldSelector that excludes it, a response listing the
+deleted objects without it) is left out, and a note says how many and where
+(-o jsonl prints them with "leftOut": true).
 
 The stages of an auditID are merged only when they agree on verb, user,
 request URI, object and received time, one line per stage: the client may
@@ -210,8 +222,16 @@ func codeOf(r *history.Row) string {
 	return strconv.Itoa(r.Code)
 }
 
+// writeNotes writes the history's notes under the header.
+func writeNotes(out *bufio.Writer, h *history.History) {
+	for _, n := range h.Notes {
+		fmt.Fprintln(out, termsafe.String("# note: "+n))
+	}
+}
+
 func writeTable(out *bufio.Writer, h *history.History) error {
 	fmt.Fprintln(out, termsafe.String(header(h)))
+	writeNotes(out, h)
 	tw := tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tVERB\tCODE\tWHO\tFROM\tCHANGE")
 	for i := range h.Rows {
@@ -237,6 +257,11 @@ func writeTable(out *bufio.Writer, h *history.History) error {
 
 func writeDiff(out *bufio.Writer, h *history.History) error {
 	fmt.Fprintln(out, header(h))
+	writeNotes(out, h)
+	for i := range h.LeftOut {
+		r := &h.LeftOut[i]
+		fmt.Fprintf(out, "# left out: %s %s %s by %s at %s: %s\n", cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), r.Identity.String(), strings.Join(r.Where, ", "), r.Change)
+	}
 	for i := range h.Rows {
 		r := &h.Rows[i]
 		fmt.Fprintf(out, "\n# %s %s %s %s by %s", cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), capitalize(r.Change), r.Identity.String())
@@ -305,6 +330,9 @@ type jsonRow struct {
 	Patch         string        `json:"patch,omitempty"`
 	Diff          string        `json:"diff,omitempty"`
 	Version       any           `json:"version,omitempty"`
+	// LeftOut marks a request the query selects that is no row of the
+	// history (History.LeftOut): change says why.
+	LeftOut bool `json:"leftOut,omitempty"`
 }
 
 // jsonIdentity is what the event records behind the account, under the
@@ -322,9 +350,13 @@ type jsonIdentity struct {
 func writeJSONL(out *bufio.Writer, h *history.History) error {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	for i := range h.Rows {
-		r := &h.Rows[i]
-		jr := jsonRow{
+	rows := h.Rows
+	if len(h.LeftOut) > 0 {
+		rows = append(slices.Clip(rows), h.LeftOut...)
+	}
+	for i := range rows {
+		r := &rows[i]
+		jr := jsonRow{LeftOut: i >= len(h.Rows),
 			AuditID: r.AuditID, AuditIDShared: r.AuditIDShared, Object: h.Ref.Display(), Verb: r.Verb, Subresource: r.Subresource, Code: r.Code,
 			Outcome: string(r.Outcome), Change: r.Change, User: r.Identity.User, Impersonated: r.Identity.ImpersonatedUser,
 			Person: r.Identity.Person(), SourceIP: r.SourceIP, UserAgent: r.UserAgent, Level: r.Level, Stages: r.Stages,

@@ -263,3 +263,73 @@ func TestHistoryRejectsAndEmpty(t *testing.T) {
 		t.Errorf("unknown resource without -n: %q", errOut)
 	}
 }
+
+var collectionFixture = filepath.Join(testutil.RepoRoot(), "internal", "history", "testdata", "deletecollection.jsonl")
+
+// TestHistoryDeleteCollection: deletecollections of the RoleBinding's
+// collection are rows that say what they did to it (deleted, may have,
+// DENIED), a create after one is no re-creation, and those whose events
+// show they did not touch it are left out with a note that cites them
+// (-o jsonl prints them marked leftOut). The cluster-scoped
+// ClusterRoleBinding's history holds the cluster-scoped deletecollection.
+func TestHistoryDeleteCollection(t *testing.T) {
+	code, out, errOut := run(t, "", "-n", "prod", "rolebinding/deployers", collectionFixture)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3+12 || !strings.HasPrefix(lines[1], "# note: 2 deletecollection request(s) of the collection left out, their events show they did not touch the object: "+collectionFixture+":7 (") {
+		t.Fatalf("table:\n%s", out)
+	}
+	for _, cells := range [][]string{
+		{"02:00:00", "deletecollection", "200", "mallory", "deleted (deletecollection)"},
+		{"04:00:00", "deletecollection", "403", "mallory", "DENIED"},
+		{"04:10:00", "deletecollection", "200", "may have deleted it (deletecollection with labelSelector app=x; no response body recorded)"},
+		{"07:00:00", "deletecollection", "200", "deleted (deletecollection with labelSelector team=y)"},
+		{"05:00:00", "create", "201", "alice", "created"},
+	} {
+		found := false
+		for _, l := range lines {
+			all := true
+			for _, c := range cells {
+				all = all && strings.Contains(l, c)
+			}
+			found = found || all
+		}
+		if !found {
+			t.Errorf("no line with %q:\n%s", cells, out)
+		}
+	}
+	if strings.Contains(out, "created again") {
+		t.Errorf("a create after a deletecollection is taken for a re-creation:\n%s", out)
+	}
+	_, out, _ = run(t, "", "-n", "prod", "-o", "jsonl", "rolebinding/deployers", collectionFixture)
+	if n := strings.Count(out, `"leftOut":true`); n != 2 || strings.Count(out, "\n") != 14 {
+		t.Errorf("-o jsonl: %d left out:\n%s", n, out)
+	}
+	_, out, _ = run(t, "", "-n", "prod", "-o", "diff", "rolebinding/deployers", collectionFixture)
+	mustContain(t, out, "# left out: 2026-11-20T06:00:00.000000Z deletecollection 200 by mallory at "+collectionFixture+":7: did not touch it (fieldSelector metadata.name=other excludes it",
+		"#   note: a deletecollection of every rolebindings in namespace prod\n", "+++ /dev/null\n")
+	_, out, _ = run(t, "", "clusterrolebinding/ci-bot-debug", collectionFixture)
+	if rows := strings.Split(strings.TrimSpace(out), "\n")[2:]; len(rows) != 2 || !strings.Contains(rows[1], "deleted (deletecollection)") {
+		t.Errorf("clusterrolebinding:\n%s", out)
+	}
+}
+
+// The header's query selects the deletecollections the history shows and
+// those it leaves out, and nothing else.
+func TestHistoryDeleteCollectionQueryAgrees(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"-n", "prod", "rolebinding/deployers"}, 14},
+		{[]string{"-n", "prod", "--reads", "rolebindings.rbac.authorization.k8s.io/deployers"}, 14},
+		{[]string{"-n", "staging", "rolebinding/deployers"}, 1},
+		{[]string{"clusterrolebinding/ci-bot-debug"}, 2},
+	} {
+		if n := queryAgrees(t, collectionFixture, tt.args...); n != tt.want {
+			t.Errorf("%v: %d lines cited, want %d", tt.args, n, tt.want)
+		}
+	}
+}
