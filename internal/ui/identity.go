@@ -119,18 +119,6 @@ func padCell(out string, w int, base lipgloss.Style) string {
 	return out
 }
 
-// identityDetails are Detail's facts about who made the request: every
-// fact data.Identity has about the person, credential and impersonation
-// (raw is the shown stage's bytes; nil when it does not decode).
-func identityDetails(raw []byte) []data.IdentityDetail {
-	var dec data.Decoder
-	evs, _ := dec.Decode(nil, raw, data.Origin{})
-	if len(evs) == 0 {
-		return nil
-	}
-	return data.IdentityOf(&evs[0]).Details()
-}
-
 // personPivot is the column and value of the person behind an event's
 // account: the EKS session name, else the role ARN ("" when neither).
 func personPivot(s *Snapshot, i int) (Col, string) {
