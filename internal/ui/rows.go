@@ -142,7 +142,8 @@ func (tf timeFormat) layout(long bool) string {
 	case long:
 		return "01-02 15:04:05"
 	case tf.years:
-		return "06-01-02 15:04"
+		// Never 06-01-02: it reads as DD-MM-YY too.
+		return "2006-01-02 15:04"
 	case tf.days:
 		return "01-02 15:04"
 	}
