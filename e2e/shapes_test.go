@@ -10,8 +10,9 @@ import (
 // TestInvestigateGKEExport opens what `gcloud logging read --format=json`
 // prints (a pretty array of Cloud Logging entries) in the TUI: the audit
 // entries load as events, filters use the Kubernetes field names, the
-// detail shows the original LogEntry, and the two entries that are not
-// Kubernetes audit events are listed with their reasons.
+// detail shows the audit event mapped from the entry (its summary filled
+// in) and names the LogEntry that carried it, and the two entries that
+// are not Kubernetes audit events are listed with their reasons.
 func TestInvestigateGKEExport(t *testing.T) {
 	tmux := requireTmux(t)
 	bin := buildBinary(t)
@@ -26,7 +27,7 @@ func TestInvestigateGKEExport(t *testing.T) {
 	s.waitFor("filtered", "matching 2", "alice@example.com")
 
 	s.keys("Enter")
-	s.waitFor("detail of the LogEntry", `"protoPayload"`, "5 Detail")
+	s.waitFor("detail of the event the LogEntry carries", `"kind": "Event"`, "carrier   Cloud Logging LogEntry (GKE)", "status    ", "5 Detail")
 	s.keys("Escape")
 	s.waitFor("back to the tail", "RESOURCE NS/NAME")
 

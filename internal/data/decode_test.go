@@ -273,6 +273,40 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// TestDecimalTime: Fluent Bit's date (seconds) and CloudWatch Logs'
+// timestamps (milliseconds) are read exactly; an undated event inside a
+// Fluent Bit record takes its date to the millisecond (a float64 made
+// 1795140024.309 s into …24.308999936).
+func TestDecimalTime(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		unit int64
+		want int64
+		ok   bool
+	}{
+		{"1795140024.309", 1e9, 1795140024309000000, true},
+		{"1795140024", 1e9, 1795140024000000000, true},
+		{"1795140024.1234567891", 1e9, 1795140024123456789, true},
+		{"1795140008789", 1e6, 1795140008789000000, true},
+		{"1.5", 1e6, 1500000, true},
+		{"1.7e9", 1e9, 0, false},
+		{"-1.5", 1e9, 0, false},
+		{"1.-5", 1e9, 0, false},
+		{"", 1e9, 0, false},
+		{"99999999999999999999", 1e9, 0, false},
+	} {
+		got, ok := DecimalTime(tc.s, tc.unit)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("DecimalTime(%q, %d) = %d %v, want %d %v", tc.s, tc.unit, got, ok, tc.want, tc.ok)
+		}
+	}
+	var d Decoder
+	evs, rej := d.Decode(nil, []byte(`{"cluster":"prod","date":1795140024.309,"log":{"kind":"Event","auditID":"a","verb":"get"}}`), Origin{})
+	if rej != nil || len(evs) != 1 || evs[0].Time != 1795140024309000000 {
+		t.Fatalf("undated event in a Fluent Bit record: %+v %v", evs, rej)
+	}
+}
+
 // FuzzDecode checks the decoder never panics, agrees with encoding/json on
 // what is valid JSON, and names the reason of every reject.
 func FuzzDecode(f *testing.F) {

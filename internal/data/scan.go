@@ -363,8 +363,10 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 		if s.B[s.I] == '-' || s.B[s.I] >= '0' && s.B[s.I] <= '9' {
 			var num []byte
 			if num, err = s.Number(); err == nil {
-				if f, perr := strconv.ParseFloat(string(num), 64); perr == nil {
-					r.carrierNS = int64(f * 1e9)
+				if ns, ok := DecimalTime(string(num), 1e9); ok {
+					r.carrierNS = ns
+				} else if f, perr := strconv.ParseFloat(string(num), 64); perr == nil {
+					r.carrierNS = int64(f * 1e9) // 1.7e9 and the like
 				}
 			}
 			break

@@ -2,6 +2,8 @@ package data
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -127,4 +129,31 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// DecimalTime reads a time written as a decimal number of units of unit
+// nanoseconds since the epoch (Fluent Bit's date: seconds, 1795140024.309;
+// CloudWatch Logs: milliseconds) exactly, as a float64 would not
+// (1795140024.309 s is 1795140024308999936 ns as a float). Exponents and
+// negative times are refused.
+func DecimalTime(s string, unit int64) (int64, bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w < 0 || w > (1<<62)/unit {
+		return 0, false
+	}
+	ns := w * unit
+	if frac != "" {
+		frac = frac[:min(len(frac), 9)]
+		f, err := strconv.ParseUint(frac, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		div := int64(1)
+		for range frac {
+			div *= 10
+		}
+		ns += int64(f) * unit / div
+	}
+	return ns, true
 }

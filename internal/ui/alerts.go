@@ -162,6 +162,23 @@ func (p *AlertsPane) Title() string {
 	}
 	return "Alerts"
 }
+
+// ShortTitle is the tab's title on a narrow screen.
+func (p *AlertsPane) ShortTitle() string {
+	if b := p.Badge(); b != "" {
+		return "Alerts " + b
+	}
+	return "Alerts"
+}
+
+// Badge is what the tab keeps beside its number when narrowest: how many
+// groups fire.
+func (p *AlertsPane) Badge() string {
+	if n := p.FiringGroups(); n > 0 {
+		return fmt.Sprintf("(%d)", n)
+	}
+	return ""
+}
 func (p *AlertsPane) Scope() Scope     { return ScopeAlerts }
 func (p *AlertsPane) SetSize(w, h int) { p.w, p.h = w, h }
 func (p *AlertsPane) Refresh()         { p.dirty = true }

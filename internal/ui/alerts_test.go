@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/data"
@@ -130,8 +132,13 @@ func TestGoldenAlertsGrouped(t *testing.T) {
 		if len(f.alerts) < 30 {
 			t.Fatalf("only %d instances in the fixture", len(f.alerts))
 		}
-		if !strings.Contains(lines[0], "Alerts (") || !strings.Contains(lines[0], " firing)") {
+		// The tab counts the firing groups ("(45)" when narrow, so the
+		// window keeps its date and zone).
+		if !regexp.MustCompile(`Alerts \(45( firing)?\)`).MatchString(lines[0]) || (sz.w >= 100 && !strings.Contains(lines[0], " firing)")) {
 			t.Errorf("tab title does not count firing groups: %q", lines[0])
+		}
+		if !strings.Contains(lines[0], "11-20 02:00:00") || !strings.Contains(lines[0], "Z") && !strings.Contains(lines[0], "UTC") {
+			t.Errorf("header without the window's date and zone: %q", lines[0])
 		}
 		firstRule := lines[2]
 		if !strings.Contains(lines[3], "●") {
@@ -548,5 +555,56 @@ func TestSilencesAreKeptInTheCase(t *testing.T) {
 	}
 	if !strings.Contains(screen(b), "1 silenced") {
 		t.Errorf("the pane does not count the restored silence:\n%s", screen(b))
+	}
+}
+
+// TestHeaderKeepsTheDate: on a narrow screen the header's window keeps
+// its date, and its zone when not UTC, before anything else: the tabs
+// shorten first ("Alerts (45)", then only the focused pane's name), and
+// a window across years keeps both years.
+func TestHeaderKeepsTheDate(t *testing.T) {
+	est := time.FixedZone("EST", -5*3600)
+	for _, tc := range []struct {
+		w         int
+		loc       *time.Location
+		date      string
+		zone      string
+		alertsTab string
+	}{
+		{120, time.UTC, "2026-11-20 02:00:00", "UTC", "3 Alerts (45 firing)"},
+		{80, time.UTC, "11-20 02:00:00", "Z", "3 Alerts (45)"},
+		{80, est, "11-19 21:00", " EST", "3 Alerts (45)"},
+		{60, time.UTC, "11-20 02:00", "Z", "3 Alerts (45)"},
+		{60, est, "11-19 21:00", " EST", "3 Alerts (45)"},
+	} {
+		a, _ := newAlertsApp(t, tc.w, 24)
+		a.c.Loc = tc.loc
+		head, _, _ := strings.Cut(screen(a), "\n")
+		if !strings.Contains(head, tc.date) || !strings.Contains(head, tc.zone) || !strings.Contains(head, tc.alertsTab) {
+			t.Errorf("%d columns, %s: header %q, want %q, %q and %q", tc.w, tc.loc, head, tc.date, tc.zone, tc.alertsTab)
+		}
+		if ansi.StringWidth(head) > tc.w {
+			t.Errorf("%d columns: header %q is wider", tc.w, head)
+		}
+		if tc.w == 60 {
+			// The other tabs keep their number, and Alerts its count.
+			send(t, a, "1")
+			if head, _, _ := strings.Cut(screen(a), "\n"); !strings.Contains(head, " 1 Tail  2  3 (45)  4  5 ") || !strings.Contains(head, tc.date) {
+				t.Errorf("60 columns on the Tail: header %q", head)
+			}
+		}
+	}
+	// Across years, no date loses its year.
+	lines := fixtureLines(t, "testdata/events.jsonl")
+	mk := func(ts string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(lines[0], "2026-11-20T09:00:00.000000Z", ts), "2026-11-20T09:00:00.012000Z", ts)
+	}
+	p := writeLines(t, "years.jsonl", []string{mk("2018-10-26T13:25:00.000000Z"), mk("2020-04-21T17:58:00.000000Z")})
+	for _, w := range []int{120, 80, 60} {
+		a := newTestAppFile(t, p, w, 24)
+		head, _, _ := strings.Cut(screen(a), "\n")
+		if !strings.Contains(head, "2018-10-26") || !strings.Contains(head, "2020-04-21") {
+			t.Errorf("%d columns: header %q without both years", w, head)
+		}
 	}
 }

@@ -145,7 +145,7 @@ func (c *Common) rowLayout(width int) rowLayout {
 // change with the set, not with what is on screen.
 func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
 	if rows != nil && !rows.All {
-		if user, obj, ok := c.matchedNeed(rows, rows.Len(), rows.At); ok {
+		if user, obj, ok := c.matchedNeed(rows, rows.Len(), rows.At, ""); ok {
 			return newRowLayoutFit(width, user, obj, c.timeFmt())
 		}
 	}
@@ -153,11 +153,12 @@ func (c *Common) rowLayoutFor(width int, rows *RowSet) rowLayout {
 }
 
 // rowLayoutOf is rowLayoutFor over a list of index rows (a Timeline
-// subject's events).
-func (c *Common) rowLayoutOf(width int, rows []int) rowLayout {
+// subject's events); self names the user whose events they are ("" for
+// another subject): USER then shows only what is not self, or nothing.
+func (c *Common) rowLayoutOf(width int, rows []int, self string) rowLayout {
 	if len(rows) > 0 {
-		if user, obj, ok := c.matchedNeed(&rows[0], len(rows), func(k int) int { return rows[k] }); ok {
-			return newRowLayoutFit(width, user, obj, c.timeFmt())
+		if user, obj, ok := c.matchedNeed(&rows[0], len(rows), func(k int) int { return rows[k] }, self); ok {
+			return newRowLayoutSelf(width, user, obj, c.timeFmt(), self)
 		}
 	}
 	return c.rowLayout(width)
@@ -174,6 +175,7 @@ type matchedCache struct {
 	set         any
 	n           int
 	first, last int
+	self        string
 	user, obj   int
 }
 
@@ -181,20 +183,20 @@ type matchedCache struct {
 // shows it, capped at maxUserNeed) and of the widest object among the n
 // rows at(0..n-1) of a set (identified by set), when there are at most
 // matchedNeedMax.
-func (c *Common) matchedNeed(set any, n int, at func(int) int) (user, obj int, ok bool) {
+func (c *Common) matchedNeed(set any, n int, at func(int) int, self string) (user, obj int, ok bool) {
 	if n == 0 || n > matchedNeedMax || c.Snap == nil {
 		return 0, 0, false
 	}
 	m := &c.matched
-	key := matchedCache{set: set, n: n, first: at(0), last: at(n - 1)}
-	if m.set == key.set && m.n == key.n && m.first == key.first && m.last == key.last {
+	key := matchedCache{set: set, n: n, first: at(0), last: at(n - 1), self: self}
+	if m.set == key.set && m.n == key.n && m.first == key.first && m.last == key.last && m.self == key.self {
 		return m.user, m.obj, true
 	}
 	*m = key
 	for k := range n {
 		if i := at(k); i < c.Snap.Len() {
 			if m.user < maxUserNeed {
-				m.user = max(m.user, SafeWidth(userText(identityOf(c.Snap, i))))
+				m.user = max(m.user, SafeWidth(userTextOf(identityOf(c.Snap, i), self)))
 			}
 			m.obj = max(m.obj, SafeWidth(objectText(c.Snap, i)))
 		}

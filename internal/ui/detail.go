@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -29,11 +31,15 @@ type Detail struct {
 	stages []stageRaw
 	cur    int // index into stages shown
 	level  string
-	nodes  []*jnode // parsed stages (nil when not JSON)
-	perr   []error
-	folded map[string]bool
-	top    int
-	lines  []string
+	// nodes are the audit events of the stages parsed (nil when not
+	// JSON); carriers the records that carried them (nil for a record
+	// that is the event itself).
+	nodes    []*jnode
+	perr     []error
+	carriers []*jnode
+	folded   map[string]bool
+	top      int
+	lines    []string
 	// plain is lines without styling (searched); cont marks the lines
 	// that continue a wrapped value.
 	plain []string
@@ -66,7 +72,7 @@ func (d *Detail) Refresh()         {}
 func (d *Detail) Open(row int) tea.Cmd {
 	d.gen++
 	d.row, d.opened = row, true
-	d.loaded, d.err, d.stages, d.nodes, d.top, d.left = false, nil, nil, nil, 0, 0
+	d.loaded, d.err, d.stages, d.nodes, d.carriers, d.top, d.left = false, nil, nil, nil, nil, 0, 0
 	d.folded = map[string]bool{".requestObject": true, ".responseObject": true}
 	d.build()
 	return loadDetail(d.gen, d.c.Snap, row, d.c.Level)
@@ -78,8 +84,9 @@ func (d *Detail) Row() int { return d.row }
 // Opened reports whether an event was asked for.
 func (d *Detail) Opened() bool { return d.opened }
 
-// loadDetail reads an event and the other stages of its auditID back from
-// their sources (I/O: runs as a command).
+// loadDetail reads an event's record and those of the other stages of its
+// auditID back from their sources and decodes the audit event of each
+// (I/O: runs as a command).
 func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, error)) tea.Cmd {
 	return func() tea.Msg {
 		msg := detailLoadedMsg{gen: gen, row: row}
@@ -88,17 +95,25 @@ func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, er
 			msg.err = err
 			return msg
 		}
-		id := auditIDOf(raw)
+		stage := func(r int, raw []byte) stageRaw {
+			ev, err := decodeRecord(raw, s.AuditIDHash(r))
+			return stageRaw{row: r, raw: raw, sha256: RawSHA256(raw), ev: ev, everr: err}
+		}
+		shown := stage(row, raw)
 		for _, r := range s.Stages(row) {
 			if r == row {
-				msg.stages = append(msg.stages, stageRaw{row: r, raw: raw, sha256: RawSHA256(raw)})
+				msg.stages = append(msg.stages, shown)
 				continue
 			}
 			other, err := s.Raw(r)
-			if err != nil || auditIDOf(other) != id { // hash collision
+			if err != nil {
 				continue
 			}
-			msg.stages = append(msg.stages, stageRaw{row: r, raw: other, sha256: RawSHA256(other)})
+			st := stage(r, other)
+			if st.everr != nil || shown.everr != nil || st.ev.AuditID != shown.ev.AuditID { // hash collision
+				continue
+			}
+			msg.stages = append(msg.stages, st)
 		}
 		if level != nil {
 			lv, err := level(raw)
@@ -112,15 +127,13 @@ func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, er
 	}
 }
 
+// auditIDOf is the auditID of the event a record holds ("" when none).
 func auditIDOf(raw []byte) string {
-	n, err := parseJSON(raw)
+	ev, err := decodeRecord(raw, 0)
 	if err != nil {
 		return ""
 	}
-	if id := n.field("auditID"); id != nil {
-		return id.text
-	}
-	return ""
+	return ev.AuditID
 }
 
 // Loaded takes a detailLoadedMsg; stale ones are ignored.
@@ -131,9 +144,22 @@ func (d *Detail) Loaded(m detailLoadedMsg) {
 	d.loaded, d.err, d.stages, d.level = true, m.err, m.stages, m.level
 	d.nodes = make([]*jnode, len(m.stages))
 	d.perr = make([]error, len(m.stages))
+	d.carriers = make([]*jnode, len(m.stages))
 	d.cur = 0
 	for k, s := range m.stages {
-		d.nodes[k], d.perr[k] = parseJSON(s.raw)
+		if s.everr != nil {
+			// Not an event any more (the source changed since it was
+			// read?): show the record as it is.
+			d.nodes[k], d.perr[k] = parseJSON(s.raw)
+		} else {
+			d.nodes[k], d.perr[k] = parseJSON(s.ev.EntryLine())
+			if !bytes.Equal(s.ev.EntryLine(), s.raw) {
+				// A pretty-printed event is itself; anything else carried it.
+				if rec, err := parseJSON(s.raw); err == nil && !sameJSON(rec, d.nodes[k]) {
+					d.carriers[k] = rec
+				}
+			}
+		}
 		if s.row == m.row {
 			d.cur = k
 		}
@@ -141,7 +167,17 @@ func (d *Detail) Loaded(m detailLoadedMsg) {
 	d.build()
 }
 
-// RawLine returns the raw bytes of the stage shown.
+// EventLine returns the audit event of the stage shown, as LogQL reads it
+// and as Detail shows it (data.Event.EntryLine).
+func (d *Detail) EventLine() ([]byte, bool) {
+	if !d.loaded || d.err != nil || len(d.stages) == 0 || d.stages[d.cur].everr != nil {
+		return nil, false
+	}
+	return d.stages[d.cur].ev.EntryLine(), true
+}
+
+// RawLine returns the raw bytes of the stage shown: the record as read,
+// which the citation and sha256 are of.
 func (d *Detail) RawLine() ([]byte, bool) {
 	if !d.loaded || d.err != nil || len(d.stages) == 0 {
 		return nil, false
@@ -347,20 +383,11 @@ func (d *Detail) build() {
 	d.clamp()
 }
 
-// summary is the header of the detail: the fields people look for first.
+// summary is the header of the detail: the fields people look for first,
+// from the decoded event (the one schema the filters and panes use), then
+// what carried it and where to cite it.
 func (d *Detail) summary() []string {
 	st := d.c.Styles
-	n := d.nodes[d.cur]
-	get := func(path ...string) string {
-		x := n
-		for _, p := range path {
-			x = x.field(p)
-		}
-		if x == nil {
-			return ""
-		}
-		return x.text
-	}
 	var out []string
 	// kv adds "key      value", the value wrapped onto more lines (or
 	// one whole line, when not wrapping), sanitised.
@@ -378,54 +405,53 @@ func (d *Detail) summary() []string {
 			out = append(out, label+" "+renderSegments(p, style, st.Escape))
 		}
 	}
-	if n == nil {
-		return out
-	}
-	// Who: the user, the impersonated user, the person and credential
-	// behind the account (identity.go).
-	if who := identityDetails(d.stages[d.cur].raw); len(who) > 0 {
-		for _, id := range who {
-			kv(id.Label, id.Value, st.Plain)
-		}
+	cur := d.stages[d.cur]
+	ev := &cur.ev
+	if cur.everr != nil {
+		kv("error", "no audit event in this record: "+cur.everr.Error(), st.Error)
 	} else {
-		kv("user", get("user", "username"), st.Plain)
-		if imp := get("impersonatedUser", "username"); imp != "" {
-			kv("as", imp, st.Plain)
+		// Who: the user, the impersonated user, the person and credential
+		// behind the account (identity.go).
+		if who := data.IdentityOf(ev).Details(); len(who) > 0 {
+			for _, id := range who {
+				kv(id.Label, id.Value, st.Plain)
+			}
+		} else {
+			kv("user", ev.User, st.Plain)
 		}
-	}
-	verb := get("verb")
-	kv("verb", verb+"  "+get("requestURI"), st.VerbStyle(verb))
-	if cmd, ok := execCommand(get("requestURI")); ok {
-		kv("command", cmd, st.VerbExec)
-	}
-	code := get("responseStatus", "code")
-	status := strings.TrimSpace(code + " " + get("responseStatus", "reason") + " " + get("responseStatus", "message"))
-	codeInt := 0
-	fmt.Sscanf(code, "%d", &codeInt)
-	kv("status", status, st.CodeStyle(codeInt))
-	lat := "-"
-	if a, b := parseTS(get("requestReceivedTimestamp")), parseTS(get("stageTimestamp")); !a.IsZero() && !b.IsZero() {
-		lat = b.Sub(a).String()
-	}
-	kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", st.Plain)
-	var ips []string
-	if x := n.field("sourceIPs"); x != nil {
-		for _, it := range x.items {
-			ips = append(ips, it.text)
+		kv("verb", ev.Verb+"  "+ev.RequestURI, st.VerbStyle(ev.Verb))
+		if cmd, ok := execCommand(ev.RequestURI); ok {
+			kv("command", cmd, st.VerbExec)
 		}
+		code := ""
+		if ev.Code != 0 {
+			code = strconv.Itoa(ev.Code)
+		}
+		kv("status", strings.TrimSpace(code+" "+ev.Reason+" "+ev.Message), st.CodeStyle(ev.Code))
+		kv("time", eventTime(ev, d.nodes[d.cur], d.carriers[d.cur], d.c.Loc), st.Plain)
+		lat := "-"
+		if l := ev.Latency(); l >= 0 {
+			lat = l.String()
+		}
+		kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", st.Plain)
+		kv("from", strings.Join(ev.SourceIPs, ", ")+"  "+ev.UserAgent, st.Plain)
 	}
-	kv("from", strings.Join(ips, ", ")+"  "+get("userAgent"), st.Plain)
+	if c := d.carriers[d.cur]; c != nil {
+		kv("carrier", carrierText(c, d.c.Loc), st.Plain)
+	}
 	if d.level != "" {
 		kv("policy", "level "+d.level+" (--policy)", st.Plain)
 	}
 	// Stages of the same auditID, the shown one marked.
 	var sb []string
-	for k := range d.stages {
+	for k, s := range d.stages {
 		name, t := "?", ""
-		if sn := d.nodes[k]; sn != nil {
-			name = sn.field("stage").textOr("?")
-			if ts := parseTS(sn.field("stageTimestamp").textOr("")); !ts.IsZero() {
-				t = " " + ts.In(d.c.Loc).Format("15:04:05.000")
+		if s.everr == nil {
+			if s.ev.Stage != "" {
+				name = s.ev.Stage
+			}
+			if s.ev.Time != 0 {
+				t = " " + time.Unix(0, s.ev.Time).In(d.c.Loc).Format("15:04:05.000")
 			}
 		}
 		label := termsafe.String(name) + t
@@ -436,8 +462,8 @@ func (d *Detail) summary() []string {
 	}
 	out = append(out, st.Bold.Render(pad("stages", 9))+" "+strings.Join(sb, st.Muted.Render(" → "))+st.Muted.Render("  (s: next)"))
 	// Where to cite it: FILE:LINE (or stream and time) and the sha256 of
-	// its bytes (cite.go), then what the case says about it.
-	cur := d.stages[d.cur]
+	// the record's bytes as read (cite.go), then what the case says
+	// about it.
 	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
 	kv("sha256", cur.sha256, st.Plain)
 	out = append(out, d.caseLines(cur.sha256)...) // bookmarks.go
@@ -449,17 +475,6 @@ func (n *jnode) textOr(def string) string {
 		return def
 	}
 	return n.text
-}
-
-func parseTS(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // execCommand decodes the command of a pods/exec (or the container of an
@@ -477,6 +492,9 @@ func execCommand(uri string) (string, bool) {
 			args[k] = shellQuote(a)
 		}
 		s := strings.Join(args, " ")
+		if s == "" {
+			s = "not recorded (no command= in the requestURI)"
+		}
 		if c := q.Get("container"); c != "" {
 			s += "   (container " + c + ")"
 		}

@@ -54,12 +54,12 @@ func TestTimelineColumnsFollowTheSubject(t *testing.T) {
 		t.Fatal("no long and short identities in the sample")
 	}
 	evLong, evShort := []int{long}, []int{short}
-	lw := a.c.rowLayoutOf(120, evLong).user
-	sw := a.c.rowLayoutOf(120, evShort).user
+	lw := a.c.rowLayoutOf(120, evLong, "").user
+	sw := a.c.rowLayoutOf(120, evShort, "").user
 	// The same backing array, another subject.
 	reused := evLong[:1]
 	reused[0] = short
-	if got := a.c.rowLayoutOf(120, reused).user; got != sw || lw <= sw {
+	if got := a.c.rowLayoutOf(120, reused, "").user; got != sw || lw <= sw {
 		t.Fatalf("USER widths: long subject %d, short %d, short in the long one's list %d", lw, sw, got)
 	}
 }

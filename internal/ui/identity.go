@@ -53,27 +53,49 @@ func identityOf(s *Snapshot, i int) data.Identity {
 // form ("→ the impersonated user" after it), and the person behind it
 // ("" when the event says nothing beyond the account). Untrusted text.
 func identityParts(id data.Identity) (account, person string) {
-	account = ShortIdentity(id.User)
-	if account == "" {
-		account = "-"
-	}
-	if id.ImpersonatedUser != "" {
-		account += " → " + ShortIdentity(id.ImpersonatedUser)
-	}
+	return identityPartsOf(id, "")
+}
+
+// identityPartsOf is identityParts in a list of user self's events (a
+// Timeline's): the account is left out where it is self, which the title
+// already names, and only what differs is shown: "→ bob" when self acted
+// as bob, "alice →" when alice acted as self, "" when self acted as self.
+// The person behind the account stays (the pod or session tells self's
+// uses apart). self "" is identityParts.
+func identityPartsOf(id data.Identity, self string) (account, person string) {
 	if p := id.Person(); p != "" && p != id.User {
 		person = p
+	}
+	switch {
+	case self == "" || id.User != self && id.ImpersonatedUser != self:
+		account = ShortIdentity(id.User)
+		if account == "" {
+			account = "-"
+		}
+		if id.ImpersonatedUser != "" {
+			account += " → " + ShortIdentity(id.ImpersonatedUser)
+		}
+	case id.User == self && id.ImpersonatedUser != "" && id.ImpersonatedUser != self:
+		account = "→ " + ShortIdentity(id.ImpersonatedUser)
+	case id.User != self:
+		account = ShortIdentity(id.User) + " →"
 	}
 	return account, person
 }
 
-// userText is the user column of event rows as one string: the short
-// account, and the person behind it in parentheses.
-func userText(id data.Identity) string {
-	account, person := identityParts(id)
-	if person != "" {
-		return account + " (" + person + ")"
+// userText is the text UserCell shows when it has room.
+func userText(id data.Identity) string { return userTextOf(id, "") }
+
+// userTextOf is userText in a list of user self's events.
+func userTextOf(id data.Identity, self string) string {
+	account, person := identityPartsOf(id, self)
+	switch {
+	case person == "":
+		return account
+	case account == "":
+		return "(" + person + ")"
 	}
-	return account
+	return account + " (" + person + ")"
 }
 
 // UserCell renders an identity in exactly w cells, sanitised: the short
@@ -82,9 +104,32 @@ func userText(id data.Identity) string {
 // the room (all it needs when the account is short); on a very narrow
 // column the account alone.
 func UserCell(id data.Identity, w int, base, esc lipgloss.Style) string {
-	account, person := identityParts(id)
+	return userCellOf(id, "", w, base, esc)
+}
+
+// userCellOf is UserCell in a list of user self's events
+// (identityPartsOf).
+func userCellOf(id data.Identity, self string, w int, base, esc lipgloss.Style) string {
+	account, person := identityPartsOf(id, self)
 	if person == "" {
+		if self != "" && SafeWidth(account) > w && w > 3 {
+			// "→ NAME" or "NAME →": the arrow stays whole, the name is
+			// cut as a person's (an email keeps its start).
+			if name, ok := strings.CutPrefix(account, "→ "); ok {
+				return padCell(base.Render("→ ")+personCut(name, w-2, base, esc), w, base)
+			}
+			if name, ok := strings.CutSuffix(account, " →"); ok {
+				return padCell(personCut(name, w-2, base, esc)+base.Render(" →"), w, base)
+			}
+		}
 		return padCell(SafeMiddle(account, w, base, esc), w, base)
+	}
+	if account == "" {
+		out := ""
+		if w >= 3 {
+			out = base.Render("(") + personCut(person, w-2, base, esc) + base.Render(")")
+		}
+		return padCell(out, w, base)
 	}
 	aw, pw := SafeWidth(account), SafeWidth(person)
 	var out string
@@ -117,18 +162,6 @@ func padCell(out string, w int, base lipgloss.Style) string {
 		out += base.Render(strings.Repeat(" ", w-used))
 	}
 	return out
-}
-
-// identityDetails are Detail's facts about who made the request: every
-// fact data.Identity has about the person, credential and impersonation
-// (raw is the shown stage's bytes; nil when it does not decode).
-func identityDetails(raw []byte) []data.IdentityDetail {
-	var dec data.Decoder
-	evs, _ := dec.Decode(nil, raw, data.Origin{})
-	if len(evs) == 0 {
-		return nil
-	}
-	return data.IdentityOf(&evs[0]).Details()
 }
 
 // personPivot is the column and value of the person behind an event's

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,23 +104,59 @@ func (a *App) render() string {
 	return strings.Join(lines, "\n")
 }
 
-// header is the tab strip, the source and (for the sample) the banner.
+// header is the tab strip, the window, the source and (for the sample)
+// the banner. On a narrow screen the window keeps its date and zone: the
+// tabs shorten first (tabLabels).
 func (a *App) header() string {
+	var left, right string
+	for level := 0; level <= maxTabLevel; level++ {
+		left = a.tabStrip(level)
+		var dated bool
+		right, dated = a.headerRight(a.w - ansi.StringWidth(left) - 1)
+		if dated {
+			break
+		}
+	}
+	gap := max(1, a.w-ansi.StringWidth(left)-ansi.StringWidth(right))
+	return truncateANSI(left+strings.Repeat(" ", gap)+right, a.w)
+}
+
+// maxTabLevel is the shortest form of the tabs (tabStrip).
+const maxTabLevel = 2
+
+// shortTitled is a pane whose tab has shorter forms: ShortTitle for
+// level 1, Badge (what an inactive tab keeps beside its number) for 2.
+type shortTitled interface {
+	ShortTitle() string
+	Badge() string
+}
+
+// tabStrip renders the tabs: level 0 with their titles, 1 with short
+// titles, 2 with only the focused pane's name (the others keep their
+// number and badge: the keys to reach them, and the firing count).
+func (a *App) tabStrip(level int) string {
 	st := a.c.Styles
 	var tabs []string
 	for k, p := range a.panes {
-		label := fmt.Sprintf("%d %s", k+1, p.Title())
+		title := p.Title()
+		s, short := p.(shortTitled)
+		if short && level >= 1 {
+			title = s.ShortTitle()
+		}
+		label := fmt.Sprintf("%d %s", k+1, title)
+		if level >= 2 && k != a.focus {
+			label = strconv.Itoa(k + 1)
+			if short && s.Badge() != "" {
+				label += " " + s.Badge()
+			}
+		}
 		if k == a.focus {
 			tabs = append(tabs, st.TabActive.Render(label))
 		} else {
 			tabs = append(tabs, st.TabInactive.Render(label))
 		}
 	}
-	left := strings.Join(tabs, "")
-	// The window, the source and the sample banner (window.go).
-	right := a.headerRight(a.w - ansi.StringWidth(left) - 1)
-	gap := max(1, a.w-ansi.StringWidth(left)-ansi.StringWidth(right))
-	return truncateANSI(left+strings.Repeat(" ", gap)+right, a.w)
+	return strings.Join(tabs, "")
 }
 
 // progress is the reading state for the status bar: indexing (with how

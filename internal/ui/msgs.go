@@ -4,6 +4,8 @@ package ui
 // model; results are tagged with the generation of the request so a stale
 // result (for a filter that was replaced meanwhile) is ignored.
 
+import "github.com/audittui/audittui/internal/data"
+
 // filterDoneMsg carries the rows matching filter generation gen in
 // [from, upTo).
 type filterDoneMsg struct {
@@ -24,11 +26,14 @@ type detailLoadedMsg struct {
 }
 
 // stageRaw is one stage of an auditID, read back from its source, with
-// the sha256 of its bytes (cite.go).
+// the sha256 of its bytes (cite.go) and the audit event decoded from them
+// (carrier.go; everr when they hold none).
 type stageRaw struct {
 	row    int
 	raw    []byte
 	sha256 string
+	ev     data.Event
+	everr  error
 }
 
 // statusMsg shows a transient message in the status bar.

@@ -108,8 +108,9 @@ func TestUnsortedFileShownInTimeOrder(t *testing.T) {
 	}
 }
 
-// TestYearsShown: when the data spans years the year is shown; when it
-// spans days, the date.
+// TestYearsShown: when the data spans years the year is shown, in full
+// (2025-12-31: 25-12-31 reads as DD-MM-YY too); when it spans days, the
+// date.
 func TestYearsShown(t *testing.T) {
 	lines := fixtureLines(t, "testdata/events.jsonl")
 	first := lines[0]
@@ -122,7 +123,7 @@ func TestYearsShown(t *testing.T) {
 		want []string
 	}{
 		{120, []string{"2025-12-31 23:59:58", "2026-01-01 00:00:03"}},
-		{80, []string{"25-12-31 23:59", "26-01-01 00:00"}},
+		{80, []string{"2025-12-31 23:59", "2026-01-01 00:00"}},
 	} {
 		a := newTestAppFile(t, p, tc.w, 24)
 		s := screen(a)
@@ -141,7 +142,7 @@ func TestYearsShown(t *testing.T) {
 	}{
 		{day, day + int64(time.Hour), "03-01 10:00:00", "10:00:00"},
 		{day, day + int64(48*time.Hour), "03-01 10:00:00", "03-01 10:00"},
-		{day - int64(365*24*time.Hour), day, "2026-03-01 10:00:00", "26-03-01 10:00"},
+		{day - int64(365*24*time.Hour), day, "2026-03-01 10:00:00", "2026-03-01 10:00"},
 	} {
 		tf := newTimeFormat(tc.lo, tc.hi, nil)
 		if got := tf.format(day, true); got != tc.long {

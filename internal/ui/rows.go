@@ -19,6 +19,10 @@ type rowLayout struct {
 	time, user, verb, object, code, lat int
 	longTime                            bool
 	tf                                  timeFormat
+	// self: the rows are user self's events (a Timeline's): USER shows
+	// only what is not self (identityPartsOf), and is dropped when that
+	// is nothing on every row.
+	self string
 }
 
 // maxUserNeed caps how wide the USER column grows for one long name (a
@@ -38,6 +42,12 @@ func newRowLayout(width, userNeed int, tf timeFormat) rowLayout {
 // too (objNeed > 0): an object column that needs less than its share
 // leaves the rest to USER.
 func newRowLayoutFit(width, userNeed, objNeed int, tf timeFormat) rowLayout {
+	return newRowLayoutSelf(width, userNeed, objNeed, tf, "")
+}
+
+// newRowLayoutSelf is newRowLayoutFit for user self's events (userNeed
+// measured by userTextOf: 0 drops USER, its room going to the object).
+func newRowLayoutSelf(width, userNeed, objNeed int, tf timeFormat, self string) rowLayout {
 	l := rowLayout{verb: 7, code: 4, lat: 6, tf: tf}
 	if width >= 110 {
 		l.longTime = true
@@ -45,12 +55,16 @@ func newRowLayoutFit(width, userNeed, objNeed int, tf timeFormat) rowLayout {
 		l.lat = 7
 	}
 	l.time = tf.width(l.longTime)
+	noUser := self != "" && userNeed == 0
 	avail := func() int {
 		n := width - l.time - l.verb - 2 // separators after TIME and VERB
 		for _, c := range []int{l.code, l.lat} {
 			if c > 0 {
 				n -= c + 1
 			}
+		}
+		if noUser {
+			return n
 		}
 		return n - 1 // between USER and the object
 	}
@@ -63,10 +77,25 @@ func newRowLayoutFit(width, userNeed, objNeed int, tf timeFormat) rowLayout {
 		l.code = 0
 	}
 	a := avail()
+	if noUser {
+		// Every row is self acting as self: no USER column.
+		l.self, l.user, l.object = self, 0, max(1, a)
+		return l
+	}
+	l.self = self
 	need := max(len("USER"), min(userNeed, maxUserNeed))
 	// The object keeps half the room on narrow screens, two fifths (at
 	// least 32 cells) on wide ones.
 	objMin := max(10, min(a/2, max(a*2/5, 32)))
+	if self != "" {
+		// USER holds only what differs from self, blank on most rows:
+		// the object keeps two thirds, or all it needs when USER keeps
+		// 6 cells.
+		objMin = max(objMin, a*2/3)
+		if objNeed > 0 {
+			objMin = max(objMin, min(objNeed, a-6))
+		}
+	}
 	if objNeed > 0 {
 		objMin = min(objMin, max(objNeed, len("OBJECT")))
 	}
@@ -102,6 +131,9 @@ func (l rowLayout) header(st *Styles) string {
 		obj = "OBJECT"
 	}
 	cells := []string{fit("TIME", l.time), fit("USER", l.user), fit("VERB", l.verb), fit(obj, l.object)}
+	if l.user == 0 {
+		cells = append(cells[:1], cells[2:]...)
+	}
 	if l.code > 0 {
 		cells = append(cells, fitLeft("CODE", l.code))
 	}
@@ -142,7 +174,8 @@ func (tf timeFormat) layout(long bool) string {
 	case long:
 		return "01-02 15:04:05"
 	case tf.years:
-		return "06-01-02 15:04"
+		// Never 06-01-02: it reads as DD-MM-YY too.
+		return "2006-01-02 15:04"
 	case tf.days:
 		return "01-02 15:04"
 	}
@@ -234,12 +267,13 @@ func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, selected bool) strin
 		esc = st.Escape.Reverse(true)
 		sep = st.Selected.Render(" ")
 	}
-	cells := []string{
-		muted.Render(fit(when, l.time)),
-		UserCell(identityOf(s, i), l.user, plain, esc),
-		cellEsc(verb, l.verb, vstyle, esc),
-		cellEsc(objectText(s, i), l.object, plain, esc),
+	cells := []string{muted.Render(fit(when, l.time))}
+	if l.user > 0 {
+		cells = append(cells, userCellOf(identityOf(s, i), l.self, l.user, plain, esc))
 	}
+	cells = append(cells,
+		cellEsc(verb, l.verb, vstyle, esc),
+		cellEsc(objectText(s, i), l.object, plain, esc))
 	if l.code > 0 {
 		cells = append(cells, codeStyle.Render(fitLeft(codeText, l.code)))
 	}

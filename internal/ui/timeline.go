@@ -307,7 +307,11 @@ func (t *Timeline) subjectView(w int) []string {
 		breakdown(st, s, t.events, ColResource, "resources", w),
 		pivots(st, s, t.events, w))
 	// Event list.
-	l := t.c.rowLayoutOf(w, t.events)
+	self := ""
+	if t.subject == ColUser {
+		self = t.value // named in the title: USER shows only what differs
+	}
+	l := t.c.rowLayoutOf(w, t.events, self)
 	lines = append(lines, l.header(st))
 	eh := max(1, t.h-len(lines))
 	if t.ecursor < t.etop {

@@ -251,6 +251,14 @@ func (a *App) formatRange(w TimeWindow) string {
 // while following). The word in front says which ends are set: window
 // (both), from, to, all (none). Narrow screens get shorter forms.
 func (a *App) windowLabel(width int) string {
+	l, _ := a.windowLabelDated(width)
+	return l
+}
+
+// windowLabelDated is windowLabel, and whether the label has the date
+// (with the year when the window spans years) and the zone: the forms
+// with a time of day only come last, when nothing else fits.
+func (a *App) windowLabelDated(width int) (string, bool) {
 	w := a.viewWindow()
 	s := a.c.Snap
 	lo, hi := w.From, w.To
@@ -264,7 +272,7 @@ func (a *App) windowLabel(width int) string {
 		live = a.opts.Follow
 	}
 	if lo == 0 && hi == 0 {
-		return truncateANSI(word+" time", width)
+		return truncateANSI(word+" time", width), true
 	}
 	loc := a.c.Loc
 	ft := func(ns int64, layout string) string {
@@ -279,6 +287,7 @@ func (a *App) windowLabel(width int) string {
 		z = "Z"
 	}
 	sameDay := ft(lo, "2006-01-02") == ft(hi, "2006-01-02")
+	sameYear := ft(lo, "2006") == ft(hi, "2006")
 	var cands []string
 	to := func(layout string) string {
 		if live {
@@ -295,30 +304,42 @@ func (a *App) windowLabel(width int) string {
 		return ft(lo, loLayout) + sep + ft(hi, hiLayout) + z
 	}
 	cands = append(cands, word+" "+ft(lo, "2006-01-02 15:04:05")+" → "+to("2006-01-02 15:04:05")+" "+zone)
-	if sameDay {
+	switch {
+	case sameDay:
 		cands = append(cands,
 			word+" "+ft(lo, "2006-01-02 15:04:05")+" → "+to("15:04:05")+" "+zone,
 			span("2006-01-02 15:04:05", "→", "15:04:05"),
-			span("01-02 15:04:05", "→", "15:04:05"))
-	} else {
+			span("01-02 15:04:05", "→", "15:04:05"),
+			span("01-02 15:04", "→", "15:04"))
+	case sameYear:
 		cands = append(cands,
 			word+" "+span("2006-01-02 15:04", " → ", "2006-01-02 15:04"),
 			span("2006-01-02 15:04", "→", "01-02 15:04"),
-			span("01-02 15:04", "→", "01-02 15:04"))
+			span("01-02 15:04", "→", "01-02 15:04"),
+			span("01-02", "→", "01-02"))
+	default:
+		// Across years every date keeps its year: "04-21" after a 2018
+		// date would read as the same year.
+		cands = append(cands,
+			word+" "+span("2006-01-02 15:04", " → ", "2006-01-02 15:04"),
+			span("2006-01-02 15:04", "→", "2006-01-02 15:04"),
+			span("2006-01-02", "→", "2006-01-02"))
 	}
+	dated := len(cands)
 	cands = append(cands, ft(lo, "15:04:05")+"→"+to("15:04:05"), ft(lo, "15:04")+"→"+to("15:04"))
-	for _, c := range cands {
+	for k, c := range cands {
 		if ansi.StringWidth(c) <= width {
-			return c
+			return c, k < dated
 		}
 	}
-	return ""
+	return "", false
 }
 
 // headerRight is the header's right side in at most avail cells: the
 // sample banner (always, shortened if need be), the window (always, in the
-// longest form that fits), then the source names if room is left.
-func (a *App) headerRight(avail int) string {
+// longest form that fits), then the source names if room is left. dated
+// reports whether the window's form has its date and zone.
+func (a *App) headerRight(avail int) (out string, dated bool) {
 	st := a.c.Styles
 	banner := ""
 	if a.opts.Sample {
@@ -328,8 +349,7 @@ func (a *App) headerRight(avail int) string {
 		}
 	}
 	room := avail - ansi.StringWidth(banner)
-	win := a.windowLabel(room - 1)
-	out := ""
+	win, dated := a.windowLabelDated(room - 1)
 	if win != "" {
 		out = " " + st.Bold.Render(win)
 	}
@@ -341,5 +361,5 @@ func (a *App) headerRight(avail int) string {
 	if banner != "" {
 		out += " " + st.Sample.Render(banner)
 	}
-	return truncateANSI(out, max(0, avail))
+	return truncateANSI(out, max(0, avail)), dated
 }

@@ -1,0 +1,222 @@
+package ui
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/audittui/audittui/internal/data"
+)
+
+// What Detail shows of an event read back from its source. The index keeps
+// where each event's record is (Snapshot.Raw): the audit event itself, or
+// the record that carries it (a CloudWatch Logs event, an AKS diagnostic
+// record, a Cloud Logging LogEntry, a Fluent Bit, Vector or Docker record).
+// The record's bytes are what is cited and hashed (source, sha256, the
+// case and the report); the summary and the JSON are the audit event the
+// decoder finds in them, the same data.Event the filters and panes use,
+// and a `carrier` line says what carried it.
+
+// decodeRecord decodes a record read back for an index row into the audit
+// event it holds. hash (Snapshot.AuditIDHash) picks the event when the
+// record holds several (a wrapped batch); else the first.
+func decodeRecord(raw []byte, hash uint64) (data.Event, error) {
+	var dec data.Decoder
+	evs, rej := dec.Decode(nil, bytes.TrimRight(raw, "\r\n"), data.Origin{})
+	if len(evs) == 0 {
+		if rej != nil {
+			return data.Event{}, errors.New(rej.Reason)
+		}
+		return data.Event{}, errors.New("the record holds no audit event")
+	}
+	k := 0
+	for i := range evs {
+		if hashID(evs[i].AuditID) == hash {
+			k = i
+			break
+		}
+	}
+	return evs[k].Clone(), nil
+}
+
+// sameJSON reports whether two parsed documents are the same JSON (a
+// pretty-printed event and its compact line are).
+func sameJSON(a, b *jnode) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.kind != b.kind || a.key != b.key || a.text != b.text || len(a.items) != len(b.items) {
+		return false
+	}
+	for i := range a.items {
+		if !sameJSON(a.items[i], b.items[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isGKEEntry reports whether a carrier is a Cloud Logging LogEntry whose
+// protoPayload the decoder mapped onto an audit event.
+func isGKEEntry(carrier *jnode) bool { return carrier.field("protoPayload") != nil }
+
+// carrierText names the shape of the record that carried an event (where
+// in it the event was) and the record's own facts: its time, log stream,
+// cluster and ids, times in loc. Untrusted: sanitise to draw.
+func carrierText(n *jnode, loc *time.Location) string {
+	var facts []string
+	add := func(label, v string) {
+		if v != "" {
+			facts = append(facts, label+" "+v)
+		}
+	}
+	str := func(path ...string) string {
+		x := n
+		for _, p := range path {
+			x = x.field(p)
+		}
+		if x == nil || x.kind == 'o' || x.kind == 'a' || x.kind == 'z' {
+			return ""
+		}
+		return x.text
+	}
+	// A time as text (RFC 3339, or as the tool wrote it when unreadable).
+	at := func(path ...string) string {
+		s := str(path...)
+		if s == "" {
+			return ""
+		}
+		ns, err := data.ParseTime(s)
+		if err != nil {
+			return s
+		}
+		return carrierTime(ns, loc)
+	}
+	// A time in milliseconds (CloudWatch Logs) or seconds (Fluent Bit).
+	num := func(unit int64, path ...string) string {
+		s := str(path...)
+		ns, ok := data.DecimalTime(s, unit)
+		if !ok {
+			return s
+		}
+		return carrierTime(ns, loc)
+	}
+	ts := n.field("timestamp")
+	var shape string
+	switch {
+	case n.field("protoPayload") != nil:
+		// Its timestamp is the event's (the time line says so).
+		shape = "Cloud Logging LogEntry (GKE): the event below is mapped from its protoPayload"
+		add("cluster", str("resource", "labels", "cluster_name"))
+		add("insertId", str("insertId"))
+	case n.field("category") != nil && n.field("properties") != nil:
+		shape = "AKS diagnostic record, category " + str("category") + " (properties.log)"
+		add("time", at("time"))
+		add("cluster", aksClusterName(str("resourceId")))
+		add("pod", str("properties", "pod"))
+		add("stream", str("properties", "stream"))
+	case n.field("logStreamName") != nil || n.field("eventId") != nil:
+		shape = "CloudWatch Logs event (message)"
+		add("timestamp", num(1e6, "timestamp"))
+		add("log stream", str("logStreamName"))
+		add("eventId", str("eventId"))
+	case n.field("message") != nil && n.field("id") != nil && ts != nil && ts.kind == 'n':
+		// (Its log group and stream are in the batch around it.)
+		shape = "CloudWatch Logs subscription event (message)"
+		add("timestamp", num(1e6, "timestamp"))
+		add("id", str("id"))
+	case n.field("@message") != nil:
+		shape = "CloudWatch Logs Insights record (@message)"
+		add("@timestamp", str("@timestamp"))
+		add("log stream", str("@logStream"))
+	case n.field("jsonPayload") != nil:
+		shape = "Cloud Logging entry (jsonPayload)"
+		add("timestamp", at("timestamp"))
+		add("logName", str("logName"))
+	case n.field("log") != nil && n.field("stream") != nil && n.field("time") != nil:
+		shape = "container log record (log; Docker json-file)"
+		add("time", at("time"))
+		add("stream", str("stream"))
+	case n.field("log") != nil:
+		shape = "Fluent Bit record (log)"
+		add("date", num(1e9, "date"))
+		add("cluster", str("cluster"))
+	case n.field("message") != nil:
+		shape = "shipper record (message; Vector)"
+		add("timestamp", at("timestamp"))
+		add("host", str("host"))
+		add("source_type", str("source_type"))
+	default:
+		shape = "record"
+	}
+	if len(facts) == 0 {
+		return shape
+	}
+	return shape + " · " + strings.Join(facts, " · ")
+}
+
+// carrierTime renders a carrier's own time in the display zone (to the
+// precision it has).
+func carrierTime(ns int64, loc *time.Location) string {
+	return fullTime(ns, loc).Format(timeLayout(ns) + " MST")
+}
+
+// fullTime is ns in loc.
+func fullTime(ns int64, loc *time.Location) time.Time { return time.Unix(0, ns).In(loc) }
+
+// timeLayout is a date and time to the precision ns has: milliseconds,
+// microseconds (audit events) or nanoseconds.
+func timeLayout(ns int64) string {
+	switch {
+	case ns%1e6 == 0:
+		return "2006-01-02 15:04:05.000"
+	case ns%1e3 == 0:
+		return "2006-01-02 15:04:05.000000"
+	}
+	return "2006-01-02 15:04:05.000000000"
+}
+
+// aksClusterName is the cluster name of an AKS resource ID
+// (.../PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/NAME).
+func aksClusterName(id string) string {
+	const seg = "/managedclusters/"
+	i := strings.LastIndex(strings.ToLower(id), seg)
+	if i < 0 {
+		return ""
+	}
+	name := id[i+len(seg):]
+	if j := strings.IndexByte(name, '/'); j >= 0 {
+		name = name[:j]
+	}
+	return name
+}
+
+// eventTime is Detail's `time` line: the event's time (data.Event.Time)
+// with its full date and zone in loc, and which timestamp it is. In a
+// zone other than UTC the value as the JSON holds it follows, so the two
+// can be told to be the same instant.
+func eventTime(ev *data.Event, n, carrier *jnode, loc *time.Location) string {
+	if ev.Time == 0 {
+		return "none (no stageTimestamp, requestReceivedTimestamp or timestamp)"
+	}
+	which := "the carrier's time (the event has none)"
+	switch {
+	case n.field("stageTimestamp").textOr("") != "":
+		which = "stageTimestamp"
+		if carrier != nil && isGKEEntry(carrier) {
+			which = "the LogEntry's timestamp"
+		}
+	case n.field("requestReceivedTimestamp").textOr("") != "":
+		which = "requestReceivedTimestamp"
+	case n.field("timestamp").textOr("") != "":
+		which = "timestamp"
+	}
+	t := fullTime(ev.Time, loc)
+	s := t.Format(timeLayout(ev.Time) + " MST")
+	if name, off := t.Zone(); off != 0 || name != "UTC" {
+		s += t.Format(" -07:00")
+		which += " " + t.UTC().Format(time.RFC3339Nano)
+	}
+	return s + " (" + which + ")"
+}

@@ -1,0 +1,305 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
+)
+
+// shapesDir holds the evidence shapes (testdata/shapes/README.md).
+const shapesDir = "../../testdata/shapes"
+
+// loadShape reads a file of any shape (decompressed by magic bytes, JSON
+// documents over lines, arrays, batches, CSV) into a fresh index through
+// the reader the file, stdin and S3 sources use.
+func loadShape(t testing.TB, path string) *Index {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r, kind, done, err := data.Decompress(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	info := &data.SourceInfo{Name: path, Seekable: kind == "", Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	ix := NewIndex(t.TempDir(), nil)
+	t.Cleanup(func() { ix.Close() })
+	st := data.NewReaderStream(context.Background(), r, info, data.ReadOptions{}, nil)
+	defer st.Close()
+	for {
+		b, err := st.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Add(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix.Finish(nil)
+	return ix
+}
+
+// newShapeApp is newTestAppFile over a file of any shape, in loc.
+func newShapeApp(t testing.TB, path string, w, h int, loc *time.Location) *App {
+	t.Helper()
+	a := New(context.Background(), loadShape(t, path), nil, Options{Title: filepath.Base(path), NoColor: true, Compile: CompileLogQL, Loc: loc})
+	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return a
+}
+
+// openRow opens index row i in Detail, as enter does.
+func openRow(t *testing.T, a *App, i int) {
+	t.Helper()
+	runCmd(t, a, a.detail.Open(i))
+	if !a.detail.loaded {
+		t.Fatalf("row %d: detail not loaded", i)
+	}
+}
+
+// summaryValue is the value of Detail's summary line key (continuation
+// lines joined), and whether there is one.
+func summaryValue(d *Detail, key string) (string, bool) {
+	var b strings.Builder
+	found := false
+	for _, l := range d.plain {
+		if l == "" {
+			break
+		}
+		switch {
+		case strings.HasPrefix(l, pad(key, 9)+" "):
+			if found {
+				return b.String(), true
+			}
+			found = true
+			b.WriteString(strings.TrimRight(l[10:], " "))
+		case found && strings.HasPrefix(l, strings.Repeat(" ", 10)):
+			b.WriteString(strings.TrimRight(l[10:], " "))
+		case found:
+			return b.String(), true
+		}
+	}
+	return b.String(), found
+}
+
+// TestDetailShowsTheCarriedEvent: for every event of every evidence shape
+// (plain, pretty, arrays, EventLists, EKS, AKS, GKE, shipper records, the
+// Logs Insights CSV), Detail summarises and shows the audit event, not the
+// record that carried it: the summary agrees with the Tail's columns, the
+// JSON is the event as LogQL reads it (valid JSON, holding nothing a
+// terminal interprets), a `carrier` line names what carried it, and the
+// citation and sha256 are still those of the record as read.
+func TestDetailShowsTheCarriedEvent(t *testing.T) {
+	cases := []struct {
+		file    string
+		carrier string // "" when each record is the event itself
+	}{
+		{"plain.jsonl", ""},
+		{"pretty.json", ""},
+		{"array.json", ""},
+		{"concatenated.json", ""},
+		{"eventlist-pretty.json", ""},
+		{"eks-insights.csv", ""},
+		{"eks-filter-log-events.json", "CloudWatch Logs event (message) · timestamp 2026-11-20 "},
+		{"eks-firehose.gz", "CloudWatch Logs subscription event (message) · timestamp 2026-11-20 "},
+		{"aks-eventhub.json", "AKS diagnostic record, category kube-audit"},
+		{"aks-pt1h.json", "AKS diagnostic record, category kube-audit"},
+		{"gke-gcloud.json", "Cloud Logging LogEntry (GKE): the event below is mapped from its protoPayload · cluster gke-demo · insertId "},
+		{"gke-sink.jsonl", "Cloud Logging LogEntry (GKE)"},
+		{"wrappers.jsonl", "*"}, // a different shipper on each line
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			a := newShapeApp(t, filepath.Join(shapesDir, tc.file), 120, 40, time.UTC)
+			s := a.c.Snap
+			if s.Len() == 0 {
+				t.Fatal("no events")
+			}
+			for i := 0; i < s.Len(); i++ {
+				openRow(t, a, i)
+				a.detail.Action(ActFold) // unfold the request and response objects
+				d := a.detail
+				where := s.Cite(i)
+				get := func(key string) string {
+					v, ok := summaryValue(d, key)
+					if !ok {
+						t.Fatalf("%s: no %q line:\n%s", where, key, strings.Join(d.plain, "\n"))
+					}
+					return v
+				}
+				if v := get("verb"); !strings.HasPrefix(v, s.Str(ColVerb, i)+"  /") {
+					t.Errorf("%s: verb %q, Tail says %q", where, v, s.Str(ColVerb, i))
+				}
+				if code := s.Code(i); code != 0 && !strings.HasPrefix(get("status"), strconv.Itoa(code)) {
+					t.Errorf("%s: status %q, Tail says %d", where, get("status"), code)
+				}
+				if ip := s.Str(ColSourceIP, i); !strings.HasPrefix(get("from"), ip) {
+					t.Errorf("%s: from %q, want %q", where, get("from"), ip)
+				}
+				if !strings.Contains(get("stages"), s.Str(ColStage, i)) {
+					t.Errorf("%s: stages %q lack %q", where, get("stages"), s.Str(ColStage, i))
+				}
+				if tm := get("time"); !strings.HasPrefix(tm, time.Unix(0, s.Time(i)).UTC().Format("2006-01-02 15:04:05")) || !strings.Contains(tm, " UTC (") {
+					t.Errorf("%s: time %q", where, tm)
+				}
+				// The JSON is the event, the citation the record.
+				line, ok := d.EventLine()
+				if !ok {
+					t.Fatalf("%s: no event", where)
+				}
+				var got, want any
+				shown := detailJSON(t, d)
+				if err := json.Unmarshal([]byte(shown), &got); err != nil {
+					t.Fatalf("%s: not JSON: %v\n%s", where, err, shown)
+				}
+				if err := json.Unmarshal(line, &want); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: Detail's JSON is not the event:\n%s", where, shown)
+				}
+				if m, ok := got.(map[string]any); !ok || m["kind"] != "Event" {
+					t.Errorf("%s: Detail's JSON is not an audit event:\n%s", where, shown)
+				}
+				if err := termsafetest.CheckLines(strings.Join(d.plain, "\n")); err != nil {
+					t.Errorf("%s: %v", where, err)
+				}
+				raw, err := s.Raw(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if get("source") != where || get("sha256") != RawSHA256(raw) {
+					t.Errorf("%s: cites %q %q, want the record's %q %q", where, get("source"), get("sha256"), where, RawSHA256(raw))
+				}
+				if shown, _ := d.RawLine(); string(shown) != string(raw) {
+					t.Errorf("%s: y would copy other bytes than the record's", where)
+				}
+				c, hasC := summaryValue(d, "carrier")
+				switch {
+				case tc.carrier == "" && hasC:
+					t.Errorf("%s: a carrier for an event: %q", where, c)
+				case tc.carrier == "*" && !hasC, tc.carrier != "" && tc.carrier != "*" && !strings.HasPrefix(c, tc.carrier):
+					t.Errorf("%s: carrier %q, want %q…", where, c, tc.carrier)
+				}
+			}
+		})
+	}
+}
+
+// TestDetailCarrierFacts: the carrier line of each wrapper names the
+// shipper and the record's own time, stream, cluster or host.
+func TestDetailCarrierFacts(t *testing.T) {
+	a := newShapeApp(t, filepath.Join(shapesDir, "wrappers.jsonl"), 120, 40, time.UTC)
+	want := []string{
+		"shipper record (message; Vector) · timestamp 2026-11-20 02:00:08.789129 UTC · host cp-1 · source_type file",
+		"CloudWatch Logs Insights record (@message) · @timestamp 2026-11-20 02:00:11.688 · log stream kube-apiserver-audit-7f3c2a9b0d1e4f5a6b7c8d9e0f1a2b3c",
+		"container log record (log; Docker json-file) · time 2026-11-20 02:00:19.655594 UTC · stream stdout",
+		"Fluent Bit record (log) · date 2026-11-20 02:00:24.309 UTC · cluster prod-eu",
+		"Cloud Logging entry (jsonPayload) · timestamp 2026-11-20 02:00:47.400066 UTC · logName projects/demo-project/logs/kube-apiserver-audit",
+	}
+	if a.c.Snap.Len() != len(want) {
+		t.Fatalf("%d events", a.c.Snap.Len())
+	}
+	for i, w := range want {
+		openRow(t, a, i)
+		if got, _ := summaryValue(a.detail, "carrier"); got != w {
+			t.Errorf("line %d: carrier\n %q, want\n %q", i+1, got, w)
+		}
+	}
+	// CloudWatch Logs times are whole milliseconds, read exactly.
+	b := newShapeApp(t, filepath.Join(shapesDir, "eks-firehose.gz"), 120, 40, time.UTC)
+	openRow(t, b, 0)
+	if got, _ := summaryValue(b.detail, "carrier"); !strings.Contains(got, "timestamp 2026-11-20 02:00:08.789 UTC · id 0000") {
+		t.Errorf("firehose carrier %q", got)
+	}
+}
+
+// TestGoldenDetailManaged: Detail of an exec read from an EKS
+// filter-log-events export and from a GKE LogEntry (gcloud's pretty
+// array), at 80x24 and 120x40, opened as a person would (filter, enter):
+// the summary is the event's, the exec command decoded, the carrier named.
+func TestGoldenDetailManaged(t *testing.T) {
+	for _, tc := range []struct{ name, file, query, want string }{
+		{"eks", "eks-filter-log-events.json", `user_username="carol@corp.example" | objectRef_subresource="exec"`, "sh   (container controller) tty"},
+		{"gke", "gke-gcloud.json", `objectRef_subresource="exec"`, "not recorded (no command= in the requestURI)"},
+	} {
+		for _, sz := range sizes {
+			a := newShapeApp(t, filepath.Join(shapesDir, tc.file), sz.w, sz.h, time.UTC)
+			openEvent(t, a, tc.query)
+			s := screen(a)
+			checkScreen(t, s, sz.w, sz.h)
+			golden(t, fmt.Sprintf("detail_%s_%dx%d.txt", tc.name, sz.w, sz.h), s)
+			for _, w := range []string{"status    101", "verb      ", "carrier   ", `"kind": "Event"`, "time      2026-11-20 0"} {
+				if !strings.Contains(s, w) {
+					t.Errorf("%s %dx%d: %q missing:\n%s", tc.name, sz.w, sz.h, w, s)
+				}
+			}
+			if cmd, _ := summaryValue(a.detail, "command"); cmd != tc.want {
+				t.Errorf("%s: command %q, want %q", tc.name, cmd, tc.want)
+			}
+		}
+	}
+}
+
+// TestDetailTimeLine: the `time` line has the full date and zone and says
+// which timestamp it is: stageTimestamp, requestReceivedTimestamp,
+// v1beta1's timestamp, or the carrier's; in another zone (--local-time)
+// it names the zone and its offset and gives the instant as the JSON
+// holds it, a day apart here.
+func TestDetailTimeLine(t *testing.T) {
+	est := time.FixedZone("EST", -5*3600)
+	lines := []string{
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"},"requestReceivedTimestamp":"2026-11-20T03:59:59.000000Z","stageTimestamp":"2026-11-20T03:59:59.876543Z"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a2","stage":"RequestReceived","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"},"requestReceivedTimestamp":"2026-11-20T04:00:00.5Z"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","metadata":{"creationTimestamp":"2017-09-11T20:29:04Z"},"level":"Metadata","timestamp":"2017-09-11T20:29:04Z","auditID":"a3","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ns1/secrets","verb":"list","user":{"username":"system:admin"}}`,
+		`{"cluster":"prod","date":1795140024.309,"log":{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a4","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"}}}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a5","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"}}`,
+	}
+	p := writeLines(t, "times.jsonl", lines)
+	for _, tc := range []struct {
+		loc  *time.Location
+		want []string
+	}{
+		{time.UTC, []string{
+			"2026-11-20 03:59:59.876543 UTC (stageTimestamp)",
+			"2026-11-20 04:00:00.500 UTC (requestReceivedTimestamp)",
+			"2017-09-11 20:29:04.000 UTC (timestamp)",
+			"2026-11-20 02:00:24.309 UTC (the carrier's time (the event has none))",
+			"none (no stageTimestamp, requestReceivedTimestamp or timestamp)",
+		}},
+		{est, []string{
+			"2026-11-19 22:59:59.876543 EST -05:00 (stageTimestamp 2026-11-20T03:59:59.876543Z)",
+			"2026-11-19 23:00:00.500 EST -05:00 (requestReceivedTimestamp 2026-11-20T04:00:00.5Z)",
+			"2017-09-11 15:29:04.000 EST -05:00 (timestamp 2017-09-11T20:29:04Z)",
+			"2026-11-19 21:00:24.309 EST -05:00 (the carrier's time (the event has none) 2026-11-20T02:00:24.309Z)",
+			"none (no stageTimestamp, requestReceivedTimestamp or timestamp)",
+		}},
+	} {
+		a := newShapeApp(t, p, 120, 40, tc.loc)
+		for i, w := range tc.want {
+			openRow(t, a, i)
+			if got, _ := summaryValue(a.detail, "time"); got != w {
+				t.Errorf("%s line %d: time\n %q, want\n %q", tc.loc, i+1, got, w)
+			}
+		}
+	}
+}
