@@ -102,7 +102,8 @@ func userTextOf(id data.Identity, self string) string {
 // account and "(person)" when both fit; else both are cut (the account in
 // the middle, the person as personCut says), the person keeping up to half
 // the room (all it needs when the account is short); on a very narrow
-// column the account alone.
+// column the account alone. A token's pod gives way to its account: the
+// account whole and what room is left to the pod, or the account alone.
 func UserCell(id data.Identity, w int, base, esc lipgloss.Style) string {
 	return userCellOf(id, "", w, base, esc)
 }
@@ -138,6 +139,13 @@ func userCellOf(id data.Identity, self string, w int, base, esc lipgloss.Style) 
 		out = SafeMiddle(account, aw, base, esc) + base.Render(" (") + SafeMiddle(person, pw, base, esc) + base.Render(")")
 	case w < 16:
 		out = SafeMiddle(account, w, base, esc)
+	case strings.HasPrefix(person, "pod ") && aw+3+minPodCells > w:
+		// A token's pod is one replica of the account's workload: the
+		// account says who; it keeps the room rather than sharing it
+		// (sa:…manager (pod…z-x2d2p) named neither).
+		out = SafeMiddle(account, w, base, esc)
+	case strings.HasPrefix(person, "pod "):
+		out = SafeMiddle(account, aw, base, esc) + base.Render(" (") + personCut(person, w-3-aw, base, esc) + base.Render(")")
 	default:
 		room := w - 3 // " (" and ")"
 		pRoom := min(pw, max(room/2, room-aw))
@@ -145,6 +153,10 @@ func userCellOf(id data.Identity, self string, w int, base, esc lipgloss.Style) 
 	}
 	return padCell(out, w, base)
 }
+
+// minPodCells is the least room worth giving a token's pod beside its
+// account.
+const minPodCells = 10
 
 // personCut renders the person behind an account in at most w cells: a
 // name with an '@' (an email, an EKS session) keeps its start, where the

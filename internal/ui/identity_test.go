@@ -188,8 +188,11 @@ func TestUserCell(t *testing.T) {
 	}{
 		{sa, 62, "sa:production:web-frontend (pod web-frontend-7d9c5b6f4-x2x7p)"},
 		{sa, 60, "sa:production:web-frontend (pod web-fr…tend-7d9c5b6f4-x2x7p)"},
-		{sa, 40, "sa:pr…:web-frontend (pod w…c5b6f4-x2x7p)"},
-		{sa, 30, "sa:…b-frontend (pod …f4-x2x7p)"},
+		// A token's pod gives way to its account: the account whole, the
+		// rest to the pod, or the account alone.
+		{sa, 40, "sa:production:web-frontend (pod…4-x2x7p)"},
+		{sa, 30, "sa:production:web-frontend"},
+		{sa, 25, "sa:producti…:web-frontend"},
 		{sa, 15, "sa:…eb-frontend"},
 		{eks, 40, "kubernetes-admin (alice@corp.example)   "},
 		// An email keeps its start: the person's name.
@@ -225,16 +228,19 @@ func TestUserCell(t *testing.T) {
 
 // TestGoldenPeopleBehindIdentities: at 80x24 and 120x40 the Tail shows
 // each account in its short form with the person behind it (an EKS
-// role's session, a service-account token's pod, an impersonated user).
+// role's session, a service-account token's pod when room is left, an
+// impersonated user).
 func TestGoldenPeopleBehindIdentities(t *testing.T) {
 	for _, sz := range sizes {
 		a := newAppOn(t, "../../testdata/identities/identities.jsonl", sz.w, sz.h)
 		s := screen(a)
 		checkScreen(t, s, sz.w, sz.h)
 		golden(t, fmt.Sprintf("identities_people_tail_%dx%d.txt", sz.w, sz.h), s)
-		want := []string{"kubernetes-admin (alice@corp.example)", "kubernetes-admin (bob@corp.example)", "sa:produc", "(pod web", "admin@corp.example → carol@corp.example"}
+		// A token's pod gives way to its account: the account whole, and
+		// the pod when room is left.
+		want := []string{"kubernetes-admin (alice@corp.example)", "kubernetes-admin (bob@corp.example)", "sa:production:web-frontend (pod we", "admin@corp.example → carol@corp.example"}
 		if sz.w < 100 {
-			want = []string{"(alice@corp", "(bob@corp", "sa:", "(pod", "admin@co"}
+			want = []string{"(alice@corp", "(bob@corp", "sa:producti…:web-frontend", "admin@co"}
 		}
 		for _, want := range want {
 			if !strings.Contains(s, want) {
