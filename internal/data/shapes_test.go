@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -429,6 +431,114 @@ func TestMultiLineErrors(t *testing.T) {
 	}
 }
 
+// TestPrettyGarbageResyncs: text that is not JSON between concatenated
+// pretty-printed objects costs its own lines, not the objects after it;
+// a tail that cannot be read is counted line by line.
+func TestPrettyGarbageResyncs(t *testing.T) {
+	pretty, err := os.ReadFile(shapePath("pretty.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := bytes.SplitAfter(pretty, []byte("\n}\n"))
+	if len(objs) != 6 || len(objs[5]) != 0 {
+		t.Fatalf("pretty.json: %d objects", len(objs)-1)
+	}
+	first := int64(bytes.Count(objs[0], []byte{'\n'}))
+	for _, tc := range []struct {
+		name, garbage string
+		lines         int64
+	}{
+		{"text", "THIS IS NOT JSON\n", 1},
+		{"text lines", "THIS IS NOT JSON\nnor this\n\n", 3},
+		{"a scalar cut", "\"a string that never ends\n", 1},
+		{"a stray brace", "}\n", 1},
+	} {
+		in := bytes.Join([][]byte{objs[0], []byte(tc.garbage), objs[1], objs[2], objs[3], objs[4]}, nil)
+		evs, rejs := readBytes(t, in, 0)
+		if len(evs) != 5 || len(rejs) != 1 {
+			t.Errorf("%s: %d events (want 5), rejects %v", tc.name, len(evs), rejs)
+			continue
+		}
+		if rejs[0].Origin.Line != first+1 || rejs[0].LineCount() != tc.lines || !strings.Contains(rejs[0].Reason, "up to the next value") {
+			t.Errorf("%s: reject %s standing for %d lines, want line %d and %d lines", tc.name, rejs[0].Error(), rejs[0].LineCount(), first+1, tc.lines)
+		}
+		if evs[1].Origin.Line != first+1+tc.lines {
+			t.Errorf("%s: the next object read at line %d, want %d", tc.name, evs[1].Origin.Line, first+1+tc.lines)
+		}
+	}
+	// A tail that cannot be read: the reject counts its lines.
+	in := append(append([]byte(nil), pretty...), objs[1][:len(objs[1])/2]...)
+	evs, rejs := readBytes(t, in, 0)
+	total := int64(bytes.Count(in, []byte{'\n'})) + 1
+	from := int64(bytes.Count(pretty, []byte{'\n'})) + 1
+	if len(evs) != 5 || len(rejs) != 1 || rejs[0].Origin.Line != from || rejs[0].LineCount() != total-from+1 ||
+		!strings.Contains(rejs[0].Reason, fmt.Sprintf("(lines %d-%d) could not be read", from, total)) {
+		t.Errorf("cut tail: %d events, rejects %v (%d lines)", len(evs), rejs, RejectedLines(rejs))
+	}
+}
+
+// TestPrettyDamageCostsOnlyTheDamagedObjects: concatenated pretty
+// objects, some cut, some with a stray character, some after a line of
+// text: every undamaged object is read, at its line.
+func TestPrettyDamageCostsOnlyTheDamagedObjects(t *testing.T) {
+	pretty, err := os.ReadFile(shapePath("pretty.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := bytes.SplitAfter(pretty, []byte("\n}\n"))
+	objs = objs[:len(objs)-1]
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 300; iter++ {
+		var b bytes.Buffer
+		line := int64(1)
+		type obj struct {
+			line    int64
+			id      string
+			damaged bool
+		}
+		var placed []obj
+		for n := 0; n < 8; n++ {
+			o := objs[rng.IntN(len(objs))]
+			id := string(regexpAuditID.FindSubmatch(o)[1])
+			damaged := false
+			damage := rng.IntN(5)
+			if n == 0 {
+				damage = 4 // the first line tells the shape
+			}
+			switch damage {
+			case 0:
+				o = append(bytes.Clone(o[:rng.IntN(len(o)-1)]), '\n')
+				damaged = true
+			case 1:
+				k := rng.IntN(len(o) - 1)
+				o = append(append(bytes.Clone(o[:k]), "#@!"[rng.IntN(3)]), o[k:]...)
+				damaged = true
+			case 2:
+				// (no stray closing bracket: with one, a cut object can
+				// close over the next, a valid document of its own)
+				g := []string{"THIS IS NOT JSON\n", "\"cut string\n", "null,\n", "{\"not\": \"closed\"\n"}[rng.IntN(4)]
+				b.WriteString(g)
+				line += int64(strings.Count(g, "\n"))
+			}
+			placed = append(placed, obj{line, id, damaged})
+			b.Write(o)
+			line += int64(bytes.Count(o, []byte{'\n'}))
+		}
+		evs, rejs := readBytes(t, b.Bytes(), 0)
+		read := map[int64]string{}
+		for _, e := range evs {
+			read[e.Origin.Line] = e.AuditID
+		}
+		for _, o := range placed {
+			if !o.damaged && read[o.line] != o.id {
+				t.Fatalf("iteration %d: undamaged object at line %d (%s) not read (read %q); rejects %v\n%s", iter, o.line, o.id, read[o.line], rejs, b.Bytes())
+			}
+		}
+	}
+}
+
+var regexpAuditID = regexp.MustCompile(`"auditID": "([^"]+)"`)
+
 func readBytes(t *testing.T, in []byte, maxLine int) ([]Event, []Reject) {
 	t.Helper()
 	var evs []Event
@@ -627,6 +737,7 @@ func FuzzReadShapes(f *testing.F) {
 		f.Add(b[:min(len(b), 3000)])
 	}
 	f.Add([]byte("[{\"kind\":\"Event\"},\n  {\"kind\":\n  {\"kind\":\"Event\"}]"))
+	f.Add([]byte("{\n \"a\": 1\n}\nNOT JSON\n\xef\xbb\xbf{\n \"b\": 2\n}\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		info := &SourceInfo{Name: "fuzz", Seekable: true}
 		_, err := DecodeReader(context.Background(), bytes.NewReader(in), info, ReadOptions{}, 512, func(b *Batch) bool {

@@ -60,6 +60,7 @@ var (
 	queryCLI  = Guard{Pkg: "./internal/cli/query"}
 	evidCLI   = Guard{Pkg: "./internal/cli/evidence"}
 	policyCLI = Guard{Pkg: "./internal/cli/policy"}
+	cmdutil   = Guard{Pkg: "./internal/cli/cmdutil"}
 )
 
 // mutations: the critical paths of DESIGN.md's invariants. When the code
@@ -614,5 +615,23 @@ var mutations = []Mutation{
 		Old:    "\ta.orderChecked = true\n",
 		New:    "",
 		Guards: []Guard{uiPkg},
+	},
+	// Nothing lost silently: a reader that meets a bad row or bad text
+	// goes on with the next good one, and says what it skipped.
+	{
+		Name:   "data/pretty-garbage-loses-the-rest",
+		What:   "text that is not JSON between concatenated pretty objects resyncs as an array element would (a line starting with its first character): the objects after it are lost",
+		File:   "internal/data/docs.go",
+		Old:    "\treturn r.syntaxError(start, err, topLevel)\n",
+		New:    "\treturn r.syntaxError(start, err, false)\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "cmdutil/skipped-range-counts-one-line",
+		What:   "a reject that stands for a skipped run of lines (lines 63-256 could not be read) counts as one rejected line in the summary",
+		File:   "internal/cli/cmdutil/rejects.go",
+		Old:    "\t\tr.n += int(rj.LineCount())\n",
+		New:    "\t\tr.n++\n",
+		Guards: []Guard{cmdutil},
 	},
 }
