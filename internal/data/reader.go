@@ -76,6 +76,7 @@ type docRef struct {
 	start, end int
 	line, off  int64
 	carrier    int64 // a time the container recorded (Logs Insights @timestamp), 0 if none
+	lines      int64 // the lines a CSV row spans when more than one (0 otherwise)
 }
 
 // ReaderStream decodes audit events from r with parallel workers, keeping
@@ -559,8 +560,13 @@ func window(b *Batch, n0 int, opts *ReadOptions) []Event {
 func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	for _, dr := range c.docs {
-		n0 := len(b.Events)
+		n0, r0 := len(b.Events), len(b.Rejects)
 		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Offset: dr.off})
+		for i := r0; i < len(b.Rejects); i++ {
+			if r := &b.Rejects[i]; r.Lines == 0 && r.Origin.Line == dr.line {
+				r.Lines = dr.lines // a rejected CSV row costs all its lines
+			}
+		}
 		for i := n0; i < len(b.Events); i++ {
 			e := &b.Events[i]
 			if e.Time == 0 {

@@ -724,6 +724,156 @@ func TestCSVRows(t *testing.T) {
 	}
 }
 
+// TestCSVBadRowKeepsTheNext: a row whose quoted field does not close (a
+// cut row) makes encoding/csv read on into the next line; that line is a
+// row of its own and is read, the bad row is rejected at its own line, and
+// no other line is lost. A row over the limit is rejected with the lines
+// it spans and reading goes on after it.
+func TestCSVBadRowKeepsTheNext(t *testing.T) {
+	in, err := os.ReadFile(shapePath("eks-insights.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := bytes.SplitAfter(in, []byte("\n"))
+	if len(rows) != 18 || len(rows[17]) != 0 {
+		t.Fatalf("eks-insights.csv: %d lines", len(rows)-1)
+	}
+	// lines (1-based) 3 and 9 cut inside their @message (line 9 before a
+	// row whose @message quote comes first); line 12 ends its @message
+	// early and goes on with a stray quote.
+	cut := func(r []byte) []byte { return append(append([]byte(nil), r[:len(r)/3]...), '\n') }
+	var b bytes.Buffer
+	for i, r := range rows {
+		switch i + 1 {
+		case 3, 9:
+			b.Write(cut(r))
+		case 12:
+			b.Write(bytes.Replace(r, []byte(`""verb""`), []byte(`"verb"`), 1))
+		default:
+			b.Write(r)
+		}
+	}
+	evs, rejs := readBytes(t, b.Bytes(), 0)
+	if len(evs) != 13 || len(rejs) != 3 {
+		t.Fatalf("%d events (want 13 of 16), rejects %v", len(evs), rejs)
+	}
+	for i, want := range []int64{3, 9, 12} {
+		if rejs[i].Origin.Line != want || !strings.Contains(rejs[i].Reason, "malformed CSV row") || rejs[i].LineCount() != 1 {
+			t.Errorf("reject %d: %s (%d lines), want line %d", i, rejs[i].Error(), rejs[i].LineCount(), want)
+		}
+	}
+	lines := map[int64]bool{}
+	for _, e := range evs {
+		lines[e.Origin.Line] = true
+		if e.Time == 0 {
+			t.Errorf("line %d: no time", e.Origin.Line)
+		}
+	}
+	for l := int64(2); l <= 17; l++ {
+		if bad := l == 3 || l == 9 || l == 12; lines[l] == bad {
+			t.Errorf("line %d: read %v", l, lines[l])
+		}
+	}
+	// Every event is the one on its line.
+	for _, e := range evs {
+		if !bytes.Contains(rows[e.Origin.Line-1], []byte(strings.ReplaceAll(e.AuditID, `"`, `""`))) {
+			t.Errorf("line %d: event %s is not that row's", e.Origin.Line, e.AuditID)
+		}
+	}
+	// The parser reads two lines on (the first holds no quote): both are
+	// read again.
+	b.Reset()
+	b.Write(rows[0])
+	b.Write(cut(rows[1]))
+	b.WriteString("2026-11-20 02:00:09.000,\n")
+	for _, r := range rows[2:5] {
+		b.Write(r)
+	}
+	evs, rejs = readBytes(t, b.Bytes(), 0)
+	if len(evs) != 3 || len(rejs) != 2 || rejs[0].Origin.Line != 2 || !strings.Contains(rejs[0].Reason, "lines 3-4 read again") ||
+		rejs[1].Origin.Line != 3 || !strings.Contains(rejs[1].Reason, "without @message") || evs[0].Origin.Line != 4 {
+		t.Fatalf("two lines read on: %d events, rejects %v", len(evs), rejs)
+	}
+	// A row over the limit: rejected with its lines, the next rows read.
+	// Where a row of several lines goes over it, the lines after are read
+	// as rows (each rejected in its own terms when it is not one).
+	b.Reset()
+	b.Write(rows[0])
+	b.Write(rows[1])
+	b.WriteString("2026-11-20 02:00:09.000,\"" + strings.Repeat("x", 5000) + "\"\n")
+	b.Write(rows[2])
+	b.WriteString("2026-11-20 02:00:09.000,\"" + strings.Repeat("x\n", 1000) + strings.Repeat("x", 600) + "\ny\"\n")
+	b.Write(rows[3])
+	evs, rejs = readBytes(t, b.Bytes(), 2500)
+	if len(evs) != 3 || len(rejs) != 3 || rejs[0].Origin.Line != 3 || rejs[0].LineCount() != 1 ||
+		rejs[1].Origin.Line != 5 || rejs[1].LineCount() != 1001 || !strings.Contains(rejs[1].Reason, "CSV row of more than 2500 bytes (lines 5-1005); skipped") ||
+		rejs[2].Origin.Line != 1006 || !strings.Contains(rejs[2].Reason, "bare") {
+		t.Fatalf("over-long rows: %d events, rejects %v", len(evs), rejs)
+	}
+	if evs[2].Origin.Line != 1007 {
+		t.Errorf("row after the long one: line %d, want 1007", evs[2].Origin.Line)
+	}
+}
+
+// TestCSVDamageCostsOnlyTheDamagedRows: whatever damage rows take (cut
+// anywhere, a quote added or removed anywhere), every undamaged row is
+// read, at its line, and every damaged row is read or named.
+func TestCSVDamageCostsOnlyTheDamagedRows(t *testing.T) {
+	in, err := os.ReadFile(shapePath("eks-insights.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := bytes.SplitAfter(in, []byte("\n"))
+	rows = rows[:len(rows)-1]
+	rng := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 300; iter++ {
+		var b bytes.Buffer
+		damaged := map[int64]bool{}
+		for i, r := range rows {
+			if i > 0 && rng.IntN(3) == 0 {
+				r = bytes.Clone(r)
+				k := rng.IntN(len(r) - 1)
+				switch rng.IntN(3) {
+				case 0:
+					r = append(r[:k], '\n')
+				case 1:
+					r = append(r[:k], append([]byte{'"'}, r[k:]...)...)
+				default:
+					if j := bytes.IndexByte(r[k:], '"'); j >= 0 {
+						r = append(r[:k+j], r[k+j+1:]...)
+					}
+				}
+				// (a row cut to nothing is a blank line: nothing to read)
+				damaged[int64(i+1)] = len(bytes.TrimSpace(r)) > 0
+			}
+			b.Write(r)
+		}
+		evs, rejs := readBytes(t, b.Bytes(), 0)
+		read := map[int64]bool{}
+		for _, e := range evs {
+			read[e.Origin.Line] = true
+			if !bytes.Contains(rows[e.Origin.Line-1], []byte(e.AuditID)) {
+				t.Fatalf("iteration %d: line %d: event %s is not that row's", iter, e.Origin.Line, e.AuditID)
+			}
+		}
+		named := map[int64]bool{}
+		for _, r := range rejs {
+			for l := r.Origin.Line; l < r.Origin.Line+r.LineCount(); l++ {
+				named[l] = true
+			}
+		}
+		for l := int64(2); l <= int64(len(rows)); l++ {
+			_, touched := damaged[l]
+			switch {
+			case !touched && !read[l]:
+				t.Fatalf("iteration %d: undamaged line %d not read; rejects %v", iter, l, rejs)
+			case damaged[l] && !read[l] && !named[l]:
+				t.Fatalf("iteration %d: damaged line %d neither read nor named; rejects %v", iter, l, rejs)
+			}
+		}
+	}
+}
+
 // FuzzReadShapes feeds arbitrary input to the reader of every shape: it
 // must not panic or hang, every event's Raw must be the bytes at its
 // offset (unless the source says it cannot be read back), and rejects must
@@ -737,6 +887,7 @@ func FuzzReadShapes(f *testing.F) {
 		f.Add(b[:min(len(b), 3000)])
 	}
 	f.Add([]byte("[{\"kind\":\"Event\"},\n  {\"kind\":\n  {\"kind\":\"Event\"}]"))
+	f.Add([]byte("@timestamp,@message\n1,\"{\"\"a\n2,\"{\"\"kind\"\":1}\"\n"))
 	f.Add([]byte("{\n \"a\": 1\n}\nNOT JSON\n\xef\xbb\xbf{\n \"b\": 2\n}\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		info := &SourceInfo{Name: "fuzz", Seekable: true}

@@ -619,6 +619,14 @@ var mutations = []Mutation{
 	// Nothing lost silently: a reader that meets a bad row or bad text
 	// goes on with the next good one, and says what it skipped.
 	{
+		Name:   "data/csv-bad-row-takes-the-next",
+		What:   "a CSV row whose quote does not close takes the lines encoding/csv read on into (valid rows) with it, unnamed",
+		File:   "internal/data/csv.go",
+		Old:    "\t\t\t\tlr.replayAfter(start)\n",
+		New:    "\t\t\t\tlr.mark()\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
 		Name:   "data/pretty-garbage-loses-the-rest",
 		What:   "text that is not JSON between concatenated pretty objects resyncs as an array element would (a line starting with its first character): the objects after it are lost",
 		File:   "internal/data/docs.go",
