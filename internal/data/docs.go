@@ -214,6 +214,15 @@ func (r *docReader) top() error {
 					return err
 				}
 			}
+		case 0xef:
+			// A UTF-8 byte order mark between documents (`cat a.json
+			// b.json` where b starts with one) is not part of either.
+			if r.bom() {
+				continue
+			}
+			if err := r.element(true); err != nil {
+				return err
+			}
 		default:
 			// A scalar, or text that is not JSON: at the top level, a
 			// syntax error resumes at the next object of the run.
@@ -223,6 +232,18 @@ func (r *docReader) top() error {
 		}
 		r.resynced = false
 	}
+}
+
+// bom skips a UTF-8 byte order mark at pos, reading as needed; false if
+// there is none.
+func (r *docReader) bom() bool {
+	for len(r.buf)-r.pos < len(bomUTF8) && r.fill(r.pos) {
+	}
+	if bytes.HasPrefix(r.buf[r.pos:], bomUTF8) {
+		r.pos += len(bomUTF8)
+		return true
+	}
+	return false
 }
 
 // element frames one value (an array element or a top-level scalar) as a

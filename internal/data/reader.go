@@ -270,9 +270,21 @@ const (
 // input early, or the context's error.
 func (in *input) run(ctx context.Context) error {
 	head, rerr := in.readHead()
+	if is16, be, bom := utf16Head(head); is16 {
+		// UTF-16 (Windows PowerShell's > writes it): read as UTF-8. Raw
+		// is then the UTF-8 text, not the stream's bytes, and offsets
+		// are in the decoded text (as in a decompressed stream).
+		var rest io.Reader = errAfter{rerr}
+		if rerr == nil {
+			rest = in.r
+		}
+		in.r = newUTF16Reader(io.MultiReader(bytes.NewReader(head[bom:]), rest), be)
+		in.info.Seekable = false
+		head, rerr = in.readHead()
+	}
 	// A UTF-8 byte order mark (Windows tools write one) is not part of the
 	// first document.
-	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+	if bytes.HasPrefix(head, bomUTF8) {
 		head = head[3:]
 		in.off = 3
 	}
@@ -287,6 +299,16 @@ func (in *input) run(ctx context.Context) error {
 		return in.csv(ctx, head, rerr)
 	}
 	return in.lines(ctx, head, rerr)
+}
+
+// errAfter is a reader that only returns err (io.EOF when nil).
+type errAfter struct{ err error }
+
+func (e errAfter) Read([]byte) (int, error) {
+	if e.err == nil {
+		return 0, io.EOF
+	}
+	return 0, e.err
 }
 
 // readHead reads until the buffer holds the first non-blank line whole,

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"unicode/utf16"
 
 	"github.com/audittui/audittui/internal/data/logql"
 )
@@ -477,6 +479,109 @@ func TestPrettyGarbageResyncs(t *testing.T) {
 	}
 }
 
+// TestByteOrderMarks: a UTF-8 byte order mark at the start of a line or
+// between documents (`cat a b` where b starts with one) is skipped; Raw
+// and its offset are the event's own bytes.
+func TestByteOrderMarks(t *testing.T) {
+	lines := plainLines(t)
+	bom := "\xef\xbb\xbf"
+	in := []byte(bom + string(lines[0]) + "\n" + string(lines[1]) + "\n" + bom + string(lines[2]) + "\n" + bom + "  " + string(lines[3]) + "\n")
+	evs, rejs := readBytes(t, in, 0)
+	if len(evs) != 4 || len(rejs) != 0 {
+		t.Fatalf("BOM lines: %d events, rejects %v", len(evs), rejs)
+	}
+	for i, e := range evs[:3] {
+		if !bytes.Equal(e.Raw, lines[i]) || !bytes.Equal(in[e.Origin.Offset:e.Origin.Offset+int64(len(e.Raw))], e.Raw) {
+			t.Errorf("event %d: Raw %.30q at offset %d", i, e.Raw, e.Origin.Offset)
+		}
+	}
+	// The decoder alone (a followed file decodes its lines with it).
+	var d Decoder
+	if evs, rej := d.Decode(nil, []byte(bom+string(lines[0])), Origin{Offset: 100}); len(evs) != 1 || rej != nil || evs[0].Origin.Offset != 103 {
+		t.Errorf("Decode with a BOM: %d events, %v", len(evs), rej)
+	}
+	// A run of them is rejected (and never recursed into).
+	if evs, rej := d.Decode(nil, []byte(strings.Repeat(bom, 1<<20)+string(lines[0])), Origin{}); len(evs) != 0 || rej == nil {
+		t.Errorf("a run of BOMs: %d events, %v", len(evs), rej)
+	}
+	pretty, _ := os.ReadFile(shapePath("pretty.json"))
+	in = append(append(append([]byte(nil), pretty...), bom...), pretty...)
+	if evs, rejs := readBytes(t, in, 0); len(evs) != 10 || len(rejs) != 0 {
+		t.Errorf("pretty + BOM + pretty: %d events, rejects %v", len(evs), rejs)
+	}
+}
+
+// TestUTF16Input: UTF-16 input (Windows PowerShell's >), either byte
+// order, with or without a byte order mark, is read as UTF-8; UTF-16
+// lines inside a UTF-8 file are rejected as UTF-16.
+func TestUTF16Input(t *testing.T) {
+	lines := plainLines(t)
+	var plain bytes.Buffer
+	for _, l := range lines {
+		plain.Write(l)
+		plain.WriteByte('\n')
+	}
+	// Read in small pieces: a surrogate pair is split across reads.
+	text := strings.Replace(plain.String(), `"verb":"`, "\"verb\":\"\U0001F600", 1)
+	for _, tc := range []struct {
+		name string
+		be   bool
+		bom  bool
+	}{{"LE", false, true}, {"BE", true, true}, {"LE no BOM", false, false}, {"BE no BOM", true, false}} {
+		enc := utf16Encode(text, tc.be, tc.bom)
+		var got []Event
+		var rejs []Reject
+		info := &SourceInfo{Name: "u16", Seekable: true}
+		DecodeReader(context.Background(), iotest.OneByteReader(bytes.NewReader(enc)), info, ReadOptions{}, 0, func(b *Batch) bool {
+			for i := range b.Events {
+				got = append(got, b.Events[i].Clone())
+			}
+			rejs = append(rejs, b.Rejects...)
+			return true
+		})
+		if len(got) != len(lines) || len(rejs) != 0 {
+			t.Errorf("UTF-16 %s: %d events of %d, rejects %v", tc.name, len(got), len(lines), rejs)
+			continue
+		}
+		if info.Seekable {
+			t.Errorf("UTF-16 %s: seekable (Raw is not the file's bytes)", tc.name)
+		}
+		if !strings.Contains(string(got[0].Raw), "\U0001F600") || got[0].Origin.Line != 1 || got[len(got)-1].Origin.Line != int64(len(lines)) {
+			t.Errorf("UTF-16 %s: first Raw %.80q, lines %d..%d", tc.name, got[0].Raw, got[0].Origin.Line, got[len(got)-1].Origin.Line)
+		}
+	}
+	// UTF-16 lines appended to a UTF-8 file are named as such.
+	in := append([]byte(string(lines[0])+"\n"), utf16Encode(string(lines[1])+"\n"+string(lines[2])+"\n", false, true)...)
+	evs, rejs := readBytes(t, in, 0)
+	if len(evs) != 1 || len(rejs) < 2 {
+		t.Fatalf("UTF-16 appended: %d events, rejects %v", len(evs), rejs)
+	}
+	for _, r := range rejs[:2] {
+		if !strings.Contains(r.Reason, "UTF-16") {
+			t.Errorf("UTF-16 appended: %s", r.Error())
+		}
+	}
+}
+
+// utf16Encode encodes s as UTF-16, with a byte order mark if bom.
+func utf16Encode(s string, be, bom bool) []byte {
+	var out []byte
+	put := func(u uint16) {
+		if be {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	if bom {
+		put(0xfeff)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		put(u)
+	}
+	return out
+}
+
 // TestPrettyDamageCostsOnlyTheDamagedObjects: concatenated pretty
 // objects, some cut, some with a stray character, some after a line of
 // text: every undamaged object is read, at its line.
@@ -889,6 +994,7 @@ func FuzzReadShapes(f *testing.F) {
 	f.Add([]byte("[{\"kind\":\"Event\"},\n  {\"kind\":\n  {\"kind\":\"Event\"}]"))
 	f.Add([]byte("@timestamp,@message\n1,\"{\"\"a\n2,\"{\"\"kind\"\":1}\"\n"))
 	f.Add([]byte("{\n \"a\": 1\n}\nNOT JSON\n\xef\xbb\xbf{\n \"b\": 2\n}\n"))
+	f.Add(utf16Encode("{\"kind\":\"Event\"}\n{\"a\":\"\U0001F600\"}\n", false, true))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		info := &SourceInfo{Name: "fuzz", Seekable: true}
 		_, err := DecodeReader(context.Background(), bytes.NewReader(in), info, ReadOptions{}, 512, func(b *Batch) bool {

@@ -635,6 +635,22 @@ var mutations = []Mutation{
 		Guards: []Guard{dataPkg},
 	},
 	{
+		Name:   "data/bom-mid-file-rejected",
+		What:   "a UTF-8 byte order mark at the start of a line (cat a.log b.log) makes the line's event a reject",
+		File:   "internal/data/decode.go",
+		Old:    "\t\tif depth == 0 && bytes.HasPrefix(doc[s.I:], bomUTF8) {\n",
+		New:    "\t\tif false && depth == 0 && bytes.HasPrefix(doc[s.I:], bomUTF8) {\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "data/utf16-read-as-utf8",
+		What:   "a UTF-16 file (PowerShell >) is read as UTF-8: every line rejected",
+		File:   "internal/data/reader.go",
+		Old:    "\tif is16, be, bom := utf16Head(head); is16 {\n",
+		New:    "\tif is16, be, bom := utf16Head(head); is16 && false {\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
 		Name:   "cmdutil/skipped-range-counts-one-line",
 		What:   "a reject that stands for a skipped run of lines (lines 63-256 could not be read) counts as one rejected line in the summary",
 		File:   "internal/cli/cmdutil/rejects.go",
