@@ -2,6 +2,10 @@ package data_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"testing"
 
 	"github.com/audittui/audittui/internal/data"
@@ -36,5 +40,53 @@ func BenchmarkDecode(b *testing.B) {
 				b.Fatal(rej.Reason)
 			}
 		}
+	}
+}
+
+// BenchmarkReadShapes measures the reader of each input shape (all
+// cores): JSON lines, concatenated pretty-printed objects (jq . output)
+// and a Logs Insights CSV export, each holding the same ~32 MiB of events.
+func BenchmarkReadShapes(b *testing.B) {
+	in := benchLines(b, 32<<20)
+	lines := bytes.Split(bytes.TrimSuffix(in, []byte{'\n'}), []byte{'\n'})
+	var pretty, csv bytes.Buffer
+	csv.WriteString("@timestamp,@message\n")
+	for _, l := range lines {
+		if err := json.Indent(&pretty, l, "", "  "); err != nil {
+			b.Fatal(err)
+		}
+		pretty.WriteByte('\n')
+		csv.WriteString(`2026-11-20 02:00:08.789,"`)
+		csv.Write(bytes.ReplaceAll(l, []byte(`"`), []byte(`""`)))
+		csv.WriteString("\"\n")
+	}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{{"lines", in}, {"pretty", pretty.Bytes()}, {"csv", csv.Bytes()}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for i := 0; i < b.N; i++ {
+				st := data.NewReaderStream(context.Background(), bytes.NewReader(tc.in), &data.SourceInfo{Name: tc.name}, data.ReadOptions{}, nil)
+				n := 0
+				for {
+					bt, err := st.Next(context.Background())
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(bt.Rejects) > 0 {
+						b.Fatal(bt.Rejects[0].Error())
+					}
+					n += len(bt.Events)
+				}
+				st.Close()
+				if n != len(lines) {
+					b.Fatalf("%d events of %d", n, len(lines))
+				}
+			}
+		})
 	}
 }

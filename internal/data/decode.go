@@ -77,8 +77,12 @@ func (d *Decoder) DecodeTo(b *Batch, doc []byte, o Origin) {
 
 func (d *Decoder) decodeTop(dst []Event, rejs *[]Reject, doc []byte, o Origin) []Event {
 	if !utf8.Valid(doc) {
-		i := invalidUTF8At(doc)
-		*rejs = append(*rejs, *newReject(o, doc, fmt.Sprintf("invalid UTF-8 at byte %d%s", i, lineOf(doc, i, o))))
+		reason := utf16Reason
+		if !utf16Text(doc) {
+			i := invalidUTF8At(doc)
+			reason = fmt.Sprintf("invalid UTF-8 at byte %d%s", i, lineOf(doc, i, o))
+		}
+		*rejs = append(*rejs, *newReject(o, doc, reason))
 		return dst
 	}
 	return d.decodeValue(dst, rejs, doc, o, 0)
@@ -113,6 +117,21 @@ func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin,
 		return dst
 	}
 	if doc[s.I] != '{' {
+		if depth == 0 && bytes.HasPrefix(doc[s.I:], bomUTF8) {
+			// A UTF-8 byte order mark at the start of a line (`cat a.log
+			// b.log` where b starts with one) is not part of the event.
+			// One is skipped: a run of them is rejected, not recursed
+			// into (a line of them would exhaust the stack).
+			rest := doc[s.I+len(bomUTF8):]
+			if !bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), bomUTF8) {
+				o.Offset += int64(s.I + len(bomUTF8))
+				return d.decodeValue(dst, rejs, rest, o, depth)
+			}
+		}
+		if depth == 0 && utf16Text(doc) {
+			*rejs = append(*rejs, *newReject(o, doc, utf16Reason))
+			return dst
+		}
 		if err := s.SkipValue(0); err == nil {
 			s.SkipWS()
 			if s.I == len(doc) {

@@ -214,17 +214,41 @@ func (r *docReader) top() error {
 					return err
 				}
 			}
+		case 0xef:
+			// A UTF-8 byte order mark between documents (`cat a.json
+			// b.json` where b starts with one) is not part of either.
+			if r.bom() {
+				continue
+			}
+			if err := r.element(true); err != nil {
+				return err
+			}
 		default:
-			if err := r.element(); err != nil {
+			// A scalar, or text that is not JSON: at the top level, a
+			// syntax error resumes at the next object of the run.
+			if err := r.element(true); err != nil {
 				return err
 			}
 		}
+		r.resynced = false
 	}
+}
+
+// bom skips a UTF-8 byte order mark at pos, reading as needed; false if
+// there is none.
+func (r *docReader) bom() bool {
+	for len(r.buf)-r.pos < len(bomUTF8) && r.fill(r.pos) {
+	}
+	if bytes.HasPrefix(r.buf[r.pos:], bomUTF8) {
+		r.pos += len(bomUTF8)
+		return true
+	}
+	return false
 }
 
 // element frames one value (an array element or a top-level scalar) as a
 // document.
-func (r *docReader) element() error {
+func (r *docReader) element(topLevel bool) error {
 	start, end, err := r.value()
 	switch {
 	case err == nil:
@@ -233,7 +257,7 @@ func (r *docReader) element() error {
 	case errors.Is(err, errValueTooBig):
 		return r.skipHuge(start)
 	}
-	return r.syntaxError(start, err, false)
+	return r.syntaxError(start, err, topLevel)
 }
 
 // array reads the elements of an array whose '[' is consumed; each is a
@@ -263,7 +287,7 @@ func (r *docReader) array(first bool) error {
 			return r.syntaxError(r.pos, fmt.Errorf("expected ',' or ']' after an array element, found %q", c), false)
 		}
 		first = false
-		if err := r.element(); err != nil {
+		if err := r.element(false); err != nil {
 			return err
 		}
 		if r.resynced {
@@ -425,11 +449,12 @@ func (r *docReader) unexpectedEnd(what string) error {
 // syntaxError rejects the bad value that starts at start and resumes at
 // the next value. Inside an array, that is the next line that starts at the
 // bad value's column with the same bracket (how pretty-printers lay out
-// siblings). At the top level, it is the next object that is followed by
-// another object or by the end of the input (objects inside the broken one
-// are followed by ',' or '}'), which finds the next of a run of
-// concatenated objects, pretty or compact. Failing that, the rest of the
-// input is lost (and said so).
+// siblings). At the top level (a broken object, or text that is not JSON
+// between objects), it is the next whole object that starts a line or is
+// followed by another object or by the end of the input (objects inside
+// the broken one are indented, and followed by ',' or '}'), which finds the
+// next of a run of concatenated objects, pretty or compact. Failing that,
+// the rest of the input is lost (and said so, with its lines counted).
 func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	if r.ctx.Err() != nil {
 		return r.ctx.Err()
@@ -454,13 +479,14 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	resume := func(j int) error {
 		r.pos = j
 		skipped := "skipped the rest of the line up to the next value"
-		if next := r.lineAt(j); next > line+1 {
+		next := r.lineAt(j)
+		if next > line+1 {
 			skipped = fmt.Sprintf("skipped lines %d-%d up to the next value", line, next-1)
 		} else if next == line+1 {
 			skipped = fmt.Sprintf("skipped line %d up to the next value", line)
 		}
 		r.reject(Reject{Origin: Origin{Source: r.in.info, Line: line, Offset: off}, Sample: smp,
-			Reason: reason + "; " + skipped})
+			Reason: reason + "; " + skipped, Lines: max(next-line, 0)})
 		r.resynced = true
 		return nil
 	}
@@ -473,6 +499,7 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	// Trying candidates costs a scan each: past a budget, a top-level
 	// resync falls back to the next line that starts with '{' (linear).
 	budget := resyncBudget
+	lastLook := false
 	for {
 		var found, more bool
 		var j int
@@ -492,10 +519,23 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 			i = j
 		}
 		r.pos = i
-		if !r.fill(i) {
+		// (keeping the byte before i: whether i starts a line)
+		if !r.fill(i - min(i, 1)) {
+			if r.eof && !lastLook && r.ctx.Err() == nil {
+				// The read that found the end read nothing: look once
+				// more, now that the end is known (the last object).
+				lastLook = true
+				i = r.pos
+				continue
+			}
 			r.pos = len(r.buf)
+			last := r.lineAt(len(r.buf))
+			if n := len(r.buf); n > 0 && r.buf[n-1] == '\n' {
+				last-- // no line after the final newline
+			}
+			last = max(last, line)
 			r.reject(Reject{Origin: Origin{Source: r.in.info, Line: line, Offset: off}, Sample: smp,
-				Reason: fmt.Sprintf("%s; the rest of the input (lines %d-%d) could not be read", reason, line, r.lineAt(len(r.buf)))})
+				Reason: fmt.Sprintf("%s; the rest of the input (lines %d-%d) could not be read", reason, line, last), Lines: last - line + 1})
 			return errEnd
 		}
 		i = r.pos
@@ -526,9 +566,11 @@ func (r *docReader) nextSibling(i, col int, open byte) (int, bool, bool) {
 	}
 }
 
-// nextTopObject looks from i for an object that is followed by another
-// object or the end of the input. It returns its index, or (where to look
-// on from, false, true) when more input is needed.
+// nextTopObject looks from i for an object that starts a line (how jq and
+// other pretty-printers leave the objects of a run, whatever garbage lies
+// between them) or is followed by another object or the end of the input
+// (a run of compact objects). It returns its index, or (where to look on
+// from, false, true) when more input is needed.
 func (r *docReader) nextTopObject(i int, budget *int) (int, bool, bool) {
 	for *budget > 0 {
 		k := bytes.IndexByte(r.buf[i:], '{')
@@ -546,7 +588,17 @@ func (r *docReader) nextTopObject(i int, budget *int) (int, bool, bool) {
 			}
 			return p, false, true
 		}
+		end := s.I
 		if err == nil {
+			if p > 0 && r.buf[p-1] == '\n' || r.base+int64(p) == 0 {
+				return p, true, false
+			}
+			if bytes.Contains(r.buf[p:end], []byte("\n{")) {
+				// It holds an object that starts a line: that one is
+				// the candidate (this one ran into it).
+				i = p + 1
+				continue
+			}
 			s.SkipWS()
 			switch {
 			case s.I == len(r.buf) && !r.eof:

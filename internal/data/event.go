@@ -297,6 +297,25 @@ type Reject struct {
 	// Sample is at most the first 200 bytes of the offending input (raw,
 	// untrusted: sanitise before display).
 	Sample []byte
+	// Lines is how many input lines the reject stands for when it is a
+	// run of lines skipped or lost whole (a reader resynchronising after
+	// a syntax error, a tail that could not be read), from Origin.Line;
+	// 0 for one line or one document (see LineCount).
+	Lines int64
+}
+
+// LineCount is the number of input lines the reject stands for: Lines,
+// at least 1.
+func (r Reject) LineCount() int64 { return max(1, r.Lines) }
+
+// RejectedLines is the number of input lines rs stand for (the sum of
+// their LineCounts).
+func RejectedLines(rs []Reject) int64 {
+	var n int64
+	for i := range rs {
+		n += rs[i].LineCount()
+	}
+	return n
 }
 
 // Error formats the reject as "file:line: reason".

@@ -76,6 +76,7 @@ type docRef struct {
 	start, end int
 	line, off  int64
 	carrier    int64 // a time the container recorded (Logs Insights @timestamp), 0 if none
+	lines      int64 // the lines a CSV row spans when more than one (0 otherwise)
 }
 
 // ReaderStream decodes audit events from r with parallel workers, keeping
@@ -269,9 +270,21 @@ const (
 // input early, or the context's error.
 func (in *input) run(ctx context.Context) error {
 	head, rerr := in.readHead()
+	if is16, be, bom := utf16Head(head); is16 {
+		// UTF-16 (Windows PowerShell's > writes it): read as UTF-8. Raw
+		// is then the UTF-8 text, not the stream's bytes, and offsets
+		// are in the decoded text (as in a decompressed stream).
+		var rest io.Reader = errAfter{rerr}
+		if rerr == nil {
+			rest = in.r
+		}
+		in.r = newUTF16Reader(io.MultiReader(bytes.NewReader(head[bom:]), rest), be)
+		in.info.Seekable = false
+		head, rerr = in.readHead()
+	}
 	// A UTF-8 byte order mark (Windows tools write one) is not part of the
 	// first document.
-	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+	if bytes.HasPrefix(head, bomUTF8) {
 		head = head[3:]
 		in.off = 3
 	}
@@ -286,6 +299,16 @@ func (in *input) run(ctx context.Context) error {
 		return in.csv(ctx, head, rerr)
 	}
 	return in.lines(ctx, head, rerr)
+}
+
+// errAfter is a reader that only returns err (io.EOF when nil).
+type errAfter struct{ err error }
+
+func (e errAfter) Read([]byte) (int, error) {
+	if e.err == nil {
+		return 0, io.EOF
+	}
+	return 0, e.err
 }
 
 // readHead reads until the buffer holds the first non-blank line whole,
@@ -562,8 +585,13 @@ func window(b *Batch, n0 int, opts *ReadOptions) []Event {
 func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	for _, dr := range c.docs {
-		n0 := len(b.Events)
+		n0, r0 := len(b.Events), len(b.Rejects)
 		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Offset: dr.off})
+		for i := r0; i < len(b.Rejects); i++ {
+			if r := &b.Rejects[i]; r.Lines == 0 && r.Origin.Line == dr.line {
+				r.Lines = dr.lines // a rejected CSV row costs all its lines
+			}
+		}
 		for i := n0; i < len(b.Events); i++ {
 			e := &b.Events[i]
 			if e.Time == 0 {

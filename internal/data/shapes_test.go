@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"unicode/utf16"
 
 	"github.com/audittui/audittui/internal/data/logql"
 )
@@ -429,6 +433,217 @@ func TestMultiLineErrors(t *testing.T) {
 	}
 }
 
+// TestPrettyGarbageResyncs: text that is not JSON between concatenated
+// pretty-printed objects costs its own lines, not the objects after it;
+// a tail that cannot be read is counted line by line.
+func TestPrettyGarbageResyncs(t *testing.T) {
+	pretty, err := os.ReadFile(shapePath("pretty.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := bytes.SplitAfter(pretty, []byte("\n}\n"))
+	if len(objs) != 6 || len(objs[5]) != 0 {
+		t.Fatalf("pretty.json: %d objects", len(objs)-1)
+	}
+	first := int64(bytes.Count(objs[0], []byte{'\n'}))
+	for _, tc := range []struct {
+		name, garbage string
+		lines         int64
+	}{
+		{"text", "THIS IS NOT JSON\n", 1},
+		{"text lines", "THIS IS NOT JSON\nnor this\n\n", 3},
+		{"a scalar cut", "\"a string that never ends\n", 1},
+		{"a stray brace", "}\n", 1},
+	} {
+		in := bytes.Join([][]byte{objs[0], []byte(tc.garbage), objs[1], objs[2], objs[3], objs[4]}, nil)
+		evs, rejs := readBytes(t, in, 0)
+		if len(evs) != 5 || len(rejs) != 1 {
+			t.Errorf("%s: %d events (want 5), rejects %v", tc.name, len(evs), rejs)
+			continue
+		}
+		if rejs[0].Origin.Line != first+1 || rejs[0].LineCount() != tc.lines || !strings.Contains(rejs[0].Reason, "up to the next value") {
+			t.Errorf("%s: reject %s standing for %d lines, want line %d and %d lines", tc.name, rejs[0].Error(), rejs[0].LineCount(), first+1, tc.lines)
+		}
+		if evs[1].Origin.Line != first+1+tc.lines {
+			t.Errorf("%s: the next object read at line %d, want %d", tc.name, evs[1].Origin.Line, first+1+tc.lines)
+		}
+	}
+	// A tail that cannot be read: the reject counts its lines.
+	in := append(append([]byte(nil), pretty...), objs[1][:len(objs[1])/2]...)
+	evs, rejs := readBytes(t, in, 0)
+	total := int64(bytes.Count(in, []byte{'\n'})) + 1
+	from := int64(bytes.Count(pretty, []byte{'\n'})) + 1
+	if len(evs) != 5 || len(rejs) != 1 || rejs[0].Origin.Line != from || rejs[0].LineCount() != total-from+1 ||
+		!strings.Contains(rejs[0].Reason, fmt.Sprintf("(lines %d-%d) could not be read", from, total)) {
+		t.Errorf("cut tail: %d events, rejects %v (%d lines)", len(evs), rejs, RejectedLines(rejs))
+	}
+}
+
+// TestByteOrderMarks: a UTF-8 byte order mark at the start of a line or
+// between documents (`cat a b` where b starts with one) is skipped; Raw
+// and its offset are the event's own bytes.
+func TestByteOrderMarks(t *testing.T) {
+	lines := plainLines(t)
+	bom := "\xef\xbb\xbf"
+	in := []byte(bom + string(lines[0]) + "\n" + string(lines[1]) + "\n" + bom + string(lines[2]) + "\n" + bom + "  " + string(lines[3]) + "\n")
+	evs, rejs := readBytes(t, in, 0)
+	if len(evs) != 4 || len(rejs) != 0 {
+		t.Fatalf("BOM lines: %d events, rejects %v", len(evs), rejs)
+	}
+	for i, e := range evs[:3] {
+		if !bytes.Equal(e.Raw, lines[i]) || !bytes.Equal(in[e.Origin.Offset:e.Origin.Offset+int64(len(e.Raw))], e.Raw) {
+			t.Errorf("event %d: Raw %.30q at offset %d", i, e.Raw, e.Origin.Offset)
+		}
+	}
+	// The decoder alone (a followed file decodes its lines with it).
+	var d Decoder
+	if evs, rej := d.Decode(nil, []byte(bom+string(lines[0])), Origin{Offset: 100}); len(evs) != 1 || rej != nil || evs[0].Origin.Offset != 103 {
+		t.Errorf("Decode with a BOM: %d events, %v", len(evs), rej)
+	}
+	// A run of them is rejected (and never recursed into).
+	if evs, rej := d.Decode(nil, []byte(strings.Repeat(bom, 1<<20)+string(lines[0])), Origin{}); len(evs) != 0 || rej == nil {
+		t.Errorf("a run of BOMs: %d events, %v", len(evs), rej)
+	}
+	pretty, _ := os.ReadFile(shapePath("pretty.json"))
+	in = append(append(append([]byte(nil), pretty...), bom...), pretty...)
+	if evs, rejs := readBytes(t, in, 0); len(evs) != 10 || len(rejs) != 0 {
+		t.Errorf("pretty + BOM + pretty: %d events, rejects %v", len(evs), rejs)
+	}
+}
+
+// TestUTF16Input: UTF-16 input (Windows PowerShell's >), either byte
+// order, with or without a byte order mark, is read as UTF-8; UTF-16
+// lines inside a UTF-8 file are rejected as UTF-16.
+func TestUTF16Input(t *testing.T) {
+	lines := plainLines(t)
+	var plain bytes.Buffer
+	for _, l := range lines {
+		plain.Write(l)
+		plain.WriteByte('\n')
+	}
+	// Read in small pieces: a surrogate pair is split across reads.
+	text := strings.Replace(plain.String(), `"verb":"`, "\"verb\":\"\U0001F600", 1)
+	for _, tc := range []struct {
+		name string
+		be   bool
+		bom  bool
+	}{{"LE", false, true}, {"BE", true, true}, {"LE no BOM", false, false}, {"BE no BOM", true, false}} {
+		enc := utf16Encode(text, tc.be, tc.bom)
+		var got []Event
+		var rejs []Reject
+		info := &SourceInfo{Name: "u16", Seekable: true}
+		DecodeReader(context.Background(), iotest.OneByteReader(bytes.NewReader(enc)), info, ReadOptions{}, 0, func(b *Batch) bool {
+			for i := range b.Events {
+				got = append(got, b.Events[i].Clone())
+			}
+			rejs = append(rejs, b.Rejects...)
+			return true
+		})
+		if len(got) != len(lines) || len(rejs) != 0 {
+			t.Errorf("UTF-16 %s: %d events of %d, rejects %v", tc.name, len(got), len(lines), rejs)
+			continue
+		}
+		if info.Seekable {
+			t.Errorf("UTF-16 %s: seekable (Raw is not the file's bytes)", tc.name)
+		}
+		if !strings.Contains(string(got[0].Raw), "\U0001F600") || got[0].Origin.Line != 1 || got[len(got)-1].Origin.Line != int64(len(lines)) {
+			t.Errorf("UTF-16 %s: first Raw %.80q, lines %d..%d", tc.name, got[0].Raw, got[0].Origin.Line, got[len(got)-1].Origin.Line)
+		}
+	}
+	// UTF-16 lines appended to a UTF-8 file are named as such.
+	in := append([]byte(string(lines[0])+"\n"), utf16Encode(string(lines[1])+"\n"+string(lines[2])+"\n", false, true)...)
+	evs, rejs := readBytes(t, in, 0)
+	if len(evs) != 1 || len(rejs) < 2 {
+		t.Fatalf("UTF-16 appended: %d events, rejects %v", len(evs), rejs)
+	}
+	for _, r := range rejs[:2] {
+		if !strings.Contains(r.Reason, "UTF-16") {
+			t.Errorf("UTF-16 appended: %s", r.Error())
+		}
+	}
+}
+
+// utf16Encode encodes s as UTF-16, with a byte order mark if bom.
+func utf16Encode(s string, be, bom bool) []byte {
+	var out []byte
+	put := func(u uint16) {
+		if be {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	if bom {
+		put(0xfeff)
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		put(u)
+	}
+	return out
+}
+
+// TestPrettyDamageCostsOnlyTheDamagedObjects: concatenated pretty
+// objects, some cut, some with a stray character, some after a line of
+// text: every undamaged object is read, at its line.
+func TestPrettyDamageCostsOnlyTheDamagedObjects(t *testing.T) {
+	pretty, err := os.ReadFile(shapePath("pretty.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := bytes.SplitAfter(pretty, []byte("\n}\n"))
+	objs = objs[:len(objs)-1]
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 300; iter++ {
+		var b bytes.Buffer
+		line := int64(1)
+		type obj struct {
+			line    int64
+			id      string
+			damaged bool
+		}
+		var placed []obj
+		for n := 0; n < 8; n++ {
+			o := objs[rng.IntN(len(objs))]
+			id := string(regexpAuditID.FindSubmatch(o)[1])
+			damaged := false
+			damage := rng.IntN(5)
+			if n == 0 {
+				damage = 4 // the first line tells the shape
+			}
+			switch damage {
+			case 0:
+				o = append(bytes.Clone(o[:rng.IntN(len(o)-1)]), '\n')
+				damaged = true
+			case 1:
+				k := rng.IntN(len(o) - 1)
+				o = append(append(bytes.Clone(o[:k]), "#@!"[rng.IntN(3)]), o[k:]...)
+				damaged = true
+			case 2:
+				// (no stray closing bracket: with one, a cut object can
+				// close over the next, a valid document of its own)
+				g := []string{"THIS IS NOT JSON\n", "\"cut string\n", "null,\n", "{\"not\": \"closed\"\n"}[rng.IntN(4)]
+				b.WriteString(g)
+				line += int64(strings.Count(g, "\n"))
+			}
+			placed = append(placed, obj{line, id, damaged})
+			b.Write(o)
+			line += int64(bytes.Count(o, []byte{'\n'}))
+		}
+		evs, rejs := readBytes(t, b.Bytes(), 0)
+		read := map[int64]string{}
+		for _, e := range evs {
+			read[e.Origin.Line] = e.AuditID
+		}
+		for _, o := range placed {
+			if !o.damaged && read[o.line] != o.id {
+				t.Fatalf("iteration %d: undamaged object at line %d (%s) not read (read %q); rejects %v\n%s", iter, o.line, o.id, read[o.line], rejs, b.Bytes())
+			}
+		}
+	}
+}
+
+var regexpAuditID = regexp.MustCompile(`"auditID": "([^"]+)"`)
+
 func readBytes(t *testing.T, in []byte, maxLine int) ([]Event, []Reject) {
 	t.Helper()
 	var evs []Event
@@ -614,6 +829,156 @@ func TestCSVRows(t *testing.T) {
 	}
 }
 
+// TestCSVBadRowKeepsTheNext: a row whose quoted field does not close (a
+// cut row) makes encoding/csv read on into the next line; that line is a
+// row of its own and is read, the bad row is rejected at its own line, and
+// no other line is lost. A row over the limit is rejected with the lines
+// it spans and reading goes on after it.
+func TestCSVBadRowKeepsTheNext(t *testing.T) {
+	in, err := os.ReadFile(shapePath("eks-insights.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := bytes.SplitAfter(in, []byte("\n"))
+	if len(rows) != 18 || len(rows[17]) != 0 {
+		t.Fatalf("eks-insights.csv: %d lines", len(rows)-1)
+	}
+	// lines (1-based) 3 and 9 cut inside their @message (line 9 before a
+	// row whose @message quote comes first); line 12 ends its @message
+	// early and goes on with a stray quote.
+	cut := func(r []byte) []byte { return append(append([]byte(nil), r[:len(r)/3]...), '\n') }
+	var b bytes.Buffer
+	for i, r := range rows {
+		switch i + 1 {
+		case 3, 9:
+			b.Write(cut(r))
+		case 12:
+			b.Write(bytes.Replace(r, []byte(`""verb""`), []byte(`"verb"`), 1))
+		default:
+			b.Write(r)
+		}
+	}
+	evs, rejs := readBytes(t, b.Bytes(), 0)
+	if len(evs) != 13 || len(rejs) != 3 {
+		t.Fatalf("%d events (want 13 of 16), rejects %v", len(evs), rejs)
+	}
+	for i, want := range []int64{3, 9, 12} {
+		if rejs[i].Origin.Line != want || !strings.Contains(rejs[i].Reason, "malformed CSV row") || rejs[i].LineCount() != 1 {
+			t.Errorf("reject %d: %s (%d lines), want line %d", i, rejs[i].Error(), rejs[i].LineCount(), want)
+		}
+	}
+	lines := map[int64]bool{}
+	for _, e := range evs {
+		lines[e.Origin.Line] = true
+		if e.Time == 0 {
+			t.Errorf("line %d: no time", e.Origin.Line)
+		}
+	}
+	for l := int64(2); l <= 17; l++ {
+		if bad := l == 3 || l == 9 || l == 12; lines[l] == bad {
+			t.Errorf("line %d: read %v", l, lines[l])
+		}
+	}
+	// Every event is the one on its line.
+	for _, e := range evs {
+		if !bytes.Contains(rows[e.Origin.Line-1], []byte(strings.ReplaceAll(e.AuditID, `"`, `""`))) {
+			t.Errorf("line %d: event %s is not that row's", e.Origin.Line, e.AuditID)
+		}
+	}
+	// The parser reads two lines on (the first holds no quote): both are
+	// read again.
+	b.Reset()
+	b.Write(rows[0])
+	b.Write(cut(rows[1]))
+	b.WriteString("2026-11-20 02:00:09.000,\n")
+	for _, r := range rows[2:5] {
+		b.Write(r)
+	}
+	evs, rejs = readBytes(t, b.Bytes(), 0)
+	if len(evs) != 3 || len(rejs) != 2 || rejs[0].Origin.Line != 2 || !strings.Contains(rejs[0].Reason, "lines 3-4 read again") ||
+		rejs[1].Origin.Line != 3 || !strings.Contains(rejs[1].Reason, "without @message") || evs[0].Origin.Line != 4 {
+		t.Fatalf("two lines read on: %d events, rejects %v", len(evs), rejs)
+	}
+	// A row over the limit: rejected with its lines, the next rows read.
+	// Where a row of several lines goes over it, the lines after are read
+	// as rows (each rejected in its own terms when it is not one).
+	b.Reset()
+	b.Write(rows[0])
+	b.Write(rows[1])
+	b.WriteString("2026-11-20 02:00:09.000,\"" + strings.Repeat("x", 5000) + "\"\n")
+	b.Write(rows[2])
+	b.WriteString("2026-11-20 02:00:09.000,\"" + strings.Repeat("x\n", 1000) + strings.Repeat("x", 600) + "\ny\"\n")
+	b.Write(rows[3])
+	evs, rejs = readBytes(t, b.Bytes(), 2500)
+	if len(evs) != 3 || len(rejs) != 3 || rejs[0].Origin.Line != 3 || rejs[0].LineCount() != 1 ||
+		rejs[1].Origin.Line != 5 || rejs[1].LineCount() != 1001 || !strings.Contains(rejs[1].Reason, "CSV row of more than 2500 bytes (lines 5-1005); skipped") ||
+		rejs[2].Origin.Line != 1006 || !strings.Contains(rejs[2].Reason, "bare") {
+		t.Fatalf("over-long rows: %d events, rejects %v", len(evs), rejs)
+	}
+	if evs[2].Origin.Line != 1007 {
+		t.Errorf("row after the long one: line %d, want 1007", evs[2].Origin.Line)
+	}
+}
+
+// TestCSVDamageCostsOnlyTheDamagedRows: whatever damage rows take (cut
+// anywhere, a quote added or removed anywhere), every undamaged row is
+// read, at its line, and every damaged row is read or named.
+func TestCSVDamageCostsOnlyTheDamagedRows(t *testing.T) {
+	in, err := os.ReadFile(shapePath("eks-insights.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := bytes.SplitAfter(in, []byte("\n"))
+	rows = rows[:len(rows)-1]
+	rng := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 300; iter++ {
+		var b bytes.Buffer
+		damaged := map[int64]bool{}
+		for i, r := range rows {
+			if i > 0 && rng.IntN(3) == 0 {
+				r = bytes.Clone(r)
+				k := rng.IntN(len(r) - 1)
+				switch rng.IntN(3) {
+				case 0:
+					r = append(r[:k], '\n')
+				case 1:
+					r = append(r[:k], append([]byte{'"'}, r[k:]...)...)
+				default:
+					if j := bytes.IndexByte(r[k:], '"'); j >= 0 {
+						r = append(r[:k+j], r[k+j+1:]...)
+					}
+				}
+				// (a row cut to nothing is a blank line: nothing to read)
+				damaged[int64(i+1)] = len(bytes.TrimSpace(r)) > 0
+			}
+			b.Write(r)
+		}
+		evs, rejs := readBytes(t, b.Bytes(), 0)
+		read := map[int64]bool{}
+		for _, e := range evs {
+			read[e.Origin.Line] = true
+			if !bytes.Contains(rows[e.Origin.Line-1], []byte(e.AuditID)) {
+				t.Fatalf("iteration %d: line %d: event %s is not that row's", iter, e.Origin.Line, e.AuditID)
+			}
+		}
+		named := map[int64]bool{}
+		for _, r := range rejs {
+			for l := r.Origin.Line; l < r.Origin.Line+r.LineCount(); l++ {
+				named[l] = true
+			}
+		}
+		for l := int64(2); l <= int64(len(rows)); l++ {
+			_, touched := damaged[l]
+			switch {
+			case !touched && !read[l]:
+				t.Fatalf("iteration %d: undamaged line %d not read; rejects %v", iter, l, rejs)
+			case damaged[l] && !read[l] && !named[l]:
+				t.Fatalf("iteration %d: damaged line %d neither read nor named; rejects %v", iter, l, rejs)
+			}
+		}
+	}
+}
+
 // FuzzReadShapes feeds arbitrary input to the reader of every shape: it
 // must not panic or hang, every event's Raw must be the bytes at its
 // offset (unless the source says it cannot be read back), and rejects must
@@ -627,6 +992,9 @@ func FuzzReadShapes(f *testing.F) {
 		f.Add(b[:min(len(b), 3000)])
 	}
 	f.Add([]byte("[{\"kind\":\"Event\"},\n  {\"kind\":\n  {\"kind\":\"Event\"}]"))
+	f.Add([]byte("@timestamp,@message\n1,\"{\"\"a\n2,\"{\"\"kind\"\":1}\"\n"))
+	f.Add([]byte("{\n \"a\": 1\n}\nNOT JSON\n\xef\xbb\xbf{\n \"b\": 2\n}\n"))
+	f.Add(utf16Encode("{\"kind\":\"Event\"}\n{\"a\":\"\U0001F600\"}\n", false, true))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		info := &SourceInfo{Name: "fuzz", Seekable: true}
 		_, err := DecodeReader(context.Background(), bytes.NewReader(in), info, ReadOptions{}, 512, func(b *Batch) bool {

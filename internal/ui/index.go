@@ -356,8 +356,8 @@ func (ix *Index) Add(b *data.Batch) error {
 	}
 	for i := range b.Rejects {
 		r := &b.Rejects[i]
-		ix.rejected++
-		ix.byReason[r.Reason]++
+		ix.rejected += r.LineCount()
+		ix.byReason[r.Reason] += r.LineCount()
 		if len(ix.rejects) < maxKeptRejects {
 			ix.rejects = append(ix.rejects, RejectInfo{
 				Where: termsafe.String(r.Origin.Where()), Reason: termsafe.String(r.Reason), Sample: termsafe.String(string(r.Sample)),

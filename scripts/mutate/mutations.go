@@ -62,6 +62,7 @@ var (
 	policyCLI = Guard{Pkg: "./internal/cli/policy"}
 	histPkg   = Guard{Pkg: "./internal/history"}
 	histCLI   = Guard{Pkg: "./internal/cli/history"}
+	cmdutil   = Guard{Pkg: "./internal/cli/cmdutil"}
 )
 
 // mutations: the critical paths of DESIGN.md's invariants. When the code
@@ -847,5 +848,47 @@ var mutations = []Mutation{
 		Old:    "\tcase strings.HasPrefix(person, \"pod \") && aw+3+minPodCells > w:\n",
 		New:    "\tcase false:\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestUserCell|TestGoldenPeopleBehindIdentities)$"}},
+	},
+	// Nothing lost silently: a reader that meets a bad row or bad text
+	// goes on with the next good one, and says what it skipped.
+	{
+		Name:   "data/csv-bad-row-takes-the-next",
+		What:   "a CSV row whose quote does not close takes the lines encoding/csv read on into (valid rows) with it, unnamed",
+		File:   "internal/data/csv.go",
+		Old:    "\t\t\t\tlr.replayAfter(start)\n",
+		New:    "\t\t\t\tlr.mark()\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "data/pretty-garbage-loses-the-rest",
+		What:   "text that is not JSON between concatenated pretty objects resyncs as an array element would (a line starting with its first character): the objects after it are lost",
+		File:   "internal/data/docs.go",
+		Old:    "\treturn r.syntaxError(start, err, topLevel)\n",
+		New:    "\treturn r.syntaxError(start, err, false)\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "data/bom-mid-file-rejected",
+		What:   "a UTF-8 byte order mark at the start of a line (cat a.log b.log) makes the line's event a reject",
+		File:   "internal/data/decode.go",
+		Old:    "\t\tif depth == 0 && bytes.HasPrefix(doc[s.I:], bomUTF8) {\n",
+		New:    "\t\tif false && depth == 0 && bytes.HasPrefix(doc[s.I:], bomUTF8) {\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "data/utf16-read-as-utf8",
+		What:   "a UTF-16 file (PowerShell >) is read as UTF-8: every line rejected",
+		File:   "internal/data/reader.go",
+		Old:    "\tif is16, be, bom := utf16Head(head); is16 {\n",
+		New:    "\tif is16, be, bom := utf16Head(head); is16 && false {\n",
+		Guards: []Guard{dataPkg},
+	},
+	{
+		Name:   "cmdutil/skipped-range-counts-one-line",
+		What:   "a reject that stands for a skipped run of lines (lines 63-256 could not be read) counts as one rejected line in the summary",
+		File:   "internal/cli/cmdutil/rejects.go",
+		Old:    "\t\tr.n += int(rj.LineCount())\n",
+		New:    "\t\tr.n++\n",
+		Guards: []Guard{cmdutil},
 	},
 }

@@ -98,6 +98,13 @@ func TestRejectReporter(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 
+	// A reject that stands for a run of lines (a skipped range, a lost
+	// tail) counts each of them.
+	r.Add([]data.Reject{{Origin: data.Origin{Source: src, Line: 63}, Reason: "the rest of the input (lines 63-256) could not be read", Lines: 194}})
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "195 input line(s) rejected") {
+		t.Fatalf("err %v, want 195 lines", err)
+	}
+
 	// Quiet counts without printing; reports may come from several goroutines.
 	w.Reset()
 	q := NewRejectReporter(&w, true)

@@ -33,7 +33,8 @@ func NewRejectReporter(w io.Writer, quiet bool) *RejectReporter {
 	return &RejectReporter{w: w, quiet: quiet}
 }
 
-// Add reports rejected lines.
+// Add reports rejected lines (a reject that stands for a run of lines, a
+// skipped range, counts each of them).
 func (r *RejectReporter) Add(rejs []data.Reject) {
 	if len(rejs) == 0 {
 		return
@@ -41,7 +42,7 @@ func (r *RejectReporter) Add(rejs []data.Reject) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, rj := range rejs {
-		r.n++
+		r.n += int(rj.LineCount())
 		if !r.quiet {
 			fmt.Fprintf(r.w, "audittui: skipped %s\n", termsafe.String(rj.Error()))
 		}

@@ -355,7 +355,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 				r.Problems = append(r.Problems, termsafe.String("reading the sources: "+err.Error()))
 				break
 			}
-			rejected += len(b.Rejects)
+			rejected += int(data.RejectedLines(b.Rejects))
 		}
 	} else {
 		evalAlerts(ctx, opts, st, tee, from, to, r, &rejected)
@@ -569,7 +569,7 @@ func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, st
 		return
 	}
 	res, err := rules.Replay(ctx, stream, set, rules.Options{From: from, To: to, Logger: opts.Logger,
-		OnRejects: func(rs []data.Reject) { *rejected += len(rs) }})
+		OnRejects: func(rs []data.Reject) { *rejected += int(data.RejectedLines(rs)) }})
 	if err != nil {
 		r.Alerts.Why = termsafe.String(err.Error())
 		return

@@ -315,7 +315,7 @@ func (s *Source) decodeObject(ctx context.Context, r io.Reader, info *data.Sourc
 	rejected := 0
 	n, err := data.DecodeReader(ctx, dr, info, ro, s.opts.MaxLine, func(b *data.Batch) bool {
 		d.Decompressed += b.Bytes
-		rejected += len(b.Rejects)
+		rejected += int(data.RejectedLines(b.Rejects))
 		return send(ctx, ch, piece{batch: b})
 	})
 	if err == nil {
