@@ -327,7 +327,7 @@ func (d *Decoder) aksRecord(dst []Event, rejs *[]Reject, doc []byte, start, end 
 		return dst
 	}
 	r.wrapKey = "properties.log"
-	if c := aksCluster(r.resourceID); c != "" && r.Cluster == "" {
+	if c := AKSCluster(r.resourceID); c != "" && r.Cluster == "" {
 		r.Cluster = c
 	}
 	n0 := len(dst)
@@ -340,9 +340,9 @@ func (d *Decoder) aksRecord(dst []Event, rejs *[]Reject, doc []byte, start, end 
 	return dst
 }
 
-// aksCluster returns the cluster name of an AKS resource ID
+// AKSCluster returns the cluster name of an AKS resource ID
 // (/SUBSCRIPTIONS/.../PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/NAME).
-func aksCluster(id string) string {
+func AKSCluster(id string) string {
 	const seg = "/managedclusters/"
 	i := strings.LastIndex(strings.ToLower(id), seg)
 	if i < 0 {

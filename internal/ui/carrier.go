@@ -113,7 +113,7 @@ func carrierText(n *jnode, loc *time.Location) string {
 	case n.field("category") != nil && n.field("properties") != nil:
 		shape = "AKS diagnostic record, category " + str("category") + " (properties.log)"
 		add("time", at("time"))
-		add("cluster", aksClusterName(str("resourceId")))
+		add("cluster", data.AKSCluster(str("resourceId")))
 		add("pod", str("properties", "pod"))
 		add("stream", str("properties", "stream"))
 	case n.field("logStreamName") != nil || n.field("eventId") != nil:
@@ -175,21 +175,6 @@ func timeLayout(ns int64) string {
 		return "2006-01-02 15:04:05.000000"
 	}
 	return "2006-01-02 15:04:05.000000000"
-}
-
-// aksClusterName is the cluster name of an AKS resource ID
-// (.../PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/NAME).
-func aksClusterName(id string) string {
-	const seg = "/managedclusters/"
-	i := strings.LastIndex(strings.ToLower(id), seg)
-	if i < 0 {
-		return ""
-	}
-	name := id[i+len(seg):]
-	if j := strings.IndexByte(name, '/'); j >= 0 {
-		name = name[:j]
-	}
-	return name
 }
 
 // eventTime is Detail's `time` line: the event's time (data.Event.Time)
