@@ -224,7 +224,11 @@ func Run(ctx context.Context, o Options) error {
 	budget := pipe.NewBudget(int64(c.MemBufLimit))
 	budget.OnBlock = m.Blocked
 	m.BufferLimit.WithLabelValues("memory").Set(float64(c.MemBufLimit))
-	tr := newTracker(sinkNames(sinks), budget, m, store, c.Path, state, lg)
+	finder := tail.Standard
+	if len(c.RotatedPath) > 0 {
+		finder = tail.Combine(tail.Standard, tail.Glob(c.RotatedPath...))
+	}
+	tr := newTracker(sinkNames(sinks), budget, m, store, c.Path, state, &files{path: c.Path, finder: finder}, lg)
 
 	// The first failure stops ship; it is what Run returns.
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -285,10 +289,6 @@ func Run(ctx context.Context, o Options) error {
 	}
 	dispatched := make(chan struct{})
 	go func() { defer close(dispatched); rd.dispatch(sinkCtx) }()
-	finder := tail.Standard
-	if len(c.RotatedPath) > 0 {
-		finder = tail.Combine(tail.Standard, tail.Glob(c.RotatedPath...))
-	}
 	rs := readSize(c)
 	if o.ReadSize > 0 {
 		rs = o.ReadSize

@@ -62,6 +62,8 @@ var (
 	policyCLI = Guard{Pkg: "./internal/cli/policy"}
 	histPkg   = Guard{Pkg: "./internal/history"}
 	histCLI   = Guard{Pkg: "./internal/cli/history"}
+	// Where a sink that was ahead of the checkpoint resumes, on real files.
+	shipAhead = Guard{Pkg: "./internal/ship", Run: "^TestAheadSink"}
 )
 
 // mutations: the critical paths of DESIGN.md's invariants. When the code
@@ -87,6 +89,15 @@ var mutations = []Mutation{
 		Old:    `sent: make([]bool, len(t.sinks)), left: len(t.sinks)}`,
 		New:    `sent: make([]bool, len(t.sinks)), left: 1}`,
 		Guards: []Guard{shipPkg, shipKill},
+	},
+	// A sink that was ahead before a restart skips only what it had.
+	{
+		Name:   "ship/ahead-sink-same-inode",
+		What:   "a sink that was ahead takes a file with its position's device and inode for its file whatever the content (copytruncate keeps the inode): it skips the first lines of the truncated file",
+		File:   "internal/ship/tracker.go",
+		Old:    "\tif a.FPLen == 0 || p.FPLen == 0 {\n\t\treturn a.Dev == p.Dev && a.Ino == p.Ino\n\t}",
+		New:    "\tif a.Dev == p.Dev && a.Ino == p.Ino || a.FPLen == 0 || p.FPLen == 0 {\n\t\treturn a.Dev == p.Dev && a.Ino == p.Ino\n\t}",
+		Guards: []Guard{shipAhead},
 	},
 	// Order and duplicates never change an answer.
 	{
