@@ -88,6 +88,20 @@ func (h fileHead) holds(p tail.Position) bool {
 	return begins(h.head, p.ID) && (h.size < 0 || h.size >= p.Offset)
 }
 
+// find reports whether the content p was taken in is still among the live
+// file and its backups (false when p has no fingerprint).
+func (f *files) find(p tail.Position) bool {
+	if f == nil || p.ID.FPLen == 0 {
+		return false
+	}
+	for _, b := range f.candidates("") {
+		if h, _, _, ok := read(b); ok && h.holds(p) {
+			return true
+		}
+	}
+	return false
+}
+
 // headOf returns the start of the file position b was taken in, as it is
 // now: the file with b's device and inode whose first bytes still match
 // b's fingerprint.

@@ -2,12 +2,14 @@ package ship
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/metrics"
@@ -162,5 +164,120 @@ func TestAheadSinkRecognisesItsFileGrown(t *testing.T) {
 	r := tr.route(b)
 	if g := firstLast(r[0]) + " | " + firstLast(r[1]); g != "ev-0004..ev-0059 | ev-0012..ev-0059" {
 		t.Fatalf("routed %s", g)
+	}
+}
+
+// logrotate create + compress + delaycompress while ship was stopped, Loki
+// in file A, S3 ahead in file B: B becomes audit.log.1, A audit.log.2.gz
+// compressed with a new time (gzip -c, lumberjack). S3 does not get A
+// again, and gets B from where it was.
+func TestAheadSinkSkipsABackupCompressedWithANewTime(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "audit.log")
+	a, bb := tagLines("a", 0, 40), tagLines("b", 0, 40) // 2000 bytes each
+	if err := os.WriteFile(live+".1", a, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(live+".1", old, old)
+	if err := os.WriteFile(live, bb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mid := time.Now().Add(-30 * time.Minute)
+	os.Chtimes(live, mid, mid)
+	loki := tail.Position{Path: live + ".1", ID: idOf(t, live+".1"), Offset: 500, ModTime: mtimeOf(t, live+".1")}
+	s3 := tail.Position{Path: live, ID: idOf(t, live), Offset: 1500, ModTime: mtimeOf(t, live)}
+	// Stopped: B -> .1, A -> .2 -> .2.gz (now), a new live file.
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(a)
+	zw.Close()
+	if err := os.WriteFile(live+".2.gz", z.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(live + ".1")
+	if err := os.Rename(live, live+".1"); err != nil {
+		t.Fatal(err)
+	}
+	c := tagLines("c", 0, 4)
+	if err := os.WriteFile(live, c, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tr := resumeTracker(t, live, loki, s3)
+	var got []string
+	for _, b := range []*pipe.Batch{
+		fileBatch(t, 1, live+".2.gz", a, 500, 2000),
+		fileBatch(t, 2, live+".1", bb, 0, 1000),
+		fileBatch(t, 3, live+".1", bb, 1000, 2000),
+		fileBatch(t, 4, live, c, 0, int64(len(c))),
+	} {
+		r := tr.route(b)
+		got = append(got, firstLast(r[0])+" | "+firstLast(r[1]))
+	}
+	want := []string{
+		"a-0010..a-0039 | -",
+		"b-0000..b-0019 | -",
+		"b-0020..b-0039 | b-0030..b-0039",
+		"c-0000..c-0003 | c-0000..c-0003",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("routed (loki | s3)\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// lumberjack with --audit-log-compress, all compressed with new times
+// while ship was stopped, Loki in A, S3 ahead at the end of B: S3 skips A
+// and B, and gets C (compressed, after its file) whole.
+func TestAheadSinkGetsTheCompressedBackupsAfterItsFile(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "audit.log")
+	name := func(k int) string { return filepath.Join(dir, fmt.Sprintf("audit-2026-11-25T10-00-0%d.000.log", k)) }
+	a, bb, c := tagLines("a", 0, 40), tagLines("b", 0, 40), tagLines("c", 0, 40)
+	for k, content := range [][]byte{a, bb} {
+		if err := os.WriteFile(name(k+1), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tm := time.Now().Add(time.Duration(k-3) * time.Hour)
+		os.Chtimes(name(k+1), tm, tm)
+	}
+	loki := tail.Position{Path: name(1), ID: idOf(t, name(1)), Offset: 500, ModTime: mtimeOf(t, name(1))}
+	s3 := tail.Position{Path: name(2), ID: idOf(t, name(2)), Offset: 2000, ModTime: mtimeOf(t, name(2))}
+	// Stopped: A and B compressed now, C written and compressed, a new
+	// live file.
+	for k, content := range [][]byte{a, bb, c} {
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(content)
+		zw.Close()
+		if err := os.WriteFile(name(k+1)+".gz", z.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(name(k + 1))
+	}
+	d := tagLines("d", 0, 4)
+	if err := os.WriteFile(live, d, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tr := resumeTracker(t, live, loki, s3)
+	var got []string
+	for _, b := range []*pipe.Batch{
+		fileBatch(t, 1, name(1)+".gz", a, 500, 2000),
+		fileBatch(t, 2, name(2)+".gz", bb, 0, 2000),
+		fileBatch(t, 3, name(3)+".gz", c, 0, 2000),
+		fileBatch(t, 4, live, d, 0, int64(len(d))),
+	} {
+		r := tr.route(b)
+		got = append(got, firstLast(r[0])+" | "+firstLast(r[1]))
+	}
+	want := []string{
+		"a-0010..a-0039 | -",
+		"b-0000..b-0039 | -",
+		"c-0000..c-0039 | c-0000..c-0039",
+		"d-0000..d-0003 | d-0000..d-0003",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("routed (loki | s3)\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

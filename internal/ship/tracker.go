@@ -60,10 +60,15 @@ type sinkState struct {
 	outstanding int
 	since       time.Time // when it last went from idle to holding batches
 	lastAck     time.Time
-	// While skipping: files finds content on disk; same caches
-	// sameFile's answers that read the disk.
-	files *files
-	same  map[tail.ID]bool
+	// While skipping: files finds content on disk; found says the file
+	// skip was taken in was among the live file and its backups at
+	// startup (so every other file read before it is older); reached
+	// says a batch from that file has come (so every other file after it
+	// is newer); same caches sameFile's answers that read the disk.
+	files   *files
+	found   bool
+	reached bool
+	same    map[tail.ID]bool
 }
 
 func newTracker(names []string, b *pipe.Budget, m *metrics.Metrics, store *checkpoint.Store, key string, st checkpoint.State, fs *files, lg *slog.Logger) *tracker {
@@ -76,6 +81,8 @@ func newTracker(names []string, b *pipe.Budget, m *metrics.Metrics, store *check
 		if p, ok := st.Sinks[key][n]; ok && t.havePos && p != t.pos.Position {
 			p := p
 			s.skip, s.files = &p, fs
+			s.found = fs.find(p)
+			lg.Debug("sink resumes ahead of the checkpoint", "sink", n, "path", p.Path, "offset", p.Offset, "id", p.ID.String(), "found", s.found)
 		}
 		t.sinks = append(t.sinks, s)
 	}
@@ -133,6 +140,7 @@ func (s *sinkState) route(b *pipe.Batch) *pipe.Batch {
 	}
 	switch {
 	case s.sameFile(b.End):
+		s.reached = true
 		if b.End.Offset > p.Offset {
 			s.caughtUp()
 		}
@@ -144,9 +152,12 @@ func (s *sinkState) route(b *pipe.Batch) *pipe.Batch {
 			return nil
 		}
 		return b.Skip(k)
-	case p.ModTime == 0 || b.End.ModTime >= p.ModTime:
-		// A file rotated after the one the sink had reached (or no way to
-		// tell: deliver, a duplicate at worst).
+	case s.reached || p.ModTime == 0 || b.End.ModTime >= p.ModTime && !(s.found && isGzip(b.End.Path)):
+		// A file read after the one the sink had reached; or rotated
+		// after it, by its time (or no way to tell: deliver, a duplicate
+		// at worst). A compressed backup's time is not trusted while the
+		// sink's file is still to come: a compressor that does not keep
+		// the time gives an older file a new one.
 		s.caughtUp()
 		return b
 	}

@@ -99,6 +99,22 @@ var mutations = []Mutation{
 		New:    "\tif a.Dev == p.Dev && a.Ino == p.Ino || a.FPLen == 0 || p.FPLen == 0 {\n\t\treturn a.Dev == p.Dev && a.Ino == p.Ino\n\t}",
 		Guards: []Guard{shipAhead},
 	},
+	{
+		Name:   "ship/ahead-sink-trusts-gz-mtime",
+		What:   "a sink that was ahead takes a backup compressed with a new time for one rotated after its file: it re-sends up to where it was",
+		File:   "internal/ship/tracker.go",
+		Old:    "b.End.ModTime >= p.ModTime && !(s.found && isGzip(b.End.Path)):",
+		New:    "b.End.ModTime >= p.ModTime:",
+		Guards: []Guard{shipAhead},
+	},
+	{
+		Name:   "ship/ahead-sink-forgets-its-file",
+		What:   "a sink that was ahead, at the end of its file, does not note that it has passed it: a compressed backup after it is skipped (lost for that sink)",
+		File:   "internal/ship/tracker.go",
+		Old:    "case s.reached || p.ModTime == 0",
+		New:    "case p.ModTime == 0",
+		Guards: []Guard{shipAhead},
+	},
 	// Order and duplicates never change an answer.
 	{
 		Name: "rules/dedup-off",
