@@ -324,25 +324,29 @@ func Run(ctx context.Context, o Options) error {
 	}
 	m.SetReady(false)
 
-	// Flush: no more batches; sinks deliver what they hold within the
-	// grace period.
+	// Flush: no more batches; the sinks get what was read and deliver
+	// it. Both steps share one grace period (kubelet's SIGKILL comes
+	// terminationGracePeriodSeconds after SIGTERM, whatever the step):
+	// when it ends, the sinks are stopped.
 	close(rd.queue)
-	graceEnd := time.AfterFunc(c.GracePeriod.D(), cancelSinks)
+	graceOver := make(chan struct{})
+	graceEnd := time.AfterFunc(c.GracePeriod.D(), func() {
+		close(graceOver)
+		cancelSinks()
+	})
 	<-dispatched
-	graceEnd.Stop()
 	for _, ch := range chans {
 		close(ch)
 	}
 	flushed := make(chan struct{})
 	go func() { wg.Wait(); close(flushed) }()
-	grace := time.NewTimer(c.GracePeriod.D())
 	select {
 	case <-flushed:
-		grace.Stop()
-	case <-grace.C:
-		lg.Warn("grace period over; unacknowledged lines will be read again on restart", "grace", c.GracePeriod.D())
-		cancelSinks()
+	case <-graceOver:
 		<-flushed
+	}
+	if !graceEnd.Stop() {
+		lg.Warn("grace period over; unacknowledged lines will be read again on restart", "grace", c.GracePeriod.D())
 	}
 	stopRun()
 	<-saveDone

@@ -64,6 +64,7 @@ var (
 	histCLI   = Guard{Pkg: "./internal/cli/history"}
 	// Where a sink that was ahead of the checkpoint resumes, on real files.
 	shipAhead = Guard{Pkg: "./internal/ship", Run: "^TestAheadSink"}
+	shipStop  = Guard{Pkg: "./internal/ship", Run: "^TestShutdownTakesOneGracePeriod$"}
 )
 
 // mutations: the critical paths of DESIGN.md's invariants. When the code
@@ -114,6 +115,15 @@ var mutations = []Mutation{
 		Old:    "case s.reached || p.ModTime == 0",
 		New:    "case p.ModTime == 0",
 		Guards: []Guard{shipAhead},
+	},
+	// A stop fits in Grace_period (then kubelet's SIGKILL comes).
+	{
+		Name:   "ship/grace-period-twice",
+		What:   "the sinks' flush gets a grace period of its own after handing them the batches read took one: a stop takes up to twice Grace_period",
+		File:   "internal/ship/ship.go",
+		Old:    "\t<-dispatched\n\tfor _, ch := range chans {",
+		New:    "\t<-dispatched\n\tgraceEnd.Reset(c.GracePeriod.D())\n\tfor _, ch := range chans {",
+		Guards: []Guard{shipStop},
 	},
 	// Order and duplicates never change an answer.
 	{
