@@ -329,8 +329,14 @@ func Run(ctx context.Context, o Options) error {
 	// terminationGracePeriodSeconds after SIGTERM, whatever the step):
 	// when it ends, the sinks are stopped.
 	close(rd.queue)
+	deadline := time.Now().Add(c.GracePeriod.D())
+	for _, s := range sinks {
+		if sb, ok := s.(pipe.StopBy); ok {
+			sb.StopBy(deadline)
+		}
+	}
 	graceOver := make(chan struct{})
-	graceEnd := time.AfterFunc(c.GracePeriod.D(), func() {
+	graceEnd := time.AfterFunc(time.Until(deadline), func() {
 		close(graceOver)
 		cancelSinks()
 	})
