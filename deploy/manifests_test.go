@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -327,8 +328,12 @@ func TestManifests(t *testing.T) {
 		if v == nil || v.ConfigMap == nil || v.ConfigMap.Name != cm.Name || path.Base(ctr.Args[2]) != "ship.yaml" {
 			t.Errorf("--config %s does not come from ConfigMap %s key ship.yaml (volume %+v)", ctr.Args[2], cm.Name, v)
 		}
-		if g := spec.TerminationGracePeriodSeconds; g == nil || float64(*g) <= c.GracePeriod.D().Seconds() {
-			t.Errorf("terminationGracePeriodSeconds %v is not above Grace_period %v", g, c.GracePeriod.D())
+		// ship's whole stop (handing what was read to the sinks, their
+		// flush) takes at most Grace_period; the margin is for stopping
+		// the reader and saving the checkpoint before kubelet's SIGKILL.
+		const margin = 5 * time.Second
+		if g := spec.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second < c.GracePeriod.D()+margin {
+			t.Errorf("terminationGracePeriodSeconds %v is not at least Grace_period %v + %v", g, c.GracePeriod.D(), margin)
 		}
 	})
 

@@ -61,7 +61,7 @@ func newTestTracker(t *testing.T, dir string) (*tracker, *checkpoint.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTracker([]string{"loki", "s3"}, pipe.NewBudget(1<<20), metrics.New(), store, "/a", st, slog.New(slog.DiscardHandler)), store
+	return newTracker([]string{"loki", "s3"}, pipe.NewBudget(1<<20), metrics.New(), store, "/a", st, nil, slog.New(slog.DiscardHandler)), store
 }
 
 // A sink ahead of the slowest one at a crash does not get its lines again

@@ -224,7 +224,11 @@ func Run(ctx context.Context, o Options) error {
 	budget := pipe.NewBudget(int64(c.MemBufLimit))
 	budget.OnBlock = m.Blocked
 	m.BufferLimit.WithLabelValues("memory").Set(float64(c.MemBufLimit))
-	tr := newTracker(sinkNames(sinks), budget, m, store, c.Path, state, lg)
+	finder := tail.Standard
+	if len(c.RotatedPath) > 0 {
+		finder = tail.Combine(tail.Standard, tail.Glob(c.RotatedPath...))
+	}
+	tr := newTracker(sinkNames(sinks), budget, m, store, c.Path, state, &files{path: c.Path, finder: finder}, lg)
 
 	// The first failure stops ship; it is what Run returns.
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -285,10 +289,6 @@ func Run(ctx context.Context, o Options) error {
 	}
 	dispatched := make(chan struct{})
 	go func() { defer close(dispatched); rd.dispatch(sinkCtx) }()
-	finder := tail.Standard
-	if len(c.RotatedPath) > 0 {
-		finder = tail.Combine(tail.Standard, tail.Glob(c.RotatedPath...))
-	}
 	rs := readSize(c)
 	if o.ReadSize > 0 {
 		rs = o.ReadSize
@@ -324,25 +324,35 @@ func Run(ctx context.Context, o Options) error {
 	}
 	m.SetReady(false)
 
-	// Flush: no more batches; sinks deliver what they hold within the
-	// grace period.
+	// Flush: no more batches; the sinks get what was read and deliver
+	// it. Both steps share one grace period (kubelet's SIGKILL comes
+	// terminationGracePeriodSeconds after SIGTERM, whatever the step):
+	// when it ends, the sinks are stopped.
 	close(rd.queue)
-	graceEnd := time.AfterFunc(c.GracePeriod.D(), cancelSinks)
+	deadline := time.Now().Add(c.GracePeriod.D())
+	for _, s := range sinks {
+		if sb, ok := s.(pipe.StopBy); ok {
+			sb.StopBy(deadline)
+		}
+	}
+	graceOver := make(chan struct{})
+	graceEnd := time.AfterFunc(time.Until(deadline), func() {
+		close(graceOver)
+		cancelSinks()
+	})
 	<-dispatched
-	graceEnd.Stop()
 	for _, ch := range chans {
 		close(ch)
 	}
 	flushed := make(chan struct{})
 	go func() { wg.Wait(); close(flushed) }()
-	grace := time.NewTimer(c.GracePeriod.D())
 	select {
 	case <-flushed:
-		grace.Stop()
-	case <-grace.C:
-		lg.Warn("grace period over; unacknowledged lines will be read again on restart", "grace", c.GracePeriod.D())
-		cancelSinks()
+	case <-graceOver:
 		<-flushed
+	}
+	if !graceEnd.Stop() {
+		lg.Warn("grace period over; unacknowledged lines will be read again on restart", "grace", c.GracePeriod.D())
 	}
 	stopRun()
 	<-saveDone

@@ -60,9 +60,18 @@ type sinkState struct {
 	outstanding int
 	since       time.Time // when it last went from idle to holding batches
 	lastAck     time.Time
+	// While skipping: files finds content on disk; found says the file
+	// skip was taken in was among the live file and its backups at
+	// startup (so every other file read before it is older); reached
+	// says a batch from that file has come (so every other file after it
+	// is newer); same caches sameFile's answers that read the disk.
+	files   *files
+	found   bool
+	reached bool
+	same    map[tail.ID]bool
 }
 
-func newTracker(names []string, b *pipe.Budget, m *metrics.Metrics, store *checkpoint.Store, key string, st checkpoint.State, lg *slog.Logger) *tracker {
+func newTracker(names []string, b *pipe.Budget, m *metrics.Metrics, store *checkpoint.Store, key string, st checkpoint.State, fs *files, lg *slog.Logger) *tracker {
 	t := &tracker{store: store, key: key, budget: b, m: m, lg: lg, now: time.Now, batches: map[uint64]*tracked{}, next: 1}
 	if p, ok := st.Checkpoints[key]; ok {
 		t.pos, t.havePos = p, true
@@ -71,7 +80,9 @@ func newTracker(names []string, b *pipe.Budget, m *metrics.Metrics, store *check
 		s := &sinkState{name: n, next: 1}
 		if p, ok := st.Sinks[key][n]; ok && t.havePos && p != t.pos.Position {
 			p := p
-			s.skip = &p
+			s.skip, s.files = &p, fs
+			s.found = fs.find(p)
+			lg.Debug("sink resumes ahead of the checkpoint", "sink", n, "path", p.Path, "offset", p.Offset, "id", p.ID.String(), "found", s.found)
 		}
 		t.sinks = append(t.sinks, s)
 	}
@@ -128,7 +139,8 @@ func (s *sinkState) route(b *pipe.Batch) *pipe.Batch {
 		return b
 	}
 	switch {
-	case sameFile(b.End.ID, p.ID):
+	case s.sameFile(b.End):
+		s.reached = true
 		if b.End.Offset > p.Offset {
 			s.caughtUp()
 		}
@@ -140,9 +152,12 @@ func (s *sinkState) route(b *pipe.Batch) *pipe.Batch {
 			return nil
 		}
 		return b.Skip(k)
-	case p.ModTime == 0 || b.End.ModTime >= p.ModTime:
-		// A file rotated after the one the sink had reached (or no way to
-		// tell: deliver, a duplicate at worst).
+	case s.reached || p.ModTime == 0 || b.End.ModTime >= p.ModTime && !(s.found && isGzip(b.End.Path)):
+		// A file read after the one the sink had reached; or rotated
+		// after it, by its time (or no way to tell: deliver, a duplicate
+		// at worst). A compressed backup's time is not trusted while the
+		// sink's file is still to come: a compressor that does not keep
+		// the time gives an older file a new one.
 		s.caughtUp()
 		return b
 	}
@@ -155,17 +170,34 @@ func (s *sinkState) caughtUp() {
 	if !s.havePos {
 		s.pos, s.havePos = *s.skip, true
 	}
-	s.skip = nil
+	s.skip, s.files, s.same = nil, nil, nil
 }
 
-// sameFile reports whether two positions' identities name the same
-// content: the same fingerprint, or (fingerprints of different lengths,
-// taken as the file grew) the same device and inode.
-func sameFile(a, b tail.ID) bool {
-	if a.FPLen == b.FPLen {
-		return a.FPLen > 0 && a.FP == b.FP || a.FPLen == 0 && a.Dev == b.Dev && a.Ino == b.Ino
+// sameFile reports whether b was taken in the content the sink's resume
+// position names. With fingerprints of the same length, they decide (the
+// device and inode when nothing was fingerprinted). With different
+// lengths (one taken as the file grew), the longer must begin with the
+// shorter: the file's start is read again from disk and must match both,
+// and the file must not be shorter than the sink's offset. The same
+// inode is not enough: copytruncate keeps it for new content.
+func (s *sinkState) sameFile(b tail.Position) bool {
+	a, p := b.ID, s.skip.ID
+	if a.FPLen == p.FPLen {
+		return a.FPLen > 0 && a.FP == p.FP || a.FPLen == 0 && a.Dev == p.Dev && a.Ino == p.Ino
 	}
-	return a.Dev == b.Dev && a.Ino == b.Ino
+	if a.FPLen == 0 || p.FPLen == 0 {
+		return a.Dev == p.Dev && a.Ino == p.Ino
+	}
+	if v, ok := s.same[a]; ok {
+		return v
+	}
+	h, ok := s.files.headOf(b)
+	v := ok && h.holds(*s.skip)
+	if s.same == nil {
+		s.same = map[tail.ID]bool{}
+	}
+	s.same[a] = v
+	return v
 }
 
 // ackFor returns sink i's acknowledgement function. It returns once the

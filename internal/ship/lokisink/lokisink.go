@@ -43,6 +43,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
@@ -86,6 +87,20 @@ type Sink struct {
 	streams map[string]struct{}
 	warned  bool
 	dlMu    sync.Mutex
+	// stopBy is when the sink's context will end (Unix ns, 0: not
+	// stopping); took how long the last push took to be answered.
+	stopBy, took atomic.Int64
+}
+
+// StopBy implements pipe.StopBy: from now on a push is started only when
+// one taking as long as the last would be answered before deadline.
+func (s *Sink) StopBy(deadline time.Time) { s.stopBy.Store(deadline.UnixNano()) }
+
+// inTime reports whether a push started now would be answered before the
+// sink's context ends (true when not stopping or nothing was timed yet).
+func (s *Sink) inTime() bool {
+	by, took := s.stopBy.Load(), time.Duration(s.took.Load())
+	return by == 0 || took == 0 || time.Until(time.Unix(0, by)) > took+took/4+50*time.Millisecond
 }
 
 // New returns a Loki sink.
@@ -119,6 +134,14 @@ func New(o Options) (*Sink, error) {
 			"labels", strings.Join(hi, ","))
 	}
 	return s, nil
+}
+
+func lineCount(bs []*pipe.Batch) int {
+	n := 0
+	for _, b := range bs {
+		n += len(b.Records)
+	}
+	return n
 }
 
 // Name implements pipe.Sink.
@@ -159,6 +182,19 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe
 	go func() {
 		defer close(errc)
 		for job := range jobs {
+			if !s.inTime() {
+				// Stopping, and the push would still be in flight when
+				// the grace period ends: cancelled then, it may be stored
+				// and sent again after the restart. Its lines are read
+				// again instead.
+				s.log.Info("not starting a push the grace period leaves no time for; its lines are read again on restart", "lines", lineCount(job))
+				<-ctx.Done()
+				errc <- ctx.Err()
+				for range jobs {
+				}
+				return
+			}
+			start := time.Now()
 			if err := s.push(ctx, job); err != nil {
 				errc <- err
 				// Drain so the collector never blocks; nothing more is
@@ -167,6 +203,7 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe
 				}
 				return
 			}
+			s.took.Store(int64(time.Since(start)))
 			ack(job...)
 		}
 	}()

@@ -480,3 +480,69 @@ func TestPushesAtMostBatchSize(t *testing.T) {
 		}
 	}
 }
+
+// When ship stops, a push that would still be in flight when the grace
+// period ends is not started: cancelled then, Loki may have stored it,
+// and it would be sent again after the restart.
+func TestNoPushStartedThatTheGracePeriodCannotFinish(t *testing.T) {
+	var mu sync.Mutex
+	stored := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		stored++
+		mu.Unlock()
+		time.Sleep(300 * time.Millisecond) // stored, answered late
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c, err := loki.NewClient(loki.Config{Addr: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Client: c, BatchSize: 1, BatchWait: time.Millisecond, DeadLetter: filepath.Join(t.TempDir(), "dl"),
+		Static: data.Labels{{Name: "job", Value: "audit"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan *pipe.Batch, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var acked []uint64
+	var amu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(ctx, in, func(bs ...*pipe.Batch) {
+			amu.Lock()
+			defer amu.Unlock()
+			for _, b := range bs {
+				acked = append(acked, b.Seq)
+			}
+		})
+	}()
+	in <- batch(1, 1, "get")
+	waitFor(t, func() bool { amu.Lock(); defer amu.Unlock(); return len(acked) == 1 })
+	// Stop: 200 ms left, a push takes 300.
+	s.StopBy(time.Now().Add(200 * time.Millisecond))
+	time.AfterFunc(200*time.Millisecond, cancel)
+	in <- batch(2, 1, "get")
+	close(in)
+	if err := <-done; err == nil {
+		t.Fatal("Run returned nil with a batch not delivered")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if stored != 1 || len(acked) != 1 {
+		t.Fatalf("%d pushes stored, acknowledged %v: want only the first", stored, acked)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("timed out")
+}

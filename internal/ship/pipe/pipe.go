@@ -83,6 +83,14 @@ type Health interface {
 	Stalled(now time.Time, timeout time.Duration) error
 }
 
+// StopBy is implemented by sinks that can avoid a delivery they cannot
+// finish in time: ship calls it when it stops, with the end of the grace
+// period, after which the sinks' context ends. A Loki push cancelled after
+// Loki stored it is sent again after the restart; one not started is not.
+type StopBy interface {
+	StopBy(deadline time.Time)
+}
+
 // Budget bounds the bytes in flight. Acquire blocks while the budget is
 // spent. Items are bounded by the configuration (a read, a line up to
 // Max_line_size <= Mem_Buf_Limit): one larger than the whole budget (a
