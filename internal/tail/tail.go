@@ -433,14 +433,22 @@ func (t *Tailer) resume(ctx context.Context) error {
 
 // holds reports whether the open file f is the content st was taken in,
 // with at least st.Offset bytes: the same first bytes (fingerprint), or,
-// when nothing was fingerprinted yet, the same device and inode.
+// when nothing was fingerprinted yet (a first checkpoint, taken at offset
+// 0), the same device and inode and a file not modified since. Device and
+// inode alone prove nothing: copytruncate keeps the inode while the
+// content moves to the copy, and a deleted file's inode is reused. A
+// modified file is looked for as any other (resumeElsewhere: the backups
+// modified since, then the live file).
 func holds(f *os.File, fi os.FileInfo, st *Position) (bool, error) {
 	if fi.Size() < st.Offset {
 		return false, nil
 	}
 	if st.ID.FPLen == 0 {
 		dev, ino := DevIno(fi)
-		return dev == st.ID.Dev && ino == st.ID.Ino, nil
+		if dev != st.ID.Dev || ino != st.ID.Ino {
+			return false, nil
+		}
+		return st.Offset > 0 || st.ModTime == 0 || fi.ModTime().UnixNano() == st.ModTime, nil
 	}
 	head, err := readPrefix(f, st.ID.FPLen)
 	if err != nil {

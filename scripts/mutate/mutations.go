@@ -177,6 +177,14 @@ var mutations = []Mutation{
 			"\tif pfi != nil {\n\t\treturn false, nil\n\t}\n",
 		Guards: []Guard{tailPkg},
 	},
+	{
+		Name:   "tail/first-checkpoint-by-inode",
+		What:   "a first checkpoint (offset 0, no fingerprint) takes the live file by device and inode alone: after a copytruncate while stopped the copy is never read",
+		File:   "internal/tail/tail.go",
+		Old:    "\t\treturn st.Offset > 0 || st.ModTime == 0 || fi.ModTime().UnixNano() == st.ModTime, nil",
+		New:    "\t\treturn true, nil",
+		Guards: []Guard{tailPkg},
+	},
 	// Untrusted text never reaches the terminal raw.
 	{
 		Name:   "termsafe/esc-passes",
