@@ -66,3 +66,33 @@ func TestResumeFirstCheckpointAfterCopyTruncate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A new live file holding only the start of its first event begins like
+// every backup (audit events share their first ~80 bytes): that does not
+// make a backup a copy of it (review B, finding 4).
+func TestPartialLiveHeadDoesNotHideABackup(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	pos := readTenAndStop(t, p)
+	appendLines(t, p, 10, 20)
+	rotate(t, p, 1, false) // A, resumed in
+	time.Sleep(10 * time.Millisecond)
+	appendLines(t, p, 20, 30)
+	rotate(t, p, 2, false) // B, never opened
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(p, []byte(`{"auditID":"id-`), 0o600) // a write in progress
+	c2 := &collector{}
+	stop2 := run(t, Options{Path: p, Start: &pos}, c2.emit)
+	c2.waitFor(t, 10)
+	time.Sleep(50 * time.Millisecond)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("0030\"}\n")
+	f.Close()
+	appendLines(t, p, 31, 35)
+	exactly(t, c2, ids(10, 35))
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+}

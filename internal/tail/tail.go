@@ -905,7 +905,7 @@ func (t *Tailer) nextAfter(prev ident, liveInfo os.FileInfo, liveHead []byte) (*
 		// Empty, already read, or a copy of the live file (a copytruncate
 		// in progress: the live file is read instead, and its copy found
 		// when it is truncated).
-		if len(c.head) == 0 || t.isFinished(c.head) || sameStart(c.head, liveHead) {
+		if len(c.head) == 0 || t.isFinished(c.head) || copyOfLive(c, liveInfo, liveHead) {
 			continue
 		}
 		// prev not found (deleted): what was modified since it was read.

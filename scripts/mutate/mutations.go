@@ -185,6 +185,14 @@ var mutations = []Mutation{
 		New:    "\t\treturn true, nil",
 		Guards: []Guard{tailPkg},
 	},
+	{
+		Name:   "tail/short-live-head-is-a-copy",
+		What:   "a backup counts as a copy of the live file when they agree over the live file's few first bytes (a partial first write): the backup is skipped",
+		File:   "internal/tail/backups.go",
+		Old:    "if len(c.head) == 0 || len(liveHead) < len(c.head) || string(liveHead[:len(c.head)]) != string(c.head) {",
+		New:    "if n := min(len(c.head), len(liveHead)); n == 0 || string(liveHead[:n]) != string(c.head[:n]) {\n\t\treturn false\n\t}\n\tif true {\n\t\treturn true\n\t}\n\tif false {",
+		Guards: []Guard{tailPkg},
+	},
 	// Untrusted text never reaches the terminal raw.
 	{
 		Name:   "termsafe/esc-passes",
