@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -94,5 +95,80 @@ func TestPartialLiveHeadDoesNotHideABackup(t *testing.T) {
 	exactly(t, c2, ids(10, 35))
 	if err := stop2(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Retention while the tailer is held (a sink outage: reading stops while
+// it holds a file): the backups rotated meanwhile are counted in Lag, and
+// those deleted before they were read are gaps, each named with its size
+// (review B, findings 1 and 7).
+func TestRetentionWhileHeldIsAGap(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, 0, 100)
+	var mu sync.Mutex
+	var gaps []Gap
+	var lost int64
+	g := newTokens(1)
+	tl := New(Options{Path: p, ReadSize: 64, Refresh: 10 * time.Millisecond, MinInterval: 5 * time.Millisecond,
+		OnGap:           func(gp Gap) { mu.Lock(); gaps = append(gaps, gp); mu.Unlock() },
+		OnUnrecoverable: func(_ string, n int64) { mu.Lock(); lost += n; mu.Unlock() }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- tl.Run(ctx, g.emit) }()
+	g.waitChunks(t, 1) // held inside the first file
+	var backups []string
+	var sizes []int64
+	n := 100
+	for i := 1; i <= 6; i++ {
+		time.Sleep(15 * time.Millisecond)
+		b := rotate(t, p, i, false)
+		appendLines(t, p, n, n+10)
+		n += 10
+		backups = append(backups, b)
+		fi, _ := os.Stat(b)
+		sizes = append(sizes, fi.Size())
+	}
+	// The backlog is seen while held: the rest of the first file, the
+	// five backups after it and the live file.
+	want := int64(1) // at least one byte of the first file is unread
+	for _, sz := range sizes[1:] {
+		want += sz
+	}
+	liveFi, _ := os.Stat(p)
+	want += liveFi.Size()
+	deadline := time.Now().Add(10 * time.Second)
+	for tl.Lag() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("lag %d while held, want at least %d", tl.Lag(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Retention deletes the oldest backups after the one held.
+	for _, b := range backups[1:4] {
+		if err := os.Remove(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.allow(1 << 12)
+	// The first file (lines 0-99), then backups 5 and 6 (130-149), then
+	// the live file (150-159).
+	exactly(t, &g.collector, append(ids(0, 100), ids(130, n)...))
+	cancel()
+	<-errc
+	mu.Lock()
+	defer mu.Unlock()
+	if len(gaps) != 3 {
+		t.Fatalf("gaps %+v, want 3", gaps)
+	}
+	var sum int64
+	for i, gp := range gaps {
+		if gp.Path != backups[i+1] || gp.Bytes != sizes[i+1] {
+			t.Fatalf("gap %d: %+v, want %s (%d bytes)", i, gp, backups[i+1], sizes[i+1])
+		}
+		sum += sizes[i+1]
+	}
+	if lost != sum {
+		t.Fatalf("unrecoverable %d, want %d", lost, sum)
 	}
 }

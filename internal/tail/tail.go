@@ -107,6 +107,9 @@ type Gap struct {
 	ID     ID
 	// Reason explains the loss for the log.
 	Reason string
+	// Bytes is the size of what was lost when it is known (a backup
+	// listed while it waited to be read, then deleted), else 0.
+	Bytes int64
 }
 
 // Options configure a Tailer.
@@ -138,11 +141,14 @@ type Options struct {
 	LongLines  io.Writer
 	OnLongLine func(path string, offset, size int64)
 	// OnGap is told when a file was gone before it was read to its end
-	// (the tailer also logs it, once, at ERROR).
+	// (the tailer also logs it, once, at ERROR): once per file, for a
+	// checkpointed file gone on a restart and for each listed backup
+	// deleted before it was read (retention while reading was paused).
 	OnGap func(Gap)
 	// OnUnrecoverable is told how many bytes the tailer saw in a file
 	// (by its size) that it could not read: the file was truncated before
-	// they were read and no rotated copy holds them.
+	// they were read and no rotated copy holds them, or a backup it had
+	// listed was deleted before it was read (also a Gap, with Bytes).
 	OnUnrecoverable func(path string, bytes int64)
 	// Start resumes from a checkpoint; nil reads the live file from its
 	// beginning.
@@ -232,8 +238,25 @@ type Tailer struct {
 	finished  []ident
 	headCache map[headKey][]byte
 
+	// lagMu guards lag, and finished against the lister's reads.
 	lagMu sync.Mutex
 	lag   lagState
+	// listWake wakes the lister on a change in the directory.
+	listWake chan struct{}
+}
+
+// maxPending bounds the backups remembered as waiting to be read.
+const maxPending = 1024
+
+// pendingFile is a backup the lister saw waiting to be read (rotated after
+// the file being read, not read yet): if it is gone before it is read,
+// that is a gap.
+type pendingFile struct {
+	path  string
+	gz    bool
+	size  int64 // decompressed for .gz (from the trailer)
+	head  []byte
+	mtime int64
 }
 
 // lagState is what Lag needs, updated as the tailer reads.
@@ -244,6 +267,16 @@ type lagState struct {
 	size     int64 // size of the current file
 	emitted  int64 // offset after the last line handed out
 	backlog  int64 // bytes of backups still to read after the current one
+	// mtime and head fingerprint of the current file (for the lister).
+	mtime int64
+	fpLen int
+	fp    uint64
+	// listed is the size of the backups waiting after the current file as
+	// the lister last saw them, valid while the current file is
+	// listedDev/listedIno; pending are those backups by fingerprint.
+	listed               int64
+	listedDev, listedIno uint64
+	pending              map[ident]pendingFile
 }
 
 // New returns a tailer.
@@ -282,6 +315,15 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	t.emit = emit
 	defer t.closeCur()
 	defer t.dropSpool()
+	if !t.o.Once {
+		t.listWake = make(chan struct{}, 1)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); t.lister(ctx, done) }()
+		defer wg.Wait()
+		defer close(done)
+	}
 	wake, stopWatch := t.watch(ctx)
 	defer stopWatch()
 
@@ -357,7 +399,11 @@ func (t *Tailer) Lag() int64 {
 			return max(0, live-s.emitted)
 		}
 	}
-	return max(0, s.size-s.emitted) + s.backlog + live
+	backlog := s.backlog
+	if s.listedDev == s.dev && s.listedIno == s.ino {
+		backlog = max(backlog, s.listed)
+	}
+	return max(0, s.size-s.emitted) + backlog + live
 }
 
 func (t *Tailer) setLag(f func(*lagState)) {
@@ -377,8 +423,12 @@ func (t *Tailer) hand(ctx context.Context, ch Chunk) error {
 
 func (t *Tailer) noteAt(e int64) {
 	c := t.cur
+	if c.fpLen != len(c.head) {
+		c.fp, c.fpLen = Fingerprint(c.head), len(c.head)
+	}
 	t.setLag(func(s *lagState) {
 		s.open, s.live, s.dev, s.ino, s.size, s.emitted = true, c.live, c.dev, c.ino, max(c.size, c.readPos), e
+		s.mtime, s.fpLen, s.fp = c.mtime, c.fpLen, c.fp
 		if c.live {
 			s.backlog = 0
 		}
@@ -863,7 +913,9 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 				return err
 			}
 		}
-		next, backlog := t.nextAfter(prev, liveInfo, liveHead)
+		cands := t.candidates(t.o.Backups(t.o.Path))
+		t.checkPending(cands)
+		next, backlog := t.nextAfter(cands, prev, liveInfo, liveHead)
 		if next == nil {
 			if live == nil {
 				t.prev = &prev
@@ -886,8 +938,7 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 // nextAfter returns the oldest backup not read yet that was rotated after
 // content prev, or nil when the live file comes next. backlog is the size
 // of the backups after the one returned.
-func (t *Tailer) nextAfter(prev ident, liveInfo os.FileInfo, liveHead []byte) (*candidate, int64) {
-	cands := t.candidates(t.o.Backups(t.o.Path))
+func (t *Tailer) nextAfter(cands []candidate, prev ident, liveInfo os.FileInfo, liveHead []byte) (*candidate, int64) {
 	at := -1
 	for i, c := range cands {
 		if matches(c.head, prev.fpLen, prev.fp) {
@@ -925,14 +976,18 @@ func (t *Tailer) addFinished(id ident) {
 	if id.fpLen == 0 {
 		return
 	}
+	t.lagMu.Lock()
+	defer t.lagMu.Unlock()
 	if len(t.finished) >= 256 {
 		t.finished = t.finished[1:]
 	}
 	t.finished = append(t.finished, id)
 }
 
-func (t *Tailer) isFinished(head []byte) bool {
-	for _, f := range t.finished {
+func (t *Tailer) isFinished(head []byte) bool { return finishedIn(t.finished, head) }
+
+func finishedIn(finished []ident, head []byte) bool {
+	for _, f := range finished {
 		if matches(head, f.fpLen, f.fp) {
 			return true
 		}
@@ -1278,6 +1333,12 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 				select {
 				case wake <- struct{}{}:
 				default:
+				}
+				if t.listWake != nil {
+					select {
+					case t.listWake <- struct{}{}:
+					default:
+					}
 				}
 				// Not reading for a moment lets the kernel merge the
 				// apiserver's per-event writes into one notification.

@@ -193,6 +193,14 @@ var mutations = []Mutation{
 		New:    "if n := min(len(c.head), len(liveHead)); n == 0 || string(liveHead[:n]) != string(c.head[:n]) {\n\t\treturn false\n\t}\n\tif true {\n\t\treturn true\n\t}\n\tif false {",
 		Guards: []Guard{tailPkg},
 	},
+	{
+		Name:   "tail/deleted-backlog-unreported",
+		What:   "a backup listed while the tailer was held and deleted (retention) before it was read is skipped without a gap",
+		File:   "internal/tail/pending.go",
+		Old:    "\t\tdefault:\n\t\t\tgone = append(gone, p)\n",
+		New:    "\t\tdefault:\n",
+		Guards: []Guard{tailPkg},
+	},
 	// Untrusted text never reaches the terminal raw.
 	{
 		Name:   "termsafe/esc-passes",
