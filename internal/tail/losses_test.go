@@ -2,6 +2,7 @@ package tail
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -170,5 +171,95 @@ func TestRetentionWhileHeldIsAGap(t *testing.T) {
 	}
 	if lost != sum {
 		t.Fatalf("unrecoverable %d, want %d", lost, sum)
+	}
+}
+
+// writeTo appends lines from..to-1 through an open descriptor (a writer
+// that has not reopened the path).
+func writeTo(t *testing.T, f *os.File, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if _, err := fmt.Fprintf(f, `{"auditID":"id-%04d"}`+"\n", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// logrotate's create: the file is renamed and a new empty one created;
+// the writer goes on writing to the renamed file until it reopens the
+// path, later (a postrotate signal) or never (kube-apiserver). What it
+// writes meanwhile is read (review B, finding 2).
+func TestWritesAfterRenameAreRead(t *testing.T) {
+	for _, reopen := range []bool{true, false} {
+		t.Run(fmt.Sprintf("reopen=%v", reopen), func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "audit.log")
+			w, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { w.Close() }()
+			writeTo(t, w, 0, 10)
+			c, stop := start(t, Options{Path: p, RotateWait: 300 * time.Millisecond})
+			c.waitFor(t, 10)
+			if err := os.Rename(p, p+".1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for i := 10; i < 20; i++ { // the writer has not reopened yet
+				time.Sleep(10 * time.Millisecond)
+				writeTo(t, w, i, i+1)
+			}
+			if reopen {
+				w.Close()
+				if w, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+					t.Fatal(err)
+				}
+				writeTo(t, w, 20, 30)
+			} else {
+				time.Sleep(150 * time.Millisecond)
+				writeTo(t, w, 20, 25) // still the renamed file, after a pause
+				time.Sleep(500 * time.Millisecond)
+				appendLines(t, p, 25, 30) // a restarted writer opens the path
+			}
+			exactly(t, c, ids(0, 30))
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A file finished after its rotation that grows afterwards (a writer that
+// kept writing past RotateWait) is read on from where it was finished,
+// the next time the tailer moves on (review B, finding 2).
+func TestFinishedFileThatGrowsIsReadOn(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	w, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	writeTo(t, w, 0, 10)
+	c, stop := start(t, Options{Path: p, RotateWait: -1})
+	c.waitFor(t, 10)
+	if err := os.Rename(p, p+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, p, 10, 20) // another writer on the new file
+	c.waitFor(t, 20)
+	writeTo(t, w, 100, 105) // the old writer, after the tailer moved on
+	time.Sleep(30 * time.Millisecond)
+	if err := os.Rename(p+".1", p+".2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p, p+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, p, 20, 25)
+	exactly(t, c, append(append(ids(0, 20), ids(100, 105)...), ids(20, 25)...))
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

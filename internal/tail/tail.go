@@ -161,6 +161,14 @@ type Options struct {
 	File *os.File
 	// Backups lists the rotated copies of Path (default Standard).
 	Backups Finder
+	// RotateWait is how long a file renamed away from Path is still read
+	// after its last growth while the new file at Path is empty: a writer
+	// reopens the path only later, or not at all (logrotate's create
+	// without a reopen signal), and writes to the renamed file meanwhile.
+	// Once the new file has data (the writer moved on) the renamed one is
+	// read once more and finished. Like Fluent Bit's Rotate_Wait. Default
+	// 5s; negative: none.
+	RotateWait time.Duration
 	// Once stops at the end of the live file instead of following it
 	// (for --dry-run).
 	Once bool
@@ -200,6 +208,11 @@ type file struct {
 	seen    int64
 	size    int64
 	mtime   int64
+	// rotated is when the path was first seen naming another file (the
+	// live file renamed away), grew when this file last grew since, and
+	// late how many bytes were read from it after that.
+	rotated, grew time.Time
+	late          int64
 }
 
 // ident is what identifies content that has been read: the fingerprint
@@ -208,6 +221,9 @@ type ident struct {
 	fpLen int
 	fp    uint64
 	mtime int64
+	// size is how far a plain file was read (0: unknown): one found
+	// larger afterwards was written to after it was finished.
+	size int64
 }
 
 // Tailer follows one audit log.
@@ -234,8 +250,11 @@ type Tailer struct {
 	// away (rotated and not yet recreated): what comes after it is decided
 	// once the path exists again.
 	prev *ident
-	// finished are the contents read to their end (never read again).
-	finished  []ident
+	// finished are the contents read to their end (never read again,
+	// unless they grow: a writer that kept writing after the rotation).
+	finished []ident
+	// lastRead is how far the file finished last was read.
+	lastRead  int64
 	headCache map[headKey][]byte
 
 	// lagMu guards lag, and finished against the lister's reads.
@@ -298,6 +317,9 @@ func New(o Options) *Tailer {
 	}
 	if o.Backups == nil {
 		o.Backups = Standard
+	}
+	if o.RotateWait == 0 {
+		o.RotateWait = 5 * time.Second
 	}
 	lg := o.Logger
 	if lg == nil {
@@ -729,9 +751,25 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	if dev, ino := DevIno(pfi); dev == c.dev && ino == c.ino {
 		return false, nil
 	}
-	// Rotated (rename+create) or deleted and recreated: the old file is
-	// complete. Read what was written before the switch, then move on.
-	t.log.Info("file rotated; finishing the old file", "path", c.name)
+	// Rotated (rename+create) or deleted and recreated. A writer that has
+	// not reopened the path yet still writes to the old file: while the
+	// new one is empty, the old one is read on until it has been idle for
+	// RotateWait. Once the new one has data, the old one is read once
+	// more (after that look at the path) and finished.
+	now := time.Now()
+	if c.rotated.IsZero() {
+		t.log.Info("file rotated; finishing the old file", "path", c.name)
+		c.rotated, c.grew, c.late = now, now, c.readPos
+	} else if c.readPos > c.late {
+		if c.grew == c.rotated {
+			t.log.Warn("the writer kept writing to the file after it was rotated; reading it until it is idle",
+				"path", c.name, "rotate_wait", t.o.RotateWait)
+		}
+		c.grew, c.late = now, c.readPos
+	}
+	if pfi.Size() == 0 && t.o.RotateWait > 0 && now.Sub(c.grew) < t.o.RotateWait {
+		return false, nil
+	}
 	truncated, pending, err = t.drainLive(ctx)
 	if err != nil {
 		return false, err
@@ -739,7 +777,15 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	if truncated {
 		return true, t.truncated(ctx, pending)
 	}
+	if c.readPos > c.late && !c.rotated.IsZero() && c.grew != c.rotated {
+		t.log.Info("finished the file written to after its rotation", "path", c.name, "bytes_after_rotation", c.readPos-c.late)
+	}
 	prev := t.identOf(c)
+	if bytes.IndexByte(c.head, '\n') >= 0 {
+		// Its fingerprint covers a whole line (an event, unique): a file
+		// found beginning so and larger is this one grown.
+		prev.size = c.readPos
+	}
 	if err := t.finishFile(ctx); err != nil {
 		return false, err
 	}
@@ -915,6 +961,18 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 		}
 		cands := t.candidates(t.o.Backups(t.o.Path))
 		t.checkPending(cands)
+		if g, f := t.grown(cands, liveInfo); g != nil {
+			live.Close()
+			t.log.Warn("a file already read to its end has grown: the writer kept writing to it after it was rotated; reading the rest",
+				"path", g.Path, "offset", f.size, "size", g.info.Size())
+			if err := t.readBackup(ctx, *g, f.size, false); err != nil {
+				return err
+			}
+			f.size = max(t.lastRead, g.info.Size())
+			f.mtime = max(f.mtime, g.mtime)
+			t.addFinished(f)
+			continue
+		}
 		next, backlog := t.nextAfter(cands, prev, liveInfo, liveHead)
 		if next == nil {
 			if live == nil {
@@ -931,6 +989,9 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			return err
 		}
 		prev = ident{fpLen: len(next.head), fp: Fingerprint(next.head), mtime: next.mtime}
+		if !next.Gzip && bytes.IndexByte(next.head, '\n') >= 0 {
+			prev.size = t.lastRead
+		}
 		t.addFinished(prev)
 	}
 }
@@ -978,10 +1039,33 @@ func (t *Tailer) addFinished(id ident) {
 	}
 	t.lagMu.Lock()
 	defer t.lagMu.Unlock()
+	for i, f := range t.finished {
+		if f.fpLen == id.fpLen && f.fp == id.fp {
+			t.finished[i].size = max(f.size, id.size)
+			t.finished[i].mtime = max(f.mtime, id.mtime)
+			return
+		}
+	}
 	if len(t.finished) >= 256 {
 		t.finished = t.finished[1:]
 	}
 	t.finished = append(t.finished, id)
+}
+
+// grown returns a plain backup read to its end before that is now larger
+// than what was read (f.size, the offset to read it from).
+func (t *Tailer) grown(cands []candidate, liveInfo os.FileInfo) (*candidate, ident) {
+	for i, c := range cands {
+		if c.Gzip || len(c.head) == 0 || liveInfo != nil && os.SameFile(c.info, liveInfo) {
+			continue
+		}
+		for _, f := range t.finished {
+			if f.size > 0 && matches(c.head, f.fpLen, f.fp) && c.info.Size() > f.size {
+				return &cands[i], f
+			}
+		}
+	}
+	return nil, ident{}
 }
 
 func (t *Tailer) isFinished(head []byte) bool { return finishedIn(t.finished, head) }
@@ -1296,6 +1380,7 @@ func (t *Tailer) finishFile(ctx context.Context) error {
 	}
 	t.partial = t.partial[:0]
 	t.noteRead()
+	t.lastRead = c.readPos
 	t.closeCur()
 	return nil
 }

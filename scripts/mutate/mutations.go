@@ -201,6 +201,22 @@ var mutations = []Mutation{
 		New:    "\t\tdefault:\n",
 		Guards: []Guard{tailPkg},
 	},
+	{
+		Name:   "tail/no-rotate-wait",
+		What:   "a file renamed away is finished at once, though the new file is empty and the writer still writes to the old one (logrotate create, reopen later or never)",
+		File:   "internal/tail/tail.go",
+		Old:    "\tif pfi.Size() == 0 && t.o.RotateWait > 0 && now.Sub(c.grew) < t.o.RotateWait {",
+		New:    "\tif false && pfi.Size() == 0 && t.o.RotateWait > 0 && now.Sub(c.grew) < t.o.RotateWait {",
+		Guards: []Guard{tailPkg},
+	},
+	{
+		Name:   "tail/grown-finished-file-ignored",
+		What:   "a file read to its end that grew afterwards (a writer that kept writing after the rotation) is not read on",
+		File:   "internal/tail/tail.go",
+		Old:    "\t\t\tif f.size > 0 && matches(c.head, f.fpLen, f.fp) && c.info.Size() > f.size {",
+		New:    "\t\t\tif f.size > 0 && matches(c.head, f.fpLen, f.fp) && c.info.Size() < f.size {",
+		Guards: []Guard{tailPkg},
+	},
 	// Untrusted text never reaches the terminal raw.
 	{
 		Name:   "termsafe/esc-passes",
