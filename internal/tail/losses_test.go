@@ -145,14 +145,17 @@ func TestRetentionWhileHeldIsAGap(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// Retention deletes the oldest backups after the one held.
+	// Retention deletes the oldest backups after the one held; the next
+	// one is compressed (not a gap).
 	for _, b := range backups[1:4] {
 		if err := os.Remove(b); err != nil {
 			t.Fatal(err)
 		}
 	}
+	gzipFile(t, backups[4], backups[4]+".gz")
 	g.allow(1 << 12)
-	// The first file (lines 0-99), then backups 5 and 6 (130-149), then
+	// The first file (lines 0-99), then backups 5 (compressed) and 6
+	// (130-149), then
 	// the live file (150-159).
 	exactly(t, &g.collector, append(ids(0, 100), ids(130, n)...))
 	cancel()

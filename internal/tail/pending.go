@@ -72,6 +72,7 @@ func (t *Tailer) listPending(cache map[headKey]listed) {
 			}
 		}
 	}
+	finSet := newFPSet(fin)
 	found := map[ident]pendingFile{}
 	var total int64
 	keep := map[headKey]bool{}
@@ -107,7 +108,7 @@ func (t *Tailer) listPending(cache map[headKey]listed) {
 			cache[k] = e
 		}
 		keep[k] = true
-		if len(e.head) == 0 || finishedIn(fin, e.head) || matches(e.head, s.fpLen, s.fp) {
+		if len(e.head) == 0 || finSet.has(e.head) || matches(e.head, s.fpLen, s.fp) {
 			continue // empty, read, or the content being read (compressed)
 		}
 		found[ident{fpLen: len(e.head), fp: Fingerprint(e.head)}] = pendingFile{path: b.Path, gz: b.Gzip, size: e.size, head: e.head, mtime: mtime}
@@ -138,19 +139,38 @@ func (t *Tailer) listPending(cache map[headKey]listed) {
 // among cands (the current listing) and were not read: deleted before
 // they were read.
 func (t *Tailer) checkPending(cands []candidate) {
-	var gone []pendingFile
 	t.lagMu.Lock()
+	defer t.lagMu.Unlock()
+	if len(t.lag.pending) == 0 {
+		return
+	}
+	finSet := newFPSet(t.finished)
+	var missing []ident
+	present := listedSet(cands, t.lag.pending)
 	for id, p := range t.lag.pending {
 		switch {
-		case finishedIn(t.finished, p.head):
-		case listedIn(cands, id):
+		case finSet.has(p.head):
+		case present[id]:
 			continue
 		default:
-			gone = append(gone, p)
+			missing = append(missing, id)
+			continue
 		}
 		delete(t.lag.pending, id)
 	}
-	t.lagMu.Unlock()
+	if len(missing) == 0 {
+		return
+	}
+	// Listed again: a backup compressed between the listing and its stat
+	// (the plain file removed, the .gz not listed yet) is not gone.
+	present = listedSet(t.candidates(t.o.Backups(t.o.Path)), t.lag.pending)
+	var gone []pendingFile
+	for _, id := range missing {
+		if !present[id] {
+			gone = append(gone, t.lag.pending[id])
+			delete(t.lag.pending, id)
+		}
+	}
 	if len(gone) == 0 {
 		return
 	}
@@ -178,9 +198,47 @@ func (t *Tailer) checkPending(cands []candidate) {
 	}
 }
 
-func listedIn(cands []candidate, id ident) bool {
+// listedSet returns which of the pending fingerprints begin a listed
+// backup.
+func listedSet(cands []candidate, pending map[ident]pendingFile) map[ident]bool {
+	lens := map[int]bool{}
+	for id := range pending {
+		lens[id.fpLen] = true
+	}
+	out := map[ident]bool{}
 	for _, c := range cands {
-		if matches(c.head, id.fpLen, id.fp) {
+		for l := range lens {
+			if l > 0 && len(c.head) >= l {
+				if id := (ident{fpLen: l, fp: Fingerprint(c.head[:l])}); pending[id].head != nil {
+					out[id] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// fpSet holds fingerprints by length: whether a head begins with one of
+// them costs one checksum per distinct length, not one per fingerprint.
+type fpSet map[int]map[uint64]bool
+
+func newFPSet(ids []ident) fpSet {
+	s := fpSet{}
+	for _, id := range ids {
+		if id.fpLen == 0 {
+			continue
+		}
+		if s[id.fpLen] == nil {
+			s[id.fpLen] = map[uint64]bool{}
+		}
+		s[id.fpLen][id.fp] = true
+	}
+	return s
+}
+
+func (s fpSet) has(head []byte) bool {
+	for l, fps := range s {
+		if len(head) >= l && fps[Fingerprint(head[:l])] {
 			return true
 		}
 	}

@@ -1000,6 +1000,7 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 // content prev, or nil when the live file comes next. backlog is the size
 // of the backups after the one returned.
 func (t *Tailer) nextAfter(cands []candidate, prev ident, liveInfo os.FileInfo, liveHead []byte) (*candidate, int64) {
+	finSet := newFPSet(t.finished)
 	at := -1
 	for i, c := range cands {
 		if matches(c.head, prev.fpLen, prev.fp) {
@@ -1017,7 +1018,7 @@ func (t *Tailer) nextAfter(cands []candidate, prev ident, liveInfo os.FileInfo, 
 		// Empty, already read, or a copy of the live file (a copytruncate
 		// in progress: the live file is read instead, and its copy found
 		// when it is truncated).
-		if len(c.head) == 0 || t.isFinished(c.head) || copyOfLive(c, liveInfo, liveHead) {
+		if len(c.head) == 0 || finSet.has(c.head) || copyOfLive(c, liveInfo, liveHead) {
 			continue
 		}
 		// prev not found (deleted): what was modified since it was read.
@@ -1055,12 +1056,26 @@ func (t *Tailer) addFinished(id ident) {
 // grown returns a plain backup read to its end before that is now larger
 // than what was read (f.size, the offset to read it from).
 func (t *Tailer) grown(cands []candidate, liveInfo os.FileInfo) (*candidate, ident) {
+	sized := map[ident]ident{} // by length and fingerprint
+	lens := map[int]bool{}
+	for _, f := range t.finished {
+		if f.size > 0 {
+			sized[ident{fpLen: f.fpLen, fp: f.fp}] = f
+			lens[f.fpLen] = true
+		}
+	}
+	if len(sized) == 0 {
+		return nil, ident{}
+	}
 	for i, c := range cands {
 		if c.Gzip || len(c.head) == 0 || liveInfo != nil && os.SameFile(c.info, liveInfo) {
 			continue
 		}
-		for _, f := range t.finished {
-			if f.size > 0 && matches(c.head, f.fpLen, f.fp) && c.info.Size() > f.size {
+		for l := range lens {
+			if len(c.head) < l {
+				continue
+			}
+			if f, ok := sized[ident{fpLen: l, fp: Fingerprint(c.head[:l])}]; ok && c.info.Size() > f.size {
 				return &cands[i], f
 			}
 		}

@@ -197,8 +197,8 @@ var mutations = []Mutation{
 		Name:   "tail/deleted-backlog-unreported",
 		What:   "a backup listed while the tailer was held and deleted (retention) before it was read is skipped without a gap",
 		File:   "internal/tail/pending.go",
-		Old:    "\t\tdefault:\n\t\t\tgone = append(gone, p)\n",
-		New:    "\t\tdefault:\n",
+		Old:    "\t\tif !present[id] {\n\t\t\tgone = append(gone, t.lag.pending[id])",
+		New:    "\t\tif false && !present[id] {\n\t\t\tgone = append(gone, t.lag.pending[id])",
 		Guards: []Guard{tailPkg},
 	},
 	{
@@ -213,8 +213,8 @@ var mutations = []Mutation{
 		Name:   "tail/grown-finished-file-ignored",
 		What:   "a file read to its end that grew afterwards (a writer that kept writing after the rotation) is not read on",
 		File:   "internal/tail/tail.go",
-		Old:    "\t\t\tif f.size > 0 && matches(c.head, f.fpLen, f.fp) && c.info.Size() > f.size {",
-		New:    "\t\t\tif f.size > 0 && matches(c.head, f.fpLen, f.fp) && c.info.Size() < f.size {",
+		Old:    "ok && c.info.Size() > f.size {",
+		New:    "ok && c.info.Size() < f.size {",
 		Guards: []Guard{tailPkg},
 	},
 	// Untrusted text never reaches the terminal raw.
