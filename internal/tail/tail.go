@@ -4,10 +4,14 @@
 //
 // Files are read one at a time, each once, oldest first:
 //
-//   - rename+create (the apiserver's lumberjack): the old file is read to
-//     its end through the descriptor already open, then every backup
-//     rotated after it that still exists (plain or .gz), oldest first,
-//     then the new live file from its start;
+//   - rename+create (the apiserver's lumberjack, logrotate's create): the
+//     old file is read to its end through the descriptor already open
+//     (while the new file is empty, until the old one has been idle for
+//     RotateWait: a writer that reopens the path late, or never, still
+//     writes to it), then every backup rotated after it that still exists
+//     (plain or .gz), oldest first, then the new live file from its
+//     start. A plain file found larger after it was finished is read on
+//     from where it was left;
 //   - copytruncate (logrotate): the copy is found among the backups by the
 //     fingerprint of its first bytes (it begins as the file being read
 //     did), finished from the offset already read, then the truncated
@@ -19,7 +23,10 @@
 //   - a checkpoint in a file that was rotated, compressed or copied while
 //     ship was stopped is found again by its content's fingerprint; when
 //     it was deleted (retention), that is a gap: every backup newer than
-//     it is read, oldest first, then the live file.
+//     it is read, oldest first, then the live file;
+//   - retention while reading is held (a sink outage): the backups waiting
+//     to be read are listed every Refresh (see pending.go); one deleted
+//     before it was read is a gap, with its size.
 //
 // The live file's first bytes are compared with the ones read before
 // after every read and before anything read is handed out, so a file
