@@ -292,11 +292,18 @@ func matches(head []byte, fpLen int, fp uint64) bool {
 	return fpLen > 0 && len(head) >= fpLen && Fingerprint(head[:fpLen]) == fp
 }
 
-// sameStart reports whether two contents begin alike over the shorter
-// head (and both have one).
-func sameStart(a, b []byte) bool {
-	n := min(len(a), len(b))
-	return n > 0 && string(a[:n]) == string(b[:n])
+// copyOfLive reports whether backup c may be a copy of the live file
+// being made (copytruncate before its truncate): the live file begins with
+// the backup's whole head (a copy is never longer than the file it is
+// taken from), and a plain copy is not larger than the live file. A live
+// file shorter than the backup's head is not enough: every audit event
+// begins with the same ~80 bytes, so a new live file holding a partial
+// first write begins like every backup.
+func copyOfLive(c candidate, liveInfo os.FileInfo, liveHead []byte) bool {
+	if len(c.head) == 0 || len(liveHead) < len(c.head) || string(liveHead[:len(c.head)]) != string(c.head) {
+		return false
+	}
+	return c.Gzip || liveInfo == nil || c.info.Size() <= liveInfo.Size()
 }
 
 func describe(b Backup) string {

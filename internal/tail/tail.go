@@ -4,10 +4,14 @@
 //
 // Files are read one at a time, each once, oldest first:
 //
-//   - rename+create (the apiserver's lumberjack): the old file is read to
-//     its end through the descriptor already open, then every backup
-//     rotated after it that still exists (plain or .gz), oldest first,
-//     then the new live file from its start;
+//   - rename+create (the apiserver's lumberjack, logrotate's create): the
+//     old file is read to its end through the descriptor already open
+//     (while the new file is empty, until the old one has been idle for
+//     RotateWait: a writer that reopens the path late, or never, still
+//     writes to it), then every backup rotated after it that still exists
+//     (plain or .gz), oldest first, then the new live file from its
+//     start. A plain file found larger after it was finished is read on
+//     from where it was left;
 //   - copytruncate (logrotate): the copy is found among the backups by the
 //     fingerprint of its first bytes (it begins as the file being read
 //     did), finished from the offset already read, then the truncated
@@ -19,7 +23,10 @@
 //   - a checkpoint in a file that was rotated, compressed or copied while
 //     ship was stopped is found again by its content's fingerprint; when
 //     it was deleted (retention), that is a gap: every backup newer than
-//     it is read, oldest first, then the live file.
+//     it is read, oldest first, then the live file;
+//   - retention while reading is held (a sink outage): the backups waiting
+//     to be read are listed every Refresh (see pending.go); one deleted
+//     before it was read is a gap, with its size.
 //
 // The live file's first bytes are compared with the ones read before
 // after every read and before anything read is handed out, so a file
@@ -107,6 +114,9 @@ type Gap struct {
 	ID     ID
 	// Reason explains the loss for the log.
 	Reason string
+	// Bytes is the size of what was lost when it is known (a backup
+	// listed while it waited to be read, then deleted), else 0.
+	Bytes int64
 }
 
 // Options configure a Tailer.
@@ -138,11 +148,14 @@ type Options struct {
 	LongLines  io.Writer
 	OnLongLine func(path string, offset, size int64)
 	// OnGap is told when a file was gone before it was read to its end
-	// (the tailer also logs it, once, at ERROR).
+	// (the tailer also logs it, once, at ERROR): once per file, for a
+	// checkpointed file gone on a restart and for each listed backup
+	// deleted before it was read (retention while reading was paused).
 	OnGap func(Gap)
 	// OnUnrecoverable is told how many bytes the tailer saw in a file
 	// (by its size) that it could not read: the file was truncated before
-	// they were read and no rotated copy holds them.
+	// they were read and no rotated copy holds them, or a backup it had
+	// listed was deleted before it was read (also a Gap, with Bytes).
 	OnUnrecoverable func(path string, bytes int64)
 	// Start resumes from a checkpoint; nil reads the live file from its
 	// beginning.
@@ -155,6 +168,14 @@ type Options struct {
 	File *os.File
 	// Backups lists the rotated copies of Path (default Standard).
 	Backups Finder
+	// RotateWait is how long a file renamed away from Path is still read
+	// after its last growth while the new file at Path is empty: a writer
+	// reopens the path only later, or not at all (logrotate's create
+	// without a reopen signal), and writes to the renamed file meanwhile.
+	// Once the new file has data (the writer moved on) the renamed one is
+	// read once more and finished. Like Fluent Bit's Rotate_Wait. Default
+	// 5s; negative: none.
+	RotateWait time.Duration
 	// Once stops at the end of the live file instead of following it
 	// (for --dry-run).
 	Once bool
@@ -194,6 +215,11 @@ type file struct {
 	seen    int64
 	size    int64
 	mtime   int64
+	// rotated is when the path was first seen naming another file (the
+	// live file renamed away), grew when this file last grew since, and
+	// late how many bytes were read from it after that.
+	rotated, grew time.Time
+	late          int64
 }
 
 // ident is what identifies content that has been read: the fingerprint
@@ -202,6 +228,9 @@ type ident struct {
 	fpLen int
 	fp    uint64
 	mtime int64
+	// size is how far a plain file was read (0: unknown): one found
+	// larger afterwards was written to after it was finished.
+	size int64
 }
 
 // Tailer follows one audit log.
@@ -228,12 +257,32 @@ type Tailer struct {
 	// away (rotated and not yet recreated): what comes after it is decided
 	// once the path exists again.
 	prev *ident
-	// finished are the contents read to their end (never read again).
-	finished  []ident
+	// finished are the contents read to their end (never read again,
+	// unless they grow: a writer that kept writing after the rotation).
+	finished []ident
+	// lastRead is how far the file finished last was read.
+	lastRead  int64
 	headCache map[headKey][]byte
 
+	// lagMu guards lag, and finished against the lister's reads.
 	lagMu sync.Mutex
 	lag   lagState
+	// listWake wakes the lister on a change in the directory.
+	listWake chan struct{}
+}
+
+// maxPending bounds the backups remembered as waiting to be read.
+const maxPending = 1024
+
+// pendingFile is a backup the lister saw waiting to be read (rotated after
+// the file being read, not read yet): if it is gone before it is read,
+// that is a gap.
+type pendingFile struct {
+	path  string
+	gz    bool
+	size  int64 // decompressed for .gz (from the trailer)
+	head  []byte
+	mtime int64
 }
 
 // lagState is what Lag needs, updated as the tailer reads.
@@ -244,6 +293,16 @@ type lagState struct {
 	size     int64 // size of the current file
 	emitted  int64 // offset after the last line handed out
 	backlog  int64 // bytes of backups still to read after the current one
+	// mtime and head fingerprint of the current file (for the lister).
+	mtime int64
+	fpLen int
+	fp    uint64
+	// listed is the size of the backups waiting after the current file as
+	// the lister last saw them, valid while the current file is
+	// listedDev/listedIno; pending are those backups by fingerprint.
+	listed               int64
+	listedDev, listedIno uint64
+	pending              map[ident]pendingFile
 }
 
 // New returns a tailer.
@@ -266,6 +325,9 @@ func New(o Options) *Tailer {
 	if o.Backups == nil {
 		o.Backups = Standard
 	}
+	if o.RotateWait == 0 {
+		o.RotateWait = 5 * time.Second
+	}
 	lg := o.Logger
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
@@ -282,6 +344,15 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	t.emit = emit
 	defer t.closeCur()
 	defer t.dropSpool()
+	if !t.o.Once {
+		t.listWake = make(chan struct{}, 1)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); t.lister(ctx, done) }()
+		defer wg.Wait()
+		defer close(done)
+	}
 	wake, stopWatch := t.watch(ctx)
 	defer stopWatch()
 
@@ -357,7 +428,11 @@ func (t *Tailer) Lag() int64 {
 			return max(0, live-s.emitted)
 		}
 	}
-	return max(0, s.size-s.emitted) + s.backlog + live
+	backlog := s.backlog
+	if s.listedDev == s.dev && s.listedIno == s.ino {
+		backlog = max(backlog, s.listed)
+	}
+	return max(0, s.size-s.emitted) + backlog + live
 }
 
 func (t *Tailer) setLag(f func(*lagState)) {
@@ -377,8 +452,12 @@ func (t *Tailer) hand(ctx context.Context, ch Chunk) error {
 
 func (t *Tailer) noteAt(e int64) {
 	c := t.cur
+	if c.fpLen != len(c.head) {
+		c.fp, c.fpLen = Fingerprint(c.head), len(c.head)
+	}
 	t.setLag(func(s *lagState) {
 		s.open, s.live, s.dev, s.ino, s.size, s.emitted = true, c.live, c.dev, c.ino, max(c.size, c.readPos), e
+		s.mtime, s.fpLen, s.fp = c.mtime, c.fpLen, c.fp
 		if c.live {
 			s.backlog = 0
 		}
@@ -433,14 +512,22 @@ func (t *Tailer) resume(ctx context.Context) error {
 
 // holds reports whether the open file f is the content st was taken in,
 // with at least st.Offset bytes: the same first bytes (fingerprint), or,
-// when nothing was fingerprinted yet, the same device and inode.
+// when nothing was fingerprinted yet (a first checkpoint, taken at offset
+// 0), the same device and inode and a file not modified since. Device and
+// inode alone prove nothing: copytruncate keeps the inode while the
+// content moves to the copy, and a deleted file's inode is reused. A
+// modified file is looked for as any other (resumeElsewhere: the backups
+// modified since, then the live file).
 func holds(f *os.File, fi os.FileInfo, st *Position) (bool, error) {
 	if fi.Size() < st.Offset {
 		return false, nil
 	}
 	if st.ID.FPLen == 0 {
 		dev, ino := DevIno(fi)
-		return dev == st.ID.Dev && ino == st.ID.Ino, nil
+		if dev != st.ID.Dev || ino != st.ID.Ino {
+			return false, nil
+		}
+		return st.Offset > 0 || st.ModTime == 0 || fi.ModTime().UnixNano() == st.ModTime, nil
 	}
 	head, err := readPrefix(f, st.ID.FPLen)
 	if err != nil {
@@ -671,9 +758,25 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	if dev, ino := DevIno(pfi); dev == c.dev && ino == c.ino {
 		return false, nil
 	}
-	// Rotated (rename+create) or deleted and recreated: the old file is
-	// complete. Read what was written before the switch, then move on.
-	t.log.Info("file rotated; finishing the old file", "path", c.name)
+	// Rotated (rename+create) or deleted and recreated. A writer that has
+	// not reopened the path yet still writes to the old file: while the
+	// new one is empty, the old one is read on until it has been idle for
+	// RotateWait. Once the new one has data, the old one is read once
+	// more (after that look at the path) and finished.
+	now := time.Now()
+	if c.rotated.IsZero() {
+		t.log.Info("file rotated; finishing the old file", "path", c.name)
+		c.rotated, c.grew, c.late = now, now, c.readPos
+	} else if c.readPos > c.late {
+		if c.grew == c.rotated {
+			t.log.Warn("the writer kept writing to the file after it was rotated; reading it until it is idle",
+				"path", c.name, "rotate_wait", t.o.RotateWait)
+		}
+		c.grew, c.late = now, c.readPos
+	}
+	if pfi.Size() == 0 && t.o.RotateWait > 0 && now.Sub(c.grew) < t.o.RotateWait {
+		return false, nil
+	}
 	truncated, pending, err = t.drainLive(ctx)
 	if err != nil {
 		return false, err
@@ -681,7 +784,15 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	if truncated {
 		return true, t.truncated(ctx, pending)
 	}
+	if c.readPos > c.late && !c.rotated.IsZero() && c.grew != c.rotated {
+		t.log.Info("finished the file written to after its rotation", "path", c.name, "bytes_after_rotation", c.readPos-c.late)
+	}
 	prev := t.identOf(c)
+	if bytes.IndexByte(c.head, '\n') >= 0 {
+		// Its fingerprint covers a whole line (an event, unique): a file
+		// found beginning so and larger is this one grown.
+		prev.size = c.readPos
+	}
 	if err := t.finishFile(ctx); err != nil {
 		return false, err
 	}
@@ -855,7 +966,21 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 				return err
 			}
 		}
-		next, backlog := t.nextAfter(prev, liveInfo, liveHead)
+		cands := t.candidates(t.o.Backups(t.o.Path))
+		t.checkPending(cands)
+		if g, f := t.grown(cands, liveInfo); g != nil {
+			live.Close()
+			t.log.Warn("a file already read to its end has grown: the writer kept writing to it after it was rotated; reading the rest",
+				"path", g.Path, "offset", f.size, "size", g.info.Size())
+			if err := t.readBackup(ctx, *g, f.size, false); err != nil {
+				return err
+			}
+			f.size = max(t.lastRead, g.info.Size())
+			f.mtime = max(f.mtime, g.mtime)
+			t.addFinished(f)
+			continue
+		}
+		next, backlog := t.nextAfter(cands, prev, liveInfo, liveHead)
 		if next == nil {
 			if live == nil {
 				t.prev = &prev
@@ -871,6 +996,9 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			return err
 		}
 		prev = ident{fpLen: len(next.head), fp: Fingerprint(next.head), mtime: next.mtime}
+		if !next.Gzip && bytes.IndexByte(next.head, '\n') >= 0 {
+			prev.size = t.lastRead
+		}
 		t.addFinished(prev)
 	}
 }
@@ -878,8 +1006,8 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 // nextAfter returns the oldest backup not read yet that was rotated after
 // content prev, or nil when the live file comes next. backlog is the size
 // of the backups after the one returned.
-func (t *Tailer) nextAfter(prev ident, liveInfo os.FileInfo, liveHead []byte) (*candidate, int64) {
-	cands := t.candidates(t.o.Backups(t.o.Path))
+func (t *Tailer) nextAfter(cands []candidate, prev ident, liveInfo os.FileInfo, liveHead []byte) (*candidate, int64) {
+	finSet := newFPSet(t.finished)
 	at := -1
 	for i, c := range cands {
 		if matches(c.head, prev.fpLen, prev.fp) {
@@ -897,7 +1025,7 @@ func (t *Tailer) nextAfter(prev ident, liveInfo os.FileInfo, liveHead []byte) (*
 		// Empty, already read, or a copy of the live file (a copytruncate
 		// in progress: the live file is read instead, and its copy found
 		// when it is truncated).
-		if len(c.head) == 0 || t.isFinished(c.head) || sameStart(c.head, liveHead) {
+		if len(c.head) == 0 || finSet.has(c.head) || copyOfLive(c, liveInfo, liveHead) {
 			continue
 		}
 		// prev not found (deleted): what was modified since it was read.
@@ -917,14 +1045,55 @@ func (t *Tailer) addFinished(id ident) {
 	if id.fpLen == 0 {
 		return
 	}
+	t.lagMu.Lock()
+	defer t.lagMu.Unlock()
+	for i, f := range t.finished {
+		if f.fpLen == id.fpLen && f.fp == id.fp {
+			t.finished[i].size = max(f.size, id.size)
+			t.finished[i].mtime = max(f.mtime, id.mtime)
+			return
+		}
+	}
 	if len(t.finished) >= 256 {
 		t.finished = t.finished[1:]
 	}
 	t.finished = append(t.finished, id)
 }
 
-func (t *Tailer) isFinished(head []byte) bool {
+// grown returns a plain backup read to its end before that is now larger
+// than what was read (f.size, the offset to read it from).
+func (t *Tailer) grown(cands []candidate, liveInfo os.FileInfo) (*candidate, ident) {
+	sized := map[ident]ident{} // by length and fingerprint
+	lens := map[int]bool{}
 	for _, f := range t.finished {
+		if f.size > 0 {
+			sized[ident{fpLen: f.fpLen, fp: f.fp}] = f
+			lens[f.fpLen] = true
+		}
+	}
+	if len(sized) == 0 {
+		return nil, ident{}
+	}
+	for i, c := range cands {
+		if c.Gzip || len(c.head) == 0 || liveInfo != nil && os.SameFile(c.info, liveInfo) {
+			continue
+		}
+		for l := range lens {
+			if len(c.head) < l {
+				continue
+			}
+			if f, ok := sized[ident{fpLen: l, fp: Fingerprint(c.head[:l])}]; ok && c.info.Size() > f.size {
+				return &cands[i], f
+			}
+		}
+	}
+	return nil, ident{}
+}
+
+func (t *Tailer) isFinished(head []byte) bool { return finishedIn(t.finished, head) }
+
+func finishedIn(finished []ident, head []byte) bool {
+	for _, f := range finished {
 		if matches(head, f.fpLen, f.fp) {
 			return true
 		}
@@ -1233,6 +1402,7 @@ func (t *Tailer) finishFile(ctx context.Context) error {
 	}
 	t.partial = t.partial[:0]
 	t.noteRead()
+	t.lastRead = c.readPos
 	t.closeCur()
 	return nil
 }
@@ -1270,6 +1440,12 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 				select {
 				case wake <- struct{}{}:
 				default:
+				}
+				if t.listWake != nil {
+					select {
+					case t.listWake <- struct{}{}:
+					default:
+					}
 				}
 				// Not reading for a moment lets the kernel merge the
 				// apiserver's per-event writes into one notification.
