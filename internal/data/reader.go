@@ -75,6 +75,7 @@ type chunk struct {
 type docRef struct {
 	start, end int
 	line, off  int64
+	col        int64 // the document's column in its line (Origin.Col)
 	carrier    int64 // a time the container recorded (Logs Insights @timestamp), 0 if none
 	lines      int64 // the lines a CSV row spans when more than one (0 otherwise)
 }
@@ -586,7 +587,7 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	for _, dr := range c.docs {
 		n0, r0 := len(b.Events), len(b.Rejects)
-		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Offset: dr.off})
+		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Col: dr.col, Offset: dr.off})
 		for i := r0; i < len(b.Rejects); i++ {
 			if r := &b.Rejects[i]; r.Lines == 0 && r.Origin.Line == dr.line {
 				r.Lines = dr.lines // a rejected CSV row costs all its lines
