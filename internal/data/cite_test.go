@@ -166,6 +166,8 @@ func TestCitationsLocateTheRecord(t *testing.T) {
 	indented := append(append([]byte("\n   "), lines[0]...), "\n\t"...)
 	indented = append(append(indented, lines[1]...), '\n')
 	bom := append(append(append([]byte{}, lines[0]...), "\n\xef\xbb\xbf"...), lines[1]...)
+	pretty := append(append(append([]byte("[\n  "), lines[0]...), ",\n  "...), lines[1]...)
+	pretty = append(pretty, "\n]\n"...)
 	twoLines := append(append(append([]byte{}, array...), "  "...), eventList...)
 	for _, tc := range []struct {
 		what    string
@@ -180,6 +182,9 @@ func TestCitationsLocateTheRecord(t *testing.T) {
 		{"an array, then an EventList after blanks", twoLines, 0, 12},
 		{"indented JSON lines", indented, 0, 2},
 		{"a byte order mark starting a line", bom, 0, 2},
+		{"a byte order mark starting the file", append([]byte("\xef\xbb\xbf"), bom...), 0, 2},
+		{"a byte order mark starting a pretty file", append([]byte("\xef\xbb\xbf"), pretty...), 0, 2},
+		{"a byte order mark alone on the first line", append([]byte("\xef\xbb\xbf\n"), bom...), 0, 2},
 	} {
 		evs, rejs := readBytes(t, tc.in, tc.maxLine)
 		if len(evs) != tc.n || len(rejs) != 0 {

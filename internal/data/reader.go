@@ -284,12 +284,19 @@ func (in *input) run(ctx context.Context) error {
 		head, rerr = in.readHead()
 	}
 	// A UTF-8 byte order mark (Windows tools write one) is not part of the
-	// first document.
+	// first document. JSON lines keep it before an event: the decoder
+	// skips one that starts a line, and the event is cited at column 4 of
+	// line 1, where its bytes start.
+	bom := 0
 	if bytes.HasPrefix(head, bomUTF8) {
-		head = head[3:]
-		in.off = 3
+		bom = len(bomUTF8)
 	}
-	in.shape = detectShape(head, rerr != nil)
+	in.shape = detectShape(head[bom:], rerr != nil)
+	first, _, _ := bytes.Cut(head[bom:], []byte{'\n'})
+	if in.shape != shapeLines || isBlank(first) {
+		head = head[bom:]
+		in.off = int64(bom)
+	}
 	switch in.shape {
 	case shapeDocs:
 		return in.docs(ctx, head, rerr)
