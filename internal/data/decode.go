@@ -98,6 +98,26 @@ func lineOf(doc []byte, i int, o Origin) string {
 	return fmt.Sprintf(" (line %d)", o.Line+int64(bytes.Count(doc[:i], []byte{'\n'})))
 }
 
+// at returns the origin of doc[n:] when o is that of doc: the offset
+// moves on by n bytes, the line by the newlines among them, and the
+// column to where doc[n] is in its line (0 when it starts the line).
+func (o Origin) at(doc []byte, n int) Origin {
+	o.Offset += int64(n)
+	if o.Line == 0 || n == 0 {
+		return o
+	}
+	if k := bytes.LastIndexByte(doc[:n], '\n'); k >= 0 {
+		o.Line += int64(bytes.Count(doc[:k+1], []byte{'\n'}))
+		o.Col = int64(n - k)
+	} else {
+		o.Col = max(o.Col, 1) + int64(n)
+	}
+	if o.Col == 1 {
+		o.Col = 0
+	}
+	return o
+}
+
 func (d *Decoder) malformed(doc []byte, o Origin, err error) *Reject {
 	msg := err.Error()
 	if se, ok := err.(*jsonscan.SyntaxError); ok {
@@ -124,8 +144,7 @@ func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin,
 			// into (a line of them would exhaust the stack).
 			rest := doc[s.I+len(bomUTF8):]
 			if !bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), bomUTF8) {
-				o.Offset += int64(s.I + len(bomUTF8))
-				return d.decodeValue(dst, rejs, rest, o, depth)
+				return d.decodeValue(dst, rejs, rest, o.at(doc, s.I+len(bomUTF8)), depth)
 			}
 		}
 		if depth == 0 && utf16Text(doc) {
@@ -143,6 +162,11 @@ func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin,
 		return dst
 	}
 	start := s.I
+	if start > 0 {
+		// Blanks before the record (an indented line): the record, and
+		// so its origin, starts after them.
+		o = o.at(doc, start)
+	}
 	var r record
 	if err := d.object(&s, &r); err != nil {
 		*rejs = append(*rejs, *d.malformed(doc, o, err))
@@ -167,7 +191,7 @@ func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end i
 	raw := doc[start:end]
 	switch {
 	case r.batch != nil:
-		return d.batchItems(dst, rejs, doc, r, o, depth)
+		return d.batchItems(dst, rejs, doc, start, r, o, depth)
 	case r.proto.end > 0:
 		return d.logEntry(dst, rejs, doc, start, end, r, o, depth)
 	case r.category != "" && (r.props.end > 0 || r.resourceID != ""):
@@ -201,9 +225,10 @@ func batchLabel(key string, n int) string {
 	return fmt.Sprintf("%s[%d]", key, n)
 }
 
-// batchItems decodes the elements of a batch; each element's Raw is its own
-// bytes.
-func (d *Decoder) batchItems(dst []Event, rejs *[]Reject, doc []byte, r *record, o Origin, depth int) []Event {
+// batchItems decodes the elements of a batch whose record starts at
+// doc[start] (at o); each element's Raw is its own bytes, and its origin
+// names the line and column where they start.
+func (d *Decoder) batchItems(dst []Event, rejs *[]Reject, doc []byte, start int, r *record, o Origin, depth int) []Event {
 	if r.msgType == "CONTROL_MESSAGE" {
 		// CloudWatch Logs checks that its destination is reachable with
 		// these; they hold no log events.
@@ -213,14 +238,28 @@ func (d *Decoder) batchItems(dst []Event, rejs *[]Reject, doc []byte, r *record,
 		*rejs = append(*rejs, *newReject(o, doc, "records nested too deeply"))
 		return dst
 	}
-	line, counted := o.Line, 0
+	// Lines and the start of the current one are counted on from item to
+	// item (ls: the index in doc where the item's line starts; -1 while
+	// on the record's first line, which starts at column o.Col).
+	line, counted, ls := o.Line, start, -1
 	for n, it := range r.batch {
 		io := o
-		io.Offset = o.Offset + int64(it.start)
+		io.Offset = o.Offset + int64(it.start-start)
 		if o.Line > 0 {
-			line += int64(bytes.Count(doc[counted:it.start], []byte{'\n'}))
+			if seg := doc[counted:it.start]; bytes.IndexByte(seg, '\n') >= 0 {
+				line += int64(bytes.Count(seg, []byte{'\n'}))
+				ls = counted + bytes.LastIndexByte(seg, '\n') + 1
+			}
 			counted = it.start
 			io.Line = line
+			if ls < 0 {
+				io.Col = max(o.Col, 1) + int64(it.start-start)
+			} else {
+				io.Col = int64(it.start-ls) + 1
+			}
+			if io.Col == 1 {
+				io.Col = 0
+			}
 		}
 		before, n0 := len(*rejs), len(dst)
 		dst = d.decodeValue(dst, rejs, doc[it.start:it.end], io, depth+1)

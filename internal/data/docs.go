@@ -37,6 +37,9 @@ type docReader struct {
 	rerr  error // the read error that ended the input (not io.EOF)
 	lnPos int   // newlines are counted in buf up to lnPos...
 	lnNum int64 // ...where the line number is lnNum
+	// lnStart is the stream offset where line lnNum starts, headStart
+	// that of the line holding buf[0] (for the columns of citations).
+	lnStart, headStart int64
 
 	cur      *chunk
 	emitted  int  // documents framed so far
@@ -51,6 +54,8 @@ var errEnd = errors.New("end of input")
 var batchKeys = map[string]bool{"items": true, "records": true, "events": true, "logEvents": true}
 
 func (in *input) docs(ctx context.Context, head []byte, rerr error) error {
+	// (Line 1 starts at stream offset 0: a byte order mark before buf[0]
+	// is in it.)
 	r := &docReader{in: in, ctx: ctx, buf: head, base: in.off, lnNum: in.line}
 	if rerr != nil {
 		r.eof = true
@@ -78,12 +83,39 @@ func (in *input) docs(ctx context.Context, head []byte, rerr error) error {
 func (r *docReader) lineAt(i int) int64 {
 	switch {
 	case i > r.lnPos:
-		r.lnNum += int64(bytes.Count(r.buf[r.lnPos:i], []byte{'\n'}))
+		seg := r.buf[r.lnPos:i]
+		if n := bytes.Count(seg, []byte{'\n'}); n > 0 {
+			r.lnNum += int64(n)
+			r.lnStart = r.base + int64(r.lnPos+bytes.LastIndexByte(seg, '\n')+1)
+		}
 		r.lnPos = i
 	case i < r.lnPos:
 		return r.lnNum - int64(bytes.Count(r.buf[i:r.lnPos], []byte{'\n'}))
 	}
 	return r.lnNum
+}
+
+// lineStart returns the stream offset where the line of buf[i] starts.
+func (r *docReader) lineStart(i int) int64 {
+	r.lineAt(i)
+	if i >= r.lnPos || bytes.IndexByte(r.buf[i:r.lnPos], '\n') < 0 {
+		return r.lnStart
+	}
+	// Behind the counted lines (rare: after a resync).
+	if k := bytes.LastIndexByte(r.buf[:i], '\n'); k >= 0 {
+		return r.base + int64(k+1)
+	}
+	return r.headStart
+}
+
+// origin returns where buf[i] is: its line, its 1-based byte column when
+// it does not start the line (0 when it does), its stream offset.
+func (r *docReader) origin(i int) Origin {
+	o := Origin{Source: r.in.info, Line: r.lineAt(i), Offset: r.base + int64(i)}
+	if c := o.Offset - r.lineStart(i) + 1; c > 1 {
+		o.Col = c
+	}
+	return o
 }
 
 // fill reads more input, keeping buf[keep:] (keep <= pos). It returns
@@ -98,7 +130,7 @@ func (r *docReader) fill(keep int) bool {
 	}
 	// Drop what is consumed (counting its lines first).
 	if keep > 0 {
-		r.lineAt(keep)
+		r.headStart = r.lineStart(keep)
 		n := copy(r.buf, r.buf[keep:])
 		r.buf = r.buf[:n]
 		r.pos -= keep
@@ -302,7 +334,7 @@ func (r *docReader) array(first bool) error {
 // messages of a CONTROL_MESSAGE hold none); other members are checked and
 // skipped. An object with no batch array is rejected as too big.
 func (r *docReader) envelope(start int) error {
-	startLine, startOff := r.lineAt(start), r.base+int64(start)
+	startAt := r.origin(start)
 	docsBefore := r.emitted
 	control := false
 	for first := true; ; first = false {
@@ -380,7 +412,7 @@ func (r *docReader) envelope(start int) error {
 		}
 	}
 	if r.emitted == docsBefore && !control {
-		r.reject(Reject{Origin: Origin{Source: r.in.info, Line: startLine, Offset: startOff},
+		r.reject(Reject{Origin: startAt,
 			Reason: fmt.Sprintf("JSON object of more than %s (no items, records, events or logEvents array to read one by one); skipped", sizeText(r.in.maxLine))})
 	}
 	return nil
@@ -389,7 +421,8 @@ func (r *docReader) envelope(start int) error {
 // skipHuge skips an over-long value starting at start without holding it
 // (a bracket counter that knows strings) and rejects it.
 func (r *docReader) skipHuge(start int) error {
-	line, off := r.lineAt(start), r.base+int64(start)
+	at := r.origin(start)
+	off := at.Offset
 	depth, inStr, esc := 0, false, false
 	i := start
 	for {
@@ -430,7 +463,7 @@ func (r *docReader) skipHuge(start int) error {
 	}
 done:
 	r.pos = i
-	r.reject(Reject{Origin: Origin{Source: r.in.info, Line: line, Offset: off},
+	r.reject(Reject{Origin: at,
 		Reason: fmt.Sprintf("JSON value of %d bytes is longer than the %s limit; skipped", r.base+int64(i)-off, sizeText(r.in.maxLine))})
 	return nil
 }
@@ -440,7 +473,7 @@ func (r *docReader) unexpectedEnd(what string) error {
 	if r.ctx.Err() != nil {
 		return r.ctx.Err()
 	}
-	r.reject(Reject{Origin: Origin{Source: r.in.info, Line: r.lineAt(len(r.buf)), Offset: r.base + int64(len(r.buf))},
+	r.reject(Reject{Origin: r.origin(len(r.buf)),
 		Reason: "malformed JSON: unexpected end of input inside " + what + " (truncated file?)"})
 	r.pos = len(r.buf)
 	return errEnd
@@ -459,7 +492,8 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 	if r.ctx.Err() != nil {
 		return r.ctx.Err()
 	}
-	line, off := r.lineAt(start), r.base+int64(start)
+	o := r.origin(start)
+	line := o.Line
 	smp := sample(r.buf, start)
 	at := start
 	var se *jsonscan.SyntaxError
@@ -485,7 +519,7 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 		} else if next == line+1 {
 			skipped = fmt.Sprintf("skipped line %d up to the next value", line)
 		}
-		r.reject(Reject{Origin: Origin{Source: r.in.info, Line: line, Offset: off}, Sample: smp,
+		r.reject(Reject{Origin: o, Sample: smp,
 			Reason: reason + "; " + skipped, Lines: max(next-line, 0)})
 		r.resynced = true
 		return nil
@@ -534,7 +568,7 @@ func (r *docReader) syntaxError(start int, err error, topLevel bool) error {
 				last-- // no line after the final newline
 			}
 			last = max(last, line)
-			r.reject(Reject{Origin: Origin{Source: r.in.info, Line: line, Offset: off}, Sample: smp,
+			r.reject(Reject{Origin: o, Sample: smp,
 				Reason: fmt.Sprintf("%s; the rest of the input (lines %d-%d) could not be read", reason, line, last), Lines: last - line + 1})
 			return errEnd
 		}
@@ -629,8 +663,9 @@ func (r *docReader) doc(start, end int) error {
 		r.cur = &chunk{data: make([]byte, 0, max(chunkSize/2, end-start))}
 	}
 	c := r.cur
+	o := r.origin(start)
 	c.docs = append(c.docs, docRef{start: len(c.data), end: len(c.data) + end - start,
-		line: r.lineAt(start), off: r.base + int64(start)})
+		line: o.Line, col: o.Col, off: o.Offset})
 	c.data = append(c.data, r.buf[start:end]...)
 	r.emitted++
 	if len(c.data) >= chunkSize/2 {

@@ -113,6 +113,11 @@ type Origin struct {
 	Source *SourceInfo
 	Line   int64 // 1-based line number in the (decompressed) stream
 	Offset int64 // byte offset of Raw in the (decompressed) stream
+	// Col is the 1-based byte column in line Line where Raw starts when
+	// that is not the first byte of the line (an element of an array or
+	// of a batch, an object of a run concatenated on one line as Firehose
+	// writes them, an indented record); 0 when Raw starts its line.
+	Col int64
 	// StreamTime is the entry's own timestamp (Unix ns) in a store that
 	// addresses entries by stream and time rather than by line (Loki);
 	// 0 for files and objects. Cite uses it when set.
@@ -168,18 +173,26 @@ func (e *Event) Where() string {
 	return e.Origin.Where()
 }
 
-// Where returns "name:line".
+// Where returns "name:line", or "name:line:col" when Col is past the
+// line's first byte.
 func (o Origin) Where() string {
 	name := "?"
 	if o.Source != nil {
 		name = o.Source.Name
 	}
-	return name + ":" + strconv.FormatInt(o.Line, 10)
+	w := name + ":" + strconv.FormatInt(o.Line, 10)
+	if o.Col > 1 {
+		w += ":" + strconv.FormatInt(o.Col, 10)
+	}
+	return w
 }
 
 // Cite returns how the event is cited as evidence: "NAME:LINE" for a
 // file or an object (NAME is the path or s3://bucket/key, LINE the 1-based
 // line in the decompressed stream, so the same for a file and its .gz),
+// "NAME:LINE:COL" when the record does not start its line (COL the 1-based
+// byte column where its bytes start in that line: the events of a Firehose
+// object or of an array on one line),
 // and for an entry of a timestamped store (Loki) its stream labels and
 // nanosecond timestamp, `{job="audit", filename="..."} @1763629320123456789`,
 // which is what a query for that one entry names. The text is untrusted

@@ -75,6 +75,7 @@ type chunk struct {
 type docRef struct {
 	start, end int
 	line, off  int64
+	col        int64 // the document's column in its line (Origin.Col)
 	carrier    int64 // a time the container recorded (Logs Insights @timestamp), 0 if none
 	lines      int64 // the lines a CSV row spans when more than one (0 otherwise)
 }
@@ -283,12 +284,19 @@ func (in *input) run(ctx context.Context) error {
 		head, rerr = in.readHead()
 	}
 	// A UTF-8 byte order mark (Windows tools write one) is not part of the
-	// first document.
+	// first document. JSON lines keep it before an event: the decoder
+	// skips one that starts a line, and the event is cited at column 4 of
+	// line 1, where its bytes start.
+	bom := 0
 	if bytes.HasPrefix(head, bomUTF8) {
-		head = head[3:]
-		in.off = 3
+		bom = len(bomUTF8)
 	}
-	in.shape = detectShape(head, rerr != nil)
+	in.shape = detectShape(head[bom:], rerr != nil)
+	first, _, _ := bytes.Cut(head[bom:], []byte{'\n'})
+	if in.shape != shapeLines || isBlank(first) {
+		head = head[bom:]
+		in.off = int64(bom)
+	}
 	switch in.shape {
 	case shapeDocs:
 		return in.docs(ctx, head, rerr)
@@ -586,7 +594,7 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
 	for _, dr := range c.docs {
 		n0, r0 := len(b.Events), len(b.Rejects)
-		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Offset: dr.off})
+		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Col: dr.col, Offset: dr.off})
 		for i := r0; i < len(b.Rejects); i++ {
 			if r := &b.Rejects[i]; r.Lines == 0 && r.Origin.Line == dr.line {
 				r.Lines = dr.lines // a rejected CSV row costs all its lines

@@ -168,7 +168,10 @@ func (st *stage) addOrigin(o data.Origin) {
 		if an != bn {
 			return an < bn
 		}
-		return a.Line < b.Line
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col // records on one line (a Firehose object's)
 	})
 }
 

@@ -10,7 +10,12 @@ import (
 // .gz the line of the decompressed stream; s3://bucket/key:LINE for an S3
 // object), or for a Loki entry its stream labels and nanosecond time
 // (data.Origin.Cite), and the sha256 of the event's raw bytes as read,
-// without the line ending. `sha256sum` of that one line gives the same.
+// without the line ending, and their length. `sha256sum` of that one line
+// gives the same. A record that does not start its line (the objects of a
+// Firehose object, back to back on one line; the elements of an array or
+// an EventList) is cited FILE:LINE:COL, COL the 1-based byte column where
+// its bytes start: `sed -n LINEp | cut -b COL-$((COL+LEN-1))` cuts them
+// out (LEN the length the Detail shows).
 
 // RawSHA256 is the hex sha256 of an event's raw bytes.
 func RawSHA256(raw []byte) string {

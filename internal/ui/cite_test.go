@@ -13,7 +13,8 @@ import (
 
 // TestIndexKeepsCitations: the index keeps each event's line (and a Loki
 // entry's stream time) whatever the source kind, and the Detail cites
-// FILE:LINE (or stream and time) and the sha256 of the bytes it read back.
+// FILE:LINE (FILE:LINE:COL for a record that does not start its line, or
+// stream and time), the sha256 of the bytes it read back and their length.
 func TestIndexKeepsCitations(t *testing.T) {
 	ix := NewIndex(t.TempDir(), nil)
 	defer ix.Close()
@@ -22,7 +23,10 @@ func TestIndexKeepsCitations(t *testing.T) {
 	lk := &data.SourceInfo{Name: `loki{cluster="c1", job="audit"}`, Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "cluster", Value: "c1"}}}
 	var dec data.Decoder
 	b := &data.Batch{}
-	type want struct{ cite, sha string }
+	type want struct {
+		cite, sha string
+		n         int
+	}
 	var wants []want
 	add := func(o data.Origin, id string) {
 		raw := fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":%q,"stage":"ResponseComplete","verb":"get","user":{"username":"u"},"stageTimestamp":"2026-11-20T08:00:%02d.123456Z"}`, id, len(wants))
@@ -33,12 +37,14 @@ func TestIndexKeepsCitations(t *testing.T) {
 			t.Fatal(rej)
 		}
 		b.Events[n] = b.Events[n].Clone()
-		wants = append(wants, want{o.Cite(), RawSHA256([]byte(raw))})
+		wants = append(wants, want{o.Cite(), RawSHA256([]byte(raw)), len(raw)})
 	}
 	add(data.Origin{Source: gz, Line: 279}, "a")
 	add(data.Origin{Source: s3, Line: 5_000_000_123}, "b") // past 32 bits
 	add(data.Origin{Source: lk, Line: 1, StreamTime: 1763625600123456789}, "c")
 	add(data.Origin{Source: gz, Line: 281}, "d")
+	// A record that does not start its line (a Firehose object's).
+	add(data.Origin{Source: gz, Line: 282, Col: 4520}, "e")
 	if err := ix.Add(b); err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +65,12 @@ func TestIndexKeepsCitations(t *testing.T) {
 		a.tail.Select(i)
 		send(t, a, "enter")
 		sc := screen(a)
-		if !strings.Contains(sc, "source    "+w.cite) || !strings.Contains(sc, "sha256    "+w.sha) {
+		if !strings.Contains(sc, "source    "+w.cite+"\n") || !strings.Contains(sc, "sha256    "+w.sha) || !strings.Contains(sc, fmt.Sprintf("length    %d bytes", w.n)) {
 			t.Errorf("detail of row %d does not cite %s / %s:\n%s", i, w.cite, w.sha, sc)
 		}
 		send(t, a, "esc")
 	}
-	if !strings.Contains(wants[0].cite, "nodes/audit-cp3.log.gz:279") || !strings.Contains(wants[2].cite, `{cluster="c1", job="audit"} @1763625600123456789`) {
+	if wants[0].cite != "nodes/audit-cp3.log.gz:279" || wants[4].cite != "nodes/audit-cp3.log.gz:282:4520" || !strings.Contains(wants[2].cite, `{cluster="c1", job="audit"} @1763625600123456789`) {
 		t.Errorf("citations %v", wants)
 	}
 }

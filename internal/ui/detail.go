@@ -461,11 +461,13 @@ func (d *Detail) summary() []string {
 		sb = append(sb, label)
 	}
 	out = append(out, st.Bold.Render(pad("stages", 9))+" "+strings.Join(sb, st.Muted.Render(" → "))+st.Muted.Render("  (s: next)"))
-	// Where to cite it: FILE:LINE (or stream and time) and the sha256 of
-	// the record's bytes as read (cite.go), then what the case says
-	// about it.
+	// Where to cite it: FILE:LINE[:COL] (or stream and time), the sha256
+	// of the record's bytes as read and how many they are, which with
+	// the line and column cut them out of the file (cite.go), then what
+	// the case says about it.
 	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
 	kv("sha256", cur.sha256, st.Plain)
+	kv("length", strconv.Itoa(len(cur.raw))+" bytes", st.Plain)
 	out = append(out, d.caseLines(cur.sha256)...) // bookmarks.go
 	return out
 }

@@ -190,7 +190,7 @@ func (ix *Index) noteDup(e *data.Event, r int) {
 	if l == lineWideMark {
 		l = ix.lineWide[r]
 	}
-	first := data.Origin{Source: ix.sources[ix.src.at(r)].info, Line: l, Offset: ix.off.at(r), StreamTime: ix.stime.at(r)}
+	first := data.Origin{Source: ix.sources[ix.src.at(r)].info, Line: l, Offset: ix.off.at(r), Col: ix.linecol.at(r), StreamTime: ix.stime.at(r)}
 	ix.dupSamples = append(ix.dupSamples, e.Origin.Cite()+" repeats "+first.Cite())
 }
 

@@ -247,8 +247,12 @@ type Index struct {
 	line     column[uint32] // Origin.Line; lineWide holds lines that do not fit
 	lineWide map[int]int64
 	stime    lateColumn // Origin.StreamTime (Loki entries), allocated when first needed
-	cols     []idColumn
-	dicts    []*dict
+	// linecol is Origin.Col (records that do not start their line: a
+	// Firehose object's, an array's on one line), allocated when first
+	// needed.
+	linecol lateColumn
+	cols    []idColumn
+	dicts   []*dict
 	// paths is a display column, not a schema field: the path (without
 	// the query) of a non-resource request (/healthz, /metrics), shown
 	// where a resource request shows its object; id 0 for the others.
@@ -451,6 +455,7 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 		ix.lineWide[n] = l
 	}
 	ix.stime.add(n, e.Origin.StreamTime)
+	ix.linecol.add(n, e.Origin.Col)
 	for c := range colSpecs {
 		if Col(c) == ColCode {
 			// Codes are kept as ints too (Snapshot.Code): intern by int,
@@ -574,6 +579,7 @@ type Snapshot struct {
 	length   column[uint32]
 	line     column[uint32]
 	stime    lateColumn
+	linecol  lateColumn
 	cols     []idColumn
 	vals     [][]string
 	paths    idColumn
@@ -620,6 +626,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		length:   column[uint32]{chunks: ix.length.chunks[:len(ix.length.chunks):len(ix.length.chunks)]},
 		line:     column[uint32]{chunks: ix.line.chunks[:len(ix.line.chunks):len(ix.line.chunks)]},
 		stime:    lateColumn{base: ix.stime.base, chunks: ix.stime.chunks[:len(ix.stime.chunks):len(ix.stime.chunks)]},
+		linecol:  lateColumn{base: ix.linecol.base, chunks: ix.linecol.chunks[:len(ix.linecol.chunks):len(ix.linecol.chunks)]},
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
 		Bytes:    ix.bytes, Rejected: ix.rejected, Duplicates: ix.duplicates, Undated: ix.undated, Done: ix.done, Err: ix.err,
@@ -811,11 +818,12 @@ func (s *Snapshot) Stages(i int) []int {
 }
 
 // Origin returns where event i was read from: its source, its 1-based
-// line there (in the decompressed stream), its stream time for a Loki
+// line there (in the decompressed stream) and column when it does not
+// start the line, its stream time for a Loki
 // entry, and the offset of its bytes where the index reads them back (the
 // source file, or the spill file for sources that are not seekable).
 func (s *Snapshot) Origin(i int) data.Origin {
-	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i), Line: s.Line(i), StreamTime: s.stime.at(i)}
+	return data.Origin{Source: s.sources[s.src.at(i)].info, Offset: s.off.at(i), Line: s.Line(i), Col: s.linecol.at(i), StreamTime: s.stime.at(i)}
 }
 
 // Line returns event i's 1-based line in its source (0 when unknown).

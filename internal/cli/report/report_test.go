@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -581,5 +583,95 @@ func TestReportMovedEvidence(t *testing.T) {
 	code, md, errOut = reportCmd(t, "--no-alerts", nc.dir, part)
 	if code != cmdutil.ExitInputError || strings.Count(md, "**NOT FOUND in the sources given on the command line, read in the window**") != 1 || !strings.Contains(errOut, "1 cited event(s) did not check out") {
 		t.Errorf("partial copy given: exit %d %s\n%s", code, errOut, md)
+	}
+}
+
+// TestReportFirehoseCitations: the events of a Firehose object (gzip
+// members of subscription messages back to back, no newline) are cited
+// FILE:1:COL, each its own; bookmarked, they re-check OK at their
+// citations, and one whose record was changed is flagged with the sha256
+// of its own changed bytes (not of another event on the same line).
+func TestReportFirehoseCitations(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "eks-firehose.gz")
+	zb, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "shapes", "eks-firehose.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, zb, 0o644)
+	src, err := file.New(path, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type picked struct {
+		ref      casefile.EventRef
+		off, len int64
+	}
+	var all []picked
+	pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool {
+		all = append(all, picked{refOf(e), e.Origin.Offset, int64(len(e.Raw))})
+		return false
+	})
+	if len(all) < 8 {
+		t.Fatalf("%d events", len(all))
+	}
+	seen := map[string]bool{}
+	from, to := all[0].ref.Time, all[0].ref.Time
+	for _, p := range all {
+		if seen[p.ref.Cite] || !strings.HasPrefix(p.ref.Cite, path+":1:") {
+			t.Errorf("citation %s: not FILE:1:COL, or not its own", p.ref.Cite)
+		}
+		seen[p.ref.Cite] = true
+		if p.ref.Time.Before(from) {
+			from = p.ref.Time
+		}
+		if p.ref.Time.After(to) {
+			to = p.ref.Time
+		}
+	}
+	to = to.Add(time.Second)
+	c, err := casefile.Open(filepath.Join(dir, "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{path}, From: &from, To: &to})
+	ok, changed := all[2], all[7]
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ok.ref})
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &changed.ref})
+	code, md, errOut := reportCmd(t, "--no-alerts", filepath.Join(dir, "case"))
+	if code != 0 || strings.Count(md, "OK: the bytes at the citation have this sha256") != 2 {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+	for _, p := range []picked{ok, changed} {
+		if !strings.Contains(md, mdCode(p.ref.Cite)) {
+			t.Errorf("the report does not cite %s", p.ref.Cite)
+		}
+	}
+
+	// One byte of the eighth event's record changed (its auditID and
+	// time kept), the object written again.
+	zr, err := gzip.NewReader(bytes.NewReader(zb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := stream[changed.off : changed.off+changed.len]
+	i := bytes.Index(rec, []byte(`\"verb\":\"`))
+	if i < 0 {
+		t.Fatalf("no verb in %s", rec)
+	}
+	rec[i+len(`\"verb\":\"`)] ^= 0x20 // get -> Get
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(stream)
+	zw.Close()
+	os.WriteFile(path, out.Bytes(), 0o644)
+	code, md, _ = reportCmd(t, "--no-alerts", filepath.Join(dir, "case"))
+	if code != cmdutil.ExitInputError || strings.Count(md, "OK: the bytes at the citation have this sha256") != 1 ||
+		!strings.Contains(md, "MISMATCH: the bytes at the citation now have sha256 "+hexSHA(rec)) {
+		t.Errorf("changed record: exit %d, want the mismatch with sha256 %s:\n%s", code, hexSHA(rec), md)
 	}
 }
