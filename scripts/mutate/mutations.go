@@ -842,8 +842,8 @@ var mutations = []Mutation{
 		Name:   "rules/refused-secret-read-counts-as-read",
 		What:   "SecretAccessUnusualUserAgent counts secret reads that were refused (a 403 list with no user agent is 'Secret read by a generic HTTP client')",
 		File:   "internal/policy/rules/builtin.yaml",
-		Old:    "            | verb =~ \"get|list|watch\"\n            | responseStatus_code < 400\n            | userAgent =~",
-		New:    "            | verb =~ \"get|list|watch\"\n            | userAgent =~",
+		Old:    "node-fetch|axios)[-/ ].*)\"\n            | responseStatus_code < 400 [5m])) > 0",
+		New:    "node-fetch|axios)[-/ ].*)\" [5m])) > 0",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^(TestScenarios|TestEveryRuleFiresOnItsFixtureAndNotOnItsTwin)$"}},
 	},
 	// A deletion is delete or deletecollection.
