@@ -742,9 +742,9 @@ var mutations = []Mutation{
 		Name:   "cli/range-query-stops-short",
 		What:   "a range query without --to ends at the last match's time: the last step never counts the events after it",
 		File:   "internal/cli/query/metric.go",
-		Old:    "\t\t\t\tend = start + (hi-start+step-1)/step*step\n",
-		New:    "\t\t\t\tend = start + (hi-start)/step*step\n",
-		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRangeQueryCountsEveryEvent$"}},
+		Old:    "\t\tend = start + (end-start+step-1)/step*step\n",
+		New:    "\t\tend = start + (end-start)/step*step\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRangeQuery"}},
 	},
 	{
 		Name:   "logql/ip-filter-negation-ignored",

@@ -15,10 +15,11 @@ import (
 
 // runMetricQuery evaluates a metric query. Without --step it is an instant
 // query at the end of the window (--to, exclusive) or, with no --to, at the
-// time of the last matching event; with --step it is a range query from the
-// start of the window (or the first matching event's time rounded down to a
-// multiple of the step) to its end (or the first step at or after the last
-// matching event, so that the last step sees it).
+// time of the last matching event; with --step it is a range query with
+// steps on multiples of the step, from the start of the window (or the
+// first matching event) rounded down, to the first step at or after the
+// end of the window (or the last matching event), so that every event of
+// the window is in some step's range when the range is the step.
 func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.MetricQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
 	lq := q.LogQuery()
 	pf := data.PrefilterFor(lq)
@@ -47,27 +48,30 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			return cmdutil.WriteMetric(out, opts.Output, nil, nil) // nothing matched
 		}
 		if opts.Step > 0 && start == 0 {
-			// Steps on multiples of the step, as Grafana aligns them.
-			step := int64(opts.Step)
-			start = lo - lo%step
+			start = lo
 		}
 		if end == 0 {
 			end = hi
-			if opts.Step > 0 {
-				// The first step at or after the last match: its window
-				// holds it (steps that stop short of it never count it).
-				step := int64(opts.Step)
-				end = start + (hi-start+step-1)/step*step
-			}
 		}
 	}
-	if opts.Step <= 0 {
+	if step := int64(opts.Step); step > 0 {
+		// Steps on multiples of the step, as Grafana aligns them, up to
+		// the first step at or after the window's end (or the last
+		// match): its window holds what came after the step before (a
+		// last step that stopped short never counted it). The read
+		// window still bounds the events.
+		start -= start % step
+		end = start + (end-start+step-1)/step*step
+	} else {
 		start = end
 	}
 	// Only events that can fall in some window matter.
 	ro := data.ReadOptions{From: start - off - rng + 1, To: end - off + 1, Prefilter: pf, Query: lq}
 	if from != 0 && ro.From < from {
 		ro.From = from
+	}
+	if to != 0 && ro.To > to {
+		ro.To = to // --to is exclusive, whatever the last step
 	}
 	if ro.From <= 0 {
 		ro.From = 1

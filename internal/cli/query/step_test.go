@@ -66,3 +66,50 @@ func TestRangeQueryCountsEveryEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestRangeQueryWindowCountsEveryEvent: with --from and --to (unaligned,
+// --to exclusive), the steps still fall on multiples of the step, from the
+// window's start rounded down to the first step at or after its end, so
+// the steps count every event of the window once: a last step before --to
+// used to leave the events after it uncounted (14 of 16 deletes).
+func TestRangeQueryWindowCountsEveryEvent(t *testing.T) {
+	f := filepath.Join("..", "..", "..", "testdata", "sample", "audit.log")
+	sel := `{job="audit"} | json | verb="delete"`
+	for _, w := range [][2]string{
+		{"2026-11-20T02:00:00Z", "2026-11-20T02:20:00Z"},
+		{"2026-11-20T02:02:00Z", "2026-11-20T02:17:00Z"},
+		{"2026-11-20T02:05:30Z", "2026-11-20T03:41:10Z"},
+	} {
+		code, out, errOut := queryCLI(t, "-o", "jsonl", "--from", w[0], "--to", w[1], sel, f)
+		if code != cmdutil.ExitOK {
+			t.Fatalf("%v: exit %d: %s", w, code, errOut)
+		}
+		want := strings.Count(out, "\n")
+		for _, step := range []time.Duration{5 * time.Minute, 7 * time.Minute, time.Hour} {
+			q := "sum(count_over_time(" + sel + " [" + step.String() + "]))"
+			code, out, errOut := queryCLI(t, "-o", "csv", "--step", step.String(), "--from", w[0], "--to", w[1], q, f)
+			if code != cmdutil.ExitOK {
+				t.Fatalf("%v %s: exit %d: %s", w, step, code, errOut)
+			}
+			got := 0
+			for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if i == 0 || line == "" {
+					continue
+				}
+				cells := strings.Split(line, ",")
+				ts, err := time.Parse(time.RFC3339Nano, cells[len(cells)-2])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ts.UnixNano()%int64(step) != 0 {
+					t.Errorf("%v step %s: step time %s is not a multiple of the step", w, step, ts)
+				}
+				v, _ := strconv.Atoi(cells[len(cells)-1])
+				got += v
+			}
+			if got != want {
+				t.Errorf("window %v step %s: the steps count %d deletes, the log query finds %d", w, step, got, want)
+			}
+		}
+	}
+}
