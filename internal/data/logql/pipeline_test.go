@@ -28,7 +28,7 @@ const (
 	evExec      = `{"verb":"create","user":{"username":"mallory"},"objectRef":{"resource":"pods","subresource":"exec","namespace":"dev","name":"web-0"},"responseStatus":{"code":101},"job":"inner"}`
 	evNoStatus  = `{"verb":"watch","user":{"username":"system:kube-proxy"},"objectRef":{"resource":"endpoints"},"responseStatus":{"code":"oops"}}`
 	evNoCode    = `{"verb":"get","user":{"username":"carol"},"objectRef":{"resource":"configmaps"}}`
-	evIPs       = `{"verb":"get","user":{"username":"alice"},"sourceIPs":["10.20.4.17","2001:db8::7","::ffff:10.1.2.3"]}`
+	evIPs       = `{"verb":"get","user":{"username":"alice"},"sourceIPs":["10.20.4.17","2001:db8::7","::ffff:10.1.2.3"],"ips":{"hostport":"10.0.0.1:443","kv":"client=10.0.0.1","list":"203.0.113.5, 10.0.0.1","zone":"fe80::1%eth0","v6port":"[::1]:443","host":"node-10.0.0.9","none":"ip-10-0-0-13 and 300.1.1.1"}}`
 )
 
 func TestMatches(t *testing.T) {
@@ -128,8 +128,18 @@ func TestMatches(t *testing.T) {
 		{`{job="audit"} | json ip="sourceIPs[0]" | ip == ip("192.168.0.0/16")`, evIPs, false},
 		{`{job="audit"} | json ip="sourceIPs[1]" | ip = ip("2001:db8::/32")`, evIPs, true},
 		{`{job="audit"} | json ip="sourceIPs[1]" | ip = ip("2001:db8::1-2001:db8::8")`, evIPs, true},
-		{`{job="audit"} | json ip="sourceIPs[2]" | ip = ip("10.1.2.3")`, evIPs, true}, // ::ffff:10.1.2.3
-		{`{job="audit"} | json | verb = ip("0.0.0.0/0")`, evIPs, false},               // not an address
+		// As in Loki (net/netip): an IPv4-mapped address is IPv6.
+		{`{job="audit"} | json ip="sourceIPs[2]" | ip = ip("10.1.2.3")`, evIPs, false}, // ::ffff:10.1.2.3
+		{`{job="audit"} | json ip="sourceIPs[2]" | ip = ip("::ffff:10.1.2.0/120")`, evIPs, true},
+		// The value is scanned for addresses, as Loki does.
+		{`{job="audit"} | json a="ips.hostport" | a = ip("10.0.0.1")`, evIPs, true},
+		{`{job="audit"} | json a="ips.kv" | a = ip("10.0.0.0/8")`, evIPs, true},
+		{`{job="audit"} | json a="ips.list" | a = ip("10.0.0.1")`, evIPs, true},
+		{`{job="audit"} | json a="ips.zone" | a = ip("fe80::/10")`, evIPs, true},
+		{`{job="audit"} | json a="ips.v6port" | a = ip("::1")`, evIPs, true},
+		{`{job="audit"} | json a="ips.host" | a = ip("10.0.0.0/8")`, evIPs, true},
+		{`{job="audit"} | json a="ips.none" | a = ip("0.0.0.0/0")`, evIPs, false},
+		{`{job="audit"} | json | verb = ip("0.0.0.0/0")`, evIPs, false}, // not an address
 		{`{job="audit"} | json | verb != ip("0.0.0.0/0")`, evIPs, true},
 		{`{job="audit"} | json | nope = ip("0.0.0.0/0")`, evIPs, false},
 		{`{job="audit"} | json | nope != ip("0.0.0.0/0")`, evIPs, true},
