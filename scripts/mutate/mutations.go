@@ -1009,4 +1009,12 @@ var mutations = []Mutation{
 		New:    "\t\tr.n++\n",
 		Guards: []Guard{cmdutil},
 	},
+	{
+		Name:   "file/directory-by-name-only",
+		What:   "a directory's files are read only when their name says log: node3.txt holding events is skipped without a word",
+		File:   "internal/data/source/file/file.go",
+		Old:    "if looksLikeLog(e.Name()) || looksLikeAuditContent(p) {",
+		New:    "if looksLikeLog(e.Name()) {",
+		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestDirectoryFilesByContent$"}},
+	},
 }

@@ -9,6 +9,7 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -90,14 +91,45 @@ func ExpandPath(arg string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range ents {
-		if e.Type().IsRegular() && looksLikeLog(e.Name()) {
-			files = append(files, filepath.Join(arg, e.Name()))
+		if !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(arg, e.Name())
+		if looksLikeLog(e.Name()) || looksLikeAuditContent(p) {
+			files = append(files, p)
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: directory holds no audit log files (*.log, *.json, *.jsonl, optionally .gz/.zst)", arg)
+		return nil, fmt.Errorf("%s: directory holds no audit log files (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", arg)
 	}
 	return files, nil
+}
+
+// looksLikeAuditContent reports whether a file whose name says nothing
+// (node3.txt, an S3 object's key copied as is) holds what the readers
+// take: compressed data, JSON (after a byte-order mark or blanks), UTF-16
+// text, or a Logs Insights CSV export. The shape is told from the
+// content, never from the name: a directory's file of audit events is
+// read whatever it is called; one that holds something else (a README, a
+// policy) is not.
+func looksLikeAuditContent(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return true // read it: the reader names the error
+	}
+	defer f.Close()
+	buf := make([]byte, 512)
+	n, _ := io.ReadFull(f, buf)
+	b := buf[:n]
+	switch {
+	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}), bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return true // gzip, zstd
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}), bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+		return true // UTF-16
+	}
+	b = bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') ||
+		bytes.HasPrefix(b, []byte("@timestamp")) || bytes.HasPrefix(b, []byte(`"@timestamp`))
 }
 
 func unwrapPathErr(err error) error {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/testutil"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -475,5 +477,47 @@ func TestPathsWithGlobCharacters(t *testing.T) {
 	}
 	if _, err := ExpandPath(filepath.Join(dir, "audit[.log")); err == nil || !strings.Contains(err.Error(), "audit[.log") {
 		t.Fatalf("bad pattern: %v", err)
+	}
+}
+
+// TestDirectoryFilesByContent: a directory's files are read when their
+// name says they are logs or their content does (node3.txt holding JSON
+// lines, a Firehose object copied without its extension, a UTF-16 file);
+// a README or a policy is not. A file named otherwise was skipped without
+// a word, and `report` then called its events NOT FOUND.
+func TestDirectoryFilesByContent(t *testing.T) {
+	dir := t.TempDir()
+	line := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a","verb":"get","stageTimestamp":"2026-11-20T02:00:00Z"}` + "\n")
+	firehose, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "shapes", "eks-firehose.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"audit.log":       line,
+		"node3.txt":       line,
+		"firehose-object": firehose,
+		"bom.txt":         append([]byte("\xef\xbb\xbf  "), line...),
+		"utf16.out":       {0xff, 0xfe, '{', 0},
+		"insights.export": []byte("@timestamp,@message\n"),
+		"README.md":       []byte("# evidence\n"),
+		"policy.yaml":     []byte("apiVersion: audit.k8s.io/v1\n"),
+		"empty":           nil,
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ExpandPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range got {
+		names = append(names, filepath.Base(p))
+	}
+	sort.Strings(names)
+	if want := "audit.log bom.txt firehose-object insights.export node3.txt utf16.out"; strings.Join(names, " ") != want {
+		t.Errorf("read %q, want %q", strings.Join(names, " "), want)
 	}
 }
