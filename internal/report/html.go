@@ -173,7 +173,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <ul>{{range .Problems}}<li class="bad">{{.}}</li>{{end}}</ul>
 </section>{{end}}
 
-<footer>Written by {{.Version}}. Event citations are FILE:LINE (the 1-based line in the file, in the decompressed stream for .gz), s3://bucket/key:LINE, or a Loki stream and its nanosecond timestamp; sha256 is of the event's bytes without the line ending.</footer>
+<footer>Written by {{.Version}}. Event citations are FILE:LINE (the 1-based line in the file, in the decompressed stream for .gz), FILE:LINE:COL when the event's bytes start at byte column COL of that line (events back to back on one line, array elements), s3://bucket/key:LINE[:COL], or a Loki stream and its nanosecond timestamp; sha256 is of the event's record bytes without the line ending (for a Logs Insights CSV row, its @message field as the CSV holds it, unquoted).</footer>
 </body>
 </html>
 `))
