@@ -1017,4 +1017,12 @@ var mutations = []Mutation{
 		New:    "if looksLikeLog(e.Name()) {",
 		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestDirectoryFilesByContent$"}},
 	},
+	{
+		Name:   "cli/raw-ignores-line-format",
+		What:   "query's default output prints the events' bytes when the query formats its lines (line_format)",
+		File:   "internal/cli/cmdutil/output.go",
+		Old:    "\t\tif w.Query != nil && w.Query.FormatsLine() {\n",
+		New:    "\t\tif false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRaw"}},
+	},
 }

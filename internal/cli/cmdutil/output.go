@@ -106,6 +106,14 @@ func jsonlLabels(ls data.Labels) map[string]string {
 func (w *EventWriter) Write(e *data.Event) error {
 	switch w.format {
 	case "raw":
+		if w.Query != nil && w.Query.FormatsLine() {
+			// The query formats its lines (line_format): print them as
+			// it left them, as logcli does.
+			if l, _, ok := w.Query.Process(e); ok {
+				w.out.Write(l)
+				return w.out.WriteByte('\n')
+			}
+		}
 		raw := e.Raw
 		if bytes.IndexByte(raw, '\n') >= 0 {
 			// An event that spans lines in its file (pretty-printed JSON,

@@ -47,7 +47,8 @@ names as Loki's | json parser produces them) over audit events.
 
 Log queries print matching events: -o raw prints each event's original bytes,
 one per line (an event pretty-printed over several lines in its file is put
-on one, with only the whitespace between JSON tokens removed). --limit N
+on one, with only the whitespace between JSON tokens removed; with
+line_format in the query, the lines as it formats them). --limit N
 keeps the newest N matches (as logcli does), printed in time order;
 --forward the oldest N. Metric queries print an instant vector evaluated at
 the end of the window (or of the data); --step turns them into range

@@ -58,3 +58,18 @@ func readLines(t *testing.T, f string) string {
 	}
 	return string(b)
 }
+
+// TestRawPrintsFormattedLines: with line_format in the query, the default
+// output prints the lines as it formats them (as logcli does), not the
+// events' bytes.
+func TestRawPrintsFormattedLines(t *testing.T) {
+	f := filepath.Join("..", "..", "..", "testdata", "shapes", "plain.jsonl")
+	code, out, errOut := queryCLI(t, "-q", `{job="audit"} | json | line_format "{{.verb}} {{.user_username}}"`, f)
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 16 || strings.HasPrefix(lines[0], "{") || len(strings.Fields(lines[0])) != 2 {
+		t.Fatalf("%d lines, first %q", len(lines), lines[0])
+	}
+}

@@ -284,3 +284,14 @@ var templateFuncs = template.FuncMap{
 		return string(b), err
 	},
 }
+
+// FormatsLine reports whether the query has a line_format stage: the
+// line it prints is the one Process returns, not the entry's.
+func (q *LogQuery) FormatsLine() bool {
+	for _, s := range q.stages {
+		if _, ok := s.(*lineFormatStage); ok {
+			return true
+		}
+	}
+	return false
+}
