@@ -88,6 +88,9 @@ cannot place them; stderr names the first); 2 on usage or query errors.`,
 }
 
 func runQuery(ctx context.Context, opts *QueryOptions) error {
+	if opts.Limit < 0 {
+		return cmdutil.UsageErrorf("--limit %d: want a number of entries, 0 for all", opts.Limit)
+	}
 	expr, err := cmdutil.ParseQuery(opts.Query)
 	if err != nil {
 		return err

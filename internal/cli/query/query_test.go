@@ -29,6 +29,9 @@ func TestQueryFlagsToOptions(t *testing.T) {
 	if code, _, errOut := queryCLI(t, "-o", "xml", `{job="audit"}`, "a.log"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "want raw, jsonl, table or csv") {
 		t.Fatalf("-o xml: exit %d, stderr %q", code, errOut)
 	}
+	if code, _, errOut := queryCLI(t, "--limit", "-1", `{job="audit"}`, "a.log"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "--limit -1") {
+		t.Fatalf("--limit -1: exit %d, stderr %q", code, errOut)
+	}
 	if code, _, errOut := queryCLI(t, `{job="audit"} | json | verb=`, "a.log"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "^") {
 		t.Fatalf("bad query: exit %d, stderr %q", code, errOut)
 	}
