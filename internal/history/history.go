@@ -31,6 +31,7 @@ package history
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"sort"
@@ -1078,6 +1079,9 @@ func noBody(level string) string {
 // resets the chain.
 func (w *walker) setVersion(r *request, v any, create bool) {
 	row := &r.row
+	if w.secret != nil {
+		v = foldStringData(v)
+	}
 	if v == nil {
 		if !r.hasReq && !r.hasResp {
 			row.Notes = append(row.Notes, noBody(row.Level))
@@ -1158,4 +1162,34 @@ func formatTime(ns int64) string {
 		return "-"
 	}
 	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// foldStringData does to a Secret what the apiserver does on every write:
+// each stringData value is written, base64-encoded, under the same key of
+// data (over what data held), and stringData is never stored. A version
+// built from a request body (a create, or a patch applied to the version
+// before) then reads as the object the apiserver kept: a patch of
+// stringData.password is a change of data.password.
+func foldStringData(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	sd, ok := m["stringData"].(map[string]any)
+	if !ok {
+		return v
+	}
+	c := deepCopy(m).(map[string]any)
+	data, _ := c["data"].(map[string]any)
+	if data == nil {
+		data = map[string]any{}
+	}
+	for k, x := range sd {
+		if s, ok := x.(string); ok {
+			data[k] = base64.StdEncoding.EncodeToString([]byte(s))
+		}
+	}
+	c["data"] = data
+	delete(c, "stringData")
+	return c
 }

@@ -278,3 +278,38 @@ func TestReads(t *testing.T) {
 		t.Fatalf("rows %v query %s", lines(h), h.Query)
 	}
 }
+
+// TestSecretStringDataIsData: the apiserver writes a Secret's stringData
+// into data (base64) and never stores stringData, so a patch of
+// stringData.password changes data.password: the diff says so (hashed),
+// and no stringData block appears. The value never shows.
+func TestSecretStringDataIsData(t *testing.T) {
+	uri := "/api/v1/namespaces/a/secrets/s1"
+	create := map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "s1", "namespace": "a"},
+		"data": map[string]any{"password": base64.StdEncoding.EncodeToString([]byte("PLAINTEXT1")), "user": "YWRtaW4="}}
+	evs := decodeLines(t, "sec.log",
+		auditLine{ID: "c1", Verb: "create", User: "alice", URI: "/api/v1/namespaces/a/secrets", Resource: "secrets", Namespace: "a", Name: "s1", Code: 201, At: "09:00:00.000", Req: create}.JSON(),
+		auditLine{ID: "p1", Verb: "patch", User: "bob", URI: uri, Resource: "secrets", Namespace: "a", Name: "s1", Code: 200, At: "09:05:00.000", Level: "Request",
+			Req: map[string]any{"stringData": map[string]any{"password": "PLAINTEXT5"}}}.JSON(),
+		auditLine{ID: "p2", Verb: "patch", User: "bob", URI: uri, Resource: "secrets", Namespace: "a", Name: "s1", Code: 200, At: "09:06:00.000", Level: "Request",
+			Req: map[string]any{"stringData": map[string]any{"password": "PLAINTEXT5"}}}.JSON(),
+	)
+	h := build(t, evs, "secret/s1", "a", Options{})
+	if len(h.Rows) != 3 {
+		t.Fatalf("%d rows", len(h.Rows))
+	}
+	d := h.Rows[1].Diff
+	oldPw, newPw := hashLine(t, d, "-  password: "), hashLine(t, d, "+  password: ")
+	if oldPw == "" || oldPw == newPw || strings.Contains(d, "stringData") {
+		t.Errorf("a stringData patch is not a change of data.password:\n%s", d)
+	}
+	if strings.Contains(h.Rows[2].Diff, "password") {
+		t.Errorf("the same stringData again changed data.password:\n%s", h.Rows[2].Diff)
+	}
+	all, _ := json.Marshal(h)
+	for _, v := range []string{"PLAINTEXT1", "PLAINTEXT5", base64.StdEncoding.EncodeToString([]byte("PLAINTEXT5"))} {
+		if strings.Contains(string(all), v) {
+			t.Errorf("secret value %q appears in the history", v)
+		}
+	}
+}

@@ -1025,4 +1025,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRaw"}},
 	},
+	{
+		Name:   "history/stringdata-kept",
+		What:   "a Secret's version keeps stringData as the request wrote it: a stringData patch shows as a new block, data.password unchanged",
+		File:   "internal/history/history.go",
+		Old:    "\tif w.secret != nil {\n\t\tv = foldStringData(v)\n\t}\n",
+		New:    "",
+		Guards: []Guard{{Pkg: "./internal/history", Run: "^TestSecretStringDataIsData$"}},
+	},
 }
