@@ -1,9 +1,6 @@
 package ship
 
 import (
-	"compress/gzip"
-	"errors"
-	"io"
 	"os"
 	"strings"
 
@@ -59,33 +56,21 @@ func read(b tail.Backup) (fileHead, uint64, uint64, bool) {
 		return fileHead{}, 0, 0, false
 	}
 	dev, ino := tail.DevIno(fi)
-	var r io.Reader = fl
-	size := fi.Size()
-	if b.Gzip {
-		z, err := gzip.NewReader(fl)
-		if err != nil {
-			return fileHead{}, 0, 0, false
-		}
-		defer z.Close()
-		r, size = z, -1
-	}
-	buf := make([]byte, tail.PrefixLen)
-	n, err := io.ReadFull(r, buf)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	head, err := tail.PrefixOf(fl, tail.PrefixLen, b.Gzip)
+	if err != nil {
 		return fileHead{}, 0, 0, false
 	}
-	return fileHead{head: buf[:n], size: size}, dev, ino, true
-}
-
-// begins reports whether head starts as id's fingerprint says.
-func begins(head []byte, id tail.ID) bool {
-	return id.FPLen > 0 && len(head) >= id.FPLen && tail.Fingerprint(head[:id.FPLen]) == id.FP
+	size := fi.Size()
+	if b.Gzip {
+		size = -1
+	}
+	return fileHead{head: head, size: size}, dev, ino, true
 }
 
 // holds reports whether h can be the content position p was taken in: it
 // begins with p's fingerprinted bytes and is not shorter than p's offset.
 func (h fileHead) holds(p tail.Position) bool {
-	return begins(h.head, p.ID) && (h.size < 0 || h.size >= p.Offset)
+	return p.ID.Begins(h.head) && (h.size < 0 || h.size >= p.Offset)
 }
 
 // find reports whether the content p was taken in is still among the live
@@ -111,7 +96,7 @@ func (f *files) headOf(b tail.Position) (fileHead, bool) {
 	}
 	for _, c := range f.candidates(b.Path) {
 		h, dev, ino, ok := read(c)
-		if ok && dev == b.ID.Dev && ino == b.ID.Ino && begins(h.head, b.ID) {
+		if ok && dev == b.ID.Dev && ino == b.ID.Ino && b.ID.Begins(h.head) {
 			return h, true
 		}
 	}

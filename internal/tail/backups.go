@@ -222,11 +222,7 @@ func (t *Tailer) candidates(bs []Backup) []candidate {
 		k := headKey{dev, ino, fi.Size(), fi.ModTime().UnixNano(), b.Gzip}
 		h, ok := t.headCache[k]
 		if !ok {
-			if b.Gzip {
-				h, err = gzPrefix(b.Path, PrefixLen)
-			} else {
-				h, err = filePrefix(b.Path, PrefixLen)
-			}
+			h, err = headOf(b)
 			if err != nil {
 				continue
 			}
@@ -246,25 +242,28 @@ func (t *Tailer) candidates(bs []Backup) []candidate {
 	return out
 }
 
-func filePrefix(p string, n int) ([]byte, error) {
-	f, err := os.Open(p)
+// headOf reads the first PrefixLen bytes of the file at b (decompressed
+// for .gz).
+func headOf(b Backup) ([]byte, error) {
+	f, err := os.Open(b.Path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readPrefix(f, n)
+	return PrefixOf(f, PrefixLen, b.Gzip)
 }
 
-func gzPrefix(p string, n int) ([]byte, error) {
-	f, err := os.Open(p)
+// PrefixOf reads up to n bytes from the start of f, decompressed when gz:
+// what a fingerprint covers.
+func PrefixOf(f *os.File, n int, gz bool) ([]byte, error) {
+	if !gz {
+		return readPrefix(f, n)
+	}
+	zr, err := gzip.NewReader(bufio.NewReader(io.NewSectionReader(f, 0, 1<<62)))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, err
-	}
+	defer zr.Close()
 	buf := make([]byte, n)
 	got, err := io.ReadFull(zr, buf)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -291,6 +290,10 @@ func gzSize(f *os.File, size int64) int64 {
 func matches(head []byte, fpLen int, fp uint64) bool {
 	return fpLen > 0 && len(head) >= fpLen && Fingerprint(head[:fpLen]) == fp
 }
+
+// Begins reports whether content starting with head is the content id
+// was taken from (false when id has no fingerprint).
+func (id ID) Begins(head []byte) bool { return matches(head, id.FPLen, id.FP) }
 
 // copyOfLive reports whether backup c may be a copy of the live file
 // being made (copytruncate before its truncate): the live file begins with

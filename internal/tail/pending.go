@@ -92,15 +92,13 @@ func (t *Tailer) listPending(cache map[headKey]listed) {
 		k := headKey{dev, ino, fi.Size(), mtime, b.Gzip}
 		e, ok := cache[k]
 		if !ok {
+			e.head, err = headOf(b)
+			e.size = fi.Size()
 			if b.Gzip {
-				e.head, err = gzPrefix(b.Path, PrefixLen)
 				if f, ferr := os.Open(b.Path); ferr == nil {
 					e.size = gzSize(f, fi.Size())
 					f.Close()
 				}
-			} else {
-				e.head, err = filePrefix(b.Path, PrefixLen)
-				e.size = fi.Size()
 			}
 			if err != nil {
 				continue
