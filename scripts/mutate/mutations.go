@@ -1033,4 +1033,20 @@ var mutations = []Mutation{
 		New:    "",
 		Guards: []Guard{{Pkg: "./internal/history", Run: "^TestSecretStringDataIsData$"}},
 	},
+	{
+		Name:   "rules/or-gate-first-alternative",
+		What:   "the dispatch of an `or` gate looks at its first alternative only: an event passing another side is never offered to the rule",
+		File:   "internal/policy/rules/dispatch.go",
+		Old:    "if p := rg.alts[j]; a.Accepts(f.vals[p], f.founds[p]) {",
+		New:    "if p := rg.alts[j]; j == 0 && a.Accepts(f.vals[p], f.founds[p]) {",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestDispatch"}},
+	},
+	{
+		Name:   "logql/or-gate-through-and",
+		What:   "an `and` inside an `or` is taken for an `or`: `(a or (b and c))` gates on a, b or c, which is not a necessary condition",
+		File:   "internal/data/logql/gates.go",
+		Old:    "\t\t\treturn !f.and && walk(f.l) && walk(f.r)",
+		New:    "\t\t\treturn walk(f.l) && walk(f.r)",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestGates"}},
+	},
 }

@@ -20,6 +20,30 @@ type Gate struct {
 	Name, Path string
 	str        *Matcher
 	num        *numericFilter
+	// any, when not nil, makes the gate a disjunction of string gates
+	// (Name and Path are then empty): a top-level `(a="x" or b=~"y")`.
+	any []Gate
+}
+
+// Alternatives returns the gates an entry must pass one of: the
+// disjuncts of an `or` gate, else g itself. Each is a gate on one label.
+func (g Gate) Alternatives() []Gate {
+	if g.any != nil {
+		return g.any
+	}
+	return []Gate{g}
+}
+
+// Admits reports whether e passes the gate, looking its labels up as
+// Value does (true where the gate does not apply to e).
+func (g Gate) Admits(e Entry) bool {
+	for _, a := range g.Alternatives() {
+		v, found, applies := a.Value(e)
+		if !applies || a.Accepts(v, found) {
+			return true
+		}
+	}
+	return false
 }
 
 // Accepts reports whether a label value meets the gate; found is false
@@ -27,6 +51,9 @@ type Gate struct {
 // one drops the line). A value a numeric filter cannot parse is accepted:
 // the pipeline sets __error__ there and keeps the line.
 func (g Gate) Accepts(v string, found bool) bool {
+	if g.any != nil {
+		panic("logql: Accepts on an or gate (use Alternatives)")
+	}
 	if g.str != nil {
 		return g.str.Matches(v)
 	}
@@ -41,6 +68,13 @@ func (g Gate) Accepts(v string, found bool) bool {
 }
 
 func (g Gate) String() string {
+	if g.any != nil {
+		parts := make([]string, len(g.any))
+		for i, a := range g.any {
+			parts[i] = a.String()
+		}
+		return "(" + strings.Join(parts, " or ") + ")"
+	}
 	s := g.num.String
 	if g.str != nil {
 		s = g.str.String
@@ -60,7 +94,9 @@ func (g Gate) String() string {
 // a label filter sees, so a gate evaluated first gives the answer the
 // pipeline gives when it reaches that filter. A label set by `| json
 // a="x"` is a gate on its expression until a later plain `| json` (which
-// could find a field of that name first). A gate holds only for entries
+// could find a field of that name first). An `or` of string filters on
+// such labels is one gate with an alternative for each (Alternatives): a
+// line passing the `or` passes one of them. A gate holds only for entries
 // whose line `| json` parses: Value reports when it does not apply.
 func (q *LogQuery) Gates() []Gate {
 	var out []Gate
@@ -113,6 +149,9 @@ func (q *LogQuery) Gates() []Gate {
 					if hasNumeric(c) {
 						return out
 					}
+					if g, ok := orGate(c, gate); ok {
+						out = append(out, g)
+					}
 				}
 			}
 		default:
@@ -122,12 +161,41 @@ func (q *LogQuery) Gates() []Gate {
 	return out
 }
 
+// orGate returns the gate of an `or` of string filters, each on a label
+// gate says has one (false for anything else).
+func orGate(f labelFilter, gate func(string) (Gate, bool)) (Gate, bool) {
+	var alts []Gate
+	var walk func(f labelFilter) bool
+	walk = func(f labelFilter) bool {
+		switch f := f.(type) {
+		case *binaryFilter:
+			return !f.and && walk(f.l) && walk(f.r)
+		case *stringFilter:
+			g, ok := gate(f.m.Name)
+			if !ok {
+				return false
+			}
+			g.str = f.m
+			alts = append(alts, g)
+			return true
+		}
+		return false
+	}
+	if b, ok := f.(*binaryFilter); !ok || b.and || !walk(f) {
+		return Gate{}, false
+	}
+	return Gate{any: alts}, true
+}
+
 // Value returns the value the gate tests for e: what its label filter
 // looks up where it stands in the pipeline (found: the label exists).
 // applies is false when e's line is not JSON `| json` can parse (its
 // filters then keep every line, so no gate applies), or when a stream
 // label has the name of a json expression's label (which is then renamed).
 func (g Gate) Value(e Entry) (v string, found, applies bool) {
+	if g.any != nil {
+		panic("logql: Value on an or gate (use Alternatives)")
+	}
 	if je, isJE := e.(jsonErrorer); isJE && je.JSONError() != nil {
 		return "", false, false
 	}

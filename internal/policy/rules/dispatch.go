@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"encoding/binary"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,14 +32,18 @@ type dispatch struct {
 }
 
 // gateField is one label some gates test (by name, or by the path of
-// the json expression that sets it).
+// the json expression that sets it), or the labels of `or` gates on the
+// same set of labels (parts).
 type gateField struct {
-	gate logql.Gate // the first: Value looks the label up
-	// get reads the label from the decoded event, as gate.Value does
-	// when no stream label has its name (conflict false).
-	get      func(*data.Event) (string, bool)
-	conflict bool
-	gates    []ruleGate
+	fieldPart // the label (one-label fields)
+	// parts are the labels of an `or` field, each read as a one-label
+	// field's; the cache is keyed by all their values (key).
+	parts  []fieldPart
+	key    []byte
+	vals   []string
+	founds []bool
+
+	gates []ruleGate
 	// tested has the bits of the rules with a gate here: once none is
 	// left among an event's candidates, the field is not looked up.
 	tested []uint64
@@ -49,9 +55,21 @@ type gateField struct {
 	scratch []uint64
 }
 
+// fieldPart is one label a field reads.
+type fieldPart struct {
+	gate logql.Gate // the first: Value looks the label up
+	// get reads the label from the decoded event, as gate.Value does
+	// when no stream label has its name (conflict false).
+	get      func(*data.Event) (string, bool)
+	conflict bool
+}
+
 type ruleGate struct {
 	rule int
 	gate logql.Gate
+	// alts, for an `or` gate, is the part of its field each of its
+	// alternatives tests.
+	alts []int
 }
 
 // maxCachedValues bounds each field's cache of answers by value; values
@@ -72,6 +90,10 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 		}
 		d.all[i/64] |= 1 << (i % 64)
 		for _, g := range q.Gates() {
+			if alts := g.Alternatives(); len(alts) > 1 {
+				d.addOr(byName, i, g, alts)
+				continue
+			}
 			get := getter(g)
 			if get == nil {
 				// Not kept by the decoder: looking it up would read the
@@ -81,7 +103,7 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 			key := g.Name + "\x00" + g.Path
 			f := byName[key]
 			if f == nil {
-				f = &gateField{gate: g, get: get, byValue: map[string][]uint64{}, tested: make([]uint64, d.words)}
+				f = &gateField{fieldPart: fieldPart{gate: g, get: get}, byValue: map[string][]uint64{}, tested: make([]uint64, d.words)}
 				byName[key] = f
 				d.fields = append(d.fields, f)
 			}
@@ -95,10 +117,48 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 	for _, f := range d.fields {
 		f.base = append([]uint64(nil), d.all...)
 		f.scratch = make([]uint64, d.words)
-		f.absent = make([]uint64, d.words)
-		f.accept(f.absent, "", false)
+		if f.parts == nil {
+			f.absent = make([]uint64, d.words)
+			f.accept(f.absent, "", false)
+		}
 	}
 	return d
+}
+
+// addOr indexes rule i's `or` gate g (alternatives alts) in the field of
+// its set of labels, unless the decoder does not keep one of them.
+func (d *dispatch) addOr(byName map[string]*gateField, i int, g logql.Gate, alts []logql.Gate) {
+	var keys []string
+	parts := map[string]fieldPart{}
+	for _, a := range alts {
+		get := getter(a)
+		if get == nil {
+			return
+		}
+		k := a.Name + "\x00" + a.Path
+		if _, ok := parts[k]; !ok {
+			keys = append(keys, k)
+			parts[k] = fieldPart{gate: a, get: get}
+		}
+	}
+	sort.Strings(keys)
+	fk := strings.Join(keys, "\x01") + "\x01or"
+	f := byName[fk]
+	if f == nil {
+		f = &gateField{byValue: map[string][]uint64{}, tested: make([]uint64, d.words),
+			vals: make([]string, len(keys)), founds: make([]bool, len(keys))}
+		for _, k := range keys {
+			f.parts = append(f.parts, parts[k])
+		}
+		byName[fk] = f
+		d.fields = append(d.fields, f)
+	}
+	rg := ruleGate{rule: i, gate: g}
+	for _, a := range alts {
+		rg.alts = append(rg.alts, slices.Index(keys, a.Name+"\x00"+a.Path))
+	}
+	f.gates = append(f.gates, rg)
+	f.tested[i/64] |= 1 << (i % 64)
 }
 
 // getter returns the schema's getter of the label g tests, nil when the
@@ -116,10 +176,18 @@ func getter(g logql.Gate) func(*data.Event) (string, bool) {
 	return nil
 }
 
+// setConflict notes whether src has a stream label of the field's name.
+func (f *fieldPart) setConflict(src *data.SourceInfo) {
+	f.conflict = false
+	if src != nil && f.get != nil {
+		_, f.conflict = src.Labels.Get(f.gate.Name)
+	}
+}
+
 // value is f.gate.Value(ev), read straight from the decoded event when
 // no stream label of ev's source has the label's name (an event's
 // JSONField and JSONPath answer with these getters: data's schema test).
-func (f *gateField) value(ev *data.Event) (v string, found, applies bool) {
+func (f *fieldPart) value(ev *data.Event) (v string, found, applies bool) {
 	if f.conflict {
 		return f.gate.Value(ev)
 	}
@@ -141,6 +209,77 @@ func (f *gateField) accept(bs []uint64, v string, found bool) {
 	}
 }
 
+// rules returns the rules of f that accept ev (applies false when f's
+// gates do not apply to it).
+func (f *gateField) rules(ev *data.Event, words int) (bs []uint64, applies bool) {
+	if f.parts != nil {
+		return f.orValue(ev, words)
+	}
+	v, found, applies := f.value(ev)
+	if !applies {
+		return nil, false
+	}
+	if !found {
+		return f.absent, true
+	}
+	bs, ok := f.byValue[v]
+	if !ok {
+		if len(f.byValue) < maxCachedValues {
+			bs = make([]uint64, words)
+			// A copy: v may alias the read buffer of its batch.
+			f.byValue[strings.Clone(v)] = bs
+		} else {
+			bs = f.scratch
+		}
+		f.accept(bs, v, true)
+	}
+	return bs, true
+}
+
+// orValue returns the rules of an `or` field that accept ev (applies
+// false when a part does not apply to ev), from the cache when its
+// labels' values were seen together before.
+func (f *gateField) orValue(ev *data.Event, words int) (bs []uint64, applies bool) {
+	f.key = f.key[:0]
+	for i := range f.parts {
+		v, found, ok := f.parts[i].value(ev)
+		if !ok {
+			return nil, false
+		}
+		f.vals[i], f.founds[i] = v, found
+		n := uint64(len(v)) << 1
+		if found {
+			n |= 1
+		}
+		f.key = binary.AppendUvarint(f.key, n)
+		f.key = append(f.key, v...)
+	}
+	defer clear(f.vals) // they may alias the event's read buffer
+	if bs, ok := f.byValue[string(f.key)]; ok {
+		return bs, true
+	}
+	if len(f.byValue) < maxCachedValues {
+		bs = make([]uint64, words)
+		f.byValue[string(f.key)] = bs
+	} else {
+		bs = f.scratch
+	}
+	copy(bs, f.base)
+	for _, rg := range f.gates {
+		ok := false
+		for j, a := range rg.gate.Alternatives() {
+			if p := rg.alts[j]; a.Accepts(f.vals[p], f.founds[p]) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			bs[rg.rule/64] &^= 1 << (rg.rule % 64)
+		}
+	}
+	return bs, true
+}
+
 // candidates returns the rules ev may feed, as a bitset valid until the
 // next call: those every gate accepts (every rule when ev's line is not
 // JSON `| json` parses, where no gate applies).
@@ -150,9 +289,9 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 	if src := ev.Origin.Source; src != d.src {
 		d.src = src
 		for _, f := range d.fields {
-			f.conflict = false
-			if src != nil {
-				_, f.conflict = src.Labels.Get(f.gate.Name)
+			f.setConflict(src)
+			for i := range f.parts {
+				f.parts[i].setConflict(src)
 			}
 		}
 	}
@@ -164,27 +303,10 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 		if tested == 0 {
 			continue // no candidate left has a gate here
 		}
-		v, found, applies := f.value(ev)
+		bs, applies := f.rules(ev, d.words)
 		if !applies {
 			copy(mask, d.all)
 			return mask
-		}
-		var bs []uint64
-		switch {
-		case !found:
-			bs = f.absent
-		default:
-			var ok bool
-			if bs, ok = f.byValue[v]; !ok {
-				if len(f.byValue) < maxCachedValues {
-					bs = make([]uint64, d.words)
-					// A copy: v may alias the read buffer of its batch.
-					f.byValue[strings.Clone(v)] = bs
-				} else {
-					bs = f.scratch
-				}
-				f.accept(bs, v, true)
-			}
 		}
 		any := uint64(0)
 		for w := range mask {
