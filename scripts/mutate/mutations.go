@@ -1049,4 +1049,12 @@ var mutations = []Mutation{
 		New:    "\t\t\treturn walk(f.l) && walk(f.r)",
 		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestGates"}},
 	},
+	{
+		Name:   "logql/pairscan-skips-first",
+		What:   "the one-pass literal search of a regexp's prefilter compares a literal one byte late: a ConfigMap holding an AWS key is never looked at by CredentialsInConfigMap",
+		File:   "internal/data/logql/regexlits.go",
+		Old:    "if hasAt(line, i-1, ps.lits[li], tab) {",
+		New:    "if hasAt(line, i, ps.lits[li], tab) {",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "Prefilter|PairScan"}},
+	},
 }

@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -136,4 +137,61 @@ func FuzzRegexPrefilter(f *testing.F) {
 			t.Fatalf("%q matches %q, the prefilter said no (%q)", expr, line, p.lits)
 		}
 	})
+}
+
+// TestPairScanAgreesWithSearch: the one-pass search of many literals
+// answers as a search for each literal does (on the lowered line when
+// folding; a fold set says "maybe" on a line outside ASCII), at the
+// start, the end and the middle of lines made of the literals' pieces.
+func TestPairScanAgreesWithSearch(t *testing.T) {
+	sets := []struct {
+		lits []string
+		fold bool
+	}{
+		{[]string{"akia", "asia", "-----begin ", ".eyj", "ho_", "hp_", "xoxa-", "password", "passwd", "secret", "token", "api_key", "apikey"}, true},
+		{[]string{"AKIA", "ASIA", "AGPA", "glpat-", "xoxb-", "AIza", "\"ab", "ab"}, false},
+		{[]string{"aa", "aaa", "ab"}, false},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	checked, found := 0, 0
+	for _, set := range sets {
+		var lits [][]byte
+		for _, l := range set.lits {
+			lits = append(lits, []byte(l))
+		}
+		ps := newPairScan(lits, set.fold)
+		pieces := []string{" ", "\"", ":", "a", "A", "k", "I", "-", "_", "x", "é"}
+		for _, l := range set.lits {
+			pieces = append(pieces, l, l[:len(l)-1], l[1:], strings.ToUpper(l))
+		}
+		for range 20000 {
+			var sb strings.Builder
+			for range rng.IntN(8) {
+				sb.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+			line := []byte(sb.String())
+			want := false
+			if set.fold && !isASCII(line) {
+				want = true
+			} else {
+				hay := line
+				if set.fold {
+					hay = bytes.ToLower(line)
+				}
+				for _, l := range lits {
+					want = want || bytes.Contains(hay, l)
+				}
+			}
+			if got := ps.contains(line); got != want {
+				t.Fatalf("%q (fold %v) in %q: %v, want %v", set.lits, set.fold, line, got, want)
+			}
+			checked++
+			if want {
+				found++
+			}
+		}
+	}
+	if found < checked/10 || found > checked*9/10 {
+		t.Fatalf("%d of %d lines hold a literal: the test lines are too one-sided", found, checked)
+	}
 }
