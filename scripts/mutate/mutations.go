@@ -1057,4 +1057,20 @@ var mutations = []Mutation{
 		New:    "if hasAt(line, i, ps.lits[li], tab) {",
 		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "Prefilter|PairScan"}},
 	},
+	{
+		Name:   "rules/shared-pipeline-takes-labels",
+		What:   "a rule sharing another's pipeline takes that rule's output labels too: SecretReadDaily would fire per SecretReadBurst's grouping",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\t\trs.q.ContributeLike(&m.by.contrib, &rs.contrib)\n",
+		New:    "\t\trs.contrib = m.by.contrib\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestSharedPipelineAnswersAsAlone$"}},
+	},
+	{
+		Name:   "rules/shared-pipeline-splits-family",
+		What:   "rules sharing a pipeline are dealt to shards one by one: each shard runs the pipeline again",
+		File:   "internal/policy/rules/parallel.go",
+		Old:    "\t\t\tif f = byPipe[key]; f == nil {\n\t\t\t\tf = &family{}\n\t\t\t\tbyPipe[key] = f\n\t\t\t}",
+		New:    "\t\t\tf = &family{}\n\t\t\t_, _ = key, byPipe",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestSharedPipelineAnswersAsAlone$"}},
+	},
 }

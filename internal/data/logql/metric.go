@@ -799,10 +799,31 @@ func (q *MetricQuery) Contribute(e Entry, c *Contribution) bool {
 		return false
 	}
 	c.st = evalState{e: e}
-	st := &c.st
-	if !lq.run(st) {
+	if !lq.run(&c.st) {
 		return false
 	}
+	c.Labels = q.outputLabels(&c.st)
+	return true
+}
+
+// SamePipeline reports whether q and o select and filter entries alike
+// (their log queries print the same): an entry one of them keeps, the
+// other keeps with the same labels before aggregation (ContributeLike).
+func (q *MetricQuery) SamePipeline(o *MetricQuery) bool {
+	return q.leaf.log.String() == o.leaf.log.String()
+}
+
+// ContributeLike is Contribute for an entry that done, a contribution of
+// a query with the same pipeline (SamePipeline), accepted: the pipeline
+// does not run again, only q's aggregations' grouping.
+func (q *MetricQuery) ContributeLike(done, c *Contribution) {
+	c.st = done.st
+	c.Labels = q.outputLabels(&c.st)
+}
+
+// outputLabels returns the labels an entry the pipeline kept (st) counts
+// under after every aggregation's grouping.
+func (q *MetricQuery) outputLabels(st *evalState) Labels {
 	aggs := q.aggs
 	var ls Labels
 	rest := aggs
@@ -827,6 +848,5 @@ func (q *MetricQuery) Contribute(e Entry, c *Contribution) bool {
 	if ls == nil {
 		ls = Labels{}
 	}
-	c.Labels = ls
-	return true
+	return ls
 }

@@ -70,6 +70,9 @@ type ruleState struct {
 	// contrib is the last event's contribution (contributes), which feed
 	// counts in the chunks without running the pipeline again.
 	contrib logql.Contribution
+	// pipe numbers the pipeline this rule shares with others of its
+	// evaluator (Evaluator.pipes), -1 when it has its own.
+	pipe int
 }
 
 type chunk struct {
@@ -101,7 +104,7 @@ func newRuleState(r *Rule, idx int, interval int64, minSteps int) (*ruleState, e
 	return &ruleState{r: r, idx: idx, q: q, iv: interval, off: int64(q.Offset()), back: back, k: int64(k),
 		merge:  r.CountRequests,
 		chunks: map[int64]*chunk{}, cites: map[string]*seriesCites{}, active: map[string]*Alert{},
-		next: minTime, cand: maxTime, candExact: true, pendMin: maxTime}, nil
+		next: minTime, cand: maxTime, candExact: true, pendMin: maxTime, pipe: -1}, nil
 }
 
 // floorDiv and ceilDiv divide rounding down and up (b > 0).

@@ -125,6 +125,19 @@ type Evaluator struct {
 	due      int64
 	stepOpen bool
 	stepTime int64
+	// pipes remember, for the rules sharing a pipeline (ruleState.pipe),
+	// what it made of the event being pushed (evSeq).
+	pipes []pipeMemo
+	evSeq uint64
+}
+
+// pipeMemo is what a pipeline shared by several rules (the SecretRead,
+// Forbidden, MassDeletion and AccessReview families, one per window)
+// made of the event pushed as seq: run once, the others take its result.
+type pipeMemo struct {
+	seq uint64
+	ok  bool
+	by  *ruleState // the rule that ran it (ok)
 }
 
 type hit struct {
@@ -185,7 +198,26 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 		}
 	}
 	e.index(len(e.rules))
+	e.sharePipelines()
 	return e, nil
+}
+
+// sharePipelines numbers the pipelines that several of e's rules have
+// (ruleState.pipe; -1 for a rule whose pipeline is its own).
+func (e *Evaluator) sharePipelines() {
+	for i, rs := range e.rules {
+		rs.pipe = -1
+		for _, o := range e.rules[:i] {
+			if o.q.SamePipeline(rs.q) {
+				if o.pipe < 0 {
+					o.pipe = len(e.pipes)
+					e.pipes = append(e.pipes, pipeMemo{})
+				}
+				rs.pipe = o.pipe
+				break
+			}
+		}
+	}
 }
 
 // index builds byIdx and disp from the rules' indexes (less than n).
@@ -238,6 +270,25 @@ func (e *Evaluator) pushBatch(evs []data.Event, cand []uint64, words int) {
 	}
 }
 
+// contributes is rs.contributes(ev), with the pipeline's result shared
+// among the rules that have the same pipeline.
+func (e *Evaluator) contributes(rs *ruleState, ev *data.Event) (string, bool) {
+	if rs.pipe < 0 {
+		return rs.contributes(ev)
+	}
+	m := &e.pipes[rs.pipe]
+	if m.seq == e.evSeq {
+		if !m.ok {
+			return "", false
+		}
+		rs.q.ContributeLike(&m.by.contrib, &rs.contrib)
+		return rs.contrib.Labels.String(), true
+	}
+	key, ok := rs.contributes(ev)
+	*m = pipeMemo{seq: e.evSeq, ok: ok, by: rs}
+	return key, ok
+}
+
 func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 	t := ev.Time
 	if t == 0 {
@@ -260,6 +311,7 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 		}
 	}
 	hits := e.hits[:0]
+	e.evSeq++
 	if cand == nil {
 		cand = e.dispatch().candidates(ev)
 	}
@@ -272,7 +324,7 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 			if rs == nil {
 				continue // another shard's
 			}
-			if key, ok := rs.contributes(ev); ok {
+			if key, ok := e.contributes(rs, ev); ok {
 				hits = append(hits, hit{rs, key})
 			}
 		}

@@ -191,29 +191,48 @@ func (p *Parallel) handOver(it item) bool {
 }
 
 // splitRules deals the rules of set into n sets of about equal cost,
-// each keeping its rules' groups (name, interval, limit).
+// each keeping its rules' groups (name, interval, limit). Rules with the
+// same pipeline go to the same set, which runs it once for all of them
+// (Evaluator.pipes): they cost about what one of them does.
 func splitRules(set *Set, n int, costOf func(*Rule) int) []*Set {
-	type item struct {
-		r    *Rule
+	type family struct {
 		cost int
-		pos  int
+		pos  []int // the rules' positions in set.Rules()
 	}
-	var items []item
-	for _, r := range set.Rules() {
-		items = append(items, item{r, costOf(r), len(items)})
+	var fams []*family
+	byPipe := map[string]*family{}
+	for pos, r := range set.Rules() {
+		c := costOf(r)
+		var f *family
+		if r.query != nil {
+			key := r.query.LogQuery().String()
+			if f = byPipe[key]; f == nil {
+				f = &family{}
+				byPipe[key] = f
+			}
+		} else {
+			f = &family{}
+		}
+		if len(f.pos) == 0 {
+			fams = append(fams, f)
+		}
+		f.cost = max(f.cost, c)
+		f.pos = append(f.pos, pos)
 	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].cost > items[j].cost })
+	sort.SliceStable(fams, func(i, j int) bool { return fams[i].cost > fams[j].cost })
 	load := make([]int, n)
-	owner := make([]int, len(items))
-	for _, it := range items {
+	owner := make([]int, len(set.Rules()))
+	for _, f := range fams {
 		best := 0
 		for k := 1; k < n; k++ {
 			if load[k] < load[best] {
 				best = k
 			}
 		}
-		load[best] += it.cost
-		owner[it.pos] = best
+		load[best] += f.cost
+		for _, pos := range f.pos {
+			owner[pos] = best
+		}
 	}
 	out := make([]*Set, n)
 	groups := make([]map[*Group]*Group, n)

@@ -163,3 +163,85 @@ func TestDuplicateFilterForgetsByRuleHorizon(t *testing.T) {
 		t.Errorf("the 5-minute rule counted %d events, want 120", n)
 	}
 }
+
+// TestSharedPipelineAnswersAsAlone: rules with the same pipeline but
+// other groupings, ranges and thresholds (as the SecretRead and Forbidden
+// families have) run it once per event; each still fires exactly as it
+// does alone, with its own labels, in one evaluator and in shards (which
+// keep such a family together).
+func TestSharedPipelineAnswersAsAlone(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    interval: 1m
+    rules:
+      - alert: ByUser
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | verb=~"get|list" | objectRef_resource="secrets" [5m])) > 0
+      - alert: ByVerbResource
+        expr: sum by (verb, objectRef_namespace) (count_over_time({job="audit"} | json | verb=~"get|list" | objectRef_resource="secrets" [1h])) > 2
+      - alert: Ungrouped
+        expr: count_over_time({job="audit"} | json | verb=~"get|list" | objectRef_resource="secrets" [10m]) > 0
+      - alert: Other
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | verb=~"get|list" | objectRef_resource="configmaps" [5m])) > 0
+`)
+	e, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pipes []int
+	for _, rs := range e.rules {
+		pipes = append(pipes, rs.pipe)
+	}
+	if fmt.Sprint(pipes) != "[0 0 0 -1]" {
+		t.Fatalf("pipelines shared %v, want [0 0 0 -1]", pipes)
+	}
+	evs, _ := genEvents(t, 100, 3*time.Second, 3)
+	var want strings.Builder
+	for _, r := range set.Rules() {
+		alone, err := NewEvaluator(singleRuleSet(r), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range evs {
+			alone.Push(&evs[i])
+		}
+		as := alone.Finish()
+		if len(as) == 0 {
+			t.Fatalf("%s alone fires nothing: nothing to compare", r.Alert)
+		}
+		want.WriteString(alertsDigest(as))
+	}
+	for i := range evs {
+		e.Push(&evs[i])
+	}
+	digest := func(as []*Alert) string {
+		byRule := map[string][]*Alert{}
+		for _, a := range as {
+			byRule[a.Name] = append(byRule[a.Name], a)
+		}
+		var sb strings.Builder
+		for _, r := range set.Rules() {
+			sb.WriteString(alertsDigest(byRule[r.Alert]))
+		}
+		return sb.String()
+	}
+	if got := digest(e.Finish()); got != want.String() {
+		t.Errorf("one evaluator differs from each rule alone:\n%s", diffLines(want.String(), got))
+	}
+	p, err := NewParallel(set, Options{}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, sh := range p.shards {
+		if n := len(sh.ev.rules); n != 3 && n != 1 {
+			t.Errorf("a shard has %d rules: the family of three is split", n)
+		}
+	}
+	for lo := 0; lo < len(evs); lo += 500 {
+		p.Push(&data.Batch{Events: evs[lo:min(lo+500, len(evs))]})
+	}
+	p.Finish()
+	if got := digest(p.Snapshot()); got != want.String() {
+		t.Errorf("two shards differ from each rule alone:\n%s", diffLines(want.String(), got))
+	}
+}
