@@ -747,6 +747,22 @@ var mutations = []Mutation{
 		Guards: []Guard{{Pkg: "./internal/cli", Run: "^TestJSONLLineFormatAndUndated$"}},
 	},
 	{
+		Name:   "auditpolicy/undated-matched",
+		What:   "policy check counts events without a timestamp in the alert rules' MATCHED and LOST, though the rules never evaluate them",
+		File:   "internal/policy/auditpolicy/check.go",
+		Old:    "\t\tdets = nil\n",
+		New:    "",
+		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyCheckUndatedNotMatched$"}},
+	},
+	{
+		Name:   "cli/policy-check-undated-unsaid",
+		What:   "policy check leaves the events without a timestamp out of the alert rules' counts without a word on stderr, and exits 0",
+		File:   "internal/cli/policy/policy.go",
+		Old:    "\t\trejects.AddUndated(int(rep.AlertsUndated), rep.AlertsUndatedAt)\n",
+		New:    "",
+		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyCheck(UndatedNotMatched|JSONL)$"}},
+	},
+	{
 		Name:   "cli/range-query-stops-short",
 		What:   "a range query without --to ends at the last match's time: the last step never counts the events after it",
 		File:   "internal/cli/query/metric.go",
