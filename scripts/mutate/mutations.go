@@ -763,6 +763,14 @@ var mutations = []Mutation{
 		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyCheck(UndatedNotMatched|JSONL)$"}},
 	},
 	{
+		Name:   "cli/csv-citation-without-column",
+		What:   "query -o csv cites every event FILE:LINE: the events of an EKS Firehose object or an EventList on one line share one citation",
+		File:   "internal/cli/cmdutil/output.go",
+		Old:    "strconv.FormatInt(e.Origin.Line, 10), e.Origin.Cite()})",
+		New:    "strconv.FormatInt(e.Origin.Line, 10), e.Origin.Source.Name + \":\" + strconv.FormatInt(e.Origin.Line, 10)})",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestCSVCitesEachEvent$"}},
+	},
+	{
 		Name:   "cli/range-query-stops-short",
 		What:   "a range query without --to ends at the last match's time: the last step never counts the events after it",
 		File:   "internal/cli/query/metric.go",
