@@ -888,6 +888,22 @@ var mutations = []Mutation{
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestScenarios$"}},
 	},
 	{
+		Name:   "report/old-case-length-unknown",
+		What:   "report prints no length for an event of a case recorded before lengths were, though it found the event's bytes when re-reading the sources",
+		File:   "internal/cli/report/report.go",
+		Old:    "\t\t\te.Length = n\n",
+		New:    "",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportCitesLength$"}},
+	},
+	{
+		Name:   "ui/bookmark-length-unrecorded",
+		What:   "a bookmark records the event's citation and sha256 but not the length the Detail shows: the report cannot give the recipe's LEN without re-reading",
+		File:   "internal/ui/casefile.go",
+		Old:    "Cite: o.Cite(), Length: int64(len(raw)), Source:",
+		New:    "Cite: o.Cite(), Source:",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestMemoryCaseThenCase$"}},
+	},
+	{
 		Name:   "report/stdin-read-from-terminal",
 		What:   "report reads the case's stdin source from a terminal: it waits on the keyboard, then calls the events NOT FOUND",
 		File:   "internal/cli/report/report.go",
