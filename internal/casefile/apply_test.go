@@ -64,3 +64,21 @@ func TestApplyAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestBookmarkLengthFromAnyRecord: an event bookmarked once by a build that
+// did not record lengths and once by one that did has its length, in
+// either order.
+func TestBookmarkLengthFromAnyRecord(t *testing.T) {
+	for _, order := range [][2]int64{{0, 816}, {816, 0}} {
+		c := Memory()
+		c.Now = clock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+		for _, n := range order {
+			e := ev("e1", 1)
+			e.Length = n
+			mustAdd(t, c, Record{Kind: KindBookmark, Event: e})
+		}
+		if bs := c.State().Bookmarks; len(bs) != 1 || bs[0].Event.Length != 816 {
+			t.Errorf("%v: %+v", order, bs)
+		}
+	}
+}

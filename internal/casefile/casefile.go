@@ -116,11 +116,15 @@ type Record struct {
 }
 
 // EventRef names an event: by the sha256 of its raw bytes (the key), and
-// by where it was read (Cite: FILE:LINE, s3://bucket/key:LINE, or a Loki
-// stream and nanosecond time), plus what a report shows of it.
+// by where it was read (Cite: FILE:LINE, FILE:LINE:COL, s3://bucket/key:LINE,
+// or a Loki stream and nanosecond time), plus what a report shows of it.
+// Length is the number of those bytes, as the Detail shows it: with the
+// citation it cuts them out of the file (sed -n 'LINE,$p' FILE | tail -c
+// +COL | head -c LEN); 0 in cases written before it was recorded.
 type EventRef struct {
 	SHA256     string    `json:"sha256"`
 	Cite       string    `json:"cite"`
+	Length     int64     `json:"length,omitempty"`
 	Source     string    `json:"source,omitempty"`
 	Line       int64     `json:"line,omitempty"`
 	StreamTime int64     `json:"stream_time,omitempty"`

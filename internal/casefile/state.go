@@ -75,6 +75,10 @@ func Apply(recs []Record) *State {
 			b = &Bookmark{Event: *ev, TagIDs: map[string][]string{}}
 			st.byKey[ev.SHA256] = b
 		}
+		if b.Event.Length == 0 {
+			// The same bytes: a record written before lengths were.
+			b.Event.Length = ev.Length
+		}
 		return b
 	}
 	var notes []Record // notes about events, attached after

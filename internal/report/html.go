@@ -83,6 +83,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 {{if .Stage}}<tr><td>stage</td><td>{{.Stage}}</td></tr>{{end}}
 <tr><td>citation</td><td><code>{{.Cite}}</code></td></tr>
 <tr><td>sha256</td><td><code>{{.SHA256}}</code></td></tr>
+<tr><td>length</td><td>{{.LengthText}}</td></tr>
 <tr><td>checked</td><td class="{{if .CheckOK}}ok{{else if checked .Check}}bad{{else}}muted{{end}}">{{.Check}}</td></tr>
 {{if .Tags}}<tr><td>tags</td><td>{{range .Tags}}<span class="tag">#{{.}}</span>{{end}}</td></tr>{{end}}
 <tr><td>bookmarked by</td><td>{{if .By}}{{join .By "; "}}{{else}}(annotated, not bookmarked){{end}}</td></tr>

@@ -47,6 +47,7 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 		row("citation", code(e.Cite))
 		row("sha256", code(e.SHA256))
+		row("length", mdText(e.LengthText()))
 		check := mdText(e.Check)
 		if !e.CheckOK && e.Check != "not re-read" {
 			check = "**" + check + "**"

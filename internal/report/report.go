@@ -1,7 +1,8 @@
 // Package report turns a case (internal/casefile) into the report a
 // forensic reviewer hands over: the timeline of bookmarked events with
-// their notes and tags, each cited (FILE:LINE, s3://bucket/key:LINE, or a
-// Loki stream and nanosecond time) with the sha256 of its bytes; the
+// their notes and tags, each cited (FILE:LINE, FILE:LINE:COL,
+// s3://bucket/key:LINE, or a Loki stream and nanosecond time) with the
+// sha256 of its bytes and their length; the
 // filters and windows used, each with the `audittui query` command that
 // repeats it; the alerts that fired in the window, grouped; the silences;
 // the exports with their manifests; the sources with whole-file hashes;
@@ -124,16 +125,19 @@ type Session struct {
 
 // Event is one event of the timeline.
 type Event struct {
-	N          int // 1-based position in the timeline
-	Time       time.Time
-	AuditID    string
-	Stage      string
-	User       string
-	Verb       string
-	Object     string
-	Code       int
-	Cite       string
-	SHA256     string
+	N       int // 1-based position in the timeline
+	Time    time.Time
+	AuditID string
+	Stage   string
+	User    string
+	Verb    string
+	Object  string
+	Code    int
+	Cite    string
+	SHA256  string
+	// Length is the number of the event's bytes (0: unknown, a case
+	// written before lengths were recorded and not re-read).
+	Length     int64
 	Bookmarked bool
 	// By lists who bookmarked it and when.
 	By    []string
@@ -142,6 +146,14 @@ type Event struct {
 	// Check is what re-reading the sources found; CheckOK says it agrees.
 	Check   string
 	CheckOK bool
+}
+
+// LengthText is the length as the report writes it.
+func (e *Event) LengthText() string {
+	if e.Length <= 0 {
+		return "unknown (not recorded by the case, and not re-read)"
+	}
+	return fmt.Sprintf("%d bytes", e.Length)
 }
 
 // Title is the event's one-line summary.
@@ -252,7 +264,7 @@ func Build(dir string, st *casefile.State, generated time.Time, version string, 
 		e := Event{
 			N: k + 1, Time: ev.Time, AuditID: safe(ev.AuditID), Stage: safe(ev.Stage), User: safe(ev.User),
 			Verb: safe(ev.Verb), Object: safe(ev.Object), Code: ev.Code, Cite: safe(ev.Cite), SHA256: safe(ev.SHA256),
-			Bookmarked: len(b.IDs) > 0, Tags: safeAll(b.Tags), Check: "not re-read",
+			Length: ev.Length, Bookmarked: len(b.IDs) > 0, Tags: safeAll(b.Tags), Check: "not re-read",
 		}
 		for _, m := range b.Marks {
 			e.By = append(e.By, safe(strings.TrimSpace(m.Author+" "+FmtTime(m.Time))))

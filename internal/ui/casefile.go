@@ -302,7 +302,7 @@ func eventRef(s *Snapshot, row int) (casefile.EventRef, error) {
 	}
 	o := s.Origin(row)
 	ref := casefile.EventRef{
-		SHA256: RawSHA256(raw), Cite: o.Cite(), Source: s.SourceName(row),
+		SHA256: RawSHA256(raw), Cite: o.Cite(), Length: int64(len(raw)), Source: s.SourceName(row),
 		AuditID: auditIDOf(raw), Stage: s.Str(ColStage, row),
 		User: s.Str(ColUser, row), Verb: s.Str(ColVerb, row), Object: objectText(s, row), Code: s.Code(row),
 	}

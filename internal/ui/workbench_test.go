@@ -349,6 +349,13 @@ func TestMemoryCaseThenCase(t *testing.T) {
 	if st := c.State(); len(st.Bookmarks) != 1 || st.Bookmarks[0].Event.Cite != "testdata/events.jsonl:6" {
 		t.Errorf("case after :case: %+v", st.Bookmarks)
 	}
+	// The length the Detail shows is recorded with the citation (the
+	// report prints it: sed -n '6,$p' | head -c LEN cuts the bytes out).
+	b, _ := os.ReadFile("testdata/events.jsonl")
+	line6 := strings.Split(string(b), "\n")[5]
+	if st := c.State(); len(st.Bookmarks) == 1 && st.Bookmarks[0].Event.Length != int64(len(line6)) {
+		t.Errorf("bookmark length %d, want %d", st.Bookmarks[0].Event.Length, len(line6))
+	}
 }
 
 // TestExportCommand: :export writes the matching events with the manifest

@@ -1,8 +1,10 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe/termsafetest"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // runCLI runs `audittui alerts ARGS...`.
@@ -238,5 +241,82 @@ func TestAlertsFlagsToOptions(t *testing.T) {
 		got.FailOn != "critical" || !got.Follow || !got.Quiet || strings.Join(got.RuleFiles, ",") != "a.yaml,b.yaml" ||
 		strings.Join(got.Args, ",") != "x.log,s3://b/p/" {
 		t.Fatalf("options %+v", got)
+	}
+}
+
+// TestAlertsUndatedAsOtherCommands: the events of a real log that carry no
+// timestamp (48 of Panther's EKS-shaped fixtures) are reported as query,
+// history and policy check report theirs (cmdutil.RejectReporter): one
+// stderr line naming the first FILE:LINE, counted with the rejected lines
+// in the error that sets exit status 1, silent under -q, said even when
+// an alert decides the exit status (--fail-on), and when following.
+func TestAlertsUndatedAsOtherCommands(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "panther-analysis-kubernetes-rules-tests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "panther.jsonl")
+	os.WriteFile(p, b, 0o644)
+	lines := int64(bytes.Count(b, []byte("\n")))
+	line := "audittui: 48 event(s) without a timestamp were not evaluated: no rule can place them in time (the first: " + p + ":1)\n"
+	last := "audittui: 48 event(s) without a timestamp not evaluated (see above)\n"
+
+	if code, _, errOut := runCLI(t, "", p); code != cmdutil.ExitInputError || errOut != line+last {
+		t.Errorf("exit %d, stderr %q; want %q", code, errOut, line+last)
+	}
+	// -q: the lines are not printed, the exit status still tells.
+	if code, _, errOut := runCLI(t, "", "-q", p); code != cmdutil.ExitInputError || errOut != last {
+		t.Errorf("-q: exit %d, stderr %q; want %q", code, errOut, last)
+	}
+	// A rejected line and the undated events: one summary, as query's.
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, append(append([]byte(nil), b...), "not an event\n"...), 0o644)
+	code, _, errOut := runCLI(t, "", bad)
+	wantLast := "audittui: 1 input line(s) rejected and 48 event(s) without a timestamp not evaluated (see above)\n"
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, fmt.Sprintf("audittui: skipped %s:%d: ", bad, lines+1)) ||
+		!strings.Contains(errOut, strings.Replace(line, p, bad, 1)) || !strings.HasSuffix(errOut, wantLast) {
+		t.Errorf("rejected line: exit %d, stderr %q", code, errOut)
+	}
+	// An alert fired at --fail-on decides the status; the undated events
+	// are still said.
+	code, out, errOut := runCLI(t, "", "--fail-on", "critical", p)
+	if code != cmdutil.ExitAlerts || !strings.Contains(out, "AnonymousRequestAllowed") || !strings.Contains(errOut, line) {
+		t.Errorf("--fail-on critical: exit %d, stderr %q", code, errOut)
+	}
+
+	// Followed: the undated events read before an exec fires are
+	// reported when the command stops.
+	rulesFile := filepath.Join(dir, "team.yaml")
+	os.WriteFile(rulesFile, []byte(teamRules), 0o644)
+	base := time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ios, outb, errb := clitest.Streams("")
+	done := make(chan int, 1)
+	go func() {
+		done <- clitest.Exec(ctx, ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) },
+			"--follow", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", p)
+	}()
+	fh, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(auditLine("a-2", "alice", "create", "pods", "web", "p1", "exec", 101, base.Add(30*time.Second)) + "\n")
+	fh.WriteString(auditLine("a-3", "alice", "get", "pods", "web", "p1", "", 200, base.Add(2*time.Minute)) + "\n")
+	fh.Close()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(outb.String(), `"state":"firing"`) {
+		select {
+		case <-deadline:
+			t.Fatalf("no firing line; stdout %q stderr %q", outb.String(), errb.String())
+		case code := <-done:
+			t.Fatalf("alerts --follow exited %d early; stderr %q", code, errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != cmdutil.ExitInputError || errb.String() != line+last {
+		t.Errorf("--follow: exit %d, stderr %q; want %q", code, errb.String(), line+last)
 	}
 }

@@ -66,7 +66,9 @@ func FormatTime(ns int64) string {
 
 // EventWriter prints events in one of EventFormats(): raw (each event's
 // original bytes, a line each), jsonl (logcli's {timestamp, labels, line}),
-// table (aligned columns, untrusted text sanitised) or csv.
+// table (aligned columns, untrusted text sanitised) or csv (the last
+// column, citation, cites the event as the TUI and report do:
+// data.Origin.Cite, FILE:LINE, FILE:LINE:COL, or a Loki stream and time).
 type EventWriter struct {
 	out *bufio.Writer
 	// Query, when set, gives jsonl the line as the query's line_format
@@ -89,7 +91,7 @@ func NewEventWriter(out *bufio.Writer, format string) *EventWriter {
 		fmt.Fprintln(w.tw, "TIME\tUSER\tVERB\tRESOURCE\tNAMESPACE/NAME\tCODE\tSOURCE IP\tAUDIT ID")
 	case "csv":
 		w.cw = csv.NewWriter(out)
-		w.cw.Write([]string{"time", "auditID", "stage", "user", "impersonatedUser", "verb", "resource", "subresource", "namespace", "name", "code", "sourceIP", "userAgent", "source", "line"})
+		w.cw.Write([]string{"time", "auditID", "stage", "user", "impersonatedUser", "verb", "resource", "subresource", "namespace", "name", "code", "sourceIP", "userAgent", "source", "line", "citation"})
 	}
 	return w
 }
@@ -193,7 +195,7 @@ func (w *EventWriter) Write(e *data.Event) error {
 		if e.Code != 0 {
 			code = strconv.Itoa(e.Code)
 		}
-		return w.cw.Write([]string{FormatTime(e.Time), e.AuditID, e.Stage, e.User, e.ImpUser, e.Verb, e.Resource, e.Subresource, e.Namespace, e.Name, code, ip, e.UserAgent, e.Origin.Source.Name, strconv.FormatInt(e.Origin.Line, 10)})
+		return w.cw.Write([]string{FormatTime(e.Time), e.AuditID, e.Stage, e.User, e.ImpUser, e.Verb, e.Resource, e.Subresource, e.Namespace, e.Name, code, ip, e.UserAgent, e.Origin.Source.Name, strconv.FormatInt(e.Origin.Line, 10), e.Origin.Cite()})
 	}
 	return nil
 }

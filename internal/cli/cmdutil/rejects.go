@@ -22,6 +22,8 @@ type RejectReporter struct {
 	// undatedAt cites the first.
 	undated   int
 	undatedAt string
+	// undatedWhat and undatedShort say what became of them (SayUndated).
+	undatedWhat, undatedShort string
 	// dups counts exact duplicate lines counted once (data.Dups).
 	dups int64
 	// notes are said once at the end (Err), before the counts.
@@ -65,6 +67,27 @@ func (r *RejectReporter) AddUndated(n int, at string) {
 	r.mu.Unlock()
 }
 
+// Left out by a time window: what every command but alerts says of its
+// undated events.
+const (
+	undatedWindowWhat  = "could not be placed in the time window and were left out"
+	undatedWindowShort = "left out"
+)
+
+// SayUndated sets the words Err uses for what became of the undated
+// events: what on the stderr line ("N event(s) without a timestamp
+// WHAT (the first: FILE:LINE)"), short in the error that sets the exit
+// status ("... N event(s) without a timestamp SHORT (see above)"). The
+// default is a time window's: "could not be placed in the time window
+// and were left out", "left out". A command that leaves them out for
+// another reason (the alert rules cannot evaluate them) says so here and
+// reports them by the same path.
+func (r *RejectReporter) SayUndated(what, short string) {
+	r.mu.Lock()
+	r.undatedWhat, r.undatedShort = what, short
+	r.mu.Unlock()
+}
+
 // UndatedMessage says that n events without a timestamp were left out
 // (what), naming the first (at, a citation; may be empty).
 func UndatedMessage(n int64, at, what string) string {
@@ -102,7 +125,11 @@ func (r *RejectReporter) Count() int {
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
 	undated, undatedAt, dups, notes := r.undated, r.undatedAt, r.dups, r.notes
+	what, short := r.undatedWhat, r.undatedShort
 	r.mu.Unlock()
+	if what == "" {
+		what, short = undatedWindowWhat, undatedWindowShort
+	}
 	for _, n := range notes {
 		if !r.quiet {
 			fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(n))
@@ -112,15 +139,15 @@ func (r *RejectReporter) Err() error {
 		fmt.Fprintf(r.w, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", dups)
 	}
 	if undated > 0 && !r.quiet {
-		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, "could not be placed in the time window and were left out")))
+		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, what)))
 	}
 	switch n := r.Count(); {
 	case n > 0 && undated > 0:
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected and %d event(s) without a timestamp left out (see above)", n, undated)}
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected and %d event(s) without a timestamp %s (see above)", n, undated, short)}
 	case n > 0:
 		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", n)}
 	case undated > 0:
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d event(s) without a timestamp left out (see above)", undated)}
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d event(s) without a timestamp %s (see above)", undated, short)}
 	}
 	return nil
 }

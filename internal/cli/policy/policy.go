@@ -210,9 +210,14 @@ a last line {"summary": {...}} with the totals.
 SOURCE is a file, a glob, a directory, - for stdin, s3://bucket/prefix/ or
 loki://host:3100, as for 'audittui query'.
 
+Events without a timestamp count in the policy's rules but not in the alert
+rules' MATCHED and LOST: the rules never evaluate them (stderr names the
+first).
+
 Exit status: 0 success; 1 when some input was rejected (each rejected line is
 reported on stderr) or events without a timestamp were left out of the
-window; 2 on usage errors or a policy the apiserver refuses.`,
+window or of the alert rules; 2 on usage errors or a policy the apiserver
+refuses.`,
 		Example: `  audittui policy check --policy new-policy.yaml /var/log/kubernetes/audit/
   audittui policy check --policy new.yaml --against current.yaml audit.log
   audittui policy check --policy p.yaml -o jsonl audit.log | jq 'select(.auditID and .level != .captured)'`,
@@ -303,6 +308,13 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 	}
 	rep := chk.Report()
+	if rep.AlertsUndated > 0 {
+		// Said as alerts says it. A window leaves every undated event
+		// out before the checker sees it (counted above, in its own
+		// words), so this is the only kind here.
+		rejects.SayUndated(undatedWhat, "not evaluated by the alert rules")
+		rejects.AddUndated(int(rep.AlertsUndated), rep.AlertsUndatedAt)
+	}
 	if opts.Output == "jsonl" {
 		if err := enc.Encode(struct {
 			Summary *auditpolicy.Report `json:"summary"`
@@ -317,6 +329,11 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	return rejects.Err()
 }
+
+// undatedWhat says what became of the events without a timestamp when no
+// window left them out: the policy's rules count them, the alert rules
+// (MATCHED, LOST) do not.
+const undatedWhat = "were not evaluated by the alert rules (not in MATCHED or LOST): no rule can place them in time"
 
 func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
 	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), plural(int(r.Events), "event", "events"))
@@ -375,6 +392,10 @@ func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy)
 			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\n", termsafe.String(d.Name), d.NeedsLevel, d.Matched, d.Lost)
 		}
 		tw.Flush()
+	}
+	if r.AlertsUndated > 0 && len(r.Detections) > 0 {
+		fmt.Fprintf(w, "left out of the alert rules: %s without a timestamp (no rule can place them in time)\n",
+			plural(int(r.AlertsUndated), "event", "events"))
 	}
 
 	if old != nil {

@@ -72,8 +72,9 @@ func NewCmdReport(f *cmdutil.Factory, runF func(*ReportOptions) error) *cobra.Co
 the TUI's --case DIR or :case DIR recorded) on standard output:
 
   - the timeline of bookmarked events, with their notes and tags, each with
-    its citation (FILE:LINE, s3://bucket/key:LINE, or a Loki stream and
-    nanosecond time) and the sha256 of its bytes;
+    its citation (FILE:LINE, FILE:LINE:COL, s3://bucket/key:LINE, or a Loki
+    stream and nanosecond time), the sha256 of its bytes and their length
+    (sed -n 'LINE,$p' FILE | tail -c +COL | head -c LEN | sha256sum);
   - the filters and windows used, each with the audittui query command that
     lists the same events;
   - the alerts that fired in the window, grouped by rule and labels, and the
@@ -649,6 +650,7 @@ type checker struct {
 	byID   map[string][]string          // auditID + time -> sha256s
 	byLine map[string][]string          // source:line -> sha256s
 	found  map[string]string            // sha256 -> citation where found
+	length map[string]int64             // sha256 -> length of the bytes found
 	// differ: at the cited place, bytes with another sha256.
 	differ map[string]string
 	// given: the sources read were given on the command line in place
@@ -658,7 +660,7 @@ type checker struct {
 
 func newChecker(bs []*casefile.Bookmark) *checker {
 	c := &checker{refs: map[string]casefile.EventRef{}, byID: map[string][]string{}, byLine: map[string][]string{},
-		found: map[string]string{}, differ: map[string]string{}}
+		found: map[string]string{}, length: map[string]int64{}, differ: map[string]string{}}
 	for _, b := range bs {
 		ev := b.Event
 		c.refs[ev.SHA256] = ev
@@ -696,6 +698,7 @@ func (c *checker) batch(b *data.Batch) {
 		for _, want := range append(byID, byLine...) {
 			switch {
 			case want == sum:
+				c.length[sum] = int64(len(e.Raw))
 				if prev, ok := c.found[sum]; !ok || (prev != c.refs[sum].Cite && cite == c.refs[sum].Cite) {
 					c.found[sum] = cite
 				}
@@ -712,6 +715,11 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 	for i := range r.Events {
 		e := &r.Events[i]
 		ref := c.refs[e.SHA256] // a sha256 is the same sanitised
+		if n := c.length[ref.SHA256]; n > 0 && e.Length == 0 {
+			// A case written before lengths were recorded: the bytes
+			// found with this sha256 say it.
+			e.Length = n
+		}
 		switch where, found := c.found[ref.SHA256]; {
 		case found && where == ref.Cite:
 			e.Check, e.CheckOK = "OK: the bytes at the citation have this sha256 (sources re-read)", true

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +44,7 @@ func hexSHA(b []byte) string {
 
 // refOf names an event as the TUI does when it is bookmarked.
 func refOf(e *data.Event) casefile.EventRef {
-	ref := casefile.EventRef{SHA256: hexSHA(e.Raw), Cite: e.Origin.Cite(), Source: e.Origin.Source.Name,
+	ref := casefile.EventRef{SHA256: hexSHA(e.Raw), Cite: e.Origin.Cite(), Length: int64(len(e.Raw)), Source: e.Origin.Source.Name,
 		AuditID: e.AuditID, Stage: e.Stage, User: e.User, Verb: e.Verb, Object: e.Resource + " " + e.Namespace + "/" + e.Name, Code: e.Code}
 	if e.Origin.StreamTime != 0 {
 		ref.StreamTime = e.Origin.StreamTime
@@ -673,5 +675,150 @@ func TestReportFirehoseCitations(t *testing.T) {
 	if code != cmdutil.ExitInputError || strings.Count(md, "OK: the bytes at the citation have this sha256") != 1 ||
 		!strings.Contains(md, "MISMATCH: the bytes at the citation now have sha256 "+hexSHA(rec)) {
 		t.Errorf("changed record: exit %d, want the mismatch with sha256 %s:\n%s", code, hexSHA(rec), md)
+	}
+}
+
+// cutRecord is the README's recipe, sed -n 'LINE,$p' | tail -c +COL |
+// head -c LEN, over a file's (decompressed) bytes.
+func cutRecord(t *testing.T, stream []byte, line, col, n int64) []byte {
+	t.Helper()
+	start := 0
+	for l := int64(1); l < line; l++ {
+		i := bytes.IndexByte(stream[start:], '\n')
+		if i < 0 {
+			t.Fatalf("no line %d", line)
+		}
+		start += i + 1
+	}
+	rest := stream[start:]
+	if col-1+n > int64(len(rest)) {
+		t.Fatalf("line %d col %d len %d: past the end", line, col, n)
+	}
+	return rest[col-1 : col-1+n]
+}
+
+var mdCitation = regexp.MustCompile("\\| citation \\| `([^`]+)` \\|\n\\| sha256 \\| `([0-9a-f]{64})` \\|\n\\| length \\| ([^|]+) \\|\n")
+
+// TestReportCitesLength: each cited event's length is in the report, under
+// its sha256, as the Detail shows it, and the README's recipe (sed -n
+// 'LINE,$p' FILE | tail -c +COL | head -c LEN | sha256sum) on the printed
+// citation and length gives the printed sha256: for an event of an EKS
+// Firehose object (FILE:1:COL, in the gzip's stream), an EventList item
+// whose bytes span lines (FILE:LINE:5), and a line of a real log. A case
+// written before lengths were recorded gets them from the re-read, and
+// says "unknown" when it is not re-read.
+func TestReportCitesLength(t *testing.T) {
+	dir := t.TempDir()
+	shapes := filepath.Join(testutil.RepoRoot(), "testdata", "shapes")
+	var paths []string
+	var refs []casefile.EventRef
+	for k, f := range []string{filepath.Join(shapes, "eks-firehose.gz"), filepath.Join(shapes, "eventlist-pretty.json"),
+		filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl")} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.Base(f))
+		os.WriteFile(p, b, 0o644)
+		paths = append(paths, p)
+		src, err := file.New(p, file.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		got := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { n++; return n == 3 })
+		if len(got) != 1 || got[0].Length == 0 {
+			t.Fatalf("%s: %v", f, got)
+		}
+		if wantCol := k < 2; strings.Count(strings.TrimPrefix(got[0].Cite, p), ":") != map[bool]int{true: 2, false: 1}[wantCol] {
+			t.Fatalf("%s: citation %s", f, got[0].Cite)
+		}
+		refs = append(refs, got[0])
+	}
+	newCase := func(name string, refs []casefile.EventRef) string {
+		c, err := casefile.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: paths})
+		for k := range refs {
+			add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[k]})
+		}
+		return filepath.Join(dir, name)
+	}
+	// check finds each event's citation, sha256 and length in md and cuts
+	// its bytes out of the file with them.
+	check := func(md string) {
+		t.Helper()
+		ms := mdCitation.FindAllStringSubmatch(md, -1)
+		if len(ms) != len(refs) {
+			t.Fatalf("%d citations with sha256 and length, want %d:\n%s", len(ms), len(refs), md)
+		}
+		for _, m := range ms {
+			cite, sum, length := m[1], m[2], m[3]
+			var path string
+			for _, p := range paths {
+				if strings.HasPrefix(cite, p+":") {
+					path = p
+				}
+			}
+			lc := strings.Split(strings.TrimPrefix(cite, path+":"), ":")
+			line, _ := strconv.ParseInt(lc[0], 10, 64)
+			col := int64(1)
+			if len(lc) == 2 {
+				col, _ = strconv.ParseInt(lc[1], 10, 64)
+			}
+			n, err := strconv.ParseInt(strings.TrimSuffix(length, " bytes"), 10, 64)
+			if path == "" || line < 1 || col < 1 || err != nil {
+				t.Errorf("citation %q, length %q", cite, length)
+				continue
+			}
+			var stream []byte
+			if b, _ := os.ReadFile(path); bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+				zr, err := gzip.NewReader(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				stream, _ = io.ReadAll(zr)
+			} else {
+				stream = b
+			}
+			if got := hexSHA(cutRecord(t, stream, line, col, n)); got != sum {
+				t.Errorf("%s, %d bytes: sha256 %s, the report says %s", cite, n, got, sum)
+			}
+		}
+	}
+
+	c := newCase("case", refs)
+	code, md, errOut := reportCmd(t, "--no-alerts", c)
+	if code != 0 || strings.Count(md, "OK: the bytes at the citation have this sha256") != 3 {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+	check(md)
+	code, html, _ := reportCmd(t, "--no-alerts", "-o", "html", c)
+	for _, r := range refs {
+		if want := fmt.Sprintf("<tr><td>length</td><td>%d bytes</td></tr>", r.Length); code != 0 || !strings.Contains(html, want) {
+			t.Errorf("html: exit %d, lacks %s", code, want)
+		}
+	}
+	// Not re-read: the lengths the case recorded.
+	if code, md, _ = reportCmd(t, "--no-verify", c); code != 0 {
+		t.Fatalf("--no-verify: exit %d", code)
+	}
+	check(md)
+
+	// A case recorded without lengths: found again, the bytes say it.
+	old := append([]casefile.EventRef(nil), refs...)
+	for k := range old {
+		old[k].Length = 0
+	}
+	oc := newCase("old", old)
+	code, md, _ = reportCmd(t, "--no-alerts", oc)
+	if code != 0 {
+		t.Fatalf("old case: exit %d", code)
+	}
+	check(md)
+	if _, md, _ = reportCmd(t, "--no-verify", oc); strings.Count(md, "| length | unknown (not recorded by the case, and not re-read) |") != 3 {
+		t.Errorf("old case, --no-verify:\n%s", md)
 	}
 }

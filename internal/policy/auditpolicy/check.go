@@ -17,6 +17,8 @@ type Checker struct {
 	events, cannotUpgrade, stageOmitted int64
 	bytesNow, bytesAfter, bytesOld      int64
 	minTime, maxTime                    int64
+	undated                             int64       // events without a time the detections left out
+	undatedAt                           string      // the first of them
 	rules                               []RuleStats // last entry: no rule matched
 	detStats                            []DetectionStats
 	changes                             map[changeKey]*Change
@@ -117,7 +119,13 @@ type Report struct {
 	StageOmitted       int64            `json:"stageOmitted"`
 	Rules              []RuleStats      `json:"rules"`
 	Detections         []DetectionStats `json:"alerts,omitempty"`
-	Changes            []Change         `json:"changes,omitempty"`
+	// AlertsUndated counts the events without a timestamp, which the
+	// alert rules never evaluate (no step can place them): they are in
+	// the totals and the rules' (policy's) counts, but not in the alert
+	// rules' matched and lost. AlertsUndatedAt cites the first.
+	AlertsUndated   int64    `json:"alertsUndated,omitempty"`
+	AlertsUndatedAt string   `json:"alertsUndatedAt,omitempty"`
+	Changes         []Change `json:"changes,omitempty"`
 }
 
 // NewChecker prepares a replay of events through p.
@@ -186,8 +194,18 @@ func (c *Checker) Add(e *data.Event) EventResult {
 		c.stageOmitted++
 	}
 
-	for i := range c.dets {
-		det := &c.dets[i]
+	dets := c.dets
+	if e.Time == 0 && len(dets) > 0 {
+		// The alert rules never see an event without a time (they
+		// evaluate in steps of event time): it is no match, and no loss.
+		if c.undated == 0 {
+			c.undatedAt = e.Origin.Cite()
+		}
+		c.undated++
+		dets = nil
+	}
+	for i := range dets {
+		det := &dets[i]
 		if !det.Matches(e) {
 			continue
 		}
@@ -282,7 +300,7 @@ func bodySizes(raw []byte) (req, resp int64) {
 // Report summarises the events added so far.
 func (c *Checker) Report() *Report {
 	r := &Report{Policy: c.p.File, Events: c.events, BytesNow: c.bytesNow, BytesAfter: c.bytesAfter,
-		CannotUpgrade: c.cannotUpgrade, StageOmitted: c.stageOmitted}
+		CannotUpgrade: c.cannotUpgrade, StageOmitted: c.stageOmitted, AlertsUndated: c.undated, AlertsUndatedAt: c.undatedAt}
 	if c.old != nil {
 		r.Against = c.old.File
 		r.BytesAgainst = c.bytesOld
