@@ -1121,4 +1121,12 @@ var mutations = []Mutation{
 		New:    "\t\t\tf = &family{}\n\t\t\t_, _ = key, byPipe",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestSharedPipelineAnswersAsAlone$"}},
 	},
+	{
+		Name:   "rules/combo-cache-keys-first-field",
+		What:   "the dispatch caches the primary fields' answer by the status code alone: a pods exec gets the rules a secrets get was offered",
+		File:   "internal/policy/rules/dispatch.go",
+		Old:    "\t\tc.key = appendPart(c.key, v, found)\n",
+		New:    "\t\tif len(c.key) == 0 {\n\t\t\tc.key = appendPart(c.key, v, found)\n\t\t}\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestDispatch"}},
+	},
 }

@@ -24,7 +24,7 @@ func offers(t *testing.T, set *Set, name string, evs []data.Event) (offered, pai
 	for i := range evs {
 		ev := &evs[i]
 		cand := e.dispatch().candidates(ev)
-		for _, f := range e.dispatch().fields {
+		for _, f := range append(e.dispatch().primary[:len(e.dispatch().primary):len(e.dispatch().primary)], e.dispatch().fields...) {
 			parts := f.parts
 			if parts == nil {
 				parts = []fieldPart{f.fieldPart}
