@@ -303,3 +303,29 @@ func TestDetailTimeLine(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailCarrierIsTheDecoders: the carrier line names the shape the
+// decoder decoded (data.Event.Carrier), not one guessed again from the
+// record's keys: a Vector record that also has a log key carried its event
+// in message; a Fluent Bit record with an eventId is not a CloudWatch
+// Logs event.
+func TestDetailCarrierIsTheDecoders(t *testing.T) {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	ev := func(id, at string) string {
+		return q(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"},"stageTimestamp":"2026-11-20T02:00:0` + at + `Z"}`)
+	}
+	p := writeLines(t, "ambiguous.jsonl", []string{
+		`{"message":` + ev("v1", "8") + `,"host":"cp-1","log":"kube-apiserver","source_type":"file","timestamp":"2026-11-20T02:00:08.789129Z"}`,
+		`{"cluster":"prod-eu","date":1795140024.309,"eventId":"38211","log":` + ev("f1", "9") + `}`,
+	})
+	a := newShapeApp(t, p, 120, 40, time.UTC)
+	for i, want := range []string{
+		"shipper record (message; Vector) · timestamp 2026-11-20 02:00:08.789129 UTC · host cp-1 · source_type file",
+		"Fluent Bit record (log) · date 2026-11-20 02:00:24.309 UTC · cluster prod-eu",
+	} {
+		openRow(t, a, i)
+		if got, _ := summaryValue(a.detail, "carrier"); got != want {
+			t.Errorf("line %d: carrier\n %q, want\n %q", i+1, got, want)
+		}
+	}
+}

@@ -32,8 +32,8 @@ type Detail struct {
 	cur    int // index into stages shown
 	level  string
 	// nodes are the audit events of the stages parsed (nil when not
-	// JSON); carriers the records that carried them (nil for a record
-	// that is the event itself).
+	// JSON); carriers the records that carried them, parsed (nil for a
+	// record that is the event itself: data.Event.Carrier says which).
 	nodes    []*jnode
 	perr     []error
 	carriers []*jnode
@@ -153,11 +153,10 @@ func (d *Detail) Loaded(m detailLoadedMsg) {
 			d.nodes[k], d.perr[k] = parseJSON(s.raw)
 		} else {
 			d.nodes[k], d.perr[k] = parseJSON(s.ev.EntryLine())
-			if !bytes.Equal(s.ev.EntryLine(), s.raw) {
-				// A pretty-printed event is itself; anything else carried it.
-				if rec, err := parseJSON(s.raw); err == nil && !sameJSON(rec, d.nodes[k]) {
-					d.carriers[k] = rec
-				}
+			if s.ev.Carrier != data.CarrierNone {
+				// The decoder found the event in a record (its kind says
+				// which): parsed for its own facts.
+				d.carriers[k], _ = parseJSON(s.raw)
 			}
 		}
 		if s.row == m.row {
@@ -428,7 +427,7 @@ func (d *Detail) summary() []string {
 			code = strconv.Itoa(ev.Code)
 		}
 		kv("status", strings.TrimSpace(code+" "+ev.Reason+" "+ev.Message), st.CodeStyle(ev.Code))
-		kv("time", eventTime(ev, d.nodes[d.cur], d.carriers[d.cur], d.c.Loc), st.Plain)
+		kv("time", eventTime(ev, d.nodes[d.cur], d.c.Loc), st.Plain)
 		lat := "-"
 		if l := ev.Latency(); l >= 0 {
 			lat = l.String()
@@ -436,8 +435,8 @@ func (d *Detail) summary() []string {
 		kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", st.Plain)
 		kv("from", strings.Join(ev.SourceIPs, ", ")+"  "+ev.UserAgent, st.Plain)
 	}
-	if c := d.carriers[d.cur]; c != nil {
-		kv("carrier", carrierText(c, d.c.Loc), st.Plain)
+	if cur.everr == nil && ev.Carrier != data.CarrierNone {
+		kv("carrier", carrierText(ev.Carrier, d.carriers[d.cur], d.c.Loc), st.Plain)
 	}
 	if d.level != "" {
 		kv("policy", "level "+d.level+" (--policy)", st.Plain)

@@ -1033,4 +1033,20 @@ var mutations = []Mutation{
 		New:    "",
 		Guards: []Guard{{Pkg: "./internal/history", Run: "^TestSecretStringDataIsData$"}},
 	},
+	{
+		Name:   "data/carrier-inner-record",
+		What:   "when records nest, an event is said to be carried by the inner record (a CloudWatch Logs event whose message is a Docker record is named a Docker record), though Raw is the outer one",
+		File:   "internal/data/decode.go",
+		Old:    "\t\te.Carrier = kind // the outer record's, when records nest\n",
+		New:    "\t\tif e.Carrier == CarrierNone {\n\t\t\te.Carrier = kind\n\t\t}\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestShapesCarrier$"}},
+	},
+	{
+		Name:   "ui/carrier-time-any-record",
+		What:   "Detail's time line calls an EKS event's stageTimestamp the LogEntry's timestamp: any carrier is taken for a GKE LogEntry",
+		File:   "internal/ui/carrier.go",
+		Old:    "if ev.Carrier == data.CarrierLogEntry {",
+		New:    "if ev.Carrier != data.CarrierNone {",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestGoldenDetailManaged$|^TestDetailShowsTheCarriedEvent$"}},
+	},
 }
