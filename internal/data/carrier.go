@@ -51,6 +51,15 @@ var carrierNames = [...]string{
 	CarrierShipper:      "shipper",
 }
 
+// Carriers lists every kind of carrier record (CarrierNone left out).
+func Carriers() []Carrier {
+	out := make([]Carrier, 0, len(carrierNames)-1)
+	for k := CarrierNone + 1; int(k) < len(carrierNames); k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
 // String is a short name of the kind (for messages and tests).
 func (c Carrier) String() string {
 	if int(c) < len(carrierNames) {

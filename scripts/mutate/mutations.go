@@ -1049,4 +1049,20 @@ var mutations = []Mutation{
 		New:    "if ev.Carrier != data.CarrierNone {",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestGoldenDetailManaged$|^TestDetailShowsTheCarriedEvent$"}},
 	},
+	{
+		Name:   "ui/carrier-record-shows-event",
+		What:   "c in Detail says it shows the carrier record but shows the audit event again",
+		File:   "internal/ui/detail.go",
+		Old:    "if n := d.carriers[d.cur]; n != nil {",
+		New:    "if n := d.nodes[d.cur]; n != nil {",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestDetailCarrierRecord$"}},
+	},
+	{
+		Name:   "ui/carrier-record-raw",
+		What:   "c in Detail writes the carrier record's bytes to the terminal as they are: a bidi override or a C1 CSI in a shipper's field reaches the terminal",
+		File:   "internal/ui/detail.go",
+		Old:    "if n := d.carriers[d.cur]; n != nil {\n\t\t\t\tjl, jc := renderJSON(st, n, d.folded, d.w, d.wrap)\n",
+		New:    "if n := d.carriers[d.cur]; n != nil {\n\t\t\t\t_ = n\n\t\t\t\tjl, jc := strings.Split(string(d.stages[d.cur].raw), \"\\n\"), []bool(nil)\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestDetailCarrierRecordHostile$"}},
+	},
 }
