@@ -1065,4 +1065,20 @@ var mutations = []Mutation{
 		New:    "if n := d.carriers[d.cur]; n != nil {\n\t\t\t\t_ = n\n\t\t\t\tjl, jc := strings.Split(string(d.stages[d.cur].raw), \"\\n\"), []bool(nil)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestDetailCarrierRecordHostile$"}},
 	},
+	{
+		Name:   "ui/history-verb-column-fixed",
+		What:   "the history list's verb column is 13 cells whatever the verbs: deletecollection is cut to deletecollec…",
+		File:   "internal/ui/history.go",
+		Old:    "l := [5]int{p.c.timeFmt().width(p.w >= 110), min(vw, maxHistVerb), 4, 0, 0}",
+		New:    "l := [5]int{p.c.timeFmt().width(p.w >= 110), 13, 4, 0, 0}",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestGoldenHistoryVerbColumn$"}},
+	},
+	{
+		Name:   "ui/history-head-raw-verb",
+		What:   "the History pane's request line writes the event's verb and subresource to the terminal raw (an escape sequence in a subresource clears the screen)",
+		File:   "internal/ui/history.go",
+		Old:    "termsafe.String(verbSub(r))",
+		New:    "verbSub(r)",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestHistoryHostileVerb$"}},
+	},
 }
