@@ -1081,4 +1081,12 @@ var mutations = []Mutation{
 		New:    "verbSub(r)",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestHistoryHostileVerb$"}},
 	},
+	{
+		Name:   "ui/timeline-list-two-fifths",
+		What:   "the Timeline's users list takes up to two fifths of the screen for its identities: the timeline gets 47 of 80 columns",
+		File:   "internal/ui/timeline.go",
+		Old:    "id := min(t.idNeed, max(minListID, min(maxListID, t.w/4+4)))",
+		New:    "id := min(t.idNeed, max(minListID, t.w*2/5))",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestTimelineUserListWidth$"}},
+	},
 }
