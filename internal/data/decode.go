@@ -311,11 +311,12 @@ func (d *Decoder) wrapped(dst []Event, rejs *[]Reject, doc []byte, start, end in
 	for _, rj := range sub {
 		*rejs = append(*rejs, *newReject(o, raw, what+": "+rj.Reason))
 	}
-	carrier := r.carrierTime()
+	carrier, kind := r.carrierTime(), r.carrier()
 	for i := n0; i < len(dst); i++ {
 		e := &dst[i]
 		e.Raw = raw
 		e.Origin = o
+		e.Carrier = kind // the outer record's, when records nest
 		if r.Cluster != "" {
 			e.Cluster = r.Cluster
 		}

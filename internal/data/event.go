@@ -101,6 +101,11 @@ type Event struct {
 	// HasRequestObject / HasResponseObject tell whether bodies were logged.
 	HasRequestObject  bool
 	HasResponseObject bool
+	// Carrier is the kind of record Raw is when it is not the event
+	// itself (a CloudWatch Logs event, an AKS record, a LogEntry, a
+	// shipper's record): the shape the decoder found. One byte, in the
+	// padding before Origin: the Event does not grow.
+	Carrier Carrier
 
 	// Origin locates the event in its source, for error messages, for
 	// reading the original bytes back (Offset/Len into the decompressed

@@ -83,6 +83,7 @@ func (d *Decoder) logEntry(dst []Event, rejs *[]Reject, doc []byte, start, end i
 		e := &dst[i]
 		e.Raw = raw
 		e.Origin = o
+		e.Carrier = CarrierLogEntry
 		e.Principal = a.principal
 		if a.cluster != "" {
 			e.Cluster = a.cluster

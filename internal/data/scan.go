@@ -196,6 +196,7 @@ type record struct {
 	payloadKey string // textPayload / jsonPayload of a LogEntry
 
 	pretty    bool   // the document spans lines
+	has       uint8  // carrier keys seen (hasStream, ...: carrier.go)
 	carrierNS int64  // the carrier's time: CloudWatch timestamp (ms), Fluent Bit date (s)
 	carrierTS string // the carrier's time as text: AKS time, Logs Insights @timestamp
 }
@@ -250,6 +251,7 @@ func (d *Decoder) object(s *scanner, r *record) error {
 			if c := s.B[s.I]; c == '-' || c >= '0' && c <= '9' {
 				var num []byte
 				if num, err = s.Number(); err == nil {
+					r.has |= hasNumTS
 					if ms, perr := strconv.ParseInt(string(num), 10, 64); perr == nil {
 						r.carrierNS = ms * 1e6
 					}
@@ -357,7 +359,19 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 		r.payloadKey = key
 		err = s.SkipValue(1)
 	case "time", "@timestamp":
+		if key == "time" {
+			r.has |= hasTime
+		}
 		r.carrierTS, err = s.strOrSkip()
+	case "stream":
+		r.has |= hasStream
+		err = s.SkipValue(1)
+	case "eventId":
+		r.has |= hasEventID
+		err = s.SkipValue(1)
+	case "id":
+		r.has |= hasID
+		err = s.SkipValue(1)
 	case "date":
 		// Fluent Bit's record time: seconds since the epoch.
 		if s.B[s.I] == '-' || s.B[s.I] >= '0' && s.B[s.I] <= '9' {

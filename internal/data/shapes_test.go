@@ -1016,3 +1016,74 @@ func FuzzReadShapes(f *testing.F) {
 		}
 	})
 }
+
+// TestShapesCarrier: the decoder records what carried each event (the
+// shape it decoded), the same when Raw is decoded again on its own, as
+// the TUI does: a record's kind depends on the key that held the event,
+// not on which other keys it has (a Vector record with a log key, a
+// Fluent Bit record with an eventId).
+func TestShapesCarrier(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []Carrier // one for all events, or one per event
+	}{
+		{"plain.jsonl", []Carrier{CarrierNone}},
+		{"pretty.json", []Carrier{CarrierNone}},
+		{"array.json", []Carrier{CarrierNone}},
+		{"concatenated.json", []Carrier{CarrierNone}},
+		{"eventlist-pretty.json", []Carrier{CarrierNone}},
+		{"eks-insights.csv", []Carrier{CarrierNone}},
+		{"eks-filter-log-events.json", []Carrier{CarrierCloudWatch}},
+		{"eks-firehose.gz", []Carrier{CarrierSubscription}},
+		{"aks-eventhub.json", []Carrier{CarrierAKS}},
+		{"aks-pt1h.json", []Carrier{CarrierAKS}},
+		{"gke-gcloud.json", []Carrier{CarrierLogEntry}},
+		{"gke-sink.jsonl", []Carrier{CarrierLogEntry}},
+		{"wrappers.jsonl", []Carrier{CarrierShipper, CarrierInsights, CarrierDocker, CarrierFluentBit, CarrierJSONPayload}},
+	} {
+		evs, _, _ := readShape(t, tc.file, ReadOptions{})
+		if len(evs) == 0 || len(tc.want) > 1 && len(tc.want) != len(evs) {
+			t.Fatalf("%s: %d events", tc.file, len(evs))
+		}
+		for i, e := range evs {
+			want := tc.want[0]
+			if len(tc.want) > 1 {
+				want = tc.want[i]
+			}
+			if e.Carrier != want {
+				t.Errorf("%s: event %d carried by %v, want %v", tc.file, i, e.Carrier, want)
+			}
+			var d Decoder
+			if again, _ := d.Decode(nil, e.Raw, Origin{}); len(again) != 1 || again[0].Carrier != want {
+				t.Errorf("%s: event %d: Raw decoded again is not carried by %v", tc.file, i, want)
+			}
+		}
+	}
+	ev := strconvQuote(string(plainLines(t)[0]))
+	var d Decoder
+	for _, tc := range []struct {
+		in   string
+		want Carrier
+	}{
+		{`{"message":` + ev + `,"log":"kube-apiserver","host":"cp-1"}`, CarrierShipper},
+		{`{"log":` + ev + `,"eventId":"1","date":1795140024.309}`, CarrierFluentBit},
+		{`{"log":` + ev + `,"stream":"stdout"}`, CarrierFluentBit},
+		{`{"log":` + ev + `,"stream":"stdout","time":"2026-11-20T02:00:19.655594Z"}`, CarrierDocker},
+		{`{"id":"1","timestamp":1795140008789,"message":` + ev + `}`, CarrierSubscription},
+		{`{"id":"1","timestamp":"2026-11-20T02:00:08Z","message":` + ev + `}`, CarrierShipper},
+		{`{"eventId":"1","timestamp":1795140008789,"message":` + ev + `}`, CarrierCloudWatch},
+		{`{"timestamp":1795140008789,"message":` + ev + `,"ingestionTime":1795140009000,"logStreamName":"kube-apiserver-audit-1"}`, CarrierCloudWatch},
+		// Records in records: the outer one is what Raw holds.
+		{`{"logStreamName":"s","message":` + strconvQuote(`{"log":`+ev+`,"stream":"stdout","time":"2026-11-20T02:00:19Z"}`) + `}`, CarrierCloudWatch},
+		{`{"category":"kube-audit","properties":{"log":` + ev + `}}`, CarrierAKS},
+	} {
+		evs, rej := d.Decode(nil, []byte(tc.in), Origin{Line: 1})
+		if rej != nil || len(evs) != 1 || evs[0].Carrier != tc.want {
+			var got []Carrier
+			for _, e := range evs {
+				got = append(got, e.Carrier)
+			}
+			t.Errorf("%s: carriers %v (%v), want %v", tc.in, got, rej, tc.want)
+		}
+	}
+}

@@ -40,31 +40,12 @@ func decodeRecord(raw []byte, hash uint64) (data.Event, error) {
 	return evs[k].Clone(), nil
 }
 
-// sameJSON reports whether two parsed documents are the same JSON (a
-// pretty-printed event and its compact line are).
-func sameJSON(a, b *jnode) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	if a.kind != b.kind || a.key != b.key || a.text != b.text || len(a.items) != len(b.items) {
-		return false
-	}
-	for i := range a.items {
-		if !sameJSON(a.items[i], b.items[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// isGKEEntry reports whether a carrier is a Cloud Logging LogEntry whose
-// protoPayload the decoder mapped onto an audit event.
-func isGKEEntry(carrier *jnode) bool { return carrier.field("protoPayload") != nil }
-
-// carrierText names the shape of the record that carried an event (where
-// in it the event was) and the record's own facts: its time, log stream,
-// cluster and ids, times in loc. Untrusted: sanitise to draw.
-func carrierText(n *jnode, loc *time.Location) string {
+// carrierText names the shape of the record that carried an event (the
+// kind the decoder found, data.Event.Carrier, and where in the record the
+// event was) and the record's own facts, read from n, the record parsed:
+// its time, log stream, cluster and ids, times in loc. Untrusted:
+// sanitise to draw.
+func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
 	var facts []string
 	add := func(label, v string) {
 		if v != "" {
@@ -102,47 +83,46 @@ func carrierText(n *jnode, loc *time.Location) string {
 		}
 		return carrierTime(ns, loc)
 	}
-	ts := n.field("timestamp")
 	var shape string
-	switch {
-	case n.field("protoPayload") != nil:
+	switch kind {
+	case data.CarrierLogEntry:
 		// Its timestamp is the event's (the time line says so).
 		shape = "Cloud Logging LogEntry (GKE): the event below is mapped from its protoPayload"
 		add("cluster", str("resource", "labels", "cluster_name"))
 		add("insertId", str("insertId"))
-	case n.field("category") != nil && n.field("properties") != nil:
+	case data.CarrierAKS:
 		shape = "AKS diagnostic record, category " + str("category") + " (properties.log)"
 		add("time", at("time"))
 		add("cluster", data.AKSCluster(str("resourceId")))
 		add("pod", str("properties", "pod"))
 		add("stream", str("properties", "stream"))
-	case n.field("logStreamName") != nil || n.field("eventId") != nil:
+	case data.CarrierCloudWatch:
 		shape = "CloudWatch Logs event (message)"
 		add("timestamp", num(1e6, "timestamp"))
 		add("log stream", str("logStreamName"))
 		add("eventId", str("eventId"))
-	case n.field("message") != nil && n.field("id") != nil && ts != nil && ts.kind == 'n':
+	case data.CarrierSubscription:
 		// (Its log group and stream are in the batch around it.)
 		shape = "CloudWatch Logs subscription event (message)"
 		add("timestamp", num(1e6, "timestamp"))
 		add("id", str("id"))
-	case n.field("@message") != nil:
+	case data.CarrierInsights:
 		shape = "CloudWatch Logs Insights record (@message)"
 		add("@timestamp", str("@timestamp"))
 		add("log stream", str("@logStream"))
-	case n.field("jsonPayload") != nil:
+	case data.CarrierJSONPayload:
 		shape = "Cloud Logging entry (jsonPayload)"
 		add("timestamp", at("timestamp"))
 		add("logName", str("logName"))
-	case n.field("log") != nil && n.field("stream") != nil && n.field("time") != nil:
+	case data.CarrierDocker:
 		shape = "container log record (log; Docker json-file)"
 		add("time", at("time"))
 		add("stream", str("stream"))
-	case n.field("log") != nil:
+	case data.CarrierFluentBit:
 		shape = "Fluent Bit record (log)"
 		add("date", num(1e9, "date"))
 		add("cluster", str("cluster"))
-	case n.field("message") != nil:
+	case data.CarrierShipper:
 		shape = "shipper record (message; Vector)"
 		add("timestamp", at("timestamp"))
 		add("host", str("host"))
@@ -181,7 +161,7 @@ func timeLayout(ns int64) string {
 // with its full date and zone in loc, and which timestamp it is. In a
 // zone other than UTC the value as the JSON holds it follows, so the two
 // can be told to be the same instant.
-func eventTime(ev *data.Event, n, carrier *jnode, loc *time.Location) string {
+func eventTime(ev *data.Event, n *jnode, loc *time.Location) string {
 	if ev.Time == 0 {
 		return "none (no stageTimestamp, requestReceivedTimestamp or timestamp)"
 	}
@@ -189,7 +169,7 @@ func eventTime(ev *data.Event, n, carrier *jnode, loc *time.Location) string {
 	switch {
 	case n.field("stageTimestamp").textOr("") != "":
 		which = "stageTimestamp"
-		if carrier != nil && isGKEEntry(carrier) {
+		if ev.Carrier == data.CarrierLogEntry {
 			which = "the LogEntry's timestamp"
 		}
 	case n.field("requestReceivedTimestamp").textOr("") != "":

@@ -303,3 +303,154 @@ func TestDetailTimeLine(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailCarrierIsTheDecoders: the carrier line names the shape the
+// decoder decoded (data.Event.Carrier), not one guessed again from the
+// record's keys: a Vector record that also has a log key carried its event
+// in message; a Fluent Bit record with an eventId is not a CloudWatch
+// Logs event.
+func TestDetailCarrierIsTheDecoders(t *testing.T) {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	ev := func(id, at string) string {
+		return q(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"},"stageTimestamp":"2026-11-20T02:00:0` + at + `Z"}`)
+	}
+	p := writeLines(t, "ambiguous.jsonl", []string{
+		`{"message":` + ev("v1", "8") + `,"host":"cp-1","log":"kube-apiserver","source_type":"file","timestamp":"2026-11-20T02:00:08.789129Z"}`,
+		`{"cluster":"prod-eu","date":1795140024.309,"eventId":"38211","log":` + ev("f1", "9") + `}`,
+	})
+	a := newShapeApp(t, p, 120, 40, time.UTC)
+	for i, want := range []string{
+		"shipper record (message; Vector) · timestamp 2026-11-20 02:00:08.789129 UTC · host cp-1 · source_type file",
+		"Fluent Bit record (log) · date 2026-11-20 02:00:24.309 UTC · cluster prod-eu",
+	} {
+		openRow(t, a, i)
+		if got, _ := summaryValue(a.detail, "carrier"); got != want {
+			t.Errorf("line %d: carrier\n %q, want\n %q", i+1, got, want)
+		}
+	}
+}
+
+// TestDetailCarrierRecord: `c` in Detail shows the record each event came
+// in (the bytes cited and hashed: a CloudWatch Logs event, an AKS record,
+// a GKE LogEntry, a shipper's record) as valid JSON that is that record,
+// through the sanitising JSON view; `c` again shows the event. An event
+// that is its own record says it has no carrier and stays shown.
+func TestDetailCarrierRecord(t *testing.T) {
+	for _, file := range []string{"eks-filter-log-events.json", "eks-firehose.gz", "aks-eventhub.json", "aks-pt1h.json", "gke-gcloud.json", "gke-sink.jsonl", "wrappers.jsonl", "plain.jsonl"} {
+		t.Run(file, func(t *testing.T) {
+			a := newShapeApp(t, filepath.Join(shapesDir, file), 120, 40, time.UTC)
+			s := a.c.Snap
+			for i := 0; i < s.Len(); i++ {
+				runCmd(t, a, a.openDetail(i))
+				d := a.detail
+				where := s.Cite(i)
+				raw, err := s.Raw(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				send(t, a, "c")
+				if file == "plain.jsonl" {
+					if d.showingRecord() || !strings.Contains(screen(a), "no carrier: the event is its own record") {
+						t.Fatalf("%s: c on an event that is its own record:\n%s", where, screen(a))
+					}
+					continue
+				}
+				send(t, a, "z") // the record, unfolded
+				shown := detailJSON(t, d)
+				var got, want map[string]any
+				if err := json.Unmarshal([]byte(shown), &got); err != nil {
+					t.Fatalf("%s: not JSON: %v\n%s", where, err, shown)
+				}
+				if err := json.Unmarshal(raw, &want); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: c does not show the record as read:\n%s", where, shown)
+				}
+				if got["kind"] == "Event" {
+					t.Errorf("%s: c shows the event, not its record", where)
+				}
+				if err := termsafetest.CheckLines(strings.Join(d.plain, "\n")); err != nil {
+					t.Errorf("%s: %v", where, err)
+				}
+				// The citation is still the record's; c again: the event.
+				if v, _ := summaryValue(d, "sha256"); v != RawSHA256(raw) {
+					t.Errorf("%s: sha256 %q", where, v)
+				}
+				send(t, a, "c")
+				if err := json.Unmarshal([]byte(detailJSON(t, d)), &got); err != nil || got["kind"] != "Event" {
+					t.Errorf("%s: c again does not show the event (%v)", where, err)
+				}
+				send(t, a, "z") // folded again for the next event
+			}
+		})
+	}
+}
+
+// TestGoldenDetailCarrierRecord: at 80x24 and 120x40, c on an EKS exec
+// scrolls to the CloudWatch Logs event it came in (its message, the
+// event as a JSON string, wrapped), the summary above; g goes back up to
+// it, and j/G scroll the record.
+func TestGoldenDetailCarrierRecord(t *testing.T) {
+	for _, sz := range sizes {
+		a := newShapeApp(t, filepath.Join(shapesDir, "eks-filter-log-events.json"), sz.w, sz.h, time.UTC)
+		openEvent(t, a, `user_username="carol@corp.example" | objectRef_subresource="exec"`)
+		send(t, a, "c")
+		s := screen(a)
+		checkScreen(t, s, sz.w, sz.h)
+		golden(t, fmt.Sprintf("detail_carrier_eks_%dx%d.txt", sz.w, sz.h), s)
+		// Scrolled to the record, unless all of the detail fits.
+		lines := strings.Split(s, "\n")
+		top := sz.h < 40 && (!strings.HasPrefix(lines[1], "carrier record as read") || !strings.HasPrefix(lines[2], "{"))
+		if top || !strings.Contains(s, "carrier record as read") || !strings.Contains(s, `"logStreamName": "kube-apiserver-audit-`) {
+			t.Errorf("%dx%d: c does not show the record from its top:\n%s", sz.w, sz.h, s)
+		}
+		send(t, a, "G")
+		if s := screen(a); !strings.Contains(s, `"eventId": "00000000000000000000000017951401769720000000000000000009"`) {
+			t.Errorf("%dx%d: G does not reach the record's end:\n%s", sz.w, sz.h, s)
+		}
+		send(t, a, "g")
+		if s := screen(a); !strings.Contains(s, "user      carol@corp.example") || !strings.Contains(s, "(c: the event)") {
+			t.Errorf("%dx%d: g does not show the summary:\n%s", sz.w, sz.h, s)
+		}
+		send(t, a, "c")
+		if s := screen(a); !strings.Contains(s, "(c: the carrier record)") || strings.Contains(s, "carrier record as read") {
+			t.Errorf("%dx%d: c again:\n%s", sz.w, sz.h, s)
+		}
+	}
+}
+
+// TestDetailCarrierRecordHostile: a shipper record's own fields (here its
+// host: an OSC title sequence, BEL, a CSI clear, a bidi override and a
+// C1 CSI)
+// reach the screen as JSON escapes, never raw, in colour too, and the
+// record still reads back as the same JSON.
+func TestDetailCarrierRecordHostile(t *testing.T) {
+	event := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"h1","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"u"},"stageTimestamp":"2026-11-20T02:00:08Z"}`
+	q, _ := json.Marshal(event)
+	// JSON must escape C0 controls; a bidi override and a C1 CSI may be
+	// written as they are.
+	line := `{"host":"cp-1\u001b]0;pwned\u0007\u001b[2J` + "\u202egnp.exe\u009b2J" + `","message":` + string(q) + `,"source_type":"file"}`
+	p := writeLines(t, "hostile.jsonl", []string{line})
+	for _, sz := range sizes {
+		a := New(context.Background(), loadShape(t, p), nil, Options{Compile: CompileLogQL, Loc: time.UTC})
+		a.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+		runCmd(t, a, a.openDetail(0))
+		send(t, a, "c")
+		frame := sgr.ReplaceAllString(a.View().Content, "")
+		if err := termsafetest.CheckLines(frame); err != nil {
+			t.Fatalf("%dx%d: %v", sz.w, sz.h, err)
+		}
+		if !strings.Contains(frame, `"host": "cp-1\u001b]0;pwned\u0007\u001b[2J\u202egnp.exe\u009b2J"`) {
+			t.Errorf("%dx%d: the host is not shown as its JSON escapes:\n%s", sz.w, sz.h, frame)
+		}
+		var got, want any
+		if err := json.Unmarshal([]byte(detailJSON(t, a.detail)), &got); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal([]byte(line), &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("the record shown is not the record")
+		}
+	}
+}

@@ -32,8 +32,8 @@ type Detail struct {
 	cur    int // index into stages shown
 	level  string
 	// nodes are the audit events of the stages parsed (nil when not
-	// JSON); carriers the records that carried them (nil for a record
-	// that is the event itself).
+	// JSON); carriers the records that carried them, parsed (nil for a
+	// record that is the event itself: data.Event.Carrier says which).
 	nodes    []*jnode
 	perr     []error
 	carriers []*jnode
@@ -49,7 +49,12 @@ type Detail struct {
 	// wrap: long values continue on the next lines (the default); else
 	// each line is whole and left scrolls the view sideways.
 	wrap bool
-	left int
+	// record: the JSON shown is the record that carried the event (`c`),
+	// not the event. body is the line where the JSON (or the record's
+	// title) starts, under the summary.
+	record bool
+	body   int
+	left   int
 	// query is the search ("" none), re its pattern; matches are the
 	// lines holding it, cur2 the match shown.
 	query   string
@@ -73,10 +78,42 @@ func (d *Detail) Open(row int) tea.Cmd {
 	d.gen++
 	d.row, d.opened = row, true
 	d.loaded, d.err, d.stages, d.nodes, d.carriers, d.top, d.left = false, nil, nil, nil, nil, 0, 0
-	d.folded = map[string]bool{".requestObject": true, ".responseObject": true}
+	d.record = false
+	d.folded = map[string]bool{}
+	for _, p := range foldPaths {
+		d.folded[p] = true
+	}
 	d.build()
 	return loadDetail(d.gen, d.c.Snap, row, d.c.Level)
 }
+
+// foldPaths are the request and response objects `z` folds: the event's,
+// and where a carrier record holds them (jsonview paths): under the key
+// of each kind of record that carries the event as an object, and a
+// LogEntry's protoPayload.request and .response.
+var foldPaths = func() []string {
+	ps := []string{".requestObject", ".responseObject", ".protoPayload.request", ".protoPayload.response"}
+	seen := map[string]bool{}
+	for _, k := range data.Carriers() {
+		if key := k.Key(); k != data.CarrierLogEntry && !seen[key] {
+			seen[key] = true
+			ps = append(ps, "."+key+".requestObject", "."+key+".responseObject")
+		}
+	}
+	return ps
+}()
+
+// hasCarrier reports whether the stage shown came in another record.
+func (d *Detail) hasCarrier() bool {
+	if !d.loaded || d.err != nil || len(d.stages) == 0 {
+		return false
+	}
+	s := d.stages[d.cur]
+	return s.everr == nil && s.ev.Carrier != data.CarrierNone
+}
+
+// showingRecord reports whether the JSON shown is the carrier record.
+func (d *Detail) showingRecord() bool { return d.record && d.hasCarrier() }
 
 // Row returns the event shown.
 func (d *Detail) Row() int { return d.row }
@@ -153,11 +190,10 @@ func (d *Detail) Loaded(m detailLoadedMsg) {
 			d.nodes[k], d.perr[k] = parseJSON(s.raw)
 		} else {
 			d.nodes[k], d.perr[k] = parseJSON(s.ev.EntryLine())
-			if !bytes.Equal(s.ev.EntryLine(), s.raw) {
-				// A pretty-printed event is itself; anything else carried it.
-				if rec, err := parseJSON(s.raw); err == nil && !sameJSON(rec, d.nodes[k]) {
-					d.carriers[k] = rec
-				}
+			if s.ev.Carrier != data.CarrierNone {
+				// The decoder found the event in a record (its kind says
+				// which): parsed for its own facts.
+				d.carriers[k], _ = parseJSON(s.raw)
 			}
 		}
 		if s.row == m.row {
@@ -232,8 +268,28 @@ func (d *Detail) Action(a Action) (tea.Cmd, bool) {
 		return d.searchStatus(), true
 	case ActFold:
 		f := !d.folded[".requestObject"]
-		d.folded[".requestObject"], d.folded[".responseObject"] = f, f
+		for _, p := range foldPaths {
+			d.folded[p] = f
+		}
 		d.build()
+	case ActCarrier:
+		if !d.loaded || d.err != nil || len(d.stages) == 0 {
+			return nil, true
+		}
+		if !d.hasCarrier() {
+			return func() tea.Msg {
+				return statusMsg("no carrier: the event is its own record")
+			}, true
+		}
+		d.record, d.top, d.left = !d.record, 0, 0
+		d.build()
+		if d.record {
+			// The record fills the view; the summary is above (g).
+			d.top = d.body
+			d.clamp()
+			return func() tea.Msg { return statusMsg("carrier record (c: the event, g: summary)") }, true
+		}
+		return func() tea.Msg { return statusMsg("the event (c: its carrier record)") }, true
 	case ActNextStage:
 		if len(d.stages) > 0 {
 			d.cur = (d.cur + 1) % len(d.stages)
@@ -362,8 +418,22 @@ func (d *Detail) build() {
 	default:
 		lines = d.summary()
 		lines = append(lines, "")
+		d.body = len(lines)
+		if d.showingRecord() {
+			lines = append(lines, st.Title.Render("carrier record")+st.Muted.Render(" as read, the bytes cited above · c: the event"))
+		}
 		cont = make([]bool, len(lines))
-		if n := d.nodes[d.cur]; n != nil {
+		if d.showingRecord() {
+			// The record as JSON through the same sanitising view as the
+			// event (strings JSON-escaped, nothing a terminal interprets).
+			if n := d.carriers[d.cur]; n != nil {
+				jl, jc := renderJSON(st, n, d.folded, d.w, d.wrap)
+				lines, cont = append(lines, jl...), append(cont, jc...)
+			} else {
+				lines = append(lines, st.Error.Render("the record does not parse as JSON here; its bytes, sanitised:"))
+				lines = append(lines, st.Safe(string(d.stages[d.cur].raw), 0, st.Plain))
+			}
+		} else if n := d.nodes[d.cur]; n != nil {
 			jl, jc := renderJSON(st, n, d.folded, d.w, d.wrap)
 			lines, cont = append(lines, jl...), append(cont, jc...)
 		} else {
@@ -428,7 +498,7 @@ func (d *Detail) summary() []string {
 			code = strconv.Itoa(ev.Code)
 		}
 		kv("status", strings.TrimSpace(code+" "+ev.Reason+" "+ev.Message), st.CodeStyle(ev.Code))
-		kv("time", eventTime(ev, d.nodes[d.cur], d.carriers[d.cur], d.c.Loc), st.Plain)
+		kv("time", eventTime(ev, d.nodes[d.cur], d.c.Loc), st.Plain)
 		lat := "-"
 		if l := ev.Latency(); l >= 0 {
 			lat = l.String()
@@ -436,8 +506,8 @@ func (d *Detail) summary() []string {
 		kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", st.Plain)
 		kv("from", strings.Join(ev.SourceIPs, ", ")+"  "+ev.UserAgent, st.Plain)
 	}
-	if c := d.carriers[d.cur]; c != nil {
-		kv("carrier", carrierText(c, d.c.Loc), st.Plain)
+	if cur.everr == nil && ev.Carrier != data.CarrierNone {
+		kv("carrier", carrierText(ev.Carrier, d.carriers[d.cur], d.c.Loc), st.Plain)
 	}
 	if d.level != "" {
 		kv("policy", "level "+d.level+" (--policy)", st.Plain)
@@ -467,7 +537,14 @@ func (d *Detail) summary() []string {
 	// the case says about it.
 	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
 	kv("sha256", cur.sha256, st.Plain)
-	kv("length", strconv.Itoa(len(cur.raw))+" bytes", st.Plain)
+	length := st.Bold.Render(pad("length", 9)) + " " + st.Plain.Render(strconv.Itoa(len(cur.raw))+" bytes")
+	switch {
+	case d.showingRecord():
+		length += st.Muted.Render("  (c: the event)")
+	case d.hasCarrier():
+		length += st.Muted.Render("  (c: the carrier record)")
+	}
+	out = append(out, length)
 	out = append(out, d.caseLines(cur.sha256)...) // bookmarks.go
 	return out
 }

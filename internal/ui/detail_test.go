@@ -23,7 +23,8 @@ func openEvent(t *testing.T, a *App, q string) {
 }
 
 // detailJSON returns the JSON part of what Detail shows (after the
-// summary's blank line), continuation lines joined back.
+// summary's blank line and the carrier record's title), continuation
+// lines joined back.
 func detailJSON(t *testing.T, d *Detail) string {
 	t.Helper()
 	start := -1
@@ -35,6 +36,9 @@ func detailJSON(t *testing.T, d *Detail) string {
 	}
 	if start < 0 {
 		t.Fatal("no JSON in the detail")
+	}
+	if start < len(d.plain) && strings.HasPrefix(d.plain[start], "carrier record ") {
+		start++ // the title of the carrier record (c)
 	}
 	var b strings.Builder
 	indent := 0

@@ -53,7 +53,7 @@ func TestHelpListsEveryBindingAndCommand(t *testing.T) {
 		}
 	}
 	// The examples of what was unreachable at 80x24.
-	for _, want := range []string{"q/ctrl+c", "space", "copy raw line", "fold/unfold", "next stage", "pivot to impersonated user", "pivot to source IP", "pivot to the event's user", "filter every pane to the alert's events", ":since 1h", ":clear", "/!query"} {
+	for _, want := range []string{"q/ctrl+c", "space", "copy raw line", "fold/unfold", "next stage", "carrier record", "pivot to impersonated user", "pivot to source IP", "pivot to the event's user", "filter every pane to the alert's events", ":since 1h", ":clear", "/!query"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("help lacks %q", want)
 		}

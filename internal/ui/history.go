@@ -235,7 +235,8 @@ func (p *HistoryPane) build() {
 	w := p.w
 	kv := func(k, v string) string { return st.Bold.Render(pad(k, 9)) + " " + st.Safe(v, w-10, st.Plain) }
 	var out []string
-	head := fmt.Sprintf("%s %s %s", p.c.fmtTime(r.Time), verbSub(r), codeText(r.Code))
+	// The verb and subresource are the event's: untrusted.
+	head := fmt.Sprintf("%s %s %s", p.c.fmtTime(r.Time), termsafe.String(verbSub(r)), codeText(r.Code))
 	out = append(out, st.Bold.Render(head)+" "+changeStyle(st, r).Render(termsafe.String(r.Change)))
 	for _, d := range r.Identity.Details() {
 		out = append(out, kv(d.Label, d.Value))
@@ -379,11 +380,25 @@ func (p *HistoryPane) View() string {
 
 func ansiWidth(s string) int { return ansi.StringWidth(s) }
 
-// listWidths are the widths of time, verb, code, who and change.
+// maxHistVerb bounds the verb column of the history list: the widest
+// verb, deletecollection, and a verb with its subresource
+// (create/eviction, update/finalize) fit; a longer one is cut.
+const maxHistVerb = 20
+
+// listWidths are the widths of time, verb, code, who and change. The verb
+// column is as wide as the rows' widest verb (with its subresource), up
+// to maxHistVerb; who gets what its widest identity needs, up to three
+// fifths of the rest, and change the remainder.
 func (p *HistoryPane) listWidths() [5]int {
-	l := [5]int{p.c.timeFmt().width(p.w >= 110), 13, 4, 0, 0}
+	vw, who := len("VERB"), 0
+	for i := range p.hist.Rows {
+		r := &p.hist.Rows[i]
+		vw = max(vw, SafeWidth(verbSub(r)))
+		who = max(who, SafeWidth(userText(r.Identity)))
+	}
+	l := [5]int{p.c.timeFmt().width(p.w >= 110), min(vw, maxHistVerb), 4, 0, 0}
 	rest := p.w - l[0] - l[1] - l[2] - 4
-	l[3] = max(10, rest*3/5)
+	l[3] = max(10, min(who, rest*3/5))
 	l[4] = max(6, rest-l[3])
 	return l
 }

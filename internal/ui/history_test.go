@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/audittui/audittui/internal/policy/rules"
+	"github.com/audittui/audittui/internal/termsafe/termsafetest"
 )
 
 // newAppOn builds a test app over a fixture.
@@ -145,6 +146,81 @@ func TestHistoryDeleteCollection(t *testing.T) {
 	send(t, a, "f")
 	if a.c.Rows.Len() != 14 || a.filter.NeedsRaw() {
 		t.Errorf("f: %d rows (want 14), re-reads events %v", a.c.Rows.Len(), a.filter.NeedsRaw())
+	}
+}
+
+// TestGoldenHistoryVerbColumn: at 80x24 and 120x40 the list's verb
+// column fits deletecollection whole (it was cut to deletecollec…), and
+// the other columns keep their place: the code right-aligned under CODE,
+// who and change after it.
+func TestGoldenHistoryVerbColumn(t *testing.T) {
+	for _, sz := range sizes {
+		a := newAppOn(t, "../history/testdata/deletecollection.jsonl", sz.w, sz.h)
+		send(t, a, ":")
+		typeText(t, a, "history -n prod rolebinding/deployers")
+		send(t, a, "enter", "g")
+		s := screen(a)
+		checkScreen(t, s, sz.w, sz.h)
+		golden(t, fmt.Sprintf("history_deletecollection_%dx%d.txt", sz.w, sz.h), s)
+		lines := strings.Split(s, "\n")
+		head := -1
+		for k, l := range lines {
+			if strings.HasPrefix(l, "TIME ") {
+				head = k
+				break
+			}
+		}
+		if head < 0 {
+			t.Fatalf("%dx%d: no list:\n%s", sz.w, sz.h, s)
+		}
+		// (Columns counted in runes: the rows hold … and →.)
+		code := strings.Index(lines[head], "CODE") + len("CODE")
+		who := strings.Index(lines[head], "WHO")
+		seen := 0
+		for _, row := range lines[head+1:] {
+			if strings.HasPrefix(row, "─") {
+				break
+			}
+			l := []rune(row)
+			if strings.Contains(row, "deletecollec") {
+				seen++
+				if !strings.Contains(row, " deletecollection ") {
+					t.Errorf("%dx%d: verb cut: %q", sz.w, sz.h, row)
+				}
+			}
+			if len(l) < who || l[code] != ' ' || l[code-1] == ' ' || l[who-1] != ' ' {
+				t.Errorf("%dx%d: the row does not keep the columns of %q: %q", sz.w, sz.h, lines[head], row)
+			}
+		}
+		if seen == 0 {
+			t.Errorf("%dx%d: no deletecollection row:\n%s", sz.w, sz.h, s)
+		}
+	}
+}
+
+// TestHistoryHostileVerb: a request's verb and subresource are the
+// event's text: an escape sequence or a bidi override in them is shown
+// visibly in the list and in the request's detail, never written to the
+// terminal.
+func TestHistoryHostileVerb(t *testing.T) {
+	ev := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"AID","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/p/configmaps/c","verb":"VERB","user":{"username":"u"},"objectRef":{"resource":"configmaps","namespace":"p","name":"c","apiVersion":"v1"SUB},"responseStatus":{"code":200},"requestObject":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c","namespace":"p"},"data":{"a":"b"}},"stageTimestamp":"2026-11-20T02:00:0TSZ"}`
+	mk := func(id, verb, sub, ts string) string {
+		return strings.NewReplacer("AID", id, "VERB", verb, "SUB", sub, "TS", ts).Replace(ev)
+	}
+	p := writeLines(t, "hostile.jsonl", []string{mk("1", "create", "", "1"), mk("2", "update", `,"subresource":"status\u001b[2J\u202e"`, "2")})
+	for _, sz := range sizes {
+		a := New(context.Background(), loadIndex(t, p), nil, Options{Compile: CompileLogQL})
+		a.Update(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+		send(t, a, ":")
+		typeText(t, a, "history -n p cm/c")
+		send(t, a, "enter", "G")
+		frame := sgr.ReplaceAllString(a.View().Content, "")
+		if err := termsafetest.CheckLines(frame); err != nil {
+			t.Fatalf("%dx%d: %v", sz.w, sz.h, err)
+		}
+		if !strings.Contains(frame, `update/status\x1b[2J<U+202E> 200`) {
+			t.Errorf("%dx%d: the request's verb is not shown visibly:\n%s", sz.w, sz.h, frame)
+		}
 	}
 }
 

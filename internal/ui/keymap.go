@@ -74,6 +74,8 @@ const (
 	// Alerts: silences (silences.go).
 	ActSilence
 	ActShowSilenced
+	// Detail: the record that carried the event, or the event.
+	ActCarrier
 )
 
 // Scope says where a binding applies.
@@ -160,6 +162,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeDetail, ActCopy, "y", "copy raw line (OSC 52)", "y"),
 		bind(ScopeDetail, ActFold, "z", "fold/unfold request & response objects", "z"),
 		bind(ScopeDetail, ActNextStage, "s", "next stage of this auditID", "s"),
+		bind(ScopeDetail, ActCarrier, "c", "carrier record: the record the event came in (CloudWatch, AKS, GKE, shipper) as JSON; again: the event", "c"),
 		bind(ScopeDetail, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeTimeline, ActFocusNext, "space", "switch list: users / events", "space"),

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -32,6 +33,9 @@ type Timeline struct {
 	onEvents bool // keyboard on the event list
 	dirty    bool
 	brush    brush // the histogram's time selection (brush.go)
+	// countW and idNeed size the users list (leftWidth): the digits of
+	// the largest count, the widest listed identity abbreviated.
+	countW, idNeed int
 }
 
 type ranked struct {
@@ -119,6 +123,16 @@ func (t *Timeline) compute() {
 		}
 		return t.users[i].value < t.users[j].value
 	})
+	t.countW, t.idNeed = 1, 0
+	if len(t.users) > 0 {
+		t.countW = len(strconv.Itoa(t.users[0].n))
+	}
+	for _, u := range t.users {
+		if t.idNeed >= maxListID {
+			break
+		}
+		t.idNeed = max(t.idNeed, IdentityWidth(u.value))
+	}
 	t.ucursor = max(0, min(t.ucursor, len(t.users)-1))
 	if !t.pinned {
 		if len(t.users) > 0 {
@@ -228,11 +242,21 @@ func topValue(s *Snapshot, rows []int, c Col) string {
 	return s.Value(c, best)
 }
 
-// leftWidth is the width of the users list: what the widest identity
-// needs (abbreviated), up to two fifths of the screen.
+// The identities of the users list get what the widest one needs
+// (abbreviated as everywhere: sa:NS:NAME, node:HOST), up to a quarter of
+// the screen and 4 cells (24 at 80 columns, 34 at 120), within
+// [minListID, maxListID]; longer ones are cut in the middle (the title on
+// the right names the subject in full).
+const (
+	minListID = 16
+	maxListID = 40
+)
+
+// leftWidth is the width of the users list: the counts (as wide as the
+// largest), a space and the identities, at least as wide as its header.
 func (t *Timeline) leftWidth() int {
-	need := max(t.c.userNeed(), len("USERS BY EVENTS")-7) + 7
-	return max(17, min(need, max(20, t.w*2/5)))
+	id := min(t.idNeed, max(minListID, min(maxListID, t.w/4+4)))
+	return max(len("USERS BY EVENTS"), t.countW+1+id)
 }
 
 const histRows = 5
@@ -253,17 +277,18 @@ func (t *Timeline) View() string {
 	if t.ucursor >= t.utop+lh {
 		t.utop = t.ucursor - lh + 1
 	}
+	idW := lw - t.countW - 1
 	for k := t.utop; k < len(t.users) && len(left) < t.h; k++ {
 		u := t.users[k]
-		num := fmt.Sprintf("%6d ", u.n)
+		num := fmt.Sprintf("%*d ", t.countW, u.n)
 		if k == t.ucursor && !t.pinned {
 			base := st.Muted
 			if !t.onEvents {
 				base = st.Selected
 			}
-			left = append(left, base.Render(num)+IdentityCell(u.value, lw-7, base, st.Escape))
+			left = append(left, base.Render(num)+IdentityCell(u.value, idW, base, st.Escape))
 		} else {
-			left = append(left, st.Muted.Render(num)+IdentityCell(u.value, lw-7, st.Plain, st.Escape))
+			left = append(left, st.Muted.Render(num)+IdentityCell(u.value, idW, st.Plain, st.Escape))
 		}
 	}
 	// Right: the subject.

@@ -62,11 +62,11 @@ func TestTimelineRowsLeaveOutTheSubject(t *testing.T) {
 		if strings.Contains(rows[0], "USER") || strings.Contains(strings.Join(rows, "\n"), "alice") {
 			t.Errorf("%dx%d alice: the rows repeat the subject:\n%s", sz.w, sz.h, strings.Join(rows, "\n"))
 		}
-		// (At 80 columns the users list leaves the rows 47 cells: the
-		// name's start; at 120, all of it.)
+		// (At 80 columns the users list leaves the rows 57 cells, LAT
+		// among them: the name's start; at 120, all of it.)
 		want := "rolebindings production/" + binding
 		if sz.w < 100 {
-			want = "rolebindings production/onca"
+			want = "rolebindings production/onc"
 		}
 		if !strings.Contains(strings.Join(rows, "\n"), want) {
 			t.Errorf("%dx%d alice: the RoleBinding's name is cut:\n%s", sz.w, sz.h, strings.Join(rows, "\n"))
@@ -76,9 +76,9 @@ func TestTimelineRowsLeaveOutTheSubject(t *testing.T) {
 		all := strings.Join(rows, "\n")
 		// USER holds what differs (cut: an email keeps its start), the
 		// object all it needs.
-		wants := []string{"→ carol@", "mallor… →", "rolebindings production/" + binding, "rolebindings staging/" + binding}
+		wants := []string{"→ carol@", "mallory@cor… →", "rolebindings production/" + binding, "rolebindings staging/" + binding}
 		if sz.w < 100 {
-			wants = []string{"→ car", "mal… →", "rolebindings productio", "rolebindings staging/o"}
+			wants = []string{"→ car", "mal… →", "rolebindings product", "rolebindings staging"}
 		}
 		for _, want := range wants {
 			if !strings.Contains(all, want) {
@@ -93,7 +93,7 @@ func TestTimelineRowsLeaveOutTheSubject(t *testing.T) {
 		all = strings.Join(rows, "\n")
 		wants = []string{"(pod web-7d9c-x2x7p)", "(pod web-7d9c-q8k2m)", "secrets prod/web-tls"}
 		if sz.w < 100 {
-			wants = []string{"(po…2x7p)", "(po…8k2m)", "secrets prod/web-tls"}
+			wants = []string{"(p…x7p)", "(p…k2m)", "secrets prod/web-tls"}
 		}
 		for _, want := range wants {
 			if !strings.Contains(all, want) {
@@ -102,6 +102,48 @@ func TestTimelineRowsLeaveOutTheSubject(t *testing.T) {
 		}
 		if strings.Contains(all, "sa:prod") {
 			t.Errorf("%dx%d sa: the rows repeat the subject:\n%s", sz.w, sz.h, all)
+		}
+	}
+}
+
+// TestTimelineUserListWidth: the users list is as wide as its content
+// needs (the counts as wide as the largest, the widest identity
+// abbreviated), bounded: never narrower than its header, its identities
+// at most a quarter of the screen and 4 cells (cut in the middle past
+// that), so the timeline keeps the rest: at 80 and 120 columns the
+// sample's list takes 27 and 37 cells (it took two fifths, 32 and 43);
+// a list of short names takes its header's 15.
+func TestTimelineUserListWidth(t *testing.T) {
+	short := writeLines(t, "short.jsonl", []string{
+		timelineEvent(1, "alice", "", "", "get", "pods", "payments", "api-0"),
+		timelineEvent(2, "bob", "", "", "get", "pods", "payments", "api-1"),
+	})
+	for _, tc := range []struct {
+		path string
+		w, h int
+		list int    // the list's width
+		row  string // a user's row of the list
+	}{
+		{"testdata/events.jsonl", 80, 24, 27, " 6 sa:…eployment-controller"},
+		{"testdata/events.jsonl", 120, 40, 37, " 6 sa:kube-sys…:deployment-controller"},
+		{"testdata/identities.jsonl", 80, 24, 26, "3 node:ip-10-0-4-28       "},
+		{short, 80, 24, 15, "1 alice        "},
+		{short, 120, 40, 15, "1 bob          "},
+	} {
+		a := newTestAppFile(t, tc.path, tc.w, tc.h)
+		send(t, a, "2")
+		s := screen(a)
+		checkScreen(t, s, tc.w, tc.h)
+		found := false
+		for _, l := range strings.Split(s, "\n")[1 : tc.h-2] {
+			left, _, ok := strings.Cut(l, "│")
+			if !ok || len([]rune(left)) != tc.list {
+				t.Fatalf("%s %dx%d: the list is not %d cells wide: %q\n%s", tc.path, tc.w, tc.h, tc.list, l, s)
+			}
+			found = found || left == tc.row
+		}
+		if !found {
+			t.Errorf("%s %dx%d: no row %q:\n%s", tc.path, tc.w, tc.h, tc.row, s)
 		}
 	}
 }
