@@ -87,7 +87,7 @@ func TestGroupedAlertsPaneAt80x24(t *testing.T) {
 	s.waitFor("open", "indexed in")
 	s.keys("3")
 	// At the end of the input every window has drained: all resolved.
-	screen := s.waitFor("grouped pane", "· evaluated ·", "▾ CRIT ExecIntoKubeSystem  Command run in a kube-system pod")
+	screen := s.waitFor("grouped pane", "· evaluated in ", "▾ CRIT ExecIntoKubeSystem  Command run in a kube-system pod")
 	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
 	if len(lines) != 24 {
 		t.Fatalf("%d lines:\n%s", len(lines), screen)

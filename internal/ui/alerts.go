@@ -37,8 +37,10 @@ type AlertState struct {
 	Rules  int
 	Events int64
 	// Evaluating: events read are not all evaluated yet. Done: the input
-	// ended and every window has drained.
+	// ended and every window has drained; EvaluatedIn how long after the
+	// sources were opened that was (0: unknown).
 	Evaluating, Done bool
+	EvaluatedIn      time.Duration
 	// Server names the rules evaluated on the Loki server (query_range),
 	// by Rule.Where(); the others run here. ServerErr says why a server
 	// evaluation failed.
@@ -634,6 +636,8 @@ func (p *AlertsPane) summary() string {
 	switch {
 	case s.Evaluating:
 		parts = append(parts, "evaluating…")
+	case s.Done && s.EvaluatedIn > 0:
+		parts = append(parts, "evaluated in "+s.EvaluatedIn.Round(10*time.Millisecond).String())
 	case s.Done:
 		parts = append(parts, "evaluated")
 	default:

@@ -608,3 +608,18 @@ func TestHeaderKeepsTheDate(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertsSaysHowLongEvaluationTook: once every event is evaluated the
+// summary says how long it took ("evaluated in 2.19s"), as the status
+// says "indexed in"; a state without the figure says "evaluated".
+func TestAlertsSaysHowLongEvaluationTook(t *testing.T) {
+	a, f := newAlertsApp(t, 120, 40)
+	a.alerts.SetState(AlertState{Local: f.alerts, Rules: f.rules, Events: int64(len(f.evs)), Done: true, EvaluatedIn: 2187 * time.Millisecond})
+	if s := screen(a); !strings.Contains(strings.Split(s, "\n")[1], "· evaluated in 2.19s ·") {
+		t.Errorf("no evaluation time in the summary:\n%s", s)
+	}
+	a.alerts.SetState(AlertState{Local: f.alerts, Rules: f.rules, Events: int64(len(f.evs)), Done: true})
+	if s := screen(a); !strings.Contains(strings.Split(s, "\n")[1], "· evaluated ·") {
+		t.Errorf("summary without a time:\n%s", s)
+	}
+}

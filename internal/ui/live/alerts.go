@@ -35,6 +35,10 @@ const firstScreenWait = 500 * time.Millisecond
 // the one evaluation, each through its own Subscription (ui.AlertSource):
 // the local TUI has one, `audittui serve` one per SSH session.
 type Alerts struct {
+	// opened is when the evaluation was set up (with the feed); doneIn
+	// how long after it every event read was evaluated (0 before).
+	opened time.Time
+	doneIn atomic.Int64
 	par    *rules.Parallel // nil when no rule runs here
 	nrules int
 	dirty  atomic.Bool
@@ -70,7 +74,7 @@ func newAlerts(log *slog.Logger) *Alerts {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Alerts{log: log, stopped: make(chan struct{}), subs: map[*Subscription]struct{}{}}
+	return &Alerts{log: log, stopped: make(chan struct{}), subs: map[*Subscription]struct{}{}, opened: time.Now()}
 }
 
 func (l *Alerts) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
@@ -223,6 +227,7 @@ func (l *Alerts) finish() {
 		if par != nil {
 			par.Finish()
 		}
+		l.doneIn.Store(int64(time.Since(l.opened)))
 		l.done.Store(true)
 		// The panes learn it at once, not at the next tick (or a second
 		// later, when they were told already that the rules caught up).
@@ -363,6 +368,9 @@ func (l *Alerts) State() ui.AlertState {
 		st.Evaluating = par.Pending() > 0 || (ended && !done)
 	}
 	st.Done = started && ended && done
+	if st.Done {
+		st.EvaluatedIn = time.Duration(l.doneIn.Load())
+	}
 	if remote != nil {
 		remote.fill(&st)
 	}

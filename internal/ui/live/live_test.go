@@ -37,6 +37,7 @@ func TestOpenSharesOneIndexAndOneEvaluation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opened := time.Now()
 	lv, err := Open(context.Background(), Options{Sources: []data.Source{src}, Alerts: true, Rules: set})
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +78,11 @@ func TestOpenSharesOneIndexAndOneEvaluation(t *testing.T) {
 	}
 	if as.Rules != len(set.Rules()) {
 		t.Fatalf("Rules = %d, want %d", as.Rules, len(set.Rules()))
+	}
+	// The pane says how long the evaluation took, as the status says how
+	// long indexing took.
+	if as.EvaluatedIn <= 0 || as.EvaluatedIn > time.Since(opened) {
+		t.Fatalf("EvaluatedIn %v, not within the %v since Open", as.EvaluatedIn, time.Since(opened))
 	}
 	s := lv.Index.Snapshot()
 	if s.Len() == 0 || !s.Done {
