@@ -374,12 +374,7 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 			copy(mask, d.all)
 			return mask
 		}
-		any := uint64(0)
-		for w := range mask {
-			mask[w] &= bs[w]
-			any |= mask[w]
-		}
-		if any == 0 {
+		if !and(mask, bs) {
 			return mask
 		}
 	}
@@ -396,14 +391,20 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 			copy(mask, d.all)
 			return mask
 		}
-		any := uint64(0)
-		for w := range mask {
-			mask[w] &= bs[w]
-			any |= mask[w]
-		}
-		if any == 0 {
+		if !and(mask, bs) {
 			return mask
 		}
 	}
 	return mask
+}
+
+// and leaves in mask the rules bs has too, and reports whether any is
+// left.
+func and(mask, bs []uint64) bool {
+	any := uint64(0)
+	for w := range mask {
+		mask[w] &= bs[w]
+		any |= mask[w]
+	}
+	return any != 0
 }
