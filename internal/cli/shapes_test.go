@@ -44,6 +44,7 @@ var shapeCases = []struct {
 	{"concatenated.json", 5, 0},
 	{"eventlist-pretty.json", 4, 0},
 	{"wrappers.jsonl", 5, 0},
+	{"shippers.jsonl", 8, 1},
 	{"aks-pt1h.json", 6, 2},
 	{"aks-eventhub.json", 3, 0},
 	{"gke-sink.jsonl", 7, 2},

@@ -32,10 +32,25 @@ const (
 	// CarrierDocker: a container log record (log, stream and time: Docker's
 	// json-file, the CRI parsers of shippers).
 	CarrierDocker
-	// CarrierFluentBit: a Fluent Bit record (log).
+	// CarrierFluentBit: a Fluent Bit record (log; with date, the time
+	// key its outputs add, or with neither Docker's stream and time nor
+	// Fluentd's docker).
 	CarrierFluentBit
-	// CarrierShipper: another shipper's record (message: Vector, ...).
+	// CarrierShipper: a record with the event under message and nothing
+	// that names its shipper (Fluentd's in_tail without a parser, ...).
 	CarrierShipper
+	// CarrierVector: a Vector record (message, with source_type: its file
+	// and kubernetes_logs sources).
+	CarrierVector
+	// CarrierFilebeat: a Filebeat or Elastic Agent record (message, with
+	// what the Beats add: @metadata, ecs, data_stream or elastic_agent;
+	// log is then the file it was read from, not the event).
+	CarrierFilebeat
+	// CarrierLogstash: a Logstash event (message, with @version).
+	CarrierLogstash
+	// CarrierFluentd: a Fluentd record of a container log that its
+	// kubernetes_metadata filter enriched (log, with docker).
+	CarrierFluentd
 )
 
 var carrierNames = [...]string{
@@ -49,6 +64,10 @@ var carrierNames = [...]string{
 	CarrierDocker:       "docker",
 	CarrierFluentBit:    "fluentbit",
 	CarrierShipper:      "shipper",
+	CarrierVector:       "vector",
+	CarrierFilebeat:     "filebeat",
+	CarrierLogstash:     "logstash",
+	CarrierFluentd:      "fluentd",
 }
 
 // Carriers lists every kind of carrier record (CarrierNone left out).
@@ -76,13 +95,13 @@ func (c Carrier) Key() string {
 		return "protoPayload"
 	case CarrierAKS:
 		return "properties.log"
-	case CarrierCloudWatch, CarrierSubscription, CarrierShipper:
+	case CarrierCloudWatch, CarrierSubscription, CarrierShipper, CarrierVector, CarrierFilebeat, CarrierLogstash:
 		return "message"
 	case CarrierInsights:
 		return "@message"
 	case CarrierJSONPayload:
 		return "jsonPayload"
-	case CarrierDocker, CarrierFluentBit:
+	case CarrierDocker, CarrierFluentBit, CarrierFluentd:
 		return "log"
 	}
 	return ""
@@ -91,11 +110,16 @@ func (c Carrier) Key() string {
 // Keys of a carrier record the decoder notes (record.has): what tells
 // the shippers apart beyond the key that holds the event.
 const (
-	hasStream  uint8 = 1 << iota // stream (Docker json-file, CRI)
-	hasTime                      // time
-	hasEventID                   // eventId (CloudWatch Logs event)
-	hasID                        // id (CloudWatch Logs subscription event)
-	hasNumTS                     // a numeric timestamp (CloudWatch, milliseconds)
+	hasStream     uint16 = 1 << iota // stream (Docker json-file, CRI)
+	hasTime                          // time
+	hasEventID                       // eventId (CloudWatch Logs event)
+	hasID                            // id (CloudWatch Logs subscription event)
+	hasNumTS                         // a numeric timestamp (CloudWatch, milliseconds)
+	hasDate                          // date (the time key Fluent Bit's outputs add)
+	hasDocker                        // docker (Fluentd's kubernetes_metadata filter)
+	hasSourceType                    // source_type (Vector)
+	hasBeats                         // @metadata, ecs, data_stream, elastic_agent (Filebeat, Elastic Agent)
+	hasVersion                       // @version (Logstash)
 )
 
 // carrier is the kind of record r, which carries its event under
@@ -109,7 +133,14 @@ func (r *record) carrier() Carrier {
 	case "jsonPayload":
 		return CarrierJSONPayload
 	case "log":
-		if r.has&(hasStream|hasTime) == hasStream|hasTime {
+		switch {
+		case r.has&hasDate != 0:
+			// Fluent Bit's date: also when it read a container log
+			// (stream and time, from its docker or cri parser).
+			return CarrierFluentBit
+		case r.has&hasDocker != 0:
+			return CarrierFluentd
+		case r.has&(hasStream|hasTime) == hasStream|hasTime:
 			return CarrierDocker
 		}
 		return CarrierFluentBit
@@ -119,6 +150,14 @@ func (r *record) carrier() Carrier {
 			return CarrierCloudWatch
 		case r.has&(hasID|hasNumTS) == hasID|hasNumTS:
 			return CarrierSubscription
+		case r.has&hasVersion != 0:
+			// Before the Beats: Logstash writes what it received from
+			// Filebeat or Elastic Agent with their keys.
+			return CarrierLogstash
+		case r.has&hasBeats != 0:
+			return CarrierFilebeat
+		case r.has&hasSourceType != 0:
+			return CarrierVector
 		}
 		return CarrierShipper
 	}

@@ -2,7 +2,9 @@ package data
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -48,6 +50,9 @@ const maxWrapDepth = 4
 //     CONTROL_MESSAGE holds no events);
 //   - a record that carries an event as a JSON string or object under log,
 //     message, @message or jsonPayload (shippers, CloudWatch Logs events);
+//     when it has more than one of these keys, the one that holds an
+//     audit event, whatever the key order (chooseWrapped: Filebeat's
+//     log is the file the line came from, its message the event);
 //   - an AKS diagnostic record (category kube-audit or kube-audit-admin,
 //     the event in properties.log, a string or an object);
 //   - a Cloud Logging LogEntry whose protoPayload is a Kubernetes
@@ -197,6 +202,9 @@ func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end i
 	case r.category != "" && (r.props.end > 0 || r.resourceID != ""):
 		return d.aksRecord(dst, rejs, doc, start, end, r, o, depth)
 	case r.wrapKey != "" && r.kind != "Event" && r.AuditID == "":
+		if r.wraps&(r.wraps-1) != 0 {
+			return d.chooseWrapped(dst, rejs, doc, start, end, r, o, depth)
+		}
 		return d.wrapped(dst, rejs, doc, start, end, r, o, depth)
 	case r.looksLikeEvent():
 	case r.kind == "EventList":
@@ -327,6 +335,174 @@ func (d *Decoder) wrapped(dst []Event, rejs *[]Reject, doc []byte, start, end in
 	return dst
 }
 
+// wrapKeys are the keys a record may carry its event under, in the order
+// chooseWrapped takes them when more than one holds the same event.
+var wrapKeys = [...]string{"log", "message", "@message", "jsonPayload"}
+
+// wrapBit is key's bit in record.wraps.
+func wrapBit(key string) uint8 {
+	switch key {
+	case "log":
+		return 1
+	case "message":
+		return 2
+	case "@message":
+		return 4
+	}
+	return 8 // jsonPayload
+}
+
+// chooseWrapped decodes a record that has more than one of the keys that
+// may hold the event (log, message, @message, jsonPayload), whatever
+// their order: Filebeat and Logstash write the event under message and
+// the file it came from under log ({"log":{"offset":...,"file":
+// {"path":...}}}); a container log record may have a message beside its
+// log. Each is decoded, and the event is the one that holds an audit
+// event:
+//   - a key whose value is text, or JSON that is not an audit event, does
+//     not hold one; a value that is only event-like (a level or verb,
+//     without an auditID or an audit.k8s.io apiVersion: ECS's log.level)
+//     holds one only when no other key holds a true audit event;
+//   - when several hold the same event (equal as JSON), the first of
+//     log, message, @message, jsonPayload is taken;
+//   - when they hold different events, which one the record carries is
+//     ambiguous: the record is rejected naming the keys and auditIDs
+//     (neither is read: a reject is seen, a silent choice is not);
+//   - when none holds one, the record is rejected with the reason of
+//     each key.
+func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
+	type cand struct {
+		sp       span
+		str, esc bool
+		ok       bool
+	}
+	var cands [len(wrapKeys)]cand
+	// The same choice as the first reading made for a repeated key: the
+	// first string, or the first object.
+	s := newScanner(doc[:end], start)
+	err := members(&s, func(k string) error {
+		i := -1
+		for j, w := range wrapKeys {
+			if w == k {
+				i = j
+			}
+		}
+		if i < 0 || s.I >= len(s.B) {
+			return s.SkipValue(1)
+		}
+		c := &cands[i]
+		switch s.B[s.I] {
+		case '"':
+			if k == "jsonPayload" {
+				return s.SkipValue(1)
+			}
+			st, en, esc, err := s.String()
+			if err == nil && !c.ok {
+				*c = cand{span{st, en}, true, esc, true}
+			}
+			return err
+		case '{':
+			sp, err := s.valueSpan(1)
+			if err == nil && (!c.ok || c.str) {
+				*c = cand{sp, false, false, true}
+			}
+			return err
+		}
+		return s.SkipValue(1)
+	})
+	if err != nil {
+		// The record was read once already; it cannot fail now.
+		return d.wrapped(dst, rejs, doc, start, end, r, o, depth)
+	}
+	type try struct {
+		key    string
+		evs    []Event
+		rejs   []Reject
+		strong bool
+	}
+	var tries []try
+	strong := false
+	for i, c := range cands {
+		if !c.ok {
+			continue
+		}
+		r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = c.sp, wrapKeys[i], c.str, c.esc
+		var sub []Reject
+		evs := d.wrapped(nil, &sub, doc, start, end, r, o, depth)
+		t := try{key: wrapKeys[i], evs: evs, rejs: sub}
+		for j := range evs {
+			if evs[j].AuditID != "" || strings.HasPrefix(evs[j].APIVersion, "audit.k8s.io/") {
+				t.strong = true
+			}
+		}
+		strong = strong || t.strong
+		tries = append(tries, t)
+	}
+	var held []int
+	for i, t := range tries {
+		if len(t.evs) > 0 && (t.strong || !strong) {
+			held = append(held, i)
+		}
+	}
+	raw := doc[start:end]
+	if len(held) == 0 {
+		keys := make([]string, len(tries))
+		var reasons []string
+		for i, t := range tries {
+			keys[i] = t.key
+			switch {
+			case len(t.rejs) > 0:
+				reasons = append(reasons, t.rejs[0].Reason)
+			case len(t.evs) == 0:
+				reasons = append(reasons, "field "+t.key+" holds no audit event")
+			}
+		}
+		*rejs = append(*rejs, *newReject(o, raw, "no audit event under "+strings.Join(keys, ", ")+": "+strings.Join(reasons, "; ")))
+		return dst
+	}
+	first := tries[held[0]]
+	for _, h := range held[1:] {
+		if t := tries[h]; !sameEvents(first.evs, t.evs) {
+			*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("%s and %s hold different audit events (auditID %q and %q): which one the record carries is ambiguous; neither is read",
+				first.key, t.key, first.evs[0].AuditID, t.evs[0].AuditID)))
+			return dst
+		}
+	}
+	*rejs = append(*rejs, first.rejs...)
+	return append(dst, first.evs...)
+}
+
+// sameEvents reports whether a and b are the same events: as many, each
+// equal to the other's as JSON (keys in any order, the same values).
+func sameEvents(a, b []Event) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i].Line, b[i].Line) && !jsonEqual(a[i].Line, b[i].Line) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonEqual reports whether a and b are equal JSON values (numbers
+// compared as written).
+func jsonEqual(a, b []byte) bool {
+	var va, vb any
+	for _, x := range []struct {
+		in []byte
+		v  *any
+	}{{a, &va}, {b, &vb}} {
+		dec := json.NewDecoder(bytes.NewReader(x.in))
+		dec.UseNumber()
+		if dec.Decode(x.v) != nil {
+			return false
+		}
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
 // aksRecord decodes an AKS diagnostic record (Azure resource log).
 func (d *Decoder) aksRecord(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
 	raw := doc[start:end]
@@ -410,13 +586,22 @@ type span struct{ start, end int }
 
 // carrierTime is the time the carrier of an event recorded (0 if none or
 // unreadable): a CloudWatch Logs event's timestamp, a Fluent Bit date, an
-// AKS record's time, a Logs Insights @timestamp.
+// AKS record's or a Docker record's time, a Logs Insights, Filebeat or
+// Logstash @timestamp, a Vector timestamp (in that order when a record
+// has several).
 func (r *record) carrierTime() int64 {
 	if r.carrierNS != 0 {
 		return r.carrierNS
 	}
 	if r.carrierTS != "" {
 		if t, err := ParseTime(r.carrierTS); err == nil {
+			return t
+		}
+	}
+	if r.legacyTS != "" {
+		// The record's own timestamp as text: Vector's, a Cloud Logging
+		// entry's (the record's decEvent reads it as v1beta1's).
+		if t, err := ParseTime(r.legacyTS); err == nil {
 			return t
 		}
 	}

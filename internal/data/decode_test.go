@@ -322,6 +322,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"messageType":"DATA_MESSAGE","logGroup":"/aws/eks/c/cluster","logEvents":[{"id":"1","timestamp":1795140008000,"message":"{\"kind\":\"Event\",\"verb\":\"get\"}"}]}`))
 	f.Add([]byte(`{"events":[{"logStreamName":"kube-apiserver-audit-1","timestamp":1,"message":"text"}],"nextToken":"t"}`))
 	f.Add([]byte(`{"message":{"kind":"Event","auditID":"f"},"@timestamp":"2026-11-20 08:00:00.000"}`))
+	// More than one key that may hold the event (chooseWrapped).
+	f.Add([]byte(`{"@timestamp":"2026-11-20T08:00:00.000Z","log":{"offset":1,"file":{"path":"/a"}},"message":"{\"kind\":\"Event\",\"auditID\":\"g\"}","@version":"1"}`))
+	f.Add([]byte(`{"log":{"kind":"Event","auditID":"h"},"message":"{\"kind\":\"Event\",\"auditID\":\"i\"}","jsonPayload":{"level":"x"},"@message":"t"}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var d Decoder
 		evs, rej := d.Decode(nil, line, Origin{Line: 1})

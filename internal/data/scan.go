@@ -176,11 +176,14 @@ type record struct {
 
 	// wrap is the event a wrapper carries: under log, message, @message
 	// (a JSON string: wrapStr, with escapes: wrapEsc; or an object) or
-	// jsonPayload (an object).
+	// jsonPayload (an object). wraps has a bit for each of these keys the
+	// record has (wrapKeys): when more than one, wrap is only the first
+	// guess and chooseWrapped tries each.
 	wrap    span
 	wrapKey string
 	wrapStr bool
 	wrapEsc bool
+	wraps   uint8
 
 	proto      span // protoPayload (Cloud Logging)
 	props      span // properties (AKS)
@@ -196,7 +199,7 @@ type record struct {
 	payloadKey string // textPayload / jsonPayload of a LogEntry
 
 	pretty    bool   // the document spans lines
-	has       uint8  // carrier keys seen (hasStream, ...: carrier.go)
+	has       uint16 // carrier keys seen (hasStream, ...: carrier.go)
 	carrierNS int64  // the carrier's time: CloudWatch timestamp (ms), Fluent Bit date (s)
 	carrierTS string // the carrier's time as text: AKS time, Logs Insights @timestamp
 }
@@ -319,12 +322,14 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 			var st, en int
 			var esc bool
 			st, en, esc, err = s.String()
+			r.wraps |= wrapBit(key)
 			if err == nil && r.wrapKey == "" {
 				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = span{st, en}, key, true, esc
 			}
 		case '{':
 			var sp span
 			sp, err = s.valueSpan(1)
+			r.wraps |= wrapBit(key)
 			if err == nil && (r.wrapKey == "" || r.wrapStr) {
 				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = sp, key, false, false
 			}
@@ -372,9 +377,22 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 	case "id":
 		r.has |= hasID
 		err = s.SkipValue(1)
+	case "@version":
+		r.has |= hasVersion
+		err = s.SkipValue(1)
+	case "@metadata", "ecs", "data_stream", "elastic_agent":
+		r.has |= hasBeats
+		err = s.SkipValue(1)
+	case "source_type":
+		r.has |= hasSourceType
+		err = s.SkipValue(1)
+	case "docker":
+		r.has |= hasDocker
+		err = s.SkipValue(1)
 	case "date":
 		// Fluent Bit's record time: seconds since the epoch.
 		if s.B[s.I] == '-' || s.B[s.I] >= '0' && s.B[s.I] <= '9' {
+			r.has |= hasDate
 			var num []byte
 			if num, err = s.Number(); err == nil {
 				if ns, ok := DecimalTime(string(num), 1e9); ok {

@@ -230,6 +230,7 @@ func deriveFixtures(t testing.TB) map[string][]byte {
 		"resource":  map[string]any{"type": "gce_instance", "labels": map[string]string{"instance_id": "4861230001", "zone": "europe-west1-b"}},
 		"timestamp": ps[4].ts.Format(time.RFC3339Nano), "receiveTimestamp": ps[4].ts.Add(time.Second).Format(time.RFC3339Nano)})
 	out["wrappers.jsonl"] = w.Bytes()
+	out["shippers.jsonl"] = shipperRecords(t, ps)
 
 	// AKS diagnostic records (Azure resource logs): a storage account's
 	// PT1H.json holds one record per line; Event Hubs delivers
@@ -305,4 +306,136 @@ func TestShapeFixtures(t *testing.T) {
 	if !strings.HasSuffix(shapesDir(), filepath.Join("testdata", "shapes")) {
 		t.Fatal(shapesDir())
 	}
+}
+
+// kv is one member of an ordered object.
+type kv struct {
+	k string
+	v any
+}
+
+// ordered is a JSON object written with its keys in the order given, as
+// the shippers that do not sort them write it (encoding/json sorts a
+// map's keys, as Vector's BTreeMap and gcloud do).
+type ordered []kv
+
+func (o ordered) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		for _, v := range []any{m.k, m.v} {
+			var vb bytes.Buffer
+			enc := json.NewEncoder(&vb)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(v); err != nil {
+				return nil, err
+			}
+			b.Write(bytes.TrimSuffix(vb.Bytes(), []byte{'\n'}))
+			if v == any(m.k) {
+				b.WriteByte(':')
+			}
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// shipperRecords writes events 6-13 of plain.jsonl (ps[5:13]) as the
+// shippers write them to a file, one record per line, in each one's key
+// order, then a Filebeat record of a line that is not an audit event (the
+// API server's own log, harvested by mistake: rejected). The sources each
+// follows are in testdata/shapes/README.md.
+func shipperRecords(t testing.TB, ps []plainInfo) []byte {
+	const auditLog = "/var/log/kubernetes/audit/audit.log"
+	// Filebeat's log.offset: where the line starts in the audit log (the
+	// lines of plain.jsonl taken for it).
+	offset := func(i int) int {
+		n := 0
+		for _, p := range ps[:i] {
+			n += len(p.line) + 1
+		}
+		return n
+	}
+	after := func(i int, d time.Duration) time.Time { return ps[i].ts.Add(d).UTC() }
+	beatsTime := func(tm time.Time) string { return tm.Format("2006-01-02T15:04:05.000Z") } // yyyy-MM-dd'T'HH:mm:ss.SSS'Z'
+	line := func(i int) string { return string(ps[i].line) }
+	agent := ordered{{"ephemeral_id", "5d7f3a9e-2b41-4c6f-9e0a-8b1c2d3e4f50"}, {"id", "b2c4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f"},
+		{"name", "cp-1"}, {"type", "filebeat"}, {"version", "8.15.3"}}
+	meta := ordered{{"beat", "filebeat"}, {"type", "_doc"}, {"version", "8.15.3"}}
+	k8sPod := "kube-apiserver-cp-1"
+	podUID := "6f1d3c2b-8a9e-4b7c-9d0e-1f2a3b4c5d6e"
+	containerID := "3c9e1f7a5b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e"
+	image := "registry.k8s.io/kube-apiserver:v1.31.2"
+
+	var b bytes.Buffer
+	rec := func(v any) {
+		b.Write(encodeJSON(t, v, ""))
+		b.WriteByte('\n')
+	}
+	// Filebeat 8, filestream input, output.file (the Beats JSON codec:
+	// @timestamp and @metadata first, then the event's fields in Go map
+	// order, here log before message).
+	rec(ordered{{"@timestamp", beatsTime(after(5, 412*time.Millisecond))}, {"@metadata", meta},
+		{"log", ordered{{"offset", offset(5)}, {"file", ordered{{"path", auditLog}}}}}, {"message", line(5)},
+		{"input", ordered{{"type", "filestream"}}}, {"ecs", ordered{{"version", "8.0.0"}}}, {"host", ordered{{"name", "cp-1"}}}, {"agent", agent}})
+	// Elastic Agent 8 (a Custom Logs integration over the audit log), as
+	// its Kafka output writes it (the same codec): data_stream,
+	// elastic_agent and event beside Filebeat's fields.
+	rec(ordered{{"@timestamp", beatsTime(after(6, 230*time.Millisecond))}, {"@metadata", meta},
+		{"agent", agent}, {"data_stream", ordered{{"dataset", "kube_audit"}, {"namespace", "default"}, {"type", "logs"}}},
+		{"ecs", ordered{{"version", "8.0.0"}}}, {"elastic_agent", ordered{{"id", "b2c4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f"}, {"snapshot", false}, {"version", "8.15.3"}}},
+		{"event", ordered{{"dataset", "kube_audit"}}}, {"host", ordered{{"name", "cp-1"}}}, {"input", ordered{{"type", "filestream"}}},
+		{"log", ordered{{"file", ordered{{"path", auditLog}}}, {"offset", offset(6)}}}, {"message", line(6)}})
+	// Logstash 8, file input (ECS v8: log.file.path, host.name, and the
+	// plain codec's event.original), file output (json_lines). Its keys
+	// come in no set order.
+	rec(ordered{{"log", ordered{{"file", ordered{{"path", auditLog}}}}}, {"@version", "1"}, {"event", ordered{{"original", line(7)}}},
+		{"message", line(7)}, {"host", ordered{{"name", "cp-1"}}}, {"@timestamp", after(7, 95*time.Millisecond).Format("2006-01-02T15:04:05.000000Z")}})
+	// Vector, file source, file sink with the json codec (keys sorted).
+	vectorTime := func(tm time.Time) string { return tm.Format("2006-01-02T15:04:05.000000000Z") }
+	rec(map[string]any{"file": auditLog, "host": "cp-1", "message": line(8), "source_type": "file", "timestamp": vectorTime(after(8, 57123457*time.Nanosecond))})
+	// Vector, kubernetes_logs source (the API server writing its audit
+	// log to stdout: --audit-log-path=-).
+	rec(map[string]any{
+		"file": "/var/log/pods/kube-system_" + k8sPod + "_" + podUID + "/kube-apiserver/0.log",
+		"kubernetes": map[string]any{
+			"container_id": "containerd://" + containerID, "container_image": image, "container_name": "kube-apiserver",
+			"namespace_labels": map[string]string{"kubernetes.io/metadata.name": "kube-system"},
+			"pod_ip":           "10.0.0.11", "pod_ips": []string{"10.0.0.11"},
+			"pod_labels": map[string]string{"component": "kube-apiserver", "tier": "control-plane"},
+			"pod_name":   k8sPod, "pod_namespace": "kube-system", "pod_node_name": "cp-1", "pod_owner": "Node/cp-1", "pod_uid": podUID,
+		},
+		"message": line(9), "source_type": "kubernetes_logs", "stream": "stdout", "timestamp": vectorTime(after(9, 1234567*time.Nanosecond)),
+	})
+	// Fluent Bit, tail input (multiline.parser cri) and kubernetes filter
+	// (Merge_Log off), an output that writes JSON lines with its date
+	// key (stdout or s3, json_date_format double).
+	fbRead := after(10, 8*time.Millisecond)
+	rec(ordered{{"date", json.Number(fmt.Sprintf("%d.%06d", fbRead.Unix(), fbRead.Nanosecond()/1000))},
+		{"time", after(10, 1432109*time.Nanosecond).Format(time.RFC3339Nano)}, {"stream", "stdout"}, {"_p", "F"}, {"log", line(10)},
+		{"kubernetes", ordered{{"pod_name", k8sPod}, {"namespace_name", "kube-system"}, {"pod_id", podUID},
+			{"labels", ordered{{"component", "kube-apiserver"}, {"tier", "control-plane"}}},
+			{"annotations", ordered{{"kubernetes.io/config.source", "file"}}}, {"host", "cp-1"}, {"container_name", "kube-apiserver"},
+			{"docker_id", containerID}, {"container_hash", "registry.k8s.io/kube-apiserver@sha256:9d1a3c5e7f90b2d4f6a8c0e2a4c6e8f0b2d4f6a8c0e2a4c6e8f0b2d4f6a8c0e2"},
+			{"container_image", image}}}})
+	// Fluentd (td-agent), in_tail of the audit log with the none parser
+	// (the line under message), out_file with the json formatter.
+	rec(ordered{{"message", line(11)}})
+	// Fluentd's Kubernetes DaemonSet: in_tail of /var/log/containers
+	// (Docker's json-file: the line keeps its newline; its time becomes
+	// the event time), the kubernetes_metadata filter, out_file json.
+	rec(ordered{{"log", line(12) + "\n"}, {"stream", "stdout"}, {"docker", ordered{{"container_id", containerID}}},
+		{"kubernetes", ordered{{"container_name", "kube-apiserver"}, {"namespace_name", "kube-system"}, {"pod_name", k8sPod},
+			{"pod_id", podUID}, {"labels", ordered{{"component", "kube-apiserver"}, {"tier", "control-plane"}}}, {"host", "cp-1"},
+			{"master_url", "https://10.96.0.1:443/api"}, {"namespace_id", "0b9e4c1d-7f3a-4e2b-9c8d-5a6b7c8d9e0f"}}}})
+	// Filebeat harvesting the API server's own log by mistake: rejected.
+	klog := after(12, 3*time.Second)
+	rec(ordered{{"@timestamp", beatsTime(klog.Add(180 * time.Millisecond))}, {"@metadata", meta},
+		{"log", ordered{{"offset", 48213}, {"file", ordered{{"path", "/var/log/kube-apiserver.log"}}}}},
+		{"message", klog.Format("I0102 15:04:05.000000") + "       1 controller.go:624] quota admission added evaluator for: leases.coordination.k8s.io"},
+		{"input", ordered{{"type", "filestream"}}}, {"ecs", ordered{{"version", "8.0.0"}}}, {"host", ordered{{"name", "cp-1"}}}, {"agent", agent}})
+	return b.Bytes()
 }

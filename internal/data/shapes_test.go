@@ -127,12 +127,15 @@ func TestShapesSameAnswers(t *testing.T) {
 	}{
 		{"eks-filter-log-events.json", 16}, {"eks-firehose.gz", 16}, {"eks-insights.csv", 16},
 		{"pretty.json", 5}, {"array.json", 6}, {"concatenated.json", 5}, {"eventlist-pretty.json", 4},
-		{"wrappers.jsonl", 5}, {"aks-pt1h.json", 6}, {"aks-eventhub.json", 3},
+		{"wrappers.jsonl", 5}, {"aks-pt1h.json", 6}, {"aks-eventhub.json", 3}, {"shippers.jsonl", 8},
 	} {
 		evs, rejs, _ := readShape(t, tc.file, ReadOptions{})
 		wantRejects := 0
-		if tc.file == "aks-pt1h.json" {
+		switch tc.file {
+		case "aks-pt1h.json":
 			wantRejects = 2 // the guard and kube-apiserver records
+		case "shippers.jsonl":
+			wantRejects = 1 // Filebeat's record of the API server's own log
 		}
 		if len(evs) != tc.n || len(rejs) != wantRejects {
 			t.Errorf("%s: %d events (want %d), rejects %v", tc.file, len(evs), tc.n, rejs)
@@ -198,7 +201,7 @@ func TestShapesSameAnswers(t *testing.T) {
 // seekable).
 func TestShapesRawIsTheRecord(t *testing.T) {
 	for _, name := range []string{"plain.jsonl", "eks-filter-log-events.json", "pretty.json", "array.json", "concatenated.json",
-		"eventlist-pretty.json", "wrappers.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
+		"eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
 		file, err := os.ReadFile(shapePath(name))
 		if err != nil {
 			t.Fatal(err)
@@ -984,7 +987,7 @@ func TestCSVDamageCostsOnlyTheDamagedRows(t *testing.T) {
 // offset (unless the source says it cannot be read back), and rejects must
 // have reasons.
 func FuzzReadShapes(f *testing.F) {
-	for _, name := range []string{"plain.jsonl", "pretty.json", "array.json", "concatenated.json", "eventlist-pretty.json", "wrappers.jsonl", "aks-eventhub.json", "gke-gcloud.json", "eks-insights.csv"} {
+	for _, name := range []string{"plain.jsonl", "pretty.json", "array.json", "concatenated.json", "eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "aks-eventhub.json", "gke-gcloud.json", "eks-insights.csv"} {
 		b, err := os.ReadFile(shapePath(name))
 		if err != nil {
 			f.Fatal(err)
@@ -1039,7 +1042,8 @@ func TestShapesCarrier(t *testing.T) {
 		{"aks-pt1h.json", []Carrier{CarrierAKS}},
 		{"gke-gcloud.json", []Carrier{CarrierLogEntry}},
 		{"gke-sink.jsonl", []Carrier{CarrierLogEntry}},
-		{"wrappers.jsonl", []Carrier{CarrierShipper, CarrierInsights, CarrierDocker, CarrierFluentBit, CarrierJSONPayload}},
+		{"wrappers.jsonl", []Carrier{CarrierVector, CarrierInsights, CarrierDocker, CarrierFluentBit, CarrierJSONPayload}},
+		{"shippers.jsonl", []Carrier{CarrierFilebeat, CarrierFilebeat, CarrierLogstash, CarrierVector, CarrierVector, CarrierFluentBit, CarrierShipper, CarrierFluentd}},
 	} {
 		evs, _, _ := readShape(t, tc.file, ReadOptions{})
 		if len(evs) == 0 || len(tc.want) > 1 && len(tc.want) != len(evs) {
@@ -1066,6 +1070,11 @@ func TestShapesCarrier(t *testing.T) {
 		want Carrier
 	}{
 		{`{"message":` + ev + `,"log":"kube-apiserver","host":"cp-1"}`, CarrierShipper},
+		{`{"log":"kube-apiserver","host":"cp-1","message":` + ev + `,"source_type":"file"}`, CarrierVector},
+		{`{"@timestamp":"2026-11-20T02:00:09.001Z","log":{"offset":0,"file":{"path":"/a"}},"message":` + ev + `,"ecs":{"version":"8.0.0"}}`, CarrierFilebeat},
+		{`{"log":{"file":{"path":"/a"}},"@version":"1","message":` + ev + `,"ecs":{"version":"8.0.0"}}`, CarrierLogstash},
+		{`{"log":` + ev + `,"stream":"stdout","docker":{"container_id":"c1"}}`, CarrierFluentd},
+		{`{"date":1795140024.309,"time":"2026-11-20T02:00:19.655594Z","stream":"stdout","_p":"F","log":` + ev + `}`, CarrierFluentBit},
 		{`{"log":` + ev + `,"eventId":"1","date":1795140024.309}`, CarrierFluentBit},
 		{`{"log":` + ev + `,"stream":"stdout"}`, CarrierFluentBit},
 		{`{"log":` + ev + `,"stream":"stdout","time":"2026-11-20T02:00:19.655594Z"}`, CarrierDocker},

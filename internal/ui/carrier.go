@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"strings"
 	"time"
@@ -12,7 +13,8 @@ import (
 // What Detail shows of an event read back from its source. The index keeps
 // where each event's record is (Snapshot.Raw): the audit event itself, or
 // the record that carries it (a CloudWatch Logs event, an AKS diagnostic
-// record, a Cloud Logging LogEntry, a Fluent Bit, Vector or Docker record).
+// record, a Cloud Logging LogEntry, a Filebeat, Logstash, Vector, Fluent
+// Bit, Fluentd or Docker record).
 // The record's bytes are what is cited and hashed (source, sha256, the
 // case and the report); the summary and the JSON are the audit event the
 // decoder finds in them, the same data.Event the filters and panes use,
@@ -83,6 +85,14 @@ func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
 		}
 		return carrierTime(ns, loc)
 	}
+	// NAMESPACE/NAME of the pod under the record's kubernetes key.
+	pod := func(ns, name string) string {
+		n, space := str("kubernetes", name), str("kubernetes", ns)
+		if n != "" && space != "" {
+			return space + "/" + n
+		}
+		return n
+	}
 	var shape string
 	switch kind {
 	case data.CarrierLogEntry:
@@ -122,11 +132,36 @@ func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
 		shape = "Fluent Bit record (log)"
 		add("date", num(1e9, "date"))
 		add("cluster", str("cluster"))
-	case data.CarrierShipper:
+		add("pod", pod("namespace_name", "pod_name"))
+	case data.CarrierFluentd:
+		shape = "Fluentd record (log; kubernetes_metadata)"
+		add("stream", str("stream"))
+		add("pod", pod("namespace_name", "pod_name"))
+		add("container_id", str("docker", "container_id"))
+	case data.CarrierVector:
 		shape = "shipper record (message; Vector)"
 		add("timestamp", at("timestamp"))
 		add("host", str("host"))
 		add("source_type", str("source_type"))
+		add("file", str("file"))
+		add("pod", pod("pod_namespace", "pod_name"))
+	case data.CarrierFilebeat:
+		shape = "Filebeat / Elastic Agent record (message)"
+		add("@timestamp", at("@timestamp"))
+		add("host", str("host", "name"))
+		add("file", str("log", "file", "path"))
+		add("offset", str("log", "offset"))
+	case data.CarrierLogstash:
+		shape = "Logstash event (message)"
+		add("@timestamp", at("@timestamp"))
+		add("host", cmp.Or(str("host", "name"), str("host")))
+		add("file", cmp.Or(str("log", "file", "path"), str("path")))
+	case data.CarrierShipper:
+		// Nothing in the record names its shipper (Fluentd's in_tail
+		// without a parser writes just this).
+		shape = "shipper record (message)"
+		add("timestamp", at("timestamp"))
+		add("host", str("host"))
 	default:
 		shape = "record"
 	}

@@ -454,3 +454,53 @@ func TestDetailCarrierRecordHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailShipperCarriers: the carrier line names the shipper of each
+// record of testdata/shapes/shippers.jsonl (Filebeat, Elastic Agent,
+// Logstash, Vector's file and kubernetes_logs sources, Fluent Bit with the
+// kubernetes filter, Fluentd, Fluentd's Kubernetes DaemonSet) and the
+// record's own time, host, file or pod; a record that names no shipper is
+// not said to be Vector's.
+func TestDetailShipperCarriers(t *testing.T) {
+	a := newShapeApp(t, filepath.Join(shapesDir, "shippers.jsonl"), 300, 40, time.UTC) // no line wraps
+	want := []string{
+		"Filebeat / Elastic Agent record (message) · @timestamp 2026-11-20 02:00:51.636 UTC · host cp-1 · file /var/log/kubernetes/audit/audit.log · offset 6410",
+		"Filebeat / Elastic Agent record (message) · @timestamp 2026-11-20 02:01:14.076 UTC · host cp-1 · file /var/log/kubernetes/audit/audit.log · offset 7478",
+		"Logstash event (message) · @timestamp 2026-11-20 02:01:16.905411 UTC · host cp-1 · file /var/log/kubernetes/audit/audit.log",
+		"shipper record (message; Vector) · timestamp 2026-11-20 02:02:01.900475457 UTC · host cp-1 · source_type file · file /var/log/kubernetes/audit/audit.log",
+		"shipper record (message; Vector) · timestamp 2026-11-20 02:02:56.973254567 UTC · source_type kubernetes_logs · file /var/log/pods/kube-system_kube-apiserver-cp-1_6f1d3c2b-8a9e-4b7c-9d0e-1f2a3b4c5d6e/kube-apiserver/0.log · pod kube-system/kube-apiserver-cp-1",
+		"Fluent Bit record (log) · date 2026-11-20 02:03:26.206075 UTC · pod kube-system/kube-apiserver-cp-1",
+		"shipper record (message)",
+		"Fluentd record (log; kubernetes_metadata) · stream stdout · pod kube-system/kube-apiserver-cp-1 · container_id 3c9e1f7a5b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e",
+	}
+	if a.c.Snap.Len() != len(want) {
+		t.Fatalf("%d events", a.c.Snap.Len())
+	}
+	for i, w := range want {
+		openRow(t, a, i)
+		if got, _ := summaryValue(a.detail, "carrier"); got != w {
+			t.Errorf("line %d: carrier\n %q, want\n %q", i+1, got, w)
+		}
+	}
+}
+
+// TestCarrierTextNamesEveryKind: Detail describes every kind of carrier
+// the decoder records (a kind added to data without a description here
+// would be shown as a bare "record").
+func TestCarrierTextNamesEveryKind(t *testing.T) {
+	empty, err := parseJSON([]byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]data.Carrier{}
+	for _, k := range data.Carriers() {
+		s := carrierText(k, empty, time.UTC)
+		if s == "record" {
+			t.Errorf("%v: no description", k)
+		}
+		if o, dup := seen[s]; dup {
+			t.Errorf("%v and %v are both described %q", o, k, s)
+		}
+		seen[s] = k
+	}
+}

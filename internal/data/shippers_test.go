@@ -1,0 +1,237 @@
+package data
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// recordMembers returns the top-level members of a JSON object in their
+// order, each value as its bytes.
+func recordMembers(t *testing.T, rec []byte) ordered {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(rec))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %.80s", rec)
+	}
+	var out ordered
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, kv{k.(string), v})
+	}
+	return out
+}
+
+// keyOrders returns the record with its members in other orders: reversed,
+// and every rotation.
+func keyOrders(t *testing.T, rec []byte) [][]byte {
+	t.Helper()
+	ms := recordMembers(t, rec)
+	var out [][]byte
+	rev := slices.Clone(ms)
+	slices.Reverse(rev)
+	out = append(out, encodeJSON(t, rev, ""))
+	for i := 1; i < len(ms); i++ {
+		rot := append(slices.Clone(ms[i:]), ms[:i]...)
+		out = append(out, encodeJSON(t, rot, ""))
+	}
+	return out
+}
+
+// TestShipperRecords reads testdata/shapes/shippers.jsonl (events 6-13 of
+// plain.jsonl as Filebeat, Elastic Agent, Logstash, Vector's file and
+// kubernetes_logs sources, Fluent Bit with the kubernetes filter, Fluentd
+// and Fluentd's Kubernetes DaemonSet write them): every event is read,
+// cited at its line, carried by its shipper, timed by its own
+// stageTimestamp; the Filebeat record of a line that is not an audit event
+// is rejected naming its line and why. The same holds whatever the order
+// of each record's keys.
+func TestShipperRecords(t *testing.T) {
+	ps := plainInfos(t)
+	evs, rejs, _ := readShape(t, "shippers.jsonl", ReadOptions{})
+	carriers := []Carrier{CarrierFilebeat, CarrierFilebeat, CarrierLogstash, CarrierVector, CarrierVector, CarrierFluentBit, CarrierShipper, CarrierFluentd}
+	if len(evs) != len(carriers) || len(rejs) != 1 {
+		t.Fatalf("%d events, rejects %v", len(evs), rejs)
+	}
+	const notAudit = "no audit event under log, message: field log: JSON object is not an audit event (no kind, auditID, verb or stage); field message holds text, not a JSON audit event"
+	if r := rejs[0]; r.Origin.Where() != "shippers.jsonl:9" || r.Reason != notAudit {
+		t.Errorf("reject %s: %s", r.Origin.Where(), r.Reason)
+	}
+	file := readShapeFile(t, "shippers.jsonl")
+	lines := bytes.Split(bytes.TrimSuffix(file, []byte{'\n'}), []byte{'\n'})
+	for i, e := range evs {
+		p := ps[5+i]
+		if e.AuditID != p.auditID || e.User != p.username || !bytes.Equal(e.EntryLine(), p.line) {
+			t.Errorf("line %d: event %s %s, want %s %s (the API server's line)", i+1, e.AuditID, e.User, p.auditID, p.username)
+		}
+		if e.Carrier != carriers[i] {
+			t.Errorf("line %d: carried by %v, want %v", i+1, e.Carrier, carriers[i])
+		}
+		if e.Time != p.ts.UnixNano() {
+			t.Errorf("line %d: time %v, want the event's stageTimestamp %v", i+1, time.Unix(0, e.Time).UTC(), p.ts)
+		}
+		if e.Origin.Line != int64(i+1) || e.Origin.Col != 0 || !bytes.Equal(e.Raw, lines[i]) {
+			t.Errorf("line %d: cited %s, Raw is not the record", i+1, e.Origin.Cite())
+		}
+	}
+	var d Decoder
+	for i, l := range lines {
+		for _, rec := range keyOrders(t, l) {
+			got, rej := d.Decode(nil, rec, Origin{Line: 1})
+			if i == len(lines)-1 {
+				if len(got) != 0 || rej == nil || rej.Reason != notAudit {
+					t.Errorf("line %d, keys reordered: %d events, reject %v", i+1, len(got), rej)
+				}
+				continue
+			}
+			if rej != nil || len(got) != 1 || got[0].AuditID != evs[i].AuditID || got[0].Carrier != evs[i].Carrier ||
+				got[0].Time != evs[i].Time || !bytes.Equal(got[0].EntryLine(), evs[i].EntryLine()) {
+				t.Errorf("line %d, keys reordered: %d events (%v), reject %v\n%.300s", i+1, len(got), carrierOf(got), rej, rec)
+			}
+		}
+	}
+}
+
+func carrierOf(evs []Event) []Carrier {
+	var out []Carrier
+	for _, e := range evs {
+		out = append(out, e.Carrier)
+	}
+	return out
+}
+
+func readShapeFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(shapePath(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestShipperCarrierTime: an event without a timestamp of its own takes
+// the time its shipper's record recorded: Filebeat's, Elastic Agent's and
+// Logstash's @timestamp, Vector's timestamp, Fluent Bit's date; a Fluentd
+// record records none (its time went into the event time Fluentd keeps
+// apart from the record), so the event stays undated.
+func TestShipperCarrierTime(t *testing.T) {
+	file := readShapeFile(t, "shippers.jsonl")
+	lines := bytes.Split(bytes.TrimSuffix(file, []byte{'\n'}), []byte{'\n'})
+	stamps := regexp.MustCompile(`,"(requestReceivedTimestamp|stageTimestamp)":"[^"]*"`)
+	want := []string{"@timestamp", "@timestamp", "@timestamp", "timestamp", "timestamp", "date", "", ""}
+	var d Decoder
+	for i, key := range want {
+		ms := recordMembers(t, lines[i])
+		var carrier int64
+		for j, m := range ms {
+			raw := m.v.(json.RawMessage)
+			switch {
+			case m.k == key && key == "date":
+				ns, ok := DecimalTime(string(raw), 1e9)
+				if !ok {
+					t.Fatalf("line %d: date %s", i+1, raw)
+				}
+				carrier = ns
+			case m.k == key:
+				var s string
+				json.Unmarshal(raw, &s)
+				tm, err := time.Parse(time.RFC3339Nano, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				carrier = tm.UnixNano()
+			case m.k == "message" || m.k == "log":
+				var s string
+				if json.Unmarshal(raw, &s) != nil || !strings.HasPrefix(s, "{") {
+					continue // Filebeat's log: where the line came from
+				}
+				undated := stamps.ReplaceAllString(s, "")
+				if undated == s {
+					t.Fatalf("line %d: no timestamps taken out", i+1)
+				}
+				ms[j].v = undated
+			}
+		}
+		rec := encodeJSON(t, ms, "")
+		evs, rej := d.Decode(nil, rec, Origin{Line: 1})
+		if rej != nil || len(evs) != 1 || evs[0].Time != carrier {
+			var got []int64
+			for _, e := range evs {
+				got = append(got, e.Time)
+			}
+			t.Errorf("line %d: undated event timed %v (%v), want the record's %s %d", i+1, got, rej, key, carrier)
+		}
+	}
+}
+
+// TestWrappedEventWhateverTheKeyOrder: when a record has more than one of
+// log, message, @message and jsonPayload, the event is the one that holds
+// an audit event, in either order: a Filebeat record's log (the file the
+// line came from) or a container record's text does not hide the event
+// under message. Two keys holding the same event give it once; different
+// events are an ambiguity, rejected loudly; none gives the reason of each.
+func TestWrappedEventWhateverTheKeyOrder(t *testing.T) {
+	ps := plainInfos(t)
+	ev, ev2 := strconvQuote(string(ps[0].line)), strconvQuote(string(ps[1].line))
+	obj := string(ps[0].line)
+	for _, tc := range []struct {
+		what    string
+		members []string // in the order tried first; then reversed
+		auditID string   // the event read ("" for a reject)
+		carrier Carrier
+		reject  []string // what the reject says
+	}{
+		{"Filebeat: log is where the line came from", []string{`"log":{"offset":123,"file":{"path":"/var/log/kube-apiserver/audit.log"}}`, `"message":` + ev, `"ecs":{"version":"8.0.0"}`},
+			ps[0].auditID, CarrierFilebeat, nil},
+		{"ECS log.level is not an audit event beside one", []string{`"log":{"level":"info","file":{"path":"/a"}}`, `"message":` + ev},
+			ps[0].auditID, CarrierShipper, nil},
+		{"log holds text", []string{`"log":"kube-apiserver"`, `"message":` + ev, `"host":"cp-1"`}, ps[0].auditID, CarrierShipper, nil},
+		{"message holds text", []string{`"message":"GET /healthz 200"`, `"log":` + ev, `"stream":"stdout"`}, ps[0].auditID, CarrierFluentBit, nil},
+		{"@message beside a log object", []string{`"log":{"file":{"path":"/a"}}`, `"@message":` + ev, `"@timestamp":"2026-11-20 02:00:08.789"`}, ps[0].auditID, CarrierInsights, nil},
+		{"jsonPayload beside a message", []string{`"message":"audit"`, `"jsonPayload":` + obj}, ps[0].auditID, CarrierJSONPayload, nil},
+		{"the same event as a string and an object: log's", []string{`"message":` + ev, `"log":` + obj}, ps[0].auditID, CarrierFluentBit, nil},
+		{"different events: ambiguous", []string{`"log":` + ev, `"message":` + ev2}, "", 0,
+			[]string{"log and message hold different audit events", ps[0].auditID, ps[1].auditID, "neither is read"}},
+		{"no event under either", []string{`"log":{"offset":1}`, `"message":"I1120 02:00:08.789129 1 controller.go:624] quota"`}, "", 0,
+			[]string{"no audit event under log, message: field log: JSON object is not an audit event", "; field message holds text, not a JSON audit event"}},
+		{"a damaged event is named", []string{`"log":{"offset":1,"file":{"path":"/a"}}`, `"message":"{\"kind\":\"Event\",\"auditID\":"`}, "", 0,
+			[]string{"field log: JSON object is not an audit event", "field message: malformed JSON"}},
+	} {
+		for _, order := range []string{"as written", "reversed"} {
+			ms := slices.Clone(tc.members)
+			if order == "reversed" {
+				slices.Reverse(ms)
+			}
+			in := "{" + strings.Join(ms, ",") + "}\n"
+			in = "\n" + in // on line 2: the reject names it
+			evs, rejs := readBytes(t, []byte(in), 0)
+			if tc.auditID != "" {
+				if len(rejs) != 0 || len(evs) != 1 || evs[0].AuditID != tc.auditID || evs[0].Carrier != tc.carrier || evs[0].Origin.Cite() != "in:2" {
+					t.Errorf("%s (%s): events %d %v, rejects %v", tc.what, order, len(evs), carrierOf(evs), rejs)
+				}
+				continue
+			}
+			if len(evs) != 0 || len(rejs) != 1 || rejs[0].Origin.Where() != "in:2" {
+				t.Errorf("%s (%s): %d events, rejects %v", tc.what, order, len(evs), rejs)
+				continue
+			}
+			for _, w := range tc.reject {
+				if !strings.Contains(rejs[0].Reason, w) {
+					t.Errorf("%s (%s): reject %q does not say %q", tc.what, order, rejs[0].Reason, w)
+				}
+			}
+		}
+	}
+}
