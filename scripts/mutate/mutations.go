@@ -868,6 +868,14 @@ var mutations = []Mutation{
 		New:    "\t\tcase endsYes:\n",
 		Guards: []Guard{histPkg, histCLI},
 	},
+	{
+		Name:   "history/connect-get-dropped",
+		What:   "a history lists an exec, attach, port-forward or proxy request only when it is logged as create: kubectl 1.30 and later logs exec as get (WebSocket), and h on that exec opens a history without it",
+		File:   "internal/history/ref.go",
+		Old:    "func isAction(verb, sub string) bool { return isMutating(verb) || isConnect(sub) }",
+		New:    "func isAction(verb, sub string) bool { return isMutating(verb) }",
+		Guards: []Guard{histPkg, histCLI, {Pkg: "./internal/ui", Run: "^TestHistoryConnectFromEvent$"}},
+	},
 	// Done or only tried: a rule about something done counts only requests
 	// that succeeded (the refused twins in the fixtures and scenarios).
 	{
