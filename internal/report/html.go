@@ -156,8 +156,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h3><code>{{.Arg}}</code></h3>
 {{if .Err}}<p class="bad">{{.Err}}</p>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
-{{if .Files}}<table><tr><th>file</th><th>sha256 (whole file, as stored)</th><th>bytes</th></tr>
-{{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{if .Err}}<span class="bad">{{.Err}}</span>{{else}}<code>{{.SHA256}}</code>{{end}}</td><td>{{.Size}}</td></tr>
+{{if .Files}}<table><tr><th>file</th><th>sha256 (whole file, as stored)</th><th>bytes</th><th>since the case recorded it</th></tr>
+{{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{if .Err}}<span class="bad">{{.Err}}</span>{{else}}<code>{{.SHA256}}</code>{{end}}</td><td>{{.Size}}</td><td{{if and .Since (not .SinceOK)}} class="bad"{{end}}>{{notEmpty .Since}}</td></tr>
 {{end}}</table>{{end}}
 {{else}}<p>No session recorded its sources.</p>{{end}}
 </section>

@@ -174,13 +174,17 @@ func Markdown(w io.Writer, r *Report) error {
 			p("%s\n\n", mdText(s.Note))
 		}
 		if len(s.Files) > 0 {
-			p("| file | sha256 (whole file, as stored) | bytes |\n|---|---|---|\n")
+			p("| file | sha256 (whole file, as stored) | bytes | since the case recorded it |\n|---|---|---|---|\n")
 			for _, f := range s.Files {
 				sum := code(f.SHA256)
 				if f.Err != "" {
 					sum = "**" + mdText(f.Err) + "**"
 				}
-				p("| %s | %s | %d |\n", code(f.Path), sum, f.Size)
+				since := mdText(orDash(f.Since))
+				if f.Since != "" && !f.SinceOK {
+					since = "**" + since + "**"
+				}
+				p("| %s | %s | %d | %s |\n", code(f.Path), sum, f.Size, since)
 			}
 			p("\n")
 		}

@@ -112,6 +112,12 @@ type File struct {
 	SHA256 string
 	Size   int64
 	Err    string
+	// Since says how the file compares with the fingerprint the case
+	// recorded of it (unchanged, grown, CHANGED, gone, not recorded);
+	// SinceOK that it is not a problem. "" for what the case cannot
+	// record (S3 objects).
+	Since   string
+	SinceOK bool
 }
 
 // Session is one opening of the case.
