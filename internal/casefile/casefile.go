@@ -36,9 +36,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -502,4 +504,21 @@ func sortRecords(rs []Record) {
 		}
 		return rs[i].ID < rs[j].ID
 	})
+}
+
+// currentUser is os/user.Current (tests replace it).
+var currentUser = user.Current
+
+// Author is who signs a case's records: $USER (getenv's), else the name
+// of the user the process runs as (os/user: the password database), else
+// its uid ("uid 65532"), so that a TUI in a container, where $USER is
+// often unset, still signs what it records.
+func Author(getenv func(string) string) string {
+	if u := strings.TrimSpace(getenv("USER")); u != "" {
+		return u
+	}
+	if u, err := currentUser(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +345,25 @@ func TestFingerprintRecords(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(c.Dir(), "sessions.jsonl")); !strings.Contains(string(b), `"kind":"fingerprint"`) || !strings.Contains(string(b), `"mtime":"2026-11-20T03:00:00.123456789Z"`) {
 		t.Errorf("sessions.jsonl:\n%s", b)
+	}
+}
+
+// TestAuthor: $USER signs the records; without it (a container), the
+// user the process runs as, else its uid.
+func TestAuthor(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	if got := Author(env("alice")); got != "alice" {
+		t.Errorf("USER=alice: %q", got)
+	}
+	me, err := user.Current()
+	if err == nil && me.Username != "" {
+		if got := Author(env("")); got != me.Username {
+			t.Errorf("no USER: %q, want %q", got, me.Username)
+		}
+	}
+	defer func(f func() (*user.User, error)) { currentUser = f }(currentUser)
+	currentUser = func() (*user.User, error) { return nil, user.UnknownUserIdError(os.Getuid()) }
+	if got, want := Author(env(" ")), "uid "+strconv.Itoa(os.Getuid()); got != want {
+		t.Errorf("no USER, no passwd entry: %q, want %q", got, want)
 	}
 }

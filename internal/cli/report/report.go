@@ -77,7 +77,9 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
     (sed -n 'LINE,$p' FILE | tail -c +COL | head -c LEN | sha256sum);
   - the filters and windows used, each with the audittui query command that
     lists the same events;
-  - the alerts that fired in the window, grouped by rule and labels, and the
+  - the alerts that fired in the window, grouped by rule and labels, the
+    most severe first, counted by severity, each group saying whether it
+    was still firing at the end of the window or had resolved; and the
     case's silences;
   - the exports with their manifests, checked again;
   - the sources with the sha256 of each whole file (or S3 object as stored),
