@@ -8,7 +8,7 @@
 //	DIR/tags.jsonl       tag, untag              (:tag NAME, :untag NAME)
 //	DIR/filters.jsonl    filter                  (:save NAME)
 //	DIR/silences.jsonl   silence, unsilence      (the Alerts pane)
-//	DIR/sessions.jsonl   open, view              (sources and window opened; filters and windows applied)
+//	DIR/sessions.jsonl   open, view, fingerprint (sources and window opened; filters and windows applied; each local source file's size and sha256)
 //	DIR/exports.jsonl    export                  (:export DIR)
 //	DIR/.gitattributes   *.jsonl merge=union
 //
@@ -36,9 +36,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,11 +59,15 @@ const (
 	KindSilence    = "silence"
 	KindUnsilence  = "unsilence"
 	KindExport     = "export"
+	// KindFingerprint records a local source file as a session found it
+	// (its size, modification time and sha256): a report tells a source
+	// changed since from the same evidence read again.
+	KindFingerprint = "fingerprint"
 )
 
 // fileOf is the file each kind is appended to.
 var fileOf = map[string]string{
-	KindOpen: "sessions.jsonl", KindView: "sessions.jsonl",
+	KindOpen: "sessions.jsonl", KindView: "sessions.jsonl", KindFingerprint: "sessions.jsonl",
 	KindBookmark: "bookmarks.jsonl", KindUnbookmark: "bookmarks.jsonl",
 	KindNote: "notes.jsonl",
 	KindTag:  "tags.jsonl", KindUntag: "tags.jsonl",
@@ -113,6 +119,19 @@ type Record struct {
 	Silence *Silence `json:"silence,omitempty"`
 	// Export is an export's directory and manifest.
 	Export *Export `json:"export,omitempty"`
+	// File is a fingerprint's source file.
+	File *SourceFile `json:"file,omitempty"`
+}
+
+// SourceFile is a local source file as a session found it: its absolute
+// path, its size and modification time, and the sha256 of its first Size
+// bytes as stored (a .gz file's compressed bytes; a live audit.log grows
+// past Size, and those bytes stay the same).
+type SourceFile struct {
+	Path    string    `json:"path"`
+	Size    int64     `json:"size"`
+	SHA256  string    `json:"sha256"`
+	ModTime time.Time `json:"mtime,omitzero"`
 }
 
 // EventRef names an event: by the sha256 of its raw bytes (the key), and
@@ -391,6 +410,10 @@ func validate(r *Record) string {
 		if r.Export == nil || r.Export.Dir == "" {
 			return "export without a directory"
 		}
+	case KindFingerprint:
+		if r.File == nil || r.File.Path == "" || !isSHA(r.File.SHA256) || r.File.Size < 0 {
+			return "fingerprint without a file path, size and sha256 (64 hex digits)"
+		}
 	case KindOpen, KindView:
 	default:
 		return fmt.Sprintf("unknown record kind %q (written by a newer audittui?)", r.Kind)
@@ -481,4 +504,21 @@ func sortRecords(rs []Record) {
 		}
 		return rs[i].ID < rs[j].ID
 	})
+}
+
+// currentUser is os/user.Current (tests replace it).
+var currentUser = user.Current
+
+// Author is who signs a case's records: $USER (getenv's), else the name
+// of the user the process runs as (os/user: the password database), else
+// its uid ("uid 65532"), so that a TUI in a container, where $USER is
+// often unset, still signs what it records.
+func Author(getenv func(string) string) string {
+	if u := strings.TrimSpace(getenv("USER")); u != "" {
+		return u
+	}
+	if u, err := currentUser(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(os.Getuid())
 }

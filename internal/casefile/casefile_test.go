@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -307,5 +309,61 @@ func TestMemoryThenAttach(t *testing.T) {
 	c, _ := Load(dir)
 	if got := bookmarked(c.State()); got != "e1 | e2" {
 		t.Errorf("reloaded: %q", got)
+	}
+}
+
+// TestFingerprintRecords: a fingerprint needs a path, a size and a
+// sha256; the state keeps every one in time order, answers the first of
+// a path, and whether the latest matches a size and modification time.
+func TestFingerprintRecords(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(Record{Kind: KindFingerprint, File: &SourceFile{Path: "/e/a.log", Size: 1, SHA256: "x"}}); err == nil {
+		t.Error("a fingerprint without a sha256 was added")
+	}
+	sha := strings.Repeat("ab", 32)
+	mt := time.Date(2026, 11, 20, 3, 0, 0, 123456789, time.UTC)
+	c.Now = func() time.Time { return mt }
+	first, _ := c.Add(Record{Kind: KindFingerprint, File: &SourceFile{Path: "/e/a.log", Size: 10, SHA256: sha, ModTime: mt}})
+	c.Now = func() time.Time { return mt.Add(time.Hour) }
+	c.Add(Record{Kind: KindFingerprint, File: &SourceFile{Path: "/e/a.log", Size: 20, SHA256: sha, ModTime: mt.Add(time.Minute)}})
+	re, err := Load(c.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := re.State()
+	if len(st.Fingerprints) != 2 || len(re.Problems()) != 0 {
+		t.Fatalf("fingerprints %+v problems %v", st.Fingerprints, re.Problems())
+	}
+	if r, ok := st.Fingerprint("/e/a.log"); !ok || r.ID != first.ID {
+		t.Errorf("first fingerprint %+v", r)
+	}
+	if !st.Fingerprinted("/e/a.log", 20, mt.Add(time.Minute)) || st.Fingerprinted("/e/a.log", 10, mt) || st.Fingerprinted("/e/b.log", 20, mt.Add(time.Minute)) {
+		t.Error("Fingerprinted answers other than the latest fingerprint of the path")
+	}
+	if b, _ := os.ReadFile(filepath.Join(c.Dir(), "sessions.jsonl")); !strings.Contains(string(b), `"kind":"fingerprint"`) || !strings.Contains(string(b), `"mtime":"2026-11-20T03:00:00.123456789Z"`) {
+		t.Errorf("sessions.jsonl:\n%s", b)
+	}
+}
+
+// TestAuthor: $USER signs the records; without it (a container), the
+// user the process runs as, else its uid.
+func TestAuthor(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	if got := Author(env("alice")); got != "alice" {
+		t.Errorf("USER=alice: %q", got)
+	}
+	me, err := user.Current()
+	if err == nil && me.Username != "" {
+		if got := Author(env("")); got != me.Username {
+			t.Errorf("no USER: %q, want %q", got, me.Username)
+		}
+	}
+	defer func(f func() (*user.User, error)) { currentUser = f }(currentUser)
+	currentUser = func() (*user.User, error) { return nil, user.UnknownUserIdError(os.Getuid()) }
+	if got, want := Author(env(" ")), "uid "+strconv.Itoa(os.Getuid()); got != want {
+		t.Errorf("no USER, no passwd entry: %q, want %q", got, want)
 	}
 }

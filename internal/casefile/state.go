@@ -23,6 +23,10 @@ type State struct {
 	// Opens, Views and Exports are the sessions opened, the filters and
 	// windows applied, and the exports written, in time order.
 	Opens, Views, Exports []Record
+	// Fingerprints are the source files' fingerprints, in time order (a
+	// file fingerprinted again when it changed between sessions has
+	// several: see Fingerprint).
+	Fingerprints []Record
 
 	byKey map[string]*Bookmark
 }
@@ -117,6 +121,8 @@ func Apply(recs []Record) *State {
 			st.Views = append(st.Views, r)
 		case KindExport:
 			st.Exports = append(st.Exports, r)
+		case KindFingerprint:
+			st.Fingerprints = append(st.Fingerprints, r)
 		}
 	}
 	// A note or a tag on an event bookmarks it (as a comment does in
@@ -174,4 +180,28 @@ func (s *State) SourceArgs(wd string) []string {
 		}
 	}
 	return out
+}
+
+// Fingerprint returns the first fingerprint the case recorded of the file
+// at path (absolute): the evidence as the case first found it.
+func (s *State) Fingerprint(path string) (Record, bool) {
+	for _, r := range s.Fingerprints {
+		if r.File.Path == path {
+			return r, true
+		}
+	}
+	return Record{}, false
+}
+
+// Fingerprinted reports whether the case holds a fingerprint of the file
+// at path with this size and modification time (the latest one of the
+// path): a session need not hash it again.
+func (s *State) Fingerprinted(path string, size int64, mtime time.Time) bool {
+	var last *SourceFile
+	for _, r := range s.Fingerprints {
+		if r.File.Path == path {
+			last = r.File
+		}
+	}
+	return last != nil && last.Size == size && last.ModTime.Equal(mtime)
 }

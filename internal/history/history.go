@@ -34,6 +34,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +50,9 @@ import (
 type Options struct {
 	// Status keeps .status in versions and diffs.
 	Status bool
-	// Reads includes get, list and watch requests of the object.
+	// Reads includes get, list and watch requests of the object (connect
+	// requests, exec attach portforward proxy, are listed whatever their
+	// verb: see connect).
 	Reads bool
 	// Context is the number of context lines in diffs (0: 3).
 	Context int
@@ -645,7 +648,7 @@ func (w *walker) track(r *request) {
 				w.doubt += ", " + row.Where[0] + ","
 			}
 		}
-	case row.Outcome == Denied || row.Outcome == Failed || !isMutating(row.Verb):
+	case row.Outcome == Denied || row.Outcome == Failed || !isAction(row.Verb, row.Subresource):
 	case row.Verb == "delete" && row.Subresource == "" || row.Subresource == "eviction":
 		// Deleted, or (a delete whose outcome was not recorded, an
 		// object with finalizers, a pod's grace period, a Namespace
@@ -730,6 +733,9 @@ func (w *walker) stepRow(r *request) {
 		return
 	case Unknown:
 		row.Change = row.Verb + " (outcome not recorded)"
+		if isConnect(row.Subresource) {
+			row.Change = connectChange(row, w.h.Ref.Name) + " (outcome not recorded)"
+		}
 		row.Notes = append(row.Notes, "no ResponseComplete stage: whether it changed the object is not known")
 		if isMutating(row.Verb) && (row.Subresource == "" || row.Subresource == "status" || row.Subresource == "scale") {
 			w.lost()
@@ -996,17 +1002,17 @@ func (w *walker) scale(r *request) {
 }
 
 // otherSub handles subresources whose bodies are not the object (exec,
-// attach, log, proxy, token, eviction, binding, ...). Their bodies are not
-// shown: some hold credentials (a TokenRequest's response is a token).
+// attach, portforward, proxy, log, token, eviction, binding, ...). Their
+// bodies are not shown: some hold credentials (a TokenRequest's response
+// is a token).
 func (w *walker) otherSub(r *request) {
 	row := &r.row
 	sub := row.Subresource
+	if isConnect(sub) {
+		row.Change = connectChange(row, w.h.Ref.Name)
+		return
+	}
 	switch sub {
-	case "exec", "attach":
-		row.Change = sub
-		if cmd := execCommand(row.RequestURI); cmd != "" {
-			row.Change += ": " + cmd
-		}
 	case "eviction":
 		row.Change = "evicted (graceful deletion started)"
 		w.lost()
@@ -1028,6 +1034,76 @@ func (w *walker) otherSub(r *request) {
 	default:
 		row.Change = row.Verb + " " + sub
 	}
+}
+
+// connectChange says what a connect request did, from its request URI
+// (the same whatever the verb: create with SPDY, get with WebSocket):
+// exec and the command run, attach, port-forward and the ports, proxy and
+// the HTTP method and path. name is the object's name.
+func connectChange(row *Row, name string) string {
+	switch row.Subresource {
+	case "exec", "attach":
+		if cmd := execCommand(row.RequestURI); cmd != "" {
+			return row.Subresource + ": " + cmd
+		}
+		return row.Subresource
+	case "portforward":
+		if u, err := url.Parse(row.RequestURI); err == nil && len(u.Query()["ports"]) > 0 {
+			return "port-forward: " + strings.Join(u.Query()["ports"], ", ")
+		}
+		return "port-forward"
+	case "proxy":
+		c := "proxy " + proxyMethod(row.Verb)
+		if p := proxyPath(row.RequestURI, name); p != "" {
+			c += " " + p
+		}
+		return c
+	}
+	return strings.TrimSpace(row.Verb + " " + row.Subresource)
+}
+
+// proxyMethod is the HTTP method of a proxied request, from the verb the
+// apiserver logged for it (k8s.io/apiserver's RequestInfoFactory maps
+// methods to verbs: GET get, POST create, PUT update, PATCH patch, DELETE
+// delete).
+func proxyMethod(verb string) string {
+	switch verb {
+	case "get":
+		return "GET"
+	case "create":
+		return "POST"
+	case "update":
+		return "PUT"
+	case "patch":
+		return "PATCH"
+	case "delete":
+		return "DELETE"
+	}
+	return strings.ToUpper(verb)
+}
+
+// proxyPath is the path a proxied request asked for: what follows the
+// object's .../NAME/proxy in the request URI ("/" when nothing does), with
+// its query. The name segment may carry a scheme and port
+// (pods/NAME:8080/proxy, services/https:NAME:443/proxy); the name itself
+// may be "proxy".
+func proxyPath(uri, name string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	seg := strings.Split(u.Path, "/")
+	for k := 1; k < len(seg); k++ {
+		if seg[k] != "proxy" || !slices.Contains(strings.Split(seg[k-1], ":"), name) {
+			continue
+		}
+		p := "/" + strings.Join(seg[k+1:], "/")
+		if u.RawQuery != "" {
+			p += "?" + u.RawQuery
+		}
+		return p
+	}
+	return ""
 }
 
 // execCommand decodes the command of an exec from the request URI.

@@ -190,12 +190,32 @@ func isVersion(s string) bool {
 // mutating are the verbs that change objects.
 var mutating = []string{"create", "update", "patch", "delete"}
 
+// connect are the subresources through which a request acts on the object
+// rather than reading or writing it: a command run in a pod's container,
+// a terminal attached to it, a port forwarded to it, a request proxied to
+// a pod, service or node (the kubelet's API, exec included, for a node).
+// The apiserver logs them with the verb of the HTTP method (its connect
+// verbs): create for a POST (kubectl before 1.30, SPDY), get for a GET
+// (kubectl 1.30 and later, WebSocket; portforward from 1.31), and any
+// other verb through a proxy. Each is an action on the object whatever its
+// verb, so a history lists them without --reads.
+var connect = []string{"exec", "attach", "portforward", "proxy"}
+
+// isAction reports whether a request of verb on the object's subresource
+// sub is one a history lists without --reads: a change (create, update,
+// patch, delete, of the object or a subresource) or a connect request.
+func isAction(verb, sub string) bool { return isMutating(verb) || isConnect(sub) }
+
+func isConnect(sub string) bool { return slices.Contains(connect, sub) }
+
 // Query returns the LogQL log query that selects the events of the
 // object: `audittui query` with it selects the same events (history then
 // merges their stages), and it is what the TUI writes when it filters to
-// the object. They are the object's own requests (with reads, also its
-// get, list and watch) and the deletecollection requests of its
-// collection, which name no object (see deleteCollection).
+// the object. They are the object's own requests that change it, or act
+// on it through a connect subresource whatever their verb (see connect;
+// with reads, every request of the object: its get, list and watch too),
+// and the deletecollection requests of its collection, which name no
+// object (see deleteCollection).
 func (r Ref) Query(reads bool) string {
 	var b strings.Builder
 	b.WriteString(`{job="audit"} | json | objectRef_resource=` + strconv.Quote(r.Resource))
@@ -211,7 +231,7 @@ func (r Ref) Query(reads bool) string {
 	}
 	own := `objectRef_name=` + strconv.Quote(r.Name)
 	if !reads {
-		own = `(` + own + ` and verb=~"` + strings.Join(mutating, "|") + `")`
+		own = `(` + own + ` and (verb=~"` + strings.Join(mutating, "|") + `" or objectRef_subresource=~"` + strings.Join(connect, "|") + `"))`
 	}
 	// The collection is the one of the object's namespace (for a
 	// Namespace, the cluster-scoped one).
@@ -238,7 +258,7 @@ func (r Ref) Matches(e *data.Event, reads bool) bool {
 	if e.Name == "" && e.Verb == deleteCollection {
 		return e.Namespace == r.Namespace
 	}
-	return e.Name == r.Name && (reads || isMutating(e.Verb))
+	return e.Name == r.Name && (reads || isAction(e.Verb, e.Subresource))
 }
 
 // selfNamespaced reports whether the object is a Namespace (core group),

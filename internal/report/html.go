@@ -120,10 +120,11 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 {{if and .Alerts.Evaluated .Alerts.Partial}}<p class="bad">{{.Alerts.Partial}}</p>{{end}}
 {{if not .Alerts.Evaluated}}<p>Not evaluated: {{.Alerts.Why}}.</p>
 {{else if not .Alerts.Groups}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window; none fired.</p>
-{{else}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window, grouped by rule and grouping labels.</p>
+{{else}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window. {{.Alerts.Summary}}</p>
+<p class="muted">Grouped by rule and grouping labels, the most severe first. Instances: how many times the alert fired, and whether each was still firing at the end of the window or had resolved.</p>
 <table>
 <tr><th>severity</th><th>alert</th><th>group</th><th>instances</th><th>events</th><th>first active</th><th>last active</th><th>sample auditIDs</th><th>silenced</th></tr>
-{{range .Alerts.Groups}}<tr><td>{{.Severity}}</td><td>{{.Name}}<br><code class="muted">{{.Rule}}</code></td><td><code>{{.Labels}}</code></td><td>{{.Instances}} ({{.Firing}} firing)</td><td>{{.Events}}</td><td>{{time .First}}</td><td>{{time .Last}}</td><td>{{range .AuditIDs}}<code>{{.}}</code> {{end}}</td><td>{{notEmpty .Silenced}}</td></tr>
+{{range .Alerts.Groups}}<tr><td>{{.Severity}}</td><td>{{.Name}}<br><code class="muted">{{.Rule}}</code></td><td><code>{{.Labels}}</code></td><td>{{.State}}</td><td>{{.Events}}</td><td>{{time .First}}</td><td>{{time .Last}}</td><td>{{range .AuditIDs}}<code>{{.}}</code> {{end}}</td><td>{{notEmpty .Silenced}}</td></tr>
 {{end}}</table>{{end}}
 </section>
 
@@ -156,8 +157,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h3><code>{{.Arg}}</code></h3>
 {{if .Err}}<p class="bad">{{.Err}}</p>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
-{{if .Files}}<table><tr><th>file</th><th>sha256 (whole file, as stored)</th><th>bytes</th></tr>
-{{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{if .Err}}<span class="bad">{{.Err}}</span>{{else}}<code>{{.SHA256}}</code>{{end}}</td><td>{{.Size}}</td></tr>
+{{if .Files}}<table><tr><th>file</th><th>sha256 (whole file, as stored)</th><th>bytes</th><th>since the case recorded it</th></tr>
+{{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{if .Err}}<span class="bad">{{.Err}}</span>{{else}}<code>{{.SHA256}}</code>{{end}}</td><td>{{.Size}}</td><td{{if and .Since (not .SinceOK)}} class="bad"{{end}}>{{notEmpty .Since}}</td></tr>
 {{end}}</table>{{end}}
 {{else}}<p>No session recorded its sources.</p>{{end}}
 </section>

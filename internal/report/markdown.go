@@ -119,11 +119,12 @@ func Markdown(w io.Writer, r *Report) error {
 	case len(r.Alerts.Groups) == 0:
 		p("%d rules evaluated over the sources in the window; none fired.\n\n", r.Alerts.Rules)
 	default:
-		p("%d rules evaluated over the sources in the window, grouped by rule and grouping labels.\n\n", r.Alerts.Rules)
+		p("%d rules evaluated over the sources in the window. %s\n\n", r.Alerts.Rules, mdText(r.Alerts.Summary()))
+		p("Grouped by rule and grouping labels, the most severe first. Instances: how many times the alert fired, and whether each was still firing at the end of the window or had resolved.\n\n")
 		p("| severity | alert | group | instances | events | first active | last active | sample auditIDs | silenced |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, g := range r.Alerts.Groups {
-			p("| %s | %s | %s | %d (%d firing) | %d | %s | %s | %s | %s |\n", mdText(g.Severity), mdText(g.Name)+" "+code(g.Rule), code(g.Labels),
-				g.Instances, g.Firing, g.Events, FmtTime(g.First), FmtTime(g.Last), codes(g.AuditIDs, " "), mdText(orDash(g.Silenced)))
+			p("| %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", mdText(g.Severity), mdText(g.Name)+" "+code(g.Rule), code(g.Labels),
+				mdText(g.State()), g.Events, FmtTime(g.First), FmtTime(g.Last), codes(g.AuditIDs, " "), mdText(orDash(g.Silenced)))
 		}
 		p("\n")
 	}
@@ -174,13 +175,17 @@ func Markdown(w io.Writer, r *Report) error {
 			p("%s\n\n", mdText(s.Note))
 		}
 		if len(s.Files) > 0 {
-			p("| file | sha256 (whole file, as stored) | bytes |\n|---|---|---|\n")
+			p("| file | sha256 (whole file, as stored) | bytes | since the case recorded it |\n|---|---|---|---|\n")
 			for _, f := range s.Files {
 				sum := code(f.SHA256)
 				if f.Err != "" {
 					sum = "**" + mdText(f.Err) + "**"
 				}
-				p("| %s | %s | %d |\n", code(f.Path), sum, f.Size)
+				since := mdText(orDash(f.Since))
+				if f.Since != "" && !f.SinceOK {
+					since = "**" + since + "**"
+				}
+				p("| %s | %s | %d | %s |\n", code(f.Path), sum, f.Size, since)
 			}
 			p("\n")
 		}

@@ -84,13 +84,21 @@ func fmtTimePtr(t *time.Time, open string) string {
 	return FmtTime(*t)
 }
 
-// FmtTime is how the report writes a time: RFC 3339 in UTC with the
-// nanoseconds it has.
+// FmtTime is how the report writes a time: as the TUI's Detail writes an
+// event's time in UTC, the date, the time to the microsecond (never a
+// trailing zero dropped; to the nanosecond when it has them) and the
+// zone, 2026-11-20 02:00:50.156270 UTC, so a time copied from the Detail
+// is found in the report (an event time to the millisecond, which the
+// Detail writes 09:00:00.000, as its start).
 func FmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	t = t.UTC()
+	if t.Nanosecond()%1000 != 0 {
+		return t.Format("2006-01-02 15:04:05.000000000 MST")
+	}
+	return t.Format("2006-01-02 15:04:05.000000 MST")
 }
 
 // Source is one SOURCE argument of the case's sessions with the hashes of
@@ -112,6 +120,12 @@ type File struct {
 	SHA256 string
 	Size   int64
 	Err    string
+	// Since says how the file compares with the fingerprint the case
+	// recorded of it (unchanged, grown, CHANGED, gone, not recorded);
+	// SinceOK that it is not a problem. "" for what the case cannot
+	// record (S3 objects).
+	Since   string
+	SinceOK bool
 }
 
 // Session is one opening of the case.
@@ -196,6 +210,48 @@ type Alerts struct {
 	Partial string
 	Rules   int
 	Groups  []AlertGroup
+}
+
+// Summary says how many groups fired, by severity (most severe first),
+// and how many are still firing at the end of the window or resolved.
+func (a *Alerts) Summary() string {
+	var sevs []string
+	count := map[string]int{}
+	firing, resolved := 0, 0
+	for _, g := range a.Groups {
+		sev := g.Severity
+		if sev == "" {
+			sev = "no severity"
+		}
+		if count[sev] == 0 {
+			sevs = append(sevs, sev) // the groups are most severe first
+		}
+		count[sev]++
+		if g.Firing > 0 {
+			firing++
+		} else {
+			resolved++
+		}
+	}
+	var parts []string
+	for _, s := range sevs {
+		parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
+	}
+	return fmt.Sprintf("%d alert group(s) fired in the window: %s. At the end of the window %d group(s) were still firing and %d had resolved.",
+		len(a.Groups), strings.Join(parts, ", "), firing, resolved)
+}
+
+// State says how a group's instances stood at the end of the window:
+// resolved, still firing, or some of each.
+func (g *AlertGroup) State() string {
+	switch resolved := g.Instances - g.Firing; {
+	case g.Firing == 0:
+		return fmt.Sprintf("%d, resolved", g.Instances)
+	case resolved <= 0:
+		return fmt.Sprintf("%d, still firing", g.Instances)
+	default:
+		return fmt.Sprintf("%d: %d still firing, %d resolved", g.Instances, g.Firing, resolved)
+	}
 }
 
 // AlertGroup is the instances of one rule with the same grouping labels

@@ -85,3 +85,61 @@ func TestCodeSpan(t *testing.T) {
 		}
 	}
 }
+
+// TestFmtTimeAsDetail: the report writes times as the TUI's Detail does
+// (2026-11-20 02:00:50.156270 UTC): microseconds with no trailing zero
+// dropped, nanoseconds when the time has them, so a time copied from the
+// Detail is found in the report.
+func TestFmtTimeAsDetail(t *testing.T) {
+	for _, tt := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 20, 2, 0, 50, 156270000, time.UTC), "2026-11-20 02:00:50.156270 UTC"},
+		{time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CET", 3600)), "2026-11-20 08:00:00.000000 UTC"},
+		{time.Date(2026, 11, 20, 9, 0, 0, 123456789, time.UTC), "2026-11-20 09:00:00.123456789 UTC"},
+		{time.Time{}, "-"},
+	} {
+		if got := FmtTime(tt.t); got != tt.want {
+			t.Errorf("FmtTime(%v) = %q, want %q", tt.t, got, tt.want)
+		}
+	}
+	r := Build("case", hostileState(t), time.Unix(0, 0), "audittui test", nil)
+	var md, html bytes.Buffer
+	Markdown(&md, r)
+	HTML(&html, r)
+	for _, out := range []string{md.String(), html.String()} {
+		if !strings.Contains(out, "2026-11-20 02:41:07.123456 UTC") {
+			t.Errorf("the event's time is not written as the Detail writes it:\n%s", out)
+		}
+	}
+}
+
+// TestAlertsSummaryAndState: the alerts section says how many groups
+// fired by severity, the most severe first, and how many were still
+// firing at the end of the window or had resolved; each group says which
+// (not "3 (0 firing)" under a heading that says they fired).
+func TestAlertsSummaryAndState(t *testing.T) {
+	r := Build("case", hostileState(t), time.Unix(0, 0), "audittui test", nil)
+	r.Alerts = Alerts{Evaluated: true, Rules: 79, Groups: []AlertGroup{
+		{Name: "ClusterAdminBinding", Severity: "critical", Instances: 1, Firing: 1},
+		{Name: "PodExec", Severity: "warning", Instances: 3, Firing: 1},
+		{Name: "SecretList", Severity: "warning", Instances: 2},
+	}}
+	want := "3 alert group(s) fired in the window: 1 critical, 2 warning. At the end of the window 2 group(s) were still firing and 1 had resolved."
+	if got := r.Alerts.Summary(); got != want {
+		t.Errorf("summary %q", got)
+	}
+	var md, html bytes.Buffer
+	Markdown(&md, r)
+	HTML(&html, r)
+	for _, cell := range []string{"1, still firing", "3: 1 still firing, 2 resolved", "2, resolved"} {
+		if !strings.Contains(md.String(), "| "+cell+" |") || !strings.Contains(html.String(), "<td>"+cell+"</td>") {
+			t.Errorf("no group row says %q:\n%s", cell, md.String())
+		}
+	}
+	if !strings.Contains(md.String(), "79 rules evaluated over the sources in the window. "+want) || !strings.Contains(html.String(), want) ||
+		strings.Contains(md.String(), "firing)") {
+		t.Errorf("alerts section:\n%s", md.String())
+	}
+}

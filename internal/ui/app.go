@@ -136,6 +136,9 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 	c.Rows = allRows(c.Snap)
 	c.Marks, c.Window = newMarks(), opts.Window
 	a := &App{c: c, opts: opts, ix: ix, feed: feed, ctx: ctx, w: 80, h: 24, wb: newWorkbench(opts, c.Now), started: c.Now()}
+	if feed == nil {
+		a.wb.drawn() // the index is complete: no reading to slow down
+	}
 	a.tail = NewTail(c)
 	a.detail = NewDetail(c)
 	a.tl = NewTimeline(c)
@@ -183,6 +186,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, cmd
 	case feedDoneMsg:
 		a.done = true
+		a.wb.drawn() // nothing left to read: nothing to slow down
 		a.c.Snap = a.ix.Snapshot()
 		// The index's own measure when it is longer: it started reading
 		// before this App was built (a serve session that joined later,
@@ -259,6 +263,9 @@ func (a *App) View() tea.View {
 	if a.opts.OnFirstScreen != nil && a.c.Snap.Len() > 0 {
 		a.opts.OnFirstScreen()
 		a.opts.OnFirstScreen = nil
+	}
+	if a.c.Snap.Len() > 0 {
+		a.wb.drawn()
 	}
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion

@@ -3,13 +3,17 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/evidence"
 )
 
 // The case file (internal/casefile): `audittui --case DIR` or `:case DIR`
@@ -43,14 +47,23 @@ type workbench struct {
 	resolving    bool
 	resolvedUpTo int
 	resolveGen   uint64
+	// firstScreen is closed once the first screen with events is drawn
+	// (or the input is read, or was before the app started): the source
+	// files are fingerprinted after it, so that never slows it down.
+	firstScreen     chan struct{}
+	firstScreenOnce sync.Once
 }
 
 func newWorkbench(opts Options, now func() time.Time) *workbench {
 	cs := casefile.Memory()
 	cs.Author = opts.Author
 	cs.Now = now
-	return &workbench{cs: cs}
+	return &workbench{cs: cs, firstScreen: make(chan struct{})}
 }
+
+// drawn records that the first screen is drawn (or that there is no
+// reading left to slow down).
+func (w *workbench) drawn() { w.firstScreenOnce.Do(func() { close(w.firstScreen) }) }
 
 // caseMsg carries the case's state after a change (a record added, a case
 // opened); row >= 0 is the index row of the event sha the change was about.
@@ -187,14 +200,74 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 		a.wb.resolving = false
 		a.wb.resolveGen++
 	}
+	var fp tea.Cmd
 	if m.opened {
 		a.restoreSilences(m.st) // silences.go
+		fp = a.fingerprintSources(m.cs)
 	}
 	if m.status != "" { // "": the action's own status stays (a silence)
 		a.status = m.status
 	}
 	a.detail.build()
-	return a.resolve()
+	return tea.Batch(a.resolve(), fp)
+}
+
+// fingerprintSources records in the case cs the fingerprint of each local
+// source file the session opened (its size, modification time and the
+// sha256 of its bytes: evidence.CachedFingerprint, each file hashed once
+// per process), unless the case holds one of the file as it is now (the
+// same size and modification time): a report then tells a file changed
+// since from the same evidence. It runs in a command, once the first
+// screen is drawn.
+func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
+	files, dir := a.opts.Sources.Files, a.opts.Sources.Dir
+	if len(files) == 0 {
+		return nil
+	}
+	ctx, wait := a.ctx, a.wb.firstScreen
+	return func() tea.Msg {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil
+		}
+		st := cs.State()
+		var recs []casefile.Record
+		var failed []string
+		for _, f := range files {
+			if f == "-" || ctx.Err() != nil {
+				continue // stdin: no file to fingerprint
+			}
+			p := f
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			if abs, err := filepath.Abs(p); err == nil {
+				p = abs
+			}
+			if fi, err := os.Stat(p); err == nil && st.Fingerprinted(p, fi.Size(), fi.ModTime().UTC()) {
+				continue
+			}
+			fp, err := evidence.CachedFingerprint(p)
+			if err != nil {
+				failed = append(failed, err.Error())
+				continue
+			}
+			recs = append(recs, casefile.Record{Kind: casefile.KindFingerprint,
+				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+		}
+		status := ""
+		if len(failed) > 0 {
+			status = fmt.Sprintf("case: %d source file(s) not fingerprinted: %s", len(failed), failed[0])
+		}
+		if len(recs) == 0 {
+			if status != "" {
+				return statusMsg(status)
+			}
+			return nil
+		}
+		return addRecords(cs, recs, -1, "", status)
+	}
 }
 
 // resolve looks for the case's events not found yet among the rows not

@@ -62,7 +62,10 @@ type historyLoadedMsg struct {
 	gen   uint64
 	hist  *history.History
 	evRow map[string]int
-	err   error
+	// focusID is the auditID of the event h was pressed on, when the
+	// history holds it ("" otherwise).
+	focusID string
+	err     error
 }
 
 // NewHistoryPane returns the (closed) history pane.
@@ -74,13 +77,20 @@ func (p *HistoryPane) SetSize(w, h int) { p.w, p.h = w, h; p.build() }
 func (p *HistoryPane) Refresh()         {}
 
 // Open starts building the history of ref from the snapshot; the returned
-// command reads the events back.
+// command reads the events back. The latest request is selected.
 func (p *HistoryPane) Open(ctx context.Context, ref history.Ref) tea.Cmd {
+	return p.OpenAt(ctx, ref, -1)
+}
+
+// OpenAt is Open with the request of the event at index row focus
+// selected (the event h was pressed on), when the history lists it; -1:
+// none.
+func (p *HistoryPane) OpenAt(ctx context.Context, ref history.Ref, focus int) tea.Cmd {
 	p.gen++
 	p.ref, p.objects, p.hist, p.err, p.loading = ref, nil, nil, nil, true
 	p.cursor, p.top, p.dtop = 0, 0, 0
 	p.build()
-	return loadHistory(ctx, p.gen, p.c.Snap, ref, p.opts)
+	return loadHistory(ctx, p.gen, p.c.Snap, ref, p.opts, focus)
 }
 
 // ShowObjects lists objects to choose from (enter opens one's history).
@@ -94,7 +104,7 @@ func (p *HistoryPane) ShowObjects(what string, objs []touched) {
 // loadHistory finds the object's events with the query's filter (answered
 // from the index columns), reads them back and builds the history (I/O:
 // runs as a command).
-func loadHistory(ctx context.Context, gen uint64, s *Snapshot, ref history.Ref, opts history.Options) tea.Cmd {
+func loadHistory(ctx context.Context, gen uint64, s *Snapshot, ref history.Ref, opts history.Options, focus int) tea.Cmd {
 	return func() tea.Msg {
 		msg := historyLoadedMsg{gen: gen, evRow: map[string]int{}}
 		f, err := CompileLogQL(ref.Query(opts.Reads))
@@ -118,6 +128,9 @@ func loadHistory(ctx context.Context, gen uint64, s *Snapshot, ref history.Ref, 
 			}
 			evs, _ = dec.Decode(evs[:0], raw, s.Origin(int(r)))
 			for k := range evs {
+				if int(r) == focus && evs[k].AuditID != "" && ref.Matches(&evs[k], opts.Reads) {
+					msg.focusID = strings.Clone(evs[k].AuditID)
+				}
 				if b.Add(&evs[k]) {
 					if _, ok := msg.evRow[evs[k].AuditID]; !ok {
 						msg.evRow[strings.Clone(evs[k].AuditID)] = int(r)
@@ -138,6 +151,15 @@ func (p *HistoryPane) Loaded(m historyLoadedMsg) {
 	p.loading, p.err, p.hist, p.evRow = false, m.err, m.hist, m.evRow
 	if p.hist != nil {
 		p.cursor = max(0, len(p.hist.Rows)-1) // the latest request
+		if m.focusID != "" {
+			// The request of the event h was pressed on (the last row
+			// of its auditID, should the client have reused it).
+			for k := range p.hist.Rows {
+				if p.hist.Rows[k].AuditID == m.focusID {
+					p.cursor = k
+				}
+			}
+		}
 	}
 	p.build()
 }
@@ -518,7 +540,8 @@ func (a *App) openHistory() tea.Cmd {
 		}
 	}
 	a.hist.what = ""
-	return a.showHistory(ref)
+	a.histOpen = true
+	return a.hist.OpenAt(a.ctx, ref, row)
 }
 
 // alertObjects lists the objects the selected alert's events touched (of

@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe/termsafetest"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // newAppOn builds a test app over a fixture.
@@ -120,6 +123,52 @@ func TestHistoryFromEvent(t *testing.T) {
 	send(t, a, "enter")
 	if !strings.Contains(screen(a), "cluster-scoped") {
 		t.Errorf("bad :history not reported:\n%s", screen(a))
+	}
+}
+
+// TestHistoryConnectFromEvent: h on an exec that kubectl 1.30 and later
+// logged as get (a WebSocket upgrade; here the falco traces' real exec
+// with verb get) opens a history that lists it, with its command, among
+// the pod's create-logged exec and attach, and selects it; the pod's log
+// read is not listed.
+func TestHistoryConnectFromEvent(t *testing.T) {
+	content, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Split(string(content), "\n")
+	exec, attach := all[47], all[2]
+	ws := strings.NewReplacer(`"verb":"create"`, `"verb":"get"`, `"auditID":"ca1ed9f4-`, `"auditID":"0000ws00-`,
+		`command=bash`, `command=sh&command=-c&command=id`, `13:38:34.902914Z`, `13:39:00.000000Z`).Replace(exec)
+	logRead := strings.NewReplacer(`"auditID":"ca1ed9f4-`, `"auditID":"0000log0-`, `"verb":"create"`, `"verb":"get"`,
+		`"subresource":"exec"`, `"subresource":"log"`, `13:38:34.902914Z`, `13:50:00.000000Z`, `"code":101`, `"code":200`).Replace(exec)
+	f := filepath.Join(t.TempDir(), "connect.jsonl")
+	if err := os.WriteFile(f, []byte(strings.Join([]string{exec, ws, attach, logRead}, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := newAppOn(t, f, 120, 40)
+	send(t, a, "/")
+	typeText(t, a, `objectRef_subresource="exec" | verb="get"`)
+	send(t, a, "enter")
+	if a.c.Rows.Len() != 1 {
+		t.Fatalf("filter: %d rows", a.c.Rows.Len())
+	}
+	send(t, a, "h")
+	h := a.hist.hist
+	if !a.histOpen || h == nil || len(h.Rows) != 3 {
+		t.Fatalf("h: %+v\n%s", h, screen(a))
+	}
+	if r := h.Rows[a.hist.cursor]; r.Verb != "get" || r.Subresource != "exec" || r.Change != "exec: sh -c id" {
+		t.Errorf("selected %+v, want the get/exec h was pressed on", r)
+	}
+	s := screen(a)
+	for _, want := range []string{"3 request(s)", "get/exec", "exec: sh -c id", "create/exec", "exec: bash", "create/attach"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "get/log") {
+		t.Errorf("the log read is listed:\n%s", s)
 	}
 }
 

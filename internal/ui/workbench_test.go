@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 func ts(s string) int64 {
@@ -277,7 +279,8 @@ func TestBookmarks(t *testing.T) {
 // same case finds the events again and shows them.
 func TestCaseRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "case-4711")
-	src := Sources{Args: []string{"testdata/events.jsonl"}, Dir: "/work", Files: []string{"testdata/events.jsonl"}}
+	wd, _ := os.Getwd()
+	src := Sources{Args: []string{"testdata/events.jsonl"}, Dir: wd, Files: []string{"testdata/events.jsonl"}}
 	a := newWorkbenchApp(t, 120, 40, Options{Case: dir, Sources: src, Author: "alice",
 		Window: TimeWindow{From: ts("2026-11-20T08:00:00Z")}})
 	if a.CaseDir() != dir {
@@ -518,5 +521,63 @@ func TestCaseNotice(t *testing.T) {
 	a := newWorkbenchApp(t, 120, 40, Options{Case: dir, Notice: notice, Sources: Sources{Args: []string{"-"}}})
 	if !strings.HasPrefix(a.status, notice+" · case: ") || !strings.Contains(screen(a), notice) {
 		t.Errorf("status %q", a.status)
+	}
+}
+
+// TestCaseFingerprintsSources: opening a case records each local source
+// file's size, modification time and sha256 (here a copy of the real
+// falco traces, named relative to the session's directory), once: a
+// session that finds the file as the case recorded it adds nothing, one
+// that finds it grown records it again. The hashing waits for the first
+// screen.
+func TestCaseFingerprintsSources(t *testing.T) {
+	ev := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(ev, "falco.jsonl")
+	os.WriteFile(p, b, 0o644)
+	caseDir := filepath.Join(t.TempDir(), "case")
+	opts := Options{Case: caseDir, Sources: Sources{Args: []string{"falco.jsonl"}, Dir: ev, Files: []string{"falco.jsonl"}}}
+	fingerprints := func() []casefile.Record {
+		t.Helper()
+		c, err := casefile.Load(caseDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.State().Fingerprints
+	}
+	newWorkbenchApp(t, 100, 30, opts)
+	fps := fingerprints()
+	if len(fps) != 1 || fps[0].File.Path != p || fps[0].File.Size != int64(len(b)) || fps[0].File.SHA256 != RawSHA256(b) || fps[0].File.ModTime.IsZero() {
+		t.Fatalf("fingerprints %+v", fps)
+	}
+	newWorkbenchApp(t, 100, 30, opts)
+	if n := len(fingerprints()); n != 1 {
+		t.Errorf("reopened unchanged: %d fingerprints, want 1", n)
+	}
+	os.WriteFile(p, append(b, b[:100]...), 0o644)
+	os.Chtimes(p, time.Now(), fps[0].File.ModTime.Add(time.Second))
+	newWorkbenchApp(t, 100, 30, opts)
+	if fps := fingerprints(); len(fps) != 2 || fps[1].File.Size != int64(len(b)+100) {
+		t.Errorf("reopened grown: %+v", fps)
+	}
+
+	// Before the first screen nothing is read.
+	a := newWorkbenchApp(t, 100, 30, Options{})
+	a.wb.firstScreen, a.wb.firstScreenOnce = make(chan struct{}), sync.Once{}
+	cs := casefile.Memory()
+	a.opts.Sources = opts.Sources
+	done := make(chan tea.Msg, 1)
+	go func() { done <- a.fingerprintSources(cs)() }()
+	select {
+	case <-done:
+		t.Fatal("fingerprinted before the first screen")
+	case <-time.After(100 * time.Millisecond):
+	}
+	a.View()
+	if m, ok := (<-done).(caseMsg); !ok || len(m.records) != 1 {
+		t.Errorf("after the first screen: %+v", m)
 	}
 }

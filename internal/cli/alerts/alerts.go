@@ -233,8 +233,11 @@ type alertJSON struct {
 	ResolvedAt  string            `json:"resolvedAt,omitempty"`
 	Value       float64           `json:"value"`
 	Events      int               `json:"events"`
-	AuditIDs    []string          `json:"auditIDs"`
-	// AuditIDsOmitted: events counted but not listed in auditIDs.
+	// AuditIDs are the auditIDs of the sampled events, each once (the
+	// stages of one request are events of one auditID).
+	AuditIDs []string `json:"auditIDs"`
+	// AuditIDsOmitted: events counted beyond the samples (their
+	// auditIDs are not listed, or are among those listed).
 	AuditIDsOmitted int    `json:"auditIDsOmitted,omitempty"`
 	Rule            string `json:"rule"`
 }
@@ -247,16 +250,19 @@ func fmtAlertTime(t time.Time) string {
 }
 
 func writeAlertJSON(w io.Writer, a *rules.Alert) error {
-	ids := a.AuditIDs
-	if ids == nil {
-		ids = []string{}
+	ids, seen := []string{}, map[string]bool{}
+	for _, id := range a.AuditIDs {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
 	}
 	b, err := json.Marshal(alertJSON{
 		Alert: a.Name, State: a.State.String(), Severity: a.Severity,
 		Labels: a.Labels, Annotations: a.Annotations,
 		FirstActive: fmtAlertTime(a.ActiveAt), FiredAt: fmtAlertTime(a.FiredAt),
 		LastActive: fmtAlertTime(a.LastActive), ResolvedAt: fmtAlertTime(a.ResolvedAt),
-		Value: a.Value, Events: a.Events, AuditIDs: ids, AuditIDsOmitted: max(0, a.Events-len(ids)), Rule: a.Rule.Where(),
+		Value: a.Value, Events: a.Events, AuditIDs: ids, AuditIDsOmitted: max(0, a.Events-len(a.AuditIDs)), Rule: a.Rule.Where(),
 	})
 	if err != nil {
 		return err

@@ -52,11 +52,14 @@ func NewCmdHistory(f *cmdutil.Factory, runF func(*HistoryOptions) error) *cobra.
 		Use:   "history [-n NAMESPACE] RESOURCE[.GROUP]/NAME [SOURCE...]",
 		Short: "Every request that touched one object, with diffs and who was behind it",
 		Long: `Show the history of one object: every create, update, patch and delete
-(with their subresources, such as status and scale), in time order, one row
-per request, denied attempts marked, and between consecutive known versions
-a unified diff of the object without bookkeeping (managedFields,
+(with their subresources, such as status and scale), every exec, attach,
+port-forward and proxy request whatever its verb (kubectl 1.30 and later
+logs an exec as get: a WebSocket upgrade), in time order, one row per
+request, denied attempts marked, and between consecutive known versions a
+unified diff of the object without bookkeeping (managedFields,
 resourceVersion, generation, creationTimestamp, uid; status unless
---status).
+--status). --reads adds the get, list and watch of the object and its
+other subresources (log, ...).
 
 A deletecollection of the object's collection (DELETE on
 /namespaces/NS/RESOURCE, or the cluster-scoped collection: every object its
@@ -119,7 +122,7 @@ timestamp were left out of the window; 2 on usage errors.`,
 	opts.Window.AddFlags(fs)
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", Formats(), "output format: table, jsonl or diff")
 	fs.BoolVar(&opts.Status, "status", false, "show status in versions and diffs")
-	fs.BoolVar(&opts.Reads, "reads", false, "also list get, list and watch requests of the object")
+	fs.BoolVar(&opts.Reads, "reads", false, "also list get, list and watch requests of the object (exec, attach, portforward and proxy requests are listed whatever their verb)")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print the summary of rejected input on stderr (the exit status still tells)")
 	opts.Sources = f.Sources(fs)
 	return cmd

@@ -333,3 +333,49 @@ func TestHistoryDeleteCollectionQueryAgrees(t *testing.T) {
 		}
 	}
 }
+
+// The falco traces' exec and attach of a pod (logged as create, kubectl's
+// SPDY) and the same exec as kubectl 1.30 and later logs it (verb get, a
+// WebSocket upgrade): history lists all three without --reads, with the
+// commands, and its query selects the same lines.
+func TestHistoryConnectRequests(t *testing.T) {
+	content, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Split(string(content), "\n")
+	exec, attach := all[47], all[2]
+	ws := strings.NewReplacer(`"verb":"create"`, `"verb":"get"`, `"auditID":"ca1ed9f4-`, `"auditID":"0000ws00-`,
+		`command=bash`, `command=sh&command=-c&command=id`, `13:38:34.902914Z`, `13:39:00.000000Z`).Replace(exec)
+	f := filepath.Join(t.TempDir(), "connect.jsonl")
+	if err := os.WriteFile(f, []byte(exec+"\n"+ws+"\n"+attach+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const pod = "pod/nginx-deployment-7998647bdf-phvq7"
+	code, out, errOut := run(t, "", pod, f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	want := [][]string{
+		{"2018-10-26T13:38:34.902914Z", "create/exec", "101", "minikube-user", "exec: bash"},
+		{"2018-10-26T13:39:00.000000Z", "get/exec", "101", "minikube-user", "exec: sh -c id"},
+		{"2018-10-26T13:42:46.808261Z", "create/attach", "101", "minikube-user", "attach"},
+	}
+	if !strings.Contains(rows[0], "3 request(s)") || len(rows) != 2+len(want) {
+		t.Fatalf("history %s:\n%s", pod, out)
+	}
+	for k, cells := range want {
+		for _, c := range cells {
+			if !strings.Contains(rows[2+k], c) {
+				t.Errorf("row %d lacks %q:\n%s", k, c, out)
+			}
+		}
+	}
+	if n := queryAgrees(t, f, pod); n != 3 {
+		t.Errorf("%d lines cited, want 3", n)
+	}
+	if n := queryAgrees(t, f, "--reads", pod); n != 3 {
+		t.Errorf("--reads: %d lines cited, want 3", n)
+	}
+}

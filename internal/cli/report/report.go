@@ -77,17 +77,23 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
     (sed -n 'LINE,$p' FILE | tail -c +COL | head -c LEN | sha256sum);
   - the filters and windows used, each with the audittui query command that
     lists the same events;
-  - the alerts that fired in the window, grouped by rule and labels, and the
+  - the alerts that fired in the window, grouped by rule and labels, the
+    most severe first, counted by severity, each group saying whether it
+    was still firing at the end of the window or had resolved; and the
     case's silences;
   - the exports with their manifests, checked again;
-  - the sources with the sha256 of each whole file (or S3 object as stored);
+  - the sources with the sha256 of each whole file (or S3 object as stored),
+    each local file compared with the size and sha256 the case recorded
+    when a session opened it: unchanged, grown (the recorded bytes followed
+    by more: a live audit.log), CHANGED or GONE;
   - the audittui build that wrote it.
 
 The case's sources are read again, in the window of its sessions (or
 --since/--from/--to), to check each cited event: the bytes found at the
 citation must still have the recorded sha256. An event whose file moved is
 found by content (its auditID and time, then its sha256) wherever the
-sources read hold it. SOURCE arguments replace the case's sources (the
+sources read hold it; found at another line of the file it is cited in, it
+is MOVED (the file changed in place), and gone from that file, NOT FOUND. SOURCE arguments replace the case's sources (the
 evidence copied elsewhere for review; the report says so and names what
 the case recorded). A source that cannot be opened is named in the report
 and its events are "not re-read"; the other sources are still checked.
@@ -101,8 +107,10 @@ pipe its events are "not re-read" and the report says to pipe it in.
 files to fetch) that prints well.
 
 Exit status: 0 when everything checked out; 1 when a cited event, an
-export, a source or a line of the case did not, or could not be checked
-(the report says which); 2 on usage errors.`,
+export, a source (changed or gone since the case recorded it, or not
+opened) or a line of the case did not, or could not be checked (the report
+says which); 2 on usage errors. A case written before audittui recorded
+source fingerprints says "not recorded" for each file.`,
 		Example: `  audittui report ./case-4711 > report.md
   audittui report -o html ./case-4711 > report.html
   audittui report ./case-4711 /mnt/evidence/nodes/   # the evidence, copied elsewhere
@@ -209,6 +217,7 @@ type outcome struct {
 	events    int // cited events that do not check out (changed, not found)
 	unread    int // cited events whose source could not be read
 	sources   int // sources that could not be opened
+	changed   int // source files changed or gone since the case recorded them
 	exports   int // exports that do not match their manifests
 	caseLines int // lines of the case skipped
 }
@@ -224,6 +233,7 @@ func (o outcome) String() string {
 	add(o.events, "cited event(s) did not check out")
 	add(o.unread, "cited event(s) could not be re-read")
 	add(o.sources, "source(s) could not be opened")
+	add(o.changed, "source file(s) changed or gone since the case recorded them")
 	add(o.exports, "export(s) did not match their manifest")
 	add(o.caseLines, "line(s) of the case could not be used")
 	return strings.Join(parts, "; ")
@@ -299,6 +309,7 @@ func checkExport(x *rep.Export) bool {
 func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, args []string, from, to int64, r *rep.Report, out *outcome) {
 	given := len(opts.Args) > 0
 	u := &unread{dirs: sessionDirs(st), files: map[string]bool{}}
+	states := fileStates{}
 	var srcs []data.Source
 	for _, a := range args {
 		src, why, note := openSource(ctx, opts, a, given)
@@ -315,7 +326,13 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s := hashSource(ctx, a, src, from, to)
+		s := hashSource(ctx, a, src, from, to, st, given, states)
+		for _, f := range s.Files {
+			if f.Since != "" && !f.SinceOK {
+				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
+				out.changed++
+			}
+		}
 		if note != "" && s.Note != "" {
 			s.Note = note + "; " + s.Note
 		} else if note != "" {
@@ -323,8 +340,11 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		}
 		r.Sources = append(r.Sources, s)
 	}
-	checks := newChecker(st.Bookmarks)
-	checks.given = given
+	if !given {
+		goneFiles(st, r, states, out)
+	}
+	checks := newChecker(st.Bookmarks, u.dirs)
+	checks.given, checks.states = given, states
 	if len(srcs) == 0 {
 		r.Alerts.Why = termsafe.String("no source could be opened (" + u.failedList() + ")")
 		checks.apply(r, u, out)
@@ -510,9 +530,10 @@ func (u *unread) failedList() string {
 	return strings.Join(parts, "; ")
 }
 
-// hashSource hashes the files a SOURCE names, whole: local files, or the
-// S3 objects of the window as stored.
-func hashSource(ctx context.Context, arg string, src data.Source, from, to int64) rep.Source {
+// hashSource hashes the files a SOURCE names, whole: local files (each
+// compared with the case's fingerprints: see hashLocal), or the S3
+// objects of the window as stored.
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, given bool, states fileStates) rep.Source {
 	s := rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
@@ -522,12 +543,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 					s.Note = "stdin: no file to hash"
 					continue
 				}
-				sum, n, err := evidence.HashFile(p)
-				f := rep.File{Path: termsafe.String(p), SHA256: sum, Size: n}
-				if err != nil {
-					f.Err = termsafe.String(err.Error())
-				}
-				s.Files = append(s.Files, f)
+				s.Files = append(s.Files, hashLocal(p, st, given, states))
 			}
 		}
 	case *s3src.Source:
@@ -644,30 +660,77 @@ func (t *teeStream) Next(ctx context.Context) (*data.Batch, error) {
 }
 
 // checker finds the cited events in what is read: a candidate by auditID
-// and time, or by source and line; its bytes' sha256 decides.
+// and time, or by its place (file and line); its bytes' sha256 decides.
 type checker struct {
 	refs   map[string]casefile.EventRef // by sha256
+	places map[string][]place           // sha256 -> where the citation may point (a relative file from each session's directory)
 	byID   map[string][]string          // auditID + time -> sha256s
-	byLine map[string][]string          // source:line -> sha256s
-	found  map[string]string            // sha256 -> citation where found
+	byLine map[place][]string           // place -> sha256s
+	found  map[string]foundAt           // sha256 -> where found
 	length map[string]int64             // sha256 -> length of the bytes found
 	// differ: at the cited place, bytes with another sha256.
 	differ map[string]string
 	// given: the sources read were given on the command line in place
 	// of the case's.
 	given bool
+	// states are the local files read and recorded (fingerprint.go).
+	states fileStates
 }
 
-func newChecker(bs []*casefile.Bookmark) *checker {
-	c := &checker{refs: map[string]casefile.EventRef{}, byID: map[string][]string{}, byLine: map[string][]string{},
-		found: map[string]string{}, length: map[string]int64{}, differ: map[string]string{}}
+// place is where an event is: its file (a local one absolute) and the
+// rest of its citation (":LINE", ":LINE:COL"); a Loki entry is its
+// citation alone.
+type place struct{ file, at string }
+
+// foundAt is where an event's bytes were found.
+type foundAt struct {
+	cite string
+	pl   place
+}
+
+// placeOf is the place of an event read now (a relative file is relative
+// to this process's working directory).
+func placeOf(o data.Origin) place {
+	cite := o.Cite()
+	if o.StreamTime != 0 || o.Source == nil {
+		return place{file: cite}
+	}
+	return place{file: localPath(o.Source.Name), at: strings.TrimPrefix(cite, o.Source.Name)}
+}
+
+// refPlaces are the places a citation may point to: a relative file was
+// relative to the directory its session was opened in (any of them).
+func refPlaces(ref casefile.EventRef, dirs []string) []place {
+	if ref.StreamTime != 0 || ref.Source == "" || !strings.HasPrefix(ref.Cite, ref.Source) {
+		return []place{{file: ref.Cite}}
+	}
+	at := strings.TrimPrefix(ref.Cite, ref.Source)
+	name := ref.Source
+	if name == "-" || strings.Contains(name, "://") || filepath.IsAbs(name) {
+		return []place{{file: name, at: at}}
+	}
+	out := []place{{file: localPath(name), at: at}}
+	for _, d := range dirs {
+		if p := (place{file: filepath.Join(d, name), at: at}); !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func newChecker(bs []*casefile.Bookmark, dirs []string) *checker {
+	c := &checker{refs: map[string]casefile.EventRef{}, places: map[string][]place{}, byID: map[string][]string{}, byLine: map[place][]string{},
+		found: map[string]foundAt{}, length: map[string]int64{}, differ: map[string]string{}, states: fileStates{}}
 	for _, b := range bs {
 		ev := b.Event
 		c.refs[ev.SHA256] = ev
 		k := idKey(ev.AuditID, ev.Time)
 		c.byID[k] = append(c.byID[k], ev.SHA256)
 		if ev.Cite != "" {
-			c.byLine[ev.Cite] = append(c.byLine[ev.Cite], ev.SHA256)
+			c.places[ev.SHA256] = refPlaces(ev, dirs)
+			for _, p := range c.places[ev.SHA256] {
+				c.byLine[p] = append(c.byLine[p], ev.SHA256)
+			}
 		}
 	}
 	return c
@@ -681,6 +744,25 @@ func idKey(id string, t time.Time) string {
 	return fmt.Sprintf("%s@%d", id, ns)
 }
 
+// atCitation reports whether pl is where the event with this sha256 is
+// cited.
+func (c *checker) atCitation(sum string, pl place) bool { return slices.Contains(c.places[sum], pl) }
+
+// citedFile is the local file the event is cited in, as read now (its
+// place's file that the report read, else the first), "" for none.
+func (c *checker) citedFile(sum string) string {
+	ps := c.places[sum]
+	if len(ps) == 0 || ps[0].at == "" {
+		return ""
+	}
+	for _, p := range ps {
+		if c.states[p.file] != nil {
+			return p.file
+		}
+	}
+	return ps[0].file
+}
+
 func (c *checker) batch(b *data.Batch) {
 	for i := range b.Events {
 		e := &b.Events[i]
@@ -688,8 +770,8 @@ func (c *checker) batch(b *data.Batch) {
 		if e.Time != 0 {
 			t = time.Unix(0, e.Time)
 		}
-		cite := e.Origin.Cite()
-		byID, byLine := c.byID[idKey(e.AuditID, t)], c.byLine[cite]
+		pl := placeOf(e.Origin)
+		byID, byLine := c.byID[idKey(e.AuditID, t)], c.byLine[pl]
 		if len(byID) == 0 && len(byLine) == 0 {
 			continue
 		}
@@ -699,10 +781,10 @@ func (c *checker) batch(b *data.Batch) {
 			switch {
 			case want == sum:
 				c.length[sum] = int64(len(e.Raw))
-				if prev, ok := c.found[sum]; !ok || (prev != c.refs[sum].Cite && cite == c.refs[sum].Cite) {
-					c.found[sum] = cite
+				if prev, ok := c.found[sum]; !ok || (!c.atCitation(sum, prev.pl) && c.atCitation(sum, pl)) {
+					c.found[sum] = foundAt{e.Origin.Cite(), pl}
 				}
-			case c.refs[want].Cite == cite:
+			case c.atCitation(want, pl):
 				c.differ[want] = sum
 			}
 		}
@@ -710,7 +792,10 @@ func (c *checker) batch(b *data.Batch) {
 }
 
 // apply writes the checks into the report's events and counts those that
-// do not check out, or could not be checked (u says why).
+// do not check out, or could not be checked (u says why). An event found
+// at another line of the file it is cited in, or no longer found in it,
+// is not OK: the file changed (its fingerprint, when the case recorded
+// one, says how).
 func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 	for i := range r.Events {
 		e := &r.Events[i]
@@ -720,19 +805,47 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			// found with this sha256 say it.
 			e.Length = n
 		}
-		switch where, found := c.found[ref.SHA256]; {
-		case found && where == ref.Cite:
+		file := c.citedFile(ref.SHA256)
+		changed := c.states.changedText(file)
+		fileNote := changed
+		if fileNote == "" && file != "" && c.states[file] != nil && !c.states[file].recorded {
+			fileNote = "the case recorded no fingerprint of the file, so how it changed cannot be told"
+		}
+		where, found := c.found[ref.SHA256]
+		switch {
+		case found && c.atCitation(ref.SHA256, where.pl):
 			e.Check, e.CheckOK = "OK: the bytes at the citation have this sha256 (sources re-read)", true
+			if changed != "" {
+				e.Check += "; but " + changed
+			}
 		case found && c.given:
-			e.Check, e.CheckOK = termsafe.String("OK: the same bytes were found at "+where+" (in the sources given on the command line)"), true
+			e.Check, e.CheckOK = "OK: the same bytes were found at "+where.cite+" (in the sources given on the command line)", true
+		case found && file != "" && where.pl.file == file:
+			// The same file, another line: it changed in place.
+			e.Check = fmt.Sprintf("MOVED: the cited line moved from %s to %s (the same bytes are at %s): %s",
+				strings.TrimPrefix(c.places[ref.SHA256][0].at, ":"), strings.TrimPrefix(where.pl.at, ":"), where.cite, orText(fileNote, "the file changed since the case was opened"))
+			out.events++
 		case found:
-			e.Check, e.CheckOK = termsafe.String("OK: the same bytes were found at "+where+" (the sources were opened from elsewhere)"), true
+			why := "not at the citation"
+			switch {
+			case changed != "":
+				why += ": " + changed
+			case file != "" && c.states[file] == nil:
+				why += ": " + file + " was not read"
+			}
+			e.Check, e.CheckOK = "OK: the same bytes were found at "+where.cite+" ("+why+")", true
 		case c.differ[ref.SHA256] != "":
 			e.Check = "MISMATCH: the bytes at the citation now have sha256 " + c.differ[ref.SHA256]
+			if fileNote != "" {
+				e.Check += "; " + fileNote
+			}
 			out.events++
 		case u.why(ref) != "":
-			e.Check = termsafe.String(u.why(ref))
+			e.Check = u.why(ref)
 			out.unread++
+		case changed != "":
+			e.Check = "NOT FOUND: the bytes are gone: " + changed + " (and the other sources read, in the window, do not hold them)"
+			out.events++
 		case c.given:
 			e.Check = "NOT FOUND in the sources given on the command line, read in the window"
 			out.events++
@@ -740,5 +853,13 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			e.Check = "NOT FOUND in the sources read in the window"
 			out.events++
 		}
+		e.Check = termsafe.String(e.Check)
 	}
+}
+
+func orText(s, or string) string {
+	if s == "" {
+		return or
+	}
+	return s
 }

@@ -16,6 +16,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
@@ -163,7 +164,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
 		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{},
 		Window: ui.TimeWindow{From: from, To: to}, Case: opts.Case, Sources: sessionSources(opts, srcs, isSample),
-		Author: opts.Getenv("USER"), Notice: opts.Notice}
+		Author: casefile.Author(opts.Getenv), Notice: opts.Notice}
 	if opts.Local {
 		uo.Loc = time.Local
 	}

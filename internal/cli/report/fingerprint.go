@@ -1,0 +1,197 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/evidence"
+	rep "github.com/audittui/audittui/internal/report"
+	"github.com/audittui/audittui/internal/termsafe"
+)
+
+// The case records each local source file a session opened (casefile
+// KindFingerprint: its absolute path, size, modification time and the
+// sha256 of that many bytes). The report hashes the files again and
+// compares: the same bytes (unchanged), the recorded bytes followed by
+// more (a live audit.log appended to), or anything else (changed: lines
+// inserted, edited, removed, the file replaced), or gone. A changed or
+// gone source is a problem (exit status 1), and the events cited from it
+// say so.
+
+// fileState is what the report found of one local source file, by
+// absolute path.
+type fileState struct {
+	// recorded: the case holds a fingerprint of this path; changed,
+	// gone: the file is not what the case recorded (a change other than
+	// growth), or not there any more.
+	recorded, changed, gone bool
+	// why says how it changed ("" when it did not): when the case
+	// recorded it and how big it was, how big it is now.
+	why string
+}
+
+// fileStates is the state of every local file the report read or the
+// case recorded.
+type fileStates map[string]*fileState
+
+// changedText says how the file at path changed since the case recorded
+// it ("" when it did not, or nothing is known).
+func (fs fileStates) changedText(path string) string {
+	s := fs[path]
+	if s == nil || !(s.changed || s.gone) {
+		return ""
+	}
+	return s.why
+}
+
+// localPath is name as an absolute local path (relative to the working
+// directory), or name itself when it names no local file (stdin, s3://).
+func localPath(name string) string {
+	if name == "-" || name == "" || strings.Contains(name, "://") {
+		return name
+	}
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return name
+}
+
+// fingerprintsOf are the case's fingerprints of the file at path, in
+// time order.
+func fingerprintsOf(st *casefile.State, path string) []casefile.Record {
+	var out []casefile.Record
+	for _, r := range st.Fingerprints {
+		if r.File.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// recordedWhen says when and by whom a fingerprint was recorded, and what.
+func recordedWhen(r casefile.Record) string {
+	by := ""
+	if r.Author != "" {
+		by = " by " + r.Author
+	}
+	return fmt.Sprintf("at %s%s (%d bytes, sha256 %s)", rep.FmtTime(r.Time), by, r.File.Size, r.File.SHA256)
+}
+
+// hashLocal hashes the local file p whole and compares it with the case's
+// fingerprints: of its path, or (sources given in place of the case's,
+// the evidence copied elsewhere) of any path, by content. It returns the
+// row of the Sources table and records the file's state.
+func hashLocal(p string, st *casefile.State, given bool, states fileStates) rep.File {
+	abs := localPath(p)
+	recs := fingerprintsOf(st, abs)
+	var offsets []int64
+	for _, r := range recs {
+		offsets = append(offsets, r.File.Size)
+	}
+	if len(recs) == 0 && given {
+		for _, r := range st.Fingerprints {
+			offsets = append(offsets, r.File.Size)
+		}
+	}
+	slices.Sort(offsets)
+	offsets = slices.Compact(offsets)
+	sum, n, prefixes, err := evidence.HashFileAtEach(p, offsets)
+	f := rep.File{Path: termsafe.String(p), SHA256: sum, Size: n}
+	if err != nil {
+		f.Err = termsafe.String(err.Error())
+		return f
+	}
+	s := &fileState{recorded: len(recs) > 0}
+	states[abs] = s
+	switch {
+	case len(recs) > 0:
+		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s)
+		f.Since = termsafe.String(f.Since)
+	case len(st.Fingerprints) == 0:
+		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of its sources: written before audittui recorded them, or they were never opened with the case)", true
+	default:
+		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of this path)", true
+		if given {
+			for _, r := range st.Fingerprints {
+				switch {
+				case r.File.Size == n && r.File.SHA256 == sum:
+					f.Since = termsafe.String("the same bytes the case recorded for " + r.File.Path + " " + recordedWhen(r))
+				case r.File.Size < n && prefixes[r.File.Size] == r.File.SHA256:
+					f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, and %d bytes appended since", r.File.Path, recordedWhen(r), n-r.File.Size))
+				default:
+					continue
+				}
+				break
+			}
+		}
+	}
+	return f
+}
+
+// compare checks the file (sha256 sum, size n, sha256 of its first bytes
+// at each recorded size) against each fingerprint of its path: unchanged,
+// grown (the recorded bytes followed by more), or changed since the first
+// it does not agree with.
+func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState) (string, bool) {
+	for _, r := range recs {
+		fp := r.File
+		switch {
+		case fp.Size == n && fp.SHA256 == sum:
+		case fp.Size < n && prefixes[fp.Size] == fp.SHA256:
+		case fp.Size > n:
+			s.changed = true
+			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %d bytes now, %d fewer", recordedWhen(r), n, fp.Size-n)
+			return "CHANGED: " + s.why, false
+		default:
+			s.changed = true
+			s.why = fmt.Sprintf("the file changed since the case recorded it %s: ", recordedWhen(r))
+			if fp.Size == n {
+				s.why += "the same size, other bytes"
+			} else {
+				s.why += fmt.Sprintf("it has %d bytes now, and its first %d bytes are not those recorded", n, fp.Size)
+			}
+			return "CHANGED: " + s.why, false
+		}
+	}
+	first, last := recs[0], recs[len(recs)-1]
+	if last.File.Size == n {
+		return "unchanged since the case recorded it " + recordedWhen(first), true
+	}
+	return fmt.Sprintf("grew by %d bytes since the case last recorded it %s: the bytes recorded are unchanged (appended to, as a live audit log is)",
+		n-last.File.Size, recordedWhen(last)), true
+}
+
+// goneFiles finds the files the case recorded that are not there any more
+// (the case's own sources re-read, not copies given in their place): each
+// is a problem, listed under the source that holds it.
+func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcome) {
+	var seen []string
+	for _, rec := range st.Fingerprints {
+		p := rec.File.Path
+		if states[p] != nil || slices.Contains(seen, p) {
+			continue
+		}
+		seen = append(seen, p)
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			continue // there: not read in the window, or its source failed (said so)
+		}
+		why := "the file is gone: the case recorded it " + recordedWhen(rec)
+		states[p] = &fileState{recorded: true, gone: true, why: why}
+		f := rep.File{Path: termsafe.String(p), Err: "GONE", Since: termsafe.String(why)}
+		for i := range r.Sources {
+			arg := localPath(r.Sources[i].Arg)
+			if arg == p || strings.HasPrefix(p, arg+string(filepath.Separator)) {
+				r.Sources[i].Files = append(r.Sources[i].Files, f)
+				break
+			}
+		}
+		r.Problems = append(r.Problems, termsafe.String("source file "+p+": "+why))
+		out.changed++
+	}
+}

@@ -1,0 +1,181 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// fpCase is a case over a directory holding copies of two real audit
+// logs (the falco traces and the audit2rbac demo), with the 20th event of
+// the falco traces bookmarked, and, unless old, the fingerprints the TUI
+// records of the files when it opens them.
+type fpCase struct {
+	dir, evidence, falco, demo string
+	ref                        casefile.EventRef
+	lines                      []string // the falco copy's lines, with their line endings
+}
+
+func newFingerprintCase(t *testing.T, old bool) fpCase {
+	t.Helper()
+	ev := filepath.Join(t.TempDir(), "evidence")
+	os.MkdirAll(ev, 0o755)
+	fc := fpCase{evidence: ev, falco: filepath.Join(ev, "falco.jsonl"), demo: filepath.Join(ev, "demo.jsonl")}
+	for src, dst := range map[string]string{"falco-legacy-k8s-audit-traces.jsonl": fc.falco, "audit2rbac-demo-v1.jsonl": fc.demo} {
+		b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(dst, b, 0o644)
+		if dst == fc.falco {
+			fc.lines = strings.SplitAfter(string(b), "\n")
+		}
+	}
+	src, err := file.New(fc.falco, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { return e.Origin.Line == 20 })
+	if len(refs) != 1 {
+		t.Fatalf("%d events at line 20", len(refs))
+	}
+	fc.ref = refs[0]
+	fc.dir = filepath.Join(t.TempDir(), "case")
+	c, err := casefile.Open(fc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Author = "alice"
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}})
+	if !old {
+		for _, p := range []string{fc.demo, fc.falco} {
+			fp, err := evidence.FingerprintFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+		}
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &fc.ref})
+	return fc
+}
+
+// write replaces the falco copy's lines.
+func (fc fpCase) write(t *testing.T, lines []string) {
+	t.Helper()
+	if err := os.WriteFile(fc.falco, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReportSourceChangedInPlace: the case records each source file's
+// size and sha256 when it is opened; a report after a line was inserted
+// at the top of the evidence (the cited bytes one line down) says the
+// file changed since, that the cited line moved from 20 to 21, and exits
+// 1 (it said "OK ... the sources were opened from elsewhere", exit 0).
+// The cited line removed: another event's bytes are at the citation. The
+// file cut before it: the bytes are gone. A line appended (a live
+// audit.log) is growth: the recorded bytes are unchanged, exit 0. A file
+// of the directory deleted is gone.
+func TestReportSourceChangedInPlace(t *testing.T) {
+	fc := newFingerprintCase(t, false)
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || !strings.Contains(md, "OK: the bytes at the citation have this sha256") || strings.Count(md, "| unchanged since the case recorded it at ") != 2 {
+		t.Fatalf("untouched: exit %d %s\n%s", code, errOut, md)
+	}
+
+	// A line inserted at the top.
+	fc.write(t, append([]string{fc.lines[0]}, fc.lines...))
+	code, md, errOut = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError {
+		t.Errorf("line inserted: exit %d, want %d", code, cmdutil.ExitInputError)
+	}
+	for _, want := range []string{
+		"**MOVED: the cited line moved from 20 to 21 (the same bytes are at " + fc.falco + ":21): the file changed since the case recorded it at ",
+		fmt.Sprintf("by alice (%d bytes, sha256 ", len(strings.Join(fc.lines, ""))),
+		fmt.Sprintf("it has %d bytes now, and its first %d bytes are not those recorded", len(strings.Join(fc.lines, ""))+len(fc.lines[0]), len(strings.Join(fc.lines, ""))),
+		"| **CHANGED: the file changed since the case recorded it at ",
+		"- source file " + fc.falco + ": the file changed since the case recorded it at ",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("line inserted: the report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "opened from elsewhere") || !strings.Contains(md, "| unchanged since the case recorded it at ") {
+		t.Errorf("line inserted: %s", md)
+	}
+	if !strings.Contains(errOut, "1 cited event(s) did not check out; 1 source file(s) changed or gone since the case recorded them") {
+		t.Errorf("line inserted: stderr %s", errOut)
+	}
+
+	// The cited line removed: another event is at line 20.
+	fc.write(t, append(append([]string{}, fc.lines[:19]...), fc.lines[20:]...))
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "**MISMATCH: the bytes at the citation now have sha256 "+hexSHA([]byte(strings.TrimSuffix(fc.lines[20], "\n")))+
+		"; the file changed since the case recorded it at ") {
+		t.Errorf("line removed: exit %d\n%s", code, md)
+	}
+	// The file cut before the cited line: the bytes are gone.
+	fc.write(t, fc.lines[:19])
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "**NOT FOUND: the bytes are gone: the file changed since the case recorded it at ") ||
+		!strings.Contains(md, "bytes now, ") {
+		t.Errorf("file cut: exit %d\n%s", code, md)
+	}
+
+	// A line appended: growth, not a change.
+	grown := append(append([]string{}, fc.lines...), strings.Replace(fc.lines[0], `"auditID":"`, `"auditID":"appended-`, 1))
+	fc.write(t, grown)
+	code, md, errOut = reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || !strings.Contains(md, fmt.Sprintf("| grew by %d bytes since the case last recorded it at ", len(grown[len(grown)-1]))) ||
+		!strings.Contains(md, "OK: the bytes at the citation have this sha256") {
+		t.Errorf("line appended: exit %d %s\n%s", code, errOut, md)
+	}
+
+	// The other file deleted.
+	fc.write(t, fc.lines)
+	os.Remove(fc.demo)
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| "+mdCode(fc.demo)+" | **GONE** | 0 | **the file is gone: the case recorded it at ") {
+		t.Errorf("file deleted: exit %d\n%s", code, md)
+	}
+}
+
+// TestReportSourceChangedOldCase: a case written before fingerprints were
+// recorded reads as before ("not recorded"); a cited line that moved
+// within its file still shows the file changed: MOVED, exit 1.
+func TestReportSourceChangedOldCase(t *testing.T) {
+	fc := newFingerprintCase(t, true)
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || strings.Count(md, "| not recorded (the case holds no fingerprint of its sources") != 2 {
+		t.Fatalf("untouched: exit %d %s\n%s", code, errOut, md)
+	}
+	fc.write(t, append([]string{fc.lines[0]}, fc.lines...))
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "**MOVED: the cited line moved from 20 to 21 (the same bytes are at "+fc.falco+":21): the case recorded no fingerprint of the file, so how it changed cannot be told**") {
+		t.Errorf("line inserted: exit %d\n%s", code, md)
+	}
+}
+
+// TestReportGivenSourcesMatchFingerprints: evidence copied elsewhere and
+// given on the command line is matched with the case's fingerprints by
+// content.
+func TestReportGivenSourcesMatchFingerprints(t *testing.T) {
+	fc := newFingerprintCase(t, false)
+	cp := filepath.Join(t.TempDir(), "copy.jsonl")
+	b, _ := os.ReadFile(fc.falco)
+	os.WriteFile(cp, b, 0o644)
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir, cp)
+	if code != 0 || !strings.Contains(md, "| the same bytes the case recorded for "+fc.falco+" at ") {
+		t.Errorf("exit %d %s\n%s", code, errOut, md)
+	}
+}
