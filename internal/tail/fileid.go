@@ -45,6 +45,15 @@ func DevIno(fi os.FileInfo) (dev, ino uint64) {
 	return 0, 0
 }
 
+// links returns the number of names fi has (0: deleted, still open; 1
+// when unavailable).
+func links(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink) //nolint:unconvert // Nlink is uint16/uint32 on some platforms
+	}
+	return 1
+}
+
 // Identify computes the id of an open file, fingerprinting up to limit bytes
 // (capped at PrefixLen). Pass the bytes already consumed as limit so the
 // fingerprint covers only data that will not change under a growing file.

@@ -39,6 +39,10 @@ func (t *Tailer) lister(ctx context.Context, done <-chan struct{}) {
 		case <-t.listWake:
 		}
 		t.listPending(cache)
+		// The polling fallback for pin.go: a new file at the path is kept
+		// open even while the tailer is held.
+		t.pinPath()
+		t.prunePins(cache)
 		select {
 		case <-ctx.Done():
 			return

@@ -19,7 +19,9 @@
 //     size) that neither the copy nor a read holds are counted
 //     (OnUnrecoverable); when no copy is found the loss is a gap (OnGap);
 //   - deletion: the open file is read on; the path is watched until a new
-//     file appears;
+//     file appears. A new file at the path is opened as soon as it is seen
+//     (pin.go), even while reading is held, so a file deleted before the
+//     tailer got to it is still read, from its start;
 //   - a checkpoint in a file that was rotated, compressed or copied while
 //     ship was stopped is found again by its content's fingerprint; when
 //     it was deleted (retention), that is a gap: every backup newer than
@@ -149,8 +151,12 @@ type Options struct {
 	OnLongLine func(path string, offset, size int64)
 	// OnGap is told when a file was gone before it was read to its end
 	// (the tailer also logs it, once, at ERROR): once per file, for a
-	// checkpointed file gone on a restart and for each listed backup
-	// deleted before it was read (retention while reading was paused).
+	// checkpointed file gone on a restart, for each listed backup
+	// deleted before it was read (retention while reading was paused),
+	// for a new file at the path deleted before it could be opened, and
+	// for a file deleted from the path and kept open that was not read
+	// when Run returned. It may be called from another goroutine than
+	// Run's (the directory watcher).
 	OnGap func(Gap)
 	// OnUnrecoverable is told how many bytes the tailer saw in a file
 	// (by its size) that it could not read: the file was truncated before
@@ -269,6 +275,25 @@ type Tailer struct {
 	lag   lagState
 	// listWake wakes the lister on a change in the directory.
 	listWake chan struct{}
+	// wakeCh wakes Run (a change in the directory, a file pinned).
+	wakeCh chan struct{}
+
+	// pinMu guards the files kept open since they were seen at the path
+	// (pins, oldest first; see pin.go), the identity of the file the
+	// tailer has open (held*), and when a new file at the path was last
+	// opened (openedAt).
+	pinMu            sync.Mutex
+	pins             []pinnedFile
+	heldDev, heldIno uint64
+	heldOK           bool
+	openedAt         time.Time
+	pinning          bool // not with Once
+	pinStopped       bool
+	pinFull          bool // warned that maxPins was reached
+	// Watcher goroutine only: when a file last left the path, and whether
+	// the file created since was gone before it could be opened.
+	leftAt      time.Time
+	createdGone bool
 }
 
 // maxPending bounds the backups remembered as waiting to be read.
@@ -342,9 +367,12 @@ type Emit func(ctx context.Context, c Chunk) error
 // Run tails until ctx ends (or, with Once, until the live file's end).
 func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	t.emit = emit
+	defer t.closePins()
 	defer t.closeCur()
 	defer t.dropSpool()
+	t.wakeCh = make(chan struct{}, 1)
 	if !t.o.Once {
+		t.pinning = true
 		t.listWake = make(chan struct{}, 1)
 		done := make(chan struct{})
 		var wg sync.WaitGroup
@@ -367,7 +395,7 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 			if t.prev != nil {
 				err = t.advance(ctx, *t.prev)
 			} else {
-				err = t.openLive(0)
+				err = t.openLiveOrPinned()
 			}
 			if err != nil {
 				return err
@@ -408,7 +436,8 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 }
 
 // Lag returns the bytes not yet handed out: the rest of the file being
-// read, the backups still to read after it, and the live file (the
+// read, the backups still to read after it, the files deleted from the
+// path that are kept open to be read, and the live file (the
 // decompressed size of compressed backups, from their trailer). Safe to
 // call while Run runs.
 func (t *Tailer) Lag() int64 {
@@ -420,19 +449,20 @@ func (t *Tailer) Lag() int64 {
 	if err == nil {
 		live = fi.Size()
 	}
+	pinned := t.pinnedBytes()
 	if !s.open {
-		return live
+		return live + pinned
 	}
 	if s.live && err == nil {
 		if dev, ino := DevIno(fi); dev == s.dev && ino == s.ino {
-			return max(0, live-s.emitted)
+			return max(0, live-s.emitted) + pinned
 		}
 	}
 	backlog := s.backlog
 	if s.listedDev == s.dev && s.listedIno == s.ino {
 		backlog = max(backlog, s.listed)
 	}
-	return max(0, s.size-s.emitted) + backlog + live
+	return max(0, s.size-s.emitted) + backlog + live + pinned
 }
 
 func (t *Tailer) setLag(f func(*lagState)) {
@@ -598,13 +628,22 @@ func (t *Tailer) pinLive() (*os.File, os.FileInfo, error) {
 	return live, fi, nil
 }
 
-// openLive opens the live file at off (nothing when it does not exist).
-func (t *Tailer) openLive(off int64) error {
+// openLiveOrPinned opens the live file from its start (nothing when it
+// does not exist), or first a file pinned at the path and deleted since.
+func (t *Tailer) openLiveOrPinned() error {
 	f, fi, err := t.pinLive()
-	if err != nil || f == nil {
+	if err != nil {
 		return err
 	}
-	return t.openLiveFile(f, fi, off)
+	if pf, pfi := t.nextPinned(fi, nil); pf != nil {
+		closeIf(f)
+		t.log.Info("reading a file that was deleted from the path before it was read (kept open since it was seen)", "path", t.o.Path, "bytes", pfi.Size())
+		return t.openLiveFile(pf, pfi, 0)
+	}
+	if f == nil {
+		return nil
+	}
+	return t.openLiveFile(f, fi, 0)
 }
 
 // openLiveFile makes f (the live file) the current file at offset off.
@@ -626,6 +665,7 @@ func (t *Tailer) openLiveFile(f *os.File, fi os.FileInfo, off int64) error {
 		c.seen = off
 	}
 	t.cur = c
+	t.hold(dev, ino, true)
 	t.log.Debug("reading file", "path", c.name, "offset", off)
 	t.opened(off)
 	t.noteRead()
@@ -650,6 +690,7 @@ func readPrefix(f *os.File, n int) ([]byte, error) {
 func (t *Tailer) closeCur() {
 	if t.cur != nil && t.cur.f != nil {
 		t.cur.f.Close()
+		t.unhold()
 	}
 	t.cur = nil
 }
@@ -749,8 +790,13 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	}
 	c := t.cur
 	pfi, err := os.Stat(t.o.Path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) {
+		// Deleted. The writer may still write to the open file, unless a
+		// file was at the path since (kept open, pin.go): it moved on.
+		pfi, err = t.firstPinned(), nil
+	}
+	if err != nil || pfi == nil {
+		if err == nil {
 			return false, nil // deleted: keep reading the open file until the path returns
 		}
 		return false, fmt.Errorf("stat %s: %w", t.o.Path, err)
@@ -758,6 +804,9 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	if dev, ino := DevIno(pfi); dev == c.dev && ino == c.ino {
 		return false, nil
 	}
+	// Another file: keep it open now. Finishing this one can be held
+	// (backpressure) while that one is deleted in turn.
+	t.pinPath()
 	// Rotated (rename+create) or deleted and recreated. A writer that has
 	// not reopened the path yet still writes to the old file: while the
 	// new one is empty, the old one is read on until it has been idle for
@@ -982,6 +1031,14 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 		}
 		next, backlog := t.nextAfter(cands, prev, liveInfo, liveHead)
 		if next == nil {
+			// Files that were at the path after prev and were deleted
+			// before the tailer got to them (kept open since they were
+			// seen), oldest first, each read as the live file was.
+			if f, fi := t.nextPinned(liveInfo, cands); f != nil {
+				closeIf(live)
+				t.log.Info("reading a file that was deleted from the path before it was read (kept open since it was seen)", "path", t.o.Path, "bytes", fi.Size())
+				return t.openLiveFile(f, fi, 0)
+			}
 			if live == nil {
 				t.prev = &prev
 				t.setLag(func(s *lagState) { s.open = false })
@@ -1127,6 +1184,7 @@ func (t *Tailer) readBackup(ctx context.Context, b candidate, off int64, cont bo
 		c.head = t.cur.head
 	}
 	t.cur = c
+	t.hold(dev, ino, false)
 	if b.Gzip {
 		c.size = gzSize(f, fi.Size())
 		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
@@ -1409,7 +1467,7 @@ func (t *Tailer) finishFile(ctx context.Context) error {
 
 // watch returns a channel signalled on any change in Path's directory.
 func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
-	wake := make(chan struct{}, 1)
+	wake := t.wakeCh
 	if t.o.NoNotify {
 		return wake, func() {}
 	}
@@ -1433,10 +1491,11 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 				return
 			case <-ctx.Done():
 				return
-			case _, ok := <-w.Events:
+			case ev, ok := <-w.Events:
 				if !ok {
 					return
 				}
+				t.notice(ev)
 				select {
 				case wake <- struct{}{}:
 				default:
@@ -1448,8 +1507,10 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 					}
 				}
 				// Not reading for a moment lets the kernel merge the
-				// apiserver's per-event writes into one notification.
-				if t.o.MinInterval > 0 {
+				// apiserver's per-event writes into one notification. Not
+				// after a file appeared or left: the next such event is
+				// read (and a new file pinned) at once.
+				if t.o.MinInterval > 0 && !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
 					pause.Reset(t.o.MinInterval)
 					select {
 					case <-pause.C:
@@ -1464,6 +1525,7 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 					return
 				}
 				t.log.Warn("fsnotify error; polling continues", "err", err)
+				t.pinPath() // events may have been dropped
 			}
 		}
 	}()

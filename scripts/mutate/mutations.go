@@ -257,6 +257,22 @@ var mutations = []Mutation{
 		Guards: []Guard{tailPkg},
 	},
 	{
+		Name:   "tail/new-file-not-kept-open",
+		What:   "a new file at the path is not opened until the tailer gets to it: one deleted meanwhile (reading held by backpressure, the live file deleted and recreated) is lost without a trace",
+		File:   "internal/tail/pin.go",
+		Old:    "\tif !t.pinning {\n\t\treturn true\n\t}\n\tfi, err := os.Stat(t.o.Path)",
+		New:    "\tif true {\n\t\treturn true\n\t}\n\tfi, err := os.Stat(t.o.Path)",
+		Guards: []Guard{tailPkg, {Pkg: "./internal/ship", Run: "TestRecreatedWhileASinkIsStuckIsShipped"}},
+	},
+	{
+		Name:   "tail/created-and-deleted-unreported",
+		What:   "a new file at the path deleted before anything could open it is lost without a gap",
+		File:   "internal/tail/pin.go",
+		Old:    "\t\tif t.createdGone {\n",
+		New:    "\t\tif false && t.createdGone {\n",
+		Guards: []Guard{tailPkg},
+	},
+	{
 		Name:   "tail/grown-finished-file-ignored",
 		What:   "a file read to its end that grew afterwards (a writer that kept writing after the rotation) is not read on",
 		File:   "internal/tail/tail.go",

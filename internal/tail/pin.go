@@ -1,0 +1,382 @@
+package tail
+
+// Files at the path are kept open from the moment they are seen.
+//
+// The tailer reads one file at a time and looks at the path only between
+// two reads. While it is held (a sink is slow and the buffer full: emit
+// blocks) or busy finishing the file it has open, the path can name a new
+// file that is deleted again before the tailer looks: the live file
+// deleted and recreated every second, a writer that deletes rather than
+// renames. Such a file was never opened, its inode was freed (and is
+// often reused by the next file at once), and its lines were lost without
+// a trace (review B, finding 8: lines_read_total stopped, a whole file
+// missing, fewer "file rotated" lines than deletions).
+//
+// So whatever sees a new file at the path opens it at once ("pins" it)
+// and keeps the descriptor until the tailer gets to it: the watcher on
+// every event for the path, the lister at each listing (the polling
+// fallback, every Refresh and at most every second), and the tailer when
+// it finds the path changed. When the tailer moves on, pinned files that
+// are no longer at the path and not a listed backup are read from their
+// start, oldest first, as the live file would have been (see advance).
+// A pin that turns out to be the live file, a listed backup (renamed, or
+// compressed), or content already read is dropped. Their bytes count in
+// Lag while they wait.
+//
+// A file created and deleted faster than anything could open it is still
+// lost; when the watcher saw it created and then deleted (not renamed)
+// with nothing opened at the path meanwhile, that is a gap (OnGap, an
+// ERROR).
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// maxPins bounds the files kept open waiting to be read. A deleted file
+// kept open still holds its disk space.
+const maxPins = 64
+
+type pinnedFile struct {
+	f        *os.File
+	dev, ino uint64
+}
+
+// knownLocked reports whether dev/ino is the file the tailer has open or
+// one already pinned (both open: an inode cannot be reused meanwhile).
+func (t *Tailer) knownLocked(dev, ino uint64) bool {
+	if t.heldOK && dev == t.heldDev && ino == t.heldIno {
+		return true
+	}
+	for _, p := range t.pins {
+		if p.dev == dev && p.ino == ino {
+			return true
+		}
+	}
+	return false
+}
+
+// pinPath keeps the file at Path open when it is neither the file being
+// read nor one kept already. exists reports whether the path named a
+// file when it looked (false: it was gone).
+func (t *Tailer) pinPath() (exists bool) {
+	if !t.pinning {
+		return true
+	}
+	fi, err := os.Stat(t.o.Path)
+	if err != nil {
+		return false
+	}
+	if !fi.Mode().IsRegular() {
+		return true
+	}
+	dev, ino := DevIno(fi)
+	t.pinMu.Lock()
+	known := t.knownLocked(dev, ino)
+	t.pinMu.Unlock()
+	if known {
+		return true
+	}
+	f, err := os.Open(t.o.Path)
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	ffi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return true
+	}
+	dev, ino = DevIno(ffi)
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	switch {
+	case t.pinStopped || t.knownLocked(dev, ino):
+		f.Close()
+		return true
+	case len(t.pins) >= maxPins:
+		f.Close()
+		if !t.pinFull {
+			t.pinFull = true
+			t.log.Warn("too many files at the path waiting to be read: newer ones are not kept open, and one deleted before it is read is lost",
+				"path", t.o.Path, "kept_open", len(t.pins))
+		}
+		return true
+	}
+	t.pinFull = false
+	t.pins = append(t.pins, pinnedFile{f: f, dev: dev, ino: ino})
+	t.openedAt = time.Now()
+	t.log.Debug("new file at the path kept open until it is read", "path", t.o.Path, "ino", ino, "waiting", len(t.pins))
+	if t.wakeCh != nil {
+		select {
+		case t.wakeCh <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// hold records the file the tailer has just opened (fromPath: opened at
+// the path) and drops the pins of that file.
+func (t *Tailer) hold(dev, ino uint64, fromPath bool) {
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	t.heldDev, t.heldIno, t.heldOK = dev, ino, true
+	if fromPath {
+		t.openedAt = time.Now()
+	}
+	keep := t.pins[:0]
+	for _, p := range t.pins {
+		if p.dev == dev && p.ino == ino {
+			p.f.Close()
+			continue
+		}
+		keep = append(keep, p)
+	}
+	clear(t.pins[len(keep):])
+	t.pins = keep
+}
+
+// unhold records that the tailer has closed its file.
+func (t *Tailer) unhold() {
+	t.pinMu.Lock()
+	t.heldOK = false
+	t.pinMu.Unlock()
+}
+
+// stale reports whether pinned file f is not to be read through its pin:
+// it is the live file (opened as such), a listed plain backup (renamed: it
+// is read in rotation order), or content already read.
+func (t *Tailer) stale(f *os.File, fi, liveInfo os.FileInfo, cands []candidate) bool {
+	if liveInfo != nil && os.SameFile(fi, liveInfo) {
+		return true
+	}
+	for _, c := range cands {
+		if !c.Gzip && os.SameFile(fi, c.info) {
+			return true
+		}
+	}
+	head, err := readPrefix(f, PrefixLen)
+	if err != nil {
+		t.log.Warn("cannot read a file kept open since it was at the path", "path", t.o.Path, "err", err)
+		return true
+	}
+	return len(head) > 0 && t.isFinished(head)
+}
+
+// nextPinned returns the oldest pinned file still to be read (deleted from
+// the path, or renamed to a name no Finder lists, before the tailer got
+// to it), taken out of the pins, or nil. liveInfo is the live file (nil
+// when there is none) and cands the backups listed. Tailer goroutine.
+func (t *Tailer) nextPinned(liveInfo os.FileInfo, cands []candidate) (*os.File, os.FileInfo) {
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	for len(t.pins) > 0 {
+		p := t.pins[0]
+		t.pins[0] = pinnedFile{}
+		t.pins = t.pins[1:]
+		fi, err := p.f.Stat()
+		if err == nil && !t.stale(p.f, fi, liveInfo, cands) {
+			return p.f, fi
+		}
+		p.f.Close()
+	}
+	return nil, nil
+}
+
+// firstPinned returns the oldest pinned file that was not read already (a
+// file at the path since the one being read: the writer moved on), or
+// nil. Tailer goroutine.
+func (t *Tailer) firstPinned() os.FileInfo {
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	for len(t.pins) > 0 {
+		p := t.pins[0]
+		fi, err := p.f.Stat()
+		if err == nil && !t.stale(p.f, fi, nil, nil) {
+			return fi
+		}
+		p.f.Close()
+		t.pins[0] = pinnedFile{}
+		t.pins = t.pins[1:]
+	}
+	return nil
+}
+
+// listedBackup is a backup as prunePins sees it.
+type listedBackup struct {
+	fi   os.FileInfo
+	head []byte // decompressed for .gz
+	gz   bool
+}
+
+// prunePins drops the pins whose content a listed backup holds: renamed
+// (the same file), or deleted after it was compressed (a .gz beginning
+// as it does), so that a deleted file's disk space is not held for
+// nothing. Backups older than the file being read cannot hold one.
+// cache is the lister's (see listPending). Lister goroutine.
+func (t *Tailer) prunePins(cache map[headKey]listed) {
+	t.pinMu.Lock()
+	n := len(t.pins)
+	t.pinMu.Unlock()
+	if n == 0 {
+		return
+	}
+	t.lagMu.Lock()
+	floor := t.lag.mtime
+	fin := newFPSet(t.finished)
+	t.lagMu.Unlock()
+	var bs []listedBackup
+	for _, b := range t.o.Backups(t.o.Path) {
+		fi, err := os.Stat(b.Path)
+		if err != nil || fi.IsDir() || fi.ModTime().UnixNano() < floor {
+			continue
+		}
+		dev, ino := DevIno(fi)
+		k := headKey{dev, ino, fi.Size(), fi.ModTime().UnixNano(), b.Gzip}
+		e, ok := cache[k]
+		if !ok {
+			if e.head, err = headOf(b); err != nil {
+				continue
+			}
+			e.size = fi.Size()
+			if b.Gzip {
+				if f, ferr := os.Open(b.Path); ferr == nil {
+					e.size = gzSize(f, fi.Size())
+					f.Close()
+				}
+			}
+			cache[k] = e
+		}
+		bs = append(bs, listedBackup{fi: fi, head: e.head, gz: b.Gzip})
+	}
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	keep := t.pins[:0]
+	for _, p := range t.pins {
+		if inBackup(p, bs) || readAlready(p, fin) {
+			p.f.Close()
+			continue
+		}
+		keep = append(keep, p)
+	}
+	clear(t.pins[len(keep):])
+	t.pins = keep
+}
+
+// readAlready reports whether pinned file p begins as content already read
+// (it was pinned as the tailer read it: a race the pins cannot rule out).
+func readAlready(p pinnedFile, fin fpSet) bool {
+	head, err := readPrefix(p.f, PrefixLen)
+	return err == nil && len(head) > 0 && fin.has(head)
+}
+
+// inBackup reports whether a listed backup holds pinned file p.
+func inBackup(p pinnedFile, bs []listedBackup) bool {
+	fi, err := p.f.Stat()
+	if err != nil {
+		return true
+	}
+	var head []byte
+	for _, b := range bs {
+		if !b.gz && os.SameFile(fi, b.fi) {
+			return true // renamed
+		}
+		if links(fi) > 0 || len(b.head) == 0 {
+			continue
+		}
+		if head == nil {
+			if head, err = readPrefix(p.f, PrefixLen); err != nil || len(head) == 0 {
+				return false
+			}
+		}
+		// Deleted, and a backup begins as it does (at least as far).
+		if len(b.head) >= len(head) && string(b.head[:len(head)]) == string(head) {
+			return true
+		}
+	}
+	return false
+}
+
+// pinnedBytes is the size of the pinned files deleted from the path, for
+// Lag (the live file and renamed ones are counted as such).
+func (t *Tailer) pinnedBytes() int64 {
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	var n int64
+	for _, p := range t.pins {
+		if fi, err := p.f.Stat(); err == nil && links(fi) == 0 {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// closePins closes every pin; no more are taken. A pinned file deleted
+// from the path and not read yet is lost with its descriptor (a restart
+// cannot find it): a gap, with its size.
+func (t *Tailer) closePins() {
+	t.pinMu.Lock()
+	t.pinStopped = true
+	pins := t.pins
+	t.pins = nil
+	t.pinMu.Unlock()
+	fin := newFPSet(t.finished) // Run's goroutine: no lock needed
+	for _, p := range pins {
+		fi, err := p.f.Stat()
+		if err == nil && links(fi) == 0 && fi.Size() > 0 && !readAlready(p, fin) {
+			t.log.Error("stopped before reading a file deleted from the path (kept open to be read): its lines are lost",
+				"path", t.o.Path, "ino", p.ino, "bytes", fi.Size())
+			if t.o.OnGap != nil {
+				t.o.OnGap(Gap{Path: t.o.Path, ID: ID{Dev: p.dev, Ino: p.ino}, Bytes: fi.Size(),
+					Reason: "stopped before reading a file deleted from the path"})
+			}
+			if t.o.OnUnrecoverable != nil {
+				t.o.OnUnrecoverable(t.o.Path, fi.Size())
+			}
+		}
+		p.f.Close()
+	}
+}
+
+// notice handles one notification for the directory (watcher goroutine):
+// a new file at the path is pinned at once. A file created at the path
+// and gone when the watcher looked, then deleted (not renamed away: that
+// is a backup) while nothing else had opened a file at the path, was never
+// read: a gap.
+func (t *Tailer) notice(ev fsnotify.Event) {
+	if !t.pinning || filepath.Clean(ev.Name) != filepath.Clean(t.o.Path) {
+		return
+	}
+	switch {
+	case ev.Has(fsnotify.Create):
+		t.createdGone = false
+		if t.pinPath() {
+			return
+		}
+		// The watcher may see the previous file leave late (it pauses
+		// after a write, see watch): anything opened at the path since
+		// shortly before then may be this file.
+		slack := 100*time.Millisecond + max(t.o.MinInterval, 0)
+		t.pinMu.Lock()
+		opened := t.openedAt
+		t.pinMu.Unlock()
+		t.createdGone = !t.leftAt.IsZero() && opened.Before(t.leftAt.Add(-slack))
+	case ev.Has(fsnotify.Remove):
+		if t.createdGone {
+			t.log.Error("a new file at the path was deleted before it could be opened: its lines are lost", "path", t.o.Path)
+			if t.o.OnGap != nil {
+				t.o.OnGap(Gap{Path: t.o.Path, Reason: "a new file at the path was deleted before it could be opened"})
+			}
+		}
+		t.createdGone = false
+		t.leftAt = time.Now()
+	case ev.Has(fsnotify.Rename):
+		t.createdGone = false
+		t.leftAt = time.Now()
+	default:
+		t.pinPath()
+	}
+}
