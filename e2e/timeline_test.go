@@ -80,7 +80,9 @@ func TestTimelineKeepsTheUser(t *testing.T) {
 			}
 			s.waitFor("bob picked", fmt.Sprintf("user %s  %d events", user, deletes[user]))
 			s.keys("Escape")
-			s.waitFor("filter cleared", "no filter ·")
+			// The hint names what undoes here: the Timeline's u is a
+			// pivot, so :undo.
+			s.waitFor("filter cleared", "no filter ·", "filter cleared · :undo brings it back")
 			title := fmt.Sprintf("user %s  %d events (%d ", user, own+asImp, asImp)
 			s.waitFor("bob still picked", title)
 			s.keys(":")

@@ -32,6 +32,21 @@ func (a *App) undoFilter() tea.Cmd {
 	return cmd
 }
 
+// undoHint names what undoes a filter change in the pane that has the
+// keyboard: "u (or :undo)" where a key is bound to it, ":undo" where
+// there is none (the Timeline's u is a pivot), so a hint never names a
+// key that does something else there.
+func (a *App) undoHint() string {
+	scope := a.panes[a.focus].Scope()
+	if a.histOpen {
+		scope = ScopeHistory
+	}
+	if ks := a.c.Keys.KeysFor(scope, ActUndo); len(ks) > 0 {
+		return ks[0] + " (or :undo)"
+	}
+	return ":undo"
+}
+
 // maxUndo bounds the undo history.
 const maxUndo = 100
 
@@ -50,19 +65,16 @@ func (a *App) changeFilter(f *Filter) tea.Cmd {
 // query` answers the same (a negated filter cannot be narrowed that way,
 // so the row's filter replaces it). The Tail then shows the events.
 func (a *App) drill(pred string) tea.Cmd {
-	text, note := DrillQuery(a.filter, pred), ""
-	if a.filter.Negate {
-		note = "the negated filter was replaced (u undoes)"
-	}
+	text := DrillQuery(a.filter, pred)
 	f, err := a.compile(text)
 	if err != nil {
 		msg := "drill-in: " + err.Error()
 		return func() tea.Msg { return statusMsg(msg) }
 	}
-	if note != "" {
-		f.Note = note
-	}
 	a.setFocus(paneTail)
+	if a.filter.Negate {
+		f.Note = "the negated filter was replaced (" + a.undoHint() + " undoes)"
+	}
 	return a.changeFilter(f)
 }
 

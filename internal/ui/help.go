@@ -48,7 +48,7 @@ var filterTips = []struct{ key, desc string }{
 	{`words`, `text that is not LogQL searches each event's text: kube-system -> |= "kube-system"`},
 	{`/!query`, `shows what does NOT match (/!word -> != "word")`},
 	{`tab`, `completes field names, and values after field="`},
-	{`↑/↓`, `filter history; u (or :undo) undoes the last filter change`},
+	{`↑/↓`, `filter history; :undo (u outside the Timeline) undoes the last filter change`},
 	{`fields`, `as Loki's | json names them (objectRef_resource, responseStatus_code, ...)`},
 }
 

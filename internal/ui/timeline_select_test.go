@@ -120,3 +120,51 @@ func TestTimelineEventCursorStays(t *testing.T) {
 		t.Fatalf("esc: cursor left the newest event")
 	}
 }
+
+// TestUndoHintIsPaneAware: esc on a list clears the filter and the status
+// names what brings it back there: u where u undoes, :undo in the
+// Timeline (whose u pivots to the event's user); the hint is true.
+func TestUndoHintIsPaneAware(t *testing.T) {
+	for _, tc := range []struct {
+		pane, hint string
+	}{
+		{"1", "filter cleared · u (or :undo) brings it back"},
+		{"2", "filter cleared · :undo brings it back"},
+		{"3", "filter cleared · u (or :undo) brings it back"},
+		{"4", "filter cleared · u (or :undo) brings it back"},
+	} {
+		a := newTestApp(t, 80, 24)
+		setFilter(t, a, `verb="get"`)
+		send(t, a, tc.pane, "esc")
+		s := screen(a)
+		if a.filter.Active() || !strings.Contains(s, tc.hint) {
+			t.Fatalf("pane %s: esc: filter %q, status:\n%s", tc.pane, a.filter.Text, s)
+		}
+		// What the hint names undoes.
+		if strings.HasPrefix(strings.TrimPrefix(tc.hint, "filter cleared · "), "u ") {
+			send(t, a, "u")
+		} else {
+			send(t, a, "u") // the Timeline's pivot: not an undo
+			if a.filter.Active() {
+				t.Fatalf("pane %s: u undid, though the hint says :undo", tc.pane)
+			}
+			send(t, a, ":")
+			typeText(t, a, "undo")
+			send(t, a, "enter")
+		}
+		if a.filter.Text != `verb="get"` {
+			t.Fatalf("pane %s: the hint's key restored %q", tc.pane, a.filter.Text)
+		}
+	}
+	// Every pane's hint agrees with the key table.
+	a := newTestApp(t, 80, 24)
+	for p := range numPanes {
+		a.setFocus(p)
+		hint := a.undoHint()
+		scope := a.panes[p].Scope()
+		act, _ := a.c.Keys.Lookup(scope, "u")
+		if strings.HasPrefix(hint, "u ") != (act == ActUndo) {
+			t.Errorf("%s: hint %q, u is %v", scope, hint, act)
+		}
+	}
+}

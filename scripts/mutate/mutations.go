@@ -1233,4 +1233,12 @@ var mutations = []Mutation{
 		New:    "",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestTimelineEventCursorStays$"}},
 	},
+	{
+		Name:   "ui/undo-hint-names-pivot-key",
+		What:   "after esc the status says u brings the filter back in every pane, though the Timeline's u pivots to the event's user",
+		File:   "internal/ui/appfilter.go",
+		Old:    "\treturn \":undo\"\n}",
+		New:    "\treturn \"u (or :undo)\"\n}",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUndoHintIsPaneAware$"}},
+	},
 }
