@@ -93,13 +93,17 @@ func (a *App) compile(text string) (*Filter, error) {
 	if a.opts.Compile == nil {
 		return nil, fmt.Errorf("filtering is not available")
 	}
-	if word, ok := plainSearch(body); ok && neg {
-		// `/!word`: LogQL says it directly.
-		f, err := a.opts.Compile("!= " + strconv.Quote(word))
+	if terms, ok := plainSearch(body); ok && neg {
+		// `/!word`: LogQL says it directly (!= "word"); several words:
+		// the events that have none of them (!= "a" != "b").
+		f, err := a.opts.Compile(lineFilters("!=", terms))
 		if err != nil {
 			return nil, shiftErr{err, 1}
 		}
-		f.Note = "not LogQL: showing events whose text lacks " + strconv.Quote(word)
+		f.Note = "not LogQL: showing events whose text lacks " + strconv.Quote(terms[0])
+		if len(terms) > 1 {
+			f.Note = "not LogQL: showing events whose text has none of " + quotedList(terms, "or")
+		}
 		return a.keepWindow(f), nil
 	}
 	f, err := a.opts.Compile(body)

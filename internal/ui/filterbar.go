@@ -2,7 +2,6 @@ package ui
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -350,8 +349,23 @@ func (f *FilterBar) Lines(current, note string, w int) []string {
 	case len(f.suggestions) > 0:
 		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
 	case f.mode == '/':
-		if word, ok := plainSearch(strings.TrimPrefix(string(f.text), "!")); ok && !isSchemaName(word) {
-			out = append(out, truncateANSI(st.Muted.Render("enter: search the events' text for ")+st.Safe(strconv.Quote(word), w, st.Plain)+st.Muted.Render(" (not LogQL)"), w))
+		body := strings.TrimPrefix(string(f.text), "!")
+		if terms, ok := plainSearch(body); ok && !isSchemaName(strings.TrimSpace(body)) {
+			what, how := "search the events' text for ", " (not LogQL)"
+			if len(terms) > 1 {
+				how = " (every word; \"quote\" a phrase)"
+			}
+			if len(body) < len(f.text) {
+				what = "hide the events whose text has "
+				if len(terms) > 1 {
+					what, how = "hide the events whose text has any of ", " (not LogQL)"
+				}
+			}
+			conj := "and"
+			if len(body) < len(f.text) {
+				conj = "or"
+			}
+			out = append(out, truncateANSI(st.Muted.Render("enter: "+what)+st.Safe(quotedList(terms, conj), w, st.Plain)+st.Muted.Render(how), w))
 		}
 	}
 	return out

@@ -1241,4 +1241,12 @@ var mutations = []Mutation{
 		New:    "\treturn \"u (or :undo)\"\n}",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUndoHintIsPaneAware$"}},
 	},
+	{
+		Name:   "ui/search-words-one-phrase",
+		What:   "several plain words typed after / are one phrase (|= \"kube-system exec\"), which matches nothing, not each word",
+		File:   "internal/ui/logqlfilter.go",
+		Old:    "\t\t\tend := strings.IndexFunc(t, unicode.IsSpace)\n",
+		New:    "\t\t\tend := -1\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestSeveralWordsAreAllSearched|TestWordIsALineFilter)$"}},
+	},
 }
