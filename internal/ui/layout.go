@@ -43,6 +43,7 @@ func describeErr(err error, text string) (string, int) {
 
 // layout gives every pane its body size.
 func (a *App) layout() {
+	a.bar.SetWidth(a.w)
 	bh := a.bodyHeight()
 	for _, p := range a.panes {
 		p.SetSize(a.w, bh)

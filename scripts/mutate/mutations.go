@@ -1249,4 +1249,28 @@ var mutations = []Mutation{
 		New:    "\t\t\tend := -1\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestSeveralWordsAreAllSearched|TestWordIsALineFilter)$"}},
 	},
+	{
+		Name:   "ui/filterbar-open-not-selected",
+		What:   "/ with a filter in use opens with its text unselected: what is typed is appended to it (|= \"x\"verb=..., a parse error)",
+		File:   "internal/ui/filterbar.go",
+		Old:    "\tf.sel = len(f.text) > 0\n",
+		New:    "\tf.sel = false\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterBarReplacesAndClears$"}},
+	},
+	{
+		Name:   "ui/filterbar-ctrl-u-kills-to-cursor",
+		What:   "ctrl+u in the filter bar deletes only what is before the cursor, leaving the rest of a failed query",
+		File:   "internal/ui/filterbar.go",
+		Old:    "\t\tf.text, f.pos = nil, 0\n\tcase \"ctrl+k\":",
+		New:    "\t\tf.text, f.pos = f.text[f.pos:], 0\n\tcase \"ctrl+k\":",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterBarReplacesAndClears$"}},
+	},
+	{
+		Name:   "ui/filterbar-error-moves-cursor",
+		What:   "after a filter error the cursor jumps to the error's column even when it is in view: typing and ctrl+u then splice into the middle",
+		File:   "internal/ui/filterbar.go",
+		Old:    "if col > 0 && f.w > 0 && f.cells(col-1) < f.offset(f.pos, f.w) {",
+		New:    "if col > 0 {",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterBarReplacesAndClears$"}},
+	},
 }
