@@ -82,7 +82,9 @@ func TestTimelineKeepsTheUser(t *testing.T) {
 			s.keys("Escape")
 			// The hint names what undoes here: the Timeline's u is a
 			// pivot, so :undo.
-			s.waitFor("filter cleared", "no filter ·", "filter cleared · :undo brings it back")
+			// ... beside the counts (a message never covers them).
+			s.waitFor("filter cleared", "no filter ·", "filter cleared · :undo brings it back",
+				fmt.Sprintf("loaded %s · matching %s", thousands(len(evs)), thousands(len(evs))))
 			title := fmt.Sprintf("user %s  %d events (%d ", user, own+asImp, asImp)
 			s.waitFor("bob still picked", title)
 			s.keys(":")

@@ -1273,4 +1273,20 @@ var mutations = []Mutation{
 		New:    "if col > 0 {",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterBarReplacesAndClears$"}},
 	},
+	{
+		Name:   "ui/status-message-covers-counts",
+		What:   "a status message at 80x24 or 60x20 takes the room of the counts: the progress is kept and the message cut to nothing, or the counts cut (loa… rows sorted by time)",
+		File:   "internal/ui/layout.go",
+		Old:    "\tfor !fits() && drop(2) {\n\t}\n\tfor !fits() && drop(1) {\n\t}\n",
+		New:    "\t_ = drop\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestStatusKeepsTheCounts$"}},
+	},
+	{
+		Name:   "ui/status-message-not-shortened",
+		What:   "a status message too long for the bar is cut mid-word instead of losing its explanation (filter cleared · u (or :u…)",
+		File:   "internal/ui/layout.go",
+		Old:    "\tfor _, sep := range []string{\" · \", \" (\"} {",
+		New:    "\tfor _, sep := range []string{} {",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestStatusKeepsTheCounts$"}},
+	},
 }
