@@ -189,6 +189,7 @@ func (a *App) evaluate() tea.Cmd {
 	a.running = false
 	a.filterUpTo = 0
 	a.c.Window = a.viewWindow()
+	a.c.Filter = f
 	view := a.recordView()
 	if !f.Active() {
 		a.c.Rows = allRows(a.c.Snap)
