@@ -298,7 +298,12 @@ func TestStatsDrillInAndUndo(t *testing.T) {
 	}
 	s := startSample(t, 120, 40)
 	s.keys("4")
-	s.waitFor("stats", "Top users by API calls")
+	// The panel shows the query it draws (events over the sample's two
+	// hours), not the board's rate over 5m.
+	scr := s.waitFor("stats", "Top users by API calls", "events     rate", "(count_over_time({", "[2h])))")
+	if strings.Contains(scr, "[5m])))") {
+		t.Fatalf("the rankings show a 5m query:\n%s", scr)
+	}
 	s.keys("Enter")
 	filter := fmt.Sprintf(`filter user_username="%s"`, top)
 	s.waitFor("drill-in", filter, fmt.Sprintf("matching %s", thousands(topN)), "RESOURCE NS/NAME")

@@ -32,6 +32,21 @@ func (a *App) undoFilter() tea.Cmd {
 	return cmd
 }
 
+// undoHint names what undoes a filter change in the pane that has the
+// keyboard: "u (or :undo)" where a key is bound to it, ":undo" where
+// there is none (the Timeline's u is a pivot), so a hint never names a
+// key that does something else there.
+func (a *App) undoHint() string {
+	scope := a.panes[a.focus].Scope()
+	if a.histOpen {
+		scope = ScopeHistory
+	}
+	if ks := a.c.Keys.KeysFor(scope, ActUndo); len(ks) > 0 {
+		return ks[0] + " (or :undo)"
+	}
+	return ":undo"
+}
+
 // maxUndo bounds the undo history.
 const maxUndo = 100
 
@@ -50,19 +65,16 @@ func (a *App) changeFilter(f *Filter) tea.Cmd {
 // query` answers the same (a negated filter cannot be narrowed that way,
 // so the row's filter replaces it). The Tail then shows the events.
 func (a *App) drill(pred string) tea.Cmd {
-	text, note := DrillQuery(a.filter, pred), ""
-	if a.filter.Negate {
-		note = "the negated filter was replaced (u undoes)"
-	}
+	text := DrillQuery(a.filter, pred)
 	f, err := a.compile(text)
 	if err != nil {
 		msg := "drill-in: " + err.Error()
 		return func() tea.Msg { return statusMsg(msg) }
 	}
-	if note != "" {
-		f.Note = note
-	}
 	a.setFocus(paneTail)
+	if a.filter.Negate {
+		f.Note = "the negated filter was replaced (" + a.undoHint() + " undoes)"
+	}
 	return a.changeFilter(f)
 }
 
@@ -81,13 +93,17 @@ func (a *App) compile(text string) (*Filter, error) {
 	if a.opts.Compile == nil {
 		return nil, fmt.Errorf("filtering is not available")
 	}
-	if word, ok := plainSearch(body); ok && neg {
-		// `/!word`: LogQL says it directly.
-		f, err := a.opts.Compile("!= " + strconv.Quote(word))
+	if terms, ok := plainSearch(body); ok && neg {
+		// `/!word`: LogQL says it directly (!= "word"); several words:
+		// the events that have none of them (!= "a" != "b").
+		f, err := a.opts.Compile(lineFilters("!=", terms))
 		if err != nil {
 			return nil, shiftErr{err, 1}
 		}
-		f.Note = "not LogQL: showing events whose text lacks " + strconv.Quote(word)
+		f.Note = "not LogQL: showing events whose text lacks " + strconv.Quote(terms[0])
+		if len(terms) > 1 {
+			f.Note = "not LogQL: showing events whose text has none of " + quotedList(terms, "or")
+		}
 		return a.keepWindow(f), nil
 	}
 	f, err := a.opts.Compile(body)
@@ -173,6 +189,7 @@ func (a *App) evaluate() tea.Cmd {
 	a.running = false
 	a.filterUpTo = 0
 	a.c.Window = a.viewWindow()
+	a.c.Filter = f
 	view := a.recordView()
 	if !f.Active() {
 		a.c.Rows = allRows(a.c.Snap)

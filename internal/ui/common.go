@@ -19,6 +19,9 @@ type Common struct {
 	Snap *Snapshot
 	// Rows are the events matching the current filter, in display order.
 	Rows *RowSet
+	// Filter is the filter Rows answer (read-only for the panes: Stats
+	// shows the queries it evaluates over it).
+	Filter *Filter
 	// Level, when set (--policy), gives the audit policy level of an event.
 	Level func(raw []byte) (string, error)
 	// Loc is the time zone times are shown in.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -18,12 +17,16 @@ import (
 // FilterBar is the `/` (LogQL filter) and `:` (command) input line, each
 // mode with its own history. It edits text; the app applies it.
 type FilterBar struct {
-	c       *Common
-	w       int
-	active  bool
-	mode    rune // '/' or ':'
-	text    []rune
-	pos     int
+	c      *Common
+	w      int
+	active bool
+	mode   rune // '/' or ':'
+	text   []rune
+	pos    int
+	// sel: the whole text is selected (the bar opened with the filter in
+	// use): typing replaces it, a deleting key clears it, a moving key
+	// keeps it for editing.
+	sel     bool
 	hist    map[rune][]string
 	histPos int
 	// err is the last error; errCol its 1-based column in text (0: none).
@@ -43,6 +46,7 @@ func (f *FilterBar) Open(mode rune, initial string) {
 	f.active, f.mode = true, mode
 	f.text = []rune(initial)
 	f.pos = len(f.text)
+	f.sel = len(f.text) > 0
 	f.histPos = len(f.hist[mode])
 	f.err, f.errCol = "", 0
 	f.suggestions = nil
@@ -60,11 +64,17 @@ func (f *FilterBar) Mode() rune { return f.mode }
 // Value is the text typed.
 func (f *FilterBar) Value() string { return string(f.text) }
 
-// SetError shows err under the bar, pointing at col (1-based, 0: none),
-// and moves the cursor there (so a long query scrolls to it).
+// SetWidth is the screen width (where SetError puts the cursor).
+func (f *FilterBar) SetWidth(w int) { f.w = w }
+
+// SetError shows err under the bar, pointing at col (1-based, 0: none).
+// The cursor stays at the end, where typing and ctrl+u expect it; only
+// when the column would be scrolled out of view from there does the
+// cursor go to it (so a long query shows where the problem is).
 func (f *FilterBar) SetError(msg string, col int) {
 	f.err, f.errCol = msg, col
-	if col > 0 {
+	f.pos, f.sel = len(f.text), false
+	if col > 0 && f.w > 0 && f.cells(col-1) < f.offset(f.pos, f.w) {
 		f.pos = min(col-1, len(f.text))
 	}
 }
@@ -89,6 +99,21 @@ const (
 
 // Key edits the text.
 func (f *FilterBar) Key(k tea.KeyPressMsg) barResult {
+	if f.sel {
+		// The text the bar opened with is selected: typing replaces it,
+		// a deleting key clears it, any other key keeps it.
+		f.sel = false
+		switch k.String() {
+		case "backspace", "ctrl+h", "delete", "ctrl+d", "ctrl+w", "ctrl+u":
+			f.text, f.pos = nil, 0
+			f.err, f.errCol = "", 0
+			f.updateSuggestions()
+			return barEditing
+		}
+		if k.Text != "" && k.String() != "tab" {
+			f.text, f.pos = nil, 0
+		}
+	}
 	switch k.String() {
 	case "enter":
 		return barSubmit
@@ -114,8 +139,9 @@ func (f *FilterBar) Key(k tea.KeyPressMsg) barResult {
 			f.text = append(f.text[:f.pos], f.text[f.pos+1:]...)
 		}
 	case "ctrl+u":
-		f.text = f.text[f.pos:]
-		f.pos = 0
+		// The whole input, wherever the cursor is (as k9s; from the end,
+		// readline's kill to the start does the same).
+		f.text, f.pos = nil, 0
 	case "ctrl+k":
 		f.text = f.text[:f.pos]
 	case "ctrl+w":
@@ -347,11 +373,32 @@ func (f *FilterBar) Lines(current, note string, w int) []string {
 		for _, l := range wrapped {
 			out = append(out, st.Error.Render(truncateANSI(l, w)))
 		}
+	case f.sel:
+		what := "the filter"
+		if f.mode != '/' {
+			what = "it"
+		}
+		out = append(out, truncateANSI(st.Muted.Render("typing replaces "+what+" · ←/→ home/end edit it · ctrl+u clears"), w))
 	case len(f.suggestions) > 0:
 		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
 	case f.mode == '/':
-		if word, ok := plainSearch(strings.TrimPrefix(string(f.text), "!")); ok && !isSchemaName(word) {
-			out = append(out, truncateANSI(st.Muted.Render("enter: search the events' text for ")+st.Safe(strconv.Quote(word), w, st.Plain)+st.Muted.Render(" (not LogQL)"), w))
+		body := strings.TrimPrefix(string(f.text), "!")
+		if terms, ok := plainSearch(body); ok && !isSchemaName(strings.TrimSpace(body)) {
+			what, how := "search the events' text for ", " (not LogQL)"
+			if len(terms) > 1 {
+				how = " (every word; \"quote\" a phrase)"
+			}
+			if len(body) < len(f.text) {
+				what = "hide the events whose text has "
+				if len(terms) > 1 {
+					what, how = "hide the events whose text has any of ", " (not LogQL)"
+				}
+			}
+			conj := "and"
+			if len(body) < len(f.text) {
+				conj = "or"
+			}
+			out = append(out, truncateANSI(st.Muted.Render("enter: "+what)+st.Safe(quotedList(terms, conj), w, st.Plain)+st.Muted.Render(how), w))
 		}
 	}
 	return out
@@ -363,6 +410,19 @@ func (f *FilterBar) cells(n int) int {
 	return SafeWidth(string(f.text[:n]))
 }
 
+// offset is how many cells of the text are scrolled out on the left
+// with the cursor at pos on a screen w wide: none while the cursor fits,
+// else enough to show it with some of what follows.
+func (f *FilterBar) offset(pos, w int) int {
+	room := max(1, w-1-1) // the prompt, and the cursor past the end
+	cur := f.cells(pos)
+	if cur <= room {
+		return 0
+	}
+	margin := min(12, room/4)
+	return max(0, min(cur-room+margin, f.cells(len(f.text))+1-room))
+}
+
 // inputLine renders the prompt and the text with the cursor, scrolled
 // sideways so the cursor stays on screen; off is how many cells of the
 // text are hidden on the left.
@@ -372,13 +432,7 @@ func (f *FilterBar) inputLine(w int) (string, int) {
 	if f.mode == 's' {
 		prompt = "/"
 	}
-	room := max(1, w-1-1) // the prompt, and the cursor past the end
-	off := 0
-	if cur := f.cells(f.pos); cur > room {
-		// Keep some of what follows the cursor in view too.
-		margin := min(12, room/4)
-		off = max(0, min(cur-room+margin, f.cells(len(f.text))+1-room))
-	}
+	off := f.offset(f.pos, w)
 	before := string(f.text[:f.pos])
 	after := string(f.text[f.pos:])
 	cursor := " "
@@ -386,7 +440,11 @@ func (f *FilterBar) inputLine(w int) (string, int) {
 		cursor = string([]rune(after)[0])
 		after = string([]rune(after)[1:])
 	}
-	line := st.Safe(before, 0, st.Plain) + st.Selected.Render(termsafe.String(cursor)) + st.Safe(after, 0, st.Plain)
+	textStyle := st.Plain
+	if f.sel {
+		textStyle = st.Selected // the selection: typing replaces it
+	}
+	line := st.Safe(before, 0, textStyle) + st.Selected.Render(termsafe.String(cursor)) + st.Safe(after, 0, textStyle)
 	if off > 0 {
 		line = st.Muted.Render("…") + ansi.TruncateLeft(line, off+1, "")
 	}

@@ -46,9 +46,12 @@ var filterTips = []struct{ key, desc string }{
 	{`LogQL`, `as in Grafana: {job="audit"} | json | user_username="alice"`},
 	{`shorthand`, `user_username="alice" | verb=~"create|delete"  ({job="audit"} | json is added)`},
 	{`words`, `text that is not LogQL searches each event's text: kube-system -> |= "kube-system"`},
-	{`/!query`, `shows what does NOT match (/!word -> != "word")`},
+	{`a b`, `several words: each must be there: kube-system exec -> |= "kube-system" |= "exec"`},
+	{`"a b"`, `a quoted phrase is one search: "kube-system exec" -> |= "kube-system exec"`},
+	{`/!query`, `shows what does NOT match (/!word -> != "word"; /!a b -> != "a" != "b": neither)`},
+	{`ctrl+u`, `clears the input (/ opens with the filter in use selected: typing replaces it, ←/→ home/end edit it)`},
 	{`tab`, `completes field names, and values after field="`},
-	{`↑/↓`, `filter history; u (or :undo) undoes the last filter change`},
+	{`↑/↓`, `filter history; :undo (u outside the Timeline) undoes the last filter change`},
 	{`fields`, `as Loki's | json names them (objectRef_resource, responseStatus_code, ...)`},
 }
 

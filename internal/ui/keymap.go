@@ -61,7 +61,8 @@ const (
 	// Timeline: the people behind identities.
 	ActPivotCred
 	ActPivotPerson
-	// Tail, Alerts, Stats, Detail: undo the last filter change.
+	// Tail, Alerts, Stats, Detail: undo the last filter change (the
+	// Timeline's u is a pivot: there, :undo; hints say which, undoHint).
 	ActUndo
 	// Detail and help: search inside; next and previous match.
 	ActSearch
@@ -141,7 +142,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActPageUp, "pgup/ctrl+b", "page up", "pgup", "ctrl+b"),
 		bind(ScopeGlobal, ActPageDown, "pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
 		bind(ScopeGlobal, ActOpen, "enter", "open the event; on Alerts, Timeline and Stats rows: drill in", "enter"),
-		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (u undoes)", "esc"),
+		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (:undo brings it back)", "esc"),
 		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons, duplicates, undated events", "R"),
 		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
 		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
@@ -168,7 +169,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeTimeline, ActFocusNext, "space", "switch list: users / events", "space"),
 		bind(ScopeTimeline, ActPivotImp, "i", "pivot to impersonated user", "i"),
 		bind(ScopeTimeline, ActPivotIP, "p", "pivot to source IP", "p"),
-		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user", "u"),
+		bind(ScopeTimeline, ActPivotUser, "u", "pivot to the event's user (not undo here: :undo is)", "u"),
 		bind(ScopeTimeline, ActPivotCred, "c", "pivot to the token's credential id", "c"),
 		bind(ScopeTimeline, ActPivotPerson, "b", "pivot to the person behind the role (EKS session)", "b"),
 		bind(ScopeTimeline, ActFilterTo, "f", "filter every pane to the subject's events", "f"),
@@ -209,6 +210,23 @@ func (k *Keymap) Lookup(scope Scope, keyStr string) (Action, bool) {
 		}
 	}
 	return ActNone, false
+}
+
+// KeysFor returns the keys that do act in scope (as Lookup resolves
+// them: a key another binding takes first is left out), in table order.
+func (k *Keymap) KeysFor(scope Scope, act Action) []string {
+	var out []string
+	for _, b := range k.Bindings {
+		if b.Action != act || (b.Scope != scope && b.Scope != ScopeGlobal) {
+			continue
+		}
+		for _, kk := range b.Key.Keys() {
+			if got, ok := k.Lookup(scope, kk); ok && got == act {
+				out = append(out, kk)
+			}
+		}
+	}
+	return out
 }
 
 // Scope returns the bindings of one scope, in table order.

@@ -104,7 +104,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			// The query goes, the window stays (:window all opens it).
 			// Undoable: the status says how.
 			cmd := a.changeFilter(a.windowOnly())
-			a.status = "filter cleared · u (or :undo) brings it back"
+			a.status = "filter cleared · " + a.undoHint() + " brings it back"
 			return cmd
 		}
 		return nil
@@ -127,7 +127,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		switch a.focus {
 		case paneAlerts:
 			// The rule's query over the alert's own window (which
-			// replaces the view's; u undoes), as `audittui query
+			// replaces the view's; undoable), as `audittui query
 			// --from --to` answers it: the status shows that command.
 			var cmdline string
 			if f, cmdline, ok = a.alerts.AlertFilter(); ok {

@@ -43,6 +43,7 @@ func describeErr(err error, text string) (string, int) {
 
 // layout gives every pane its body size.
 func (a *App) layout() {
+	a.bar.SetWidth(a.w)
 	bh := a.bodyHeight()
 	for _, p := range a.panes {
 		p.SetSize(a.w, bh)
@@ -190,47 +191,109 @@ func (a *App) progress() []string {
 	return out
 }
 
-// statusBar: loaded / matching / rejected, load progress, follow state.
+// statusBar: loaded / matching / rejected, load progress, follow state,
+// and on the right a message (or the help hint). When it does not all fit,
+// what matters least goes first, so the counts always stay: the help
+// hint, "rejected 0", the progress, the other counts (filtering, undated,
+// duplicates, rejected N: back with the next key, as the message goes),
+// the message's explanation (after its last " · " or " ("), then the
+// message is cut; loaded and matching stay.
 func (a *App) statusBar() string {
 	st := a.c.Styles
 	s := a.c.Snap
-	parts := []string{
-		fmt.Sprintf("loaded %s", thousands(int64(s.Len()))),
-		fmt.Sprintf("matching %s", thousands(int64(a.c.Rows.Len()))),
+	type part struct {
+		text  string
+		level int // 0 always kept, 1 counts, 2 dropped first
+	}
+	parts := []part{
+		{fmt.Sprintf("loaded %s", thousands(int64(s.Len()))), 0},
+		{fmt.Sprintf("matching %s", thousands(int64(a.c.Rows.Len()))), 0},
 	}
 	if s.Rejected > 0 {
-		parts = append(parts, fmt.Sprintf("rejected %s (R)", thousands(s.Rejected)))
+		parts = append(parts, part{fmt.Sprintf("rejected %s (R)", thousands(s.Rejected)), 1})
 	} else {
-		parts = append(parts, "rejected 0")
+		parts = append(parts, part{"rejected 0", 2})
 	}
 	if s.Duplicates > 0 {
-		parts = append(parts, fmt.Sprintf("duplicates %s (R)", thousands(s.Duplicates)))
+		parts = append(parts, part{fmt.Sprintf("duplicates %s (R)", thousands(s.Duplicates)), 1})
 	}
 	if s.Undated > 0 {
-		parts = append(parts, fmt.Sprintf("undated %s (R)", thousands(s.Undated)))
+		parts = append(parts, part{fmt.Sprintf("undated %s (R)", thousands(s.Undated)), 1})
 	}
-	parts = append(parts, a.progress()...)
+	for _, p := range a.progress() {
+		parts = append(parts, part{p, 2})
+	}
 	if a.running {
-		parts = append(parts, "filtering…")
+		parts = append(parts, part{"filtering…", 1})
 	}
-	left := " " + strings.Join(parts, " · ")
-	right := "? help "
-	if a.status != "" {
-		right = termsafe.String(a.status) + " "
+	msg := termsafe.String(a.status)
+	right := msg
+	if msg == "" {
+		right = "? help"
 	}
-	gap := a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
-	if gap < 1 {
-		// No room for both: a message wins over the counts, the counts
-		// over the help hint.
-		if a.status != "" {
-			left = truncateANSI(left, max(0, a.w-ansi.StringWidth(right)-1))
-		} else {
+	left := func() string {
+		var ts []string
+		for _, p := range parts {
+			ts = append(ts, p.text)
+		}
+		return " " + strings.Join(ts, " · ")
+	}
+	fits := func() bool {
+		r := 0
+		if right != "" {
+			r = ansi.StringWidth(right) + 2 // a space before, one after
+		}
+		return ansi.StringWidth(left())+r <= a.w
+	}
+	drop := func(level int) bool {
+		for k := len(parts) - 1; k >= 0; k-- {
+			if parts[k].level == level {
+				parts = append(parts[:k], parts[k+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+	if !fits() && msg == "" {
+		right = ""
+	}
+	for !fits() && drop(2) {
+	}
+	for !fits() && drop(1) {
+	}
+	for !fits() && msg != "" {
+		short, ok := shortenMessage(right)
+		if !ok {
+			break
+		}
+		right = short
+	}
+	if !fits() && right != "" {
+		right = truncateANSI(right, max(0, a.w-ansi.StringWidth(left())-2))
+		if ansi.StringWidth(right) < 2 {
 			right = ""
 		}
-		gap = a.w - ansi.StringWidth(left) - ansi.StringWidth(right)
 	}
-	line := left + strings.Repeat(" ", max(1, gap)) + right
+	l := left()
+	line := l
+	if right != "" {
+		gap := max(1, a.w-ansi.StringWidth(l)-ansi.StringWidth(right)-1)
+		line = l + strings.Repeat(" ", gap) + right + " "
+	}
 	return st.StatusBar.Render(truncateANSI(line, a.w))
+}
+
+// shortenMessage drops a status message's last explanation: what follows
+// its last " · ", else its last " (" ("filter cleared · u (or :undo)
+// brings it back" -> "filter cleared"; "rows sorted by time (the input
+// ...)" -> "rows sorted by time"). ok is false when there is none.
+func shortenMessage(msg string) (string, bool) {
+	for _, sep := range []string{" · ", " ("} {
+		if k := strings.LastIndex(msg, sep); k > 0 {
+			return msg[:k], true
+		}
+	}
+	return msg, false
 }
 
 // rejectsView shows why lines were rejected.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
@@ -41,19 +43,21 @@ func expandShorthand(text string) (string, int) {
 // column in the text typed.
 //
 // Text that is plain words, with nothing LogQL is written with (no = ~ |
-// { } < > ! or quotes inside), is what k9s, lnav and less users type to search: it
-// becomes the line filter |= "text", and the filter says so (Note).
+// { } < > ! or quotes inside a word), is what k9s, lnav and less users
+// type to search: each word becomes a line filter, all of which must
+// match (kube-system exec -> |= "kube-system" |= "exec"); a quoted
+// phrase is one ("kube-system exec" -> |= "kube-system exec"). The
+// filter's text is that LogQL and its Note says how it was read.
 func CompileLogQL(text string) (*Filter, error) {
-	if word, ok := plainSearch(text); ok {
-		if isSchemaName(word) {
-			return nil, &FilterError{Msg: fmt.Sprintf("%s is a field: compare it with a value, e.g. %s=%q", word, word, "..."), Col: 1}
+	if terms, ok := plainSearch(text); ok {
+		if t := strings.TrimSpace(text); isSchemaName(t) {
+			return nil, &FilterError{Msg: fmt.Sprintf("%s is a field: compare it with a value, e.g. %s=%q", t, t, "..."), Col: 1}
 		}
-		q := "|= " + strconv.Quote(word)
-		f, err := CompileLogQL(q)
+		f, err := CompileLogQL(lineFilters("|=", terms))
 		if err != nil {
 			return nil, err
 		}
-		f.Note = "not LogQL: searching each event's text for " + strconv.Quote(word)
+		f.Note = "not LogQL: searching each event's text for " + quotedList(terms, "and")
 		return f, nil
 	}
 	full, shift := expandShorthand(text)
@@ -74,22 +78,69 @@ func CompileLogQL(text string) (*Filter, error) {
 }
 
 // plainSearch reports whether text is a plain search (see CompileLogQL)
-// and returns the words to search for: trimmed, and unquoted when the
-// whole text is one quoted string.
-func plainSearch(text string) (string, bool) {
-	t := strings.TrimSpace(text)
-	if t == "" {
-		return "", false
-	}
-	if len(t) >= 2 && (t[0] == '"' || t[0] == '`') && t[len(t)-1] == t[0] {
-		if u, err := strconv.Unquote(t); err == nil && u != "" {
-			return u, true
+// and returns its terms: the words, and each quoted phrase ("..." with
+// Go escapes, or `...`) unquoted, in order.
+func plainSearch(text string) ([]string, bool) {
+	var terms []string
+	t := strings.TrimLeftFunc(text, unicode.IsSpace)
+	for t != "" {
+		var term string
+		switch t[0] {
+		case '"':
+			q, err := strconv.QuotedPrefix(t)
+			if err != nil {
+				return nil, false
+			}
+			term, _ = strconv.Unquote(q)
+			t = t[len(q):]
+		case '`':
+			end := strings.IndexByte(t[1:], '`')
+			if end < 0 {
+				return nil, false
+			}
+			term, t = t[1:1+end], t[2+end:]
+		default:
+			end := strings.IndexFunc(t, unicode.IsSpace)
+			if end < 0 {
+				end = len(t)
+			}
+			term, t = t[:end], t[end:]
+			if strings.ContainsAny(term, "=~|{}<>!\"`") {
+				return nil, false
+			}
 		}
+		if term == "" {
+			return nil, false
+		}
+		if r, _ := utf8.DecodeRuneInString(t); t != "" && !unicode.IsSpace(r) {
+			return nil, false // a quote followed by more text: not a search
+		}
+		terms = append(terms, term)
+		t = strings.TrimLeftFunc(t, unicode.IsSpace)
 	}
-	if strings.ContainsAny(t, "=~|{}<>!\"`") {
-		return "", false
+	return terms, len(terms) > 0
+}
+
+// lineFilters is the LogQL of a search: one line filter op ("|=" or
+// "!=") per term.
+func lineFilters(op string, terms []string) string {
+	parts := make([]string, len(terms))
+	for k, t := range terms {
+		parts[k] = op + " " + strconv.Quote(t)
 	}
-	return t, true
+	return strings.Join(parts, " ")
+}
+
+// quotedList is "a", "a" and "b", or "a", "b" and "c" (conj: "and", "or").
+func quotedList(terms []string, conj string) string {
+	q := make([]string, len(terms))
+	for k, t := range terms {
+		q[k] = strconv.Quote(t)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " " + conj + " " + q[len(q)-1]
 }
 
 // isSchemaName reports whether name is a field name of the schema (as

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -32,13 +33,14 @@ func TestWordIsALineFilter(t *testing.T) {
 	if !strings.Contains(s, `filter |= "bootstrap"  (not LogQL: searching`) {
 		t.Fatalf("filter line does not show the LogQL and the note:\n%s", s)
 	}
-	// Several words with spaces and parentheses (a user agent), a quoted
-	// phrase, and the negated form (!= in LogQL).
+	// Words with parentheses (a user agent, each word a line filter), a
+	// quoted phrase, and the negated form (!= in LogQL).
 	for _, tc := range []struct {
 		typed, text string
 		want        int
 	}{
-		{"kubectl/v1.31.0 (linux/amd64)", `|= "kubectl/v1.31.0 (linux/amd64)"`, 0},
+		{"kubectl/v1.31.0 (linux/amd64)", `|= "kubectl/v1.31.0" |= "(linux/amd64)"`, 0},
+		{`"kubectl/v1.31.0 (linux/amd64)"`, `|= "kubectl/v1.31.0 (linux/amd64)"`, 0},
 		{`"payments/settings"`, `|= "payments/settings"`, 0},
 		{"!bootstrap", `!= "bootstrap"`, 29},
 	} {
@@ -57,6 +59,67 @@ func TestWordIsALineFilter(t *testing.T) {
 	// holds a query the CLI accepts (TestTUIQueriesAreLogQL checks the
 	// answers agree for the queries the TUI writes).
 	if _, err := CompileLogQL(`{job="audit"} | json ` + `|= "bootstrap"`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSeveralWordsAreAllSearched: several plain words are an AND of
+// line filters (lnav and k9s users type "payments exec" for the events
+// that have both), shown in the filter line as that LogQL; a quoted phrase
+// is one line filter; /! with several words hides the events that have
+// any of them. The bar says what enter will do.
+func TestSeveralWordsAreAllSearched(t *testing.T) {
+	for _, sz := range sizes {
+		a := newTestApp(t, sz.w, sz.h)
+		send(t, a, "/")
+		typeText(t, a, "payments exec")
+		typing := screen(a)
+		checkScreen(t, typing, sz.w, sz.h)
+		if !strings.Contains(typing, `enter: search the events' text for "payments" and "exec"`) {
+			t.Fatalf("%dx%d: the bar does not say what enter will do:\n%s", sz.w, sz.h, typing)
+		}
+		send(t, a, "enter")
+		s := screen(a)
+		checkScreen(t, s, sz.w, sz.h)
+		golden(t, fmt.Sprintf("search_words_%dx%d.txt", sz.w, sz.h), s)
+		if a.filter.Text != `|= "payments" |= "exec"` || a.c.Rows.Len() != 2 {
+			t.Fatalf("%dx%d: filter %q, %d events; want both words, 2 (alice's execs in payments)", sz.w, sz.h, a.filter.Text, a.c.Rows.Len())
+		}
+		if !strings.Contains(s, `filter |= "payments" |= "exec"  (not LogQL: searching each event's text for "payments" and "exec")`) &&
+			!strings.Contains(s, `filter |= "payments" |= "exec"  (not LogQL: searching`) {
+			t.Fatalf("%dx%d: filter line:\n%s", sz.w, sz.h, s)
+		}
+	}
+	a := newTestApp(t, 120, 40)
+	for _, tc := range []struct {
+		typed, text string
+		want        int
+	}{
+		{"exec payments", `|= "exec" |= "payments"`, 2},
+		{"  payments   exec ", `|= "payments" |= "exec"`, 2},
+		{`"payments exec"`, `|= "payments exec"`, 0},
+		{"`payments` \"api-0/exec\"", `|= "payments" |= "api-0/exec"`, 2},
+		{"!payments exec", `!= "payments" != "exec"`, 7},
+	} {
+		setFilter(t, a, tc.typed)
+		if a.filter.Text != tc.text || a.c.Rows.Len() != tc.want {
+			t.Errorf("%q: filter %q, %d events; want %q, %d", tc.typed, a.filter.Text, a.c.Rows.Len(), tc.text, tc.want)
+		}
+	}
+	if !strings.Contains(a.filter.Note, `has none of "payments" or "exec"`) {
+		t.Errorf("negated words: note %q", a.filter.Note)
+	}
+	// Not a search: a quote glued to more text is LogQL (and an error).
+	send(t, a, "/")
+	a.bar.text, a.bar.pos = nil, 0
+	typeText(t, a, `"payments"exec`)
+	send(t, a, "enter")
+	if !a.bar.Active() {
+		t.Errorf(`"payments"exec was taken as a search: %q`, a.filter.Text)
+	}
+	send(t, a, "esc")
+	// What the filter line shows is LogQL the CLI accepts.
+	if _, err := CompileLogQL(`{job="audit"} | json |= "payments" |= "exec"`); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // Stats renders the four dashboards of the user's Grafana board
@@ -16,6 +19,16 @@ import (
 // create/delete trends by resource, and the namespace activity heatmap.
 // They are computed from the index columns (the fields those queries group
 // and filter on are all indexed), so they cost no re-read.
+//
+// Each panel shows the query whose answer it draws, as `audittui query`
+// evaluates it over the same events (the filter's LogQL, the panel's
+// stages): the rankings are count_over_time over a range just longer than
+// the events' span, an instant query at the last match, with the rate
+// over that range (rate() of the same range); the trends and the heatmap
+// are a range query whose steps are the columns (--step, each step
+// counting (t-step, t], steps on multiples of the step). The board's
+// rate(...[5m]) panels are time series; here they are summed over the
+// window, and the queries say so.
 //
 // Every row is selectable (j/k); enter drills in: it narrows the filter to
 // the row's events with the LogQL the row counts (DrillQuery), so the
@@ -45,16 +58,27 @@ type statsItem struct {
 
 // statsData is what build computes from the rows.
 type statsData struct {
-	c        dashboardCounts
-	trend    map[string][]int
-	ns       map[string][]int
+	c     dashboardCounts
+	trend map[string][]int
+	ns    map[string][]int
+	// rng is the rankings' range (longer than the span, so an instant
+	// query at the last match counts every event); step the columns of
+	// the series panels, the first ending at first (Unix ns), buckets of
+	// them.
+	rng      time.Duration
+	step     time.Duration
+	first    int64
 	buckets  int
 	colW     int
 	half     bool
-	secs     float64
 	lo, hi   int64
+	undated  int
 	nothing  bool
 	forWidth int
+	// queries are the four panels' LogQL, over the filter's query.
+	queries [4]string
+	// notLogQL: the filter is not LogQL (negated): the queries lack it.
+	notLogQL bool
 }
 
 // NewStats returns the stats pane.
@@ -159,14 +183,126 @@ func sortedCounts(m map[string]int) []countKV {
 	return out
 }
 
-// dashboardQueries are the LogQL queries of the four panels (the seed's
-// Grafana dashboard), shown under their titles: complete queries that
-// Grafana and `audittui query` accept (TestStatsQueriesAreLogQL).
+// dashboardQueries are the four panels of the seed's Grafana dashboard
+// (time series of rates over 5m; TestDashboardsMatchLogQL checks the
+// counts against them). The pane shows panelQueries instead: what it
+// really draws.
 var dashboardQueries = [...]string{
 	`topk(10, sum by (user_username) (rate({job="audit"} | json [5m])))`,
 	`sum by (user_username) (rate({job="audit"} | json | responseStatus_code >= 401 | responseStatus_code < 500 [5m]))`,
 	`sum by (verb, objectRef_resource) (rate({job="audit"} | json | verb=~"create|delete" [5m]))`,
 	`sum by (objectRef_namespace) (count_over_time({job="audit"} | json [1h]))`,
+}
+
+// panelStages are the panels' own stages after the filter's query.
+var panelStages = [4]string{"", "responseStatus_code >= 401 | responseStatus_code < 500", `verb=~"create|delete"`, ""}
+
+// panelQueries returns the four panels' queries over the log query lq
+// (with | json): the rankings over rng, the series per step.
+func panelQueries(lq string, rng, step time.Duration) [4]string {
+	with := func(k int) string {
+		if panelStages[k] == "" {
+			return lq
+		}
+		return lq + " | " + panelStages[k]
+	}
+	r, st := logqlDuration(rng), logqlDuration(step)
+	return [4]string{
+		`topk(10, sum by (user_username) (count_over_time(` + with(0) + ` [` + r + `])))`,
+		`sum by (user_username) (count_over_time(` + with(1) + ` [` + r + `]))`,
+		`sum by (verb, objectRef_resource) (count_over_time(` + with(2) + ` [` + st + `]))`,
+		`sum by (objectRef_namespace) (count_over_time(` + with(3) + ` [` + st + `]))`,
+	}
+}
+
+// statsLogQuery is the log query the panels count over: the filter's
+// LogQL in full, with a json stage (the panels group by its labels); with
+// no query, {job="audit"} | json. ok is false for a filter that is not
+// LogQL (negated): the queries then lack it.
+func statsLogQuery(f *Filter) (string, bool) {
+	if f == nil || !f.query || f.Text == "" {
+		return shorthandSelector, true
+	}
+	if f.Negate {
+		return shorthandSelector, false
+	}
+	full, _ := expandShorthand(f.Text)
+	if f.lq != nil && !strings.Contains(f.lq.String(), "| json") {
+		full += " | json"
+	}
+	return full, true
+}
+
+// coverRange is the shortest whole number of seconds, minutes, hours or
+// days (by the span's size) longer than span: a range query evaluated at
+// the last event then counts the first one too ((t-range, t]).
+func coverRange(span time.Duration) time.Duration {
+	unit := 24 * time.Hour
+	switch {
+	case span < time.Minute:
+		unit = time.Second
+	case span < time.Hour:
+		unit = time.Minute
+	case span < 48*time.Hour:
+		unit = time.Hour
+	}
+	return (span/unit + 1) * unit
+}
+
+// seriesSteps are the steps the series panels choose from: the shortest
+// that gives at most the room's columns.
+var seriesSteps = []time.Duration{
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 3 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 20 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 4 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+	24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour,
+}
+
+// stepEnd is the end of the step t falls in: t rounded up to a multiple
+// of step (a step at t counts (t-step, t], as `audittui query --step`).
+func stepEnd(t int64, step time.Duration) int64 {
+	st := int64(step)
+	if r := t % st; r != 0 {
+		return t - r + st
+	}
+	return t
+}
+
+// chooseStep returns the shortest step whose steps over [lo, hi] are at
+// most max, and how many there are.
+func chooseStep(lo, hi int64, most int) (time.Duration, int) {
+	n := func(st time.Duration) int { return int((stepEnd(hi, st)-stepEnd(lo, st))/int64(st)) + 1 }
+	for _, st := range seriesSteps {
+		if n(st) <= most {
+			return st, n(st)
+		}
+	}
+	st := seriesSteps[len(seriesSteps)-1]
+	for n(st) > most {
+		st *= 2
+	}
+	return st, n(st)
+}
+
+// logqlDuration writes d as LogQL does (2h, 1h30m, 45s, 3d).
+func logqlDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	out := ""
+	for _, u := range []struct {
+		d time.Duration
+		s string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if n := d / u.d; n > 0 {
+			out += fmt.Sprintf("%d%s", n, u.s)
+			d -= n * u.d
+		}
+	}
+	if out == "" || d > 0 {
+		out += fmt.Sprintf("%dms", d/time.Millisecond)
+	}
+	return out
 }
 
 // The label filters a row of each panel counts (its drill-in): the
@@ -195,6 +331,10 @@ func nsPred(ns string) string {
 // clusterScope labels the events without a namespace.
 const clusterScope = "(cluster)"
 
+// rate is what rate() over the rankings' range answers for n events
+// in it: n / range.
+func (d *statsData) rate(n int) float64 { return float64(n) / d.rng.Seconds() }
+
 // compute counts the dashboards over the matching rows.
 func (s *Stats) compute() {
 	snap, rows := s.c.Snap, s.c.Rows
@@ -207,24 +347,26 @@ func (s *Stats) compute() {
 	}
 	d.c = countDashboards(snap, rows)
 	d.lo, d.hi = d.c.lo, d.c.hi
-	d.secs = max(time.Duration(d.hi-d.lo).Seconds(), 1)
+	d.rng = coverRange(time.Duration(d.hi - d.lo))
 	d.half = s.w >= 120 && s.h >= 30
 	d.colW = s.w
 	if d.half {
 		d.colW = (s.w - 1) / 2
 	}
-	d.buckets = max(10, min(60, d.colW-34))
+	d.step, d.buckets = chooseStep(d.lo, d.hi, max(10, min(60, d.colW-34)))
+	d.first = stepEnd(d.lo, d.step)
+	lq, ok := statsLogQuery(s.c.Filter)
+	d.queries, d.notLogQL = panelQueries(lq, d.rng, d.step), !ok
 	d.trend, d.ns = map[string][]int{}, map[string][]int{}
-	lo, hi := d.lo, d.hi
-	bucketOf := func(t int64) int {
-		if hi == lo {
-			return 0
-		}
-		return max(0, min(d.buckets-1, int((t-lo)*int64(d.buckets)/(hi-lo+1))))
-	}
 	for k := 0; k < n; k++ {
 		i := rows.At(k)
-		b := bucketOf(snap.Time(i))
+		t := snap.Time(i)
+		if t == 0 {
+			// No time: counted in the rankings, in no step.
+			d.undated++
+			continue
+		}
+		b := int((stepEnd(t, d.step) - d.first) / int64(d.step))
 		if v := snap.Str(ColVerb, i); v == "create" || v == "delete" {
 			key := v + " " + snap.Str(ColResource, i)
 			if d.trend[key] == nil {
@@ -256,17 +398,27 @@ func (s *Stats) render() {
 		sel = s.items[s.cursor].pred
 	}
 	s.drawnSel = sel
-	rate := func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, float64(n)/d.secs) }
-	p1 := s.barPanel("Top users by API calls", dashboardQueries[0], sortedCounts(d.c.calls), 10, d.colW, rate, userPred, sel)
-	p2 := s.barPanel("Failed authentication (401-499) by user", dashboardQueries[1], sortedCounts(d.c.failed), 10, d.colW, rate, failedPred, sel)
-	p3 := s.seriesPanel("Create/delete trends by resource", dashboardQueries[2], d.trend, 8, d.colW, false, trendPred, sel)
-	p4 := s.seriesPanel("Namespace activity heatmap", dashboardQueries[3], d.ns, 10, d.colW, true, nsPred, sel)
-	span := time.Duration(d.hi - d.lo)
-	axis := panelLine{text: st.Muted.Render(fmt.Sprintf("%s → %s (%s, %d buckets of %s)", s.c.fmtTime(d.lo), s.c.fmtTime(d.hi),
-		span.Round(time.Second), d.buckets, (span / time.Duration(d.buckets)).Round(time.Second)))}
+	rate := func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, d.rate(n)) }
+	p1 := s.barPanel("Top users by API calls", d.queries[0], sortedCounts(d.c.calls), 10, d.colW, rate, userPred, sel)
+	p2 := s.barPanel("Failed authentication (401-499) by user", d.queries[1], sortedCounts(d.c.failed), 10, d.colW, rate, failedPred, sel)
+	p3 := s.seriesPanel("Create/delete trends by resource", d.queries[2], d.trend, 8, d.colW, false, trendPred, sel)
+	p4 := s.seriesPanel("Namespace activity heatmap", d.queries[3], d.ns, 10, d.colW, true, nsPred, sel)
+	// The series' columns: the steps, from the end of the first.
+	axis := panelLine{text: st.Muted.Render(truncateANSI(fmt.Sprintf("%s → %s, %d steps, --step %s",
+		s.c.fmtTime(d.first-int64(d.step)), s.c.fmtTime(d.first+int64(d.buckets-1)*int64(d.step)), d.buckets, logqlDuration(d.step)), d.colW))}
 	p3 = append(p3, axis)
 	p4 = append(p4, axis)
 	s.lines, s.items = nil, nil
+	var notes []string
+	if d.notLogQL {
+		notes = append(notes, "the queries lack the negated filter (not LogQL); the counts are over its events")
+	}
+	if d.undated > 0 {
+		notes = append(notes, fmt.Sprintf("%d undated events are in the rankings only: no query can place them (R)", d.undated))
+	}
+	for _, n := range notes {
+		s.lines = append(s.lines, truncateANSI(st.Muted.Render(n), s.w))
+	}
 	// The cursor walks the rows panel by panel (side by side too).
 	add := func(p []panelLine, panel, base int) {
 		for k, l := range p {
@@ -276,10 +428,11 @@ func (s *Stats) render() {
 		}
 	}
 	if d.half {
-		add(p1, 0, 0)
-		add(p2, 1, 0)
-		s.lines = append(sideBySide(texts(p1), texts(p2), d.colW), "")
 		base := len(s.lines)
+		add(p1, 0, base)
+		add(p2, 1, base)
+		s.lines = append(append(s.lines, sideBySide(texts(p1), texts(p2), d.colW)...), "")
+		base = len(s.lines)
 		add(p3, 2, base)
 		add(p4, 3, base)
 		s.lines = append(s.lines, sideBySide(texts(p3), texts(p4), d.colW)...)
@@ -376,7 +529,13 @@ func sideBySide(a, b []string, w int) []string {
 // barPanel is a ranked list with horizontal bars.
 func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num func(int) string, pred func(string) string, sel string) []panelLine {
 	st := s.c.Styles
-	lines := []panelLine{{text: st.Title.Render(title)}, {text: st.Muted.Render(truncateANSI(query, w))}}
+	// The numbers' columns named over them: the events the query counts,
+	// and rate() over the same range.
+	head := st.Title.Render(title)
+	if cols := fmt.Sprintf("%6s %8s", "events", "rate"); ansi.StringWidth(title)+2+len(cols) <= w {
+		head += strings.Repeat(" ", w-ansi.StringWidth(title)-len(cols)) + st.Muted.Render(cols)
+	}
+	lines := []panelLine{{text: head}, {text: st.Muted.Render(fitQuery(query, w))}}
 	if len(kvs) == 0 {
 		return append(lines, panelLine{text: st.Muted.Render("  none")})
 	}
@@ -408,7 +567,7 @@ func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num f
 // (trends) or shaded heat cells (heatmap).
 func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit, w int, heat bool, pred func(string) string, sel string) []panelLine {
 	st := s.c.Styles
-	lines := []panelLine{{text: st.Title.Render(title)}, {text: st.Muted.Render(truncateANSI(query, w))}}
+	lines := []panelLine{{text: st.Title.Render(title)}, {text: st.Muted.Render(fitQuery(query, w))}}
 	totals := map[string]int{}
 	peak := 0
 	for k, b := range series {
@@ -460,4 +619,22 @@ func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit,
 		lines = append(lines, pl)
 	}
 	return lines
+}
+
+// fitQuery fits a panel's query into w cells, sanitised (a filter's
+// values come from events): when it is too long, its middle goes, so the
+// function in front and the range at the end stay in view.
+func fitQuery(q string, w int) string {
+	q = termsafe.String(q)
+	if ansi.StringWidth(q) <= w {
+		return q
+	}
+	tail := ""
+	if k := strings.LastIndex(q, " ["); k > 0 {
+		tail = q[k:]
+	}
+	if ansi.StringWidth(tail)+10 > w {
+		return truncateANSI(q, w)
+	}
+	return ansi.Truncate(q, w-ansi.StringWidth(tail)-1, "") + "…" + tail
 }

@@ -21,13 +21,25 @@ type Timeline struct {
 	c    *Common
 	w, h int
 
-	users    []ranked // users by event count among matching rows
-	ucursor  int
-	utop     int
-	subject  Col // ColUser or ColSourceIP
-	value    string
-	pinned   bool // subject chosen by a pivot, not by the users list
-	events   []int
+	users   []ranked // users by event count among matching rows
+	ucursor int
+	utop    int
+	// sel is the user chosen in the list (a person, not a row: a filter
+	// change re-ranks the list and the cursor follows the user): the one
+	// the cursor moved to, or the list's first user once it was drawn
+	// (the user read under the title stays); "" before. missing: sel is
+	// not in the list under the filter in use (nothing is highlighted,
+	// the title says so).
+	sel     string
+	missing bool
+	subject Col // ColUser or ColSourceIP
+	value   string
+	pinned  bool // subject chosen by a pivot, not by the users list
+	events  []int
+	// asImp is how many of a user's events others made as that user
+	// (impersonation): the title counts them apart, as the users list
+	// ranks by the user who acted.
+	asImp    int
 	ecursor  int
 	etop     int
 	onEvents bool // keyboard on the event list
@@ -60,10 +72,8 @@ func (t *Timeline) Pivot(c Col, value string) {
 	t.ecursor, t.etop = 1<<31-1, 0 // newest event
 	t.onEvents = true
 	t.dirty = true
-	for k, u := range t.users {
-		if c == ColUser && u.value == value {
-			t.ucursor = k
-		}
+	if c == ColUser {
+		t.sel = value // the list's cursor goes to the user (when listed)
 	}
 }
 
@@ -133,22 +143,52 @@ func (t *Timeline) compute() {
 		}
 		t.idNeed = max(t.idNeed, IdentityWidth(u.value))
 	}
+	// The cursor is on the chosen user wherever the ranking puts them.
+	t.missing = false
+	if t.sel != "" {
+		t.missing = true
+		for k, u := range t.users {
+			if u.value == t.sel {
+				t.ucursor, t.missing = k, false
+				break
+			}
+		}
+	}
 	t.ucursor = max(0, min(t.ucursor, len(t.users)-1))
 	if !t.pinned {
-		if len(t.users) > 0 {
+		switch {
+		case t.sel != "":
+			t.subject, t.value = ColUser, t.sel
+		case len(t.users) > 0:
 			t.subject, t.value = ColUser, t.users[t.ucursor].value
-		} else {
+		default:
 			t.value = ""
 		}
 	}
+	// The event under the cursor stays under it when it is still listed
+	// (else the next one in display order); on the newest event, the
+	// cursor stays on the newest.
+	prev, atEnd := -1, t.ecursor >= len(t.events)-1
+	if !atEnd && t.ecursor >= 0 {
+		prev = t.events[t.ecursor]
+	}
 	// The subject's events: for a user, also what others did as that user
 	// (impersonation).
-	t.events = t.events[:0]
+	t.events, t.asImp = t.events[:0], 0
 	for k := 0; k < n; k++ {
 		i := rows.At(k)
-		if s.Str(t.subject, i) == t.value || (t.subject == ColUser && s.Str(ColImpUser, i) == t.value && t.value != "") {
+		if s.Str(t.subject, i) == t.value {
 			t.events = append(t.events, i)
+		} else if t.subject == ColUser && t.value != "" && s.Str(ColImpUser, i) == t.value {
+			t.events = append(t.events, i)
+			t.asImp++
 		}
+	}
+	if prev >= 0 {
+		pp := s.Pos(prev)
+		t.ecursor = sort.Search(len(t.events), func(k int) bool { return s.Pos(t.events[k]) >= pp })
+	} else if atEnd {
+		t.ecursor = len(t.events) - 1
 	}
 	t.ecursor = max(0, min(t.ecursor, len(t.events)-1))
 }
@@ -168,11 +208,18 @@ func (t *Timeline) Action(a Action) (tea.Cmd, bool) {
 			t.ecursor = len(t.events) - 1
 		}
 	case ActUp, ActDown, ActPageUp, ActPageDown, ActTop, ActBottom:
+		if t.missing && !t.pinned && len(t.events) == 0 {
+			t.onEvents = false // nothing to move in but the list
+		}
 		d := map[Action]int{ActUp: -1, ActDown: 1, ActPageUp: -lh, ActPageDown: lh, ActTop: -1 << 30, ActBottom: 1 << 30}[a]
 		if t.onEvents {
 			move(&t.ecursor, len(t.events), d)
-		} else {
+		} else if len(t.users) > 0 {
+			if t.missing && d > 0 {
+				t.ucursor = -1 // the chosen user is not listed: from the top
+			}
 			move(&t.ucursor, len(t.users), d)
+			t.sel = t.users[t.ucursor].value
 			t.pinned = false
 			t.ecursor = 1<<31 - 1
 			t.dirty = true
@@ -265,6 +312,9 @@ func (t *Timeline) eventListHeight() int { return t.h - (1 + histRows + 1 + 3 + 
 
 func (t *Timeline) View() string {
 	t.compute()
+	if t.sel == "" && !t.pinned && t.subject == ColUser {
+		t.sel = t.value // on screen: from now on, this person
+	}
 	st := t.c.Styles
 	lw := t.leftWidth()
 	rw := t.w - lw - 1
@@ -281,7 +331,7 @@ func (t *Timeline) View() string {
 	for k := t.utop; k < len(t.users) && len(left) < t.h; k++ {
 		u := t.users[k]
 		num := fmt.Sprintf("%*d ", t.countW, u.n)
-		if k == t.ucursor && !t.pinned {
+		if k == t.ucursor && !t.pinned && !t.missing {
 			base := st.Muted
 			if !t.onEvents {
 				base = st.Selected
@@ -311,10 +361,23 @@ func (t *Timeline) subjectView(w int) []string {
 	}
 	kind := subjectKind[t.subject]
 	count := fmt.Sprintf("  %d events", len(t.events))
+	name := t.value
+	fits := func(count string) bool {
+		return ansi.StringWidth(kind)+1+min(SafeWidth(name), SafeWidth(ShortIdentity(name)))+len(count) <= w
+	}
+	if t.asImp > 0 {
+		// The users list counts what the user did; the title adds what
+		// others did as them, and says so (shorter when the name needs
+		// the room).
+		long := count + fmt.Sprintf(" (%d as impersonated)", t.asImp)
+		count += fmt.Sprintf(" (%d imp.)", t.asImp)
+		if fits(long) {
+			count = long
+		}
+	}
 	// The full name when it fits beside the count, else its short form
 	// (cut in the middle when still too long); the time range comes last, when it fits.
 	room := max(8, w-ansi.StringWidth(kind)-1-len(count))
-	name := t.value
 	if SafeWidth(name) > room {
 		name = ShortIdentity(name)
 	}
@@ -326,6 +389,15 @@ func (t *Timeline) subjectView(w int) []string {
 		}
 	}
 	lines := []string{truncateANSI(title, w)}
+	if t.missing && !t.pinned {
+		// The user chosen is not among the filter's users: say so, never
+		// show someone else under the title.
+		lines = append(lines, truncateANSI(st.Error.Render("not listed under this filter")+
+			st.Muted.Render(" · g: top of the list · esc clears it"), w))
+		if len(t.events) == 0 {
+			return lines
+		}
+	}
 	lines = append(lines, t.brush.histogram(st, s, t.events, w, histRows, t.c)...)
 	lines = append(lines,
 		breakdown(st, s, t.events, ColVerb, "verbs", w),
