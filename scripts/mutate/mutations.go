@@ -739,6 +739,22 @@ var mutations = []Mutation{
 		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsUndatedAsOtherCommands$"}},
 	},
 	{
+		Name:   "cli/undated-said-twice",
+		What:   "the undated events are said twice on stderr: their line, then again in the error that sets the exit status (... not evaluated (see above))",
+		File:   "internal/cli/cmdutil/rejects.go",
+		Old:    "\t\treturn &ExitError{Code: ExitInputError} // said above\n",
+		New:    "\t\treturn &ExitError{Code: ExitInputError, Err: fmt.Errorf(\"%d event(s) without a timestamp %s (see above)\", undated, short)}\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsUndatedAsOtherCommands$"}},
+	},
+	{
+		Name:   "cli/alerts-quiet-prints-duplicates",
+		What:   "alerts -q still prints the duplicate-lines notice",
+		File:   "internal/cli/alerts/alerts.go",
+		Old:    "\t\trep.AddDuplicates(res.Duplicates)\n",
+		New:    "\t\tif res.Duplicates > 0 {\n\t\t\tfmt.Fprintf(opts.IO.ErrOut, \"audittui: %d duplicate line(s) (identical to one read before) counted once\\n\", res.Duplicates)\n\t\t}\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsQuietNotices$"}},
+	},
+	{
 		Name:   "cli/undated-window-exit-0",
 		What:   "a window that leaves out undated events exits 0",
 		File:   "internal/cli/cmdutil/rejects.go",

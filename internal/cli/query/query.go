@@ -82,7 +82,7 @@ cannot place them; stderr names the first); 2 on usage or query errors.`,
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "raw", cmdutil.EventFormats(), "output format: raw, jsonl, table or csv")
 	fs.DurationVar(&opts.Step, "step", 0, "evaluate a metric query as a range query with this step")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing files (through rotation and truncation) or tail Loki, printing new matches")
-	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print the summary of rejected input on stderr (the exit status still tells)")
+	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list rejected lines or print notices on stderr (the exit status still tells, and one line says why it is 1)")
 	opts.Sources = f.Sources(fs)
 	return cmd
 }
