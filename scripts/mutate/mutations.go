@@ -750,9 +750,17 @@ var mutations = []Mutation{
 		Name:   "cli/alerts-quiet-prints-duplicates",
 		What:   "alerts -q still prints the duplicate-lines notice",
 		File:   "internal/cli/alerts/alerts.go",
-		Old:    "\t\trep.AddDuplicates(res.Duplicates)\n",
+		Old:    "\t\trep.AddDuplicates(res.Duplicates, \"the lines that feed a rule\")\n",
 		New:    "\t\tif res.Duplicates > 0 {\n\t\t\tfmt.Fprintf(opts.IO.ErrOut, \"audittui: %d duplicate line(s) (identical to one read before) counted once\\n\", res.Duplicates)\n\t\t}\n",
 		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsQuietNotices$"}},
+	},
+	{
+		Name:   "cli/duplicates-count-unsaid",
+		What:   "query and alerts say 'N duplicate line(s)' without saying that N counts only the lines they checked (the matches, the lines that feed a rule), so it reads as the input's figure",
+		File:   "internal/cli/cmdutil/rejects.go",
+		Old:    "\treturn fmt.Sprintf(\"%d of %s were duplicates (identical to one read before) and counted once\", n, of)\n",
+		New:    "\treturn fmt.Sprintf(\"%d duplicate line(s) (identical to one read before) counted once\", n)\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryDuplicates"}, {Pkg: "./internal/cli/alerts", Run: "^TestAlertsQuietNotices$"}},
 	},
 	{
 		Name:   "cli/undated-window-exit-0",

@@ -199,7 +199,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		if res.Late > 0 {
 			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
 		}
-		rep.AddDuplicates(res.Duplicates)
+		rep.AddDuplicates(res.Duplicates, "the lines that feed a rule")
 		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
 		}

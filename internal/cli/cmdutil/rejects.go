@@ -26,8 +26,10 @@ type RejectReporter struct {
 	undatedAt string
 	// undatedWhat and undatedShort say what became of them (SayUndated).
 	undatedWhat, undatedShort string
-	// dups counts exact duplicate lines counted once (data.Dups).
-	dups int64
+	// dups counts exact duplicate lines counted once (data.Dups) among
+	// dupsOf ("the matching lines"): what the command checked for copies.
+	dups   int64
+	dupsOf string
 	// notes are said once at the end (Err), before the counts.
 	notes []string
 }
@@ -102,11 +104,25 @@ func UndatedMessage(n int64, at, what string) string {
 }
 
 // AddDuplicates counts exact duplicate lines that were counted once
-// (data.Dups); Err mentions them, without making them an error.
-func (r *RejectReporter) AddDuplicates(n int64) {
+// (data.Dups) among of, the lines the command checked for copies ("the
+// matching lines", "the lines that feed a rule"): a command that checks
+// only its matches must not make the count read as the input's. Err
+// says them ("N of the matching lines were duplicates ..."), without
+// making them an error.
+func (r *RejectReporter) AddDuplicates(n int64, of string) {
+	if n == 0 {
+		return
+	}
 	r.mu.Lock()
 	r.dups += n
+	r.dupsOf = of
 	r.mu.Unlock()
+}
+
+// DuplicatesMessage says that n of the lines of (see AddDuplicates)
+// were exact duplicates, counted once.
+func DuplicatesMessage(n int64, of string) string {
+	return fmt.Sprintf("%d of %s were duplicates (identical to one read before) and counted once", n, of)
 }
 
 // AddNote says msg on stderr at the end (unless quiet), without making
@@ -135,7 +151,7 @@ func (r *RejectReporter) Count() int {
 // a timestamp left out").
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
-	undated, undatedAt, dups, notes := r.undated, r.undatedAt, r.dups, r.notes
+	undated, undatedAt, dups, dupsOf, notes := r.undated, r.undatedAt, r.dups, r.dupsOf, r.notes
 	what, short := r.undatedWhat, r.undatedShort
 	r.mu.Unlock()
 	if what == "" {
@@ -159,7 +175,7 @@ func (r *RejectReporter) Err() error {
 		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(n))
 	}
 	if dups > 0 {
-		fmt.Fprintf(r.w, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", dups)
+		fmt.Fprintf(r.w, "audittui: %s\n", DuplicatesMessage(dups, dupsOf))
 	}
 	if undated > 0 {
 		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, what)))

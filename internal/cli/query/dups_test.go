@@ -39,7 +39,7 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 		if code != 0 || !slices.Equal(sorted(got), sorted(want)) {
 			t.Fatalf("%s: exit %d, %d lines, want the %d of the file alone (%s)", q, code, len(sorted(got)), len(sorted(want)), errOut)
 		}
-		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" duplicate line(s) (identical to one read before) counted once") {
+		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" of the matching lines were duplicates (identical to one read before) and counted once") {
 			t.Fatalf("%s: stderr %q", q, errOut)
 		}
 	}
@@ -61,8 +61,47 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 	if err := os.WriteFile(near, []byte(lines[0]+"\n"+other+"\n"+lines[0]+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 duplicate line(s) (identical to one read before)") {
+	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 of the matching lines were duplicates (identical to one read before)") {
 		t.Fatalf("near copies: exit %d, %q, %q", code, got, errOut)
+	}
+}
+
+// TestQueryDuplicatesSayWhatTheyCount: the real data given twice. A query
+// checks only its matches for copies, so the count it prints depends on
+// the query; the message says it counts matching lines (not the input's
+// copies: every one of its lines is one), for log and metric queries.
+func TestQueryDuplicatesSayWhatTheyCount(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	twice := filepath.Join(t.TempDir(), "twice.jsonl")
+	if err := os.WriteFile(twice, append(append([]byte(nil), all...), all...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q := `{job="audit"} | json | verb="get"`
+	code, out, errOut := queryCLI(t, "-o", "raw", q, twice)
+	n := strings.Count(out, "\n")
+	if code != 0 || n == 0 || n >= strings.Count(string(all), "\n") {
+		t.Fatalf("exit %d, %d lines (%s)", code, n, errOut)
+	}
+	want := "audittui: " + strconv.Itoa(n) + " of the matching lines were duplicates (identical to one read before) and counted once\n"
+	if errOut != want {
+		t.Fatalf("stderr %q, want %q", errOut, want)
+	}
+	// A metric query counts the dated matches (the undated are left out,
+	// and said so): its duplicates are those.
+	_, out, errOut = queryCLI(t, `sum(count_over_time(`+q+` [100000h]))`, twice)
+	m := strings.TrimSpace(strings.TrimPrefix(out, "VALUE\n"))
+	if _, err := strconv.Atoi(m); err != nil || m == "0" {
+		t.Fatalf("metric: %q", out)
+	}
+	if !strings.HasPrefix(errOut, "audittui: "+m+" of the matching lines were duplicates (identical to one read before) and counted once\n") {
+		t.Fatalf("metric: stderr %q", errOut)
 	}
 }
 

@@ -141,7 +141,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	w := cmdutil.NewEventWriter(out, opts.Output)
 	w.Query = q
 	dups := newDups(opts)
-	defer func() { rep.AddDuplicates(dups.Count()) }()
+	defer func() { rep.AddDuplicates(dups.Count(), "the matching lines") }()
 	// Lines are printed as read (merged by time across sources). When a
 	// match is more than a minute older than one printed before it (one
 	// file holding several nodes' logs one after the other), say so once.
