@@ -353,3 +353,41 @@ func TestAlertsQuietNotices(t *testing.T) {
 		t.Errorf("-q: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestAlertsPrettyCopyOnce: a `jq .` export of the real logs beside them
+// is a copy of every event (its compacted bytes are the lines): the
+// alerts are those of the logs alone, in either order, and stderr counts
+// the copies.
+func TestAlertsPrettyCopyOnce(t *testing.T) {
+	var all, indented bytes.Buffer
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n") {
+		if err := json.Indent(&indented, []byte(l), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		indented.WriteByte('\n')
+	}
+	dir := t.TempDir()
+	real, pretty := filepath.Join(dir, "audit.log"), filepath.Join(dir, "evidence-export.json")
+	os.WriteFile(real, all.Bytes(), 0o644)
+	os.WriteFile(pretty, indented.Bytes(), 0o644)
+	_, want, _ := runCLI(t, "", "-o", "jsonl", real)
+	if strings.Count(want, "\n") < 5 {
+		t.Fatalf("the real logs fire %d alerts", strings.Count(want, "\n"))
+	}
+	for _, args := range [][]string{{real, pretty}, {pretty, real}} {
+		_, got, errOut := runCLI(t, "", append([]string{"-o", "jsonl"}, args...)...)
+		if got != want {
+			t.Errorf("%v: the alerts differ from the logs alone's:\n%s\nwant\n%s", args, got, want)
+		}
+		if !strings.Contains(errOut, " of the lines that feed a rule were duplicates") {
+			t.Errorf("%v: stderr %q", args, errOut)
+		}
+	}
+}

@@ -91,7 +91,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	}
 	dups := newDups(opts)
 	ev.Unique = func(e logql.Entry) bool { return !dups.Seen(e.(*data.Event)) }
-	defer func() { rep.AddDuplicates(dups.Count(), "the matching lines") }()
+	defer reportDups(rep, dups)
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {

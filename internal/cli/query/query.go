@@ -7,6 +7,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"time"
@@ -141,7 +142,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	w := cmdutil.NewEventWriter(out, opts.Output)
 	w.Query = q
 	dups := newDups(opts)
-	defer func() { rep.AddDuplicates(dups.Count(), "the matching lines") }()
+	defer reportDups(rep, dups)
 	// Lines are printed as read (merged by time across sources). When a
 	// match is more than a minute older than one printed before it (one
 	// file holding several nodes' logs one after the other), say so once.
@@ -285,6 +286,16 @@ func (k *keepN) sorted() []*data.Event {
 		out[i] = &evs[i].ev
 	}
 	return out
+}
+
+// reportDups tells rep what dups found among the matches: the copies
+// counted once, and the events that have the auditID, stage and time of
+// another but other bytes (kept, and said).
+func reportDups(rep *cmdutil.RejectReporter, dups *data.Dups) {
+	rep.AddDuplicates(dups.Count(), "the matching lines")
+	if n := dups.Others(); n > 0 {
+		rep.AddNote(fmt.Sprintf("%d matching event(s) have the auditID, stage and time of another but other bytes (another serialisation, such as jq's & for \\u0026, or an edited copy): not duplicates, so both are printed and counted, as Loki keeps both", n))
+	}
 }
 
 // newDups is the filter that prints and counts exact duplicate lines once:
