@@ -699,6 +699,14 @@ var mutations = []Mutation{
 		Guards: []Guard{queryCLI},
 	},
 	{
+		Name:   "query/metric-no-match-hides-rejects",
+		What:   "a metric query that matches nothing exits 0 without a word of the lines it rejected or the undated events it left out",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\t\t\trep.Add(skipped.rejects)\n\t\t\trep.AddUndated(skipped.undated, skipped.undatedAt)\n",
+		New:    "\t\t\t_ = skipped\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestMetricNoMatchReportsInput$"}},
+	},
+	{
 		Name:   "data/dups-horizon-forgets-nothing",
 		What:   "a followed query's duplicate filter never forgets (memory grows with the input)",
 		File:   "internal/data/dups.go",

@@ -217,3 +217,32 @@ func TestQueryPrettyCopyOnce(t *testing.T) {
 		t.Fatalf("rewritten: exit %d, %d lines (want %d), stderr %q", code, len(sorted(got)), len(lines)+n, errOut)
 	}
 }
+
+// TestMetricNoMatchReportsInput: a metric query that matches nothing (so
+// ends after its first pass, the span of the matches) still says what it
+// rejected and the events without a timestamp it left out, and exits 1,
+// as one that matches does: the real logs with a cut line at the end.
+func TestMetricNoMatchReportsInput(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, append(all, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"cut`+"\n"...), 0o644)
+	lines := strings.Count(string(all), "\n") + 1
+	for _, q := range []string{
+		`sum(count_over_time({job="audit"} | json | verb="nope" [5m]))`,
+		`sum(count_over_time({job="audit"} | json [5m]))`,
+	} {
+		code, _, errOut := queryCLI(t, q, p)
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audittui: skipped "+p+":"+strconv.Itoa(lines)+": ") ||
+			!strings.Contains(errOut, "audittui: 48 event(s) without a timestamp could not be placed in the time window and were left out (the first: "+p+":") ||
+			!strings.HasSuffix(errOut, "audittui: 1 input line(s) rejected (see above)\n") {
+			t.Errorf("%s: exit %d, stderr %q", q, code, errOut)
+		}
+	}
+}
