@@ -843,6 +843,22 @@ var mutations = []Mutation{
 		Guards: []Guard{{Pkg: "./internal/cli/cmdutil", Run: "^TestWindowWatchMessage$"}, {Pkg: "./internal/cli", Run: "^TestWindowLeavesEverythingOut$"}},
 	},
 	{
+		Name:   "cli/query-misspelt-field-unsaid",
+		What:   "query runs a label filter on a misspelt field (objectRef_resorce) without the TUI's 'did you mean': an empty answer, silently",
+		File:   "internal/cli/query/query.go",
+		Old:    "\tfor _, w := range warnings {\n",
+		New:    "\tfor _, w := range warnings[:0] {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfUnknownField$"}},
+	},
+	{
+		Name:   "data/closest-field-exact-only",
+		What:   "the did-you-mean of the TUI and query finds only a field spelt in another case, not one typo away",
+		File:   "internal/data/fieldsuggest.go",
+		Old:    "\tlimit := max(1, min(3, len(name)/4))\n",
+		New:    "\tlimit := 0\n",
+		Guards: []Guard{{Pkg: "./internal/cli/cmdutil", Run: "^TestFieldWarnings$"}, {Pkg: "./internal/ui", Run: "^TestUnknownFieldDidYouMean$"}},
+	},
+	{
 		Name:   "cli/undated-window-exit-0",
 		What:   "a window that leaves out undated events exits 0",
 		File:   "internal/cli/cmdutil/rejects.go",

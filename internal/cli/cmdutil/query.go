@@ -2,8 +2,10 @@ package cmdutil
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 )
 
@@ -27,4 +29,40 @@ func queryLine(q string, line int) string {
 		return ls[line-1]
 	}
 	return q
+}
+
+// streamLabels are the stream labels the file and S3 sources give every
+// event (a label filter may read them as well as the fields).
+var streamLabels = map[string]bool{"job": true, "filename": true, "cluster": true}
+
+// FieldWarnings says what the TUI's filter bar says of a label filter on
+// a name that is no field of an audit event (data.KnownField), a stream
+// label, or bound by the query itself: when a field's name is close, it
+// was misspelt (warnings: "unknown field objectRef_resorce, did you mean
+// objectRef_resource?"); else events may still carry it (notes: "x is
+// not a known field: only events that have it can match"). A misspelt
+// field matches nothing, silently; Loki would answer the same, so the
+// caller says it and runs the query.
+func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
+	var lq *logql.LogQuery
+	switch q := expr.(type) {
+	case *logql.LogQuery:
+		lq = q
+	case *logql.MetricQuery:
+		lq = q.LogQuery()
+	}
+	if lq == nil {
+		return nil, nil
+	}
+	for _, name := range lq.UnboundLabels() {
+		if data.KnownField(name) || streamLabels[name] {
+			continue
+		}
+		if sugg, ok := data.ClosestField(name); ok {
+			warnings = append(warnings, fmt.Sprintf("unknown field %s, did you mean %s? (no audit event has it: the filter compares an empty value)", name, sugg))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s is not a known field: only events that have it can match", name))
+	}
+	return warnings, notes
 }

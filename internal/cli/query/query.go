@@ -17,6 +17,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // QueryOptions are `audittui query`'s options.
@@ -95,6 +96,17 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	expr, err := cmdutil.ParseQuery(opts.Query)
 	if err != nil {
 		return err
+	}
+	// A misspelt field matches nothing, silently (as in Loki): say so
+	// first, as the TUI's filter bar does, and run the query.
+	warnings, notes := cmdutil.FieldWarnings(expr)
+	for _, w := range warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(w))
+	}
+	if !opts.Quiet {
+		for _, n := range notes {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %s\n", termsafe.String(n))
+		}
 	}
 	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
