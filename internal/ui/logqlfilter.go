@@ -10,31 +10,10 @@ import (
 	"github.com/audittui/audittui/internal/data/logql"
 )
 
-// The filter bar takes LogQL log queries exactly as Grafana does. As a
-// shorthand, text that does not start with a stream selector gets one:
-//
-//	user_username="alice"        -> {job="audit"} | json | user_username="alice"
-//	| verb="delete"              -> {job="audit"} | json | verb="delete"
-//	|= "secrets"                 -> {job="audit"} | json |= "secrets"
-const (
-	shorthandSelector = `{job="audit"} | json`
-)
-
-// expandShorthand returns the full query and how many characters were
-// added in front of what the user typed.
-func expandShorthand(text string) (string, int) {
-	t := strings.TrimLeft(text, " ")
-	lead := len(text) - len(t)
-	switch {
-	case strings.HasPrefix(t, "{"):
-		return text, 0
-	case strings.HasPrefix(t, "|"), strings.HasPrefix(t, "!="), strings.HasPrefix(t, "!~"):
-		p := shorthandSelector + " "
-		return p + t, len(p) - lead
-	}
-	p := shorthandSelector + " | "
-	return p + t, len(p) - lead
-}
+// The filter bar takes LogQL log queries exactly as Grafana does, and
+// the shorthand that `audittui query` takes too (data.ExpandShorthand):
+// text that does not start with a stream selector gets one.
+const shorthandSelector = data.ShorthandSelector
 
 // CompileLogQL compiles filter-bar text (a LogQL log query, or the
 // shorthand above) into a Filter. Parse errors are *FilterError with the
@@ -56,7 +35,7 @@ func CompileLogQL(text string) (*Filter, error) {
 		f.Note = "not LogQL: searching each event's text for " + strconv.Quote(word)
 		return f, nil
 	}
-	full, shift := expandShorthand(text)
+	full, shift := data.ExpandShorthand(text)
 	q, err := logql.ParseLog(full)
 	if err != nil {
 		var pe *logql.ParseError

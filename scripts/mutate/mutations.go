@@ -859,6 +859,14 @@ var mutations = []Mutation{
 		Guards: []Guard{{Pkg: "./internal/cli/cmdutil", Run: "^TestFieldWarnings$"}, {Pkg: "./internal/ui", Run: "^TestUnknownFieldDidYouMean$"}},
 	},
 	{
+		Name:   "cli/query-shorthand-refused",
+		What:   "query refuses the TUI filter line's shorthand (objectRef_resource=\"x\" | verb=\"delete\") with 'unknown function \"objectRef_resource\"'",
+		File:   "internal/cli/cmdutil/query.go",
+		Old:    "\tif t := strings.TrimLeft(q, \" \\t\\r\\n\"); t != \"\" && t[0] != '{' && !startsCall(t) {\n",
+		New:    "\tif t := strings.TrimLeft(q, \" \\t\\r\\n\"); false && t != \"\" && t[0] != '{' && !startsCall(t) {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/cmdutil", Run: "^TestParseQueryShorthand$"}, {Pkg: "./internal/cli/query", Run: "^TestQueryFilterLineShorthand$"}},
+	},
+	{
 		Name:   "cli/undated-window-exit-0",
 		What:   "a window that leaves out undated events exits 0",
 		File:   "internal/cli/cmdutil/rejects.go",

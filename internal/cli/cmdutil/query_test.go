@@ -43,3 +43,41 @@ func TestFieldWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestParseQueryShorthand: what the TUI's filter line shows of a query
+// typed there (no stream selector) is read as the TUI reads it; queries
+// that start with a selector or a function are LogQL as they stand; an
+// error in the shorthand points into the text typed and says how it was
+// read.
+func TestParseQueryShorthand(t *testing.T) {
+	for typed, full := range map[string]string{
+		`objectRef_resource="rolebindings" | verb="delete"`: `{job="audit"} | json | objectRef_resource="rolebindings" | verb="delete"`,
+		`  user_username="alice"`:                           `{job="audit"} | json | user_username="alice"`,
+		`| verb="delete"`:                                   `{job="audit"} | json | verb="delete"`,
+		`|= "secrets" | verb=~"get|list"`:                   `{job="audit"} | json |= "secrets" | verb=~"get|list"`,
+		`!= "kube-system"`:                                  `{job="audit"} | json != "kube-system"`,
+		`{job="audit"} |= "x"`:                              `{job="audit"} |= "x"`,
+		`sum(count_over_time({job="audit"} | json [5m]))`:   `sum(count_over_time({job="audit"} | json [5m]))`,
+	} {
+		got, err := ParseQuery(typed)
+		if err != nil {
+			t.Fatalf("%s: %v", typed, err)
+		}
+		want, err := ParseQuery(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: read as %s, want %s", typed, got, want)
+		}
+	}
+	_, err := ParseQuery(`objectRef_resource="x" | verb=`)
+	want := "query: line 1, col 31: expected a quoted string or a number after verb=, found end of query (read as the TUI's filter line reads it: {job=\"audit\"} | json | ...; a query of your own starts with a stream selector such as {job=\"audit\"})\n  objectRef_resource=\"x\" | verb=\n                                ^"
+	if err == nil || err.Error() != want {
+		t.Errorf("shorthand error:\n%v\nwant\n%s", err, want)
+	}
+	// A metric query's error is the metric query's.
+	if _, err := ParseQuery(`sum(count_over_time({job="audit"} | json [5m])`); err == nil || strings.Contains(err.Error(), "filter line") || !strings.Contains(err.Error(), `expected ")"`) {
+		t.Errorf("metric error: %v", err)
+	}
+}

@@ -61,3 +61,34 @@ func TestQueryWarnsOfUnknownField(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryFilterLineShorthand: the TUI's filter line shows a query typed
+// there without its stream selector (objectRef_resource="configmaps" |
+// verb="create"); pasted into query, it answers as the full query does on
+// the real logs, where it failed with 'unknown function'.
+func TestQueryFilterLineShorthand(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, all, 0o644)
+	for typed, full := range map[string]string{
+		`objectRef_resource="configmaps" | verb="create"`: `{job="audit"} | json | objectRef_resource="configmaps" | verb="create"`,
+		`|= "my-config" | verb=~"create|update"`:          `{job="audit"} | json |= "my-config" | verb=~"create|update"`,
+	} {
+		wcode, want, werr := queryCLI(t, "-o", "raw", full, p)
+		code, got, errOut := queryCLI(t, "-o", "raw", typed, p)
+		if code != wcode || got != want || errOut != werr || strings.Count(want, "\n") < 2 {
+			t.Errorf("%s: exit %d, %d lines, stderr %q; want exit %d, %d lines, stderr %q", typed, code, strings.Count(got, "\n"), errOut, wcode, strings.Count(want, "\n"), werr)
+		}
+	}
+	code, _, errOut := queryCLI(t, `objectRef_resource="configmaps" | verb=`, p)
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "(read as the TUI's filter line reads it: {job=\"audit\"} | json | ...") || strings.Contains(errOut, "unknown function") {
+		t.Errorf("a broken shorthand: exit %d, stderr %q", code, errOut)
+	}
+}

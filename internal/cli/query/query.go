@@ -45,7 +45,10 @@ func NewCmdQuery(f *cmdutil.Factory, runF func(*QueryOptions) error) *cobra.Comm
 		Use:   "query [flags] QUERY [SOURCE...]",
 		Short: "Run a LogQL query over files, S3 or Loki (like logcli query)",
 		Long: `Run a LogQL query (the subset Loki's ruler and Grafana use, with field
-names as Loki's | json parser produces them) over audit events.
+names as Loki's | json parser produces them) over audit events. A query that
+starts with neither a stream selector nor a function is read as the TUI's
+filter line reads it: objectRef_resource="secrets" | verb="get" is
+{job="audit"} | json | objectRef_resource="secrets" | verb="get".
 
 Log queries print matching events: -o raw prints each event's original bytes,
 one per line (an event pretty-printed over several lines in its file is put
