@@ -1,37 +1,107 @@
 package data
 
 import (
+	"bytes"
 	"hash/maphash"
 	"slices"
 	"time"
 )
 
-// Dups finds exact duplicates in a stream: events whose bytes (Raw) equal
-// an earlier event's. An at-least-once shipper sends lines again after a
-// crash or a failed upload, and forensic copies get concatenated twice;
-// Loki stores such copies once, and so the answers of `query` count them
-// once. (The TUI's index and the rules have their own filters, over rows
-// and contributions.)
+// DupLine returns the bytes that make e a copy of another event: the line
+// `query -o raw` prints for it. For an event on one line, the common
+// case, that is Raw itself, found at no cost. For an event whose Raw spans
+// lines (pretty-printed by `jq .`, an element of a pretty-printed array or
+// EventList, a pretty-printed carrier record) it is Raw compacted, with
+// only the whitespace between JSON tokens removed: a `jq .` copy of a
+// line is a copy of it, as -o raw prints them identically. A different
+// serialisation (jq writes `\u0026` as `&`) is another line, as in Loki.
+// The result may alias Raw or Line; callers must not modify it.
+func DupLine(e *Event) []byte {
+	if len(e.Line) != len(e.Raw) || e.Carrier != CarrierNone {
+		return dupLineSlow(e)
+	}
+	return e.Raw // onOneLine, inlined: the common path is two compares
+}
+
+func dupLineSlow(e *Event) []byte {
+	if !SpansLines(e) {
+		return e.Raw
+	}
+	if e.Carrier == CarrierNone && e.Line != nil {
+		return e.Line // the decoder compacted it already (Line)
+	}
+	return compactJSON(e.Raw)
+}
+
+// onOneLine reports, without reading the bytes, that e's Raw is on one
+// line: a plain event's Line is Raw itself unless the decoder compacted
+// it, which it does exactly when Raw spans lines (a nil Line, as an Event
+// built by hand has, differs in length from any Raw). False means "maybe
+// not".
+func onOneLine(e *Event) bool {
+	return e.Carrier == CarrierNone && len(e.Line) == len(e.Raw)
+}
+
+// SpansLines reports whether e's Raw spans lines: for a plain event the
+// lengths of Line and Raw tell (onOneLine); else its bytes are looked at.
+func SpansLines(e *Event) bool {
+	if onOneLine(e) {
+		return false
+	}
+	return bytes.IndexByte(e.Raw, '\n') >= 0
+}
+
+// CompactLine returns raw (a record's bytes as read back, a valid JSON
+// value) as DupLine gives it: compacted when it spans lines, else raw.
+func CompactLine(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\n') < 0 {
+		return raw
+	}
+	return compactJSON(raw)
+}
+
+// Dups finds exact duplicates in a stream: events whose line (DupLine:
+// their bytes, compacted when they span lines) equals an earlier event's.
+// An at-least-once shipper sends lines again after a crash or a failed
+// upload, and forensic copies get concatenated twice or exported with
+// `jq .`; Loki stores such copies once, and so the answers of `query`
+// count them once. (The TUI's index and the rules have their own filters,
+// over rows and contributions, with the same identity.)
 //
-// Events are remembered by a 64-bit hash of their bytes per minute of
-// event time (a copy has the same time; two different events of one
-// minute share a hash once in 10^10 minutes of 20,000 events). Only the events a
-// caller asks about are remembered: a query asks about the entries that
-// match, so memory grows with the answer, not the input. With a horizon
-// (a followed input), minutes older than that behind the newest event are
+// Events are remembered by 64-bit hashes per minute of event time (a copy
+// has the same time; two different events of one minute share a hash
+// once in 10^10 minutes of 20,000 events): the hash of its auditID, stage
+// and time, holding the hash of its line. So an event with the auditID,
+// stage and time of an earlier one but another line (another
+// serialisation: a `jq .` export where jq rewrote `\u0026` as `&`, an
+// edited copy) is told apart from a copy: it is kept, as in Loki, and
+// counted (Others), so a command can say so. Only the events a caller
+// asks about are remembered: a query asks about the entries that match,
+// so memory grows with the answer, not the input. With a horizon (a
+// followed input), minutes older than that behind the newest event are
 // forgotten.
 type Dups struct {
 	seed    maphash.Seed
-	minutes map[int64]map[uint64]struct{}
+	minutes map[int64]*dupMinute
 	keys    []int64 // minutes held, sorted (with a horizon)
 	horizon int64
 	newest  int64
 	n       int64
+	others  int64
+}
+
+// dupMinute holds the events of one minute: by the hash of auditID,
+// stage and time, the hash of the first line seen with them; lines holds
+// the hashes of the other lines (events without an auditID, further
+// serialisations of one), rarely any.
+type dupMinute struct {
+	ids   map[uint64]uint64
+	lines map[uint64]struct{}
 }
 
 // NewDups returns an empty filter; horizon 0 remembers every event.
 func NewDups(horizon time.Duration) *Dups {
-	return &Dups{seed: maphash.MakeSeed(), minutes: map[int64]map[uint64]struct{}{}, horizon: int64(horizon)}
+	return &Dups{seed: maphash.MakeSeed(), minutes: map[int64]*dupMinute{}, horizon: int64(horizon)}
 }
 
 // Seen reports whether e repeats an event seen before (and counts it);
@@ -40,19 +110,40 @@ func (d *Dups) Seen(e *Event) bool {
 	m := e.Time / int64(time.Minute)
 	set := d.minutes[m]
 	if set == nil {
-		set = map[uint64]struct{}{}
+		set = &dupMinute{ids: map[uint64]uint64{}}
 		d.minutes[m] = set
 		if d.horizon > 0 {
 			i, _ := slices.BinarySearch(d.keys, m)
 			d.keys = slices.Insert(d.keys, i, m)
 		}
 	}
-	k := maphash.Bytes(d.seed, e.Raw)
-	if _, dup := set[k]; dup {
-		d.n++
-		return true
+	line := maphash.Bytes(d.seed, DupLine(e))
+	if e.AuditID == "" {
+		if set.seenLine(line) {
+			d.n++
+			return true
+		}
+	} else {
+		var h maphash.Hash
+		h.SetSeed(d.seed)
+		h.WriteString(e.AuditID)
+		h.WriteByte(0)
+		h.WriteString(e.Stage)
+		id := h.Sum64() ^ uint64(e.Time)*0x9e3779b97f4a7c15
+		first, ok := set.ids[id]
+		switch {
+		case !ok:
+			set.ids[id] = line
+		case first == line:
+			d.n++
+			return true
+		case set.seenLine(line):
+			d.n++
+			return true
+		default:
+			d.others++
+		}
 	}
-	set[k] = struct{}{}
 	if d.horizon > 0 && e.Time > d.newest {
 		d.newest = e.Time
 		old := (d.newest - d.horizon) / int64(time.Minute)
@@ -64,5 +155,26 @@ func (d *Dups) Seen(e *Event) bool {
 	return false
 }
 
+// seenLine reports whether the minute holds line among its other lines,
+// else adds it.
+func (s *dupMinute) seenLine(line uint64) bool {
+	if _, ok := s.lines[line]; ok {
+		return true
+	}
+	if s.lines == nil {
+		s.lines = map[uint64]struct{}{}
+	}
+	s.lines[line] = struct{}{}
+	return false
+}
+
 // Count is the number of duplicates seen.
 func (d *Dups) Count() int64 { return d.n }
+
+// Others is the number of events kept that have the auditID, stage and
+// time of an earlier one but another line: another serialisation of the
+// same event, or an edited copy. They are not duplicates (Loki keeps both
+// too), but a command can say how many there were. The figure is the same
+// whatever the order of the input: each group of lines sharing an
+// auditID, stage and time counts all but its first.
+func (d *Dups) Others() int64 { return d.others }

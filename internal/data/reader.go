@@ -514,6 +514,7 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 		return decodeDocs(d, c, info, opts)
 	}
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
+	var wc WindowCounts // what the window did, added to opts.Tally once
 	if opts.Prefilter == nil && c.lines > 0 {
 		b.Events = c.pool.events(c.mem.evs, int(c.lines)) // one allocation, not a doubling series
 	}
@@ -554,7 +555,7 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 			if rej != nil {
 				b.Rejects = append(b.Rejects, *rej)
 			}
-			b.Events = window(b, n0, opts)
+			b.Events = window(b, n0, opts, &wc)
 		}
 		ln++
 		off += int64(len(l)) + 1
@@ -562,13 +563,16 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 			off++ // the stripped \r
 		}
 	}
+	opts.Tally.add(wc)
 	return b
 }
 
 // window drops the events from b.Events[n0:] outside the read window
-// (they are not selected, not rejected). Events without a time cannot be
-// placed in a window: they are left out and counted in b.Undated.
-func window(b *Batch, n0 int, opts *ReadOptions) []Event {
+// (they are not selected, not rejected), counting in c what it let
+// through and left out (the caller adds c to opts.Tally once a chunk).
+// Events without a time cannot be placed in a window: they are left out
+// and counted in b.Undated.
+func window(b *Batch, n0 int, opts *ReadOptions, c *WindowCounts) []Event {
 	if opts.From == 0 && opts.To == 0 {
 		return b.Events
 	}
@@ -584,14 +588,31 @@ func window(b *Batch, n0 int, opts *ReadOptions) []Event {
 		if opts.InWindow(e.Time) {
 			b.Events[k] = e
 			k++
+		} else {
+			c.count(e.Time, opts)
 		}
 	}
+	c.In += int64(k - n0)
 	return b.Events[:k]
+}
+
+// count counts an event at t that the window of opts left out.
+func (c *WindowCounts) count(t int64, opts *ReadOptions) {
+	if opts.From != 0 && t < opts.From {
+		c.Before++
+		c.NewestBefore = max(c.NewestBefore, t)
+		return
+	}
+	c.After++
+	if c.OldestAfter == 0 || t < c.OldestAfter {
+		c.OldestAfter = t
+	}
 }
 
 // decodeDocs decodes the documents of a chunk (document and CSV modes).
 func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
 	b := &Batch{Bytes: int64(len(c.data)), Rejects: c.rejects}
+	var wc WindowCounts
 	for _, dr := range c.docs {
 		n0, r0 := len(b.Events), len(b.Rejects)
 		d.DecodeTo(b, c.data[dr.start:dr.end], Origin{Source: info, Line: dr.line, Col: dr.col, Offset: dr.off})
@@ -606,8 +627,9 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 				e.Time = dr.carrier
 			}
 		}
-		b.Events = window(b, n0, opts)
+		b.Events = window(b, n0, opts, &wc)
 	}
+	opts.Tally.add(wc)
 	return b
 }
 

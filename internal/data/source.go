@@ -97,6 +97,9 @@ type ReadOptions struct {
 	// Progress, if set, is called from the reading goroutines with the
 	// number of input bytes consumed so far and the total if known (-1).
 	Progress func(done, total int64)
+	// Tally, if set, counts what the window did with the dated events
+	// decoded from files and objects (see WindowTally).
+	Tally *WindowTally
 }
 
 // InWindow reports whether a Unix-nano time falls in [From, To).

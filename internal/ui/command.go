@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // command is a parsed `:` command line.
@@ -120,7 +122,7 @@ func commandHint(name string) string {
 	best, bestD := "", 3
 	for _, c := range commands {
 		for _, n := range append([]string{c.name}, c.aliases...) {
-			if d := editDistance(name, n); d < bestD && len(n) > 1 {
+			if d := data.EditDistance(name, n); d < bestD && len(n) > 1 {
 				best, bestD = c.usage, d
 			}
 		}

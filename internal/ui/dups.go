@@ -11,12 +11,15 @@ import (
 
 // Exact duplicates. An at-least-once shipper sends lines again after a
 // crash or a failed upload (Fluent Bit's s3 output uploads a chunk again
-// as a new object), and forensic copies get concatenated twice; Loki
-// stores such exact duplicates once and the rules count them once. The
-// index does too: an event whose bytes equal an earlier event's is not
-// added (its panes, counts and Stats are those of the input without the
-// copy); it is counted, and the first few are listed with the event they
-// repeat (R).
+// as a new object), and forensic copies get concatenated twice or
+// exported with `jq .`; Loki stores such exact duplicates once and the
+// rules count them once. The index does too: an event whose line
+// (data.DupLine: its bytes, compacted when they span lines, as query -o
+// raw prints them) equals an earlier event's is not added (its panes,
+// counts and Stats are those of the input without the copy); it is
+// counted, and the first few are listed with the event they repeat (R).
+// The rows of events that span lines keep the length of their compacted
+// line in a map (compact): nothing for the events on one line.
 //
 // Candidates are found by auditID, time and length (by a hash of the
 // bytes for the rare events without an auditID), kept as index rows in
@@ -37,6 +40,9 @@ type dupTable struct {
 	global    bool
 	untimed   dupSlots // the rows of events without a time, until global
 	buf       []byte   // read-back buffer
+	// compact holds, for the rows whose bytes span lines, the length of
+	// their compacted line (data.DupLine); the other rows' is their length.
+	compact map[uint32]uint32
 }
 
 // dupSlots is an open-addressing table of index rows.
@@ -58,13 +64,13 @@ const dupWindow = int64(time.Minute)
 const maxDupSamples = 100
 
 // dupKey combines what must be equal for two events to be one: the
-// auditID's hash, the time and the length; for an event without an
-// auditID (id 0), its bytes.
-func dupKey(id uint64, t int64, raw []byte) uint64 {
+// auditID's hash, the time and the length of the line (data.DupLine);
+// for an event without an auditID (id 0), the line's bytes.
+func dupKey(id uint64, t int64, line []byte) uint64 {
 	if id == 0 {
-		return maphash.Bytes(idSeed, raw)
+		return maphash.Bytes(idSeed, line)
 	}
-	return dupKeyLen(id, t, len(raw))
+	return dupKeyLen(id, t, len(line))
 }
 
 func dupKeyLen(id uint64, t int64, n int) uint64 {
@@ -107,10 +113,10 @@ func (ix *Index) dupTableFor(t int64) *dupSlots {
 	return &d.cur
 }
 
-// dupOf returns the row event e (auditID hash id, key k) repeats, if
-// any; else the table and slot where e's row goes once added (see
-// keepDup). It holds ix.mu.
-func (ix *Index) dupOf(e *data.Event, id, k uint64) (row int, tab *dupSlots, slot int, dup bool) {
+// dupOf returns the row event e (auditID hash id, line as data.DupLine
+// gives it, key k) repeats, if any; else the table and slot where e's row
+// goes once added (see keepDup). It holds ix.mu.
+func (ix *Index) dupOf(e *data.Event, id uint64, line []byte, k uint64) (row int, tab *dupSlots, slot int, dup bool) {
 	tab = ix.dupTableFor(e.Time)
 	if 2*(tab.used+1) > len(tab.slots) {
 		ix.growDups(tab)
@@ -119,21 +125,50 @@ func (ix *Index) dupOf(e *data.Event, id, k uint64) (row int, tab *dupSlots, slo
 	j := int(k) & mask
 	for ; tab.slots[j] != 0; j = (j + 1) & mask {
 		r := int(tab.slots[j] - 1)
-		if ix.auditID.at(r) != id || ix.times.at(r) != e.Time || int(ix.length.at(r)) != len(e.Raw) {
+		if ix.auditID.at(r) != id || ix.times.at(r) != e.Time || ix.lineLen(r) != len(line) {
 			continue
 		}
-		raw, err := ix.rawLocked(r)
-		if err == nil && bytes.Equal(raw, e.Raw) {
+		raw, err := ix.lineLocked(r)
+		if err == nil && bytes.Equal(raw, line) {
 			return r, nil, 0, true
 		}
 	}
 	return 0, tab, j, false
 }
 
-// keepDup records row n in the slot dupOf returned.
-func (ix *Index) keepDup(tab *dupSlots, slot, n int) {
+// keepDup records row n, whose line is line (data.DupLine of its event,
+// of length rawLen as read), in the slot dupOf returned.
+func (ix *Index) keepDup(tab *dupSlots, slot, n int, line []byte, rawLen int) {
 	tab.slots[slot] = uint32(n + 1)
 	tab.used++
+	if len(line) != rawLen {
+		if ix.dups.compact == nil {
+			ix.dups.compact = map[uint32]uint32{}
+		}
+		ix.dups.compact[uint32(n)] = uint32(len(line))
+	}
+}
+
+// lineLen is the length of row r's line (data.DupLine): its length, or
+// its compacted length when its bytes span lines.
+func (ix *Index) lineLen(r int) int {
+	if n, ok := ix.dups.compact[uint32(r)]; ok {
+		return int(n)
+	}
+	return int(ix.length.at(r))
+}
+
+// lineLocked reads row r's line back: its bytes (rawLocked), compacted
+// when they span lines. It holds ix.mu.
+func (ix *Index) lineLocked(r int) ([]byte, error) {
+	raw, err := ix.rawLocked(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ix.dups.compact[uint32(r)]; ok {
+		return data.CompactLine(raw), nil
+	}
+	return raw, nil
 }
 
 // growDups doubles a table (1024 slots at first), placing its rows again.
@@ -156,9 +191,9 @@ func (ix *Index) placeDup(tab *dupSlots, r int) {
 	id := ix.auditID.at(r)
 	var k uint64
 	if id != 0 {
-		k = dupKeyLen(id, ix.times.at(r), int(ix.length.at(r)))
-	} else if raw, err := ix.rawLocked(r); err == nil {
-		k = dupKey(0, 0, raw)
+		k = dupKeyLen(id, ix.times.at(r), ix.lineLen(r))
+	} else if line, err := ix.lineLocked(r); err == nil {
+		k = dupKey(0, 0, line)
 	}
 	mask := len(tab.slots) - 1
 	j := int(k) & mask
@@ -180,8 +215,8 @@ func (ix *Index) rawLocked(r int) ([]byte, error) {
 	return ix.sources[ix.src.at(r)].read(ix.spill, ix.off.at(r), d.buf[:n])
 }
 
-// noteDup counts event e, a copy of row r.
-func (ix *Index) noteDup(e *data.Event, r int) {
+// noteDup counts event e (whose line is line), a copy of row r.
+func (ix *Index) noteDup(e *data.Event, line []byte, r int) {
 	ix.duplicates++
 	if len(ix.dupSamples) >= maxDupSamples {
 		return
@@ -191,7 +226,11 @@ func (ix *Index) noteDup(e *data.Event, r int) {
 		l = ix.lineWide[r]
 	}
 	first := data.Origin{Source: ix.sources[ix.src.at(r)].info, Line: l, Offset: ix.off.at(r), Col: ix.linecol.at(r), StreamTime: ix.stime.at(r)}
-	ix.dupSamples = append(ix.dupSamples, e.Origin.Cite()+" repeats "+first.Cite())
+	s := e.Origin.Cite() + " repeats " + first.Cite()
+	if len(line) != len(e.Raw) || int(ix.length.at(r)) != len(e.Raw) {
+		s += " (once compacted: one of them spans lines)"
+	}
+	ix.dupSamples = append(ix.dupSamples, s)
 }
 
 // Duplicates returns the first duplicates found, each as "WHERE repeats

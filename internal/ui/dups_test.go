@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -191,5 +193,53 @@ func TestUndatedCounted(t *testing.T) {
 	checkScreen(t, s, 80, 24)
 	if !strings.Contains(s, "shown and counted once, as Loki stores it") || !strings.Contains(s, "histogram or alert rule can place them") {
 		t.Fatalf("R at 80x24:\n%s", s)
+	}
+}
+
+// TestPrettyCopyIndexedOnce: a `jq .` export of the real logs (each event
+// pretty-printed over many lines) read with them is a copy of every event,
+// as query and the rules count it: the index holds the events of the logs
+// alone (compared as the lines -o raw prints), whatever comes first
+// (merged files either way, one file holding the export then a shuffled
+// copy of the logs), the status counts every event of the copy, and R says
+// the copies are the same once compacted.
+func TestPrettyCopyIndexedOnce(t *testing.T) {
+	var lines []string
+	for _, f := range testutil.RealAuditFiles(t) {
+		lines = append(lines, fixtureLines(t, f)...)
+	}
+	var pretty []string
+	for _, l := range lines {
+		var b bytes.Buffer
+		if err := json.Indent(&b, []byte(l), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		pretty = append(pretty, b.String())
+	}
+	real := writeLines(t, "audit.log", lines)
+	export := writeLines(t, "evidence-export.json", pretty)
+	shuffled := slices.Clone(lines)
+	rand.New(rand.NewPCG(9, 10)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	mixed := writeLines(t, "mixed.json", append(slices.Clone(pretty), shuffled...))
+	compacted := func(ix *Index) []string {
+		rows := rowsOf(t, ix)
+		for i, r := range rows {
+			rows[i] = string(data.CompactLine([]byte(r)))
+		}
+		slices.Sort(rows)
+		return rows
+	}
+	want := compacted(readIndex(t, real))
+	for _, paths := range [][]string{{real, export}, {export, real}, {mixed}} {
+		ix := readIndex(t, paths...)
+		if got := compacted(ix); !slices.Equal(got, want) {
+			t.Errorf("%v: %d rows, want the %d of the logs alone", paths, len(got), len(want))
+		}
+		if s := ix.Snapshot(); s.Duplicates != int64(len(lines)) || s.Rejected != 0 {
+			t.Errorf("%v: %d duplicates (want %d), %d rejected", paths, s.Duplicates, len(lines), s.Rejected)
+		}
+		if samples, _ := ix.Duplicates(); len(samples) == 0 || !strings.HasSuffix(samples[0], " (once compacted: one of them spans lines)") {
+			t.Errorf("%v: R names %q", paths, samples[:min(1, len(samples))])
+		}
 	}
 }

@@ -371,15 +371,16 @@ func (ix *Index) Add(b *data.Batch) error {
 	for i := range b.Events {
 		e := &b.Events[i]
 		id := hashID(e.AuditID)
-		r, tab, slot, dup := ix.dupOf(e, id, dupKey(id, e.Time, e.Raw))
+		line := data.DupLine(e)
+		r, tab, slot, dup := ix.dupOf(e, id, line, dupKey(id, e.Time, line))
 		if dup {
-			ix.noteDup(e, r)
+			ix.noteDup(e, line, r)
 			continue
 		}
 		if err := ix.addEvent(e, id); err != nil {
 			return err
 		}
-		ix.keepDup(tab, slot, ix.n-1)
+		ix.keepDup(tab, slot, ix.n-1, line, len(e.Raw))
 	}
 	return nil
 }

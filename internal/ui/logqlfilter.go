@@ -12,31 +12,10 @@ import (
 	"github.com/audittui/audittui/internal/data/logql"
 )
 
-// The filter bar takes LogQL log queries exactly as Grafana does. As a
-// shorthand, text that does not start with a stream selector gets one:
-//
-//	user_username="alice"        -> {job="audit"} | json | user_username="alice"
-//	| verb="delete"              -> {job="audit"} | json | verb="delete"
-//	|= "secrets"                 -> {job="audit"} | json |= "secrets"
-const (
-	shorthandSelector = `{job="audit"} | json`
-)
-
-// expandShorthand returns the full query and how many characters were
-// added in front of what the user typed.
-func expandShorthand(text string) (string, int) {
-	t := strings.TrimLeft(text, " ")
-	lead := len(text) - len(t)
-	switch {
-	case strings.HasPrefix(t, "{"):
-		return text, 0
-	case strings.HasPrefix(t, "|"), strings.HasPrefix(t, "!="), strings.HasPrefix(t, "!~"):
-		p := shorthandSelector + " "
-		return p + t, len(p) - lead
-	}
-	p := shorthandSelector + " | "
-	return p + t, len(p) - lead
-}
+// The filter bar takes LogQL log queries exactly as Grafana does, and
+// the shorthand that `audittui query` takes too (data.ExpandShorthand):
+// text that does not start with a stream selector gets one.
+const shorthandSelector = data.ShorthandSelector
 
 // CompileLogQL compiles filter-bar text (a LogQL log query, or the
 // shorthand above) into a Filter. Parse errors are *FilterError with the
@@ -60,7 +39,7 @@ func CompileLogQL(text string) (*Filter, error) {
 		f.Note = "not LogQL: searching each event's text for " + quotedList(terms, "and")
 		return f, nil
 	}
-	full, shift := expandShorthand(text)
+	full, shift := data.ExpandShorthand(text)
 	q, err := logql.ParseLog(full)
 	if err != nil {
 		var pe *logql.ParseError
@@ -159,93 +138,19 @@ func isSchemaName(name string) bool {
 // and note says so.
 func checkFields(f *Filter, text string, isStream func(string) bool) (note string, err error) {
 	for _, name := range f.unbound {
-		if knownField(name) || (isStream != nil && isStream(name)) {
+		if data.KnownField(name) || (isStream != nil && isStream(name)) {
 			continue
 		}
 		col := 0
 		if k := strings.Index(text, name); k >= 0 {
 			col = len([]rune(text[:k])) + 1
 		}
-		if sugg, ok := closestField(name); ok {
+		if sugg, ok := data.ClosestField(name); ok {
 			return "", &FilterError{Msg: fmt.Sprintf("unknown field %s, did you mean %s?", name, sugg), Col: col}
 		}
 		note = fmt.Sprintf("%s is not a known field: only events that have it can match", name)
 	}
 	return note, nil
-}
-
-// knownField reports whether `| json` makes name of some audit event
-// field the schema knows: a field, or a name under a family.
-func knownField(name string) bool {
-	if _, ok := data.FieldByName(name); ok {
-		return true
-	}
-	for _, fs := range data.Fields() {
-		if fs.Kind == data.FieldFamily && strings.HasPrefix(name, fs.Name) && len(name) > len(fs.Name) {
-			return true
-		}
-	}
-	return false
-}
-
-// closestField returns the schema name nearest to name, when it is close
-// enough to be a typo: the same letters in another case, or at most one
-// edit per four characters (at most three). A name that starts with a
-// misspelt family prefix (requestObjct_spec) gets the family's spelling.
-func closestField(name string) (string, bool) {
-	best, bestD := "", 1<<30
-	limit := max(1, min(3, len(name)/4))
-	for _, fs := range data.Fields() {
-		cand, target := fs.Name, name
-		if fs.Kind == data.FieldFamily {
-			// Compare the family prefix with the same number of leading
-			// characters (give or take the typo), keep the rest.
-			k := strings.IndexByte(name, '_')
-			if k < 0 {
-				continue
-			}
-			target, cand = name[:k+1], fs.Name
-			if d := editDistance(strings.ToLower(target), strings.ToLower(cand)); d <= limit && d < bestD {
-				best, bestD = cand+name[k+1:], d
-			}
-			continue
-		}
-		if strings.EqualFold(cand, target) {
-			return cand, true
-		}
-		if d := editDistance(target, cand); d <= limit && d < bestD {
-			best, bestD = cand, d
-		}
-	}
-	return best, best != ""
-}
-
-// editDistance is the optimal string alignment distance (insertions,
-// deletions, substitutions and transpositions of adjacent characters
-// cost 1) between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // hasLineFilter reports whether a canonical query has a line filter

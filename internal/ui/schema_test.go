@@ -285,7 +285,7 @@ func TestTUIWrittenQueriesMatchCLI(t *testing.T) {
 		if f.Negate {
 			t.Fatalf("%s: negated", text)
 		}
-		full, _ := expandShorthand(q)
+		full, _ := data.ExpandShorthand(q)
 		typed = append(typed, full)
 		rows, err := f.Eval(context.Background(), snap, 0, nil)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -226,7 +227,7 @@ func statsLogQuery(f *Filter) (string, bool) {
 	if f.Negate {
 		return shorthandSelector, false
 	}
-	full, _ := expandShorthand(f.Text)
+	full, _ := data.ExpandShorthand(f.Text)
 	if f.lq != nil && !strings.Contains(f.lq.String(), "| json") {
 		full += " | json"
 	}

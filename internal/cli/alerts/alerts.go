@@ -85,7 +85,7 @@ errors or invalid rule files.`,
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", []string{"table", "jsonl"}, "output format: table or jsonl")
 	fs.StringVar(&opts.FailOn, "fail-on", "", "exit 3 when an alert of this severity or higher fired: info, warning or critical")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing sources and report alerts as they fire and resolve")
-	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print rejected input lines on stderr (the exit status still tells)")
+	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list rejected lines or print notices on stderr (the exit status still tells, and one line says why it is 1)")
 	opts.Sources = f.Sources(fs)
 	cmd.AddCommand(newCmdExport(f))
 	return cmd
@@ -195,12 +195,11 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		for _, a := range res.Alerts {
 			note(a)
 		}
+		// Said at the end with the other notices (-q quiets them).
 		if res.Late > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)\n", res.Late)
+			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
 		}
-		if res.Duplicates > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", res.Duplicates)
-		}
+		rep.AddDuplicates(res.Duplicates, "the lines that feed a rule")
 		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
 		}

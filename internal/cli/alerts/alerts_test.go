@@ -247,9 +247,10 @@ func TestAlertsFlagsToOptions(t *testing.T) {
 // TestAlertsUndatedAsOtherCommands: the events of a real log that carry no
 // timestamp (48 of Panther's EKS-shaped fixtures) are reported as query,
 // history and policy check report theirs (cmdutil.RejectReporter): one
-// stderr line naming the first FILE:LINE, counted with the rejected lines
-// in the error that sets exit status 1, silent under -q, said even when
-// an alert decides the exit status (--fail-on), and when following.
+// stderr line naming the first FILE:LINE, said once (the error that sets
+// exit status 1 does not say it again: it counts only rejected lines),
+// one line without the listing under -q, said even when an alert decides
+// the exit status (--fail-on), and when following.
 func TestAlertsUndatedAsOtherCommands(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "panther-analysis-kubernetes-rules-tests.jsonl"))
 	if err != nil {
@@ -260,23 +261,27 @@ func TestAlertsUndatedAsOtherCommands(t *testing.T) {
 	os.WriteFile(p, b, 0o644)
 	lines := int64(bytes.Count(b, []byte("\n")))
 	line := "audittui: 48 event(s) without a timestamp were not evaluated: no rule can place them in time (the first: " + p + ":1)\n"
-	last := "audittui: 48 event(s) without a timestamp not evaluated (see above)\n"
+	quiet := "audittui: 48 event(s) without a timestamp not evaluated\n"
 
-	if code, _, errOut := runCLI(t, "", p); code != cmdutil.ExitInputError || errOut != line+last {
-		t.Errorf("exit %d, stderr %q; want %q", code, errOut, line+last)
+	if code, _, errOut := runCLI(t, "", p); code != cmdutil.ExitInputError || errOut != line {
+		t.Errorf("exit %d, stderr %q; want %q", code, errOut, line)
 	}
-	// -q: the lines are not printed, the exit status still tells.
-	if code, _, errOut := runCLI(t, "", "-q", p); code != cmdutil.ExitInputError || errOut != last {
-		t.Errorf("-q: exit %d, stderr %q; want %q", code, errOut, last)
+	// -q: the line is not printed; one line says why the status is 1.
+	if code, _, errOut := runCLI(t, "", "-q", p); code != cmdutil.ExitInputError || errOut != quiet {
+		t.Errorf("-q: exit %d, stderr %q; want %q", code, errOut, quiet)
 	}
-	// A rejected line and the undated events: one summary, as query's.
+	// A rejected line and the undated events: each said once, as query's.
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, append(append([]byte(nil), b...), "not an event\n"...), 0o644)
 	code, _, errOut := runCLI(t, "", bad)
-	wantLast := "audittui: 1 input line(s) rejected and 48 event(s) without a timestamp not evaluated (see above)\n"
+	wantLast := "audittui: 1 input line(s) rejected (see above)\n"
 	if code != cmdutil.ExitInputError || !strings.Contains(errOut, fmt.Sprintf("audittui: skipped %s:%d: ", bad, lines+1)) ||
-		!strings.Contains(errOut, strings.Replace(line, p, bad, 1)) || !strings.HasSuffix(errOut, wantLast) {
+		!strings.Contains(errOut, strings.Replace(line, p, bad, 1)) || !strings.HasSuffix(errOut, wantLast) || strings.Count(errOut, "48 event(s)") != 1 {
 		t.Errorf("rejected line: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "-q", bad); code != cmdutil.ExitInputError ||
+		errOut != "audittui: 1 input line(s) rejected and 48 event(s) without a timestamp not evaluated\n" {
+		t.Errorf("rejected line, -q: exit %d, stderr %q", code, errOut)
 	}
 	// An alert fired at --fail-on decides the status; the undated events
 	// are still said.
@@ -316,7 +321,73 @@ func TestAlertsUndatedAsOtherCommands(t *testing.T) {
 		}
 	}
 	cancel()
-	if code := <-done; code != cmdutil.ExitInputError || errb.String() != line+last {
-		t.Errorf("--follow: exit %d, stderr %q; want %q", code, errb.String(), line+last)
+	if code := <-done; code != cmdutil.ExitInputError || errb.String() != line {
+		t.Errorf("--follow: exit %d, stderr %q; want %q", code, errb.String(), line)
+	}
+}
+
+// TestAlertsQuietNotices: the real data given twice (every line a
+// duplicate). Without -q stderr says the duplicates once (of the lines
+// that feed a rule, which is what the rules check), with the undated
+// events; -q quiets the duplicates as it does the other notices,
+// and says only why the exit status is 1.
+func TestAlertsQuietNotices(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	p := filepath.Join(t.TempDir(), "twice.jsonl")
+	os.WriteFile(p, append(append([]byte(nil), all...), all...), 0o644)
+	code, _, errOut := runCLI(t, "", p)
+	// The rules check only the lines that feed one: the message says so.
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, " of the lines that feed a rule were duplicates (identical to one read before) and counted once\n") ||
+		strings.Count(errOut, "duplicate") != 1 || strings.Count(errOut, "without a timestamp") != 1 {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "-q", p)
+	if code != cmdutil.ExitInputError || errOut != "audittui: 96 event(s) without a timestamp not evaluated\n" {
+		t.Errorf("-q: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestAlertsPrettyCopyOnce: a `jq .` export of the real logs beside them
+// is a copy of every event (its compacted bytes are the lines): the
+// alerts are those of the logs alone, in either order, and stderr counts
+// the copies.
+func TestAlertsPrettyCopyOnce(t *testing.T) {
+	var all, indented bytes.Buffer
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n") {
+		if err := json.Indent(&indented, []byte(l), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		indented.WriteByte('\n')
+	}
+	dir := t.TempDir()
+	real, pretty := filepath.Join(dir, "audit.log"), filepath.Join(dir, "evidence-export.json")
+	os.WriteFile(real, all.Bytes(), 0o644)
+	os.WriteFile(pretty, indented.Bytes(), 0o644)
+	_, want, _ := runCLI(t, "", "-o", "jsonl", real)
+	if strings.Count(want, "\n") < 5 {
+		t.Fatalf("the real logs fire %d alerts", strings.Count(want, "\n"))
+	}
+	for _, args := range [][]string{{real, pretty}, {pretty, real}} {
+		_, got, errOut := runCLI(t, "", append([]string{"-o", "jsonl"}, args...)...)
+		if got != want {
+			t.Errorf("%v: the alerts differ from the logs alone's:\n%s\nwant\n%s", args, got, want)
+		}
+		if !strings.Contains(errOut, " of the lines that feed a rule were duplicates") {
+			t.Errorf("%v: stderr %q", args, errOut)
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/audittui/audittui/internal/data"
@@ -24,8 +26,10 @@ type RejectReporter struct {
 	undatedAt string
 	// undatedWhat and undatedShort say what became of them (SayUndated).
 	undatedWhat, undatedShort string
-	// dups counts exact duplicate lines counted once (data.Dups).
-	dups int64
+	// dups counts exact duplicate lines counted once (data.Dups) among
+	// dupsOf ("the matching lines"): what the command checked for copies.
+	dups   int64
+	dupsOf string
 	// notes are said once at the end (Err), before the counts.
 	notes []string
 }
@@ -76,8 +80,9 @@ const (
 
 // SayUndated sets the words Err uses for what became of the undated
 // events: what on the stderr line ("N event(s) without a timestamp
-// WHAT (the first: FILE:LINE)"), short in the error that sets the exit
-// status ("... N event(s) without a timestamp SHORT (see above)"). The
+// WHAT (the first: FILE:LINE)"), short in the one line that says why
+// the exit status is 1 under quiet ("N event(s) without a timestamp
+// SHORT"). The
 // default is a time window's: "could not be placed in the time window
 // and were left out", "left out". A command that leaves them out for
 // another reason (the alert rules cannot evaluate them) says so here and
@@ -99,11 +104,25 @@ func UndatedMessage(n int64, at, what string) string {
 }
 
 // AddDuplicates counts exact duplicate lines that were counted once
-// (data.Dups); Err mentions them, without making them an error.
-func (r *RejectReporter) AddDuplicates(n int64) {
+// (data.Dups) among of, the lines the command checked for copies ("the
+// matching lines", "the lines that feed a rule"): a command that checks
+// only its matches must not make the count read as the input's. Err
+// says them ("N of the matching lines were duplicates ..."), without
+// making them an error.
+func (r *RejectReporter) AddDuplicates(n int64, of string) {
+	if n == 0 {
+		return
+	}
 	r.mu.Lock()
 	r.dups += n
+	r.dupsOf = of
 	r.mu.Unlock()
+}
+
+// DuplicatesMessage says that n of the lines of (see AddDuplicates)
+// were exact duplicates, counted once.
+func DuplicatesMessage(n int64, of string) string {
+	return fmt.Sprintf("%d of %s were duplicates (identical to one read before) and counted once", n, of)
 }
 
 // AddNote says msg on stderr at the end (unless quiet), without making
@@ -121,33 +140,51 @@ func (r *RejectReporter) Count() int {
 	return r.n
 }
 
-// Err returns exit status 1 when input was rejected, else nil.
+// Err returns exit status 1 when input was rejected or events without a
+// timestamp were left out, else nil. Each thing is said once: the
+// rejected lines as they came (Add), then the notes, the duplicates and
+// the undated events' line; the error that sets the status adds only the
+// count of the rejected lines ("N input line(s) rejected (see above)"),
+// or nothing when only undated events were left out (their line says
+// it). Quiet, nothing is listed, and the error is the one line that says
+// why the status is 1 ("N input line(s) rejected and M event(s) without
+// a timestamp left out").
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
-	undated, undatedAt, dups, notes := r.undated, r.undatedAt, r.dups, r.notes
+	undated, undatedAt, dups, dupsOf, notes := r.undated, r.undatedAt, r.dups, r.dupsOf, r.notes
 	what, short := r.undatedWhat, r.undatedShort
 	r.mu.Unlock()
 	if what == "" {
 		what, short = undatedWindowWhat, undatedWindowShort
 	}
-	for _, n := range notes {
-		if !r.quiet {
-			fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(n))
+	n := r.Count()
+	if r.quiet {
+		var parts []string
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d input line(s) rejected", n))
 		}
+		if undated > 0 {
+			parts = append(parts, fmt.Sprintf("%d event(s) without a timestamp %s", undated, short))
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		return &ExitError{Code: ExitInputError, Err: errors.New(strings.Join(parts, " and "))}
 	}
-	if dups > 0 && !r.quiet {
-		fmt.Fprintf(r.w, "audittui: %d duplicate line(s) (identical to one read before) counted once\n", dups)
+	for _, n := range notes {
+		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(n))
 	}
-	if undated > 0 && !r.quiet {
+	if dups > 0 {
+		fmt.Fprintf(r.w, "audittui: %s\n", DuplicatesMessage(dups, dupsOf))
+	}
+	if undated > 0 {
 		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, what)))
 	}
-	switch n := r.Count(); {
-	case n > 0 && undated > 0:
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected and %d event(s) without a timestamp %s (see above)", n, undated, short)}
+	switch {
 	case n > 0:
 		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", n)}
 	case undated > 0:
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d event(s) without a timestamp %s (see above)", undated, short)}
+		return &ExitError{Code: ExitInputError} // said above
 	}
 	return nil
 }

@@ -44,12 +44,17 @@ func (s *SourceSet) Resolve(ctx context.Context, args []string) ([]data.Source, 
 
 // Window resolves what a command that reads events starts with: the time
 // window of w (now is the clock) and the SOURCE arguments (ResolveOrStdin).
+// When a read with that window decodes events but lets none through,
+// stderr says so once all the sources are read (watchWindow): an empty
+// answer says that the window left everything out.
 func (s *SourceSet) Window(ctx context.Context, w *WindowFlags, now func() time.Time, args []string) (from, to int64, srcs []data.Source, err error) {
 	if from, to, err = w.Range(now); err != nil {
 		return 0, 0, nil, err
 	}
-	srcs, err = s.ResolveOrStdin(ctx, args)
-	return from, to, srcs, err
+	if srcs, err = s.ResolveOrStdin(ctx, args); err != nil {
+		return 0, 0, nil, err
+	}
+	return from, to, watchWindow(srcs, from, to, w, s.ios.ErrOut), nil
 }
 
 // ResolveOrStdin resolves SOURCE arguments; with none it uses a kind's

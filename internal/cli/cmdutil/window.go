@@ -1,7 +1,12 @@
 package cmdutil
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -19,7 +24,7 @@ type WindowFlags struct {
 
 // AddFlags registers --since, --from and --to on fs.
 func (w *WindowFlags) AddFlags(fs *pflag.FlagSet) {
-	fs.DurationVar(&w.Since, "since", 0, "only events newer than this duration before --to (or now), e.g. 1h")
+	fs.DurationVar(&w.Since, "since", 0, "only events newer than this duration before --to (or now, not the newest event: use --from for an archive), e.g. 1h")
 	fs.StringVar(&w.From, "from", "", "start of the window, inclusive (RFC 3339 or YYYY-MM-DD)")
 	fs.StringVar(&w.To, "to", "", "end of the window, exclusive (RFC 3339 or YYYY-MM-DD)")
 }
@@ -65,4 +70,158 @@ func parseFlagTime(s string) (int64, error) {
 		return t.UnixNano(), nil
 	}
 	return 0, fmt.Errorf("cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, or YYYY-MM-DD)", s)
+}
+
+// watchWindow wraps srcs so that, when a read with exactly the window
+// [from, to) of w (not a narrower one a command derives, not a followed
+// one) has read every source to its end and the window let through none
+// of the events decoded although some were, errOut says so: how many
+// were before it and after it, and the newest before and oldest after.
+// An empty answer then says why, rather than look like no match (an
+// archive read with --since, which counts back from now). The exit status
+// is unchanged.
+func watchWindow(srcs []data.Source, from, to int64, w *WindowFlags, errOut io.Writer) []data.Source {
+	if from == 0 && to == 0 {
+		return srcs
+	}
+	ww := &windowWatch{windowDesc: windowDesc{from: from, to: to, since: w.Since, toSet: w.To != ""}, errOut: errOut}
+	out := make([]data.Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = &watchedSource{Source: s, w: ww}
+	}
+	return out
+}
+
+// windowWatch is what the sources of one command share.
+type windowWatch struct {
+	windowDesc
+	errOut      io.Writer
+	tally       data.WindowTally
+	mu          sync.Mutex
+	open, ended int
+	said        bool
+}
+
+// windowDesc is the window as the user gave it, and whether the reads
+// were prefiltered (lines that cannot match were not decoded).
+type windowDesc struct {
+	from, to    int64
+	since       time.Duration
+	toSet       bool
+	prefiltered bool
+}
+
+type watchedSource struct {
+	data.Source
+	w *windowWatch
+}
+
+func (s *watchedSource) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
+	w := s.w
+	if opts.Follow || opts.From != w.from || opts.To != w.to || opts.Tally != nil {
+		return s.Source.Open(ctx, opts)
+	}
+	opts.Tally = &w.tally
+	st, err := s.Source.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.open++
+	w.prefiltered = w.prefiltered || opts.Prefilter != nil
+	w.mu.Unlock()
+	return &watchedStream{Stream: st, w: w}, nil
+}
+
+type watchedStream struct {
+	data.Stream
+	w     *windowWatch
+	ended bool
+}
+
+func (s *watchedStream) Next(ctx context.Context) (*data.Batch, error) {
+	b, err := s.Stream.Next(ctx)
+	if errors.Is(err, io.EOF) && !s.ended {
+		s.ended = true
+		s.w.end()
+	}
+	return b, err
+}
+
+// end notes that a watched stream was read to its end; after the last,
+// it says what the window left out when it let nothing through.
+func (w *windowWatch) end() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ended++
+	if w.ended < w.open || w.said {
+		return
+	}
+	w.said = true
+	if msg := w.message(w.tally.Counts()); msg != "" {
+		fmt.Fprintf(w.errOut, "audittui: %s\n", msg)
+	}
+}
+
+// message says what the window left out, or "" when it let an event
+// through or there was nothing to leave out.
+func (w *windowDesc) message(c data.WindowCounts) string {
+	if c.In > 0 || c.Before+c.After == 0 {
+		return ""
+	}
+	// A start counted back from now is said to the second.
+	fromNow := w.since > 0 && !w.toSet
+	win := ""
+	switch {
+	case w.from != 0 && w.to != 0:
+		win = "from " + flagTime(w.from, fromNow) + " to " + flagTime(w.to, false)
+	case w.from != 0:
+		win = "from " + flagTime(w.from, fromNow)
+	default:
+		win = "before " + flagTime(w.to, false)
+	}
+	if w.since > 0 {
+		if w.toSet {
+			win += fmt.Sprintf(": --since %s counts back from --to", shortDuration(w.since))
+		} else {
+			win += fmt.Sprintf(": --since %s counts back from now, not from the newest event as the TUI's :since does", shortDuration(w.since))
+		}
+	}
+	// With a prefilter, lines that cannot match were not decoded: what is
+	// known is that none of those that could match is in the window.
+	none, read := "no event read", "read"
+	if w.prefiltered {
+		none, read = "no event the query could match", "that it could match"
+	}
+	var where string
+	switch {
+	case c.After == 0:
+		where = fmt.Sprintf("all %d event(s) %s are before it, the newest at %s", c.Before, read, FormatTime(c.NewestBefore))
+	case c.Before == 0:
+		where = fmt.Sprintf("all %d event(s) %s are at or after its end, the oldest at %s", c.After, read, FormatTime(c.OldestAfter))
+	default:
+		where = fmt.Sprintf("of the %d event(s) %s, %d are before it (the newest at %s) and %d at or after its end (the oldest at %s)",
+			c.Before+c.After, read, c.Before, FormatTime(c.NewestBefore), c.After, FormatTime(c.OldestAfter))
+	}
+	return none + " falls in the window (" + win + "): " + where
+}
+
+// flagTime writes a window bound as the flags take it (to the second).
+func flagTime(ns int64, seconds bool) string {
+	if seconds {
+		return time.Unix(0, ns).UTC().Format(time.RFC3339)
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+// shortDuration writes d as a flag is written: 1h, 1h30m, 90s as 1m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -1,6 +1,8 @@
 package query
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -39,7 +42,7 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 		if code != 0 || !slices.Equal(sorted(got), sorted(want)) {
 			t.Fatalf("%s: exit %d, %d lines, want the %d of the file alone (%s)", q, code, len(sorted(got)), len(sorted(want)), errOut)
 		}
-		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" duplicate line(s) (identical to one read before) counted once") {
+		if n := len(sorted(want)); !strings.Contains(errOut, strconv.Itoa(n)+" of the matching lines were duplicates (identical to one read before) and counted once") {
 			t.Fatalf("%s: stderr %q", q, errOut)
 		}
 	}
@@ -61,8 +64,49 @@ func TestQueryDuplicatesOnce(t *testing.T) {
 	if err := os.WriteFile(near, []byte(lines[0]+"\n"+other+"\n"+lines[0]+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 duplicate line(s) (identical to one read before)") {
+	if code, got, errOut := queryCLI(t, "-o", "raw", `{job="audit"}`, near); code != 0 || len(sorted(got)) != 2 || !strings.Contains(errOut, "1 of the matching lines were duplicates (identical to one read before)") {
 		t.Fatalf("near copies: exit %d, %q, %q", code, got, errOut)
+	}
+}
+
+// TestQueryDuplicatesSayWhatTheyCount: the real data given twice. A query
+// checks only its matches for copies, so the count it prints depends on
+// the query; the message says it counts matching lines (not the input's
+// copies: every one of its lines is one), for log and metric queries.
+func TestQueryDuplicatesSayWhatTheyCount(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	twice := filepath.Join(t.TempDir(), "twice.jsonl")
+	if err := os.WriteFile(twice, append(append([]byte(nil), all...), all...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q := `{job="audit"} | json | verb="get"`
+	code, out, errOut := queryCLI(t, "-o", "raw", q, twice)
+	n := strings.Count(out, "\n")
+	if code != 0 || n == 0 || n >= strings.Count(string(all), "\n") {
+		t.Fatalf("exit %d, %d lines (%s)", code, n, errOut)
+	}
+	want := "audittui: " + strconv.Itoa(n) + " of the matching lines were duplicates (identical to one read before) and counted once\n"
+	// (The real logs have events with another's auditID, stage and time
+	// too: audit2rbac's v1beta1 and v1 logs; a note says so.)
+	if !strings.HasSuffix(errOut, want) || strings.Count(errOut, "were duplicates") != 1 {
+		t.Fatalf("stderr %q, want %q", errOut, want)
+	}
+	// A metric query counts the dated matches (the undated are left out,
+	// and said so): its duplicates are those.
+	_, out, errOut = queryCLI(t, `sum(count_over_time(`+q+` [100000h]))`, twice)
+	m := strings.TrimSpace(strings.TrimPrefix(out, "VALUE\n"))
+	if _, err := strconv.Atoi(m); err != nil || m == "0" {
+		t.Fatalf("metric: %q", out)
+	}
+	if !strings.Contains(errOut, "audittui: "+m+" of the matching lines were duplicates (identical to one read before) and counted once\n") {
+		t.Fatalf("metric: stderr %q", errOut)
 	}
 }
 
@@ -103,4 +147,102 @@ func sampleLines(t *testing.T) (string, []string) {
 		t.Fatal(err)
 	}
 	return sample, strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+}
+
+// realPrettyCopy writes the real audit logs as one file and a `jq .` copy
+// of them (pretty-printed, each event over many lines) as another, and
+// returns both with the lines.
+func realPrettyCopy(t *testing.T) (lines []string, real, pretty string) {
+	t.Helper()
+	var all, indented bytes.Buffer
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	lines = strings.Split(strings.TrimSuffix(all.String(), "\n"), "\n")
+	for _, l := range lines {
+		if err := json.Indent(&indented, []byte(l), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		indented.WriteByte('\n')
+	}
+	dir := t.TempDir()
+	real, pretty = filepath.Join(dir, "audit.log"), filepath.Join(dir, "evidence-export.json")
+	os.WriteFile(real, all.Bytes(), 0o644)
+	os.WriteFile(pretty, indented.Bytes(), 0o644)
+	return lines, real, pretty
+}
+
+// TestQueryPrettyCopyOnce: a `jq .` export of the real logs beside them is
+// a copy of every event: its compacted bytes are the lines (-o raw prints
+// them identically). Log and metric queries answer as over the logs alone,
+// in either order, and stderr counts the copies. Events the export writes
+// another way (jq's & for \u0026; here \/ for /) are other lines, kept
+// as in Loki, and stderr says how many share an auditID, stage and time
+// with another.
+func TestQueryPrettyCopyOnce(t *testing.T) {
+	lines, real, pretty := realPrettyCopy(t)
+	sorted := func(s string) []string {
+		l := strings.Split(strings.TrimSpace(s), "\n")
+		slices.Sort(l)
+		return l
+	}
+	q := `{job="audit"} | json`
+	_, want, _ := queryCLI(t, "-o", "raw", q, real)
+	metric := `sum(count_over_time({job="audit"} | json [1000000h]))`
+	_, wantM, _ := queryCLI(t, metric, real)
+	for _, args := range [][]string{{real, pretty}, {pretty, real}} {
+		code, got, errOut := queryCLI(t, append([]string{"-o", "raw", q}, args...)...)
+		if code != cmdutil.ExitOK || !slices.Equal(sorted(got), sorted(want)) || len(sorted(got)) != len(lines) {
+			t.Fatalf("%v: exit %d, %d lines, want the %d of the logs alone (%s)", args, code, len(sorted(got)), len(lines), errOut)
+		}
+		if !strings.Contains(errOut, "audittui: "+strconv.Itoa(len(lines))+" of the matching lines were duplicates") {
+			t.Fatalf("%v: stderr %q", args, errOut)
+		}
+		if _, got, errOut := queryCLI(t, append([]string{metric}, args...)...); got != wantM {
+			t.Fatalf("%v: metric %q, want %q (%s)", args, got, wantM, errOut)
+		}
+	}
+
+	b, _ := os.ReadFile(pretty)
+	rewritten := bytes.ReplaceAll(b, []byte(`"requestURI": "/`), []byte(`"requestURI": "\/`))
+	n := bytes.Count(b, []byte(`"requestURI": "/`))
+	os.WriteFile(pretty, rewritten, 0o644)
+	_, _, alone := queryCLI(t, "-o", "raw", q, real)
+	code, got, errOut := queryCLI(t, "-o", "raw", q, pretty, real)
+	if code != cmdutil.ExitOK || len(sorted(got)) != len(lines)+n || !strings.Contains(errOut, "matching event(s) have the auditID, stage and time of another but other bytes") || errOut == alone {
+		t.Fatalf("rewritten: exit %d, %d lines (want %d), stderr %q", code, len(sorted(got)), len(lines)+n, errOut)
+	}
+}
+
+// TestMetricNoMatchReportsInput: a metric query that matches nothing (so
+// ends after its first pass, the span of the matches) still says what it
+// rejected and the events without a timestamp it left out, and exits 1,
+// as one that matches does: the real logs with a cut line at the end.
+func TestMetricNoMatchReportsInput(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, append(all, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"cut`+"\n"...), 0o644)
+	lines := strings.Count(string(all), "\n") + 1
+	for _, q := range []string{
+		`sum(count_over_time({job="audit"} | json | verb="nope" [5m]))`,
+		`sum(count_over_time({job="audit"} | json [5m]))`,
+	} {
+		code, _, errOut := queryCLI(t, q, p)
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audittui: skipped "+p+":"+strconv.Itoa(lines)+": ") ||
+			!strings.Contains(errOut, "audittui: 48 event(s) without a timestamp could not be placed in the time window and were left out (the first: "+p+":") ||
+			!strings.HasSuffix(errOut, "audittui: 1 input line(s) rejected (see above)\n") {
+			t.Errorf("%s: exit %d, stderr %q", q, code, errOut)
+		}
+	}
 }

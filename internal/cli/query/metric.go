@@ -40,12 +40,16 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 				return cmdutil.UsageErrorf("a metric query over stdin needs a window (--from and --to, or --since): stdin cannot be read twice")
 			}
 		}
-		lo, hi, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: from, To: to, Prefilter: pf, Query: lq})
+		lo, hi, skipped, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: from, To: to, Prefilter: pf, Query: lq})
 		if err != nil {
 			return err
 		}
 		if hi == 0 {
-			return cmdutil.WriteMetric(out, opts.Output, nil, nil) // nothing matched
+			// Nothing matched, so there is no second pass to report what
+			// was rejected or left out: this one does.
+			rep.Add(skipped.rejects)
+			rep.AddUndated(skipped.undated, skipped.undatedAt)
+			return cmdutil.WriteMetric(out, opts.Output, nil, nil)
 		}
 		if opts.Step > 0 && start == 0 {
 			start = lo
@@ -91,7 +95,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	}
 	dups := newDups(opts)
 	ev.Unique = func(e logql.Entry) bool { return !dups.Seen(e.(*data.Event)) }
-	defer func() { rep.AddDuplicates(dups.Count()) }()
+	defer reportDups(rep, dups)
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -115,24 +119,46 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	return cmdutil.WriteMetric(out, opts.Output, nil, ev.Result())
 }
 
-// matchSpan returns the times of the first and last events matching lq.
-func matchSpan(ctx context.Context, srcs []data.Source, lq *logql.LogQuery, ro data.ReadOptions) (lo, hi int64, err error) {
+// skippedInput is what a read rejected and the events without a time it
+// left out (a metric query cannot place them).
+type skippedInput struct {
+	rejects   []data.Reject
+	undated   int
+	undatedAt string
+}
+
+func (s *skippedInput) addUndated(n int, at string) {
+	if n > 0 && s.undated == 0 {
+		s.undatedAt = at
+	}
+	s.undated += n
+}
+
+// matchSpan returns the times of the first and last events matching lq,
+// and what it rejected or left out for lack of a time.
+func matchSpan(ctx context.Context, srcs []data.Source, lq *logql.LogQuery, ro data.ReadOptions) (lo, hi int64, skipped skippedInput, err error) {
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, skipped, err
 	}
 	defer st.Close()
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return lo, hi, nil
+			return lo, hi, skipped, nil
 		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, skipped, err
 		}
+		skipped.rejects = append(skipped.rejects, b.Rejects...)
+		skipped.addUndated(b.Undated, b.UndatedAt)
 		for i := range b.Events {
 			e := &b.Events[i]
-			if e.Time == 0 || !lq.Matches(e) {
+			if e.Time == 0 {
+				skipped.addUndated(1, e.Origin.Cite())
+				continue
+			}
+			if !lq.Matches(e) {
 				continue
 			}
 			if lo == 0 || e.Time < lo {

@@ -7,6 +7,7 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sort"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // QueryOptions are `audittui query`'s options.
@@ -43,7 +45,10 @@ func NewCmdQuery(f *cmdutil.Factory, runF func(*QueryOptions) error) *cobra.Comm
 		Use:   "query [flags] QUERY [SOURCE...]",
 		Short: "Run a LogQL query over files, S3 or Loki (like logcli query)",
 		Long: `Run a LogQL query (the subset Loki's ruler and Grafana use, with field
-names as Loki's | json parser produces them) over audit events.
+names as Loki's | json parser produces them) over audit events. A query that
+starts with neither a stream selector nor a function is read as the TUI's
+filter line reads it: objectRef_resource="secrets" | verb="get" is
+{job="audit"} | json | objectRef_resource="secrets" | verb="get".
 
 Log queries print matching events: -o raw prints each event's original bytes,
 one per line (an event pretty-printed over several lines in its file is put
@@ -82,7 +87,7 @@ cannot place them; stderr names the first); 2 on usage or query errors.`,
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "raw", cmdutil.EventFormats(), "output format: raw, jsonl, table or csv")
 	fs.DurationVar(&opts.Step, "step", 0, "evaluate a metric query as a range query with this step")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing files (through rotation and truncation) or tail Loki, printing new matches")
-	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print the summary of rejected input on stderr (the exit status still tells)")
+	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list rejected lines or print notices on stderr (the exit status still tells, and one line says why it is 1)")
 	opts.Sources = f.Sources(fs)
 	return cmd
 }
@@ -94,6 +99,17 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	expr, err := cmdutil.ParseQuery(opts.Query)
 	if err != nil {
 		return err
+	}
+	// A misspelt field matches nothing, silently (as in Loki): say so
+	// first, as the TUI's filter bar does, and run the query.
+	warnings, notes := cmdutil.FieldWarnings(expr)
+	for _, w := range warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(w))
+	}
+	if !opts.Quiet {
+		for _, n := range notes {
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: %s\n", termsafe.String(n))
+		}
 	}
 	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
@@ -141,7 +157,7 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 	w := cmdutil.NewEventWriter(out, opts.Output)
 	w.Query = q
 	dups := newDups(opts)
-	defer func() { rep.AddDuplicates(dups.Count()) }()
+	defer reportDups(rep, dups)
 	// Lines are printed as read (merged by time across sources). When a
 	// match is more than a minute older than one printed before it (one
 	// file holding several nodes' logs one after the other), say so once.
@@ -285,6 +301,16 @@ func (k *keepN) sorted() []*data.Event {
 		out[i] = &evs[i].ev
 	}
 	return out
+}
+
+// reportDups tells rep what dups found among the matches: the copies
+// counted once, and the events that have the auditID, stage and time of
+// another but other bytes (kept, and said).
+func reportDups(rep *cmdutil.RejectReporter, dups *data.Dups) {
+	rep.AddDuplicates(dups.Count(), "the matching lines")
+	if n := dups.Others(); n > 0 {
+		rep.AddNote(fmt.Sprintf("%d matching event(s) have the auditID, stage and time of another but other bytes (another serialisation, such as jq's & for \\u0026, or an edited copy): not duplicates, so both are printed and counted, as Loki keeps both", n))
+	}
 }
 
 // newDups is the filter that prints and counts exact duplicate lines once:

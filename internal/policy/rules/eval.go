@@ -331,7 +331,10 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 	}
 	e.hits = hits
 	if len(hits) > 0 {
-		line := e.dedup.lineHash(ev.Raw)
+		// A copy is an event with the same line (data.DupLine: its
+		// bytes, compacted when they span lines, as query -o raw prints
+		// them), so a `jq .` export counts once beside the log.
+		line := e.dedup.lineHash(data.DupLine(ev))
 		c := cite{t: t, id: ev.AuditID, h: line[0]} // id is copied where it is kept
 		var cost int64
 		fresh := 0

@@ -1,0 +1,94 @@
+package query
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/testutil"
+)
+
+// TestQueryWarnsOfUnknownField: on the real logs, a misspelt field
+// (objectRef_resorce) matches nothing, as in Loki, and the exit status is
+// unchanged, but stderr says which field was meant, as the TUI's filter
+// bar does; a far-off name is a note (-q quiets it), and fields, names
+// under a family, stream labels and names the query binds say nothing.
+func TestQueryWarnsOfUnknownField(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, all, 0o644)
+	if _, out, _ := queryCLI(t, `{job="audit"} | json | objectRef_resource="secrets"`, p); out == "" {
+		t.Fatal("the real logs hold no secrets request")
+	}
+	for _, q := range []string{
+		`{job="audit"} | json | objectRef_resorce="secrets"`,
+		`sum(count_over_time({job="audit"} | json | objectRef_resorce="secrets" [1h]))`,
+	} {
+		// The exit status is the correct query's (1 for the metric
+		// query: it leaves out the undated events).
+		wantCode, _, _ := queryCLI(t, "-q", strings.Replace(q, "resorce", "resource", 1), p)
+		code, out, errOut := queryCLI(t, "-q", q, p)
+		want := "audittui: warning: unknown field objectRef_resorce, did you mean objectRef_resource? (no audit event has it: the filter compares an empty value)\n"
+		if code != wantCode || strings.Contains(out, "{") || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "warning") != 1 {
+			t.Errorf("%s: exit %d (want %d), stdout %q, stderr %q", q, code, wantCode, out, errOut)
+		}
+	}
+	// A misplaced | makes a JSON path a label filter on a name no event has.
+	q := `{job="audit"} | json | priv="requestObject.spec.containers[0].securityContext.privileged" | priv="true"`
+	if code, _, errOut := queryCLI(t, "-o", "raw", q, p); code != cmdutil.ExitOK || errOut != "audittui: priv is not a known field: only events that have it can match\n" {
+		t.Errorf("far-off name: exit %d, stderr %q", code, errOut)
+	}
+	if _, _, errOut := queryCLI(t, "-q", "-o", "raw", q, p); errOut != "" {
+		t.Errorf("far-off name, -q: stderr %q", errOut)
+	}
+	for _, q := range []string{
+		`{job="audit"} | json | objectRef_resource="secrets" | filename=~".+" | cluster=""`,
+		`{job="audit"} | json | requestObject_spec_replicas > 2`,
+		`{job="audit"} | json | annotations_authorization_k8s_io_decision="allow"`,
+		`{job="audit"} | json ip="sourceIPs[0]" | ip="10.0.0.5"`,
+	} {
+		if _, _, errOut := queryCLI(t, "-o", "raw", q, p); strings.Contains(errOut, "field") {
+			t.Errorf("%s: stderr %q", q, errOut)
+		}
+	}
+}
+
+// TestQueryFilterLineShorthand: the TUI's filter line shows a query typed
+// there without its stream selector (objectRef_resource="configmaps" |
+// verb="create"); pasted into query, it answers as the full query does on
+// the real logs, where it failed with 'unknown function'.
+func TestQueryFilterLineShorthand(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, all, 0o644)
+	for typed, full := range map[string]string{
+		`objectRef_resource="configmaps" | verb="create"`: `{job="audit"} | json | objectRef_resource="configmaps" | verb="create"`,
+		`|= "my-config" | verb=~"create|update"`:          `{job="audit"} | json |= "my-config" | verb=~"create|update"`,
+	} {
+		wcode, want, werr := queryCLI(t, "-o", "raw", full, p)
+		code, got, errOut := queryCLI(t, "-o", "raw", typed, p)
+		if code != wcode || got != want || errOut != werr || strings.Count(want, "\n") < 2 {
+			t.Errorf("%s: exit %d, %d lines, stderr %q; want exit %d, %d lines, stderr %q", typed, code, strings.Count(got, "\n"), errOut, wcode, strings.Count(want, "\n"), werr)
+		}
+	}
+	code, _, errOut := queryCLI(t, `objectRef_resource="configmaps" | verb=`, p)
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "(read as the TUI's filter line reads it: {job=\"audit\"} | json | ...") || strings.Contains(errOut, "unknown function") {
+		t.Errorf("a broken shorthand: exit %d, stderr %q", code, errOut)
+	}
+}

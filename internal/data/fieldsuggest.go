@@ -1,0 +1,81 @@
+package data
+
+import "strings"
+
+// Field names as a user types them: the TUI's filter bar and `audittui
+// query` tell a misspelt field (which silently matches nothing) from a
+// real one with these, and name the one meant.
+
+// KnownField reports whether `| json` makes name of some audit event
+// field the schema knows: a field, or a name under a family.
+func KnownField(name string) bool {
+	if _, ok := FieldByName(name); ok {
+		return true
+	}
+	for _, fs := range Fields() {
+		if fs.Kind == FieldFamily && strings.HasPrefix(name, fs.Name) && len(name) > len(fs.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClosestField returns the schema name nearest to name, when it is close
+// enough to be a typo: the same letters in another case, or at most one
+// edit per four characters (at most three). A name that starts with a
+// misspelt family prefix (requestObjct_spec) gets the family's spelling.
+func ClosestField(name string) (string, bool) {
+	best, bestD := "", 1<<30
+	limit := max(1, min(3, len(name)/4))
+	for _, fs := range Fields() {
+		cand, target := fs.Name, name
+		if fs.Kind == FieldFamily {
+			// Compare the family prefix with the same number of leading
+			// characters (give or take the typo), keep the rest.
+			k := strings.IndexByte(name, '_')
+			if k < 0 {
+				continue
+			}
+			target, cand = name[:k+1], fs.Name
+			if d := EditDistance(strings.ToLower(target), strings.ToLower(cand)); d <= limit && d < bestD {
+				best, bestD = cand+name[k+1:], d
+			}
+			continue
+		}
+		if strings.EqualFold(cand, target) {
+			return cand, true
+		}
+		if d := EditDistance(target, cand); d <= limit && d < bestD {
+			best, bestD = cand, d
+		}
+	}
+	return best, best != ""
+}
+
+// EditDistance is the optimal string alignment distance (insertions,
+// deletions, substitutions and transpositions of adjacent characters
+// cost 1) between a and b.
+func EditDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
