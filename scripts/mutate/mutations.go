@@ -1545,4 +1545,12 @@ var mutations = []Mutation{
 		New:    "b := min(d.buckets-1, int((t-d.lo)/int64(d.step)))",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestStatsShowTheQueriesEvaluated$"}},
 	},
+	{
+		Name:   "query/range-end-exclusive",
+		What:   "a range query leaves out a line at exactly --to, which Loki (since 3.2) counts in the step there",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\t\t\tro.To = to + 1\n",
+		New:    "\t\t\tro.To = to\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestRangeQuery"}},
+	},
 }

@@ -75,7 +75,14 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 		ro.From = from
 	}
 	if to != 0 && ro.To > to {
-		ro.To = to // --to is exclusive, whatever the last step
+		// --to is exclusive for an instant query; a range query counts a
+		// line at exactly its end in the step there, as Loki does since
+		// 3.2 (grafana/loki#13448: the steps are (t-range, t], the lines
+		// selected [start, end], not [start, end)).
+		ro.To = to
+		if opts.Step > 0 {
+			ro.To = to + 1
+		}
 	}
 	if ro.From <= 0 {
 		ro.From = 1

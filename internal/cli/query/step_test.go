@@ -1,6 +1,7 @@
 package query
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -111,5 +112,35 @@ func TestRangeQueryWindowCountsEveryEvent(t *testing.T) {
 				t.Errorf("window %v step %s: the steps count %d deletes, the log query finds %d", w, step, got, want)
 			}
 		}
+	}
+}
+
+// TestRangeQueryCountsALineAtItsEnd: a line at exactly --to counts in the
+// range query's step there, as Loki counts it since 3.2
+// (grafana/loki#13448); an instant query at --to leaves it out (its end is
+// exclusive, in Loki too), as a log query does.
+func TestRangeQueryCountsALineAtItsEnd(t *testing.T) {
+	line := func(id, at string) string {
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","requestURI":"/apis/rbac.authorization.k8s.io/v1/namespaces/p/rolebindings","verb":"list","user":{"username":"carol"},"objectRef":{"resource":"rolebindings","namespace":"p","apiGroup":"rbac.authorization.k8s.io","apiVersion":"v1"},"responseStatus":{"code":200},"requestReceivedTimestamp":"` + at + `","stageTimestamp":"` + at + `"}`
+	}
+	f := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(f, []byte(line("a", "2026-11-20T03:01:30.000000Z")+"\n"+line("b", "2026-11-20T03:02:00.000000Z")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q := `sum(count_over_time({job="audit"} | json | user_username="carol" [1m]))`
+	code, out, errOut := queryCLI(t, "-o", "csv", "--from", "2026-11-20T03:00:00Z", "--to", "2026-11-20T03:02:00Z", "--step", "1m", q, f)
+	if code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "2026-11-20T03:02:00.000000Z,2\n") {
+		t.Errorf("the step at --to does not count the line at --to:\n%s", out)
+	}
+	code, out, errOut = queryCLI(t, "-o", "csv", "--from", "2026-11-20T03:00:00Z", "--to", "2026-11-20T03:02:00Z", q, f)
+	if code != cmdutil.ExitOK || !strings.HasSuffix(out, ",1\n") {
+		t.Errorf("instant query at --to: exit %d, %q %s (want 1: its end is exclusive)", code, out, errOut)
+	}
+	code, out, _ = queryCLI(t, "-o", "raw", "--from", "2026-11-20T03:00:00Z", "--to", "2026-11-20T03:02:00Z", `{job="audit"} | json`, f)
+	if code != cmdutil.ExitOK || strings.Count(out, "\n") != 1 {
+		t.Errorf("log query with --to: %d lines, want 1 (--to is exclusive)", strings.Count(out, "\n"))
 	}
 }
