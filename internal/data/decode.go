@@ -126,6 +126,9 @@ func (o Origin) at(doc []byte, n int) Origin {
 func (d *Decoder) malformed(doc []byte, o Origin, err error) *Reject {
 	msg := err.Error()
 	if se, ok := err.(*jsonscan.SyntaxError); ok {
+		if why, ok := typeMismatch(doc, se.Off); ok {
+			return newReject(o, doc, why+" ("+msg+lineOf(doc, se.Off, o)+")")
+		}
 		msg += lineOf(doc, se.Off, o)
 	}
 	return newReject(o, doc, "malformed JSON: "+msg)
