@@ -210,7 +210,7 @@ func (b *brush) histogram(st *Styles, s *Snapshot, rows []int, w, height int, c 
 			for _, k := range buckets[c1 : c2+1] {
 				n += k
 			}
-			axis = fmt.Sprintf("[%s → %s) %d events", fmtBrushTime(b.colTime(c1), c.Loc), fmtBrushTime(b.colTime(c2+1), c.Loc), n)
+			axis = fmt.Sprintf("[%s → %s) %s", fmtBrushTime(b.colTime(c1), c.Loc), fmtBrushTime(b.colTime(c2+1), c.Loc), plural(n, "event", "events"))
 		}
 		axis += "  + zoom in  - out  v select  esc"
 	} else {

@@ -182,7 +182,7 @@ func TestUndatedCounted(t *testing.T) {
 		t.Fatalf("status:\n%s", s)
 	}
 	send(t, a, "R")
-	if s := screen(a); !strings.Contains(s, "undated: 1 events carry no timestamp") {
+	if s := screen(a); !strings.Contains(s, "undated: 1 event carries no timestamp") {
 		t.Fatalf("R:\n%s", s)
 	}
 	// At 80x24, with copies too: R's explanations wrap, nothing is cut.
@@ -191,7 +191,7 @@ func TestUndatedCounted(t *testing.T) {
 	send(t, a, "R")
 	s := screen(a)
 	checkScreen(t, s, 80, 24)
-	if !strings.Contains(s, "shown and counted once, as Loki stores it") || !strings.Contains(s, "histogram or alert rule can place them") {
+	if !strings.Contains(s, "shown and counted once, as Loki stores it") || !strings.Contains(s, "histogram or alert rule can place it") {
 		t.Fatalf("R at 80x24:\n%s", s)
 	}
 }

@@ -325,7 +325,7 @@ func (a *App) rejectsView(w, h int) string {
 	}
 	if n := a.c.Snap.Undated; n > 0 {
 		lines = append(lines, "")
-		lines = append(lines, wrapped(st.Header, fmt.Sprintf("undated: %s events carry no timestamp; they are listed first, with dashes for the time, and no time window, histogram or alert rule can place them", thousands(n)), w)...)
+		lines = append(lines, wrapped(st.Header, undatedNote(n), w)...)
 	}
 	if len(kept) > 0 {
 		lines = append(lines, "", st.Header.Render("first rejected lines"))
@@ -373,4 +373,12 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// undatedNote says how many events carry no timestamp and what that means.
+func undatedNote(n int64) string {
+	if n == 1 {
+		return "undated: 1 event carries no timestamp; it is listed first, with dashes for the time, and no time window, histogram or alert rule can place it"
+	}
+	return fmt.Sprintf("undated: %s events carry no timestamp; they are listed first, with dashes for the time, and no time window, histogram or alert rule can place them", thousands(n))
 }

@@ -360,7 +360,7 @@ func (t *Timeline) subjectView(w int) []string {
 		return []string{st.Muted.Render("no events: nothing to show")}
 	}
 	kind := subjectKind[t.subject]
-	count := fmt.Sprintf("  %d events", len(t.events))
+	count := "  " + plural(len(t.events), "event", "events")
 	name := t.value
 	fits := func(count string) bool {
 		return ansi.StringWidth(kind)+1+min(SafeWidth(name), SafeWidth(ShortIdentity(name)))+len(count) <= w

@@ -75,7 +75,7 @@ func TestTimelineSelectionIsAUser(t *testing.T) {
 		if u, _ := listedSelection(t, a); u != "" || !a.tl.missing {
 			t.Fatalf("%dx%d: %q selected though carol is not listed", sz.w, sz.h, u)
 		}
-		for _, want := range []string{"user carol  1 events (1 as impersonated)", "not listed under this filter · g: top of the list"} {
+		for _, want := range []string{"user carol  1 event (1 as impersonated)", "not listed under this filter · g: top of the list"} {
 			if !strings.Contains(s, want) {
 				t.Fatalf("%dx%d: screen lacks %q:\n%s", sz.w, sz.h, want, s)
 			}
