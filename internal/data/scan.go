@@ -227,7 +227,9 @@ func (d *Decoder) object(s *scanner, r *record) error {
 			ev.APIVersion, err = s.strOrNull(key)
 		case "level":
 			ev.Level, err = s.strOrNull(key)
-			ev.objectLike = true
+			// An application's log line has a level too ("info"): only
+			// an audit level says audit event.
+			ev.objectLike = ev.objectLike || auditLevel(ev.Level)
 		case "auditID":
 			ev.AuditID, err = s.strOrNull(key)
 			ev.objectLike = true
@@ -657,3 +659,13 @@ func (d *Decoder) strArray(s *scanner, field string) ([]string, error) {
 // unescape decodes the content of a JSON string with escapes (a new slice:
 // decoded strings must not alias the input buffer's escapes).
 func unescape(b []byte) ([]byte, error) { return jsonscan.Unescape(b, nil) }
+
+// auditLevel reports whether l is one of the audit levels an event is
+// written at.
+func auditLevel(l string) bool {
+	switch l {
+	case "Metadata", "Request", "RequestResponse", "None":
+		return true
+	}
+	return false
+}

@@ -38,3 +38,29 @@ func TestTypeMismatchIsNotMalformed(t *testing.T) {
 		}
 	}
 }
+
+// TestApplicationLogIsNotAnEvent: an application's JSON log line has a
+// level too ("info", "error": controller-runtime, zap, cert-manager); it
+// is not an audit event, bare or in a shipper's record (which would also
+// have dated it), and is rejected as such (review F: such lines were
+// events with no auditID, user or verb, counted by metric queries).
+// An audit level still makes an event of a line without kind or auditID.
+func TestApplicationLogIsNotAnEvent(t *testing.T) {
+	for _, in := range []string{
+		`{"level":"info","ts":1795140001.5,"logger":"controller","msg":"Reconciler error"}`,
+		`{"@timestamp":"2026-11-20T02:00:00Z","log":{"file":{"path":"/var/log/app.log"}},"message":"{\"level\":\"info\",\"msg\":\"x\"}"}`,
+		`{"file":"/var/log/pods/cm/0.log","host":"cp-1","message":"{\"level\":\"info\",\"msg\":\"renewed\"}","source_type":"kubernetes_logs","timestamp":"2026-11-20T02:00:01.5Z"}`,
+		`{"log":"{\"level\":\"error\",\"msg\":\"x\"}\n","stream":"stderr","time":"2026-11-20T02:00:01.5Z"}`,
+	} {
+		var d Decoder
+		evs, rej := d.Decode(nil, []byte(in), Origin{Line: 1})
+		if len(evs) != 0 || rej == nil || !strings.Contains(rej.Reason, "not an audit event") {
+			t.Errorf("%s: %d events, reject %v", in, len(evs), rej)
+		}
+	}
+	var d Decoder
+	evs, rej := d.Decode(nil, []byte(`{"level":"Metadata","stageTimestamp":"2026-11-20T02:00:00Z"}`), Origin{Line: 1})
+	if len(evs) != 1 || rej != nil {
+		t.Errorf("an audit level alone: %d events, reject %v", len(evs), rej)
+	}
+}

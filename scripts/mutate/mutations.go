@@ -1561,4 +1561,12 @@ var mutations = []Mutation{
 		New:    "\t\tif why, ok := typeMismatch(doc, se.Off); ok && false {\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestTypeMismatchIsNotMalformed$"}},
 	},
+	{
+		Name:   "data/any-level-is-an-event",
+		What:   "an application's JSON log line with a level (\"info\") is read as an empty audit event, dated by its shipper record",
+		File:   "internal/data/scan.go",
+		Old:    "\t\t\tev.objectLike = ev.objectLike || auditLevel(ev.Level)\n",
+		New:    "\t\t\tev.objectLike = true\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestApplicationLogIsNotAnEvent$"}},
+	},
 }
