@@ -188,3 +188,28 @@ func TestDupsPrettyCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestDupsSharedRecord: two requests carried in one record (an EventList
+// in a shipper's record: both events' bytes are the record's) after the
+// same requests read with other bytes are two events with other bytes,
+// not one of them a copy (review F: query counted 3 of 4 and called one
+// a duplicate, the TUI 4); a copy of the record is still two copies.
+func TestDupsSharedRecord(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC).UnixNano()
+	ev := func(id, body string) *Event {
+		return &Event{Time: t0, AuditID: id, Stage: "ResponseComplete", Raw: []byte(body)}
+	}
+	d := NewDups(0)
+	for _, e := range []*Event{ev("a", `{"a":1}`), ev("b", `{"b":1}`)} {
+		if d.Seen(e) {
+			t.Fatalf("%s: first read is a copy", e.AuditID)
+		}
+	}
+	record := `{"message":"{\"items\":[a,b]}"}`
+	if d.Seen(ev("a", record)) || d.Seen(ev("b", record)) {
+		t.Fatal("the record's two requests: one is taken for a copy of the other")
+	}
+	if !d.Seen(ev("a", record)) || !d.Seen(ev("b", record)) || d.Count() != 2 {
+		t.Fatalf("a copy of the record: %d copies, want 2", d.Count())
+	}
+}

@@ -1569,4 +1569,12 @@ var mutations = []Mutation{
 		New:    "\t\t\tev.objectLike = true\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestApplicationLogIsNotAnEvent$"}},
 	},
+	{
+		Name:   "data/dups-other-lines-shared",
+		What:   "the duplicate filter's other bytes of a minute are shared among requests: the second of two requests carried in one record is dropped as a copy",
+		File:   "internal/data/dups.go",
+		Old:    "\t\tcase set.seenLine(line ^ id*0xff51afd7ed558ccd):\n",
+		New:    "\t\tcase set.seenLine(line):\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestDups"}},
+	},
 }
