@@ -1577,4 +1577,12 @@ var mutations = []Mutation{
 		New:    "\t\tcase set.seenLine(line):\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestDups"}},
 	},
+	{
+		Name:   "query/step-go-durations-only",
+		What:   "--step refuses 1d, which the Stats pane writes and LogQL ranges take",
+		File:   "internal/cli/query/query.go",
+		Old:    "\td, err := model.ParseDuration(s)\n",
+		New:    "\td, err := model.ParseDuration(s + \"x\")\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestStepTakesLogQLDurations$"}},
+	},
 }

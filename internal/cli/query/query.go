@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -85,7 +86,7 @@ cannot place them; stderr names the first); 2 on usage or query errors.`,
 	fs.IntVar(&opts.Limit, "limit", 0, "print only the newest N matches, in time order (0 = all); with --forward the oldest N; with --follow the first N that come")
 	fs.BoolVar(&opts.Forward, "forward", false, "with --limit, keep the oldest matches instead of the newest (as logcli --forward)")
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "raw", cmdutil.EventFormats(), "output format: raw, jsonl, table or csv")
-	fs.DurationVar(&opts.Step, "step", 0, "evaluate a metric query as a range query with this step")
+	fs.Var(stepValue{&opts.Step}, "step", "evaluate a metric query as a range query with this step (90s, 5m, 1h, or 1d, 1w as LogQL writes them)")
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "keep reading growing files (through rotation and truncation) or tail Loki, printing new matches")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not list rejected lines or print notices on stderr (the exit status still tells, and one line says why it is 1)")
 	opts.Sources = f.Sources(fs)
@@ -321,3 +322,30 @@ func newDups(opts *QueryOptions) *data.Dups {
 	}
 	return data.NewDups(0)
 }
+
+// stepValue is --step: a Go duration (90s, 1h30m) or a Prometheus one
+// (1d, 2w), as Loki's step parameter and LogQL's ranges take them (the
+// Stats pane writes [56d]).
+type stepValue struct{ d *time.Duration }
+
+func (v stepValue) String() string {
+	if v.d == nil {
+		return "0s"
+	}
+	return v.d.String()
+}
+
+func (v stepValue) Set(s string) error {
+	if d, err := time.ParseDuration(s); err == nil {
+		*v.d = d
+		return nil
+	}
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (90s, 5m, 1h30m, 1d, 1w)", s)
+	}
+	*v.d = time.Duration(d)
+	return nil
+}
+
+func (v stepValue) Type() string { return "duration" }

@@ -144,3 +144,21 @@ func TestRangeQueryCountsALineAtItsEnd(t *testing.T) {
 		t.Errorf("log query with --to: %d lines, want 1 (--to is exclusive)", strings.Count(out, "\n"))
 	}
 }
+
+// TestStepTakesLogQLDurations: --step takes 1d and 1w as LogQL ranges and
+// Loki's step parameter write them (the Stats pane shows `--step 56d` for
+// a long input; the flag refused the unit "d"), the same as 24h.
+func TestStepTakesLogQLDurations(t *testing.T) {
+	f := filepath.Join("..", "..", "..", "testdata", "sample", "audit.log")
+	q := `sum(count_over_time({job="audit"} | json [1d]))`
+	_, want, _ := queryCLI(t, "--step", "24h", q, f)
+	for _, step := range []string{"1d", "1d0h"} {
+		code, out, errOut := queryCLI(t, "--step", step, q, f)
+		if code != cmdutil.ExitOK || out != want {
+			t.Errorf("--step %s: exit %d %s\n%s\nwant\n%s", step, code, errOut, out, want)
+		}
+	}
+	if code, _, errOut := queryCLI(t, "--step", "1x", q, f); code == cmdutil.ExitOK || !strings.Contains(errOut, "not a duration") {
+		t.Errorf("--step 1x: exit %d, %s", code, errOut)
+	}
+}
