@@ -120,3 +120,54 @@ func TestProxyPath(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyNamesTargetWithPort: the apiserver logs a proxy request's name
+// as the path segment, NAME, NAME:PORT or SCHEME:NAME:PORT
+// (services/grafana:3000/proxy): each is a request to the object NAME,
+// listed in its history with its path, and `h` on one (RefOf) and
+// `history svc/grafana:3000` open that object (review F: only the bare
+// name was listed; h opened a history of services/grafana:3000).
+func TestProxyNamesTargetWithPort(t *testing.T) {
+	line := func(i int, verb, uri, res, name, sub string) string {
+		s := ""
+		if sub != "" {
+			s = `,"subresource":"` + sub + `"`
+		}
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"00000000-0000-0000-0000-00000000000` + string(rune('0'+i)) + `","stage":"ResponseComplete","requestURI":"` + uri + `","verb":"` + verb + `","user":{"username":"u"},"objectRef":{"resource":"` + res + `","namespace":"monitoring","name":"` + name + `","apiVersion":"v1"` + s + `},"responseStatus":{"code":200},"stageTimestamp":"2026-05-01T15:53:0` + string(rune('0'+i)) + `.1Z"}`
+	}
+	evs := decodeLines(t, "proxy.jsonl",
+		line(1, "create", "/api/v1/namespaces/monitoring/services", "services", "grafana", ""),
+		line(2, "get", "/api/v1/namespaces/monitoring/services/grafana:3000/proxy/", "services", "grafana:3000", "proxy"),
+		line(3, "get", "/api/v1/namespaces/monitoring/services/https:grafana:443/proxy/api/health", "services", "https:grafana:443", "proxy"),
+		line(4, "get", "/api/v1/namespaces/monitoring/services/grafana/proxy/metrics", "services", "grafana", "proxy"),
+		line(5, "get", "/api/v1/namespaces/monitoring/services/grafana-2:3000/proxy/", "services", "grafana-2:3000", "proxy"),
+		line(6, "get", "/api/v1/namespaces/monitoring/services/x:grafana/proxy/", "services", "x:grafana", "proxy"),
+	)
+	for _, spec := range []string{"svc/grafana", "svc/grafana:3000", "services/https:grafana:443"} {
+		h := build(t, evs, spec, "monitoring", Options{})
+		got := lines(h)
+		want := []string{"/", "/api/health", "/metrics"}
+		if len(h.Rows) != 4 {
+			t.Fatalf("%s: %d rows, want the create and three proxy requests: %v", spec, len(h.Rows), got)
+		}
+		for k, p := range want {
+			if !strings.HasSuffix(got[k+1], "proxy GET "+p) {
+				t.Errorf("%s: row %d %q, want proxy GET %s", spec, k+1, got[k+1], p)
+			}
+		}
+	}
+	for k := 1; k < 4; k++ {
+		if r, ok := RefOf(&evs[k]); !ok || r.Name != "grafana" {
+			t.Errorf("RefOf %s: %+v", evs[k].Name, r)
+		}
+	}
+	ref, _ := ParseRef("svc/grafana", "monitoring")
+	for _, reads := range []bool{false, true} {
+		q := mustParse(t, ref.Query(reads))
+		for k := range evs {
+			if got, want := q.Matches(&evs[k]), ref.Matches(&evs[k], reads); got != want {
+				t.Errorf("reads %v: event %s (%s): query %v, Matches %v", reads, evs[k].Where(), evs[k].Name, got, want)
+			}
+		}
+	}
+}

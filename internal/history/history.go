@@ -1094,7 +1094,7 @@ func proxyPath(uri, name string) string {
 	}
 	seg := strings.Split(u.Path, "/")
 	for k := 1; k < len(seg); k++ {
-		if seg[k] != "proxy" || !slices.Contains(strings.Split(seg[k-1], ":"), name) {
+		if seg[k] != "proxy" || seg[k-1] != name && !slices.Contains(strings.Split(seg[k-1], ":"), name) {
 			continue
 		}
 		p := "/" + strings.Join(seg[k+1:], "/")

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,6 +162,10 @@ func ParseRef(spec, namespace string) (Ref, error) {
 	} else {
 		r.Resource = strings.ToLower(res)
 	}
+	if r.proxied() {
+		// svc/grafana:3000, as a proxy URL names it: the Service.
+		r.Name = proxyTarget(r.Name)
+	}
 	return r, nil
 }
 
@@ -230,6 +235,11 @@ func (r Ref) Query(reads bool) string {
 		b.WriteString(` or objectRef_namespace=` + strconv.Quote(r.Name))
 	}
 	own := `objectRef_name=` + strconv.Quote(r.Name)
+	if r.proxied() {
+		// A proxy request names its target [scheme:]NAME[:port].
+		n := regexp.QuoteMeta(r.Name)
+		own = `(` + own + ` or objectRef_subresource="proxy" and objectRef_name=~` + strconv.Quote(n+`:[^:]*|[^:]*:`+n+`:[^:]*`) + `)`
+	}
 	if !reads {
 		own = `(` + own + ` and (verb=~"` + strings.Join(mutating, "|") + `" or objectRef_subresource=~"` + strings.Join(connect, "|") + `"))`
 	}
@@ -258,7 +268,33 @@ func (r Ref) Matches(e *data.Event, reads bool) bool {
 	if e.Name == "" && e.Verb == deleteCollection {
 		return e.Namespace == r.Namespace
 	}
-	return e.Name == r.Name && (reads || isAction(e.Verb, e.Subresource))
+	name := e.Name
+	if e.Subresource == "proxy" && r.proxied() {
+		name = proxyTarget(name)
+	}
+	return name == r.Name && (reads || isAction(e.Verb, e.Subresource))
+}
+
+// proxied reports whether the object's requests can go through a proxy
+// subresource that names it with a scheme or port (pods, services and
+// nodes, core group).
+func (r Ref) proxied() bool {
+	return r.Group == "" && (r.Resource == "pods" || r.Resource == "services" || r.Resource == "nodes")
+}
+
+// proxyTarget returns the object a proxy request's name is about: the
+// apiserver logs the path segment, which it splits as NAME, NAME:PORT or
+// SCHEME:NAME:PORT (k8s.io/apimachinery/pkg/util/net.SplitSchemeNamePort:
+// services/grafana:3000/proxy, pods/https:web:8443/proxy).
+func proxyTarget(name string) string {
+	parts := strings.Split(name, ":")
+	switch len(parts) {
+	case 2:
+		return parts[0]
+	case 3:
+		return parts[1]
+	}
+	return name
 }
 
 // selfNamespaced reports whether the object is a Namespace (core group),
@@ -285,6 +321,9 @@ func RefOf(e *data.Event) (Ref, bool) {
 		return Ref{}, false
 	}
 	r := Ref{Resource: e.Resource, Group: e.APIGroup, Namespace: e.Namespace, Name: e.Name}
+	if e.Subresource == "proxy" && r.proxied() {
+		r.Name = proxyTarget(e.Name)
+	}
 	if r.Resource == "namespaces" && r.Group == "" && r.Namespace == r.Name {
 		// A Namespace's own request (see selfNamespaced): the object is
 		// cluster-scoped.

@@ -1585,4 +1585,12 @@ var mutations = []Mutation{
 		New:    "\td, err := model.ParseDuration(s + \"x\")\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestStepTakesLogQLDurations$"}},
 	},
+	{
+		Name:   "history/proxy-port-not-target",
+		What:   "a proxy request naming its target with a port (services/grafana:3000/proxy) is not a request to the Service grafana: history leaves it out",
+		File:   "internal/history/ref.go",
+		Old:    "\tcase 2:\n\t\treturn parts[0]\n",
+		New:    "\tcase 2:\n\t\treturn name\n",
+		Guards: []Guard{{Pkg: "./internal/history", Run: "^TestProxyNamesTargetWithPort$"}},
+	},
 }
