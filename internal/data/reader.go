@@ -571,14 +571,20 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 // (they are not selected, not rejected), counting in c what it let
 // through and left out (the caller adds c to opts.Tally once a chunk).
 // Events without a time cannot be placed in a window: they are left out
-// and counted in b.Undated.
+// and counted in b.Undated, those the query would select (opts.Query)
+// when there is one: an undated event the query would not have kept was
+// not lost to it.
 func window(b *Batch, n0 int, opts *ReadOptions, c *WindowCounts) []Event {
 	if opts.From == 0 && opts.To == 0 {
 		return b.Events
 	}
 	k := n0
-	for _, e := range b.Events[n0:] {
+	for i := range b.Events[n0:] {
+		e := b.Events[n0+i]
 		if e.Time == 0 {
+			if opts.Query != nil && !opts.Query.Matches(&e) {
+				continue
+			}
 			if b.Undated == 0 {
 				b.UndatedAt = e.Origin.Cite()
 			}
