@@ -166,7 +166,11 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 		if ref.Kind == "" && ref.Namespace == "" {
 			hint = " (for a namespaced resource, give -n NAMESPACE)"
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "audittui: no request touched %s in the input%s\n", termsafe.String(ref.Display()), hint)
+		where := "the input"
+		if from != 0 || to != 0 {
+			where = "the window" // the window's own notice says where the events are
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: no request touched %s in %s%s\n", termsafe.String(ref.Display()), where, hint)
 	}
 	return rep.Err()
 }

@@ -379,3 +379,18 @@ func TestHistoryConnectRequests(t *testing.T) {
 		t.Errorf("--reads: %d lines cited, want 3", n)
 	}
 }
+
+// TestHistoryEmptyWindowSaysWindow: with a window that holds none of the
+// object's requests, history says none touched it in the window, not in
+// the input (review F: it said "in the input" after the notice that every
+// event was before the window).
+func TestHistoryEmptyWindowSaysWindow(t *testing.T) {
+	_, _, errOut := run(t, "", "--from", "2030-01-01", "-n", "payments", "configmap/payments-config", fixture)
+	if !strings.Contains(errOut, "in the window") || strings.Contains(errOut, "in the input") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	_, _, errOut = run(t, "", "-n", "payments", "configmap/never-there", fixture)
+	if !strings.Contains(errOut, "in the input") {
+		t.Errorf("no window: stderr:\n%s", errOut)
+	}
+}
