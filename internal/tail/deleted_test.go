@@ -252,3 +252,37 @@ func TestUnreadPinAtStopIsAGap(t *testing.T) {
 		t.Fatalf("gaps %+v, want one of %d bytes", gaps, fi.Size())
 	}
 }
+
+// The live file is deleted while its writer goes on appending to it (the
+// apiserver never reopens the path); meanwhile an empty file appears at
+// the path and is deleted in turn. That empty file says nothing of the
+// writer: after RotateWait of quiet, what the writer appends to the
+// deleted live file is still read (review E: every later line was lost,
+// with no metric, once the tailer switched to the empty file).
+func TestEmptyTransientFileDoesNotEndTheLiveOne(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	w, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	writeTo(t, w, 0, 10)
+	var c collector
+	stop := run(t, Options{Path: p, RotateWait: 100 * time.Millisecond}, c.emit)
+	waitLine(t, &c, 9)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	writeTo(t, w, 10, 20)
+	appendLines(t, p, 0, 0) // an empty file at the path
+	time.Sleep(50 * time.Millisecond)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // quiet for longer than RotateWait
+	writeTo(t, w, 20, 30)
+	sameIDs(t, waitLine(t, &c, 29), ids(0, 30))
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -792,8 +792,15 @@ func (t *Tailer) follow(ctx context.Context) (switched bool, err error) {
 	pfi, err := os.Stat(t.o.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		// Deleted. The writer may still write to the open file, unless a
-		// file was at the path since (kept open, pin.go): it moved on.
+		// file was at the path since (kept open, pin.go) and holds data:
+		// it moved on. An empty one deleted in turn says nothing of the
+		// writer (kube-apiserver does not reopen a deleted audit.log: it
+		// goes on writing to the file being read); it stays kept open in
+		// case the writer does write to it.
 		pfi, err = t.firstPinned(), nil
+		if pfi != nil && pfi.Size() == 0 {
+			pfi = nil
+		}
 	}
 	if err != nil || pfi == nil {
 		if err == nil {

@@ -1601,4 +1601,12 @@ var mutations = []Mutation{
 		New:    "\t\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestUndatedCountedOnlyWhenTheyMatch$"}},
 	},
+	{
+		Name:   "tail/empty-pin-ends-live",
+		What:   "an empty file that appeared at the path and was deleted is taken for where the writer moved on: what the apiserver appends to its deleted audit.log is lost",
+		File:   "internal/tail/tail.go",
+		Old:    "\t\tif pfi != nil && pfi.Size() == 0 {\n",
+		New:    "\t\tif false {\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestEmptyTransientFileDoesNotEndTheLiveOne$"}},
+	},
 }
