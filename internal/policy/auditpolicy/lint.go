@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/audittui/audittui/internal/data"
 	audit "k8s.io/apiserver/pkg/apis/audit"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -171,35 +172,16 @@ func unknownFieldFix(path string) string {
 	return fmt.Sprintf("remove %q: the apiserver ignores it (valid fields here: %s)", last, strings.Join(knownKeys[ctx], ", "))
 }
 
-// closest returns the candidate within edit distance 2 of s, if any.
+// closest returns the candidate within edit distance 2 of s (a swap of
+// two neighbouring letters counts 1), if any.
 func closest(s string, cands []string) string {
 	best, bestD := "", 3
 	for _, c := range cands {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+		if d := data.EditDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func (l *linter) unknownFields() {

@@ -329,3 +329,27 @@ func TestLintSeedFixed(t *testing.T) {
 		t.Fatalf("findings:\n%s", dump(fs))
 	}
 }
+
+// A misspelt key gets the field it was meant to be: a swap of two
+// neighbouring letters is one edit, as people make it (Levenshtein
+// distance counted it two, and "usreGruops", two swaps, four: no hint).
+func TestLintUnknownFieldSuggestsSwappedLetters(t *testing.T) {
+	src := "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n" +
+		"- level: Metadata\n  usreGruops: [system:masters]\n" +
+		"- level: Metadata\n  resources:\n  - gorup: \"\"\n    resources: [pods]\n" +
+		"- level: Metadata\n  bogus: 1\n"
+	p, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := findingsWith(Lint(p, LintOptions{}), CodeUnknownField)
+	want := []string{`rename "usreGruops" to "userGroups"`, `rename "gorup" to "group"`, `remove "bogus"`}
+	if len(fs) != len(want) {
+		t.Fatalf("unknown-field findings = %+v, want %d", fs, len(want))
+	}
+	for i, f := range fs {
+		if !strings.Contains(f.Fix, want[i]) && !strings.Contains(f.Message, want[i]) {
+			t.Errorf("finding %d = %+v, want %q", i, f, want[i])
+		}
+	}
+}
