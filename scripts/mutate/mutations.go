@@ -1609,4 +1609,20 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestEmptyTransientFileDoesNotEndTheLiveOne$"}},
 	},
+	{
+		Name:   "rules/window-no-look-back",
+		What:   "alerts with --from count only the events inside the window: a burst that straddles its start, or a day-long rule run hourly, never fires",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\t\te.lookFrom = opts.From - int64(set.LookBack())\n",
+		New:    "\t\te.lookFrom = opts.From - 1\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsWindowCountsTheLookBack$"}},
+	},
+	{
+		Name:   "rules/window-reports-earlier-instances",
+		What:   "alerts with --from also list the instances that ended before the window (evaluated only for the look-back)",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\tbefore := func(a *Alert) bool { return e.opts.From != 0 && a.LastActive.UnixNano() < e.opts.From }\n",
+		New:    "\tbefore := func(a *Alert) bool { return false }\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsWindowCountsTheLookBack$"}},
+	},
 }

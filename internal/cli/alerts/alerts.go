@@ -58,6 +58,11 @@ while the events arrived: 'for' holds an alert pending until it has lasted
 that long. Several sources (one file per control-plane node, say) are merged
 in time order first.
 
+With a window (--since, --from, --to) the alerts are those Loki's ruler
+raises at the window's steps: events before --from are read as far back as
+the rules look (each rule's range and 'for'), and instances that ended
+before the window are left out.
+
 With --follow the sources are tailed and each alert is printed when it
 starts firing and again when it resolves (jsonl: "state").
 
@@ -154,6 +159,11 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	// The rules release each batch once evaluated (OnRejects copies
 	// what it reports): the readers reuse the memory.
 	ro := data.ReadOptions{From: from, To: to, Follow: opts.Follow, Recycle: true}
+	if from != 0 {
+		// The window's first steps count what came before it (each
+		// rule's range and `for`), as Loki's ruler would have.
+		ro.From = from - int64(set.LookBack())
+	}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
 		return err

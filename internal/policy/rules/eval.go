@@ -23,6 +23,18 @@ type Options struct {
 	// From/To bound the evaluation in Unix nanoseconds (0 = open). With To
 	// unset, Finish keeps stepping after the last event until every window
 	// has emptied, so alerts resolve (or reach `for`) as they would have.
+	//
+	// From is the first step whose alerts are reported, as Loki's ruler
+	// running before From would have raised them: events are counted
+	// from From minus the set's LookBack (each rule's range, `for` and an
+	// interval), so every step from From minus `for` on counts its whole
+	// window and an alert firing at From has its pending time. Callers
+	// read their sources from there (Set.LookBack). The steps before
+	// that count part of their windows: an instance active since before
+	// the look-back shows a later first activity than it had (never an
+	// earlier one, for a rule that compares a count with "> N"), and
+	// whether it fires in the window is exact. Instances whose last
+	// active step is before From are not reported.
 	From, To int64
 	// OnChange, if set, is called (on the evaluating goroutine, with the
 	// evaluator's lock held: it must not call back into the evaluator)
@@ -102,6 +114,12 @@ type Evaluator struct {
 	// maxBack is the longest look-back (range + offset) of any rule;
 	// maxDrain that plus `for` and an interval.
 	maxBack, maxDrain int64
+	// lookFrom: with Options.From, events at or before it are read by
+	// no step that is evaluated.
+	lookFrom int64
+	// reporting: a step at or after Options.From has been evaluated
+	// (OnChange was told of the instances already firing then).
+	reporting bool
 
 	mu        sync.Mutex
 	done      []*Alert // instances that fired and resolved
@@ -188,6 +206,9 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 			e.maxBack = max(e.maxBack, rs.back)
 			e.maxDrain = max(e.maxDrain, rs.back+int64(r.For)+interval)
 		}
+	}
+	if opts.From != 0 {
+		e.lookFrom = opts.From - int64(set.LookBack())
 	}
 	for _, rs := range e.rules {
 		// Requests counted by auditID are remembered for mergeRetention
@@ -295,7 +316,7 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 		e.untimed++
 		return
 	}
-	if (e.opts.From != 0 && t < e.opts.From) || (e.opts.To != 0 && t >= e.opts.To) {
+	if (e.opts.From != 0 && t <= e.lookFrom) || (e.opts.To != 0 && t >= e.opts.To) {
 		return
 	}
 	e.events++
@@ -534,6 +555,21 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 	if e.stepOpen && s != e.stepTime {
 		e.endStep()
 	}
+	if !e.reporting && s >= e.opts.From {
+		// The window's first step: steps run in time order across
+		// rules, so every instance firing now fired before the window.
+		e.reporting = true
+		if e.opts.OnChange != nil && e.opts.From != 0 {
+			for _, o := range e.rules {
+				for _, a := range o.active {
+					if a.State == StateFiring {
+						e.opts.OnChange(a.snapshot())
+					}
+				}
+			}
+		}
+	}
+	tell := e.opts.OnChange != nil && e.reporting
 	e.stepOpen, e.stepTime = true, s
 	st := time.Unix(0, s).UTC()
 	samples := rs.samplesAt(s)
@@ -571,7 +607,7 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 			a.FiredAt = st
 			a.ext = e.opts.ExternalLabels
 			a.render()
-			if e.opts.OnChange != nil {
+			if tell {
 				e.opts.OnChange(a.snapshot())
 			}
 		}
@@ -587,7 +623,7 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 			a.State = StateResolved
 			a.ResolvedAt = st
 			e.done = append(e.done, a)
-			if e.opts.OnChange != nil {
+			if tell {
 				e.opts.OnChange(a.snapshot())
 			}
 		}
@@ -603,12 +639,17 @@ func (e *Evaluator) Snapshot() []*Alert {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := make([]*Alert, 0, len(e.done))
+	// With From, an instance last active before it is not one of the
+	// window's (it was evaluated for the `for` of those that are).
+	before := func(a *Alert) bool { return e.opts.From != 0 && a.LastActive.UnixNano() < e.opts.From }
 	for _, a := range e.done {
-		out = append(out, a.snapshot())
+		if !before(a) {
+			out = append(out, a.snapshot())
+		}
 	}
 	for _, rs := range e.rules {
 		for _, a := range rs.active {
-			if a.State == StateFiring {
+			if a.State == StateFiring && !before(a) {
 				out = append(out, a.snapshot())
 			}
 		}

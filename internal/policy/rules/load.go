@@ -649,3 +649,24 @@ func FormatDuration(d time.Duration) string {
 	}
 	return b.String()
 }
+
+// LookBack is how far before a window's start the set's rules read: the
+// longest range (plus offset) and `for` of any rule, and an interval.
+// Alerts for a window starting at From need the events from From minus
+// LookBack (see Options.From).
+func (s *Set) LookBack() time.Duration {
+	var d time.Duration
+	for _, g := range s.Groups {
+		iv := g.Interval
+		if iv <= 0 {
+			iv = DefaultInterval
+		}
+		for _, r := range g.Rules {
+			if r.query == nil {
+				continue
+			}
+			d = max(d, r.query.Range()+r.query.Offset()+r.For+iv)
+		}
+	}
+	return d
+}
