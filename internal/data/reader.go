@@ -594,6 +594,11 @@ func window(b *Batch, n0 int, opts *ReadOptions, c *WindowCounts) []Event {
 		if opts.InWindow(e.Time) {
 			b.Events[k] = e
 			k++
+			if e.Time < opts.TallyFrom {
+				c.Before++ // read for a look-back, before the asked window
+				c.NewestBefore = max(c.NewestBefore, e.Time)
+				c.In--
+			}
 		} else {
 			c.count(e.Time, opts)
 		}

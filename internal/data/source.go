@@ -100,6 +100,11 @@ type ReadOptions struct {
 	// Tally, if set, counts what the window did with the dated events
 	// decoded from files and objects (see WindowTally).
 	Tally *WindowTally
+	// TallyFrom, when set (after From), is where the window the user
+	// asked for starts, for a read that begins earlier (alerts read the
+	// rules' look-back before it): Tally counts the events read before
+	// it as before the window.
+	TallyFrom int64
 }
 
 // InWindow reports whether a Unix-nano time falls in [From, To).

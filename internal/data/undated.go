@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 )
 
@@ -40,13 +41,24 @@ func (u *Undated) Count() (int64, string) {
 // CountUndated wraps st so that every batch's events without a time are
 // counted in u: those its window left out (Batch.Undated) and those it
 // holds (Time 0), for a consumer that reads the stream to its end and
-// cannot place them (the alert engine).
+// cannot place them (the alert engine). A line held twice (the same bytes,
+// compacted: DupLine) counts once.
 func CountUndated(st Stream, u *Undated) Stream { return &undatedCounter{Stream: st, u: u} }
 
 type undatedCounter struct {
 	Stream
 	u *Undated
+	// seen holds the hashes of the undated lines counted (DupLine's
+	// bytes), so that a copy of one (the same file given twice, a `jq .`
+	// export beside the log) counts once, as dated copies do in the
+	// rules; at most maxUndatedSeen, then every one counts.
+	seen map[uint64]struct{}
+	seed maphash.Seed
 }
+
+// maxUndatedSeen bounds the memory of an undatedCounter's copy filter
+// (about 40 bytes an entry).
+const maxUndatedSeen = 1 << 20
 
 func (c *undatedCounter) Next(ctx context.Context) (*Batch, error) {
 	b, err := c.Stream.Next(ctx)
@@ -58,6 +70,16 @@ func (c *undatedCounter) Next(ctx context.Context) (*Batch, error) {
 	at := ""
 	for i := range b.Events {
 		if b.Events[i].Time == 0 {
+			if c.seen == nil {
+				c.seen, c.seed = map[uint64]struct{}{}, maphash.MakeSeed()
+			}
+			h := maphash.Bytes(c.seed, DupLine(&b.Events[i]))
+			if _, dup := c.seen[h]; dup {
+				continue
+			}
+			if len(c.seen) < maxUndatedSeen {
+				c.seen[h] = struct{}{}
+			}
 			if n == 0 {
 				at = b.Events[i].Origin.Cite()
 			}

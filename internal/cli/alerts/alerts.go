@@ -66,10 +66,14 @@ before the window are left out.
 With --follow the sources are tailed and each alert is printed when it
 starts firing and again when it resolves (jsonl: "state").
 
+When no alert fired, the table is not printed (stderr says so unless -q),
+so that a cron job mails only when there is something to read.
+
 Exit status: 0 when no alert at or above --fail-on fired; 3 when one did;
 1 when some input was rejected or events without a timestamp could not be
-evaluated (and no alert decided otherwise); 2 on usage
-errors or invalid rule files.`,
+evaluated, or, with --fail-on, when no event at all fell in the window (a
+log that stopped is not "all clear"), and no alert decided otherwise; 2 on
+usage errors or invalid rule files.`,
 		Example: `  audittui alerts /var/log/kubernetes/audit/
   audittui alerts --rules team-rules.yaml --no-builtin -o jsonl audit.log
   audittui alerts --since 24h --fail-on critical s3://audit-archive/cluster-a/
@@ -162,7 +166,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	if from != 0 {
 		// The window's first steps count what came before it (each
 		// rule's range and `for`), as Loki's ruler would have.
-		ro.From = from - int64(set.LookBack())
+		ro.From, ro.TallyFrom = from-int64(set.LookBack()), from
 	}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
@@ -173,6 +177,10 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	// (a rule's steps need a time).
 	var undated data.Undated
 	st = data.CountUndated(st, &undated)
+	// Events in the window asked for (not the look-back before it): a
+	// gate must not pass on a log that stopped.
+	inWin := &windowCount{Stream: st, from: from}
+	st = inWin
 
 	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
 	worst := 0
@@ -210,7 +218,12 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
 		}
 		rep.AddDuplicates(res.Duplicates, "the lines that feed a rule")
-		if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
+		if len(res.Alerts) == 0 && opts.Output != "jsonl" {
+			// No table to print: a header alone would mail every cron run.
+			if !opts.Quiet {
+				rep.AddNote(fmt.Sprintf("no alert fired (%d rule(s), %d event(s) evaluated)", len(set.Rules()), res.Events))
+			}
+		} else if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
 		}
 	}
@@ -226,7 +239,34 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	if failRank > 0 && worst >= failRank {
 		return &cmdutil.ExitError{Code: cmdutil.ExitAlerts}
 	}
+	if inputErr == nil && failRank > 0 && !opts.Follow && inWin.n == 0 {
+		// "No alert" over no event is not "all clear": an audit log
+		// that stopped (T1562.008) looks like that.
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError,
+			Err: errors.New("no event to evaluate in the window (--fail-on does not pass on no input: has the audit log stopped?)")}
+	}
 	return inputErr
+}
+
+// windowCount counts the events a stream holds at or after from: those of
+// the window asked for, not of the rules' look-back before it.
+type windowCount struct {
+	data.Stream
+	from int64
+	n    int64
+}
+
+func (c *windowCount) Next(ctx context.Context) (*data.Batch, error) {
+	b, err := c.Stream.Next(ctx)
+	if b != nil && c.n == 0 {
+		for i := range b.Events {
+			if t := b.Events[i].Time; t != 0 && t >= c.from {
+				c.n++
+				break // one is enough
+			}
+		}
+	}
+	return b, err
 }
 
 // alertJSON is the jsonl shape of one alert instance.

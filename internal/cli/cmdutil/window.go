@@ -118,7 +118,11 @@ type watchedSource struct {
 
 func (s *watchedSource) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
 	w := s.w
-	if opts.Follow || opts.From != w.from || opts.To != w.to || opts.Tally != nil {
+	from := opts.From
+	if opts.TallyFrom != 0 {
+		from = opts.TallyFrom // a read that starts earlier, for a look-back
+	}
+	if opts.Follow || from != w.from || opts.To != w.to || opts.Tally != nil {
 		return s.Source.Open(ctx, opts)
 	}
 	opts.Tally = &w.tally
