@@ -806,8 +806,8 @@ var mutations = []Mutation{
 		Name:   "cli/alerts-fail-on-hides-undated",
 		What:   "alerts says nothing of the events without a timestamp it could not evaluate when an alert at --fail-on decides the exit status",
 		File:   "internal/cli/alerts/alerts.go",
-		Old:    "\tinputErr := rep.Err()\n\tif failRank > 0 && worst >= failRank {\n\t\treturn &cmdutil.ExitError{Code: cmdutil.ExitAlerts}\n\t}\n\treturn inputErr\n",
-		New:    "\tif failRank > 0 && worst >= failRank {\n\t\treturn &cmdutil.ExitError{Code: cmdutil.ExitAlerts}\n\t}\n\treturn rep.Err()\n",
+		Old:    "\tinputErr := rep.Err()\n\tif failRank > 0 && worst >= failRank {\n\t\treturn &cmdutil.ExitError{Code: cmdutil.ExitAlerts}\n\t}\n",
+		New:    "\tif failRank > 0 && worst >= failRank {\n\t\treturn &cmdutil.ExitError{Code: cmdutil.ExitAlerts}\n\t}\n\tinputErr := rep.Err()\n",
 		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsUndatedAsOtherCommands$"}},
 	},
 	{
