@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/evidence"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -34,7 +37,19 @@ type fileState struct {
 	// why says how it changed ("" when it did not): when the case
 	// recorded it and how big it was, how big it is now.
 	why string
+	// last is the case's latest fingerprint of the file (recorded).
+	last casefile.Record
+	// afterRead: the file is what the case recorded (or grew), but a
+	// cited event the session read past those bytes is not at its
+	// citation: the file changed after the session read it (why says
+	// how).
+	afterRead bool
+	// row is the file's row in the report's Sources (nil: none).
+	row *rowAt
 }
+
+// rowAt is where a file's row is in the report: Sources[src].Files[file].
+type rowAt struct{ src, file int }
 
 // fileStates is the state of every local file the report read or the
 // case recorded.
@@ -108,6 +123,9 @@ func hashLocal(p string, st *casefile.State, given bool, states fileStates) rep.
 		return f
 	}
 	s := &fileState{recorded: len(recs) > 0}
+	if s.recorded {
+		s.last = recs[len(recs)-1]
+	}
 	states[abs] = s
 	switch {
 	case len(recs) > 0:
@@ -194,4 +212,83 @@ func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcom
 		r.Problems = append(r.Problems, termsafe.String("source file "+p+": "+why))
 		out.changed++
 	}
+}
+
+// changedAfterRead notes that the event ref, cited in the local file at
+// path, is not at its citation. When the file is what the case recorded
+// (or those bytes followed by more), the session read the event past the
+// recorded bytes, following the file, and the file changed after that:
+// cut back (the cited line is beyond its lines now), or changed past the
+// recorded bytes. The file is then changed, not unchanged.
+func (fs fileStates) changedAfterRead(path string, ref casefile.EventRef) {
+	s := fs[path]
+	if s == nil || !s.recorded || s.changed || s.gone || ref.Line <= 0 {
+		return
+	}
+	by := ""
+	if s.last.Author != "" {
+		by = " by " + s.last.Author
+	}
+	kept := fmt.Sprintf("its first %d bytes, sha256 %s, are those the case recorded at %s%s", s.last.File.Size, s.last.File.SHA256, rep.FmtTime(s.last.Time), by)
+	if n, err := lineCount(path); err == nil && ref.Line > n {
+		s.why = fmt.Sprintf("the cited line %d is beyond the file's %d lines: cut after the session read it (%s: the session read on past them, following the file)", ref.Line, n, kept)
+	} else {
+		s.why = fmt.Sprintf("the cited line %d does not hold the cited bytes: the file changed after the session read it (%s: the change is past them)", ref.Line, kept)
+	}
+	s.changed, s.afterRead = true, true
+}
+
+// flagChangedAfterRead marks the Sources row of each file that changed
+// after the session read it (changedAfterRead) as changed, a problem.
+func (fs fileStates) flagChangedAfterRead(r *rep.Report, out *outcome) {
+	var paths []string
+	for p, s := range fs {
+		if s.afterRead && s.row != nil {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		s := fs[p]
+		f := &r.Sources[s.row.src].Files[s.row.file]
+		f.Since, f.SinceOK = termsafe.String("CHANGED: "+s.why), false
+		r.Problems = append(r.Problems, termsafe.String("source file "+p+": "+s.why))
+		out.changed++
+	}
+}
+
+// lineCount counts the lines of the file at path as the readers number
+// them (in the decompressed stream of a .gz or .zst file; a last line
+// without a newline counts).
+func lineCount(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, _, done, err := data.Decompress(f)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	buf := make([]byte, 256<<10)
+	var n int64
+	last := byte('\n')
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			last = buf[k-1]
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	return n, nil
 }

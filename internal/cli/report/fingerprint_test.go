@@ -179,3 +179,59 @@ func TestReportGivenSourcesMatchFingerprints(t *testing.T) {
 		t.Errorf("exit %d %s\n%s", code, errOut, md)
 	}
 }
+
+// TestReportChangedAfterRead: the case fingerprints a followed file at
+// open; the bookmarked event came later (line 20, past the 10 lines
+// recorded). Cut back past it, the file's recorded bytes are unchanged,
+// but the report must not call it unchanged: its row says the cited line
+// is beyond its lines (cut after the session read it), and the failed
+// citation is listed under Problems and counted in the Summary (review
+// F finding 4: "unchanged", NOT FOUND, no Problems). An edit of the
+// cited line past the recorded bytes is a change after the read too.
+func TestReportChangedAfterRead(t *testing.T) {
+	fc := newFingerprintCase(t, true)
+	c, err := casefile.Open(fc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.write(t, fc.lines[:10])
+	fp, err := evidence.FingerprintFile(fc.falco)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+
+	fc.write(t, fc.lines) // the session read on: line 20 is bookmarked
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || !strings.Contains(md, "| grew by ") || strings.Contains(md, "## Problems") {
+		t.Fatalf("grown: exit %d %s\n%s", code, errOut, md)
+	}
+
+	fc.write(t, fc.lines[:15]) // cut back, past the recorded bytes
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	cut := fmt.Sprintf("the cited line 20 is beyond the file's 15 lines: cut after the session read it (its first %d bytes, sha256 %s, are those the case recorded at ", fp.Size, fp.SHA256)
+	for _, want := range []string{
+		"| **CHANGED: " + cut,
+		"**NOT FOUND: the bytes are gone: " + cut,
+		"- **Problems: 2** (listed at the end)",
+		"- cited event 1 (" + strings.ReplaceAll(fc.ref.Cite, "_", `\_`) + "): NOT FOUND: the bytes are gone: " + cut,
+		"- source file " + strings.ReplaceAll(fc.falco, "_", `\_`) + ": " + cut,
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("cut back: the report lacks %q", want)
+		}
+	}
+	if code != cmdutil.ExitInputError || strings.Contains(md, "unchanged since the case recorded it") {
+		t.Errorf("cut back: exit %d\n%s", code, md)
+	}
+
+	// The cited line edited, the file as long as the session read it.
+	edited := append([]string{}, fc.lines...)
+	edited[19] = strings.Replace(edited[19], `"auditID":"`, `"auditID":"x`, 1)
+	fc.write(t, edited)
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the cited line 20 does not hold the cited bytes: the file changed after the session read it (its first ") ||
+		!strings.Contains(md, "- cited event 1 (") || !strings.Contains(md, "): MISMATCH: the bytes at the citation now have sha256 ") {
+		t.Errorf("cited line edited: exit %d\n%s", code, md)
+	}
+}

@@ -326,11 +326,10 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s := hashSource(ctx, a, src, from, to, st, given, states)
-		for _, f := range s.Files {
-			if f.Since != "" && !f.SinceOK {
-				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
-				out.changed++
+		s, paths := hashSource(ctx, a, src, from, to, st, given, states)
+		for j, p := range paths {
+			if fs := states[p]; fs != nil {
+				fs.row = &rowAt{src: len(r.Sources), file: j}
 			}
 		}
 		if note != "" && s.Note != "" {
@@ -339,6 +338,14 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 			s.Note = note
 		}
 		r.Sources = append(r.Sources, s)
+	}
+	for _, s := range r.Sources {
+		for _, f := range s.Files {
+			if f.Since != "" && !f.SinceOK {
+				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
+				out.changed++
+			}
+		}
 	}
 	if !given {
 		goneFiles(st, r, states, out)
@@ -533,8 +540,8 @@ func (u *unread) failedList() string {
 // hashSource hashes the files a SOURCE names, whole: local files (each
 // compared with the case's fingerprints: see hashLocal), or the S3
 // objects of the window as stored.
-func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, given bool, states fileStates) rep.Source {
-	s := rep.Source{Arg: termsafe.String(arg)}
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, given bool, states fileStates) (s rep.Source, paths []string) {
+	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
 		for _, g := range src.Files() {
@@ -544,13 +551,14 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 					continue
 				}
 				s.Files = append(s.Files, hashLocal(p, st, given, states))
+				paths = append(paths, localPath(p))
 			}
 		}
 	case *s3src.Source:
 		l, err := src.List(ctx, from, to)
 		if err != nil {
 			s.Note = termsafe.String("cannot list: " + err.Error())
-			return s
+			return s, nil
 		}
 		for _, o := range l.Objects {
 			d, err := src.Download(ctx, o, io.Discard)
@@ -568,7 +576,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 	default:
 		s.Note = "entries are cited by stream and nanosecond time; a Loki server has no files to hash"
 	}
-	return s
+	return s, paths
 }
 
 // evalAlerts runs the rule pack over the stream and keeps the groups of
@@ -806,12 +814,18 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			e.Length = n
 		}
 		file := c.citedFile(ref.SHA256)
+		where, found := c.found[ref.SHA256]
+		if !found || !c.atCitation(ref.SHA256, where.pl) {
+			// Not at its citation: a file that is what the case recorded
+			// (or grew) changed after the session read past those bytes.
+			c.states.changedAfterRead(file, ref)
+		}
 		changed := c.states.changedText(file)
 		fileNote := changed
 		if fileNote == "" && file != "" && c.states[file] != nil && !c.states[file].recorded {
 			fileNote = "the case recorded no fingerprint of the file, so how it changed cannot be told"
 		}
-		where, found := c.found[ref.SHA256]
+		failed := out.events
 		switch {
 		case found && c.atCitation(ref.SHA256, where.pl):
 			e.Check, e.CheckOK = "OK: the bytes at the citation have this sha256 (sources re-read)", true
@@ -854,7 +868,11 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			out.events++
 		}
 		e.Check = termsafe.String(e.Check)
+		if out.events > failed {
+			r.Problems = append(r.Problems, fmt.Sprintf("cited event %d (%s): %s", e.N, e.Cite, e.Check))
+		}
 	}
+	c.states.flagChangedAfterRead(r, out)
 }
 
 func orText(s, or string) string {
