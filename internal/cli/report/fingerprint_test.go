@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -234,4 +237,88 @@ func TestReportChangedAfterRead(t *testing.T) {
 		!strings.Contains(md, "- cited event 1 (") || !strings.Contains(md, "): MISMATCH: the bytes at the citation now have sha256 ") {
 		t.Errorf("cited line edited: exit %d\n%s", code, md)
 	}
+}
+
+// gzipFile compresses the file at p to p.gz and removes p, as gzip does.
+func gzipFile(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	if err := os.WriteFile(p+".gz", buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(p)
+}
+
+// TestReportAfterRotation: the evidence was rotated after the case
+// recorded it (falco.jsonl -> falco.jsonl.1, a new falco.jsonl begun). A
+// file read that holds the recorded bytes (size and sha256; a .gz one
+// decompressed) means the recorded file is found, not changed: the file
+// at its path is a new one, and the report exits 0 when every citation
+// checks (it said CHANGED, exit 1; review F finding 5). Without SOURCE, a
+// case whose source is the file itself reads the new file only: still a
+// problem, but the CHANGED and GONE lines name the file next to it that
+// holds the recorded bytes and the command that reads it.
+func TestReportAfterRotation(t *testing.T) {
+	fc := newFingerprintCase(t, false)
+	rotated := fc.falco + ".1"
+	if err := os.Rename(fc.falco, rotated); err != nil {
+		t.Fatal(err)
+	}
+	fc.write(t, fc.lines[:5])
+	newFile := "| a new file at this path, not one the case recorded: the bytes the case recorded for it at "
+	for _, args := range [][]string{{fc.dir}, {fc.dir, fc.evidence}, {fc.dir, fc.falco, rotated, fc.demo}} {
+		code, md, errOut := reportCmd(t, append([]string{"--no-alerts"}, args...)...)
+		if code != 0 || !strings.Contains(md, newFile) || !strings.Contains(md, " are in "+rotated+" (rotated or moved there) |") ||
+			!strings.Contains(md, "| "+mdCode(rotated)+" | `") || !strings.Contains(md, "| the same bytes the case recorded for "+fc.falco+" at ") ||
+			!strings.Contains(md, "OK: the same bytes were found at "+rotated+":20") {
+			t.Errorf("report %q: exit %d %s\n%s", args, code, errOut, md)
+		}
+	}
+	gzipFile(t, rotated)
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || !strings.Contains(md, " are in "+rotated+".gz (rotated or moved there) |") ||
+		!strings.Contains(md, "| the bytes the case recorded for "+fc.falco+" at ") || !strings.Contains(md, "gzip-compressed: decompressed, the same bytes |") {
+		t.Errorf("rotated and compressed: exit %d %s\n%s", code, errOut, md)
+	}
+
+	// A case whose source is the file: the report reads the new file.
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{fc.falco}})
+	orig := []byte(strings.Join(fc.lines, ""))
+	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: int64(len(orig)), SHA256: hexSHA(orig), ModTime: time.Now()}})
+	ref := fc.ref
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+	hint := "; " + rotated + ".gz holds the bytes the case recorded (gzip-compressed: decompressed, the same bytes): rotated or moved there (audittui report " + c.Dir() + " " + rotated + ".gz reads it in place of the case's sources)"
+	code, md, _ = reportCmd(t, "--no-alerts", c.Dir())
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") || !strings.Contains(md, mdText(hint)+"** |") ||
+		!strings.Contains(md, "- source file "+mdText(fc.falco+": the file changed since the case recorded it at ")) {
+		t.Errorf("the case's own source, changed: exit %d\n%s", code, md)
+	}
+	os.Remove(fc.falco)
+	code, md, _ = reportCmd(t, "--no-alerts", c.Dir())
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **GONE** | 0 | **the file is gone: the case recorded it at ") || !strings.Contains(md, mdText(hint)+"** |") {
+		t.Errorf("the case's own source, gone: exit %d\n%s", code, md)
+	}
+}
+
+// mdText escapes s as the Markdown report does.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_[]<>|~&", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

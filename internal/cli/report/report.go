@@ -326,7 +326,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s, paths := hashSource(ctx, a, src, from, to, st, given, states)
+		s, paths := hashSource(ctx, a, src, from, to, st, states)
 		for j, p := range paths {
 			if fs := states[p]; fs != nil {
 				fs.row = &rowAt{src: len(r.Sources), file: j}
@@ -339,6 +339,10 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		}
 		r.Sources = append(r.Sources, s)
 	}
+	states.rotatedAway(r)
+	if !given {
+		states.rotatedNear(r, opts.Case)
+	}
 	for _, s := range r.Sources {
 		for _, f := range s.Files {
 			if f.Since != "" && !f.SinceOK {
@@ -348,7 +352,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		}
 	}
 	if !given {
-		goneFiles(st, r, states, out)
+		goneFiles(st, r, states, out, opts.Case)
 	}
 	checks := newChecker(st.Bookmarks, u.dirs)
 	checks.given, checks.states = given, states
@@ -540,7 +544,7 @@ func (u *unread) failedList() string {
 // hashSource hashes the files a SOURCE names, whole: local files (each
 // compared with the case's fingerprints: see hashLocal), or the S3
 // objects of the window as stored.
-func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, given bool, states fileStates) (s rep.Source, paths []string) {
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, states fileStates) (s rep.Source, paths []string) {
 	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
@@ -550,7 +554,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 					s.Note = "stdin: no file to hash"
 					continue
 				}
-				s.Files = append(s.Files, hashLocal(p, st, given, states))
+				s.Files = append(s.Files, hashLocal(p, st, states))
 				paths = append(paths, localPath(p))
 			}
 		}
@@ -846,6 +850,8 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 				why += ": " + changed
 			case file != "" && c.states[file] == nil:
 				why += ": " + file + " was not read"
+			case file != "" && c.states[file].rotated:
+				why += ": " + file + " is a new file, the one the case recorded was rotated or moved"
 			}
 			e.Check, e.CheckOK = "OK: the same bytes were found at "+where.cite+" ("+why+")", true
 		case c.differ[ref.SHA256] != "":
