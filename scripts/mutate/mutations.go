@@ -1649,4 +1649,20 @@ var mutations = []Mutation{
 		New:    "\tif true {\n\t\treturn \"\", false\n\t}\n\tdefer done()\n",
 		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportAfterRotation$"}},
 	},
+	{
+		Name:   "ui/case-evidence-change-silent",
+		What:   "reopening a case whose evidence changed says nothing, though the TUI hashes the files at open",
+		File:   "internal/ui/casefile.go",
+		Old:    "\t\t\thow := sinceRecorded(st, p, fp)\n",
+		New:    "\t\t\thow := \"\"\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseSaysEvidenceChanged$"}},
+	},
+	{
+		Name:   "ui/case-evidence-change-forgotten",
+		What:   "a change one session found in the evidence is not said again by the next session (the file is as that session recorded it)",
+		File:   "internal/ui/casefile.go",
+		Old:    "\t\t\t\tif how := foundChanged(st, p); how != \"\" {\n",
+		New:    "\t\t\t\tif how := foundChanged(st, p); false && how != \"\" {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseSaysEvidenceChanged$"}},
+	},
 }
