@@ -322,3 +322,31 @@ func mdText(s string) string {
 	}
 	return b.String()
 }
+
+// TestReportAlsoAtCopy: with a file and a copy a file manager named
+// ("... (copy).log.gz") among the sources, in either order or as their
+// directory, the cited event is found at the file the apiserver's
+// rotation named, and the report says where the same bytes are also
+// (review D finding 10). Real data (the falco traces).
+func TestReportAlsoAtCopy(t *testing.T) {
+	fc := newFingerprintCase(t, true)
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "audit-2026-11-20T02-40-20.120.log.gz")
+	cp := filepath.Join(dir, "audit-2026-11-20T02-40-20.120 (copy).log.gz")
+	for _, p := range []string{orig, cp} {
+		os.WriteFile(p, []byte(strings.Join(fc.lines, "")), 0o644)
+		gzipFile(t, p)
+		os.Rename(p+".gz", p)
+	}
+	for _, args := range [][]string{{orig, cp}, {cp, orig}, {dir}} {
+		code, md, errOut := reportCmd(t, append([]string{"--no-alerts", fc.dir}, args...)...)
+		if code != 0 || !strings.Contains(md, "| checked | OK: the same bytes were found at "+orig+":20 (in the sources given on the command line) |") ||
+			!strings.Contains(md, "| also at | "+mdCode(cp+":20")+" (the same bytes) |") {
+			t.Errorf("%q: exit %d %s\n%s", args, code, errOut, md)
+		}
+		code, html, _ := reportCmd(t, append([]string{"--no-alerts", "-o", "html", fc.dir}, args...)...)
+		if code != 0 || !strings.Contains(html, "<tr><td>also at</td><td><code>"+cp+":20</code> (the same bytes)</td></tr>") {
+			t.Errorf("%q: html: exit %d", args, code)
+		}
+	}
+}

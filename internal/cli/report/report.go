@@ -679,6 +679,7 @@ type checker struct {
 	byID   map[string][]string          // auditID + time -> sha256s
 	byLine map[place][]string           // place -> sha256s
 	found  map[string]foundAt           // sha256 -> where found
+	seen   map[string][]string          // sha256 -> every place found, cited, in read order
 	length map[string]int64             // sha256 -> length of the bytes found
 	// differ: at the cited place, bytes with another sha256.
 	differ map[string]string
@@ -732,7 +733,7 @@ func refPlaces(ref casefile.EventRef, dirs []string) []place {
 
 func newChecker(bs []*casefile.Bookmark, dirs []string) *checker {
 	c := &checker{refs: map[string]casefile.EventRef{}, places: map[string][]place{}, byID: map[string][]string{}, byLine: map[place][]string{},
-		found: map[string]foundAt{}, length: map[string]int64{}, differ: map[string]string{}, states: fileStates{}}
+		found: map[string]foundAt{}, seen: map[string][]string{}, length: map[string]int64{}, differ: map[string]string{}, states: fileStates{}}
 	for _, b := range bs {
 		ev := b.Event
 		c.refs[ev.SHA256] = ev
@@ -793,6 +794,9 @@ func (c *checker) batch(b *data.Batch) {
 			switch {
 			case want == sum:
 				c.length[sum] = int64(len(e.Raw))
+				if cite := e.Origin.Cite(); !slices.Contains(c.seen[sum], cite) {
+					c.seen[sum] = append(c.seen[sum], cite)
+				}
 				if prev, ok := c.found[sum]; !ok || (!c.atCitation(sum, prev.pl) && c.atCitation(sum, pl)) {
 					c.found[sum] = foundAt{e.Origin.Cite(), pl}
 				}
@@ -874,11 +878,34 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			out.events++
 		}
 		e.Check = termsafe.String(e.Check)
+		e.AlsoAt = c.alsoAt(ref.SHA256, where.cite)
 		if out.events > failed {
 			r.Problems = append(r.Problems, fmt.Sprintf("cited event %d (%s): %s", e.N, e.Cite, e.Check))
 		}
 	}
 	c.states.flagChangedAfterRead(r, out)
+}
+
+// maxAlsoAt bounds the other places an event's report lists.
+const maxAlsoAt = 8
+
+// alsoAt are the places other than at where the sources read hold the
+// bytes with this sha256 (cited, sanitised): copies of a file.
+func (c *checker) alsoAt(sum, at string) []string {
+	var out []string
+	n := 0
+	for _, cite := range c.seen[sum] {
+		if cite == at {
+			continue
+		}
+		if n++; n <= maxAlsoAt {
+			out = append(out, termsafe.String(cite))
+		}
+	}
+	if n > maxAlsoAt {
+		out[len(out)-1] += fmt.Sprintf(" and %d more", n-maxAlsoAt)
+	}
+	return out
 }
 
 func orText(s, or string) string {
