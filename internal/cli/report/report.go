@@ -95,7 +95,11 @@ found by content (its auditID and time, then its sha256) wherever the
 sources read hold it; found at another line of the file it is cited in, it
 is MOVED (the file changed in place), and gone from that file, NOT FOUND. SOURCE arguments replace the case's sources (the
 evidence copied elsewhere for review; the report says so and names what
-the case recorded). A source that cannot be opened is named in the report
+the case recorded). A file read that holds the bytes the case recorded for
+another path (the evidence rotated: audit.log.1, audit.log.1.gz) is that
+file, found there; the file now at its path is a new one. Without SOURCE,
+a changed or gone file names the file beside it that holds its recorded
+bytes. A source that cannot be opened is named in the report
 and its events are "not re-read"; the other sources are still checked.
 --no-verify skips reading them (and the alerts and hashes that need them).
 
