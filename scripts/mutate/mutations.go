@@ -317,10 +317,10 @@ var mutations = []Mutation{
 	},
 	{
 		Name:   "data/merge-run-ignores-ties",
-		What:   "a merge run goes on past an event tied with another source's head that comes first (ties no longer keep input order)",
+		What:   "a merge run goes on past an event tied with another source's head that comes first (ties no longer keep the files' cite order, then input order)",
 		File:   "internal/data/merge.go",
-		Old:    "			if t > ot || (t == ot && in.idx > other.idx) {",
-		New:    "			if t > ot {",
+		Old:    "		if t := evs[n].Time; t > oh.Time || (t == oh.Time && !in.precedes(&evs[n], other, oh)) {",
+		New:    "		if t := evs[n].Time; t > oh.Time {",
 		Guards: []Guard{dataPkg},
 	},
 	{
@@ -1091,8 +1091,8 @@ var mutations = []Mutation{
 		Name:   "ui/case-fingerprints-unrecorded",
 		What:   "opening a case records no fingerprint (size, sha256) of the source files: a report cannot tell evidence changed in place since",
 		File:   "internal/ui/casefile.go",
-		Old:    "\t\t\trecs = append(recs, casefile.Record{Kind: casefile.KindFingerprint,",
-		New:    "\t\t\t_ = append(recs, casefile.Record{Kind: casefile.KindFingerprint,",
+		Old:    "\t\t\trecs = append(recs, rec)\n",
+		New:    "\t\t\t_ = append(recs, rec)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseFingerprintsSources$"}},
 	},
 	{
