@@ -61,7 +61,10 @@ const (
 	KindExport     = "export"
 	// KindFingerprint records a local source file as a session found it
 	// (its size, modification time and sha256): a report tells a source
-	// changed since from the same evidence read again.
+	// changed since from the same evidence read again. Its Text, when
+	// set, says how the session found the file changed since an earlier
+	// fingerprint ("CHANGED since the case recorded it: ..."), which a
+	// later session that finds the file as recorded says again.
 	KindFingerprint = "fingerprint"
 )
 
@@ -90,7 +93,8 @@ type Record struct {
 	Event *EventRef `json:"event,omitempty"`
 	// Refs are the ids an unbookmark, untag or unsilence removes.
 	Refs []string `json:"refs,omitempty"`
-	// Text is a note's text.
+	// Text is a note's text (a session's title; a fingerprint's change:
+	// see KindFingerprint).
 	Text string `json:"text,omitempty"`
 	// Tag is a tag's name.
 	Tag string `json:"tag,omitempty"`

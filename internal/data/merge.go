@@ -1,11 +1,15 @@
 package data
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
 	"io"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -13,38 +17,56 @@ import (
 const mergeBatch = 4096
 
 // MergeStreams merges finite streams in time order (a k-way merge on the
-// event time; ties keep input order). Rejects are passed on as soon as they
-// are read. Events without a timestamp sort as time 0.
+// event time). Events of one time from different files are taken in the
+// order of their files' names (citeOrder), else in input order: a copy of
+// a file (audit-....log.gz and "audit-.... (copy).log.gz") repeats the
+// events of the file the apiserver's rotation named, whatever the order
+// of the arguments, so the original is what a reader that keeps the first
+// of identical events keeps and cites. Rejects are passed on as soon as
+// they are read. Events without a timestamp sort as time 0.
 func MergeStreams(streams []Stream) Stream {
 	if len(streams) == 1 {
 		return streams[0]
 	}
 	m := &mergeStream{evs: make(chan []Event, 2)}
+	ranks := &citeRanks{}
 	for i, s := range streams {
-		m.ins = append(m.ins, &mergeIn{s: s, idx: i})
+		m.ins = append(m.ins, &mergeIn{s: s, idx: i, ranks: ranks})
 	}
 	return m
 }
 
 type mergeIn struct {
-	s    Stream
-	idx  int
-	b    *Batch
-	i    int
-	done bool
+	s     Stream
+	idx   int
+	b     *Batch
+	i     int
+	done  bool
+	ranks *citeRanks // shared by the merge's inputs
 }
 
-func (in *mergeIn) head() int64 { return in.b.Events[in.i].Time }
+func (in *mergeIn) head() *Event { return &in.b.Events[in.i] }
+
+// precedes reports whether event a of input in comes before event b of
+// input other: by time, then by the names of their files, then by input
+// order.
+func (in *mergeIn) precedes(a *Event, other *mergeIn, b *Event) bool {
+	if a.Time != b.Time {
+		return a.Time < b.Time
+	}
+	if a.Origin.Source != b.Origin.Source {
+		if c := in.ranks.of(a.Origin.Source).cmp(in.ranks.of(b.Origin.Source)); c != 0 {
+			return c < 0
+		}
+	}
+	return in.idx < other.idx
+}
 
 type mergeHeap []*mergeIn
 
 func (h mergeHeap) Len() int { return len(h) }
 func (h mergeHeap) Less(i, j int) bool {
-	a, b := h[i].head(), h[j].head()
-	if a != b {
-		return a < b
-	}
-	return h[i].idx < h[j].idx
+	return h[i].precedes(h[i].head(), h[j], h[j].head())
 }
 func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(*mergeIn)) }
@@ -165,22 +187,80 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 func (m *mergeStream) run(in *mergeIn, max int) int {
 	var other *mergeIn
 	for _, c := range m.h[1:min(3, len(m.h))] { // the root's children
-		if other == nil || c.head() < other.head() || (c.head() == other.head() && c.idx < other.idx) {
+		if other == nil || c.precedes(c.head(), other, other.head()) {
 			other = c
 		}
 	}
 	evs := in.b.Events[in.i:]
 	n := 0
+	if other == nil {
+		return min(len(evs), max)
+	}
+	oh := other.head()
 	for n < len(evs) && n < max {
-		if other != nil {
-			t, ot := evs[n].Time, other.head()
-			if t > ot || (t == ot && in.idx > other.idx) {
-				break
-			}
+		if t := evs[n].Time; t > oh.Time || (t == oh.Time && !in.precedes(&evs[n], other, oh)) {
+			break
 		}
 		n++
 	}
 	return n
+}
+
+// citeRanks caches citeOrder by source.
+type citeRanks struct {
+	m map[*SourceInfo]citeRank
+}
+
+func (r *citeRanks) of(s *SourceInfo) citeRank {
+	if s == nil {
+		return citeRank{}
+	}
+	k, ok := r.m[s]
+	if !ok {
+		k = citeOrder(s.Name)
+		if r.m == nil {
+			r.m = map[*SourceInfo]citeRank{}
+		}
+		r.m[s] = k
+	}
+	return k
+}
+
+// citeRank orders the files that may hold the same events (citeOrder).
+type citeRank struct {
+	copied bool // the name does not fit the apiserver's rotation naming
+	base   int  // the length of the file's base name
+	name   string
+}
+
+func (a citeRank) cmp(b citeRank) int {
+	switch {
+	case a.copied != b.copied:
+		if a.copied {
+			return 1
+		}
+		return -1
+	case a.base != b.base:
+		return cmp.Compare(a.base, b.base)
+	}
+	return strings.Compare(a.name, b.name)
+}
+
+// rotationName is the apiserver's naming of its audit log and its backups
+// (audit.log, lumberjack's audit-2026-11-20T08-00-00.000.log[.gz]) and
+// logrotate's (audit.log.1[.gz]): no blank or parenthesis, which the
+// copies people make have ("audit (copy).log", "audit - Copy.log",
+// "audit 2.log").
+var rotationName = regexp.MustCompile(`^[^\s()]+?(\.log(\.\d+)?|-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.[^.\s()]+)(\.gz|\.zst)?$`)
+
+// citeOrder ranks a file (by its name) among files that hold the same
+// events, the one to cite first: a name that fits the apiserver's
+// rotation naming, then the shorter base name (a copy's name is
+// longer), then the name. It depends on the names only, never on the
+// order the files were given in.
+func citeOrder(name string) citeRank {
+	base := filepath.Base(name)
+	return citeRank{copied: !rotationName.MatchString(base), base: len(base), name: name}
 }
 
 func (m *mergeStream) Close() error {

@@ -25,7 +25,8 @@ func (s *batchStream) Next(context.Context) (*Batch, error) {
 func (s *batchStream) Close() error { return nil }
 
 // naiveMerge is the k-way merge one event at a time: the source whose
-// head has the least time, the first such source on a tie.
+// head has the least time; on a tie, the one whose file comes first
+// (citeOrder of the event's source), then the first source.
 func naiveMerge(inputs [][][]Event) []string {
 	type cur struct{ b, i int }
 	pos := make([]cur, len(inputs))
@@ -42,8 +43,14 @@ func naiveMerge(inputs [][][]Event) []string {
 			if p.b >= len(in) {
 				continue
 			}
-			if t := in[p.b][p.i].Time; best < 0 || t < bt {
-				best, bt = k, t
+			e := &in[p.b][p.i]
+			if best < 0 || e.Time < bt {
+				best, bt = k, e.Time
+				continue
+			}
+			if b := &inputs[best][pos[best].b][pos[best].i]; e.Time == bt && e.Origin.Source != b.Origin.Source &&
+				citeOrder(e.Origin.Source.Name).cmp(citeOrder(b.Origin.Source.Name)) < 0 {
+				best = k
 			}
 		}
 		if best < 0 {
@@ -64,7 +71,9 @@ func TestMergeRunsEqualOneAtATime(t *testing.T) {
 		k := 1 + rng.IntN(5)
 		var inputs [][][]Event
 		id := 0
+		names := []string{"audit.log", "audit (copy).log", "b/audit.log", "audit.log.1", "x.json", "audit-2026-11-20T02-40-20.120.log.gz"}
 		for s := 0; s < k; s++ {
+			src := &SourceInfo{Name: names[rng.IntN(len(names))]}
 			var batches [][]Event
 			base := int64(rng.IntN(3)) * 1000 * int64(s) // disjoint ranges sometimes
 			tm := base
@@ -78,7 +87,7 @@ func TestMergeRunsEqualOneAtATime(t *testing.T) {
 					default:
 						tm += int64(rng.IntN(5))
 					}
-					evs = append(evs, Event{Time: tm, AuditID: fmt.Sprint(id)})
+					evs = append(evs, Event{Time: tm, AuditID: fmt.Sprint(id), Origin: Origin{Source: src}})
 					id++
 				}
 				batches = append(batches, evs)
@@ -100,6 +109,63 @@ func TestMergeRunsEqualOneAtATime(t *testing.T) {
 		}
 		if want := naiveMerge(inputs); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("iteration %d: merged %v, one at a time %v", iter, got, want)
+		}
+	}
+}
+
+// TestCiteOrder: among files holding the same events, the one the
+// apiserver's rotation named comes first, then the shorter name, then
+// the name; never the order given.
+func TestCiteOrder(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string // a before b
+	}{
+		{"ev/audit-2026-11-20T02-40-20.120.log.gz", "ev/audit-2026-11-20T02-40-20.120 (copy).log.gz"},
+		{"audit.log", "audit (copy).log"},
+		{"audit.log", "audit - Copy.log"},
+		{"audit.log", "audit 2.log"},
+		{"audit.log.1.gz", "audit.json"},
+		{"kube-apiserver-audit.log", "evidence-export.json"},
+		{"audit.log", "audit.log.1"},
+		{"a/audit.log", "b/audit.log"},
+		{"x.json", "x-copy.json"},
+	} {
+		if c := citeOrder(tc.a).cmp(citeOrder(tc.b)); c >= 0 {
+			t.Errorf("%q does not come before %q (%d)", tc.a, tc.b, c)
+		}
+		if c := citeOrder(tc.b).cmp(citeOrder(tc.a)); c <= 0 {
+			t.Errorf("%q comes before %q (%d)", tc.b, tc.a, c)
+		}
+	}
+}
+
+// TestMergeCopyOrderIndependent: a file and its copy merged in either
+// order give the copy's events after the original's, so the first of
+// two identical events (the one kept) is the original's.
+func TestMergeCopyOrderIndependent(t *testing.T) {
+	orig := &SourceInfo{Name: "ev/audit-2026-11-20T02-40-20.120.log.gz"}
+	cp := &SourceInfo{Name: "ev/audit-2026-11-20T02-40-20.120 (copy).log.gz"}
+	mk := func(src *SourceInfo) Stream {
+		var evs []Event
+		for i := range 10 {
+			evs = append(evs, Event{Time: int64(i / 2), AuditID: fmt.Sprint(i), Origin: Origin{Source: src, Line: int64(i + 1)}})
+		}
+		return &batchStream{batches: []*Batch{{Events: evs}}}
+	}
+	for _, first := range []*SourceInfo{orig, cp} {
+		second := orig
+		if first == orig {
+			second = cp
+		}
+		evs, _ := drain(t, MergeStreams([]Stream{mk(first), mk(second)}))
+		d := NewDups(0)
+		for i := range evs {
+			if !d.Seen(&evs[i]) && evs[i].Origin.Source != orig {
+				t.Fatalf("%s first: %s:%d kept", first.Name, evs[i].Origin.Source.Name, evs[i].Origin.Line)
+			}
+		}
+		if d.Count() != 10 {
+			t.Errorf("%s first: %d duplicates", first.Name, d.Count())
 		}
 	}
 }

@@ -124,3 +124,22 @@ func HashFileAtEach(path string, at []int64) (sum string, size int64, prefixes m
 	}
 	return hex.EncodeToString(h.Sum(nil)), size, prefixes, nil
 }
+
+// PrefixSHA256 returns the sha256 of the first n bytes of the file at
+// path, as stored (an error when the file is shorter).
+func PrefixSHA256(path string, n int64) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	k, err := io.Copy(h, io.LimitReader(f, n))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if k < n {
+		return "", fmt.Errorf("read %s: %d of %d bytes", path, k, n)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -85,6 +85,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <tr><td>sha256</td><td><code>{{.SHA256}}</code></td></tr>
 <tr><td>length</td><td>{{.LengthText}}</td></tr>
 <tr><td>checked</td><td class="{{if .CheckOK}}ok{{else if checked .Check}}bad{{else}}muted{{end}}">{{.Check}}</td></tr>
+{{if .AlsoAt}}<tr><td>also at</td><td>{{range $i, $a := .AlsoAt}}{{if $i}}, {{end}}<code>{{$a}}</code>{{end}} (the same bytes)</td></tr>{{end}}
 {{if .Tags}}<tr><td>tags</td><td>{{range .Tags}}<span class="tag">#{{.}}</span>{{end}}</td></tr>{{end}}
 <tr><td>bookmarked by</td><td>{{if .By}}{{join .By "; "}}{{else}}(annotated, not bookmarked){{end}}</td></tr>
 </table>

@@ -53,6 +53,9 @@ func Markdown(w io.Writer, r *Report) error {
 			check = "**" + check + "**"
 		}
 		row("checked", check)
+		if len(e.AlsoAt) > 0 {
+			row("also at", codes(e.AlsoAt, ", ")+" (the same bytes)")
+		}
 		if len(e.Tags) > 0 {
 			var tags []string
 			for _, t := range e.Tags {

@@ -160,6 +160,9 @@ type Event struct {
 	// Check is what re-reading the sources found; CheckOK says it agrees.
 	Check   string
 	CheckOK bool
+	// AlsoAt are the other places the sources read hold the same bytes
+	// (a copy of a file), cited; the last may say how many more.
+	AlsoAt []string
 }
 
 // LengthText is the length as the report writes it.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // The case file (internal/casefile): `audittui --case DIR` or `:case DIR`
@@ -233,7 +234,7 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 		}
 		st := cs.State()
 		var recs []casefile.Record
-		var failed []string
+		var failed, changed []string
 		for _, f := range files {
 			if f == "-" || ctx.Err() != nil {
 				continue // stdin: no file to fingerprint
@@ -246,6 +247,11 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 				p = abs
 			}
 			if fi, err := os.Stat(p); err == nil && st.Fingerprinted(p, fi.Size(), fi.ModTime().UTC()) {
+				// As a session recorded it last: a change it found then
+				// is still one.
+				if how := foundChanged(st, p); how != "" {
+					changed = append(changed, termsafe.String(f)+" "+how)
+				}
 				continue
 			}
 			fp, err := evidence.CachedFingerprint(p)
@@ -253,12 +259,29 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 				failed = append(failed, err.Error())
 				continue
 			}
-			recs = append(recs, casefile.Record{Kind: casefile.KindFingerprint,
-				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+			how := sinceRecorded(st, p, fp)
+			if how != "" {
+				changed = append(changed, termsafe.String(f)+" "+how)
+			}
+			rec := casefile.Record{Kind: casefile.KindFingerprint,
+				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}}
+			if strings.HasPrefix(how, "CHANGED") {
+				rec.Text = how // for later sessions (foundChanged)
+			}
+			recs = append(recs, rec)
 		}
 		status := ""
 		if len(failed) > 0 {
-			status = fmt.Sprintf("case: %d source file(s) not fingerprinted: %s", len(failed), failed[0])
+			status = fmt.Sprintf("case: %d source file(s) not fingerprinted: %s", len(failed), termsafe.String(failed[0]))
+		}
+		if len(changed) > 0 {
+			// The evidence is not what the case recorded: said before
+			// anything else.
+			more := ""
+			if len(changed) > 1 {
+				more = fmt.Sprintf(" (and %d more file(s))", len(changed)-1)
+			}
+			status = strings.TrimSuffix("case: "+changed[0]+more+" · "+status, " · ")
 		}
 		if len(recs) == 0 {
 			if status != "" {
@@ -268,6 +291,52 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 		}
 		return addRecords(cs, recs, -1, "", status)
 	}
+}
+
+// sinceRecorded says how the local file at path p, fingerprinted now as
+// fp, differs from what the case recorded of it: "" when it is the same
+// (or the case holds no fingerprint of it), "grew by N bytes since ..."
+// when every recorded fingerprint's bytes are its first bytes (a live
+// audit.log appended to), else "CHANGED since ...: how" (the report's
+// words). It reads the file (in a command).
+func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint) string {
+	var last *casefile.SourceFile
+	for _, r := range st.Fingerprints {
+		if r.File.Path != p {
+			continue
+		}
+		fr := r.File
+		last = fr
+		switch {
+		case fr.Size == fp.Size && fr.SHA256 == fp.SHA256:
+		case fr.Size < fp.Size:
+			if sum, err := evidence.PrefixSHA256(p, fr.Size); err != nil || sum != fr.SHA256 {
+				return fmt.Sprintf("CHANGED since the case recorded it: %d bytes now, and its first %d bytes are not those recorded (audittui report says more)", fp.Size, fr.Size)
+			}
+		case fr.Size > fp.Size:
+			return fmt.Sprintf("CHANGED since the case recorded it: %d bytes now, %d fewer (audittui report says more)", fp.Size, fr.Size-fp.Size)
+		default:
+			return "CHANGED since the case recorded it: the same size, other bytes (audittui report says more)"
+		}
+	}
+	if last != nil && fp.Size > last.Size {
+		return fmt.Sprintf("grew by %d bytes since the case recorded it (the recorded bytes are unchanged)", fp.Size-last.Size)
+	}
+	return ""
+}
+
+// foundChanged is the change a session found in the file at path p when
+// it recorded the case's latest fingerprint of it ("" for none).
+func foundChanged(st *casefile.State, p string) string {
+	for i := len(st.Fingerprints) - 1; i >= 0; i-- {
+		if r := st.Fingerprints[i]; r.File.Path == p {
+			if !strings.HasPrefix(r.Text, "CHANGED") {
+				return ""
+			}
+			return r.Text
+		}
+	}
+	return ""
 }
 
 // resolve looks for the case's events not found yet among the rows not

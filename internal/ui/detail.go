@@ -134,7 +134,13 @@ func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, er
 		}
 		stage := func(r int, raw []byte) stageRaw {
 			ev, err := decodeRecord(raw, s.AuditIDHash(r))
-			return stageRaw{row: r, raw: raw, sha256: RawSHA256(raw), ev: ev, everr: err}
+			st := stageRaw{row: r, raw: raw, sha256: RawSHA256(raw), ev: ev, everr: err}
+			also, n := s.AlsoAt(r)
+			for _, o := range also {
+				st.also = append(st.also, o.Cite())
+			}
+			st.alsoN = n
+			return st
 		}
 		shown := stage(row, raw)
 		for _, r := range s.Stages(row) {
@@ -536,6 +542,15 @@ func (d *Detail) summary() []string {
 	// the line and column cut them out of the file (cite.go), then what
 	// the case says about it.
 	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
+	if len(cur.also) > 0 {
+		// Copies of the same bytes elsewhere (not counted twice): the
+		// source above is the one the apiserver's naming fits.
+		also := strings.Join(cur.also, ", ")
+		if more := cur.alsoN - len(cur.also); more > 0 {
+			also += fmt.Sprintf(" and %d more", more)
+		}
+		kv("also at", also+"  (the same bytes)", st.Plain)
+	}
 	kv("sha256", cur.sha256, st.Plain)
 	length := st.Bold.Render(pad("length", 9)) + " " + st.Plain.Render(strconv.Itoa(len(cur.raw))+" bytes")
 	switch {

@@ -215,9 +215,29 @@ func (ix *Index) rawLocked(r int) ([]byte, error) {
 	return ix.sources[ix.src.at(r)].read(ix.spill, ix.off.at(r), d.buf[:n])
 }
 
-// noteDup counts event e (whose line is line), a copy of row r.
+// dupLoc is where a copy of row's event was read (also at, in the
+// Detail): 24 bytes a duplicate; a Loki entry's stream time, rarely
+// needed, is kept in Index.alsoStime.
+type dupLoc struct {
+	line int64
+	row  uint32
+	col  uint32
+	src  uint16
+}
+
+// noteDup counts event e (whose line is line), a copy of row r, and
+// keeps where it was read.
 func (ix *Index) noteDup(e *data.Event, line []byte, r int) {
 	ix.duplicates++
+	if sid, err := ix.sourceFor(e.Origin.Source); err == nil {
+		if e.Origin.StreamTime != 0 {
+			if ix.alsoStime == nil {
+				ix.alsoStime = map[int]int64{}
+			}
+			ix.alsoStime[len(ix.alsoAt)] = e.Origin.StreamTime
+		}
+		ix.alsoAt = append(ix.alsoAt, dupLoc{line: e.Origin.Line, row: uint32(r), col: uint32(min(e.Origin.Col, 1<<32-1)), src: sid})
+	}
 	if len(ix.dupSamples) >= maxDupSamples {
 		return
 	}
@@ -243,4 +263,33 @@ func (ix *Index) Duplicates() ([]string, int64) {
 		out[i] = termsafe.String(s)
 	}
 	return out, ix.duplicates
+}
+
+// maxAlsoAt bounds the places AlsoAt returns (all are counted).
+const maxAlsoAt = 8
+
+// AlsoAt returns where copies of row i's event were read (the same bytes,
+// not added to the index: Duplicates), at most maxAlsoAt, in the order
+// they were read, and how many there were. It scans every duplicate
+// kept: call it from a tea.Cmd.
+func (s *Snapshot) AlsoAt(i int) ([]data.Origin, int) {
+	var out []data.Origin
+	n := 0
+	for k := range s.alsoAt {
+		d := &s.alsoAt[k]
+		if int(d.row) != i {
+			continue
+		}
+		n++
+		if len(out) < maxAlsoAt {
+			o := data.Origin{Source: s.sources[d.src].info, Line: d.line, Col: int64(d.col)}
+			if s.alsoStime != nil {
+				s.ix.mu.RLock()
+				o.StreamTime = s.ix.alsoStime[k]
+				s.ix.mu.RUnlock()
+			}
+			out = append(out, o)
+		}
+	}
+	return out, n
 }

@@ -2,14 +2,19 @@ package ui
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
@@ -240,6 +245,60 @@ func TestPrettyCopyIndexedOnce(t *testing.T) {
 		}
 		if samples, _ := ix.Duplicates(); len(samples) == 0 || !strings.HasSuffix(samples[0], " (once compacted: one of them spans lines)") {
 			t.Errorf("%v: R names %q", paths, samples[:min(1, len(samples))])
+		}
+	}
+}
+
+// TestCopyCitedAtOriginal: a file and a copy of it that a file manager
+// named ("audit-... (copy).log.gz"), in either order or as a directory:
+// every event is cited at the file the apiserver's rotation named (the
+// copy sorted first and was cited; review D finding 10), and the Detail
+// says where the same bytes are also. Real data (the falco traces).
+func TestCopyCitedAtOriginal(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "audit-2026-11-20T02-40-20.120.log.gz")
+	cp := filepath.Join(dir, "audit-2026-11-20T02-40-20.120 (copy).log.gz")
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(b)
+	zw.Close()
+	for _, p := range []string{orig, cp} {
+		if err := os.WriteFile(p, zb.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sourceRE := regexp.MustCompile(`source    (\S+):(\d+)`)
+	for _, args := range [][]string{{orig, cp}, {cp, orig}, {dir}} {
+		ix := readIndex(t, args...)
+		s := ix.Snapshot()
+		if s.Len() == 0 || s.Duplicates != int64(s.Len()) {
+			t.Fatalf("%q: %d rows, %d duplicates", args, s.Len(), s.Duplicates)
+		}
+		atCopy := 0
+		for i := range s.Len() {
+			if s.SourceName(i) != orig {
+				atCopy++
+			}
+			also, n := s.AlsoAt(i)
+			if n != 1 || also[0].Source.Name != cp || also[0].Line != s.Line(i) {
+				t.Fatalf("%q: row %d (%s) also at %v (%d)", args, i, s.Cite(i), also, n)
+			}
+		}
+		if atCopy > 0 {
+			t.Errorf("%q: %d of %d events cited at the copy", args, atCopy, s.Len())
+		}
+
+		a := New(context.Background(), ix, nil, Options{Title: "t", NoColor: true, Compile: CompileLogQL})
+		a.Update(tea.WindowSizeMsg{Width: 220, Height: 50})
+		send(t, a, "enter")
+		scr := screen(a)
+		m := sourceRE.FindStringSubmatch(scr)
+		if m == nil || m[1] != orig || !strings.Contains(scr, "also at   "+cp+":"+m[2]+"  (the same bytes)") {
+			t.Errorf("%q: Detail:\n%s", args, scr)
 		}
 	}
 }

@@ -277,6 +277,11 @@ type Index struct {
 	dups       dupTable
 	duplicates int64
 	dupSamples []string
+	// alsoAt is where each duplicate was read, with the row it repeats
+	// (Snapshot.AlsoAt); alsoStime the stream times of those that are
+	// Loki entries, by position in alsoAt.
+	alsoAt    []dupLoc
+	alsoStime map[int]int64
 	// undated counts the events without a time (shown, never placed in
 	// time: README "Time, and events without one").
 	undated  int64
@@ -587,6 +592,10 @@ type Snapshot struct {
 	pathVals []string
 	codeInts []int
 	sources  []source
+	// alsoAt: the duplicates read before the snapshot (AlsoAt);
+	// alsoStime is not nil when some of all were Loki entries.
+	alsoAt    []dupLoc
+	alsoStime map[int]int64
 	// Stats at the time of the snapshot.
 	Bytes, Rejected int64
 	// Duplicates counts the events not added because their bytes equal
@@ -637,6 +646,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		cols: make([]idColumn, numCols), vals: make([][]string, numCols),
 	}
 	s.order, s.rank = ix.order, ix.rank
+	s.alsoAt, s.alsoStime = ix.alsoAt[:len(ix.alsoAt):len(ix.alsoAt)], ix.alsoStime
 	s.paths = ix.paths.snapshot()
 	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
 	for c := range ix.cols {

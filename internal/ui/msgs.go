@@ -34,6 +34,10 @@ type stageRaw struct {
 	sha256 string
 	ev     data.Event
 	everr  error
+	// also are where copies of the event's bytes were read (cited,
+	// untrusted), of alsoN (Snapshot.AlsoAt).
+	also  []string
+	alsoN int
 }
 
 // statusMsg shows a transient message in the status bar.

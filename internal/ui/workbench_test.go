@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -579,5 +581,60 @@ func TestCaseFingerprintsSources(t *testing.T) {
 	a.View()
 	if m, ok := (<-done).(caseMsg); !ok || len(m.records) != 1 {
 		t.Errorf("after the first screen: %+v", m)
+	}
+}
+
+// TestCaseSaysEvidenceChanged: reopening a case whose evidence changed
+// says so in the status (review F finding 16: the TUI hashed the file,
+// recorded a second fingerprint and said nothing). A copy of the real
+// falco traces, relative to the session's directory: unchanged and
+// touched, nothing; a byte edited, CHANGED; appended to, grew.
+func TestCaseSaysEvidenceChanged(t *testing.T) {
+	ev := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(ev, "falco.jsonl")
+	os.WriteFile(p, b, 0o644)
+	opts := Options{Case: filepath.Join(t.TempDir(), "case"), Sources: Sources{Args: []string{"falco.jsonl"}, Dir: ev, Files: []string{"falco.jsonl"}}}
+	later := time.Now().Add(time.Hour)
+	reopen := func(what string, want string) {
+		t.Helper()
+		later = later.Add(time.Second)
+		os.Chtimes(p, later, later) // a new modification time: hashed again
+		a := newWorkbenchApp(t, 200, 30, opts)
+		if !strings.Contains(a.status, want) || (want == "case: " && strings.Contains(a.status, "since the case recorded it")) {
+			t.Errorf("%s: status %q, want %q", what, a.status, want)
+		}
+	}
+	reopen("first", "case: ")
+	reopen("touched", "case: ")
+	grown := append(append([]byte{}, b...), b[:100]...)
+	os.WriteFile(p, grown, 0o644)
+	reopen("grown", "case: falco.jsonl grew by 100 bytes since the case recorded it (the recorded bytes are unchanged)")
+	reopen("grown, seen", "case: ")
+	edited := bytes.Replace(grown, []byte(`"auditID":"`), []byte(`"auditID":"X`), 1)[:len(grown)]
+	os.WriteFile(p, edited, 0o644)
+	reopen("edited", fmt.Sprintf("case: falco.jsonl CHANGED since the case recorded it: %d bytes now, and its first %d bytes are not those recorded (audittui report says more)", len(grown), len(b)))
+	a := newWorkbenchApp(t, 200, 30, opts) // as the session before found it: still changed
+	if want := "case: falco.jsonl CHANGED since the case recorded it: "; !strings.Contains(a.status, want) {
+		t.Errorf("edited, reopened: status %q, want %q", a.status, want)
+	}
+	os.WriteFile(p, edited[:1000], 0o644)
+	reopen("cut", fmt.Sprintf("case: falco.jsonl CHANGED since the case recorded it: 1000 bytes now, %d fewer (audittui report says more)", len(b)-1000))
+
+	// Untrusted text (a file name) is shown sanitised.
+	bad := "falco\x1b[31m.jsonl"
+	if err := os.WriteFile(filepath.Join(ev, bad), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.Sources = Sources{Args: []string{bad}, Dir: ev, Files: []string{bad}}
+	newWorkbenchApp(t, 200, 30, opts)
+	os.WriteFile(filepath.Join(ev, bad), b[:100], 0o644)
+	os.Chtimes(filepath.Join(ev, bad), later.Add(time.Minute), later.Add(time.Minute))
+	a = newWorkbenchApp(t, 200, 30, opts)
+	if !strings.Contains(a.status, "CHANGED since the case recorded it") || strings.ContainsRune(a.status, 0x1b) {
+		t.Errorf("sanitised: status %q", a.status)
 	}
 }

@@ -1,15 +1,21 @@
 package report
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/evidence"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -34,7 +40,26 @@ type fileState struct {
 	// why says how it changed ("" when it did not): when the case
 	// recorded it and how big it was, how big it is now.
 	why string
+	// last is the case's latest fingerprint of the file (recorded).
+	last casefile.Record
+	// afterRead: the file is what the case recorded (or grew), but a
+	// cited event the session read past those bytes is not at its
+	// citation: the file changed after the session read it (why says
+	// how).
+	afterRead bool
+	// row is the file's row in the report's Sources (nil: none).
+	row *rowAt
+	// holds names the recorded file (absolute path) whose bytes this
+	// file, read in place of the case's sources, holds: a copy, or the
+	// file rotated (audit.log.1) or compressed (audit.log.1.gz).
+	holds string
+	// rotated: the file at the recorded path is a new one; the bytes the
+	// case recorded are in the file read that holds them.
+	rotated bool
 }
+
+// rowAt is where a file's row is in the report: Sources[src].Files[file].
+type rowAt struct{ src, file int }
 
 // fileStates is the state of every local file the report read or the
 // case recorded.
@@ -84,17 +109,18 @@ func recordedWhen(r casefile.Record) string {
 }
 
 // hashLocal hashes the local file p whole and compares it with the case's
-// fingerprints: of its path, or (sources given in place of the case's,
-// the evidence copied elsewhere) of any path, by content. It returns the
-// row of the Sources table and records the file's state.
-func hashLocal(p string, st *casefile.State, given bool, states fileStates) rep.File {
+// fingerprints: of its path, or, for a file the case did not record (the
+// evidence copied elsewhere and given in place of the case's sources, a
+// file rotated: audit.log.1, audit.log.1.gz), of any path, by content. It
+// returns the row of the Sources table and records the file's state.
+func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 	abs := localPath(p)
 	recs := fingerprintsOf(st, abs)
 	var offsets []int64
 	for _, r := range recs {
 		offsets = append(offsets, r.File.Size)
 	}
-	if len(recs) == 0 && given {
+	if len(recs) == 0 {
 		for _, r := range st.Fingerprints {
 			offsets = append(offsets, r.File.Size)
 		}
@@ -108,6 +134,9 @@ func hashLocal(p string, st *casefile.State, given bool, states fileStates) rep.
 		return f
 	}
 	s := &fileState{recorded: len(recs) > 0}
+	if s.recorded {
+		s.last = recs[len(recs)-1]
+	}
 	states[abs] = s
 	switch {
 	case len(recs) > 0:
@@ -117,21 +146,165 @@ func hashLocal(p string, st *casefile.State, given bool, states fileStates) rep.
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of its sources: written before audittui recorded them, or they were never opened with the case)", true
 	default:
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of this path)", true
-		if given {
-			for _, r := range st.Fingerprints {
-				switch {
-				case r.File.Size == n && r.File.SHA256 == sum:
-					f.Since = termsafe.String("the same bytes the case recorded for " + r.File.Path + " " + recordedWhen(r))
-				case r.File.Size < n && prefixes[r.File.Size] == r.File.SHA256:
-					f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, and %d bytes appended since", r.File.Path, recordedWhen(r), n-r.File.Size))
-				default:
+		for _, r := range st.Fingerprints {
+			switch {
+			case r.File.Size == n && r.File.SHA256 == sum:
+				f.Since = termsafe.String("the same bytes the case recorded for " + r.File.Path + " " + recordedWhen(r))
+			case r.File.Size < n && prefixes[r.File.Size] == r.File.SHA256:
+				f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, and %d bytes appended since", r.File.Path, recordedWhen(r), n-r.File.Size))
+			default:
+				// A compressed copy (audit.log.1.gz): its bytes
+				// decompressed.
+				how, ok := holdsRecorded(p, *r.File, false)
+				if !ok {
 					continue
 				}
-				break
+				f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, %s", r.File.Path, recordedWhen(r), how))
 			}
+			s.holds = r.File.Path
+			break
 		}
 	}
 	return f
+}
+
+// holdsRecorded reports whether the file at path holds the bytes a
+// fingerprint recorded: the same bytes, or those bytes followed by more
+// (a live file that grew after the session opened it, then was rotated),
+// as stored (raw) or decompressed (a .gz or .zst file). It reads no
+// further than the recorded size and one byte; how says which.
+func holdsRecorded(path string, fp casefile.SourceFile, raw bool) (how string, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	if raw && fi.Size() >= fp.Size {
+		if prefixSHA(f, fp.Size) == fp.SHA256 {
+			if fi.Size() == fp.Size {
+				return "the same bytes", true
+			}
+			return fmt.Sprintf("followed by %d bytes appended since", fi.Size()-fp.Size), true
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return "", false
+		}
+	}
+	r, kind, done, err := data.Decompress(f)
+	if err != nil || kind == "" {
+		return "", false
+	}
+	defer done()
+	if prefixSHA(r, fp.Size) != fp.SHA256 {
+		return "", false
+	}
+	if n, _ := io.ReadFull(r, make([]byte, 1)); n == 0 {
+		return kind + "-compressed: decompressed, the same bytes", true
+	}
+	return kind + "-compressed: decompressed, those bytes followed by more", true
+}
+
+// prefixSHA is the sha256 of the first n bytes of r ("" when r is
+// shorter or cannot be read).
+func prefixSHA(r io.Reader, n int64) string {
+	h := sha256.New()
+	if k, err := io.Copy(h, io.LimitReader(r, n)); err != nil || k != n {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// maxSiblings bounds the files next to a changed or gone source that are
+// compared with its fingerprint.
+const maxSiblings = 64
+
+// rotationSibling reports whether name, in the directory of the file
+// named base, is a name the file could have been rotated, moved or
+// compressed to: base.1, base.1.gz, base.gz (logrotate, gzip), or
+// STEM-TIMESTAMP.EXT[.gz|.zst] for base STEM.EXT (the apiserver's
+// audit-2026-11-20T08-00-00.000.log).
+func rotationSibling(base, name string) bool {
+	if name == base {
+		return false
+	}
+	if strings.HasPrefix(name, base+".") {
+		return true
+	}
+	stem, ext := base, ""
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		stem, ext = base[:i], base[i:]
+	}
+	rest, ok := strings.CutPrefix(name, stem+"-")
+	if !ok {
+		return false
+	}
+	for _, z := range []string{"", ".gz", ".zst"} {
+		if len(rest) > len(ext+z) && strings.HasSuffix(rest, ext+z) {
+			return true
+		}
+	}
+	return false
+}
+
+// siblingHolding looks next to the recorded file (absolute path) for a
+// file named as its rotation would name it that holds the bytes the case
+// recorded (holdsRecorded), and returns what to add to the file's
+// problem: where they are, and the command that checks the case against
+// them ("" when no such file is found).
+func siblingHolding(rec casefile.Record, caseDir string) string {
+	dir, base := filepath.Split(rec.File.Path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && rotationSibling(base, e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	if len(names) > maxSiblings {
+		names = names[:maxSiblings]
+	}
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if how, ok := holdsRecorded(p, *rec.File, true); ok {
+			return fmt.Sprintf("; %s holds the bytes the case recorded (%s): rotated or moved there (audittui report %s %s reads it in place of the case's sources)",
+				p, how, rep.ShellQuote(caseDir), rep.ShellQuote(p))
+		}
+	}
+	return ""
+}
+
+// rotatedAway reconciles the files read in place of the case's sources:
+// a recorded file that changed, while another file read holds the bytes
+// the case recorded for it (it was rotated: audit.log -> audit.log.1, and
+// a new audit.log started), is found, not changed; the file now at its
+// path is a new file the case did not record.
+func (fs fileStates) rotatedAway(r *rep.Report) {
+	paths := slices.Sorted(maps.Keys(fs))
+	for _, p := range paths {
+		s := fs[p]
+		if !s.changed || s.row == nil {
+			continue
+		}
+		for _, hp := range paths {
+			h := fs[hp]
+			if h.holds != p || h.row == nil {
+				continue
+			}
+			s.changed, s.why, s.rotated = false, "", true
+			f := &r.Sources[s.row.src].Files[s.row.file]
+			f.Since, f.SinceOK = termsafe.String("a new file at this path, not one the case recorded: the bytes the case recorded for it "+recordedWhen(s.last)+
+				" are in "+r.Sources[h.row.src].Files[h.row.file].Path+" (rotated or moved there)"), true
+			break
+		}
+	}
 }
 
 // compare checks the file (sha256 sum, size n, sha256 of its first bytes
@@ -170,7 +343,7 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 // goneFiles finds the files the case recorded that are not there any more
 // (the case's own sources re-read, not copies given in their place): each
 // is a problem, listed under the source that holds it.
-func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcome) {
+func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcome, caseDir string) {
 	var seen []string
 	for _, rec := range st.Fingerprints {
 		p := rec.File.Path
@@ -181,7 +354,7 @@ func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcom
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 			continue // there: not read in the window, or its source failed (said so)
 		}
-		why := "the file is gone: the case recorded it " + recordedWhen(rec)
+		why := "the file is gone: the case recorded it " + recordedWhen(rec) + siblingHolding(rec, caseDir)
 		states[p] = &fileState{recorded: true, gone: true, why: why}
 		f := rep.File{Path: termsafe.String(p), Err: "GONE", Since: termsafe.String(why)}
 		for i := range r.Sources {
@@ -193,5 +366,102 @@ func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcom
 		}
 		r.Problems = append(r.Problems, termsafe.String("source file "+p+": "+why))
 		out.changed++
+	}
+}
+
+// changedAfterRead notes that the event ref, cited in the local file at
+// path, is not at its citation. When the file is what the case recorded
+// (or those bytes followed by more), the session read the event past the
+// recorded bytes, following the file, and the file changed after that:
+// cut back (the cited line is beyond its lines now), or changed past the
+// recorded bytes. The file is then changed, not unchanged.
+func (fs fileStates) changedAfterRead(path string, ref casefile.EventRef) {
+	s := fs[path]
+	if s == nil || !s.recorded || s.changed || s.gone || s.rotated || ref.Line <= 0 {
+		return
+	}
+	by := ""
+	if s.last.Author != "" {
+		by = " by " + s.last.Author
+	}
+	kept := fmt.Sprintf("its first %d bytes, sha256 %s, are those the case recorded at %s%s", s.last.File.Size, s.last.File.SHA256, rep.FmtTime(s.last.Time), by)
+	if n, err := lineCount(path); err == nil && ref.Line > n {
+		s.why = fmt.Sprintf("the cited line %d is beyond the file's %d lines: cut after the session read it (%s: the session read on past them, following the file)", ref.Line, n, kept)
+	} else {
+		s.why = fmt.Sprintf("the cited line %d does not hold the cited bytes: the file changed after the session read it (%s: the change is past them)", ref.Line, kept)
+	}
+	s.changed, s.afterRead = true, true
+}
+
+// flagChangedAfterRead marks the Sources row of each file that changed
+// after the session read it (changedAfterRead) as changed, a problem.
+func (fs fileStates) flagChangedAfterRead(r *rep.Report, out *outcome) {
+	var paths []string
+	for p, s := range fs {
+		if s.afterRead && s.row != nil {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		s := fs[p]
+		f := &r.Sources[s.row.src].Files[s.row.file]
+		f.Since, f.SinceOK = termsafe.String("CHANGED: "+s.why), false
+		r.Problems = append(r.Problems, termsafe.String("source file "+p+": "+s.why))
+		out.changed++
+	}
+}
+
+// lineCount counts the lines of the file at path as the readers number
+// them (in the decompressed stream of a .gz or .zst file; a last line
+// without a newline counts).
+func lineCount(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, _, done, err := data.Decompress(f)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	buf := make([]byte, 256<<10)
+	var n int64
+	last := byte('\n')
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			last = buf[k-1]
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	return n, nil
+}
+
+// rotatedNear adds to the problem of each recorded file that changed
+// where the bytes the case recorded are now, when a file next to it
+// (audit.log.1, audit.log.1.gz, audit-TIMESTAMP.log.gz) holds them: the
+// report read the case's sources, and the file was rotated since.
+func (fs fileStates) rotatedNear(r *rep.Report, caseDir string) {
+	for _, p := range slices.Sorted(maps.Keys(fs)) {
+		s := fs[p]
+		if !s.changed || s.row == nil {
+			continue
+		}
+		if hint := siblingHolding(s.last, caseDir); hint != "" {
+			s.why += hint
+			f := &r.Sources[s.row.src].Files[s.row.file]
+			f.Since = termsafe.String("CHANGED: " + s.why)
+		}
 	}
 }

@@ -1,11 +1,14 @@
 package report
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -177,5 +180,173 @@ func TestReportGivenSourcesMatchFingerprints(t *testing.T) {
 	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir, cp)
 	if code != 0 || !strings.Contains(md, "| the same bytes the case recorded for "+fc.falco+" at ") {
 		t.Errorf("exit %d %s\n%s", code, errOut, md)
+	}
+}
+
+// TestReportChangedAfterRead: the case fingerprints a followed file at
+// open; the bookmarked event came later (line 20, past the 10 lines
+// recorded). Cut back past it, the file's recorded bytes are unchanged,
+// but the report must not call it unchanged: its row says the cited line
+// is beyond its lines (cut after the session read it), and the failed
+// citation is listed under Problems and counted in the Summary (review
+// F finding 4: "unchanged", NOT FOUND, no Problems). An edit of the
+// cited line past the recorded bytes is a change after the read too.
+func TestReportChangedAfterRead(t *testing.T) {
+	fc := newFingerprintCase(t, true)
+	c, err := casefile.Open(fc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc.write(t, fc.lines[:10])
+	fp, err := evidence.FingerprintFile(fc.falco)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+
+	fc.write(t, fc.lines) // the session read on: line 20 is bookmarked
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || !strings.Contains(md, "| grew by ") || strings.Contains(md, "## Problems") {
+		t.Fatalf("grown: exit %d %s\n%s", code, errOut, md)
+	}
+
+	fc.write(t, fc.lines[:15]) // cut back, past the recorded bytes
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	cut := fmt.Sprintf("the cited line 20 is beyond the file's 15 lines: cut after the session read it (its first %d bytes, sha256 %s, are those the case recorded at ", fp.Size, fp.SHA256)
+	for _, want := range []string{
+		"| **CHANGED: " + cut,
+		"**NOT FOUND: the bytes are gone: " + cut,
+		"- **Problems: 2** (listed at the end)",
+		"- cited event 1 (" + strings.ReplaceAll(fc.ref.Cite, "_", `\_`) + "): NOT FOUND: the bytes are gone: " + cut,
+		"- source file " + strings.ReplaceAll(fc.falco, "_", `\_`) + ": " + cut,
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("cut back: the report lacks %q", want)
+		}
+	}
+	if code != cmdutil.ExitInputError || strings.Contains(md, "unchanged since the case recorded it") {
+		t.Errorf("cut back: exit %d\n%s", code, md)
+	}
+
+	// The cited line edited, the file as long as the session read it.
+	edited := append([]string{}, fc.lines...)
+	edited[19] = strings.Replace(edited[19], `"auditID":"`, `"auditID":"x`, 1)
+	fc.write(t, edited)
+	code, md, _ = reportCmd(t, "--no-alerts", fc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the cited line 20 does not hold the cited bytes: the file changed after the session read it (its first ") ||
+		!strings.Contains(md, "- cited event 1 (") || !strings.Contains(md, "): MISMATCH: the bytes at the citation now have sha256 ") {
+		t.Errorf("cited line edited: exit %d\n%s", code, md)
+	}
+}
+
+// gzipFile compresses the file at p to p.gz and removes p, as gzip does.
+func gzipFile(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	if err := os.WriteFile(p+".gz", buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(p)
+}
+
+// TestReportAfterRotation: the evidence was rotated after the case
+// recorded it (falco.jsonl -> falco.jsonl.1, a new falco.jsonl begun). A
+// file read that holds the recorded bytes (size and sha256; a .gz one
+// decompressed) means the recorded file is found, not changed: the file
+// at its path is a new one, and the report exits 0 when every citation
+// checks (it said CHANGED, exit 1; review F finding 5). Without SOURCE, a
+// case whose source is the file itself reads the new file only: still a
+// problem, but the CHANGED and GONE lines name the file next to it that
+// holds the recorded bytes and the command that reads it.
+func TestReportAfterRotation(t *testing.T) {
+	fc := newFingerprintCase(t, false)
+	rotated := fc.falco + ".1"
+	if err := os.Rename(fc.falco, rotated); err != nil {
+		t.Fatal(err)
+	}
+	fc.write(t, fc.lines[:5])
+	newFile := "| a new file at this path, not one the case recorded: the bytes the case recorded for it at "
+	for _, args := range [][]string{{fc.dir}, {fc.dir, fc.evidence}, {fc.dir, fc.falco, rotated, fc.demo}} {
+		code, md, errOut := reportCmd(t, append([]string{"--no-alerts"}, args...)...)
+		if code != 0 || !strings.Contains(md, newFile) || !strings.Contains(md, " are in "+rotated+" (rotated or moved there) |") ||
+			!strings.Contains(md, "| "+mdCode(rotated)+" | `") || !strings.Contains(md, "| the same bytes the case recorded for "+fc.falco+" at ") ||
+			!strings.Contains(md, "OK: the same bytes were found at "+rotated+":20") {
+			t.Errorf("report %q: exit %d %s\n%s", args, code, errOut, md)
+		}
+	}
+	gzipFile(t, rotated)
+	code, md, errOut := reportCmd(t, "--no-alerts", fc.dir)
+	if code != 0 || !strings.Contains(md, " are in "+rotated+".gz (rotated or moved there) |") ||
+		!strings.Contains(md, "| the bytes the case recorded for "+fc.falco+" at ") || !strings.Contains(md, "gzip-compressed: decompressed, the same bytes |") {
+		t.Errorf("rotated and compressed: exit %d %s\n%s", code, errOut, md)
+	}
+
+	// A case whose source is the file: the report reads the new file.
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{fc.falco}})
+	orig := []byte(strings.Join(fc.lines, ""))
+	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: int64(len(orig)), SHA256: hexSHA(orig), ModTime: time.Now()}})
+	ref := fc.ref
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+	hint := "; " + rotated + ".gz holds the bytes the case recorded (gzip-compressed: decompressed, the same bytes): rotated or moved there (audittui report " + c.Dir() + " " + rotated + ".gz reads it in place of the case's sources)"
+	code, md, _ = reportCmd(t, "--no-alerts", c.Dir())
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") || !strings.Contains(md, mdText(hint)+"** |") ||
+		!strings.Contains(md, "- source file "+mdText(fc.falco+": the file changed since the case recorded it at ")) {
+		t.Errorf("the case's own source, changed: exit %d\n%s", code, md)
+	}
+	os.Remove(fc.falco)
+	code, md, _ = reportCmd(t, "--no-alerts", c.Dir())
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **GONE** | 0 | **the file is gone: the case recorded it at ") || !strings.Contains(md, mdText(hint)+"** |") {
+		t.Errorf("the case's own source, gone: exit %d\n%s", code, md)
+	}
+}
+
+// mdText escapes s as the Markdown report does.
+func mdText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune("\\`*_[]<>|~&", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// TestReportAlsoAtCopy: with a file and a copy a file manager named
+// ("... (copy).log.gz") among the sources, in either order or as their
+// directory, the cited event is found at the file the apiserver's
+// rotation named, and the report says where the same bytes are also
+// (review D finding 10). Real data (the falco traces).
+func TestReportAlsoAtCopy(t *testing.T) {
+	fc := newFingerprintCase(t, true)
+	dir := t.TempDir()
+	orig := filepath.Join(dir, "audit-2026-11-20T02-40-20.120.log.gz")
+	cp := filepath.Join(dir, "audit-2026-11-20T02-40-20.120 (copy).log.gz")
+	for _, p := range []string{orig, cp} {
+		os.WriteFile(p, []byte(strings.Join(fc.lines, "")), 0o644)
+		gzipFile(t, p)
+		os.Rename(p+".gz", p)
+	}
+	for _, args := range [][]string{{orig, cp}, {cp, orig}, {dir}} {
+		code, md, errOut := reportCmd(t, append([]string{"--no-alerts", fc.dir}, args...)...)
+		if code != 0 || !strings.Contains(md, "| checked | OK: the same bytes were found at "+orig+":20 (in the sources given on the command line) |") ||
+			!strings.Contains(md, "| also at | "+mdCode(cp+":20")+" (the same bytes) |") {
+			t.Errorf("%q: exit %d %s\n%s", args, code, errOut, md)
+		}
+		code, html, _ := reportCmd(t, append([]string{"--no-alerts", "-o", "html", fc.dir}, args...)...)
+		if code != 0 || !strings.Contains(html, "<tr><td>also at</td><td><code>"+cp+":20</code> (the same bytes)</td></tr>") {
+			t.Errorf("%q: html: exit %d", args, code)
+		}
 	}
 }

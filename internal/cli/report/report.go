@@ -95,7 +95,11 @@ found by content (its auditID and time, then its sha256) wherever the
 sources read hold it; found at another line of the file it is cited in, it
 is MOVED (the file changed in place), and gone from that file, NOT FOUND. SOURCE arguments replace the case's sources (the
 evidence copied elsewhere for review; the report says so and names what
-the case recorded). A source that cannot be opened is named in the report
+the case recorded). A file read that holds the bytes the case recorded for
+another path (the evidence rotated: audit.log.1, audit.log.1.gz) is that
+file, found there; the file now at its path is a new one. Without SOURCE,
+a changed or gone file names the file beside it that holds its recorded
+bytes. A source that cannot be opened is named in the report
 and its events are "not re-read"; the other sources are still checked.
 --no-verify skips reading them (and the alerts and hashes that need them).
 
@@ -326,11 +330,10 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s := hashSource(ctx, a, src, from, to, st, given, states)
-		for _, f := range s.Files {
-			if f.Since != "" && !f.SinceOK {
-				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
-				out.changed++
+		s, paths := hashSource(ctx, a, src, from, to, st, states)
+		for j, p := range paths {
+			if fs := states[p]; fs != nil {
+				fs.row = &rowAt{src: len(r.Sources), file: j}
 			}
 		}
 		if note != "" && s.Note != "" {
@@ -340,8 +343,20 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		}
 		r.Sources = append(r.Sources, s)
 	}
+	states.rotatedAway(r)
 	if !given {
-		goneFiles(st, r, states, out)
+		states.rotatedNear(r, opts.Case)
+	}
+	for _, s := range r.Sources {
+		for _, f := range s.Files {
+			if f.Since != "" && !f.SinceOK {
+				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
+				out.changed++
+			}
+		}
+	}
+	if !given {
+		goneFiles(st, r, states, out, opts.Case)
 	}
 	checks := newChecker(st.Bookmarks, u.dirs)
 	checks.given, checks.states = given, states
@@ -533,8 +548,8 @@ func (u *unread) failedList() string {
 // hashSource hashes the files a SOURCE names, whole: local files (each
 // compared with the case's fingerprints: see hashLocal), or the S3
 // objects of the window as stored.
-func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, given bool, states fileStates) rep.Source {
-	s := rep.Source{Arg: termsafe.String(arg)}
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, states fileStates) (s rep.Source, paths []string) {
+	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
 		for _, g := range src.Files() {
@@ -543,14 +558,15 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 					s.Note = "stdin: no file to hash"
 					continue
 				}
-				s.Files = append(s.Files, hashLocal(p, st, given, states))
+				s.Files = append(s.Files, hashLocal(p, st, states))
+				paths = append(paths, localPath(p))
 			}
 		}
 	case *s3src.Source:
 		l, err := src.List(ctx, from, to)
 		if err != nil {
 			s.Note = termsafe.String("cannot list: " + err.Error())
-			return s
+			return s, nil
 		}
 		for _, o := range l.Objects {
 			d, err := src.Download(ctx, o, io.Discard)
@@ -568,7 +584,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 	default:
 		s.Note = "entries are cited by stream and nanosecond time; a Loki server has no files to hash"
 	}
-	return s
+	return s, paths
 }
 
 // evalAlerts runs the rule pack over the stream and keeps the groups of
@@ -667,6 +683,7 @@ type checker struct {
 	byID   map[string][]string          // auditID + time -> sha256s
 	byLine map[place][]string           // place -> sha256s
 	found  map[string]foundAt           // sha256 -> where found
+	seen   map[string][]string          // sha256 -> every place found, cited, in read order
 	length map[string]int64             // sha256 -> length of the bytes found
 	// differ: at the cited place, bytes with another sha256.
 	differ map[string]string
@@ -720,7 +737,7 @@ func refPlaces(ref casefile.EventRef, dirs []string) []place {
 
 func newChecker(bs []*casefile.Bookmark, dirs []string) *checker {
 	c := &checker{refs: map[string]casefile.EventRef{}, places: map[string][]place{}, byID: map[string][]string{}, byLine: map[place][]string{},
-		found: map[string]foundAt{}, length: map[string]int64{}, differ: map[string]string{}, states: fileStates{}}
+		found: map[string]foundAt{}, seen: map[string][]string{}, length: map[string]int64{}, differ: map[string]string{}, states: fileStates{}}
 	for _, b := range bs {
 		ev := b.Event
 		c.refs[ev.SHA256] = ev
@@ -781,6 +798,9 @@ func (c *checker) batch(b *data.Batch) {
 			switch {
 			case want == sum:
 				c.length[sum] = int64(len(e.Raw))
+				if cite := e.Origin.Cite(); !slices.Contains(c.seen[sum], cite) {
+					c.seen[sum] = append(c.seen[sum], cite)
+				}
 				if prev, ok := c.found[sum]; !ok || (!c.atCitation(sum, prev.pl) && c.atCitation(sum, pl)) {
 					c.found[sum] = foundAt{e.Origin.Cite(), pl}
 				}
@@ -806,12 +826,18 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			e.Length = n
 		}
 		file := c.citedFile(ref.SHA256)
+		where, found := c.found[ref.SHA256]
+		if !found || !c.atCitation(ref.SHA256, where.pl) {
+			// Not at its citation: a file that is what the case recorded
+			// (or grew) changed after the session read past those bytes.
+			c.states.changedAfterRead(file, ref)
+		}
 		changed := c.states.changedText(file)
 		fileNote := changed
 		if fileNote == "" && file != "" && c.states[file] != nil && !c.states[file].recorded {
 			fileNote = "the case recorded no fingerprint of the file, so how it changed cannot be told"
 		}
-		where, found := c.found[ref.SHA256]
+		failed := out.events
 		switch {
 		case found && c.atCitation(ref.SHA256, where.pl):
 			e.Check, e.CheckOK = "OK: the bytes at the citation have this sha256 (sources re-read)", true
@@ -832,6 +858,8 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 				why += ": " + changed
 			case file != "" && c.states[file] == nil:
 				why += ": " + file + " was not read"
+			case file != "" && c.states[file].rotated:
+				why += ": " + file + " is a new file, the one the case recorded was rotated or moved"
 			}
 			e.Check, e.CheckOK = "OK: the same bytes were found at "+where.cite+" ("+why+")", true
 		case c.differ[ref.SHA256] != "":
@@ -854,7 +882,34 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			out.events++
 		}
 		e.Check = termsafe.String(e.Check)
+		e.AlsoAt = c.alsoAt(ref.SHA256, where.cite)
+		if out.events > failed {
+			r.Problems = append(r.Problems, fmt.Sprintf("cited event %d (%s): %s", e.N, e.Cite, e.Check))
+		}
 	}
+	c.states.flagChangedAfterRead(r, out)
+}
+
+// maxAlsoAt bounds the other places an event's report lists.
+const maxAlsoAt = 8
+
+// alsoAt are the places other than at where the sources read hold the
+// bytes with this sha256 (cited, sanitised): copies of a file.
+func (c *checker) alsoAt(sum, at string) []string {
+	var out []string
+	n := 0
+	for _, cite := range c.seen[sum] {
+		if cite == at {
+			continue
+		}
+		if n++; n <= maxAlsoAt {
+			out = append(out, termsafe.String(cite))
+		}
+	}
+	if n > maxAlsoAt {
+		out[len(out)-1] += fmt.Sprintf(" and %d more", n-maxAlsoAt)
+	}
+	return out
 }
 
 func orText(s, or string) string {
