@@ -1641,4 +1641,28 @@ var mutations = []Mutation{
 		New:    "\t\tif all {\n",
 		Guards: []Guard{{Pkg: "./internal/policy/auditpolicy", Run: "^TestLintNeverFiresOnTheRuleThatBlindsEveryone$"}},
 	},
+	{
+		Name:   "policy/lint-fails-on-any-finding",
+		What:   "policy lint exits 1 for any finding whatever --fail-on says: an info note fails a CI gate",
+		File:   "internal/cli/policy/policy.go",
+		Old:    "\t\t\tif fails(f.Severity, opts.FailOn) {\n",
+		New:    "\t\t\tif true {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyLintFailOn$"}},
+	},
+	{
+		Name:   "policy/fail-on-above-not-at",
+		What:   "--fail-on warning fails only on errors: a finding at the threshold passes the gate",
+		File:   "internal/cli/policy/policy.go",
+		Old:    "\treturn failOn != failOnNone && rank[sev] >= rank[failOn]\n",
+		New:    "\treturn failOn != failOnNone && rank[sev] > rank[failOn]\n",
+		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyLintFailOn$"}},
+	},
+	{
+		Name:   "auditpolicy/v1beta1-decoder-message",
+		What:   "a v1beta1 policy is reported with the decoder's message (no line, names the scheme's source file, does not say to use audit.k8s.io/v1)",
+		File:   "internal/policy/auditpolicy/policy.go",
+		Old:    "\tif m := unservedVersionRe.FindStringSubmatch(msg); m != nil {\n",
+		New:    "\tif m := unservedVersionRe.FindStringSubmatch(msg); false && m != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/policy/auditpolicy", Run: "^TestLoadErrors$"}, {Pkg: "./internal/cli/policy", Run: "^TestPolicyLintFailOn$"}},
+	},
 }

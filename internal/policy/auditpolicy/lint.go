@@ -64,6 +64,12 @@ func LintLoadError(le *LoadError) []Finding {
 			f.Severity, f.Code = SevWarning, CodeUnknownField
 			f.Fix = unknownFieldFix(is.Field)
 		}
+		if is.Field == "apiVersion" {
+			f.Fix = "set apiVersion: audit.k8s.io/v1"
+			if strings.Contains(is.Msg, "v1beta1") || strings.Contains(is.Msg, "v1alpha1") {
+				f.Fix += " (the rules keep their meaning: a v1beta1 policy has the same fields)"
+			}
+		}
 		out = append(out, f)
 	}
 	if len(out) == 0 {
