@@ -548,7 +548,11 @@ func TestPolicyLintFailOnRealPolicies(t *testing.T) {
 		for _, pack := range [][]string{nil, {"--no-builtin"}} {
 			t.Run(filepath.Base(p)+strings.Join(pack, ""), func(t *testing.T) {
 				_, sev := lintSeverities(t, append(append([]string{"--fail-on", "none"}, pack...), p)...)
-				for _, failOn := range []string{"error", "warning", "info"} {
+				thresholds := []string{"error", "warning", "info"}
+				if len(pack) == 0 {
+					thresholds = thresholds[:1] // the pack's lint is the slow one
+				}
+				for _, failOn := range thresholds {
 					want := 0
 					for _, s := range []string{"error", "warning", "info"} {
 						if sev[s] > 0 {
