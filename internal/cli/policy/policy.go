@@ -65,7 +65,10 @@ type LintOptions struct {
 	IO       *cmdutil.IOStreams
 	Policies []string
 	Output   string
-	Rules    RuleFlags
+	// FailOn is the lowest severity that makes the exit status 1: error,
+	// warning, info, or none (findings never do).
+	FailOn string
+	Rules  RuleFlags
 }
 
 // NewCmdLint builds `audittui policy lint`; runF, when not nil, runs
@@ -93,11 +96,19 @@ func NewCmdLint(f *cmdutil.Factory, runF func(*LintOptions) error) *cobra.Comman
   blinds-detection    an alert rule whose events the policy drops or logs below
                       the level the rule needs (built-in pack and --rules files)
 
-Exit status: 0 when no policy has findings; 1 when some do; 2 on usage errors
-(unreadable file, bad rule file).`,
+Each finding has a severity: error (the apiserver refuses the policy, secrets
+in the log, an alert that can never fire, ...), warning, or info (notes such
+as a rule shadowed at the same level, or the blind spots of alert rules over
+every request). --fail-on sets the lowest severity that fails the run, as a CI
+gate wants: warning by default, error to fail only on errors, info to fail on
+any finding, none to only report.
+
+Exit status: 0 when no finding is at or above --fail-on; 1 when one is; 2 on
+usage errors (bad flags, a policy or rule file that cannot be read, a bad rule
+file).`,
 		Example: `  audittui policy lint /etc/kubernetes/audit-policy.yaml
   audittui policy lint --no-builtin --rules loki-audit-rules.yaml audit-policy.yaml
-  audittui policy lint -o jsonl policies/*.yaml`,
+  audittui policy lint --fail-on error -o jsonl policies/*.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Policies = args
@@ -109,8 +120,21 @@ Exit status: 0 when no policy has findings; 1 when some do; 2 on usage errors
 	}
 	fs := cmd.Flags()
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "text", []string{"text", "jsonl"}, "output format: text or jsonl")
+	cmdutil.StringEnumFlag(fs, &opts.FailOn, "fail-on", "", auditpolicy.SevWarning,
+		[]string{auditpolicy.SevError, auditpolicy.SevWarning, auditpolicy.SevInfo, failOnNone},
+		"exit 1 when a finding of this severity or higher is found: error, warning, info, or none (never)")
 	opts.Rules.addFlags(fs)
 	return cmd
+}
+
+// failOnNone is --fail-on's "findings never fail the run".
+const failOnNone = "none"
+
+// fails reports whether a finding of severity sev fails a run with
+// --fail-on failOn.
+func fails(sev, failOn string) bool {
+	rank := map[string]int{auditpolicy.SevInfo: 1, auditpolicy.SevWarning: 2, auditpolicy.SevError: 3}
+	return failOn != failOnNone && rank[sev] >= rank[failOn]
 }
 
 func runLint(opts *LintOptions) error {
@@ -122,7 +146,7 @@ func runLint(opts *LintOptions) error {
 	defer done()
 	out := bufio.NewWriter(dataOut)
 	enc := json.NewEncoder(out)
-	total := 0
+	total, failing := 0, 0
 	count := map[string]int{}
 	for _, path := range opts.Policies {
 		var fs []auditpolicy.Finding
@@ -140,6 +164,9 @@ func runLint(opts *LintOptions) error {
 		total += len(fs)
 		for _, f := range fs {
 			count[f.Severity]++
+			if fails(f.Severity, opts.FailOn) {
+				failing++
+			}
 			if opts.Output == "jsonl" {
 				if err := enc.Encode(f); err != nil {
 					return err
@@ -165,7 +192,7 @@ func runLint(opts *LintOptions) error {
 	if err := out.Flush(); err != nil {
 		return err
 	}
-	if total > 0 {
+	if failing > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError}
 	}
 	return nil

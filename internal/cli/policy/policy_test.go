@@ -459,3 +459,119 @@ func TestPolicyCheckUndatedNotMatched(t *testing.T) {
 		t.Errorf("--no-builtin: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// lintSeverities runs lint -o jsonl and returns the exit status and the
+// severity of each finding (each object must carry one).
+func lintSeverities(t *testing.T, args ...string) (int, map[string]int) {
+	t.Helper()
+	code, out, errOut := runPolicyCLI(t, "", append([]string{"lint", "-o", "jsonl"}, args...)...)
+	sev := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var f struct{ Severity string }
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			t.Fatalf("%v: %s", err, sc.Text())
+		}
+		switch f.Severity {
+		case "error", "warning", "info":
+			sev[f.Severity]++
+		default:
+			t.Fatalf("finding without a severity: %s", sc.Text())
+		}
+	}
+	if code == cmdutil.ExitUsage {
+		t.Fatalf("lint %v: usage error: %s", args, errOut)
+	}
+	return code, sev
+}
+
+// Review H finding 13: lint is a CI gate. --fail-on (default warning) sets
+// the lowest severity that exits 1; a note (info) alone passes.
+func TestPolicyLintFailOn(t *testing.T) {
+	seedRules := seedRulesArgs(t)
+	fixed := filepath.Join(testutil.RepoRoot(), "internal", "policy", "auditpolicy", "testdata", "seed-fixed.yaml")
+	dir := t.TempDir()
+	warnOnly := filepath.Join(dir, "no-catch-all.yaml")
+	os.WriteFile(warnOnly, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n  verbs: [get]\n"), 0o644)
+	cases := []struct {
+		name   string
+		args   []string
+		want   int
+		sevs   string // error/warning/info counts
+		failOn []string
+	}{
+		// The README's fixed seed policy: one info note.
+		{"info only, default", append(append([]string{}, seedRules...), fixed), 0, "0/0/1", nil},
+		{"info only, --fail-on info", append(append([]string{}, seedRules...), fixed), 1, "0/0/1", []string{"--fail-on", "info"}},
+		{"warning only, default", []string{"--no-builtin", warnOnly}, 1, "0/1/0", nil},
+		{"warning only, --fail-on error", []string{"--no-builtin", warnOnly}, 0, "0/1/0", []string{"--fail-on", "error"}},
+		{"errors, --fail-on error", append(append([]string{}, seedRules...), seedPolicyPath(t)), 1, "1/8/3", []string{"--fail-on", "error"}},
+		{"errors, --fail-on none", append(append([]string{}, seedRules...), seedPolicyPath(t)), 0, "1/8/3", []string{"--fail-on", "none"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, sev := lintSeverities(t, append(c.failOn, c.args...)...)
+			if got := fmt.Sprintf("%d/%d/%d", sev["error"], sev["warning"], sev["info"]); got != c.sevs {
+				t.Errorf("findings error/warning/info %s, want %s", got, c.sevs)
+			}
+			if code != c.want {
+				t.Errorf("exit %d, want %d", code, c.want)
+			}
+		})
+	}
+	// A v1beta1 policy: the apiserver refuses it, and lint says which line
+	// and what to write instead.
+	v1beta1 := filepath.Join(dir, "v1beta1.yaml")
+	os.WriteFile(v1beta1, []byte("# old\napiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n- level: Metadata\n"), 0o644)
+	code, out, _ := runPolicyCLI(t, "", "lint", "--no-builtin", "--fail-on", "error", v1beta1)
+	for _, want := range []string{
+		v1beta1 + ":2: error: invalid: apiVersion audit.k8s.io/v1beta1 is not served",
+		"    fix: set apiVersion: audit.k8s.io/v1 (the rules keep their meaning",
+	} {
+		if code != cmdutil.ExitInputError || !strings.Contains(out, want) {
+			t.Errorf("v1beta1 policy: exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+	code, _, errOut := runPolicyCLI(t, "", "lint", "--fail-on", "critical", fixed)
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "error, warning, info or none") {
+		t.Fatalf("--fail-on critical: exit %d, stderr %s", code, errOut)
+	}
+}
+
+// On the real policies, with the built-in pack and without it (only the
+// policies' own problems), the exit status follows the most severe finding
+// and --fail-on.
+func TestPolicyLintFailOnRealPolicies(t *testing.T) {
+	passedSome := false
+	for _, p := range testutil.RealPolicyFiles(t) {
+		for _, pack := range [][]string{nil, {"--no-builtin"}} {
+			t.Run(filepath.Base(p)+strings.Join(pack, ""), func(t *testing.T) {
+				_, sev := lintSeverities(t, append(append([]string{"--fail-on", "none"}, pack...), p)...)
+				thresholds := []string{"error", "warning", "info"}
+				if len(pack) == 0 {
+					thresholds = thresholds[:1] // the pack's lint is the slow one
+				}
+				for _, failOn := range thresholds {
+					want := 0
+					for _, s := range []string{"error", "warning", "info"} {
+						if sev[s] > 0 {
+							want = 1
+						}
+						if s == failOn {
+							break
+						}
+					}
+					code, _ := lintSeverities(t, append(append([]string{"--fail-on", failOn}, pack...), p)...)
+					if code != want {
+						t.Errorf("--fail-on %s: exit %d, want %d (findings %v)", failOn, code, want, sev)
+					}
+					passedSome = passedSome || len(sev) > 0 && code == 0
+				}
+			})
+		}
+	}
+	if !passedSome {
+		t.Fatal("no real policy with findings passes any --fail-on: the check says nothing about thresholds")
+	}
+}

@@ -41,6 +41,10 @@ type Detection struct {
 	// selects (the LogQL pipeline). When nil, Resources and Verbs are used,
 	// which over-approximates filters on other fields.
 	Match func(e *data.Event) bool
+	// model, when set, is what the rule's query says about a request
+	// before any event exists (lint: can this request be one the rule
+	// selects?).
+	model *queryModel
 }
 
 // LabelFilter is one `| name op value` label filter of a LogQL pipeline.

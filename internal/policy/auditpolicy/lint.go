@@ -64,6 +64,12 @@ func LintLoadError(le *LoadError) []Finding {
 			f.Severity, f.Code = SevWarning, CodeUnknownField
 			f.Fix = unknownFieldFix(is.Field)
 		}
+		if is.Field == "apiVersion" {
+			f.Fix = "set apiVersion: audit.k8s.io/v1"
+			if strings.Contains(is.Msg, "v1beta1") || strings.Contains(is.Msg, "v1alpha1") {
+				f.Fix += " (the rules keep their meaning: a v1beta1 policy has the same fields)"
+			}
+		}
 		out = append(out, f)
 	}
 	if len(out) == 0 {
@@ -634,6 +640,11 @@ func (l *linter) listWatch() {
 
 // --- detections -----------------------------------------------------------
 
+// blinds reports the rules that drop, or log below the level it needs,
+// requests an alert rule could select. Only requests the rule's own query
+// could select count (its verbs, resources, groups, users, namespaces,
+// URIs, ... as far as a request fixes them, see queryModel): a None rule
+// for events does not blind a rule about webhook configurations.
 func (l *linter) blinds(det *Detection) {
 	var probes []probe
 	verbs := det.Verbs
@@ -644,7 +655,7 @@ func (l *linter) blinds(det *Detection) {
 	resources := det.Resources
 	generic := len(resources) == 0
 	if generic {
-		resources = commonResources
+		resources = append(append([]GroupResource(nil), commonResources...), l.queryTargets(det)...)
 		probes = append(probes, space.pathProbes(commonPaths, []string{"get"})...)
 	}
 	for _, gr := range resources {
@@ -656,6 +667,14 @@ func (l *linter) blinds(det *Detection) {
 		name, sub, _ := strings.Cut(res, "/")
 		if name == "*" {
 			if sub == "" {
+				if gr.Group != "*" {
+					// Every resource of one group: those the query or the
+					// policy names, and the others.
+					for _, r := range l.groupResources(gr.Group, det) {
+						probes = append(probes, space.resourceProbes(gr.Group, r, verbs)...)
+					}
+					continue
+				}
 				for _, c := range commonResources {
 					probes = append(probes, space.resourceProbes(c.Group, c.Resource, verbs)...)
 				}
@@ -673,15 +692,22 @@ func (l *linter) blinds(det *Detection) {
 		}
 		probes = append(probes, space.resourceProbes(group, res, verbs)...)
 	}
-	if len(probes) == 0 {
-		return
-	}
 	type blind struct {
 		examples, who map[string]bool
+		anyUser       bool // blinds requests of users the policy does not name
 	}
 	byRule := map[int]*blind{}
-	blinded := 0
+	blinded, selectable := 0, 0
+	seen := map[string]bool{}
 	for _, pr := range probes {
+		a := pr.attrs
+		key := strings.Join([]string{pr.who, a.User.GetName(), strings.Join(a.User.GetGroups(), ","), a.Verb, a.Path,
+			a.Namespace, a.APIGroup, a.Resource, a.Subresource, a.Name}, "\x00")
+		if seen[key] || !det.admitsProbe(pr.attrs) {
+			continue
+		}
+		seen[key] = true
+		selectable++
 		d := l.p.EvaluateAttributes(pr.attrs)
 		if LevelRank(d.Level) >= LevelRank(det.NeedsLevel) && !d.Omits(string(audit.StageResponseComplete)) {
 			continue
@@ -694,6 +720,9 @@ func (l *linter) blinds(det *Detection) {
 		}
 		b.examples[describeProbe(pr.attrs, d.Rule >= 0 && len(l.rules[d.Rule].Namespaces) > 0)] = true
 		b.who[pr.who] = true
+		if pr.who == anyUser {
+			b.anyUser = true
+		}
 	}
 	if blinded == 0 {
 		return
@@ -702,9 +731,14 @@ func (l *linter) blinds(det *Detection) {
 	if generic {
 		sev = SevInfo // a rule over every request always has blind spots; say where
 	}
-	all := blinded == len(probes)
-	if all {
-		sev = SevError
+	all := blinded == selectable
+	// When nothing the rule selects is logged as it needs, the rules that
+	// blind it for users the policy does not name are why it never fires;
+	// one that drops only, say, system:anonymous's requests is a blind
+	// spot like any other.
+	anyUserBlinded := false
+	for _, b := range byRule {
+		anyUserBlinded = anyUserBlinded || b.anyUser
 	}
 	for _, rule := range sortedInts(byRule) {
 		b := byRule[rule]
@@ -717,8 +751,10 @@ func (l *linter) blinds(det *Detection) {
 		if rule < 0 {
 			what = fmt.Sprintf("no rule matches %s for %s, so they are not logged", joinCapped(ex), whoText(b.who))
 		}
+		rsev := sev
 		msg := fmt.Sprintf("alert %s needs its events at %s or above, but %s", det.Name, det.NeedsLevel, what)
-		if all {
+		if all && (b.anyUser || !anyUserBlinded) {
+			rsev = SevError
 			msg = fmt.Sprintf("alert %s can never fire (it needs its events at %s or above): %s", det.Name, det.NeedsLevel, what)
 		}
 		if rule >= 0 && hasStage(l.rules[rule].OmitStages, audit.StageResponseComplete) {
@@ -728,8 +764,61 @@ func (l *linter) blinds(det *Detection) {
 		if rule < 0 {
 			fix = fmt.Sprintf("add a catch-all rule at %s at the end of the policy", det.NeedsLevel)
 		}
-		l.add(rule, sev, CodeBlindsDetection, msg, fix)
+		l.add(rule, rsev, CodeBlindsDetection, msg, fix)
 	}
+}
+
+// queryTargets are the resources a detection that selects any resource
+// names in its query (inside `or` too): ServiceAccountInteractiveRequest's
+// pods/exec and selfsubjectrulesreviews.
+func (l *linter) queryTargets(det *Detection) []GroupResource {
+	if det.model == nil {
+		return nil
+	}
+	var out []GroupResource
+	for _, r := range det.model.resources {
+		if r != "" {
+			out = append(out, GroupResource{knownGroups[r], r})
+		}
+	}
+	for _, s := range det.model.subresources {
+		if s == "" {
+			continue
+		}
+		parent := subresourceParent[s]
+		if parent == "" {
+			parent = "pods"
+		}
+		out = append(out, GroupResource{knownGroups[parent], parent + "/" + s})
+	}
+	return out
+}
+
+// groupResources lists the resources to probe for a detection that selects
+// every resource of group: those its query names, those the policy lists
+// for the group, and probeResource for all others.
+func (l *linter) groupResources(group string, det *Detection) []string {
+	var out []string
+	if det.model != nil {
+		for _, r := range det.model.resources {
+			if r != "" && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	for _, r := range l.rules {
+		for _, g := range r.Resources {
+			if g.Group != group {
+				continue
+			}
+			for _, res := range g.Resources {
+				if name, _, _ := strings.Cut(res, "/"); name != "*" && !slices.Contains(out, res) {
+					out = append(out, res)
+				}
+			}
+		}
+	}
+	return append(out, probeResource)
 }
 
 // --- resources under the wrong API group ---------------------------------

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -259,8 +260,22 @@ func loadIssues(b []byte, err error, pos *positions, posErr error) (issues []Iss
 		is.Msg = fmt.Sprintf("apiVersion must be %s (the apiserver says: %s)", auditv1.SchemeGroupVersion, msg)
 		return []Issue{is}, true
 	}
+	if m := unservedVersionRe.FindStringSubmatch(msg); m != nil {
+		// audit.k8s.io/v1beta1 (or a made-up version): the decoder
+		// knows no such Policy, so the message names the scheme's
+		// source line rather than the policy's.
+		is.Field = "apiVersion"
+		is.Line = pos.line("apiVersion")
+		is.Msg = fmt.Sprintf("apiVersion %s is not served: current apiservers load audit policies of %s only (v1beta1 and v1alpha1 were removed)",
+			m[1], auditv1.SchemeGroupVersion)
+		return []Issue{is}, true
+	}
 	return []Issue{is}, false
 }
+
+// unservedVersionRe matches the decoder's error for a Policy of a version
+// it does not know.
+var unservedVersionRe = regexp.MustCompile(`no kind "Policy" is registered for version "([^"]+)"`)
 
 func fieldIssue(fe *field.Error, pos *positions) Issue {
 	return Issue{Field: fe.Field, Line: pos.line(fe.Field), Msg: fe.Error()}

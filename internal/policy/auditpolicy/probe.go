@@ -1,6 +1,8 @@
 package auditpolicy
 
 import (
+	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -16,8 +18,12 @@ import (
 
 const (
 	probeUser      = "audittui:probe-user"
+	anyUser        = "any user" // who of the identity probeUser with no other group
 	probeName      = "audittui-probe-object"
 	probeNamespace = "default"
+	// probeResource stands for the resources of an API group that neither
+	// the policy nor the detection names.
+	probeResource = "audittui-probe-resources"
 )
 
 type identity struct {
@@ -112,7 +118,7 @@ func (p *Policy) probeSpace() *probeSpace {
 	}
 	s := &probeSpace{}
 	s.identities = append(s.identities,
-		identity{&user.DefaultInfo{Name: probeUser, Groups: []string{user.AllAuthenticated}}, "any user"},
+		identity{&user.DefaultInfo{Name: probeUser, Groups: []string{user.AllAuthenticated}}, anyUser},
 		identity{&user.DefaultInfo{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}, "anonymous requests"},
 	)
 	for _, u := range users.list {
@@ -163,6 +169,7 @@ var knownGroups = map[string]string{
 	"tokenreviews":             "authentication.k8s.io",
 	"subjectaccessreviews":     "authorization.k8s.io",
 	"selfsubjectaccessreviews": "authorization.k8s.io",
+	"selfsubjectrulesreviews":  "authorization.k8s.io",
 	"leases":                   "coordination.k8s.io", "ingresses": "networking.k8s.io",
 	"networkpolicies":                 "networking.k8s.io",
 	"certificatesigningrequests":      "certificates.k8s.io",
@@ -261,6 +268,9 @@ func describeProbe(a authorizer.AttributesRecord, withNamespace bool) string {
 	if a.Subresource != "" {
 		r += "/" + a.Subresource
 	}
+	if r == probeResource {
+		r = "*" // any other resource of the group
+	}
 	if a.APIGroup != "" {
 		r += "." + a.APIGroup
 	}
@@ -300,4 +310,89 @@ func (s *probeSpace) narrow(d *Detection) *probeSpace {
 		n.names = d.Names
 	}
 	return &n
+}
+
+// objectRefLabels are the `| json` labels of objectRef: a non-resource
+// request's event has none of them (each reads "").
+var objectRefLabels = []string{"objectRef_resource", "objectRef_subresource", "objectRef_apiGroup",
+	"objectRef_apiVersion", "objectRef_namespace", "objectRef_name", "objectRef_uid", "objectRef_resourceVersion"}
+
+// probeViews returns what the events of a probe's request are known to
+// carry, for queryModel: one view, or for a non-resource request one per
+// form of its requestURI (the path alone, and with a query string). What a
+// probe only stands for is left open: the user of "any user" and of group
+// identities, the namespace and object name placeholders (unless the
+// detection names them), the resource placeholder, a created object's name
+// (the apiserver fills it in from the body), a resource request's URI (its
+// query string carries exec commands, selectors, ...).
+func probeViews(a authorizer.AttributesRecord, det *Detection) []requestView {
+	labels := map[string]string{}
+	var frags []string
+	set := func(label, key, v string) {
+		labels[label] = v
+		if v != "" {
+			frags = append(frags, jsonPair(key, v, true))
+		}
+	}
+	set("verb", "verb", a.Verb)
+	if name := a.User.GetName(); name != probeUser {
+		set("user_username", "username", name)
+	}
+	if !a.ResourceRequest {
+		for _, l := range objectRefLabels {
+			labels[l] = ""
+		}
+		frags = append(frags, jsonPair("requestURI", a.Path, false))
+		var out []requestView
+		for _, uri := range []string{a.Path, a.Path + "?timeout=32s"} {
+			l := maps.Clone(labels)
+			l["requestURI"] = uri
+			out = append(out, requestView{labels: l, frags: frags})
+		}
+		return out
+	}
+	if a.Resource != probeResource {
+		set("objectRef_resource", "resource", a.Resource)
+	}
+	set("objectRef_subresource", "subresource", a.Subresource)
+	set("objectRef_apiGroup", "apiGroup", a.APIGroup)
+	created := a.Verb == "create" && a.Subresource == ""
+	nameKnown := !created && (a.Name != probeName || slices.Contains(det.Names, probeName))
+	nsKnown := a.Namespace != probeNamespace || slices.Contains(det.Namespaces, probeNamespace)
+	if a.Resource == "namespaces" {
+		nsKnown = nameKnown // a Namespace is in itself
+	}
+	if nsKnown {
+		set("objectRef_namespace", "namespace", a.Namespace)
+	}
+	if nameKnown {
+		set("objectRef_name", "name", a.Name)
+	}
+	return []requestView{{labels: labels, frags: frags}}
+}
+
+// jsonPair renders "key":"value" as the apiserver writes it (compact JSON,
+// encoding/json's escaping); open leaves the closing quote off (a value
+// that may go on, such as a URI before its query string).
+func jsonPair(key, v string, closed bool) string {
+	b, _ := json.Marshal(v)
+	s := `"` + key + `":` + string(b)
+	if !closed {
+		s = strings.TrimSuffix(s, `"`)
+	}
+	return s
+}
+
+// admitsProbe reports whether the detection's query could select an
+// event of the probe's request (always, without a query model).
+func (d *Detection) admitsProbe(a authorizer.AttributesRecord) bool {
+	if d.model == nil {
+		return true
+	}
+	for _, v := range probeViews(a, d) {
+		if d.model.admits(&v) {
+			return true
+		}
+	}
+	return false
 }
