@@ -1641,4 +1641,20 @@ var mutations = []Mutation{
 		New:    "\t\tt.o.OnUnrecoverable(c.name, 0)\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestStopInDeletedFileCountsUnreadBytes$"}},
 	},
+	{
+		Name:   "ship/stop-loss-not-carried",
+		What:   "the lines lost at a stop (files deleted and kept open, not read) are counted only by the stopping process, which a scrape rarely sees: no alert on gap_files_total fires",
+		File:   "internal/ship/stoploss.go",
+		Old:    "\t\tm.GapFiles.Add(float64(l.Files))\n\t\tm.Unrecoverable.Add(float64(l.Bytes))\n",
+		New:    "",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLossAtStopCountedOnRestart$"}},
+	},
+	{
+		Name:   "ship/stop-loss-counted-every-start",
+		What:   "the record of what a stop lost is not removed once reported: every later start counts the same loss again",
+		File:   "internal/ship/stoploss.go",
+		Old:    "\tif err := os.Remove(p); err != nil {\n",
+		New:    "\tif err := error(nil); err != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLossAtStopCountedOnRestart$"}},
+	},
 }
