@@ -68,3 +68,70 @@ func TestRecreatedWhileASinkIsStuckIsShipped(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Stopped while a sink is stuck, with a file deleted from the path kept
+// open and not read: its lines are lost (a restart cannot find it). The
+// stopping process counts it where a scrape rarely sees it, so the next
+// start counts it again, once: gap_files_total and
+// unrecoverable_bytes_total rise on the restarted process.
+func TestLossAtStopCountedOnRestart(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	const first = 30000 // more than the buffer holds: reading stops inside
+	os.WriteFile(p, eventLines(first, 0), 0o600)
+	c := &config.Config{Path: p, StateDir: filepath.Join(dir, "state"), MemBufLimit: 4 << 20,
+		RefreshInterval: config.Duration(20 * time.Millisecond), GracePeriod: config.Duration(200 * time.Millisecond)}
+	m := metrics.New()
+	stuck := stuckSink{release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{Config: c, Metrics: m, Sinks: []pipe.Sink{stuck}}) }()
+	waitUntil(t, "backpressure", func() bool { return metrics.Value(m.Backpressure) == 1 })
+	os.Remove(p)
+	second := eventLines(100, first)
+	os.WriteFile(p, second, 0o600)
+	time.Sleep(300 * time.Millisecond) // at the path for a while: kept open
+	os.Remove(p)
+	os.WriteFile(p, eventLines(100, first+100), 0o600)
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	stopGaps, stopBytes := metrics.Value(m.GapFiles), metrics.Value(m.Unrecoverable)
+	if stopGaps != 1 || stopBytes < float64(len(second)) {
+		t.Fatalf("at the stop: gap_files_total %v, unrecoverable_bytes_total %v; want 1 and at least the %d bytes of the deleted file", stopGaps, stopBytes, len(second))
+	}
+
+	m2 := metrics.New()
+	sink := &collectSink{}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	go func() { done <- Run(ctx2, Options{Config: c, Metrics: m2, Sinks: []pipe.Sink{sink}}) }()
+	// The losses of the stop are counted again (nothing was delivered:
+	// the checkpoint is the first file's opening, which the restart does
+	// not count as a gap).
+	waitUntil(t, "caught up", func() bool { return m2.LagBytes() == 0 && metrics.Value(m2.LinesRead) >= 100 })
+	cancel2()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if g, b := metrics.Value(m2.GapFiles), metrics.Value(m2.Unrecoverable); g != stopGaps || b != stopBytes {
+		t.Fatalf("after the restart: gap_files_total %v, unrecoverable_bytes_total %v; want %v and %v", g, b, stopGaps, stopBytes)
+	}
+	if _, err := os.Stat(filepath.Join(c.StateDir, StopLossName)); !os.IsNotExist(err) {
+		t.Fatalf("the record of the stop's losses is still there (err %v): it would be counted again", err)
+	}
+	// A third start counts nothing more.
+	m3 := metrics.New()
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	go func() { done <- Run(ctx3, Options{Config: c, Metrics: m3, Sinks: []pipe.Sink{sink}}) }()
+	waitUntil(t, "caught up", func() bool { return m3.LagBytes() == 0 })
+	time.Sleep(100 * time.Millisecond)
+	cancel3()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if g := metrics.Value(m3.GapFiles); g != 0 {
+		t.Fatalf("a third start counted %v gaps", g)
+	}
+}

@@ -168,6 +168,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	reportStopLoss(c.StateDir, m, lg)
 	var tailStart *tail.Position
 	if p, ok := state.Checkpoints[c.Path]; ok {
 		tp := p.Position
@@ -294,13 +295,25 @@ func Run(ctx context.Context, o Options) error {
 		rs = o.ReadSize
 	}
 	ov := &overflow{path: filepath.Join(c.StateDir, "overlong-lines.jsonl"), limit: int64(c.OverlongLimit), m: m, lg: lg}
+	// What the tailer finds lost as it stops (stoploss.go).
+	var atStop stopLosses
 	tl := tail.New(tail.Options{
 		Path: c.Path, Refresh: c.RefreshInterval.D(), MaxLine: int(c.MaxLineSize), Start: tailStart,
 		SpoolDir: spoolDir, SpoolLine: spoolLine(c), Backups: finder,
 		LongLines: ov, OnLongLine: func(string, int64, int64) { m.LinesTooLong.Inc() },
-		OnGap:           func(tail.Gap) { m.GapFiles.Inc() },
-		OnUnrecoverable: func(_ string, n int64) { m.Unrecoverable.Add(float64(n)) },
-		Logger:          lg, NoNotify: o.NoNotify, ReadSize: rs,
+		OnGap: func(tail.Gap) {
+			m.GapFiles.Inc()
+			if runCtx.Err() != nil {
+				atStop.gap()
+			}
+		},
+		OnUnrecoverable: func(_ string, n int64) {
+			m.Unrecoverable.Add(float64(n))
+			if runCtx.Err() != nil {
+				atStop.bytes(n)
+			}
+		},
+		Logger: lg, NoNotify: o.NoNotify, ReadSize: rs,
 		// Without a checkpoint, the first file opened becomes one at once:
 		// a crash before the first delivery followed by a rotation then
 		// still finds it.
@@ -321,6 +334,12 @@ func Run(ctx context.Context, o Options) error {
 	lg.Info("shipping", "path", c.Path, "sinks", sinkNames(sinks), "state_dir", c.StateDir, "build", buildinfo.Get())
 	if err := tl.Run(runCtx, rd.emit); err != nil && !errors.Is(err, context.Canceled) {
 		fail(fmt.Errorf("reading %s: %w", c.Path, err))
+	}
+	if l := atStop.get(); l.Files > 0 || l.Bytes > 0 {
+		l.StoppedAt = time.Now()
+		if err := saveStopLoss(c.StateDir, l); err != nil {
+			lg.Error("cannot record what this stop lost for the next start", "err", err)
+		}
 	}
 	m.SetReady(false)
 

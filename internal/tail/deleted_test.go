@@ -286,3 +286,32 @@ func TestEmptyTransientFileDoesNotEndTheLiveOne(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Stopping while reading is held in a file deleted from the path: a
+// restart cannot find it, so the bytes not read yet are lost. They are
+// counted (OnUnrecoverable) and logged as the tailer stops; the restart
+// counts the file as a gap (the checkpoint is in it), not this.
+func TestStopInDeletedFileCountsUnreadBytes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, 0, 100)
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l losses
+	g := newTokens(1)
+	stop := run(t, Options{Path: p, ReadSize: 64, OnGap: l.gap, OnUnrecoverable: l.unrecoverable}, g.emit)
+	g.waitChunks(t, 1) // held inside the file
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	gaps, bytes := l.get()
+	// At most a few reads of 64 bytes were taken before the tailer was held.
+	if len(gaps) != 0 || bytes < fi.Size()-64*8 || bytes >= fi.Size() {
+		t.Fatalf("gaps %+v, %d bytes counted lost; want no gap and nearly all of the %d bytes", gaps, bytes, fi.Size())
+	}
+}

@@ -43,6 +43,7 @@ func (t *Tailer) lister(ctx context.Context, done <-chan struct{}) {
 		// open even while the tailer is held.
 		t.pinPath()
 		t.prunePins(cache)
+		t.checkUnkept(cache, false)
 		select {
 		case <-ctx.Done():
 			return

@@ -24,9 +24,17 @@ package tail
 // Lag while they wait.
 //
 // A file created and deleted faster than anything could open it is still
-// lost; when the watcher saw it created and then deleted (not renamed)
-// with nothing opened at the path meanwhile, that is a gap (OnGap, an
-// ERROR).
+// lost; when the watcher saw it created, written to and then deleted (not
+// renamed) with nothing opened at the path meanwhile, that is a gap
+// (OnGap, an ERROR). One it saw no write to before it was deleted was
+// empty: that is no gap (a WARN, as lines written to it after its
+// deletion could not be read).
+//
+// The files kept open are bounded (maxPins files, and no new one once the
+// deleted ones kept open hold maxPinnedBytes: their disk space is not
+// freed until they are read). Beyond the bound, a new file at the path is
+// followed only while it is there (unkept.go): when it leaves the path and
+// is neither a listed backup nor read, its loss is a gap, with its size.
 
 import (
 	"os"
@@ -36,9 +44,16 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// maxPins bounds the files kept open waiting to be read. A deleted file
-// kept open still holds its disk space.
-const maxPins = 64
+// maxPins and maxPinnedBytes bound the files kept open waiting to be
+// read: at most maxPins descriptors, and no new file is kept open once
+// the deleted ones kept open hold maxPinnedBytes (a deleted file kept
+// open still holds its disk space; what they hold can still grow while a
+// writer writes to them). 64 files of the apiserver's default 100 MB
+// (--audit-log-maxsize) fit; so do 256 smaller ones.
+const (
+	maxPins        = 256
+	maxPinnedBytes = 64 * 100 << 20
+)
 
 type pinnedFile struct {
 	f        *os.File
@@ -75,7 +90,7 @@ func (t *Tailer) pinPath() (exists bool) {
 	}
 	dev, ino := DevIno(fi)
 	t.pinMu.Lock()
-	known := t.knownLocked(dev, ino)
+	known := t.knownLocked(dev, ino) || t.promoteUnkeptLocked(dev, ino)
 	t.pinMu.Unlock()
 	if known {
 		return true
@@ -96,15 +111,32 @@ func (t *Tailer) pinPath() (exists bool) {
 	case t.pinStopped || t.knownLocked(dev, ino):
 		f.Close()
 		return true
-	case len(t.pins) >= maxPins:
+	case t.unkeptIndexLocked(dev, ino) >= 0:
 		f.Close()
+		return true
+	case t.pinBoundLocked():
+		t.noteUnkeptLocked(f, dev, ino)
 		if !t.pinFull {
 			t.pinFull = true
-			t.log.Warn("too many files at the path waiting to be read: newer ones are not kept open, and one deleted before it is read is lost",
-				"path", t.o.Path, "kept_open", len(t.pins))
+			t.log.Warn("too many files at the path waiting to be read: newer ones are not kept open; one deleted before it is read is lost, and counted as a gap",
+				"path", t.o.Path, "kept_open", len(t.pins), "deleted_bytes_held", t.deletedPinnedLocked(),
+				"max_files", t.maxPins, "max_deleted_bytes", t.maxPinBytes)
 		}
 		return true
 	}
+	t.pinLocked(f, dev, ino)
+	return true
+}
+
+// pinBoundLocked reports whether the bound on the files kept open is
+// reached. pinMu held.
+func (t *Tailer) pinBoundLocked() bool {
+	return len(t.pins) >= t.maxPins || t.deletedPinnedLocked() >= t.maxPinBytes
+}
+
+// pinLocked keeps f (dev/ino, at the path) open until it is read. pinMu
+// held.
+func (t *Tailer) pinLocked(f *os.File, dev, ino uint64) {
 	t.pinFull = false
 	t.pins = append(t.pins, pinnedFile{f: f, dev: dev, ino: ino})
 	t.openedAt = time.Now()
@@ -115,7 +147,6 @@ func (t *Tailer) pinPath() (exists bool) {
 		default:
 		}
 	}
-	return true
 }
 
 // hold records the file the tailer has just opened (fromPath: opened at
@@ -124,6 +155,7 @@ func (t *Tailer) hold(dev, ino uint64, fromPath bool) {
 	t.pinMu.Lock()
 	defer t.pinMu.Unlock()
 	t.heldDev, t.heldIno, t.heldOK = dev, ino, true
+	t.takeUnkeptLocked(dev, ino)
 	if fromPath {
 		t.openedAt = time.Now()
 	}
@@ -225,8 +257,29 @@ func (t *Tailer) prunePins(cache map[headKey]listed) {
 		return
 	}
 	t.lagMu.Lock()
-	floor := t.lag.mtime
 	fin := newFPSet(t.finished)
+	t.lagMu.Unlock()
+	bs := t.listBackups(cache)
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	keep := t.pins[:0]
+	for _, p := range t.pins {
+		if inBackup(p, bs) || readAlready(p, fin) {
+			p.f.Close()
+			continue
+		}
+		keep = append(keep, p)
+	}
+	clear(t.pins[len(keep):])
+	t.pins = keep
+}
+
+// listBackups lists the backups no older than the file being read (older
+// ones cannot hold a file seen at the path since), with their heads
+// (cache is the lister's, see listPending).
+func (t *Tailer) listBackups(cache map[headKey]listed) []listedBackup {
+	t.lagMu.Lock()
+	floor := t.lag.mtime
 	t.lagMu.Unlock()
 	var bs []listedBackup
 	for _, b := range t.o.Backups(t.o.Path) {
@@ -252,18 +305,7 @@ func (t *Tailer) prunePins(cache map[headKey]listed) {
 		}
 		bs = append(bs, listedBackup{fi: fi, head: e.head, gz: b.Gzip})
 	}
-	t.pinMu.Lock()
-	defer t.pinMu.Unlock()
-	keep := t.pins[:0]
-	for _, p := range t.pins {
-		if inBackup(p, bs) || readAlready(p, fin) {
-			p.f.Close()
-			continue
-		}
-		keep = append(keep, p)
-	}
-	clear(t.pins[len(keep):])
-	t.pins = keep
+	return bs
 }
 
 // readAlready reports whether pinned file p begins as content already read
@@ -305,6 +347,12 @@ func inBackup(p pinnedFile, bs []listedBackup) bool {
 func (t *Tailer) pinnedBytes() int64 {
 	t.pinMu.Lock()
 	defer t.pinMu.Unlock()
+	return t.deletedPinnedLocked()
+}
+
+// deletedPinnedLocked is the size of the pinned files deleted from the
+// path: the disk space held by keeping them open.
+func (t *Tailer) deletedPinnedLocked() int64 {
 	var n int64
 	for _, p := range t.pins {
 		if fi, err := p.f.Stat(); err == nil && links(fi) == 0 {
@@ -323,10 +371,17 @@ func (t *Tailer) closePins() {
 	pins := t.pins
 	t.pins = nil
 	t.pinMu.Unlock()
+	// The files not kept open to be read that left the path are counted
+	// now: nothing will read them.
+	t.checkUnkept(map[headKey]listed{}, true)
+	t.closeUnkept()
 	fin := newFPSet(t.finished) // Run's goroutine: no lock needed
+	var files, bytes int64
 	for _, p := range pins {
 		fi, err := p.f.Stat()
 		if err == nil && links(fi) == 0 && fi.Size() > 0 && !readAlready(p, fin) {
+			files++
+			bytes += fi.Size()
 			t.log.Error("stopped before reading a file deleted from the path (kept open to be read): its lines are lost",
 				"path", t.o.Path, "ino", p.ino, "bytes", fi.Size())
 			if t.o.OnGap != nil {
@@ -338,6 +393,10 @@ func (t *Tailer) closePins() {
 			}
 		}
 		p.f.Close()
+	}
+	if files > 1 {
+		t.log.Error("stopped before reading files deleted from the path (kept open to be read): their lines are lost; a restart cannot find them (stop ship only once lag_bytes is back down after a sink outage)",
+			"path", t.o.Path, "files", files, "bytes", bytes)
 	}
 }
 
@@ -352,7 +411,7 @@ func (t *Tailer) notice(ev fsnotify.Event) {
 	}
 	switch {
 	case ev.Has(fsnotify.Create):
-		t.createdGone = false
+		t.createdGone, t.createdWritten = false, false
 		if t.pinPath() {
 			return
 		}
@@ -365,11 +424,16 @@ func (t *Tailer) notice(ev fsnotify.Event) {
 		t.pinMu.Unlock()
 		t.createdGone = !t.leftAt.IsZero() && opened.Before(t.leftAt.Add(-slack))
 	case ev.Has(fsnotify.Remove):
-		if t.createdGone {
-			t.log.Error("a new file at the path was deleted before it could be opened: its lines are lost", "path", t.o.Path)
+		switch {
+		case t.createdGone && t.createdWritten:
+			t.log.Error("a new file at the path was deleted before it could be opened, and a write to the path was seen meanwhile: its lines are lost", "path", t.o.Path)
 			if t.o.OnGap != nil {
-				t.o.OnGap(Gap{Path: t.o.Path, Reason: "a new file at the path was deleted before it could be opened"})
+				t.o.OnGap(Gap{Path: t.o.Path, Reason: "a new file at the path was written to and deleted before it could be opened"})
 			}
+		case t.createdGone:
+			// No write to it was seen between its creation and its
+			// deletion: it was empty, nothing is counted lost.
+			t.log.Warn("a new file at the path was deleted before it could be opened; no write to it was seen, so nothing is counted lost (lines written to it after its deletion could not be read)", "path", t.o.Path)
 		}
 		t.createdGone = false
 		t.leftAt = time.Now()
@@ -377,6 +441,9 @@ func (t *Tailer) notice(ev fsnotify.Event) {
 		t.createdGone = false
 		t.leftAt = time.Now()
 	default:
+		if ev.Has(fsnotify.Write) {
+			t.createdWritten = true
+		}
 		t.pinPath()
 	}
 }

@@ -21,7 +21,8 @@
 //   - deletion: the open file is read on; the path is watched until a new
 //     file appears. A new file at the path is opened as soon as it is seen
 //     (pin.go), even while reading is held, so a file deleted before the
-//     tailer got to it is still read, from its start;
+//     tailer got to it is still read, from its start (up to a bound:
+//     beyond it, one deleted before it is read is a gap, unkept.go);
 //   - a checkpoint in a file that was rotated, compressed or copied while
 //     ship was stopped is found again by its content's fingerprint; when
 //     it was deleted (retention), that is a gap: every backup newer than
@@ -153,15 +154,19 @@ type Options struct {
 	// (the tailer also logs it, once, at ERROR): once per file, for a
 	// checkpointed file gone on a restart, for each listed backup
 	// deleted before it was read (retention while reading was paused),
-	// for a new file at the path deleted before it could be opened, and
-	// for a file deleted from the path and kept open that was not read
-	// when Run returned. It may be called from another goroutine than
-	// Run's (the directory watcher).
+	// for a new file at the path written to and deleted before it could
+	// be opened, for a file at the path not kept open (too many waiting
+	// to be read) deleted before it was read, and for a file deleted from
+	// the path and kept open that was not read when Run returned. It may
+	// be called from another goroutine than Run's (the directory watcher,
+	// the lister).
 	OnGap func(Gap)
 	// OnUnrecoverable is told how many bytes the tailer saw in a file
 	// (by its size) that it could not read: the file was truncated before
-	// they were read and no rotated copy holds them, or a backup it had
-	// listed was deleted before it was read (also a Gap, with Bytes).
+	// they were read and no rotated copy holds them, or a file it had seen
+	// was gone before it was read (a listed backup deleted, a file at the
+	// path not kept open and deleted, a file kept open when Run returned:
+	// also a Gap, with Bytes).
 	OnUnrecoverable func(path string, bytes int64)
 	// Start resumes from a checkpoint; nil reads the live file from its
 	// beginning.
@@ -290,10 +295,21 @@ type Tailer struct {
 	pinning          bool // not with Once
 	pinStopped       bool
 	pinFull          bool // warned that maxPins was reached
-	// Watcher goroutine only: when a file last left the path, and whether
-	// the file created since was gone before it could be opened.
-	leftAt      time.Time
-	createdGone bool
+	// maxPins and maxPinBytes: the bound on pins (maxPins and
+	// maxPinnedBytes; tests lower them).
+	maxPins     int
+	maxPinBytes int64
+	// unkept are the files seen at the path while the bound was reached,
+	// open until they leave it (unkept.go), guarded by pinMu; unkeptFull:
+	// warned that maxUnkept was reached.
+	unkept     []unkeptFile
+	unkeptFull bool
+	// Watcher goroutine only: when a file last left the path, whether the
+	// file created since was gone before it could be opened, and whether
+	// a write to the path was seen since it was created.
+	leftAt         time.Time
+	createdGone    bool
+	createdWritten bool
 }
 
 // maxPending bounds the backups remembered as waiting to be read.
@@ -357,7 +373,7 @@ func New(o Options) *Tailer {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Tailer{o: o, log: lg}
+	return &Tailer{o: o, log: lg, maxPins: maxPins, maxPinBytes: maxPinnedBytes}
 }
 
 // Emit receives chunks. It may block: that is backpressure (the audit file
@@ -369,6 +385,7 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	t.emit = emit
 	defer t.closePins()
 	defer t.closeCur()
+	defer t.stoppedInDeleted()
 	defer t.dropSpool()
 	t.wakeCh = make(chan struct{}, 1)
 	if !t.o.Once {
@@ -593,7 +610,7 @@ func (t *Tailer) resumeElsewhere(ctx context.Context, st *Position) error {
 	}
 	if st.ID.FPLen > 0 || st.Offset > 0 {
 		t.gap(Gap{Path: st.Path, Offset: st.Offset, ID: st.ID,
-			Reason: "the checkpointed file is gone (deleted while ship was stopped?): its lines after the checkpoint are lost; reading the backups modified since, then the live file"})
+			Reason: "the checkpointed file is gone (deleted while ship was stopped, or deleted before and still being read when it stopped): its lines after the checkpoint are lost; reading the backups modified since, then the live file"})
 	}
 	return t.advance(ctx, ident{mtime: st.ModTime})
 }
@@ -685,6 +702,27 @@ func readPrefix(f *os.File, n int) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
 	return buf[:got], nil
+}
+
+// stoppedInDeleted reports, as the tailer stops, a file being read that
+// was deleted (from the path, or a backup by retention) with bytes not
+// read yet: a restart cannot find it, so they are lost (OnUnrecoverable;
+// the restart counts the file as a gap when the checkpoint is in it).
+func (t *Tailer) stoppedInDeleted() {
+	c := t.cur
+	if c == nil || c.f == nil || c.gz || !t.pinning {
+		return
+	}
+	fi, err := c.f.Stat()
+	if err != nil || links(fi) > 0 || fi.Size() <= c.readPos {
+		return
+	}
+	lost := fi.Size() - c.readPos
+	t.log.Error("stopped while reading a file that was deleted: a restart cannot find it, so the bytes not read yet are lost (and the lines read but not yet delivered)",
+		"path", c.name, "ino", c.ino, "bytes", lost, "offset", c.readPos)
+	if t.o.OnUnrecoverable != nil {
+		t.o.OnUnrecoverable(c.name, lost)
+	}
 }
 
 func (t *Tailer) closeCur() {
@@ -1532,7 +1570,9 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 					return
 				}
 				t.log.Warn("fsnotify error; polling continues", "err", err)
-				t.pinPath() // events may have been dropped
+				// Events may have been dropped: a write among them.
+				t.createdWritten = true
+				t.pinPath()
 			}
 		}
 	}()

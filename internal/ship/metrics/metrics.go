@@ -115,8 +115,8 @@ func New() *Metrics {
 	m.CheckpointErrors = f("checkpoint_errors_total", "Checkpoint writes that failed (while they fail, /readyz fails).")
 	m.LastAck = gv("last_ack_timestamp_seconds", "Unix time of the sink's last acknowledgement (Loki: a push accepted; S3: lines synced to Store_dir).", "sink")
 	m.Unrecoverable = f("unrecoverable_bytes_total",
-		"Bytes seen in the audit log (by its size) that could not be read: truncated (copytruncate) before they were read and in no rotated copy, or in a backup deleted (retention) before it was read.")
-	m.GapFiles = f("gap_files_total", "Files gone before they were read to their end: a checkpointed file deleted while ship was down, a backup deleted (retention) while reading was held, or a truncated file without a copy.")
+		"Bytes seen in the audit log (by its size) that could not be read: truncated (copytruncate) before they were read and in no rotated copy, or in a file gone before it was read (a backup deleted by retention, a file at the path deleted while too many were waiting, files deleted and kept open when ship stopped).")
+	m.GapFiles = f("gap_files_total", "Files gone before they were read to their end: a checkpointed file deleted while ship was down, a backup deleted (retention) while reading was held, a truncated file without a copy, a new file at the path written to and deleted before it could be opened, a file at the path deleted while too many were waiting to be kept open, or a file deleted and kept open when ship stopped.")
 	m.OverlongDropped = f("overlong_dropped_lines_total", "Lines longer than Max_line_size that did not fit in the overflow file (Overlong_lines_limit_size).")
 	m.OverlongDroppedBytes = f("overlong_dropped_bytes_total", "Bytes of the over-long lines that did not fit in the overflow file.")
 	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "lag_bytes",
