@@ -33,7 +33,9 @@ const (
 	// json-file, the CRI parsers of shippers).
 	CarrierDocker
 	// CarrierFluentBit: a Fluent Bit record (log; with date, the time
-	// key its outputs add, or with neither Docker's stream and time nor
+	// key its outputs add, or with one of the stream and time of its
+	// docker and cri parsers, or with the kubernetes of its kubernetes
+	// filter, and neither Docker's stream and time together nor
 	// Fluentd's docker).
 	CarrierFluentBit
 	// CarrierShipper: a record with the event under message and nothing
@@ -51,6 +53,10 @@ const (
 	// CarrierFluentd: a Fluentd record of a container log that its
 	// kubernetes_metadata filter enriched (log, with docker).
 	CarrierFluentd
+	// CarrierShipperLog: a record with the event under log and nothing
+	// that names its shipper (none of date, stream, time, docker,
+	// kubernetes).
+	CarrierShipperLog
 )
 
 var carrierNames = [...]string{
@@ -68,6 +74,7 @@ var carrierNames = [...]string{
 	CarrierFilebeat:     "filebeat",
 	CarrierLogstash:     "logstash",
 	CarrierFluentd:      "fluentd",
+	CarrierShipperLog:   "shipper-log",
 }
 
 // Carriers lists every kind of carrier record (CarrierNone left out).
@@ -101,7 +108,7 @@ func (c Carrier) Key() string {
 		return "@message"
 	case CarrierJSONPayload:
 		return "jsonPayload"
-	case CarrierDocker, CarrierFluentBit, CarrierFluentd:
+	case CarrierDocker, CarrierFluentBit, CarrierFluentd, CarrierShipperLog:
 		return "log"
 	}
 	return ""
@@ -120,6 +127,7 @@ const (
 	hasSourceType                    // source_type (Vector)
 	hasBeats                         // @metadata, ecs, data_stream, elastic_agent (Filebeat, Elastic Agent)
 	hasVersion                       // @version (Logstash)
+	hasKubernetes                    // kubernetes (Fluent Bit's kubernetes filter)
 )
 
 // carrier is the kind of record r, which carries its event under
@@ -142,8 +150,10 @@ func (r *record) carrier() Carrier {
 			return CarrierFluentd
 		case r.has&(hasStream|hasTime) == hasStream|hasTime:
 			return CarrierDocker
+		case r.has&(hasStream|hasTime|hasKubernetes) != 0:
+			return CarrierFluentBit
 		}
-		return CarrierFluentBit
+		return CarrierShipperLog
 	case "message":
 		switch {
 		case r.logStream != "" || r.has&hasEventID != 0:

@@ -391,6 +391,9 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 	case "docker":
 		r.has |= hasDocker
 		err = s.SkipValue(1)
+	case "kubernetes":
+		r.has |= hasKubernetes
+		err = s.SkipValue(1)
 	case "date":
 		// Fluent Bit's record time: seconds since the epoch.
 		if s.B[s.I] == '-' || s.B[s.I] >= '0' && s.B[s.I] <= '9' {

@@ -201,7 +201,7 @@ func TestWrappedEventWhateverTheKeyOrder(t *testing.T) {
 		{"message holds text", []string{`"message":"GET /healthz 200"`, `"log":` + ev, `"stream":"stdout"`}, ps[0].auditID, CarrierFluentBit, nil},
 		{"@message beside a log object", []string{`"log":{"file":{"path":"/a"}}`, `"@message":` + ev, `"@timestamp":"2026-11-20 02:00:08.789"`}, ps[0].auditID, CarrierInsights, nil},
 		{"jsonPayload beside a message", []string{`"message":"audit"`, `"jsonPayload":` + obj}, ps[0].auditID, CarrierJSONPayload, nil},
-		{"the same event as a string and an object: log's", []string{`"message":` + ev, `"log":` + obj}, ps[0].auditID, CarrierFluentBit, nil},
+		{"the same event as a string and an object: log's", []string{`"message":` + ev, `"log":` + obj}, ps[0].auditID, CarrierShipperLog, nil},
 		{"different events: ambiguous", []string{`"log":` + ev, `"message":` + ev2}, "", 0,
 			[]string{"log and message hold different audit events", ps[0].auditID, ps[1].auditID, "neither is read"}},
 		{"no event under either", []string{`"log":{"offset":1}`, `"message":"I1120 02:00:08.789129 1 controller.go:624] quota"`}, "", 0,
@@ -233,5 +233,40 @@ func TestWrappedEventWhateverTheKeyOrder(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBareLogRecordNamesNoShipper: a record with the event under log and
+// none of Fluent Bit's keys (date, the stream and time of its docker and
+// cri parsers, its kubernetes filter's kubernetes) nor Fluentd's docker
+// is a "shipper record (log)", not said to be Fluent Bit's (review F
+// finding 12: {"log":EVENT,"message":EVENT} and {"message":5,"log":EVENT}
+// were named Fluent Bit records); with one of them, it is Fluent Bit's.
+func TestBareLogRecordNamesNoShipper(t *testing.T) {
+	ps := plainInfos(t)
+	ev := strconvQuote(string(ps[0].line))
+	var d Decoder
+	for _, tc := range []struct {
+		in   string
+		want Carrier
+	}{
+		{`{"log":` + ev + `}`, CarrierShipperLog},
+		{`{"log":` + ev + `,"message":` + ev + `}`, CarrierShipperLog},
+		{`{"message":5,"log":` + ev + `}`, CarrierShipperLog},
+		{`{"log":` + ev + `,"host":"cp-1","cluster":"prod-eu"}`, CarrierShipperLog},
+		{`{"log":` + ev + `,"date":1795140024.309}`, CarrierFluentBit},
+		{`{"log":` + ev + `,"stream":"stdout"}`, CarrierFluentBit},
+		{`{"time":"2026-11-20T02:00:19.655594Z","log":` + ev + `}`, CarrierFluentBit},
+		{`{"log":` + ev + `,"kubernetes":{"pod_name":"kube-apiserver-cp-1","namespace_name":"kube-system"}}`, CarrierFluentBit},
+		{`{"log":` + ev + `,"stream":"stdout","time":"2026-11-20T02:00:19.655594Z"}`, CarrierDocker},
+		{`{"log":` + ev + `,"stream":"stdout","docker":{"container_id":"c1"}}`, CarrierFluentd},
+	} {
+		evs, rej := d.Decode(nil, []byte(tc.in), Origin{Line: 1})
+		if rej != nil || len(evs) != 1 || evs[0].Carrier != tc.want || evs[0].AuditID != ps[0].auditID {
+			t.Errorf("%.120s: carriers %v (%v), want %v", tc.in, carrierOf(evs), rej, tc.want)
+		}
+	}
+	if CarrierShipperLog.Key() != "log" {
+		t.Errorf("a shipper record (log) holds its event under %q", CarrierShipperLog.Key())
 	}
 }

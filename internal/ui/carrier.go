@@ -162,6 +162,12 @@ func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
 		shape = "shipper record (message)"
 		add("timestamp", at("timestamp"))
 		add("host", str("host"))
+	case data.CarrierShipperLog:
+		// Nothing in the record names its shipper: none of Fluent Bit's
+		// date, stream, time or kubernetes, no Fluentd docker.
+		shape = "shipper record (log)"
+		add("host", str("host"))
+		add("cluster", str("cluster"))
 	default:
 		shape = "record"
 	}

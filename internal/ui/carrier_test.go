@@ -308,7 +308,8 @@ func TestDetailTimeLine(t *testing.T) {
 // decoder decoded (data.Event.Carrier), not one guessed again from the
 // record's keys: a Vector record that also has a log key carried its event
 // in message; a Fluent Bit record with an eventId is not a CloudWatch
-// Logs event.
+// Logs event; a record with log and nothing of a shipper's is not said to
+// be Fluent Bit's.
 func TestDetailCarrierIsTheDecoders(t *testing.T) {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	ev := func(id, at string) string {
@@ -317,11 +318,15 @@ func TestDetailCarrierIsTheDecoders(t *testing.T) {
 	p := writeLines(t, "ambiguous.jsonl", []string{
 		`{"message":` + ev("v1", "8") + `,"host":"cp-1","log":"kube-apiserver","source_type":"file","timestamp":"2026-11-20T02:00:08.789129Z"}`,
 		`{"cluster":"prod-eu","date":1795140024.309,"eventId":"38211","log":` + ev("f1", "9") + `}`,
+		// Nothing of Fluent Bit's (date, stream, time, kubernetes): no
+		// shipper is named (review F finding 12).
+		`{"message":5,"log":` + ev("s1", "7") + `,"host":"cp-1"}`,
 	})
 	a := newShapeApp(t, p, 120, 40, time.UTC)
 	for i, want := range []string{
 		"shipper record (message; Vector) · timestamp 2026-11-20 02:00:08.789129 UTC · host cp-1 · source_type file",
 		"Fluent Bit record (log) · date 2026-11-20 02:00:24.309 UTC · cluster prod-eu",
+		"shipper record (log) · host cp-1",
 	} {
 		openRow(t, a, i)
 		if got, _ := summaryValue(a.detail, "carrier"); got != want {

@@ -1609,4 +1609,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestEmptyTransientFileDoesNotEndTheLiveOne$"}},
 	},
+	{
+		Name:   "data/bare-log-record-fluentbit",
+		What:   "a record with the event under log and nothing of Fluent Bit's (date, stream, time, kubernetes) is named a Fluent Bit record",
+		File:   "internal/data/carrier.go",
+		Old:    "\t\treturn CarrierShipperLog\n",
+		New:    "\t\treturn CarrierFluentBit\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestBareLogRecordNamesNoShipper$"}, {Pkg: "./internal/ui", Run: "^TestDetailCarrierIsTheDecoders$"}},
+	},
 }
