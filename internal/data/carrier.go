@@ -1,5 +1,15 @@
 package data
 
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // Carrier is the kind of record an event came in (Event.Carrier), as the
 // decoder classified it when it found the event: the shape it decoded,
 // not a guess from the record's keys. CarrierNone when Raw is the event
@@ -172,4 +182,149 @@ func (r *record) carrier() Carrier {
 		return CarrierShipper
 	}
 	return CarrierNone
+}
+
+// eventsDiff says how a and b, events that are not the same (sameEvents),
+// differ, for a reject: their numbers, else the first field that differs
+// in the first event that differs, with the two values (`stage
+// "RequestReceived" vs "ResponseComplete"`), short and escaped.
+func eventsDiff(a, b []Event) string {
+	if len(a) != len(b) {
+		return fmt.Sprintf("%d events vs %d", len(a), len(b))
+	}
+	for i := range a {
+		va, oka := decodeAny(a[i].EntryLine())
+		vb, okb := decodeAny(b[i].EntryLine())
+		if !oka || !okb {
+			continue
+		}
+		if d := jsonDiff("", va, vb, eventDiffOrder); d != "" {
+			if len(a) > 1 {
+				d = fmt.Sprintf("event %d: %s", i+1, d)
+			}
+			return d
+		}
+	}
+	return "the same fields, other bytes"
+}
+
+// eventDiffOrder is the order eventsDiff compares an event's fields in:
+// what tells requests and stages apart first, then as the API server
+// writes them; other keys after, sorted.
+var eventDiffOrder = append(keyOrder{"auditID", "stage"}, eventKeys...)
+
+// decodeAny decodes a JSON value (numbers as written).
+func decodeAny(b []byte) (any, bool) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return v, dec.Decode(&v) == nil
+}
+
+// jsonDiff names the first place where a and b (decoded JSON values at
+// path) differ and the two values there, "" when they are equal. The
+// keys of an object are compared in order, then the others sorted.
+func jsonDiff(path string, a, b any, order keyOrder) string {
+	ma, oka := a.(map[string]any)
+	mb, okb := b.(map[string]any)
+	if oka && okb {
+		var keys []string
+		seen := map[string]bool{}
+		for _, k := range order {
+			if _, in := ma[k]; in && !seen[k] {
+				keys, seen[k] = append(keys, k), true
+			} else if _, in := mb[k]; in && !seen[k] {
+				keys, seen[k] = append(keys, k), true
+			}
+		}
+		var rest []string
+		for _, m := range []map[string]any{ma, mb} {
+			for k := range m {
+				if !seen[k] {
+					rest, seen[k] = append(rest, k), true
+				}
+			}
+		}
+		slices.Sort(rest)
+		for _, k := range append(keys, rest...) {
+			p := diffPath(path, k)
+			va, ina := ma[k]
+			vb, inb := mb[k]
+			switch {
+			case !ina:
+				return p + " absent vs " + diffValue(vb)
+			case !inb:
+				return p + " " + diffValue(va) + " vs absent"
+			}
+			if d := jsonDiff(p, va, vb, nil); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	la, oka := a.([]any)
+	lb, okb := b.([]any)
+	if oka && okb {
+		if len(la) != len(lb) {
+			return fmt.Sprintf("%s %d items vs %d", path, len(la), len(lb))
+		}
+		for i := range la {
+			if d := jsonDiff(fmt.Sprintf("%s[%d]", path, i), la[i], lb[i], nil); d != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	if reflect.DeepEqual(a, b) {
+		return ""
+	}
+	return path + " " + diffValue(a) + " vs " + diffValue(b)
+}
+
+// diffPath is path.key, the key quoted unless it is a plain name.
+func diffPath(path, key string) string {
+	plain := key != ""
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-./@", c)) {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		key = strconv.Quote(clipRunes(key, 40))
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// diffValue is a short, escaped rendering of a decoded JSON value.
+func diffValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(clipRunes(v, 40))
+	case json.Number:
+		return clipRunes(string(v), 24) // digits, sign, point and exponent only
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	}
+	return "?"
+}
+
+// clipRunes is s cut to n runes, "…" marking a cut.
+func clipRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i] + "…"
+		}
+		n--
+	}
+	return s
 }

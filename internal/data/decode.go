@@ -369,8 +369,9 @@ func wrapBit(key string) uint8 {
 //   - when several hold the same event (equal as JSON), the first of
 //     log, message, @message, jsonPayload is taken;
 //   - when they hold different events, which one the record carries is
-//     ambiguous: the record is rejected naming the keys and auditIDs
-//     (neither is read: a reject is seen, a silent choice is not);
+//     ambiguous: the record is rejected naming the keys and the first
+//     field that differs (eventsDiff; neither is read: a reject is seen,
+//     a silent choice is not);
 //   - when none holds one, the record is rejected with the reason of
 //     each key.
 func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
@@ -466,8 +467,8 @@ func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, 
 	first := tries[held[0]]
 	for _, h := range held[1:] {
 		if t := tries[h]; !sameEvents(first.evs, t.evs) {
-			*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("%s and %s hold different audit events (auditID %q and %q): which one the record carries is ambiguous; neither is read",
-				first.key, t.key, first.evs[0].AuditID, t.evs[0].AuditID)))
+			*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("%s and %s hold different audit events (%s): which one the record carries is ambiguous; neither is read",
+				first.key, t.key, eventsDiff(first.evs, t.evs))))
 			return dst
 		}
 	}

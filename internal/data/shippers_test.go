@@ -270,3 +270,70 @@ func TestBareLogRecordNamesNoShipper(t *testing.T) {
 		t.Errorf("a shipper record (log) holds its event under %q", CarrierShipperLog.Key())
 	}
 }
+
+// TestAmbiguityRejectNamesWhatDiffers: when two keys of a record hold
+// different audit events, the reject names the first field that differs
+// and its two values (review F finding 10: it named the same auditID twice
+// for two stages of one request, and "" twice for events without one),
+// short and escaped.
+func TestAmbiguityRejectNamesWhatDiffers(t *testing.T) {
+	ps := plainInfos(t)
+	var base map[string]any
+	if err := json.Unmarshal(ps[0].line, &base); err != nil {
+		t.Fatal(err)
+	}
+	variant := func(edit func(m map[string]any)) string {
+		var m map[string]any
+		json.Unmarshal(ps[0].line, &m)
+		edit(m)
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	orig := variant(func(map[string]any) {}) // the same keys as the variants (sorted)
+	stage := base["stage"].(string)
+	hostile := "mallory\x1b]0;pwned\x07\u202e" + strings.Repeat("x", 80)
+	for _, tc := range []struct {
+		what, log, message string
+		want               []string
+	}{
+		{"two stages of one request", variant(func(m map[string]any) { m["stage"] = "RequestReceived" }), orig,
+			[]string{`(stage "RequestReceived" vs "` + stage + `")`}},
+		{"two requests", orig, variant(func(m map[string]any) { m["auditID"] = "0000-other" }),
+			[]string{`(auditID "` + ps[0].auditID + `" vs "0000-other")`}},
+		{"a number written otherwise", variant(func(m map[string]any) {
+			m["responseObject"] = map[string]any{"spec": map[string]any{"replicas": json.Number("2.0")}}
+		}),
+			variant(func(m map[string]any) { m["responseObject"] = map[string]any{"spec": map[string]any{"replicas": 2}} }),
+			[]string{`(responseObject.spec.replicas 2.0 vs 2)`}},
+		{"a field only one has", orig, variant(func(m map[string]any) { delete(m, "annotations") }),
+			[]string{`(annotations an object vs absent)`}},
+		{"a user's name, hostile and long", variant(func(m map[string]any) { m["user"].(map[string]any)["username"] = hostile }), orig,
+			[]string{`(user.username "mallory\x1b]0;pwned\a\u202e` + strings.Repeat("x", 22) + `…" vs "`}},
+		{"events without an auditID", `{"kind":"Event","verb":"get"}`, `{"kind":"Event","verb":"list"}`,
+			[]string{`(verb "get" vs "list")`}},
+		{"a batch and an event", `{"kind":"EventList","items":[` + orig + `,` + orig + `]}`, orig,
+			[]string{`(2 events vs 1)`}},
+	} {
+		in := "\n" + `{"log":` + strconvQuote(tc.log) + `,"message":` + strconvQuote(tc.message) + "}\n"
+		evs, rejs := readBytes(t, []byte(in), 0)
+		if len(evs) != 0 || len(rejs) != 1 || rejs[0].Origin.Where() != "in:2" {
+			t.Errorf("%s: %d events, rejects %v", tc.what, len(evs), rejs)
+			continue
+		}
+		r := rejs[0].Reason
+		if !strings.HasPrefix(r, "log and message hold different audit events (") || !strings.HasSuffix(r, "): which one the record carries is ambiguous; neither is read") {
+			t.Errorf("%s: reject %q", tc.what, r)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r, w) {
+				t.Errorf("%s: reject %q does not say %q", tc.what, r, w)
+			}
+		}
+		if strings.Contains(r, `auditID ""`) || strings.ContainsAny(r, "\x1b\x07\u202e") || len(r) > 300 {
+			t.Errorf("%s: reject %q: an empty auditID, a raw control character or too long", tc.what, r)
+		}
+	}
+}

@@ -1617,4 +1617,20 @@ var mutations = []Mutation{
 		New:    "\t\treturn CarrierFluentBit\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestBareLogRecordNamesNoShipper$"}, {Pkg: "./internal/ui", Run: "^TestDetailCarrierIsTheDecoders$"}},
 	},
+	{
+		Name:   "data/ambiguity-names-auditids",
+		What:   "the reject of a record whose keys hold different events names their auditIDs: the same one twice for two stages of a request",
+		File:   "internal/data/decode.go",
+		Old:    "first.key, t.key, eventsDiff(first.evs, t.evs))))",
+		New:    "first.key, t.key, fmt.Sprintf(\"auditID %q and %q\", first.evs[0].AuditID, t.evs[0].AuditID))))",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestAmbiguityRejectNamesWhatDiffers$"}},
+	},
+	{
+		Name:   "data/ambiguity-diff-raw",
+		What:   "the ambiguity reject writes a differing string value as it is: control characters from the event reach the terminal",
+		File:   "internal/data/carrier.go",
+		Old:    "\t\treturn strconv.Quote(clipRunes(v, 40))\n",
+		New:    "\t\treturn `\"` + v + `\"`\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestAmbiguityRejectNamesWhatDiffers$"}},
+	},
 }
