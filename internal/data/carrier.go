@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Carrier is the kind of record an event came in (Event.Carrier), as the
@@ -67,6 +68,14 @@ const (
 	// that names its shipper (none of date, stream, time, docker,
 	// kubernetes).
 	CarrierShipperLog
+	// CarrierFilebeatJSON: a Filebeat record of its log input with JSON
+	// decoding (json.keys_under_root false, the default): the event is
+	// the object under json.
+	CarrierFilebeatJSON
+	// CarrierFluentdFile: a line of Fluentd's out_file in its default
+	// format (time, tag and record, tab-separated); the record is the
+	// event or carries it (Fluentd's in_tail without a parser: message).
+	CarrierFluentdFile
 )
 
 var carrierNames = [...]string{
@@ -85,6 +94,8 @@ var carrierNames = [...]string{
 	CarrierLogstash:     "logstash",
 	CarrierFluentd:      "fluentd",
 	CarrierShipperLog:   "shipper-log",
+	CarrierFilebeatJSON: "filebeat-json",
+	CarrierFluentdFile:  "fluentd-out_file",
 }
 
 // Carriers lists every kind of carrier record (CarrierNone left out).
@@ -105,7 +116,8 @@ func (c Carrier) String() string {
 }
 
 // Key is where in the record the event is: protoPayload, properties.log,
-// message, @message, jsonPayload or log ("" for CarrierNone).
+// message, @message, jsonPayload, log or json; record for a Fluentd
+// out_file line (the JSON after its time and tag); "" for CarrierNone.
 func (c Carrier) Key() string {
 	switch c {
 	case CarrierLogEntry:
@@ -120,6 +132,10 @@ func (c Carrier) Key() string {
 		return "jsonPayload"
 	case CarrierDocker, CarrierFluentBit, CarrierFluentd, CarrierShipperLog:
 		return "log"
+	case CarrierFilebeatJSON:
+		return "json"
+	case CarrierFluentdFile:
+		return "record"
 	}
 	return ""
 }
@@ -127,23 +143,55 @@ func (c Carrier) Key() string {
 // Keys of a carrier record the decoder notes (record.has): what tells
 // the shippers apart beyond the key that holds the event.
 const (
-	hasStream     uint16 = 1 << iota // stream (Docker json-file, CRI)
-	hasTime                          // time
-	hasEventID                       // eventId (CloudWatch Logs event)
-	hasID                            // id (CloudWatch Logs subscription event)
-	hasNumTS                         // a numeric timestamp (CloudWatch, milliseconds)
-	hasDate                          // date (the time key Fluent Bit's outputs add)
-	hasDocker                        // docker (Fluentd's kubernetes_metadata filter)
-	hasSourceType                    // source_type (Vector)
-	hasBeats                         // @metadata, ecs, data_stream, elastic_agent (Filebeat, Elastic Agent)
-	hasVersion                       // @version (Logstash)
-	hasKubernetes                    // kubernetes (Fluent Bit's kubernetes filter)
+	hasStream      uint16 = 1 << iota // stream (Docker json-file, CRI)
+	hasTime                           // time
+	hasEventID                        // eventId (CloudWatch Logs event)
+	hasID                             // id (CloudWatch Logs subscription event)
+	hasNumTS                          // a numeric timestamp (CloudWatch, milliseconds)
+	hasDate                           // date (the time key Fluent Bit's outputs add)
+	hasDocker                         // docker (Fluentd's kubernetes_metadata filter)
+	hasSourceType                     // source_type (Vector)
+	hasBeats                          // @metadata, ecs, data_stream, elastic_agent (Filebeat, Elastic Agent)
+	hasVersion                        // @version (Logstash)
+	hasKubernetes                     // kubernetes (Fluent Bit's kubernetes filter)
+	hasAtTimestamp                    // @timestamp (Beats, Logstash, Logs Insights)
+	hasAgent                          // agent (Filebeat, Elastic Agent: agent.type)
 )
 
-// carrier is the kind of record r, which carries its event under
-// r.wrapKey.
-func (r *record) carrier() Carrier {
+// beats reports whether r, a record read from doc, has what Filebeat and
+// Elastic Agent add to a line they read: @metadata, ecs, data_stream,
+// elastic_agent or agent, or an @timestamp with the log object of
+// log.offset or log.file.path.
+func (r *record) beats(doc []byte) bool {
+	if r.has&(hasBeats|hasAgent) != 0 {
+		return true
+	}
+	if r.has&hasAtTimestamp == 0 || r.logObj.end == 0 {
+		return false
+	}
+	found := false
+	s := newScanner(doc[:r.logObj.end], r.logObj.start)
+	err := members(&s, func(k string) error {
+		switch {
+		case k == "offset":
+			found = true
+		case k == "file" && s.I < len(s.B) && s.B[s.I] == '{':
+			return members(&s, func(k string) error {
+				found = found || k == "path"
+				return s.SkipValue(3)
+			})
+		}
+		return s.SkipValue(2)
+	})
+	return err == nil && found
+}
+
+// carrier is the kind of record r, read from doc, which carries its
+// event under r.wrapKey.
+func (r *record) carrier(doc []byte) Carrier {
 	switch r.wrapKey {
+	case "json":
+		return CarrierFilebeatJSON
 	case "properties.log":
 		return CarrierAKS
 	case "@message":
@@ -174,7 +222,7 @@ func (r *record) carrier() Carrier {
 			// Before the Beats: Logstash writes what it received from
 			// Filebeat or Elastic Agent with their keys.
 			return CarrierLogstash
-		case r.has&hasBeats != 0:
+		case r.beats(doc):
 			return CarrierFilebeat
 		case r.has&hasSourceType != 0:
 			return CarrierVector
@@ -327,4 +375,38 @@ func clipRunes(s string, n int) string {
 		n--
 	}
 	return s
+}
+
+// OutFileLine splits a line of Fluentd's out_file in its default format
+// (its out_file formatter: the time, RFC 3339, a tab, the tag, a tab, the
+// record as JSON, as in 2026-11-20T02:00:08+00:00<TAB>kube.audit<TAB>{...})
+// into its time, tag and record. ok is false when line is not laid out so
+// (the record must start right after the second tab, with '{'); why says
+// what is wrong when it is, but its time is not RFC 3339 or its tag is
+// not one word of printable ASCII (why is "" when all is well).
+func OutFileLine(line []byte) (ts int64, tag string, record []byte, why string, ok bool) {
+	t1 := bytes.IndexByte(line[:min(len(line), 64)], '\t')
+	if t1 <= 0 || bytes.ContainsAny(line[:t1], "{\"") {
+		return 0, "", nil, "", false
+	}
+	t2 := bytes.IndexByte(line[t1+1:], '\t')
+	if t2 < 0 || t1+1+t2+1 >= len(line) || line[t1+1+t2+1] != '{' {
+		return 0, "", nil, "", false
+	}
+	t2 += t1 + 1
+	tagb, record := line[t1+1:t2], line[t2+1:]
+	tm, err := time.Parse(time.RFC3339Nano, string(line[:t1]))
+	if err != nil {
+		return 0, "", record, fmt.Sprintf("its time %s is not RFC 3339 (out_file's default; with a time_format or time_type, write JSON lines instead: <format> @type json)",
+			strconv.Quote(clipRunes(string(line[:t1]), 40))), true
+	}
+	for _, c := range tagb {
+		if c <= ' ' || c >= 0x7f {
+			return 0, "", record, "its tag " + strconv.Quote(clipRunes(string(tagb), 40)) + " is not a Fluentd tag (one word of printable ASCII)", true
+		}
+	}
+	if len(tagb) == 0 {
+		return 0, "", record, "its tag is empty", true
+	}
+	return tm.UnixNano(), string(tagb), record, "", true
 }
