@@ -383,7 +383,8 @@ func clipRunes(s string, n int) string {
 // into its time, tag and record. ok is false when line is not laid out so
 // (the record must start right after the second tab, with '{'); why says
 // what is wrong when it is, but its time is not RFC 3339 or its tag is
-// not one word of printable ASCII (why is "" when all is well).
+// not a word of letters, digits and ._-+@:/~ (the tags Fluentd's inputs
+// give, in_tail's path included; why is "" when all is well).
 func OutFileLine(line []byte) (ts int64, tag string, record []byte, why string, ok bool) {
 	t1 := bytes.IndexByte(line[:min(len(line), 64)], '\t')
 	if t1 <= 0 || bytes.ContainsAny(line[:t1], "{\"") {
@@ -401,8 +402,8 @@ func OutFileLine(line []byte) (ts int64, tag string, record []byte, why string, 
 			strconv.Quote(clipRunes(string(line[:t1]), 40))), true
 	}
 	for _, c := range tagb {
-		if c <= ' ' || c >= 0x7f {
-			return 0, "", record, "its tag " + strconv.Quote(clipRunes(string(tagb), 40)) + " is not a Fluentd tag (one word of printable ASCII)", true
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("._-+@:/~", c) >= 0) {
+			return 0, "", record, "its tag " + strconv.Quote(clipRunes(string(tagb), 40)) + " is not a Fluentd tag (a word of letters, digits and ._-+@:/~)", true
 		}
 	}
 	if len(tagb) == 0 {

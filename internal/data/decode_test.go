@@ -393,6 +393,7 @@ func FuzzOrderedKeys(f *testing.F) {
 	f.Add([]byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","metadata":{"creationTimestamp":null},"level":"Request","timestamp":"2026-11-20T08:00:00Z","auditID":"b","stage":"ResponseComplete","requestURI":"/x","verb":"get","user":{"username":"u"},"sourceIPs":["1.2.3.4"],"objectRef":{"resource":"secrets","namespace":"ns","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200}}`))
 	f.Add([]byte(`{"kind":"Event","verb":"get","user":{"username":"u"},"objectRef":{"resource":"pods"},"stageTimestamp":"2026-11-20T08:00:00Z","kin\u0064":"x"}`))
 	f.Add([]byte(`{"kind":"Event","verb":"get","user":{"username":"u"},"stageTimestamp":"2026-11-20T08:00:00Z","annotations":`))
+	f.Add([]byte("2026-11-20T08:00:00Z\tkube.var.log.audit_x-1.log\t{\"kind\":\"Event\",\"verb\":\"get\",\"user\":{\"username\":\"u\"}}"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var d Decoder
 		a, rejA := d.Decode(nil, line, Origin{Line: 1})

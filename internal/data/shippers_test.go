@@ -401,6 +401,8 @@ func TestFluentdOutFileLines(t *testing.T) {
 		{"2026-11-20T02:00:00Z\tkube audit\t{\"message\":" + ev + "}", 0, "", `line of Fluentd's out_file format (time, tag, record): its tag "kube audit" is not a Fluentd tag`},
 		{"2026-11-20T02:00:00Z\tkube.\x1b[2Jaudit\t{\"message\":" + ev + "}", 0, "", `its tag "kube.\x1b[2Jaudit" is not a Fluentd tag`},
 		{"2026-11-20T02:00:00Z\t\t{\"message\":" + ev + "}", 0, "", `its tag is empty`},
+		{"2026-11-20T02:00:00Z\tkube,\"audit\t{\"message\":" + ev + "}", 0, "", `its tag "kube,\"audit" is not a Fluentd tag`},
+		{"2026-11-20T02:00:00+00:00\tkube.var.log.containers.kube-apiserver-cp-1_kube-system_kube-apiserver-0f1e.log\t{\"message\":" + ev + "}", CarrierFluentdFile, "", ""},
 		{"1795140000\tkube.audit\t{\"message\":" + ev + "}", 0, "", `its time "1795140000" is not RFC 3339`},
 		{"2026-11-20T02:00:00Z\tkube.audit\t{\"message\":" + ev, 0, "", `Fluentd out_file line (tag "kube.audit"), its record from byte 32: malformed JSON`},
 		{"2026-11-20T02:00:00Z\tkube.audit\t{\"log\":{\"level\":\"info\"}}", 0, "", `Fluentd out_file line (tag "kube.audit"), its record from byte 32: field log: JSON object is not an audit event`},
