@@ -218,7 +218,7 @@ func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end i
 		}
 		return d.wrapped(dst, rejs, doc, start, end, r, o, depth)
 	case r.looksLikeEvent():
-	case r.jsonObj.end > 0:
+	case r.jsonObj.end > 0 && r.kind == "":
 		// Filebeat's json, the only key that may hold the event.
 		if !r.beats(doc) {
 			*rejs = append(*rejs, *newReject(o, raw, "JSON object is not an audit event (no kind, auditID, verb or stage); its json key is read only in a Filebeat record (with @metadata, ecs, agent, or @timestamp and log.offset or log.file.path)"))
@@ -421,7 +421,7 @@ func wrapBit(key string) uint8 {
 //     without an auditID or an audit.k8s.io apiVersion: ECS's log.level)
 //     holds one only when no other key holds a true audit event;
 //   - when several hold the same event (equal as JSON), the first of
-//     log, message, @message, jsonPayload is taken;
+//     log, message, @message, jsonPayload, json is taken;
 //   - when they hold different events, which one the record carries is
 //     ambiguous: the record is rejected naming the keys and the first
 //     field that differs (eventsDiff; neither is read: a reject is seen,
