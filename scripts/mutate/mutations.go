@@ -1349,8 +1349,8 @@ var mutations = []Mutation{
 		Name:   "data/wrapped-first-guess",
 		What:   "a record with more than one of log, message, @message is read from its first guess (an object over a string, else the first key): Filebeat's and Logstash's log (the file the line came from) hides the event under message, and the record is rejected",
 		File:   "internal/data/decode.go",
-		Old:    "\t\tif r.wraps&(r.wraps-1) != 0 {\n",
-		New:    "\t\tif false && r.wraps&(r.wraps-1) != 0 {\n",
+		Old:    "\t\tif r.wraps&(r.wraps-1) != 0 || r.jsonObj.end > 0 && r.beats(doc) {\n",
+		New:    "\t\tif false && (r.wraps&(r.wraps-1) != 0 || r.jsonObj.end > 0 && r.beats(doc)) {\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestShipperRecords$|^TestWrappedEventWhateverTheKeyOrder$"}},
 	},
 	{
