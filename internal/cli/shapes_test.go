@@ -45,6 +45,8 @@ var shapeCases = []struct {
 	{"eventlist-pretty.json", 4, 0},
 	{"wrappers.jsonl", 5, 0},
 	{"shippers.jsonl", 8, 1},
+	{"fluentd-out_file.log", 2, 3},
+	{"filebeat-json.jsonl", 2, 2},
 	{"aks-pt1h.json", 6, 2},
 	{"aks-eventhub.json", 3, 0},
 	{"gke-sink.jsonl", 7, 2},
@@ -106,7 +108,9 @@ func TestQueryEveryShape(t *testing.T) {
 			continue
 		}
 		for _, r := range recs {
-			if r.Timestamp == nil || *r.Timestamp == "" || *r.Timestamp == "-" || !strings.HasPrefix(r.Line, `{"kind":"Event"`) {
+			// (Filebeat writes the object it decoded in Go map order.)
+			event := strings.HasPrefix(r.Line, `{"kind":"Event"`) || tc.file == "filebeat-json.jsonl" && strings.Contains(r.Line, `,"kind":"Event",`)
+			if r.Timestamp == nil || *r.Timestamp == "" || *r.Timestamp == "-" || !event {
 				t.Errorf("%s: record %+v", tc.file, r)
 			}
 		}

@@ -108,7 +108,7 @@ func checkCitations(t *testing.T, what string, stream []byte, name string, evs [
 // starts its line is cited NAME:LINE.
 func TestCitationsLocateTheRecord(t *testing.T) {
 	for _, name := range []string{"plain.jsonl", "eks-firehose.gz", "eks-filter-log-events.json", "pretty.json", "array.json", "concatenated.json",
-		"eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
+		"eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "fluentd-out_file.log", "filebeat-json.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
 		evs, rejs, info := readShape(t, name, ReadOptions{})
 		fh, err := os.Open(shapePath(name))
 		if err != nil {

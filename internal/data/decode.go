@@ -49,10 +49,13 @@ const maxWrapDepth = 4
 //     CloudWatch Logs subscription message (logEvents[].message;
 //     CONTROL_MESSAGE holds no events);
 //   - a record that carries an event as a JSON string or object under log,
-//     message, @message or jsonPayload (shippers, CloudWatch Logs events);
-//     when it has more than one of these keys, the one that holds an
-//     audit event, whatever the key order (chooseWrapped: Filebeat's
-//     log is the file the line came from, its message the event);
+//     message, @message or jsonPayload (shippers, CloudWatch Logs events),
+//     or json in a Filebeat record (record.beats); when it has more than
+//     one of these keys, the one that holds an audit event, whatever the
+//     key order (chooseWrapped: Filebeat's log is the file the line came
+//     from, its message the event);
+//   - a line of Fluentd's out_file in its default format (time, tag and
+//     record, tab-separated: outFileLine), the record one of these;
 //   - an AKS diagnostic record (category kube-audit or kube-audit-admin,
 //     the event in properties.log, a string or an object);
 //   - a Cloud Logging LogEntry whose protoPayload is a Kubernetes
@@ -145,6 +148,11 @@ func (d *Decoder) decodeValue(dst []Event, rejs *[]Reject, doc []byte, o Origin,
 		return dst
 	}
 	if doc[s.I] != '{' {
+		if depth == 0 && doc[s.I] >= '0' && doc[s.I] <= '9' {
+			if out, ok := d.outFileLine(dst, rejs, doc, s.I, o); ok {
+				return out
+			}
+		}
 		if depth == 0 && bytes.HasPrefix(doc[s.I:], bomUTF8) {
 			// A UTF-8 byte order mark at the start of a line (`cat a.log
 			// b.log` where b starts with one) is not part of the event.
@@ -205,11 +213,19 @@ func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end i
 	case r.category != "" && (r.props.end > 0 || r.resourceID != ""):
 		return d.aksRecord(dst, rejs, doc, start, end, r, o, depth)
 	case r.wrapKey != "" && r.kind != "Event" && r.AuditID == "":
-		if r.wraps&(r.wraps-1) != 0 {
+		if r.wraps&(r.wraps-1) != 0 || r.jsonObj.end > 0 && r.beats(doc) {
 			return d.chooseWrapped(dst, rejs, doc, start, end, r, o, depth)
 		}
 		return d.wrapped(dst, rejs, doc, start, end, r, o, depth)
 	case r.looksLikeEvent():
+	case r.jsonObj.end > 0 && r.kind == "":
+		// Filebeat's json, the only key that may hold the event.
+		if !r.beats(doc) {
+			*rejs = append(*rejs, *newReject(o, raw, "JSON object is not an audit event (no kind, auditID, verb or stage); its json key is read only in a Filebeat record (with @metadata, ecs, agent, or @timestamp and log.offset or log.file.path)"))
+			return dst
+		}
+		r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = r.jsonObj, "json", false, false
+		return d.wrapped(dst, rejs, doc, start, end, r, o, depth)
 	case r.kind == "EventList":
 		// An EventList without an items array holds nothing.
 		return dst
@@ -322,7 +338,7 @@ func (d *Decoder) wrapped(dst []Event, rejs *[]Reject, doc []byte, start, end in
 	for _, rj := range sub {
 		*rejs = append(*rejs, *newReject(o, raw, what+": "+rj.Reason))
 	}
-	carrier, kind := r.carrierTime(), r.carrier()
+	carrier, kind := r.carrierTime(), r.carrier(doc)
 	for i := n0; i < len(dst); i++ {
 		e := &dst[i]
 		e.Raw = raw
@@ -338,9 +354,44 @@ func (d *Decoder) wrapped(dst []Event, rejs *[]Reject, doc []byte, start, end in
 	return dst
 }
 
+// outFileLine decodes doc[i:] when it is a line of Fluentd's out_file in
+// its default format (OutFileLine); ok is false when it is not. The
+// record's events are cited at the line, their Raw the line from its time
+// on; one without a time of its own (nor one its record gives) takes the
+// line's. A bad record is rejected naming the line, its tag and where the
+// record starts (the reason's byte offsets count from there).
+func (d *Decoder) outFileLine(dst []Event, rejs *[]Reject, doc []byte, i int, o Origin) ([]Event, bool) {
+	line := bytes.TrimRight(doc[i:], " \t\r\n")
+	ts, tag, record, why, ok := OutFileLine(line)
+	if !ok {
+		return dst, false
+	}
+	o = o.at(doc, i)
+	if why != "" {
+		*rejs = append(*rejs, *newReject(o, line, "line of Fluentd's out_file format (time, tag, record): "+why))
+		return dst, true
+	}
+	at := len(line) - len(record)
+	var sub []Reject
+	n0 := len(dst)
+	dst = d.decodeValue(dst, &sub, record, o.at(line, at), 1)
+	for _, rj := range sub {
+		*rejs = append(*rejs, *newReject(o, line, fmt.Sprintf("Fluentd out_file line (tag %q), its record from byte %d: %s", tag, at, rj.Reason)))
+	}
+	for k := n0; k < len(dst); k++ {
+		e := &dst[k]
+		e.Raw, e.Origin, e.Carrier = line, o, CarrierFluentdFile
+		if e.Time == 0 {
+			e.Time = ts
+		}
+	}
+	return dst, true
+}
+
 // wrapKeys are the keys a record may carry its event under, in the order
-// chooseWrapped takes them when more than one holds the same event.
-var wrapKeys = [...]string{"log", "message", "@message", "jsonPayload"}
+// chooseWrapped takes them when more than one holds the same event (json
+// only in a Filebeat record: record.beats).
+var wrapKeys = [...]string{"log", "message", "@message", "jsonPayload", "json"}
 
 // wrapBit is key's bit in record.wraps.
 func wrapBit(key string) uint8 {
@@ -351,13 +402,16 @@ func wrapBit(key string) uint8 {
 		return 2
 	case "@message":
 		return 4
+	case "json":
+		return 16
 	}
 	return 8 // jsonPayload
 }
 
 // chooseWrapped decodes a record that has more than one of the keys that
-// may hold the event (log, message, @message, jsonPayload), whatever
-// their order: Filebeat and Logstash write the event under message and
+// may hold the event (log, message, @message, jsonPayload, and json in a
+// Filebeat record), whatever their order: Filebeat and Logstash write the
+// event under message (under json when Filebeat decodes JSON lines) and
 // the file it came from under log ({"log":{"offset":...,"file":
 // {"path":...}}}); a container log record may have a message beside its
 // log. Each is decoded, and the event is the one that holds an audit
@@ -367,10 +421,11 @@ func wrapBit(key string) uint8 {
 //     without an auditID or an audit.k8s.io apiVersion: ECS's log.level)
 //     holds one only when no other key holds a true audit event;
 //   - when several hold the same event (equal as JSON), the first of
-//     log, message, @message, jsonPayload is taken;
+//     log, message, @message, jsonPayload, json is taken;
 //   - when they hold different events, which one the record carries is
-//     ambiguous: the record is rejected naming the keys and auditIDs
-//     (neither is read: a reject is seen, a silent choice is not);
+//     ambiguous: the record is rejected naming the keys and the first
+//     field that differs (eventsDiff; neither is read: a reject is seen,
+//     a silent choice is not);
 //   - when none holds one, the record is rejected with the reason of
 //     each key.
 func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, end int, r *record, o Origin, depth int) []Event {
@@ -380,6 +435,7 @@ func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, 
 		ok       bool
 	}
 	var cands [len(wrapKeys)]cand
+	useJSON := r.jsonObj.end > 0 && r.beats(doc)
 	// The same choice as the first reading made for a repeated key: the
 	// first string, or the first object.
 	s := newScanner(doc[:end], start)
@@ -390,7 +446,7 @@ func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, 
 				i = j
 			}
 		}
-		if i < 0 || s.I >= len(s.B) {
+		if i < 0 || s.I >= len(s.B) || k == "json" && (!useJSON || s.B[s.I] != '{') {
 			return s.SkipValue(1)
 		}
 		c := &cands[i]
@@ -466,8 +522,8 @@ func (d *Decoder) chooseWrapped(dst []Event, rejs *[]Reject, doc []byte, start, 
 	first := tries[held[0]]
 	for _, h := range held[1:] {
 		if t := tries[h]; !sameEvents(first.evs, t.evs) {
-			*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("%s and %s hold different audit events (auditID %q and %q): which one the record carries is ambiguous; neither is read",
-				first.key, t.key, first.evs[0].AuditID, t.evs[0].AuditID)))
+			*rejs = append(*rejs, *newReject(o, raw, fmt.Sprintf("%s and %s hold different audit events (%s): which one the record carries is ambiguous; neither is read",
+				first.key, t.key, eventsDiff(first.evs, t.evs))))
 			return dst
 		}
 	}

@@ -184,6 +184,13 @@ type record struct {
 	wrapStr bool
 	wrapEsc bool
 	wraps   uint8
+	// jsonObj is the object under json (Filebeat's log input decoding
+	// JSON lines, json.keys_under_root false): one more key that may
+	// hold the event, in a record with Filebeat's keys (record.beats).
+	// logObj is log when it is an object (Filebeat's log.offset and
+	// log.file.path).
+	jsonObj span
+	logObj  span
 
 	proto      span // protoPayload (Cloud Logging)
 	props      span // properties (AKS)
@@ -332,6 +339,9 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 			var sp span
 			sp, err = s.valueSpan(1)
 			r.wraps |= wrapBit(key)
+			if key == "log" {
+				r.logObj = sp
+			}
 			if err == nil && (r.wrapKey == "" || r.wrapStr) {
 				r.wrap, r.wrapKey, r.wrapStr, r.wrapEsc = sp, key, false, false
 			}
@@ -368,6 +378,8 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 	case "time", "@timestamp":
 		if key == "time" {
 			r.has |= hasTime
+		} else {
+			r.has |= hasAtTimestamp
 		}
 		r.carrierTS, err = s.strOrSkip()
 	case "stream":
@@ -390,6 +402,20 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 		err = s.SkipValue(1)
 	case "docker":
 		r.has |= hasDocker
+		err = s.SkipValue(1)
+	case "kubernetes":
+		r.has |= hasKubernetes
+		err = s.SkipValue(1)
+	case "agent":
+		r.has |= hasAgent
+		err = s.SkipValue(1)
+	case "json":
+		// Filebeat's JSON decoding (an object; the first one when
+		// repeated, as chooseWrapped takes it).
+		if s.B[s.I] == '{' && r.jsonObj.end == 0 {
+			r.jsonObj, err = s.valueSpan(1)
+			break
+		}
 		err = s.SkipValue(1)
 	case "date":
 		// Fluent Bit's record time: seconds since the epoch.

@@ -231,6 +231,8 @@ func deriveFixtures(t testing.TB) map[string][]byte {
 		"timestamp": ps[4].ts.Format(time.RFC3339Nano), "receiveTimestamp": ps[4].ts.Add(time.Second).Format(time.RFC3339Nano)})
 	out["wrappers.jsonl"] = w.Bytes()
 	out["shippers.jsonl"] = shipperRecords(t, ps)
+	out["fluentd-out_file.log"] = fluentdOutFile(t, ps)
+	out["filebeat-json.jsonl"] = filebeatJSON(t, ps)
 
 	// AKS diagnostic records (Azure resource logs): a storage account's
 	// PT1H.json holds one record per line; Event Hubs delivers
@@ -437,5 +439,117 @@ func shipperRecords(t testing.TB, ps []plainInfo) []byte {
 		{"log", ordered{{"offset", 48213}, {"file", ordered{{"path", "/var/log/kube-apiserver.log"}}}}},
 		{"message", klog.Format("I0102 15:04:05.000000") + "       1 controller.go:624] quota admission added evaluator for: leases.coordination.k8s.io"},
 		{"input", ordered{{"type", "filestream"}}}, {"ecs", ordered{{"version", "8.0.0"}}}, {"host", ordered{{"name", "cp-1"}}}, {"agent", agent}})
+	return b.Bytes()
+}
+
+// reserialized is an audit line as a shipper that parsed it writes it
+// again: the same keys in the same order, with what Go's encoder escapes
+// for HTML (\u0026, \u003c, \u003e) written as it is (Ruby's JSON and
+// Yajl, the Beats codec with escape_html false). It fails unless the
+// result is the same JSON.
+func reserialized(t testing.TB, line []byte) []byte {
+	t.Helper()
+	out := line
+	for esc, c := range map[string]string{`\u0026`: "&", `\u003c`: "<", `\u003e`: ">"} {
+		out = bytes.ReplaceAll(out, []byte(esc), []byte(c))
+	}
+	if !jsonEqual(out, line) {
+		t.Fatalf("reserialized line is not the same JSON: %.80s", out)
+	}
+	return out
+}
+
+// fluentdOutFile writes events 14 and 15 of plain.jsonl (ps[13:15]) as
+// Fluentd's out_file writes them in its default format (the out_file
+// formatter: time, tag and record separated by tabs, the time in ISO 8601
+// with its zone, here a node in UTC; https://docs.fluentd.org/formatter/out_file),
+// then the lines it rejects. The sources each line follows are in
+// testdata/shapes/README.md.
+func fluentdOutFile(t testing.TB, ps []plainInfo) []byte {
+	const tag = "kube.audit"
+	at := func(i int, d time.Duration) string { return ps[i].ts.Add(d).UTC().Format("2006-01-02T15:04:05-07:00") }
+	var b bytes.Buffer
+	line := func(tm, tag string, rec []byte) {
+		b.WriteString(tm + "\t" + tag + "\t")
+		b.Write(rec)
+		b.WriteByte('\n')
+	}
+	// in_tail of the audit log with the none parser (the line under
+	// message, https://docs.fluentd.org/parser/none), out_file with no
+	// <format>: the time is when in_tail read the line.
+	line(at(13, 800*time.Millisecond), tag, encodeJSON(t, ordered{{"message", string(ps[13].line)}}, ""))
+	// in_tail with the json parser (https://docs.fluentd.org/parser/json:
+	// the record is the line's object; an audit event has no time key, so
+	// the time is when it was read), out_file with no <format>: the event
+	// written again by Ruby's JSON, \u0026 as &.
+	line(at(14, 1200*time.Millisecond), tag, reserialized(t, ps[14].line))
+	// Lines that are rejected, each naming why: a record cut short (the
+	// disk filled up), a time_format that is not the default
+	// (https://docs.fluentd.org/formatter: 2014-08-25 00:00:00 +0000), and
+	// a line of the API server's own log tailed by mistake.
+	cut := encodeJSON(t, ordered{{"message", string(ps[15].line)}}, "")
+	line(at(15, 500*time.Millisecond), tag, cut[:len(cut)/2])
+	line(ps[15].ts.Add(700*time.Millisecond).UTC().Format("2006-01-02 15:04:05 -0700"), tag, encodeJSON(t, ordered{{"message", string(ps[15].line)}}, ""))
+	klog := ps[15].ts.Add(3 * time.Second).UTC()
+	line(at(15, 3*time.Second), "kube.apiserver", encodeJSON(t, ordered{{"message", klog.Format("I0102 15:04:05.000000") + "       1 controller.go:624] quota admission added evaluator for: leases.coordination.k8s.io"}}, ""))
+	return b.Bytes()
+}
+
+// filebeatJSON writes events 14 and 15 of plain.jsonl (ps[13:15]) as
+// Filebeat 8 writes them with its log input decoding JSON lines
+// (json.add_error_key true, json.keys_under_root false, the default: the
+// decoded line under json; https://www.elastic.co/guide/en/beats/filebeat/current/filebeat-input-log.html)
+// and output.file (the Beats JSON codec: @timestamp and @metadata first,
+// then the fields in Go map order; the decoded object's keys too, here
+// sorted), then the records it rejects. The sources are in
+// testdata/shapes/README.md.
+func filebeatJSON(t testing.TB, ps []plainInfo) []byte {
+	const auditLog = "/var/log/kubernetes/audit/audit.log"
+	offset := func(i int) int {
+		n := 0
+		for _, p := range ps[:i] {
+			n += len(p.line) + 1
+		}
+		return n
+	}
+	beatsTime := func(tm time.Time) string { return tm.UTC().Format("2006-01-02T15:04:05.000Z") }
+	decoded := func(line []byte) any {
+		// libbeat's readjson: numbers kept as written (integers here),
+		// HTML characters as they are.
+		var v map[string]any
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	meta := ordered{{"beat", "filebeat"}, {"type", "_doc"}, {"version", "8.15.3"}}
+	agent := ordered{{"ephemeral_id", "5d7f3a9e-2b41-4c6f-9e0a-8b1c2d3e4f50"}, {"id", "b2c4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f"},
+		{"name", "cp-1"}, {"type", "filebeat"}, {"version", "8.15.3"}}
+	rec := func(at time.Time, off int, path string, extra ...kv) []byte {
+		r := ordered{{"@timestamp", beatsTime(at)}, {"@metadata", meta}, {"log", ordered{{"offset", off}, {"file", ordered{{"path", path}}}}}}
+		r = append(r, extra...)
+		r = append(r, kv{"input", ordered{{"type", "log"}}}, kv{"ecs", ordered{{"version", "8.0.0"}}}, kv{"host", ordered{{"name", "cp-1"}}}, kv{"agent", agent})
+		return encodeJSON(t, r, "")
+	}
+	var b bytes.Buffer
+	for i := 13; i < 15; i++ {
+		b.Write(rec(ps[i].ts.Add(341*time.Millisecond), offset(i), auditLog, kv{"json", decoded(ps[i].line)}))
+		b.WriteByte('\n')
+	}
+	// Rejected: a line cut short, which Filebeat could not decode (its
+	// error under json, the line under message), and a line of the API
+	// server's own log in JSON (--logging-format=json) harvested by
+	// mistake.
+	cut := string(ps[15].line[:len(ps[15].line)/2])
+	b.Write(rec(ps[15].ts.Add(341*time.Millisecond), offset(15), auditLog,
+		kv{"json", ordered{{"error", ordered{{"message", "Error decoding JSON: unexpected EOF"}, {"type", "json"}}}}}, kv{"message", cut}))
+	b.WriteByte('\n')
+	klog := ps[15].ts.Add(3 * time.Second)
+	b.Write(rec(klog.Add(180*time.Millisecond), 48213, "/var/log/kube-apiserver.log",
+		kv{"json", ordered{{"ts", json.Number(fmt.Sprintf("%d.%03d", klog.Unix(), klog.Nanosecond()/1e6))}, {"caller", "controller.go:624"},
+			{"msg", "quota admission added evaluator for"}, {"resource", "leases.coordination.k8s.io"}, {"v", 0}}}))
+	b.WriteByte('\n')
 	return b.Bytes()
 }

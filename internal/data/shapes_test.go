@@ -201,7 +201,7 @@ func TestShapesSameAnswers(t *testing.T) {
 // seekable).
 func TestShapesRawIsTheRecord(t *testing.T) {
 	for _, name := range []string{"plain.jsonl", "eks-filter-log-events.json", "pretty.json", "array.json", "concatenated.json",
-		"eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
+		"eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "fluentd-out_file.log", "filebeat-json.jsonl", "aks-pt1h.json", "aks-eventhub.json", "gke-sink.jsonl", "gke-gcloud.json"} {
 		file, err := os.ReadFile(shapePath(name))
 		if err != nil {
 			t.Fatal(err)
@@ -987,7 +987,7 @@ func TestCSVDamageCostsOnlyTheDamagedRows(t *testing.T) {
 // offset (unless the source says it cannot be read back), and rejects must
 // have reasons.
 func FuzzReadShapes(f *testing.F) {
-	for _, name := range []string{"plain.jsonl", "pretty.json", "array.json", "concatenated.json", "eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "aks-eventhub.json", "gke-gcloud.json", "eks-insights.csv"} {
+	for _, name := range []string{"plain.jsonl", "pretty.json", "array.json", "concatenated.json", "eventlist-pretty.json", "wrappers.jsonl", "shippers.jsonl", "fluentd-out_file.log", "filebeat-json.jsonl", "aks-eventhub.json", "gke-gcloud.json", "eks-insights.csv"} {
 		b, err := os.ReadFile(shapePath(name))
 		if err != nil {
 			f.Fatal(err)

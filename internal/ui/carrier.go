@@ -44,10 +44,10 @@ func decodeRecord(raw []byte, hash uint64) (data.Event, error) {
 
 // carrierText names the shape of the record that carried an event (the
 // kind the decoder found, data.Event.Carrier, and where in the record the
-// event was) and the record's own facts, read from n, the record parsed:
-// its time, log stream, cluster and ids, times in loc. Untrusted:
-// sanitise to draw.
-func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
+// event was) and the record's own facts, read from n, the record parsed
+// (carrierJSON of raw, its bytes): its time, log stream, cluster and ids,
+// times in loc. Untrusted: sanitise to draw.
+func carrierText(kind data.Carrier, raw []byte, n *jnode, loc *time.Location) string {
 	var facts []string
 	add := func(label, v string) {
 		if v != "" {
@@ -162,6 +162,24 @@ func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
 		shape = "shipper record (message)"
 		add("timestamp", at("timestamp"))
 		add("host", str("host"))
+	case data.CarrierFilebeatJSON:
+		shape = "Filebeat record (json: its log input decoding JSON lines)"
+		add("@timestamp", at("@timestamp"))
+		add("host", str("host", "name"))
+		add("file", str("log", "file", "path"))
+		add("offset", str("log", "offset"))
+	case data.CarrierFluentdFile:
+		shape = "Fluentd out_file line (time, tag, record)"
+		if ts, tag, _, why, ok := data.OutFileLine(bytes.TrimRight(raw, "\r\n")); ok && why == "" {
+			add("time", carrierTime(ts, loc))
+			add("tag", tag)
+		}
+	case data.CarrierShipperLog:
+		// Nothing in the record names its shipper: none of Fluent Bit's
+		// date, stream, time or kubernetes, no Fluentd docker.
+		shape = "shipper record (log)"
+		add("host", str("host"))
+		add("cluster", str("cluster"))
 	default:
 		shape = "record"
 	}
@@ -169,6 +187,18 @@ func carrierText(kind data.Carrier, n *jnode, loc *time.Location) string {
 		return shape
 	}
 	return shape + " · " + strings.Join(facts, " · ")
+}
+
+// carrierJSON is the JSON of a record that carried an event, raw its
+// bytes as read: raw itself, but for a Fluentd out_file line the record
+// after its time and tag.
+func carrierJSON(kind data.Carrier, raw []byte) []byte {
+	if kind == data.CarrierFluentdFile {
+		if _, _, rec, why, ok := data.OutFileLine(bytes.TrimRight(raw, "\r\n")); ok && why == "" {
+			return rec
+		}
+	}
+	return raw
 }
 
 // carrierTime renders a carrier's own time in the display zone (to the

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -308,7 +309,8 @@ func TestDetailTimeLine(t *testing.T) {
 // decoder decoded (data.Event.Carrier), not one guessed again from the
 // record's keys: a Vector record that also has a log key carried its event
 // in message; a Fluent Bit record with an eventId is not a CloudWatch
-// Logs event.
+// Logs event; a record with log and nothing of a shipper's is not said to
+// be Fluent Bit's.
 func TestDetailCarrierIsTheDecoders(t *testing.T) {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	ev := func(id, at string) string {
@@ -317,11 +319,15 @@ func TestDetailCarrierIsTheDecoders(t *testing.T) {
 	p := writeLines(t, "ambiguous.jsonl", []string{
 		`{"message":` + ev("v1", "8") + `,"host":"cp-1","log":"kube-apiserver","source_type":"file","timestamp":"2026-11-20T02:00:08.789129Z"}`,
 		`{"cluster":"prod-eu","date":1795140024.309,"eventId":"38211","log":` + ev("f1", "9") + `}`,
+		// Nothing of Fluent Bit's (date, stream, time, kubernetes): no
+		// shipper is named (review F finding 12).
+		`{"message":5,"log":` + ev("s1", "7") + `,"host":"cp-1"}`,
 	})
 	a := newShapeApp(t, p, 120, 40, time.UTC)
 	for i, want := range []string{
 		"shipper record (message; Vector) · timestamp 2026-11-20 02:00:08.789129 UTC · host cp-1 · source_type file",
 		"Fluent Bit record (log) · date 2026-11-20 02:00:24.309 UTC · cluster prod-eu",
+		"shipper record (log) · host cp-1",
 	} {
 		openRow(t, a, i)
 		if got, _ := summaryValue(a.detail, "carrier"); got != want {
@@ -494,7 +500,7 @@ func TestCarrierTextNamesEveryKind(t *testing.T) {
 	}
 	seen := map[string]data.Carrier{}
 	for _, k := range data.Carriers() {
-		s := carrierText(k, empty, time.UTC)
+		s := carrierText(k, nil, empty, time.UTC)
 		if s == "record" {
 			t.Errorf("%v: no description", k)
 		}
@@ -502,5 +508,68 @@ func TestCarrierTextNamesEveryKind(t *testing.T) {
 			t.Errorf("%v and %v are both described %q", o, k, s)
 		}
 		seen[s] = k
+	}
+}
+
+// TestDetailOutFileAndFilebeatJSON: Detail of an event read from a
+// Fluentd out_file line (its default format: time, tag, record) names the
+// line's time and tag, and c shows the record after them as JSON, saying
+// so; an event read from a Filebeat record's json (its log input decoding
+// JSON lines) names Filebeat and the file and offset, and c shows the
+// whole record (review F finding 11).
+func TestDetailOutFileAndFilebeatJSON(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		carrier []string
+	}{
+		{"fluentd-out_file.log", []string{
+			"Fluentd out_file line (time, tag, record) · time 2026-11-20 02:19:51.000 UTC · tag kube.audit",
+			"Fluentd out_file line (time, tag, record) · time 2026-11-20 02:30:01.000 UTC · tag kube.audit",
+		}},
+		{"filebeat-json.jsonl", []string{
+			"Filebeat record (json: its log input decoding JSON lines) · @timestamp 2026-11-20 02:19:50.853 UTC · host cp-1 · file /var/log/kubernetes/audit/audit.log · offset 14442",
+			"Filebeat record (json: its log input decoding JSON lines) · @timestamp 2026-11-20 02:30:00.348 UTC · host cp-1 · file /var/log/kubernetes/audit/audit.log · offset 15631",
+		}},
+	} {
+		a := newShapeApp(t, filepath.Join(shapesDir, tc.file), 300, 40, time.UTC)
+		s := a.c.Snap
+		if s.Len() != len(tc.carrier) {
+			t.Fatalf("%s: %d events", tc.file, s.Len())
+		}
+		for i, want := range tc.carrier {
+			runCmd(t, a, a.openDetail(i))
+			d := a.detail
+			if got, _ := summaryValue(d, "carrier"); got != want {
+				t.Errorf("%s row %d: carrier\n %q, want\n %q", tc.file, i, got, want)
+			}
+			raw, err := s.Raw(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			record := raw
+			if tc.file == "fluentd-out_file.log" {
+				record = raw[bytes.LastIndexByte(raw[:bytes.IndexByte(raw, '{')], '\t')+1:]
+			}
+			send(t, a, "c")
+			send(t, a, "z")
+			var got, exp any
+			if err := json.Unmarshal([]byte(detailJSON(t, d)), &got); err != nil {
+				t.Fatalf("%s row %d: c shows no JSON: %v\n%s", tc.file, i, err, screen(a))
+			}
+			if err := json.Unmarshal(record, &exp); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, exp) {
+				t.Errorf("%s row %d: c does not show the record:\n%s", tc.file, i, detailJSON(t, d))
+			}
+			title := "carrier record as read, the bytes cited above"
+			if tc.file == "fluentd-out_file.log" {
+				title = "carrier record as read after its out_file time and tag"
+			}
+			if !strings.Contains(strings.Join(d.plain, "\n"), title) {
+				t.Errorf("%s row %d: no %q:\n%s", tc.file, i, title, screen(a))
+			}
+			send(t, a, "c")
+		}
 	}
 }

@@ -199,7 +199,7 @@ func (d *Detail) Loaded(m detailLoadedMsg) {
 			if s.ev.Carrier != data.CarrierNone {
 				// The decoder found the event in a record (its kind says
 				// which): parsed for its own facts.
-				d.carriers[k], _ = parseJSON(s.raw)
+				d.carriers[k], _ = parseJSON(carrierJSON(s.ev.Carrier, s.raw))
 			}
 		}
 		if s.row == m.row {
@@ -426,7 +426,11 @@ func (d *Detail) build() {
 		lines = append(lines, "")
 		d.body = len(lines)
 		if d.showingRecord() {
-			lines = append(lines, st.Title.Render("carrier record")+st.Muted.Render(" as read, the bytes cited above · c: the event"))
+			note := " as read, the bytes cited above · c: the event"
+			if d.stages[d.cur].ev.Carrier == data.CarrierFluentdFile {
+				note = " as read after its out_file time and tag (carrier above) · c: the event"
+			}
+			lines = append(lines, st.Title.Render("carrier record")+st.Muted.Render(note))
 		}
 		cont = make([]bool, len(lines))
 		if d.showingRecord() {
@@ -513,7 +517,7 @@ func (d *Detail) summary() []string {
 		kv("from", strings.Join(ev.SourceIPs, ", ")+"  "+ev.UserAgent, st.Plain)
 	}
 	if cur.everr == nil && ev.Carrier != data.CarrierNone {
-		kv("carrier", carrierText(ev.Carrier, d.carriers[d.cur], d.c.Loc), st.Plain)
+		kv("carrier", carrierText(ev.Carrier, cur.raw, d.carriers[d.cur], d.c.Loc), st.Plain)
 	}
 	if d.level != "" {
 		kv("policy", "level "+d.level+" (--policy)", st.Plain)
