@@ -1609,4 +1609,28 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestEmptyTransientFileDoesNotEndTheLiveOne$"}},
 	},
+	{
+		Name:   "query/metric-first-step-from-window",
+		What:   "a range query's first step reads nothing before --from: the lines Loki counts there (selected from start-range) are left out",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\tif step == 0 && from != 0 && ro.From < from {\n",
+		New:    "\tif from != 0 && ro.From < from {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestMetricQueryBoundariesAsLoki$"}},
+	},
+	{
+		Name:   "query/instant-to-exclusive",
+		What:   "the instant query at --to counts [to-range, to) instead of Loki's (to-range, to]",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\tstart, end := int64(0), to\n",
+		New:    "\tstart, end := int64(0), max(to-1, 0)\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^(TestMetricQueryBoundariesAsLoki|TestRangeQueryCountsALineAtItsEnd)$"}},
+	},
+	{
+		Name:   "cmdutil/window-notice-exact-read-only",
+		What:   "only a read of exactly the window can say the window left everything out: a range query (which reads before --from and at --to) answers nothing and says nothing",
+		File:   "internal/cli/cmdutil/window.go",
+		Old:    "\treturn to == 0 || (w.to != 0 && to >= w.to)\n",
+		New:    "\treturn to == w.to\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestMetricQueryBoundariesAsLoki$"}},
+	},
 }
