@@ -1633,4 +1633,20 @@ var mutations = []Mutation{
 		New:    "\treturn to == w.to\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestMetricQueryBoundariesAsLoki$"}},
 	},
+	{
+		Name:   "ui/search-or-is-a-word",
+		What:   "or between two plain words is searched as a third word: /exec or attach matches nothing, silently",
+		File:   "internal/ui/logqlfilter.go",
+		Old:    "\t\tisOr = append(isOr, bare && term == \"or\")\n",
+		New:    "\t\tisOr = append(isOr, bare && term == \"\")\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestOrBetweenWordsIsEither$"}},
+	},
+	{
+		Name:   "ui/bang-eq-is-negation",
+		What:   "!= \"word\" typed into / is read as /! before = \"word\" (a parse error): the filter line of /!word cannot be typed back",
+		File:   "internal/ui/appfilter.go",
+		Old:    "\tif strings.HasPrefix(text, \"!\") && !strings.HasPrefix(text, \"!=\") && !strings.HasPrefix(text, \"!~\") {\n",
+		New:    "\tif strings.HasPrefix(text, \"!\") {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterLineTypedBack$"}},
+	},
 }
