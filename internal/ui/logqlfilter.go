@@ -181,23 +181,29 @@ func isSchemaName(name string) bool {
 	return ok
 }
 
-// checkFields reports a label filter on a name that is not a field: a
-// misspelt field matches nothing, silently, so when a schema name is
-// close it is an error that names it ("did you mean"). Names under a
-// family (requestObject_…), stream labels (isStream) and names the query
-// binds itself are fine. A far-off unknown name is allowed (events may
-// carry fields the schema does not list: responseStatus_details_kind),
-// and note says so.
+// checkFields reports a name the query reads (a label filter, a
+// line_format or label_format template) that is not a field: a misspelt
+// field matches nothing, silently, so when it misspells a schema name
+// (data.FieldTypo, under a family too:
+// annotations_authorization_k8s_io_decisio) it is an error that names it
+// ("did you mean"). Other names under a family (requestObject_…), stream
+// labels (isStream) and names the query binds itself are fine. A far-off
+// unknown name is allowed (events may carry fields the schema does not
+// list: responseStatus_details_kind), and note says so.
 func checkFields(f *Filter, text string, isStream func(string) bool) (note string, err error) {
 	for _, name := range f.unbound {
-		if data.KnownField(name) || (isStream != nil && isStream(name)) {
+		if isStream != nil && isStream(name) {
+			continue
+		}
+		sugg, typo := data.FieldTypo(name)
+		if !typo && data.KnownField(name) {
 			continue
 		}
 		col := 0
 		if k := strings.Index(text, name); k >= 0 {
 			col = len([]rune(text[:k])) + 1
 		}
-		if sugg, ok := data.ClosestField(name); ok {
+		if typo {
 			return "", &FilterError{Msg: fmt.Sprintf("unknown field %s, did you mean %s?", name, sugg), Col: col}
 		}
 		note = fmt.Sprintf("%s is not a known field: only events that have it can match", name)

@@ -353,3 +353,33 @@ func TestFilterLineTypedBack(t *testing.T) {
 		}
 	}
 }
+
+// TestMisspeltTemplateAndFamilyFields: the filter bar's did-you-mean
+// covers what line_format and label_format read and fields under a family
+// (annotations_authorization_k8s_io_decisio is an annotation to `| json`,
+// matching nothing), which it let through silently; other annotations and
+// the names spelt right are taken.
+func TestMisspeltTemplateAndFamilyFields(t *testing.T) {
+	for _, tc := range []struct{ typed, want string }{
+		{`annotations_authorization_k8s_io_decisio="allow"`, "unknown field annotations_authorization_k8s_io_decisio, did you mean annotations_authorization_k8s_io_decision?"},
+		{`verb="get" | line_format "{{.objectRef_resorce}}"`, "unknown field objectRef_resorce, did you mean objectRef_resource?"},
+		{`verb="get" | label_format who=user_usernme`, "unknown field user_usernme, did you mean user_username?"},
+		{`verb="get" | label_format who="{{.user_usernme}}"`, "unknown field user_usernme, did you mean user_username?"},
+	} {
+		a := newTestApp(t, 120, 24)
+		send(t, a, "/")
+		typeText(t, a, tc.typed)
+		send(t, a, "enter")
+		if !a.bar.Active() || a.bar.err != tc.want {
+			t.Errorf("%s: error %q, want %q", tc.typed, a.bar.err, tc.want)
+		}
+		if s := screen(a); !strings.Contains(strings.Join(strings.Fields(s), " "), tc.want) {
+			t.Errorf("%s: the screen does not show the error:\n%s", tc.typed, s)
+		}
+		fixed := strings.NewReplacer("decisio=", "decision=", "resorce", "resource", "usernme", "username").Replace(tc.typed)
+		a = newTestApp(t, 120, 24)
+		setFilter(t, a, fixed)
+	}
+	a := newTestApp(t, 120, 24)
+	setFilter(t, a, `annotations_mutation_webhook_admission_k8s_io_round_0_index_0=""`)
+}

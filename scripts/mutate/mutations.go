@@ -1649,4 +1649,39 @@ var mutations = []Mutation{
 		New:    "\tif strings.HasPrefix(text, \"!\") {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterLineTypedBack$"}},
 	},
+	{
+		Name: "logql/grouping-names-unread",
+		What: "a misspelt by or without name is not reported: sum by (objectRef_resorce) answers one unlabelled series, silently",
+		File: "internal/data/logql/labelnames.go",
+		Old:  "\t\t\t\tfor _, name := range n.group.names {\n\t\t\t\t\tu.add(name)\n",
+		New:  "\t\t\t\tfor _, name := range n.group.names {\n\t\t\t\t\t_ = name\n",
+		Guards: []Guard{
+			{Pkg: "./internal/data/logql", Run: "^TestMetricUnboundLabels$"},
+			{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfMisspeltGroupingAndTemplates$"},
+		},
+	},
+	{
+		Name: "logql/template-fields-unread",
+		What: "the fields a line_format template reads are not reported: a misspelt one renders empty, silently",
+		File: "internal/data/logql/labelnames.go",
+		Old:  "\t\tcase *lineFormatStage:\n\t\t\ttemplate(s.t)\n",
+		New:  "\t\tcase *lineFormatStage:\n\t\t\t_ = s\n",
+		Guards: []Guard{
+			{Pkg: "./internal/data/logql", Run: "^TestUnboundLabels$"},
+			{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfMisspeltGroupingAndTemplates$"},
+			{Pkg: "./internal/ui", Run: "^TestMisspeltTemplateAndFamilyFields$"},
+		},
+	},
+	{
+		Name: "data/family-typo-unseen",
+		What: "a misspelt field under a family (annotations_authorization_k8s_io_decisio) is taken for another annotation: it matches nothing, silently",
+		File: "internal/data/fieldsuggest.go",
+		Old:  "\t\tif d := EditDistance(name, fs.Name); d <= limit && d < bestD {\n",
+		New:  "\t\tif d := EditDistance(name, fs.Name); d < 0 && d <= limit && d < bestD {\n",
+		Guards: []Guard{
+			{Pkg: "./internal/data", Run: "^TestFieldTypo$"},
+			{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfMisspeltGroupingAndTemplates$"},
+			{Pkg: "./internal/ui", Run: "^TestMisspeltTemplateAndFamilyFields$"},
+		},
+	},
 }
