@@ -1684,4 +1684,12 @@ var mutations = []Mutation{
 			{Pkg: "./internal/ui", Run: "^TestMisspeltTemplateAndFamilyFields$"},
 		},
 	},
+	{
+		Name:   "ui/stale-follow-is-live",
+		What:   "a followed archive whose newest event is days old is called live (live · following, → now, the Alerts pane's live)",
+		File:   "internal/ui/common.go",
+		Old:    "\treturn age, age > staleAfter\n",
+		New:    "\treturn age, false\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFollowedArchive$"}},
+	},
 }
