@@ -42,7 +42,7 @@ func FieldTypo(name string) (string, bool) {
 		return ClosestField(name)
 	}
 	best, bestD := "", 1<<30
-	limit := max(1, min(3, len(name)/4))
+	most := max(1, min(3, len(name)/4)) // as ClosestField
 	for _, fs := range Fields() {
 		if fs.Kind == FieldFamily || !strings.HasPrefix(fs.Name, family) {
 			continue
@@ -50,7 +50,7 @@ func FieldTypo(name string) (string, bool) {
 		if strings.EqualFold(fs.Name, name) {
 			return fs.Name, true
 		}
-		if d := EditDistance(name, fs.Name); d <= limit && d < bestD {
+		if d := EditDistance(name, fs.Name); d <= most && d < bestD {
 			best, bestD = fs.Name, d
 		}
 	}

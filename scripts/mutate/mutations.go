@@ -1676,8 +1676,8 @@ var mutations = []Mutation{
 		Name: "data/family-typo-unseen",
 		What: "a misspelt field under a family (annotations_authorization_k8s_io_decisio) is taken for another annotation: it matches nothing, silently",
 		File: "internal/data/fieldsuggest.go",
-		Old:  "\t\tif d := EditDistance(name, fs.Name); d <= limit && d < bestD {\n",
-		New:  "\t\tif d := EditDistance(name, fs.Name); d < 0 && d <= limit && d < bestD {\n",
+		Old:  "\t\tif d := EditDistance(name, fs.Name); d <= most && d < bestD {\n",
+		New:  "\t\tif d := EditDistance(name, fs.Name); d < 0 && d <= most && d < bestD {\n",
 		Guards: []Guard{
 			{Pkg: "./internal/data", Run: "^TestFieldTypo$"},
 			{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfMisspeltGroupingAndTemplates$"},

@@ -92,8 +92,11 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 		// bounds the evidence it counts.
 		ro.From = from
 	}
-	if to != 0 && ro.To > to+1 {
-		ro.To = to + 1
+	if to != 0 {
+		// --to still bounds the read, a line at exactly --to included.
+		if ro.To > to {
+			ro.To = to + 1
+		}
 	}
 	if ro.From <= 0 {
 		ro.From = 1
