@@ -20,6 +20,43 @@ func KnownField(name string) bool {
 	return false
 }
 
+// FieldTypo returns the schema name that name misspells: a name that is no
+// field and is close to one (ClosestField), or a name under a family that
+// is close to a field the schema names under that family
+// (annotations_authorization_k8s_io_decisio is any annotation to `| json`,
+// but the one meant is annotations_authorization_k8s_io_decision). A
+// field, a name far from every field, and any other name under a family
+// are no typo.
+func FieldTypo(name string) (string, bool) {
+	if _, ok := FieldByName(name); ok {
+		return "", false
+	}
+	family := ""
+	for _, fs := range Fields() {
+		if fs.Kind == FieldFamily && strings.HasPrefix(name, fs.Name) && len(name) > len(fs.Name) {
+			family = fs.Name
+			break
+		}
+	}
+	if family == "" {
+		return ClosestField(name)
+	}
+	best, bestD := "", 1<<30
+	most := max(1, min(3, len(name)/4)) // as ClosestField
+	for _, fs := range Fields() {
+		if fs.Kind == FieldFamily || !strings.HasPrefix(fs.Name, family) {
+			continue
+		}
+		if strings.EqualFold(fs.Name, name) {
+			return fs.Name, true
+		}
+		if d := EditDistance(name, fs.Name); d <= most && d < bestD {
+			best, bestD = fs.Name, d
+		}
+	}
+	return best, best != ""
+}
+
 // ClosestField returns the schema name nearest to name, when it is close
 // enough to be a typo: the same letters in another case, or at most one
 // edit per four characters (at most three). A name that starts with a

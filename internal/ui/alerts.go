@@ -641,7 +641,13 @@ func (p *AlertsPane) summary() string {
 	case s.Done:
 		parts = append(parts, "evaluated")
 	default:
-		parts = append(parts, "live")
+		if age, stale := p.c.staleFollow(); stale {
+			// An archive followed: evaluated on the clock, but nothing
+			// new is coming in.
+			parts = append(parts, "following · newest event "+ageText(age)+" ago")
+		} else {
+			parts = append(parts, "live")
+		}
 	}
 	server := len(s.Server)
 	switch {

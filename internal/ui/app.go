@@ -132,6 +132,7 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 		Snap:   ix.Snapshot(),
 		Level:  opts.Level,
 		Loc:    opts.Loc,
+		Follow: opts.Follow,
 	}
 	c.Rows = allRows(c.Snap)
 	c.Marks, c.Window = newMarks(), opts.Window

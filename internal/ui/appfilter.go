@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -85,18 +86,20 @@ func (a *App) compile(text string) (*Filter, error) {
 	if text == "" {
 		return a.windowOnly(), nil
 	}
-	neg := false
-	body := text
-	if len(body) > 0 && body[0] == '!' {
-		neg, body = true, body[1:]
-	}
+	neg, body := negated(text)
 	if a.opts.Compile == nil {
 		return nil, fmt.Errorf("filtering is not available")
 	}
-	if terms, ok := plainSearch(body); ok && neg {
-		// `/!word`: LogQL says it directly (!= "word"); several words:
-		// the events that have none of them (!= "a" != "b").
-		f, err := a.opts.Compile(lineFilters("!=", terms))
+	if groups, ok := plainSearch(body); ok && neg {
+		// `/!word`: LogQL says it directly (!= "word"); several words
+		// (or words joined by or): the events that have none of them
+		// (!= "a" != "b").
+		terms := flatTerms(groups)
+		each := make([][]string, len(terms))
+		for k, t := range terms {
+			each[k] = []string{t}
+		}
+		f, err := a.opts.Compile(lineFilters("!=", each))
 		if err != nil {
 			return nil, shiftErr{err, 1}
 		}
@@ -126,6 +129,17 @@ func (a *App) compile(text string) (*Filter, error) {
 	}
 	f.Negate = neg
 	return a.keepWindow(f), nil // the window stays (window.go)
+}
+
+// negated splits the `/!` prefix (show the events the rest does not
+// match) off filter text. Text that starts with a LogQL line filter (!=
+// "word", !~ "re") is not negated: it is the LogQL the filter line shows
+// for `/!word`, and typed back it is the same filter.
+func negated(text string) (bool, string) {
+	if strings.HasPrefix(text, "!") && !strings.HasPrefix(text, "!=") && !strings.HasPrefix(text, "!~") {
+		return true, text[1:]
+	}
+	return false, text
 }
 
 // shiftErr moves an error column right (for the `!` prefix).

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -26,6 +27,9 @@ type Common struct {
 	Level func(raw []byte) (string, error)
 	// Loc is the time zone times are shown in.
 	Loc *time.Location
+	// Follow: the input is followed (--follow), so its open end is "now"
+	// while new events come (staleFollow).
+	Follow bool
 	// Window is the view's time window (window.go), Marks the case's
 	// bookmarks (bookmarks.go).
 	Window TimeWindow
@@ -37,6 +41,31 @@ type Common struct {
 	person            personCache
 	// matched caches matchedNeed for one set of matching rows.
 	matched matchedCache
+}
+
+// staleAfter is how old the newest event read may be for a followed input
+// to be called live: past it, the status says how old it is (an archive
+// read with the default --follow is followed, but nothing is arriving).
+const staleAfter = time.Hour
+
+// staleFollow returns, for a followed input, how long ago (on the clock)
+// the newest event read happened, when that is more than staleAfter; false
+// when the input is not followed, the newest event is recent, or no event
+// has a time.
+func (c *Common) staleFollow() (time.Duration, bool) {
+	if !c.Follow || c.Snap == nil || c.Snap.MaxTime == 0 || c.Now == nil {
+		return 0, false
+	}
+	age := c.Now().Sub(time.Unix(0, c.Snap.MaxTime))
+	return age, age > staleAfter
+}
+
+// ageText writes an age as the status says it: 17d, 5h.
+func ageText(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%dh", d/time.Hour)
 }
 
 // Pane is one screen of the UI (one per file). The app shell routes keys

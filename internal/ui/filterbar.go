@@ -382,23 +382,21 @@ func (f *FilterBar) Lines(current, note string, w int) []string {
 	case len(f.suggestions) > 0:
 		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
 	case f.mode == '/':
-		body := strings.TrimPrefix(string(f.text), "!")
-		if terms, ok := plainSearch(body); ok && !isSchemaName(strings.TrimSpace(body)) {
+		neg, body := negated(string(f.text))
+		if groups, ok := plainSearch(body); ok && !isSchemaName(strings.TrimSpace(body)) {
 			what, how := "search the events' text for ", " (not LogQL)"
-			if len(terms) > 1 {
-				how = " (every word; \"quote\" a phrase)"
-			}
-			if len(body) < len(f.text) {
-				what = "hide the events whose text has "
+			list := searchList(groups)
+			switch {
+			case neg:
+				terms := flatTerms(groups)
+				what, list = "hide the events whose text has ", quotedList(terms, "or")
 				if len(terms) > 1 {
-					what, how = "hide the events whose text has any of ", " (not LogQL)"
+					what = "hide the events whose text has any of "
 				}
+			case len(groups) > 1:
+				how = " (every word; \"quote\" a phrase; a or b: either)"
 			}
-			conj := "and"
-			if len(body) < len(f.text) {
-				conj = "or"
-			}
-			out = append(out, truncateANSI(st.Muted.Render("enter: "+what)+st.Safe(quotedList(terms, conj), w, st.Plain)+st.Muted.Render(how), w))
+			out = append(out, truncateANSI(st.Muted.Render("enter: "+what)+st.Safe(list, w, st.Plain)+st.Muted.Render(how), w))
 		}
 	}
 	return out

@@ -47,6 +47,7 @@ var filterTips = []struct{ key, desc string }{
 	{`shorthand`, `user_username="alice" | verb=~"create|delete"  ({job="audit"} | json is added)`},
 	{`words`, `text that is not LogQL searches each event's text: kube-system -> |= "kube-system"`},
 	{`a b`, `several words: each must be there: kube-system exec -> |= "kube-system" |= "exec"`},
+	{`a or b`, `either word: exec or attach -> |= "exec" or "attach" (as Loki 3 writes it)`},
 	{`"a b"`, `a quoted phrase is one search: "kube-system exec" -> |= "kube-system exec"`},
 	{`/!query`, `shows what does NOT match (/!word -> != "word"; /!a b -> != "a" != "b": neither)`},
 	{`ctrl+u`, `clears the input (/ opens with the filter in use selected: typing replaces it, ←/→ home/end edit it)`},

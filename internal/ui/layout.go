@@ -162,7 +162,8 @@ func (a *App) tabStrip(level int) string {
 
 // progress is the reading state for the status bar: indexing (with how
 // far), done (and how long it took), or live (following) with the Tail's
-// state and a last line still waiting for its newline.
+// state and a last line still waiting for its newline; a followed input
+// whose newest event is old says how old instead of live.
 func (a *App) progress() []string {
 	s := a.c.Snap
 	done := s.Done || a.done
@@ -171,7 +172,15 @@ func (a *App) progress() []string {
 	case done && s.Err != nil:
 		return []string{"read error: " + termsafe.String(s.Err.Error())}
 	case a.opts.Follow && (s.CaughtUp || done):
-		out = append(out, "live · "+a.tail.State())
+		if age, stale := a.c.staleFollow(); stale {
+			// Followed, but nothing new for a while (an archive read
+			// with the default --follow): not "live". The age is a part
+			// of its own, dropped before the Tail's state when the
+			// width is short.
+			out = append(out, a.tail.State(), "newest event "+ageText(age)+" ago")
+		} else {
+			out = append(out, "live · "+a.tail.State())
+		}
 		if s.Partial > 0 {
 			out = append(out, fmt.Sprintf("1 partial line pending (%s)", humanBytes(int64(s.Partial))))
 		}

@@ -25,18 +25,20 @@ const shorthandSelector = data.ShorthandSelector
 // { } < > ! or quotes inside a word), is what k9s, lnav and less users
 // type to search: each word becomes a line filter, all of which must
 // match (kube-system exec -> |= "kube-system" |= "exec"); a quoted
-// phrase is one ("kube-system exec" -> |= "kube-system exec"). The
-// filter's text is that LogQL and its Note says how it was read.
+// phrase is one ("kube-system exec" -> |= "kube-system exec"); or
+// between two words is either (exec or attach -> |= "exec" or "attach",
+// Loki 3's line filter alternatives). The filter's text is that LogQL and
+// its Note says how it was read.
 func CompileLogQL(text string) (*Filter, error) {
-	if terms, ok := plainSearch(text); ok {
+	if groups, ok := plainSearch(text); ok {
 		if t := strings.TrimSpace(text); isSchemaName(t) {
 			return nil, &FilterError{Msg: fmt.Sprintf("%s is a field: compare it with a value, e.g. %s=%q", t, t, "..."), Col: 1}
 		}
-		f, err := CompileLogQL(lineFilters("|=", terms))
+		f, err := CompileLogQL(lineFilters("|=", groups))
 		if err != nil {
 			return nil, err
 		}
-		f.Note = "not LogQL: searching each event's text for " + quotedList(terms, "and")
+		f.Note = "not LogQL: searching each event's text for " + searchList(groups)
 		return f, nil
 	}
 	full, shift := data.ExpandShorthand(text)
@@ -58,12 +60,16 @@ func CompileLogQL(text string) (*Filter, error) {
 
 // plainSearch reports whether text is a plain search (see CompileLogQL)
 // and returns its terms: the words, and each quoted phrase ("..." with
-// Go escapes, or `...`) unquoted, in order.
-func plainSearch(text string) ([]string, bool) {
+// Go escapes, or `...`) unquoted, in order, in groups of alternatives:
+// an unquoted or between two terms puts them in one group (a or b c is
+// [[a b] [c]]); elsewhere (first, last, twice) it is a word.
+func plainSearch(text string) ([][]string, bool) {
 	var terms []string
+	var isOr []bool // terms[k] is an unquoted "or"
 	t := strings.TrimLeftFunc(text, unicode.IsSpace)
 	for t != "" {
 		var term string
+		bare := false
 		switch t[0] {
 		case '"':
 			q, err := strconv.QuotedPrefix(t)
@@ -87,6 +93,7 @@ func plainSearch(text string) ([]string, bool) {
 			if strings.ContainsAny(term, "=~|{}<>!\"`") {
 				return nil, false
 			}
+			bare = true
 		}
 		if term == "" {
 			return nil, false
@@ -95,19 +102,64 @@ func plainSearch(text string) ([]string, bool) {
 			return nil, false // a quote followed by more text: not a search
 		}
 		terms = append(terms, term)
+		isOr = append(isOr, bare && term == "or")
 		t = strings.TrimLeftFunc(t, unicode.IsSpace)
 	}
-	return terms, len(terms) > 0
+	var groups [][]string
+	joins := false // the last term was an or joining the next
+	for k, term := range terms {
+		if isOr[k] && k > 0 && k+1 < len(terms) && !isOr[k-1] && !isOr[k+1] && !joins {
+			joins = true
+			continue
+		}
+		if joins {
+			groups[len(groups)-1] = append(groups[len(groups)-1], term)
+			joins = false
+			continue
+		}
+		groups = append(groups, []string{term})
+	}
+	return groups, len(groups) > 0
+}
+
+// flatTerms is every term of a search's groups, in order.
+func flatTerms(groups [][]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
 }
 
 // lineFilters is the LogQL of a search: one line filter op ("|=" or
-// "!=") per term.
-func lineFilters(op string, terms []string) string {
-	parts := make([]string, len(terms))
-	for k, t := range terms {
-		parts[k] = op + " " + strconv.Quote(t)
+// "!=") per group, its alternatives joined with or (|= "a" or "b": any of
+// them; != "a" or "b": none of them).
+func lineFilters(op string, groups [][]string) string {
+	parts := make([]string, len(groups))
+	for k, g := range groups {
+		alts := make([]string, len(g))
+		for j, t := range g {
+			alts[j] = strconv.Quote(t)
+		}
+		parts[k] = op + " " + strings.Join(alts, " or ")
 	}
 	return strings.Join(parts, " ")
+}
+
+// searchList says what a search looks for: "a", "a" and "b", "a" or "b",
+// "a" and ("b" or "c").
+func searchList(groups [][]string) string {
+	if len(groups) == 1 {
+		return quotedList(groups[0], "or")
+	}
+	parts := make([]string, len(groups))
+	for k, g := range groups {
+		parts[k] = quotedList(g, "or")
+		if len(g) > 1 {
+			parts[k] = "(" + parts[k] + ")"
+		}
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // quotedList is "a", "a" and "b", or "a", "b" and "c" (conj: "and", "or").
@@ -129,23 +181,29 @@ func isSchemaName(name string) bool {
 	return ok
 }
 
-// checkFields reports a label filter on a name that is not a field: a
-// misspelt field matches nothing, silently, so when a schema name is
-// close it is an error that names it ("did you mean"). Names under a
-// family (requestObject_…), stream labels (isStream) and names the query
-// binds itself are fine. A far-off unknown name is allowed (events may
-// carry fields the schema does not list: responseStatus_details_kind),
-// and note says so.
+// checkFields reports a name the query reads (a label filter, a
+// line_format or label_format template) that is not a field: a misspelt
+// field matches nothing, silently, so when it misspells a schema name
+// (data.FieldTypo, under a family too:
+// annotations_authorization_k8s_io_decisio) it is an error that names it
+// ("did you mean"). Other names under a family (requestObject_…), stream
+// labels (isStream) and names the query binds itself are fine. A far-off
+// unknown name is allowed (events may carry fields the schema does not
+// list: responseStatus_details_kind), and note says so.
 func checkFields(f *Filter, text string, isStream func(string) bool) (note string, err error) {
 	for _, name := range f.unbound {
-		if data.KnownField(name) || (isStream != nil && isStream(name)) {
+		if isStream != nil && isStream(name) {
+			continue
+		}
+		sugg, typo := data.FieldTypo(name)
+		if !typo && data.KnownField(name) {
 			continue
 		}
 		col := 0
 		if k := strings.Index(text, name); k >= 0 {
 			col = len([]rune(text[:k])) + 1
 		}
-		if sugg, ok := data.ClosestField(name); ok {
+		if typo {
 			return "", &FilterError{Msg: fmt.Sprintf("unknown field %s, did you mean %s?", name, sugg), Col: col}
 		}
 		note = fmt.Sprintf("%s is not a known field: only events that have it can match", name)

@@ -249,3 +249,137 @@ func TestEscClearsAndUUndoes(t *testing.T) {
 		t.Fatalf("undo past the first change: %q\n%s", a.filter.Text, screen(a))
 	}
 }
+
+// TestOrBetweenWordsIsEither: or between two plain words is either of
+// them, Loki 3's line filter alternatives (exec or attach -> |= "exec" or
+// "attach"), binding tighter than the words' and; it was a third word
+// (|= "exec" |= "or" |= "attach": no event, and nothing said). A quoted
+// "or", or an or with no word on one side, is a word. /! hides the events
+// that have any of the words. The bar says what enter will do.
+func TestOrBetweenWordsIsEither(t *testing.T) {
+	a := newTestApp(t, 120, 40)
+	count := func(text string) int {
+		t.Helper()
+		setFilter(t, a, text)
+		return a.c.Rows.Len()
+	}
+	either := count(`|~ "exec|bootstrap"`)
+	if either != 3 {
+		t.Fatalf(`|~ "exec|bootstrap": %d events, want 3 (two execs, the bootstrap-token secret)`, either)
+	}
+	for _, tc := range []struct {
+		typed, text string
+		want        int
+	}{
+		{"exec or bootstrap", `|= "exec" or "bootstrap"`, either},
+		{"exec or bootstrap or payments", `|= "exec" or "bootstrap" or "payments"`, count(`|~ "exec|bootstrap|payments"`)},
+		{"payments exec or bootstrap", `|= "payments" |= "exec" or "bootstrap"`, count(`|= "payments" |~ "exec|bootstrap"`)},
+		{`exec "or" bootstrap`, `|= "exec" |= "or" |= "bootstrap"`, 0},
+		{"or", `|= "or"`, count(`|= "or"`)},
+		{"exec or", `|= "exec" |= "or"`, count(`|= "exec" |= "or"`)},
+		{"exec or or bootstrap", `|= "exec" |= "or" |= "or" |= "bootstrap"`, 0},
+		{"!exec or bootstrap", `!= "exec" != "bootstrap"`, a.c.Snap.Len() - either},
+	} {
+		setFilter(t, a, tc.typed)
+		if a.filter.Text != tc.text || a.c.Rows.Len() != tc.want {
+			t.Errorf("%q: filter %q, %d events; want %q, %d", tc.typed, a.filter.Text, a.c.Rows.Len(), tc.text, tc.want)
+		}
+	}
+	setFilter(t, a, "payments exec or bootstrap")
+	if want := `searching each event's text for "payments" and ("exec" or "bootstrap")`; !strings.Contains(a.filter.Note, want) {
+		t.Errorf("note %q, want %q", a.filter.Note, want)
+	}
+	send(t, a, "/")
+	a.bar.text, a.bar.pos = nil, 0
+	typeText(t, a, "exec or bootstrap")
+	if s := screen(a); !strings.Contains(s, `enter: search the events' text for "exec" or "bootstrap" (not LogQL)`) {
+		t.Errorf("the bar does not say what enter will do:\n%s", s)
+	}
+	send(t, a, "esc")
+	// What the filter line shows is LogQL the CLI accepts.
+	if _, err := CompileLogQL(`{job="audit"} | json |= "payments" |= "exec" or "bootstrap"`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFilterLineTypedBack: for every form the filter bar takes, what the
+// filter line then shows, typed into / again, is the same filter. /!word
+// shows != "word", which / read as the negation of = "word" (a parse
+// error) while `audittui query` takes it.
+func TestFilterLineTypedBack(t *testing.T) {
+	a := newTestApp(t, 160, 40)
+	for _, typed := range []string{
+		"bootstrap",
+		"payments exec",
+		`"payments exec"`,
+		"`payments` \"api-0/exec\"",
+		"exec or bootstrap",
+		"payments exec or bootstrap",
+		"!bootstrap",
+		"!payments exec",
+		"!exec or bootstrap",
+		`verb="delete"`,
+		`!verb="delete"`,
+		`| verb="get" | user_username="alice"`,
+		`|= "secrets"`,
+		`!= "kube-system"`,
+		`!~ "kube-.*"`,
+		`|~ "exec|bootstrap"`,
+		`!verb="get" or verb="list"`,
+		`{job="audit"} | json | verb="get"`,
+		`!{job="audit"} |= "payments"`,
+	} {
+		setFilter(t, a, typed)
+		want, wantNeg, wantRows := a.filter.lq.String(), a.filter.Negate, a.c.Rows.Len()
+		shown := a.filterText()
+		if s := screen(a); !strings.Contains(s, "filter "+shown) {
+			t.Errorf("%q: the filter line does not show %q:\n%s", typed, shown, s)
+		}
+		send(t, a, "/")
+		a.bar.text, a.bar.pos = nil, 0
+		typeText(t, a, shown)
+		send(t, a, "enter")
+		if a.bar.Active() {
+			t.Errorf("%q: the filter line %q typed back: %s", typed, shown, a.bar.err)
+			send(t, a, "esc")
+			continue
+		}
+		if got := a.filter.lq.String(); got != want || a.filter.Negate != wantNeg || a.c.Rows.Len() != wantRows {
+			t.Errorf("%q: the filter line %q typed back is %q (negated %v, %d rows), was %q (negated %v, %d rows)",
+				typed, shown, got, a.filter.Negate, a.c.Rows.Len(), want, wantNeg, wantRows)
+		}
+		if a.filterText() != shown {
+			t.Errorf("%q: typed back, the filter line shows %q, was %q", typed, a.filterText(), shown)
+		}
+	}
+}
+
+// TestMisspeltTemplateAndFamilyFields: the filter bar's did-you-mean
+// covers what line_format and label_format read and fields under a family
+// (annotations_authorization_k8s_io_decisio is an annotation to `| json`,
+// matching nothing), which it let through silently; other annotations and
+// the names spelt right are taken.
+func TestMisspeltTemplateAndFamilyFields(t *testing.T) {
+	for _, tc := range []struct{ typed, want string }{
+		{`annotations_authorization_k8s_io_decisio="allow"`, "unknown field annotations_authorization_k8s_io_decisio, did you mean annotations_authorization_k8s_io_decision?"},
+		{`verb="get" | line_format "{{.objectRef_resorce}}"`, "unknown field objectRef_resorce, did you mean objectRef_resource?"},
+		{`verb="get" | label_format who=user_usernme`, "unknown field user_usernme, did you mean user_username?"},
+		{`verb="get" | label_format who="{{.user_usernme}}"`, "unknown field user_usernme, did you mean user_username?"},
+	} {
+		a := newTestApp(t, 120, 24)
+		send(t, a, "/")
+		typeText(t, a, tc.typed)
+		send(t, a, "enter")
+		if !a.bar.Active() || a.bar.err != tc.want {
+			t.Errorf("%s: error %q, want %q", tc.typed, a.bar.err, tc.want)
+		}
+		if s := screen(a); !strings.Contains(strings.Join(strings.Fields(s), " "), tc.want) {
+			t.Errorf("%s: the screen does not show the error:\n%s", tc.typed, s)
+		}
+		fixed := strings.NewReplacer("decisio=", "decision=", "resorce", "resource", "usernme", "username").Replace(tc.typed)
+		a = newTestApp(t, 120, 24)
+		setFilter(t, a, fixed)
+	}
+	a := newTestApp(t, 120, 24)
+	setFilter(t, a, `annotations_mutation_webhook_admission_k8s_io_round_0_index_0=""`)
+}

@@ -35,6 +35,9 @@ func followApp(t *testing.T, path string) (*App, func(want ...string) string) {
 	go feed.Run(ctx, st)
 	t.Cleanup(func() { cancel(); <-feed.Done() })
 	a := New(ctx, ix, feed, Options{NoColor: true, Follow: true, Compile: CompileLogQL})
+	// The clock of a live input: just after the fixtures' events
+	// (testdata/events.jsonl ends at 09:03:34).
+	a.c.Now = func() time.Time { return time.Date(2026, 11, 20, 9, 5, 0, 0, time.UTC) }
 	a.Update(windowSize(100, 12))
 	// Commands run as Bubble Tea runs them: each in its own goroutine,
 	// batches expanded, their messages applied by wait, in order.
@@ -166,5 +169,52 @@ func TestIndexingDoneJoinedLate(t *testing.T) {
 	a.Update(feedDoneMsg{})
 	if s := screen(a); !strings.Contains(s, "indexed in 1.5s") {
 		t.Fatalf("a late App:\n%s", s)
+	}
+}
+
+// TestFollowedArchive: an input followed (the default --follow) whose
+// newest event is days old is not "live": the status says `following ·
+// newest event 17d ago` and the header's window ends at that event, not
+// "now" (review D: an archive 17 days old read as `live · following`,
+// `→ now`, the Alerts pane `live`). An input whose newest event is within
+// the hour is live. The age goes first when the status is short of room;
+// the Tail's state stays.
+func TestFollowedArchive(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 24}, {120, 40}} {
+		a := newWorkbenchApp(t, sz.w, sz.h, Options{Follow: true, Alerts: staticAlerts{AlertState{Rules: 1, Events: 30}}})
+		a.alerts.SetState(AlertState{Rules: 1, Events: 30})
+		newest := time.Unix(0, a.c.Snap.MaxTime)
+		still := newWorkbenchApp(t, sz.w, sz.h, Options{})
+		a.c.Now = func() time.Time { return newest.Add(17*24*time.Hour + 3*time.Hour) }
+		s := screen(a)
+		checkScreen(t, s, sz.w, sz.h)
+		if !strings.Contains(s, "following · newest event 17d ago") || strings.Contains(s, "live") || strings.Contains(s, "now") {
+			t.Errorf("%dx%d, 17 days on:\n%s", sz.w, sz.h, s)
+		}
+		if got, want := a.windowLabel(sz.w/2), still.windowLabel(sz.w/2); got != want {
+			t.Errorf("%dx%d: the header's window is %q, want %q as without --follow", sz.w, sz.h, got, want)
+		}
+		// The Alerts pane, evaluating as events come, says so too.
+		send(t, a, "3")
+		if s := screen(a); !strings.Contains(s, "0 firing · following · newest event 17d ago") || strings.Contains(s, "live") {
+			t.Errorf("%dx%d, Alerts, 17 days on:\n%s", sz.w, sz.h, s)
+		}
+		a.c.Now = func() time.Time { return newest.Add(59 * time.Minute) }
+		if s := screen(a); !strings.Contains(s, "0 firing · live") {
+			t.Errorf("%dx%d, Alerts, 59 minutes on:\n%s", sz.w, sz.h, s)
+		}
+		send(t, a, "1")
+		s = screen(a)
+		if !strings.Contains(s, "live · following") || strings.Contains(s, "newest event") || !strings.Contains(a.windowLabel(sz.w/2), "now") {
+			t.Errorf("%dx%d, 59 minutes on:\n%s", sz.w, sz.h, s)
+		}
+	}
+	// Short of room: the age goes, "following" stays.
+	a := newWorkbenchApp(t, 60, 20, Options{Follow: true})
+	a.c.Now = func() time.Time { return time.Unix(0, a.c.Snap.MaxTime).Add(40 * 24 * time.Hour) }
+	s := screen(a)
+	checkScreen(t, s, 60, 20)
+	if !strings.Contains(s, "following") || strings.Contains(s, "live") {
+		t.Errorf("60 columns:\n%s", s)
 	}
 }

@@ -248,7 +248,7 @@ func (a *App) formatRange(w TimeWindow) string {
 
 // windowLabel renders the view's window in at most width cells: the
 // explicit ends, or where it is open, the first and last event read ("now"
-// while following). The word in front says which ends are set: window
+// while following, unless the newest event is older than staleAfter). The word in front says which ends are set: window
 // (both), from, to, all (none). Narrow screens get shorter forms.
 func (a *App) windowLabel(width int) string {
 	l, _ := a.windowLabelDated(width)
@@ -269,7 +269,10 @@ func (a *App) windowLabelDated(width int) (string, bool) {
 	live := false
 	if hi == 0 {
 		hi = s.MaxTime
-		live = a.opts.Follow
+		// "now" while following, unless the newest event is old: then
+		// its time (the status says how old it is).
+		_, stale := a.c.staleFollow()
+		live = a.opts.Follow && !stale
 	}
 	if lo == 0 && hi == 0 {
 		return truncateANSI(word+" time", width), true

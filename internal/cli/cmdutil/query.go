@@ -68,31 +68,34 @@ func queryLine(q string, line int) string {
 // event (a label filter may read them as well as the fields).
 var streamLabels = map[string]bool{"job": true, "filename": true, "cluster": true}
 
-// FieldWarnings says what the TUI's filter bar says of a label filter on
-// a name that is no field of an audit event (data.KnownField), a stream
-// label, or bound by the query itself: when a field's name is close, it
-// was misspelt (warnings: "unknown field objectRef_resorce, did you mean
-// objectRef_resource?"); else events may still carry it (notes: "x is
-// not a known field: only events that have it can match"). A misspelt
-// field matches nothing, silently; Loki would answer the same, so the
-// caller says it and runs the query.
+// FieldWarnings says what the TUI's filter bar says of a name the query
+// reads (a label filter, a line_format or label_format template, a by or
+// without clause: logql's UnboundLabels) that is no field of an audit
+// event (data.KnownField), a stream label, or bound by the query itself:
+// when it misspells a field's name (data.FieldTypo, also under a family:
+// annotations_authorization_k8s_io_decisio), a warning ("unknown field
+// objectRef_resorce, did you mean objectRef_resource?"); else, when no
+// field has it, events may still carry it (notes: "x is not a known
+// field: only events that have it can match"). A misspelt field matches,
+// renders and groups as an empty value, silently; Loki would answer the
+// same, so the caller says it and runs the query.
 func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
-	var lq *logql.LogQuery
+	var names []string
 	switch q := expr.(type) {
 	case *logql.LogQuery:
-		lq = q
+		names = q.UnboundLabels()
 	case *logql.MetricQuery:
-		lq = q.LogQuery()
+		names = q.UnboundLabels()
 	}
-	if lq == nil {
-		return nil, nil
-	}
-	for _, name := range lq.UnboundLabels() {
-		if data.KnownField(name) || streamLabels[name] {
+	for _, name := range names {
+		if streamLabels[name] {
 			continue
 		}
-		if sugg, ok := data.ClosestField(name); ok {
-			warnings = append(warnings, fmt.Sprintf("unknown field %s, did you mean %s? (no audit event has it: the filter compares an empty value)", name, sugg))
+		if sugg, ok := data.FieldTypo(name); ok {
+			warnings = append(warnings, fmt.Sprintf("unknown field %s, did you mean %s? (no audit event has it: the query reads an empty value)", name, sugg))
+			continue
+		}
+		if data.KnownField(name) {
 			continue
 		}
 		notes = append(notes, fmt.Sprintf("%s is not a known field: only events that have it can match", name))

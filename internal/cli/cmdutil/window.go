@@ -72,9 +72,9 @@ func parseFlagTime(s string) (int64, error) {
 	return 0, fmt.Errorf("cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, or YYYY-MM-DD)", s)
 }
 
-// watchWindow wraps srcs so that, when a read with exactly the window
-// [from, to) of w (not a narrower one a command derives, not a followed
-// one) has read every source to its end and the window let through none
+// watchWindow wraps srcs so that, when a read of the window [from, to)
+// of w or of one holding it (not a narrower one a command derives, not a
+// followed one) has read every source to its end and the window let through none
 // of the events decoded although some were, errOut says so: how many
 // were before it and after it, and the newest before and oldest after.
 // An empty answer then says why, rather than look like no match (an
@@ -111,6 +111,18 @@ type windowDesc struct {
 	prefiltered bool
 }
 
+// within reports whether a read of [from, to) holds the whole window: a
+// metric query reads its first step's range before --from, and a line at
+// exactly --to. When such a read lets nothing through, nothing of the
+// window was there either, and what it left out is before the window or
+// at or after its end.
+func (w *windowDesc) within(from, to int64) bool {
+	if from > 1 && (w.from == 0 || from > w.from) {
+		return false
+	}
+	return to == 0 || (w.to != 0 && to >= w.to)
+}
+
 type watchedSource struct {
 	data.Source
 	w *windowWatch
@@ -120,9 +132,9 @@ func (s *watchedSource) Open(ctx context.Context, opts data.ReadOptions) (data.S
 	w := s.w
 	from := opts.From
 	if opts.TallyFrom != 0 {
-		from = opts.TallyFrom // a read that starts earlier, for a look-back
+		from = opts.TallyFrom // a read that starts earlier, for the rules' look-back
 	}
-	if opts.Follow || from != w.from || opts.To != w.to || opts.Tally != nil {
+	if opts.Follow || !w.within(from, opts.To) || opts.Tally != nil {
 		return s.Source.Open(ctx, opts)
 	}
 	opts.Tally = &w.tally

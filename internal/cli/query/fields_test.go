@@ -37,7 +37,7 @@ func TestQueryWarnsOfUnknownField(t *testing.T) {
 		// query: it leaves out the undated events).
 		wantCode, _, _ := queryCLI(t, "-q", strings.Replace(q, "resorce", "resource", 1), p)
 		code, out, errOut := queryCLI(t, "-q", q, p)
-		want := "audittui: warning: unknown field objectRef_resorce, did you mean objectRef_resource? (no audit event has it: the filter compares an empty value)\n"
+		want := "audittui: warning: unknown field objectRef_resorce, did you mean objectRef_resource? (no audit event has it: the query reads an empty value)\n"
 		if code != wantCode || strings.Contains(out, "{") || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "warning") != 1 {
 			t.Errorf("%s: exit %d (want %d), stdout %q, stderr %q", q, code, wantCode, out, errOut)
 		}
@@ -90,5 +90,53 @@ func TestQueryFilterLineShorthand(t *testing.T) {
 	code, _, errOut := queryCLI(t, `objectRef_resource="configmaps" | verb=`, p)
 	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "(read as the TUI's filter line reads it: {job=\"audit\"} | json | ...") || strings.Contains(errOut, "unknown function") {
 		t.Errorf("a broken shorthand: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestQueryWarnsOfMisspeltGroupingAndTemplates: a misspelt name in a by or
+// without clause, a line_format or label_format template or rename, and a
+// misspelt field under a family (annotations_...) were silent: the sample
+// answered sum by (objectRef_resorce) with one series and no label. Each
+// now gets the did-you-mean warning on stderr; the answer and the exit
+// status are those of the query as written. Correct names say nothing.
+func TestQueryWarnsOfMisspeltGroupingAndTemplates(t *testing.T) {
+	p := filepath.Join("..", "..", "..", "testdata", "sample", "audit.log")
+	for _, tc := range []struct{ q, bad, meant string }{
+		{`sum by (objectRef_resorce) (count_over_time({job="audit"} | json [1h]))`, "objectRef_resorce", "objectRef_resource"},
+		{`sum without (objectRef_nme, auditID) (count_over_time({job="audit"} | json | verb="delete" [1h]))`, "objectRef_nme", "objectRef_name"},
+		{`topk(3, sum by (user_usernam) (count_over_time({job="audit"} | json [1h])))`, "user_usernam", "user_username"},
+		{`{job="audit"} | json | verb="delete" | line_format "{{.user_username}} {{.objectRef_resorce}}"`, "objectRef_resorce", "objectRef_resource"},
+		{`{job="audit"} | json | verb="delete" | label_format what="{{ToUpper .objectRef_resorce}}"`, "objectRef_resorce", "objectRef_resource"},
+		{`{job="audit"} | json | verb="delete" | label_format who=user_usernme`, "user_usernme", "user_username"},
+		{`{job="audit"} | json | annotations_authorization_k8s_io_decisio="allow"`, "annotations_authorization_k8s_io_decisio", "annotations_authorization_k8s_io_decision"},
+	} {
+		want := "audittui: warning: unknown field " + tc.bad + ", did you mean " + tc.meant + "? (no audit event has it: the query reads an empty value)\n"
+		wantCode, wantOut, _ := queryCLI(t, "-q", "-o", "raw", tc.q, p)
+		code, out, errOut := queryCLI(t, "-o", "raw", tc.q, p)
+		if code != wantCode || out != wantOut || errOut != want {
+			t.Errorf("%s: exit %d (want %d), stderr %q, want %q", tc.q, code, wantCode, errOut, want)
+		}
+		// The query as meant says nothing.
+		fixed := strings.Replace(tc.q, tc.bad, tc.meant, 1)
+		if _, _, errOut := queryCLI(t, "-o", "raw", fixed, p); errOut != "" {
+			t.Errorf("%s: stderr %q", fixed, errOut)
+		}
+	}
+	// The reviewer's query: one series with no label, and now the warning.
+	code, out, errOut := queryCLI(t, `sum by (objectRef_resorce) (count_over_time({job="audit"} | json [1h]))`, p)
+	if code != cmdutil.ExitOK || strings.Count(strings.TrimSpace(out), "\n") != 1 || !strings.Contains(errOut, "did you mean objectRef_resource?") {
+		t.Errorf("exit %d, %q, stderr %q", code, out, errOut)
+	}
+	for _, q := range []string{
+		`sum by (objectRef_resource, filename) (count_over_time({job="audit"} | json [1h]))`,
+		`sum by (ip) (count_over_time({job="audit"} | json ip="sourceIPs[0]" [1h]))`,
+		`sum by (who) (count_over_time({job="audit"} | json | label_format who=user_username [1h]))`,
+		`{job="audit"} | json | verb="delete" | line_format "{{.verb}} {{__line__ | len}}"`,
+		`{job="audit"} | json | annotations_mutation_webhook_admission_k8s_io_round_0_index_0=""`,
+		`{job="audit"} | json | verb="delete" | drop __error__, __error_details__`,
+	} {
+		if _, _, errOut := queryCLI(t, "-o", "raw", q, p); errOut != "" {
+			t.Errorf("%s: stderr %q", q, errOut)
+		}
 	}
 }

@@ -13,34 +13,46 @@ import (
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
-// runMetricQuery evaluates a metric query. Without --step it is an instant
-// query at the end of the window (--to, exclusive) or, with no --to, at the
-// time of the last matching event; with --step it is a range query with
-// steps on multiples of the step, from the start of the window (or the
-// first matching event) rounded down, to the first step at or after the
-// end of the window (or the last matching event), so that every event of
-// the window is in some step's range when the range is the step.
+// runMetricQuery evaluates a metric query as Loki does (since 3.2,
+// grafana/loki#13448): a value at time t counts the lines in
+// (t-range-offset, t-offset]. Without --step it is an instant query at the
+// end of the window (--to: a line at exactly --to counts, as Loki's query
+// at time=--to counts it) or, with no --to, at the time of the last
+// matching event; the window's start bounds what it reads. With --step it
+// is a range query with steps on multiples of the step, from the start of
+// the window (or the first matching event) rounded down, to the first step
+// at or after the end of the window (or the last matching event), so that
+// every event of the window is in some step's range when the range is the
+// step. The first step reads back one range before it, as Loki selects
+// lines from start-range: with --from, lines before --from count there
+// (a log query still starts at --from).
 func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *logql.MetricQuery, opts *QueryOptions, from, to int64, rep *cmdutil.RejectReporter) error {
 	lq := q.LogQuery()
 	pf := data.PrefilterFor(lq)
 	rng := int64(q.Range())
 	off := int64(q.Offset())
+	step := int64(opts.Step)
 
-	var start, end int64
-	if to != 0 {
-		end = to - 1
+	start, end := int64(0), to
+	if step > 0 && from != 0 {
+		start = from - from%step
 	}
-	if opts.Step > 0 {
-		start = from
-	}
-	if end == 0 || (opts.Step > 0 && start == 0) {
+	// lookback is where the first step of a range query starting at s
+	// reads from: the lines after s-range-offset.
+	lookback := func(s int64) int64 { return s - off - rng + 1 }
+	if end == 0 || (step > 0 && start == 0) {
 		// Find the span of the matching events (a first, prefiltered pass).
 		for _, src := range srcs {
 			if src.String() == "-" {
 				return cmdutil.UsageErrorf("a metric query over stdin needs a window (--from and --to, or --since): stdin cannot be read twice")
 			}
 		}
-		lo, hi, skipped, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: from, To: to, Prefilter: pf, Query: lq})
+		spanFrom := from
+		if start != 0 {
+			// The first step's lines count: the last match may be there.
+			spanFrom = min(from, max(lookback(start), 1))
+		}
+		lo, hi, skipped, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: spanFrom, To: to, Prefilter: pf, Query: lq})
 		if err != nil {
 			return err
 		}
@@ -51,36 +63,38 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			rep.AddUndated(skipped.undated, skipped.undatedAt)
 			return cmdutil.WriteMetric(out, opts.Output, nil, nil)
 		}
-		if opts.Step > 0 && start == 0 {
-			start = lo
+		if step > 0 && start == 0 {
+			start = lo - lo%step
 		}
 		if end == 0 {
 			end = hi
 		}
 	}
-	if step := int64(opts.Step); step > 0 {
+	if step > 0 {
 		// Steps on multiples of the step, as Grafana aligns them, up to
 		// the first step at or after the window's end (or the last
 		// match): its window holds what came after the step before (a
 		// last step that stopped short never counted it). The read
-		// window still bounds the events.
-		start -= start % step
+		// window still bounds the events. A last match before the first
+		// step (in its lookback) is counted there.
+		end = max(end, start)
 		end = start + (end-start+step-1)/step*step
 	} else {
 		start = end
 	}
-	// Only events that can fall in some window matter.
-	ro := data.ReadOptions{From: start - off - rng + 1, To: end - off + 1, Prefilter: pf, Query: lq}
-	if from != 0 && ro.From < from {
+	// Only events that can fall in some step's range matter: from the
+	// first step's lookback to the last step, and no later than --to (a
+	// line at exactly --to counts, as Loki counts it since 3.2: the steps
+	// are (t-range, t] and the lines selected [start-range, end]).
+	ro := data.ReadOptions{From: lookback(start), To: end - off + 1, Prefilter: pf, Query: lq}
+	if step == 0 && from != 0 && ro.From < from {
+		// An instant query has no start in Loki: --from (or --since)
+		// bounds the evidence it counts.
 		ro.From = from
 	}
-	if to != 0 && ro.To > to {
-		// --to is exclusive for an instant query; a range query counts a
-		// line at exactly its end in the step there, as Loki does since
-		// 3.2 (grafana/loki#13448: the steps are (t-range, t], the lines
-		// selected [start, end], not [start, end)).
-		ro.To = to
-		if opts.Step > 0 {
+	if to != 0 {
+		// --to still bounds the read, a line at exactly --to included.
+		if ro.To > to {
 			ro.To = to + 1
 		}
 	}
@@ -93,7 +107,7 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	}
 	defer st.Close()
 	var ev *logql.Evaluator
-	if opts.Step > 0 {
+	if step > 0 {
 		if ev, err = q.NewRangeEvaluator(start, end, opts.Step); err != nil {
 			return cmdutil.UsageErrorf("--step: %v", err)
 		}

@@ -58,7 +58,9 @@ line_format in the query, the lines as it formats them). --limit N
 keeps the newest N matches (as logcli does), printed in time order;
 --forward the oldest N. Metric queries print an instant vector evaluated at
 the end of the window (or of the data); --step turns them into range
-queries, whose steps fall on multiples of the step.
+queries, whose steps fall on multiples of the step. As in Loki, a value at
+t counts the lines in (t-range, t]: a line at exactly --to counts, and the
+first step of a range query counts its range before --from too.
 
 SOURCE is a file, a glob, a directory (the apiserver's rotated set is read in
 order, .gz backups included), - for stdin, s3://bucket/prefix/ or

@@ -18,7 +18,12 @@ func TestUnboundLabels(t *testing.T) {
 		{`{job="audit"} | json | verb="get" | verb!="list"`, []string{"verb"}},
 		// Names the query binds itself are not reported.
 		{`{job="audit"} | json ip="sourceIPs[0]" | ip="10.0.0.1"`, nil},
-		{`{job="audit"} | json | label_format who=user_username | who="alice"`, nil},
+		{`{job="audit"} | json | label_format who=user_username | who="alice"`, []string{"user_username"}},
+		{`{job="audit"} | json | label_format who="{{.user_username}}" | who="alice"`, []string{"user_username"}},
+		// What templates, renames, drop and keep read is read too.
+		{`{job="audit"} | json | line_format "{{.objectRef_resorce}} {{ToUpper .verb}} {{__line__}}"`, []string{"objectRef_resorce", "verb"}},
+		{`{job="audit"} | json | label_format who=user_usernme, res="{{.objectRef_resource}}" | line_format "{{.who}} {{.res}}"`, []string{"user_usernme", "objectRef_resource"}},
+		{`{job="audit"} | json | drop __error__, __error_details__, user_uid | keep verb`, []string{"user_uid", "verb"}},
 		{`{job="audit"} | json | job="audit" | __error__=""`, nil},
 		// A name used before the stage that binds it is unbound there.
 		{`{job="audit"} | json | ip="x" | json ip="sourceIPs[0]"`, []string{"ip"}},
@@ -27,6 +32,32 @@ func TestUnboundLabels(t *testing.T) {
 	}
 	for _, tt := range tests {
 		q, err := ParseLog(tt.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.q, err)
+		}
+		if got := q.UnboundLabels(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: UnboundLabels = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
+// TestMetricUnboundLabels: a metric query's unbound names are its log
+// query's, then its by and without names that the log query does not
+// bind (every aggregation's, in the order they are evaluated).
+func TestMetricUnboundLabels(t *testing.T) {
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{`sum by (objectRef_resorce) (count_over_time({job="audit"} | json [1h]))`, []string{"objectRef_resorce"}},
+		{`sum without (objectRef_nme) (count_over_time({job="audit"} | json | verb="get" [1h]))`, []string{"verb", "objectRef_nme"}},
+		{`topk(3, sum by (user_username, ip) (rate({job="audit"} | json ip="sourceIPs[0]" [5m]))) > 1`, []string{"user_username"}},
+		{`count by (job) (count_over_time({job="audit"} | json [1h]))`, nil},
+		{`sum by (who) (count_over_time({job="audit"} | json | label_format who=user_username [1h]))`, []string{"user_username"}},
+		{`max by (verb) (sum by (verb, user_username) (count_over_time({job="audit"} | json [1h])))`, []string{"verb", "user_username"}},
+	}
+	for _, tt := range tests {
+		q, err := ParseMetric(tt.q)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.q, err)
 		}
