@@ -1992,4 +1992,12 @@ var mutations = []Mutation{
 		New:    "\treturn age, false\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFollowedArchive$"}},
 	},
+	{
+		Name:   "cli/grouped-metric-read-as-filter-line",
+		What:   "a metric query with its grouping before the parenthesis (sum by (verb) (...)) that does not parse is read as the TUI's filter line: its error speaks of a comparison after sum",
+		File:   "internal/cli/cmdutil/query.go",
+		Old:    "\tif j := name(rest); j > 0 && (rest[:j] == \"by\" || rest[:j] == \"without\") {\n",
+		New:    "\tif j := name(rest); false && j > 0 {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/cmdutil", Run: "^TestParseQueryShorthand$"}},
+	},
 }

@@ -44,16 +44,25 @@ func ParseQuery(q string) (logql.Expr, error) {
 }
 
 // startsCall reports whether t starts as a metric query does: a name and
-// an opening parenthesis (sum(, count_over_time (, topk().
+// an opening parenthesis (sum(, count_over_time (, topk(), or an
+// aggregation's grouping before it (sum by (verb) (, sum without(x)().
 func startsCall(t string) bool {
-	i := 0
-	for i < len(t) && (t[i] == '_' || t[i] >= 'a' && t[i] <= 'z' || t[i] >= 'A' && t[i] <= 'Z' || i > 0 && t[i] >= '0' && t[i] <= '9') {
-		i++
+	name := func(t string) int {
+		i := 0
+		for i < len(t) && (t[i] == '_' || t[i] >= 'a' && t[i] <= 'z' || t[i] >= 'A' && t[i] <= 'Z' || i > 0 && t[i] >= '0' && t[i] <= '9') {
+			i++
+		}
+		return i
 	}
+	i := name(t)
 	if i == 0 {
 		return false
 	}
-	return strings.HasPrefix(strings.TrimLeft(t[i:], " \t\r\n"), "(")
+	rest := strings.TrimLeft(t[i:], " \t\r\n")
+	if j := name(rest); j > 0 && (rest[:j] == "by" || rest[:j] == "without") {
+		rest = strings.TrimLeft(rest[j:], " \t\r\n")
+	}
+	return strings.HasPrefix(rest, "(")
 }
 
 func queryLine(q string, line int) string {

@@ -76,8 +76,18 @@ func TestParseQueryShorthand(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("shorthand error:\n%v\nwant\n%s", err, want)
 	}
-	// A metric query's error is the metric query's.
+	// A metric query's error is the metric query's, with its grouping
+	// before the parenthesis too (sum by (verb) (...) was read as a
+	// filter line: "expected a comparison operator after sum").
 	if _, err := ParseQuery(`sum(count_over_time({job="audit"} | json [5m])`); err == nil || strings.Contains(err.Error(), "filter line") || !strings.Contains(err.Error(), `expected ")"`) {
 		t.Errorf("metric error: %v", err)
+	}
+	for _, q := range []string{
+		`sum by (verb)(count_over_time({job="audit"}|json[1h])) / ignoring(verb) sum(count_over_time({job="audit"}|json[1h]))`,
+		`sum without (verb) (count_over_time({job="audit"}|json[1h])) / on() sum(count_over_time({job="audit"}|json[1h]))`,
+	} {
+		if _, err := ParseQuery(q); err == nil || strings.Contains(err.Error(), "filter line") || !strings.Contains(err.Error(), "vector matching") {
+			t.Errorf("%s: %v", q, err)
+		}
 	}
 }
