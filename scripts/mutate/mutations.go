@@ -1609,4 +1609,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestEmptyTransientFileDoesNotEndTheLiveOne$"}},
 	},
+	{
+		Name:   "loki/no-org-id-blames-credentials",
+		What:   "Loki's 401 \"no org id\" tells the user to check the username and password, not to set the tenant (LOKI_ORG_ID)",
+		File:   "internal/data/source/loki/errors.go",
+		Old:    "\t\tif noOrgID(e.Body) {\n",
+		New:    "\t\tif false {\n",
+		Guards: []Guard{{Pkg: "./internal/data/source/loki", Run: "^TestQueriesSendAuthAndTenant$"}},
+	},
 }
