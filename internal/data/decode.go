@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -557,6 +558,47 @@ func (d *Decoder) aksRecord(dst []Event, rejs *[]Reject, doc []byte, start, end 
 		}
 	}
 	return dst
+}
+
+// errFound stops a walk over an object's members once what it looks for
+// is found.
+var errFound = errors.New("found")
+
+// AKSCategory returns the category of an AKS diagnostic record (an Event's
+// Raw when its Carrier is CarrierAKS): "kube-audit" or "kube-audit-admin";
+// "" when raw is not a record with a category. AKS sends an event in two
+// records, one of each, when a diagnostic setting enables both categories
+// (kube-audit-admin is kube-audit without get and list): Dups and the
+// TUI's index count such a pair once, and say why.
+func AKSCategory(raw []byte) string {
+	s := newScanner(raw, 0)
+	s.SkipWS()
+	if s.I >= len(raw) || raw[s.I] != '{' {
+		return ""
+	}
+	var cat string
+	err := members(&s, func(k string) error {
+		if k != "category" || s.B[s.I] != '"' {
+			return s.SkipValue(1)
+		}
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		switch v { // constants, not views of raw
+		case "kube-audit":
+			cat = "kube-audit"
+		case "kube-audit-admin":
+			cat = "kube-audit-admin"
+		default:
+			cat = strings.Clone(v)
+		}
+		return errFound // category comes before properties, as AKS writes it
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return ""
+	}
+	return cat
 }
 
 // AKSCluster returns the cluster name of an AKS resource ID
