@@ -120,6 +120,8 @@ const (
 	hasSourceType                    // source_type (Vector)
 	hasBeats                         // @metadata, ecs, data_stream, elastic_agent (Filebeat, Elastic Agent)
 	hasVersion                       // @version (Logstash)
+	hasNextToken                     // nextToken: filter-log-events output that is one page (the API's, --no-paginate)
+	hasTokenCLI                      // NextToken: the same, as the AWS CLI writes it with --max-items
 )
 
 // carrier is the kind of record r, which carries its event under

@@ -32,6 +32,12 @@ import (
 type Decoder struct {
 	strs  []string // arena for Groups/SourceIPs slices
 	bytes []byte   // arena for the decoded escapes of string values
+	// page is set when a document decoded was one page of a longer
+	// answer (filter-log-events output with a nextToken); the reader
+	// says so (ReadOptions.Warn) and clears it.
+	page *Origin
+	// pageKey is the key that said so (nextToken or NextToken).
+	pageKey string
 }
 
 // MaxDepth bounds JSON nesting, so hostile input cannot exhaust the stack.
@@ -249,6 +255,13 @@ func (d *Decoder) batchItems(dst []Event, rejs *[]Reject, doc []byte, start int,
 	if depth >= maxWrapDepth {
 		*rejs = append(*rejs, *newReject(o, doc, "records nested too deeply"))
 		return dst
+	}
+	if depth == 0 && r.batchKey == "events" && r.has&(hasNextToken|hasTokenCLI) != 0 {
+		at := o
+		d.page, d.pageKey = &at, "nextToken"
+		if r.has&hasNextToken == 0 {
+			d.pageKey = "NextToken"
+		}
 	}
 	// Lines and the start of the current one are counted on from item to
 	// item (ls: the index in doc where the item's line starts; -1 while
@@ -599,6 +612,26 @@ func AKSCategory(raw []byte) string {
 		return ""
 	}
 	return cat
+}
+
+// PageMessage says that the `aws logs filter-log-events` output at o is
+// one page of a longer answer: it has key (nextToken, from the API with
+// --no-paginate; NextToken, from the AWS CLI with --max-items).
+func PageMessage(o Origin, key string) string {
+	resume := "--starting-token"
+	if key == "nextToken" {
+		resume = "--next-token"
+	}
+	return fmt.Sprintf("%s: this `aws logs filter-log-events` output has %s: it is one page of a longer answer, and the events of the pages after it are missing unless they are read too (without --max-items or --no-paginate the AWS CLI fetches every page; %s resumes after this one)", o.Where(), key, resume)
+}
+
+// sayPage tells opts.Warn that a document decoded was one page of a
+// longer answer (once a chunk: no work per event).
+func (d *Decoder) sayPage(opts *ReadOptions) {
+	if d.page != nil {
+		opts.Warnf("%s", PageMessage(*d.page, d.pageKey))
+		d.page = nil
+	}
 }
 
 // AKSCluster returns the cluster name of an AKS resource ID

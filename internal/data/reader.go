@@ -564,6 +564,7 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 		}
 	}
 	opts.Tally.add(wc)
+	d.sayPage(opts)
 	return b
 }
 
@@ -636,6 +637,7 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 		b.Events = window(b, n0, opts, &wc)
 	}
 	opts.Tally.add(wc)
+	d.sayPage(opts)
 	return b
 }
 
