@@ -563,8 +563,8 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 			off++ // the stripped \r
 		}
 	}
-	opts.Tally.add(wc)
 	d.sayPage(opts)
+	opts.Tally.add(wc)
 	return b
 }
 
@@ -636,8 +636,8 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 		}
 		b.Events = window(b, n0, opts, &wc)
 	}
-	opts.Tally.add(wc)
 	d.sayPage(opts)
+	opts.Tally.add(wc)
 	return b
 }
 
