@@ -156,6 +156,8 @@ const (
 	hasKubernetes                     // kubernetes (Fluent Bit's kubernetes filter)
 	hasAtTimestamp                    // @timestamp (Beats, Logstash, Logs Insights)
 	hasAgent                          // agent (Filebeat, Elastic Agent: agent.type)
+	hasNextToken                      // nextToken: filter-log-events output that is one page (the API's, --no-paginate)
+	hasTokenCLI                       // NextToken: the same, as the AWS CLI writes it with --max-items
 )
 
 // beats reports whether r, a record read from doc, has what Filebeat and

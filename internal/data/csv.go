@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // This file reads a CloudWatch Logs Insights export in CSV (the console's
@@ -95,6 +96,11 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 			tsCol = i
 		}
 	}
+	// rows counts the data rows; first and last are the @timestamp of
+	// the first and last (0 when unread): an export of exactly as many
+	// rows as Logs Insights returns at most is visibly cut (insightsCap).
+	var rows int
+	var first, last int64
 	var cur *chunk
 	flush := func() bool {
 		if cur == nil {
@@ -154,11 +160,13 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 				reason += fmt.Sprintf(" at line %d; %s", end, again)
 			}
 			reject(start, off, 0, reason)
+			rows++
 			continue
 		}
 		if len(rec) == 0 {
 			continue
 		}
+		rows++
 		l, _ := cr.FieldPos(0)
 		line := lineBase + int64(l)
 		off := lr.offsetOf(line)
@@ -174,6 +182,10 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 		if tsCol >= 0 && tsCol < len(rec) {
 			if t, err := ParseTime(strings.TrimSpace(rec[tsCol])); err == nil {
 				carrier = t
+				if first == 0 {
+					first = t
+				}
+				last = t
 			}
 		}
 		if cur == nil {
@@ -195,7 +207,38 @@ func (in *input) csv(ctx context.Context, head []byte, rerr error) error {
 	if !flush() {
 		return ctx.Err()
 	}
+	if err == nil {
+		if msg := insightsCap(in.info, rows, first, last); msg != "" {
+			in.opts.Warnf("%s", msg)
+		}
+	}
 	return err
+}
+
+// insightsCap says when a Logs Insights export holds exactly as many rows
+// as a query returns at most (10,000 without a limit command, 100,000
+// with the largest limit): the query likely matched more, and the events
+// past the last row are not in the export. first and last are the
+// @timestamp of the first and last rows (0: unknown), which say which
+// end is missing.
+func insightsCap(info *SourceInfo, rows int, first, last int64) string {
+	var most string
+	switch rows {
+	case 10000:
+		most = "as many as a Logs Insights query returns without a limit command"
+	case 100000:
+		most = "as many as a Logs Insights query returns at most (limit 100000)"
+	default:
+		return ""
+	}
+	missing := "the events past its last row are missing"
+	switch {
+	case first > last && last != 0:
+		missing = "the events before its oldest row (" + time.Unix(0, last).UTC().Format(time.RFC3339Nano) + ") are missing: the rows are newest first"
+	case first < last && first != 0:
+		missing = "the events after its newest row (" + time.Unix(0, last).UTC().Format(time.RFC3339Nano) + ") are missing: the rows are oldest first"
+	}
+	return fmt.Sprintf("%s: %d rows, %s: the query very likely matched more, and %s; narrow the time range (or raise the query's limit) and export again", info.Name, rows, most, missing)
 }
 
 // errCSVRowTooLong stops the CSV parser in a row over the line limit.

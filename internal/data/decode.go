@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -31,6 +32,12 @@ import (
 type Decoder struct {
 	strs  []string // arena for Groups/SourceIPs slices
 	bytes []byte   // arena for the decoded escapes of string values
+	// page is set when a document decoded was one page of a longer
+	// answer (filter-log-events output with a nextToken); the reader
+	// says so (ReadOptions.Warn) and clears it.
+	page *Origin
+	// pageKey is the key that said so (nextToken or NextToken).
+	pageKey string
 }
 
 // MaxDepth bounds JSON nesting, so hostile input cannot exhaust the stack.
@@ -264,6 +271,13 @@ func (d *Decoder) batchItems(dst []Event, rejs *[]Reject, doc []byte, start int,
 	if depth >= maxWrapDepth {
 		*rejs = append(*rejs, *newReject(o, doc, "records nested too deeply"))
 		return dst
+	}
+	if depth == 0 && r.batchKey == "events" && r.has&(hasNextToken|hasTokenCLI) != 0 {
+		at := o
+		d.page, d.pageKey = &at, "nextToken"
+		if r.has&hasNextToken == 0 {
+			d.pageKey = "NextToken"
+		}
 	}
 	// Lines and the start of the current one are counted on from item to
 	// item (ls: the index in doc where the item's line starts; -1 while
@@ -613,6 +627,67 @@ func (d *Decoder) aksRecord(dst []Event, rejs *[]Reject, doc []byte, start, end 
 		}
 	}
 	return dst
+}
+
+// errFound stops a walk over an object's members once what it looks for
+// is found.
+var errFound = errors.New("found")
+
+// AKSCategory returns the category of an AKS diagnostic record (an Event's
+// Raw when its Carrier is CarrierAKS): "kube-audit" or "kube-audit-admin";
+// "" when raw is not a record with a category. AKS sends an event in two
+// records, one of each, when a diagnostic setting enables both categories
+// (kube-audit-admin is kube-audit without get and list): Dups and the
+// TUI's index count such a pair once, and say why.
+func AKSCategory(raw []byte) string {
+	s := newScanner(raw, 0)
+	s.SkipWS()
+	if s.I >= len(raw) || raw[s.I] != '{' {
+		return ""
+	}
+	var cat string
+	err := members(&s, func(k string) error {
+		if k != "category" || s.B[s.I] != '"' {
+			return s.SkipValue(1)
+		}
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		switch v { // constants, not views of raw
+		case "kube-audit":
+			cat = "kube-audit"
+		case "kube-audit-admin":
+			cat = "kube-audit-admin"
+		default:
+			cat = strings.Clone(v)
+		}
+		return errFound // category comes before properties, as AKS writes it
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return ""
+	}
+	return cat
+}
+
+// PageMessage says that the `aws logs filter-log-events` output at o is
+// one page of a longer answer: it has key (nextToken, from the API with
+// --no-paginate; NextToken, from the AWS CLI with --max-items).
+func PageMessage(o Origin, key string) string {
+	resume := "--starting-token"
+	if key == "nextToken" {
+		resume = "--next-token"
+	}
+	return fmt.Sprintf("%s: this `aws logs filter-log-events` output has %s: it is one page of a longer answer, and the events of the pages after it are missing unless they are read too (without --max-items or --no-paginate the AWS CLI fetches every page; %s resumes after this one)", o.Where(), key, resume)
+}
+
+// sayPage tells opts.Warn that a document decoded was one page of a
+// longer answer (once a chunk: no work per event).
+func (d *Decoder) sayPage(opts *ReadOptions) {
+	if d.page != nil {
+		opts.Warnf("%s", PageMessage(*d.page, d.pageKey))
+		d.page = nil
+	}
 }
 
 // AKSCluster returns the cluster name of an AKS resource ID

@@ -337,6 +337,8 @@ func (r *docReader) envelope(start int) error {
 	startAt := r.origin(start)
 	docsBefore := r.emitted
 	control := false
+	var events bool  // a filter-log-events answer...
+	var token string // ...that is one page (nextToken or NextToken)
 	for first := true; ; first = false {
 		if !r.skipWS() {
 			return r.unexpectedEnd("the object")
@@ -380,6 +382,7 @@ func (r *docReader) envelope(start int) error {
 		k := string(key)
 		switch {
 		case batchKeys[k] && r.buf[r.pos] == '[':
+			events = events || k == "events"
 			r.pos++
 			if control {
 				// Health checks: skip their (tiny) events.
@@ -401,6 +404,9 @@ func (r *docReader) envelope(start int) error {
 				if k == "messageType" && bytes.Equal(r.buf[vs:end], []byte(`"CONTROL_MESSAGE"`)) {
 					control = true
 				}
+				if (k == "nextToken" || k == "NextToken") && !bytes.Equal(r.buf[vs:end], []byte("null")) {
+					token = k
+				}
 				r.pos = end
 			case errors.Is(err, errValueTooBig):
 				if err := r.skipHuge(vs); err != nil {
@@ -414,6 +420,9 @@ func (r *docReader) envelope(start int) error {
 	if r.emitted == docsBefore && !control {
 		r.reject(Reject{Origin: startAt,
 			Reason: fmt.Sprintf("JSON object of more than %s (no items, records, events or logEvents array to read one by one); skipped", sizeText(r.in.maxLine))})
+	}
+	if events && token != "" {
+		r.in.opts.Warnf("%s", PageMessage(startAt, token))
 	}
 	return nil
 }

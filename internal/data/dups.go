@@ -15,6 +15,12 @@ import (
 // only the whitespace between JSON tokens removed: a `jq .` copy of a
 // line is a copy of it, as -o raw prints them identically. A different
 // serialisation (jq writes `\u0026` as `&`) is another line, as in Loki.
+// For an event in an AKS diagnostic record it is the event the record
+// carries (properties.log, compacted when it spans lines), not the
+// record: AKS sends each write twice, in records that differ only by
+// category, when a diagnostic setting enables both kube-audit and
+// kube-audit-admin (Microsoft documents kube-audit-admin as kube-audit
+// without get and list), and the pair is one event.
 // The result may alias Raw or Line; callers must not modify it.
 func DupLine(e *Event) []byte {
 	if len(e.Line) != len(e.Raw) || e.Carrier != CarrierNone {
@@ -24,6 +30,9 @@ func DupLine(e *Event) []byte {
 }
 
 func dupLineSlow(e *Event) []byte {
+	if e.Carrier == CarrierAKS && e.Line != nil {
+		return CompactLine(e.Line)
+	}
 	if !SpansLines(e) {
 		return e.Raw
 	}
@@ -51,8 +60,21 @@ func SpansLines(e *Event) bool {
 	return bytes.IndexByte(e.Raw, '\n') >= 0
 }
 
+// RawDupLine returns DupLine of the event whose Raw is raw (its bytes as
+// read back, a valid JSON value): for an AKS record, the event it
+// carries; else raw compacted when it spans lines (CompactLine).
+func RawDupLine(raw []byte) []byte {
+	if bytes.Contains(raw, []byte(`"kube-audit`)) {
+		var d Decoder
+		if evs, rej := d.Decode(nil, raw, Origin{}); rej == nil && len(evs) == 1 && evs[0].Carrier == CarrierAKS {
+			return DupLine(&evs[0])
+		}
+	}
+	return CompactLine(raw)
+}
+
 // CompactLine returns raw (a record's bytes as read back, a valid JSON
-// value) as DupLine gives it: compacted when it spans lines, else raw.
+// value) compacted when it spans lines, else raw.
 func CompactLine(raw []byte) []byte {
 	if bytes.IndexByte(raw, '\n') < 0 {
 		return raw
@@ -75,7 +97,10 @@ func CompactLine(raw []byte) []byte {
 // stage and time of an earlier one but another line (another
 // serialisation: a `jq .` export where jq rewrote `\u0026` as `&`, an
 // edited copy) is told apart from a copy: it is kept, as in Loki, and
-// counted (Others), so a command can say so. Only the events a caller
+// counted (Others), so a command can say so. An AKS record that repeats
+// the event of a record of the other category (kube-audit and
+// kube-audit-admin) is a copy, counted apart too (AKSCategories): the
+// line's hash keeps the record's category in its lowest bit. Only the events a caller
 // asks about are remembered: a query asks about the entries that match,
 // so memory grows with the answer, not the input. With a horizon (a
 // followed input), minutes older than that behind the newest event are
@@ -88,6 +113,7 @@ type Dups struct {
 	newest  int64
 	n       int64
 	others  int64
+	aksCats int64
 }
 
 // dupMinute holds the events of one minute: by the hash of auditID,
@@ -130,21 +156,46 @@ func (d *Dups) Seen(e *Event) bool {
 		h.WriteByte(0)
 		h.WriteString(e.Stage)
 		id := h.Sum64() ^ uint64(e.Time)*0x9e3779b97f4a7c15
+		// An AKS event's line is the event's; what the id holds also
+		// says the record's category, in the lowest bit.
+		var cat uint64
+		aks := e.Carrier == CarrierAKS
+		if aks {
+			line &^= 1
+			if AKSCategory(e.Raw) == "kube-audit-admin" {
+				cat = 1
+			}
+		}
 		first, ok := set.ids[id]
 		switch {
 		case !ok:
-			set.ids[id] = line
-		case first == line:
+			set.ids[id] = line | cat
+		case first == line|cat:
 			d.n++
+			return true
+		case aks && first&^1 == line:
+			// The event of an AKS record of the other category. A
+			// second record of this category is an ordinary copy, so
+			// the figure does not depend on the order.
+			d.n++
+			if !set.seenLine((line | cat) ^ id*aksVariant) {
+				d.aksCats++
+			}
 			return true
 		case set.seenLine(line ^ id*0xff51afd7ed558ccd):
 			// Other bytes of this request and stage seen before: the
 			// set is keyed by both, as events of other requests can
 			// share their bytes (one carrier record of an EventList).
 			d.n++
+			if aks && !set.seenLine((line|cat)^id*aksVariant) {
+				d.aksCats++
+			}
 			return true
 		default:
 			d.others++
+			if aks {
+				set.seenLine((line | cat) ^ id*aksVariant)
+			}
 		}
 	}
 	if d.horizon > 0 && e.Time > d.newest {
@@ -157,6 +208,10 @@ func (d *Dups) Seen(e *Event) bool {
 	}
 	return false
 }
+
+// aksVariant keys, among a minute's other lines, the category of an AKS
+// record whose event was seen (in a record of the other category first).
+const aksVariant = 0xc4ceb9fe1a85ec53
 
 // seenLine reports whether the minute holds line among its other lines,
 // else adds it.
@@ -181,3 +236,9 @@ func (d *Dups) Count() int64 { return d.n }
 // whatever the order of the input: each group of lines sharing an
 // auditID, stage and time counts all but its first.
 func (d *Dups) Others() int64 { return d.others }
+
+// AKSCategories is the number of duplicates (among Count) that are AKS
+// records repeating the event of a record of the other category: a
+// diagnostic setting with both kube-audit and kube-audit-admin sends every
+// write twice. The figure is the same whatever the order of the input.
+func (d *Dups) AKSCategories() int64 { return d.aksCats }

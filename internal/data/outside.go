@@ -45,3 +45,15 @@ func (w *WindowTally) Counts() WindowCounts {
 	defer w.mu.Unlock()
 	return w.c
 }
+
+// KeepWindow drops the events of b that are outside the window of opts
+// (From inclusive, To exclusive; 0: open), as the readers of files and
+// objects do, and counts in opts.Tally what it let through and left out.
+// An event without a time is left out and counted in b.Undated. It is for
+// sources whose server selects entries by another time than the events'
+// own (Loki: the entry's timestamp).
+func KeepWindow(b *Batch, opts *ReadOptions) {
+	var wc WindowCounts
+	b.Events = window(b, 0, opts, &wc)
+	opts.Tally.add(wc)
+}

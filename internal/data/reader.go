@@ -563,6 +563,7 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 			off++ // the stripped \r
 		}
 	}
+	d.sayPage(opts)
 	opts.Tally.add(wc)
 	return b
 }
@@ -640,6 +641,7 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 		}
 		b.Events = window(b, n0, opts, &wc)
 	}
+	d.sayPage(opts)
 	opts.Tally.add(wc)
 	return b
 }

@@ -394,6 +394,16 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 	case "@version":
 		r.has |= hasVersion
 		err = s.SkipValue(1)
+	case "nextToken", "NextToken":
+		if s.IsNull() {
+			break // (consumed)
+		}
+		if key == "nextToken" {
+			r.has |= hasNextToken
+		} else {
+			r.has |= hasTokenCLI
+		}
+		err = s.SkipValue(1)
 	case "@metadata", "ecs", "data_stream", "elastic_agent":
 		r.has |= hasBeats
 		err = s.SkipValue(1)

@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/audittui/audittui/internal/data/logql"
 )
@@ -98,13 +99,27 @@ type ReadOptions struct {
 	// number of input bytes consumed so far and the total if known (-1).
 	Progress func(done, total int64)
 	// Tally, if set, counts what the window did with the dated events
-	// decoded from files and objects (see WindowTally).
+	// decoded from files, objects and Loki entries (see WindowTally).
 	Tally *WindowTally
 	// TallyFrom, when set (after From), is where the window the user
 	// asked for starts, for a read that begins earlier (alerts read the
 	// rules' look-back before it): Tally counts the events read before
 	// it as before the window.
 	TallyFrom int64
+	// Warn, if set, is told (in words, naming the input) what a source
+	// finds wrong with its input as a whole, which is neither a rejected
+	// line nor an event: an export that is visibly one page of a longer
+	// answer, a Loki read whose window may miss events or that found
+	// nothing in a window the user did not give. It may be called from
+	// the reading goroutines; a command says each message once.
+	Warn func(msg string)
+}
+
+// Warnf calls o.Warn, when set, with the formatted message.
+func (o *ReadOptions) Warnf(format string, args ...any) {
+	if o.Warn != nil {
+		o.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 // InWindow reports whether a Unix-nano time falls in [From, To).

@@ -166,7 +166,7 @@ func (ix *Index) lineLocked(r int) ([]byte, error) {
 		return nil, err
 	}
 	if _, ok := ix.dups.compact[uint32(r)]; ok {
-		return data.CompactLine(raw), nil
+		return data.RawDupLine(raw), nil // compacted, or an AKS record's event
 	}
 	return raw, nil
 }
@@ -247,7 +247,14 @@ func (ix *Index) noteDup(e *data.Event, line []byte, r int) {
 	}
 	first := data.Origin{Source: ix.sources[ix.src.at(r)].info, Line: l, Offset: ix.off.at(r), Col: ix.linecol.at(r), StreamTime: ix.stime.at(r)}
 	s := e.Origin.Cite() + " repeats " + first.Cite()
-	if len(line) != len(e.Raw) || int(ix.length.at(r)) != len(e.Raw) {
+	switch {
+	case e.Carrier == data.CarrierAKS:
+		if raw, err := ix.rawLocked(r); err == nil {
+			if a, b := data.AKSCategory(raw), data.AKSCategory(e.Raw); a != b {
+				s += " (the same event under AKS categories " + a + " and " + b + ")"
+			}
+		}
+	case len(line) != len(e.Raw) || int(ix.length.at(r)) != len(e.Raw):
 		s += " (once compacted: one of them spans lines)"
 	}
 	ix.dupSamples = append(ix.dupSamples, s)

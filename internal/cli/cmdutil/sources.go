@@ -3,12 +3,16 @@ package cmdutil
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // SourceSet resolves one command's SOURCE arguments. It adapts
@@ -65,7 +69,7 @@ func (s *SourceSet) ResolveOrStdin(ctx context.Context, args []string) ([]data.S
 		return nil, err
 	}
 	if ok {
-		return srcs, nil
+		return warnSources(srcs, s.ios.ErrOut), nil
 	}
 	if s.ios.InTTY {
 		return nil, UsageErrorf("no SOURCE given (name audit log files, s3://bucket/prefix/ or loki://host:3100, set LOKI_ADDR, or pipe events on stdin)")
@@ -74,5 +78,46 @@ func (s *SourceSet) ResolveOrStdin(ctx context.Context, args []string) ([]data.S
 	if err != nil {
 		return nil, err
 	}
-	return []data.Source{src}, nil
+	return warnSources([]data.Source{src}, s.ios.ErrOut), nil
+}
+
+// warnSources wraps srcs so that what a source finds wrong with its input
+// as a whole (data.ReadOptions.Warn: an export that is one page of a
+// longer answer, a Loki window that may miss events) is said on errOut,
+// each message once however many times the sources are read.
+func warnSources(srcs []data.Source, errOut io.Writer) []data.Source {
+	w := &warner{errOut: errOut, said: map[string]bool{}}
+	out := make([]data.Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = &warnedSource{Source: s, w: w}
+	}
+	return out
+}
+
+type warner struct {
+	mu     sync.Mutex
+	errOut io.Writer
+	said   map[string]bool
+}
+
+func (w *warner) warn(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.said[msg] {
+		return
+	}
+	w.said[msg] = true
+	fmt.Fprintf(w.errOut, "audittui: warning: %s\n", termsafe.String(msg))
+}
+
+type warnedSource struct {
+	data.Source
+	w *warner
+}
+
+func (s *warnedSource) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
+	if opts.Warn == nil {
+		opts.Warn = s.w.warn
+	}
+	return s.Source.Open(ctx, opts)
 }

@@ -32,6 +32,7 @@ type Loki struct {
 	parallelWorkers         int
 	selector                string
 	since                   time.Duration
+	lag                     time.Duration
 }
 
 // NewLoki binds the Loki flags alone to fs (for commands that talk to Loki
@@ -54,6 +55,7 @@ func newLoki(fs *pflag.FlagSet, opts *Options) *Loki {
 	fs.IntVar(&k.parallelWorkers, "loki-parallel-max-workers", 1, "sub-ranges fetched at once (like logcli --parallel-max-workers)")
 	fs.StringVar(&k.selector, "loki-selector", loki.DefaultSelector, "LogQL selector read from Loki when the command has no query of its own (TUI, alerts)")
 	fs.DurationVar(&k.since, "loki-since", time.Hour, "how far back to read from Loki when no --since/--from is given")
+	fs.DurationVar(&k.lag, "loki-lag", loki.DefaultLag, "a window is on the events' own time: Loki entries stamped up to this long after (or before) their event are fetched around it (shippers stamp entries when they read the line)")
 	return k
 }
 
@@ -119,9 +121,17 @@ func (k *Loki) Source(addr string) (*loki.Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k.lag < 0 {
+		return nil, fmt.Errorf("--loki-lag %s: want a positive duration, or 0 for no margin", k.lag)
+	}
+	lag := k.lag
+	if lag == 0 {
+		lag = -1 // no margin (SourceOptions' 0 is the default)
+	}
 	return loki.NewSource(c, loki.SourceOptions{
 		DefaultQuery:       k.selector,
 		Since:              k.since,
+		Lag:                lag,
 		BatchSize:          k.batch,
 		ParallelDuration:   k.parallelDuration,
 		ParallelMaxWorkers: k.parallelWorkers,

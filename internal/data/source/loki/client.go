@@ -333,7 +333,7 @@ func (c *Client) doInto(ctx context.Context, method, path string, q url.Values, 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, &NetError{Op: method + " " + c.redact(u), Err: err}
+		return nil, &NetError{Op: method + " " + c.redact(u), Err: urlCause(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -58,10 +59,22 @@ func (e *HTTPError) Error() string {
 	switch e.Status {
 	case http.StatusUnauthorized:
 		hint = " (check LOKI_USERNAME/LOKI_PASSWORD or LOKI_BEARER_TOKEN)"
+		if noOrgID(e.Body) {
+			// Loki's tenant middleware (auth_enabled: true) answers
+			// 401 "no org id" when X-Scope-OrgID is missing: the
+			// credentials are not what is wrong.
+			hint = " (the server wants a tenant: set LOKI_ORG_ID or --loki-org-id; ship's Tenant_id)"
+		}
 	case http.StatusForbidden:
 		hint = " (check the credentials and LOKI_ORG_ID)"
 	}
 	return fmt.Sprintf("loki: %s %s: %d %s: %s%s", e.Method, e.Path, e.Status, http.StatusText(e.Status), msg, hint)
+}
+
+// noOrgID reports whether a 401 body is Loki's "no org id" (the request
+// named no tenant), as opposed to bad credentials.
+func noOrgID(body string) bool {
+	return strings.Contains(strings.ToLower(body), "no org id")
 }
 
 // Retryable is true for 429 (rate limited) and 5xx (server trouble);
@@ -78,6 +91,17 @@ type NetError struct {
 }
 
 func (e *NetError) Error() string { return "loki: " + e.Op + ": " + e.Err.Error() }
+
+// urlCause strips the *url.Error that net/http wraps a transport failure
+// in: its text repeats the method and the whole URL (unredacted), which
+// NetError.Op already names.
+func urlCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
 func (e *NetError) Unwrap() error { return e.Err }
 
 // Retryable reports whether a retry may help: false when the cause is a

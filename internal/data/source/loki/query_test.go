@@ -378,6 +378,28 @@ func TestQueriesSendAuthAndTenant(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no org id") {
 		t.Errorf("no tenant: %v", err)
 	}
+	// The hint names the tenant setting, not the credentials, which are
+	// right (review G finding 9).
+	if msg := err.Error(); !strings.Contains(msg, "LOKI_ORG_ID") || !strings.Contains(msg, "--loki-org-id") || strings.Contains(msg, "LOKI_PASSWORD") {
+		t.Errorf("no tenant: hint of %q", msg)
+	}
+}
+
+// A transport failure names the request once (net/http's *url.Error
+// repeats the method and URL, which NetError names already).
+func TestNetErrorNamesURLOnce(t *testing.T) {
+	s := lokitest.New(lokitest.Options{})
+	addr := s.URL
+	c := newClient(t, s, loki.Config{})
+	s.Close() // nothing listens there now
+	_, err := c.Labels(context.Background(), "", 0, 0)
+	var ne *loki.NetError
+	if !errors.As(err, &ne) {
+		t.Fatalf("want a NetError, got %v", err)
+	}
+	if n := strings.Count(err.Error(), addr+"/loki/api/v1/labels"); n != 1 {
+		t.Errorf("the URL is named %d times: %v", n, err)
+	}
 }
 
 func TestQueryOverTLS(t *testing.T) {

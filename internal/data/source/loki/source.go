@@ -1,6 +1,7 @@
 package loki
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,10 @@ import (
 // Bit's loki output writes audit events to in the reference pipeline.
 const DefaultSelector = `{job="audit"}`
 
+// DefaultLag is the margin fetched on each side of a window
+// (SourceOptions.Lag).
+const DefaultLag = 5 * time.Minute
+
 // SourceOptions tune a Loki source.
 type SourceOptions struct {
 	// DefaultQuery is read when ReadOptions.Query is nil (default
@@ -26,6 +31,16 @@ type SourceOptions struct {
 	// Since is the range read when ReadOptions.From is 0 (default 1h, as
 	// logcli's --since).
 	Since time.Duration
+	// Lag is the margin fetched on each side of a window (ReadOptions
+	// From/To) that is kept on the events' own time. Loki selects
+	// entries by their timestamp, which shippers set when they read the
+	// line (Fluent Bit's loki output, promtail and Alloy without a
+	// timestamp stage): after the event's own time (stageTimestamp) by
+	// their batch wait (1 s by default), retries and any backlog after a
+	// restart or backpressure; a timestamp stage on
+	// requestReceivedTimestamp stamps entries before it instead. 0 means
+	// DefaultLag; negative, none.
+	Lag time.Duration
 	// BatchSize, MaxBatch, ParallelDuration and ParallelMaxWorkers are
 	// passed to Logs (see LogsRequest).
 	BatchSize          int
@@ -68,6 +83,12 @@ func NewSource(c *Client, opts SourceOptions) (*Source, error) {
 	if opts.Since <= 0 {
 		opts.Since = time.Hour
 	}
+	switch {
+	case opts.Lag == 0:
+		opts.Lag = DefaultLag
+	case opts.Lag < 0:
+		opts.Lag = 0
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -108,10 +129,24 @@ func (s *Source) Range(opts data.ReadOptions) (from, to int64) {
 	return from, to
 }
 
+// fetchRange returns the range of entry timestamps a read with opts
+// fetches: Range, widened by Lag on each side the window bounds (the
+// window is then kept on the events' own time).
+func (s *Source) fetchRange(opts data.ReadOptions) (from, to int64) {
+	from, to = s.Range(opts)
+	if opts.From != 0 {
+		from -= int64(s.opts.Lag)
+	}
+	if opts.To != 0 {
+		to += int64(s.opts.Lag)
+	}
+	return max(from, 1), to
+}
+
 // Preview asks the index how much a read with opts would scan
 // (/loki/api/v1/index/stats over the query's stream selector).
 func (s *Source) Preview(ctx context.Context, opts data.ReadOptions) (IndexStats, error) {
-	from, to := s.Range(opts)
+	from, to := s.fetchRange(opts)
 	return s.c.Stats(ctx, Selector(s.query(opts)), from, to)
 }
 
@@ -147,6 +182,18 @@ func SelectorOf(query string) (string, error) {
 // runs the log query (selector and pipeline) as the formatter renders it;
 // for a metric query the caller passes its log query and evaluates the
 // metric over the entries.
+//
+// A window is on the events' own time, as for files and S3: the entries
+// of [From-Lag, To+Lag) are fetched (Loki selects by entry timestamp) and
+// the events outside [From, To) are dropped here (counted in
+// ReadOptions.Tally). An event without a time of its own takes its
+// entry's, as an event in a carrier record takes the record's. With a
+// Limit and a window, the limit counts events of the window: pages are
+// fetched until no entry still to come can be among the oldest (or, with
+// Newest, the newest) Limit events. At the end, ReadOptions.Warn is told
+// when entries were stamped more than Lag from their events' time (the
+// window may then miss events near its edges), and when a read with no
+// From found nothing (it covered only the last Since).
 func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
 	q := s.query(opts).String()
 	from, to := s.Range(opts)
@@ -160,6 +207,11 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 		byKey:    map[string]*data.SourceInfo{},
 		lines:    map[*data.SourceInfo]int64{},
 		slack:    5 * time.Second,
+		win:      opts,
+		filter:   opts.From != 0 || opts.To != 0,
+		lag:      int64(s.opts.Lag),
+		from:     from,
+		to:       to,
 	}
 	dir := Forward
 	if opts.Newest && opts.Limit > 0 && !st.follow {
@@ -167,9 +219,16 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 		// back into time order (Next).
 		dir, st.newest = Backward, true
 	}
-	if from < to {
+	limit := opts.Limit
+	if st.filter {
+		// The limit counts events of the window, which only decoding
+		// tells: the read stops itself (enough).
+		limit = 0
+		st.best.newest = st.newest
+	}
+	if ffrom, fto := s.fetchRange(opts); ffrom < fto {
 		it, err := s.c.Logs(ctx, LogsRequest{
-			Query: q, From: from, To: to, Limit: opts.Limit, Direction: dir,
+			Query: q, From: ffrom, To: fto, Limit: limit, Direction: dir,
 			BatchSize: s.opts.BatchSize, MaxBatch: s.opts.MaxBatch,
 			ParallelDuration: s.opts.ParallelDuration, ParallelMaxWorkers: s.opts.ParallelMaxWorkers,
 		})
@@ -202,6 +261,18 @@ type sourceStream struct {
 	closed   bool
 	progress func(done, total int64)
 	done     int64
+
+	// win is the read's options: its window (From/To, on the events'
+	// own time), Tally and Warn. filter is set when the window is kept
+	// here; lag is Lag; from, to the range without the margin.
+	win      data.ReadOptions
+	filter   bool
+	lag      int64
+	from, to int64
+	best     extremes // with a limit and a window: the times that decide enough
+	entries  int64    // entries read
+	skew     skew
+	ended    bool // the end was reported (finish)
 }
 
 func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
@@ -209,6 +280,9 @@ func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
 		return nil, io.EOF
 	}
 	if st.it != nil && st.newest {
+		if st.filter {
+			return st.newestInWindow(ctx)
+		}
 		// At most limit entries, newest first: gather them all, then
 		// yield them oldest first.
 		var all []Entry
@@ -234,7 +308,12 @@ func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
 			if st.follow {
 				st.remember(pg.Entries)
 			}
-			return st.batch(pg.Entries), nil
+			b := st.batch(pg.Entries)
+			if st.enough(pg.Entries[len(pg.Entries)-1].Time) {
+				st.it.Close()
+				st.it = nil
+			}
+			return b, nil
 		case errors.Is(err, io.EOF):
 			st.it.Close()
 			st.it = nil
@@ -243,6 +322,7 @@ func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
 		}
 	}
 	if !st.follow || (st.limit > 0 && st.sent >= st.limit) {
+		st.finish()
 		return nil, io.EOF
 	}
 	if st.tail == nil {
@@ -283,6 +363,161 @@ func (st *sourceStream) Next(ctx context.Context) (*data.Batch, error) {
 	}
 }
 
+// newestInWindow reads the newest Limit events of the window: pages
+// newest first, each decoded in time order and kept on the events' own
+// time, until enough; then all of them, oldest first, in one batch.
+func (st *sourceStream) newestInWindow(ctx context.Context) (*data.Batch, error) {
+	var pages []*data.Batch
+	for {
+		pg, err := st.it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		oldest := pg.Entries[len(pg.Entries)-1].Time
+		slices.Reverse(pg.Entries)
+		pages = append(pages, st.batch(pg.Entries))
+		if st.enough(oldest) {
+			break
+		}
+	}
+	st.it.Close()
+	st.it = nil
+	out := &data.Batch{}
+	for i := len(pages) - 1; i >= 0; i-- {
+		b := pages[i]
+		out.Events = append(out.Events, b.Events...)
+		out.Rejects = append(out.Rejects, b.Rejects...)
+		out.Bytes += b.Bytes
+	}
+	return out, nil
+}
+
+// enough reports whether a read with a limit and a window holds what it
+// needs once the entries up to cursor (an entry time, in the direction
+// of the read) are in: Limit events of the window, and no entry still to
+// come can be among the oldest (newest) Limit, since an entry is stamped
+// at most Lag from its event's time (skew says when one was not).
+func (st *sourceStream) enough(cursor int64) bool {
+	if !st.filter || st.limit <= 0 || st.follow || st.best.Len() < st.limit {
+		return false
+	}
+	if st.newest {
+		return cursor+st.lag < st.best.t[0]
+	}
+	return cursor-st.lag > st.best.t[0]
+}
+
+// finish tells ReadOptions.Warn, once, at the end of a read what the
+// user should know about its window.
+func (st *sourceStream) finish() {
+	if st.ended {
+		return
+	}
+	st.ended = true
+	if st.filter && st.skew.n > 0 {
+		st.win.Warnf("%s", st.skew.message(st.src, time.Duration(st.lag)))
+	}
+	if st.win.From == 0 && st.entries == 0 {
+		span := "the last " + shortDuration(st.src.opts.Since)
+		if st.win.To != 0 {
+			span = "the " + shortDuration(st.src.opts.Since) + " before --to"
+		}
+		st.win.Warnf("%s: nothing read from %s to %s: without --from or --since, a Loki read covers only %s (--loki-since; logcli's --since defaults to 1h too); for older evidence give --from/--to or --since",
+			st.src, stamp(st.from), stamp(st.to), span)
+	}
+}
+
+// skew counts the entries stamped more than the lag from their event's
+// own time, and keeps the furthest.
+type skew struct {
+	n    int64
+	most int64 // entry time minus event time, the largest in absolute value
+	cite string
+}
+
+func (k *skew) note(d int64, lag int64, e *data.Event) {
+	if d <= lag && d >= -lag {
+		return
+	}
+	k.n++
+	if abs(d) > abs(k.most) {
+		k.most, k.cite = d, e.Origin.Cite()
+	}
+}
+
+func (k *skew) message(src *Source, lag time.Duration) string {
+	way := "after"
+	if k.most < 0 {
+		way = "before"
+	}
+	most := time.Duration(abs(k.most))
+	n := fmt.Sprintf("%d entries were", k.n)
+	if k.n == 1 {
+		n = "1 entry was"
+	}
+	return fmt.Sprintf("%s: %s stamped more than --loki-lag (%s) from their event's own time, the furthest %s %s it (%s): the window is on the events' own time and is fetched by entry time with --loki-lag of margin, so events of the window whose entries are stamped further out were not read; raise --loki-lag above %s",
+		src, n, shortDuration(lag), shortDuration(most.Round(time.Second)), way, k.cite, shortDuration(most.Truncate(time.Minute)+time.Minute))
+}
+
+func abs(d int64) int64 {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// stamp writes a Unix-ns time as the flags take it.
+func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339) }
+
+// shortDuration writes d as a flag is written: 1h, 1h30m, 90s as 1m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// extremes holds the n oldest (or, newest, the n newest) event times
+// offered, the least extreme of them at t[0] (a heap).
+type extremes struct {
+	t      []int64
+	newest bool
+}
+
+func (h *extremes) Len() int { return len(h.t) }
+func (h *extremes) Less(i, j int) bool {
+	if h.newest {
+		return h.t[i] < h.t[j]
+	}
+	return h.t[i] > h.t[j]
+}
+func (h *extremes) Swap(i, j int) { h.t[i], h.t[j] = h.t[j], h.t[i] }
+func (h *extremes) Push(x any)    { h.t = append(h.t, x.(int64)) }
+func (h *extremes) Pop() any {
+	x := h.t[len(h.t)-1]
+	h.t = h.t[:len(h.t)-1]
+	return x
+}
+
+// add offers t, keeping the n most extreme.
+func (h *extremes) add(t int64, n int) {
+	if h.Len() < n {
+		heap.Push(h, t)
+		return
+	}
+	if h.newest && t > h.t[0] || !h.newest && t < h.t[0] {
+		h.t[0] = t
+		heap.Fix(h, 0)
+	}
+}
+
 // remember keeps the history entries within slack of the newest one.
 func (st *sourceStream) remember(es []Entry) {
 	if len(es) == 0 {
@@ -318,6 +553,8 @@ func (st *sourceStream) info(s *Stream) *data.SourceInfo {
 }
 
 // batch decodes entries; lines that are not audit events become rejects.
+// An event without a time of its own takes its entry's. With a window,
+// the events outside it are dropped (and counted in the read's Tally).
 func (st *sourceStream) batch(es []Entry) *data.Batch {
 	b := &data.Batch{Events: make([]data.Event, 0, len(es))}
 	for _, e := range es {
@@ -334,15 +571,31 @@ func (st *sourceStream) batch(es []Entry) *data.Batch {
 			b.Rejects = append(b.Rejects, *rej)
 			continue
 		}
-		if c, ok := si.Labels.Get("cluster"); ok {
-			for i := n; i < len(b.Events); i++ {
-				if b.Events[i].Cluster == "" {
-					b.Events[i].Cluster = c
-				}
+		c, hasCluster := si.Labels.Get("cluster")
+		for i := n; i < len(b.Events); i++ {
+			ev := &b.Events[i]
+			if hasCluster && ev.Cluster == "" {
+				ev.Cluster = c
+			}
+			if ev.Time == 0 {
+				ev.Time = e.Time
+			} else if st.filter {
+				st.skew.note(e.Time-ev.Time, st.lag, ev)
 			}
 		}
 	}
-	st.sent += len(es)
+	st.entries += int64(len(es))
+	if st.filter {
+		data.KeepWindow(b, &st.win)
+		if st.limit > 0 && !st.follow {
+			for i := range b.Events {
+				st.best.add(b.Events[i].Time, st.limit)
+			}
+		}
+		st.sent += len(b.Events) + len(b.Rejects)
+	} else {
+		st.sent += len(es)
+	}
 	if st.progress != nil && b.Bytes > 0 {
 		st.done += b.Bytes
 		st.progress(st.done, -1) // Loki does not say how much is left

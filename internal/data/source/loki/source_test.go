@@ -96,8 +96,10 @@ func TestSourceDefaultQuery(t *testing.T) {
 func TestSourcePushDownAndDecode(t *testing.T) {
 	s := lokitest.New(lokitest.Options{})
 	defer s.Close()
-	now := time.Now()
-	base := now.Add(-10 * time.Minute).UnixNano()
+	// The fixture's events are of 2026-11-25 10:00:00-10:00:05; a
+	// shipper stamps their entries when it reads them, 2 s later.
+	base := time.Date(2026, 11, 25, 10, 0, 2, 0, time.UTC).UnixNano()
+	now := time.Unix(0, base).Add(10 * time.Minute)
 	lines := append(fixtureLines(t), []byte("hello, not json"), []byte(`{"msg":"a JSON line that is not an audit event"}`))
 	pushLines(s, auditLabels, base, lines)
 	pushLines(s, data.Labels{{Name: "job", Value: "other"}}, base, [][]byte{[]byte("other stream")})
@@ -215,7 +217,9 @@ func TestSourcePushDownAndDecode(t *testing.T) {
 		if !backward {
 			t.Error("newest: no backward query_range with a limit was sent")
 		}
-		st, err = src.Open(context.Background(), data.ReadOptions{From: base + int64(2*time.Millisecond), To: base + int64(4*time.Millisecond)})
+		// A window is on the events' own time (stageTimestamp), as for
+		// files: 10:00:02 to 10:00:04 holds the list and the create.
+		st, err = src.Open(context.Background(), data.ReadOptions{From: time.Date(2026, 11, 25, 10, 0, 2, 0, time.UTC).UnixNano(), To: time.Date(2026, 11, 25, 10, 0, 4, 0, time.UTC).UnixNano()})
 		if err != nil {
 			t.Fatal(err)
 		}
