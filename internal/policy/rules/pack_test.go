@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -558,6 +560,72 @@ func TestRealBenignStaysSilent(t *testing.T) {
 			if filepath.Base(f) == "openshift-aws-single-event.jsonl" || a.Rule.Group.Name == "audittui-identity" {
 				t.Errorf("%s: %s fired (%s)", filepath.Base(f), a.Name, LabelsString(a.Labels))
 			}
+		}
+	}
+}
+
+// TestExportDropsLinesThatAreNotJSON: Loki refuses a rule's whole
+// evaluation ("pipeline error") when one line reaching its range
+// aggregation carries __error__: `| json` sets JSONParserErr on a line it
+// cannot parse, such as one an apiserver that crashed mid-write cut short
+// or joined to the next, whose fields before the damage still parse and
+// pass the rule's filters (logql keeps an errored line through every
+// filter but one on __error__). Shippers forward such lines as they are
+// (ship counts them in lines_unparsed_total). Every rule of the export runs here on
+// logql's evaluator, as Loki's ruler runs it, over its fixture's events
+// and, for each event, the crash-joined line and the line cut short: no
+// pipeline error, and the result of the events alone.
+func TestExportDropsLinesThatAreNotJSON(t *testing.T) {
+	y, err := BuiltinYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := Parse("export.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := [][2]string{{"job", "audit"}}
+	for _, r := range exp.Rules() {
+		path := filepath.Join("testdata", "fixtures", r.Alert+".fire.jsonl")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := decodeLines(t, path, b, nil)
+		var good, all []logql.Entry
+		for i := range evs {
+			line := evs[i].EntryLine()
+			joined := append(append([]byte(nil), line[:len(line)/2]...), line...)
+			cut := line[:len(line)-len(line)/8]
+			good = append(good, &logql.JSONEntry{Time: evs[i].Time, Line: line, Labels: job})
+			all = append(all, &logql.JSONEntry{Time: evs[i].Time, Line: line, Labels: job},
+				&logql.JSONEntry{Time: evs[i].Time, Line: joined, Labels: job},
+				&logql.JSONEntry{Time: evs[i].Time, Line: cut, Labels: job})
+		}
+		step := r.Group.Interval
+		start := time.Unix(0, evs[0].Time).Truncate(step)
+		end := time.Unix(0, evs[len(evs)-1].Time).Add(r.Query().Range() + step)
+		eval := func(es []logql.Entry) (logql.Matrix, error) {
+			ev, err := r.Query().NewRangeEvaluator(start.UnixNano(), end.UnixNano(), step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				ev.Add(e)
+			}
+			return ev.Result(), ev.Err()
+		}
+		want, err := eval(good)
+		if err != nil || len(want) == 0 {
+			t.Fatalf("%s on its fixture: %d series, %v", r.Alert, len(want), err)
+		}
+		got, err := eval(all)
+		if err != nil {
+			t.Errorf("%s: Loki's ruler would fail the rule: %v", r.Alert, err)
+			continue
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: lines that are not JSON changed the result:\n%v\nwant\n%v", r.Alert, got, want)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 var updateReadme = flag.Bool("update", false, "rewrite README.md's rule table from the built-in pack")
@@ -17,12 +19,13 @@ var (
 )
 
 // fieldsUsed lists the fields a rule's expression filters on, and whether
-// it also reads the raw line (line filters over request bodies).
+// it also reads the raw line (line filters over request bodies). The
+// parse-error guard (__error__="") reads no field of the event.
 func fieldsUsed(expr string) string {
 	seen := map[string]bool{}
 	var fields []string
 	for _, m := range fieldFilterRE.FindAllStringSubmatch(expr, -1) {
-		if !seen[m[1]] {
+		if !seen[m[1]] && m[1] != logql.ErrorLabel {
 			seen[m[1]] = true
 			fields = append(fields, "`"+m[1]+"`")
 		}
