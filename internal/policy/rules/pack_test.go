@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -15,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/testutil"
 )
@@ -627,5 +630,165 @@ func TestExportDropsLinesThatAreNotJSON(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: lines that are not JSON changed the result:\n%v\nwant\n%v", r.Alert, got, want)
 		}
+	}
+}
+
+// editLines rewrites each JSON line of b with edit (an event as a map),
+// keeping numbers as written.
+func editLines(t *testing.T, b []byte, edit func(i int, ev map[string]any)) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		var ev map[string]any
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatal(err)
+		}
+		edit(i, ev)
+		nb, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(nb)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
+// TestFromInsideNeedsEveryAddress: the API server lists in sourceIPs the
+// addresses of X-Forwarded-For, then X-Real-Ip's, then the address its
+// connection came from, last; all but the last are whatever the client
+// sent. A request is from inside the cluster only when every address is in
+// cluster_cidrs, so a stolen credential sent with X-Forwarded-For naming
+// an address of the cluster is still from outside (review H finding 1),
+// for ClusterIdentityUsedFromOutside (on the real OpenShift kubelet's
+// lease update) and for the burst rules' "controller-like" exemption (a
+// service account, from inside, with its own client: prometheus-operator
+// reading twelve secrets in 90 seconds).
+func TestFromInsideNeedsEveryAddress(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(name string) *Set {
+		for _, r := range set.Rules() {
+			if r.Alert == name {
+				return singleRuleSet(r)
+			}
+		}
+		t.Fatalf("no rule %s", name)
+		return nil
+	}
+	outside, burst := rule("ClusterIdentityUsedFromOutside"), rule("SecretReadBurst")
+	kubelet, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "openshift-aws-single-event.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads, err := os.ReadFile(filepath.Join("testdata", "scenarios", "stolen-token-forwarded-for.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ips     []string
+		outside bool
+	}{
+		{[]string{"10.0.6.159"}, false}, // as recorded
+		{[]string{"203.0.113.9"}, true},
+		{[]string{"10.0.6.159", "203.0.113.9"}, true},             // X-Forwarded-For: the node's own address
+		{[]string{"10.1.2.3", "172.16.4.4", "203.0.113.9"}, true}, // a chain of them
+		{[]string{"203.0.113.9", "10.0.6.159"}, true},             // a proxy of the cluster names an outside client
+		{[]string{"10.1.2.3", "10.0.6.159"}, false},               // ... an inside one
+		{[]string{"fd00::12", "2001:db8::7"}, true},
+		{[]string{"fd00::12", "::1"}, false},
+	} {
+		setIPs := func(_ int, ev map[string]any) { ev["sourceIPs"] = c.ips }
+		want, _ := json.Marshal(c.ips)
+		res := replayEvents(t, outside, decodeLines(t, "kubelet", editLines(t, kubelet, setIPs), nil))
+		if got := len(res.Alerts) > 0; got != c.outside {
+			t.Errorf("ClusterIdentityUsedFromOutside on the kubelet's lease update from %s: fired %v, want %v", want, got, c.outside)
+		}
+		for _, a := range res.Alerts {
+			if a.Labels["src_ips"] != string(want) {
+				t.Errorf("src_ips %q, want %s", a.Labels["src_ips"], want)
+			}
+		}
+		res = replayEvents(t, burst, decodeLines(t, "reads", editLines(t, reads, setIPs), nil))
+		if got := len(res.Alerts) > 0; got != c.outside {
+			t.Errorf("SecretReadBurst on prometheus-operator's reads from %s: fired %v, want %v (exempt only from inside)", want, got, c.outside)
+		}
+	}
+}
+
+// TestClusterAddressesOfEKS: an EKS cluster reached through its public
+// endpoint (the default: private endpoint access off) sends its nodes'
+// and pods' requests from the NAT gateways' or nodes' public addresses,
+// as Panther's EKS fixture has a kubelet at 54.212.83.236: with the
+// default cluster_cidrs every node and controller is "from outside", and
+// the critical alert says what to add (review H finding 12). Appended, the
+// NAT address is the cluster's, while the node's credential used from any
+// other address still fires. EKS custom networking gives pods addresses
+// of 100.64.0.0/10 (RFC 6598), which the defaults hold.
+func TestClusterAddressesOfEKS(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "panther-analysis-kubernetes-rules-tests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	// Panther's fixtures have no time: the kubelet's token request (line
+	// 48) and CoreDNS's endpointslices read (line 47), dated.
+	at := func(line []byte, ips []string) []data.Event {
+		return decodeLines(t, "panther", editLines(t, line, func(_ int, ev map[string]any) {
+			ev["stageTimestamp"] = "2024-05-02T10:00:00.000000Z"
+			ev["auditID"] = "panther-" + strings.Join(ips, "-")
+			ev["sourceIPs"] = ips
+		}), nil)
+	}
+	kubelet, coredns := lines[47], lines[46]
+	if !bytes.Contains(kubelet, []byte(`"54.212.83.236"`)) || !bytes.Contains(coredns, []byte("system:serviceaccount:kube-system:coredns")) {
+		t.Fatal("the Panther fixture moved")
+	}
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "ClusterIdentityUsedFromOutside" {
+			rule = r
+		}
+	}
+	fired := func(s *Set, evs []data.Event) []*Alert {
+		var out []*Alert
+		for _, a := range replayEvents(t, s, evs).Alerts {
+			if a.Name == rule.Alert {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	nat := at(kubelet, []string{"54.212.83.236"})
+	as := fired(singleRuleSet(rule), nat)
+	if len(as) != 1 || !strings.Contains(as[0].Annotations["description"], "NAT gateway") {
+		t.Fatalf("the kubelet from its NAT address with the default lists: %d alerts, want one that says to add the NAT gateway's address", len(as))
+	}
+	if as := fired(singleRuleSet(rule), at(coredns, []string{"100.64.12.7"})); len(as) != 0 {
+		t.Errorf("CoreDNS from a pod address of EKS custom networking (100.64.0.0/10) is from outside: %s", LabelsString(as[0].Labels))
+	}
+	site, err := Parse("site.yaml", []byte("lists:\n  cluster_cidrs:\n    append: [54.212.83.236/32]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Override(site)
+	for _, r := range set.Rules() {
+		if r.Alert == rule.Alert {
+			rule = r
+		}
+	}
+	if as := fired(singleRuleSet(rule), nat); len(as) != 0 {
+		t.Errorf("the NAT address appended to cluster_cidrs still fires: %s", LabelsString(as[0].Labels))
+	}
+	if as := fired(singleRuleSet(rule), at(kubelet, []string{"54.212.83.236", "198.51.100.23"})); len(as) != 1 {
+		t.Errorf("the node's credential from 198.51.100.23 (X-Forwarded-For: the NAT address) with the NAT appended: %d alerts, want 1", len(as))
 	}
 }
