@@ -792,3 +792,102 @@ func TestClusterAddressesOfEKS(t *testing.T) {
 		t.Errorf("the node's credential from 198.51.100.23 (X-Forwarded-For: the NAT address) with the NAT appended: %d alerts, want 1", len(as))
 	}
 }
+
+// TestTrustedImageNeedsEveryImage: a pod or template is left out of the
+// host-access rules as a node agent's only when every image it names is in
+// known_host_level_images (containers, initContainers and
+// ephemeralContainers alike). A trusted image added beside the real one,
+// as a sidecar or init container, or written into an annotation or label
+// named "image", switched every host-level rule off (review H finding 2),
+// here on Falco's real privileged nginx pod and on node-exporter's
+// DaemonSet (hostNetwork, hostPID, host paths).
+func TestTrustedImageNeedsEveryImage(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(name string) *Set {
+		for _, r := range set.Rules() {
+			if r.Alert == name {
+				return singleRuleSet(r)
+			}
+		}
+		t.Fatalf("no rule %s", name)
+		return nil
+	}
+	falco, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", falcoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	privileged := bytes.Split(falco, []byte("\n"))[22] // line 23: nginx, privileged
+	exporter, err := os.ReadFile(filepath.Join("testdata", "scenarios", "benign-daemonset-node-exporter.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var daemonset []byte
+	for _, l := range bytes.Split(exporter, []byte("\n")) {
+		if bytes.Contains(l, []byte(`"resource":"daemonsets"`)) {
+			daemonset = l
+		}
+	}
+	const kubeProxy, cilium = "registry.k8s.io/kube-proxy:v1.31.0", "quay.io/cilium/cilium:v1.16.3"
+	container := func(name, image string) map[string]any {
+		return map[string]any{"name": name, "image": image, "securityContext": map[string]any{"privileged": true}}
+	}
+	spec := func(obj map[string]any, path ...string) map[string]any {
+		for _, k := range path {
+			obj = obj[k].(map[string]any)
+		}
+		return obj
+	}
+	for _, c := range []struct {
+		name  string
+		rule  string
+		line  []byte
+		path  []string // to the pod spec in requestObject
+		edit  func(obj, spec map[string]any) // the object (requestObject, and responseObject when logged)
+		fires bool
+	}{
+		{"as recorded", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {}, true},
+		{"a trusted init container beside it", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["initContainers"] = []any{map[string]any{"name": "x", "image": kubeProxy}}
+		}, true},
+		{"a trusted sidecar", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "x", "image": kubeProxy})
+		}, true},
+		{"an annotation named image", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			obj["metadata"].(map[string]any)["annotations"] = map[string]any{"image": kubeProxy}
+		}, true},
+		{"a label named image", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			obj["metadata"].(map[string]any)["labels"] = map[string]any{"image": cilium}
+		}, true},
+		{"every image trusted", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["containers"] = []any{container("cilium-agent", cilium)}
+			spec["initContainers"] = []any{map[string]any{"name": "mount-cgroup", "image": cilium}, map[string]any{"name": "install-cni-binaries", "image": cilium}}
+		}, false},
+		{"trusted containers, an init container that is not", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["containers"] = []any{container("cilium-agent", cilium)}
+			spec["initContainers"] = []any{map[string]any{"name": "setup", "image": "docker.io/library/busybox:1.36"}}
+		}, true},
+		{"node-exporter's DaemonSet as written", "HostNamespaceWorkloadTemplate", daemonset, []string{"spec", "template", "spec"}, func(obj, spec map[string]any) {}, false},
+		{"node-exporter's DaemonSet with an init container of another image", "HostNamespaceWorkloadTemplate", daemonset, []string{"spec", "template", "spec"}, func(obj, spec map[string]any) {
+			spec["initContainers"] = []any{map[string]any{"name": "setup", "image": "docker.io/library/alpine:3.20"}}
+		}, true},
+		{"node-exporter's DaemonSet with an annotation naming an image", "SensitiveHostPathWorkloadTemplate", daemonset, []string{"spec", "template", "spec"}, func(obj, spec map[string]any) {
+			spec["containers"].([]any)[0].(map[string]any)["image"] = "docker.io/attacker/exporter:1"
+			obj["metadata"].(map[string]any)["annotations"] = map[string]any{"image": "quay.io/prometheus/node-exporter:v1.8.2"}
+		}, true},
+	} {
+		line := editLines(t, c.line, func(_ int, ev map[string]any) {
+			for _, k := range []string{"requestObject", "responseObject"} {
+				if obj, ok := ev[k].(map[string]any); ok {
+					c.edit(obj, spec(obj, c.path...))
+				}
+			}
+		})
+		res := replayEvents(t, rule(c.rule), decodeLines(t, c.name, line, nil))
+		if got := len(res.Alerts) > 0; got != c.fires {
+			t.Errorf("%s, %s: fired %v, want %v", c.rule, c.name, got, c.fires)
+		}
+	}
+}
