@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -844,7 +845,7 @@ func TestTrustedImageNeedsEveryImage(t *testing.T) {
 		name  string
 		rule  string
 		line  []byte
-		path  []string // to the pod spec in requestObject
+		path  []string                       // to the pod spec in requestObject
 		edit  func(obj, spec map[string]any) // the object (requestObject, and responseObject when logged)
 		fires bool
 	}{
@@ -888,6 +889,113 @@ func TestTrustedImageNeedsEveryImage(t *testing.T) {
 		res := replayEvents(t, rule(c.rule), decodeLines(t, c.name, line, nil))
 		if got := len(res.Alerts) > 0; got != c.fires {
 			t.Errorf("%s, %s: fired %v, want %v", c.rule, c.name, got, c.fires)
+		}
+	}
+}
+
+// TestPathsRegex compares the expression of a paths list with path.Clean
+// and prefix comparisons over generated spellings: repeated slashes, "."
+// segments, trailing slashes, \/ escapes, parents and children of the
+// items and their near misses (/etcd, /var/log, /usr/share).
+func TestPathsRegex(t *testing.T) {
+	items := DefaultLists().Get("sensitive_host_paths").Items
+	if len(items) < 10 {
+		t.Fatalf("sensitive_host_paths: %v", items)
+	}
+	sensitive := func(p string) bool {
+		p = strings.ReplaceAll(p, `\/`, "/")
+		if !strings.HasPrefix(p, "/") {
+			return false
+		}
+		c := path.Clean(p)
+		for _, it := range items {
+			if c == "/" || c == it || strings.HasPrefix(c, it+"/") || strings.HasPrefix(it, c+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	re := regexp.MustCompile(`^"` + PathsRegex(items) + `"$`)
+	words := []string{"etc", "var", "lib", "kubelet", "run", "usr", "bin", "local", "log", "containerd", "containerd.sock",
+		"home", "etcd", "proc", "sys", "share", "kubernetes", "pki", "docker", ".", "", "root", "boot", "dev", "x"}
+	seps := []string{"/", "/", "/", "//", "/./", `\/`}
+	rng := rand.New(rand.NewPCG(4, 4))
+	var paths []string
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		for n := rng.IntN(5); n >= 0; n-- {
+			b.WriteString(seps[rng.IntN(len(seps))])
+			b.WriteString(words[rng.IntN(len(words))])
+		}
+		if rng.IntN(4) == 0 {
+			b.WriteString(seps[rng.IntN(len(seps))])
+		}
+		paths = append(paths, b.String())
+	}
+	// The review's spellings (finding 4) and their near misses.
+	paths = append(paths, "/", "//", "/.", "/etc", "/etc/", "//etc", "/./etc", "/etc/.", "/etc/kubernetes/pki", "/var", "/var/",
+		"/var/lib", "/var//lib/kubelet", "/var/lib/kubelet/pki", "/run/containerd/containerd.sock", "/usr", "/usr/local",
+		"/var/log", "/var/lib/longhorn", "/etcd", "/etc.d", "/usr/share", "/opt", "/mnt/data", "etc", "relative/var", "/home/user/.ssh")
+	hits := 0
+	for _, p := range paths {
+		got, want := re.MatchString(`"`+p+`"`), sensitive(p)
+		if got != want {
+			t.Errorf("%q: matched %v, sensitive %v", p, got, want)
+		}
+		if got {
+			hits++
+		}
+	}
+	if hits == 0 || hits == len(paths) {
+		t.Fatalf("%d of %d paths matched: the comparison proves nothing", hits, len(paths))
+	}
+	for _, bad := range []string{"etc", "/var/../etc", `/a"b`} {
+		if _, err := Parse("site.yaml", []byte("lists:\n  sensitive_host_paths:\n    append: ['"+bad+"']\n")); err == nil {
+			t.Errorf("path %q accepted", bad)
+		}
+	}
+}
+
+// TestSensitiveHostPathSpellings: the real Falco pod that mounts /etc
+// (line 25), with the hostPath written as the kubelet would still mount
+// it, or as a parent of a sensitive path (review H finding 4).
+func TestSensitiveHostPathSpellings(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "SensitiveHostPathMounted" {
+			rule = r
+		}
+	}
+	falco, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", falcoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := bytes.Split(falco, []byte("\n"))[24]
+	if !bytes.Contains(pod, []byte(`"hostPath":{"path":"/etc"`)) {
+		t.Fatal("Falco's line 25 is not the /etc mount")
+	}
+	for p, want := range map[string]bool{
+		"/etc": true, "/etc/kubernetes": true, "/var": true, "/var/lib": true, "//etc": true, "/etc/": true, "/usr": true,
+		"/./etc": true, "/var//lib/kubelet": true, "/run/containerd/containerd.sock": true, "/": true, `\/etc`: true,
+		"/var/log": false, "/opt/app-data": false, "/etcd-backup": false,
+	} {
+		line := editLines(t, pod, func(_ int, ev map[string]any) {
+			for _, k := range []string{"requestObject", "responseObject"} {
+				if obj, ok := ev[k].(map[string]any); ok {
+					obj["spec"].(map[string]any)["volumes"].([]any)[0].(map[string]any)["hostPath"].(map[string]any)["path"] = p
+				}
+			}
+		})
+		if p == `\/etc` { // as a patch body might hold it
+			line = bytes.ReplaceAll(line, []byte(`"\\/etc"`), []byte(`"\/etc"`))
+		}
+		res := replayEvents(t, singleRuleSet(rule), decodeLines(t, p, line, nil))
+		if got := len(res.Alerts) > 0; got != want {
+			t.Errorf("hostPath %q: fired %v, want %v", p, got, want)
 		}
 	}
 }
