@@ -55,6 +55,11 @@ const (
 	// one of the items, lies below one, or is a parent of one (/ and /var
 	// hold /var/lib/kubelet): see PathsRegex.
 	ListPaths = "paths"
+	// ListURIStrings: literal strings as a request URI may carry them, any
+	// character percent-encoded in either case (%2F, %2f, %6B for k) and
+	// a space also as +, which the API server decodes alike: see
+	// URIStringRegex.
+	ListURIStrings = "uristrings"
 	// ListExceptions: items are maps of a `| json` field name to an RE2
 	// expression; an event matching every field of one item is dropped
 	// by ${unless:NAME}.
@@ -171,7 +176,7 @@ func (ls *Lists) apply(ovs []*listOverride) (*Lists, error) {
 	return out, nil
 }
 
-var listKinds = []string{ListStrings, ListRegexes, ListCIDRs, ListPaths, ListExceptions}
+var listKinds = []string{ListStrings, ListRegexes, ListCIDRs, ListPaths, ListURIStrings, ListExceptions}
 
 var (
 	defaultLists   *Lists
@@ -337,7 +342,7 @@ func contains(xs []string, s string) bool {
 
 func validateItem(kind, s string) error {
 	switch kind {
-	case ListStrings:
+	case ListStrings, ListURIStrings:
 		if s == "" {
 			return fmt.Errorf("empty string item")
 		}
@@ -393,6 +398,8 @@ func (l *List) Regex() (string, error) {
 				return "", err
 			}
 			parts = append(parts, re)
+		case ListURIStrings:
+			parts = append(parts, URIStringRegex(it))
 		}
 	}
 	return "(?:" + strings.Join(parts, "|") + ")", nil
@@ -665,4 +672,32 @@ func PathsRegex(paths []string) string {
 		alts = append(alts, "(?:"+strings.Join(dirs, "|")+")"+trailing)
 	}
 	return sep + "(?:" + strings.Join(alts, "|") + ")"
+}
+
+// URIStringRegex returns an RE2 expression matching s as a request URI
+// may hold it: each byte as itself or percent-encoded, with either case of
+// hex digit (url.QueryUnescape, which the API server's handlers use,
+// decodes %2F and %2f, %6B and %6b alike), and a space also as +. A
+// client chooses its encoding: kubectl writes / as %2F, other clients
+// %2f, or leave it as is.
+func URIStringRegex(s string) string {
+	const hex = "0123456789ABCDEF"
+	hexRE := func(d byte) string {
+		if d >= 'A' {
+			return "[" + string(d) + string(d+'a'-'A') + "]"
+		}
+		return string(d)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		b.WriteString("(?:")
+		if c == ' ' {
+			b.WriteString(`\+| |`)
+		} else {
+			b.WriteString(regexp.QuoteMeta(string(c)) + "|")
+		}
+		b.WriteString("%" + hexRE(hex[c>>4]) + hexRE(hex[c&15]) + ")")
+	}
+	return b.String()
 }

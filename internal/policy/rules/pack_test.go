@@ -999,3 +999,54 @@ func TestSensitiveHostPathSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestExecTokenPathAnyEncoding: the API server percent-decodes an exec
+// request's command whatever the case of the hex digits and whichever
+// characters the client encoded; kubectl writes / as %2F, a hand-made
+// client %2f or / (review H finding 5). Panther's real EKS exec of
+// `cat /var/run/secrets/kubernetes.io/serviceaccount/token`, the URI
+// re-encoded.
+func TestExecTokenPathAnyEncoding(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "ExecReadsServiceAccountToken" {
+			rule = r
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "panther-analysis-kubernetes-rules-tests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := bytes.Split(b, []byte("\n"))[44]
+	const recorded = "/api/v1/namespaces/production/pods/webapp-pod/exec?command=cat&command=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&stdout=true"
+	if !bytes.Contains(exec, []byte(recorded)) {
+		t.Fatal("Panther's line 45 is not the token exec")
+	}
+	const pod = "/api/v1/namespaces/production/pods/webapp-pod/exec?"
+	for uri, want := range map[string]bool{
+		recorded:                  true,
+		strings.ToLower(recorded): true,
+		pod + "command=cat&command=/var/run/secrets/kubernetes.io/serviceaccount/token&stdout=true":                         true,
+		pod + "command=cat&command=%2fvar%2frun%2fsecrets%2f%6b%75bernetes%2eio%2fserviceaccount%2ftoken&stdout=true":       true,
+		pod + "command=sh&command=-c&command=cat+%2Frun%2Fsecrets%2Feks.amazonaws.com%2Fserviceaccount%2Ftoken&stdout=true": true,
+		pod + "command=cat&command=%2Fetc%2Fhostname&stdout=true":                                                           false,
+		pod + "command=ls&command=%2fvar%2frun%2fsecrets%2fkubernetes.io&stdout=true":                                       false,
+	} {
+		line := editLines(t, exec, func(_ int, ev map[string]any) {
+			ev["requestURI"] = uri
+			ev["stageTimestamp"] = "2024-05-02T10:00:00.000000Z"
+			ev["auditID"] = uri
+		})
+		res := replayEvents(t, singleRuleSet(rule), decodeLines(t, "exec", line, nil))
+		if got := len(res.Alerts) > 0; got != want {
+			t.Errorf("%s: fired %v, want %v", uri, got, want)
+		}
+	}
+	if re := URIStringRegex("a/ b"); !regexp.MustCompile("^" + re + "$").MatchString("%61%2f+%62") {
+		t.Errorf("URIStringRegex(%q) = %s", "a/ b", re)
+	}
+}
