@@ -1050,3 +1050,35 @@ func TestExecTokenPathAnyEncoding(t *testing.T) {
 		t.Errorf("URIStringRegex(%q) = %s", "a/ b", re)
 	}
 }
+
+// TestDiscoveryWithQuery: kubectl asks for discovery as /api?timeout=32s
+// and /apis/<group>/<version>?timeout=32s; APIDiscoveryBurst matches the
+// path, whatever query follows (review H finding 6): audit2rbac's real
+// discovery sweep (23 documents), with kubectl's query added, fires, and
+// still does not with 11 of them.
+func TestDiscoveryWithQuery(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "APIDiscoveryBurst" {
+			rule = r
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", a2rFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := func(_ int, ev map[string]any) { ev["requestURI"] = ev["requestURI"].(string) + "?timeout=32s" }
+	for lines, want := range map[string]bool{"10-32": true, "10-20": false} {
+		evs := decodeLines(t, a2rFile, editLines(t, b, timeout), lineSet(t, lines))
+		if len(evs) == 0 || !strings.HasSuffix(evs[0].RequestURI, "?timeout=32s") {
+			t.Fatalf("lines %s: %d events", lines, len(evs))
+		}
+		if got := len(replayEvents(t, singleRuleSet(rule), evs).Alerts) > 0; got != want {
+			t.Errorf("lines %s with ?timeout=32s: fired %v, want %v", lines, got, want)
+		}
+	}
+}
