@@ -145,6 +145,9 @@ func checkFields(f *Filter, text string, isStream func(string) bool) (note strin
 		if k := strings.Index(text, name); k >= 0 {
 			col = len([]rune(text[:k])) + 1
 		}
+		if hint, ok := data.ArrayFieldHint(name); ok {
+			return "", &FilterError{Msg: hint, Col: col}
+		}
 		if sugg, ok := data.ClosestField(name); ok {
 			return "", &FilterError{Msg: fmt.Sprintf("unknown field %s, did you mean %s?", name, sugg), Col: col}
 		}

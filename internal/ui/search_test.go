@@ -249,3 +249,19 @@ func TestEscClearsAndUUndoes(t *testing.T) {
 		t.Fatalf("undo past the first change: %q\n%s", a.filter.Text, screen(a))
 	}
 }
+
+// TestArrayFieldFilterSaysHow: a filter on user_groups (an array, which
+// `| json` skips: no event has it) is refused with the JSON expression
+// that reads the array, not allowed with "only events that have it can
+// match" (review H finding 16).
+func TestArrayFieldFilterSaysHow(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	send(t, a, "/")
+	typeText(t, a, `user_groups=~".*masters.*"`)
+	send(t, a, "enter")
+	want := `user_groups is an array (user.groups), which | json skips: no event has it, the filter compares an empty value; extract the array as JSON text with | json user_groups="user.groups" and match one element with user_groups=~".*\"system:masters\".*"`
+	if !a.bar.Active() || a.bar.err != want {
+		t.Fatalf("error %q, want %q", a.bar.err, want)
+	}
+	checkScreen(t, screen(a), 80, 24)
+}

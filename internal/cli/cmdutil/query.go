@@ -72,8 +72,11 @@ var streamLabels = map[string]bool{"job": true, "filename": true, "cluster": tru
 // a name that is no field of an audit event (data.KnownField), a stream
 // label, or bound by the query itself: when a field's name is close, it
 // was misspelt (warnings: "unknown field objectRef_resorce, did you mean
-// objectRef_resource?"); else events may still carry it (notes: "x is
-// not a known field: only events that have it can match"). A misspelt
+// objectRef_resource?"); when it is what `| json` would call an array of
+// the event (user_groups), no event has it either, and the warning names
+// the JSON expression that reads the array (data.ArrayFieldHint); else
+// events may still carry it (notes: "x is not a known field: only events
+// that have it can match"). A misspelt
 // field matches nothing, silently; Loki would answer the same, so the
 // caller says it and runs the query.
 func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
@@ -89,6 +92,10 @@ func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
 	}
 	for _, name := range lq.UnboundLabels() {
 		if data.KnownField(name) || streamLabels[name] {
+			continue
+		}
+		if hint, ok := data.ArrayFieldHint(name); ok {
+			warnings = append(warnings, hint)
 			continue
 		}
 		if sugg, ok := data.ClosestField(name); ok {
