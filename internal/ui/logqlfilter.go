@@ -131,7 +131,10 @@ func isSchemaName(name string) bool {
 
 // checkFields reports a label filter on a name that is not a field: a
 // misspelt field matches nothing, silently, so when a schema name is
-// close it is an error that names it ("did you mean"). Names under a
+// close it is an error that names it ("did you mean"), and so is a name
+// `| json` would give an array of the event (user_groups), which no event
+// has: the error names the JSON expression that reads it
+// (data.ArrayFieldHint). Names under a
 // family (requestObject_…), stream labels (isStream) and names the query
 // binds itself are fine. A far-off unknown name is allowed (events may
 // carry fields the schema does not list: responseStatus_details_kind),
