@@ -2,6 +2,7 @@ package data
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/audittui/audittui/internal/data/logql"
 )
@@ -86,6 +87,9 @@ func SourceIPsJSON(e *Event) (string, bool) {
 	if len(e.SourceIPs) == 0 {
 		return "", false
 	}
+	if s, ok := sourceIPsInLine(e); ok {
+		return s, true
+	}
 	n := 1
 	for _, ip := range e.SourceIPs {
 		n += len(ip) + 3
@@ -127,4 +131,39 @@ func writeJSONString(b *strings.Builder, s string) {
 // RangeJSONFields calls fn for every field `| json` would extract.
 func (e *Event) RangeJSONFields(fn func(name, value string)) {
 	_ = logql.FlattenJSON(e.EntryLine(), fn)
+}
+
+// sourceIPsInLine returns the array's text straight from the event's line,
+// without a copy, when the decoded addresses are views of that line
+// written as the API server writes them: ["a","b"], nothing between. The
+// text is then exactly what SourceIPsJSON would build; an address the
+// decoder had to unescape (a copy) or any space in the array gives ok
+// false.
+func sourceIPsInLine(e *Event) (string, bool) {
+	line := e.EntryLine()
+	if len(line) == 0 {
+		return "", false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(line)))
+	first, next := 0, 0 // where the text starts; just past the last address
+	for i, ip := range e.SourceIPs {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(ip)))
+		if ip == "" || p < base || p+uintptr(len(ip)) > base+uintptr(len(line)) {
+			return "", false
+		}
+		off := int(p - base)
+		if i == 0 {
+			if off < 2 || line[off-2] != '[' || line[off-1] != '"' {
+				return "", false
+			}
+			first = off - 2
+		} else if off != next+3 || line[next] != '"' || line[next+1] != ',' || line[next+2] != '"' {
+			return "", false
+		}
+		next = off + len(ip)
+	}
+	if next+2 > len(line) || line[next] != '"' || line[next+1] != ']' {
+		return "", false
+	}
+	return b2s(line[first : next+2]), true
 }

@@ -675,11 +675,13 @@ func PathsRegex(paths []string) string {
 }
 
 // URIStringRegex returns an RE2 expression matching s as a request URI
-// may hold it: each byte as itself or percent-encoded, with either case of
-// hex digit (url.QueryUnescape, which the API server's handlers use,
-// decodes %2F and %2f, %6B and %6b alike), and a space also as +. A
-// client chooses its encoding: kubectl writes / as %2F, other clients
-// %2f, or leave it as is.
+// may hold it: each character RFC 3986 reserves (/, :, ...) as itself or
+// percent-encoded with either case of hex digit (url.QueryUnescape, which
+// the API server's handlers use, decodes %2F and %2f alike), a space also
+// as +. Letters, digits and - . _ ~ ("unreserved") are matched as
+// themselves: clients do not encode them (kubectl, curl, Go's
+// url.QueryEscape, Python's quote, JavaScript's encodeURIComponent), and
+// so the expression stays cheap (Go's regexp runs it on every exec).
 func URIStringRegex(s string) string {
 	const hex = "0123456789ABCDEF"
 	hexRE := func(d byte) string {
@@ -691,6 +693,10 @@ func URIStringRegex(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteString(regexp.QuoteMeta(string(c)))
+			continue
+		}
 		b.WriteString("(?:")
 		if c == ' ' {
 			b.WriteString(`\+| |`)
