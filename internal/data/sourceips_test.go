@@ -21,6 +21,8 @@ func TestSourceIPsJSON(t *testing.T) {
 		{`"sourceIPs":["10.0.2.63","203.0.113.77"]`, `["10.0.2.63","203.0.113.77"]`},
 		{`"sourceIPs":["10.1.2.3","172.16.4.4","2001:db8::7"]`, `["10.1.2.3","172.16.4.4","2001:db8::7"]`},
 		{`"sourceIPs": [ "10.0.2.63", "203.0.113.77" ]`, `["10.0.2.63","203.0.113.77"]`},
+		{`"sourceIPs":["10.0.2.63", "203.0.113.77"]`, `["10.0.2.63","203.0.113.77"]`},
+		{`"sourceIPs":["10.0.2.63","203.0.113.77" ]`, `["10.0.2.63","203.0.113.77"]`},
 		{`"sourceIPs":["10\u002e0.2.63","203.0.113.77"]`, `["10.0.2.63","203.0.113.77"]`},
 		{`"sourceIPs":[]`, ``},
 		{`"sourceIPs":null`, ``},
@@ -42,7 +44,7 @@ func TestSourceIPsJSON(t *testing.T) {
 			}
 			// As the API server writes it: the line's own bytes, no
 			// allocation; the same text Loki's | json x="sourceIPs" gives.
-			if c.ips[len(`"sourceIPs":`)] == '[' && c.want != "" && !containsEscape(c.ips) {
+			if c.ips == `"sourceIPs":`+c.want {
 				if raw, _ := logql.ExtractJSONPath(ev.EntryLine(), SourceIPsPath); raw != got {
 					t.Errorf("%s: %q, the line has %q", c.ips, got, raw)
 				}
@@ -52,13 +54,4 @@ func TestSourceIPsJSON(t *testing.T) {
 			}
 		}
 	}
-}
-
-func containsEscape(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' {
-			return true
-		}
-	}
-	return false
 }
