@@ -248,7 +248,7 @@ func (e *Event) Clone() Event {
 	c.Groups = cloneStrs(e.Groups)
 	c.ImpUser = cloneStr(e.ImpUser)
 	c.ImpGroups = cloneStrs(e.ImpGroups)
-	c.SourceIPs = cloneStrs(e.SourceIPs)
+	c.SourceIPs = cloneStrsIn(e.SourceIPs, e.Raw, c.Raw)
 	c.UserAgent = cloneStr(e.UserAgent)
 	c.UserARN = cloneStr(e.UserARN)
 	c.UserSession = cloneStr(e.UserSession)
@@ -294,6 +294,27 @@ func cloneStr(s string) string {
 		return ""
 	}
 	return string([]byte(s))
+}
+
+// cloneStrsIn copies ss as cloneStrs does, but a string that is a view
+// of raw becomes the same view of craw (raw's copy): SourceIPsJSON reads
+// the addresses' array straight from the line when they are views of it.
+func cloneStrsIn(ss []string, raw, craw []byte) []string {
+	if ss == nil {
+		return nil
+	}
+	rp := uintptr(unsafe.Pointer(unsafe.SliceData(raw)))
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		sp := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		if s != "" && len(raw) > 0 && sp >= rp && sp+uintptr(len(s)) <= rp+uintptr(len(raw)) {
+			off := int(sp - rp)
+			out[i] = b2s(craw[off : off+len(s)])
+			continue
+		}
+		out[i] = cloneStr(s)
+	}
+	return out
 }
 
 func cloneStrs(ss []string) []string {

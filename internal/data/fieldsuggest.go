@@ -116,3 +116,35 @@ func EditDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// ArrayFieldHint says what to write instead of a label filter on name
+// when name is what `| json` would call an array of an audit event:
+// user_groups (user.groups), impersonatedUser_groups, and user_extra_... or
+// impersonatedUser_extra_... (user.extra's values are arrays). `| json`
+// flattens objects and skips arrays, in Loki as here, so no event has such
+// a label and the filter compares an empty value; a JSON expression
+// extracts the array as its JSON text (["system:masters","system:authenticated"]),
+// which a regular expression can search for one element.
+func ArrayFieldHint(name string) (string, bool) {
+	path, elem := "", `<value>`
+	switch {
+	case name == "user_groups":
+		path, elem = "user.groups", "system:masters"
+	case name == "impersonatedUser_groups":
+		path, elem = "impersonatedUser.groups", "system:masters"
+	case strings.HasPrefix(name, "user_extra_") && len(name) > len("user_extra_"):
+		path = `user.extra["<key>"]`
+	case strings.HasPrefix(name, "impersonatedUser_extra_") && len(name) > len("impersonatedUser_extra_"):
+		path = `impersonatedUser.extra["<key>"]`
+	default:
+		return "", false
+	}
+	return name + " is an array (" + path + "), which | json skips: no event has it, the filter compares an empty value; " +
+		"extract the array as JSON text with | json " + name + "=" + quoteLogQL(path) +
+		" and match one element with " + name + `=~".*\"` + elem + `\".*"`, true
+}
+
+// quoteLogQL quotes s as a LogQL double-quoted string.
+func quoteLogQL(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

@@ -236,6 +236,14 @@ func schemaGettersMatchPaths(t *testing.T, files map[string][][]byte) {
 			evs, _ = dec.Decode(evs[:0], line, Origin{Line: int64(n + 1)})
 			for k := range evs {
 				e := &evs[k]
+				// The whole sourceIPs array, built from the decoded
+				// addresses: the built-in rules' "from inside" test.
+				if v, _ := SourceIPsJSON(e); v != "" {
+					nonEmpty[SourceIPsPath]++
+					if pv, _ := logql.ExtractJSONPath(e.Raw, SourceIPsPath); pv != v {
+						t.Errorf("%s:%d: SourceIPsJSON %q, `| json x=\"sourceIPs\"` %q", file, n+1, v, pv)
+					}
+				}
 				for _, f := range Fields() {
 					if f.Get == nil {
 						continue
@@ -255,6 +263,9 @@ func schemaGettersMatchPaths(t *testing.T, files map[string][][]byte) {
 				}
 			}
 		}
+	}
+	if fixtureSet(t) && nonEmpty[SourceIPsPath] == 0 {
+		t.Errorf("sourceIPs: no event of the data has addresses: the comparison proves nothing")
 	}
 	for _, f := range Fields() {
 		if fixtureSet(t) && f.Get != nil && nonEmpty[f.Name] == 0 && !f.Wrapper {

@@ -189,7 +189,9 @@ func isSchemaName(name string) bool {
 // ("did you mean"). Other names under a family (requestObject_…), stream
 // labels (isStream) and names the query binds itself are fine. A far-off
 // unknown name is allowed (events may carry fields the schema does not
-// list: responseStatus_details_kind), and note says so.
+// list: responseStatus_details_kind), and note says so. A name `| json`
+// would give an array of the event (user_groups), which no event has, is
+// an error naming the JSON expression that reads it (data.ArrayFieldHint).
 func checkFields(f *Filter, text string, isStream func(string) bool) (note string, err error) {
 	for _, name := range f.unbound {
 		if isStream != nil && isStream(name) {
@@ -202,6 +204,9 @@ func checkFields(f *Filter, text string, isStream func(string) bool) (note strin
 		col := 0
 		if k := strings.Index(text, name); k >= 0 {
 			col = len([]rune(text[:k])) + 1
+		}
+		if hint, ok := data.ArrayFieldHint(name); ok {
+			return "", &FilterError{Msg: hint, Col: col}
 		}
 		if typo {
 			return "", &FilterError{Msg: fmt.Sprintf("unknown field %s, did you mean %s?", name, sugg), Col: col}

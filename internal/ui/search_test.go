@@ -383,3 +383,19 @@ func TestMisspeltTemplateAndFamilyFields(t *testing.T) {
 	a := newTestApp(t, 120, 24)
 	setFilter(t, a, `annotations_mutation_webhook_admission_k8s_io_round_0_index_0=""`)
 }
+
+// TestArrayFieldFilterSaysHow: a filter on user_groups (an array, which
+// `| json` skips: no event has it) is refused with the JSON expression
+// that reads the array, not allowed with "only events that have it can
+// match" (review H finding 16).
+func TestArrayFieldFilterSaysHow(t *testing.T) {
+	a := newTestApp(t, 80, 24)
+	send(t, a, "/")
+	typeText(t, a, `user_groups=~".*masters.*"`)
+	send(t, a, "enter")
+	want := `user_groups is an array (user.groups), which | json skips: no event has it, the filter compares an empty value; extract the array as JSON text with | json user_groups="user.groups" and match one element with user_groups=~".*\"system:masters\".*"`
+	if !a.bar.Active() || a.bar.err != want {
+		t.Fatalf("error %q, want %q", a.bar.err, want)
+	}
+	checkScreen(t, screen(a), 80, 24)
+}

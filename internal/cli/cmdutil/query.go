@@ -87,7 +87,9 @@ var streamLabels = map[string]bool{"job": true, "filename": true, "cluster": tru
 // field has it, events may still carry it (notes: "x is not a known
 // field: only events that have it can match"). A misspelt field matches,
 // renders and groups as an empty value, silently; Loki would answer the
-// same, so the caller says it and runs the query.
+// same, so the caller says it and runs the query. A name `| json` would
+// give an array of the event (user_groups) is never bound either: the
+// warning names the JSON expression that reads it (data.ArrayFieldHint).
 func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
 	var names []string
 	switch q := expr.(type) {
@@ -98,6 +100,10 @@ func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
 	}
 	for _, name := range names {
 		if streamLabels[name] {
+			continue
+		}
+		if hint, ok := data.ArrayFieldHint(name); ok {
+			warnings = append(warnings, hint)
 			continue
 		}
 		if sugg, ok := data.FieldTypo(name); ok {

@@ -140,3 +140,33 @@ func TestQueryWarnsOfMisspeltGroupingAndTemplates(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryWarnsOfArrayField: user_groups, the field a security engineer
+// reaches for (system:masters), is an array, which `| json` skips in Loki
+// as here: no event has it, so the filter is a mistake, not "a field only
+// some events have" (review H finding 16). The warning gives the JSON
+// expression that reads the array, and that query finds the sample's
+// system:masters requests.
+func TestQueryWarnsOfArrayField(t *testing.T) {
+	p := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masters := strings.Count(string(b), `"system:masters"`)
+	if masters == 0 {
+		t.Fatal("the sample has no system:masters request")
+	}
+	code, out, errOut := queryCLI(t, "-o", "raw", `{job="audit"} | json | user_groups=~".*masters.*"`, p)
+	want := `audittui: warning: user_groups is an array (user.groups), which | json skips: no event has it, the filter compares an empty value; extract the array as JSON text with | json user_groups="user.groups" and match one element with user_groups=~".*\"system:masters\".*"` + "\n"
+	if code != cmdutil.ExitOK || out != "" || errOut != want {
+		t.Errorf("exit %d, stdout %d bytes, stderr %q", code, len(out), errOut)
+	}
+	code, out, errOut = queryCLI(t, "-o", "raw", `{job="audit"} | json user_groups="user.groups" | user_groups=~".*\"system:masters\".*"`, p)
+	if n := strings.Count(out, "\n"); code != cmdutil.ExitOK || n != masters || errOut != "" {
+		t.Errorf("the suggested query: exit %d, %d events (the sample has %d), stderr %q", code, n, masters, errOut)
+	}
+	if _, _, errOut := queryCLI(t, "-o", "raw", `{job="audit"} | json | impersonatedUser_groups=~".*"`, p); !strings.Contains(errOut, "impersonatedUser_groups is an array (impersonatedUser.groups)") {
+		t.Errorf("impersonatedUser_groups: stderr %q", errOut)
+	}
+}

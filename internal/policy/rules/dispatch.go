@@ -243,6 +243,12 @@ func getter(g logql.Gate) func(*data.Event) (string, bool) {
 		if spec, ok := data.FieldByPath(g.Path); ok {
 			return spec.Get
 		}
+		if g.Path == data.SourceIPsPath {
+			// Every address, from the decoded event (as the event's
+			// JSONPath answers it): the built-in rules' test of where a
+			// service account's request came from.
+			return data.SourceIPsJSON
+		}
 		return nil
 	}
 	if spec, ok := data.FieldByName(g.Name); ok && spec.Kind == data.FieldJSON {

@@ -89,11 +89,11 @@ func TestDispatchOffersEveryContributor(t *testing.T) {
 			t.Fatal(err)
 		}
 		evs := decodeSelected(t, filepath.Base(f), b, nil)
-		info := &data.SourceInfo{Name: "x", Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "verb", Value: "get"}, {Name: "src_ip", Value: "10.0.0.1"}}}
+		info := &data.SourceInfo{Name: "x", Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "verb", Value: "get"}, {Name: "src_ips", Value: "[\"10.0.0.1\"]"}}}
 		for i := range evs {
 			evs[i].Origin.Source = info
 		}
-		offers(t, set, f+" (stream labels verb and src_ip)", evs)
+		offers(t, set, f+" (stream labels verb and src_ips)", evs)
 	}
 	t.Run("realdata", func(t *testing.T) {
 		for _, f := range testutil.RealAuditFiles(t) {

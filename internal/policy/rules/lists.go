@@ -4,8 +4,10 @@ import (
 	_ "embed"
 	"fmt"
 	"net/netip"
+	"path"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +48,18 @@ const (
 	// ListCIDRs: IPv4 and IPv6 networks, matched against an address as
 	// the apiserver writes it (sourceIPs).
 	ListCIDRs = "cidrs"
+	// ListPaths: absolute file system paths. ${list:NAME} matches a path
+	// as a JSON string holds it (between its quotes) when, made canonical
+	// as the kubelet does (path.Clean: repeated slashes and "." segments
+	// dropped, a trailing slash ignored; a slash may be written \/), it is
+	// one of the items, lies below one, or is a parent of one (/ and /var
+	// hold /var/lib/kubelet): see PathsRegex.
+	ListPaths = "paths"
+	// ListURIStrings: literal strings as a request URI may carry them, any
+	// character percent-encoded in either case (%2F, %2f, %6B for k) and
+	// a space also as +, which the API server decodes alike: see
+	// URIStringRegex.
+	ListURIStrings = "uristrings"
 	// ListExceptions: items are maps of a `| json` field name to an RE2
 	// expression; an event matching every field of one item is dropped
 	// by ${unless:NAME}.
@@ -162,7 +176,7 @@ func (ls *Lists) apply(ovs []*listOverride) (*Lists, error) {
 	return out, nil
 }
 
-var listKinds = []string{ListStrings, ListRegexes, ListCIDRs, ListExceptions}
+var listKinds = []string{ListStrings, ListRegexes, ListCIDRs, ListPaths, ListURIStrings, ListExceptions}
 
 var (
 	defaultLists   *Lists
@@ -328,7 +342,7 @@ func contains(xs []string, s string) bool {
 
 func validateItem(kind, s string) error {
 	switch kind {
-	case ListStrings:
+	case ListStrings, ListURIStrings:
 		if s == "" {
 			return fmt.Errorf("empty string item")
 		}
@@ -343,6 +357,18 @@ func validateItem(kind, s string) error {
 		if _, err := CIDRRegex(s); err != nil {
 			return err
 		}
+	case ListPaths:
+		if !strings.HasPrefix(s, "/") {
+			return fmt.Errorf("path %q: not absolute (it must start with /)", s)
+		}
+		for _, c := range s {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return fmt.Errorf("path %q: quotes, backslashes and control characters are not supported", s)
+			}
+		}
+		if slices.Contains(strings.Split(s, "/"), "..") {
+			return fmt.Errorf("path %q: .. is not allowed (the API server refuses it in a hostPath)", s)
+		}
 	}
 	return nil
 }
@@ -355,6 +381,9 @@ func (l *List) Regex() (string, error) {
 	}
 	if len(l.Items) == 0 {
 		return `[^\s\S]`, nil
+	}
+	if l.Kind == ListPaths {
+		return PathsRegex(l.Items), nil
 	}
 	parts := make([]string, 0, len(l.Items))
 	for _, it := range l.Items {
@@ -369,6 +398,8 @@ func (l *List) Regex() (string, error) {
 				return "", err
 			}
 			parts = append(parts, re)
+		case ListURIStrings:
+			parts = append(parts, URIStringRegex(it))
 		}
 	}
 	return "(?:" + strings.Join(parts, "|") + ")", nil
@@ -572,4 +603,107 @@ func cidr6Regex(cidr string, p netip.Prefix) (string, error) {
 		fixed = append(fixed, strconv.FormatUint(uint64(g), 16))
 	}
 	return strings.Join(fixed, ":") + ":[0-9a-f:.]*", nil
+}
+
+// PathsRegex returns an RE2 expression matching the text of a JSON string
+// (what lies between its quotes) that holds a path which, made canonical
+// as path.Clean does (the kubelet mounts //etc, /./etc and /etc/ as /etc),
+// is one of paths, lies below one, or is a parent of one: a mount of /var
+// holds /var/lib/kubelet, and / holds everything. A slash may be written
+// \/ (a JSON escape some encoders use); ".." never occurs (the API server
+// refuses it in a hostPath). The expression is not anchored: the caller
+// puts the quotes around it.
+func PathsRegex(paths []string) string {
+	clean := map[string]bool{}
+	for _, p := range paths {
+		clean[path.Clean("/"+p)] = true
+	}
+	// covered reports whether p is an item or below one.
+	covered := func(p string) bool {
+		for it := range clean {
+			if p == it || it == "/" || strings.HasPrefix(p, it+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	parents := map[string]bool{}
+	for it := range clean {
+		for d := path.Dir(it); d != "/"; d = path.Dir(d) {
+			if !covered(d) {
+				parents[d] = true
+			}
+		}
+	}
+	const (
+		sep      = `\\?/(?:\.?\\?/)*` // one slash or more, with "." segments between
+		below    = `(?:\\?/[^"]*)?`   // the item, or anything below it
+		trailing = `(?:\\?/\.?)*`     // a parent itself: /var, /var/, /var/.
+	)
+	segs := func(p string) string {
+		var b strings.Builder
+		for i, s := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+			if i > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(regexp.QuoteMeta(s))
+		}
+		return b.String()
+	}
+	var items, dirs []string
+	for it := range clean {
+		if it != "/" {
+			items = append(items, segs(it))
+		}
+	}
+	for d := range parents {
+		dirs = append(dirs, segs(d))
+	}
+	sort.Strings(items)
+	sort.Strings(dirs)
+	alts := []string{`\.?`} // / itself, every path's parent
+	if clean["/"] {
+		alts = []string{`[^"]*`}
+	}
+	if len(items) > 0 {
+		alts = append(alts, "(?:"+strings.Join(items, "|")+")"+below)
+	}
+	if len(dirs) > 0 {
+		alts = append(alts, "(?:"+strings.Join(dirs, "|")+")"+trailing)
+	}
+	return sep + "(?:" + strings.Join(alts, "|") + ")"
+}
+
+// URIStringRegex returns an RE2 expression matching s as a request URI
+// may hold it: each character RFC 3986 reserves (/, :, ...) as itself or
+// percent-encoded with either case of hex digit (url.QueryUnescape, which
+// the API server's handlers use, decodes %2F and %2f alike), a space also
+// as +. Letters, digits and - . _ ~ ("unreserved") are matched as
+// themselves: clients do not encode them (kubectl, curl, Go's
+// url.QueryEscape, Python's quote, JavaScript's encodeURIComponent), and
+// so the expression stays cheap (Go's regexp runs it on every exec).
+func URIStringRegex(s string) string {
+	const hex = "0123456789ABCDEF"
+	hexRE := func(d byte) string {
+		if d >= 'A' {
+			return "[" + string(d) + string(d+'a'-'A') + "]"
+		}
+		return string(d)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteString(regexp.QuoteMeta(string(c)))
+			continue
+		}
+		b.WriteString("(?:")
+		if c == ' ' {
+			b.WriteString(`\+| |`)
+		} else {
+			b.WriteString(regexp.QuoteMeta(string(c)) + "|")
+		}
+		b.WriteString("%" + hexRE(hex[c>>4]) + hexRE(hex[c&15]) + ")")
+	}
+	return b.String()
 }

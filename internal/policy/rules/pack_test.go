@@ -1,18 +1,24 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/testutil"
 )
@@ -558,6 +564,519 @@ func TestRealBenignStaysSilent(t *testing.T) {
 			if filepath.Base(f) == "openshift-aws-single-event.jsonl" || a.Rule.Group.Name == "audittui-identity" {
 				t.Errorf("%s: %s fired (%s)", filepath.Base(f), a.Name, LabelsString(a.Labels))
 			}
+		}
+	}
+}
+
+// TestExportDropsLinesThatAreNotJSON: Loki refuses a rule's whole
+// evaluation ("pipeline error") when one line reaching its range
+// aggregation carries __error__: `| json` sets JSONParserErr on a line it
+// cannot parse, such as one an apiserver that crashed mid-write cut short
+// or joined to the next, whose fields before the damage still parse and
+// pass the rule's filters (logql keeps an errored line through every
+// filter but one on __error__). Shippers forward such lines as they are
+// (ship counts them in lines_unparsed_total). Every rule of the export runs here on
+// logql's evaluator, as Loki's ruler runs it, over its fixture's events
+// and, for each event, the crash-joined line and the line cut short: no
+// pipeline error, and the result of the events alone.
+func TestExportDropsLinesThatAreNotJSON(t *testing.T) {
+	y, err := BuiltinYAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp, err := Parse("export.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := [][2]string{{"job", "audit"}}
+	for _, r := range exp.Rules() {
+		path := filepath.Join("testdata", "fixtures", r.Alert+".fire.jsonl")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := decodeLines(t, path, b, nil)
+		var good, all []logql.Entry
+		for i := range evs {
+			line := evs[i].EntryLine()
+			joined := append(append([]byte(nil), line[:len(line)/2]...), line...)
+			cut := line[:len(line)-len(line)/8]
+			good = append(good, &logql.JSONEntry{Time: evs[i].Time, Line: line, Labels: job})
+			all = append(all, &logql.JSONEntry{Time: evs[i].Time, Line: line, Labels: job},
+				&logql.JSONEntry{Time: evs[i].Time, Line: joined, Labels: job},
+				&logql.JSONEntry{Time: evs[i].Time, Line: cut, Labels: job})
+		}
+		step := r.Group.Interval
+		start := time.Unix(0, evs[0].Time).Truncate(step)
+		end := time.Unix(0, evs[len(evs)-1].Time).Add(r.Query().Range() + step)
+		eval := func(es []logql.Entry) (logql.Matrix, error) {
+			ev, err := r.Query().NewRangeEvaluator(start.UnixNano(), end.UnixNano(), step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range es {
+				ev.Add(e)
+			}
+			return ev.Result(), ev.Err()
+		}
+		want, err := eval(good)
+		if err != nil || len(want) == 0 {
+			t.Fatalf("%s on its fixture: %d series, %v", r.Alert, len(want), err)
+		}
+		got, err := eval(all)
+		if err != nil {
+			t.Errorf("%s: Loki's ruler would fail the rule: %v", r.Alert, err)
+			continue
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: lines that are not JSON changed the result:\n%v\nwant\n%v", r.Alert, got, want)
+		}
+	}
+}
+
+// editLines rewrites each JSON line of b with edit (an event as a map),
+// keeping numbers as written.
+func editLines(t *testing.T, b []byte, edit func(i int, ev map[string]any)) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		var ev map[string]any
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatal(err)
+		}
+		edit(i, ev)
+		nb, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(nb)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
+// TestFromInsideNeedsEveryAddress: the API server lists in sourceIPs the
+// addresses of X-Forwarded-For, then X-Real-Ip's, then the address its
+// connection came from, last; all but the last are whatever the client
+// sent. A request is from inside the cluster only when every address is in
+// cluster_cidrs, so a stolen credential sent with X-Forwarded-For naming
+// an address of the cluster is still from outside (review H finding 1),
+// for ClusterIdentityUsedFromOutside (on the real OpenShift kubelet's
+// lease update) and for the burst rules' "controller-like" exemption (a
+// service account, from inside, with its own client: prometheus-operator
+// reading twelve secrets in 90 seconds).
+func TestFromInsideNeedsEveryAddress(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(name string) *Set {
+		for _, r := range set.Rules() {
+			if r.Alert == name {
+				return singleRuleSet(r)
+			}
+		}
+		t.Fatalf("no rule %s", name)
+		return nil
+	}
+	outside, burst := rule("ClusterIdentityUsedFromOutside"), rule("SecretReadBurst")
+	kubelet, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "openshift-aws-single-event.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads, err := os.ReadFile(filepath.Join("testdata", "scenarios", "stolen-token-forwarded-for.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ips     []string
+		outside bool
+	}{
+		{[]string{"10.0.6.159"}, false}, // as recorded
+		{[]string{"203.0.113.9"}, true},
+		{[]string{"10.0.6.159", "203.0.113.9"}, true},             // X-Forwarded-For: the node's own address
+		{[]string{"10.1.2.3", "172.16.4.4", "203.0.113.9"}, true}, // a chain of them
+		{[]string{"203.0.113.9", "10.0.6.159"}, true},             // a proxy of the cluster names an outside client
+		{[]string{"10.1.2.3", "10.0.6.159"}, false},               // ... an inside one
+		{[]string{"fd00::12", "2001:db8::7"}, true},
+		{[]string{"fd00::12", "::1"}, false},
+	} {
+		setIPs := func(_ int, ev map[string]any) { ev["sourceIPs"] = c.ips }
+		want, _ := json.Marshal(c.ips)
+		res := replayEvents(t, outside, decodeLines(t, "kubelet", editLines(t, kubelet, setIPs), nil))
+		if got := len(res.Alerts) > 0; got != c.outside {
+			t.Errorf("ClusterIdentityUsedFromOutside on the kubelet's lease update from %s: fired %v, want %v", want, got, c.outside)
+		}
+		for _, a := range res.Alerts {
+			if a.Labels["src_ips"] != string(want) {
+				t.Errorf("src_ips %q, want %s", a.Labels["src_ips"], want)
+			}
+		}
+		res = replayEvents(t, burst, decodeLines(t, "reads", editLines(t, reads, setIPs), nil))
+		if got := len(res.Alerts) > 0; got != c.outside {
+			t.Errorf("SecretReadBurst on prometheus-operator's reads from %s: fired %v, want %v (exempt only from inside)", want, got, c.outside)
+		}
+	}
+}
+
+// TestClusterAddressesOfEKS: an EKS cluster reached through its public
+// endpoint (the default: private endpoint access off) sends its nodes'
+// and pods' requests from the NAT gateways' or nodes' public addresses,
+// as Panther's EKS fixture has a kubelet at 54.212.83.236: with the
+// default cluster_cidrs every node and controller is "from outside", and
+// the critical alert says what to add (review H finding 12). Appended, the
+// NAT address is the cluster's, while the node's credential used from any
+// other address still fires. EKS custom networking gives pods addresses
+// of 100.64.0.0/10 (RFC 6598), which the defaults hold.
+func TestClusterAddressesOfEKS(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "panther-analysis-kubernetes-rules-tests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	// Panther's fixtures have no time: the kubelet's token request (line
+	// 48) and CoreDNS's endpointslices read (line 47), dated.
+	at := func(line []byte, ips []string) []data.Event {
+		return decodeLines(t, "panther", editLines(t, line, func(_ int, ev map[string]any) {
+			ev["stageTimestamp"] = "2024-05-02T10:00:00.000000Z"
+			ev["auditID"] = "panther-" + strings.Join(ips, "-")
+			ev["sourceIPs"] = ips
+		}), nil)
+	}
+	kubelet, coredns := lines[47], lines[46]
+	if !bytes.Contains(kubelet, []byte(`"54.212.83.236"`)) || !bytes.Contains(coredns, []byte("system:serviceaccount:kube-system:coredns")) {
+		t.Fatal("the Panther fixture moved")
+	}
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "ClusterIdentityUsedFromOutside" {
+			rule = r
+		}
+	}
+	fired := func(s *Set, evs []data.Event) []*Alert {
+		var out []*Alert
+		for _, a := range replayEvents(t, s, evs).Alerts {
+			if a.Name == rule.Alert {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	nat := at(kubelet, []string{"54.212.83.236"})
+	as := fired(singleRuleSet(rule), nat)
+	if len(as) != 1 || !strings.Contains(as[0].Annotations["description"], "NAT gateway") {
+		t.Fatalf("the kubelet from its NAT address with the default lists: %d alerts, want one that says to add the NAT gateway's address", len(as))
+	}
+	if as := fired(singleRuleSet(rule), at(coredns, []string{"100.64.12.7"})); len(as) != 0 {
+		t.Errorf("CoreDNS from a pod address of EKS custom networking (100.64.0.0/10) is from outside: %s", LabelsString(as[0].Labels))
+	}
+	site, err := Parse("site.yaml", []byte("lists:\n  cluster_cidrs:\n    append: [54.212.83.236/32]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Override(site)
+	for _, r := range set.Rules() {
+		if r.Alert == rule.Alert {
+			rule = r
+		}
+	}
+	if as := fired(singleRuleSet(rule), nat); len(as) != 0 {
+		t.Errorf("the NAT address appended to cluster_cidrs still fires: %s", LabelsString(as[0].Labels))
+	}
+	if as := fired(singleRuleSet(rule), at(kubelet, []string{"54.212.83.236", "198.51.100.23"})); len(as) != 1 {
+		t.Errorf("the node's credential from 198.51.100.23 (X-Forwarded-For: the NAT address) with the NAT appended: %d alerts, want 1", len(as))
+	}
+}
+
+// TestTrustedImageNeedsEveryImage: a pod or template is left out of the
+// host-access rules as a node agent's only when every image it names is in
+// known_host_level_images (containers, initContainers and
+// ephemeralContainers alike). A trusted image added beside the real one,
+// as a sidecar or init container, or written into an annotation or label
+// named "image", switched every host-level rule off (review H finding 2),
+// here on Falco's real privileged nginx pod and on node-exporter's
+// DaemonSet (hostNetwork, hostPID, host paths).
+func TestTrustedImageNeedsEveryImage(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(name string) *Set {
+		for _, r := range set.Rules() {
+			if r.Alert == name {
+				return singleRuleSet(r)
+			}
+		}
+		t.Fatalf("no rule %s", name)
+		return nil
+	}
+	falco, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", falcoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	privileged := bytes.Split(falco, []byte("\n"))[22] // line 23: nginx, privileged
+	exporter, err := os.ReadFile(filepath.Join("testdata", "scenarios", "benign-daemonset-node-exporter.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var daemonset []byte
+	for _, l := range bytes.Split(exporter, []byte("\n")) {
+		if bytes.Contains(l, []byte(`"resource":"daemonsets"`)) {
+			daemonset = l
+		}
+	}
+	const kubeProxy, cilium = "registry.k8s.io/kube-proxy:v1.31.0", "quay.io/cilium/cilium:v1.16.3"
+	container := func(name, image string) map[string]any {
+		return map[string]any{"name": name, "image": image, "securityContext": map[string]any{"privileged": true}}
+	}
+	spec := func(obj map[string]any, path ...string) map[string]any {
+		for _, k := range path {
+			obj = obj[k].(map[string]any)
+		}
+		return obj
+	}
+	for _, c := range []struct {
+		name  string
+		rule  string
+		line  []byte
+		path  []string                       // to the pod spec in requestObject
+		edit  func(obj, spec map[string]any) // the object (requestObject, and responseObject when logged)
+		fires bool
+	}{
+		{"as recorded", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {}, true},
+		{"a trusted init container beside it", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["initContainers"] = []any{map[string]any{"name": "x", "image": kubeProxy}}
+		}, true},
+		{"a trusted sidecar", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["containers"] = append(spec["containers"].([]any), map[string]any{"name": "x", "image": kubeProxy})
+		}, true},
+		{"an annotation named image", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			obj["metadata"].(map[string]any)["annotations"] = map[string]any{"image": kubeProxy}
+		}, true},
+		{"a label named image", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			obj["metadata"].(map[string]any)["labels"] = map[string]any{"image": cilium}
+		}, true},
+		{"every image trusted", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["containers"] = []any{container("cilium-agent", cilium)}
+			spec["initContainers"] = []any{map[string]any{"name": "mount-cgroup", "image": cilium}, map[string]any{"name": "install-cni-binaries", "image": cilium}}
+		}, false},
+		{"trusted containers, an init container that is not", "PrivilegedPodCreated", privileged, []string{"spec"}, func(obj, spec map[string]any) {
+			spec["containers"] = []any{container("cilium-agent", cilium)}
+			spec["initContainers"] = []any{map[string]any{"name": "setup", "image": "docker.io/library/busybox:1.36"}}
+		}, true},
+		{"node-exporter's DaemonSet as written", "HostNamespaceWorkloadTemplate", daemonset, []string{"spec", "template", "spec"}, func(obj, spec map[string]any) {}, false},
+		{"node-exporter's DaemonSet with an init container of another image", "HostNamespaceWorkloadTemplate", daemonset, []string{"spec", "template", "spec"}, func(obj, spec map[string]any) {
+			spec["initContainers"] = []any{map[string]any{"name": "setup", "image": "docker.io/library/alpine:3.20"}}
+		}, true},
+		{"node-exporter's DaemonSet with an annotation naming an image", "SensitiveHostPathWorkloadTemplate", daemonset, []string{"spec", "template", "spec"}, func(obj, spec map[string]any) {
+			spec["containers"].([]any)[0].(map[string]any)["image"] = "docker.io/attacker/exporter:1"
+			obj["metadata"].(map[string]any)["annotations"] = map[string]any{"image": "quay.io/prometheus/node-exporter:v1.8.2"}
+		}, true},
+	} {
+		line := editLines(t, c.line, func(_ int, ev map[string]any) {
+			for _, k := range []string{"requestObject", "responseObject"} {
+				if obj, ok := ev[k].(map[string]any); ok {
+					c.edit(obj, spec(obj, c.path...))
+				}
+			}
+		})
+		res := replayEvents(t, rule(c.rule), decodeLines(t, c.name, line, nil))
+		if got := len(res.Alerts) > 0; got != c.fires {
+			t.Errorf("%s, %s: fired %v, want %v", c.rule, c.name, got, c.fires)
+		}
+	}
+}
+
+// TestPathsRegex compares the expression of a paths list with path.Clean
+// and prefix comparisons over generated spellings: repeated slashes, "."
+// segments, trailing slashes, \/ escapes, parents and children of the
+// items and their near misses (/etcd, /var/log, /usr/share).
+func TestPathsRegex(t *testing.T) {
+	items := DefaultLists().Get("sensitive_host_paths").Items
+	if len(items) < 10 {
+		t.Fatalf("sensitive_host_paths: %v", items)
+	}
+	sensitive := func(p string) bool {
+		p = strings.ReplaceAll(p, `\/`, "/")
+		if !strings.HasPrefix(p, "/") {
+			return false
+		}
+		c := path.Clean(p)
+		for _, it := range items {
+			if c == "/" || c == it || strings.HasPrefix(c, it+"/") || strings.HasPrefix(it, c+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	re := regexp.MustCompile(`^"` + PathsRegex(items) + `"$`)
+	words := []string{"etc", "var", "lib", "kubelet", "run", "usr", "bin", "local", "log", "containerd", "containerd.sock",
+		"home", "etcd", "proc", "sys", "share", "kubernetes", "pki", "docker", ".", "", "root", "boot", "dev", "x"}
+	seps := []string{"/", "/", "/", "//", "/./", `\/`}
+	rng := rand.New(rand.NewPCG(4, 4))
+	var paths []string
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		for n := rng.IntN(5); n >= 0; n-- {
+			b.WriteString(seps[rng.IntN(len(seps))])
+			b.WriteString(words[rng.IntN(len(words))])
+		}
+		if rng.IntN(4) == 0 {
+			b.WriteString(seps[rng.IntN(len(seps))])
+		}
+		paths = append(paths, b.String())
+	}
+	// The review's spellings (finding 4) and their near misses.
+	paths = append(paths, "/", "//", "/.", "/etc", "/etc/", "//etc", "/./etc", "/etc/.", "/etc/kubernetes/pki", "/var", "/var/",
+		"/var/lib", "/var//lib/kubelet", "/var/lib/kubelet/pki", "/run/containerd/containerd.sock", "/usr", "/usr/local",
+		"/var/log", "/var/lib/longhorn", "/etcd", "/etc.d", "/usr/share", "/opt", "/mnt/data", "etc", "relative/var", "/home/user/.ssh")
+	hits := 0
+	for _, p := range paths {
+		got, want := re.MatchString(`"`+p+`"`), sensitive(p)
+		if got != want {
+			t.Errorf("%q: matched %v, sensitive %v", p, got, want)
+		}
+		if got {
+			hits++
+		}
+	}
+	if hits == 0 || hits == len(paths) {
+		t.Fatalf("%d of %d paths matched: the comparison proves nothing", hits, len(paths))
+	}
+	for _, bad := range []string{"etc", "/var/../etc", `/a"b`} {
+		if _, err := Parse("site.yaml", []byte("lists:\n  sensitive_host_paths:\n    append: ['"+bad+"']\n")); err == nil {
+			t.Errorf("path %q accepted", bad)
+		}
+	}
+}
+
+// TestSensitiveHostPathSpellings: the real Falco pod that mounts /etc
+// (line 25), with the hostPath written as the kubelet would still mount
+// it, or as a parent of a sensitive path (review H finding 4).
+func TestSensitiveHostPathSpellings(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "SensitiveHostPathMounted" {
+			rule = r
+		}
+	}
+	falco, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", falcoFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := bytes.Split(falco, []byte("\n"))[24]
+	if !bytes.Contains(pod, []byte(`"hostPath":{"path":"/etc"`)) {
+		t.Fatal("Falco's line 25 is not the /etc mount")
+	}
+	for p, want := range map[string]bool{
+		"/etc": true, "/etc/kubernetes": true, "/var": true, "/var/lib": true, "//etc": true, "/etc/": true, "/usr": true,
+		"/./etc": true, "/var//lib/kubelet": true, "/run/containerd/containerd.sock": true, "/": true, `\/etc`: true,
+		"/var/log": false, "/opt/app-data": false, "/etcd-backup": false,
+	} {
+		line := editLines(t, pod, func(_ int, ev map[string]any) {
+			for _, k := range []string{"requestObject", "responseObject"} {
+				if obj, ok := ev[k].(map[string]any); ok {
+					obj["spec"].(map[string]any)["volumes"].([]any)[0].(map[string]any)["hostPath"].(map[string]any)["path"] = p
+				}
+			}
+		})
+		if p == `\/etc` { // as a patch body might hold it
+			line = bytes.ReplaceAll(line, []byte(`"\\/etc"`), []byte(`"\/etc"`))
+		}
+		res := replayEvents(t, singleRuleSet(rule), decodeLines(t, p, line, nil))
+		if got := len(res.Alerts) > 0; got != want {
+			t.Errorf("hostPath %q: fired %v, want %v", p, got, want)
+		}
+	}
+}
+
+// TestExecTokenPathAnyEncoding: the API server percent-decodes an exec
+// request's command whatever the case of the hex digits; kubectl writes /
+// as %2F, a hand-made client %2f or / (review H finding 5). Panther's real EKS exec of
+// `cat /var/run/secrets/kubernetes.io/serviceaccount/token`, the URI
+// re-encoded.
+func TestExecTokenPathAnyEncoding(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "ExecReadsServiceAccountToken" {
+			rule = r
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "panther-analysis-kubernetes-rules-tests.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := bytes.Split(b, []byte("\n"))[44]
+	const recorded = "/api/v1/namespaces/production/pods/webapp-pod/exec?command=cat&command=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&stdout=true"
+	if !bytes.Contains(exec, []byte(recorded)) {
+		t.Fatal("Panther's line 45 is not the token exec")
+	}
+	const pod = "/api/v1/namespaces/production/pods/webapp-pod/exec?"
+	for uri, want := range map[string]bool{
+		recorded:                  true,
+		strings.ToLower(recorded): true,
+		pod + "command=cat&command=/var/run/secrets/kubernetes.io/serviceaccount/token&stdout=true":                         true,
+		pod + "command=sh&command=-c&command=cat+%2Frun%2Fsecrets%2Feks.amazonaws.com%2Fserviceaccount%2Ftoken&stdout=true": true,
+		pod + "command=cat&command=%2Fetc%2Fhostname&stdout=true":                                                           false,
+		pod + "command=ls&command=%2fvar%2frun%2fsecrets%2fkubernetes.io&stdout=true":                                       false,
+	} {
+		line := editLines(t, exec, func(_ int, ev map[string]any) {
+			ev["requestURI"] = uri
+			ev["stageTimestamp"] = "2024-05-02T10:00:00.000000Z"
+			ev["auditID"] = uri
+		})
+		res := replayEvents(t, singleRuleSet(rule), decodeLines(t, "exec", line, nil))
+		if got := len(res.Alerts) > 0; got != want {
+			t.Errorf("%s: fired %v, want %v", uri, got, want)
+		}
+	}
+	if re := URIStringRegex("a/ b:c"); !regexp.MustCompile("^" + re + "$").MatchString("a%2f+b%3Ac") {
+		t.Errorf("URIStringRegex(%q) = %s", "a/ b:c", re)
+	}
+}
+
+// TestDiscoveryWithQuery: kubectl asks for discovery as /api?timeout=32s
+// and /apis/<group>/<version>?timeout=32s; APIDiscoveryBurst matches the
+// path, whatever query follows (review H finding 6): audit2rbac's real
+// discovery sweep (23 documents), with kubectl's query added, fires, and
+// still does not with 11 of them.
+func TestDiscoveryWithQuery(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule *Rule
+	for _, r := range set.Rules() {
+		if r.Alert == "APIDiscoveryBurst" {
+			rule = r
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", a2rFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := func(_ int, ev map[string]any) { ev["requestURI"] = ev["requestURI"].(string) + "?timeout=32s" }
+	for lines, want := range map[string]bool{"10-32": true, "10-20": false} {
+		evs := decodeLines(t, a2rFile, editLines(t, b, timeout), lineSet(t, lines))
+		if len(evs) == 0 || !strings.HasSuffix(evs[0].RequestURI, "?timeout=32s") {
+			t.Fatalf("lines %s: %d events", lines, len(evs))
+		}
+		if got := len(replayEvents(t, singleRuleSet(rule), evs).Alerts) > 0; got != want {
+			t.Errorf("lines %s with ?timeout=32s: fired %v, want %v", lines, got, want)
 		}
 	}
 }

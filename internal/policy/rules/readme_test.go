@@ -7,22 +7,31 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 var updateReadme = flag.Bool("update", false, "rewrite README.md's rule table from the built-in pack")
 
 var (
 	fieldFilterRE = regexp.MustCompile(`\|\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|==|>=|<=|=|>|<)`)
+	labelFormatRE = regexp.MustCompile(`label_format\s+([A-Za-z_][A-Za-z0-9_]*)\s*=`)
 	lineFilterRE  = regexp.MustCompile(`(\|=|\|~)\s*"((?:[^"\\]|\\.)*)"`)
 )
 
 // fieldsUsed lists the fields a rule's expression filters on, and whether
-// it also reads the raw line (line filters over request bodies).
+// it also reads the raw line (line filters over request bodies). The
+// parse-error guard (__error__="") reads no field of the event, and a
+// label the expression sets itself (label_format) is not one either: the
+// template reading the line is (line regexp).
 func fieldsUsed(expr string) string {
 	seen := map[string]bool{}
 	var fields []string
+	for _, m := range labelFormatRE.FindAllStringSubmatch(expr, -1) {
+		seen[m[1]] = true
+	}
 	for _, m := range fieldFilterRE.FindAllStringSubmatch(expr, -1) {
-		if !seen[m[1]] {
+		if !seen[m[1]] && m[1] != logql.ErrorLabel {
 			seen[m[1]] = true
 			fields = append(fields, "`"+m[1]+"`")
 		}
@@ -31,8 +40,11 @@ func fieldsUsed(expr string) string {
 	for _, m := range lineFilterRE.FindAllStringSubmatch(expr, -1) {
 		if m[1] == "|~" {
 			fields = append(fields, "line regexp")
-			break
+			return strings.Join(fields, ", ")
 		}
+	}
+	if strings.Contains(expr, "__line__") {
+		fields = append(fields, "line regexp")
 	}
 	return strings.Join(fields, ", ")
 }
