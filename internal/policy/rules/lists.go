@@ -346,6 +346,11 @@ func validateItem(kind, s string) error {
 		if s == "" {
 			return fmt.Errorf("empty string item")
 		}
+		if kind == ListURIStrings && strings.ContainsAny(s, `\|()[]{}*?^$`) {
+			// token_paths held regular expressions before it held
+			// literal strings: refuse one rather than never match it.
+			return fmt.Errorf("item %q: a literal string, not a regular expression (%%2F and %%2f are matched for /)", s)
+		}
 	case ListRegexes:
 		if s == "" {
 			return fmt.Errorf("empty regex item")
@@ -365,6 +370,9 @@ func validateItem(kind, s string) error {
 			if c == '"' || c == '\\' || c < 0x20 {
 				return fmt.Errorf("path %q: quotes, backslashes and control characters are not supported", s)
 			}
+		}
+		if strings.ContainsAny(s, `*?[]()|{}^$`) {
+			return fmt.Errorf("path %q: a path, not a pattern (a path matches its parents and what lies below it)", s)
 		}
 		if slices.Contains(strings.Split(s, "/"), "..") {
 			return fmt.Errorf("path %q: .. is not allowed (the API server refuses it in a hostPath)", s)

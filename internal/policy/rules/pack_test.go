@@ -949,7 +949,7 @@ func TestPathsRegex(t *testing.T) {
 	if hits == 0 || hits == len(paths) {
 		t.Fatalf("%d of %d paths matched: the comparison proves nothing", hits, len(paths))
 	}
-	for _, bad := range []string{"etc", "/var/../etc", `/a"b`} {
+	for _, bad := range []string{"etc", "/var/../etc", `/a"b`, "/var/lib/kubelet(/pki)?"} {
 		if _, err := Parse("site.yaml", []byte("lists:\n  sensitive_host_paths:\n    append: ['"+bad+"']\n")); err == nil {
 			t.Errorf("path %q accepted", bad)
 		}
@@ -1046,6 +1046,11 @@ func TestExecTokenPathAnyEncoding(t *testing.T) {
 	}
 	if re := URIStringRegex("a/ b:c"); !regexp.MustCompile("^" + re + "$").MatchString("a%2f+b%3Ac") {
 		t.Errorf("URIStringRegex(%q) = %s", "a/ b:c", re)
+	}
+	// A site file written when token_paths held regular expressions is
+	// refused, not read as a literal that never matches.
+	if _, err := Parse("site.yaml", []byte("lists:\n  token_paths:\n    append: ['vault(/|%2F)token']\n")); err == nil || !strings.Contains(err.Error(), "site.yaml:3") {
+		t.Errorf("a regular expression in token_paths: %v", err)
 	}
 }
 
