@@ -123,6 +123,13 @@ func lintAgreesWithCheck(t *testing.T, p *Policy, dets []Detection, events []eve
 		if ev.e.Time == 0 || r.StageOmitted && finalStage(ev.e.Stage) {
 			continue
 		}
+		if len(ev.e.Groups) == 0 {
+			// The apiserver puts every request's user in
+			// system:authenticated or system:unauthenticated; lint's
+			// "any user" has one of them. An event without groups (a
+			// hand-written fixture) is not a request lint reasons about.
+			continue
+		}
 		for name, msg := range neverFires {
 			d := byName[name]
 			if LevelRank(r.Level) >= LevelRank(d.NeedsLevel) && d.Matches(&ev.e) {

@@ -200,8 +200,10 @@ var commonResources = []GroupResource{
 
 var commonVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
 
-// commonPaths are non-resource probes.
-var commonPaths = []string{"/api", "/apis", "/version", "/healthz", "/readyz", "/livez", "/metrics", "/openapi/v2"}
+// commonPaths are non-resource probes: the discovery documents of the
+// core group, of a group and of a group version (kubectl reads each), and
+// the apiserver's other well-known paths.
+var commonPaths = []string{"/api", "/api/v1", "/apis", "/apis/apps", "/apis/apps/v1", "/version", "/healthz", "/readyz", "/livez", "/metrics", "/openapi/v2"}
 
 // resourceProbes builds probes for one group/resource[/sub] and verbs over
 // every identity, namespace and name of the space.
