@@ -157,3 +157,15 @@ func DecimalTime(s string, unit int64) (int64, bool) {
 	}
 	return ns, true
 }
+
+// ShortDuration writes d as a flag is written: 1h, 1h30m, 90s as 1m30s.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -198,9 +197,9 @@ func (w *windowDesc) message(c data.WindowCounts) string {
 	}
 	if w.since > 0 {
 		if w.toSet {
-			win += fmt.Sprintf(": --since %s counts back from --to", shortDuration(w.since))
+			win += fmt.Sprintf(": --since %s counts back from --to", data.ShortDuration(w.since))
 		} else {
-			win += fmt.Sprintf(": --since %s counts back from now, not from the newest event as the TUI's :since does", shortDuration(w.since))
+			win += fmt.Sprintf(": --since %s counts back from now, not from the newest event as the TUI's :since does", data.ShortDuration(w.since))
 		}
 	}
 	// With a prefilter, lines that cannot match were not decoded: what is
@@ -228,16 +227,4 @@ func flagTime(ns int64, seconds bool) string {
 		return time.Unix(0, ns).UTC().Format(time.RFC3339)
 	}
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-}
-
-// shortDuration writes d as a flag is written: 1h, 1h30m, 90s as 1m30s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

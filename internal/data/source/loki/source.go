@@ -421,9 +421,9 @@ func (st *sourceStream) finish() {
 		st.win.Warnf("%s", st.skew.message(st.src, time.Duration(st.lag)))
 	}
 	if st.win.From == 0 && st.entries == 0 {
-		span := "the last " + shortDuration(st.src.opts.Since)
+		span := "the last " + data.ShortDuration(st.src.opts.Since)
 		if st.win.To != 0 {
-			span = "the " + shortDuration(st.src.opts.Since) + " before --to"
+			span = "the " + data.ShortDuration(st.src.opts.Since) + " before --to"
 		}
 		st.win.Warnf("%s: nothing read from %s to %s: without --from or --since, a Loki read covers only %s (--loki-since; logcli's --since defaults to 1h too); for older evidence give --from/--to or --since",
 			st.src, stamp(st.from), stamp(st.to), span)
@@ -459,7 +459,7 @@ func (k *skew) message(src *Source, lag time.Duration) string {
 		n = "1 entry was"
 	}
 	return fmt.Sprintf("%s: %s stamped more than --loki-lag (%s) from their event's own time, the furthest %s %s it (%s): the window is on the events' own time and is fetched by entry time with --loki-lag of margin, so events of the window whose entries are stamped further out were not read; raise --loki-lag above %s",
-		src, n, shortDuration(lag), shortDuration(most.Round(time.Second)), way, k.cite, shortDuration(most.Truncate(time.Minute)+time.Minute))
+		src, n, data.ShortDuration(lag), data.ShortDuration(most.Round(time.Second)), way, k.cite, data.ShortDuration(most.Truncate(time.Minute)+time.Minute))
 }
 
 func abs(d int64) int64 {
@@ -471,18 +471,6 @@ func abs(d int64) int64 {
 
 // stamp writes a Unix-ns time as the flags take it.
 func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339) }
-
-// shortDuration writes d as a flag is written: 1h, 1h30m, 90s as 1m30s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
 
 // extremes holds the n oldest (or, newest, the n newest) event times
 // offered, the least extreme of them at t[0] (a heap).
