@@ -105,12 +105,20 @@ func (s *StandIn) Down(down bool) error {
 	if down {
 		// Pushes being answered finish first (a push Loki stored whose
 		// answer is lost would be a duplicate no client can avoid);
-		// then every connection is closed and new ones are refused.
+		// then every connection is closed and new ones are refused. The
+		// lock is let go while waiting: a push being answered takes it to
+		// store its entries, and holding it here made that push wait out
+		// Shutdown's timeout, lose its connection and store its entries
+		// afterwards (a stored push whose client saw an error: the
+		// duplicates of the retry were the stand-in's doing).
 		s.down = true
+		srv := s.srv
+		s.mu.Unlock()
+		defer s.mu.Lock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.srv.Shutdown(ctx)
-		s.srv.Close()
+		srv.Shutdown(ctx)
+		srv.Close()
 		return nil
 	}
 	var ln net.Listener
