@@ -12,14 +12,42 @@ import (
 // mergeBatch is how many events a merged batch holds at most.
 const mergeBatch = 4096
 
+// MaxOpenInputs is how many inputs a merge reads at once at most (files,
+// S3 objects). Inputs that can tell when their events start (Starter)
+// are opened only when the merge reaches that time, so a day of minute
+// objects holds the few that overlap, not the day; when more than this
+// overlap in time, the merge takes the earliest of those it has open and
+// opens the next when one ends: memory and file descriptors stay bounded
+// and the output is then in time order only within each input (query's
+// and alerts' notices say so).
+var MaxOpenInputs = 64
+
+// startWorkers is how many Starters a merge asks at once (a file's head
+// is read, an undated S3 object's first bytes are fetched).
+const startWorkers = 8
+
+// Starter is a Stream that can tell, before it is read, a time no later
+// than that of the first event it will yield (for an input in time
+// order), cheaply and without keeping anything open: the time of a
+// file's first event, the time an S3 key carries. A merge reads such a
+// stream only once it reaches that time, so that inputs that do not
+// overlap in time are read one after the other, not all at once. ok is
+// false when the stream cannot tell (it is then read at once).
+type Starter interface {
+	Start(ctx context.Context) (t int64, ok bool)
+}
+
 // MergeStreams merges finite streams in time order (a k-way merge on the
 // event time; ties keep input order). Rejects are passed on as soon as they
-// are read. Events without a timestamp sort as time 0.
+// are read. Events without a timestamp sort as time 0. Streams that are
+// Starters are read only from their start on, at most MaxOpenInputs at
+// once (see MaxOpenInputs); the merged stream is a Starter itself when
+// all of its streams are.
 func MergeStreams(streams []Stream) Stream {
 	if len(streams) == 1 {
 		return streams[0]
 	}
-	m := &mergeStream{evs: make(chan []Event, 2)}
+	m := &mergeStream{evs: make(chan []Event, 2), maxOpen: MaxOpenInputs}
 	for i, s := range streams {
 		m.ins = append(m.ins, &mergeIn{s: s, idx: i})
 	}
@@ -27,14 +55,29 @@ func MergeStreams(streams []Stream) Stream {
 }
 
 type mergeIn struct {
-	s    Stream
-	idx  int
-	b    *Batch
-	i    int
-	done bool
+	s      Stream
+	idx    int
+	b      *Batch
+	i      int
+	done   bool
+	closed bool
+	// start and started: the time the input's events start at, when it
+	// told (Starter); it waits in mergeStream.wait until then.
+	start   int64
+	started bool
 }
 
 func (in *mergeIn) head() int64 { return in.b.Events[in.i].Time }
+
+// close closes an input read to its end (its file, its connection) at
+// once rather than with the merge.
+func (in *mergeIn) close() error {
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	return in.s.Close()
+}
 
 type mergeHeap []*mergeIn
 
@@ -67,6 +110,117 @@ type mergeStream struct {
 	bytes     int64
 	undated   int
 	undatedAt string // cites the first of them
+	// wait holds the inputs not read yet, by start time (then input
+	// order); maxOpen bounds the inputs read at once (len(h)).
+	wait    []*mergeIn
+	maxOpen int
+	// asked is set once the Starters have been asked (Start).
+	asked bool
+}
+
+// ask asks every input that is a Starter when its events start (a few at
+// a time: a file's head is read).
+func (m *mergeStream) ask(ctx context.Context) {
+	if m.asked {
+		return
+	}
+	m.asked = true
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, startWorkers)
+	for _, in := range m.ins {
+		st, ok := in.s.(Starter)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			in.start, in.started = st.Start(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// Start is the earliest start of the merged streams, when every one of
+// them tells its own.
+func (m *mergeStream) Start(ctx context.Context) (int64, bool) {
+	if m.primed {
+		return 0, false
+	}
+	m.ask(ctx)
+	var t int64
+	for i, in := range m.ins {
+		if !in.started {
+			return 0, false
+		}
+		if i == 0 || in.start < t {
+			t = in.start
+		}
+	}
+	return t, true
+}
+
+// prime reads the first batch of every input that cannot wait, and puts
+// the others in line by their start.
+func (m *mergeStream) prime(ctx context.Context) error {
+	m.primed = true
+	m.ask(ctx)
+	for _, in := range m.ins {
+		if in.started {
+			m.wait = append(m.wait, in)
+			continue
+		}
+		if err := m.fill(ctx, in); err != nil {
+			return err
+		}
+		if !in.done {
+			m.h = append(m.h, in)
+		}
+	}
+	heap.Init(&m.h)
+	slices.SortStableFunc(m.wait, func(a, b *mergeIn) int {
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return a.idx - b.idx
+	})
+	return nil
+}
+
+// due reports whether the next waiting input must be read before the
+// merge takes the root's head: its events may come first.
+func (m *mergeStream) due() bool {
+	if len(m.wait) == 0 {
+		return false
+	}
+	if len(m.h) == 0 {
+		return true
+	}
+	w, r := m.wait[0], m.h[0]
+	return w.start < r.head() || (w.start == r.head() && w.idx < r.idx)
+}
+
+// openDue reads the waiting inputs whose time has come, while fewer than
+// maxOpen are read at once.
+func (m *mergeStream) openDue(ctx context.Context) error {
+	for m.due() && (len(m.h) < m.maxOpen || len(m.h) == 0) {
+		in := m.wait[0]
+		m.wait = m.wait[1:]
+		if err := m.fill(ctx, in); err != nil {
+			return err
+		}
+		if in.done {
+			in.close()
+			continue
+		}
+		heap.Push(&m.h, in)
+	}
+	return nil
 }
 
 // fill loads the next batch with events into in; it collects rejects.
@@ -75,6 +229,7 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 		b, err := in.s.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			in.done = true
+			in.b = nil // what is left of it is out's (a merge of many holds none)
 			return nil
 		}
 		if err != nil {
@@ -96,16 +251,9 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 
 func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	if !m.primed {
-		m.primed = true
-		for _, in := range m.ins {
-			if err := m.fill(ctx, in); err != nil {
-				return nil, err
-			}
-			if !in.done {
-				m.h = append(m.h, in)
-			}
+		if err := m.prime(ctx); err != nil {
+			return nil, err
 		}
-		heap.Init(&m.h)
 	}
 	out := &Batch{}
 	select {
@@ -114,7 +262,13 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	}
 	var deps []*Batch // the batches out's events come from, held for it
 	recycled := false
-	for len(m.h) > 0 && len(out.Events) < mergeBatch {
+	for len(out.Events) < mergeBatch {
+		if err := m.openDue(ctx); err != nil {
+			return nil, err
+		}
+		if len(m.h) == 0 {
+			break
+		}
 		in := m.h[0]
 		// The run of in's events that come before every other source's
 		// head, taken at once: what one event at a time would take, without
@@ -138,6 +292,7 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		}
 		if in.done {
 			heap.Pop(&m.h)
+			in.close()
 		} else {
 			heap.Fix(&m.h, 0)
 		}
@@ -153,7 +308,7 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	out.Bytes, m.bytes = m.bytes, 0
 	out.Undated, m.undated = m.undated, 0
 	out.UndatedAt, m.undatedAt = m.undatedAt, ""
-	if len(out.Events) == 0 && len(out.Rejects) == 0 && out.Undated == 0 && len(m.h) == 0 {
+	if len(out.Events) == 0 && len(out.Rejects) == 0 && out.Undated == 0 && len(m.h) == 0 && len(m.wait) == 0 {
 		return nil, io.EOF
 	}
 	return out, nil
@@ -161,7 +316,9 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 
 // run counts the events of in (the heap's root) from in.i, at most max,
 // that the merge takes before any other source's: each comes before the
-// least of the other heads (by time, then source order).
+// least of the other heads (by time, then source order), and before the
+// start of the next input waiting to be read (unless maxOpen inputs are
+// read already: the earliest open one goes on).
 func (m *mergeStream) run(in *mergeIn, max int) int {
 	var other *mergeIn
 	for _, c := range m.h[1:min(3, len(m.h))] { // the root's children
@@ -169,14 +326,21 @@ func (m *mergeStream) run(in *mergeIn, max int) int {
 			other = c
 		}
 	}
+	var w *mergeIn
+	if len(m.wait) > 0 && len(m.h) < m.maxOpen {
+		w = m.wait[0]
+	}
 	evs := in.b.Events[in.i:]
 	n := 0
 	for n < len(evs) && n < max {
+		t := evs[n].Time
 		if other != nil {
-			t, ot := evs[n].Time, other.head()
-			if t > ot || (t == ot && in.idx > other.idx) {
+			if ot := other.head(); t > ot || (t == ot && in.idx > other.idx) {
 				break
 			}
+		}
+		if w != nil && (t > w.start || (t == w.start && in.idx > w.idx)) {
+			break
 		}
 		n++
 	}
@@ -186,7 +350,7 @@ func (m *mergeStream) run(in *mergeIn, max int) int {
 func (m *mergeStream) Close() error {
 	var first error
 	for _, in := range m.ins {
-		if err := in.s.Close(); err != nil && first == nil {
+		if err := in.close(); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -45,13 +45,29 @@ func Decompress(r io.Reader) (io.Reader, string, func(), error) {
 		}
 		return zr, "gzip", func() { zr.Close() }, nil
 	case len(magic) >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		zr, err := zstdDecoder(br)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("zstd header: %w", err)
 		}
-		return zr, "zstd", zr.Close, nil
+		return zr, "zstd", func() { zr.Reset(nil); zstdDecoders.Put(zr) }, nil
 	}
 	return br, "", func() {}, nil
+}
+
+// zstdDecoders keeps decoders for reuse: each holds a window of history
+// (8 MiB for a stream the encoder did not size), which a read of many
+// small zstd objects (a day of Fluent Bit uploads) would otherwise
+// allocate anew for every object, and for every peek at one.
+var zstdDecoders sync.Pool
+
+func zstdDecoder(r io.Reader) (*zstd.Decoder, error) {
+	if d, ok := zstdDecoders.Get().(*zstd.Decoder); ok {
+		if err := d.Reset(r); err == nil {
+			return d, nil
+		}
+		d.Close()
+	}
+	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 }
 
 // chunk is a stretch of input handed to a decode worker: whole lines
@@ -90,6 +106,9 @@ type ReaderStream struct {
 	order  chan *chunk
 	cancel context.CancelFunc
 	closer func() error
+	// ended is closed when the producer has stopped reading the input:
+	// only then may closer release it (a pooled decompressor).
+	ended chan struct{}
 	wg     sync.WaitGroup
 	errMu  sync.Mutex
 	err    error
@@ -103,7 +122,7 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	s := &ReaderStream{order: make(chan *chunk, workers), cancel: cancel, closer: closer}
+	s := &ReaderStream{order: make(chan *chunk, workers), cancel: cancel, closer: closer, ended: make(chan struct{})}
 	s.lines.Store(-1)
 	jobs := make(chan *chunk, workers)
 	for i := 0; i < workers; i++ {
@@ -117,6 +136,7 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 		}()
 	}
 	go func() {
+		defer close(s.ended)
 		defer close(s.order)
 		defer close(jobs)
 		send := func(c *chunk) bool {
@@ -211,7 +231,8 @@ func (s *ReaderStream) Lines() (n int64, ok bool) {
 	return n, n >= 0
 }
 
-// Close stops reading and releases the input.
+// Close stops reading and releases the input: at once when the producer
+// has ended (an input read to its end), else once it has stopped.
 func (s *ReaderStream) Close() error {
 	s.cancel()
 	// Drain so the producer and workers can exit.
@@ -220,10 +241,19 @@ func (s *ReaderStream) Close() error {
 			<-c.res
 		}
 	}()
-	if s.closer != nil {
-		return s.closer()
+	if s.closer == nil {
+		return nil
 	}
-	return nil
+	select {
+	case <-s.ended:
+		return s.closer()
+	default:
+		go func() {
+			<-s.ended
+			s.closer()
+		}()
+		return nil
+	}
 }
 
 // input is the producer side of a reader: it reads the stream, tells its
@@ -406,7 +436,9 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 		copy(m.buf, data)
 		buf, bufEvs = m.buf, m.evs
 	}
-	if cap(buf) < chunkSize {
+	if cap(buf) < chunkSize && rerr == nil {
+		// (An input that ended within its head, a small file or object,
+		// is decoded from the head's buffer.)
 		moveTo(buf, chunkSize)
 	}
 	skipping := false // inside an over-long line
