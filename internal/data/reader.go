@@ -291,9 +291,10 @@ func (in *input) readErrReject(err error) Reject {
 type inputShape int
 
 const (
-	shapeLines inputShape = iota // one JSON document per line (the fast path)
-	shapeDocs                    // JSON documents that span lines, arrays, concatenations
-	shapeCSV                     // a Logs Insights CSV export
+	shapeLines  inputShape = iota // one JSON document per line (the fast path)
+	shapeDocs                     // JSON documents that span lines, arrays, concatenations
+	shapeCSV                      // a Logs Insights CSV export
+	shapeBinary                   // binary data: rejected whole
 )
 
 // run reads the stream: it reads its head, tells the shape and hands over
@@ -321,6 +322,15 @@ func (in *input) run(ctx context.Context) error {
 	if bytes.HasPrefix(head, bomUTF8) {
 		bom = len(bomUTF8)
 	}
+	if what, ok := binaryHead(head); ok {
+		// Binary data (a Parquet or tar file, random bytes) is not read
+		// line by line: one reject says what it is.
+		in.shape = shapeBinary
+		in.emit(&chunk{rejects: []Reject{{Origin: Origin{Source: in.info, Line: 1},
+			Reason: "binary content (" + what + "), not JSON text: not read",
+			Sample: append([]byte(nil), head[:min(len(head), 64)]...)}}})
+		return nil
+	}
 	in.shape = detectShape(head[bom:], rerr != nil)
 	first, _, _ := bytes.Cut(head[bom:], []byte{'\n'})
 	if in.shape != shapeLines || isBlank(first) {
@@ -337,6 +347,50 @@ func (in *input) run(ctx context.Context) error {
 		return in.csv(ctx, head, rerr)
 	}
 	return in.lines(ctx, head, rerr)
+}
+
+// binarySniff is how much of an input's head binaryHead looks at (as
+// git and GNU diff decide, a NUL byte in the first 8000 bytes).
+const binarySniff = 8000
+
+// binaryMagic names binary formats an archive may hold instead of JSON
+// text, by their first bytes.
+var binaryMagic = []struct{ magic, name string }{
+	{"PAR1", "a Parquet file"},
+	{"ORC", "an ORC file"},
+	{"Obj\x01", "an Avro file"},
+	{"PK\x03\x04", "a zip archive"},
+	{"BZh", "bzip2-compressed data"},
+	{"\xfd7zXZ\x00", "xz-compressed data"},
+	{"\x04\x22\x4d\x18", "lz4-compressed data"},
+	{"\xff\x06\x00\x00sNaPpY", "snappy-compressed data"},
+	{"\x7fELF", "an executable"},
+}
+
+// binaryHead tells whether an input whose head (decompressed) is head is
+// binary data rather than text, and says what it is: a NUL byte in its
+// first 8000 bytes, unless it starts as a JSON document does (a log whose
+// early lines are followed by a stretch of zero bytes, as a crash leaves
+// them, is read line by line). UTF-16 text, which holds NUL bytes, is
+// told before this.
+func binaryHead(head []byte) (string, bool) {
+	sniff := head[:min(len(head), binarySniff)]
+	nul := bytes.IndexByte(sniff, 0)
+	if nul < 0 {
+		return "", false
+	}
+	if t := bytes.TrimLeft(bytes.TrimPrefix(sniff, bomUTF8), " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return "", false
+	}
+	for _, m := range binaryMagic {
+		if bytes.HasPrefix(head, []byte(m.magic)) {
+			return m.name, true
+		}
+	}
+	if len(head) > 262 && string(head[257:262]) == "ustar" {
+		return "a tar archive", true
+	}
+	return fmt.Sprintf("a NUL byte at offset %d", nul), true
 }
 
 // errAfter is a reader that only returns err (io.EOF when nil).
@@ -368,6 +422,9 @@ func (in *input) readHead() ([]byte, error) {
 		t := bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf")
 		if bytes.IndexByte(t, '\n') >= 0 || len(buf) > in.maxLine {
 			return buf, nil
+		}
+		if len(buf) >= binarySniff && bytes.IndexByte(buf[:binarySniff], 0) >= 0 {
+			return buf, nil // binary (or UTF-16): told by the caller
 		}
 	}
 }
