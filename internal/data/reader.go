@@ -109,9 +109,9 @@ type ReaderStream struct {
 	// ended is closed when the producer has stopped reading the input:
 	// only then may closer release it (a pooled decompressor).
 	ended chan struct{}
-	wg     sync.WaitGroup
-	errMu  sync.Mutex
-	err    error
+	wg    sync.WaitGroup
+	errMu sync.Mutex
+	err   error
 }
 
 // NewReaderStream starts decoding r (already decompressed) described by
