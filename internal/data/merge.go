@@ -333,14 +333,16 @@ func (m *mergeStream) run(in *mergeIn, max int) int {
 	evs := in.b.Events[in.i:]
 	n := 0
 	for n < len(evs) && n < max {
-		t := evs[n].Time
 		if other != nil {
-			if ot := other.head(); t > ot || (t == ot && in.idx > other.idx) {
+			t, ot := evs[n].Time, other.head()
+			if t > ot || (t == ot && in.idx > other.idx) {
 				break
 			}
 		}
-		if w != nil && (t > w.start || (t == w.start && in.idx > w.idx)) {
-			break
+		if w != nil {
+			if t := evs[n].Time; t > w.start || (t == w.start && in.idx > w.idx) {
+				break
+			}
 		}
 		n++
 	}
