@@ -408,6 +408,7 @@ func (e errAfter) Read([]byte) (int, error) {
 // the end).
 func (in *input) readHead() ([]byte, error) {
 	buf := make([]byte, 0, 64<<10)
+	scanned := 0 // buf[:scanned] holds no newline after the leading blanks
 	for {
 		if len(buf) == cap(buf) {
 			nb := make([]byte, len(buf), 2*cap(buf))
@@ -419,10 +420,13 @@ func (in *input) readHead() ([]byte, error) {
 		if err != nil {
 			return buf, err
 		}
-		t := bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf")
-		if bytes.IndexByte(t, '\n') >= 0 || len(buf) > in.maxLine {
+		// (Only what was read since is searched: a first line of
+		// megabytes, a Firehose object's, is not scanned once per read.)
+		lead := len(buf) - len(bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf"))
+		if bytes.IndexByte(buf[max(lead, scanned):], '\n') >= 0 || len(buf) > in.maxLine {
 			return buf, nil
 		}
+		scanned = len(buf)
 		if len(buf) >= binarySniff && bytes.IndexByte(buf[:binarySniff], 0) >= 0 {
 			return buf, nil // binary (or UTF-16): told by the caller
 		}
