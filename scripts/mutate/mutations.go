@@ -1629,8 +1629,8 @@ var mutations = []Mutation{
 		Name:   "s3/undated-objects-read-at-once",
 		What:   "objects whose keys carry no time (Firehose's layout) are not peeked at: every one is fetched at once and held (review G: 96 objects, 2.3 GB)",
 		File:   "internal/data/source/s3/stream.go",
-		Old:    "\to.start, o.startOK = o.rd.src.peek(ctx, o.o, ro)\n",
-		New:    "\to.start, o.startOK = 0, false\n",
+		Old:    "\t\tif t, ok = o.rd.src.peek(ctx, o.o, ro); ok {\n",
+		New:    "\t\tif t, ok = 0, false; ok {\n",
 		Guards: []Guard{{Pkg: "./internal/data/source/s3", Run: "^TestUndatedObjectsReadInTurn$"}},
 	},
 	{
@@ -1656,5 +1656,13 @@ var mutations = []Mutation{
 		Old:    "\tif nul < 0 {\n",
 		New:    "\tif true {\n",
 		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestBinaryFileRejectedOnce$"}, {Pkg: "./internal/data/source/s3", Run: "^TestBinaryObjectRejectedOnce$"}},
+	},
+	{
+		Name:   "s3/coarse-keys-not-peeked",
+		What:   "objects whose keys tell only the hour are waited on by the hour: all of an hour's objects are read at once (review G: 635 MB for hour-dated Firehose keys)",
+		File:   "internal/data/source/s3/stream.go",
+		Old:    "\tcase !kt.IsZero() && unitDuration(o.o.KeyUnit) <= fineKey:\n",
+		New:    "\tcase !kt.IsZero():\n",
+		Guards: []Guard{{Pkg: "./internal/data/source/s3", Run: "^TestCoarseKeysReadInTurn$"}},
 	},
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 )
 
@@ -384,5 +385,55 @@ func testBinaryObjectRejectedOnce(t *testing.T, real bool) {
 		default:
 			t.Fatalf("reject %q does not name the object and why", msg)
 		}
+	}
+}
+
+// getCounter counts whole-object GETs (not the ranged GETs of a peek).
+type getCounter struct {
+	API
+	whole atomic.Int64
+}
+
+func (g *getCounter) GetObject(ctx context.Context, in *awss3.GetObjectInput, fns ...func(*awss3.Options)) (*awss3.GetObjectOutput, error) {
+	if in.Range == nil {
+		g.whole.Add(1)
+	}
+	return g.API.GetObject(ctx, in, fns...)
+}
+
+func TestCoarseKeysReadInTurn(t *testing.T)            { testCoarseKeysReadInTurn(t, false) }
+func TestIntegrationCoarseKeysReadInTurn(t *testing.T) { testCoarseKeysReadInTurn(t, true) }
+
+// Objects whose keys tell only the hour (a --key-format such as
+// /eks-audit/%Y/%m/%d/%H/$UUID) are read in turn by the first event of
+// their head, not all of an hour at once (review G: 635 MB for Firehose
+// objects with hour-dated keys).
+func testCoarseKeysReadInTurn(t *testing.T, real bool) {
+	st0 := newStore(t, real)
+	ctx := context.Background()
+	f, err := s3key.Parse("/coarse/%Y/%m/%d/%H/$UUID", s3key.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Six objects an hour, ten minutes each, 3 MB each.
+	objs := s3test.Archive{Format: f, Start: start, Hours: 2, ObjectsPerHour: 6, Nodes: 1, EventsPerObject: 3000, Pad: 600}.Build()
+	s3test.Upload(ctx, t, st0.client, st0.bucket, objs)
+	api := &getCounter{API: st0.client}
+	opts := st0.opts(Options{KeyFormat: f, Span: time.Hour, Concurrency: 1})
+	opts.Client = api
+	src, err := New(ctx, "s3://"+st0.bucket+"/", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := src.Open(ctx, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, fetched := firstEventsAfter(t, st, &api.whole)
+	checkSame(t, got, s3test.Expected(objs, time.Time{}, time.Time{}))
+	// The first 4096 events are the first two objects'; one more is
+	// fetched ahead (Concurrency 1).
+	if fetched > 3 {
+		t.Fatalf("%d objects fetched before the first event came out: the hour's objects were read at once", fetched)
 	}
 }

@@ -223,25 +223,41 @@ func (b *batchStream) Next(context.Context) (*data.Batch, error) {
 
 func (b *batchStream) Close() error { return nil }
 
-// Start is when the object's events start: its key time less Skew (or
-// the window's start, when later), or for a key without a time the time
-// of the first event of its head, fetched for it.
+// Start is when the object's events start, less Skew (its events are in
+// order within Skew), and no earlier than the window's start: for a key
+// that tells the time to the minute or better, its key time; for one
+// without a time (Firehose's layout) or with a coarse one (an hour, a
+// day: every object of the hour would be read at once), the time of the
+// first event of its head, fetched for it.
 func (o *objStream) Start(ctx context.Context) (int64, bool) {
 	if o.startKnown {
 		return o.start, o.startOK
 	}
-	o.startKnown, o.startOK = true, true
+	o.startKnown = true
 	ro := o.rd.opts
-	if !o.o.KeyTime.IsZero() {
-		o.start = o.o.KeyTime.Add(-o.rd.src.opts.Skew).UnixNano()
+	kt := o.o.KeyTime
+	switch t, ok := int64(0), false; {
+	case !kt.IsZero() && unitDuration(o.o.KeyUnit) <= fineKey:
+		o.start, o.startOK = kt.UnixNano(), true
+	default:
+		if t, ok = o.rd.src.peek(ctx, o.o, ro); ok {
+			o.start, o.startOK = t, true
+		} else if !kt.IsZero() {
+			o.start, o.startOK = kt.UnixNano(), true
+		}
+	}
+	if o.startOK {
+		o.start -= int64(o.rd.src.opts.Skew)
 		if ro.From != 0 && o.start < ro.From {
 			o.start = ro.From
 		}
-		return o.start, true
 	}
-	o.start, o.startOK = o.rd.src.peek(ctx, o.o, ro)
 	return o.start, o.startOK
 }
+
+// fineKey is the coarsest key time a merge waits on without looking at
+// the object's head.
+const fineKey = 10 * time.Minute
 
 // peekBytes is how much of an object without a time in its key is fetched
 // to learn when its events start.
