@@ -82,6 +82,7 @@ type piece struct {
 type reading struct {
 	src      *Source
 	opts     data.ReadOptions
+	ctx      context.Context // Open's: the fetches live as long as the read
 	objs     []*objStream
 	progress progressState
 
@@ -180,7 +181,7 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 		// data.OpenAll's sources do.
 		opts.ChunkBytes = mergeChunk
 	}
-	rd := &reading{src: s, opts: opts}
+	rd := &reading{src: s, opts: opts, ctx: ctx}
 	var streams []data.Stream
 	if len(l.Archived) > 0 {
 		b := &data.Batch{}
@@ -288,7 +289,7 @@ func (s *Source) peek(ctx context.Context, o Object, ro data.ReadOptions) (int64
 
 // opened starts o's fetch if it was not fetched ahead, and fetches the
 // next objects in start order ahead of the merge, Concurrency at most.
-func (rd *reading) opened(ctx context.Context, o *objStream) {
+func (rd *reading) opened(o *objStream) {
 	rd.mu.Lock()
 	defer rd.mu.Unlock()
 	if rd.order == nil {
@@ -306,13 +307,13 @@ func (rd *reading) opened(ctx context.Context, o *objStream) {
 	if o.started {
 		rd.ahead--
 	} else {
-		rd.fetch(ctx, o)
+		rd.fetch(o)
 	}
 	for rd.ahead < rd.src.opts.Concurrency && rd.next < len(rd.order) {
 		n := rd.order[rd.next]
 		rd.next++
 		if !n.started && !n.open && !rd.big(n.o) {
-			rd.fetch(ctx, n)
+			rd.fetch(n)
 			rd.ahead++
 		}
 	}
@@ -322,9 +323,10 @@ func (rd *reading) opened(ctx context.Context, o *objStream) {
 // (RangeThreshold) being read at once, one is fetched in parallel parts:
 // the others stream (objects that overlap in time are fetched in parallel
 // anyway, and parts fetched ahead are memory).
-func (rd *reading) fetch(ctx context.Context, o *objStream) {
+func (rd *reading) fetch(o *objStream) {
 	o.started = true
-	ctx, o.cancel = context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(rd.ctx)
+	o.cancel = cancel
 	o.ch = make(chan piece, 2)
 	ranged := rd.big(o.o) && rd.ranged.CompareAndSwap(false, true)
 	go func() {
@@ -507,7 +509,7 @@ func (s *Source) Download(ctx context.Context, o Object, w io.Writer) (Digest, e
 func (o *objStream) Next(ctx context.Context) (*data.Batch, error) {
 	if !o.open {
 		o.open = true
-		o.rd.opened(ctx, o)
+		o.rd.opened(o)
 	}
 	for {
 		if o.done {
