@@ -16,6 +16,31 @@ import (
 // mergeBatch is how many events a merged batch holds at most.
 const mergeBatch = 4096
 
+// MaxOpenInputs is how many inputs a merge reads at once at most (files,
+// S3 objects). Inputs that can tell when their events start (Starter)
+// are opened only when the merge reaches that time, so a day of minute
+// objects holds the few that overlap, not the day; when more than this
+// overlap in time, the merge takes the earliest of those it has open and
+// opens the next when one ends: memory and file descriptors stay bounded
+// and the output is then in time order only within each input (query's
+// and alerts' notices say so).
+var MaxOpenInputs = 64
+
+// startWorkers is how many Starters a merge asks at once (a file's head
+// is read, an undated S3 object's first bytes are fetched).
+const startWorkers = 8
+
+// Starter is a Stream that can tell, before it is read, a time no later
+// than that of the first event it will yield (for an input in time
+// order), cheaply and without keeping anything open: the time of a
+// file's first event, the time an S3 key carries. A merge reads such a
+// stream only once it reaches that time, so that inputs that do not
+// overlap in time are read one after the other, not all at once. ok is
+// false when the stream cannot tell (it is then read at once).
+type Starter interface {
+	Start(ctx context.Context) (t int64, ok bool)
+}
+
 // MergeStreams merges finite streams in time order (a k-way merge on the
 // event time). Events of one time from different files are taken in the
 // order of their files' names (citeOrder), else in input order: a copy of
@@ -23,12 +48,15 @@ const mergeBatch = 4096
 // events of the file the apiserver's rotation named, whatever the order
 // of the arguments, so the original is what a reader that keeps the first
 // of identical events keeps and cites. Rejects are passed on as soon as
-// they are read. Events without a timestamp sort as time 0.
+// they are read. Events without a timestamp sort as time 0. Streams that
+// are Starters are read only from their start on, at most MaxOpenInputs
+// at once (see MaxOpenInputs); the merged stream is a Starter itself when
+// all of its streams are.
 func MergeStreams(streams []Stream) Stream {
 	if len(streams) == 1 {
 		return streams[0]
 	}
-	m := &mergeStream{evs: make(chan []Event, 2)}
+	m := &mergeStream{evs: make(chan []Event, 2), maxOpen: MaxOpenInputs}
 	ranks := &citeRanks{}
 	for i, s := range streams {
 		m.ins = append(m.ins, &mergeIn{s: s, idx: i, ranks: ranks})
@@ -37,12 +65,17 @@ func MergeStreams(streams []Stream) Stream {
 }
 
 type mergeIn struct {
-	s     Stream
-	idx   int
-	b     *Batch
-	i     int
-	done  bool
-	ranks *citeRanks // shared by the merge's inputs
+	s      Stream
+	idx    int
+	b      *Batch
+	i      int
+	done   bool
+	closed bool
+	ranks  *citeRanks // shared by the merge's inputs
+	// start and started: the time the input's events start at, when it
+	// told (Starter); it waits in mergeStream.wait until then.
+	start   int64
+	started bool
 }
 
 func (in *mergeIn) head() *Event { return &in.b.Events[in.i] }
@@ -60,6 +93,16 @@ func (in *mergeIn) precedes(a *Event, other *mergeIn, b *Event) bool {
 		}
 	}
 	return in.idx < other.idx
+}
+
+// close closes an input read to its end (its file, its connection) at
+// once rather than with the merge.
+func (in *mergeIn) close() error {
+	if in.closed {
+		return nil
+	}
+	in.closed = true
+	return in.s.Close()
 }
 
 type mergeHeap []*mergeIn
@@ -89,6 +132,119 @@ type mergeStream struct {
 	bytes     int64
 	undated   int
 	undatedAt string // cites the first of them
+	// wait holds the inputs not read yet, by start time (then input
+	// order); maxOpen bounds the inputs read at once (len(h)).
+	wait    []*mergeIn
+	maxOpen int
+	// asked is set once the Starters have been asked (Start).
+	asked bool
+}
+
+// ask asks every input that is a Starter when its events start (a few at
+// a time: a file's head is read).
+func (m *mergeStream) ask(ctx context.Context) {
+	if m.asked {
+		return
+	}
+	m.asked = true
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, startWorkers)
+	for _, in := range m.ins {
+		st, ok := in.s.(Starter)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			in.start, in.started = st.Start(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// Start is the earliest start of the merged streams, when every one of
+// them tells its own.
+func (m *mergeStream) Start(ctx context.Context) (int64, bool) {
+	if m.primed {
+		return 0, false
+	}
+	m.ask(ctx)
+	var t int64
+	for i, in := range m.ins {
+		if !in.started {
+			return 0, false
+		}
+		if i == 0 || in.start < t {
+			t = in.start
+		}
+	}
+	return t, true
+}
+
+// prime reads the first batch of every input that cannot wait, and puts
+// the others in line by their start.
+func (m *mergeStream) prime(ctx context.Context) error {
+	m.primed = true
+	m.ask(ctx)
+	for _, in := range m.ins {
+		if in.started {
+			m.wait = append(m.wait, in)
+			continue
+		}
+		if err := m.fill(ctx, in); err != nil {
+			return err
+		}
+		if !in.done {
+			m.h = append(m.h, in)
+		}
+	}
+	heap.Init(&m.h)
+	slices.SortStableFunc(m.wait, func(a, b *mergeIn) int {
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return a.idx - b.idx
+	})
+	return nil
+}
+
+// due reports whether the next waiting input must be read before the
+// merge takes the root's head: its events may come first.
+func (m *mergeStream) due() bool {
+	if len(m.wait) == 0 {
+		return false
+	}
+	if len(m.h) == 0 {
+		return true
+	}
+	// A tie opens the waiting input: which of two events of one time
+	// comes first depends on their files' names (precedes), and the
+	// waiting input's is known once it is read.
+	return m.wait[0].start <= m.h[0].head().Time
+}
+
+// openDue reads the waiting inputs whose time has come, while fewer than
+// maxOpen are read at once.
+func (m *mergeStream) openDue(ctx context.Context) error {
+	for m.due() && (len(m.h) < m.maxOpen || len(m.h) == 0) {
+		in := m.wait[0]
+		m.wait = m.wait[1:]
+		if err := m.fill(ctx, in); err != nil {
+			return err
+		}
+		if in.done {
+			in.close()
+			continue
+		}
+		heap.Push(&m.h, in)
+	}
+	return nil
 }
 
 // fill loads the next batch with events into in; it collects rejects.
@@ -97,6 +253,7 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 		b, err := in.s.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			in.done = true
+			in.b = nil // what is left of it is out's (a merge of many holds none)
 			return nil
 		}
 		if err != nil {
@@ -118,16 +275,9 @@ func (m *mergeStream) fill(ctx context.Context, in *mergeIn) error {
 
 func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	if !m.primed {
-		m.primed = true
-		for _, in := range m.ins {
-			if err := m.fill(ctx, in); err != nil {
-				return nil, err
-			}
-			if !in.done {
-				m.h = append(m.h, in)
-			}
+		if err := m.prime(ctx); err != nil {
+			return nil, err
 		}
-		heap.Init(&m.h)
 	}
 	out := &Batch{}
 	select {
@@ -136,7 +286,13 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	}
 	var deps []*Batch // the batches out's events come from, held for it
 	recycled := false
-	for len(m.h) > 0 && len(out.Events) < mergeBatch {
+	for len(out.Events) < mergeBatch {
+		if err := m.openDue(ctx); err != nil {
+			return nil, err
+		}
+		if len(m.h) == 0 {
+			break
+		}
 		in := m.h[0]
 		// The run of in's events that come before every other source's
 		// head, taken at once: what one event at a time would take, without
@@ -160,6 +316,7 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 		}
 		if in.done {
 			heap.Pop(&m.h)
+			in.close()
 		} else {
 			heap.Fix(&m.h, 0)
 		}
@@ -175,7 +332,7 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 	out.Bytes, m.bytes = m.bytes, 0
 	out.Undated, m.undated = m.undated, 0
 	out.UndatedAt, m.undatedAt = m.undatedAt, ""
-	if len(out.Events) == 0 && len(out.Rejects) == 0 && out.Undated == 0 && len(m.h) == 0 {
+	if len(out.Events) == 0 && len(out.Rejects) == 0 && out.Undated == 0 && len(m.h) == 0 && len(m.wait) == 0 {
 		return nil, io.EOF
 	}
 	return out, nil
@@ -183,7 +340,9 @@ func (m *mergeStream) Next(ctx context.Context) (*Batch, error) {
 
 // run counts the events of in (the heap's root) from in.i, at most max,
 // that the merge takes before any other source's: each comes before the
-// least of the other heads (by time, then source order).
+// least of the other heads (by time, then source order), and before the
+// start of the next input waiting to be read (unless maxOpen inputs are
+// read already: the earliest open one goes on).
 func (m *mergeStream) run(in *mergeIn, max int) int {
 	var other *mergeIn
 	for _, c := range m.h[1:min(3, len(m.h))] { // the root's children
@@ -191,14 +350,25 @@ func (m *mergeStream) run(in *mergeIn, max int) int {
 			other = c
 		}
 	}
+	var w *mergeIn
+	if len(m.wait) > 0 && len(m.h) < m.maxOpen {
+		w = m.wait[0]
+	}
 	evs := in.b.Events[in.i:]
-	n := 0
-	if other == nil {
+	if other == nil && w == nil {
 		return min(len(evs), max)
 	}
-	oh := other.head()
+	n := 0
 	for n < len(evs) && n < max {
-		if t := evs[n].Time; t > oh.Time || (t == oh.Time && !in.precedes(&evs[n], other, oh)) {
+		t := evs[n].Time
+		if other != nil {
+			if oh := other.head(); t > oh.Time || (t == oh.Time && !in.precedes(&evs[n], other, oh)) {
+				break
+			}
+		}
+		// An event at the waiting input's start stops the run: that
+		// input is opened (openDue) and the heap orders the tie.
+		if w != nil && t >= w.start {
 			break
 		}
 		n++
@@ -266,7 +436,7 @@ func citeOrder(name string) citeRank {
 func (m *mergeStream) Close() error {
 	var first error
 	for _, in := range m.ins {
-		if err := in.s.Close(); err != nil && first == nil {
+		if err := in.close(); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -2,9 +2,11 @@ package data
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -207,5 +209,157 @@ func TestOpenAllSharesReadAhead(t *testing.T) {
 		if n > 1 && chunk > max(chunkSize, n*minMergeChunk) {
 			t.Errorf("%d sources: %d bytes of chunks in all, one source alone has %d", n, chunk, chunkSize)
 		}
+	}
+}
+
+// startStream is a batchStream that tells when its events start
+// (Starter) and counts, in *open, the streams read and not ended.
+type startStream struct {
+	batchStream
+	start        int64
+	ok           bool
+	read, ended  bool
+	open, opened *int
+	maxOpen      *int
+}
+
+func (s *startStream) Start(context.Context) (int64, bool) { return s.start, s.ok }
+
+func (s *startStream) Next(ctx context.Context) (*Batch, error) {
+	if !s.read && s.open != nil {
+		s.read = true
+		*s.open++
+		*s.opened++
+		*s.maxOpen = max(*s.maxOpen, *s.open)
+	}
+	b, err := s.batchStream.Next(ctx)
+	if errors.Is(err, io.EOF) && !s.ended && s.open != nil {
+		s.ended = true
+		*s.open--
+	}
+	return b, err
+}
+
+// TestLazyMergeEqualsOneAtATime: inputs that tell when they start (their
+// first event's time, or earlier) are read only from then on, and the
+// order is still the one-event-at-a-time merge's, with inputs that do not
+// tell among them.
+func TestLazyMergeEqualsOneAtATime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for iter := 0; iter < 500; iter++ {
+		k := 1 + rng.IntN(7)
+		var inputs [][][]Event
+		id := 0
+		for s := 0; s < k; s++ {
+			var batches [][]Event
+			tm := int64(rng.IntN(3000))
+			for b := rng.IntN(4); b >= 0; b-- {
+				var evs []Event
+				for e := rng.IntN(6); e >= 0; e-- {
+					switch rng.IntN(4) {
+					case 0: // a tie
+					case 1: // out of order
+						tm -= int64(rng.IntN(5))
+					default:
+						tm += int64(rng.IntN(400))
+					}
+					evs = append(evs, Event{Time: tm, AuditID: fmt.Sprint(id)})
+					id++
+				}
+				batches = append(batches, evs)
+			}
+			inputs = append(inputs, batches)
+		}
+		var streams []Stream
+		for _, in := range inputs {
+			bs := batchStream{}
+			first := int64(-1)
+			for _, evs := range in {
+				bs.batches = append(bs.batches, &Batch{Events: append([]Event(nil), evs...)})
+				if first < 0 && len(evs) > 0 {
+					first = evs[0].Time
+				}
+			}
+			switch rng.IntN(3) {
+			case 0: // cannot tell
+				streams = append(streams, &bs)
+			case 1: // its first event's time
+				streams = append(streams, &startStream{batchStream: bs, start: first, ok: true})
+			default: // earlier
+				streams = append(streams, &startStream{batchStream: bs, start: first - int64(rng.IntN(500)), ok: true})
+			}
+		}
+		evs, _ := drain(t, MergeStreams(streams))
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.AuditID)
+		}
+		if want := naiveMerge(inputs); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("iteration %d: merged %v, one at a time %v", iter, got, want)
+		}
+	}
+}
+
+// manyInputs returns n streams of m events each, the i-th starting at
+// starts(i), one unit apart, which tell their start; *open counts those
+// read and not ended.
+func manyInputs(n, m int, starts func(i int) int64, open, opened, maxOpen *int) []Stream {
+	var streams []Stream
+	for i := 0; i < n; i++ {
+		var evs []Event
+		for j := 0; j < m; j++ {
+			evs = append(evs, Event{Time: starts(i) + int64(j), AuditID: fmt.Sprintf("%d/%d", i, j)})
+		}
+		streams = append(streams, &startStream{batchStream: batchStream{batches: []*Batch{{Events: evs}}},
+			start: starts(i), ok: true, open: open, opened: opened, maxOpen: maxOpen})
+	}
+	return streams
+}
+
+// A merge of many inputs that follow one another in time (a day of minute
+// objects) reads them one after the other, not all at once, whatever the
+// order they are given in; the answer is the same.
+func TestLazyMergeReadsInputsInTurn(t *testing.T) {
+	const n, m = 1000, 10
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(n)
+	var open, opened, maxOpen int
+	streams := manyInputs(n, m, func(i int) int64 { return int64(perm[i]) * 100 }, &open, &opened, &maxOpen)
+	evs, _ := drain(t, MergeStreams(streams))
+	if len(evs) != n*m || opened != n {
+		t.Fatalf("%d events from %d inputs, want %d from %d", len(evs), opened, n*m, n)
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Time < evs[i-1].Time {
+			t.Fatalf("out of order at %d: %d after %d", i, evs[i].Time, evs[i-1].Time)
+		}
+	}
+	if maxOpen > 2 {
+		t.Fatalf("%d inputs read at once, want at most 2 (they do not overlap)", maxOpen)
+	}
+}
+
+// When more inputs overlap in time than MaxOpenInputs, the merge reads no
+// more than that many at once and still delivers every event, each
+// input's in its order.
+func TestLazyMergeBoundsOverlappingInputs(t *testing.T) {
+	defer func(n int) { MaxOpenInputs = n }(MaxOpenInputs)
+	MaxOpenInputs = 16
+	const n, m = 200, 50
+	var open, opened, maxOpen int
+	streams := manyInputs(n, m, func(i int) int64 { return int64(i) }, &open, &opened, &maxOpen)
+	evs, _ := drain(t, MergeStreams(streams))
+	if len(evs) != n*m {
+		t.Fatalf("%d events, want %d", len(evs), n*m)
+	}
+	if maxOpen > 16 {
+		t.Fatalf("%d inputs read at once, want at most MaxOpenInputs (16)", maxOpen)
+	}
+	next := map[string]int{}
+	for _, e := range evs {
+		in, j, _ := strings.Cut(e.AuditID, "/")
+		if fmt.Sprint(next[in]) != j {
+			t.Fatalf("input %s: event %s came before %d", in, j, next[in])
+		}
+		next[in]++
 	}
 }

@@ -45,13 +45,29 @@ func Decompress(r io.Reader) (io.Reader, string, func(), error) {
 		}
 		return zr, "gzip", func() { zr.Close() }, nil
 	case len(magic) >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		zr, err := zstdDecoder(br)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("zstd header: %w", err)
 		}
-		return zr, "zstd", zr.Close, nil
+		return zr, "zstd", func() { zr.Reset(nil); zstdDecoders.Put(zr) }, nil
 	}
 	return br, "", func() {}, nil
+}
+
+// zstdDecoders keeps decoders for reuse: each holds a window of history
+// (8 MiB for a stream the encoder did not size), which a read of many
+// small zstd objects (a day of Fluent Bit uploads) would otherwise
+// allocate anew for every object, and for every peek at one.
+var zstdDecoders sync.Pool
+
+func zstdDecoder(r io.Reader) (*zstd.Decoder, error) {
+	if d, ok := zstdDecoders.Get().(*zstd.Decoder); ok {
+		if err := d.Reset(r); err == nil {
+			return d, nil
+		}
+		d.Close()
+	}
+	return zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 }
 
 // chunk is a stretch of input handed to a decode worker: whole lines
@@ -90,9 +106,12 @@ type ReaderStream struct {
 	order  chan *chunk
 	cancel context.CancelFunc
 	closer func() error
-	wg     sync.WaitGroup
-	errMu  sync.Mutex
-	err    error
+	// ended is closed when the producer has stopped reading the input:
+	// only then may closer release it (a pooled decompressor).
+	ended chan struct{}
+	wg    sync.WaitGroup
+	errMu sync.Mutex
+	err   error
 }
 
 // NewReaderStream starts decoding r (already decompressed) described by
@@ -103,7 +122,7 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	s := &ReaderStream{order: make(chan *chunk, workers), cancel: cancel, closer: closer}
+	s := &ReaderStream{order: make(chan *chunk, workers), cancel: cancel, closer: closer, ended: make(chan struct{})}
 	s.lines.Store(-1)
 	jobs := make(chan *chunk, workers)
 	for i := 0; i < workers; i++ {
@@ -117,6 +136,7 @@ func NewReaderStream(ctx context.Context, r io.Reader, info *SourceInfo, opts Re
 		}()
 	}
 	go func() {
+		defer close(s.ended)
 		defer close(s.order)
 		defer close(jobs)
 		send := func(c *chunk) bool {
@@ -211,7 +231,8 @@ func (s *ReaderStream) Lines() (n int64, ok bool) {
 	return n, n >= 0
 }
 
-// Close stops reading and releases the input.
+// Close stops reading and releases the input: at once when the producer
+// has ended (an input read to its end), else once it has stopped.
 func (s *ReaderStream) Close() error {
 	s.cancel()
 	// Drain so the producer and workers can exit.
@@ -220,10 +241,19 @@ func (s *ReaderStream) Close() error {
 			<-c.res
 		}
 	}()
-	if s.closer != nil {
-		return s.closer()
+	if s.closer == nil {
+		return nil
 	}
-	return nil
+	select {
+	case <-s.ended:
+		return s.closer()
+	default:
+		go func() {
+			<-s.ended
+			s.closer()
+		}()
+		return nil
+	}
 }
 
 // input is the producer side of a reader: it reads the stream, tells its
@@ -261,9 +291,10 @@ func (in *input) readErrReject(err error) Reject {
 type inputShape int
 
 const (
-	shapeLines inputShape = iota // one JSON document per line (the fast path)
-	shapeDocs                    // JSON documents that span lines, arrays, concatenations
-	shapeCSV                     // a Logs Insights CSV export
+	shapeLines  inputShape = iota // one JSON document per line (the fast path)
+	shapeDocs                     // JSON documents that span lines, arrays, concatenations
+	shapeCSV                      // a Logs Insights CSV export
+	shapeBinary                   // binary data: rejected whole
 )
 
 // run reads the stream: it reads its head, tells the shape and hands over
@@ -291,6 +322,15 @@ func (in *input) run(ctx context.Context) error {
 	if bytes.HasPrefix(head, bomUTF8) {
 		bom = len(bomUTF8)
 	}
+	if what, ok := binaryHead(head); ok {
+		// Binary data (a Parquet or tar file, random bytes) is not read
+		// line by line: one reject says what it is.
+		in.shape = shapeBinary
+		in.emit(&chunk{rejects: []Reject{{Origin: Origin{Source: in.info, Line: 1},
+			Reason: "binary content (" + what + "), not JSON text: not read",
+			Sample: append([]byte(nil), head[:min(len(head), 64)]...)}}})
+		return nil
+	}
 	in.shape = detectShape(head[bom:], rerr != nil)
 	first, _, _ := bytes.Cut(head[bom:], []byte{'\n'})
 	if in.shape != shapeLines || isBlank(first) {
@@ -309,6 +349,50 @@ func (in *input) run(ctx context.Context) error {
 	return in.lines(ctx, head, rerr)
 }
 
+// binarySniff is how much of an input's head binaryHead looks at (as
+// git and GNU diff decide, a NUL byte in the first 8000 bytes).
+const binarySniff = 8000
+
+// binaryMagic names binary formats an archive may hold instead of JSON
+// text, by their first bytes.
+var binaryMagic = []struct{ magic, name string }{
+	{"PAR1", "a Parquet file"},
+	{"ORC", "an ORC file"},
+	{"Obj\x01", "an Avro file"},
+	{"PK\x03\x04", "a zip archive"},
+	{"BZh", "bzip2-compressed data"},
+	{"\xfd7zXZ\x00", "xz-compressed data"},
+	{"\x04\x22\x4d\x18", "lz4-compressed data"},
+	{"\xff\x06\x00\x00sNaPpY", "snappy-compressed data"},
+	{"\x7fELF", "an executable"},
+}
+
+// binaryHead tells whether an input whose head (decompressed) is head is
+// binary data rather than text, and says what it is: a NUL byte in its
+// first 8000 bytes, unless it starts as a JSON document does (a log whose
+// early lines are followed by a stretch of zero bytes, as a crash leaves
+// them, is read line by line). UTF-16 text, which holds NUL bytes, is
+// told before this.
+func binaryHead(head []byte) (string, bool) {
+	sniff := head[:min(len(head), binarySniff)]
+	nul := bytes.IndexByte(sniff, 0)
+	if nul < 0 {
+		return "", false
+	}
+	if t := bytes.TrimLeft(bytes.TrimPrefix(sniff, bomUTF8), " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return "", false
+	}
+	for _, m := range binaryMagic {
+		if bytes.HasPrefix(head, []byte(m.magic)) {
+			return m.name, true
+		}
+	}
+	if len(head) > 262 && string(head[257:262]) == "ustar" {
+		return "a tar archive", true
+	}
+	return fmt.Sprintf("a NUL byte at offset %d", nul), true
+}
+
 // errAfter is a reader that only returns err (io.EOF when nil).
 type errAfter struct{ err error }
 
@@ -324,6 +408,7 @@ func (e errAfter) Read([]byte) (int, error) {
 // the end).
 func (in *input) readHead() ([]byte, error) {
 	buf := make([]byte, 0, 64<<10)
+	scanned := 0 // buf[:scanned] holds no newline after the leading blanks
 	for {
 		if len(buf) == cap(buf) {
 			nb := make([]byte, len(buf), 2*cap(buf))
@@ -335,9 +420,15 @@ func (in *input) readHead() ([]byte, error) {
 		if err != nil {
 			return buf, err
 		}
-		t := bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf")
-		if bytes.IndexByte(t, '\n') >= 0 || len(buf) > in.maxLine {
+		// (Only what was read since is searched: a first line of
+		// megabytes, a Firehose object's, is not scanned once per read.)
+		lead := len(buf) - len(bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf"))
+		if bytes.IndexByte(buf[max(lead, scanned):], '\n') >= 0 || len(buf) > in.maxLine {
 			return buf, nil
+		}
+		scanned = len(buf)
+		if len(buf) >= binarySniff && bytes.IndexByte(buf[:binarySniff], 0) >= 0 {
+			return buf, nil // binary (or UTF-16): told by the caller
 		}
 	}
 }
@@ -406,7 +497,9 @@ func (in *input) lines(ctx context.Context, head []byte, rerr error) error {
 		copy(m.buf, data)
 		buf, bufEvs = m.buf, m.evs
 	}
-	if cap(buf) < chunkSize {
+	if cap(buf) < chunkSize && rerr == nil {
+		// (An input that ended within its head, a small file or object,
+		// is decoded from the head's buffer.)
 		moveTo(buf, chunkSize)
 	}
 	skipping := false // inside an over-long line

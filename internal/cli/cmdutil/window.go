@@ -163,6 +163,16 @@ func (s *watchedStream) Next(ctx context.Context) (*data.Batch, error) {
 	return b, err
 }
 
+// Start passes on the watched stream's start (data.Starter), so that a
+// merge of many watched sources still opens them only when their time
+// comes.
+func (s *watchedStream) Start(ctx context.Context) (int64, bool) {
+	if st, ok := s.Stream.(data.Starter); ok {
+		return st.Start(ctx)
+	}
+	return 0, false
+}
+
 // end notes that a watched stream was read to its end; after the last,
 // it says what the window left out when it let nothing through.
 func (w *windowWatch) end() {

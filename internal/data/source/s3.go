@@ -14,6 +14,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/termsafe"
 )
 
 // S3 resolves s3://bucket/prefix/ sources.
@@ -26,6 +27,7 @@ type S3 struct {
 	anonymous   bool
 	keyFormat   string
 	span        time.Duration
+	keyLag      time.Duration
 	concurrency int
 	progress    bool
 }
@@ -38,6 +40,7 @@ func newS3(fs *pflag.FlagSet, opts *Options, cluster *string) *S3 {
 	fs.BoolVar(&k.anonymous, "s3-anonymous", false, "send unsigned S3 requests (public buckets); otherwise the AWS default credential chain is used")
 	fs.StringVar(&k.keyFormat, "key-format", s3key.DefaultFormat, "S3_key_format the archive was written with (Fluent Bit syntax); turns the time window into the key prefixes to list. ${VAR}s match any value: the s3:// prefix narrows them")
 	fs.DurationVar(&k.span, "s3-object-span", s3src.DefaultSpan, "longest time an S3 object covers after the time in its key (the writer's Upload_timeout plus margin)")
+	fs.DurationVar(&k.keyLag, "s3-key-lag", s3src.DefaultKeyLag, "how much older than the time in its key an S3 object's events may be (Fluent Bit keys carry the time its tail read the first record, which trails the events after a restart or a Mem_Buf_Limit pause): a window reads the objects keyed up to this long after its end")
 	fs.IntVar(&k.concurrency, "s3-concurrency", s3src.DefaultConcurrency, "S3 objects fetched in parallel")
 	fs.BoolVar(&k.progress, "s3-progress", false, "print S3 download progress (objects, bytes, rate, ETA) on stderr")
 	return k
@@ -64,9 +67,11 @@ func (k *S3) open(ctx context.Context, arg string) (data.Source, error) {
 	opts := s3src.Options{
 		Config:      s3src.ClientConfig{Endpoint: k.endpoint, Region: k.region, PathStyle: k.pathStyle, Anonymous: k.anonymous},
 		Span:        k.span,
+		KeyLag:      k.keyLag,
 		Concurrency: k.concurrency,
 		Cluster:     *k.cluster,
 		Client:      k.opts.S3Client,
+		Notice:      noticePrinter(k.opts.stderr()),
 	}
 	if k.keyFormat != "" {
 		f, err := parseKeyFormat(k.keyFormat)
@@ -80,6 +85,17 @@ func (k *S3) open(ctx context.Context, arg string) (data.Source, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(k.opts.stderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	return s3src.New(ctx, arg, opts)
+}
+
+// noticePrinter prints what an S3 read says of its listing (keys left out
+// by their time, a prefix without objects) on w, as one line each.
+func noticePrinter(w io.Writer) func(string) {
+	var mu sync.Mutex
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "audittui: %s\n", termsafe.String(msg))
+	}
 }
 
 // progressPrinter prints a progress line at most once a second, and the

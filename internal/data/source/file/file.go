@@ -207,8 +207,16 @@ func (f *Source) labelsFor(path string) data.Labels {
 }
 
 // Open starts reading. In follow mode every file's live file is tailed
-// after its backups are read.
+// after its backups are read. Several rotated sets are merged in time
+// order, each opened only once the merge reaches its first event (see
+// data.Starter): files that do not overlap in time are read one after the
+// other, whatever their number.
 func (f *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
+	if n := len(f.groups); n > 1 && opts.ChunkBytes == 0 {
+		// The sets read at once share the read-ahead of one, as
+		// data.OpenAll's sources do.
+		opts.ChunkBytes = max(minMergeChunk, defaultChunk/n)
+	}
 	var streams []data.Stream
 	for _, g := range f.groups {
 		streams = append(streams, &chainStream{f: f, paths: g, opts: opts})
@@ -253,13 +261,42 @@ func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions
 	return data.NewReaderStream(ctx, r, info, opts, func() error { done(); return fh.Close() }), nil
 }
 
-// chainStream reads the files of one rotated set one after the other.
+// The read-ahead several rotated sets share (data.OpenAll's figures).
+const (
+	defaultChunk  = 2 << 20
+	minMergeChunk = 512 << 10
+)
+
+// chainStream reads the files of one rotated set one after the other. It
+// opens a file only when it is read (a set waiting in a merge holds no
+// file descriptor).
 type chainStream struct {
 	f     *Source
 	paths []string
 	opts  data.ReadOptions
 	i     int
 	cur   data.Stream
+}
+
+// Start reads the head of the set's first file for the time its events
+// start (data.Starter), and closes it again. stdin and followed sets
+// cannot wait.
+func (c *chainStream) Start(ctx context.Context) (int64, bool) {
+	if c.i > 0 || c.cur != nil || c.opts.Follow || len(c.paths) == 0 || c.paths[0] == "-" {
+		return 0, false
+	}
+	p := c.paths[0]
+	fh, err := os.Open(p)
+	if err != nil {
+		return 0, false // read at once: the read reports the error
+	}
+	defer fh.Close()
+	r, _, done, err := data.Decompress(fh)
+	if err != nil {
+		return 0, false
+	}
+	defer done()
+	return data.PeekStart(ctx, r, &data.SourceInfo{Name: p, Labels: c.f.labelsFor(p)}, c.opts)
 }
 
 func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {

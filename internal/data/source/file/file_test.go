@@ -521,3 +521,42 @@ func TestDirectoryFilesByContent(t *testing.T) {
 		t.Errorf("read %q, want %q", strings.Join(names, " "), want)
 	}
 }
+
+// A binary file (random bytes, a Parquet file, a gzip of one) is rejected
+// once, saying what it is, not line by line; a log whose first lines are
+// followed by zero bytes (what a crash leaves) is still read line by line
+// (review G finding 7).
+func TestBinaryFileRejectedOnce(t *testing.T) {
+	dir := t.TempDir()
+	rnd := make([]byte, 1<<20)
+	for i := range rnd {
+		rnd[i] = byte(i*7919 + i/13)
+	}
+	os.WriteFile(filepath.Join(dir, "random.bin"), rnd, 0o644)
+	os.WriteFile(filepath.Join(dir, "part-0000.parquet"), append([]byte("PAR1\x15\x04\x15\x00"), rnd[:50000]...), 0o644)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(rnd)
+	zw.Close()
+	os.WriteFile(filepath.Join(dir, "random.bin.gz"), gz.Bytes(), 0o644)
+	for name, want := range map[string]string{
+		"random.bin":        "random.bin:1: binary content (a NUL byte at offset 0), not JSON text: not read",
+		"part-0000.parquet": "part-0000.parquet:1: binary content (a Parquet file), not JSON text: not read",
+		"random.bin.gz":     "random.bin.gz:1: binary content (a NUL byte at offset 0), not JSON text: not read",
+	} {
+		evs, rejs := readSource(t, filepath.Join(dir, name), data.ReadOptions{})
+		if len(evs) != 0 || len(rejs) != 1 || !strings.HasSuffix(rejs[0].Error(), want) {
+			t.Fatalf("%s: %d events, %d rejects, want one: %q; got %v", name, len(evs), len(rejs), want, rejs[:min(3, len(rejs))])
+		}
+	}
+	crashed := filepath.Join(dir, "audit.log")
+	writeLines(t, crashed, []string{mkEvent("a", t0), mkEvent("b", t0.Add(time.Second))}, "")
+	f, _ := os.OpenFile(crashed, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(make([]byte, 100))
+	f.Write([]byte("\n" + mkEvent("c", t0.Add(2*time.Second)) + "\n"))
+	f.Close()
+	evs, rejs := readSource(t, crashed, data.ReadOptions{})
+	if ids(evs) != "a,b,c" || len(rejs) != 1 {
+		t.Fatalf("a log with a stretch of zero bytes: events %q, rejects %v", ids(evs), rejs)
+	}
+}

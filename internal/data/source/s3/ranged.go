@@ -25,9 +25,12 @@ const (
 	DefaultRangeConcurrency = 4
 )
 
-// openObject returns the object's bytes as stored.
-func (s *Source) openObject(ctx context.Context, o Object) (io.ReadCloser, *awss3.GetObjectOutput, error) {
-	if s.opts.RangeThreshold < 0 || o.Size < s.opts.RangeThreshold || o.Size <= s.opts.PartSize {
+// openObject returns the object's bytes as stored; ranged tells whether a
+// big object may be fetched in parallel parts (a read merging several
+// objects at once fetches each as one stream: parts are memory, and the
+// objects are fetched in parallel already).
+func (s *Source) openObject(ctx context.Context, o Object, ranged bool) (io.ReadCloser, *awss3.GetObjectOutput, error) {
+	if !ranged || s.opts.RangeThreshold < 0 || o.Size < s.opts.RangeThreshold || o.Size <= s.opts.PartSize {
 		out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)})
 		if err != nil {
 			return nil, nil, err

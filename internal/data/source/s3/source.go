@@ -4,37 +4,48 @@
 // Reading lists only the key prefixes that a time window needs (planned
 // from the archive's S3_key_format, see package s3key), skips keys whose
 // time falls outside the window without downloading them, fetches the
-// remaining objects in parallel (bounded), decompresses them by their magic
-// bytes (gzip, zstd, or plain), decodes them with data.Decoder and merges
-// them into time order.
+// remaining objects as a time merge reaches them (bounded), decompresses
+// them by their magic bytes (gzip, zstd, or plain), decodes them with
+// data.Decoder and merges them into time order.
 //
 // Listing: the window, widened by Span before (an object holds events from
-// its key time to its key time plus the writer's upload timeout) and Skew
-// after, becomes hour, day or month prefixes (s3key.Plan). A format whose
+// its key time to its key time plus the writer's upload timeout) and
+// KeyLag after (a Fluent Bit key carries the time its tail read the first
+// record, which trails the events after a restart or a Mem_Buf_Limit
+// pause), becomes hour, day or month prefixes (s3key.Plan). A format whose
 // prefix stops at a per-stream variable (CLUSTER_NAME not given by the
 // s3:// URL, $TAG) is first listed with the delimiter "/" to find the
 // clusters or tags, then planned for each. Keys whose time cannot hold
-// events of the window are skipped without a GET; keys that do not follow
-// the format are read whole (their events are still filtered by time).
+// events of the window are skipped without a GET (Notice says how many,
+// and by which assumption); keys that do not follow the format, under
+// the URL's prefix but beside the format's (s3://bucket/ with node files
+// copied under case-4711/, a Firehose layout), are listed whole and read
+// whole (their events are still filtered by time). A listing that finds
+// nothing says so.
 //
-// Fetching: Concurrency objects at a time, each through its own decoder;
-// objects of RangeThreshold bytes or more are fetched as parallel range
-// requests pinned to the listed ETag (If-Match).
+// Fetching: objects are the inputs of a time merge (data.MergeStreams):
+// each is fetched when the merge reaches the time its events start (its
+// key time less Skew; for a key without a time, the first event of its
+// head, fetched for that), and Concurrency more are fetched ahead, so
+// memory holds the objects that overlap in time, not the archive. Each
+// object goes through its own decoder; of the objects of RangeThreshold
+// bytes or more read at once, one is fetched as parallel range requests
+// pinned to the listed ETag (If-Match).
 //
-// Time order: objects are consumed in key-time order and their events are
-// merged through a heap of sorted runs. An event is passed on once no
-// later object can hold an earlier one (the next object's key time minus
-// Skew) and the object being read has moved Skew past it. The output is
+// Time order: an object's events are passed on once the object has moved
+// Skew past them, sorted; the merge interleaves the objects. The output is
 // exactly in time order when each object's events are in order within
 // Skew and no event precedes its object's key time by more than Skew,
 // which holds for Fluent Bit and the ship sink (keys carry the first
-// record's time); memory holds about Skew worth of events.
+// record's time); an object read for a window that holds events older
+// than its key by more than KeyLag is warned about (later keys may hold
+// events of the window).
 //
-// Problems with one object (archived storage class, a corrupt gzip, a line
-// that is not an audit event) are reported as data.Reject with the
-// object's s3:// URL and line, and the read goes on; bad credentials, a
-// missing bucket or access denied on the listing stop it with a message
-// that says what to check.
+// Problems with one object (archived storage class, a corrupt gzip, binary
+// content, rejected once, a line that is not an audit event) are reported
+// as data.Reject with the object's s3:// URL and line, and the read goes
+// on; bad credentials, a missing bucket or access denied on the listing
+// stop it with a message that says what to check.
 //
 // Reading never writes to the bucket: only ListObjectsV2 and GetObject are
 // called.
@@ -48,6 +59,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -76,12 +88,23 @@ type Options struct {
 	// Span is how long after its key time an object may still hold events
 	// (the writer's upload timeout, plus margin). 0 means DefaultSpan.
 	Span time.Duration
-	// Skew is how much earlier than its key time an object's events may be
-	// (ingestion delay, clock skew), and how far out of order the events
-	// inside one object may be. Events are held this long (in event time)
-	// before they are passed on, so it bounds memory as well. 0 means
-	// DefaultSkew.
+	// Skew is how far out of order the events inside one object may be,
+	// and how much earlier than its key time an object's events are taken
+	// to start when objects are merged: an event is held until its object
+	// has moved this far past it (in event time). 0 means DefaultSkew.
 	Skew time.Duration
+	// KeyLag is how much older than its key time an object's events may
+	// be: Fluent Bit's key carries the time its tail read the first
+	// record, which trails the events after a restart or while the input
+	// is paused (Mem_Buf_Limit). A window lists the objects keyed up to
+	// its end plus KeyLag. 0 means DefaultKeyLag; it is never less than
+	// Skew.
+	KeyLag time.Duration
+	// Notice, if set, receives what a read should tell the user (one line,
+	// without "audittui: "): keys a window left out by the time in their
+	// key, a prefix that holds no object, an object whose events are older
+	// than its key by more than KeyLag. Each kind is said once per Source.
+	Notice func(string)
 	// Concurrency bounds parallel object downloads (0 = DefaultConcurrency).
 	Concurrency int
 	// RangeThreshold: objects at least this big are fetched with parallel
@@ -109,8 +132,13 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultSpan        = 15 * time.Minute
-	DefaultSkew        = 2 * time.Minute
+	DefaultSpan = 15 * time.Minute
+	DefaultSkew = 2 * time.Minute
+	// DefaultKeyLag: a tail paused by Mem_Buf_Limit resumes once the s3
+	// output has uploaded its buffer, at the latest at Upload_timeout
+	// (10m in Fluent Bit's defaults); 15m covers that plus margin, at the
+	// cost of listing and fetching 15m of objects past a window's end.
+	DefaultKeyLag      = 15 * time.Minute
 	DefaultConcurrency = 8
 	DefaultMaxLine     = 64 << 20
 )
@@ -122,6 +150,27 @@ type Source struct {
 	client         API
 	log            *slog.Logger
 	format         *s3key.Format // anchored to prefix; nil = no planning
+
+	noticeMu sync.Mutex
+	noticed  map[string]bool
+}
+
+// notice passes msg to Options.Notice, the first of each kind only (a
+// metric query reads a source twice).
+func (s *Source) notice(kind, msg string) {
+	if s.opts.Notice == nil {
+		return
+	}
+	s.noticeMu.Lock()
+	seen := s.noticed[kind]
+	if s.noticed == nil {
+		s.noticed = map[string]bool{}
+	}
+	s.noticed[kind] = true
+	s.noticeMu.Unlock()
+	if !seen {
+		s.opts.Notice(msg)
+	}
 }
 
 // ParseURL splits s3://bucket/prefix into its bucket and key prefix.
@@ -154,6 +203,10 @@ func New(ctx context.Context, rawURL string, opts Options) (*Source, error) {
 	if opts.Skew <= 0 {
 		opts.Skew = DefaultSkew
 	}
+	if opts.KeyLag <= 0 {
+		opts.KeyLag = DefaultKeyLag
+	}
+	opts.KeyLag = max(opts.KeyLag, opts.Skew)
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
@@ -234,41 +287,89 @@ type Listing struct {
 	Prefixes []string
 	// ListCalls counts ListObjectsV2 requests.
 	ListCalls int
+	// Listed counts the keys the listing returned (folder markers
+	// included).
+	Listed int
 	// Objects to read, sorted by key time then key (undated keys first).
 	Objects []Object
 	// Archived objects (GLACIER, DEEP_ARCHIVE) in the window: not readable
 	// until restored.
 	Archived []Object
-	// Skipped counts keys outside the window (not downloaded).
-	Skipped int
+	// Skipped counts keys outside the window (not downloaded): SkippedAfter
+	// of them keyed KeyLag or more after its end, the others keyed so that
+	// their unit plus Span ended before its start.
+	Skipped, SkippedAfter int
 }
 
 // List lists the objects that may hold events in [from, to) (Unix nanos,
-// 0 = open).
+// 0 = open). The keys under the URL's prefix that follow the key format
+// are listed by the prefixes the window needs; those that do not (a
+// copy of node files beside the archive, another writer's layout) are
+// listed whole and read whole. What a read should know of the listing
+// (no object found, keys left out by their time) goes to Notice.
 func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 	l := &Listing{}
 	prefixes := []string{s.prefix}
-	var wFrom, wTo time.Time
-	if s.format != nil && s.format.Unit() != s3key.Unknown {
-		unit := unitDuration(s.format.Unit())
-		if from != 0 {
-			wFrom = time.Unix(0, from).UTC().Add(-s.opts.Span - unit)
-		}
-		if to != 0 {
-			wTo = time.Unix(0, to).UTC().Add(s.opts.Skew)
-		} else if from != 0 {
-			// Archives hold no future events: plan up to now.
-			wTo = time.Now().UTC().Add(s.opts.Skew)
-		}
+	var beside []types.Object
+	if s.format != nil {
 		var err error
 		var calls int
-		prefixes, calls, err = s.plan(ctx, s.format, wFrom, wTo, 0)
+		prefixes, beside, calls, err = s.outside(ctx, s.format.LiteralPrefix())
 		l.ListCalls += calls
 		if err != nil {
 			return nil, err
 		}
 	}
+	if s.format != nil && s.format.Unit() != s3key.Unknown {
+		unit := unitDuration(s.format.Unit())
+		var wFrom, wTo time.Time
+		if from != 0 {
+			wFrom = time.Unix(0, from).UTC().Add(-s.opts.Span - unit)
+		}
+		if to != 0 {
+			wTo = time.Unix(0, to).UTC().Add(s.opts.KeyLag)
+		} else if from != 0 {
+			// Archives hold no future events: plan up to now.
+			wTo = time.Now().UTC().Add(s.opts.KeyLag)
+		}
+		planned, calls, err := s.plan(ctx, s.format, wFrom, wTo, 0)
+		l.ListCalls += calls
+		if err != nil {
+			return nil, err
+		}
+		prefixes = append(planned, prefixes...)
+	} else if s.format != nil {
+		prefixes = append(narrow([]string{s.format.LiteralPrefix()}, s.prefix), prefixes...)
+	}
 	l.Prefixes = prefixes
+	add := func(c types.Object) {
+		l.Listed++
+		o := Object{Key: aws.ToString(c.Key), ETag: strings.Trim(aws.ToString(c.ETag), `"`),
+			Size: aws.ToInt64(c.Size), StorageClass: string(c.StorageClass), LastModified: aws.ToTime(c.LastModified)}
+		if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
+			return // a folder marker
+		}
+		if s.format != nil {
+			if kt, unit, ok := s.format.TimeOf(o.Key); ok {
+				o.KeyTime, o.KeyUnit = kt, unit
+				if ok, after := s.mayHold(o, from, to); !ok {
+					l.Skipped++
+					if after {
+						l.SkippedAfter++
+					}
+					return
+				}
+			}
+		}
+		if o.Archived() {
+			l.Archived = append(l.Archived, o)
+			return
+		}
+		l.Objects = append(l.Objects, o)
+	}
+	for _, c := range beside {
+		add(c)
+	}
 	for _, p := range prefixes {
 		var token *string
 		for {
@@ -282,25 +383,7 @@ func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 				return nil, s.explain(err, "list "+"s3://"+s.bucket+"/"+p)
 			}
 			for _, c := range out.Contents {
-				o := Object{Key: aws.ToString(c.Key), ETag: strings.Trim(aws.ToString(c.ETag), `"`),
-					Size: aws.ToInt64(c.Size), StorageClass: string(c.StorageClass), LastModified: aws.ToTime(c.LastModified)}
-				if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
-					continue // a folder marker
-				}
-				if s.format != nil {
-					if kt, unit, ok := s.format.TimeOf(o.Key); ok {
-						o.KeyTime, o.KeyUnit = kt, unit
-						if !s.mayHold(o, from, to) {
-							l.Skipped++
-							continue
-						}
-					}
-				}
-				if o.Archived() {
-					l.Archived = append(l.Archived, o)
-					continue
-				}
-				l.Objects = append(l.Objects, o)
+				add(c)
 			}
 			if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
 				break
@@ -315,7 +398,104 @@ func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 		}
 		return a.Key < b.Key
 	})
+	s.noticeListing(l, from, to)
 	return l, nil
+}
+
+// noticeListing says what a listing left out, or that it found nothing.
+func (s *Source) noticeListing(l *Listing, from, to int64) {
+	if l.Skipped > 0 {
+		var parts []string
+		if n := l.Skipped - l.SkippedAfter; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d whose time unit ended more than --s3-object-span %s before the window (%s)",
+				n, shortDur(s.opts.Span), time.Unix(0, from).UTC().Format(time.RFC3339)))
+		}
+		if l.SkippedAfter > 0 {
+			parts = append(parts, fmt.Sprintf("%d keyed --s3-key-lag %s or more after its end (%s)",
+				l.SkippedAfter, shortDur(s.opts.KeyLag), time.Unix(0, to).UTC().Format(time.RFC3339)))
+		}
+		s.notice("skipped", fmt.Sprintf("%s: %d of the %d keys listed were not read, by the time in their key: %s",
+			s.String(), l.Skipped, l.Listed, strings.Join(parts, " and ")))
+	}
+	if len(l.Objects)+len(l.Archived)+l.Skipped > 0 {
+		return
+	}
+	var where string
+	switch n := len(l.Prefixes); {
+	case n == 0:
+		where = "the window leaves no prefix to list"
+	case n == 1:
+		where = fmt.Sprintf("s3://%s/%s holds %d key(s) that could be read", s.bucket, l.Prefixes[0], l.Listed)
+	default:
+		where = fmt.Sprintf("the %d prefixes listed for the window (s3://%s/%s ... %s) hold %d key(s) that could be read",
+			n, s.bucket, l.Prefixes[0], l.Prefixes[n-1], l.Listed)
+	}
+	if (from != 0 || to != 0) && s.format != nil && s.format.Unit() != s3key.Unknown {
+		where += fmt.Sprintf(" (objects are taken to hold events from --s3-key-lag %s before the time in their key to --s3-object-span %s after it)",
+			shortDur(s.opts.KeyLag), shortDur(s.opts.Span))
+	}
+	s.notice("empty", fmt.Sprintf("%s: no object found: %s", s.String(), where))
+}
+
+// outside finds what lies under the URL's prefix but outside the key
+// format's literal prefix lit (s3://bucket/ with the default format: every
+// folder but audit-logs/): the prefixes to list whole and the keys beside
+// them, with one delimiter LIST per folder on the way to lit. It returns
+// the URL's prefix itself when the format does not narrow it.
+func (s *Source) outside(ctx context.Context, lit string) (prefixes []string, keys []types.Object, calls int, err error) {
+	if !strings.HasPrefix(lit, s.prefix) || lit == s.prefix {
+		return nil, nil, 0, nil
+	}
+	todo := []string{s.prefix}
+	for len(todo) > 0 {
+		p := todo[0]
+		todo = todo[1:]
+		var token *string
+		for {
+			out, err := s.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(p),
+				Delimiter: aws.String("/"), ContinuationToken: token})
+			calls++
+			if err != nil {
+				return nil, nil, calls, s.explain(err, "list s3://"+s.bucket+"/"+p)
+			}
+			for _, cp := range out.CommonPrefixes {
+				switch q := aws.ToString(cp.Prefix); {
+				case strings.HasPrefix(q, lit):
+					// The format's keys: listed by the plan.
+				case strings.HasPrefix(lit, q):
+					todo = append(todo, q)
+				default:
+					prefixes = append(prefixes, q)
+				}
+			}
+			for _, c := range out.Contents {
+				if !strings.HasPrefix(aws.ToString(c.Key), lit) {
+					keys = append(keys, c)
+				}
+			}
+			if !aws.ToBool(out.IsTruncated) || out.NextContinuationToken == nil {
+				break
+			}
+			token = out.NextContinuationToken
+		}
+	}
+	if prefixes == nil {
+		prefixes = []string{}
+	}
+	return prefixes, keys, calls, nil
+}
+
+// shortDur writes d as a flag is written: 15m, 1h30m, 90s as 1m30s.
+func shortDur(d time.Duration) string {
+	d = d.Round(time.Second)
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 // plan returns the prefixes to list for a window. When the format's
@@ -374,17 +554,18 @@ func (s *Source) plan(ctx context.Context, f *s3key.Format, wFrom, wTo time.Time
 }
 
 // mayHold reports whether an object dated by its key may hold events in
-// [from, to): its events lie in [KeyTime-Skew, KeyTime+unit+Span).
-func (s *Source) mayHold(o Object, from, to int64) bool {
-	lo := o.KeyTime.Add(-s.opts.Skew)
+// [from, to): its events lie in [KeyTime-KeyLag, KeyTime+unit+Span).
+// after tells, when it may not, that it is keyed after the window.
+func (s *Source) mayHold(o Object, from, to int64) (ok, after bool) {
+	lo := o.KeyTime.Add(-s.opts.KeyLag)
 	hi := o.KeyUnit.Next(o.KeyTime).Add(s.opts.Span)
 	if to != 0 && !lo.Before(time.Unix(0, to)) {
-		return false
+		return false, true
 	}
 	if from != 0 && !hi.After(time.Unix(0, from)) {
-		return false
+		return false, false
 	}
-	return true
+	return true, false
 }
 
 // narrow intersects planned prefixes with the URL's prefix.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/audittui/audittui/internal/data"
 )
@@ -75,30 +76,52 @@ type piece struct {
 	err    error // fatal for the whole read
 }
 
-type stream struct {
-	src    *Source
-	opts   data.ReadOptions
-	cancel context.CancelFunc
-	order  chan objFeed // object feeds in key-time order
-	objs   []Object
-	wg     sync.WaitGroup
+// reading is one Open of a source: its objects, each a stream that a
+// merge (data.MergeStreams) reads from the time its events start, and the
+// fetches started ahead of it.
+type reading struct {
+	src      *Source
+	opts     data.ReadOptions
+	ctx      context.Context // Open's: the fetches live as long as the read
+	objs     []*objStream
+	progress progressState
 
-	cur       objFeed
-	curMax    int64 // newest event time seen in the current object
-	started   bool
-	pending   runHeap // merge buffer: sorted runs, one per batch
+	mu sync.Mutex
+	// order is the objects by start (then listing order), the order in
+	// which the merge opens them; order[next:] are not fetched yet, ahead
+	// counts those fetched before the merge opened them.
+	order     []*objStream
+	next      int
+	ahead     int
+	lagWarned bool
+	ranged    atomic.Bool // an object is being fetched in parts
+}
+
+// objStream is one object as a data.Stream and data.Starter. Its events
+// are passed on in time order: each batch is sorted, and an event waits
+// until the object has moved Skew past it (an object's events are in
+// order within Skew).
+type objStream struct {
+	rd  *reading
+	idx int
+	o   Object
+
+	start         int64
+	startKnown    bool
+	startOK       bool
+	started, open bool
+	ch            chan piece
+	cancel        context.CancelFunc
+
+	curMax    int64   // newest event time seen
+	oldest    int64   // oldest event time seen (0: none)
+	pending   runHeap // sorted runs, one per batch
 	nextSeq   int
 	rejects   []data.Reject
 	bytes     int64
-	undated   int    // events a time window left out for lack of a time
-	undatedAt string // the first of them (file:line)
+	undated   int
+	undatedAt string
 	done      bool
-	progress  progressState
-}
-
-type objFeed struct {
-	idx int
-	ch  chan piece
 }
 
 type progressState struct {
@@ -137,8 +160,12 @@ func (ps *progressState) add(n int64, objDone bool) {
 	}
 }
 
-// Open lists the window's objects and starts fetching them. Events come
-// out in time order; events outside [From, To) are not selected.
+// Open lists the window's objects and returns them merged in time order.
+// An object is fetched once the merge reaches the time its events start
+// (its key time less Skew; for a key without a time, the first event of
+// its head, fetched first), and Concurrency more are fetched ahead: memory
+// holds the objects that overlap in time, not the archive (see
+// data.MergeStreams). Events outside [From, To) are not selected.
 // Archived objects are reported as rejects (restore first), as are objects
 // that cannot be read or decompressed; bad credentials and a missing bucket
 // stop the read with an error.
@@ -149,52 +176,173 @@ func (s *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 	}
 	s.log.Debug("s3 listing", "source", s.String(), "prefixes", len(l.Prefixes), "list_calls", l.ListCalls,
 		"objects", len(l.Objects), "archived", len(l.Archived), "skipped", l.Skipped)
-	ctx, cancel := context.WithCancel(ctx)
-	st := &stream{src: s, opts: opts, cancel: cancel, objs: l.Objects,
-		order: make(chan objFeed, s.opts.Concurrency)}
-	for _, o := range l.Archived {
-		st.rejects = append(st.rejects, data.Reject{
-			Origin: data.Origin{Source: s.info(o)},
-			Reason: restoreMessage(o),
-		})
+	if len(l.Objects) > 1 && opts.ChunkBytes == 0 {
+		// The objects read at once share the read-ahead of one, as
+		// data.OpenAll's sources do.
+		opts.ChunkBytes = mergeChunk
+	}
+	rd := &reading{src: s, opts: opts, ctx: ctx}
+	var streams []data.Stream
+	if len(l.Archived) > 0 {
+		b := &data.Batch{}
+		for _, o := range l.Archived {
+			b.Rejects = append(b.Rejects, data.Reject{Origin: data.Origin{Source: s.info(o)}, Reason: restoreMessage(o)})
+		}
+		streams = append(streams, &batchStream{b: b})
 	}
 	var total int64
-	for _, o := range l.Objects {
+	for i, o := range l.Objects {
 		total += o.Size
+		os := &objStream{rd: rd, idx: i, o: o}
+		rd.objs = append(rd.objs, os)
+		streams = append(streams, os)
 	}
-	st.progress = progressState{cb: s.opts.Progress, rawCb: opts.Progress,
+	rd.progress = progressState{cb: s.opts.Progress, rawCb: opts.Progress,
 		p: Progress{ObjectsTotal: len(l.Objects), BytesTotal: total, Started: time.Now()}}
-	st.wg.Add(1)
-	go st.dispatch(ctx)
-	return st, nil
+	if len(streams) == 0 {
+		return &batchStream{}, nil
+	}
+	return data.MergeStreams(streams), nil
 }
 
-// dispatch starts one fetcher per object, at most Concurrency at a time,
-// and hands their feeds to Next in key order.
-func (st *stream) dispatch(ctx context.Context) {
-	defer st.wg.Done()
-	defer close(st.order)
-	sem := make(chan struct{}, st.src.opts.Concurrency)
-	for i, o := range st.objs {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		f := objFeed{idx: i, ch: make(chan piece, 4)}
-		select {
-		case st.order <- f:
-		case <-ctx.Done():
-			return
-		}
-		st.wg.Add(1)
-		go func() {
-			defer st.wg.Done()
-			defer func() { <-sem }()
-			defer close(f.ch)
-			st.src.fetch(ctx, o, st.opts, f.ch, &st.progress)
-		}()
+// mergeChunk is the decode chunk of an object read among several (see
+// data.ReadOptions.ChunkBytes): the pieces an object has decoded ahead of
+// the merge are its memory.
+const mergeChunk = 512 << 10
+
+// batchStream yields one batch (or none).
+type batchStream struct{ b *data.Batch }
+
+func (b *batchStream) Next(context.Context) (*data.Batch, error) {
+	if b.b == nil {
+		return nil, io.EOF
 	}
+	out := b.b
+	b.b = nil
+	return out, nil
+}
+
+func (b *batchStream) Close() error { return nil }
+
+// Start is when the object's events start, less Skew (its events are in
+// order within Skew), and no earlier than the window's start: for a key
+// that tells the time to the minute or better, its key time; for one
+// without a time (Firehose's layout) or with a coarse one (an hour, a
+// day: every object of the hour would be read at once), the time of the
+// first event of its head, fetched for it.
+func (o *objStream) Start(ctx context.Context) (int64, bool) {
+	if o.startKnown {
+		return o.start, o.startOK
+	}
+	o.startKnown = true
+	ro := o.rd.opts
+	kt := o.o.KeyTime
+	switch t, ok := int64(0), false; {
+	case !kt.IsZero() && unitDuration(o.o.KeyUnit) <= fineKey:
+		o.start, o.startOK = kt.UnixNano(), true
+	default:
+		if t, ok = o.rd.src.peek(ctx, o.o, ro); ok {
+			o.start, o.startOK = t, true
+		} else if !kt.IsZero() {
+			o.start, o.startOK = kt.UnixNano(), true
+		}
+	}
+	if o.startOK {
+		o.start -= int64(o.rd.src.opts.Skew)
+		if ro.From != 0 && o.start < ro.From {
+			o.start = ro.From
+		}
+	}
+	return o.start, o.startOK
+}
+
+// fineKey is the coarsest key time a merge waits on without looking at
+// the object's head.
+const fineKey = 10 * time.Minute
+
+// peekBytes is how much of an object without a time in its key is fetched
+// to learn when its events start.
+const peekBytes = 1 << 20
+
+// peek fetches the head of an object and returns the time of its first
+// event (data.PeekStart).
+func (s *Source) peek(ctx context.Context, o Object, ro data.ReadOptions) (int64, bool) {
+	in := &awss3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(o.Key)}
+	if o.Size > peekBytes {
+		in.Range = aws.String(fmt.Sprintf("bytes=0-%d", peekBytes-1))
+	}
+	if o.ETag != "" {
+		in.IfMatch = aws.String(`"` + o.ETag + `"`)
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return 0, false // read at once: the read reports the error
+	}
+	defer out.Body.Close()
+	r, _, done, err := data.Decompress(out.Body)
+	if err != nil {
+		return 0, false
+	}
+	defer done()
+	return data.PeekStart(ctx, r, s.info(o), ro)
+}
+
+// opened starts o's fetch if it was not fetched ahead, and fetches the
+// next objects in start order ahead of the merge, Concurrency at most.
+func (rd *reading) opened(o *objStream) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.order == nil {
+		rd.order = slices.Clone(rd.objs)
+		slices.SortStableFunc(rd.order, func(a, b *objStream) int {
+			switch {
+			case a.start < b.start:
+				return -1
+			case a.start > b.start:
+				return 1
+			}
+			return a.idx - b.idx
+		})
+	}
+	if o.started {
+		rd.ahead--
+	} else {
+		rd.fetch(o)
+	}
+	for rd.ahead < rd.src.opts.Concurrency && rd.next < len(rd.order) {
+		n := rd.order[rd.next]
+		rd.next++
+		if !n.started && !n.open && !rd.big(n.o) {
+			rd.fetch(n)
+			rd.ahead++
+		}
+	}
+}
+
+// fetch starts o's download and decoding into o.ch. Of the big objects
+// (RangeThreshold) being read at once, one is fetched in parallel parts:
+// the others stream (objects that overlap in time are fetched in parallel
+// anyway, and parts fetched ahead are memory).
+func (rd *reading) fetch(o *objStream) {
+	o.started = true
+	ctx, cancel := context.WithCancel(rd.ctx)
+	o.cancel = cancel
+	o.ch = make(chan piece, 2)
+	ranged := rd.big(o.o) && rd.ranged.CompareAndSwap(false, true)
+	go func() {
+		defer close(o.ch)
+		if ranged {
+			defer rd.ranged.Store(false)
+		}
+		rd.src.fetch(ctx, o.o, rd.opts, o.ch, &rd.progress, ranged)
+	}()
+}
+
+// big reports whether o is fetched in parts when read alone: it is then
+// not fetched ahead of the merge either.
+func (rd *reading) big(o Object) bool {
+	t := rd.src.opts.RangeThreshold
+	return t >= 0 && o.Size >= t && o.Size > rd.src.opts.PartSize
 }
 
 func (s *Source) info(o Object) *data.SourceInfo {
@@ -216,13 +364,14 @@ func send(ctx context.Context, ch chan<- piece, p piece) bool {
 	}
 }
 
-// fetch downloads, decompresses and decodes one object into ch.
-func (s *Source) fetch(ctx context.Context, o Object, ro data.ReadOptions, ch chan<- piece, ps *progressState) {
+// fetch downloads, decompresses and decodes one object into ch (ranged:
+// see openObject).
+func (s *Source) fetch(ctx context.Context, o Object, ro data.ReadOptions, ch chan<- piece, ps *progressState, ranged bool) {
 	info := s.info(o)
 	rejectObj := func(reason string) {
 		send(ctx, ch, piece{batch: &data.Batch{Rejects: []data.Reject{{Origin: data.Origin{Source: info}, Reason: reason}}}})
 	}
-	body, _, err := s.openObject(ctx, o)
+	body, _, err := s.openObject(ctx, o, ranged)
 	if err != nil {
 		switch {
 		case archivedState(err):
@@ -331,7 +480,7 @@ func (s *Source) Download(ctx context.Context, o Object, w io.Writer) (Digest, e
 	if o.Archived() {
 		return d, fmt.Errorf("%s: %s", s.URL(o), restoreMessage(o))
 	}
-	body, out, err := s.openObject(ctx, o)
+	body, out, err := s.openObject(ctx, o, true)
 	if err != nil {
 		if archivedState(err) {
 			return d, fmt.Errorf("%s: %s", s.URL(o), restoreMessage(o))
@@ -356,130 +505,131 @@ func (s *Source) Download(ctx context.Context, o Object, w io.Writer) (Digest, e
 	return d, nil
 }
 
-// Next returns the next batch of events in time order.
-func (st *stream) Next(ctx context.Context) (*data.Batch, error) {
+// Next returns the object's next batch of events in time order.
+func (o *objStream) Next(ctx context.Context) (*data.Batch, error) {
+	if !o.open {
+		o.open = true
+		o.rd.opened(o)
+	}
 	for {
-		if st.done {
-			if len(st.rejects) > 0 || len(st.pending) > 0 {
-				return st.emit(true), nil
+		if o.done {
+			if len(o.rejects) > 0 || len(o.pending) > 0 || o.undated > 0 {
+				return o.emit(true), nil
 			}
 			return nil, io.EOF
-		}
-		if !st.started || st.cur.ch == nil {
-			st.started = true
-			select {
-			case f, ok := <-st.order:
-				if !ok {
-					st.done = true
-					continue
-				}
-				st.cur = f
-				st.curMax = 0
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
 		}
 		var p piece
 		var ok bool
 		select {
-		case p, ok = <-st.cur.ch:
+		case p, ok = <-o.ch:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 		if !ok {
-			// The object is read: its events wait only for later objects.
-			st.cur.ch = nil
-			st.curMax = -1
-			if b := st.emit(false); b != nil {
-				return b, nil
-			}
+			o.done = true
+			o.rd.checkLag(o)
 			continue
 		}
 		if p.err != nil {
-			st.cancel()
 			return nil, p.err
 		}
 		if p.batch == nil {
 			continue
 		}
-		for i := range p.batch.Events {
-			if t := p.batch.Events[i].Time; t > st.curMax && st.curMax != -1 {
-				st.curMax = t
+		if evs := p.batch.Events; len(evs) > 0 {
+			for i := range evs {
+				t := evs[i].Time
+				o.curMax = max(o.curMax, t)
+				if t != 0 && (o.oldest == 0 || t < o.oldest) {
+					o.oldest = t
+				}
 			}
-		}
-		if len(p.batch.Events) > 0 {
-			evs := p.batch.Events
 			if !slices.IsSortedFunc(evs, byTime) {
 				slices.SortStableFunc(evs, byTime)
 			}
-			heap.Push(&st.pending, &run{evs: evs, seq: st.nextSeq})
-			st.nextSeq++
+			heap.Push(&o.pending, &run{evs: evs, seq: o.nextSeq})
+			o.nextSeq++
 		}
-		st.rejects = append(st.rejects, p.batch.Rejects...)
-		st.bytes += p.batch.Bytes
-		if st.undated == 0 {
-			st.undatedAt = p.batch.UndatedAt
+		o.rejects = append(o.rejects, p.batch.Rejects...)
+		o.bytes += p.batch.Bytes
+		if o.undated == 0 {
+			o.undatedAt = p.batch.UndatedAt
 		}
-		st.undated += p.batch.Undated
-		if b := st.emit(false); b != nil {
+		o.undated += p.batch.Undated
+		if b := o.emit(false); b != nil {
 			return b, nil
 		}
 	}
 }
 
-// watermark returns the time below which no event can come any more:
-// later objects start no earlier than their key time minus Skew, and the
-// object being read is taken to be in order up to Skew. -1 means none
-// (everything may go), 0 means hold everything.
-func (st *stream) watermark() int64 {
-	wm := int64(-1)
-	if next := st.cur.idx + 1; next < len(st.objs) {
-		kt := st.objs[next].KeyTime
-		if kt.IsZero() {
-			return 0 // undated objects follow: hold everything
-		}
-		wm = kt.Add(-st.src.opts.Skew).UnixNano()
-	}
-	if st.curMax != -1 && st.cur.ch != nil {
-		cm := st.curMax - int64(st.src.opts.Skew)
-		if wm == -1 || cm < wm {
-			wm = cm
-		}
-	}
-	return wm
-}
-
-// emit returns the events below the watermark (all of them when final)
-// plus the rejects gathered so far, or nil when there is nothing to say.
-// The pending events are a heap of sorted runs (one per batch), so each
-// event is moved once, in O(log runs).
-func (st *stream) emit(final bool) *data.Batch {
+// emit returns the events the object has moved Skew past (all of them
+// when final) plus the rejects gathered so far, or nil when there is
+// nothing to say. The pending events are a heap of sorted runs (one per
+// batch), so each event is moved once, in O(log runs).
+func (o *objStream) emit(final bool) *data.Batch {
 	wm := int64(-1)
 	if !final {
-		wm = st.watermark()
+		wm = o.curMax - int64(o.rd.src.opts.Skew)
 	}
 	var out []data.Event
-	for len(st.pending) > 0 {
-		r := st.pending[0]
+	for len(o.pending) > 0 {
+		r := o.pending[0]
 		if wm != -1 && r.evs[r.i].Time >= wm {
 			break
 		}
 		out = append(out, r.evs[r.i])
 		r.i++
 		if r.i == len(r.evs) {
-			heap.Pop(&st.pending)
+			heap.Pop(&o.pending)
 		} else {
-			heap.Fix(&st.pending, 0)
+			heap.Fix(&o.pending, 0)
 		}
 	}
-	if len(out) == 0 && len(st.rejects) == 0 && st.undated == 0 {
+	if len(out) == 0 && len(o.rejects) == 0 && o.undated == 0 {
 		return nil
 	}
-	b := &data.Batch{Events: out, Rejects: st.rejects, Bytes: st.bytes, Undated: st.undated, UndatedAt: st.undatedAt}
-	st.rejects = nil
-	st.bytes = 0
-	st.undated, st.undatedAt = 0, ""
+	b := &data.Batch{Events: out, Rejects: o.rejects, Bytes: o.bytes, Undated: o.undated, UndatedAt: o.undatedAt}
+	o.rejects = nil
+	o.bytes = 0
+	o.undated, o.undatedAt = 0, ""
 	return b
+}
+
+// checkLag warns, once a read, when an object read for a window with an
+// end holds events older than its key time by more than KeyLag: objects
+// keyed after the window's end plus KeyLag were not listed, and may hold
+// events of the window too.
+func (rd *reading) checkLag(o *objStream) {
+	if rd.opts.To == 0 || o.o.KeyTime.IsZero() || o.oldest == 0 {
+		return
+	}
+	lag := o.o.KeyTime.Sub(time.Unix(0, o.oldest))
+	if lag <= rd.src.opts.KeyLag {
+		return
+	}
+	rd.mu.Lock()
+	said := rd.lagWarned
+	rd.lagWarned = true
+	rd.mu.Unlock()
+	if said {
+		return
+	}
+	rd.src.notice("lag", fmt.Sprintf("warning: %s holds events up to %s older than the time in its key (%s), more than --s3-key-lag %s: "+
+		"the writer fell behind, and objects keyed after %s (not read) may hold events of the window too; read again with a larger --s3-key-lag",
+		rd.src.URL(o.o), shortDur(lag), o.o.KeyTime.UTC().Format(time.RFC3339), shortDur(rd.src.opts.KeyLag),
+		time.Unix(0, rd.opts.To).UTC().Add(rd.src.opts.KeyLag).Format(time.RFC3339)))
+}
+
+// Close stops the object's fetch and waits for it.
+func (o *objStream) Close() error {
+	if o.cancel != nil {
+		o.cancel()
+		for range o.ch {
+		}
+		o.cancel = nil
+	}
+	o.pending = nil
+	return nil
 }
 
 func byTime(a, b data.Event) int {
@@ -517,17 +667,4 @@ func (h *runHeap) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return x
-}
-
-// Close stops the fetchers and waits for them.
-func (st *stream) Close() error {
-	st.cancel()
-	go func() {
-		for f := range st.order {
-			for range f.ch {
-			}
-		}
-	}()
-	st.wg.Wait()
-	return nil
 }
