@@ -11,8 +11,14 @@ import (
 	"github.com/audittui/audittui/internal/gen"
 )
 
-// benign is a read at 09:00, long before the exec.
-const benign = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"b-1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"alice@corp.example"},"sourceIPs":["10.0.0.5"],"objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-03-14T09:00:00.000000Z","stageTimestamp":"2026-03-14T09:00:00.010000Z"}
+// benign is a read two weeks before the exec: more than the rules' longest
+// look-back (a day and a minute), so the exec is never late, whether it is
+// appended before or after the rules caught the old file up with the clock
+// (CatchUp, DefaultReorder after the file went quiet: it seals every step
+// to the longest window's drain after the newest event; with the read 26
+// minutes before the exec, a slow start under load made the exec late for
+// the shard holding the day-long rules, and PodExecDetected never fired).
+const benign = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"b-1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"alice@corp.example"},"sourceIPs":["10.0.0.5"],"objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-02-28T09:00:00.000000Z","stageTimestamp":"2026-02-28T09:00:00.010000Z"}
 `
 
 // execKubeSystem is an exec into an etcd pod (the rule's own fixture).
