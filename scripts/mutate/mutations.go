@@ -2269,4 +2269,12 @@ var mutations = []Mutation{
 		New:    "\tcase !kt.IsZero():\n",
 		Guards: []Guard{{Pkg: "./internal/data/source/s3", Run: "^TestCoarseKeysReadInTurn$"}},
 	},
+	{
+		Name:   "s3/quiet-prints-listing-notice",
+		What:   "query/alerts -q still print the S3 listing's notice of keys left out by their time (-q: no notices)",
+		File:   "internal/data/source/s3/source.go",
+		Old:    "\tif s.opts.Notice == nil || (s.opts.Quiet && kind == \"skipped\") {\n",
+		New:    "\tif s.opts.Notice == nil {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestS3QueryQuietLeavesOutListingNotice$"}},
+	},
 }

@@ -147,6 +147,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Sources.Quiet = opts.Quiet
 	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
 		return err

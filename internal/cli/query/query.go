@@ -114,6 +114,7 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "audittui: %s\n", termsafe.String(n))
 		}
 	}
+	opts.Sources.Quiet = opts.Quiet
 	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
 		return err

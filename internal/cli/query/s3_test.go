@@ -94,3 +94,27 @@ func TestS3IntegrationErrors(t *testing.T) {
 		t.Fatalf("anonymous: exit %d: %s", code, errOut)
 	}
 }
+
+// TestS3QueryQuietLeavesOutListingNotice: -q ("do not print notices")
+// keeps the listing's informational notice (keys a window left out by the
+// time in their key, as asked) off stderr; without -q it is said.
+func TestS3QueryQuietLeavesOutListingNotice(t *testing.T) {
+	w := clitest.NewS3World(t, false)
+	from := w.Start.Add(5 * time.Hour).Format(time.RFC3339)
+	to := w.Start.Add(6 * time.Hour).Format(time.RFC3339)
+	const notice = "keys listed were not read, by the time in their key"
+	for _, quiet := range []bool{false, true} {
+		args := []string{"-o", "raw", "--from", from, "--to", to, "--s3-endpoint", w.Endpoint}
+		if quiet {
+			args = append(args, "-q")
+		}
+		args = append(args, `{job="audit"}`, "s3://"+w.Bucket+"/audit-logs/c1/")
+		code, out, errOut := queryCLI(t, args...)
+		if code != 0 || out == "" {
+			t.Fatalf("-q=%v: exit %d, %d bytes out: %s", quiet, code, len(out), errOut)
+		}
+		if said := strings.Contains(errOut, notice); said == quiet {
+			t.Fatalf("-q=%v: the listing notice said=%v:\n%s", quiet, said, errOut)
+		}
+	}
+}

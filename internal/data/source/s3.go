@@ -72,6 +72,7 @@ func (k *S3) open(ctx context.Context, arg string) (data.Source, error) {
 		Cluster:     *k.cluster,
 		Client:      k.opts.S3Client,
 		Notice:      noticePrinter(k.opts.stderr()),
+		Quiet:       k.opts.Quiet,
 	}
 	if k.keyFormat != "" {
 		f, err := parseKeyFormat(k.keyFormat)

@@ -35,6 +35,10 @@ type Options struct {
 	Getenv func(string) (string, bool)
 	// S3Client replaces the client built from the S3 flags (tests).
 	S3Client s3src.API
+	// Quiet (query's and alerts' -q) keeps informational notices off
+	// Stderr: the S3 keys a window left out by the time in their key.
+	// What may explain missing events is still said.
+	Quiet bool
 }
 
 func (o *Options) stderr() io.Writer {

@@ -105,6 +105,10 @@ type Options struct {
 	// key, a prefix that holds no object, an object whose events are older
 	// than its key by more than KeyLag. Each kind is said once per Source.
 	Notice func(string)
+	// Quiet keeps the listing's informational notice (keys a window left
+	// out by their time, as asked) from Notice; what may explain missing
+	// events (no object found, an object older than its key) still goes.
+	Quiet bool
 	// Concurrency bounds parallel object downloads (0 = DefaultConcurrency).
 	Concurrency int
 	// RangeThreshold: objects at least this big are fetched with parallel
@@ -158,7 +162,7 @@ type Source struct {
 // notice passes msg to Options.Notice, the first of each kind only (a
 // metric query reads a source twice).
 func (s *Source) notice(kind, msg string) {
-	if s.opts.Notice == nil {
+	if s.opts.Notice == nil || (s.opts.Quiet && kind == "skipped") {
 		return
 	}
 	s.noticeMu.Lock()
