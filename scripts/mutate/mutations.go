@@ -2277,4 +2277,12 @@ var mutations = []Mutation{
 		New:    "\tif s.opts.Notice == nil {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestS3QueryQuietLeavesOutListingNotice$"}},
 	},
+	{
+		Name:   "evidence/export-drops-source-warnings",
+		What:   "export reads its copies without the source warnings: a CloudWatch page (nextToken) is exported as if whole, unsaid",
+		File:   "internal/cli/evidence/export.go",
+		Old:    "ex.selectEvents(ctx, opts.Sources.Warned(copies), q, from, to)",
+		New:    "ex.selectEvents(ctx, copies, q, from, to)",
+		Guards: []Guard{{Pkg: "./internal/cli/evidence", Run: "^TestExportSaysPagedInput$"}},
+	},
 }

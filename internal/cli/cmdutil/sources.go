@@ -81,6 +81,14 @@ func (s *SourceSet) ResolveOrStdin(ctx context.Context, args []string) ([]data.S
 	return warnSources([]data.Source{src}, s.ios.ErrOut), nil
 }
 
+// Warned wraps srcs as ResolveOrStdin does: what a source finds wrong
+// with its input as a whole is said on stderr, each message once (for a
+// command that reads other sources than those it resolved: export reads
+// its copies).
+func (s *SourceSet) Warned(srcs []data.Source) []data.Source {
+	return warnSources(srcs, s.ios.ErrOut)
+}
+
 // warnSources wraps srcs so that what a source finds wrong with its input
 // as a whole (data.ReadOptions.Warn: an export that is one page of a
 // longer answer, a Loki window that may miss events) is said on errOut,

@@ -185,9 +185,10 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		}
 	}
 
-	// 2. Select events from the copies.
+	// 2. Select events from the copies (what a copy's reader finds wrong
+	// with it as a whole, one page of a longer CloudWatch answer, is said).
 	if q != nil {
-		if err := ex.selectEvents(ctx, copies, q, from, to); err != nil {
+		if err := ex.selectEvents(ctx, opts.Sources.Warned(copies), q, from, to); err != nil {
 			return err
 		}
 	}

@@ -293,3 +293,26 @@ func TestVerifyFlagsToOptions(t *testing.T) {
 		t.Fatalf("verify without DIR: exit %d", code)
 	}
 }
+
+// TestExportSaysPagedInput: an export of a filter-log-events page (it has
+// a nextToken: one page of a longer answer) says so, as query does: the
+// copy of the evidence is short of the rest of the answer.
+func TestExportSaysPagedInput(t *testing.T) {
+	doc, err := os.ReadFile("../../../testdata/shapes/eks-filter-log-events.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := bytes.TrimSpace(doc)
+	page := append(bytes.Clone(d[:len(d)-1]), "    ,\"nextToken\": \"Bxkq6kVGFtq2y_MoigeqscPOdhXVbhiVtLoAmXb5jCrI\"\n}\n"...)
+	p := filepath.Join(t.TempDir(), "fle-next.json")
+	if err := os.WriteFile(p, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := exportCmd(t, p, "--dir", filepath.Join(t.TempDir(), "case"), `{job="audit"} | json`)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if strings.Count(errOut, "output has nextToken: it is one page of a longer answer") != 1 {
+		t.Fatalf("export does not say its input is one page of a longer answer:\n%s", errOut)
+	}
+}
