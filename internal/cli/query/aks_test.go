@@ -2,70 +2,25 @@ package query
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/audittui/audittui/internal/testutil"
+	"github.com/audittui/audittui/internal/cli/clitest"
 )
 
 // aksBoth writes the real audit logs into dir as audit.log, and as the
 // PT1H.json of an AKS diagnostic setting with both kube-audit and
-// kube-audit-admin: every event in a kube-audit record, and the events
-// but get and list again in kube-audit-admin records (the same
-// properties.log). It returns both paths and how many events were
-// written twice.
+// kube-audit-admin (clitest.RealAKSExport). It returns both paths and how
+// many events were written twice.
 func aksBoth(t *testing.T, dir string) (plain, aks string, twice int) {
 	t.Helper()
-	var all, records bytes.Buffer
-	var admin [][]byte
-	for _, f := range testutil.RealAuditFiles(t) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.Write(b)
-	}
-	record := func(line []byte, category string) []byte {
-		rec := map[string]any{
-			"category": category, "operationName": "Microsoft.ContainerService/managedClusters/diagnosticLogs/Read",
-			"properties": map[string]any{"log": string(line), "stream": "stdout", "pod": "kube-apiserver-7c9d8b6f5-q2w3e"},
-			"resourceId": "/SUBSCRIPTIONS/0000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.CONTAINERSERVICE/MANAGEDCLUSTERS/AKS-REAL",
-		}
-		// The record's time is when the event was written; an event
-		// without a time of its own (hand-made fixtures) gets none, so
-		// that it stays undated as in the audit.log.
-		var ev struct{ StageTimestamp, RequestReceivedTimestamp, Timestamp string }
-		json.Unmarshal(line, &ev)
-		for _, ts := range []string{ev.StageTimestamp, ev.RequestReceivedTimestamp, ev.Timestamp} {
-			if ts != "" {
-				rec["time"] = ts
-				break
-			}
-		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(b, '\n')
-	}
-	for _, l := range bytes.Split(bytes.TrimSuffix(all.Bytes(), []byte{'\n'}), []byte{'\n'}) {
-		records.Write(record(l, "kube-audit"))
-		var ev struct{ Verb string }
-		json.Unmarshal(l, &ev)
-		if ev.Verb != "get" && ev.Verb != "list" {
-			admin = append(admin, record(l, "kube-audit-admin"))
-		}
-	}
-	for _, r := range admin {
-		records.Write(r)
-	}
+	x := clitest.RealAKSExport(t)
 	plain, aks = filepath.Join(dir, "audit.log"), filepath.Join(dir, "PT1H.json")
-	os.WriteFile(plain, all.Bytes(), 0o644)
-	os.WriteFile(aks, records.Bytes(), 0o644)
-	return plain, aks, len(admin)
+	os.WriteFile(plain, x.Plain, 0o644)
+	os.WriteFile(aks, append(bytes.Clone(x.Kube), x.Admin...), 0o644)
+	return plain, aks, x.Twice
 }
 
 // TestAKSBothCategoriesCountOnce: an AKS export with both kube-audit and
