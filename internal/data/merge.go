@@ -398,39 +398,68 @@ func (r *citeRanks) of(s *SourceInfo) citeRank {
 
 // citeRank orders the files that may hold the same events (citeOrder).
 type citeRank struct {
-	copied bool // the name does not fit the apiserver's rotation naming
-	base   int  // the length of the file's base name
+	copies int // path components with a copy's marks (copyMarks)
+	tier   int // 0: the apiserver's or logrotate's naming; 1: another log name
+	base   int // the length of the file's base name
 	name   string
 }
 
 func (a citeRank) cmp(b citeRank) int {
-	switch {
-	case a.copied != b.copied:
-		if a.copied {
-			return 1
-		}
-		return -1
-	case a.base != b.base:
-		return cmp.Compare(a.base, b.base)
+	if c := cmp.Compare(a.copies, b.copies); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.tier, b.tier); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.base, b.base); c != 0 {
+		return c
 	}
 	return strings.Compare(a.name, b.name)
 }
 
-// rotationName is the apiserver's naming of its audit log and its backups
-// (audit.log, lumberjack's audit-2026-11-20T08-00-00.000.log[.gz]) and
-// logrotate's (audit.log.1[.gz]): no blank or parenthesis, which the
+// logName is a log file's name: no blank or parenthesis, which the
 // copies people make have ("audit (copy).log", "audit - Copy.log",
 // "audit 2.log").
-var rotationName = regexp.MustCompile(`^[^\s()]+?(\.log(\.\d+)?|-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.[^.\s()]+)(\.gz|\.zst)?$`)
+var logName = regexp.MustCompile(`^[^\s()]+?(\.log(\.\d+)?|-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.[^.\s()]+)(\.gz|\.zst)?$`)
+
+// rotationName is the naming of an audit log and its backups by the
+// apiserver (an audit log: audit.log, kube-apiserver-audit.log;
+// lumberjack's backups audit-2026-11-20T08-00-00.000.log[.gz]) and by
+// logrotate (audit.log.1[.gz]), as against another log name an analyst
+// gives an extract or a damaged copy (p1.log, all-unordered.log,
+// truncated.log.gz).
+var rotationName = regexp.MustCompile(`^([^\s()]*audit[^\s()]*\.log|[^\s()]+\.log\.\d+|[^\s()]+-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}\.[^.\s()]+)(\.gz|\.zst)?$`)
+
+// copyMark is what the copies people make put in a name: a blank, a
+// parenthesis or the word copy ("node1 (copy)/", "audit - Copy.log",
+// "x-copy.json").
+var copyMark = regexp.MustCompile(`[\s()]|(?i:copy)`)
 
 // citeOrder ranks a file (by its name) among files that hold the same
-// events, the one to cite first: a name that fits the apiserver's
-// rotation naming, then the shorter base name (a copy's name is
+// events, the one to cite first: the fewest path components marked as a
+// copy's (a base name that is no log name counts as one: an export, a
+// copy), then a name of the apiserver's or logrotate's rotation naming
+// before another log name, then the shorter base name (a copy's name is
 // longer), then the name. It depends on the names only, never on the
-// order the files were given in.
+// order the files were given in. Components the files share count alike
+// for both ("/home/J Smith/cases/...").
 func citeOrder(name string) citeRank {
 	base := filepath.Base(name)
-	return citeRank{copied: !rotationName.MatchString(base), base: len(base), name: name}
+	r := citeRank{base: len(base), name: name}
+	dir := filepath.Dir(name)
+	for _, c := range strings.Split(filepath.ToSlash(dir), "/") {
+		if copyMark.MatchString(c) {
+			r.copies++
+		}
+	}
+	switch {
+	case !logName.MatchString(base) || copyMark.MatchString(base):
+		r.copies++
+		r.tier = 1
+	case !rotationName.MatchString(base):
+		r.tier = 1
+	}
+	return r
 }
 
 func (m *mergeStream) Close() error {

@@ -131,6 +131,16 @@ func TestCiteOrder(t *testing.T) {
 		{"audit.log", "audit.log.1"},
 		{"a/audit.log", "b/audit.log"},
 		{"x.json", "x-copy.json"},
+		// Review K finding 8: an extract, a damaged copy or a copied
+		// folder is not cited before the apiserver's file.
+		{"ev/node1/audit-2026-11-20T03-00-00.000.log.gz", "ev/misc/truncated-p2.log.gz"},
+		{"ev/node1/audit-2026-11-20T03-30-00.000.log", "ev/misc/all-unordered.log"},
+		{"ev/node1/audit-2026-11-20T02-30-00.000.log", "p1.log"},
+		{"ev/node1/audit-2026-11-20T03-00-00.000.log.gz", "ev/node1 (copy)/audit-2026-11-20T03-00-00.000.log.gz"},
+		{"ev/node1/audit-2026-11-20T03-00-00.000.log.gz", "/tmp/rk/node1copy2/audit-2026-11-20T03-00-00.000.log.gz"},
+		{"/home/J Smith/ev/audit.log", "/home/J Smith/ev (copy)/audit.log"},
+		{"/var/log/kubernetes/audit/audit.log.2.gz", "/tmp/extract.log.gz"},
+		{"ev/extract-2026.log", "ev/a.json"}, // an export is a copy, however short its name
 	} {
 		if c := citeOrder(tc.a).cmp(citeOrder(tc.b)); c >= 0 {
 			t.Errorf("%q does not come before %q (%d)", tc.a, tc.b, c)

@@ -1721,8 +1721,8 @@ var mutations = []Mutation{
 		Name:   "data/cite-order-ignores-rotation-naming",
 		What:   "among files holding the same events, the one the apiserver's rotation named is not preferred (a shorter copy's name wins)",
 		File:   "internal/data/merge.go",
-		Old:    "\treturn citeRank{copied: !rotationName.MatchString(base), base: len(base), name: name}\n",
-		New:    "\treturn citeRank{copied: false, base: len(base), name: name}\n",
+		Old:    "\tcase !logName.MatchString(base) || copyMark.MatchString(base):\n",
+		New:    "\tcase false:\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestCiteOrder$"}},
 	},
 	{
@@ -2284,5 +2284,21 @@ var mutations = []Mutation{
 		Old:    "ex.selectEvents(ctx, opts.Sources.Warned(copies), q, from, to)",
 		New:    "ex.selectEvents(ctx, copies, q, from, to)",
 		Guards: []Guard{{Pkg: "./internal/cli/evidence", Run: "^TestExportSaysPagedInput$"}},
+	},
+	{
+		Name:   "data/cite-order-ignores-copied-folders",
+		What:   "a copied folder (\"node1 (copy)/\") is cited before the original when it sorts first (review K finding 8)",
+		File:   "internal/data/merge.go",
+		Old:    "\t\tif copyMark.MatchString(c) {\n",
+		New:    "\t\tif copyMark.MatchString(c) && false {\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestCiteOrder$"}},
+	},
+	{
+		Name:   "data/cite-order-any-log-name",
+		What:   "any *.log name ranks as the apiserver's: an extract or a truncated copy with a shorter name is cited before the original (review K finding 8)",
+		File:   "internal/data/merge.go",
+		Old:    "\tcase !rotationName.MatchString(base):\n\t\tr.tier = 1\n",
+		New:    "\tcase !rotationName.MatchString(base):\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestCiteOrder$"}},
 	},
 }
