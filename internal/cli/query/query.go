@@ -99,7 +99,7 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	if opts.Limit < 0 {
 		return cmdutil.UsageErrorf("--limit %d: want a number of entries, 0 for all", opts.Limit)
 	}
-	expr, err := cmdutil.ParseQuery(opts.Query)
+	expr, err := cmdutil.ParseQueryFor(opts.Query, opts.Sources.Job())
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,13 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
 		return err
+	}
+	// A selector no stream of the sources has matches nothing, silently
+	// (as in Loki): say so first, with the labels they do carry.
+	lq := logQuery(expr)
+	streams := cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Query: lq, Follow: opts.Follow}, data.SelectorNames(lq.Selector()))
+	if why, ok := streams.Miss(lq.Selector()); ok {
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(why))
 	}
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	dataOut, done := opts.IO.DataOut()
@@ -136,6 +143,14 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 		return err
 	}
 	return rep.Err()
+}
+
+// logQuery is the log query of a query: itself, or a metric query's.
+func logQuery(expr logql.Expr) *logql.LogQuery {
+	if m, ok := expr.(*logql.MetricQuery); ok {
+		return m.LogQuery()
+	}
+	return expr.(*logql.LogQuery)
 }
 
 // recycleReads is whether log queries read with recycling (tests compare
