@@ -113,6 +113,7 @@ rule files.`,
 func newCmdExport(f *cmdutil.Factory) *cobra.Command {
 	out := f.IOStreams.Out
 	var files []string
+	var job string
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the built-in detection pack as a Loki ruler file",
@@ -121,7 +122,8 @@ Loki's ruler loads as it is (for example with lokitool rules sync, or by
 placing it under the ruler's rules directory for a tenant). The pack's lists
 (cluster addresses, known controllers, ...) are expanded into plain LogQL;
 --rules applies the lists: of your files first (their groups are not
-written).`,
+written). --job sets the job the rules select, for a Loki that stores
+audit events under another one ({job="kube-audit"}).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set := &rules.Set{}
@@ -132,7 +134,7 @@ written).`,
 				}
 				set.Merge(fs)
 			}
-			b, err := rules.BuiltinYAMLWith(set.Lists())
+			b, err := rules.BuiltinYAMLFor(set.Lists(), job)
 			if err != nil {
 				return cmdutil.UsageError(err)
 			}
@@ -141,6 +143,7 @@ written).`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&files, "rules", nil, "rule file whose lists: override the built-in lists (repeatable)")
+	cmd.Flags().StringVar(&job, "job", data.DefaultJob, "job label the exported rules select ({job=\"audit\"}); the job your Loki stores audit events under")
 	return cmd
 }
 

@@ -180,3 +180,22 @@ func TestAlertsRuleSelectorOnLoki(t *testing.T) {
 		t.Errorf("--label job=kube-audit: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// TestExportForJob: `alerts export --job kube-audit` writes the pack for a
+// Loki that stores audit events under that job; loaded back over files
+// labelled so, it raises what the built-in pack raises over job="audit".
+func TestExportForJob(t *testing.T) {
+	code, pack, errOut := runCLI(t, "", "export", "--job", "kube-audit")
+	if code != cmdutil.ExitOK || strings.Contains(pack, `{job="audit"}`) || !strings.Contains(pack, `{job="kube-audit"}`) {
+		t.Fatalf("export: exit %d, stderr %q", code, errOut)
+	}
+	p := filepath.Join(t.TempDir(), "exported.yaml")
+	os.WriteFile(p, []byte(pack), 0o644)
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	_, want, _ := runCLI(t, "", "-o", "jsonl", sample)
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", p, "--label", "job=kube-audit", "-o", "jsonl", sample)
+	if code != cmdutil.ExitOK || strings.Contains(errOut, "selects no stream") {
+		t.Errorf("exported pack: exit %d, stderr %q", code, errOut)
+	}
+	sameAlerts(t, "exported pack for kube-audit", alertsWithoutRule(t, out), alertsWithoutRule(t, want))
+}

@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/audittui/audittui/internal/data"
@@ -96,7 +97,8 @@ var streamLabels = map[string]bool{"job": true, "filename": true, "cluster": tru
 // same, so the caller says it and runs the query. A name `| json` would
 // give an array of the event (user_groups) is never bound either: the
 // warning names the JSON expression that reads it (data.ArrayFieldHint).
-func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
+// labels are more stream labels the sources give (--label NAME=...).
+func FieldWarnings(expr logql.Expr, labels ...string) (warnings, notes []string) {
 	var names []string
 	switch q := expr.(type) {
 	case *logql.LogQuery:
@@ -105,7 +107,7 @@ func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
 		names = q.UnboundLabels()
 	}
 	for _, name := range names {
-		if streamLabels[name] {
+		if streamLabels[name] || slices.Contains(labels, name) {
 			continue
 		}
 		if hint, ok := data.ArrayFieldHint(name); ok {

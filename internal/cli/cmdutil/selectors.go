@@ -79,9 +79,16 @@ func (st Streams) Miss(sel []*logql.Matcher) (string, bool) {
 // hint says how to give the sources the labels a missed selector asks
 // for: --label NAME=VALUE for local files and objects (when each missed
 // matcher asks for one value), and, for a Loki source read with
-// --loki-selector, that only its streams are read.
+// --loki-selector, that only its streams are read. A label named as a
+// field of the events (cluster, which EKS, GKE and AKS exports and
+// shippers' records carry; verb) is filtered on after | json.
 func (st Streams) hint(m *data.SelectorMiss) string {
 	var hints []string
+	for _, x := range m.Matchers {
+		if len(st.Labels.Values(x.Name)) == 0 && data.KnownField(x.Name) {
+			hints = append(hints, x.Name+" is a field of the events: | json | "+x.String()+" filters on it")
+		}
+	}
 	if st.Local && !m.Typo {
 		var flags []string
 		for _, x := range m.Matchers {

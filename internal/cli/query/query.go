@@ -105,7 +105,11 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	}
 	// A misspelt field matches nothing, silently (as in Loki): say so
 	// first, as the TUI's filter bar does, and run the query.
-	warnings, notes := cmdutil.FieldWarnings(expr)
+	var labels []string
+	for _, l := range opts.Sources.Labels() {
+		labels = append(labels, l.Name)
+	}
+	warnings, notes := cmdutil.FieldWarnings(expr, labels...)
 	for _, w := range warnings {
 		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(w))
 	}

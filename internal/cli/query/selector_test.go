@@ -56,6 +56,11 @@ func TestQueryWarnsOfSelectorNoStreamHas(t *testing.T) {
 	if _, out, errOut := queryCLI(t, "-o", "raw", "--label", "job=kube-audit", `{job="audit"} | json`, p); out != "" || !strings.Contains(errOut, `their job is "kube-audit"`) {
 		t.Errorf("{job=\"audit\"} with --label job=kube-audit: %d bytes, stderr %q", len(out), errOut)
 	}
+	// A label --label gives is a stream label to label filters, not an
+	// unknown field.
+	if _, out, errOut := queryCLI(t, "-o", "raw", "--label", "env=prod", `{job="audit", env="prod"} | json | env="prod" | verb="delete"`, p); out != want || errOut != "" {
+		t.Errorf("--label env=prod: %d bytes, stderr %q", len(out), errOut)
+	}
 	// Selectors the files satisfy say nothing.
 	for _, q := range []string{`{job="audit", filename=~".+"} | json | verb="delete"`, `{job=~"au.*", app!="x"} | json | verb="delete"`} {
 		if _, out, errOut := queryCLI(t, "-o", "raw", q, p); out != want || errOut != "" {
@@ -110,5 +115,30 @@ func TestQuerySelectorOnLoki(t *testing.T) {
 	}
 	if !asked {
 		t.Error("the server was not asked for its jobs")
+	}
+}
+
+// TestQuerySelectorOnManagedExports: GKE and AKS exports name their
+// cluster in each record (the cluster field), not in a stream label: a
+// selector on cluster selects no stream of the file, and the warning says
+// the field is filtered on after | json (or --cluster labels the file).
+func TestQuerySelectorOnManagedExports(t *testing.T) {
+	for _, tc := range []struct{ file, cluster string }{
+		{"gke-gcloud.json", "gke-demo"},
+		{"aks-pt1h.json", "AKS-DEMO"},
+	} {
+		p := filepath.Join(testutil.RepoRoot(), "testdata", "shapes", tc.file)
+		_, want, _ := queryCLI(t, "-o", "raw", "-q", `{job="audit"} | json | cluster="`+tc.cluster+`"`, p)
+		if want == "" {
+			t.Fatalf("%s: no event of cluster %s", tc.file, tc.cluster)
+		}
+		_, out, errOut := queryCLI(t, "-o", "raw", "-q", `{job="audit", cluster="`+tc.cluster+`"} | json`, p)
+		hint := `none has the label cluster (their labels: job="audit", filename="` + p + `"); cluster is a field of the events: | json | cluster="` + tc.cluster + `" filters on it; --label cluster=` + tc.cluster + ` gives local files that label`
+		if out != "" || !strings.Contains(errOut, hint) {
+			t.Errorf("%s: %d bytes, stderr %q\nwant %q", tc.file, len(out), errOut, hint)
+		}
+		if _, out, errOut := queryCLI(t, "-o", "raw", "-q", "--cluster", tc.cluster, `{job="audit", cluster="`+tc.cluster+`"} | json`, p); out != want || strings.Contains(errOut, "selects no stream") {
+			t.Errorf("%s --cluster: %d bytes (want %d), stderr %q", tc.file, len(out), len(want), errOut)
+		}
 	}
 }
