@@ -51,6 +51,13 @@ starts with neither a stream selector nor a function is read as the TUI's
 filter line reads it: objectRef_resource="secrets" | verb="get" is
 {job="audit"} | json | objectRef_resource="secrets" | verb="get".
 
+The stream selector is matched against the labels of the sources' streams:
+files and S3 objects carry job="audit", filename and --cluster, Loki
+streams their own. A selector none of them satisfies ({job="kube-audit"})
+matches nothing, as in Loki, and stderr says so with the labels they do
+carry; --label job=kube-audit gives files and objects the labels a team's
+queries select (the shorthand then selects that job).
+
 Log queries print matching events: -o raw prints each event's original bytes,
 one per line (an event pretty-printed over several lines in its file is put
 on one, with only the whitespace between JSON tokens removed; with
