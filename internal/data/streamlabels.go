@@ -54,11 +54,10 @@ type StreamLabels struct {
 
 type labelValues struct {
 	values map[string]bool
-	// carried counts the streams (AddStream) that have the label;
-	// mayLack is set when the values came without their streams
-	// (AddValues): some stream may lack the label.
+	// carried counts the streams (AddStream) that have the label: when
+	// fewer than the streams (always, for values that came without their
+	// streams: AddValues), some stream lacks it.
 	carried int
-	mayLack bool
 	open    bool
 }
 
@@ -95,7 +94,6 @@ func (s *StreamLabels) AddStream(ls Labels) {
 func (s *StreamLabels) AddValues(name string, values []string) {
 	s.streams = max(s.streams, 1)
 	lv := s.name(name)
-	lv.mayLack = true
 	for _, v := range values {
 		if v != "" {
 			lv.values[v] = true
@@ -107,9 +105,7 @@ func (s *StreamLabels) AddValues(name string, values []string) {
 // before the read (any value may occur).
 func (s *StreamLabels) AddOpen(name string) {
 	s.streams = max(s.streams, 1)
-	lv := s.name(name)
-	lv.open = true
-	lv.mayLack = true
+	s.name(name).open = true
 }
 
 // Merge adds o's streams.
@@ -125,7 +121,6 @@ func (s *StreamLabels) Merge(o *StreamLabels) {
 			lv.values[v] = true
 		}
 		lv.carried += ov.carried
-		lv.mayLack = lv.mayLack || ov.mayLack
 		lv.open = lv.open || ov.open
 	}
 }
@@ -166,7 +161,7 @@ func (s *StreamLabels) canMatch(m *logql.Matcher) bool {
 	if lv.open {
 		return true
 	}
-	if (lv.mayLack || lv.carried < s.streams) && m.Matches("") {
+	if lv.carried < s.streams && m.Matches("") {
 		return true
 	}
 	for v := range lv.values {

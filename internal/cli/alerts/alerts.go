@@ -163,9 +163,14 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	if err != nil {
 		return err
 	}
-	// Rules whose selector no stream of the sources has can never fire:
-	// said first, per rule file; with --fail-on they fail the gate.
-	misses := cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: opts.Follow}, cmdutil.RuleLabelNames(set)).RuleMisses(set)
+	// Rules whose selector no stream of the sources has (over what the
+	// read below covers) can never fire: said first, per rule file; with
+	// --fail-on they fail the gate.
+	lro := data.ReadOptions{From: from, To: to, Follow: opts.Follow}
+	if from != 0 {
+		lro.From = from - int64(set.LookBack())
+	}
+	misses := cmdutil.StreamLabels(ctx, srcs, lro, cmdutil.RuleLabelNames(set)).RuleMisses(set)
 	cmdutil.SayRuleMisses(opts.IO.ErrOut, misses)
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	// Events without a time are reported as query's are (the first's
