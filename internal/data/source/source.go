@@ -5,7 +5,7 @@
 //	s3    s3://bucket/prefix/ archives (and the S3 client constructor)
 //	loki  loki://, lokis://, http(s):// servers (and the Loki client)
 //
-// A Set binds the flags every kind needs (--cluster, --s3-endpoint,
+// A Set binds the flags every kind needs (--cluster, --label, --s3-endpoint,
 // --loki-addr, ...) to a command's pflag.FlagSet when it is built, and
 // resolves the arguments after the flags are parsed. It is a plain value:
 // each command builds its own, nothing is registered globally.
