@@ -56,6 +56,9 @@ type Options struct {
 	Reads bool
 	// Context is the number of context lines in diffs (0: 3).
 	Context int
+	// Job is the job label of the sources' audit events (--label
+	// job=...; "" is "audit"): the query selects it (Ref.QueryFor).
+	Job string
 }
 
 // Outcome is how a request ended.
@@ -233,7 +236,7 @@ func (b *Builder) Add(e *data.Event) bool {
 
 // Query is the LogQL log query that selects the events the builder keeps
 // (Ref.Query with the builder's Reads).
-func (b *Builder) Query() string { return b.ref.Query(b.opts.Reads) }
+func (b *Builder) Query() string { return b.ref.QueryFor(b.opts.Job, b.opts.Reads) }
 
 // Len is the number of requests collected.
 func (b *Builder) Len() int { return len(b.groups) }
@@ -492,7 +495,7 @@ func setIf(dst *string, v string) {
 
 // Build computes the rows and diffs.
 func (b *Builder) Build() *History {
-	h := &History{Ref: b.ref, Kind: b.ref.Kind, Query: b.ref.Query(b.opts.Reads)}
+	h := &History{Ref: b.ref, Kind: b.ref.Kind, Query: b.ref.QueryFor(b.opts.Job, b.opts.Reads)}
 	reqs := make([]*request, 0, len(b.groups))
 	for _, g := range b.groups {
 		reqs = append(reqs, g.requests()...)

@@ -221,9 +221,16 @@ func isConnect(sub string) bool { return slices.Contains(connect, sub) }
 // with reads, every request of the object: its get, list and watch too),
 // and the deletecollection requests of its collection, which name no
 // object (see deleteCollection).
-func (r Ref) Query(reads bool) string {
+func (r Ref) Query(reads bool) string { return r.QueryFor("", reads) }
+
+// QueryFor is Query for sources whose audit events carry job (--label
+// job=...; "" is "audit").
+func (r Ref) QueryFor(job string, reads bool) string {
+	if job == "" {
+		job = "audit"
+	}
 	var b strings.Builder
-	b.WriteString(`{job="audit"} | json | objectRef_resource=` + strconv.Quote(r.Resource))
+	b.WriteString(`{job=` + strconv.Quote(job) + `} | json | objectRef_resource=` + strconv.Quote(r.Resource))
 	if r.GroupGiven {
 		b.WriteString(` | objectRef_apiGroup=` + strconv.Quote(r.Group))
 	}

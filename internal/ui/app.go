@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Options configure the TUI.
@@ -52,6 +54,16 @@ type Options struct {
 	// Notice is a message for the status bar at start (the case's
 	// opening status follows it).
 	Notice string
+	// Job is the job label of the sources' audit events (--label
+	// job=...; "" is "audit"): the queries the TUI writes (pivots, Stats,
+	// History) select it. Compile should expand the shorthand with the
+	// same job (CompileLogQLFor).
+	Job string
+	// Streams are the stream labels the sources reported before they
+	// were read (data.StreamLabeler), to tell a filter whose stream
+	// selector selects none of them; nil: judged by the streams of the
+	// events read, once they are all read.
+	Streams *data.StreamLabels
 }
 
 // pane ids in tab order.
@@ -133,6 +145,10 @@ func New(ctx context.Context, ix *Index, feed *Feed, opts Options) *App {
 		Level:  opts.Level,
 		Loc:    opts.Loc,
 		Follow: opts.Follow,
+		Job:    opts.Job,
+
+		Shorthand: data.ShorthandSelectorFor(opts.Job),
+		Streams:   opts.Streams,
 	}
 	c.Rows = allRows(c.Snap)
 	c.Marks, c.Window = newMarks(), opts.Window

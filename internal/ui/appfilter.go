@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -117,6 +118,9 @@ func (a *App) compile(text string) (*Filter, error) {
 		return nil, err
 	}
 	note, err := checkFields(f, body, a.c.Snap.IsStreamLabel)
+	if err == nil {
+		err = checkSelector(f, body, a.knownStreams())
+	}
 	if err != nil {
 		if neg {
 			return nil, shiftErr{err, 1}
@@ -261,4 +265,57 @@ func (a *App) filterDone(m filterDoneMsg) tea.Cmd {
 	a.filterUpTo = m.upTo
 	a.refresh()
 	return a.extendFilter()
+}
+
+// knownStreams are the stream labels a filter's selector is judged by:
+// those the sources reported (Options.Streams) and those of the events
+// read. Without the sources' report, only once every source is read (a
+// source's first event may not be read yet; an index without a feed is
+// complete); nil: not judged.
+func (a *App) knownStreams() *data.StreamLabels {
+	if a.c.Streams == nil && !a.done && a.feed != nil {
+		return nil
+	}
+	sl := &data.StreamLabels{}
+	sl.Merge(a.c.Streams)
+	a.c.Snap.addStreams(sl)
+	return sl
+}
+
+// checkSelector refuses a filter whose stream selector selects no stream
+// of the sources (it would show nothing, silently, as in Loki): the
+// error names the labels the streams carry and the value or name meant
+// when one is close, with the column of the first matcher no stream
+// satisfies. When the selector is the shorthand's (the text starts with
+// no selector), it says so and shows one of the sources'.
+func checkSelector(f *Filter, text string, streams *data.StreamLabels) error {
+	if f == nil || f.lq == nil || streams == nil {
+		return nil
+	}
+	m, ok := streams.Miss(f.lq.Selector())
+	if !ok {
+		return nil
+	}
+	t := strings.TrimLeft(text, " ")
+	if !strings.HasPrefix(t, "{") {
+		msg := "the shorthand's " + m.String()
+		var sel []string
+		for _, x := range m.Matchers {
+			if vs := streams.Values(x.Name); len(vs) > 0 {
+				sel = append(sel, x.Name+"="+strconv.Quote(vs[0]))
+			}
+		}
+		if len(sel) > 0 {
+			msg += "; start with a selector they have: {" + strings.Join(sel, ", ") + "} | json | ..."
+		}
+		return &FilterError{Msg: msg, Col: 1}
+	}
+	col := 0
+	lead := len(text) - len(t)
+	if end := strings.IndexByte(t, '}'); end > 0 {
+		if k := strings.Index(t[:end], m.Matchers[0].Name); k >= 0 {
+			col = len([]rune(text[:lead+k])) + 1
+		}
+	}
+	return &FilterError{Msg: m.String(), Col: col}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Common is the context every pane shares: styles, keys, size, the current
@@ -34,6 +36,13 @@ type Common struct {
 	// bookmarks (bookmarks.go).
 	Window TimeWindow
 	Marks  *Marks
+	// Job is the job label of the sources' audit events (Options.Job);
+	// Shorthand the selector the queries the TUI writes start with
+	// ({job="audit"} | json); Streams the stream labels the sources
+	// reported (Options.Streams, may be nil).
+	Job       string
+	Shorthand string
+	Streams   *data.StreamLabels
 
 	// userSeen/userMax cache userNeed over the user dictionary; person
 	// caches personNeed over the rows.
@@ -297,4 +306,13 @@ func (c *Common) userNeed() int {
 	}
 	c.userSeen = len(vals)
 	return c.userMax
+}
+
+// shorthand is the selector the TUI's queries start with: Shorthand, or
+// {job="audit"} | json when it is not set.
+func (c *Common) shorthand() string {
+	if c.Shorthand == "" {
+		return shorthandSelector
+	}
+	return c.Shorthand
 }

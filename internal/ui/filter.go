@@ -87,9 +87,13 @@ func (p *colPred) match(s *Snapshot, i int) bool {
 //	{job="audit"} | json | json sourceIP="sourceIPs[0]" | sourceIP="10.0.0.1"
 //
 // The filter compiled from it is answered from the columns (no re-read).
-func EqualsQuery(value string, cs ...Col) string {
+func EqualsQuery(value string, cs ...Col) string { return equalsQuery(shorthandSelector, value, cs...) }
+
+// equalsQuery is EqualsQuery starting with the selector sel
+// (Common.shorthand).
+func equalsQuery(sel, value string, cs ...Col) string {
 	var b strings.Builder
-	b.WriteString(shorthandSelector)
+	b.WriteString(sel)
 	staged := map[Col]bool{}
 	for _, c := range cs {
 		if spec := ColSpec(c); spec.Kind == data.FieldExpr && !staged[c] {
@@ -126,6 +130,12 @@ func DrillQuery(f *Filter, pred string) string {
 // EqualsFilter compiles EqualsQuery (used by pivots and drill-ins).
 func EqualsFilter(value string, cs ...Col) (*Filter, error) {
 	return CompileLogQL(EqualsQuery(value, cs...))
+}
+
+// equalsFilter is EqualsFilter with the session's selector
+// (Common.shorthand).
+func (c *Common) equalsFilter(value string, cs ...Col) (*Filter, error) {
+	return CompileLogQL(equalsQuery(c.shorthand(), value, cs...))
 }
 
 // Active reports whether the filter restricts anything.

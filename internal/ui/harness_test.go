@@ -23,12 +23,18 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // would (seekable, offsets into the file).
 func loadIndex(t testing.TB, path string) *Index {
 	t.Helper()
+	return loadIndexLabels(t, path, data.Labels{{Name: "job", Value: "audit"}})
+}
+
+// loadIndexLabels is loadIndex with the source's stream labels.
+func loadIndexLabels(t testing.TB, path string, labels data.Labels) *Index {
+	t.Helper()
 	abs := path // relative, so golden screens do not depend on the checkout
 	content, err := os.ReadFile(abs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info := &data.SourceInfo{Name: abs, Seekable: true, Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	info := &data.SourceInfo{Name: abs, Seekable: true, Labels: labels}
 	ix := NewIndex(t.TempDir(), nil)
 	t.Cleanup(func() { ix.Close() })
 	var dec data.Decoder

@@ -69,7 +69,9 @@ type historyLoadedMsg struct {
 }
 
 // NewHistoryPane returns the (closed) history pane.
-func NewHistoryPane(c *Common) *HistoryPane { return &HistoryPane{c: c} }
+func NewHistoryPane(c *Common) *HistoryPane {
+	return &HistoryPane{c: c, opts: history.Options{Job: c.Job}}
+}
 
 func (p *HistoryPane) Title() string    { return "History" }
 func (p *HistoryPane) Scope() Scope     { return ScopeHistory }
@@ -107,7 +109,7 @@ func (p *HistoryPane) ShowObjects(what string, objs []touched) {
 func loadHistory(ctx context.Context, gen uint64, s *Snapshot, ref history.Ref, opts history.Options, focus int) tea.Cmd {
 	return func() tea.Msg {
 		msg := historyLoadedMsg{gen: gen, evRow: map[string]int{}}
-		f, err := CompileLogQL(ref.Query(opts.Reads))
+		f, err := CompileLogQL(ref.QueryFor(opts.Job, opts.Reads))
 		if err != nil {
 			msg.err = err
 			return msg

@@ -798,6 +798,15 @@ func (s *Snapshot) IsStreamLabel(name string) bool {
 	return name == "job" || name == "filename"
 }
 
+// addStreams adds the stream labels of the sources read so far to sl.
+func (s *Snapshot) addStreams(sl *data.StreamLabels) {
+	for _, src := range s.sources {
+		if src.info != nil {
+			sl.AddStream(src.info.Labels)
+		}
+	}
+}
+
 // SourceName names the source of event i (untrusted when remote: sanitise).
 func (s *Snapshot) SourceName(i int) string {
 	src := s.sources[s.src.at(i)]

@@ -29,19 +29,30 @@ const shorthandSelector = data.ShorthandSelector
 // between two words is either (exec or attach -> |= "exec" or "attach",
 // Loki 3's line filter alternatives). The filter's text is that LogQL and
 // its Note says how it was read.
-func CompileLogQL(text string) (*Filter, error) {
+func CompileLogQL(text string) (*Filter, error) { return compileLogQL(shorthandSelector, text) }
+
+// CompileLogQLFor returns CompileLogQL for sources whose audit events
+// carry job (--label job=...): the shorthand selects it
+// (data.ShorthandSelectorFor).
+func CompileLogQLFor(job string) func(text string) (*Filter, error) {
+	sel := data.ShorthandSelectorFor(job)
+	return func(text string) (*Filter, error) { return compileLogQL(sel, text) }
+}
+
+// compileLogQL is CompileLogQL with the shorthand's selector sel.
+func compileLogQL(sel, text string) (*Filter, error) {
 	if groups, ok := plainSearch(text); ok {
 		if t := strings.TrimSpace(text); isSchemaName(t) {
 			return nil, &FilterError{Msg: fmt.Sprintf("%s is a field: compare it with a value, e.g. %s=%q", t, t, "..."), Col: 1}
 		}
-		f, err := CompileLogQL(lineFilters("|=", groups))
+		f, err := compileLogQL(sel, lineFilters("|=", groups))
 		if err != nil {
 			return nil, err
 		}
 		f.Note = "not LogQL: searching each event's text for " + searchList(groups)
 		return f, nil
 	}
-	full, shift := data.ExpandShorthand(text)
+	full, shift := data.ExpandShorthandWith(sel, text)
 	q, err := logql.ParseLog(full)
 	if err != nil {
 		var pe *logql.ParseError

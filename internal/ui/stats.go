@@ -218,16 +218,17 @@ func panelQueries(lq string, rng, step time.Duration) [4]string {
 
 // statsLogQuery is the log query the panels count over: the filter's
 // LogQL in full, with a json stage (the panels group by its labels); with
-// no query, {job="audit"} | json. ok is false for a filter that is not
-// LogQL (negated): the queries then lack it.
-func statsLogQuery(f *Filter) (string, bool) {
+// no query, sel ({job="audit"} | json, or the job of --label). ok is
+// false for a filter that is not LogQL (negated): the queries then lack
+// it.
+func statsLogQuery(f *Filter, sel string) (string, bool) {
 	if f == nil || !f.query || f.Text == "" {
-		return shorthandSelector, true
+		return sel, true
 	}
 	if f.Negate {
-		return shorthandSelector, false
+		return sel, false
 	}
-	full, _ := data.ExpandShorthand(f.Text)
+	full, _ := data.ExpandShorthandWith(sel, f.Text)
 	if f.lq != nil && !strings.Contains(f.lq.String(), "| json") {
 		full += " | json"
 	}
@@ -356,7 +357,7 @@ func (s *Stats) compute() {
 	}
 	d.step, d.buckets = chooseStep(d.lo, d.hi, max(10, min(60, d.colW-34)))
 	d.first = stepEnd(d.lo, d.step)
-	lq, ok := statsLogQuery(s.c.Filter)
+	lq, ok := statsLogQuery(s.c.Filter, s.c.shorthand())
 	d.queries, d.notLogQL = panelQueries(lq, d.rng, d.step), !ok
 	d.trend, d.ns = map[string][]int{}, map[string][]int{}
 	for k := 0; k < n; k++ {

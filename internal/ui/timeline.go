@@ -90,7 +90,7 @@ func (t *Timeline) SubjectFilter() (*Filter, bool) {
 	if t.subject == ColUser {
 		cs = append(cs, ColImpUser)
 	}
-	f, err := EqualsFilter(t.value, cs...)
+	f, err := t.c.equalsFilter(t.value, cs...)
 	if err != nil {
 		return nil, false
 	}

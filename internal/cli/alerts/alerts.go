@@ -69,13 +69,22 @@ starts firing and again when it resolves (jsonl: "state").
 When no alert fired, the table is not printed (stderr says so unless -q),
 so that a cron job mails only when there is something to read.
 
+A rule whose stream selector names a label or value no stream of the
+sources carries ({job="kube-audit"} over files, which carry job="audit",
+filename and the --cluster) can never fire: stderr names it, with its
+file:line and the labels the sources have. --label job=kube-audit gives
+local files and S3 objects the job a team's ruler files select (the
+built-in rules then select it too).
+
 Exit status: 0 when no alert at or above --fail-on fired; 3 when one did;
 1 when some input was rejected or events without a timestamp could not be
-evaluated, or, with --fail-on, when no event at all fell in the window (a
-log that stopped is not "all clear"), and no alert decided otherwise; 2 on
-usage errors or invalid rule files.`,
+evaluated, or, with --fail-on, when a rule selects no stream of the
+sources or no event at all fell in the window (a log that stopped is not
+"all clear"), and no alert decided otherwise; 2 on usage errors or invalid
+rule files.`,
 		Example: `  audittui alerts /var/log/kubernetes/audit/
   audittui alerts --rules team-rules.yaml --no-builtin -o jsonl audit.log
+  audittui alerts --rules loki-ruler-rules.yaml --label job=kube-audit audit.log
   audittui alerts --since 24h --fail-on critical s3://audit-archive/cluster-a/
   audittui alerts export > audittui-rules.yaml`,
 		Args: cobra.ArbitraryArgs,
@@ -104,6 +113,7 @@ usage errors or invalid rule files.`,
 func newCmdExport(f *cmdutil.Factory) *cobra.Command {
 	out := f.IOStreams.Out
 	var files []string
+	var job string
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the built-in detection pack as a Loki ruler file",
@@ -112,7 +122,8 @@ Loki's ruler loads as it is (for example with lokitool rules sync, or by
 placing it under the ruler's rules directory for a tenant). The pack's lists
 (cluster addresses, known controllers, ...) are expanded into plain LogQL;
 --rules applies the lists: of your files first (their groups are not
-written).`,
+written). --job sets the job the rules select, for a Loki that stores
+audit events under another one ({job="kube-audit"}).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set := &rules.Set{}
@@ -123,7 +134,7 @@ written).`,
 				}
 				set.Merge(fs)
 			}
-			b, err := rules.BuiltinYAMLWith(set.Lists())
+			b, err := rules.BuiltinYAMLFor(set.Lists(), job)
 			if err != nil {
 				return cmdutil.UsageError(err)
 			}
@@ -132,6 +143,7 @@ written).`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&files, "rules", nil, "rule file whose lists: override the built-in lists (repeatable)")
+	cmd.Flags().StringVar(&job, "job", data.DefaultJob, "job label the exported rules select ({job=\"audit\"}); the job your Loki stores audit events under")
 	return cmd
 }
 
@@ -143,7 +155,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			return cmdutil.UsageErrorf("--fail-on %q: want info, warning or critical", opts.FailOn)
 		}
 	}
-	set, err := cmdutil.LoadRules(opts.RuleFiles, opts.NoBuiltin, opts.IO.ErrOut)
+	set, err := cmdutil.LoadRulesFor(opts.RuleFiles, opts.NoBuiltin, opts.Sources.Job(), opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -152,6 +164,15 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	if err != nil {
 		return err
 	}
+	// Rules whose selector no stream of the sources has (over what the
+	// read below covers) can never fire: said first, per rule file; with
+	// --fail-on they fail the gate.
+	lro := data.ReadOptions{From: from, To: to, Follow: opts.Follow}
+	if from != 0 {
+		lro.From = from - int64(set.LookBack())
+	}
+	misses := cmdutil.StreamLabels(ctx, srcs, lro, cmdutil.RuleLabelNames(set)).RuleMisses(set)
+	cmdutil.SayRuleMisses(opts.IO.ErrOut, misses)
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	// Events without a time are reported as query's are (the first's
 	// file:line, exit status 1), in words that say why.
@@ -239,6 +260,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	inputErr := rep.Err()
 	if failRank > 0 && worst >= failRank {
 		return &cmdutil.ExitError{Code: cmdutil.ExitAlerts}
+	}
+	if inputErr == nil && failRank > 0 && len(misses) > 0 {
+		return cmdutil.RuleMissError(misses)
 	}
 	if inputErr == nil && failRank > 0 && !opts.Follow && inWin.n == 0 {
 		// "No alert" over no event is not "all clear": an audit log

@@ -1,7 +1,8 @@
 // Package cmdutil holds what audittui's commands share: the Factory each
 // command is built from (streams, logger, clock, environment, SOURCE
 // resolution), exit codes, the --since/--from/--to window flags, the reject
-// reporter, the output writers and the rule-set loader. It is the only
+// reporter, the output writers, the rule-set loader and the check of stream
+// selectors against the sources' labels (selectors.go). It is the only
 // package the command packages under internal/cli share; see the package
 // doc of internal/cli for how a command is built and registered.
 package cmdutil

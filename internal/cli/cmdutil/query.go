@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/audittui/audittui/internal/data"
@@ -18,18 +19,24 @@ import (
 // verb="delete" is {job="audit"} | json | objectRef_resource="x" |
 // verb="delete", so what the filter line shows can be pasted here. Its
 // errors point into the text typed and say how it was read.
-func ParseQuery(q string) (logql.Expr, error) {
+func ParseQuery(q string) (logql.Expr, error) { return ParseQueryFor(q, data.DefaultJob) }
+
+// ParseQueryFor is ParseQuery for sources whose audit events carry job
+// (--label job=...): the shorthand selects it
+// (data.ShorthandSelectorFor).
+func ParseQueryFor(q, job string) (logql.Expr, error) {
 	expr, err := logql.Parse(q)
 	if err == nil {
 		return expr, nil
 	}
 	if t := strings.TrimLeft(q, " \t\r\n"); t != "" && t[0] != '{' && !startsCall(t) {
-		full, shift := data.ExpandShorthand(q)
+		sel := data.ShorthandSelectorFor(job)
+		full, shift := data.ExpandShorthandWith(sel, q)
 		lq, serr := logql.ParseLog(full)
 		if serr == nil {
 			return lq, nil
 		}
-		how := fmt.Sprintf("(read as the TUI's filter line reads it: %s | ...; a query of your own starts with a stream selector such as {job=\"audit\"})", data.ShorthandSelector)
+		how := fmt.Sprintf("(read as the TUI's filter line reads it: %s | ...; a query of your own starts with a stream selector such as %s)", sel, strings.TrimSuffix(sel, " | json"))
 		var pe *logql.ParseError
 		if errors.As(serr, &pe) && pe.Line == 1 && pe.Col > shift {
 			return nil, UsageErrorf("query: line 1, col %d: %s %s\n  %s\n  %s^", pe.Col-shift, pe.Msg, how, queryLine(q, 1), strings.Repeat(" ", pe.Col-shift-1))
@@ -90,7 +97,8 @@ var streamLabels = map[string]bool{"job": true, "filename": true, "cluster": tru
 // same, so the caller says it and runs the query. A name `| json` would
 // give an array of the event (user_groups) is never bound either: the
 // warning names the JSON expression that reads it (data.ArrayFieldHint).
-func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
+// labels are more stream labels the sources give (--label NAME=...).
+func FieldWarnings(expr logql.Expr, labels ...string) (warnings, notes []string) {
 	var names []string
 	switch q := expr.(type) {
 	case *logql.LogQuery:
@@ -99,7 +107,7 @@ func FieldWarnings(expr logql.Expr) (warnings, notes []string) {
 		names = q.UnboundLabels()
 	}
 	for _, name := range names {
-		if streamLabels[name] {
+		if streamLabels[name] || slices.Contains(labels, name) {
 			continue
 		}
 		if hint, ok := data.ArrayFieldHint(name); ok {

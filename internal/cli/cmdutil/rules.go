@@ -13,9 +13,15 @@ import (
 // replacing a group of the same name loaded before. Warnings go to warn.
 // A bad rule file is a usage error; so is an empty rule set.
 func LoadRules(files []string, noBuiltin bool, warn io.Writer) (*rules.Set, error) {
+	return LoadRulesFor(files, noBuiltin, "", warn)
+}
+
+// LoadRulesFor is LoadRules for sources whose audit events carry job
+// (--label job=...): the built-in rules select it (rules.BuiltinFor).
+func LoadRulesFor(files []string, noBuiltin bool, job string, warn io.Writer) (*rules.Set, error) {
 	set := &rules.Set{}
 	if !noBuiltin {
-		b, err := rules.Builtin()
+		b, err := rules.BuiltinFor(job)
 		if err != nil {
 			return nil, fmt.Errorf("built-in rules: %w", err)
 		}

@@ -123,6 +123,12 @@ type warnedSource struct {
 	w *warner
 }
 
+func (s *warnedSource) Unwrap() data.Source { return s.Source }
+
+func (s *warnedSource) StreamLabels(ctx context.Context, opts data.ReadOptions, names []string) (*data.StreamLabels, error) {
+	return streamLabelsOf(ctx, s.Source, opts, names)
+}
+
 func (s *warnedSource) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
 	if opts.Warn == nil {
 		opts.Warn = s.w.warn

@@ -127,6 +127,12 @@ type watchedSource struct {
 	w *windowWatch
 }
 
+func (s *watchedSource) Unwrap() data.Source { return s.Source }
+
+func (s *watchedSource) StreamLabels(ctx context.Context, opts data.ReadOptions, names []string) (*data.StreamLabels, error) {
+	return streamLabelsOf(ctx, s.Source, opts, names)
+}
+
 func (s *watchedSource) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, error) {
 	w := s.w
 	from := opts.From

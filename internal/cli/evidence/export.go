@@ -121,7 +121,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	}
 	var q *logql.LogQuery
 	if opts.Query != "" {
-		expr, err := cmdutil.ParseQuery(opts.Query)
+		expr, err := cmdutil.ParseQueryFor(opts.Query, opts.Sources.Job())
 		if err != nil {
 			return err
 		}

@@ -137,7 +137,7 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 	if err != nil {
 		return err
 	}
-	hopts := history.Options{Status: opts.Status, Reads: opts.Reads}
+	hopts := history.Options{Status: opts.Status, Reads: opts.Reads, Job: opts.Sources.Job()}
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	b := history.NewBuilder(ref, hopts)
 	if err := collect(ctx, srcs, b, ref, from, to, rep); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -34,16 +35,17 @@ func (f *RuleFlags) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.NoBuiltin, "no-builtin", false, "do not use the built-in detection pack (only --rules files)")
 }
 
-// detections loads the rule set and turns it into detections.
-func (f *RuleFlags) detections(warn io.Writer) ([]auditpolicy.Detection, error) {
+// detections loads the rule set, the built-in rules selecting job (see
+// cmdutil.LoadRulesFor), and turns it into detections.
+func (f *RuleFlags) detections(warn io.Writer, job string) ([]auditpolicy.Detection, *rules.Set, error) {
 	if f.NoBuiltin && len(f.Files) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	set, err := cmdutil.LoadRules(f.Files, f.NoBuiltin, warn)
+	set, err := cmdutil.LoadRulesFor(f.Files, f.NoBuiltin, job, warn)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return auditpolicy.DetectionsFromRules(set), nil
+	return auditpolicy.DetectionsFromRules(set), set, nil
 }
 
 // NewCmdPolicy builds `audittui policy` and its subcommands.
@@ -138,7 +140,9 @@ func fails(sev, failOn string) bool {
 }
 
 func runLint(opts *LintOptions) error {
-	dets, err := opts.Rules.detections(opts.IO.ErrOut)
+	// The rules are read against the policy, not against streams: their
+	// selectors do not matter here.
+	dets, _, err := opts.Rules.detections(opts.IO.ErrOut, "")
 	if err != nil {
 		return err
 	}
@@ -288,7 +292,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 			return err
 		}
 	}
-	dets, err := opts.Rules.detections(opts.IO.ErrOut)
+	dets, set, err := opts.Rules.detections(opts.IO.ErrOut, opts.Sources.Job())
 	if err != nil {
 		return err
 	}
@@ -299,6 +303,13 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	from, to, err := opts.Window.Range(opts.Now)
 	if err != nil {
 		return err
+	}
+	if set != nil {
+		// A rule whose selector no stream has matches no event here
+		// (MATCHED 0, nothing lost): say so rather than let it read as
+		// "this policy loses nothing of it".
+		streams := cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to}, cmdutil.RuleLabelNames(set))
+		cmdutil.SayRuleMisses(opts.IO.ErrOut, streams.RuleMisses(set))
 	}
 	stream, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to})
 	if err != nil {

@@ -51,6 +51,13 @@ starts with neither a stream selector nor a function is read as the TUI's
 filter line reads it: objectRef_resource="secrets" | verb="get" is
 {job="audit"} | json | objectRef_resource="secrets" | verb="get".
 
+The stream selector is matched against the labels of the sources' streams:
+files and S3 objects carry job="audit", filename and --cluster, Loki
+streams their own. A selector none of them satisfies ({job="kube-audit"})
+matches nothing, as in Loki, and stderr says so with the labels they do
+carry; --label job=kube-audit gives files and objects the labels a team's
+queries select (the shorthand then selects that job).
+
 Log queries print matching events: -o raw prints each event's original bytes,
 one per line (an event pretty-printed over several lines in its file is put
 on one, with only the whitespace between JSON tokens removed; with
@@ -99,13 +106,17 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	if opts.Limit < 0 {
 		return cmdutil.UsageErrorf("--limit %d: want a number of entries, 0 for all", opts.Limit)
 	}
-	expr, err := cmdutil.ParseQuery(opts.Query)
+	expr, err := cmdutil.ParseQueryFor(opts.Query, opts.Sources.Job())
 	if err != nil {
 		return err
 	}
 	// A misspelt field matches nothing, silently (as in Loki): say so
 	// first, as the TUI's filter bar does, and run the query.
-	warnings, notes := cmdutil.FieldWarnings(expr)
+	var labels []string
+	for _, l := range opts.Sources.Labels() {
+		labels = append(labels, l.Name)
+	}
+	warnings, notes := cmdutil.FieldWarnings(expr, labels...)
 	for _, w := range warnings {
 		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(w))
 	}
@@ -118,6 +129,13 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 	from, to, srcs, err := opts.Sources.Window(ctx, &opts.Window, opts.Now, opts.Args)
 	if err != nil {
 		return err
+	}
+	// A selector no stream of the sources has matches nothing, silently
+	// (as in Loki): say so first, with the labels they do carry.
+	lq := logQuery(expr)
+	streams := cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Query: lq, Follow: opts.Follow}, data.SelectorNames(lq.Selector()))
+	if why, ok := streams.Miss(lq.Selector()); ok {
+		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(why))
 	}
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	dataOut, done := opts.IO.DataOut()
@@ -137,6 +155,14 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 		return err
 	}
 	return rep.Err()
+}
+
+// logQuery is the log query of a query: itself, or a metric query's.
+func logQuery(expr logql.Expr) *logql.LogQuery {
+	if m, ok := expr.(*logql.MetricQuery); ok {
+		return m.LogQuery()
+	}
+	return expr.(*logql.LogQuery)
 }
 
 // recycleReads is whether log queries read with recycling (tests compare

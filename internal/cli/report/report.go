@@ -590,7 +590,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 // evalAlerts runs the rule pack over the stream and keeps the groups of
 // rules that fired.
 func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, stream data.Stream, from, to int64, r *rep.Report, rejected *int) {
-	set, err := cmdutil.LoadRules(opts.RuleFiles, opts.NoBuiltin, opts.IO.ErrOut)
+	set, err := cmdutil.LoadRulesFor(opts.RuleFiles, opts.NoBuiltin, opts.Sources.Job(), opts.IO.ErrOut)
 	if err != nil {
 		r.Alerts.Why = termsafe.String(err.Error())
 		drain(ctx, stream)

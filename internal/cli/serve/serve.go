@@ -226,7 +226,11 @@ func run(ctx context.Context, o *ServeOptions) error {
 	if !o.FollowSet {
 		follow = len(o.Args) == 1 && cmdutil.IsLiveFile(o.Args[0])
 	}
-	uo := ui.Options{Title: strings.Join(o.Args, " "), Follow: follow, Compile: ui.CompileLogQL}
+	// The job of --label: the filter shorthand and the TUI's queries
+	// select it; a filter whose selector no stream has is refused.
+	job := o.Sources.Job()
+	uo := ui.Options{Title: strings.Join(o.Args, " "), Follow: follow, Compile: ui.CompileLogQLFor(job), Job: job,
+		Streams: cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow}, []string{"job"}).Labels}
 	if o.Local {
 		uo.Loc = time.Local
 	}
@@ -242,7 +246,7 @@ func run(ctx context.Context, o *ServeOptions) error {
 	lo := live.Options{Sources: srcs, Read: data.ReadOptions{From: from, To: to, Follow: follow},
 		SpillDir: o.SpillDir, Log: log, Alerts: !o.NoAlerts}
 	if !o.NoAlerts && !(o.NoBuiltin && len(o.Rules) == 0) {
-		if lo.Rules, err = cmdutil.LoadRules(o.Rules, o.NoBuiltin, o.IO.ErrOut); err != nil {
+		if lo.Rules, err = cmdutil.LoadRulesFor(o.Rules, o.NoBuiltin, o.Sources.Job(), o.IO.ErrOut); err != nil {
 			return err
 		}
 	}

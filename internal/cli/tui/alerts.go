@@ -8,14 +8,15 @@ import (
 	"github.com/audittui/audittui/internal/policy/rules"
 )
 
-// loadRules loads the built-in pack plus --rules files (a file's group
-// replaces a built-in group of the same name, as with audittui alerts).
-// Warnings go to the log file, never to the screen.
-func loadRules(files []string, noBuiltin bool, log *slog.Logger) (*rules.Set, error) {
+// loadRules loads the built-in pack, selecting job (--label job=...),
+// plus --rules files (a file's group replaces a built-in group of the
+// same name, as with audittui alerts). Warnings go to the log file, never
+// to the screen.
+func loadRules(files []string, noBuiltin bool, job string, log *slog.Logger) (*rules.Set, error) {
 	if noBuiltin && len(files) == 0 {
 		return nil, nil
 	}
-	return cmdutil.LoadRules(files, noBuiltin, slogWriter{log})
+	return cmdutil.LoadRulesFor(files, noBuiltin, job, slogWriter{log})
 }
 
 // slogWriter turns written lines into log warnings (nil logger: discard).

@@ -161,10 +161,21 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQL,
+	// The job the sources' audit events carry (--label job=...): the
+	// filter shorthand, the TUI's own queries and the built-in rules
+	// select it. The sample is labelled job="audit" whatever the flags.
+	job := data.DefaultJob
+	if !isSample {
+		job = opts.Sources.Job()
+	}
+	ro := data.ReadOptions{From: from, To: to, Follow: follow}
+	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQLFor(job),
 		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{},
 		Window: ui.TimeWindow{From: from, To: to}, Case: opts.Case, Sources: sessionSources(opts, srcs, isSample),
-		Author: casefile.Author(opts.Getenv), Notice: opts.Notice}
+		Author: casefile.Author(opts.Getenv), Notice: opts.Notice, Job: job,
+		// A filter whose selector no stream has is refused with the
+		// labels they carry (a Loki server is asked for its jobs).
+		Streams: cmdutil.StreamLabels(ctx, srcs, ro, []string{"job"}).Labels}
 	if opts.Local {
 		uo.Loc = time.Local
 	}
@@ -175,7 +186,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		}
 		uo.Level = cmdutil.PolicyLevel(p)
 	}
-	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
+	lo := live.Options{Read: ro,
 		Sources: srcs, SpillDir: opts.SpillDir, Log: log, Alerts: !opts.NoAlerts}
 	if lo.Alerts {
 		// The rules start once the first screen is drawn (at most 500 ms
@@ -186,10 +197,18 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		if len(opts.Rules) == 0 && !opts.NoBuiltin {
 			// The built-in pack alone cannot fail to load (its tests load
 			// it): it loads while the first batches are read.
-			lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, log) }
-		} else if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
+			lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, job, log) }
+		} else if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, job, log); err != nil {
 			// --rules files: a bad one is an error before the screen.
 			return err
+		} else if lo.Rules != nil {
+			// Rules that can never fire: the status bar says so at
+			// start, the log names them.
+			streams := cmdutil.StreamLabels(ctx, srcs, ro, cmdutil.RuleLabelNames(lo.Rules))
+			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
+				cmdutil.SayRuleMisses(slogWriter{log}, misses)
+				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) select no stream of the sources and can never fire (audittui alerts names them)", len(misses)), uo.Notice)
+			}
 		}
 	}
 	// The index, once opened, for the collector's tuning.
@@ -233,4 +252,15 @@ func openLog(path string) (*slog.Logger, func(), error) {
 		return nil, nil, cmdutil.UsageErrorf("open log file %s: %v", path, err)
 	}
 	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Close() }, nil
+}
+
+// joinNotice puts two status messages together ("" is none).
+func joinNotice(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " · " + b
 }

@@ -142,11 +142,11 @@ func TestPolicyLevelForDetail(t *testing.T) {
 }
 
 func TestTUIRulesWithSeedFile(t *testing.T) {
-	set, err := loadRules([]string{filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml")}, false, nil)
+	set, err := loadRules([]string{filepath.Join(testutil.SeedDir(t), "loki-audit-rules.yaml")}, false, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtin, err := loadRules(nil, false, nil)
+	builtin, err := loadRules(nil, false, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestTUIRulesWithSeedFile(t *testing.T) {
 			t.Errorf("seed alert %s evaluated %d times, want once", name, seen[name])
 		}
 	}
-	if none, err := loadRules(nil, true, nil); err != nil || none != nil {
+	if none, err := loadRules(nil, true, "", nil); err != nil || none != nil {
 		t.Fatalf("--no-builtin without --rules: %v, %v", none, err)
 	}
 }

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ type Loki struct {
 	selector                string
 	since                   time.Duration
 	lag                     time.Duration
+	// job, when set (by the Set), is the job --label gives: the default
+	// selector reads it unless --loki-selector is given.
+	job func() string
 }
 
 // NewLoki binds the Loki flags alone to fs (for commands that talk to Loki
@@ -80,8 +84,16 @@ func (k *Loki) Addr() string {
 	return v
 }
 
-// Selector is --loki-selector.
-func (k *Loki) Selector() string { return k.selector }
+// Selector is --loki-selector; when it is not given and --label sets a
+// job, {job="that job"}.
+func (k *Loki) Selector() string {
+	if k.job != nil && (k.fs == nil || !k.fs.Changed("loki-selector")) {
+		if j := k.job(); j != data.DefaultJob {
+			return "{job=" + strconv.Quote(j) + "}"
+		}
+	}
+	return k.selector
+}
 
 // Config resolves the client settings for addr (a SOURCE argument or Addr).
 func (k *Loki) Config(addr string) (loki.Config, error) {
@@ -129,7 +141,7 @@ func (k *Loki) Source(addr string) (*loki.Source, error) {
 		lag = -1 // no margin (SourceOptions' 0 is the default)
 	}
 	return loki.NewSource(c, loki.SourceOptions{
-		DefaultQuery:       k.selector,
+		DefaultQuery:       k.Selector(),
 		Since:              k.since,
 		Lag:                lag,
 		BatchSize:          k.batch,

@@ -21,6 +21,7 @@ import (
 type S3 struct {
 	opts        *Options
 	cluster     *string
+	labels      *data.Labels // --label (set by the Set)
 	endpoint    string
 	region      string
 	pathStyle   bool
@@ -73,6 +74,12 @@ func (k *S3) open(ctx context.Context, arg string) (data.Source, error) {
 		Client:      k.opts.S3Client,
 		Notice:      noticePrinter(k.opts.stderr()),
 		Quiet:       k.opts.Quiet,
+	}
+	if k.labels != nil {
+		opts.Labels = append(data.Labels(nil), (*k.labels)...)
+		if opts.Cluster == "" {
+			opts.Cluster, _ = opts.Labels.Get("cluster")
+		}
 	}
 	if k.keyFormat != "" {
 		f, err := parseKeyFormat(k.keyFormat)

@@ -5,7 +5,7 @@
 //	s3    s3://bucket/prefix/ archives (and the S3 client constructor)
 //	loki  loki://, lokis://, http(s):// servers (and the Loki client)
 //
-// A Set binds the flags every kind needs (--cluster, --s3-endpoint,
+// A Set binds the flags every kind needs (--cluster, --label, --s3-endpoint,
 // --loki-addr, ...) to a command's pflag.FlagSet when it is built, and
 // resolves the arguments after the flags are parsed. It is a plain value:
 // each command builds its own, nothing is registered globally.
@@ -82,6 +82,7 @@ type Set struct {
 	// Stdin when it runs, for example).
 	Options
 	cluster string
+	labels  labelFlag
 	s3      *S3
 	loki    *Loki
 	kinds   []kind // in resolution order; files last (they match anything)
@@ -91,8 +92,11 @@ type Set struct {
 func New(fs *pflag.FlagSet, opts Options) *Set {
 	s := &Set{Options: opts}
 	fs.StringVar(&s.cluster, "cluster", "", "cluster label for file sources (stream label cluster=...)")
+	fs.Var(&s.labels, "label", "stream label of file and S3 sources, NAME=VALUE (repeatable): --label job=kube-audit for rules written for that job; the job also sets what the built-in rules, the filter shorthand and the default --loki-selector select")
 	s.loki = newLoki(fs, &s.Options)
+	s.loki.job = s.Job
 	s.s3 = newS3(fs, &s.Options, &s.cluster)
+	s.s3.labels = &s.labels.labels
 	s.kinds = []kind{s.loki, s.s3, files{s}}
 	return s
 }
@@ -100,19 +104,55 @@ func New(fs *pflag.FlagSet, opts Options) *Set {
 // Cluster is the --cluster value.
 func (s *Set) Cluster() string { return s.cluster }
 
+// Labels are the --label labels (a copy).
+func (s *Set) Labels() data.Labels { return append(data.Labels(nil), s.labels.labels...) }
+
+// Job is the job label of the events of file and S3 sources: --label
+// job=..., else data.DefaultJob. The built-in rules and the filter
+// shorthand select it.
+func (s *Set) Job() string {
+	if v, ok := s.labels.labels.Get("job"); ok {
+		return v
+	}
+	return data.DefaultJob
+}
+
+// checkLabels refuses --label cluster=X with another --cluster.
+func (s *Set) checkLabels() error {
+	if v, ok := s.labels.labels.Get("cluster"); ok && s.cluster != "" && s.cluster != v {
+		return fmt.Errorf("--cluster %q and --label cluster=%q disagree: give one", s.cluster, v)
+	}
+	return nil
+}
+
+// clusterLabel is --cluster, else --label cluster=....
+func (s *Set) clusterLabel() string {
+	if s.cluster != "" {
+		return s.cluster
+	}
+	v, _ := s.labels.labels.Get("cluster")
+	return v
+}
+
 // Loki is the Set's Loki kind (its flags are the Set's).
 func (s *Set) Loki() *Loki { return s.loki }
 
 // File returns the file source for path (a file, glob, directory or "-"),
 // labelled as the Set's file sources are.
 func (s *Set) File(path string) (*file.Source, error) {
-	return file.New(path, file.Options{Cluster: s.cluster, Stdin: s.Stdin})
+	if err := s.checkLabels(); err != nil {
+		return nil, err
+	}
+	return file.New(path, file.Options{Cluster: s.clusterLabel(), Labels: s.Labels(), Stdin: s.Stdin})
 }
 
 // Resolve turns SOURCE arguments into sources. With no arguments a kind
 // may supply a default (Loki when --loki-addr or LOKI_ADDR is set); if
 // none does, ok is false. A bad argument is an *ArgError.
 func (s *Set) Resolve(ctx context.Context, args []string) (srcs []data.Source, ok bool, err error) {
+	if err := s.checkLabels(); err != nil {
+		return nil, false, &ArgError{Err: err}
+	}
 	if len(args) == 0 {
 		for _, k := range s.kinds {
 			src, ok, err := k.defaultSource(ctx)

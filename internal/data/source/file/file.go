@@ -26,6 +26,10 @@ import (
 type Options struct {
 	// Cluster, when set, becomes the cluster stream label of every file.
 	Cluster string
+	// Labels are more stream labels of every file (--label): a job
+	// among them replaces job="audit"; filename and cluster are not
+	// taken from here.
+	Labels data.Labels
 	// Stdin is read for the path "-" (os.Stdin when nil).
 	Stdin io.Reader
 }
@@ -197,13 +201,37 @@ func GroupRotated(paths []string) [][]string {
 	return out
 }
 
-// labelsFor builds the stream labels of a file.
+// labelsFor builds the stream labels of a file: job ("audit" unless
+// Labels set it), filename, cluster (when set), then the other Labels.
 func (f *Source) labelsFor(path string) data.Labels {
-	ls := data.Labels{{Name: "job", Value: "audit"}, {Name: "filename", Value: path}}
+	job := data.DefaultJob
+	if v, ok := f.opts.Labels.Get("job"); ok {
+		job = v
+	}
+	ls := data.Labels{{Name: "job", Value: job}, {Name: "filename", Value: path}}
 	if f.opts.Cluster != "" {
 		ls = append(ls, data.Label{Name: "cluster", Value: f.opts.Cluster})
 	}
+	for _, l := range f.opts.Labels {
+		switch l.Name {
+		case "job", "filename", "cluster":
+		default:
+			ls = append(ls, l)
+		}
+	}
 	return ls
+}
+
+// StreamLabels returns the labels of the files' streams (data.StreamLabeler):
+// known without reading them.
+func (f *Source) StreamLabels(context.Context, data.ReadOptions, []string) (*data.StreamLabels, error) {
+	sl := &data.StreamLabels{}
+	for _, g := range f.groups {
+		for _, p := range g {
+			sl.AddStream(f.labelsFor(p))
+		}
+	}
+	return sl, nil
 }
 
 // Open starts reading. In follow mode every file's live file is tailed

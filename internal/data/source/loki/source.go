@@ -150,6 +150,42 @@ func (s *Source) Preview(ctx context.Context, opts data.ReadOptions) (IndexStats
 	return s.c.Stats(ctx, Selector(s.query(opts)), from, to)
 }
 
+// StreamLabels asks the server which labels the streams a read with opts
+// covers carry (data.StreamLabeler): their names (/loki/api/v1/labels) and
+// the values of names (/loki/api/v1/label/NAME/values; a name not among
+// names counts as any value), over the range the read fetches. A read
+// without ReadOptions.Query covers the streams of DefaultQuery's selector
+// (--loki-selector); a query's own selector is matched by the server
+// against every stream, so all of them count.
+func (s *Source) StreamLabels(ctx context.Context, opts data.ReadOptions, names []string) (*data.StreamLabels, error) {
+	from, to := s.fetchRange(opts)
+	sel := ""
+	if opts.Query == nil {
+		sel = Selector(s.def)
+	}
+	all, err := s.c.Labels(ctx, sel, from, to)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	sl := &data.StreamLabels{}
+	for _, n := range all {
+		if names != nil && !want[n] || !validLabelName(n) {
+			sl.AddOpen(n)
+			continue
+		}
+		vals, err := s.c.LabelValues(ctx, n, sel, from, to)
+		if err != nil {
+			return nil, err
+		}
+		sl.AddValues(n, vals)
+	}
+	return sl, nil
+}
+
 // Selector renders the stream selector of a log query, {a="b", ...}.
 func Selector(q *logql.LogQuery) string {
 	ms := q.Selector()

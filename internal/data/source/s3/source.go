@@ -122,6 +122,10 @@ type Options struct {
 	MaxLine int
 	// Cluster, if set, is the stream label cluster=... of every object.
 	Cluster string
+	// Labels are more stream labels of every object (--label): a job
+	// among them replaces job="audit"; filename and cluster are not
+	// taken from here.
+	Labels data.Labels
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// Client replaces the client NewClient would build from Config

@@ -346,12 +346,41 @@ func (rd *reading) big(o Object) bool {
 }
 
 func (s *Source) info(o Object) *data.SourceInfo {
-	labels := data.Labels{{Name: "job", Value: "audit"}}
+	labels := s.labels()
+	labels = append(labels, data.Label{Name: "filename", Value: s.URL(o)})
+	return &data.SourceInfo{Name: s.URL(o), Labels: labels}
+}
+
+// labels are the stream labels every object has: job ("audit" unless
+// Labels set it), cluster (when set), the other Labels; filename is each
+// object's URL.
+func (s *Source) labels() data.Labels {
+	job := data.DefaultJob
+	if v, ok := s.opts.Labels.Get("job"); ok {
+		job = v
+	}
+	labels := data.Labels{{Name: "job", Value: job}}
 	if s.opts.Cluster != "" {
 		labels = append(labels, data.Label{Name: "cluster", Value: s.opts.Cluster})
 	}
-	labels = append(labels, data.Label{Name: "filename", Value: s.URL(o)})
-	return &data.SourceInfo{Name: s.URL(o), Labels: labels}
+	for _, l := range s.opts.Labels {
+		switch l.Name {
+		case "job", "filename", "cluster":
+		default:
+			labels = append(labels, l)
+		}
+	}
+	return labels
+}
+
+// StreamLabels returns the labels of the objects' streams
+// (data.StreamLabeler) without listing them: every object has the same
+// labels but its filename, which any value may be.
+func (s *Source) StreamLabels(context.Context, data.ReadOptions, []string) (*data.StreamLabels, error) {
+	sl := &data.StreamLabels{}
+	sl.AddStream(s.labels())
+	sl.AddOpen("filename")
+	return sl, nil
 }
 
 // send delivers p unless ctx ends.
