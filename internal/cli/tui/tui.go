@@ -175,22 +175,16 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		}
 		uo.Level = cmdutil.PolicyLevel(p)
 	}
-	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
-		Sources: srcs, SpillDir: opts.SpillDir, Log: log, Alerts: !opts.NoAlerts}
+	lo, err := liveOptions(opts, srcs, from, to, follow, log)
+	if err != nil {
+		return err
+	}
 	if lo.Alerts {
 		// The rules start once the first screen is drawn (at most 500 ms
 		// later), so they never slow it down.
 		firstScreen := make(chan struct{})
 		uo.OnFirstScreen = func() { close(firstScreen) }
 		lo.FirstScreen = firstScreen
-		if len(opts.Rules) == 0 && !opts.NoBuiltin {
-			// The built-in pack alone cannot fail to load (its tests load
-			// it): it loads while the first batches are read.
-			lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, log) }
-		} else if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log); err != nil {
-			// --rules files: a bad one is an error before the screen.
-			return err
-		}
 	}
 	// The index, once opened, for the collector's tuning.
 	var ix atomic.Pointer[ui.Index]
@@ -220,6 +214,29 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil
+}
+
+// liveOptions says what the TUI reads into its index and the rules it
+// evaluates over the same events: with a window (--since, --from), the
+// rules read their look-back before it as `audittui alerts` does, while
+// the index holds the window's events (live.Open).
+func liveOptions(opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, log *slog.Logger) (live.Options, error) {
+	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
+		Sources: srcs, SpillDir: opts.SpillDir, Log: log, Alerts: !opts.NoAlerts}
+	if !lo.Alerts {
+		return lo, nil
+	}
+	if len(opts.Rules) == 0 && !opts.NoBuiltin {
+		// The built-in pack alone cannot fail to load (its tests load
+		// it): it loads while the first batches are read (with a window,
+		// before: the read starts at its look-back).
+		lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, log) }
+		return lo, nil
+	}
+	var err error
+	// --rules files: a bad one is an error before the screen.
+	lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, log)
+	return lo, err
 }
 
 // openLog writes JSON logs to path, or discards them: never the
