@@ -107,6 +107,22 @@ func SourceIPsJSON(e *Event) (string, bool) {
 	return b.String(), true
 }
 
+// SourceIPsText renders sourceIPs on one line: the first address (the
+// sourceIP field, sourceIPs[0]) and, when the API server recorded more,
+// " via " and the others, "203.0.113.9 via 10.0.0.5". The API server
+// lists X-Forwarded-For's addresses, then X-Real-Ip's, then the address
+// its connection came from, last (k8s.io/apimachinery's SourceIPs): all
+// but the last are whatever the client sent. Untrusted: sanitise to draw.
+func SourceIPsText(ips []string) string {
+	switch len(ips) {
+	case 0:
+		return ""
+	case 1:
+		return ips[0]
+	}
+	return ips[0] + " via " + strings.Join(ips[1:], ", ")
+}
+
 // writeJSONString writes s as a JSON string: quotes, backslashes and
 // control characters escaped (an address has none).
 func writeJSONString(b *strings.Builder, s string) {

@@ -132,6 +132,10 @@ var schema = [...]FieldSpec{
 		Get: func(e *Event) (string, bool) { return e.UID, e.UID != "" }},
 	{Name: "impersonatedUser_username", Path: "impersonatedUser.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
 		Get: func(e *Event) (string, bool) { return e.ImpUser, e.ImpUser != "" }},
+	// sourceIP is the first address only: X-Forwarded-For's when the
+	// client sent that header (any value it likes); the API server lists
+	// the address its connection came from last. `| json x="sourceIPs"`
+	// (SourceIPsPath) reads them all; the TUI's IP pivot matches any.
 	{Name: "sourceIP", Path: "sourceIPs[0]", Kind: FieldExpr, Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
 		Get: func(e *Event) (string, bool) {
 			if len(e.SourceIPs) == 0 {

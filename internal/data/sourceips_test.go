@@ -55,3 +55,21 @@ func TestSourceIPsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceIPsText: the first address (the sourceIP field), "via" the
+// others when there are more.
+func TestSourceIPsText(t *testing.T) {
+	for _, c := range []struct {
+		ips  []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"10.0.0.5"}, "10.0.0.5"},
+		{[]string{"203.0.113.9", "10.0.0.5"}, "203.0.113.9 via 10.0.0.5"},
+		{[]string{"198.51.100.23", "172.16.4.4", "10.0.0.5"}, "198.51.100.23 via 172.16.4.4, 10.0.0.5"},
+	} {
+		if got := SourceIPsText(c.ips); got != c.want {
+			t.Errorf("%q: %q, want %q", c.ips, got, c.want)
+		}
+	}
+}

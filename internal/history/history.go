@@ -80,11 +80,16 @@ type Row struct {
 	Verb        string
 	Subresource string
 	Identity    data.Identity
-	SourceIP    string
-	UserAgent   string
-	RequestURI  string
-	Code        int
-	Outcome     Outcome
+	// SourceIP is the first of SourceIPs (the sourceIP field,
+	// sourceIPs[0]); SourceIPs are every address the API server recorded,
+	// X-Forwarded-For's and X-Real-Ip's (the client's to set) before the
+	// address its connection came from, last.
+	SourceIP   string
+	SourceIPs  []string
+	UserAgent  string
+	RequestURI string
+	Code       int
+	Outcome    Outcome
 	// Reason is why a request was denied or failed (the authorizer's
 	// reason, the status message).
 	Reason string
@@ -445,7 +450,7 @@ func merge(id string, stages []*stage) *request {
 			row.Identity = data.IdentityOf(e)
 		}
 		if len(e.SourceIPs) > 0 {
-			row.SourceIP = e.SourceIPs[0]
+			row.SourceIP, row.SourceIPs = e.SourceIPs[0], e.SourceIPs
 		}
 		if e.Code != 0 {
 			row.Code = e.Code

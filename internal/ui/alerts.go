@@ -36,6 +36,9 @@ type AlertState struct {
 	// saw.
 	Rules  int
 	Events int64
+	// Before is how many of Events are before the window asked for
+	// (--from): read for the rules' look-back only, not loaded.
+	Before int64
 	// Evaluating: events read are not all evaluated yet. Done: the input
 	// ended and every window has drained; EvaluatedIn how long after the
 	// sources were opened that was (0: unknown).
@@ -650,14 +653,20 @@ func (p *AlertsPane) summary() string {
 		}
 	}
 	server := len(s.Server)
+	events := plural(int(s.Events), "event", "events")
+	if s.Before > 0 {
+		// The rules read their look-back before --from; the other panes
+		// show the window only.
+		events += fmt.Sprintf(" (%s before the window)", thousands(s.Before))
+	}
 	switch {
 	case s.Rules == 0:
 		parts = append(parts, "no rule loaded")
 	case server > 0:
 		parts = append(parts, fmt.Sprintf("%s: %d here over %s, %d on Loki (query_range)",
-			plural(s.Rules, "rule", "rules"), s.Rules-server, plural(int(s.Events), "event", "events"), server))
+			plural(s.Rules, "rule", "rules"), s.Rules-server, events, server))
 	default:
-		parts = append(parts, fmt.Sprintf("%s over %s", plural(s.Rules, "rule", "rules"), plural(int(s.Events), "event", "events")))
+		parts = append(parts, fmt.Sprintf("%s over %s", plural(s.Rules, "rule", "rules"), events))
 	}
 	line := st.Muted.Render(strings.Join(parts, " · "))
 	if s.Ruler != nil {

@@ -623,3 +623,42 @@ func TestAlertsSaysHowLongEvaluationTook(t *testing.T) {
 		t.Errorf("summary without a time:\n%s", s)
 	}
 }
+
+// TestAlertsOverAWindow: with --from, the rules read their look-back
+// before it (live.Open) while the index holds the window only. The
+// summary says how many of the evaluated events were before the window,
+// and a drill-in whose window starts before --from says that those events
+// were read for the rules only.
+func TestAlertsOverAWindow(t *testing.T) {
+	f := loadAlertFixture(t)
+	ix := fixtureIndex(t, f)
+	_, since, _ := f.alerts[0].DrillDown()
+	from := since.Add(time.Minute).UnixNano()
+	st := AlertState{Local: f.alerts, Rules: f.rules, Events: int64(len(f.evs)), Before: 1234, Done: true}
+	a := New(context.Background(), ix, nil, Options{Title: "generated.log", NoColor: true, Compile: CompileLogQL,
+		Alerts: staticAlerts{st}, Window: TimeWindow{From: from}})
+	a.alerts.now = func() time.Time { return time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC) }
+	a.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	a.alerts.SetState(st)
+	send(t, a, "3")
+	if s := screen(a); !strings.Contains(strings.Split(s, "\n")[1], fmt.Sprintf("over %s events (1,234 before the window)", thousands(int64(len(f.evs))))) {
+		t.Errorf("the summary does not say what was read before the window:\n%s", s)
+	}
+	// A group whose drill starts before --from.
+	a.alerts.build()
+	found := false
+	for k := range a.alerts.items {
+		a.alerts.cursor = k
+		if d, ok := a.alerts.SelectedDrill(); ok && d.From.UnixNano() < from {
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no drill starts before --from")
+	}
+	send(t, a, "f")
+	if !strings.Contains(a.status, "were read for the rules only") || !strings.HasPrefix(a.status, "= audittui query --from ") {
+		t.Errorf("status after f: %q", a.status)
+	}
+}

@@ -515,6 +515,12 @@ func (d *Detail) summary() []string {
 		}
 		kv("latency", lat+"  (requestReceivedTimestamp → stageTimestamp)", st.Plain)
 		kv("from", strings.Join(ev.SourceIPs, ", ")+"  "+ev.UserAgent, st.Plain)
+		if len(ev.SourceIPs) > 1 {
+			// The API server lists X-Forwarded-For's and X-Real-Ip's
+			// addresses before the connection's: the first is not
+			// necessarily where the request came from.
+			kv("", "all but the last are client-set (X-Forwarded-For, X-Real-Ip)", st.Muted)
+		}
 	}
 	if cur.everr == nil && ev.Carrier != data.CarrierNone {
 		kv("carrier", carrierText(ev.Carrier, cur.raw, d.carriers[d.cur], d.c.Loc), st.Plain)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,63 @@ func TestFilterNeedingRawEvents(t *testing.T) {
 		if got := a.c.Rows.Len(); got != want {
 			t.Errorf("%s: %d matches, want %d", q, got, want)
 		}
+	}
+}
+
+// TestFeedFromIndexesTheWindowOnly: with From (a window read with the
+// rules' look-back before it), OnBatch sees every event and the index only
+// those from From on, whatever their order within a batch; a batch's
+// rejects and bytes still count.
+func TestFeedFromIndexesTheWindowOnly(t *testing.T) {
+	info := &data.SourceInfo{Name: "-", Labels: data.Labels{{Name: "job", Value: "audit"}}}
+	ix := NewIndex(t.TempDir(), nil)
+	defer ix.Close()
+	feed := NewFeed(ix, nil)
+	const batches, per, from = 6, 50, 130 // events 0..299; From at event 130's time
+	feed.From = int64(from+1) * 1e6
+	st := &fakeStream{ch: make(chan *data.Batch)}
+	seen, bytes := 0, int64(0)
+	feed.OnBatch = func(b *data.Batch) { seen += len(b.Events) }
+	go feed.Run(context.Background(), st)
+	go func() {
+		for k := 0; k < batches; k++ {
+			b := spillBatch(info, k*per, per)
+			if k == from/per {
+				slices.Reverse(b.Events) // the window's events after the others
+			}
+			if k == 0 {
+				b.Rejects = []data.Reject{{Reason: "not JSON", Sample: []byte("x")}}
+			}
+			bytes += b.Bytes
+			st.ch <- b
+		}
+		close(st.ch)
+	}()
+	for {
+		if _, ok := feed.Wait()().(feedDoneMsg); ok {
+			break
+		}
+	}
+	s := ix.Snapshot()
+	if seen != batches*per {
+		t.Fatalf("OnBatch saw %d events, want %d", seen, batches*per)
+	}
+	if s.Len() != batches*per-from {
+		t.Fatalf("indexed %d events, want the %d from From on", s.Len(), batches*per-from)
+	}
+	names := map[string]bool{}
+	for i := range s.Len() {
+		if s.Time(i) < feed.From {
+			t.Fatalf("row %d at %d is before From %d", i, s.Time(i), feed.From)
+		}
+		names[s.Str(ColName, i)] = true
+	}
+	for k := from; k < batches*per; k++ {
+		if !names[fmt.Sprintf("p-%d", k)] {
+			t.Fatalf("event %d of the window is not indexed", k)
+		}
+	}
+	if s.Rejected != 1 || s.Bytes != bytes {
+		t.Fatalf("rejected %d, bytes %d: want 1 and %d", s.Rejected, s.Bytes, bytes)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -109,6 +110,25 @@ func equalsQuery(sel, value string, cs ...Col) string {
 		b.WriteString(ColField(c) + "=" + strconv.Quote(value))
 	}
 	return b.String()
+}
+
+// SourceIPQuery returns the LogQL of the events one of whose sourceIPs is
+// ip: X-Forwarded-For's, X-Real-Ip's or the address the connection came
+// from (the last), as the built-in rules read the addresses, e.g.
+//
+//	{job="audit"} | json | json src_ips="sourceIPs" | src_ips=~`.*"10\.0\.0\.1".*`
+//
+// The sourceIP field (sourceIPs[0]) is the first address only, which the
+// client sets when it sends X-Forwarded-For. The filter compiled from it
+// is answered from the columns (no re-read).
+func SourceIPQuery(ip string) string {
+	js, _ := data.SourceIPsJSON(&data.Event{SourceIPs: []string{ip}}) // ["ip"], escaped as in the array's text
+	re := ".*" + regexp.QuoteMeta(js[1:len(js)-1]) + ".*"
+	lit := "`" + re + "`"
+	if strings.Contains(re, "`") {
+		lit = strconv.Quote(re)
+	}
+	return shorthandSelector + ` | json src_ips="` + data.SourceIPsPath + `" | src_ips=~` + lit
 }
 
 // DrillQuery returns the filter text that narrows f to the events also

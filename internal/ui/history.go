@@ -266,7 +266,9 @@ func (p *HistoryPane) build() {
 		out = append(out, kv(d.Label, d.Value))
 	}
 	if r.SourceIP != "" || r.UserAgent != "" {
-		out = append(out, kv("from", strings.TrimSpace(r.SourceIP+"  "+r.UserAgent)))
+		// "first via ...": the first address may be the client's claim
+		// (X-Forwarded-For); the last is the connection's.
+		out = append(out, kv("from", strings.TrimSpace(data.SourceIPsText(r.SourceIPs)+"  "+r.UserAgent)))
 	}
 	out = append(out, kv("audit", dashIf(r.AuditID)+"  level "+dashIf(r.Level)+"  "+strings.Join(r.Stages, "→")))
 	for _, n := range r.Notes {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -258,6 +259,13 @@ type Index struct {
 	// where a resource request shows its object; id 0 for the others.
 	paths    idColumn
 	pathDict *dict
+	// ipChains is a display column too: the JSON text of sourceIPs
+	// (`| json x="sourceIPs"`) of an event whose addresses the sourceIP
+	// column (sourceIPs[0]) does not tell, one that came through a proxy
+	// (X-Forwarded-For); id 0 for the others, and no memory at all until
+	// one comes.
+	ipChains lateIDColumn
+	ipDict   *dict
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
@@ -314,7 +322,7 @@ func NewIndex(spillDir string, log *slog.Logger) *Index {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ix := &Index{log: log, spillDir: spillDir, srcIDs: map[*data.SourceInfo]uint16{}, byReason: map[string]int64{}, lineWide: map[int]int64{},
-		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols), pathDict: newDict(), opened: time.Now()}
+		cols: make([]idColumn, numCols), dicts: make([]*dict, numCols), pathDict: newDict(), ipDict: newDict(), opened: time.Now()}
 	for c := range ix.dicts {
 		ix.dicts[c] = newDict()
 	}
@@ -483,6 +491,7 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 		path, _, _ = strings.Cut(e.RequestURI, "?")
 	}
 	ix.paths.add(n, ix.pathDict.intern(path))
+	ix.ipChains.add(n, ix.ipChainID(e))
 	if e.Time < ix.lastTime {
 		ix.unsorted = true
 	}
@@ -500,6 +509,16 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 	}
 	ix.n++
 	return nil
+}
+
+// ipChainID interns the sourceIPs of e when the sourceIP column does not
+// tell them (more than one address, or an empty one); 0 otherwise.
+func (ix *Index) ipChainID(e *data.Event) uint32 {
+	if len(e.SourceIPs) < 2 && (len(e.SourceIPs) == 0 || e.SourceIPs[0] != "") {
+		return 0
+	}
+	js, _ := data.SourceIPsJSON(e)
+	return ix.ipDict.intern(js)
 }
 
 // lineWideMark in the line column means "see lineWide".
@@ -534,6 +553,34 @@ func (c lateColumn) at(i int) int64 {
 		return 0
 	}
 	return c.chunks[ci][i&(chunkSize-1)]
+}
+
+// lateIDColumn is an idColumn that costs nothing until an id other than
+// 0 is added: its chunks start at chunk base, rows before it read 0.
+type lateIDColumn struct {
+	base int
+	col  idColumn
+}
+
+func (c *lateIDColumn) add(n int, id uint32) {
+	if c.col.chunks == nil {
+		if id == 0 {
+			return
+		}
+		c.base = n >> chunkBits
+	}
+	c.col.add(n-c.base<<chunkBits, id)
+}
+
+func (c lateIDColumn) at(i int) uint32 {
+	if c.col.chunks == nil || i>>chunkBits < c.base {
+		return 0
+	}
+	return c.col.at(i - c.base<<chunkBits)
+}
+
+func (c lateIDColumn) snapshot() lateIDColumn {
+	return lateIDColumn{base: c.base, col: c.col.snapshot()}
 }
 
 // idSeed seeds hashID: the hashes live in this process only (the index,
@@ -590,6 +637,8 @@ type Snapshot struct {
 	vals     [][]string
 	paths    idColumn
 	pathVals []string
+	ipChains lateIDColumn
+	ipVals   []string
 	codeInts []int
 	sources  []source
 	// alsoAt: the duplicates read before the snapshot (AlsoAt);
@@ -649,6 +698,8 @@ func (ix *Index) Snapshot() *Snapshot {
 	s.alsoAt, s.alsoStime = ix.alsoAt[:len(ix.alsoAt):len(ix.alsoAt)], ix.alsoStime
 	s.paths = ix.paths.snapshot()
 	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
+	s.ipChains = ix.ipChains.snapshot()
+	s.ipVals = ix.ipDict.vals[:len(ix.ipDict.vals):len(ix.ipDict.vals)]
 	for c := range ix.cols {
 		s.cols[c] = ix.cols[c].snapshot()
 		v := ix.dicts[c].vals
@@ -745,6 +796,43 @@ func (s *Snapshot) Values(c Col) []string { return s.vals[c] }
 // Path returns the path of event i when it is a non-resource request
 // (/healthz), else "" (untrusted: sanitise to draw).
 func (s *Snapshot) Path(i int) string { return s.pathVals[s.paths.at(i)] }
+
+// SourceIPs returns event i's sourceIPs, every address the API server
+// recorded: X-Forwarded-For's, X-Real-Ip's, then the address its
+// connection came from, last (all but the last are whatever the client
+// sent); nil when it has none. Untrusted: sanitise to draw.
+func (s *Snapshot) SourceIPs(i int) []string {
+	if id := s.ipChains.at(i); id != 0 {
+		return parseSourceIPs(s.ipVals[id])
+	}
+	if ip := s.Str(ColSourceIP, i); ip != "" {
+		return []string{ip}
+	}
+	return nil
+}
+
+// sourceIPsJSON returns event i's sourceIPs as `| json x="sourceIPs"`
+// extracts them (data.SourceIPsJSON), with the column ids it read.
+func (s *Snapshot) sourceIPsJSON(i int) (text string, chain, first uint32) {
+	if chain = s.ipChains.at(i); chain != 0 {
+		return s.ipVals[chain], chain, 0
+	}
+	first = s.ID(ColSourceIP, i)
+	if ip := s.Value(ColSourceIP, first); ip != "" {
+		text, _ = data.SourceIPsJSON(&data.Event{SourceIPs: []string{ip}})
+	}
+	return text, 0, first
+}
+
+// parseSourceIPs reads the JSON text of a sourceIPs array (nil when it is
+// not an array of strings).
+func parseSourceIPs(js string) []string {
+	var ips []string
+	if json.Unmarshal([]byte(js), &ips) != nil {
+		return nil
+	}
+	return ips
+}
 
 // Code returns event i's response code (0 if none).
 func (s *Snapshot) Code(i int) int { return s.codeInts[s.cols[ColCode].at(i)] }

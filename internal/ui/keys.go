@@ -132,7 +132,14 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			var cmdline string
 			if f, cmdline, ok = a.alerts.AlertFilter(); ok {
 				a.setFocus(paneTail)
-				return tea.Batch(a.changeFilter(f), func() tea.Msg { return statusMsg("= " + cmdline) })
+				status := "= " + cmdline
+				if from := a.opts.Window.From; from != 0 && f.Since < from {
+					// The rules read their look-back before --from; the
+					// index holds the window only.
+					status += " · its events before " + a.formatTime(from) +
+						" were read for the rules only: start with an earlier --from to list them"
+				}
+				return tea.Batch(a.changeFilter(f), func() tea.Msg { return statusMsg(status) })
 			}
 		case paneTimeline:
 			f, ok = a.tl.SubjectFilter()

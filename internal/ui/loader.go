@@ -51,7 +51,14 @@ type feedCore struct {
 	OnBatch func(b *data.Batch)
 	// OnEnd, if set, runs on the feed goroutine when the input ends.
 	OnEnd func()
-	log   *slog.Logger
+	// From, when set, is where the window the user asked for starts, for
+	// a read that begins earlier (the alert rules' look-back, live.Open):
+	// events before it go to OnBatch only, not into the index, so the
+	// panes and the status counts are the window's.
+	From int64
+	log  *slog.Logger
+	// scratch holds the window's events of a batch that straddles From.
+	scratch []data.Event
 
 	mu   sync.Mutex
 	gen  uint64        // notifications so far
@@ -100,11 +107,15 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 	for {
 		b, err := stream.Next(ctx)
 		if b != nil {
-			if aerr := f.ix.Add(b); aerr != nil {
+			in := f.inWindow(b)
+			if aerr := f.ix.Add(in); aerr != nil {
 				f.log.Error("index", "err", aerr)
 				f.ix.Finish(aerr)
 				f.signal()
 				return
+			}
+			if in != b {
+				clear(in.Events) // no reference into b's memory once released
 			}
 			if f.OnBatch != nil {
 				f.OnBatch(b)
@@ -112,7 +123,7 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 			// Done with it (OnBatch holds what it keeps): a recycling
 			// stream may read into its memory again.
 			b.Release()
-			if first && len(b.Events) > 0 {
+			if first && len(in.Events) > 0 {
 				f.signal() // the first screen does not wait for the relay
 				first = false
 			} else {
@@ -134,6 +145,32 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 			return
 		}
 	}
+}
+
+// inWindow returns what of b the index takes: b itself, or, when some of
+// its events are before From (read for the rules' look-back only), a copy
+// of b with the others (its rejects and progress as they are).
+func (c *feedCore) inWindow(b *data.Batch) *data.Batch {
+	if c.From == 0 {
+		return b
+	}
+	k := 0
+	for k < len(b.Events) && b.Events[k].Time >= c.From {
+		k++
+	}
+	if k == len(b.Events) {
+		return b
+	}
+	keep := append(c.scratch[:0], b.Events[:k]...)
+	for i := k + 1; i < len(b.Events); i++ {
+		if b.Events[i].Time >= c.From {
+			keep = append(keep, b.Events[i])
+		}
+	}
+	c.scratch = keep
+	in := *b
+	in.Events = keep
+	return &in
 }
 
 // signal tells every waiter the index changed.

@@ -258,8 +258,9 @@ func hasLineFilter(canon string) bool {
 	return false
 }
 
-// srcCol is the pseudo-column of the source id (stream labels).
-var srcCol = int(numCols)
+// srcCol is the pseudo-column of the source id (stream labels), ipsCol
+// that of the sourceIPs column (Index.ipChains).
+var srcCol, ipsCol = int(numCols), int(numCols) + 1
 
 // queryMemo evaluates a LogQL query on index rows without reading them:
 // the query runs on an entry backed by the columns that records which
@@ -321,9 +322,18 @@ func (e *colEntry) JSONField(name string) (string, bool) {
 }
 
 // JSONPath answers `| json x="path"` from the column of the schema field
-// at that path (sourceIPs[0] is the source-IP column); other paths need
-// the raw event.
+// at that path (sourceIPs[0] is the source-IP column), and the whole
+// sourceIPs array from the source-IP columns (Snapshot.sourceIPsJSON);
+// other paths need the raw event.
 func (e *colEntry) JSONPath(path string) (string, bool) {
+	if path == data.SourceIPsPath {
+		v, chain, first := e.s.sourceIPsJSON(e.i)
+		e.path = append(e.path, memoStep{ipsCol, chain})
+		if chain == 0 {
+			e.path = append(e.path, memoStep{int(ColSourceIP), first})
+		}
+		return v, v != ""
+	}
 	c, ok := colForPath(path)
 	if !ok {
 		e.needRaw = true
@@ -343,8 +353,11 @@ func (e *colEntry) RangeJSONFields(func(name, value string)) {
 }
 
 func (m *queryMemo) idAt(s *Snapshot, col, i int) uint32 {
-	if col == srcCol {
+	switch col {
+	case srcCol:
 		return uint32(s.src.at(i))
+	case ipsCol:
+		return s.ipChains.at(i)
 	}
 	return s.ID(Col(col), i)
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,11 @@ type Timeline struct {
 	// asImp is how many of a user's events others made as that user
 	// (impersonation): the title counts them apart, as the users list
 	// ranks by the user who acted.
-	asImp    int
+	asImp int
+	// fwd is how many of a source IP's events have it among their
+	// forwarded addresses only (X-Forwarded-For, X-Real-Ip: set by the
+	// client), not as the address the connection came from.
+	fwd      int
 	ecursor  int
 	etop     int
 	onEvents bool // keyboard on the event list
@@ -79,12 +84,16 @@ func (t *Timeline) Pivot(c Col, value string) {
 
 // SubjectFilter returns the filter of the subject's events as the event
 // list shows them: for a user, what they did and what others did as them
-// (impersonation); for a source IP, the events whose first source IP it
-// is. Its text is LogQL (see EqualsQuery).
+// (impersonation); for a source IP, the events any of whose sourceIPs it
+// is (SourceIPQuery). Its text is LogQL (see EqualsQuery).
 func (t *Timeline) SubjectFilter() (*Filter, bool) {
 	t.compute()
 	if t.value == "" {
 		return nil, false
+	}
+	if t.subject == ColSourceIP {
+		f, err := CompileLogQL(SourceIPQuery(t.value))
+		return f, err == nil
 	}
 	cs := []Col{t.subject}
 	if t.subject == ColUser {
@@ -173,10 +182,25 @@ func (t *Timeline) compute() {
 		prev = t.events[t.ecursor]
 	}
 	// The subject's events: for a user, also what others did as that user
-	// (impersonation).
-	t.events, t.asImp = t.events[:0], 0
+	// (impersonation); for a source IP, the events that have it among
+	// their sourceIPs, wherever (the first is the sourceIP column).
+	t.events, t.asImp, t.fwd = t.events[:0], 0, 0
+	var ips *ipMatch
+	if t.subject == ColSourceIP && t.value != "" {
+		ips = newIPMatch(s, t.value)
+	}
 	for k := 0; k < n; k++ {
 		i := rows.At(k)
+		if ips != nil {
+			switch ips.at(i) {
+			case ipConnection:
+				t.events = append(t.events, i)
+			case ipForwarded:
+				t.events = append(t.events, i)
+				t.fwd++
+			}
+			continue
+		}
 		if s.Str(t.subject, i) == t.value {
 			t.events = append(t.events, i)
 		} else if t.subject == ColUser && t.value != "" && s.Str(ColImpUser, i) == t.value {
@@ -255,10 +279,13 @@ func (t *Timeline) pivot(a Action) tea.Cmd {
 		}
 		to = col
 	}
-	var v string
-	if t.onEvents && len(t.events) > 0 {
+	var v, note string
+	switch {
+	case a == ActPivotIP && t.onEvents && len(t.events) > 0:
+		v, note = t.nextAddress(t.events[t.ecursor])
+	case t.onEvents && len(t.events) > 0:
 		v = s.Str(col, t.events[t.ecursor])
-	} else {
+	default:
 		v = topValue(s, t.events, col)
 	}
 	if v == "" {
@@ -270,7 +297,80 @@ func (t *Timeline) pivot(a Action) tea.Cmd {
 	}
 	t.Pivot(to, v)
 	t.compute()
+	if note != "" {
+		return func() tea.Msg { return statusMsg(note) }
+	}
 	return nil
+}
+
+// nextAddress is where p goes from event row: its first source IP (the
+// sourceIP field); when it has several and the timeline shows one of
+// them, the next (the last, the address its connection came from, then
+// back to the first). note says which of how many, and that all but the
+// last are the client's to set.
+func (t *Timeline) nextAddress(row int) (ip, note string) {
+	ips := t.c.Snap.SourceIPs(row)
+	switch len(ips) {
+	case 0:
+		return "", ""
+	case 1:
+		return ips[0], ""
+	}
+	k := 0
+	if t.subject == ColSourceIP {
+		if j := slices.Index(ips, t.value); j >= 0 {
+			k = (j + 1) % len(ips)
+		}
+	}
+	which := "forwarded (X-Forwarded-For, X-Real-Ip): set by the client"
+	if k == len(ips)-1 {
+		which = "the address the connection came from"
+	}
+	return ips[k], fmt.Sprintf("source IP %d of %d of the event (%s): %s · p: the next", k+1, len(ips), strings.Join(ips, ", "), which)
+}
+
+// How a source IP appears in an event (ipMatch.at).
+const (
+	ipNone       = iota
+	ipConnection // the address the connection came from (the last)
+	ipForwarded  // a forwarded address only (the client's to set)
+)
+
+// ipMatch finds the events one of whose sourceIPs is value, from the
+// sourceIP column and the chains of the events that have several
+// (Snapshot.SourceIPs), each chain read once.
+type ipMatch struct {
+	s       *Snapshot
+	value   string
+	byChain map[uint32]int8
+}
+
+func newIPMatch(s *Snapshot, value string) *ipMatch {
+	return &ipMatch{s: s, value: value, byChain: map[uint32]int8{}}
+}
+
+func (m *ipMatch) at(i int) int8 {
+	c := m.s.ipChains.at(i)
+	if c == 0 {
+		if m.s.Str(ColSourceIP, i) == m.value {
+			return ipConnection
+		}
+		return ipNone
+	}
+	k, ok := m.byChain[c]
+	if !ok {
+		ips := parseSourceIPs(m.s.ipVals[c])
+		switch j := slices.Index(ips, m.value); {
+		case j < 0:
+			k = ipNone
+		case ips[len(ips)-1] == m.value:
+			k = ipConnection
+		default:
+			k = ipForwarded
+		}
+		m.byChain[c] = k
+	}
+	return k
 }
 
 func topValue(s *Snapshot, rows []int, c Col) string {
@@ -371,6 +471,15 @@ func (t *Timeline) subjectView(w int) []string {
 		// the room).
 		long := count + fmt.Sprintf(" (%d as impersonated)", t.asImp)
 		count += fmt.Sprintf(" (%d imp.)", t.asImp)
+		if fits(long) {
+			count = long
+		}
+	}
+	if t.fwd > 0 {
+		// Events where the address is only a forwarded one: what the
+		// client claims (X-Forwarded-For), not where it connected from.
+		long := count + fmt.Sprintf(" (%d only as forwarded, client-set)", t.fwd)
+		count += fmt.Sprintf(" (%d forwarded)", t.fwd)
 		if fits(long) {
 			count = long
 		}

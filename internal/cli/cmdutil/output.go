@@ -172,10 +172,11 @@ func (w *EventWriter) Write(e *data.Event) error {
 		if e.ImpUser != "" {
 			user += " (as " + e.ImpUser + ")"
 		}
-		ip := ""
-		if len(e.SourceIPs) > 0 {
-			ip = e.SourceIPs[0]
-		}
+		// The first address (the sourceIP field, as csv prints it), and
+		// "via" the others when the API server recorded more (a proxy's
+		// X-Forwarded-For: the first is the client's claim, the last
+		// the address the connection came from).
+		ip := data.SourceIPsText(e.SourceIPs)
 		if res == "" {
 			res = e.RequestURI
 		}

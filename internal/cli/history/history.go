@@ -253,7 +253,7 @@ func writeTable(out *bufio.Writer, h *history.History) error {
 		if r.AuditIDShared > 0 {
 			change += " (auditID reused)"
 		}
-		cells := []string{cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), r.Identity.String(), r.SourceIP, change}
+		cells := []string{cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), r.Identity.String(), data.SourceIPsText(r.SourceIPs), change}
 		for k, c := range cells {
 			cells[k] = termsafe.String(c)
 		}
@@ -273,7 +273,7 @@ func writeDiff(out *bufio.Writer, h *history.History) error {
 		r := &h.Rows[i]
 		fmt.Fprintf(out, "\n# %s %s %s %s by %s", cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), capitalize(r.Change), r.Identity.String())
 		if r.SourceIP != "" {
-			fmt.Fprintf(out, " from %s", r.SourceIP)
+			fmt.Fprintf(out, " from %s", data.SourceIPsText(r.SourceIPs))
 		}
 		fmt.Fprintln(out)
 		fmt.Fprintf(out, "#   auditID %s, level %s, stages %s, at %s\n", dash(r.AuditID), dash(r.Level), dash(strings.Join(r.Stages, ",")), strings.Join(r.Where, ", "))
@@ -327,16 +327,19 @@ type jsonRow struct {
 	Person        string        `json:"person,omitempty"`
 	Identity      *jsonIdentity `json:"identity,omitempty"`
 	SourceIP      string        `json:"sourceIP,omitempty"`
-	UserAgent     string        `json:"userAgent,omitempty"`
-	Level         string        `json:"level,omitempty"`
-	Stages        []string      `json:"stages,omitempty"`
-	Where         []string      `json:"where"`
-	Reason        string        `json:"reason,omitempty"`
-	Notes         []string      `json:"notes,omitempty"`
-	PatchType     string        `json:"patchType,omitempty"`
-	Patch         string        `json:"patch,omitempty"`
-	Diff          string        `json:"diff,omitempty"`
-	Version       any           `json:"version,omitempty"`
+	// SourceIPs: every address, when there are several (sourceIP is the
+	// first: X-Forwarded-For's when the client sent one).
+	SourceIPs []string `json:"sourceIPs,omitempty"`
+	UserAgent string   `json:"userAgent,omitempty"`
+	Level     string   `json:"level,omitempty"`
+	Stages    []string `json:"stages,omitempty"`
+	Where     []string `json:"where"`
+	Reason    string   `json:"reason,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+	PatchType string   `json:"patchType,omitempty"`
+	Patch     string   `json:"patch,omitempty"`
+	Diff      string   `json:"diff,omitempty"`
+	Version   any      `json:"version,omitempty"`
 	// LeftOut marks a request the query selects that is no row of the
 	// history (History.LeftOut): change says why.
 	LeftOut bool `json:"leftOut,omitempty"`
@@ -371,6 +374,9 @@ func writeJSONL(out *bufio.Writer, h *history.History) error {
 		}
 		if r.Time != 0 {
 			jr.Time = cmdutil.FormatTime(r.Time)
+		}
+		if len(r.SourceIPs) > 1 {
+			jr.SourceIPs = r.SourceIPs
 		}
 		if id := r.Identity; id.ARN != "" || id.PodName != "" || id.CredentialID != "" || id.Principal != "" || id.NodeName != "" {
 			jr.Identity = &jsonIdentity{ARN: id.ARN, SessionName: id.SessionName, AccessKeyID: id.AccessKeyID,

@@ -394,3 +394,25 @@ func TestHistoryEmptyWindowSaysWindow(t *testing.T) {
 		t.Errorf("no window: stderr:\n%s", errOut)
 	}
 }
+
+// TestHistoryForwardedAddresses: a request that came through a proxy shows
+// its first address (sourceIP, X-Forwarded-For's: the client's to set)
+// "via" the others, the last the connection's; jsonl lists them all.
+func TestHistoryForwardedAddresses(t *testing.T) {
+	ev := func(id, verb, ips, at string) string {
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/payments/configmaps/x","verb":"` + verb + `","user":{"username":"bob"},"sourceIPs":` + ips + `,"userAgent":"kubectl/v1.31.0","objectRef":{"resource":"configmaps","namespace":"payments","name":"x","apiVersion":"v1"},"responseStatus":{"code":200},"stageTimestamp":"` + at + `"}`
+	}
+	in := ev("h-1", "patch", `["198.51.100.23","10.0.0.5"]`, "2026-11-20T02:00:00Z") + "\n" + ev("h-2", "delete", `["10.0.0.9"]`, "2026-11-20T02:05:00Z") + "\n"
+	code, out, errOut := run(t, in, "-n", "payments", "configmap/x", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	mustContain(t, out, "198.51.100.23 via 10.0.0.5", "10.0.0.9")
+	_, out, _ = run(t, in, "-o", "diff", "-n", "payments", "configmap/x", "-")
+	mustContain(t, out, "by bob from 198.51.100.23 via 10.0.0.5", "by bob from 10.0.0.9\n")
+	_, out, _ = run(t, in, "-o", "jsonl", "-n", "payments", "configmap/x", "-")
+	mustContain(t, out, `"sourceIP":"198.51.100.23","sourceIPs":["198.51.100.23","10.0.0.5"]`)
+	if strings.Count(out, `"sourceIPs"`) != 1 {
+		t.Errorf("sourceIPs listed for a request with one address:\n%s", out)
+	}
+}

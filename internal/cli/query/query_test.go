@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -128,5 +129,29 @@ func TestQueryRawOnATerminal(t *testing.T) {
 	}
 	if !strings.Contains(out, `mallory\u001b]52;c;Y3VybA==\u0007<U+202E><U+009B>2J`) || !strings.Contains(out, `p1<U+2066>x<U+2069>`) {
 		t.Fatalf("terminal output %q", out)
+	}
+}
+
+// TestQueryTableMarksForwardedAddresses: the table's SOURCE IP is the
+// first address (the sourceIP field, which csv prints), and "via" the
+// others when the API server recorded more: the first is X-Forwarded-For's,
+// the client's to set; the last is where the connection came from.
+func TestQueryTableMarksForwardedAddresses(t *testing.T) {
+	line := func(id string, ips string) string {
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/payments/secrets","verb":"list","user":{"username":"system:serviceaccount:payments:api"},"sourceIPs":` + ips + `,"objectRef":{"resource":"secrets","namespace":"payments"},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T02:00:00Z"}`
+	}
+	in := line("fwd-1", `["10.0.0.7","172.16.4.4","198.51.100.23"]`) + "\n" + line("direct-1", `["10.0.0.7"]`) + "\n"
+	code, out, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdQuery(f, nil) }, in, "-o", "table", `{job="audit"}`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	if len(rows) != 3 || !strings.Contains(rows[1], " 10.0.0.7 via 172.16.4.4, 198.51.100.23 ") || !strings.Contains(rows[2], " 10.0.0.7 ") || strings.Contains(rows[2], "via") {
+		t.Fatalf("table:\n%s", out)
+	}
+	_, out, _ = clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdQuery(f, nil) }, in, "-o", "csv", `{job="audit"}`)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][11] != "sourceIP" || recs[1][11] != "10.0.0.7" || recs[2][11] != "10.0.0.7" {
+		t.Fatalf("csv's sourceIP is not sourceIPs[0] (%v):\n%s", err, out)
 	}
 }

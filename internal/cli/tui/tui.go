@@ -186,24 +186,19 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		}
 		uo.Level = cmdutil.PolicyLevel(p)
 	}
-	lo := live.Options{Read: ro,
-		Sources: srcs, SpillDir: opts.SpillDir, Log: log, Alerts: !opts.NoAlerts}
+	lo, err := liveOptions(opts, srcs, from, to, follow, job, log)
+	if err != nil {
+		return err
+	}
 	if lo.Alerts {
 		// The rules start once the first screen is drawn (at most 500 ms
 		// later), so they never slow it down.
 		firstScreen := make(chan struct{})
 		uo.OnFirstScreen = func() { close(firstScreen) }
 		lo.FirstScreen = firstScreen
-		if len(opts.Rules) == 0 && !opts.NoBuiltin {
-			// The built-in pack alone cannot fail to load (its tests load
-			// it): it loads while the first batches are read.
-			lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, job, log) }
-		} else if lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, job, log); err != nil {
-			// --rules files: a bad one is an error before the screen.
-			return err
-		} else if lo.Rules != nil {
-			// Rules that can never fire: the status bar says so at
-			// start, the log names them.
+		if lo.Rules != nil {
+			// --rules files: rules that can never fire are said in the
+			// status bar at start, the log names them.
 			streams := cmdutil.StreamLabels(ctx, srcs, ro, cmdutil.RuleLabelNames(lo.Rules))
 			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
 				cmdutil.SayRuleMisses(slogWriter{log}, misses)
@@ -239,6 +234,29 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil
+}
+
+// liveOptions says what the TUI reads into its index and the rules it
+// evaluates over the same events: with a window (--since, --from), the
+// rules read their look-back before it as `audittui alerts` does, while
+// the index holds the window's events (live.Open).
+func liveOptions(opts *TUIOptions, srcs []data.Source, from, to int64, follow bool, job string, log *slog.Logger) (live.Options, error) {
+	lo := live.Options{Read: data.ReadOptions{From: from, To: to, Follow: follow},
+		Sources: srcs, SpillDir: opts.SpillDir, Log: log, Alerts: !opts.NoAlerts}
+	if !lo.Alerts {
+		return lo, nil
+	}
+	if len(opts.Rules) == 0 && !opts.NoBuiltin {
+		// The built-in pack alone cannot fail to load (its tests load
+		// it): it loads while the first batches are read (with a window,
+		// before: the read starts at its look-back).
+		lo.LoadRules = func() (*rules.Set, error) { return loadRules(nil, false, job, log) }
+		return lo, nil
+	}
+	var err error
+	// --rules files: a bad one is an error before the screen.
+	lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, job, log)
+	return lo, err
 }
 
 // openLog writes JSON logs to path, or discards them: never the

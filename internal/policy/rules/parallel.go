@@ -126,6 +126,13 @@ func (p *Parallel) build(parts []*Set) ([]*shard, error) {
 			rs.idx = p.index[rs.r]
 		}
 		ev.index(p.nrules)
+		if p.opts.From != 0 {
+			// The whole set's look-back, not the part's: a step before
+			// From counts what a single Evaluator's would (the first
+			// activity of an instance that started before From depends
+			// on it), whichever rules share the shard.
+			ev.lookFrom = p.opts.From - int64(p.set.LookBack())
+		}
 		out = append(out, &shard{ev: ev, in: make(chan item, ParallelQueue), clock: make(chan tick, 1),
 			quit: p.quit, stop: make(chan struct{}), exited: make(chan struct{})})
 	}

@@ -245,3 +245,64 @@ func TestSharedPipelineAnswersAsAlone(t *testing.T) {
 		t.Errorf("two shards differ from each rule alone:\n%s", diffLines(want.String(), got))
 	}
 }
+
+// TestParallelWithFromEqualsOneEvaluator: with a window start (From), the
+// shards read as far back as the whole set looks, not as their own rules
+// do: an instance active since before From has the first activity and
+// events one Evaluator gives it, however the rules are split (a shard
+// without the day-long rules once left out the events its steps before
+// From count), and every shard counts the same events.
+func TestParallelWithFromEqualsOneEvaluator(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := genEvents(t, 100, 3*time.Second, 3)
+	lo, hi := evs[0].Time, evs[0].Time
+	for i := range evs {
+		lo, hi = min(lo, evs[i].Time), max(hi, evs[i].Time)
+	}
+	for _, from := range []int64{lo + (hi-lo)/2, lo + (hi-lo)*2/3} {
+		opts := Options{From: from}
+		one, err := NewEvaluator(set, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range evs {
+			one.Push(&evs[i])
+		}
+		one.Finish()
+		want := alertsDigest(one.Snapshot())
+		wantEv, _, _ := one.Stats()
+		before := 0
+		for _, a := range one.Snapshot() {
+			if a.ActiveAt.UnixNano() < from {
+				before++
+			}
+		}
+		if before == 0 {
+			t.Fatalf("no instance active since before From %d: nothing to compare", from)
+		}
+		for _, n := range []int{2, 3, 7} {
+			p, err := NewParallel(set, opts, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := 0; k < len(evs); k += 500 {
+				p.Push(&data.Batch{Events: evs[k:min(k+500, len(evs))]})
+			}
+			p.Finish()
+			if d := alertsDigest(p.Snapshot()); d != want {
+				t.Errorf("From %d, %d shards differ from one evaluator:\n%s", from, n, diffLines(want, d))
+			}
+			p.mu.RLock()
+			for k, sh := range p.shards {
+				if ev, _, _ := sh.ev.Stats(); ev != wantEv {
+					t.Errorf("From %d, %d shards: shard %d evaluated %d events, one evaluator %d", from, n, k, ev, wantEv)
+				}
+			}
+			p.mu.RUnlock()
+			p.Close()
+		}
+	}
+}

@@ -34,6 +34,10 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		b.Skip("set AUDITTUI_BIG_FILE to a big audit log (bench/tui-alerts.sh does)")
 	}
 	noAlerts := os.Getenv("AUDITTUI_BENCH_NO_ALERTS") != ""
+	if os.Getenv("AUDITTUI_BENCH_LIVE_REORDER") != "" {
+		defer func(u bool) { finiteUnbounded = u }(finiteUnbounded)
+		finiteUnbounded = false
+	}
 	if v, err := strconv.Atoi(os.Getenv("AUDITTUI_BENCH_GOGC")); err == nil {
 		defer debug.SetGCPercent(debug.SetGCPercent(v)) // to compare collector settings
 	} else {

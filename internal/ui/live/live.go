@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/rules"
@@ -24,7 +25,10 @@ type Options struct {
 	// Sources are read once into the index.
 	Sources []data.Source
 	// Read bounds the events (From, To) and says whether to follow;
-	// Progress is set by Open.
+	// Progress is set by Open. With From and alerts on, the sources are
+	// read from From minus the rules' look-back (rules.Set.LookBack), as
+	// `audittui alerts --from` reads them: the rules see those events,
+	// the index (every pane but Alerts) only those from From on.
 	Read data.ReadOptions
 	// SpillDir is where non-seekable sources are spilled ("": system temp).
 	SpillDir string
@@ -39,7 +43,8 @@ type Options struct {
 	// its own while the first batches are read (they wait for the rules),
 	// so the first screen never waits for the rules to load; an error is
 	// logged and no rule runs. For rules that cannot fail to load (the
-	// built-in pack).
+	// built-in pack). With a window (Read.From), Open calls it before it
+	// opens the sources: the read starts at the rules' look-back.
 	LoadRules func() (*rules.Set, error)
 	// FirstScreen, if not nil, holds the evaluation until it is closed
 	// (the local TUI closes it when its first screen is drawn: ui.Options.
@@ -81,10 +86,31 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 		_, isLoki := lokiSource(o.Sources)
 		if o.LoadRules != nil || isLoki || (o.Rules != nil && len(o.Rules.Rules()) > 0) {
 			al = newAlerts(log)
+			// The instances of the window asked for, as `audittui alerts
+			// --from --to` reports them.
+			al.from, al.to, al.follow = o.Read.From, o.Read.To, o.Read.Follow
 			feed.OnBatch, feed.OnEnd = al.Push, al.End
 		}
 	}
+	get := func() (*rules.Set, error) { return o.Rules, nil }
+	if o.LoadRules != nil {
+		get = o.LoadRules
+	}
 	ro := o.Read
+	if al != nil && o.Read.From != 0 {
+		// A window: the rules count what came before it, as far back as
+		// they look (each rule's range, `for` and an interval), as
+		// `audittui alerts --from` does, so that a burst straddling its
+		// start or a day-long rule is seen whole. The read starts there;
+		// the index takes the window's events only (Feed.From). The rules
+		// load first to say how far (the built-in pack in about 40 ms).
+		set, err := get()
+		get = func() (*rules.Set, error) { return set, err }
+		if lb := lookBack(set, o); err == nil && lb > 0 {
+			ro.From, ro.TallyFrom = o.Read.From-int64(lb), o.Read.From
+			feed.From = o.Read.From
+		}
+	}
 	ro.Progress = ix.Progress
 	// The feed releases each batch once indexed and the rules hold the
 	// ones they evaluate later: the readers reuse the memory.
@@ -103,12 +129,12 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 		if o.LoadRules != nil {
 			l.Alerts = al
 			go func() {
-				if _, err := al.load(ctx, o, o.LoadRules); err != nil {
+				if _, err := al.load(ctx, o, get); err != nil {
 					log.Error("alert rules", "err", fmt.Sprint(err))
 				}
 			}()
 		} else {
-			ok, err := al.load(ctx, o, func() (*rules.Set, error) { return o.Rules, nil })
+			ok, err := al.load(ctx, o, get)
 			if err != nil {
 				cancel()
 				<-feed.Done()
@@ -126,6 +152,20 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 		close(l.done)
 	}()
 	return l, nil
+}
+
+// lookBack is how far before the window's start the rules that run here
+// read (Set.LookBack; with a Loki source, of the rules not evaluated on
+// the server).
+func lookBack(set *rules.Set, o Options) time.Duration {
+	if set == nil {
+		return 0
+	}
+	if src, isLoki := lokiSource(o.Sources); isLoki {
+		rf, rt := src.Range(data.ReadOptions{From: o.Read.From, To: o.Read.To})
+		set, _ = splitForLoki(set, rf, rt)
+	}
+	return set.LookBack()
 }
 
 // Close stops reading and evaluating, waits for the readers and releases
