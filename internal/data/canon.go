@@ -32,10 +32,14 @@ import (
 // canonEscapes returns b (compact JSON) with its string escapes in the
 // canonical spelling: b itself when they already are (no `\u` or `\/`
 // escape: the common case, found by a scan of its backslashes), else a
-// new slice.
-func canonEscapes(b []byte) []byte {
-	var out []byte
-	done := 0 // b[:done] is in out (once out is made)
+// copy, made in *buf when buf is not nil (grown as needed, and kept for
+// the next call), else new. A canonical spelling is never longer than the
+// escape it replaces, so the copy is made once, whole (not zeroed first),
+// and rewritten in place.
+func canonEscapes(b []byte, buf *[]byte) []byte {
+	var out []byte  // a copy of b once an escape changes; out[:w] is done
+	w, done := 0, 0 // b[done:] (out[done:]) is not yet at out[w:]
+	var rb [utf8.UTFMax]byte
 	for i := 0; ; {
 		j := bytes.IndexByte(b[i:], '\\')
 		if j < 0 {
@@ -47,7 +51,6 @@ func canonEscapes(b []byte) []byte {
 		}
 		var rep []byte // the canonical spelling of b[i:i+n]
 		var n int
-		var buf [utf8.UTFMax]byte
 		switch b[i+1] {
 		case 'u':
 			r, m := unescapeU(b[i:])
@@ -56,29 +59,42 @@ func canonEscapes(b []byte) []byte {
 				continue
 			}
 			n = m
-			rep = canonRune(buf[:0], r)
+			rep = canonRune(rb[:0], r)
 			if bytes.Equal(rep, b[i:i+n]) {
 				i += n
 				continue
 			}
 		case '/':
-			n, rep = 2, []byte{'/'}
+			n, rep = 2, rb[:1]
+			rb[0] = '/'
 		default:
 			i += 2 // \" \\ \b \f \n \r \t: canonical already
 			continue
 		}
 		if out == nil {
-			out = make([]byte, 0, len(b))
+			if buf != nil && cap(*buf) >= len(b) {
+				out = (*buf)[:len(b)]
+				copy(out, b)
+			} else {
+				out = make([]byte, len(b))
+				copy(out, b)
+				if buf != nil {
+					*buf = out
+				}
+			}
+			w = i
+		} else {
+			w += copy(out[w:], out[done:i])
 		}
-		out = append(out, b[done:i]...)
-		out = append(out, rep...)
+		w += copy(out[w:], rep)
 		i += n
 		done = i
 	}
 	if out == nil {
 		return b
 	}
-	return append(out, b[done:]...)
+	w += copy(out[w:], out[done:])
+	return out[:w]
 }
 
 // hasLooseEscape reports whether b holds an escape canonEscapes may

@@ -18,6 +18,7 @@ import (
 // string has one canonical form; escapes JSON requires stay escaped;
 // what is not an escape is kept.
 func TestCanonEscapes(t *testing.T) {
+	var buf []byte
 	for _, tc := range []struct{ in, want string }{
 		{`{"a":"b"}`, `{"a":"b"}`},
 		{`{"u":"/api?a=1\u0026b=2"}`, `{"u":"/api?a=1&b=2"}`},
@@ -42,11 +43,15 @@ func TestCanonEscapes(t *testing.T) {
 		{`{"s":"x\`, `{"s":"x\`},
 		{`{"s\u0026":"x"}`, `{"s&":"x"}`}, // keys too
 	} {
-		got := canonEscapes([]byte(tc.in))
+		got := canonEscapes([]byte(tc.in), nil)
 		if string(got) != tc.want {
 			t.Errorf("canonEscapes(%s) = %s, want %s", tc.in, got, tc.want)
 		}
-		if again := canonEscapes(got); !bytes.Equal(again, got) || hasLooseEscape(got) && !bytes.Equal(canonEscapes(got), got) {
+		// Built in a buffer kept from the call before (DupLineBuf).
+		if inBuf := canonEscapes([]byte(tc.in), &buf); string(inBuf) != tc.want {
+			t.Errorf("canonEscapes(%s, buf) = %s, want %s", tc.in, inBuf, tc.want)
+		}
+		if again := canonEscapes(got, nil); !bytes.Equal(again, got) || hasLooseEscape(got) && !bytes.Equal(canonEscapes(got, nil), got) {
 			t.Errorf("canonEscapes(%s) is not canonical: %s", got, again)
 		}
 		if !hasLooseEscape([]byte(tc.in)) && tc.in != tc.want {
@@ -60,7 +65,7 @@ func TestCanonEscapes(t *testing.T) {
 		}
 	}
 	plain := []byte(`{"a":"b\"c\\d\n"}`)
-	if got := canonEscapes(plain); &got[0] != &plain[0] || hasLooseEscape(plain) {
+	if got := canonEscapes(plain, nil); &got[0] != &plain[0] || hasLooseEscape(plain) {
 		t.Error("a line without \\u or \\/ escapes is not returned as it is")
 	}
 }
@@ -160,9 +165,9 @@ func TestCanonEscapesWriters(t *testing.T) {
 		goLine, _ := json.Marshal(map[string]string{"s": str})
 		jqLine := `{"s":` + jqString(str) + `}`
 		pyLine := `{"s":` + pythonString(str) + `}`
-		want := canonEscapes(goLine)
+		want := canonEscapes(goLine, nil)
 		for name, l := range map[string]string{"jq": jqLine, "python": pyLine} {
-			if got := canonEscapes([]byte(l)); !bytes.Equal(got, want) {
+			if got := canonEscapes([]byte(l), nil); !bytes.Equal(got, want) {
 				t.Fatalf("%q: %s writes %s, canonical %s; Go's %s is %s", str, name, l, got, goLine, want)
 			}
 		}
@@ -217,9 +222,13 @@ func TestDupLineJQExport(t *testing.T) {
 			if len(rejs) != 0 || len(evs) != len(orig) {
 				t.Fatalf("%s of %s: %d events, %d rejects; want %d", name, f, len(evs), len(rejs), len(orig))
 			}
+			var buf []byte
 			for i := range evs {
 				if got, want := DupLine(&evs[i]), DupLine(&orig[i]); !bytes.Equal(got, want) {
 					t.Fatalf("%s of %s, event %d: line\n%s\nwant\n%s", name, f, i+1, got, want)
+				}
+				if got, want := DupLineBuf(&evs[i], &buf), DupLine(&orig[i]); !bytes.Equal(got, want) {
+					t.Fatalf("%s of %s, event %d: DupLineBuf\n%s\nwant\n%s", name, f, i+1, got, want)
 				}
 			}
 		}

@@ -29,24 +29,31 @@ import (
 // kube-audit-admin (Microsoft documents kube-audit-admin as kube-audit
 // without get and list), and the pair is one event.
 // The result may alias Raw or Line; callers must not modify it.
-func DupLine(e *Event) []byte {
+func DupLine(e *Event) []byte { return DupLineBuf(e, nil) }
+
+// DupLineBuf is DupLine for a hot loop that hashes the line at once (the
+// rules, query's filter): a line it has to build (canonical escapes) is
+// built in *buf, grown as needed and kept for the next call, so no
+// garbage is made. The result may alias Raw, Line or *buf: it is valid
+// until the next call with buf. A nil buf allocates, as DupLine.
+func DupLineBuf(e *Event, buf *[]byte) []byte {
 	if len(e.Line) != len(e.Raw) || e.Carrier != CarrierNone {
-		return dupLineSlow(e)
+		return dupLineSlow(e, buf)
 	}
-	return canonEscapes(e.Raw) // onOneLine: Raw itself unless it has a \u or \/ escape
+	return canonEscapes(e.Raw, buf) // onOneLine: Raw itself unless it has a \u or \/ escape
 }
 
-func dupLineSlow(e *Event) []byte {
+func dupLineSlow(e *Event, buf *[]byte) []byte {
 	if e.Carrier == CarrierAKS && e.Line != nil {
-		return canonEscapes(CompactLine(e.Line))
+		return canonEscapes(CompactLine(e.Line), buf)
 	}
 	if !SpansLines(e) {
-		return canonEscapes(e.Raw)
+		return canonEscapes(e.Raw, buf)
 	}
 	if e.Carrier == CarrierNone && e.Line != nil {
-		return canonEscapes(e.Line) // the decoder compacted it already (Line)
+		return canonEscapes(e.Line, buf) // the decoder compacted it already (Line)
 	}
-	return canonEscapes(compactJSON(e.Raw))
+	return canonEscapes(compactJSON(e.Raw), buf)
 }
 
 // onOneLine reports, without reading the bytes, that e's Raw is on one
@@ -78,7 +85,7 @@ func RawDupLine(raw []byte) []byte {
 			return DupLine(&evs[0])
 		}
 	}
-	return canonEscapes(CompactLine(raw))
+	return canonEscapes(CompactLine(raw), nil)
 }
 
 // CompactLine returns raw (a record's bytes as read back, a valid JSON
@@ -123,6 +130,7 @@ type Dups struct {
 	n       int64
 	others  int64
 	aksCats int64
+	buf     []byte // DupLineBuf's
 }
 
 // dupMinute holds the events of one minute: by the hash of auditID,
@@ -152,7 +160,7 @@ func (d *Dups) Seen(e *Event) bool {
 			d.keys = slices.Insert(d.keys, i, m)
 		}
 	}
-	line := maphash.Bytes(d.seed, DupLine(e))
+	line := maphash.Bytes(d.seed, DupLineBuf(e, &d.buf))
 	if e.AuditID == "" {
 		if set.seenLine(line) {
 			d.n++

@@ -26,6 +26,7 @@ type dedupStore struct {
 	buckets      map[int64]*dedupBucket
 	keys         []int64 // bucket numbers, sorted
 	retained     int64   // sum of the buckets' bytes
+	buf          []byte  // data.DupLineBuf's
 }
 
 type dedupBucket struct {
