@@ -26,13 +26,13 @@ import (
 // stage has its bytes read back and compared, so two different lines are
 // never taken for one. The line of an event is only made (DupLine) when
 // it has such a candidate, or no auditID: nothing is kept per row but its
-// slot. Copies have the same time, so while the input
-// comes in time order (a file, merged files or objects, events a little
-// out of order) only the rows of the last minute or two of event time are
-// kept in the tables, which stay small and in the processor's caches. An
-// event older than that (a file concatenated twice, a shuffled one) makes
-// the index keep every row from then on: one table of all rows, built
-// from the columns once, 8 MB for a million events.
+// slot. Copies have the same time, so while the input comes in time order
+// (a file, merged files or objects, events a little out of order) only
+// the rows of the last minute or two of event time are kept in the
+// tables, which stay small and in the processor's caches. An event older
+// than that (a file concatenated twice, a shuffled one) makes the index
+// keep every row from then on: one table of all rows, built from the
+// columns once, 8 MB for a million events.
 type dupTable struct {
 	// cur and prev hold the rows of the windows (of dupWindow of event
 	// time) curWin and curWin-1; global, once set, all rows (cur only).

@@ -121,28 +121,23 @@ type Evaluator struct {
 	// (OnChange was told of the instances already firing then).
 	reporting bool
 
-	mu      sync.Mutex
-	done    []*Alert // instances that fired and resolved
-	seq     int
-	events  int64
-	untimed int64
-	late    int64
-	dups    int64
-	// others counts the events that feed a rule and have the auditID,
-	// stage and time of another but another line (see Others), when
-	// countOthers (Replay) asks.
-	others      int64
-	countOthers bool
-	steps       int
-	watermark   int64 // newest event time
-	sealed      int64 // every step at or before it has run (minTime: none)
-	sweptAt     int64 // seal point of the last forget pass
-	dedup       dedupStore
-	hits        []hit
-	clockWM     int64 // watermark at the last Advance
-	clockWall   time.Time
-	lastSwept   int64 // seal point when counted requests were last swept
-	shedRetry   int64 // retained size from which to try the budget again
+	mu        sync.Mutex
+	done      []*Alert // instances that fired and resolved
+	seq       int
+	events    int64
+	untimed   int64
+	late      int64
+	dups      int64
+	steps     int
+	watermark int64 // newest event time
+	sealed    int64 // every step at or before it has run (minTime: none)
+	sweptAt   int64 // seal point of the last forget pass
+	dedup     dedupStore
+	hits      []hit
+	clockWM   int64 // watermark at the last Advance
+	clockWall time.Time
+	lastSwept int64 // seal point when counted requests were last swept
+	shedRetry int64 // retained size from which to try the budget again
 	// due is a lower bound of the next time sealTo has work at: the
 	// rules' next steps and held stages.
 	due      int64
@@ -152,6 +147,12 @@ type Evaluator struct {
 	// what it made of the event being pushed (evSeq).
 	pipes []pipeMemo
 	evSeq uint64
+
+	// others counts the events that feed a rule and have the auditID,
+	// stage and time of another but another line (see Others), when
+	// countOthers (Replay) asks.
+	others      int64
+	countOthers bool
 }
 
 // pipeMemo is what a pipeline shared by several rules (the SecretRead,
