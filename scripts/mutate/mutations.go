@@ -2332,11 +2332,11 @@ var mutations = []Mutation{
 	},
 	{
 		Name:   "rules/others-each-copy-counted",
-		What:   "an other line of a request seen again (the edited copy given twice) is counted again: the figure depends on copies",
+		What:   "an other line of a request seen again (an edited copy given twice, whose contributions a short rule forgot) is counted again: the figure depends on copies",
 		File:   "internal/policy/rules/dedup.go",
 		Old:    "\tif _, seen := b.variants[v]; seen {\n",
 		New:    "\tif _, seen := b.variants[v]; seen && false {\n",
-		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsSayOtherBytes$"}},
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestDedupOthers$"}},
 	},
 	{
 		Name:   "alerts/others-unsaid",
