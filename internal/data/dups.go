@@ -7,14 +7,21 @@ import (
 	"time"
 )
 
-// DupLine returns the bytes that make e a copy of another event: the line
-// `query -o raw` prints for it. For an event on one line, the common
-// case, that is Raw itself, found at no cost. For an event whose Raw spans
-// lines (pretty-printed by `jq .`, an element of a pretty-printed array or
-// EventList, a pretty-printed carrier record) it is Raw compacted, with
-// only the whitespace between JSON tokens removed: a `jq .` copy of a
-// line is a copy of it, as -o raw prints them identically. A different
-// serialisation (jq writes `\u0026` as `&`) is another line, as in Loki.
+// DupLine returns the bytes that make e a copy of another event: its
+// line in one canonical form, equal for the line the apiserver wrote and
+// for a re-export of it by jq (or another JSON writer that keeps the keys'
+// order). That is the line `query -o raw` prints for it (Raw, compacted
+// when it spans lines) with its string escapes canonicalised
+// (canonEscapes: `\u0026` as `&`, `\/` as `/`, ...). For an event on one
+// line without a `\u` or `\/` escape, the common case, that is Raw
+// itself, found with one scan of its backslashes. For an event whose Raw
+// spans lines (pretty-printed by `jq .`, an element of a pretty-printed
+// array or EventList, a pretty-printed carrier record) it is Raw with
+// only the whitespace between JSON tokens removed, then canonicalised:
+// a `jq .` copy of a line is a copy of it, though jq writes `&` where
+// the apiserver wrote `\u0026`. Other differences (keys in another
+// order, a number written another way, an edited value) make another
+// line, as in Loki.
 // For an event in an AKS diagnostic record it is the event the record
 // carries (properties.log, compacted when it spans lines), not the
 // record: AKS sends each write twice, in records that differ only by
@@ -22,24 +29,31 @@ import (
 // kube-audit-admin (Microsoft documents kube-audit-admin as kube-audit
 // without get and list), and the pair is one event.
 // The result may alias Raw or Line; callers must not modify it.
-func DupLine(e *Event) []byte {
+func DupLine(e *Event) []byte { return DupLineBuf(e, nil) }
+
+// DupLineBuf is DupLine for a hot loop that hashes the line at once (the
+// rules, query's filter): a line it has to build (canonical escapes) is
+// built in *buf, grown as needed and kept for the next call, so no
+// garbage is made. The result may alias Raw, Line or *buf: it is valid
+// until the next call with buf. A nil buf allocates, as DupLine.
+func DupLineBuf(e *Event, buf *[]byte) []byte {
 	if len(e.Line) != len(e.Raw) || e.Carrier != CarrierNone {
-		return dupLineSlow(e)
+		return dupLineSlow(e, buf)
 	}
-	return e.Raw // onOneLine, inlined: the common path is two compares
+	return canonEscapes(e.Raw, buf) // onOneLine: Raw itself unless it has a \u or \/ escape
 }
 
-func dupLineSlow(e *Event) []byte {
+func dupLineSlow(e *Event, buf *[]byte) []byte {
 	if e.Carrier == CarrierAKS && e.Line != nil {
-		return CompactLine(e.Line)
+		return canonEscapes(CompactLine(e.Line), buf)
 	}
 	if !SpansLines(e) {
-		return e.Raw
+		return canonEscapes(e.Raw, buf)
 	}
 	if e.Carrier == CarrierNone && e.Line != nil {
-		return e.Line // the decoder compacted it already (Line)
+		return canonEscapes(e.Line, buf) // the decoder compacted it already (Line)
 	}
-	return compactJSON(e.Raw)
+	return canonEscapes(compactJSON(e.Raw), buf)
 }
 
 // onOneLine reports, without reading the bytes, that e's Raw is on one
@@ -62,7 +76,8 @@ func SpansLines(e *Event) bool {
 
 // RawDupLine returns DupLine of the event whose Raw is raw (its bytes as
 // read back, a valid JSON value): for an AKS record, the event it
-// carries; else raw compacted when it spans lines (CompactLine).
+// carries; else raw compacted when it spans lines (CompactLine), with
+// its escapes canonicalised.
 func RawDupLine(raw []byte) []byte {
 	if bytes.Contains(raw, []byte(`"kube-audit`)) {
 		var d Decoder
@@ -70,7 +85,7 @@ func RawDupLine(raw []byte) []byte {
 			return DupLine(&evs[0])
 		}
 	}
-	return CompactLine(raw)
+	return canonEscapes(CompactLine(raw), nil)
 }
 
 // CompactLine returns raw (a record's bytes as read back, a valid JSON
@@ -83,7 +98,8 @@ func CompactLine(raw []byte) []byte {
 }
 
 // Dups finds exact duplicates in a stream: events whose line (DupLine:
-// their bytes, compacted when they span lines) equals an earlier event's.
+// their bytes, compacted when they span lines, escapes canonicalised)
+// equals an earlier event's.
 // An at-least-once shipper sends lines again after a crash or a failed
 // upload, and forensic copies get concatenated twice or exported with
 // `jq .`; Loki stores such copies once, and so the answers of `query`
@@ -95,13 +111,13 @@ func CompactLine(raw []byte) []byte {
 // once in 10^10 minutes of 20,000 events): the hash of its auditID, stage
 // and time, holding the hash of its line. So an event with the auditID,
 // stage and time of an earlier one but another line (another
-// serialisation: a `jq .` export where jq rewrote `\u0026` as `&`, an
-// edited copy) is told apart from a copy: it is kept, as in Loki, and
-// counted (Others), so a command can say so. An AKS record that repeats
-// the event of a record of the other category (kube-audit and
-// kube-audit-admin) is a copy, counted apart too (AKSCategories): the
-// line's hash keeps the record's category in its lowest bit. Only the events a caller
-// asks about are remembered: a query asks about the entries that match,
+// serialisation that DupLine does not make one: keys in another order, a
+// number written another way; an edited copy) is told apart from a copy:
+// it is kept, as in Loki, and counted (Others), so a command can say so.
+// An AKS record that repeats the event of a record of the other category
+// (kube-audit and kube-audit-admin) is a copy, counted apart too
+// (AKSCategories): the line's hash keeps the record's category in its
+// lowest bit. Only the events a caller asks about are remembered: a query asks about the entries that match,
 // so memory grows with the answer, not the input. With a horizon (a
 // followed input), minutes older than that behind the newest event are
 // forgotten.
@@ -114,6 +130,7 @@ type Dups struct {
 	n       int64
 	others  int64
 	aksCats int64
+	buf     []byte // DupLineBuf's
 }
 
 // dupMinute holds the events of one minute: by the hash of auditID,
@@ -143,7 +160,7 @@ func (d *Dups) Seen(e *Event) bool {
 			d.keys = slices.Insert(d.keys, i, m)
 		}
 	}
-	line := maphash.Bytes(d.seed, DupLine(e))
+	line := maphash.Bytes(d.seed, DupLineBuf(e, &d.buf))
 	if e.AuditID == "" {
 		if set.seenLine(line) {
 			d.n++

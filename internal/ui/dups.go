@@ -14,24 +14,25 @@ import (
 // as a new object), and forensic copies get concatenated twice or
 // exported with `jq .`; Loki stores such exact duplicates once and the
 // rules count them once. The index does too: an event whose line
-// (data.DupLine: its bytes, compacted when they span lines, as query -o
-// raw prints them) equals an earlier event's is not added (its panes,
-// counts and Stats are those of the input without the copy); it is
-// counted, and the first few are listed with the event they repeat (R).
-// The rows of events that span lines keep the length of their compacted
-// line in a map (compact): nothing for the events on one line.
+// (data.DupLine: its bytes, compacted when they span lines, with their
+// JSON escapes canonicalised, so that a `jq .` export is a copy) equals
+// an earlier event's is not added (its panes, counts and Stats are those
+// of the input without the copy); it is counted, and the first few are
+// listed with the event they repeat (R).
 //
-// Candidates are found by auditID, time and length (by a hash of the
-// bytes for the rare events without an auditID), kept as index rows in
-// open-addressing tables (4 bytes a slot, at most half full); a
-// candidate's bytes are read back and compared, so two different lines
-// are never taken for one. Copies have the same time, so while the input
-// comes in time order (a file, merged files or objects, events a little
-// out of order) only the rows of the last minute or two of event time are
-// kept in the tables, which stay small and in the processor's caches. An
-// event older than that (a file concatenated twice, a shuffled one) makes
-// the index keep every row from then on: one table of all rows, built
-// from the columns once, 8 MB for a million events.
+// Candidates are found by auditID and time (by a hash of the line for the
+// rare events without an auditID), kept as index rows in open-addressing
+// tables (4 bytes a slot, at most half full); a candidate of the same
+// stage has its bytes read back and compared, so two different lines are
+// never taken for one. The line of an event is only made (DupLine) when
+// it has such a candidate, or no auditID: nothing is kept per row but its
+// slot. Copies have the same time, so while the input comes in time order
+// (a file, merged files or objects, events a little out of order) only
+// the rows of the last minute or two of event time are kept in the
+// tables, which stay small and in the processor's caches. An event older
+// than that (a file concatenated twice, a shuffled one) makes the index
+// keep every row from then on: one table of all rows, built from the
+// columns once, 8 MB for a million events.
 type dupTable struct {
 	// cur and prev hold the rows of the windows (of dupWindow of event
 	// time) curWin and curWin-1; global, once set, all rows (cur only).
@@ -40,9 +41,6 @@ type dupTable struct {
 	global    bool
 	untimed   dupSlots // the rows of events without a time, until global
 	buf       []byte   // read-back buffer
-	// compact holds, for the rows whose bytes span lines, the length of
-	// their compacted line (data.DupLine); the other rows' is their length.
-	compact map[uint32]uint32
 }
 
 // dupSlots is an open-addressing table of index rows.
@@ -63,20 +61,16 @@ const dupWindow = int64(time.Minute)
 // maxDupSamples bounds how many duplicates are listed (all are counted).
 const maxDupSamples = 100
 
-// dupKey combines what must be equal for two events to be one: the
-// auditID's hash, the time and the length of the line (data.DupLine);
-// for an event without an auditID (id 0), the line's bytes.
-func dupKey(id uint64, t int64, line []byte) uint64 {
-	if id == 0 {
-		return maphash.Bytes(idSeed, line)
-	}
-	return dupKeyLen(id, t, len(line))
-}
-
-func dupKeyLen(id uint64, t int64, n int) uint64 {
-	k := id ^ uint64(t)*0x9e3779b97f4a7c15 ^ uint64(n)*0xbf58476d1ce4e5b9
+// dupKey combines what must be equal for two events to be one, that a
+// row's columns hold: the auditID's hash and the time. An event without
+// an auditID (id 0) is keyed by its line (lineKey).
+func dupKey(id uint64, t int64) uint64 {
+	k := id ^ uint64(t)*0x9e3779b97f4a7c15
 	return k ^ k>>31
 }
+
+// lineKey is the key of an event without an auditID: its line's hash.
+func lineKey(line []byte) uint64 { return maphash.Bytes(idSeed, line) }
 
 // dupTableFor returns the table an event at time t belongs to, moving the
 // windows forward or going global as needed.
@@ -113,62 +107,58 @@ func (ix *Index) dupTableFor(t int64) *dupSlots {
 	return &d.cur
 }
 
-// dupOf returns the row event e (auditID hash id, line as data.DupLine
-// gives it, key k) repeats, if any; else the table and slot where e's row
-// goes once added (see keepDup). It holds ix.mu.
-func (ix *Index) dupOf(e *data.Event, id uint64, line []byte, k uint64) (row int, tab *dupSlots, slot int, dup bool) {
+// dupOf returns the row event e (auditID hash id) repeats, if any; else
+// the table and slot where e's row goes once added (see keepDup). It
+// holds ix.mu.
+func (ix *Index) dupOf(e *data.Event, id uint64) (row int, tab *dupSlots, slot int, dup bool) {
 	tab = ix.dupTableFor(e.Time)
 	if 2*(tab.used+1) > len(tab.slots) {
 		ix.growDups(tab)
+	}
+	var line []byte // e's (data.DupLine), made when first needed
+	k := dupKey(id, e.Time)
+	if id == 0 {
+		line = data.DupLine(e)
+		k = lineKey(line)
 	}
 	mask := len(tab.slots) - 1
 	j := int(k) & mask
 	for ; tab.slots[j] != 0; j = (j + 1) & mask {
 		r := int(tab.slots[j] - 1)
-		if ix.auditID.at(r) != id || ix.times.at(r) != e.Time || ix.lineLen(r) != len(line) {
+		if ix.auditID.at(r) != id || ix.times.at(r) != e.Time || ix.stageOf(r) != e.Stage {
 			continue
 		}
-		raw, err := ix.lineLocked(r)
-		if err == nil && bytes.Equal(raw, line) {
+		if line == nil {
+			line = data.DupLine(e)
+		}
+		other, err := ix.lineLocked(r)
+		if err == nil && bytes.Equal(other, line) {
 			return r, nil, 0, true
 		}
 	}
 	return 0, tab, j, false
 }
 
-// keepDup records row n, whose line is line (data.DupLine of its event,
-// of length rawLen as read), in the slot dupOf returned.
-func (ix *Index) keepDup(tab *dupSlots, slot, n int, line []byte, rawLen int) {
+// keepDup records row n in the slot dupOf returned.
+func (ix *Index) keepDup(tab *dupSlots, slot, n int) {
 	tab.slots[slot] = uint32(n + 1)
 	tab.used++
-	if len(line) != rawLen {
-		if ix.dups.compact == nil {
-			ix.dups.compact = map[uint32]uint32{}
-		}
-		ix.dups.compact[uint32(n)] = uint32(len(line))
-	}
 }
 
-// lineLen is the length of row r's line (data.DupLine): its length, or
-// its compacted length when its bytes span lines.
-func (ix *Index) lineLen(r int) int {
-	if n, ok := ix.dups.compact[uint32(r)]; ok {
-		return int(n)
-	}
-	return int(ix.length.at(r))
+// stageOf is row r's stage.
+func (ix *Index) stageOf(r int) string {
+	return ix.dicts[ColStage].vals[ix.cols[ColStage].at(r)]
 }
 
-// lineLocked reads row r's line back: its bytes (rawLocked), compacted
-// when they span lines. It holds ix.mu.
+// lineLocked reads row r's line (data.DupLine) back: its bytes
+// (rawLocked), compacted when they span lines, escapes canonicalised,
+// or an AKS record's event. It holds ix.mu.
 func (ix *Index) lineLocked(r int) ([]byte, error) {
 	raw, err := ix.rawLocked(r)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ix.dups.compact[uint32(r)]; ok {
-		return data.RawDupLine(raw), nil // compacted, or an AKS record's event
-	}
-	return raw, nil
+	return data.RawDupLine(raw), nil
 }
 
 // growDups doubles a table (1024 slots at first), placing its rows again.
@@ -191,9 +181,9 @@ func (ix *Index) placeDup(tab *dupSlots, r int) {
 	id := ix.auditID.at(r)
 	var k uint64
 	if id != 0 {
-		k = dupKeyLen(id, ix.times.at(r), ix.lineLen(r))
+		k = dupKey(id, ix.times.at(r))
 	} else if line, err := ix.lineLocked(r); err == nil {
-		k = dupKey(0, 0, line)
+		k = lineKey(line)
 	}
 	mask := len(tab.slots) - 1
 	j := int(k) & mask
@@ -225,9 +215,8 @@ type dupLoc struct {
 	src  uint16
 }
 
-// noteDup counts event e (whose line is line), a copy of row r, and
-// keeps where it was read.
-func (ix *Index) noteDup(e *data.Event, line []byte, r int) {
+// noteDup counts event e, a copy of row r, and keeps where it was read.
+func (ix *Index) noteDup(e *data.Event, r int) {
 	ix.duplicates++
 	if sid, err := ix.sourceFor(e.Origin.Source); err == nil {
 		if e.Origin.StreamTime != 0 {
@@ -247,15 +236,8 @@ func (ix *Index) noteDup(e *data.Event, line []byte, r int) {
 	}
 	first := data.Origin{Source: ix.sources[ix.src.at(r)].info, Line: l, Offset: ix.off.at(r), Col: ix.linecol.at(r), StreamTime: ix.stime.at(r)}
 	s := e.Origin.Cite() + " repeats " + first.Cite()
-	switch {
-	case e.Carrier == data.CarrierAKS:
-		if raw, err := ix.rawLocked(r); err == nil {
-			if a, b := data.AKSCategory(raw), data.AKSCategory(e.Raw); a != b {
-				s += " (the same event under AKS categories " + a + " and " + b + ")"
-			}
-		}
-	case len(line) != len(e.Raw) || int(ix.length.at(r)) != len(e.Raw):
-		s += " (once compacted: one of them spans lines)"
+	if raw, err := ix.rawLocked(r); err == nil {
+		s += sameHow(e, raw)
 	}
 	ix.dupSamples = append(ix.dupSamples, s)
 }
@@ -299,4 +281,29 @@ func (s *Snapshot) AlsoAt(i int) ([]data.Origin, int) {
 		}
 	}
 	return out, n
+}
+
+// sameHow says how copy e is the same as raw, the bytes of the event it
+// repeats, when they are not the same bytes: the same event under two
+// AKS categories, or the same once compacted (one spans lines: a `jq .`
+// export) and once JSON escapes are read (\u0026 and & are one).
+func sameHow(e *data.Event, raw []byte) string {
+	if e.Carrier == data.CarrierAKS {
+		if a, b := data.AKSCategory(raw), data.AKSCategory(e.Raw); a != b {
+			return " (the same event under AKS categories " + a + " and " + b + ")"
+		}
+		return ""
+	}
+	if bytes.Equal(raw, e.Raw) {
+		return ""
+	}
+	a, b := data.CompactLine(raw), data.CompactLine(e.Raw)
+	switch spans, escapes := len(a) != len(raw) || len(b) != len(e.Raw), !bytes.Equal(a, b); {
+	case spans && escapes:
+		return " (once compacted and JSON escapes read: one of them spans lines)"
+	case spans:
+		return " (once compacted: one of them spans lines)"
+	default:
+		return " (once JSON escapes are read: one writes \\u0026 where the other writes &, say)"
+	}
 }

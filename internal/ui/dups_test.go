@@ -196,7 +196,7 @@ func TestUndatedCounted(t *testing.T) {
 	send(t, a, "R")
 	s := screen(a)
 	checkScreen(t, s, 80, 24)
-	if !strings.Contains(s, "shown and counted once, as Loki stores it") || !strings.Contains(s, "histogram or alert rule can place it") {
+	if !strings.Contains(s, "each is shown and counted once") || !strings.Contains(s, "histogram or alert rule can place it") {
 		t.Fatalf("R at 80x24:\n%s", s)
 	}
 }

@@ -384,16 +384,15 @@ func (ix *Index) Add(b *data.Batch) error {
 	for i := range b.Events {
 		e := &b.Events[i]
 		id := hashID(e.AuditID)
-		line := data.DupLine(e)
-		r, tab, slot, dup := ix.dupOf(e, id, line, dupKey(id, e.Time, line))
+		r, tab, slot, dup := ix.dupOf(e, id)
 		if dup {
-			ix.noteDup(e, line, r)
+			ix.noteDup(e, r)
 			continue
 		}
 		if err := ix.addEvent(e, id); err != nil {
 			return err
 		}
-		ix.keepDup(tab, slot, ix.n-1, line, len(e.Raw))
+		ix.keepDup(tab, slot, ix.n-1)
 	}
 	return nil
 }

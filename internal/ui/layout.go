@@ -324,7 +324,7 @@ func (a *App) rejectsView(w, h int) string {
 	}
 	if dups, n := a.ix.Duplicates(); n > 0 {
 		lines = append(lines, "")
-		lines = append(lines, wrapped(st.Header, fmt.Sprintf("exact duplicates: %s lines repeat an earlier event (byte for byte, or once compacted); each is shown and counted once, as Loki stores it", thousands(n)), w)...)
+		lines = append(lines, wrapped(st.Header, fmt.Sprintf("exact duplicates: %s lines repeat an earlier event (byte for byte, or once compacted and unescaped: a jq export); each is shown and counted once", thousands(n)), w)...)
 		for k, d := range dups {
 			if k == 10 {
 				break

@@ -240,6 +240,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
 		}
 		rep.AddDuplicates(res.Duplicates, "the lines that feed a rule")
+		if res.Others > 0 {
+			rep.AddNote(cmdutil.OthersMessage(res.Others, "event(s) that feed a rule", "evaluated"))
+		}
 		if len(res.Alerts) == 0 && opts.Output != "jsonl" {
 			// No table to print: a header alone would mail every cron run.
 			if !opts.Quiet {

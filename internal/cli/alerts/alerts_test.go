@@ -346,7 +346,7 @@ func TestAlertsQuietNotices(t *testing.T) {
 	code, _, errOut := runCLI(t, "", p)
 	// The rules check only the lines that feed one: the message says so.
 	if code != cmdutil.ExitInputError || !strings.Contains(errOut, " of the lines that feed a rule were duplicates (identical to one read before) and counted once\n") ||
-		strings.Count(errOut, "duplicate") != 1 || strings.Count(errOut, "without a timestamp") != 1 {
+		strings.Count(errOut, "were duplicate") != 1 || strings.Count(errOut, "without a timestamp") != 1 {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = runCLI(t, "", "-q", p)

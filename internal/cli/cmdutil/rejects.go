@@ -125,6 +125,14 @@ func DuplicatesMessage(n int64, of string) string {
 	return fmt.Sprintf("%d of %s were duplicates (identical to one read before) and counted once", n, of)
 }
 
+// OthersMessage says that n of what (events the command checked for
+// copies: "matching event(s)") have the auditID, stage and time of
+// another but other bytes, so are not duplicates: both were done (what
+// became of them: "printed and counted").
+func OthersMessage(n int64, what, done string) string {
+	return fmt.Sprintf("%d %s have the auditID, stage and time of another but other bytes (another serialisation, such as keys in another order, or an edited copy): not duplicates, so both are %s, as Loki keeps both", n, what, done)
+}
+
 // AddNote says msg on stderr at the end (unless quiet), without making
 // it an error.
 func (r *RejectReporter) AddNote(msg string) {

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -179,10 +182,9 @@ func realPrettyCopy(t *testing.T) (lines []string, real, pretty string) {
 // TestQueryPrettyCopyOnce: a `jq .` export of the real logs beside them is
 // a copy of every event: its compacted bytes are the lines (-o raw prints
 // them identically). Log and metric queries answer as over the logs alone,
-// in either order, and stderr counts the copies. Events the export writes
-// another way (jq's & for \u0026; here \/ for /) are other lines, kept
-// as in Loki, and stderr says how many share an auditID, stage and time
-// with another.
+// in either order, and stderr counts the copies. Events the export holds
+// edited (here the requestURI) are other lines, kept as in Loki, and
+// stderr says how many share an auditID, stage and time with another.
 func TestQueryPrettyCopyOnce(t *testing.T) {
 	lines, real, pretty := realPrettyCopy(t)
 	sorted := func(s string) []string {
@@ -208,7 +210,7 @@ func TestQueryPrettyCopyOnce(t *testing.T) {
 	}
 
 	b, _ := os.ReadFile(pretty)
-	rewritten := bytes.ReplaceAll(b, []byte(`"requestURI": "/`), []byte(`"requestURI": "\/`))
+	rewritten := bytes.ReplaceAll(b, []byte(`"requestURI": "/`), []byte(`"requestURI": "/edited`))
 	n := bytes.Count(b, []byte(`"requestURI": "/`))
 	os.WriteFile(pretty, rewritten, 0o644)
 	_, _, alone := queryCLI(t, "-o", "raw", q, real)
@@ -243,6 +245,71 @@ func TestMetricNoMatchReportsInput(t *testing.T) {
 			!strings.Contains(errOut, "audittui: 48 event(s) without a timestamp could not be placed in the time window and were left out (the first: "+p+":") ||
 			!strings.HasSuffix(errOut, "audittui: 1 input line(s) rejected (see above)\n") {
 			t.Errorf("%s: exit %d, stderr %q", q, code, errOut)
+		}
+	}
+}
+
+// TestQueryJQExportOnce: the sample and every real log given with its
+// `jq .` re-export (where jq writes & < > raw for the apiserver's \u0026
+// \u003c \u003e: 994 of the sample's events have a requestURI with two
+// query parameters), in either order or as one file holding the export
+// then the log (`(jq . S; cat S)`, review H finding 10), count exactly as
+// the log alone: the same lines printed (as their canonical lines), the
+// same metric answers, every event of the export a duplicate, and the
+// events said to have other bytes those of the log alone (fixtures that
+// share auditIDs).
+func TestQueryJQExportOnce(t *testing.T) {
+	testutil.Tool(t, "jq", "jq")
+	files := []string{filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	files = append(files, testutil.RealAuditFiles(t)...)
+	canon := func(s string) []string {
+		l := strings.Split(strings.TrimSpace(s), "\n")
+		for i := range l {
+			l[i] = string(data.RawDupLine([]byte(l[i])))
+		}
+		slices.Sort(l)
+		return l
+	}
+	q := `{job="audit"} | json`
+	metrics := []string{
+		`sum(count_over_time({job="audit"} | json [1000000h]))`,
+		`sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code >= 400 [3h]))`,
+	}
+	for _, f := range files {
+		export, err := exec.Command("jq", ".", f).Output()
+		if err != nil {
+			t.Fatalf("jq . %s: %v", f, err)
+		}
+		log, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		real, pretty, both := filepath.Join(dir, "audit.log"), filepath.Join(dir, "export.json"), filepath.Join(dir, "both.log")
+		os.WriteFile(real, log, 0o644)
+		os.WriteFile(pretty, export, 0o644)
+		os.WriteFile(both, append(export, log...), 0o644)
+		n := strings.Count(string(log), "\n")
+		_, want, errAlone := queryCLI(t, "-o", "raw", q, real)
+		others := regexp.MustCompile(`\d+ matching event\(s\) have the auditID, stage and time of another`)
+		var wantM []string
+		for _, m := range metrics {
+			_, got, _ := queryCLI(t, m, real)
+			wantM = append(wantM, got)
+		}
+		for _, args := range [][]string{{real, pretty}, {pretty, real}, {both}} {
+			code, got, errOut := queryCLI(t, append([]string{"-o", "raw", q}, args...)...)
+			if code != cmdutil.ExitOK || !slices.Equal(canon(got), canon(want)) || len(canon(got)) != n {
+				t.Errorf("%s %v: exit %d, %d lines, want the %d of the log alone (%s)", filepath.Base(f), args, code, len(canon(got)), n, errOut)
+			}
+			if !strings.Contains(errOut, "audittui: "+strconv.Itoa(n)+" of the matching lines were duplicates") || others.FindString(errOut) != others.FindString(errAlone) {
+				t.Errorf("%s %v: stderr %q", filepath.Base(f), args, errOut)
+			}
+			for i, m := range metrics {
+				if _, got, errOut := queryCLI(t, append([]string{m}, args...)...); got != wantM[i] {
+					t.Errorf("%s %v: %s\n%s\nwant\n%s(%s)", filepath.Base(f), args, m, got, wantM[i], errOut)
+				}
+			}
 		}
 	}
 }

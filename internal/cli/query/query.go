@@ -342,7 +342,7 @@ func reportDups(rep *cmdutil.RejectReporter, dups *data.Dups) {
 		rep.AddNote(fmt.Sprintf("%d matching event(s) came twice, in AKS records of category kube-audit and of kube-audit-admin (a diagnostic setting with both: kube-audit-admin repeats every kube-audit event but get and list): counted once, among the duplicates", n))
 	}
 	if n := dups.Others(); n > 0 {
-		rep.AddNote(fmt.Sprintf("%d matching event(s) have the auditID, stage and time of another but other bytes (another serialisation, such as jq's & for \\u0026, or an edited copy): not duplicates, so both are printed and counted, as Loki keeps both", n))
+		rep.AddNote(cmdutil.OthersMessage(n, "matching event(s)", "printed and counted"))
 	}
 }
 

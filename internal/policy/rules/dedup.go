@@ -26,6 +26,7 @@ type dedupStore struct {
 	buckets      map[int64]*dedupBucket
 	keys         []int64 // bucket numbers, sorted
 	retained     int64   // sum of the buckets' bytes
+	buf          []byte  // data.DupLineBuf's
 }
 
 type dedupBucket struct {
@@ -35,6 +36,11 @@ type dedupBucket struct {
 	// entries do not wait for a 24-hour rule's).
 	sets  map[int64]map[dupKey]struct{}
 	bytes int64 // estimated memory of the evaluation state of this minute
+	// ids holds, by the hash of an auditID, stage and time, the line hash
+	// of the first event seen with them; variants the other lines seen
+	// with them (see other). Made when Replay counts them.
+	ids      map[uint64]uint64
+	variants map[uint64]struct{}
 }
 
 func newDedupStore() dedupStore {
@@ -53,6 +59,44 @@ func (d *dedupStore) contribution(line dupKey, rule int, series string) dupKey {
 	h.WriteString(series)
 	x := h.Sum64() + uint64(rule)*0x9e3779b97f4a7c15
 	return dupKey{line[0] ^ x, line[1] ^ (x*0xbf58476d1ce4e5b9 + 1)}
+}
+
+// otherBytes is the estimated memory of one entry of a bucket's ids.
+const otherBytes = 32
+
+// other records that an event of time t with auditID id and stage, whose
+// line hashes to line, fed a rule; true when it has the auditID, stage
+// and time of an event recorded before but another line, not seen with
+// them before (each group of lines sharing them counts all but its
+// first, in any order). added is the memory it took.
+func (d *dedupStore) other(t int64, id, stage string, line uint64) (other bool, added int64) {
+	var h maphash.Hash
+	h.SetSeed(d.seed2)
+	h.WriteString(id)
+	h.WriteByte(0)
+	h.WriteString(stage)
+	k := h.Sum64() ^ uint64(t)*0x9e3779b97f4a7c15
+	b := d.bucket(t)
+	if b.ids == nil {
+		b.ids = map[uint64]uint64{}
+	}
+	first, ok := b.ids[k]
+	switch {
+	case !ok:
+		b.ids[k] = line
+		return false, otherBytes
+	case first == line:
+		return false, 0
+	}
+	v := line ^ k*0xff51afd7ed558ccd
+	if _, seen := b.variants[v]; seen {
+		return false, 0
+	}
+	if b.variants == nil {
+		b.variants = map[uint64]struct{}{}
+	}
+	b.variants[v] = struct{}{}
+	return true, otherBytes
 }
 
 func (d *dedupStore) bucket(t int64) *dedupBucket {

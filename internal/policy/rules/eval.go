@@ -147,6 +147,12 @@ type Evaluator struct {
 	// what it made of the event being pushed (evSeq).
 	pipes []pipeMemo
 	evSeq uint64
+
+	// others counts the events that feed a rule and have the auditID,
+	// stage and time of another but another line (see Others), when
+	// countOthers (Replay) asks.
+	others      int64
+	countOthers bool
 }
 
 // pipeMemo is what a pipeline shared by several rules (the SecretRead,
@@ -353,9 +359,9 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 	e.hits = hits
 	if len(hits) > 0 {
 		// A copy is an event with the same line (data.DupLine: its
-		// bytes, compacted when they span lines, as query -o raw prints
-		// them), so a `jq .` export counts once beside the log.
-		line := e.dedup.lineHash(data.DupLine(ev))
+		// bytes, compacted when they span lines, escapes canonicalised),
+		// so a `jq .` export counts once beside the log.
+		line := e.dedup.lineHash(data.DupLineBuf(ev, &e.dedup.buf))
 		c := cite{t: t, id: ev.AuditID, h: line[0]} // id is copied where it is kept
 		var cost int64
 		fresh := 0
@@ -375,6 +381,12 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 		}
 		if fresh == 0 {
 			e.dups++
+		} else if e.countOthers && ev.AuditID != "" {
+			other, added := e.dedup.other(t, ev.AuditID, ev.Stage, line[0])
+			if other {
+				e.others++
+			}
+			cost += added
 		}
 		e.dedup.charge(t, cost)
 	}
@@ -685,6 +697,19 @@ func (e *Evaluator) Duplicates() int64 {
 	return e.dups
 }
 
+// Others reports how many of the events that feed a rule have the
+// auditID, stage and time of an earlier one but another line: another
+// serialisation of the event that DupLine does not make one (keys in
+// another order), or an edited copy. Both count, as in Loki (and as
+// query prints both), but a command can say so. Each group of lines
+// sharing an auditID, stage and time counts all but its first, whatever
+// the order. Only Replay counts them.
+func (e *Evaluator) Others() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.others
+}
+
 // render sets the instance's labels, annotations and severity from its
 // rule's templates, which see the series' labels, the latest value and
 // the external labels. The templates' functions are pure, so the text is
@@ -737,10 +762,11 @@ type Result struct {
 	// Events evaluated, Untimed events skipped for lack of a timestamp,
 	// Late events that arrived after steps covering their time had run
 	// (see Evaluator.Late), Duplicates not counted again (see
-	// Evaluator.Duplicates), Steps run (step times with something to
-	// evaluate).
-	Events, Untimed, Late, Duplicates int64
-	Steps                             int
+	// Evaluator.Duplicates), Others that have the auditID, stage and
+	// time of another event but another line (see Evaluator.Others),
+	// Steps run (step times with something to evaluate).
+	Events, Untimed, Late, Duplicates, Others int64
+	Steps                                     int
 }
 
 // replayChunkSteps is the chunk length replay uses: the whole input's
@@ -760,6 +786,7 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	e.countOthers = true
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -778,7 +805,7 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 	}
 	alerts := e.Finish()
 	ev, un, steps := e.Stats()
-	return &Result{Alerts: alerts, Events: ev, Untimed: un, Late: e.Late(), Duplicates: e.Duplicates(), Steps: steps}, nil
+	return &Result{Alerts: alerts, Events: ev, Untimed: un, Late: e.Late(), Duplicates: e.Duplicates(), Others: e.Others(), Steps: steps}, nil
 }
 
 // ClockTick is how often Live calls Advance.
