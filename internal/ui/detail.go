@@ -553,13 +553,16 @@ func (d *Detail) summary() []string {
 	// the case says about it.
 	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
 	if len(cur.also) > 0 {
-		// Copies of the same bytes elsewhere (not counted twice): the
-		// source above is the one the apiserver's naming fits.
+		// Copies of the same event elsewhere (not counted twice): the
+		// source above is the one the apiserver's naming fits. They may
+		// differ in whitespace or JSON escapes (a jq export, an array
+		// element), so their bytes are not claimed the same (R says how
+		// each differs; report compares hashes).
 		also := strings.Join(cur.also, ", ")
 		if more := cur.alsoN - len(cur.also); more > 0 {
 			also += fmt.Sprintf(" and %d more", more)
 		}
-		kv("also at", also+"  (the same bytes)", st.Plain)
+		kv("also at", also+"  (the same event, counted once)", st.Plain)
 	}
 	kv("sha256", cur.sha256, st.Plain)
 	length := st.Bold.Render(pad("length", 9)) + " " + st.Plain.Render(strconv.Itoa(len(cur.raw))+" bytes")

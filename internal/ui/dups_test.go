@@ -297,7 +297,7 @@ func TestCopyCitedAtOriginal(t *testing.T) {
 		send(t, a, "enter")
 		scr := screen(a)
 		m := sourceRE.FindStringSubmatch(scr)
-		if m == nil || m[1] != orig || !strings.Contains(scr, "also at   "+cp+":"+m[2]+"  (the same bytes)") {
+		if m == nil || m[1] != orig || !strings.Contains(scr, "also at   "+cp+":"+m[2]+"  (the same event, counted once)") {
 			t.Errorf("%q: Detail:\n%s", args, scr)
 		}
 	}
