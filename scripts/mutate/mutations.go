@@ -2405,4 +2405,28 @@ var mutations = []Mutation{
 		New:    "\texpr, err := cmdutil.ParseQuery(opts.Query)\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfSelectorNoStreamHas$"}},
 	},
+	{
+		Name:   "ship/s3-enospc-exits",
+		What:   "a chunk write that finds Store_dir's disk full ends ship (exit 4) instead of pausing reading until an upload frees space (review J1)",
+		File:   "internal/ship/s3sink/s3sink.go",
+		Old:    "\t\t\t\tif !errors.Is(err, syscall.ENOSPC) {\n\t\t\t\t\treturn err\n",
+		New:    "\t\t\t\tif true {\n\t\t\t\t\treturn err\n",
+		Guards: []Guard{{Pkg: "./internal/ship/s3sink", Run: "^(TestDiskFullIsBackpressure|TestDiskFullTmpfs)$"}},
+	},
+	{
+		Name:   "ship/s3-enospc-torn-batch",
+		What:   "the part of a batch written before the disk filled stays in the chunk: its lines are uploaded torn and again whole (review J1)",
+		File:   "internal/ship/s3sink/s3sink.go",
+		Old:    "\t\t\t\t\t\tif terr := cur.f.Truncate(cur.size); terr != nil {\n",
+		New:    "\t\t\t\t\t\tif terr := error(nil); terr != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/ship/s3sink", Run: "^TestDiskFullIsBackpressure$"}},
+	},
+	{
+		Name:   "ship/disk-warnings-silent",
+		What:   "--check-config and start-up say nothing when the disk limits exceed State_dir's free space (review J1)",
+		File:   "internal/ship/diskwarn.go",
+		Old:    "\t\tif sum > f.free {\n",
+		New:    "\t\tif sum < 0 {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestDiskWarnings$"}},
+	},
 }
