@@ -344,6 +344,9 @@ type lagState struct {
 	listed               int64
 	listedDev, listedIno uint64
 	pending              map[ident]pendingFile
+	// next is the backup advance is about to open: the lister does not
+	// take it for deleted once it is open.
+	next ident
 }
 
 // New returns a tailer.
@@ -386,6 +389,9 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	defer t.closePins()
 	defer t.closeCur()
 	defer t.stoppedInDeleted()
+	// The listed backups deleted since the lister's last look are this
+	// stop's losses (a restart cannot tell them from files never rotated).
+	defer t.checkPendingGone(&t.headCache)
 	defer t.dropSpool()
 	t.wakeCh = make(chan struct{}, 1)
 	if !t.o.Once {
@@ -1061,7 +1067,7 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			}
 		}
 		cands := t.candidates(t.o.Backups(t.o.Path))
-		t.checkPending(cands)
+		t.checkPending(cands, func() []candidate { return t.candidates(t.o.Backups(t.o.Path)) })
 		if g, f := t.grown(cands, liveInfo); g != nil {
 			live.Close()
 			t.log.Warn("a file already read to its end has grown: the writer kept writing to it after it was rotated; reading the rest",
@@ -1092,7 +1098,10 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			return t.openLiveFile(live, liveInfo, 0)
 		}
 		live.Close()
-		t.setLag(func(s *lagState) { s.backlog = backlog })
+		t.setLag(func(s *lagState) {
+			s.backlog = backlog
+			s.next = ident{fpLen: len(next.head), fp: Fingerprint(next.head)}
+		})
 		t.log.Info("reading a backup rotated before it was opened", "path", next.Path, "compressed", next.Gzip)
 		if err := t.readBackup(ctx, *next, 0, false); err != nil {
 			return err

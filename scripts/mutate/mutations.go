@@ -2429,4 +2429,20 @@ var mutations = []Mutation{
 		New:    "\t\tif sum < 0 {\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestDiskWarnings$"}},
 	},
+	{
+		Name:   "tail/retention-reported-late",
+		What:   "backups retention deletes while reading is held are reported only once reading resumes, never during the outage (review J2)",
+		File:   "internal/tail/pending.go",
+		Old:    "\t\tt.checkPendingGone(&heads)\n",
+		New:    "\t\t_ = heads\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestRetentionWhileHeldReportedAtOnce$"}},
+	},
+	{
+		Name:   "tail/retention-at-stop-unreported",
+		What:   "a listed backup deleted just before ship stops is never reported (review J2)",
+		File:   "internal/tail/tail.go",
+		Old:    "\tdefer t.checkPendingGone(&t.headCache)\n",
+		New:    "\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestRetentionWhileHeldReportedAtOnce$"}},
+	},
 }
