@@ -24,7 +24,8 @@ type CheckReport struct {
 	// option.
 	Problems []error
 	// Warnings are what ship would start with but should not (disk limits
-	// above the free space); printed as comments.
+	// above the free space, a symlinked Path Rotated_path does not cover);
+	// printed as comments.
 	Warnings []string
 }
 
@@ -79,7 +80,7 @@ func CheckConfig(c *config.Config, getenv func(string) (string, bool)) *CheckRep
 		}
 		r.Credentials = append(r.Credentials, s3Credentials(env))
 	}
-	r.Warnings = append(r.Warnings, DiskWarnings(c)...)
+	r.Warnings = append(r.Warnings, StartWarnings(c)...)
 	out, err := c.Effective(secrets)
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Errorf("print config: %w", err))

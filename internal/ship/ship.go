@@ -169,7 +169,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	reportStopLoss(c.StateDir, m, lg)
-	for _, w := range DiskWarnings(c) {
+	for _, w := range StartWarnings(c) {
 		lg.Warn(w)
 	}
 	var tailStart *tail.Position

@@ -2445,4 +2445,20 @@ var mutations = []Mutation{
 		New:    "\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestRetentionWhileHeldReportedAtOnce$"}},
 	},
+	{
+		Name:   "tail/symlink-target-not-checkpointed",
+		What:   "a symlinked audit.log swapped while ship was stopped: the restart does not look at the target it read, and the checkpointed file's rest is lost (review J4)",
+		File:   "internal/tail/tail.go",
+		Old:    "\tif c := t.atTarget(st, liveInfo); c != nil {\n",
+		New:    "\tif c := t.atTarget(st, liveInfo); c != nil && false {\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestSymlinkSwappedWhileStopped$"}},
+	},
+	{
+		Name:   "ship/symlink-warning-silent",
+		What:   "a symlinked Path whose target Rotated_path does not match is not warned about (review J4)",
+		File:   "internal/ship/symlinkwarn.go",
+		Old:    "\tif err != nil || li.Mode()&os.ModeSymlink == 0 {\n\t\treturn \"\"\n\t}\n\ttarget, err := filepath.EvalSymlinks(c.Path)\n",
+		New:    "\tif err != nil || li.Mode()&os.ModeSymlink != 0 {\n\t\treturn \"\"\n\t}\n\ttarget, err := filepath.EvalSymlinks(c.Path)\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestSymlinkWarning$"}},
+	},
 }
