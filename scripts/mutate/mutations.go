@@ -2461,4 +2461,20 @@ var mutations = []Mutation{
 		New:    "\tif err != nil || li.Mode()&os.ModeSymlink != 0 {\n\t\treturn \"\"\n\t}\n\ttarget, err := filepath.EvalSymlinks(c.Path)\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestSymlinkWarning$"}},
 	},
+	{
+		Name:   "lokisink/too-far-behind-bisected",
+		What:   "Loki's \"entry too far behind\" refusals are bisected down to single lines again: two requests per refused line (review J3)",
+		File:   "internal/ship/lokisink/lokisink.go",
+		Old:    "\tif r, ok := parseTimeRefusal(he.Body); ok {\n",
+		New:    "\tif r, ok := parseTimeRefusal(he.Body); ok && false {\n",
+		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestTooFarBehindDeadLettersTheStreamInOneStep$"}},
+	},
+	{
+		Name:   "lokisink/same-refusal-dead-lettered",
+		What:   "a receiver refusing every push with the same 400 (a wrong URL path) has every line dead-lettered instead of retried (review J3)",
+		File:   "internal/ship/lokisink/lokisink.go",
+		Old:    "\treturn s.sameCount >= configRefusals && he.Body == s.sameReason\n",
+		New:    "\treturn false\n",
+		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestSameRefusalForEveryPushIsConfiguration$"}},
+	},
 }

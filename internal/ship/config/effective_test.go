@@ -13,7 +13,7 @@ import (
 // The effective config of the deploy sample loads again into the same
 // config (defaults included), options in the Config type's order.
 func TestEffectiveRoundTrip(t *testing.T) {
-	c, err := Load(filepath.Join(testutil.RepoRoot(), "deploy", "ship.yaml"), env(map[string]string{"CLUSTER_NAME": "prod-eu-1"}))
+	c, err := Load(filepath.Join(testutil.RepoRoot(), "deploy", "ship.yaml"), env(map[string]string{"CLUSTER_NAME": "prod-eu-1", "NODE_NAME": "cp-node-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
