@@ -2477,4 +2477,12 @@ var mutations = []Mutation{
 		New:    "\treturn false\n",
 		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestSameRefusalForEveryPushIsConfiguration$"}},
 	},
+	{
+		Name:   "metrics/lag-seconds-negative",
+		What:   "lag_seconds goes negative for events stamped in the future, below any alert threshold (review J9)",
+		File:   "internal/ship/metrics/metrics.go",
+		Old:    "\t\treturn max(0, time.Since(time.Unix(0, t)).Seconds())\n",
+		New:    "\t\treturn time.Since(time.Unix(0, t)).Seconds()\n",
+		Guards: []Guard{{Pkg: "./internal/ship/metrics", Run: "^TestEndpoints$"}},
+	},
 }

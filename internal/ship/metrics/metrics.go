@@ -132,7 +132,7 @@ func New() *Metrics {
 		return time.Since(time.Unix(0, t)).Seconds()
 	}))
 	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "lag_seconds",
-		Help: "How far behind the live file ship is: 0 when every line was acknowledged, else now minus the stageTimestamp of the last event every sink acknowledged (-1 before the first)."}, func() float64 {
+		Help: "How far behind the live file ship is: 0 when every line was acknowledged, else now minus the stageTimestamp of the last event every sink acknowledged, at least 0 (an event stamped in the future; -1 before the first)."}, func() float64 {
 		if m.LagBytes() == 0 {
 			return 0
 		}
@@ -140,7 +140,9 @@ func New() *Metrics {
 		if t == 0 {
 			return -1
 		}
-		return time.Since(time.Unix(0, t)).Seconds()
+		// An event stamped ahead of this clock (a skewed apiserver) would
+		// make the lag negative, below any alert threshold.
+		return max(0, time.Since(time.Unix(0, t)).Seconds())
 	}))
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerBuildInfo(r, buildinfo.Get())
