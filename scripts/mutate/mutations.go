@@ -2485,4 +2485,12 @@ var mutations = []Mutation{
 		New:    "\t\treturn time.Since(time.Unix(0, t)).Seconds()\n",
 		Guards: []Guard{{Pkg: "./internal/ship/metrics", Run: "^TestEndpoints$"}},
 	},
+	{
+		Name:   "ship/log-durations-nanoseconds",
+		What:   "durations in ship's JSON log are integers of nanoseconds (\"rotate_wait\":5000000000) (review J10)",
+		File:   "internal/ship/logattr.go",
+		Old:    "\tif a.Value.Kind() == slog.KindDuration {\n",
+		New:    "\tif false {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLogDurationsAsText$"}},
+	},
 }
