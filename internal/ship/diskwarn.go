@@ -47,6 +47,9 @@ func DiskWarnings(c *config.Config) []string {
 	if s := c.S3; s != nil {
 		add(s.StoreDir, "S3.Store_dir_limit_size", int64(s.StoreDirLimitSize))
 	}
+	if l := c.Loki; l != nil && l.DeadLetterFile != "" {
+		add(filepath.Dir(l.DeadLetterFile), "Loki.Dead_letter_limit_size", int64(l.DeadLetterLimit))
+	}
 	var out []string
 	for _, id := range order {
 		f := byFS[id]

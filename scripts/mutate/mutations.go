@@ -2493,4 +2493,12 @@ var mutations = []Mutation{
 		New:    "\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLogDurationsAsText$"}},
 	},
+	{
+		Name:   "lokisink/dead-letter-uncapped",
+		What:   "the dead-letter file grows without a cap (29 MB for 15,104 refused lines in review J3)",
+		File:   "internal/ship/lokisink/lokisink.go",
+		Old:    "\treturn err == nil && fi.Size() >= s.o.DeadLetterLimit\n",
+		New:    "\treturn err != nil && fi.Size() >= s.o.DeadLetterLimit\n",
+		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestDeadLetterFileCapped$"}},
+	},
 }

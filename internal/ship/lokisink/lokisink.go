@@ -80,8 +80,10 @@ type Options struct {
 	// Backoff for retryable failures; MaxRetries is forced to -1 (retry
 	// until the context ends).
 	Backoff loki.Backoff
-	// DeadLetter is the dead-letter file path.
-	DeadLetter string
+	// DeadLetter is the dead-letter file path; DeadLetterLimit caps its
+	// size (0: no cap).
+	DeadLetter      string
+	DeadLetterLimit int64
 	// MaxLineSize: longer lines are dead-lettered instead of pushed (0 =
 	// no limit).
 	MaxLineSize int64
@@ -584,6 +586,14 @@ func (s *Sink) send(ctx context.Context, req loki.PushRequest, lines int) error 
 // refuse writes entries to the dead-letter file with the reason, and
 // counts them.
 func (s *Sink) refuse(streams []data.Labels, es []entry, status int, reason string) error {
+	if s.deadLetterFull() {
+		s.log.Error("lines refused; the dead-letter file is at Dead_letter_limit_size, so they are not kept (move it away to make room)",
+			"status", status, "reason", reason, "lines", len(es), "file", s.o.DeadLetter, "limit", s.o.DeadLetterLimit)
+		if s.o.Metrics != nil {
+			s.o.Metrics.DeadLetterDropped.WithLabelValues("loki").Add(float64(len(es)))
+		}
+		return nil
+	}
 	if err := s.deadLetter(streams, es, status, reason); err != nil {
 		return err
 	}
@@ -592,6 +602,15 @@ func (s *Sink) refuse(streams []data.Labels, es []entry, status int, reason stri
 		s.o.Metrics.SinkDeadLines.WithLabelValues("loki").Add(float64(len(es)))
 	}
 	return nil
+}
+
+// deadLetterFull reports whether the dead-letter file reached its cap.
+func (s *Sink) deadLetterFull() bool {
+	if s.o.DeadLetterLimit <= 0 {
+		return false
+	}
+	fi, err := os.Stat(s.o.DeadLetter)
+	return err == nil && fi.Size() >= s.o.DeadLetterLimit
 }
 
 type dlEntry struct {

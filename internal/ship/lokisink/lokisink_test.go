@@ -696,3 +696,32 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// The dead-letter file is capped: a refusal that finds it at
+// Dead_letter_limit_size is not written, and its lines are counted in
+// sink_dead_letter_dropped_lines_total (review J, finding 3).
+func TestDeadLetterFileCapped(t *testing.T) {
+	d, url := newDistributor(t, 0)
+	_ = d
+	s, m, dl := distributorSink(t, url, Options{})
+	s.o.DeadLetterLimit = 100
+	var lines []string
+	for i := 0; i < 3; i++ {
+		lines = append(lines, fmt.Sprintf(`{"auditID":"ancient-%d"}`, i))
+	}
+	for i, l := range lines {
+		if _, err := run(t, s, lineBatch(uint64(i+1), l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := deadLines(readDeadLetters(t, dl))
+	if len(got) != 1 || got[0] != lines[0] {
+		t.Fatalf("dead-lettered %q, want only the first (the file is then over 100 bytes)", got)
+	}
+	if n := metrics.Value(m.DeadLetterDropped.WithLabelValues("loki")); n != 2 {
+		t.Errorf("dropped %v lines, want 2", n)
+	}
+	if n := metrics.Value(m.SinkDeadLines.WithLabelValues("loki")); n != 1 {
+		t.Errorf("dead-lettered %v lines, want 1", n)
+	}
+}
