@@ -234,11 +234,17 @@ func shipYAML(t *testing.T, cm *corev1.ConfigMap, env map[string]string) *config
 }
 
 // containerEnv returns the literal env values of a container.
+// sampleNode stands for the node name the downward API gives the pod.
+const sampleNode = "cp-node-1"
+
 func containerEnv(c corev1.Container) map[string]string {
 	m := map[string]string{}
 	for _, e := range c.Env {
-		if e.ValueFrom == nil {
+		switch {
+		case e.ValueFrom == nil:
 			m[e.Name] = e.Value
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.nodeName":
+			m[e.Name] = sampleNode // the downward API's value
 		}
 	}
 	return m
@@ -327,6 +333,16 @@ func TestManifests(t *testing.T) {
 		v := volume(spec, m.Name)
 		if v == nil || v.ConfigMap == nil || v.ConfigMap.Name != cm.Name || path.Base(ctr.Args[2]) != "ship.yaml" {
 			t.Errorf("--config %s does not come from ConfigMap %s key ship.yaml (volume %+v)", ctr.Args[2], cm.Name, v)
+		}
+		// One Loki stream per node: Loki refuses an entry more than an
+		// hour behind its stream's newest, so nodes must not share
+		// streams (review J3). NODE_NAME is the downward API's node name.
+		node := false
+		for _, lb := range c.Loki.Labels {
+			node = node || lb.Name == "node" && lb.Value == sampleNode
+		}
+		if !node {
+			t.Errorf("Loki Labels %v have no node=${NODE_NAME} from spec.nodeName", c.Loki.Labels)
 		}
 		// ship's whole stop (handing what was read to the sinks, their
 		// flush) takes at most Grace_period; the margin is for stopping

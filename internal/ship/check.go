@@ -23,6 +23,10 @@ type CheckReport struct {
 	// Problems are what would stop ship from starting, each naming the
 	// option.
 	Problems []error
+	// Warnings are what ship would start with but should not (disk limits
+	// above the free space, a symlinked Path Rotated_path does not cover);
+	// printed as comments.
+	Warnings []string
 }
 
 // CheckConfig validates c (defaults applied) as Run would before it starts
@@ -76,6 +80,7 @@ func CheckConfig(c *config.Config, getenv func(string) (string, bool)) *CheckRep
 		}
 		r.Credentials = append(r.Credentials, s3Credentials(env))
 	}
+	r.Warnings = append(r.Warnings, StartWarnings(c)...)
 	out, err := c.Effective(secrets)
 	if err != nil {
 		r.Problems = append(r.Problems, fmt.Errorf("print config: %w", err))
@@ -183,6 +188,9 @@ func (r *CheckReport) Text() []byte {
 		for _, c := range r.Credentials {
 			b.WriteString("#   " + c + "\n")
 		}
+	}
+	for _, w := range r.Warnings {
+		b.WriteString("# WARNING: " + w + "\n")
 	}
 	return b.Bytes()
 }

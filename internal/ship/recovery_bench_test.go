@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/data/source/loki/lokitest"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/ship/config"
+	"github.com/audittui/audittui/internal/ship/lokisink"
 	"github.com/audittui/audittui/internal/ship/pipe"
 	"github.com/audittui/audittui/internal/ship/process"
 	"github.com/audittui/audittui/internal/ship/s3sink"
@@ -149,6 +153,55 @@ func BenchmarkS3RecoveryAfterOutage(b *testing.B) {
 				}
 				b.ReportMetric(rec.Seconds(), "s_to_recover")
 				fmt.Fprintf(os.Stderr, "%s: outage %v, uploaded %.1fs after S3 was back\n", v.name, outage, rec.Seconds())
+			}
+		})
+	}
+}
+
+// BenchmarkLokiRecoveryAfterOutage measures how long after a Loki outage
+// (connection refused for AUDITTUI_BENCH_OUTAGE seconds, default 60) the
+// waiting push is accepted, with Loki.Max_backoff 5m (the default, and
+// deploy/ before review J) and 30s (deploy/ now). The receiver is the
+// in-process Loki stand-in behind a proxy that refuses connections.
+func BenchmarkLokiRecoveryAfterOutage(b *testing.B) {
+	outage := 60 * time.Second
+	if v, err := strconv.Atoi(os.Getenv("AUDITTUI_BENCH_OUTAGE")); err == nil && v > 0 {
+		outage = time.Duration(v) * time.Second
+	}
+	for _, maxBackoff := range []time.Duration{config.DefaultMaxBackoff, 30 * time.Second} {
+		b.Run("Max_backoff="+maxBackoff.String(), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				srv := lokitest.New(lokitest.Options{})
+				b.Cleanup(srv.Close)
+				proxy := newTCPProxy(b, srv.Listener.Addr().String())
+				client, err := loki.NewClient(loki.Config{Addr: "http://" + proxy.addr})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink, err := lokisink.New(lokisink.Options{Client: client, Static: data.Labels{{Name: "job", Value: "audit"}},
+					BatchWait: time.Millisecond, DeadLetter: b.TempDir() + "/dl.jsonl",
+					Backoff: loki.Backoff{Min: config.DefaultMinBackoff, Max: maxBackoff}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				proxy.Down()
+				in := make(chan *pipe.Batch, 1)
+				in <- &pipe.Batch{Seq: 1, Records: []process.Record{{Line: []byte(`{"auditID":"x"}`), Time: time.Now().UnixNano()}}, LineBytes: 15}
+				close(in)
+				done := make(chan error, 1)
+				go func() { done <- sink.Run(context.Background(), in, func(...*pipe.Batch) {}) }()
+				time.Sleep(outage)
+				up := time.Now()
+				proxy.Up(b)
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				rec := time.Since(up)
+				if srv.Count("") != 1 {
+					b.Fatalf("push not stored")
+				}
+				b.ReportMetric(rec.Seconds(), "s_to_recover")
+				fmt.Fprintf(os.Stderr, "Loki Max_backoff=%v: outage %v, pushed %.1fs after Loki was back\n", maxBackoff, outage, rec.Seconds())
 			}
 		})
 	}

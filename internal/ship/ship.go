@@ -169,6 +169,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	reportStopLoss(c.StateDir, m, lg)
+	for _, w := range StartWarnings(c) {
+		lg.Warn(w)
+	}
 	var tailStart *tail.Position
 	if p, ok := state.Checkpoints[c.Path]; ok {
 		tp := p.Position
@@ -212,8 +215,13 @@ func Run(ctx context.Context, o Options) error {
 		// runtime) leaves 4 MiB for what it does not count or returns to
 		// the OS late (at exactly +16 MiB, the huge-lines fault test
 		// peaked at 33.3 MiB against its 32 under load). GOMEMLIMIT
-		// overrides.
+		// overrides. A gzip S3 sink adds its part buffer
+		// (Upload_chunk_size): chunks are compressed in memory while
+		// they are uploaded, never into a second file on the disk.
 		limit := int64(c.MemBufLimit) + 12<<20
+		if c.S3 != nil && c.S3.Compression == "gzip" {
+			limit += int64(c.S3.UploadChunkSize)
+		}
 		debug.SetMemoryLimit(limit)
 		lg.Debug("memory limit set", "bytes", limit)
 		if os.Getenv("GOGC") == "" {

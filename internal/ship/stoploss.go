@@ -1,8 +1,9 @@
 package ship
 
 // Losses found as ship stops: files deleted from the path and kept open
-// to be read, and the rest of a deleted file being read (a restart cannot
-// find them). The stopping process logs them and counts them in its
+// to be read, the rest of a deleted file being read, and listed backups
+// deleted by retention before they were read (a restart cannot find
+// them). The stopping process logs them and counts them in its
 // metrics, which a scrape rarely sees before it exits. So they are also
 // written to State_dir/lost-at-stop.json, and the next start logs them
 // again, adds them to its gap_files_total and unrecoverable_bytes_total
@@ -81,7 +82,7 @@ func reportStopLoss(dir string, m *metrics.Metrics, lg *slog.Logger) {
 	if err := json.Unmarshal(b, &l); err != nil {
 		lg.Warn("cannot read what the last stop lost", "path", p, "err", err)
 	} else if l.Files > 0 || l.Bytes > 0 {
-		lg.Error("the last stop lost the lines of files deleted from the path that were not read yet (a restart cannot find them); counted here, as the stopping process's metrics are rarely scraped",
+		lg.Error("the last stop lost the lines of files deleted (from the path, or backups by retention) that were not read yet (a restart cannot find them); counted here, as the stopping process's metrics are rarely scraped",
 			"files", l.Files, "bytes", l.Bytes, "stopped_at", l.StoppedAt.UTC().Format(time.RFC3339))
 		m.GapFiles.Add(float64(l.Files))
 		m.Unrecoverable.Add(float64(l.Bytes))

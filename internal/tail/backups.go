@@ -211,6 +211,12 @@ type candidate struct {
 // heads reads the first PrefixLen bytes of each backup (decompressed for
 // .gz), cached by device, inode, size and modification time.
 func (t *Tailer) candidates(bs []Backup) []candidate {
+	return candidatesIn(bs, &t.headCache)
+}
+
+// candidatesIn is candidates with the head cache given (the lister keeps
+// its own: the tailer's is not shared between goroutines).
+func candidatesIn(bs []Backup, headCache *map[headKey][]byte) []candidate {
 	out := make([]candidate, 0, len(bs))
 	keep := make(map[headKey]bool, len(bs))
 	for _, b := range bs {
@@ -220,23 +226,23 @@ func (t *Tailer) candidates(bs []Backup) []candidate {
 		}
 		dev, ino := DevIno(fi)
 		k := headKey{dev, ino, fi.Size(), fi.ModTime().UnixNano(), b.Gzip}
-		h, ok := t.headCache[k]
+		h, ok := (*headCache)[k]
 		if !ok {
 			h, err = headOf(b)
 			if err != nil {
 				continue
 			}
-			if t.headCache == nil {
-				t.headCache = map[headKey][]byte{}
+			if *headCache == nil {
+				*headCache = map[headKey][]byte{}
 			}
-			t.headCache[k] = h
+			(*headCache)[k] = h
 		}
 		keep[k] = true
 		out = append(out, candidate{Backup: b, info: fi, head: h, mtime: fi.ModTime().UnixNano()})
 	}
-	for k := range t.headCache {
+	for k := range *headCache {
 		if !keep[k] {
-			delete(t.headCache, k)
+			delete(*headCache, k)
 		}
 	}
 	return out

@@ -266,3 +266,87 @@ func TestFinishedFileThatGrowsIsReadOn(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Backups retention deletes while reading is held are reported when the
+// lister sees them gone (the ERROR, OnGap and OnUnrecoverable then, while
+// an alert can still help), not once reading resumes; one deleted just
+// before ship stops is reported before Run returns (ship records it in
+// lost-at-stop.json). Review J, finding 2.
+func TestRetentionWhileHeldReportedAtOnce(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	appendLines(t, p, 0, 100)
+	var mu sync.Mutex
+	var gaps []Gap
+	var lost int64
+	g := newTokens(1)
+	tl := New(Options{Path: p, ReadSize: 64, Refresh: 10 * time.Millisecond, MinInterval: 5 * time.Millisecond,
+		OnGap:           func(gp Gap) { mu.Lock(); gaps = append(gaps, gp); mu.Unlock() },
+		OnUnrecoverable: func(_ string, n int64) { mu.Lock(); lost += n; mu.Unlock() }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- tl.Run(ctx, g.emit) }()
+	g.waitChunks(t, 1) // held inside the first file
+	var backups []string
+	var sizes []int64
+	n := 100
+	for i := 1; i <= 5; i++ {
+		time.Sleep(15 * time.Millisecond)
+		b := rotate(t, p, i, false)
+		appendLines(t, p, n, n+10)
+		n += 10
+		backups = append(backups, b)
+		fi, _ := os.Stat(b)
+		sizes = append(sizes, fi.Size())
+	}
+	want := int64(1)
+	for _, sz := range sizes[1:] {
+		want += sz
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for tl.Lag() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("lag %d while held, want at least %d", tl.Lag(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, b := range backups[1:3] {
+		if err := os.Remove(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Still held: the gaps come from the lister.
+	count := func() (int, int64) { mu.Lock(); defer mu.Unlock(); return len(gaps), lost }
+	for {
+		if k, _ := count(); k == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			k, _ := count()
+			t.Fatalf("%d gaps while held, want 2", k)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, l := count(); l != sizes[1]+sizes[2] {
+		t.Fatalf("unrecoverable %d while held, want %d", l, sizes[1]+sizes[2])
+	}
+	if got, _ := g.collector.snapshot(); len(got) > 100 {
+		t.Fatalf("%d lines emitted while held", len(got))
+	}
+	// Stopped while held, just after retention deleted another one.
+	if err := os.Remove(backups[3]); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-errc
+	mu.Lock()
+	defer mu.Unlock()
+	if len(gaps) != 3 || lost != sizes[1]+sizes[2]+sizes[3] {
+		t.Fatalf("after the stop: gaps %+v, unrecoverable %d, want 3 and %d", gaps, lost, sizes[1]+sizes[2]+sizes[3])
+	}
+	for i, gp := range gaps {
+		if gp.Path != backups[i+1] || gp.Bytes != sizes[i+1] {
+			t.Fatalf("gap %d: %+v, want %s (%d bytes)", i, gp, backups[i+1], sizes[i+1])
+		}
+	}
+}

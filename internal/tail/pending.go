@@ -29,6 +29,7 @@ func (t *Tailer) lister(ctx context.Context, done <-chan struct{}) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	cache := map[headKey]listed{}
+	var heads map[headKey][]byte // the lister's head cache for candidatesIn
 	for {
 		select {
 		case <-ctx.Done():
@@ -39,6 +40,9 @@ func (t *Tailer) lister(ctx context.Context, done <-chan struct{}) {
 		case <-t.listWake:
 		}
 		t.listPending(cache)
+		// Report listed backups deleted before they were read now, while
+		// reading may be held, not when the tailer gets to them.
+		t.checkPendingGone(&heads)
 		// The polling fallback for pin.go: a new file at the path is kept
 		// open even while the tailer is held.
 		t.pinPath()
@@ -138,10 +142,30 @@ func (t *Tailer) listPending(cache map[headKey]listed) {
 	})
 }
 
+// checkPendingGone reports, from the lister (and as the tailer stops), the
+// listed backups that are gone before they were read. The backups are
+// listed again (heads read) only when one listed is no longer at its
+// path.
+func (t *Tailer) checkPendingGone(heads *map[headKey][]byte) {
+	t.lagMu.Lock()
+	var gone bool
+	for _, p := range t.lag.pending {
+		if _, err := os.Stat(p.path); err != nil {
+			gone = true
+			break
+		}
+	}
+	t.lagMu.Unlock()
+	if gone {
+		list := func() []candidate { return candidatesIn(t.o.Backups(t.o.Path), heads) }
+		t.checkPending(list(), list)
+	}
+}
+
 // checkPending reports the backups listed as waiting that are no longer
 // among cands (the current listing) and were not read: deleted before
 // they were read.
-func (t *Tailer) checkPending(cands []candidate) {
+func (t *Tailer) checkPending(cands []candidate, relist func() []candidate) {
 	t.lagMu.Lock()
 	defer t.lagMu.Unlock()
 	if len(t.lag.pending) == 0 {
@@ -155,6 +179,10 @@ func (t *Tailer) checkPending(cands []candidate) {
 		case finSet.has(p.head):
 		case present[id]:
 			continue
+		case id == t.lag.next || matches(p.head, t.lag.fpLen, t.lag.fp):
+			// Opened (or being opened) to be read: the open descriptor
+			// keeps it whatever happens to its name.
+			continue
 		default:
 			missing = append(missing, id)
 			continue
@@ -166,7 +194,7 @@ func (t *Tailer) checkPending(cands []candidate) {
 	}
 	// Listed again: a backup compressed between the listing and its stat
 	// (the plain file removed, the .gz not listed yet) is not gone.
-	present = listedSet(t.candidates(t.o.Backups(t.o.Path)), t.lag.pending)
+	present = listedSet(relist(), t.lag.pending)
 	var gone []pendingFile
 	for _, id := range missing {
 		if !present[id] {

@@ -80,6 +80,11 @@ type Position struct {
 	// modified at or after it. When the file is gone on restart, the
 	// backups modified since are the ones still to read.
 	ModTime int64 `json:"mtime,omitempty"`
+	// Target is the file Path named through a symlink when it was opened
+	// (a symlinked audit.log whose target is swapped): on restart the
+	// checkpointed file is looked for there first, as no backup pattern
+	// may name it.
+	Target string `json:"target,omitempty"`
 }
 
 // Spooled is one line (without its newline) held in a file instead of
@@ -209,10 +214,12 @@ type file struct {
 	f    *os.File
 	zr   io.Reader // compressed backups: the decompressed stream
 	name string    // path the file had when opened
-	gz   bool
-	live bool // opened as Path (its rotation and truncation are watched)
-	dev  uint64
-	ino  uint64
+	// target is the file name resolved through a symlinked Path.
+	target string
+	gz     bool
+	live   bool // opened as Path (its rotation and truncation are watched)
+	dev    uint64
+	ino    uint64
 	// head is the file's first bytes (up to PrefixLen) as read: the
 	// fingerprint of positions, and what a truncation is detected by.
 	head  []byte
@@ -344,6 +351,9 @@ type lagState struct {
 	listed               int64
 	listedDev, listedIno uint64
 	pending              map[ident]pendingFile
+	// next is the backup advance is about to open: the lister does not
+	// take it for deleted once it is open.
+	next ident
 }
 
 // New returns a tailer.
@@ -386,6 +396,9 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	defer t.closePins()
 	defer t.closeCur()
 	defer t.stoppedInDeleted()
+	// The listed backups deleted since the lister's last look are this
+	// stop's losses (a restart cannot tell them from files never rotated).
+	defer t.checkPendingGone(&t.headCache)
 	defer t.dropSpool()
 	t.wakeCh = make(chan struct{}, 1)
 	if !t.o.Once {
@@ -583,6 +596,51 @@ func holds(f *os.File, fi os.FileInfo, st *Position) (bool, error) {
 	return matches(head, st.ID.FPLen, st.ID.FP), nil
 }
 
+// symlinkTarget returns the file path names when path is a symlink
+// resolving to the file fi describes ("" otherwise, or when it was
+// swapped since).
+func symlinkTarget(path string, fi os.FileInfo) string {
+	if li, err := os.Lstat(path); err != nil || li.Mode()&os.ModeSymlink == 0 {
+		return ""
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return ""
+	}
+	if abs, err := filepath.Abs(target); err == nil {
+		target = abs
+	}
+	if ti, err := os.Stat(target); err != nil || !os.SameFile(ti, fi) {
+		return ""
+	}
+	return target
+}
+
+// atTarget returns the checkpointed file at the symlink target it was
+// read through, when it is still there (the symlink swapped since).
+func (t *Tailer) atTarget(st *Position, liveInfo os.FileInfo) *candidate {
+	if st.Target == "" {
+		return nil
+	}
+	f, err := os.Open(st.Target)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.IsDir() || liveInfo != nil && os.SameFile(fi, liveInfo) {
+		return nil
+	}
+	if ok, err := holds(f, fi, st); err != nil || !ok {
+		return nil
+	}
+	head, err := readPrefix(f, PrefixLen)
+	if err != nil {
+		return nil
+	}
+	return &candidate{Backup: Backup{Path: st.Target}, info: fi, head: head, mtime: fi.ModTime().UnixNano()}
+}
+
 // resumeElsewhere finds the checkpointed content among the backups (it was
 // rotated, compressed or copied while ship was stopped), reads it from the
 // checkpoint, then what came after it. When it is gone, that is a gap.
@@ -590,6 +648,13 @@ func (t *Tailer) resumeElsewhere(ctx context.Context, st *Position) error {
 	var liveInfo os.FileInfo
 	if fi, err := os.Stat(t.o.Path); err == nil {
 		liveInfo = fi
+	}
+	if c := t.atTarget(st, liveInfo); c != nil {
+		t.log.Info("resuming in the file the symlinked path named at the checkpoint", "path", t.o.Path, "target", c.Path, "offset", st.Offset)
+		if err := t.readBackup(ctx, *c, st.Offset, false); err != nil {
+			return err
+		}
+		return t.advance(ctx, ident{fpLen: len(c.head), fp: Fingerprint(c.head), mtime: c.mtime})
 	}
 	var found *candidate
 	for _, c := range t.candidates(t.o.Backups(t.o.Path)) {
@@ -610,7 +675,7 @@ func (t *Tailer) resumeElsewhere(ctx context.Context, st *Position) error {
 	}
 	if st.ID.FPLen > 0 || st.Offset > 0 {
 		t.gap(Gap{Path: st.Path, Offset: st.Offset, ID: st.ID,
-			Reason: "the checkpointed file is gone (deleted while ship was stopped, or deleted before and still being read when it stopped): its lines after the checkpoint are lost; reading the backups modified since, then the live file"})
+			Reason: "the checkpointed file was not found at the path or under any backup name (deleted while ship was stopped, deleted before and still being read when it stopped, or renamed to a name no pattern lists: add it to Rotated_path): its lines after the checkpoint are not read; reading the backups modified since, then the live file"})
 	}
 	return t.advance(ctx, ident{mtime: st.ModTime})
 }
@@ -669,7 +734,8 @@ func (t *Tailer) openLiveFile(f *os.File, fi os.FileInfo, off int64) error {
 	t.resetLine()
 	t.prev = nil
 	dev, ino := DevIno(fi)
-	c := &file{f: f, name: t.o.Path, live: true, dev: dev, ino: ino, readPos: off, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	c := &file{f: f, name: t.o.Path, live: true, dev: dev, ino: ino, readPos: off, size: fi.Size(), mtime: fi.ModTime().UnixNano(),
+		target: symlinkTarget(t.o.Path, fi)}
 	if off > 0 {
 		// The bytes before off were read in an earlier run: take the head
 		// from the file (holds checked it is the same content).
@@ -775,7 +841,7 @@ func (t *Tailer) positionAt(end int64) Position {
 	if c.fpLen != len(c.head) {
 		c.fp, c.fpLen = Fingerprint(c.head), len(c.head)
 	}
-	return Position{Path: c.name, ID: ID{Dev: c.dev, Ino: c.ino, FPLen: c.fpLen, FP: c.fp}, Offset: end, ModTime: c.mtime}
+	return Position{Path: c.name, ID: ID{Dev: c.dev, Ino: c.ino, FPLen: c.fpLen, FP: c.fp}, Offset: end, ModTime: c.mtime, Target: c.target}
 }
 
 func (t *Tailer) identOf(c *file) ident {
@@ -1061,7 +1127,7 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			}
 		}
 		cands := t.candidates(t.o.Backups(t.o.Path))
-		t.checkPending(cands)
+		t.checkPending(cands, func() []candidate { return t.candidates(t.o.Backups(t.o.Path)) })
 		if g, f := t.grown(cands, liveInfo); g != nil {
 			live.Close()
 			t.log.Warn("a file already read to its end has grown: the writer kept writing to it after it was rotated; reading the rest",
@@ -1092,7 +1158,10 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			return t.openLiveFile(live, liveInfo, 0)
 		}
 		live.Close()
-		t.setLag(func(s *lagState) { s.backlog = backlog })
+		t.setLag(func(s *lagState) {
+			s.backlog = backlog
+			s.next = ident{fpLen: len(next.head), fp: Fingerprint(next.head)}
+		})
 		t.log.Info("reading a backup rotated before it was opened", "path", next.Path, "compressed", next.Gzip)
 		if err := t.readBackup(ctx, *next, 0, false); err != nil {
 			return err

@@ -169,7 +169,7 @@ func runShip(ctx context.Context, o *ShipOptions) error {
 	default:
 		level = slog.LevelInfo
 	}
-	lg := slog.New(slog.NewJSONHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	lg := slog.New(slog.NewJSONHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: level, ReplaceAttr: shipper.LogAttr}))
 	out, done := o.IO.DataOut() // --dry-run prints events
 	defer done()
 	err = shipper.Run(ctx, shipper.Options{Config: c, DryRun: o.DryRun, Out: out, Logger: lg, Getenv: o.LookupEnv})

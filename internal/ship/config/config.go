@@ -133,6 +133,9 @@ type Loki struct {
 	// other than 429), and the ones longer than Max_line_size, one JSON
 	// line per push with the reason.
 	DeadLetterFile string `json:"Dead_letter_file"`
+	// Dead_letter_limit_size caps the dead-letter file: a refusal that
+	// finds it at the cap is not written (counted and logged).
+	DeadLetterLimit Size `json:"Dead_letter_limit_size"`
 	// Max_line_size: lines longer than this are not pushed (Loki would
 	// answer 400) but written to Dead_letter_file; set it to the
 	// server's limits_config.max_line_size. Default 256KB (Loki's
@@ -180,6 +183,7 @@ const (
 	DefaultMemBufLimit        = 16 << 20
 	DefaultMaxLineSize        = 16 << 20
 	DefaultOverlongLimit      = 256 << 20
+	DefaultDeadLetterLimit    = 256 << 20
 	DefaultReadyAckTimeout    = 2 * time.Minute
 	DefaultLokiMaxLineSize    = 256 << 10
 	DefaultS3RetryLimit       = 3
@@ -354,6 +358,9 @@ func (c *Config) ApplyDefaults() {
 		}
 		if l.DeadLetterFile == "" {
 			l.DeadLetterFile = c.StateDir + "/loki-dead-letter.jsonl"
+		}
+		if l.DeadLetterLimit == 0 {
+			l.DeadLetterLimit = DefaultDeadLetterLimit
 		}
 		if l.MaxLineSize == 0 {
 			l.MaxLineSize = min(DefaultLokiMaxLineSize, c.MemBufLimit/4)

@@ -15,7 +15,7 @@ import (
 // ConfigMap carries.
 func TestDeploySample(t *testing.T) {
 	dir := filepath.Join(testutil.RepoRoot(), "deploy")
-	c, err := Load(filepath.Join(dir, "ship.yaml"), env(map[string]string{"CLUSTER_NAME": "prod-eu-1"}))
+	c, err := Load(filepath.Join(dir, "ship.yaml"), env(map[string]string{"CLUSTER_NAME": "prod-eu-1", "NODE_NAME": "cp-node-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}

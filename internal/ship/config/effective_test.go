@@ -13,7 +13,7 @@ import (
 // The effective config of the deploy sample loads again into the same
 // config (defaults included), options in the Config type's order.
 func TestEffectiveRoundTrip(t *testing.T) {
-	c, err := Load(filepath.Join(testutil.RepoRoot(), "deploy", "ship.yaml"), env(map[string]string{"CLUSTER_NAME": "prod-eu-1"}))
+	c, err := Load(filepath.Join(testutil.RepoRoot(), "deploy", "ship.yaml"), env(map[string]string{"CLUSTER_NAME": "prod-eu-1", "NODE_NAME": "cp-node-1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestEffectiveRoundTrip(t *testing.T) {
 	}
 	text := string(out)
 	for _, want := range []string{"  Labels:\n    job: audit\n    cluster: prod-eu-1\n", "Path: /var/log/kubernetes/audit/audit.log\n", "Refresh_Interval: 5s\n", "Mem_Buf_Limit: 16M\n",
-		"Max_backoff: 5m\n", "Store_dir_limit_size: 1G\n", "Redact: true\n"} {
+		"Max_backoff: 30s\n", "Store_dir_limit_size: 1G\n", "Redact: true\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("effective config lacks %q:\n%s", want, text)
 		}

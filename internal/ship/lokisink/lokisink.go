@@ -20,11 +20,23 @@
 //     file whole;
 //   - "Max entry size 'N' bytes exceeded": the entries longer than N were
 //     refused, the others stored; only the refused ones are dead-lettered;
+//   - Loki's timestamp refusals ("entry too far behind ... oldest
+//     acceptable timestamp is: T ... for stream: S", "timestamp too old",
+//     "timestamp too new"): every entry of S beyond T is dead-lettered in
+//     one step and the rest sent again (entries of another stream that
+//     Loki had stored may then be refused as too far behind, as Loki
+//     drops a duplicate only of a stream's last line: they are
+//     dead-lettered too, a copy and not a loss);
 //   - any other refusal: the push is split in halves and each retried,
 //     down to the single entries the server refuses, which are
 //     dead-lettered with its reason. (Entries Loki had stored with the
 //     refused one are sent again: Loki drops an entry identical to one it
 //     has, same stream, timestamp and line.)
+//
+// When 10 single lines in a row are refused with the same answer and no
+// push is accepted meanwhile, the answer is not about the data (a URL
+// without /loki/api/v1/push answered 400 by VictoriaLogs): pushes are
+// retried with backoff instead of dead-lettered, with an ERROR.
 //
 // The dead-letter file holds one JSON line per refusal: time, status (0
 // when ship did not push), reason, and the streams with their entries.
@@ -68,8 +80,10 @@ type Options struct {
 	// Backoff for retryable failures; MaxRetries is forced to -1 (retry
 	// until the context ends).
 	Backoff loki.Backoff
-	// DeadLetter is the dead-letter file path.
-	DeadLetter string
+	// DeadLetter is the dead-letter file path; DeadLetterLimit caps its
+	// size (0: no cap).
+	DeadLetter      string
+	DeadLetterLimit int64
 	// MaxLineSize: longer lines are dead-lettered instead of pushed (0 =
 	// no limit).
 	MaxLineSize int64
@@ -87,6 +101,10 @@ type Sink struct {
 	streams map[string]struct{}
 	warned  bool
 	dlMu    sync.Mutex
+	// sameReason is the answer the last sameCount single lines were
+	// refused with (push goroutine only).
+	sameReason string
+	sameCount  int
 	// stopBy is when the sink's context will end (Unix ns, 0: not
 	// stopping); took how long the last push took to be answered.
 	stopBy, took atomic.Int64
@@ -413,17 +431,42 @@ func (s *Sink) pushEntries(ctx context.Context, streams []data.Labels, es []entr
 // pushRequest pushes req with retries; a refusal is narrowed down to the
 // entries refused (see the package doc).
 func (s *Sink) pushRequest(ctx context.Context, req loki.PushRequest, lines int, bytes int64) error {
-	err := s.send(ctx, req, lines)
-	if err == nil {
-		s.sent(lines, bytes)
-		return nil
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	he, perm := permanent(err)
-	if !perm {
-		return fmt.Errorf("loki push: %w", err)
+	var he *loki.HTTPError
+	for attempt := 0; ; attempt++ {
+		err := s.send(ctx, req, lines)
+		if err == nil {
+			s.sent(lines, bytes)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var perm bool
+		he, perm = permanent(err)
+		if !perm {
+			return fmt.Errorf("loki push: %w", err)
+		}
+		if !s.misconfigured(he) {
+			break
+		}
+		// Every push refused with the same reason, whatever its lines:
+		// not the data (a URL without /loki/api/v1/push), so retried
+		// as a 404 is, and the sink acknowledges nothing (/readyz).
+		if attempt == 0 {
+			s.log.Error("loki refuses every push with the same answer: a configuration error (Loki.URL must end in /loki/api/v1/push), not the data; retrying, not dead-lettering",
+				"status", he.Status, "reason", he.Body, "lines", lines)
+		}
+		wait := min(s.o.Backoff.Min<<min(attempt, 20), max(s.o.Backoff.Max, s.o.Backoff.Min))
+		if wait <= 0 {
+			wait = time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 	streams, es := flatten(req)
 	if m := maxEntry.FindStringSubmatch(he.Body); m != nil {
@@ -443,7 +486,30 @@ func (s *Sink) pushRequest(ctx context.Context, req loki.PushRequest, lines int,
 			return s.refuse(streams, refused, he.Status, he.Body)
 		}
 	}
+	if r, ok := parseTimeRefusal(he.Body); ok {
+		// Every entry of the stream Loki names beyond its time bound is
+		// refused at once; the rest is sent again (Loki stored the valid
+		// ones and named only its last error; it drops identical entries).
+		var refused, rest []entry
+		for _, e := range es {
+			if r.is(streams[e.stream]) && r.refuses(e.e.Time) {
+				refused = append(refused, e)
+			} else {
+				rest = append(rest, e)
+			}
+		}
+		if len(refused) > 0 {
+			if err := s.refuse(streams, refused, he.Status, he.Body); err != nil {
+				return err
+			}
+			if len(rest) == 0 {
+				return nil
+			}
+			return s.pushEntries(ctx, streams, rest)
+		}
+	}
 	if len(es) == 1 {
+		s.noteRefusal(he)
 		return s.refuse(streams, es, he.Status, he.Body)
 	}
 	s.log.Warn("loki refused a push; splitting it to find the lines refused", "status", he.Status, "reason", he.Body, "lines", len(es))
@@ -454,7 +520,28 @@ func (s *Sink) pushRequest(ctx context.Context, req loki.PushRequest, lines int,
 	return s.pushEntries(ctx, streams, es[half:])
 }
 
+// configRefusals single lines refused in a row with the same answer, and
+// no push accepted meanwhile, make that answer a configuration error.
+const configRefusals = 10
+
+// noteRefusal counts a single line refused with he's answer.
+func (s *Sink) noteRefusal(he *loki.HTTPError) {
+	if he.Body == s.sameReason {
+		s.sameCount++
+	} else {
+		s.sameReason, s.sameCount = he.Body, 1
+	}
+}
+
+// misconfigured reports whether he is the answer every push got lately.
+func (s *Sink) misconfigured(he *loki.HTTPError) bool {
+	return s.sameCount >= configRefusals && he.Body == s.sameReason
+}
+
 func (s *Sink) sent(lines int, bytes int64) {
+	if lines > 0 {
+		s.sameReason, s.sameCount = "", 0
+	}
 	if s.o.Metrics != nil && lines > 0 {
 		s.o.Metrics.SinkSentLines.WithLabelValues("loki").Add(float64(lines))
 		s.o.Metrics.SinkSentBytes.WithLabelValues("loki").Add(float64(bytes))
@@ -499,6 +586,14 @@ func (s *Sink) send(ctx context.Context, req loki.PushRequest, lines int) error 
 // refuse writes entries to the dead-letter file with the reason, and
 // counts them.
 func (s *Sink) refuse(streams []data.Labels, es []entry, status int, reason string) error {
+	if s.deadLetterFull() {
+		s.log.Error("lines refused; the dead-letter file is at Dead_letter_limit_size, so they are not kept (move it away to make room)",
+			"status", status, "reason", reason, "lines", len(es), "file", s.o.DeadLetter, "limit", s.o.DeadLetterLimit)
+		if s.o.Metrics != nil {
+			s.o.Metrics.DeadLetterDropped.WithLabelValues("loki").Add(float64(len(es)))
+		}
+		return nil
+	}
 	if err := s.deadLetter(streams, es, status, reason); err != nil {
 		return err
 	}
@@ -507,6 +602,15 @@ func (s *Sink) refuse(streams []data.Labels, es []entry, status int, reason stri
 		s.o.Metrics.SinkDeadLines.WithLabelValues("loki").Add(float64(len(es)))
 	}
 	return nil
+}
+
+// deadLetterFull reports whether the dead-letter file reached its cap.
+func (s *Sink) deadLetterFull() bool {
+	if s.o.DeadLetterLimit <= 0 {
+		return false
+	}
+	fi, err := os.Stat(s.o.DeadLetter)
+	return err == nil && fi.Size() >= s.o.DeadLetterLimit
 }
 
 type dlEntry struct {

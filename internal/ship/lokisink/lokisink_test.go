@@ -264,6 +264,12 @@ type distributor struct {
 	stored  map[string]bool
 	lines   []string
 	pushes  []int // bytes of lines per push
+	// window: unordered writes refuse an entry more than window behind
+	// its stream's newest ("entry too far behind"); 0 turns it off.
+	window time.Duration
+	newest map[string]int64
+	// refuseAll answers every push 400 with this body (a wrong URL path).
+	refuseAll string
 }
 
 func newDistributor(t *testing.T, maxLine int) (*distributor, string) {
@@ -282,6 +288,11 @@ func newDistributor(t *testing.T, maxLine int) (*distributor, string) {
 		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
+		if d.refuseAll != "" {
+			d.pushes = append(d.pushes, 0)
+			http.Error(w, d.refuseAll, 400)
+			return
+		}
 		var last string
 		n := 0
 		for _, st := range req.Streams {
@@ -295,6 +306,13 @@ func newDistributor(t *testing.T, maxLine int) (*distributor, string) {
 				case strings.Contains(string(e.Line), "ancient"):
 					last = fmt.Sprintf("entry for stream '%s' has timestamp too old: %d", ls, e.Time)
 					continue
+				case d.window > 0 && e.Time < d.newest[ls]-int64(d.window):
+					last = fmt.Sprintf("entry with timestamp %s ignored, reason: 'entry too far behind, entry timestamp is: %s, oldest acceptable timestamp is: %s' for stream: %s",
+						time.Unix(0, e.Time).UTC(), time.Unix(0, e.Time).UTC().Format(time.RFC3339), time.Unix(0, d.newest[ls]-int64(d.window)).UTC().Format(time.RFC3339), ls)
+					continue
+				}
+				if d.newest != nil && e.Time > d.newest[ls] {
+					d.newest[ls] = e.Time
 				}
 				k := fmt.Sprint(ls, e.Time, string(e.Line))
 				if !d.stored[k] {
@@ -545,4 +563,165 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("timed out")
+}
+
+// A node behind by more than Loki's window (another node's entries made
+// the stream's newest an hour later): Loki refuses its old entries with
+// "entry too far behind ... oldest acceptable timestamp is: T for stream:
+// S". Every entry of S older than T is dead-lettered in one step, the rest
+// stored, in a few pushes instead of two per line (review J, finding 3).
+func TestTooFarBehindDeadLettersTheStreamInOneStep(t *testing.T) {
+	d, url := newDistributor(t, 0)
+	d.window, d.newest = time.Hour, map[string]int64{}
+	s, m, dl := distributorSink(t, url, Options{LabelNames: []string{"verb"}, BatchSize: 1 << 20})
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC).UnixNano()
+	rec := func(b *pipe.Batch, id string, ts int64, verb string) {
+		l := fmt.Sprintf(`{"auditID":"%s"}`, id)
+		b.Records = append(b.Records, process.Record{Line: []byte(l), Time: ts, Fields: []string{verb}})
+		b.LineBytes += int64(len(l))
+	}
+	// The other node's current entry first (its own push).
+	b1 := &pipe.Batch{Seq: 1}
+	rec(b1, "other-node", now, "get")
+	// This node's backlog: 2h to 0h old, in two streams; "list" has no
+	// newer entry and is stored whole.
+	b2 := &pipe.Batch{Seq: 2}
+	var old, kept int
+	for i := 0; i < 200; i++ {
+		ts := now - int64(2*time.Hour) + int64(i)*int64(time.Minute)*3/5 // 2h back to ~0
+		rec(b2, fmt.Sprintf("get-%03d", i), ts, "get")
+		if ts < now-int64(time.Hour) {
+			old++
+		} else {
+			kept++
+		}
+		rec(b2, fmt.Sprintf("list-%03d", i), ts, "list")
+	}
+	if _, err := run(t, s, b1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, s, b2); err != nil {
+		t.Fatal(err)
+	}
+	// Every line is stored or dead-lettered; the old ones of "get" are
+	// dead-lettered, not stored. (Sent again with the rest, old "list"
+	// entries Loki already stored may be refused as too far behind too:
+	// Loki drops a duplicate only of the stream's last line. They are
+	// then dead-lettered as well: a copy, not a loss.)
+	dead := map[string]bool{}
+	for _, l := range deadLines(readDeadLetters(t, dl)) {
+		dead[l] = true
+	}
+	stored := map[string]bool{}
+	for _, l := range d.lines {
+		stored[l] = true
+	}
+	for _, r := range b2.Records {
+		l := string(r.Line)
+		isOld := strings.Contains(l, "get-") && r.Time < now-int64(time.Hour)
+		switch {
+		case isOld && (!dead[l] || stored[l]):
+			t.Fatalf("%s: dead-lettered %v, stored %v; want dead-lettered only", l, dead[l], stored[l])
+		case !isOld && !stored[l]:
+			t.Fatalf("%s not stored", l)
+		}
+	}
+	if n := metrics.Value(m.SinkDeadLines.WithLabelValues("loki")); int(n) != len(dead) {
+		t.Errorf("dead-lettered metric %v, want %d", n, len(dead))
+	}
+	// 1 push for b1; b2: refused once, the rest sent again (a second
+	// refusal may come for the entries within the bound's second).
+	if n := len(d.pushes); n > 6 {
+		t.Errorf("%d pushes for %d refused lines: bisected line by line", n, old)
+	}
+}
+
+// A receiver that answers every push 400 with the same text (VictoriaLogs
+// for a URL without /insert/loki/api/v1/push: "unsupported path") is a
+// configuration error: after a few lines, pushes are retried instead of
+// dead-lettered, and delivered once the answer changes.
+func TestSameRefusalForEveryPushIsConfiguration(t *testing.T) {
+	d, url := newDistributor(t, 0)
+	d.refuseAll = "unsupported path requested: /api/v1/push"
+	var logs strings.Builder
+	var mu sync.Mutex
+	s, m, dl := distributorSink(t, url, Options{BatchSize: 1 << 20, Logger: slogTo(lockedWriter{&mu, &logs})})
+	var lines []string
+	for i := 0; i < 500; i++ {
+		lines = append(lines, fmt.Sprintf(`{"auditID":"w%03d"}`, i))
+	}
+	in := make(chan *pipe.Batch, 1)
+	in <- lineBatch(1, lines...)
+	close(in)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(context.Background(), in, func(...*pipe.Batch) {})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		said := strings.Contains(logs.String(), "configuration error")
+		mu.Unlock()
+		if said {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no configuration error said")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	d.mu.Lock()
+	d.refuseAll = ""
+	d.mu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	dead := metrics.Value(m.SinkDeadLines.WithLabelValues("loki"))
+	if dead > configRefusals {
+		t.Fatalf("%v lines dead-lettered, want at most %d before the answer was taken for a configuration error", dead, configRefusals)
+	}
+	if int(dead)+len(d.lines) != 500 {
+		t.Fatalf("stored %d + dead-lettered %v, want 500", len(d.lines), dead)
+	}
+	_ = dl
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// The dead-letter file is capped: a refusal that finds it at
+// Dead_letter_limit_size is not written, and its lines are counted in
+// sink_dead_letter_dropped_lines_total (review J, finding 3).
+func TestDeadLetterFileCapped(t *testing.T) {
+	d, url := newDistributor(t, 0)
+	_ = d
+	s, m, dl := distributorSink(t, url, Options{})
+	s.o.DeadLetterLimit = 100
+	var lines []string
+	for i := 0; i < 3; i++ {
+		lines = append(lines, fmt.Sprintf(`{"auditID":"ancient-%d"}`, i))
+	}
+	for i, l := range lines {
+		if _, err := run(t, s, lineBatch(uint64(i+1), l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := deadLines(readDeadLetters(t, dl))
+	if len(got) != 1 || got[0] != lines[0] {
+		t.Fatalf("dead-lettered %q, want only the first (the file is then over 100 bytes)", got)
+	}
+	if n := metrics.Value(m.DeadLetterDropped.WithLabelValues("loki")); n != 2 {
+		t.Errorf("dropped %v lines, want 2", n)
+	}
+	if n := metrics.Value(m.SinkDeadLines.WithLabelValues("loki")); n != 1 {
+		t.Errorf("dead-lettered %v lines, want 1", n)
+	}
 }

@@ -34,18 +34,21 @@ type Metrics struct {
 	LinesTooLong  prometheus.Counter
 	Redacted      prometheus.Counter
 
-	SinkSentLines  *prometheus.CounterVec
-	SinkSentBytes  *prometheus.CounterVec
-	SinkRetries    *prometheus.CounterVec
-	SinkDeadLines  *prometheus.CounterVec
-	SinkErrors     *prometheus.CounterVec
-	SinkPending    *prometheus.GaugeVec
-	BufferBytes    *prometheus.GaugeVec
-	BufferLimit    *prometheus.GaugeVec
-	Backpressure   prometheus.Gauge
-	BackpressureS  prometheus.Counter
-	LokiStreams    prometheus.Gauge
-	CheckpointSave prometheus.Counter
+	SinkSentLines *prometheus.CounterVec
+	SinkSentBytes *prometheus.CounterVec
+	SinkRetries   *prometheus.CounterVec
+	SinkDeadLines *prometheus.CounterVec
+	// DeadLetterDropped counts refused lines not written to the full
+	// dead-letter file.
+	DeadLetterDropped *prometheus.CounterVec
+	SinkErrors        *prometheus.CounterVec
+	SinkPending       *prometheus.GaugeVec
+	BufferBytes       *prometheus.GaugeVec
+	BufferLimit       *prometheus.GaugeVec
+	Backpressure      prometheus.Gauge
+	BackpressureS     prometheus.Counter
+	LokiStreams       prometheus.Gauge
+	CheckpointSave    prometheus.Counter
 	// CheckpointErrors counts checkpoint writes that failed.
 	CheckpointErrors prometheus.Counter
 	// LastAck is the time of each sink's last acknowledgement.
@@ -100,6 +103,7 @@ func New() *Metrics {
 	m.SinkSentBytes = cv("sink_sent_bytes_total", "Line bytes delivered by a sink.")
 	m.SinkRetries = cv("sink_retries_total", "Delivery attempts retried (429, 5xx, network, S3 errors).")
 	m.SinkDeadLines = cv("sink_dead_lettered_lines_total", "Lines the server rejected permanently, written to the dead-letter file.")
+	m.DeadLetterDropped = cv("sink_dead_letter_dropped_lines_total", "Lines the server rejected permanently that the dead-letter file, at Dead_letter_limit_size, did not take.")
 	m.SinkErrors = cv("sink_errors_total", "Failed delivery attempts.")
 	m.SinkPending = gv("sink_pending_bytes", "Bytes handed to a sink and not yet acknowledged.", "sink")
 	m.BufferBytes = gv("buffer_bytes", "Bytes held in ship's buffers (memory: read but unacknowledged; disk: S3 chunks in Store_dir).", "buffer")
@@ -132,7 +136,7 @@ func New() *Metrics {
 		return time.Since(time.Unix(0, t)).Seconds()
 	}))
 	r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "lag_seconds",
-		Help: "How far behind the live file ship is: 0 when every line was acknowledged, else now minus the stageTimestamp of the last event every sink acknowledged (-1 before the first)."}, func() float64 {
+		Help: "How far behind the live file ship is: 0 when every line was acknowledged, else now minus the stageTimestamp of the last event every sink acknowledged, at least 0 (an event stamped in the future; -1 before the first)."}, func() float64 {
 		if m.LagBytes() == 0 {
 			return 0
 		}
@@ -140,7 +144,9 @@ func New() *Metrics {
 		if t == 0 {
 			return -1
 		}
-		return time.Since(time.Unix(0, t)).Seconds()
+		// An event stamped ahead of this clock (a skewed apiserver) would
+		// make the lag negative, below any alert threshold.
+		return max(0, time.Since(time.Unix(0, t)).Seconds())
 	}))
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerBuildInfo(r, buildinfo.Get())

@@ -56,6 +56,12 @@ func TestEndpoints(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	// An event stamped 2h ahead: the lag is 0, never negative (review J9).
+	m.Acked(time.Now().Add(2 * time.Hour).UnixNano())
+	_, body = get("/metrics")
+	if !strings.Contains(body, "audittui_ship_lag_seconds 0\n") {
+		t.Errorf("lag_seconds for an event stamped in the future is not 0")
+	}
 	// /readyz says why it is not ready.
 	m.SetReadyCheck(func() error { return errors.New("loki: no acknowledgement for 3m") })
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "loki: no acknowledgement for 3m") {

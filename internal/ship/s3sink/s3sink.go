@@ -5,9 +5,10 @@
 // acknowledged once it is fsynced there (the disk buffer is durable), so
 // the checkpoint can move on while the chunk waits for its upload, and a
 // crash re-sends at most the batch being written. A chunk is closed when
-// it reaches Total_file_size or is Upload_timeout old, then compressed
-// (gzip, optional) and uploaded with PutObject, or a multipart upload when
-// it is larger than the part size. Uploads are retried with backoff until
+// it reaches Total_file_size or is Upload_timeout old, then uploaded with
+// PutObject, or a multipart upload when it is larger than the part size;
+// with gzip it is compressed while it is uploaded, through one buffer of
+// the part size (Store_dir may be full: no second copy is written). Uploads are retried with backoff until
 // they succeed; a chunk is deleted only after its upload succeeded. Chunks
 // left by a crash are uploaded on the next start.
 //
@@ -16,8 +17,9 @@
 // (even after a crash between the upload and the delete) overwrites the
 // same object instead of duplicating it.
 //
-// When the chunks on disk reach Store_dir_limit_size the sink stops
-// accepting batches: the pipeline's memory budget fills and reading stops.
+// When the chunks on disk reach Store_dir_limit_size, or a chunk write
+// finds the disk full (ENOSPC), the sink stops accepting batches until an
+// upload frees space: the pipeline's memory budget fills and reading stops.
 package s3sink
 
 import (
@@ -35,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -88,6 +91,12 @@ type Sink struct {
 	// last upload succeeded, if later); zero with an empty queue.
 	waitingSince time.Time
 	lastUpload   time.Time
+	// freed counts successful uploads (a full disk waits for one).
+	freed int
+	// partBuf is the uploader's buffer of compressed bytes.
+	partBuf []byte
+	// wrapWrite wraps chunk writes (tests inject a full disk).
+	wrapWrite func(io.Writer) io.Writer
 }
 
 // New returns an S3 sink; Run recovers leftover chunks.
@@ -336,9 +345,13 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pi
 		cur = nil
 		return nil
 	}
+	diskBlocked := false // counted in Metrics.Blocked while the disk is full
 	defer func() {
 		if cur != nil {
 			cur.f.Close()
+		}
+		if diskBlocked {
+			s.o.Metrics.Blocked(false)
 		}
 	}()
 	var line []byte
@@ -368,22 +381,63 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pi
 			if err := s.waitSpace(ctx, need, syncAck); err != nil {
 				return err
 			}
-			if cur == nil && len(b.Records) > 0 {
-				name := chunkName(time.Unix(0, b.Records[0].Time))
-				p := filepath.Join(s.o.StoreDir, name)
-				f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-				if err != nil {
-					return fmt.Errorf("create chunk: %w", err)
+			var n int64
+			for full := false; ; {
+				var err error
+				if cur == nil {
+					cur, err = s.create(time.Unix(0, b.Records[0].Time))
 				}
-				if err := checkpoint.SyncDir(s.o.StoreDir); err != nil {
-					f.Close()
+				if err == nil {
+					n, err = s.writeBatch(cur, b, &line)
+					if err != nil && errors.Is(err, syscall.ENOSPC) {
+						// Take the partial batch back out: the chunk
+						// ends on a line, as uploaded.
+						if terr := cur.f.Truncate(cur.size); terr != nil {
+							return fmt.Errorf("%w (and truncating the chunk back: %v)", err, terr)
+						}
+						if _, serr := cur.f.Seek(cur.size, io.SeekStart); serr != nil {
+							return serr
+						}
+					}
+				}
+				if err == nil {
+					if full {
+						s.log.Info("Store_dir has space again; reading resumes", "dir", s.o.StoreDir)
+						if diskBlocked {
+							s.o.Metrics.Blocked(false)
+							diskBlocked = false
+						}
+					}
+					break
+				}
+				if !errors.Is(err, syscall.ENOSPC) {
 					return err
 				}
-				cur = &chunk{f: f, path: p, start: s.o.Now()}
-			}
-			n, err := s.writeBatch(cur, b, &line)
-			if err != nil {
-				return err
+				// The disk is full before Store_dir_limit_size: the same
+				// backpressure (reading pauses) until uploads free space.
+				if !full {
+					full = true
+					s.mu.Lock()
+					used := s.diskUsed
+					s.mu.Unlock()
+					s.log.Warn("Store_dir's disk is full; waiting for uploads (reading pauses)", "dir", s.o.StoreDir, "used", used, "limit", s.o.StoreLimit, "err", err)
+					if m := s.o.Metrics; m != nil {
+						m.Blocked(true)
+						diskBlocked = true
+					}
+				}
+				if cur != nil && cur.size > 0 {
+					if err := roll(); err != nil {
+						return err
+					}
+				} else if cur != nil {
+					cur.f.Close()
+					os.Remove(cur.path)
+					cur = nil
+				}
+				if err := s.waitFreed(ctx, syncAck); err != nil {
+					return err
+				}
 			}
 			cur.size += n
 			s.mu.Lock()
@@ -405,16 +459,67 @@ func (s *Sink) write(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pi
 	}
 }
 
+// create opens a new chunk named for the time of its first record.
+func (s *Sink) create(first time.Time) (*chunk, error) {
+	p := filepath.Join(s.o.StoreDir, chunkName(first))
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("create chunk: %w", err)
+	}
+	if err := checkpoint.SyncDir(s.o.StoreDir); err != nil {
+		f.Close()
+		os.Remove(p)
+		return nil, err
+	}
+	return &chunk{f: f, path: p, start: s.o.Now()}, nil
+}
+
+// waitFreed waits, after a write found the disk full, until an upload
+// succeeds or, with nothing queued to upload (the space is held by
+// something else), for a while before the write is tried again.
+func (s *Sink) waitFreed(ctx context.Context, syncAck func() error) error {
+	if err := syncAck(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	freed := s.freed
+	s.mu.Unlock()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	deadline := s.o.Now().Add(diskFullRetry)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		s.mu.Lock()
+		done := s.freed != freed || (len(s.queue) == 0 && s.uploads == 0 && !s.o.Now().Before(deadline))
+		s.mu.Unlock()
+		if done {
+			return nil
+		}
+	}
+}
+
+// diskFullRetry is how long a full disk with nothing to upload waits
+// before the write is tried again.
+var diskFullRetry = 2 * time.Second
+
 // writeBatch appends the batch's lines to the chunk (a spooled line is
 // copied from its file) and returns the bytes written.
 func (s *Sink) writeBatch(cur *chunk, b *pipe.Batch, buf *[]byte) (int64, error) {
 	line := (*buf)[:0]
 	var n int64
+	var w io.Writer = cur.f
+	if s.wrapWrite != nil {
+		w = s.wrapWrite(w)
+	}
 	flush := func() error {
 		if len(line) == 0 {
 			return nil
 		}
-		k, err := cur.f.Write(line)
+		k, err := w.Write(line)
 		n += int64(k)
 		line = line[:0]
 		return err
@@ -429,7 +534,7 @@ func (s *Sink) writeBatch(cur *chunk, b *pipe.Batch, buf *[]byte) (int64, error)
 		if err := flush(); err != nil {
 			return n, fmt.Errorf("write chunk %s: %w", cur.path, err)
 		}
-		k, err := io.Copy(cur.f, io.NewSectionReader(r.Spool, 0, r.SpoolSize))
+		k, err := io.Copy(w, io.NewSectionReader(r.Spool, 0, r.SpoolSize))
 		n += k
 		if err != nil {
 			return n, fmt.Errorf("write chunk %s: %w", cur.path, err)
@@ -528,6 +633,7 @@ func (s *Sink) uploader(ctx context.Context) error {
 		s.mu.Lock()
 		s.uploads--
 		if err == nil {
+			s.freed++
 			s.queue = s.queue[1:]
 			s.diskUsed -= size
 			s.setDisk()
@@ -572,27 +678,35 @@ func (s *Sink) uploadWithRetry(ctx context.Context, p string) (int64, error) {
 }
 
 // upload sends one chunk and deletes it. It returns the chunk's size.
+// A gzip chunk is compressed while it is uploaded (no second copy on
+// disk: Store_dir may be full): the compressed bytes go into a buffer of
+// at most PartSize, sent with PutObject when the chunk ends within it, or
+// as the parts of a multipart upload.
 func (s *Sink) upload(ctx context.Context, p string) (int64, error) {
 	key, err := s.Key(p)
 	if err != nil {
 		return 0, err
 	}
-	fi, err := os.Stat(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, fmt.Errorf("open chunk: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return 0, fmt.Errorf("stat chunk: %w", err)
 	}
 	size := fi.Size()
-	body, bodySize, cleanup, err := s.body(p)
-	if err != nil {
-		return 0, err
-	}
-	defer cleanup()
-	if bodySize > s.o.PartSize {
-		err = s.multipart(ctx, key, body, bodySize)
-	} else {
+	bodySize := size
+	switch {
+	case s.o.Gzip:
+		bodySize, err = s.uploadGzip(ctx, key, f)
+	case size > s.o.PartSize:
+		err = s.multipart(ctx, key, f, size)
+	default:
 		_, err = s.o.Client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), Body: body,
-			ContentLength: aws.Int64(bodySize), ContentType: aws.String("application/json"),
+			Bucket: aws.String(s.o.Bucket), Key: aws.String(key), Body: f,
+			ContentLength: aws.Int64(size), ContentType: aws.String("application/json"),
 		})
 	}
 	if err != nil {
@@ -605,14 +719,109 @@ func (s *Sink) upload(ctx context.Context, p string) (int64, error) {
 	return size, nil
 }
 
+// uploadGzip streams src through gzip into the object key and returns the
+// compressed size. Memory: one part buffer (PartSize), reused.
+func (s *Sink) uploadGzip(ctx context.Context, key string, src io.Reader) (int64, error) {
+	if cap(s.partBuf) < int(s.o.PartSize) {
+		s.partBuf = make([]byte, 0, s.o.PartSize)
+	}
+	w := &partWriter{s: s, ctx: ctx, key: key, buf: s.partBuf[:0]}
+	zw, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	_, err := io.Copy(zw, src)
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = w.finish()
+	}
+	if err != nil && w.id != nil {
+		s.abort(key, w.id)
+	}
+	return w.total, err
+}
+
+// partWriter collects compressed bytes into parts of PartSize. The first
+// full part starts a multipart upload; a body that never fills one is sent
+// with PutObject by finish.
+type partWriter struct {
+	s     *Sink
+	ctx   context.Context
+	key   string
+	buf   []byte
+	id    *string
+	parts []types.CompletedPart
+	total int64
+}
+
+func (w *partWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		k := min(int(w.s.o.PartSize)-len(w.buf), len(p))
+		w.buf = append(w.buf, p[:k]...)
+		p, n = p[k:], n+k
+		if int64(len(w.buf)) >= w.s.o.PartSize {
+			if err := w.part(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// part uploads the buffer as the next part.
+func (w *partWriter) part() error {
+	s := w.s
+	if w.id == nil {
+		up, err := s.o.Client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{
+			Bucket: aws.String(s.o.Bucket), Key: aws.String(w.key), ContentType: aws.String("application/json"),
+		})
+		if err != nil {
+			return err
+		}
+		w.id = up.UploadId
+	}
+	n := int32(len(w.parts) + 1)
+	out, err := s.o.Client.UploadPart(w.ctx, &s3.UploadPartInput{
+		Bucket: aws.String(s.o.Bucket), Key: aws.String(w.key), UploadId: w.id,
+		PartNumber: aws.Int32(n), Body: bytes.NewReader(w.buf), ContentLength: aws.Int64(int64(len(w.buf))),
+	})
+	if err != nil {
+		return err
+	}
+	w.parts = append(w.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+	w.total += int64(len(w.buf))
+	w.buf = w.buf[:0]
+	return nil
+}
+
+// finish sends what is buffered: the whole object, or the last part and
+// the completion of the multipart upload.
+func (w *partWriter) finish() error {
+	s := w.s
+	if w.id == nil {
+		w.total = int64(len(w.buf))
+		_, err := s.o.Client.PutObject(w.ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.o.Bucket), Key: aws.String(w.key), Body: bytes.NewReader(w.buf),
+			ContentLength: aws.Int64(w.total), ContentType: aws.String("application/json"),
+		})
+		return err
+	}
+	if len(w.buf) > 0 {
+		if err := w.part(); err != nil {
+			return err
+		}
+	}
+	_, err := s.o.Client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.o.Bucket), Key: aws.String(w.key), UploadId: w.id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
+	})
+	return err
+}
+
 // multipart uploads body in parts of PartSize read straight from the file
 // (no part is copied into memory), one after the other; a failed upload
 // is aborted.
-func (s *Sink) multipart(ctx context.Context, key string, body io.ReadSeeker, size int64) error {
-	ra, ok := body.(io.ReaderAt)
-	if !ok {
-		return fmt.Errorf("multipart upload of s3://%s/%s: body is not a file", s.o.Bucket, key)
-	}
+func (s *Sink) multipart(ctx context.Context, key string, ra io.ReaderAt, size int64) error {
 	up, err := s.o.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(s.o.Bucket), Key: aws.String(key), ContentType: aws.String("application/json"),
 	})
@@ -650,47 +859,4 @@ func (s *Sink) abort(key string, id *string) {
 	}); err != nil {
 		s.log.Warn("abort multipart upload", "key", key, "err", err)
 	}
-}
-
-// body opens what is uploaded for chunk p: the chunk itself, or a gzip
-// copy written next to it.
-func (s *Sink) body(p string) (io.ReadSeeker, int64, func(), error) {
-	src, err := os.Open(p)
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("open chunk: %w", err)
-	}
-	if !s.o.Gzip {
-		fi, err := src.Stat()
-		if err != nil {
-			src.Close()
-			return nil, 0, nil, err
-		}
-		return src, fi.Size(), func() { src.Close() }, nil
-	}
-	defer src.Close()
-	tmp := p + ".gz.tmp"
-	dst, err := os.Create(tmp)
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("create %s: %w", tmp, err)
-	}
-	cleanup := func() { dst.Close(); os.Remove(tmp) }
-	zw, _ := gzip.NewWriterLevel(dst, gzip.DefaultCompression)
-	if _, err := io.Copy(zw, src); err != nil {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("compress chunk: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("compress chunk: %w", err)
-	}
-	n, err := dst.Seek(0, io.SeekCurrent)
-	if err != nil {
-		cleanup()
-		return nil, 0, nil, err
-	}
-	if _, err := dst.Seek(0, io.SeekStart); err != nil {
-		cleanup()
-		return nil, 0, nil, err
-	}
-	return dst, n, cleanup, nil
 }
