@@ -140,6 +140,11 @@ type memberPat struct {
 
 const memberPatLen = 32
 
+// orderWindow is how many keys of the order orderedKey tries from the
+// next one: absent fields are skipped over (responseStatus is often
+// {"metadata":{},"code":200}, code five keys on).
+const orderWindow = 6
+
 func newMemberOrder(keys keyOrder) *memberOrder {
 	o := &memberOrder{keys: keys, pats: make([]memberPat, len(keys))}
 	for k, key := range keys {
@@ -168,6 +173,10 @@ func (s *scanner) orderedKey(first bool, order *memberOrder, next *int) (string,
 	b, i := s.B, s.I
 	if !first {
 		if i >= len(b) || b[i] != ',' {
+			if i < len(b) && b[i] == '}' {
+				s.I = i + 1 // the end of the object
+				return "", true, nil
+			}
 			return s.unorderedKey(first, order, next)
 		}
 		i++
@@ -178,7 +187,7 @@ func (s *scanner) orderedKey(first bool, order *memberOrder, next *int) (string,
 	w := (*[memberPatLen]byte)(b[i:])
 	x0 := binary.LittleEndian.Uint64(w[0:8])
 	k0 := *next
-	for k := k0; k < k0+3 && k < len(order.pats); k++ {
+	for k := k0; k < k0+orderWindow && k < len(order.pats); k++ {
 		p := &order.pats[k]
 		if x0&p.m[0] != p.w[0] {
 			continue
