@@ -455,30 +455,32 @@ func formsOf(re *syntax.Regexp) ([]form, bool) {
 	case syntax.OpEmptyMatch:
 		return []form{{}}, true
 	case syntax.OpLiteral:
-		out := []string{""}
-		for _, r := range re.Rune {
-			// A case-folded rune matches its whole orbit (k: K, k and
-			// the Kelvin sign), as the regexp compares it.
-			alts := []rune{r}
-			if re.Flags&syntax.FoldCase != 0 {
-				for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-					alts = append(alts, f)
-				}
+		if re.Flags&syntax.FoldCase == 0 {
+			return []form{{lit: string(re.Rune)}}, true
+		}
+		// A case-folded rune matches its whole orbit (k: K, k and the
+		// Kelvin sign), as the regexp compares it: each combination is
+		// a string.
+		orbits := make([][]rune, len(re.Rune))
+		n := 1
+		for i, r := range re.Rune {
+			orbits[i] = []rune{r}
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				orbits[i] = append(orbits[i], f)
 			}
-			if len(out)*len(alts) > maxForms {
+			if n *= len(orbits[i]); n > maxForms {
 				return nil, false
 			}
-			next := make([]string, 0, len(out)*len(alts))
-			for _, a := range out {
-				for _, c := range alts {
-					next = append(next, a+string(c))
-				}
-			}
-			out = next
 		}
-		fs := make([]form, len(out))
-		for i, l := range out {
-			fs[i] = form{lit: l}
+		fs := make([]form, n)
+		buf := make([]rune, len(re.Rune))
+		for k := range fs {
+			x := k
+			for i, o := range orbits {
+				buf[i] = o[x%len(o)]
+				x /= len(o)
+			}
+			fs[k] = form{lit: string(buf)}
 		}
 		return fs, true
 	case syntax.OpCharClass:
