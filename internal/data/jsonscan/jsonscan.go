@@ -22,6 +22,7 @@ import (
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DefaultMaxDepth is the nesting bound when Scanner.MaxDepth is 0.
@@ -113,10 +114,14 @@ const (
 // first byte of x (little-endian) that is '"', '\\' or below 0x20, and 0
 // when there is none. (Bits above the first stop byte may be set
 // spuriously by borrows; the lowest is exact.)
+//
+// Each test is (t-lo)&^t on a byte's high bit, t being x, x^'"' or
+// x^'\\': as neither '"' nor '\\' has the high bit, ^t has the high bits
+// of ^x, so one &^x serves the three.
 func swarStops(x uint64) uint64 {
 	q := x ^ (swarLo * '"')
 	bs := x ^ (swarLo * '\\')
-	return ((x-swarLo*0x20)&^x | (q-swarLo)&^q | (bs-swarLo)&^bs) & swarHi
+	return ((x - swarLo*0x20) | (q - swarLo) | (bs - swarLo)) &^ x & swarHi
 }
 
 // IsHex reports whether c is a hexadecimal digit.
@@ -138,11 +143,17 @@ var stopByte = func() (t [256]bool) {
 // (len(b) if none), eight bytes at a time (SWAR), with the position of the
 // stop byte read from the mask.
 func nextStop(b []byte, i int) int {
-	for i+8 <= len(b) {
-		if m := swarStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	if i >= 0 {
+		// Words are read at b's base plus i, without slicing b for each
+		// (whose bounds and pointer checks cost more than the test):
+		// the loop's condition keeps every word inside b.
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		for ; i <= len(b)-8; i += 8 {
+			x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])
+			if m := swarStops(x); m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
 		}
-		i += 8
 	}
 	for i < len(b) && !stopByte[b[i]] {
 		i++
