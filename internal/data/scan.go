@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/audittui/audittui/internal/data/jsonscan"
 )
@@ -24,7 +25,20 @@ func newScanner(b []byte, i int) scanner {
 // str reads a JSON string value (the scanner must be at '"'). Unescaped
 // strings are views into the input; escaped ones are decoded copies.
 func (s *scanner) str() (string, error) {
-	start, end, esc, err := s.String()
+	b, i := s.B, s.I
+	j := jsonscan.NextStop(b, i+1)
+	if j < len(b) && b[j] == '"' {
+		// The common case: no escape, in one scan. i+1 <= j < len(b):
+		// the content is b[i+1:j], viewed without slicing b.
+		s.I = j + 1
+		return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1)), j-i-1), nil
+	}
+	return s.escapedStr(j)
+}
+
+// escapedStr is str for a string with an escape (or an error) at b[j].
+func (s *scanner) escapedStr(j int) (string, error) {
+	start, end, esc, err := s.StringFrom(j)
 	if err != nil {
 		return "", err
 	}

@@ -165,10 +165,23 @@ func nextStop(b []byte, i int) int {
 // be '"') and returns the span of its content (without the quotes) and
 // whether it holds escapes. Escapes are validated, not decoded.
 func (s *Scanner) String() (start, end int, escaped bool, err error) {
+	return s.StringFrom(s.I + 1)
+}
+
+// NextStop returns the index of the first '"', '\\' or control byte in b
+// at or after i (len(b) if none): where a string's plain content ends.
+// A caller that finds '"' there has the whole string (without escapes)
+// in one call; else StringFrom goes on from there.
+func NextStop(b []byte, i int) int { return nextStop(b, i) }
+
+// StringFrom is String for a string whose content (from the byte after
+// the current position's '"') holds no stop byte before b[i] (NextStop):
+// the scan goes on from i.
+func (s *Scanner) StringFrom(i int) (start, end int, escaped bool, err error) {
 	s.I++
 	start = s.I
 	b := s.B
-	for i := s.I; ; i++ {
+	for ; ; i++ {
 		i = nextStop(b, i)
 		if i >= len(b) {
 			break
