@@ -38,6 +38,8 @@ type Decoder struct {
 	page *Origin
 	// pageKey is the key that said so (nextToken or NextToken).
 	pageKey string
+	// minute spares reading the minute of each time again (parseTime).
+	minute minuteCache
 }
 
 // MaxDepth bounds JSON nesting, so hostile input cannot exhaust the stack.
@@ -244,7 +246,7 @@ func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end i
 		*rejs = append(*rejs, *newReject(o, raw, "GKE LogEntry without protoPayload ("+what+"): not a Kubernetes audit log entry"))
 		return dst
 	}
-	if reason := r.finish(raw, o); reason != "" {
+	if reason := r.finish(raw, o, &d.minute); reason != "" {
 		*rejs = append(*rejs, *newReject(o, raw, reason))
 		return dst
 	}
@@ -742,8 +744,9 @@ func (r *record) carrierTime() int64 {
 	return 0
 }
 
-// finish validates and completes an event; it returns a reject reason or "".
-func (r *record) finish(raw []byte, o Origin) string {
+// finish validates and completes an event; it returns a reject reason or
+// "". Its times are read with mc (ParseTime's answers).
+func (r *record) finish(raw []byte, o Origin, mc *minuteCache) string {
 	ev := &r.decEvent
 	if !ev.looksLikeEvent() {
 		if ev.kind != "" {
@@ -761,19 +764,19 @@ func (r *record) finish(raw []byte, o Origin) string {
 	// An event's time: stageTimestamp, else requestReceivedTimestamp, else
 	// v1beta1's timestamp, else the time its carrier recorded.
 	if ev.hasRecv {
-		if ev.Received, err = ParseTime(ev.receivedTS); err != nil {
+		if ev.Received, err = mc.parseTime(ev.receivedTS); err != nil {
 			return "field requestReceivedTimestamp: " + err.Error()
 		}
 	}
 	switch {
 	case ev.hasStageTS:
-		if ev.Time, err = ParseTime(ev.stageTS); err != nil {
+		if ev.Time, err = mc.parseTime(ev.stageTS); err != nil {
 			return "field stageTimestamp: " + err.Error()
 		}
 	case ev.hasRecv:
 		ev.Time = ev.Received
 	case ev.hasLegTS:
-		if ev.Time, err = ParseTime(ev.legacyTS); err != nil {
+		if ev.Time, err = mc.parseTime(ev.legacyTS); err != nil {
 			return "field timestamp: " + err.Error()
 		}
 	default:

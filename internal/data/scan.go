@@ -1,7 +1,10 @@
 package data
 
 import (
+	"encoding/binary"
 	"strconv"
+	"strings"
+	"unsafe"
 
 	"github.com/audittui/audittui/internal/data/jsonscan"
 )
@@ -22,7 +25,20 @@ func newScanner(b []byte, i int) scanner {
 // str reads a JSON string value (the scanner must be at '"'). Unescaped
 // strings are views into the input; escaped ones are decoded copies.
 func (s *scanner) str() (string, error) {
-	start, end, esc, err := s.String()
+	b, i := s.B, s.I
+	j := jsonscan.NextStop(b, i+1)
+	if j < len(b) && b[j] == '"' {
+		// The common case: no escape, in one scan. i+1 <= j < len(b):
+		// the content is b[i+1:j], viewed without slicing b.
+		s.I = j + 1
+		return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(b)), i+1)), j-i-1), nil
+	}
+	return s.escapedStr(j)
+}
+
+// escapedStr is str for a string with an escape (or an error) at b[j].
+func (s *scanner) escapedStr(j int) (string, error) {
+	start, end, esc, err := s.StringFrom(j)
 	if err != nil {
 		return "", err
 	}
@@ -112,39 +128,118 @@ var (
 		"resourceVersion", "subresource"}
 	statusKeys      = keyOrder{"metadata", "status", "message", "reason", "details", "code"}
 	annotationsKeys = keyOrder{"authorization.k8s.io/decision", "authorization.k8s.io/reason"}
+
+	eventOrder       = newMemberOrder(eventKeys)
+	userOrder        = newMemberOrder(userKeys)
+	impUserOrder     = newMemberOrder(impUserKeys)
+	objectRefOrder   = newMemberOrder(objectRefKeys)
+	statusOrder      = newMemberOrder(statusKeys)
+	annotationsOrder = newMemberOrder(annotationsKeys)
 )
+
+// memberOrder is a keyOrder with each key as a compact member starts,
+// `"key":`, in little-endian words (see orderedKey).
+type memberOrder struct {
+	keys keyOrder
+	pats []memberPat
+}
+
+// memberPat is `"key":` (n bytes, at most memberPatLen) as words w, the
+// bytes past its end masked out by m.
+type memberPat struct {
+	w, m [memberPatLen / 8]uint64
+	n    int
+	key  string
+}
+
+const memberPatLen = 32
+
+// orderWindow is how many keys of the order orderedKey tries from the
+// next one: absent fields are skipped over (responseStatus is often
+// {"metadata":{},"code":200}, code five keys on).
+const orderWindow = 6
+
+func newMemberOrder(keys keyOrder) *memberOrder {
+	o := &memberOrder{keys: keys, pats: make([]memberPat, len(keys))}
+	for k, key := range keys {
+		q := `"` + key + `":`
+		if len(q) > memberPatLen || strings.ContainsAny(key, "\"\\") || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 }) {
+			panic("data: member key " + strconv.Quote(key) + " is too long or needs escaping")
+		}
+		p := &o.pats[k]
+		p.n, p.key = len(q), key
+		for j := 0; j < len(q); j++ {
+			p.w[j/8] |= uint64(q[j]) << (8 * (j % 8))
+			p.m[j/8] |= 0xff << (8 * (j % 8))
+		}
+	}
+	return o
+}
 
 // orderedKey is key for an object whose keys usually come in the order
 // order gives: it first compares the input with the next few keys of the
 // order after the last one read (*next), as plain bytes (each "key":
-// directly after the ',' or '{', as compact JSON has it), which spares
-// scanning the key as a string. Anything else (whitespace, escapes,
-// another key) is read as key reads it. The key returned is the same
-// either way.
-func (s *scanner) orderedKey(first bool, order keyOrder, next *int) (string, bool, error) {
+// directly after the ',' or '{', as compact JSON has it), a word at a
+// time, which spares scanning the key as a string. Anything else
+// (whitespace, escapes, another key, a member near the end of the input)
+// is read as key reads it. The key returned is the same either way.
+func (s *scanner) orderedKey(first bool, order *memberOrder, next *int) (string, bool, error) {
 	b, i := s.B, s.I
-	if !first && i < len(b) && b[i] == ',' {
+	if !first {
+		if i >= len(b) || b[i] != ',' {
+			if i < len(b) && b[i] == '}' {
+				s.I = i + 1 // the end of the object
+				return "", true, nil
+			}
+			return s.unorderedKey(first, order, next)
+		}
 		i++
 	}
-	if (first || i > s.I) && i < len(b) && b[i] == '"' {
-		rest := b[i+1:]
-		for k := *next; k < len(order) && k < *next+3; k++ {
-			w := order[k]
-			if len(rest) > len(w)+1 && rest[len(w)] == '"' && rest[len(w)+1] == ':' && string(rest[:len(w)]) == w {
-				// w holds no quote or backslash: the key is exactly w.
-				s.I = i + len(w) + 3
-				s.SkipWS()
-				if s.I >= len(b) {
-					return "", false, s.EOFErr()
+	if order == nil || i < 0 || len(b)-i < memberPatLen {
+		return s.unorderedKey(first, order, next)
+	}
+	w := (*[memberPatLen]byte)(b[i:])
+	x0 := binary.LittleEndian.Uint64(w[0:8])
+	k0 := *next
+	for k := k0; k < k0+orderWindow && k < len(order.pats); k++ {
+		p := &order.pats[k]
+		if x0&p.m[0] != p.w[0] {
+			continue
+		}
+		if p.n > 8 {
+			if binary.LittleEndian.Uint64(w[8:16])&p.m[1] != p.w[1] {
+				continue
+			}
+			if p.n > 16 {
+				if binary.LittleEndian.Uint64(w[16:24])&p.m[2] != p.w[2] ||
+					p.n > 24 && binary.LittleEndian.Uint64(w[24:32])&p.m[3] != p.w[3] {
+					continue
 				}
-				*next = k + 1
-				return w, false, nil
 			}
 		}
+		// The key holds no quote or backslash: it is exactly p.key.
+		i += p.n
+		if i < len(b) && b[i] > ' ' {
+			s.I = i // the common case: no blank before the value
+		} else {
+			s.I = i
+			s.SkipWS()
+			if s.I >= len(b) {
+				return "", false, s.EOFErr()
+			}
+		}
+		*next = k + 1
+		return p.key, false, nil
 	}
+	return s.unorderedKey(first, order, next)
+}
+
+// unorderedKey is orderedKey's way for a member that is not one of the
+// next keys in compact JSON: key, and the place of the key in the order.
+func (s *scanner) unorderedKey(first bool, order *memberOrder, next *int) (string, bool, error) {
 	key, done, err := s.key(first)
-	if err == nil && !done {
-		for k, w := range order {
+	if err == nil && !done && order != nil {
+		for k, w := range order.keys {
 			if w == key {
 				*next = k + 1
 				break
@@ -220,7 +315,7 @@ func (d *Decoder) object(s *scanner, r *record) error {
 	}
 	next := 0
 	for first := true; ; first = false {
-		key, done, err := s.orderedKey(first, eventKeys, &next)
+		key, done, err := s.orderedKey(first, eventOrder, &next)
 		if err != nil {
 			return err
 		}
@@ -456,7 +551,7 @@ func members(s *scanner, fn func(key string) error) error {
 
 // orderedMembers is members for an object whose keys usually come in
 // order (see orderedKey).
-func orderedMembers(s *scanner, order keyOrder, fn func(key string) error) error {
+func orderedMembers(s *scanner, order *memberOrder, fn func(key string) error) error {
 	if s.IsNull() {
 		return nil
 	}
@@ -476,7 +571,7 @@ func orderedMembers(s *scanner, order keyOrder, fn func(key string) error) error
 }
 
 func (d *Decoder) user(s *scanner, ev *decEvent) error {
-	return orderedMembers(s, userKeys, func(k string) error {
+	return orderedMembers(s, userOrder, func(k string) error {
 		var err error
 		switch k {
 		case "username":
@@ -551,7 +646,7 @@ func firstString(s *scanner) (string, error) {
 }
 
 func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {
-	return orderedMembers(s, impUserKeys, func(k string) error {
+	return orderedMembers(s, impUserOrder, func(k string) error {
 		var err error
 		switch k {
 		case "username":
@@ -566,7 +661,7 @@ func (d *Decoder) impersonatedUser(s *scanner, ev *decEvent) error {
 }
 
 func objectRef(s *scanner, ev *decEvent) error {
-	return orderedMembers(s, objectRefKeys, func(k string) error {
+	return orderedMembers(s, objectRefOrder, func(k string) error {
 		var err error
 		switch k {
 		case "resource":
@@ -589,7 +684,7 @@ func objectRef(s *scanner, ev *decEvent) error {
 }
 
 func responseStatus(s *scanner, ev *decEvent) error {
-	return orderedMembers(s, statusKeys, func(k string) error {
+	return orderedMembers(s, statusOrder, func(k string) error {
 		var err error
 		switch k {
 		case "code":
@@ -619,7 +714,7 @@ func responseStatus(s *scanner, ev *decEvent) error {
 }
 
 func annotations(s *scanner, ev *decEvent) error {
-	return orderedMembers(s, annotationsKeys, func(k string) error {
+	return orderedMembers(s, annotationsOrder, func(k string) error {
 		var err error
 		switch k {
 		case "authorization.k8s.io/decision":

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // ParseTime parses an audit timestamp into Unix nanoseconds. The fast path
@@ -30,47 +31,78 @@ func clip(s string, n int) string {
 	return s
 }
 
-func digits(s string, i, n int) (int, bool) {
-	v := 0
-	for k := i; k < i+n; k++ {
-		c := s[k]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + int(c-'0')
-	}
-	return v, true
+// digits2 reads the two decimal digits at s[i] (ok false if either is
+// not one).
+func digits2(s string, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
 }
 
+// pow10 holds 10^k for the nanoseconds of a fraction of 9-k digits.
+var pow10 = [10]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
+// fastRFC3339 reads the apiserver's time layout: straight-line code over
+// the fixed positions (each digit checked).
 func fastRFC3339(s string) (int64, bool) {
-	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' {
+	base, ok := minuteRFC3339(s)
+	if !ok {
 		return 0, false
 	}
-	y, ok1 := digits(s, 0, 4)
-	mo, ok2 := digits(s, 5, 2)
-	d, ok3 := digits(s, 8, 2)
-	h, ok4 := digits(s, 11, 2)
-	mi, ok5 := digits(s, 14, 2)
-	se, ok6 := digits(s, 17, 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || se > 59 {
+	return restRFC3339(s, base)
+}
+
+// minuteRFC3339 reads the minute of an RFC 3339 time, s[:16]
+// ("2026-11-20T08:00"), as Unix seconds (before any zone offset); ok is
+// false when s is shorter than 20 bytes or the minute is not one.
+func minuteRFC3339(s string) (int64, bool) {
+	if len(s) < 20 {
+		return 0, false
+	}
+	_ = s[15]
+	if s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' {
+		return 0, false
+	}
+	y1, ok1 := digits2(s, 0)
+	y2, ok2 := digits2(s, 2)
+	mo, ok3 := digits2(s, 5)
+	d, ok4 := digits2(s, 8)
+	h, ok5 := digits2(s, 11)
+	mi, ok6 := digits2(s, 14)
+	y := y1*100 + y2
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 {
+		return 0, false
+	}
+	return daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60), true
+}
+
+// restRFC3339 reads what follows the minute of an RFC 3339 time of at
+// least 20 bytes (":05.123456Z", any fraction, Z or a numeric offset)
+// and returns the time, the minute being base (minuteRFC3339).
+func restRFC3339(s string, base int64) (int64, bool) {
+	_ = s[19]
+	se, ok := digits2(s, 17)
+	if s[16] != ':' || !ok || se > 59 {
 		return 0, false
 	}
 	i := 19
 	var nanos int64
-	if i < len(s) && s[i] == '.' {
+	if s[i] == '.' {
 		i++
 		start := i
-		scale := int64(100000000)
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if i-start < 9 {
-				nanos += int64(s[i]-'0') * scale
-				scale /= 10
+		// Digits past the ninth (below a nanosecond) are read and dropped.
+		var frac int64
+		n := 0
+		for i < len(s) && s[i]-'0' <= 9 {
+			if n < 9 {
+				frac = frac*10 + int64(s[i]-'0')
+				n++
 			}
 			i++
 		}
 		if i == start {
 			return 0, false
 		}
+		nanos = frac * pow10[9-n]
 	}
 	if i >= len(s) {
 		return 0, false
@@ -85,8 +117,8 @@ func fastRFC3339(s string) (int64, bool) {
 		if len(s) != i+6 || s[i+3] != ':' {
 			return 0, false
 		}
-		oh, ok1 := digits(s, i+1, 2)
-		om, ok2 := digits(s, i+4, 2)
+		oh, ok1 := digits2(s, i+1)
+		om, ok2 := digits2(s, i+4)
 		if !ok1 || !ok2 || oh > 23 || om > 59 {
 			return 0, false
 		}
@@ -97,9 +129,36 @@ func fastRFC3339(s string) (int64, bool) {
 	default:
 		return 0, false
 	}
-	days := daysFromCivil(y, mo, d)
-	secs := days*86400 + int64(h*3600+mi*60+se) - off
-	return secs*1e9 + nanos, true
+	return (base+int64(se)-off)*1e9 + nanos, true
+}
+
+// minuteCache holds the minute of the last time a Decoder read in the
+// apiserver's layout (its text and Unix seconds, minuteRFC3339): an
+// event's two times and those of the events around it nearly always
+// share it, so only the seconds and what follows are read again.
+type minuteCache struct {
+	text [16]byte
+	secs int64
+	set  bool
+}
+
+// parseTime is ParseTime, reading the minute from the cache when s
+// starts with the cached one.
+func (c *minuteCache) parseTime(s string) (int64, error) {
+	if len(s) >= 20 {
+		m := (*[16]byte)(unsafe.Pointer(unsafe.StringData(s)))
+		if c.set && *m == c.text {
+			if t, ok := restRFC3339(s, c.secs); ok {
+				return t, nil
+			}
+		} else if base, ok := minuteRFC3339(s); ok {
+			c.text, c.secs, c.set = *m, base, true
+			if t, ok := restRFC3339(s, base); ok {
+				return t, nil
+			}
+		}
+	}
+	return ParseTime(s)
 }
 
 func daysIn(m, y int) int {

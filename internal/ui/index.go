@@ -139,6 +139,18 @@ type idChunk struct {
 // idColumn is an append-only chunked column of dictionary ids.
 type idColumn struct{ chunks []*idChunk }
 
+// put is add for the common case, inlined: the chunk of row n is there
+// and holds id as it is; false when add must do it.
+func (c *idColumn) put(n int, id uint32) bool {
+	if ci := n >> chunkBits; ci < len(c.chunks) {
+		if ch := c.chunks[ci]; ch.u32 == nil && id <= 0xffff {
+			ch.u16[n&(chunkSize-1)] = uint16(id)
+			return true
+		}
+	}
+	return false
+}
+
 func (c *idColumn) add(n int, id uint32) {
 	ci, off := n>>chunkBits, n&(chunkSize-1)
 	if ci == len(c.chunks) {
@@ -202,6 +214,9 @@ func recentSlot(s string) int {
 }
 
 func (d *dict) intern(s string) uint32 {
+	if s == "" {
+		return 0 // most events leave most identity columns empty
+	}
 	slot := recentSlot(s)
 	if id := d.recent[slot]; d.vals[id] == s {
 		return id
@@ -479,17 +494,23 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 				ix.codeIDs[e.Code] = id
 				ix.codeInts = append(ix.codeInts, e.Code)
 			}
-			ix.cols[c].add(n, id)
+			if !ix.cols[c].put(n, id) {
+				ix.cols[c].add(n, id)
+			}
 			continue
 		}
 		v, _ := colSpecs[c].Get(e)
-		ix.cols[c].add(n, ix.dicts[c].intern(v))
+		if id := ix.dicts[c].intern(v); !ix.cols[c].put(n, id) {
+			ix.cols[c].add(n, id)
+		}
 	}
 	path := ""
 	if e.Resource == "" && e.RequestURI != "" {
 		path, _, _ = strings.Cut(e.RequestURI, "?")
 	}
-	ix.paths.add(n, ix.pathDict.intern(path))
+	if id := ix.pathDict.intern(path); !ix.paths.put(n, id) {
+		ix.paths.add(n, id)
+	}
 	ix.ipChains.add(n, ix.ipChainID(e))
 	if e.Time < ix.lastTime {
 		ix.unsorted = true

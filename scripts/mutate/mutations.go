@@ -359,8 +359,8 @@ var mutations = []Mutation{
 		Name:   "data/ordered-key-prefix",
 		What:   "the decoder's ordered-key fast path takes a key that only starts like the expected one",
 		File:   "internal/data/scan.go",
-		Old:    "rest[len(w)] == '\"' && rest[len(w)+1] == ':' && string(rest[:len(w)]) == w {",
-		New:    "string(rest[:len(w)]) == w {",
+		Old:    "for j := 0; j < len(q); j++ {",
+		New:    "for j := 0; j < len(q)-2; j++ {",
 		Guards: []Guard{dataPkg},
 	},
 	{

@@ -22,6 +22,7 @@ import (
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DefaultMaxDepth is the nesting bound when Scanner.MaxDepth is 0.
@@ -113,10 +114,14 @@ const (
 // first byte of x (little-endian) that is '"', '\\' or below 0x20, and 0
 // when there is none. (Bits above the first stop byte may be set
 // spuriously by borrows; the lowest is exact.)
+//
+// Each test is (t-lo)&^t on a byte's high bit, t being x, x^'"' or
+// x^'\\': as neither '"' nor '\\' has the high bit, ^t has the high bits
+// of ^x, so one &^x serves the three.
 func swarStops(x uint64) uint64 {
 	q := x ^ (swarLo * '"')
 	bs := x ^ (swarLo * '\\')
-	return ((x-swarLo*0x20)&^x | (q-swarLo)&^q | (bs-swarLo)&^bs) & swarHi
+	return ((x - swarLo*0x20) | (q - swarLo) | (bs - swarLo)) &^ x & swarHi
 }
 
 // IsHex reports whether c is a hexadecimal digit.
@@ -138,11 +143,17 @@ var stopByte = func() (t [256]bool) {
 // (len(b) if none), eight bytes at a time (SWAR), with the position of the
 // stop byte read from the mask.
 func nextStop(b []byte, i int) int {
-	for i+8 <= len(b) {
-		if m := swarStops(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
+	if i >= 0 {
+		// Words are read at b's base plus i, without slicing b for each
+		// (whose bounds and pointer checks cost more than the test):
+		// the loop's condition keeps every word inside b.
+		p := unsafe.Pointer(unsafe.SliceData(b))
+		for ; i <= len(b)-8; i += 8 {
+			x := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:])
+			if m := swarStops(x); m != 0 {
+				return i + bits.TrailingZeros64(m)>>3
+			}
 		}
-		i += 8
 	}
 	for i < len(b) && !stopByte[b[i]] {
 		i++
@@ -154,10 +165,23 @@ func nextStop(b []byte, i int) int {
 // be '"') and returns the span of its content (without the quotes) and
 // whether it holds escapes. Escapes are validated, not decoded.
 func (s *Scanner) String() (start, end int, escaped bool, err error) {
+	return s.StringFrom(s.I + 1)
+}
+
+// NextStop returns the index of the first '"', '\\' or control byte in b
+// at or after i (len(b) if none): where a string's plain content ends.
+// A caller that finds '"' there has the whole string (without escapes)
+// in one call; else StringFrom goes on from there.
+func NextStop(b []byte, i int) int { return nextStop(b, i) }
+
+// StringFrom is String for a string whose content (from the byte after
+// the current position's '"') holds no stop byte before b[i] (NextStop):
+// the scan goes on from i.
+func (s *Scanner) StringFrom(i int) (start, end int, escaped bool, err error) {
 	s.I++
 	start = s.I
 	b := s.B
-	for i := s.I; ; i++ {
+	for ; ; i++ {
 		i = nextStop(b, i)
 		if i >= len(b) {
 			break

@@ -51,9 +51,12 @@ type Matcher struct {
 	// lits, when not nil, are the only strings re matches (a regular
 	// expression such as "get|list"): Matches compares them instead of
 	// running re; aff, when not nil, is the prefix, suffix or substring
-	// test re amounts to ("system:serviceaccount:.*").
-	lits []string
-	aff  *affix
+	// test re amounts to ("system:serviceaccount:.*"); forms, when
+	// neither is, the comparisons and such tests it amounts to
+	// ("system:(node:.*|kube-scheduler)").
+	lits  []string
+	aff   *affix
+	forms *formSet
 }
 
 // newMatcher compiles a matcher; the error is the regexp's.
@@ -71,6 +74,9 @@ func newMatcher(name string, op MatchOp, value string) (*Matcher, error) {
 		}
 		m.re = re
 		m.lits, m.aff = simpleForms(value)
+		if m.lits == nil && m.aff == nil {
+			m.forms = moreForms(value)
+		}
 	}
 	return m, nil
 }
@@ -97,6 +103,8 @@ func (m *Matcher) matchRegexp(v string) bool {
 		return slices.Contains(m.lits, v)
 	case m.aff != nil:
 		return m.aff.match(v)
+	case m.forms != nil:
+		return m.forms.match(v)
 	}
 	return m.re.MatchString(v)
 }

@@ -4,6 +4,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -236,6 +237,16 @@ func simpleForms(expr string) (lits []string, aff *affix) {
 	return nil, affixOf(re)
 }
 
+// moreForms is formSetOf(expr) for a matcher that simpleForms answers
+// neither with literals nor with an affix.
+func moreForms(expr string) *formSet {
+	re, err := syntax.Parse(expr, syntax.Perl|syntax.DotNL)
+	if err != nil {
+		return nil
+	}
+	return formSetOf(re.Simplify())
+}
+
 // literals returns the strings re accepts (see expand), unless one holds
 // U+FFFD: the expression matches any invalid byte there, a string
 // comparison would not.
@@ -366,4 +377,186 @@ func affixOf(re *syntax.Regexp) *affix {
 	}
 	a.lits = lits
 	return a
+}
+
+// formSet is a regular expression that is a few literals, each with or
+// without `.*` before it and after it, where affix (one kind for all)
+// does not do: "system:(node:.*|kube-scheduler|apiserver)" is a prefix
+// test and two comparisons, "/(healthz|livez)([/?].*)?" two comparisons
+// and four prefix tests, "(?:[Ww]get/|curl/).*" three prefix tests.
+type formSet struct {
+	exact []string // sorted
+	rest  []form
+}
+
+// form is lit with `.*` before it (before) and after it (after);
+// "anything" is "" with both.
+type form struct {
+	lit           string
+	before, after bool
+}
+
+// maxForms bounds the forms an expression expands into.
+const maxForms = 64
+
+func (fs *formSet) match(v string) bool {
+	if _, ok := slices.BinarySearch(fs.exact, v); ok {
+		return true
+	}
+	for _, f := range fs.rest {
+		var ok bool
+		switch {
+		case f.before && f.after:
+			ok = strings.Contains(v, f.lit)
+		case f.after:
+			ok = strings.HasPrefix(v, f.lit)
+		default:
+			ok = strings.HasSuffix(v, f.lit)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// formSetOf returns the formSet a fully anchored match of re (parsed
+// with DotNL and simplified) amounts to, nil when it is not one: a
+// wildcard between two literals, a repetition other than `.*`, a class
+// or an expansion of more than maxForms strings, a literal holding
+// U+FFFD (the expression matches any invalid byte there).
+func formSetOf(re *syntax.Regexp) *formSet {
+	fs, ok := formsOf(re)
+	if !ok {
+		return nil
+	}
+	out := &formSet{}
+	seen := map[form]bool{}
+	for _, f := range fs {
+		if strings.ContainsRune(f.lit, utf8.RuneError) {
+			return nil
+		}
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		if !f.before && !f.after {
+			out.exact = append(out.exact, f.lit)
+		} else {
+			out.rest = append(out.rest, f)
+		}
+	}
+	slices.Sort(out.exact)
+	return out
+}
+
+func formsOf(re *syntax.Regexp) ([]form, bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return []form{{}}, true
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 {
+			return []form{{lit: string(re.Rune)}}, true
+		}
+		// A case-folded rune matches its whole orbit (k: K, k and the
+		// Kelvin sign), as the regexp compares it: each combination is
+		// a string.
+		orbits := make([][]rune, len(re.Rune))
+		n := 1
+		for i, r := range re.Rune {
+			orbits[i] = []rune{r}
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				orbits[i] = append(orbits[i], f)
+			}
+			if n *= len(orbits[i]); n > maxForms {
+				return nil, false
+			}
+		}
+		fs := make([]form, n)
+		buf := make([]rune, len(re.Rune))
+		for k := range fs {
+			x := k
+			for i, o := range orbits {
+				buf[i] = o[x%len(o)]
+				x /= len(o)
+			}
+			fs[k] = form{lit: string(buf)}
+		}
+		return fs, true
+	case syntax.OpCharClass:
+		var fs []form
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if int(re.Rune[i+1]-re.Rune[i])+1+len(fs) > maxForms {
+				return nil, false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				fs = append(fs, form{lit: string(r)})
+			}
+		}
+		return fs, len(fs) > 0
+	case syntax.OpCapture:
+		return formsOf(re.Sub[0])
+	case syntax.OpStar:
+		if re.Sub[0].Op == syntax.OpAnyChar {
+			return []form{{before: true, after: true}}, true
+		}
+		return nil, false
+	case syntax.OpQuest:
+		fs, ok := formsOf(re.Sub[0])
+		if !ok || len(fs)+1 > maxForms {
+			return nil, false
+		}
+		return append([]form{{}}, fs...), true
+	case syntax.OpAlternate:
+		var out []form
+		for _, sub := range re.Sub {
+			fs, ok := formsOf(sub)
+			if !ok || len(out)+len(fs) > maxForms {
+				return nil, false
+			}
+			out = append(out, fs...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		out := []form{{}}
+		for _, sub := range re.Sub {
+			fs, ok := formsOf(sub)
+			if !ok || len(out)*len(fs) > maxForms {
+				return nil, false
+			}
+			next := make([]form, 0, len(out)*len(fs))
+			for _, a := range out {
+				for _, b := range fs {
+					c, ok := concatForm(a, b)
+					if !ok {
+						return nil, false
+					}
+					next = append(next, c)
+				}
+			}
+			out = next
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// concatForm is a followed by b, when that is one form.
+func concatForm(a, b form) (form, bool) {
+	aEmpty, bEmpty := a == form{}, b == form{}
+	aAny := a.lit == "" && (a.before || a.after)
+	bAny := b.lit == "" && (b.before || b.after)
+	switch {
+	case aEmpty:
+		return b, true
+	case bEmpty:
+		return a, true
+	case aAny:
+		return form{lit: b.lit, before: true, after: b.after || b.lit == ""}, true
+	case bAny:
+		return form{lit: a.lit, before: a.before || a.lit == "", after: true}, true
+	case a.after || b.before:
+		return form{}, false // a wildcard between two literals
+	}
+	return form{lit: a.lit + b.lit, before: a.before, after: b.after}, true
 }

@@ -41,7 +41,8 @@ func TestLiteralAlternatives(t *testing.T) {
 
 // The literal form of a matcher answers as its regular expression does.
 func FuzzMatcherLiterals(f *testing.F) {
-	for _, s := range []string{"system:serviceaccount:.*", ".*x", ".*é.*", "a.*b", ".*", ".*(a|bc).*", "(x|y).*", "get|list", "pods?", "(exec|attach)(-x)?", "v[12]", "a{2,3}", "é|e\u0301", "x|", "\\x00|a", "\uFFFD|a", "x\uFFFD.*"} {
+	for _, s := range []string{"system:serviceaccount:.*", ".*x", ".*é.*", "a.*b", ".*", ".*(a|bc).*", "(x|y).*", "get|list", "pods?", "(exec|attach)(-x)?", "v[12]", "a{2,3}", "é|e\u0301", "x|", "\\x00|a", "\uFFFD|a", "x\uFFFD.*",
+		"system:(node:.*|kube-scheduler|apiserver)", "/(healthz|livez)([/?].*)?", "(?:[Ww]get/|curl/).*", "(?i)ks.*|x", "(a|.*b)(c|.*)", "(?-s:.*)x|y", "(.*a|b.*)"} {
 		f.Add(s, "get")
 		f.Add(s, "")
 		f.Add(s, "pods")
@@ -160,6 +161,43 @@ func TestGatesAreNecessary(t *testing.T) {
 					t.Errorf("%s on %s: gate %s rejects it, the pipeline passes", qs, l, g)
 				}
 			}
+		}
+	}
+}
+
+// TestFormSet: expressions of mixed literal forms (the built-in pack's)
+// are answered by comparisons and prefix, suffix and substring tests;
+// a wildcard between literals is left to the regexp.
+func TestFormSet(t *testing.T) {
+	for _, c := range []struct {
+		expr, v string
+		want    bool
+		fast    bool
+	}{
+		{"system:(node:.*|kube-controller-manager|kube-scheduler|apiserver)", "system:node:ip-10-0-0-13.eu-west-1.compute.internal", true, true},
+		{"system:(node:.*|kube-controller-manager|kube-scheduler|apiserver)", "system:kube-scheduler", true, true},
+		{"system:(node:.*|kube-controller-manager|kube-scheduler|apiserver)", "system:kube-scheduler-x", false, true},
+		{"system:(node:.*|kube-controller-manager|kube-scheduler|apiserver)", "system:serviceaccount:kube-system:x", false, true},
+		{"/(healthz|livez|readyz|version)([/?].*)?", "/healthz", true, true},
+		{"/(healthz|livez|readyz|version)([/?].*)?", "/readyz?verbose", true, true},
+		{"/(healthz|livez|readyz|version)([/?].*)?", "/healthzz", false, true},
+		{"(?:kubectl/|curl/|[Ww]get/|python-requests/).*", "Wget/1.21", true, true},
+		{"(?:kubectl/|curl/|[Ww]get/|python-requests/).*", "wGet/1.21", false, true},
+		{"(?i)k8s", "\u212a8S", true, true}, // the Kelvin sign folds to k
+		{"(a|.*b)(c|.*)", "xbzz", true, true},
+		{"(a|.*b)(c|.*)", "ac", true, true},
+		{"a.*b|c", "axb", true, false},
+		{"(?-s:.*)x|y", "y", true, false},
+	} {
+		m, err := newMatcher("l", MatchRegexp, c.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Matches(c.v); got != c.want {
+			t.Errorf("%q =~ %q: %v, want %v", c.v, c.expr, got, c.want)
+		}
+		if fast := m.lits != nil || m.aff != nil || m.forms != nil; fast != c.fast {
+			t.Errorf("%q: forms %+v, want fast path %v", c.expr, m.forms, c.fast)
 		}
 	}
 }

@@ -810,8 +810,13 @@ func (q *MetricQuery) Contribute(e Entry, c *Contribution) bool {
 // (their log queries print the same): an entry one of them keeps, the
 // other keeps with the same labels before aggregation (ContributeLike).
 func (q *MetricQuery) SamePipeline(o *MetricQuery) bool {
-	return q.leaf.log.String() == o.leaf.log.String()
+	return q.PipelineKey() == o.PipelineKey()
 }
+
+// PipelineKey returns what SamePipeline compares: queries whose keys are
+// equal have the same pipeline. It prints the log query each time: to
+// group many queries, take each one's key once.
+func (q *MetricQuery) PipelineKey() string { return q.leaf.log.String() }
 
 // ContributeLike is Contribute for an entry that done, a contribution of
 // a query with the same pipeline (SamePipeline), accepted: the pipeline

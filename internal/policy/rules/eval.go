@@ -231,19 +231,24 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 
 // sharePipelines numbers the pipelines that several of e's rules have
 // (ruleState.pipe; -1 for a rule whose pipeline is its own).
+// Each rule's pipeline is printed once (PipelineKey) and found among the
+// earlier rules' by a map: comparing every pair printed each pipeline
+// once per rule (14 ms of each start with the built-in pack).
 func (e *Evaluator) sharePipelines() {
-	for i, rs := range e.rules {
+	first := make(map[string]*ruleState, len(e.rules))
+	for _, rs := range e.rules {
 		rs.pipe = -1
-		for _, o := range e.rules[:i] {
-			if o.q.SamePipeline(rs.q) {
-				if o.pipe < 0 {
-					o.pipe = len(e.pipes)
-					e.pipes = append(e.pipes, pipeMemo{})
-				}
-				rs.pipe = o.pipe
-				break
-			}
+		k := rs.q.PipelineKey()
+		o, ok := first[k]
+		if !ok {
+			first[k] = rs
+			continue
 		}
+		if o.pipe < 0 {
+			o.pipe = len(e.pipes)
+			e.pipes = append(e.pipes, pipeMemo{})
+		}
+		rs.pipe = o.pipe
 	}
 }
 
