@@ -779,6 +779,7 @@ func (r *record) finish(raw []byte, o Origin) string {
 	default:
 		ev.Time = r.carrierTime()
 	}
+	ev.DryRun = dryRunOf(&ev.Event)
 	return ""
 }
 

@@ -208,6 +208,9 @@ func checkFields(f *Filter, text string, isStream func(string) bool) (note strin
 		if hint, ok := data.ArrayFieldHint(name); ok {
 			return "", &FilterError{Msg: hint, Col: col}
 		}
+		if hint, ok := data.DerivedFieldHint(name); ok {
+			return "", &FilterError{Msg: hint + " (tab completes it)", Col: col}
+		}
 		if typo {
 			return "", &FilterError{Msg: fmt.Sprintf("unknown field %s, did you mean %s?", name, sugg), Col: col}
 		}
