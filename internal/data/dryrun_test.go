@@ -291,3 +291,14 @@ func TestREADMEDryRunStage(t *testing.T) {
 		t.Errorf("README.md does not show the dryRun stage as the schema writes it:\n%s", want)
 	}
 }
+
+func TestDerivedFieldHint(t *testing.T) {
+	if h, ok := DerivedFieldHint("dryRun"); !ok || !strings.Contains(h, DryRunStage()) {
+		t.Errorf("DerivedFieldHint(dryRun) = %q, %v", h, ok)
+	}
+	for _, n := range []string{"verb", "sourceIP", "requestObject_dryRun", "nope"} {
+		if h, ok := DerivedFieldHint(n); ok {
+			t.Errorf("DerivedFieldHint(%s) = %q", n, h)
+		}
+	}
+}

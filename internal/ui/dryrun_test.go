@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -136,5 +137,29 @@ func TestDryRunThreeWays(t *testing.T) {
 	}
 	if total < 10 {
 		t.Errorf("%d dry runs in all: the comparison proves little", total)
+	}
+}
+
+// TestDryRunFieldInTheFilterBar: dryRun alone is an error that names the
+// stage to add (no event has the label otherwise); tab completes it to
+// the stage; with the stage, the filter selects the dry runs.
+func TestDryRunFieldInTheFilterBar(t *testing.T) {
+	a := newTestAppFile(t, dryRunFixture, 100, 30)
+	if _, err := a.compile(`dryRun="true"`); err == nil || !strings.Contains(err.Error(), data.DryRunStage()) || !strings.Contains(err.Error(), "tab completes it") {
+		t.Errorf("dryRun without its stage: %v", err)
+	}
+	found := false
+	for _, c := range completionFields() {
+		if c.key == "dryRun" {
+			found = c.text == data.DryRunStage()+" | dryRun"
+		}
+	}
+	if !found {
+		t.Error("dryRun does not complete to its stage")
+	}
+	f := mustFilter(t, a, data.DryRunStage()+` | dryRun="true"`)
+	rows, err := f.Eval(context.Background(), a.c.Snap, 0, nil)
+	if err != nil || len(rows) != 3 {
+		t.Errorf("the dry runs: %d rows, %v", len(rows), err)
 	}
 }
