@@ -782,6 +782,7 @@ func (r *record) finish(raw []byte, o Origin, mc *minuteCache) string {
 	default:
 		ev.Time = r.carrierTime()
 	}
+	ev.DryRun = dryRunOf(&ev.Event)
 	return ""
 }
 

@@ -106,6 +106,10 @@ type Event struct {
 	// shipper's record): the shape the decoder found. One byte, in the
 	// padding before Origin: the Event does not grow.
 	Carrier Carrier
+	// DryRun: the API server ran the request as a server-side dry run
+	// (?dryRun=All, or a delete body's dryRun): nothing was stored. Set
+	// by the decoder (dryrun.go); in the padding too.
+	DryRun bool
 
 	// Origin locates the event in its source, for error messages, for
 	// reading the original bytes back (Offset/Len into the decompressed

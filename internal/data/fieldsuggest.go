@@ -148,3 +148,14 @@ func ArrayFieldHint(name string) (string, bool) {
 func quoteLogQL(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// DerivedFieldHint says, for a derived field (dryRun) that a query reads
+// without the stage that makes it, that no event has it and what to add:
+// `| json` never produces it, so the filter would compare an empty value.
+func DerivedFieldHint(name string) (string, bool) {
+	f, ok := FieldByName(name)
+	if !ok || f.Kind != FieldDerived {
+		return "", false
+	}
+	return name + " is derived from the event, not a key of it: no event has it unless the query makes it first, with | " + f.Stage() + " before the filter", true
+}

@@ -68,18 +68,23 @@ const (
 	// FieldFamily: every field under Path; `| json` names them Name
 	// followed by the rest of their path (requestObject_spec_replicas).
 	FieldFamily
+	// FieldDerived: no JSON path holds it; the decoder derives it from
+	// other fields (Path is ""), and Stage, after `| json`, makes the
+	// label in LogQL (audittui's and Loki's alike): dryRun.
+	FieldDerived
 )
 
 // FieldSpec is one row of the schema.
 type FieldSpec struct {
 	// Name is the label LogQL filters on: exactly what `| json` produces
 	// (FieldJSON), the label of the `| json Name="Path"` stage audittui
-	// writes (FieldExpr), or the prefix of a family (FieldFamily, ends
-	// with "_").
+	// writes (FieldExpr), the label Stage sets (FieldDerived), or the
+	// prefix of a family (FieldFamily, ends with "_").
 	Name string
 	// Path is the field's place in the event in Loki's JSON expression
 	// syntax (also valid jq after a leading "."): user.username,
-	// sourceIPs[0], annotations["authorization.k8s.io/decision"].
+	// sourceIPs[0], annotations["authorization.k8s.io/decision"]. ""
+	// for a derived field.
 	Path string
 	Kind FieldKind
 	// Get reads the field from a decoded event (ok is false when it is
@@ -102,10 +107,14 @@ type FieldSpec struct {
 
 // Stage returns the LogQL stage that makes the field a label: "json" for
 // what `| json` produces, `json sourceIP="sourceIPs[0]"` for an expression
-// field.
+// field, the stages after `| json` that derive a derived field
+// (DryRunStage).
 func (f *FieldSpec) Stage() string {
-	if f.Kind == FieldExpr {
+	switch f.Kind {
+	case FieldExpr:
 		return "json " + f.Name + "=" + strconv.Quote(f.Path)
+	case FieldDerived:
+		return DryRunStage()
 	}
 	return "json"
 }
@@ -124,6 +133,16 @@ var schema = [...]FieldSpec{
 		Get: func(e *Event) (string, bool) { return e.Stage, e.Stage != "" }},
 	{Name: "requestURI", Path: "requestURI", Level: LevelMetadata, Cardinality: HighCardinality,
 		Get: func(e *Event) (string, bool) { return e.RequestURI, e.RequestURI != "" }},
+	// Whether the request was a server-side dry run (dryrun.go): "true",
+	// or absent. Derived from requestURI's query (a delete's from its
+	// body when one was logged).
+	{Name: DryRunLabel, Kind: FieldDerived, Level: LevelMetadata,
+		Get: func(e *Event) (string, bool) {
+			if e.DryRun {
+				return "true", true
+			}
+			return "", false
+		}},
 	{Name: "verb", Path: "verb", Level: LevelMetadata, Indexed: true,
 		Get: func(e *Event) (string, bool) { return e.Verb, e.Verb != "" }},
 	{Name: "user_username", Path: "user.username", Level: LevelMetadata, Indexed: true, Cardinality: HighCardinality,
@@ -215,7 +234,9 @@ func init() {
 		if f.Kind != FieldFamily {
 			byName[f.Name] = i
 		}
-		byPath[f.Path] = i
+		if f.Kind != FieldDerived {
+			byPath[f.Path] = i
+		}
 		if f.Kind == FieldJSON && f.Get != nil {
 			KnownFields = append(KnownFields, f.Name)
 		}

@@ -30,6 +30,8 @@ var schemaSets = []struct {
 			// Identities the sample does not have (EKS roles, impersonation).
 			filepath.Join(root, "testdata", "identities", "identities.jsonl"),
 			filepath.Join(root, "testdata", "shapes", "plain.jsonl"),
+			// Server-side dry runs (the derived dryRun field).
+			filepath.Join(root, "testdata", "dryrun", "dryrun.log"),
 		}
 		for _, dir := range []string{"fixtures", "scenarios"} {
 			more, _ := filepath.Glob(filepath.Join(root, "internal", "policy", "rules", "testdata", dir, "*.jsonl"))
@@ -129,6 +131,19 @@ func TestSchemaNames(t *testing.T) {
 			t.Errorf("%s (%s): duplicate name or path", f.Name, f.Path)
 		}
 		names[f.Name], paths[f.Path] = true, true
+		if f.Kind == FieldDerived {
+			// No path: the stage after `| json` makes the label.
+			if f.Path != "" || f.Get == nil {
+				t.Errorf("%s: a derived field has no path (%q) and a getter", f.Name, f.Path)
+			}
+			q, err := logql.ParseLog(`{job="audit"} | json | ` + f.Stage() + ` | ` + f.Name + `="x"`)
+			if err != nil {
+				t.Errorf("%s: stage %q: %v", f.Name, f.Stage(), err)
+			} else if u := q.UnboundLabels(); slices.Contains(u, f.Name) {
+				t.Errorf("%s: stage %q does not set the label", f.Name, f.Stage())
+			}
+			continue
+		}
 		keys, index := pathKeys(t, f.Path)
 		switch f.Kind {
 		case FieldJSON:
@@ -252,6 +267,13 @@ func schemaGettersMatchPaths(t *testing.T, files map[string][][]byte) {
 					if v != "" {
 						nonEmpty[f.Name]++
 					}
+					if f.Kind == FieldDerived {
+						// What the stage makes of the line, as Loki reads it.
+						if lv := derivedLabel(t, f, e.Raw); lv != v {
+							t.Errorf("%s:%d: %s: getter %q, `| json | %s` %q", file, n+1, f.Name, v, f.Stage(), lv)
+						}
+						continue
+					}
 					if pv, _ := logql.ExtractJSONPath(e.Raw, f.Path); pv != v {
 						t.Errorf("%s:%d: %s: getter %q, `| json x=%q` %q", file, n+1, f.Name, v, f.Path, pv)
 					}
@@ -272,6 +294,22 @@ func schemaGettersMatchPaths(t *testing.T, files map[string][][]byte) {
 			t.Errorf("%s: no event of the data has a value: the comparison proves nothing", f.Name)
 		}
 	}
+}
+
+// derivedLabel is the value of derived field f's label after `| json |
+// f.Stage()` on line ("" when absent).
+func derivedLabel(t *testing.T, f FieldSpec, line []byte) string {
+	t.Helper()
+	q, err := logql.ParseLog(`{job="audit"} | json | ` + f.Stage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, ok := q.Labels(&logql.JSONEntry{Line: line, Labels: [][2]string{{"job", "audit"}}})
+	if !ok {
+		t.Fatalf("%s: the stage dropped the line %s", f.Name, line)
+	}
+	v, _ := ls.Get(f.Name)
+	return v
 }
 
 func TestLevelOf(t *testing.T) {
@@ -397,6 +435,8 @@ func schemaTable() string {
 			name = "`" + f.Name + "` (expression stage `" + f.Stage() + "`)"
 		case FieldFamily:
 			name = "`" + f.Name + "…`"
+		case FieldDerived:
+			name = "`" + f.Name + "` (derived: see [Dry runs](#dry-runs))"
 		}
 		if f.Wrapper {
 			name += " (wrapping record)"
@@ -409,7 +449,11 @@ func schemaTable() string {
 		if f.Cardinality == HighCardinality {
 			card = "high"
 		}
-		b.WriteString("| " + name + " | `" + f.Path + "` | " + idx + " | " + card + " | " + f.Level.String() + " |\n")
+		path := "`" + f.Path + "`"
+		if f.Kind == FieldDerived {
+			path = "`requestURI`'s query; a delete's `requestObject.dryRun`"
+		}
+		b.WriteString("| " + name + " | " + path + " | " + idx + " | " + card + " | " + f.Level.String() + " |\n")
 	}
 	return b.String()
 }

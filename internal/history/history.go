@@ -104,7 +104,17 @@ type Row struct {
 	Where  []string
 	// Change says what happened to the object: created, updated,
 	// patched, status updated, deleted, scaled to 3, exec ..., denied.
+	// A dry run's says what it would have done, then "(dry run: not
+	// persisted)".
 	Change string
+	// DryRun: the request was a server-side dry run (data.Event.DryRun):
+	// the API server stored nothing, so the row changes neither the
+	// object's versions nor whether it exists.
+	DryRun bool
+	// DryRunUnproven: a delete whose URI asks for a dry run at a level
+	// that cannot show whether the API server read it (see
+	// data.DryRunUnproven): counted as the delete, and a note says why.
+	DryRunUnproven bool
 	// Notes explain the row: where its version came from, what could not
 	// be recorded.
 	Notes []string
@@ -455,6 +465,12 @@ func merge(id string, stages []*stage) *request {
 		if e.Code != 0 {
 			row.Code = e.Code
 		}
+		if e.DryRun {
+			row.DryRun = true
+		} else if data.DryRunUnproven(e) && !row.DryRunUnproven {
+			row.DryRunUnproven = true
+			row.Notes = append(row.Notes, dryRunUnprovenNote)
+		}
 		setIf(&decision, e.Decision)
 		if e.Decision == "forbid" {
 			row.Outcome = Denied
@@ -633,9 +649,35 @@ func (w *walker) isObject(body any) bool {
 }
 
 func (w *walker) step(r *request) {
-	w.stepRow(r)
-	w.track(r)
+	if r.row.DryRun {
+		w.dryRun(r)
+	} else {
+		w.stepRow(r)
+		w.track(r)
+	}
 	w.rows++
+}
+
+// dryRunUnprovenNote explains a delete whose query asks for a dry run at a
+// level that cannot show whether the API server read it
+// (data.DryRunUnproven).
+const dryRunUnprovenNote = "the request URI asks for a dry run (dryRun), but a delete reads its options from its body when the client sent one (kubectl always does), and the Metadata level does not record the body: counted as a delete"
+
+// dryRun handles a server-side dry run: the row says what the request
+// would have done (its change, its diff from the current version) and
+// that nothing was stored; the walker's state (versions, whether the
+// object exists) is as before it.
+func (w *walker) dryRun(r *request) {
+	saved := *w
+	w.stepRow(r)
+	*w = saved
+	row := &r.row
+	row.Object = nil
+	row.Change += " (dry run: not persisted)"
+	row.Notes = append(row.Notes, "server-side dry run (kubectl --dry-run=server, kubectl diff, a GitOps diff): the API server ran admission and validation and answered, but stored nothing; the object's versions go on from the row before")
+	if row.Diff != "" && row.Outcome == OK {
+		row.Notes = append(row.Notes, "the diff is what the request would have changed")
+	}
 }
 
 // track follows whether the log says the object exists after a row (see

@@ -500,6 +500,12 @@ func (d *Detail) summary() []string {
 			kv("user", ev.User, st.Plain)
 		}
 		kv("verb", ev.Verb+"  "+ev.RequestURI, st.VerbStyle(ev.Verb))
+		switch {
+		case ev.DryRun:
+			kv("dry run", "not persisted: a server-side dry run (kubectl --dry-run=server, kubectl diff, a GitOps diff), admitted and answered, nothing stored", st.DryRun)
+		case data.DryRunUnproven(ev):
+			kv("dry run?", "the URI asks for one, but a delete reads its options from its body when it has one, which the Metadata level does not record: it may have deleted the object", st.Code4xx)
+		}
 		if cmd, ok := execCommand(ev.RequestURI); ok {
 			kv("command", cmd, st.VerbExec)
 		}

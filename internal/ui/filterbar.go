@@ -268,9 +268,10 @@ func (f *FilterBar) candidates() (cands []string, start int) {
 type fieldCompletion struct{ key, text string }
 
 // completionFields are the schema's names (a family as its prefix,
-// requestObject_), an expression field as the stage that reaches it with
-// its label after it (sourceIP completes to
-// json sourceIP="sourceIPs[0]" | sourceIP), and the parser keywords,
+// requestObject_), an expression or derived field as the stage that
+// reaches it with its label after it (sourceIP completes to
+// json sourceIP="sourceIPs[0]" | sourceIP, dryRun to data.DryRunStage()
+// | dryRun), and the parser keywords,
 // sorted by key.
 var completionFields = sync.OnceValue(func() []fieldCompletion {
 	seen := map[string]bool{}
@@ -282,7 +283,7 @@ var completionFields = sync.OnceValue(func() []fieldCompletion {
 		}
 	}
 	for _, fs := range data.Fields() {
-		if fs.Kind == data.FieldExpr {
+		if fs.Kind == data.FieldExpr || fs.Kind == data.FieldDerived {
 			add(fs.Name, fs.Stage()+" | "+fs.Name)
 			continue
 		}

@@ -267,8 +267,11 @@ type Index struct {
 	// Firehose object's, an array's on one line), allocated when first
 	// needed.
 	linecol lateColumn
-	cols    []idColumn
-	dicts   []*dict
+	// dryRun marks server-side dry runs (data.Event.DryRun), allocated
+	// when the first one comes.
+	dryRun lateFlags
+	cols   []idColumn
+	dicts  []*dict
 	// paths is a display column, not a schema field: the path (without
 	// the query) of a non-resource request (/healthz, /metrics), shown
 	// where a resource request shows its object; id 0 for the others.
@@ -484,6 +487,7 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 	}
 	ix.stime.add(n, e.Origin.StreamTime)
 	ix.linecol.add(n, e.Origin.Col)
+	ix.dryRun.add(n, e.DryRun)
 	for c := range colSpecs {
 		if Col(c) == ColCode {
 			// Codes are kept as ints too (Snapshot.Code): intern by int,
@@ -603,6 +607,40 @@ func (c lateIDColumn) snapshot() lateIDColumn {
 	return lateIDColumn{base: c.base, col: c.col.snapshot()}
 }
 
+// lateFlags is a bool column that costs nothing until a true is added
+// (most inputs have no dry run), as lateColumn; a byte per row from the
+// chunk of the first true on. Chunks are only ever appended.
+type lateFlags struct {
+	base   int
+	chunks [][]bool
+}
+
+func (c *lateFlags) add(n int, v bool) {
+	ci, off := n>>chunkBits, n&(chunkSize-1)
+	if c.chunks == nil {
+		if !v {
+			return
+		}
+		c.base = ci
+	}
+	if ci-c.base == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]bool, chunkSize))
+	}
+	c.chunks[ci-c.base][off] = v
+}
+
+func (c lateFlags) at(i int) bool {
+	ci := i>>chunkBits - c.base
+	if c.chunks == nil || ci < 0 {
+		return false
+	}
+	return c.chunks[ci][i&(chunkSize-1)]
+}
+
+func (c lateFlags) snapshot() lateFlags {
+	return lateFlags{base: c.base, chunks: c.chunks[:len(c.chunks):len(c.chunks)]}
+}
+
 // idSeed seeds hashID: the hashes live in this process only (the index,
 // the alert and case-file look-ups), so any seed will do.
 var idSeed = maphash.MakeSeed()
@@ -653,6 +691,7 @@ type Snapshot struct {
 	line     column[uint32]
 	stime    lateColumn
 	linecol  lateColumn
+	dryRun   lateFlags
 	cols     []idColumn
 	vals     [][]string
 	paths    idColumn
@@ -706,6 +745,7 @@ func (ix *Index) Snapshot() *Snapshot {
 		line:     column[uint32]{chunks: ix.line.chunks[:len(ix.line.chunks):len(ix.line.chunks)]},
 		stime:    lateColumn{base: ix.stime.base, chunks: ix.stime.chunks[:len(ix.stime.chunks):len(ix.stime.chunks)]},
 		linecol:  lateColumn{base: ix.linecol.base, chunks: ix.linecol.chunks[:len(ix.linecol.chunks):len(ix.linecol.chunks)]},
+		dryRun:   ix.dryRun.snapshot(),
 		codeInts: ix.codeInts[:len(ix.codeInts):len(ix.codeInts)],
 		sources:  ix.sources[:len(ix.sources):len(ix.sources)],
 		Bytes:    ix.bytes, Rejected: ix.rejected, Duplicates: ix.duplicates, Undated: ix.undated, Done: ix.done, Err: ix.err,
@@ -800,6 +840,10 @@ func (s *Snapshot) Time(i int) int64 { return s.times.at(i) }
 
 // Latency returns event i's latency in microseconds, or -1.
 func (s *Snapshot) Latency(i int) int32 { return s.latency.at(i) }
+
+// DryRun reports whether event i was a server-side dry run
+// (data.Event.DryRun: the API server stored nothing).
+func (s *Snapshot) DryRun(i int) bool { return s.dryRun.at(i) }
 
 // ID returns event i's dictionary id in column c.
 func (s *Snapshot) ID(c Col, i int) uint32 { return s.cols[c].at(i) }

@@ -208,13 +208,16 @@ func checkFields(f *Filter, text string, isStream func(string) bool) (note strin
 		if isStream != nil && isStream(name) {
 			continue
 		}
-		sugg, typo := data.FieldTypo(name)
-		if !typo && data.KnownField(name) {
-			continue
-		}
 		col := 0
 		if k := strings.Index(text, name); k >= 0 {
 			col = len([]rune(text[:k])) + 1
+		}
+		if hint, ok := data.DerivedFieldHint(name); ok {
+			return "", &FilterError{Msg: hint + " (tab completes it)", Col: col}
+		}
+		sugg, typo := data.FieldTypo(name)
+		if !typo && data.KnownField(name) {
+			continue
 		}
 		if hint, ok := data.ArrayFieldHint(name); ok {
 			return "", &FilterError{Msg: hint, Col: col}

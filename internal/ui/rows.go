@@ -245,6 +245,13 @@ func isExecLike(sub string) bool {
 	return sub == "exec" || sub == "attach" || sub == "portforward" || sub == "proxy"
 }
 
+// dryRunMark starts the object cell of a server-side dry run's row
+// (dryRunShortMark in a narrow one).
+const (
+	dryRunMark      = "dry run "
+	dryRunShortMark = "dry "
+)
+
 // renderRow renders one event row, exactly l's total width.
 func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, selected bool) string {
 	verb := s.Str(ColVerb, i)
@@ -262,8 +269,14 @@ func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, selected bool) strin
 	// NO_COLOR and on any theme; escape tokens stay marked.
 	muted, plain, esc, sep := st.Muted, st.Plain, st.Escape, " "
 	codeStyle := st.CodeStyle(code)
+	dry := s.DryRun(i)
+	dryStyle := st.DryRun
+	if dry {
+		// Nothing was stored: the verb is not shown as a change.
+		vstyle = st.Muted
+	}
 	if selected {
-		muted, plain, vstyle, codeStyle = st.Selected, st.Selected, st.Selected, st.Selected
+		muted, plain, vstyle, codeStyle, dryStyle = st.Selected, st.Selected, st.Selected, st.Selected, st.Selected.Italic(true)
 		esc = st.Escape.Reverse(true)
 		sep = st.Selected.Render(" ")
 	}
@@ -271,9 +284,18 @@ func renderRow(st *Styles, s *Snapshot, i int, l rowLayout, selected bool) strin
 	if l.user > 0 {
 		cells = append(cells, userCellOf(identityOf(s, i), l.self, l.user, plain, esc))
 	}
-	cells = append(cells,
-		cellEsc(verb, l.verb, vstyle, esc),
-		cellEsc(objectText(s, i), l.object, plain, esc))
+	object := cellEsc(objectText(s, i), l.object, plain, esc)
+	if dry {
+		// A server-side dry run: marked before the object, where it is
+		// never cut.
+		mark := dryRunMark
+		if l.object < 2*len(dryRunMark) {
+			mark = dryRunShortMark
+		}
+		mark = truncateANSI(mark, l.object)
+		object = dryStyle.Render(mark) + cellEsc(objectText(s, i), l.object-len(mark), plain, esc)
+	}
+	cells = append(cells, cellEsc(verb, l.verb, vstyle, esc), object)
 	if l.code > 0 {
 		cells = append(cells, codeStyle.Render(fitLeft(codeText, l.code)))
 	}

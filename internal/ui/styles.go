@@ -40,6 +40,9 @@ type Styles struct {
 	// Mark is a bookmark's star and the Detail's case line.
 	Mark  lipgloss.Style
 	Error lipgloss.Style
+	// DryRun marks a server-side dry run (Tail's "dry run", Detail's
+	// line): a request that changed nothing.
+	DryRun lipgloss.Style
 
 	TabActive, TabInactive lipgloss.Style
 	StatusBar, StatusKey   lipgloss.Style
@@ -84,6 +87,7 @@ func NewStyles(p Palette, noColor bool) *Styles {
 	s.Sample = fg(p.Warn).Bold(true).Reverse(true)
 	s.Mark = fg(p.Special).Bold(true)
 	s.Error = fg(p.Bad).Bold(true)
+	s.DryRun = fg(p.Info).Italic(true)
 	s.TabActive = fg(p.Accent).Bold(true).Reverse(true).Padding(0, 1)
 	s.TabInactive = fg(p.Muted).Padding(0, 1)
 	if noColor {

@@ -518,7 +518,7 @@ func TestAlertsGateFailsOnNoEvents(t *testing.T) {
 	}{
 		{[]string{"--fail-on", "info", empty}, cmdutil.ExitInputError, "", "has the audit log stopped?"},
 		{[]string{"--fail-on", "info", "--from", "2026-11-20T04:30:00Z", sample}, cmdutil.ExitInputError, "", "has the audit log stopped?"},
-		{[]string{empty}, 0, "", "no alert fired (79 rule(s), 0 event(s) evaluated)"},
+		{[]string{empty}, 0, "", "no alert fired (80 rule(s), 0 event(s) evaluated)"},
 		// The rules read the day before the window; the window itself
 		// holds nothing, and stderr says where the events are.
 		{[]string{"--from", "2026-11-20T04:30:00Z", sample}, 0, "", "no event read falls in the window (from 2026-11-20T04:30:00Z): all 3948 event(s) read are before it"},

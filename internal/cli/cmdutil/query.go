@@ -114,6 +114,10 @@ func FieldWarnings(expr logql.Expr, labels ...string) (warnings, notes []string)
 			warnings = append(warnings, hint)
 			continue
 		}
+		if hint, ok := data.DerivedFieldHint(name); ok {
+			warnings = append(warnings, hint)
+			continue
+		}
 		if sugg, ok := data.FieldTypo(name); ok {
 			warnings = append(warnings, fmt.Sprintf("unknown field %s, did you mean %s? (no audit event has it: the query reads an empty value)", name, sugg))
 			continue

@@ -3,6 +3,8 @@ package cmdutil
 import (
 	"strings"
 	"testing"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // TestFieldWarnings: the CLI names the field meant as the TUI's filter
@@ -89,5 +91,24 @@ func TestParseQueryShorthand(t *testing.T) {
 		if _, err := ParseQuery(q); err == nil || strings.Contains(err.Error(), "filter line") || !strings.Contains(err.Error(), "vector matching") {
 			t.Errorf("%s: %v", q, err)
 		}
+	}
+}
+
+// TestFieldWarningsDryRun: the derived dryRun field read without its
+// stage is a warning naming the stage; with it, nothing is said.
+func TestFieldWarningsDryRun(t *testing.T) {
+	expr, err := ParseQuery(`{job="audit"} | json | dryRun="true"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, n := FieldWarnings(expr); len(w) != 1 || !strings.Contains(w[0], data.DryRunStage()) || len(n) != 0 {
+		t.Errorf("warnings %q, notes %q", w, n)
+	}
+	expr, err = ParseQuery(`{job="audit"} | json | ` + data.DryRunStage() + ` | dryRun="true"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, n := FieldWarnings(expr); len(w)+len(n) != 0 {
+		t.Errorf("with the stage: warnings %q, notes %q", w, n)
 	}
 }

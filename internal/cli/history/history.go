@@ -246,12 +246,18 @@ func writeTable(out *bufio.Writer, h *history.History) error {
 		change := r.Change
 		if r.Denied() {
 			change = "DENIED"
+			if r.DryRun {
+				change += " (dry run: not persisted)"
+			}
 		}
 		if len(r.Notes) > 0 && r.Diff == "" && r.Outcome == history.OK && strings.HasSuffix(r.Notes[len(r.Notes)-1], "no body recorded") {
 			change += " (no body recorded)"
 		}
 		if r.AuditIDShared > 0 {
 			change += " (auditID reused)"
+		}
+		if r.DryRunUnproven {
+			change += " (asks for a dry run: not provable at this level, see -o diff)"
 		}
 		cells := []string{cmdutil.FormatTime(r.Time), verbOf(r), codeOf(r), r.Identity.String(), data.SourceIPsText(r.SourceIPs), change}
 		for k, c := range cells {
@@ -313,20 +319,26 @@ func dash(s string) string {
 
 // jsonRow is a row as -o jsonl prints it.
 type jsonRow struct {
-	Time          string        `json:"time,omitempty"`
-	AuditID       string        `json:"auditID,omitempty"`
-	AuditIDShared int           `json:"auditIDSharedWith,omitempty"`
-	Object        string        `json:"object"`
-	Verb          string        `json:"verb"`
-	Subresource   string        `json:"subresource,omitempty"`
-	Code          int           `json:"code,omitempty"`
-	Outcome       string        `json:"outcome"`
-	Change        string        `json:"change"`
-	User          string        `json:"user"`
-	Impersonated  string        `json:"impersonatedUser,omitempty"`
-	Person        string        `json:"person,omitempty"`
-	Identity      *jsonIdentity `json:"identity,omitempty"`
-	SourceIP      string        `json:"sourceIP,omitempty"`
+	Time          string `json:"time,omitempty"`
+	AuditID       string `json:"auditID,omitempty"`
+	AuditIDShared int    `json:"auditIDSharedWith,omitempty"`
+	Object        string `json:"object"`
+	Verb          string `json:"verb"`
+	Subresource   string `json:"subresource,omitempty"`
+	Code          int    `json:"code,omitempty"`
+	Outcome       string `json:"outcome"`
+	Change        string `json:"change"`
+	// DryRun: a server-side dry run, which stored nothing (the change is
+	// what it would have done).
+	DryRun bool `json:"dryRun"`
+	// DryRunUnproven: a delete whose URI asks for a dry run at a level
+	// that cannot show it was one (notes say why): counted as done.
+	DryRunUnproven bool          `json:"dryRunUnproven,omitempty"`
+	User           string        `json:"user"`
+	Impersonated   string        `json:"impersonatedUser,omitempty"`
+	Person         string        `json:"person,omitempty"`
+	Identity       *jsonIdentity `json:"identity,omitempty"`
+	SourceIP       string        `json:"sourceIP,omitempty"`
 	// SourceIPs: every address, when there are several (sourceIP is the
 	// first: X-Forwarded-For's when the client sent one).
 	SourceIPs []string `json:"sourceIPs,omitempty"`
@@ -368,7 +380,7 @@ func writeJSONL(out *bufio.Writer, h *history.History) error {
 		r := &rows[i]
 		jr := jsonRow{LeftOut: i >= len(h.Rows),
 			AuditID: r.AuditID, AuditIDShared: r.AuditIDShared, Object: h.Ref.Display(), Verb: r.Verb, Subresource: r.Subresource, Code: r.Code,
-			Outcome: string(r.Outcome), Change: r.Change, User: r.Identity.User, Impersonated: r.Identity.ImpersonatedUser,
+			Outcome: string(r.Outcome), Change: r.Change, DryRun: r.DryRun, DryRunUnproven: r.DryRunUnproven, User: r.Identity.User, Impersonated: r.Identity.ImpersonatedUser,
 			Person: r.Identity.Person(), SourceIP: r.SourceIP, UserAgent: r.UserAgent, Level: r.Level, Stages: r.Stages,
 			Where: r.Where, Reason: r.Reason, Notes: r.Notes, PatchType: r.PatchType, Patch: r.Patch, Diff: r.Diff, Version: r.Object,
 		}

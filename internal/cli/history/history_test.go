@@ -416,3 +416,34 @@ func TestHistoryForwardedAddresses(t *testing.T) {
 		t.Errorf("sourceIPs listed for a request with one address:\n%s", out)
 	}
 }
+
+// TestHistoryDryRuns: on review I's reproduction (testdata/dryrun), the
+// table marks the dry runs "(dry run: not persisted)" and the
+// Metadata-level delete that only asks for one in its URI as counted;
+// -o jsonl carries dryRun on every row (and dryRunUnproven where it
+// applies).
+func TestHistoryDryRuns(t *testing.T) {
+	f := filepath.Join(testutil.RepoRoot(), "testdata", "dryrun", "dryrun.log")
+	code, out, errOut := run(t, "", "-n", "payments", "rolebinding/payments-deployers", f)
+	if code != 0 || !strings.Contains(out, "deleted (dry run: not persisted)\n") ||
+		!strings.Contains(out, "deleted (asks for a dry run: not provable at this level, see -o diff)\n") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	_, out, _ = run(t, "", "-o", "jsonl", "-n", "payments", "deploy/payments-api", f)
+	var rows []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		rows = append(rows, m)
+	}
+	if len(rows) != 2 || rows[0]["dryRun"] != true || rows[1]["dryRun"] != false ||
+		rows[0]["change"] != "scaled to 0 (dry run: not persisted)" || rows[0]["version"] != nil {
+		t.Errorf("-o jsonl:\n%s", out)
+	}
+	_, out, _ = run(t, "", "-o", "jsonl", "-n", "payments", "rolebinding/payments-deployers", f)
+	if strings.Count(out, `"dryRunUnproven":true`) != 1 {
+		t.Errorf("-o jsonl: dryRunUnproven not on the Metadata-level delete:\n%s", out)
+	}
+}

@@ -289,7 +289,7 @@ var metadataKeys = func() []string {
 	skip := map[string]bool{"kind": true, "apiVersion": true, "level": true}
 	var out []string
 	for _, f := range data.Fields() {
-		if f.Level != data.LevelMetadata || f.Wrapper {
+		if f.Level != data.LevelMetadata || f.Wrapper || f.Kind == data.FieldDerived {
 			continue
 		}
 		k := f.Path

@@ -67,6 +67,7 @@ var builtinLevels = map[string]string{
 	"NodeRegisteredByPerson":              LevelMetadata,
 
 	"ClusterAdminBindingCreated":  LevelRequest,
+	"ClusterAdminBindingDryRun":   LevelRequest,
 	"BroadGroupBindingCreated":    LevelRequest,
 	"WildcardRoleCreated":         LevelRequest,
 	"RoleGrantsEscalationVerbs":   LevelRequest,

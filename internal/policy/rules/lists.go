@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Lists and macros, after Falco's: the built-in pack keeps the things a
@@ -25,7 +27,10 @@ import (
 //	                LogQL string it sits in);
 //	${unless:NAME}  as a pipeline stage: one label filter per item of the
 //	                exception list NAME that drops the events the item
-//	                describes (nothing when the list is empty).
+//	                describes (nothing when the list is empty);
+//	${not_dry_run}  as a pipeline stage after `| json`: drops server-side
+//	                dry runs (${only_dry_run}: keeps only them), with the
+//	                label filters of data.DryRunFilter.
 //
 // Placeholders are expanded when a file is loaded and when the pack is
 // exported, so Loki's ruler only ever sees plain LogQL. The defaults are
@@ -442,9 +447,20 @@ func (l *List) Unless() (string, error) {
 	return b.String(), nil
 }
 
-var placeholderRE = regexp.MustCompile(`\$\{(list|unless):([A-Za-z_][A-Za-z0-9_]*)\}`)
+var placeholderRE = regexp.MustCompile(`\$\{(?:(list|unless):([A-Za-z_][A-Za-z0-9_]*)|(` + notDryRun + `|` + onlyDryRun + `))\}`)
 
-// HasPlaceholders reports whether s refers to a list.
+// The dry-run placeholders: pipeline stages, after `| json`, that keep
+// the events that are not server-side dry runs (${not_dry_run}: the rules
+// about changes that happened) or only those that are (${only_dry_run}).
+// They expand to data.DryRunFilter, the label filters that decide as the
+// decoder does (Event.DryRun), and depend on no list.
+const (
+	notDryRun  = "not_dry_run"
+	onlyDryRun = "only_dry_run"
+)
+
+// HasPlaceholders reports whether s refers to a list (or holds a dry-run
+// placeholder).
 func HasPlaceholders(s string) bool { return placeholderRE.MatchString(s) }
 
 // ExpandLists replaces the list placeholders of s with their expansion.
@@ -453,6 +469,9 @@ func ExpandLists(s string, ls *Lists) (string, error) {
 	var firstErr error
 	out := placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := placeholderRE.FindStringSubmatch(m)
+		if sub[3] != "" {
+			return data.DryRunFilter(sub[3] == notDryRun)
+		}
 		l := ls.Get(sub[2])
 		if l == nil {
 			if firstErr == nil {

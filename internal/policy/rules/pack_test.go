@@ -208,10 +208,13 @@ func TestBuiltinLevels(t *testing.T) {
 		seen[r.Alert] = true
 		got := r.AuditLevel()
 		want := LevelMetadata
-		if strings.Contains(r.Expr, "requestObject_") || strings.Contains(r.Expr, "|~") && !metadataRegexps[r.Alert] {
+		// The dry-run filter reads a delete's body when the level logged
+		// one, and works without it: it needs no level.
+		expr := strings.ReplaceAll(strings.ReplaceAll(r.Expr, data.DryRunFilter(true), ""), data.DryRunFilter(false), "")
+		if strings.Contains(expr, "requestObject_") || strings.Contains(expr, "|~") && !metadataRegexps[r.Alert] {
 			want = LevelRequest
 		}
-		if strings.Contains(r.Expr, "responseObject_") {
+		if strings.Contains(expr, "responseObject_") {
 			want = LevelRequestResponse
 		}
 		if got != want {

@@ -23,8 +23,19 @@ var (
 // it also reads the raw line (line filters over request bodies). The
 // parse-error guard (__error__="") reads no field of the event, and a
 // label the expression sets itself (label_format) is not one either: the
-// template reading the line is (line regexp).
+// template reading the line is (line regexp). The dry-run placeholders
+// are said as such ("not dry runs", "dry runs only").
 func fieldsUsed(expr string) string {
+	f := fieldsOf(expr)
+	for ph, say := range map[string]string{"${" + notDryRun + "}": "not dry runs", "${" + onlyDryRun + "}": "dry runs only"} {
+		if strings.Contains(expr, ph) {
+			f += ", " + say
+		}
+	}
+	return f
+}
+
+func fieldsOf(expr string) string {
 	seen := map[string]bool{}
 	var fields []string
 	for _, m := range labelFormatRE.FindAllStringSubmatch(expr, -1) {
