@@ -3,7 +3,12 @@
 // shared by `audittui export`/`verify` (internal/cli/evidence) and the
 // TUI's `:export`, so both write the same layout:
 //
-//	DIR/events.jsonl      selected events, one per line, their original bytes
+//	DIR/events.jsonl      selected events, one per line (JSON Lines): each
+//	                      event's bytes, compacted when they span lines
+//	                      (as `query -o raw` prints them)
+//	DIR/events.index.jsonl one line per line of events.jsonl: where the
+//	                      event was read (citation) and the sha256 and size
+//	                      of its original bytes there
 //	DIR/files/PATH        local files copied byte for byte
 //	DIR/objects/B/KEY     S3 objects copied as stored
 //	DIR/MANIFEST.sha256   one sha256sum line per file (sha256sum -c reads it)
@@ -12,6 +17,7 @@ package evidence
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -162,64 +168,138 @@ func copyFile(src, dst string) (string, int64, time.Time, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, mtime, nil
 }
 
-// EventsWriter writes events.jsonl: each event's original bytes and a
-// newline, hashed as written.
+// EventsWriter writes events.jsonl, one event per line (its bytes,
+// compacted when they span lines: a pretty-printed event or an array's
+// element), and events.index.jsonl, which leads each line back to the
+// original bytes: line number, citation, sha256 and size of the bytes as
+// read. Both are hashed as written.
 type EventsWriter struct {
 	d    *Dir
+	ev   *sideFile
+	ix   *sideFile
+	n    int
+	buf  bytes.Buffer
+	line []byte
+}
+
+// IndexEntry is one line of events.index.jsonl.
+type IndexEntry struct {
+	Line      int    `json:"line"`                // 1-based line of events.jsonl
+	Cite      string `json:"cite,omitempty"`      // where the event was read (FILE:LINE, ...)
+	SHA256    string `json:"sha256"`              // sha256 of the event's original bytes
+	Size      int    `json:"size"`                // length of the original bytes
+	Compacted bool   `json:"compacted,omitempty"` // the line is the original bytes compacted
+}
+
+// sideFile is a file written through a buffer and hashed.
+type sideFile struct {
 	f    *os.File
 	w    *bufio.Writer
 	h    hash.Hash
 	size int64
-	n    int
 }
 
-// Events creates DIR/events.jsonl.
-func (d *Dir) Events() (*EventsWriter, error) {
-	path := d.Local(EventsFile)
+func createSide(path string) (*sideFile, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	h := sha256.New()
-	return &EventsWriter{d: d, f: f, h: h, w: bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)}, nil
+	return &sideFile{f: f, h: h, w: bufio.NewWriterSize(io.MultiWriter(f, h), 1<<20)}, nil
 }
 
-// Write writes one event's raw bytes (without a newline: one is added).
-func (w *EventsWriter) Write(raw []byte) error {
-	if _, err := w.w.Write(raw); err != nil {
-		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+func (s *sideFile) writeLine(b []byte) error {
+	if _, err := s.w.Write(b); err != nil {
+		return fmt.Errorf("write %s: %w", s.f.Name(), err)
 	}
-	if err := w.w.WriteByte('\n'); err != nil {
-		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+	if err := s.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write %s: %w", s.f.Name(), err)
 	}
-	w.size += int64(len(raw)) + 1
-	w.n++
+	s.size += int64(len(b)) + 1
 	return nil
+}
+
+func (s *sideFile) close() error {
+	err := s.w.Flush()
+	if err == nil {
+		err = s.f.Sync()
+	}
+	if cerr := s.f.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.f.Name(), err)
+	}
+	return nil
+}
+
+// Events creates DIR/events.jsonl and DIR/events.index.jsonl.
+func (d *Dir) Events() (*EventsWriter, error) {
+	ev, err := createSide(d.Local(EventsFile))
+	if err != nil {
+		return nil, err
+	}
+	ix, err := createSide(d.Local(EventsIndexFile))
+	if err != nil {
+		ev.f.Close()
+		return nil, err
+	}
+	return &EventsWriter{d: d, ev: ev, ix: ix}, nil
+}
+
+// Write writes one event's bytes with no citation (WriteEvent).
+func (w *EventsWriter) Write(raw []byte) error { return w.WriteEvent(raw, "") }
+
+// WriteEvent writes one event: raw (its original bytes, without a
+// trailing newline) on one line of events.jsonl, compacted when it spans
+// lines, and its line of events.index.jsonl with cite (where it was read)
+// and the sha256 of raw.
+func (w *EventsWriter) WriteEvent(raw []byte, cite string) error {
+	line := raw
+	compacted := false
+	if bytes.ContainsAny(raw, "\r\n") {
+		w.buf.Reset()
+		if err := json.Compact(&w.buf, raw); err != nil {
+			return fmt.Errorf("%s: the event is not valid JSON and spans lines: %v", cite, err)
+		}
+		line, compacted = w.buf.Bytes(), true
+	}
+	if err := w.ev.writeLine(line); err != nil {
+		return err
+	}
+	w.n++
+	sum := sha256.Sum256(raw)
+	js, err := json.Marshal(IndexEntry{Line: w.n, Cite: cite, SHA256: hex.EncodeToString(sum[:]), Size: len(raw), Compacted: compacted})
+	if err != nil {
+		return err
+	}
+	return w.ix.writeLine(js)
 }
 
 // Count is the number of events written.
 func (w *EventsWriter) Count() int { return w.n }
 
-// Close flushes and syncs the file, records its entry (Source "query")
-// and the number of events in the manifest.
+// Close flushes and syncs the files, records their entries (Source
+// "query") and the number of events in the manifest.
 func (w *EventsWriter) Close() error {
-	err := w.w.Flush()
-	if err == nil {
-		err = w.f.Sync()
-	}
-	if cerr := w.f.Close(); err == nil && cerr != nil {
-		err = cerr
+	err := w.ev.close()
+	if ierr := w.ix.close(); err == nil {
+		err = ierr
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", w.f.Name(), err)
+		return err
 	}
-	w.d.Add(ManifestEntry{Path: EventsFile, Source: "query", SHA256: hex.EncodeToString(w.h.Sum(nil)), Size: w.size})
+	w.d.Add(ManifestEntry{Path: EventsFile, Source: "query", SHA256: hex.EncodeToString(w.ev.h.Sum(nil)), Size: w.ev.size})
+	w.d.Add(ManifestEntry{Path: EventsIndexFile, Source: "query", SHA256: hex.EncodeToString(w.ix.h.Sum(nil)), Size: w.ix.size})
 	w.d.Update(func(m *Manifest) { m.Events += w.n })
 	return nil
 }
 
-// Abort closes the file after a failed export (the entry is not recorded).
-func (w *EventsWriter) Abort() { w.f.Close() }
+// Abort closes the files after a failed export (no entry is recorded).
+func (w *EventsWriter) Abort() {
+	w.ev.f.Close()
+	w.ix.f.Close()
+}
 
 // WriteManifests writes MANIFEST.json and MANIFEST.sha256, each through a
 // temporary file and a rename, entries sorted by path. It returns the

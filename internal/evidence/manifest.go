@@ -12,6 +12,9 @@ const (
 	ManifestSHA  = "MANIFEST.sha256"
 	ManifestJSON = "MANIFEST.json"
 	EventsFile   = "events.jsonl"
+	// EventsIndexFile leads each line of events.jsonl back to the bytes it
+	// was read from (IndexEntry).
+	EventsIndexFile = "events.index.jsonl"
 )
 
 // Manifest is MANIFEST.json: what was exported, from where, when.

@@ -51,9 +51,12 @@ Every S3 object in the time window (--since/--from/--to, planned from
 --key-format) and every local file named is copied byte for byte as stored
 (compressed objects stay compressed) under DIR/objects/BUCKET/KEY and
 DIR/files/PATH. With a QUERY (a LogQL log query, the last argument, starting
-with "{"), the matching events are also written, in time order and as their
-original bytes, to DIR/events.jsonl; they are selected from the copies, so
-they come from exactly the bytes hashed. Loki sources export events only.
+with "{"), the matching events are also written, in time order, one per
+line (JSON Lines, as "query -o raw" prints them: an event that spans lines
+in its file is compacted), to DIR/events.jsonl; they are selected from the
+copies, so they come from exactly the bytes hashed. DIR/events.index.jsonl
+leads each line back to its original bytes: the citation (files/...:LINE)
+and the sha256 and size of the bytes as read there. Loki sources export events only.
 
 DIR/MANIFEST.sha256 holds one sha256sum-compatible line per file written
 (check it with "audittui verify DIR" or "cd DIR && sha256sum -c MANIFEST.sha256");
@@ -212,6 +215,13 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 			ex.problems, m.Rejected, evidence.ManifestJSON)}
 	}
 	return nil
+}
+
+// cite is where e was read, relative to the export directory for its
+// copies (files/..., objects/...), so the citation holds when DIR moves.
+func (ex *exporter) cite(e *data.Event) string {
+	c := e.Origin.Cite()
+	return strings.TrimPrefix(c, filepath.Clean(ex.dir.Path)+string(filepath.Separator))
 }
 
 func (ex *exporter) warn(format string, a ...any) {
@@ -407,7 +417,7 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 			if !q.Matches(e) {
 				continue
 			}
-			if err := w.Write(e.Raw); err != nil {
+			if err := w.WriteEvent(e.Raw, ex.cite(e)); err != nil {
 				w.Abort()
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/query"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/data/source/s3/s3test"
@@ -67,7 +69,7 @@ func testExportVerify(t *testing.T, real bool) {
 		if err != nil {
 			t.Fatalf("manifest line %q: %v", line, err)
 		}
-		if path == evidence.EventsFile {
+		if path == evidence.EventsFile || path == evidence.EventsIndexFile {
 			continue
 		}
 		key := strings.TrimPrefix(path, "objects/"+w.Bucket+"/")
@@ -110,7 +112,7 @@ func testExportVerify(t *testing.T, real bool) {
 
 	// verify: clean, then tampered.
 	code, out, errOut := verifyCmd(t, dir)
-	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+1)) {
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+2)) {
 		t.Fatalf("verify clean: exit %d\n%s%s", code, out, errOut)
 	}
 	if sha, err := exec.LookPath("sha256sum"); err == nil {
@@ -314,5 +316,54 @@ func TestExportSaysPagedInput(t *testing.T) {
 	}
 	if strings.Count(errOut, "output has nextToken: it is one page of a longer answer") != 1 {
 		t.Fatalf("export does not say its input is one page of a longer answer:\n%s", errOut)
+	}
+}
+
+// TestExportWritesJSONLines (review K 4): events from a pretty-printed
+// array and a one-line log are written one per line, compacted, and read
+// back by audittui without rejects; events.index.jsonl cites each line's
+// original bytes in the copies, with their sha256.
+func TestExportWritesJSONLines(t *testing.T) {
+	src := t.TempDir()
+	ev := func(id, verb string) string {
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","verb":"` + verb +
+			`","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:0` + id[1:] + `.000000Z"}`
+	}
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(ev("a1", "get")+"\n"), 0o644)
+	pretty := "[\n  " + strings.ReplaceAll(ev("a2", "delete"), `","`, "\",\n    \"") + ",\n  " + strings.ReplaceAll(ev("a3", "delete"), `","`, "\",\n    \"") + "\n]\n"
+	os.WriteFile(filepath.Join(src, "pretty.json"), []byte(pretty), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), filepath.Join(src, "pretty.json"), "-d", dir, `{job="audit"} | json | user_username="alice"`)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, evidence.EventsFile))
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 3 || lines[0] != ev("a1", "get") || lines[1] != ev("a2", "delete") || lines[2] != ev("a3", "delete") {
+		t.Fatalf("events.jsonl is not one compact event per line:\n%s", b)
+	}
+	ix, _ := os.ReadFile(filepath.Join(dir, evidence.EventsIndexFile))
+	ixl := strings.Split(strings.TrimSuffix(string(ix), "\n"), "\n")
+	if len(ixl) != 3 {
+		t.Fatalf("events.index.jsonl: %d lines, want 3:\n%s", len(ixl), ix)
+	}
+	rel, _ := evidence.FilesRel(filepath.Join(src, "pretty.json"))
+	var e evidence.IndexEntry
+	if err := json.Unmarshal([]byte(ixl[1]), &e); err != nil || e.Line != 2 || !e.Compacted || !strings.HasPrefix(e.Cite, rel+":") {
+		t.Fatalf("index line 2 = %s (%v), want line 2 compacted, cited in %s", ixl[1], err, rel)
+	}
+	// The sha256 is that of the original (pretty) bytes in the copy.
+	copyB, _ := os.ReadFile(filepath.Join(dir, rel))
+	orig := strings.ReplaceAll(ev("a2", "delete"), `","`, "\",\n    \"")
+	if !bytes.Contains(copyB, []byte(orig)) || e.SHA256 != sha256hex([]byte(orig)) || e.Size != len(orig) {
+		t.Fatalf("index sha256 %s size %d, want those of the original bytes %s", e.SHA256, e.Size, sha256hex([]byte(orig)))
+	}
+	// audittui reads its export back: 3 events, no reject.
+	code, out, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", `{job="audit"} | json`, filepath.Join(dir, evidence.EventsFile))
+	if code != 0 || strings.Count(out, "\n") != 3 || strings.Contains(errOut, "rejected") {
+		t.Fatalf("query of events.jsonl: exit %d, %d lines:\n%s%s", code, strings.Count(out, "\n"), out, errOut)
+	}
+	if code, out, errOut := verifyCmd(t, dir); code != 0 {
+		t.Fatalf("verify: %d %s %s", code, out, errOut)
 	}
 }
