@@ -367,3 +367,45 @@ func TestExportWritesJSONLines(t *testing.T) {
 		t.Fatalf("verify: %d %s %s", code, out, errOut)
 	}
 }
+
+// TestExportDropsDuplicates (review K 5): over a folder and its copy,
+// export writes each event once, as query counts them, and MANIFEST.json
+// counts and lists the copies left out (where each was, and where the
+// event kept was), the undated events the window left out and the rejects.
+func TestExportDropsDuplicates(t *testing.T) {
+	root := t.TempDir()
+	lines := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d1","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:01.000000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d2","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:02.000000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d3","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"}}
+not json
+`
+	for _, d := range []string{"node1", "node1 (copy)"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+		os.WriteFile(filepath.Join(root, d, "audit.log"), []byte(lines), 0o644)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(root, "node1")+"/", filepath.Join(root, "node1 (copy)")+"/", "--from", "2026-02-10T09:00:00Z", "--to", "2026-02-10T11:00:00Z",
+		"-d", dir, `{job="audit"} | json | verb="delete"`)
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 of the matching events were duplicates") {
+		t.Fatalf("export: exit %d (want 1: rejects), no word of the duplicates:\n%s", code, errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, evidence.EventsFile))
+	if n := strings.Count(string(b), "\n"); n != 2 {
+		t.Fatalf("events.jsonl holds %d events, want 2 (each once):\n%s", n, b)
+	}
+	m, err := evidence.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Events != 2 || m.DuplicatesDropped != 2 || len(m.Duplicates) != 2 || m.Undated != 2 || m.Rejected != 2 || len(m.RejectedLines) != 2 {
+		t.Fatalf("manifest: events %d, duplicates %d (%d listed), undated %d, rejected %d (%d listed); want 2 each",
+			m.Events, m.DuplicatesDropped, len(m.Duplicates), m.Undated, m.Rejected, len(m.RejectedLines))
+	}
+	c := m.Duplicates[0]
+	if !strings.Contains(c.Cite, "node1 (copy)/audit.log:") || !strings.Contains(c.Of, "/node1/audit.log:") || c.Line == 0 || strings.HasPrefix(c.Cite, dir) {
+		t.Fatalf("duplicate listed as %+v: want the copy's citation in files/, the kept event's and its line", c)
+	}
+	if !strings.Contains(m.RejectedLines[0], "audit.log:4: ") || m.UndatedAt == "" {
+		t.Fatalf("rejects %q, undated at %q", m.RejectedLines, m.UndatedAt)
+	}
+}
