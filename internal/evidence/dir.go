@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,6 +36,10 @@ import (
 
 // ErrExists says an export directory holds a manifest already.
 var ErrExists = errors.New("already holds an export")
+
+// ErrForeign says a directory export --force would write into holds files
+// its old manifest does not list (not removed: clear it yourself).
+var ErrForeign = errors.New("not cleared: remove them or choose another directory")
 
 // Dir is an export directory being written. Add, CopyFile and Events are
 // safe for concurrent use; WriteManifests comes last.
@@ -48,10 +53,18 @@ type Dir struct {
 // Create prepares path for an export with manifest m (its Entries are
 // filled in as files are added): it creates the directory and refuses,
 // with an error wrapping ErrExists, one that holds a manifest already
-// unless force is set.
+// unless force is set. With force the old export's files are removed
+// (those its MANIFEST.sha256 lists); a directory holding other files is
+// refused with ErrForeign.
 func Create(path string, m Manifest, force bool) (*Dir, error) {
-	if _, err := os.Stat(filepath.Join(path, ManifestSHA)); err == nil && !force {
-		return nil, fmt.Errorf("%s %w (%s)", path, ErrExists, ManifestSHA)
+	if _, err := os.Stat(filepath.Join(path, ManifestSHA)); err == nil {
+		if !force {
+			return nil, fmt.Errorf("%s %w (%s)", path, ErrExists, ManifestSHA)
+		}
+		// The old export's files go, so the new manifest lists every file.
+		if err := clearOld(path); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
@@ -320,7 +333,66 @@ func (d *Dir) WriteManifests() (Manifest, error) {
 	for _, e := range m.Entries {
 		b.WriteString(ShaLine(e.SHA256, e.Path))
 	}
+	// MANIFEST.json is covered too: its line comes last, so the sha256 of
+	// MANIFEST.sha256 (Digest) covers every file and the manifest.
+	jsum := sha256.Sum256(append(js, '\n'))
+	b.WriteString(ShaLine(hex.EncodeToString(jsum[:]), ManifestJSON))
 	return m, writeFileAtomic(filepath.Join(d.Path, ManifestSHA), []byte(b.String()))
+}
+
+// Digest is the sha256 of DIR/MANIFEST.sha256, which lists every file of
+// the export and MANIFEST.json: one value that covers the whole export,
+// for case notes or a chain-of-custody form. Without a signature it tells
+// a rewrite only when compared with a value kept elsewhere.
+func Digest(dir string) (string, error) {
+	sum, _, err := HashFile(filepath.Join(dir, ManifestSHA))
+	return sum, err
+}
+
+// clearOld removes the files of the export in path (those its
+// MANIFEST.sha256 lists, and the manifests), for export --force. A file
+// that manifest does not list is not removed: the directory is refused
+// (ErrForeign), as the new manifest would not list it either.
+func clearOld(path string) error {
+	want, _, err := readShaManifest(path)
+	if err != nil {
+		return err
+	}
+	var foreign []string
+	_ = filepath.WalkDir(path, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(path, p)
+		if err != nil {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		if _, ok := want[rel]; !ok && rel != ManifestSHA && rel != ManifestJSON {
+			foreign = append(foreign, rel)
+		}
+		return nil
+	})
+	if len(foreign) > 0 {
+		sort.Strings(foreign)
+		more := ""
+		if len(foreign) > 3 {
+			more = fmt.Sprintf(" and %d more", len(foreign)-3)
+			foreign = foreign[:3]
+		}
+		return fmt.Errorf("%s holds files its manifest does not list (%s%s): %w", path, strings.Join(foreign, ", "), more, ErrForeign)
+	}
+	for rel := range want {
+		if err := os.Remove(filepath.Join(path, filepath.FromSlash(rel))); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	for _, m := range []string{ManifestJSON, ManifestSHA} {
+		if err := os.Remove(filepath.Join(path, m)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeFileAtomic(path string, b []byte) error {

@@ -55,7 +55,7 @@ func TestWriteAndCheck(t *testing.T) {
 		t.Errorf("events.jsonl sha256 %s", m.Entries[1].SHA256)
 	}
 	res, err := Check(dir)
-	if err != nil || !res.Clean() || res.OK != 3 {
+	if err != nil || !res.Clean() || res.OK != 4 {
 		t.Fatalf("check: %+v %v", res, err)
 	}
 	if _, err := Create(dir, Manifest{}, false); !errors.Is(err, ErrExists) {
@@ -75,7 +75,7 @@ func TestWriteAndCheck(t *testing.T) {
 	for _, f := range res.Files {
 		got = append(got, f.Status+" "+f.Path)
 	}
-	want := "OK events.index.jsonl,MISSING events.jsonl,MISMATCH " + rel + ",EXTRA extra.txt"
+	want := "OK events.index.jsonl,MISSING events.jsonl,MISMATCH " + rel + ",OK MANIFEST.json,EXTRA extra.txt"
 	if strings.Join(got, ",") != want || res.Clean() {
 		t.Fatalf("check after tampering: %v, want %s", got, want)
 	}

@@ -98,7 +98,7 @@ usage errors.`,
 	// --until was the end of the window while --to named the directory.
 	fs.StringVar(&opts.Window.To, "until", "", "end of the window, exclusive")
 	_ = fs.MarkDeprecated("until", "use --to (and --dir for the directory)")
-	fs.BoolVar(&opts.Force, "force", false, "export into a directory that already holds a manifest (files are overwritten)")
+	fs.BoolVar(&opts.Force, "force", false, "export into a directory that already holds an export: its files (those its manifest lists) are removed first; a directory holding other files is refused")
 	opts.Sources = f.Sources(fs)
 	return cmd
 }
@@ -148,6 +148,9 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		man.To = &t
 	}
 	dir, err := evidence.Create(opts.Dir, man, opts.Force)
+	if errors.Is(err, evidence.ErrForeign) {
+		return cmdutil.UsageErrorf("--force: %s", termsafe.String(err.Error()))
+	}
 	if errors.Is(err, evidence.ErrExists) {
 		return cmdutil.UsageErrorf("%s already holds an export (%s); choose another --dir or pass --force", termsafe.String(opts.Dir), evidence.ManifestSHA)
 	}
@@ -213,7 +216,13 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if q != nil {
 		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", m.Events, evidence.EventsFile)
 	}
+	digest, err := evidence.Digest(opts.Dir)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: digest of the export (sha256 of %s, covering every file and %s; note it down, verify --digest compares): %s\n",
+		evidence.ManifestSHA, evidence.ManifestJSON, digest)
 	if ex.problems > 0 || m.Rejected > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
 			ex.problems, m.Rejected, evidence.ManifestJSON)}

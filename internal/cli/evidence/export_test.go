@@ -69,7 +69,7 @@ func testExportVerify(t *testing.T, real bool) {
 		if err != nil {
 			t.Fatalf("manifest line %q: %v", line, err)
 		}
-		if path == evidence.EventsFile || path == evidence.EventsIndexFile {
+		if path == evidence.EventsFile || path == evidence.EventsIndexFile || path == evidence.ManifestJSON {
 			continue
 		}
 		key := strings.TrimPrefix(path, "objects/"+w.Bucket+"/")
@@ -112,7 +112,7 @@ func testExportVerify(t *testing.T, real bool) {
 
 	// verify: clean, then tampered.
 	code, out, errOut := verifyCmd(t, dir)
-	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+2)) {
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+3)) {
 		t.Fatalf("verify clean: exit %d\n%s%s", code, out, errOut)
 	}
 	if sha, err := exec.LookPath("sha256sum"); err == nil {
@@ -407,5 +407,86 @@ not json
 	}
 	if !strings.Contains(m.RejectedLines[0], "audit.log:4: ") || m.UndatedAt == "" {
 		t.Fatalf("rejects %q, undated at %q", m.RejectedLines, m.UndatedAt)
+	}
+}
+
+// TestVerifyCoversManifestAndEvents (review K 7): MANIFEST.sha256 covers
+// MANIFEST.json (edited or deleted: exit 1); export and verify print the
+// same digest and --digest compares it; an events.jsonl rewritten with its
+// hash in both manifests differs from the recorded query re-run over the
+// copies, and its count from MANIFEST.json's; export --force clears the
+// old export's files and refuses a directory holding others.
+func TestVerifyCoversManifestAndEvents(t *testing.T) {
+	src := t.TempDir()
+	var lines []string
+	for i := 1; i <= 3; i++ {
+		lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"v%d","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:0%d.000000Z"}`, i, i))
+	}
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "other.log"), []byte(lines[0]+"\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), "-d", dir, `{job="audit"} | json | verb="delete"`)
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	digest, err := evidence.Digest(dir)
+	if err != nil || !strings.Contains(errOut, "digest of the export") || !strings.Contains(errOut, digest) {
+		t.Fatalf("export does not print the digest %s (%v):\n%s", digest, err, errOut)
+	}
+	if code, out, errOut := verifyCmd(t, "--digest", digest, dir); code != 0 || !strings.Contains(errOut, digest) {
+		t.Fatalf("verify clean: %d %s %s", code, out, errOut)
+	}
+	// A consistent rewrite of events.jsonl (a line dropped, both manifests
+	// updated, even the count): the re-run query tells.
+	evPath := filepath.Join(dir, evidence.EventsFile)
+	b, _ := os.ReadFile(evPath)
+	kept := strings.SplitAfter(string(b), "\n")
+	os.WriteFile(evPath, []byte(kept[0]+kept[2]), 0o644)
+	m, _ := evidence.ReadManifest(dir)
+	sum, size, _ := evidence.HashFile(evPath)
+	for i := range m.Entries {
+		if m.Entries[i].Path == evidence.EventsFile {
+			m.Entries[i].SHA256, m.Entries[i].Size = sum, size
+		}
+	}
+	m.Events = 2
+	js, _ := json.MarshalIndent(m, "", "  ")
+	os.WriteFile(filepath.Join(dir, evidence.ManifestJSON), append(js, '\n'), 0o644)
+	jsum, _, _ := evidence.HashFile(filepath.Join(dir, evidence.ManifestJSON))
+	var sha strings.Builder
+	for _, e := range m.Entries {
+		sha.WriteString(evidence.ShaLine(e.SHA256, e.Path))
+	}
+	sha.WriteString(evidence.ShaLine(jsum, evidence.ManifestJSON))
+	os.WriteFile(filepath.Join(dir, evidence.ManifestSHA), []byte(sha.String()), 0o644)
+	code, out, errOut := verifyCmd(t, dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(out, "differs from what the recorded query selects") || !strings.Contains(out, "events.index.jsonl holds 3 line(s)") {
+		t.Fatalf("verify of a consistent rewrite: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := verifyCmd(t, "--digest", digest, dir); code != cmdutil.ExitInputError || !strings.Contains(out, "DIGEST") {
+		t.Fatalf("verify --digest of a rewrite: exit %d\n%s", code, out)
+	}
+	// MANIFEST.json edited or removed.
+	os.WriteFile(filepath.Join(dir, evidence.ManifestJSON), []byte(strings.Replace(string(js), "delete", "get", 1)+"\n"), 0o644)
+	if code, out, _ := verifyCmd(t, "-q", dir); code != cmdutil.ExitInputError || !strings.Contains(out, "MISMATCH  MANIFEST.json") {
+		t.Fatalf("verify of an edited MANIFEST.json: exit %d\n%s", code, out)
+	}
+	os.Remove(filepath.Join(dir, evidence.ManifestJSON))
+	if code, out, errOut := verifyCmd(t, "-q", dir); code != cmdutil.ExitInputError || !strings.Contains(out, "MISSING  MANIFEST.json") || !strings.Contains(errOut, "warning") {
+		t.Fatalf("verify without MANIFEST.json: exit %d\n%s%s", code, out, errOut)
+	}
+	// --force clears the old export: the next verify is clean.
+	if code, _, errOut := exportCmd(t, filepath.Join(src, "other.log"), "-d", dir, "--force"); code != 0 {
+		t.Fatalf("export --force: %d %s", code, errOut)
+	}
+	if code, out, errOut := verifyCmd(t, dir); code != 0 {
+		t.Fatalf("verify after --force: %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine\n"), 0o644)
+	if code, _, errOut := exportCmd(t, filepath.Join(src, "other.log"), "-d", dir, "--force"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "notes.txt") {
+		t.Fatalf("export --force over a foreign file: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+		t.Fatal("export --force removed a file its manifest did not list")
 	}
 }
