@@ -490,3 +490,23 @@ func TestVerifyCoversManifestAndEvents(t *testing.T) {
 		t.Fatal("export --force removed a file its manifest did not list")
 	}
 }
+
+// TestQueryReadsExportDir (review K 12): an export directory given back
+// as a SOURCE is read from its copies (files/), as the sources were:
+// the same answer, no reject for MANIFEST.json.
+func TestQueryReadsExportDir(t *testing.T) {
+	src := t.TempDir()
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"q1","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:01.000000Z"}`
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(line+"\n"+strings.Replace(line, "q1", "q2", 1)+"\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), "-d", dir, `{job="audit"} | json | auditID="q1"`); code != 0 {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	run := func(arg string) (int, string, string) {
+		return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", `{job="audit"} | json`, arg)
+	}
+	code, out, errOut := run(dir)
+	if code != 0 || strings.Count(out, "\n") != 2 || strings.Contains(errOut, "reject") {
+		t.Fatalf("query of the export dir: exit %d, want the 2 events of the copy:\n%s%s", code, out, errOut)
+	}
+}
