@@ -436,6 +436,14 @@ func TestVerifyCoversManifestAndEvents(t *testing.T) {
 	if code, out, errOut := verifyCmd(t, "--digest", digest, dir); code != 0 || !strings.Contains(errOut, digest) {
 		t.Fatalf("verify clean: %d %s %s", code, out, errOut)
 	}
+	// MANIFEST.json as export wrote it is covered: its query edited, verify fails.
+	mjs := filepath.Join(dir, evidence.ManifestJSON)
+	orig, _ := os.ReadFile(mjs)
+	os.WriteFile(mjs, bytes.Replace(orig, []byte(`verb=\"delete\"`), []byte(`verb=\"get\"`), 1), 0o644)
+	if code, out, _ := verifyCmd(t, "-q", dir); code != cmdutil.ExitInputError || !strings.Contains(out, "MISMATCH  MANIFEST.json") {
+		t.Fatalf("verify of an export whose MANIFEST.json was edited: exit %d\n%s", code, out)
+	}
+	os.WriteFile(mjs, orig, 0o644)
 	// A consistent rewrite of events.jsonl (a line dropped, both manifests
 	// updated, even the count): the re-run query tells.
 	evPath := filepath.Join(dir, evidence.EventsFile)
