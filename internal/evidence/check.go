@@ -53,40 +53,9 @@ func (r *CheckResult) Clean() bool {
 // A malformed manifest line is an error naming the file and line; a
 // directory without a manifest fails with ErrNoManifest.
 func Check(dir string) (*CheckResult, error) {
-	mpath := filepath.Join(dir, ManifestSHA)
-	f, err := os.Open(mpath)
+	want, order, err := readShaManifest(dir)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: %w", dir, ErrNoManifest)
-		}
 		return nil, err
-	}
-	defer f.Close()
-	want := map[string]string{}
-	var order []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		sum, path, err := ParseShaLine(line)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", mpath, n, err)
-		}
-		if !localPath(path) {
-			return nil, fmt.Errorf("%s:%d: path %q leaves the export directory", mpath, n, path)
-		}
-		if _, dup := want[path]; !dup {
-			order = append(order, path)
-		}
-		want[path] = sum
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", mpath, err)
 	}
 	res := &CheckResult{}
 	for _, p := range order {
@@ -135,6 +104,47 @@ func Check(dir string) (*CheckResult, error) {
 	return res, nil
 }
 
+// readShaManifest reads DIR/MANIFEST.sha256: the checksum of each path,
+// and the paths in its order.
+func readShaManifest(dir string) (map[string]string, []string, error) {
+	mpath := filepath.Join(dir, ManifestSHA)
+	f, err := os.Open(mpath)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil, fmt.Errorf("%s: %w", dir, ErrNoManifest)
+		}
+		return nil, nil, err
+	}
+	defer f.Close()
+	want := map[string]string{}
+	var order []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		sum, path, err := ParseShaLine(line)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %v", mpath, n, err)
+		}
+		if !localPath(path) {
+			return nil, nil, fmt.Errorf("%s:%d: path %q leaves the export directory", mpath, n, path)
+		}
+		if _, dup := want[path]; !dup {
+			order = append(order, path)
+		}
+		want[path] = sum
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", mpath, err)
+	}
+	return want, order, nil
+}
+
 // ReadManifest reads DIR/MANIFEST.json.
 func ReadManifest(dir string) (*Manifest, error) {
 	b, err := os.ReadFile(filepath.Join(dir, ManifestJSON))
@@ -174,7 +184,7 @@ func checkManifestJSON(dir string, want map[string]string) []string {
 		}
 	}
 	for p := range want {
-		if !seen[p] {
+		if !seen[p] && p != ManifestJSON {
 			out = append(out, fmt.Sprintf("%s lists %s, %s does not", ManifestSHA, p, ManifestJSON))
 		}
 	}

@@ -47,11 +47,11 @@ func TestCheckManifestJSONDisagrees(t *testing.T) {
 		edit func(m *Manifest)
 		want string
 	}{
-		{"other sha256", func(m *Manifest) { m.Entries[0].SHA256 = strings.Repeat("0", 64) }, "disagree on the sha256 of " + EventsFile},
+		{"other sha256", func(m *Manifest) { m.Entries[0].SHA256 = strings.Repeat("0", 64) }, "disagree on the sha256 of " + EventsIndexFile},
 		{"extra entry", func(m *Manifest) {
 			m.Entries = append(m.Entries, ManifestEntry{Path: "more.jsonl", SHA256: strings.Repeat("1", 64)})
 		}, ManifestJSON + " lists more.jsonl"},
-		{"entry dropped", func(m *Manifest) { m.Entries = m.Entries[1:] }, ManifestSHA + " lists " + EventsFile},
+		{"entry dropped", func(m *Manifest) { m.Entries = m.Entries[1:] }, ManifestSHA + " lists " + EventsIndexFile},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

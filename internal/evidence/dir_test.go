@@ -46,15 +46,16 @@ func TestWriteAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Events != 2 || len(m.Entries) != 2 || m.Entries[0].Path != EventsFile {
+	// Entries sorted by path: events.index.jsonl, events.jsonl, files/.
+	if m.Events != 2 || len(m.Entries) != 3 || m.Entries[1].Path != EventsFile || m.Entries[0].Path != EventsIndexFile {
 		t.Fatalf("manifest %+v", m)
 	}
 	sum := sha256.Sum256([]byte("{\"auditID\":\"x\"}\n{\"auditID\":\"y\"}\n"))
-	if m.Entries[0].SHA256 != hex.EncodeToString(sum[:]) {
-		t.Errorf("events.jsonl sha256 %s", m.Entries[0].SHA256)
+	if m.Entries[1].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("events.jsonl sha256 %s", m.Entries[1].SHA256)
 	}
 	res, err := Check(dir)
-	if err != nil || !res.Clean() || res.OK != 2 {
+	if err != nil || !res.Clean() || res.OK != 4 {
 		t.Fatalf("check: %+v %v", res, err)
 	}
 	if _, err := Create(dir, Manifest{}, false); !errors.Is(err, ErrExists) {
@@ -74,7 +75,7 @@ func TestWriteAndCheck(t *testing.T) {
 	for _, f := range res.Files {
 		got = append(got, f.Status+" "+f.Path)
 	}
-	want := "MISSING events.jsonl,MISMATCH " + rel + ",EXTRA extra.txt"
+	want := "OK events.index.jsonl,MISSING events.jsonl,MISMATCH " + rel + ",OK MANIFEST.json,EXTRA extra.txt"
 	if strings.Join(got, ",") != want || res.Clean() {
 		t.Fatalf("check after tampering: %v, want %s", got, want)
 	}

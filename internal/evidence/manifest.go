@@ -12,6 +12,9 @@ const (
 	ManifestSHA  = "MANIFEST.sha256"
 	ManifestJSON = "MANIFEST.json"
 	EventsFile   = "events.jsonl"
+	// EventsIndexFile leads each line of events.jsonl back to the bytes it
+	// was read from (IndexEntry).
+	EventsIndexFile = "events.index.jsonl"
 )
 
 // Manifest is MANIFEST.json: what was exported, from where, when.
@@ -33,8 +36,31 @@ type Manifest struct {
 	Skipped []ManifestEntry `json:"skipped,omitempty"`
 	// Events is the number of events written to events.jsonl (query mode).
 	Events int `json:"events,omitempty"`
-	// Rejected counts input lines that could not be decoded (query mode).
-	Rejected int `json:"rejected,omitempty"`
+	// Rejected counts input lines that could not be decoded (query mode),
+	// and RejectedLines lists the first MaxListed of them (where: reason).
+	Rejected      int      `json:"rejected,omitempty"`
+	RejectedLines []string `json:"rejected_lines,omitempty"`
+	// DuplicatesDropped counts matching events left out of events.jsonl
+	// as exact copies of one written (query's duplicate filter, so
+	// events.jsonl is the set query counts); Duplicates lists the first
+	// MaxListed: where the copy was and where the event kept was read.
+	DuplicatesDropped int             `json:"duplicates_dropped,omitempty"`
+	Duplicates        []DuplicateCopy `json:"duplicates,omitempty"`
+	// Undated counts events the time window left out for lack of a
+	// timestamp; UndatedAt is where the first was.
+	Undated   int    `json:"undated_left_out,omitempty"`
+	UndatedAt string `json:"undated_first_at,omitempty"`
+}
+
+// MaxListed bounds the rejects and duplicates MANIFEST.json lists one by
+// one (the counts are whole).
+const MaxListed = 1000
+
+// DuplicateCopy is a matching event left out as a copy of one kept.
+type DuplicateCopy struct {
+	Cite string `json:"cite"`           // where the copy left out was read
+	Of   string `json:"of,omitempty"`   // where the event kept was read
+	Line int    `json:"line,omitempty"` // the kept event's line in events.jsonl
 }
 
 // ManifestEntry is one exported file.

@@ -13,7 +13,9 @@ import (
 )
 
 // :export DIR writes the events of the current filter and window, as
-// their original bytes in index (time) order, to DIR/events.jsonl with the
+// one line each in index (time) order (compacted when they span lines),
+// to DIR/events.jsonl, with DIR/events.index.jsonl citing each line's
+// original bytes, with the
 // SHA-256 manifests `audittui export` writes (internal/evidence: the same
 // layout, checked by `audittui verify DIR` and `sha256sum -c`), and records
 // the export in the case. The filter is evaluated again over everything
@@ -71,7 +73,7 @@ func (a *App) export(path string) tea.Cmd {
 			}
 			raw, err := s.Raw(i)
 			if err == nil {
-				err = w.Write(raw)
+				err = w.WriteEvent(raw, s.Cite(i))
 			}
 			if err != nil {
 				w.Abort()

@@ -3,6 +3,7 @@ package evidence
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -51,9 +52,15 @@ Every S3 object in the time window (--since/--from/--to, planned from
 --key-format) and every local file named is copied byte for byte as stored
 (compressed objects stay compressed) under DIR/objects/BUCKET/KEY and
 DIR/files/PATH. With a QUERY (a LogQL log query, the last argument, starting
-with "{"), the matching events are also written, in time order and as their
-original bytes, to DIR/events.jsonl; they are selected from the copies, so
-they come from exactly the bytes hashed. Loki sources export events only.
+with "{"), the matching events are also written, in time order, one per
+line (JSON Lines, as "query -o raw" prints them: an event that spans lines
+in its file is compacted), to DIR/events.jsonl; they are selected from the
+copies, so they come from exactly the bytes hashed. DIR/events.index.jsonl
+leads each line back to its original bytes: the citation (files/...:LINE)
+and the sha256 and size of the bytes as read there. An exact copy of an
+event written (query's duplicate filter) is left out, so events.jsonl holds
+the events query counts; MANIFEST.json counts and lists the copies left out,
+the events without a timestamp the window left out, and the rejected lines. Loki sources export events only.
 
 DIR/MANIFEST.sha256 holds one sha256sum-compatible line per file written
 (check it with "audittui verify DIR" or "cd DIR && sha256sum -c MANIFEST.sha256");
@@ -91,7 +98,7 @@ usage errors.`,
 	// --until was the end of the window while --to named the directory.
 	fs.StringVar(&opts.Window.To, "until", "", "end of the window, exclusive")
 	_ = fs.MarkDeprecated("until", "use --to (and --dir for the directory)")
-	fs.BoolVar(&opts.Force, "force", false, "export into a directory that already holds a manifest (files are overwritten)")
+	fs.BoolVar(&opts.Force, "force", false, "export into a directory that already holds an export: its files (those its manifest lists) are removed first; a directory holding other files is refused")
 	opts.Sources = f.Sources(fs)
 	return cmd
 }
@@ -141,6 +148,9 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		man.To = &t
 	}
 	dir, err := evidence.Create(opts.Dir, man, opts.Force)
+	if errors.Is(err, evidence.ErrForeign) {
+		return cmdutil.UsageErrorf("--force: %s", termsafe.String(err.Error()))
+	}
 	if errors.Is(err, evidence.ErrExists) {
 		return cmdutil.UsageErrorf("%s already holds an export (%s); choose another --dir or pass --force", termsafe.String(opts.Dir), evidence.ManifestSHA)
 	}
@@ -206,12 +216,26 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if q != nil {
 		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", m.Events, evidence.EventsFile)
 	}
+	digest, err := evidence.Digest(opts.Dir)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "; check with: audittui verify %s\n", termsafe.String(opts.Dir))
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: digest of the export (sha256 of %s, covering every file and %s; note it down, verify --digest compares): %s\n",
+		evidence.ManifestSHA, evidence.ManifestJSON, digest)
 	if ex.problems > 0 || m.Rejected > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
 			ex.problems, m.Rejected, evidence.ManifestJSON)}
 	}
 	return nil
+}
+
+// cite is where e was read, relative to the export directory for its
+// copies (files/..., objects/...), so the citation holds when DIR moves.
+func (ex *exporter) cite(e *data.Event) string { return ex.relCite(e.Origin.Cite()) }
+
+func (ex *exporter) relCite(c string) string {
+	return strings.TrimPrefix(c, filepath.Clean(ex.dir.Path)+string(filepath.Separator))
 }
 
 func (ex *exporter) warn(format string, a ...any) {
@@ -388,12 +412,16 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 	}
 	defer st.Close()
 	var undated data.Undated // events the window left out for lack of a time
+	// The duplicate filter of query (data.Dups): events.jsonl holds the
+	// events query counts; the copies left out are listed with where the
+	// event kept was read (kept: by the sha256 of its line, DupLine).
+	dups := data.NewDups(0)
+	kept := map[[32]byte]evidence.DuplicateCopy{}
+	var copies []evidence.DuplicateCopy
+	var rejLines []string
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			if n, at := undated.Count(); n > 0 {
-				fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(cmdutil.UndatedMessage(n, at, "could not be placed in the time window and were left out")))
-			}
 			break
 		}
 		if err != nil {
@@ -401,18 +429,58 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 			return err
 		}
 		rep.Add(b.Rejects)
+		for _, r := range b.Rejects {
+			if len(rejLines) < evidence.MaxListed {
+				rejLines = append(rejLines, ex.relCite(r.Origin.Where())+": "+r.Reason)
+			}
+		}
 		undated.Add(int64(b.Undated), b.UndatedAt)
 		for i := range b.Events {
 			e := &b.Events[i]
 			if !q.Matches(e) {
 				continue
 			}
-			if err := w.Write(e.Raw); err != nil {
+			key := sha256.Sum256(data.DupLine(e))
+			if dups.Seen(e) {
+				if len(copies) < evidence.MaxListed {
+					c := kept[key]
+					c.Cite = ex.cite(e)
+					copies = append(copies, c)
+				}
+				continue
+			}
+			cite := ex.cite(e)
+			if err := w.WriteEvent(e.Raw, cite); err != nil {
 				w.Abort()
 				return err
 			}
+			if _, ok := kept[key]; !ok {
+				kept[key] = evidence.DuplicateCopy{Of: cite, Line: w.Count()}
+			}
 		}
 	}
+	nUndated, undatedAt := undated.Count()
+	if nUndated > 0 {
+		fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(cmdutil.UndatedMessage(nUndated, undatedAt, "could not be placed in the time window and were left out (counted in "+evidence.ManifestJSON+")")))
+	}
+	if n := dups.Count(); n > 0 {
+		fmt.Fprintf(ex.errOut, "audittui: %s; left out of %s, listed in %s\n", cmdutil.DuplicatesMessage(n, "the matching events"), evidence.EventsFile, evidence.ManifestJSON)
+	}
+	if n := dups.AKSCategories(); n > 0 {
+		fmt.Fprintf(ex.errOut, "audittui: %d matching event(s) came twice, in AKS records of category kube-audit and of kube-audit-admin: written once, among the duplicates\n", n)
+	}
+	if n := dups.Others(); n > 0 {
+		fmt.Fprintf(ex.errOut, "audittui: %d matching event(s) have the auditID, stage and time of another but other bytes (another serialisation or an edited copy): not duplicates, both written\n", n)
+	}
+	ex.dir.Update(func(m *evidence.Manifest) {
+		m.RejectedLines = rejLines
+		m.DuplicatesDropped = int(dups.Count())
+		m.Duplicates = copies
+		m.Undated = int(nUndated)
+		if nUndated > 0 {
+			m.UndatedAt = ex.relCite(undatedAt)
+		}
+	})
 	ex.dir.Update(func(m *evidence.Manifest) { m.Rejected = rep.Count() })
 	return w.Close()
 }

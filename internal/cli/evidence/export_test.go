@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/query"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
 	"github.com/audittui/audittui/internal/data/source/s3/s3test"
@@ -67,7 +69,7 @@ func testExportVerify(t *testing.T, real bool) {
 		if err != nil {
 			t.Fatalf("manifest line %q: %v", line, err)
 		}
-		if path == evidence.EventsFile {
+		if path == evidence.EventsFile || path == evidence.EventsIndexFile || path == evidence.ManifestJSON {
 			continue
 		}
 		key := strings.TrimPrefix(path, "objects/"+w.Bucket+"/")
@@ -110,7 +112,7 @@ func testExportVerify(t *testing.T, real bool) {
 
 	// verify: clean, then tampered.
 	code, out, errOut := verifyCmd(t, dir)
-	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+1)) {
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d ok, 0 mismatched, 0 missing", objects+3)) {
 		t.Fatalf("verify clean: exit %d\n%s%s", code, out, errOut)
 	}
 	if sha, err := exec.LookPath("sha256sum"); err == nil {
@@ -314,5 +316,205 @@ func TestExportSaysPagedInput(t *testing.T) {
 	}
 	if strings.Count(errOut, "output has nextToken: it is one page of a longer answer") != 1 {
 		t.Fatalf("export does not say its input is one page of a longer answer:\n%s", errOut)
+	}
+}
+
+// TestExportWritesJSONLines (review K 4): events from a pretty-printed
+// array and a one-line log are written one per line, compacted, and read
+// back by audittui without rejects; events.index.jsonl cites each line's
+// original bytes in the copies, with their sha256.
+func TestExportWritesJSONLines(t *testing.T) {
+	src := t.TempDir()
+	ev := func(id, verb string) string {
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","verb":"` + verb +
+			`","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:0` + id[1:] + `.000000Z"}`
+	}
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(ev("a1", "get")+"\n"), 0o644)
+	pretty := "[\n  " + strings.ReplaceAll(ev("a2", "delete"), `","`, "\",\n    \"") + ",\n  " + strings.ReplaceAll(ev("a3", "delete"), `","`, "\",\n    \"") + "\n]\n"
+	os.WriteFile(filepath.Join(src, "pretty.json"), []byte(pretty), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), filepath.Join(src, "pretty.json"), "-d", dir, `{job="audit"} | json | user_username="alice"`)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, evidence.EventsFile))
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 3 || lines[0] != ev("a1", "get") || lines[1] != ev("a2", "delete") || lines[2] != ev("a3", "delete") {
+		t.Fatalf("events.jsonl is not one compact event per line:\n%s", b)
+	}
+	ix, _ := os.ReadFile(filepath.Join(dir, evidence.EventsIndexFile))
+	ixl := strings.Split(strings.TrimSuffix(string(ix), "\n"), "\n")
+	if len(ixl) != 3 {
+		t.Fatalf("events.index.jsonl: %d lines, want 3:\n%s", len(ixl), ix)
+	}
+	rel, _ := evidence.FilesRel(filepath.Join(src, "pretty.json"))
+	var e evidence.IndexEntry
+	if err := json.Unmarshal([]byte(ixl[1]), &e); err != nil || e.Line != 2 || !e.Compacted || !strings.HasPrefix(e.Cite, rel+":") {
+		t.Fatalf("index line 2 = %s (%v), want line 2 compacted, cited in %s", ixl[1], err, rel)
+	}
+	// The sha256 is that of the original (pretty) bytes in the copy.
+	copyB, _ := os.ReadFile(filepath.Join(dir, rel))
+	orig := strings.ReplaceAll(ev("a2", "delete"), `","`, "\",\n    \"")
+	if !bytes.Contains(copyB, []byte(orig)) || e.SHA256 != sha256hex([]byte(orig)) || e.Size != len(orig) {
+		t.Fatalf("index sha256 %s size %d, want those of the original bytes %s", e.SHA256, e.Size, sha256hex([]byte(orig)))
+	}
+	// audittui reads its export back: 3 events, no reject.
+	code, out, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", `{job="audit"} | json`, filepath.Join(dir, evidence.EventsFile))
+	if code != 0 || strings.Count(out, "\n") != 3 || strings.Contains(errOut, "rejected") {
+		t.Fatalf("query of events.jsonl: exit %d, %d lines:\n%s%s", code, strings.Count(out, "\n"), out, errOut)
+	}
+	if code, out, errOut := verifyCmd(t, dir); code != 0 {
+		t.Fatalf("verify: %d %s %s", code, out, errOut)
+	}
+}
+
+// TestExportDropsDuplicates (review K 5): over a folder and its copy,
+// export writes each event once, as query counts them, and MANIFEST.json
+// counts and lists the copies left out (where each was, and where the
+// event kept was), the undated events the window left out and the rejects.
+func TestExportDropsDuplicates(t *testing.T) {
+	root := t.TempDir()
+	lines := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d1","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:01.000000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d2","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:02.000000Z"}
+{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d3","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"}}
+not json
+`
+	for _, d := range []string{"node1", "node1 (copy)"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+		os.WriteFile(filepath.Join(root, d, "audit.log"), []byte(lines), 0o644)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(root, "node1")+"/", filepath.Join(root, "node1 (copy)")+"/", "--from", "2026-02-10T09:00:00Z", "--to", "2026-02-10T11:00:00Z",
+		"-d", dir, `{job="audit"} | json | verb="delete"`)
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 of the matching events were duplicates") {
+		t.Fatalf("export: exit %d (want 1: rejects), no word of the duplicates:\n%s", code, errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, evidence.EventsFile))
+	if n := strings.Count(string(b), "\n"); n != 2 {
+		t.Fatalf("events.jsonl holds %d events, want 2 (each once):\n%s", n, b)
+	}
+	m, err := evidence.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Events != 2 || m.DuplicatesDropped != 2 || len(m.Duplicates) != 2 || m.Undated != 2 || m.Rejected != 2 || len(m.RejectedLines) != 2 {
+		t.Fatalf("manifest: events %d, duplicates %d (%d listed), undated %d, rejected %d (%d listed); want 2 each",
+			m.Events, m.DuplicatesDropped, len(m.Duplicates), m.Undated, m.Rejected, len(m.RejectedLines))
+	}
+	c := m.Duplicates[0]
+	if !strings.Contains(c.Cite, "node1 (copy)/audit.log:") || !strings.Contains(c.Of, "/node1/audit.log:") || c.Line == 0 || strings.HasPrefix(c.Cite, dir) {
+		t.Fatalf("duplicate listed as %+v: want the copy's citation in files/, the kept event's and its line", c)
+	}
+	if !strings.Contains(m.RejectedLines[0], "audit.log:4: ") || m.UndatedAt == "" {
+		t.Fatalf("rejects %q, undated at %q", m.RejectedLines, m.UndatedAt)
+	}
+}
+
+// TestVerifyCoversManifestAndEvents (review K 7): MANIFEST.sha256 covers
+// MANIFEST.json (edited or deleted: exit 1); export and verify print the
+// same digest and --digest compares it; an events.jsonl rewritten with its
+// hash in both manifests differs from the recorded query re-run over the
+// copies, and its count from MANIFEST.json's; export --force clears the
+// old export's files and refuses a directory holding others.
+func TestVerifyCoversManifestAndEvents(t *testing.T) {
+	src := t.TempDir()
+	var lines []string
+	for i := 1; i <= 3; i++ {
+		lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"v%d","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:0%d.000000Z"}`, i, i))
+	}
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "other.log"), []byte(lines[0]+"\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), "-d", dir, `{job="audit"} | json | verb="delete"`)
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	digest, err := evidence.Digest(dir)
+	if err != nil || !strings.Contains(errOut, "digest of the export") || !strings.Contains(errOut, digest) {
+		t.Fatalf("export does not print the digest %s (%v):\n%s", digest, err, errOut)
+	}
+	if code, out, errOut := verifyCmd(t, "--digest", digest, dir); code != 0 || !strings.Contains(errOut, digest) {
+		t.Fatalf("verify clean: %d %s %s", code, out, errOut)
+	}
+	// MANIFEST.json as export wrote it is covered: its query edited, verify fails.
+	mjs := filepath.Join(dir, evidence.ManifestJSON)
+	orig, _ := os.ReadFile(mjs)
+	os.WriteFile(mjs, bytes.Replace(orig, []byte(`verb=\"delete\"`), []byte(`verb=\"get\"`), 1), 0o644)
+	if code, out, _ := verifyCmd(t, "-q", dir); code != cmdutil.ExitInputError || !strings.Contains(out, "MISMATCH  MANIFEST.json") {
+		t.Fatalf("verify of an export whose MANIFEST.json was edited: exit %d\n%s", code, out)
+	}
+	os.WriteFile(mjs, orig, 0o644)
+	// A consistent rewrite of events.jsonl (a line dropped, both manifests
+	// updated, even the count): the re-run query tells.
+	evPath := filepath.Join(dir, evidence.EventsFile)
+	b, _ := os.ReadFile(evPath)
+	kept := strings.SplitAfter(string(b), "\n")
+	os.WriteFile(evPath, []byte(kept[0]+kept[2]), 0o644)
+	m, _ := evidence.ReadManifest(dir)
+	sum, size, _ := evidence.HashFile(evPath)
+	for i := range m.Entries {
+		if m.Entries[i].Path == evidence.EventsFile {
+			m.Entries[i].SHA256, m.Entries[i].Size = sum, size
+		}
+	}
+	m.Events = 2
+	js, _ := json.MarshalIndent(m, "", "  ")
+	os.WriteFile(filepath.Join(dir, evidence.ManifestJSON), append(js, '\n'), 0o644)
+	jsum, _, _ := evidence.HashFile(filepath.Join(dir, evidence.ManifestJSON))
+	var sha strings.Builder
+	for _, e := range m.Entries {
+		sha.WriteString(evidence.ShaLine(e.SHA256, e.Path))
+	}
+	sha.WriteString(evidence.ShaLine(jsum, evidence.ManifestJSON))
+	os.WriteFile(filepath.Join(dir, evidence.ManifestSHA), []byte(sha.String()), 0o644)
+	code, out, errOut := verifyCmd(t, dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(out, "differs from what the recorded query selects") || !strings.Contains(out, "events.index.jsonl holds 3 line(s)") {
+		t.Fatalf("verify of a consistent rewrite: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := verifyCmd(t, "--digest", digest, dir); code != cmdutil.ExitInputError || !strings.Contains(out, "DIGEST") {
+		t.Fatalf("verify --digest of a rewrite: exit %d\n%s", code, out)
+	}
+	// MANIFEST.json edited or removed.
+	os.WriteFile(filepath.Join(dir, evidence.ManifestJSON), []byte(strings.Replace(string(js), "delete", "get", 1)+"\n"), 0o644)
+	if code, out, _ := verifyCmd(t, "-q", dir); code != cmdutil.ExitInputError || !strings.Contains(out, "MISMATCH  MANIFEST.json") {
+		t.Fatalf("verify of an edited MANIFEST.json: exit %d\n%s", code, out)
+	}
+	os.Remove(filepath.Join(dir, evidence.ManifestJSON))
+	if code, out, errOut := verifyCmd(t, "-q", dir); code != cmdutil.ExitInputError || !strings.Contains(out, "MISSING  MANIFEST.json") || !strings.Contains(errOut, "warning") {
+		t.Fatalf("verify without MANIFEST.json: exit %d\n%s%s", code, out, errOut)
+	}
+	// --force clears the old export: the next verify is clean.
+	if code, _, errOut := exportCmd(t, filepath.Join(src, "other.log"), "-d", dir, "--force"); code != 0 {
+		t.Fatalf("export --force: %d %s", code, errOut)
+	}
+	if code, out, errOut := verifyCmd(t, dir); code != 0 {
+		t.Fatalf("verify after --force: %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine\n"), 0o644)
+	if code, _, errOut := exportCmd(t, filepath.Join(src, "other.log"), "-d", dir, "--force"); code != cmdutil.ExitUsage || !strings.Contains(errOut, "notes.txt") {
+		t.Fatalf("export --force over a foreign file: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+		t.Fatal("export --force removed a file its manifest did not list")
+	}
+}
+
+// TestQueryReadsExportDir (review K 12): an export directory given back
+// as a SOURCE is read from its copies (files/), as the sources were:
+// the same answer, no reject for MANIFEST.json.
+func TestQueryReadsExportDir(t *testing.T) {
+	src := t.TempDir()
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"q1","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:01.000000Z"}`
+	os.WriteFile(filepath.Join(src, "audit.log"), []byte(line+"\n"+strings.Replace(line, "q1", "q2", 1)+"\n"), 0o644)
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, _, errOut := exportCmd(t, filepath.Join(src, "audit.log"), "-d", dir, `{job="audit"} | json | auditID="q1"`); code != 0 {
+		t.Fatalf("export: %d %s", code, errOut)
+	}
+	run := func(arg string) (int, string, string) {
+		return clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", "-o", "raw", `{job="audit"} | json`, arg)
+	}
+	code, out, errOut := run(dir)
+	if code != 0 || strings.Count(out, "\n") != 2 || strings.Contains(errOut, "reject") {
+		t.Fatalf("query of the export dir: exit %d, want the 2 events of the copy:\n%s%s", code, out, errOut)
 	}
 }

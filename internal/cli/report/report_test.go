@@ -203,7 +203,7 @@ func TestReportMarkdownAndHTML(t *testing.T) {
 		"## Timeline of bookmarked events", "OK: the bytes at the citation have this sha256", "`#initial-access`",
 		"paged at 03:10 by the SOC", "| humans |", "audittui query -o raw --from 2026-11-20T02:00:00Z --to 2026-11-20T04:00:00Z",
 		"the events NOT matching", "## Alerts that fired in the window", "known scanner",
-		"OK: the 1 file(s) match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
+		"OK: the 3 file(s) match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

@@ -89,12 +89,18 @@ func ExpandPath(arg string) ([]string, error) {
 	if !fi.IsDir() {
 		return []string{arg}, nil
 	}
+	if isExportDir(arg) {
+		return exportCopies(arg)
+	}
 	ents, err := os.ReadDir(arg)
 	if err != nil {
 		return nil, fmt.Errorf("read directory %s: %w", arg, unwrapPathErr(err))
 	}
-	var files []string
+	var files, subdirs []string
 	for _, e := range ents {
+		if e.IsDir() {
+			subdirs = append(subdirs, e.Name())
+		}
 		if !e.Type().IsRegular() {
 			continue
 		}
@@ -103,8 +109,61 @@ func ExpandPath(arg string) ([]string, error) {
 			files = append(files, p)
 		}
 	}
+	if len(files) == 0 && len(subdirs) > 0 {
+		// Not descended, as lnav does not: a folder of evidence often
+		// holds copies of the same logs, which a glob or the folders
+		// named make a choice of.
+		names := subdirs
+		more := ""
+		if len(names) > 3 {
+			names, more = names[:3], fmt.Sprintf(", and %d more", len(subdirs)-3)
+		}
+		return nil, fmt.Errorf("%s: directory holds no audit log files but %d subdirector(ies) (%s%s), which are not descended: name them, or use a glob such as %s",
+			arg, len(subdirs), strings.Join(names, ", "), more, filepath.Join(arg, "*", "*"))
+	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: directory holds no audit log files (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", arg)
+	}
+	return files, nil
+}
+
+// isExportDir reports whether dir is an audittui export directory (it
+// holds MANIFEST.sha256 and MANIFEST.json, as internal/evidence writes).
+func isExportDir(dir string) bool {
+	for _, n := range []string{"MANIFEST.sha256", "MANIFEST.json"} {
+		if fi, err := os.Stat(filepath.Join(dir, n)); err != nil || !fi.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+// exportCopies returns the copies of an export directory: every file
+// under files/ and objects/ (the evidence copied byte for byte), in path
+// order. events.jsonl (a selection of them) and the manifests are not
+// read: the export is read again from the bytes it hashed.
+func exportCopies(dir string) ([]string, error) {
+	var files []string
+	for _, sub := range []string{"files", "objects"} {
+		root := filepath.Join(dir, sub)
+		if _, err := os.Stat(root); err != nil {
+			continue
+		}
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.Type().IsRegular() {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read export directory %s: %w", dir, unwrapPathErr(err))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s: an audittui export that holds no copies (files/, objects/): give %s to read its selected events", dir, filepath.Join(dir, "events.jsonl"))
 	}
 	return files, nil
 }

@@ -560,3 +560,29 @@ func TestBinaryFileRejectedOnce(t *testing.T) {
 		t.Fatalf("a log with a stretch of zero bytes: events %q, rejects %v", ids(evs), rejs)
 	}
 }
+
+// TestExpandExportAndNestedDirs (review K 12): an export directory (with
+// MANIFEST.sha256 and MANIFEST.json) is read as its copies under files/
+// and objects/, not as events.jsonl and the manifests; a directory holding
+// only subdirectories says so, naming them and a glob.
+func TestExpandExportAndNestedDirs(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"MANIFEST.sha256", "MANIFEST.json", "events.jsonl", "events.index.jsonl", "files/var/log/audit.log", "objects/b/k/2026/x.json.gz"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte("{}\n"), 0o644)
+	}
+	got, err := ExpandPath(dir)
+	want := []string{filepath.Join(dir, "files/var/log/audit.log"), filepath.Join(dir, "objects/b/k/2026/x.json.gz")}
+	if err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("export dir expands to %q (%v), want the copies %q", got, err, want)
+	}
+	nested := t.TempDir()
+	for _, d := range []string{"node1", "node2"} {
+		os.MkdirAll(filepath.Join(nested, d), 0o755)
+		os.WriteFile(filepath.Join(nested, d, "audit.log"), []byte("{}\n"), 0o644)
+	}
+	_, err = ExpandPath(nested)
+	if err == nil || !strings.Contains(err.Error(), "2 subdirector(ies) (node1, node2)") || !strings.Contains(err.Error(), "glob") {
+		t.Fatalf("a folder of folders: %v", err)
+	}
+}
