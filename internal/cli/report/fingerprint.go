@@ -2,8 +2,6 @@ package report
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -169,116 +167,34 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 }
 
 // holdsRecorded reports whether the file at path holds the bytes a
-// fingerprint recorded: the same bytes, or those bytes followed by more
-// (a live file that grew after the session opened it, then was rotated),
-// as stored (raw) or decompressed (a .gz or .zst file). It reads no
-// further than the recorded size and one byte; how says which.
+// fingerprint recorded (evidence.Holds: the matcher the TUI uses for a
+// followed file rotated while it is read).
 func holdsRecorded(path string, fp casefile.SourceFile, raw bool) (how string, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return "", false
-	}
-	if raw && fi.Size() >= fp.Size {
-		if prefixSHA(f, fp.Size) == fp.SHA256 {
-			if fi.Size() == fp.Size {
-				return "the same bytes", true
-			}
-			return fmt.Sprintf("followed by %d bytes appended since", fi.Size()-fp.Size), true
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return "", false
-		}
-	}
-	r, kind, done, err := data.Decompress(f)
-	if err != nil || kind == "" {
-		return "", false
-	}
-	defer done()
-	if prefixSHA(r, fp.Size) != fp.SHA256 {
-		return "", false
-	}
-	if n, _ := io.ReadFull(r, make([]byte, 1)); n == 0 {
-		return kind + "-compressed: decompressed, the same bytes", true
-	}
-	return kind + "-compressed: decompressed, those bytes followed by more", true
+	return evidence.Holds(path, recordedPrint(fp), raw)
 }
 
-// prefixSHA is the sha256 of the first n bytes of r ("" when r is
-// shorter or cannot be read).
-func prefixSHA(r io.Reader, n int64) string {
-	h := sha256.New()
-	if k, err := io.Copy(h, io.LimitReader(r, n)); err != nil || k != n {
-		return ""
-	}
-	return hex.EncodeToString(h.Sum(nil))
+// recordedPrint is the fingerprint a case recorded, for evidence.Holds.
+func recordedPrint(fp casefile.SourceFile) evidence.Fingerprint {
+	return evidence.Fingerprint{Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}
 }
 
-// maxSiblings bounds the files next to a changed or gone source that are
-// compared with its fingerprint.
-const maxSiblings = 64
-
-// rotationSibling reports whether name, in the directory of the file
-// named base, is a name the file could have been rotated, moved or
-// compressed to: base.1, base.1.gz, base.gz (logrotate, gzip), or
-// STEM-TIMESTAMP.EXT[.gz|.zst] for base STEM.EXT (the apiserver's
-// audit-2026-11-20T08-00-00.000.log).
-func rotationSibling(base, name string) bool {
-	if name == base {
-		return false
-	}
-	if strings.HasPrefix(name, base+".") {
-		return true
-	}
-	stem, ext := base, ""
-	if i := strings.LastIndexByte(base, '.'); i > 0 {
-		stem, ext = base[:i], base[i:]
-	}
-	rest, ok := strings.CutPrefix(name, stem+"-")
-	if !ok {
-		return false
-	}
-	for _, z := range []string{"", ".gz", ".zst"} {
-		if len(rest) > len(ext+z) && strings.HasSuffix(rest, ext+z) {
-			return true
-		}
-	}
-	return false
-}
-
-// siblingHolding looks next to the recorded file (absolute path) for a
+// rotatedHolding looks next to the recorded file (absolute path) for a
 // file named as its rotation would name it that holds the bytes the case
-// recorded (holdsRecorded), and returns what to add to the file's
-// problem: where they are, and the command that checks the case against
-// them ("" when no such file is found).
+// recorded (evidence.FindRotated), and says how ("" when none does).
+func rotatedHolding(rec casefile.Record) (path, how string) {
+	return evidence.FindRotated(rec.File.Path, recordedPrint(*rec.File))
+}
+
+// siblingHolding is what to add to the problem of a recorded file that
+// changed or is gone: where its recorded bytes are, and the command that
+// checks the case against them ("" when no file beside it holds them).
 func siblingHolding(rec casefile.Record, caseDir string) string {
-	dir, base := filepath.Split(rec.File.Path)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
+	p, how := rotatedHolding(rec)
+	if p == "" {
 		return ""
 	}
-	var names []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && rotationSibling(base, e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
-	if len(names) > maxSiblings {
-		names = names[:maxSiblings]
-	}
-	for _, n := range names {
-		p := filepath.Join(dir, n)
-		if how, ok := holdsRecorded(p, *rec.File, true); ok {
-			return fmt.Sprintf("; %s holds the bytes the case recorded (%s): rotated or moved there (audittui report %s %s reads it in place of the case's sources)",
-				p, how, rep.ShellQuote(caseDir), rep.ShellQuote(p))
-		}
-	}
-	return ""
+	return fmt.Sprintf("; %s holds the bytes the case recorded (%s): rotated or moved there (audittui report %s %s reads it in place of the case's sources)",
+		p, how, rep.ShellQuote(caseDir), rep.ShellQuote(p))
 }
 
 // rotatedAway reconciles the files read in place of the case's sources:

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/tail"
 	"io"
 	"os"
 	"path/filepath"
@@ -232,7 +233,7 @@ func (f *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 
 // openOne opens one file (or "-") for reading, decompressing by magic
 // bytes, and returns its stream.
-func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions, follow bool) (data.Stream, error) {
+func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions, follow bool, moves *tracker) (data.Stream, error) {
 	info := &data.SourceInfo{Name: path, Labels: f.labelsFor(path)}
 	if path == "-" {
 		in := f.opts.Stdin
@@ -250,7 +251,15 @@ func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions
 		return nil, fmt.Errorf("open %s: %w", path, unwrapPathErr(err))
 	}
 	if follow {
-		return newFollowStream(ctx, fh, path, info, opts)
+		return newFollowStream(ctx, fh, path, info, opts, moves)
+	}
+	if moves != nil {
+		// A file of a followed set, read before its live file: tracked
+		// from now on, as stored now.
+		if fi, err := fh.Stat(); err == nil {
+			dev, ino := tail.DevIno(fi)
+			moves.add(info, path, dev, ino, fi.Size(), true)
+		}
 	}
 	r, kind, done, err := data.Decompress(fh)
 	if err != nil {
@@ -276,6 +285,10 @@ type chainStream struct {
 	opts  data.ReadOptions
 	i     int
 	cur   data.Stream
+	// moves, when the set's live file is followed, tracks where each file
+	// read is now: a rotation renames, compresses and deletes them while
+	// the set is followed (moves.go).
+	moves *tracker
 }
 
 // Start reads the head of the set's first file for the time its events
@@ -309,7 +322,10 @@ func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
 			c.i++
 			last := c.i == len(c.paths)
 			follow := c.opts.Follow && last && p != "-" && !isCompressedName(p)
-			s, err := c.f.openOne(ctx, p, c.opts, follow)
+			if c.moves == nil && c.opts.Follow && c.followed() {
+				c.moves = newTracker(ctx, c.paths[len(c.paths)-1])
+			}
+			s, err := c.f.openOne(ctx, p, c.opts, follow, c.moves)
 			if err != nil {
 				// An unreadable file of a set is reported, and the rest
 				// of the set is still read.
@@ -327,11 +343,19 @@ func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
 	}
 }
 
+// followed reports whether the set's live file is followed.
+func (c *chainStream) followed() bool {
+	p := c.paths[len(c.paths)-1]
+	return p != "-" && !isCompressedName(p)
+}
+
 func (c *chainStream) Close() error {
+	var err error
 	if c.cur != nil {
-		return c.cur.Close()
+		err = c.cur.Close()
 	}
-	return nil
+	c.moves.close()
+	return err
 }
 
 func isCompressedName(p string) bool {
