@@ -798,13 +798,11 @@ func (s *Snapshot) IsStreamLabel(name string) bool {
 	return name == "job" || name == "filename"
 }
 
-// SourceName names the source of event i (untrusted when remote: sanitise).
+// SourceName names the source of event i as it is cited: where its bytes
+// are now when a followed file was rotated since it was read (untrusted
+// when remote: sanitise).
 func (s *Snapshot) SourceName(i int) string {
-	src := s.sources[s.src.at(i)]
-	if src.info == nil {
-		return "?"
-	}
-	return src.info.Name
+	return s.sources[s.src.at(i)].info.CiteName()
 }
 
 // Stages returns the indexes of the events sharing event i's auditID, in

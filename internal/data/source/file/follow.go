@@ -47,6 +47,10 @@ type followStream struct {
 	// moves tracks where the files read are now (moves.go; the chain
 	// stream's, which closes it).
 	moves *tracker
+	// idle and partial: the last batch said the tailer had read
+	// everything, holding back a partial line of that size.
+	idle    bool
+	partial int
 
 	items  chan followItem
 	cancel context.CancelFunc
@@ -193,12 +197,18 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 			f.err = fmt.Errorf("follow %s: %w", f.path, f.runErr)
 			return nil, f.err
 		}
+	case <-f.moves.changes():
+		// A file read moved (rotated): nothing new, but the citations
+		// of its events changed; the reading state is as last said.
+		return &data.Batch{CaughtUp: f.idle, Partial: f.partial}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	if it.idle {
+		f.idle, f.partial = true, int(it.size)
 		return &data.Batch{CaughtUp: true, Partial: int(it.size)}, nil
 	}
+	f.idle = false
 	if it.long {
 		f.at(it.path, nil, it.off, it.off+it.size)
 		r := data.Reject{Origin: data.Origin{Source: f.cur, Line: f.line, Offset: it.off},

@@ -45,6 +45,11 @@ type tracker struct {
 	path string // the followed path: its rotation puts the files beside it
 	ctx  context.Context
 
+	// changed is signalled when a file moved (its events' citations
+	// changed): the stream hands out an empty batch, so that what shows
+	// them is redrawn.
+	changed chan struct{}
+
 	mu      sync.Mutex
 	files   []*tracked
 	started bool
@@ -74,7 +79,28 @@ type tracked struct {
 }
 
 func newTracker(ctx context.Context, path string) *tracker {
-	return &tracker{path: path, ctx: ctx}
+	return &tracker{path: path, ctx: ctx, changed: make(chan struct{}, 1)}
+}
+
+// changes is signalled when a file moved (nil: never).
+func (t *tracker) changes() <-chan struct{} {
+	if t == nil {
+		return nil
+	}
+	return t.changed
+}
+
+// moved sets where info's file is now and signals the change.
+func (t *tracker) moved(info *data.SourceInfo, name string, gone bool) {
+	if gone {
+		info.Moved.SetGone()
+	} else {
+		info.Moved.Set(name)
+	}
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
 }
 
 // add tracks the file info names, read from path (dev and ino: its
@@ -97,7 +123,7 @@ func (t *tracker) add(info *data.SourceInfo, path string, dev, ino uint64, size 
 		e.head = headOf(fh, e.size)
 		e.name = fh.Name()
 		if e.name != info.Name {
-			info.Moved.Set(e.name) // renamed before it was opened here
+			info.Moved.Set(e.name) // renamed before it was opened here (before any of its events is read)
 		}
 	}
 	t.mu.Lock()
@@ -164,7 +190,7 @@ func (t *tracker) copied(info *data.SourceInfo, path string, dev, ino uint64) {
 	}
 	e.fh, e.name, e.atSize = fh, fh.Name(), fi.Size()
 	e.dev, e.ino = tail.DevIno(fi)
-	info.Moved.Set(e.name)
+	t.moved(info, e.name, false)
 }
 
 func (t *tracker) of(info *data.SourceInfo) *tracked {
@@ -290,7 +316,7 @@ func (t *tracker) check(e *tracked) (gone bool) {
 		fp = &evidence.Fingerprint{Size: int64(len(head)), SHA256: hex.EncodeToString(sum[:]), Head: head}
 	}
 	if fp == nil {
-		e.info.Moved.SetGone()
+		t.moved(e.info, "", true)
 		return true
 	}
 	t.mu.Lock()
@@ -302,7 +328,7 @@ func (t *tracker) check(e *tracked) (gone bool) {
 	t.mu.Unlock()
 	found, _ := evidence.FindRotated(t.path, *fp, name+".gz", name+".zst", name+".1")
 	if found == "" {
-		e.info.Moved.SetGone()
+		t.moved(e.info, "", true)
 		return true
 	}
 	if fi, err := os.Stat(found); err == nil {
@@ -347,7 +373,7 @@ func (t *tracker) found(e *tracked, name, path string, fi os.FileInfo) {
 		e.head = headOf(e.fh, e.size) // what is read of its first bytes, up to HeadLen
 	}
 	if now, _ := e.info.Moved.Now(); path != name || (now == "" && path != e.info.Name) {
-		e.info.Moved.Set(path)
+		t.moved(e.info, path, false)
 	}
 }
 
