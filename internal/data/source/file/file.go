@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -150,20 +151,43 @@ func looksLikeLog(name string) bool {
 // lumberjack backups: audit-2026-11-20T08-00-00.000.log[.gz]
 var backupRE = regexp.MustCompile(`^(.*)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(\.[^.]+)?(\.gz|\.zst)?$`)
 
-// rotKey returns the rotated-set key of a path and its backup timestamp
-// ("" for the live file).
+// logrotate's backups of a log: audit.log.1, audit.log.2.gz (the higher
+// the number, the older) and, with dateext, audit.log-20261120[.gz].
+var (
+	numberedRE = regexp.MustCompile(`^(.+\.(?:log|json|jsonl))\.(\d{1,6})(\.gz|\.zst)?$`)
+	datedRE    = regexp.MustCompile(`^(.+\.(?:log|json|jsonl))-(\d{8,10})(\.gz|\.zst)?$`)
+)
+
+// rotKey returns the rotated-set key of a path and the key its backups
+// are ordered by, oldest first (the lumberjack timestamp; "" for the live
+// file).
 func rotKey(p string) (key, stamp string) {
 	dir, base := filepath.Split(p)
 	if m := backupRE.FindStringSubmatch(base); m != nil {
 		return dir + m[1] + m[3], m[2]
 	}
+	if m := numberedRE.FindStringSubmatch(base); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return dir + m[1], fmt.Sprintf("#%06d", 999999-n) // .2 before .1
+	}
+	if m := datedRE.FindStringSubmatch(base); m != nil {
+		return dir + m[1], m[2]
+	}
 	b := strings.TrimSuffix(strings.TrimSuffix(base, ".gz"), ".zst")
 	return dir + b, ""
 }
 
+// IsLive reports whether path is named as a rotated set's live file
+// (audit.log, not one of its backups) and is not compressed.
+func IsLive(path string) bool {
+	_, stamp := rotKey(path)
+	return stamp == "" && !isCompressedName(path)
+}
+
 // GroupRotated groups paths by rotated set: `audit.log` with its
-// `audit-<time>.log[.gz]` backups, backups first in time order, the live
-// file last. Sets are ordered by name.
+// `audit-<time>.log[.gz]` backups (the apiserver's) or `audit.log.N[.gz]`
+// and `audit.log-DATE[.gz]` ones (logrotate's), backups first, oldest
+// first, the live file last. Sets are ordered by name.
 func GroupRotated(paths []string) [][]string {
 	type member struct{ path, stamp string }
 	sets := map[string][]member{}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -211,24 +212,37 @@ func TestFollowedRotationCitesWhereTheBytesAre(t *testing.T) {
 	}
 }
 
-// TestFollowedDirectoryLogrotate: a followed set read from its directory
-// (backups, then the live file) with logrotate's names: at each rotation
-// every backup is renamed (audit.log.1 -> audit.log.2.gz, compressed at
-// the next rotation as delaycompress does) and audit.log becomes
-// audit.log.1; every event stays cited where its bytes are.
+// TestFollowedDirectoryLogrotate: a directory of logrotate's names is one
+// rotated set (audit.log.2.gz, audit.log.1, then audit.log, followed);
+// at each rotation every backup is renamed (audit.log.1 -> audit.log.2,
+// gzipped at the next rotation as delaycompress does) and audit.log
+// becomes audit.log.1: every event stays cited where its bytes are.
 func TestFollowedDirectoryLogrotate(t *testing.T) {
 	fastMoves(t)
 	dir := t.TempDir()
 	live := filepath.Join(dir, "audit.log")
 	one := live + ".1"
-	appendLines(t, one, mkEvent("b1", t0), mkEvent("b2", t0.Add(time.Second)))
-	appendLines(t, live, mkEvent("l1", t0.Add(2*time.Second)))
-	// The live file alone is the set followed (audit.log.1 is its own
-	// set, read once): give both to follow them as one.
-	fl := follow(t, live)
-	fl.waitEvents(t, 1)
-	// logrotate (create, delaycompress): audit.log.1 -> audit.log.2.gz,
-	// audit.log -> audit.log.1, a new audit.log.
+	writeLines(t, live+".2.gz", []string{mkEvent("a1", t0)}, "gzip")
+	appendLines(t, one, mkEvent("b1", t0.Add(time.Second)), mkEvent("b2", t0.Add(2*time.Second)))
+	appendLines(t, live, mkEvent("l1", t0.Add(3*time.Second)))
+	src, err := New(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := src.Files(); len(g) != 1 || strings.Join(g[0], " ") != live+".2.gz "+one+" "+live {
+		t.Fatalf("sets %q", g)
+	}
+	fl := follow(t, dir)
+	evs := fl.waitEvents(t, 4)
+	if ids(evs) != "a1,b1,b2,l1" {
+		t.Fatalf("read %s", ids(evs))
+	}
+	// logrotate (create, delaycompress): audit.log.2.gz -> .3.gz,
+	// audit.log.1 -> audit.log.2 compressed, audit.log -> audit.log.1, a
+	// new audit.log.
+	if err := os.Rename(live+".2.gz", live+".3.gz"); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Rename(one, live+".2"); err != nil {
 		t.Fatal(err)
 	}
@@ -236,15 +250,16 @@ func TestFollowedDirectoryLogrotate(t *testing.T) {
 	if err := os.Rename(live, one); err != nil {
 		t.Fatal(err)
 	}
-	appendLines(t, live, mkEvent("l2", t0.Add(3*time.Second)))
-	evs := fl.waitEvents(t, 2)
-	citedAt(t, evs, map[string]string{"l1": one, "l2": live})
+	appendLines(t, live, mkEvent("l2", t0.Add(4*time.Second)))
+	evs = fl.waitEvents(t, 5)
+	citedAt(t, evs, map[string]string{"a1": live + ".3.gz", "b1": live + ".2.gz", "b2": live + ".2.gz", "l1": one, "l2": live})
 	// The next rotation compresses it.
 	if err := os.Rename(one, live+".2"); err != nil {
 		t.Fatal(err)
 	}
+	os.Remove(live + ".2.gz")
 	gzipAway(t, live+".2")
-	citedAt(t, evs, map[string]string{"l1": live + ".2.gz", "l2": live})
+	citedAt(t, evs[3:], map[string]string{"l1": live + ".2.gz", "l2": live})
 }
 
 // TestFollowedCopytruncate: logrotate's copytruncate copies audit.log to
