@@ -229,21 +229,14 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 // file again after copytruncate): line numbers restart at 1, and its
 // events get their own data.SourceInfo, so that reading an event back by
 // offset opens the file it came from. Labels stay the followed path's.
-// The file left is final and the new one tracked (moves.go); bytes of
-// another file that continue the last ones seen (the copy a copytruncate
-// made, which the tailer found by the fingerprint of its first bytes) say
-// where the file left is now. id is the file's identity (nil: the file at
-// path).
+// What was read of the file left is final, and the new one is tracked
+// (moves.go). id is the file's identity (nil: the file at path).
 func (f *followStream) at(path string, id *tail.ID, start, end int64) {
 	if path != f.curPath || start != f.next {
-		prev := f.cur
-		f.moves.left(prev)
+		f.moves.left(f.cur)
 		var dev, ino uint64
 		if id != nil {
 			dev, ino = id.Dev, id.Ino
-		}
-		if path != f.curPath && start == f.next && start > 0 {
-			f.moves.copied(prev, path, dev, ino)
 		}
 		f.curPath = path
 		f.cur = &data.SourceInfo{Name: path, Labels: f.info.Labels, Seekable: !isCompressedName(path)}

@@ -168,31 +168,6 @@ func (t *tracker) left(info *data.SourceInfo) {
 	}
 }
 
-// copied notes that the bytes of info's file are in the file at path
-// (the copy a copytruncate made, which the tailer found by the
-// fingerprint of its first bytes and reads on from where info's stopped).
-func (t *tracker) copied(info *data.SourceInfo, path string, dev, ino uint64) {
-	if t == nil {
-		return
-	}
-	fh, fi := openSame(t.path, path, dev, ino)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.of(info)
-	if e == nil || fi == nil {
-		if fh != nil {
-			fh.Close()
-		}
-		return
-	}
-	if e.fh != nil {
-		e.fh.Close()
-	}
-	e.fh, e.name, e.atSize = fh, fh.Name(), fi.Size()
-	e.dev, e.ino = tail.DevIno(fi)
-	t.moved(info, e.name, false)
-}
-
 func (t *tracker) of(info *data.SourceInfo) *tracked {
 	for _, e := range t.files {
 		if e.info == info {
@@ -365,7 +340,7 @@ func (t *tracker) found(e *tracked, name, path string, fi os.FileInfo) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e.name != name {
-		return // moved meanwhile (copied)
+		return // moved meanwhile
 	}
 	e.name, e.atSize = path, fi.Size()
 	e.dev, e.ino = tail.DevIno(fi)
