@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // TestFollowedFileRotatedCitesItsNewName: the TUI follows audit.log; the
@@ -71,4 +73,46 @@ func TestFollowedFileRotatedCitesItsNewName(t *testing.T) {
 	}
 	send(t, a, "'")
 	wait("Bookmarks: 3", backup+".gz:1 (bookmarked as audit.log:1)", backup+".gz:2  ")
+}
+
+// TestIndexOpensAFollowedFileWhereItsBytesAre: the index opens a seekable
+// source when its first event comes, to read events back. A followed file
+// rotated between the read and that moment is opened where its bytes are
+// now (SourceInfo.Moved), and when the file at its path holds other bytes
+// (rotated again, not seen yet) its events are spilled: Detail never reads
+// another event's bytes back.
+func TestIndexOpensAFollowedFileWhereItsBytesAre(t *testing.T) {
+	dir := t.TempDir()
+	ev := func(id string) string {
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"` + id + `","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"stageTimestamp":"2026-11-20T08:00:00Z"}`
+	}
+	read, other := ev("read"), ev("other")
+	live, backup := dir+"/audit.log", dir+"/audit-2026-11-20T08-05-00.000.log"
+	for _, tc := range []struct {
+		name  string
+		moved string // where the tracker saw it ("": not seen yet)
+	}{{"rotated, seen", backup}, {"rotated, not seen yet", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(backup, []byte(read+"\n"), 0o644) // the file read, renamed
+			os.WriteFile(live, []byte(other+"\n"), 0o644)  // a new file at its path
+			info := &data.SourceInfo{Name: live, Seekable: true, Moved: &data.Moved{}}
+			if tc.moved != "" {
+				info.Moved.Set(tc.moved)
+			}
+			var dec data.Decoder
+			evs, rej := dec.Decode(nil, []byte(read), data.Origin{Source: info, Line: 1})
+			if rej != nil || len(evs) != 1 {
+				t.Fatal(rej)
+			}
+			ix := NewIndex(t.TempDir(), nil)
+			defer ix.Close()
+			if err := ix.Add(&data.Batch{Events: []data.Event{evs[0].Clone()}}); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := ix.Snapshot().Raw(0)
+			if err != nil || string(raw) != read {
+				t.Fatalf("read back %q (%v), want %q", raw, err, read)
+			}
+		})
+	}
 }

@@ -2367,4 +2367,12 @@ var mutations = []Mutation{
 		New:    "\tif m := numberedRE.FindStringSubmatch(base); false && m != nil {\n",
 		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestFollowedDirectoryLogrotate$"}, {Pkg: "./internal/cli/tui", Run: "^TestTUIInput$"}},
 	},
+	{
+		Name:   "ui/index-reads-rotated-path",
+		What:   "the index opens a followed file's path to read its events back without checking it still holds them: rotated before the index saw it, the Detail shows another event's bytes and hash",
+		File:   "internal/ui/index.go",
+		Old:    "\t\tcase info.Moved != nil && !holdsAt(f, e):\n",
+		New:    "\t\tcase false:\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestIndexOpensAFollowedFileWhereItsBytesAre$"}},
+	},
 }
