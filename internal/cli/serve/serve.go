@@ -226,6 +226,9 @@ func run(ctx context.Context, o *ServeOptions) error {
 	if !o.FollowSet {
 		fo = cmdutil.DefaultFollow(o.Args)
 	}
+	if to != 0 {
+		fo.Status = "" // a window that ends: nothing new could fall in it
+	}
 	follow := fo.On
 	uo := ui.Options{Title: strings.Join(o.Args, " "), Follow: follow, NotFollowing: fo.Status, Notice: fo.Notice, Compile: ui.CompileLogQL}
 	if o.Local {

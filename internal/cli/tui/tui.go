@@ -157,6 +157,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if err != nil {
 		return err
 	}
+	if to != 0 {
+		follow.Status = "" // a window that ends: nothing new could fall in it
+	}
 	if opts.StdinCase {
 		title += " (piped stdin)" // the header keeps it after the status bar moves on
 	}
