@@ -2323,8 +2323,8 @@ var mutations = []Mutation{
 		Name:   "report/rotated-source-not-read",
 		What:   "report without SOURCE reads only the new audit.log after a rotation: MISMATCH, NOT FOUND: the bytes are gone, and no alert fired, though the file beside it holds what the session read",
 		File:   "internal/cli/report/report.go",
-		Old:    "\t\tfor _, x := range rotatedSources(st, u.files, u.dirs) {\n",
-		New:    "\t\tfor _, x := range rotatedSources(st, u.files, u.dirs)[:0] {\n",
+		Old:    "\t\tfor _, x := range rotatedSources(st, states, u.files, u.dirs) {\n",
+		New:    "\t\tfor _, x := range rotatedSources(st, states, u.files, u.dirs)[:0] {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportFollowedFileRotated$"}, {Pkg: "./internal/cli/report", Run: "^TestReportAfterRotation$"}},
 	},
 	{

@@ -386,9 +386,9 @@ type extraSource struct{ path, note string }
 // session read it: its later files); and a local file a bookmark cites
 // that was not read, beside a case's source (the TUI cites a followed
 // file's events where a rotation moved them), or its .gz or .zst when it
-// was compressed since. read are the files read already (absolute and as
-// named); those returned are added.
-func rotatedSources(st *casefile.State, read map[string]bool, dirs []string) []extraSource {
+// was compressed since. states are the files read (hashLocal), read the
+// files read already (absolute and as named); those returned are added.
+func rotatedSources(st *casefile.State, states fileStates, read map[string]bool, dirs []string) []extraSource {
 	var out []extraSource
 	take := func(p, note string) {
 		if abs := localPath(p); !read[abs] {
@@ -405,7 +405,15 @@ func rotatedSources(st *casefile.State, read map[string]bool, dirs []string) []e
 		latest[r.File.Path] = r
 	}
 	for _, p := range sources {
-		found := movedTo(latest[p])
+		var found string
+		switch fs := states[p]; {
+		case fs != nil && !fs.changed:
+			continue // read where it was: unchanged, or grown
+		case fs != nil:
+			found, _ = rotatedHolding(latest[p]) // changed: a new file at its path?
+		default:
+			found = movedTo(latest[p]) // not read: gone?
+		}
 		if found == "" {
 			continue
 		}

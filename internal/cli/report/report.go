@@ -364,7 +364,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	if !given {
 		// What a rotation moved the case's sources to (fingerprint.go):
 		// read in their place, for the checks, the hashes and the alerts.
-		for _, x := range rotatedSources(st, u.files, u.dirs) {
+		for _, x := range rotatedSources(st, states, u.files, u.dirs) {
 			src, why, _ := openSource(ctx, opts, x.path, false)
 			if why != "" {
 				u.failed = append(u.failed, failedSource{arg: x.path, why: why})
