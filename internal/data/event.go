@@ -13,6 +13,7 @@ package data
 import (
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -143,6 +144,58 @@ type SourceInfo struct {
 	// Seekable is true when Origin.Offset can be used to read Raw back from
 	// Name (plain, uncompressed local files).
 	Seekable bool
+	// Moved, when not nil, says where a followed file's bytes are now: a
+	// rotation renamed, compressed or copied it after its events were
+	// read (the file source updates it while it follows the file). Its
+	// events are cited there (CiteName).
+	Moved *Moved
+}
+
+// Moved is where a followed file is now. The source that follows the
+// file updates it on its own goroutine; readers see the latest.
+type Moved struct{ p atomic.Pointer[movedTo] }
+
+type movedTo struct {
+	name string
+	gone bool
+}
+
+// Set says the file's bytes are now in the file at name (as stored or,
+// for a .gz, decompressed: lines are the same).
+func (m *Moved) Set(name string) { m.p.Store(&movedTo{name: name}) }
+
+// SetGone says the file is no longer where it was last found, and no
+// file beside it holds its bytes (deleted, cut, or moved elsewhere): its
+// events keep the last name they had.
+func (m *Moved) SetGone() {
+	last, _ := m.Now()
+	m.p.Store(&movedTo{name: last, gone: true})
+}
+
+// Now says where the file is now: name when it moved ("" when it did
+// not), gone when it is nowhere to be found any more (name is then where
+// it was last).
+func (m *Moved) Now() (name string, gone bool) {
+	if m == nil {
+		return "", false
+	}
+	t := m.p.Load()
+	if t == nil {
+		return "", false
+	}
+	return t.name, t.gone
+}
+
+// CiteName is the name the source's events are cited by: where its bytes
+// are now (Moved), else Name.
+func (s *SourceInfo) CiteName() string {
+	if s == nil {
+		return "?"
+	}
+	if now, _ := s.Moved.Now(); now != "" {
+		return now
+	}
+	return s.Name
 }
 
 // Labels is a small sorted-by-insertion set of label pairs.
@@ -183,12 +236,20 @@ func (e *Event) Where() string {
 }
 
 // Where returns "name:line", or "name:line:col" when Col is past the
-// line's first byte.
-func (o Origin) Where() string {
+// line's first byte; name is where the source is now (CiteName).
+func (o Origin) Where() string { return o.where(o.Source.CiteName()) }
+
+// ReadWhere is Where with the name the source had when it was read (the
+// same unless it moved since: SourceInfo.Moved).
+func (o Origin) ReadWhere() string {
 	name := "?"
 	if o.Source != nil {
 		name = o.Source.Name
 	}
+	return o.where(name)
+}
+
+func (o Origin) where(name string) string {
 	w := name + ":" + strconv.FormatInt(o.Line, 10)
 	if o.Col > 1 {
 		w += ":" + strconv.FormatInt(o.Col, 10)

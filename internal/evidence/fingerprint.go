@@ -19,6 +19,10 @@ type Fingerprint struct {
 	Size    int64
 	SHA256  string
 	ModTime time.Time
+	// Head, when set, is the first bytes of those Size (up to HeadLen):
+	// Holds passes over a file that does not begin with them without
+	// hashing it (rotated.go).
+	Head []byte
 }
 
 // FingerprintFile fingerprints the file at path: its size and

@@ -22,8 +22,11 @@ type Options struct {
 	Level func(raw []byte) (string, error)
 	// Alerts is the alert engine view, or nil when alerts are off.
 	Alerts AlertSource
-	// Follow is true when the input is tailed.
-	Follow bool
+	// Follow is true when the input is tailed; NotFollowing, when it is
+	// not, is what the status bar says once it is read ("not following
+	// (--follow)": the input holds a file that could be followed).
+	Follow       bool
+	NotFollowing string
 	// NoColor disables colour (NO_COLOR).
 	NoColor bool
 	// Loc is the display time zone (default UTC).

@@ -225,7 +225,15 @@ func (a *App) marksView(w, h int) string {
 	var items []item
 	for k, b := range m.st.Bookmarks {
 		ev := b.Event
-		_, found := m.bySHA[ev.SHA256]
+		row, found := m.bySHA[ev.SHA256]
+		cite := ev.Cite
+		if found && row < a.c.Snap.Len() {
+			// Its file was rotated since it was bookmarked: where its
+			// bytes are now.
+			if now := a.c.Snap.Cite(row); now != cite {
+				cite = now + " (bookmarked as " + ev.Cite + ")"
+			}
+		}
 		star := "★ "
 		if !found {
 			star = "☆ "
@@ -234,7 +242,7 @@ func (a *App) marksView(w, h int) string {
 		if !ev.Time.IsZero() {
 			t = ev.Time.In(a.c.Loc).Format("2006-01-02 15:04:05")
 		}
-		text := star + t + "  " + termsafe.String(ev.Cite) + "  " + termsafe.String(ev.User) + " " + termsafe.String(ev.Verb) + " " + termsafe.String(ev.Object)
+		text := star + t + "  " + termsafe.String(cite) + "  " + termsafe.String(ev.User) + " " + termsafe.String(ev.Verb) + " " + termsafe.String(ev.Object)
 		for _, tg := range b.Tags {
 			text += "  #" + termsafe.String(tg)
 		}

@@ -3,6 +3,8 @@ package ui
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Citations: every event the Detail shows says where it came from, as a
@@ -16,6 +18,34 @@ import (
 // an EventList) is cited FILE:LINE:COL, COL the 1-based byte column where
 // its bytes start: `sed -n LINEp | cut -b COL-$((COL+LEN-1))` cuts them
 // out (LEN the length the Detail shows).
+
+// An event read from a followed file that the apiserver (or logrotate)
+// rotated since is cited where its bytes are now (data.SourceInfo.Moved:
+// audit-2026-11-20T02-05-00.000.log.gz:1, the same line decompressed), and
+// Detail says where it was read (movedNote); when no file beside the path
+// holds them any more, it says so.
+
+// movedNote says what Detail shows under the citation of an event whose
+// file was rotated since it was read ("" when it was not).
+func movedNote(o data.Origin) string {
+	if o.Source == nil || o.StreamTime != 0 {
+		return ""
+	}
+	now, gone := o.Source.Moved.Now()
+	switch {
+	case gone && now != "":
+		return "read as " + o.ReadWhere() + ", rotated to the file above, which is gone since (deleted or cut): no file beside it holds these bytes now"
+	case gone:
+		return "read as " + o.ReadWhere() + "; the file was rotated, cut or deleted since, and no file beside it holds these bytes now: the file at that path holds others"
+	case now != "" && now != o.Source.Name:
+		return "read as " + o.ReadWhere() + ", rotated since: the file above holds these bytes now"
+	}
+	return ""
+}
+
+// citedText is the citation of an event with what movedNote says of it
+// (to tell when it changed).
+func citedText(o data.Origin) string { return o.Cite() + "\x00" + movedNote(o) }
 
 // RawSHA256 is the hex sha256 of an event's raw bytes.
 func RawSHA256(raw []byte) string {

@@ -61,6 +61,9 @@ type Detail struct {
 	re      *regexp.Regexp
 	matches []int
 	cur2    int
+	// cited is the citation the summary shows, with what it says of a
+	// file rotated since (cite.go): rebuilt when the file moves again.
+	cited string
 }
 
 // NewDetail returns an empty detail pane.
@@ -71,7 +74,14 @@ func NewDetail(c *Common) *Detail {
 func (d *Detail) Title() string    { return "Detail" }
 func (d *Detail) Scope() Scope     { return ScopeDetail }
 func (d *Detail) SetSize(w, h int) { d.w, d.h = w, h; d.build() }
-func (d *Detail) Refresh()         {}
+
+// Refresh rebuilds the summary when the shown event's citation changed:
+// its followed file was rotated (renamed, compressed) since it was read.
+func (d *Detail) Refresh() {
+	if row, ok := d.shownRow(); ok && d.loaded && d.err == nil && d.cited != "" && d.cited != citedText(d.c.Snap.Origin(row)) {
+		d.build()
+	}
+}
 
 // Open starts loading event row; the returned command reads it back.
 func (d *Detail) Open(row int) tea.Cmd {
@@ -557,7 +567,12 @@ func (d *Detail) summary() []string {
 	// of the record's bytes as read and how many they are, which with
 	// the line and column cut them out of the file (cite.go), then what
 	// the case says about it.
-	kv("source", d.c.Snap.Cite(cur.row), st.Plain)
+	o := d.c.Snap.Origin(cur.row)
+	d.cited = citedText(o)
+	kv("source", o.Cite(), st.Plain)
+	if note := movedNote(o); note != "" {
+		kv("", note, st.Muted)
+	}
 	if len(cur.also) > 0 {
 		// Copies of the same event elsewhere (not counted twice): the
 		// source above is the one the apiserver's naming fits. They may

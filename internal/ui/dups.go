@@ -218,7 +218,7 @@ type dupLoc struct {
 // noteDup counts event e, a copy of row r, and keeps where it was read.
 func (ix *Index) noteDup(e *data.Event, r int) {
 	ix.duplicates++
-	if sid, err := ix.sourceFor(e.Origin.Source); err == nil {
+	if sid, err := ix.sourceFor(e); err == nil {
 		if e.Origin.StreamTime != 0 {
 			if ix.alsoStime == nil {
 				ix.alsoStime = map[int]int64{}

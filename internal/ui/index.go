@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -415,7 +416,13 @@ func (ix *Index) Add(b *data.Batch) error {
 	return nil
 }
 
-func (ix *Index) sourceFor(info *data.SourceInfo) (uint16, error) {
+// sourceFor is the id of e's source. A seekable source is opened when its
+// first event comes, where its bytes are now (a followed file rotated
+// since: SourceInfo.Moved), and kept open to read events back: when the
+// file opened does not hold e's bytes at e's offset (rotated again since it
+// was read, and not seen yet), the source is spilled instead.
+func (ix *Index) sourceFor(e *data.Event) (uint16, error) {
+	info := e.Origin.Source
 	if id, ok := ix.srcIDs[info]; ok {
 		return id, nil
 	}
@@ -424,10 +431,14 @@ func (ix *Index) sourceFor(info *data.SourceInfo) (uint16, error) {
 	}
 	s := source{info: info}
 	if info != nil && info.Seekable {
-		f, err := os.Open(info.Name)
-		if err != nil {
+		f, err := os.Open(info.CiteName())
+		switch {
+		case err != nil:
 			ix.log.Warn("source not re-readable, spilling", "source", info.Name, "err", err)
-		} else {
+		case info.Moved != nil && !holdsAt(f, e):
+			f.Close()
+			ix.log.Warn("source rotated since it was read, spilling", "source", info.Name)
+		default:
 			s.file = f
 		}
 	}
@@ -438,7 +449,7 @@ func (ix *Index) sourceFor(info *data.SourceInfo) (uint16, error) {
 }
 
 func (ix *Index) addEvent(e *data.Event, id uint64) error {
-	sid, err := ix.sourceFor(e.Origin.Source)
+	sid, err := ix.sourceFor(e)
 	if err != nil {
 		return err
 	}
@@ -543,6 +554,13 @@ func (ix *Index) ipChainID(e *data.Event) uint32 {
 	}
 	js, _ := data.SourceIPsJSON(e)
 	return ix.ipDict.intern(js)
+}
+
+// holdsAt reports whether f holds e's bytes at e's offset.
+func holdsAt(f *os.File, e *data.Event) bool {
+	b := make([]byte, len(e.Raw))
+	n, _ := f.ReadAt(b, e.Origin.Offset)
+	return n == len(b) && bytes.Equal(b, e.Raw)
 }
 
 // lineWideMark in the line column means "see lineWide".
@@ -959,13 +977,11 @@ func (s *Snapshot) addStreams(sl *data.StreamLabels) {
 	}
 }
 
-// SourceName names the source of event i (untrusted when remote: sanitise).
+// SourceName names the source of event i as it is cited: where its bytes
+// are now when a followed file was rotated since it was read (untrusted
+// when remote: sanitise).
 func (s *Snapshot) SourceName(i int) string {
-	src := s.sources[s.src.at(i)]
-	if src.info == nil {
-		return "?"
-	}
-	return src.info.Name
+	return s.sources[s.src.at(i)].info.CiteName()
 }
 
 // Stages returns the indexes of the events sharing event i's auditID, in

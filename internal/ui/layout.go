@@ -194,6 +194,11 @@ func (a *App) progress() []string {
 	default:
 		out = append(out, "indexing done")
 	}
+	if done && !a.opts.Follow && a.opts.NotFollowing != "" {
+		// First: what is dropped first when the width is short is the
+		// last part (how long indexing took), not that it is not live.
+		out = append([]string{a.opts.NotFollowing}, out...)
+	}
 	if st := a.tail.State(); st != "following" {
 		out = append(out, st)
 	}

@@ -156,6 +156,29 @@ func TestIndexingDone(t *testing.T) {
 	}
 }
 
+// TestNotFollowingSaid: input that could be followed but is not (a
+// directory of several nodes' files, read without --follow) says so once
+// read, at 80 columns too; nothing is said while it is read, or without
+// the hint (review I finding 7: a directory read once looked live).
+func TestNotFollowingSaid(t *testing.T) {
+	ix := loadIndex(t, "testdata/events.jsonl")
+	for _, w := range []int{80, 120} {
+		a := New(context.Background(), ix, nil, Options{NoColor: true, NotFollowing: "not following (--follow)"})
+		a.Update(windowSize(w, 24))
+		a.Update(feedDoneMsg{})
+		lines := strings.Split(screen(a), "\n")
+		if st := lines[len(lines)-1]; (w > 80 && !strings.Contains(st, "· not following (--follow) · indexed in")) || !strings.Contains(st, "· not following (--follow)") {
+			t.Errorf("%d columns: status %q", w, st)
+		}
+	}
+	a := New(context.Background(), ix, nil, Options{NoColor: true})
+	a.Update(windowSize(120, 24))
+	a.Update(feedDoneMsg{})
+	if strings.Contains(screen(a), "following") {
+		t.Errorf("said without the hint:\n%s", screen(a))
+	}
+}
+
 // TestIndexingDoneJoinedLate: an App built over an index that was already
 // read (a serve session that joins later; a small input read before the
 // first screen) says how long the read took, not "0s".

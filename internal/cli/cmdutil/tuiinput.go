@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
+	"github.com/audittui/audittui/internal/report"
 )
 
 // What the TUI and `audittui serve` (the TUI over SSH) share.
@@ -17,15 +20,93 @@ import (
 // a file the TUI follows by default when it is the only source.
 func IsLiveFile(arg string) bool {
 	fi, err := os.Stat(arg)
-	if err != nil || !fi.Mode().IsRegular() {
-		return false
+	return err == nil && fi.Mode().IsRegular() && !compressedName(arg)
+}
+
+// Follow is how the TUI reads its SOURCEs when --follow was not given.
+type Follow struct {
+	// On: the sources are followed.
+	On bool
+	// Status, when not following, says so in the status bar ("not
+	// following (--follow)") for sources that hold a plain file that
+	// could be followed; "" otherwise.
+	Status string
+	// Notice, when one file is followed and rotated files are beside it,
+	// says they are not read and how to read them too.
+	Notice string
+}
+
+// DefaultFollow decides --follow when it was not given, as users of
+// tail -F, lnav or Fluent Bit's tail (Path /var/log/kubernetes/audit/*.log)
+// expect: on when the only SOURCE is one plain file, or a directory or glob
+// whose files are one rotated set (audit.log with its backups: the
+// apiserver's audit-<time>.log[.gz], logrotate's audit.log.N[.gz]) ending
+// in a plain live file, read whole and followed. Otherwise off, and the
+// status bar says "not following (--follow)" when a SOURCE holds a plain
+// file that could be followed. A single followed file with rotated files
+// beside it gets a notice that names them: the directory reads them too.
+func DefaultFollow(args []string) Follow {
+	if len(args) == 1 && IsLiveFile(args[0]) {
+		f := Follow{On: true}
+		if n := rotatedBeside(args[0]); n > 0 {
+			dir := filepath.Dir(args[0]) + string(filepath.Separator)
+			how := "audittui " + report.ShellQuote(dir) + " reads them too, and follows it"
+			if !DefaultFollow([]string{dir}).On {
+				how = "audittui --follow " + report.ShellQuote(dir) + " reads them too"
+			}
+			f.Notice = fmt.Sprintf("following %s; %d rotated file(s) beside it are not read (%s)", filepath.Base(args[0]), n, how)
+		}
+		return f
 	}
-	for _, ext := range []string{".gz", ".zst", ".zstd"} {
-		if strings.HasSuffix(arg, ext) {
-			return false
+	followable := false
+	for _, a := range args {
+		if a == "-" || strings.Contains(a, "://") || IsLiveFile(a) {
+			followable = followable || IsLiveFile(a)
+			continue
+		}
+		paths, err := file.ExpandPath(a)
+		if err != nil {
+			continue
+		}
+		sets := file.GroupRotated(paths)
+		for _, set := range sets {
+			live := set[len(set)-1]
+			if !compressedName(live) {
+				followable = true
+				if len(args) == 1 && len(sets) == 1 && file.IsLive(live) {
+					return Follow{On: true}
+				}
+			}
 		}
 	}
-	return true
+	if followable {
+		return Follow{Status: "not following (--follow)"}
+	}
+	return Follow{}
+}
+
+// rotatedBeside counts the backups of the file at p that its directory
+// holds (its rotated set, as reading the directory groups it).
+func rotatedBeside(p string) int {
+	paths, err := file.ExpandPath(filepath.Dir(p))
+	if err != nil {
+		return 0
+	}
+	for _, set := range file.GroupRotated(paths) {
+		if filepath.Clean(set[len(set)-1]) == filepath.Clean(p) {
+			return len(set) - 1
+		}
+	}
+	return 0
+}
+
+func compressedName(p string) bool {
+	for _, ext := range []string{".gz", ".zst", ".zstd"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // PolicyLevel returns the detail pane's --policy lookup: it decodes a raw

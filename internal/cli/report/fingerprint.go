@@ -2,8 +2,6 @@ package report
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +16,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/evidence"
 	rep "github.com/audittui/audittui/internal/report"
+	"github.com/audittui/audittui/internal/tail"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -53,9 +52,10 @@ type fileState struct {
 	// file, read in place of the case's sources, holds: a copy, or the
 	// file rotated (audit.log.1) or compressed (audit.log.1.gz).
 	holds string
-	// rotated: the file at the recorded path is a new one; the bytes the
-	// case recorded are in the file read that holds them.
-	rotated bool
+	// rotated: the file at the recorded path is a new one (away: there
+	// is none); the bytes the case recorded are in the file read that
+	// holds them.
+	rotated, away bool
 }
 
 // rowAt is where a file's row is in the report: Sources[src].Files[file].
@@ -169,116 +169,22 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 }
 
 // holdsRecorded reports whether the file at path holds the bytes a
-// fingerprint recorded: the same bytes, or those bytes followed by more
-// (a live file that grew after the session opened it, then was rotated),
-// as stored (raw) or decompressed (a .gz or .zst file). It reads no
-// further than the recorded size and one byte; how says which.
+// fingerprint recorded (evidence.Holds: the matcher the TUI uses for a
+// followed file rotated while it is read).
 func holdsRecorded(path string, fp casefile.SourceFile, raw bool) (how string, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return "", false
-	}
-	if raw && fi.Size() >= fp.Size {
-		if prefixSHA(f, fp.Size) == fp.SHA256 {
-			if fi.Size() == fp.Size {
-				return "the same bytes", true
-			}
-			return fmt.Sprintf("followed by %d bytes appended since", fi.Size()-fp.Size), true
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return "", false
-		}
-	}
-	r, kind, done, err := data.Decompress(f)
-	if err != nil || kind == "" {
-		return "", false
-	}
-	defer done()
-	if prefixSHA(r, fp.Size) != fp.SHA256 {
-		return "", false
-	}
-	if n, _ := io.ReadFull(r, make([]byte, 1)); n == 0 {
-		return kind + "-compressed: decompressed, the same bytes", true
-	}
-	return kind + "-compressed: decompressed, those bytes followed by more", true
+	return evidence.Holds(path, recordedPrint(fp), raw)
 }
 
-// prefixSHA is the sha256 of the first n bytes of r ("" when r is
-// shorter or cannot be read).
-func prefixSHA(r io.Reader, n int64) string {
-	h := sha256.New()
-	if k, err := io.Copy(h, io.LimitReader(r, n)); err != nil || k != n {
-		return ""
-	}
-	return hex.EncodeToString(h.Sum(nil))
+// recordedPrint is the fingerprint a case recorded, for evidence.Holds.
+func recordedPrint(fp casefile.SourceFile) evidence.Fingerprint {
+	return evidence.Fingerprint{Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}
 }
 
-// maxSiblings bounds the files next to a changed or gone source that are
-// compared with its fingerprint.
-const maxSiblings = 64
-
-// rotationSibling reports whether name, in the directory of the file
-// named base, is a name the file could have been rotated, moved or
-// compressed to: base.1, base.1.gz, base.gz (logrotate, gzip), or
-// STEM-TIMESTAMP.EXT[.gz|.zst] for base STEM.EXT (the apiserver's
-// audit-2026-11-20T08-00-00.000.log).
-func rotationSibling(base, name string) bool {
-	if name == base {
-		return false
-	}
-	if strings.HasPrefix(name, base+".") {
-		return true
-	}
-	stem, ext := base, ""
-	if i := strings.LastIndexByte(base, '.'); i > 0 {
-		stem, ext = base[:i], base[i:]
-	}
-	rest, ok := strings.CutPrefix(name, stem+"-")
-	if !ok {
-		return false
-	}
-	for _, z := range []string{"", ".gz", ".zst"} {
-		if len(rest) > len(ext+z) && strings.HasSuffix(rest, ext+z) {
-			return true
-		}
-	}
-	return false
-}
-
-// siblingHolding looks next to the recorded file (absolute path) for a
+// rotatedHolding looks next to the recorded file (absolute path) for a
 // file named as its rotation would name it that holds the bytes the case
-// recorded (holdsRecorded), and returns what to add to the file's
-// problem: where they are, and the command that checks the case against
-// them ("" when no such file is found).
-func siblingHolding(rec casefile.Record, caseDir string) string {
-	dir, base := filepath.Split(rec.File.Path)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return ""
-	}
-	var names []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && rotationSibling(base, e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
-	if len(names) > maxSiblings {
-		names = names[:maxSiblings]
-	}
-	for _, n := range names {
-		p := filepath.Join(dir, n)
-		if how, ok := holdsRecorded(p, *rec.File, true); ok {
-			return fmt.Sprintf("; %s holds the bytes the case recorded (%s): rotated or moved there (audittui report %s %s reads it in place of the case's sources)",
-				p, how, rep.ShellQuote(caseDir), rep.ShellQuote(p))
-		}
-	}
-	return ""
+// recorded (evidence.FindRotated), and says how ("" when none does).
+func rotatedHolding(rec casefile.Record) (path, how string) {
+	return evidence.FindRotated(rec.File.Path, recordedPrint(*rec.File))
 }
 
 // rotatedAway reconciles the files read in place of the case's sources:
@@ -343,7 +249,7 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 // goneFiles finds the files the case recorded that are not there any more
 // (the case's own sources re-read, not copies given in their place): each
 // is a problem, listed under the source that holds it.
-func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcome, caseDir string) {
+func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcome) {
 	var seen []string
 	for _, rec := range st.Fingerprints {
 		p := rec.File.Path
@@ -354,9 +260,15 @@ func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcom
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 			continue // there: not read in the window, or its source failed (said so)
 		}
-		why := "the file is gone: the case recorded it " + recordedWhen(rec) + siblingHolding(rec, caseDir)
-		states[p] = &fileState{recorded: true, gone: true, why: why}
+		why := "the file is gone: the case recorded it " + recordedWhen(rec)
 		f := rep.File{Path: termsafe.String(p), Err: "GONE", Since: termsafe.String(why)}
+		moved := states.holding(p)
+		if moved != "" {
+			// Rotated away and not recreated: found where it went.
+			why = "gone from this path: the bytes the case recorded for it " + recordedWhen(rec) + " are in " + moved + " (rotated or moved there)"
+			f = rep.File{Path: termsafe.String(p), Since: termsafe.String(why), SinceOK: true}
+		}
+		states[p] = &fileState{recorded: true, gone: moved == "", rotated: moved != "", away: moved != "", why: why}
 		for i := range r.Sources {
 			arg := localPath(r.Sources[i].Arg)
 			if arg == p || strings.HasPrefix(p, arg+string(filepath.Separator)) {
@@ -364,9 +276,23 @@ func goneFiles(st *casefile.State, r *rep.Report, states fileStates, out *outcom
 				break
 			}
 		}
+		if moved != "" {
+			continue
+		}
 		r.Problems = append(r.Problems, termsafe.String("source file "+p+": "+why))
 		out.changed++
 	}
+}
+
+// holding is the file read that holds the bytes the case recorded for
+// the file at path p ("" for none).
+func (fs fileStates) holding(p string) string {
+	for _, hp := range slices.Sorted(maps.Keys(fs)) {
+		if fs[hp].holds == p {
+			return hp
+		}
+	}
+	return ""
 }
 
 // changedAfterRead notes that the event ref, cited in the local file at
@@ -448,20 +374,119 @@ func lineCount(path string) (int64, error) {
 	return n, nil
 }
 
-// rotatedNear adds to the problem of each recorded file that changed
-// where the bytes the case recorded are now, when a file next to it
-// (audit.log.1, audit.log.1.gz, audit-TIMESTAMP.log.gz) holds them: the
-// report read the case's sources, and the file was rotated since.
-func (fs fileStates) rotatedNear(r *rep.Report, caseDir string) {
-	for _, p := range slices.Sorted(maps.Keys(fs)) {
-		s := fs[p]
-		if !s.changed || s.row == nil {
-			continue
-		}
-		if hint := siblingHolding(s.last, caseDir); hint != "" {
-			s.why += hint
-			f := &r.Sources[s.row.src].Files[s.row.file]
-			f.Since = termsafe.String("CHANGED: " + s.why)
+// extraSource is a file read besides the case's sources, and why.
+type extraSource struct{ path, note string }
+
+// rotatedSources are the files to read besides the case's sources (no
+// SOURCE given) because a rotation moved what the session read there: a
+// case's source file whose path no longer holds the bytes the case
+// recorded, while a file beside it does (evidence.FindRotated: audit.log
+// renamed to audit-<time>.log, then gzipped), is read there, with every
+// backup rotated after it (a followed audit.log rotated again while the
+// session read it: its later files); and a local file a bookmark cites
+// that was not read, beside a case's source (the TUI cites a followed
+// file's events where a rotation moved them), or its .gz or .zst when it
+// was compressed since. states are the files read (hashLocal), read the
+// files read already (absolute and as named); those returned are added.
+func rotatedSources(st *casefile.State, states fileStates, read map[string]bool, dirs []string) []extraSource {
+	var out []extraSource
+	take := func(p, note string) {
+		if abs := localPath(p); !read[abs] {
+			read[abs] = true
+			out = append(out, extraSource{abs, note})
 		}
 	}
+	var sources []string // the case's source files (absolute)
+	latest := map[string]casefile.Record{}
+	for _, r := range st.Fingerprints {
+		if _, ok := latest[r.File.Path]; !ok {
+			sources = append(sources, r.File.Path)
+		}
+		latest[r.File.Path] = r
+	}
+	for _, p := range sources {
+		var found string
+		switch fs := states[p]; {
+		case fs != nil && !fs.changed:
+			continue // read where it was: unchanged, or grown
+		case fs != nil:
+			found, _ = rotatedHolding(latest[p]) // changed: a new file at its path?
+		default:
+			found = movedTo(latest[p]) // not read: gone?
+		}
+		if found == "" {
+			continue
+		}
+		take(found, "beside the case's source "+p+", which a rotation moved here: this file holds the bytes the case recorded for it, read in its place")
+		after := false
+		for _, b := range tail.Standard(p) {
+			if !after {
+				after = sameBackup(b.Path, found)
+				continue
+			}
+			take(b.Path, "rotated after "+found+" (the case's source "+p+" followed through its rotations): read too")
+		}
+	}
+	for _, b := range st.Bookmarks {
+		ref := b.Event
+		if ref.StreamTime != 0 || ref.Source == "" || ref.Source == "-" || strings.Contains(ref.Source, "://") {
+			continue
+		}
+		for _, pl := range refPlaces(ref, dirs) {
+			if read[pl.file] || !besideSource(pl.file, sources) {
+				continue
+			}
+			if fi, err := os.Stat(pl.file); err == nil && fi.Mode().IsRegular() {
+				take(pl.file, "cited by a bookmark, beside the case's source (the file a rotation moved it to): read too")
+				break
+			}
+			if z := compressedCopy(pl.file); z != "" && !read[z] {
+				take(z, "the file a bookmark cites ("+pl.file+"), compressed since: read too")
+				break
+			}
+		}
+	}
+	return out
+}
+
+// movedTo is the file beside the recorded file that holds the bytes the
+// case recorded, when the file at its path does not (gone, or a new file
+// there): a rotation moved it ("" when it did not, or no file holds them).
+func movedTo(rec casefile.Record) string {
+	if _, ok := holdsRecorded(rec.File.Path, *rec.File, true); ok {
+		return "" // where it was: not rotated
+	}
+	found, _ := rotatedHolding(rec)
+	return found
+}
+
+// sameBackup reports whether a and b name the same backup, plain or
+// compressed (a finder lists the plain one while both exist).
+func sameBackup(a, b string) bool {
+	trim := func(p string) string {
+		return strings.TrimSuffix(strings.TrimSuffix(localPath(p), ".gz"), ".zst")
+	}
+	return trim(a) == trim(b)
+}
+
+// besideSource reports whether p is named as a rotation of one of the
+// case's source files names it, in its directory.
+func besideSource(p string, sources []string) bool {
+	for _, s := range sources {
+		if filepath.Dir(s) == filepath.Dir(p) && evidence.RotationSibling(filepath.Base(s), filepath.Base(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// compressedCopy is the .gz or .zst beside p when p is gone ("" when
+// neither is there).
+func compressedCopy(p string) string {
+	for _, z := range []string{".gz", ".zst"} {
+		if fi, err := os.Stat(p + z); err == nil && fi.Mode().IsRegular() {
+			return p + z
+		}
+	}
+	return ""
 }

@@ -262,9 +262,9 @@ func gzipFile(t *testing.T, p string) {
 // decompressed) means the recorded file is found, not changed: the file
 // at its path is a new one, and the report exits 0 when every citation
 // checks (it said CHANGED, exit 1; review F finding 5). Without SOURCE, a
-// case whose source is the file itself reads the new file only: still a
-// problem, but the CHANGED and GONE lines name the file next to it that
-// holds the recorded bytes and the command that reads it.
+// case whose source is the file itself reads the new file and, in the
+// source's place, the file beside it that holds the recorded bytes (it
+// read the new file only and said CHANGED, or GONE: review I finding 3).
 func TestReportAfterRotation(t *testing.T) {
 	fc := newFingerprintCase(t, false)
 	rotated := fc.falco + ".1"
@@ -288,7 +288,11 @@ func TestReportAfterRotation(t *testing.T) {
 		t.Errorf("rotated and compressed: exit %d %s\n%s", code, errOut, md)
 	}
 
-	// A case whose source is the file: the report reads the new file.
+	// A case whose source is the file: the report reads the new file,
+	// and the file beside it that holds the bytes the case recorded, in
+	// the source's place (the apiserver rotated it while it was
+	// followed): the citation is found there, the new file is not a
+	// change (review I finding 3).
 	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
 	if err != nil {
 		t.Fatal(err)
@@ -298,15 +302,23 @@ func TestReportAfterRotation(t *testing.T) {
 	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: int64(len(orig)), SHA256: hexSHA(orig), ModTime: time.Now()}})
 	ref := fc.ref
 	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
-	hint := "; " + rotated + ".gz holds the bytes the case recorded (gzip-compressed: decompressed, the same bytes): rotated or moved there (audittui report " + c.Dir() + " " + rotated + ".gz reads it in place of the case's sources)"
-	code, md, _ = reportCmd(t, "--no-alerts", c.Dir())
-	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") || !strings.Contains(md, mdText(hint)+"** |") ||
-		!strings.Contains(md, "- source file "+mdText(fc.falco+": the file changed since the case recorded it at ")) {
-		t.Errorf("the case's own source, changed: exit %d\n%s", code, md)
+	beside := "beside the case's source " + fc.falco + ", which a rotation moved here: this file holds the bytes the case recorded for it, read in its place"
+	code, md, errOut = reportCmd(t, "--no-alerts", c.Dir())
+	if code != 0 || !strings.Contains(md, "### "+mdCode(rotated+".gz")+"\n\n"+mdText(beside)) || !strings.Contains(md, newFile) ||
+		!strings.Contains(md, "OK: the same bytes were found at "+rotated+".gz:20 (not at the citation: "+fc.falco+" is a new file, the one the case recorded was rotated or moved)") {
+		t.Errorf("the case's own source, rotated: exit %d %s\n%s", code, errOut, md)
 	}
+	// Rotated away and not recreated: found where it went, not gone.
 	os.Remove(fc.falco)
+	code, md, errOut = reportCmd(t, "--no-alerts", c.Dir())
+	if code != 0 || !strings.Contains(md, "| "+mdCode(fc.falco)+" | - | 0 | gone from this path: the bytes the case recorded for it at ") ||
+		!strings.Contains(md, " are in "+rotated+".gz (rotated or moved there) |") || !strings.Contains(md, "OK: the same bytes were found at "+rotated+".gz:20") {
+		t.Errorf("the case's own source, rotated away: exit %d %s\n%s", code, errOut, md)
+	}
+	// The bytes gone from beside it too: GONE, a problem.
+	os.Remove(rotated + ".gz")
 	code, md, _ = reportCmd(t, "--no-alerts", c.Dir())
-	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **GONE** | 0 | **the file is gone: the case recorded it at ") || !strings.Contains(md, mdText(hint)+"** |") {
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **GONE** | 0 | **the file is gone: the case recorded it at ") {
 		t.Errorf("the case's own source, gone: exit %d\n%s", code, md)
 	}
 }
@@ -348,5 +360,100 @@ func TestReportAlsoAtCopy(t *testing.T) {
 		if code != 0 || !strings.Contains(html, "<tr><td>also at</td><td><code>"+cp+":20</code> (the same bytes)</td></tr>") {
 			t.Errorf("%q: html: exit %d", args, code)
 		}
+	}
+}
+
+// rotEvent is an audit event at t (seconds after 2026-03-14 09:00:00Z).
+func rotEvent(id, verb, uri, resource, ns, name, sub string, code, sec int) string {
+	ts := time.Date(2026, 3, 14, 9, 0, sec, 0, time.UTC).Format("2006-01-02T15:04:05.000000Z")
+	return fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":%q,"stage":"ResponseComplete","requestURI":%q,"verb":%q,"user":{"username":"mallory@corp.example","groups":["system:authenticated"]},"sourceIPs":["203.0.113.66"],"userAgent":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","objectRef":{"resource":%q,"namespace":%q,"name":%q,"apiVersion":"v1","subresource":%q},"responseStatus":{"metadata":{},"code":%d},"requestReceivedTimestamp":%q,"stageTimestamp":%q}`+"\n",
+		id, uri, verb, resource, ns, name, sub, code, ts, ts)
+}
+
+// TestReportFollowedFileRotated: a session followed audit.log with a
+// case; after it opened (and the case recorded the file), an exec into a
+// kube-system pod was appended; the apiserver then rotated the file
+// (audit-<time>.log, a new audit.log, the backup gzipped), twice. The
+// bookmarks cite what the TUI cited: audit.log:N before the rotation
+// (other bytes there now), the plain backup's name before it was gzipped,
+// the .gz after. `report CASE`, without SOURCE, reads the backups that
+// hold what the session read in the source's place: every cited event is
+// OK, the exec's alert fires, exit 0 (it said MISMATCH, NOT FOUND: the
+// bytes are gone, and "none fired", re-reading only the new audit.log:
+// review I finding 3).
+func TestReportFollowedFileRotated(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "audit.log")
+	first := rotEvent("r-1", "list", "/api/v1/namespaces/payments/secrets", "secrets", "payments", "", "", 200, 0) +
+		rotEvent("r-2", "get", "/api/v1/namespaces/payments/secrets/stripe-api-key", "secrets", "payments", "stripe-api-key", "", 200, 1)
+	if err := os.WriteFile(live, []byte(first), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{live}, Dir: dir, Files: []string{live}})
+	fp, err := evidence.FingerprintFile(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: live, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+	// Appended while the session followed the file.
+	exec := rotEvent("r-3", "create", "/api/v1/namespaces/kube-system/pods/etcd-cp-1/exec?command=sh&container=etcd&stdin=true&stdout=true&tty=true", "pods", "kube-system", "etcd-cp-1", "exec", 101, 2)
+	f, err := os.OpenFile(live, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(exec)
+	f.Close()
+	read, err := file.New(live, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, read, data.ReadOptions{}, func(*data.Event) bool { return true })
+	// The first rotation: bookmarks made before it cite audit.log.
+	backup := filepath.Join(dir, "audit-2026-03-14T09-05-00.000.log")
+	if err := os.Rename(live, backup); err != nil {
+		t.Fatal(err)
+	}
+	second := rotEvent("r-4", "delete", "/api/v1/namespaces/payments/secrets/stripe-api-key", "secrets", "payments", "stripe-api-key", "", 200, 10)
+	os.WriteFile(live, []byte(second), 0o644)
+	// Bookmarked after the rename, before the gzip: the plain name.
+	cited := refs[1]
+	cited.Source, cited.Cite = backup, backup+":2"
+	gzipFile(t, backup)
+	// The second rotation: the event of the second file bookmarked after
+	// its gzip.
+	backup2 := filepath.Join(dir, "audit-2026-03-14T09-10-00.000.log")
+	if err := os.Rename(live, backup2); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(live, []byte(rotEvent("r-5", "get", "/api/v1/namespaces/default/pods", "pods", "default", "", "", 200, 20)), 0o644)
+	gzipFile(t, backup2)
+	read2, err := file.New(backup2+".gz", file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs2 := pickEvents(t, read2, data.ReadOptions{}, func(*data.Event) bool { return true })
+	for _, ref := range []casefile.EventRef{refs[0], cited, refs[2], refs2[0]} {
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+	}
+	code, md, errOut := reportCmd(t, c.Dir())
+	for _, want := range []string{
+		"OK: the same bytes were found at " + backup + ".gz:1 (not at the citation: " + live + " is a new file, the one the case recorded was rotated or moved)",
+		"OK: the cited file was compressed since; the bytes at the same line of " + backup + ".gz have this sha256",
+		"OK: the same bytes were found at " + backup + ".gz:3 (not at the citation: " + live + " is a new file",
+		"| checked | OK: the bytes at the citation have this sha256 (sources re-read) |",
+		"### " + mdCode(backup+".gz") + "\n\n" + mdText("beside the case's source "+live+", which a rotation moved here: this file holds the bytes the case recorded for it, read in its place"),
+		"### " + mdCode(backup2+".gz") + "\n\n" + mdText("rotated after "+backup+".gz (the case's source "+live+" followed through its rotations): read too"),
+		"ExecIntoKubeSystem",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report does not say %q", want)
+		}
+	}
+	if code != 0 || t.Failed() {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
 	}
 }

@@ -98,8 +98,12 @@ evidence copied elsewhere for review; the report says so and names what
 the case recorded). A file read that holds the bytes the case recorded for
 another path (the evidence rotated: audit.log.1, audit.log.1.gz) is that
 file, found there; the file now at its path is a new one. Without SOURCE,
-a changed or gone file names the file beside it that holds its recorded
-bytes. A source that cannot be opened is named in the report
+a case's source file whose path no longer holds the bytes the case
+recorded (a followed audit.log the apiserver rotated: renamed to
+audit-<time>.log, then gzipped) is read where a file beside it holds them,
+with every backup rotated after it and every file a bookmark cites beside
+it, for the checks, the hashes and the alerts. A source that cannot be
+opened is named in the report
 and its events are "not re-read"; the other sources are still checked.
 --no-verify skips reading them (and the alerts and hashes that need them).
 
@@ -315,18 +319,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	u := &unread{dirs: sessionDirs(st), files: map[string]bool{}}
 	states := fileStates{}
 	var srcs []data.Source
-	for _, a := range args {
-		src, why, note := openSource(ctx, opts, a, given)
-		if why != "" {
-			u.failed = append(u.failed, failedSource{arg: a, why: why})
-			if a == "-" {
-				u.stdin = why
-			}
-			r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a), Note: termsafe.String(note), Err: termsafe.String("not read: " + why)})
-			r.Problems = append(r.Problems, termsafe.String("source "+a+" not read: "+why))
-			out.sources++
-			continue
-		}
+	read := func(a, note string, src data.Source) {
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
@@ -343,10 +336,47 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		}
 		r.Sources = append(r.Sources, s)
 	}
-	states.rotatedAway(r)
-	if !given {
-		states.rotatedNear(r, opts.Case)
+	for _, a := range args {
+		src, why, note := openSource(ctx, opts, a, given)
+		if why != "" && !given {
+			if recs := fingerprintsOf(st, localPath(a)); len(recs) > 0 && !exists(a) {
+				if found := movedTo(recs[len(recs)-1]); found != "" {
+					// Rotated away and not recreated: read where its
+					// bytes are (rotatedSources), not a failure.
+					r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a),
+						Note: termsafe.String("gone from this path since the case recorded it: read where a rotation moved its bytes, " + found)})
+					continue
+				}
+			}
+		}
+		if why != "" {
+			u.failed = append(u.failed, failedSource{arg: a, why: why})
+			if a == "-" {
+				u.stdin = why
+			}
+			r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(a), Note: termsafe.String(note), Err: termsafe.String("not read: " + why)})
+			r.Problems = append(r.Problems, termsafe.String("source "+a+" not read: "+why))
+			out.sources++
+			continue
+		}
+		read(a, note, src)
 	}
+	if !given {
+		// What a rotation moved the case's sources to (fingerprint.go):
+		// read in their place, for the checks, the hashes and the alerts.
+		for _, x := range rotatedSources(st, states, u.files, u.dirs) {
+			src, why, _ := openSource(ctx, opts, x.path, false)
+			if why != "" {
+				u.failed = append(u.failed, failedSource{arg: x.path, why: why})
+				r.Sources = append(r.Sources, rep.Source{Arg: termsafe.String(x.path), Note: termsafe.String(x.note), Err: termsafe.String("not read: " + why)})
+				r.Problems = append(r.Problems, termsafe.String("source "+x.path+" not read: "+why))
+				out.sources++
+				continue
+			}
+			read(x.path, termsafe.String(x.note), src)
+		}
+	}
+	states.rotatedAway(r)
 	for _, s := range r.Sources {
 		for _, f := range s.Files {
 			if f.Since != "" && !f.SinceOK {
@@ -356,7 +386,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		}
 	}
 	if !given {
-		goneFiles(st, r, states, out, opts.Case)
+		goneFiles(st, r, states, out)
 	}
 	checks := newChecker(st.Bookmarks, u.dirs)
 	checks.given, checks.states = given, states
@@ -400,6 +430,12 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		r.Problems = append(r.Problems, fmt.Sprintf("%d line(s) of the sources could not be read as audit events (audittui query names them)", rejected))
 	}
 	checks.apply(r, u, out)
+}
+
+// exists reports whether a local file or directory is at p.
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // openSource opens one SOURCE argument (the bundled sample by its name).
@@ -765,6 +801,21 @@ func idKey(id string, t time.Time) string {
 // cited.
 func (c *checker) atCitation(sum string, pl place) bool { return slices.Contains(c.places[sum], pl) }
 
+// compressedSince reports whether pl is the place the event with this
+// sha256 is cited at, in the cited file compressed since (FILE.gz or
+// FILE.zst, the same line decompressed; FILE is gone).
+func (c *checker) compressedSince(sum string, pl place) bool {
+	for _, p := range c.places[sum] {
+		if p.at != pl.at || p.at == "" || (pl.file != p.file+".gz" && pl.file != p.file+".zst") {
+			continue
+		}
+		if _, err := os.Stat(p.file); errors.Is(err, os.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
 // citedFile is the local file the event is cited in, as read now (its
 // place's file that the report read, else the first), "" for none.
 func (c *checker) citedFile(sum string) string {
@@ -846,6 +897,9 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 			}
 		case found && c.given:
 			e.Check, e.CheckOK = "OK: the same bytes were found at "+where.cite+" (in the sources given on the command line)", true
+		case found && c.compressedSince(ref.SHA256, where.pl):
+			// The cited file rotated, then compressed: the same line.
+			e.Check, e.CheckOK = "OK: the cited file was compressed since; the bytes at the same line of "+where.pl.file+" have this sha256", true
 		case found && file != "" && where.pl.file == file:
 			// The same file, another line: it changed in place.
 			e.Check = fmt.Sprintf("MOVED: the cited line moved from %s to %s (the same bytes are at %s): %s",
@@ -858,6 +912,8 @@ func (c *checker) apply(r *rep.Report, u *unread, out *outcome) {
 				why += ": " + changed
 			case file != "" && c.states[file] == nil:
 				why += ": " + file + " was not read"
+			case file != "" && c.states[file].away:
+				why += ": " + file + " is gone from its path, a rotation moved it"
 			case file != "" && c.states[file].rotated:
 				why += ": " + file + " is a new file, the one the case recorded was rotated or moved"
 			}

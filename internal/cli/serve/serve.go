@@ -118,7 +118,7 @@ nowhere without --data-dir.`,
 	fs.IntVar(&o.MaxSessionsPerKey, "max-sessions-per-key", 4, "most sessions at once for one key (0: no limit)")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 30*time.Minute, "end a session after this long without input (0: never)")
 	o.Window.AddFlags(fs)
-	fs.BoolVarP(&o.Follow, "follow", "f", false, "tail new events (default: on when the only source is one live file)")
+	fs.BoolVarP(&o.Follow, "follow", "f", false, "tail new events (default: on when the only source is one plain file, or a directory or glob holding one rotated set whose live file is plain)")
 	fs.StringArrayVar(&o.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
 	fs.BoolVar(&o.NoBuiltin, "no-builtin", false, "do not load the built-in alert rules")
 	fs.BoolVar(&o.NoAlerts, "no-alerts", false, "do not evaluate alert rules")
@@ -222,14 +222,19 @@ func run(ctx context.Context, o *ServeOptions) error {
 			return cmdutil.UsageErrorf("--data-dir: %v", err)
 		}
 	}
-	follow := o.Follow
+	fo := cmdutil.Follow{On: o.Follow}
 	if !o.FollowSet {
-		follow = len(o.Args) == 1 && cmdutil.IsLiveFile(o.Args[0])
+		fo = cmdutil.DefaultFollow(o.Args)
 	}
+	if to != 0 {
+		fo.Status = "" // a window that ends: nothing new could fall in it
+	}
+	follow := fo.On
 	// The job of --label: the filter shorthand and the TUI's queries
 	// select it; a filter whose selector no stream has is refused.
 	job := o.Sources.Job()
-	uo := ui.Options{Title: strings.Join(o.Args, " "), Follow: follow, Compile: ui.CompileLogQLFor(job), Job: job,
+	uo := ui.Options{Title: strings.Join(o.Args, " "), Follow: follow, NotFollowing: fo.Status, Notice: fo.Notice,
+		Compile: ui.CompileLogQLFor(job), Job: job,
 		Streams: cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Follow: follow}, []string{"job"}).Labels}
 	if o.Local {
 		uo.Loc = time.Local

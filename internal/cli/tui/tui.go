@@ -83,7 +83,7 @@ audit policies and ships audit.log to Loki and S3.`,
 	}
 	fs := cmd.Flags()
 	opts.Window.AddFlags(fs)
-	fs.BoolVarP(&opts.Follow, "follow", "f", false, "tail new events (default: on when the only source is one live file)")
+	fs.BoolVarP(&opts.Follow, "follow", "f", false, "tail new events (default: on when the only source is one plain file, or a directory or glob holding one rotated set whose live file is plain)")
 	fs.StringArrayVar(&opts.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
 	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in alert rules")
 	fs.BoolVar(&opts.NoAlerts, "no-alerts", false, "do not evaluate alert rules")
@@ -98,15 +98,17 @@ audit policies and ships audit.log to Loki and S3.`,
 }
 
 // chooseInput decides what to open: the SOURCE arguments, a default source
-// kind (Loki via LOKI_ADDR), the node's audit.log, or the sample.
-func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, title string, isSample, follow bool, err error) {
-	follow = opts.Follow
+// kind (Loki via LOKI_ADDR), the node's audit.log, or the sample; and,
+// unless --follow was given, whether to follow them
+// (cmdutil.DefaultFollow).
+func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, title string, isSample bool, follow cmdutil.Follow, err error) {
+	follow.On = opts.Follow
 	if opts.Sample {
-		return []data.Source{sample.Source{}}, sample.Name, true, false, nil
+		return []data.Source{sample.Source{}}, sample.Name, true, cmdutil.Follow{}, nil
 	}
 	srcs, ok, err := opts.Sources.Resolve(ctx, opts.Args)
 	if err != nil {
-		return nil, "", false, false, err
+		return nil, "", false, cmdutil.Follow{}, err
 	}
 	if ok {
 		title = strings.Join(opts.Args, " ")
@@ -114,7 +116,7 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 			title = srcs[0].String()
 		}
 		if !opts.FollowSet {
-			follow = len(opts.Args) == 1 && cmdutil.IsLiveFile(opts.Args[0])
+			follow = cmdutil.DefaultFollow(opts.Args)
 		}
 		return srcs, title, false, follow, nil
 	}
@@ -122,14 +124,14 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 		f.Close()
 		src, err := opts.Sources.File(defaultAuditLog)
 		if err != nil {
-			return nil, "", false, false, err
+			return nil, "", false, cmdutil.Follow{}, err
 		}
 		if !opts.FollowSet {
-			follow = true
+			follow = cmdutil.DefaultFollow([]string{defaultAuditLog})
 		}
 		return []data.Source{src}, defaultAuditLog, false, follow, nil
 	}
-	return []data.Source{sample.Source{}}, sample.Name, true, false, nil
+	return []data.Source{sample.Source{}}, sample.Name, true, cmdutil.Follow{}, nil
 }
 
 func runTUI(ctx context.Context, opts *TUIOptions) error {
@@ -155,12 +157,19 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if err != nil {
 		return err
 	}
+	if to != 0 {
+		follow.Status = "" // a window that ends: nothing new could fall in it
+	}
 	if opts.StdinCase {
 		title += " (piped stdin)" // the header keeps it after the status bar moves on
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	notice := opts.Notice
+	if follow.Notice != "" {
+		notice = strings.TrimPrefix(notice+" · "+follow.Notice, " · ")
+	}
 	// The job the sources' audit events carry (--label job=...): the
 	// filter shorthand, the TUI's own queries and the built-in rules
 	// select it. The sample is labelled job="audit" whatever the flags.
@@ -168,11 +177,11 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	if !isSample {
 		job = opts.Sources.Job()
 	}
-	ro := data.ReadOptions{From: from, To: to, Follow: follow}
-	uo := ui.Options{Title: title, Sample: isSample, Follow: follow, Compile: ui.CompileLogQLFor(job),
+	ro := data.ReadOptions{From: from, To: to, Follow: follow.On}
+	uo := ui.Options{Title: title, Sample: isSample, Follow: follow.On, NotFollowing: follow.Status, Compile: ui.CompileLogQLFor(job),
 		NoColor: opts.Getenv("NO_COLOR") != "", Log: log, Write: ui.LocalWrites{},
 		Window: ui.TimeWindow{From: from, To: to}, Case: opts.Case, Sources: sessionSources(opts, srcs, isSample),
-		Author: casefile.Author(opts.Getenv), Notice: opts.Notice, Job: job,
+		Author: casefile.Author(opts.Getenv), Notice: notice, Job: job,
 		// A filter whose selector no stream has is refused with the
 		// labels they carry (a Loki server is asked for its jobs).
 		Streams: cmdutil.StreamLabels(ctx, srcs, ro, []string{"job"}).Labels}
@@ -186,7 +195,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		}
 		uo.Level = cmdutil.PolicyLevel(p)
 	}
-	lo, err := liveOptions(opts, srcs, from, to, follow, job, log)
+	lo, err := liveOptions(opts, srcs, from, to, follow.On, job, log)
 	if err != nil {
 		return err
 	}

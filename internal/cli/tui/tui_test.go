@@ -22,33 +22,50 @@ func TestTUIInput(t *testing.T) {
 	dir := t.TempDir()
 	live := filepath.Join(dir, "audit.log")
 	gz := filepath.Join(dir, "audit-2026.log.gz")
-	for _, p := range []string{live, gz} {
+	// A node's audit directory: the apiserver's rotated set.
+	node := filepath.Join(t.TempDir(), "audit")
+	// logrotate's names.
+	lr := t.TempDir()
+	// Two nodes' files, and a directory of gzipped backups only.
+	nodes, gzOnly := t.TempDir(), t.TempDir()
+	for _, p := range []string{live, gz,
+		filepath.Join(node, "audit-2026-11-20T02-05-00.000.log.gz"), filepath.Join(node, "audit-2026-11-20T02-40-00.000.log"), filepath.Join(node, "audit.log"),
+		filepath.Join(lr, "audit.log.2.gz"), filepath.Join(lr, "audit.log.1"), filepath.Join(lr, "audit.log"),
+		filepath.Join(nodes, "cp1.log"), filepath.Join(nodes, "cp2.log"),
+		filepath.Join(gzOnly, "audit-2026-11-20T02-05-00.000.log.gz")} {
+		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	_, defaultErr := os.Stat(defaultAuditLog)
-	tests := []struct {
+	type tc struct {
 		name       string
 		opts       TUIOptions
 		followSet  bool
 		wantSample bool
 		wantFollow bool
-	}{
+		wantStatus string // the status bar when not following
+		wantNotice string // part of the notice at start
+	}
+	tests := []tc{
 		{name: "--sample", opts: TUIOptions{Sample: true}, wantSample: true},
 		{name: "one live file follows", opts: TUIOptions{Args: []string{live}}, wantFollow: true},
 		{name: "--follow=false wins", opts: TUIOptions{Args: []string{live}}, followSet: true},
 		{name: "gzip does not follow", opts: TUIOptions{Args: []string{gz}}},
-		{name: "two files do not follow", opts: TUIOptions{Args: []string{live, gz}}},
+		{name: "two files do not follow", opts: TUIOptions{Args: []string{live, gz}}, wantStatus: "not following (--follow)"},
+		// Review I finding 7: the README's /var/log/kubernetes/audit/.
+		{name: "a node's audit directory follows", opts: TUIOptions{Args: []string{node + "/"}}, wantFollow: true},
+		{name: "a glob of one rotated set follows", opts: TUIOptions{Args: []string{filepath.Join(node, "audit*")}}, wantFollow: true},
+		{name: "logrotate's set follows", opts: TUIOptions{Args: []string{lr}}, wantFollow: true},
+		{name: "two nodes' files: said not followed", opts: TUIOptions{Args: []string{nodes}}, wantStatus: "not following (--follow)"},
+		{name: "--follow=false on a directory: not said", opts: TUIOptions{Args: []string{node}}, followSet: true},
+		{name: "gzipped backups only", opts: TUIOptions{Args: []string{gzOnly}}},
+		{name: "audit.log with backups beside it: named", opts: TUIOptions{Args: []string{filepath.Join(node, "audit.log")}}, wantFollow: true,
+			wantNotice: "following audit.log; 2 rotated file(s) beside it are not read (audittui " + node + "/ reads them too, and follows it)"},
 	}
 	if defaultErr != nil {
-		tests = append(tests, struct {
-			name       string
-			opts       TUIOptions
-			followSet  bool
-			wantSample bool
-			wantFollow bool
-		}{name: "no source, no audit.log: sample", wantSample: true})
+		tests = append(tests, tc{name: "no source, no audit.log: sample", wantSample: true})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,8 +77,9 @@ func TestTUIInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if isSample != tt.wantSample || follow != tt.wantFollow {
-				t.Fatalf("sample=%v follow=%v, want %v %v", isSample, follow, tt.wantSample, tt.wantFollow)
+			if isSample != tt.wantSample || follow.On != tt.wantFollow || follow.Status != tt.wantStatus ||
+				!strings.Contains(follow.Notice, tt.wantNotice) || (tt.wantNotice == "") != (follow.Notice == "") {
+				t.Fatalf("sample=%v follow=%+v, want %v %v %q %q", isSample, follow, tt.wantSample, tt.wantFollow, tt.wantStatus, tt.wantNotice)
 			}
 			if len(srcs) == 0 || title == "" {
 				t.Fatalf("no source or title: %v %q", srcs, title)

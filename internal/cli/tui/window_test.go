@@ -107,7 +107,7 @@ func tuiWindow(t *testing.T, args ...string) tuiRead {
 		if err != nil {
 			return err
 		}
-		lo, err := liveOptions(opts, srcs, from, to, follow, data.DefaultJob, nil)
+		lo, err := liveOptions(opts, srcs, from, to, follow.On, data.DefaultJob, nil)
 		if err != nil {
 			return err
 		}

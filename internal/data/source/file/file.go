@@ -14,11 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/tail"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -212,20 +214,43 @@ func looksLikeLog(name string) bool {
 // lumberjack backups: audit-2026-11-20T08-00-00.000.log[.gz]
 var backupRE = regexp.MustCompile(`^(.*)-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3})(\.[^.]+)?(\.gz|\.zst)?$`)
 
-// rotKey returns the rotated-set key of a path and its backup timestamp
-// ("" for the live file).
+// logrotate's backups of a log: audit.log.1, audit.log.2.gz (the higher
+// the number, the older) and, with dateext, audit.log-20261120[.gz].
+var (
+	numberedRE = regexp.MustCompile(`^(.+\.(?:log|json|jsonl))\.(\d{1,6})(\.gz|\.zst)?$`)
+	datedRE    = regexp.MustCompile(`^(.+\.(?:log|json|jsonl))-(\d{8,10})(\.gz|\.zst)?$`)
+)
+
+// rotKey returns the rotated-set key of a path and the key its backups
+// are ordered by, oldest first (the lumberjack timestamp; "" for the live
+// file).
 func rotKey(p string) (key, stamp string) {
 	dir, base := filepath.Split(p)
 	if m := backupRE.FindStringSubmatch(base); m != nil {
 		return dir + m[1] + m[3], m[2]
 	}
+	if m := numberedRE.FindStringSubmatch(base); m != nil {
+		n, _ := strconv.Atoi(m[2])
+		return dir + m[1], fmt.Sprintf("#%06d", 999999-n) // .2 before .1
+	}
+	if m := datedRE.FindStringSubmatch(base); m != nil {
+		return dir + m[1], m[2]
+	}
 	b := strings.TrimSuffix(strings.TrimSuffix(base, ".gz"), ".zst")
 	return dir + b, ""
 }
 
+// IsLive reports whether path is named as a rotated set's live file
+// (audit.log, not one of its backups) and is not compressed.
+func IsLive(path string) bool {
+	_, stamp := rotKey(path)
+	return stamp == "" && !isCompressedName(path)
+}
+
 // GroupRotated groups paths by rotated set: `audit.log` with its
-// `audit-<time>.log[.gz]` backups, backups first in time order, the live
-// file last. Sets are ordered by name.
+// `audit-<time>.log[.gz]` backups (the apiserver's) or `audit.log.N[.gz]`
+// and `audit.log-DATE[.gz]` ones (logrotate's), backups first, oldest
+// first, the live file last. Sets are ordered by name.
 func GroupRotated(paths []string) [][]string {
 	type member struct{ path, stamp string }
 	sets := map[string][]member{}
@@ -319,7 +344,7 @@ func (f *Source) Open(ctx context.Context, opts data.ReadOptions) (data.Stream, 
 
 // openOne opens one file (or "-") for reading, decompressing by magic
 // bytes, and returns its stream.
-func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions, follow bool) (data.Stream, error) {
+func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions, follow bool, moves *tracker) (data.Stream, error) {
 	info := &data.SourceInfo{Name: path, Labels: f.labelsFor(path)}
 	if path == "-" {
 		in := f.opts.Stdin
@@ -337,7 +362,15 @@ func (f *Source) openOne(ctx context.Context, path string, opts data.ReadOptions
 		return nil, fmt.Errorf("open %s: %w", path, unwrapPathErr(err))
 	}
 	if follow {
-		return newFollowStream(ctx, fh, path, info, opts)
+		return newFollowStream(ctx, fh, path, info, opts, moves)
+	}
+	if moves != nil {
+		// A file of a followed set, read before its live file: tracked
+		// from now on, as stored now.
+		if fi, err := fh.Stat(); err == nil {
+			dev, ino := tail.DevIno(fi)
+			moves.add(info, path, dev, ino, fi.Size(), true)
+		}
 	}
 	r, kind, done, err := data.Decompress(fh)
 	if err != nil {
@@ -363,6 +396,10 @@ type chainStream struct {
 	opts  data.ReadOptions
 	i     int
 	cur   data.Stream
+	// moves, when the set's live file is followed, tracks where each file
+	// read is now: a rotation renames, compresses and deletes them while
+	// the set is followed (moves.go).
+	moves *tracker
 }
 
 // Start reads the head of the set's first file for the time its events
@@ -396,7 +433,10 @@ func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
 			c.i++
 			last := c.i == len(c.paths)
 			follow := c.opts.Follow && last && p != "-" && !isCompressedName(p)
-			s, err := c.f.openOne(ctx, p, c.opts, follow)
+			if c.moves == nil && c.opts.Follow && c.followed() {
+				c.moves = newTracker(ctx, c.paths[len(c.paths)-1])
+			}
+			s, err := c.f.openOne(ctx, p, c.opts, follow, c.moves)
 			if err != nil {
 				// An unreadable file of a set is reported, and the rest
 				// of the set is still read.
@@ -414,11 +454,19 @@ func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
 	}
 }
 
+// followed reports whether the set's live file is followed.
+func (c *chainStream) followed() bool {
+	p := c.paths[len(c.paths)-1]
+	return p != "-" && !isCompressedName(p)
+}
+
 func (c *chainStream) Close() error {
+	var err error
 	if c.cur != nil {
-		return c.cur.Close()
+		err = c.cur.Close()
 	}
-	return nil
+	c.moves.close()
+	return err
 }
 
 func isCompressedName(p string) bool {

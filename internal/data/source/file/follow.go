@@ -44,6 +44,14 @@ type followStream struct {
 	curPath string             // its path when opened
 	next    int64              // its offset after the last line seen
 
+	// moves tracks where the files read are now (moves.go; the chain
+	// stream's, which closes it).
+	moves *tracker
+	// idle and partial: the last batch said the tailer had read
+	// everything, holding back a partial line of that size.
+	idle    bool
+	partial int
+
 	items  chan followItem
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the tailer has stopped, with runErr
@@ -64,14 +72,14 @@ type followItem struct {
 	size  int64
 }
 
-func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.SourceInfo, opts data.ReadOptions) (data.Stream, error) {
+func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.SourceInfo, opts data.ReadOptions, moves *tracker) (data.Stream, error) {
 	fi, err := fh.Stat()
 	if err != nil {
 		fh.Close()
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
 	info.Seekable = true
-	f := &followStream{path: path, info: info, opts: opts, ctx: ctx, fh: fh, line: 1, cur: info, curPath: path}
+	f := &followStream{path: path, info: info, opts: opts, ctx: ctx, fh: fh, line: 1, cur: info, curPath: path, moves: moves}
 	// Read the existing content, up to its last newline, with the parallel
 	// reader; the tail starts after it.
 	end, err := lastNewline(fh, fi.Size())
@@ -85,6 +93,7 @@ func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.S
 		fh.Close()
 		return nil, err
 	}
+	moves.add(info, path, f.id.Dev, f.id.Ino, end, false)
 	if end > 0 {
 		f.initial = data.NewReaderStream(ctx, io.NewSectionReader(fh, 0, end), info, opts, nil)
 		f.off, f.next = end, end
@@ -188,21 +197,27 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 			f.err = fmt.Errorf("follow %s: %w", f.path, f.runErr)
 			return nil, f.err
 		}
+	case <-f.moves.changes():
+		// A file read moved (rotated): nothing new, but the citations
+		// of its events changed; the reading state is as last said.
+		return &data.Batch{CaughtUp: f.idle, Partial: f.partial}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	if it.idle {
+		f.idle, f.partial = true, int(it.size)
 		return &data.Batch{CaughtUp: true, Partial: int(it.size)}, nil
 	}
+	f.idle = false
 	if it.long {
-		f.at(it.path, it.off, it.off+it.size)
+		f.at(it.path, nil, it.off, it.off+it.size)
 		r := data.Reject{Origin: data.Origin{Source: f.cur, Line: f.line, Offset: it.off},
 			Reason: fmt.Sprintf("line of %d bytes exceeds the %d MiB limit; skipped", it.size-1, data.DefaultMaxLineBytes>>20)}
 		f.line++
 		return &data.Batch{Rejects: []data.Reject{r}}, nil
 	}
 	c := it.chunk
-	f.at(c.End.Path, c.Start, c.End.Offset)
+	f.at(c.End.Path, &c.End.ID, c.Start, c.End.Offset)
 	b := data.DecodeLines(&f.d, c.Data, f.line, c.Start, f.cur, &f.opts)
 	f.line += int64(bytes.Count(c.Data, []byte{'\n'}))
 	return b, nil
@@ -214,15 +229,24 @@ func (f *followStream) Next(ctx context.Context) (*data.Batch, error) {
 // file again after copytruncate): line numbers restart at 1, and its
 // events get their own data.SourceInfo, so that reading an event back by
 // offset opens the file it came from. Labels stay the followed path's.
-func (f *followStream) at(path string, start, end int64) {
+// What was read of the file left is final, and the new one is tracked
+// (moves.go). id is the file's identity (nil: the file at path).
+func (f *followStream) at(path string, id *tail.ID, start, end int64) {
 	if path != f.curPath || start != f.next {
+		f.moves.left(f.cur)
+		var dev, ino uint64
+		if id != nil {
+			dev, ino = id.Dev, id.Ino
+		}
 		f.curPath = path
 		f.cur = &data.SourceInfo{Name: path, Labels: f.info.Labels, Seekable: !isCompressedName(path)}
 		if start == 0 {
 			f.line = 1
 		}
+		f.moves.add(f.cur, path, dev, ino, end, false)
 	}
 	f.next = end
+	f.moves.read(f.cur, end)
 }
 
 func lastLine(b *data.Batch) int64 {
