@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/policy/rules"
@@ -738,7 +739,7 @@ func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	names = append(names, rest...)
 	vals := make([]string, len(names))
 	for i, n := range names {
-		vals[i] = ShortIdentity(termsafe.String(ls[n]))
+		vals[i] = ShortIdentity(ls[n])
 		if vals[i] == "" {
 			vals[i] = "-"
 		}
@@ -746,17 +747,21 @@ func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	return vals
 }
 
-// fitValues joins values with " · " in at most w cells: when they do not
-// fit, the longest is cut in its middle, one cell at a time, so every
-// value keeps both of its ends (identities differ at their ends).
-func fitValues(vals []string, w int) string {
+// fitValues joins values (untrusted, raw) with " · " in at most w cells:
+// when they do not fit, the longest is cut in its middle, one cell at a
+// time, so every value keeps both of its ends (identities differ at
+// their ends), by the one cut of the Tail and Timeline (cutMiddle: an
+// escape token is never dropped).
+func fitValues(vals []string, w int) []termsafe.Segment {
 	if len(vals) == 0 {
-		return "(all)"
+		return []termsafe.Segment{{Text: "(all)"}}
 	}
+	segs := make([][]termsafe.Segment, len(vals))
 	widths := make([]int, len(vals))
 	total := 3 * (len(vals) - 1)
 	for i, v := range vals {
-		widths[i] = ansi.StringWidth(v)
+		segs[i] = termsafe.Segments(v)
+		widths[i] = segWidth(segs[i])
 		total += widths[i]
 	}
 	for total > w {
@@ -772,32 +777,14 @@ func fitValues(vals []string, w int) string {
 		widths[longest]--
 		total--
 	}
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = cutMiddleText(v, widths[i])
+	var out []termsafe.Segment
+	for i := range vals {
+		if i > 0 {
+			out = append(out, termsafe.Segment{Text: " · "})
+		}
+		out = append(out, cutMiddle(segs[i], widths[i])...)
 	}
-	return ansi.Truncate(strings.Join(out, " · "), max(w, 0), "…")
-}
-
-// cutMiddleText cuts s to w cells, keeping both ends (identities differ at
-// their ends: sa:kube-system:…-controller).
-func cutMiddleText(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	if w < 5 {
-		return ansi.Truncate(s, w, "…")
-	}
-	r := []rune(s)
-	left := (w - 1) / 2
-	right := w - 1 - left
-	for ansi.StringWidth(string(r[:left]))+1+ansi.StringWidth(string(r[len(r)-right:])) > w && left > 0 {
-		left--
-	}
-	return string(r[:left]) + "…" + string(r[len(r)-right:])
+	return truncateSegments(out, max(w, 0))
 }
 
 // when formats an activity time: evaluation steps fall on whole minutes,
@@ -914,9 +901,10 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 		}
 		room := w - ansi.StringWidth(prefix) - ansi.StringWidth(rightText) - 1
 		labels := fitValues(labelValues(it.rule, g.Labels), room)
-		line = prefix + pad(labels, room) + " " + rightText
+		gap := strings.Repeat(" ", max(0, room-segWidth(labels)))
+		line = prefix + renderSegments(labels, lipgloss.NewStyle(), st.Escape) + gap + " " + rightText
 		if g.Firing > 0 && !silenced {
-			line = st.SeverityStyle(g.Severity).Render(prefix) + SafeText(pad(labels, room), 0, st.Plain, st.Escape) + " " + st.Muted.Render(rightText)
+			line = st.SeverityStyle(g.Severity).Render(prefix) + renderSegments(labels, st.Plain, st.Escape) + gap + " " + st.Muted.Render(rightText)
 		}
 	case itemMore:
 		line = st.Muted.Render(fmt.Sprintf("    … %s more (enter lists them)", plural(len(p.visibleGroups(it.rule))-maxGroupsShown, "group", "groups")))

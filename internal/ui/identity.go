@@ -253,25 +253,26 @@ func SafeMiddle(text string, w int, base, esc lipgloss.Style) string {
 
 // cutMiddle cuts segs to at most w cells by replacing their middle with
 // "…": about a third of the room for the start, the rest for the end
-// (where names of one kind differ). Escape tokens are never split.
+// (where names of one kind differ). Escape tokens are never split and
+// never dropped (cutSegments).
 func cutMiddle(segs []termsafe.Segment, w int) []termsafe.Segment {
-	total := segWidth(segs)
-	if total <= w {
-		return segs
+	return cutSegments(segs, w, middleHead)
+}
+
+// middleHead is how much of a name's ordinary text (textTotal cells, of
+// which room fit) a middle cut keeps from the start. Names made of
+// ':'-separated parts (sa:NAMESPACE:NAME, node:HOST,
+// system:kube-scheduler) keep their kind (the first part) and as much of
+// the end as fits, the last part whole when it fits; other names keep a
+// third of the room for the start.
+func middleHead(room, total int, text string) int {
+	if room <= 0 {
+		return 0
 	}
-	if w <= 0 {
-		return nil
-	}
-	if w == 1 {
-		return []termsafe.Segment{{Text: "…"}}
-	}
-	room := w - 1
-	// Names made of ':'-separated parts (sa:NAMESPACE:NAME, node:HOST,
-	// system:kube-scheduler) keep their kind (the first part) and as much
-	// of the end as fits, the last part whole when it fits; other names
-	// keep a third of the room for the start.
 	head := max(1, room/3)
-	if first, last := colons(segs); first >= 0 {
+	if i := strings.IndexByte(text, ':'); i >= 0 {
+		first := ansi.StringWidth(text[:i])
+		last := ansi.StringWidth(text[:strings.LastIndexByte(text, ':')])
 		if first+1 <= room/2 {
 			head = first + 1
 		}
@@ -279,43 +280,7 @@ func cutMiddle(segs []termsafe.Segment, w int) []termsafe.Segment {
 			head = room - (total - last)
 		}
 	}
-	tail := room - head
-	var out []termsafe.Segment
-	// The head: whole segments, the last one cut (escapes dropped whole).
-	left := head
-	for _, sg := range segs {
-		sw := ansi.StringWidth(sg.Text)
-		if sw <= left {
-			out = append(out, sg)
-			left -= sw
-			continue
-		}
-		if !sg.Escape && left > 0 {
-			out = append(out, termsafe.Segment{Text: ansi.Truncate(sg.Text, left, "")})
-		}
-		break
-	}
-	out = append(out, termsafe.Segment{Text: "…"})
-	// The tail, collected backwards.
-	var rev []termsafe.Segment
-	left = tail + (head - segWidth(out[:len(out)-1]))
-	for k := len(segs) - 1; k >= 0; k-- {
-		sg := segs[k]
-		sw := ansi.StringWidth(sg.Text)
-		if sw <= left {
-			rev = append(rev, sg)
-			left -= sw
-			continue
-		}
-		if !sg.Escape && left > 0 {
-			rev = append(rev, termsafe.Segment{Text: ansi.TruncateLeft(sg.Text, sw-left, "")})
-		}
-		break
-	}
-	for k := len(rev) - 1; k >= 0; k-- {
-		out = append(out, rev[k])
-	}
-	return out
+	return head
 }
 
 func segWidth(segs []termsafe.Segment) int {

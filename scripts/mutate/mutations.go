@@ -2405,4 +2405,12 @@ var mutations = []Mutation{
 		New:    "\texpr, err := cmdutil.ParseQuery(opts.Query)\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfSelectorNoStreamHas$"}},
 	},
+	{
+		Name:   "ui/cut-drops-escape",
+		What:   "a cut name loses the escape token that shows a look-alike user (ali<U+200B>ce shown as ali…ce under the real alice) (review I 2)",
+		File:   "internal/ui/cut.go",
+		Old:    "\t\t\tunits = append(units, unit{text: sg.Text, w: sw, esc: true, keep: true})\n",
+		New:    "\t\t\tunits = append(units, unit{text: sg.Text, w: sw, esc: true, keep: false})\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestLookalikeMarkerSurvivesTheCut|TestCutNeverDropsAnEscape)$"}},
+	},
 }
