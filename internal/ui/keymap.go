@@ -143,7 +143,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActPageDown, "pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
 		bind(ScopeGlobal, ActOpen, "enter", "open the event; on Alerts, Timeline and Stats rows: drill in", "enter"),
 		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (:undo brings it back)", "esc"),
-		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons, duplicates, undated events", "R"),
+		bind(ScopeGlobal, ActRejects, "R", "rejected lines (FILE:LINE first, reasons grouped; scrolls, / searches), duplicates, undated events", "R"),
 		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
 		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
 		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),

@@ -29,14 +29,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return a.helpKey(ks)
 	}
 	if a.rejects {
-		// The rejects overlay closes on esc, q or its own key.
-		switch ks {
-		case "esc", "q", "?", "R":
-			a.rejects = false
-		case "ctrl+c":
-			return tea.Quit
-		}
-		return nil
+		return a.rejectsKey(ks) // rejects.go
 	}
 	p := a.panes[a.focus]
 	scope := p.Scope()
@@ -60,7 +53,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		a.openHelp()
 		return nil
 	case ActRejects:
-		a.rejects = true
+		a.openRejects()
 		return nil
 	case ActFilter:
 		a.bar.Open('/', a.filter.Text)
@@ -173,7 +166,8 @@ func (a *App) helpKey(ks string) tea.Cmd {
 	case ActQuit:
 		return tea.Quit
 	case ActRejects:
-		a.help, a.rejects = false, true
+		a.help = false
+		a.openRejects()
 	default:
 		a.helpv.Action(act)
 	}
@@ -272,6 +266,10 @@ func (a *App) searchKey(res barResult) tea.Cmd {
 	}
 	if a.help {
 		a.helpv.SetQuery(text)
+		return nil
+	}
+	if a.rejects {
+		a.rej.query, a.rej.top = text, 0
 		return nil
 	}
 	return a.detail.SetSearch(text)

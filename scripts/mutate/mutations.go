@@ -2413,4 +2413,12 @@ var mutations = []Mutation{
 		New:    "\t\t\tunits = append(units, unit{text: sg.Text, w: sw, esc: true, keep: false})\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestLookalikeMarkerSurvivesTheCut|TestCutNeverDropsAnEscape)$"}},
 	},
+	{
+		Name:   "ui/rejects-grouped-by-offset",
+		What:   "the R overlay groups rejects by their whole reason, byte offset included: every cut line is its own group (review K 11)",
+		File:   "internal/ui/rejects.go",
+		Old:    "func rejectGroup(reason string) string { return rejectPosition.ReplaceAllString(reason, \"\") }\n",
+		New:    "func rejectGroup(reason string) string { return reason }\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestRejectsOverlayGroupsAndScrolls$"}},
+	},
 }
