@@ -2421,4 +2421,12 @@ var mutations = []Mutation{
 		New:    "func rejectGroup(reason string) string { return reason }\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestRejectsOverlayGroupsAndScrolls$"}},
 	},
+	{
+		Name:   "ui/quoted-search-parse-error",
+		What:   "a grep-style search with quotes (/\"verb\":\"delete\") fails with a LogQL parse error instead of being searched as typed (review I 5)",
+		File:   "internal/ui/logqlfilter.go",
+		Old:    "\tif err != nil && literalSearch(text) {\n",
+		New:    "\tif false && literalSearch(text) {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestQuotedTextIsSearchedLiterally|TestSeveralWordsAreAllSearched)$"}},
+	},
 }
