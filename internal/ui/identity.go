@@ -70,7 +70,7 @@ func identityPartsOf(id data.Identity, self string) (account, person string) {
 	case self == "" || id.User != self && id.ImpersonatedUser != self:
 		account = ShortIdentity(id.User)
 		if account == "" {
-			account = "-"
+			account = noUserLabel
 		}
 		if id.ImpersonatedUser != "" {
 			account += " → " + ShortIdentity(id.ImpersonatedUser)
@@ -112,6 +112,13 @@ func UserCell(id data.Identity, w int, base, esc lipgloss.Style) string {
 // (identityPartsOf).
 func userCellOf(id data.Identity, self string, w int, base, esc lipgloss.Style) string {
 	account, person := identityPartsOf(id, self)
+	if account == noUserLabel && person == "" && w < len(noUserLabel) {
+		// Narrow: "(unauth)", else "-" (never "(…ed)").
+		account = "(unauth)"
+		if w < len(account) {
+			account = "-"
+		}
+	}
 	if person == "" {
 		if self != "" && SafeWidth(account) > w && w > 3 {
 			// "→ NAME" or "NAME →": the arrow stays whole, the name is
@@ -234,6 +241,19 @@ func nodeHost(h string) string {
 		return h[:i]
 	}
 	return h
+}
+
+// noUserLabel stands for the empty user name (an unauthenticated request,
+// a 401) in every pane: Tail, Timeline (its list and title) and Stats
+// (review I 9). f on it in the Timeline filters user_username="".
+const noUserLabel = "(unauthenticated)"
+
+// userLabel is name, or noUserLabel for the empty name.
+func userLabel(name string) string {
+	if name == "" {
+		return noUserLabel
+	}
+	return name
 }
 
 // IdentityWidth is the display width of ShortIdentity(name), sanitised.

@@ -205,7 +205,10 @@ func TestUserCell(t *testing.T) {
 		// An email keeps its start: the person's name.
 		{eks, 30, "kube…tes-admin (alice@corp.e…)"},
 		{imp, 40, "admin@corp.example → sa:paymen…:deployer"},
+		// The empty user (a 401): one label everywhere (review I 9).
 		{data.Identity{}, 5, "-    "},
+		{data.Identity{}, 10, "(unauth)  "},
+		{data.Identity{}, 20, "(unauthenticated)   "},
 		// The person is the account: shown once.
 		{data.Identity{User: "alice", SessionName: "alice"}, 10, "alice     "},
 	}

@@ -2429,4 +2429,12 @@ var mutations = []Mutation{
 		New:    "\tif false && literalSearch(text) {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^(TestQuotedTextIsSearchedLiterally|TestSeveralWordsAreAllSearched)$"}},
 	},
+	{
+		Name:   "ui/empty-user-unfilterable",
+		What:   "f on the Timeline's empty user (401s) says no events to filter to here (review I 9)",
+		File:   "internal/ui/timeline.go",
+		Old:    "\tcase t.value == \"\" && t.subject == ColUser && t.emptyUserListed():\n",
+		New:    "\tcase false && t.emptyUserListed():\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUnauthenticatedUserOneLabel$"}},
+	},
 }
