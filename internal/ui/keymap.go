@@ -35,6 +35,7 @@ const (
 	ActPause
 	// Detail.
 	ActCopy
+	ActCopyCite
 	ActFold
 	ActFoldAll
 	ActNextStage
@@ -160,7 +161,8 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeDetail, ActWrap, "w", "wrap long values / one line each, scrolled sideways", "w"),
 		bind(ScopeDetail, ActLeft, "←", "scroll left (when not wrapping; h is history)", "left"),
 		bind(ScopeDetail, ActRight, "→", "scroll right (when not wrapping)", "right"),
-		bind(ScopeDetail, ActCopy, "y", "copy raw line (OSC 52)", "y"),
+		bind(ScopeDetail, ActCopy, "y", "copy the raw line (sent to the terminal clipboard, OSC 52: needs terminal support; in tmux set-clipboard on)", "y"),
+		bind(ScopeDetail, ActCopyCite, "Y", "copy the citation: who verb what code time · FILE:LINE sha256 auditID (OSC 52)", "Y"),
 		bind(ScopeDetail, ActFold, "z", "fold/unfold request & response objects", "z"),
 		bind(ScopeDetail, ActNextStage, "s", "next stage of this auditID", "s"),
 		bind(ScopeDetail, ActCarrier, "c", "carrier record: the record the event came in (CloudWatch, AKS, GKE, shipper) as JSON; again: the event", "c"),

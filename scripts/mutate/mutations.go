@@ -2437,4 +2437,12 @@ var mutations = []Mutation{
 		New:    "\tcase false && t.emptyUserListed():\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUnauthenticatedUserOneLabel$"}},
 	},
+	{
+		Name:   "ui/citation-without-source",
+		What:   "Y copies a citation without FILE:LINE (review I 10)",
+		File:   "internal/ui/detail.go",
+		Old:    "objectText(s, i), code, when, s.Cite(i), cur.sha256)\n",
+		New:    "objectText(s, i), code, when, \"\", cur.sha256)\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCopyCitation$"}},
+	},
 }
