@@ -113,6 +113,7 @@ type AlertsPane struct {
 	closedRule map[string]bool // rule sections collapsed (by section+rule)
 	allGroups  map[string]bool // rules whose every group is listed
 	openGroup  map[string]bool // groups expanded to their instances
+	showAll    bool            // list every group, filter or not (A)
 	openInst   map[string]bool // instances expanded to their events
 
 	silences     []Silence
@@ -243,11 +244,39 @@ func (p *AlertsPane) ruleKey(ruler bool, rg *rules.RuleGroup) string {
 func (p *AlertsPane) visibleGroups(rg *rules.RuleGroup) []*rules.AlertGroup {
 	var out []*rules.AlertGroup
 	for _, g := range rg.Groups {
-		if p.showSilenced || !p.Silenced(g.Key) {
+		if (p.showSilenced || !p.Silenced(g.Key)) && p.underFilter(g) {
 			out = append(out, g)
 		}
 	}
 	return out
+}
+
+// filtered reports whether the pane lists only the groups with counted
+// events under the filter and window (the rules still evaluate over
+// everything: they need the context) (review I 4); A shows them all.
+func (p *AlertsPane) filtered() bool {
+	return !p.showAll && p.c.Rows != nil && !p.c.Rows.All
+}
+
+// underFilter reports whether one of g's counted (sample) events is among
+// the rows the filter and window match; a group with no sample events (a
+// Loki ruler's) is always listed.
+func (p *AlertsPane) underFilter(g *rules.AlertGroup) bool {
+	if !p.filtered() {
+		return true
+	}
+	r, samples := p.c.Rows, false
+	for _, a := range g.Alerts {
+		if len(a.AuditIDs) > 0 {
+			samples = true
+		}
+		for _, i := range p.eventRowsOf(instKey(false, a), a) {
+			if k := r.Search(i); k < len(r.Rows) && int(r.Rows[k]) == i {
+				return true
+			}
+		}
+	}
+	return !samples
 }
 
 func (p *AlertsPane) build() {
@@ -534,6 +563,9 @@ func (p *AlertsPane) Action(a Action) (tea.Cmd, bool) {
 	case ActSilence:
 		msg := p.silenceSelected("")
 		return func() tea.Msg { return statusMsg(msg) }, true
+	case ActShowAllGroups:
+		p.showAll = !p.showAll
+		p.dirty = true
 	case ActShowSilenced:
 		p.showSilenced = !p.showSilenced
 		p.dirty = true
@@ -630,6 +662,19 @@ func (p *AlertsPane) summary() string {
 	}
 	// Most telling first: what fires, what is silenced, how far along.
 	head := fmt.Sprintf("%s, %d firing", plural(nGroups, "group", "groups"), firing)
+	if p.filtered() {
+		shown := 0
+		for _, rg := range p.local {
+			for _, g := range rg.Groups {
+				if p.underFilter(g) {
+					shown++
+				}
+			}
+		}
+		head = fmt.Sprintf("%d of %s have events under the filter (A: show all), %d firing", shown, plural(nGroups, "group", "groups"), firing)
+	} else if p.showAll && p.c.Rows != nil && !p.c.Rows.All {
+		head += " (all, filter or not: A lists those under it)"
+	}
 	if n := len(p.silences); n > 0 {
 		head += fmt.Sprintf(", %d silenced", n)
 	}

@@ -76,6 +76,7 @@ const (
 	// Alerts: silences (silences.go).
 	ActSilence
 	ActShowSilenced
+	ActShowAllGroups
 	// Detail: the record that carried the event, or the event.
 	ActCarrier
 )
@@ -184,6 +185,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events (of the group or instance, over its window)", "f"),
 		bind(ScopeAlerts, ActSilence, "s", "silence / unsilence the selected group (:silence NOTE adds why; kept in the case)", "s"),
 		bind(ScopeAlerts, ActShowSilenced, "S", "show / hide silenced groups (:silences lists them)", "S"),
+		bind(ScopeAlerts, ActShowAllGroups, "A", "list every group / only those with events under the filter and window", "A"),
 		bind(ScopeAlerts, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeStats, ActUndo, "u", "undo the last filter change", "u"),

@@ -2445,4 +2445,12 @@ var mutations = []Mutation{
 		New:    "objectText(s, i), code, when, \"\", cur.sha256)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCopyCitation$"}},
 	},
+	{
+		Name:   "ui/alerts-pane-ignores-filter",
+		What:   "the Alerts pane lists every group under a filter that narrows every other pane to one user (review I 4)",
+		File:   "internal/ui/alerts.go",
+		Old:    "\treturn !p.showAll && p.c.Rows != nil && !p.c.Rows.All\n",
+		New:    "\treturn false\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsPaneListsGroupsUnderTheFilter$"}},
+	},
 }
