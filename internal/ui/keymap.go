@@ -77,6 +77,7 @@ const (
 	ActSilence
 	ActShowSilenced
 	ActShowAllGroups
+	ActEventUser
 	// Detail: the record that carried the event, or the event.
 	ActCarrier
 )
@@ -154,6 +155,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
+		bind(ScopeTail, ActEventUser, "U", "the selected event's user in the Timeline (what else did they do)", "U"),
 		bind(ScopeTail, ActUndo, "u", "undo the last filter change (esc clears the filter)", "u"),
 
 		override(ScopeDetail, ActSearch, "/", "search in this event (enter keeps it, esc drops it)", "/"),
@@ -162,6 +164,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeDetail, ActWrap, "w", "wrap long values / one line each, scrolled sideways", "w"),
 		bind(ScopeDetail, ActLeft, "←", "scroll left (when not wrapping; h is history)", "left"),
 		bind(ScopeDetail, ActRight, "→", "scroll right (when not wrapping)", "right"),
+		bind(ScopeDetail, ActEventUser, "U", "the event's user in the Timeline (what else did they do)", "U"),
 		bind(ScopeDetail, ActCopy, "y", "copy the raw line (sent to the terminal clipboard, OSC 52: needs terminal support; in tmux set-clipboard on)", "y"),
 		bind(ScopeDetail, ActCopyCite, "Y", "copy the citation: who verb what code time · FILE:LINE sha256 auditID (OSC 52)", "Y"),
 		bind(ScopeDetail, ActFold, "z", "fold/unfold request & response objects", "z"),

@@ -74,6 +74,18 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case ActPrevPane:
 		a.setFocus((a.focus + numPanes - 1) % numPanes)
 		return nil
+	case ActEventUser:
+		// Tail or Detail: the event's user in the Timeline (review I 6).
+		row, ok := a.tail.Selected()
+		if a.focus == paneDetail && a.detail.Opened() {
+			row, ok = a.detail.Row(), true
+		}
+		if !ok {
+			return func() tea.Msg { return statusMsg("no event selected") }
+		}
+		a.tl.Pivot(ColUser, a.c.Snap.Str(ColUser, row))
+		a.setFocus(paneTimeline)
+		return nil
 	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
 		if act == ActPane5 && !a.detail.Opened() {
 			// Nothing opened yet: open the event under the Tail's cursor.
@@ -290,8 +302,12 @@ func (a *App) runCommand(text string) tea.Cmd {
 		a.quitting = true
 		return tea.Quit
 	case "user":
-		a.tl.Pivot(ColUser, cmd.arg)
+		name, note := resolveUser(a.c.Snap.Values(ColUser), cmd.arg)
+		a.tl.Pivot(ColUser, name)
 		a.setFocus(paneTimeline)
+		if note != "" {
+			return func() tea.Msg { return statusMsg(note) }
+		}
 	case "ip":
 		a.tl.Pivot(ColSourceIP, cmd.arg)
 		a.setFocus(paneTimeline)

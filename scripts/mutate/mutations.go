@@ -2453,4 +2453,12 @@ var mutations = []Mutation{
 		New:    "\treturn false\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsPaneListsGroupsUnderTheFilter$"}},
 	},
+	{
+		Name:   "ui/user-command-exact-only",
+		What:   ":user mallory shows 0 events instead of mallory@corp.example's Timeline (review I 6)",
+		File:   "internal/ui/userpick.go",
+		Old:    "\t\tif len(c) == 1 {\n",
+		New:    "\t\tif false {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUserCommandTakesAPartOfTheName$"}},
+	},
 }
