@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/policy/rules"
@@ -115,6 +116,7 @@ type AlertsPane struct {
 	closedRule map[string]bool // rule sections collapsed (by section+rule)
 	allGroups  map[string]bool // rules whose every group is listed
 	openGroup  map[string]bool // groups expanded to their instances
+	showAll    bool            // list every group, filter or not (A)
 	openInst   map[string]bool // instances expanded to their events
 
 	silences     []Silence
@@ -245,11 +247,39 @@ func (p *AlertsPane) ruleKey(ruler bool, rg *rules.RuleGroup) string {
 func (p *AlertsPane) visibleGroups(rg *rules.RuleGroup) []*rules.AlertGroup {
 	var out []*rules.AlertGroup
 	for _, g := range rg.Groups {
-		if p.showSilenced || !p.Silenced(g.Key) {
+		if (p.showSilenced || !p.Silenced(g.Key)) && p.underFilter(g) {
 			out = append(out, g)
 		}
 	}
 	return out
+}
+
+// filtered reports whether the pane lists only the groups with counted
+// events under the filter and window (the rules still evaluate over
+// everything: they need the context) (review I 4); A shows them all.
+func (p *AlertsPane) filtered() bool {
+	return !p.showAll && p.c.Rows != nil && !p.c.Rows.All
+}
+
+// underFilter reports whether one of g's counted (sample) events is among
+// the rows the filter and window match; a group with no sample events (a
+// Loki ruler's) is always listed.
+func (p *AlertsPane) underFilter(g *rules.AlertGroup) bool {
+	if !p.filtered() {
+		return true
+	}
+	r, samples := p.c.Rows, false
+	for _, a := range g.Alerts {
+		if len(a.AuditIDs) > 0 {
+			samples = true
+		}
+		for _, i := range p.eventRowsOf(instKey(false, a), a) {
+			if k := r.Search(i); k < len(r.Rows) && int(r.Rows[k]) == i {
+				return true
+			}
+		}
+	}
+	return !samples
 }
 
 func (p *AlertsPane) build() {
@@ -536,6 +566,9 @@ func (p *AlertsPane) Action(a Action) (tea.Cmd, bool) {
 	case ActSilence:
 		msg := p.silenceSelected("")
 		return func() tea.Msg { return statusMsg(msg) }, true
+	case ActShowAllGroups:
+		p.showAll = !p.showAll
+		p.dirty = true
 	case ActShowSilenced:
 		p.showSilenced = !p.showSilenced
 		p.dirty = true
@@ -632,6 +665,19 @@ func (p *AlertsPane) summary() string {
 	}
 	// Most telling first: what fires, what is silenced, how far along.
 	head := fmt.Sprintf("%s, %d firing", plural(nGroups, "group", "groups"), firing)
+	if p.filtered() {
+		shown := 0
+		for _, rg := range p.local {
+			for _, g := range rg.Groups {
+				if p.underFilter(g) {
+					shown++
+				}
+			}
+		}
+		head = fmt.Sprintf("%d of %s have events under the filter (A: show all), %d firing", shown, plural(nGroups, "group", "groups"), firing)
+	} else if p.showAll && p.c.Rows != nil && !p.c.Rows.All {
+		head += " (all, filter or not: A lists those under it)"
+	}
 	if n := len(p.silences); n > 0 {
 		head += fmt.Sprintf(", %d silenced", n)
 	}
@@ -747,7 +793,7 @@ func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	names = append(names, rest...)
 	vals := make([]string, len(names))
 	for i, n := range names {
-		vals[i] = ShortIdentity(termsafe.String(ls[n]))
+		vals[i] = ShortIdentity(ls[n])
 		if vals[i] == "" {
 			vals[i] = "-"
 		}
@@ -755,17 +801,21 @@ func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	return vals
 }
 
-// fitValues joins values with " · " in at most w cells: when they do not
-// fit, the longest is cut in its middle, one cell at a time, so every
-// value keeps both of its ends (identities differ at their ends).
-func fitValues(vals []string, w int) string {
+// fitValues joins values (untrusted, raw) with " · " in at most w cells:
+// when they do not fit, the longest is cut in its middle, one cell at a
+// time, so every value keeps both of its ends (identities differ at
+// their ends), by the one cut of the Tail and Timeline (cutMiddle: an
+// escape token is never dropped).
+func fitValues(vals []string, w int) []termsafe.Segment {
 	if len(vals) == 0 {
-		return "(all)"
+		return []termsafe.Segment{{Text: "(all)"}}
 	}
+	segs := make([][]termsafe.Segment, len(vals))
 	widths := make([]int, len(vals))
 	total := 3 * (len(vals) - 1)
 	for i, v := range vals {
-		widths[i] = ansi.StringWidth(v)
+		segs[i] = termsafe.Segments(v)
+		widths[i] = segWidth(segs[i])
 		total += widths[i]
 	}
 	for total > w {
@@ -781,32 +831,14 @@ func fitValues(vals []string, w int) string {
 		widths[longest]--
 		total--
 	}
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = cutMiddleText(v, widths[i])
+	var out []termsafe.Segment
+	for i := range vals {
+		if i > 0 {
+			out = append(out, termsafe.Segment{Text: " · "})
+		}
+		out = append(out, cutMiddle(segs[i], widths[i])...)
 	}
-	return ansi.Truncate(strings.Join(out, " · "), max(w, 0), "…")
-}
-
-// cutMiddleText cuts s to w cells, keeping both ends (identities differ at
-// their ends: sa:kube-system:…-controller).
-func cutMiddleText(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	if w < 5 {
-		return ansi.Truncate(s, w, "…")
-	}
-	r := []rune(s)
-	left := (w - 1) / 2
-	right := w - 1 - left
-	for ansi.StringWidth(string(r[:left]))+1+ansi.StringWidth(string(r[len(r)-right:])) > w && left > 0 {
-		left--
-	}
-	return string(r[:left]) + "…" + string(r[len(r)-right:])
+	return truncateSegments(out, max(w, 0))
 }
 
 // when formats an activity time: evaluation steps fall on whole minutes,
@@ -923,9 +955,10 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 		}
 		room := w - ansi.StringWidth(prefix) - ansi.StringWidth(rightText) - 1
 		labels := fitValues(labelValues(it.rule, g.Labels), room)
-		line = prefix + pad(labels, room) + " " + rightText
+		gap := strings.Repeat(" ", max(0, room-segWidth(labels)))
+		line = prefix + renderSegments(labels, lipgloss.NewStyle(), st.Escape) + gap + " " + rightText
 		if g.Firing > 0 && !silenced {
-			line = st.SeverityStyle(g.Severity).Render(prefix) + SafeText(pad(labels, room), 0, st.Plain, st.Escape) + " " + st.Muted.Render(rightText)
+			line = st.SeverityStyle(g.Severity).Render(prefix) + renderSegments(labels, st.Plain, st.Escape) + gap + " " + st.Muted.Render(rightText)
 		}
 	case itemMore:
 		line = st.Muted.Render(fmt.Sprintf("    … %s more (enter lists them)", plural(len(p.visibleGroups(it.rule))-maxGroupsShown, "group", "groups")))

@@ -113,6 +113,7 @@ type App struct {
 	filterUpTo int
 	help       bool
 	rejects    bool
+	rej        rejectsState // the rejects overlay's scroll and search (rejects.go)
 	status     string
 	done       bool
 	sorting    bool // a time order is being computed (sortIfNeeded)
@@ -254,6 +255,10 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for range 3 {
 			if a.help {
 				a.helpv.Action(act)
+				continue
+			}
+			if a.rejects {
+				a.rejectsScroll(act)
 				continue
 			}
 			if a.histOpen {

@@ -34,7 +34,7 @@ type commandSpec struct {
 // in window.go, the case commands in casefile.go, :history in history.go,
 // the silences in silences.go.
 var commands = []commandSpec{
-	{name: "user", aliases: []string{"u"}, usage: ":user NAME", desc: "timeline of a user (full name, e.g. system:serviceaccount:NS:NAME)",
+	{name: "user", aliases: []string{"u"}, usage: ":user NAME", desc: "timeline of a user (the full name, or a unique start or part of it: :user mallory)",
 		parse: func(name string, args []string, _ string) (command, error) {
 			if len(args) != 1 {
 				return command{}, fmt.Errorf(":user needs exactly one user name")

@@ -237,6 +237,35 @@ func (d *Detail) RawLine() ([]byte, bool) {
 	return d.stages[d.cur].raw, true
 }
 
+// clipboardNote is what the status says after a copy: the text was sent
+// to the terminal (OSC 52); whether it reached a clipboard is the
+// terminal's (and tmux's set-clipboard) say, which the program cannot see
+// (review I 10).
+const clipboardNote = "sent to the terminal clipboard (OSC 52)"
+
+// Citation is the line an incident ticket quotes for the event shown:
+// who, verb, what, code and time, then where it is (FILE:LINE), the
+// sha256 of its bytes and its auditID. Untrusted text in it is
+// sanitised (it goes to the clipboard as base64, but is pasted into
+// tickets and terminals).
+func (d *Detail) Citation() (string, bool) {
+	if !d.loaded || d.err != nil || len(d.stages) == 0 {
+		return "", false
+	}
+	cur := d.stages[d.cur]
+	s, i := d.c.Snap, cur.row
+	code := "-"
+	if c := s.Code(i); c != 0 {
+		code = strconv.Itoa(c)
+	}
+	when := time.Unix(0, s.Time(i)).UTC().Format(time.RFC3339Nano)
+	line := fmt.Sprintf("%s %s %s %s %s · %s sha256:%s", userLabel(s.Str(ColUser, i)), s.Str(ColVerb, i), objectText(s, i), code, when, s.Cite(i), cur.sha256)
+	if id := cur.ev.AuditID; id != "" {
+		line += " (auditID " + id + ")"
+	}
+	return termsafe.String(line), true
+}
+
 func (d *Detail) Action(a Action) (tea.Cmd, bool) {
 	body := d.bodyHeight()
 	switch a {
@@ -321,7 +350,15 @@ func (d *Detail) Action(a Action) (tea.Cmd, bool) {
 		// terminal as text.
 		line := string(bytes.TrimRight(raw, "\r\n"))
 		return tea.Batch(tea.SetClipboard(line), func() tea.Msg {
-			return statusMsg(fmt.Sprintf("copied %d bytes (OSC 52)", len(line)))
+			return statusMsg(fmt.Sprintf("raw line (%d bytes) %s", len(line), clipboardNote))
+		}), true
+	case ActCopyCite:
+		cite, ok := d.Citation()
+		if !ok {
+			return nil, true
+		}
+		return tea.Batch(tea.SetClipboard(cite), func() tea.Msg {
+			return statusMsg("citation " + clipboardNote)
 		}), true
 	default:
 		return nil, false

@@ -49,6 +49,7 @@ var filterTips = []struct{ key, desc string }{
 	{`a b`, `several words: each must be there: kube-system exec -> |= "kube-system" |= "exec"`},
 	{`a or b`, `either word: exec or attach -> |= "exec" or "attach" (as Loki 3 writes it)`},
 	{`"a b"`, `a quoted phrase is one search: "kube-system exec" -> |= "kube-system exec"`},
+	{`"k":"v"`, "other text with quotes that is not LogQL is searched as typed: \"verb\":\"delete\" -> |= `\"verb\":\"delete\"`"},
 	{`/!query`, `shows what does NOT match (/!word -> != "word"; /!a b -> != "a" != "b": neither)`},
 	{`ctrl+u`, `clears the input (/ opens with the filter in use selected: typing replaces it, ←/→ home/end edit it)`},
 	{`tab`, `completes field names, and values after field="`},

@@ -53,7 +53,7 @@ func TestHelpListsEveryBindingAndCommand(t *testing.T) {
 		}
 	}
 	// The examples of what was unreachable at 80x24.
-	for _, want := range []string{"q/ctrl+c", "space", "copy raw line", "fold/unfold", "next stage", "carrier record", "pivot to impersonated user", "pivot to source IP", "pivot to the event's user", "filter every pane to the alert's events", ":since 1h", ":clear", "/!query"} {
+	for _, want := range []string{"q/ctrl+c", "space", "copy the raw line", "copy the citation", "fold/unfold", "next stage", "carrier record", "pivot to impersonated user", "pivot to source IP", "pivot to the event's user", "filter every pane to the alert's events", ":since 1h", ":clear", "/!query"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -105,7 +105,7 @@ func TestHelpScrollsAndSearches(t *testing.T) {
 		send(t, a, "enter")
 		s = screen(a)
 		checkScreen(t, s, sz.w, sz.h)
-		if !strings.Contains(s, "pivot to source IP") || strings.Contains(s, "copy raw line") || !strings.Contains(s, "timeline pane") {
+		if !strings.Contains(s, "pivot to source IP") || strings.Contains(s, "copy the raw line") || !strings.Contains(s, "timeline pane") {
 			t.Fatalf("%dx%d: search for pivot:\n%s", sz.w, sz.h, s)
 		}
 		// esc drops the search, a second esc closes the help.

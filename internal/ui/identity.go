@@ -70,7 +70,7 @@ func identityPartsOf(id data.Identity, self string) (account, person string) {
 	case self == "" || id.User != self && id.ImpersonatedUser != self:
 		account = ShortIdentity(id.User)
 		if account == "" {
-			account = "-"
+			account = noUserLabel
 		}
 		if id.ImpersonatedUser != "" {
 			account += " → " + ShortIdentity(id.ImpersonatedUser)
@@ -112,6 +112,13 @@ func UserCell(id data.Identity, w int, base, esc lipgloss.Style) string {
 // (identityPartsOf).
 func userCellOf(id data.Identity, self string, w int, base, esc lipgloss.Style) string {
 	account, person := identityPartsOf(id, self)
+	if account == noUserLabel && person == "" && w < len(noUserLabel) {
+		// Narrow: "(unauth)", else "-" (never "(…ed)").
+		account = "(unauth)"
+		if w < len(account) {
+			account = "-"
+		}
+	}
 	if person == "" {
 		if self != "" && SafeWidth(account) > w && w > 3 {
 			// "→ NAME" or "NAME →": the arrow stays whole, the name is
@@ -236,6 +243,19 @@ func nodeHost(h string) string {
 	return h
 }
 
+// noUserLabel stands for the empty user name (an unauthenticated request,
+// a 401) in every pane: Tail, Timeline (its list and title) and Stats
+// (review I 9). f on it in the Timeline filters user_username="".
+const noUserLabel = "(unauthenticated)"
+
+// userLabel is name, or noUserLabel for the empty name.
+func userLabel(name string) string {
+	if name == "" {
+		return noUserLabel
+	}
+	return name
+}
+
 // IdentityWidth is the display width of ShortIdentity(name), sanitised.
 func IdentityWidth(name string) int { return SafeWidth(ShortIdentity(name)) }
 
@@ -253,25 +273,26 @@ func SafeMiddle(text string, w int, base, esc lipgloss.Style) string {
 
 // cutMiddle cuts segs to at most w cells by replacing their middle with
 // "…": about a third of the room for the start, the rest for the end
-// (where names of one kind differ). Escape tokens are never split.
+// (where names of one kind differ). Escape tokens are never split and
+// never dropped (cutSegments).
 func cutMiddle(segs []termsafe.Segment, w int) []termsafe.Segment {
-	total := segWidth(segs)
-	if total <= w {
-		return segs
+	return cutSegments(segs, w, middleHead)
+}
+
+// middleHead is how much of a name's ordinary text (textTotal cells, of
+// which room fit) a middle cut keeps from the start. Names made of
+// ':'-separated parts (sa:NAMESPACE:NAME, node:HOST,
+// system:kube-scheduler) keep their kind (the first part) and as much of
+// the end as fits, the last part whole when it fits; other names keep a
+// third of the room for the start.
+func middleHead(room, total int, text string) int {
+	if room <= 0 {
+		return 0
 	}
-	if w <= 0 {
-		return nil
-	}
-	if w == 1 {
-		return []termsafe.Segment{{Text: "…"}}
-	}
-	room := w - 1
-	// Names made of ':'-separated parts (sa:NAMESPACE:NAME, node:HOST,
-	// system:kube-scheduler) keep their kind (the first part) and as much
-	// of the end as fits, the last part whole when it fits; other names
-	// keep a third of the room for the start.
 	head := max(1, room/3)
-	if first, last := colons(segs); first >= 0 {
+	if i := strings.IndexByte(text, ':'); i >= 0 {
+		first := ansi.StringWidth(text[:i])
+		last := ansi.StringWidth(text[:strings.LastIndexByte(text, ':')])
 		if first+1 <= room/2 {
 			head = first + 1
 		}
@@ -279,43 +300,7 @@ func cutMiddle(segs []termsafe.Segment, w int) []termsafe.Segment {
 			head = room - (total - last)
 		}
 	}
-	tail := room - head
-	var out []termsafe.Segment
-	// The head: whole segments, the last one cut (escapes dropped whole).
-	left := head
-	for _, sg := range segs {
-		sw := ansi.StringWidth(sg.Text)
-		if sw <= left {
-			out = append(out, sg)
-			left -= sw
-			continue
-		}
-		if !sg.Escape && left > 0 {
-			out = append(out, termsafe.Segment{Text: ansi.Truncate(sg.Text, left, "")})
-		}
-		break
-	}
-	out = append(out, termsafe.Segment{Text: "…"})
-	// The tail, collected backwards.
-	var rev []termsafe.Segment
-	left = tail + (head - segWidth(out[:len(out)-1]))
-	for k := len(segs) - 1; k >= 0; k-- {
-		sg := segs[k]
-		sw := ansi.StringWidth(sg.Text)
-		if sw <= left {
-			rev = append(rev, sg)
-			left -= sw
-			continue
-		}
-		if !sg.Escape && left > 0 {
-			rev = append(rev, termsafe.Segment{Text: ansi.TruncateLeft(sg.Text, sw-left, "")})
-		}
-		break
-	}
-	for k := len(rev) - 1; k >= 0; k-- {
-		out = append(out, rev[k])
-	}
-	return out
+	return head
 }
 
 func segWidth(segs []termsafe.Segment) int {

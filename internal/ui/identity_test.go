@@ -52,8 +52,15 @@ func TestIdentityCellCutsInTheMiddle(t *testing.T) {
 		// Other names: a third of the room for the start, the rest for
 		// the end.
 		{"carol.longname@corp.example.com", 16, "carol…xample.com"},
-		// An escape token is never split: dropped whole at the cut.
-		{"mallory\u202egnp.exe.and.more", 14, "mall….and.more"},
+		// An escape token is never split nor dropped: ordinary text
+		// goes first; a token that would take over half the cell is
+		// the one-cell glyph (review I 2).
+		{"mallory\u202egnp.exe.and.more", 14, "mall…¤and.more"},
+		{"mallory\u202egnp.exe.and.more", 30, "mallory<U+202E>…p.exe.and.more"},
+		{"ali\u200bce@corp.example", 25, "ali<U+200B>ce…orp.example"},
+		{"ali\u200bce@corp.example", 18, "ali<U+200B>…xample"},
+		{"ali\u200bce@corp.example", 14, "ali¤c….example"},
+		{"a\u200bb", 1, "¤"},
 		{"abc", 1, "…"},
 	}
 	for _, tt := range tests {
@@ -198,7 +205,10 @@ func TestUserCell(t *testing.T) {
 		// An email keeps its start: the person's name.
 		{eks, 30, "kube…tes-admin (alice@corp.e…)"},
 		{imp, 40, "admin@corp.example → sa:paymen…:deployer"},
+		// The empty user (a 401): one label everywhere (review I 9).
 		{data.Identity{}, 5, "-    "},
+		{data.Identity{}, 10, "(unauth)  "},
+		{data.Identity{}, 20, "(unauthenticated)   "},
 		// The person is the account: shown once.
 		{data.Identity{User: "alice", SessionName: "alice"}, 10, "alice     "},
 	}

@@ -35,6 +35,7 @@ const (
 	ActPause
 	// Detail.
 	ActCopy
+	ActCopyCite
 	ActFold
 	ActFoldAll
 	ActNextStage
@@ -75,6 +76,8 @@ const (
 	// Alerts: silences (silences.go).
 	ActSilence
 	ActShowSilenced
+	ActShowAllGroups
+	ActEventUser
 	// Detail: the record that carried the event, or the event.
 	ActCarrier
 )
@@ -143,7 +146,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActPageDown, "pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
 		bind(ScopeGlobal, ActOpen, "enter", "open the event; on Alerts, Timeline and Stats rows: drill in", "enter"),
 		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (:undo brings it back)", "esc"),
-		bind(ScopeGlobal, ActRejects, "R", "rejected lines and reasons, duplicates, undated events", "R"),
+		bind(ScopeGlobal, ActRejects, "R", "rejected lines (FILE:LINE first, reasons grouped; scrolls, / searches), duplicates, undated events", "R"),
 		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
 		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
 		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),
@@ -152,6 +155,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),
+		bind(ScopeTail, ActEventUser, "U", "the selected event's user in the Timeline (what else did they do)", "U"),
 		bind(ScopeTail, ActUndo, "u", "undo the last filter change (esc clears the filter)", "u"),
 
 		override(ScopeDetail, ActSearch, "/", "search in this event (enter keeps it, esc drops it)", "/"),
@@ -160,7 +164,9 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeDetail, ActWrap, "w", "wrap long values / one line each, scrolled sideways", "w"),
 		bind(ScopeDetail, ActLeft, "←", "scroll left (when not wrapping; h is history)", "left"),
 		bind(ScopeDetail, ActRight, "→", "scroll right (when not wrapping)", "right"),
-		bind(ScopeDetail, ActCopy, "y", "copy raw line (OSC 52)", "y"),
+		bind(ScopeDetail, ActEventUser, "U", "the event's user in the Timeline (what else did they do)", "U"),
+		bind(ScopeDetail, ActCopy, "y", "copy the raw line (sent to the terminal clipboard, OSC 52: needs terminal support; in tmux set-clipboard on)", "y"),
+		bind(ScopeDetail, ActCopyCite, "Y", "copy the citation: who verb what code time · FILE:LINE sha256 auditID (OSC 52)", "Y"),
 		bind(ScopeDetail, ActFold, "z", "fold/unfold request & response objects", "z"),
 		bind(ScopeDetail, ActNextStage, "s", "next stage of this auditID", "s"),
 		bind(ScopeDetail, ActCarrier, "c", "carrier record: the record the event came in (CloudWatch, AKS, GKE, shipper) as JSON; again: the event", "c"),
@@ -182,6 +188,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeAlerts, ActFilterTo, "f", "filter every pane to the alert's events (of the group or instance, over its window)", "f"),
 		bind(ScopeAlerts, ActSilence, "s", "silence / unsilence the selected group (:silence NOTE adds why; kept in the case)", "s"),
 		bind(ScopeAlerts, ActShowSilenced, "S", "show / hide silenced groups (:silences lists them)", "S"),
+		bind(ScopeAlerts, ActShowAllGroups, "A", "list every group / only those with events under the filter and window", "A"),
 		bind(ScopeAlerts, ActUndo, "u", "undo the last filter change", "u"),
 
 		bind(ScopeStats, ActUndo, "u", "undo the last filter change", "u"),

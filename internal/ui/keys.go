@@ -29,14 +29,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return a.helpKey(ks)
 	}
 	if a.rejects {
-		// The rejects overlay closes on esc, q or its own key.
-		switch ks {
-		case "esc", "q", "?", "R":
-			a.rejects = false
-		case "ctrl+c":
-			return tea.Quit
-		}
-		return nil
+		return a.rejectsKey(ks) // rejects.go
 	}
 	p := a.panes[a.focus]
 	scope := p.Scope()
@@ -60,7 +53,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		a.openHelp()
 		return nil
 	case ActRejects:
-		a.rejects = true
+		a.openRejects()
 		return nil
 	case ActFilter:
 		a.bar.Open('/', a.filter.Text)
@@ -80,6 +73,18 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActPrevPane:
 		a.setFocus((a.focus + numPanes - 1) % numPanes)
+		return nil
+	case ActEventUser:
+		// Tail or Detail: the event's user in the Timeline (review I 6).
+		row, ok := a.tail.Selected()
+		if a.focus == paneDetail && a.detail.Opened() {
+			row, ok = a.detail.Row(), true
+		}
+		if !ok {
+			return func() tea.Msg { return statusMsg("no event selected") }
+		}
+		a.tl.Pivot(ColUser, a.c.Snap.Str(ColUser, row))
+		a.setFocus(paneTimeline)
 		return nil
 	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
 		if act == ActPane5 && !a.detail.Opened() {
@@ -180,7 +185,8 @@ func (a *App) helpKey(ks string) tea.Cmd {
 	case ActQuit:
 		return tea.Quit
 	case ActRejects:
-		a.help, a.rejects = false, true
+		a.help = false
+		a.openRejects()
 	default:
 		a.helpv.Action(act)
 	}
@@ -281,6 +287,10 @@ func (a *App) searchKey(res barResult) tea.Cmd {
 		a.helpv.SetQuery(text)
 		return nil
 	}
+	if a.rejects {
+		a.rej.query, a.rej.top = text, 0
+		return nil
+	}
 	return a.detail.SetSearch(text)
 }
 
@@ -299,8 +309,12 @@ func (a *App) runCommand(text string) tea.Cmd {
 		a.quitting = true
 		return tea.Quit
 	case "user":
-		a.tl.Pivot(ColUser, cmd.arg)
+		name, note := resolveUser(a.c.Snap.Values(ColUser), cmd.arg)
+		a.tl.Pivot(ColUser, name)
 		a.setFocus(paneTimeline)
+		if note != "" {
+			return func() tea.Msg { return statusMsg(note) }
+		}
 	case "ip":
 		a.tl.Pivot(ColSourceIP, cmd.arg)
 		a.setFocus(paneTimeline)

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -308,49 +307,6 @@ func shortenMessage(msg string) (string, bool) {
 		}
 	}
 	return msg, false
-}
-
-// rejectsView shows why lines were rejected.
-func (a *App) rejectsView(w, h int) string {
-	st := a.c.Styles
-	kept, by := a.ix.Rejects()
-	lines := []string{st.Title.Render(fmt.Sprintf("Rejected lines: %s", thousands(a.c.Snap.Rejected))) + st.Muted.Render("  (esc closes)")}
-	type rc struct {
-		r string
-		n int64
-	}
-	var rs []rc
-	for r, n := range by {
-		rs = append(rs, rc{r, n})
-	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || rs[i].n == rs[j].n && rs[i].r < rs[j].r })
-	for _, r := range rs {
-		lines = append(lines, fmt.Sprintf("%8s  %s", thousands(r.n), truncateANSI(r.r, w-10)))
-	}
-	if dups, n := a.ix.Duplicates(); n > 0 {
-		lines = append(lines, "")
-		lines = append(lines, wrapped(st.Header, fmt.Sprintf("exact duplicates: %s lines repeat an earlier event (byte for byte, or once compacted and unescaped: a jq export); each is shown and counted once", thousands(n)), w)...)
-		for k, d := range dups {
-			if k == 10 {
-				break
-			}
-			lines = append(lines, truncateANSI(st.Muted.Render(d), w))
-		}
-	}
-	if n := a.c.Snap.Undated; n > 0 {
-		lines = append(lines, "")
-		lines = append(lines, wrapped(st.Header, undatedNote(n), w)...)
-	}
-	if len(kept) > 0 {
-		lines = append(lines, "", st.Header.Render("first rejected lines"))
-	}
-	for _, r := range kept {
-		if len(lines) >= h {
-			break
-		}
-		lines = append(lines, truncateANSI(st.Muted.Render(r.Where)+" "+st.Error.Render(r.Reason)+" "+r.Sample, w))
-	}
-	return fill(lines, h)
 }
 
 // wrapped is text wrapped at width w, each line in style st.

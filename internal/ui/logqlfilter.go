@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -54,6 +55,19 @@ func compileLogQL(sel, text string) (*Filter, error) {
 	}
 	full, shift := data.ExpandShorthandWith(sel, text)
 	q, err := logql.ParseLog(full)
+	if err != nil && literalSearch(text) {
+		// grep's muscle memory: /"verb":"delete", /replicas":0 (review I 5).
+		t := strings.TrimSpace(text)
+		lit := "|= " + strconv.Quote(t)
+		if !strings.Contains(t, "`") {
+			lit = "|= `" + t + "`"
+		}
+		f, ferr := compileLogQL(sel, lit)
+		if ferr == nil {
+			f.Note = "not LogQL: searching each event's text for " + lit[3:] + " as typed"
+			return f, nil
+		}
+	}
 	if err != nil {
 		var pe *logql.ParseError
 		if errors.As(err, &pe) {
@@ -67,6 +81,18 @@ func compileLogQL(sel, text string) (*Filter, error) {
 	}
 	f := &Filter{Text: text, query: true, lq: q, lineFilters: hasLineFilter(q.String()), unbound: q.UnboundLabels()}
 	return f, nil
+}
+
+// labelFilterStart matches text that starts as a label filter or a
+// pipeline of LogQL (user_username="..., | json, {job=...}, !=): a typo
+// in it is a LogQL error, not text to search for.
+var labelFilterStart = regexp.MustCompile(`^\s*(?:[{|!]|[A-Za-z_][A-Za-z0-9_]*\s*(?:[=!<>]|\|))`)
+
+// literalSearch reports whether text that did not parse as LogQL is a
+// search for itself: it holds a double quote (grep '"verb":"delete"') and
+// does not start as LogQL does.
+func literalSearch(text string) bool {
+	return strings.Contains(text, `"`) && strings.TrimSpace(text) != "" && !labelFilterStart.MatchString(text)
 }
 
 // plainSearch reports whether text is a plain search (see CompileLogQL)

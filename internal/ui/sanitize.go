@@ -35,31 +35,7 @@ func SafeWidth(s string) int {
 }
 
 // truncateSegments cuts segs to width cells, ending in "…" when cut. Escape
-// tokens are never split.
+// tokens are never split nor dropped (cutSegments).
 func truncateSegments(segs []termsafe.Segment, width int) []termsafe.Segment {
-	total := 0
-	for _, sg := range segs {
-		total += ansi.StringWidth(sg.Text)
-	}
-	if total <= width {
-		return segs
-	}
-	room := width - 1 // for the ellipsis
-	var out []termsafe.Segment
-	for _, sg := range segs {
-		if room <= 0 {
-			break
-		}
-		w := ansi.StringWidth(sg.Text)
-		if w <= room {
-			out = append(out, sg)
-			room -= w
-			continue
-		}
-		if !sg.Escape {
-			out = append(out, termsafe.Segment{Text: ansi.Truncate(sg.Text, room, "")})
-		}
-		break
-	}
-	return append(out, termsafe.Segment{Text: "…"})
+	return cutSegments(segs, width, nil)
 }

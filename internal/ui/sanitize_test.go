@@ -16,10 +16,15 @@ func TestSafeTextStylesEscapesAndTruncates(t *testing.T) {
 	if !strings.Contains(got, esc.Render(`\x1b`)) {
 		t.Fatalf("escape token not styled distinctly: %q", got)
 	}
-	// Truncation never splits an escape token and ends with an ellipsis.
+	// Truncation never splits nor drops an escape token (one that does
+	// not fit whole becomes the one-cell glyph) and ends with an ellipsis.
 	got = SafeText("abc\x1b[2Jdefgh", 5, lipgloss.NewStyle(), lipgloss.NewStyle())
-	if got != "abc…" {
-		t.Fatalf("truncated = %q, want %q", got, "abc…")
+	if got != "abc¤…" {
+		t.Fatalf("truncated = %q, want %q", got, "abc¤…")
+	}
+	got = SafeText("abc\x1b[2Jdefgh", 9, lipgloss.NewStyle(), lipgloss.NewStyle())
+	if got != "abc\\x1b[…" {
+		t.Fatalf("truncated = %q, want %q", got, "abc\\x1b[…")
 	}
 	if w := SafeWidth("日本\x1b"); w != 4+4 {
 		t.Fatalf("SafeWidth = %d, want 8", w)

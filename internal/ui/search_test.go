@@ -109,13 +109,14 @@ func TestSeveralWordsAreAllSearched(t *testing.T) {
 	if !strings.Contains(a.filter.Note, `has none of "payments" or "exec"`) {
 		t.Errorf("negated words: note %q", a.filter.Note)
 	}
-	// Not a search: a quote glued to more text is LogQL (and an error).
+	// A quote glued to more text is no LogQL either: searched as typed,
+	// as grep would (review I 5; it was a parse error).
 	send(t, a, "/")
 	a.bar.text, a.bar.pos = nil, 0
 	typeText(t, a, `"payments"exec`)
 	send(t, a, "enter")
-	if !a.bar.Active() {
-		t.Errorf(`"payments"exec was taken as a search: %q`, a.filter.Text)
+	if a.bar.Active() || a.filter.Text != "|= `\"payments\"exec`" {
+		t.Errorf(`"payments"exec: filter %q (bar open %v), want a literal search`, a.filter.Text, a.bar.Active())
 	}
 	send(t, a, "esc")
 	// What the filter line shows is LogQL the CLI accepts.
@@ -398,4 +399,38 @@ func TestArrayFieldFilterSaysHow(t *testing.T) {
 		t.Fatalf("error %q, want %q", a.bar.err, want)
 	}
 	checkScreen(t, screen(a), 80, 24)
+}
+
+// TestQuotedTextIsSearchedLiterally: grep's '"verb":"delete"' and a
+// half-quoted replicas":0 are searched as typed (shown as the LogQL they
+// became), not parse errors; LogQL with a typo is still an error
+// (review I 5).
+func TestQuotedTextIsSearchedLiterally(t *testing.T) {
+	a := newTestApp(t, 120, 40)
+	deletes := func() int {
+		setFilter(t, a, `verb="delete"`)
+		return a.c.Rows.Len()
+	}()
+	for _, tc := range []struct{ typed, text string }{
+		{`"verb":"delete"`, "|= `\"verb\":\"delete\"`"},
+		{` "verb":"delete" `, "|= `\"verb\":\"delete\"`"},
+	} {
+		setFilter(t, a, tc.typed)
+		if a.filter.Text != tc.text || a.c.Rows.Len() != deletes || !strings.Contains(a.filter.Note, "as typed") {
+			t.Errorf("%q: filter %q (%s), %d events; want %q, %d", tc.typed, a.filter.Text, a.filter.Note, a.c.Rows.Len(), tc.text, deletes)
+		}
+	}
+	f, err := CompileLogQL(`replicas":0`)
+	if err != nil || f.Text != "|= `replicas\":0`" {
+		t.Errorf(`replicas":0: %v, %+v`, err, f)
+	}
+	f, err = CompileLogQL("a`b\"c")
+	if err != nil || f.Text != `|= "a`+"`"+`b\"c"` {
+		t.Errorf("a backtick and a quote: %v, %+v", err, f)
+	}
+	for _, bad := range []string{`user_username="alice`, `verb="get" | objectRef_name="x`, `{job="audit"} | json | verb=`, `| json verb="x`} {
+		if _, err := CompileLogQL(bad); err == nil {
+			t.Errorf("%q compiled: LogQL with a typo must stay an error", bad)
+		}
+	}
 }

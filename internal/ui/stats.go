@@ -552,7 +552,7 @@ func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num f
 		bl := max(1, e.n*barW/peak)
 		key := e.key
 		if key == "" {
-			key = "(none)"
+			key = noUserLabel // both panels count users
 		}
 		pl := panelLine{pred: pred(e.key)}
 		if pl.pred == sel {

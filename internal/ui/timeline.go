@@ -88,15 +88,18 @@ func (t *Timeline) Pivot(c Col, value string) {
 // is (SourceIPQuery). Its text is LogQL (see EqualsQuery).
 func (t *Timeline) SubjectFilter() (*Filter, bool) {
 	t.compute()
-	if t.value == "" {
-		return nil, false
-	}
-	if t.subject == ColSourceIP {
+	if t.value != "" && t.subject == ColSourceIP {
 		f, err := CompileLogQL(SourceIPQuery(t.value))
 		return f, err == nil
 	}
 	cs := []Col{t.subject}
-	if t.subject == ColUser {
+	switch {
+	case t.value == "" && t.subject == ColUser && t.emptyUserListed():
+		// The unauthenticated requests (review I 9): user_username=""
+		// alone (an empty impersonated user is every other event).
+	case t.value == "":
+		return nil, false
+	case t.subject == ColUser:
 		cs = append(cs, ColImpUser)
 	}
 	f, err := t.c.equalsFilter(t.value, cs...)
@@ -104,6 +107,12 @@ func (t *Timeline) SubjectFilter() (*Filter, bool) {
 		return nil, false
 	}
 	return f, true
+}
+
+// emptyUserListed reports whether the empty user (unauthenticated
+// requests) is the one the users list shows as the subject.
+func (t *Timeline) emptyUserListed() bool {
+	return !t.pinned && t.sel == "" && t.ucursor < len(t.users) && t.users[t.ucursor].value == ""
 }
 
 // Subject returns what the timeline shows.
@@ -150,7 +159,7 @@ func (t *Timeline) compute() {
 		if t.idNeed >= maxListID {
 			break
 		}
-		t.idNeed = max(t.idNeed, IdentityWidth(u.value))
+		t.idNeed = max(t.idNeed, IdentityWidth(userLabel(u.value)))
 	}
 	// The cursor is on the chosen user wherever the ranking puts them.
 	t.missing = false
@@ -436,9 +445,9 @@ func (t *Timeline) View() string {
 			if !t.onEvents {
 				base = st.Selected
 			}
-			left = append(left, base.Render(num)+IdentityCell(u.value, idW, base, st.Escape))
+			left = append(left, base.Render(num)+IdentityCell(userLabel(u.value), idW, base, st.Escape))
 		} else {
-			left = append(left, st.Muted.Render(num)+IdentityCell(u.value, idW, st.Plain, st.Escape))
+			left = append(left, st.Muted.Render(num)+IdentityCell(userLabel(u.value), idW, st.Plain, st.Escape))
 		}
 	}
 	// Right: the subject.
@@ -462,6 +471,9 @@ func (t *Timeline) subjectView(w int) []string {
 	kind := subjectKind[t.subject]
 	count := "  " + plural(len(t.events), "event", "events")
 	name := t.value
+	if t.subject == ColUser {
+		name = userLabel(name)
+	}
 	fits := func(count string) bool {
 		return ansi.StringWidth(kind)+1+min(SafeWidth(name), SafeWidth(ShortIdentity(name)))+len(count) <= w
 	}
