@@ -355,3 +355,19 @@ func SourcesStreamLabels(ctx context.Context, srcs []Source, opts ReadOptions, n
 	}
 	return all, all.Streams() > 0
 }
+
+// ValidLabelName reports whether s is a Prometheus (and Loki) label name:
+// [a-zA-Z_][a-zA-Z0-9_]*.
+func ValidLabelName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}

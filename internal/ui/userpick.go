@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -51,7 +52,7 @@ func resolveUser(names []string, arg string) (string, string) {
 		if n == "" {
 			continue
 		}
-		if d := levenshtein(low, strings.ToLower(n)); d < bd {
+		if d := data.EditDistance(low, strings.ToLower(n)); d < bd {
 			best, bd = n, d
 		}
 	}
@@ -59,25 +60,4 @@ func resolveUser(names []string, arg string) (string, string) {
 		return arg, "no user " + termsafe.String(arg) + ": did you mean " + termsafe.String(best) + "?"
 	}
 	return arg, "no user " + termsafe.String(arg) + " among the events"
-}
-
-// levenshtein is the edit distance between a and b (in bytes).
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -37,7 +37,7 @@ func (f *labelFlag) Set(v string) error {
 	switch {
 	case !ok:
 		return fmt.Errorf("%q: want NAME=VALUE, e.g. job=kube-audit", v)
-	case !labelName(name):
+	case !data.ValidLabelName(name):
 		return fmt.Errorf("%q: %q is not a label name (letters, digits and _, not first a digit)", v, name)
 	case strings.HasPrefix(name, "__"):
 		return fmt.Errorf("%q: names starting with __ are reserved", v)
@@ -53,18 +53,4 @@ func (f *labelFlag) Set(v string) error {
 	}
 	f.labels = append(f.labels, data.Label{Name: name, Value: value})
 	return nil
-}
-
-func labelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
-		}
-		return false
-	}
-	return true
 }

@@ -225,7 +225,7 @@ func (p *parser) parseLists(n *yaml.Node) []*listOverride {
 	}
 	var out []*listOverride
 	forEachKey(n, func(k, v *yaml.Node) {
-		if !validLabelName(k.Value) {
+		if !data.ValidLabelName(k.Value) {
 			p.errorf(k, "invalid list name %q (letters, digits and _)", k.Value)
 			return
 		}
@@ -305,7 +305,7 @@ func (p *parser) listItems(o *listOverride, n *yaml.Node) ([]string, []map[strin
 			m := map[string]string{}
 			ok := true
 			forEachKey(it, func(fk, fv *yaml.Node) {
-				if !validLabelName(fk.Value) {
+				if !data.ValidLabelName(fk.Value) {
 					p.errorf(fk, "list %s: invalid field name %q", o.name, fk.Value)
 					ok = false
 					return

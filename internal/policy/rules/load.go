@@ -36,6 +36,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 )
 
@@ -526,7 +527,7 @@ func (p *parser) stringMap(n *yaml.Node, what string, labelNames bool) map[strin
 	}
 	out := map[string]string{}
 	forEachKey(n, func(k, v *yaml.Node) {
-		if labelNames && !validLabelName(k.Value) {
+		if labelNames && !data.ValidLabelName(k.Value) {
 			p.errorf(k, "invalid label name %q", k.Value)
 			return
 		}
@@ -541,19 +542,6 @@ func (p *parser) stringMap(n *yaml.Node, what string, labelNames bool) map[strin
 		out[k.Value] = v.Value
 	})
 	return out
-}
-
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		if c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9') {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 func validMetricName(s string) bool {

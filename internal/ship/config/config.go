@@ -21,6 +21,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/loki"
 )
 
@@ -481,7 +482,7 @@ func (c *Config) validate(needSink bool) error {
 			bad("Loki.Max_line_size", "%d bytes is more than Mem_Buf_Limit/4 (%d)", l.MaxLineSize, c.MemBufLimit/4)
 		}
 		for _, lb := range l.Labels {
-			if !validLabelName(lb.Name) {
+			if !data.ValidLabelName(lb.Name) {
 				bad("Loki.Labels", "invalid label name %q", lb.Name)
 			}
 		}
@@ -554,19 +555,6 @@ func checkPort(p string, zeroOK bool) error {
 		return fmt.Errorf("port %q is not in 1-65535", p)
 	}
 	return nil
-}
-
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		if r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9') {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // ParseFieldKey parses a label key in Fluent Bit record-accessor form

@@ -28,7 +28,7 @@ func ParseLabels(s string) (data.Labels, error) {
 			return nil, fmt.Errorf("label set %q: missing '=' after %q", in, s)
 		}
 		name := strings.TrimSpace(s[:eq])
-		if !validLabelName(name) {
+		if !data.ValidLabelName(name) {
 			return nil, fmt.Errorf("label set %q: invalid label name %q", in, name)
 		}
 		s = strings.TrimSpace(s[eq+1:])

@@ -83,28 +83,13 @@ func (c *Client) PushAs(ctx context.Context, req PushRequest, f PushFormat) erro
 // (data.Labels.String).
 func FormatLabels(ls data.Labels) string { return ls.String() }
 
-// validLabelName reports whether s is a Prometheus label name.
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
 func checkStream(i int, s *PushStream) error {
 	if len(s.Labels) == 0 {
 		return fmt.Errorf("loki: push stream %d has no labels (Loki requires at least one)", i)
 	}
 	seen := make(map[string]bool, len(s.Labels))
 	for _, l := range s.Labels {
-		if !validLabelName(l.Name) {
+		if !data.ValidLabelName(l.Name) {
 			return fmt.Errorf("loki: push stream %d: invalid label name %q", i, l.Name)
 		}
 		if seen[l.Name] {

@@ -164,7 +164,7 @@ func (c *Client) Labels(ctx context.Context, selector string, start, end int64) 
 
 // LabelValues returns the values of label name.
 func (c *Client) LabelValues(ctx context.Context, name, selector string, start, end int64) ([]string, error) {
-	if !validLabelName(name) {
+	if !data.ValidLabelName(name) {
 		return nil, fmt.Errorf("loki: invalid label name %q", name)
 	}
 	return c.stringList(ctx, "/loki/api/v1/label/"+name+"/values", selector, start, end)

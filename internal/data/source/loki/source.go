@@ -173,7 +173,7 @@ func (s *Source) StreamLabels(ctx context.Context, opts data.ReadOptions, names 
 	}
 	sl := &data.StreamLabels{}
 	for _, n := range all {
-		if names != nil && !want[n] || !validLabelName(n) {
+		if names != nil && !want[n] || !data.ValidLabelName(n) {
 			sl.AddOpen(n)
 			continue
 		}
