@@ -210,6 +210,13 @@ func TestFollowedRotationCitesWhereTheBytesAre(t *testing.T) {
 	if now, gone := evs[3].Origin.Source.Moved.Now(); now != backup2+".gz" || gone {
 		t.Errorf("the other backup: moved to %q (gone %v)", now, gone)
 	}
+	// Read-only on evidence: the files hold what the test wrote.
+	if got, want := string(decompressed(t, backup2+".gz")), mkEvent("e4", t0.Add(3*time.Second))+"\n"; got != want {
+		t.Errorf("%s holds %q, the test wrote %q", backup2+".gz", got, want)
+	}
+	if got, want := string(decompressed(t, live)), mkEvent("e5", t0.Add(4*time.Second))+"\n"; got != want {
+		t.Errorf("%s holds %q, the test wrote %q", live, got, want)
+	}
 }
 
 // TestFollowedDirectoryLogrotate: a directory of logrotate's names is one
