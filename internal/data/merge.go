@@ -203,13 +203,7 @@ func (m *mergeStream) prime(ctx context.Context) error {
 	}
 	heap.Init(&m.h)
 	slices.SortStableFunc(m.wait, func(a, b *mergeIn) int {
-		switch {
-		case a.start < b.start:
-			return -1
-		case a.start > b.start:
-			return 1
-		}
-		return a.idx - b.idx
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.idx, b.idx))
 	})
 	return nil
 }

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"crypto/sha256"
@@ -295,13 +296,7 @@ func (rd *reading) opened(o *objStream) {
 	if rd.order == nil {
 		rd.order = slices.Clone(rd.objs)
 		slices.SortStableFunc(rd.order, func(a, b *objStream) int {
-			switch {
-			case a.start < b.start:
-				return -1
-			case a.start > b.start:
-				return 1
-			}
-			return a.idx - b.idx
+			return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.idx, b.idx))
 		})
 	}
 	if o.started {
