@@ -111,6 +111,11 @@ type Event struct {
 	// (?dryRun=All, or a delete body's dryRun): nothing was stored. Set
 	// by the decoder (dryrun.go); in the padding too.
 	DryRun bool
+	// Repeat: a reader that filters exact duplicates over its whole input
+	// (the TUI's index, see rules.Options.Deduplicated) found this line
+	// (DupLine) equal to an earlier event's: a copy, to count once. The
+	// decoder leaves it false; in the padding too.
+	Repeat bool
 
 	// Origin locates the event in its source, for error messages, for
 	// reading the original bytes back (Offset/Len into the decompressed

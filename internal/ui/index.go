@@ -404,6 +404,9 @@ func (ix *Index) Add(b *data.Batch) error {
 		e := &b.Events[i]
 		id := hashID(e.AuditID)
 		r, tab, slot, dup := ix.dupOf(e, id)
+		// The rules that read the batch next (live.Alerts) count a copy
+		// once by this mark instead of a filter of their own.
+		e.Repeat = dup
 		if dup {
 			ix.noteDup(e, r)
 			continue

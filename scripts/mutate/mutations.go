@@ -2425,8 +2425,8 @@ var mutations = []Mutation{
 		Name:   "live/window-not-given-to-rules",
 		What:   "the TUI's rules are not told the window: instances that ended before --from are listed, and --to does not end the evaluation where `alerts --to` does",
 		File:   "internal/ui/live/alerts.go",
-		Old:    " From: l.from, To: l.to}\n",
-		New:    "}\n",
+		Old:    " From: l.from, To: l.to,\n",
+		New:    "\n",
 		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestTUIWindowAlertsAsAlertsCommand$"}},
 	},
 	{
@@ -3011,5 +3011,21 @@ var mutations = []Mutation{
 		Old:    "\t\tif len(c) == 1 {\n",
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUserCommandTakesAPartOfTheName$"}},
+	},
+	{
+		Name:   "ui/copies-unmarked-for-rules",
+		What:   "the index stops marking copies for the rules, which keep no filter of their own in the TUI: the Alerts pane counts a copied line twice",
+		File:   "internal/ui/index.go",
+		Old:    "\t\te.Repeat = dup\n",
+		New:    "\t\te.Repeat = dup && false\n",
+		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestTUIAlertsCountCopiesOnce$"}},
+	},
+	{
+		Name:   "rules/repeat-counted",
+		What:   "with Options.Deduplicated, an event marked Repeat still counts",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\tif ev.Repeat && e.opts.Deduplicated {\n",
+		New:    "\tif ev.Repeat && e.opts.Deduplicated && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestTUIAlertsCountCopiesOnce$"}, {Pkg: "./internal/policy/rules", Run: "^TestDeduplicatedCountsRepeatsOnce$"}},
 	},
 }

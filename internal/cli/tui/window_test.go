@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -226,5 +228,55 @@ func checkWindowAlerts(t *testing.T, in string) {
 			t.Errorf("%s %v: the pane says %d of %d events were before the window; the file has %d in the day before it", name, w,
 				got.state.Before, got.state.Events, before)
 		}
+	}
+}
+
+// TestTUIAlertsCountCopiesOnce: the Alerts pane counts a copy of a line
+// once, as `audittui alerts` does, whether the copy comes later in the
+// same file, in another file or out of order: the index marks the copies
+// of each batch (data.Event.Repeat) before the rules read it, and the
+// rules keep no duplicate filter of their own (rules.Options.Deduplicated).
+func TestTUIAlertsCountCopiesOnce(t *testing.T) {
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	b, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	twice := filepath.Join(dir, "twice.log")
+	if err := os.WriteFile(twice, append(append([]byte{}, b...), b...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Every line twice, in a shuffled order (a fixed seed).
+	lines := strings.SplitAfter(string(b), "\n")
+	lines = append(lines, lines...)
+	r := rand.New(rand.NewPCG(1, 2))
+	r.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	shuffled := filepath.Join(dir, "shuffled.log")
+	if err := os.WriteFile(shuffled, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{twice}, {sample, twice}, {shuffled}} {
+		want := alertsCLI(t, args...)
+		got := tuiWindow(t, append([]string{"--follow=false"}, args...)...)
+		if got.snap.Duplicates == 0 {
+			t.Fatalf("%v: the index found no copy", args)
+		}
+		if len(want) == 0 {
+			t.Fatalf("%v: alerts lists nothing", args)
+		}
+		for k, a := range want {
+			if g, ok := got.alerts[k]; !ok {
+				t.Errorf("%v: the Alerts pane misses %+v", args, a)
+			} else if g != a {
+				t.Errorf("%v: %s\n pane   %+v\n alerts %+v", args, k, g, a)
+			}
+		}
+		for k, g := range got.alerts {
+			if _, ok := want[k]; !ok {
+				t.Errorf("%v: the Alerts pane lists %+v, alerts does not", args, g)
+			}
+		}
+		t.Logf("%v: %d instances, %d duplicates", args, len(want), got.snap.Duplicates)
 	}
 }

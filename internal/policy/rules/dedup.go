@@ -103,7 +103,7 @@ func (d *dedupStore) bucket(t int64) *dedupBucket {
 	n := floorDiv(t, dedupWidth)
 	b := d.buckets[n]
 	if b == nil {
-		b = &dedupBucket{sets: map[int64]map[dupKey]struct{}{}}
+		b = &dedupBucket{}
 		d.buckets[n] = b
 		i := sort.Search(len(d.keys), func(i int) bool { return d.keys[i] >= n })
 		d.keys = slices.Insert(d.keys, i, n)
@@ -117,6 +117,9 @@ func (d *dedupStore) add(t, horizon int64, k dupKey) bool {
 	b := d.bucket(t)
 	set := b.sets[horizon]
 	if set == nil {
+		if b.sets == nil {
+			b.sets = map[int64]map[dupKey]struct{}{}
+		}
 		set = map[dupKey]struct{}{}
 		b.sets[horizon] = set
 	}

@@ -60,6 +60,13 @@ type Options struct {
 	// BudgetReorder behind the newest event. 0 means DefaultMaxRetained;
 	// negative means no bound.
 	MaxRetained int64
+	// Deduplicated: the events come from a reader that filters exact
+	// duplicates over the whole input and marks them (data.Event.Repeat;
+	// the TUI's index): a marked event is counted as a duplicate and the
+	// evaluator keeps no duplicate filter of its own (it would hold a
+	// key per contribution for as long as the steps that see it, 12 MB
+	// for a 1 GB file read at once). Without it, Repeat is ignored.
+	Deduplicated bool
 }
 
 const (
@@ -342,6 +349,13 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 			return // no step still to run can see it
 		}
 	}
+	if ev.Repeat && e.opts.Deduplicated {
+		// An earlier event had this line (the reader's filter): a copy
+		// counts once.
+		e.dups++
+		e.sealTo(e.sealPoint(0))
+		return
+	}
 	hits := e.hits[:0]
 	e.evSeq++
 	if cand == nil {
@@ -371,11 +385,13 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 		var cost int64
 		fresh := 0
 		for _, h := range hits {
-			if !e.dedup.add(t, h.rs.horizon, e.dedup.contribution(line, h.rs.idx, h.key)) {
-				continue // an identical line fed this series already
+			if !e.opts.Deduplicated {
+				if !e.dedup.add(t, h.rs.horizon, e.dedup.contribution(line, h.rs.idx, h.key)) {
+					continue // an identical line fed this series already
+				}
+				cost += dedupBytes
 			}
 			fresh++
-			cost += dedupBytes
 			if h.rs.merge {
 				cost += h.rs.mergeAdd(ev, h.key, c, e.sealed)
 			} else {
@@ -695,7 +711,8 @@ func (e *Evaluator) Late() int64 {
 
 // Duplicates reports how many events were identical (byte for byte) to
 // an event counted before, and so were not counted again. Only events
-// that feed some rule are checked.
+// that feed some rule are checked (with Options.Deduplicated: the events
+// marked Repeat, all of them).
 func (e *Evaluator) Duplicates() int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -280,3 +280,43 @@ func TestDuplicateLinesCountOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestDeduplicatedCountsRepeatsOnce: with Options.Deduplicated (the
+// TUI, whose index marks every copy), an event marked Repeat counts as a
+// duplicate and nothing else, an unmarked one counts even when its line
+// was seen before (the reader decided it is no copy), and without the
+// option the mark is ignored and the evaluator's own filter decides.
+func TestDeduplicatedCountsRepeatsOnce(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := genEvents(t, 100, 3*time.Second, 1)
+	want := alertsDigest(replayWith(t, set, evs, Options{}).Alerts)
+	// Every tenth event again, marked as the index marks it.
+	in := slices.Clone(evs)
+	for i := 0; i < len(evs); i += 10 {
+		c := evs[i]
+		c.Repeat = true
+		in = append(in, c)
+	}
+	res := replayWith(t, set, in, Options{Deduplicated: true})
+	if got := alertsDigest(res.Alerts); got != want {
+		t.Errorf("marked copies: alerts differ:\n%s", diffLines(want, got))
+	}
+	if want := int64((len(evs) + 9) / 10); res.Duplicates != want {
+		t.Errorf("marked copies: %d duplicates, want %d", res.Duplicates, want)
+	}
+	// Without the option the same input counts the same (its own filter).
+	if got := alertsDigest(replayWith(t, set, in, Options{}).Alerts); got != want {
+		t.Errorf("marks ignored: alerts differ:\n%s", diffLines(want, got))
+	}
+	// The copies unmarked, with the option: they count again (the
+	// evaluator trusts the reader), so some alert counts more events.
+	for i := len(evs); i < len(in); i++ {
+		in[i].Repeat = false
+	}
+	if got := alertsDigest(replayWith(t, set, in, Options{Deduplicated: true}).Alerts); got == want {
+		t.Errorf("unmarked copies with Deduplicated counted once: the evaluator kept a filter of its own")
+	}
+}
