@@ -256,11 +256,16 @@ func TestTUIAlertsCountCopiesOnce(t *testing.T) {
 	if err := os.WriteFile(shuffled, []byte(strings.Join(lines, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	once := tuiWindow(t, "--follow=false", sample).state.Events
 	for _, args := range [][]string{{twice}, {sample, twice}, {shuffled}} {
 		want := alertsCLI(t, args...)
 		got := tuiWindow(t, append([]string{"--follow=false"}, args...)...)
 		if got.snap.Duplicates == 0 {
 			t.Fatalf("%v: the index found no copy", args)
+		}
+		// "N rules over M events": the copies are not events read.
+		if got.state.Events != once {
+			t.Errorf("%v: the rules read %d events, %d without the copies", args, got.state.Events, once)
 		}
 		if len(want) == 0 {
 			t.Fatalf("%v: alerts lists nothing", args)

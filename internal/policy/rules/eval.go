@@ -329,6 +329,13 @@ func (e *Evaluator) contributes(rs *ruleState, ev *data.Event) (string, bool) {
 }
 
 func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
+	if ev.Repeat && e.opts.Deduplicated {
+		// An earlier event had this line (the reader's filter): a copy
+		// counts once, as a duplicate only (not among the events read,
+		// nor the undated ones).
+		e.dups++
+		return
+	}
 	t := ev.Time
 	if t == 0 {
 		e.untimed++
@@ -348,13 +355,6 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 		if t <= e.sealed-e.maxBack {
 			return // no step still to run can see it
 		}
-	}
-	if ev.Repeat && e.opts.Deduplicated {
-		// An earlier event had this line (the reader's filter): a copy
-		// counts once.
-		e.dups++
-		e.sealTo(e.sealPoint(0))
-		return
 	}
 	hits := e.hits[:0]
 	e.evSeq++

@@ -292,21 +292,31 @@ func TestDeduplicatedCountsRepeatsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs, _ := genEvents(t, 100, 3*time.Second, 1)
-	want := alertsDigest(replayWith(t, set, evs, Options{}).Alerts)
-	// Every tenth event again, marked as the index marks it.
+	base := replayWith(t, set, evs, Options{})
+	want := alertsDigest(base.Alerts)
+	// Every tenth event again, marked as the index marks it, and a marked
+	// copy of an undated event.
 	in := slices.Clone(evs)
 	for i := 0; i < len(evs); i += 10 {
 		c := evs[i]
 		c.Repeat = true
 		in = append(in, c)
 	}
+	undated := evs[0]
+	undated.Time, undated.Repeat = 0, true
+	in = append(in, undated)
 	res := replayWith(t, set, in, Options{Deduplicated: true})
 	if got := alertsDigest(res.Alerts); got != want {
 		t.Errorf("marked copies: alerts differ:\n%s", diffLines(want, got))
 	}
-	if want := int64((len(evs) + 9) / 10); res.Duplicates != want {
+	if want := int64((len(evs)+9)/10 + 1); res.Duplicates != want {
 		t.Errorf("marked copies: %d duplicates, want %d", res.Duplicates, want)
 	}
+	// A copy is no event read, dated or not ("rules over N events").
+	if res.Events != base.Events || res.Untimed != base.Untimed {
+		t.Errorf("marked copies: %d events, %d undated; without them %d and %d", res.Events, res.Untimed, base.Events, base.Untimed)
+	}
+	in = in[:len(in)-1]
 	// Without the option the same input counts the same (its own filter).
 	if got := alertsDigest(replayWith(t, set, in, Options{}).Alerts); got != want {
 		t.Errorf("marks ignored: alerts differ:\n%s", diffLines(want, got))
