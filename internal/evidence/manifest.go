@@ -26,8 +26,16 @@ type Manifest struct {
 	Query      string    `json:"query,omitempty"`
 	// Filter is the filter as typed in the TUI (:export), and Negated
 	// says events.jsonl holds the events Query does NOT match (`/!`).
-	Filter  string          `json:"filter,omitempty"`
-	Negated bool            `json:"negated,omitempty"`
+	Filter  string `json:"filter,omitempty"`
+	Negated bool   `json:"negated,omitempty"`
+	// Labels (--label NAME=VALUE, in the order given) and Cluster
+	// (--cluster) are the stream labels export read the copies with: a
+	// selector or job naming them selects what it did only when the
+	// copies carry them again, so verify reads the copies with exactly
+	// these (none when absent, as in an export made before they were
+	// recorded).
+	Labels  []string        `json:"labels,omitempty"`
+	Cluster string          `json:"cluster,omitempty"`
 	From    *time.Time      `json:"from,omitempty"`
 	To      *time.Time      `json:"to,omitempty"`
 	Entries []ManifestEntry `json:"entries"`

@@ -3012,4 +3012,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUserCommandTakesAPartOfTheName$"}},
 	},
+	{
+		Name:   "evidence/verify-default-labels",
+		What:   "verify re-runs the recorded query over the copies with the default labels, not the --label/--cluster export read them with: an export made with --label shows a false mismatch",
+		File:   "internal/cli/evidence/verify.go",
+		Old:    "\tif err := fs.Parse(args); err != nil {\n",
+		New:    "\tif err := fs.Parse(args[:0]); err != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/evidence", Run: "^TestVerifyReadsWithExportLabels$"}},
+	},
 }

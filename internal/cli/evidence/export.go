@@ -138,7 +138,13 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		}
 		q = lq
 	}
-	man := evidence.Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
+	man := evidence.Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query,
+		Cluster: opts.Sources.Cluster()}
+	// The labels the copies are read with shape the selection: verify
+	// reads them again with these.
+	for _, l := range opts.Sources.Labels() {
+		man.Labels = append(man.Labels, l.Name+"="+l.Value)
+	}
 	if from != 0 {
 		t := time.Unix(0, from).UTC()
 		man.From = &t

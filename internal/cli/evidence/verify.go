@@ -171,7 +171,10 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		return out
 	}
 	quiet := &cmdutil.IOStreams{In: ios.In, Out: io.Discard, ErrOut: io.Discard}
-	ss := cmdutil.NewSourceSet(pflag.NewFlagSet("verify", pflag.ContinueOnError), quiet, func(string) (string, bool) { return "", false })
+	ss, err := exportSources(m, quiet)
+	if err != nil {
+		return append(out, err.Error())
+	}
 	expr, err := cmdutil.ParseQueryFor(m.Query, ss.Job())
 	q, ok := expr.(*logql.LogQuery)
 	if err != nil || !ok {
@@ -218,6 +221,27 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 			m.Rejected, m.DuplicatesDropped, m.Undated, again.Rejected, again.DuplicatesDropped, again.Undated))
 	}
 	return out
+}
+
+// exportSources is the source set export read the copies with: its
+// --label and --cluster as MANIFEST.json records them, parsed as export
+// parsed them (a manifest without them: none, as before they were
+// recorded).
+func exportSources(m *evidence.Manifest, ios *cmdutil.IOStreams) (*cmdutil.SourceSet, error) {
+	fs := pflag.NewFlagSet("verify", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	ss := cmdutil.NewSourceSet(fs, ios, func(string) (string, bool) { return "", false })
+	var args []string
+	for _, l := range m.Labels {
+		args = append(args, "--label="+l)
+	}
+	if m.Cluster != "" {
+		args = append(args, "--cluster="+m.Cluster)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%s: the recorded labels %q and cluster %q: %v", evidence.ManifestJSON, m.Labels, m.Cluster, err)
+	}
+	return ss, nil
 }
 
 // firstDiff names the first line where two events files differ.
