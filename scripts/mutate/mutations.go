@@ -3020,4 +3020,20 @@ var mutations = []Mutation{
 		New:    "\tif err := fs.Parse(args[:0]); err != nil {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/evidence", Run: "^TestVerifyReadsWithExportLabels$"}},
 	},
+	{
+		Name:   "file/subdirs-silently-ignored",
+		What:   "a directory SOURCE read without -r says nothing of the subdirectories it does not read (case/node-a, case/node-b): their events are missing without a word (review K12)",
+		File:   "internal/data/source/file/file.go",
+		Old:    "\tif len(subdirs) > 0 {\n\t\tl.notices = []string{unreadNotice(arg, subdirs, false)}\n",
+		New:    "\tif len(subdirs) > 0 && false {\n\t\tl.notices = []string{unreadNotice(arg, subdirs, false)}\n",
+		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestRecursiveTree$"}, {Pkg: "./internal/cli/query", Run: "^TestQueryRecursive$"}},
+	},
+	{
+		Name:   "file/recursive-one-level",
+		What:   "-r reads a directory's subdirectories but not theirs: case/node-b/old/2026/ is left out (review K12)",
+		File:   "internal/data/source/file/tree.go",
+		Old:    "\tw.files = append(w.files, files...)\n\tabove = append(above, dirSeen{dir, fi})\n",
+		New:    "\tif len(above) > 1 {\n\t\treturn nil\n\t}\n\tw.files = append(w.files, files...)\n\tabove = append(above, dirSeen{dir, fi})\n",
+		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestRecursiveTree$"}},
+	},
 }

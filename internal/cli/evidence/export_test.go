@@ -568,3 +568,32 @@ func TestVerifyReadsWithExportLabels(t *testing.T) {
 		})
 	}
 }
+
+// TestExportRecursive (review K12): export -r copies a case tree's files
+// (every level), selects from the copies with a selector naming a node's
+// subdirectory, and verify agrees; without -r the subdirectories not read
+// are named.
+func TestExportRecursive(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "case")
+	for i, rel := range []string{"top.log", "node-a/audit.log.1", "node-a/audit.log", "node-b/audit.log"} {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"r%d","stage":"ResponseComplete","verb":"delete","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:0%d.000000Z"}`, i, i)+"\n"), 0o644)
+	}
+	q := `{job="audit", filename=~".*/node-a/.*"} | json | verb="delete"`
+	flat := filepath.Join(t.TempDir(), "flat")
+	if code, _, errOut := exportCmd(t, root, "-d", flat, q); code != 0 || !strings.Contains(errOut, "2 subdirectories not read: node-a, node-b; use -r") {
+		t.Fatalf("export without -r: exit %d, want the subdirectories named: %s", code, errOut)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, _, errOut := exportCmd(t, "-r", root, "-d", dir, q); code != 0 {
+		t.Fatalf("export -r: %d %s", code, errOut)
+	}
+	m, err := evidence.ReadManifest(dir)
+	if err != nil || m.Events != 2 || len(m.Entries) != 4+2 {
+		t.Fatalf("export -r: %d event(s), %d entries, want 2 events of node-a and 4 copies (%v)", m.Events, len(m.Entries), err)
+	}
+	if code, out, errOut := verifyCmd(t, dir); code != 0 {
+		t.Fatalf("verify of export -r: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -118,6 +118,11 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 		if !opts.FollowSet {
 			follow = cmdutil.DefaultFollow(opts.Args)
 		}
+		// Subdirectories not read (without -r): said on stderr, which the
+		// screen hides, so at start too.
+		for _, n := range cmdutil.Notices(srcs) {
+			follow.Notice = strings.TrimPrefix(follow.Notice+" · "+n, " · ")
+		}
 		return srcs, title, false, follow, nil
 	}
 	if f, err := os.Open(defaultAuditLog); err == nil {
