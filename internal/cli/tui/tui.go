@@ -116,7 +116,7 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 			title = srcs[0].String()
 		}
 		if !opts.FollowSet {
-			follow = cmdutil.DefaultFollow(opts.Args)
+			follow = cmdutil.DefaultFollowTree(opts.Args, opts.Sources.Recursive())
 		}
 		// Subdirectories not read (without -r): said on stderr, which the
 		// screen hides, so at start too.

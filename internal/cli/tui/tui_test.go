@@ -73,7 +73,8 @@ func TestTUIInput(t *testing.T) {
 	tests = append(tests,
 		tc{name: "a case tree: subdirectories named", opts: TUIOptions{Args: []string{tree}}, wantFiles: 1,
 			wantNotice: "2 subdirectories not read: node-a, node-b; use -r"},
-		tc{name: "a case tree with -r: read", opts: TUIOptions{Args: []string{tree}}, flags: []string{"-r"}, wantFiles: 3})
+		tc{name: "a case tree with -r: read, said not followed", opts: TUIOptions{Args: []string{tree}}, flags: []string{"-r"}, wantFiles: 3, wantStatus: "not following (--follow)"},
+		tc{name: "one node's set under a directory with -r: followed", opts: TUIOptions{Args: []string{filepath.Dir(node)}}, flags: []string{"-r"}, wantFiles: 3, wantFollow: true})
 	if defaultErr != nil {
 		tests = append(tests, tc{name: "no source, no audit.log: sample", wantSample: true})
 	}

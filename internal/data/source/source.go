@@ -136,6 +136,9 @@ func (s *Set) clusterLabel() string {
 	return v
 }
 
+// Recursive is -r: a directory SOURCE is read with its subdirectories.
+func (s *Set) Recursive() bool { return s.recursive }
+
 // Loki is the Set's Loki kind (its flags are the Set's).
 func (s *Set) Loki() *Loki { return s.loki }
 
