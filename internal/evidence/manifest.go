@@ -77,7 +77,12 @@ type ManifestEntry struct {
 	Path string `json:"path,omitempty"`
 	// Source is where the bytes came from: s3://bucket/key, a local path,
 	// or "query" for events.jsonl.
-	Source       string     `json:"source"`
+	Source string `json:"source"`
+	// Filename is the filename label the copy is read with: the
+	// original's (a file's path as given, an object's s3:// URL), so a
+	// selector naming it selects the same events from the copy. Absent
+	// (an export made before it was recorded): the copy's own path.
+	Filename     string     `json:"filename,omitempty"`
 	SHA256       string     `json:"sha256,omitempty"`
 	Size         int64      `json:"size"`
 	ETag         string     `json:"etag,omitempty"`

@@ -3036,4 +3036,12 @@ var mutations = []Mutation{
 		New:    "\tif len(above) > 1 {\n\t\treturn nil\n\t}\n\tw.files = append(w.files, files...)\n\tabove = append(above, dirSeen{dir, fi})\n",
 		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestRecursiveTree$"}},
 	},
+	{
+		Name:   "evidence/export-copies-own-filename",
+		What:   "export selects from its copies under the copies' own paths as filename label: {filename=\"audit.log\"} exports 0 events where query over the file finds them",
+		File:   "internal/cli/evidence/export.go",
+		Old:    "\t\t\tfsrc, err := opts.Sources.FileAs(p.path, p.filename)\n",
+		New:    "\t\t\tfsrc, err := opts.Sources.FileAs(p.path, \"\"+p.filename[:0])\n",
+		Guards: []Guard{{Pkg: "./internal/cli/evidence", Run: "^TestExportSelectsByOriginalFilename$"}},
+	},
 }

@@ -153,10 +153,10 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		fmt.Fprintf(ios.ErrOut, "audittui: %s was written by the TUI's :export, which copies no source: not selected again\n", evidence.EventsFile)
 		return out
 	}
-	var paths []string
+	var paths []copied
 	for _, e := range m.Entries {
 		if strings.HasPrefix(e.Path, "files/") || strings.HasPrefix(e.Path, "objects/") {
-			paths = append(paths, filepath.Join(dir, filepath.FromSlash(e.Path)))
+			paths = append(paths, copied{filepath.Join(dir, filepath.FromSlash(e.Path)), e.Filename})
 		}
 	}
 	remote := len(paths) == 0
@@ -182,9 +182,11 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 	}
 	var srcs []data.Source
 	for _, p := range paths {
-		s, err := ss.File(p)
+		// Under the original's filename label, as export read it (the
+		// copy's path when the manifest does not say).
+		s, err := ss.FileAs(p.path, p.filename)
 		if err != nil {
-			return append(out, fmt.Sprintf("%s: %v", p, err))
+			return append(out, fmt.Sprintf("%s: %v", p.path, err))
 		}
 		srcs = append(srcs, s)
 	}

@@ -151,6 +151,16 @@ func (s *Set) File(path string) (*file.Source, error) {
 	return file.New(path, file.Options{Cluster: s.clusterLabel(), Labels: s.Labels(), Stdin: s.Stdin, Recursive: s.recursive})
 }
 
+// FileAs is File for a copy of evidence (export's files/ and objects/),
+// read under the filename label of what it copies: a selector naming the
+// original selects the copy.
+func (s *Set) FileAs(path, filename string) (*file.Source, error) {
+	if err := s.checkLabels(); err != nil {
+		return nil, err
+	}
+	return file.New(path, file.Options{Cluster: s.clusterLabel(), Labels: s.Labels(), Stdin: s.Stdin, Filename: filename})
+}
+
 // Resolve turns SOURCE arguments into sources. With no arguments a kind
 // may supply a default (Loki when --loki-addr or LOKI_ADDR is set); if
 // none does, ok is false. A bad argument is an *ArgError.

@@ -34,6 +34,10 @@ type Options struct {
 	Labels data.Labels
 	// Stdin is read for the path "-" (os.Stdin when nil).
 	Stdin io.Reader
+	// Filename, when set, is the filename label of the files instead of
+	// their paths: export reads a copy under the name of the file (or
+	// object) it copies, so a selector naming that selects the same.
+	Filename string
 	// Recursive (-r) reads a directory's subdirectories too, every
 	// level (tree.go); without it a directory's subdirectories are named
 	// in a notice (Notices).
@@ -334,7 +338,11 @@ func (f *Source) labelsFor(path string) data.Labels {
 	if v, ok := f.opts.Labels.Get("job"); ok {
 		job = v
 	}
-	ls := data.Labels{{Name: "job", Value: job}, {Name: "filename", Value: path}}
+	name := path
+	if f.opts.Filename != "" {
+		name = f.opts.Filename
+	}
+	ls := data.Labels{{Name: "job", Value: job}, {Name: "filename", Value: name}}
 	if f.opts.Cluster != "" {
 		ls = append(ls, data.Label{Name: "cluster", Value: f.opts.Cluster})
 	}
