@@ -118,7 +118,9 @@ func list(arg string, recursive bool) (listing, error) {
 		if recursive {
 			w := &walker{}
 			for _, d := range dirs {
-				w.root(d)
+				if err := w.root(d); err != nil {
+					w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", d, err))
+				}
 			}
 			l.files, l.notices = append(l.files, w.files...), w.notices
 		} else if len(dirs) > 0 {

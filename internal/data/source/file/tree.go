@@ -86,7 +86,7 @@ func (w *walker) root(dir string) error {
 
 func (w *walker) dir(dir string, fi os.FileInfo, above []dirSeen) error {
 	w.seen = append(w.seen, dirSeen{dir, fi})
-	if len(above) > 0 && isExportDir(dir) {
+	if isExportDir(dir) {
 		files, err := exportCopies(dir)
 		w.files = append(w.files, files...)
 		return err

@@ -154,3 +154,37 @@ func TestRecursiveTree(t *testing.T) {
 		t.Fatalf("an empty tree with -r: %v", err)
 	}
 }
+
+// TestRecursiveExportAndGlob: with -r an export directory met in a tree,
+// or matched by a glob, is read as its copies (not events.jsonl, a
+// selection of them); without -r the directories a glob matches are
+// named, not skipped silently.
+func TestRecursiveExportAndGlob(t *testing.T) {
+	root := t.TempDir()
+	for _, p := range []string{"ex/MANIFEST.sha256", "ex/MANIFEST.json", "ex/events.jsonl", "ex/files/var/log/audit.log", "node-a/audit.log"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
+		writeLines(t, filepath.Join(root, p), []string{mkEvent(p, t0)}, "")
+	}
+	want := "ex/files/var/log/audit.log node-a/audit.log"
+	for _, arg := range []string{root, filepath.Join(root, "*")} {
+		src, err := New(arg, Options{Recursive: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, g := range src.Files() {
+			got = append(got, rel(root, g))
+		}
+		if strings.Join(got, " ") != want || len(src.Notices()) != 0 {
+			t.Fatalf("-r %s: files %q, notices %q; want %q", arg, got, src.Notices(), want)
+		}
+	}
+	if _, err := New(filepath.Join(root, "*"), Options{}); err == nil || !strings.Contains(err.Error(), "-r") {
+		t.Fatalf("a glob of directories without -r: %v, want an error naming -r", err)
+	}
+	os.WriteFile(filepath.Join(root, "top.log"), []byte(mkEvent("t", t0)+"\n"), 0o644)
+	src, err := New(filepath.Join(root, "*"), Options{})
+	if err != nil || len(src.Files()) != 1 || len(src.Notices()) != 1 || !strings.Contains(src.Notices()[0], "2 directories matched, not read") {
+		t.Fatalf("a glob of a file and directories without -r: %v, notices %q", err, src.Notices())
+	}
+}
