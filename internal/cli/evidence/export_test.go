@@ -620,6 +620,15 @@ func TestExportSelectsByOriginalFilename(t *testing.T) {
 	if code, out, errOut := verifyCmd(t, dir); code != 0 {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, errOut)
 	}
+	// The export read again as a SOURCE, with -r through a folder above
+	// it too: its copies carry the originals' names.
+	for _, args := range [][]string{{dir}, {"-r", filepath.Dir(dir)}} {
+		code, out, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "",
+			append([]string{"-o", "raw", `{filename="a.log"}`}, args...)...)
+		if code != 0 || !strings.Contains(out, `"f0"`) || strings.Count(out, "\n") != 1 {
+			t.Fatalf("query {filename=\"a.log\"} %v: exit %d, want a.log's one event:\n%s%s", args, code, out, errOut)
+		}
+	}
 
 	w := clitest.NewS3World(t, false)
 	sdir := filepath.Join(t.TempDir(), "s3")

@@ -54,6 +54,9 @@ type Source struct {
 	groups  [][]string
 	opts    Options
 	notices []string
+	// names are the filename labels of an export directory's copies:
+	// the originals' (exportNames).
+	names map[string]string
 }
 
 // New expands arg. It fails when nothing matches.
@@ -65,7 +68,7 @@ func New(arg string, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices}, nil
+	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices, names: l.names}, nil
 }
 
 // Notices say what the argument holds that is not read: the
@@ -93,6 +96,7 @@ func ExpandPath(arg string) ([]string, error) {
 // the user is told is not read (Source.Notices).
 type listing struct {
 	files, notices []string
+	names          map[string]string // export copies' filename labels
 }
 
 // list expands arg as ExpandPath does; with recursive, a directory's (or
@@ -122,7 +126,7 @@ func list(arg string, recursive bool) (listing, error) {
 					w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", d, err))
 				}
 			}
-			l.files, l.notices = append(l.files, w.files...), w.notices
+			l.files, l.notices, l.names = append(l.files, w.files...), w.notices, w.names
 		} else if len(dirs) > 0 {
 			l.notices = []string{unreadNotice(arg, dirs, true)}
 		}
@@ -143,7 +147,7 @@ func list(arg string, recursive bool) (listing, error) {
 	}
 	if isExportDir(arg) {
 		files, err := exportCopies(arg)
-		return listing{files: files}, err
+		return listing{files: files, names: exportNames(arg)}, err
 	}
 	if recursive {
 		return walkTree(arg)
@@ -341,6 +345,9 @@ func (f *Source) labelsFor(path string) data.Labels {
 		job = v
 	}
 	name := path
+	if n, ok := f.names[path]; ok {
+		name = n // an export's copy: the original's name
+	}
 	if f.opts.Filename != "" {
 		name = f.opts.Filename
 	}

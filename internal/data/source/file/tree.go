@@ -54,12 +54,13 @@ func walkTree(root string) (listing, error) {
 	if len(w.files) == 0 {
 		return listing{notices: w.notices}, fmt.Errorf("%s: no audit log files in it or its subdirectories (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", root)
 	}
-	return listing{files: w.files, notices: w.notices}, nil
+	return listing{files: w.files, notices: w.notices, names: w.names}, nil
 }
 
 // walker collects the files of one or more trees.
 type walker struct {
 	files, notices []string
+	names          map[string]string // export copies' filename labels
 	// seen are the directories read, so that two links to one are read
 	// once.
 	seen []dirSeen
@@ -89,6 +90,12 @@ func (w *walker) dir(dir string, fi os.FileInfo, above []dirSeen) error {
 	if isExportDir(dir) {
 		files, err := exportCopies(dir)
 		w.files = append(w.files, files...)
+		for p, n := range exportNames(dir) {
+			if w.names == nil {
+				w.names = map[string]string{}
+			}
+			w.names[p] = n
+		}
 		return err
 	}
 	files, subdirs, err := dirEntries(dir)
