@@ -1268,9 +1268,9 @@ var mutations = []Mutation{
 	{
 		Name:   "file/directory-by-name-only",
 		What:   "a directory's files are read only when their name says log: node3.txt holding events is skipped without a word",
-		File:   "internal/data/source/file/file.go",
-		Old:    "if looksLikeLog(e.Name()) || looksLikeAuditContent(p) {",
-		New:    "if looksLikeLog(e.Name()) {",
+		File:   "internal/data/source/file/tree.go",
+		Old:    "(looksLikeLog(e.Name()) || looksLikeAuditContent(p)):",
+		New:    "(looksLikeLog(e.Name())):",
 		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestDirectoryFilesByContent$"}},
 	},
 	{
