@@ -34,11 +34,14 @@ type Manifest struct {
 	// copies carry them again, so verify reads the copies with exactly
 	// these (none when absent, as in an export made before they were
 	// recorded).
-	Labels  []string        `json:"labels,omitempty"`
-	Cluster string          `json:"cluster,omitempty"`
-	From    *time.Time      `json:"from,omitempty"`
-	To      *time.Time      `json:"to,omitempty"`
-	Entries []ManifestEntry `json:"entries"`
+	Labels  []string `json:"labels,omitempty"`
+	Cluster string   `json:"cluster,omitempty"`
+	// Recursive records -r: the directory Sources were read with their
+	// subdirectories (the copies are listed in Entries either way).
+	Recursive bool            `json:"recursive,omitempty"`
+	From      *time.Time      `json:"from,omitempty"`
+	To        *time.Time      `json:"to,omitempty"`
+	Entries   []ManifestEntry `json:"entries"`
 	// Skipped lists source objects that could not be exported (archived
 	// storage classes, read errors), with the reason.
 	Skipped []ManifestEntry `json:"skipped,omitempty"`

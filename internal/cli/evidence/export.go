@@ -139,7 +139,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		q = lq
 	}
 	man := evidence.Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query,
-		Cluster: opts.Sources.Cluster()}
+		Cluster: opts.Sources.Cluster(), Recursive: opts.Sources.Recursive()}
 	// The labels the copies are read with shape the selection: verify
 	// reads them again with these.
 	for _, l := range opts.Sources.Labels() {

@@ -590,8 +590,8 @@ func TestExportRecursive(t *testing.T) {
 		t.Fatalf("export -r: %d %s", code, errOut)
 	}
 	m, err := evidence.ReadManifest(dir)
-	if err != nil || m.Events != 2 || len(m.Entries) != 4+2 {
-		t.Fatalf("export -r: %d event(s), %d entries, want 2 events of node-a and 4 copies (%v)", m.Events, len(m.Entries), err)
+	if err != nil || m.Events != 2 || len(m.Entries) != 4+2 || !m.Recursive {
+		t.Fatalf("export -r: %d event(s), %d entries, recursive %v, want 2 events of node-a, 4 copies, -r recorded (%v)", m.Events, len(m.Entries), m.Recursive, err)
 	}
 	if code, out, errOut := verifyCmd(t, dir); code != 0 {
 		t.Fatalf("verify of export -r: exit %d\n%s%s", code, out, errOut)
