@@ -65,7 +65,9 @@ the events without a timestamp the window left out, and the rejected lines. Loki
 DIR/MANIFEST.sha256 holds one sha256sum-compatible line per file written
 (check it with "audittui verify DIR" or "cd DIR && sha256sum -c MANIFEST.sha256");
 DIR/MANIFEST.json adds each object's key, ETag, size, storage class and
-last-modified time, the sources, query, window and time of the export, and
+last-modified time, the sources, query, window and time of the export, the
+--label, --cluster and -r the sources were read with, each copy's original
+name (the filename label events are selected under, as over the sources), and
 the objects that could not be exported (GLACIER and DEEP_ARCHIVE objects must
 be restored first) with the reason.
 

@@ -42,8 +42,9 @@ MANIFEST.json among them, and report files that changed, went missing, or
 were added since the export. MANIFEST.json must agree with MANIFEST.sha256
 (a missing one is warned about). The counts of MANIFEST.json are checked
 against events.jsonl and events.index.jsonl, and the recorded query is run
-again over the copies (files/, objects/) in the recorded window: events.jsonl
-must be exactly what it selects.
+again over the copies (files/, objects/) in the recorded window, with the
+recorded --label and --cluster and each copy's original filename label, as
+export selected: events.jsonl must be exactly what it selects.
 
 The digest printed (sha256 of MANIFEST.sha256) covers every file and
 MANIFEST.json; export prints it too. Nothing here is signed: whoever can
