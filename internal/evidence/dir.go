@@ -115,7 +115,8 @@ func (d *Dir) Local(rel string) string { return filepath.Join(d.Path, filepath.F
 // CopyFile copies the local file src to rel inside the directory, hashing
 // what it copies (a live audit.log may grow meanwhile: what is hashed is
 // exactly what was copied), keeps its modification time, and records the
-// entry (Source: src made absolute). It returns the entry and the copy's
+// entry (Source: src made absolute; Filename: src as given, the filename
+// label a file source gives it). It returns the entry and the copy's
 // path.
 func (d *Dir) CopyFile(src, rel string) (ManifestEntry, string, error) {
 	abs, err := filepath.Abs(src)
@@ -127,7 +128,7 @@ func (d *Dir) CopyFile(src, rel string) (ManifestEntry, string, error) {
 	if err != nil {
 		return ManifestEntry{}, "", err
 	}
-	e := ManifestEntry{Path: rel, Source: abs, SHA256: sum, Size: n}
+	e := ManifestEntry{Path: rel, Source: abs, Filename: src, SHA256: sum, Size: n}
 	if !mtime.IsZero() {
 		t := mtime.UTC()
 		e.LastModified = &t

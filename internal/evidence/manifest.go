@@ -26,11 +26,22 @@ type Manifest struct {
 	Query      string    `json:"query,omitempty"`
 	// Filter is the filter as typed in the TUI (:export), and Negated
 	// says events.jsonl holds the events Query does NOT match (`/!`).
-	Filter  string          `json:"filter,omitempty"`
-	Negated bool            `json:"negated,omitempty"`
-	From    *time.Time      `json:"from,omitempty"`
-	To      *time.Time      `json:"to,omitempty"`
-	Entries []ManifestEntry `json:"entries"`
+	Filter  string `json:"filter,omitempty"`
+	Negated bool   `json:"negated,omitempty"`
+	// Labels (--label NAME=VALUE, in the order given) and Cluster
+	// (--cluster) are the stream labels export read the copies with: a
+	// selector or job naming them selects what it did only when the
+	// copies carry them again, so verify reads the copies with exactly
+	// these (none when absent, as in an export made before they were
+	// recorded).
+	Labels  []string `json:"labels,omitempty"`
+	Cluster string   `json:"cluster,omitempty"`
+	// Recursive records -r: the directory Sources were read with their
+	// subdirectories (the copies are listed in Entries either way).
+	Recursive bool            `json:"recursive,omitempty"`
+	From      *time.Time      `json:"from,omitempty"`
+	To        *time.Time      `json:"to,omitempty"`
+	Entries   []ManifestEntry `json:"entries"`
 	// Skipped lists source objects that could not be exported (archived
 	// storage classes, read errors), with the reason.
 	Skipped []ManifestEntry `json:"skipped,omitempty"`
@@ -69,7 +80,12 @@ type ManifestEntry struct {
 	Path string `json:"path,omitempty"`
 	// Source is where the bytes came from: s3://bucket/key, a local path,
 	// or "query" for events.jsonl.
-	Source       string     `json:"source"`
+	Source string `json:"source"`
+	// Filename is the filename label the copy is read with: the
+	// original's (a file's path as given, an object's s3:// URL), so a
+	// selector naming it selects the same events from the copy. Absent
+	// (an export made before it was recorded): the copy's own path.
+	Filename     string     `json:"filename,omitempty"`
 	SHA256       string     `json:"sha256,omitempty"`
 	Size         int64      `json:"size"`
 	ETag         string     `json:"etag,omitempty"`

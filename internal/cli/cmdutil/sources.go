@@ -12,6 +12,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source"
+	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -43,7 +44,24 @@ func (s *SourceSet) Resolve(ctx context.Context, args []string) ([]data.Source, 
 	if errors.As(err, &ae) {
 		return nil, false, UsageError(err)
 	}
+	for _, n := range Notices(srcs) {
+		fmt.Fprintf(s.ios.ErrOut, "audittui: %s\n", termsafe.String(n))
+	}
 	return srcs, ok, err
+}
+
+// Notices are what the SOURCE arguments hold that is not read: a
+// directory's subdirectories without -r, the links -r did not follow
+// (file.Source.Notices). Resolve prints them on stderr; the TUI shows
+// them in its status bar too.
+func Notices(srcs []data.Source) []string {
+	var out []string
+	for _, s := range srcs {
+		if f, ok := unwrapSource(s).(*file.Source); ok {
+			out = append(out, f.Notices()...)
+		}
+	}
+	return out
 }
 
 // Window resolves what a command that reads events starts with: the time

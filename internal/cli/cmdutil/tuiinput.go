@@ -45,7 +45,11 @@ type Follow struct {
 // status bar says "not following (--follow)" when a SOURCE holds a plain
 // file that could be followed. A single followed file with rotated files
 // beside it gets a notice that names them: the directory reads them too.
-func DefaultFollow(args []string) Follow {
+func DefaultFollow(args []string) Follow { return DefaultFollowTree(args, false) }
+
+// DefaultFollowTree is DefaultFollow for SOURCEs read with -r (recursive):
+// a directory's sets are those of its whole tree.
+func DefaultFollowTree(args []string, recursive bool) Follow {
 	if len(args) == 1 && IsLiveFile(args[0]) {
 		f := Follow{On: true}
 		if n := rotatedBeside(args[0]); n > 0 {
@@ -64,11 +68,11 @@ func DefaultFollow(args []string) Follow {
 			followable = followable || IsLiveFile(a)
 			continue
 		}
-		paths, err := file.ExpandPath(a)
+		src, err := file.New(a, file.Options{Recursive: recursive})
 		if err != nil {
 			continue
 		}
-		sets := file.GroupRotated(paths)
+		sets := src.Files()
 		for _, set := range sets {
 			live := set[len(set)-1]
 			if !compressedName(live) {

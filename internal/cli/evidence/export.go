@@ -65,7 +65,9 @@ the events without a timestamp the window left out, and the rejected lines. Loki
 DIR/MANIFEST.sha256 holds one sha256sum-compatible line per file written
 (check it with "audittui verify DIR" or "cd DIR && sha256sum -c MANIFEST.sha256");
 DIR/MANIFEST.json adds each object's key, ETag, size, storage class and
-last-modified time, the sources, query, window and time of the export, and
+last-modified time, the sources, query, window and time of the export, the
+--label, --cluster and -r the sources were read with, each copy's original
+name (the filename label events are selected under, as over the sources), and
 the objects that could not be exported (GLACIER and DEEP_ARCHIVE objects must
 be restored first) with the reason.
 
@@ -138,7 +140,13 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		}
 		q = lq
 	}
-	man := evidence.Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query}
+	man := evidence.Manifest{Version: 1, Generator: buildinfo.Get().String(), ExportedAt: opts.Now().UTC(), Sources: opts.Args, Query: opts.Query,
+		Cluster: opts.Sources.Cluster(), Recursive: opts.Sources.Recursive()}
+	// The labels the copies are read with shape the selection: verify
+	// reads them again with these.
+	for _, l := range opts.Sources.Labels() {
+		man.Labels = append(man.Labels, l.Name+"="+l.Value)
+	}
 	if from != 0 {
 		t := time.Unix(0, from).UTC()
 		man.From = &t
@@ -169,7 +177,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	// 1. Copy the evidence; remember local copies to query.
 	var copies []data.Source
 	for _, src := range srcs {
-		var paths []string
+		var paths []copied
 		var err error
 		switch src := src.(type) {
 		case *s3src.Source:
@@ -187,7 +195,9 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 			return err
 		}
 		for _, p := range paths {
-			fsrc, err := opts.Sources.File(p)
+			// Read under the original's filename label: a selector
+			// naming it selects the copy.
+			fsrc, err := opts.Sources.FileAs(p.path, p.filename)
 			if err != nil {
 				return err
 			}
@@ -245,9 +255,13 @@ func (ex *exporter) warn(format string, a ...any) {
 	fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(fmt.Sprintf(format, a...)))
 }
 
-// copyS3 downloads the window's objects as stored. It returns the local
-// paths written.
-func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int64) ([]string, error) {
+// copied is a copy written: its local path and the filename label of
+// what it copies (a file's path as given, an object's URL).
+type copied struct{ path, filename string }
+
+// copyS3 downloads the window's objects as stored. It returns the copies
+// written.
+func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int64) ([]copied, error) {
 	l, err := src.List(ctx, from, to)
 	if err != nil {
 		return nil, err
@@ -281,7 +295,7 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 			path := ex.dir.Local(rel)
 			d, err := ex.download(ctx, src, o, path)
 			e := objectEntry(src, o)
-			e.Path, e.SHA256, e.Size = rel, d.SHA256, d.Bytes
+			e.Path, e.SHA256, e.Size, e.Filename = rel, d.SHA256, d.Bytes, src.URL(o)
 			if d.Object.ETag != "" {
 				e.ETag = d.Object.ETag
 			}
@@ -297,7 +311,7 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var paths []string
+	var paths []copied
 	for i, r := range results {
 		if r.err != nil {
 			e := objectEntry(src, l.Objects[i])
@@ -307,7 +321,7 @@ func (ex *exporter) copyS3(ctx context.Context, src *s3src.Source, from, to int6
 			continue
 		}
 		ex.dir.Add(r.entry)
-		paths = append(paths, r.path)
+		paths = append(paths, copied{r.path, r.entry.Filename})
 	}
 	return paths, nil
 }
@@ -374,9 +388,9 @@ func objectEntry(src *s3src.Source, o s3src.Object) evidence.ManifestEntry {
 }
 
 // copyFiles copies a file source's files, hashing while copying. It
-// returns the local copies.
-func (ex *exporter) copyFiles(src *file.Source) ([]string, error) {
-	var paths []string
+// returns the copies.
+func (ex *exporter) copyFiles(src *file.Source) ([]copied, error) {
+	var paths []copied
 	for _, group := range src.Files() {
 		for _, p := range group {
 			if p == "-" {
@@ -386,11 +400,11 @@ func (ex *exporter) copyFiles(src *file.Source) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			_, dst, err := ex.dir.CopyFile(p, rel)
+			e, dst, err := ex.dir.CopyFile(p, rel)
 			if err != nil {
 				return nil, err
 			}
-			paths = append(paths, dst)
+			paths = append(paths, copied{dst, e.Filename})
 		}
 	}
 	return paths, nil

@@ -42,8 +42,9 @@ MANIFEST.json among them, and report files that changed, went missing, or
 were added since the export. MANIFEST.json must agree with MANIFEST.sha256
 (a missing one is warned about). The counts of MANIFEST.json are checked
 against events.jsonl and events.index.jsonl, and the recorded query is run
-again over the copies (files/, objects/) in the recorded window: events.jsonl
-must be exactly what it selects.
+again over the copies (files/, objects/) in the recorded window, with the
+recorded --label and --cluster and each copy's original filename label, as
+export selected: events.jsonl must be exactly what it selects.
 
 The digest printed (sha256 of MANIFEST.sha256) covers every file and
 MANIFEST.json; export prints it too. Nothing here is signed: whoever can
@@ -153,10 +154,10 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		fmt.Fprintf(ios.ErrOut, "audittui: %s was written by the TUI's :export, which copies no source: not selected again\n", evidence.EventsFile)
 		return out
 	}
-	var paths []string
+	var paths []copied
 	for _, e := range m.Entries {
 		if strings.HasPrefix(e.Path, "files/") || strings.HasPrefix(e.Path, "objects/") {
-			paths = append(paths, filepath.Join(dir, filepath.FromSlash(e.Path)))
+			paths = append(paths, copied{filepath.Join(dir, filepath.FromSlash(e.Path)), e.Filename})
 		}
 	}
 	remote := len(paths) == 0
@@ -171,7 +172,10 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		return out
 	}
 	quiet := &cmdutil.IOStreams{In: ios.In, Out: io.Discard, ErrOut: io.Discard}
-	ss := cmdutil.NewSourceSet(pflag.NewFlagSet("verify", pflag.ContinueOnError), quiet, func(string) (string, bool) { return "", false })
+	ss, err := exportSources(m, quiet)
+	if err != nil {
+		return append(out, err.Error())
+	}
 	expr, err := cmdutil.ParseQueryFor(m.Query, ss.Job())
 	q, ok := expr.(*logql.LogQuery)
 	if err != nil || !ok {
@@ -179,9 +183,11 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 	}
 	var srcs []data.Source
 	for _, p := range paths {
-		s, err := ss.File(p)
+		// Under the original's filename label, as export read it (the
+		// copy's path when the manifest does not say).
+		s, err := ss.FileAs(p.path, p.filename)
 		if err != nil {
-			return append(out, fmt.Sprintf("%s: %v", p, err))
+			return append(out, fmt.Sprintf("%s: %v", p.path, err))
 		}
 		srcs = append(srcs, s)
 	}
@@ -218,6 +224,27 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 			m.Rejected, m.DuplicatesDropped, m.Undated, again.Rejected, again.DuplicatesDropped, again.Undated))
 	}
 	return out
+}
+
+// exportSources is the source set export read the copies with: its
+// --label and --cluster as MANIFEST.json records them, parsed as export
+// parsed them (a manifest without them: none, as before they were
+// recorded).
+func exportSources(m *evidence.Manifest, ios *cmdutil.IOStreams) (*cmdutil.SourceSet, error) {
+	fs := pflag.NewFlagSet("verify", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	ss := cmdutil.NewSourceSet(fs, ios, func(string) (string, bool) { return "", false })
+	var args []string
+	for _, l := range m.Labels {
+		args = append(args, "--label="+l)
+	}
+	if m.Cluster != "" {
+		args = append(args, "--cluster="+m.Cluster)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%s: the recorded labels %q and cluster %q: %v", evidence.ManifestJSON, m.Labels, m.Cluster, err)
+	}
+	return ss, nil
 }
 
 // firstDiff names the first line where two events files differ.

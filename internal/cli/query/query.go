@@ -70,7 +70,8 @@ t counts the lines in (t-range, t]: a line at exactly --to counts, and the
 first step of a range query counts its range before --from too.
 
 SOURCE is a file, a glob, a directory (the apiserver's rotated set is read in
-order, .gz backups included), - for stdin, s3://bucket/prefix/ or
+order, .gz backups included; its subdirectories too with -r, every level),
+- for stdin, s3://bucket/prefix/ or
 loki://host:3100. Without SOURCE: Loki when LOKI_ADDR is set, else stdin when
 it is a pipe.
 

@@ -224,7 +224,7 @@ func run(ctx context.Context, o *ServeOptions) error {
 	}
 	fo := cmdutil.Follow{On: o.Follow}
 	if !o.FollowSet {
-		fo = cmdutil.DefaultFollow(o.Args)
+		fo = cmdutil.DefaultFollowTree(o.Args, o.Sources.Recursive())
 	}
 	if to != 0 {
 		fo.Status = "" // a window that ends: nothing new could fall in it

@@ -116,7 +116,12 @@ func chooseInput(ctx context.Context, opts *TUIOptions) (srcs []data.Source, tit
 			title = srcs[0].String()
 		}
 		if !opts.FollowSet {
-			follow = cmdutil.DefaultFollow(opts.Args)
+			follow = cmdutil.DefaultFollowTree(opts.Args, opts.Sources.Recursive())
+		}
+		// Subdirectories not read (without -r): said on stderr, which the
+		// screen hides, so at start too.
+		for _, n := range cmdutil.Notices(srcs) {
+			follow.Notice = strings.TrimPrefix(follow.Notice+" · "+n, " · ")
 		}
 		return srcs, title, false, follow, nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/testutil"
 	"github.com/audittui/audittui/internal/ui/sample"
@@ -28,11 +29,14 @@ func TestTUIInput(t *testing.T) {
 	lr := t.TempDir()
 	// Two nodes' files, and a directory of gzipped backups only.
 	nodes, gzOnly := t.TempDir(), t.TempDir()
+	// A reviewer's case: a node per subdirectory.
+	tree := t.TempDir()
 	for _, p := range []string{live, gz,
 		filepath.Join(node, "audit-2026-11-20T02-05-00.000.log.gz"), filepath.Join(node, "audit-2026-11-20T02-40-00.000.log"), filepath.Join(node, "audit.log"),
 		filepath.Join(lr, "audit.log.2.gz"), filepath.Join(lr, "audit.log.1"), filepath.Join(lr, "audit.log"),
 		filepath.Join(nodes, "cp1.log"), filepath.Join(nodes, "cp2.log"),
-		filepath.Join(gzOnly, "audit-2026-11-20T02-05-00.000.log.gz")} {
+		filepath.Join(gzOnly, "audit-2026-11-20T02-05-00.000.log.gz"),
+		filepath.Join(tree, "notes.log.gz"), filepath.Join(tree, "node-a", "audit.log"), filepath.Join(tree, "node-b", "audit.log.1.gz")} {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			t.Fatal(err)
@@ -42,6 +46,8 @@ func TestTUIInput(t *testing.T) {
 	type tc struct {
 		name       string
 		opts       TUIOptions
+		flags      []string
+		wantFiles  int // files read, when not 0
 		followSet  bool
 		wantSample bool
 		wantFollow bool
@@ -64,6 +70,11 @@ func TestTUIInput(t *testing.T) {
 		{name: "audit.log with backups beside it: named", opts: TUIOptions{Args: []string{filepath.Join(node, "audit.log")}}, wantFollow: true,
 			wantNotice: "following audit.log; 2 rotated file(s) beside it are not read (audittui " + node + "/ reads them too, and follows it)"},
 	}
+	tests = append(tests,
+		tc{name: "a case tree: subdirectories named", opts: TUIOptions{Args: []string{tree}}, wantFiles: 1,
+			wantNotice: "2 subdirectories not read: node-a, node-b; use -r"},
+		tc{name: "a case tree with -r: read, said not followed", opts: TUIOptions{Args: []string{tree}}, flags: []string{"-r"}, wantFiles: 3, wantStatus: "not following (--follow)"},
+		tc{name: "one node's set under a directory with -r: followed", opts: TUIOptions{Args: []string{filepath.Dir(node)}}, flags: []string{"-r"}, wantFiles: 3, wantFollow: true})
 	if defaultErr != nil {
 		tests = append(tests, tc{name: "no source, no audit.log: sample", wantSample: true})
 	}
@@ -71,7 +82,11 @@ func TestTUIInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ios, _, _ := clitest.Streams("")
 			opts := tt.opts
-			opts.Sources = clitest.Factory(ios).Sources(pflag.NewFlagSet("t", pflag.ContinueOnError))
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			opts.Sources = clitest.Factory(ios).Sources(fs)
+			if err := fs.Parse(tt.flags); err != nil {
+				t.Fatal(err)
+			}
 			opts.FollowSet = tt.followSet
 			srcs, title, isSample, follow, err := chooseInput(context.Background(), &opts)
 			if err != nil {
@@ -80,6 +95,17 @@ func TestTUIInput(t *testing.T) {
 			if isSample != tt.wantSample || follow.On != tt.wantFollow || follow.Status != tt.wantStatus ||
 				!strings.Contains(follow.Notice, tt.wantNotice) || (tt.wantNotice == "") != (follow.Notice == "") {
 				t.Fatalf("sample=%v follow=%+v, want %v %v %q %q", isSample, follow, tt.wantSample, tt.wantFollow, tt.wantStatus, tt.wantNotice)
+			}
+			if tt.wantFiles != 0 {
+				n := 0
+				for _, s := range srcs {
+					for _, g := range s.(*file.Source).Files() {
+						n += len(g)
+					}
+				}
+				if n != tt.wantFiles {
+					t.Fatalf("%d file(s) read, want %d", n, tt.wantFiles)
+				}
 			}
 			if len(srcs) == 0 || title == "" {
 				t.Fatalf("no source or title: %v %q", srcs, title)

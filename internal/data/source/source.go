@@ -81,11 +81,12 @@ type Set struct {
 	// Options may be changed until Resolve is called (a command sets
 	// Stdin when it runs, for example).
 	Options
-	cluster string
-	labels  labelFlag
-	s3      *S3
-	loki    *Loki
-	kinds   []kind // in resolution order; files last (they match anything)
+	cluster   string
+	labels    labelFlag
+	recursive bool
+	s3        *S3
+	loki      *Loki
+	kinds     []kind // in resolution order; files last (they match anything)
 }
 
 // New returns a Set whose flags are bound to fs.
@@ -93,6 +94,7 @@ func New(fs *pflag.FlagSet, opts Options) *Set {
 	s := &Set{Options: opts}
 	fs.StringVar(&s.cluster, "cluster", "", "cluster label for file sources (stream label cluster=...)")
 	fs.Var(&s.labels, "label", "stream label of file and S3 sources, NAME=VALUE (repeatable): --label job=kube-audit for rules written for that job; the job also sets what the built-in rules, the filter shorthand and the default --loki-selector select")
+	fs.BoolVarP(&s.recursive, "recursive", "r", false, "read a directory SOURCE's subdirectories too, every level (a reviewer's case/node-a/..., case/node-b/...): rotated sets are grouped per directory, each file's filename label is its path; symbolic links are followed, loops are not. Without it the subdirectories not read are named on stderr")
 	s.loki = newLoki(fs, &s.Options)
 	s.loki.job = s.Job
 	s.s3 = newS3(fs, &s.Options, &s.cluster)
@@ -134,6 +136,9 @@ func (s *Set) clusterLabel() string {
 	return v
 }
 
+// Recursive is -r: a directory SOURCE is read with its subdirectories.
+func (s *Set) Recursive() bool { return s.recursive }
+
 // Loki is the Set's Loki kind (its flags are the Set's).
 func (s *Set) Loki() *Loki { return s.loki }
 
@@ -143,7 +148,17 @@ func (s *Set) File(path string) (*file.Source, error) {
 	if err := s.checkLabels(); err != nil {
 		return nil, err
 	}
-	return file.New(path, file.Options{Cluster: s.clusterLabel(), Labels: s.Labels(), Stdin: s.Stdin})
+	return file.New(path, file.Options{Cluster: s.clusterLabel(), Labels: s.Labels(), Stdin: s.Stdin, Recursive: s.recursive})
+}
+
+// FileAs is File for a copy of evidence (export's files/ and objects/),
+// read under the filename label of what it copies: a selector naming the
+// original selects the copy.
+func (s *Set) FileAs(path, filename string) (*file.Source, error) {
+	if err := s.checkLabels(); err != nil {
+		return nil, err
+	}
+	return file.New(path, file.Options{Cluster: s.clusterLabel(), Labels: s.Labels(), Stdin: s.Stdin, Filename: filename})
 }
 
 // Resolve turns SOURCE arguments into sources. With no arguments a kind

@@ -34,6 +34,14 @@ type Options struct {
 	Labels data.Labels
 	// Stdin is read for the path "-" (os.Stdin when nil).
 	Stdin io.Reader
+	// Filename, when set, is the filename label of the files instead of
+	// their paths: export reads a copy under the name of the file (or
+	// object) it copies, so a selector naming that selects the same.
+	Filename string
+	// Recursive (-r) reads a directory's subdirectories too, every
+	// level (tree.go); without it a directory's subdirectories are named
+	// in a notice (Notices).
+	Recursive bool
 }
 
 // Source reads one SOURCE argument naming local files: a file, a glob,
@@ -42,9 +50,13 @@ type Options struct {
 // first, then the live file); different sets (one per node) are merged in
 // time order.
 type Source struct {
-	arg    string
-	groups [][]string
-	opts   Options
+	arg     string
+	groups  [][]string
+	opts    Options
+	notices []string
+	// names are the filename labels of an export directory's copies:
+	// the originals' (exportNames).
+	names map[string]string
 }
 
 // New expands arg. It fails when nothing matches.
@@ -52,81 +64,121 @@ func New(arg string, opts Options) (*Source, error) {
 	if arg == "-" {
 		return &Source{arg: arg, groups: [][]string{{"-"}}, opts: opts}, nil
 	}
-	paths, err := ExpandPath(arg)
+	l, err := list(arg, opts.Recursive)
 	if err != nil {
 		return nil, err
 	}
-	return &Source{arg: arg, groups: GroupRotated(paths), opts: opts}, nil
+	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices, names: l.names}, nil
 }
+
+// Notices say what the argument holds that is not read: the
+// subdirectories of a directory read without Recursive, and with it the
+// symbolic links not followed (a loop, a directory read once already)
+// and the subdirectories that could not be listed. The commands print
+// them.
+func (f *Source) Notices() []string { return f.notices }
 
 func (f *Source) String() string { return f.arg }
 
 // Files returns the expanded files, grouped by rotated set.
 func (f *Source) Files() [][]string { return f.groups }
 
-// ExpandPath turns a path, glob or directory into the files to read. A
-// path that exists is read as named, glob characters and all (a file
-// called "audit[1].log").
+// ExpandPath turns a path, glob or directory into the files to read (a
+// directory's own files: its subdirectories are not read). A path that
+// exists is read as named, glob characters and all (a file called
+// "audit[1].log").
 func ExpandPath(arg string) ([]string, error) {
+	l, err := list(arg, false)
+	return l.files, err
+}
+
+// listing is what a SOURCE argument names: the files to read, and what
+// the user is told is not read (Source.Notices).
+type listing struct {
+	files, notices []string
+	names          map[string]string // export copies' filename labels
+}
+
+// list expands arg as ExpandPath does; with recursive, a directory's (or
+// a glob's directories') subdirectories are read too (tree.go).
+func list(arg string, recursive bool) (listing, error) {
 	if _, err := os.Stat(arg); err != nil && strings.ContainsAny(arg, "*?[") {
 		m, err := filepath.Glob(arg)
 		if err != nil {
-			return nil, fmt.Errorf("bad glob %q: %w", arg, err)
+			return listing{}, fmt.Errorf("bad glob %q: %w", arg, err)
 		}
-		var files []string
+		var l listing
+		var dirs []string
 		for _, p := range m {
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				files = append(files, p)
+			fi, err := os.Stat(p)
+			switch {
+			case err != nil:
+			case fi.Mode().IsRegular():
+				l.files = append(l.files, p)
+			case fi.IsDir():
+				dirs = append(dirs, p)
 			}
 		}
-		if len(files) == 0 {
-			return nil, fmt.Errorf("%s: no files match", arg)
+		if recursive {
+			w := &walker{}
+			for _, d := range dirs {
+				if err := w.root(d); err != nil {
+					w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", d, err))
+				}
+			}
+			l.files, l.notices, l.names = append(l.files, w.files...), w.notices, w.names
+		} else if len(dirs) > 0 {
+			l.notices = []string{unreadNotice(arg, dirs, true)}
 		}
-		return files, nil
+		if len(l.files) == 0 {
+			if len(dirs) > 0 && !recursive {
+				return l, fmt.Errorf("%s: no files match, only %d director(ies), which are not descended: use -r (--recursive) to read them", arg, len(dirs))
+			}
+			return l, fmt.Errorf("%s: no files match", arg)
+		}
+		return l, nil
 	}
 	fi, err := os.Stat(arg)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", arg, unwrapPathErr(err))
+		return listing{}, fmt.Errorf("open %s: %w", arg, unwrapPathErr(err))
 	}
 	if !fi.IsDir() {
-		return []string{arg}, nil
+		return listing{files: []string{arg}}, nil
 	}
 	if isExportDir(arg) {
-		return exportCopies(arg)
+		files, err := exportCopies(arg)
+		return listing{files: files, names: exportNames(arg)}, err
 	}
-	ents, err := os.ReadDir(arg)
+	if recursive {
+		return walkTree(arg)
+	}
+	files, subdirs, err := dirEntries(arg)
 	if err != nil {
-		return nil, fmt.Errorf("read directory %s: %w", arg, unwrapPathErr(err))
-	}
-	var files, subdirs []string
-	for _, e := range ents {
-		if e.IsDir() {
-			subdirs = append(subdirs, e.Name())
-		}
-		if !e.Type().IsRegular() {
-			continue
-		}
-		p := filepath.Join(arg, e.Name())
-		if looksLikeLog(e.Name()) || looksLikeAuditContent(p) {
-			files = append(files, p)
-		}
+		return listing{}, err
 	}
 	if len(files) == 0 && len(subdirs) > 0 {
-		// Not descended, as lnav does not: a folder of evidence often
-		// holds copies of the same logs, which a glob or the folders
-		// named make a choice of.
+		// Not descended without -r, as lnav does not: a folder of
+		// evidence often holds copies of the same logs, which a glob or
+		// the folders named make a choice of.
 		names := subdirs
 		more := ""
 		if len(names) > 3 {
 			names, more = names[:3], fmt.Sprintf(", and %d more", len(subdirs)-3)
 		}
-		return nil, fmt.Errorf("%s: directory holds no audit log files but %d subdirector(ies) (%s%s), which are not descended: name them, or use a glob such as %s",
+		for i := range names {
+			names[i] = filepath.Base(names[i])
+		}
+		return listing{}, fmt.Errorf("%s: directory holds no audit log files but %d subdirector(ies) (%s%s), which are not descended: use -r (--recursive) to read them all, name them, or use a glob such as %s",
 			arg, len(subdirs), strings.Join(names, ", "), more, filepath.Join(arg, "*", "*"))
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: directory holds no audit log files (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", arg)
+		return listing{}, fmt.Errorf("%s: directory holds no audit log files (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", arg)
 	}
-	return files, nil
+	l := listing{files: files}
+	if len(subdirs) > 0 {
+		l.notices = []string{unreadNotice(arg, subdirs, false)}
+	}
+	return l, nil
 }
 
 // isExportDir reports whether dir is an audittui export directory (it
@@ -292,7 +344,14 @@ func (f *Source) labelsFor(path string) data.Labels {
 	if v, ok := f.opts.Labels.Get("job"); ok {
 		job = v
 	}
-	ls := data.Labels{{Name: "job", Value: job}, {Name: "filename", Value: path}}
+	name := path
+	if n, ok := f.names[path]; ok {
+		name = n // an export's copy: the original's name
+	}
+	if f.opts.Filename != "" {
+		name = f.opts.Filename
+	}
+	ls := data.Labels{{Name: "job", Value: job}, {Name: "filename", Value: name}}
 	if f.opts.Cluster != "" {
 		ls = append(ls, data.Label{Name: "cluster", Value: f.opts.Cluster})
 	}

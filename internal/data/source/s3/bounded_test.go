@@ -3,10 +3,10 @@ package s3
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -360,7 +360,8 @@ func testBinaryObjectRejectedOnce(t *testing.T, real bool) {
 	ctx := context.Background()
 	client, b := st0.client, st0.bucket
 	rnd := make([]byte, 2<<20)
-	rand.Read(rnd)
+	rand.NewChaCha8([32]byte{'a', 'u', 'd', 'i', 't', 't', 'u', 'i'}).Read(rnd)
+	nul := checkNoise(t, rnd)
 	kt := "audit-logs/c1/" + start.Format("2006/01/02/15/04/05")
 	s3test.Put(ctx, t, client, b, kt+"-RANDOM01.json", rnd, "")
 	s3test.Put(ctx, t, client, b, kt+"-PARQUET1.parquet", append([]byte("PAR1\x15\x04\x15\x00"), rnd[:200000]...), "")
@@ -381,11 +382,36 @@ func testBinaryObjectRejectedOnce(t *testing.T, real bool) {
 		msg := r.Error()
 		switch {
 		case strings.Contains(msg, "-PARQUET1.parquet:1: binary content (a Parquet file), not JSON text"):
-		case strings.Contains(msg, "-RANDOM01.json:1: binary content (a NUL byte at offset"):
+		case strings.Contains(msg, fmt.Sprintf("-RANDOM01.json:1: binary content (a NUL byte at offset %d)", nul)):
 		default:
 			t.Fatalf("reject %q does not name the object and why", msg)
 		}
 	}
+}
+
+// checkNoise asserts what the binary-object test needs of its noise: read
+// as it is (no gzip or zstd magic: it would be decompressed), not taken
+// for UTF-16 (no byte order mark, no NUL among its first four bytes) or
+// for JSON ('{' or '[' first, after blanks or a UTF-8 byte order mark:
+// read line by line then), not a named format (PAR1, ORC, PK, BZh, ...:
+// told by name), and a NUL byte within the 8000 bytes the reader sniffs.
+// It returns the offset of that NUL, which the reject names.
+func checkNoise(t *testing.T, b []byte) int {
+	t.Helper()
+	for _, magic := range []string{"\x1f\x8b", "\x28\xb5\x2f\xfd", "\xff\xfe", "\xfe\xff", "\xef\xbb\xbf",
+		"PAR1", "ORC", "Obj\x01", "PK\x03\x04", "BZh", "\xfd7zXZ\x00", "\x04\x22\x4d\x18", "\xff\x06\x00\x00sNaPpY", "\x7fELF"} {
+		if bytes.HasPrefix(b, []byte(magic)) {
+			t.Fatalf("the noise starts with the magic %q: another seed", magic)
+		}
+	}
+	if len(b) < 8000 || bytes.ContainsAny(b[:1], "{[ \t\r\n") || bytes.IndexByte(b[:4], 0) >= 0 || string(b[257:262]) == "ustar" {
+		t.Fatalf("the noise starts as JSON, UTF-16 or tar would (% x): another seed", b[:4])
+	}
+	nul := bytes.IndexByte(b[:8000], 0)
+	if nul < 0 {
+		t.Fatal("the noise holds no NUL byte in its first 8000 bytes: another seed")
+	}
+	return nul
 }
 
 // getCounter counts whole-object GETs (not the ranged GETs of a peek).
