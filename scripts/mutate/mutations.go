@@ -3036,4 +3036,12 @@ var mutations = []Mutation{
 		New:    "\tif false {\n\t\tt.seenAtPath(f, fi)\n\t}\n",
 		Guards: []Guard{tailPkg},
 	},
+	{
+		Name:   "ship/heap-live-peak-unrecorded",
+		What:   "audittui_ship_go_heap_live_peak_bytes stays 0: the fault suite's memory bound on huge lines (live heap within the Go memory limit) checks nothing (review J5 item 2)",
+		File:   "internal/ship/metrics/heap.go",
+		Old:    "\t\t\t\tstoreMax(&m.heapPeak, int64(s[0].Value.Uint64()))\n",
+		New:    "\t\t\t\tstoreMax(&m.heapPeak, 0)\n",
+		Guards: []Guard{{Pkg: "./internal/ship/metrics", Run: "^TestHeapLivePeak$"}},
+	},
 }
