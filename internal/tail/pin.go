@@ -54,6 +54,7 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -74,10 +75,26 @@ type pinnedFile struct {
 	dev, ino uint64
 }
 
-// maxAtPath bounds the files recorded as opened at the path (see notice):
-// one that never leaves it through an event the watcher sees (a file
-// renamed over it, events dropped) is closed once this many are.
-const maxAtPath = maxPins + maxUnkept + 16
+// maxAtPath bounds the files recorded as opened at the path (see notice),
+// and atPathTTL is how long one is kept once it is no longer there: the
+// watcher reads a file's leave event within moments (its pause is
+// MinInterval), so one still recorded after that left without an event it
+// sees (a file renamed over the path, a swapped symlink, events dropped).
+// Dropping it frees the disk space it holds; were its event only late,
+// that event would be taken for a file nothing opened (a gap reported,
+// never one hidden).
+const (
+	maxAtPath = maxPins + maxUnkept + 16
+	atPathTTL = 10 * time.Second
+)
+
+// atPathFile is a file recorded as opened at the path, with a descriptor
+// of its own; goneAt is when it was first seen no longer there.
+type atPathFile struct {
+	f        *os.File
+	dev, ino uint64
+	goneAt   time.Time
+}
 
 // seenAtPathLocked records f (dev/ino), just opened at the path, with a
 // descriptor of its own until the watcher sees it leave the path. pinMu
@@ -100,7 +117,7 @@ func (t *Tailer) seenAtPathLocked(f *os.File, dev, ino uint64) {
 		t.atPath[0].f.Close()
 		t.atPath = slices.Delete(t.atPath, 0, 1)
 	}
-	t.atPath = append(t.atPath, pinnedFile{f: d, dev: dev, ino: ino})
+	t.atPath = append(t.atPath, atPathFile{f: d, dev: dev, ino: ino})
 }
 
 // forgetAtPathLocked drops the record of dev/ino (see seenAtPathLocked):
@@ -159,6 +176,37 @@ func (t *Tailer) leftPath() (found bool, size int64) {
 		return true, size
 	}
 	return false, 0
+}
+
+// expireAtPath drops the recorded files no longer at the path for longer
+// than atPathTTL (see maxAtPath). Lister goroutine.
+func (t *Tailer) expireAtPath() {
+	var pdev, pino uint64
+	there := false
+	if fi, err := os.Stat(t.o.Path); err == nil {
+		pdev, pino = DevIno(fi)
+		there = true
+	}
+	now := time.Now()
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	keep := t.atPath[:0]
+	for _, a := range t.atPath {
+		fi, err := a.f.Stat()
+		switch {
+		case err == nil && there && links(fi) > 0 && a.dev == pdev && a.ino == pino:
+			a.goneAt = time.Time{}
+		case a.goneAt.IsZero():
+			a.goneAt = now
+		case now.Sub(a.goneAt) > t.atPathTTL:
+			t.log.Debug("a file opened at the path left it with no event the watcher saw (renamed over, or events dropped); no longer recorded", "path", t.o.Path, "ino", a.ino)
+			a.f.Close()
+			continue
+		}
+		keep = append(keep, a)
+	}
+	clear(t.atPath[len(keep):])
+	t.atPath = keep
 }
 
 // seenAtPath records f (fi), the tailer's file, when it is at the path.

@@ -299,7 +299,8 @@ type Tailer struct {
 	pins             []pinnedFile
 	heldDev, heldIno uint64
 	heldOK           bool
-	atPath           []pinnedFile
+	atPath           []atPathFile
+	atPathTTL        time.Duration // atPathTTL; tests lower it
 	watching         bool
 	pinning          bool // not with Once
 	pinStopped       bool
@@ -382,7 +383,7 @@ func New(o Options) *Tailer {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Tailer{o: o, log: lg, maxPins: maxPins, maxPinBytes: maxPinnedBytes}
+	return &Tailer{o: o, log: lg, maxPins: maxPins, maxPinBytes: maxPinnedBytes, atPathTTL: atPathTTL}
 }
 
 // Emit receives chunks. It may block: that is backpressure (the audit file

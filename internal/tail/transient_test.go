@@ -230,3 +230,34 @@ func TestLiveFileReadThenDeletedIsNoGap(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A file recorded as opened at the path that leaves it with no event the
+// watcher sees (a file renamed over the path: no Remove for the one
+// replaced) is no longer recorded once it has been gone for a while, so
+// its descriptor does not hold its disk space, nor its record hide a later
+// loss. The file that replaced it stays recorded.
+func TestRecordOfAFileRenamedOverIsDropped(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	appendLines(t, p, 0, 10)
+	tl := New(Options{Path: p})
+	tl.pinning, tl.watching, tl.atPathTTL = true, true, time.Millisecond
+	defer tl.closePins()
+	tl.pinPath()
+	appendLines(t, p+".tmp", 10, 20)
+	mustRename(t, p+".tmp", p) // replaces the first file: no Remove for it
+	tl.pinPath()
+	tl.expireAtPath() // the first is seen gone ...
+	time.Sleep(5 * time.Millisecond)
+	tl.expireAtPath() // ... and dropped once gone for longer than atPathTTL
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ino := DevIno(fi)
+	tl.pinMu.Lock()
+	defer tl.pinMu.Unlock()
+	if len(tl.atPath) != 1 || tl.atPath[0].ino != ino {
+		t.Fatalf("%d files recorded, want only the one at the path", len(tl.atPath))
+	}
+}

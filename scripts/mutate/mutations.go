@@ -3045,4 +3045,12 @@ var mutations = []Mutation{
 		New:    "\t\t\t\tstoreMax(&m.heapPeak, 0)\n",
 		Guards: []Guard{{Pkg: "./internal/ship/metrics", Run: "^TestHeapLivePeak$"}},
 	},
+	{
+		Name:   "tail/at-path-record-never-expires",
+		What:   "a file opened at the path that left it with no event the watcher sees (renamed over) stays recorded: its descriptor holds its disk space, and its record hides the next file deleted at the path that nothing opened (review J5)",
+		File:   "internal/tail/pin.go",
+		Old:    "\t\tcase now.Sub(a.goneAt) > t.atPathTTL:\n",
+		New:    "\t\tcase false && now.Sub(a.goneAt) > t.atPathTTL:\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestRecordOfAFileRenamedOverIsDropped$"}},
+	},
 }
