@@ -17,7 +17,7 @@
 // queries to VictoriaLogs, LIST+GET of the S3 objects, the stand-in's
 // records) and reports per sink: events written, unique delivered, missing,
 // duplicates (with the budget the targets allow), out-of-order deliveries
-// and ship's peak RSS (VmHWM). Reports go to t.Log and to
+// and ship's peak RSS (VmHWM) and live Go heap. Reports go to t.Log and to
 // $AUDITTUI_ARTIFACTS/shipfaults/summary.{txt,jsonl} (or a temporary
 // directory named in the test log).
 //

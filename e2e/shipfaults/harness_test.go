@@ -418,6 +418,9 @@ func (e *env) finish(crashes int) *Report {
 	events := e.w.Events()
 	r.Written, r.Rotations, r.Runs, r.Crashes = len(events), e.w.Rotations(), e.ship.Starts(), crashes
 	r.PeakRSS, r.PeakAnon = e.ship.PeakRSS(), e.ship.PeakAnon()
+	for k, v := range e.ship.GoPeaks() {
+		r.Set("peak_"+k, v)
+	}
 	r.Duration = time.Since(e.started)
 	budget := 0
 	if crashes > 0 {

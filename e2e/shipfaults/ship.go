@@ -19,7 +19,8 @@ import (
 
 // Ship runs `audittui ship --config FILE` as a child process, the way a
 // DaemonSet would: start, SIGTERM, SIGKILL, scrape /metrics, /healthz and
-// /readyz, and sample its peak resident memory (VmHWM).
+// /readyz, and sample its peak resident memory (VmHWM) and its live Go
+// heap (from /metrics).
 type Ship struct {
 	Bin     string
 	Config  string // config file path
@@ -36,6 +37,9 @@ type Ship struct {
 	lastHWM  int64 // VmHWM of the current (or last) run
 	peakAnon int64 // highest RssAnon sampled, over every run
 	maxFile  int64 // highest RssFile sampled, over every run
+	// goPeak is the highest value of each of goMemSeries sampled from
+	// /metrics, over every run.
+	goPeak   map[string]float64
 	starts   int
 	kills    int
 	exitCode int
@@ -91,6 +95,7 @@ func (s *Ship) Start() error {
 		close(done)
 	}()
 	go s.sampleRSS(pid, done)
+	go s.sampleGo(done)
 
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -122,6 +127,59 @@ func (s *Ship) sampleRSS(pid int, done <-chan struct{}) {
 		case <-t.C:
 		}
 	}
+}
+
+// goMemSeries are the memory series sampled from /metrics: ship's live
+// heap peak (read after every collection) and, for the report, the Go
+// heap in use (live and garbage not yet swept) and all the memory the
+// runtime has mapped.
+var goMemSeries = []string{
+	"audittui_ship_go_heap_live_peak_bytes",
+	"go_memstats_heap_inuse_bytes",
+	"go_memstats_sys_bytes",
+}
+
+// sampleGo scrapes goMemSeries every 100 ms until the process ends.
+func (s *Ship) sampleGo(done <-chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.scrapeGo()
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// scrapeGo keeps the highest value of each of goMemSeries.
+func (s *Ship) scrapeGo() {
+	m, err := s.Metrics()
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.goPeak == nil {
+		s.goPeak = map[string]float64{}
+	}
+	for _, k := range goMemSeries {
+		if v, ok := m.Get(k); ok {
+			s.goPeak[k] = max(s.goPeak[k], v)
+		}
+	}
+}
+
+// GoPeaks returns the highest value sampled of each of goMemSeries.
+func (s *Ship) GoPeaks() map[string]float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]float64{}
+	for k, v := range s.goPeak {
+		out[k] = v
+	}
+	return out
 }
 
 func (s *Ship) readHWM(pid int) {
@@ -218,6 +276,7 @@ func (s *Ship) Kill9() error {
 		return errors.New("ship is not running")
 	}
 	s.readHWM(cmd.Process.Pid)
+	s.scrapeGo()
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
@@ -238,6 +297,7 @@ func (s *Ship) Stop(timeout time.Duration) (int, error) {
 		return 0, errors.New("ship is not running")
 	}
 	s.readHWM(cmd.Process.Pid)
+	s.scrapeGo()
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:

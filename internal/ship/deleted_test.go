@@ -135,3 +135,63 @@ func TestLossAtStopCountedOnRestart(t *testing.T) {
 		t.Fatalf("a third start counted %v gaps", g)
 	}
 }
+
+// While ship is idle, the live file is rotated and a new file is written
+// to and deleted within moments (before the directory watcher, pausing
+// after a write, could open it), then another follows: its lines are
+// shipped, or its loss is counted (gap_files_total), never lost silently
+// (review J5).
+func TestTransientFileWhileIdleIsCounted(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	os.WriteFile(p, eventLines(10, 0), 0o600)
+	c := &config.Config{Path: p, StateDir: filepath.Join(dir, "state"), MemBufLimit: 4 << 20, RefreshInterval: config.Duration(time.Hour)}
+	m := metrics.New()
+	sink := &collectSink{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{Config: c, Metrics: m, Sinks: []pipe.Sink{sink}}) }()
+	waitUntil(t, "the first file shipped", func() bool { return len(sink.got()) == 10 })
+	time.Sleep(300 * time.Millisecond) // idle
+	appendTo := func(from int) {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(eventLines(10, from))
+		f.Close()
+	}
+	appendTo(10) // the watcher pauses after this write
+	if err := os.Rename(p, p+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(20) // at the path for an instant
+	os.Remove(p)
+	appendTo(30)
+	waitUntil(t, "the last file shipped", func() bool {
+		return strings.Contains(strings.Join(sink.got(), "\n"), `"id-000039"`)
+	})
+	seen := map[string]bool{}
+	for _, l := range sink.got() {
+		i := strings.Index(l, `"auditID":"`)
+		seen[l[i+11:i+20]] = true
+	}
+	for i := range 40 {
+		if !seen[fmt.Sprintf("id-%06d", i)] && (i < 20 || i >= 30) {
+			t.Fatalf("line %d of a file that stayed at the path or was renamed not shipped", i)
+		}
+	}
+	lost := 0
+	if !seen["id-000020"] {
+		lost = 1
+	}
+	waitUntil(t, "the loss counted", func() bool { return metrics.Value(m.GapFiles) >= float64(lost) })
+	if g := metrics.Value(m.GapFiles); g != float64(lost) {
+		t.Fatalf("gap_files_total %v, %d file lost", g, lost)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d transient file lost (and counted)", lost)
+}

@@ -230,6 +230,9 @@ func Run(ctx context.Context, o Options) error {
 			debug.SetGCPercent(400)
 		}
 	}
+	heapCtx, stopHeap := context.WithCancel(ctx) // until Run returns
+	defer stopHeap()
+	m.TrackHeap(heapCtx)
 	budget := pipe.NewBudget(int64(c.MemBufLimit))
 	budget.OnBlock = m.Blocked
 	m.BufferLimit.WithLabelValues("memory").Set(float64(c.MemBufLimit))

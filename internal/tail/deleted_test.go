@@ -138,17 +138,15 @@ func TestPinnedFileReadOnWhileThePathIsGone(t *testing.T) {
 // The watcher's account of the path (events injected in order): a file
 // created at the path and gone when the watcher looked is a gap when it
 // was deleted, not when it was renamed (a backup), nor when something
-// else had opened a file at the path meanwhile (the lister, or the tailer,
-// may have got it).
+// else had opened it (the lister, or the tailer, got it).
 func TestCreatedAndDeletedBeforeOpenedIsAGap(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "audit.log")
 	var gaps []Gap
 	tl := New(Options{Path: p, MinInterval: -1, OnGap: func(g Gap) { gaps = append(gaps, g) }})
-	tl.pinning = true
+	tl.pinning, tl.watching = true, true
 	defer tl.closePins()
 	ev := func(op fsnotify.Op) { tl.notice(fsnotify.Event{Name: p, Op: op}) }
 	ev(fsnotify.Remove) // the first file leaves
-	time.Sleep(150 * time.Millisecond)
 	ev(fsnotify.Create) // a new one, already gone
 	ev(fsnotify.Write)
 	ev(fsnotify.Remove) // deleted
@@ -156,13 +154,12 @@ func TestCreatedAndDeletedBeforeOpenedIsAGap(t *testing.T) {
 		t.Fatalf("gaps %+v, want one for %s", gaps, p)
 	}
 	gaps = nil
-	time.Sleep(150 * time.Millisecond)
 	ev(fsnotify.Create)
+	ev(fsnotify.Write)
 	ev(fsnotify.Rename) // renamed away: a backup
 	if len(gaps) != 0 {
 		t.Fatalf("gap for a renamed file: %+v", gaps)
 	}
-	time.Sleep(150 * time.Millisecond)
 	appendLines(t, p, 0, 1)
 	ev(fsnotify.Create) // there: kept open
 	if err := os.Remove(p); err != nil {
@@ -172,12 +169,25 @@ func TestCreatedAndDeletedBeforeOpenedIsAGap(t *testing.T) {
 	if len(gaps) != 0 || len(tl.pins) != 1 {
 		t.Fatalf("gaps %+v, %d pins; want none and the file kept open", gaps, len(tl.pins))
 	}
-	time.Sleep(150 * time.Millisecond)
-	tl.hold(0, 0, true) // the tailer opened a file at the path meanwhile
+	appendLines(t, p, 1, 2)
+	f, err := os.Open(p) // the tailer opens it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.seenAtPath(f, fi)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
 	ev(fsnotify.Create)
+	ev(fsnotify.Write)
 	ev(fsnotify.Remove)
 	if len(gaps) != 0 {
-		t.Fatalf("gap though a file was opened at the path since the last one left: %+v", gaps)
+		t.Fatalf("gap though the tailer opened the file: %+v", gaps)
 	}
 }
 

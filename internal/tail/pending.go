@@ -48,6 +48,7 @@ func (t *Tailer) lister(ctx context.Context, done <-chan struct{}) {
 		t.pinPath()
 		t.prunePins(cache)
 		t.checkUnkept(cache, false)
+		t.expireAtPath()
 		select {
 		case <-ctx.Done():
 			return

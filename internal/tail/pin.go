@@ -24,11 +24,24 @@ package tail
 // Lag while they wait.
 //
 // A file created and deleted faster than anything could open it is still
-// lost; when the watcher saw it created, written to and then deleted (not
-// renamed) with nothing opened at the path meanwhile, that is a gap
-// (OnGap, an ERROR). One it saw no write to before it was deleted was
-// empty: that is no gap (a WARN, as lines written to it after its
-// deletion could not be read).
+// lost: the watcher reads its events late (it pauses after a write, see
+// watch), and a file deleted by then cannot be opened any more. Whether
+// anything else opened it (the lister, the tailer) cannot be told from
+// the time it was opened (review J5: a file opened shortly before the
+// previous one left, or a newer file already at the path when the
+// watcher looked, hid such a loss: no gap, no metric, no log line). So
+// every file opened at the path is recorded with a descriptor of its own
+// (atPath, oldest first) until the watcher sees a file leave the path:
+// files leave it in the order they were there, so each Remove or Rename
+// of the path is the oldest recorded file that is no longer there, or,
+// when none is, a file nothing opened. A deleted one that nothing opened
+// (or that was empty when opened, while a write to the path was seen
+// since the last file was created) is a gap (OnGap, an ERROR) when a
+// write to it was seen; with none it was empty: no gap (a WARN, as lines
+// written to it after its deletion could not be read). One renamed is a
+// backup. A recorded file's disk space is held until the watcher gets to
+// its event (a deleted one: milliseconds); without the watcher (polling)
+// nothing is recorded.
 //
 // The files kept open are bounded (maxPins files, and no new one once the
 // deleted ones kept open hold maxPinnedBytes: their disk space is not
@@ -39,6 +52,8 @@ package tail
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -58,6 +73,151 @@ const (
 type pinnedFile struct {
 	f        *os.File
 	dev, ino uint64
+}
+
+// maxAtPath bounds the files recorded as opened at the path (see notice),
+// and atPathTTL is how long one is kept once it is no longer there: the
+// watcher reads a file's leave event within moments (its pause is
+// MinInterval), so one still recorded after that left without an event it
+// sees (a file renamed over the path, a swapped symlink, events dropped).
+// Dropping it frees the disk space it holds; were its event only late,
+// that event would be taken for a file nothing opened (a gap reported,
+// never one hidden).
+const (
+	maxAtPath = maxPins + maxUnkept + 16
+	atPathTTL = 10 * time.Second
+)
+
+// atPathFile is a file recorded as opened at the path, with a descriptor
+// of its own; goneAt is when it was first seen no longer there.
+type atPathFile struct {
+	f        *os.File
+	dev, ino uint64
+	goneAt   time.Time
+}
+
+// seenAtPathLocked records f (dev/ino), just opened at the path, with a
+// descriptor of its own until the watcher sees it leave the path. pinMu
+// held.
+func (t *Tailer) seenAtPathLocked(f *os.File, dev, ino uint64) {
+	if !t.watching || t.pinStopped {
+		return
+	}
+	for _, a := range t.atPath {
+		if a.dev == dev && a.ino == ino {
+			return
+		}
+	}
+	d, err := dupFile(f)
+	if err != nil {
+		t.log.Warn("cannot keep a second descriptor of a file at the path: its deletion is taken for a file nothing opened", "path", t.o.Path, "err", err)
+		return
+	}
+	if len(t.atPath) >= maxAtPath {
+		t.atPath[0].f.Close()
+		t.atPath = slices.Delete(t.atPath, 0, 1)
+	}
+	t.atPath = append(t.atPath, atPathFile{f: d, dev: dev, ino: ino})
+}
+
+// forgetAtPathLocked drops the record of dev/ino (see seenAtPathLocked):
+// nothing reads it. pinMu held.
+func (t *Tailer) forgetAtPathLocked(dev, ino uint64) {
+	for i, a := range t.atPath {
+		if a.dev == dev && a.ino == ino {
+			a.f.Close()
+			t.atPath = slices.Delete(t.atPath, i, i+1)
+			return
+		}
+	}
+}
+
+// dupFile returns a second descriptor of f.
+func dupFile(f *os.File) (*os.File, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var fd int
+	var derr error
+	if err := rc.Control(func(s uintptr) { fd, derr = syscall.Dup(int(s)) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}
+
+// leftPath takes out the oldest file recorded as opened at the path that
+// is no longer there (a file left the path: see notice), and returns its
+// size; found is false when there is none (the file that left was never
+// opened). Watcher goroutine.
+func (t *Tailer) leftPath() (found bool, size int64) {
+	var pdev, pino uint64
+	there := false
+	if fi, err := os.Stat(t.o.Path); err == nil {
+		pdev, pino = DevIno(fi)
+		there = true
+	}
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	for i, a := range t.atPath {
+		fi, err := a.f.Stat()
+		if err == nil && there && links(fi) > 0 && a.dev == pdev && a.ino == pino {
+			continue // still at the path
+		}
+		if err == nil {
+			size = fi.Size()
+		}
+		a.f.Close()
+		t.atPath = slices.Delete(t.atPath, i, i+1)
+		return true, size
+	}
+	return false, 0
+}
+
+// expireAtPath drops the recorded files no longer at the path for longer
+// than atPathTTL (see maxAtPath). Lister goroutine.
+func (t *Tailer) expireAtPath() {
+	var pdev, pino uint64
+	there := false
+	if fi, err := os.Stat(t.o.Path); err == nil {
+		pdev, pino = DevIno(fi)
+		there = true
+	}
+	now := time.Now()
+	t.pinMu.Lock()
+	defer t.pinMu.Unlock()
+	keep := t.atPath[:0]
+	for _, a := range t.atPath {
+		fi, err := a.f.Stat()
+		switch {
+		case err == nil && there && links(fi) > 0 && a.dev == pdev && a.ino == pino:
+			a.goneAt = time.Time{}
+		case a.goneAt.IsZero():
+			a.goneAt = now
+		case now.Sub(a.goneAt) > t.atPathTTL:
+			t.log.Debug("a file opened at the path left it with no event the watcher saw (renamed over, or events dropped); no longer recorded", "path", t.o.Path, "ino", a.ino)
+			a.f.Close()
+			continue
+		}
+		keep = append(keep, a)
+	}
+	clear(t.atPath[len(keep):])
+	t.atPath = keep
+}
+
+// seenAtPath records f (fi), the tailer's file, when it is at the path.
+func (t *Tailer) seenAtPath(f *os.File, fi os.FileInfo) {
+	if pfi, err := os.Stat(t.o.Path); err != nil || !os.SameFile(fi, pfi) {
+		return
+	}
+	dev, ino := DevIno(fi)
+	t.pinMu.Lock()
+	t.seenAtPathLocked(f, dev, ino)
+	t.pinMu.Unlock()
 }
 
 // knownLocked reports whether dev/ino is the file the tailer has open or
@@ -107,6 +267,7 @@ func (t *Tailer) pinPath() (exists bool) {
 	dev, ino = DevIno(ffi)
 	t.pinMu.Lock()
 	defer t.pinMu.Unlock()
+	t.seenAtPathLocked(f, dev, ino)
 	switch {
 	case t.pinStopped || t.knownLocked(dev, ino):
 		f.Close()
@@ -139,7 +300,6 @@ func (t *Tailer) pinBoundLocked() bool {
 func (t *Tailer) pinLocked(f *os.File, dev, ino uint64) {
 	t.pinFull = false
 	t.pins = append(t.pins, pinnedFile{f: f, dev: dev, ino: ino})
-	t.openedAt = time.Now()
 	t.log.Debug("new file at the path kept open until it is read", "path", t.o.Path, "ino", ino, "waiting", len(t.pins))
 	if t.wakeCh != nil {
 		select {
@@ -149,16 +309,13 @@ func (t *Tailer) pinLocked(f *os.File, dev, ino uint64) {
 	}
 }
 
-// hold records the file the tailer has just opened (fromPath: opened at
-// the path) and drops the pins of that file.
-func (t *Tailer) hold(dev, ino uint64, fromPath bool) {
+// hold records the file the tailer has just opened and drops the pins of
+// that file.
+func (t *Tailer) hold(dev, ino uint64) {
 	t.pinMu.Lock()
 	defer t.pinMu.Unlock()
 	t.heldDev, t.heldIno, t.heldOK = dev, ino, true
 	t.takeUnkeptLocked(dev, ino)
-	if fromPath {
-		t.openedAt = time.Now()
-	}
 	keep := t.pins[:0]
 	for _, p := range t.pins {
 		if p.dev == dev && p.ino == ino {
@@ -370,6 +527,10 @@ func (t *Tailer) closePins() {
 	t.pinStopped = true
 	pins := t.pins
 	t.pins = nil
+	for _, a := range t.atPath {
+		a.f.Close()
+	}
+	t.atPath = nil
 	t.pinMu.Unlock()
 	// The files not kept open to be read that left the path are counted
 	// now: nothing will read them.
@@ -401,45 +562,35 @@ func (t *Tailer) closePins() {
 }
 
 // notice handles one notification for the directory (watcher goroutine):
-// a new file at the path is pinned at once. A file created at the path
-// and gone when the watcher looked, then deleted (not renamed away: that
-// is a backup) while nothing else had opened a file at the path, was never
-// read: a gap.
+// a new file at the path is pinned at once. A file that leaves the path is
+// the oldest one recorded as opened there and no longer there; when there
+// is none, nothing opened it: deleted, it is a gap when a write to the
+// path was seen since it was created (see the top of this file).
 func (t *Tailer) notice(ev fsnotify.Event) {
 	if !t.pinning || filepath.Clean(ev.Name) != filepath.Clean(t.o.Path) {
 		return
 	}
 	switch {
 	case ev.Has(fsnotify.Create):
-		t.createdGone, t.createdWritten = false, false
-		if t.pinPath() {
-			return
-		}
-		// The watcher may see the previous file leave late (it pauses
-		// after a write, see watch): anything opened at the path since
-		// shortly before then may be this file.
-		slack := 100*time.Millisecond + max(t.o.MinInterval, 0)
-		t.pinMu.Lock()
-		opened := t.openedAt
-		t.pinMu.Unlock()
-		t.createdGone = !t.leftAt.IsZero() && opened.Before(t.leftAt.Add(-slack))
+		t.createdWritten = false
+		t.pinPath()
 	case ev.Has(fsnotify.Remove):
+		opened, size := t.leftPath()
 		switch {
-		case t.createdGone && t.createdWritten:
+		case t.createdWritten && (!opened || size == 0):
+			// Written to, and nothing opened it (or only an empty file
+			// was opened since: a newer one, this one nothing opened).
 			t.log.Error("a new file at the path was deleted before it could be opened, and a write to the path was seen meanwhile: its lines are lost", "path", t.o.Path)
 			if t.o.OnGap != nil {
 				t.o.OnGap(Gap{Path: t.o.Path, Reason: "a new file at the path was written to and deleted before it could be opened"})
 			}
-		case t.createdGone:
+		case !opened:
 			// No write to it was seen between its creation and its
 			// deletion: it was empty, nothing is counted lost.
 			t.log.Warn("a new file at the path was deleted before it could be opened; no write to it was seen, so nothing is counted lost (lines written to it after its deletion could not be read)", "path", t.o.Path)
 		}
-		t.createdGone = false
-		t.leftAt = time.Now()
 	case ev.Has(fsnotify.Rename):
-		t.createdGone = false
-		t.leftAt = time.Now()
+		t.leftPath() // a backup now
 	default:
 		if ev.Has(fsnotify.Write) {
 			t.createdWritten = true

@@ -292,13 +292,16 @@ type Tailer struct {
 
 	// pinMu guards the files kept open since they were seen at the path
 	// (pins, oldest first; see pin.go), the identity of the file the
-	// tailer has open (held*), and when a new file at the path was last
-	// opened (openedAt).
+	// tailer has open (held*), and the files opened at the path that the
+	// watcher has not seen leave it yet (atPath, oldest first; recorded
+	// while watching).
 	pinMu            sync.Mutex
 	pins             []pinnedFile
 	heldDev, heldIno uint64
 	heldOK           bool
-	openedAt         time.Time
+	atPath           []atPathFile
+	atPathTTL        time.Duration // atPathTTL; tests lower it
+	watching         bool
 	pinning          bool // not with Once
 	pinStopped       bool
 	pinFull          bool // warned that maxPins was reached
@@ -311,11 +314,8 @@ type Tailer struct {
 	// warned that maxUnkept was reached.
 	unkept     []unkeptFile
 	unkeptFull bool
-	// Watcher goroutine only: when a file last left the path, whether the
-	// file created since was gone before it could be opened, and whether
-	// a write to the path was seen since it was created.
-	leftAt         time.Time
-	createdGone    bool
+	// Watcher goroutine only: whether a write to the path was seen since
+	// the last file was created there.
 	createdWritten bool
 }
 
@@ -383,7 +383,7 @@ func New(o Options) *Tailer {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Tailer{o: o, log: lg, maxPins: maxPins, maxPinBytes: maxPinnedBytes}
+	return &Tailer{o: o, log: lg, maxPins: maxPins, maxPinBytes: maxPinnedBytes, atPathTTL: atPathTTL}
 }
 
 // Emit receives chunks. It may block: that is backpressure (the audit file
@@ -404,6 +404,12 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 	if !t.o.Once {
 		t.pinning = true
 		t.listWake = make(chan struct{}, 1)
+	}
+	// Watching before anything opens a file at the path: each file opened
+	// there is recorded until the watcher sees it leave (pin.go).
+	wake, stopWatch := t.watch(ctx)
+	defer stopWatch()
+	if !t.o.Once {
 		done := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -411,8 +417,6 @@ func (t *Tailer) Run(ctx context.Context, emit Emit) error {
 		defer wg.Wait()
 		defer close(done)
 	}
-	wake, stopWatch := t.watch(ctx)
-	defer stopWatch()
 
 	if err := t.resume(ctx); err != nil {
 		return err
@@ -748,7 +752,8 @@ func (t *Tailer) openLiveFile(f *os.File, fi os.FileInfo, off int64) error {
 		c.seen = off
 	}
 	t.cur = c
-	t.hold(dev, ino, true)
+	t.hold(dev, ino)
+	t.seenAtPath(f, fi)
 	t.log.Debug("reading file", "path", c.name, "offset", off)
 	t.opened(off)
 	t.noteRead()
@@ -1298,7 +1303,7 @@ func (t *Tailer) readBackup(ctx context.Context, b candidate, off int64, cont bo
 		c.head = t.cur.head
 	}
 	t.cur = c
-	t.hold(dev, ino, false)
+	t.hold(dev, ino)
 	if b.Gzip {
 		c.size = gzSize(f, fi.Size())
 		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
@@ -1593,6 +1598,10 @@ func (t *Tailer) watch(ctx context.Context) (<-chan struct{}, func()) {
 	dir := filepath.Dir(t.o.Path)
 	if err := w.Add(dir); err != nil {
 		t.log.Warn("cannot watch directory; polling", "dir", dir, "err", err, "interval", t.o.Refresh)
+	} else if t.pinning {
+		t.pinMu.Lock()
+		t.watching = true
+		t.pinMu.Unlock()
 	}
 	done := make(chan struct{})
 	pause := time.NewTimer(time.Hour)

@@ -64,16 +64,18 @@ func (t *Tailer) unkeptIndexLocked(dev, ino uint64) int {
 func (t *Tailer) noteUnkeptLocked(f *os.File, dev, ino uint64) {
 	if len(t.unkept) >= maxUnkept {
 		f.Close()
+		// Nothing holds it: its deletion is a file nothing opened (a gap
+		// when the watcher saw it written to, see notice).
+		t.forgetAtPathLocked(dev, ino)
 		if !t.unkeptFull {
 			t.unkeptFull = true
-			t.log.Error("too many files at the path not kept open to follow: one deleted before it is read is lost without being counted",
+			t.log.Error("too many files at the path not kept open to follow: one deleted before it is read is lost, and counted (without its size) only when the directory's notifications showed it written to",
 				"path", t.o.Path, "followed", len(t.unkept))
 		}
 		return
 	}
 	t.unkeptFull = false
 	t.unkept = append(t.unkept, unkeptFile{f: f, dev: dev, ino: ino, seenAt: time.Now()})
-	t.openedAt = time.Now() // opened at the path (see notice): its loss is counted here
 	t.log.Debug("new file at the path not kept open to be read (too many waiting); followed while it is there", "path", t.o.Path, "ino", ino)
 }
 

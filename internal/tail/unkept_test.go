@@ -173,7 +173,10 @@ func TestPinBoundCountsBytes(t *testing.T) {
 	}
 	appendLines(t, p, 200, 210)
 	until(t, tl, "the next file is followed, not kept open", func() bool { return len(tl.unkept) == 1 })
-	if n := len(tl.pins); n != 1 {
+	tl.pinMu.Lock()
+	n := len(tl.pins)
+	tl.pinMu.Unlock()
+	if n != 1 {
 		t.Fatalf("%d files kept open, want 1: the deleted one holds more than the bound", n)
 	}
 	if err := os.Rename(p, p+".1"); err != nil { // a listed backup

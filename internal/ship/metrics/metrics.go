@@ -73,6 +73,8 @@ type Metrics struct {
 	hookMu sync.Mutex
 	lag    func() int64
 	check  func() error
+
+	heapPeak atomic.Int64 // bytes, see heap.go
 }
 
 // New registers ship's metrics on a fresh registry.
@@ -149,6 +151,7 @@ func New() *Metrics {
 		return max(0, time.Since(time.Unix(0, t)).Seconds())
 	}))
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registerHeap(r)
 	registerBuildInfo(r, buildinfo.Get())
 	return m
 }
