@@ -3101,4 +3101,12 @@ var mutations = []Mutation{
 		New:    "\t\tcase false && now.Sub(a.goneAt) > t.atPathTTL:\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestRecordOfAFileRenamedOverIsDropped$"}},
 	},
+	{
+		Name:   "rules/contribution-pins-batch",
+		What:   "each rule's last contribution keeps the batch it came from alive: 12 MB of read buffers pinned after a 1 GB read (#17)",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\tfor _, rs := range e.rules {\n\t\trs.contrib.Release()\n",
+		New:    "\tfor _, rs := range e.rules[:0] {\n\t\trs.contrib.Release()\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestBatchNotKeptByLastContribution$"}},
+	},
 }

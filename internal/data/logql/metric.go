@@ -818,6 +818,15 @@ func (q *MetricQuery) SamePipeline(o *MetricQuery) bool {
 // group many queries, take each one's key once.
 func (q *MetricQuery) PipelineKey() string { return q.leaf.log.String() }
 
+// Release drops what c holds of the last entry given to Contribute (the
+// entry, its line, its label values): a contribution kept from one entry
+// to the next must not keep the entry's memory, a recycled read buffer
+// of many lines, alive once the entry is done with.
+func (c *Contribution) Release() {
+	c.st = evalState{}
+	c.Labels = nil
+}
+
 // ContributeLike is Contribute for an entry that done, a contribution of
 // a query with the same pipeline (SamePipeline), accepted: the pipeline
 // does not run again, only q's aggregations' grouping.

@@ -307,6 +307,13 @@ func (e *Evaluator) pushBatch(evs []data.Event, cand []uint64, words int) {
 	for i := range evs {
 		e.pushLocked(&evs[i], cand[i*words:(i+1)*words])
 	}
+	// The rules' last contributions point into the batch, which its
+	// stream reads into again or leaves to the collector: without this,
+	// each rule kept the batch of its last match alive (80 rules over 4
+	// shards pinned 12 MB of read buffers after a 1 GB read).
+	for _, rs := range e.rules {
+		rs.contrib.Release()
+	}
 }
 
 // contributes is rs.contributes(ev), with the pipeline's result shared
