@@ -98,6 +98,9 @@ type App struct {
 	helpv  *Help
 	focus  int
 	back   int // pane to return to from detail
+	// tlFromTail: the Timeline was opened from the Tail with 2 or U
+	// (esc goes back there once no filter is left to clear).
+	tlFromTail bool
 
 	// hist opens over the focused pane (history.go).
 	hist     *HistoryPane

@@ -3012,4 +3012,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUserCommandTakesAPartOfTheName$"}},
 	},
+	{
+		Name:   "ui/two-opens-last-user",
+		What:   "2 from the Tail shows the user the Timeline showed last, not the selected event's (tui-keys 1)",
+		File:   "internal/ui/keys.go",
+		Old:    "\t\tif act == ActPane2 && a.focus == paneTail {\n",
+		New:    "\t\tif false && act == ActPane2 && a.focus == paneTail {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestTwoOpensTheSelectedEventsUser$"}},
+	},
 }
