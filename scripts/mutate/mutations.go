@@ -3020,4 +3020,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false && act == ActPane2 && a.focus == paneTail {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestTwoOpensTheSelectedEventsUser$"}},
 	},
+	{
+		Name:   "ui/no-command-completion",
+		What:   "tab in the : line completes nothing (tui-keys 2)",
+		File:   "internal/ui/complete.go",
+		Old:    "\tcase ':':\n\t\treturn f.commandCandidates()\n",
+		New:    "\tcase ':':\n\t\treturn nil, 0\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestTabCompletesCommands$"}},
+	},
 }
