@@ -80,6 +80,8 @@ const (
 	ActEventUser
 	// Detail: the record that carried the event, or the event.
 	ActCarrier
+	// Mouse capture on/off (off: the terminal selects text).
+	ActMouse
 )
 
 // Scope says where a binding applies.
@@ -152,6 +154,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),
 		bind(ScopeGlobal, ActNextMark, "]", "next bookmarked event", "]"),
 		bind(ScopeGlobal, ActHistory, "h", "history of the event's object (on an alert: the objects it touched)", "h"),
+		bind(ScopeGlobal, ActMouse, "F2", "mouse on/off (off: drag selects text to copy, the wheel scrolls the terminal; as lnav)", "f2"),
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),

@@ -105,6 +105,9 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActUndo:
 		return a.undoFilter()
+	case ActMouse:
+		a.setMouse(a.mouseOff)
+		return nil
 	case ActBack:
 		if a.focus == paneDetail {
 			a.setFocus(a.back)
@@ -187,6 +190,15 @@ func (a *App) openEventUser(row int) tea.Cmd {
 	}
 	msg := "user " + userLabel(user) + " (the selected event's) · " + back + ": back to the " + a.panes[from].Title()
 	return func() tea.Msg { return statusMsg(msg) }
+}
+
+// setMouse turns mouse capture on or off and says so.
+func (a *App) setMouse(on bool) {
+	a.mouseOff = !on
+	a.status = "mouse on: the wheel scrolls · F2 (or :mouse off) to select text"
+	if !on {
+		a.status = "mouse off: drag selects text to copy · F2 (or :mouse on) turns it back on"
+	}
 }
 
 func (a *App) openHelp() {
@@ -362,6 +374,9 @@ func (a *App) runCommand(text string) tea.Cmd {
 		return a.undoFilter()
 	case "help":
 		a.openHelp()
+		return nil
+	case "mouse":
+		a.setMouse(cmd.arg == "on" || cmd.arg == "" && a.mouseOff)
 		return nil
 	case "history":
 		return a.historyCommand(cmd) // history.go

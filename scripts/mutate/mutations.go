@@ -3028,4 +3028,12 @@ var mutations = []Mutation{
 		New:    "\tcase ':':\n\t\treturn nil, 0\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestTabCompletesCommands$"}},
 	},
+	{
+		Name:   "ui/mouse-always-captured",
+		What:   "F2 says mouse off but the TUI keeps capturing the mouse: the terminal cannot select text (tui-keys 3)",
+		File:   "internal/ui/app.go",
+		Old:    "\tif !a.mouseOff {\n\t\tv.MouseMode = tea.MouseModeCellMotion\n",
+		New:    "\tif true || !a.mouseOff {\n\t\tv.MouseMode = tea.MouseModeCellMotion\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestMouseToggle$"}},
+	},
 }
