@@ -3036,4 +3036,12 @@ var mutations = []Mutation{
 		New:    "\tif true || !a.mouseOff {\n\t\tv.MouseMode = tea.MouseModeCellMotion\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestMouseToggle$"}},
 	},
+	{
+		Name:   "ui/raw-unchecked-after-copytruncate",
+		What:   "Detail of an event read before a copytruncate shows the new file's bytes at its offset (tui-keys 4)",
+		File:   "internal/ui/rawcheck.go",
+		Old:    "\tif src.file == nil || (err == nil && s.holds(i, raw)) {\n",
+		New:    "\tif true || src.file == nil || (err == nil && s.holds(i, raw)) {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestDetailAfterCopytruncate$"}},
+	},
 }
