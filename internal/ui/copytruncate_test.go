@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // TestDetailAfterCopytruncate: the TUI follows audit.log; logrotate's
@@ -97,5 +101,43 @@ func TestDetailAfterCopytruncate(t *testing.T) {
 	}
 	if goneScreen != "" {
 		golden(t, "detail_copytruncate_gone_140x40.txt", goneScreen)
+	}
+}
+
+// TestRawCheckedReadsACompressedCopy: where the source's bytes are now may
+// be the rotation's compressed copy (audit.log.1.gz): the event is read
+// at its offset in the decompressed stream, and only when it is the event.
+func TestRawCheckedReadsACompressedCopy(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/events.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := loadIndex(t, "testdata/events.jsonl").Snapshot()
+	dir := t.TempDir()
+	gzipped := func(name string, b []byte) string {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	same := gzipped("audit.log.1.gz", fixture)
+	lines := strings.SplitAfter(string(fixture), "\n")
+	other := gzipped("other.gz", []byte(strings.Join(append(lines[5:], lines[:5]...), "")))
+	for _, i := range []int{0, 3, s.Len() - 1} {
+		want, err := s.Raw(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := s.readAt(same, i); !ok || !bytes.Equal(got, want) {
+			t.Errorf("event %d from the .gz copy: %v %q", i, ok, got)
+		}
+		if got, ok := s.readAt(other, i); ok {
+			t.Errorf("event %d read from a .gz that holds other events there: %q", i, got)
+		}
 	}
 }
