@@ -63,3 +63,39 @@ func TestFilterBarReplacesTheFilter(t *testing.T) {
 	s.keys("q")
 	s.waitFor("quit", "audittui-exit=0")
 }
+
+// TestTabCompletion: tab completes a command, then :user's name, as k9s's
+// prompt does (the rest shown greyed first); in the filter bar, a label
+// name inside the stream selector and its value, then a field name.
+func TestTabCompletion(t *testing.T) {
+	const user = "suspicious-user"
+	_, users := sampleLines(t)
+	if users[user] == 0 {
+		t.Fatalf("the sample has no %s", user)
+	}
+	s := startSample(t, 120, 40)
+	s.keys(":")
+	s.waitGone("command line opens", "no filter ·")
+	s.text("us")
+	s.waitFor("ghost", ":user", "tab: user")
+	s.keys("Tab")
+	s.text("suspic")
+	s.keys("Tab")
+	s.waitFor("user completed", ":"+"user "+user)
+	s.keys("Enter")
+	s.waitFor("timeline", "USERS BY EVENTS", fmt.Sprintf("user %s  %d events", user, users[user]))
+	s.keys("/")
+	s.waitFor("filter bar opens", "/")
+	s.text("{jo")
+	s.keys("Tab")
+	s.text(`="`)
+	s.keys("Tab")
+	s.text("} | json | objectRef_resou")
+	s.keys("Tab")
+	s.text(`="secrets"`)
+	s.waitFor("completed", `/{job="audit"} | json | objectRef_resource="secrets"`)
+	s.keys("Enter")
+	s.waitFor("filtered", `filter {job="audit"} | json | objectRef_resource="secrets"`)
+	s.keys("q")
+	s.waitFor("quit", "audittui-exit=0")
+}

@@ -189,8 +189,12 @@ func TestInvestigateSample(t *testing.T) {
 	// (A key sent right after ESC would arrive as alt+key, as on any
 	// terminal: wait for the tail first.)
 	s.waitFor("back to the tail", "RESOURCE NS/NAME")
+	// 2 opens the selected event's user and says so, and how to go back
+	// (1: esc would clear the filter first).
 	s.keys("2")
-	s.waitFor("timeline", "USERS BY EVENTS", "user "+user)
+	s.waitFor("timeline", "USERS BY EVENTS", "user "+user, "user "+user+" (the selected event's) · 1: back to the Tail")
+	s.keys("1")
+	s.waitGone("back to the tail from the timeline", "USERS BY EVENTS")
 
 	// Quit.
 	s.keys("q")

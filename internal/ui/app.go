@@ -98,6 +98,12 @@ type App struct {
 	helpv  *Help
 	focus  int
 	back   int // pane to return to from detail
+	// tlFromTail: the Timeline was opened from the Tail with 2 or U
+	// (esc goes back there once no filter is left to clear).
+	tlFromTail bool
+	// mouseOff: mouse capture is off (F2, :mouse), so the terminal's own
+	// selection copies text; the status bar says so while it is.
+	mouseOff bool
 
 	// hist opens over the focused pane (history.go).
 	hist     *HistoryPane
@@ -293,7 +299,9 @@ func (a *App) View() tea.View {
 		a.wb.drawn()
 	}
 	v.AltScreen = true
-	v.MouseMode = tea.MouseModeCellMotion
+	if !a.mouseOff {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	v.WindowTitle = "audittui"
 	return v
 }

@@ -438,7 +438,7 @@ func (a *App) targetRow() (int, bool) {
 // eventRef names event row of s for the case (reads it: call from a
 // command).
 func eventRef(s *Snapshot, row int) (casefile.EventRef, error) {
-	raw, err := s.Raw(row)
+	raw, err := s.RawChecked(row)
 	if err != nil {
 		return casefile.EventRef{}, err
 	}

@@ -89,6 +89,13 @@ var commands = []commandSpec{
 		parse: restArg("silence", "")},
 	{name: "silences", usage: ":silences", desc: "list the silenced alert groups (enter unsilences)"},
 	{name: "unsilence", usage: ":unsilence", desc: "unsilence the selected alert group (or the one selected in :silences)"},
+	{name: "mouse", usage: ":mouse off", desc: "mouse capture off (the terminal selects text to copy); :mouse on; :mouse alone toggles (as F2)",
+		parse: func(_ string, args []string, _ string) (command, error) {
+			if len(args) > 1 || len(args) == 1 && args[0] != "on" && args[0] != "off" {
+				return command{}, fmt.Errorf(":mouse takes on or off (none: toggle)")
+			}
+			return command{name: "mouse", arg: strings.Join(args, "")}, nil
+		}},
 	{name: "help", aliases: []string{"h"}, usage: ":help", desc: "this help (as ?)"},
 	{name: "quit", aliases: []string{"q", "q!", "qa", "wq"}, usage: ":q", desc: "quit"},
 }

@@ -137,7 +137,7 @@ func (d *Detail) Opened() bool { return d.opened }
 func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, error)) tea.Cmd {
 	return func() tea.Msg {
 		msg := detailLoadedMsg{gen: gen, row: row}
-		raw, err := s.Raw(row)
+		raw, err := s.RawChecked(row) // rawcheck.go: its own bytes, or an error
 		if err != nil {
 			msg.err = err
 			return msg
@@ -158,7 +158,7 @@ func loadDetail(gen uint64, s *Snapshot, row int, level func([]byte) (string, er
 				msg.stages = append(msg.stages, shown)
 				continue
 			}
-			other, err := s.Raw(r)
+			other, err := s.RawChecked(r)
 			if err != nil {
 				continue
 			}
@@ -467,7 +467,8 @@ func (d *Detail) build() {
 	case !d.loaded:
 		lines = append(lines, st.Muted.Render("loading event…"))
 	case d.err != nil:
-		lines = append(lines, st.Error.Render(termsafe.String(d.err.Error())))
+		// Wrapped: a long one says why the bytes are not shown (rawcheck.go).
+		lines = append(lines, wrapped(st.Error, termsafe.String(d.err.Error()), max(10, d.w))...)
 	default:
 		lines = d.summary()
 		lines = append(lines, "")

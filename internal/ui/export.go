@@ -71,7 +71,7 @@ func (a *App) export(path string) tea.Cmd {
 			if !all {
 				i = int(rows[k])
 			}
-			raw, err := s.Raw(i)
+			raw, err := s.RawChecked(i)
 			if err == nil {
 				err = w.WriteEvent(raw, s.Cite(i))
 			}

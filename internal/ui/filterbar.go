@@ -1,12 +1,8 @@
 package ui
 
 import (
-	"sort"
 	"strings"
-	"sync"
 	"unicode"
-
-	"github.com/audittui/audittui/internal/data"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -32,8 +28,12 @@ type FilterBar struct {
 	// err is the last error; errCol its 1-based column in text (0: none).
 	err    string
 	errCol int
-	// suggestions are the completions offered for the word at the cursor.
+	// suggestions are the completions offered for the word at the cursor;
+	// ghost is what tab would add, shown greyed after the cursor; cycle
+	// is tab's cycle through the candidates (complete.go).
 	suggestions []string
+	ghost       string
+	cycle       *tabCycle
 }
 
 // NewFilterBar returns an inactive bar.
@@ -49,11 +49,11 @@ func (f *FilterBar) Open(mode rune, initial string) {
 	f.sel = len(f.text) > 0
 	f.histPos = len(f.hist[mode])
 	f.err, f.errCol = "", 0
-	f.suggestions = nil
+	f.suggestions, f.ghost, f.cycle = nil, "", nil
 }
 
 // Close deactivates the bar.
-func (f *FilterBar) Close() { f.active = false; f.suggestions = nil }
+func (f *FilterBar) Close() { f.active = false; f.suggestions, f.ghost, f.cycle = nil, "", nil }
 
 // Active reports whether the bar has the keyboard.
 func (f *FilterBar) Active() bool { return f.active }
@@ -110,7 +110,7 @@ func (f *FilterBar) Key(k tea.KeyPressMsg) barResult {
 			f.updateSuggestions()
 			return barEditing
 		}
-		if k.Text != "" && k.String() != "tab" {
+		if k.Text != "" && k.String() != "tab" && k.String() != "shift+tab" {
 			f.text, f.pos = nil, 0
 		}
 	}
@@ -171,8 +171,13 @@ func (f *FilterBar) Key(k tea.KeyPressMsg) barResult {
 			f.text = nil
 		}
 		f.pos = len(f.text)
-	case "tab":
-		f.complete()
+	case "tab", "shift+tab":
+		d := 1
+		if k.String() == "shift+tab" {
+			d = -1
+		}
+		f.complete(d)
+		f.err, f.errCol = "", 0
 		return barEditing
 	default:
 		if k.Text != "" {
@@ -207,126 +212,6 @@ func (f *FilterBar) word() (string, int) {
 		p--
 	}
 	return string(f.text[p:f.pos]), p
-}
-
-// valueContext splits a token like user_username="ad into field, opening
-// quote and value prefix.
-func valueContext(tok string) (field, prefix string, ok bool) {
-	for _, op := range []string{"!~", "=~", "!=", "=", ">=", "<=", ">", "<"} {
-		if i := strings.Index(tok, op); i > 0 {
-			field = tok[:i]
-			rest := tok[i+len(op):]
-			if !strings.HasPrefix(rest, `"`) && !strings.HasPrefix(rest, "`") {
-				if rest == "" {
-					return field, "", true
-				}
-				return "", "", false
-			}
-			return field, rest[1:], true
-		}
-	}
-	return "", "", false
-}
-
-// candidates are the completions of the word at the cursor: field names,
-// or, after `field="`, values of that field from the index.
-func (f *FilterBar) candidates() (cands []string, start int) {
-	if f.mode != '/' {
-		return nil, 0
-	}
-	tok, start := f.word()
-	if field, prefix, ok := valueContext(tok); ok {
-		c, found := colForLabel(field)
-		if !found || f.c.Snap == nil {
-			return nil, 0
-		}
-		counts := map[string]int{}
-		for _, v := range f.c.Snap.Values(c) {
-			if v != "" && strings.HasPrefix(v, prefix) && len(counts) < 5000 {
-				counts[v]++
-			}
-		}
-		for v := range counts {
-			cands = append(cands, field+`="`+v+`"`)
-		}
-		sort.Strings(cands)
-		return cands, start
-	}
-	if tok == "" {
-		return nil, 0
-	}
-	for _, fc := range completionFields() {
-		if strings.HasPrefix(fc.key, tok) && fc.text != tok {
-			cands = append(cands, fc.text)
-		}
-	}
-	return cands, start
-}
-
-// fieldCompletion is a completion of a word: offered when key starts
-// with the word, text replaces it.
-type fieldCompletion struct{ key, text string }
-
-// completionFields are the schema's names (a family as its prefix,
-// requestObject_), an expression or derived field as the stage that
-// reaches it with its label after it (sourceIP completes to
-// json sourceIP="sourceIPs[0]" | sourceIP, dryRun to data.DryRunStage()
-// | dryRun), and the parser keywords,
-// sorted by key.
-var completionFields = sync.OnceValue(func() []fieldCompletion {
-	seen := map[string]bool{}
-	var out []fieldCompletion
-	add := func(key, text string) {
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, fieldCompletion{key, text})
-		}
-	}
-	for _, fs := range data.Fields() {
-		if fs.Kind == data.FieldExpr || fs.Kind == data.FieldDerived {
-			add(fs.Name, fs.Stage()+" | "+fs.Name)
-			continue
-		}
-		add(fs.Name, fs.Name)
-	}
-	for _, n := range []string{"json", "logfmt", "line_format"} {
-		add(n, n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
-	return out
-})
-
-func (f *FilterBar) updateSuggestions() {
-	c, _ := f.candidates()
-	if len(c) > 8 {
-		c = c[:8]
-	}
-	f.suggestions = c
-}
-
-// complete replaces the word at the cursor by the longest common prefix
-// of the candidates (the candidate itself when there is one).
-func (f *FilterBar) complete() {
-	cands, start := f.candidates()
-	if len(cands) == 0 {
-		return
-	}
-	common := cands[0]
-	for _, c := range cands[1:] {
-		for !strings.HasPrefix(c, common) {
-			common = common[:len(common)-1]
-		}
-	}
-	if len([]rune(common)) < f.pos-start {
-		// The candidates share less than what was typed (an expression
-		// field completes to its stage): show them, change nothing.
-		return
-	}
-	tail := f.text[f.pos:]
-	f.text = append(append([]rune(nil), f.text[:start]...), []rune(common)...)
-	f.pos = len(f.text)
-	f.text = append(f.text, tail...)
-	f.updateSuggestions()
 }
 
 // Lines renders the bar: the input line, then (when set) the error with a
@@ -380,6 +265,17 @@ func (f *FilterBar) Lines(current, note string, w int) []string {
 			what = "it"
 		}
 		out = append(out, truncateANSI(st.Muted.Render("typing replaces "+what+" · ←/→ home/end edit it · ctrl+u clears"), w))
+	case f.cycle != nil:
+		pos, shown, cur := f.cycleLine()
+		line := st.Muted.Render("tab " + pos + ":")
+		for k, c := range shown {
+			style := st.Muted
+			if k == cur {
+				style = st.Selected
+			}
+			line += " " + st.Safe(strings.TrimRight(c, " "), w, style)
+		}
+		out = append(out, truncateANSI(line, w))
 	case len(f.suggestions) > 0:
 		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
 	case f.mode == '/':
@@ -443,7 +339,14 @@ func (f *FilterBar) inputLine(w int) (string, int) {
 	if f.sel {
 		textStyle = st.Selected // the selection: typing replaces it
 	}
-	line := st.Safe(before, 0, textStyle) + st.Selected.Render(termsafe.String(cursor)) + st.Safe(after, 0, textStyle)
+	ghost := ""
+	if f.ghost != "" && len(after) == 0 && !f.sel && f.err == "" {
+		// What tab adds, greyed after the cursor (k9s): the cursor on
+		// its first letter.
+		g := []rune(f.ghost)
+		cursor, ghost = string(g[0]), st.Safe(string(g[1:]), 0, st.Muted)
+	}
+	line := st.Safe(before, 0, textStyle) + st.Selected.Render(termsafe.String(cursor)) + ghost + st.Safe(after, 0, textStyle)
 	if off > 0 {
 		line = st.Muted.Render("…") + ansi.TruncateLeft(line, off+1, "")
 	}

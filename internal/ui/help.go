@@ -52,7 +52,7 @@ var filterTips = []struct{ key, desc string }{
 	{`"k":"v"`, "other text with quotes that is not LogQL is searched as typed: \"verb\":\"delete\" -> |= `\"verb\":\"delete\"`"},
 	{`/!query`, `shows what does NOT match (/!word -> != "word"; /!a b -> != "a" != "b": neither)`},
 	{`ctrl+u`, `clears the input (/ opens with the filter in use selected: typing replaces it, ←/→ home/end edit it)`},
-	{`tab`, `completes field names, and values after field="`},
+	{`tab`, `completes field and label names ({...}: the sources' labels), values after field="; again: the next (shift+tab back)`},
 	{`↑/↓`, `filter history; :undo (u outside the Timeline) undoes the last filter change`},
 	{`fields`, `as Loki's | json names them (objectRef_resource, responseStatus_code, ...)`},
 }
@@ -75,7 +75,7 @@ func (hp *Help) entries() []helpLine {
 			add(helpLine{key: h.Key, desc: h.Desc})
 		}
 	}
-	add(helpLine{section: true, title: "commands (type : then the command, enter runs it)"})
+	add(helpLine{section: true, title: "commands (type : then the command, tab completes it and :user's or :ip's value, enter runs it)"})
 	for _, c := range commands {
 		desc := c.desc
 		// The other names it answers to (the usage shows one).

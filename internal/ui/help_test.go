@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -116,6 +118,41 @@ func TestHelpScrollsAndSearches(t *testing.T) {
 		send(t, a, "q")
 		if a.help || a.quitting {
 			t.Fatalf("q in the help: help %v quitting %v", a.help, a.quitting)
+		}
+	}
+}
+
+// TestREADMEKeyTable: README's key table names every key of every pane
+// (the keymap's global scope), so a new key is documented there too.
+func TestREADMEKeyTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "| `") {
+			rows = append(rows, strings.SplitN(l, " | ", 2)[0])
+		}
+	}
+	for _, bd := range DefaultKeymap().Scope(ScopeGlobal) {
+		keys := strings.Split(bd.Key.Help().Key, "/")
+		if bd.Key.Help().Key == "/" {
+			keys = []string{"/"}
+		}
+		for _, k := range keys {
+			if bd.Action >= ActPane1 && bd.Action <= ActPane5 {
+				k = "1` ... `5" // one row for the five
+			}
+			found := false
+			for _, r := range rows {
+				if strings.Contains(r, "`"+k+"`") || strings.Contains(r, "`"+k+"/") || strings.Contains(r, "/`"+k+"`") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("README's key table lacks %s (%s)", k, bd.Key.Help().Desc)
+			}
 		}
 	}
 }

@@ -80,6 +80,8 @@ const (
 	ActEventUser
 	// Detail: the record that carried the event, or the event.
 	ActCarrier
+	// Mouse capture on/off (off: the terminal selects text).
+	ActMouse
 )
 
 // Scope says where a binding applies.
@@ -134,7 +136,7 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActNextPane, "tab", "next pane", "tab"),
 		bind(ScopeGlobal, ActPrevPane, "shift+tab", "previous pane", "shift+tab"),
 		bind(ScopeGlobal, ActPane1, "1", "tail pane", "1"),
-		bind(ScopeGlobal, ActPane2, "2", "timeline pane", "2"),
+		bind(ScopeGlobal, ActPane2, "2", "timeline pane (from the Tail: the selected event's user, as U; tab: as left)", "2"),
 		bind(ScopeGlobal, ActPane3, "3", "alerts pane", "3"),
 		bind(ScopeGlobal, ActPane4, "4", "stats pane", "4"),
 		bind(ScopeGlobal, ActPane5, "5", "detail pane", "5"),
@@ -145,13 +147,14 @@ func DefaultKeymap() *Keymap {
 		bind(ScopeGlobal, ActPageUp, "pgup/ctrl+b", "page up", "pgup", "ctrl+b"),
 		bind(ScopeGlobal, ActPageDown, "pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
 		bind(ScopeGlobal, ActOpen, "enter", "open the event; on Alerts, Timeline and Stats rows: drill in", "enter"),
-		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (:undo brings it back)", "esc"),
+		bind(ScopeGlobal, ActBack, "esc", "back / close; on a list: clear the filter (:undo brings it back); then, in a Timeline opened from the Tail, back to it", "esc"),
 		bind(ScopeGlobal, ActRejects, "R", "rejected lines (FILE:LINE first, reasons grouped; scrolls, / searches), duplicates, undated events", "R"),
 		bind(ScopeGlobal, ActMark, "m", "bookmark the selected event (again: remove)", "m"),
 		bind(ScopeGlobal, ActMarks, "'", "list bookmarks (enter opens)", "'"),
 		bind(ScopeGlobal, ActPrevMark, "[", "previous bookmarked event", "["),
 		bind(ScopeGlobal, ActNextMark, "]", "next bookmarked event", "]"),
 		bind(ScopeGlobal, ActHistory, "h", "history of the event's object (on an alert: the objects it touched)", "h"),
+		bind(ScopeGlobal, ActMouse, "F2", "mouse on/off (off: drag selects text to copy, the wheel scrolls the terminal; as lnav)", "f2"),
 		bind(ScopeGlobal, ActQuit, "q/ctrl+c", "quit", "q", "ctrl+c"),
 
 		bind(ScopeTail, ActPause, "space", "pause / resume following", "space"),

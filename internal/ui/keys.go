@@ -6,6 +6,8 @@ package ui
 // window.go, the case's in casefile.go).
 
 import (
+	"strconv"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -83,10 +85,16 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		if !ok {
 			return func() tea.Msg { return statusMsg("no event selected") }
 		}
-		a.tl.Pivot(ColUser, a.c.Snap.Str(ColUser, row))
-		a.setFocus(paneTimeline)
-		return nil
+		return a.openEventUser(row)
 	case ActPane1, ActPane2, ActPane3, ActPane4, ActPane5:
+		if act == ActPane2 && a.focus == paneTail {
+			// As U: the Timeline follows the Tail's selection (k9s and
+			// lnav carry the selection into the next view), not the
+			// user it showed last.
+			if row, ok := a.tail.Selected(); ok {
+				return a.openEventUser(row)
+			}
+		}
 		if act == ActPane5 && !a.detail.Opened() {
 			// Nothing opened yet: open the event under the Tail's cursor.
 			if row, ok := a.tail.Selected(); ok {
@@ -97,6 +105,9 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case ActUndo:
 		return a.undoFilter()
+	case ActMouse:
+		a.setMouse(a.mouseOff)
+		return nil
 	case ActBack:
 		if a.focus == paneDetail {
 			a.setFocus(a.back)
@@ -111,6 +122,11 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			cmd := a.changeFilter(a.windowOnly())
 			a.status = "filter cleared · " + a.undoHint() + " brings it back"
 			return cmd
+		}
+		if a.focus == paneTimeline && a.tlFromTail {
+			// Opened from the Tail (2, U): back to it, as k9s's esc
+			// leaves a view once its filter is gone.
+			a.setFocus(paneTail)
 		}
 		return nil
 	case ActOpen:
@@ -158,6 +174,31 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	cmd, _ := p.Action(act)
 	return cmd
+}
+
+// openEventUser shows the user of event row in the Timeline, the cursor
+// on that event, and says whose timeline it is and how to go back.
+func (a *App) openEventUser(row int) tea.Cmd {
+	user := a.c.Snap.Str(ColUser, row)
+	from := a.focus
+	a.tl.PivotAt(ColUser, user, row)
+	a.setFocus(paneTimeline)
+	a.tlFromTail = from == paneTail
+	back := strconv.Itoa(from + 1) // the pane's number key
+	if a.tlFromTail && !a.filter.query {
+		back = "esc"
+	}
+	msg := "user " + userLabel(user) + " (the selected event's) · " + back + ": back to the " + a.panes[from].Title()
+	return func() tea.Msg { return statusMsg(msg) }
+}
+
+// setMouse turns mouse capture on or off and says so.
+func (a *App) setMouse(on bool) {
+	a.mouseOff = !on
+	a.status = "mouse on: the wheel scrolls · F2 (or :mouse off) to select text"
+	if !on {
+		a.status = "mouse off: drag selects text to copy · F2 (or :mouse on) turns it back on"
+	}
 }
 
 func (a *App) openHelp() {
@@ -231,6 +272,7 @@ func (a *App) openDetail(row int) tea.Cmd {
 
 func (a *App) setFocus(p int) {
 	a.histOpen = false
+	a.tlFromTail = false
 	if p == paneDetail && a.focus != paneDetail {
 		a.back = a.focus
 	}
@@ -332,6 +374,9 @@ func (a *App) runCommand(text string) tea.Cmd {
 		return a.undoFilter()
 	case "help":
 		a.openHelp()
+		return nil
+	case "mouse":
+		a.setMouse(cmd.arg == "on" || cmd.arg == "" && a.mouseOff)
 		return nil
 	case "history":
 		return a.historyCommand(cmd) // history.go

@@ -240,6 +240,9 @@ func (a *App) statusBar() string {
 		parts = append(parts, part{"filtering…", 1})
 	}
 	msg := termsafe.String(a.status)
+	if msg == "" && a.mouseOff {
+		msg = "mouse off (F2)" // kept in view while it is off
+	}
 	right := msg
 	if msg == "" {
 		right = "? help"

@@ -113,12 +113,19 @@ func TestCompletionFromSchema(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
-	// A word the candidates do not share is left as typed.
+	// A word whose candidates share nothing more: tab cycles through
+	// them, in name order, and past the last the word is back as typed.
 	send(t, a, "esc", "/")
 	typeText(t, a, "s")
-	send(t, a, "tab")
-	if v := a.bar.Value(); v != "s" {
-		t.Errorf("s<tab> changed the text to %q", v)
+	cands, _ = a.bar.candidates()
+	if len(cands) < 2 {
+		t.Fatalf("s: candidates %v", cands)
+	}
+	for k, c := range append(cands, "s") {
+		send(t, a, "tab")
+		if v := a.bar.Value(); v != c {
+			t.Fatalf("s and %d tabs gave %q, want %q", k+1, v, c)
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ type Timeline struct {
 	fwd      int
 	ecursor  int
 	etop     int
+	at       int  // PivotAt's event, for the next compute (-1: none)
 	onEvents bool // keyboard on the event list
 	dirty    bool
 	brush    brush // the histogram's time selection (brush.go)
@@ -63,7 +64,7 @@ type ranked struct {
 
 // NewTimeline returns the timeline pane.
 func NewTimeline(c *Common) *Timeline {
-	return &Timeline{c: c, subject: ColUser, dirty: true, brush: newBrush()}
+	return &Timeline{c: c, subject: ColUser, dirty: true, brush: newBrush(), at: -1}
 }
 
 func (t *Timeline) Title() string    { return "Timeline" }
@@ -80,6 +81,13 @@ func (t *Timeline) Pivot(c Col, value string) {
 	if c == ColUser {
 		t.sel = value // the list's cursor goes to the user (when listed)
 	}
+}
+
+// PivotAt is Pivot with the event list's cursor on index row i (when
+// the subject's events list it; else on the newest).
+func (t *Timeline) PivotAt(c Col, value string, i int) {
+	t.Pivot(c, value)
+	t.at = i
 }
 
 // SubjectFilter returns the filter of the subject's events as the event
@@ -189,6 +197,9 @@ func (t *Timeline) compute() {
 	prev, atEnd := -1, t.ecursor >= len(t.events)-1
 	if !atEnd && t.ecursor >= 0 {
 		prev = t.events[t.ecursor]
+	}
+	if t.at >= 0 {
+		prev, t.at = t.at, -1
 	}
 	// The subject's events: for a user, also what others did as that user
 	// (impersonation); for a source IP, the events that have it among

@@ -41,7 +41,7 @@ func TestTimelineSelectionIsAUser(t *testing.T) {
 		a := newTestApp(t, sz.w, sz.h)
 		// bob lists 6 times, carol patches 4 times: carol is second.
 		setFilter(t, a, `verb=~"list|patch"`)
-		send(t, a, "2", "j")
+		send(t, a, "tab", "j") // the list as left (2: the Tail event's user)
 		if u, title := listedSelection(t, a); u != "carol" || !strings.Contains(title, "user carol  4 events") {
 			t.Fatalf("%dx%d: selected %q, title %q", sz.w, sz.h, u, title)
 		}
