@@ -72,6 +72,9 @@ type Alerts struct {
 	closed     bool // ctx ended: a late release closes its rules at once
 	pending    []*data.Batch
 	endPending bool
+	// wake tells a feed waiting on a full pending (Push) that the rules
+	// started.
+	wake sync.Cond
 	subs       map[*Subscription]struct{}
 	// gen counts notifications; the state is computed once per
 	// notification, however many panes read it.
@@ -86,8 +89,19 @@ func newAlerts(log *slog.Logger) *Alerts {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Alerts{log: log, stopped: make(chan struct{}), subs: map[*Subscription]struct{}{}, opened: time.Now()}
+	l := &Alerts{log: log, stopped: make(chan struct{}), subs: map[*Subscription]struct{}{}, opened: time.Now()}
+	l.wake.L = &l.mu
+	return l
 }
+
+// maxPending is how many batches wait for the rules to load before the
+// feed waits too. The rules load in a second or two (longer on a busy
+// machine) while a file is read at hundreds of MB/s: unbounded, the
+// batches held (each its read buffer and events) reached 140 MB of live
+// heap on a 1 GB file, the peak of the whole read; 16 hold at most about
+// 50 MB.
+const maxPending = 16
+
 
 func (l *Alerts) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
 
@@ -199,6 +213,7 @@ func (l *Alerts) release(par *rules.Parallel) {
 			b.Release()
 		}
 		l.pending = nil
+		l.wake.Broadcast()
 		return
 	}
 	l.par = par
@@ -209,6 +224,7 @@ func (l *Alerts) release(par *rules.Parallel) {
 		b.Release() // held by Push
 	}
 	l.pending, l.started = nil, true
+	l.wake.Broadcast()
 	if l.endPending {
 		l.finish()
 	}
@@ -231,6 +247,9 @@ func (l *Alerts) Push(b *data.Batch) {
 		if !l.closed {
 			b.Hold() // until the rules are loaded (release)
 			l.pending = append(l.pending, b)
+			for len(l.pending) >= maxPending && !l.started && !l.closed {
+				l.wake.Wait() // the rules start: release
+			}
 		}
 		l.mu.Unlock()
 		return
@@ -370,6 +389,27 @@ func (l *Alerts) Evaluated() <-chan struct{} {
 		return par.Finished()
 	}
 	return nil
+}
+
+// Settled reports whether the rules have evaluated what was read: every
+// event of an input that ends, the windows drained; when following, the
+// input read to its end and no batch waiting (what comes next is the live
+// tail). True when no rule runs here; false while the rules load.
+func (l *Alerts) Settled() bool {
+	if l.done.Load() {
+		return true
+	}
+	l.mu.Lock()
+	started := l.started
+	l.mu.Unlock()
+	if !started {
+		return false
+	}
+	par := l.getPar()
+	if par == nil {
+		return true
+	}
+	return l.follow && l.caughtUp.Load() && par.Pending() == 0
 }
 
 // Busy returns how long each rule shard has evaluated so far.

@@ -39,7 +39,9 @@ func TestTuneGCFollowsTheLiveHeapAndRestores(t *testing.T) {
 	}
 	runtime.GC()
 	deadline := time.Now().Add(5 * time.Second)
-	for debug.SetMemoryLimit(-1) <= gcFloor && time.Now().Before(deadline) {
+	// Until a tick after that collection: one during the allocations saw
+	// part of it only (296 MiB for 197 MiB live, seen under load).
+	for debug.SetMemoryLimit(-1) < 300<<20 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if got := debug.SetMemoryLimit(-1); got < 300<<20 {
