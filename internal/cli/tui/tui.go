@@ -220,9 +220,9 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			}
 		}
 	}
-	// The index, once opened, for the collector's tuning.
+	// The index, and the rules (stored before it), once opened.
 	var ix atomic.Pointer[ui.Index]
-	var al atomic.Pointer[live.Alerts] // stored before ix
+	var al atomic.Pointer[live.Alerts]
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables: the process's environment, not the factory's
 		// The index is the only large live data. While the sources are
 		// read and the rules evaluate them, the heap grows to a floor,

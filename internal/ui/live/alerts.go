@@ -75,7 +75,7 @@ type Alerts struct {
 	// wake tells a feed waiting on a full pending (Push) that the rules
 	// started.
 	wake sync.Cond
-	subs       map[*Subscription]struct{}
+	subs map[*Subscription]struct{}
 	// gen counts notifications; the state is computed once per
 	// notification, however many panes read it.
 	gen      uint64
@@ -101,7 +101,6 @@ func newAlerts(log *slog.Logger) *Alerts {
 // heap on a 1 GB file, the peak of the whole read; 16 hold at most about
 // 50 MB.
 const maxPending = 16
-
 
 func (l *Alerts) stop() { l.stopOnce.Do(func() { close(l.stopped) }) }
 
