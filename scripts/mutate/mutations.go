@@ -3012,4 +3012,28 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUserCommandTakesAPartOfTheName$"}},
 	},
+	{
+		Name:   "logql/absent-over-time-ignores-entries",
+		What:   "absent_over_time returns 1 at steps whose window holds entries",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\t\tif !ok {\n\t\t\tpts = append(pts, stepPoint{int32(i), 1})\n",
+		New:    "\t\tif !ok || true {\n\t\t\tpts = append(pts, stepPoint{int32(i), 1})\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestEvalAbsentOverTime$"}},
+	},
+	{
+		Name:   "rules/absent-steps-only-where-events",
+		What:   "an absent_over_time rule is evaluated only at the steps its events reach, so it never fires",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\t\trs.sawEvent(t)\n",
+		New:    "\t\tif false {\n\t\t\trs.sawEvent(t)\n\t\t}\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAbsent"}, {Pkg: "./internal/cli/alerts", Run: "^TestAlertsAbsentRuleOverFiles$"}},
+	},
+	{
+		Name:   "rules/absent-fires-after-the-input",
+		What:   "over files, an absent_over_time rule fires after the newest event, at the end of every input",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\t\t} else {\n\t\t\te.denseTo = e.watermark\n",
+		New:    "\t\t} else if false {\n\t\t\te.denseTo = e.watermark\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAbsentOverTimeRule$"}},
+	},
 }

@@ -133,12 +133,13 @@ type RuleMiss struct {
 }
 
 // RuleMisses returns the rules of set whose stream selector selects no
-// stream of the sources, in file order.
+// stream of the sources, in file order. A rule that fires on absence
+// (absent_over_time) is not one: it fires all the more.
 func (st Streams) RuleMisses(set *rules.Set) []RuleMiss {
 	var out []RuleMiss
 	for _, r := range set.Rules() {
 		q := r.Query()
-		if q == nil || q.LogQuery() == nil {
+		if q == nil || q.LogQuery() == nil || q.ReturnsWithoutEntries() {
 			continue
 		}
 		if why, ok := st.Miss(q.LogQuery().Selector()); ok {

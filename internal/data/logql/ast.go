@@ -354,17 +354,19 @@ const (
 	opRate
 	opBytesOverTime
 	opBytesRate
+	opAbsentOverTime
 )
 
 var rangeOpNames = map[string]rangeOp{
-	"count_over_time": opCountOverTime,
-	"rate":            opRate,
-	"bytes_over_time": opBytesOverTime,
-	"bytes_rate":      opBytesRate,
+	"count_over_time":  opCountOverTime,
+	"rate":             opRate,
+	"bytes_over_time":  opBytesOverTime,
+	"bytes_rate":       opBytesRate,
+	"absent_over_time": opAbsentOverTime,
 }
 
 func (op rangeOp) String() string {
-	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate"}[op]
+	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time"}[op]
 }
 
 // rangeAgg is count_over_time({...} | ... [5m] offset 1h).

@@ -20,7 +20,9 @@
 //     | label_format a="{{.x}}-{{.y}}", b=c (Go templates with a subset of
 //     Loki's template functions, see templateFuncs; __line__ supported);
 //   - count_over_time, rate, bytes_over_time, bytes_rate over [range] with
-//     an optional offset; sum, count, min, max, avg, topk, bottomk with by
+//     an optional offset; absent_over_time (1, with the selector's
+//     equality matchers as labels, at each step whose window holds no
+//     entry; see ReturnsWithoutEntries); sum, count, min, max, avg, topk, bottomk with by
 //     or without before or after the argument; arithmetic and comparisons
 //     with scalars (with the bool modifier).
 //

@@ -25,6 +25,7 @@ func FuzzParse(f *testing.F) {
 		`sum(count_over_time({job="audit"} | json | objectRef_resource="secrets" [5m])) by (user_username) > 0`,
 		`bottomk by (a) (2, bytes_rate({job="audit"}[1h] offset 5m)) >= bool 3 * -2 ^ 2`,
 		"{job=\"audit\"} # c\n|= \"\\u00e9\"",
+		`sum by (cluster) (absent_over_time({job="audit", cluster="a", x=~"y"} |= "z" [10m] offset 1m)) > 0`,
 	} {
 		f.Add(s)
 	}
@@ -105,6 +106,7 @@ func FuzzEval(f *testing.F) {
 		`bottomk by (verb) (2, avg by (verb, user_username) (bytes_rate({job="audit"} |= "a" [90s]))) * 2`,
 		`{job="audit"} | json | line_format "{\"u\":{{printf \"%q\" .user_username}}}" | json | label_format v=u, w="{{.verb | upper}}" | v="bob"`,
 		`sum by (w) (count_over_time({job="audit"} | json | label_format w="{{trunc 2 .verb}}{{__line__ | len}}" [1m]))`,
+		`absent_over_time({job="audit", cluster="prod"} | json | verb="get" [1m] offset 30s) * 2`,
 	} {
 		f.Add(s)
 	}

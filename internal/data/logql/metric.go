@@ -57,6 +57,9 @@ const (
 	// (their values are needed) but identified by a hash, and carry only
 	// the parent's group labels, so distinct events cost no label memory.
 	modeGrouped
+	// modeAbsent serves absent_over_time: only whether any entry is in a
+	// step's window matters, so every entry goes to one unlabelled series.
+	modeAbsent
 )
 
 // init decides how the leaf is evaluated: when the range aggregation's
@@ -90,6 +93,10 @@ func (q *MetricQuery) init() {
 			return parentOf(n.vec)
 		}
 		return nil
+	}
+	if q.leaf.op == opAbsentOverTime {
+		q.mode = modeAbsent
+		return
 	}
 	p := parentOf(q.root)
 	if p == nil {
@@ -299,6 +306,8 @@ func (ev *Evaluator) add(st *evalState, i0, i1 int) {
 		}
 		h := ev.hashLabels(full)
 		cg.inner[h] = addRange(cg.inner[h], stepRange{int32(i0), int32(i1)})
+	case modeAbsent:
+		ev.seriesFor(nil).add(i0, i1, size)
 	case modeGrouped:
 		full := st.fullLabels()
 		gl := projectLabels(full, ev.q.fusedParent.group)
@@ -526,7 +535,60 @@ func (ev *Evaluator) leafResult() []stepSeries {
 			out = append(out, stepSeries{labels: s.labels, pts: pts})
 		}
 	}
+	if op == opAbsentOverTime {
+		return ev.absentResult(out)
+	}
 	return out
+}
+
+// absentResult turns the steps where entries were counted (present)
+// into absent_over_time's result: 1 at every other step, labelled with
+// the selector's equality matchers.
+func (ev *Evaluator) absentResult(present []stepSeries) []stepSeries {
+	seen := make([]bool, ev.n)
+	for _, s := range present {
+		for _, p := range s.pts {
+			seen[p.i] = true
+		}
+	}
+	var pts []stepPoint
+	for i, ok := range seen {
+		if !ok {
+			pts = append(pts, stepPoint{int32(i), 1})
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	return []stepSeries{{labels: ev.q.leaf.log.absentLabels(), pts: pts}}
+}
+
+// absentLabels are the labels of absent_over_time's result: the
+// selector's equality matchers, as Loki (and Prometheus's absent) derive
+// them; a name matched for equality twice is left out.
+func (q *LogQuery) absentLabels() Labels {
+	ls := Labels{}
+	dup := map[string]bool{}
+	for _, m := range q.matchers {
+		if m.Op != MatchEqual {
+			continue
+		}
+		if slices.ContainsFunc(ls, func(l Label) bool { return l.Name == m.Name }) {
+			dup[m.Name] = true
+			continue
+		}
+		ls = append(ls, Label{Name: m.Name, Value: m.Value})
+	}
+	ls = slices.DeleteFunc(ls, func(l Label) bool { return dup[l.Name] })
+	return sortDedupLabels(ls)
+}
+
+// ReturnsWithoutEntries reports whether the query has a result where no
+// entry was counted (absent_over_time, alone or under operators that keep
+// its value): an alert engine that evaluates only the steps some entry
+// reaches must evaluate every step for it.
+func (q *MetricQuery) ReturnsWithoutEntries() bool {
+	return len(q.NewInstantEvaluator(0).Vector()) > 0
 }
 
 func sortDeltas(ds []delta) {

@@ -315,11 +315,11 @@ func (p *parser) parseUnary() (metricNode, error) {
 		}
 		switch t.text {
 		case "sum_over_time", "avg_over_time", "max_over_time", "min_over_time", "first_over_time",
-			"last_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time", "absent_over_time",
+			"last_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time",
 			"rate_counter", "stddev", "stdvar", "sort", "sort_desc", "label_replace", "vector", "absent":
-			return nil, p.errAt(t, "%s is not supported (supported: count_over_time, rate, bytes_over_time, bytes_rate, sum, count, min, max, avg, topk, bottomk)", t.text)
+			return nil, p.errAt(t, "%s is not supported (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, sum, count, min, max, avg, topk, bottomk)", t.text)
 		}
-		return nil, p.errAt(t, "unknown function %q (supported: count_over_time, rate, bytes_over_time, bytes_rate, sum, count, min, max, avg, topk, bottomk)", t.text)
+		return nil, p.errAt(t, "unknown function %q (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, sum, count, min, max, avg, topk, bottomk)", t.text)
 	}
 	return nil, p.errAt(t, "expected a metric expression or a log query, found %s", t.describe())
 }
