@@ -142,7 +142,20 @@ func (st Streams) RuleMisses(set *rules.Set) []RuleMiss {
 		if q == nil || q.LogQuery() == nil || q.ReturnsWithoutEntries() {
 			continue
 		}
-		if why, ok := st.Miss(q.LogQuery().Selector()); ok {
+		// With several log queries (a binary operation between vectors),
+		// the rule can never fire when none of them selects a stream.
+		why, missed := "", true
+		for i, lq := range q.LogQueries() {
+			w, ok := st.Miss(lq.Selector())
+			if !ok {
+				missed = false
+				break
+			}
+			if i == 0 {
+				why = w
+			}
+		}
+		if missed {
 			out = append(out, RuleMiss{Rule: r, Why: why})
 		}
 	}
@@ -155,7 +168,9 @@ func RuleLabelNames(set *rules.Set) []string {
 	var sels [][]*logql.Matcher
 	for _, r := range set.Rules() {
 		if q := r.Query(); q != nil && q.LogQuery() != nil {
-			sels = append(sels, q.LogQuery().Selector())
+			for _, lq := range q.LogQueries() {
+				sels = append(sels, lq.Selector())
+			}
 		}
 	}
 	return data.SelectorNames(sels...)

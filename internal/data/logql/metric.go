@@ -133,6 +133,12 @@ type Evaluator struct {
 	// already: Loki stores such duplicates once).
 	Unique func(Entry) bool
 
+	// subs evaluate the legs of a query with binary operations between
+	// vectors (MetricQuery.legs), on the same steps.
+	subs []*Evaluator
+	// matchErr is the first vector matching error of the last Result.
+	matchErr string
+
 	seed   maphash.Seed
 	series map[string]*leafSeries // modeSeries, modeSum: key -> series
 	groups map[string]*countGroup // modeCount
@@ -183,7 +189,15 @@ func (q *MetricQuery) NewInstantEvaluator(t int64) *Evaluator {
 }
 
 func (q *MetricQuery) newEvaluator(start, step int64, n int) *Evaluator {
-	ev := &Evaluator{q: q, start: start, step: step, n: n, rng: int64(q.leaf.rng), off: int64(q.leaf.offset), seed: maphash.MakeSeed()}
+	ev := &Evaluator{q: q, start: start, step: step, n: n, rng: int64(q.Range()), off: int64(q.Offset())}
+	if q.leaf == nil {
+		ev.subs = make([]*Evaluator, len(q.legs))
+		for i, l := range q.legs {
+			ev.subs[i] = l.newEvaluator(start, step, n)
+		}
+		return ev
+	}
+	ev.seed = maphash.MakeSeed()
 	if q.mode == modeCount || q.mode == modeGrouped {
 		ev.groups = make(map[string]*countGroup)
 	} else {
@@ -240,6 +254,10 @@ func ceilDiv(a, b int64) int64 {
 // is handled exactly, at some memory cost); entries outside Window, not
 // selected, or dropped by the pipeline are ignored.
 func (ev *Evaluator) Add(e Entry) {
+	if ev.subs != nil {
+		ev.addLegs(e)
+		return
+	}
 	i0, i1 := ev.steps(e.EntryTime())
 	if i0 >= i1 {
 		return
@@ -256,9 +274,33 @@ func (ev *Evaluator) Add(e Entry) {
 	ev.add(&st, i0, i1)
 }
 
+// addLegs is Add for a query with legs: each leg's pipeline runs on the
+// entry; Unique is asked once, if some leg keeps it.
+func (ev *Evaluator) addLegs(e Entry) {
+	var c Contribution
+	if !ev.q.Contribute(e, &c) {
+		return
+	}
+	ev.AddContribution(&c)
+}
+
 // AddContribution adds the entry of c, which Contribute accepted for this
 // evaluator's query, as Add would, without running the pipeline again.
 func (ev *Evaluator) AddContribution(c *Contribution) {
+	if ev.subs != nil {
+		if ev.Unique != nil && !ev.Unique(c.st.e) {
+			return
+		}
+		for i, sub := range ev.subs {
+			if !c.legOK[i] {
+				continue
+			}
+			if i0, i1 := sub.steps(c.legs[i].e.EntryTime()); i0 < i1 {
+				sub.add(&c.legs[i], i0, i1)
+			}
+		}
+		return
+	}
 	i0, i1 := ev.steps(c.st.e.EntryTime())
 	if i0 >= i1 {
 		return
@@ -609,6 +651,15 @@ func (ev *Evaluator) evalNode(n metricNode) []stepSeries {
 			return in // the leaf already aggregated the entries
 		}
 		return aggregate(n, in)
+	case *legNode:
+		sub := ev.subs[n.idx]
+		return sub.evalNode(sub.q.root)
+	case *vectorBinary:
+		res, err := binaryVectors(n, ev.evalNode(n.lhs), ev.evalNode(n.rhs))
+		if err != "" && ev.matchErr == "" {
+			ev.matchErr = err
+		}
+		return res
 	case *scalarBinary:
 		in := ev.evalNode(n.vec)
 		out := in[:0]
@@ -787,6 +838,14 @@ func sortDedupLabels(ls Labels) Labels {
 // reports the problem here. Filter with | __error__="" or
 // | drop __error__, __error_details__ to accept it.
 func (ev *Evaluator) Err() error {
+	if ev.matchErr != "" {
+		return errors.New(ev.matchErr)
+	}
+	for _, sub := range ev.subs {
+		if err := sub.Err(); err != nil {
+			return err
+		}
+	}
 	if ev.errs == 0 {
 		return nil
 	}
@@ -797,6 +856,7 @@ func (ev *Evaluator) Err() error {
 // one series per output label set, sorted by labels; a series has a point
 // at each step where it has a value.
 func (ev *Evaluator) Result() Matrix {
+	ev.matchErr = ""
 	res := ev.evalNode(ev.q.root)
 	m := make(Matrix, 0, len(res))
 	for _, s := range res {
@@ -851,11 +911,18 @@ func (q *MetricQuery) Contributes(e Entry) (Labels, bool) {
 type Contribution struct {
 	Labels Labels
 	st     evalState
+	// legs and legOK, for a query with legs: each leg's pipeline result,
+	// and whether the leg keeps the entry (st is the first such leg's).
+	legs  []evalState
+	legOK []bool
 }
 
 // Contribute is Contributes, keeping the pipeline's result in c (which
 // may be reused from one entry to the next).
 func (q *MetricQuery) Contribute(e Entry, c *Contribution) bool {
+	if q.leaf == nil {
+		return q.contributeLegs(e, c)
+	}
 	lq := q.leaf.log
 	if !lq.matchSelector(e) {
 		return false
@@ -878,14 +945,284 @@ func (q *MetricQuery) SamePipeline(o *MetricQuery) bool {
 // PipelineKey returns what SamePipeline compares: queries whose keys are
 // equal have the same pipeline. It prints the log query each time: to
 // group many queries, take each one's key once.
-func (q *MetricQuery) PipelineKey() string { return q.leaf.log.String() }
+func (q *MetricQuery) PipelineKey() string {
+	if q.leaf == nil {
+		parts := make([]string, len(q.legs))
+		for i, l := range q.legs {
+			parts[i] = l.PipelineKey()
+		}
+		return strings.Join(parts, "\x00")
+	}
+	return q.leaf.log.String()
+}
 
 // ContributeLike is Contribute for an entry that done, a contribution of
 // a query with the same pipeline (SamePipeline), accepted: the pipeline
 // does not run again, only q's aggregations' grouping.
 func (q *MetricQuery) ContributeLike(done, c *Contribution) {
 	c.st = done.st
+	if q.leaf == nil {
+		c.legs = append(c.legs[:0], done.legs...)
+		c.legOK = append(c.legOK[:0], done.legOK...)
+		c.Labels = q.legLabels(c)
+		return
+	}
 	c.Labels = q.outputLabels(&c.st)
+}
+
+// contributeLegs is Contribute for a query with legs: the entry counts if
+// any leg keeps it.
+func (q *MetricQuery) contributeLegs(e Entry, c *Contribution) bool {
+	n := len(q.legs)
+	c.legs = slices.Grow(c.legs[:0], n)[:n]
+	c.legOK = slices.Grow(c.legOK[:0], n)[:n]
+	any := false
+	for i, l := range q.legs {
+		lq := l.leaf.log
+		c.legOK[i] = false
+		if !lq.matchSelector(e) {
+			continue
+		}
+		c.legs[i] = evalState{e: e}
+		if lq.run(&c.legs[i]) {
+			c.legOK[i] = true
+			any = true
+		}
+	}
+	if !any {
+		return false
+	}
+	c.Labels = q.legLabels(c)
+	return true
+}
+
+// legLabels returns the output labels of a contribution to a query with
+// legs: those of the first leg that keeps it, after that leg's
+// aggregations, the vector matching (on keeps, ignoring drops labels) and
+// the aggregations above it.
+func (q *MetricQuery) legLabels(c *Contribution) Labels {
+	for i, ok := range c.legOK {
+		if !ok {
+			continue
+		}
+		c.st = c.legs[i]
+		ls := q.legs[i].outputLabels(&c.st)
+		for _, n := range q.pathTo(i) {
+			switch n := n.(type) {
+			case *vectorAgg:
+				if n.op != aggTopK && n.op != aggBottomK {
+					ls = projectLabels(ls, n.group)
+				}
+			case *vectorBinary:
+				if n.match != nil && !n.op.isSet() {
+					ls = matchLabels(ls, n.match)
+				}
+			}
+		}
+		return ls
+	}
+	return Labels{}
+}
+
+// pathTo returns the nodes above leg i, innermost first.
+func (q *MetricQuery) pathTo(i int) []metricNode {
+	var path []metricNode
+	var walk func(n metricNode) bool
+	walk = func(n metricNode) bool {
+		found := false
+		switch n := n.(type) {
+		case *legNode:
+			return n.idx == i
+		case *vectorAgg:
+			found = walk(n.inner)
+		case *scalarBinary:
+			found = walk(n.vec)
+		case *vectorBinary:
+			found = walk(n.lhs) || walk(n.rhs)
+		}
+		if found {
+			path = append(path, n)
+		}
+		return found
+	}
+	walk(q.root)
+	return path
+}
+
+// matchLabels is a one-to-one result's labels: on keeps the named
+// labels, ignoring drops them (as Prometheus and Loki).
+func matchLabels(ls Labels, m *vectorMatching) Labels {
+	if m.on {
+		out := Labels{}
+		for _, l := range ls {
+			if slices.Contains(m.names, l.Name) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	return dropNames(ls, m.names)
+}
+
+// signature is the key vector matching compares: the labels on names,
+// or all but ignoring's.
+func signature(ls Labels, m *vectorMatching) string {
+	if m == nil {
+		return ls.key()
+	}
+	return matchLabels(ls, m).key()
+}
+
+// binaryVectors applies a binary operation between two vectors step by
+// step. Arithmetic and comparisons match one-to-one: a side with two
+// series of one signature at a step is an error (Prometheus and Loki
+// refuse the query; here the step's samples of that signature are left
+// out and the error returned, for Evaluator.Err).
+func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
+	// Per step, the series (index) of each side by signature.
+	type side struct {
+		sig  []string
+		at   [][]int32 // series -> step -> point index+1 (0: none)
+		byIx map[string][]int
+	}
+	index := func(ss []stepSeries) side {
+		s := side{sig: make([]string, len(ss)), byIx: map[string][]int{}}
+		for i, x := range ss {
+			s.sig[i] = signature(x.labels, b.match)
+			s.byIx[s.sig[i]] = append(s.byIx[s.sig[i]], i)
+		}
+		return s
+	}
+	ls, rs := index(l), index(r)
+	valueAt := func(ss []stepSeries, si int, step int32) (float64, bool) {
+		pts := ss[si].pts
+		j, ok := slices.BinarySearchFunc(pts, step, func(p stepPoint, t int32) int { return int(p.i - t) })
+		if !ok {
+			return 0, false
+		}
+		return pts[j].v, true
+	}
+	var errMsg string
+	fail := func(format string, args ...any) {
+		if errMsg == "" {
+			errMsg = fmt.Sprintf(format, args...)
+		}
+	}
+	// matches returns the other side's series with sig that have a point
+	// at step.
+	matches := func(o side, oss []stepSeries, sig string, step int32, buf []int) []int {
+		buf = buf[:0]
+		for _, j := range o.byIx[sig] {
+			if _, ok := valueAt(oss, j, step); ok {
+				buf = append(buf, j)
+			}
+		}
+		return buf
+	}
+	var buf []int
+	if b.op.isSet() {
+		var out []stepSeries
+		for i, x := range l {
+			var pts []stepPoint
+			for _, p := range x.pts {
+				m := len(matches(rs, r, ls.sig[i], p.i, buf)) > 0
+				if b.op == binOr || (b.op == binAnd) == m {
+					pts = append(pts, p)
+				}
+			}
+			if len(pts) > 0 {
+				out = append(out, stepSeries{labels: x.labels, pts: pts})
+			}
+		}
+		if b.op == binOr {
+			for j, x := range r {
+				var pts []stepPoint
+				for _, p := range x.pts {
+					if len(matches(ls, l, rs.sig[j], p.i, buf)) == 0 {
+						pts = append(pts, p)
+					}
+				}
+				if len(pts) > 0 {
+					out = append(out, stepSeries{labels: x.labels, pts: pts})
+				}
+			}
+		}
+		return mergeSameLabels(out), errMsg
+	}
+	// One-to-one: results keyed by their labels.
+	type res struct {
+		labels Labels
+		pts    []stepPoint
+		steps  map[int32]bool
+	}
+	byKey := map[string]*res{}
+	var order []string
+	for i, x := range l {
+		rl := x.labels
+		if b.match != nil {
+			rl = matchLabels(rl, b.match)
+		}
+		key := rl.key()
+		for _, p := range x.pts {
+			if len(matches(ls, l, ls.sig[i], p.i, buf)) > 1 {
+				fail("found duplicate series for the match group of %s on the left-hand side of %s: many-to-one matching (group_left) is not supported", x.labels, b.op)
+				continue
+			}
+			ms := matches(rs, r, ls.sig[i], p.i, buf)
+			if len(ms) == 0 {
+				continue
+			}
+			if len(ms) > 1 {
+				fail("found duplicate series for the match group of %s on the right-hand side of %s: one-to-many matching (group_right) is not supported", x.labels, b.op)
+				continue
+			}
+			rv, _ := valueAt(r, ms[0], p.i)
+			v := applyBinOp(b.op, p.v, rv)
+			if b.op.isComparison() && !b.boolModifier {
+				if v == 0 {
+					continue
+				}
+				v = p.v
+			}
+			rr := byKey[key]
+			if rr == nil {
+				rr = &res{labels: rl, steps: map[int32]bool{}}
+				byKey[key] = rr
+				order = append(order, key)
+			}
+			if rr.steps[p.i] {
+				fail("the result of %s has two series with the labels %s at one step", b.op, rl)
+				continue
+			}
+			rr.steps[p.i] = true
+			rr.pts = append(rr.pts, stepPoint{p.i, v})
+		}
+	}
+	out := make([]stepSeries, 0, len(order))
+	for _, k := range order {
+		rr := byKey[k]
+		slices.SortFunc(rr.pts, func(a, b stepPoint) int { return int(a.i - b.i) })
+		out = append(out, stepSeries{labels: rr.labels, pts: rr.pts})
+	}
+	return out, errMsg
+}
+
+// mergeSameLabels joins series with the same labels (or's two sides may
+// both have one, at other steps).
+func mergeSameLabels(ss []stepSeries) []stepSeries {
+	idx := map[string]int{}
+	out := ss[:0]
+	for _, s := range ss {
+		k := s.labels.key()
+		if i, ok := idx[k]; ok {
+			out[i].pts = append(out[i].pts, s.pts...)
+			slices.SortFunc(out[i].pts, func(a, b stepPoint) int { return int(a.i - b.i) })
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, s)
+	}
+	return out
 }
 
 // outputLabels returns the labels an entry the pipeline kept (st) counts
