@@ -3060,4 +3060,28 @@ var mutations = []Mutation{
 		New:    "\t\tif lq.run(&c.legs[i]) && i == 0 {\n",
 		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestEvalVectorBinary$"}, {Pkg: "./internal/policy/rules", Run: "^TestRatioRule$"}, {Pkg: "./internal/cli/query", Run: "^TestQueryVectorBinary$"}},
 	},
+	{
+		Name:   "logql/unwrap-window-never-shrinks",
+		What:   "the *_over_time functions of unwrapped values keep every sample before the window",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\t\t\tfor lo < hi && ss[lo].t <= end-ev.rng {\n",
+		New:    "\t\t\tfor lo < hi && ss[lo].t <= end-ev.rng && false {\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestEvalUnwrap$|^TestUnwrapOracle$"}, {Pkg: "./internal/policy/rules", Run: "^TestUnwrapRule$"}},
+	},
+	{
+		Name:   "logql/unwrap-keeps-its-label",
+		What:   "an unwrapped label stays in the series' labels: one series per value instead of Loki's",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\tdrop := []string{u.label}\n",
+		New:    "\tdrop := []string{u.label + \"\\x00\"}\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestEvalUnwrap$"}},
+	},
+	{
+		Name:   "logql/unwrap-error-silent",
+		What:   "a value | unwrap cannot convert counts as 0 without __error__ (Loki sets SampleExtractionErr)",
+		File:   "internal/data/logql/pipeline.go",
+		Old:    "\t\t\t\tst.setErr(ErrSampleExtraction, err.Error())\n",
+		New:    "\t\t\t\t_ = err\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestUnwrapConversions$"}},
+	},
 }

@@ -117,6 +117,23 @@ func (m *Matcher) String() string {
 type LogQuery struct {
 	matchers []*Matcher
 	stages   []stage
+	// unwrap is the query's `| unwrap` stage (also in stages), if any:
+	// only a range aggregation over unwrapped values takes one.
+	unwrap *unwrapStage
+}
+
+// unwrapStage is `| unwrap label`, `| unwrap duration(label)` (or
+// duration_seconds), `| unwrap bytes(label)`: each entry's sample value.
+type unwrapStage struct {
+	label string
+	conv  string // "", "duration", "duration_seconds" or "bytes"
+}
+
+func (s *unwrapStage) String() string {
+	if s.conv == "" {
+		return "| unwrap " + s.label
+	}
+	return "| unwrap " + s.conv + "(" + s.label + ")"
 }
 
 func (*LogQuery) isExpr() {}
@@ -400,34 +417,69 @@ const (
 	opBytesOverTime
 	opBytesRate
 	opAbsentOverTime
+	// The functions of unwrapped values (rate takes them too).
+	opSumOverTime
+	opAvgOverTime
+	opMinOverTime
+	opMaxOverTime
+	opFirstOverTime
+	opLastOverTime
+	opStddevOverTime
+	opStdvarOverTime
+	opQuantileOverTime
 )
 
 var rangeOpNames = map[string]rangeOp{
-	"count_over_time":  opCountOverTime,
-	"rate":             opRate,
-	"bytes_over_time":  opBytesOverTime,
-	"bytes_rate":       opBytesRate,
-	"absent_over_time": opAbsentOverTime,
+	"count_over_time":    opCountOverTime,
+	"rate":               opRate,
+	"bytes_over_time":    opBytesOverTime,
+	"bytes_rate":         opBytesRate,
+	"absent_over_time":   opAbsentOverTime,
+	"sum_over_time":      opSumOverTime,
+	"avg_over_time":      opAvgOverTime,
+	"min_over_time":      opMinOverTime,
+	"max_over_time":      opMaxOverTime,
+	"first_over_time":    opFirstOverTime,
+	"last_over_time":     opLastOverTime,
+	"stddev_over_time":   opStddevOverTime,
+	"stdvar_over_time":   opStdvarOverTime,
+	"quantile_over_time": opQuantileOverTime,
 }
 
 func (op rangeOp) String() string {
-	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time"}[op]
+	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time",
+		"sum_over_time", "avg_over_time", "min_over_time", "max_over_time", "first_over_time",
+		"last_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time"}[op]
 }
 
-// rangeAgg is count_over_time({...} | ... [5m] offset 1h).
+// needsUnwrap: the function aggregates unwrapped values only.
+func (op rangeOp) needsUnwrap() bool { return op >= opSumOverTime }
+
+// rangeAgg is count_over_time({...} | ... [5m] offset 1h), or a function
+// of unwrapped values: quantile_over_time(0.9, {...} | unwrap x [5m]) by (a).
 type rangeAgg struct {
 	op     rangeOp
 	log    *LogQuery
 	rng    time.Duration
 	offset time.Duration
+	param  float64   // quantile_over_time's φ
+	group  *grouping // unwrapped only
 }
 
 func (r *rangeAgg) String() string {
-	s := r.op.String() + "(" + r.log.String() + " [" + formatDuration(r.rng) + "]"
+	s := r.op.String() + "("
+	if r.op == opQuantileOverTime {
+		s += strconv.FormatFloat(r.param, 'g', -1, 64) + ", "
+	}
+	s += r.log.String() + " [" + formatDuration(r.rng) + "]"
 	if r.offset != 0 {
 		s += " offset " + formatDuration(r.offset)
 	}
-	return s + ")"
+	s += ")"
+	if r.group != nil {
+		s += " " + strings.TrimSuffix(r.group.String(), " ")
+	}
+	return s
 }
 
 // aggOp is a vector aggregation operator.

@@ -69,6 +69,8 @@ func (q *LogQuery) unbound() *unboundNames {
 			}
 		case *labelFilterStage:
 			walk(s.f)
+		case *unwrapStage:
+			u.add(s.label)
 		case *lineFormatStage:
 			template(s.t)
 		case *labelFormatStage:

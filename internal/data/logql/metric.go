@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -60,6 +61,8 @@ const (
 	// modeAbsent serves absent_over_time: only whether any entry is in a
 	// step's window matters, so every entry goes to one unlabelled series.
 	modeAbsent
+	// modeUnwrap keeps each series' samples (time, unwrapped value).
+	modeUnwrap
 )
 
 // init decides how the leaf is evaluated: when the range aggregation's
@@ -96,6 +99,10 @@ func (q *MetricQuery) init() {
 	}
 	if q.leaf.op == opAbsentOverTime {
 		q.mode = modeAbsent
+		return
+	}
+	if q.leaf.log.unwrap != nil {
+		q.mode = modeUnwrap
 		return
 	}
 	p := parentOf(q.root)
@@ -146,9 +153,16 @@ type Evaluator struct {
 }
 
 type leafSeries struct {
-	labels Labels
-	starts []delta
-	ends   []delta
+	labels  Labels
+	starts  []delta
+	ends    []delta
+	samples []unwrapped // modeUnwrap
+}
+
+// unwrapped is one entry's unwrapped value at time t.
+type unwrapped struct {
+	t int64
+	v float64
 }
 
 // delta adds n entries and b bytes from step idx on.
@@ -350,6 +364,9 @@ func (ev *Evaluator) add(st *evalState, i0, i1 int) {
 		cg.inner[h] = addRange(cg.inner[h], stepRange{int32(i0), int32(i1)})
 	case modeAbsent:
 		ev.seriesFor(nil).add(i0, i1, size)
+	case modeUnwrap:
+		s := ev.seriesFor(ev.q.leafLabels(st))
+		s.samples = append(s.samples, unwrapped{st.e.EntryTime(), st.value})
 	case modeGrouped:
 		full := st.fullLabels()
 		gl := projectLabels(full, ev.q.fusedParent.group)
@@ -491,6 +508,9 @@ func (ev *Evaluator) leafResult() []stepSeries {
 	var out []stepSeries
 	secs := float64(ev.rng) / float64(time.Second)
 	op := ev.q.leaf.op
+	if ev.q.mode == modeUnwrap {
+		return ev.unwrapResult()
+	}
 	if ev.q.mode == modeCount {
 		for _, g := range ev.groups {
 			diff := make([]int64, ev.n+1)
@@ -581,6 +601,124 @@ func (ev *Evaluator) leafResult() []stepSeries {
 		return ev.absentResult(out)
 	}
 	return out
+}
+
+// leafLabels are the labels an entry the pipeline kept counts under in
+// the range aggregation: all of them, but over unwrapped values the
+// range's own grouping applies and the unwrapped label is dropped (Loki
+// adds it to the without list, or by keeps only the names given).
+func (q *MetricQuery) leafLabels(st *evalState) Labels {
+	full := st.fullLabels()
+	u := q.leaf.log.unwrap
+	if u == nil {
+		return full
+	}
+	g := q.leaf.group
+	if g != nil && !g.without {
+		return projectLabels(full, g)
+	}
+	drop := []string{u.label}
+	if g != nil {
+		drop = append(drop, g.names...)
+	}
+	return dropNames(full, drop)
+}
+
+// unwrapResult computes a function of unwrapped values at each step,
+// over the samples in its window (t-offset-range, t-offset].
+func (ev *Evaluator) unwrapResult() []stepSeries {
+	leaf := ev.q.leaf
+	secs := float64(ev.rng) / float64(time.Second)
+	var out []stepSeries
+	var vals []float64
+	for _, s := range ev.series {
+		ss := s.samples
+		slices.SortStableFunc(ss, func(a, b unwrapped) int { return cmp.Compare(a.t, b.t) })
+		var pts []stepPoint
+		lo, hi := 0, 0
+		for i := 0; i < ev.n; i++ {
+			end := ev.stepTime(i) - ev.off
+			for hi < len(ss) && ss[hi].t <= end {
+				hi++
+			}
+			for lo < hi && ss[lo].t <= end-ev.rng {
+				lo++
+			}
+			if lo == hi {
+				continue
+			}
+			w := ss[lo:hi]
+			var v float64
+			switch leaf.op {
+			case opSumOverTime, opRate:
+				for _, x := range w {
+					v += x.v
+				}
+				if leaf.op == opRate {
+					v /= secs
+				}
+			case opAvgOverTime:
+				for _, x := range w {
+					v += x.v
+				}
+				v /= float64(len(w))
+			case opMinOverTime, opMaxOverTime:
+				v = w[0].v
+				for _, x := range w[1:] {
+					if leaf.op == opMinOverTime && x.v < v || leaf.op == opMaxOverTime && x.v > v || math.IsNaN(v) {
+						v = x.v
+					}
+				}
+			case opFirstOverTime:
+				v = w[0].v
+			case opLastOverTime:
+				v = w[len(w)-1].v
+			case opStddevOverTime, opStdvarOverTime:
+				var mean float64
+				for _, x := range w {
+					mean += x.v
+				}
+				mean /= float64(len(w))
+				for _, x := range w {
+					v += (x.v - mean) * (x.v - mean)
+				}
+				v /= float64(len(w))
+				if leaf.op == opStddevOverTime {
+					v = math.Sqrt(v)
+				}
+			case opQuantileOverTime:
+				vals = vals[:0]
+				for _, x := range w {
+					vals = append(vals, x.v)
+				}
+				v = quantile(leaf.param, vals)
+			}
+			pts = append(pts, stepPoint{int32(i), v})
+		}
+		if len(pts) > 0 {
+			out = append(out, stepSeries{labels: s.labels, pts: pts})
+		}
+	}
+	return out
+}
+
+// quantile is Prometheus's φ-quantile of vs (which it sorts): linear
+// interpolation between the closest ranks; -Inf below 0, +Inf above 1.
+func quantile(q float64, vs []float64) float64 {
+	switch {
+	case len(vs) == 0 || math.IsNaN(q):
+		return math.NaN()
+	case q < 0:
+		return math.Inf(-1)
+	case q > 1:
+		return math.Inf(1)
+	}
+	slices.Sort(vs)
+	rank := q * float64(len(vs)-1)
+	lower := math.Max(0, math.Floor(rank))
+	upper := math.Min(float64(len(vs)-1), lower+1)
+	w := rank - math.Floor(rank)
+	return vs[int(lower)]*(1-w) + vs[int(upper)]*w
 }
 
 // absentResult turns the steps where entries were counted (present)
@@ -1241,7 +1379,7 @@ func (q *MetricQuery) outputLabels(st *evalState) Labels {
 		ls = sortDedupLabels(ls)
 		rest = aggs[1:]
 	} else {
-		ls = st.fullLabels()
+		ls = q.leafLabels(st)
 	}
 	for _, a := range rest {
 		if a.op == aggTopK || a.op == aggBottomK {

@@ -115,6 +115,9 @@ func (p *parser) parseTop() (Expr, error) {
 		if err := p.checkLayers(q, open); err != nil {
 			return nil, err
 		}
+		if q.unwrap != nil {
+			return nil, p.errAt(open, "unwrap needs a range aggregation around it, e.g. sum_over_time({...} | json | unwrap x [5m])")
+		}
 		if t := p.peek(); t.kind != tEOF {
 			if t.kind == tLBrack {
 				return nil, p.errAt(t, "a range [..] needs a range aggregation around it, e.g. count_over_time({...} [5m])")
@@ -431,12 +434,12 @@ func (p *parser) parseUnary() (metricNode, error) {
 			return p.parseVectorAgg(op)
 		}
 		switch t.text {
-		case "sum_over_time", "avg_over_time", "max_over_time", "min_over_time", "first_over_time",
-			"last_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time",
-			"rate_counter", "stddev", "stdvar", "sort", "sort_desc", "label_replace", "vector", "absent":
-			return nil, p.errAt(t, "%s is not supported (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, sum, count, min, max, avg, topk, bottomk)", t.text)
+		case "rate_counter":
+			return nil, p.errAt(t, "rate_counter (counter semantics over unwrapped values) is not supported; rate(... | unwrap x [range]) is the per-second rate of their sum")
+		case "stddev", "stdvar", "sort", "sort_desc", "label_replace", "vector", "absent":
+			return nil, p.errAt(t, "%s is not supported (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, the *_over_time functions of | unwrap, sum, count, min, max, avg, topk, bottomk)", t.text)
 		}
-		return nil, p.errAt(t, "unknown function %q (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, sum, count, min, max, avg, topk, bottomk)", t.text)
+		return nil, p.errAt(t, "unknown function %q (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, the *_over_time functions of | unwrap, sum, count, min, max, avg, topk, bottomk)", t.text)
 	}
 	return nil, p.errAt(t, "expected a metric expression or a log query, found %s", t.describe())
 }
@@ -447,6 +450,17 @@ func (p *parser) parseRangeAgg(op rangeOp) (metricNode, error) {
 		return nil, err
 	}
 	r := &rangeAgg{op: op}
+	if op == opQuantileOverTime {
+		pt := p.peek()
+		if pt.kind != tNumber {
+			return nil, p.errAt(pt, "quantile_over_time needs the quantile first, e.g. quantile_over_time(0.99, {...} | unwrap x [5m]), found %s", pt.describe())
+		}
+		p.next()
+		r.param, _ = strconv.ParseFloat(pt.text, 64)
+		if _, err := p.expect(tComma, "after the quantile"); err != nil {
+			return nil, err
+		}
+	}
 	// The log range: {sel} pipeline [range] [offset d] pipeline, or
 	// ({sel} pipeline) [range].
 	var q *LogQuery
@@ -520,11 +534,27 @@ func (p *parser) parseRangeAgg(op rangeOp) (metricNode, error) {
 	if err := p.checkLayers(q, name); err != nil {
 		return nil, err
 	}
+	switch {
+	case q.unwrap == nil && op.needsUnwrap():
+		return nil, p.errAt(name, "%s aggregates unwrapped values: it needs an unwrap stage, e.g. %s({...} | json | unwrap responseStatus_code [5m])", name.text, name.text)
+	case q.unwrap != nil && op != opRate && !op.needsUnwrap():
+		return nil, p.errAt(name, "%s counts entries and takes no unwrap stage (unwrapped values: rate, sum_over_time, avg_over_time, min_over_time, max_over_time, first_over_time, last_over_time, stddev_over_time, stdvar_over_time, quantile_over_time)", name.text)
+	}
 	if t := p.peek(); t.kind == tIdent && (t.text == "by" || t.text == "without") {
-		return nil, p.errAt(t, "grouping inside %s(...) is only allowed with unwrap, which is not supported; group with sum by (...) instead", name.text)
+		return nil, p.errAt(t, "grouping inside %s(...) is only allowed over unwrapped values; group with sum by (...) instead", name.text)
 	}
 	if _, err := p.expect(tRParen, "to close "+name.text+"("); err != nil {
 		return nil, err
+	}
+	if t := p.peek(); q.unwrap == nil && isGroupingKeyword(t) {
+		return nil, p.errAt(t, "grouping after %s(...) is only allowed over unwrapped values; group with sum by (...) instead", name.text)
+	}
+	if q.unwrap != nil && isGroupingKeyword(p.peek()) {
+		g, err := p.parseGrouping()
+		if err != nil {
+			return nil, err
+		}
+		r.group = g
 	}
 	return r, nil
 }
@@ -723,15 +753,52 @@ func (p *parser) parsePipeline(q *LogQuery) error {
 			q.stages = append(q.stages, f)
 		case tPipe:
 			p.next()
+			at := p.peek()
 			s, err := p.parseStage()
 			if err != nil {
 				return err
+			}
+			if q.unwrap != nil {
+				if _, ok := s.(*labelFilterStage); !ok {
+					return p.errAt(at, "only label filters may follow | unwrap (such as | __error__=\"\")")
+				}
+			}
+			if u, ok := s.(*unwrapStage); ok {
+				q.unwrap = u
 			}
 			q.stages = append(q.stages, s)
 		default:
 			return nil
 		}
 	}
+}
+
+// parseUnwrap parses what follows `| unwrap`: a label name, or
+// duration(name), duration_seconds(name), bytes(name).
+func (p *parser) parseUnwrap() (stage, error) {
+	t := p.peek()
+	if t.kind != tIdent {
+		return nil, p.errAt(t, "expected a label name after unwrap, found %s", t.describe())
+	}
+	p.next()
+	if p.peek().kind != tLParen {
+		return &unwrapStage{label: t.text}, nil
+	}
+	switch t.text {
+	case "duration", "duration_seconds", "bytes":
+	default:
+		return nil, p.errAt(t, "unknown unwrap conversion %s (supported: duration, duration_seconds, bytes)", t.text)
+	}
+	p.next()
+	lt := p.peek()
+	if lt.kind != tIdent {
+		return nil, p.errAt(lt, "expected a label name in %s(...), found %s", t.text, lt.describe())
+	}
+	p.next()
+	if _, err := p.expect(tRParen, "to close "+t.text+"("); err != nil {
+		return nil, err
+	}
+	return &unwrapStage{label: lt.text, conv: t.text}, nil
 }
 
 func (p *parser) parseLineFilter() (*lineFilter, error) {
@@ -805,7 +872,8 @@ func (p *parser) parseStage() (stage, error) {
 			p.next()
 			return p.parseLabelFormat()
 		case "unwrap":
-			return nil, p.errAt(t, "unwrap is not supported (only count_over_time, rate, bytes_over_time and bytes_rate)")
+			p.next()
+			return p.parseUnwrap()
 		case "regexp", "pattern", "unpack", "decolorize", "distinct":
 			return nil, p.errAt(t, "the %s stage is not supported (supported stages: json, label filters, line filters, line_format, label_format, drop, keep)", t.text)
 		}

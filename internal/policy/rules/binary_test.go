@@ -70,3 +70,27 @@ func TestRatioRule(t *testing.T) {
 	}
 	check("live", e.Finish())
 }
+
+// TestUnwrapRule: a rule over unwrapped values (the highest status code
+// of each user's requests in 5 minutes): bob's 503 at 10:00:10 is in the
+// windows of the steps 10:01 to 10:05; alice's 404 is below 500.
+func TestUnwrapRule(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    interval: 1m
+    rules:
+      - alert: ServerErrors
+        expr: max_over_time({job="audit"} | json | unwrap responseStatus_code | __error__="" [5m]) by (user_username) >= 500
+`)
+	lines := []string{
+		statusLine("b-0", "bob", 503, t10.Add(10*time.Second)),
+		statusLine("b-1", "bob", 200, t10.Add(20*time.Second)),
+		statusLine("a-0", "alice", 404, t10.Add(30*time.Second)),
+	}
+	evs := decodeInOrder(t, "unwrap", []byte(strings.Join(lines, "\n")))
+	as := replayWith(t, set, evs, Options{}).Alerts
+	if len(as) != 1 || as[0].Labels["user_username"] != "bob" || as[0].Value != 503 || !as[0].ActiveAt.Equal(t10.Add(time.Minute)) ||
+		!as[0].ResolvedAt.Equal(t10.Add(6*time.Minute)) || as[0].Events != 2 {
+		t.Errorf("%s", alertsDigest(as))
+	}
+}
