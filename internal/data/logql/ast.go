@@ -582,10 +582,14 @@ func (b *scalarBinary) String() string {
 		op += " bool"
 	}
 	sc := strconv.FormatFloat(b.scalar, 'g', -1, 64)
-	if b.scalarLeft {
-		return sc + " " + op + " " + b.vec.String()
+	vec := b.vec.String()
+	if _, ok := b.vec.(*vectorBinary); ok {
+		vec = "(" + vec + ")" // (a + b) * 2 is not a + b * 2
 	}
-	return b.vec.String() + " " + op + " " + sc
+	if b.scalarLeft {
+		return sc + " " + op + " " + vec
+	}
+	return vec + " " + op + " " + sc
 }
 
 // vectorMatching is `on (a, b)` or `ignoring (a, b)` on a binary

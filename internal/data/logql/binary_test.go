@@ -126,6 +126,8 @@ func TestParseVectorBinary(t *testing.T) {
 		a + ` / ` + b + ` / ` + c:                  `(` + a + ` / ` + b + `) / ` + c,
 		a + ` ^ ` + b + ` ^ ` + c:                  a + ` ^ (` + b + ` ^ ` + c + `)`,
 		`-` + a + ` ^ 2 + ` + b:                    `(` + a + ` ^ 2 * -1) + ` + b,
+		`(` + a + ` + ` + b + `) * 2`:              `(` + a + ` + ` + b + `) * 2`,
+		`2 - (` + a + ` or ` + b + `)`:             `2 - (` + a + ` or ` + b + `)`,
 		`sum by (u) (` + a + ` / ` + b + `) > 0.5`: `sum by (u) (` + a + ` / ` + b + `) > 0.5`,
 	} {
 		mq, err := ParseMetric(in)
