@@ -340,6 +340,8 @@ type MetricQuery struct {
 	leaf  *rangeAgg
 	legs  []*MetricQuery
 	union *LogQuery
+	// legPaths are the nodes above each leg, innermost first.
+	legPaths [][]metricNode
 	// mode and fusedParent: see init in metric.go.
 	mode        leafMode
 	fusedParent *vectorAgg

@@ -1145,7 +1145,7 @@ func (q *MetricQuery) legLabels(c *Contribution) Labels {
 		}
 		c.st = c.legs[i]
 		ls := q.legs[i].outputLabels(&c.st)
-		for _, n := range q.pathTo(i) {
+		for _, n := range q.legPaths[i] {
 			switch n := n.(type) {
 			case *vectorAgg:
 				if n.op != aggTopK && n.op != aggBottomK {

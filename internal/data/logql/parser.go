@@ -152,6 +152,9 @@ func newMetricQuery(n metricNode) *MetricQuery {
 	}
 	mq.root = mq.splitLegs(n)
 	mq.union = unionQuery(mq.LogQueries())
+	for i := range mq.legs {
+		mq.legPaths = append(mq.legPaths, mq.pathTo(i))
+	}
 	return mq
 }
 
