@@ -336,7 +336,8 @@ type MetricQuery struct {
 	// range aggregation at the leaf (exactly one), nil when the query
 	// has binary operations between vectors: then legs are the subtrees
 	// with one range aggregation each (root holds a legNode for each),
-	// and union is a log query that keeps every entry any leg may keep.
+	// and union is a log query that keeps every entry any leg may keep
+	// (unionQuery).
 	leaf  *rangeAgg
 	legs  []*MetricQuery
 	union *LogQuery
@@ -359,7 +360,8 @@ func (q *MetricQuery) String() string { return q.root.String() }
 // source can apply its selector, pipeline and RequiredLiterals. With
 // binary operations between vectors (several range aggregations), it is
 // a log query that keeps every entry one of theirs keeps: the stream
-// matchers they all have, and no stage (see LogQueries).
+// matchers they all have and the | json stages they all start with (see
+// LogQueries).
 func (q *MetricQuery) LogQuery() *LogQuery {
 	if q.leaf == nil {
 		return q.union

@@ -152,6 +152,12 @@ func TestParseVectorBinary(t *testing.T) {
 	if n := len(mq.LogQueries()); n != 2 {
 		t.Errorf("%d log queries", n)
 	}
+	// Legs that both start with | json: the union parses too, so a
+	// drill-down's label filters read the fields.
+	mq, _ = ParseMetric(`sum by (u) (count_over_time({job="audit"} | json | code >= 400 [5m])) / sum by (u) (count_over_time({job="audit"} | json [5m]))`)
+	if got := mq.LogQuery().String(); got != `{job="audit"} | json` {
+		t.Errorf("union LogQuery = %s", got)
+	}
 }
 
 // TestBinaryContributes: an entry contributes to a two-leg query when

@@ -191,7 +191,9 @@ func (q *MetricQuery) splitLegs(n metricNode) metricNode {
 }
 
 // unionQuery is a log query that keeps every entry one of qs keeps: the
-// stream matchers all of them have, and no stage.
+// stream matchers all of them have, and the | json stages all of them
+// start with (a parser drops no entry; with it, a drill-down's label
+// filters read the fields the legs read).
 func unionQuery(qs []*LogQuery) *LogQuery {
 	u := &LogQuery{}
 	for _, m := range qs[0].matchers {
@@ -205,6 +207,22 @@ func unionQuery(qs []*LogQuery) *LogQuery {
 		if all {
 			u.matchers = append(u.matchers, m)
 		}
+	}
+	for i, st := range qs[0].stages {
+		if _, ok := st.(*jsonStage); !ok {
+			break
+		}
+		same := true
+		for _, o := range qs[1:] {
+			if i >= len(o.stages) || o.stages[i].String() != st.String() {
+				same = false
+				break
+			}
+		}
+		if !same {
+			break
+		}
+		u.stages = append(u.stages, st)
 	}
 	return u
 }

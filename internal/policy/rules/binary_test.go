@@ -51,6 +51,9 @@ func TestRatioRule(t *testing.T) {
 			a.Events != 4 || a.Annotations["summary"] != "bob: 0.75 of requests failed" {
 			t.Errorf("%s: %s %v", what, alertsDigest(as), a.Annotations)
 		}
+		if q, _, _ := a.DrillDown(); q != `{job="audit"} | json | user_username="bob"` {
+			t.Errorf("%s: drill-down %s", what, q)
+		}
 		ids := slices.Clone(a.AuditIDs)
 		slices.Sort(ids)
 		if strings.Join(ids, ",") != "b-0,b-1,b-2,b-3" {
