@@ -531,3 +531,60 @@ func TestAlertsGateFailsOnNoEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertsAbsentRuleOverFiles: the canonical pipeline alert, "no audit
+// events from a cluster for 10m", over a file with a 20-minute gap: one
+// instance, active at the steps 12:21 to 12:30 whose (s-10m, s] windows
+// are empty, firing after `for` (12:26), resolved at 12:31. A rule for a
+// cluster the files do not carry fires from the first step and is not
+// reported as one that can never fire.
+func TestAlertsAbsentRuleOverFiles(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(rulesFile, []byte(`groups:
+  - name: pipeline
+    interval: 1m
+    rules:
+      - alert: AuditSilent
+        expr: absent_over_time({job="audit", cluster="prod"}[10m])
+        for: 5m
+        labels:
+          severity: critical
+      - alert: StagingSilent
+        expr: absent_over_time({job="audit", cluster="staging"}[10m])
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 5, 4, 12, 0, 30, 0, time.UTC)
+	var lines []string
+	for m := 0; m <= 40; m++ {
+		if m > 10 && m < 30 {
+			continue
+		}
+		lines = append(lines, auditLine(fmt.Sprintf("p-%d", m), "alice", "get", "pods", "web", "p1", "", 200, base.Add(time.Duration(m)*time.Minute)))
+	}
+	f := writeEvents(t, dir, "prod.log", lines)
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "-o", "jsonl", "--fail-on", "critical", f)
+	if code != cmdutil.ExitAlerts {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, cmdutil.ExitAlerts, errOut)
+	}
+	if strings.Contains(errOut, "never fire") {
+		t.Errorf("an absent rule is reported as one that can never fire: %s", errOut)
+	}
+	got := map[string]map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("bad jsonl %q: %v", line, err)
+		}
+		got[m["alert"].(string)] = m
+	}
+	a := got["AuditSilent"]
+	if len(got) != 2 || a == nil || a["firstActive"] != "2026-05-04T12:21:00Z" || a["lastActive"] != "2026-05-04T12:30:00Z" ||
+		a["value"].(float64) != 1 || a["events"].(float64) != 0 || a["labels"].(map[string]any)["cluster"] != "prod" {
+		t.Errorf("alerts:\n%s", out)
+	}
+	if s := got["StagingSilent"]; s == nil || s["firstActive"] != "2026-05-04T12:01:00Z" {
+		t.Errorf("StagingSilent:\n%s", out)
+	}
+}

@@ -133,15 +133,29 @@ type RuleMiss struct {
 }
 
 // RuleMisses returns the rules of set whose stream selector selects no
-// stream of the sources, in file order.
+// stream of the sources, in file order. A rule that fires on absence
+// (absent_over_time) is not one: it fires all the more.
 func (st Streams) RuleMisses(set *rules.Set) []RuleMiss {
 	var out []RuleMiss
 	for _, r := range set.Rules() {
 		q := r.Query()
-		if q == nil || q.LogQuery() == nil {
+		if q == nil || q.LogQuery() == nil || q.ReturnsWithoutEntries() {
 			continue
 		}
-		if why, ok := st.Miss(q.LogQuery().Selector()); ok {
+		// With several log queries (a binary operation between vectors),
+		// the rule can never fire when none of them selects a stream.
+		why, missed := "", true
+		for i, lq := range q.LogQueries() {
+			w, ok := st.Miss(lq.Selector())
+			if !ok {
+				missed = false
+				break
+			}
+			if i == 0 {
+				why = w
+			}
+		}
+		if missed {
 			out = append(out, RuleMiss{Rule: r, Why: why})
 		}
 	}
@@ -154,7 +168,9 @@ func RuleLabelNames(set *rules.Set) []string {
 	var sels [][]*logql.Matcher
 	for _, r := range set.Rules() {
 		if q := r.Query(); q != nil && q.LogQuery() != nil {
-			sels = append(sels, q.LogQuery().Selector())
+			for _, lq := range q.LogQueries() {
+				sels = append(sels, lq.Selector())
+			}
 		}
 	}
 	return data.SelectorNames(sels...)

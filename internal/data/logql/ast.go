@@ -117,6 +117,23 @@ func (m *Matcher) String() string {
 type LogQuery struct {
 	matchers []*Matcher
 	stages   []stage
+	// unwrap is the query's `| unwrap` stage (also in stages), if any:
+	// only a range aggregation over unwrapped values takes one.
+	unwrap *unwrapStage
+}
+
+// unwrapStage is `| unwrap label`, `| unwrap duration(label)` (or
+// duration_seconds), `| unwrap bytes(label)`: each entry's sample value.
+type unwrapStage struct {
+	label string
+	conv  string // "", "duration", "duration_seconds" or "bytes"
+}
+
+func (s *unwrapStage) String() string {
+	if s.conv == "" {
+		return "| unwrap " + s.label
+	}
+	return "| unwrap " + s.conv + "(" + s.label + ")"
 }
 
 func (*LogQuery) isExpr() {}
@@ -316,8 +333,16 @@ func (f *numericFilter) String() string { return f.name + f.op.String() + f.text
 // aggregation of a log query.
 type MetricQuery struct {
 	root metricNode
-	// range aggregation at the leaf (exactly one).
-	leaf *rangeAgg
+	// range aggregation at the leaf (exactly one), nil when the query
+	// has binary operations between vectors: then legs are the subtrees
+	// with one range aggregation each (root holds a legNode for each),
+	// and union is a log query that keeps every entry any leg may keep
+	// (unionQuery).
+	leaf  *rangeAgg
+	legs  []*MetricQuery
+	union *LogQuery
+	// legPaths are the nodes above each leg, innermost first.
+	legPaths [][]metricNode
 	// mode and fusedParent: see init in metric.go.
 	mode        leafMode
 	fusedParent *vectorAgg
@@ -332,14 +357,55 @@ func (*MetricQuery) isExpr() {}
 func (q *MetricQuery) String() string { return q.root.String() }
 
 // LogQuery returns the log query inside the range aggregation, so a
-// source can apply its selector, pipeline and RequiredLiterals.
-func (q *MetricQuery) LogQuery() *LogQuery { return q.leaf.log }
+// source can apply its selector, pipeline and RequiredLiterals. With
+// binary operations between vectors (several range aggregations), it is
+// a log query that keeps every entry one of theirs keeps: the stream
+// matchers they all have and the | json stages they all start with (see
+// LogQueries).
+func (q *MetricQuery) LogQuery() *LogQuery {
+	if q.leaf == nil {
+		return q.union
+	}
+	return q.leaf.log
+}
 
-// Range returns the range aggregation's window ([5m] -> 5m).
-func (q *MetricQuery) Range() time.Duration { return q.leaf.rng }
+// LogQueries returns the log query of each range aggregation, in order.
+func (q *MetricQuery) LogQueries() []*LogQuery {
+	if q.leaf != nil {
+		return []*LogQuery{q.leaf.log}
+	}
+	out := make([]*LogQuery, len(q.legs))
+	for i, l := range q.legs {
+		out[i] = l.leaf.log
+	}
+	return out
+}
 
-// Offset returns the range aggregation's offset modifier (0 if none).
-func (q *MetricQuery) Offset() time.Duration { return q.leaf.offset }
+// Range returns the range aggregation's window ([5m] -> 5m). With several,
+// Range plus Offset is the longest look-back, Offset the smallest offset.
+func (q *MetricQuery) Range() time.Duration {
+	if q.leaf == nil {
+		var back time.Duration
+		for _, l := range q.legs {
+			back = max(back, l.leaf.rng+l.leaf.offset)
+		}
+		return back - q.Offset()
+	}
+	return q.leaf.rng
+}
+
+// Offset returns the range aggregation's offset modifier (0 if none);
+// with several, the smallest.
+func (q *MetricQuery) Offset() time.Duration {
+	if q.leaf == nil {
+		off := q.legs[0].leaf.offset
+		for _, l := range q.legs[1:] {
+			off = min(off, l.leaf.offset)
+		}
+		return off
+	}
+	return q.leaf.offset
+}
 
 // metricNode is a node of the metric expression tree.
 type metricNode interface {
@@ -354,33 +420,70 @@ const (
 	opRate
 	opBytesOverTime
 	opBytesRate
+	opAbsentOverTime
+	// The functions of unwrapped values (rate takes them too).
+	opSumOverTime
+	opAvgOverTime
+	opMinOverTime
+	opMaxOverTime
+	opFirstOverTime
+	opLastOverTime
+	opStddevOverTime
+	opStdvarOverTime
+	opQuantileOverTime
 )
 
 var rangeOpNames = map[string]rangeOp{
-	"count_over_time": opCountOverTime,
-	"rate":            opRate,
-	"bytes_over_time": opBytesOverTime,
-	"bytes_rate":      opBytesRate,
+	"count_over_time":    opCountOverTime,
+	"rate":               opRate,
+	"bytes_over_time":    opBytesOverTime,
+	"bytes_rate":         opBytesRate,
+	"absent_over_time":   opAbsentOverTime,
+	"sum_over_time":      opSumOverTime,
+	"avg_over_time":      opAvgOverTime,
+	"min_over_time":      opMinOverTime,
+	"max_over_time":      opMaxOverTime,
+	"first_over_time":    opFirstOverTime,
+	"last_over_time":     opLastOverTime,
+	"stddev_over_time":   opStddevOverTime,
+	"stdvar_over_time":   opStdvarOverTime,
+	"quantile_over_time": opQuantileOverTime,
 }
 
 func (op rangeOp) String() string {
-	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate"}[op]
+	return [...]string{"count_over_time", "rate", "bytes_over_time", "bytes_rate", "absent_over_time",
+		"sum_over_time", "avg_over_time", "min_over_time", "max_over_time", "first_over_time",
+		"last_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time"}[op]
 }
 
-// rangeAgg is count_over_time({...} | ... [5m] offset 1h).
+// needsUnwrap: the function aggregates unwrapped values only.
+func (op rangeOp) needsUnwrap() bool { return op >= opSumOverTime }
+
+// rangeAgg is count_over_time({...} | ... [5m] offset 1h), or a function
+// of unwrapped values: quantile_over_time(0.9, {...} | unwrap x [5m]) by (a).
 type rangeAgg struct {
 	op     rangeOp
 	log    *LogQuery
 	rng    time.Duration
 	offset time.Duration
+	param  float64   // quantile_over_time's φ
+	group  *grouping // unwrapped only
 }
 
 func (r *rangeAgg) String() string {
-	s := r.op.String() + "(" + r.log.String() + " [" + formatDuration(r.rng) + "]"
+	s := r.op.String() + "("
+	if r.op == opQuantileOverTime {
+		s += strconv.FormatFloat(r.param, 'g', -1, 64) + ", "
+	}
+	s += r.log.String() + " [" + formatDuration(r.rng) + "]"
 	if r.offset != 0 {
 		s += " offset " + formatDuration(r.offset)
 	}
-	return s + ")"
+	s += ")"
+	if r.group != nil {
+		s += " " + strings.TrimSuffix(r.group.String(), " ")
+	}
+	return s
 }
 
 // aggOp is a vector aggregation operator.
@@ -455,13 +558,18 @@ const (
 	binGe
 	binLt
 	binLe
+	binAnd
+	binOr
+	binUnless
 )
 
 func (op binOp) String() string {
-	return [...]string{"+", "-", "*", "/", "%", "^", "==", "!=", ">", ">=", "<", "<="}[op]
+	return [...]string{"+", "-", "*", "/", "%", "^", "==", "!=", ">", ">=", "<", "<=", "and", "or", "unless"}[op]
 }
 
-func (op binOp) isComparison() bool { return op >= binEq }
+func (op binOp) isComparison() bool { return op >= binEq && op <= binLe }
+
+func (op binOp) isSet() bool { return op >= binAnd }
 
 // scalarBinary is `vector <op> scalar` or `scalar <op> vector`.
 type scalarBinary struct {
@@ -478,11 +586,71 @@ func (b *scalarBinary) String() string {
 		op += " bool"
 	}
 	sc := strconv.FormatFloat(b.scalar, 'g', -1, 64)
-	if b.scalarLeft {
-		return sc + " " + op + " " + b.vec.String()
+	vec := b.vec.String()
+	if _, ok := b.vec.(*vectorBinary); ok {
+		vec = "(" + vec + ")" // (a + b) * 2 is not a + b * 2
 	}
-	return b.vec.String() + " " + op + " " + sc
+	if b.scalarLeft {
+		return sc + " " + op + " " + vec
+	}
+	return vec + " " + op + " " + sc
 }
+
+// vectorMatching is `on (a, b)` or `ignoring (a, b)` on a binary
+// operation between two vectors; nil matches on every label.
+type vectorMatching struct {
+	on    bool
+	names []string
+}
+
+func (m *vectorMatching) String() string {
+	if m == nil {
+		return ""
+	}
+	kw := "ignoring"
+	if m.on {
+		kw = "on"
+	}
+	return kw + " (" + strings.Join(m.names, ", ") + ") "
+}
+
+// vectorBinary is `vector <op> vector`, one-to-one (or, for and, or and
+// unless, many-to-many) on the labels match selects.
+type vectorBinary struct {
+	op           binOp
+	boolModifier bool
+	match        *vectorMatching
+	lhs, rhs     metricNode
+}
+
+func (b *vectorBinary) String() string {
+	op := b.op.String() + " "
+	if b.boolModifier {
+		op += "bool "
+	}
+	return operand(b.lhs) + " " + op + b.match.String() + operand(b.rhs)
+}
+
+// operand renders one side of a binary operation, in parentheses when it
+// is itself one (the canonical form never depends on precedence).
+func operand(n metricNode) string {
+	switch n := n.(type) {
+	case *vectorBinary, *scalarBinary:
+		return "(" + n.String() + ")"
+	case *legNode:
+		return operand(n.q.root)
+	}
+	return n.String()
+}
+
+// legNode stands, in a query with binary operations between vectors, for
+// a subtree with one range aggregation (a leg): q evaluates it.
+type legNode struct {
+	idx int
+	q   *MetricQuery
+}
+
+func (l *legNode) String() string { return l.q.root.String() }
 
 // formatDuration renders a duration the way LogQL writes it (5m, 1h30m).
 func formatDuration(d time.Duration) string {

@@ -20,14 +20,32 @@
 //     | label_format a="{{.x}}-{{.y}}", b=c (Go templates with a subset of
 //     Loki's template functions, see templateFuncs; __line__ supported);
 //   - count_over_time, rate, bytes_over_time, bytes_rate over [range] with
-//     an optional offset; sum, count, min, max, avg, topk, bottomk with by
-//     or without before or after the argument; arithmetic and comparisons
-//     with scalars (with the bool modifier).
+//     an optional offset; absent_over_time (1, with the selector's
+//     equality matchers as labels, at each step whose window holds no
+//     entry; see ReturnsWithoutEntries); sum, count, min, max, avg, topk,
+//     bottomk with by or without before or after the argument; arithmetic
+//     and comparisons with scalars (with the bool modifier);
+//   - | unwrap label, | unwrap duration(label) (or duration_seconds: Go
+//     durations in seconds), | unwrap bytes(label), followed only by
+//     label filters, with rate (the per-second sum), sum_over_time,
+//     avg_over_time, min_over_time, max_over_time, first_over_time,
+//     last_over_time, stddev_over_time, stdvar_over_time and
+//     quantile_over_time(φ, ...) (Prometheus's interpolation), with an
+//     optional by/without after the parenthesis; the unwrapped label
+//     leaves the series' labels, and a missing label or a value that does
+//     not convert is a 0 under __error__="SampleExtractionErr", as Loki;
+//   - binary operations between two vectors: + - * / % ^, comparisons
+//     (bool too), and, or, unless, matching one-to-one on every label or
+//     on (...)/ignoring (...), with PromQL's precedence. Each side may
+//     have its own selector, pipeline, range and offset: the query's legs
+//     (one range aggregation each) are evaluated side by side on the same
+//     steps, every entry fed to each, and combined per step. A match group
+//     with two series on one side is an error (Evaluator.Err), as Loki
+//     refuses it.
 //
 // Not supported (rejected with a clear *ParseError): logfmt, pattern,
-// regexp, unpack, unwrap and the *_over_time
-// functions that need it, binary operations between two vectors,
-// subqueries.
+// regexp, unpack, rate_counter, group_left/group_right (many-to-one
+// matching), subqueries.
 //
 // Log queries: Parse, then (*LogQuery).Matches on each Entry, with
 // RequiredLiterals to prefilter raw lines. Metric queries: Parse, then a

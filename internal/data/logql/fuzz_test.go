@@ -25,6 +25,10 @@ func FuzzParse(f *testing.F) {
 		`sum(count_over_time({job="audit"} | json | objectRef_resource="secrets" [5m])) by (user_username) > 0`,
 		`bottomk by (a) (2, bytes_rate({job="audit"}[1h] offset 5m)) >= bool 3 * -2 ^ 2`,
 		"{job=\"audit\"} # c\n|= \"\\u00e9\"",
+		`sum by (cluster) (absent_over_time({job="audit", cluster="a", x=~"y"} |= "z" [10m] offset 1m)) > 0`,
+		`quantile_over_time(0.9, {job="audit"} | json | unwrap duration(lat) | __error__="" [5m]) by (verb)`,
+		`rate({job="audit"} | json | unwrap bytes(size) [1m] offset 1m) without (a) / on (b) stddev_over_time({job="b"} | unwrap x [2m])`,
+		`-sum(rate({job="a"}[1m])) ^ 2 / ignoring (x) sum by (x) (rate({job="b"}[5m])) and on () count_over_time({job="c"}[1m]) or sum(rate({job="a"}[1m])) > bool 1`,
 	} {
 		f.Add(s)
 	}
@@ -105,6 +109,10 @@ func FuzzEval(f *testing.F) {
 		`bottomk by (verb) (2, avg by (verb, user_username) (bytes_rate({job="audit"} |= "a" [90s]))) * 2`,
 		`{job="audit"} | json | line_format "{\"u\":{{printf \"%q\" .user_username}}}" | json | label_format v=u, w="{{.verb | upper}}" | v="bob"`,
 		`sum by (w) (count_over_time({job="audit"} | json | label_format w="{{trunc 2 .verb}}{{__line__ | len}}" [1m]))`,
+		`absent_over_time({job="audit", cluster="prod"} | json | verb="get" [1m] offset 30s) * 2`,
+		`sum by (verb) (quantile_over_time(0.5, {job="audit"} | json | unwrap responseStatus_code [2m]) by (verb, user_username)) + avg_over_time({job="audit"} | json | unwrap duration(lat) | __error__="" [1m]) without (user_username)`,
+		`stdvar_over_time({job="audit"} | json | unwrap responseStatus_code [1m]) > bool first_over_time({job="audit"} | json | unwrap responseStatus_code [90s] offset 30s)`,
+		`sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code >= 400 [1m])) / on (user_username) sum by (user_username, verb) (rate({job="audit"} | json [2m] offset 30s)) > bool 0.5 or count_over_time({cluster="prod"} [1m]) unless sum(bytes_rate({job="audit"} [1m]))`,
 	} {
 		f.Add(s)
 	}

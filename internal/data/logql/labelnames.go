@@ -1,5 +1,7 @@
 package logql
 
+import "slices"
+
 import "strings"
 
 // UnboundLabels returns, in query order and without repeats, the label
@@ -67,6 +69,8 @@ func (q *LogQuery) unbound() *unboundNames {
 			}
 		case *labelFilterStage:
 			walk(s.f)
+		case *unwrapStage:
+			u.add(s.label)
 		case *lineFormatStage:
 			template(s.t)
 		case *labelFormatStage:
@@ -96,6 +100,17 @@ func (q *LogQuery) unbound() *unboundNames {
 // not name itself (sum by (objectRef_resorce) groups every event under an
 // empty value).
 func (q *MetricQuery) UnboundLabels() []string {
+	if q.leaf == nil {
+		var out []string
+		for _, l := range q.legs {
+			for _, n := range l.UnboundLabels() {
+				if !slices.Contains(out, n) {
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
 	u := q.leaf.log.unbound()
 	var walk func(n metricNode)
 	walk = func(n metricNode) {

@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -57,6 +58,11 @@ const (
 	// (their values are needed) but identified by a hash, and carry only
 	// the parent's group labels, so distinct events cost no label memory.
 	modeGrouped
+	// modeAbsent serves absent_over_time: only whether any entry is in a
+	// step's window matters, so every entry goes to one unlabelled series.
+	modeAbsent
+	// modeUnwrap keeps each series' samples (time, unwrapped value).
+	modeUnwrap
 )
 
 // init decides how the leaf is evaluated: when the range aggregation's
@@ -90,6 +96,14 @@ func (q *MetricQuery) init() {
 			return parentOf(n.vec)
 		}
 		return nil
+	}
+	if q.leaf.op == opAbsentOverTime {
+		q.mode = modeAbsent
+		return
+	}
+	if q.leaf.log.unwrap != nil {
+		q.mode = modeUnwrap
+		return
 	}
 	p := parentOf(q.root)
 	if p == nil {
@@ -126,6 +140,12 @@ type Evaluator struct {
 	// already: Loki stores such duplicates once).
 	Unique func(Entry) bool
 
+	// subs evaluate the legs of a query with binary operations between
+	// vectors (MetricQuery.legs), on the same steps.
+	subs []*Evaluator
+	// matchErr is the first vector matching error of the last Result.
+	matchErr string
+
 	seed   maphash.Seed
 	series map[string]*leafSeries // modeSeries, modeSum: key -> series
 	groups map[string]*countGroup // modeCount
@@ -133,9 +153,16 @@ type Evaluator struct {
 }
 
 type leafSeries struct {
-	labels Labels
-	starts []delta
-	ends   []delta
+	labels  Labels
+	starts  []delta
+	ends    []delta
+	samples []unwrapped // modeUnwrap
+}
+
+// unwrapped is one entry's unwrapped value at time t.
+type unwrapped struct {
+	t int64
+	v float64
 }
 
 // delta adds n entries and b bytes from step idx on.
@@ -176,7 +203,15 @@ func (q *MetricQuery) NewInstantEvaluator(t int64) *Evaluator {
 }
 
 func (q *MetricQuery) newEvaluator(start, step int64, n int) *Evaluator {
-	ev := &Evaluator{q: q, start: start, step: step, n: n, rng: int64(q.leaf.rng), off: int64(q.leaf.offset), seed: maphash.MakeSeed()}
+	ev := &Evaluator{q: q, start: start, step: step, n: n, rng: int64(q.Range()), off: int64(q.Offset())}
+	if q.leaf == nil {
+		ev.subs = make([]*Evaluator, len(q.legs))
+		for i, l := range q.legs {
+			ev.subs[i] = l.newEvaluator(start, step, n)
+		}
+		return ev
+	}
+	ev.seed = maphash.MakeSeed()
 	if q.mode == modeCount || q.mode == modeGrouped {
 		ev.groups = make(map[string]*countGroup)
 	} else {
@@ -233,6 +268,10 @@ func ceilDiv(a, b int64) int64 {
 // is handled exactly, at some memory cost); entries outside Window, not
 // selected, or dropped by the pipeline are ignored.
 func (ev *Evaluator) Add(e Entry) {
+	if ev.subs != nil {
+		ev.addLegs(e)
+		return
+	}
 	i0, i1 := ev.steps(e.EntryTime())
 	if i0 >= i1 {
 		return
@@ -249,9 +288,33 @@ func (ev *Evaluator) Add(e Entry) {
 	ev.add(&st, i0, i1)
 }
 
+// addLegs is Add for a query with legs: each leg's pipeline runs on the
+// entry; Unique is asked once, if some leg keeps it.
+func (ev *Evaluator) addLegs(e Entry) {
+	var c Contribution
+	if !ev.q.Contribute(e, &c) {
+		return
+	}
+	ev.AddContribution(&c)
+}
+
 // AddContribution adds the entry of c, which Contribute accepted for this
 // evaluator's query, as Add would, without running the pipeline again.
 func (ev *Evaluator) AddContribution(c *Contribution) {
+	if ev.subs != nil {
+		if ev.Unique != nil && !ev.Unique(c.st.e) {
+			return
+		}
+		for i, sub := range ev.subs {
+			if !c.legOK[i] {
+				continue
+			}
+			if i0, i1 := sub.steps(c.legs[i].e.EntryTime()); i0 < i1 {
+				sub.add(&c.legs[i], i0, i1)
+			}
+		}
+		return
+	}
 	i0, i1 := ev.steps(c.st.e.EntryTime())
 	if i0 >= i1 {
 		return
@@ -299,6 +362,11 @@ func (ev *Evaluator) add(st *evalState, i0, i1 int) {
 		}
 		h := ev.hashLabels(full)
 		cg.inner[h] = addRange(cg.inner[h], stepRange{int32(i0), int32(i1)})
+	case modeAbsent:
+		ev.seriesFor(nil).add(i0, i1, size)
+	case modeUnwrap:
+		s := ev.seriesFor(ev.q.leafLabels(st))
+		s.samples = append(s.samples, unwrapped{st.e.EntryTime(), st.value})
 	case modeGrouped:
 		full := st.fullLabels()
 		gl := projectLabels(full, ev.q.fusedParent.group)
@@ -440,6 +508,9 @@ func (ev *Evaluator) leafResult() []stepSeries {
 	var out []stepSeries
 	secs := float64(ev.rng) / float64(time.Second)
 	op := ev.q.leaf.op
+	if ev.q.mode == modeUnwrap {
+		return ev.unwrapResult()
+	}
 	if ev.q.mode == modeCount {
 		for _, g := range ev.groups {
 			diff := make([]int64, ev.n+1)
@@ -526,7 +597,178 @@ func (ev *Evaluator) leafResult() []stepSeries {
 			out = append(out, stepSeries{labels: s.labels, pts: pts})
 		}
 	}
+	if op == opAbsentOverTime {
+		return ev.absentResult(out)
+	}
 	return out
+}
+
+// leafLabels are the labels an entry the pipeline kept counts under in
+// the range aggregation: all of them, but over unwrapped values the
+// range's own grouping applies and the unwrapped label is dropped (Loki
+// adds it to the without list, or by keeps only the names given).
+func (q *MetricQuery) leafLabels(st *evalState) Labels {
+	full := st.fullLabels()
+	u := q.leaf.log.unwrap
+	if u == nil {
+		return full
+	}
+	g := q.leaf.group
+	if g != nil && !g.without {
+		return projectLabels(full, g)
+	}
+	drop := []string{u.label}
+	if g != nil {
+		drop = append(drop, g.names...)
+	}
+	return dropNames(full, drop)
+}
+
+// unwrapResult computes a function of unwrapped values at each step,
+// over the samples in its window (t-offset-range, t-offset].
+func (ev *Evaluator) unwrapResult() []stepSeries {
+	leaf := ev.q.leaf
+	secs := float64(ev.rng) / float64(time.Second)
+	var out []stepSeries
+	var vals []float64
+	for _, s := range ev.series {
+		ss := s.samples
+		slices.SortStableFunc(ss, func(a, b unwrapped) int { return cmp.Compare(a.t, b.t) })
+		var pts []stepPoint
+		lo, hi := 0, 0
+		for i := 0; i < ev.n; i++ {
+			end := ev.stepTime(i) - ev.off
+			for hi < len(ss) && ss[hi].t <= end {
+				hi++
+			}
+			for lo < hi && ss[lo].t <= end-ev.rng {
+				lo++
+			}
+			if lo == hi {
+				continue
+			}
+			w := ss[lo:hi]
+			var v float64
+			switch leaf.op {
+			case opSumOverTime, opRate:
+				for _, x := range w {
+					v += x.v
+				}
+				if leaf.op == opRate {
+					v /= secs
+				}
+			case opAvgOverTime:
+				for _, x := range w {
+					v += x.v
+				}
+				v /= float64(len(w))
+			case opMinOverTime, opMaxOverTime:
+				v = w[0].v
+				for _, x := range w[1:] {
+					if leaf.op == opMinOverTime && x.v < v || leaf.op == opMaxOverTime && x.v > v || math.IsNaN(v) {
+						v = x.v
+					}
+				}
+			case opFirstOverTime:
+				v = w[0].v
+			case opLastOverTime:
+				v = w[len(w)-1].v
+			case opStddevOverTime, opStdvarOverTime:
+				var mean float64
+				for _, x := range w {
+					mean += x.v
+				}
+				mean /= float64(len(w))
+				for _, x := range w {
+					v += (x.v - mean) * (x.v - mean)
+				}
+				v /= float64(len(w))
+				if leaf.op == opStddevOverTime {
+					v = math.Sqrt(v)
+				}
+			case opQuantileOverTime:
+				vals = vals[:0]
+				for _, x := range w {
+					vals = append(vals, x.v)
+				}
+				v = quantile(leaf.param, vals)
+			}
+			pts = append(pts, stepPoint{int32(i), v})
+		}
+		if len(pts) > 0 {
+			out = append(out, stepSeries{labels: s.labels, pts: pts})
+		}
+	}
+	return out
+}
+
+// quantile is Prometheus's φ-quantile of vs (which it sorts): linear
+// interpolation between the closest ranks; -Inf below 0, +Inf above 1.
+func quantile(q float64, vs []float64) float64 {
+	switch {
+	case len(vs) == 0 || math.IsNaN(q):
+		return math.NaN()
+	case q < 0:
+		return math.Inf(-1)
+	case q > 1:
+		return math.Inf(1)
+	}
+	slices.Sort(vs)
+	rank := q * float64(len(vs)-1)
+	lower := math.Max(0, math.Floor(rank))
+	upper := math.Min(float64(len(vs)-1), lower+1)
+	w := rank - math.Floor(rank)
+	return vs[int(lower)]*(1-w) + vs[int(upper)]*w
+}
+
+// absentResult turns the steps where entries were counted (present)
+// into absent_over_time's result: 1 at every other step, labelled with
+// the selector's equality matchers.
+func (ev *Evaluator) absentResult(present []stepSeries) []stepSeries {
+	seen := make([]bool, ev.n)
+	for _, s := range present {
+		for _, p := range s.pts {
+			seen[p.i] = true
+		}
+	}
+	var pts []stepPoint
+	for i, ok := range seen {
+		if !ok {
+			pts = append(pts, stepPoint{int32(i), 1})
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	return []stepSeries{{labels: ev.q.leaf.log.absentLabels(), pts: pts}}
+}
+
+// absentLabels are the labels of absent_over_time's result: the
+// selector's equality matchers, as Loki (and Prometheus's absent) derive
+// them; a name matched for equality twice is left out.
+func (q *LogQuery) absentLabels() Labels {
+	ls := Labels{}
+	dup := map[string]bool{}
+	for _, m := range q.matchers {
+		if m.Op != MatchEqual {
+			continue
+		}
+		if slices.ContainsFunc(ls, func(l Label) bool { return l.Name == m.Name }) {
+			dup[m.Name] = true
+			continue
+		}
+		ls = append(ls, Label{Name: m.Name, Value: m.Value})
+	}
+	ls = slices.DeleteFunc(ls, func(l Label) bool { return dup[l.Name] })
+	return sortDedupLabels(ls)
+}
+
+// ReturnsWithoutEntries reports whether the query has a result where no
+// entry was counted (absent_over_time, alone or under operators that keep
+// its value): an alert engine that evaluates only the steps some entry
+// reaches must evaluate every step for it.
+func (q *MetricQuery) ReturnsWithoutEntries() bool {
+	return len(q.NewInstantEvaluator(0).Vector()) > 0
 }
 
 func sortDeltas(ds []delta) {
@@ -547,6 +789,15 @@ func (ev *Evaluator) evalNode(n metricNode) []stepSeries {
 			return in // the leaf already aggregated the entries
 		}
 		return aggregate(n, in)
+	case *legNode:
+		sub := ev.subs[n.idx]
+		return sub.evalNode(sub.q.root)
+	case *vectorBinary:
+		res, err := binaryVectors(n, ev.evalNode(n.lhs), ev.evalNode(n.rhs))
+		if err != "" && ev.matchErr == "" {
+			ev.matchErr = err
+		}
+		return res
 	case *scalarBinary:
 		in := ev.evalNode(n.vec)
 		out := in[:0]
@@ -725,6 +976,14 @@ func sortDedupLabels(ls Labels) Labels {
 // reports the problem here. Filter with | __error__="" or
 // | drop __error__, __error_details__ to accept it.
 func (ev *Evaluator) Err() error {
+	if ev.matchErr != "" {
+		return errors.New(ev.matchErr)
+	}
+	for _, sub := range ev.subs {
+		if err := sub.Err(); err != nil {
+			return err
+		}
+	}
 	if ev.errs == 0 {
 		return nil
 	}
@@ -735,6 +994,7 @@ func (ev *Evaluator) Err() error {
 // one series per output label set, sorted by labels; a series has a point
 // at each step where it has a value.
 func (ev *Evaluator) Result() Matrix {
+	ev.matchErr = ""
 	res := ev.evalNode(ev.q.root)
 	m := make(Matrix, 0, len(res))
 	for _, s := range res {
@@ -789,11 +1049,18 @@ func (q *MetricQuery) Contributes(e Entry) (Labels, bool) {
 type Contribution struct {
 	Labels Labels
 	st     evalState
+	// legs and legOK, for a query with legs: each leg's pipeline result,
+	// and whether the leg keeps the entry (st is the first such leg's).
+	legs  []evalState
+	legOK []bool
 }
 
 // Contribute is Contributes, keeping the pipeline's result in c (which
 // may be reused from one entry to the next).
 func (q *MetricQuery) Contribute(e Entry, c *Contribution) bool {
+	if q.leaf == nil {
+		return q.contributeLegs(e, c)
+	}
 	lq := q.leaf.log
 	if !lq.matchSelector(e) {
 		return false
@@ -816,7 +1083,16 @@ func (q *MetricQuery) SamePipeline(o *MetricQuery) bool {
 // PipelineKey returns what SamePipeline compares: queries whose keys are
 // equal have the same pipeline. It prints the log query each time: to
 // group many queries, take each one's key once.
-func (q *MetricQuery) PipelineKey() string { return q.leaf.log.String() }
+func (q *MetricQuery) PipelineKey() string {
+	if q.leaf == nil {
+		parts := make([]string, len(q.legs))
+		for i, l := range q.legs {
+			parts[i] = l.PipelineKey()
+		}
+		return strings.Join(parts, "\x00")
+	}
+	return q.leaf.log.String()
+}
 
 // Release drops what c holds of the last entry given to Contribute (the
 // entry, its line, its label values): a contribution kept from one entry
@@ -832,7 +1108,268 @@ func (c *Contribution) Release() {
 // does not run again, only q's aggregations' grouping.
 func (q *MetricQuery) ContributeLike(done, c *Contribution) {
 	c.st = done.st
+	if q.leaf == nil {
+		c.legs = append(c.legs[:0], done.legs...)
+		c.legOK = append(c.legOK[:0], done.legOK...)
+		c.Labels = q.legLabels(c)
+		return
+	}
 	c.Labels = q.outputLabels(&c.st)
+}
+
+// contributeLegs is Contribute for a query with legs: the entry counts if
+// any leg keeps it.
+func (q *MetricQuery) contributeLegs(e Entry, c *Contribution) bool {
+	n := len(q.legs)
+	c.legs = slices.Grow(c.legs[:0], n)[:n]
+	c.legOK = slices.Grow(c.legOK[:0], n)[:n]
+	any := false
+	for i, l := range q.legs {
+		lq := l.leaf.log
+		c.legOK[i] = false
+		if !lq.matchSelector(e) {
+			continue
+		}
+		c.legs[i] = evalState{e: e}
+		if lq.run(&c.legs[i]) {
+			c.legOK[i] = true
+			any = true
+		}
+	}
+	if !any {
+		return false
+	}
+	c.Labels = q.legLabels(c)
+	return true
+}
+
+// legLabels returns the output labels of a contribution to a query with
+// legs: those of the first leg that keeps it, after that leg's
+// aggregations, the vector matching (on keeps, ignoring drops labels) and
+// the aggregations above it.
+func (q *MetricQuery) legLabels(c *Contribution) Labels {
+	for i, ok := range c.legOK {
+		if !ok {
+			continue
+		}
+		c.st = c.legs[i]
+		ls := q.legs[i].outputLabels(&c.st)
+		for _, n := range q.legPaths[i] {
+			switch n := n.(type) {
+			case *vectorAgg:
+				if n.op != aggTopK && n.op != aggBottomK {
+					ls = projectLabels(ls, n.group)
+				}
+			case *vectorBinary:
+				if n.match != nil && !n.op.isSet() {
+					ls = matchLabels(ls, n.match)
+				}
+			}
+		}
+		return ls
+	}
+	return Labels{}
+}
+
+// pathTo returns the nodes above leg i, innermost first.
+func (q *MetricQuery) pathTo(i int) []metricNode {
+	var path []metricNode
+	var walk func(n metricNode) bool
+	walk = func(n metricNode) bool {
+		found := false
+		switch n := n.(type) {
+		case *legNode:
+			return n.idx == i
+		case *vectorAgg:
+			found = walk(n.inner)
+		case *scalarBinary:
+			found = walk(n.vec)
+		case *vectorBinary:
+			found = walk(n.lhs) || walk(n.rhs)
+		}
+		if found {
+			path = append(path, n)
+		}
+		return found
+	}
+	walk(q.root)
+	return path
+}
+
+// matchLabels is a one-to-one result's labels: on keeps the named
+// labels, ignoring drops them (as Prometheus and Loki).
+func matchLabels(ls Labels, m *vectorMatching) Labels {
+	if m.on {
+		out := Labels{}
+		for _, l := range ls {
+			if slices.Contains(m.names, l.Name) {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	return dropNames(ls, m.names)
+}
+
+// signature is the key vector matching compares: the labels on names,
+// or all but ignoring's.
+func signature(ls Labels, m *vectorMatching) string {
+	if m == nil {
+		return ls.key()
+	}
+	return matchLabels(ls, m).key()
+}
+
+// binaryVectors applies a binary operation between two vectors step by
+// step. Arithmetic and comparisons match one-to-one: a side with two
+// series of one signature at a step is an error (Prometheus and Loki
+// refuse the query; here the step's samples of that signature are left
+// out and the error returned, for Evaluator.Err).
+func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
+	// Per step, the series (index) of each side by signature.
+	type side struct {
+		sig  []string
+		at   [][]int32 // series -> step -> point index+1 (0: none)
+		byIx map[string][]int
+	}
+	index := func(ss []stepSeries) side {
+		s := side{sig: make([]string, len(ss)), byIx: map[string][]int{}}
+		for i, x := range ss {
+			s.sig[i] = signature(x.labels, b.match)
+			s.byIx[s.sig[i]] = append(s.byIx[s.sig[i]], i)
+		}
+		return s
+	}
+	ls, rs := index(l), index(r)
+	valueAt := func(ss []stepSeries, si int, step int32) (float64, bool) {
+		pts := ss[si].pts
+		j, ok := slices.BinarySearchFunc(pts, step, func(p stepPoint, t int32) int { return int(p.i - t) })
+		if !ok {
+			return 0, false
+		}
+		return pts[j].v, true
+	}
+	var errMsg string
+	fail := func(format string, args ...any) {
+		if errMsg == "" {
+			errMsg = fmt.Sprintf(format, args...)
+		}
+	}
+	// matches returns the other side's series with sig that have a point
+	// at step.
+	matches := func(o side, oss []stepSeries, sig string, step int32, buf []int) []int {
+		buf = buf[:0]
+		for _, j := range o.byIx[sig] {
+			if _, ok := valueAt(oss, j, step); ok {
+				buf = append(buf, j)
+			}
+		}
+		return buf
+	}
+	var buf []int
+	if b.op.isSet() {
+		var out []stepSeries
+		for i, x := range l {
+			var pts []stepPoint
+			for _, p := range x.pts {
+				m := len(matches(rs, r, ls.sig[i], p.i, buf)) > 0
+				if b.op == binOr || (b.op == binAnd) == m {
+					pts = append(pts, p)
+				}
+			}
+			if len(pts) > 0 {
+				out = append(out, stepSeries{labels: x.labels, pts: pts})
+			}
+		}
+		if b.op == binOr {
+			for j, x := range r {
+				var pts []stepPoint
+				for _, p := range x.pts {
+					if len(matches(ls, l, rs.sig[j], p.i, buf)) == 0 {
+						pts = append(pts, p)
+					}
+				}
+				if len(pts) > 0 {
+					out = append(out, stepSeries{labels: x.labels, pts: pts})
+				}
+			}
+		}
+		return mergeSameLabels(out), errMsg
+	}
+	// One-to-one: results keyed by their labels.
+	type res struct {
+		labels Labels
+		pts    []stepPoint
+		steps  map[int32]bool
+	}
+	byKey := map[string]*res{}
+	var order []string
+	for i, x := range l {
+		rl := x.labels
+		if b.match != nil {
+			rl = matchLabels(rl, b.match)
+		}
+		key := rl.key()
+		for _, p := range x.pts {
+			if len(matches(ls, l, ls.sig[i], p.i, buf)) > 1 {
+				fail("found duplicate series for the match group of %s on the left-hand side of %s: many-to-one matching (group_left) is not supported", x.labels, b.op)
+				continue
+			}
+			ms := matches(rs, r, ls.sig[i], p.i, buf)
+			if len(ms) == 0 {
+				continue
+			}
+			if len(ms) > 1 {
+				fail("found duplicate series for the match group of %s on the right-hand side of %s: one-to-many matching (group_right) is not supported", x.labels, b.op)
+				continue
+			}
+			rv, _ := valueAt(r, ms[0], p.i)
+			v := applyBinOp(b.op, p.v, rv)
+			if b.op.isComparison() && !b.boolModifier {
+				if v == 0 {
+					continue
+				}
+				v = p.v
+			}
+			rr := byKey[key]
+			if rr == nil {
+				rr = &res{labels: rl, steps: map[int32]bool{}}
+				byKey[key] = rr
+				order = append(order, key)
+			}
+			if rr.steps[p.i] {
+				fail("the result of %s has two series with the labels %s at one step", b.op, rl)
+				continue
+			}
+			rr.steps[p.i] = true
+			rr.pts = append(rr.pts, stepPoint{p.i, v})
+		}
+	}
+	out := make([]stepSeries, 0, len(order))
+	for _, k := range order {
+		rr := byKey[k]
+		slices.SortFunc(rr.pts, func(a, b stepPoint) int { return int(a.i - b.i) })
+		out = append(out, stepSeries{labels: rr.labels, pts: rr.pts})
+	}
+	return out, errMsg
+}
+
+// mergeSameLabels joins series with the same labels (or's two sides may
+// both have one, at other steps).
+func mergeSameLabels(ss []stepSeries) []stepSeries {
+	idx := map[string]int{}
+	out := ss[:0]
+	for _, s := range ss {
+		k := s.labels.key()
+		if i, ok := idx[k]; ok {
+			out[i].pts = append(out[i].pts, s.pts...)
+			slices.SortFunc(out[i].pts, func(a, b stepPoint) int { return int(a.i - b.i) })
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, s)
+	}
+	return out
 }
 
 // outputLabels returns the labels an entry the pipeline kept (st) counts
@@ -851,7 +1388,7 @@ func (q *MetricQuery) outputLabels(st *evalState) Labels {
 		ls = sortDedupLabels(ls)
 		rest = aggs[1:]
 	} else {
-		ls = st.fullLabels()
+		ls = q.leafLabels(st)
 	}
 	for _, a := range rest {
 		if a.op == aggTopK || a.op == aggBottomK {

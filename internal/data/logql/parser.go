@@ -115,6 +115,9 @@ func (p *parser) parseTop() (Expr, error) {
 		if err := p.checkLayers(q, open); err != nil {
 			return nil, err
 		}
+		if q.unwrap != nil {
+			return nil, p.errAt(open, "unwrap needs a range aggregation around it, e.g. sum_over_time({...} | json | unwrap x [5m])")
+		}
 		if t := p.peek(); t.kind != tEOF {
 			if t.kind == tLBrack {
 				return nil, p.errAt(t, "a range [..] needs a range aggregation around it, e.g. count_over_time({...} [5m])")
@@ -129,18 +132,99 @@ func (p *parser) parseTop() (Expr, error) {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		if t.kind == tIdent && (t.text == "and" || t.text == "or" || t.text == "unless") {
-			return nil, p.errAt(t, "the set operator %s between two vectors is not supported: a query here holds one log query (only vector <op> scalar, e.g. sum(...) > 5)", t.text)
-		}
 		return nil, p.errAt(t, "unexpected %s after metric query", t.describe())
 	}
 	if _, ok := n.(*scalarLit); ok {
 		return nil, p.errAt(start, "a query must contain a log stream selector or a metric aggregation, not only numbers")
 	}
+	return newMetricQuery(n), nil
+}
+
+// newMetricQuery makes the query of a parsed expression: with binary
+// operations between vectors, each subtree with one range aggregation
+// becomes a leg, evaluated on its own.
+func newMetricQuery(n metricNode) *MetricQuery {
 	mq := &MetricQuery{root: n}
-	mq.leaf = findLeaf(n)
-	mq.init()
-	return mq, nil
+	if !hasVectorBinary(n) {
+		mq.leaf = findLeaf(n)
+		mq.init()
+		return mq
+	}
+	mq.root = mq.splitLegs(n)
+	mq.union = unionQuery(mq.LogQueries())
+	for i := range mq.legs {
+		mq.legPaths = append(mq.legPaths, mq.pathTo(i))
+	}
+	return mq
+}
+
+func hasVectorBinary(n metricNode) bool {
+	switch n := n.(type) {
+	case *vectorBinary:
+		return true
+	case *vectorAgg:
+		return hasVectorBinary(n.inner)
+	case *scalarBinary:
+		return hasVectorBinary(n.vec)
+	}
+	return false
+}
+
+// splitLegs replaces each largest subtree of n without a binary operation
+// between vectors by a legNode.
+func (q *MetricQuery) splitLegs(n metricNode) metricNode {
+	if !hasVectorBinary(n) {
+		leg := newMetricQuery(n)
+		q.legs = append(q.legs, leg)
+		return &legNode{idx: len(q.legs) - 1, q: leg}
+	}
+	switch n := n.(type) {
+	case *vectorBinary:
+		n.lhs = q.splitLegs(n.lhs)
+		n.rhs = q.splitLegs(n.rhs)
+	case *vectorAgg:
+		n.inner = q.splitLegs(n.inner)
+	case *scalarBinary:
+		n.vec = q.splitLegs(n.vec)
+	}
+	return n
+}
+
+// unionQuery is a log query that keeps every entry one of qs keeps: the
+// stream matchers all of them have, and the | json stages all of them
+// start with (a parser drops no entry; with it, a drill-down's label
+// filters read the fields the legs read).
+func unionQuery(qs []*LogQuery) *LogQuery {
+	u := &LogQuery{}
+	for _, m := range qs[0].matchers {
+		all := true
+		for _, o := range qs[1:] {
+			if !slices.ContainsFunc(o.matchers, func(x *Matcher) bool { return x.String() == m.String() }) {
+				all = false
+				break
+			}
+		}
+		if all {
+			u.matchers = append(u.matchers, m)
+		}
+	}
+	for i, st := range qs[0].stages {
+		if _, ok := st.(*jsonStage); !ok {
+			break
+		}
+		same := true
+		for _, o := range qs[1:] {
+			if i >= len(o.stages) || o.stages[i].String() != st.String() {
+				same = false
+				break
+			}
+		}
+		if !same {
+			break
+		}
+		u.stages = append(u.stages, st)
+	}
+	return u
 }
 
 func findLeaf(n metricNode) *rangeAgg {
@@ -151,6 +235,8 @@ func findLeaf(n metricNode) *rangeAgg {
 		return findLeaf(n.inner)
 	case *scalarBinary:
 		return findLeaf(n.vec)
+	case *legNode:
+		return n.q.leaf
 	}
 	return nil
 }
@@ -161,36 +247,48 @@ type scalarLit struct{ v float64 }
 
 func (s *scalarLit) String() string { return strconv.FormatFloat(s.v, 'g', -1, 64) }
 
-// Operator precedence, lowest first (PromQL's, without set operators).
-func binPrec(k tokKind) (binOp, int, bool) {
-	switch k {
+// Operator precedence, lowest first (PromQL's).
+func binPrec(t token) (binOp, int, bool) {
+	switch t.kind {
+	case tIdent:
+		switch t.text {
+		case "or":
+			return binOr, 1, true
+		case "and":
+			return binAnd, 2, true
+		case "unless":
+			return binUnless, 2, true
+		}
 	case tEqEq:
-		return binEq, 1, true
+		return binEq, 3, true
 	case tNeq:
-		return binNe, 1, true
+		return binNe, 3, true
 	case tGt:
-		return binGt, 1, true
+		return binGt, 3, true
 	case tGte:
-		return binGe, 1, true
+		return binGe, 3, true
 	case tLt:
-		return binLt, 1, true
+		return binLt, 3, true
 	case tLte:
-		return binLe, 1, true
+		return binLe, 3, true
 	case tAdd:
-		return binAdd, 2, true
+		return binAdd, 4, true
 	case tSub:
-		return binSub, 2, true
+		return binSub, 4, true
 	case tMul:
-		return binMul, 3, true
+		return binMul, 5, true
 	case tDiv:
-		return binDiv, 3, true
+		return binDiv, 5, true
 	case tMod:
-		return binMod, 3, true
+		return binMod, 5, true
 	case tPow:
-		return binPow, 4, true
+		return binPow, 6, true
 	}
 	return 0, 0, false
 }
+
+// powPrec is ^'s precedence: a unary minus binds less tightly.
+const powPrec = 6
 
 // parseMetricExpr is precedence climbing over binary operators.
 func (p *parser) parseMetricExpr(minPrec int) (metricNode, error) {
@@ -204,7 +302,7 @@ func (p *parser) parseMetricExpr(minPrec int) (metricNode, error) {
 	}
 	for {
 		opTok := p.peek()
-		op, prec, ok := binPrec(opTok.kind)
+		op, prec, ok := binPrec(opTok)
 		if !ok || prec < minPrec {
 			return lhs, nil
 		}
@@ -217,8 +315,18 @@ func (p *parser) parseMetricExpr(minPrec int) (metricNode, error) {
 			boolMod = true
 			p.next()
 		}
-		if t := p.peek(); t.kind == tIdent && (t.text == "on" || t.text == "ignoring" || t.text == "group_left" || t.text == "group_right") {
-			return nil, p.errAt(t, "vector matching (%s) is not supported: a query here holds one log query, so binary operators take a vector and a scalar (e.g. sum(...) / 60)", t.text)
+		var match *vectorMatching
+		matchTok := p.peek()
+		if t := matchTok; t.kind == tIdent && (t.text == "on" || t.text == "ignoring") {
+			p.next()
+			names, err := p.parseLabelList(t.text)
+			if err != nil {
+				return nil, err
+			}
+			match = &vectorMatching{on: t.text == "on", names: names}
+		}
+		if t := p.peek(); t.kind == tIdent && (t.text == "group_left" || t.text == "group_right") {
+			return nil, p.errAt(t, "%s (many-to-one matching) is not supported: binary operations between vectors match one-to-one, on every label or on (...)/ignoring (...)", t.text)
 		}
 		next := prec + 1
 		if op == binPow { // right-associative
@@ -228,17 +336,50 @@ func (p *parser) parseMetricExpr(minPrec int) (metricNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		lhs, err = p.combine(opTok, op, boolMod, lhs, rhs)
+		lhs, err = p.combine(opTok, op, boolMod, match, matchTok, lhs, rhs)
 		if err != nil {
 			return nil, err
 		}
 	}
 }
 
-func (p *parser) combine(opTok token, op binOp, boolMod bool, lhs, rhs metricNode) (metricNode, error) {
+// parseLabelList parses `(a, b)` after on or ignoring.
+func (p *parser) parseLabelList(kw string) ([]string, error) {
+	if _, err := p.expect(tLParen, "after "+kw); err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for p.peek().kind != tRParen {
+		t := p.peek()
+		if t.kind != tIdent {
+			return nil, p.errAt(t, "expected a label name in %s (...), found %s", kw, t.describe())
+		}
+		p.next()
+		names = append(names, t.text)
+		if p.peek().kind == tComma {
+			p.next()
+			continue
+		}
+		if p.peek().kind != tRParen {
+			return nil, p.errAt(p.peek(), "expected \",\" or \")\" in %s (...), found %s", kw, p.peek().describe())
+		}
+	}
+	p.next()
+	return names, nil
+}
+
+func (p *parser) combine(opTok token, op binOp, boolMod bool, match *vectorMatching, matchTok token, lhs, rhs metricNode) (metricNode, error) {
 	ls, lIsScalar := lhs.(*scalarLit)
 	rs, rIsScalar := rhs.(*scalarLit)
+	if (lIsScalar || rIsScalar) && op.isSet() {
+		return nil, p.errAt(opTok, "the set operator %s takes two vectors, not a number", op)
+	}
+	if (lIsScalar || rIsScalar) && match != nil {
+		return nil, p.errAt(matchTok, "vector matching (%s) needs a vector on both sides of %s", matchTok.text, op)
+	}
 	switch {
+	case !lIsScalar && !rIsScalar:
+		return &vectorBinary{op: op, boolModifier: boolMod, match: match, lhs: lhs, rhs: rhs}, nil
 	case lIsScalar && rIsScalar:
 		if op.isComparison() && !boolMod {
 			return nil, p.errAt(opTok, "comparisons between scalars must use the bool modifier")
@@ -249,7 +390,7 @@ func (p *parser) combine(opTok token, op binOp, boolMod bool, lhs, rhs metricNod
 	case lIsScalar:
 		return &scalarBinary{op: op, boolModifier: boolMod, vec: rhs, scalar: ls.v, scalarLeft: true}, nil
 	}
-	return nil, p.errAt(opTok, "binary operations between two vectors are not supported: a query here holds one log query (only vector %s scalar)", op)
+	return nil, p.errAt(opTok, "unexpected operands of %s", op)
 }
 
 // applyBinOp computes a op b; comparisons give 1 or 0.
@@ -283,7 +424,7 @@ func (p *parser) parseUnary() (metricNode, error) {
 		return &scalarLit{v: v}, nil
 	case tSub, tAdd:
 		p.next()
-		inner, err := p.parseMetricExpr(4) // binds tighter than * but not ^
+		inner, err := p.parseMetricExpr(powPrec) // binds tighter than * but not ^
 		if err != nil {
 			return nil, err
 		}
@@ -314,12 +455,12 @@ func (p *parser) parseUnary() (metricNode, error) {
 			return p.parseVectorAgg(op)
 		}
 		switch t.text {
-		case "sum_over_time", "avg_over_time", "max_over_time", "min_over_time", "first_over_time",
-			"last_over_time", "stddev_over_time", "stdvar_over_time", "quantile_over_time", "absent_over_time",
-			"rate_counter", "stddev", "stdvar", "sort", "sort_desc", "label_replace", "vector", "absent":
-			return nil, p.errAt(t, "%s is not supported (supported: count_over_time, rate, bytes_over_time, bytes_rate, sum, count, min, max, avg, topk, bottomk)", t.text)
+		case "rate_counter":
+			return nil, p.errAt(t, "rate_counter (counter semantics over unwrapped values) is not supported; rate(... | unwrap x [range]) is the per-second rate of their sum")
+		case "stddev", "stdvar", "sort", "sort_desc", "label_replace", "vector", "absent":
+			return nil, p.errAt(t, "%s is not supported (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, the *_over_time functions of | unwrap, sum, count, min, max, avg, topk, bottomk)", t.text)
 		}
-		return nil, p.errAt(t, "unknown function %q (supported: count_over_time, rate, bytes_over_time, bytes_rate, sum, count, min, max, avg, topk, bottomk)", t.text)
+		return nil, p.errAt(t, "unknown function %q (supported: count_over_time, rate, bytes_over_time, bytes_rate, absent_over_time, the *_over_time functions of | unwrap, sum, count, min, max, avg, topk, bottomk)", t.text)
 	}
 	return nil, p.errAt(t, "expected a metric expression or a log query, found %s", t.describe())
 }
@@ -330,6 +471,17 @@ func (p *parser) parseRangeAgg(op rangeOp) (metricNode, error) {
 		return nil, err
 	}
 	r := &rangeAgg{op: op}
+	if op == opQuantileOverTime {
+		pt := p.peek()
+		if pt.kind != tNumber {
+			return nil, p.errAt(pt, "quantile_over_time needs the quantile first, e.g. quantile_over_time(0.99, {...} | unwrap x [5m]), found %s", pt.describe())
+		}
+		p.next()
+		r.param, _ = strconv.ParseFloat(pt.text, 64)
+		if _, err := p.expect(tComma, "after the quantile"); err != nil {
+			return nil, err
+		}
+	}
 	// The log range: {sel} pipeline [range] [offset d] pipeline, or
 	// ({sel} pipeline) [range].
 	var q *LogQuery
@@ -403,11 +555,27 @@ func (p *parser) parseRangeAgg(op rangeOp) (metricNode, error) {
 	if err := p.checkLayers(q, name); err != nil {
 		return nil, err
 	}
+	switch {
+	case q.unwrap == nil && op.needsUnwrap():
+		return nil, p.errAt(name, "%s aggregates unwrapped values: it needs an unwrap stage, e.g. %s({...} | json | unwrap responseStatus_code [5m])", name.text, name.text)
+	case q.unwrap != nil && op != opRate && !op.needsUnwrap():
+		return nil, p.errAt(name, "%s counts entries and takes no unwrap stage (unwrapped values: rate, sum_over_time, avg_over_time, min_over_time, max_over_time, first_over_time, last_over_time, stddev_over_time, stdvar_over_time, quantile_over_time)", name.text)
+	}
 	if t := p.peek(); t.kind == tIdent && (t.text == "by" || t.text == "without") {
-		return nil, p.errAt(t, "grouping inside %s(...) is only allowed with unwrap, which is not supported; group with sum by (...) instead", name.text)
+		return nil, p.errAt(t, "grouping inside %s(...) is only allowed over unwrapped values; group with sum by (...) instead", name.text)
 	}
 	if _, err := p.expect(tRParen, "to close "+name.text+"("); err != nil {
 		return nil, err
+	}
+	if t := p.peek(); q.unwrap == nil && isGroupingKeyword(t) {
+		return nil, p.errAt(t, "grouping after %s(...) is only allowed over unwrapped values; group with sum by (...) instead", name.text)
+	}
+	if q.unwrap != nil && isGroupingKeyword(p.peek()) {
+		g, err := p.parseGrouping()
+		if err != nil {
+			return nil, err
+		}
+		r.group = g
 	}
 	return r, nil
 }
@@ -606,15 +774,52 @@ func (p *parser) parsePipeline(q *LogQuery) error {
 			q.stages = append(q.stages, f)
 		case tPipe:
 			p.next()
+			at := p.peek()
 			s, err := p.parseStage()
 			if err != nil {
 				return err
+			}
+			if q.unwrap != nil {
+				if _, ok := s.(*labelFilterStage); !ok {
+					return p.errAt(at, "only label filters may follow | unwrap (such as | __error__=\"\")")
+				}
+			}
+			if u, ok := s.(*unwrapStage); ok {
+				q.unwrap = u
 			}
 			q.stages = append(q.stages, s)
 		default:
 			return nil
 		}
 	}
+}
+
+// parseUnwrap parses what follows `| unwrap`: a label name, or
+// duration(name), duration_seconds(name), bytes(name).
+func (p *parser) parseUnwrap() (stage, error) {
+	t := p.peek()
+	if t.kind != tIdent {
+		return nil, p.errAt(t, "expected a label name after unwrap, found %s", t.describe())
+	}
+	p.next()
+	if p.peek().kind != tLParen {
+		return &unwrapStage{label: t.text}, nil
+	}
+	switch t.text {
+	case "duration", "duration_seconds", "bytes":
+	default:
+		return nil, p.errAt(t, "unknown unwrap conversion %s (supported: duration, duration_seconds, bytes)", t.text)
+	}
+	p.next()
+	lt := p.peek()
+	if lt.kind != tIdent {
+		return nil, p.errAt(lt, "expected a label name in %s(...), found %s", t.text, lt.describe())
+	}
+	p.next()
+	if _, err := p.expect(tRParen, "to close "+t.text+"("); err != nil {
+		return nil, err
+	}
+	return &unwrapStage{label: lt.text, conv: t.text}, nil
 }
 
 func (p *parser) parseLineFilter() (*lineFilter, error) {
@@ -688,7 +893,8 @@ func (p *parser) parseStage() (stage, error) {
 			p.next()
 			return p.parseLabelFormat()
 		case "unwrap":
-			return nil, p.errAt(t, "unwrap is not supported (only count_over_time, rate, bytes_over_time and bytes_rate)")
+			p.next()
+			return p.parseUnwrap()
 		case "regexp", "pattern", "unpack", "decolorize", "distinct":
 			return nil, p.errAt(t, "the %s stage is not supported (supported stages: json, label filters, line filters, line_format, label_format, drop, keep)", t.text)
 		}

@@ -34,6 +34,9 @@ const (
 	// ErrLabelFilter is __error__'s value when a numeric label filter meets
 	// a value that is not a number (the line is kept, as in Loki).
 	ErrLabelFilter = "LabelFilterErr"
+	// ErrSampleExtraction is __error__'s value when `| unwrap` meets a
+	// missing label or a value it cannot convert (the sample is 0).
+	ErrSampleExtraction = "SampleExtractionErr"
 
 	extractedSuffix = "_extracted"
 )
@@ -68,6 +71,7 @@ type evalState struct {
 	n          int
 	err        string
 	errDetails string
+	value      float64 // the unwrapped sample value
 }
 
 // lookup resolves a label name the way a LogQL label filter sees it after
@@ -288,6 +292,19 @@ func (q *LogQuery) run(st *evalState) bool {
 			if !st.filter(s.f) {
 				return false
 			}
+		case *unwrapStage:
+			st.value = 0
+			v, _ := st.lookup(s.label)
+			if v == "" {
+				st.setErr(ErrSampleExtraction, "label "+s.label+" does not exist")
+				continue
+			}
+			x, err := s.convert(v)
+			if err != nil {
+				st.setErr(ErrSampleExtraction, err.Error())
+				continue
+			}
+			st.value = x
 		case *lineFormatStage:
 			out, err := s.t.render(st, st.line)
 			if err != nil {
@@ -644,4 +661,21 @@ var jsonNumberRe = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0
 // holds unquoted).
 func isJSONScalarText(s string) bool {
 	return s == "true" || s == "false" || jsonNumberRe.MatchString(s)
+}
+
+// convert reads an unwrapped label's value: a number, or with
+// duration/duration_seconds a duration in seconds ("1.5s", "250ms"), or
+// with bytes a byte size ("20MB", "1.5 KiB").
+func (s *unwrapStage) convert(v string) (float64, error) {
+	switch s.conv {
+	case "duration", "duration_seconds":
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, err
+		}
+		return d.Seconds(), nil
+	case "bytes":
+		return parseBytes(v)
+	}
+	return strconv.ParseFloat(v, 64)
 }

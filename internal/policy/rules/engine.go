@@ -73,6 +73,12 @@ type ruleState struct {
 	// pipe numbers the pipeline this rule shares with others of its
 	// evaluator (Evaluator.pipes), -1 when it has its own.
 	pipe int
+	// dense: the expression returns samples at steps no event reaches
+	// (absent_over_time), so every grid step from denseFrom on is
+	// evaluated, not only those some event feeds. denseFrom is the
+	// first step at or after the earliest event (maxTime before one).
+	dense     bool
+	denseFrom int64
 }
 
 type chunk struct {
@@ -104,7 +110,18 @@ func newRuleState(r *Rule, idx int, interval int64, minSteps int) (*ruleState, e
 	return &ruleState{r: r, idx: idx, q: q, iv: interval, off: int64(q.Offset()), back: back, k: int64(k),
 		merge:  r.CountRequests,
 		chunks: map[int64]*chunk{}, cites: map[string]*seriesCites{}, active: map[string]*Alert{},
-		next: minTime, cand: maxTime, candExact: true, pendMin: maxTime, pipe: -1}, nil
+		next: minTime, cand: maxTime, candExact: true, pendMin: maxTime, pipe: -1,
+		dense: q.ReturnsWithoutEntries(), denseFrom: maxTime}, nil
+}
+
+// sawEvent tells a dense rule that the input holds an event at t: its
+// steps start at the first one at or after the earliest such t (before
+// it, there is no evidence of absence).
+func (rs *ruleState) sawEvent(t int64) {
+	if s := ceilDiv(t, rs.iv) * rs.iv; s < rs.denseFrom {
+		rs.denseFrom = s
+		rs.cand = min(rs.cand, max(rs.next, s))
+	}
 }
 
 // floorDiv and ceilDiv divide rounding down and up (b > 0).
@@ -163,15 +180,7 @@ func (rs *ruleState) feed(ev *data.Event, key string, c cite, sealed int64, con 
 	for ci := floorDiv(i0, rs.k); ci <= floorDiv(i1, rs.k); ci++ {
 		ch := rs.chunks[ci]
 		if ch == nil {
-			start := ci * rs.k * rs.iv
-			end := start + (rs.k-1)*rs.iv
-			// newRuleState checked that k steps are allowed; the only
-			// other error is a non-positive step, which groups never have.
-			lev, _ := rs.q.NewRangeEvaluator(start, end, time.Duration(rs.iv))
-			ch = &chunk{start: start, end: end, ev: lev}
-			rs.chunks[ci] = ch
-			i := sort.Search(len(rs.order), func(i int) bool { return rs.order[i] >= ci })
-			rs.order = slices.Insert(rs.order, i, ci)
+			ch = rs.newChunk(ci)
 		}
 		if con != nil {
 			ch.ev.AddContribution(con)
@@ -189,6 +198,20 @@ func (rs *ruleState) feed(ev *data.Event, key string, c cite, sealed int64, con 
 	if s := i0 * rs.iv; s < rs.cand {
 		rs.cand, rs.candExact = s, false
 	}
+}
+
+// newChunk adds chunk ci, with an evaluator that has no entries yet.
+func (rs *ruleState) newChunk(ci int64) *chunk {
+	start := ci * rs.k * rs.iv
+	end := start + (rs.k-1)*rs.iv
+	// newRuleState checked that k steps are allowed; the only other error
+	// is a non-positive step, which groups never have.
+	lev, _ := rs.q.NewRangeEvaluator(start, end, time.Duration(rs.iv))
+	ch := &chunk{start: start, end: end, ev: lev, dirty: true}
+	rs.chunks[ci] = ch
+	i := sort.Search(len(rs.order), func(i int) bool { return rs.order[i] >= ci })
+	rs.order = slices.Insert(rs.order, i, ci)
+	return ch
 }
 
 // bucketOf returns the citation bucket of time t: buckets are cut at every
@@ -224,7 +247,13 @@ func (c *chunk) result() {
 
 // samplesAt returns the expression's samples at step s.
 func (rs *ruleState) samplesAt(s int64) []sample {
-	ch := rs.chunks[floorDiv(s/rs.iv, rs.k)]
+	ci := floorDiv(s/rs.iv, rs.k)
+	ch := rs.chunks[ci]
+	if ch == nil && rs.dense {
+		// No event reached the chunk: a dense rule's expression may
+		// still return samples (absent_over_time), from no entries.
+		ch = rs.newChunk(ci)
+	}
 	if ch == nil {
 		return nil
 	}
@@ -251,6 +280,9 @@ func (rs *ruleState) firstSampleStep(from int64) int64 {
 // nextStep returns the next step of the rule that has something to
 // evaluate (a series to return, or an active instance to resolve).
 func (rs *ruleState) nextStep() int64 {
+	if rs.dense {
+		return max(rs.next, rs.denseFrom)
+	}
 	if len(rs.active) > 0 {
 		return rs.next
 	}

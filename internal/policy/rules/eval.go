@@ -160,6 +160,14 @@ type Evaluator struct {
 	// countOthers (Replay) asks.
 	others      int64
 	countOthers bool
+
+	// dense are the rules that evaluate every step (ruleState.dense);
+	// denseTo is the last step time they may evaluate: maxTime, or the
+	// newest event's time once the input is known to be history (Finish
+	// without To, CatchUp): that nothing came after the input's end is
+	// no evidence that nothing happened.
+	dense   []*ruleState
+	denseTo int64
 }
 
 // pipeMemo is what a pipeline shared by several rules (the SecretRead,
@@ -187,7 +195,7 @@ func NewEvaluator(set *Set, opts Options) (*Evaluator, error) {
 
 func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 	e := &Evaluator{opts: opts, log: opts.Logger, reorder: int64(opts.Reorder), budget: opts.MaxRetained,
-		sealed: minTime, sweptAt: minTime, lastSwept: minTime, due: maxTime, dedup: newDedupStore()}
+		sealed: minTime, sweptAt: minTime, lastSwept: minTime, due: maxTime, dedup: newDedupStore(), denseTo: maxTime}
 	if e.reorder < 0 {
 		e.reorder = -1
 	}
@@ -215,6 +223,9 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 			e.rules = append(e.rules, rs)
 			if rs.merge {
 				e.merging = append(e.merging, rs)
+			}
+			if rs.dense {
+				e.dense = append(e.dense, rs)
 			}
 			e.maxBack = max(e.maxBack, rs.back)
 			e.maxDrain = max(e.maxDrain, rs.back+int64(r.For)+interval)
@@ -355,6 +366,10 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 	if t > e.watermark {
 		e.watermark = t
 	}
+	for _, rs := range e.dense {
+		rs.sawEvent(t)
+		e.due = min(e.due, rs.cand)
+	}
 	if t <= e.sealed {
 		// Steps covering t already ran: the event counts only in the
 		// steps still to come, if any. Reported, never dropped silently.
@@ -454,6 +469,8 @@ func (e *Evaluator) Advance(now time.Time) {
 	if e.watermark == 0 {
 		return
 	}
+	// The clock runs on: a quiet stream is evidence of absence.
+	e.denseTo = maxTime
 	if e.watermark != e.clockWM || e.clockWall.IsZero() {
 		e.clockWM, e.clockWall = e.watermark, now
 		return
@@ -490,6 +507,7 @@ const StaleAfter = time.Minute
 func (e *Evaluator) CatchUp(now time.Time) {
 	e.mu.Lock()
 	if wm := e.watermark; wm != 0 && e.reorder >= 0 && now.UnixNano()-wm > int64(StaleAfter) {
+		e.denseTo = wm
 		e.sealTo(min(wm+e.maxDrain, now.UnixNano()-e.reorder))
 		e.mu.Unlock()
 		return
@@ -507,6 +525,8 @@ func (e *Evaluator) Finish() []*Alert {
 		end := e.watermark + e.maxDrain
 		if e.opts.To != 0 {
 			end = e.opts.To - 1
+		} else {
+			e.denseTo = e.watermark
 		}
 		e.sealTo(end)
 	}
@@ -539,6 +559,9 @@ func (e *Evaluator) sealTo(p int64) {
 		for _, rs := range e.rules {
 			if rs.cand > p && len(rs.active) == 0 {
 				continue // cand is a lower bound of its next step
+			}
+			if rs.dense && rs.nextStep() > e.denseTo {
+				continue // after the input's end: no evidence either way
 			}
 			if s := rs.nextStep(); s <= p && s < bs {
 				best, bs = rs, s
@@ -669,7 +692,7 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 		}
 	}
 	rs.next = s + rs.iv
-	rs.cand, rs.candExact = rs.next, len(rs.active) > 0
+	rs.cand, rs.candExact = rs.next, len(rs.active) > 0 || rs.dense
 }
 
 // Snapshot returns copies of every instance that fired so far (resolved

@@ -1,0 +1,59 @@
+package query
+
+import (
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestQueryVectorBinary: a ratio of two metric queries over a file is the
+// ratio, row by row, of the two queries run alone (same window and
+// steps); a comparison keeps the rows where it holds.
+func TestQueryVectorBinary(t *testing.T) {
+	sample, _ := sampleLines(t)
+	const (
+		errs = `sum by (verb) (count_over_time({job="audit"} | json | responseStatus_code >= 400 [30m]))`
+		all  = `sum by (verb) (count_over_time({job="audit"} |= "verb" | json [30m]))`
+	)
+	run := func(q string) map[string]float64 {
+		t.Helper()
+		code, out, errOut := queryCLI(t, "-o", "csv", "--step", "30m", "--from", "2026-11-20T00:00:00Z", "--to", "2026-11-20T04:00:00Z", q, sample)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", q, code, errOut)
+		}
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != "verb,time,value" {
+			t.Fatalf("%s: %v\n%s", q, err, out)
+		}
+		m := map[string]float64{}
+		for _, r := range rows[1:] {
+			v, err := strconv.ParseFloat(r[2], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[r[0]+"@"+r[1]] = v
+		}
+		return m
+	}
+	e, a := run(errs), run(all)
+	ratio := run(errs + ` / ` + all)
+	above := run(errs + ` / ` + all + ` > 0.15`)
+	n := 0
+	for k, ev := range e {
+		want := ev / a[k]
+		got, ok := ratio[k]
+		if !ok || strconv.FormatFloat(got, 'g', 6, 64) != strconv.FormatFloat(want, 'g', 6, 64) {
+			t.Errorf("%s: ratio %v (%v), want %v / %v", k, got, ok, ev, a[k])
+		}
+		if _, ok := above[k]; ok != (want > 0.15) {
+			t.Errorf("%s: > 0.15 kept %v for %v", k, ok, want)
+		}
+		if want > 0.15 {
+			n++
+		}
+	}
+	if len(ratio) != len(e) || len(e) < 10 || n == 0 || n == len(e) {
+		t.Errorf("%d ratio rows, %d error rows, %d above 0.15", len(ratio), len(e), n)
+	}
+}
