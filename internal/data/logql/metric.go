@@ -1100,6 +1100,7 @@ func (q *MetricQuery) PipelineKey() string {
 // of many lines, alive once the entry is done with.
 func (c *Contribution) Release() {
 	c.st = evalState{}
+	clear(c.legs) // keeps their room: contributeLegs reuses it
 	c.Labels = nil
 }
 
