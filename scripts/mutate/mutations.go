@@ -3052,4 +3052,12 @@ var mutations = []Mutation{
 		New:    "\t\t\t\tif dups.Seen(&b.Events[i]) && false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyCheckCountsCopiesOnce$"}},
 	},
+	{
+		Name:   "auditpolicy/size-with-indentation",
+		What:   "policy check sizes a `jq .` copy by its indentation: BYTES AFTER 41% over the compact log (review L 3)",
+		File:   "internal/policy/auditpolicy/check.go",
+		Old:    "\tif data.SpansLines(e) {\n\t\treturn int64(len(data.CompactLine(e.Raw))) + 1\n",
+		New:    "\tif data.SpansLines(e) && false {\n\t\treturn int64(len(data.CompactLine(e.Raw))) + 1\n",
+		Guards: []Guard{{Pkg: "./internal/cli/policy", Run: "^TestPolicyCheckSizesWhateverTheIndentation$"}},
+	},
 }
