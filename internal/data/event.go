@@ -111,6 +111,11 @@ type Event struct {
 	// (?dryRun=All, or a delete body's dryRun): nothing was stored. Set
 	// by the decoder (dryrun.go); in the padding too.
 	DryRun bool
+	// NoStageTime: the event has no stageTimestamp, so Time is another
+	// timestamp (requestReceivedTimestamp, v1beta1's timestamp, the
+	// carrier's) and the latency is unknown. Set by the decoder; in the
+	// padding too.
+	NoStageTime bool
 
 	// Origin locates the event in its source, for error messages, for
 	// reading the original bytes back (Offset/Len into the decompressed
@@ -222,9 +227,10 @@ func (e *Event) Timestamp() time.Time {
 	return time.Unix(0, e.Time).UTC()
 }
 
-// Latency is stageTimestamp - requestReceivedTimestamp, or -1 if unknown.
+// Latency is stageTimestamp - requestReceivedTimestamp, or -1 if unknown
+// (either is absent).
 func (e *Event) Latency() time.Duration {
-	if e.Received == 0 || e.Time == 0 {
+	if e.Received == 0 || e.Time == 0 || e.NoStageTime {
 		return -1
 	}
 	return time.Duration(e.Time - e.Received)
