@@ -100,3 +100,28 @@ func TestPolicyCheckSizesWhateverTheIndentation(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyCheckAgainstNamesBothSizes (review L 10): the --against line
+// gave the size under the policy checked as "now"; it names each size by
+// its policy, and the one under this policy is the total's BYTES AFTER.
+func TestPolicyCheckAgainstNamesBothSizes(t *testing.T) {
+	rd := testutil.RealData(t)
+	pol := filepath.Join(rd, "policy", "openshift-writerequestbodies.yaml")
+	old := filepath.Join(rd, "policy", "openshift-default.yaml")
+	_, out, errOut := runPolicyCLI(t, "", append([]string{"check", "--policy", pol, "--against", old}, testutil.RealAuditFiles(t)...)...)
+	var after string
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "total" {
+			after = f[4] + " " + f[5] // EVENTS, BYTES NOW (2 fields), BYTES AFTER
+		}
+	}
+	want := "against " + old + " ("
+	i := strings.Index(out, want)
+	if after == "" || i < 0 {
+		t.Fatalf("no total or against line:\n%s\n%s", out, errOut)
+	}
+	line, _, _ := strings.Cut(out[i:], "\n")
+	if !strings.Contains(line, " under it, "+after+" under this policy): ") {
+		t.Errorf("against line %q: want the size under this policy, %s (the total's BYTES AFTER), named so", line, after)
+	}
+}

@@ -450,8 +450,8 @@ func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy)
 		for _, c := range r.Changes {
 			changed += c.Events
 		}
-		fmt.Fprintf(w, "against %s (%s now, %s under it): %s change level\n", termsafe.String(r.Against),
-			fmtBytes(float64(r.BytesAfter)), fmtBytes(float64(r.BytesAgainst)), plural(int(changed), "event", "events"))
+		fmt.Fprintf(w, "against %s (%s under it, %s under this policy): %s change level\n", termsafe.String(r.Against),
+			fmtBytes(float64(r.BytesAgainst)), fmtBytes(float64(r.BytesAfter)), plural(int(changed), "event", "events"))
 		if len(r.Changes) > 0 {
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "  OLD RULE\tOLD LEVEL\tNEW RULE\tNEW LEVEL\tEVENTS")
