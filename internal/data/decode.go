@@ -768,6 +768,7 @@ func (r *record) finish(raw []byte, o Origin, mc *minuteCache) string {
 			return "field requestReceivedTimestamp: " + err.Error()
 		}
 	}
+	ev.NoStageTime = !ev.hasStageTS
 	switch {
 	case ev.hasStageTS:
 		if ev.Time, err = mc.parseTime(ev.stageTS); err != nil {

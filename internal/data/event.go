@@ -116,6 +116,11 @@ type Event struct {
 	// (DupLine) equal to an earlier event's: a copy, to count once. The
 	// decoder leaves it false; in the padding too.
 	Repeat bool
+	// NoStageTime: the event has no stageTimestamp, so Time is another
+	// timestamp (requestReceivedTimestamp, v1beta1's timestamp, the
+	// carrier's) and the latency is unknown. Set by the decoder; in the
+	// padding too.
+	NoStageTime bool
 
 	// Origin locates the event in its source, for error messages, for
 	// reading the original bytes back (Offset/Len into the decompressed
@@ -227,9 +232,10 @@ func (e *Event) Timestamp() time.Time {
 	return time.Unix(0, e.Time).UTC()
 }
 
-// Latency is stageTimestamp - requestReceivedTimestamp, or -1 if unknown.
+// Latency is stageTimestamp - requestReceivedTimestamp, or -1 if unknown
+// (either is absent).
 func (e *Event) Latency() time.Duration {
-	if e.Received == 0 || e.Time == 0 {
+	if e.Received == 0 || e.Time == 0 || e.NoStageTime {
 		return -1
 	}
 	return time.Duration(e.Time - e.Received)

@@ -468,40 +468,49 @@ func (m *mergeStream) Close() error {
 
 // FanIn passes on batches from several (possibly endless) streams as they
 // arrive; it is used for live tails where a time merge would wait forever on
-// a quiet file.
+// a quiet file. A batch is marked CaughtUp only once every stream has
+// caught up (or ended) at least once: until then the others are still
+// reading what their files held (Batch.CaughtUp: "now live").
 func FanIn(ctx context.Context, streams []Stream) Stream {
 	ctx, cancel := context.WithCancel(ctx)
-	f := &fanIn{ch: make(chan fanItem, len(streams)), cancel: cancel, streams: streams}
+	f := &fanIn{ch: make(chan fanItem, len(streams)), cancel: cancel, streams: streams,
+		caught: make([]bool, len(streams)), waiting: len(streams)}
 	f.wg.Add(len(streams))
-	for _, s := range streams {
-		go func(s Stream) {
+	for i, s := range streams {
+		go func(i int, s Stream) {
 			defer f.wg.Done()
 			for {
 				b, err := s.Next(ctx)
 				if err != nil {
-					if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+					it := fanItem{i: i, ended: true}
+					if !errors.Is(err, io.EOF) {
+						it = fanItem{i: i, err: err}
+					}
+					if it.err == nil || ctx.Err() == nil {
 						select {
-						case f.ch <- fanItem{err: err}:
+						case f.ch <- it:
 						case <-ctx.Done():
 						}
 					}
 					return
 				}
 				select {
-				case f.ch <- fanItem{b: b}:
+				case f.ch <- fanItem{i: i, b: b}:
 				case <-ctx.Done():
 					return
 				}
 			}
-		}(s)
+		}(i, s)
 	}
 	go func() { f.wg.Wait(); close(f.ch) }()
 	return f
 }
 
 type fanItem struct {
-	b   *Batch
-	err error
+	i     int // the stream's index
+	b     *Batch
+	err   error
+	ended bool // the stream ended (io.EOF)
 }
 
 type fanIn struct {
@@ -509,17 +518,41 @@ type fanIn struct {
 	cancel  context.CancelFunc
 	streams []Stream
 	wg      sync.WaitGroup
+	// caught: the stream has caught up (or ended) once; waiting counts
+	// those that have not (Next's goroutine only).
+	caught  []bool
+	waiting int
 }
 
 func (f *fanIn) Next(ctx context.Context) (*Batch, error) {
-	select {
-	case it, ok := <-f.ch:
-		if !ok {
-			return nil, io.EOF
+	for {
+		select {
+		case it, ok := <-f.ch:
+			if !ok {
+				return nil, io.EOF
+			}
+			if it.err != nil {
+				return nil, it.err
+			}
+			before := f.waiting
+			if (it.ended || it.b.CaughtUp) && !f.caught[it.i] {
+				f.caught[it.i] = true
+				f.waiting--
+			}
+			if it.ended {
+				if before > 0 && f.waiting == 0 {
+					// The last stream still reading history ended.
+					return &Batch{CaughtUp: true}, nil
+				}
+				continue
+			}
+			if it.b.CaughtUp && f.waiting > 0 {
+				it.b.CaughtUp = false // the others are still reading
+			}
+			return it.b, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return it.b, it.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
 

@@ -212,6 +212,10 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		}
 	}
 	if opts.Follow {
+		// What the files hold when opened is history, in whatever order
+		// it was written (files concatenated, traces, nodes appended):
+		// counted as `alerts` without --follow counts it, then live.
+		eopts.Backlog = cmdutil.FollowedFilesOnly(srcs)
 		// Each transition is printed as it happens.
 		eopts.OnChange = func(a *rules.Alert) {
 			note(a)

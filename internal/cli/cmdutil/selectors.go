@@ -228,6 +228,20 @@ func RuleMissError(misses []RuleMiss) error {
 
 // unwrapSource returns the source a command's wrappers (warnings, window
 // watch) wrap.
+// FollowedFilesOnly reports whether every source is a local file, glob or
+// directory (not stdin): followed, each says when it has read what it held
+// (data.Batch.CaughtUp), so the rules can count that history in any order
+// (rules.Options.Backlog).
+func FollowedFilesOnly(srcs []data.Source) bool {
+	for _, s := range srcs {
+		f, ok := unwrapSource(s).(*file.Source)
+		if !ok || f.String() == "-" {
+			return false
+		}
+	}
+	return len(srcs) > 0
+}
+
 func unwrapSource(s data.Source) data.Source {
 	for {
 		u, ok := s.(interface{ Unwrap() data.Source })

@@ -323,10 +323,17 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	out := bufio.NewWriter(dataOut)
 	enc := json.NewEncoder(out)
 	rejects := cmdutil.NewRejectReporter(opts.IO.ErrOut, false)
+	// An exact copy of a line read before (a log given twice, a
+	// shipper's redelivery, a `jq .` export beside the log) is the same
+	// request, logged once: counted once, as query and alerts count it.
+	dups := data.NewDups(0)
 	for {
 		b, err := stream.Next(ctx)
 		if b != nil {
 			for i := range b.Events {
+				if dups.Seen(&b.Events[i]) {
+					continue
+				}
 				r := chk.Add(&b.Events[i])
 				if opts.Output == "jsonl" {
 					if err := enc.Encode(r); err != nil {
@@ -345,6 +352,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 			return err
 		}
 	}
+	rejects.AddDuplicates(dups.Count(), "the lines read")
 	rep := chk.Report()
 	if rep.AlertsUndated > 0 {
 		// Said as alerts says it. A window leaves every undated event
@@ -442,8 +450,8 @@ func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy)
 		for _, c := range r.Changes {
 			changed += c.Events
 		}
-		fmt.Fprintf(w, "against %s (%s now, %s under it): %s change level\n", termsafe.String(r.Against),
-			fmtBytes(float64(r.BytesAfter)), fmtBytes(float64(r.BytesAgainst)), plural(int(changed), "event", "events"))
+		fmt.Fprintf(w, "against %s (%s under it, %s under this policy): %s change level\n", termsafe.String(r.Against),
+			fmtBytes(float64(r.BytesAgainst)), fmtBytes(float64(r.BytesAfter)), plural(int(changed), "event", "events"))
 		if len(r.Changes) > 0 {
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "  OLD RULE\tOLD LEVEL\tNEW RULE\tNEW LEVEL\tEVENTS")

@@ -162,7 +162,7 @@ func (c *Checker) Add(e *data.Event) EventResult {
 	d := c.p.Evaluate(e)
 	captured := CapturedLevel(e)
 	r := EventResult{AuditID: e.AuditID, Level: d.Level, Rule: d.Rule, Captured: captured, Stage: e.Stage,
-		Bytes: int64(len(e.Raw)) + 1}
+		Bytes: loggedSize(e)}
 	r.StageOmitted = e.Stage != "" && d.Omits(e.Stage)
 	r.CannotUpgrade = !r.StageOmitted && LevelRank(d.Level) > LevelRank(captured)
 	r.BytesAfter = sizeUnder(e, captured, d, r.Bytes)
@@ -244,6 +244,16 @@ func (c *Checker) Add(e *data.Event) EventResult {
 		}
 	}
 	return r
+}
+
+// loggedSize is the size of e's line as the apiserver writes it, newline
+// included: a pretty-printed copy (`jq .`) counts as its compact line,
+// so the sizes and estimates do not depend on the indentation.
+func loggedSize(e *data.Event) int64 {
+	if data.SpansLines(e) {
+		return int64(len(data.CompactLine(e.Raw))) + 1
+	}
+	return int64(len(e.Raw)) + 1
 }
 
 // sizeUnder estimates an event's size when logged under decision d: 0 when

@@ -11,12 +11,15 @@
 package auditpolicy
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -133,6 +136,11 @@ func Parse(name string, b []byte) (*Policy, error) {
 		api, err = loadLenient(b)
 	}
 	if err != nil {
+		if msg := notAPolicy(b); msg != "" {
+			// Not a policy at all: the decoder's words (a conversion
+			// from v1.Event, unknown fields) would not say so.
+			return nil, &LoadError{File: name, Err: err, Issues: []Issue{{Line: 1, Field: "kind", Msg: msg}}}
+		}
 		issues, badVersion := loadIssues(b, err, pos, posErr)
 		if !badVersion {
 			// Without a known apiVersion the strict decoder's complaints
@@ -163,6 +171,43 @@ func Parse(name string, b []byte) (*Policy, error) {
 		p.single[i] = kpolicy.NewPolicyRuleEvaluator(&audit.Policy{Rules: []audit.PolicyRule{*r}})
 	}
 	return p, nil
+}
+
+// notAPolicy says what the file is when its first document has a kind
+// other than Policy: an audit log (kind Event, one JSON object per line, or
+// an EventList) given where a policy is asked for, most often. "" when it
+// has no kind or is a Policy.
+func notAPolicy(b []byte) string {
+	var doc struct {
+		Kind       string `json:"kind" yaml:"kind"`
+		APIVersion string `json:"apiVersion" yaml:"apiVersion"`
+		Groups     any    `json:"groups" yaml:"groups"`
+	}
+	t := bytes.TrimLeft(b, " \t\r\n\ufeff")
+	if len(t) > 0 && t[0] == '{' {
+		first, _, _ := bytes.Cut(t, []byte("\n"))
+		if json.Unmarshal(first, &doc) != nil && json.Unmarshal(t, &doc) != nil {
+			return ""
+		}
+	} else if yaml.Unmarshal(b, &doc) != nil {
+		return ""
+	}
+	switch doc.Kind {
+	case "":
+		if doc.Groups != nil {
+			return "this is a Loki ruler file (groups: of alert rules), not an audit policy (kind: Policy): rule files go to --rules"
+		}
+		return ""
+	case "Policy":
+		return ""
+	case "Event", "EventList":
+		kind := doc.Kind
+		if doc.APIVersion != "" {
+			kind += " (" + doc.APIVersion + ")"
+		}
+		return "kind " + kind + ": this is an audit log, not an audit policy (kind: Policy): give the policy file here and the log as a SOURCE"
+	}
+	return fmt.Sprintf("kind %s: not an audit policy (kind: Policy, apiVersion: audit.k8s.io/v1)", doc.Kind)
 }
 
 // Line returns the line of a field path in the policy file (0 if unknown).

@@ -67,6 +67,17 @@ type Options struct {
 	// key per contribution for as long as the steps that see it, 12 MB
 	// for a 1 GB file read at once). Without it, Repeat is ignored.
 	Deduplicated bool
+	// Backlog says the input starts with history read at once (a
+	// followed file's content when it is opened: files concatenated,
+	// nodes' logs appended one after another, hand-made traces), which
+	// may be in any order: until EndBacklog (Live calls it at the first
+	// batch marked data.Batch.CaughtUp), CatchUp, or a quiet stream (no
+	// event pushed for DefaultReorder by the clock, see Advance), steps
+	// wait as with Unbounded (within MaxRetained), so that history counts
+	// as `audittui alerts` counts it; then Reorder applies to what comes.
+	// Only for inputs that say when they have caught up: a busy stream
+	// that never does is evaluated only as MaxRetained forces.
+	Backlog bool
 }
 
 const (
@@ -117,6 +128,8 @@ type Evaluator struct {
 	own     []uint64 // the bits of byIdx's rules
 	disp    *dispatch
 	reorder int64 // < 0: unbounded
+	// backlog: Options.Backlog, until EndBacklog (reorder >= 0 only).
+	backlog bool
 	budget  int64 // <= 0: none
 	// maxBack is the longest look-back (range + offset) of any rule;
 	// maxDrain that plus `for` and an interval.
@@ -142,6 +155,8 @@ type Evaluator struct {
 	dedup     dedupStore
 	hits      []hit
 	clockWM   int64 // watermark at the last Advance
+	pushes    int64 // events pushed (backlog: Advance tells a quiet stream by it)
+	clockPush int64 // pushes at the last Advance
 	clockWall time.Time
 	lastSwept int64 // seal point when counted requests were last swept
 	shedRetry int64 // retained size from which to try the budget again
@@ -199,6 +214,7 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 	if e.reorder < 0 {
 		e.reorder = -1
 	}
+	e.backlog = opts.Backlog && e.reorder >= 0
 	if e.budget == 0 {
 		e.budget = DefaultMaxRetained
 	}
@@ -347,6 +363,7 @@ func (e *Evaluator) contributes(rs *ruleState, ev *data.Event) (string, bool) {
 }
 
 func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
+	e.pushes++
 	if ev.Repeat && e.opts.Deduplicated {
 		// An earlier event had this line (the reader's filter): a copy
 		// counts once, as a duplicate only (not among the events read,
@@ -441,7 +458,7 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64) {
 // further when the retained state is over budget.
 func (e *Evaluator) sealPoint(idle int64) int64 {
 	p := e.sealed
-	if e.reorder >= 0 {
+	if e.reorder >= 0 && !e.backlog {
 		p = max(p, e.watermark-e.reorder+idle)
 	}
 	if e.budget > 0 && e.dedup.retained > e.budget && e.dedup.retained >= e.shedRetry {
@@ -467,6 +484,20 @@ func (e *Evaluator) Advance(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.watermark == 0 {
+		return
+	}
+	if e.backlog {
+		// History is still being read: quiet means no event pushed at
+		// all (the newest may have come first), for DefaultReorder.
+		if e.pushes != e.clockPush || e.clockWall.IsZero() {
+			e.clockPush, e.clockWall = e.pushes, now
+			return
+		}
+		if now.Sub(e.clockWall) < DefaultReorder {
+			return
+		}
+		e.endBacklog()
+		e.clockWM, e.clockWall = e.watermark, now
 		return
 	}
 	// The clock runs on: a quiet stream is evidence of absence.
@@ -506,6 +537,7 @@ const StaleAfter = time.Minute
 // by one while it is looked at. Otherwise it is Advance.
 func (e *Evaluator) CatchUp(now time.Time) {
 	e.mu.Lock()
+	e.endBacklog()
 	if wm := e.watermark; wm != 0 && e.reorder >= 0 && now.UnixNano()-wm > int64(StaleAfter) {
 		e.denseTo = wm
 		e.sealTo(min(wm+e.maxDrain, now.UnixNano()-e.reorder))
@@ -514,6 +546,24 @@ func (e *Evaluator) CatchUp(now time.Time) {
 	}
 	e.mu.Unlock()
 	e.Advance(now)
+}
+
+// EndBacklog says the history the input started with has been read (see
+// Options.Backlog): the steps it held back run now, up to Reorder behind
+// the newest event, and later events are live. Without Backlog, or
+// called again, it does nothing.
+func (e *Evaluator) EndBacklog() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.endBacklog()
+}
+
+func (e *Evaluator) endBacklog() {
+	if !e.backlog {
+		return
+	}
+	e.backlog = false
+	e.sealTo(e.sealPoint(0))
 }
 
 // Finish runs the remaining steps: up to To when set, else until every
@@ -928,6 +978,11 @@ func (e *Evaluator) Live(ctx context.Context, st data.Stream) error {
 			}
 			for i := range it.b.Events {
 				e.Push(&it.b.Events[i])
+			}
+			if it.b.CaughtUp {
+				// A followed input read to its end: what it held when
+				// opened has been counted, in any order (Options.Backlog).
+				e.EndBacklog()
 			}
 			it.b.Release() // a recycling stream may reuse its memory
 		case now := <-tick.C:

@@ -253,6 +253,16 @@ func Parse(name string, content []byte) (*Set, error) {
 		return nil, p.errs
 	}
 	var groupsNode, listsNode *yaml.Node
+	if kind := auditKind(root); kind != nil {
+		// An audit policy (or log) given as a rule file: one error that
+		// says so, not one per key it has.
+		what, use := "log", "give it as a SOURCE"
+		if kind.Value == "Policy" {
+			what, use = "policy", "audittui policy lint reads it, and policy check --policy"
+		}
+		p.errorf(kind, "kind %s: this is an audit %s, not a Loki ruler file (groups: of alert rules); %s", kind.Value, what, use)
+		return nil, p.errs
+	}
 	forEachKey(root, func(k, v *yaml.Node) {
 		switch k.Value {
 		case "groups":
@@ -657,4 +667,19 @@ func (s *Set) LookBack() time.Duration {
 		}
 	}
 	return d
+}
+
+// auditKind returns the value node of root's kind when it names a
+// Kubernetes audit object (Policy, Event, EventList), else nil.
+func auditKind(root *yaml.Node) *yaml.Node {
+	var kind *yaml.Node
+	forEachKey(root, func(k, v *yaml.Node) {
+		if k.Value == "kind" && v.Kind == yaml.ScalarNode {
+			switch v.Value {
+			case "Policy", "Event", "EventList":
+				kind = v
+			}
+		}
+	})
+	return kind
 }

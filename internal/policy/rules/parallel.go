@@ -52,10 +52,12 @@ type Parallel struct {
 	closed   atomic.Bool
 }
 
-// item is a batch with the candidates of each event (words per event).
+// item is a batch with the candidates of each event (words per event);
+// endBacklog (no batch) says the input has caught up (EndBacklog).
 type item struct {
-	b    *data.Batch
-	cand []uint64
+	b          *data.Batch
+	cand       []uint64
+	endBacklog bool
 }
 
 type shard struct {
@@ -294,6 +296,13 @@ func (sh *shard) run() {
 			return
 		case it := <-sh.in:
 			b := it.b
+			if it.endBacklog {
+				t0 := time.Now()
+				sh.ev.EndBacklog()
+				sh.busy.Add(int64(time.Since(t0)))
+				sh.done.Add(1)
+				continue
+			}
 			if b == nil {
 				t0 := time.Now()
 				sh.final = sh.ev.Finish()
@@ -321,9 +330,35 @@ func (sh *shard) run() {
 // each shard holds it (data.Batch.Hold) until it has evaluated it, so the
 // caller may release it when Push returns.
 func (p *Parallel) Push(b *data.Batch) {
-	if b == nil || len(b.Events) == 0 || p.closed.Load() {
+	if b == nil || p.closed.Load() {
 		return
 	}
+	if len(b.Events) > 0 {
+		p.push(b)
+	}
+	if b.CaughtUp {
+		// After the batch's events, in every shard (Options.Backlog).
+		p.EndBacklog()
+	}
+}
+
+// EndBacklog tells every shard, after the batches pushed before it, that
+// the history the input started with has been read (see
+// Evaluator.EndBacklog). Push calls it for a batch marked CaughtUp.
+// Call it from the goroutine that calls Push.
+func (p *Parallel) EndBacklog() {
+	if p.closed.Load() || !p.opts.Backlog {
+		return // no backlog, or ended already
+	}
+	// Shards built later (calibrate, at the first events) start live.
+	p.opts.Backlog = false
+	for _, sh := range p.shards {
+		sh.pushed.Add(1)
+	}
+	p.handOver(item{endBacklog: true})
+}
+
+func (p *Parallel) push(b *data.Batch) {
 	words := p.disp.words
 	it := item{b: b, cand: make([]uint64, len(b.Events)*words)}
 	for i := range b.Events {
