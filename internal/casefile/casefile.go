@@ -118,6 +118,12 @@ type Record struct {
 	Sources []string `json:"sources,omitempty"`
 	Dir     string   `json:"dir,omitempty"`
 	Files   []string `json:"files,omitempty"`
+	// Follow says whether an open session followed its sources live
+	// (--follow, on by default for one plain file or one rotated set):
+	// nil in records that do not say, and the report then decides as
+	// the TUI's default would. Growth of a source file is benign only
+	// for the live file of a followed session.
+	Follow *bool `json:"follow,omitempty"`
 
 	// Silence is an alert silence (silence, unsilence).
 	Silence *Silence `json:"silence,omitempty"`

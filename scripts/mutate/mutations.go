@@ -3012,4 +3012,12 @@ var mutations = []Mutation{
 		New:    "\t\tif false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestUserCommandTakesAPartOfTheName$"}},
 	},
+	{
+		Name:   "report/growth-benign-unfollowed",
+		What:   "report calls bytes appended to any source file benign growth, also to a rotated backup or a file no session followed: evidence appended to after it was read is \"grew by N bytes\", exit 0 (review K1)",
+		File:   "internal/cli/report/fingerprint.go",
+		Old:    "\t\tcase fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed:\n",
+		New:    "\t\tcase fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed && false:\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportGrowthOnlyWhenFollowed$"}},
+	},
 }

@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/evidence"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/tail"
@@ -113,7 +115,7 @@ func recordedWhen(r casefile.Record) string {
 // evidence copied elsewhere and given in place of the case's sources, a
 // file rotated: audit.log.1, audit.log.1.gz), of any path, by content. It
 // returns the row of the Sources table and records the file's state.
-func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
+func hashLocal(p string, st *casefile.State, states fileStates, followed map[string]bool) rep.File {
 	abs := localPath(p)
 	recs := fingerprintsOf(st, abs)
 	var offsets []int64
@@ -140,7 +142,7 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 	states[abs] = s
 	switch {
 	case len(recs) > 0:
-		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s)
+		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s, followed[abs])
 		f.Since = termsafe.String(f.Since)
 	case len(st.Fingerprints) == 0:
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of its sources: written before audittui recorded them, or they were never opened with the case)", true
@@ -152,6 +154,12 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 				f.Since = termsafe.String("the same bytes the case recorded for " + r.File.Path + " " + recordedWhen(r))
 			case r.File.Size < n && prefixes[r.File.Size] == r.File.SHA256:
 				f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, and %d bytes appended since", r.File.Path, recordedWhen(r), n-r.File.Size))
+				if !followed[r.File.Path] {
+					// Only a followed live file grows.
+					s.changed = true
+					s.why = fmt.Sprintf("it holds the bytes the case recorded for %s %s, and %d bytes appended since: %s", r.File.Path, recordedWhen(r), n-r.File.Size, notFollowed)
+					f.Since, f.SinceOK = termsafe.String("CHANGED: "+s.why), false
+				}
 			default:
 				// A compressed copy (audit.log.1.gz): its bytes
 				// decompressed.
@@ -160,6 +168,11 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 					continue
 				}
 				f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, %s", r.File.Path, recordedWhen(r), how))
+				if strings.HasSuffix(how, "followed by more") && !followed[r.File.Path] {
+					s.changed = true
+					s.why = fmt.Sprintf("it holds the bytes the case recorded for %s %s, %s: %s", r.File.Path, recordedWhen(r), how, notFollowed)
+					f.Since, f.SinceOK = termsafe.String("CHANGED: "+s.why), false
+				}
 			}
 			s.holds = r.File.Path
 			break
@@ -213,15 +226,81 @@ func (fs fileStates) rotatedAway(r *rep.Report) {
 	}
 }
 
+// notFollowed says why growth is a change for a file no session
+// followed.
+const notFollowed = "no session followed it live (a file read once, or a rotated or archived one), so bytes appended after it was read are evidence altered"
+
+// followedFiles are the local files (absolute) that a session of the case
+// followed live: the live file (plain, not named as a rotation) ending
+// each rotated set of a session that followed its sources (its open
+// record says so, or, when it does not, the TUI's default would have:
+// cmdutil.DefaultFollow). Only these may grow past what the case
+// recorded; any other file that grew was altered after it was read.
+func followedFiles(st *casefile.State) map[string]bool {
+	out := map[string]bool{}
+	for _, o := range st.Opens {
+		abs := func(p string) string {
+			if o.Dir != "" && !filepath.IsAbs(p) {
+				p = filepath.Join(o.Dir, p)
+			}
+			return localPath(p)
+		}
+		var args []string
+		for _, a := range o.Sources {
+			if a != "-" && !strings.Contains(a, "://") {
+				args = append(args, abs(a))
+			} else {
+				args = append(args, a)
+			}
+		}
+		follow := o.Follow != nil && *o.Follow
+		if o.Follow == nil {
+			follow = cmdutil.DefaultFollow(args).On
+		}
+		if !follow {
+			continue
+		}
+		var files []string
+		for _, f := range o.Files {
+			if f != "-" {
+				files = append(files, abs(f))
+			}
+		}
+		if len(files) == 0 {
+			for _, a := range args {
+				if a == "-" || strings.Contains(a, "://") {
+					continue
+				}
+				if paths, err := file.ExpandPath(a); err == nil {
+					for _, p := range paths {
+						files = append(files, localPath(p))
+					}
+				}
+			}
+		}
+		for _, set := range file.GroupRotated(files) {
+			if live := set[len(set)-1]; file.IsLive(live) {
+				out[live] = true
+			}
+		}
+	}
+	return out
+}
+
 // compare checks the file (sha256 sum, size n, sha256 of its first bytes
 // at each recorded size) against each fingerprint of its path: unchanged,
 // grown (the recorded bytes followed by more), or changed since the first
 // it does not agree with.
-func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState) (string, bool) {
+func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState, followed bool) (string, bool) {
 	for _, r := range recs {
 		fp := r.File
 		switch {
 		case fp.Size == n && fp.SHA256 == sum:
+		case fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed:
+			// Growth is benign only for a live file a session followed.
+			s.changed = true
+			s.why = fmt.Sprintf("the file grew by %d bytes since the case recorded it %s: %s", n-fp.Size, recordedWhen(r), notFollowed)
+			return "CHANGED: " + s.why, false
 		case fp.Size < n && prefixes[fp.Size] == fp.SHA256:
 		case fp.Size > n:
 			s.changed = true

@@ -135,12 +135,13 @@ func TestReportSourceChangedInPlace(t *testing.T) {
 		t.Errorf("file cut: exit %d\n%s", code, md)
 	}
 
-	// A line appended: growth, not a change.
+	// A line appended to a file no session followed (the directory of
+	// two files is read once): a change, not growth (review K1).
 	grown := append(append([]string{}, fc.lines...), strings.Replace(fc.lines[0], `"auditID":"`, `"auditID":"appended-`, 1))
 	fc.write(t, grown)
 	code, md, errOut = reportCmd(t, "--no-alerts", fc.dir)
-	if code != 0 || !strings.Contains(md, fmt.Sprintf("| grew by %d bytes since the case last recorded it at ", len(grown[len(grown)-1]))) ||
-		!strings.Contains(md, "OK: the bytes at the citation have this sha256") {
+	if code != cmdutil.ExitInputError || !strings.Contains(md, fmt.Sprintf("| **CHANGED: the file grew by %d bytes since the case recorded it at ", len(grown[len(grown)-1]))) ||
+		!strings.Contains(md, "- source file "+mdText(fc.falco)+": the file grew by ") || strings.Contains(md, "| grew by ") {
 		t.Errorf("line appended: exit %d %s\n%s", code, errOut, md)
 	}
 
@@ -202,6 +203,8 @@ func TestReportChangedAfterRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The session followed the file (one plain file: followed by default).
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{fc.falco}})
 	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
 
 	fc.write(t, fc.lines) // the session read on: line 20 is bookmarked
@@ -455,5 +458,80 @@ func TestReportFollowedFileRotated(t *testing.T) {
 	}
 	if code != 0 || t.Failed() {
 		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+}
+
+// TestReportGrowthOnlyWhenFollowed: bytes appended to a source file after
+// the case recorded it are benign growth only for the live file of a
+// session that followed its sources (the active audit.log); a rotated
+// backup that grew, or a file a session read once, was altered: CHANGED,
+// a problem, exit 1 (review K1: every file's growth was benign).
+func TestReportGrowthOnlyWhenFollowed(t *testing.T) {
+	no, yes := false, true
+	for _, tc := range []struct {
+		name    string
+		open    func(dir, live, backup string) casefile.Record
+		grow    string // "live" or "backup"
+		changed bool
+	}{
+		{"directory followed, live file grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}}
+		}, "live", false},
+		{"directory followed, rotated backup grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}}
+		}, "backup", true},
+		{"directory read once (--follow=false), live file grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}, Follow: &no}
+		}, "live", true},
+		{"one file followed (default), grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{"audit.log"}, Dir: dir, Files: []string{"audit.log"}}
+		}, "live", false},
+		{"two files read once (not followed by default), one grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{live, backup}}
+		}, "live", true},
+		{"two files with --follow, the live one grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{live, backup}, Follow: &yes}
+		}, "live", false},
+		{"the backup alone followed, grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{backup}, Follow: &yes}
+		}, "backup", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			live, backup := filepath.Join(dir, "audit.log"), filepath.Join(dir, "audit.log.1")
+			os.WriteFile(backup, []byte(rotEvent("b-1", "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, 0)), 0o644)
+			os.WriteFile(live, []byte(rotEvent("l-1", "list", "/api/v1/namespaces/payments/secrets", "secrets", "payments", "", "", 200, 5)), 0o644)
+			c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(t, c, tc.open(dir, live, backup))
+			for _, p := range []string{backup, live} {
+				fp, err := evidence.FingerprintFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+			}
+			grown := map[string]string{"live": live, "backup": backup}[tc.grow]
+			extra := rotEvent("x-1", "delete", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, 9)
+			f, err := os.OpenFile(grown, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(extra)
+			f.Close()
+			code, md, errOut := reportCmd(t, "--no-alerts", c.Dir())
+			grew := fmt.Sprintf("| grew by %d bytes since the case last recorded it at ", len(extra))
+			changed := fmt.Sprintf("| **CHANGED: the file grew by %d bytes since the case recorded it at ", len(extra))
+			if tc.changed {
+				if code != cmdutil.ExitInputError || !strings.Contains(md, changed) || !strings.Contains(md, "no session followed it live") ||
+					!strings.Contains(md, "- source file "+mdText(grown)+": the file grew by ") || strings.Contains(md, grew) {
+					t.Errorf("exit %d %s\n%s", code, errOut, md)
+				}
+			} else if code != 0 || !strings.Contains(md, grew) || strings.Contains(md, "CHANGED") {
+				t.Errorf("exit %d %s\n%s", code, errOut, md)
+			}
+		})
 	}
 }

@@ -85,7 +85,8 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
   - the sources with the sha256 of each whole file (or S3 object as stored),
     each local file compared with the size and sha256 the case recorded
     when a session opened it: unchanged, grown (the recorded bytes followed
-    by more: a live audit.log), CHANGED or GONE;
+    by more: only the live audit.log a session followed may grow), CHANGED
+    (also a rotated, archived or read-once file that grew) or GONE;
   - the audittui build that wrote it.
 
 The case's sources are read again, in the window of its sessions (or
@@ -318,12 +319,13 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	given := len(opts.Args) > 0
 	u := &unread{dirs: sessionDirs(st), files: map[string]bool{}}
 	states := fileStates{}
+	followed := followedFiles(st)
 	var srcs []data.Source
 	read := func(a, note string, src data.Source) {
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s, paths := hashSource(ctx, a, src, from, to, st, states)
+		s, paths := hashSource(ctx, a, src, from, to, st, states, followed)
 		for j, p := range paths {
 			if fs := states[p]; fs != nil {
 				fs.row = &rowAt{src: len(r.Sources), file: j}
@@ -584,7 +586,7 @@ func (u *unread) failedList() string {
 // hashSource hashes the files a SOURCE names, whole: local files (each
 // compared with the case's fingerprints: see hashLocal), or the S3
 // objects of the window as stored.
-func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, states fileStates) (s rep.Source, paths []string) {
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, states fileStates, followed map[string]bool) (s rep.Source, paths []string) {
 	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
@@ -594,7 +596,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 					s.Note = "stdin: no file to hash"
 					continue
 				}
-				s.Files = append(s.Files, hashLocal(p, st, states))
+				s.Files = append(s.Files, hashLocal(p, st, states, followed))
 				paths = append(paths, localPath(p))
 			}
 		}
