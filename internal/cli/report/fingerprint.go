@@ -226,45 +226,80 @@ func (fs fileStates) rotatedAway(r *rep.Report) {
 	}
 }
 
-// notFollowed says why growth is a change for a file no session
-// followed.
-const notFollowed = "no session followed it live (a file read once, or a rotated or archived one), so bytes appended after it was read are evidence altered"
+// following is what the case's sessions followed live and named.
+type following struct {
+	// files are the local files (absolute) a session followed live: the
+	// live file (plain, not named as a rotation) ending each rotated set
+	// of a session that followed its sources. Only these may grow past
+	// what the case recorded; any other file that grew was altered after
+	// it was read.
+	files map[string]bool
+	// args are the local SOURCEs (absolute) of sessions that followed
+	// them: a file that appears in such a directory (a rotation's
+	// backup) is expected.
+	args map[string]bool
+	// named are, by local SOURCE (absolute), the files (absolute) the
+	// sessions that opened it read: their open records' files, and the
+	// files fingerprinted after each opened (the TUI fingerprints its
+	// session's files once it opens them). None: nothing is known.
+	named map[string]map[string]bool
+}
 
-// followedFiles are the local files (absolute) that a session of the case
-// followed live: the live file (plain, not named as a rotation) ending
-// each rotated set of a session that followed its sources (its open
-// record says so, or, when it does not, the TUI's default would have:
-// cmdutil.DefaultFollow). Only these may grow past what the case
-// recorded; any other file that grew was altered after it was read.
-func followedFiles(st *casefile.State) map[string]bool {
-	out := map[string]bool{}
-	for _, o := range st.Opens {
+// sessionsFollowing finds what the case's sessions followed: what each
+// open record says ("follow"), or, when it does not, what the TUI's
+// default would have done with its SOURCEs and files (followsByDefault).
+func sessionsFollowing(st *casefile.State) following {
+	out := following{files: map[string]bool{}, args: map[string]bool{}, named: map[string]map[string]bool{}}
+	for i, o := range st.Opens {
 		abs := func(p string) string {
+			if p == "-" || strings.Contains(p, "://") {
+				return p
+			}
 			if o.Dir != "" && !filepath.IsAbs(p) {
 				p = filepath.Join(o.Dir, p)
 			}
 			return localPath(p)
 		}
-		var args []string
+		var args, files []string
 		for _, a := range o.Sources {
-			if a != "-" && !strings.Contains(a, "://") {
-				args = append(args, abs(a))
-			} else {
-				args = append(args, a)
-			}
+			args = append(args, abs(a))
 		}
-		follow := o.Follow != nil && *o.Follow
-		if o.Follow == nil {
-			follow = cmdutil.DefaultFollow(args).On
-		}
-		if !follow {
-			continue
-		}
-		var files []string
 		for _, f := range o.Files {
 			if f != "-" {
 				files = append(files, abs(f))
 			}
+		}
+		// The files it read: its record's, and those fingerprinted
+		// after it opened, before the next session did.
+		read := slices.Clone(files)
+		for _, r := range st.Fingerprints {
+			if r.Time.Before(o.Time) || (i+1 < len(st.Opens) && !r.Time.Before(st.Opens[i+1].Time)) {
+				continue
+			}
+			read = append(read, r.File.Path)
+		}
+		for _, a := range args {
+			if a == "-" || strings.Contains(a, "://") {
+				continue
+			}
+			for _, p := range read {
+				if p == a || strings.HasPrefix(p, a+string(filepath.Separator)) || (strings.ContainsAny(a, "*?[") && filepath.Dir(p) == filepath.Dir(a)) {
+					if out.named[a] == nil {
+						out.named[a] = map[string]bool{}
+					}
+					out.named[a][p] = true
+				}
+			}
+		}
+		follow := o.Follow != nil && *o.Follow
+		if o.Follow == nil {
+			follow = followsByDefault(args, files)
+		}
+		if !follow {
+			continue
+		}
+		for _, a := range args {
+			out.args[a] = true
 		}
 		if len(files) == 0 {
 			for _, a := range args {
@@ -280,12 +315,69 @@ func followedFiles(st *casefile.State) map[string]bool {
 		}
 		for _, set := range file.GroupRotated(files) {
 			if live := set[len(set)-1]; file.IsLive(live) {
-				out[live] = true
+				out.files[live] = true
 			}
 		}
 	}
 	return out
 }
+
+// followsByDefault decides, as the TUI does when --follow is not given
+// (cmdutil.DefaultFollow), whether a session over these SOURCEs (absolute)
+// followed them: one plain file, or a directory or glob holding one
+// rotated set that ends in a plain live file. The files the session read
+// (its open record's), when recorded, decide, not what is there now.
+func followsByDefault(args, files []string) bool {
+	if len(args) != 1 || args[0] == "-" || strings.Contains(args[0], "://") {
+		return false
+	}
+	if len(files) == 0 {
+		return cmdutil.DefaultFollow(args).On
+	}
+	sets := file.GroupRotated(files)
+	if len(sets) != 1 {
+		return false
+	}
+	live := sets[0][len(sets[0])-1]
+	if len(files) == 1 && live == args[0] {
+		return !strings.HasSuffix(live, ".gz") && !strings.HasSuffix(live, ".zst") && !strings.HasSuffix(live, ".zstd")
+	}
+	return file.IsLive(live)
+}
+
+// markNew marks the files read under the local directory or glob SOURCE
+// arg (its row s, the files' absolute paths) that no session of the case
+// read and that hold no bytes the case recorded: they appeared after the
+// investigation read the directory, so the evidence set differs. NEW is
+// expected in a directory a session followed (a rotation's new file), a
+// problem in any other. A case that names no file says nothing.
+func (fw following) markNew(arg string, s *rep.Source, paths []string, states fileStates) {
+	a := localPath(arg)
+	named := fw.named[a]
+	if len(named) == 0 {
+		return // nothing known of what the sessions read there
+	}
+	if fi, err := os.Stat(a); err == nil && fi.Mode().IsRegular() {
+		return // a file SOURCE: the file itself
+	}
+	for j, p := range paths {
+		st := states[p]
+		if st == nil || st.recorded || st.holds != "" || named[p] || j >= len(s.Files) || s.Files[j].Err != "" {
+			continue
+		}
+		f := &s.Files[j]
+		why := "NEW: not read by the investigation: it appeared in " + arg + " after the case's sessions read it"
+		if fw.args[a] {
+			f.Since, f.SinceOK = termsafe.String(why+" (a session followed "+arg+": new files are expected there)"), true
+		} else {
+			f.Since, f.SinceOK = termsafe.String(why+", and no session followed "+arg+": the evidence set differs from the one investigated"), false
+		}
+	}
+}
+
+// notFollowed says why growth is a change for a file no session
+// followed.
+const notFollowed = "no session followed it live (a file read once, or a rotated or archived one), so bytes appended after it was read are evidence altered"
 
 // compare checks the file (sha256 sum, size n, sha256 of its first bytes
 // at each recorded size) against each fingerprint of its path: unchanged,

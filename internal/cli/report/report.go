@@ -86,7 +86,9 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
     each local file compared with the size and sha256 the case recorded
     when a session opened it: unchanged, grown (the recorded bytes followed
     by more: only the live audit.log a session followed may grow), CHANGED
-    (also a rotated, archived or read-once file that grew) or GONE;
+    (also a rotated, archived or read-once file that grew) or GONE; a
+    file in a directory SOURCE that no session read is NEW (a problem
+    unless a session followed the directory);
   - the audittui build that wrote it.
 
 The case's sources are read again, in the window of its sessions (or
@@ -227,6 +229,7 @@ type outcome struct {
 	unread    int // cited events whose source could not be read
 	sources   int // sources that could not be opened
 	changed   int // source files changed or gone since the case recorded them
+	added     int // source files new in a directory no session followed
 	exports   int // exports that do not match their manifests
 	caseLines int // lines of the case skipped
 }
@@ -243,6 +246,7 @@ func (o outcome) String() string {
 	add(o.unread, "cited event(s) could not be re-read")
 	add(o.sources, "source(s) could not be opened")
 	add(o.changed, "source file(s) changed or gone since the case recorded them")
+	add(o.added, "source file(s) new in a directory no session followed")
 	add(o.exports, "export(s) did not match their manifest")
 	add(o.caseLines, "line(s) of the case could not be used")
 	return strings.Join(parts, "; ")
@@ -319,13 +323,16 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	given := len(opts.Args) > 0
 	u := &unread{dirs: sessionDirs(st), files: map[string]bool{}}
 	states := fileStates{}
-	followed := followedFiles(st)
+	fw := sessionsFollowing(st)
 	var srcs []data.Source
 	read := func(a, note string, src data.Source) {
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s, paths := hashSource(ctx, a, src, from, to, st, states, followed)
+		s, paths := hashSource(ctx, a, src, from, to, st, states, fw.files)
+		if !given {
+			fw.markNew(a, &s, paths, states)
+		}
 		for j, p := range paths {
 			if fs := states[p]; fs != nil {
 				fs.row = &rowAt{src: len(r.Sources), file: j}
@@ -381,7 +388,12 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	states.rotatedAway(r)
 	for _, s := range r.Sources {
 		for _, f := range s.Files {
-			if f.Since != "" && !f.SinceOK {
+			switch {
+			case f.Since == "" || f.SinceOK:
+			case strings.HasPrefix(f.Since, "NEW: "):
+				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+f.Since))
+				out.added++
+			default:
 				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
 				out.changed++
 			}
