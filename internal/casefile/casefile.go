@@ -8,7 +8,7 @@
 //	DIR/tags.jsonl       tag, untag              (:tag NAME, :untag NAME)
 //	DIR/filters.jsonl    filter                  (:save NAME)
 //	DIR/silences.jsonl   silence, unsilence      (the Alerts pane)
-//	DIR/sessions.jsonl   open, view, fingerprint (sources and window opened; filters and windows applied; each local source file's size and sha256)
+//	DIR/sessions.jsonl   open, view, fingerprint, object (sources and window opened; filters and windows applied; each local source file's size and sha256; each S3 object's ETag, size and sha256)
 //	DIR/exports.jsonl    export                  (:export DIR)
 //	DIR/.gitattributes   *.jsonl merge=union
 //
@@ -66,11 +66,17 @@ const (
 	// fingerprint ("CHANGED since the case recorded it: ..."), which a
 	// later session that finds the file as recorded says again.
 	KindFingerprint = "fingerprint"
+	// KindObject records an S3 object a session read (its URL, the
+	// SOURCE that listed it, its ETag, size and LastModified as listed,
+	// and the sha256 of its bytes as stored when the session read them):
+	// a report tells an object changed, gone or new under the prefix
+	// since.
+	KindObject = "object"
 )
 
 // fileOf is the file each kind is appended to.
 var fileOf = map[string]string{
-	KindOpen: "sessions.jsonl", KindView: "sessions.jsonl", KindFingerprint: "sessions.jsonl",
+	KindOpen: "sessions.jsonl", KindView: "sessions.jsonl", KindFingerprint: "sessions.jsonl", KindObject: "sessions.jsonl",
 	KindBookmark: "bookmarks.jsonl", KindUnbookmark: "bookmarks.jsonl",
 	KindNote: "notes.jsonl",
 	KindTag:  "tags.jsonl", KindUntag: "tags.jsonl",
@@ -131,6 +137,22 @@ type Record struct {
 	Export *Export `json:"export,omitempty"`
 	// File is a fingerprint's source file.
 	File *SourceFile `json:"file,omitempty"`
+	// Object is an object record's S3 object.
+	Object *SourceObject `json:"object,omitempty"`
+}
+
+// SourceObject is an S3 object as a session found it: its URL
+// (s3://bucket/key), the SOURCE that listed it (s3://bucket/prefix), its
+// ETag, size and LastModified as listed, and the sha256 of its bytes as
+// stored (a .gz object's compressed bytes) when the session read them
+// ("" when it did not).
+type SourceObject struct {
+	URL          string    `json:"url"`
+	Source       string    `json:"source,omitempty"`
+	ETag         string    `json:"etag,omitempty"`
+	Size         int64     `json:"size"`
+	LastModified time.Time `json:"last_modified,omitzero"`
+	SHA256       string    `json:"sha256,omitempty"`
 }
 
 // SourceFile is a local source file as a session found it: its absolute
@@ -423,6 +445,10 @@ func validate(r *Record) string {
 	case KindFingerprint:
 		if r.File == nil || r.File.Path == "" || !isSHA(r.File.SHA256) || r.File.Size < 0 {
 			return "fingerprint without a file path, size and sha256 (64 hex digits)"
+		}
+	case KindObject:
+		if o := r.Object; o == nil || !strings.HasPrefix(o.URL, "s3://") || o.Size < 0 || (o.ETag == "" && o.SHA256 == "") || (o.SHA256 != "" && !isSHA(o.SHA256)) {
+			return "object without an s3:// URL, a size and an ETag or sha256 (64 hex digits)"
 		}
 	case KindOpen, KindView:
 	default:

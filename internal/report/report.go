@@ -122,8 +122,8 @@ type File struct {
 	Err    string
 	// Since says how the file compares with the fingerprint the case
 	// recorded of it (unchanged, grown, CHANGED, gone, not recorded);
-	// SinceOK that it is not a problem. "" for what the case cannot
-	// record (S3 objects).
+	// SinceOK that it is not a problem. An S3 object is compared with
+	// the case's object record (ETag, size, sha256).
 	Since   string
 	SinceOK bool
 }

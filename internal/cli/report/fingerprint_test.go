@@ -600,7 +600,7 @@ func TestReportNewFileInDirectory(t *testing.T) {
 			}
 			if tc.problem {
 				if code != cmdutil.ExitInputError || !strings.Contains(md, "- source file "+mdText(added)+": "+mdText(isNew)+", and no session followed") ||
-					!strings.Contains(errOut, "1 source file(s) new in a directory no session followed") {
+					!strings.Contains(errOut, "1 source file(s) or object(s) new since the case's sessions read their SOURCE") {
 					t.Errorf("not followed: exit %d %s\n%s", code, errOut, md)
 				}
 			} else if code != 0 || !strings.Contains(md, "a session followed "+mdText(dir)+": new files are expected there") || strings.Contains(md, "## Problems") {

@@ -83,8 +83,9 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
     case's silences;
   - the exports with their manifests, checked again;
   - the sources with the sha256 of each whole file (or S3 object as stored),
-    each local file compared with the size and sha256 the case recorded
-    when a session opened it: unchanged, grown (the recorded bytes followed
+    each compared with what the case recorded when a session opened it
+    (an S3 object: its ETag, size and sha256; unchanged, CHANGED, GONE or
+    NEW under the prefix); a local file: unchanged, grown (the recorded bytes followed
     by more: only the live audit.log a session followed may grow), CHANGED
     (also a rotated, archived or read-once file that grew) or GONE; a
     file in a directory SOURCE that no session read is NEW (a problem
@@ -229,7 +230,7 @@ type outcome struct {
 	unread    int // cited events whose source could not be read
 	sources   int // sources that could not be opened
 	changed   int // source files changed or gone since the case recorded them
-	added     int // source files new in a directory no session followed
+	added     int // source files or objects new since the sessions read their SOURCE (not expected there)
 	exports   int // exports that do not match their manifests
 	caseLines int // lines of the case skipped
 }
@@ -246,7 +247,7 @@ func (o outcome) String() string {
 	add(o.unread, "cited event(s) could not be re-read")
 	add(o.sources, "source(s) could not be opened")
 	add(o.changed, "source file(s) changed or gone since the case recorded them")
-	add(o.added, "source file(s) new in a directory no session followed")
+	add(o.added, "source file(s) or object(s) new since the case's sessions read their SOURCE")
 	add(o.exports, "export(s) did not match their manifest")
 	add(o.caseLines, "line(s) of the case could not be used")
 	return strings.Join(parts, "; ")
@@ -613,22 +614,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 			}
 		}
 	case *s3src.Source:
-		l, err := src.List(ctx, from, to)
-		if err != nil {
-			s.Note = termsafe.String("cannot list: " + err.Error())
-			return s, nil
-		}
-		for _, o := range l.Objects {
-			d, err := src.Download(ctx, o, io.Discard)
-			f := rep.File{Path: termsafe.String(src.URL(o)), SHA256: d.SHA256, Size: d.Bytes}
-			if err != nil {
-				f.Err = termsafe.String(err.Error())
-			}
-			s.Files = append(s.Files, f)
-		}
-		for _, o := range l.Archived {
-			s.Files = append(s.Files, rep.File{Path: termsafe.String(src.URL(o)), Size: o.Size, Err: "archived (" + termsafe.String(o.StorageClass) + "): restore it to hash it"})
-		}
+		hashObjects(ctx, &s, src, from, to, st)
 	case sample.Source:
 		s.Note = "the sample bundled in the audittui binary (" + termsafe.String(buildinfo.Get().String()) + "): no file to hash"
 	default:
