@@ -159,11 +159,17 @@ type SourceObject struct {
 // path, its size and modification time, and the sha256 of its first Size
 // bytes as stored (a .gz file's compressed bytes; a live audit.log grows
 // past Size, and those bytes stay the same).
+//
+// ContentSHA256, for a compressed file (gzip, zstd), is the sha256 of its
+// bytes decompressed (evidence.Fingerprint's): a report tells a file
+// recompressed since (other stored bytes, the same content) from one
+// changed. "" for a plain file, and in records that do not hold it.
 type SourceFile struct {
-	Path    string    `json:"path"`
-	Size    int64     `json:"size"`
-	SHA256  string    `json:"sha256"`
-	ModTime time.Time `json:"mtime,omitzero"`
+	Path          string    `json:"path"`
+	Size          int64     `json:"size"`
+	SHA256        string    `json:"sha256"`
+	ModTime       time.Time `json:"mtime,omitzero"`
+	ContentSHA256 string    `json:"content_sha256,omitempty"`
 }
 
 // EventRef names an event: by the sha256 of its raw bytes (the key), and
@@ -445,6 +451,9 @@ func validate(r *Record) string {
 	case KindFingerprint:
 		if r.File == nil || r.File.Path == "" || !isSHA(r.File.SHA256) || r.File.Size < 0 {
 			return "fingerprint without a file path, size and sha256 (64 hex digits)"
+		}
+		if c := r.File.ContentSHA256; c != "" && !isSHA(c) {
+			return "fingerprint whose content_sha256 is not 64 hex digits"
 		}
 	case KindObject:
 		if o := r.Object; o == nil || !strings.HasPrefix(o.URL, "s3://") || o.Size < 0 || (o.ETag == "" && o.SHA256 == "") || (o.SHA256 != "" && !isSHA(o.SHA256)) {

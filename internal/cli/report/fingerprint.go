@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -142,7 +143,7 @@ func hashLocal(p string, st *casefile.State, states fileStates, followed map[str
 	states[abs] = s
 	switch {
 	case len(recs) > 0:
-		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s, followed[abs])
+		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s, followed[abs], contentOf(p))
 		f.Since = termsafe.String(f.Since)
 	case len(st.Fingerprints) == 0:
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of its sources: written before audittui recorded them, or they were never opened with the case)", true
@@ -375,6 +376,18 @@ func (fw following) markNew(arg string, s *rep.Source, paths []string, states fi
 	}
 }
 
+// contentOf returns the sha256 of the decompressed bytes of the
+// compressed file at path, computed once when first asked ("" when it is
+// not compressed or does not decompress whole).
+func contentOf(path string) func() string {
+	var once sync.Once
+	var sum string
+	return func() string {
+		once.Do(func() { sum, _, _ = evidence.ContentSHA256(path) })
+		return sum
+	}
+}
+
 // notFollowed says why growth is a change for a file no session
 // followed.
 const notFollowed = "no session followed it live (a file read once, or a rotated or archived one), so bytes appended after it was read are evidence altered"
@@ -383,11 +396,16 @@ const notFollowed = "no session followed it live (a file read once, or a rotated
 // at each recorded size) against each fingerprint of its path: unchanged,
 // grown (the recorded bytes followed by more), or changed since the first
 // it does not agree with.
-func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState, followed bool) (string, bool) {
+func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState, followed bool, content func() string) (string, bool) {
+	recompressed := ""
 	for _, r := range recs {
 		fp := r.File
 		switch {
 		case fp.Size == n && fp.SHA256 == sum:
+		case fp.ContentSHA256 != "" && fp.ContentSHA256 == content():
+			// Other stored bytes, the same content: recompressed.
+			recompressed = fmt.Sprintf("recompressed: same content: its bytes as stored are not those the case recorded %s (%d bytes, sha256 %s now), but decompressed they have the sha256 it recorded, %s",
+				recordedWhen(r), n, sum, fp.ContentSHA256)
 		case fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed:
 			// Growth is benign only for a live file a session followed.
 			s.changed = true
@@ -406,10 +424,22 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 			} else {
 				s.why += fmt.Sprintf("it has %d bytes now, and its first %d bytes are not those recorded", n, fp.Size)
 			}
+			if c := content(); c != "" {
+				// Compressed: say what its content is, which tells a
+				// recompression when the case recorded that.
+				if fp.ContentSHA256 != "" {
+					s.why += "; decompressed, its sha256 is " + c + ", not the " + fp.ContentSHA256 + " recorded: the content changed"
+				} else {
+					s.why += "; decompressed, its sha256 is " + c + " (the case recorded no sha256 of its content, so a recompression cannot be told from a change)"
+				}
+			}
 			return "CHANGED: " + s.why, false
 		}
 	}
 	first, last := recs[0], recs[len(recs)-1]
+	if recompressed != "" {
+		return recompressed, true
+	}
 	if last.File.Size == n {
 		return "unchanged since the case recorded it " + recordedWhen(first), true
 	}

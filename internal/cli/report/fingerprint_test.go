@@ -609,3 +609,76 @@ func TestReportNewFileInDirectory(t *testing.T) {
 		})
 	}
 }
+
+// TestReportRecompressedGzip: a .gz source recompressed since the case
+// recorded it (other stored bytes, the same content decompressed) is
+// "recompressed: same content", not a problem, exit 0; the case's record
+// holds the sha256 of its content (evidence.Fingerprint). Its content
+// changed is CHANGED, saying so; a record without the content's sha256
+// cannot tell, and says that (review K13: CHANGED, no explanation).
+func TestReportRecompressedGzip(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit-2026-03-14T09-05-00.000.log.gz")
+	var lines []string
+	for i := range 5 {
+		lines = append(lines, rotEvent(fmt.Sprintf("z-%d", i), "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, i))
+	}
+	write := func(content, name string) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Name = name // another header: other stored bytes
+		zw.Write([]byte(content))
+		zw.Close()
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	content := strings.Join(lines, "")
+	write(content, "")
+	src, err := file.New(p, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { return e.Origin.Line == 3 })
+	fp, err := evidence.FingerprintFile(p)
+	if err != nil || fp.ContentSHA256 != hexSHA([]byte(content)) {
+		t.Fatalf("%+v %v", fp, err)
+	}
+	newCase := func(withContent bool) string {
+		c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{p}})
+		rec := &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}
+		if withContent {
+			rec.ContentSHA256 = fp.ContentSHA256
+		}
+		add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: rec})
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[0]})
+		return c.Dir()
+	}
+	withContent, without := newCase(true), newCase(false)
+
+	write(content, "audit.log") // recompressed
+	code, md, errOut := reportCmd(t, "--no-alerts", withContent)
+	if code != 0 || !strings.Contains(md, "| recompressed: same content: its bytes as stored are not those the case recorded at ") ||
+		!strings.Contains(md, "but decompressed they have the sha256 it recorded, "+fp.ContentSHA256+" |") ||
+		!strings.Contains(md, "OK: the bytes at the citation have this sha256") || strings.Contains(md, "## Problems") {
+		t.Errorf("recompressed: exit %d %s\n%s", code, errOut, md)
+	}
+	code, md, _ = reportCmd(t, "--no-alerts", without)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") ||
+		!strings.Contains(md, "; decompressed, its sha256 is "+fp.ContentSHA256+" (the case recorded no sha256 of its content, so a recompression cannot be told from a change)") {
+		t.Errorf("recompressed, no content recorded: exit %d\n%s", code, md)
+	}
+
+	edited := strings.Replace(content, `"auditID":"z-4"`, `"auditID":"z-9"`, 1)
+	write(edited, "")
+	code, md, _ = reportCmd(t, "--no-alerts", withContent)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") ||
+		!strings.Contains(md, "; decompressed, its sha256 is "+hexSHA([]byte(edited))+", not the "+fp.ContentSHA256+" recorded: the content changed") ||
+		strings.Contains(md, "recompressed: same content") {
+		t.Errorf("content changed: exit %d\n%s", code, md)
+	}
+}

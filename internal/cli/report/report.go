@@ -87,7 +87,9 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
     (an S3 object: its ETag, size and sha256; unchanged, CHANGED, GONE or
     NEW under the prefix); a local file: unchanged, grown (the recorded bytes followed
     by more: only the live audit.log a session followed may grow), CHANGED
-    (also a rotated, archived or read-once file that grew) or GONE; a
+    (also a rotated, archived or read-once file that grew), recompressed:
+    same content (a .gz whose decompressed bytes are those recorded: not
+    a problem) or GONE; a
     file in a directory SOURCE that no session read is NEW (a problem
     unless a session followed the directory);
   - the audittui build that wrote it.
