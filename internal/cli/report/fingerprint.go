@@ -388,6 +388,21 @@ func contentOf(path string) func() string {
 	}
 }
 
+// contentNote says, of a compressed file that changed, what its content's
+// sha256 is now and whether the case recorded one to compare with (a
+// recompression, the same content, is not a change: see compare); "" for
+// a plain file.
+func contentNote(fp *casefile.SourceFile, content func() string) string {
+	c := content()
+	switch {
+	case c == "":
+		return ""
+	case fp.ContentSHA256 != "":
+		return "; decompressed, its sha256 is " + c + ", not the " + fp.ContentSHA256 + " recorded: the content changed"
+	}
+	return "; decompressed, its sha256 is " + c + " (the case recorded no sha256 of its content, so a recompression cannot be told from a change)"
+}
+
 // notFollowed says why growth is a change for a file no session
 // followed.
 const notFollowed = "no session followed it live (a file read once, or a rotated or archived one), so bytes appended after it was read are evidence altered"
@@ -414,7 +429,7 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 		case fp.Size < n && prefixes[fp.Size] == fp.SHA256:
 		case fp.Size > n:
 			s.changed = true
-			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %d bytes now, %d fewer", recordedWhen(r), n, fp.Size-n)
+			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %d bytes now, %d fewer", recordedWhen(r), n, fp.Size-n) + contentNote(fp, content)
 			return "CHANGED: " + s.why, false
 		default:
 			s.changed = true
@@ -424,15 +439,7 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 			} else {
 				s.why += fmt.Sprintf("it has %d bytes now, and its first %d bytes are not those recorded", n, fp.Size)
 			}
-			if c := content(); c != "" {
-				// Compressed: say what its content is, which tells a
-				// recompression when the case recorded that.
-				if fp.ContentSHA256 != "" {
-					s.why += "; decompressed, its sha256 is " + c + ", not the " + fp.ContentSHA256 + " recorded: the content changed"
-				} else {
-					s.why += "; decompressed, its sha256 is " + c + " (the case recorded no sha256 of its content, so a recompression cannot be told from a change)"
-				}
-			}
+			s.why += contentNote(fp, content)
 			return "CHANGED: " + s.why, false
 		}
 	}
