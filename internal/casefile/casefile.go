@@ -8,7 +8,7 @@
 //	DIR/tags.jsonl       tag, untag              (:tag NAME, :untag NAME)
 //	DIR/filters.jsonl    filter                  (:save NAME)
 //	DIR/silences.jsonl   silence, unsilence      (the Alerts pane)
-//	DIR/sessions.jsonl   open, view, fingerprint (sources and window opened; filters and windows applied; each local source file's size and sha256)
+//	DIR/sessions.jsonl   open, view, fingerprint, object (sources and window opened; filters and windows applied; each local source file's size and sha256; each S3 object's ETag, size and sha256)
 //	DIR/exports.jsonl    export                  (:export DIR)
 //	DIR/.gitattributes   *.jsonl merge=union
 //
@@ -66,11 +66,17 @@ const (
 	// fingerprint ("CHANGED since the case recorded it: ..."), which a
 	// later session that finds the file as recorded says again.
 	KindFingerprint = "fingerprint"
+	// KindObject records an S3 object a session read (its URL, the
+	// SOURCE that listed it, its ETag, size and LastModified as listed,
+	// and the sha256 of its bytes as stored when the session read them):
+	// a report tells an object changed, gone or new under the prefix
+	// since.
+	KindObject = "object"
 )
 
 // fileOf is the file each kind is appended to.
 var fileOf = map[string]string{
-	KindOpen: "sessions.jsonl", KindView: "sessions.jsonl", KindFingerprint: "sessions.jsonl",
+	KindOpen: "sessions.jsonl", KindView: "sessions.jsonl", KindFingerprint: "sessions.jsonl", KindObject: "sessions.jsonl",
 	KindBookmark: "bookmarks.jsonl", KindUnbookmark: "bookmarks.jsonl",
 	KindNote: "notes.jsonl",
 	KindTag:  "tags.jsonl", KindUntag: "tags.jsonl",
@@ -118,6 +124,12 @@ type Record struct {
 	Sources []string `json:"sources,omitempty"`
 	Dir     string   `json:"dir,omitempty"`
 	Files   []string `json:"files,omitempty"`
+	// Follow says whether an open session followed its sources live
+	// (--follow, on by default for one plain file or one rotated set):
+	// nil in records that do not say, and the report then decides as
+	// the TUI's default would. Growth of a source file is benign only
+	// for the live file of a followed session.
+	Follow *bool `json:"follow,omitempty"`
 
 	// Silence is an alert silence (silence, unsilence).
 	Silence *Silence `json:"silence,omitempty"`
@@ -125,17 +137,39 @@ type Record struct {
 	Export *Export `json:"export,omitempty"`
 	// File is a fingerprint's source file.
 	File *SourceFile `json:"file,omitempty"`
+	// Object is an object record's S3 object.
+	Object *SourceObject `json:"object,omitempty"`
+}
+
+// SourceObject is an S3 object as a session found it: its URL
+// (s3://bucket/key), the SOURCE that listed it (s3://bucket/prefix), its
+// ETag, size and LastModified as listed, and the sha256 of its bytes as
+// stored (a .gz object's compressed bytes) when the session read them
+// ("" when it did not).
+type SourceObject struct {
+	URL          string    `json:"url"`
+	Source       string    `json:"source,omitempty"`
+	ETag         string    `json:"etag,omitempty"`
+	Size         int64     `json:"size"`
+	LastModified time.Time `json:"last_modified,omitzero"`
+	SHA256       string    `json:"sha256,omitempty"`
 }
 
 // SourceFile is a local source file as a session found it: its absolute
 // path, its size and modification time, and the sha256 of its first Size
 // bytes as stored (a .gz file's compressed bytes; a live audit.log grows
 // past Size, and those bytes stay the same).
+//
+// ContentSHA256, for a compressed file (gzip, zstd), is the sha256 of its
+// bytes decompressed (evidence.Fingerprint's): a report tells a file
+// recompressed since (other stored bytes, the same content) from one
+// changed. "" for a plain file, and in records that do not hold it.
 type SourceFile struct {
-	Path    string    `json:"path"`
-	Size    int64     `json:"size"`
-	SHA256  string    `json:"sha256"`
-	ModTime time.Time `json:"mtime,omitzero"`
+	Path          string    `json:"path"`
+	Size          int64     `json:"size"`
+	SHA256        string    `json:"sha256"`
+	ModTime       time.Time `json:"mtime,omitzero"`
+	ContentSHA256 string    `json:"content_sha256,omitempty"`
 }
 
 // EventRef names an event: by the sha256 of its raw bytes (the key), and
@@ -417,6 +451,13 @@ func validate(r *Record) string {
 	case KindFingerprint:
 		if r.File == nil || r.File.Path == "" || !isSHA(r.File.SHA256) || r.File.Size < 0 {
 			return "fingerprint without a file path, size and sha256 (64 hex digits)"
+		}
+		if c := r.File.ContentSHA256; c != "" && !isSHA(c) {
+			return "fingerprint whose content_sha256 is not 64 hex digits"
+		}
+	case KindObject:
+		if o := r.Object; o == nil || !strings.HasPrefix(o.URL, "s3://") || o.Size < 0 || (o.ETag == "" && o.SHA256 == "") || (o.SHA256 != "" && !isSHA(o.SHA256)) {
+			return "object without an s3:// URL, a size and an ETag or sha256 (64 hex digits)"
 		}
 	case KindOpen, KindView:
 	default:

@@ -348,6 +348,53 @@ func TestFingerprintRecords(t *testing.T) {
 	}
 }
 
+// TestObjectAndFollowRecords: an object record needs an s3:// URL, a size
+// and an ETag or sha256; a fingerprint's content sha256, when set, is 64
+// hex digits; the state keeps object records apart from the local files'
+// fingerprints; an open record's follow survives a reload (absent when
+// not said).
+func TestObjectAndFollowRecords(t *testing.T) {
+	c, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := strings.Repeat("cd", 32)
+	for _, bad := range []Record{
+		{Kind: KindObject},
+		{Kind: KindObject, Object: &SourceObject{URL: "/e/a.log", Size: 1, ETag: "e"}},
+		{Kind: KindObject, Object: &SourceObject{URL: "s3://b/k", Size: 1}},
+		{Kind: KindObject, Object: &SourceObject{URL: "s3://b/k", Size: 1, SHA256: "x"}},
+		{Kind: KindFingerprint, File: &SourceFile{Path: "/e/a.gz", Size: 1, SHA256: sha, ContentSHA256: "x"}},
+	} {
+		if _, err := c.Add(bad); err == nil {
+			t.Errorf("added %+v", bad)
+		}
+	}
+	yes := true
+	lm := time.Date(2026, 2, 10, 2, 0, 0, 0, time.UTC)
+	c.Add(Record{Kind: KindOpen, Sources: []string{"s3://b/p/"}, Follow: &yes})
+	c.Add(Record{Kind: KindOpen, Sources: []string{"/e"}})
+	c.Add(Record{Kind: KindObject, Object: &SourceObject{URL: "s3://b/p/k", Source: "s3://b/p/", ETag: "e1", Size: 3, LastModified: lm, SHA256: sha}})
+	c.Add(Record{Kind: KindFingerprint, File: &SourceFile{Path: "/e/a.gz", Size: 1, SHA256: sha, ContentSHA256: sha}})
+	re, err := Load(c.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := re.State()
+	if len(re.Problems()) != 0 || len(st.Objects) != 1 || len(st.Fingerprints) != 1 || len(st.Opens) != 2 {
+		t.Fatalf("objects %+v fingerprints %+v problems %v", st.Objects, st.Fingerprints, re.Problems())
+	}
+	if o := st.Objects[0].Object; o.URL != "s3://b/p/k" || o.ETag != "e1" || !o.LastModified.Equal(lm) || o.SHA256 != sha {
+		t.Errorf("object %+v", o)
+	}
+	if st.Fingerprints[0].File.ContentSHA256 != sha {
+		t.Errorf("fingerprint %+v", st.Fingerprints[0].File)
+	}
+	if f := st.Opens[0].Follow; f == nil || !*f || st.Opens[1].Follow != nil {
+		t.Errorf("follow %v %v", st.Opens[0].Follow, st.Opens[1].Follow)
+	}
+}
+
 // TestAuthor: $USER signs the records; without it (a container), the
 // user the process runs as, else its uid.
 func TestAuthor(t *testing.T) {

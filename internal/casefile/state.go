@@ -27,6 +27,9 @@ type State struct {
 	// file fingerprinted again when it changed between sessions has
 	// several: see Fingerprint).
 	Fingerprints []Record
+	// Objects are the S3 objects' fingerprints (KindObject), in time
+	// order.
+	Objects []Record
 
 	byKey map[string]*Bookmark
 }
@@ -123,6 +126,8 @@ func Apply(recs []Record) *State {
 			st.Exports = append(st.Exports, r)
 		case KindFingerprint:
 			st.Fingerprints = append(st.Fingerprints, r)
+		case KindObject:
+			st.Objects = append(st.Objects, r)
 		}
 	}
 	// A note or a tag on an event bookmarks it (as a comment does in

@@ -3,11 +3,14 @@ package evidence
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
 	"time"
+
+	"github.com/audittui/audittui/internal/data"
 )
 
 // Fingerprint is what a case records of a local source file when a
@@ -23,6 +26,13 @@ type Fingerprint struct {
 	// Holds passes over a file that does not begin with them without
 	// hashing it (rotated.go).
 	Head []byte
+	// ContentSHA256 and ContentSize, for a compressed file (gzip, zstd),
+	// are the sha256 and size of its bytes decompressed: a file
+	// recompressed since (other stored bytes, the same content) is told
+	// from one changed. "" for a plain file, or one that does not
+	// decompress whole.
+	ContentSHA256 string
+	ContentSize   int64
 }
 
 // FingerprintFile fingerprints the file at path: its size and
@@ -42,14 +52,67 @@ func FingerprintFile(path string) (Fingerprint, error) {
 		return Fingerprint{}, fmt.Errorf("%s: not a regular file", path)
 	}
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(f, fi.Size()))
-	if err != nil {
+	cr := &countReader{r: io.TeeReader(io.LimitReader(f, fi.Size()), h)}
+	// One read: the stored bytes hashed as they pass to the decompressor
+	// (a compressed file's content is hashed too), the rest after it.
+	content, contentSize := contentSHA(cr)
+	if _, err := io.Copy(io.Discard, cr); err != nil {
 		return Fingerprint{}, fmt.Errorf("read %s: %w", path, err)
 	}
+	if cr.err != nil {
+		return Fingerprint{}, fmt.Errorf("read %s: %w", path, cr.err)
+	}
+	n := cr.n
 	if n != fi.Size() {
 		return Fingerprint{}, fmt.Errorf("read %s: %d of its %d bytes (truncated while read?)", path, n, fi.Size())
 	}
-	return Fingerprint{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime().UTC()}, nil
+	return Fingerprint{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime().UTC(),
+		ContentSHA256: content, ContentSize: contentSize}, nil
+}
+
+// countReader counts the bytes read and keeps the first read error.
+type countReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	if err != nil && !errors.Is(err, io.EOF) && c.err == nil {
+		c.err = err
+	}
+	return k, err
+}
+
+// contentSHA is the sha256 and size of r's bytes decompressed when r is
+// gzip or zstd ("" when it is neither, or does not decompress whole).
+func contentSHA(r io.Reader) (string, int64) {
+	dr, kind, done, err := data.Decompress(r)
+	if err != nil || kind == "" {
+		return "", 0
+	}
+	defer done()
+	h := sha256.New()
+	n, err := io.Copy(h, dr)
+	if err != nil {
+		return "", 0
+	}
+	return hex.EncodeToString(h.Sum(nil)), n
+}
+
+// ContentSHA256 is the sha256 and size of the decompressed bytes of the
+// compressed file at path ("" when it is not gzip or zstd, or does not
+// decompress whole).
+func ContentSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	sum, n := contentSHA(f)
+	return sum, n, nil
 }
 
 // fingerprints caches FingerprintFile by path, size and modification time

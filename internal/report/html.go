@@ -171,6 +171,12 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 {{end}}</table>{{else}}<p>None recorded.</p>{{end}}
 </section>
 
+{{if .RejectedLines}}<section id="rejected">
+<h2>Lines not read as audit events</h2>
+<p>{{.RejectedLines}} line(s) of the sources read could not be read as audit events:</p>
+<ul>{{range .Rejects}}<li><code>{{.Where}}</code>: {{.Reason}}{{if gt .Lines 1}} ({{.Lines}} lines from there){{end}}</li>{{end}}{{if .MoreRejects}}<li>and {{.MoreRejects}} more line(s), not listed (<code>audittui query</code> over the source names them all)</li>{{end}}</ul>
+</section>{{end}}
+
 {{if .Problems}}<section id="problems">
 <h2>Problems</h2>
 <ul>{{range .Problems}}<li class="bad">{{.}}</li>{{end}}</ul>

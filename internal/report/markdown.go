@@ -205,6 +205,22 @@ func Markdown(w io.Writer, r *Report) error {
 		p("\n")
 	}
 
+	if r.RejectedLines > 0 {
+		p("## Lines not read as audit events\n\n")
+		p("%d line(s) of the sources read could not be read as audit events:\n\n", r.RejectedLines)
+		for _, rj := range r.Rejects {
+			more := ""
+			if rj.Lines > 1 {
+				more = fmt.Sprintf(" (%d lines from there)", rj.Lines)
+			}
+			p("- %s: %s%s\n", code(rj.Where), mdText(rj.Reason), more)
+		}
+		if n := r.MoreRejects(); n > 0 {
+			p("- and %d more line(s), not listed (`audittui query` over the source names them all)\n", n)
+		}
+		p("\n")
+	}
+
 	if len(r.Problems) > 0 {
 		p("## Problems\n\n")
 		for _, pr := range r.Problems {

@@ -50,8 +50,34 @@ type Report struct {
 	Alerts    Alerts
 	Silences  []Silence
 	Exports   []Export
+	// Rejects are the lines of the sources read that could not be read
+	// as audit events (the first MaxRejects of them), RejectedLines how
+	// many lines they were in all.
+	Rejects       []Reject
+	RejectedLines int64
 	// Problems are what could not be used or did not check out.
 	Problems []string
+}
+
+// MaxRejects bounds the rejected lines a report lists (all are counted).
+const MaxRejects = 100
+
+// Reject is a line (or a run of lines) of a source that could not be
+// read as an audit event: where (FILE:LINE, s3://bucket/key:LINE), why,
+// and how many lines from there.
+type Reject struct {
+	Where, Reason string
+	Lines         int64
+}
+
+// MoreRejects is how many rejected lines the report counts but does not
+// list.
+func (r *Report) MoreRejects() int64 {
+	n := r.RejectedLines
+	for _, rj := range r.Rejects {
+		n -= max(1, rj.Lines)
+	}
+	return max(0, n)
 }
 
 // Window is a time window (nil ends are open).
@@ -122,8 +148,8 @@ type File struct {
 	Err    string
 	// Since says how the file compares with the fingerprint the case
 	// recorded of it (unchanged, grown, CHANGED, gone, not recorded);
-	// SinceOK that it is not a problem. "" for what the case cannot
-	// record (S3 objects).
+	// SinceOK that it is not a problem. An S3 object is compared with
+	// the case's object record (ETag, size, sha256).
 	Since   string
 	SinceOK bool
 }

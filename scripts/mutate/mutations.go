@@ -3301,4 +3301,28 @@ var mutations = []Mutation{
 		New:    "\t\t} else if l.follow && remote == nil && false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui/live", Run: "^TestFollowedFileAlertsAsReplay$"}},
 	},
+	{
+		Name:   "report/growth-benign-unfollowed",
+		What:   "report calls bytes appended to any source file benign growth, also to a rotated backup or a file no session followed: evidence appended to after it was read is \"grew by N bytes\", exit 0 (review K1)",
+		File:   "internal/cli/report/fingerprint.go",
+		Old:    "\t\tcase fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed:\n",
+		New:    "\t\tcase fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed && false:\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportGrowthOnlyWhenFollowed$"}},
+	},
+	{
+		Name:   "report/s3-object-change-unseen",
+		What:   "report calls an S3 object overwritten since the case recorded it (another ETag, size and sha256) unchanged, exit 0 (review K3)",
+		File:   "internal/cli/report/objects.go",
+		Old:    "\tif len(diffs) > 0 {\n",
+		New:    "\tif len(diffs) > 0 && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportS3Objects$"}},
+	},
+	{
+		Name:   "report/recompressed-is-changed",
+		What:   "report calls a .gz source recompressed since the case recorded it (other stored bytes, the same content decompressed) CHANGED, a problem, exit 1 (review K13)",
+		File:   "internal/cli/report/fingerprint.go",
+		Old:    "\t\tcase fp.ContentSHA256 != \"\" && fp.ContentSHA256 == content():\n",
+		New:    "\t\tcase fp.ContentSHA256 != \"\" && fp.ContentSHA256 == content() && false:\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportRecompressedGzip$"}},
+	},
 }

@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/evidence"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/tail"
@@ -113,7 +116,7 @@ func recordedWhen(r casefile.Record) string {
 // evidence copied elsewhere and given in place of the case's sources, a
 // file rotated: audit.log.1, audit.log.1.gz), of any path, by content. It
 // returns the row of the Sources table and records the file's state.
-func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
+func hashLocal(p string, st *casefile.State, states fileStates, followed map[string]bool) rep.File {
 	abs := localPath(p)
 	recs := fingerprintsOf(st, abs)
 	var offsets []int64
@@ -140,7 +143,7 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 	states[abs] = s
 	switch {
 	case len(recs) > 0:
-		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s)
+		f.Since, f.SinceOK = compare(recs, sum, n, prefixes, s, followed[abs], contentOf(p))
 		f.Since = termsafe.String(f.Since)
 	case len(st.Fingerprints) == 0:
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of its sources: written before audittui recorded them, or they were never opened with the case)", true
@@ -152,6 +155,12 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 				f.Since = termsafe.String("the same bytes the case recorded for " + r.File.Path + " " + recordedWhen(r))
 			case r.File.Size < n && prefixes[r.File.Size] == r.File.SHA256:
 				f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, and %d bytes appended since", r.File.Path, recordedWhen(r), n-r.File.Size))
+				if !followed[r.File.Path] {
+					// Only a followed live file grows.
+					s.changed = true
+					s.why = fmt.Sprintf("it holds the bytes the case recorded for %s %s, and %d bytes appended since: %s", r.File.Path, recordedWhen(r), n-r.File.Size, notFollowed)
+					f.Since, f.SinceOK = termsafe.String("CHANGED: "+s.why), false
+				}
 			default:
 				// A compressed copy (audit.log.1.gz): its bytes
 				// decompressed.
@@ -160,6 +169,11 @@ func hashLocal(p string, st *casefile.State, states fileStates) rep.File {
 					continue
 				}
 				f.Since = termsafe.String(fmt.Sprintf("the bytes the case recorded for %s %s, %s", r.File.Path, recordedWhen(r), how))
+				if strings.HasSuffix(how, "followed by more") && !followed[r.File.Path] {
+					s.changed = true
+					s.why = fmt.Sprintf("it holds the bytes the case recorded for %s %s, %s: %s", r.File.Path, recordedWhen(r), how, notFollowed)
+					f.Since, f.SinceOK = termsafe.String("CHANGED: "+s.why), false
+				}
 			}
 			s.holds = r.File.Path
 			break
@@ -213,19 +227,209 @@ func (fs fileStates) rotatedAway(r *rep.Report) {
 	}
 }
 
+// following is what the case's sessions followed live and named.
+type following struct {
+	// files are the local files (absolute) a session followed live: the
+	// live file (plain, not named as a rotation) ending each rotated set
+	// of a session that followed its sources. Only these may grow past
+	// what the case recorded; any other file that grew was altered after
+	// it was read.
+	files map[string]bool
+	// args are the local SOURCEs (absolute) of sessions that followed
+	// them: a file that appears in such a directory (a rotation's
+	// backup) is expected.
+	args map[string]bool
+	// named are, by local SOURCE (absolute), the files (absolute) the
+	// sessions that opened it read: their open records' files, and the
+	// files fingerprinted after each opened (the TUI fingerprints its
+	// session's files once it opens them). None: nothing is known.
+	named map[string]map[string]bool
+}
+
+// sessionsFollowing finds what the case's sessions followed: what each
+// open record says ("follow"), or, when it does not, what the TUI's
+// default would have done with its SOURCEs and files (followsByDefault).
+func sessionsFollowing(st *casefile.State) following {
+	out := following{files: map[string]bool{}, args: map[string]bool{}, named: map[string]map[string]bool{}}
+	for i, o := range st.Opens {
+		abs := func(p string) string {
+			if p == "-" || strings.Contains(p, "://") {
+				return p
+			}
+			if o.Dir != "" && !filepath.IsAbs(p) {
+				p = filepath.Join(o.Dir, p)
+			}
+			return localPath(p)
+		}
+		var args, files []string
+		for _, a := range o.Sources {
+			args = append(args, abs(a))
+		}
+		for _, f := range o.Files {
+			if f != "-" {
+				files = append(files, abs(f))
+			}
+		}
+		// The files it read: its record's, and those fingerprinted
+		// after it opened, before the next session did.
+		read := slices.Clone(files)
+		for _, r := range st.Fingerprints {
+			if r.Time.Before(o.Time) || (i+1 < len(st.Opens) && !r.Time.Before(st.Opens[i+1].Time)) {
+				continue
+			}
+			read = append(read, r.File.Path)
+		}
+		for _, a := range args {
+			if a == "-" || strings.Contains(a, "://") {
+				continue
+			}
+			for _, p := range read {
+				if p == a || strings.HasPrefix(p, a+string(filepath.Separator)) || (strings.ContainsAny(a, "*?[") && filepath.Dir(p) == filepath.Dir(a)) {
+					if out.named[a] == nil {
+						out.named[a] = map[string]bool{}
+					}
+					out.named[a][p] = true
+				}
+			}
+		}
+		follow := o.Follow != nil && *o.Follow
+		if o.Follow == nil {
+			follow = followsByDefault(args, files)
+		}
+		if !follow {
+			continue
+		}
+		for _, a := range args {
+			out.args[a] = true
+		}
+		if len(files) == 0 {
+			for _, a := range args {
+				if a == "-" || strings.Contains(a, "://") {
+					continue
+				}
+				if paths, err := file.ExpandPath(a); err == nil {
+					for _, p := range paths {
+						files = append(files, localPath(p))
+					}
+				}
+			}
+		}
+		for _, set := range file.GroupRotated(files) {
+			if live := set[len(set)-1]; file.IsLive(live) {
+				out.files[live] = true
+			}
+		}
+	}
+	return out
+}
+
+// followsByDefault decides, as the TUI does when --follow is not given
+// (cmdutil.DefaultFollow), whether a session over these SOURCEs (absolute)
+// followed them: one plain file, or a directory or glob holding one
+// rotated set that ends in a plain live file. The files the session read
+// (its open record's), when recorded, decide, not what is there now.
+func followsByDefault(args, files []string) bool {
+	if len(args) != 1 || args[0] == "-" || strings.Contains(args[0], "://") {
+		return false
+	}
+	if len(files) == 0 {
+		return cmdutil.DefaultFollow(args).On
+	}
+	sets := file.GroupRotated(files)
+	if len(sets) != 1 {
+		return false
+	}
+	live := sets[0][len(sets[0])-1]
+	if len(files) == 1 && live == args[0] {
+		return !strings.HasSuffix(live, ".gz") && !strings.HasSuffix(live, ".zst") && !strings.HasSuffix(live, ".zstd")
+	}
+	return file.IsLive(live)
+}
+
+// markNew marks the files read under the local directory or glob SOURCE
+// arg (its row s, the files' absolute paths) that no session of the case
+// read and that hold no bytes the case recorded: they appeared after the
+// investigation read the directory, so the evidence set differs. NEW is
+// expected in a directory a session followed (a rotation's new file), a
+// problem in any other. A case that names no file says nothing.
+func (fw following) markNew(arg string, s *rep.Source, paths []string, states fileStates) {
+	a := localPath(arg)
+	named := fw.named[a]
+	if len(named) == 0 {
+		return // nothing known of what the sessions read there
+	}
+	if fi, err := os.Stat(a); err == nil && fi.Mode().IsRegular() {
+		return // a file SOURCE: the file itself
+	}
+	for j, p := range paths {
+		st := states[p]
+		if st == nil || st.recorded || st.holds != "" || named[p] || j >= len(s.Files) || s.Files[j].Err != "" {
+			continue
+		}
+		f := &s.Files[j]
+		why := "NEW: not read by the investigation: it appeared in " + arg + " after the case's sessions read it"
+		if fw.args[a] {
+			f.Since, f.SinceOK = termsafe.String(why+" (a session followed "+arg+": new files are expected there)"), true
+		} else {
+			f.Since, f.SinceOK = termsafe.String(why+", and no session followed "+arg+": the evidence set differs from the one investigated"), false
+		}
+	}
+}
+
+// contentOf returns the sha256 of the decompressed bytes of the
+// compressed file at path, computed once when first asked ("" when it is
+// not compressed or does not decompress whole).
+func contentOf(path string) func() string {
+	var once sync.Once
+	var sum string
+	return func() string {
+		once.Do(func() { sum, _, _ = evidence.ContentSHA256(path) })
+		return sum
+	}
+}
+
+// contentNote says, of a compressed file that changed, what its content's
+// sha256 is now and whether the case recorded one to compare with (a
+// recompression, the same content, is not a change: see compare); "" for
+// a plain file.
+func contentNote(fp *casefile.SourceFile, content func() string) string {
+	c := content()
+	switch {
+	case c == "":
+		return ""
+	case fp.ContentSHA256 != "":
+		return "; decompressed, its sha256 is " + c + ", not the " + fp.ContentSHA256 + " recorded: the content changed"
+	}
+	return "; decompressed, its sha256 is " + c + " (the case recorded no sha256 of its content, so a recompression cannot be told from a change)"
+}
+
+// notFollowed says why growth is a change for a file no session
+// followed.
+const notFollowed = "no session followed it live (a file read once, or a rotated or archived one), so bytes appended after it was read are evidence altered"
+
 // compare checks the file (sha256 sum, size n, sha256 of its first bytes
 // at each recorded size) against each fingerprint of its path: unchanged,
 // grown (the recorded bytes followed by more), or changed since the first
 // it does not agree with.
-func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState) (string, bool) {
+func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]string, s *fileState, followed bool, content func() string) (string, bool) {
+	recompressed := ""
 	for _, r := range recs {
 		fp := r.File
 		switch {
 		case fp.Size == n && fp.SHA256 == sum:
+		case fp.ContentSHA256 != "" && fp.ContentSHA256 == content():
+			// Other stored bytes, the same content: recompressed.
+			recompressed = fmt.Sprintf("recompressed: same content: its bytes as stored are not those the case recorded %s (%d bytes, sha256 %s now), but decompressed they have the sha256 it recorded, %s",
+				recordedWhen(r), n, sum, fp.ContentSHA256)
+		case fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed:
+			// Growth is benign only for a live file a session followed.
+			s.changed = true
+			s.why = fmt.Sprintf("the file grew by %d bytes since the case recorded it %s: %s", n-fp.Size, recordedWhen(r), notFollowed)
+			return "CHANGED: " + s.why, false
 		case fp.Size < n && prefixes[fp.Size] == fp.SHA256:
 		case fp.Size > n:
 			s.changed = true
-			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %d bytes now, %d fewer", recordedWhen(r), n, fp.Size-n)
+			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %d bytes now, %d fewer", recordedWhen(r), n, fp.Size-n) + contentNote(fp, content)
 			return "CHANGED: " + s.why, false
 		default:
 			s.changed = true
@@ -235,10 +439,14 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 			} else {
 				s.why += fmt.Sprintf("it has %d bytes now, and its first %d bytes are not those recorded", n, fp.Size)
 			}
+			s.why += contentNote(fp, content)
 			return "CHANGED: " + s.why, false
 		}
 	}
 	first, last := recs[0], recs[len(recs)-1]
+	if recompressed != "" {
+		return recompressed, true
+	}
 	if last.File.Size == n {
 		return "unchanged since the case recorded it " + recordedWhen(first), true
 	}

@@ -135,12 +135,13 @@ func TestReportSourceChangedInPlace(t *testing.T) {
 		t.Errorf("file cut: exit %d\n%s", code, md)
 	}
 
-	// A line appended: growth, not a change.
+	// A line appended to a file no session followed (the directory of
+	// two files is read once): a change, not growth (review K1).
 	grown := append(append([]string{}, fc.lines...), strings.Replace(fc.lines[0], `"auditID":"`, `"auditID":"appended-`, 1))
 	fc.write(t, grown)
 	code, md, errOut = reportCmd(t, "--no-alerts", fc.dir)
-	if code != 0 || !strings.Contains(md, fmt.Sprintf("| grew by %d bytes since the case last recorded it at ", len(grown[len(grown)-1]))) ||
-		!strings.Contains(md, "OK: the bytes at the citation have this sha256") {
+	if code != cmdutil.ExitInputError || !strings.Contains(md, fmt.Sprintf("| **CHANGED: the file grew by %d bytes since the case recorded it at ", len(grown[len(grown)-1]))) ||
+		!strings.Contains(md, "- source file "+mdText(fc.falco)+": the file grew by ") || strings.Contains(md, "| grew by ") {
 		t.Errorf("line appended: exit %d %s\n%s", code, errOut, md)
 	}
 
@@ -202,6 +203,8 @@ func TestReportChangedAfterRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The session followed the file (one plain file: followed by default).
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{fc.falco}})
 	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: fc.falco, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
 
 	fc.write(t, fc.lines) // the session read on: line 20 is bookmarked
@@ -455,5 +458,227 @@ func TestReportFollowedFileRotated(t *testing.T) {
 	}
 	if code != 0 || t.Failed() {
 		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+}
+
+// TestReportGrowthOnlyWhenFollowed: bytes appended to a source file after
+// the case recorded it are benign growth only for the live file of a
+// session that followed its sources (the active audit.log); a rotated
+// backup that grew, or a file a session read once, was altered: CHANGED,
+// a problem, exit 1 (review K1: every file's growth was benign).
+func TestReportGrowthOnlyWhenFollowed(t *testing.T) {
+	no, yes := false, true
+	for _, tc := range []struct {
+		name    string
+		open    func(dir, live, backup string) casefile.Record
+		grow    string // "live" or "backup"
+		changed bool
+	}{
+		{"directory followed, live file grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}}
+		}, "live", false},
+		{"directory followed, rotated backup grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}}
+		}, "backup", true},
+		{"directory read once (--follow=false), live file grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}, Follow: &no}
+		}, "live", true},
+		{"one file followed (default), grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{"audit.log"}, Dir: dir, Files: []string{"audit.log"}}
+		}, "live", false},
+		{"two files read once (not followed by default), one grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{live, backup}}
+		}, "live", true},
+		{"two files with --follow, the live one grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{live, backup}, Follow: &yes}
+		}, "live", false},
+		{"the backup alone followed, grew", func(dir, live, backup string) casefile.Record {
+			return casefile.Record{Kind: casefile.KindOpen, Sources: []string{backup}, Follow: &yes}
+		}, "backup", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			live, backup := filepath.Join(dir, "audit.log"), filepath.Join(dir, "audit.log.1")
+			os.WriteFile(backup, []byte(rotEvent("b-1", "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, 0)), 0o644)
+			os.WriteFile(live, []byte(rotEvent("l-1", "list", "/api/v1/namespaces/payments/secrets", "secrets", "payments", "", "", 200, 5)), 0o644)
+			c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(t, c, tc.open(dir, live, backup))
+			for _, p := range []string{backup, live} {
+				fp, err := evidence.FingerprintFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+			}
+			grown := map[string]string{"live": live, "backup": backup}[tc.grow]
+			extra := rotEvent("x-1", "delete", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, 9)
+			f, err := os.OpenFile(grown, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(extra)
+			f.Close()
+			code, md, errOut := reportCmd(t, "--no-alerts", c.Dir())
+			grew := fmt.Sprintf("| grew by %d bytes since the case last recorded it at ", len(extra))
+			changed := fmt.Sprintf("| **CHANGED: the file grew by %d bytes since the case recorded it at ", len(extra))
+			if tc.changed {
+				if code != cmdutil.ExitInputError || !strings.Contains(md, changed) || !strings.Contains(md, "no session followed it live") ||
+					!strings.Contains(md, "- source file "+mdText(grown)+": the file grew by ") || strings.Contains(md, grew) {
+					t.Errorf("exit %d %s\n%s", code, errOut, md)
+				}
+			} else if code != 0 || !strings.Contains(md, grew) || strings.Contains(md, "CHANGED") {
+				t.Errorf("exit %d %s\n%s", code, errOut, md)
+			}
+		})
+	}
+}
+
+// TestReportNewFileInDirectory: a file that appeared in a directory SOURCE
+// after the case's sessions read it is listed as NEW (not read by the
+// investigation), so the reader knows the evidence set differs: a problem,
+// exit 1, when no session followed the directory; expected (exit 0) in a
+// directory a session followed, where a rotation adds files. A file the
+// case fingerprinted, or that holds bytes it recorded (a rotated copy), is
+// not new. (Review K2: such files read as "not recorded", exit 0.)
+func TestReportNewFileInDirectory(t *testing.T) {
+	yes := true
+	for _, tc := range []struct {
+		name    string
+		follow  *bool
+		live    bool // the directory holds one rotated set (audit.log), else two sets
+		problem bool
+	}{
+		{"read once", nil, false, true},
+		{"followed (by default: one rotated set)", nil, true, false},
+		{"followed (--follow)", &yes, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			names := []string{"node-a.log", "node-b.log"}
+			if tc.live {
+				names = []string{"audit.log.1", "audit.log"}
+			}
+			var files []string
+			for i, n := range names {
+				p := filepath.Join(dir, n)
+				os.WriteFile(p, []byte(rotEvent(fmt.Sprintf("e-%d", i), "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, i)), 0o644)
+				files = append(files, p)
+			}
+			c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{dir}, Files: files, Follow: tc.follow})
+			for _, p := range files {
+				fp, err := evidence.FingerprintFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}})
+			}
+			code, md, errOut := reportCmd(t, "--no-alerts", c.Dir())
+			if code != 0 || strings.Contains(md, "NEW") {
+				t.Fatalf("as read: exit %d %s\n%s", code, errOut, md)
+			}
+			// A copy of a file read (the same bytes) is not new.
+			b, _ := os.ReadFile(files[0])
+			os.WriteFile(filepath.Join(dir, names[0]+".bak"), b, 0o644)
+			added := filepath.Join(dir, "node-c.log")
+			if tc.live {
+				added = filepath.Join(dir, "audit.log.2")
+			}
+			os.WriteFile(added, []byte(rotEvent("n-1", "delete", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, 30)), 0o644)
+			code, md, errOut = reportCmd(t, "--no-alerts", c.Dir())
+			row := "| " + mdCode(added) + " | `"
+			isNew := "NEW: not read by the investigation: it appeared in " + dir + " after the case's sessions read it"
+			if !strings.Contains(md, row) || !strings.Contains(md, mdText(isNew)) || strings.Count(md, "NEW: not read") != map[bool]int{true: 2, false: 1}[tc.problem] ||
+				!strings.Contains(md, "| "+mdCode(filepath.Join(dir, names[0]+".bak"))+" | `"+hexSHA(b)+"` | "+fmt.Sprint(len(b))+" | the same bytes the case recorded for ") {
+				t.Errorf("exit %d %s\n%s", code, errOut, md)
+			}
+			if tc.problem {
+				if code != cmdutil.ExitInputError || !strings.Contains(md, "- source file "+mdText(added)+": "+mdText(isNew)+", and no session followed") ||
+					!strings.Contains(errOut, "1 source file(s) or object(s) new since the case's sessions read their SOURCE") {
+					t.Errorf("not followed: exit %d %s\n%s", code, errOut, md)
+				}
+			} else if code != 0 || !strings.Contains(md, "a session followed "+mdText(dir)+": new files are expected there") || strings.Contains(md, "## Problems") {
+				t.Errorf("followed: exit %d %s\n%s", code, errOut, md)
+			}
+		})
+	}
+}
+
+// TestReportRecompressedGzip: a .gz source recompressed since the case
+// recorded it (other stored bytes, the same content decompressed) is
+// "recompressed: same content", not a problem, exit 0; the case's record
+// holds the sha256 of its content (evidence.Fingerprint). Its content
+// changed is CHANGED, saying so; a record without the content's sha256
+// cannot tell, and says that (review K13: CHANGED, no explanation).
+func TestReportRecompressedGzip(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit-2026-03-14T09-05-00.000.log.gz")
+	var lines []string
+	for i := range 5 {
+		lines = append(lines, rotEvent(fmt.Sprintf("z-%d", i), "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, i))
+	}
+	write := func(content, name string) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Name = name // another header: other stored bytes
+		zw.Write([]byte(content))
+		zw.Close()
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	content := strings.Join(lines, "")
+	write(content, "")
+	src, err := file.New(p, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { return e.Origin.Line == 3 })
+	fp, err := evidence.FingerprintFile(p)
+	if err != nil || fp.ContentSHA256 != hexSHA([]byte(content)) {
+		t.Fatalf("%+v %v", fp, err)
+	}
+	newCase := func(withContent bool) string {
+		c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{p}})
+		rec := &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}
+		if withContent {
+			rec.ContentSHA256 = fp.ContentSHA256
+		}
+		add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: rec})
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[0]})
+		return c.Dir()
+	}
+	withContent, without := newCase(true), newCase(false)
+
+	write(content, "audit.log") // recompressed
+	code, md, errOut := reportCmd(t, "--no-alerts", withContent)
+	if code != 0 || !strings.Contains(md, "| recompressed: same content: its bytes as stored are not those the case recorded at ") ||
+		!strings.Contains(md, "but decompressed they have the sha256 it recorded, "+fp.ContentSHA256+" |") ||
+		!strings.Contains(md, "OK: the bytes at the citation have this sha256") || strings.Contains(md, "## Problems") {
+		t.Errorf("recompressed: exit %d %s\n%s", code, errOut, md)
+	}
+	code, md, _ = reportCmd(t, "--no-alerts", without)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") ||
+		!strings.Contains(md, "; decompressed, its sha256 is "+fp.ContentSHA256+" (the case recorded no sha256 of its content, so a recompression cannot be told from a change)") {
+		t.Errorf("recompressed, no content recorded: exit %d\n%s", code, md)
+	}
+
+	edited := strings.Replace(content, `"auditID":"z-4"`, `"auditID":"z-9"`, 1)
+	write(edited, "")
+	code, md, _ = reportCmd(t, "--no-alerts", withContent)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "| **CHANGED: the file changed since the case recorded it at ") ||
+		!strings.Contains(md, "; decompressed, its sha256 is "+hexSHA([]byte(edited))+", not the "+fp.ContentSHA256+" recorded: the content changed") ||
+		strings.Contains(md, "recompressed: same content") {
+		t.Errorf("content changed: exit %d\n%s", code, md)
 	}
 }

@@ -83,9 +83,15 @@ the TUI's --case DIR or :case DIR recorded) on standard output:
     case's silences;
   - the exports with their manifests, checked again;
   - the sources with the sha256 of each whole file (or S3 object as stored),
-    each local file compared with the size and sha256 the case recorded
-    when a session opened it: unchanged, grown (the recorded bytes followed
-    by more: a live audit.log), CHANGED or GONE;
+    each compared with what the case recorded when a session opened it
+    (an S3 object: its ETag, size and sha256; unchanged, CHANGED, GONE or
+    NEW under the prefix); a local file: unchanged, grown (the recorded bytes followed
+    by more: only the live audit.log a session followed may grow), CHANGED
+    (also a rotated, archived or read-once file that grew), recompressed:
+    same content (a .gz whose decompressed bytes are those recorded: not
+    a problem) or GONE; a
+    file in a directory SOURCE that no session read is NEW (a problem
+    unless a session followed the directory);
   - the audittui build that wrote it.
 
 The case's sources are read again, in the window of its sessions (or
@@ -114,10 +120,15 @@ pipe its events are "not re-read" and the report says to pipe it in.
 -o html writes one self-contained HTML file (no scripts, images or other
 files to fetch) that prints well.
 
-Exit status: 0 when everything checked out; 1 when a cited event, an
-export, a source (changed or gone since the case recorded it, or not
-opened) or a line of the case did not, or could not be checked (the report
-says which); 2 on usage errors. A case written before audittui recorded
+Lines of the sources read that cannot be read as audit events are listed
+under "Lines not read as audit events", each FILE:LINE with the reason (the
+first 100; all are counted).
+
+Exit status: 1 exactly when the report's Problems section is not empty: a
+cited event, an export, a source (changed, gone or new since the case
+recorded it, or not opened), a line of the case, or a line of the sources
+(not read as an audit event) did not check out, or could not be checked;
+0 when everything checked out; 2 on usage errors. A case written before audittui recorded
 source fingerprints says "not recorded" for each file.`,
 		Example: `  audittui report ./case-4711 > report.md
   audittui report -o html ./case-4711 > report.html
@@ -189,6 +200,7 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	for i := range r.Exports {
 		if !checkExport(&r.Exports[i]) {
 			out.exports++
+			r.Problems = append(r.Problems, termsafe.String("export "+r.Exports[i].Dir+": "+r.Exports[i].Check))
 		}
 	}
 	switch {
@@ -202,6 +214,11 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	default:
 		readSources(ctx, opts, st, args, from, to, r, &out)
 	}
+	// The exit status is 1 exactly when the Problems section is not
+	// empty: whatever was counted is listed there.
+	if msg := out.String(); msg != "" && len(r.Problems) == 0 {
+		r.Problems = append(r.Problems, termsafe.String(msg))
+	}
 	w, done := opts.IO.DataOut()
 	if opts.Output == "html" {
 		err = rep.HTML(w, r)
@@ -214,20 +231,27 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if err != nil {
 		return err
 	}
-	if msg := out.String(); msg != "" {
-		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: errors.New(msg + " (see the report)")}
+	if len(r.Problems) > 0 {
+		msg := out.String()
+		if msg == "" {
+			msg = fmt.Sprintf("%d problem(s)", len(r.Problems))
+		}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: errors.New(msg + " (see the report's Problems)")}
 	}
 	return nil
 }
 
 // outcome counts what did not check out, or could not be checked.
 type outcome struct {
-	events    int // cited events that do not check out (changed, not found)
-	unread    int // cited events whose source could not be read
-	sources   int // sources that could not be opened
-	changed   int // source files changed or gone since the case recorded them
-	exports   int // exports that do not match their manifests
-	caseLines int // lines of the case skipped
+	events    int   // cited events that do not check out (changed, not found)
+	unread    int   // cited events whose source could not be read
+	sources   int   // sources that could not be opened
+	changed   int   // source files changed or gone since the case recorded them
+	added     int   // source files or objects new since the sessions read their SOURCE (not expected there)
+	exports   int   // exports that do not match their manifests
+	caseLines int   // lines of the case skipped
+	rejected  int64 // lines of the sources not read as audit events
+	reading   int   // reads of the sources that failed part way
 }
 
 // String says what went wrong ("" when nothing did).
@@ -242,8 +266,11 @@ func (o outcome) String() string {
 	add(o.unread, "cited event(s) could not be re-read")
 	add(o.sources, "source(s) could not be opened")
 	add(o.changed, "source file(s) changed or gone since the case recorded them")
+	add(o.added, "source file(s) or object(s) new since the case's sessions read their SOURCE")
 	add(o.exports, "export(s) did not match their manifest")
 	add(o.caseLines, "line(s) of the case could not be used")
+	add(int(o.rejected), "line(s) of the sources could not be read as audit events")
+	add(o.reading, "read(s) of the sources failed")
 	return strings.Join(parts, "; ")
 }
 
@@ -318,12 +345,16 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	given := len(opts.Args) > 0
 	u := &unread{dirs: sessionDirs(st), files: map[string]bool{}}
 	states := fileStates{}
+	fw := sessionsFollowing(st)
 	var srcs []data.Source
 	read := func(a, note string, src data.Source) {
 		u.cover(src)
 		u.read = true
 		srcs = append(srcs, src)
-		s, paths := hashSource(ctx, a, src, from, to, st, states)
+		s, paths := hashSource(ctx, a, src, from, to, st, states, fw.files)
+		if !given {
+			fw.markNew(a, &s, paths, states)
+		}
 		for j, p := range paths {
 			if fs := states[p]; fs != nil {
 				fs.row = &rowAt{src: len(r.Sources), file: j}
@@ -379,7 +410,12 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	states.rotatedAway(r)
 	for _, s := range r.Sources {
 		for _, f := range s.Files {
-			if f.Since != "" && !f.SinceOK {
+			switch {
+			case f.Since == "" || f.SinceOK:
+			case strings.HasPrefix(f.Since, "NEW: "):
+				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+f.Since))
+				out.added++
+			default:
 				r.Problems = append(r.Problems, termsafe.String("source file "+f.Path+": "+strings.TrimPrefix(f.Since, "CHANGED: ")))
 				out.changed++
 			}
@@ -404,32 +440,47 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	if err != nil {
 		r.Alerts.Why = termsafe.String(err.Error())
 		r.Problems = append(r.Problems, termsafe.String("reading the sources: "+err.Error()))
+		out.reading++
 		checks.apply(r, u, out)
 		return
 	}
-	tee := &teeStream{Stream: stream, fn: checks.batch}
+	tee := &teeStream{Stream: stream, fn: func(b *data.Batch) {
+		checks.batch(b)
+		addRejects(r, b.Rejects)
+	}}
 	defer tee.Close()
-	rejected := 0
 	if opts.NoAlerts {
 		r.Alerts.Why = "--no-alerts"
 		for {
-			b, err := tee.Next(ctx)
+			_, err := tee.Next(ctx)
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
 				r.Problems = append(r.Problems, termsafe.String("reading the sources: "+err.Error()))
+				out.reading++
 				break
 			}
-			rejected += int(data.RejectedLines(b.Rejects))
 		}
 	} else {
-		evalAlerts(ctx, opts, st, tee, from, to, r, &rejected)
+		evalAlerts(ctx, opts, st, tee, from, to, r, out)
 	}
-	if rejected > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d line(s) of the sources could not be read as audit events (audittui query names them)", rejected))
+	if r.RejectedLines > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("%d line(s) of the sources could not be read as audit events (listed under Lines not read as audit events)", r.RejectedLines))
+		out.rejected = r.RejectedLines
 	}
 	checks.apply(r, u, out)
+}
+
+// addRejects lists the lines of the sources that could not be read as
+// audit events (the first rep.MaxRejects of them) and counts them all.
+func addRejects(r *rep.Report, rs []data.Reject) {
+	for _, rj := range rs {
+		r.RejectedLines += rj.LineCount()
+		if len(r.Rejects) < rep.MaxRejects {
+			r.Rejects = append(r.Rejects, rep.Reject{Where: termsafe.String(rj.Origin.Where()), Reason: termsafe.String(rj.Reason), Lines: rj.LineCount()})
+		}
+	}
 }
 
 // exists reports whether a local file or directory is at p.
@@ -584,7 +635,7 @@ func (u *unread) failedList() string {
 // hashSource hashes the files a SOURCE names, whole: local files (each
 // compared with the case's fingerprints: see hashLocal), or the S3
 // objects of the window as stored.
-func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, states fileStates) (s rep.Source, paths []string) {
+func hashSource(ctx context.Context, arg string, src data.Source, from, to int64, st *casefile.State, states fileStates, followed map[string]bool) (s rep.Source, paths []string) {
 	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
@@ -594,27 +645,12 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 					s.Note = "stdin: no file to hash"
 					continue
 				}
-				s.Files = append(s.Files, hashLocal(p, st, states))
+				s.Files = append(s.Files, hashLocal(p, st, states, followed))
 				paths = append(paths, localPath(p))
 			}
 		}
 	case *s3src.Source:
-		l, err := src.List(ctx, from, to)
-		if err != nil {
-			s.Note = termsafe.String("cannot list: " + err.Error())
-			return s, nil
-		}
-		for _, o := range l.Objects {
-			d, err := src.Download(ctx, o, io.Discard)
-			f := rep.File{Path: termsafe.String(src.URL(o)), SHA256: d.SHA256, Size: d.Bytes}
-			if err != nil {
-				f.Err = termsafe.String(err.Error())
-			}
-			s.Files = append(s.Files, f)
-		}
-		for _, o := range l.Archived {
-			s.Files = append(s.Files, rep.File{Path: termsafe.String(src.URL(o)), Size: o.Size, Err: "archived (" + termsafe.String(o.StorageClass) + "): restore it to hash it"})
-		}
+		hashObjects(ctx, &s, src, from, to, st)
 	case sample.Source:
 		s.Note = "the sample bundled in the audittui binary (" + termsafe.String(buildinfo.Get().String()) + "): no file to hash"
 	default:
@@ -625,7 +661,7 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 
 // evalAlerts runs the rule pack over the stream and keeps the groups of
 // rules that fired.
-func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, stream data.Stream, from, to int64, r *rep.Report, rejected *int) {
+func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, stream data.Stream, from, to int64, r *rep.Report, out *outcome) {
 	set, err := cmdutil.LoadRulesFor(opts.RuleFiles, opts.NoBuiltin, opts.Sources.Job(), opts.IO.ErrOut)
 	if err != nil {
 		r.Alerts.Why = termsafe.String(err.Error())
@@ -637,10 +673,11 @@ func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, st
 		drain(ctx, stream)
 		return
 	}
-	res, err := rules.Replay(ctx, stream, set, rules.Options{From: from, To: to, Logger: opts.Logger,
-		OnRejects: func(rs []data.Reject) { *rejected += int(data.RejectedLines(rs)) }})
+	res, err := rules.Replay(ctx, stream, set, rules.Options{From: from, To: to, Logger: opts.Logger})
 	if err != nil {
 		r.Alerts.Why = termsafe.String(err.Error())
+		r.Problems = append(r.Problems, termsafe.String("reading the sources: "+err.Error()))
+		out.reading++
 		return
 	}
 	r.Alerts.Evaluated, r.Alerts.Rules = true, len(set.Rules())

@@ -822,3 +822,65 @@ func TestReportCitesLength(t *testing.T) {
 		t.Errorf("old case, --no-verify:\n%s", md)
 	}
 }
+
+// TestReportRejectedLinesAndExitStatus: lines of the sources that cannot
+// be read as audit events are listed with FILE:LINE and the reason (they
+// were one count, "audittui query names them"), and the exit status is 1
+// exactly when the Problems section is not empty: rejected lines were a
+// problem with exit 0, a broken export exit 1 with no problem listed
+// (review K6). Both with the alerts evaluated and with --no-alerts, and
+// in HTML.
+func TestReportRejectedLinesAndExitStatus(t *testing.T) {
+	nc := newNodesCase(t)
+	agree := func(what string, code int, md string) {
+		t.Helper()
+		if problems := strings.Contains(md, "## Problems"); problems != (code != 0) {
+			t.Errorf("%s: exit %d, Problems section: %v", what, code, problems)
+		}
+	}
+	code, md, errOut := reportCmd(t, "--no-alerts", nc.dir)
+	agree("untouched", code, md)
+	if code != 0 || strings.Contains(md, "Lines not read") {
+		t.Fatalf("untouched: exit %d %s\n%s", code, errOut, md)
+	}
+
+	// Two lines no decoder reads, appended to a node file.
+	p := filepath.Join(nc.nodes, "audit-cp3.log")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := bytes.Count(b, []byte("\n"))
+	os.WriteFile(p, append(b, "{\"kind\":\"Event\",\"auditID\":\n\x01not an event\n"...), 0o644)
+	for _, args := range [][]string{{"--no-alerts"}, nil, {"-o", "html"}} {
+		code, out, errOut := reportCmd(t, append(args, nc.dir)...)
+		what := fmt.Sprintf("rejected lines %q", args)
+		if args == nil || args[0] != "-o" {
+			agree(what, code, out)
+		}
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 line(s) of the sources could not be read as audit events") {
+			t.Errorf("%s: exit %d %s", what, code, errOut)
+		}
+		for k := 1; k <= 2; k++ {
+			where := fmt.Sprintf("%s:%d", p, n+k)
+			if !strings.Contains(out, "- "+mdCode(where)+": ") && !strings.Contains(out, "<li><code>"+where+"</code>: ") {
+				t.Errorf("%s: %s is not listed:\n%s", what, where, out)
+			}
+		}
+		if !strings.Contains(out, "2 line(s) of the sources could not be read as audit events (listed under Lines not read as audit events)") {
+			t.Errorf("%s: not a problem:\n%s", what, out)
+		}
+	}
+	os.WriteFile(p, b, 0o644)
+
+	// An export that no longer matches its manifest, alone: a problem.
+	os.WriteFile(filepath.Join(nc.export, evidence.EventsFile), []byte("changed\n"), 0o644)
+	for _, args := range [][]string{{"--no-alerts"}, {"--no-verify"}} {
+		code, md, errOut := reportCmd(t, append(args, nc.dir)...)
+		agree(fmt.Sprintf("export changed %q", args), code, md)
+		if code != cmdutil.ExitInputError || !strings.Contains(md, "- export "+mdText(nc.export)+": does not match its manifest: MISMATCH events.jsonl") ||
+			!strings.Contains(errOut, "1 export(s) did not match their manifest") {
+			t.Errorf("export changed %q: exit %d %s\n%s", args, code, errOut, md)
+		}
+	}
+}

@@ -410,6 +410,22 @@ func (s *Source) List(ctx context.Context, from, to int64) (*Listing, error) {
 	return l, nil
 }
 
+// Stat finds the object at key, whatever its time (one ListObjectsV2 of
+// that prefix, at most one key): found is false when there is none.
+func (s *Source) Stat(ctx context.Context, key string) (o Object, found bool, err error) {
+	out, err := s.client.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return Object{}, false, s.explain(err, "list s3://"+s.bucket+"/"+key)
+	}
+	for _, c := range out.Contents {
+		if aws.ToString(c.Key) == key {
+			return Object{Key: key, ETag: strings.Trim(aws.ToString(c.ETag), `"`), Size: aws.ToInt64(c.Size),
+				StorageClass: string(c.StorageClass), LastModified: aws.ToTime(c.LastModified)}, true, nil
+		}
+	}
+	return Object{}, false, nil
+}
+
 // noticeListing says what a listing left out, or that it found nothing.
 func (s *Source) noticeListing(l *Listing, from, to int64) {
 	if l.Skipped > 0 {
