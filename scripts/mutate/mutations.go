@@ -3237,4 +3237,20 @@ var mutations = []Mutation{
 		New:    "\t\tif _, ok := st.(*jsonStage); !ok || true {\n",
 		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestParseVectorBinary$"}, {Pkg: "./internal/policy/rules", Run: "^TestRatioRule$"}},
 	},
+	{
+		Name:   "policy/check-two-sided-rule-combined",
+		What:   "policy check judges a two-sided rule by its sides' combined query (no filter): it sees every event of the streams, at Metadata",
+		File:   "internal/policy/auditpolicy/logqldet.go",
+		Old:    "\t\tif qs := q.LogQueries(); len(qs) > 1 {\n",
+		New:    "\t\tif qs := q.LogQueries(); len(qs) > 1 && false {\n",
+		Guards: []Guard{{Pkg: "./internal/policy/auditpolicy", Run: "^TestCheckTwoSidedRule$"}},
+	},
+	{
+		Name:   "policy/lint-two-sided-rule-combined",
+		What:   "policy lint judges a two-sided rule as one request-agnostic detection instead of side by side",
+		File:   "internal/policy/auditpolicy/lint.go",
+		Old:    "\t\tif len(d.Sides) == 0 {\n\t\t\tl.blinds(d)\n\t\t}\n",
+		New:    "\t\tl.blinds(d)\n\t\td = &Detection{}\n",
+		Guards: []Guard{{Pkg: "./internal/policy/auditpolicy", Run: "^TestCheckTwoSidedRule$"}},
+	},
 }
