@@ -3253,4 +3253,28 @@ var mutations = []Mutation{
 		New:    "\t\tl.blinds(d)\n\t\td = &Detection{}\n",
 		Guards: []Guard{{Pkg: "./internal/policy/auditpolicy", Run: "^TestCheckTwoSidedRule$"}},
 	},
+	{
+		Name:   "rules/drill-keeps-unwrap",
+		What:   "an unwrap rule's drill-down query keeps | unwrap, which no log query takes: the TUI's f and audittui query refuse it",
+		File:   "internal/policy/rules/alert.go",
+		Old:    "\tb.WriteString(q.LogQuery().DrillString())\n",
+		New:    "\tb.WriteString(q.LogQuery().String())\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsPaneBinaryAndUnwrapRules$"}},
+	},
+	{
+		Name:   "ui/group-drill-keeps-unwrap",
+		What:   "the Alerts pane's drill of an unwrap rule's group keeps | unwrap, which no log query takes",
+		File:   "internal/ui/alerts.go",
+		Old:    "\tb.WriteString(g.Rule.Query().LogQuery().DrillString())\n",
+		New:    "\tb.WriteString(g.Rule.Query().LogQuery().String())\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsPaneBinaryAndUnwrapRules$"}},
+	},
+	{
+		Name:   "logql/drill-string-keeps-unwrap",
+		What:   "LogQuery.DrillString renders the | unwrap stage, so the drill-down is not a log query",
+		File:   "internal/data/logql/ast.go",
+		Old:    "\t\tif _, ok := s.(*unwrapStage); ok {\n\t\t\tcontinue\n",
+		New:    "\t\tif _, ok := s.(*unwrapStage); ok && false {\n\t\t\tcontinue\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsPaneBinaryAndUnwrapRules$"}},
+	},
 }
