@@ -464,7 +464,7 @@ func groupDrill(g *rules.AlertGroup) (Drill, bool) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString(g.Rule.Query().LogQuery().String())
+	b.WriteString(g.Rule.Query().LogQuery().DrillString())
 	keys := make([]string, 0, len(g.Labels))
 	for k := range g.Labels {
 		keys = append(keys, k)

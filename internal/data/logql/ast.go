@@ -152,6 +152,24 @@ func (q *LogQuery) String() string {
 	return b.String()
 }
 
+// DrillString renders the query without its `| unwrap` stage: a log
+// query (ParseLog refuses unwrap outside a range aggregation) that selects
+// every entry the range aggregation samples, to drill down from an alert
+// to its events. Label filters after the unwrap stay; one on __error__
+// then also keeps entries whose value did not convert.
+func (q *LogQuery) DrillString() string {
+	var b strings.Builder
+	q.selectorString(&b)
+	for _, s := range q.stages {
+		if _, ok := s.(*unwrapStage); ok {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
 func (q *LogQuery) selectorString(b *strings.Builder) {
 	b.WriteByte('{')
 	for i, m := range q.matchers {

@@ -206,15 +206,30 @@ func (c *Checker) Add(e *data.Event) EventResult {
 	}
 	for i := range dets {
 		det := &dets[i]
-		if !det.Matches(e) {
+		// A rule with sides selects the event when one of them does, and
+		// loses it when one that selects it no longer sees it.
+		sides := det.Sides
+		if len(sides) == 0 {
+			sides = dets[i : i+1]
+		}
+		matched, lost := false, false
+		for k := range sides {
+			s := &sides[k]
+			if !s.Matches(e) {
+				continue
+			}
+			matched = true
+			// An omitted RequestReceived or ResponseStarted event is not a
+			// loss: the request is still logged at ResponseComplete.
+			visibleNow := LevelRank(captured) >= LevelRank(s.NeedsLevel)
+			visibleAfter := LevelRank(d.Level) >= LevelRank(s.NeedsLevel) && !(r.StageOmitted && finalStage(e.Stage))
+			lost = lost || visibleNow && !visibleAfter
+		}
+		if !matched {
 			continue
 		}
 		c.detStats[i].Matched++
-		// An omitted RequestReceived or ResponseStarted event is not a
-		// loss: the request is still logged at ResponseComplete.
-		visibleNow := LevelRank(captured) >= LevelRank(det.NeedsLevel)
-		visibleAfter := LevelRank(d.Level) >= LevelRank(det.NeedsLevel) && !(r.StageOmitted && finalStage(e.Stage))
-		if visibleNow && !visibleAfter {
+		if lost {
 			c.detStats[i].Lost++
 			r.LostAlerts = append(r.LostAlerts, det.Name)
 		}

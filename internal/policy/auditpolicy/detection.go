@@ -45,6 +45,13 @@ type Detection struct {
 	// before any event exists (lint: can this request be one the rule
 	// selects?).
 	model *queryModel
+	// Sides, when set, are the detections of each side of a rule with a
+	// binary operation between vectors (one per range aggregation, each
+	// with its own selector and pipeline): the rule selects an event when
+	// one of them does, and needs it at the level of each side that
+	// selects it. The fields above then describe no side: NeedsLevel is
+	// the highest side's, the structure is open (any request).
+	Sides []Detection
 }
 
 // LabelFilter is one `| name op value` label filter of a LogQL pipeline.
@@ -241,12 +248,21 @@ func dedupe(vs []string) []string {
 	return out[:j]
 }
 
-// Matches reports whether the detection selects event e. The structure
+// Matches reports whether the detection selects event e (for a rule with
+// Sides, whether one of them does). The structure
 // (resources, verbs, namespaces, names, users) is checked first; it is a
 // superset of what the query selects (TestDetectionStructureCoversQuery), so
 // Match, which runs the whole LogQL pipeline, only sees events that may
 // match.
 func (d *Detection) Matches(e *data.Event) bool {
+	if len(d.Sides) > 0 {
+		for i := range d.Sides {
+			if d.Sides[i].Matches(e) {
+				return true
+			}
+		}
+		return false
+	}
 	if !d.matchesStructure(e) {
 		return false
 	}

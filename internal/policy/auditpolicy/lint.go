@@ -92,7 +92,15 @@ func Lint(p *Policy, opts LintOptions) []Finding {
 	l.wrongGroups()
 	l.listWatch()
 	for i := range opts.Detections {
-		l.blinds(&opts.Detections[i])
+		d := &opts.Detections[i]
+		if len(d.Sides) == 0 {
+			l.blinds(d)
+		}
+		// Each side of a two-sided rule on its own: what it selects, at
+		// the level it needs.
+		for k := range d.Sides {
+			l.blinds(&d.Sides[k])
+		}
 	}
 	sortFindings(l.out)
 	return l.out

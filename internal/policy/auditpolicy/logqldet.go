@@ -1,6 +1,7 @@
 package auditpolicy
 
 import (
+	"fmt"
 	"regexp"
 	"regexp/syntax"
 	"strconv"
@@ -12,7 +13,10 @@ import (
 )
 
 // DetectionsFromRules turns every alert rule of a Loki ruler rule set into
-// a Detection.
+// a Detection. A rule with a binary operation between vectors gets one
+// detection per side (Sides), built from that side's own log query: their
+// combined one (the selector they share and `| json`) has no filter, so it
+// would select every event of the streams, at the level no side needs.
 func DetectionsFromRules(set *rules.Set) []Detection {
 	var out []Detection
 	for _, r := range set.Rules() {
@@ -20,10 +24,25 @@ func DetectionsFromRules(set *rules.Set) []Detection {
 		if q == nil || q.LogQuery() == nil {
 			continue
 		}
-		d := DetectionFromLogQL(r.Alert, q.LogQuery())
+		var d Detection
+		if qs := q.LogQueries(); len(qs) > 1 {
+			d = Detection{Name: r.Alert, NeedsLevel: LevelMetadata}
+			for i, lq := range qs {
+				side := DetectionFromLogQL(fmt.Sprintf("%s (side %d of %d)", r.Alert, i+1, len(qs)), lq)
+				if LevelRank(side.NeedsLevel) > LevelRank(d.NeedsLevel) {
+					d.NeedsLevel = side.NeedsLevel
+				}
+				d.Sides = append(d.Sides, side)
+			}
+		} else {
+			d = DetectionFromLogQL(r.Alert, q.LogQuery())
+		}
 		if lvl := r.AuditLevel(); lvl != "" {
 			// The built-in pack says what each rule needs (rules/levels.go).
 			d.NeedsLevel = lvl
+			for i := range d.Sides {
+				d.Sides[i].NeedsLevel = lvl
+			}
 		}
 		out = append(out, d)
 	}

@@ -158,7 +158,7 @@ func LabelsString(ls map[string]string) string { return labelsString(ls) }
 func (a *Alert) DrillDown() (query string, from, to time.Time) {
 	q := a.Rule.query
 	var b strings.Builder
-	b.WriteString(q.LogQuery().String())
+	b.WriteString(q.LogQuery().DrillString())
 	keys := make([]string, 0, len(a.Labels))
 	for k := range a.Labels {
 		if _, fromRule := a.Rule.Labels[k]; !fromRule {
