@@ -3325,4 +3325,12 @@ var mutations = []Mutation{
 		New:    "\t\tcase fp.ContentSHA256 != \"\" && fp.ContentSHA256 == content() && false:\n",
 		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportRecompressedGzip$"}},
 	},
+	{
+		Name:   "query/limit-ties-by-read-order",
+		What:   "query --limit breaks ties in time by the order events were read: a file and a shuffled copy of it give other events (audit2rbac's 1 s timestamps, undated events) (review L-rest 1)",
+		File:   "internal/cli/query/query.go",
+		Old:    "\tif c := bytes.Compare(a.key(), b.key()); c != 0 {\n",
+		New:    "\tif c := bytes.Compare(a.key(), b.key()); c != 0 && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestLimitIgnoresInputOrder$"}},
+	},
 }
