@@ -3333,4 +3333,12 @@ var mutations = []Mutation{
 		New:    "\tif c := bytes.Compare(a.key(), b.key()); c != 0 && false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestLimitIgnoresInputOrder$"}},
 	},
+	{
+		Name:   "history/reads-without-collection",
+		What:   "history --reads lists the object's own reads only, not the list and watch of its collection that could have returned it (the attacker's list secrets) (review L-rest 2)",
+		File:   "internal/history/ref.go",
+		Old:    "\tif reads && isCollectionRead(e) {\n",
+		New:    "\tif reads && isCollectionRead(e) && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/history", Run: "^TestHistoryReadsCollection$"}},
+	},
 }
