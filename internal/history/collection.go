@@ -64,8 +64,14 @@ const maxScope = 60
 // policy level recorded it, the response: the list of the objects the
 // request deleted (k8s.io/apiserver's Store.DeleteCollection returns the
 // objects it listed and deleted, one page when the request set a limit).
+// For a list or watch of the collection (collectionReads), the same
+// tells whether it could have returned the object.
 func (r Ref) readCollection(req *request) *collectionRead {
 	c := &collectionRead{}
+	did, does := "deleted", "deletes"
+	if req.row.Verb != deleteCollection {
+		did, does = "returned", "returns"
+	}
 	uri := req.row.RequestURI
 	u, err := url.Parse(uri)
 	var q url.Values
@@ -101,9 +107,9 @@ func (r Ref) readCollection(req *request) *collectionRead {
 			}
 		}
 		if c.listed {
-			c.eff, c.why = effDeleted, fmt.Sprintf("the response lists it among the %d object(s) the request deleted", len(items))
+			c.eff, c.why = effDeleted, fmt.Sprintf("the response lists it among the %d object(s) the request %s", len(items), did)
 		} else {
-			c.eff, c.why = effNot, fmt.Sprintf("its response lists the %d object(s) it deleted, not this one", len(items))
+			c.eff, c.why = effNot, fmt.Sprintf("its response lists the %d object(s) it %s, not this one", len(items), did)
 		}
 		return c
 	}
@@ -146,26 +152,26 @@ func (r Ref) readCollection(req *request) *collectionRead {
 		}
 	}
 	if limit != "" && limit != "0" {
-		unsure = append(unsure, "with limit="+limit+" it deletes one page of the collection")
+		unsure = append(unsure, "with limit="+limit+" it "+does+" one page of the collection")
 	}
 	if cont != "" {
-		unsure = append(unsure, "with continue it deletes from a page on")
+		unsure = append(unsure, "with continue it "+does+" from a page on")
 	}
 	if len(unsure) > 0 {
 		c.eff = effMay
-		c.why = "whether it deleted this object is not known: " + strings.Join(unsure, "; ") + ", and " + noListBody(req)
+		c.why = "whether it " + did + " this object is not known: " + strings.Join(unsure, "; ") + ", and " + noListBody(req, did)
 		return c
 	}
-	c.eff, c.why = effDeleted, "nothing in the request excludes it, and "+noListBody(req)
+	c.eff, c.why = effDeleted, "nothing in the request excludes it, and "+noListBody(req, did)
 	return c
 }
 
-// noListBody says that the deleted objects are not recorded.
-func noListBody(req *request) string {
+// noListBody says that the objects deleted (did) are not recorded.
+func noListBody(req *request, did string) string {
 	if req.hasResp {
-		return "its response body is not the list of the objects deleted"
+		return "its response body is not the list of the objects " + did
 	}
-	return "no response body recorded (RequestResponse level lists the objects deleted)"
+	return "no response body recorded (RequestResponse level lists the objects " + did + ")"
 }
 
 // listItems returns the items of a list body (kind FooList, or an items
@@ -192,6 +198,23 @@ func (r Ref) target(c *collectionRead) string {
 	where := ""
 	if r.Namespace != "" {
 		where = " in namespace " + r.Namespace
+	}
+	if c.scope == "" {
+		return "every " + r.Resource + where
+	}
+	return "the " + r.Resource + where + " that match " + c.scope
+}
+
+// readTarget describes what a list or watch of the object's collection
+// asked for: "every secrets in namespace prod", "every secrets in every
+// namespace", "the secrets in namespace prod that match labelSelector
+// app=x".
+func (r Ref) readTarget(c *collectionRead, ns string) string {
+	where := " in every namespace"
+	if ns != "" {
+		where = " in namespace " + ns
+	} else if r.Namespace == "" {
+		where = ""
 	}
 	if c.scope == "" {
 		return "every " + r.Resource + where

@@ -270,8 +270,9 @@ func TestRefQueryMatchesDeleteCollection(t *testing.T) {
 		spec, ns string
 		want     [2]int // events selected without and with reads
 	}{
-		{"rolebinding/deployers", "prod", [2]int{15, 17}},
-		{"rolebindings.rbac.authorization.k8s.io/deployers", "prod", [2]int{14, 16}},
+		// With reads, n6 too: a list of the collection.
+		{"rolebinding/deployers", "prod", [2]int{15, 18}},
+		{"rolebindings.rbac.authorization.k8s.io/deployers", "prod", [2]int{14, 17}},
 		{"rolebindings.other.example/deployers", "prod", [2]int{1, 1}},
 		{"rolebinding/deployers", "staging", [2]int{1, 1}},
 		{"clusterrolebinding/ci-bot-debug", "", [2]int{3, 3}},

@@ -280,9 +280,14 @@ type request struct {
 	hasReq    bool
 	hasResp   bool
 	latestSum [32]byte
-	// coll is what a deletecollection's event says about the object (nil
-	// for other requests).
+	// coll is what a deletecollection's event says about the object, or
+	// a list or watch of the collection's (collRead) whether it could
+	// have returned it (nil for other requests).
 	coll *collectionRead
+	// collRead: a list or watch of the collection (isCollectionRead),
+	// of namespace ns ("" cluster-wide).
+	collRead bool
+	ns       string
 	// ends says whether the request ended the object's existence: a
 	// deletecollection that deleted it, or may have (stepRow sets it;
 	// track reads it).
@@ -452,6 +457,8 @@ func merge(id string, stages []*stage) *request {
 		}
 		// Later (more complete) stages override what earlier ones said.
 		setIf(&row.Verb, e.Verb)
+		setIf(&r.ns, e.Namespace)
+		r.collRead = r.collRead || isCollectionRead(e)
 		setIf(&row.Subresource, e.Subresource)
 		setIf(&row.RequestURI, e.RequestURI)
 		setIf(&row.UserAgent, e.UserAgent)
@@ -538,6 +545,7 @@ func (b *Builder) Build() *History {
 		h.Kind = learnKind(reqs, b.ref)
 	}
 	w := &walker{h: h, opts: b.opts}
+	reads := 0 // the lists and watches left out
 	if h.Kind == "Secret" || b.ref.Resource == "secrets" && b.ref.Group == "" {
 		w.secret = &secretHasher{object: b.ref.Display()}
 	}
@@ -551,11 +559,23 @@ func (b *Builder) Build() *History {
 				continue
 			}
 		}
+		if r.collRead {
+			r.coll = b.ref.readCollection(r)
+			if r.coll.eff == effNot {
+				r.row.Change = "did not return it (" + r.coll.why + ")"
+				h.LeftOut = append(h.LeftOut, r.row)
+				reads++
+				continue
+			}
+		}
 		w.step(r)
 		h.Rows = append(h.Rows, r.row)
 	}
-	if len(h.LeftOut) > 0 {
-		h.Notes = append(h.Notes, leftOutNote(h.LeftOut))
+	if n := len(h.LeftOut) - reads; n > 0 {
+		h.Notes = append(h.Notes, leftOutNote(h.LeftOut, deleteCollection))
+	}
+	if reads > 0 {
+		h.Notes = append(h.Notes, leftOutNote(h.LeftOut, "list or watch"))
 	}
 	return h
 }
@@ -564,24 +584,34 @@ func (b *Builder) Build() *History {
 // in History.LeftOut).
 const maxLeftOutCited = 3
 
-// leftOutNote says how many deletecollection requests the history leaves
-// out, and cites them.
-func leftOutNote(rows []Row) string {
+// leftOutNote says how many requests of the collection the history
+// leaves out, of kind (deleteCollection, or "list or watch"), and cites
+// them.
+func leftOutNote(all []Row, kind string) string {
+	var rows []*Row
+	for k := range all {
+		if (all[k].Verb == deleteCollection) == (kind == deleteCollection) {
+			rows = append(rows, &all[k])
+		}
+	}
+	did := "did not touch"
+	if kind != deleteCollection {
+		did = "did not return"
+	}
 	var cites []string
-	for k := range rows {
+	for k, r := range rows {
 		if k == maxLeftOutCited {
 			cites = append(cites, fmt.Sprintf("%d more", len(rows)-maxLeftOutCited))
 			break
 		}
-		r := &rows[k]
 		where := "-"
 		if len(r.Where) > 0 {
 			where = r.Where[0]
 		}
-		cites = append(cites, where+" "+strings.TrimPrefix(r.Change, "did not touch it "))
+		cites = append(cites, where+" "+strings.TrimPrefix(r.Change, did+" it "))
 	}
-	return fmt.Sprintf("%d deletecollection request(s) of the collection left out, their events show they did not touch the object: %s",
-		len(rows), strings.Join(cites, "; "))
+	return fmt.Sprintf("%d %s request(s) of the collection left out, their events show they %s the object: %s",
+		len(rows), kind, did, strings.Join(cites, "; "))
 }
 
 // learnKind takes the object's kind from the first body that names it.
@@ -763,7 +793,9 @@ func (w *walker) stepRow(r *request) {
 			row.Notes = append(row.Notes, "body is not valid JSON: "+err.Error())
 		}
 	}
-	if r.coll != nil {
+	if r.coll != nil && r.collRead {
+		row.Notes = append(row.Notes, "a "+row.Verb+" of "+w.h.Ref.readTarget(r.coll, r.ns), r.coll.why)
+	} else if r.coll != nil {
 		row.Notes = append(row.Notes, "a deletecollection of "+w.h.Ref.target(r.coll))
 	}
 	switch row.Outcome {
@@ -774,7 +806,7 @@ func (w *walker) stepRow(r *request) {
 	case Failed:
 		row.Change = "failed (" + strconv.Itoa(row.Code) + ")"
 		w.attempt(r)
-		if r.coll != nil && !w.terminating {
+		if r.coll != nil && !r.collRead && !w.terminating {
 			// The apiserver deletes the listed objects one by one and
 			// fails at the first error, after deleting others.
 			row.Notes = append(row.Notes, "a deletecollection that fails part-way may already have deleted some of the objects: whether this one is among them is not known")
@@ -790,8 +822,18 @@ func (w *walker) stepRow(r *request) {
 		if isMutating(row.Verb) && (row.Subresource == "" || row.Subresource == "status" || row.Subresource == "scale") {
 			w.lost()
 		}
-		if r.coll != nil && !w.terminating {
+		if r.coll != nil && !r.collRead && !w.terminating {
 			r.ends = endsMaybe
+		}
+		return
+	}
+	if r.collRead {
+		row.Change = row.Verb + " of the collection"
+		switch {
+		case r.coll.listed:
+			row.Change += " (returned it)"
+		case r.coll.eff == effMay:
+			row.Change += " (may not have returned it)"
 		}
 		return
 	}

@@ -236,10 +236,15 @@ func (r Ref) QueryFor(job string, reads bool) string {
 	}
 	// A cluster-scoped object's events have no namespace (="" matches
 	// the absent label, as in Loki). A Namespace's own requests are the
-	// exception: see selfNamespaced.
+	// exception: see selfNamespaced. With reads, a namespaced object's
+	// cluster-wide list and watch (no namespace) too (collectionReads).
+	wide := reads && r.Namespace != ""
 	b.WriteString(` | objectRef_namespace=` + strconv.Quote(r.Namespace))
 	if r.selfNamespaced() {
 		b.WriteString(` or objectRef_namespace=` + strconv.Quote(r.Name))
+	}
+	if wide {
+		b.WriteString(` or objectRef_namespace=""`)
 	}
 	own := `objectRef_name=` + strconv.Quote(r.Name)
 	if r.proxied() {
@@ -253,11 +258,29 @@ func (r Ref) QueryFor(job string, reads bool) string {
 	// The collection is the one of the object's namespace (for a
 	// Namespace, the cluster-scoped one).
 	coll := `objectRef_name="" and verb="` + deleteCollection + `"`
-	if r.selfNamespaced() {
+	if r.selfNamespaced() || wide {
 		coll = `objectRef_namespace=` + strconv.Quote(r.Namespace) + ` and ` + coll
 	}
+	if wide {
+		own = `(objectRef_namespace=` + strconv.Quote(r.Namespace) + ` and ` + own + `)`
+	}
 	b.WriteString(` | ` + own + ` or (` + coll + `)`)
+	if reads {
+		b.WriteString(` or (objectRef_name="" and objectRef_subresource="" and verb=~"` + strings.Join(collectionReads, "|") + `")`)
+	}
 	return b.String()
+}
+
+// collectionReads are the verbs of a request to the collection (no
+// object named) that can return the object: with reads, a history lists
+// those of its namespace and the cluster-wide ones, unless the event
+// shows the request could not have returned it (readCollection).
+var collectionReads = []string{"list", "watch"}
+
+// isCollectionRead reports whether an event is a list or watch of a
+// collection (no object named).
+func isCollectionRead(e *data.Event) bool {
+	return e.Name == "" && e.Subresource == "" && slices.Contains(collectionReads, e.Verb)
 }
 
 // Matches reports whether an event is about the object (what Query
@@ -265,6 +288,9 @@ func (r Ref) QueryFor(job string, reads bool) string {
 func (r Ref) Matches(e *data.Event, reads bool) bool {
 	if e.Resource != r.Resource {
 		return false
+	}
+	if reads && isCollectionRead(e) {
+		return (e.Namespace == r.Namespace || e.Namespace == "") && (!r.GroupGiven || e.APIGroup == r.Group)
 	}
 	if e.Namespace != r.Namespace && (!r.selfNamespaced() || e.Namespace != r.Name) {
 		return false

@@ -547,7 +547,11 @@ func (d *Detail) summary() []string {
 		} else {
 			kv("user", ev.User, st.Plain)
 		}
-		kv("verb", ev.Verb+"  "+ev.RequestURI, st.VerbStyle(ev.Verb))
+		verb := ev.Verb
+		if verb == "" {
+			verb = "(none)" // not a blank before the URI
+		}
+		kv("verb", verb+"  "+ev.RequestURI, st.VerbStyle(ev.Verb))
 		switch {
 		case ev.DryRun:
 			kv("dry run", "not persisted: a server-side dry run (kubectl --dry-run=server, kubectl diff, a GitOps diff), admitted and answered, nothing stored", st.DryRun)

@@ -3,6 +3,8 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -236,5 +238,32 @@ func TestDetailBeforeAnyEvent(t *testing.T) {
 	send(t, empty, "5")
 	if s := screen(empty); !strings.Contains(s, "no event selected") || strings.Contains(s, "loading event") {
 		t.Fatalf("5 with no events:\n%s", s)
+	}
+}
+
+// TestDetailVerbNone: an event without a verb (Panther's fixtures have
+// some) shows "(none)" before its request URI, not a blank.
+func TestDetailVerbNone(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "noverb.jsonl")
+	line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/prod/secrets/db","user":{"username":"u"},"objectRef":{"resource":"secrets","namespace":"prod","name":"db"},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T02:00:00Z"}` + "\n"
+	if err := os.WriteFile(f, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := newTestAppFile(t, f, 100, 30)
+	send(t, a, "5")
+	if !a.detail.loaded {
+		t.Fatal("detail not opened")
+	}
+	found := false
+	for _, l := range a.detail.plain {
+		if strings.HasPrefix(l, "verb ") {
+			found = true
+			if f := strings.Fields(l); len(f) != 3 || f[1] != "(none)" || f[2] != "/api/v1/namespaces/prod/secrets/db" {
+				t.Errorf("verb line %q, want (none) and the URI", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no verb line:\n%s", strings.Join(a.detail.plain, "\n"))
 	}
 }

@@ -59,7 +59,8 @@ request, denied attempts marked, and between consecutive known versions a
 unified diff of the object without bookkeeping (managedFields,
 resourceVersion, generation, creationTimestamp, uid; status unless
 --status). --reads adds the get, list and watch of the object and its
-other subresources (log, ...).
+other subresources (log, ...), and the list and watch requests of its
+collection (its namespace's and cluster-wide) that could have returned it.
 
 A deletecollection of the object's collection (DELETE on
 /namespaces/NS/RESOURCE, or the cluster-scoped collection: every object its
@@ -122,7 +123,7 @@ timestamp were left out of the window; 2 on usage errors.`,
 	opts.Window.AddFlags(fs)
 	cmdutil.StringEnumFlag(fs, &opts.Output, "output", "o", "table", Formats(), "output format: table, jsonl or diff")
 	fs.BoolVar(&opts.Status, "status", false, "show status in versions and diffs")
-	fs.BoolVar(&opts.Reads, "reads", false, "also list get, list and watch requests of the object (exec, attach, portforward and proxy requests are listed whatever their verb)")
+	fs.BoolVar(&opts.Reads, "reads", false, "also list get, list and watch requests of the object, and the lists and watches of its collection that could have returned it (exec, attach, portforward and proxy requests are listed whatever their verb)")
 	fs.BoolVarP(&opts.Quiet, "quiet", "q", false, "do not print the summary of rejected input on stderr (the exit status still tells)")
 	opts.Sources = f.Sources(fs)
 	return cmd

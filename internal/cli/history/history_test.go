@@ -447,3 +447,86 @@ func TestHistoryDryRuns(t *testing.T) {
 		t.Errorf("-o jsonl: dryRunUnproven not on the Metadata-level delete:\n%s", out)
 	}
 }
+
+// --reads lists the reads of the collection that could have returned the
+// object (review L-rest 2): on every real file concatenated, the
+// attacker's get of production/secrets/db-credentials, but also the list
+// and watch of the secrets in production and the two cluster-wide lists
+// of secrets, each marked as a read of the collection. A list whose
+// fieldSelector names another object, or of another namespace, is not
+// one; metadata.name=the object is.
+func TestHistoryReadsCollection(t *testing.T) {
+	var all []byte
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	cat := filepath.Join(t.TempDir(), "all.jsonl")
+	if err := os.WriteFile(cat, all, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--reads", "-n", "production", "secrets/db-credentials"}
+	code, out, errOut := run(t, "", append(args, cat)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")[2:]
+	if len(rows) != 5 {
+		t.Fatalf("want the get and 4 reads of the collection:\n%s", out)
+	}
+	if n := strings.Count(out, "list of the collection"); n != 3 {
+		t.Errorf("%d lists of the collection, want 3:\n%s", n, out)
+	}
+	if n := strings.Count(out, "watch of the collection"); n != 1 {
+		t.Errorf("%d watches of the collection, want 1:\n%s", n, out)
+	}
+	if n := queryAgrees(t, cat, args...); n != 5 {
+		t.Errorf("%d lines cited, want 5", n)
+	}
+	_, out, _ = run(t, "", "-o", "diff", "--reads", "-n", "production", "secrets/db-credentials", cat)
+	mustContain(t, out, "a list of every secrets in every namespace", "a list of every secrets in namespace production", "limit=500")
+	// Without --reads: none of them.
+	_, out, _ = run(t, "", "-n", "production", "secrets/db-credentials", cat)
+	if strings.Contains(out, "of the collection") {
+		t.Errorf("without --reads:\n%s", out)
+	}
+
+	ev := func(id, verb, ns, uri string) string {
+		ref := `"resource":"secrets"`
+		if ns != "" {
+			ref += `,"namespace":"` + ns + `"`
+		}
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","verb":"` + verb +
+			`","requestURI":"` + uri + `","user":{"username":"u"},"objectRef":{` + ref + `},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T02:00:0` + id + `Z"}`
+	}
+	syn := filepath.Join(t.TempDir(), "lists.jsonl")
+	if err := os.WriteFile(syn, []byte(strings.Join([]string{
+		ev("1", "list", "prod", "/api/v1/namespaces/prod/secrets?fieldSelector=metadata.name%3Ddb"),
+		ev("2", "list", "prod", "/api/v1/namespaces/prod/secrets?fieldSelector=metadata.name%3Dother"),
+		ev("3", "watch", "", "/api/v1/secrets?fieldSelector=metadata.namespace%3Dstaging&watch=true"),
+		ev("4", "list", "staging", "/api/v1/namespaces/staging/secrets"),
+		ev("5", "list", "prod", "/api/v1/namespaces/prod/secrets?labelSelector=app%3Dx"),
+		ev("6", "get", "prod", "/api/v1/namespaces/prod/secrets"),
+	}, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "", "--reads", "-n", "prod", "secret/db", syn)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	rows = strings.Split(strings.TrimSpace(out), "\n")
+	var kept []string
+	for _, r := range rows {
+		if !strings.HasPrefix(r, "#") && strings.Contains(r, "of the collection") {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) != 2 || !strings.Contains(kept[0], "02:00:01") || !strings.Contains(kept[1], "02:00:05") || !strings.Contains(kept[1], "may not have returned it") {
+		t.Errorf("want the lists 1 (metadata.name=db) and 5 (labelSelector: may):\n%s", out)
+	}
+	mustContain(t, out, "2 list or watch request(s) of the collection left out")
+	queryAgrees(t, syn, "--reads", "-n", "prod", "secret/db")
+}

@@ -4,6 +4,7 @@ package query
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -262,24 +263,43 @@ func runLogQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, q *
 }
 
 // keepN keeps the newest max events offered (or, oldest, the oldest),
-// by time and then by the order they came in, each a copy owning its
-// memory: logcli's --limit over input in any order.
+// by time and then by the event's canonical line (data.DupLine), each a
+// copy owning its memory: logcli's --limit over input in any order, and
+// the same answer whatever that order (audit2rbac's v1beta1 timestamps
+// have a 1 s resolution: dozens of events tie at the cut). Undated events
+// (time 0) are the oldest.
 type keepN struct {
 	max    int
 	oldest bool
 	seq    int
+	buf    []byte
 	heap   keptHeap
 }
 
 type keptEvent struct {
-	ev  data.Event
-	seq int
+	ev      data.Event
+	line    []byte // data.DupLine, owned, once a tie asked for it
+	hasLine bool
+	seq     int
 }
 
-// before orders events by time, then by arrival.
+// key is the event's canonical line, made when first needed: only ties
+// in time compare it, so most events never make it.
+func (a *keptEvent) key() []byte {
+	if !a.hasLine {
+		a.line, a.hasLine = data.DupLine(&a.ev), true
+	}
+	return a.line
+}
+
+// before orders events by time, then by canonical line, then (identical
+// lines: the same event twice, as printed) by arrival.
 func (a *keptEvent) before(b *keptEvent) bool {
 	if a.ev.Time != b.ev.Time {
 		return a.ev.Time < b.ev.Time
+	}
+	if c := bytes.Compare(a.key(), b.key()); c != 0 {
+		return c < 0
 	}
 	return a.seq < b.seq
 }
@@ -310,16 +330,23 @@ func (k *keepN) add(e *data.Event) {
 	k.seq++
 	k.heap.oldest = k.oldest
 	if len(k.heap.evs) < k.max {
-		heap.Push(&k.heap, keptEvent{e.Clone(), k.seq})
+		heap.Push(&k.heap, keptEvent{ev: e.Clone(), seq: k.seq})
 		return
 	}
 	// Compare before copying: most events of a long input are not kept.
-	cand := keptEvent{ev: data.Event{Time: e.Time}, seq: k.seq}
+	// Only a tie in time with the root needs the line.
 	root := &k.heap.evs[0]
+	cand := keptEvent{ev: data.Event{Time: e.Time}, seq: k.seq}
+	if e.Time == root.ev.Time {
+		cand.line, cand.hasLine = data.DupLineBuf(e, &k.buf), true
+	}
 	if k.oldest && !cand.before(root) || !k.oldest && cand.before(root) {
 		return
 	}
-	k.heap.evs[0] = keptEvent{e.Clone(), k.seq}
+	k.heap.evs[0] = keptEvent{ev: e.Clone(), seq: k.seq}
+	if cand.hasLine {
+		k.heap.evs[0].line, k.heap.evs[0].hasLine = bytes.Clone(cand.line), true
+	}
 	heap.Fix(&k.heap, 0)
 }
 
