@@ -134,10 +134,16 @@ func countNotes(st *casefile.State) int {
 	return n
 }
 
-// sessionRecord is the open record of this session: sources and window.
+// sessionRecord is the open record of this session: sources, window and
+// whether it followed them.
 func (a *App) sessionRecord() casefile.Record {
 	r := casefile.Record{Kind: casefile.KindOpen, Sources: a.opts.Sources.Args, Dir: a.opts.Sources.Dir, Files: a.opts.Sources.Files, Text: a.opts.Title}
 	r.From, r.To = timePtr(a.opts.Window.From), timePtr(a.opts.Window.To)
+	// Whether it followed its sources: the TUI's decision, so a report
+	// does not guess it from the SOURCEs (an explicit --follow=false on
+	// one file is not followed, and its growth is not benign).
+	follow := a.opts.Follow
+	r.Follow = &follow
 	return r
 }
 

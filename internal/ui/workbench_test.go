@@ -640,3 +640,28 @@ func TestCaseSaysEvidenceChanged(t *testing.T) {
 		t.Errorf("sanitised: status %q", a.status)
 	}
 }
+
+// TestCaseRecordsFollow: the session's open record says whether it
+// followed its sources (the TUI's decision, Options.Follow), so that
+// `audittui report` does not take an explicit --follow=false on one file
+// as followed (growth of a file no session followed is evidence altered).
+func TestCaseRecordsFollow(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	wd, _ := os.Getwd()
+	src := Sources{Args: []string{"testdata/events.jsonl"}, Dir: wd, Files: []string{"testdata/events.jsonl"}}
+	newWorkbenchApp(t, 100, 30, Options{Case: dir, Sources: src, Follow: false})
+	newWorkbenchApp(t, 100, 30, Options{Case: dir, Sources: src, Follow: true})
+	c, err := casefile.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := c.State().Opens
+	if len(opens) != 2 {
+		t.Fatalf("%d open records, want 2", len(opens))
+	}
+	for i, want := range []bool{false, true} {
+		if f := opens[i].Follow; f == nil || *f != want {
+			t.Errorf("session %d: follow %v, want %v", i, f, want)
+		}
+	}
+}

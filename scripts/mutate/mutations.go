@@ -3325,4 +3325,12 @@ var mutations = []Mutation{
 		New:    "\t\tcase fp.ContentSHA256 != \"\" && fp.ContentSHA256 == content() && false:\n",
 		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportRecompressedGzip$"}},
 	},
+	{
+		Name:   "ui/case-follow-not-recorded",
+		What:   "the case's open record does not say whether the session followed its sources: report takes --follow=false on one file as followed, and its growth as benign",
+		File:   "internal/ui/casefile.go",
+		Old:    "\tr.Follow = &follow\n",
+		New:    "\tif false {\n\t\tr.Follow = &follow\n\t}\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseRecordsFollow$"}},
+	},
 }
