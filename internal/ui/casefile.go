@@ -221,8 +221,9 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 
 // fingerprintSources records in the case cs the fingerprint of each local
 // source file the session opened (its size, modification time and the
-// sha256 of its bytes: evidence.CachedFingerprint, each file hashed once
-// per process), unless the case holds one of the file as it is now (the
+// sha256 of its bytes, and of its content decompressed for a gzip or zstd
+// file: evidence.CachedFingerprint, each file hashed once per process),
+// unless the case holds one of the file as it is now (the
 // same size and modification time): a report then tells a file changed
 // since from the same evidence. It runs in a command, once the first
 // screen is drawn.
@@ -270,7 +271,7 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 				changed = append(changed, termsafe.String(f)+" "+how)
 			}
 			rec := casefile.Record{Kind: casefile.KindFingerprint,
-				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}}
+				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime, ContentSHA256: fp.ContentSHA256}}
 			if strings.HasPrefix(how, "CHANGED") {
 				rec.Text = how // for later sessions (foundChanged)
 			}

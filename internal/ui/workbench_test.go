@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -663,5 +664,42 @@ func TestCaseRecordsFollow(t *testing.T) {
 		if f := opens[i].Follow; f == nil || *f != want {
 			t.Errorf("session %d: follow %v, want %v", i, f, want)
 		}
+	}
+}
+
+// TestCaseFingerprintsCompressedContent: a gzipped source's fingerprint
+// holds the sha256 of its bytes decompressed (content_sha256) besides
+// that of its stored bytes, so `audittui report` tells the file
+// recompressed since (the same content) from one changed. A gzipped copy
+// of the real falco traces; a plain file records none.
+func TestCaseFingerprintsCompressedContent(t *testing.T) {
+	ev := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b)
+	zw.Close()
+	gz := filepath.Join(ev, "falco.jsonl.gz")
+	plain := filepath.Join(ev, "plain.jsonl")
+	os.WriteFile(gz, z.Bytes(), 0o644)
+	os.WriteFile(plain, b, 0o644)
+	caseDir := filepath.Join(t.TempDir(), "case")
+	newWorkbenchApp(t, 100, 30, Options{Case: caseDir, Sources: Sources{Args: []string{"falco.jsonl.gz", "plain.jsonl"}, Dir: ev, Files: []string{"falco.jsonl.gz", "plain.jsonl"}}})
+	c, err := casefile.Load(caseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*casefile.SourceFile{}
+	for _, r := range c.State().Fingerprints {
+		got[r.File.Path] = r.File
+	}
+	if f := got[gz]; f == nil || f.SHA256 != RawSHA256(z.Bytes()) || f.ContentSHA256 != RawSHA256(b) {
+		t.Errorf("gzip fingerprint %+v, want sha256 %s and content_sha256 %s", f, RawSHA256(z.Bytes()), RawSHA256(b))
+	}
+	if f := got[plain]; f == nil || f.SHA256 != RawSHA256(b) || f.ContentSHA256 != "" {
+		t.Errorf("plain fingerprint %+v", f)
 	}
 }
