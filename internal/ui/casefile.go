@@ -36,6 +36,12 @@ type Sources struct {
 	Args  []string
 	Dir   string
 	Files []string
+	// Objects, when set, lists the S3 objects the session reads, as the
+	// case's object records hold them, but those the case holds as they
+	// are now (known: its latest record of each by URL). It runs in a
+	// command once the first screen is drawn (cli/tui: the S3 sources'
+	// Prints, each new object downloaded once more for its sha256).
+	Objects func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error)
 }
 
 // workbench is the App's investigation state.
@@ -228,8 +234,8 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 // since from the same evidence. It runs in a command, once the first
 // screen is drawn.
 func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
-	files, dir := a.opts.Sources.Files, a.opts.Sources.Dir
-	if len(files) == 0 {
+	files, dir, objects := a.opts.Sources.Files, a.opts.Sources.Dir, a.opts.Sources.Objects
+	if len(files) == 0 && objects == nil {
 		return nil
 	}
 	ctx, wait := a.ctx, a.wb.firstScreen
@@ -277,9 +283,23 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 			}
 			recs = append(recs, rec)
 		}
+		if objects != nil && ctx.Err() == nil {
+			// The S3 objects read: each recorded once as it is.
+			known := map[string]casefile.SourceObject{}
+			for _, r := range st.Objects {
+				known[r.Object.URL] = *r.Object
+			}
+			objs, err := objects(ctx, known)
+			if err != nil {
+				failed = append(failed, err.Error())
+			}
+			for _, o := range objs {
+				recs = append(recs, casefile.Record{Kind: casefile.KindObject, Object: &o})
+			}
+		}
 		status := ""
 		if len(failed) > 0 {
-			status = fmt.Sprintf("case: %d source file(s) not fingerprinted: %s", len(failed), termsafe.String(failed[0]))
+			status = fmt.Sprintf("case: %d source(s) not fingerprinted: %s", len(failed), termsafe.String(failed[0]))
 		}
 		if len(changed) > 0 {
 			// The evidence is not what the case recorded: said before

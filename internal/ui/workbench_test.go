@@ -703,3 +703,53 @@ func TestCaseFingerprintsCompressedContent(t *testing.T) {
 		t.Errorf("plain fingerprint %+v", f)
 	}
 }
+
+// TestCaseRecordsObjects: the S3 objects a session reads (Sources.Objects,
+// cli/tui's S3 Prints) are recorded as object records once the first
+// screen is drawn, so `audittui report` judges them; the next session is
+// told the case's records, and an error is said in the status bar.
+func TestCaseRecordsObjects(t *testing.T) {
+	caseDir := filepath.Join(t.TempDir(), "case")
+	lm := time.Date(2026, 2, 10, 2, 0, 0, 0, time.UTC)
+	objs := []casefile.SourceObject{
+		{URL: "s3://b/audit/a.log.gz", Source: "s3://b/audit/", ETag: "e1", Size: 10, LastModified: lm, SHA256: strings.Repeat("a", 64)},
+		{URL: "s3://b/audit/b.log.gz", Source: "s3://b/audit/", ETag: "e2", Size: 20, LastModified: lm},
+	}
+	var told []map[string]casefile.SourceObject
+	var fail error
+	opts := Options{Case: caseDir, Sources: Sources{Args: []string{"s3://b/audit/"},
+		Objects: func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
+			told = append(told, known)
+			var out []casefile.SourceObject
+			for _, o := range objs {
+				if _, ok := known[o.URL]; !ok {
+					out = append(out, o)
+				}
+			}
+			return out, fail
+		}}}
+	objects := func() []casefile.Record {
+		t.Helper()
+		c, err := casefile.Load(caseDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.State().Objects
+	}
+	newWorkbenchApp(t, 100, 30, opts)
+	got := objects()
+	if len(got) != 2 || *got[0].Object != objs[0] || *got[1].Object != objs[1] || len(told) != 1 || len(told[0]) != 0 {
+		t.Fatalf("objects %+v, told %+v", got, told)
+	}
+	fail = fmt.Errorf("list s3://b/audit/: AccessDenied")
+	a := newWorkbenchApp(t, 100, 30, opts)
+	if len(told) != 2 || len(told[1]) != 2 || told[1][objs[1].URL] != objs[1] {
+		t.Errorf("second session told %+v", told[1])
+	}
+	if n := len(objects()); n != 2 {
+		t.Errorf("reopened: %d object records, want 2", n)
+	}
+	if !strings.Contains(a.status, "AccessDenied") {
+		t.Errorf("status %q", a.status)
+	}
+}

@@ -190,6 +190,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		// A filter whose selector no stream has is refused with the
 		// labels they carry (a Loki server is asked for its jobs).
 		Streams: cmdutil.StreamLabels(ctx, srcs, ro, []string{"job"}).Labels}
+	uo.Sources.Objects = s3Objects(srcs, from, to)
 	if opts.Local {
 		uo.Loc = time.Local
 	}
