@@ -42,6 +42,10 @@ type Sources struct {
 	// command once the first screen is drawn (cli/tui: the S3 sources'
 	// Prints, each new object downloaded once more for its sha256).
 	Objects func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error)
+	// Labels are the --label NAME=VALUE labels and Recursive is -r, as
+	// the sources were read (recorded for a reopening and the report).
+	Labels    []string
+	Recursive bool
 }
 
 // workbench is the App's investigation state.
@@ -143,7 +147,8 @@ func countNotes(st *casefile.State) int {
 // sessionRecord is the open record of this session: sources, window and
 // whether it followed them.
 func (a *App) sessionRecord() casefile.Record {
-	r := casefile.Record{Kind: casefile.KindOpen, Sources: a.opts.Sources.Args, Dir: a.opts.Sources.Dir, Files: a.opts.Sources.Files, Text: a.opts.Title}
+	r := casefile.Record{Kind: casefile.KindOpen, Sources: a.opts.Sources.Args, Dir: a.opts.Sources.Dir, Files: a.opts.Sources.Files, Text: a.opts.Title,
+		Labels: a.opts.Sources.Labels, Recursive: a.opts.Sources.Recursive}
 	r.From, r.To = timePtr(a.opts.Window.From), timePtr(a.opts.Window.To)
 	// Whether it followed its sources: the TUI's decision, so a report
 	// does not guess it from the SOURCEs (an explicit --follow=false on

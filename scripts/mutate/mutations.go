@@ -3333,4 +3333,20 @@ var mutations = []Mutation{
 		New:    "\tif false {\n\t\tr.Follow = &follow\n\t}\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseRecordsFollow$"}},
 	},
+	{
+		Name:   "source/case-recursive-not-reapplied",
+		What:   "a case whose session read its directory SOURCE with -r is reopened (audittui --case DIR, report CASE) without it: the tree is not read as the session read it",
+		File:   "internal/data/source/source.go",
+		Old:    "\ts.recursive = s.recursive || recursive\n",
+		New:    "\ts.recursive = s.recursive || recursive && false\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportReadsAsRecorded$"}, {Pkg: "./internal/cli/tui", Run: "^TestCaseReadsAsRecorded$"}},
+	},
+	{
+		Name:   "ui/case-reading-not-recorded",
+		What:   "the case's open record holds neither the --label labels nor -r the session read its sources with",
+		File:   "internal/ui/casefile.go",
+		Old:    "\t\tLabels: a.opts.Sources.Labels, Recursive: a.opts.Sources.Recursive}\n",
+		New:    "\t\tRecursive: a.opts.Sources.Recursive && false}\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseRecordsReading$"}},
+	},
 }

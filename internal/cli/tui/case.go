@@ -56,6 +56,12 @@ func reopenCase(opts *TUIOptions) error {
 		opts.Sample = true
 	} else {
 		opts.Args = args
+		if opts.Sources != nil {
+			// Read as the session did: its --label labels and -r.
+			if err := opts.Sources.Recorded(st.Reading()); err != nil {
+				return cmdutil.UsageError(fmt.Errorf("case %s: %w", opts.Case, err))
+			}
+		}
 	}
 	if w := &opts.Window; w.Since == 0 && w.From == "" && w.To == "" && len(st.Opens) > 0 {
 		last := st.Opens[len(st.Opens)-1]
@@ -106,6 +112,8 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 	s := ui.Sources{Args: opts.Args, Dir: wd}
 	if isSample {
 		s.Args = []string{sample.Name}
+	} else if opts.Sources != nil {
+		s.Labels, s.Recursive = opts.Sources.LabelArgs(), opts.Sources.Recursive()
 	}
 	if len(s.Args) == 0 {
 		for _, src := range srcs {

@@ -177,3 +177,43 @@ func TestS3ObjectsForTheCase(t *testing.T) {
 		t.Errorf("after an overwrite: %+v %v", again, err)
 	}
 }
+
+// TestCaseReadsAsRecorded: the session record holds the --label labels
+// and -r the sources were read with, and `audittui --case DIR` without
+// SOURCE reads them the same way; a --label given on the command line
+// wins over the recorded one of that name.
+func TestCaseReadsAsRecorded(t *testing.T) {
+	ios, _, _ := clitest.Streams("")
+	sources := func(args ...string) *cmdutil.SourceSet {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		set := clitest.Factory(ios).Sources(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	ev := t.TempDir()
+	s := sessionSources(&TUIOptions{Args: []string{ev}, Sources: sources("--label", "job=kube-audit", "--label", "team=sec", "-r")}, nil, false)
+	if !s.Recursive || strings.Join(s.Labels, ",") != "job=kube-audit,team=sec" {
+		t.Errorf("session sources %+v", s)
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindOpen, Sources: s.Args, Dir: s.Dir, Labels: s.Labels, Recursive: s.Recursive}); err != nil {
+		t.Fatal(err)
+	}
+	opts := &TUIOptions{Case: dir, Sources: sources()}
+	if err := reopenCase(opts); err != nil {
+		t.Fatal(err)
+	}
+	if l := opts.Sources.LabelArgs(); !opts.Sources.Recursive() || opts.Sources.Job() != "kube-audit" || strings.Join(l, ",") != "job=kube-audit,team=sec" {
+		t.Errorf("reopened: recursive %v, labels %v", opts.Sources.Recursive(), l)
+	}
+	given := &TUIOptions{Case: dir, Sources: sources("--label", "job=other")}
+	if err := reopenCase(given); err != nil || given.Sources.Job() != "other" || !given.Sources.Recursive() {
+		t.Errorf("--label given: job %s, %v", given.Sources.Job(), err)
+	}
+}
