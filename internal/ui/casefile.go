@@ -46,6 +46,11 @@ type Sources struct {
 	// the sources were read (recorded for a reopening and the report).
 	Labels    []string
 	Recursive bool
+	// FollowedLive, when set, says whether a session of the case (st)
+	// followed the local file at path live: the report's rule
+	// (report.FollowedLive), by which only that file's growth since the
+	// case recorded it is benign. nil: growth is taken as benign.
+	FollowedLive func(st *casefile.State, path string) bool
 }
 
 // workbench is the App's investigation state.
@@ -239,7 +244,7 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 // since from the same evidence. It runs in a command, once the first
 // screen is drawn.
 func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
-	files, dir, objects := a.opts.Sources.Files, a.opts.Sources.Dir, a.opts.Sources.Objects
+	files, dir, objects, followed := a.opts.Sources.Files, a.opts.Sources.Dir, a.opts.Sources.Objects, a.opts.Sources.FollowedLive
 	if len(files) == 0 && objects == nil {
 		return nil
 	}
@@ -277,7 +282,7 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 				failed = append(failed, err.Error())
 				continue
 			}
-			how := sinceRecorded(st, p, fp)
+			how := sinceRecorded(st, p, fp, followed == nil || followed(st, p))
 			if how != "" {
 				changed = append(changed, termsafe.String(f)+" "+how)
 			}
@@ -328,10 +333,12 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 // sinceRecorded says how the local file at path p, fingerprinted now as
 // fp, differs from what the case recorded of it: "" when it is the same
 // (or the case holds no fingerprint of it), "grew by N bytes since ..."
-// when every recorded fingerprint's bytes are its first bytes (a live
-// audit.log appended to), else "CHANGED since ...: how" (the report's
-// words). It reads the file (in a command).
-func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint) string {
+// when every recorded fingerprint's bytes are its first bytes and a
+// session followed it (followed: a live audit.log appended to), else
+// "CHANGED since ...: how" (the report's words: bytes appended to a file
+// no session followed were added after it was read). It reads the file
+// (in a command).
+func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint, followed bool) string {
 	var last *casefile.SourceFile
 	for _, r := range st.Fingerprints {
 		if r.File.Path != p {
@@ -352,6 +359,9 @@ func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint) string
 		}
 	}
 	if last != nil && fp.Size > last.Size {
+		if !followed {
+			return fmt.Sprintf("CHANGED since the case recorded it: %d bytes appended, and no session of the case followed it live (audittui report says more)", fp.Size-last.Size)
+		}
 		return fmt.Sprintf("grew by %d bytes since the case recorded it (the recorded bytes are unchanged)", fp.Size-last.Size)
 	}
 	return ""

@@ -770,3 +770,41 @@ func TestCaseRecordsObjects(t *testing.T) {
 		t.Errorf("status %q", a.status)
 	}
 }
+
+// TestCaseGrowthNotFollowed: the status bar applies the report's rule: a
+// recorded file that grew since is benign ("grew by N bytes") only when a
+// session of the case followed it live (Sources.FollowedLive, cli/tui's
+// report.FollowedLive); any other file that grew was altered after it was
+// read: CHANGED. A copy of the real falco traces.
+func TestCaseGrowthNotFollowed(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, followed := range []bool{true, false} {
+		ev := t.TempDir()
+		p := filepath.Join(ev, "falco.jsonl")
+		os.WriteFile(p, b, 0o644)
+		var asked []string
+		opts := Options{Case: filepath.Join(t.TempDir(), "case"), Sources: Sources{Args: []string{"falco.jsonl"}, Dir: ev, Files: []string{"falco.jsonl"},
+			FollowedLive: func(st *casefile.State, path string) bool {
+				if len(st.Opens) == 0 {
+					t.Error("FollowedLive without the sessions")
+				}
+				asked = append(asked, path)
+				return followed
+			}}}
+		newWorkbenchApp(t, 200, 30, opts)
+		os.WriteFile(p, append(append([]byte{}, b...), b[:100]...), 0o644)
+		later := time.Now().Add(time.Hour)
+		os.Chtimes(p, later, later)
+		a := newWorkbenchApp(t, 200, 30, opts)
+		want := "case: falco.jsonl grew by 100 bytes since the case recorded it (the recorded bytes are unchanged)"
+		if !followed {
+			want = "case: falco.jsonl CHANGED since the case recorded it: 100 bytes appended, and no session of the case followed it live (audittui report says more)"
+		}
+		if !strings.Contains(a.status, want) || len(asked) == 0 || asked[len(asked)-1] != p {
+			t.Errorf("followed %v: status %q, want %q (asked %v)", followed, a.status, want, asked)
+		}
+	}
+}

@@ -1693,8 +1693,8 @@ var mutations = []Mutation{
 		Name:   "ui/case-evidence-change-silent",
 		What:   "reopening a case whose evidence changed says nothing, though the TUI hashes the files at open",
 		File:   "internal/ui/casefile.go",
-		Old:    "\t\t\thow := sinceRecorded(st, p, fp)\n",
-		New:    "\t\t\thow := \"\"\n",
+		Old:    "\t\t\thow := sinceRecorded(st, p, fp, followed == nil || followed(st, p))\n",
+		New:    "\t\t\thow := sinceRecorded(st, p, fp, followed == nil || followed(st, p))\n\t\t\thow = \"\"\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseSaysEvidenceChanged$"}},
 	},
 	{
@@ -3348,5 +3348,13 @@ var mutations = []Mutation{
 		Old:    "\t\tLabels: a.opts.Sources.Labels, Recursive: a.opts.Sources.Recursive}\n",
 		New:    "\t\tRecursive: a.opts.Sources.Recursive && false}\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseRecordsReading$"}},
+	},
+	{
+		Name:   "ui/case-growth-always-benign",
+		What:   "the status bar says a recorded file no session followed 'grew by N bytes' (benign) where the report says CHANGED: bytes appended after it was read",
+		File:   "internal/ui/casefile.go",
+		Old:    "\t\tif !followed {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %d bytes appended",
+		New:    "\t\tif !followed && false {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %d bytes appended",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseGrowthNotFollowed$"}},
 	},
 }
