@@ -130,6 +130,12 @@ type Record struct {
 	// the TUI's default would. Growth of a source file is benign only
 	// for the live file of a followed session.
 	Follow *bool `json:"follow,omitempty"`
+	// Labels are the --label NAME=VALUE stream labels the session gave
+	// its file and S3 sources, Recursive whether it read a directory
+	// SOURCE's subdirectories (-r): a session that reopens the case
+	// without SOURCE, and its report, read them the same way.
+	Labels    []string `json:"labels,omitempty"`
+	Recursive bool     `json:"recursive,omitempty"`
 
 	// Silence is an alert silence (silence, unsilence).
 	Silence *Silence `json:"silence,omitempty"`

@@ -187,6 +187,20 @@ func (s *State) SourceArgs(wd string) []string {
 	return out
 }
 
+// Reading is how the case's sessions read their sources: the --label
+// labels of the last session that gave any, and -r when a session read
+// with it (reading the other sessions' directories with it too reads
+// what they read, and more, which a report says).
+func (s *State) Reading() (labels []string, recursive bool) {
+	for _, o := range s.Opens {
+		if len(o.Labels) > 0 {
+			labels = o.Labels
+		}
+		recursive = recursive || o.Recursive
+	}
+	return labels, recursive
+}
+
 // Fingerprint returns the first fingerprint the case recorded of the file
 // at path (absolute): the evidence as the case first found it.
 func (s *State) Fingerprint(path string) (Record, bool) {

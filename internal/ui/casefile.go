@@ -36,6 +36,21 @@ type Sources struct {
 	Args  []string
 	Dir   string
 	Files []string
+	// Objects, when set, lists the S3 objects the session reads, as the
+	// case's object records hold them, but those the case holds as they
+	// are now (known: its latest record of each by URL). It runs in a
+	// command once the first screen is drawn (cli/tui: the S3 sources'
+	// Prints, each new object downloaded once more for its sha256).
+	Objects func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error)
+	// Labels are the --label NAME=VALUE labels and Recursive is -r, as
+	// the sources were read (recorded for a reopening and the report).
+	Labels    []string
+	Recursive bool
+	// FollowedLive, when set, says whether a session of the case (st)
+	// followed the local file at path live: the report's rule
+	// (report.FollowedLive), by which only that file's growth since the
+	// case recorded it is benign. nil: growth is taken as benign.
+	FollowedLive func(st *casefile.State, path string) bool
 }
 
 // workbench is the App's investigation state.
@@ -134,10 +149,17 @@ func countNotes(st *casefile.State) int {
 	return n
 }
 
-// sessionRecord is the open record of this session: sources and window.
+// sessionRecord is the open record of this session: sources, window and
+// whether it followed them.
 func (a *App) sessionRecord() casefile.Record {
-	r := casefile.Record{Kind: casefile.KindOpen, Sources: a.opts.Sources.Args, Dir: a.opts.Sources.Dir, Files: a.opts.Sources.Files, Text: a.opts.Title}
+	r := casefile.Record{Kind: casefile.KindOpen, Sources: a.opts.Sources.Args, Dir: a.opts.Sources.Dir, Files: a.opts.Sources.Files, Text: a.opts.Title,
+		Labels: a.opts.Sources.Labels, Recursive: a.opts.Sources.Recursive}
 	r.From, r.To = timePtr(a.opts.Window.From), timePtr(a.opts.Window.To)
+	// Whether it followed its sources: the TUI's decision, so a report
+	// does not guess it from the SOURCEs (an explicit --follow=false on
+	// one file is not followed, and its growth is not benign).
+	follow := a.opts.Follow
+	r.Follow = &follow
 	return r
 }
 
@@ -215,14 +237,15 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 
 // fingerprintSources records in the case cs the fingerprint of each local
 // source file the session opened (its size, modification time and the
-// sha256 of its bytes: evidence.CachedFingerprint, each file hashed once
-// per process), unless the case holds one of the file as it is now (the
+// sha256 of its bytes, and of its content decompressed for a gzip or zstd
+// file: evidence.CachedFingerprint, each file hashed once per process),
+// unless the case holds one of the file as it is now (the
 // same size and modification time): a report then tells a file changed
 // since from the same evidence. It runs in a command, once the first
 // screen is drawn.
 func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
-	files, dir := a.opts.Sources.Files, a.opts.Sources.Dir
-	if len(files) == 0 {
+	files, dir, objects, followed := a.opts.Sources.Files, a.opts.Sources.Dir, a.opts.Sources.Objects, a.opts.Sources.FollowedLive
+	if len(files) == 0 && objects == nil {
 		return nil
 	}
 	ctx, wait := a.ctx, a.wb.firstScreen
@@ -259,20 +282,34 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 				failed = append(failed, err.Error())
 				continue
 			}
-			how := sinceRecorded(st, p, fp)
+			how := sinceRecorded(st, p, fp, followed == nil || followed(st, p))
 			if how != "" {
 				changed = append(changed, termsafe.String(f)+" "+how)
 			}
 			rec := casefile.Record{Kind: casefile.KindFingerprint,
-				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime}}
+				File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime, ContentSHA256: fp.ContentSHA256}}
 			if strings.HasPrefix(how, "CHANGED") {
 				rec.Text = how // for later sessions (foundChanged)
 			}
 			recs = append(recs, rec)
 		}
+		if objects != nil && ctx.Err() == nil {
+			// The S3 objects read: each recorded once as it is.
+			known := map[string]casefile.SourceObject{}
+			for _, r := range st.Objects {
+				known[r.Object.URL] = *r.Object
+			}
+			objs, err := objects(ctx, known)
+			if err != nil {
+				failed = append(failed, err.Error())
+			}
+			for _, o := range objs {
+				recs = append(recs, casefile.Record{Kind: casefile.KindObject, Object: &o})
+			}
+		}
 		status := ""
 		if len(failed) > 0 {
-			status = fmt.Sprintf("case: %d source file(s) not fingerprinted: %s", len(failed), termsafe.String(failed[0]))
+			status = fmt.Sprintf("case: %d source(s) not fingerprinted: %s", len(failed), termsafe.String(failed[0]))
 		}
 		if len(changed) > 0 {
 			// The evidence is not what the case recorded: said before
@@ -296,10 +333,12 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 // sinceRecorded says how the local file at path p, fingerprinted now as
 // fp, differs from what the case recorded of it: "" when it is the same
 // (or the case holds no fingerprint of it), "grew by N bytes since ..."
-// when every recorded fingerprint's bytes are its first bytes (a live
-// audit.log appended to), else "CHANGED since ...: how" (the report's
-// words). It reads the file (in a command).
-func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint) string {
+// when every recorded fingerprint's bytes are its first bytes and a
+// session followed it (followed: a live audit.log appended to), else
+// "CHANGED since ...: how" (the report's words: bytes appended to a file
+// no session followed were added after it was read). It reads the file
+// (in a command).
+func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint, followed bool) string {
 	var last *casefile.SourceFile
 	for _, r := range st.Fingerprints {
 		if r.File.Path != p {
@@ -320,6 +359,9 @@ func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint) string
 		}
 	}
 	if last != nil && fp.Size > last.Size {
+		if !followed {
+			return fmt.Sprintf("CHANGED since the case recorded it: %d bytes appended, and no session of the case followed it live (audittui report says more)", fp.Size-last.Size)
+		}
 		return fmt.Sprintf("grew by %d bytes since the case recorded it (the recorded bytes are unchanged)", fp.Size-last.Size)
 	}
 	return ""

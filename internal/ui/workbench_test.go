@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -638,5 +639,172 @@ func TestCaseSaysEvidenceChanged(t *testing.T) {
 	a = newWorkbenchApp(t, 200, 30, opts)
 	if !strings.Contains(a.status, "CHANGED since the case recorded it") || strings.ContainsRune(a.status, 0x1b) {
 		t.Errorf("sanitised: status %q", a.status)
+	}
+}
+
+// TestCaseRecordsFollow: the session's open record says whether it
+// followed its sources (the TUI's decision, Options.Follow), so that
+// `audittui report` does not take an explicit --follow=false on one file
+// as followed (growth of a file no session followed is evidence altered).
+func TestCaseRecordsFollow(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	wd, _ := os.Getwd()
+	src := Sources{Args: []string{"testdata/events.jsonl"}, Dir: wd, Files: []string{"testdata/events.jsonl"}}
+	newWorkbenchApp(t, 100, 30, Options{Case: dir, Sources: src, Follow: false})
+	newWorkbenchApp(t, 100, 30, Options{Case: dir, Sources: src, Follow: true})
+	c, err := casefile.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := c.State().Opens
+	if len(opens) != 2 {
+		t.Fatalf("%d open records, want 2", len(opens))
+	}
+	for i, want := range []bool{false, true} {
+		if f := opens[i].Follow; f == nil || *f != want {
+			t.Errorf("session %d: follow %v, want %v", i, f, want)
+		}
+	}
+}
+
+// TestCaseRecordsReading: the open record holds the --label labels and -r
+// the session read its sources with (Sources.Labels, Sources.Recursive),
+// so a reopening without SOURCE and the report read them the same way.
+func TestCaseRecordsReading(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	wd, _ := os.Getwd()
+	src := Sources{Args: []string{"testdata"}, Dir: wd, Files: []string{"testdata/events.jsonl"}, Labels: []string{"job=kube-audit"}, Recursive: true}
+	newWorkbenchApp(t, 100, 30, Options{Case: dir, Sources: src})
+	c, err := casefile.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.State().Opens; len(o) != 1 || !o[0].Recursive || len(o[0].Labels) != 1 || o[0].Labels[0] != "job=kube-audit" {
+		t.Errorf("open records %+v", o)
+	}
+}
+
+// TestCaseFingerprintsCompressedContent: a gzipped source's fingerprint
+// holds the sha256 of its bytes decompressed (content_sha256) besides
+// that of its stored bytes, so `audittui report` tells the file
+// recompressed since (the same content) from one changed. A gzipped copy
+// of the real falco traces; a plain file records none.
+func TestCaseFingerprintsCompressedContent(t *testing.T) {
+	ev := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b)
+	zw.Close()
+	gz := filepath.Join(ev, "falco.jsonl.gz")
+	plain := filepath.Join(ev, "plain.jsonl")
+	os.WriteFile(gz, z.Bytes(), 0o644)
+	os.WriteFile(plain, b, 0o644)
+	caseDir := filepath.Join(t.TempDir(), "case")
+	newWorkbenchApp(t, 100, 30, Options{Case: caseDir, Sources: Sources{Args: []string{"falco.jsonl.gz", "plain.jsonl"}, Dir: ev, Files: []string{"falco.jsonl.gz", "plain.jsonl"}}})
+	c, err := casefile.Load(caseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*casefile.SourceFile{}
+	for _, r := range c.State().Fingerprints {
+		got[r.File.Path] = r.File
+	}
+	if f := got[gz]; f == nil || f.SHA256 != RawSHA256(z.Bytes()) || f.ContentSHA256 != RawSHA256(b) {
+		t.Errorf("gzip fingerprint %+v, want sha256 %s and content_sha256 %s", f, RawSHA256(z.Bytes()), RawSHA256(b))
+	}
+	if f := got[plain]; f == nil || f.SHA256 != RawSHA256(b) || f.ContentSHA256 != "" {
+		t.Errorf("plain fingerprint %+v", f)
+	}
+}
+
+// TestCaseRecordsObjects: the S3 objects a session reads (Sources.Objects,
+// cli/tui's S3 Prints) are recorded as object records once the first
+// screen is drawn, so `audittui report` judges them; the next session is
+// told the case's records, and an error is said in the status bar.
+func TestCaseRecordsObjects(t *testing.T) {
+	caseDir := filepath.Join(t.TempDir(), "case")
+	lm := time.Date(2026, 2, 10, 2, 0, 0, 0, time.UTC)
+	objs := []casefile.SourceObject{
+		{URL: "s3://b/audit/a.log.gz", Source: "s3://b/audit/", ETag: "e1", Size: 10, LastModified: lm, SHA256: strings.Repeat("a", 64)},
+		{URL: "s3://b/audit/b.log.gz", Source: "s3://b/audit/", ETag: "e2", Size: 20, LastModified: lm},
+	}
+	var told []map[string]casefile.SourceObject
+	var fail error
+	opts := Options{Case: caseDir, Sources: Sources{Args: []string{"s3://b/audit/"},
+		Objects: func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
+			told = append(told, known)
+			var out []casefile.SourceObject
+			for _, o := range objs {
+				if _, ok := known[o.URL]; !ok {
+					out = append(out, o)
+				}
+			}
+			return out, fail
+		}}}
+	objects := func() []casefile.Record {
+		t.Helper()
+		c, err := casefile.Load(caseDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.State().Objects
+	}
+	newWorkbenchApp(t, 100, 30, opts)
+	got := objects()
+	if len(got) != 2 || *got[0].Object != objs[0] || *got[1].Object != objs[1] || len(told) != 1 || len(told[0]) != 0 {
+		t.Fatalf("objects %+v, told %+v", got, told)
+	}
+	fail = fmt.Errorf("list s3://b/audit/: AccessDenied")
+	a := newWorkbenchApp(t, 100, 30, opts)
+	if len(told) != 2 || len(told[1]) != 2 || told[1][objs[1].URL] != objs[1] {
+		t.Errorf("second session told %+v", told[1])
+	}
+	if n := len(objects()); n != 2 {
+		t.Errorf("reopened: %d object records, want 2", n)
+	}
+	if !strings.Contains(a.status, "AccessDenied") {
+		t.Errorf("status %q", a.status)
+	}
+}
+
+// TestCaseGrowthNotFollowed: the status bar applies the report's rule: a
+// recorded file that grew since is benign ("grew by N bytes") only when a
+// session of the case followed it live (Sources.FollowedLive, cli/tui's
+// report.FollowedLive); any other file that grew was altered after it was
+// read: CHANGED. A copy of the real falco traces.
+func TestCaseGrowthNotFollowed(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "falco-legacy-k8s-audit-traces.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, followed := range []bool{true, false} {
+		ev := t.TempDir()
+		p := filepath.Join(ev, "falco.jsonl")
+		os.WriteFile(p, b, 0o644)
+		var asked []string
+		opts := Options{Case: filepath.Join(t.TempDir(), "case"), Sources: Sources{Args: []string{"falco.jsonl"}, Dir: ev, Files: []string{"falco.jsonl"},
+			FollowedLive: func(st *casefile.State, path string) bool {
+				if len(st.Opens) == 0 {
+					t.Error("FollowedLive without the sessions")
+				}
+				asked = append(asked, path)
+				return followed
+			}}}
+		newWorkbenchApp(t, 200, 30, opts)
+		os.WriteFile(p, append(append([]byte{}, b...), b[:100]...), 0o644)
+		later := time.Now().Add(time.Hour)
+		os.Chtimes(p, later, later)
+		a := newWorkbenchApp(t, 200, 30, opts)
+		want := "case: falco.jsonl grew by 100 bytes since the case recorded it (the recorded bytes are unchanged)"
+		if !followed {
+			want = "case: falco.jsonl CHANGED since the case recorded it: 100 bytes appended, and no session of the case followed it live (audittui report says more)"
+		}
+		if !strings.Contains(a.status, want) || len(asked) == 0 || asked[len(asked)-1] != p {
+			t.Errorf("followed %v: status %q, want %q (asked %v)", followed, a.status, want, asked)
+		}
 	}
 }

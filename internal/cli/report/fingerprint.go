@@ -246,6 +246,14 @@ type following struct {
 	named map[string]map[string]bool
 }
 
+// FollowedLive reports whether a session of the case followed the local
+// file at path live (the live file of a followed rotated set): the only
+// file whose growth past what the case recorded is benign. The TUI's
+// status bar applies the same rule (ui.Sources.FollowedLive).
+func FollowedLive(st *casefile.State, path string) bool {
+	return sessionsFollowing(st).files[localPath(path)]
+}
+
 // sessionsFollowing finds what the case's sessions followed: what each
 // open record says ("follow"), or, when it does not, what the TUI's
 // default would have done with its SOURCEs and files (followsByDefault).

@@ -682,3 +682,22 @@ func TestReportRecompressedGzip(t *testing.T) {
 		t.Errorf("content changed: exit %d\n%s", code, md)
 	}
 }
+
+// TestFollowedLive: the rule the TUI's status bar takes from the report:
+// a plain file a session followed (its record's follow, else the TUI's
+// default for one plain file) may grow; one read with --follow=false may
+// not.
+func TestFollowedLive(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(p, []byte(rotEvent("f-0", "get", "/api/v1/pods", "pods", "default", "p", "", 200, 0)), 0o644)
+	on, off := true, false
+	for _, c := range []struct {
+		follow *bool
+		want   bool
+	}{{&on, true}, {&off, false}, {nil, true}} {
+		st := casefile.Apply([]casefile.Record{{ID: "1", Kind: casefile.KindOpen, Time: time.Now(), Sources: []string{p}, Files: []string{p}, Follow: c.follow}})
+		if got := FollowedLive(st, p); got != c.want {
+			t.Errorf("follow %v: FollowedLive %v, want %v", c.follow, got, c.want)
+		}
+	}
+}

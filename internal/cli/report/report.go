@@ -164,6 +164,11 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if len(st.Opens)+len(st.Bookmarks)+len(st.Notes)+len(st.Exports) == 0 && len(c.Problems()) == 0 {
 		return cmdutil.UsageErrorf("%s holds no case records (*.jsonl written by audittui --case)", termsafe.String(opts.Case))
 	}
+	// The sources are read as the sessions read them: their --label
+	// labels (those not given here) and -r.
+	if err := opts.Sources.Recorded(st.Reading()); err != nil {
+		return cmdutil.UsageError(fmt.Errorf("case %s: %w", termsafe.String(opts.Case), err))
+	}
 	wd, _ := opts.Getwd()
 	recorded := st.SourceArgs(wd)
 	args := recorded

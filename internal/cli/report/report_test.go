@@ -884,3 +884,42 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestReportReadsAsRecorded: a session read a reviewer's tree
+// (ev/node-a/audit.log, ev/node-b/audit.log) with -r and --label; the case
+// records both, so `report CASE`, without SOURCE or -r, reads the tree as
+// the session did and the events bookmarked in it check out (the
+// directory holds only subdirectories: read without -r it is refused).
+func TestReportReadsAsRecorded(t *testing.T) {
+	ev := t.TempDir()
+	for n, node := range []string{"node-a", "node-b"} {
+		var lines []string
+		for i := range 5 {
+			lines = append(lines, rotEvent(fmt.Sprintf("%s-%d", node, i), "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, 10*n+i))
+		}
+		os.MkdirAll(filepath.Join(ev, node), 0o755)
+		if err := os.WriteFile(filepath.Join(ev, node, "audit.log"), []byte(strings.Join(lines, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := file.New(ev, file.Options{Recursive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { return e.Origin.Line == 3 })
+	if len(refs) != 2 {
+		t.Fatalf("%d events picked", len(refs))
+	}
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}, Recursive: true, Labels: []string{"job=kube-audit"}})
+	for _, r := range refs {
+		add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &r})
+	}
+	code, md, errOut := reportCmd(t, "--no-alerts", c.Dir())
+	if code != 0 || strings.Count(md, "OK: the bytes at the citation") != 2 {
+		t.Errorf("exit %d %s\n%s", code, errOut, md)
+	}
+}

@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
 	"github.com/audittui/audittui/internal/ui"
@@ -52,6 +56,12 @@ func reopenCase(opts *TUIOptions) error {
 		opts.Sample = true
 	} else {
 		opts.Args = args
+		if opts.Sources != nil {
+			// Read as the session did: its --label labels and -r.
+			if err := opts.Sources.Recorded(st.Reading()); err != nil {
+				return cmdutil.UsageError(fmt.Errorf("case %s: %w", opts.Case, err))
+			}
+		}
 	}
 	if w := &opts.Window; w.Since == 0 && w.From == "" && w.To == "" && len(st.Opens) > 0 {
 		last := st.Opens[len(st.Opens)-1]
@@ -102,6 +112,8 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 	s := ui.Sources{Args: opts.Args, Dir: wd}
 	if isSample {
 		s.Args = []string{sample.Name}
+	} else if opts.Sources != nil {
+		s.Labels, s.Recursive = opts.Sources.LabelArgs(), opts.Sources.Recursive()
 	}
 	if len(s.Args) == 0 {
 		for _, src := range srcs {
@@ -116,4 +128,58 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 		}
 	}
 	return s
+}
+
+// s3Objects lists the S3 objects the S3 sources among srcs read in the
+// window [from, to) for the case's object records (ui.Sources.Objects):
+// their URL, SOURCE, ETag, size and LastModified, and each object the
+// case does not hold as it is now (known) is downloaded once more for the
+// sha256 of its bytes as stored (an archived one keeps its ETag only), so
+// `audittui report` judges them: the same, CHANGED, GONE, or NEW. nil
+// without S3 sources.
+func s3Objects(srcs []data.Source, from, to int64) func(context.Context, map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
+	var s3s []*s3src.Source
+	for _, src := range srcs {
+		if s, ok := src.(*s3src.Source); ok {
+			s3s = append(s3s, s)
+		}
+	}
+	if len(s3s) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
+		var out []casefile.SourceObject
+		for _, s := range s3s {
+			prints, err := s.Prints(ctx, from, to, false)
+			if err != nil {
+				return out, fmt.Errorf("S3 objects of %s: %w", s, err)
+			}
+			for _, p := range prints {
+				o := casefile.SourceObject{URL: p.URL, Source: p.Source, ETag: p.ETag, Size: p.Size, LastModified: p.LastModified}
+				if k, ok := known[p.URL]; ok && k.SHA256 != "" && k.ETag == o.ETag && k.Size == o.Size && k.LastModified.Equal(o.LastModified) {
+					continue // as the case recorded it
+				}
+				obj, found, err := s.Stat(ctx, strings.TrimPrefix(p.URL, "s3://"+s.Bucket()+"/"))
+				if err != nil {
+					return out, err
+				}
+				if !found {
+					continue // gone since listed: nothing read to record
+				}
+				o.ETag, o.Size, o.LastModified = obj.ETag, obj.Size, obj.LastModified.UTC()
+				if !obj.Archived() {
+					d, err := s.Download(ctx, obj, io.Discard)
+					if err != nil {
+						return out, err
+					}
+					o.SHA256, o.Size = d.SHA256, d.Bytes
+				}
+				if o.ETag == "" && o.SHA256 == "" {
+					continue // nothing to judge it by
+				}
+				out = append(out, o)
+			}
+		}
+		return out, nil
+	}
 }

@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,6 +17,9 @@ import (
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
+	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/data/source/s3/s3test"
 )
 
 // TestReopenCase: --case DIR without SOURCE takes the sources (relative
@@ -117,5 +123,97 @@ func TestReopenCaseReadFromStdin(t *testing.T) {
 
 	if err := stdinOnTerminal(&TUIOptions{IO: ios, Args: []string{"a.log", "-"}, Case: dir}); !errors.As(err, &ee) || ee.Code != cmdutil.ExitUsage || !strings.Contains(err.Error(), "cat FILE | audittui --case "+dir+" -") {
 		t.Errorf("SOURCE - on a terminal: %v", err)
+	}
+}
+
+// TestS3ObjectsForTheCase: the TUI records the S3 objects it reads in its
+// window (Prints) for `audittui report`: each with its ETag, size,
+// LastModified and the sha256 of its bytes as stored (here those of the
+// archive uploaded to gofakes3); an object the case holds as it is now is
+// not listed again, and one overwritten since is, with its new bytes.
+func TestS3ObjectsForTheCase(t *testing.T) {
+	w := clitest.NewS3World(t, false)
+	ctx := context.Background()
+	format, err := s3key.Parse(s3key.DefaultFormat, s3key.ParseOptions{UnsetAsWildcard: true, LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arg := "s3://" + w.Bucket + "/audit-logs/c1/"
+	src, err := s3src.New(ctx, arg, s3src.Options{Client: w.Client, KeyFormat: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s3Objects(nil, 0, 0) != nil {
+		t.Error("objects listed without an S3 source")
+	}
+	from, to := w.Start.Add(2*time.Hour), w.Start.Add(3*time.Hour)
+	list := s3Objects([]data.Source{src}, from.UnixNano(), to.UnixNano())
+	objs, err := list(ctx, nil)
+	if err != nil || len(objs) < 2 {
+		t.Fatalf("%d objects: %v", len(objs), err)
+	}
+	keyOf := func(url string) string { return strings.TrimPrefix(url, "s3://"+w.Bucket+"/") }
+	bodies := map[string][]byte{}
+	for _, o := range w.Objects {
+		bodies[o.Key] = o.Body
+	}
+	known := map[string]casefile.SourceObject{}
+	for _, o := range objs {
+		b, ok := bodies[keyOf(o.URL)]
+		sum := sha256.Sum256(b)
+		if !ok || o.Source != arg || o.SHA256 != hex.EncodeToString(sum[:]) || o.Size != int64(len(b)) || o.ETag == "" || o.LastModified.IsZero() {
+			t.Errorf("object %+v", o)
+		}
+		known[o.URL] = o
+	}
+	if again, err := list(ctx, known); err != nil || len(again) != 0 {
+		t.Errorf("listed again as recorded: %+v %v", again, err)
+	}
+	other := bodies[keyOf(objs[1].URL)]
+	s3test.Put(ctx, t, w.Client, w.Bucket, keyOf(objs[0].URL), other, "")
+	again, err := list(ctx, known)
+	sum := sha256.Sum256(other)
+	if err != nil || len(again) != 1 || again[0].URL != objs[0].URL || again[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("after an overwrite: %+v %v", again, err)
+	}
+}
+
+// TestCaseReadsAsRecorded: the session record holds the --label labels
+// and -r the sources were read with, and `audittui --case DIR` without
+// SOURCE reads them the same way; a --label given on the command line
+// wins over the recorded one of that name.
+func TestCaseReadsAsRecorded(t *testing.T) {
+	ios, _, _ := clitest.Streams("")
+	sources := func(args ...string) *cmdutil.SourceSet {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		set := clitest.Factory(ios).Sources(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	ev := t.TempDir()
+	s := sessionSources(&TUIOptions{Args: []string{ev}, Sources: sources("--label", "job=kube-audit", "--label", "team=sec", "-r")}, nil, false)
+	if !s.Recursive || strings.Join(s.Labels, ",") != "job=kube-audit,team=sec" {
+		t.Errorf("session sources %+v", s)
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindOpen, Sources: s.Args, Dir: s.Dir, Labels: s.Labels, Recursive: s.Recursive}); err != nil {
+		t.Fatal(err)
+	}
+	opts := &TUIOptions{Case: dir, Sources: sources()}
+	if err := reopenCase(opts); err != nil {
+		t.Fatal(err)
+	}
+	if l := opts.Sources.LabelArgs(); !opts.Sources.Recursive() || opts.Sources.Job() != "kube-audit" || strings.Join(l, ",") != "job=kube-audit,team=sec" {
+		t.Errorf("reopened: recursive %v, labels %v", opts.Sources.Recursive(), l)
+	}
+	given := &TUIOptions{Case: dir, Sources: sources("--label", "job=other")}
+	if err := reopenCase(given); err != nil || given.Sources.Job() != "other" || !given.Sources.Recursive() {
+		t.Errorf("--label given: job %s, %v", given.Sources.Job(), err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/report"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/policy/rules"
@@ -190,6 +191,8 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		// A filter whose selector no stream has is refused with the
 		// labels they carry (a Loki server is asked for its jobs).
 		Streams: cmdutil.StreamLabels(ctx, srcs, ro, []string{"job"}).Labels}
+	uo.Sources.Objects = s3Objects(srcs, from, to)
+	uo.Sources.FollowedLive = report.FollowedLive
 	if opts.Local {
 		uo.Loc = time.Local
 	}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -138,6 +139,33 @@ func (s *Set) clusterLabel() string {
 
 // Recursive is -r: a directory SOURCE is read with its subdirectories.
 func (s *Set) Recursive() bool { return s.recursive }
+
+// Recorded reads the sources as a case's session did (casefile
+// State.Reading): each of its --label NAME=VALUE labels whose name the
+// command line did not give is added, and -r is set when it read with
+// it. A label that is not one is an error naming it.
+func (s *Set) Recorded(labels []string, recursive bool) error {
+	for _, l := range labels {
+		name, _, _ := strings.Cut(l, "=")
+		if _, given := s.labels.labels.Get(strings.TrimSpace(name)); given {
+			continue
+		}
+		if err := s.labels.Set(l); err != nil {
+			return fmt.Errorf("the case's --label %w", err)
+		}
+	}
+	s.recursive = s.recursive || recursive
+	return nil
+}
+
+// LabelArgs are the --label labels as NAME=VALUE, for a case's record.
+func (s *Set) LabelArgs() []string {
+	var out []string
+	for _, l := range s.labels.labels {
+		out = append(out, l.Name+"="+l.Value)
+	}
+	return out
+}
 
 // Loki is the Set's Loki kind (its flags are the Set's).
 func (s *Set) Loki() *Loki { return s.loki }
