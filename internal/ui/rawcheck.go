@@ -36,7 +36,7 @@ func (s *Snapshot) RawChecked(i int) ([]byte, error) {
 		return b, nil
 	}
 	o := s.Origin(i)
-	return nil, fmt.Errorf("%s: the event's bytes are gone: %s was %w (logrotate copytruncate?) after it was read, its offset holds other bytes now, and no copy beside it (%s.1, .gz) was found holding them: %w",
+	return nil, fmt.Errorf("%s: the event's bytes are gone: %s was %w (logrotate copytruncate?) after it was read, its offset holds other bytes now, and no copy beside it (%s.1, -YYYYMMDD, .gz) was found holding them: %w",
 		o.Cite(), src.info.Name, errCut, src.info.Name, errMismatch(err))
 }
 

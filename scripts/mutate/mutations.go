@@ -3373,4 +3373,12 @@ var mutations = []Mutation{
 		New:    "\tif !c.check(sid) || true {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterAfterCopytruncate$"}},
 	},
+	{
+		Name:   "evidence/no-dateext-sibling",
+		What:   "logrotate's dateext copy (audit.log-20261207) is not looked at: Detail after a copytruncate says the bytes are gone (review M 6)",
+		File:   "internal/evidence/rotated.go",
+		Old:    "ok && rest != \"\" && rest[0] >= '0' && rest[0] <= '9' {\n",
+		New:    "ok && rest != \"\" && rest[0] >= '0' && rest[0] <= '9' && false {\n",
+		Guards: []Guard{{Pkg: "./internal/evidence", Run: "^TestRotationSiblingDateext$"}, {Pkg: "./internal/ui", Run: "^TestDetailAfterCopytruncateDateext$"}},
+	},
 }
