@@ -32,14 +32,18 @@ const MaxSiblings = 64
 
 // RotationSibling reports whether name, in the directory of the file
 // named base, is a name the file could have been rotated, moved or
-// compressed to: base.1, base.1.gz, base.gz (logrotate, gzip), or
-// STEM-TIMESTAMP.EXT[.gz|.zst] for base STEM.EXT (the apiserver's
-// audit-2026-11-20T08-00-00.000.log).
+// compressed to: base.1, base.1.gz, base.gz (logrotate, gzip),
+// base-DATE[.gz|.zst] (logrotate's dateext: audit.log-20261207, as ship's
+// tail.Logrotate accepts), or STEM-TIMESTAMP.EXT[.gz|.zst] for base
+// STEM.EXT (the apiserver's audit-2026-11-20T08-00-00.000.log).
 func RotationSibling(base, name string) bool {
 	if name == base {
 		return false
 	}
 	if strings.HasPrefix(name, base+".") {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(name, base+"-"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
 		return true
 	}
 	stem, ext := base, ""

@@ -117,6 +117,9 @@ type App struct {
 	// running is true while a filter command is in flight.
 	running    bool
 	filterUpTo int
+	// filterGone counts the rows the filter could not search: their bytes
+	// are gone from a followed file cut in place (cutReader).
+	filterGone int
 	help       bool
 	rejects    bool
 	rej        rejectsState // the rejects overlay's scroll and search (rejects.go)

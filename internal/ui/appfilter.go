@@ -206,6 +206,7 @@ func (a *App) evaluate() tea.Cmd {
 	a.filterGen++
 	a.running = false
 	a.filterUpTo = 0
+	a.filterGone = 0
 	a.c.Window = a.viewWindow()
 	a.c.Filter = f
 	view := a.recordView()
@@ -246,8 +247,8 @@ func (a *App) extendFilter() tea.Cmd {
 	}
 	ctx := a.ctx
 	return func() tea.Msg {
-		rows, err := f.EvalRange(ctx, snap, from, to, nil)
-		return filterDoneMsg{gen: gen, from: from, upTo: to, rows: rows, err: err}
+		rows, gone, err := f.evalRange(ctx, snap, from, to, nil)
+		return filterDoneMsg{gen: gen, from: from, upTo: to, rows: rows, gone: gone, err: err}
 	}
 }
 
@@ -260,6 +261,7 @@ func (a *App) filterDone(m filterDoneMsg) tea.Cmd {
 		a.status = "filter: " + termsafe.String(m.err.Error())
 		return nil
 	}
+	a.filterGone += m.gone
 	rows := append(a.c.Rows.Rows, m.rows...)
 	a.c.Rows = &RowSet{N: m.upTo, Rows: rows, order: a.c.Snap.order, rank: a.c.Snap.rank}
 	a.filterUpTo = m.upTo

@@ -188,12 +188,21 @@ func (f *Filter) Eval(ctx context.Context, s *Snapshot, from int, rows []uint32)
 
 // EvalRange is Eval over rows [from, to).
 func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows []uint32) ([]uint32, error) {
+	rows, _, err := f.evalRange(ctx, s, from, to, rows)
+	return rows, err
+}
+
+// evalRange is EvalRange that also counts the rows it could not search:
+// their bytes are gone from a followed file cut in place since they were
+// read (cutReader), with no copy holding them.
+func (f *Filter) evalRange(ctx context.Context, s *Snapshot, from, to int, rows []uint32) (_ []uint32, gone int, _ error) {
 	n := min(to, s.Len())
-	var dec data.Decoder
+	cr := newCutReader(s)
+	defer cr.close()
 	var evs []data.Event
 	for p := from; p < n; p++ {
 		if p&0xfff == 0 && ctx.Err() != nil {
-			return rows, ctx.Err()
+			return rows, cr.gone, ctx.Err()
 		}
 		i := s.Row(p)
 		if f.Since != 0 && s.Time(i) < f.Since {
@@ -234,11 +243,15 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 			}
 		}
 		if ok && needRaw {
-			line, err := s.Raw(i)
+			var read bool
+			var err error
+			evs, read, err = cr.read(i, evs)
 			if err != nil {
-				return rows, err
+				return rows, cr.gone, err
 			}
-			evs, _ = dec.Decode(evs[:0], line, s.Origin(i))
+			if !read {
+				continue // gone: neither matched nor unmatched (counted)
+			}
 			ok = false
 			// An EventList line yields several events; the row is the one
 			// whose bytes these are, so any match counts.
@@ -253,5 +266,5 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 			rows = append(rows, uint32(i))
 		}
 	}
-	return rows, nil
+	return rows, cr.gone, nil
 }

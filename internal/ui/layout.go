@@ -222,6 +222,10 @@ func (a *App) statusBar() string {
 		{fmt.Sprintf("loaded %s", thousands(int64(s.Len()))), 0},
 		{fmt.Sprintf("matching %s", thousands(int64(a.c.Rows.Len()))), 0},
 	}
+	if a.filterGone > 0 && a.filter.Active() {
+		// Never a silent non-match: the filter could not read these.
+		parts = append(parts, part{fmt.Sprintf("%s events' bytes are gone after the truncation: not searched", thousands(int64(a.filterGone))), 0})
+	}
 	if s.Rejected > 0 {
 		parts = append(parts, part{fmt.Sprintf("rejected %s (R)", thousands(s.Rejected)), 1})
 	} else {

@@ -13,6 +13,7 @@ type filterDoneMsg struct {
 	from int
 	upTo int
 	rows []uint32
+	gone int // rows not searched: bytes gone after a cut (cutReader)
 	err  error
 }
 

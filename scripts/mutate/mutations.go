@@ -3413,4 +3413,20 @@ var mutations = []Mutation{
 		New:    "\t\tif !followed && false {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %d bytes appended",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseGrowthNotFollowed$"}},
 	},
+	{
+		Name:   "ui/filter-reads-cut-offsets",
+		What:   "a / filter that re-reads events reads those read before a copytruncate at their old offsets in the cut file: wrong counts, no warning (review M 1)",
+		File:   "internal/ui/rawcheck.go",
+		Old:    "\tif !c.check(sid) {\n",
+		New:    "\tif !c.check(sid) || true {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestFilterAfterCopytruncate$"}},
+	},
+	{
+		Name:   "evidence/no-dateext-sibling",
+		What:   "logrotate's dateext copy (audit.log-20261207) is not looked at: Detail after a copytruncate says the bytes are gone (review M 6)",
+		File:   "internal/evidence/rotated.go",
+		Old:    "ok && rest != \"\" && rest[0] >= '0' && rest[0] <= '9' {\n",
+		New:    "ok && rest != \"\" && rest[0] >= '0' && rest[0] <= '9' && false {\n",
+		Guards: []Guard{{Pkg: "./internal/evidence", Run: "^TestRotationSiblingDateext$"}, {Pkg: "./internal/ui", Run: "^TestDetailAfterCopytruncateDateext$"}},
+	},
 }
