@@ -3365,4 +3365,20 @@ var mutations = []Mutation{
 		New:    "\t\tif _, ok := s.(*unwrapStage); ok && false {\n\t\t\tcontinue\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsPaneBinaryAndUnwrapRules$"}},
 	},
+	{
+		Name:   "query/match-error-read-before-result",
+		What:   "query reads the vector matching error before evaluating (Result clears it): many-to-one answers (no data), exit 0",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\tif err := ev.MatchErr(); err != nil {\n\t\treturn cmdutil.UsageErrorf(",
+		New:    "\tif err := ev.MatchErr(); err != nil && false {\n\t\treturn cmdutil.UsageErrorf(",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryVectorMatchError$"}},
+	},
+	{
+		Name:   "rules/match-error-step-not-failed",
+		What:   "a rule's step with a vector matching error keeps its partial result: no failure reported, alerts from half an answer",
+		File:   "internal/policy/rules/engine.go",
+		Old:    "\tif ch.failed[s] {\n",
+		New:    "\tif ch.failed[s] && false {\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestRuleMatchErrorFails$"}},
+	},
 }

@@ -57,3 +57,22 @@ func TestQueryVectorBinary(t *testing.T) {
 		t.Errorf("%d ratio rows, %d error rows, %d above 0.15", len(ratio), len(e), n)
 	}
 }
+
+// TestQueryVectorMatchError: a many-to-one match without group_left (the
+// "x / on () sum(x)" ratio) is refused, as Loki refuses it: exit 2 and
+// the matching error on stderr, never "(no data)" with exit 0.
+func TestQueryVectorMatchError(t *testing.T) {
+	sample, _ := sampleLines(t)
+	for _, q := range []string{
+		`100 * sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code=403 [2h])) / on () sum(count_over_time({job="audit"}[2h]))`,
+		`sum by (verb) (count_over_time({job="audit"} | json [2h])) / ignoring (verb) sum by (verb) (count_over_time({job="audit"} | json [2h]))`,
+	} {
+		for _, step := range [][]string{nil, {"--step", "1h"}} {
+			args := append(append([]string{"-o", "table"}, step...), q, sample)
+			code, out, errOut := queryCLI(t, args...)
+			if code != 2 || !strings.Contains(errOut, "found duplicate series for the match group") || strings.Contains(out, "no data") {
+				t.Errorf("%v %s: exit %d, stdout %q, stderr %q", step, q, code, out, errOut)
+			}
+		}
+	}
+}

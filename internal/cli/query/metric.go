@@ -131,13 +131,22 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			ev.Add(&b.Events[i])
 		}
 	}
+	// Evaluate first: Result records the vector matching error, which
+	// refuses the query (as Loki does) rather than answering "(no data)".
+	var vec logql.Vector
+	var mat logql.Matrix
+	if opts.Step <= 0 {
+		vec = ev.Vector()
+	} else {
+		mat = ev.Result()
+	}
+	if err := ev.MatchErr(); err != nil {
+		return cmdutil.UsageErrorf("%s", termsafe.String(err.Error()))
+	}
 	if err := ev.Err(); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %v\n", termsafe.String(err.Error()))
 	}
-	if opts.Step <= 0 {
-		return cmdutil.WriteMetric(out, opts.Output, ev.Vector(), nil)
-	}
-	return cmdutil.WriteMetric(out, opts.Output, nil, ev.Result())
+	return cmdutil.WriteMetric(out, opts.Output, vec, mat)
 }
 
 // skippedInput is what a read rejected and the events without a time it
