@@ -3381,4 +3381,12 @@ var mutations = []Mutation{
 		New:    "\tif ch.failed[s] && false {\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestRuleMatchErrorFails$"}},
 	},
+	{
+		Name:   "query/absent-span-of-matches",
+		What:   "absent_over_time without a window takes its span from the matching events (none for an absent thing): (no data)",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\t\tif absent {\n\t\t\t// absent_over_time answers",
+		New:    "\t\tif absent && false {\n\t\t\t// absent_over_time answers",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryAbsentNoWindow$"}},
+	},
 }

@@ -76,3 +76,24 @@ func TestQueryVectorMatchError(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryAbsentNoWindow: absent_over_time without --from and --to is
+// answered over the events read (every event of the sources, not only
+// those matching the query, which for an absent thing are none): a user
+// who never appears, and a job no stream has, are absent (1), as with an
+// explicit window covering the file.
+func TestQueryAbsentNoWindow(t *testing.T) {
+	sample, _ := sampleLines(t)
+	for _, c := range []struct{ q, want string }{
+		{`absent_over_time({job="audit"} | json | user_username="nobody" [10m])`, `"job":"audit"`},
+		{`absent_over_time({job="nope", cluster="prod"} [10m])`, `"job":"nope"`},
+	} {
+		for _, step := range [][]string{nil, {"--step", "30m"}} {
+			args := append(append([]string{"-o", "jsonl"}, step...), c.q, sample)
+			code, out, errOut := queryCLI(t, args...)
+			if code != 0 || !strings.Contains(out, c.want) || !strings.Contains(out, `,"1"]`) {
+				t.Errorf("%v %s: exit %d, stdout %q, stderr %q", step, c.q, code, out, errOut)
+			}
+		}
+	}
+}
