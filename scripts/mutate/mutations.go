@@ -3389,4 +3389,12 @@ var mutations = []Mutation{
 		New:    "\t\tif absent && false {\n\t\t\t// absent_over_time answers",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryAbsentNoWindow$"}},
 	},
+	{
+		Name:   "logql/unwrap-missing-label-counts-zero",
+		What:   "| unwrap of a label an entry lacks counts a 0 sample under __error__ (Loki skips the entry): min/avg wrong, rules fire falsely",
+		File:   "internal/data/logql/pipeline.go",
+		Old:    "\t\t\t\t// skipped, not a 0 under __error__.\n\t\t\t\treturn false\n",
+		New:    "\t\t\t\t// skipped, not a 0 under __error__.\n\t\t\t\tst.setErr(ErrSampleExtraction, \"missing\")\n\t\t\t\tcontinue\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryUnwrapMissingLabel$"}},
+	},
 }

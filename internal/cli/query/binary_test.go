@@ -97,3 +97,19 @@ func TestQueryAbsentNoWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryUnwrapMissingLabel: an entry without the unwrapped label is
+// skipped, as in Loki (grafana/loki#6713), not counted as a 0 under
+// __error__: the sample's 3 watch events at stage RequestReceived have no
+// responseStatus, every other watch got 200, so min and avg are 200, with
+// no pipeline-error warning.
+func TestQueryUnwrapMissingLabel(t *testing.T) {
+	sample, _ := sampleLines(t)
+	for _, f := range []string{"min_over_time", "avg_over_time"} {
+		q := f + `({job="audit"} | json | verb="watch" | unwrap responseStatus_code [2h]) by (verb)`
+		code, out, errOut := queryCLI(t, "-o", "csv", q, sample)
+		if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), ",200") || errOut != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", q, code, out, errOut)
+		}
+	}
+}
