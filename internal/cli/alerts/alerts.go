@@ -205,7 +205,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	st = inWin
 
 	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
-	worst := 0
+	worst, failed := 0, 0
 	note := func(a *rules.Alert) {
 		if r := rules.SeverityRank(a.Severity); r > worst {
 			worst = r
@@ -239,6 +239,14 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		for _, a := range res.Alerts {
 			note(a)
 		}
+		for _, f := range res.Failures {
+			// As Loki's ruler: the evaluation failed, so these steps
+			// raised nothing; "no alert" from it is not "all clear".
+			failed++
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: rule %s (%s) failed at %d evaluation(s), %s to %s, raising nothing there: %s\n",
+				termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), f.Steps,
+				f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), termsafe.String(f.Err))
+		}
 		// Said at the end with the other notices (-q quiets them).
 		if res.Late > 0 {
 			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
@@ -267,6 +275,10 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	inputErr := rep.Err()
 	if failRank > 0 && worst >= failRank {
 		return &cmdutil.ExitError{Code: cmdutil.ExitAlerts}
+	}
+	if inputErr == nil && failRank > 0 && failed > 0 {
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError,
+			Err: fmt.Errorf("%d rule(s) failed to evaluate (see above): --fail-on does not pass on a rule that could not be evaluated", failed)}
 	}
 	if inputErr == nil && failRank > 0 && len(misses) > 0 {
 		return cmdutil.RuleMissError(misses)

@@ -57,3 +57,59 @@ func TestQueryVectorBinary(t *testing.T) {
 		t.Errorf("%d ratio rows, %d error rows, %d above 0.15", len(ratio), len(e), n)
 	}
 }
+
+// TestQueryVectorMatchError: a many-to-one match without group_left (the
+// "x / on () sum(x)" ratio) is refused, as Loki refuses it: exit 2 and
+// the matching error on stderr, never "(no data)" with exit 0.
+func TestQueryVectorMatchError(t *testing.T) {
+	sample, _ := sampleLines(t)
+	for _, q := range []string{
+		`100 * sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code=403 [2h])) / on () sum(count_over_time({job="audit"}[2h]))`,
+		`sum by (verb) (count_over_time({job="audit"} | json [2h])) / ignoring (verb) sum by (verb) (count_over_time({job="audit"} | json [2h]))`,
+	} {
+		for _, step := range [][]string{nil, {"--step", "1h"}} {
+			args := append(append([]string{"-o", "table"}, step...), q, sample)
+			code, out, errOut := queryCLI(t, args...)
+			if code != 2 || !strings.Contains(errOut, "found duplicate series for the match group") || strings.Contains(out, "no data") {
+				t.Errorf("%v %s: exit %d, stdout %q, stderr %q", step, q, code, out, errOut)
+			}
+		}
+	}
+}
+
+// TestQueryAbsentNoWindow: absent_over_time without --from and --to is
+// answered over the events read (every event of the sources, not only
+// those matching the query, which for an absent thing are none): a user
+// who never appears, and a job no stream has, are absent (1), as with an
+// explicit window covering the file.
+func TestQueryAbsentNoWindow(t *testing.T) {
+	sample, _ := sampleLines(t)
+	for _, c := range []struct{ q, want string }{
+		{`absent_over_time({job="audit"} | json | user_username="nobody" [10m])`, `"job":"audit"`},
+		{`absent_over_time({job="nope", cluster="prod"} [10m])`, `"job":"nope"`},
+	} {
+		for _, step := range [][]string{nil, {"--step", "30m"}} {
+			args := append(append([]string{"-o", "jsonl"}, step...), c.q, sample)
+			code, out, errOut := queryCLI(t, args...)
+			if code != 0 || !strings.Contains(out, c.want) || !strings.Contains(out, `,"1"]`) {
+				t.Errorf("%v %s: exit %d, stdout %q, stderr %q", step, c.q, code, out, errOut)
+			}
+		}
+	}
+}
+
+// TestQueryUnwrapMissingLabel: an entry without the unwrapped label is
+// skipped, as in Loki (grafana/loki#6713), not counted as a 0 under
+// __error__: the sample's 3 watch events at stage RequestReceived have no
+// responseStatus, every other watch got 200, so min and avg are 200, with
+// no pipeline-error warning.
+func TestQueryUnwrapMissingLabel(t *testing.T) {
+	sample, _ := sampleLines(t)
+	for _, f := range []string{"min_over_time", "avg_over_time"} {
+		q := f + `({job="audit"} | json | verb="watch" | unwrap responseStatus_code [2h]) by (verb)`
+		code, out, errOut := queryCLI(t, "-o", "csv", q, sample)
+		if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), ",200") || errOut != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", q, code, out, errOut)
+		}
+	}
+}

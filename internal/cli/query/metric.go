@@ -34,6 +34,12 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 	step := int64(opts.Step)
 
 	start, end := int64(0), to
+	absent := q.ReturnsWithoutEntries()
+	if absent && end == 0 && from != 0 {
+		// --since or --from alone: the window ends now, as Loki's
+		// instant query at now (an absence needs no matching event).
+		end = opts.Now().UnixNano()
+	}
 	if step > 0 && from != 0 {
 		start = from - from%step
 	}
@@ -52,7 +58,14 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			// The first step's lines count: the last match may be there.
 			spanFrom = min(from, max(lookback(start), 1))
 		}
-		lo, hi, skipped, err := matchSpan(ctx, srcs, lq, data.ReadOptions{From: spanFrom, To: to, Prefilter: pf, Query: lq})
+		sro := data.ReadOptions{From: spanFrom, To: to, Prefilter: pf, Query: lq}
+		span := lq
+		if absent {
+			// absent_over_time answers where nothing matches: its span
+			// is that of every event read, not of the matches.
+			sro.Prefilter, sro.Query, span = nil, nil, nil
+		}
+		lo, hi, skipped, err := matchSpan(ctx, srcs, span, sro)
 		if err != nil {
 			return err
 		}
@@ -131,13 +144,22 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 			ev.Add(&b.Events[i])
 		}
 	}
+	// Evaluate first: Result records the vector matching error, which
+	// refuses the query (as Loki does) rather than answering "(no data)".
+	var vec logql.Vector
+	var mat logql.Matrix
+	if opts.Step <= 0 {
+		vec = ev.Vector()
+	} else {
+		mat = ev.Result()
+	}
+	if err := ev.MatchErr(); err != nil {
+		return cmdutil.UsageErrorf("%s", termsafe.String(err.Error()))
+	}
 	if err := ev.Err(); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %v\n", termsafe.String(err.Error()))
 	}
-	if opts.Step <= 0 {
-		return cmdutil.WriteMetric(out, opts.Output, ev.Vector(), nil)
-	}
-	return cmdutil.WriteMetric(out, opts.Output, nil, ev.Result())
+	return cmdutil.WriteMetric(out, opts.Output, vec, mat)
 }
 
 // skippedInput is what a read rejected and the events without a time it
@@ -155,7 +177,8 @@ func (s *skippedInput) addUndated(n int, at string) {
 	s.undated += n
 }
 
-// matchSpan returns the times of the first and last events matching lq,
+// matchSpan returns the times of the first and last events matching lq
+// (every event read when lq is nil),
 // and what it rejected or left out for lack of a time.
 func matchSpan(ctx context.Context, srcs []data.Source, lq *logql.LogQuery, ro data.ReadOptions) (lo, hi int64, skipped skippedInput, err error) {
 	st, err := data.OpenAll(ctx, srcs, ro)
@@ -179,7 +202,7 @@ func matchSpan(ctx context.Context, srcs []data.Source, lq *logql.LogQuery, ro d
 				skipped.addUndated(1, e.Origin.Cite())
 				continue
 			}
-			if !lq.Matches(e) {
+			if lq != nil && !lq.Matches(e) {
 				continue
 			}
 			if lo == 0 || e.Time < lo {

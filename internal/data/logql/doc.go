@@ -32,8 +32,9 @@
 //     last_over_time, stddev_over_time, stdvar_over_time and
 //     quantile_over_time(φ, ...) (Prometheus's interpolation), with an
 //     optional by/without after the parenthesis; the unwrapped label
-//     leaves the series' labels, and a missing label or a value that does
-//     not convert is a 0 under __error__="SampleExtractionErr", as Loki;
+//     leaves the series' labels, an entry without the label is skipped
+//     and a value that does not convert is a 0 under
+//     __error__="SampleExtractionErr", as Loki;
 //   - binary operations between two vectors: + - * / % ^, comparisons
 //     (bool too), and, or, unless, matching one-to-one on every label or
 //     on (...)/ignoring (...), with PromQL's precedence. Each side may

@@ -143,8 +143,10 @@ type Evaluator struct {
 	// subs evaluate the legs of a query with binary operations between
 	// vectors (MetricQuery.legs), on the same steps.
 	subs []*Evaluator
-	// matchErr is the first vector matching error of the last Result.
-	matchErr string
+	// matchErr is the first vector matching error of the last Result;
+	// matchFailed the steps (indexes) where matching failed.
+	matchErr    string
+	matchFailed map[int32]bool
 
 	seed   maphash.Seed
 	series map[string]*leafSeries // modeSeries, modeSum: key -> series
@@ -793,9 +795,17 @@ func (ev *Evaluator) evalNode(n metricNode) []stepSeries {
 		sub := ev.subs[n.idx]
 		return sub.evalNode(sub.q.root)
 	case *vectorBinary:
-		res, err := binaryVectors(n, ev.evalNode(n.lhs), ev.evalNode(n.rhs))
+		res, err, failed := binaryVectors(n, ev.evalNode(n.lhs), ev.evalNode(n.rhs))
 		if err != "" && ev.matchErr == "" {
 			ev.matchErr = err
+		}
+		if len(failed) > 0 {
+			if ev.matchFailed == nil {
+				ev.matchFailed = map[int32]bool{}
+			}
+			for _, i := range failed {
+				ev.matchFailed[i] = true
+			}
 		}
 		return res
 	case *scalarBinary:
@@ -990,11 +1000,36 @@ func (ev *Evaluator) Err() error {
 	return fmt.Errorf("pipeline error: %d entries have __error__ set, first: %s (Loki rejects this query; add | __error__=\"\" to drop them)", ev.errs, ev.firstErr)
 }
 
+// MatchErr returns the vector matching error of the last Result or
+// Vector (a match group with two series on one side: many-to-one without
+// group_left, or many-to-many), nil when there was none. Loki refuses
+// such a query ("found duplicate series for the match group"): the result
+// is not an answer.
+func (ev *Evaluator) MatchErr() error {
+	if ev.matchErr != "" {
+		return errors.New(ev.matchErr)
+	}
+	return nil
+}
+
+// MatchFailedSteps returns the step times, sorted, where the last Result
+// met a vector matching error (MatchErr): Loki fails the evaluation at
+// those times, so a step's partial result there is no answer.
+func (ev *Evaluator) MatchFailedSteps() []int64 {
+	out := make([]int64, 0, len(ev.matchFailed))
+	for i := range ev.matchFailed {
+		out = append(out, ev.stepTime(int(i)))
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Result evaluates the query over the entries added so far and returns
 // one series per output label set, sorted by labels; a series has a point
 // at each step where it has a value.
 func (ev *Evaluator) Result() Matrix {
 	ev.matchErr = ""
+	clear(ev.matchFailed)
 	res := ev.evalNode(ev.q.root)
 	m := make(Matrix, 0, len(res))
 	for _, s := range res {
@@ -1226,7 +1261,7 @@ func signature(ls Labels, m *vectorMatching) string {
 // series of one signature at a step is an error (Prometheus and Loki
 // refuse the query; here the step's samples of that signature are left
 // out and the error returned, for Evaluator.Err).
-func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
+func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string, []int32) {
 	// Per step, the series (index) of each side by signature.
 	type side struct {
 		sig  []string
@@ -1251,10 +1286,15 @@ func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
 		return pts[j].v, true
 	}
 	var errMsg string
-	fail := func(format string, args ...any) {
-		if errMsg == "" {
-			errMsg = fmt.Sprintf(format, args...)
+	var failed []int32 // the steps where matching failed
+	var errStep int32
+	fail := func(step int32, format string, args ...any) {
+		// The first step's error, the least message of it: the same
+		// whatever order the series came in.
+		if msg := fmt.Sprintf(format, args...); errMsg == "" || step < errStep || (step == errStep && msg < errMsg) {
+			errMsg, errStep = msg, step
 		}
+		failed = append(failed, step)
 	}
 	// matches returns the other side's series with sig that have a point
 	// at step.
@@ -1295,7 +1335,7 @@ func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
 				}
 			}
 		}
-		return mergeSameLabels(out), errMsg
+		return mergeSameLabels(out), errMsg, failed
 	}
 	// One-to-one: results keyed by their labels.
 	type res struct {
@@ -1313,7 +1353,7 @@ func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
 		key := rl.key()
 		for _, p := range x.pts {
 			if len(matches(ls, l, ls.sig[i], p.i, buf)) > 1 {
-				fail("found duplicate series for the match group of %s on the left-hand side of %s: many-to-one matching (group_left) is not supported", x.labels, b.op)
+				fail(p.i, "found duplicate series for the match group of %s on the left-hand side of %s: many-to-one matching (group_left) is not supported", x.labels, b.op)
 				continue
 			}
 			ms := matches(rs, r, ls.sig[i], p.i, buf)
@@ -1321,7 +1361,7 @@ func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
 				continue
 			}
 			if len(ms) > 1 {
-				fail("found duplicate series for the match group of %s on the right-hand side of %s: one-to-many matching (group_right) is not supported", x.labels, b.op)
+				fail(p.i, "found duplicate series for the match group of %s on the right-hand side of %s: one-to-many matching (group_right) is not supported", x.labels, b.op)
 				continue
 			}
 			rv, _ := valueAt(r, ms[0], p.i)
@@ -1339,7 +1379,7 @@ func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
 				order = append(order, key)
 			}
 			if rr.steps[p.i] {
-				fail("the result of %s has two series with the labels %s at one step", b.op, rl)
+				fail(p.i, "the result of %s has two series with the labels %s at one step", b.op, rl)
 				continue
 			}
 			rr.steps[p.i] = true
@@ -1352,7 +1392,7 @@ func binaryVectors(b *vectorBinary, l, r []stepSeries) ([]stepSeries, string) {
 		slices.SortFunc(rr.pts, func(a, b stepPoint) int { return int(a.i - b.i) })
 		out = append(out, stepSeries{labels: rr.labels, pts: rr.pts})
 	}
-	return out, errMsg
+	return out, errMsg, failed
 }
 
 // mergeSameLabels joins series with the same labels (or's two sides may

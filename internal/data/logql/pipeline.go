@@ -296,8 +296,10 @@ func (q *LogQuery) run(st *evalState) bool {
 			st.value = 0
 			v, _ := st.lookup(s.label)
 			if v == "" {
-				st.setErr(ErrSampleExtraction, "label "+s.label+" does not exist")
-				continue
+				// As Loki (grafana/loki#6713): an entry without the
+				// label (or with it empty) has no sample; it is
+				// skipped, not a 0 under __error__.
+				return false
 			}
 			x, err := s.convert(v)
 			if err != nil {

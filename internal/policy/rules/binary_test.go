@@ -97,3 +97,37 @@ func TestUnwrapRule(t *testing.T) {
 		t.Errorf("%s", alertsDigest(as))
 	}
 }
+
+// TestRuleMatchErrorFails: a ratio written without group_left (alice's
+// two verbs on the left, one series on the right of `on ()`) fails at
+// every step where both sides have a value, as Loki's ruler fails it: the
+// rule raises nothing there and Failures names it, with the error; a
+// lone series (bob's one verb, at 10:10) is no excuse to fire.
+func TestRuleMatchErrorFails(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    interval: 1m
+    rules:
+      - alert: ManyToOne
+        expr: sum by (user_username, verb) (count_over_time({job="audit"} | json [5m])) / on () sum(count_over_time({job="audit"} | json [5m])) > 0
+`)
+	line := func(id, user, verb string, at time.Time) string {
+		return strings.Replace(statusLine(id, user, 200, at), `"verb":"get"`, `"verb":"`+verb+`"`, 1)
+	}
+	lines := []string{
+		line("a-0", "alice", "get", t10.Add(10*time.Second)),
+		line("a-1", "alice", "list", t10.Add(20*time.Second)),
+		line("b-0", "bob", "get", t10.Add(10*time.Minute)),
+	}
+	evs := decodeInOrder(t, "m2o", []byte(strings.Join(lines, "\n")))
+	res := replayWith(t, set, evs, Options{})
+	if len(res.Failures) != 1 || res.Failures[0].Rule.Alert != "ManyToOne" || res.Failures[0].Steps != 5 ||
+		!res.Failures[0].First.Equal(t10.Add(time.Minute)) || !strings.Contains(res.Failures[0].Err, "found duplicate series for the match group") {
+		t.Errorf("failures %+v", res.Failures)
+	}
+	// bob's steps (10:10 to 10:14) have one series: they answer (on ()
+	// keeps no label).
+	if len(res.Alerts) != 1 || strings.Join(res.Alerts[0].AuditIDs, ",") != "b-0" || !res.Alerts[0].ActiveAt.Equal(t10.Add(10*time.Minute)) {
+		t.Errorf("alerts:\n%s", alertsDigest(res.Alerts))
+	}
+}

@@ -79,6 +79,13 @@ type ruleState struct {
 	// first step at or after the earliest event (maxTime before one).
 	dense     bool
 	denseFrom int64
+
+	// fails counts the steps whose evaluation failed (a vector matching
+	// error), failMsg is the first one's error, failFirst and failLast
+	// their times.
+	fails               int64
+	failMsg             string
+	failFirst, failLast time.Time
 }
 
 type chunk struct {
@@ -87,6 +94,11 @@ type chunk struct {
 	dirty      bool
 	res        map[int64][]sample // the last result by step time
 	steps      []int64            // the step times of res, sorted
+	// failed holds the step times where the last result met a vector
+	// matching error (their evaluation fails, as in Loki's ruler), and
+	// failMsg that error; a failed step is in steps too (it is evaluated).
+	failed  map[int64]bool
+	failMsg string
 }
 
 // chunkSteps picks the chunk length: at least the query's look-back plus
@@ -241,12 +253,25 @@ func (c *chunk) result() {
 			c.res[p.T] = append(c.res[p.T], sample{key: key, labels: series.Labels, value: p.V})
 		}
 	}
+	c.failed, c.failMsg = nil, ""
+	if err := c.ev.MatchErr(); err != nil {
+		c.failMsg = err.Error()
+		c.failed = map[int64]bool{}
+		for _, t := range c.ev.MatchFailedSteps() {
+			c.failed[t] = true
+			if c.res[t] == nil {
+				c.res[t] = []sample{}
+				c.steps = append(c.steps, t)
+			}
+		}
+	}
 	slices.Sort(c.steps)
 	c.dirty = false
 }
 
-// samplesAt returns the expression's samples at step s.
-func (rs *ruleState) samplesAt(s int64) []sample {
+// samplesAt returns the expression's samples at step s, and the vector
+// matching error that fails the evaluation there ("" when none).
+func (rs *ruleState) samplesAt(s int64) ([]sample, string) {
 	ci := floorDiv(s/rs.iv, rs.k)
 	ch := rs.chunks[ci]
 	if ch == nil && rs.dense {
@@ -255,10 +280,13 @@ func (rs *ruleState) samplesAt(s int64) []sample {
 		ch = rs.newChunk(ci)
 	}
 	if ch == nil {
-		return nil
+		return nil, ""
 	}
 	ch.result()
-	return ch.res[s]
+	if ch.failed[s] {
+		return nil, ch.failMsg
+	}
+	return ch.res[s], ""
 }
 
 // firstSampleStep returns the first step at or after from where the

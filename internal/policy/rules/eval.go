@@ -685,7 +685,21 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 	tell := e.opts.OnChange != nil && e.reporting
 	e.stepOpen, e.stepTime = true, s
 	st := time.Unix(0, s).UTC()
-	samples := rs.samplesAt(s)
+	samples, failMsg := rs.samplesAt(s)
+	if failMsg != "" {
+		// The expression fails at this step (a vector matching error):
+		// Loki's ruler logs the failed evaluation and leaves the rule's
+		// alerts as they were. Logged once per rule; Failures counts.
+		if rs.fails == 0 {
+			rs.failMsg, rs.failFirst = failMsg, st
+			e.log.Warn("alert rule evaluation failed", "rule", rs.r.Alert, "where", rs.r.Where(), "at", st, "err", failMsg)
+		}
+		rs.fails++
+		rs.failLast = st
+		rs.next = s + rs.iv
+		rs.cand, rs.candExact = rs.next, len(rs.active) > 0 || rs.dense
+		return
+	}
 	if lim := rs.r.Group.Limit; lim > 0 && len(samples) > lim {
 		// As Loki's ruler: a rule returning more alerts than the
 		// group's limit fails this evaluation and keeps no alerts.
@@ -743,6 +757,30 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 	}
 	rs.next = s + rs.iv
 	rs.cand, rs.candExact = rs.next, len(rs.active) > 0 || rs.dense
+}
+
+// Failure is a rule whose expression failed at some evaluation steps (a
+// vector matching error, as Loki's "found duplicate series for the match
+// group"): those steps raised and resolved nothing.
+type Failure struct {
+	Rule        *Rule
+	Steps       int64 // evaluations that failed
+	First, Last time.Time
+	Err         string // the first failure's error
+}
+
+// Failures returns the rules whose evaluation failed so far, in rule
+// order.
+func (e *Evaluator) Failures() []Failure {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Failure
+	for _, rs := range e.rules {
+		if rs.fails > 0 {
+			out = append(out, Failure{Rule: rs.r, Steps: rs.fails, First: rs.failFirst, Last: rs.failLast, Err: rs.failMsg})
+		}
+	}
+	return out
 }
 
 // Snapshot returns copies of every instance that fired so far (resolved
@@ -869,6 +907,8 @@ type Result struct {
 	// Steps run (step times with something to evaluate).
 	Events, Untimed, Late, Duplicates, Others int64
 	Steps                                     int
+	// Failures are the rules whose evaluation failed at some steps.
+	Failures []Failure
 }
 
 // replayChunkSteps is the chunk length replay uses: the whole input's
@@ -907,7 +947,7 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 	}
 	alerts := e.Finish()
 	ev, un, steps := e.Stats()
-	return &Result{Alerts: alerts, Events: ev, Untimed: un, Late: e.Late(), Duplicates: e.Duplicates(), Others: e.Others(), Steps: steps}, nil
+	return &Result{Alerts: alerts, Events: ev, Untimed: un, Late: e.Late(), Duplicates: e.Duplicates(), Others: e.Others(), Steps: steps, Failures: e.Failures()}, nil
 }
 
 // ClockTick is how often Live calls Advance.
