@@ -52,7 +52,7 @@ go vet ./...
 
 step "tests"
 set +e
-go test -race -count=1 -timeout 15m -json ./... 2>&1 | .tmp/testreport
+go test -race -count=1 -timeout 25m -json ./... 2>&1 | .tmp/testreport
 status=$((PIPESTATUS[0] | PIPESTATUS[1]))
 set -e
 step "done"
