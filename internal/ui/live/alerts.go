@@ -167,14 +167,17 @@ func (l *Alerts) start(set *rules.Set, remote *lokiAlerts, gate <-chan struct{})
 			// shards, forces the oldest out), so that events out of time
 			// order by more than the live DefaultReorder (files
 			// concatenated, nodes given apart) count in their own steps.
-			o.Reorder, o.MaxRetained = rules.Unbounded, rules.DefaultMaxRetained/int64(n)
+			o.Reorder = rules.Unbounded
 		} else if l.follow && remote == nil {
 			// A followed file's content when it is opened is history, in
 			// whatever order it was written: evaluated so until the input
 			// first catches up (rules.Options.Backlog), then live. Else
 			// only events less than DefaultReorder out of order counted:
 			// 6 of the 22 groups of the Falco traces (review L 1).
-			o.Backlog, o.MaxRetained = true, rules.DefaultMaxRetained/int64(n)
+			o.Backlog = true
+		}
+		if o.Reorder == rules.Unbounded || o.Backlog {
+			o.MaxRetained = rules.DefaultMaxRetained / int64(n) // shared by the shards
 		}
 		par, err = rules.NewParallel(set, o, n)
 		if err != nil {
