@@ -167,3 +167,89 @@ func TestUnwrapOracle(t *testing.T) {
 		}
 	}
 }
+
+// TestUnwrapBytesHumanize: | unwrap bytes(x) and a bytes label filter read
+// a value as Loki does, with go-humanize's ParseBytes: every unit of its
+// table (b; k, kb, ki, kib; m, mb, mi, mib; ... e, eb, ei, eib; none),
+// in any case, with or without a space, with decimals or thousands
+// commas; the result is a whole number of bytes (rounded down). The
+// multipliers are written out here, not taken from the package.
+func TestUnwrapBytesHumanize(t *testing.T) {
+	si, iec := 1.0, 1.0
+	units := map[string]float64{"": 1, "b": 1}
+	for _, p := range []string{"k", "m", "g", "t", "p", "e"} {
+		si *= 1000
+		iec *= 1024
+		units[p], units[p+"b"] = si, si
+		units[p+"i"], units[p+"ib"] = iec, iec
+	}
+	if len(units) != 26 {
+		t.Fatalf("table has %d units, want 26", len(units))
+	}
+	type sample struct {
+		text string
+		want float64
+	}
+	var samples []sample
+	for u, m := range units {
+		title := ""
+		if u != "" {
+			title = strings.ToUpper(u[:1]) + u[1:]
+		}
+		for _, spelled := range []string{u, strings.ToUpper(u), title} {
+			samples = append(samples,
+				sample{"3" + spelled, 3 * m},
+				sample{"2 " + spelled, 2 * m},
+				sample{"1.5" + spelled, math.Floor(1.5 * m)},
+			)
+		}
+	}
+	samples = append(samples, sample{"1,024 kb", 1024e3}, sample{"1.5b", 1}, sample{".5k", 500}, sample{"7.", 7})
+	for _, s := range samples {
+		line := fmt.Sprintf(`{"size":%q}`, s.text)
+		es := []Entry{&JSONEntry{Time: at(100), Line: []byte(line), Labels: [][2]string{{"job", "x"}}}}
+		q := `sum_over_time({job="x"} | json | unwrap bytes(size) [1m]) by (job)`
+		if got, want := fmtMatrix(evalRangeAt(t, q, es)), fmt.Sprintf(`{job="x"} 120=%g`, s.want); got != want {
+			t.Errorf("unwrap bytes(%q): got %s, want %s", s.text, got, want)
+		}
+		// The same value compared with a literal of the same spelling.
+		lit := strings.ReplaceAll(s.text, " ", "")
+		if strings.ContainsAny(lit, ",") || !strings.ContainsAny(lit, "bBkKmMgGtTpPeEiI") {
+			continue
+		}
+		f := fmt.Sprintf(`sum by (job) (count_over_time({job="x"} | json | size >= %s | size <= %s | __error__="" [1m]))`, lit, lit)
+		if strings.HasSuffix(lit, "m") || strings.HasSuffix(lit, "ms") {
+			continue // 3m is a duration, as in Loki
+		}
+		if got, want := fmtMatrix(evalRangeAt(t, f, es)), `{job="x"} 120=1`; got != want {
+			t.Errorf("%s: got %s, want %s", f, got, want)
+		}
+	}
+	for _, bad := range []string{"lots", "1 x", "1kk", "-1k", "k", "1 k b", "1.5.5k", "1e3", "1zb", "1yib"} {
+		line := fmt.Sprintf(`{"size":%q}`, bad)
+		es := []Entry{&JSONEntry{Time: at(100), Line: []byte(line), Labels: [][2]string{{"job", "x"}}}}
+		q := `sum_over_time({job="x"} | json | unwrap bytes(size) [1m]) by (job, __error__)`
+		if got, want := fmtMatrix(evalRangeAt(t, q, es)), `{__error__="SampleExtractionErr", job="x"} 120=0`; got != want {
+			t.Errorf("unwrap bytes(%q): got %s, want %s", bad, got, want)
+		}
+	}
+}
+
+// evalRangeAt evaluates query over entries at the one step 120 s, range
+// whatever the query says.
+func evalRangeAt(t *testing.T, query string, es []Entry) Matrix {
+	t.Helper()
+	mq, err := ParseMetric(query)
+	if err != nil {
+		t.Errorf("%s: %v", query, err)
+		return nil
+	}
+	ev, err := mq.NewRangeEvaluator(at(120), at(120), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		ev.Add(e)
+	}
+	return ev.Result()
+}
