@@ -3461,4 +3461,28 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t// skipped, not a 0 under __error__.\n\t\t\t\tst.setErr(ErrSampleExtraction, \"missing\")\n\t\t\t\tcontinue\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryUnwrapMissingLabel$"}},
 	},
+	{
+		Name:   "logql/unwrap-ties-by-arrival",
+		What:   "unwrapped samples of one time keep their arrival order: first_over_time/last_over_time (and float sums) change with the input's order",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\tif c := cmp.Compare(a.v, b.v); c != 0 {\n",
+		New:    "\tif c := cmp.Compare(a.v, b.v); c != 0 && false {\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestUnwrapTiesIgnoreOrder$"}},
+	},
+	{
+		Name:   "logql/aggregate-series-map-order",
+		What:   "a vector aggregation adds its series in map order: sum/avg of floats differ from run to run in the last digits (or more)",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\tslices.SortStableFunc(in, func(a, b stepSeries) int { return compareLabels(a.labels, b.labels) })\n",
+		New:    "\tslices.SortStableFunc(in, func(a, b stepSeries) int { return compareLabels(a.labels, b.labels) * 0 })\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestAggregateIgnoresSeriesOrder$"}},
+	},
+	{
+		Name:   "logql/topk-nan-ranks",
+		What:   "topk/bottomk rank a NaN as cmp.Compare does, below every number: bottomk(1, ...) answers a NaN series, not the least number",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\tswitch an, bn := math.IsNaN(a), math.IsNaN(b); {\n",
+		New:    "\tswitch an, bn := math.IsNaN(a) && false, math.IsNaN(b) && false; {\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestAggregateIgnoresSeriesOrder$"}},
+	},
 }
