@@ -3493,4 +3493,12 @@ var mutations = []Mutation{
 		New:    "\t\t\tif rs.dense && e.opts.From != 0 && s <= rs.denseFrom && false {\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAbsentWindowFirstActive$"}, {Pkg: "./internal/cli/alerts", Run: "^TestAlertsAbsentRuleWindow$"}},
 	},
+	{
+		Name:   "query/absent-step-before-first-event",
+		What:   "query --step of absent_over_time without --from starts at the step before the first event, which reads nothing: a false 1 there",
+		File:   "internal/cli/query/metric.go",
+		Old:    "\t\t\tif absent && start < lo {\n",
+		New:    "\t\t\tif absent && start < lo && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryAbsentNotBeforeFirstEvent$"}},
+	},
 }
