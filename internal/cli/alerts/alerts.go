@@ -66,8 +66,15 @@ before the window are left out.
 With --follow the sources are tailed and each alert is printed when it
 starts firing and again when it resolves (jsonl: "state").
 
-When no alert fired, the table is not printed (stderr says so unless -q),
-so that a cron job mails only when there is something to read.
+When no alert fired, the table is not printed (stderr says so unless -q,
+and says when the window held no event: that is no all-clear), so that a
+cron job mails only when there is something to read.
+
+An absent_over_time rule is judged where events show time passing: from
+the first event read on. With a window, an instance of it already active
+at the first step judged began before what was read: FIRST ACTIVE (and
+FIRED AT) show --from, the window asked for. A window that holds no event judges no
+absence: with --fail-on it exits 1 (below), as an empty log does.
 
 A rule whose stream selector names a label or value no stream of the
 sources carries ({job="kube-audit"} over files, which carry job="audit",
@@ -257,7 +264,17 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		}
 		if len(res.Alerts) == 0 && opts.Output != "jsonl" {
 			// No table to print: a header alone would mail every cron run.
-			if !opts.Quiet {
+			switch {
+			case opts.Quiet:
+			case inWin.n == 0:
+				// Not "all clear": nothing was there to check (and an
+				// absence is judged only where events show time passing).
+				what := "the input holds no dated event"
+				if from != 0 {
+					what = "the window holds no event"
+				}
+				rep.AddNote(fmt.Sprintf("no alert fired, but %s: no evidence either way (%d rule(s); has the audit log stopped?)", what, len(set.Rules())))
+			default:
 				rep.AddNote(fmt.Sprintf("no alert fired (%d rule(s), %d event(s) evaluated)", len(set.Rules()), res.Events))
 			}
 		} else if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {

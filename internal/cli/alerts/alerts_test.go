@@ -518,7 +518,7 @@ func TestAlertsGateFailsOnNoEvents(t *testing.T) {
 	}{
 		{[]string{"--fail-on", "info", empty}, cmdutil.ExitInputError, "", "has the audit log stopped?"},
 		{[]string{"--fail-on", "info", "--from", "2026-11-20T04:30:00Z", sample}, cmdutil.ExitInputError, "", "has the audit log stopped?"},
-		{[]string{empty}, 0, "", "no alert fired (80 rule(s), 0 event(s) evaluated)"},
+		{[]string{empty}, 0, "", "no alert fired, but the input holds no dated event: no evidence either way (80 rule(s); has the audit log stopped?)"},
 		// The rules read the day before the window; the window itself
 		// holds nothing, and stderr says where the events are.
 		{[]string{"--from", "2026-11-20T04:30:00Z", sample}, 0, "", "no event read falls in the window (from 2026-11-20T04:30:00Z): all 3948 event(s) read are before it"},
@@ -586,5 +586,77 @@ func TestAlertsAbsentRuleOverFiles(t *testing.T) {
 	}
 	if s := got["StagingSilent"]; s == nil || s["firstActive"] != "2026-05-04T12:01:00Z" {
 		t.Errorf("StagingSilent:\n%s", out)
+	}
+}
+
+// TestAlertsAbsentRuleWindow (review M 12): with --from, an
+// absent_over_time instance active since before what was read shows
+// FIRST ACTIVE --from (it showed the look-back's start, 12:05 for
+// --from 12:20), one whose start the read shows keeps it; and when the
+// window holds no event, stderr does not read as all-clear.
+func TestAlertsAbsentRuleWindow(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(rulesFile, []byte(`groups:
+  - name: pipeline
+    interval: 1m
+    rules:
+      - alert: AuditSilent
+        expr: absent_over_time({job="audit", cluster="prod"}[10m])
+        for: 5m
+        labels:
+          severity: critical
+      - alert: StagingSilent
+        expr: absent_over_time({job="audit", cluster="staging"}[10m])
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 5, 4, 12, 0, 30, 0, time.UTC)
+	var lines []string
+	for m := 0; m <= 40; m++ {
+		if m > 10 && m < 30 {
+			continue
+		}
+		lines = append(lines, auditLine(fmt.Sprintf("p-%d", m), "alice", "get", "pods", "web", "p1", "", 200, base.Add(time.Duration(m)*time.Minute)))
+	}
+	f := writeEvents(t, dir, "prod.log", lines)
+	first := func(out string) map[string]string {
+		got := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("bad jsonl %q: %v", line, err)
+			}
+			got[m["alert"].(string)] = m["firstActive"].(string) + " " + m["firedAt"].(string)
+		}
+		return got
+	}
+	for _, c := range []struct {
+		from            string
+		staging, silent string
+	}{
+		// Read from 12:04: staging's absence began before; prod's
+		// silence began at 12:21, inside what was read.
+		{"2026-05-04T12:20:00Z", "2026-05-04T12:20:00Z 2026-05-04T12:20:00Z", "2026-05-04T12:21:00Z 2026-05-04T12:26:00Z"},
+		// Read from 12:22, the first event at 12:30:30: staging is
+		// judged from 12:32 (the first step whose window was read),
+		// shown from 12:38 (it showed 12:31); prod's silence ended
+		// before the window.
+		{"2026-05-04T12:38:00Z", "2026-05-04T12:38:00Z 2026-05-04T12:38:00Z", ""},
+	} {
+		code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "-o", "jsonl", "--from", c.from, f)
+		got := first(out)
+		want := 2
+		if c.silent == "" {
+			want = 1
+		}
+		if code != 0 || len(got) != want || got["StagingSilent"] != c.staging || got["AuditSilent"] != c.silent {
+			t.Errorf("--from %s: exit %d, firstActive firedAt %v, want StagingSilent %s, AuditSilent %s; stderr %s", c.from, code, got, c.staging, c.silent, errOut)
+		}
+	}
+	// After the log stopped: no event in the window (nor in the look-back).
+	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "--from", "2026-05-04T13:20:00Z", f)
+	if code != 0 || out != "" || strings.Contains(errOut, "0 event(s) evaluated") || !strings.Contains(errOut, "no alert fired, but the window holds no event: no evidence either way (2 rule(s); has the audit log stopped?)") {
+		t.Errorf("empty window: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }

@@ -2,6 +2,9 @@ package query
 
 import (
 	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,6 +113,42 @@ func TestQueryUnwrapMissingLabel(t *testing.T) {
 		code, out, errOut := queryCLI(t, "-o", "csv", q, sample)
 		if code != 0 || !strings.HasSuffix(strings.TrimSpace(out), ",200") || errOut != "" {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", q, code, out, errOut)
+		}
+	}
+}
+
+// TestQueryAbsentNotBeforeFirstEvent (review M 14): a range query of
+// absent_over_time without a window starts at the first step at or after
+// the first event, as `alerts` judges such a rule: the step before it
+// (12:00 for an event at 12:00:30) reads nothing, which is no evidence of
+// absence. Two events, at 12:00:30 and 12:30:30, with [10m]: absent
+// exactly at the steps 12:11 to 12:30.
+func TestQueryAbsentNotBeforeFirstEvent(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for _, at := range []string{"2026-05-04T12:00:30Z", "2026-05-04T12:30:30Z"} {
+		lines = append(lines, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"`+at+`","stage":"ResponseComplete","verb":"get","user":{"username":"alice"},"requestReceivedTimestamp":"`+at+`","stageTimestamp":"`+at+`"}`)
+	}
+	f := filepath.Join(dir, "two.log")
+	if err := os.WriteFile(f, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`absent_over_time({job="audit"} [10m])`, `absent_over_time({job="audit"} [10m]) * 2`} {
+		code, out, errOut := queryCLI(t, "-o", "csv", "--step", "1m", q, f)
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if code != 0 || err != nil || len(rows) < 2 {
+			t.Fatalf("%s: exit %d, %v, stdout %q, stderr %q", q, code, err, out, errOut)
+		}
+		var times []string
+		for _, r := range rows[1:] {
+			times = append(times, r[len(r)-2][11:16])
+		}
+		var want []string
+		for m := 11; m <= 30; m++ {
+			want = append(want, fmt.Sprintf("12:%02d", m))
+		}
+		if strings.Join(times, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: absent at %v, want %v", q, times, want)
 		}
 	}
 }

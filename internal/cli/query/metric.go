@@ -20,7 +20,9 @@ import (
 // at time=--to counts it) or, with no --to, at the time of the last
 // matching event; the window's start bounds what it reads. With --step it
 // is a range query with steps on multiples of the step, from the start of
-// the window (or the first matching event) rounded down, to the first step
+// the window (or the first matching event) rounded down (absent_over_time
+// without a window: up, to the first step at or after the first event, as
+// alerts judge it), to the first step
 // at or after the end of the window (or the last matching event), so that
 // every event of the window is in some step's range when the range is the
 // step. The first step reads back one range before it, as Loki selects
@@ -78,6 +80,12 @@ func runMetricQuery(ctx context.Context, out *bufio.Writer, srcs []data.Source, 
 		}
 		if step > 0 && start == 0 {
 			start = lo - lo%step
+			if absent && start < lo {
+				// A step before the first event read nothing: no
+				// evidence of absence. Steps start at the first one at
+				// or after it, as alerts judge such a rule.
+				start += step
+			}
 		}
 		if end == 0 {
 			end = hi

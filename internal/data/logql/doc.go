@@ -31,7 +31,8 @@
 //     avg_over_time, min_over_time, max_over_time, first_over_time,
 //     last_over_time, stddev_over_time, stdvar_over_time and
 //     quantile_over_time(φ, ...) (Prometheus's interpolation), with an
-//     optional by/without after the parenthesis; the unwrapped label
+//     optional by/without after the parenthesis (samples of one time are
+//     ordered by value, see compareSamples); the unwrapped label
 //     leaves the series' labels, an entry without the label is skipped
 //     and a value that does not convert is a 0 under
 //     __error__="SampleExtractionErr", as Loki;

@@ -167,6 +167,30 @@ type unwrapped struct {
 	v float64
 }
 
+// compareSamples orders samples by time and those of one time by value
+// (NaN first, -0 before 0): a total order, so first_over_time,
+// last_over_time (the least, the greatest of the samples at the window's
+// first, last time) and the floating-point sums never depend on the order
+// entries came in. Loki leaves the order of one stream's entries of one
+// nanosecond to their arrival.
+func compareSamples(a, b unwrapped) int {
+	if c := cmp.Compare(a.t, b.t); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.v, b.v); c != 0 {
+		return c
+	}
+	return cmp.Compare(signOrder(b.v), signOrder(a.v))
+}
+
+// signOrder is 1 for a negative sign bit (-0), else 0.
+func signOrder(v float64) int {
+	if math.Signbit(v) {
+		return 1
+	}
+	return 0
+}
+
 // delta adds n entries and b bytes from step idx on.
 type delta struct {
 	idx int32
@@ -635,7 +659,7 @@ func (ev *Evaluator) unwrapResult() []stepSeries {
 	var vals []float64
 	for _, s := range ev.series {
 		ss := s.samples
-		slices.SortStableFunc(ss, func(a, b unwrapped) int { return cmp.Compare(a.t, b.t) })
+		slices.SortFunc(ss, compareSamples)
 		var pts []stepPoint
 		lo, hi := 0, 0
 		for i := 0; i < ev.n; i++ {
@@ -842,6 +866,9 @@ func aggregate(v *vectorAgg, in []stepSeries) []stepSeries {
 		series int
 		stepPoint
 	}
+	// The series in label order (they come in map order): a group's sum
+	// then adds the same floats in the same order every run.
+	slices.SortStableFunc(in, func(a, b stepSeries) int { return compareLabels(a.labels, b.labels) })
 	groups := map[string][]member{}
 	var order []string
 	glabels := map[string]Labels{}
@@ -865,11 +892,8 @@ func aggregate(v *vectorAgg, in []stepSeries) []stepSeries {
 				if ms[i].i != ms[j].i {
 					return ms[i].i < ms[j].i
 				}
-				if ms[i].v != ms[j].v {
-					if v.op == aggTopK {
-						return ms[i].v > ms[j].v
-					}
-					return ms[i].v < ms[j].v
+				if c := rankOrder(ms[i].v, ms[j].v, v.op == aggTopK); c != 0 {
+					return c < 0
 				}
 				return compareLabels(in[ms[i].series].labels, in[ms[j].series].labels) < 0
 			})
@@ -1055,14 +1079,27 @@ func (ev *Evaluator) Vector() Vector {
 		}
 	}
 	if a, ok := ev.q.root.(*vectorAgg); ok && (a.op == aggTopK || a.op == aggBottomK) {
-		sort.SliceStable(v, func(i, j int) bool {
-			if a.op == aggTopK {
-				return v[i].V > v[j].V
-			}
-			return v[i].V < v[j].V
-		})
+		sort.SliceStable(v, func(i, j int) bool { return rankOrder(v[i].V, v[j].V, a.op == aggTopK) < 0 })
 	}
 	return v
+}
+
+// rankOrder compares a and b for topk (top) or bottomk: negative when a
+// ranks first. A NaN ranks after every number, as in Prometheus, so the
+// order is total and a tie (broken by labels) is a real one.
+func rankOrder(a, b float64, top bool) int {
+	switch an, bn := math.IsNaN(a), math.IsNaN(b); {
+	case an && bn:
+		return 0
+	case an:
+		return 1
+	case bn:
+		return -1
+	}
+	if top {
+		return cmp.Compare(b, a)
+	}
+	return cmp.Compare(a, b)
 }
 
 // Contributes reports whether entry e counts toward the query's result

@@ -190,6 +190,10 @@ func TestParseErrors(t *testing.T) {
 		{`sum_over_time({job="audit"} | json | unwrap seconds(latency) [5m])`, 1, 45, "unknown unwrap conversion seconds"},
 		{`rate_counter({job="audit"} | json | unwrap x [5m])`, 1, 1, "rate_counter (counter semantics over unwrapped values) is not supported"},
 		{`quantile_over_time({job="audit"} | json | unwrap x [5m])`, 1, 20, "needs the quantile first"},
+		// Loki's grammar takes a bare NUMBER there (no sign; its literal
+		// expressions take one elsewhere): say so, not `found "-"`.
+		{`quantile_over_time(-1, {job="audit"} | json | unwrap x [5m])`, 1, 20, "quantile_over_time's quantile takes no sign, as in Loki (which rejects -1; a quantile below 0 would be -Inf)"},
+		{`quantile_over_time(+0.5, {job="audit"} | json | unwrap x [5m])`, 1, 20, "quantile_over_time's quantile takes no sign, as in Loki (which rejects +0.5"},
 		{`count_over_time({job="audit"} [5m]) by (verb)`, 1, 37, "only allowed over unwrapped values"},
 		{`{job="audit"} |= "abc`, 1, 18, "not terminated"},
 		{`{job="audit"} |= "\q"`, 1, 18, "bad escape"},

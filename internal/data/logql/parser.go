@@ -473,6 +473,16 @@ func (p *parser) parseRangeAgg(op rangeOp) (metricNode, error) {
 	r := &rangeAgg{op: op}
 	if op == opQuantileOverTime {
 		pt := p.peek()
+		if sign := pt.text; (pt.kind == tAdd || pt.kind == tSub) && p.peekAt(1).kind == tNumber {
+			// Loki's grammar takes a bare NUMBER here (a sign only in its
+			// literal expressions): a query written here must run there.
+			n := sign + p.peekAt(1).text
+			why := "a quantile below 0 would be -Inf"
+			if sign == "+" {
+				why = "write " + p.peekAt(1).text
+			}
+			return nil, p.errAt(pt, "quantile_over_time's quantile takes no sign, as in Loki (which rejects %s; %s)", n, why)
+		}
 		if pt.kind != tNumber {
 			return nil, p.errAt(pt, "quantile_over_time needs the quantile first, e.g. quantile_over_time(0.99, {...} | unwrap x [5m]), found %s", pt.describe())
 		}

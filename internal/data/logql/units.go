@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 var errBadDuration = errors.New("invalid duration")
@@ -68,38 +70,26 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.Duration(total), nil
 }
 
-var byteUnits = map[string]float64{
-	"b":  1,
-	"kb": 1e3, "kib": 1 << 10,
-	"mb": 1e6, "mib": 1 << 20,
-	"gb": 1e9, "gib": 1 << 30,
-	"tb": 1e12, "tib": 1 << 40,
-	"pb": 1e15, "pib": 1 << 50,
-	"eb": 1e18, "eib": 1 << 60,
-}
-
-// parseBytes parses a byte size such as "20MB", "1.5KiB", "512B" (units
-// are case-insensitive, SI and IEC, as in Loki's bytes label filters). It
-// also accepts a space between number and unit, as a label value might.
+// parseBytes parses a byte size as Loki does, with go-humanize's
+// ParseBytes (Loki's | unwrap bytes(x), its bytes label filters and their
+// literals): a number (decimals and thousands commas allowed) then,
+// after optional spaces, a unit of b, k/kb, ki/kib, m/mb, mi/mib, g, t, p
+// or e likewise, or none, in any case ("20MB", "1.5 KiB", "1k", "1M",
+// "512"). The result is a whole number of bytes, rounded down.
 func parseBytes(s string) (float64, error) {
+	n, err := humanize.ParseBytes(s)
+	if err == nil {
+		return float64(n), nil
+	}
 	i := 0
-	for i < len(s) && (isDigit(s[i]) || s[i] == '.') {
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == ',') {
 		i++
 	}
-	if i == 0 {
-		return 0, errors.New("invalid byte size")
+	if _, perr := strconv.ParseFloat(strings.ReplaceAll(s[:i], ",", ""), 64); i == 0 || perr != nil {
+		return 0, errors.New("invalid byte size " + strconv.Quote(s))
 	}
-	n, err := strconv.ParseFloat(s[:i], 64)
-	if err != nil {
-		return 0, errors.New("invalid byte size")
+	if strings.HasPrefix(err.Error(), "too large") {
+		return 0, errors.New("byte size " + strconv.Quote(s) + " is too large")
 	}
-	unit := strings.ToLower(strings.TrimSpace(s[i:]))
-	if unit == "" {
-		return n, nil
-	}
-	m, ok := byteUnits[unit]
-	if !ok {
-		return 0, errors.New("invalid byte size unit " + strconv.Quote(s[i:]))
-	}
-	return n * m, nil
+	return 0, errors.New("invalid byte size unit " + strconv.Quote(strings.TrimSpace(s[i:])) + " (units: b, k, kb, ki, kib, m, mb, mi, mib, ... e, eb, ei, eib)")
 }

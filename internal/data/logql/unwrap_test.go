@@ -3,6 +3,8 @@ package logql
 import (
 	"fmt"
 	"math"
+	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,8 @@ func TestEvalUnwrap(t *testing.T) {
 		{"avg", `avg_over_time(` + code + `) by (job)`, fmt.Sprintf(`{job="audit"} 60=200 120=301.5 180=301.5 240=276.75 300=%g`, 907/3.0)},
 		{"min", `min_over_time(` + code + `) by (job)`, `{job="audit"} 60=200 120=200 180=200 240=101 300=101`},
 		{"max", `max_over_time(` + code + `) by (job)`, `{job="audit"} 60=200 120=403 180=403 240=403 300=403`},
-		{"first", `first_over_time(` + code + `) by (job)`, `{job="audit"} 60=200 120=200 180=403 240=200 300=403`},
+		// 300: e4 (403) and e5 (101) share the window's first time: the least.
+		{"first", `first_over_time(` + code + `) by (job)`, `{job="audit"} 60=200 120=200 180=403 240=200 300=101`},
 		{"last", `last_over_time(` + code + `) by (job)`, `{job="audit"} 60=200 120=403 180=200 240=403 300=403`},
 		// 120: mean 301.5, deviations ±101.5; 240: mean 276.75.
 		{"stdvar", `stdvar_over_time(` + code + `) by (job)`,
@@ -164,6 +167,179 @@ func TestUnwrapOracle(t *testing.T) {
 		}
 		if g := fmtMatrix(got); g != w {
 			t.Fatalf("round %d:\n got  %s\n want %s", round, g, w)
+		}
+	}
+}
+
+// TestUnwrapBytesHumanize: | unwrap bytes(x) and a bytes label filter read
+// a value as Loki does, with go-humanize's ParseBytes: every unit of its
+// table (b; k, kb, ki, kib; m, mb, mi, mib; ... e, eb, ei, eib; none),
+// in any case, with or without a space, with decimals or thousands
+// commas; the result is a whole number of bytes (rounded down). The
+// multipliers are written out here, not taken from the package.
+func TestUnwrapBytesHumanize(t *testing.T) {
+	si, iec := 1.0, 1.0
+	units := map[string]float64{"": 1, "b": 1}
+	for _, p := range []string{"k", "m", "g", "t", "p", "e"} {
+		si *= 1000
+		iec *= 1024
+		units[p], units[p+"b"] = si, si
+		units[p+"i"], units[p+"ib"] = iec, iec
+	}
+	if len(units) != 26 {
+		t.Fatalf("table has %d units, want 26", len(units))
+	}
+	type sample struct {
+		text string
+		want float64
+	}
+	var samples []sample
+	for u, m := range units {
+		title := ""
+		if u != "" {
+			title = strings.ToUpper(u[:1]) + u[1:]
+		}
+		for _, spelled := range []string{u, strings.ToUpper(u), title} {
+			samples = append(samples,
+				sample{"3" + spelled, 3 * m},
+				sample{"2 " + spelled, 2 * m},
+				sample{"1.5" + spelled, math.Floor(1.5 * m)},
+			)
+		}
+	}
+	samples = append(samples, sample{"1,024 kb", 1024e3}, sample{"1.5b", 1}, sample{".5k", 500}, sample{"7.", 7})
+	for _, s := range samples {
+		line := fmt.Sprintf(`{"size":%q}`, s.text)
+		es := []Entry{&JSONEntry{Time: at(100), Line: []byte(line), Labels: [][2]string{{"job", "x"}}}}
+		q := `sum_over_time({job="x"} | json | unwrap bytes(size) [1m]) by (job)`
+		if got, want := fmtMatrix(evalRangeAt(t, q, es)), fmt.Sprintf(`{job="x"} 120=%g`, s.want); got != want {
+			t.Errorf("unwrap bytes(%q): got %s, want %s", s.text, got, want)
+		}
+		// The same value compared with a literal of the same spelling.
+		lit := strings.ReplaceAll(s.text, " ", "")
+		if strings.ContainsAny(lit, ",") || !strings.ContainsAny(lit, "bBkKmMgGtTpPeEiI") {
+			continue
+		}
+		f := fmt.Sprintf(`sum by (job) (count_over_time({job="x"} | json | size >= %s | size <= %s | __error__="" [1m]))`, lit, lit)
+		if strings.HasSuffix(lit, "m") || strings.HasSuffix(lit, "ms") {
+			continue // 3m is a duration, as in Loki
+		}
+		if got, want := fmtMatrix(evalRangeAt(t, f, es)), `{job="x"} 120=1`; got != want {
+			t.Errorf("%s: got %s, want %s", f, got, want)
+		}
+	}
+	for _, bad := range []string{"lots", "1 x", "1kk", "-1k", "k", "1 k b", "1.5.5k", "1e3", "1zb", "1yib"} {
+		line := fmt.Sprintf(`{"size":%q}`, bad)
+		es := []Entry{&JSONEntry{Time: at(100), Line: []byte(line), Labels: [][2]string{{"job", "x"}}}}
+		q := `sum_over_time({job="x"} | json | unwrap bytes(size) [1m]) by (job, __error__)`
+		if got, want := fmtMatrix(evalRangeAt(t, q, es)), `{__error__="SampleExtractionErr", job="x"} 120=0`; got != want {
+			t.Errorf("unwrap bytes(%q): got %s, want %s", bad, got, want)
+		}
+	}
+}
+
+// evalRangeAt evaluates query over entries at the one step 120 s, range
+// whatever the query says.
+func evalRangeAt(t *testing.T, query string, es []Entry) Matrix {
+	t.Helper()
+	mq, err := ParseMetric(query)
+	if err != nil {
+		t.Errorf("%s: %v", query, err)
+		return nil
+	}
+	ev, err := mq.NewRangeEvaluator(at(120), at(120), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		ev.Add(e)
+	}
+	return ev.Result()
+}
+
+// TestUnwrapTiesIgnoreOrder: samples of one time are ordered by value
+// (the least first, -0 before 0), so first_over_time, last_over_time and
+// the sums over them are the same whatever order the entries come in
+// (first and last: duplicated too): two events at one time, codes 200
+// and 500, in either order, give first 200 and last 500; 1e16, 1 and
+// -1e16 at one time sum the same way in any order.
+func TestUnwrapTiesIgnoreOrder(t *testing.T) {
+	mk := func(sec int, line string) Entry {
+		return &JSONEntry{Time: at(sec), Line: []byte(line), Labels: [][2]string{{"job", "x"}}}
+	}
+	tied := []string{`{"code":500}`, `{"code":200}`, `{"code":1e16}`, `{"code":1}`, `{"code":-1e16}`, `{"code":"-0"}`, `{"code":0}`}
+	const u = `{job="x"} | json | unwrap code [1m]`
+	for _, tt := range []struct {
+		query, want string
+	}{
+		{`first_over_time({job="x"} | json | code < 1000 and code > 100 | unwrap code [1m]) by (job)`, `{job="x"} 120=200`},
+		{`last_over_time({job="x"} | json | code < 1000 and code > 100 | unwrap code [1m]) by (job)`, `{job="x"} 120=500`},
+		{`first_over_time({job="x"} | json | code < 1 and code > -1 | unwrap code [1m]) by (job)`, `{job="x"} 120=-0`},
+		{`last_over_time({job="x"} | json | code < 1 and code > -1 | unwrap code [1m]) by (job)`, `{job="x"} 120=0`},
+		{`sum_over_time(` + u + `) by (job)`, ""},
+		{`avg_over_time(` + u + `) by (job)`, ""},
+		{`stddev_over_time(` + u + `) by (job)`, ""},
+		{`rate(` + u + `) by (job)`, ""},
+	} {
+		first := ""
+		for round := range 40 {
+			es := make([]Entry, 0, 2*len(tied))
+			for _, l := range tied {
+				es = append(es, mk(100, l))
+			}
+			if round%2 == 1 && tt.want != "" {
+				es = append(es, es...) // duplicated (the sums' callers drop copies: Unique)
+			}
+			r := rand.New(rand.NewSource(int64(round)))
+			r.Shuffle(len(es), func(i, j int) { es[i], es[j] = es[j], es[i] })
+			got := fmtMatrix(evalRangeAt(t, tt.query, es))
+			if round == 0 {
+				first = got
+			}
+			if got != first || tt.want != "" && got != tt.want {
+				t.Errorf("%s, order %d: got %s, want %s (order 0: %s)", tt.query, round, got, tt.want, first)
+				break
+			}
+		}
+	}
+}
+
+// TestAggregateIgnoresSeriesOrder: a vector aggregation over series the
+// evaluator keeps in a map sums them in label order, so 1e16, 1 and
+// -1e16 in three series sum the same way every run; topk and bottomk
+// never prefer a NaN to a number (as Prometheus) and break ties by
+// labels, whatever order the series come in.
+func TestAggregateIgnoresSeriesOrder(t *testing.T) {
+	mk := func(k, code string) Entry {
+		return &JSONEntry{Time: at(100), Line: []byte(fmt.Sprintf(`{"k":%q,"code":%q}`, k, code)), Labels: [][2]string{{"job", "x"}}}
+	}
+	const u = `sum_over_time({job="x"} | json | unwrap code [1m]) by (k)`
+	big := []Entry{mk("a", "1e16"), mk("b", "1"), mk("c", "-1e16"), mk("d", "3"), mk("e", "-3")}
+	nan := []Entry{mk("a", "NaN"), mk("b", "1"), mk("c", "NaN"), mk("d", "1"), mk("e", "NaN")}
+	for _, tt := range []struct {
+		query string
+		es    []Entry
+		want  string
+	}{
+		{`sum(` + u + `)`, big, ""},
+		{`avg(` + u + `)`, big, ""},
+		{`topk(1, ` + u + `)`, nan, `{k="b"} 120=1`},
+		{`bottomk(1, ` + u + `)`, nan, `{k="b"} 120=1`},
+		{`topk(3, ` + u + `)`, nan, `{k="a"} 120=NaN; {k="b"} 120=1; {k="d"} 120=1`},
+	} {
+		first := ""
+		for round := range 40 {
+			es := slices.Clone(tt.es)
+			r := rand.New(rand.NewSource(int64(round)))
+			r.Shuffle(len(es), func(i, j int) { es[i], es[j] = es[j], es[i] })
+			got := fmtMatrix(evalRangeAt(t, tt.query, es))
+			if round == 0 {
+				first = got
+			}
+			if got != first || tt.want != "" && got != tt.want {
+				t.Errorf("%s, order %d: got %s, want %s (order 0: %s)", tt.query, round, got, tt.want, first)
+				break
+			}
 		}
 	}
 }

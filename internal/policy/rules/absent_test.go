@@ -143,3 +143,45 @@ func TestAbsentAfterLastEventAnyAlignment(t *testing.T) {
 		}
 	}
 }
+
+// TestAbsentWindowFirstActive: with From, an instance of a dense rule
+// active at the rule's first step began no one knows when before what
+// was read: it is reported active (and firing) from From, the window
+// asked for, not from where the read began (review M 12). An instance
+// whose start the read shows keeps it. Cluster b stops at 10:16:30 (its
+// window empties at 10:27), then sends again from 10:40:30; cluster c
+// never sends.
+func TestAbsentWindowFirstActive(t *testing.T) {
+	set := parseSet(t, absentRules) // look-back 10m + 5m + 1m
+	evs := append(clusterEvents(t, "a", [2]int{0, 60}), clusterEvents(t, "b", [2]int{0, 16}, [2]int{40, 60})...)
+	at := func(m int) time.Time { return t10.Add(time.Duration(m) * time.Minute) }
+	for _, c := range []struct {
+		from                    int
+		csActive, csFired       int // 0: no ClusterSilent instance reported
+		neverActive, neverFired int
+	}{
+		// Read from 10:17: b's last events are not, ClusterSilent is
+		// active from the first step (10:18; fired 10:23).
+		{33, 33, 33, 33, 33},
+		// Read from 10:14: 10:14:30 to 10:16:30 are, the start shows.
+		{30, 27, 32, 30, 30},
+		// Before the look-back reaches the data's start: the same.
+		{45, 0, 0, 45, 45},
+	} {
+		for _, order := range []string{"in order", "shuffled"} {
+			in := sortedByTime(evs)
+			if order == "shuffled" {
+				in = shuffled(evs, 5)
+			}
+			res := replayWith(t, set, in, Options{From: at(c.from).UnixNano()})
+			got := byName(res.Alerts)
+			cs, ns := got["ClusterSilent"], got["NeverSeen"]
+			if c.csActive == 0 && len(cs) != 0 || c.csActive != 0 && (len(cs) != 1 || !cs[0].ActiveAt.Equal(at(c.csActive)) || !cs[0].FiredAt.Equal(at(c.csFired))) {
+				t.Errorf("From 10:%02d, %s: want ClusterSilent active from %d, firing from %d:\n%s", c.from, order, c.csActive, c.csFired, alertsDigest(res.Alerts))
+			}
+			if len(ns) != 1 || !ns[0].ActiveAt.Equal(at(c.neverActive)) || !ns[0].FiredAt.Equal(at(c.neverFired)) {
+				t.Errorf("From 10:%02d, %s: want NeverSeen active from %d, firing from %d:\n%s", c.from, order, c.neverActive, c.neverFired, alertsDigest(res.Alerts))
+			}
+		}
+	}
+}

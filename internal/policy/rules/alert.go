@@ -72,8 +72,11 @@ type Alert struct {
 	// none is counted, as for alerts a Loki ruler reports).
 	LastEvent time.Time
 
-	key      string // rule index + series key + "@" + ActiveAt
-	seriesLs map[string]string
+	// shownFrom: ActiveAt and FiredAt are reported no earlier (see
+	// Options.From and evalStep), zero for none.
+	shownFrom time.Time
+	key       string // rule index + series key + "@" + ActiveAt
+	seriesLs  map[string]string
 	// renderedValue is the Value that Labels and Annotations were
 	// rendered with; ext the external labels the templates see (see
 	// render).

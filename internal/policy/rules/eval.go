@@ -34,7 +34,14 @@ type Options struct {
 	// the look-back shows a later first activity than it had (never an
 	// earlier one, for a rule that compares a count with "> N"), and
 	// whether it fires in the window is exact. Instances whose last
-	// active step is before From are not reported.
+	// active step is before From are not reported. An instance of a rule
+	// that returns samples where no event is (absent_over_time) active
+	// at the rule's first step (it began before what was read) is
+	// reported active, and firing, from From: the window asked for. (Its
+	// steps whose window began before the read may judge absent what was
+	// not read; that reaches no step from From on, as the look-back is
+	// range, `for` and an interval: such an instance ends before From,
+	// or runs on into it and shows From.)
 	From, To int64
 	// OnChange, if set, is called (on the evaluating goroutine, with the
 	// evaluator's lock held: it must not call back into the evaluator)
@@ -718,6 +725,12 @@ func (e *Evaluator) evalStep(rs *ruleState, s int64) {
 				key:      strconv.Itoa(rs.idx) + key + "@" + strconv.FormatInt(s, 10),
 				seriesLs: ownLabels(smp.labels), Seq: e.seq, citedTo: minTime}
 			rs.active[key] = a
+			if rs.dense && e.opts.From != 0 && s <= rs.denseFrom {
+				// Active at the first step judged: it began no one
+				// knows when before what was read. Reported from the
+				// window asked for, not from where the read began.
+				a.shownFrom = time.Unix(0, e.opts.From).UTC()
+			}
 		}
 		if a.LastActive.IsZero() || smp.value > a.MaxValue {
 			a.MaxValue = smp.value
@@ -880,6 +893,14 @@ func (a *Alert) snapshot() *Alert {
 // copies are taken under read locks).
 func (a *Alert) copy() *Alert {
 	c := *a
+	if !a.shownFrom.IsZero() {
+		if c.ActiveAt.Before(a.shownFrom) {
+			c.ActiveAt = a.shownFrom
+		}
+		if !c.FiredAt.IsZero() && c.FiredAt.Before(a.shownFrom) {
+			c.FiredAt = a.shownFrom
+		}
+	}
 	c.Labels = cloneMap(a.Labels)
 	c.Annotations = cloneMap(a.Annotations)
 	c.AuditIDs = append([]string(nil), a.AuditIDs...)
