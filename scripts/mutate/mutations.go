@@ -3461,4 +3461,28 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t// skipped, not a 0 under __error__.\n\t\t\t\tst.setErr(ErrSampleExtraction, \"missing\")\n\t\t\t\tcontinue\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryUnwrapMissingLabel$"}},
 	},
+	{
+		Name:   "alerts/leg-selector-unjudged",
+		What:   "only a rule's first leg is judged: a division by a leg that selects no stream prints \"no alert fired\" and passes --fail-on (review M7)",
+		File:   "internal/cli/cmdutil/selectors.go",
+		Old:    "\t\tfor i, lq := range legs {\n",
+		New:    "\t\tfor i, lq := range legs[:1] {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsRuleLegSelectsNoStream$"}},
+	},
+	{
+		Name:   "logql/or-leg-empties-query",
+		What:   "an or with a leg that reads nothing is judged to answer nothing: a rule that still fires on its other leg is said to never fire",
+		File:   "internal/data/logql/metric.go",
+		Old:    "\t\tcase binOr:\n\t\t\treturn l || r\n",
+		New:    "\t\tcase binOr:\n\t\t\treturn l && r\n",
+		Guards: []Guard{{Pkg: "./internal/data/logql", Run: "^TestNoResultWithout$"}, {Pkg: "./internal/cli/alerts", Run: "^TestAlertsRuleLegSelectsNoStream$"}},
+	},
+	{
+		Name:   "query/leg-selector-unjudged",
+		What:   "query judges only the first leg's selector: {job=\"nope\"} on the right of a / answers (no data) without a word (review M7)",
+		File:   "internal/cli/query/query.go",
+		Old:    "\tfor _, sel := range sels {\n",
+		New:    "\tfor _, sel := range sels[:1] {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryWarnsOfLegSelectorNoStreamHas$"}},
+	},
 }

@@ -219,7 +219,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			streams := cmdutil.StreamLabels(ctx, srcs, ro, cmdutil.RuleLabelNames(lo.Rules))
 			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
 				cmdutil.SayRuleMisses(slogWriter{log}, misses)
-				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) select no stream of the sources and can never fire (audittui alerts names them)", len(misses)), uo.Notice)
+				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) have a selector that selects no stream of the sources (audittui alerts names them)", len(misses)), uo.Notice)
 			}
 		}
 	}
