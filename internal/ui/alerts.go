@@ -52,6 +52,32 @@ type AlertState struct {
 	ServerErr string
 	// Ruler is what Loki's ruler says (nil: the source is not Loki).
 	Ruler *RulerState
+	// Problems are the rules whose answer is not to be trusted: their
+	// evaluation failed at some steps (rules.Failure), or a selector of
+	// theirs selects no stream of the sources (they can never fire). The
+	// pane names each above the list, as `audittui alerts` does on stderr.
+	Problems []RuleProblem
+}
+
+// RuleProblem is a rule the Alerts pane warns about: Why follows the
+// rule's name and file:line ("failed at 3 evaluation(s), ...: ...", "can
+// never fire: {job="x"} selects no stream of the sources: ..."). Both are
+// untrusted (rule files, label values).
+type RuleProblem struct {
+	Rule *rules.Rule
+	Why  string
+}
+
+// FailureProblems turns failed evaluations into the pane's problems, the
+// error first (a narrow line keeps it): "failed: many-to-many ... (3
+// evaluation(s), 2026-11-20T03:00:00Z to ..., raising nothing there)".
+func FailureProblems(fs []rules.Failure) []RuleProblem {
+	out := make([]RuleProblem, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, RuleProblem{Rule: f.Rule, Why: fmt.Sprintf("failed: %s (%d evaluation(s), %s to %s, raising nothing there)",
+			f.Err, f.Steps, f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339))})
+	}
+	return out
 }
 
 // RulerState is the state of Loki's own ruler (GET /prometheus/api/v1/alerts
@@ -602,7 +628,41 @@ func (p *AlertsPane) toggle() {
 	p.dirty = true
 }
 
-func (p *AlertsPane) listHeight() int { return max(1, p.h-3) }
+func (p *AlertsPane) listHeight() int { return max(1, p.h-3-len(p.problemLines())) }
+
+// maxProblemLines is how many lines name rule problems above the list;
+// the last counts the others when there are more.
+const maxProblemLines = 3
+
+// problemLines are the warnings above the list, one per rule whose
+// evaluation failed or that can never fire (AlertState.Problems): "⚠ rule
+// NAME (file:line) WHY", untrusted text shown escaped, as `audittui
+// alerts` says it on stderr.
+func (p *AlertsPane) problemLines() []string {
+	ps := p.state.Problems
+	if len(ps) == 0 {
+		return nil
+	}
+	st := p.c.Styles
+	n := len(ps)
+	if n > maxProblemLines {
+		n = maxProblemLines - 1
+	}
+	var out []string
+	for _, pr := range ps[:n] {
+		name, where := "?", ""
+		if pr.Rule != nil {
+			name, where = pr.Rule.Alert, " ("+pr.Rule.Where()+")"
+		}
+		head := "⚠ rule "
+		text := name + where + " " + pr.Why
+		out = append(out, st.SevWarning.Render(head)+SafeText(text, max(0, p.w-ansi.StringWidth(head)), st.SevWarning, st.Escape))
+	}
+	if n < len(ps) {
+		out = append(out, st.SevWarning.Render(fmt.Sprintf("⚠ %d more rules failed or can never fire (audittui alerts names them)", len(ps)-n)))
+	}
+	return out
+}
 
 func (p *AlertsPane) View() string {
 	if p.listing {
@@ -621,6 +681,9 @@ func (p *AlertsPane) View() string {
 		lines = append(lines, truncateANSI(p.summary(), p.w))
 	} else {
 		lh++
+	}
+	for _, l := range p.problemLines() {
+		lines = append(lines, truncateANSI(l, p.w))
 	}
 	if len(p.items) == 0 {
 		return fill(append(lines, st.Good.Render(p.emptyText())), p.h)

@@ -243,9 +243,8 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			// As Loki's ruler: the evaluation failed, so these steps
 			// raised nothing; "no alert" from it is not "all clear".
 			failed++
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: rule %s (%s) failed at %d evaluation(s), %s to %s, raising nothing there: %s\n",
-				termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), f.Steps,
-				f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), termsafe.String(f.Err))
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: rule %s (%s) %s\n",
+				termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), termsafe.String(f.Why()))
 		}
 		// Said at the end with the other notices (-q quiets them).
 		if res.Late > 0 {
