@@ -3501,4 +3501,12 @@ var mutations = []Mutation{
 		New:    "\t\tif fs := par.Failures(); len(fs) > 0 && false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui/live", Run: "^TestRuleProblemsInAlertState$"}},
 	},
+	{
+		Name:   "alerts/follow-failures-unsaid",
+		What:   "alerts -f stops without naming the rules whose evaluation failed, and --fail-on passes them",
+		File:   "internal/cli/alerts/alerts.go",
+		Old:    "\t\tfailed = sayFailures(opts.IO.ErrOut, ev.Failures())\n",
+		New:    "\t\tfailed = sayFailures(opts.IO.ErrOut, ev.Failures()[:0])\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsFollowSaysFailures$"}},
+	},
 }
