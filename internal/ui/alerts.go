@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -495,6 +496,8 @@ func groupDrill(g *rules.AlertGroup) (Drill, bool) {
 	for k := range g.Labels {
 		keys = append(keys, k)
 	}
+	// A grouping label the group has no value for is filtered empty.
+	keys = append(keys, rules.MissingGroupLabels(g.Rule, g.Labels)...)
 	sort.Strings(keys)
 	for _, k := range keys {
 		b.WriteString(" | " + k + "=" + strconv.Quote(g.Labels[k]))
@@ -836,12 +839,17 @@ func ruleSummary(rg *rules.RuleGroup) string {
 }
 
 // labelValues returns a group's label values, in the order of the rule's
-// grouping (then by name), identities abbreviated (ShortIdentity).
+// grouping (then by name), identities abbreviated (ShortIdentity). A
+// grouping label the group has no value for (Prometheus drops an empty
+// label: the user of unauthenticated requests under `by (user_username)`)
+// is named, not left out: "(unauthenticated)" for user_username, as in
+// every pane, `name=""` for another; "(all)" (fitValues) is for a rule
+// without grouping labels only.
 func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, n := range rg.By {
-		if _, ok := ls[n]; ok && !seen[n] {
+		if _, ok := ls[n]; (ok || !rg.Without) && !seen[n] {
 			names = append(names, n)
 			seen[n] = true
 		}
@@ -857,7 +865,13 @@ func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	vals := make([]string, len(names))
 	for i, n := range names {
 		vals[i] = ShortIdentity(ls[n])
-		if vals[i] == "" {
+		switch {
+		case vals[i] != "":
+		case n == "user_username":
+			vals[i] = noUserLabel
+		case !rg.Without && slices.Contains(rg.By, n):
+			vals[i] = n + `=""`
+		default:
 			vals[i] = "-"
 		}
 	}

@@ -91,3 +91,79 @@ func TestAlertsPaneNamesRuleProblems(t *testing.T) {
 		t.Errorf("hostile error (%v):\n%s", err, s)
 	}
 }
+
+// TestAlertsGroupWithoutItsLabel (review M 11): a group with no value for
+// its grouping label (unauthenticated requests under `by (user_username)`:
+// Prometheus drops an empty label) was named "(all)", which reads as every
+// user. It is "(unauthenticated)" for user_username, as in every pane,
+// `name=""` for another label; "(all)" stays for a rule without grouping
+// labels (one group for everything).
+func TestAlertsGroupWithoutItsLabel(t *testing.T) {
+	set, err := rules.Parse("team.yaml", []byte(`groups:
+  - name: team
+    rules:
+      - alert: ByUser
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | responseStatus_code=401 [5m])) > 0
+        labels: {severity: warning}
+      - alert: ByUserAndNs
+        expr: sum by (user_username, objectRef_namespace) (count_over_time({job="audit"} | json [5m])) > 0
+        labels: {severity: warning}
+      - alert: Everything
+        expr: sum(count_over_time({job="audit"} | json [5m])) > 0
+        labels: {severity: warning}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)
+	mk := func(r *rules.Rule, ls map[string]string) *rules.Alert {
+		ls["severity"] = "warning"
+		return &rules.Alert{Rule: r, Name: r.Alert, State: rules.StateFiring, Severity: "warning", ActiveAt: at, LastActive: at, FiredAt: at,
+			Labels: ls, Value: 29, Events: 29}
+	}
+	rs := set.Rules()
+	as := []*rules.Alert{
+		mk(rs[0], map[string]string{}),
+		mk(rs[1], map[string]string{"user_username": "alice"}),
+		mk(rs[2], map[string]string{}),
+	}
+	a, f := newAlertsApp(t, 120, 40)
+	a.alerts.SetState(AlertState{Local: as, Rules: f.rules, Events: 29, Done: true})
+	s := screen(a)
+	checkScreen(t, s, 120, 40)
+	want := map[string]string{"ByUser": "● firing   (unauthenticated) ", "ByUserAndNs": `● firing   alice · objectRef_namespace="" `, "Everything": "● firing   (all) "}
+	lines := strings.Split(s, "\n")
+	for k, l := range lines {
+		for name, w := range want {
+			if strings.Contains(l, " "+name+" ") && k+1 < len(lines) {
+				if !strings.HasPrefix(strings.TrimSpace(lines[k+1]), w) {
+					t.Errorf("%s's group: %q, want %q", name, strings.TrimSpace(lines[k+1]), w)
+				}
+				delete(want, name)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("rules not listed %v:\n%s", want, s)
+	}
+	// f on such a group filters the label empty, not every value.
+	drills := map[string]string{
+		"ByUser":      `{job="audit"} | json | responseStatus_code==401 | user_username=""`,
+		"ByUserAndNs": `{job="audit"} | json | objectRef_namespace="" | user_username="alice"`,
+		"Everything":  `{job="audit"} | json`,
+	}
+	a.alerts.build()
+	for _, it := range a.alerts.items {
+		if it.kind != itemGroup {
+			continue
+		}
+		d, ok := groupDrill(it.group)
+		if !ok || d.Query != drills[it.group.Name] {
+			t.Errorf("%s: drill %q, want %q", it.group.Name, d.Query, drills[it.group.Name])
+		}
+		delete(drills, it.group.Name)
+	}
+	if len(drills) > 0 {
+		t.Errorf("groups not listed: %v", drills)
+	}
+}

@@ -3509,4 +3509,20 @@ var mutations = []Mutation{
 		New:    "\t\tfailed = sayFailures(opts.IO.ErrOut, ev.Failures()[:0])\n",
 		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsFollowSaysFailures$"}},
 	},
+	{
+		Name:   "ui/group-missing-label-all",
+		What:   "the Alerts pane names a group without a value for its grouping label \"(all)\": the unauthenticated under by (user_username) read as every user (review M 11)",
+		File:   "internal/ui/alerts.go",
+		Old:    "\t\tif _, ok := ls[n]; (ok || !rg.Without) && !seen[n] {\n",
+		New:    "\t\tif _, ok := ls[n]; ok && !seen[n] {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsGroupWithoutItsLabel$"}},
+	},
+	{
+		Name:   "rules/drill-missing-group-label-unfiltered",
+		What:   "the drill-down of an instance without a value for its grouping label has no filter for it: f on the unauthenticated selects every user's events (review M 11)",
+		File:   "internal/policy/rules/alert.go",
+		Old:    "\tkeys = append(keys, MissingGroupLabels(a.Rule, a.Labels)...)\n",
+		New:    "\tkeys = append(keys, MissingGroupLabels(a.Rule, a.Labels)[:0]...)\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestDrillDownOfAGroupWithoutItsLabel$"}},
+	},
 }
