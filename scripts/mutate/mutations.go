@@ -3467,7 +3467,7 @@ var mutations = []Mutation{
 		File:   "internal/cli/cmdutil/selectors.go",
 		Old:    "\t\tfor i, lq := range legs {\n",
 		New:    "\t\tfor i, lq := range legs[:1] {\n",
-		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsRuleLegSelectsNoStream$"}},
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsRuleLegSelectsNoStream$"}, {Pkg: "./internal/cli/policy", Run: "^TestCheckSaysRuleLegSelectsNoStream$"}},
 	},
 	{
 		Name:   "logql/or-leg-empties-query",
