@@ -221,7 +221,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
 				cmdutil.SayRuleMisses(slogWriter{log}, misses)
 				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) have a selector that selects no stream of the sources (the Alerts pane names them)", len(misses)), uo.Notice)
-				lo.Blind = BlindProblems(misses)
+				lo.Blind = blindProblems(misses)
 			}
 		}
 	}
@@ -292,10 +292,10 @@ func liveOptions(opts *TUIOptions, srcs []data.Source, from, to int64, follow bo
 	return lo, err
 }
 
-// BlindProblems are the Alerts pane's lines for rules that watch nothing:
+// blindProblems are the Alerts pane's lines for rules that watch nothing:
 // "can never fire: {job="x"} selects no stream of the sources: ...", as
 // `audittui alerts` says them.
-func BlindProblems(misses []cmdutil.RuleMiss) []ui.RuleProblem {
+func blindProblems(misses []cmdutil.RuleMiss) []ui.RuleProblem {
 	out := make([]ui.RuleProblem, 0, len(misses))
 	for _, m := range misses {
 		out = append(out, ui.RuleProblem{Rule: m.Rule, Why: cmdutil.MissVerdict(m.Never, 1) + ": " + m.Why})
