@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/gen"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // benign is a read two weeks before the exec: more than the rules' longest
@@ -121,6 +122,36 @@ func TestGroupedAlertsPaneAt80x24(t *testing.T) {
 	if head, _, _ := strings.Cut(screen, "\n"); !strings.Contains(head, "→") || strings.Contains(head, "all ") {
 		t.Errorf("drill-in without its window:\n%s", screen)
 	}
+	s.keys("q")
+	s.waitFor("quit", "audittui-exit=0")
+}
+
+// TestAlertsPaneNamesRuleProblems: the real binary over the sample with a
+// team's rules file: a ratio without group_left fails its evaluation
+// (many-to-many), a ratio's leg selects a job the file does not carry.
+// Both were said only in the log; the Alerts pane now names each, with
+// its file:line and why, above the list at 80x24.
+func TestAlertsPaneNamesRuleProblems(t *testing.T) {
+	tmux := requireTmux(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(rulesFile, []byte(`groups:
+  - name: g
+    rules:
+      - alert: ManyToOne
+        expr: sum by (user_username, verb) (count_over_time({job="audit"} | json [5m])) / on () sum(count_over_time({job="audit"} | json [5m])) > 0
+      - alert: KubeRatio
+        expr: sum(count_over_time({job="audit"}[5m])) / sum(count_over_time({job="kube-audit"}[5m])) > 0
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	s := startSession(t, tmux, 80, 24, "cd "+dir+" && "+bin+" --no-builtin --rules r.yaml "+sample)
+	s.waitFor("open", "loaded 3,948", "warning: 1 alert rule(s) have a selector that s")
+	s.keys("3")
+	s.waitFor("the pane names both rules", "⚠ rule KubeRatio (r.yaml:6) can never fire: {job=\"kube-audit\"} selects",
+		"⚠ rule ManyToOne (r.yaml:4) failed: found duplicate series")
 	s.keys("q")
 	s.waitFor("quit", "audittui-exit=0")
 }

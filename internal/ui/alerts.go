@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,6 +53,32 @@ type AlertState struct {
 	ServerErr string
 	// Ruler is what Loki's ruler says (nil: the source is not Loki).
 	Ruler *RulerState
+	// Problems are the rules whose answer is not to be trusted: their
+	// evaluation failed at some steps (rules.Failure), or a selector of
+	// theirs selects no stream of the sources (they can never fire). The
+	// pane names each above the list, as `audittui alerts` does on stderr.
+	Problems []RuleProblem
+}
+
+// RuleProblem is a rule the Alerts pane warns about: Why follows the
+// rule's name and file:line ("failed at 3 evaluation(s), ...: ...", "can
+// never fire: {job="x"} selects no stream of the sources: ..."). Both are
+// untrusted (rule files, label values).
+type RuleProblem struct {
+	Rule *rules.Rule
+	Why  string
+}
+
+// FailureProblems turns failed evaluations into the pane's problems, the
+// error first (a narrow line keeps it): "failed: many-to-many ... (3
+// evaluation(s), 2026-11-20T03:00:00Z to ..., raising nothing there)".
+func FailureProblems(fs []rules.Failure) []RuleProblem {
+	out := make([]RuleProblem, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, RuleProblem{Rule: f.Rule, Why: fmt.Sprintf("failed: %s (%d evaluation(s), %s to %s, raising nothing there)",
+			f.Err, f.Steps, f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339))})
+	}
+	return out
 }
 
 // RulerState is the state of Loki's own ruler (GET /prometheus/api/v1/alerts
@@ -469,6 +496,8 @@ func groupDrill(g *rules.AlertGroup) (Drill, bool) {
 	for k := range g.Labels {
 		keys = append(keys, k)
 	}
+	// A grouping label the group has no value for is filtered empty.
+	keys = append(keys, rules.MissingGroupLabels(g.Rule, g.Labels)...)
 	sort.Strings(keys)
 	for _, k := range keys {
 		b.WriteString(" | " + k + "=" + strconv.Quote(g.Labels[k]))
@@ -602,7 +631,41 @@ func (p *AlertsPane) toggle() {
 	p.dirty = true
 }
 
-func (p *AlertsPane) listHeight() int { return max(1, p.h-3) }
+func (p *AlertsPane) listHeight() int { return max(1, p.h-3-len(p.problemLines())) }
+
+// maxProblemLines is how many lines name rule problems above the list;
+// the last counts the others when there are more.
+const maxProblemLines = 3
+
+// problemLines are the warnings above the list, one per rule whose
+// evaluation failed or that can never fire (AlertState.Problems): "⚠ rule
+// NAME (file:line) WHY", untrusted text shown escaped, as `audittui
+// alerts` says it on stderr.
+func (p *AlertsPane) problemLines() []string {
+	ps := p.state.Problems
+	if len(ps) == 0 {
+		return nil
+	}
+	st := p.c.Styles
+	n := len(ps)
+	if n > maxProblemLines {
+		n = maxProblemLines - 1
+	}
+	var out []string
+	for _, pr := range ps[:n] {
+		name, where := "?", ""
+		if pr.Rule != nil {
+			name, where = pr.Rule.Alert, " ("+pr.Rule.Where()+")"
+		}
+		head := "⚠ rule "
+		text := name + where + " " + pr.Why
+		out = append(out, st.SevWarning.Render(head)+SafeText(text, max(0, p.w-ansi.StringWidth(head)), st.SevWarning, st.Escape))
+	}
+	if n < len(ps) {
+		out = append(out, st.SevWarning.Render(fmt.Sprintf("⚠ %d more rules failed or can never fire (audittui alerts names them)", len(ps)-n)))
+	}
+	return out
+}
 
 func (p *AlertsPane) View() string {
 	if p.listing {
@@ -621,6 +684,9 @@ func (p *AlertsPane) View() string {
 		lines = append(lines, truncateANSI(p.summary(), p.w))
 	} else {
 		lh++
+	}
+	for _, l := range p.problemLines() {
+		lines = append(lines, truncateANSI(l, p.w))
 	}
 	if len(p.items) == 0 {
 		return fill(append(lines, st.Good.Render(p.emptyText())), p.h)
@@ -773,12 +839,17 @@ func ruleSummary(rg *rules.RuleGroup) string {
 }
 
 // labelValues returns a group's label values, in the order of the rule's
-// grouping (then by name), identities abbreviated (ShortIdentity).
+// grouping (then by name), identities abbreviated (ShortIdentity). A
+// grouping label the group has no value for (Prometheus drops an empty
+// label: the user of unauthenticated requests under `by (user_username)`)
+// is named, not left out: "(unauthenticated)" for user_username, as in
+// every pane, `name=""` for another; "(all)" (fitValues) is for a rule
+// without grouping labels only.
 func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, n := range rg.By {
-		if _, ok := ls[n]; ok && !seen[n] {
+		if _, ok := ls[n]; (ok || !rg.Without) && !seen[n] {
 			names = append(names, n)
 			seen[n] = true
 		}
@@ -794,7 +865,13 @@ func labelValues(rg *rules.RuleGroup, ls map[string]string) []string {
 	vals := make([]string, len(names))
 	for i, n := range names {
 		vals[i] = ShortIdentity(ls[n])
-		if vals[i] == "" {
+		switch {
+		case vals[i] != "":
+		case n == "user_username":
+			vals[i] = noUserLabel
+		case !rg.Without && slices.Contains(rg.By, n):
+			vals[i] = n + `=""`
+		default:
 			vals[i] = "-"
 		}
 	}

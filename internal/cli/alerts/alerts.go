@@ -64,7 +64,9 @@ the rules look (each rule's range and 'for'), and instances that ended
 before the window are left out.
 
 With --follow the sources are tailed and each alert is printed when it
-starts firing and again when it resolves (jsonl: "state").
+starts firing and again when it resolves (jsonl: "state"); when it stops
+(interrupted, or the input ended) stderr names the rules whose evaluation
+failed, as without --follow.
 
 When no alert fired, the table is not printed (stderr says so unless -q,
 and says when the window held no event: that is no all-clear), so that a
@@ -76,17 +78,18 @@ at the first step judged began before what was read: FIRST ACTIVE (and
 FIRED AT) show --from, the window asked for. A window that holds no event judges no
 absence: with --fail-on it exits 1 (below), as an empty log does.
 
-A rule whose stream selector names a label or value no stream of the
-sources carries ({job="kube-audit"} over files, which carry job="audit",
-filename and the --cluster) can never fire: stderr names it, with its
-file:line and the labels the sources have. --label job=kube-audit gives
+A rule whose stream selector (or that of a leg of a binary operation)
+names a label or value no stream of the sources carries
+({job="kube-audit"} over files, which carry job="audit", filename and the
+--cluster) can never fire: stderr names it, with its file:line and the
+labels the sources have. --label job=kube-audit gives
 local files and S3 objects the job a team's ruler files select (the
 built-in rules then select it too).
 
 Exit status: 0 when no alert at or above --fail-on fired; 3 when one did;
 1 when some input was rejected or events without a timestamp could not be
 evaluated, or, with --fail-on, when a rule selects no stream of the
-sources or no event at all fell in the window (a log that stopped is not
+sources or failed to evaluate, or no event at all fell in the window (a log that stopped is not
 "all clear"), and no alert decided otherwise; 2 on usage errors or invalid
 rule files.`,
 		Example: `  audittui alerts /var/log/kubernetes/audit/
@@ -234,10 +237,17 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			}
 			out.Flush()
 		}
-		err := rules.Live(ctx, st, set, eopts)
+		ev, err := rules.NewEvaluator(set, eopts)
+		if err != nil {
+			return err
+		}
+		err = ev.Live(ctx, st)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
+		// Stopped (SIGINT) or the input ended: the rules whose
+		// evaluation failed are said as a replay says them.
+		failed = sayFailures(opts.IO.ErrOut, ev.Failures())
 	} else {
 		res, err := rules.Replay(ctx, st, set, eopts)
 		if err != nil {
@@ -246,14 +256,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		for _, a := range res.Alerts {
 			note(a)
 		}
-		for _, f := range res.Failures {
-			// As Loki's ruler: the evaluation failed, so these steps
-			// raised nothing; "no alert" from it is not "all clear".
-			failed++
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: rule %s (%s) failed at %d evaluation(s), %s to %s, raising nothing there: %s\n",
-				termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), f.Steps,
-				f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), termsafe.String(f.Err))
-		}
+		failed = sayFailures(opts.IO.ErrOut, res.Failures)
 		// Said at the end with the other notices (-q quiets them).
 		if res.Late > 0 {
 			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
@@ -307,6 +310,17 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			Err: errors.New("no event to evaluate in the window (--fail-on does not pass on no input: has the audit log stopped?)")}
 	}
 	return inputErr
+}
+
+// sayFailures writes a warning per rule whose evaluation failed and
+// returns how many: as Loki's ruler, those steps raised nothing, so "no
+// alert" from them is not "all clear".
+func sayFailures(w io.Writer, fs []rules.Failure) int {
+	for _, f := range fs {
+		fmt.Fprintf(w, "audittui: warning: rule %s (%s) %s\n",
+			termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), termsafe.String(f.Why()))
+	}
+	return len(fs)
 }
 
 // windowCount counts the events a stream holds at or after from: those of

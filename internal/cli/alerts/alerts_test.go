@@ -660,3 +660,85 @@ func TestAlertsAbsentRuleWindow(t *testing.T) {
 		t.Errorf("empty window: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// manyToOneRules: a ratio without group_left (two verbs of one user on
+// the left, one series on the right of `on ()`): its vector matching fails
+// wherever a user has two verbs in the window.
+const manyToOneRules = `groups:
+  - name: team
+    interval: 1m
+    rules:
+      - alert: ManyToOne
+        expr: sum by (user_username, verb) (count_over_time({job="audit"} | json [5m])) / on () sum(count_over_time({job="audit"} | json [5m])) > 0
+      - alert: ExecSeen
+        expr: sum by (user_username, objectRef_name) (count_over_time({job="audit"} | json | objectRef_subresource="exec" [5m])) > 0
+        labels:
+          severity: warning
+`
+
+// TestAlertsFollowSaysFailures: `alerts -f` printed no word of the rules
+// whose evaluation failed when it stopped, and --fail-on passed them.
+// Now, when the input ends (stdin) it names them as `alerts` without -f
+// does (the same line) and --fail-on exits 1; interrupted (SIGINT: the
+// context ends) after an alert fired, it names them too, and the alert
+// decides the status (3), as without -f.
+func TestAlertsFollowSaysFailures(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "team.yaml")
+	if err := os.WriteFile(rulesFile, []byte(manyToOneRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 5, 4, 12, 0, 5, 0, time.UTC)
+	lines := []string{
+		auditLine("a-1", "alice", "get", "pods", "web", "p1", "", 200, base),
+		auditLine("a-2", "alice", "list", "pods", "web", "", "", 200, base.Add(10*time.Second)),
+		auditLine("a-3", "alice", "get", "pods", "web", "p1", "", 200, base.Add(3*time.Minute)),
+	}
+	in := strings.Join(lines, "\n") + "\n"
+	want := "audittui: warning: rule ManyToOne (" + rulesFile + ":5) failed at "
+
+	code, _, replayErr := runCLI(t, in, "--no-builtin", "--rules", rulesFile, "--fail-on", "info", "-")
+	_, said, ok := strings.Cut(replayErr, want)
+	said, _, _ = strings.Cut(said, "\n")
+	if code != cmdutil.ExitInputError || !ok {
+		t.Fatalf("alerts: exit %d, stderr %q", code, replayErr)
+	}
+	code, _, errOut := runCLI(t, in, "--follow", "--no-builtin", "--rules", rulesFile, "--fail-on", "info", "-")
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, want+said+"\n") ||
+		!strings.Contains(errOut, "1 rule(s) failed to evaluate (see above): --fail-on does not pass") {
+		t.Errorf("alerts -f, input ended: exit %d, stderr %q\nwant %q", code, errOut, want+said)
+	}
+
+	// Interrupted once the exec fired (steps run in time order across
+	// rules: ManyToOne's failed steps before it have run).
+	f := writeEvents(t, dir, "audit.log", lines[:2])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ios, out, errb := clitest.Streams("")
+	done := make(chan int, 1)
+	go func() {
+		done <- clitest.Exec(ctx, ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) },
+			"--follow", "--no-builtin", "--rules", rulesFile, "-o", "jsonl", "--fail-on", "warning", f)
+	}()
+	fh, err := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(auditLine("a-4", "bob", "create", "pods", "web", "p1", "exec", 101, base.Add(30*time.Second)) + "\n")
+	fh.WriteString(lines[2] + "\n")
+	fh.Close()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(out.String(), `"state":"firing"`) {
+		select {
+		case <-deadline:
+			t.Fatalf("no firing line; stdout %q stderr %q", out.String(), errb.String())
+		case code := <-done:
+			t.Fatalf("alerts --follow exited %d early; stderr %q", code, errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != cmdutil.ExitAlerts || !strings.Contains(errb.String(), "audittui: warning: rule ManyToOne ("+rulesFile+":5) failed at ") {
+		t.Errorf("alerts -f, interrupted: exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -199,3 +199,50 @@ func TestExportForJob(t *testing.T) {
 	}
 	sameAlerts(t, "exported pack for kube-audit", alertsWithoutRule(t, out), alertsWithoutRule(t, want))
 }
+
+// TestAlertsRuleLegSelectsNoStream (review M7): a rule whose leg of a
+// binary operation between vectors selects no stream printed "no alert
+// fired", named no rule, and passed --fail-on info, while the same
+// selector in a one-leg rule was warned about and failed the gate. Each
+// leg is judged now: a division by a leg that watches nothing (either
+// side) can never fire, an or with one can fire only on its other legs;
+// both are named with file:line and refuse the gate (exit 1) unless an
+// alert at or above --fail-on decides it (3, the or's other leg fires);
+// once --label gives the files the leg's label, no warning, and the rule
+// fires.
+func TestAlertsRuleLegSelectsNoStream(t *testing.T) {
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	const good, bad = `sum(count_over_time({job="audit"}[5m]))`, `sum(count_over_time({job="audit", team="sec"}[5m]))`
+	why := `{job="audit", team="sec"} selects no stream of the sources: none has the label team (their labels: job="audit", filename="` + sample + `"); --label team=sec gives local files that label`
+	for _, tc := range []struct {
+		name, expr, verdict string
+		info, critical      int // exit status with --fail-on info, critical
+	}{
+		{"right leg", good + " / " + bad + " > 0", "can never fire", cmdutil.ExitInputError, cmdutil.ExitInputError},
+		{"left leg", bad + " / " + good + " > 0", "can never fire", cmdutil.ExitInputError, cmdutil.ExitInputError},
+		{"and", good + " and " + bad, "can never fire", cmdutil.ExitInputError, cmdutil.ExitInputError},
+		{"or", bad + " or " + good, "can fire only on its other legs", cmdutil.ExitAlerts, cmdutil.ExitInputError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "ratio.yaml")
+			os.WriteFile(f, []byte("groups:\n  - name: g\n    rules:\n      - alert: Ratio\n        expr: "+tc.expr+"\n        labels: {severity: warning}\n"), 0o644)
+			want := "audittui: warning: " + f + ": rule Ratio (" + f + ":4) " + tc.verdict + ": " + why + "\n"
+			gate := "audittui: 1 rule(s) select no stream of the sources (--fail-on does not pass on a rule that watches nothing"
+			for _, c := range []struct {
+				failOn string
+				code   int
+			}{{"info", tc.info}, {"critical", tc.critical}} {
+				code, _, errOut := runCLI(t, "", "--no-builtin", "--rules", f, "--fail-on", c.failOn, sample)
+				if code != c.code || !strings.HasPrefix(errOut, want) || (code == cmdutil.ExitInputError) != strings.Contains(errOut, gate) {
+					t.Errorf("--fail-on %s: exit %d (want %d), stderr %q\nwant first %q", c.failOn, code, c.code, errOut, want)
+				}
+			}
+			// With --label team=sec every leg selects a stream: no
+			// warning, and the rule fires.
+			code, _, errOut := runCLI(t, "", "--no-builtin", "--rules", f, "--fail-on", "info", "--label", "team=sec", sample)
+			if code != cmdutil.ExitAlerts || strings.Contains(errOut, "selects no stream") {
+				t.Errorf("--label team=sec: exit %d, stderr %q", code, errOut)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,37 +127,46 @@ func shellWord(v string) string {
 	return v
 }
 
-// RuleMiss is a rule whose selector selects no stream of the sources.
+// RuleMiss is a rule with a stream selector that selects no stream of
+// the sources: in its only log query, or in a leg of a binary operation
+// between vectors.
 type RuleMiss struct {
 	Rule *rules.Rule
-	Why  string // Streams.Miss
+	Why  string // Streams.Miss of each leg that misses, each selector once
+	// Never: the rule can never fire (logql.MetricQuery.NoResultWithout:
+	// its only leg, a leg of a division or an and, ...); else only its
+	// other legs can make it fire (a leg of an or).
+	Never bool
 }
 
-// RuleMisses returns the rules of set whose stream selector selects no
-// stream of the sources, in file order. A rule that fires on absence
-// (absent_over_time) is not one: it fires all the more.
+// RuleMisses returns the rules of set with a stream selector that selects
+// no stream of the sources, in file order: that of the rule's log query,
+// or of any leg of a binary operation between vectors (each leg is judged,
+// not the selector the legs share). A leg that answers on absence
+// (absent_over_time) is not one: it answers all the more.
 func (st Streams) RuleMisses(set *rules.Set) []RuleMiss {
 	var out []RuleMiss
 	for _, r := range set.Rules() {
 		q := r.Query()
-		if q == nil || q.LogQuery() == nil || q.ReturnsWithoutEntries() {
+		if q == nil || q.LogQuery() == nil {
 			continue
 		}
-		// With several log queries (a binary operation between vectors),
-		// the rule can never fire when none of them selects a stream.
-		why, missed := "", true
-		for i, lq := range q.LogQueries() {
+		legs := q.LogQueries()
+		none := make([]bool, len(legs))
+		var whys []string
+		for i, lq := range legs {
 			w, ok := st.Miss(lq.Selector())
 			if !ok {
-				missed = false
-				break
+				continue
 			}
-			if i == 0 {
-				why = w
+			none[i] = true
+			if q.LegReturnsWithoutEntries(i) || slices.Contains(whys, w) {
+				continue
 			}
+			whys = append(whys, w)
 		}
-		if missed {
-			out = append(out, RuleMiss{Rule: r, Why: why})
+		if len(whys) > 0 {
+			out = append(out, RuleMiss{Rule: r, Why: strings.Join(whys, "; and "), Never: q.NoResultWithout(none)})
 		}
 	}
 	return out
@@ -183,13 +193,18 @@ const maxNamed = 5
 //
 //	audittui: warning: team.yaml: 2 rules can never fire: ExecSeen (team.yaml:5), SecretRead (team.yaml:14): {job="kube-audit"} selects no stream of the sources: their job is "audit"; --label job=kube-audit gives local files that label
 //
-// naming at most five rules of a group and counting the rest.
+// naming at most five rules of a group and counting the rest. A rule that
+// its other legs can still make fire (a leg of an or) "can fire only on
+// its other legs".
 func SayRuleMisses(w io.Writer, misses []RuleMiss) {
-	type key struct{ file, why string }
+	type key struct {
+		file, why string
+		never     bool
+	}
 	groups := map[key][]*rules.Rule{}
 	var order []key
 	for _, m := range misses {
-		k := key{m.Rule.File, m.Why}
+		k := key{m.Rule.File, m.Why, m.Never}
 		if groups[k] == nil {
 			order = append(order, k)
 		}
@@ -206,12 +221,25 @@ func SayRuleMisses(w io.Writer, misses []RuleMiss) {
 		if len(rs) > maxNamed {
 			list += fmt.Sprintf(" and %d more", len(rs)-maxNamed)
 		}
-		what := "rule " + list + " can never fire"
+		what := "rule " + list + " " + MissVerdict(k.never, 1)
 		if len(rs) > 1 {
-			what = strconv.Itoa(len(rs)) + " rules can never fire: " + list
+			what = strconv.Itoa(len(rs)) + " rules " + MissVerdict(k.never, len(rs)) + ": " + list
 		}
 		fmt.Fprintf(w, "audittui: warning: %s: %s: %s\n", termsafe.String(k.file), termsafe.String(what), termsafe.String(k.why))
 	}
+}
+
+// MissVerdict says what a selector that selects no stream does to n
+// rules: they "can never fire", or, when other legs can still make them
+// fire, they "can fire only on their other legs".
+func MissVerdict(never bool, n int) string {
+	switch {
+	case never:
+		return "can never fire"
+	case n == 1:
+		return "can fire only on its other legs"
+	}
+	return "can fire only on their other legs"
 }
 
 // ErrRulesSelectNothing is the error of `alerts --fail-on` when a rule

@@ -66,3 +66,23 @@ func matched(t *testing.T, out string) int64 {
 	}
 	return n
 }
+
+// TestCheckSaysRuleLegSelectsNoStream (review M7): a ratio rule whose
+// right leg selects a job the files do not carry was not named (only a
+// rule whose every leg missed was); now it is, with its file:line.
+func TestCheckSaysRuleLegSelectsNoStream(t *testing.T) {
+	rulesFile := filepath.Join(t.TempDir(), "ratio.yaml")
+	os.WriteFile(rulesFile, []byte(`groups:
+  - name: g
+    rules:
+      - alert: Ratio
+        expr: sum(count_over_time({job="audit"}[5m])) / sum(count_over_time({job="kube-audit"}[5m])) > 0
+`), 0o644)
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	policy := filepath.Join(testutil.SeedDir(t), "audit-policy.yaml")
+	_, _, errOut := runPolicyCLI(t, "", "check", "--policy", policy, "--no-builtin", "--rules", rulesFile, "-o", "jsonl", sample)
+	want := "audittui: warning: " + rulesFile + ": rule Ratio (" + rulesFile + `:4) can never fire: {job="kube-audit"} selects no stream of the sources`
+	if !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q\nwant %q", errOut, want)
+	}
+}

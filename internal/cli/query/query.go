@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -133,11 +134,26 @@ func runQuery(ctx context.Context, opts *QueryOptions) error {
 		return err
 	}
 	// A selector no stream of the sources has matches nothing, silently
-	// (as in Loki): say so first, with the labels they do carry.
+	// (as in Loki): say so first, with the labels they do carry. Each leg
+	// of a binary operation between vectors is judged (the read's
+	// selector keeps only the matchers they share: {job="nope"} in one
+	// leg answers (no data) for the whole query).
 	lq := logQuery(expr)
-	streams := cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Query: lq, Follow: opts.Follow}, data.SelectorNames(lq.Selector()))
-	if why, ok := streams.Miss(lq.Selector()); ok {
-		fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(why))
+	legs := []*logql.LogQuery{lq}
+	if m, ok := expr.(*logql.MetricQuery); ok {
+		legs = m.LogQueries()
+	}
+	var sels [][]*logql.Matcher
+	for _, l := range legs {
+		sels = append(sels, l.Selector())
+	}
+	streams := cmdutil.StreamLabels(ctx, srcs, data.ReadOptions{From: from, To: to, Query: lq, Follow: opts.Follow}, data.SelectorNames(sels...))
+	var said []string
+	for _, sel := range sels {
+		if why, ok := streams.Miss(sel); ok && !slices.Contains(said, why) {
+			said = append(said, why)
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: %s\n", termsafe.String(why))
+		}
 	}
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	dataOut, done := opts.IO.DataOut()

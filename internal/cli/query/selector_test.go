@@ -142,3 +142,29 @@ func TestQuerySelectorOnManagedExports(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryWarnsOfLegSelectorNoStreamHas (review M7): a selector that
+// selects no stream in a leg of a binary operation between vectors went
+// unsaid (the read's selector keeps only what the legs share), and the
+// query answered (no data). Each leg is judged now, whichever side it is
+// on; a selector missed by two legs is said once; a query whose legs all
+// select streams says nothing.
+func TestQueryWarnsOfLegSelectorNoStreamHas(t *testing.T) {
+	p := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	const good, bad = `sum(count_over_time({job="audit"}[2h]))`, `sum(count_over_time({job="nope"}[2h]))`
+	nope := `audittui: warning: {job="nope"} selects no stream of the sources: their job is "audit"; --label job=nope gives local files that label` + "\n"
+	app := `audittui: warning: {app="x"} selects no stream of the sources: none has the label app (their labels: job="audit", filename="` + p + `"); --label app=x gives local files that label` + "\n"
+	for _, tc := range []struct{ query, want string }{
+		{good + " / " + bad, nope},
+		{bad + " / " + good, nope},
+		{good + " or " + bad, nope},
+		{bad + " / " + bad, nope},
+		{bad + ` / sum(count_over_time({app="x"}[2h]))`, nope + app},
+		{good + " / " + good, ""},
+	} {
+		code, _, errOut := queryCLI(t, "-o", "table", tc.query, p)
+		if code != cmdutil.ExitOK || errOut != tc.want {
+			t.Errorf("%s: exit %d, stderr %q\nwant %q", tc.query, code, errOut, tc.want)
+		}
+	}
+}

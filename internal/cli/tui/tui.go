@@ -214,12 +214,14 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		uo.OnFirstScreen = func() { close(firstScreen) }
 		lo.FirstScreen = firstScreen
 		if lo.Rules != nil {
-			// --rules files: rules that can never fire are said in the
-			// status bar at start, the log names them.
+			// --rules files: rules with a selector that selects no
+			// stream are counted in the status bar at start and named in
+			// the Alerts pane (and the log).
 			streams := cmdutil.StreamLabels(ctx, srcs, ro, cmdutil.RuleLabelNames(lo.Rules))
 			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
 				cmdutil.SayRuleMisses(slogWriter{log}, misses)
-				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) select no stream of the sources and can never fire (audittui alerts names them)", len(misses)), uo.Notice)
+				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) have a selector that selects no stream of the sources (the Alerts pane names them)", len(misses)), uo.Notice)
+				lo.Blind = blindProblems(misses)
 			}
 		}
 	}
@@ -288,6 +290,17 @@ func liveOptions(opts *TUIOptions, srcs []data.Source, from, to int64, follow bo
 	// --rules files: a bad one is an error before the screen.
 	lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, job, log)
 	return lo, err
+}
+
+// blindProblems are the Alerts pane's lines for rules that watch nothing:
+// "can never fire: {job="x"} selects no stream of the sources: ...", as
+// `audittui alerts` says them.
+func blindProblems(misses []cmdutil.RuleMiss) []ui.RuleProblem {
+	out := make([]ui.RuleProblem, 0, len(misses))
+	for _, m := range misses {
+		out = append(out, ui.RuleProblem{Rule: m.Rule, Why: cmdutil.MissVerdict(m.Never, 1) + ": " + m.Why})
+	}
+	return out
 }
 
 // openLog writes JSON logs to path, or discards them: never the

@@ -797,6 +797,53 @@ func (q *MetricQuery) ReturnsWithoutEntries() bool {
 	return len(q.NewInstantEvaluator(0).Vector()) > 0
 }
 
+// LegReturnsWithoutEntries is ReturnsWithoutEntries of leg i
+// (LogQueries' order): of the query itself when it has one leg.
+func (q *MetricQuery) LegReturnsWithoutEntries(i int) bool {
+	if q.leaf != nil {
+		return q.ReturnsWithoutEntries()
+	}
+	return q.legs[i].ReturnsWithoutEntries()
+}
+
+// NoResultWithout reports whether the query has no result, whatever the
+// other legs read, when each leg i (LogQueries' order) with none[i]
+// reads no entry (its selector selects no stream): a binary operation
+// between vectors answers nothing when either side does (and, the
+// arithmetic and comparison operators), when its left side does
+// (unless), or when both do (or); a leg of absent_over_time has its
+// value without entries. It is the question "can this rule ever fire?"
+// asked of the legs that watch nothing.
+func (q *MetricQuery) NoResultWithout(none []bool) bool {
+	if q.leaf != nil {
+		return len(none) > 0 && none[0] && !q.ReturnsWithoutEntries()
+	}
+	return !q.mayReturn(q.root, none)
+}
+
+// mayReturn reports whether n may have a result when the legs with
+// none[i] read nothing.
+func (q *MetricQuery) mayReturn(n metricNode, none []bool) bool {
+	switch n := n.(type) {
+	case *legNode:
+		return n.idx >= len(none) || !none[n.idx] || n.q.ReturnsWithoutEntries()
+	case *vectorAgg:
+		return q.mayReturn(n.inner, none)
+	case *scalarBinary:
+		return q.mayReturn(n.vec, none)
+	case *vectorBinary:
+		l, r := q.mayReturn(n.lhs, none), q.mayReturn(n.rhs, none)
+		switch n.op {
+		case binOr:
+			return l || r
+		case binUnless:
+			return l
+		}
+		return l && r
+	}
+	return true
+}
+
 func sortDeltas(ds []delta) {
 	if slices.IsSortedFunc(ds, func(a, b delta) int { return int(a.idx - b.idx) }) {
 		return

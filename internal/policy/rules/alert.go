@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,6 +153,27 @@ func labelsString(ls map[string]string) string {
 // LabelsString renders a label set as {a="x", b="y"}, names sorted.
 func LabelsString(ls map[string]string) string { return labelsString(ls) }
 
+// MissingGroupLabels returns the grouping labels of r's by clause that ls
+// has no value for (Prometheus drops an empty label: the user of
+// unauthenticated requests under `by (user_username)`), in clause order.
+// A drill-down filters each empty (name=""), or it would select every
+// value's events.
+func MissingGroupLabels(r *Rule, ls map[string]string) []string {
+	names, without, ok := GroupingLabels(r)
+	if !ok || without {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		_, has := ls[n]
+		_, fromRule := r.Labels[n]
+		if !has && !fromRule && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // DrillDown returns a LogQL log query that selects the events behind the
 // instance, and the window to run it over (from inclusive, to exclusive, as
 // `audittui query` and the TUI's filter take them): the rule's log query
@@ -168,6 +190,7 @@ func (a *Alert) DrillDown() (query string, from, to time.Time) {
 			keys = append(keys, k)
 		}
 	}
+	keys = append(keys, MissingGroupLabels(a.Rule, a.Labels)...)
 	sort.Strings(keys)
 	for _, k := range keys {
 		b.WriteString(" | ")

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -780,6 +781,15 @@ type Failure struct {
 	Steps       int64 // evaluations that failed
 	First, Last time.Time
 	Err         string // the first failure's error
+}
+
+// Why says what failed and when, as `alerts` says it after the rule's
+// name and file:line: "failed at 3 evaluation(s), 2026-05-04T12:00:00Z to
+// 2026-05-04T12:02:00Z, raising nothing there: ..." (Err is untrusted:
+// label values).
+func (f Failure) Why() string {
+	return fmt.Sprintf("failed at %d evaluation(s), %s to %s, raising nothing there: %s",
+		f.Steps, f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), f.Err)
 }
 
 // Failures returns the rules whose evaluation failed so far, in rule

@@ -507,3 +507,57 @@ func TestLateEventsAreCounted(t *testing.T) {
 		t.Fatalf("replay over budget: late = %d of %d", res.Late, len(evs))
 	}
 }
+
+// TestDrillDownOfAGroupWithoutItsLabel (review M 11): the instance of
+// unauthenticated requests under `by (user_username)` has no user label
+// (Prometheus drops an empty one); its drill-down had no user filter and
+// selected every user's events. It filters user_username="" now, and
+// selects exactly the events counted.
+func TestDrillDownOfAGroupWithoutItsLabel(t *testing.T) {
+	set, err := Parse("anon.yaml", []byte(`groups:
+  - name: g
+    rules:
+      - alert: Deletes
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | verb="delete" [5m])) > 0
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 1, 10, 0, 10, 0, time.UTC)
+	var lines []string
+	for i, user := range []string{"bob", "", "", "bob", ""} {
+		lines = append(lines, fmt.Sprintf(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"id-%d","stage":"ResponseComplete","requestURI":"/x","verb":"delete","user":{"username":%q},"objectRef":{"resource":"pods","namespace":"a","name":"p","apiVersion":"v1"},"responseStatus":{"code":200},"stageTimestamp":%q}`,
+			i, user, base.Add(time.Duration(i)*7*time.Second).Format(time.RFC3339Nano)))
+	}
+	evs := decodeLines(t, "anon.jsonl", []byte(strings.Join(lines, "\n")), nil)
+	res := replayEvents(t, set, evs)
+	if len(res.Alerts) != 2 {
+		t.Fatalf("got %d alerts, want bob and the unauthenticated", len(res.Alerts))
+	}
+	anon := 0
+	for _, a := range res.Alerts {
+		q, from, to := a.DrillDown()
+		if _, has := a.Labels["user_username"]; !has {
+			anon++
+			if !strings.HasSuffix(q, ` | user_username=""`) {
+				t.Errorf("drill-down of the unauthenticated: %q", q)
+			}
+		}
+		lq, err := logql.ParseLog(q)
+		if err != nil {
+			t.Fatalf("drill-down query %q: %v", q, err)
+		}
+		var ids []string
+		for i := range evs {
+			if evs[i].Time >= from.UnixNano() && evs[i].Time < to.UnixNano() && lq.Matches(&evs[i]) {
+				ids = append(ids, evs[i].AuditID)
+			}
+		}
+		if len(ids) != a.Events || strings.Join(ids, ",") != strings.Join(a.AuditIDs, ",") {
+			t.Errorf("%q: drill-down %q selects %v, the alert counted %d: %v", a.Labels["user_username"], q, ids, a.Events, a.AuditIDs)
+		}
+	}
+	if anon != 1 {
+		t.Errorf("%d alerts without a user label", anon)
+	}
+}

@@ -17,9 +17,11 @@ type RuleGroup struct {
 	Name     string
 	Severity string // the highest of its instances
 	// By names the grouping labels (the outermost aggregation's by
-	// clause; see GroupingLabels).
-	By     []string
-	Groups []*AlertGroup // ordered as GroupAlerts says
+	// clause; see GroupingLabels); with Without, the names its without
+	// clause leaves out.
+	By      []string
+	Without bool
+	Groups  []*AlertGroup // ordered as GroupAlerts says
 
 	// Instances, Firing and Events are summed over the groups; Last is
 	// the latest activity; Spark counts, per bucket, the instances
@@ -90,7 +92,7 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 		if rg == nil {
 			names, without, ok := GroupingLabels(a.Rule)
 			grouped[a.Rule] = grouping{names, without, ok}
-			rg = &RuleGroup{Rule: a.Rule, Name: a.Name, By: names}
+			rg = &RuleGroup{Rule: a.Rule, Name: a.Name, By: names, Without: without}
 			rules[a.Rule] = rg
 			out = append(out, rg)
 		}

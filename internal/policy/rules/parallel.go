@@ -505,6 +505,19 @@ func (p *Parallel) Snapshot() []*Alert {
 	return out
 }
 
+// Failures returns the rules whose evaluation failed so far (see
+// Evaluator.Failures), in rule order.
+func (p *Parallel) Failures() []Failure {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var out []Failure
+	for _, sh := range p.shards {
+		out = append(out, sh.ev.Failures()...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return p.index[out[i].Rule] < p.index[out[j].Rule] })
+	return out
+}
+
 // Stats reports the events evaluated (every shard sees every event),
 // those without a time, and the step times run (summed over shards).
 func (p *Parallel) Stats() (events, untimed int64, steps int) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,8 @@ type Alerts struct {
 	// follow: the input is followed (live); else it ends, and the rules
 	// wait for the whole input as `audittui alerts` does (start).
 	follow bool
+	// blind are the rules that watch nothing (Options.Blind).
+	blind []ui.RuleProblem
 	// stopped is closed once the evaluation has stopped (or never ran).
 	stopped  chan struct{}
 	stopOnce sync.Once
@@ -308,6 +311,7 @@ func (l *Alerts) run(ctx context.Context) {
 	defer tick.Stop()
 	var lastClock, lastSignal, lastEventAt time.Time
 	var lastEvents int64
+	lastFailures := 0
 	want, wasDone := false, false
 	for {
 		select {
@@ -339,6 +343,10 @@ func (l *Alerts) run(ctx context.Context) {
 				}
 				if ev, _, _ := par.Stats(); ev != lastEvents {
 					lastEvents, want, lastEventAt = ev, true, now
+				}
+				// A step that fails on the clock (no new event) is news.
+				if n := len(par.Failures()); n != lastFailures {
+					lastFailures, want = n, true
 				}
 			}
 			// At most one refresh a second while events stream in (each
@@ -446,8 +454,12 @@ func (l *Alerts) State() ui.AlertState {
 	// partial snapshot Done).
 	ended, done := l.ended.Load(), l.done.Load()
 	st := ui.AlertState{Rules: nrules, Evaluating: !started}
+	st.Problems = l.blind
 	if par != nil {
 		st.Local = par.Snapshot()
+		if fs := par.Failures(); len(fs) > 0 {
+			st.Problems = append(slices.Clip(l.blind), ui.FailureProblems(fs)...)
+		}
 		st.Events, _, _ = par.Stats()
 		st.Before = min(l.before.Load(), st.Events)
 		st.Evaluating = par.Pending() > 0 || (ended && !done)

@@ -20,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/testutil"
+	"github.com/audittui/audittui/internal/ui"
 )
 
 // TestBinaryAndUnwrapRulesAsAlertsCommand: the TUI's alert engine, over
@@ -113,5 +114,52 @@ func TestBinaryAndUnwrapRulesAsAlertsCommand(t *testing.T) {
 		if !got[k] {
 			t.Errorf("the TUI does not have %s", k)
 		}
+	}
+}
+
+// TestRuleProblemsInAlertState: a rule whose vector matching fails (no
+// group_left) was said only in the log; the TUI's alert state now names it
+// (ui.AlertState.Problems, shown above the Alerts pane's list) with the
+// error and the evaluations `audittui alerts` counts on stderr, after the
+// rules that watch nothing (Options.Blind) given at start.
+func TestRuleProblemsInAlertState(t *testing.T) {
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	rulesFile := filepath.Join(t.TempDir(), "m2o.yaml")
+	if err := os.WriteFile(rulesFile, []byte(`groups:
+  - name: g
+    rules:
+      - alert: ManyToOne
+        expr: sum by (user_username, verb) (count_over_time({job="audit"} | json [5m])) / on () sum(count_over_time({job="audit"} | json [5m])) > 0
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, errOut := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return alerts.NewCmdAlerts(f, nil) }, "",
+		"--no-builtin", "--rules", rulesFile, sample)
+	_, said, ok := strings.Cut(errOut, "audittui: warning: rule ManyToOne ("+rulesFile+":4) failed at ")
+	steps, _, _ := strings.Cut(said, " ")
+	if !ok || steps == "" {
+		t.Fatalf("audittui alerts does not say the rule failed: %s", errOut)
+	}
+	set, err := cmdutil.LoadRules([]string{rulesFile}, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := file.New(sample, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blind := ui.RuleProblem{Rule: set.Rules()[0], Why: "can never fire: a test's word"}
+	lv, err := Open(context.Background(), Options{Sources: []data.Source{src}, Alerts: true, Rules: set, Blind: []ui.RuleProblem{blind}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lv.Close()
+	sub := lv.Alerts.Subscribe()
+	defer sub.Close()
+	st := waitDone(t, sub)
+	if len(st.Problems) != 2 || st.Problems[0] != blind || st.Problems[1].Rule.Alert != "ManyToOne" ||
+		!strings.HasPrefix(st.Problems[1].Why, "failed: found duplicate series for the match group") ||
+		!strings.Contains(st.Problems[1].Why, " ("+steps+" evaluation(s), ") {
+		t.Errorf("problems %+v; audittui alerts: %s", st.Problems, errOut)
 	}
 }

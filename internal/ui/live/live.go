@@ -50,7 +50,11 @@ type Options struct {
 	// (the local TUI closes it when its first screen is drawn: ui.Options.
 	// OnFirstScreen) or 500 ms have passed.
 	FirstScreen <-chan struct{}
-	Log         *slog.Logger
+	// Blind are the rules that watch nothing (a selector of theirs
+	// selects no stream of the sources: cmdutil.RuleMisses), named in
+	// the Alerts pane with the rules whose evaluation fails.
+	Blind []ui.RuleProblem
+	Log   *slog.Logger
 }
 
 // recycle is whether Open's readers lend their batches (tests compare
@@ -89,6 +93,7 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 			// The instances of the window asked for, as `audittui alerts
 			// --from --to` reports them.
 			al.from, al.to, al.follow = o.Read.From, o.Read.To, o.Read.Follow
+			al.blind = o.Blind
 			feed.OnBatch, feed.OnEnd = al.Push, al.End
 		}
 	}
