@@ -136,6 +136,10 @@ type Record struct {
 	// without SOURCE, and its report, read them the same way.
 	Labels    []string `json:"labels,omitempty"`
 	Recursive bool     `json:"recursive,omitempty"`
+	// Cluster is the --cluster NAME the session gave (the cluster label
+	// of its file and S3 sources: a managed cluster's export, a
+	// multi-cluster read), read again the same way as Labels.
+	Cluster string `json:"cluster,omitempty"`
 
 	// Silence is an alert silence (silence, unsilence).
 	Silence *Silence `json:"silence,omitempty"`

@@ -154,6 +154,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 
 <section id="sources">
 <h2>Sources</h2>
+{{if .ReadWith}}<p>Read with:</p><ul>{{range .ReadWith}}<li><code>{{.Flag}}</code> ({{.From}})</li>{{end}}</ul>{{end}}
 {{range .Sources}}
 <h3><code>{{.Arg}}</code></h3>
 {{if .Err}}<p class="bad">{{.Err}}</p>{{end}}

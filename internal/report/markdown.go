@@ -166,6 +166,13 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 
 	p("## Sources\n\n")
+	if len(r.ReadWith) > 0 {
+		p("Read with:\n\n")
+		for _, f := range r.ReadWith {
+			p("- %s (%s)\n", code(f.Flag), mdText(f.From))
+		}
+		p("\n")
+	}
 	if len(r.Sources) == 0 {
 		p("No session recorded its sources.\n\n")
 	}

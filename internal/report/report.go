@@ -40,6 +40,10 @@ type Report struct {
 	// in their place (SOURCE arguments of the report command); nil when
 	// it read the case's.
 	Recorded []string
+	// ReadWith are the flags the sources were read with (--label,
+	// --cluster, -r), each saying whether the case recorded it or the
+	// command line gave it (in place of the case's).
+	ReadWith []ReadFlag
 	Sessions []Session
 	// Events is the timeline: the bookmarked (or annotated) events in
 	// event time order.
@@ -152,6 +156,13 @@ type File struct {
 	// the case's object record (ETag, size, sha256).
 	Since   string
 	SinceOK bool
+}
+
+// ReadFlag is a flag the sources were read with (Report.ReadWith): the
+// flag as typed, and where it came from.
+type ReadFlag struct {
+	Flag string
+	From string
 }
 
 // Session is one opening of the case.

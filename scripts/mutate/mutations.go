@@ -3461,4 +3461,20 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t// skipped, not a 0 under __error__.\n\t\t\t\tst.setErr(ErrSampleExtraction, \"missing\")\n\t\t\t\tcontinue\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryUnwrapMissingLabel$"}},
 	},
+	{
+		Name:   "case/recorded-cluster-dropped",
+		What:   "the case's --cluster is not applied on reopen or in report: a query or rule selecting cluster=\"...\" selects nothing",
+		File:   "internal/data/source/source.go",
+		Old:    "\tif cluster != \"\" {\n\t\tif givenCluster != nil {\n",
+		New:    "\tif cluster != \"\" {\n\t\tif givenCluster != nil || true {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestCaseReadsTheRecordedCluster$"}, {Pkg: "./internal/cli/report", Run: "^TestReportReadsTheRecordedCluster$"}},
+	},
+	{
+		Name:   "case/reopen-sources-given-not-as-recorded",
+		What:   "audittui --case DIR SOURCE... reads the SOURCEs without the case's --label, --cluster and -r",
+		File:   "internal/cli/tui/case.go",
+		Old:    "\tif len(opts.Args) > 0 {\n\t\treturn readAsRecorded(opts, st)\n",
+		New:    "\tif len(opts.Args) > 0 {\n\t\treturn nil\n",
+		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestCaseReadsTheRecordedCluster$"}},
+	},
 }

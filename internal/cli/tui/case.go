@@ -29,8 +29,12 @@ import (
 // is read as the case's stdin source (and the status bar says so); when it
 // is a terminal the case is not opened, and the error says how to pipe the
 // evidence in again.
+//
+// SOURCEs given or not, they are read as the case's sessions read theirs
+// (readAsRecorded): the recorded --label, --cluster and -r apply unless
+// the command line gives them again, and the status bar says which did.
 func reopenCase(opts *TUIOptions) error {
-	if opts.Case == "" || len(opts.Args) > 0 || opts.Sample {
+	if opts.Case == "" || opts.Sample {
 		return nil
 	}
 	if _, err := os.Stat(opts.Case); os.IsNotExist(err) {
@@ -41,6 +45,9 @@ func reopenCase(opts *TUIOptions) error {
 		return cmdutil.UsageError(err)
 	}
 	st := c.State()
+	if len(opts.Args) > 0 {
+		return readAsRecorded(opts, st)
+	}
 	wd, _ := os.Getwd()
 	args := st.SourceArgs(wd)
 	if len(args) == 0 {
@@ -56,11 +63,8 @@ func reopenCase(opts *TUIOptions) error {
 		opts.Sample = true
 	} else {
 		opts.Args = args
-		if opts.Sources != nil {
-			// Read as the session did: its --label labels and -r.
-			if err := opts.Sources.Recorded(st.Reading()); err != nil {
-				return cmdutil.UsageError(fmt.Errorf("case %s: %w", opts.Case, err))
-			}
+		if err := readAsRecorded(opts, st); err != nil {
+			return err
 		}
 	}
 	if w := &opts.Window; w.Since == 0 && w.From == "" && w.To == "" && len(st.Opens) > 0 {
@@ -71,6 +75,37 @@ func reopenCase(opts *TUIOptions) error {
 		if last.To != nil {
 			w.To = last.To.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
 		}
+	}
+	return nil
+}
+
+// readAsRecorded reads the sources as the case's sessions did: their
+// --label labels, --cluster and -r (source.Set.Recorded), but those the
+// command line gives again. The status bar says the case's flags that
+// apply and those given in their place.
+func readAsRecorded(opts *TUIOptions, st *casefile.State) error {
+	if opts.Sources == nil {
+		return nil
+	}
+	r := st.Reading()
+	flags, err := opts.Sources.Recorded(r.Labels, r.Cluster, r.Recursive)
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("case %s: %w", opts.Case, err))
+	}
+	var recorded, instead []string
+	for _, f := range flags {
+		switch {
+		case f.Recorded:
+			recorded = append(recorded, strings.Join(f.Args, " "))
+		case f.Instead != "":
+			instead = append(instead, strings.Join(f.Args, " ")+" in place of the case's "+f.Instead)
+		}
+	}
+	if len(recorded) > 0 {
+		opts.Notice = joinNotice(opts.Notice, termsafe.String("read with the case's "+strings.Join(recorded, " ")))
+	}
+	if len(instead) > 0 {
+		opts.Notice = joinNotice(opts.Notice, termsafe.String("given: "+strings.Join(instead, ", ")))
 	}
 	return nil
 }
@@ -113,7 +148,7 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 	if isSample {
 		s.Args = []string{sample.Name}
 	} else if opts.Sources != nil {
-		s.Labels, s.Recursive = opts.Sources.LabelArgs(), opts.Sources.Recursive()
+		s.Labels, s.Cluster, s.Recursive = opts.Sources.LabelArgs(), opts.Sources.Cluster(), opts.Sources.Recursive()
 	}
 	if len(s.Args) == 0 {
 		for _, src := range srcs {

@@ -217,3 +217,82 @@ func TestCaseReadsAsRecorded(t *testing.T) {
 		t.Errorf("--label given: job %s, %v", given.Sources.Job(), err)
 	}
 }
+
+// TestCaseReadsTheRecordedCluster: a session read a managed cluster's
+// export with --cluster prod (and a label, and -r); the case records the
+// cluster, and reopening it, without SOURCE or with other SOURCEs (the
+// evidence copied elsewhere), reads them with it: the recorded flags
+// apply unless the command line gives them again, and the status bar
+// says which did.
+func TestCaseReadsTheRecordedCluster(t *testing.T) {
+	ios, _, _ := clitest.Streams("")
+	sources := func(args ...string) *cmdutil.SourceSet {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		set := clitest.Factory(ios).Sources(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	evidence := func() string {
+		d := t.TempDir()
+		line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a-1","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"stageTimestamp":"2026-11-20T02:30:00.000000Z"}` + "\n"
+		if err := os.WriteFile(filepath.Join(d, "audit.log"), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	ev := evidence()
+	s := sessionSources(&TUIOptions{Args: []string{ev}, Sources: sources("--cluster", "prod", "--label", "job=kube-audit", "-r")}, nil, false)
+	if s.Cluster != "prod" {
+		t.Errorf("session sources %+v", s)
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindOpen, Sources: s.Args, Dir: s.Dir, Labels: s.Labels, Cluster: s.Cluster, Recursive: s.Recursive}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, cluster, job string
+		recursive          bool
+		args, flags        []string
+		notice             string
+	}{
+		{"no SOURCE", "prod", "kube-audit", true, nil, nil, "read with the case's --label job=kube-audit --cluster prod -r"},
+		{"SOURCE given", "prod", "kube-audit", true, []string{evidence()}, nil, "read with the case's --label job=kube-audit --cluster prod -r"},
+		{"--cluster given", "staging", "kube-audit", true, []string{evidence()}, []string{"--cluster", "staging"},
+			"read with the case's --label job=kube-audit -r · given: --cluster staging in place of the case's --cluster prod"},
+		{"--label cluster= given", "", "kube-audit", true, nil, []string{"--label", "cluster=dev"}, "read with the case's --label job=kube-audit -r · given: --label cluster=dev in place of the case's --cluster prod"},
+		{"--recursive=false given", "prod", "other", false, nil, []string{"--recursive=false", "--label", "job=other"},
+			"read with the case's --cluster prod · given: --label job=other in place of the case's --label job=kube-audit, --recursive=false in place of the case's -r"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := &TUIOptions{Case: dir, Sources: sources(tc.flags...), Args: tc.args}
+			if err := reopenCase(opts); err != nil {
+				t.Fatal(err)
+			}
+			if opts.Sources.Cluster() != tc.cluster || opts.Sources.Job() != tc.job || opts.Sources.Recursive() != tc.recursive || opts.Notice != tc.notice {
+				t.Errorf("cluster %q, job %q, -r %v, notice %q", opts.Sources.Cluster(), opts.Sources.Job(), opts.Sources.Recursive(), opts.Notice)
+			}
+			if len(tc.args) == 0 && (len(opts.Args) != 1 || opts.Args[0] != ev) {
+				t.Errorf("args %v", opts.Args)
+			}
+			// What is read carries the cluster label.
+			srcs, _, err := opts.Sources.Resolve(context.Background(), opts.Args)
+			if err != nil || len(srcs) != 1 {
+				t.Fatalf("%v %v", srcs, err)
+			}
+			want := tc.cluster
+			if want == "" {
+				want = "dev"
+			}
+			sl := cmdutil.StreamLabels(context.Background(), srcs, data.ReadOptions{}, []string{"cluster"}).Labels
+			if v := sl.Values("cluster"); len(v) != 1 || v[0] != want {
+				t.Errorf("cluster label %v", v)
+			}
+		})
+	}
+}
