@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -165,14 +166,49 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 	return s
 }
 
+// s3Digests are the digests of the S3 objects the session read in full
+// (s3.Options.OnObject, through source.Options.OnS3Object), by URL: the
+// case's object records take their sha256 from them instead of
+// downloading each object a second time.
+type s3Digests struct {
+	mu sync.Mutex
+	m  map[string]s3src.Digest
+}
+
+// add keeps d (OnObject: called from the fetches, concurrently).
+func (ds *s3Digests) add(d s3src.Digest) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if ds.m == nil {
+		ds.m = map[string]s3src.Digest{}
+	}
+	ds.m[d.URL] = d
+}
+
+// of returns the digest of the object at url as read, when it was read
+// as listed now (the same ETag and size): what the session read is what
+// is there.
+func (ds *s3Digests) of(url, etag string, size int64) (s3src.Digest, bool) {
+	if ds == nil {
+		return s3src.Digest{}, false
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	d, ok := ds.m[url]
+	return d, ok && d.SHA256 != "" && d.Object.ETag == etag && d.Bytes == size
+}
+
 // s3Objects lists the S3 objects the S3 sources among srcs read in the
 // window [from, to) for the case's object records (ui.Sources.Objects):
-// their URL, SOURCE, ETag, size and LastModified, and each object the
-// case does not hold as it is now (known) is downloaded once more for the
-// sha256 of its bytes as stored (an archived one keeps its ETag only), so
-// `audittui report` judges them: the same, CHANGED, GONE, or NEW. nil
-// without S3 sources.
-func s3Objects(srcs []data.Source, from, to int64) func(context.Context, map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
+// their URL, SOURCE, ETag, size and LastModified, and the sha256 of the
+// bytes as stored of each object the case does not hold as it is now
+// (known): taken from the session's own read (read: the digests its
+// fetches computed; wait, when set, returns once the sources are read),
+// else, for an object not read in full as listed now (the read stopped,
+// or the case was opened later with :case), by downloading it once more.
+// An archived object keeps its ETag only. `audittui report` judges them:
+// the same, CHANGED, GONE, or NEW. nil without S3 sources.
+func s3Objects(srcs []data.Source, from, to int64, read *s3Digests, wait func(context.Context)) func(context.Context, map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
 	var s3s []*s3src.Source
 	for _, src := range srcs {
 		if s, ok := src.(*s3src.Source); ok {
@@ -193,6 +229,17 @@ func s3Objects(srcs []data.Source, from, to int64) func(context.Context, map[str
 				o := casefile.SourceObject{URL: p.URL, Source: p.Source, ETag: p.ETag, Size: p.Size, LastModified: p.LastModified}
 				if k, ok := known[p.URL]; ok && k.SHA256 != "" && k.ETag == o.ETag && k.Size == o.Size && k.LastModified.Equal(o.LastModified) {
 					continue // as the case recorded it
+				}
+				if read != nil && wait != nil {
+					if _, ok := read.of(p.URL, p.ETag, p.Size); !ok {
+						wait(ctx) // the session's read may not have reached it yet
+						wait = nil
+					}
+				}
+				if d, ok := read.of(p.URL, p.ETag, p.Size); ok {
+					o.SHA256 = d.SHA256
+					out = append(out, o)
+					continue
 				}
 				obj, found, err := s.Stat(ctx, strings.TrimPrefix(p.URL, "s3://"+s.Bucket()+"/"))
 				if err != nil {

@@ -37,6 +37,11 @@ type Options struct {
 	Getenv func(string) (string, bool)
 	// S3Client replaces the client built from the S3 flags (tests).
 	S3Client s3src.API
+	// OnS3Object, if set, is given to every S3 source as its
+	// s3.Options.OnObject: each object fully read, with the sha256 of
+	// its bytes as stored (the TUI records a case's objects from it
+	// rather than download them again).
+	OnS3Object func(s3src.Digest)
 	// Quiet (query's and alerts' -q) keeps informational notices off
 	// Stderr: the S3 keys a window left out by the time in their key.
 	// What may explain missing events is still said.
