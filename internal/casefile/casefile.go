@@ -220,6 +220,19 @@ type Export struct {
 	Events         int           `json:"events"`
 	ManifestSHA256 string        `json:"manifest_sha256"`
 	Entries        []ExportEntry `json:"entries,omitempty"`
+	// EventsGone counts the events left out because their bytes are
+	// gone (the manifest's events_gone), Gone per file (its gone).
+	EventsGone int          `json:"events_gone,omitempty"`
+	Gone       []ExportGone `json:"gone,omitempty"`
+}
+
+// ExportGone is the events of one file an export left out because their
+// bytes are gone (evidence.GoneEvents).
+type ExportGone struct {
+	Source     string `json:"source"`
+	Events     int    `json:"events"`
+	Unsearched int    `json:"unsearched,omitempty"`
+	First      string `json:"first,omitempty"`
 }
 
 // ExportEntry is one file of an export.

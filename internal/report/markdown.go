@@ -151,6 +151,9 @@ func Markdown(w io.Writer, r *Report) error {
 		p("### %s\n\n", code(x.Dir))
 		p("- exported %s by %s: %d events of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), x.Events, queryText(x.Query, x.Negate), mdText(x.Window.String()))
 		p("- sha256 of MANIFEST.sha256: %s\n", code(x.ManifestSHA256))
+		for _, g := range x.Gone {
+			p("- **NOT exported: %s**\n", mdText(g))
+		}
 		check := mdText(x.Check)
 		if !x.CheckOK {
 			check = "**" + check + "**"

@@ -334,8 +334,11 @@ type Export struct {
 	Events         int
 	ManifestSHA256 string
 	Entries        []casefile.ExportEntry
-	Check          string
-	CheckOK        bool
+	// Gone says, per file, the events the export left out because their
+	// bytes were gone when it was made (casefile.Export.Gone).
+	Gone    []string
+	Check   string
+	CheckOK bool
 }
 
 func safe(s string) string { return termsafe.String(s) }
@@ -397,6 +400,13 @@ func Build(dir string, st *casefile.State, generated time.Time, version string, 
 			Window: window(x.From, x.To), Events: x.Export.Events, ManifestSHA256: safe(x.Export.ManifestSHA256), Check: "not checked"}
 		for _, en := range x.Export.Entries {
 			e.Entries = append(e.Entries, casefile.ExportEntry{Path: safe(en.Path), SHA256: safe(en.SHA256), Size: en.Size})
+		}
+		for _, g := range x.Export.Gone {
+			line := fmt.Sprintf("%d event(s) of %s: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at %s", g.Events+g.Unsearched, g.Source, g.First)
+			if g.Unsearched > 0 {
+				line += fmt.Sprintf("; %d of them the filter could not search (they may have matched)", g.Unsearched)
+			}
+			e.Gone = append(e.Gone, safe(line))
 		}
 		r.Exports = append(r.Exports, e)
 	}
