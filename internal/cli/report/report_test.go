@@ -985,6 +985,10 @@ func TestReportReadsTheRecordedCluster(t *testing.T) {
 			if fired := strings.Contains(md, "ProdSecretRead"); fired != tc.fires || !strings.Contains(md, tc.flag) {
 				t.Errorf("fired %v, want %v; exit %d %s\n%s", fired, tc.fires, code, errOut, md)
 			}
+			hargs := append([]string{"-o", "html"}, args...)
+			if _, html, _ := reportCmd(t, hargs...); !strings.Contains(html, "<li><code>"+strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(tc.flag, "` (", 2)[0], "- `"), "`")+"</code> (") {
+				t.Errorf("html does not say %s:\n%s", tc.flag, html)
+			}
 			if !tc.fires {
 				return
 			}
