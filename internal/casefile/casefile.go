@@ -136,6 +136,10 @@ type Record struct {
 	// without SOURCE, and its report, read them the same way.
 	Labels    []string `json:"labels,omitempty"`
 	Recursive bool     `json:"recursive,omitempty"`
+	// Cluster is the --cluster NAME the session gave (the cluster label
+	// of its file and S3 sources: a managed cluster's export, a
+	// multi-cluster read), read again the same way as Labels.
+	Cluster string `json:"cluster,omitempty"`
 
 	// Silence is an alert silence (silence, unsilence).
 	Silence *Silence `json:"silence,omitempty"`
@@ -216,6 +220,19 @@ type Export struct {
 	Events         int           `json:"events"`
 	ManifestSHA256 string        `json:"manifest_sha256"`
 	Entries        []ExportEntry `json:"entries,omitempty"`
+	// EventsGone counts the events left out because their bytes are
+	// gone (the manifest's events_gone), Gone per file (its gone).
+	EventsGone int          `json:"events_gone,omitempty"`
+	Gone       []ExportGone `json:"gone,omitempty"`
+}
+
+// ExportGone is the events of one file an export left out because their
+// bytes are gone (evidence.GoneEvents).
+type ExportGone struct {
+	Source     string `json:"source"`
+	Events     int    `json:"events"`
+	Unsearched int    `json:"unsearched,omitempty"`
+	First      string `json:"first,omitempty"`
 }
 
 // ExportEntry is one file of an export.

@@ -187,18 +187,30 @@ func (s *State) SourceArgs(wd string) []string {
 	return out
 }
 
+// Reading is how a case's sessions read their sources (State.Reading).
+type Reading struct {
+	Labels    []string // --label NAME=VALUE
+	Cluster   string   // --cluster
+	Recursive bool     // -r
+}
+
 // Reading is how the case's sessions read their sources: the --label
-// labels of the last session that gave any, and -r when a session read
-// with it (reading the other sessions' directories with it too reads
-// what they read, and more, which a report says).
-func (s *State) Reading() (labels []string, recursive bool) {
+// labels of the last session that gave any, the --cluster of the last
+// session that gave one, and -r when a session read with it (reading the
+// other sessions' directories with it too reads what they read, and
+// more, which a report says).
+func (s *State) Reading() Reading {
+	var r Reading
 	for _, o := range s.Opens {
 		if len(o.Labels) > 0 {
-			labels = o.Labels
+			r.Labels = o.Labels
 		}
-		recursive = recursive || o.Recursive
+		if o.Cluster != "" {
+			r.Cluster = o.Cluster
+		}
+		r.Recursive = r.Recursive || o.Recursive
 	}
-	return labels, recursive
+	return r
 }
 
 // Fingerprint returns the first fingerprint the case recorded of the file

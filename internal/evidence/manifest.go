@@ -45,6 +45,11 @@ type Manifest struct {
 	// Skipped lists source objects that could not be exported (archived
 	// storage classes, read errors), with the reason.
 	Skipped []ManifestEntry `json:"skipped,omitempty"`
+	// EventsGone counts the events the TUI's :export left out of
+	// events.jsonl because their bytes are gone, and Gone says from
+	// which file, how many and why (each file's events).
+	EventsGone int          `json:"events_gone,omitempty"`
+	Gone       []GoneEvents `json:"gone,omitempty"`
 	// Events is the number of events written to events.jsonl (query mode).
 	Events int `json:"events,omitempty"`
 	// Rejected counts input lines that could not be decoded (query mode),
@@ -66,6 +71,20 @@ type Manifest struct {
 // MaxListed bounds the rejects and duplicates MANIFEST.json lists one by
 // one (the counts are whole).
 const MaxListed = 1000
+
+// GoneEvents are events of one file that an export could not write: the
+// file, followed, was cut in place (logrotate's copytruncate) after they
+// were read, and no copy beside it (.1, -YYYYMMDD, .gz) holds their bytes.
+// Events were selected by the filter (or every event, without one);
+// Unsearched are those the filter needed the bytes of to decide, which
+// may have matched. First cites the first of them (FILE:LINE as read).
+type GoneEvents struct {
+	Source     string `json:"source"`
+	Events     int    `json:"events"`
+	Unsearched int    `json:"unsearched,omitempty"`
+	First      string `json:"first,omitempty"`
+	Reason     string `json:"reason"`
+}
 
 // DuplicateCopy is a matching event left out as a copy of one kept.
 type DuplicateCopy struct {

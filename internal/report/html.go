@@ -144,7 +144,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <ul>
 <li>exported {{time .Time}} by {{notEmpty .Author}}: {{.Events}} events of {{if .Query}}{{if .Negate}}the events NOT matching {{end}}<code>{{.Query}}</code>{{else}}every event{{end}} (window {{.Window.String}})</li>
 <li>sha256 of MANIFEST.sha256: <code>{{.ManifestSHA256}}</code></li>
-<li>checked now: <span class="{{if .CheckOK}}ok{{else}}bad{{end}}">{{.Check}}</span></li>
+{{range .Gone}}<li class="bad">NOT exported: {{.}}</li>
+{{end}}<li>checked now: <span class="{{if .CheckOK}}ok{{else}}bad{{end}}">{{.Check}}</span></li>
 </ul>
 {{if .Entries}}<table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>
 {{range .Entries}}<tr><td><code>{{.Path}}</code></td><td><code>{{.SHA256}}</code></td><td>{{.Size}}</td></tr>
@@ -154,6 +155,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 
 <section id="sources">
 <h2>Sources</h2>
+{{if .ReadWith}}<p>Read with:</p><ul>{{range .ReadWith}}<li><code>{{.Flag}}</code> ({{.From}})</li>{{end}}</ul>{{end}}
 {{range .Sources}}
 <h3><code>{{.Arg}}</code></h3>
 {{if .Err}}<p class="bad">{{.Err}}</p>{{end}}

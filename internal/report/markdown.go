@@ -151,6 +151,9 @@ func Markdown(w io.Writer, r *Report) error {
 		p("### %s\n\n", code(x.Dir))
 		p("- exported %s by %s: %d events of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), x.Events, queryText(x.Query, x.Negate), mdText(x.Window.String()))
 		p("- sha256 of MANIFEST.sha256: %s\n", code(x.ManifestSHA256))
+		for _, g := range x.Gone {
+			p("- **NOT exported: %s**\n", mdText(g))
+		}
 		check := mdText(x.Check)
 		if !x.CheckOK {
 			check = "**" + check + "**"
@@ -166,6 +169,13 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 
 	p("## Sources\n\n")
+	if len(r.ReadWith) > 0 {
+		p("Read with:\n\n")
+		for _, f := range r.ReadWith {
+			p("- %s (%s)\n", code(f.Flag), mdText(f.From))
+		}
+		p("\n")
+	}
 	if len(r.Sources) == 0 {
 		p("No session recorded its sources.\n\n")
 	}

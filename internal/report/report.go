@@ -40,6 +40,10 @@ type Report struct {
 	// in their place (SOURCE arguments of the report command); nil when
 	// it read the case's.
 	Recorded []string
+	// ReadWith are the flags the sources were read with (--label,
+	// --cluster, -r), each saying whether the case recorded it or the
+	// command line gave it (in place of the case's).
+	ReadWith []ReadFlag
 	Sessions []Session
 	// Events is the timeline: the bookmarked (or annotated) events in
 	// event time order.
@@ -152,6 +156,13 @@ type File struct {
 	// the case's object record (ETag, size, sha256).
 	Since   string
 	SinceOK bool
+}
+
+// ReadFlag is a flag the sources were read with (Report.ReadWith): the
+// flag as typed, and where it came from.
+type ReadFlag struct {
+	Flag string
+	From string
 }
 
 // Session is one opening of the case.
@@ -323,8 +334,11 @@ type Export struct {
 	Events         int
 	ManifestSHA256 string
 	Entries        []casefile.ExportEntry
-	Check          string
-	CheckOK        bool
+	// Gone says, per file, the events the export left out because their
+	// bytes were gone when it was made (casefile.Export.Gone).
+	Gone    []string
+	Check   string
+	CheckOK bool
 }
 
 func safe(s string) string { return termsafe.String(s) }
@@ -386,6 +400,13 @@ func Build(dir string, st *casefile.State, generated time.Time, version string, 
 			Window: window(x.From, x.To), Events: x.Export.Events, ManifestSHA256: safe(x.Export.ManifestSHA256), Check: "not checked"}
 		for _, en := range x.Export.Entries {
 			e.Entries = append(e.Entries, casefile.ExportEntry{Path: safe(en.Path), SHA256: safe(en.SHA256), Size: en.Size})
+		}
+		for _, g := range x.Export.Gone {
+			line := fmt.Sprintf("%d event(s) of %s: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at %s", g.Events+g.Unsearched, g.Source, g.First)
+			if g.Unsearched > 0 {
+				line += fmt.Sprintf("; %d of them the filter could not search (they may have matched)", g.Unsearched)
+			}
+			e.Gone = append(e.Gone, safe(line))
 		}
 		r.Exports = append(r.Exports, e)
 	}

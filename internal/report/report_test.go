@@ -143,3 +143,25 @@ func TestAlertsSummaryAndState(t *testing.T) {
 		t.Errorf("alerts section:\n%s", md.String())
 	}
 }
+
+// TestExportGoneEvents: an export that left out events whose bytes were
+// gone (:export after a copytruncate) says so in the report: how many, of
+// which file, why, and where the first was read.
+func TestExportGoneEvents(t *testing.T) {
+	st := casefile.Apply([]casefile.Record{{ID: "1", Kind: casefile.KindExport, Time: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+		Export: &casefile.Export{Dir: "/srv/x", Events: 10, EventsGone: 4, Gone: []casefile.ExportGone{{Source: "audit.log", Events: 1, Unsearched: 3, First: "audit.log:1"}}}}})
+	r := Build("case", st, time.Unix(0, 0), "audittui test", nil)
+	var md, html bytes.Buffer
+	if err := Markdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	want := "NOT exported: 4 event(s) of audit.log: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at audit.log:1; 3 of them the filter could not search (they may have matched)"
+	for name, out := range map[string]string{"markdown": md.String(), "html": html.String()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s:\n%s", name, out)
+		}
+	}
+}

@@ -42,9 +42,11 @@ type Sources struct {
 	// command once the first screen is drawn (cli/tui: the S3 sources'
 	// Prints, each new object downloaded once more for its sha256).
 	Objects func(ctx context.Context, known map[string]casefile.SourceObject) ([]casefile.SourceObject, error)
-	// Labels are the --label NAME=VALUE labels and Recursive is -r, as
-	// the sources were read (recorded for a reopening and the report).
+	// Labels are the --label NAME=VALUE labels, Cluster --cluster and
+	// Recursive -r, as the sources were read (recorded for a reopening
+	// and the report).
 	Labels    []string
+	Cluster   string
 	Recursive bool
 	// FollowedLive, when set, says whether a session of the case (st)
 	// followed the local file at path live: the report's rule
@@ -153,7 +155,7 @@ func countNotes(st *casefile.State) int {
 // whether it followed them.
 func (a *App) sessionRecord() casefile.Record {
 	r := casefile.Record{Kind: casefile.KindOpen, Sources: a.opts.Sources.Args, Dir: a.opts.Sources.Dir, Files: a.opts.Sources.Files, Text: a.opts.Title,
-		Labels: a.opts.Sources.Labels, Recursive: a.opts.Sources.Recursive}
+		Labels: a.opts.Sources.Labels, Cluster: a.opts.Sources.Cluster, Recursive: a.opts.Sources.Recursive}
 	r.From, r.To = timePtr(a.opts.Window.From), timePtr(a.opts.Window.To)
 	// Whether it followed its sources: the TUI's decision, so a report
 	// does not guess it from the SOURCEs (an explicit --follow=false on

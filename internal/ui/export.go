@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -46,11 +48,15 @@ func (a *App) export(path string) tea.Cmd {
 			return caseMsg{err: fmt.Errorf("export: %w", err), row: -1}
 		}
 		fail := func(err error) tea.Msg { return caseMsg{err: fmt.Errorf("export %s: %w", dir, err), row: -1} }
+		// Events whose bytes are gone (a followed file cut in place, no
+		// copy found) are not exported: counted and named per file, in
+		// the status, MANIFEST.json and the case.
+		gone := &goneTally{s: s}
 		var rows []uint32
 		all := !f.Active()
 		if !all {
 			var err error
-			if rows, err = f.EvalRange(ctx, s, 0, s.Len(), nil); err != nil {
+			if rows, _, err = f.evalRangeGone(ctx, s, 0, s.Len(), nil, func(i int) { gone.add(i, true) }); err != nil {
 				return fail(err)
 			}
 		}
@@ -72,6 +78,10 @@ func (a *App) export(path string) tea.Cmd {
 				i = int(rows[k])
 			}
 			raw, err := s.RawChecked(i)
+			if errors.Is(err, errCut) {
+				gone.add(i, false)
+				continue
+			}
 			if err == nil {
 				err = w.WriteEvent(raw, s.Cite(i))
 			}
@@ -82,6 +92,9 @@ func (a *App) export(path string) tea.Cmd {
 		}
 		if err := w.Close(); err != nil {
 			return fail(err)
+		}
+		if gone.n > 0 {
+			d.Update(func(m *evidence.Manifest) { m.EventsGone, m.Gone = gone.n, gone.list() })
 		}
 		m, err := d.WriteManifests()
 		if err != nil {
@@ -95,6 +108,10 @@ func (a *App) export(path string) tea.Cmd {
 		for _, e := range m.Entries {
 			ex.Entries = append(ex.Entries, casefile.ExportEntry{Path: e.Path, SHA256: e.SHA256, Size: e.Size})
 		}
+		ex.EventsGone = m.EventsGone
+		for _, g := range m.Gone {
+			ex.Gone = append(ex.Gone, casefile.ExportGone{Source: g.Source, Events: g.Events, Unsearched: g.Unsearched, First: g.First})
+		}
 		view.Export = ex
 		view.Time = time.Time{}
 		rec, err := cs.Add(view)
@@ -102,6 +119,9 @@ func (a *App) export(path string) tea.Cmd {
 			return fail(err)
 		}
 		status := fmt.Sprintf("exported %d event(s) to %s (check: audittui verify %s)", m.Events, dir, dir)
+		if gone.n > 0 {
+			status = fmt.Sprintf("exported %d event(s) to %s; NOT exported: %s (check: audittui verify %s)", m.Events, dir, gone.summary(), dir)
+		}
 		if loading {
 			status += "; the input was still loading: only what was read so far"
 		}
@@ -110,4 +130,62 @@ func (a *App) export(path string) tea.Cmd {
 		}
 		return caseMsg{cs: cs, st: cs.State(), row: -1, status: status, records: []casefile.Record{rec}}
 	}
+}
+
+// goneTally counts, per file, the events an export could not write
+// because their bytes are gone (RawChecked: errCut; the filter's
+// cutReader: rows it could not search).
+type goneTally struct {
+	s     *Snapshot
+	by    map[string]*evidence.GoneEvents
+	order []string
+	n     int
+}
+
+// add counts row i: selected (unsearched false) or not searched.
+func (g *goneTally) add(i int, unsearched bool) {
+	o := g.s.Origin(i)
+	name := "(unnamed source)"
+	if o.Source != nil {
+		name = o.Source.Name
+	}
+	e := g.by[name]
+	if e == nil {
+		if g.by == nil {
+			g.by = map[string]*evidence.GoneEvents{}
+		}
+		e = &evidence.GoneEvents{Source: name, First: o.Cite(),
+			Reason: "cut in place (logrotate copytruncate?) after they were read: its offsets hold other bytes now, and no copy beside it (" + name + ".1, -YYYYMMDD, .gz) holds theirs"}
+		g.by[name] = e
+		g.order = append(g.order, name)
+	}
+	if unsearched {
+		e.Unsearched++
+	} else {
+		e.Events++
+	}
+	g.n++
+}
+
+// list is the tally for MANIFEST.json, per file in the order met.
+func (g *goneTally) list() []evidence.GoneEvents {
+	out := make([]evidence.GoneEvents, 0, len(g.order))
+	for _, n := range g.order {
+		out = append(out, *g.by[n])
+	}
+	return out
+}
+
+// summary says it in the status bar: how many, from which file, and
+// that their bytes are gone.
+func (g *goneTally) summary() string {
+	var parts []string
+	for _, e := range g.list() {
+		p := fmt.Sprintf("%d event(s) of %s", e.Events+e.Unsearched, e.Source)
+		if e.Unsearched > 0 {
+			p += fmt.Sprintf(" (%d the filter could not search: they may match)", e.Unsearched)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ") + ": their bytes are gone (the file was cut in place after they were read, no copy found; MANIFEST.json \"gone\" lists them)"
 }

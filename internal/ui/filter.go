@@ -196,8 +196,15 @@ func (f *Filter) EvalRange(ctx context.Context, s *Snapshot, from, to int, rows 
 // their bytes are gone from a followed file cut in place since they were
 // read (cutReader), with no copy holding them.
 func (f *Filter) evalRange(ctx context.Context, s *Snapshot, from, to int, rows []uint32) (_ []uint32, gone int, _ error) {
+	return f.evalRangeGone(ctx, s, from, to, rows, nil)
+}
+
+// evalRangeGone is evalRange that tells onGone (when set) each row it
+// could not search (:export names them).
+func (f *Filter) evalRangeGone(ctx context.Context, s *Snapshot, from, to int, rows []uint32, onGone func(i int)) (_ []uint32, gone int, _ error) {
 	n := min(to, s.Len())
 	cr := newCutReader(s)
+	cr.onGone = onGone
 	defer cr.close()
 	var evs []data.Event
 	for p := from; p < n; p++ {

@@ -115,6 +115,7 @@ type cutReader struct {
 	suspect []int8 // per source: 0 not judged yet, 1 read in place, 2 check
 	copies  map[uint16]*cutCopy
 	gone    int
+	onGone  func(i int) // when set, told each row counted gone (:export names them)
 	dec     data.Decoder
 }
 
@@ -199,6 +200,9 @@ func (c *cutReader) read(i int, evs []data.Event) ([]data.Event, bool, error) {
 		}
 	}
 	c.gone++
+	if c.onGone != nil {
+		c.onGone(i)
+	}
 	return evs[:0], false, nil
 }
 

@@ -667,19 +667,20 @@ func TestCaseRecordsFollow(t *testing.T) {
 	}
 }
 
-// TestCaseRecordsReading: the open record holds the --label labels and -r
-// the session read its sources with (Sources.Labels, Sources.Recursive),
-// so a reopening without SOURCE and the report read them the same way.
+// TestCaseRecordsReading: the open record holds the --label labels,
+// --cluster and -r the session read its sources with (Sources.Labels,
+// Sources.Cluster, Sources.Recursive), so a reopening and the report read
+// them the same way.
 func TestCaseRecordsReading(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "case")
 	wd, _ := os.Getwd()
-	src := Sources{Args: []string{"testdata"}, Dir: wd, Files: []string{"testdata/events.jsonl"}, Labels: []string{"job=kube-audit"}, Recursive: true}
+	src := Sources{Args: []string{"testdata"}, Dir: wd, Files: []string{"testdata/events.jsonl"}, Labels: []string{"job=kube-audit"}, Cluster: "prod", Recursive: true}
 	newWorkbenchApp(t, 100, 30, Options{Case: dir, Sources: src})
 	c, err := casefile.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := c.State().Opens; len(o) != 1 || !o[0].Recursive || len(o[0].Labels) != 1 || o[0].Labels[0] != "job=kube-audit" {
+	if o := c.State().Opens; len(o) != 1 || !o[0].Recursive || len(o[0].Labels) != 1 || o[0].Labels[0] != "job=kube-audit" || o[0].Cluster != "prod" {
 		t.Errorf("open records %+v", o)
 	}
 }

@@ -164,10 +164,22 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if len(st.Opens)+len(st.Bookmarks)+len(st.Notes)+len(st.Exports) == 0 && len(c.Problems()) == 0 {
 		return cmdutil.UsageErrorf("%s holds no case records (*.jsonl written by audittui --case)", termsafe.String(opts.Case))
 	}
-	// The sources are read as the sessions read them: their --label
-	// labels (those not given here) and -r.
-	if err := opts.Sources.Recorded(st.Reading()); err != nil {
+	// The sources (the case's, or the SOURCEs given) are read as the
+	// sessions read them: their --label labels, --cluster and -r, but
+	// those given here again. The report says which were used.
+	rd := st.Reading()
+	flags, err := opts.Sources.Recorded(rd.Labels, rd.Cluster, rd.Recursive)
+	if err != nil {
 		return cmdutil.UsageError(fmt.Errorf("case %s: %w", termsafe.String(opts.Case), err))
+	}
+	var flagArgs []string // the query command lines read with them too
+	var readWith []rep.ReadFlag
+	for _, f := range flags {
+		if !slices.Equal(f.Args, []string{"--recursive=false"}) {
+			flagArgs = append(flagArgs, f.Args...)
+		}
+		flag := strings.Join(f.Args, " ")
+		readWith = append(readWith, rep.ReadFlag{Flag: termsafe.String(flag), From: termsafe.String(f.From())})
 	}
 	wd, _ := opts.Getwd()
 	recorded := st.SourceArgs(wd)
@@ -179,7 +191,8 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 		}
 		args = opts.Args
 	}
-	r := rep.Build(opts.Case, st, opts.Now(), buildinfo.Get().String(), args)
+	r := rep.Build(opts.Case, st, opts.Now(), buildinfo.Get().String(), append(slices.Clip(flagArgs), args...))
+	r.ReadWith = readWith
 	if len(opts.Args) > 0 {
 		r.Recorded = make([]string, len(recorded))
 		for i, a := range recorded {

@@ -22,6 +22,7 @@ import (
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/cli/query"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/data/source/loki"
@@ -922,4 +923,121 @@ func TestReportReadsAsRecorded(t *testing.T) {
 	if code != 0 || strings.Count(md, "OK: the bytes at the citation") != 2 {
 		t.Errorf("exit %d %s\n%s", code, errOut, md)
 	}
+}
+
+// TestReportReadsTheRecordedCluster: a session read a managed cluster's
+// export with --cluster prod; its view and a rule select cluster="prod".
+// The case records --cluster, so `report CASE` reads the file with it:
+// the rule fires, the view's query command line carries it (run, it
+// lists the events), and the Sources section says it was the case's. The
+// same with the evidence copied elsewhere (SOURCE given: the case's
+// flags still apply); --cluster given on the command line replaces the
+// case's, and the report says so.
+func TestReportReadsTheRecordedCluster(t *testing.T) {
+	ev := filepath.Join(t.TempDir(), "eks-export.log")
+	var lines []string
+	for i := range 4 {
+		lines = append(lines, rotEvent(fmt.Sprintf("c-%d", i), "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, i))
+	}
+	if err := os.WriteFile(ev, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := file.New(ev, file.Options{Cluster: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { return e.Origin.Line == 2 })
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const q = `{cluster="prod"} | json | objectRef_resource="secrets"`
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}, Cluster: "prod"})
+	add(t, c, casefile.Record{Kind: casefile.KindView, Query: q})
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[0]})
+	rules := filepath.Join(t.TempDir(), "r.yaml")
+	os.WriteFile(rules, []byte(`groups:
+  - name: prod
+    rules:
+      - alert: ProdSecretRead
+        expr: sum by (cluster) (count_over_time({cluster="prod"} | json | objectRef_resource="secrets" [5m])) > 0
+`), 0o644)
+	copied := filepath.Join(t.TempDir(), "copy.log")
+	os.WriteFile(copied, []byte(strings.Join(lines, "")), 0o644)
+
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		fires bool
+		flag  string
+	}{
+		{"the case's sources", nil, true, "- `--cluster prod` (recorded by the case)"},
+		{"SOURCE given", []string{copied}, true, "- `--cluster prod` (recorded by the case)"},
+		{"--cluster given", []string{"--cluster", "staging"}, false, "- `--cluster staging` (given on the command line, in place of the case's --cluster prod)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--no-builtin", "--rules", rules}, tc.args[:len(tc.args)-len(tc.args)%2]...)
+			args = append(args, c.Dir())
+			if len(tc.args)%2 == 1 {
+				args = append(args, tc.args[0])
+			}
+			code, md, errOut := reportCmd(t, args...)
+			if fired := strings.Contains(md, "ProdSecretRead"); fired != tc.fires || !strings.Contains(md, tc.flag) {
+				t.Errorf("fired %v, want %v; exit %d %s\n%s", fired, tc.fires, code, errOut, md)
+			}
+			hargs := append([]string{"-o", "html"}, args...)
+			if _, html, _ := reportCmd(t, hargs...); !strings.Contains(html, "<li><code>"+strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(tc.flag, "` (", 2)[0], "- `"), "`")+"</code> (") {
+				t.Errorf("html does not say %s:\n%s", tc.flag, html)
+			}
+			if !tc.fires {
+				return
+			}
+			if code != 0 || (tc.args == nil && !strings.Contains(md, "OK: the bytes at the citation")) {
+				t.Errorf("exit %d %s\n%s", code, errOut, md)
+			}
+			// The view's command line lists the events read with the flag.
+			m := regexp.MustCompile("(?m)`(audittui query -o raw .*)` \\|$").FindStringSubmatch(md)
+			if m == nil {
+				t.Fatalf("no command line:\n%s", md)
+			}
+			words := shellWords(strings.ReplaceAll(m[1], `\|`, "|"))
+			if len(words) < 5 || !strings.Contains(m[1], "--cluster prod") {
+				t.Fatalf("command line %q", m[1])
+			}
+			qcode, out, qerr := clitest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return query.NewCmdQuery(f, nil) }, "", words[2:]...)
+			if qcode != 0 || strings.Count(out, "\n") != len(lines) {
+				t.Errorf("%s: exit %d, %d lines %s", m[1], qcode, strings.Count(out, "\n"), qerr)
+			}
+		})
+	}
+}
+
+// shellWords splits a command line ShellQuote wrote into its words.
+func shellWords(s string) []string {
+	var out []string
+	var w strings.Builder
+	in, has := false, false
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '\'':
+			in, has = !in, true
+		case ch == ' ' && !in:
+			if has {
+				out = append(out, w.String())
+			}
+			w.Reset()
+			has = false
+		case ch == '\\' && !in && i+1 < len(s):
+			i++
+			w.WriteByte(s[i])
+			has = true
+		default:
+			w.WriteByte(ch)
+			has = true
+		}
+	}
+	if has {
+		out = append(out, w.String())
+	}
+	return out
 }

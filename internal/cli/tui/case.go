@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -29,8 +30,12 @@ import (
 // is read as the case's stdin source (and the status bar says so); when it
 // is a terminal the case is not opened, and the error says how to pipe the
 // evidence in again.
+//
+// SOURCEs given or not, they are read as the case's sessions read theirs
+// (readAsRecorded): the recorded --label, --cluster and -r apply unless
+// the command line gives them again, and the status bar says which did.
 func reopenCase(opts *TUIOptions) error {
-	if opts.Case == "" || len(opts.Args) > 0 || opts.Sample {
+	if opts.Case == "" || opts.Sample {
 		return nil
 	}
 	if _, err := os.Stat(opts.Case); os.IsNotExist(err) {
@@ -41,6 +46,9 @@ func reopenCase(opts *TUIOptions) error {
 		return cmdutil.UsageError(err)
 	}
 	st := c.State()
+	if len(opts.Args) > 0 {
+		return readAsRecorded(opts, st)
+	}
 	wd, _ := os.Getwd()
 	args := st.SourceArgs(wd)
 	if len(args) == 0 {
@@ -56,11 +64,8 @@ func reopenCase(opts *TUIOptions) error {
 		opts.Sample = true
 	} else {
 		opts.Args = args
-		if opts.Sources != nil {
-			// Read as the session did: its --label labels and -r.
-			if err := opts.Sources.Recorded(st.Reading()); err != nil {
-				return cmdutil.UsageError(fmt.Errorf("case %s: %w", opts.Case, err))
-			}
+		if err := readAsRecorded(opts, st); err != nil {
+			return err
 		}
 	}
 	if w := &opts.Window; w.Since == 0 && w.From == "" && w.To == "" && len(st.Opens) > 0 {
@@ -71,6 +76,37 @@ func reopenCase(opts *TUIOptions) error {
 		if last.To != nil {
 			w.To = last.To.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
 		}
+	}
+	return nil
+}
+
+// readAsRecorded reads the sources as the case's sessions did: their
+// --label labels, --cluster and -r (source.Set.Recorded), but those the
+// command line gives again. The status bar says the case's flags that
+// apply and those given in their place.
+func readAsRecorded(opts *TUIOptions, st *casefile.State) error {
+	if opts.Sources == nil {
+		return nil
+	}
+	r := st.Reading()
+	flags, err := opts.Sources.Recorded(r.Labels, r.Cluster, r.Recursive)
+	if err != nil {
+		return cmdutil.UsageError(fmt.Errorf("case %s: %w", opts.Case, err))
+	}
+	var recorded, instead []string
+	for _, f := range flags {
+		switch {
+		case f.Recorded:
+			recorded = append(recorded, strings.Join(f.Args, " "))
+		case f.Instead != "":
+			instead = append(instead, strings.Join(f.Args, " ")+" in place of the case's "+f.Instead)
+		}
+	}
+	if len(recorded) > 0 {
+		opts.Notice = joinNotice(opts.Notice, termsafe.String("read with the case's "+strings.Join(recorded, " ")))
+	}
+	if len(instead) > 0 {
+		opts.Notice = joinNotice(opts.Notice, termsafe.String("given: "+strings.Join(instead, ", ")))
 	}
 	return nil
 }
@@ -113,7 +149,7 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 	if isSample {
 		s.Args = []string{sample.Name}
 	} else if opts.Sources != nil {
-		s.Labels, s.Recursive = opts.Sources.LabelArgs(), opts.Sources.Recursive()
+		s.Labels, s.Cluster, s.Recursive = opts.Sources.LabelArgs(), opts.Sources.Cluster(), opts.Sources.Recursive()
 	}
 	if len(s.Args) == 0 {
 		for _, src := range srcs {
@@ -130,14 +166,49 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 	return s
 }
 
+// s3Digests are the digests of the S3 objects the session read in full
+// (s3.Options.OnObject, through source.Options.OnS3Object), by URL: the
+// case's object records take their sha256 from them instead of
+// downloading each object a second time.
+type s3Digests struct {
+	mu sync.Mutex
+	m  map[string]s3src.Digest
+}
+
+// add keeps d (OnObject: called from the fetches, concurrently).
+func (ds *s3Digests) add(d s3src.Digest) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	if ds.m == nil {
+		ds.m = map[string]s3src.Digest{}
+	}
+	ds.m[d.URL] = d
+}
+
+// of returns the digest of the object at url as read, when it was read
+// as listed now (the same ETag and size): what the session read is what
+// is there.
+func (ds *s3Digests) of(url, etag string, size int64) (s3src.Digest, bool) {
+	if ds == nil {
+		return s3src.Digest{}, false
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	d, ok := ds.m[url]
+	return d, ok && d.SHA256 != "" && d.Object.ETag == etag && d.Bytes == size
+}
+
 // s3Objects lists the S3 objects the S3 sources among srcs read in the
 // window [from, to) for the case's object records (ui.Sources.Objects):
-// their URL, SOURCE, ETag, size and LastModified, and each object the
-// case does not hold as it is now (known) is downloaded once more for the
-// sha256 of its bytes as stored (an archived one keeps its ETag only), so
-// `audittui report` judges them: the same, CHANGED, GONE, or NEW. nil
-// without S3 sources.
-func s3Objects(srcs []data.Source, from, to int64) func(context.Context, map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
+// their URL, SOURCE, ETag, size and LastModified, and the sha256 of the
+// bytes as stored of each object the case does not hold as it is now
+// (known): taken from the session's own read (read: the digests its
+// fetches computed; wait, when set, returns once the sources are read),
+// else, for an object not read in full as listed now (the read stopped,
+// or the case was opened later with :case), by downloading it once more.
+// An archived object keeps its ETag only. `audittui report` judges them:
+// the same, CHANGED, GONE, or NEW. nil without S3 sources.
+func s3Objects(srcs []data.Source, from, to int64, read *s3Digests, wait func(context.Context)) func(context.Context, map[string]casefile.SourceObject) ([]casefile.SourceObject, error) {
 	var s3s []*s3src.Source
 	for _, src := range srcs {
 		if s, ok := src.(*s3src.Source); ok {
@@ -158,6 +229,17 @@ func s3Objects(srcs []data.Source, from, to int64) func(context.Context, map[str
 				o := casefile.SourceObject{URL: p.URL, Source: p.Source, ETag: p.ETag, Size: p.Size, LastModified: p.LastModified}
 				if k, ok := known[p.URL]; ok && k.SHA256 != "" && k.ETag == o.ETag && k.Size == o.Size && k.LastModified.Equal(o.LastModified) {
 					continue // as the case recorded it
+				}
+				if read != nil && wait != nil {
+					if _, ok := read.of(p.URL, p.ETag, p.Size); !ok {
+						wait(ctx) // the session's read may not have reached it yet
+						wait = nil
+					}
+				}
+				if d, ok := read.of(p.URL, p.ETag, p.Size); ok {
+					o.SHA256 = d.SHA256
+					out = append(out, o)
+					continue
 				}
 				obj, found, err := s.Stat(ctx, strings.TrimPrefix(p.URL, "s3://"+s.Bucket()+"/"))
 				if err != nil {

@@ -5,12 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/casefile"
@@ -143,11 +147,11 @@ func TestS3ObjectsForTheCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s3Objects(nil, 0, 0) != nil {
+	if s3Objects(nil, 0, 0, nil, nil) != nil {
 		t.Error("objects listed without an S3 source")
 	}
 	from, to := w.Start.Add(2*time.Hour), w.Start.Add(3*time.Hour)
-	list := s3Objects([]data.Source{src}, from.UnixNano(), to.UnixNano())
+	list := s3Objects([]data.Source{src}, from.UnixNano(), to.UnixNano(), nil, nil)
 	objs, err := list(ctx, nil)
 	if err != nil || len(objs) < 2 {
 		t.Fatalf("%d objects: %v", len(objs), err)
@@ -215,5 +219,196 @@ func TestCaseReadsAsRecorded(t *testing.T) {
 	given := &TUIOptions{Case: dir, Sources: sources("--label", "job=other")}
 	if err := reopenCase(given); err != nil || given.Sources.Job() != "other" || !given.Sources.Recursive() {
 		t.Errorf("--label given: job %s, %v", given.Sources.Job(), err)
+	}
+}
+
+// TestCaseReadsTheRecordedCluster: a session read a managed cluster's
+// export with --cluster prod (and a label, and -r); the case records the
+// cluster, and reopening it, without SOURCE or with other SOURCEs (the
+// evidence copied elsewhere), reads them with it: the recorded flags
+// apply unless the command line gives them again, and the status bar
+// says which did.
+func TestCaseReadsTheRecordedCluster(t *testing.T) {
+	ios, _, _ := clitest.Streams("")
+	sources := func(args ...string) *cmdutil.SourceSet {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		set := clitest.Factory(ios).Sources(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	evidence := func() string {
+		d := t.TempDir()
+		line := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a-1","stage":"ResponseComplete","verb":"get","user":{"username":"u"},"stageTimestamp":"2026-11-20T02:30:00.000000Z"}` + "\n"
+		if err := os.WriteFile(filepath.Join(d, "audit.log"), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	ev := evidence()
+	s := sessionSources(&TUIOptions{Args: []string{ev}, Sources: sources("--cluster", "prod", "--label", "job=kube-audit", "-r")}, nil, false)
+	if s.Cluster != "prod" {
+		t.Errorf("session sources %+v", s)
+	}
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := casefile.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Add(casefile.Record{Kind: casefile.KindOpen, Sources: s.Args, Dir: s.Dir, Labels: s.Labels, Cluster: s.Cluster, Recursive: s.Recursive}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, cluster, job string
+		recursive          bool
+		args, flags        []string
+		notice             string
+	}{
+		{"no SOURCE", "prod", "kube-audit", true, nil, nil, "read with the case's --label job=kube-audit --cluster prod -r"},
+		{"SOURCE given", "prod", "kube-audit", true, []string{evidence()}, nil, "read with the case's --label job=kube-audit --cluster prod -r"},
+		{"--cluster given", "staging", "kube-audit", true, []string{evidence()}, []string{"--cluster", "staging"},
+			"read with the case's --label job=kube-audit -r · given: --cluster staging in place of the case's --cluster prod"},
+		{"--label cluster= given", "", "kube-audit", true, nil, []string{"--label", "cluster=dev"}, "read with the case's --label job=kube-audit -r · given: --label cluster=dev in place of the case's --cluster prod"},
+		{"--recursive=false given", "prod", "other", false, nil, []string{"--recursive=false", "--label", "job=other"},
+			"read with the case's --cluster prod · given: --label job=other in place of the case's --label job=kube-audit, --recursive=false in place of the case's -r"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := &TUIOptions{Case: dir, Sources: sources(tc.flags...), Args: tc.args}
+			if err := reopenCase(opts); err != nil {
+				t.Fatal(err)
+			}
+			if opts.Sources.Cluster() != tc.cluster || opts.Sources.Job() != tc.job || opts.Sources.Recursive() != tc.recursive || opts.Notice != tc.notice {
+				t.Errorf("cluster %q, job %q, -r %v, notice %q", opts.Sources.Cluster(), opts.Sources.Job(), opts.Sources.Recursive(), opts.Notice)
+			}
+			if len(tc.args) == 0 && (len(opts.Args) != 1 || opts.Args[0] != ev) {
+				t.Errorf("args %v", opts.Args)
+			}
+			// What is read carries the cluster label.
+			srcs, _, err := opts.Sources.Resolve(context.Background(), opts.Args)
+			if err != nil || len(srcs) != 1 {
+				t.Fatalf("%v %v", srcs, err)
+			}
+			want := tc.cluster
+			if want == "" {
+				want = "dev"
+			}
+			sl := cmdutil.StreamLabels(context.Background(), srcs, data.ReadOptions{}, []string{"cluster"}).Labels
+			if v := sl.Values("cluster"); len(v) != 1 || v[0] != want {
+				t.Errorf("cluster label %v", v)
+			}
+		})
+	}
+}
+
+// countingTransport counts the GET requests of objects (not listings) a
+// client sends over HTTP.
+type countingTransport struct {
+	rt   http.RoundTripper
+	mu   sync.Mutex
+	gets int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if q := r.URL.Query(); r.Method == http.MethodGet && !q.Has("list-type") && !q.Has("prefix") && !q.Has("delimiter") {
+		c.mu.Lock()
+		c.gets++
+		c.mu.Unlock()
+	}
+	return c.rt.RoundTrip(r)
+}
+
+func (c *countingTransport) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gets
+}
+
+// TestS3ObjectsHashedAsRead: with a case, the TUI records each S3 object
+// it read with the sha256 its read computed: recording them sends no GET
+// (each object was downloaded a second time for its sha256). Against
+// gofakes3 and versitygw, the GETs counted on the wire: the session's read
+// alone, the read and the case's records (which wait for the read), and
+// the records without the read's digests (a case opened later: one GET
+// per object, the same sha256s).
+func TestS3ObjectsHashedAsRead(t *testing.T) {
+	for _, real := range []bool{false, true} {
+		t.Run(map[bool]string{false: "gofakes3", true: "versitygw"}[real], func(t *testing.T) {
+			w := clitest.NewS3World(t, real)
+			ctx := context.Background()
+			ct := &countingTransport{rt: http.DefaultTransport}
+			client := awss3.New(w.Client.Options(), func(o *awss3.Options) { o.HTTPClient = &http.Client{Transport: ct} })
+			format, err := s3key.Parse(s3key.DefaultFormat, s3key.ParseOptions{UnsetAsWildcard: true, LookupEnv: func(string) (string, bool) { return "", false }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, to := w.Start.Add(2*time.Hour).UnixNano(), w.Start.Add(5*time.Hour).UnixNano()
+			open := func(read *s3Digests) *s3src.Source {
+				opts := s3src.Options{Client: client, KeyFormat: format}
+				if read != nil {
+					opts.OnObject = read.add
+				}
+				src, err := s3src.New(ctx, "s3://"+w.Bucket+"/audit-logs/c1/", opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return src
+			}
+			session := func(src *s3src.Source) {
+				st, err := data.OpenAll(ctx, []data.Source{src}, data.ReadOptions{From: from, To: to})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				for {
+					if _, err := st.Next(ctx); errors.Is(err, io.EOF) {
+						return
+					} else if err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			bodies := map[string][]byte{}
+			for _, o := range w.Objects {
+				bodies["s3://"+w.Bucket+"/"+o.Key] = o.Body
+			}
+			check := func(what string, objs []casefile.SourceObject) {
+				for _, o := range objs {
+					sum := sha256.Sum256(bodies[o.URL])
+					if o.SHA256 != hex.EncodeToString(sum[:]) || o.Size != int64(len(bodies[o.URL])) || o.ETag == "" {
+						t.Errorf("%s: object %+v", what, o)
+					}
+				}
+			}
+
+			session(open(nil))
+			readGets := ct.count()
+
+			// The session with a case: the records wait for its read.
+			read := &s3Digests{}
+			src := open(read)
+			start := ct.count()
+			waited := false
+			objs, err := s3Objects([]data.Source{src}, from, to, read, func(context.Context) { waited = true; session(src) })(ctx, nil)
+			withCase := ct.count() - start
+			if err != nil || len(objs) < 4 || !waited {
+				t.Fatalf("%d objects, waited %v: %v", len(objs), waited, err)
+			}
+			check("hashed as read", objs)
+
+			// A case opened later: the objects are downloaded again.
+			start = ct.count()
+			again, err := s3Objects([]data.Source{open(nil)}, from, to, nil, nil)(ctx, nil)
+			later := ct.count() - start
+			check("downloaded again", again)
+			if err != nil || len(again) != len(objs) {
+				t.Fatalf("%d objects: %v", len(again), err)
+			}
+			t.Logf("GETs: the read %d; the read and the case's records of its %d objects %d; the records alone, downloading %d",
+				readGets, len(objs), withCase, later)
+			if withCase != readGets || later != len(objs) {
+				t.Errorf("GETs: the read %d, with the case's records %d (want the same); the records alone %d (want %d)", readGets, withCase, later, len(objs))
+			}
+		})
 	}
 }

@@ -159,6 +159,13 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		return err
 	}
 	defer closeLog()
+	// With a case, the S3 objects read are hashed as they are read, for
+	// its object records (s3Objects): not downloaded a second time.
+	var read *s3Digests
+	if opts.Case != "" && opts.Sources != nil {
+		read = &s3Digests{}
+		opts.Sources.OnS3Object = read.add
+	}
 	srcs, title, isSample, follow, err := chooseInput(ctx, opts)
 	if err != nil {
 		return err
@@ -191,7 +198,10 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		// A filter whose selector no stream has is refused with the
 		// labels they carry (a Loki server is asked for its jobs).
 		Streams: cmdutil.StreamLabels(ctx, srcs, ro, []string{"job"}).Labels}
-	uo.Sources.Objects = s3Objects(srcs, from, to)
+	// The index, and the rules (stored before it), once opened.
+	var ix atomic.Pointer[ui.Index]
+	var al atomic.Pointer[live.Alerts]
+	uo.Sources.Objects = s3Objects(srcs, from, to, read, func(ctx context.Context) { waitLoaded(ctx, &ix) })
 	uo.Sources.FollowedLive = report.FollowedLive
 	if opts.Local {
 		uo.Loc = time.Local
@@ -225,9 +235,6 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			}
 		}
 	}
-	// The index, and the rules (stored before it), once opened.
-	var ix atomic.Pointer[ui.Index]
-	var al atomic.Pointer[live.Alerts]
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables: the process's environment, not the factory's
 		// The index is the only large live data. While the sources are
 		// read and the rules evaluate them, the heap grows to a floor,
@@ -301,6 +308,23 @@ func blindProblems(misses []cmdutil.RuleMiss) []ui.RuleProblem {
 		out = append(out, ui.RuleProblem{Rule: m.Rule, Why: cmdutil.MissVerdict(m.Never, 1) + ": " + m.Why})
 	}
 	return out
+}
+
+// waitLoaded returns once the index (when opened) has read its sources
+// (Index.Loaded), or ctx ends.
+func waitLoaded(ctx context.Context, ix *atomic.Pointer[ui.Index]) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if i := ix.Load(); i != nil && i.Loaded() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // openLog writes JSON logs to path, or discards them: never the

@@ -74,6 +74,7 @@ func (k *S3) open(ctx context.Context, arg string) (data.Source, error) {
 		Client:      k.opts.S3Client,
 		Notice:      noticePrinter(k.opts.stderr()),
 		Quiet:       k.opts.Quiet,
+		OnObject:    k.opts.OnS3Object,
 	}
 	if k.labels != nil {
 		opts.Labels = append(data.Labels(nil), (*k.labels)...)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -36,6 +37,11 @@ type Options struct {
 	Getenv func(string) (string, bool)
 	// S3Client replaces the client built from the S3 flags (tests).
 	S3Client s3src.API
+	// OnS3Object, if set, is given to every S3 source as its
+	// s3.Options.OnObject: each object fully read, with the sha256 of
+	// its bytes as stored (the TUI records a case's objects from it
+	// rather than download them again).
+	OnS3Object func(s3src.Digest)
 	// Quiet (query's and alerts' -q) keeps informational notices off
 	// Stderr: the S3 keys a window left out by the time in their key.
 	// What may explain missing events is still said.
@@ -82,6 +88,7 @@ type Set struct {
 	// Options may be changed until Resolve is called (a command sets
 	// Stdin when it runs, for example).
 	Options
+	fs        *pflag.FlagSet // the command's: what its command line gave
 	cluster   string
 	labels    labelFlag
 	recursive bool
@@ -92,7 +99,7 @@ type Set struct {
 
 // New returns a Set whose flags are bound to fs.
 func New(fs *pflag.FlagSet, opts Options) *Set {
-	s := &Set{Options: opts}
+	s := &Set{Options: opts, fs: fs}
 	fs.StringVar(&s.cluster, "cluster", "", "cluster label for file sources (stream label cluster=...)")
 	fs.Var(&s.labels, "label", "stream label of file and S3 sources, NAME=VALUE (repeatable): --label job=kube-audit for rules written for that job; the job also sets what the built-in rules, the filter shorthand and the default --loki-selector select")
 	fs.BoolVarP(&s.recursive, "recursive", "r", false, "read a directory SOURCE's subdirectories too, every level (a reviewer's case/node-a/..., case/node-b/...): rotated sets are grouped per directory, each file's filename label is its path; symbolic links are followed, loops are not. Without it the subdirectories not read are named on stderr")
@@ -140,22 +147,103 @@ func (s *Set) clusterLabel() string {
 // Recursive is -r: a directory SOURCE is read with its subdirectories.
 func (s *Set) Recursive() bool { return s.recursive }
 
-// Recorded reads the sources as a case's session did (casefile
-// State.Reading): each of its --label NAME=VALUE labels whose name the
-// command line did not give is added, and -r is set when it read with
-// it. A label that is not one is an error naming it.
-func (s *Set) Recorded(labels []string, recursive bool) error {
+// ReadFlag is one flag a read of a case's sources used: its command-line
+// words (--label NAME=VALUE, --cluster NAME, -r), whether it came from
+// the case's sessions (Recorded) or the command line, and the case's
+// value it replaced when the command line gave that flag again (Instead,
+// its words; "" none).
+type ReadFlag struct {
+	Args     []string
+	Recorded bool
+	Instead  string
+}
+
+// From says where the flag came from, as a report says it.
+func (f ReadFlag) From() string {
+	switch {
+	case f.Recorded:
+		return "recorded by the case"
+	case f.Instead != "":
+		return "given on the command line, in place of the case's " + f.Instead
+	}
+	return "given on the command line"
+}
+
+// String is the flag with where it came from.
+func (f ReadFlag) String() string { return strings.Join(f.Args, " ") + " (" + f.From() + ")" }
+
+// Recorded reads the sources as a case's sessions did (casefile
+// State.Reading), whatever SOURCEs are read: each of their --label
+// NAME=VALUE labels whose name the command line did not give, their
+// --cluster unless the command line gave --cluster or --label
+// cluster=..., and -r when they read with it unless the command line
+// said --recursive=false. It returns every flag the read uses, each with
+// where it came from (the report says them). A label that is not one is
+// an error naming it.
+func (s *Set) Recorded(labels []string, cluster string, recursive bool) ([]ReadFlag, error) {
+	var out []ReadFlag
+	for _, l := range s.labels.labels {
+		out = append(out, ReadFlag{Args: []string{"--label", l.Name + "=" + l.Value}})
+	}
+	if s.cluster != "" {
+		out = append(out, ReadFlag{Args: []string{"--cluster", s.cluster}})
+	}
+	given := len(out)
+	// The cluster the command line gave: --cluster, or --label cluster=.
+	var givenCluster []string
+	if s.cluster != "" {
+		givenCluster = []string{"--cluster", s.cluster}
+	} else if v, ok := s.labels.labels.Get("cluster"); ok {
+		givenCluster = []string{"--label", "cluster=" + v}
+	}
+	// instead says the command line's flag args was given in place of
+	// the case's (words).
+	instead := func(args []string, words string) {
+		for k := range out[:given] {
+			if slices.Equal(out[k].Args, args) && strings.Join(args, " ") != words && out[k].Instead == "" {
+				out[k].Instead = words
+			}
+		}
+	}
 	for _, l := range labels {
-		name, _, _ := strings.Cut(l, "=")
-		if _, given := s.labels.labels.Get(strings.TrimSpace(name)); given {
+		name := labelName(l)
+		if name == "cluster" && givenCluster != nil {
+			instead(givenCluster, "--label "+l)
+			continue
+		}
+		if v, ok := s.labels.labels.Get(name); ok {
+			instead([]string{"--label", name + "=" + v}, "--label "+l)
 			continue
 		}
 		if err := s.labels.Set(l); err != nil {
-			return fmt.Errorf("the case's --label %w", err)
+			return nil, fmt.Errorf("the case's --label %w", err)
+		}
+		out = append(out, ReadFlag{Args: []string{"--label", l}, Recorded: true})
+	}
+	if cluster != "" {
+		if givenCluster != nil {
+			instead(givenCluster, "--cluster "+cluster)
+		} else {
+			s.cluster = cluster
+			out = append(out, ReadFlag{Args: []string{"--cluster", cluster}, Recorded: true})
 		}
 	}
-	s.recursive = s.recursive || recursive
-	return nil
+	switch {
+	case s.recursive:
+		out = append(out, ReadFlag{Args: []string{"-r"}})
+	case recursive && s.fs != nil && s.fs.Changed("recursive"):
+		out = append(out, ReadFlag{Args: []string{"--recursive=false"}, Instead: "-r"})
+	case recursive:
+		s.recursive = true
+		out = append(out, ReadFlag{Args: []string{"-r"}, Recorded: true})
+	}
+	return out, nil
+}
+
+// labelName is the name of a NAME=VALUE label.
+func labelName(l string) string {
+	name, _, _ := strings.Cut(l, "=")
+	return strings.TrimSpace(name)
 }
 
 // LabelArgs are the --label labels as NAME=VALUE, for a case's record.

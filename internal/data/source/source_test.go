@@ -3,6 +3,8 @@ package source
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -194,7 +196,9 @@ func TestS3FlagsAndProgress(t *testing.T) {
 	body := []byte(mkEvent("o1", t0) + "\n")
 	s3test.Put(context.Background(), t, fake.Client, "bkt", "audit-logs/c1/2026/02/10/00/00/00-x.json", body, "")
 	var stderr bytes.Buffer
-	s := newSet(t, nil, Options{S3Client: fake.Client, Stderr: &stderr}, "--s3-progress", "--cluster", "c1")
+	// OnS3Object gets each object read, with the sha256 of its bytes.
+	var digests []s3src.Digest
+	s := newSet(t, nil, Options{S3Client: fake.Client, Stderr: &stderr, OnS3Object: func(d s3src.Digest) { digests = append(digests, d) }}, "--s3-progress", "--cluster", "c1")
 	srcs, _, err := s.Resolve(context.Background(), []string{"s3://bkt/audit-logs/c1/"})
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +209,9 @@ func TestS3FlagsAndProgress(t *testing.T) {
 	}
 	if c, _ := evs[0].StreamLabel("cluster"); c != "c1" {
 		t.Errorf("cluster label %q", c)
+	}
+	if sum := sha256.Sum256(body); len(digests) != 1 || digests[0].SHA256 != hex.EncodeToString(sum[:]) || digests[0].URL != "s3://bkt/audit-logs/c1/2026/02/10/00/00/00-x.json" {
+		t.Errorf("digests %+v", digests)
 	}
 	if !strings.Contains(stderr.String(), "audittui: s3://bkt/audit-logs/c1/: 1/1 objects") {
 		t.Errorf("progress: %q", stderr.String())
