@@ -3501,4 +3501,28 @@ var mutations = []Mutation{
 		New:    "\t\t\tif absent && start < lo && false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryAbsentNotBeforeFirstEvent$"}},
 	},
+	{
+		Name:   "ship/loki-store-ack-unwritten",
+		What:   "with Loki.Store_dir, a batch is acknowledged (the checkpoint moves past it) without its lines written and fsynced in the store: a Loki outage loses them (review J6)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\t\tif _, err := cur.f.Write(buf); err != nil {\n",
+		New:    "\t\t\tif _, err := cur.f.Write(buf[:0]); err != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
+	},
+	{
+		Name:   "ship/loki-store-delete-unaccepted",
+		What:   "a Loki.Store_dir segment is deleted after a push that Loki did not accept (cancelled by a stop while Loki is down): its lines, already acknowledged, are lost (review J6)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\tif err := s.pushRecords(ctx, recs); err != nil {\n",
+		New:    "\t\tif err := s.pushRecords(ctx, recs); err != nil && false {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
+	},
+	{
+		Name:   "ship/loki-store-limit-ignored",
+		What:   "a full Loki.Store_dir does not hold reading: the store grows past Store_dir_limit_size during a Loki outage (review J6)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\tfull := st.used > 0 && st.used+need > st.limit\n",
+		New:    "\tfull := st.used > 0 && st.used+need > st.limit && false\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreFullHoldsReading$"}},
+	},
 }
