@@ -38,6 +38,9 @@
 // without /loki/api/v1/push answered 400 by VictoriaLogs): pushes are
 // retried with backoff instead of dead-lettered, with an ERROR.
 //
+// With StoreDir (Loki.Store_dir), batches are acknowledged once fsynced
+// in a disk buffer and pushed from it (store.go).
+//
 // The dead-letter file holds one JSON line per refusal: time, status (0
 // when ship did not push), reason, and the streams with their entries.
 package lokisink
