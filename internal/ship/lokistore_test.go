@@ -246,3 +246,18 @@ func TestKill9WithLokiStore(t *testing.T) {
 		t.Errorf("Loki was pushed %d lines twice after one kill: more than the batch being written (a push holds at most %d): lines were read into the store again", resent, maxPush)
 	}
 }
+
+// TestKill9LateAcks with Loki.Store_dir: kills land while a push from the
+// store is in flight (not yet stored by Loki, or stored and not yet
+// answered) and while batches are written to the store. Every line
+// reaches Loki and S3; each kill re-sends at most the push in flight plus
+// the batch being stored (one read: at most Batch_size/2 of lines, ~45
+// of these events).
+func TestKill9LateAcksLokiStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kill -9 matrix skipped in -short")
+	}
+	e := newEnv(t)
+	e.lokiStore = true
+	kill9LateAcks(t, e, 64)
+}
