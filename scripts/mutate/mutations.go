@@ -3505,8 +3505,8 @@ var mutations = []Mutation{
 		Name:   "ship/loki-store-ack-unwritten",
 		What:   "with Loki.Store_dir, a batch is acknowledged (the checkpoint moves past it) without its lines written and fsynced in the store: a Loki outage loses them (review J6)",
 		File:   "internal/ship/lokisink/store.go",
-		Old:    "\t\t\tif _, err := cur.f.Write(buf); err != nil {\n",
-		New:    "\t\t\tif _, err := cur.f.Write(buf[:0]); err != nil {\n",
+		Old:    "\t_, err := w.Write(buf)\n",
+		New:    "\t_, err := w.Write(buf[:0])\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
 	},
 	{
@@ -3524,5 +3524,13 @@ var mutations = []Mutation{
 		Old:    "\tfull := st.used > 0 && st.used+need > st.limit\n",
 		New:    "\tfull := st.used > 0 && st.used+need > st.limit && false\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreFullHoldsReading$"}},
+	},
+	{
+		Name:   "ship/loki-store-enospc-exits",
+		What:   "a Loki.Store_dir write that finds the disk full ends ship (exit 4) instead of pausing reading until a push frees space (review J6)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\t\t\tif !errors.Is(err, syscall.ENOSPC) {\n\t\t\t\t\treturn err\n",
+		New:    "\t\t\t\tif !errors.Is(err, syscall.ENOSPC) || true {\n\t\t\t\t\treturn err\n",
+		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestStoreDiskFullIsBackpressure$"}},
 	},
 }

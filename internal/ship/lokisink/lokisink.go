@@ -51,6 +51,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -118,6 +119,8 @@ type Sink struct {
 	stopBy, took atomic.Int64
 	// st is the disk buffer (nil without StoreDir).
 	st *store
+	// wrapWrite wraps segment writes (tests inject a full disk).
+	wrapWrite func(io.Writer) io.Writer
 }
 
 // StopBy implements pipe.StopBy: from now on a push is started only when

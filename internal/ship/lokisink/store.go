@@ -26,12 +26,14 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
@@ -330,6 +332,13 @@ func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(
 		return nil
 	}
 	var buf []byte
+	diskFull := false // counted in Metrics.Blocked while the disk is full
+	defer func() {
+		if diskFull && s.o.Metrics != nil {
+			s.o.Metrics.Blocked(false)
+			s.o.Metrics.StoreFull.WithLabelValues("loki").Set(0)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -376,15 +385,47 @@ func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(
 			if err := s.waitRoom(ctx, int64(len(buf)), roll, &cur); err != nil {
 				return err
 			}
-			if cur == nil {
+			for {
 				var err error
-				if cur, err = s.createSeg(); err != nil {
+				if cur == nil {
+					if cur, err = s.createSeg(); err == nil {
+						timer.Reset(s.o.BatchWait)
+					}
+				}
+				if err == nil {
+					err = s.writeSeg(cur, buf)
+				}
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, syscall.ENOSPC) {
 					return err
 				}
-				timer.Reset(s.o.BatchWait)
+				// The disk is full before Loki.Store_dir_limit_size: the
+				// same backpressure (nothing acknowledged, reading pauses)
+				// until a push frees space.
+				if !diskFull {
+					diskFull = true
+					s.log.Warn("Loki.Store_dir's disk is full; waiting for Loki to accept pushes (reading pauses)", "dir", st.dir, "err", err)
+					if m := s.o.Metrics; m != nil {
+						m.StoreFull.WithLabelValues("loki").Set(1)
+						m.Blocked(true)
+					}
+				}
+				if err := roll(); err != nil {
+					return err
+				}
+				if err := s.waitFreed(ctx); err != nil {
+					return err
+				}
 			}
-			if _, err := cur.f.Write(buf); err != nil {
-				return fmt.Errorf("write Loki.Store_dir segment %s: %w", cur.path, err)
+			if diskFull {
+				diskFull = false
+				s.log.Info("Loki.Store_dir's disk has space again; reading resumes", "dir", st.dir)
+				if m := s.o.Metrics; m != nil {
+					m.StoreFull.WithLabelValues("loki").Set(0)
+					m.Blocked(false)
+				}
 			}
 			if err := cur.f.Sync(); err != nil {
 				return fmt.Errorf("sync Loki.Store_dir segment %s: %w", cur.path, err)
@@ -403,6 +444,60 @@ func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(
 					return err
 				}
 			}
+		}
+	}
+}
+
+// writeSeg appends buf to the segment; on failure the part written is cut
+// off again, so the segment ends on a whole record.
+func (s *Sink) writeSeg(cur *openSeg, buf []byte) error {
+	var w io.Writer = cur.f
+	if s.wrapWrite != nil {
+		w = s.wrapWrite(w)
+	}
+	_, err := w.Write(buf)
+	if err == nil {
+		return nil
+	}
+	if terr := cur.f.Truncate(cur.size); terr != nil {
+		return fmt.Errorf("write Loki.Store_dir segment %s: %w (and cutting it back: %v)", cur.path, err, terr)
+	}
+	if _, serr := cur.f.Seek(cur.size, io.SeekStart); serr != nil {
+		return fmt.Errorf("write Loki.Store_dir segment %s: %w (and seeking back: %v)", cur.path, err, serr)
+	}
+	return fmt.Errorf("write Loki.Store_dir segment %s: %w", cur.path, err)
+}
+
+// diskFullRetry is how long a full disk with nothing to push waits before
+// the write is tried again.
+var diskFullRetry = 2 * time.Second
+
+// waitFreed waits, after a write found the disk full, until a push freed a
+// segment or, with nothing queued (the space is held by something else),
+// for diskFullRetry.
+func (s *Sink) waitFreed(ctx context.Context) error {
+	st := s.st
+	st.mu.Lock()
+	freed := st.freed
+	st.mu.Unlock()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	deadline := time.Now().Add(diskFullRetry)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		st.mu.Lock()
+		done := st.freed != freed || (len(st.queue) == 0 && !time.Now().Before(deadline))
+		stopped := st.senderDone
+		st.mu.Unlock()
+		if stopped {
+			return errSenderStopped
+		}
+		if done {
+			return nil
 		}
 	}
 }

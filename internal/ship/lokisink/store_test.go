@@ -3,9 +3,14 @@ package lokisink
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,4 +199,96 @@ func TestStoreRefusalsAsWithout(t *testing.T) {
 	if f.srv.Count("") != 2 {
 		t.Fatalf("server stored %d of 2 lines", f.srv.Count(""))
 	}
+}
+
+// fullDisk writes half of what it is given, then fails with ENOSPC, while
+// full is set.
+type fullDisk struct {
+	w    io.Writer
+	full *atomic.Bool
+}
+
+func (d fullDisk) Write(p []byte) (int, error) {
+	if d.full.Load() {
+		n, _ := d.w.Write(p[:len(p)/2])
+		return n, &os.PathError{Op: "write", Path: "seg", Err: syscall.ENOSPC}
+	}
+	return d.w.Write(p)
+}
+
+// A disk that fills before Loki.Store_dir_limit_size is backpressure, as
+// the limit is: nothing is acknowledged (store_full 1, a WARN), the half
+// record written is cut off, and once there is room the batch is stored,
+// acknowledged and pushed whole, once.
+func TestStoreDiskFullIsBackpressure(t *testing.T) {
+	defer func(d time.Duration) { diskFullRetry = d }(diskFullRetry)
+	diskFullRetry = 50 * time.Millisecond
+	dir := t.TempDir()
+	var logs lockedBuf
+	f := newFixture(t, Options{BatchSize: 1 << 20, BatchWait: 10 * time.Millisecond, StoreDir: dir,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}, lokitest.Options{})
+	var full atomic.Bool
+	full.Store(true)
+	f.sink.wrapWrite = func(w io.Writer) io.Writer { return fullDisk{w: w, full: &full} }
+	in := make(chan *pipe.Batch, 2)
+	acks := make(chan uint64, 2)
+	done := make(chan error, 1)
+	go func() {
+		done <- f.sink.Run(context.Background(), in, func(bs ...*pipe.Batch) {
+			for _, b := range bs {
+				acks <- b.Seq
+			}
+		})
+	}()
+	in <- batch(1, 5, "get")
+	waitFor(t, func() bool { return metrics.Value(f.m.StoreFull.WithLabelValues("loki")) == 1 })
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case s := <-acks:
+		t.Fatalf("batch %d acknowledged while the disk was full", s)
+	default:
+	}
+	if !strings.Contains(logs.String(), "disk is full") {
+		t.Errorf("no WARN says the disk is full: %s", logs.String())
+	}
+	full.Store(false)
+	select {
+	case <-acks:
+	case <-time.After(10 * time.Second):
+		t.Fatal("batch not acknowledged once the disk had room")
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.srv.Count(""); n != 5 {
+		t.Errorf("Loki got %d of 5 lines", n)
+	}
+	pushed := 0
+	for _, r := range f.srv.Requests() {
+		pushed += r.Entries
+	}
+	if pushed != 5 {
+		t.Errorf("%d entries pushed for 5 lines (a torn record pushed?)", pushed)
+	}
+	if metrics.Value(f.m.StoreFull.WithLabelValues("loki")) != 0 {
+		t.Error("store_full still 1")
+	}
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
