@@ -38,6 +38,7 @@ func buildSinks(ctx context.Context, c *config.Config, labelNames, mdNames []str
 			BatchSize: int64(c.Loki.BatchSize), BatchWait: c.Loki.BatchWait.D(),
 			Backoff:    loki.Backoff{Min: c.Loki.MinBackoff.D(), Max: c.Loki.MaxBackoff.D()},
 			DeadLetter: c.Loki.DeadLetterFile, DeadLetterLimit: int64(c.Loki.DeadLetterLimit), MaxLineSize: int64(c.Loki.MaxLineSize), Metrics: m, Logger: lg.With("sink", "loki"),
+			StoreDir: c.Loki.StoreDir, StoreLimit: int64(c.Loki.StoreDirLimitSize),
 		})
 		if err != nil {
 			return nil, err

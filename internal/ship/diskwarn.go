@@ -9,7 +9,7 @@ import (
 )
 
 // DiskWarnings says where the disk limits ship may fill exceed the space
-// free now on their filesystem: S3's Store_dir_limit_size and the
+// free now on their filesystem: S3's and Loki's Store_dir_limit_size and the
 // overlong-lines file (Overlong_lines_limit_size) in State_dir. A disk
 // that fills before its limit pauses reading (as Store_dir_limit_size
 // does) but nothing else frees it, so the limits should fit. A directory
@@ -46,6 +46,9 @@ func DiskWarnings(c *config.Config) []string {
 	add(c.StateDir, "Overlong_lines_limit_size", int64(c.OverlongLimit))
 	if s := c.S3; s != nil {
 		add(s.StoreDir, "S3.Store_dir_limit_size", int64(s.StoreDirLimitSize))
+	}
+	if l := c.Loki; l != nil && l.StoreDir != "" {
+		add(l.StoreDir, "Loki.Store_dir_limit_size", int64(l.StoreDirLimitSize))
 	}
 	if l := c.Loki; l != nil && l.DeadLetterFile != "" {
 		add(filepath.Dir(l.DeadLetterFile), "Loki.Dead_letter_limit_size", int64(l.DeadLetterLimit))

@@ -120,3 +120,29 @@ func TestRealServersMatrix(t *testing.T) {
 	t.Log("kill -9 under load")
 	kill9(t, e)
 }
+
+// TestRealServersLokiStore: with Loki.Store_dir, VictoriaLogs down does not
+// stop versitygw from receiving every line; VictoriaLogs gets every line
+// from the store once it is back.
+func TestRealServersLokiStore(t *testing.T) {
+	e := newRealEnv(t)
+	e.lokiStore = true
+	e.lokiDown.Store(true)
+	e.w.write(3000)
+	e.startSmall()
+	written := e.w.written()
+	deadline := time.Now().Add(2 * time.Minute)
+	for uniq(written, e.s3Got()) < len(written) {
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw has %d of %d lines after 2 min with VictoriaLogs down and Loki.Store_dir set", uniq(written, e.s3Got()), len(written))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := len(e.lokiGot()); n != 0 {
+		t.Fatalf("VictoriaLogs has %d lines while down", n)
+	}
+	e.lokiDown.Store(false)
+	e.delivered()
+	e.shutdown()
+	e.check()
+}

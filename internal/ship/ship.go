@@ -11,8 +11,9 @@
 // acknowledgements, so after a crash a sink re-sends at most the batch it
 // had in flight (tracker.go). Memory is bounded by Mem_Buf_Limit (bytes
 // read but not yet acknowledged; a line longer than 1 MiB is spooled to
-// State_dir/spool and held in memory once, to be processed) and the S3
-// disk buffer by Store_dir_limit_size; when either is full, reading stops
+// State_dir/spool and held in memory once, to be processed) and the disk
+// buffers (S3's Store_dir, the optional Loki.Store_dir) by their
+// Store_dir_limit_size; when one is full, reading stops
 // and the audit file is the buffer. Every stage that waits counts in the
 // backpressure gauge; /readyz fails when a sink stalls or the checkpoint
 // cannot be written.

@@ -52,6 +52,24 @@ type env struct {
 	cluster               string
 	s3Down                atomic.Bool // the proxy in front of a real S3
 	outage                *outageStart
+	// lokiStore turns on the Loki sink's disk buffer (Loki.Store_dir in
+	// State_dir/loki-buffer); lokiStoreLimit sets its cap ("" default).
+	lokiStore      bool
+	lokiStoreLimit string
+	logW           *syncWriter // startSmall's log, safe to read while ship runs
+}
+
+func (e *env) lokiStoreDir() string { return filepath.Join(e.dir, "state", "loki-buffer") }
+
+func (e *env) lokiStoreYAML() string {
+	if !e.lokiStore {
+		return ""
+	}
+	y := "  Store_dir: " + e.lokiStoreDir() + "\n"
+	if e.lokiStoreLimit != "" {
+		y += "  Store_dir_limit_size: " + e.lokiStoreLimit + "\n"
+	}
+	return y
 }
 
 func (e *env) clusterName() string {
@@ -164,7 +182,7 @@ Loki:
   Batch_wait: 20ms
   Min_backoff: 5ms
   Max_backoff: 50ms
-S3:
+` + e.lokiStoreYAML() + `S3:
   Bucket: ` + e.bucket + `
   Endpoint: ` + e.s3URL + `
   S3_key_format: /` + e.prefix + `/%Y/%m/%d/%H/%M/%S-$UUID.json

@@ -56,6 +56,9 @@ lines before it, so a crash or restart never loses an event.
 The YAML config uses Fluent Bit's option names (Path, Refresh_Interval,
 Mem_Buf_Limit, Labels, Label_keys, RemoveKeys, S3_key_format, Total_file_size,
 Upload_timeout, Store_dir) with ${ENV} substitution; flags override it.
+Loki.Store_dir (off by default) gives the Loki sink a disk buffer, as S3's
+Store_dir: lines are acknowledged once fsynced there, so a Loki outage does
+not stop S3 archiving until Loki.Store_dir_limit_size is reached.
 Loki credentials come from files named in the config or from LOKI_USERNAME,
 LOKI_PASSWORD, LOKI_BEARER_TOKEN(_FILE) and LOKI_ORG_ID; S3 uses the AWS
 credential chain.

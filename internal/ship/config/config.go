@@ -142,6 +142,14 @@ type Loki struct {
 	// server's limits_config.max_line_size. Default 256KB (Loki's
 	// default); at most Mem_Buf_Limit/4.
 	MaxLineSize Size `json:"Max_line_size"`
+	// Store_dir, when set, is a disk buffer for the Loki sink (opt-in, as
+	// Fluent Bit's filesystem storage): lines are acknowledged once
+	// fsynced there and pushed from it, so a Loki outage does not hold
+	// reading (and S3) until Store_dir_limit_size is reached.
+	StoreDir string `json:"Store_dir,omitempty"`
+	// Store_dir_limit_size caps that buffer (default 1G); when full, the
+	// Loki sink acknowledges nothing and reading stops.
+	StoreDirLimitSize Size `json:"Store_dir_limit_size,omitempty"`
 }
 
 // S3 configures the S3 sink.
@@ -366,6 +374,9 @@ func (c *Config) ApplyDefaults() {
 		if l.MaxLineSize == 0 {
 			l.MaxLineSize = min(DefaultLokiMaxLineSize, c.MemBufLimit/4)
 		}
+		if l.StoreDir != "" && l.StoreDirLimitSize == 0 {
+			l.StoreDirLimitSize = DefaultStoreDirLimit
+		}
 	}
 	if s := c.S3; s != nil {
 		if s.KeyFormat == "" {
@@ -496,6 +507,18 @@ func (c *Config) validate(needSink bool) error {
 		}
 		if l.MinBackoff > l.MaxBackoff {
 			bad("Loki.Min_backoff", "greater than Max_backoff")
+		}
+		switch {
+		case l.StoreDir == "" && l.StoreDirLimitSize != 0:
+			bad("Loki.Store_dir_limit_size", "set without Loki.Store_dir (the Loki disk buffer is off)")
+		case l.StoreDir != "" && l.StoreDirLimitSize < l.BatchSize:
+			bad("Loki.Store_dir_limit_size", "%d bytes is smaller than Loki.Batch_size (%d)", l.StoreDirLimitSize, l.BatchSize)
+		}
+		if l.StoreDir != "" && c.S3 != nil && filepath.Clean(l.StoreDir) == filepath.Clean(c.S3.StoreDir) {
+			bad("Loki.Store_dir", "%q is also S3.Store_dir: give each sink its own directory", l.StoreDir)
+		}
+		if l.StoreDir != "" && filepath.Clean(l.StoreDir) == filepath.Clean(c.StateDir) {
+			bad("Loki.Store_dir", "%q is State_dir: use a directory of its own (e.g. State_dir/loki-buffer)", l.StoreDir)
 		}
 	}
 	if s := c.S3; s != nil {

@@ -260,3 +260,37 @@ func TestRedactURLThatDoesNotParse(t *testing.T) {
 		}
 	}
 }
+
+// Loki.Store_dir is opt-in; its limit defaults to 1G with it, and the
+// errors name the option.
+func TestLokiStoreDirOptions(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"limit without dir", "Path: /a\nLoki: {URL: 'http://x', Store_dir_limit_size: 1G}", "option Loki.Store_dir_limit_size: set without Loki.Store_dir"},
+		{"limit below a push", "Path: /a\nLoki: {URL: 'http://x', Store_dir: /b, Store_dir_limit_size: 512K, Batch_size: 1M}", "option Loki.Store_dir_limit_size: 524288 bytes is smaller than Loki.Batch_size"},
+		{"shared with S3", "Path: /a\nLoki: {URL: 'http://x', Store_dir: /s/buf/}\nS3: {Bucket: b, Store_dir: /s/buf}", `option Loki.Store_dir: "/s/buf/" is also S3.Store_dir`},
+		{"state dir", "Path: /a\nState_dir: /st\nLoki: {URL: 'http://x', Store_dir: /st}", `option Loki.Store_dir: "/st" is State_dir`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.src), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.ApplyDefaults()
+			err = c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	c, _ := Parse([]byte("Path: /a\nLoki: {URL: 'http://x'}"), env(nil))
+	c.ApplyDefaults()
+	if c.Loki.StoreDir != "" || c.Loki.StoreDirLimitSize != 0 {
+		t.Errorf("Loki.Store_dir is on by default: %q %d", c.Loki.StoreDir, c.Loki.StoreDirLimitSize)
+	}
+	c, _ = Parse([]byte("Path: /a\nLoki: {URL: 'http://x', Store_dir: /b}"), env(nil))
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil || c.Loki.StoreDirLimitSize != 1<<30 {
+		t.Errorf("Store_dir alone: limit %d, err %v", c.Loki.StoreDirLimitSize, err)
+	}
+}

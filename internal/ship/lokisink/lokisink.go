@@ -38,6 +38,9 @@
 // without /loki/api/v1/push answered 400 by VictoriaLogs): pushes are
 // retried with backoff instead of dead-lettered, with an ERROR.
 //
+// With StoreDir (Loki.Store_dir), batches are acknowledged once fsynced
+// in a disk buffer and pushed from it (store.go).
+//
 // The dead-letter file holds one JSON line per refusal: time, status (0
 // when ship did not push), reason, and the streams with their entries.
 package lokisink
@@ -48,6 +51,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -90,6 +94,11 @@ type Options struct {
 	// StreamWarn: warn when the number of distinct streams passes this
 	// (default 1000).
 	StreamWarn int
+	// StoreDir, when set, is the disk buffer (Loki.Store_dir, store.go):
+	// batches are acknowledged once fsynced there and pushed from it;
+	// StoreLimit caps its bytes (Loki.Store_dir_limit_size).
+	StoreDir   string
+	StoreLimit int64
 	Metrics    *metrics.Metrics
 	Logger     *slog.Logger
 }
@@ -108,6 +117,10 @@ type Sink struct {
 	// stopBy is when the sink's context will end (Unix ns, 0: not
 	// stopping); took how long the last push took to be answered.
 	stopBy, took atomic.Int64
+	// st is the disk buffer (nil without StoreDir).
+	st *store
+	// wrapWrite wraps segment writes (tests inject a full disk).
+	wrapWrite func(io.Writer) io.Writer
 }
 
 // StopBy implements pipe.StopBy: from now on a push is started only when
@@ -141,6 +154,16 @@ func New(o Options) (*Sink, error) {
 		lg = slog.New(slog.DiscardHandler)
 	}
 	s := &Sink{o: o, log: lg, streams: map[string]struct{}{}}
+	if o.StoreDir != "" {
+		st, err := newStore(o.StoreDir, o.StoreLimit)
+		if err != nil {
+			return nil, err
+		}
+		s.st = st
+		if m := o.Metrics; m != nil {
+			m.BufferLimit.WithLabelValues("loki_disk").Set(float64(st.limit))
+		}
+	}
 	var hi []string
 	for _, n := range o.LabelNames {
 		if data.HighCardinalityLabel(n) { // the schema's high-cardinality fields
@@ -195,6 +218,9 @@ func (s *Sink) metadata(r *process.Record) data.Labels {
 // while another sends the previous push, so reading, encoding and the
 // network overlap; pushes are still sent and acknowledged in order.
 func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe.Batch)) error {
+	if s.st != nil {
+		return s.runStore(ctx, in, ack)
+	}
 	jobs := make(chan []*pipe.Batch, 1)
 	errc := make(chan error, 1)
 	go func() {

@@ -62,6 +62,11 @@ type Metrics struct {
 	// not fit in the overflow file.
 	OverlongDropped      prometheus.Counter
 	OverlongDroppedBytes prometheus.Counter
+	// StoreSegments counts a sink's segment files in its disk buffer
+	// (Loki.Store_dir); StoreFull is 1 while that buffer is full and the
+	// sink acknowledges nothing (reading pauses).
+	StoreSegments *prometheus.GaugeVec
+	StoreFull     *prometheus.GaugeVec
 
 	lastSave  atomic.Int64 // unix ns
 	lastEvent atomic.Int64 // unix ns of the last acknowledged event
@@ -108,8 +113,10 @@ func New() *Metrics {
 	m.DeadLetterDropped = cv("sink_dead_letter_dropped_lines_total", "Lines the server rejected permanently that the dead-letter file, at Dead_letter_limit_size, did not take.")
 	m.SinkErrors = cv("sink_errors_total", "Failed delivery attempts.")
 	m.SinkPending = gv("sink_pending_bytes", "Bytes handed to a sink and not yet acknowledged.", "sink")
-	m.BufferBytes = gv("buffer_bytes", "Bytes held in ship's buffers (memory: read but unacknowledged; disk: S3 chunks in Store_dir).", "buffer")
-	m.BufferLimit = gv("buffer_limit_bytes", "Capacity of ship's buffers (Mem_Buf_Limit, Store_dir_limit_size).", "buffer")
+	m.BufferBytes = gv("buffer_bytes", "Bytes held in ship's buffers (memory: read but unacknowledged; disk: S3 chunks in Store_dir; loki_disk: Loki segments in Loki.Store_dir).", "buffer")
+	m.BufferLimit = gv("buffer_limit_bytes", "Capacity of ship's buffers (Mem_Buf_Limit, Store_dir_limit_size, Loki.Store_dir_limit_size).", "buffer")
+	m.StoreSegments = gv("store_segments", "Segment files in a sink's disk buffer (Loki.Store_dir), the open one included.", "sink")
+	m.StoreFull = gv("store_full", "1 while a sink's disk buffer (Loki.Store_dir) is at its limit: the sink acknowledges nothing until a push frees space, and reading pauses.", "sink")
 	m.Backpressure = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "backpressure",
 		Help: "1 while reading is paused because a buffer is full (the audit file is the buffer)."})
 	r.MustRegister(m.Backpressure)
