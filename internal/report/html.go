@@ -145,7 +145,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <li>exported {{time .Time}} by {{notEmpty .Author}}: {{.Events}} events of {{if .Query}}{{if .Negate}}the events NOT matching {{end}}<code>{{.Query}}</code>{{else}}every event{{end}} (window {{.Window.String}})</li>
 <li>sha256 of MANIFEST.sha256: <code>{{.ManifestSHA256}}</code></li>
 <li>checked now: <span class="{{if .CheckOK}}ok{{else}}bad{{end}}">{{.Check}}</span></li>
-</ul>
+{{range .NotRead}}<li>not read, so not exported: {{.}}</li>
+{{end}}</ul>
 {{if .Entries}}<table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>
 {{range .Entries}}<tr><td><code>{{.Path}}</code></td><td><code>{{.SHA256}}</code></td><td>{{.Size}}</td></tr>
 {{end}}</table>{{end}}

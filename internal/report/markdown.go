@@ -155,7 +155,11 @@ func Markdown(w io.Writer, r *Report) error {
 		if !x.CheckOK {
 			check = "**" + check + "**"
 		}
-		p("- checked now: %s\n\n", check)
+		p("- checked now: %s\n", check)
+		for _, nr := range x.NotRead {
+			p("- not read, so not exported: %s\n", mdText(nr))
+		}
+		p("\n")
 		if len(x.Entries) > 0 {
 			p("| file | sha256 | bytes |\n|---|---|---|\n")
 			for _, e := range x.Entries {

@@ -325,6 +325,9 @@ type Export struct {
 	Entries        []casefile.ExportEntry
 	Check          string
 	CheckOK        bool
+	// NotRead are the directories the export's sources held that it did
+	// not read (MANIFEST.json's not_read, as checked): "DIR (reason)".
+	NotRead []string
 }
 
 func safe(s string) string { return termsafe.String(s) }

@@ -46,6 +46,9 @@ type Sources struct {
 	// the sources were read (recorded for a reopening and the report).
 	Labels    []string
 	Recursive bool
+	// NotRead are the directories the sources hold that are not read
+	// (:export records them in its manifest).
+	NotRead []evidence.NotRead
 	// FollowedLive, when set, says whether a session of the case (st)
 	// followed the local file at path live: the report's rule
 	// (report.FollowedLive), by which only that file's growth since the

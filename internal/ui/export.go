@@ -32,7 +32,7 @@ func (a *App) export(path string) tea.Cmd {
 	man := evidence.Manifest{
 		Generator: buildinfo.Get().String(), ExportedAt: a.c.Now().UTC(),
 		Sources: a.opts.Sources.Args, Query: view.Query, Filter: view.Filter, Negated: view.Negate,
-		From: view.From, To: view.To,
+		From: view.From, To: view.To, NotRead: a.opts.Sources.NotRead,
 	}
 	if len(man.Sources) == 0 && a.opts.Title != "" {
 		man.Sources = []string{a.opts.Title}

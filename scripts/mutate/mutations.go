@@ -3461,4 +3461,12 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t// skipped, not a 0 under __error__.\n\t\t\t\tst.setErr(ErrSampleExtraction, \"missing\")\n\t\t\t\tcontinue\n",
 		Guards: []Guard{{Pkg: "./internal/cli/query", Run: "^TestQueryUnwrapMissingLabel$"}},
 	},
+	{
+		Name:   "export/not-read-unrecorded",
+		What:   "export without -r leaves a directory's subdirectories out with only stderr saying so: MANIFEST.json, verify and report never tell",
+		File:   "internal/cli/evidence/export.go",
+		Old:    "\tif unread := cmdutil.Unread(srcs); len(unread) > 0 {\n",
+		New:    "\tif unread := cmdutil.Unread(srcs); len(unread) > 0 && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/evidence", Run: "^TestExportRecursive$"}},
+	},
 }

@@ -173,6 +173,15 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		return cmdutil.UsageErrorf("no SOURCE given")
 	}
 	ex := &exporter{errOut: opts.IO.ErrOut, dir: dir}
+	// What the sources hold that is not read is not exported: the
+	// manifest says so, not only stderr (review M 14).
+	if unread := cmdutil.Unread(srcs); len(unread) > 0 {
+		ex.dir.Update(func(m *evidence.Manifest) {
+			for _, u := range unread {
+				m.NotRead = append(m.NotRead, evidence.NotRead{Path: u.Dir, Reason: u.Why})
+			}
+		})
+	}
 
 	// 1. Copy the evidence; remember local copies to query.
 	var copies []data.Source

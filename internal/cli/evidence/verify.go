@@ -44,7 +44,10 @@ were added since the export. MANIFEST.json must agree with MANIFEST.sha256
 against events.jsonl and events.index.jsonl, and the recorded query is run
 again over the copies (files/, objects/) in the recorded window, with the
 recorded --label and --cluster and each copy's original filename label, as
-export selected: events.jsonl must be exactly what it selects.
+export selected: events.jsonl must be exactly what it selects. The
+directories the export's SOURCEs held but did not read (a directory's
+subdirectories without -r, MANIFEST.json's "not_read") are listed as
+NOTREAD lines: not a mismatch, but nothing under them is in the export.
 
 The digest printed (sha256 of MANIFEST.sha256) covers every file and
 MANIFEST.json; export prints it too. Nothing here is signed: whoever can
@@ -105,6 +108,11 @@ func runVerify(opts *VerifyOptions) error {
 		problems++
 		fmt.Fprintln(out, "MANIFEST  "+termsafe.String(merr.Error()))
 	default:
+		// Not a mismatch, but what the export left out: said where the
+		// files are listed.
+		for _, nr := range m.NotRead {
+			fmt.Fprintf(out, "NOTREAD  %s  (%s: nothing under it was exported)\n", termsafe.String(nr.Path), termsafe.String(nr.Reason))
+		}
 		for _, p := range checkEvents(opts.Ctx, opts.IO, dir, m) {
 			problems++
 			fmt.Fprintln(out, "EVENTS  "+termsafe.String(p))

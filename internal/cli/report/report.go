@@ -314,6 +314,12 @@ func hull(opens []casefile.Record) (from, to int64) {
 // checkExport checks an export directory against its manifest and the
 // manifest against the case's record of it.
 func checkExport(x *rep.Export) bool {
+	// What the export left out, as its manifest says (review M 14).
+	if m, err := evidence.ReadManifest(x.Dir); err == nil {
+		for _, nr := range m.NotRead {
+			x.NotRead = append(x.NotRead, termsafe.String(nr.Path+" ("+nr.Reason+")"))
+		}
+	}
 	res, err := evidence.Check(x.Dir)
 	if err != nil {
 		x.Check = termsafe.String(err.Error())

@@ -923,3 +923,43 @@ func TestReportReadsAsRecorded(t *testing.T) {
 		t.Errorf("exit %d %s\n%s", code, errOut, md)
 	}
 }
+
+// TestReportShowsExportNotRead: an export whose sources held directories
+// it did not read (MANIFEST.json's not_read) says so under the export, in
+// Markdown and HTML (review M 14).
+func TestReportShowsExportNotRead(t *testing.T) {
+	nc := newNodesCase(t)
+	dir := filepath.Join(t.TempDir(), "flat")
+	sub := filepath.Join(nc.nodes, "node-x")
+	d, err := evidence.Create(dir, evidence.Manifest{Sources: []string{nc.nodes},
+		NotRead: []evidence.NotRead{{Path: sub, Reason: "a subdirectory: not read without -r (--recursive)"}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := d.Events()
+	w.Write([]byte(`{"auditID":"y"}`))
+	w.Close()
+	m, err := d.WriteManifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msum, _, _ := evidence.HashFile(filepath.Join(dir, evidence.ManifestSHA))
+	c, err := casefile.Open(nc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindExport, Query: `{job="audit"} | json`, Export: &casefile.Export{Dir: dir, Events: m.Events, ManifestSHA256: msum,
+		Entries: []casefile.ExportEntry{{Path: m.Entries[0].Path, SHA256: m.Entries[0].SHA256, Size: m.Entries[0].Size}}}})
+	want := "not read, so not exported: " + sub + " (a subdirectory: not read without -r (--recursive))"
+	code, md, errOut := reportCmd(t, "--no-verify", nc.dir)
+	if code != 0 || !strings.Contains(md, "- not read, so not exported: "+mdText(sub+" (a subdirectory: not read without -r (--recursive))")) {
+		t.Errorf("markdown: exit %d %s, want %q under the export:\n%s", code, errOut, want, md)
+	}
+	if strings.Count(md, "not read, so not exported") != 1 {
+		t.Errorf("markdown: the other export read everything, yet:\n%s", md)
+	}
+	code, html, errOut := reportCmd(t, "--no-verify", "-o", "html", nc.dir)
+	if code != 0 || !strings.Contains(html, "<li>"+want+"</li>") {
+		t.Errorf("html: exit %d %s, want %q:\n%s", code, errOut, want, html)
+	}
+}

@@ -54,6 +54,7 @@ type Source struct {
 	groups  [][]string
 	opts    Options
 	notices []string
+	unread  []Unread
 	// names are the filename labels of an export directory's copies:
 	// the originals' (exportNames).
 	names map[string]string
@@ -68,7 +69,30 @@ func New(arg string, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices, names: l.names}, nil
+	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices, unread: l.unread, names: l.names}, nil
+}
+
+// Unread is a directory the argument holds that is not read, and why: a
+// subdirectory (or a directory a glob matched) without Recursive, or one
+// that could not be listed. Export records them in its manifest.
+type Unread struct{ Dir, Why string }
+
+// Unread lists every directory the argument holds that is not read (the
+// notices name the first few).
+func (f *Source) Unread() []Unread { return f.unread }
+
+// Why a directory left out without -r is.
+const (
+	whyGlobDir = "a directory the glob matched: not read without -r (--recursive)"
+	whySubdir  = "a subdirectory: not read without -r (--recursive)"
+)
+
+func unreadDirs(dirs []string, why string) []Unread {
+	out := make([]Unread, len(dirs))
+	for k, d := range dirs {
+		out[k] = Unread{Dir: d, Why: why}
+	}
+	return out
 }
 
 // Notices say what the argument holds that is not read: the
@@ -96,6 +120,7 @@ func ExpandPath(arg string) ([]string, error) {
 // the user is told is not read (Source.Notices).
 type listing struct {
 	files, notices []string
+	unread         []Unread
 	names          map[string]string // export copies' filename labels
 }
 
@@ -123,12 +148,13 @@ func list(arg string, recursive bool) (listing, error) {
 			w := &walker{}
 			for _, d := range dirs {
 				if err := w.root(d); err != nil {
-					w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", d, err))
+					w.notRead(d, err)
 				}
 			}
-			l.files, l.notices, l.names = append(l.files, w.files...), w.notices, w.names
+			l.files, l.notices, l.unread, l.names = append(l.files, w.files...), w.notices, w.unread, w.names
 		} else if len(dirs) > 0 {
 			l.notices = []string{unreadNotice(arg, dirs, true)}
+			l.unread = unreadDirs(dirs, whyGlobDir)
 		}
 		if len(l.files) == 0 {
 			if len(dirs) > 0 && !recursive {
@@ -177,6 +203,7 @@ func list(arg string, recursive bool) (listing, error) {
 	l := listing{files: files}
 	if len(subdirs) > 0 {
 		l.notices = []string{unreadNotice(arg, subdirs, false)}
+		l.unread = unreadDirs(subdirs, whySubdir)
 	}
 	return l, nil
 }
