@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // Markdown writes the report as Markdown (CommonMark with pipe tables).
@@ -211,7 +213,7 @@ func Markdown(w io.Writer, r *Report) error {
 
 	if r.RejectedLines > 0 {
 		p("## Lines not read as audit events\n\n")
-		p("%d line(s) of the sources read could not be read as audit events:\n\n", r.RejectedLines)
+		p("%s of the sources read could not be read as audit events:\n\n", plural.Count(r.RejectedLines, "line", "lines"))
 		for _, rj := range r.Rejects {
 			more := ""
 			if rj.Lines > 1 {
@@ -220,7 +222,7 @@ func Markdown(w io.Writer, r *Report) error {
 			p("- %s: %s%s\n", code(rj.Where), mdText(rj.Reason), more)
 		}
 		if n := r.MoreRejects(); n > 0 {
-			p("- and %d more line(s), not listed (`audittui query` over the source names them all)\n", n)
+			p("- and %s, not listed (`audittui query` over the source names them all)\n", plural.Count(n, "more line", "more lines"))
 		}
 		p("\n")
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -266,8 +267,8 @@ func (a *Alerts) Summary() string {
 	for _, s := range sevs {
 		parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
 	}
-	return fmt.Sprintf("%d alert group(s) fired in the window: %s. At the end of the window %d group(s) were still firing and %d had resolved.",
-		len(a.Groups), strings.Join(parts, ", "), firing, resolved)
+	return fmt.Sprintf("%s fired in the window: %s. At the end of the window %s still firing and %d had resolved.",
+		plural.Count(len(a.Groups), "alert group", "alert groups"), strings.Join(parts, ", "), plural.Count(firing, "group was", "groups were"), resolved)
 }
 
 // State says how a group's instances stood at the end of the window:

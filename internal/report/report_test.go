@@ -126,7 +126,7 @@ func TestAlertsSummaryAndState(t *testing.T) {
 		{Name: "PodExec", Severity: "warning", Instances: 3, Firing: 1},
 		{Name: "SecretList", Severity: "warning", Instances: 2},
 	}}
-	want := "3 alert group(s) fired in the window: 1 critical, 2 warning. At the end of the window 2 group(s) were still firing and 1 had resolved."
+	want := "3 alert groups fired in the window: 1 critical, 2 warning. At the end of the window 2 groups were still firing and 1 had resolved."
 	if got := r.Alerts.Summary(); got != want {
 		t.Errorf("summary %q", got)
 	}

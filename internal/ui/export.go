@@ -101,7 +101,7 @@ func (a *App) export(path string) tea.Cmd {
 		if err != nil {
 			return fail(err)
 		}
-		status := fmt.Sprintf("exported %d event(s) to %s (check: audittui verify %s)", m.Events, dir, dir)
+		status := fmt.Sprintf("exported %s to %s (check: audittui verify %s)", plural(m.Events, "event", "events"), dir, dir)
 		if loading {
 			status += "; the input was still loading: only what was read so far"
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
@@ -176,7 +177,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	// Events without a time are reported as query's are (the first's
 	// file:line, exit status 1), in words that say why.
-	rep.SayUndated("were not evaluated: no rule can place them in time", "not evaluated")
+	rep.SayUndated("was not evaluated: no rule can place it in time", "were not evaluated: no rule can place them in time", "not evaluated")
 	dataOut, done := opts.IO.DataOut()
 	defer done()
 	out := bufio.NewWriterSize(dataOut, 64<<10)
@@ -243,22 +244,22 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 			// As Loki's ruler: the evaluation failed, so these steps
 			// raised nothing; "no alert" from it is not "all clear".
 			failed++
-			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: rule %s (%s) failed at %d evaluation(s), %s to %s, raising nothing there: %s\n",
-				termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), f.Steps,
+			fmt.Fprintf(opts.IO.ErrOut, "audittui: warning: rule %s (%s) failed at %s, %s to %s, raising nothing there: %s\n",
+				termsafe.String(f.Rule.Alert), termsafe.String(f.Rule.Where()), plural.Count(f.Steps, "evaluation", "evaluations"),
 				f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), termsafe.String(f.Err))
 		}
 		// Said at the end with the other notices (-q quiets them).
 		if res.Late > 0 {
-			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
+			rep.AddNote(fmt.Sprintf("%s further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", plural.Count(res.Late, "event came", "events came")))
 		}
 		rep.AddDuplicates(res.Duplicates, "the lines that feed a rule")
 		if res.Others > 0 {
-			rep.AddNote(cmdutil.OthersMessage(res.Others, "event(s) that feed a rule", "evaluated"))
+			rep.AddNote(cmdutil.OthersMessage(res.Others, "event that feeds a rule", "events that feed a rule", "evaluated"))
 		}
 		if len(res.Alerts) == 0 && opts.Output != "jsonl" {
 			// No table to print: a header alone would mail every cron run.
 			if !opts.Quiet {
-				rep.AddNote(fmt.Sprintf("no alert fired (%d rule(s), %d event(s) evaluated)", len(set.Rules()), res.Events))
+				rep.AddNote(fmt.Sprintf("no alert fired (%s, %s evaluated)", plural.Count(len(set.Rules()), "rule", "rules"), plural.Count(res.Events, "event", "events")))
 			}
 		} else if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
@@ -278,7 +279,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	}
 	if inputErr == nil && failRank > 0 && failed > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError,
-			Err: fmt.Errorf("%d rule(s) failed to evaluate (see above): --fail-on does not pass on a rule that could not be evaluated", failed)}
+			Err: fmt.Errorf("%s to evaluate (see above): --fail-on does not pass on a rule that could not be evaluated", plural.Count(failed, "rule failed", "rules failed"))}
 	}
 	if inputErr == nil && failRank > 0 && len(misses) > 0 {
 		return cmdutil.RuleMissError(misses)

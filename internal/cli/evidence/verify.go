@@ -18,6 +18,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -147,11 +148,11 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		return out
 	}
 	if n := bytes.Count(have, []byte("\n")); n != m.Events {
-		out = append(out, fmt.Sprintf("%s holds %d line(s), %s says \"events\": %d", evidence.EventsFile, n, evidence.ManifestJSON, m.Events))
+		out = append(out, fmt.Sprintf("%s holds %s, %s says \"events\": %d", evidence.EventsFile, plural.Count(n, "line", "lines"), evidence.ManifestJSON, m.Events))
 	}
 	if ix, err := os.ReadFile(filepath.Join(dir, evidence.EventsIndexFile)); err == nil {
 		if n := bytes.Count(ix, []byte("\n")); n != m.Events {
-			out = append(out, fmt.Sprintf("%s holds %d line(s), %s says \"events\": %d", evidence.EventsIndexFile, n, evidence.ManifestJSON, m.Events))
+			out = append(out, fmt.Sprintf("%s holds %s, %s says \"events\": %d", evidence.EventsIndexFile, plural.Count(n, "line", "lines"), evidence.ManifestJSON, m.Events))
 		}
 	}
 	if m.Query == "" {
@@ -224,8 +225,8 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		return append(out, err.Error())
 	}
 	if !bytes.Equal(again, have) {
-		out = append(out, fmt.Sprintf("%s differs from what the recorded query selects from the copies (%d event(s) there, %d selected again): %s", evidence.EventsFile,
-			bytes.Count(have, []byte("\n")), bytes.Count(again, []byte("\n")), firstDiff(have, again)))
+		out = append(out, fmt.Sprintf("%s differs from what the recorded query selects from the copies (%s there, %d selected again): %s", evidence.EventsFile,
+			plural.Count(bytes.Count(have, []byte("\n")), "event", "events"), bytes.Count(again, []byte("\n")), firstDiff(have, again)))
 	}
 	if again := d.Manifest(); again.Rejected != m.Rejected || again.DuplicatesDropped != m.DuplicatesDropped || again.Undated != m.Undated {
 		out = append(out, fmt.Sprintf("%s counts %d rejected, %d duplicates, %d undated; the copies give %d, %d, %d", evidence.ManifestJSON,

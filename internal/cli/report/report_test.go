@@ -203,7 +203,7 @@ func TestReportMarkdownAndHTML(t *testing.T) {
 		"## Timeline of bookmarked events", "OK: the bytes at the citation have this sha256", "`#initial-access`",
 		"paged at 03:10 by the SOC", "| humans |", "audittui query -o raw --from 2026-11-20T02:00:00Z --to 2026-11-20T04:00:00Z",
 		"the events NOT matching", "## Alerts that fired in the window", "known scanner",
-		"OK: the 3 file(s) match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
+		"OK: 3 files match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
@@ -469,7 +469,7 @@ func TestReportStdinCase(t *testing.T) {
 	if in := ios.In.(*strings.Reader); in.Len() != len(evidence) {
 		t.Errorf("the terminal was read: %d of %d bytes left", in.Len(), len(evidence))
 	}
-	if !strings.Contains(errOut.String(), "2 cited event(s) could not be re-read") {
+	if !strings.Contains(errOut.String(), "2 cited events could not be re-read") {
 		t.Errorf("stderr: %s", errOut)
 	}
 
@@ -515,7 +515,7 @@ func TestReportMovedEvidence(t *testing.T) {
 	if !strings.Contains(md, "Not evaluated: no source could be opened ("+gone+")") || !strings.Contains(md, "**not read: "+gone+"**") {
 		t.Errorf("source gone: alerts or source section\n%s", md)
 	}
-	if !strings.Contains(errOut, "3 cited event(s) could not be re-read; 1 source(s) could not be opened") {
+	if !strings.Contains(errOut, "3 cited events could not be re-read; 1 source could not be opened") {
 		t.Errorf("stderr: %s", errOut)
 	}
 
@@ -576,14 +576,14 @@ func TestReportMovedEvidence(t *testing.T) {
 	if !strings.Contains(md, "**Evaluated over the sources that could be opened only; not read: "+gone+".**") || !strings.Contains(md, "| severity | alert |") {
 		t.Errorf("partial: alerts\n%s", md)
 	}
-	if !strings.Contains(errOut, "1 cited event(s) could not be re-read; 1 source(s) could not be opened") {
+	if !strings.Contains(errOut, "1 cited event could not be re-read; 1 source could not be opened") {
 		t.Errorf("partial: stderr %s", errOut)
 	}
 
 	// The partial copy given on the command line: the third event is
 	// not in it.
 	code, md, errOut = reportCmd(t, "--no-alerts", nc.dir, part)
-	if code != cmdutil.ExitInputError || strings.Count(md, "**NOT FOUND in the sources given on the command line, read in the window**") != 1 || !strings.Contains(errOut, "1 cited event(s) did not check out") {
+	if code != cmdutil.ExitInputError || strings.Count(md, "**NOT FOUND in the sources given on the command line, read in the window**") != 1 || !strings.Contains(errOut, "1 cited event did not check out") {
 		t.Errorf("partial copy given: exit %d %s\n%s", code, errOut, md)
 	}
 }
@@ -858,7 +858,7 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 		if args == nil || args[0] != "-o" {
 			agree(what, code, out)
 		}
-		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 line(s) of the sources could not be read as audit events") {
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 lines of the sources could not be read as audit events") {
 			t.Errorf("%s: exit %d %s", what, code, errOut)
 		}
 		for k := 1; k <= 2; k++ {
@@ -867,7 +867,7 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 				t.Errorf("%s: %s is not listed:\n%s", what, where, out)
 			}
 		}
-		if !strings.Contains(out, "2 line(s) of the sources could not be read as audit events (listed under Lines not read as audit events)") {
+		if !strings.Contains(out, "2 lines of the sources could not be read as audit events (listed under Lines not read as audit events)") {
 			t.Errorf("%s: not a problem:\n%s", what, out)
 		}
 	}
@@ -879,7 +879,7 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 		code, md, errOut := reportCmd(t, append(args, nc.dir)...)
 		agree(fmt.Sprintf("export changed %q", args), code, md)
 		if code != cmdutil.ExitInputError || !strings.Contains(md, "- export "+mdText(nc.export)+": does not match its manifest: MISMATCH events.jsonl") ||
-			!strings.Contains(errOut, "1 export(s) did not match their manifest") {
+			!strings.Contains(errOut, "1 export did not match its manifest") {
 			t.Errorf("export changed %q: exit %d %s\n%s", args, code, errOut, md)
 		}
 	}

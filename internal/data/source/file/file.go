@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/tail"
 	"io"
 	"os"
@@ -158,7 +159,8 @@ func list(arg string, recursive bool) (listing, error) {
 		}
 		if len(l.files) == 0 {
 			if len(dirs) > 0 && !recursive {
-				return l, fmt.Errorf("%s: no files match, only %d director(ies), which are not descended: use -r (--recursive) to read them", arg, len(dirs))
+				return l, fmt.Errorf("%s: no files match, only %s, %s not descended: use -r (--recursive) to read %s", arg,
+					plural.Count(len(dirs), "directory", "directories"), plural.Word(len(dirs), "which is", "which are"), plural.Word(len(dirs), "it", "them"))
 			}
 			return l, fmt.Errorf("%s: no files match", arg)
 		}
@@ -194,8 +196,12 @@ func list(arg string, recursive bool) (listing, error) {
 		for i := range names {
 			names[i] = filepath.Base(names[i])
 		}
-		return listing{}, fmt.Errorf("%s: directory holds no audit log files but %d subdirector(ies) (%s%s), which are not descended: use -r (--recursive) to read them all, name them, or use a glob such as %s",
-			arg, len(subdirs), strings.Join(names, ", "), more, filepath.Join(arg, "*", "*"))
+		how := "read them all, name them"
+		if len(subdirs) == 1 {
+			how = "read it, name it"
+		}
+		return listing{}, fmt.Errorf("%s: directory holds no audit log files but %s (%s%s), %s not descended: use -r (--recursive) to %s, or use a glob such as %s",
+			arg, plural.Count(len(subdirs), "subdirectory", "subdirectories"), strings.Join(names, ", "), more, plural.Word(len(subdirs), "which is", "which are"), how, filepath.Join(arg, "*", "*"))
 	}
 	if len(files) == 0 {
 		return listing{}, fmt.Errorf("%s: directory holds no audit log files (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", arg)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // Reading a directory tree (-r, --recursive): a forensic reviewer's
@@ -157,18 +159,13 @@ func unreadNotice(arg string, dirs []string, glob bool) string {
 	if len(dirs) > 5 {
 		list += fmt.Sprintf(" and %d more", len(dirs)-5)
 	}
-	what := "subdirector"
+	what := plural.Count(len(dirs), "subdirectory", "subdirectories")
 	if glob {
-		what = "director"
-	}
-	if len(dirs) == 1 {
-		what += "y"
-	} else {
-		what += "ies"
+		what = plural.Count(len(dirs), "directory", "directories")
 	}
 	how := "not read"
 	if glob {
 		how = "matched, not read"
 	}
-	return fmt.Sprintf("%s: %d %s %s: %s; use -r (--recursive) to read them too", arg, len(dirs), what, how, list)
+	return fmt.Sprintf("%s: %s %s: %s; use -r (--recursive) to read %s too", arg, what, how, list, plural.Word(len(dirs), "it", "them"))
 }
