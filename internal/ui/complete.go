@@ -163,20 +163,29 @@ func (f *FilterBar) queryCandidates() ([]string, int) {
 	}
 	// A family's prefix is no field: offered only while no name under it
 	// is known.
-	keep := rest[:0]
+	var families []string
 	for _, fc := range rest {
-		under := false
-		for _, o := range rest {
-			if fc.family && !o.family && strings.HasPrefix(o.key, fc.key) {
-				under = true
-				break
-			}
-		}
-		if !under {
-			keep = append(keep, fc)
+		if fc.family {
+			families = append(families, fc.key)
 		}
 	}
-	rest = keep
+	if len(families) > 0 {
+		known := map[string]bool{}
+		for _, fc := range rest {
+			for _, fam := range families {
+				if !fc.family && strings.HasPrefix(fc.key, fam) {
+					known[fam] = true
+				}
+			}
+		}
+		keep := make([]fieldCompletion, 0, len(rest))
+		for _, fc := range rest {
+			if !fc.family || !known[fc.key] {
+				keep = append(keep, fc)
+			}
+		}
+		rest = keep
+	}
 	if len(rest) == 0 && (len(exact) == 0 || exact[0].text == tok) {
 		return nil, 0 // typed whole, and nothing longer: nothing to add
 	}
