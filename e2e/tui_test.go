@@ -290,6 +290,34 @@ func TestSearchWordsAndDidYouMean(t *testing.T) {
 	s.waitFor("quit", "audittui-exit=0")
 }
 
+// TestFilterBarTabAndMetricQuery (review M 10, M 14): at 80x24, tab in
+// an empty filter bar offers the fields, after `| ` the stages (the line
+// says "…" when more follow), a field typed whole stays a candidate, and a
+// metric query is said to be one instead of searched for as text.
+func TestFilterBarTabAndMetricQuery(t *testing.T) {
+	s := startSample(t, 80, 24)
+	s.keys("/")
+	s.waitGone("filter bar opens", "no filter ·")
+	s.keys("Tab")
+	s.waitFor("tab on an empty bar", "tab 1/", "verb user_username", "…")
+	s.keys("C-u")
+	s.text(`{job="audit"} | json | `)
+	s.keys("Tab")
+	s.waitFor("tab after | ", `| json | line_format`, "tab 1/", "line_format label_format drop keep")
+	s.keys("C-u")
+	s.text("objectRef_res")
+	s.keys("Tab")
+	s.waitFor("a whole field", "/objectRef_resource", "tab: objectRef_resource  objectRef_resourceVersion")
+	s.keys("C-u")
+	s.text(`sum(count_over_time({job="audit"}[5m]))`)
+	s.keys("Enter")
+	s.waitFor("metric query", "a metric query: / takes a log query; `audittui query` answers metric queries")
+	s.keys("Escape")
+	s.waitGone("bar closed", "a metric query")
+	s.keys("q")
+	s.waitFor("quit", "audittui-exit=0")
+}
+
 // TestStatsDrillInAndUndo: enter on a Stats row filters every pane to the
 // row's events; esc clears the filter and u brings it back.
 func TestStatsDrillInAndUndo(t *testing.T) {

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rateS    = fs.String("rate", "200/s", "mean event rate: N/s, N/m or N/h")
 		stories  = fs.Bool("stories", false, "inject the attack stories (see testdata/stories/README.md)")
 		nodes    = fs.Int("nodes", 1, "control-plane nodes (apiserver instances); >1 writes one file per node")
-		gz       = fs.Bool("gzip", false, "gzip the output file(s)")
+		gz       = fs.Bool("gzip", false, "gzip the output files")
 		format   = fs.String("format", "jsonl", "jsonl (the log backend: one event per line) or eventlist (the webhook backend: EventList documents, one per line)")
 		batch    = fs.Int("batch", gen.DefaultBatch, "events per EventList with -format eventlist (--audit-webhook-batch-max-size)")
 		rr       = fs.Float64("request-received", 0.01, "fraction of requests that also log a RequestReceived stage")

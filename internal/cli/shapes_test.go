@@ -329,7 +329,7 @@ func TestJSONLLineFormatAndUndated(t *testing.T) {
 		{"policy", "check", "--policy", "../../testdata/seed/audit-policy.yaml", "--from", "2026-11-20T00:00:00Z", p},
 	} {
 		out, errOut, code := shapeCLI(t, nil, args...)
-		if code != cmdutil.ExitInputError || strings.Contains(out, "mallory") || !strings.Contains(errOut, "1 event(s) without a timestamp could not be placed in the time window and were left out "+first) {
+		if code != cmdutil.ExitInputError || strings.Contains(out, "mallory") || !strings.Contains(errOut, "1 event without a timestamp could not be placed in the time window and was left out "+first) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}
@@ -338,7 +338,7 @@ func TestJSONLLineFormatAndUndated(t *testing.T) {
 		{"alerts", p},
 	} {
 		_, errOut, code := shapeCLI(t, nil, args...)
-		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "1 event(s) without a timestamp were not evaluated: no rule can place them in time "+first) {
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "1 event without a timestamp was not evaluated: no rule can place it in time "+first) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}

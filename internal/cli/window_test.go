@@ -47,7 +47,7 @@ func TestWindowLeavesEverythingOut(t *testing.T) {
 		t.Fatalf("%d dated events", len(times))
 	}
 	newest, oldest := slices.Max(times), slices.Min(times)
-	sinceHint := ": --since 1h counts back from now, not from the newest event as the TUI's :since does): all " + strconv.Itoa(len(times)) + " event(s) read are before it, the newest at " + cmdutil.FormatTime(newest) + "\n"
+	sinceHint := ": --since 1h counts back from now, not from the newest event as the TUI's :since does): all " + strconv.Itoa(len(times)) + " events read are before it, the newest at " + cmdutil.FormatTime(newest) + "\n"
 	for _, args := range [][]string{
 		{"query", "--since", "1h", `{job="audit"} | json`, p},
 		{"query", "--since", "1h", `sum(count_over_time({job="audit"} | json [5m]))`, p},
@@ -60,11 +60,11 @@ func TestWindowLeavesEverythingOut(t *testing.T) {
 	}
 	// history reads with its query's words: the events that could match.
 	_, errOut, _ := shapeCLI(t, nil, "history", "--since", "1h", "-n", "default", "configmap/my-config", p)
-	if !strings.Contains(errOut, "audittui: no event the query could match falls in the window (from ") || !strings.Contains(errOut, " event(s) that it could match are before it, the newest at ") {
+	if !strings.Contains(errOut, "audittui: no event the query could match falls in the window (from ") || !strings.Contains(errOut, " events that it could match are before it, the newest at ") {
 		t.Errorf("history: stderr %q", errOut)
 	}
 	_, errOut, _ = shapeCLI(t, nil, "query", "--to", "2000-01-01", `{job="audit"} | json`, p)
-	if want := "audittui: no event read falls in the window (before 2000-01-01T00:00:00Z): all " + strconv.Itoa(len(times)) + " event(s) read are at or after its end, the oldest at " + cmdutil.FormatTime(oldest) + "\n"; !strings.Contains(errOut, want) {
+	if want := "audittui: no event read falls in the window (before 2000-01-01T00:00:00Z): all " + strconv.Itoa(len(times)) + " events read are at or after its end, the oldest at " + cmdutil.FormatTime(oldest) + "\n"; !strings.Contains(errOut, want) {
 		t.Errorf("--to: stderr %q, want %q", errOut, want)
 	}
 	// A window that holds the newest event: no such line.

@@ -105,6 +105,7 @@ func (d *Dir) Manifest() Manifest {
 	m := d.man
 	m.Entries = append([]ManifestEntry(nil), d.man.Entries...)
 	m.Skipped = append([]ManifestEntry(nil), d.man.Skipped...)
+	m.NotRead = append([]NotRead(nil), d.man.NotRead...)
 	return m
 }
 

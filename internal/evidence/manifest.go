@@ -50,6 +50,11 @@ type Manifest struct {
 	// which file, how many and why (each file's events).
 	EventsGone int          `json:"events_gone,omitempty"`
 	Gone       []GoneEvents `json:"gone,omitempty"`
+	// NotRead lists the directories the Sources hold that were not read,
+	// so nothing in them is exported: the subdirectories of a directory
+	// SOURCE given without -r, a glob's directories, the subdirectories
+	// -r could not list.
+	NotRead []NotRead `json:"not_read,omitempty"`
 	// Events is the number of events written to events.jsonl (query mode).
 	Events int `json:"events,omitempty"`
 	// Rejected counts input lines that could not be decoded (query mode),
@@ -66,6 +71,12 @@ type Manifest struct {
 	// timestamp; UndatedAt is where the first was.
 	Undated   int    `json:"undated_left_out,omitempty"`
 	UndatedAt string `json:"undated_first_at,omitempty"`
+}
+
+// NotRead is a directory a SOURCE holds that the export did not read.
+type NotRead struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // MaxListed bounds the rejects and duplicates MANIFEST.json lists one by

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // deleteCollection is the verb of a DELETE on a collection's path
@@ -107,9 +109,9 @@ func (r Ref) readCollection(req *request) *collectionRead {
 			}
 		}
 		if c.listed {
-			c.eff, c.why = effDeleted, fmt.Sprintf("the response lists it among the %d object(s) the request %s", len(items), did)
+			c.eff, c.why = effDeleted, fmt.Sprintf("the response lists it among the %s the request %s", plural.Count(len(items), "object", "objects"), did)
 		} else {
-			c.eff, c.why = effNot, fmt.Sprintf("its response lists the %d object(s) it %s, not this one", len(items), did)
+			c.eff, c.why = effNot, fmt.Sprintf("its response lists the %s it %s, not this one", plural.Count(len(items), "object", "objects"), did)
 		}
 		return c
 	}

@@ -134,7 +134,7 @@ func TestDeleteCollection(t *testing.T) {
 		!hasNote(r[4], "the labelSelector may exclude it") {
 		t.Errorf("may have: notes %q", r[4].Notes)
 	}
-	if !hasNote(r[6], "the response lists it among the 2 object(s) the request deleted") {
+	if !hasNote(r[6], "the response lists it among the 2 objects the request deleted") {
 		t.Errorf("listed: notes %q", r[6].Notes)
 	}
 	if !hasNote(r[7], "the log records its deletecollection at 2026-11-20T07:00:00.000Z, prod.jsonl:9, and no create since") {
@@ -151,8 +151,8 @@ func TestDeleteCollection(t *testing.T) {
 	if want := `did not touch it (fieldSelector metadata.name=other excludes it: its metadata.name is "deployers")`; h.LeftOut[0].Change != want {
 		t.Errorf("left out change %q, want %q", h.LeftOut[0].Change, want)
 	}
-	if len(h.Notes) != 1 || !strings.HasPrefix(h.Notes[0], "2 deletecollection request(s) of the collection left out, their events show they did not touch the object: prod.jsonl:7 (") ||
-		!strings.Contains(h.Notes[0], "; prod.jsonl:8 (its response lists the 1 object(s) it deleted, not this one)") {
+	if len(h.Notes) != 1 || !strings.HasPrefix(h.Notes[0], "2 deletecollection requests of the collection left out, their events show they did not touch the object: prod.jsonl:7 (") ||
+		!strings.Contains(h.Notes[0], "; prod.jsonl:8 (its response lists the 1 object it deleted, not this one)") {
 		t.Errorf("notes %q", h.Notes)
 	}
 }

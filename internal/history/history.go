@@ -44,6 +44,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // Options tune what a history shows.
@@ -610,8 +611,8 @@ func leftOutNote(all []Row, kind string) string {
 		}
 		cites = append(cites, where+" "+strings.TrimPrefix(r.Change, did+" it "))
 	}
-	return fmt.Sprintf("%d %s request(s) of the collection left out, their events show they %s the object: %s",
-		len(rows), kind, did, strings.Join(cites, "; "))
+	return fmt.Sprintf("%d %s %s of the collection left out, %s %s the object: %s",
+		len(rows), kind, plural.Word(len(rows), "request", "requests"), plural.Word(len(rows), "its event shows it", "their events show they"), did, strings.Join(cites, "; "))
 }
 
 // learnKind takes the object's kind from the first body that names it.
@@ -1267,8 +1268,8 @@ func (w *walker) setVersion(r *request, v any, create bool) {
 	case w.cur != nil:
 		base = w.cur
 		if w.unknowns > 0 {
-			row.Notes = append(row.Notes, fmt.Sprintf("%d change(s) since the previous known version (%s) recorded no body: this diff spans them",
-				w.unknowns, formatTime(w.curTime)))
+			row.Notes = append(row.Notes, fmt.Sprintf("%s since the previous known version (%s) recorded no body: this diff spans %s",
+				plural.Count(w.unknowns, "change", "changes"), formatTime(w.curTime), plural.Word(w.unknowns, "it", "them")))
 		}
 	default:
 		row.Notes = append(row.Notes, "first version recorded: no earlier version to compare with")

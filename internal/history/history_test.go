@@ -102,7 +102,7 @@ func TestConfigMapHistory(t *testing.T) {
 			t.Errorf("row %d: diff %q notes %q", k, r[k].Diff, r[k].Notes)
 		}
 	}
-	if !hasNote(r[5], "2 change(s) since the previous known version (2026-11-20T09:10:00.000Z) recorded no body") {
+	if !hasNote(r[5], "2 changes since the previous known version (2026-11-20T09:10:00.000Z) recorded no body") {
 		t.Errorf("update after the stretch: notes %q", r[5].Notes)
 	}
 	mustContain(t, "update diff", r[5].Diff, "-  DB_HOST: db.payments.svc\n+  DB_HOST: db-replica.payments.svc\n", "\n-  LOG_LEVEL: debug\n", "\n+  LOG_LEVEL: warn\n", "\n-    refunds=true\n")

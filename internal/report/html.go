@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // HTML writes the report as one self-contained HTML file: the styles are
@@ -18,6 +20,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"join":     strings.Join,
 	"notEmpty": orDash,
 	"checked":  func(s string) bool { return s != "not re-read" && s != "not checked" },
+	"count":    plural.Count[int64],
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -146,7 +149,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <li>sha256 of MANIFEST.sha256: <code>{{.ManifestSHA256}}</code></li>
 {{range .Gone}}<li class="bad">NOT exported: {{.}}</li>
 {{end}}<li>checked now: <span class="{{if .CheckOK}}ok{{else}}bad{{end}}">{{.Check}}</span></li>
-</ul>
+{{range .NotRead}}<li>not read, so not exported: {{.}}</li>
+{{end}}</ul>
 {{if .Entries}}<table><tr><th>file</th><th>sha256</th><th>bytes</th></tr>
 {{range .Entries}}<tr><td><code>{{.Path}}</code></td><td><code>{{.SHA256}}</code></td><td>{{.Size}}</td></tr>
 {{end}}</table>{{end}}
@@ -175,8 +179,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 
 {{if .RejectedLines}}<section id="rejected">
 <h2>Lines not read as audit events</h2>
-<p>{{.RejectedLines}} line(s) of the sources read could not be read as audit events:</p>
-<ul>{{range .Rejects}}<li><code>{{.Where}}</code>: {{.Reason}}{{if gt .Lines 1}} ({{.Lines}} lines from there){{end}}</li>{{end}}{{if .MoreRejects}}<li>and {{.MoreRejects}} more line(s), not listed (<code>audittui query</code> over the source names them all)</li>{{end}}</ul>
+<p>{{count .RejectedLines "line" "lines"}} of the sources read could not be read as audit events:</p>
+<ul>{{range .Rejects}}<li><code>{{.Where}}</code>: {{.Reason}}{{if gt .Lines 1}} ({{.Lines}} lines from there){{end}}</li>{{end}}{{if .MoreRejects}}<li>and {{count .MoreRejects "more line" "more lines"}}, not listed (<code>audittui query</code> over the source names them all)</li>{{end}}</ul>
 </section>{{end}}
 
 {{if .Problems}}<section id="problems">

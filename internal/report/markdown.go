@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // Markdown writes the report as Markdown (CommonMark with pipe tables).
@@ -158,7 +160,11 @@ func Markdown(w io.Writer, r *Report) error {
 		if !x.CheckOK {
 			check = "**" + check + "**"
 		}
-		p("- checked now: %s\n\n", check)
+		p("- checked now: %s\n", check)
+		for _, nr := range x.NotRead {
+			p("- not read, so not exported: %s\n", mdText(nr))
+		}
+		p("\n")
 		if len(x.Entries) > 0 {
 			p("| file | sha256 | bytes |\n|---|---|---|\n")
 			for _, e := range x.Entries {
@@ -217,7 +223,7 @@ func Markdown(w io.Writer, r *Report) error {
 
 	if r.RejectedLines > 0 {
 		p("## Lines not read as audit events\n\n")
-		p("%d line(s) of the sources read could not be read as audit events:\n\n", r.RejectedLines)
+		p("%s of the sources read could not be read as audit events:\n\n", plural.Count(r.RejectedLines, "line", "lines"))
 		for _, rj := range r.Rejects {
 			more := ""
 			if rj.Lines > 1 {
@@ -226,7 +232,7 @@ func Markdown(w io.Writer, r *Report) error {
 			p("- %s: %s%s\n", code(rj.Where), mdText(rj.Reason), more)
 		}
 		if n := r.MoreRejects(); n > 0 {
-			p("- and %d more line(s), not listed (`audittui query` over the source names them all)\n", n)
+			p("- and %s, not listed (`audittui query` over the source names them all)\n", plural.Count(n, "more line", "more lines"))
 		}
 		p("\n")
 	}

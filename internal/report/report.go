@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/casefile"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -277,8 +278,8 @@ func (a *Alerts) Summary() string {
 	for _, s := range sevs {
 		parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
 	}
-	return fmt.Sprintf("%d alert group(s) fired in the window: %s. At the end of the window %d group(s) were still firing and %d had resolved.",
-		len(a.Groups), strings.Join(parts, ", "), firing, resolved)
+	return fmt.Sprintf("%s fired in the window: %s. At the end of the window %s still firing and %d had resolved.",
+		plural.Count(len(a.Groups), "alert group", "alert groups"), strings.Join(parts, ", "), plural.Count(firing, "group was", "groups were"), resolved)
 }
 
 // State says how a group's instances stood at the end of the window:
@@ -339,6 +340,9 @@ type Export struct {
 	Gone    []string
 	Check   string
 	CheckOK bool
+	// NotRead are the directories the export's sources held that it did
+	// not read (MANIFEST.json's not_read, as checked): "DIR (reason)".
+	NotRead []string
 }
 
 func safe(s string) string { return termsafe.String(s) }
@@ -402,7 +406,7 @@ func Build(dir string, st *casefile.State, generated time.Time, version string, 
 			e.Entries = append(e.Entries, casefile.ExportEntry{Path: safe(en.Path), SHA256: safe(en.SHA256), Size: en.Size})
 		}
 		for _, g := range x.Export.Gone {
-			line := fmt.Sprintf("%d event(s) of %s: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at %s", g.Events+g.Unsearched, g.Source, g.First)
+			line := fmt.Sprintf("%s of %s: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at %s", plural.Count(g.Events+g.Unsearched, "event", "events"), g.Source, g.First)
 			if g.Unsearched > 0 {
 				line += fmt.Sprintf("; %d of them the filter could not search (they may have matched)", g.Unsearched)
 			}

@@ -126,7 +126,7 @@ func TestAlertsSummaryAndState(t *testing.T) {
 		{Name: "PodExec", Severity: "warning", Instances: 3, Firing: 1},
 		{Name: "SecretList", Severity: "warning", Instances: 2},
 	}}
-	want := "3 alert group(s) fired in the window: 1 critical, 2 warning. At the end of the window 2 group(s) were still firing and 1 had resolved."
+	want := "3 alert groups fired in the window: 1 critical, 2 warning. At the end of the window 2 groups were still firing and 1 had resolved."
 	if got := r.Alerts.Summary(); got != want {
 		t.Errorf("summary %q", got)
 	}
@@ -158,7 +158,7 @@ func TestExportGoneEvents(t *testing.T) {
 	if err := HTML(&html, r); err != nil {
 		t.Fatal(err)
 	}
-	want := "NOT exported: 4 event(s) of audit.log: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at audit.log:1; 3 of them the filter could not search (they may have matched)"
+	want := "NOT exported: 4 events of audit.log: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at audit.log:1; 3 of them the filter could not search (they may have matched)"
 	for name, out := range map[string]string{"markdown": md.String(), "html": html.String()} {
 		if !strings.Contains(out, want) {
 			t.Errorf("%s:\n%s", name, out)

@@ -156,7 +156,7 @@ func TestReadiness(t *testing.T) {
 	}
 	now = now.Add(5 * time.Second)
 	err := tr.health(3 * time.Second)
-	if err == nil || !strings.Contains(err.Error(), "loki: holds 1 batch(es) and acknowledged none for 5s") || strings.Contains(err.Error(), "s3") {
+	if err == nil || !strings.Contains(err.Error(), "loki: holds 1 batch and acknowledged none for 5s") || strings.Contains(err.Error(), "s3") {
 		t.Fatalf("health = %v", err)
 	}
 	tr.ackFor(0)(b1)

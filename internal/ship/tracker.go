@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/ship/pipe"
@@ -383,8 +384,8 @@ func (t *tracker) health(timeout time.Duration) error {
 			since = s.lastAck
 		}
 		if d := now.Sub(since); d > timeout {
-			errs = append(errs, fmt.Errorf("%s: holds %d batch(es) and acknowledged none for %s (Ready_ack_timeout %s)",
-				s.name, s.outstanding, d.Round(time.Second), timeout))
+			errs = append(errs, fmt.Errorf("%s: holds %s and acknowledged none for %s (Ready_ack_timeout %s)",
+				s.name, plural.Count(s.outstanding, "batch", "batches"), d.Round(time.Second), timeout))
 		}
 	}
 	return errors.Join(errs...)

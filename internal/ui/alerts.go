@@ -61,7 +61,7 @@ type AlertState struct {
 }
 
 // RuleProblem is a rule the Alerts pane warns about: Why follows the
-// rule's name and file:line ("failed at 3 evaluation(s), ...: ...", "can
+// rule's name and file:line ("failed at 3 evaluations, ...: ...", "can
 // never fire: {job="x"} selects no stream of the sources: ..."). Both are
 // untrusted (rule files, label values).
 type RuleProblem struct {
@@ -71,12 +71,12 @@ type RuleProblem struct {
 
 // FailureProblems turns failed evaluations into the pane's problems, the
 // error first (a narrow line keeps it): "failed: many-to-many ... (3
-// evaluation(s), 2026-11-20T03:00:00Z to ..., raising nothing there)".
+// evaluations, 2026-11-20T03:00:00Z to ..., raising nothing there)".
 func FailureProblems(fs []rules.Failure) []RuleProblem {
 	out := make([]RuleProblem, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, RuleProblem{Rule: f.Rule, Why: fmt.Sprintf("failed: %s (%d evaluation(s), %s to %s, raising nothing there)",
-			f.Err, f.Steps, f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339))})
+		out = append(out, RuleProblem{Rule: f.Rule, Why: fmt.Sprintf("failed: %s (%s, %s to %s, raising nothing there)",
+			f.Err, plural(int(f.Steps), "evaluation", "evaluations"), f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339))})
 	}
 	return out
 }

@@ -124,8 +124,11 @@ type App struct {
 	rejects    bool
 	rej        rejectsState // the rejects overlay's scroll and search (rejects.go)
 	status     string
-	done       bool
-	sorting    bool // a time order is being computed (sortIfNeeded)
+	// fitStatus is how status gives way when short, while status is
+	// still its text (statusBar).
+	fitStatus fitStatusMsg
+	done      bool
+	sorting   bool // a time order is being computed (sortIfNeeded)
 	// orderChecked: the input as read was looked at for its time order
 	// (sortIfNeeded decides once).
 	orderChecked bool
@@ -249,6 +252,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.alerts.Wait()
 	case statusMsg:
 		a.status = string(m)
+		return a, nil
+	case fitStatusMsg:
+		a.status, a.fitStatus = m.String(), m
 		return a, nil
 	case tea.PasteMsg:
 		if a.bar.Active() {

@@ -48,6 +48,9 @@ type Sources struct {
 	Labels    []string
 	Cluster   string
 	Recursive bool
+	// NotRead are the directories the sources hold that are not read
+	// (:export records them in its manifest).
+	NotRead []evidence.NotRead
 	// FollowedLive, when set, says whether a session of the case (st)
 	// followed the local file at path live: the report's rule
 	// (report.FollowedLive), by which only that file's growth since the
@@ -134,7 +137,7 @@ func (a *App) openCase(path string) tea.Cmd {
 		status := fmt.Sprintf("case: %d bookmarked, %d notes, %d saved filters, %d silences, %d sessions in %s",
 			len(st.Bookmarks), countNotes(st), len(st.Filters), len(st.Silences), len(st.Opens), dir)
 		if p := cs.Problems(); len(p) > 0 {
-			status += fmt.Sprintf("; %d line(s) skipped: %s", len(p), p[0].Error())
+			status += fmt.Sprintf("; %s skipped: %s", plural(len(p), "line", "lines"), p[0].Error())
 		}
 		if notice != "" {
 			status = notice + " · " + status
@@ -311,14 +314,14 @@ func (a *App) fingerprintSources(cs *casefile.Case) tea.Cmd {
 		}
 		status := ""
 		if len(failed) > 0 {
-			status = fmt.Sprintf("case: %d source(s) not fingerprinted: %s", len(failed), termsafe.String(failed[0]))
+			status = fmt.Sprintf("case: %s not fingerprinted: %s", plural(len(failed), "source", "sources"), termsafe.String(failed[0]))
 		}
 		if len(changed) > 0 {
 			// The evidence is not what the case recorded: said before
 			// anything else.
 			more := ""
 			if len(changed) > 1 {
-				more = fmt.Sprintf(" (and %d more file(s))", len(changed)-1)
+				more = fmt.Sprintf(" (and %s)", plural(len(changed)-1, "more file", "more files"))
 			}
 			status = strings.TrimSuffix("case: "+changed[0]+more+" · "+status, " · ")
 		}
@@ -514,7 +517,7 @@ func (a *App) toggleMark() tea.Cmd {
 		if b, ok := m.Of(sha); ok && len(b.IDs) > 0 {
 			status := "bookmark removed"
 			if len(b.Notes)+len(b.Tags) > 0 {
-				status += fmt.Sprintf(" (the event keeps its %d note(s) and %d tag(s))", len(b.Notes), len(b.Tags))
+				status += fmt.Sprintf(" (the event keeps its %s and %s)", plural(len(b.Notes), "note", "notes"), plural(len(b.Tags), "tag", "tags"))
 			}
 			ev := b.Event
 			return a.record([]casefile.Record{{Kind: casefile.KindUnbookmark, Refs: b.IDs, Event: &ev}}, row, sha, status)

@@ -87,8 +87,22 @@ func (f *FilterBar) candidates() (cands []string, start int) {
 
 // queryCandidates: in the stream selector ({...}), the sources' label
 // names and, after label=", their values; elsewhere the field names (as
-// | json names them), the label names and the parser keywords, and after
-// field=" the values the index holds.
+// | json names them, with the names under the bodies that the events read
+// carry when the pipeline has | json), the label names and the stages,
+// and after field=" the values the index holds. Where no word is typed
+// yet, what may come there (emptyWordCandidates).
+//
+// Ranking: a field typed whole comes first (it is a choice, not just the
+// start of its longer siblings: objectRef_resource before
+// objectRef_resourceVersion); then the schema's fields that the index
+// keeps as columns (those the panes show and filters use most:
+// user_username, objectRef_resource), then the other schema fields, each
+// in the schema's order, which follows the audit event (verb, user,
+// object, response), not the alphabet (user_username before user_uid);
+// then the stream labels, the body names (in the order first seen) and
+// the stages. Not by how many events carry a field: user_username and
+// user_uid are carried by the same events, and a count that changes as
+// events stream in would reorder the list between two presses of tab.
 func (f *FilterBar) queryCandidates() ([]string, int) {
 	tok, start := f.word()
 	inBraces, inQuote := queryContext(f.text[:start])
@@ -116,32 +130,191 @@ func (f *FilterBar) queryCandidates() ([]string, int) {
 		sort.Strings(cands)
 		return cands, start
 	}
-	if tok == "" || inQuote {
+	if inQuote {
 		return nil, 0
 	}
-	// Sorted by name (an expression field's text starts with its stage).
-	var found []fieldCompletion
-	seen := map[string]bool{}
-	add := func(fc fieldCompletion) {
-		if !seen[fc.text] && fc.text != tok && strings.HasPrefix(fc.key, tok) {
-			seen[fc.text] = true
-			found = append(found, fc)
+	before := string(f.text[:start])
+	json := f.hasJSON(before)
+	if tok == "" {
+		cands := f.emptyWordCandidates(before, inBraces, json, labels)
+		if len(cands) == 0 {
+			return nil, 0
 		}
+		return cands, start
 	}
-	for _, n := range labels.Names() {
-		add(fieldCompletion{n, n})
-	}
+	pool := f.namePool(inBraces, json, labels)
 	if !inBraces {
-		for _, fc := range completionFields() {
-			add(fc)
+		for _, k := range stageKeywords {
+			pool = append(pool, fieldCompletion{key: k, text: k})
 		}
 	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].key < found[j].key })
-	cands := make([]string, len(found))
-	for k, fc := range found {
-		cands[k] = fc.text
+	var exact, rest []fieldCompletion
+	seen := map[string]bool{}
+	for _, fc := range pool {
+		if seen[fc.text] || !strings.HasPrefix(fc.key, tok) || len(exact)+len(rest) >= maxCandidates {
+			continue
+		}
+		seen[fc.text] = true
+		if fc.key == tok && !fc.family {
+			exact = append(exact, fc)
+		} else {
+			rest = append(rest, fc)
+		}
+	}
+	// A family's prefix is no field: offered only while no name under it
+	// is known.
+	var families []string
+	for _, fc := range rest {
+		if fc.family {
+			families = append(families, fc.key)
+		}
+	}
+	if len(families) > 0 {
+		known := map[string]bool{}
+		for _, fc := range rest {
+			for _, fam := range families {
+				if !fc.family && strings.HasPrefix(fc.key, fam) {
+					known[fam] = true
+				}
+			}
+		}
+		keep := make([]fieldCompletion, 0, len(rest))
+		for _, fc := range rest {
+			if !fc.family || !known[fc.key] {
+				keep = append(keep, fc)
+			}
+		}
+		rest = keep
+	}
+	if len(rest) == 0 && (len(exact) == 0 || exact[0].text == tok) {
+		return nil, 0 // typed whole, and nothing longer: nothing to add
+	}
+	cands := make([]string, 0, len(exact)+len(rest))
+	for _, fc := range append(exact, rest...) {
+		cands = append(cands, fc.text)
 	}
 	return cands, start
+}
+
+// stageKeywords are the stages the parser takes after a "|" besides a
+// label filter, in the order offered (logfmt, regexp, pattern are not
+// taken: no completion leads to an error).
+var stageKeywords = []string{"json", "line_format", "label_format", "drop", "keep"}
+
+// namePool is every name a word may complete to, ranked (see
+// queryCandidates): in the stream selector the label names, elsewhere
+// the schema's fields, the label names, and the body names when the
+// pipeline has | json.
+func (f *FilterBar) namePool(inBraces, json bool, labels *data.StreamLabels) []fieldCompletion {
+	var pool []fieldCompletion
+	if !inBraces {
+		pool = append(pool, completionFields()...)
+	}
+	for _, n := range labels.Names() {
+		pool = append(pool, fieldCompletion{key: n, text: n})
+	}
+	if !inBraces && json && f.c.Snap != nil {
+		for _, n := range f.c.Snap.BodyNames() {
+			pool = append(pool, fieldCompletion{key: n, text: n})
+		}
+	}
+	return pool
+}
+
+// hasJSON reports whether the query's pipeline has | json before the
+// word: the shorthand (text that does not start with a stream selector)
+// always does.
+func (f *FilterBar) hasJSON(before string) bool {
+	if !strings.HasPrefix(strings.TrimLeft(string(f.text), " "), "{") {
+		return true
+	}
+	return jsonStage.MatchString(before)
+}
+
+var (
+	jsonStage = regexp.MustCompile(`\|\s*json\b`)
+	// matcherEnd matches text ending with a complete label matcher
+	// (verb="get", responseStatus_code>=400, (a="x" or b="y")).
+	matcherEnd = regexp.MustCompile("[A-Za-z_][A-Za-z0-9_]*\\s*(?:=~|!~|!=|==|>=|<=|=|>|<)\\s*(?:\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|[-+.0-9A-Za-z_]+)\\s*\\)*$")
+	// joinerEnd matches text ending with and/or between label filters.
+	joinerEnd = regexp.MustCompile(`(?:^|[\s)])(?:and|or)$`)
+	// selectorLabel finds the label names of a stream selector's matchers.
+	selectorLabel = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)`)
+)
+
+// isPlainSearch reports whether text is a plain search (words: "exec or
+// attach" joins words, not label filters).
+func isPlainSearch(text string) bool {
+	_, ok := plainSearch(text)
+	return ok
+}
+
+// emptyWordCandidates is what tab offers where no word is typed yet
+// (before is the text up to the cursor), as `:` tab lists the commands:
+// inside { or after a comma in it, the label names the selector does not
+// match yet; after a "|", the stages (json only when the pipeline lacks
+// it), then the fields a label filter takes; at the start, after a
+// complete matcher, a comma, and or or, the fields; after the selector,
+// the stages and line filters that may follow it.
+func (f *FilterBar) emptyWordCandidates(before string, inBraces, json bool, labels *data.StreamLabels) []string {
+	t := strings.TrimRight(before, " ")
+	// Candidates that start an operator go after a space.
+	sp := ""
+	if before != "" && !strings.HasSuffix(before, " ") {
+		sp = " "
+	}
+	names := func() []string {
+		var out []string
+		seen := map[string]bool{}
+		for _, fc := range f.namePool(false, json, labels) {
+			if !seen[fc.text] && !fc.family && len(out) < maxCandidates {
+				seen[fc.text] = true
+				out = append(out, fc.text)
+			}
+		}
+		return out
+	}
+	switch {
+	case inBraces:
+		if !strings.HasSuffix(t, "{") && !strings.HasSuffix(t, ",") {
+			return nil
+		}
+		used := map[string]bool{}
+		for _, m := range selectorLabel.FindAllStringSubmatch(t[strings.LastIndexByte(t, '{'):], -1) {
+			used[m[1]] = true
+		}
+		var out []string
+		for _, n := range labels.Names() {
+			if !used[n] {
+				out = append(out, n)
+			}
+		}
+		return out
+	case t == "":
+		return names()
+	case strings.HasSuffix(t, "|"):
+		var out []string
+		for _, k := range stageKeywords {
+			if k != "json" || !json {
+				out = append(out, sp+k)
+			}
+		}
+		for _, n := range names() {
+			out = append(out, sp+n)
+		}
+		return out
+	case strings.HasSuffix(t, "}"):
+		return []string{sp + "| json", sp + "|= ", sp + "!= "}
+	case strings.HasSuffix(t, ","):
+		return names()
+	case matcherEnd.MatchString(t) || joinerEnd.MatchString(t) && !isPlainSearch(t):
+		out := names()
+		for k := range out {
+			out[k] = sp + out[k]
+		}
+		return out
+	}
+	return nil
 }
 
 // streamLabels are the stream labels of the sources read (job, filename,
@@ -188,7 +361,9 @@ func (f *FilterBar) commandCandidates() ([]string, int) {
 		return nil, 0
 	}
 	// A unique start or part of a name is enough for :user (resolveUser):
-	// the names that start with it first, then those that contain it.
+	// the names that start with it; when none does, those that contain
+	// it (k9s completes the start: :user al is alice, not every node
+	// whose name holds "al").
 	low := strings.ToLower(tok)
 	var prefix, part []string
 	for _, v := range f.c.Snap.Values(col) {
@@ -202,41 +377,44 @@ func (f *FilterBar) commandCandidates() ([]string, int) {
 			part = append(part, v)
 		}
 	}
-	sort.Strings(prefix)
+	if len(prefix) > 0 {
+		sort.Strings(prefix)
+		return prefix, start
+	}
 	sort.Strings(part)
-	return append(prefix, part...), start
+	return part, start
 }
 
 // fieldCompletion is a completion of a word: offered when key starts
-// with the word, text replaces it.
-type fieldCompletion struct{ key, text string }
+// with the word, text replaces it; family: key is a family's prefix
+// (requestObject_), not a field.
+type fieldCompletion struct {
+	key, text string
+	family    bool
+}
 
 // completionFields are the schema's names (a family as its prefix,
 // requestObject_), an expression or derived field as the stage that
 // reaches it with its label after it (sourceIP completes to
 // json sourceIP="sourceIPs[0]" | sourceIP, dryRun to data.DryRunStage()
-// | dryRun), and the parser keywords,
-// sorted by key.
+// | dryRun): first those the index keeps as columns, then the others,
+// each in the schema's order (see queryCandidates).
 var completionFields = sync.OnceValue(func() []fieldCompletion {
 	seen := map[string]bool{}
 	var out []fieldCompletion
-	add := func(key, text string) {
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, fieldCompletion{key, text})
+	for _, indexed := range []bool{true, false} {
+		for _, fs := range data.Fields() {
+			if fs.Indexed != indexed || seen[fs.Name] {
+				continue
+			}
+			seen[fs.Name] = true
+			fc := fieldCompletion{key: fs.Name, text: fs.Name, family: fs.Kind == data.FieldFamily}
+			if fs.Kind == data.FieldExpr || fs.Kind == data.FieldDerived {
+				fc.text = fs.Stage() + " | " + fs.Name
+			}
+			out = append(out, fc)
 		}
 	}
-	for _, fs := range data.Fields() {
-		if fs.Kind == data.FieldExpr || fs.Kind == data.FieldDerived {
-			add(fs.Name, fs.Stage()+" | "+fs.Name)
-			continue
-		}
-		add(fs.Name, fs.Name)
-	}
-	for _, n := range []string{"json", "logfmt", "line_format"} {
-		add(n, n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return out
 })
 
@@ -268,7 +446,8 @@ func (f *FilterBar) updateSuggestions() {
 	if typed := string(f.text[start:f.pos]); typed != "" && f.pos == len(f.text) && strings.HasPrefix(text, typed) {
 		f.ghost = text[len(typed):]
 	}
-	if len(c) > 8 {
+	f.more = len(c) > 8
+	if f.more {
 		c = c[:8]
 	}
 	f.suggestions = c
@@ -316,8 +495,9 @@ func (f *FilterBar) replace(start, end int, word []rune) {
 }
 
 // cycleLine is the suggestions line while tab cycles: which of how many,
-// and the candidates around the current one (marked).
-func (f *FilterBar) cycleLine() (pos string, shown []string, cur int) {
+// and the candidates around the current one (marked); more: candidates
+// follow those shown.
+func (f *FilterBar) cycleLine() (pos string, shown []string, cur int, more bool) {
 	cy := f.cycle
 	if cy.k >= len(cy.cands) {
 		pos = "as typed"
@@ -326,5 +506,5 @@ func (f *FilterBar) cycleLine() (pos string, shown []string, cur int) {
 	}
 	first := min(cy.k, len(cy.cands)-1) / 8 * 8
 	shown = cy.cands[first:min(first+8, len(cy.cands))]
-	return pos, shown, cy.k - first
+	return pos, shown, cy.k - first, first+8 < len(cy.cands)
 }

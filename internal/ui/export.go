@@ -34,7 +34,7 @@ func (a *App) export(path string) tea.Cmd {
 	man := evidence.Manifest{
 		Generator: buildinfo.Get().String(), ExportedAt: a.c.Now().UTC(),
 		Sources: a.opts.Sources.Args, Query: view.Query, Filter: view.Filter, Negated: view.Negate,
-		From: view.From, To: view.To,
+		From: view.From, To: view.To, NotRead: a.opts.Sources.NotRead,
 	}
 	if len(man.Sources) == 0 && a.opts.Title != "" {
 		man.Sources = []string{a.opts.Title}
@@ -118,9 +118,9 @@ func (a *App) export(path string) tea.Cmd {
 		if err != nil {
 			return fail(err)
 		}
-		status := fmt.Sprintf("exported %d event(s) to %s (check: audittui verify %s)", m.Events, dir, dir)
+		status := fmt.Sprintf("exported %s to %s (check: audittui verify %s)", plural(m.Events, "event", "events"), dir, dir)
 		if gone.n > 0 {
-			status = fmt.Sprintf("exported %d event(s) to %s; NOT exported: %s (check: audittui verify %s)", m.Events, dir, gone.summary(), dir)
+			status = fmt.Sprintf("exported %s to %s; NOT exported: %s (check: audittui verify %s)", plural(m.Events, "event", "events"), dir, gone.summary(), dir)
 		}
 		if loading {
 			status += "; the input was still loading: only what was read so far"
@@ -181,7 +181,7 @@ func (g *goneTally) list() []evidence.GoneEvents {
 func (g *goneTally) summary() string {
 	var parts []string
 	for _, e := range g.list() {
-		p := fmt.Sprintf("%d event(s) of %s", e.Events+e.Unsearched, e.Source)
+		p := fmt.Sprintf("%s of %s", plural(e.Events+e.Unsearched, "event", "events"), e.Source)
 		if e.Unsearched > 0 {
 			p += fmt.Sprintf(" (%d the filter could not search: they may match)", e.Unsearched)
 		}

@@ -32,6 +32,7 @@ type FilterBar struct {
 	// ghost is what tab would add, shown greyed after the cursor; cycle
 	// is tab's cycle through the candidates (complete.go).
 	suggestions []string
+	more        bool // more candidates than suggestions
 	ghost       string
 	cycle       *tabCycle
 }
@@ -266,18 +267,29 @@ func (f *FilterBar) Lines(current, note string, w int) []string {
 		}
 		out = append(out, truncateANSI(st.Muted.Render("typing replaces "+what+" · ←/→ home/end edit it · ctrl+u clears"), w))
 	case f.cycle != nil:
-		pos, shown, cur := f.cycleLine()
+		pos, shown, cur, more := f.cycleLine()
 		line := st.Muted.Render("tab " + pos + ":")
 		for k, c := range shown {
 			style := st.Muted
 			if k == cur {
 				style = st.Selected
 			}
-			line += " " + st.Safe(strings.TrimRight(c, " "), w, style)
+			line += " " + st.Safe(strings.TrimSpace(c), w, style)
+		}
+		if more {
+			line += st.Muted.Render(" …")
 		}
 		out = append(out, truncateANSI(line, w))
 	case len(f.suggestions) > 0:
-		out = append(out, truncateANSI(st.Muted.Render("tab: ")+st.Safe(strings.Join(f.suggestions, "  "), w-5, st.Muted), w))
+		list := make([]string, len(f.suggestions))
+		for k, c := range f.suggestions {
+			list[k] = strings.TrimLeft(c, " ")
+		}
+		line := st.Muted.Render("tab: ") + st.Safe(strings.Join(list, "  "), w-5, st.Muted)
+		if f.more {
+			line += st.Muted.Render("  …")
+		}
+		out = append(out, truncateANSI(line, w))
 	case f.mode == '/':
 		neg, body := negated(string(f.text))
 		if groups, ok := plainSearch(body); ok && !isSchemaName(strings.TrimSpace(body)) {

@@ -354,7 +354,7 @@ func (p *HistoryPane) View() string {
 	if h.Kind != "" {
 		kind = " (" + h.Kind + ")"
 	}
-	count := fmt.Sprintf("  %d request(s)", len(h.Rows))
+	count := "  " + plural(len(h.Rows), "request", "requests")
 	if n := len(h.LeftOut); n > 0 {
 		// deletecollections that did not touch the object (the notes,
 		// shown when there is no row, say which).

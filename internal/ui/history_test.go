@@ -48,7 +48,7 @@ func TestGoldenHistory(t *testing.T) {
 				t.Errorf("%dx%d: screen lacks %q:\n%s", sz.w, sz.h, want, s)
 			}
 		}
-		if sz.h >= 40 && (!strings.Contains(s, "2 change(s) since the previous known version") || !strings.Contains(s, "+  DB_HOST: db-replica.payments.svc") ||
+		if sz.h >= 40 && (!strings.Contains(s, "2 changes since the previous known version") || !strings.Contains(s, "+  DB_HOST: db-replica.payments.svc") ||
 			!strings.Contains(s, "DENIED") || !strings.Contains(s, "admin@corp.example → carol@corp.example")) {
 			t.Errorf("the spanning diff is not shown:\n%s", s)
 		}
@@ -162,7 +162,7 @@ func TestHistoryConnectFromEvent(t *testing.T) {
 		t.Errorf("selected %+v, want the get/exec h was pressed on", r)
 	}
 	s := screen(a)
-	for _, want := range []string{"3 request(s)", "get/exec", "exec: sh -c id", "create/exec", "exec: bash", "create/attach"} {
+	for _, want := range []string{"3 requests", "get/exec", "exec: sh -c id", "create/exec", "exec: bash", "create/attach"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}
@@ -187,7 +187,7 @@ func TestHistoryDeleteCollection(t *testing.T) {
 	send(t, a, "g")
 	s := screen(a)
 	checkScreen(t, s, 120, 40)
-	for _, want := range []string{"12 request(s), 2 left out", "deleted (deletecollection)", "DENIED", "history note 2 deletecollection request(s) of the collection left out"} {
+	for _, want := range []string{"12 requests, 2 left out", "deleted (deletecollection)", "DENIED", "history note 2 deletecollection requests of the collection left out"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}

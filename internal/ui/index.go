@@ -285,6 +285,8 @@ type Index struct {
 	// one comes.
 	ipChains lateIDColumn
 	ipDict   *dict
+	// body: the names `| json` yields under the bodies (bodynames.go).
+	body     bodyNames
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
 	sources  []source
@@ -530,6 +532,7 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 		ix.paths.add(n, id)
 	}
 	ix.ipChains.add(n, ix.ipChainID(e))
+	ix.body.add(e)
 	if e.Time < ix.lastTime {
 		ix.unsorted = true
 	}
@@ -721,6 +724,8 @@ type Snapshot struct {
 	ipVals   []string
 	codeInts []int
 	sources  []source
+	// bodyNames: the body names collected before the snapshot.
+	bodyNames []string
 	// alsoAt: the duplicates read before the snapshot (AlsoAt);
 	// alsoStime is not nil when some of all were Loki entries.
 	alsoAt    []dupLoc
@@ -781,6 +786,7 @@ func (ix *Index) Snapshot() *Snapshot {
 	s.pathVals = ix.pathDict.vals[:len(ix.pathDict.vals):len(ix.pathDict.vals)]
 	s.ipChains = ix.ipChains.snapshot()
 	s.ipVals = ix.ipDict.vals[:len(ix.ipDict.vals):len(ix.ipDict.vals)]
+	s.bodyNames = ix.body.names[:len(ix.body.names):len(ix.body.names)]
 	for c := range ix.cols {
 		s.cols[c] = ix.cols[c].snapshot()
 		v := ix.dicts[c].vals

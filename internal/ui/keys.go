@@ -188,8 +188,15 @@ func (a *App) openEventUser(row int) tea.Cmd {
 	if a.tlFromTail && !a.filter.query {
 		back = "esc"
 	}
-	msg := "user " + userLabel(user) + " (the selected event's) · " + back + ": back to the " + a.panes[from].Title()
-	return func() tea.Msg { return statusMsg(msg) }
+	// The name abbreviated as the Tail shows it (sa:NS:NAME); when the bar
+	// is still short, the note goes, then the name is cut in the middle:
+	// the way back stays (review M 14).
+	name := noUserLabel
+	if user != "" {
+		name = ShortIdentity(user)
+	}
+	msg := fitStatusMsg{head: "user ", name: name, note: " (the selected event's)", hint: " · " + back + ": back to the " + a.panes[from].Title()}
+	return func() tea.Msg { return msg }
 }
 
 // setMouse turns mouse capture on or off and says so.

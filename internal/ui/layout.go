@@ -281,6 +281,21 @@ func (a *App) statusBar() string {
 	}
 	for !fits() && drop(1) {
 	}
+	if fs := a.fitStatus; !fits() && msg != "" && a.status == fs.String() {
+		// The note goes, then the name is cut in the middle (at least
+		// minFitName cells), before the hint would.
+		head, name, hint := termsafe.String(fs.head), termsafe.String(fs.name), termsafe.String(fs.hint)
+		right = head + name + hint
+		if !fits() {
+			room := a.w - ansi.StringWidth(left()) - 2 - ansi.StringWidth(head+hint)
+			segs := cutMiddle(termsafe.Segments(fs.name), max(minFitName, room))
+			var b strings.Builder
+			for _, sg := range segs {
+				b.WriteString(sg.Text)
+			}
+			right = head + b.String() + hint
+		}
+	}
 	for !fits() && msg != "" {
 		short, ok := shortenMessage(right)
 		if !ok {
@@ -302,6 +317,9 @@ func (a *App) statusBar() string {
 	}
 	return st.StatusBar.Render(truncateANSI(line, a.w))
 }
+
+// minFitName is the fewest cells a fitStatusMsg's name is cut to.
+const minFitName = 12
 
 // shortenMessage drops a status message's last explanation: what follows
 // its last " · ", else its last " (" ("filter cleared · u (or :undo)

@@ -55,6 +55,13 @@ func compileLogQL(sel, text string) (*Filter, error) {
 	}
 	full, shift := data.ExpandShorthandWith(sel, text)
 	q, err := logql.ParseLog(full)
+	if err != nil {
+		// A metric query (pasted from Grafana) is neither a filter nor
+		// text to search for (review M 14).
+		if _, merr := logql.ParseMetric(text); merr == nil {
+			return nil, &FilterError{Msg: metricQueryMsg, Col: 1}
+		}
+	}
 	if err != nil && literalSearch(text) {
 		// grep's muscle memory: /"verb":"delete", /replicas":0 (review I 5).
 		t := strings.TrimSpace(text)
@@ -82,6 +89,10 @@ func compileLogQL(sel, text string) (*Filter, error) {
 	f := &Filter{Text: text, query: true, lq: q, lineFilters: hasLineFilter(q.String()), unbound: q.UnboundLabels()}
 	return f, nil
 }
+
+// metricQueryMsg is the error for a metric query typed into `/` (it fits
+// 80 columns with the caret before it).
+const metricQueryMsg = "a metric query: / takes a log query; `audittui query` answers metric queries"
 
 // labelFilterStart matches text that starts as a label filter or a
 // pipeline of LogQL (user_username="..., | json, {job=...}, !=): a typo

@@ -44,6 +44,14 @@ type stageRaw struct {
 // statusMsg shows a transient message in the status bar.
 type statusMsg string
 
+// fitStatusMsg is a status message (head+name+note+hint) whose parts give
+// way in order when the status bar is short: the note, then the name
+// (untrusted: a user name) is cut in the middle, down to a few cells,
+// before the hint (how to go back) would be.
+type fitStatusMsg struct{ head, name, note, hint string }
+
+func (m fitStatusMsg) String() string { return m.head + m.name + m.note + m.hint }
+
 // orderMsg carries the time order of the first n index rows (a
 // permutation: position -> row).
 type orderMsg struct {

@@ -40,8 +40,8 @@ func TestTwoOpensTheSelectedEventsUser(t *testing.T) {
 			}
 			s := screen(a)
 			checkScreen(t, s, sz.w, sz.h)
-			if !strings.Contains(s, "user "+want+" (the selected event's)") {
-				t.Errorf("%s: the status does not name the user opened:\n%s", key, s)
+			if !strings.Contains(s, "user "+ShortIdentity(want)) || !strings.Contains(s, ": back to the Tail") {
+				t.Errorf("%s: the status does not name the user opened and the way back:\n%s", key, s)
 			}
 			if key == "2" {
 				golden(t, fmt.Sprintf("timeline_from_tail_%dx%d.txt", sz.w, sz.h), s)

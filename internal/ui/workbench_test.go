@@ -400,6 +400,18 @@ func TestExportCommand(t *testing.T) {
 	if !strings.Contains(a.status, "already holds an export") {
 		t.Errorf("status %q", a.status)
 	}
+	if len(m.NotRead) != 0 {
+		t.Errorf("not_read %v, want none", m.NotRead)
+	}
+	// The directories the sources held but did not read are recorded
+	// (review M 14).
+	nr := []evidence.NotRead{{Path: "case/node-a", Reason: "a subdirectory: not read without -r (--recursive)"}}
+	b2 := newWorkbenchApp(t, 100, 30, Options{Sources: Sources{Args: []string{"case"}, NotRead: nr}})
+	out2 := filepath.Join(t.TempDir(), "export2")
+	command_(t, b2, "export "+out2)
+	if m2, err := evidence.ReadManifest(out2); err != nil || fmt.Sprint(m2.NotRead) != fmt.Sprint(nr) {
+		t.Errorf(":export: not_read %v (%v), want %v", m2.NotRead, err, nr)
+	}
 }
 
 // TestWritePolicy: the case and :export write only through Options.Write:

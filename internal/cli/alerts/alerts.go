@@ -20,6 +20,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
@@ -186,7 +187,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	rep := cmdutil.NewRejectReporter(opts.IO.ErrOut, opts.Quiet)
 	// Events without a time are reported as query's are (the first's
 	// file:line, exit status 1), in words that say why.
-	rep.SayUndated("were not evaluated: no rule can place them in time", "not evaluated")
+	rep.SayUndated("was not evaluated: no rule can place it in time", "were not evaluated: no rule can place them in time", "not evaluated")
 	dataOut, done := opts.IO.DataOut()
 	defer done()
 	out := bufio.NewWriterSize(dataOut, 64<<10)
@@ -259,11 +260,11 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		failed = sayFailures(opts.IO.ErrOut, res.Failures)
 		// Said at the end with the other notices (-q quiets them).
 		if res.Late > 0 {
-			rep.AddNote(fmt.Sprintf("%d event(s) came further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", res.Late))
+			rep.AddNote(fmt.Sprintf("%s further out of time order than the evaluation's memory budget allows and counted only in later steps (give the files of several nodes together so they are merged, or sort the input)", plural.Count(res.Late, "event came", "events came")))
 		}
 		rep.AddDuplicates(res.Duplicates, "the lines that feed a rule")
 		if res.Others > 0 {
-			rep.AddNote(cmdutil.OthersMessage(res.Others, "event(s) that feed a rule", "evaluated"))
+			rep.AddNote(cmdutil.OthersMessage(res.Others, "event that feeds a rule", "events that feed a rule", "evaluated"))
 		}
 		if len(res.Alerts) == 0 && opts.Output != "jsonl" {
 			// No table to print: a header alone would mail every cron run.
@@ -276,9 +277,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 				if from != 0 {
 					what = "the window holds no event"
 				}
-				rep.AddNote(fmt.Sprintf("no alert fired, but %s: no evidence either way (%d rule(s); has the audit log stopped?)", what, len(set.Rules())))
+				rep.AddNote(fmt.Sprintf("no alert fired, but %s: no evidence either way (%s; has the audit log stopped?)", what, plural.Count(len(set.Rules()), "rule", "rules")))
 			default:
-				rep.AddNote(fmt.Sprintf("no alert fired (%d rule(s), %d event(s) evaluated)", len(set.Rules()), res.Events))
+				rep.AddNote(fmt.Sprintf("no alert fired (%s, %s evaluated)", plural.Count(len(set.Rules()), "rule", "rules"), plural.Count(res.Events, "event", "events")))
 			}
 		} else if err := writeAlerts(out, opts.Output, res.Alerts); err != nil {
 			return err
@@ -298,7 +299,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	}
 	if inputErr == nil && failRank > 0 && failed > 0 {
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError,
-			Err: fmt.Errorf("%d rule(s) failed to evaluate (see above): --fail-on does not pass on a rule that could not be evaluated", failed)}
+			Err: fmt.Errorf("%s to evaluate (see above): --fail-on does not pass on a rule that could not be evaluated", plural.Count(failed, "rule failed", "rules failed"))}
 	}
 	if inputErr == nil && failRank > 0 && len(misses) > 0 {
 		return cmdutil.RuleMissError(misses)

@@ -261,8 +261,8 @@ func TestAlertsUndatedAsOtherCommands(t *testing.T) {
 	p := filepath.Join(dir, "panther.jsonl")
 	os.WriteFile(p, b, 0o644)
 	lines := int64(bytes.Count(b, []byte("\n")))
-	line := "audittui: 48 event(s) without a timestamp were not evaluated: no rule can place them in time (the first: " + p + ":1)\n"
-	quiet := "audittui: 48 event(s) without a timestamp not evaluated\n"
+	line := "audittui: 48 events without a timestamp were not evaluated: no rule can place them in time (the first: " + p + ":1)\n"
+	quiet := "audittui: 48 events without a timestamp not evaluated\n"
 
 	if code, _, errOut := runCLI(t, "", p); code != cmdutil.ExitInputError || errOut != line {
 		t.Errorf("exit %d, stderr %q; want %q", code, errOut, line)
@@ -275,13 +275,13 @@ func TestAlertsUndatedAsOtherCommands(t *testing.T) {
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, append(append([]byte(nil), b...), "not an event\n"...), 0o644)
 	code, _, errOut := runCLI(t, "", bad)
-	wantLast := "audittui: 1 input line(s) rejected (see above)\n"
+	wantLast := "audittui: 1 input line rejected (see above)\n"
 	if code != cmdutil.ExitInputError || !strings.Contains(errOut, fmt.Sprintf("audittui: skipped %s:%d: ", bad, lines+1)) ||
-		!strings.Contains(errOut, strings.Replace(line, p, bad, 1)) || !strings.HasSuffix(errOut, wantLast) || strings.Count(errOut, "48 event(s)") != 1 {
+		!strings.Contains(errOut, strings.Replace(line, p, bad, 1)) || !strings.HasSuffix(errOut, wantLast) || strings.Count(errOut, "48 events") != 1 {
 		t.Errorf("rejected line: exit %d, stderr %q", code, errOut)
 	}
 	if code, _, errOut := runCLI(t, "", "-q", bad); code != cmdutil.ExitInputError ||
-		errOut != "audittui: 1 input line(s) rejected and 48 event(s) without a timestamp not evaluated\n" {
+		errOut != "audittui: 1 input line rejected and 48 events without a timestamp not evaluated\n" {
 		t.Errorf("rejected line, -q: exit %d, stderr %q", code, errOut)
 	}
 	// An alert fired at --fail-on decides the status; the undated events
@@ -350,7 +350,7 @@ func TestAlertsQuietNotices(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = runCLI(t, "", "-q", p)
-	if code != cmdutil.ExitInputError || errOut != "audittui: 48 event(s) without a timestamp not evaluated\n" { // 48 distinct, each read twice
+	if code != cmdutil.ExitInputError || errOut != "audittui: 48 events without a timestamp not evaluated\n" { // 48 distinct, each read twice
 		t.Errorf("-q: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -490,7 +490,7 @@ func TestAlertsUndatedCopiesCountOnce(t *testing.T) {
 	_, _, twice := runCLI(t, "", append([]string{"-o", "jsonl"}, append(files, files...)...)...)
 	count := func(s string) string {
 		for _, l := range strings.Split(s, "\n") {
-			if i := strings.Index(l, " event(s) without a timestamp"); i > 0 {
+			if i := strings.Index(l, " events without a timestamp"); i > 0 {
 				return l[strings.LastIndex(l[:i], " ")+1 : i]
 			}
 		}
@@ -518,10 +518,10 @@ func TestAlertsGateFailsOnNoEvents(t *testing.T) {
 	}{
 		{[]string{"--fail-on", "info", empty}, cmdutil.ExitInputError, "", "has the audit log stopped?"},
 		{[]string{"--fail-on", "info", "--from", "2026-11-20T04:30:00Z", sample}, cmdutil.ExitInputError, "", "has the audit log stopped?"},
-		{[]string{empty}, 0, "", "no alert fired, but the input holds no dated event: no evidence either way (80 rule(s); has the audit log stopped?)"},
+		{[]string{empty}, 0, "", "no alert fired, but the input holds no dated event: no evidence either way (80 rules; has the audit log stopped?)"},
 		// The rules read the day before the window; the window itself
 		// holds nothing, and stderr says where the events are.
-		{[]string{"--from", "2026-11-20T04:30:00Z", sample}, 0, "", "no event read falls in the window (from 2026-11-20T04:30:00Z): all 3948 event(s) read are before it"},
+		{[]string{"--from", "2026-11-20T04:30:00Z", sample}, 0, "", "no event read falls in the window (from 2026-11-20T04:30:00Z): all 3948 events read are before it"},
 		{[]string{"-q", empty}, 0, "", ""},
 		{[]string{"--fail-on", "critical", "--from", "2026-11-20T03:59:00Z", sample}, 0, "SecretAccessed", ""},
 	} {

@@ -14,7 +14,7 @@ import (
 
 // otherBytes finds the notice of events with the auditID, stage and time
 // of another but other bytes.
-var otherBytes = regexp.MustCompile(`audittui: (\d+) event\(s\) that feed a rule have the auditID, stage and time of another but other bytes \([^)]*\): not duplicates, so both are evaluated, as Loki keeps both\n`)
+var otherBytes = regexp.MustCompile(`audittui: (\d+) events that feed a rule have the auditID, stage and time of another but other bytes \([^)]*\): not duplicates, so both are evaluated, as Loki keeps both\n`)
 
 // TestAlertsJQExportOnce: the sample and every real log given with its
 // `jq .` re-export (jq writes & < > raw where the apiserver wrote \u0026

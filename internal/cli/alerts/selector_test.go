@@ -79,7 +79,7 @@ func TestAlertsRuleSelectsNoStream(t *testing.T) {
 	warning := "audittui: warning: " + team + ": 5 rules can never fire: UnauthorizedAPIAccess (" + team + ":6), SecretAccessed (" + team + ":20), RBACModification (" + team + ":33), PodExecDetected (" + team + ":46), ServiceAccountTokenCreated (" + team + ":59): " +
 		`{job="kube-audit"} selects no stream of the sources: their job is "audit"; --label job=kube-audit gives local files that label` + "\n"
 	if code != cmdutil.ExitInputError || out != "" || !strings.HasPrefix(errOut, warning) ||
-		!strings.Contains(errOut, "audittui: 5 rule(s) select no stream of the sources (--fail-on does not pass on a rule that watches nothing") {
+		!strings.Contains(errOut, "audittui: 5 rules select no stream of the sources (--fail-on does not pass on a rule that watches nothing") {
 		t.Fatalf("--fail-on info: exit %d, stdout %q, stderr %q\nwant first %q", code, out, errOut, warning)
 	}
 	// Without --fail-on the warning does not change the exit status.

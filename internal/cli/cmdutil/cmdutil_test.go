@@ -94,14 +94,14 @@ func TestRejectReporter(t *testing.T) {
 		t.Fatalf("report %q", w.String())
 	}
 	var ee *ExitError
-	if err := r.Err(); !errors.As(err, &ee) || ee.Code != ExitInputError || !strings.Contains(err.Error(), "1 input line(s) rejected") {
+	if err := r.Err(); !errors.As(err, &ee) || ee.Code != ExitInputError || !strings.Contains(err.Error(), "1 input line rejected") {
 		t.Fatalf("err %v", err)
 	}
 
 	// A reject that stands for a run of lines (a skipped range, a lost
 	// tail) counts each of them.
 	r.Add([]data.Reject{{Origin: data.Origin{Source: src, Line: 63}, Reason: "the rest of the input (lines 63-256) could not be read", Lines: 194}})
-	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "195 input line(s) rejected") {
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "195 input lines rejected") {
 		t.Fatalf("err %v, want 195 lines", err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -24,8 +25,9 @@ type RejectReporter struct {
 	// undatedAt cites the first.
 	undated   int
 	undatedAt string
-	// undatedWhat and undatedShort say what became of them (SayUndated).
-	undatedWhat, undatedShort string
+	// undatedOne, undatedMany and undatedShort say what became of them
+	// (SayUndated).
+	undatedOne, undatedMany, undatedShort string
 	// dups counts exact duplicate lines counted once (data.Dups) among
 	// dupsOf ("the matching lines"): what the command checked for copies.
 	dups   int64
@@ -74,29 +76,30 @@ func (r *RejectReporter) AddUndated(n int, at string) {
 // Left out by a time window: what every command but alerts says of its
 // undated events.
 const (
-	undatedWindowWhat  = "could not be placed in the time window and were left out"
+	undatedWindowOne   = "could not be placed in the time window and was left out"
+	undatedWindowMany  = "could not be placed in the time window and were left out"
 	undatedWindowShort = "left out"
 )
 
 // SayUndated sets the words Err uses for what became of the undated
-// events: what on the stderr line ("N event(s) without a timestamp
-// WHAT (the first: FILE:LINE)"), short in the one line that says why
-// the exit status is 1 under quiet ("N event(s) without a timestamp
-// SHORT"). The
-// default is a time window's: "could not be placed in the time window
-// and were left out", "left out". A command that leaves them out for
-// another reason (the alert rules cannot evaluate them) says so here and
-// reports them by the same path.
-func (r *RejectReporter) SayUndated(what, short string) {
+// events: one or many (for one event, for several) on the stderr line
+// ("N events without a timestamp MANY (the first: FILE:LINE)"), short in
+// the one line that says why the exit status is 1 under quiet ("N events
+// without a timestamp SHORT"). The default is a time window's: "could
+// not be placed in the time window and was (were) left out", "left out".
+// A command that leaves them out for another reason (the alert rules
+// cannot evaluate them) says so here and reports them by the same path.
+func (r *RejectReporter) SayUndated(one, many, short string) {
 	r.mu.Lock()
-	r.undatedWhat, r.undatedShort = what, short
+	r.undatedOne, r.undatedMany, r.undatedShort = one, many, short
 	r.mu.Unlock()
 }
 
 // UndatedMessage says that n events without a timestamp were left out
-// (what), naming the first (at, a citation; may be empty).
-func UndatedMessage(n int64, at, what string) string {
-	msg := fmt.Sprintf("%d event(s) without a timestamp %s", n, what)
+// (one or many: what became of one event, of several), naming the first
+// (at, a citation; may be empty).
+func UndatedMessage(n int64, at, one, many string) string {
+	msg := fmt.Sprintf("%s %s", plural.Count(n, "event without a timestamp", "events without a timestamp"), plural.Word(n, one, many))
 	if at != "" {
 		msg += " (the first: " + at + ")"
 	}
@@ -126,11 +129,13 @@ func DuplicatesMessage(n int64, of string) string {
 }
 
 // OthersMessage says that n of what (events the command checked for
-// copies: "matching event(s)") have the auditID, stage and time of
-// another but other bytes, so are not duplicates: both were done (what
-// became of them: "printed and counted").
-func OthersMessage(n int64, what, done string) string {
-	return fmt.Sprintf("%d %s have the auditID, stage and time of another but other bytes (another serialisation, such as keys in another order, or an edited copy): not duplicates, so both are %s, as Loki keeps both", n, what, done)
+// copies, one and many: "matching event", "matching events") have the
+// auditID, stage and time of another but other bytes, so are not
+// duplicates: both were done (what became of them: "printed and
+// counted").
+func OthersMessage(n int64, one, many, done string) string {
+	return fmt.Sprintf("%s the auditID, stage and time of another but other bytes (another serialisation, such as keys in another order, or an edited copy): %s, so both are %s, as Loki keeps both",
+		plural.Count(n, one+" has", many+" have"), plural.Word(n, "not a duplicate", "not duplicates"), done)
 }
 
 // AddNote says msg on stderr at the end (unless quiet), without making
@@ -160,19 +165,19 @@ func (r *RejectReporter) Count() int {
 func (r *RejectReporter) Err() error {
 	r.mu.Lock()
 	undated, undatedAt, dups, dupsOf, notes := r.undated, r.undatedAt, r.dups, r.dupsOf, r.notes
-	what, short := r.undatedWhat, r.undatedShort
+	one, many, short := r.undatedOne, r.undatedMany, r.undatedShort
 	r.mu.Unlock()
-	if what == "" {
-		what, short = undatedWindowWhat, undatedWindowShort
+	if many == "" {
+		one, many, short = undatedWindowOne, undatedWindowMany, undatedWindowShort
 	}
 	n := r.Count()
 	if r.quiet {
 		var parts []string
 		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d input line(s) rejected", n))
+			parts = append(parts, plural.Count(n, "input line", "input lines")+" rejected")
 		}
 		if undated > 0 {
-			parts = append(parts, fmt.Sprintf("%d event(s) without a timestamp %s", undated, short))
+			parts = append(parts, plural.Count(undated, "event without a timestamp", "events without a timestamp")+" "+short)
 		}
 		if len(parts) == 0 {
 			return nil
@@ -186,11 +191,11 @@ func (r *RejectReporter) Err() error {
 		fmt.Fprintf(r.w, "audittui: %s\n", DuplicatesMessage(dups, dupsOf))
 	}
 	if undated > 0 {
-		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, what)))
+		fmt.Fprintf(r.w, "audittui: %s\n", termsafe.String(UndatedMessage(int64(undated), undatedAt, one, many)))
 	}
 	switch {
 	case n > 0:
-		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d input line(s) rejected (see above)", n)}
+		return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%s rejected (see above)", plural.Count(n, "input line", "input lines"))}
 	case undated > 0:
 		return &ExitError{Code: ExitInputError} // said above
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/data/source/loki"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
@@ -250,9 +251,17 @@ var ErrRulesSelectNothing = errors.New("select no stream of the sources")
 // RuleMissError is the exit error `alerts --fail-on` returns when rules
 // select no stream (exit status 1, as for input it could not check).
 func RuleMissError(misses []RuleMiss) error {
-	return &ExitError{Code: ExitInputError, Err: fmt.Errorf("%d rule(s) %w (--fail-on does not pass on a rule that watches nothing: fix its selector or give the sources its labels with --label)",
-		len(misses), ErrRulesSelectNothing)}
+	return &ExitError{Code: ExitInputError, Err: ruleMissErr(len(misses))}
 }
+
+// ruleMissErr is ErrRulesSelectNothing said of n rules.
+type ruleMissErr int
+
+func (n ruleMissErr) Error() string {
+	return plural.Count(int(n), "rule selects", "rules select") + " no stream of the sources (--fail-on does not pass on a rule that watches nothing: fix its selector or give the sources its labels with --label)"
+}
+
+func (ruleMissErr) Unwrap() error { return ErrRulesSelectNothing }
 
 // unwrapSource returns the source a command's wrappers (warnings, window
 // watch) wrap.

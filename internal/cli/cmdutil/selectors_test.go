@@ -43,7 +43,7 @@ func TestSayRuleMisses(t *testing.T) {
 	if w.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", w.String(), want)
 	}
-	if err := RuleMissError(misses); !strings.Contains(err.Error(), "8 rule(s) select no stream") {
+	if err := RuleMissError(misses); !strings.Contains(err.Error(), "8 rules select no stream") {
 		t.Errorf("error %v", err)
 	}
 

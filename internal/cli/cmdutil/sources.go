@@ -64,6 +64,18 @@ func Notices(srcs []data.Source) []string {
 	return out
 }
 
+// Unread lists the directories the SOURCE arguments hold that are not
+// read (file.Source.Unread): what Notices name, each one.
+func Unread(srcs []data.Source) []file.Unread {
+	var out []file.Unread
+	for _, s := range srcs {
+		if f, ok := unwrapSource(s).(*file.Source); ok {
+			out = append(out, f.Unread()...)
+		}
+	}
+	return out
+}
+
 // Window resolves what a command that reads events starts with: the time
 // window of w (now is the clock) and the SOURCE arguments (ResolveOrStdin).
 // When a read with that window decodes events but lets none through,

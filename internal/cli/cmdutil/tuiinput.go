@@ -10,6 +10,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/report"
 )
@@ -58,7 +59,7 @@ func DefaultFollowTree(args []string, recursive bool) Follow {
 			if !DefaultFollow([]string{dir}).On {
 				how = "audittui --follow " + report.ShellQuote(dir) + " reads them too"
 			}
-			f.Notice = fmt.Sprintf("following %s; %d rotated file(s) beside it are not read (%s)", filepath.Base(args[0]), n, how)
+			f.Notice = fmt.Sprintf("following %s; %s beside it %s not read (%s)", filepath.Base(args[0]), plural.Count(n, "rotated file", "rotated files"), plural.Word(n, "is", "are"), how)
 		}
 		return f
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // WindowFlags are --since, --from and --to, the time window of every
@@ -227,12 +228,20 @@ func (w *windowDesc) message(c data.WindowCounts) string {
 	var where string
 	switch {
 	case c.After == 0:
-		where = fmt.Sprintf("all %d event(s) %s are before it, the newest at %s", c.Before, read, FormatTime(c.NewestBefore))
+		if c.Before == 1 {
+			where = fmt.Sprintf("the 1 event %s is before it, at %s", read, FormatTime(c.NewestBefore))
+		} else {
+			where = fmt.Sprintf("all %d events %s are before it, the newest at %s", c.Before, read, FormatTime(c.NewestBefore))
+		}
 	case c.Before == 0:
-		where = fmt.Sprintf("all %d event(s) %s are at or after its end, the oldest at %s", c.After, read, FormatTime(c.OldestAfter))
+		if c.After == 1 {
+			where = fmt.Sprintf("the 1 event %s is at or after its end, at %s", read, FormatTime(c.OldestAfter))
+		} else {
+			where = fmt.Sprintf("all %d events %s are at or after its end, the oldest at %s", c.After, read, FormatTime(c.OldestAfter))
+		}
 	default:
-		where = fmt.Sprintf("of the %d event(s) %s, %d are before it (the newest at %s) and %d at or after its end (the oldest at %s)",
-			c.Before+c.After, read, c.Before, FormatTime(c.NewestBefore), c.After, FormatTime(c.OldestAfter))
+		where = fmt.Sprintf("of the %d events %s, %d %s before it (the newest at %s) and %d at or after its end (the oldest at %s)",
+			c.Before+c.After, read, c.Before, plural.Word(c.Before, "is", "are"), FormatTime(c.NewestBefore), c.After, FormatTime(c.OldestAfter))
 	}
 	return none + " falls in the window (" + win + "): " + where
 }

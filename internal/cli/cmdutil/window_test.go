@@ -78,13 +78,13 @@ func TestWindowWatchMessage(t *testing.T) {
 		want string
 	}{
 		{"since from now", windowDesc{from: ns("2026-12-06T23:51:37.123Z"), since: time.Hour}, data.WindowCounts{Before: 27096, NewestBefore: newest},
-			"no event read falls in the window (from 2026-12-06T23:51:37Z: --since 1h counts back from now, not from the newest event as the TUI's :since does): all 27096 event(s) read are before it, the newest at 2026-11-20T03:29:59.500000Z"},
+			"no event read falls in the window (from 2026-12-06T23:51:37Z: --since 1h counts back from now, not from the newest event as the TUI's :since does): all 27096 events read are before it, the newest at 2026-11-20T03:29:59.500000Z"},
 		{"since from --to", windowDesc{from: ns("2026-11-21T22:30:00Z"), to: ns("2026-11-22T00:00:00Z"), since: 90 * time.Minute, toSet: true, prefiltered: true}, data.WindowCounts{Before: 12, NewestBefore: newest},
-			"no event the query could match falls in the window (from 2026-11-21T22:30:00Z to 2026-11-22T00:00:00Z: --since 1h30m counts back from --to): all 12 event(s) that it could match are before it, the newest at 2026-11-20T03:29:59.500000Z"},
+			"no event the query could match falls in the window (from 2026-11-21T22:30:00Z to 2026-11-22T00:00:00Z: --since 1h30m counts back from --to): all 12 events that it could match are before it, the newest at 2026-11-20T03:29:59.500000Z"},
 		{"to", windowDesc{to: ns("2026-11-19T00:00:00Z")}, data.WindowCounts{After: 5, OldestAfter: oldest},
-			"no event read falls in the window (before 2026-11-19T00:00:00Z): all 5 event(s) read are at or after its end, the oldest at 2026-11-20T02:00:00.250000Z"},
+			"no event read falls in the window (before 2026-11-19T00:00:00Z): all 5 events read are at or after its end, the oldest at 2026-11-20T02:00:00.250000Z"},
 		{"between", windowDesc{from: ns("2026-11-20T03:00:00Z"), to: ns("2026-11-20T03:00:01Z")}, data.WindowCounts{Before: 3, After: 4, NewestBefore: oldest, OldestAfter: newest},
-			"no event read falls in the window (from 2026-11-20T03:00:00Z to 2026-11-20T03:00:01Z): of the 7 event(s) read, 3 are before it (the newest at 2026-11-20T02:00:00.250000Z) and 4 at or after its end (the oldest at 2026-11-20T03:29:59.500000Z)"},
+			"no event read falls in the window (from 2026-11-20T03:00:00Z to 2026-11-20T03:00:01Z): of the 7 events read, 3 are before it (the newest at 2026-11-20T02:00:00.250000Z) and 4 at or after its end (the oldest at 2026-11-20T03:29:59.500000Z)"},
 		{"one let through", windowDesc{to: ns("2026-11-19T00:00:00Z")}, data.WindowCounts{In: 1, After: 5, OldestAfter: oldest}, ""},
 		{"nothing read", windowDesc{to: ns("2026-11-19T00:00:00Z")}, data.WindowCounts{}, ""},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/audittui/audittui/internal/data/source/file"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -173,6 +174,15 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		return cmdutil.UsageErrorf("no SOURCE given")
 	}
 	ex := &exporter{errOut: opts.IO.ErrOut, dir: dir}
+	// What the sources hold that is not read is not exported: the
+	// manifest says so, not only stderr (review M 14).
+	if unread := cmdutil.Unread(srcs); len(unread) > 0 {
+		ex.dir.Update(func(m *evidence.Manifest) {
+			for _, u := range unread {
+				m.NotRead = append(m.NotRead, evidence.NotRead{Path: u.Dir, Reason: u.Why})
+			}
+		})
+	}
 
 	// 1. Copy the evidence; remember local copies to query.
 	var copies []data.Source
@@ -222,9 +232,9 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	for _, e := range m.Entries {
 		bytes += e.Size
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "audittui: exported %d file(s), %.1f MB, to %s", len(m.Entries), float64(bytes)/1e6, termsafe.String(opts.Dir))
+	fmt.Fprintf(opts.IO.ErrOut, "audittui: exported %s, %.1f MB, to %s", plural.Count(len(m.Entries), "file", "files"), float64(bytes)/1e6, termsafe.String(opts.Dir))
 	if q != nil {
-		fmt.Fprintf(opts.IO.ErrOut, " (%d event(s) in %s)", m.Events, evidence.EventsFile)
+		fmt.Fprintf(opts.IO.ErrOut, " (%s in %s)", plural.Count(m.Events, "event", "events"), evidence.EventsFile)
 	}
 	digest, err := evidence.Digest(opts.Dir)
 	if err != nil {
@@ -234,8 +244,8 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	fmt.Fprintf(opts.IO.ErrOut, "audittui: digest of the export (sha256 of %s, covering every file and %s; note it down, verify --digest compares): %s\n",
 		evidence.ManifestSHA, evidence.ManifestJSON, digest)
 	if ex.problems > 0 || m.Rejected > 0 {
-		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%d object(s) not exported and %d line(s) rejected (listed above and in %s)",
-			ex.problems, m.Rejected, evidence.ManifestJSON)}
+		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: fmt.Errorf("%s not exported and %s rejected (listed above and in %s)",
+			plural.Count(ex.problems, "object", "objects"), plural.Count(m.Rejected, "line", "lines"), evidence.ManifestJSON)}
 	}
 	return nil
 }
@@ -475,16 +485,17 @@ func (ex *exporter) selectEvents(ctx context.Context, srcs []data.Source, q *log
 	}
 	nUndated, undatedAt := undated.Count()
 	if nUndated > 0 {
-		fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(cmdutil.UndatedMessage(nUndated, undatedAt, "could not be placed in the time window and were left out (counted in "+evidence.ManifestJSON+")")))
+		fmt.Fprintf(ex.errOut, "audittui: %s\n", termsafe.String(cmdutil.UndatedMessage(nUndated, undatedAt, "could not be placed in the time window and was left out (counted in "+evidence.ManifestJSON+")", "could not be placed in the time window and were left out (counted in "+evidence.ManifestJSON+")")))
 	}
 	if n := dups.Count(); n > 0 {
 		fmt.Fprintf(ex.errOut, "audittui: %s; left out of %s, listed in %s\n", cmdutil.DuplicatesMessage(n, "the matching events"), evidence.EventsFile, evidence.ManifestJSON)
 	}
 	if n := dups.AKSCategories(); n > 0 {
-		fmt.Fprintf(ex.errOut, "audittui: %d matching event(s) came twice, in AKS records of category kube-audit and of kube-audit-admin: written once, among the duplicates\n", n)
+		fmt.Fprintf(ex.errOut, "audittui: %s twice, in AKS records of category kube-audit and of kube-audit-admin: written once, among the duplicates\n", plural.Count(n, "matching event came", "matching events came"))
 	}
 	if n := dups.Others(); n > 0 {
-		fmt.Fprintf(ex.errOut, "audittui: %d matching event(s) have the auditID, stage and time of another but other bytes (another serialisation or an edited copy): not duplicates, both written\n", n)
+		fmt.Fprintf(ex.errOut, "audittui: %s the auditID, stage and time of another but other bytes (another serialisation or an edited copy): %s, both written\n",
+			plural.Count(n, "matching event has", "matching events have"), plural.Word(n, "not a duplicate", "not duplicates"))
 	}
 	ex.dir.Update(func(m *evidence.Manifest) {
 		m.RejectedLines = rejLines

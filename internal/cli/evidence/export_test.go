@@ -468,7 +468,7 @@ func TestVerifyCoversManifestAndEvents(t *testing.T) {
 	sha.WriteString(evidence.ShaLine(jsum, evidence.ManifestJSON))
 	os.WriteFile(filepath.Join(dir, evidence.ManifestSHA), []byte(sha.String()), 0o644)
 	code, out, errOut := verifyCmd(t, dir)
-	if code != cmdutil.ExitInputError || !strings.Contains(out, "differs from what the recorded query selects") || !strings.Contains(out, "events.index.jsonl holds 3 line(s)") {
+	if code != cmdutil.ExitInputError || !strings.Contains(out, "differs from what the recorded query selects") || !strings.Contains(out, "events.index.jsonl holds 3 lines") {
 		t.Fatalf("verify of a consistent rewrite: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, _ := verifyCmd(t, "--digest", digest, dir); code != cmdutil.ExitInputError || !strings.Contains(out, "DIGEST") {
@@ -585,6 +585,32 @@ func TestExportRecursive(t *testing.T) {
 	if code, _, errOut := exportCmd(t, root, "-d", flat, q); code != 0 || !strings.Contains(errOut, "2 subdirectories not read: node-a, node-b; use -r") {
 		t.Fatalf("export without -r: exit %d, want the subdirectories named: %s", code, errOut)
 	}
+	// The manifest records the subdirectories left out, each one, and
+	// verify lists them (review M 14: only stderr said so).
+	fm, err := evidence.ReadManifest(flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []evidence.NotRead{{Path: filepath.Join(root, "node-a"), Reason: "a subdirectory: not read without -r (--recursive)"},
+		{Path: filepath.Join(root, "node-b"), Reason: "a subdirectory: not read without -r (--recursive)"}}
+	if fmt.Sprint(fm.NotRead) != fmt.Sprint(want) {
+		t.Errorf("MANIFEST.json not_read = %v, want %v", fm.NotRead, want)
+	}
+	if raw, _ := os.ReadFile(filepath.Join(flat, evidence.ManifestJSON)); !strings.Contains(string(raw), `"not_read"`) {
+		t.Errorf("MANIFEST.json has no not_read:\n%s", raw)
+	}
+	code, out, errOut := verifyCmd(t, "-q", flat)
+	if code != 0 || !strings.Contains(out, "NOTREAD  "+filepath.Join(root, "node-a")+"  (a subdirectory: not read without -r (--recursive): nothing under it was exported)") || !strings.Contains(out, "NOTREAD  "+filepath.Join(root, "node-b")) {
+		t.Errorf("verify of an export without -r: exit %d, want the subdirectories not read listed:\n%s%s", code, out, errOut)
+	}
+	// A glob's directories likewise.
+	globbed := filepath.Join(t.TempDir(), "glob")
+	if code, _, errOut := exportCmd(t, filepath.Join(root, "*"), "-d", globbed, q); code != 0 {
+		t.Fatalf("export of a glob: %d %s", code, errOut)
+	}
+	if gm, err := evidence.ReadManifest(globbed); err != nil || len(gm.NotRead) != 2 || !strings.Contains(gm.NotRead[0].Reason, "the glob matched") {
+		t.Errorf("export of a glob: not_read %v (%v)", gm.NotRead, err)
+	}
 	dir := filepath.Join(t.TempDir(), "out")
 	if code, _, errOut := exportCmd(t, "-r", root, "-d", dir, q); code != 0 {
 		t.Fatalf("export -r: %d %s", code, errOut)
@@ -592,6 +618,9 @@ func TestExportRecursive(t *testing.T) {
 	m, err := evidence.ReadManifest(dir)
 	if err != nil || m.Events != 2 || len(m.Entries) != 4+2 || !m.Recursive {
 		t.Fatalf("export -r: %d event(s), %d entries, recursive %v, want 2 events of node-a, 4 copies, -r recorded (%v)", m.Events, len(m.Entries), m.Recursive, err)
+	}
+	if len(m.NotRead) != 0 {
+		t.Errorf("export -r: not_read %v, want none", m.NotRead)
 	}
 	if code, out, errOut := verifyCmd(t, dir); code != 0 {
 		t.Fatalf("verify of export -r: exit %d\n%s%s", code, out, errOut)

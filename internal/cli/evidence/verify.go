@@ -18,6 +18,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -44,7 +45,10 @@ were added since the export. MANIFEST.json must agree with MANIFEST.sha256
 against events.jsonl and events.index.jsonl, and the recorded query is run
 again over the copies (files/, objects/) in the recorded window, with the
 recorded --label and --cluster and each copy's original filename label, as
-export selected: events.jsonl must be exactly what it selects.
+export selected: events.jsonl must be exactly what it selects. The
+directories the export's SOURCEs held but did not read (a directory's
+subdirectories without -r, MANIFEST.json's "not_read") are listed as
+NOTREAD lines: not a mismatch, but nothing under them is in the export.
 
 The digest printed (sha256 of MANIFEST.sha256) covers every file and
 MANIFEST.json; export prints it too. Nothing here is signed: whoever can
@@ -105,6 +109,11 @@ func runVerify(opts *VerifyOptions) error {
 		problems++
 		fmt.Fprintln(out, "MANIFEST  "+termsafe.String(merr.Error()))
 	default:
+		// Not a mismatch, but what the export left out: said where the
+		// files are listed.
+		for _, nr := range m.NotRead {
+			fmt.Fprintf(out, "NOTREAD  %s  (%s: nothing under it was exported)\n", termsafe.String(nr.Path), termsafe.String(nr.Reason))
+		}
 		for _, p := range checkEvents(opts.Ctx, opts.IO, dir, m) {
 			problems++
 			fmt.Fprintln(out, "EVENTS  "+termsafe.String(p))
@@ -139,11 +148,11 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		return out
 	}
 	if n := bytes.Count(have, []byte("\n")); n != m.Events {
-		out = append(out, fmt.Sprintf("%s holds %d line(s), %s says \"events\": %d", evidence.EventsFile, n, evidence.ManifestJSON, m.Events))
+		out = append(out, fmt.Sprintf("%s holds %s, %s says \"events\": %d", evidence.EventsFile, plural.Count(n, "line", "lines"), evidence.ManifestJSON, m.Events))
 	}
 	if ix, err := os.ReadFile(filepath.Join(dir, evidence.EventsIndexFile)); err == nil {
 		if n := bytes.Count(ix, []byte("\n")); n != m.Events {
-			out = append(out, fmt.Sprintf("%s holds %d line(s), %s says \"events\": %d", evidence.EventsIndexFile, n, evidence.ManifestJSON, m.Events))
+			out = append(out, fmt.Sprintf("%s holds %s, %s says \"events\": %d", evidence.EventsIndexFile, plural.Count(n, "line", "lines"), evidence.ManifestJSON, m.Events))
 		}
 	}
 	if m.Query == "" {
@@ -216,8 +225,8 @@ func checkEvents(ctx context.Context, ios *cmdutil.IOStreams, dir string, m *evi
 		return append(out, err.Error())
 	}
 	if !bytes.Equal(again, have) {
-		out = append(out, fmt.Sprintf("%s differs from what the recorded query selects from the copies (%d event(s) there, %d selected again): %s", evidence.EventsFile,
-			bytes.Count(have, []byte("\n")), bytes.Count(again, []byte("\n")), firstDiff(have, again)))
+		out = append(out, fmt.Sprintf("%s differs from what the recorded query selects from the copies (%s there, %d selected again): %s", evidence.EventsFile,
+			plural.Count(bytes.Count(have, []byte("\n")), "event", "events"), bytes.Count(again, []byte("\n")), firstDiff(have, again)))
 	}
 	if again := d.Manifest(); again.Rejected != m.Rejected || again.DuplicatesDropped != m.DuplicatesDropped || again.Undated != m.Undated {
 		out = append(out, fmt.Sprintf("%s counts %d rejected, %d duplicates, %d undated; the copies give %d, %d, %d", evidence.ManifestJSON,

@@ -22,6 +22,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/history"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -213,7 +214,7 @@ func header(h *history.History) string {
 	if h.Kind != "" {
 		kind = " (" + h.Kind + ")"
 	}
-	return fmt.Sprintf("# %s%s: %d request(s); events: %s", h.Ref.Display(), kind, len(h.Rows), h.Query)
+	return fmt.Sprintf("# %s%s: %s; events: %s", h.Ref.Display(), kind, plural.Count(len(h.Rows), "request", "requests"), h.Query)
 }
 
 func verbOf(r *history.Row) string {

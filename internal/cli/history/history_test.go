@@ -278,7 +278,7 @@ func TestHistoryDeleteCollection(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 3+12 || !strings.HasPrefix(lines[1], "# note: 2 deletecollection request(s) of the collection left out, their events show they did not touch the object: "+collectionFixture+":7 (") {
+	if len(lines) != 3+12 || !strings.HasPrefix(lines[1], "# note: 2 deletecollection requests of the collection left out, their events show they did not touch the object: "+collectionFixture+":7 (") {
 		t.Fatalf("table:\n%s", out)
 	}
 	for _, cells := range [][]string{
@@ -362,7 +362,7 @@ func TestHistoryConnectRequests(t *testing.T) {
 		{"2018-10-26T13:39:00.000000Z", "get/exec", "101", "minikube-user", "exec: sh -c id"},
 		{"2018-10-26T13:42:46.808261Z", "create/attach", "101", "minikube-user", "attach"},
 	}
-	if !strings.Contains(rows[0], "3 request(s)") || len(rows) != 2+len(want) {
+	if !strings.Contains(rows[0], "3 requests") || len(rows) != 2+len(want) {
 		t.Fatalf("history %s:\n%s", pod, out)
 	}
 	for k, cells := range want {
@@ -527,6 +527,6 @@ func TestHistoryReadsCollection(t *testing.T) {
 	if len(kept) != 2 || !strings.Contains(kept[0], "02:00:01") || !strings.Contains(kept[1], "02:00:05") || !strings.Contains(kept[1], "may not have returned it") {
 		t.Errorf("want the lists 1 (metadata.name=db) and 5 (labelSelector: may):\n%s", out)
 	}
-	mustContain(t, out, "2 list or watch request(s) of the collection left out")
+	mustContain(t, out, "2 list or watch requests of the collection left out")
 	queryAgrees(t, syn, "--reads", "-n", "prod", "secret/db")
 }

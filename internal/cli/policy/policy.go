@@ -358,7 +358,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		// Said as alerts says it. A window leaves every undated event
 		// out before the checker sees it (counted above, in its own
 		// words), so this is the only kind here.
-		rejects.SayUndated(undatedWhat, "not evaluated by the alert rules")
+		rejects.SayUndated(undatedOne, undatedMany, "not evaluated by the alert rules")
 		rejects.AddUndated(int(rep.AlertsUndated), rep.AlertsUndatedAt)
 	}
 	if opts.Output == "jsonl" {
@@ -376,10 +376,13 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	return rejects.Err()
 }
 
-// undatedWhat says what became of the events without a timestamp when no
+// undatedOne and undatedMany say what became of the events without a timestamp when no
 // window left them out: the policy's rules count them, the alert rules
 // (MATCHED, LOST) do not.
-const undatedWhat = "were not evaluated by the alert rules (not in MATCHED or LOST): no rule can place them in time"
+const (
+	undatedOne  = "was not evaluated by the alert rules (not in MATCHED or LOST): no rule can place it in time"
+	undatedMany = "were not evaluated by the alert rules (not in MATCHED or LOST): no rule can place them in time"
+)
 
 func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
 	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), plural(int(r.Events), "event", "events"))

@@ -168,7 +168,7 @@ func policyCheckJSONL(t *testing.T, files []string) {
 	// Events without a timestamp (Panther's fixtures) are left out of the
 	// built-in pack's counts, and that alone makes the exit status 1.
 	if n := len(undatedLines(t, files...)); n > 0 {
-		if code != cmdutil.ExitInputError || !strings.HasPrefix(errOut, fmt.Sprintf("audittui: %d event(s) without a timestamp were not evaluated by the alert rules", n)) || strings.Count(errOut, "\n") != 1 {
+		if code != cmdutil.ExitInputError || !strings.HasPrefix(errOut, fmt.Sprintf("audittui: %d events without a timestamp were not evaluated by the alert rules", n)) || strings.Count(errOut, "\n") != 1 {
 			t.Fatalf("exit %d, %d undated: %s", code, n, errOut)
 		}
 	} else if code != cmdutil.ExitOK {
@@ -289,7 +289,7 @@ func TestPolicyFlagsToOptions(t *testing.T) {
 func TestPolicyCheckReportsRejects(t *testing.T) {
 	good := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","verb":"get","user":{"username":"alice"},"stageTimestamp":"2026-02-10T10:00:00Z"}`
 	code, out, errOut := runPolicyCLI(t, good+"\nnot json \x1b]0;pwned\x07\n", "check", "--no-builtin", "--policy", seedPolicyPath(t), "-o", "jsonl")
-	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audittui: skipped -:2") || !strings.Contains(errOut, "1 input line(s) rejected") {
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audittui: skipped -:2") || !strings.Contains(errOut, "1 input line rejected") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	if err := termsafetest.CheckLines(errOut); err != nil {
@@ -446,7 +446,7 @@ func TestPolicyCheckUndatedNotMatched(t *testing.T) {
 	if got.Summary.Events != 49 || got.Summary.AlertsUndated != 48 || got.Summary.AlertsUndatedAt != all+":1" {
 		t.Errorf("events %d, alertsUndated %d at %q", got.Summary.Events, got.Summary.AlertsUndated, got.Summary.AlertsUndatedAt)
 	}
-	line := "audittui: 48 event(s) without a timestamp were not evaluated by the alert rules (not in MATCHED or LOST): no rule can place them in time (the first: " + all + ":1)\n"
+	line := "audittui: 48 events without a timestamp were not evaluated by the alert rules (not in MATCHED or LOST): no rule can place them in time (the first: " + all + ":1)\n"
 	if code != cmdutil.ExitInputError || errOut != line {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}

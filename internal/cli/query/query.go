@@ -20,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -383,10 +384,10 @@ func (k *keepN) sorted() []*data.Event {
 func reportDups(rep *cmdutil.RejectReporter, dups *data.Dups) {
 	rep.AddDuplicates(dups.Count(), "the matching lines")
 	if n := dups.AKSCategories(); n > 0 {
-		rep.AddNote(fmt.Sprintf("%d matching event(s) came twice, in AKS records of category kube-audit and of kube-audit-admin (a diagnostic setting with both: kube-audit-admin repeats every kube-audit event but get and list): counted once, among the duplicates", n))
+		rep.AddNote(fmt.Sprintf("%s twice, in AKS records of category kube-audit and of kube-audit-admin (a diagnostic setting with both: kube-audit-admin repeats every kube-audit event but get and list): counted once, among the duplicates", plural.Count(n, "matching event came", "matching events came")))
 	}
 	if n := dups.Others(); n > 0 {
-		rep.AddNote(cmdutil.OthersMessage(n, "matching event(s)", "printed and counted"))
+		rep.AddNote(cmdutil.OthersMessage(n, "matching event", "matching events", "printed and counted"))
 	}
 }
 

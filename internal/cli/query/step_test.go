@@ -276,7 +276,7 @@ func TestMetricQueryBoundariesAsLoki(t *testing.T) {
 	}
 	// The notice: no step's range holds an event (all before 02:55).
 	code, out, errOut := queryCLI(t, "-o", "jsonl", "--step", "5m", "--from", "2026-11-20T03:00:00Z", "--to", "2026-11-20T04:00:00Z", q, f)
-	if want := "audittui: no event read falls in the window (from 2026-11-20T03:00:00Z to 2026-11-20T04:00:00Z): all 7 event(s) read are before it, the newest at 2026-11-20T02:10:00.000001Z\n"; code != cmdutil.ExitOK || out != "" || errOut != want {
+	if want := "audittui: no event read falls in the window (from 2026-11-20T03:00:00Z to 2026-11-20T04:00:00Z): all 7 events read are before it, the newest at 2026-11-20T02:10:00.000001Z\n"; code != cmdutil.ExitOK || out != "" || errOut != want {
 		t.Errorf("range query before the window: exit %d, %q, stderr %q, want %q", code, out, errOut, want)
 	}
 	// The first step counts events before --from: no notice.

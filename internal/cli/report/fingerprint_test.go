@@ -116,7 +116,7 @@ func TestReportSourceChangedInPlace(t *testing.T) {
 	if strings.Contains(md, "opened from elsewhere") || !strings.Contains(md, "| unchanged since the case recorded it at ") {
 		t.Errorf("line inserted: %s", md)
 	}
-	if !strings.Contains(errOut, "1 cited event(s) did not check out; 1 source file(s) changed or gone since the case recorded them") {
+	if !strings.Contains(errOut, "1 cited event did not check out; 1 source file changed or gone since the case recorded it") {
 		t.Errorf("line inserted: stderr %s", errOut)
 	}
 
@@ -600,7 +600,7 @@ func TestReportNewFileInDirectory(t *testing.T) {
 			}
 			if tc.problem {
 				if code != cmdutil.ExitInputError || !strings.Contains(md, "- source file "+mdText(added)+": "+mdText(isNew)+", and no session followed") ||
-					!strings.Contains(errOut, "1 source file(s) or object(s) new since the case's sessions read their SOURCE") {
+					!strings.Contains(errOut, "1 source file or object new since the case's sessions read their SOURCE") {
 					t.Errorf("not followed: exit %d %s\n%s", code, errOut, md)
 				}
 			} else if code != 0 || !strings.Contains(md, "a session followed "+mdText(dir)+": new files are expected there") || strings.Contains(md, "## Problems") {

@@ -106,7 +106,7 @@ func testReportS3Objects(t *testing.T, real bool) {
 			t.Errorf("the report lacks %q", want)
 		}
 	}
-	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 source file(s) changed or gone since the case recorded them; 1 source file(s) or object(s) new") ||
+	if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 source files changed or gone since the case recorded them; 1 source file or object new") ||
 		strings.Count(md, " | unchanged since the case recorded it at ") != len(prints)-2 {
 		t.Errorf("exit %d %s", code, errOut)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/audittui/audittui/internal/data/source/file"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/rules"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -252,7 +253,7 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 	if len(r.Problems) > 0 {
 		msg := out.String()
 		if msg == "" {
-			msg = fmt.Sprintf("%d problem(s)", len(r.Problems))
+			msg = plural.Count(len(r.Problems), "problem", "problems")
 		}
 		return &cmdutil.ExitError{Code: cmdutil.ExitInputError, Err: errors.New(msg + " (see the report's Problems)")}
 	}
@@ -275,20 +276,20 @@ type outcome struct {
 // String says what went wrong ("" when nothing did).
 func (o outcome) String() string {
 	var parts []string
-	add := func(n int, what string) {
+	add := func(n int, one, many string) {
 		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+			parts = append(parts, plural.Count(n, one, many))
 		}
 	}
-	add(o.events, "cited event(s) did not check out")
-	add(o.unread, "cited event(s) could not be re-read")
-	add(o.sources, "source(s) could not be opened")
-	add(o.changed, "source file(s) changed or gone since the case recorded them")
-	add(o.added, "source file(s) or object(s) new since the case's sessions read their SOURCE")
-	add(o.exports, "export(s) did not match their manifest")
-	add(o.caseLines, "line(s) of the case could not be used")
-	add(int(o.rejected), "line(s) of the sources could not be read as audit events")
-	add(o.reading, "read(s) of the sources failed")
+	add(o.events, "cited event did not check out", "cited events did not check out")
+	add(o.unread, "cited event could not be re-read", "cited events could not be re-read")
+	add(o.sources, "source could not be opened", "sources could not be opened")
+	add(o.changed, "source file changed or gone since the case recorded it", "source files changed or gone since the case recorded them")
+	add(o.added, "source file or object new since the case's sessions read their SOURCE", "source files or objects new since the case's sessions read their SOURCE")
+	add(o.exports, "export did not match its manifest", "exports did not match their manifest")
+	add(o.caseLines, "line of the case could not be used", "lines of the case could not be used")
+	add(int(o.rejected), "line of the sources could not be read as audit events", "lines of the sources could not be read as audit events")
+	add(o.reading, "read of the sources failed", "reads of the sources failed")
 	return strings.Join(parts, "; ")
 }
 
@@ -327,6 +328,12 @@ func hull(opens []casefile.Record) (from, to int64) {
 // checkExport checks an export directory against its manifest and the
 // manifest against the case's record of it.
 func checkExport(x *rep.Export) bool {
+	// What the export left out, as its manifest says (review M 14).
+	if m, err := evidence.ReadManifest(x.Dir); err == nil {
+		for _, nr := range m.NotRead {
+			x.NotRead = append(x.NotRead, termsafe.String(nr.Path+" ("+nr.Reason+")"))
+		}
+	}
 	res, err := evidence.Check(x.Dir)
 	if err != nil {
 		x.Check = termsafe.String(err.Error())
@@ -348,7 +355,7 @@ func checkExport(x *rep.Export) bool {
 		bad = append(bad, res.JSONProblems...)
 		x.Check = termsafe.String("does not match its manifest: " + strings.Join(bad, "; "))
 	default:
-		x.Check, x.CheckOK = fmt.Sprintf("OK: the %d file(s) match MANIFEST.sha256, which is unchanged (audittui verify)", res.OK), true
+		x.Check, x.CheckOK = fmt.Sprintf("OK: %s MANIFEST.sha256, which is unchanged (audittui verify)", plural.Count(res.OK, "file matches", "files match")), true
 		return true
 	}
 	return false
@@ -484,7 +491,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		evalAlerts(ctx, opts, st, tee, from, to, r, out)
 	}
 	if r.RejectedLines > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d line(s) of the sources could not be read as audit events (listed under Lines not read as audit events)", r.RejectedLines))
+		r.Problems = append(r.Problems, fmt.Sprintf("%s of the sources could not be read as audit events (listed under Lines not read as audit events)", plural.Count(r.RejectedLines, "line", "lines")))
 		out.rejected = r.RejectedLines
 	}
 	checks.apply(r, u, out)

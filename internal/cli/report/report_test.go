@@ -204,7 +204,7 @@ func TestReportMarkdownAndHTML(t *testing.T) {
 		"## Timeline of bookmarked events", "OK: the bytes at the citation have this sha256", "`#initial-access`",
 		"paged at 03:10 by the SOC", "| humans |", "audittui query -o raw --from 2026-11-20T02:00:00Z --to 2026-11-20T04:00:00Z",
 		"the events NOT matching", "## Alerts that fired in the window", "known scanner",
-		"OK: the 3 file(s) match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
+		"OK: 3 files match MANIFEST.sha256", "sha256 (whole file, as stored)", "Generated ",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
@@ -470,7 +470,7 @@ func TestReportStdinCase(t *testing.T) {
 	if in := ios.In.(*strings.Reader); in.Len() != len(evidence) {
 		t.Errorf("the terminal was read: %d of %d bytes left", in.Len(), len(evidence))
 	}
-	if !strings.Contains(errOut.String(), "2 cited event(s) could not be re-read") {
+	if !strings.Contains(errOut.String(), "2 cited events could not be re-read") {
 		t.Errorf("stderr: %s", errOut)
 	}
 
@@ -516,7 +516,7 @@ func TestReportMovedEvidence(t *testing.T) {
 	if !strings.Contains(md, "Not evaluated: no source could be opened ("+gone+")") || !strings.Contains(md, "**not read: "+gone+"**") {
 		t.Errorf("source gone: alerts or source section\n%s", md)
 	}
-	if !strings.Contains(errOut, "3 cited event(s) could not be re-read; 1 source(s) could not be opened") {
+	if !strings.Contains(errOut, "3 cited events could not be re-read; 1 source could not be opened") {
 		t.Errorf("stderr: %s", errOut)
 	}
 
@@ -577,14 +577,14 @@ func TestReportMovedEvidence(t *testing.T) {
 	if !strings.Contains(md, "**Evaluated over the sources that could be opened only; not read: "+gone+".**") || !strings.Contains(md, "| severity | alert |") {
 		t.Errorf("partial: alerts\n%s", md)
 	}
-	if !strings.Contains(errOut, "1 cited event(s) could not be re-read; 1 source(s) could not be opened") {
+	if !strings.Contains(errOut, "1 cited event could not be re-read; 1 source could not be opened") {
 		t.Errorf("partial: stderr %s", errOut)
 	}
 
 	// The partial copy given on the command line: the third event is
 	// not in it.
 	code, md, errOut = reportCmd(t, "--no-alerts", nc.dir, part)
-	if code != cmdutil.ExitInputError || strings.Count(md, "**NOT FOUND in the sources given on the command line, read in the window**") != 1 || !strings.Contains(errOut, "1 cited event(s) did not check out") {
+	if code != cmdutil.ExitInputError || strings.Count(md, "**NOT FOUND in the sources given on the command line, read in the window**") != 1 || !strings.Contains(errOut, "1 cited event did not check out") {
 		t.Errorf("partial copy given: exit %d %s\n%s", code, errOut, md)
 	}
 }
@@ -859,7 +859,7 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 		if args == nil || args[0] != "-o" {
 			agree(what, code, out)
 		}
-		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 line(s) of the sources could not be read as audit events") {
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "2 lines of the sources could not be read as audit events") {
 			t.Errorf("%s: exit %d %s", what, code, errOut)
 		}
 		for k := 1; k <= 2; k++ {
@@ -868,7 +868,7 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 				t.Errorf("%s: %s is not listed:\n%s", what, where, out)
 			}
 		}
-		if !strings.Contains(out, "2 line(s) of the sources could not be read as audit events (listed under Lines not read as audit events)") {
+		if !strings.Contains(out, "2 lines of the sources could not be read as audit events (listed under Lines not read as audit events)") {
 			t.Errorf("%s: not a problem:\n%s", what, out)
 		}
 	}
@@ -880,7 +880,7 @@ func TestReportRejectedLinesAndExitStatus(t *testing.T) {
 		code, md, errOut := reportCmd(t, append(args, nc.dir)...)
 		agree(fmt.Sprintf("export changed %q", args), code, md)
 		if code != cmdutil.ExitInputError || !strings.Contains(md, "- export "+mdText(nc.export)+": does not match its manifest: MISMATCH events.jsonl") ||
-			!strings.Contains(errOut, "1 export(s) did not match their manifest") {
+			!strings.Contains(errOut, "1 export did not match its manifest") {
 			t.Errorf("export changed %q: exit %d %s\n%s", args, code, errOut, md)
 		}
 	}
@@ -1040,4 +1040,44 @@ func shellWords(s string) []string {
 		out = append(out, w.String())
 	}
 	return out
+}
+
+// TestReportShowsExportNotRead: an export whose sources held directories
+// it did not read (MANIFEST.json's not_read) says so under the export, in
+// Markdown and HTML (review M 14).
+func TestReportShowsExportNotRead(t *testing.T) {
+	nc := newNodesCase(t)
+	dir := filepath.Join(t.TempDir(), "flat")
+	sub := filepath.Join(nc.nodes, "node-x")
+	d, err := evidence.Create(dir, evidence.Manifest{Sources: []string{nc.nodes},
+		NotRead: []evidence.NotRead{{Path: sub, Reason: "a subdirectory: not read without -r (--recursive)"}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := d.Events()
+	w.Write([]byte(`{"auditID":"y"}`))
+	w.Close()
+	m, err := d.WriteManifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msum, _, _ := evidence.HashFile(filepath.Join(dir, evidence.ManifestSHA))
+	c, err := casefile.Open(nc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindExport, Query: `{job="audit"} | json`, Export: &casefile.Export{Dir: dir, Events: m.Events, ManifestSHA256: msum,
+		Entries: []casefile.ExportEntry{{Path: m.Entries[0].Path, SHA256: m.Entries[0].SHA256, Size: m.Entries[0].Size}}}})
+	want := "not read, so not exported: " + sub + " (a subdirectory: not read without -r (--recursive))"
+	code, md, errOut := reportCmd(t, "--no-verify", nc.dir)
+	if code != 0 || !strings.Contains(md, "- not read, so not exported: "+mdText(sub+" (a subdirectory: not read without -r (--recursive))")) {
+		t.Errorf("markdown: exit %d %s, want %q under the export:\n%s", code, errOut, want, md)
+	}
+	if strings.Count(md, "not read, so not exported") != 1 {
+		t.Errorf("markdown: the other export read everything, yet:\n%s", md)
+	}
+	code, html, errOut := reportCmd(t, "--no-verify", "-o", "html", nc.dir)
+	if code != 0 || !strings.Contains(html, "<li>"+want+"</li>") {
+		t.Errorf("html: exit %d %s, want %q:\n%s", code, errOut, want, html)
+	}
 }

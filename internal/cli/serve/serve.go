@@ -119,7 +119,7 @@ nowhere without --data-dir.`,
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 30*time.Minute, "end a session after this long without input (0: never)")
 	o.Window.AddFlags(fs)
 	fs.BoolVarP(&o.Follow, "follow", "f", false, "tail new events (default: on when the only source is one plain file, or a directory or glob holding one rotated set whose live file is plain)")
-	fs.StringArrayVar(&o.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
+	fs.StringArrayVar(&o.Rules, "rules", nil, "a Loki ruler file to evaluate besides the built-in pack (repeatable)")
 	fs.BoolVar(&o.NoBuiltin, "no-builtin", false, "do not load the built-in alert rules")
 	fs.BoolVar(&o.NoAlerts, "no-alerts", false, "do not evaluate alert rules")
 	fs.StringVar(&o.Policy, "policy", "", "audit policy file: show the level it gives each event in the detail pane")

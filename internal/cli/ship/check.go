@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/plural"
 	shipper "github.com/audittui/audittui/internal/ship"
 )
 
@@ -29,7 +30,7 @@ func runCheck(o *ShipOptions) error {
 		for _, p := range r.Problems {
 			fmt.Fprintf(o.IO.ErrOut, "audittui: ship: %s: %v\n", where, p)
 		}
-		return cmdutil.UsageErrorf("ship: %s: %d problem(s); ship would not start", where, len(r.Problems))
+		return cmdutil.UsageErrorf("ship: %s: %s; ship would not start", where, plural.Count(len(r.Problems), "problem", "problems"))
 	}
 	fmt.Fprintf(o.IO.ErrOut, "audittui: ship: %s: OK\n", where)
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/evidence"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
 	"github.com/audittui/audittui/internal/ui"
@@ -162,6 +163,9 @@ func sessionSources(opts *TUIOptions, srcs []data.Source, isSample bool) ui.Sour
 				s.Files = append(s.Files, g...)
 			}
 		}
+	}
+	for _, u := range cmdutil.Unread(srcs) {
+		s.NotRead = append(s.NotRead, evidence.NotRead{Path: u.Dir, Reason: u.Why})
 	}
 	return s
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/report"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/ui"
@@ -85,7 +86,7 @@ audit policies and ships audit.log to Loki and S3.`,
 	fs := cmd.Flags()
 	opts.Window.AddFlags(fs)
 	fs.BoolVarP(&opts.Follow, "follow", "f", false, "tail new events (default: on when the only source is one plain file, or a directory or glob holding one rotated set whose live file is plain)")
-	fs.StringArrayVar(&opts.Rules, "rules", nil, "Loki ruler file(s) to evaluate besides the built-in pack (repeatable)")
+	fs.StringArrayVar(&opts.Rules, "rules", nil, "a Loki ruler file to evaluate besides the built-in pack (repeatable)")
 	fs.BoolVar(&opts.NoBuiltin, "no-builtin", false, "do not load the built-in alert rules")
 	fs.BoolVar(&opts.NoAlerts, "no-alerts", false, "do not evaluate alert rules")
 	fs.StringVar(&opts.Policy, "policy", "", "audit policy file: show the level it gives each event in the detail pane")
@@ -230,7 +231,8 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			streams := cmdutil.StreamLabels(ctx, srcs, ro, cmdutil.RuleLabelNames(lo.Rules))
 			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
 				cmdutil.SayRuleMisses(slogWriter{log}, misses)
-				uo.Notice = joinNotice(fmt.Sprintf("warning: %d alert rule(s) have a selector that selects no stream of the sources (the Alerts pane names them)", len(misses)), uo.Notice)
+				uo.Notice = joinNotice(fmt.Sprintf("warning: %s a selector that selects no stream of the sources (the Alerts pane names %s)",
+					plural.Count(len(misses), "alert rule has", "alert rules have"), plural.Word(len(misses), "it", "them")), uo.Notice)
 				lo.Blind = blindProblems(misses)
 			}
 		}

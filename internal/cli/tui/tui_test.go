@@ -68,7 +68,7 @@ func TestTUIInput(t *testing.T) {
 		{name: "--follow=false on a directory: not said", opts: TUIOptions{Args: []string{node}}, followSet: true},
 		{name: "gzipped backups only", opts: TUIOptions{Args: []string{gzOnly}}},
 		{name: "audit.log with backups beside it: named", opts: TUIOptions{Args: []string{filepath.Join(node, "audit.log")}}, wantFollow: true,
-			wantNotice: "following audit.log; 2 rotated file(s) beside it are not read (audittui " + node + "/ reads them too, and follows it)"},
+			wantNotice: "following audit.log; 2 rotated files beside it are not read (audittui " + node + "/ reads them too, and follows it)"},
 	}
 	tests = append(tests,
 		tc{name: "a case tree: subdirectories named", opts: TUIOptions{Args: []string{tree}}, wantFiles: 1,

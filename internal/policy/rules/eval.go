@@ -14,6 +14,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // Options tune an Evaluator.
@@ -784,12 +785,12 @@ type Failure struct {
 }
 
 // Why says what failed and when, as `alerts` says it after the rule's
-// name and file:line: "failed at 3 evaluation(s), 2026-05-04T12:00:00Z to
+// name and file:line: "failed at 3 evaluations, 2026-05-04T12:00:00Z to
 // 2026-05-04T12:02:00Z, raising nothing there: ..." (Err is untrusted:
 // label values).
 func (f Failure) Why() string {
-	return fmt.Sprintf("failed at %d evaluation(s), %s to %s, raising nothing there: %s",
-		f.Steps, f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), f.Err)
+	return fmt.Sprintf("failed at %s, %s to %s, raising nothing there: %s",
+		plural.Count(f.Steps, "evaluation", "evaluations"), f.First.UTC().Format(time.RFC3339), f.Last.UTC().Format(time.RFC3339), f.Err)
 }
 
 // Failures returns the rules whose evaluation failed so far, in rule

@@ -38,6 +38,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/loki"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/pipe"
 	"github.com/audittui/audittui/internal/ship/process"
@@ -665,7 +666,7 @@ func (s *Sink) Stalled(now time.Time, timeout time.Duration) error {
 		return nil
 	}
 	if d := now.Sub(st.waitingSince); d > timeout {
-		return fmt.Errorf("loki: %d segment(s) in Loki.Store_dir waiting, no push accepted for %s (Ready_ack_timeout %s)", len(st.queue), d.Round(time.Second), timeout)
+		return fmt.Errorf("loki: %s in Loki.Store_dir waiting, no push accepted for %s (Ready_ack_timeout %s)", plural.Count(len(st.queue), "segment", "segments"), d.Round(time.Second), timeout)
 	}
 	return nil
 }

@@ -45,6 +45,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/ship/checkpoint"
 	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/ship/pipe"
@@ -557,7 +558,7 @@ func (s *Sink) Stalled(now time.Time, timeout time.Duration) error {
 		return nil
 	}
 	if d := now.Sub(s.waitingSince); d > timeout {
-		return fmt.Errorf("s3: %d chunk(s) in Store_dir waiting, no upload succeeded for %s (Ready_ack_timeout %s)", len(s.queue), d.Round(time.Second), timeout)
+		return fmt.Errorf("s3: %s in Store_dir waiting, no upload succeeded for %s (Ready_ack_timeout %s)", plural.Count(len(s.queue), "chunk", "chunks"), d.Round(time.Second), timeout)
 	}
 	return nil
 }

@@ -327,7 +327,7 @@ func TestStalledWhileUploadsFail(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	err := s.Stalled(later(), time.Minute)
-	if err == nil || !strings.Contains(err.Error(), "no upload succeeded") || !strings.Contains(err.Error(), "1 chunk(s)") {
+	if err == nil || !strings.Contains(err.Error(), "no upload succeeded") || !strings.Contains(err.Error(), "1 chunk in Store_dir") {
 		t.Fatalf("Stalled during the outage = %v", err)
 	}
 	// Within the timeout it is not stalled yet.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/tail"
 	"io"
 	"os"
@@ -54,6 +55,7 @@ type Source struct {
 	groups  [][]string
 	opts    Options
 	notices []string
+	unread  []Unread
 	// names are the filename labels of an export directory's copies:
 	// the originals' (exportNames).
 	names map[string]string
@@ -68,7 +70,30 @@ func New(arg string, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices, names: l.names}, nil
+	return &Source{arg: arg, groups: GroupRotated(l.files), opts: opts, notices: l.notices, unread: l.unread, names: l.names}, nil
+}
+
+// Unread is a directory the argument holds that is not read, and why: a
+// subdirectory (or a directory a glob matched) without Recursive, or one
+// that could not be listed. Export records them in its manifest.
+type Unread struct{ Dir, Why string }
+
+// Unread lists every directory the argument holds that is not read (the
+// notices name the first few).
+func (f *Source) Unread() []Unread { return f.unread }
+
+// Why a directory left out without -r is.
+const (
+	whyGlobDir = "a directory the glob matched: not read without -r (--recursive)"
+	whySubdir  = "a subdirectory: not read without -r (--recursive)"
+)
+
+func unreadDirs(dirs []string, why string) []Unread {
+	out := make([]Unread, len(dirs))
+	for k, d := range dirs {
+		out[k] = Unread{Dir: d, Why: why}
+	}
+	return out
 }
 
 // Notices say what the argument holds that is not read: the
@@ -96,6 +121,7 @@ func ExpandPath(arg string) ([]string, error) {
 // the user is told is not read (Source.Notices).
 type listing struct {
 	files, notices []string
+	unread         []Unread
 	names          map[string]string // export copies' filename labels
 }
 
@@ -123,16 +149,18 @@ func list(arg string, recursive bool) (listing, error) {
 			w := &walker{}
 			for _, d := range dirs {
 				if err := w.root(d); err != nil {
-					w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", d, err))
+					w.notRead(d, err)
 				}
 			}
-			l.files, l.notices, l.names = append(l.files, w.files...), w.notices, w.names
+			l.files, l.notices, l.unread, l.names = append(l.files, w.files...), w.notices, w.unread, w.names
 		} else if len(dirs) > 0 {
 			l.notices = []string{unreadNotice(arg, dirs, true)}
+			l.unread = unreadDirs(dirs, whyGlobDir)
 		}
 		if len(l.files) == 0 {
 			if len(dirs) > 0 && !recursive {
-				return l, fmt.Errorf("%s: no files match, only %d director(ies), which are not descended: use -r (--recursive) to read them", arg, len(dirs))
+				return l, fmt.Errorf("%s: no files match, only %s, %s not descended: use -r (--recursive) to read %s", arg,
+					plural.Count(len(dirs), "directory", "directories"), plural.Word(len(dirs), "which is", "which are"), plural.Word(len(dirs), "it", "them"))
 			}
 			return l, fmt.Errorf("%s: no files match", arg)
 		}
@@ -168,8 +196,12 @@ func list(arg string, recursive bool) (listing, error) {
 		for i := range names {
 			names[i] = filepath.Base(names[i])
 		}
-		return listing{}, fmt.Errorf("%s: directory holds no audit log files but %d subdirector(ies) (%s%s), which are not descended: use -r (--recursive) to read them all, name them, or use a glob such as %s",
-			arg, len(subdirs), strings.Join(names, ", "), more, filepath.Join(arg, "*", "*"))
+		how := "read them all, name them"
+		if len(subdirs) == 1 {
+			how = "read it, name it"
+		}
+		return listing{}, fmt.Errorf("%s: directory holds no audit log files but %s (%s%s), %s not descended: use -r (--recursive) to %s, or use a glob such as %s",
+			arg, plural.Count(len(subdirs), "subdirectory", "subdirectories"), strings.Join(names, ", "), more, plural.Word(len(subdirs), "which is", "which are"), how, filepath.Join(arg, "*", "*"))
 	}
 	if len(files) == 0 {
 		return listing{}, fmt.Errorf("%s: directory holds no audit log files (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", arg)
@@ -177,6 +209,7 @@ func list(arg string, recursive bool) (listing, error) {
 	l := listing{files: files}
 	if len(subdirs) > 0 {
 		l.notices = []string{unreadNotice(arg, subdirs, false)}
+		l.unread = unreadDirs(subdirs, whySubdir)
 	}
 	return l, nil
 }

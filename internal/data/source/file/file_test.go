@@ -582,7 +582,7 @@ func TestExpandExportAndNestedDirs(t *testing.T) {
 		os.WriteFile(filepath.Join(nested, d, "audit.log"), []byte("{}\n"), 0o644)
 	}
 	_, err = ExpandPath(nested)
-	if err == nil || !strings.Contains(err.Error(), "2 subdirector(ies) (node1, node2)") || !strings.Contains(err.Error(), "glob") {
+	if err == nil || !strings.Contains(err.Error(), "2 subdirectories (node1, node2), which are not descended") || !strings.Contains(err.Error(), "glob") {
 		t.Fatalf("a folder of folders: %v", err)
 	}
 }

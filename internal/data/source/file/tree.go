@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // Reading a directory tree (-r, --recursive): a forensic reviewer's
@@ -52,14 +54,15 @@ func walkTree(root string) (listing, error) {
 		return listing{}, err
 	}
 	if len(w.files) == 0 {
-		return listing{notices: w.notices}, fmt.Errorf("%s: no audit log files in it or its subdirectories (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", root)
+		return listing{notices: w.notices, unread: w.unread}, fmt.Errorf("%s: no audit log files in it or its subdirectories (named *.log, *.json, *.jsonl, optionally .gz/.zst, or holding JSON, gzip, zstd or a Logs Insights CSV)", root)
 	}
-	return listing{files: w.files, notices: w.notices, names: w.names}, nil
+	return listing{files: w.files, notices: w.notices, unread: w.unread, names: w.names}, nil
 }
 
 // walker collects the files of one or more trees.
 type walker struct {
 	files, notices []string
+	unread         []Unread          // the directories not read (errors)
 	names          map[string]string // export copies' filename labels
 	// seen are the directories read, so that two links to one are read
 	// once.
@@ -107,7 +110,7 @@ func (w *walker) dir(dir string, fi os.FileInfo, above []dirSeen) error {
 	for _, sub := range subdirs {
 		sfi, err := os.Stat(sub)
 		if err != nil {
-			w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", sub, unwrapPathErr(err)))
+			w.notRead(sub, unwrapPathErr(err))
 			continue
 		}
 		if to, loop := w.find(above, sfi); loop {
@@ -119,10 +122,16 @@ func (w *walker) dir(dir string, fi os.FileInfo, above []dirSeen) error {
 			continue
 		}
 		if err := w.dir(sub, sfi, above); err != nil {
-			w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", sub, err))
+			w.notRead(sub, err)
 		}
 	}
 	return nil
+}
+
+// notRead notes that directory dir could not be read.
+func (w *walker) notRead(dir string, err error) {
+	w.notices = append(w.notices, fmt.Sprintf("%s: not read: %v", dir, err))
+	w.unread = append(w.unread, Unread{Dir: dir, Why: fmt.Sprintf("not read: %v", err)})
 }
 
 // find returns the path of the directory of dirs that fi is.
@@ -150,18 +159,13 @@ func unreadNotice(arg string, dirs []string, glob bool) string {
 	if len(dirs) > 5 {
 		list += fmt.Sprintf(" and %d more", len(dirs)-5)
 	}
-	what := "subdirector"
+	what := plural.Count(len(dirs), "subdirectory", "subdirectories")
 	if glob {
-		what = "director"
-	}
-	if len(dirs) == 1 {
-		what += "y"
-	} else {
-		what += "ies"
+		what = plural.Count(len(dirs), "directory", "directories")
 	}
 	how := "not read"
 	if glob {
 		how = "matched, not read"
 	}
-	return fmt.Sprintf("%s: %d %s %s: %s; use -r (--recursive) to read them too", arg, len(dirs), what, how, list)
+	return fmt.Sprintf("%s: %s %s: %s; use -r (--recursive) to read %s too", arg, what, how, list, plural.Word(len(dirs), "it", "them"))
 }

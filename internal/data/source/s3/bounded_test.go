@@ -344,7 +344,7 @@ func testBucketRootAndEmptyPrefix(t *testing.T, real bool) {
 		}
 	}
 	evs, said = open("s3://" + b + "/nonexistent/")
-	if len(evs) != 0 || !strings.Contains(said, "s3://"+b+"/nonexistent/: no object found: s3://"+b+"/nonexistent/ holds 0 key(s)") {
+	if len(evs) != 0 || !strings.Contains(said, "s3://"+b+"/nonexistent/: no object found: s3://"+b+"/nonexistent/ holds 0 keys") {
 		t.Fatalf("empty prefix: %d events; notices: %q", len(evs), said)
 	}
 }

@@ -69,6 +69,7 @@ import (
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/s3/s3key"
+	"github.com/audittui/audittui/internal/plural"
 )
 
 // API is the part of the S3 client the source uses (read-only calls).
@@ -449,10 +450,10 @@ func (s *Source) noticeListing(l *Listing, from, to int64) {
 	case n == 0:
 		where = "the window leaves no prefix to list"
 	case n == 1:
-		where = fmt.Sprintf("s3://%s/%s holds %d key(s) that could be read", s.bucket, l.Prefixes[0], l.Listed)
+		where = fmt.Sprintf("s3://%s/%s holds %s that could be read", s.bucket, l.Prefixes[0], plural.Count(l.Listed, "key", "keys"))
 	default:
-		where = fmt.Sprintf("the %d prefixes listed for the window (s3://%s/%s ... %s) hold %d key(s) that could be read",
-			n, s.bucket, l.Prefixes[0], l.Prefixes[n-1], l.Listed)
+		where = fmt.Sprintf("the %d prefixes listed for the window (s3://%s/%s ... %s) hold %s that could be read",
+			n, s.bucket, l.Prefixes[0], l.Prefixes[n-1], plural.Count(l.Listed, "key", "keys"))
 	}
 	if (from != 0 || to != 0) && s.format != nil && s.format.Unit() != s3key.Unknown {
 		where += fmt.Sprintf(" (objects are taken to hold events from --s3-key-lag %s before the time in their key to --s3-object-span %s after it)",
