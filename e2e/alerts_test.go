@@ -148,7 +148,7 @@ func TestAlertsPaneNamesRuleProblems(t *testing.T) {
 	}
 	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
 	s := startSession(t, tmux, 80, 24, "cd "+dir+" && "+bin+" --no-builtin --rules r.yaml "+sample)
-	s.waitFor("open", "loaded 3,948", "warning: 1 alert rule(s) have a selector that s")
+	s.waitFor("open", "loaded 3,948", "warning: 1 alert rule has a selector that s")
 	s.keys("3")
 	s.waitFor("the pane names both rules", "⚠ rule KubeRatio (r.yaml:6) can never fire: {job=\"kube-audit\"} selects",
 		"⚠ rule ManyToOne (r.yaml:4) failed: found duplicate series")

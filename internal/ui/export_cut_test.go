@@ -75,8 +75,8 @@ func TestExportAfterCopytruncate(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "export")
 			command_(t, a, "export "+out)
 			missed := tc.events + tc.unsearch
-			if !strings.Contains(a.status, "exported "+itoa(tc.exported)+" event(s)") ||
-				!strings.Contains(a.status, "NOT exported: "+itoa(missed)+" events of audit.log") || !strings.Contains(a.status, "their bytes are gone") {
+			if !strings.Contains(a.status, "exported "+plural(tc.exported, "event", "events")) ||
+				!strings.Contains(a.status, "NOT exported: "+plural(missed, "event", "events")+" of audit.log") || !strings.Contains(a.status, "their bytes are gone") {
 				t.Fatalf("status %q", a.status)
 			}
 			res, err := evidence.Check(out)

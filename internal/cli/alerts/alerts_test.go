@@ -656,7 +656,7 @@ func TestAlertsAbsentRuleWindow(t *testing.T) {
 	}
 	// After the log stopped: no event in the window (nor in the look-back).
 	code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "--from", "2026-05-04T13:20:00Z", f)
-	if code != 0 || out != "" || strings.Contains(errOut, "0 event(s) evaluated") || !strings.Contains(errOut, "no alert fired, but the window holds no event: no evidence either way (2 rule(s); has the audit log stopped?)") {
+	if code != 0 || out != "" || strings.Contains(errOut, "0 events evaluated") || !strings.Contains(errOut, "no alert fired, but the window holds no event: no evidence either way (2 rules; has the audit log stopped?)") {
 		t.Errorf("empty window: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
@@ -705,7 +705,7 @@ func TestAlertsFollowSaysFailures(t *testing.T) {
 	}
 	code, _, errOut := runCLI(t, in, "--follow", "--no-builtin", "--rules", rulesFile, "--fail-on", "info", "-")
 	if code != cmdutil.ExitInputError || !strings.Contains(errOut, want+said+"\n") ||
-		!strings.Contains(errOut, "1 rule(s) failed to evaluate (see above): --fail-on does not pass") {
+		!strings.Contains(errOut, "1 rule failed to evaluate (see above): --fail-on does not pass") {
 		t.Errorf("alerts -f, input ended: exit %d, stderr %q\nwant %q", code, errOut, want+said)
 	}
 

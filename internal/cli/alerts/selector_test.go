@@ -227,7 +227,7 @@ func TestAlertsRuleLegSelectsNoStream(t *testing.T) {
 			f := filepath.Join(t.TempDir(), "ratio.yaml")
 			os.WriteFile(f, []byte("groups:\n  - name: g\n    rules:\n      - alert: Ratio\n        expr: "+tc.expr+"\n        labels: {severity: warning}\n"), 0o644)
 			want := "audittui: warning: " + f + ": rule Ratio (" + f + ":4) " + tc.verdict + ": " + why + "\n"
-			gate := "audittui: 1 rule(s) select no stream of the sources (--fail-on does not pass on a rule that watches nothing"
+			gate := "audittui: 1 rule selects no stream of the sources (--fail-on does not pass on a rule that watches nothing"
 			for _, c := range []struct {
 				failOn string
 				code   int
