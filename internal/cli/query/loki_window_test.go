@@ -17,15 +17,24 @@ import (
 	"github.com/audittui/audittui/internal/gen"
 )
 
+// lokiRate is the generated events' rate (events/s over the three nodes).
+// It was 20: what the tests check does not depend on the amount. Their
+// windows check which events a read keeps at the windows' edges, and at
+// 4 events/s there are still 8 to 16 events in the 2 to 4 s that separate
+// an event from its Loki entry, to miss or to take wrongly. 5 times fewer
+// events make each of the 42 reads (of 10 to 20 minutes) about 5 times
+// cheaper: TestLokiWindowOnEventTime took 215 s under -race at load 13.
+const lokiRate = 4
+
 // lokiAndFiles writes 20 minutes of three control-plane nodes' audit logs
-// (generated, 20 events/s) to files, and pushes the same events to a Loki
+// (generated, 4 events/s) to files, and pushes the same events to a Loki
 // (one stream per node) the way Fluent Bit's loki output stamps them:
 // when it reads the line, 2 to 4 s after the event's stageTimestamp. It
 // returns the files and the Loki source argument.
 func lokiAndFiles(t *testing.T) (files []string, lokiArg string, start time.Time, s *lokitest.Server) {
 	t.Helper()
 	start = time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
-	g := gen.New(gen.Config{Seed: 17, Start: start, Rate: 20, Nodes: 3, Stories: true, Disorder: 5 * time.Millisecond})
+	g := gen.New(gen.Config{Seed: 17, Start: start, Rate: lokiRate, Nodes: 3, Stories: true, Disorder: 5 * time.Millisecond})
 	var lines [3][]string
 	var entries [3][]loki.PushEntry
 	end := start.Add(20 * time.Minute).UnixNano()
@@ -91,10 +100,11 @@ func TestLokiWindowOnEventTime(t *testing.T) {
 			_, want, _ := queryCLI(t, append(a, files...)...)
 			lokiArgs := a
 			if slices.Contains(args, "--limit") {
-				// Pages of 10 entries (half a second) with entries 2
-				// to 4 s after their events: a page at the window's
-				// edge is followed by entries of newer (older) events.
-				lokiArgs = append(slices.Clone(a), "--loki-batch", "10", "--loki-lag", "10s")
+				// Pages of 2 entries (half a second at lokiRate) with
+				// entries 2 to 4 s after their events: a page at the
+				// window's edge is followed by entries of newer (older)
+				// events.
+				lokiArgs = append(slices.Clone(a), "--loki-batch", "2", "--loki-lag", "10s")
 			}
 			code, got, errOut := queryCLI(t, append(lokiArgs, lk)...)
 			if code != 0 || !slices.Equal(sorted(got), sorted(want)) {
