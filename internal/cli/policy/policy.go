@@ -19,6 +19,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -186,11 +187,11 @@ func runLint(opts *LintOptions) error {
 	}
 	if opts.Output == "text" {
 		if total == 0 {
-			fmt.Fprintf(out, "%s: no findings\n", plural(len(opts.Policies), "policy", "policies"))
+			fmt.Fprintf(out, "%s: no findings\n", plural.Count(len(opts.Policies), "policy", "policies"))
 		} else {
-			fmt.Fprintf(out, "%s (%d error, %d warning, %d info) in %s\n", plural(total, "finding", "findings"),
+			fmt.Fprintf(out, "%s (%d error, %d warning, %d info) in %s\n", plural.Count(total, "finding", "findings"),
 				count[auditpolicy.SevError], count[auditpolicy.SevWarning], count[auditpolicy.SevInfo],
-				plural(len(opts.Policies), "policy", "policies"))
+				plural.Count(len(opts.Policies), "policy", "policies"))
 		}
 	}
 	if err := out.Flush(); err != nil {
@@ -385,7 +386,7 @@ const (
 )
 
 func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy) {
-	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), plural(int(r.Events), "event", "events"))
+	fmt.Fprintf(w, "policy %s: %s", termsafe.String(r.Policy), plural.Count(int(r.Events), "event", "events"))
 	if r.SpanSeconds > 0 {
 		fmt.Fprintf(w, " over %s", fmtDuration(r.SpanSeconds))
 	}
@@ -421,7 +422,7 @@ func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy)
 	}
 	if r.CannotUpgrade > 0 {
 		fmt.Fprintf(w, "cannot upgrade: %s captured at a lower level than the policy asks for; their bodies were never logged, so BYTES AFTER is a lower bound\n",
-			plural(int(r.CannotUpgrade), "event was", "events were"))
+			plural.Count(int(r.CannotUpgrade), "event was", "events were"))
 	}
 
 	var losing []auditpolicy.DetectionStats
@@ -444,7 +445,7 @@ func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy)
 	}
 	if r.AlertsUndated > 0 && len(r.Detections) > 0 {
 		fmt.Fprintf(w, "left out of the alert rules: %s without a timestamp (no rule can place them in time)\n",
-			plural(int(r.AlertsUndated), "event", "events"))
+			plural.Count(int(r.AlertsUndated), "event", "events"))
 	}
 
 	if old != nil {
@@ -454,7 +455,7 @@ func writeReport(w io.Writer, r *auditpolicy.Report, p, old *auditpolicy.Policy)
 			changed += c.Events
 		}
 		fmt.Fprintf(w, "against %s (%s under it, %s under this policy): %s change level\n", termsafe.String(r.Against),
-			fmtBytes(float64(r.BytesAgainst)), fmtBytes(float64(r.BytesAfter)), plural(int(changed), "event", "events"))
+			fmtBytes(float64(r.BytesAgainst)), fmtBytes(float64(r.BytesAfter)), plural.Count(int(changed), "event", "events"))
 		if len(r.Changes) > 0 {
 			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "  OLD RULE\tOLD LEVEL\tNEW RULE\tNEW LEVEL\tEVENTS")
@@ -474,13 +475,6 @@ func ruleRef(p *auditpolicy.Policy, i int) string {
 		return fmt.Sprintf("%d (line %d)", i, l)
 	}
 	return strconv.Itoa(i)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // fmtBytes renders a byte count with binary units.
