@@ -261,3 +261,72 @@ func TestKill9LateAcksLokiStore(t *testing.T) {
 	e.lokiStore = true
 	kill9LateAcks(t, e, 64)
 }
+
+// SIGTERM during a Loki outage with Loki.Store_dir: the lines the Loki
+// sink acknowledged are fsynced in the store, so the stop does not spend
+// Grace_period retrying pushes that fail. It returns before the grace
+// period ends (60 s here, against seconds of work: the bound is the grace
+// period, not a speed), with the checkpoint saved and the segments kept;
+// the next start pushes them to VictoriaLogs without reading the file
+// again. Twice: with the lines all in the store, and with the store full
+// (the writer waiting for room when the stop comes).
+func TestLokiStoreStopDuringOutageReturnsBeforeGrace(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stored", true: "store-full"}[full], func(t *testing.T) {
+			e := newRealEnv(t)
+			e.lokiStore = true
+			const grace = 60 * time.Second
+			e.graceD = grace.String()
+			if full {
+				e.lokiStoreLimit = "128K"
+			}
+			e.lokiDown.Store(true)
+			e.w.write(3000)
+			e.startSmall()
+			written := e.w.written()
+			fi, _ := os.Stat(e.path)
+			if full {
+				waitUntil(t, "store_full{sink=loki}", func() bool { return metrics.Value(e.m.StoreFull.WithLabelValues("loki")) == 1 })
+			} else {
+				waitUntil(t, "the checkpoint to reach the end of the file", func() bool { return e.readCheckpoint().Offset == fi.Size() })
+			}
+			// Pushes are failing now (the store is pushed while Loki is down).
+			waitUntil(t, "a failed push", func() bool { return metrics.Value(e.m.SinkErrors.WithLabelValues("loki")) > 0 })
+			stored := e.readCheckpoint().Offset
+			e.stop() // SIGTERM
+			select {
+			case err := <-e.done:
+				if err != nil {
+					t.Fatalf("ship: %v", err)
+				}
+			case <-time.After(grace):
+				t.Fatalf("the stop had not returned when Grace_period (%s) ended, with every acknowledged line in Loki.Store_dir; logs:\n%s", grace, grepLog(e.logW.String()))
+			}
+			logs := e.logW.String()
+			if !strings.Contains(logs, "stopping without waiting for Loki") {
+				t.Errorf("no log line says the stop left the store for the next start:\n%s", grepLog(logs))
+			}
+			if strings.Contains(logs, "grace period over") {
+				t.Errorf("the grace period ran out:\n%s", grepLog(logs))
+			}
+			after := e.readCheckpoint().Offset
+			if after < stored || !full && after != fi.Size() {
+				t.Errorf("checkpoint at %d after the stop (at %d before it; the file has %d bytes)", after, stored, fi.Size())
+			}
+			if len(e.segments()) == 0 {
+				t.Fatal("no segment left in Loki.Store_dir after a stop with Loki down")
+			}
+
+			e.lokiDown.Store(false)
+			e.startSmall()
+			e.delivered()
+			if n := metrics.Value(e.m.LinesRead); !full && n != 0 {
+				t.Errorf("the restart read %v lines from the file again: they were in the store", n)
+			}
+			waitUntil(t, "the store to empty", func() bool { return len(e.segments()) == 0 })
+			e.shutdown()
+			checkDelivered(t, "loki", written, e.lokiGot())
+			checkDelivered(t, "s3", written, e.s3Got())
+		})
+	}
+}

@@ -383,7 +383,17 @@ func Run(ctx context.Context, o Options) error {
 		<-flushed
 	}
 	if !graceEnd.Stop() {
-		lg.Warn("grace period over; unacknowledged lines will be read again on restart", "grace", c.GracePeriod.D())
+		// Exactly what is left: per sink, the lines it was handed and
+		// did not acknowledge; the file bytes after the checkpoint.
+		l := tr.unacked()
+		attrs := []any{"grace", c.GracePeriod.D(), "unacknowledged_bytes", l.raw}
+		for i, s := range sinks {
+			attrs = append(attrs, "unacknowledged_lines_"+s.Name(), l.lines[i])
+		}
+		if l.ok {
+			attrs = append(attrs, "read_again_from", l.from.Path, "read_again_from_offset", l.from.Offset)
+		}
+		lg.Warn("grace period over; unacknowledged lines will be read again on restart", attrs...)
 	}
 	stopRun()
 	<-saveDone

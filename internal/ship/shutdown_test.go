@@ -2,6 +2,7 @@ package ship
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/audittui/audittui/internal/ship/config"
+	"github.com/audittui/audittui/internal/ship/metrics"
 	"github.com/audittui/audittui/internal/ship/pipe"
 )
 
@@ -70,5 +72,66 @@ func TestShutdownTakesOneGracePeriod(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "grace period over"); n != 1 {
 		t.Fatalf("%q logged %d times:\n%s", "grace period over", n, logs.String())
+	}
+}
+
+// holdSink takes every batch and acknowledges none (a server that stopped
+// answering): its flush ends only when the grace period does.
+type holdSink struct{}
+
+func (holdSink) Name() string { return "hold" }
+func (holdSink) Run(ctx context.Context, in <-chan *pipe.Batch, _ func(...*pipe.Batch)) error {
+	for range in {
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// When the grace period ends with lines unacknowledged (a sink without a
+// disk buffer that takes no delivery), the WARN says exactly what is
+// left: per sink the lines it did not acknowledge, the file bytes after
+// the checkpoint, and where the next start reads again from.
+func TestGraceOverLogsWhatIsLeft(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit.log")
+	data := eventLines(400, 0)
+	os.WriteFile(p, data, 0o600)
+	c := &config.Config{Path: p, StateDir: filepath.Join(dir, "state"), RefreshInterval: config.Duration(20 * time.Millisecond),
+		GracePeriod: config.Duration(300 * time.Millisecond)}
+	var logs lockedBuf
+	m := metrics.New()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{Config: c, Sinks: []pipe.Sink{holdSink{}}, NoNotify: true, ReadSize: 4 << 10, Metrics: m,
+			Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	}()
+	waitUntil(t, "every line read", func() bool { return metrics.Value(m.LinesRead) == 400 })
+	stop() // SIGTERM
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ship did not stop")
+	}
+	var rec map[string]any
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "grace period over") {
+			if err := json.Unmarshal([]byte(l), &rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if rec == nil {
+		t.Fatalf("no grace period WARN:\n%s", logs.String())
+	}
+	want := map[string]any{"unacknowledged_lines_hold": 400.0, "unacknowledged_bytes": float64(len(data)),
+		"read_again_from": p, "read_again_from_offset": 0.0}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("%s = %v, want %v (record %v)", k, rec[k], v, rec)
+		}
 	}
 }

@@ -104,6 +104,31 @@ func (t *tracker) inFlight() int64 {
 	return t.raw
 }
 
+// left is what a stop leaves unacknowledged: per sink, the lines handed
+// to it and not acknowledged (in order of t.sinks); the file bytes read
+// after the checkpoint and not acknowledged by every sink; and the
+// checkpoint, where the next start reads again from.
+type left struct {
+	lines []int
+	raw   int64
+	from  checkpoint.Position
+	ok    bool
+}
+
+func (t *tracker) unacked() left {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := left{lines: make([]int, len(t.sinks)), raw: t.raw, from: t.pos, ok: t.havePos}
+	for _, tr := range t.batches {
+		for i := range t.sinks {
+			if tr.sent[i] && !tr.acked[i] {
+				l.lines[i] += len(tr.b.Records)
+			}
+		}
+	}
+	return l
+}
+
 // route registers b and returns what each sink is to get: b, b without
 // the lines a sink had delivered before a restart, or nil (nothing).
 func (t *tracker) route(b *pipe.Batch) []*pipe.Batch {

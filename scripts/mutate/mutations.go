@@ -3661,4 +3661,20 @@ var mutations = []Mutation{
 		New:    "\t\tif _, merr := logql.ParseMetric(text); merr == nil && false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestMetricQueryInFilterBar$"}},
 	},
+	{
+		Name:   "ship/loki-store-stop-retries-through-grace",
+		What:   "SIGTERM during a Loki outage with Loki.Store_dir retries pushes until Grace_period ends, though every acknowledged line is fsynced in the store and kept for the next start (ship-left 2)",
+		File:   "internal/ship/lokisink/lokisink.go",
+		Old:    "\tif s.st == nil {\n\t\treturn\n\t}\n\ts.stopOnce.Do(",
+		New:    "\tif s.st == nil || true {\n\t\treturn\n\t}\n\ts.stopOnce.Do(",
+		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestStoreStopDuringOutageReturnsBeforeGrace$"}},
+	},
+	{
+		Name:   "ship/grace-over-says-nothing-left",
+		What:   "the grace period's WARN no longer says what is left unacknowledged (per sink lines, file bytes, where reading starts again) (ship-left 2)",
+		File:   "internal/ship/ship.go",
+		Old:    "\t\tfor i, s := range sinks {\n\t\t\tattrs = append(attrs, \"unacknowledged_lines_\"+s.Name(), l.lines[i])\n",
+		New:    "\t\tfor i, s := range sinks[:0] {\n\t\t\tattrs = append(attrs, \"unacknowledged_lines_\"+s.Name(), l.lines[i])\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestGraceOverLogsWhatIsLeft$"}},
+	},
 }

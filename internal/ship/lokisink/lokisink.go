@@ -121,11 +121,57 @@ type Sink struct {
 	st *store
 	// wrapWrite wraps segment writes (tests inject a full disk).
 	wrapWrite func(io.Writer) io.Writer
+	// With Store_dir: stopping is set by StopBy (ship stops); failing
+	// while the last push attempt failed (Loki down or not answering).
+	// Both together close stopPush once: the lines are safe in the store,
+	// so the sender stops retrying instead of spending the grace period.
+	stopping, failing atomic.Bool
+	stopPush          chan struct{}
+	stopOnce          sync.Once
 }
 
 // StopBy implements pipe.StopBy: from now on a push is started only when
 // one taking as long as the last would be answered before deadline.
-func (s *Sink) StopBy(deadline time.Time) { s.stopBy.Store(deadline.UnixNano()) }
+// With Store_dir, a stop while pushes fail ends the sender at once (the
+// segments stay for the next start).
+func (s *Sink) StopBy(deadline time.Time) {
+	s.stopBy.Store(deadline.UnixNano())
+	s.stopping.Store(true)
+	if s.failing.Load() {
+		s.stopPushes()
+	}
+}
+
+// pushFailed notes a push attempt that failed without an answer about
+// the data (Loki down, 5xx, 429, a timeout, a configuration error).
+func (s *Sink) pushFailed() {
+	s.failing.Store(true)
+	if s.stopping.Load() {
+		s.stopPushes()
+	}
+}
+
+// stopPushes ends the store's sender: ship is stopping and Loki does not
+// take pushes. The segments are fsynced, so nothing is lost by not
+// retrying: they are pushed on the next start. Without Store_dir the
+// lines in flight are only in memory, and the sink keeps trying until
+// the grace period ends.
+func (s *Sink) stopPushes() {
+	if s.st == nil {
+		return
+	}
+	s.stopOnce.Do(func() { close(s.stopPush) })
+}
+
+// pushesStopped reports whether stopPushes was called.
+func (s *Sink) pushesStopped() bool {
+	select {
+	case <-s.stopPush:
+		return true
+	default:
+		return false
+	}
+}
 
 // inTime reports whether a push started now would be answered before the
 // sink's context ends (true when not stopping or nothing was timed yet).
@@ -153,7 +199,7 @@ func New(o Options) (*Sink, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	s := &Sink{o: o, log: lg, streams: map[string]struct{}{}}
+	s := &Sink{o: o, log: lg, streams: map[string]struct{}{}, stopPush: make(chan struct{})}
 	if o.StoreDir != "" {
 		st, err := newStore(o.StoreDir, o.StoreLimit)
 		if err != nil {
@@ -478,6 +524,7 @@ func (s *Sink) pushRequest(ctx context.Context, req loki.PushRequest, lines int,
 		// Every push refused with the same reason, whatever its lines:
 		// not the data (a URL without /loki/api/v1/push), so retried
 		// as a 404 is, and the sink acknowledges nothing (/readyz).
+		s.pushFailed()
 		if attempt == 0 {
 			s.log.Error("loki refuses every push with the same answer: a configuration error (Loki.URL must end in /loki/api/v1/push), not the data; retrying, not dead-lettering",
 				"status", he.Status, "reason", he.Body, "lines", lines)
@@ -599,11 +646,17 @@ func (s *Sink) send(ctx context.Context, req loki.PushRequest, lines int) error 
 		}
 		attempt++
 		err := s.o.Client.Push(ctx, req)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err == nil:
+			s.failing.Store(false)
+		case ctx.Err() == nil:
 			if s.o.Metrics != nil {
 				s.o.Metrics.SinkErrors.WithLabelValues("loki").Inc()
 			}
 			s.log.Warn("loki push failed", "err", err, "attempt", attempt, "lines", lines)
+			if _, perm := permanent(err); !perm {
+				s.pushFailed()
+			}
 		}
 		return err
 	})

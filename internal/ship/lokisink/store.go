@@ -265,9 +265,23 @@ func (s *Sink) runStore(ctx context.Context, in <-chan *pipe.Batch, ack func(...
 		return err
 	}
 	st := s.st
+	// The sender's pushes end with ctx, or at once when ship stops while
+	// Loki takes no pushes (stopPushes): what is queued is on disk.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stopPush:
+			cancel()
+		case <-pctx.Done():
+		}
+	}()
 	sendErr := make(chan error, 1)
 	go func() {
-		err := s.sender(ctx)
+		err := s.sender(pctx)
+		if err != nil && s.pushesStopped() && ctx.Err() == nil {
+			err = errPushesStopped
+		}
 		st.mu.Lock()
 		st.senderDone = true
 		st.cond.Broadcast()
@@ -281,21 +295,40 @@ func (s *Sink) runStore(ctx context.Context, in <-chan *pipe.Batch, ack func(...
 	st.mu.Unlock()
 	serr := <-sendErr
 	st.mu.Lock()
-	left := len(st.queue)
+	left, used := len(st.queue), st.used
 	st.mu.Unlock()
-	if left > 0 {
-		s.log.Warn("segments left in Loki.Store_dir; they are pushed on the next start", "segments", left, "dir", st.dir)
+	if errors.Is(serr, errPushesStopped) {
+		s.log.Info("stopping without waiting for Loki, which takes no pushes: the lines acknowledged are fsynced in Loki.Store_dir and pushed on the next start",
+			"segments", left, "bytes", used, "dir", st.dir)
+	} else if left > 0 {
+		s.log.Warn("segments left in Loki.Store_dir; they are pushed on the next start", "segments", left, "bytes", used, "dir", st.dir)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errPushesStopped) {
 		return err
 	}
-	if serr != nil && !errors.Is(serr, context.Canceled) && !errors.Is(serr, context.DeadlineExceeded) && !errors.Is(serr, errSenderStopped) {
+	if serr != nil && !errors.Is(serr, context.Canceled) && !errors.Is(serr, context.DeadlineExceeded) && !errors.Is(serr, errSenderStopped) && !errors.Is(serr, errPushesStopped) {
 		return serr
 	}
 	return nil
 }
 
-var errSenderStopped = errors.New("loki sender stopped")
+var (
+	errSenderStopped = errors.New("loki sender stopped")
+	// errPushesStopped: ship is stopping and Loki takes no pushes; the
+	// sender stopped at once (stopPushes).
+	errPushesStopped = errors.New("stopping while Loki takes no pushes")
+)
+
+// stoppedDrain is the writer's end once the sender stopped for a stop
+// (errPushesStopped): a batch it cannot store (the store full, the disk
+// full) is not acknowledged and is read again on restart; the rest of in
+// is taken without acknowledgement so ship's dispatcher does not wait on
+// this sink until the grace period ends.
+func stoppedDrain(in <-chan *pipe.Batch) error {
+	for range in {
+	}
+	return errPushesStopped
+}
 
 func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe.Batch), sendErr chan error) error {
 	st := s.st
@@ -346,6 +379,12 @@ func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(
 			return ctx.Err()
 		case err := <-sendErr:
 			sendErr <- err // for runStore
+			if errors.Is(err, errPushesStopped) {
+				// Stopping with Loki failing: the writer goes on storing
+				// (and acknowledging) what is read, as long as it fits.
+				sendErr = nil
+				continue
+			}
 			if err == nil {
 				err = errSenderStopped
 			}
@@ -384,6 +423,9 @@ func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(
 				}
 			}
 			if err := s.waitRoom(ctx, int64(len(buf)), roll, &cur); err != nil {
+				if errors.Is(err, errSenderStopped) && s.pushesStopped() {
+					return stoppedDrain(in)
+				}
 				return err
 			}
 			for {
@@ -417,6 +459,9 @@ func (s *Sink) storeWriter(ctx context.Context, in <-chan *pipe.Batch, ack func(
 					return err
 				}
 				if err := s.waitFreed(ctx); err != nil {
+					if errors.Is(err, errSenderStopped) && s.pushesStopped() {
+						return stoppedDrain(in)
+					}
 					return err
 				}
 			}
@@ -605,8 +650,8 @@ func (s *Sink) sender(ctx context.Context) error {
 			// stored and sent again after the restart. The segment stays
 			// and is pushed then.
 			s.log.Info("not starting a push the grace period leaves no time for; Loki.Store_dir keeps it for the next start", "segment", seg.path)
-			<-ctx.Done()
-			return ctx.Err()
+			s.stopPushes()
+			return errPushesStopped
 		}
 		recs, _, err := readSegment(seg.path, false)
 		if err != nil {

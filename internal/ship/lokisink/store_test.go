@@ -292,3 +292,67 @@ func (l *lockedBuf) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// A stop (StopBy, then in closed) while Loki refuses pushes returns
+// before the grace period ends: the batches acknowledged are fsynced in
+// the store, so the sender stops retrying, keeps the segments for the
+// next start, and the batches handed in after the stop are still stored
+// and acknowledged. The bound is the grace period (a minute here), not a
+// speed.
+func TestStoreStopDuringOutageReturnsBeforeGrace(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, Options{BatchSize: 200, BatchWait: 10 * time.Millisecond, StoreDir: dir}, lokitest.Options{})
+	f.srv.FailPushes(100_000, 503, "down")
+	const grace = 30 * time.Second
+	in := make(chan *pipe.Batch, 10)
+	acks := make(chan uint64, 10)
+	// The sink's context ends with the grace period, as ship's does.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- f.sink.Run(ctx, in, func(bs ...*pipe.Batch) {
+			for _, b := range bs {
+				acks <- b.Seq
+			}
+		})
+	}()
+	for i := uint64(1); i <= 3; i++ {
+		in <- batch(i, 3, "get")
+		if s := <-acks; s != i {
+			t.Fatalf("acknowledged %d, want %d", s, i)
+		}
+	}
+	waitFor(t, func() bool { return metrics.Value(f.m.SinkErrors.WithLabelValues("loki")) > 0 })
+	// SIGTERM: ship calls StopBy with the grace period's end, then hands
+	// the sink what was read and closes in.
+	f.sink.StopBy(time.Now().Add(grace))
+	graceOver := make(chan struct{})
+	time.AfterFunc(grace, func() { close(graceOver); cancel() })
+	in <- batch(4, 3, "get")
+	close(in)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-graceOver:
+		t.Fatalf("Run had not returned when the grace period (%s) ended", grace)
+	}
+	if s := <-acks; s != 4 {
+		t.Fatalf("acknowledged %d after the stop, want 4", s)
+	}
+	if f.srv.Count("") != 0 {
+		t.Fatal("Loki stored lines while failing")
+	}
+	if len(segFiles(t, dir)) == 0 {
+		t.Fatal("no segment kept for the next start")
+	}
+	f2 := newFixture(t, Options{BatchSize: 200, StoreDir: dir}, lokitest.Options{})
+	if _, err := run(t, f2.sink); err != nil {
+		t.Fatal(err)
+	}
+	if n := f2.srv.Count(""); n != 12 {
+		t.Fatalf("the next start pushed %d lines, want the 12 stored", n)
+	}
+}
