@@ -128,6 +128,21 @@ type Sink struct {
 	stopping, failing atomic.Bool
 	stopPush          chan struct{}
 	stopOnce          sync.Once
+	// held is the bytes of records read from the store and not pushed
+	// yet, heldPeak its highest value (the bound on what a segment costs
+	// in memory).
+	held, heldPeak atomic.Int64
+}
+
+// hold counts n bytes of records read from the store (negative: pushed).
+func (s *Sink) hold(n int64) {
+	v := s.held.Add(n)
+	for {
+		p := s.heldPeak.Load()
+		if v <= p || s.heldPeak.CompareAndSwap(p, v) {
+			return
+		}
+	}
 }
 
 // StopBy implements pipe.StopBy: from now on a push is started only when

@@ -21,6 +21,7 @@ package lokisink
 // on recovery.
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -117,15 +118,15 @@ func (s *Sink) recoverStore() error {
 	for _, n := range nums {
 		p := filepath.Join(st.dir, segName(n))
 		st.next = max(st.next, n+1)
-		recs, size, err := readSegment(p, true)
+		recs, size, err := scanSegment(p, true)
 		if err != nil {
 			return err
 		}
-		if len(recs) == 0 {
+		if recs == 0 {
 			os.Remove(p)
 			continue
 		}
-		lines += len(recs)
+		lines += recs
 		if len(st.queue) == 0 {
 			st.waitingSince = time.Now()
 		}
@@ -170,40 +171,109 @@ func appendRecord(buf []byte, r *process.Record) []byte {
 	return buf
 }
 
-// readSegment decodes a segment's records. The records end at the first
-// torn or damaged one; with trim, the file is cut there (a crash
-// mid-write: that batch was never acknowledged). It returns the size of
-// the records read.
-func readSegment(p string, trim bool) ([]process.Record, int64, error) {
-	b, err := os.ReadFile(p)
+// segReader reads a segment's records one at a time, so a segment costs
+// at most the records the caller keeps (a segment written with a larger
+// Batch_size, the config changed between runs, is not read whole).
+type segReader struct {
+	f    *os.File
+	br   *bufio.Reader
+	path string
+	size int64 // the file's size
+	off  int64 // the end of the last whole record read
+	n    int   // the next record's payload length (peek)
+	// bad: a record failed its checksum or decoding; nothing after it
+	// is read.
+	bad bool
+}
+
+func openSegReader(p string) (*segReader, error) {
+	f, err := os.Open(p)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read Loki.Store_dir segment %s: %w", p, err)
+		return nil, fmt.Errorf("read Loki.Store_dir segment %s: %w", p, err)
 	}
-	var recs []process.Record
-	off := 0
-	for off+8 <= len(b) {
-		n := int(binary.BigEndian.Uint32(b[off:]))
-		sum := binary.BigEndian.Uint32(b[off+4:])
-		if n > len(b)-off-8 {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read Loki.Store_dir segment %s: %w", p, err)
+	}
+	return &segReader{f: f, br: bufio.NewReaderSize(f, 64<<10), path: p, size: fi.Size(), n: -1}, nil
+}
+
+func (r *segReader) Close() error { return r.f.Close() }
+
+// peek returns the next record's payload length without reading it;
+// false at the end, or at a torn record (its length passes the end).
+func (r *segReader) peek() (int, bool) {
+	if r.n >= 0 {
+		return r.n, true
+	}
+	if r.bad {
+		return 0, false
+	}
+	h, err := r.br.Peek(8)
+	if err != nil {
+		return 0, false
+	}
+	n := int64(binary.BigEndian.Uint32(h))
+	if n > r.size-r.off-8 {
+		return 0, false
+	}
+	r.n = int(n)
+	return r.n, true
+}
+
+// next reads the next record; false at the end or at a torn or damaged
+// record (the records end there).
+func (r *segReader) next() (process.Record, bool) {
+	n, ok := r.peek()
+	if !ok {
+		return process.Record{}, false
+	}
+	var h [8]byte
+	if _, err := io.ReadFull(r.br, h[:]); err != nil {
+		return process.Record{}, false
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(r.br, payload); err != nil {
+		return process.Record{}, false
+	}
+	r.n = -1
+	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(h[4:]) {
+		r.bad = true
+		return process.Record{}, false
+	}
+	rec, ok := decodeRecord(payload)
+	if !ok {
+		r.bad = true
+		return process.Record{}, false
+	}
+	r.off += 8 + int64(n)
+	return rec, true
+}
+
+// scanSegment counts a segment's whole records, one at a time. With
+// trim, the file is cut after the last one (a record torn by a crash
+// mid-write: that batch was never acknowledged). It returns the records
+// and the size of the records read.
+func scanSegment(p string, trim bool) (int, int64, error) {
+	r, err := openSegReader(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer r.Close()
+	n := 0
+	for {
+		if _, ok := r.next(); !ok {
 			break
 		}
-		payload := b[off+8 : off+8+n]
-		if crc32.Checksum(payload, castagnoli) != sum {
-			break
-		}
-		r, ok := decodeRecord(payload)
-		if !ok {
-			break
-		}
-		recs = append(recs, r)
-		off += 8 + n
+		n++
 	}
-	if off != len(b) && trim {
-		if err := os.Truncate(p, int64(off)); err != nil {
-			return nil, 0, fmt.Errorf("cut the torn end off Loki.Store_dir segment %s: %w", p, err)
+	if r.off != r.size && trim {
+		if err := os.Truncate(p, r.off); err != nil {
+			return 0, 0, fmt.Errorf("cut the torn end off Loki.Store_dir segment %s: %w", p, err)
 		}
 	}
-	return recs, int64(off), nil
+	return n, r.off, nil
 }
 
 func decodeRecord(p []byte) (process.Record, bool) {
@@ -653,12 +723,8 @@ func (s *Sink) sender(ctx context.Context) error {
 			s.stopPushes()
 			return errPushesStopped
 		}
-		recs, _, err := readSegment(seg.path, false)
-		if err != nil {
-			return err
-		}
 		start := time.Now()
-		if err := s.pushRecords(ctx, recs); err != nil {
+		if err := s.pushSegment(ctx, seg.path); err != nil {
 			return err
 		}
 		s.took.Store(int64(time.Since(start)))
@@ -680,20 +746,51 @@ func (s *Sink) sender(ctx context.Context) error {
 	}
 }
 
-// pushRecords pushes a segment's records in pushes of at most BatchSize
-// bytes.
-func (s *Sink) pushRecords(ctx context.Context, recs []process.Record) error {
-	for len(recs) > 0 {
-		n, size := 0, int64(0)
-		for n < len(recs) && (n == 0 || size+int64(len(recs[n].Line)) <= s.o.BatchSize) {
-			size += int64(len(recs[n].Line))
-			n++
+// pushSegment pushes a segment's records in pushes of at most BatchSize
+// bytes of records (or one record, when it is larger), reading them as it
+// goes: what it holds is bounded by the current Batch_size, not by the
+// segment (one written with a larger Batch_size is read in pieces).
+func (s *Sink) pushSegment(ctx context.Context, p string) error {
+	r, err := openSegReader(p)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var recs []process.Record
+	var held, lineBytes int64
+	push := func() error {
+		if len(recs) == 0 {
+			return nil
 		}
-		b := &pipe.Batch{Records: recs[:n], LineBytes: size}
-		if err := s.push(ctx, []*pipe.Batch{b}); err != nil {
-			return err
+		err := s.push(ctx, []*pipe.Batch{{Records: recs, LineBytes: lineBytes}})
+		s.hold(-held)
+		recs, held, lineBytes = nil, 0, 0
+		return err
+	}
+	for {
+		n, ok := r.peek()
+		if !ok {
+			break
 		}
-		recs = recs[n:]
+		if len(recs) > 0 && held+int64(n) > s.o.BatchSize {
+			if err := push(); err != nil {
+				return err
+			}
+		}
+		rec, ok := r.next()
+		if !ok {
+			break
+		}
+		s.hold(int64(n))
+		held += int64(n)
+		lineBytes += int64(len(rec.Line))
+		recs = append(recs, rec)
+	}
+	if err := push(); err != nil {
+		return err
+	}
+	if r.off != r.size {
+		s.log.Error("Loki.Store_dir segment damaged: the bytes after its last whole record are not pushed", "segment", p, "offset", r.off, "bytes", r.size-r.off)
 	}
 	return nil
 }

@@ -148,13 +148,26 @@ func TestStoreCutsATornRecord(t *testing.T) {
 	if err := os.WriteFile(p, buf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	recs, size, err := readSegment(p, true)
-	if err != nil || len(recs) != 3 || size != int64(whole) {
-		t.Fatalf("read %d records, %d bytes, err %v", len(recs), size, err)
+	n, size, err := scanSegment(p, true)
+	if err != nil || n != 3 || size != int64(whole) {
+		t.Fatalf("read %d records, %d bytes, err %v", n, size, err)
 	}
 	if fi, _ := os.Stat(p); fi.Size() != int64(whole) {
 		t.Fatalf("segment is %d bytes after the cut, want %d", fi.Size(), whole)
 	}
+	r, err := openSegReader(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []process.Record
+	for {
+		rec, ok := r.next()
+		if !ok {
+			break
+		}
+		recs = append(recs, rec)
+	}
+	r.Close()
 	if recs[1].Time != 1 || string(recs[1].Line) != `{"auditID":"t1"}` || len(recs[1].Fields) != 1 || recs[1].Fields[0] != "get" {
 		t.Errorf("record %+v", recs[1])
 	}
@@ -354,5 +367,71 @@ func TestStoreStopDuringOutageReturnsBeforeGrace(t *testing.T) {
 	}
 	if n := f2.srv.Count(""); n != 12 {
 		t.Fatalf("the next start pushed %d lines, want the 12 stored", n)
+	}
+}
+
+// A segment left by a run with a larger Batch_size (the config changed
+// between runs) is read in pieces: the sink holds at most the current
+// Batch_size of records from it at once (or one record, when a record is
+// larger), counted in the bytes of the records it read and has not pushed
+// yet, not in the process's memory. Every line is still pushed, in order.
+func TestStoreReadsALargerSegmentInPieces(t *testing.T) {
+	dir := t.TempDir()
+	// The previous run: Batch_size 1M, Loki down, 600 lines in one segment.
+	f := newFixture(t, Options{BatchSize: 1 << 20, BatchWait: time.Hour, StoreDir: dir}, lokitest.Options{})
+	f.srv.FailPushes(1_000_000, 503, "down")
+	var bs []*pipe.Batch
+	for i := uint64(1); i <= 20; i++ {
+		b := batch(i, 30, "get")
+		for k := range b.Records {
+			r := &b.Records[k]
+			r.Line = append(r.Line[:len(r.Line)-1], []byte(`,"pad":"`+strings.Repeat("p", 900)+`"}`)...)
+		}
+		b.LineBytes = 0
+		for k := range b.Records {
+			b.LineBytes += int64(len(b.Records[k].Line))
+		}
+		bs = append(bs, b)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in := make(chan *pipe.Batch, len(bs))
+	for _, b := range bs {
+		in <- b
+	}
+	close(in)
+	done := make(chan error, 1)
+	go func() { done <- f.sink.Run(ctx, in, func(...*pipe.Batch) {}) }()
+	waitFor(t, func() bool { return metrics.Value(f.m.SinkErrors.WithLabelValues("loki")) > 0 })
+	cancel()
+	<-done
+	segs := segFiles(t, dir)
+	if len(segs) != 1 {
+		t.Fatalf("%d segments, want the one of 600 lines", len(segs))
+	}
+	fi, _ := os.Stat(segs[0])
+
+	// This run: Batch_size 16K.
+	const batchSize = 16 << 10
+	f2 := newFixture(t, Options{BatchSize: batchSize, StoreDir: dir}, lokitest.Options{})
+	if _, err := run(t, f2.sink); err != nil {
+		t.Fatal(err)
+	}
+	got := f2.srv.Entries("")
+	if len(got) != 600 {
+		t.Fatalf("Loki got %d of the 600 stored lines", len(got))
+	}
+	for i, e := range got {
+		want := fmt.Sprintf(`"b%d-%d"`, i/30+1, i%30)
+		if !strings.Contains(e.Line, want) {
+			t.Fatalf("entry %d is %.40q, want %s (in order)", i, e.Line, want)
+		}
+	}
+	peak := f2.sink.heldPeak.Load()
+	t.Logf("segment of %d bytes pushed holding at most %d bytes of records (Batch_size %d)", fi.Size(), peak, batchSize)
+	if peak == 0 || peak > batchSize {
+		t.Errorf("held %d bytes of records from a %d-byte segment at once, want at most Batch_size (%d)", peak, fi.Size(), batchSize)
+	}
+	if len(segFiles(t, dir)) != 0 {
+		t.Error("the segment was not deleted once pushed")
 	}
 }
