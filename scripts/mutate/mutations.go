@@ -3625,8 +3625,8 @@ var mutations = []Mutation{
 		Name:   "ship/loki-store-limit-ignored",
 		What:   "a full Loki.Store_dir does not hold reading: the store grows past Store_dir_limit_size during a Loki outage (review J6)",
 		File:   "internal/ship/lokisink/store.go",
-		Old:    "\tfull := st.used > 0 && st.used+need > st.limit\n",
-		New:    "\tfull := st.used > 0 && st.used+need > st.limit && false\n",
+		Old:    "\tfull := func() bool { return st.used > 0 && st.used+need > st.limit }\n",
+		New:    "\tfull := func() bool { return st.used > 0 && st.used+need > st.limit && false }\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreFullHoldsReading$"}},
 	},
 	{

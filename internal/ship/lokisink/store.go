@@ -648,10 +648,10 @@ func (s *Sink) createSeg() (*openSeg, error) {
 func (s *Sink) waitRoom(ctx context.Context, need int64, roll func() error, cur **openSeg) error {
 	st := s.st
 	st.mu.Lock()
-	full := st.used > 0 && st.used+need > st.limit
-	used := st.used
+	full := func() bool { return st.used > 0 && st.used+need > st.limit }
+	wait, used := full(), st.used
 	st.mu.Unlock()
-	if !full {
+	if !wait {
 		return nil
 	}
 	if *cur != nil {
@@ -668,22 +668,13 @@ func (s *Sink) waitRoom(ctx context.Context, need int64, roll func() error, cur 
 			m.StoreFull.WithLabelValues("loki").Set(0)
 		}()
 	}
-	stop := context.AfterFunc(ctx, func() {
-		st.mu.Lock()
-		st.cond.Broadcast()
-		st.mu.Unlock()
-	})
-	defer stop()
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for st.used > 0 && st.used+need > st.limit {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if st.senderDone {
-			return errSenderStopped
-		}
-		st.cond.Wait()
+	if err := pipe.WaitCond(ctx, st.cond, func() bool { return !full() || st.senderDone }); err != nil {
+		return err
+	}
+	if full() {
+		return errSenderStopped
 	}
 	s.log.Info("Loki.Store_dir has room again; reading resumes", "used", st.used, "limit", st.limit)
 	return nil
@@ -695,22 +686,13 @@ func (s *Sink) sender(ctx context.Context) error {
 	st := s.st
 	for {
 		st.mu.Lock()
-		for len(st.queue) == 0 && !st.closed && ctx.Err() == nil {
-			stop := context.AfterFunc(ctx, func() {
-				st.mu.Lock()
-				st.cond.Broadcast()
-				st.mu.Unlock()
-			})
-			st.cond.Wait()
-			stop()
+		err := pipe.WaitCond(ctx, st.cond, func() bool { return len(st.queue) > 0 || st.closed })
+		if err == nil {
+			err = ctx.Err()
 		}
-		if ctx.Err() != nil {
+		if err != nil || len(st.queue) == 0 {
 			st.mu.Unlock()
-			return ctx.Err()
-		}
-		if len(st.queue) == 0 && st.closed {
-			st.mu.Unlock()
-			return nil
+			return err // nil: the writer is done and everything pushed
 		}
 		seg := st.queue[0]
 		st.mu.Unlock()

@@ -91,6 +91,29 @@ type StopBy interface {
 	StopBy(deadline time.Time)
 }
 
+// WaitCond waits on c, whose lock the caller holds, until ready reports
+// true (called with the lock held) or ctx ends: then it returns ctx's
+// error. ctx ending wakes the wait (a sync.Cond knows nothing of
+// contexts). The sinks' queues and disk limits and the Budget wait so.
+func WaitCond(ctx context.Context, c *sync.Cond, ready func() bool) error {
+	if ready() {
+		return nil
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.L.Lock()
+		c.Broadcast()
+		c.L.Unlock()
+	})
+	defer stop()
+	for !ready() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c.Wait()
+	}
+	return nil
+}
+
 // Budget bounds the bytes in flight. Acquire blocks while the budget is
 // spent. Items are bounded by the configuration (a read, a line up to
 // Max_line_size <= Mem_Buf_Limit): one larger than the whole budget (a
@@ -125,12 +148,6 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (int64, error) {
 		b.used += n
 		return n, nil
 	}
-	stop := context.AfterFunc(ctx, func() {
-		b.mu.Lock()
-		b.cond.Broadcast()
-		b.mu.Unlock()
-	})
-	defer stop()
 	b.waiting = true
 	if b.OnBlock != nil {
 		b.OnBlock(true)
@@ -141,11 +158,8 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (int64, error) {
 			b.OnBlock(false)
 		}
 	}()
-	for b.used+n > b.limit {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		b.cond.Wait()
+	if err := WaitCond(ctx, b.cond, func() bool { return b.used+n <= b.limit }); err != nil {
+		return 0, err
 	}
 	b.used += n
 	return n, nil

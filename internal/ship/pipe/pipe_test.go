@@ -2,6 +2,8 @@ package pipe
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,5 +78,39 @@ func TestBatchSkip(t *testing.T) {
 	}
 	if b.Skip(0) != b {
 		t.Fatal("Skip(0) copied")
+	}
+}
+
+// WaitCond returns once ready holds (after a Broadcast), or with ctx's
+// error once ctx ends, though nothing broadcasts.
+func TestWaitCond(t *testing.T) {
+	var mu sync.Mutex
+	c := sync.NewCond(&mu)
+	n := 0
+	done := make(chan error, 1)
+	go func() {
+		mu.Lock()
+		defer mu.Unlock()
+		done <- WaitCond(context.Background(), c, func() bool { return n >= 3 })
+	}()
+	for range 3 {
+		mu.Lock()
+		n++
+		c.Broadcast()
+		mu.Unlock()
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		mu.Lock()
+		defer mu.Unlock()
+		done <- WaitCond(ctx, c, func() bool { return false })
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("after cancel: %v, want context.Canceled", err)
 	}
 }

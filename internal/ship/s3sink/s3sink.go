@@ -580,27 +580,14 @@ func (s *Sink) waitSpace(ctx context.Context, need int64, syncAck func() error) 
 		m.Blocked(true)
 		defer m.Blocked(false)
 	}
-	stop := context.AfterFunc(ctx, func() {
-		s.mu.Lock()
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
-	defer stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.diskUsed > 0 && s.diskUsed+need > s.o.StoreLimit {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if len(s.queue) == 0 && s.uploads == 0 {
-			// Everything on disk is the open chunk: let it grow past the
-			// limit rather than deadlock (the open chunk rolls at
-			// Total_file_size, which is below the limit).
-			return nil
-		}
-		s.cond.Wait()
-	}
-	return nil
+	// Done when there is room, or when everything on disk is the open
+	// chunk: it grows past the limit rather than deadlock (the open chunk
+	// rolls at Total_file_size, which is below the limit).
+	return pipe.WaitCond(ctx, s.cond, func() bool {
+		return !(s.diskUsed > 0 && s.diskUsed+need > s.o.StoreLimit) || len(s.queue) == 0 && s.uploads == 0
+	})
 }
 
 // uploader uploads queued chunks, oldest first, until the writer is done
@@ -608,22 +595,13 @@ func (s *Sink) waitSpace(ctx context.Context, need int64, syncAck func() error) 
 func (s *Sink) uploader(ctx context.Context) error {
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed && ctx.Err() == nil {
-			stop := context.AfterFunc(ctx, func() {
-				s.mu.Lock()
-				s.cond.Broadcast()
-				s.mu.Unlock()
-			})
-			s.cond.Wait()
-			stop()
+		err := pipe.WaitCond(ctx, s.cond, func() bool { return len(s.queue) > 0 || s.closed })
+		if err == nil {
+			err = ctx.Err()
 		}
-		if ctx.Err() != nil {
+		if err != nil || len(s.queue) == 0 {
 			s.mu.Unlock()
-			return ctx.Err()
-		}
-		if len(s.queue) == 0 && s.closed {
-			s.mu.Unlock()
-			return nil
+			return err // nil: the writer is done and everything uploaded
 		}
 		p := s.queue[0]
 		s.uploads++
