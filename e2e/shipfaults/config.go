@@ -29,6 +29,10 @@ type Config struct {
 	LokiMaxBackoff string
 	// LokiDeadLetterFile receives batches Loki refuses (4xx).
 	LokiDeadLetterFile string
+	// LokiStoreDir turns on the Loki sink's disk buffer (Loki.Store_dir);
+	// LokiStoreLimit is its Store_dir_limit_size.
+	LokiStoreDir   string
+	LokiStoreLimit string
 
 	S3Endpoint      string
 	S3Bucket        string
@@ -80,6 +84,8 @@ func (c Config) YAML() string {
 		opt("  ", "Min_backoff", c.LokiMinBackoff)
 		opt("  ", "Max_backoff", c.LokiMaxBackoff)
 		opt("  ", "Dead_letter_file", c.LokiDeadLetterFile)
+		opt("  ", "Store_dir", c.LokiStoreDir)
+		opt("  ", "Store_dir_limit_size", c.LokiStoreLimit)
 	}
 	if c.S3Bucket != "" {
 		b.WriteString("S3:\n")

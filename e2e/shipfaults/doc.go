@@ -9,8 +9,9 @@
 // rotation by rename and by copytruncate under load, retention while ship is
 // down, catch-up with failing pushes and after an outage, kill -9 loops
 // with a sink that delays its acknowledgements, huge lines against
-// Mem_Buf_Limit, Loki's line-size limit, and the health endpoints and
-// metrics during an outage. A Writer plays the apiserver: it appends
+// Mem_Buf_Limit, Loki's line-size limit, the health endpoints and
+// metrics during an outage, and Loki.Store_dir (lokistore_test.go: kill -9
+// and rotation with retention while Loki is down). A Writer plays the apiserver: it appends
 // uniquely numbered audit.k8s.io/v1 events (internal/gen traffic with the
 // run's auditIDs) at a set rate and rotates the file the way lumberjack or
 // logrotate do. After each run the suite reads back every sink (LogsQL
