@@ -118,9 +118,16 @@ func (s *Sink) recoverStore() error {
 	for _, n := range nums {
 		p := filepath.Join(st.dir, segName(n))
 		st.next = max(st.next, n+1)
-		recs, size, err := scanSegment(p, true)
+		recs, size, cut, damaged, err := scanSegment(p, true)
 		if err != nil {
 			return err
+		}
+		switch {
+		case damaged:
+			s.log.Error("Loki.Store_dir segment damaged: a record fails its checksum; it and the bytes after it are cut off and not pushed to Loki (their lines were acknowledged: they are lost for Loki)",
+				"segment", p, "offset", size, "bytes", cut)
+		case cut > 0:
+			s.log.Warn("cut a record torn by a crash off a Loki.Store_dir segment (never acknowledged: its lines are read again from the file)", "segment", p, "offset", size, "bytes", cut)
 		}
 		if recs == 0 {
 			os.Remove(p)
@@ -252,16 +259,17 @@ func (r *segReader) next() (process.Record, bool) {
 }
 
 // scanSegment counts a segment's whole records, one at a time. With
-// trim, the file is cut after the last one (a record torn by a crash
-// mid-write: that batch was never acknowledged). It returns the records
-// and the size of the records read.
-func scanSegment(p string, trim bool) (int, int64, error) {
+// trim, the file is cut after the last one. It returns the records, the
+// size of the records read, the bytes cut off, and whether the cut was
+// at a damaged record (one that fails its checksum or decoding) rather
+// than a record torn by a crash mid-write (its length passes the end:
+// that batch was never acknowledged).
+func scanSegment(p string, trim bool) (n int, size, cut int64, damaged bool, err error) {
 	r, err := openSegReader(p)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, false, err
 	}
 	defer r.Close()
-	n := 0
 	for {
 		if _, ok := r.next(); !ok {
 			break
@@ -270,10 +278,11 @@ func scanSegment(p string, trim bool) (int, int64, error) {
 	}
 	if r.off != r.size && trim {
 		if err := os.Truncate(p, r.off); err != nil {
-			return 0, 0, fmt.Errorf("cut the torn end off Loki.Store_dir segment %s: %w", p, err)
+			return 0, 0, 0, false, fmt.Errorf("cut the torn end off Loki.Store_dir segment %s: %w", p, err)
 		}
+		cut = r.size - r.off
 	}
-	return n, r.off, nil
+	return n, r.off, cut, r.bad, nil
 }
 
 func decodeRecord(p []byte) (process.Record, bool) {

@@ -148,9 +148,9 @@ func TestStoreCutsATornRecord(t *testing.T) {
 	if err := os.WriteFile(p, buf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n, size, err := scanSegment(p, true)
-	if err != nil || n != 3 || size != int64(whole) {
-		t.Fatalf("read %d records, %d bytes, err %v", n, size, err)
+	n, size, cut, damaged, err := scanSegment(p, true)
+	if err != nil || n != 3 || size != int64(whole) || cut != int64(len(buf)-whole) || damaged {
+		t.Fatalf("read %d records, %d bytes, cut %d, damaged %v, err %v", n, size, cut, damaged, err)
 	}
 	if fi, _ := os.Stat(p); fi.Size() != int64(whole) {
 		t.Fatalf("segment is %d bytes after the cut, want %d", fi.Size(), whole)
@@ -433,5 +433,35 @@ func TestStoreReadsALargerSegmentInPieces(t *testing.T) {
 	}
 	if len(segFiles(t, dir)) != 0 {
 		t.Error("the segment was not deleted once pushed")
+	}
+}
+
+// A record damaged in the middle of a segment (it fails its checksum) is
+// not taken for a torn end: the records before it are pushed, and an
+// ERROR names the segment and the bytes cut off, which held acknowledged
+// lines.
+func TestStoreSaysADamagedRecordIsCut(t *testing.T) {
+	dir := t.TempDir()
+	var buf []byte
+	for i := range 3 {
+		buf = appendRecord(buf, &process.Record{Time: int64(i), Line: []byte(fmt.Sprintf(`{"auditID":"d%d"}`, i)), Fields: []string{"get"}})
+	}
+	first := len(appendRecord(nil, &process.Record{Time: 0, Line: []byte(`{"auditID":"d0"}`), Fields: []string{"get"}}))
+	buf[first+12] ^= 0xff // the second record's payload
+	p := filepath.Join(dir, segName(1))
+	if err := os.WriteFile(p, buf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuf
+	f := newFixture(t, Options{LabelNames: []string{"verb"}, StoreDir: dir, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, lokitest.Options{})
+	if _, err := run(t, f.sink); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.srv.Count(""); n != 1 {
+		t.Errorf("Loki got %d lines, want the 1 before the damaged record", n)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, "segment damaged") || !strings.Contains(out, fmt.Sprintf(`"bytes":%d`, len(buf)-first)) {
+		t.Errorf("no ERROR names the damaged segment and the %d bytes cut:\n%s", len(buf)-first, out)
 	}
 }
