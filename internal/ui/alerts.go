@@ -491,7 +491,10 @@ func groupDrill(g *rules.AlertGroup) (Drill, bool) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString(g.Rule.Query().LogQuery().DrillString())
+	// A ratio's group drills into its numerator's events, as its
+	// instances do (rules.Alert.DrillDown).
+	lq, _, _ := g.Rule.Query().DrillQuery()
+	b.WriteString(lq.DrillString())
 	keys := make([]string, 0, len(g.Labels))
 	for k := range g.Labels {
 		keys = append(keys, k)

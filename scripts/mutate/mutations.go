@@ -3661,4 +3661,12 @@ var mutations = []Mutation{
 		New:    "\t\tif _, merr := logql.ParseMetric(text); merr == nil && false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestMetricQueryInFilterBar$"}},
 	},
+	{
+		Name:   "rules/ratio-drill-both-sides",
+		What:   "a ratio rule's drill-down (Enter/f on an instance) selects every event of its denominator too, not the numerator's that made it fire",
+		File:   "internal/data/logql/ast.go",
+		Old:    "\t\tif n.op == binAdd || n.op == binMul || n.op == binOr {\n",
+		New:    "\t\tif n.op == binAdd || n.op == binMul || n.op == binOr || true {\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestRatioRule$"}, {Pkg: "./internal/ui", Run: "^TestAlertsPaneBinaryAndUnwrapRules$"}},
+	},
 }
