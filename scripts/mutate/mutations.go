@@ -3669,4 +3669,12 @@ var mutations = []Mutation{
 		New:    "\t\tif n.op == binAdd || n.op == binMul || n.op == binOr || true {\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestRatioRule$"}, {Pkg: "./internal/ui", Run: "^TestAlertsPaneBinaryAndUnwrapRules$"}},
 	},
+	{
+		Name:   "live/loki-rule-failure-unnamed",
+		What:   "a rule Loki refuses (HTTP 400) or does not answer in time is not named in the Alerts pane: its silence looks like no alert",
+		File:   "internal/ui/live/loki.go",
+		Old:    "\tif len(k.failed) > 0 {\n",
+		New:    "\tif len(k.failed) > 0 && false {\n",
+		Guards: []Guard{{Pkg: "./internal/ui/live", Run: "^TestLokiServerRuleFailures$"}},
+	},
 }
