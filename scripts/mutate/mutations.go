@@ -3677,4 +3677,12 @@ var mutations = []Mutation{
 		New:    "\tif len(k.failed) > 0 && false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui/live", Run: "^TestLokiServerRuleFailures$"}},
 	},
+	{
+		Name:   "serve/blind-rules-unnamed",
+		What:   "a serve session's Alerts pane does not name the --rules rules whose selector selects no stream (they can never fire), as the local TUI's does",
+		File:   "internal/cli/serve/serve.go",
+		Old:    "\t\tlo.Blind, notice = live.BlindRules(ctx, srcs, lo.Read, lo.Rules, o.IO.ErrOut)\n",
+		New:    "\t\tlo.Blind, notice = nil, \"\" // live.BlindRules(ctx, srcs, lo.Read, lo.Rules, o.IO.ErrOut)\n",
+		Guards: []Guard{{Pkg: "./internal/cli/serve", Run: "^TestServeNamesRulesThatCannotFire$"}},
+	},
 }
