@@ -3685,4 +3685,20 @@ var mutations = []Mutation{
 		New:    "\t\tlo.Blind, notice = nil, \"\" // live.BlindRules(ctx, srcs, lo.Read, lo.Rules, o.IO.ErrOut)\n",
 		Guards: []Guard{{Pkg: "./internal/cli/serve", Run: "^TestServeNamesRulesThatCannotFire$"}},
 	},
+	{
+		Name:   "rules/absent-from-first-event-read",
+		What:   "with --from, absent_over_time is judged from the first event read, not from the read's start as Loki's range query from --from: a silence that began before the read and spans --from is missed",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "\t\trs.sawEvent(lf + 1)\n",
+		New:    "\t\tif false {\n\t\t\trs.sawEvent(lf + 1)\n\t\t}\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAbsentSilenceSpansFrom$"}, {Pkg: "./internal/cli/alerts", Run: "^TestAlertsAbsentSilenceSpansFrom$"}},
+	},
+	{
+		Name:   "alerts/absent-before-evidence-unsaid",
+		What:   "alerts --from before the first event read does not say that absent_over_time rules judged the time between as silence (an input that does not reach back looks like a silent log)",
+		File:   "internal/cli/alerts/alerts.go",
+		Old:    "\tif from == 0 || first == 0 || first <= from {\n",
+		New:    "\tif from == 0 || first == 0 || first <= from || true {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsAbsentSilenceSpansFrom$"}},
+	},
 }
