@@ -53,6 +53,12 @@ type AlertState struct {
 	ServerErr string
 	// Ruler is what Loki's ruler says (nil: the source is not Loki).
 	Ruler *RulerState
+	// FirstRead is the time of the first event the rules read, set when
+	// it is after the window's start (--from) and a rule answers on
+	// absence (absent_over_time): as Loki's ruler would, those judged the
+	// time between as silence, which over an input that does not reach
+	// back that far is no evidence either way (the pane says so).
+	FirstRead time.Time
 	// Problems are the rules whose answer is not to be trusted: their
 	// evaluation failed at some steps (rules.Failure), or a selector of
 	// theirs selects no stream of the sources (they can never fire). The
@@ -491,7 +497,10 @@ func groupDrill(g *rules.AlertGroup) (Drill, bool) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString(g.Rule.Query().LogQuery().DrillString())
+	// A ratio's group drills into its numerator's events, as its
+	// instances do (rules.Alert.DrillDown).
+	lq, _, _ := g.Rule.Query().DrillQuery()
+	b.WriteString(lq.DrillString())
 	keys := make([]string, 0, len(g.Labels))
 	for k := range g.Labels {
 		keys = append(keys, k)
@@ -779,6 +788,12 @@ func (p *AlertsPane) summary() string {
 			plural(s.Rules, "rule", "rules"), s.Rules-server, events, server))
 	default:
 		parts = append(parts, fmt.Sprintf("%s over %s", plural(s.Rules, "rule", "rules"), events))
+	}
+	if !s.FirstRead.IsZero() {
+		// Loki's semantics (absent_over_time judged from --from), said
+		// where the input shows no time passing.
+		parts = append(parts, "absence judged from the window's start, before the first event read ("+
+			p.c.fmtTime(s.FirstRead.UnixNano())+"): no evidence if the input starts there")
 	}
 	line := st.Muted.Render(strings.Join(parts, " · "))
 	if s.Ruler != nil {

@@ -55,7 +55,8 @@ func (c cliInstance) key() string {
 // holding a ratio rule and an unwrap rule, the Alerts pane lists the
 // instances `audittui alerts` reports with that file (the same events and
 // cited auditIDs); an instance of each expands to its cited events, and
-// its drill-down selects every one of them in its window.
+// its drill-down selects every one of them in its window (the ratio's
+// only its numerator's events: the failures that made it fire).
 func TestAlertsPaneBinaryAndUnwrapRules(t *testing.T) {
 	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
 	rulesFile := filepath.Join(t.TempDir(), "ratios.yaml")
@@ -148,7 +149,11 @@ func TestAlertsPaneBinaryAndUnwrapRules(t *testing.T) {
 			p.build()
 			p.cursor = -1
 			for i, it := range p.items {
-				if it.kind == itemInstance && it.alert.Name == name && len(it.alert.AuditIDs) > 0 {
+				// The ratio's: one whose user also made requests that
+				// did not fail (a value below 1), which its drill must
+				// leave out.
+				if it.kind == itemInstance && it.alert.Name == name && len(it.alert.AuditIDs) > 0 &&
+					(name != "ErrorRatioHigh" || it.alert.Value < 1 && it.alert.Labels["user_username"] != "") {
 					p.cursor = i
 					break
 				}
@@ -180,7 +185,25 @@ func TestAlertsPaneBinaryAndUnwrapRules(t *testing.T) {
 			if len(seen) != len(dedupeIDs(inst.AuditIDs)) {
 				t.Errorf("the instance lists %d of its %d cited events", len(seen), len(dedupeIDs(inst.AuditIDs)))
 			}
-			// The drill selects every cited event in its window.
+			// The drill selects every cited event in its window (the
+			// ratio's, every cited failure: the numerator's events;
+			// the instance cites the denominator's too).
+			numerator := func(e *data.Event) bool {
+				return name != "ErrorRatioHigh" || e.Code >= 400
+			}
+			counted, others := 0, 0
+			for i := range evs {
+				if seen[evs[i].AuditID] {
+					if numerator(&evs[i]) {
+						counted++
+					} else {
+						others++
+					}
+				}
+			}
+			if name == "ErrorRatioHigh" && others == 0 {
+				t.Fatalf("the ratio instance %v cites no request that did not fail: the test proves nothing", inst.Labels)
+			}
 			send(t, a, "up")
 			d, ok := p.SelectedDrill()
 			if !ok {
@@ -192,7 +215,7 @@ func TestAlertsPaneBinaryAndUnwrapRules(t *testing.T) {
 			}
 			for i := range evs {
 				e := &evs[i]
-				if !seen[e.AuditID] {
+				if !seen[e.AuditID] || !numerator(e) {
 					continue
 				}
 				if e.Time < d.From.UnixNano() || e.Time >= d.To.UnixNano() || !q.Matches(e) {
@@ -209,14 +232,26 @@ func TestAlertsPaneBinaryAndUnwrapRules(t *testing.T) {
 			if !ok {
 				t.Fatal("no drill on the instance's group")
 			}
-			if gq, err := logql.ParseLog(gd.Query); err != nil || !gq.Matches(&evs[slices.IndexFunc(evs, func(e data.Event) bool { return seen[e.AuditID] })]) {
+			if gq, err := logql.ParseLog(gd.Query); err != nil || !gq.Matches(&evs[slices.IndexFunc(evs, func(e data.Event) bool { return seen[e.AuditID] && numerator(&e) })]) {
 				t.Errorf("group drill %q: %v, or it misses a cited event", gd.Query, err)
 			}
 			p.cursor = slices.IndexFunc(p.items, func(it alertItem) bool { return it.kind == itemInstance && it.alert == inst })
 			send(t, a, "f")
-			if a.focus != paneTail || a.filter.Text != d.Query || a.c.Rows.Len() < len(seen) {
-				t.Errorf("f: focus %v, filter %q, %d rows for %d cited events", a.focus, a.filter.Text, a.c.Rows.Len(), len(seen))
+			if a.focus != paneTail || a.filter.Text != d.Query || a.c.Rows.Len() < counted {
+				t.Errorf("f: focus %v, filter %q, %d rows for %d cited events", a.focus, a.filter.Text, a.c.Rows.Len(), counted)
 			}
+			if name == "ErrorRatioHigh" {
+				// The ratio's drill shows the events that made it fire:
+				// the numerator's (the user's failures), not every
+				// request of theirs the denominator counts.
+				for k := range a.c.Rows.Len() {
+					row := a.c.Rows.At(k)
+					if code := a.c.Snap.Code(row); code < 400 || a.c.Snap.Str(ColUser, row) != inst.Labels["user_username"] {
+						t.Fatalf("f: the ratio's drill %q shows a %d of %s", a.filter.Text, code, a.c.Snap.Str(ColUser, row))
+					}
+				}
+			}
+			runCmd(t, a, a.applyFilter(&Filter{})) // no filter for the next rule
 			send(t, a, "3")
 		})
 	}

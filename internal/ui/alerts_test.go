@@ -662,3 +662,24 @@ func TestAlertsOverAWindow(t *testing.T) {
 		t.Errorf("status after f: %q", a.status)
 	}
 }
+
+// TestAlertsWindowBeforeFirstEvent: when the window starts before the
+// first event the rules read and a rule answers on absence, the summary
+// says that absence was judged from the window's start, before the first
+// event read: no evidence either way if the input starts there.
+func TestAlertsWindowBeforeFirstEvent(t *testing.T) {
+	f := loadAlertFixture(t)
+	ix := fixtureIndex(t, f)
+	first := time.Unix(0, f.evs[0].Time).UTC()
+	st := AlertState{Local: f.alerts, Rules: f.rules, Events: int64(len(f.evs)), Done: true, FirstRead: first}
+	a := New(context.Background(), ix, nil, Options{Title: "generated.log", NoColor: true, Compile: CompileLogQL,
+		Alerts: staticAlerts{st}, Window: TimeWindow{From: first.Add(-time.Hour).UnixNano()}})
+	a.alerts.now = func() time.Time { return time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC) }
+	a.Update(tea.WindowSizeMsg{Width: 250, Height: 40})
+	a.alerts.SetState(st)
+	send(t, a, "3")
+	want := "absence judged from the window's start, before the first event read (" + a.c.fmtTime(first.UnixNano()) + "): no evidence if the input starts there"
+	if s := screen(a); !strings.Contains(strings.Split(s, "\n")[1], want) {
+		t.Errorf("the summary does not say that absence was judged before the first event read:\n%s", s)
+	}
+}

@@ -74,10 +74,16 @@ and says when the window held no event: that is no all-clear), so that a
 cron job mails only when there is something to read.
 
 An absent_over_time rule is judged where events show time passing: from
-the first event read on. With a window, an instance of it already active
-at the first step judged began before what was read: FIRST ACTIVE (and
-FIRED AT) show --from, the window asked for. A window that holds no event judges no
-absence: with --fail-on it exits 1 (below), as an empty log does.
+the first event read on, up to the newest. With a window it is judged as
+Loki's range query from --from judges it, each step's (t-range, t] window
+on its own, from where the read begins (--from less the rules' look-back),
+not from the first event read: a silence that began before and spans
+--from fires. An instance of it already active at the first step judged
+began before what was read: FIRST ACTIVE (and FIRED AT) show --from, the
+window asked for. When --from is before the first event read, stderr says
+so: over an input that does not reach back that far, that silence is no
+evidence either way. A read that holds no event judges no absence: with
+--fail-on it exits 1 (below), as an empty log does.
 
 A rule whose stream selector (or that of a leg of a binary operation)
 names a label or value no stream of the sources carries
@@ -266,6 +272,9 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		if res.Others > 0 {
 			rep.AddNote(cmdutil.OthersMessage(res.Others, "event that feeds a rule", "events that feed a rule", "evaluated"))
 		}
+		if msg := absentBeforeEvidence(set, from, inWin.first); msg != "" {
+			rep.AddNote(msg)
+		}
 		if len(res.Alerts) == 0 && opts.Output != "jsonl" {
 			// No table to print: a header alone would mail every cron run.
 			switch {
@@ -325,24 +334,56 @@ func sayFailures(w io.Writer, fs []rules.Failure) int {
 }
 
 // windowCount counts the events a stream holds at or after from: those of
-// the window asked for, not of the rules' look-back before it.
+// the window asked for, not of the rules' look-back before it; first is
+// the time of the earliest dated event read (look-back included; 0: none).
 type windowCount struct {
 	data.Stream
-	from int64
-	n    int64
+	from  int64
+	n     int64
+	first int64
 }
 
 func (c *windowCount) Next(ctx context.Context) (*data.Batch, error) {
 	b, err := c.Stream.Next(ctx)
-	if b != nil && c.n == 0 {
+	if b != nil {
 		for i := range b.Events {
-			if t := b.Events[i].Time; t != 0 && t >= c.from {
+			t := b.Events[i].Time
+			if t == 0 {
+				continue
+			}
+			if c.first == 0 || t < c.first {
+				c.first = t
+			}
+			if t >= c.from {
 				c.n++
-				break // one is enough
 			}
 		}
 	}
 	return b, err
+}
+
+// absentBeforeEvidence says, for a window (--from) that starts before the
+// first event read, that the rules answering on absence judged the time
+// between as silence, as Loki's ruler would: over an input that does not
+// reach back that far, that is no evidence either way ("" when there is
+// nothing to say: no such rule, no event read, or one at or before from).
+func absentBeforeEvidence(set *rules.Set, from, first int64) string {
+	if from == 0 || first == 0 || first <= from {
+		return ""
+	}
+	n := 0
+	for _, r := range set.Rules() {
+		if q := r.Query(); q != nil && q.ReturnsWithoutEntries() {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("--from %s is before the first event read (%s): %s judged the time between as silence, as Loki's ruler would "+
+		"(an instance active then shows FIRST ACTIVE --from); if the input does not reach back to --from, that is no evidence either way",
+		time.Unix(0, from).UTC().Format(time.RFC3339), time.Unix(0, first).UTC().Format(time.RFC3339),
+		plural.Count(n, "absent_over_time rule", "absent_over_time rules"))
 }
 
 // alertJSON is the jsonl shape of one alert instance.

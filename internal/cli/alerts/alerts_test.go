@@ -742,3 +742,66 @@ func TestAlertsFollowSaysFailures(t *testing.T) {
 		t.Errorf("alerts -f, interrupted: exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestAlertsAbsentSilenceSpansFrom: a silence that began before what
+// --from reads (its look-back) and runs on past --from is reported as
+// Loki's range query from --from reports it (each step judges its own
+// (t-10m, t] window), not missed because the first event read comes
+// after --from; stderr says that the window starts before the first
+// event read, so that an input that does not reach back that far is not
+// taken for a silent log.
+func TestAlertsAbsentSilenceSpansFrom(t *testing.T) {
+	dir := t.TempDir()
+	rulesFile := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(rulesFile, []byte(`groups:
+  - name: pipeline
+    interval: 1m
+    rules:
+      - alert: AuditSilent
+        expr: absent_over_time({job="audit", cluster="prod"}[10m])
+        for: 5m
+        labels:
+          severity: critical
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 5, 4, 12, 0, 30, 0, time.UTC)
+	var lines []string
+	for m := 0; m <= 60; m++ {
+		if m > 10 && m < 50 {
+			continue
+		}
+		lines = append(lines, auditLine(fmt.Sprintf("p-%d", m), "alice", "get", "pods", "web", "p1", "", 200, base.Add(time.Duration(m)*time.Minute)))
+	}
+	f := writeEvents(t, dir, "prod.log", lines)
+	for _, c := range []struct {
+		from, first, last string
+	}{
+		// Read from 12:24: nothing until 12:50:30.
+		{"2026-05-04T12:40:00Z", "2026-05-04T12:40:00Z", "2026-05-04T12:50:00Z"},
+		// Before the file: judged silent as Loki would, and said.
+		{"2026-05-04T11:00:00Z", "2026-05-04T11:00:00Z", "2026-05-04T12:00:00Z"},
+	} {
+		code, out, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "-o", "jsonl", "--from", c.from, f)
+		var got []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("--from %s: bad jsonl %q: %v", c.from, line, err)
+			}
+			got = append(got, m)
+		}
+		if code != 0 || len(got) < 1 || got[0]["firstActive"] != c.first || got[0]["firedAt"] != c.first || got[0]["lastActive"] != c.last {
+			t.Errorf("--from %s: exit %d, want AuditSilent active and firing from %s to %s:\n%s\nstderr %s", c.from, code, c.first, c.last, out, errOut)
+		}
+		if !strings.Contains(errOut, "--from "+c.from+" is before the first event read (2026-05-04T12:") ||
+			!strings.Contains(errOut, "no evidence either way") {
+			t.Errorf("--from %s: stderr does not say the window starts before the first event read:\n%s", c.from, errOut)
+		}
+	}
+	// The first event read before --from: nothing to say.
+	_, _, errOut := runCLI(t, "", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "--from", "2026-05-04T12:05:00Z", f)
+	if strings.Contains(errOut, "before the first event read") {
+		t.Errorf("--from 12:05: %s", errOut)
+	}
+}

@@ -254,6 +254,17 @@ func run(ctx context.Context, o *ServeOptions) error {
 		if lo.Rules, err = cmdutil.LoadRulesFor(o.Rules, o.NoBuiltin, o.Sources.Job(), o.IO.ErrOut); err != nil {
 			return err
 		}
+		// Rules that watch nothing: named in every session's Alerts pane
+		// and counted in its status bar as the local TUI does (one path),
+		// said on the server's log.
+		var notice string
+		lo.Blind, notice = live.BlindRules(ctx, srcs, lo.Read, lo.Rules, o.IO.ErrOut)
+		switch {
+		case uo.Notice == "":
+			uo.Notice = notice
+		case notice != "":
+			uo.Notice = notice + " · " + uo.Notice
+		}
 	}
 
 	var accessW io.Writer = o.IO.Out

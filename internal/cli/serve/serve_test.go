@@ -181,3 +181,88 @@ func TestDataDirOutsideTheEvidence(t *testing.T) {
 		}
 	}
 }
+
+// TestServeNamesRulesThatCannotFire: a --rules rule whose selector selects
+// no stream of the sources is named in a serve session's Alerts pane and
+// counted in its status bar, as the local TUI names it (one path:
+// live.BlindRules), and said on the server's log; a rule whose evaluation
+// fails is named there too.
+func TestServeNamesRulesThatCannotFire(t *testing.T) {
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	keys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keys, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	team := filepath.Join(dir, "team.yaml")
+	if err := os.WriteFile(team, []byte(`groups:
+  - name: team
+    rules:
+      - alert: KubeExec
+        expr: sum(count_over_time({job="kube-audit"} |= "exec" [5m])) > 0
+      - alert: ManyToOne
+        expr: sum by (user_username, verb) (count_over_time({job="audit"} | json [5m])) / on (user_username) sum by (user_username) (count_over_time({job="audit"} | json [5m])) > 0
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var opts *ServeOptions
+	ios, _, errOut := clitest.Streams("")
+	cmd := NewCmdServe(clitest.Factory(ios), func(o *ServeOptions) error { opts = o; return nil })
+	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--authorized-keys", keys, "--host-key", filepath.Join(dir, "host_key"),
+		"--access-log", filepath.Join(dir, "access.jsonl"), "--no-builtin", "--rules", team, sample()})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	opts.Ready = func(addr string) { ready <- addr }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, opts) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("the server did not stop")
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v\n%s", err, errOut.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not start")
+	}
+	c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "u", Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, _ := c.NewSession()
+	var out syncBuffer
+	s.Stdout = &out
+	in, _ := s.StdinPipe()
+	s.RequestPty("xterm", 40, 160, nil)
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), want); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no %q; got %q", what, want, out.String())
+			}
+		}
+	}
+	wait("the status bar", "selects no stream of the sources")
+	in.Write([]byte("3"))
+	wait("the Alerts pane", "team.yaml:4) can never fire")
+	// A rule whose evaluation fails (many-to-one) is named there too.
+	wait("the failed rule", "team.yaml:6) failed:")
+	if !strings.Contains(errOut.String(), "can never fire") {
+		t.Errorf("the server's log does not name the rule:\n%s", errOut.String())
+	}
+}

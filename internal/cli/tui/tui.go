@@ -20,7 +20,6 @@ import (
 	"github.com/audittui/audittui/internal/cli/cmdutil"
 	"github.com/audittui/audittui/internal/cli/report"
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/policy/auditpolicy"
 	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/ui"
@@ -228,13 +227,10 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 			// --rules files: rules with a selector that selects no
 			// stream are counted in the status bar at start and named in
 			// the Alerts pane (and the log).
-			streams := cmdutil.StreamLabels(ctx, srcs, ro, cmdutil.RuleLabelNames(lo.Rules))
-			if misses := streams.RuleMisses(lo.Rules); len(misses) > 0 {
-				cmdutil.SayRuleMisses(slogWriter{log}, misses)
-				uo.Notice = joinNotice(fmt.Sprintf("warning: %s a selector that selects no stream of the sources (the Alerts pane names %s)",
-					plural.Count(len(misses), "alert rule has", "alert rules have"), plural.Word(len(misses), "it", "them")), uo.Notice)
-				lo.Blind = blindProblems(misses)
-			}
+			// (One path with serve's: live.BlindRules.)
+			var notice string
+			lo.Blind, notice = live.BlindRules(ctx, srcs, ro, lo.Rules, slogWriter{log})
+			uo.Notice = joinNotice(notice, uo.Notice)
 		}
 	}
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" { // the runtime's own variables: the process's environment, not the factory's
@@ -299,17 +295,6 @@ func liveOptions(opts *TUIOptions, srcs []data.Source, from, to int64, follow bo
 	// --rules files: a bad one is an error before the screen.
 	lo.Rules, err = loadRules(opts.Rules, opts.NoBuiltin, job, log)
 	return lo, err
-}
-
-// blindProblems are the Alerts pane's lines for rules that watch nothing:
-// "can never fire: {job="x"} selects no stream of the sources: ...", as
-// `audittui alerts` says them.
-func blindProblems(misses []cmdutil.RuleMiss) []ui.RuleProblem {
-	out := make([]ui.RuleProblem, 0, len(misses))
-	for _, m := range misses {
-		out = append(out, ui.RuleProblem{Rule: m.Rule, Why: cmdutil.MissVerdict(m.Never, 1) + ": " + m.Why})
-	}
-	return out
 }
 
 // waitLoaded returns once the index (when opened) has read its sources

@@ -399,6 +399,51 @@ func (q *MetricQuery) LogQueries() []*LogQuery {
 	return out
 }
 
+// DrillQuery returns the log query whose entries make the query's
+// samples, for a drill-down into an alert: without binary operations
+// between vectors, LogQuery; with them, the left side's (the numerator of
+// a ratio, the series a comparison, `and` or `unless` keeps, what `-`
+// subtracts from), or a query keeping the entries of both sides for `+`,
+// `*` and `or`, whose values come from either. back and off are that
+// side's look-back (range plus offset) and offset, as Range+Offset and
+// Offset are the whole query's.
+func (q *MetricQuery) DrillQuery() (lq *LogQuery, back, off time.Duration) {
+	if q.leaf != nil {
+		return q.leaf.log, q.leaf.rng + q.leaf.offset, q.leaf.offset
+	}
+	legs := q.drillLegs(q.root, nil)
+	qs := make([]*LogQuery, len(legs))
+	off = legs[0].leaf.offset
+	for i, l := range legs {
+		qs[i] = l.leaf.log
+		back = max(back, l.leaf.rng+l.leaf.offset)
+		off = min(off, l.leaf.offset)
+	}
+	if len(qs) == 1 {
+		return qs[0], back, off
+	}
+	return unionQuery(qs), back, off
+}
+
+// drillLegs appends the legs under n whose entries make its samples.
+func (q *MetricQuery) drillLegs(n metricNode, out []*MetricQuery) []*MetricQuery {
+	switch n := n.(type) {
+	case *legNode:
+		return append(out, n.q)
+	case *vectorAgg:
+		return q.drillLegs(n.inner, out)
+	case *scalarBinary:
+		return q.drillLegs(n.vec, out)
+	case *vectorBinary:
+		out = q.drillLegs(n.lhs, out)
+		if n.op == binAdd || n.op == binMul || n.op == binOr {
+			out = q.drillLegs(n.rhs, out)
+		}
+		return out
+	}
+	return out
+}
+
 // Range returns the range aggregation's window ([5m] -> 5m). With several,
 // Range plus Offset is the longest look-back, Offset the smallest offset.
 func (q *MetricQuery) Range() time.Duration {

@@ -185,3 +185,45 @@ func TestAbsentWindowFirstActive(t *testing.T) {
 		}
 	}
 }
+
+// TestAbsentSilenceSpansFrom: a silence that starts before the read (From
+// less the look-back) and runs on past From is judged as Loki's range
+// query from From judges it, each step's (s-10m, s] window on its own,
+// not from the first event read: every cluster sends from 10:00:30 to
+// 10:10:30 and again from 10:50:30; with From 10:40 (read from 10:24)
+// the first event read is 10:50:30. ClusterSilent is active (and firing)
+// from From, as the rule's first step already judged it, until 10:50
+// (resolved 10:51); NeverSeen likewise, still firing at the end.
+func TestAbsentSilenceSpansFrom(t *testing.T) {
+	set := parseSet(t, absentRules)
+	evs := append(clusterEvents(t, "a", [2]int{0, 10}, [2]int{50, 60}), clusterEvents(t, "b", [2]int{0, 10}, [2]int{50, 60})...)
+	at := func(m int) time.Time { return t10.Add(time.Duration(m) * time.Minute) }
+	from := at(40).UnixNano()
+	for _, order := range []string{"in order", "shuffled", "parallel"} {
+		var as []*Alert
+		switch order {
+		case "parallel":
+			p, err := NewParallel(set, Options{From: from, Reorder: Unbounded}, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Push(&data.Batch{Events: sortedByTime(evs)})
+			p.Finish()
+			as = p.Snapshot()
+			p.Close()
+		case "shuffled":
+			as = replayWith(t, set, shuffled(evs, 7), Options{From: from}).Alerts
+		default:
+			as = replayWith(t, set, sortedByTime(evs), Options{From: from}).Alerts
+		}
+		got := byName(as)
+		cs, ns := got["ClusterSilent"], got["NeverSeen"]
+		if len(cs) != 1 || !cs[0].ActiveAt.Equal(at(40)) || !cs[0].FiredAt.Equal(at(40)) || !cs[0].LastActive.Equal(at(50)) ||
+			!cs[0].ResolvedAt.Equal(at(51)) || cs[0].Labels["cluster"] != "b" {
+			t.Errorf("%s: want ClusterSilent active and firing from 10:40 to 10:50:\n%s", order, alertsDigest(as))
+		}
+		if len(ns) != 1 || !ns[0].ActiveAt.Equal(at(40)) || ns[0].State != StateFiring {
+			t.Errorf("%s: want NeverSeen firing from 10:40:\n%s", order, alertsDigest(as))
+		}
+	}
+}

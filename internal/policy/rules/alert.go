@@ -177,13 +177,16 @@ func MissingGroupLabels(r *Rule, ls map[string]string) []string {
 // DrillDown returns a LogQL log query that selects the events behind the
 // instance, and the window to run it over (from inclusive, to exclusive, as
 // `audittui query` and the TUI's filter take them): the rule's log query
-// narrowed to the instance's expression labels, from one range before the
+// (a ratio's numerator's: logql.MetricQuery.DrillQuery) narrowed to the
+// instance's expression labels, from one range before the
 // instance became active until just after its last active step (both
 // moved back by the query's offset, if any).
 func (a *Alert) DrillDown() (query string, from, to time.Time) {
-	q := a.Rule.query
+	// A ratio (a binary operation between vectors) drills into its
+	// numerator's events: those that made it fire.
+	lq, back, off := a.Rule.query.DrillQuery()
 	var b strings.Builder
-	b.WriteString(q.LogQuery().DrillString())
+	b.WriteString(lq.DrillString())
 	keys := make([]string, 0, len(a.Labels))
 	for k := range a.Labels {
 		if _, fromRule := a.Rule.Labels[k]; !fromRule {
@@ -198,8 +201,7 @@ func (a *Alert) DrillDown() (query string, from, to time.Time) {
 		b.WriteString("=")
 		b.WriteString(strconv.Quote(a.Labels[k]))
 	}
-	back := q.Range() + q.Offset()
 	// Windows are (t-range-offset, t-offset]: the first event that can
 	// count is just after ActiveAt-range-offset.
-	return b.String(), a.ActiveAt.Add(-back + time.Nanosecond), a.LastActive.Add(-q.Offset() + time.Nanosecond)
+	return b.String(), a.ActiveAt.Add(-back + time.Nanosecond), a.LastActive.Add(-off + time.Nanosecond)
 }

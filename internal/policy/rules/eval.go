@@ -36,10 +36,13 @@ type Options struct {
 	// the look-back shows a later first activity than it had (never an
 	// earlier one, for a rule that compares a count with "> N"), and
 	// whether it fires in the window is exact. Instances whose last
-	// active step is before From are not reported. An instance of a rule
-	// that returns samples where no event is (absent_over_time) active
-	// at the rule's first step (it began before what was read) is
-	// reported active, and firing, from From: the window asked for. (Its
+	// active step is before From are not reported. A rule that returns
+	// samples where no event is (absent_over_time) is judged at every
+	// step from where the read begins, as Loki's range query from From
+	// judges each step's window, not from the first event read (as it is
+	// without From). An instance of it active at the rule's first step
+	// (it began before what was read) is reported active, and firing,
+	// from From: the window asked for. (Its
 	// steps whose window began before the read may judge absent what was
 	// not read; that reaches no step from From on, as the look-back is
 	// range, `for` and an interval: such an instance ends before From,
@@ -208,6 +211,21 @@ type hit struct {
 	key string
 }
 
+// setLookFrom sets where the read begins with Options.From (events at or
+// before lf are read by no step that is evaluated). The rules that
+// answer on absence (absent_over_time) judge every step from there, as
+// Loki's range query from From judges each step's window on its own, not
+// from the first event read: a silence that began before the read and
+// runs on past From fires from From (the first step judged: its start is
+// unknown). Without From they start at the first event (sawEvent).
+func (e *Evaluator) setLookFrom(lf int64) {
+	e.lookFrom = lf
+	for _, rs := range e.dense {
+		rs.denseFrom = maxTime
+		rs.sawEvent(lf + 1)
+	}
+}
+
 // NewEvaluator prepares the rules of set for live evaluation: steps run
 // as soon as the newest event (or Advance) is Reorder past them.
 func NewEvaluator(set *Set, opts Options) (*Evaluator, error) {
@@ -257,7 +275,7 @@ func newEvaluator(set *Set, opts Options, minSteps int) (*Evaluator, error) {
 		}
 	}
 	if opts.From != 0 {
-		e.lookFrom = opts.From - int64(set.LookBack())
+		e.setLookFrom(opts.From - int64(set.LookBack()))
 	}
 	for _, rs := range e.rules {
 		// Requests counted by auditID are remembered for mergeRetention

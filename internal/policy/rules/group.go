@@ -297,6 +297,12 @@ func GroupingLabels(r *Rule) (names []string, without, ok bool) {
 		return nil, false, false
 	}
 	s := r.query.String() // canonical: "sum by (a, b) (...) > 0"
+	if strings.HasPrefix(s, "(") && !strings.Contains(s, " on (") && !strings.Contains(s, " ignoring (") && !strings.Contains(s, ") or (") {
+		// A binary operation between vectors, "(sum by (a) (...)) /
+		// (sum by (a) (...)) > 0.5", matched on every label: its series
+		// have the left side's labels.
+		s = strings.TrimLeft(s, "(")
+	}
 	for {
 		loc := leadScalarRE.FindStringIndex(s)
 		if loc == nil {

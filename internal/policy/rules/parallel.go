@@ -133,7 +133,7 @@ func (p *Parallel) build(parts []*Set) ([]*shard, error) {
 			// From counts what a single Evaluator's would (the first
 			// activity of an instance that started before From depends
 			// on it), whichever rules share the shard.
-			ev.lookFrom = p.opts.From - int64(p.set.LookBack())
+			ev.setLookFrom(p.opts.From - int64(p.set.LookBack()))
 		}
 		out = append(out, &shard{ev: ev, in: make(chan item, ParallelQueue), clock: make(chan tick, 1),
 			quit: p.quit, stop: make(chan struct{}), exited: make(chan struct{})})

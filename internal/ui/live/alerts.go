@@ -59,6 +59,11 @@ type Alerts struct {
 	// counts the events evaluated before from (the rules' look-back).
 	from, to int64
 	before   atomic.Int64
+	// first is the time of the first dated event read (with from; 0:
+	// none yet), absent how many rules answer on absence: when first is
+	// after from, those judged the time between as silence (State).
+	first  atomic.Int64
+	absent int
 	// follow: the input is followed (live); else it ends, and the rules
 	// wait for the whole input as `audittui alerts` does (start).
 	follow bool
@@ -187,16 +192,21 @@ func (l *Alerts) start(set *rules.Set, remote *lokiAlerts, gate <-chan struct{})
 			return err
 		}
 	}
-	nrules := 0
+	nrules, absent := 0, 0
 	if par != nil {
 		nrules = par.Rules()
+		for _, r := range set.Rules() {
+			if q := r.Query(); q != nil && q.ReturnsWithoutEntries() {
+				absent++
+			}
+		}
 	}
 	if remote != nil {
 		nrules += len(remote.server)
 		remote.changed = func() { l.dirty.Store(true) }
 	}
 	l.mu.Lock()
-	l.remote, l.nrules = remote, nrules
+	l.remote, l.nrules, l.absent = remote, nrules, absent
 	l.mu.Unlock()
 	if gate != nil {
 		go func() {
@@ -246,13 +256,23 @@ func (l *Alerts) release(par *rules.Parallel) {
 func (l *Alerts) Push(b *data.Batch) {
 	l.caughtUp.Store(b.CaughtUp)
 	if l.from != 0 {
-		n := 0
+		n, first := 0, int64(0)
 		for i := range b.Events {
-			if t := b.Events[i].Time; t != 0 && t < l.from {
+			t := b.Events[i].Time
+			if t != 0 && t < l.from {
 				n++
+			}
+			if t != 0 && (first == 0 || t < first) {
+				first = t
 			}
 		}
 		l.before.Add(int64(n))
+		for first != 0 {
+			old := l.first.Load()
+			if (old != 0 && old <= first) || l.first.CompareAndSwap(old, first) {
+				break
+			}
+		}
 	}
 	l.mu.Lock()
 	if !l.started {
@@ -446,7 +466,7 @@ func (l *Alerts) State() ui.AlertState {
 		return st
 	}
 	gen := l.gen
-	started, par, remote, nrules := l.started, l.par, l.remote, l.nrules
+	started, par, remote, nrules, absent := l.started, l.par, l.remote, l.nrules, l.absent
 	l.mu.Unlock()
 	// The flags are read before the snapshot: Finish is complete once
 	// done is set, so a state that says Done holds the final alerts (read
@@ -454,6 +474,9 @@ func (l *Alerts) State() ui.AlertState {
 	// partial snapshot Done).
 	ended, done := l.ended.Load(), l.done.Load()
 	st := ui.AlertState{Rules: nrules, Evaluating: !started}
+	if f := l.first.Load(); l.from != 0 && absent > 0 && f > l.from {
+		st.FirstRead = time.Unix(0, f).UTC()
+	}
 	st.Problems = l.blind
 	if par != nil {
 		st.Local = par.Snapshot()

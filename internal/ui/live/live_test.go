@@ -249,3 +249,37 @@ func TestFollowedOldFileCatchesUp(t *testing.T) {
 		t.Log("the alerts were already resolved when first seen")
 	}
 }
+
+// TestWindowBeforeFirstEventAbsent: with a window that starts before the
+// first event read, an absent_over_time rule is judged from the window's
+// start as Loki's range query judges it (active, and firing, from From),
+// and the state says where the first event read is, so that the pane can
+// say that the silence before it is no evidence either way over an input
+// that does not reach back that far.
+func TestWindowBeforeFirstEventAbsent(t *testing.T) {
+	set, err := rules.Parse("team.yaml", []byte(`groups:
+  - name: team
+    interval: 1m
+    rules:
+      - alert: NoSuchLine
+        expr: absent_over_time({job="audit"} |= "no-such-line-in-the-sample" [10m])
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := file.New(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log"), file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	al := openAlerts(t, ctx, Options{Sources: []data.Source{src}, Read: data.ReadOptions{From: from.UnixNano()}, Rules: set})
+	st := waitState(t, al, func(st ui.AlertState) bool { return st.Done })
+	if !st.FirstRead.After(from) || st.FirstRead.After(from.Add(6*time.Hour)) {
+		t.Errorf("FirstRead %v, want the sample's first event, after %v", st.FirstRead, from)
+	}
+	if len(st.Local) != 1 || !st.Local[0].ActiveAt.Equal(from) || !st.Local[0].FiredAt.Equal(from) {
+		t.Errorf("want NoSuchLine active and firing from %v: %+v", from, st.Local)
+	}
+}

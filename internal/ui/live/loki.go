@@ -2,9 +2,12 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +48,10 @@ type lokiAlerts struct {
 	mu        sync.Mutex
 	alerts    []*rules.Alert
 	serverErr string
-	ruler     *ui.RulerState
+	// failed are the server rules whose last evaluation Loki refused or
+	// did not answer in time, for the pane's problems.
+	failed []ui.RuleProblem
+	ruler  *ui.RulerState
 }
 
 // splitForLoki decides where each rule of set runs when the TUI reads
@@ -125,6 +131,7 @@ func (k *lokiAlerts) evalServer(ctx context.Context) {
 	from, to := k.window()
 	var out []*rules.Alert
 	var firstErr string
+	var failed []ui.RuleProblem
 	for _, r := range k.server {
 		first, last, step := r.StepGrid(from, to)
 		if last.Before(first) {
@@ -140,15 +147,37 @@ func (k *lokiAlerts) evalServer(ctx context.Context) {
 			if firstErr == "" {
 				firstErr = fmt.Sprintf("%s: %v", r.Alert, err)
 			}
+			// As a local rule whose evaluation fails: named in the
+			// pane with the server's answer; it raises nothing.
+			failed = append(failed, ui.RuleProblem{Rule: r, Why: serverFailure(err, k.c.Timeout())})
 			continue
 		}
 		out = append(out, rules.EvalSeries(r, seriesOf(res), first, last, step, k.ext)...)
 	}
 	rules.SortAlerts(out)
 	k.mu.Lock()
-	k.alerts, k.serverErr = out, firstErr
+	k.alerts, k.serverErr, k.failed = out, firstErr, failed
 	k.mu.Unlock()
 	k.changed()
+}
+
+// serverFailure says why Loki did not evaluate a rule: its status and
+// message ("failed on the Loki server: 400 Bad Request: max entries limit
+// ..."), or that it did not answer within the client's timeout. The
+// message is untrusted: the pane shows it escaped.
+func serverFailure(err error, timeout time.Duration) string {
+	var he *loki.HTTPError
+	switch {
+	case errors.As(err, &he):
+		msg := he.Body
+		if msg == "" {
+			msg = "(empty body)"
+		}
+		return fmt.Sprintf("failed on the Loki server: %d %s: %s (query_range; it raises nothing)", he.Status, http.StatusText(he.Status), msg)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("failed on the Loki server: no answer to query_range within the client's timeout (%s); it raises nothing", timeout)
+	}
+	return "failed on the Loki server: " + err.Error() + " (it raises nothing)"
 }
 
 // seriesOf converts a matrix answer.
@@ -287,6 +316,10 @@ func (k *lokiAlerts) fill(st *ui.AlertState) {
 	st.Local = append(st.Local, k.alerts...)
 	rules.SortAlerts(st.Local)
 	st.ServerErr = k.serverErr
+	if len(k.failed) > 0 {
+		// A copy: st.Problems may be the blind rules every state shares.
+		st.Problems = append(slices.Clip(st.Problems), k.failed...)
+	}
 	if len(k.server) > 0 {
 		st.Server = map[string]bool{}
 		for _, r := range k.server {

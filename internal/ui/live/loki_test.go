@@ -217,3 +217,69 @@ func TestLokiRulerUnavailable(t *testing.T) {
 		t.Errorf("ruler error %q", st.Ruler.Err)
 	}
 }
+
+// TestLokiServerRuleFailures: a rule evaluated on the Loki server that
+// Loki refuses (400 with its message) or that outlasts the client's
+// timeout is named in the Alerts pane's problems with the server's
+// answer, as a rule whose local evaluation fails; the rule Loki answers
+// raises its instances as usual.
+func TestLokiServerRuleFailures(t *testing.T) {
+	s, _, end := lokiWithStories(t)
+	const body = "max entries limit per query exceeded, limit > max_entries_limit_per_query (\x1b[31m5001 > 5000)"
+	s.RefuseQueries("refuse-me", 400, body)
+	s.DelayQueries("slow-me", time.Minute)
+	c, err := loki.NewClient(loki.Config{Addr: s.URL, Timeout: 3 * time.Second, Retry: loki.Backoff{MaxRetries: 1, Min: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := loki.NewSource(c, loki.SourceOptions{Now: func() time.Time { return end }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Parse("team.yaml", []byte(`groups:
+  - name: team
+    interval: 1m
+    rules:
+      - alert: Refused
+        expr: sum(count_over_time({job="audit"} != "refuse-me" [1h])) > 0
+      - alert: Slow
+        expr: sum(count_over_time({job="audit"} != "slow-me" [1h])) > 0
+      - alert: Answered
+        expr: sum(count_over_time({job="audit"} [1h])) > 0
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	al := openAlerts(t, ctx, Options{Sources: []data.Source{src}, Read: data.ReadOptions{From: end.Add(-time.Hour).UnixNano(), To: end.UnixNano()},
+		Rules: set, Log: slog.New(slog.DiscardHandler)})
+	st := waitState(t, al, func(st ui.AlertState) bool { return len(st.Server) == 3 && st.ServerErr != "" && len(st.Problems) >= 2 })
+	why := map[string]string{}
+	for _, p := range st.Problems {
+		if p.Rule != nil {
+			why[p.Rule.Alert] = p.Why
+		}
+	}
+	if w := why["Refused"]; !strings.Contains(w, "400") || !strings.Contains(w, "max entries limit per query exceeded") {
+		t.Errorf("Refused: %q, want the server's 400 and its message", w)
+	}
+	if w := why["Slow"]; !strings.Contains(w, "timeout") {
+		t.Errorf("Slow: %q, want the client's timeout", w)
+	}
+	if _, ok := why["Answered"]; ok || len(st.Problems) != 2 {
+		t.Errorf("problems %+v: want Refused and Slow only", st.Problems)
+	}
+	answered := 0
+	for _, a := range st.Local {
+		if a.Name == "Answered" {
+			answered++
+		}
+		if a.Name == "Refused" || a.Name == "Slow" {
+			t.Errorf("an instance of %s, whose evaluation failed", a.Name)
+		}
+	}
+	if answered == 0 {
+		t.Error("the rule Loki answered raised nothing")
+	}
+}

@@ -161,6 +161,9 @@ func NewClient(cfg Config) (*Client, error) {
 // password in it redacted.
 func (c *Client) Addr() string { return c.base.Redacted() }
 
+// Timeout returns how long one request may take (<= 0: no bound).
+func (c *Client) Timeout() time.Duration { return c.cfg.Timeout }
+
 // PushURL returns the URL pushes go to.
 func (c *Client) PushURL() string { return c.url(c.pushPath, nil) }
 

@@ -110,7 +110,7 @@ func directionOf(w http.ResponseWriter, v string) (backward, ok bool) {
 }
 
 func (s *Server) handleQueryRange(w http.ResponseWriter, r *http.Request) {
-	if s.queryFailure(w) {
+	if s.queryFailure(w) || s.refused(w, r) {
 		return
 	}
 	q := r.URL.Query()

@@ -77,6 +77,7 @@ type Server struct {
 	requests  []Request
 	pushFails []failure
 	qryFails  []failure
+	refusals  []refusal // RefuseQueries
 	tails     map[*tailConn]struct{}
 	closing   bool
 	hold      chan struct{}          // non-nil while HoldTails is in effect
@@ -186,6 +187,63 @@ func (s *Server) FailQueries(n, status int, body string) {
 	for range n {
 		s.qryFails = append(s.qryFails, failure{status, body})
 	}
+}
+
+// refusal answers the query_range requests whose query contains match:
+// with status and body after delay (status 0: the answer after delay).
+type refusal struct {
+	match  string
+	status int
+	body   string
+	delay  time.Duration
+}
+
+// RefuseQueries makes every query_range request whose LogQL contains
+// match fail with status and body, as Loki refuses a query it will not
+// run (400 "max entries limit per query exceeded", 400 "the query time
+// range exceeds the limit", 504 "timeout"), until Close: other queries
+// (a source reading its events) are answered as usual.
+func (s *Server) RefuseQueries(match string, status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusals = append(s.refusals, refusal{match: match, status: status, body: body})
+}
+
+// DelayQueries makes every query_range request whose LogQL contains match
+// wait d (or until the client gives up) before it is answered: a query
+// that outlasts the client's timeout.
+func (s *Server) DelayQueries(match string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusals = append(s.refusals, refusal{match: match, delay: d})
+}
+
+// refused applies RefuseQueries and DelayQueries to a query_range
+// request: true when it was answered.
+func (s *Server) refused(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query().Get("query")
+	s.mu.Lock()
+	var hit []refusal
+	for _, f := range s.refusals {
+		if strings.Contains(q, f.match) {
+			hit = append(hit, f)
+		}
+	}
+	s.mu.Unlock()
+	for _, f := range hit {
+		if f.delay > 0 {
+			select {
+			case <-time.After(f.delay):
+			case <-r.Context().Done():
+				return true
+			}
+		}
+		if f.status != 0 {
+			lokiError(w, f.status, f.body)
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) takeFailure(list *[]failure) (failure, bool) {
