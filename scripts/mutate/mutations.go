@@ -3669,4 +3669,12 @@ var mutations = []Mutation{
 		New:    "\t\tif p := r.Exports[i].GoneProblem; p != \"\" && false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportExportGoneIsAProblem$"}},
 	},
+	{
+		Name:   "tui/s3-hashed-only-with-case-at-start",
+		What:   "S3 objects are hashed as read only with --case at start: :case DIR later downloads every object read a second time",
+		File:   "internal/cli/tui/case.go",
+		Old:    "\tif opts.Sources == nil {\n\t\treturn nil\n\t}\n\tread := &s3Digests{}\n",
+		New:    "\tif opts.Sources == nil || opts.Case == \"\" {\n\t\treturn nil\n\t}\n\tread := &s3Digests{}\n",
+		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestS3HashedBeforeTheCase$"}},
+	},
 }

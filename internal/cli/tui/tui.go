@@ -160,13 +160,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		return err
 	}
 	defer closeLog()
-	// With a case, the S3 objects read are hashed as they are read, for
-	// its object records (s3Objects): not downloaded a second time.
-	var read *s3Digests
-	if opts.Case != "" && opts.Sources != nil {
-		read = &s3Digests{}
-		opts.Sources.OnS3Object = read.add
-	}
+	read := hashS3AsRead(opts)
 	srcs, title, isSample, follow, err := chooseInput(ctx, opts)
 	if err != nil {
 		return err
