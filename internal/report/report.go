@@ -208,7 +208,7 @@ func (e *Event) LengthText() string {
 	if e.Length <= 0 {
 		return "unknown (not recorded by the case, and not re-read)"
 	}
-	return fmt.Sprintf("%d bytes", e.Length)
+	return plural.Count(e.Length, "byte", "bytes")
 }
 
 // Title is the event's one-line summary.
