@@ -3409,8 +3409,8 @@ var mutations = []Mutation{
 		Name:   "ui/case-growth-always-benign",
 		What:   "the status bar says a recorded file no session followed 'grew by N bytes' (benign) where the report says CHANGED: bytes appended after it was read",
 		File:   "internal/ui/casefile.go",
-		Old:    "\t\tif !followed {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %d bytes appended",
-		New:    "\t\tif !followed && false {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %d bytes appended",
+		Old:    "\t\tif !followed {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %s appended",
+		New:    "\t\tif !followed && false {\n\t\t\treturn fmt.Sprintf(\"CHANGED since the case recorded it: %s appended",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestCaseGrowthNotFollowed$"}},
 	},
 	{
@@ -3585,8 +3585,8 @@ var mutations = []Mutation{
 		Name:   "case/s3-objects-downloaded-twice",
 		What:   "the case's S3 object records ignore the digests the session's read computed: every object is downloaded a second time",
 		File:   "internal/cli/tui/case.go",
-		Old:    "\treturn d, ok && d.SHA256 != \"\" && d.Object.ETag == etag && d.Bytes == size\n",
-		New:    "\treturn d, ok && d.SHA256 != \"\" && d.Object.ETag == etag && d.Bytes == size && false\n",
+		Old:    "\treturn d.sha256, ok && d.sha256 != \"\" && d.etag == etag && d.bytes == size\n",
+		New:    "\treturn d.sha256, ok && d.sha256 != \"\" && d.etag == etag && d.bytes == size && false\n",
 		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestS3ObjectsHashedAsRead$"}},
 	},
 	{
