@@ -21,6 +21,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"notEmpty": orDash,
 	"checked":  func(s string) bool { return s != "not re-read" && s != "not checked" },
 	"count":    plural.Count[int64],
+	"countInt": plural.Count[int],
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -123,8 +124,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h2>Alerts that fired in the window</h2>
 {{if and .Alerts.Evaluated .Alerts.Partial}}<p class="bad">{{.Alerts.Partial}}</p>{{end}}
 {{if not .Alerts.Evaluated}}<p>Not evaluated: {{.Alerts.Why}}.</p>
-{{else if not .Alerts.Groups}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window; none fired.</p>
-{{else}}<p>{{.Alerts.Rules}} rules evaluated over the sources in the window. {{.Alerts.Summary}}</p>
+{{else if not .Alerts.Groups}}<p>{{countInt .Alerts.Rules "rule" "rules"}} evaluated over the sources in the window; none fired.</p>
+{{else}}<p>{{countInt .Alerts.Rules "rule" "rules"}} evaluated over the sources in the window. {{.Alerts.Summary}}</p>
 <p class="muted">Grouped by rule and grouping labels, the most severe first. Instances: how many times the alert fired, and whether each was still firing at the end of the window or had resolved.</p>
 <table>
 <tr><th>severity</th><th>alert</th><th>group</th><th>instances</th><th>events</th><th>first active</th><th>last active</th><th>sample auditIDs</th><th>silenced</th></tr>
@@ -145,7 +146,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 {{range .Exports}}
 <h3><code>{{.Dir}}</code></h3>
 <ul>
-<li>exported {{time .Time}} by {{notEmpty .Author}}: {{.Events}} events of {{if .Query}}{{if .Negate}}the events NOT matching {{end}}<code>{{.Query}}</code>{{else}}every event{{end}} (window {{.Window.String}})</li>
+<li>exported {{time .Time}} by {{notEmpty .Author}}: {{countInt .Events "event" "events"}} of {{if .Query}}{{if .Negate}}the events NOT matching {{end}}<code>{{.Query}}</code>{{else}}every event{{end}} (window {{.Window.String}})</li>
 <li>sha256 of MANIFEST.sha256: <code>{{.ManifestSHA256}}</code></li>
 {{range .Gone}}<li class="bad">NOT exported: {{.}}</li>
 {{end}}<li>checked now: <span class="{{if .CheckOK}}ok{{else}}bad{{end}}">{{.Check}}</span></li>

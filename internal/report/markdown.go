@@ -122,9 +122,9 @@ func Markdown(w io.Writer, r *Report) error {
 	case !r.Alerts.Evaluated:
 		p("Not evaluated: %s.\n\n", mdText(r.Alerts.Why))
 	case len(r.Alerts.Groups) == 0:
-		p("%d rules evaluated over the sources in the window; none fired.\n\n", r.Alerts.Rules)
+		p("%s evaluated over the sources in the window; none fired.\n\n", plural.Count(r.Alerts.Rules, "rule", "rules"))
 	default:
-		p("%d rules evaluated over the sources in the window. %s\n\n", r.Alerts.Rules, mdText(r.Alerts.Summary()))
+		p("%s evaluated over the sources in the window. %s\n\n", plural.Count(r.Alerts.Rules, "rule", "rules"), mdText(r.Alerts.Summary()))
 		p("Grouped by rule and grouping labels, the most severe first. Instances: how many times the alert fired, and whether each was still firing at the end of the window or had resolved.\n\n")
 		p("| severity | alert | group | instances | events | first active | last active | sample auditIDs | silenced |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, g := range r.Alerts.Groups {
@@ -151,7 +151,7 @@ func Markdown(w io.Writer, r *Report) error {
 	}
 	for _, x := range r.Exports {
 		p("### %s\n\n", code(x.Dir))
-		p("- exported %s by %s: %d events of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), x.Events, queryText(x.Query, x.Negate), mdText(x.Window.String()))
+		p("- exported %s by %s: %s of %s (window %s)\n", FmtTime(x.Time), mdText(orDash(x.Author)), plural.Count(x.Events, "event", "events"), queryText(x.Query, x.Negate), mdText(x.Window.String()))
 		p("- sha256 of MANIFEST.sha256: %s\n", code(x.ManifestSHA256))
 		for _, g := range x.Gone {
 			p("- **NOT exported: %s**\n", mdText(g))

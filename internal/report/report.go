@@ -208,7 +208,7 @@ func (e *Event) LengthText() string {
 	if e.Length <= 0 {
 		return "unknown (not recorded by the case, and not re-read)"
 	}
-	return fmt.Sprintf("%d bytes", e.Length)
+	return plural.Count(e.Length, "byte", "bytes")
 }
 
 // Title is the event's one-line summary.
@@ -336,10 +336,13 @@ type Export struct {
 	ManifestSHA256 string
 	Entries        []casefile.ExportEntry
 	// Gone says, per file, the events the export left out because their
-	// bytes were gone when it was made (casefile.Export.Gone).
-	Gone    []string
-	Check   string
-	CheckOK bool
+	// bytes were gone when it was made (casefile.Export.Gone), and
+	// GoneProblem says it in one line for the report's Problems ("" when
+	// it left none out).
+	Gone        []string
+	GoneProblem string
+	Check       string
+	CheckOK     bool
 	// NotRead are the directories the export's sources held that it did
 	// not read (MANIFEST.json's not_read, as checked): "DIR (reason)".
 	NotRead []string
@@ -405,6 +408,7 @@ func Build(dir string, st *casefile.State, generated time.Time, version string, 
 		for _, en := range x.Export.Entries {
 			e.Entries = append(e.Entries, casefile.ExportEntry{Path: safe(en.Path), SHA256: safe(en.SHA256), Size: en.Size})
 		}
+		e.GoneProblem = goneProblem(x.Export)
 		for _, g := range x.Export.Gone {
 			line := fmt.Sprintf("%s of %s: their bytes were gone (the file was cut in place after they were read, no copy found); the first read at %s", plural.Count(g.Events+g.Unsearched, "event", "events"), g.Source, g.First)
 			if g.Unsearched > 0 {
@@ -418,6 +422,27 @@ func Build(dir string, st *casefile.State, generated time.Time, version string, 
 		r.Sessions = append(r.Sessions, Session{o.Time, safe(o.Author), safeAll(o.Sources), safe(o.Dir), window(o.From, o.To)})
 	}
 	return r
+}
+
+// goneProblem says that an export left events out because their bytes
+// were gone: how many, and of which files ("" when none). The count is
+// the manifest's events_gone, or the files' sum when it is larger (a
+// case that lost the count).
+func goneProblem(x *casefile.Export) string {
+	n, files := 0, make([]string, 0, len(x.Gone))
+	for _, g := range x.Gone {
+		n += g.Events + g.Unsearched
+		files = append(files, fmt.Sprintf("%d of %s", g.Events+g.Unsearched, g.Source))
+	}
+	n = max(n, x.EventsGone)
+	if n == 0 {
+		return ""
+	}
+	where := "listed under the export"
+	if len(files) > 0 {
+		where = strings.Join(files, ", ") + "; " + where
+	}
+	return safe(fmt.Sprintf("export %s: %s NOT exported, their bytes were gone (%s)", x.Dir, plural.Count(n, "event", "events"), where))
 }
 
 // query is a saved filter or view with its command line.

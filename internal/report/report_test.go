@@ -165,3 +165,39 @@ func TestExportGoneEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestReportCountsAsWords: the report's counts read right at 1 and at 2:
+// "1 rule evaluated", "1 event of", "1 byte" (an event's length).
+func TestReportCountsAsWords(t *testing.T) {
+	for _, n := range []int{1, 2} {
+		st := casefile.Apply([]casefile.Record{{ID: "1", Kind: casefile.KindExport, Time: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC),
+			Export: &casefile.Export{Dir: "/srv/x", Events: n}}})
+		r := Build("case", st, time.Unix(0, 0), "audittui test", nil)
+		r.Alerts = Alerts{Evaluated: true, Rules: n}
+		var md, html bytes.Buffer
+		if err := Markdown(&md, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := HTML(&html, r); err != nil {
+			t.Fatal(err)
+		}
+		words := map[int][]string{1: {"1 rule evaluated", "1 event of every event"}, 2: {"2 rules evaluated", "2 events of every event"}}[n]
+		for _, w := range words {
+			if !strings.Contains(md.String(), w) || !strings.Contains(html.String(), w) {
+				t.Errorf("%d: no %q in markdown or html:\n%s\n%s", n, w, md.String(), html.String())
+			}
+		}
+		r.Alerts.Groups = []AlertGroup{{Name: "X", Instances: 1, Firing: 1}}
+		md.Reset()
+		html.Reset()
+		Markdown(&md, r)
+		HTML(&html, r)
+		if w := words[0] + " over the sources in the window. 1 alert group fired"; !strings.Contains(md.String(), w) || !strings.Contains(html.String(), w) {
+			t.Errorf("%d, fired: no %q:\n%s", n, w, md.String())
+		}
+		e := Event{Length: int64(n)}
+		if got, want := e.LengthText(), map[int]string{1: "1 byte", 2: "2 bytes"}[n]; got != want {
+			t.Errorf("length %d: %q, want %q", n, got, want)
+		}
+	}
+}

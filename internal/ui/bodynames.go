@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/jsonscan"
 	"github.com/audittui/audittui/internal/data/logql"
 )
 
@@ -12,23 +14,19 @@ import (
 // events indexed, for tab completion in the filter bar: the schema names
 // the families only by their prefix, and what is under it depends on the
 // objects. The index does not keep bodies, so the names are collected as
-// events are added, from a sample: every event with a body until
-// bodySampleAll of them were seen, then one in bodySampleEvery (a name
-// that only rare events carry can be missed once the sample thins; the
-// field still filters when typed). At most maxBodyNames are kept.
+// events are added, from every event with a body (not a sample: a field
+// that one event in ten thousand carries is offered too). The set is
+// bounded: the first maxBodyNames names are kept, and once it is full
+// no body is parsed for names again.
 //
 // names is append-only: a snapshot keeps a prefix of it (index.go).
 type bodyNames struct {
-	seen   map[string]bool
-	names  []string
-	events int
+	seen  map[string]bool
+	names []string
+	buf   []byte // the names being walked (walk)
 }
 
-const (
-	bodySampleAll   = 1024
-	bodySampleEvery = 64
-	maxBodyNames    = 2000
-)
+const maxBodyNames = 2000
 
 // bodyPrefixes are the families whose names are collected: the bodies.
 var bodyPrefixes = func() []string {
@@ -41,25 +39,96 @@ var bodyPrefixes = func() []string {
 	return out
 }()
 
-// add collects the body names of e (see bodyNames).
+// add collects the body names of e (see bodyNames): the names `| json`
+// (logql.FlattenJSON) yields under the bodies, found by walking the
+// event's JSON without copying a value (only the bodies' subtrees; every
+// other value is skipped), so each event with a body costs a scan, and
+// a name an allocation only the first time it is seen.
 func (b *bodyNames) add(e *data.Event) {
-	if !e.HasRequestObject && !e.HasResponseObject {
+	if !e.HasRequestObject && !e.HasResponseObject || len(b.names) >= maxBodyNames {
 		return
 	}
-	b.events++
-	if len(b.names) >= maxBodyNames || (b.events > bodySampleAll && b.events%bodySampleEvery != 0) {
+	s := jsonscan.Scanner{B: e.EntryLine(), MaxDepth: maxBodyDepth}
+	s.SkipWS()
+	if s.I >= len(s.B) || s.B[s.I] != '{' {
 		return
 	}
-	_ = logql.FlattenJSON(e.EntryLine(), func(name, _ string) {
-		if b.seen[name] || len(b.names) >= maxBodyNames || !isBodyName(name) {
-			return
+	if b.buf == nil {
+		b.buf = make([]byte, 0, 256)
+	}
+	_ = b.walk(&s, b.buf[:0], 0)
+}
+
+// maxBodyDepth bounds the nesting walked, as FlattenJSON's.
+const maxBodyDepth = 10000
+
+// walk collects the names of the object at s.I (its '{'), whose name is
+// prefix, as FlattenJSON names its members: an object's members under
+// its name joined by _, an array or null none, any other value its name.
+// It stops at the first syntax error (the names before it are kept, as
+// FlattenJSON's callback has them) or once maxBodyNames are kept.
+func (b *bodyNames) walk(s *jsonscan.Scanner, prefix []byte, depth int) error {
+	if depth >= maxBodyDepth {
+		return s.ErrAt("nesting too deep")
+	}
+	s.I++ // '{'
+	for first := true; ; first = false {
+		key, esc, done, err := s.NextKey(first)
+		if err != nil || done {
+			return err
 		}
-		if b.seen == nil {
-			b.seen = map[string]bool{}
+		if esc {
+			if key, err = jsonscan.Unescape(key, nil); err != nil {
+				return err
+			}
 		}
-		b.seen[name] = true
-		b.names = append(b.names, name)
-	})
+		name := logql.AppendLabelName(prefix, key)
+		switch c := s.B[s.I]; {
+		case c == '{' && mayHoldBody(name):
+			if err := b.walk(s, name, depth+1); err != nil {
+				return err
+			}
+			if len(b.names) >= maxBodyNames {
+				return nil
+			}
+		case c == 'n':
+			if err := s.Literal("null"); err != nil {
+				return err
+			}
+		default:
+			if err := s.SkipValue(depth + 1); err != nil {
+				return err
+			}
+			if c != '{' && c != '[' {
+				b.keep(name)
+			}
+		}
+	}
+}
+
+// keep adds name when it is a body name not seen yet (and the set has
+// room).
+func (b *bodyNames) keep(name []byte) {
+	if !mayHoldBody(name) || b.seen[string(name)] || len(b.names) >= maxBodyNames || !isBodyName(string(name)) {
+		return
+	}
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	n := string(name)
+	b.seen[n] = true
+	b.names = append(b.names, n)
+}
+
+// mayHoldBody reports whether an object named name may hold body names:
+// it is a body family (requestObject) or under one.
+func mayHoldBody(name []byte) bool {
+	for _, p := range bodyPrefixes {
+		if bytes.HasPrefix(name, []byte(p)) || string(name) == p[:len(p)-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // isBodyName reports whether name is under a body family.
@@ -73,6 +142,7 @@ func isBodyName(name string) bool {
 }
 
 // BodyNames are the names `| json` yields under the bodies of the
-// snapshot's events (a sample, see bodyNames), in the order first seen.
+// snapshot's events (the first maxBodyNames, see bodyNames), in the
+// order first seen.
 // Do not modify.
 func (s *Snapshot) BodyNames() []string { return s.bodyNames }

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/casefile"
+	pl "github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -152,7 +153,8 @@ func (a *App) jumpMark(dir int) tea.Cmd {
 		}
 		msg := "no " + what + " bookmark"
 		if len(m.rows) < m.Len() {
-			msg += fmt.Sprintf(" (%d of %d bookmarks are not in the events read)", m.Len()-len(m.rows), m.Len())
+			out := m.Len() - len(m.rows)
+			msg += fmt.Sprintf(" (%d of %s %s not in the events read)", out, plural(m.Len(), "bookmark", "bookmarks"), pl.Word(out, "is", "are"))
 		}
 		return func() tea.Msg { return statusMsg(msg) }
 	}

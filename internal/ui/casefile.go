@@ -14,6 +14,7 @@ import (
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/evidence"
+	pl "github.com/audittui/audittui/internal/plural"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -134,8 +135,8 @@ func (a *App) openCase(path string) tea.Cmd {
 			return caseMsg{err: err, row: -1}
 		}
 		st := cs.State()
-		status := fmt.Sprintf("case: %d bookmarked, %d notes, %d saved filters, %d silences, %d sessions in %s",
-			len(st.Bookmarks), countNotes(st), len(st.Filters), len(st.Silences), len(st.Opens), dir)
+		status := fmt.Sprintf("case: %d bookmarked, %s, %s, %s, %s in %s", len(st.Bookmarks), plural(countNotes(st), "note", "notes"),
+			plural(len(st.Filters), "saved filter", "saved filters"), plural(len(st.Silences), "silence", "silences"), plural(len(st.Opens), "session", "sessions"), dir)
 		if p := cs.Problems(); len(p) > 0 {
 			status += fmt.Sprintf("; %s skipped: %s", plural(len(p), "line", "lines"), p[0].Error())
 		}
@@ -355,19 +356,19 @@ func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint, follow
 		case fr.Size == fp.Size && fr.SHA256 == fp.SHA256:
 		case fr.Size < fp.Size:
 			if sum, err := evidence.PrefixSHA256(p, fr.Size); err != nil || sum != fr.SHA256 {
-				return fmt.Sprintf("CHANGED since the case recorded it: %d bytes now, and its first %d bytes are not those recorded (audittui report says more)", fp.Size, fr.Size)
+				return fmt.Sprintf("CHANGED since the case recorded it: %s now, and its first %d bytes are not those recorded (audittui report says more)", bytesText(fp.Size), fr.Size)
 			}
 		case fr.Size > fp.Size:
-			return fmt.Sprintf("CHANGED since the case recorded it: %d bytes now, %d fewer (audittui report says more)", fp.Size, fr.Size-fp.Size)
+			return fmt.Sprintf("CHANGED since the case recorded it: %s now, %d fewer (audittui report says more)", bytesText(fp.Size), fr.Size-fp.Size)
 		default:
 			return "CHANGED since the case recorded it: the same size, other bytes (audittui report says more)"
 		}
 	}
 	if last != nil && fp.Size > last.Size {
 		if !followed {
-			return fmt.Sprintf("CHANGED since the case recorded it: %d bytes appended, and no session of the case followed it live (audittui report says more)", fp.Size-last.Size)
+			return fmt.Sprintf("CHANGED since the case recorded it: %s appended, and no session of the case followed it live (audittui report says more)", bytesText(fp.Size-last.Size))
 		}
-		return fmt.Sprintf("grew by %d bytes since the case recorded it (the recorded bytes are unchanged)", fp.Size-last.Size)
+		return fmt.Sprintf("grew by %s since the case recorded it (the recorded bytes are unchanged)", bytesText(fp.Size-last.Size))
 	}
 	return ""
 }
@@ -712,3 +713,7 @@ func (a *App) CaseSilences() []casefile.Silence {
 
 // CaseDir is the directory of the open case ("" when none).
 func (a *App) CaseDir() string { return a.wb.cs.Dir() }
+
+// bytesText is a size as the case's status says it: "1 byte", "2 bytes"
+// (the exact count, as ls -l shows it, without thousands separators).
+func bytesText(n int64) string { return pl.Count(n, "byte", "bytes") }

@@ -12,6 +12,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/data/logql"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // labelsApp is an app over events.jsonl whose source carries the stream
@@ -279,5 +281,106 @@ func TestUserCompletionPrefersPrefix(t *testing.T) {
 	openBar(t, a, ":", "user ob")
 	if got := tabs(t, a, 1)[0]; got != "user bob" {
 		t.Errorf(":user ob<tab> = %q, want a part of a name when none starts with it", got)
+	}
+}
+
+// TestTabOffersARareBodyField: a body field that one event carries, the
+// 10,000th of a file whose other events all have bodies, is offered by
+// tab: the names are collected from every event indexed (a sample of
+// them missed it), and the set stays bounded.
+func TestTabOffersARareBodyField(t *testing.T) {
+	var b strings.Builder
+	const n = 10000
+	for i := 1; i <= n; i++ {
+		spec := fmt.Sprintf(`{"replicas":%d}`, i%5)
+		if i == n {
+			spec = `{"replicas":1,"rareField":"only here"}`
+		}
+		fmt.Fprintf(&b, `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"rare-%05d","stage":"ResponseComplete","requestURI":"/apis/apps/v1/namespaces/ns/deployments/d%d","verb":"update","user":{"username":"alice"},"objectRef":{"resource":"deployments","namespace":"ns","name":"d%d","apiGroup":"apps","apiVersion":"v1"},"requestReceivedTimestamp":"2026-11-20T09:00:00.%06dZ","stageTimestamp":"2026-11-20T09:00:00.%06dZ","responseStatus":{"metadata":{},"code":200},"requestObject":{"kind":"Deployment","spec":%s}}`+"\n",
+			i, i, i, i, i, spec)
+	}
+	path := filepath.Join(t.TempDir(), "rare.jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix := loadIndex(t, path)
+	a := New(context.Background(), ix, nil, Options{Title: "rare", NoColor: true, Compile: CompileLogQL})
+	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if a.c.Snap.Len() != n {
+		t.Fatalf("%d events indexed, want %d", a.c.Snap.Len(), n)
+	}
+	openBar(t, a, "/", "requestObject_spec_")
+	cands, _ := a.bar.candidates()
+	if fmt.Sprint(cands) != "[requestObject_spec_rareField requestObject_spec_replicas]" && fmt.Sprint(cands) != "[requestObject_spec_replicas requestObject_spec_rareField]" {
+		t.Errorf("requestObject_spec_<tab> offers %q, want the rare field of event %d too", cands, n)
+	}
+	openBar(t, a, "/", "requestObject_spec_ra")
+	if got := tabs(t, a, 1)[0]; got != "requestObject_spec_rareField" {
+		t.Errorf("requestObject_spec_ra<tab>: %q", got)
+	}
+}
+
+// TestBodyNamesBounded: the body names kept stop at maxBodyNames, however
+// many distinct names the events carry.
+func TestBodyNamesBounded(t *testing.T) {
+	var bn bodyNames
+	for i := range maxBodyNames + 100 {
+		line := fmt.Sprintf(`{"kind":"Event","requestObject":{"data":{"k%d":"v"}}}`, i)
+		bn.add(&data.Event{Raw: []byte(line), HasRequestObject: true})
+	}
+	if len(bn.names) != maxBodyNames || len(bn.seen) != maxBodyNames {
+		t.Fatalf("%d names kept (%d seen), want the first %d", len(bn.names), len(bn.seen), maxBodyNames)
+	}
+	if bn.names[0] != "requestObject_data_k0" || bn.names[maxBodyNames-1] != fmt.Sprintf("requestObject_data_k%d", maxBodyNames-1) {
+		t.Errorf("names kept: %s ... %s", bn.names[0], bn.names[len(bn.names)-1])
+	}
+}
+
+// TestBodyNamesAsFlattenJSON: the names bodyNames walks out of an event
+// are those `| json` (logql.FlattenJSON) yields under the bodies, in the
+// same order: over the test events, the bundled sample, the real data
+// when set, and lines with arrays, nulls, escaped and odd keys, a body
+// name at the top level, and a syntax error part way.
+func TestBodyNamesAsFlattenJSON(t *testing.T) {
+	lines := []string{
+		`{"requestObject":{"a":1,"b":[1,{"c":2}],"d":null,"e":{"f":true,"g":{}},"h\u0041":"x","i j":"y","ü":1,"0":2},"responseObject":{"metadata":{"uid":"u"}}}`,
+		`{"requestObject_x":1,"requestObject":"str","responseObject":[{"a":1}],"request":{"Object_a":1}}`,
+		`{"kind":"Event","requestObject":{"spec":{"a":1,"b":{"c":"d"}}},"responseObject":{"z":1}} trailing`,
+		`{"requestObject":{"a":1,"b":{"c":`,
+		`{"requestObject":{"a":1}, "requestObject":{"a":2,"b":3}}`,
+	}
+	files := []string{"testdata/events.jsonl", filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	if dir := os.Getenv("AUDITTUI_REALDATA"); dir != "" {
+		real, _ := filepath.Glob(filepath.Join(dir, "audit", "*.jsonl"))
+		files = append(files, real...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.Split(string(b), "\n")...)
+	}
+	withBody := 0
+	for i, line := range lines {
+		var want []string
+		seen := map[string]bool{}
+		_ = logql.FlattenJSON([]byte(line), func(name, _ string) {
+			if !seen[name] && isBodyName(name) {
+				seen[name] = true
+				want = append(want, name)
+			}
+		})
+		var bn bodyNames
+		bn.add(&data.Event{Raw: []byte(line), HasRequestObject: true})
+		if !slices.Equal(bn.names, want) {
+			t.Errorf("line %d %.200s:\nwalked    %q\nFlattenJSON %q", i, line, bn.names, want)
+		}
+		if len(want) > 0 {
+			withBody++
+		}
+	}
+	if withBody < 10 {
+		t.Errorf("%d lines with body names: the comparison compares little", withBody)
 	}
 }

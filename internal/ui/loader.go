@@ -44,6 +44,9 @@ type Feed struct {
 type feedCore struct {
 	ix   *Index
 	done chan struct{}
+	// loaded is closed once the index is loaded (Index.Loaded): the
+	// input read to its end, or a followed one caught up.
+	loaded chan struct{}
 	// OnBatch, if set, sees every batch after it is indexed (the alert
 	// engine's live evaluation). It runs on the feed goroutine; a batch
 	// it keeps beyond the call it holds (data.Batch.Hold) and releases
@@ -70,7 +73,7 @@ func NewFeed(ix *Index, log *slog.Logger) *Feed {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Feed{feedCore: &feedCore{ix: ix, done: make(chan struct{}), log: log, wake: make(chan struct{})}}
+	return &Feed{feedCore: &feedCore{ix: ix, done: make(chan struct{}), loaded: make(chan struct{}), log: log, wake: make(chan struct{})}}
 }
 
 // Subscribe returns another waiter on the same feed, for one more App
@@ -85,6 +88,14 @@ func (f *Feed) Subscribe(ctx context.Context) *Feed {
 // goroutine, once per feed (not per waiter); it closes the stream.
 func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 	defer close(f.done)
+	loaded := false
+	markLoaded := func() {
+		if !loaded {
+			loaded = true
+			close(f.loaded)
+		}
+	}
+	defer markLoaded() // after the index's Finish, before done
 	defer stream.Close()
 	var dirty atomic.Bool
 	stop := make(chan struct{})
@@ -113,6 +124,9 @@ func (f *Feed) Run(ctx context.Context, stream data.Stream) {
 				f.ix.Finish(aerr)
 				f.signal()
 				return
+			}
+			if in.CaughtUp {
+				markLoaded() // followed: what there was is indexed, now live
 			}
 			if in != b {
 				clear(in.Events) // no reference into b's memory once released
@@ -192,6 +206,11 @@ func (c *feedCore) state() (uint64, <-chan struct{}) {
 
 // Done is closed when Run returns.
 func (f *Feed) Done() <-chan struct{} { return f.done }
+
+// Loaded is closed once the index is loaded (Index.Loaded turned true):
+// the input read to its end (or its read stopped), or, followed, caught
+// up with what there was. It is closed by the time Done is.
+func (f *Feed) Loaded() <-chan struct{} { return f.loaded }
 
 // indexGrewMsg tells the app the index changed.
 type indexGrewMsg struct{}

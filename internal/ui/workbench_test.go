@@ -319,7 +319,7 @@ func TestCaseRoundTrip(t *testing.T) {
 	if !b.c.Marks.Marked(row) {
 		t.Fatalf("the bookmark was not found again (status %q)", b.status)
 	}
-	if !strings.Contains(b.status, "1 bookmarked, 2 notes, 1 saved filters, 1 silences, 2 sessions") {
+	if !strings.Contains(b.status, "1 bookmarked, 2 notes, 1 saved filter, 1 silence, 2 sessions") {
 		t.Errorf("status %q", b.status)
 	}
 	if s := b.CaseSilences(); len(s) != 1 || s[0].Rule != "PodExec" || s[0].Labels["user_username"] != "ci" {

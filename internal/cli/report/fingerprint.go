@@ -18,6 +18,7 @@ import (
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/evidence"
+	"github.com/audittui/audittui/internal/plural"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/tail"
 	"github.com/audittui/audittui/internal/termsafe"
@@ -108,7 +109,7 @@ func recordedWhen(r casefile.Record) string {
 	if r.Author != "" {
 		by = " by " + r.Author
 	}
-	return fmt.Sprintf("at %s%s (%d bytes, sha256 %s)", rep.FmtTime(r.Time), by, r.File.Size, r.File.SHA256)
+	return fmt.Sprintf("at %s%s (%s, sha256 %s)", rep.FmtTime(r.Time), by, plural.Count(r.File.Size, "byte", "bytes"), r.File.SHA256)
 }
 
 // hashLocal hashes the local file p whole and compares it with the case's
@@ -432,12 +433,12 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 		case fp.Size < n && prefixes[fp.Size] == fp.SHA256 && !followed:
 			// Growth is benign only for a live file a session followed.
 			s.changed = true
-			s.why = fmt.Sprintf("the file grew by %d bytes since the case recorded it %s: %s", n-fp.Size, recordedWhen(r), notFollowed)
+			s.why = fmt.Sprintf("the file grew by %s since the case recorded it %s: %s", plural.Count(n-fp.Size, "byte", "bytes"), recordedWhen(r), notFollowed)
 			return "CHANGED: " + s.why, false
 		case fp.Size < n && prefixes[fp.Size] == fp.SHA256:
 		case fp.Size > n:
 			s.changed = true
-			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %d bytes now, %d fewer", recordedWhen(r), n, fp.Size-n) + contentNote(fp, content)
+			s.why = fmt.Sprintf("the file changed since the case recorded it %s: it has %s now, %d fewer", recordedWhen(r), plural.Count(n, "byte", "bytes"), fp.Size-n) + contentNote(fp, content)
 			return "CHANGED: " + s.why, false
 		default:
 			s.changed = true
@@ -458,8 +459,8 @@ func compare(recs []casefile.Record, sum string, n int64, prefixes map[int64]str
 	if last.File.Size == n {
 		return "unchanged since the case recorded it " + recordedWhen(first), true
 	}
-	return fmt.Sprintf("grew by %d bytes since the case last recorded it %s: the bytes recorded are unchanged (appended to, as a live audit log is)",
-		n-last.File.Size, recordedWhen(last)), true
+	return fmt.Sprintf("grew by %s since the case last recorded it %s: the bytes recorded are unchanged (appended to, as a live audit log is)",
+		plural.Count(n-last.File.Size, "byte", "bytes"), recordedWhen(last)), true
 }
 
 // goneFiles finds the files the case recorded that are not there any more

@@ -8,6 +8,7 @@ import (
 
 	"github.com/audittui/audittui/internal/casefile"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
+	"github.com/audittui/audittui/internal/plural"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
 )
@@ -44,7 +45,7 @@ func objectRecordedWhen(r casefile.Record) string {
 		by = " by " + r.Author
 	}
 	o := r.Object
-	what := fmt.Sprintf("ETag %s, %d bytes", orText(o.ETag, "-"), o.Size)
+	what := fmt.Sprintf("ETag %s, %s", orText(o.ETag, "-"), plural.Count(o.Size, "byte", "bytes"))
 	if o.SHA256 != "" {
 		what += ", sha256 " + o.SHA256
 	}
@@ -65,7 +66,7 @@ func judgeObject(r casefile.Record, o s3src.Object, sum string, n int64) (string
 	var diffs []string
 	sameBytes := ro.SHA256 != "" && sum != "" && ro.SHA256 == sum
 	if ro.Size != n {
-		diffs = append(diffs, fmt.Sprintf("%d bytes now, %d recorded", n, ro.Size))
+		diffs = append(diffs, plural.Count(n, "byte", "bytes")+" now, "+plural.Count(ro.Size, "byte", "bytes")+" recorded")
 	}
 	if ro.SHA256 != "" && sum != "" && ro.SHA256 != sum {
 		diffs = append(diffs, "sha256 "+sum+" now")

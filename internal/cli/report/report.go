@@ -126,7 +126,8 @@ under "Lines not read as audit events", each FILE:LINE with the reason (the
 first 100; all are counted).
 
 Exit status: 1 exactly when the report's Problems section is not empty: a
-cited event, an export, a source (changed, gone or new since the case
+cited event, an export (not matching its manifest, or missing events
+whose bytes were gone), a source (changed, gone or new since the case
 recorded it, or not opened), a line of the case, or a line of the sources
 (not read as an audit event) did not check out, or could not be checked;
 0 when everything checked out; 2 on usage errors. A case written before audittui recorded
@@ -221,6 +222,12 @@ func runReport(ctx context.Context, opts *ReportOptions) error {
 			out.exports++
 			r.Problems = append(r.Problems, termsafe.String("export "+r.Exports[i].Dir+": "+r.Exports[i].Check))
 		}
+		// Events left out for their bytes being gone: the export is
+		// not all the filter selected, whatever its files check.
+		if p := r.Exports[i].GoneProblem; p != "" {
+			out.gone++
+			r.Problems = append(r.Problems, p)
+		}
 	}
 	switch {
 	case opts.NoVerify:
@@ -268,6 +275,7 @@ type outcome struct {
 	changed   int   // source files changed or gone since the case recorded them
 	added     int   // source files or objects new since the sessions read their SOURCE (not expected there)
 	exports   int   // exports that do not match their manifests
+	gone      int   // exports that left out events whose bytes were gone
 	caseLines int   // lines of the case skipped
 	rejected  int64 // lines of the sources not read as audit events
 	reading   int   // reads of the sources that failed part way
@@ -287,6 +295,7 @@ func (o outcome) String() string {
 	add(o.changed, "source file changed or gone since the case recorded it", "source files changed or gone since the case recorded them")
 	add(o.added, "source file or object new since the case's sessions read their SOURCE", "source files or objects new since the case's sessions read their SOURCE")
 	add(o.exports, "export did not match its manifest", "exports did not match their manifest")
+	add(o.gone, "export left out events whose bytes were gone", "exports left out events whose bytes were gone")
 	add(o.caseLines, "line of the case could not be used", "lines of the case could not be used")
 	add(int(o.rejected), "line of the sources could not be read as audit events", "lines of the sources could not be read as audit events")
 	add(o.reading, "read of the sources failed", "reads of the sources failed")

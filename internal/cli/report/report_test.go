@@ -1081,3 +1081,51 @@ func TestReportShowsExportNotRead(t *testing.T) {
 		t.Errorf("html: exit %d %s, want %q:\n%s", code, errOut, want, html)
 	}
 }
+
+// TestReportExportGoneIsAProblem: an export that left out events whose
+// bytes were gone (MANIFEST.json's events_gone: :export after a
+// copytruncate) is a problem: listed under Problems with the export and
+// the count, and the exit status is 1, though its files match their
+// manifest.
+func TestReportExportGoneIsAProblem(t *testing.T) {
+	nc := newNodesCase(t)
+	dir := filepath.Join(t.TempDir(), "cut")
+	gone := []evidence.GoneEvents{{Source: "audit.log", Events: 1, Unsearched: 2, First: "audit.log:7", Reason: "cut in place"},
+		{Source: "other.log", Events: 1, First: "other.log:3", Reason: "cut in place"}}
+	d, err := evidence.Create(dir, evidence.Manifest{Sources: []string{nc.nodes}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := d.Events()
+	w.Write([]byte(`{"auditID":"y"}`))
+	w.Close()
+	d.Update(func(m *evidence.Manifest) { m.EventsGone, m.Gone = 4, gone })
+	m, err := d.WriteManifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msum, _, _ := evidence.HashFile(filepath.Join(dir, evidence.ManifestSHA))
+	c, err := casefile.Open(nc.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := &casefile.Export{Dir: dir, Events: m.Events, ManifestSHA256: msum, EventsGone: m.EventsGone,
+		Entries: []casefile.ExportEntry{{Path: m.Entries[0].Path, SHA256: m.Entries[0].SHA256, Size: m.Entries[0].Size}}}
+	for _, g := range m.Gone {
+		ex.Gone = append(ex.Gone, casefile.ExportGone{Source: g.Source, Events: g.Events, Unsearched: g.Unsearched, First: g.First})
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindExport, Query: `{job="audit"} | json`, Export: ex})
+	want := "export " + dir + ": 4 events NOT exported, their bytes were gone (3 of audit.log, 1 of other.log; listed under the export)"
+	code, md, errOut := reportCmd(t, "--no-verify", nc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(md, "## Problems") || !strings.Contains(md, "- "+mdText(want)+"\n") ||
+		!strings.Contains(errOut, "1 export left out events whose bytes were gone") {
+		t.Errorf("markdown: exit %d %s, want the problem %q:\n%s", code, errOut, want, md)
+	}
+	if !strings.Contains(md, "checked now: OK") {
+		t.Errorf("the export's files match their manifest, yet:\n%s", md)
+	}
+	code, html, errOut := reportCmd(t, "--no-verify", "-o", "html", nc.dir)
+	if code != cmdutil.ExitInputError || !strings.Contains(html, `<li class="bad">`+want+"</li>") {
+		t.Errorf("html: exit %d %s, want %q:\n%s", code, errOut, want, html)
+	}
+}

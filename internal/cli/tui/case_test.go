@@ -412,3 +412,66 @@ func TestS3ObjectsHashedAsRead(t *testing.T) {
 		})
 	}
 }
+
+// TestS3HashedBeforeTheCase: a session started without --case hashes the
+// S3 objects it reads all the same (one sha256 per object, kept as read),
+// so `:case DIR` typed after the read records them with those sha256s and
+// downloads none again (it downloaded each once more). The sources are
+// those runTUI opens (its SourceSet, hashS3AsRead); the GETs are counted
+// on the wire, against gofakes3 and versitygw.
+func TestS3HashedBeforeTheCase(t *testing.T) {
+	for _, real := range []bool{false, true} {
+		t.Run(map[bool]string{false: "gofakes3", true: "versitygw"}[real], func(t *testing.T) {
+			w := clitest.NewS3World(t, real)
+			ctx := context.Background()
+			ct := &countingTransport{rt: http.DefaultTransport}
+			ios, _, _ := clitest.Streams("")
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			opts := &TUIOptions{Sources: clitest.Factory(ios).Sources(fs)} // no --case
+			if err := fs.Parse(nil); err != nil {
+				t.Fatal(err)
+			}
+			opts.Sources.S3Client = awss3.New(w.Client.Options(), func(o *awss3.Options) { o.HTTPClient = &http.Client{Transport: ct} })
+			read := hashS3AsRead(opts)
+			srcs, _, err := opts.Sources.Resolve(ctx, []string{"s3://" + w.Bucket + "/audit-logs/c1/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, to := w.Start.Add(2*time.Hour).UnixNano(), w.Start.Add(5*time.Hour).UnixNano()
+			st, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if _, err := st.Next(ctx); errors.Is(err, io.EOF) {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			st.Close()
+			readGets := ct.count()
+
+			// :case DIR, once the read is over.
+			objs, err := s3Objects(srcs, from, to, read, func(context.Context) {})(ctx, nil)
+			later := ct.count() - readGets
+			if err != nil || len(objs) < 4 {
+				t.Fatalf("%d objects: %v", len(objs), err)
+			}
+			bodies := map[string][]byte{}
+			for _, o := range w.Objects {
+				bodies["s3://"+w.Bucket+"/"+o.Key] = o.Body
+			}
+			for _, o := range objs {
+				sum := sha256.Sum256(bodies[o.URL])
+				if o.SHA256 != hex.EncodeToString(sum[:]) || o.Size != int64(len(bodies[o.URL])) || o.ETag == "" {
+					t.Errorf("object %+v", o)
+				}
+			}
+			t.Logf("GETs: the read %d; the case's records of its %d objects, opened after it, %d", readGets, len(objs), later)
+			if readGets < len(objs) || later != 0 {
+				t.Errorf("GETs: the read %d (of %d objects), the records after it %d (want 0: no second download)", readGets, len(objs), later)
+			}
+		})
+	}
+}

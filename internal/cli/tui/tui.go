@@ -159,13 +159,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		return err
 	}
 	defer closeLog()
-	// With a case, the S3 objects read are hashed as they are read, for
-	// its object records (s3Objects): not downloaded a second time.
-	var read *s3Digests
-	if opts.Case != "" && opts.Sources != nil {
-		read = &s3Digests{}
-		opts.Sources.OnS3Object = read.add
-	}
+	read := hashS3AsRead(opts)
 	srcs, title, isSample, follow, err := chooseInput(ctx, opts)
 	if err != nil {
 		return err
@@ -201,7 +195,8 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 	// The index, and the rules (stored before it), once opened.
 	var ix atomic.Pointer[ui.Index]
 	var al atomic.Pointer[live.Alerts]
-	uo.Sources.Objects = s3Objects(srcs, from, to, read, func(ctx context.Context) { waitLoaded(ctx, &ix) })
+	opened := newFeedSignal()
+	uo.Sources.Objects = s3Objects(srcs, from, to, read, func(ctx context.Context) { waitLoaded(ctx, opened) })
 	uo.Sources.FollowedLive = report.FollowedLive
 	if opts.Local {
 		uo.Loc = time.Local
@@ -258,6 +253,7 @@ func runTUI(ctx context.Context, opts *TUIOptions) error {
 		al.Store(lv.Alerts)
 	}
 	ix.Store(lv.Index)
+	opened.set(lv.Feed)
 	defer lv.Close()
 	if lv.Alerts != nil {
 		sub := lv.Alerts.Subscribe()
@@ -297,20 +293,33 @@ func liveOptions(opts *TUIOptions, srcs []data.Source, from, to int64, follow bo
 	return lo, err
 }
 
-// waitLoaded returns once the index (when opened) has read its sources
-// (Index.Loaded), or ctx ends.
-func waitLoaded(ctx context.Context, ix *atomic.Pointer[ui.Index]) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		if i := ix.Load(); i != nil && i.Loaded() {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// feedSignal hands the feed, once opened, to those that wait for it
+// to load the index (the case's S3 object records wait for the read).
+type feedSignal struct {
+	opened chan struct{} // closed by set
+	feed   *ui.Feed
+}
+
+func newFeedSignal() *feedSignal { return &feedSignal{opened: make(chan struct{})} }
+
+// set hands the feed over (once).
+func (s *feedSignal) set(f *ui.Feed) {
+	s.feed = f
+	close(s.opened)
+}
+
+// waitLoaded returns once the feed (when opened) has loaded the index
+// (ui.Feed.Loaded: read to its end, or a followed input caught up), or
+// ctx ends.
+func waitLoaded(ctx context.Context, s *feedSignal) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.opened:
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.feed.Loaded():
 	}
 }
 
