@@ -34,6 +34,16 @@ vl=$!
 # CPU) with everything compiled, on CI's 2 cores beside the servers' build.
 go build -race ./...
 go build -o .tmp/testreport ./scripts/testreport
+# The binary the tests drive (e2e, e2e/shipfaults, internal/ui's schema
+# checks, internal/ship's kill tests run it; AUDITTUI_BIN): built once
+# here. Each of those packages built it itself, more than one at a time
+# when their runs overlapped (each then compiling what the other compiles:
+# without -race, the whole tree is 333 s of CPU with an empty build
+# cache), and each build links it again (6 s of CPU: a link is not
+# cached).
+go build -o .tmp/audittui ./cmd/audittui
+AUDITTUI_BIN="$PWD/.tmp/audittui"
+export AUDITTUI_BIN
 wait $vgw || { cat /tmp/audittui-vgw-install.log; exit 1; }
 wait $vl || { cat /tmp/audittui-vl-install.log; exit 1; }
 
