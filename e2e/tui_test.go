@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,20 +23,48 @@ func requireTmux(t *testing.T) string {
 	return testutil.Tool(t, "tmux", "tmux")
 }
 
-// buildBinary builds cmd/audittui into a temp dir (AUDITTUI_BIN names a
-// prebuilt binary instead).
+// buildBinary builds cmd/audittui once per test process (AUDITTUI_BIN
+// names a prebuilt binary instead). Once: every build links the 67 MB
+// binary again (go build does not cache a link), 6 s of CPU each, and
+// twelve tests asked for one.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
 		return bin
 	}
-	bin := filepath.Join(t.TempDir(), "audittui")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
-	cmd.Dir = testutil.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build audittui: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "audittui-e2e-bin-")
+		if built.err != nil {
+			return
+		}
+		bin := filepath.Join(built.dir, "audittui")
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
+		cmd.Dir = testutil.RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build audittui: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// built is the binary buildBinary made; TestMain removes its directory.
+var built struct {
+	once     sync.Once
+	bin, dir string
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // session is one tmux session running the binary.

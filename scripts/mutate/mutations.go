@@ -3765,4 +3765,28 @@ var mutations = []Mutation{
 		New:    "\t\t\tif in.CaughtUp && false {\n\t\t\t\tmarkLoaded()",
 		Guards: []Guard{{Pkg: "./internal/cli/tui", Run: "^TestWaitLoaded$"}},
 	},
+	{
+		Name:   "rules/builtin-cache-shared",
+		What:   "BuiltinFor hands every caller the one cached set: a lists: file or --rules group that one caller (a test, the TUI's reload) applies changes the built-in rules of every later call",
+		File:   "internal/policy/rules/builtin.go",
+		Old:    "\treturn p.set.clone(), nil\n",
+		New:    "\treturn p.set, nil\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestBuiltinParsedOnceCopiesIndependent$"}},
+	},
+	{
+		Name:   "rules/builtin-cache-labels-shared",
+		What:   "the built-in set's copies share each rule's label map: one caller's label edit shows in every other's",
+		File:   "internal/policy/rules/builtin.go",
+		Old:    "\t\t\tcr.Labels = maps.Clone(r.Labels)\n",
+		New:    "\t\t\tcr.Labels = maps.Clone(r.Labels)\n\t\t\tcr.Labels = r.Labels\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestBuiltinParsedOnceCopiesIndependent$"}},
+	},
+	{
+		Name:   "rules/builtin-cache-group-pointer",
+		What:   "a copied rule's Group still names the cached group: renaming or re-timing a caller's group is seen by every other",
+		File:   "internal/policy/rules/builtin.go",
+		Old:    "\t\t\tcr.Group = &cg\n",
+		New:    "\t\t\tcr.Group = &cg\n\t\t\tcr.Group = r.Group\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestBuiltinParsedOnceCopiesIndependent$"}},
+	},
 }
