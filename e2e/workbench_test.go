@@ -141,7 +141,7 @@ func TestWorkbenchFlow(t *testing.T) {
 	// bookmark is found again, with its note.
 	s2 := startSession(t, tmux, wideCols, 40, fmt.Sprintf("cd %s && %s --case %s", root, bin, caseDir))
 	s2.waitFor("reopen", "window 2026-11-20 02:30:00 → 2026-11-20 03:30:00 UTC", fmt.Sprintf("loaded %s", thousands(total)),
-		"case: 1 bookmarked, 1 notes")
+		"case: 1 bookmarked, 1 note,")
 	s2.text("'")
 	s2.waitFor("bookmark list", "Bookmarks: 1", "★ ", ev.cite, note)
 	s2.keys("Enter")
