@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,47 +22,20 @@ func requireTmux(t *testing.T) string {
 	return testutil.Tool(t, "tmux", "tmux")
 }
 
-// buildBinary builds cmd/audittui once per test process (AUDITTUI_BIN
-// names a prebuilt binary instead). Once: every build links the 67 MB
-// binary again (go build does not cache a link), 6 s of CPU each, and
-// twelve tests asked for one.
+// buildBinary returns the audittui binary the tests drive
+// (testutil.Audittui: $AUDITTUI_BIN, or built once per test process).
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
-		return bin
+	bin, err := testutil.Audittui()
+	if err != nil {
+		t.Fatal(err)
 	}
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "audittui-e2e-bin-")
-		if built.err != nil {
-			return
-		}
-		bin := filepath.Join(built.dir, "audittui")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
-		cmd.Dir = testutil.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("build audittui: %v\n%s", err, out)
-			return
-		}
-		built.bin = bin
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.bin
-}
-
-// built is the binary buildBinary made; TestMain removes its directory.
-var built struct {
-	once     sync.Once
-	bin, dir string
-	err      error
+	return bin
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	testutil.RemoveAudittui()
 	os.Exit(code)
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,10 +30,6 @@ func pick[T any](ci, longRun T) T {
 }
 
 var (
-	binOnce  sync.Once
-	binPath  string
-	binErr   error
-	binDir   string
 	sumDir   string
 	sumOnce  sync.Once
 	sumNoted bool
@@ -43,9 +38,7 @@ var (
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testutil.RemoveAudittui()
 	if sumNoted {
 		fmt.Printf("shipfaults: per-scenario reports in %s/summary.txt and summary.jsonl\n", sumDir)
 	}
@@ -53,29 +46,14 @@ func TestMain(m *testing.M) {
 }
 
 // binary returns the audittui binary under test: $AUDITTUI_BIN, or one
-// built from this tree once per test process.
+// built from this tree once per test process (testutil.Audittui).
 func binary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		if b := os.Getenv("AUDITTUI_BIN"); b != "" {
-			binPath = b
-			return
-		}
-		binDir, binErr = os.MkdirTemp("", "audittui-shipfaults-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "audittui")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/audittui")
-		cmd.Dir = testutil.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build ./cmd/audittui: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	bin, err := testutil.Audittui()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return bin
 }
 
 // artifacts is where reports (and, with AUDITTUI_ARTIFACTS, ship's logs and

@@ -28,9 +28,7 @@ func TestMain(m *testing.M) {
 		os.Exit(childMain(cfg))
 	}
 	code := m.Run()
-	if shipBuild.dir != "" {
-		os.RemoveAll(shipBuild.dir)
-	}
+	testutil.RemoveAudittui()
 	os.Exit(code)
 }
 
@@ -49,41 +47,19 @@ func childMain(path string) int {
 	return 0
 }
 
-// shipBinary builds cmd/audittui into a temp dir (or uses $AUDITTUI_BIN)
+// shipBinary uses the audittui binary of testutil.Audittui ($AUDITTUI_BIN, or built once)
 // and returns a command factory for `audittui ship --config cfg`. When the shared tree does not
 // build, it falls back to this test binary's ship entry point.
 func shipBinary(t *testing.T) func(cfg string) *exec.Cmd { return shipBinaryTB(t) }
 
-// shipBuild is the binary built once for every test of the run.
-var shipBuild struct {
-	once     sync.Once
-	dir, bin string
-	out      []byte
-	err      error
-}
-
 func shipBinaryTB(t testing.TB) func(cfg string) *exec.Cmd {
 	t.Helper()
-	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
-		// A prebuilt binary (bench/ship.sh, CI).
-		return func(cfg string) *exec.Cmd { return exec.Command(bin, "ship", "--config", cfg) }
-	}
-	shipBuild.once.Do(func() {
-		dir, err := os.MkdirTemp("", "audittui-ship-test-")
-		if err != nil {
-			shipBuild.err = err
-			return
-		}
-		shipBuild.dir, shipBuild.bin = dir, filepath.Join(dir, "audittui")
-		build := exec.Command("go", "build", "-o", shipBuild.bin, "./cmd/audittui")
-		build.Dir = testutil.RepoRoot()
-		shipBuild.out, shipBuild.err = build.CombinedOutput()
-	})
-	if err, out := shipBuild.err, shipBuild.out; err != nil {
+	bin, err := testutil.Audittui() // $AUDITTUI_BIN (bench/ship.sh, CI) or built once
+	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("go build ./cmd/audittui: %v\n%s", err, out)
+			t.Fatal(err)
 		}
-		t.Logf("go build ./cmd/audittui failed (using the test binary's ship entry point instead): %v\n%s", err, firstLines(string(out), 5))
+		t.Logf("%s\n(using the test binary's ship entry point instead)", firstLines(err.Error(), 6))
 		self, err := os.Executable()
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +70,6 @@ func shipBinaryTB(t testing.TB) func(cfg string) *exec.Cmd {
 			return c
 		}
 	}
-	bin := shipBuild.bin
 	return func(cfg string) *exec.Cmd { return exec.Command(bin, "ship", "--config", cfg) }
 }
 

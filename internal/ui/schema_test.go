@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/audittui/audittui/internal/data"
@@ -219,47 +218,20 @@ func TestPivotFilters(t *testing.T) {
 	}
 }
 
-// buildAudittui builds cmd/audittui once per test run (AUDITTUI_BIN names
-// a prebuilt binary instead); TestMain removes it.
+// buildAudittui returns the audittui binary (testutil.Audittui:
+// $AUDITTUI_BIN, or built once per test run); TestMain removes it.
 func buildAudittui(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("AUDITTUI_BIN"); bin != "" {
-		return bin
+	bin, err := testutil.Audittui()
+	if err != nil {
+		t.Fatal(err)
 	}
-	built.once.Do(func() {
-		dir, err := os.MkdirTemp("", "audittui-ui-test-")
-		if err != nil {
-			built.err = err
-			return
-		}
-		built.dir = dir
-		bin := filepath.Join(dir, "audittui")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/audittui")
-		cmd.Dir = testutil.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("build audittui: %v\n%s", err, out)
-			return
-		}
-		built.bin = bin
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.bin
-}
-
-// built is the binary buildAudittui made.
-var built struct {
-	once     sync.Once
-	bin, dir string
-	err      error
+	return bin
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	testutil.RemoveAudittui()
 	os.Exit(code)
 }
 
