@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -210,17 +211,34 @@ type candidate struct {
 
 // heads reads the first PrefixLen bytes of each backup (decompressed for
 // .gz), cached by device, inode, size and modification time.
-func (t *Tailer) candidates(bs []Backup) []candidate {
-	return candidatesIn(bs, &t.headCache)
+func (t *Tailer) candidates() []candidate {
+	return listCandidates(func() []Backup { return t.o.Backups(t.o.Path) }, &t.headCache)
 }
 
-// candidatesIn is candidates with the head cache given (the lister keeps
-// its own: the tailer's is not shared between goroutines).
-func candidatesIn(bs []Backup, headCache *map[headKey][]byte) []candidate {
-	out := make([]candidate, 0, len(bs))
+// listCandidates lists the backups and reads their heads. A backup listed
+// and gone before it was looked at (compressed in between: the plain file
+// removed once its .gz was written, and the .gz not in the listing) makes
+// it list again, so that the content is found under its new name.
+func listCandidates(list func() []Backup, headCache *map[headKey][]byte) []candidate {
+	for try := 1; ; try++ {
+		out, gone := candidatesIn(list(), headCache)
+		if !gone || try >= relists {
+			return out
+		}
+	}
+}
+
+// candidatesIn is candidates for the backups bs with the head cache given
+// (the lister keeps its own: the tailer's is not shared between
+// goroutines). gone is true when one of bs no longer exists.
+func candidatesIn(bs []Backup, headCache *map[headKey][]byte) (out []candidate, gone bool) {
+	out = make([]candidate, 0, len(bs))
 	keep := make(map[headKey]bool, len(bs))
 	for _, b := range bs {
 		fi, err := os.Stat(b.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			gone = true
+		}
 		if err != nil || fi.IsDir() {
 			continue
 		}
@@ -229,6 +247,9 @@ func candidatesIn(bs []Backup, headCache *map[headKey][]byte) []candidate {
 		h, ok := (*headCache)[k]
 		if !ok {
 			h, err = headOf(b)
+			if errors.Is(err, fs.ErrNotExist) {
+				gone = true
+			}
 			if err != nil {
 				continue
 			}
@@ -245,7 +266,7 @@ func candidatesIn(bs []Backup, headCache *map[headKey][]byte) []candidate {
 			delete(*headCache, k)
 		}
 	}
-	return out
+	return out, gone
 }
 
 // headOf reads the first PrefixLen bytes of the file at b (decompressed

@@ -147,9 +147,12 @@ func TestCopyTruncateReadsTheCopy(t *testing.T) {
 			appendLines(t, p, 0, 40)
 			g := &gate{}
 			// Small reads: the tailer holds after the first chunk with
-			// most of the file unread.
-			stop := run(t, Options{Path: p, ReadSize: 100, Backups: tc.finder}, g.emit)
+			// most of the file unread (held from the start: held after
+			// Run started, a busy machine let it read the whole file
+			// first, and the copy then vanished under it; that case is
+			// TestCopyCompressedBetweenListAndOpen's).
 			g.hold()
+			stop := run(t, Options{Path: p, ReadSize: 100, Backups: tc.finder}, g.emit)
 			g.waitFor(t, 1)
 			appendLines(t, p, 40, 60)
 			dst := tc.copyTo(p)
@@ -158,6 +161,101 @@ func TestCopyTruncateReadsTheCopy(t *testing.T) {
 				gzipFile(t, dst, dst+".gz")
 			}
 			appendLines(t, p, 60, 65)
+			g.release()
+			exactly(t, &g.collector, ids(0, 65))
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// compressor compresses a plain backup once armed (gzip to <name>.gz,
+// then the plain file removed: what the apiserver's --audit-log-compress
+// or logrotate's compress do) at one of two moments: right after the
+// tailer listed the backups (find: the plain file is listed, gone when it
+// is looked at, its .gz not listed) or right before it opens the one it
+// picked (open).
+type compressor struct {
+	mu    sync.Mutex
+	armed string
+	t     *testing.T
+}
+
+func (c *compressor) arm(p string) { c.mu.Lock(); c.armed = p; c.mu.Unlock() }
+
+func (c *compressor) fire(p string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.armed != "" && c.armed == p {
+		gzipFile(c.t, c.armed, c.armed+".gz")
+		c.armed = ""
+	}
+}
+
+// options returns o with the compression at the moment named.
+func (c *compressor) options(o Options, at string) Options {
+	if at == "find" {
+		o.Backups = func(path string) []Backup {
+			bs := Standard(path)
+			for _, b := range bs {
+				c.fire(b.Path)
+			}
+			return bs
+		}
+	} else {
+		o.beforeOpen = c.fire
+	}
+	return o
+}
+
+// A backup compressed between the listing and the look at it, or between
+// the look and the open (the plain file the tailer picked is gone, its .gz
+// holds the same content) is read from the .gz: nothing is lost, nothing
+// read twice. Both after a copytruncate (the copy finished from the offset
+// read) and after renames (a backup not read yet, read whole).
+func TestCopyCompressedBetweenListAndOpen(t *testing.T) {
+	for _, at := range []string{"find", "open"} {
+		for _, name := range []string{"audit.log.1", "audit-2026-11-25T10-00-00.000.log"} {
+			t.Run(at+"/copytruncate/"+name, func(t *testing.T) {
+				dir := t.TempDir()
+				p := filepath.Join(dir, "audit.log")
+				appendLines(t, p, 0, 40)
+				c := &compressor{t: t}
+				g := &gate{}
+				g.hold()
+				stop := run(t, c.options(Options{Path: p, ReadSize: 100}, at), g.emit)
+				g.waitFor(t, 1)
+				appendLines(t, p, 40, 60)
+				dst := filepath.Join(dir, name)
+				copyTruncate(t, p, dst)
+				appendLines(t, p, 60, 65)
+				c.arm(dst)
+				g.release()
+				exactly(t, &g.collector, ids(0, 65))
+				if err := stop(); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		t.Run(at+"/rename", func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "audit.log")
+			appendLines(t, p, 0, 40)
+			c := &compressor{t: t}
+			g := &gate{}
+			g.hold()
+			stop := run(t, c.options(Options{Path: p, ReadSize: 100}, at), g.emit)
+			g.waitFor(t, 1)
+			// Two rotations while the tailer is held: the first file
+			// becomes .2 (its descriptor still open), lines 40-59 are in
+			// .1, not read yet, and compressed as the tailer gets to them.
+			mustRename(t, p, p+".1")
+			appendLines(t, p, 40, 60)
+			mustRename(t, p+".1", p+".2")
+			mustRename(t, p, p+".1")
+			appendLines(t, p, 60, 65)
+			c.arm(p + ".1")
 			g.release()
 			exactly(t, &g.collector, ids(0, 65))
 			if err := stop(); err != nil {

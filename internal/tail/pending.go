@@ -158,7 +158,7 @@ func (t *Tailer) checkPendingGone(heads *map[headKey][]byte) {
 	}
 	t.lagMu.Unlock()
 	if gone {
-		list := func() []candidate { return candidatesIn(t.o.Backups(t.o.Path), heads) }
+		list := func() []candidate { return listCandidates(func() []Backup { return t.o.Backups(t.o.Path) }, heads) }
 		t.checkPending(list(), list)
 	}
 }

@@ -57,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -184,6 +185,9 @@ type Options struct {
 	File *os.File
 	// Backups lists the rotated copies of Path (default Standard).
 	Backups Finder
+	// beforeOpen, in tests, runs before a backup picked from a listing is
+	// opened (what a compression finishing in between does).
+	beforeOpen func(path string)
 	// RotateWait is how long a file renamed away from Path is still read
 	// after its last growth while the new file at Path is empty: a writer
 	// reopens the path only later, or not at all (logrotate's create
@@ -661,7 +665,7 @@ func (t *Tailer) resumeElsewhere(ctx context.Context, st *Position) error {
 		return t.advance(ctx, ident{fpLen: len(c.head), fp: Fingerprint(c.head), mtime: c.mtime})
 	}
 	var found *candidate
-	for _, c := range t.candidates(t.o.Backups(t.o.Path)) {
+	for _, c := range t.candidates() {
 		if !c.Gzip && liveInfo != nil && os.SameFile(c.info, liveInfo) {
 			continue
 		}
@@ -1026,10 +1030,13 @@ func (t *Tailer) drainLive(ctx context.Context) (truncated bool, pending []byte,
 func (t *Tailer) truncated(ctx context.Context, pending []byte) error {
 	c := t.cur
 	r, seen := c.readPos, c.seen
-	var cp *candidate
-	if len(c.head) > 0 {
+	findCopy := func() *candidate {
+		if len(c.head) == 0 {
+			return nil
+		}
+		var cp *candidate
 		fp := Fingerprint(c.head)
-		for _, x := range t.candidates(t.o.Backups(t.o.Path)) {
+		for _, x := range t.candidates() {
 			if !x.Gzip {
 				if dev, ino := DevIno(x.info); dev == c.dev && ino == c.ino {
 					continue
@@ -1040,7 +1047,9 @@ func (t *Tailer) truncated(ctx context.Context, pending []byte) error {
 				cp = &x
 			}
 		}
+		return cp
 	}
+	cp := findCopy()
 	if len(pending) > 0 {
 		// New content at the same place means the read came after the
 		// truncation.
@@ -1056,8 +1065,8 @@ func (t *Tailer) truncated(ctx context.Context, pending []byte) error {
 	t.cur = nil // keep the descriptor until the copy is read
 	defer closeIf(live.f)
 	var have int64 // bytes of the old content read
-	switch {
-	case cp != nil:
+	t.cur = &file{name: live.name, dev: live.dev, ino: live.ino, head: live.head, readPos: r, seen: seen, size: seen, mtime: live.mtime}
+	for try := 0; cp != nil; try++ {
 		size := cp.info.Size()
 		if cp.Gzip {
 			f, err := os.Open(cp.Path)
@@ -1069,22 +1078,31 @@ func (t *Tailer) truncated(ctx context.Context, pending []byte) error {
 		if len(pending) > 0 && size >= r+int64(len(pending)) {
 			pending = nil // the copy holds it
 		}
-		t.cur = &file{name: live.name, dev: live.dev, ino: live.ino, head: live.head, readPos: r, seen: seen, size: seen, mtime: live.mtime}
 		if len(pending) > 0 {
 			if err := t.consume(ctx, pending); err != nil {
 				return err
 			}
+			pending = nil
 			r = t.cur.readPos
 		}
 		t.log.Info("reading the copy of the truncated file from the offset read", "copy", describe(cp.Backup), "offset", r)
-		if err := t.readBackup(ctx, *cp, r, true); err != nil {
+		err := t.readBackup(ctx, *cp, r, true)
+		if errors.Is(err, errVanished) {
+			// Compressed (or deleted) since it was listed: look again.
+			if cp = findCopy(); try+1 >= relists {
+				cp = nil
+			}
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		have = max(size, r)
 		t.addFinished(ident{fpLen: len(cp.head), fp: Fingerprint(cp.head), mtime: cp.mtime})
 		prev.mtime = max(prev.mtime, cp.mtime)
-	default:
-		t.cur = &file{name: live.name, dev: live.dev, ino: live.ino, head: live.head, readPos: r, seen: seen, size: seen, mtime: live.mtime}
+		break
+	}
+	if cp == nil {
 		if len(pending) > 0 {
 			if err := t.consume(ctx, pending); err != nil {
 				return err
@@ -1113,6 +1131,7 @@ func (t *Tailer) truncated(ctx context.Context, pending []byte) error {
 // rotated after it that was not read yet, oldest first, then the live file
 // from its start.
 func (t *Tailer) advance(ctx context.Context, prev ident) error {
+	vanished := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -1131,13 +1150,16 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 				return err
 			}
 		}
-		cands := t.candidates(t.o.Backups(t.o.Path))
-		t.checkPending(cands, func() []candidate { return t.candidates(t.o.Backups(t.o.Path)) })
+		cands := t.candidates()
+		t.checkPending(cands, func() []candidate { return t.candidates() })
 		if g, f := t.grown(cands, liveInfo); g != nil {
 			live.Close()
 			t.log.Warn("a file already read to its end has grown: the writer kept writing to it after it was rotated; reading the rest",
 				"path", g.Path, "offset", f.size, "size", g.info.Size())
-			if err := t.readBackup(ctx, *g, f.size, false); err != nil {
+			if err := t.readBackup(ctx, *g, f.size, false); errors.Is(err, errVanished) && vanished < relists {
+				vanished++
+				continue
+			} else if err != nil && !errors.Is(err, errVanished) {
 				return err
 			}
 			f.size = max(t.lastRead, g.info.Size())
@@ -1168,7 +1190,12 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			s.next = ident{fpLen: len(next.head), fp: Fingerprint(next.head)}
 		})
 		t.log.Info("reading a backup rotated before it was opened", "path", next.Path, "compressed", next.Gzip)
-		if err := t.readBackup(ctx, *next, 0, false); err != nil {
+		if err := t.readBackup(ctx, *next, 0, false); errors.Is(err, errVanished) && vanished < relists {
+			// Compressed since it was listed: its .gz is listed next time
+			// (not marked read: it was not).
+			vanished++
+			continue
+		} else if err != nil && !errors.Is(err, errVanished) {
 			return err
 		}
 		prev = ident{fpLen: len(next.head), fp: Fingerprint(next.head), mtime: next.mtime}
@@ -1280,10 +1307,28 @@ func finishedIn(finished []ident, head []byte) bool {
 // readBackup reads a rotated file from off to its end. With cont, the
 // current line state (a partial line, a spooled or over-long line) goes
 // on in it: it is the copy of the file being read.
+// errVanished is readBackup's: the backup was gone when it was opened.
+var errVanished = errors.New("backup vanished")
+
+// relists bounds how many times a backup that vanished between the
+// listing and the open is looked for again (each time, a compression
+// finished in between: a plain file then its .gz, at most twice per
+// content; more means files vanish faster than they are listed).
+const relists = 8
+
 func (t *Tailer) readBackup(ctx context.Context, b candidate, off int64, cont bool) error {
+	if t.o.beforeOpen != nil {
+		t.o.beforeOpen(b.Path)
+	}
 	f, err := os.Open(b.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Compressed or deleted since it was listed: the caller lists
+		// the backups again (a .gz of it holds the same content).
+		t.log.Info("backup gone between listing and opening it; listing again", "path", b.Path)
+		return errVanished
+	}
 	if err != nil {
-		t.log.Warn("backup vanished before it could be read", "path", b.Path, "err", err)
+		t.log.Warn("backup could not be opened; not read", "path", b.Path, "err", err)
 		return nil
 	}
 	fi, err := f.Stat()

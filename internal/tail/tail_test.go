@@ -404,7 +404,7 @@ func TestCheckpointInsideCompressedBackup(t *testing.T) {
 		got = append(got, ch.End)
 		return nil
 	}
-	cands := tl.candidates([]Backup{{Path: gz, Gzip: true}})
+	cands, _ := candidatesIn([]Backup{{Path: gz, Gzip: true}}, &tl.headCache)
 	if len(cands) != 1 {
 		t.Fatalf("candidates %v", cands)
 	}

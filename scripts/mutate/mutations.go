@@ -3789,4 +3789,20 @@ var mutations = []Mutation{
 		New:    "\t\t\tcr.Group = &cg\n\t\t\tcr.Group = r.Group\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestBuiltinParsedOnceCopiesIndependent$"}},
 	},
+	{
+		Name:   "tail/backup-vanished-before-open",
+		What:   "a backup compressed between the listing and its open (plain file gone, its .gz holds the content) is skipped as read: the copy of a copytruncate, or a rotated file not read yet, is lost without an error",
+		File:   "internal/tail/tail.go",
+		Old:    "\t\treturn errVanished\n",
+		New:    "\t\treturn nil\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestCopyCompressedBetweenListAndOpen$"}},
+	},
+	{
+		Name:   "tail/backup-gone-after-listing",
+		What:   "a backup listed and gone when looked at (compressed in between, its .gz not in the listing) is not listed again: the copytruncate copy is reported lost, a rotated file not read yet is skipped",
+		File:   "internal/tail/backups.go",
+		Old:    "\t\tif !gone || try >= relists {\n",
+		New:    "\t\tif !gone || try >= 1 {\n",
+		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestCopyCompressedBetweenListAndOpen$"}},
+	},
 }
