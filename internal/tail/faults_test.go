@@ -265,6 +265,29 @@ func TestCopyCompressedBetweenListAndOpen(t *testing.T) {
 	}
 }
 
+// On a restart, the checkpointed file (rotated to .1 while stopped)
+// compressed as the tailer is about to resume in it is resumed in its .gz
+// at the checkpoint.
+func TestResumeInBackupCompressedBeforeOpen(t *testing.T) {
+	for _, at := range []string{"find", "open"} {
+		t.Run(at, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "audit.log")
+			pos := readTenAndStop(t, p)
+			appendLines(t, p, 10, 20)
+			mustRename(t, p, p+".1")
+			appendLines(t, p, 20, 25)
+			c := &compressor{t: t}
+			c.arm(p + ".1")
+			col := &collector{}
+			stop := run(t, c.options(Options{Path: p, Start: &pos}, at), col.emit)
+			exactly(t, col, ids(10, 25))
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 // The tailer looks at the file's first bytes before it trusts a read: a
 // file truncated and rewritten past the offset between two looks is not
 // mistaken for the one being read (nothing of the new content is lost,

@@ -653,6 +653,22 @@ func (t *Tailer) atTarget(st *Position, liveInfo os.FileInfo) *candidate {
 // rotated, compressed or copied while ship was stopped), reads it from the
 // checkpoint, then what came after it. When it is gone, that is a gap.
 func (t *Tailer) resumeElsewhere(ctx context.Context, st *Position) error {
+	for try := 1; ; try++ {
+		err := t.resumeElsewhereOnce(ctx, st)
+		if !errors.Is(err, errVanished) {
+			return err
+		}
+		if try >= relists {
+			t.gap(Gap{Path: st.Path, Offset: st.Offset, ID: st.ID,
+				Reason: "the checkpointed file vanished each time it was about to be read (renamed or compressed faster than it could be listed): its lines after the checkpoint are not read; reading the backups modified since, then the live file"})
+			return t.advance(ctx, ident{mtime: st.ModTime})
+		}
+	}
+}
+
+// resumeElsewhereOnce is resumeElsewhere with one listing: errVanished
+// when the file found was gone when it was opened.
+func (t *Tailer) resumeElsewhereOnce(ctx context.Context, st *Position) error {
 	var liveInfo os.FileInfo
 	if fi, err := os.Stat(t.o.Path); err == nil {
 		liveInfo = fi
@@ -1195,7 +1211,9 @@ func (t *Tailer) advance(ctx context.Context, prev ident) error {
 			// (not marked read: it was not).
 			vanished++
 			continue
-		} else if err != nil && !errors.Is(err, errVanished) {
+		} else if errors.Is(err, errVanished) {
+			t.log.Error("a backup vanished each time it was about to be read: its lines are not read", "path", next.Path)
+		} else if err != nil {
 			return err
 		}
 		prev = ident{fpLen: len(next.head), fp: Fingerprint(next.head), mtime: next.mtime}
