@@ -3813,4 +3813,20 @@ var mutations = []Mutation{
 		New:    "\t\tif !errors.Is(err, errVanished) || true {\n\t\t\treturn err\n\t\t}\n\t\tif try >= relists {\n",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestResumeInBackupCompressedBeforeOpen$"}},
 	},
+	{
+		Name:   "ship/s3-store-stop-retries-through-grace",
+		What:   "SIGTERM while S3 refuses uploads: the S3 sink retries until the grace period ends although every acknowledged line is fsynced in Store_dir",
+		File:   "internal/ship/s3sink/s3sink.go",
+		Old:    "\ts.stopping.Store(true)\n\tif s.failing.Load() {\n",
+		New:    "\ts.stopping.Store(true)\n\tif s.failing.Load() && false {\n",
+		Guards: []Guard{{Pkg: "./internal/ship/s3sink", Run: "^TestStopDuringOutageReturnsBeforeGrace$"}},
+	},
+	{
+		Name:   "ship/s3-store-full-stop-waits",
+		What:   "SIGTERM while S3 refuses uploads and Store_dir is full: the writer waits for room until the grace period ends instead of leaving the batch unacknowledged",
+		File:   "internal/ship/s3sink/s3sink.go",
+		Old:    "return room() || s.upStopped }",
+		New:    "return room() || s.upStopped && false }",
+		Guards: []Guard{{Pkg: "./internal/ship/s3sink", Run: "^TestStopDuringOutageReturnsBeforeGrace$"}},
+	},
 }

@@ -37,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -98,6 +99,49 @@ type Sink struct {
 	partBuf []byte
 	// wrapWrite wraps chunk writes (tests inject a full disk).
 	wrapWrite func(io.Writer) io.Writer
+
+	// stopping is set by StopBy (ship stops); failing while the last
+	// upload attempt failed. Both together stop the uploader at once
+	// (stopUploads): the chunks are fsynced in Store_dir and uploaded on
+	// the next start, so retrying until the grace period ends gains
+	// nothing. upStopped (under mu) tells the writer's waits for room.
+	stopping, failing atomic.Bool
+	stopUp            chan struct{}
+	stopOnce          sync.Once
+	upStopped         bool
+}
+
+// errUploadsStopped: ship is stopping, S3 takes no uploads and Store_dir
+// has no room for the batch; it is not acknowledged (read again on the
+// next start).
+var errUploadsStopped = errors.New("stopping while S3 takes no uploads and Store_dir is full")
+
+// StopBy implements pipe.StopBy: ship stops. While uploads fail (S3 down
+// or refusing), the uploader stops at once instead of retrying until the
+// grace period ends: what was acknowledged is in Store_dir.
+func (s *Sink) StopBy(time.Time) {
+	s.stopping.Store(true)
+	if s.failing.Load() {
+		s.stopUploads()
+	}
+}
+
+// uploadFailed notes an upload attempt that failed.
+func (s *Sink) uploadFailed() {
+	s.failing.Store(true)
+	if s.stopping.Load() {
+		s.stopUploads()
+	}
+}
+
+func (s *Sink) stopUploads() {
+	s.stopOnce.Do(func() {
+		close(s.stopUp)
+		s.mu.Lock()
+		s.upStopped = true
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	})
 }
 
 // New returns an S3 sink; Run recovers leftover chunks.
@@ -138,6 +182,7 @@ func New(o Options) (*Sink, error) {
 	}
 	s := &Sink{o: o, log: lg}
 	s.cond = sync.NewCond(&s.mu)
+	s.stopUp = make(chan struct{})
 	if m := o.Metrics; m != nil {
 		m.BufferLimit.WithLabelValues("disk").Set(float64(o.StoreLimit))
 	}
@@ -274,9 +319,31 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe
 	if err != nil {
 		return err
 	}
+	// The uploads end with ctx, or at once when ship stops while S3
+	// takes no uploads (stopUploads).
+	uctx, ucancel := context.WithCancel(ctx)
+	defer ucancel()
+	go func() {
+		select {
+		case <-s.stopUp:
+			ucancel()
+		case <-uctx.Done():
+		}
+	}()
 	upErr := make(chan error, 1)
-	go func() { upErr <- s.uploader(ctx) }()
+	go func() { upErr <- s.uploader(uctx) }()
 	err = s.write(ctx, in, ack)
+	var notStored int
+	if errors.Is(err, errUploadsStopped) {
+		// The rest is taken without acknowledgement, so that ship's
+		// dispatcher does not wait on this sink until the grace ends.
+		for b := range in {
+			notStored += len(b.Records)
+		}
+		s.log.Warn("stopping while S3 takes no uploads and Store_dir is full: lines not stored are read again on the next start",
+			"lines", notStored, "dir", s.o.StoreDir)
+		err = nil
+	}
 	s.mu.Lock()
 	s.closed = true
 	s.cond.Broadcast()
@@ -289,10 +356,14 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe
 		return uerr
 	}
 	s.mu.Lock()
-	left := len(s.queue)
+	left, used, stopped := len(s.queue), s.diskUsed, s.upStopped
 	s.mu.Unlock()
-	if left > 0 {
-		s.log.Warn("chunks left in Store_dir; they are uploaded on the next start", "chunks", left, "dir", s.o.StoreDir)
+	switch {
+	case stopped:
+		s.log.Info("stopping without waiting for S3, which takes no uploads: the chunks acknowledged are fsynced in Store_dir and uploaded on the next start",
+			"chunks", left, "bytes", used, "dir", s.o.StoreDir)
+	case left > 0:
+		s.log.Warn("chunks left in Store_dir; they are uploaded on the next start", "chunks", left, "bytes", used, "dir", s.o.StoreDir)
 	}
 	return nil
 }
@@ -496,9 +567,13 @@ func (s *Sink) waitFreed(ctx context.Context, syncAck func() error) error {
 		}
 		s.mu.Lock()
 		done := s.freed != freed || (len(s.queue) == 0 && s.uploads == 0 && !s.o.Now().Before(deadline))
+		stopped := s.upStopped
 		s.mu.Unlock()
 		if done {
 			return nil
+		}
+		if stopped {
+			return errUploadsStopped
 		}
 	}
 }
@@ -585,9 +660,16 @@ func (s *Sink) waitSpace(ctx context.Context, need int64, syncAck func() error) 
 	// Done when there is room, or when everything on disk is the open
 	// chunk: it grows past the limit rather than deadlock (the open chunk
 	// rolls at Total_file_size, which is below the limit).
-	return pipe.WaitCond(ctx, s.cond, func() bool {
+	room := func() bool {
 		return !(s.diskUsed > 0 && s.diskUsed+need > s.o.StoreLimit) || len(s.queue) == 0 && s.uploads == 0
-	})
+	}
+	if err := pipe.WaitCond(ctx, s.cond, func() bool { return room() || s.upStopped }); err != nil {
+		return err
+	}
+	if !room() {
+		return errUploadsStopped
+	}
+	return nil
 }
 
 // uploader uploads queued chunks, oldest first, until the writer is done
@@ -634,11 +716,13 @@ func (s *Sink) uploadWithRetry(ctx context.Context, p string) (int64, error) {
 	for attempt := 0; ; attempt++ {
 		size, err := s.upload(ctx, p)
 		if err == nil {
+			s.failing.Store(false)
 			return size, nil
 		}
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
+		s.uploadFailed()
 		if m := s.o.Metrics; m != nil {
 			m.SinkErrors.WithLabelValues("s3").Inc()
 			m.SinkRetries.WithLabelValues("s3").Inc()

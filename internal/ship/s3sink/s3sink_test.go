@@ -347,3 +347,90 @@ func TestStalledWhileUploadsFail(t *testing.T) {
 		t.Fatal("lines not uploaded after the outage")
 	}
 }
+
+// A stop (ship's SIGTERM: StopBy, then in closed) while S3 refuses
+// uploads returns at once, not when the grace period ends: the chunks
+// are fsynced in Store_dir, acknowledged, and uploaded on the next start.
+// With Store_dir full the batch that did not fit is not acknowledged (it
+// is read again on restart) instead of waiting for an upload.
+func TestStopDuringOutageReturnsBeforeGrace(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		t.Run(map[bool]string{false: "room", true: "store-full"}[full], func(t *testing.T) {
+			f := newFake(t)
+			puts := f.puts.Load() // the bucket's creation
+			f.fail.Store(1 << 30) // S3 down
+			dir := t.TempDir()
+			s := newSink(t, f, dir, func(o *Options) {
+				o.TotalFileSize = 50
+				// The next attempt after the first failure is far away:
+				// the stop must not wait for it.
+				o.MinBackoff, o.MaxBackoff = time.Hour, time.Hour
+				if full {
+					o.StoreLimit = 120
+				}
+			})
+			const grace = 30 * time.Second
+			in := make(chan *pipe.Batch, 10)
+			acks := make(chan uint64, 10)
+			// The sink's context ends with the grace period, as ship's does.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- s.Run(ctx, in, func(bs ...*pipe.Batch) {
+					for _, b := range bs {
+						acks <- b.Seq
+					}
+				})
+			}()
+			for i := uint64(1); i <= 2; i++ {
+				in <- batch(i, int(i)*2, 2) // ~44 bytes each
+				if a := <-acks; a != i {
+					t.Fatalf("acknowledged %d, want %d", a, i)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for metrics.Value(s.o.Metrics.SinkErrors.WithLabelValues("s3")) == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			s.StopBy(time.Now().Add(grace))
+			graceOver := make(chan struct{})
+			tm := time.AfterFunc(grace, func() { close(graceOver); cancel() })
+			defer tm.Stop()
+			for i := uint64(3); i <= 5; i++ {
+				in <- batch(i, int(i)*2, 2)
+			}
+			close(in)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+			case <-graceOver:
+				t.Fatalf("Run had not returned when the grace period (%s) ended", grace)
+			}
+			close(acks)
+			var after []uint64
+			for a := range acks {
+				after = append(after, a)
+			}
+			if !full && len(after) != 3 {
+				t.Fatalf("acknowledged %v after the stop, want 3 4 5 (stored)", after)
+			}
+			if full && len(after) == 3 {
+				t.Fatalf("acknowledged %v after the stop with Store_dir full: a batch not stored was acknowledged", after)
+			}
+			if f.puts.Load() != puts {
+				t.Fatal("S3 stored objects while failing")
+			}
+			// The next start uploads every line acknowledged.
+			f.fail.Store(0)
+			s2 := newSink(t, f, dir, nil)
+			runAll(t, s2)
+			want := 2*2 + 2*len(after)
+			if n := len(allIDs(f.objects(t))); n != want {
+				t.Fatalf("the next start uploaded %d lines, want the %d acknowledged", n, want)
+			}
+		})
+	}
+}
