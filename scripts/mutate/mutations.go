@@ -3829,4 +3829,12 @@ var mutations = []Mutation{
 		New:    "return room() || s.upStopped && false }",
 		Guards: []Guard{{Pkg: "./internal/ship/s3sink", Run: "^TestStopDuringOutageReturnsBeforeGrace$"}},
 	},
+	{
+		Name:   "ship/loki-store-damage-not-counted",
+		What:   "bytes of Loki.Store_dir cut off at a damaged record are logged but not counted in store_damaged_bytes_total: no alert can see the loss",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\t\ts.damaged(cut)\n",
+		New:    "\t\t\ts.damaged(cut * 0)\n",
+		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestStoreSaysADamagedRecordIsCut$"}},
+	},
 }

@@ -126,6 +126,7 @@ func (s *Sink) recoverStore() error {
 		case damaged:
 			s.log.Error("Loki.Store_dir segment damaged: a record fails its checksum; it and the bytes after it are cut off and not pushed to Loki (their lines were acknowledged: they are lost for Loki)",
 				"segment", p, "offset", size, "bytes", cut)
+			s.damaged(cut)
 		case cut > 0:
 			s.log.Warn("cut a record torn by a crash off a Loki.Store_dir segment (never acknowledged: its lines are read again from the file)", "segment", p, "offset", size, "bytes", cut)
 		}
@@ -782,8 +783,16 @@ func (s *Sink) pushSegment(ctx context.Context, p string) error {
 	}
 	if r.off != r.size {
 		s.log.Error("Loki.Store_dir segment damaged: the bytes after its last whole record are not pushed", "segment", p, "offset", r.off, "bytes", r.size-r.off)
+		s.damaged(r.size - r.off)
 	}
 	return nil
+}
+
+// damaged counts bytes of the store cut off at a damaged record.
+func (s *Sink) damaged(n int64) {
+	if m := s.o.Metrics; m != nil && n > 0 {
+		m.StoreDamaged.WithLabelValues("loki").Add(float64(n))
+	}
 }
 
 // Stalled implements pipe.Health: with Store_dir, a segment has waited

@@ -464,4 +464,7 @@ func TestStoreSaysADamagedRecordIsCut(t *testing.T) {
 	if !strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, "segment damaged") || !strings.Contains(out, fmt.Sprintf(`"bytes":%d`, len(buf)-first)) {
 		t.Errorf("no ERROR names the damaged segment and the %d bytes cut:\n%s", len(buf)-first, out)
 	}
+	if v := metrics.Value(f.m.StoreDamaged.WithLabelValues("loki")); v != float64(len(buf)-first) {
+		t.Errorf("store_damaged_bytes_total{sink=loki} = %v, want the %d bytes cut", v, len(buf)-first)
+	}
 }

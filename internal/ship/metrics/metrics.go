@@ -67,6 +67,10 @@ type Metrics struct {
 	// sink acknowledges nothing (reading pauses).
 	StoreSegments *prometheus.GaugeVec
 	StoreFull     *prometheus.GaugeVec
+	// StoreDamaged counts the bytes of a sink's disk buffer cut off at a
+	// record that fails its checksum (acknowledged lines that sink never
+	// gets).
+	StoreDamaged *prometheus.CounterVec
 
 	lastSave  atomic.Int64 // unix ns
 	lastEvent atomic.Int64 // unix ns of the last acknowledged event
@@ -117,6 +121,7 @@ func New() *Metrics {
 	m.BufferLimit = gv("buffer_limit_bytes", "Capacity of ship's buffers (Mem_Buf_Limit, Store_dir_limit_size, Loki.Store_dir_limit_size).", "buffer")
 	m.StoreSegments = gv("store_segments", "Segment files in a sink's disk buffer (Loki.Store_dir), the open one included.", "sink")
 	m.StoreFull = gv("store_full", "1 while a sink's disk buffer (Loki.Store_dir) is at its limit: the sink acknowledges nothing until a push frees space, and reading pauses.", "sink")
+	m.StoreDamaged = cv("store_damaged_bytes_total", "Bytes of a sink's disk buffer (Loki.Store_dir) cut off at a record that fails its checksum: lines acknowledged to the file's checkpoint that the sink never gets (the ERROR \"segment damaged\" names the segment).")
 	m.Backpressure = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "backpressure",
 		Help: "1 while reading is paused because a buffer is full (the audit file is the buffer)."})
 	r.MustRegister(m.Backpressure)
