@@ -81,8 +81,8 @@ not from the first event read: a silence that began before and spans
 --from fires. An instance of it already active at the first step judged
 began before what was read: FIRST ACTIVE (and FIRED AT) show --from, the
 window asked for. When --from is before the first event read, stderr says
-so: over an input that does not reach back that far, that silence is no
-evidence either way. A read that holds no event judges no absence: with
+so (with --follow, as soon as what the files held is read): over an input
+that does not reach back that far, that silence is no evidence either way. A read that holds no event judges no absence: with
 --fail-on it exits 1 (below), as an empty log does.
 
 A rule whose stream selector (or that of a leg of a binary operation)
@@ -229,6 +229,13 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		}
 	}
 	if opts.Follow {
+		// Said as soon as the history is read, not at the end: a
+		// follow may run for days.
+		inWin.caughtUp = func() {
+			if msg := absentBeforeEvidence(set, from, inWin.first); msg != "" && !opts.Quiet {
+				fmt.Fprintf(opts.IO.ErrOut, "audittui: %s\n", termsafe.String(msg))
+			}
+		}
 		// What the files hold when opened is history, in whatever order
 		// it was written (files concatenated, traces, nodes appended):
 		// counted as `alerts` without --follow counts it, then live.
@@ -341,10 +348,18 @@ type windowCount struct {
 	from  int64
 	n     int64
 	first int64
+	// caughtUp, if set, is called once: when what the files held is read
+	// (the first batch marked CaughtUp) or the input ends.
+	caughtUp func()
 }
 
 func (c *windowCount) Next(ctx context.Context) (*data.Batch, error) {
 	b, err := c.Stream.Next(ctx)
+	if c.caughtUp != nil && (err != nil || b != nil && b.CaughtUp) {
+		// Counted below first: a CaughtUp batch may hold events.
+		defer func(f func()) { f() }(c.caughtUp)
+		c.caughtUp = nil
+	}
 	if b != nil {
 		for i := range b.Events {
 			t := b.Events[i].Time

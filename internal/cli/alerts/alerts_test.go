@@ -804,4 +804,28 @@ func TestAlertsAbsentSilenceSpansFrom(t *testing.T) {
 	if strings.Contains(errOut, "before the first event read") {
 		t.Errorf("--from 12:05: %s", errOut)
 	}
+	// Followed: said once the file's history is read, while following.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ios, _, errb := clitest.Streams("")
+	done := make(chan int, 1)
+	go func() {
+		done <- clitest.Exec(ctx, ios, func(f *cmdutil.Factory) *cobra.Command { return NewCmdAlerts(f, nil) },
+			"--follow", "--no-builtin", "--rules", rulesFile, "--cluster", "prod", "--from", "2026-05-04T11:00:00Z", f)
+	}()
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(errb.String(), "--from 2026-05-04T11:00:00Z is before the first event read (2026-05-04T12:") {
+		select {
+		case <-deadline:
+			t.Fatalf("alerts --follow --from: stderr does not say the window starts before the first event read while following: %q", errb.String())
+		case code := <-done:
+			t.Fatalf("alerts --follow exited %d early; stderr %q", code, errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	<-done
+	if n := strings.Count(errb.String(), "before the first event read"); n != 1 {
+		t.Errorf("said %d times: %q", n, errb.String())
+	}
 }
