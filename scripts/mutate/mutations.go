@@ -3665,8 +3665,8 @@ var mutations = []Mutation{
 		Name:   "ship/loki-store-stop-retries-through-grace",
 		What:   "SIGTERM during a Loki outage with Loki.Store_dir retries pushes until Grace_period ends, though every acknowledged line is fsynced in the store and kept for the next start (ship-left 2)",
 		File:   "internal/ship/lokisink/lokisink.go",
-		Old:    "\tif s.st == nil {\n\t\treturn\n\t}\n\ts.stopOnce.Do(",
-		New:    "\tif s.st == nil || true {\n\t\treturn\n\t}\n\ts.stopOnce.Do(",
+		Old:    "\tif s.st != nil {\n\t\ts.gate.Stopping()\n\t}\n",
+		New:    "\tif s.st != nil && false {\n\t\ts.gate.Stopping()\n\t}\n",
 		Guards: []Guard{{Pkg: "./internal/ship/lokisink", Run: "^TestStoreStopDuringOutageReturnsBeforeGrace$"}},
 	},
 	{
@@ -3817,8 +3817,8 @@ var mutations = []Mutation{
 		Name:   "ship/s3-store-stop-retries-through-grace",
 		What:   "SIGTERM while S3 refuses uploads: the S3 sink retries until the grace period ends although every acknowledged line is fsynced in Store_dir",
 		File:   "internal/ship/s3sink/s3sink.go",
-		Old:    "\ts.stopping.Store(true)\n\tif s.failing.Load() {\n",
-		New:    "\ts.stopping.Store(true)\n\tif s.failing.Load() && false {\n",
+		Old:    "func (s *Sink) StopBy(time.Time) { s.gate.Stopping() }",
+		New:    "func (s *Sink) StopBy(time.Time) {}",
 		Guards: []Guard{{Pkg: "./internal/ship/s3sink", Run: "^TestStopDuringOutageReturnsBeforeGrace$"}},
 	},
 	{

@@ -125,9 +125,7 @@ type Sink struct {
 	// while the last push attempt failed (Loki down or not answering).
 	// Both together close stopPush once: the lines are safe in the store,
 	// so the sender stops retrying instead of spending the grace period.
-	stopping, failing atomic.Bool
-	stopPush          chan struct{}
-	stopOnce          sync.Once
+	gate pipe.StopGate
 	// held is the bytes of records read from the store and not pushed
 	// yet, heldPeak its highest value (the bound on what a segment costs
 	// in memory).
@@ -149,44 +147,27 @@ func (s *Sink) hold(n int64) {
 // one taking as long as the last would be answered before deadline.
 // With Store_dir, a stop while pushes fail ends the sender at once (the
 // segments stay for the next start).
+// Without Store_dir the lines in flight are only in memory, and the sink
+// keeps trying until the grace period ends.
 func (s *Sink) StopBy(deadline time.Time) {
 	s.stopBy.Store(deadline.UnixNano())
-	s.stopping.Store(true)
-	if s.failing.Load() {
-		s.stopPushes()
+	if s.st != nil {
+		s.gate.Stopping()
 	}
 }
 
 // pushFailed notes a push attempt that failed without an answer about
 // the data (Loki down, 5xx, 429, a timeout, a configuration error).
 func (s *Sink) pushFailed() {
-	s.failing.Store(true)
-	if s.stopping.Load() {
-		s.stopPushes()
+	if s.st != nil {
+		s.gate.Failed()
 	}
 }
 
-// stopPushes ends the store's sender: ship is stopping and Loki does not
-// take pushes. The segments are fsynced, so nothing is lost by not
-// retrying: they are pushed on the next start. Without Store_dir the
-// lines in flight are only in memory, and the sink keeps trying until
-// the grace period ends.
-func (s *Sink) stopPushes() {
-	if s.st == nil {
-		return
-	}
-	s.stopOnce.Do(func() { close(s.stopPush) })
-}
-
-// pushesStopped reports whether stopPushes was called.
-func (s *Sink) pushesStopped() bool {
-	select {
-	case <-s.stopPush:
-		return true
-	default:
-		return false
-	}
-}
+// pushesStopped reports whether the store's sender was stopped (ship is
+// stopping and Loki takes no pushes, or the grace period leaves no time
+// for one).
+func (s *Sink) pushesStopped() bool { return s.gate.Stopped() }
 
 // inTime reports whether a push started now would be answered before the
 // sink's context ends (true when not stopping or nothing was timed yet).
@@ -214,7 +195,7 @@ func New(o Options) (*Sink, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	s := &Sink{o: o, log: lg, streams: map[string]struct{}{}, stopPush: make(chan struct{})}
+	s := &Sink{o: o, log: lg, streams: map[string]struct{}{}}
 	if o.StoreDir != "" {
 		st, err := newStore(o.StoreDir, o.StoreLimit)
 		if err != nil {
@@ -663,7 +644,7 @@ func (s *Sink) send(ctx context.Context, req loki.PushRequest, lines int) error 
 		err := s.o.Client.Push(ctx, req)
 		switch {
 		case err == nil:
-			s.failing.Store(false)
+			s.gate.Succeeded()
 		case ctx.Err() == nil:
 			if s.o.Metrics != nil {
 				s.o.Metrics.SinkErrors.WithLabelValues("loki").Inc()

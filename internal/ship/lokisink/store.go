@@ -346,12 +346,12 @@ func (s *Sink) runStore(ctx context.Context, in <-chan *pipe.Batch, ack func(...
 	}
 	st := s.st
 	// The sender's pushes end with ctx, or at once when ship stops while
-	// Loki takes no pushes (stopPushes): what is queued is on disk.
+	// Loki takes no pushes (the stop gate): what is queued is on disk.
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
-		case <-s.stopPush:
+		case <-s.gate.Done():
 			cancel()
 		case <-pctx.Done():
 		}
@@ -395,7 +395,7 @@ func (s *Sink) runStore(ctx context.Context, in <-chan *pipe.Batch, ack func(...
 var (
 	errSenderStopped = errors.New("loki sender stopped")
 	// errPushesStopped: ship is stopping and Loki takes no pushes; the
-	// sender stopped at once (stopPushes).
+	// sender stopped at once (the stop gate).
 	errPushesStopped = errors.New("stopping while Loki takes no pushes")
 )
 
@@ -712,7 +712,7 @@ func (s *Sink) sender(ctx context.Context) error {
 			// stored and sent again after the restart. The segment stays
 			// and is pushed then.
 			s.log.Info("not starting a push the grace period leaves no time for; Loki.Store_dir keeps it for the next start", "segment", seg.path)
-			s.stopPushes()
+			s.gate.Stop()
 			return errPushesStopped
 		}
 		start := time.Now()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/audittui/audittui/internal/ship/process"
@@ -89,6 +90,62 @@ type Health interface {
 // Loki stored it is sent again after the restart; one not started is not.
 type StopBy interface {
 	StopBy(deadline time.Time)
+}
+
+// StopGate ends a disk-buffered sink's deliveries at once when ship stops
+// while they fail: what the sink acknowledged is fsynced on disk and
+// delivered on the next start, so retrying until the grace period ends
+// gains nothing. Stopping (ship stops) and Failed (a delivery attempt
+// failed) may come in either order; Done is closed once both happened
+// with no Succeeded between, or at Stop. The zero value is ready to use.
+type StopGate struct {
+	stopping, failing atomic.Bool
+	init, once        sync.Once
+	done              chan struct{}
+}
+
+func (g *StopGate) ch() chan struct{} {
+	g.init.Do(func() { g.done = make(chan struct{}) })
+	return g.done
+}
+
+// Stopping notes that ship stops (the sink's StopBy).
+func (g *StopGate) Stopping() {
+	g.stopping.Store(true)
+	if g.failing.Load() {
+		g.Stop()
+	}
+}
+
+// Failed notes a delivery attempt that failed (the receiver down or
+// refusing, a timeout).
+func (g *StopGate) Failed() {
+	g.failing.Store(true)
+	if g.stopping.Load() {
+		g.Stop()
+	}
+}
+
+// Succeeded notes a delivery attempt that succeeded.
+func (g *StopGate) Succeeded() { g.failing.Store(false) }
+
+// Stop closes Done now.
+func (g *StopGate) Stop() {
+	ch := g.ch()
+	g.once.Do(func() { close(ch) })
+}
+
+// Done is closed when the deliveries are to stop.
+func (g *StopGate) Done() <-chan struct{} { return g.ch() }
+
+// Stopped reports whether Done is closed.
+func (g *StopGate) Stopped() bool {
+	select {
+	case <-g.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // WaitCond waits on c, whose lock the caller holds, until ready reports

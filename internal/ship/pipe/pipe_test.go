@@ -114,3 +114,34 @@ func TestWaitCond(t *testing.T) {
 		t.Fatalf("after cancel: %v, want context.Canceled", err)
 	}
 }
+
+// StopGate closes Done once ship stops while deliveries fail, in either
+// order; a success between a failure and the stop keeps it open.
+func TestStopGate(t *testing.T) {
+	var a StopGate
+	a.Failed()
+	if a.Stopped() {
+		t.Fatal("stopped on a failure alone")
+	}
+	a.Stopping()
+	if !a.Stopped() {
+		t.Fatal("failing, then stopping: not stopped")
+	}
+	var b StopGate
+	b.Stopping()
+	if b.Stopped() {
+		t.Fatal("stopped on the stop alone")
+	}
+	b.Failed()
+	<-b.Done()
+	var c StopGate
+	c.Failed()
+	c.Succeeded()
+	c.Stopping()
+	if c.Stopped() {
+		t.Fatal("stopped though the last attempt succeeded")
+	}
+	c.Stop()
+	c.Stop() // twice is fine
+	<-c.Done()
+}

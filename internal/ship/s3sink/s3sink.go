@@ -37,7 +37,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -100,15 +99,11 @@ type Sink struct {
 	// wrapWrite wraps chunk writes (tests inject a full disk).
 	wrapWrite func(io.Writer) io.Writer
 
-	// stopping is set by StopBy (ship stops); failing while the last
-	// upload attempt failed. Both together stop the uploader at once
-	// (stopUploads): the chunks are fsynced in Store_dir and uploaded on
-	// the next start, so retrying until the grace period ends gains
-	// nothing. upStopped (under mu) tells the writer's waits for room.
-	stopping, failing atomic.Bool
-	stopUp            chan struct{}
-	stopOnce          sync.Once
-	upStopped         bool
+	// gate stops the uploader at once when ship stops while uploads fail:
+	// the chunks are fsynced in Store_dir and uploaded on the next start.
+	// upStopped (under mu) tells the writer's waits for room.
+	gate      pipe.StopGate
+	upStopped bool
 }
 
 // errUploadsStopped: ship is stopping, S3 takes no uploads and Store_dir
@@ -119,30 +114,7 @@ var errUploadsStopped = errors.New("stopping while S3 takes no uploads and Store
 // StopBy implements pipe.StopBy: ship stops. While uploads fail (S3 down
 // or refusing), the uploader stops at once instead of retrying until the
 // grace period ends: what was acknowledged is in Store_dir.
-func (s *Sink) StopBy(time.Time) {
-	s.stopping.Store(true)
-	if s.failing.Load() {
-		s.stopUploads()
-	}
-}
-
-// uploadFailed notes an upload attempt that failed.
-func (s *Sink) uploadFailed() {
-	s.failing.Store(true)
-	if s.stopping.Load() {
-		s.stopUploads()
-	}
-}
-
-func (s *Sink) stopUploads() {
-	s.stopOnce.Do(func() {
-		close(s.stopUp)
-		s.mu.Lock()
-		s.upStopped = true
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
-}
+func (s *Sink) StopBy(time.Time) { s.gate.Stopping() }
 
 // New returns an S3 sink; Run recovers leftover chunks.
 func New(o Options) (*Sink, error) {
@@ -182,7 +154,6 @@ func New(o Options) (*Sink, error) {
 	}
 	s := &Sink{o: o, log: lg}
 	s.cond = sync.NewCond(&s.mu)
-	s.stopUp = make(chan struct{})
 	if m := o.Metrics; m != nil {
 		m.BufferLimit.WithLabelValues("disk").Set(float64(o.StoreLimit))
 	}
@@ -320,12 +291,17 @@ func (s *Sink) Run(ctx context.Context, in <-chan *pipe.Batch, ack func(...*pipe
 		return err
 	}
 	// The uploads end with ctx, or at once when ship stops while S3
-	// takes no uploads (stopUploads).
+	// takes no uploads (the stop gate); the writer's waits for room end
+	// then too.
 	uctx, ucancel := context.WithCancel(ctx)
 	defer ucancel()
 	go func() {
 		select {
-		case <-s.stopUp:
+		case <-s.gate.Done():
+			s.mu.Lock()
+			s.upStopped = true
+			s.cond.Broadcast()
+			s.mu.Unlock()
 			ucancel()
 		case <-uctx.Done():
 		}
@@ -716,13 +692,13 @@ func (s *Sink) uploadWithRetry(ctx context.Context, p string) (int64, error) {
 	for attempt := 0; ; attempt++ {
 		size, err := s.upload(ctx, p)
 		if err == nil {
-			s.failing.Store(false)
+			s.gate.Succeeded()
 			return size, nil
 		}
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		s.uploadFailed()
+		s.gate.Failed()
 		if m := s.o.Metrics; m != nil {
 			m.SinkErrors.WithLabelValues("s3").Inc()
 			m.SinkRetries.WithLabelValues("s3").Inc()
