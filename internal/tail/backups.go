@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,26 +219,30 @@ func (t *Tailer) candidates() []candidate {
 // listCandidates lists the backups and reads their heads. A backup listed
 // and gone before it was looked at (compressed in between: the plain file
 // removed once its .gz was written, and the .gz not in the listing) makes
-// it list again, so that the content is found under its new name.
+// it list again, so that the content is found under its new name. The
+// same names gone again are names the finder lists that do not exist (a
+// dangling symlink a glob matches): not listed again for them.
 func listCandidates(list func() []Backup, headCache *map[headKey][]byte) []candidate {
+	var before []string
 	for try := 1; ; try++ {
 		out, gone := candidatesIn(list(), headCache)
-		if !gone || try >= relists {
+		if len(gone) == 0 || try >= relists || slices.Equal(gone, before) {
 			return out
 		}
+		before = gone
 	}
 }
 
 // candidatesIn is candidates for the backups bs with the head cache given
 // (the lister keeps its own: the tailer's is not shared between
-// goroutines). gone is true when one of bs no longer exists.
-func candidatesIn(bs []Backup, headCache *map[headKey][]byte) (out []candidate, gone bool) {
+// goroutines). gone names those of bs that do not exist.
+func candidatesIn(bs []Backup, headCache *map[headKey][]byte) (out []candidate, gone []string) {
 	out = make([]candidate, 0, len(bs))
 	keep := make(map[headKey]bool, len(bs))
 	for _, b := range bs {
 		fi, err := os.Stat(b.Path)
 		if errors.Is(err, fs.ErrNotExist) {
-			gone = true
+			gone = append(gone, b.Path)
 		}
 		if err != nil || fi.IsDir() {
 			continue
@@ -248,7 +253,7 @@ func candidatesIn(bs []Backup, headCache *map[headKey][]byte) (out []candidate, 
 		if !ok {
 			h, err = headOf(b)
 			if errors.Is(err, fs.ErrNotExist) {
-				gone = true
+				gone = append(gone, b.Path)
 			}
 			if err != nil {
 				continue

@@ -633,3 +633,20 @@ func TestFinders(t *testing.T) {
 		t.Errorf("Glob: %s", got)
 	}
 }
+
+// A name the finder lists that does not exist (a dangling symlink a glob
+// matches) is listed again once, not at every one of the relists: the
+// same names gone twice are not a compression in progress.
+func TestListCandidatesDanglingNameListedTwice(t *testing.T) {
+	dir := t.TempDir()
+	dangling := filepath.Join(dir, "audit.log.latest")
+	if err := os.Symlink(filepath.Join(dir, "gone"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	var heads map[headKey][]byte
+	out := listCandidates(func() []Backup { calls++; return []Backup{{Path: dangling}} }, &heads)
+	if len(out) != 0 || calls != 2 {
+		t.Fatalf("%d candidates after %d listings, want 0 after 2", len(out), calls)
+	}
+}

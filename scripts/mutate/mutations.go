@@ -3801,8 +3801,8 @@ var mutations = []Mutation{
 		Name:   "tail/backup-gone-after-listing",
 		What:   "a backup listed and gone when looked at (compressed in between, its .gz not in the listing) is not listed again: the copytruncate copy is reported lost, a rotated file not read yet is skipped",
 		File:   "internal/tail/backups.go",
-		Old:    "\t\tif !gone || try >= relists {\n",
-		New:    "\t\tif !gone || try >= 1 {\n",
+		Old:    "if len(gone) == 0 || try >= relists ||",
+		New:    "if len(gone) == 0 || try >= 1 ||",
 		Guards: []Guard{{Pkg: "./internal/tail", Run: "^TestCopyCompressedBetweenListAndOpen$"}},
 	},
 	{
