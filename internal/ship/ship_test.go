@@ -240,6 +240,7 @@ func (e *env) deliveredBy(d, stall time.Duration) {
 	deadline := time.Now().Add(d)
 	last, moved := -1, time.Now()
 	for time.Now().Before(deadline) {
+		polled := time.Now()
 		l, s := e.lokiGot(), e.s3Got()
 		if containsAll(l, written) && containsAll(s, written) {
 			return
@@ -250,7 +251,12 @@ func (e *env) deliveredBy(d, stall time.Duration) {
 			e.t.Logf("nothing received for %s", stall)
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		// A look reads every sink in full (S3's objects downloaded and
+		// gunzipped, every ID matched): under -race that takes tens of
+		// milliseconds, and looking again at once kept a core busy
+		// polling (a fifth of the package's CPU). Wait at least as long
+		// as the look took, and 50 ms.
+		time.Sleep(max(50*time.Millisecond, time.Since(polled)))
 	}
 	checkDelivered(e.t, "loki", written, e.lokiGot())
 	checkDelivered(e.t, "s3", written, e.s3Got())
