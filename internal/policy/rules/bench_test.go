@@ -210,3 +210,34 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }
+
+// BenchmarkParallelDecoded measures the rules as the TUI runs them: the
+// events of the input (at most its first 100 MB), decoded once outside
+// the timer, are pushed in batches of 2,000 (about a read chunk's) to a
+// Parallel of the built-in pack in 4 shards (two per core on the 2-core
+// machine of bench/README), Deduplicated and Unbounded as for a file
+// the TUI opens; every operation builds the Parallel, pushes every batch
+// and finishes. cpu-ns/op (all goroutines: the dispatch on the pushing
+// one, the shards on theirs) is the figure to compare.
+func BenchmarkParallelDecoded(b *testing.B) {
+	evs := benchEvents(b)
+	set, err := Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 2000
+	b.ResetTimer()
+	defer reportCPU(b, testutil.CPUTime())
+	for b.Loop() {
+		p, err := NewParallel(set, Options{Deduplicated: true, Reorder: Unbounded}, 4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(evs); i += batch {
+			p.Push(&data.Batch{Events: evs[i:min(i+batch, len(evs))]})
+		}
+		p.Finish()
+		b.ReportMetric(float64(len(p.Snapshot())), "alerts")
+		p.Close()
+	}
+}
