@@ -3821,4 +3821,12 @@ var mutations = []Mutation{
 		New:    "\t\tif x&e.own[w] != 0 && false {\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestParallelEqualsOneEvaluator$"}},
 	},
+	{
+		Name:   "rules/dispatch-selector-ignored",
+		What:   "the dispatch offers an event to rules whose stream selector does not select its stream, and their pipelines, which no longer test the selector (logql.GatedQuery), count it",
+		File:   "internal/policy/rules/dispatch.go",
+		Old:    "\tcopy(mask, d.sel)\n\tif d.primary != nil {\n",
+		New:    "\tcopy(mask, d.all)\n\tif d.primary != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestDispatchSelectsByStream$"}},
+	},
 }

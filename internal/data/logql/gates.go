@@ -630,12 +630,10 @@ func (q *MetricQuery) WithoutGates(met []Gate) *GatedQuery {
 }
 
 // Contribute is q's Contribute (see WithoutGates) for an entry that meets
-// the gates removed.
+// the gates removed, of a stream q's selector selects (MatchesStream: the
+// selector is not tested again).
 func (g *GatedQuery) Contribute(e Entry, c *Contribution) bool {
 	lq := g.q.leaf.log
-	if !lq.matchSelector(e) {
-		return false
-	}
 	c.st = evalState{e: e}
 	if !lq.runStages(&c.st, g.stages) {
 		return false

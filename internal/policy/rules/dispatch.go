@@ -35,6 +35,12 @@ type dispatch struct {
 	// src is the source of the last event: whether each field's name is
 	// one of its stream labels (conflict) is worked out once per source.
 	src *data.SourceInfo
+	// queries are the rules' (nil: no rule); sel has the bits of those
+	// whose stream selector selects src's streams: the others are never
+	// candidates (their pipelines refuse every event of src), and the
+	// candidates' selectors need no test (logql.GatedQuery).
+	queries []*logql.LogQuery
+	sel     []uint64
 	// proven: the last candidates met every gate provenGates returns for
 	// their queries (false when the gates did not apply to the event,
 	// and every rule was a candidate).
@@ -104,9 +110,10 @@ const maxCachedValues = 1024
 // newDispatch indexes rules by their gates: rule i (a bit of the
 // candidates) is queries[i] (nil: no rule i, never a candidate).
 func newDispatch(queries []*logql.LogQuery) *dispatch {
-	d := &dispatch{words: (len(queries) + 63) / 64}
+	d := &dispatch{words: (len(queries) + 63) / 64, queries: queries}
 	d.all = make([]uint64, d.words)
 	d.mask = make([]uint64, d.words)
+	d.sel = make([]uint64, d.words)
 	byName := map[string]*gateField{}
 	for i, q := range queries {
 		if q == nil {
@@ -146,6 +153,7 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 			f.accept(f.absent, "", false)
 		}
 	}
+	d.selectFor(nil) // d.src
 	n := 0
 	for n < len(d.fields) && n < maxPrimary && d.fields[n].parts == nil && len(d.fields[n].gates) >= minPrimaryGates {
 		n++
@@ -376,14 +384,15 @@ func (f *gateField) orValue(ev *data.Event, words int) (bs []uint64, applies boo
 }
 
 // candidates returns the rules ev may feed, as a bitset valid until the
-// next call: those every gate accepts (every rule when ev's line is not
-// JSON `| json` parses, where no gate applies).
+// next call: those whose stream selector selects ev's stream and every
+// gate accepts (every such rule when ev's line is not JSON `| json`
+// parses, where no gate applies).
 func (d *dispatch) candidates(ev *data.Event) []uint64 {
 	mask := d.mask
-	copy(mask, d.all)
 	d.proven = false
 	if src := ev.Origin.Source; src != d.src {
 		d.src = src
+		d.selectFor(src)
 		for _, f := range d.primary {
 			f.setConflict(src)
 		}
@@ -394,10 +403,11 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 			}
 		}
 	}
+	copy(mask, d.sel)
 	if d.primary != nil {
 		bs, applies := d.primaryRules(ev)
 		if !applies {
-			copy(mask, d.all)
+			copy(mask, d.sel)
 			return mask
 		}
 		if !and(mask, bs) {
@@ -415,7 +425,7 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 		}
 		bs, applies := f.rules(ev, d.words)
 		if !applies {
-			copy(mask, d.all)
+			copy(mask, d.sel)
 			d.proven = false
 			return mask
 		}
@@ -424,6 +434,23 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 		}
 	}
 	return mask
+}
+
+// selectFor sets sel to the rules whose stream selector selects the
+// streams of src (an event's stream labels are its source's).
+func (d *dispatch) selectFor(src *data.SourceInfo) {
+	get := func(name string) (string, bool) {
+		if src == nil {
+			return "", false
+		}
+		return src.Labels.Get(name)
+	}
+	clear(d.sel)
+	for i, q := range d.queries {
+		if q != nil && q.MatchesStream(get) {
+			d.sel[i/64] |= 1 << (i % 64)
+		}
+	}
 }
 
 // and leaves in mask the rules bs has too, and reports whether any is

@@ -222,3 +222,52 @@ func TestValueTable(t *testing.T) {
 		t.Errorf(`get("") = %v, want [7]`, bs)
 	}
 }
+
+// TestDispatchSelectsByStream: a rule whose stream selector does not
+// select an event's stream is never offered it, decided once per source
+// (its pipeline refuses every event of the source), whether or not the
+// event's line is JSON the gates apply to; the selected rules are.
+func TestDispatchSelectsByStream(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    rules:
+      - alert: Audit
+        expr: sum by (verb) (count_over_time({job="audit"} | json | verb="get" [5m])) > 0
+      - alert: Other
+        expr: sum by (verb) (count_over_time({job="other"} | json | verb="get" [5m])) > 0
+      - alert: AnyJob
+        expr: sum by (verb) (count_over_time({job=~".+"} |= "get" [5m])) > 0
+`)
+	const line = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/x","verb":"get","user":{"username":"u"},"objectRef":{"resource":"pods"},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T10:00:00Z"}`
+	e, err := newEvaluator(set, Options{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		job, line, want string
+	}{
+		{"audit", line, "Audit AnyJob"},
+		{"other", line, "Other AnyJob"},
+		{"audit", `{"verb":"get", not json`, "Audit AnyJob"},
+		{"", line, ""},
+	} {
+		evs := decodeSelected(t, "sel", []byte(line+"\n"), nil)
+		if len(evs) != 1 {
+			t.Fatalf("%d events", len(evs))
+		}
+		ev := evs[0]
+		ev.Line, ev.Raw = []byte(c.line), []byte(c.line)
+		ev.Origin.Source = &data.SourceInfo{Name: "sel", Labels: data.Labels{{Name: "job", Value: c.job}}}
+		offers(t, set, "sel "+c.job, []data.Event{ev})
+		cand := e.dispatch().candidates(&ev)
+		var got []string
+		for _, rs := range e.rules {
+			if cand[rs.idx/64]&(1<<(rs.idx%64)) != 0 {
+				got = append(got, rs.r.Alert)
+			}
+		}
+		if s := strings.Join(got, " "); s != c.want {
+			t.Errorf("job %q, line %s: offered to %q, want %q", c.job, c.line, s, c.want)
+		}
+	}
+}
