@@ -24,6 +24,10 @@ type Gate struct {
 	// any, when not nil, makes the gate a disjunction of string gates
 	// (Name and Path are then empty): a top-level `(a="x" or b=~"y")`.
 	any []Gate
+	// filter is a string gate's conjunct and stage the index of its
+	// label filter stage (WithoutGates removes it there).
+	filter *stringFilter
+	stage  int
 }
 
 // Alternatives returns the gates an entry must pass one of: the
@@ -113,7 +117,7 @@ func (q *LogQuery) Gates() []Gate {
 		}
 		return Gate{Name: name}, jsonAll
 	}
-	for _, s := range q.stages {
+	for si, s := range q.stages {
 		switch s := s.(type) {
 		case *lineFilter:
 		case *jsonStage:
@@ -137,7 +141,7 @@ func (q *LogQuery) Gates() []Gate {
 				switch f := c.(type) {
 				case *stringFilter:
 					if g, ok := gate(f.m.Name); ok {
-						g.str = f.m
+						g.str, g.filter, g.stage = f.m, f, si
 						out = append(out, g)
 					}
 				case *numericFilter:
@@ -559,4 +563,89 @@ func concatForm(a, b form) (form, bool) {
 		return form{}, false // a wildcard between two literals
 	}
 	return form{lit: a.lit + b.lit, before: a.before, after: b.after}, true
+}
+
+// GatedQuery is a metric query whose pipeline runs without the string
+// filters of some of its gates: for entries known to meet them (an
+// evaluator that indexes its queries by their gates, rules' dispatch,
+// has tested them on the entry's values already), Contribute gives what
+// the query's Contribute gives, without looking those labels up and
+// matching them again.
+type GatedQuery struct {
+	q      *MetricQuery
+	stages []stage
+}
+
+// WithoutGates returns q run without the label filters of met, gates of
+// q's log query (Gates) that an entry is known to meet; numeric and `or`
+// gates are kept (a numeric filter sets __error__ on a value that is not
+// a number). nil when q has legs (binary operations between vectors) or
+// no filter would be removed.
+func (q *MetricQuery) WithoutGates(met []Gate) *GatedQuery {
+	if q.leaf == nil {
+		return nil
+	}
+	drop := map[*stringFilter]int{}
+	for _, g := range met {
+		if g.any == nil && g.filter != nil {
+			drop[g.filter] = g.stage
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	var out []stage
+	removed := false
+	for i, s := range q.leaf.log.stages {
+		lf, ok := s.(*labelFilterStage)
+		if !ok {
+			out = append(out, s)
+			continue
+		}
+		var keep []labelFilter
+		for _, c := range conjuncts(lf.f, nil) {
+			if sf, ok := c.(*stringFilter); ok {
+				if at, ok := drop[sf]; ok && at == i {
+					removed = true
+					continue
+				}
+			}
+			keep = append(keep, c)
+		}
+		if len(keep) == 0 {
+			continue
+		}
+		// `and` evaluates both sides, left first: the conjuncts left
+		// keep their order, and so what they see (__error__).
+		f := keep[0]
+		for _, c := range keep[1:] {
+			f = &binaryFilter{and: true, l: f, r: c}
+		}
+		out = append(out, &labelFilterStage{f: f})
+	}
+	if !removed {
+		return nil
+	}
+	return &GatedQuery{q: q, stages: out}
+}
+
+// Contribute is q's Contribute (see WithoutGates) for an entry that meets
+// the gates removed, of a stream q's selector selects (MatchesStream: the
+// selector is not tested again).
+func (g *GatedQuery) Contribute(e Entry, c *Contribution) bool {
+	lq := g.q.leaf.log
+	c.st = evalState{e: e}
+	if !lq.runStages(&c.st, g.stages) {
+		return false
+	}
+	c.Labels = g.q.outputLabels(&c.st)
+	return true
+}
+
+// String renders the pipeline run (the log query without the gates'
+// filters).
+func (g *GatedQuery) String() string {
+	lq := *g.q.leaf.log
+	lq.stages = g.stages
+	return lq.String()
 }

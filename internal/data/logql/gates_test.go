@@ -233,3 +233,78 @@ func TestAffix(t *testing.T) {
 		}
 	}
 }
+
+// TestWithoutGates: a query run without the string filters of its gates
+// answers as the whole query on every entry that meets them (the
+// evaluator runs it only there), and does not test them again: an entry
+// that fails one of them passes. Numeric gates stay (their filter sets
+// __error__ on a value that is not a number), as do `or` gates.
+func TestWithoutGates(t *testing.T) {
+	lines := []string{
+		`{"verb":"get","objectRef":{"resource":"pods","subresource":"exec"},"user":{"username":"x"},"responseStatus":{"code":200}}`,
+		`{"verb":"list","objectRef":{"resource":"secrets"},"user":{"username":"system:anonymous"},"responseStatus":{"code":403}}`,
+		`{"verb":"create","objectRef":{"resource":"pods","subresource":"attach"},"user":{"username":"system:node:n"},"responseStatus":{"code":"oops"}}`,
+		`{"verb":"get","job":"not-the-stream-label","sourceIPs":["1.2.3.4"],"user":{"username":"y"}}`,
+		`{"verb":"get","objectRef":{"resource":"pods"},"responseStatus":{"code":500},"sourceIPs":["10.0.0.1","1.2.3.4"]}`,
+		`{"verb":"create","objectRef":{"resource":"deployments"},"responseStatus":{"code":201}}`,
+		`{"verb":`,
+		`not json`,
+	}
+	for _, c := range []struct {
+		q    string
+		want string // the pipeline run
+	}{
+		{`sum by (verb) (count_over_time({job="audit"} | json | verb="get" [5m]))`, `{job="audit"} | json`},
+		{`sum by (user_username) (count_over_time({job="audit"} | json | __error__="" | verb=~"get|list" | objectRef_resource="pods" | user_username!~"system:.*" [5m]))`,
+			`{job="audit"} | json | __error__=""`},
+		{`sum by (verb) (count_over_time({job="audit"} |= "pods" | json | objectRef_resource="pods" and verb="get" | responseStatus_code >= 400 | user_username="x" [5m]))`,
+			`{job="audit"} |= "pods" | json | responseStatus_code>=400 | user_username="x"`},
+		{`sum by (verb) (count_over_time({job="audit"} | json | verb="get" | (responseStatus_code >= 400 or user_username="x") | verb="list" [5m]))`,
+			`{job="audit"} | json | (responseStatus_code>=400 or user_username="x") | verb="list"`},
+		{`sum by (ip) (count_over_time({job="audit"} | json ip="sourceIPs[0]" | ip!="" | json | verb="get" [5m]))`,
+			`{job="audit"} | json ip="sourceIPs[0]" | json`},
+		{`count_over_time({job="audit"} | json | (verb="create" or objectRef_subresource=~"exec|attach") | objectRef_resource="pods" [5m])`,
+			`{job="audit"} | json | (verb="create" or objectRef_subresource=~"exec|attach")`},
+		{`sum by (verb) (count_over_time({job="audit"} | json | responseStatus_code >= 400 | verb="get" [5m]))`, ``},
+	} {
+		q, err := ParseMetric(c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.q, err)
+		}
+		gates := q.LogQuery().Gates()
+		g := q.WithoutGates(gates)
+		if got := ""; g != nil || c.want != "" {
+			if g != nil {
+				got = g.String()
+			}
+			if got != c.want {
+				t.Errorf("%s\nruns %q without its gates, want %q", c.q, got, c.want)
+				continue
+			}
+		}
+		if g == nil {
+			continue
+		}
+		skipped := false
+		for _, l := range lines {
+			e := &JSONEntry{Line: []byte(l), Labels: [][2]string{{"job", "audit"}}}
+			meets := true
+			for _, gt := range gates {
+				meets = meets && gt.Admits(e)
+			}
+			var whole, part Contribution
+			wok := q.Contribute(e, &whole)
+			pok := g.Contribute(e, &part)
+			if !meets {
+				skipped = skipped || pok && !wok
+				continue
+			}
+			if wok != pok || whole.Labels.String() != part.Labels.String() {
+				t.Errorf("%s on %s: without its gates (%v, %s), whole (%v, %s)", c.q, l, pok, part.Labels, wok, whole.Labels)
+			}
+		}
+		if !skipped {
+			t.Errorf("%s: no entry that fails a gate passes without it: were its filters removed?", c.q)
+		}
+	}
+}

@@ -243,9 +243,12 @@ func (q *LogQuery) Process(e Entry) (line []byte, labels Labels, ok bool) {
 const ErrTemplateFormat = "TemplateFormatErr"
 
 // run executes the pipeline stages on st.
-func (q *LogQuery) run(st *evalState) bool {
+func (q *LogQuery) run(st *evalState) bool { return q.runStages(st, q.stages) }
+
+// runStages executes stages (q's, or some of them: GatedQuery) on st.
+func (q *LogQuery) runStages(st *evalState, stages []stage) bool {
 	st.line = st.e.EntryLine()
-	for _, s := range q.stages {
+	for _, s := range stages {
 		switch s := s.(type) {
 		case *lineFilter:
 			if !s.match(st.line) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/audittui/audittui/internal/data"
 	"github.com/audittui/audittui/internal/data/logql"
@@ -34,6 +35,30 @@ type dispatch struct {
 	// src is the source of the last event: whether each field's name is
 	// one of its stream labels (conflict) is worked out once per source.
 	src *data.SourceInfo
+	// queries are the rules' (nil: no rule); sel has the bits of those
+	// whose stream selector selects src's streams: the others are never
+	// candidates (their pipelines refuse every event of src), and the
+	// candidates' selectors need no test (logql.GatedQuery).
+	queries []*logql.LogQuery
+	sel     []uint64
+	// proven: the last candidates met every gate provenGates returns for
+	// their queries (false when the gates did not apply to the event,
+	// and every rule was a candidate).
+	proven bool
+}
+
+// provenGates returns the gates of q that a dispatch tests on every event
+// it offers q's rule when the gates apply (dispatch.proven): its single
+// gates on labels the decoder keeps. The rule's pipeline need not test
+// their string filters again (logql.MetricQuery.WithoutGates).
+func provenGates(q *logql.LogQuery) []logql.Gate {
+	var out []logql.Gate
+	for _, g := range q.Gates() {
+		if len(g.Alternatives()) == 1 && getter(g) != nil {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // gateField is one label some gates test (by name, or by the path of
@@ -55,8 +80,8 @@ type gateField struct {
 	// base has the bits of the rules that do not test this field and of
 	// those that do (cleared by accept where a gate refuses).
 	base    []uint64
-	absent  []uint64            // the rules that accept an entry without the label
-	byValue map[string][]uint64 // the rules that accept a value
+	absent  []uint64   // the rules that accept an entry without the label
+	byValue valueTable // the rules that accept a value
 	scratch []uint64
 }
 
@@ -85,9 +110,10 @@ const maxCachedValues = 1024
 // newDispatch indexes rules by their gates: rule i (a bit of the
 // candidates) is queries[i] (nil: no rule i, never a candidate).
 func newDispatch(queries []*logql.LogQuery) *dispatch {
-	d := &dispatch{words: (len(queries) + 63) / 64}
+	d := &dispatch{words: (len(queries) + 63) / 64, queries: queries}
 	d.all = make([]uint64, d.words)
 	d.mask = make([]uint64, d.words)
+	d.sel = make([]uint64, d.words)
 	byName := map[string]*gateField{}
 	for i, q := range queries {
 		if q == nil {
@@ -108,7 +134,7 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 			key := g.Name + "\x00" + g.Path
 			f := byName[key]
 			if f == nil {
-				f = &gateField{fieldPart: fieldPart{gate: g, get: get}, byValue: map[string][]uint64{}, tested: make([]uint64, d.words)}
+				f = &gateField{fieldPart: fieldPart{gate: g, get: get}, byValue: newValueTable(maxCachedValues), tested: make([]uint64, d.words)}
 				byName[key] = f
 				d.fields = append(d.fields, f)
 			}
@@ -127,13 +153,14 @@ func newDispatch(queries []*logql.LogQuery) *dispatch {
 			f.accept(f.absent, "", false)
 		}
 	}
+	d.selectFor(nil) // d.src
 	n := 0
 	for n < len(d.fields) && n < maxPrimary && d.fields[n].parts == nil && len(d.fields[n].gates) >= minPrimaryGates {
 		n++
 	}
 	if n > 1 {
 		d.primary, d.fields = d.fields[:n:n], d.fields[n:]
-		d.combo = comboCache{byKey: map[string][]uint64{}, scratch: make([]uint64, d.words)}
+		d.combo = comboCache{byKey: newValueTable(maxCachedCombos), scratch: make([]uint64, d.words)}
 	}
 	return d
 }
@@ -154,7 +181,7 @@ const (
 // resource, verb, subresource) combinations.
 type comboCache struct {
 	key     []byte
-	byKey   map[string][]uint64
+	byKey   valueTable
 	scratch []uint64
 }
 
@@ -170,12 +197,12 @@ func (d *dispatch) primaryRules(ev *data.Event) (bs []uint64, applies bool) {
 		}
 		c.key = appendPart(c.key, v, found)
 	}
-	if bs, ok := c.byKey[string(c.key)]; ok {
+	if bs := c.byKey.get(b2s(c.key)); bs != nil {
 		return bs, true
 	}
-	if len(c.byKey) < maxCachedCombos {
+	if !c.byKey.full() {
 		bs = make([]uint64, d.words)
-		c.byKey[string(c.key)] = bs
+		c.byKey.put(string(c.key), bs)
 	} else {
 		bs = c.scratch
 	}
@@ -220,7 +247,7 @@ func (d *dispatch) addOr(byName map[string]*gateField, i int, g logql.Gate, alts
 	fk := strings.Join(keys, "\x01") + "\x01or"
 	f := byName[fk]
 	if f == nil {
-		f = &gateField{byValue: map[string][]uint64{}, tested: make([]uint64, d.words),
+		f = &gateField{byValue: newValueTable(maxCachedValues), tested: make([]uint64, d.words),
 			vals: make([]string, len(keys)), founds: make([]bool, len(keys))}
 		for _, k := range keys {
 			f.parts = append(f.parts, parts[k])
@@ -303,12 +330,12 @@ func (f *gateField) rules(ev *data.Event, words int) (bs []uint64, applies bool)
 	if !found {
 		return f.absent, true
 	}
-	bs, ok := f.byValue[v]
-	if !ok {
-		if len(f.byValue) < maxCachedValues {
+	bs = f.byValue.get(v)
+	if bs == nil {
+		if !f.byValue.full() {
 			bs = make([]uint64, words)
 			// A copy: v may alias the read buffer of its batch.
-			f.byValue[strings.Clone(v)] = bs
+			f.byValue.put(strings.Clone(v), bs)
 		} else {
 			bs = f.scratch
 		}
@@ -331,12 +358,12 @@ func (f *gateField) orValue(ev *data.Event, words int) (bs []uint64, applies boo
 		f.key = appendPart(f.key, v, found)
 	}
 	defer clear(f.vals) // they may alias the event's read buffer
-	if bs, ok := f.byValue[string(f.key)]; ok {
+	if bs := f.byValue.get(b2s(f.key)); bs != nil {
 		return bs, true
 	}
-	if len(f.byValue) < maxCachedValues {
+	if !f.byValue.full() {
 		bs = make([]uint64, words)
-		f.byValue[string(f.key)] = bs
+		f.byValue.put(string(f.key), bs)
 	} else {
 		bs = f.scratch
 	}
@@ -357,13 +384,15 @@ func (f *gateField) orValue(ev *data.Event, words int) (bs []uint64, applies boo
 }
 
 // candidates returns the rules ev may feed, as a bitset valid until the
-// next call: those every gate accepts (every rule when ev's line is not
-// JSON `| json` parses, where no gate applies).
+// next call: those whose stream selector selects ev's stream and every
+// gate accepts (every such rule when ev's line is not JSON `| json`
+// parses, where no gate applies).
 func (d *dispatch) candidates(ev *data.Event) []uint64 {
 	mask := d.mask
-	copy(mask, d.all)
+	d.proven = false
 	if src := ev.Origin.Source; src != d.src {
 		d.src = src
+		d.selectFor(src)
 		for _, f := range d.primary {
 			f.setConflict(src)
 		}
@@ -374,16 +403,18 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 			}
 		}
 	}
+	copy(mask, d.sel)
 	if d.primary != nil {
 		bs, applies := d.primaryRules(ev)
 		if !applies {
-			copy(mask, d.all)
+			copy(mask, d.sel)
 			return mask
 		}
 		if !and(mask, bs) {
 			return mask
 		}
 	}
+	d.proven = true
 	for _, f := range d.fields {
 		tested := uint64(0)
 		for w := range mask {
@@ -394,7 +425,8 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 		}
 		bs, applies := f.rules(ev, d.words)
 		if !applies {
-			copy(mask, d.all)
+			copy(mask, d.sel)
+			d.proven = false
 			return mask
 		}
 		if !and(mask, bs) {
@@ -402,6 +434,23 @@ func (d *dispatch) candidates(ev *data.Event) []uint64 {
 		}
 	}
 	return mask
+}
+
+// selectFor sets sel to the rules whose stream selector selects the
+// streams of src (an event's stream labels are its source's).
+func (d *dispatch) selectFor(src *data.SourceInfo) {
+	get := func(name string) (string, bool) {
+		if src == nil {
+			return "", false
+		}
+		return src.Labels.Get(name)
+	}
+	clear(d.sel)
+	for i, q := range d.queries {
+		if q != nil && q.MatchesStream(get) {
+			d.sel[i/64] |= 1 << (i % 64)
+		}
+	}
 }
 
 // and leaves in mask the rules bs has too, and reports whether any is
@@ -414,3 +463,97 @@ func and(mask, bs []uint64) bool {
 	}
 	return any != 0
 }
+
+// valueTable holds the answers of a field's gates (or of the primary
+// fields' together) by value: an open-addressing table, looked up once
+// per event and field, where a Go map cost a third of the dispatch (the
+// map hashes the whole value and probes its groups; this reads three
+// words of it, and compares it once). Values are many-byte strings
+// (user names, user agents) that differ by their ends as much as by their
+// starts: the hash mixes the length and the first, middle and last eight
+// bytes, and a collision only costs a probe.
+type valueTable struct {
+	slots []valueSlot // a power of two, at least twice n (grows)
+	n     int
+	max   int
+}
+
+type valueSlot struct {
+	key string
+	bs  []uint64 // nil: an empty slot
+}
+
+func newValueTable(max int) valueTable {
+	return valueTable{slots: make([]valueSlot, 64), max: max}
+}
+
+// full reports whether the table holds its max values.
+func (t *valueTable) full() bool { return t.n >= t.max }
+
+// get returns the answer kept for key, nil if none.
+func (t *valueTable) get(key string) []uint64 {
+	mask := uint64(len(t.slots) - 1)
+	for i := quickHash(key) & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.bs == nil {
+			return nil
+		}
+		if s.key == key {
+			return s.bs
+		}
+	}
+}
+
+// put keeps bs (not nil) as the answer for key, which must not be there
+// yet nor alias memory that changes; the table must not be full.
+func (t *valueTable) put(key string, bs []uint64) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots, t.n = make([]valueSlot, 2*len(old)), 0
+		for _, s := range old {
+			if s.bs != nil {
+				t.put(s.key, s.bs)
+			}
+		}
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := quickHash(key) & mask
+	for t.slots[i].bs != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = valueSlot{key: key, bs: bs}
+	t.n++
+}
+
+// quickHash mixes the length of s with its first, middle and last eight
+// bytes (fewer when s is shorter).
+func quickHash(s string) uint64 {
+	n := len(s)
+	var a, b, c uint64
+	switch {
+	case n >= 8:
+		a = load64(s, 0)
+		b = load64(s, n/2-4+(n&1)) // within s: n/2-4 >= 0 and n/2+4 <= n
+		c = load64(s, n-8)
+	default:
+		for i := 0; i < n; i++ {
+			a = a<<8 | uint64(s[i])
+		}
+	}
+	h := uint64(n)*0x9e3779b97f4a7c15 ^ a
+	h = (h ^ h>>29) * 0xbf58476d1ce4e5b9
+	h ^= b
+	h = (h ^ h>>32) * 0x94d049bb133111eb
+	h ^= c
+	h = (h ^ h>>29) * 0xbf58476d1ce4e5b9
+	return h ^ h>>32
+}
+
+// load64 reads the eight bytes of s from i (little-endian).
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
+// b2s is the bytes of b as a string, without a copy: for look-ups only
+// (the string must not outlive a change of b).
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -14,8 +14,10 @@ import (
 // offers checks, for every event and every rule of set, that the
 // dispatch offers the event to each rule whose pipeline accepts it (a
 // gate is a necessary condition: TestDispatchOffersEveryContributor), and
-// counts the (event, rule) pairs offered.
-func offers(t *testing.T, set *Set, name string, evs []data.Event) (offered, pairs int) {
+// counts the (event, rule) pairs offered, and those offered where the
+// pipeline ran without the filters the dispatch tested (gated), which
+// must answer as the whole pipeline.
+func offers(t *testing.T, set *Set, name string, evs []data.Event) (offered, pairs, gated int) {
 	t.Helper()
 	e, err := newEvaluator(set, Options{}, 0)
 	if err != nil {
@@ -44,13 +46,26 @@ func offers(t *testing.T, set *Set, name string, evs []data.Event) (offered, pai
 				offered++
 			}
 			pairs++
-			if _, ok := rs.contributes(ev); ok && !in {
+			key, ok := rs.contributes(ev, false)
+			if ok && !in {
 				t.Errorf("%s: event %d (%s %s %s by %s, line %q) feeds %s, which the dispatch does not offer it to",
 					name, i, ev.Verb, ev.Resource, ev.Subresource, ev.User, truncate(ev.Raw, 200), rs.r.Alert)
 			}
+			if in && e.dispatch().proven {
+				// The pipeline without the filters the dispatch tested
+				// (what the evaluator runs) answers as the whole one.
+				gkey, gok := rs.contributes(ev, true)
+				if gkey != key || gok != ok {
+					t.Errorf("%s: event %d (%s %s %s by %s, line %q): %s's pipeline without its proven gates gives (%q, %v), the whole one (%q, %v)",
+						name, i, ev.Verb, ev.Resource, ev.Subresource, ev.User, truncate(ev.Raw, 200), rs.r.Alert, gkey, gok, key, ok)
+				}
+				if rs.gated != nil {
+					gated++
+				}
+			}
 		}
 	}
-	return offered, pairs
+	return offered, pairs, gated
 }
 
 func truncate(b []byte, n int) string {
@@ -105,10 +120,15 @@ func TestDispatchOffersEveryContributor(t *testing.T) {
 		}
 	})
 	evs, _ := genEvents(t, 30, 0, 1)
-	offered, pairs := offers(t, set, "generated", evs)
-	t.Logf("generated: %d events, %d of %d (event, rule) pairs offered (%.1f%%)", len(evs), offered, pairs, 100*float64(offered)/float64(pairs))
+	offered, pairs, gated := offers(t, set, "generated", evs)
+	t.Logf("generated: %d events, %d of %d (event, rule) pairs offered (%.1f%%), %d without the filters the dispatch tested", len(evs), offered, pairs, 100*float64(offered)/float64(pairs), gated)
 	if offered*10 > pairs {
 		t.Errorf("the dispatch offers %d of %d (event, rule) pairs: more than a tenth", offered, pairs)
+	}
+	// Most rules filter on labels the dispatch tests: their pipelines
+	// need not test them again.
+	if gated*2 < offered {
+		t.Errorf("%d of the %d (event, rule) pairs offered ran the pipeline without the filters the dispatch tested: fewer than half", gated, offered)
 	}
 }
 
@@ -162,6 +182,92 @@ func TestDispatchOrGates(t *testing.T) {
 		}
 		if s := strings.Join(got, " "); s != c.want {
 			t.Errorf("%s: offered to %q, want %q", c.line, s, c.want)
+		}
+	}
+}
+
+// TestValueTable: the dispatch's cache by value finds every value kept,
+// and no other, when many share their length and their first, middle and
+// last bytes (user names of one namespace, user agents of one client),
+// across its growth; it says when it holds its max.
+func TestValueTable(t *testing.T) {
+	tab := newValueTable(3000)
+	var keys []string
+	for i := range 3000 {
+		k := fmt.Sprintf("system:serviceaccount:ns:%04d-x-controller", i)
+		if i%3 == 1 {
+			k = fmt.Sprintf("%d", i) // short values too
+		}
+		keys = append(keys, k)
+		if tab.full() {
+			t.Fatalf("full at %d values of 3000", i)
+		}
+		tab.put(k, []uint64{uint64(i)})
+	}
+	if !tab.full() {
+		t.Error("3000 values kept, max 3000: not full")
+	}
+	for i, k := range keys {
+		if bs := tab.get(k); len(bs) != 1 || bs[0] != uint64(i) {
+			t.Errorf("get(%q) = %v, want [%d]", k, bs, i)
+		}
+	}
+	for _, k := range []string{"", "system:serviceaccount:ns:3000-x-controller", "system:serviceaccount:ns:0000-x-controllex", "3001"} {
+		if bs := tab.get(k); bs != nil {
+			t.Errorf("get(%q) = %v, never put", k, bs)
+		}
+	}
+	tab.put("", []uint64{7})
+	if bs := tab.get(""); len(bs) != 1 || bs[0] != 7 {
+		t.Errorf(`get("") = %v, want [7]`, bs)
+	}
+}
+
+// TestDispatchSelectsByStream: a rule whose stream selector does not
+// select an event's stream is never offered it, decided once per source
+// (its pipeline refuses every event of the source), whether or not the
+// event's line is JSON the gates apply to; the selected rules are.
+func TestDispatchSelectsByStream(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    rules:
+      - alert: Audit
+        expr: sum by (verb) (count_over_time({job="audit"} | json | verb="get" [5m])) > 0
+      - alert: Other
+        expr: sum by (verb) (count_over_time({job="other"} | json | verb="get" [5m])) > 0
+      - alert: AnyJob
+        expr: sum by (verb) (count_over_time({job=~".+"} |= "get" [5m])) > 0
+`)
+	const line = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a","stage":"ResponseComplete","requestURI":"/x","verb":"get","user":{"username":"u"},"objectRef":{"resource":"pods"},"responseStatus":{"code":200},"stageTimestamp":"2026-11-20T10:00:00Z"}`
+	e, err := newEvaluator(set, Options{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		job, line, want string
+	}{
+		{"audit", line, "Audit AnyJob"},
+		{"other", line, "Other AnyJob"},
+		{"audit", `{"verb":"get", not json`, "Audit AnyJob"},
+		{"", line, ""},
+	} {
+		evs := decodeSelected(t, "sel", []byte(line+"\n"), nil)
+		if len(evs) != 1 {
+			t.Fatalf("%d events", len(evs))
+		}
+		ev := evs[0]
+		ev.Line, ev.Raw = []byte(c.line), []byte(c.line)
+		ev.Origin.Source = &data.SourceInfo{Name: "sel", Labels: data.Labels{{Name: "job", Value: c.job}}}
+		offers(t, set, "sel "+c.job, []data.Event{ev})
+		cand := e.dispatch().candidates(&ev)
+		var got []string
+		for _, rs := range e.rules {
+			if cand[rs.idx/64]&(1<<(rs.idx%64)) != 0 {
+				got = append(got, rs.r.Alert)
+			}
+		}
+		if s := strings.Join(got, " "); s != c.want {
+			t.Errorf("job %q, line %s: offered to %q, want %q", c.job, c.line, s, c.want)
 		}
 	}
 }

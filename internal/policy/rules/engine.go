@@ -70,6 +70,10 @@ type ruleState struct {
 	// contrib is the last event's contribution (contributes), which feed
 	// counts in the chunks without running the pipeline again.
 	contrib logql.Contribution
+	// gated is the rule's query without the string filters a dispatch
+	// tests (provenGates), run on the events it proved meet them; nil
+	// when there are none.
+	gated *logql.GatedQuery
 	// pipe numbers the pipeline this rule shares with others of its
 	// evaluator (Evaluator.pipes), -1 when it has its own.
 	pipe int
@@ -123,7 +127,8 @@ func newRuleState(r *Rule, idx int, interval int64, minSteps int) (*ruleState, e
 		merge:  r.CountRequests,
 		chunks: map[int64]*chunk{}, cites: map[string]*seriesCites{}, active: map[string]*Alert{},
 		next: minTime, cand: maxTime, candExact: true, pendMin: maxTime, pipe: -1,
-		dense: q.ReturnsWithoutEntries(), denseFrom: maxTime}, nil
+		dense: q.ReturnsWithoutEntries(), denseFrom: maxTime,
+		gated: q.WithoutGates(provenGates(q.LogQuery()))}, nil
 }
 
 // sawEvent tells a dense rule that the input holds an event at t: its
@@ -165,8 +170,14 @@ func (rs *ruleState) firstFutureStep(sealed int64) int64 {
 
 // contributes runs the rule's pipeline on ev: ok when the event counts
 // toward the expression, with the key of the output series it feeds.
-func (rs *ruleState) contributes(ev *data.Event) (string, bool) {
-	if !rs.q.Contribute(ev, &rs.contrib) {
+// proven: a dispatch found that ev meets the rule's provenGates, whose
+// filters are then not run again.
+func (rs *ruleState) contributes(ev *data.Event, proven bool) (string, bool) {
+	if proven && rs.gated != nil {
+		if !rs.gated.Contribute(ev, &rs.contrib) {
+			return "", false
+		}
+	} else if !rs.q.Contribute(ev, &rs.contrib) {
 		return "", false
 	}
 	return rs.contrib.Labels.String(), true

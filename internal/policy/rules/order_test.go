@@ -362,7 +362,7 @@ func TestBatchNotKeptByLastContribution(t *testing.T) {
 			buf = append(buf, evs[i].Line...)
 			evs[i].Line, evs[i].Raw = buf[off:len(buf):len(buf)], buf[off:len(buf):len(buf)]
 		}
-		ev.pushBatch(evs, nil, 0)
+		ev.pushBatch(evs, nil, 0, nil)
 		return weak.Make(&buf[:1][0])
 	}()
 	runtime.GC()

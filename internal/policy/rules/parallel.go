@@ -55,8 +55,11 @@ type Parallel struct {
 // item is a batch with the candidates of each event (words per event);
 // endBacklog (no batch) says the input has caught up (EndBacklog).
 type item struct {
-	b          *data.Batch
-	cand       []uint64
+	b    *data.Batch
+	cand []uint64
+	// meta is each event's time and Repeat, read once for the shards
+	// (Evaluator.pushBatch).
+	meta       []evMeta
 	endBacklog bool
 }
 
@@ -165,7 +168,7 @@ func (p *Parallel) calibrate(it item) {
 					continue
 				}
 				t0 := time.Now()
-				rs.contributes(ev)
+				rs.contributes(ev, false)
 				cost[rs.r] += int64(time.Since(t0))
 			}
 		}
@@ -311,7 +314,7 @@ func (sh *shard) run() {
 				return
 			}
 			t0 := time.Now()
-			sh.ev.pushBatch(b.Events, it.cand, len(it.cand)/len(b.Events))
+			sh.ev.pushBatch(b.Events, it.cand, len(it.cand)/len(b.Events), it.meta)
 			b.Release() // held by handOver
 			sh.busy.Add(int64(time.Since(t0)))
 			sh.done.Add(1)
@@ -360,9 +363,11 @@ func (p *Parallel) EndBacklog() {
 
 func (p *Parallel) push(b *data.Batch) {
 	words := p.disp.words
-	it := item{b: b, cand: make([]uint64, len(b.Events)*words)}
+	it := item{b: b, cand: make([]uint64, len(b.Events)*words), meta: make([]evMeta, len(b.Events))}
 	for i := range b.Events {
-		copy(it.cand[i*words:], p.disp.candidates(&b.Events[i]))
+		ev := &b.Events[i]
+		copy(it.cand[i*words:], p.disp.candidates(ev))
+		it.meta[i] = evMeta{t: ev.Time, repeat: ev.Repeat, proven: p.disp.proven}
 	}
 	if !p.calibrated {
 		p.calibrate(it)
