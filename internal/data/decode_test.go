@@ -403,10 +403,61 @@ func FuzzOrderedKeys(f *testing.F) {
 		}
 		for i := range a {
 			x, y := a[i].Clone(), b[i].Clone()
+			// The bodies are where they are in each line: the same values.
+			for k := range x.BodyAt {
+				ax, ay := x.BodyAt[k], y.BodyAt[k]
+				if (ax > 0) != (ay > 0) || ax < 0 != (ay < 0) ||
+					ax > 0 && !bytes.Equal(spaceOut(x.Line[ax:]), y.Line[ay:]) {
+					t.Fatalf("event %d: BodyAt[%d] %d compact, %d spaced", i, k, ax, ay)
+				}
+			}
+			x.BodyAt, y.BodyAt = [2]int32{}, [2]int32{}
 			x.Raw, x.Line, y.Raw, y.Line = nil, nil, nil, nil
 			if !reflect.DeepEqual(x, y) {
 				t.Fatalf("event %d differs:\n compact %+v\n spaced  %+v", i, x, y)
 			}
 		}
 	})
+}
+
+// TestBodyAt: the decoder says where the bodies' values start in the
+// event's line, and -1 when it cannot say exactly.
+func TestBodyAt(t *testing.T) {
+	for _, tc := range []struct {
+		doc      string
+		req, rsp string // what the line starts with at each offset ("": 0; "-": -1)
+	}{
+		{`{"kind":"Event","requestObject":{"a":1},"responseObject":{"b":2}}`, `{"a":1},"resp`, `{"b":2}}`},
+		{`  {"kind":"Event","responseObject":{"b":2},"requestObject":[1]}`, `[1]}`, `{"b":2},`},
+		{`{"kind":"Event","requestObject":null,"responseObject":{"b":2}}`, "", `{"b":2}}`},
+		{`{"kind":"Event","verb":"get"}`, "", ""},
+		{`{"kind":"Event","requestObject":{"a":1},"requestObject":{"a":2}}`, "-", "-"},
+		{`{"kind":"Event","requestObject_x":1,"requestObject":{"a":1}}`, "-", "-"},
+		{`{"kind":"Event","responseObject.x":1}`, "-", "-"},
+		{"{\"kind\":\"Event\",\n\"requestObject\":{\"a\":1}}", "-", "-"},
+		{`{"log":"{\"kind\":\"Event\",\"requestObject\":{\"a\\u0041\":1}}"}`, `{"a\u0041":1}}`, ""},
+	} {
+		var d Decoder
+		evs, rej := d.Decode(nil, []byte(tc.doc), Origin{Line: 1})
+		if rej != nil || len(evs) != 1 {
+			t.Fatalf("%s: %d events, reject %v", tc.doc, len(evs), rej)
+		}
+		e := &evs[0]
+		for k, want := range []string{tc.req, tc.rsp} {
+			at := e.BodyAt[k]
+			var got string
+			switch {
+			case at < 0:
+				got = "-"
+			case at > 0:
+				got = string(e.EntryLine()[at:])
+			}
+			if want != "" && want != "-" && strings.HasPrefix(got, want) {
+				continue
+			}
+			if got != want {
+				t.Errorf("%s: BodyAt[%d] = %d, the line from there %q, want %q", tc.doc, k, at, got, want)
+			}
+		}
+	}
 }

@@ -121,6 +121,18 @@ type Event struct {
 	// carrier's) and the latency is unknown. Set by the decoder; in the
 	// padding too.
 	NoStageTime bool
+	// BodyAt says where the values of requestObject ([0]) and
+	// responseObject ([1]) start in EntryLine, as byte offsets (0: the
+	// event has no such member, or it is null), for readers that look
+	// into the bodies only (the TUI collects the names `| json` yields
+	// under them for completion) instead of walking the whole line. Both
+	// are -1 when the decoder cannot say exactly: a member repeated, a
+	// top-level key that `| json` names like a body or a field under one
+	// (" requestObject", "requestObject.x"), a pretty-printed document
+	// (EntryLine is then compacted), a line past 2 GiB: walk the whole
+	// line. An Event built otherwise has 0s: walk it whole when it has a
+	// body (HasRequestObject, HasResponseObject) but no offset for it.
+	BodyAt [2]int32
 
 	// Origin locates the event in its source, for error messages, for
 	// reading the original bytes back (Offset/Len into the decompressed
