@@ -785,6 +785,7 @@ func (r *record) finish(raw []byte, o Origin, mc *minuteCache) string {
 		ev.Time = r.carrierTime()
 	}
 	ev.DryRun = dryRunOf(&ev.Event)
+	ev.IDHash = HashAuditID(ev.AuditID)
 	return ""
 }
 

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // refEvent is the reference decoding with encoding/json.
@@ -459,5 +462,50 @@ func TestBodyAt(t *testing.T) {
 				t.Errorf("%s: BodyAt[%d] = %d, the line from there %q, want %q", tc.doc, k, at, got, want)
 			}
 		}
+	}
+}
+
+// TestIDHash: every event the decoder makes carries its auditID's hash
+// (Event.IDHash, what the TUI's index keys rows by), whatever its shape:
+// an event, an escaped auditID, an event carried in a record or a batch,
+// a GKE LogEntry, one without an auditID.
+func TestIDHash(t *testing.T) {
+	docs := []string{
+		`{"kind":"Event","auditID":"a1","verb":"get"}`,
+		`{"kind":"Event","auditID":"a\u0032","verb":"get"}`,
+		`{"log":"{\"kind\":\"Event\",\"auditID\":\"a3\",\"verb\":\"get\"}","stream":"stdout"}`,
+		`{"kind":"EventList","items":[{"kind":"Event","auditID":"a4","verb":"get"},{"kind":"Event","auditID":"a5","verb":"list"}]}`,
+		`{"kind":"Event","verb":"get"}`,
+	}
+	for _, f := range []string{"gke-sink.jsonl", "shippers.jsonl", "wrappers.jsonl"} {
+		b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "shapes", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, strings.Split(strings.TrimSpace(string(b)), "\n")...)
+	}
+	var d Decoder
+	n, withID := 0, 0
+	for _, doc := range docs {
+		evs, _ := d.Decode(nil, []byte(doc), Origin{Line: 1})
+		for i := range evs {
+			e := &evs[i]
+			n++
+			if e.AuditID != "" {
+				withID++
+			}
+			if want := HashAuditID(e.AuditID); e.IDHash != want || (e.AuditID != "") != (want != 0) {
+				t.Errorf("%s: event %d (auditID %q): IDHash %x, want %x", doc, i, e.AuditID, e.IDHash, want)
+			}
+			if e.AuditIDHash() != HashAuditID(e.AuditID) {
+				t.Errorf("%s: event %d: AuditIDHash %x", doc, i, e.AuditIDHash())
+			}
+		}
+	}
+	if n < 6 || withID < 5 {
+		t.Errorf("%d events, %d with an auditID: the test tests little", n, withID)
+	}
+	if e := (&Event{AuditID: "a1"}); e.AuditIDHash() != HashAuditID("a1") || HashAuditID("a1") == HashAuditID("a2") {
+		t.Error("an event the decoder did not make is hashed when asked")
 	}
 }

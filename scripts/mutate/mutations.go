@@ -3821,4 +3821,12 @@ var mutations = []Mutation{
 		New:    "\t\tif at[0] == 0 {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestBodyNamesFromDecoderOffsets$"}},
 	},
+	{
+		Name:   "data/id-hash-of-another-field",
+		What:   "the decoder's auditID hash (Event.IDHash, the TUI's index row key) is another field's: rows of one request are not found as its stages, copies are not told apart by auditID",
+		File:   "internal/data/decode.go",
+		Old:    "\tev.IDHash = HashAuditID(ev.AuditID)\n",
+		New:    "\tev.IDHash = HashAuditID(ev.Stage)\n",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestIDHash$"}},
+	},
 }
