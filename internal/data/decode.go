@@ -246,6 +246,7 @@ func (d *Decoder) classify(dst []Event, rejs *[]Reject, doc []byte, start, end i
 		*rejs = append(*rejs, *newReject(o, raw, "GKE LogEntry without protoPayload ("+what+"): not a Kubernetes audit log entry"))
 		return dst
 	}
+	r.placeBodies(start)
 	if reason := r.finish(raw, o, &d.minute); reason != "" {
 		*rejs = append(*rejs, *newReject(o, raw, reason))
 		return dst
@@ -784,6 +785,7 @@ func (r *record) finish(raw []byte, o Origin, mc *minuteCache) string {
 		ev.Time = r.carrierTime()
 	}
 	ev.DryRun = dryRunOf(&ev.Event)
+	ev.IDHash = HashAuditID(ev.AuditID)
 	return ""
 }
 

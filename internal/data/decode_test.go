@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // refEvent is the reference decoding with encoding/json.
@@ -403,10 +406,106 @@ func FuzzOrderedKeys(f *testing.F) {
 		}
 		for i := range a {
 			x, y := a[i].Clone(), b[i].Clone()
+			// The bodies are where they are in each line: the same values.
+			for k := range x.BodyAt {
+				ax, ay := x.BodyAt[k], y.BodyAt[k]
+				if (ax > 0) != (ay > 0) || ax < 0 != (ay < 0) ||
+					ax > 0 && !bytes.Equal(spaceOut(x.Line[ax:]), y.Line[ay:]) {
+					t.Fatalf("event %d: BodyAt[%d] %d compact, %d spaced", i, k, ax, ay)
+				}
+			}
+			x.BodyAt, y.BodyAt = [2]int32{}, [2]int32{}
 			x.Raw, x.Line, y.Raw, y.Line = nil, nil, nil, nil
 			if !reflect.DeepEqual(x, y) {
 				t.Fatalf("event %d differs:\n compact %+v\n spaced  %+v", i, x, y)
 			}
 		}
 	})
+}
+
+// TestBodyAt: the decoder says where the bodies' values start in the
+// event's line, and -1 when it cannot say exactly.
+func TestBodyAt(t *testing.T) {
+	for _, tc := range []struct {
+		doc      string
+		req, rsp string // what the line starts with at each offset ("": 0; "-": -1)
+	}{
+		{`{"kind":"Event","requestObject":{"a":1},"responseObject":{"b":2}}`, `{"a":1},"resp`, `{"b":2}}`},
+		{`  {"kind":"Event","responseObject":{"b":2},"requestObject":[1]}`, `[1]}`, `{"b":2},`},
+		{`{"kind":"Event","requestObject":null,"responseObject":{"b":2}}`, "", `{"b":2}}`},
+		{`{"kind":"Event","verb":"get"}`, "", ""},
+		{`{"kind":"Event","requestObject":{"a":1},"requestObject":{"a":2}}`, "-", "-"},
+		{`{"kind":"Event","requestObject_x":1,"requestObject":{"a":1}}`, "-", "-"},
+		{`{"kind":"Event","responseObject.x":1}`, "-", "-"},
+		{"{\"kind\":\"Event\",\n\"requestObject\":{\"a\":1}}", "-", "-"},
+		{`{"log":"{\"kind\":\"Event\",\"requestObject\":{\"a\\u0041\":1}}"}`, `{"a\u0041":1}}`, ""},
+	} {
+		var d Decoder
+		evs, rej := d.Decode(nil, []byte(tc.doc), Origin{Line: 1})
+		if rej != nil || len(evs) != 1 {
+			t.Fatalf("%s: %d events, reject %v", tc.doc, len(evs), rej)
+		}
+		e := &evs[0]
+		for k, want := range []string{tc.req, tc.rsp} {
+			at := e.BodyAt[k]
+			var got string
+			switch {
+			case at < 0:
+				got = "-"
+			case at > 0:
+				got = string(e.EntryLine()[at:])
+			}
+			if want != "" && want != "-" && strings.HasPrefix(got, want) {
+				continue
+			}
+			if got != want {
+				t.Errorf("%s: BodyAt[%d] = %d, the line from there %q, want %q", tc.doc, k, at, got, want)
+			}
+		}
+	}
+}
+
+// TestIDHash: every event the decoder makes carries its auditID's hash
+// (Event.IDHash, what the TUI's index keys rows by), whatever its shape:
+// an event, an escaped auditID, an event carried in a record or a batch,
+// a GKE LogEntry, one without an auditID.
+func TestIDHash(t *testing.T) {
+	docs := []string{
+		`{"kind":"Event","auditID":"a1","verb":"get"}`,
+		`{"kind":"Event","auditID":"a\u0032","verb":"get"}`,
+		`{"log":"{\"kind\":\"Event\",\"auditID\":\"a3\",\"verb\":\"get\"}","stream":"stdout"}`,
+		`{"kind":"EventList","items":[{"kind":"Event","auditID":"a4","verb":"get"},{"kind":"Event","auditID":"a5","verb":"list"}]}`,
+		`{"kind":"Event","verb":"get"}`,
+	}
+	for _, f := range []string{"gke-sink.jsonl", "shippers.jsonl", "wrappers.jsonl"} {
+		b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "shapes", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, strings.Split(strings.TrimSpace(string(b)), "\n")...)
+	}
+	var d Decoder
+	n, withID := 0, 0
+	for _, doc := range docs {
+		evs, _ := d.Decode(nil, []byte(doc), Origin{Line: 1})
+		for i := range evs {
+			e := &evs[i]
+			n++
+			if e.AuditID != "" {
+				withID++
+			}
+			if want := HashAuditID(e.AuditID); e.IDHash != want || (e.AuditID != "") != (want != 0) {
+				t.Errorf("%s: event %d (auditID %q): IDHash %x, want %x", doc, i, e.AuditID, e.IDHash, want)
+			}
+			if e.AuditIDHash() != HashAuditID(e.AuditID) {
+				t.Errorf("%s: event %d: AuditIDHash %x", doc, i, e.AuditIDHash())
+			}
+		}
+	}
+	if n < 6 || withID < 5 {
+		t.Errorf("%d events, %d with an auditID: the test tests little", n, withID)
+	}
+	if e := (&Event{AuditID: "a1"}); e.AuditIDHash() != HashAuditID("a1") || HashAuditID("a1") == HashAuditID("a2") {
+		t.Error("an event the decoder did not make is hashed when asked")
+	}
 }

@@ -2,11 +2,13 @@ package data
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 	"strings"
 	"unsafe"
 
 	"github.com/audittui/audittui/internal/data/jsonscan"
+	"github.com/audittui/audittui/internal/data/logql"
 )
 
 // scanner is the shared JSON lexer (internal/data/jsonscan) plus the
@@ -304,6 +306,11 @@ type record struct {
 	has       uint16 // carrier keys seen (hasStream, ...: carrier.go)
 	carrierNS int64  // the carrier's time: CloudWatch timestamp (ms), Fluent Bit date (s)
 	carrierTS string // the carrier's time as text: AKS time, Logs Insights @timestamp
+
+	// bodiesSeen has a bit per body member read (noteBody); bodiesOdd:
+	// the body offsets are not exact (Event.BodyAt).
+	bodiesSeen uint8
+	bodiesOdd  bool
 }
 
 // object decodes the object at the scanner into r (the top level of a
@@ -380,14 +387,20 @@ func (d *Decoder) object(s *scanner, r *record) error {
 		case "annotations":
 			err = annotations(s, ev)
 		case "requestObject":
+			r.noteBody(0, s.I)
 			ev.HasRequestObject = !s.IsNull()
 			if ev.HasRequestObject {
 				err = s.SkipValue(1)
+			} else {
+				ev.BodyAt[0] = 0
 			}
 		case "responseObject":
+			r.noteBody(1, s.I)
 			ev.HasResponseObject = !s.IsNull()
 			if ev.HasResponseObject {
 				err = s.SkipValue(1)
+			} else {
+				ev.BodyAt[1] = 0
 			}
 		case "cluster":
 			ev.Cluster, err = s.strOrSkip()
@@ -538,9 +551,62 @@ func (d *Decoder) carrierKey(s *scanner, r *record, key string) error {
 		}
 		err = s.SkipValue(1)
 	default:
+		if bodyLabel(key) {
+			r.bodiesOdd = true // named like a body by `| json`: see Event.BodyAt
+		}
 		err = s.SkipValue(1)
 	}
 	return err
+}
+
+// noteBody records where the value of a body member (k: 0 requestObject,
+// 1 responseObject) starts in the document: at (see Event.BodyAt). A
+// member seen before makes the offsets inexact.
+func (r *record) noteBody(k int, at int) {
+	if r.bodiesSeen&(1<<k) != 0 || at > math.MaxInt32 {
+		r.bodiesOdd = true
+	}
+	r.bodiesSeen |= 1 << k
+	r.BodyAt[k] = int32(at)
+}
+
+// placeBodies makes the body offsets relative to the event's line, which
+// starts at doc[start] (Event.BodyAt), once the record is read.
+func (r *record) placeBodies(start int) {
+	if r.bodiesOdd || r.pretty {
+		r.BodyAt = [2]int32{-1, -1}
+		return
+	}
+	for k, at := range r.BodyAt {
+		if at > 0 {
+			r.BodyAt[k] = at - int32(start)
+		}
+	}
+}
+
+// bodyFamilies are the schema's families of body fields
+// (requestObject_, responseObject_).
+var bodyFamilies = func() []string {
+	var out []string
+	for _, f := range schema {
+		if f.Kind == FieldFamily && f.Level >= LevelRequest {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}()
+
+// bodyLabel reports whether `| json` names a top-level key like a body or
+// a field under one (a body family's name, with or without its "_").
+func bodyLabel(key string) bool {
+	var buf [64]byte
+	name := logql.AppendLabelName(buf[:0], unsafe.Slice(unsafe.StringData(key), len(key)))
+	for _, f := range bodyFamilies {
+		if strings.HasPrefix(string(name), f) || string(name) == f[:len(f)-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // members iterates the members of the object at the scanner (null is an

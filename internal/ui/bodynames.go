@@ -39,22 +39,48 @@ var bodyPrefixes = func() []string {
 	return out
 }()
 
+// bodyKeys are the body members in the order of data.Event.BodyAt, each
+// the name `| json` gives it (a body family's name without its "_").
+var bodyKeys = [2]string{"requestObject", "responseObject"}
+
 // add collects the body names of e (see bodyNames): the names `| json`
 // (logql.FlattenJSON) yields under the bodies, found by walking the
-// event's JSON without copying a value (only the bodies' subtrees; every
-// other value is skipped), so each event with a body costs a scan, and
-// a name an allocation only the first time it is seen.
+// event's JSON without copying a value, so each event with a body costs
+// a scan, and a name an allocation only the first time it is seen. Only
+// the bodies are walked where the decoder says where they are (BodyAt),
+// else the whole line is (every value but the bodies' skipped).
 func (b *bodyNames) add(e *data.Event) {
 	if !e.HasRequestObject && !e.HasResponseObject || len(b.names) >= maxBodyNames {
 		return
 	}
-	s := jsonscan.Scanner{B: e.EntryLine(), MaxDepth: maxBodyDepth}
+	if b.buf == nil {
+		b.buf = make([]byte, 0, 256)
+	}
+	line := e.EntryLine()
+	at := e.BodyAt
+	if at[0] >= 0 && at[1] >= 0 && e.HasRequestObject == (at[0] > 0) && e.HasResponseObject == (at[1] > 0) &&
+		int(at[0]) < len(line) && int(at[1]) < len(line) {
+		// The bodies alone, in the order the line has them (as the
+		// whole walk would meet them).
+		first := 0
+		if at[0] == 0 || at[1] > 0 && at[1] < at[0] {
+			first = 1
+		}
+		for _, k := range [2]int{first, 1 - first} {
+			if at[k] == 0 || line[at[k]] != '{' || len(b.names) >= maxBodyNames {
+				continue // (a body that is not an object has no names)
+			}
+			s := jsonscan.Scanner{B: line, I: int(at[k]), MaxDepth: maxBodyDepth}
+			if b.walk(&s, append(b.buf[:0], bodyKeys[k]...), 1) != nil {
+				return
+			}
+		}
+		return
+	}
+	s := jsonscan.Scanner{B: line, MaxDepth: maxBodyDepth}
 	s.SkipWS()
 	if s.I >= len(s.B) || s.B[s.I] != '{' {
 		return
-	}
-	if b.buf == nil {
-		b.buf = make([]byte, 0, 256)
 	}
 	_ = b.walk(&s, b.buf[:0], 0)
 }

@@ -384,3 +384,65 @@ func TestBodyNamesAsFlattenJSON(t *testing.T) {
 		t.Errorf("%d lines with body names: the comparison compares little", withBody)
 	}
 }
+
+// TestBodyNamesFromDecoderOffsets: the body names walked from where the
+// decoder says the bodies are (data.Event.BodyAt) are those of the walk
+// of the whole line, whatever the shape: bodies in either order, a
+// repeated member, keys `| json` names like a body's, an indented line, a
+// pretty-printed document, an event carried escaped in a record, the
+// bundled and real logs.
+func TestBodyNamesFromDecoderOffsets(t *testing.T) {
+	docs := []string{
+		`{"kind":"Event","verb":"get","requestObject":{"a":1,"b":[1,{"c":2}],"d":null,"e":{"f":true,"g":{}},"h\u0041":"x","i j":"y","ü":1,"0":2},"responseObject":{"metadata":{"uid":"u"}}}`,
+		`{"kind":"Event","responseObject":{"z":1,"y":{"x":2}},"verb":"get","requestObject":{"a":1}}`,
+		`   {"kind":"Event","requestObject":{"spec":{"a":1}},"responseObject":{"status":{"b":2}}}`,
+		`{"kind":"Event","requestObject":{"x":1},"requestObject":{"a":2,"b":3}}`,
+		`{"kind":"Event","requestObject":null,"requestObject":{"n":1}}`,
+		`{"kind":"Event","requestObject_x":1,"requestObject":{"a":1}}`,
+		`{"kind":"Event"," requestObject":{"q":1},"responseObject":{"a":1}}`,
+		`{"kind":"Event","requestObject.k":{"q":1},"responseObject":{"a":1}}`,
+		`{"kind":"Event","requestObject":"text","responseObject":[{"a":1}]}`,
+		`{"kind":"Event","requestObject":{},"responseObject":{"a":{}}}`,
+		"{\n  \"kind\": \"Event\",\n  \"requestObject\": {\"a\": 1, \"b\": {\"c\": 2}}\n}",
+		`{"log":"{\"kind\":\"Event\",\"verb\":\"get\",\"requestObject\":{\"k\\u0041\":1,\"m\":{\"n\":2}}}","stream":"stdout"}`,
+		`{"kind":"EventList","items":[{"kind":"Event","requestObject":{"i1":1}},{"kind":"Event","responseObject":{"i2":{"j":1}}}]}`,
+	}
+	files := []string{"testdata/events.jsonl", filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	if dir := os.Getenv("AUDITTUI_REALDATA"); dir != "" {
+		real, _ := filepath.Glob(filepath.Join(dir, "audit", "*.jsonl"))
+		files = append(files, real...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, strings.Split(string(b), "\n")...)
+	}
+	var d data.Decoder
+	exact, withNames := 0, 0
+	for i, doc := range docs {
+		evs, _ := d.Decode(nil, []byte(doc), data.Origin{Line: 1})
+		for k := range evs {
+			e := &evs[k]
+			var got, whole bodyNames
+			got.add(e)
+			// The whole line's walk: the same event without offsets.
+			w := *e
+			w.BodyAt = [2]int32{}
+			whole.add(&w)
+			if !slices.Equal(got.names, whole.names) {
+				t.Errorf("doc %d event %d %.200q (BodyAt %v):\nfrom offsets %q\nwhole line   %q", i, k, doc, e.BodyAt, got.names, whole.names)
+			}
+			if e.BodyAt[0] > 0 || e.BodyAt[1] > 0 {
+				exact++
+			}
+			if len(whole.names) > 0 {
+				withNames++
+			}
+		}
+	}
+	if exact < 8 || withNames < 10 {
+		t.Errorf("%d events walked from offsets, %d with body names: the comparison compares little", exact, withNames)
+	}
+}

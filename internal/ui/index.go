@@ -404,7 +404,9 @@ func (ix *Index) Add(b *data.Batch) error {
 	}
 	for i := range b.Events {
 		e := &b.Events[i]
-		id := hashID(e.AuditID)
+		// (Hashed by the decoder: the auditID's bytes are no longer in
+		// this core's caches.)
+		id := e.AuditIDHash()
 		r, tab, slot, dup := ix.dupOf(e, id)
 		// The rules that read the batch next (live.Alerts) count a copy
 		// once by this mark instead of a filter of their own.
@@ -665,22 +667,13 @@ func (c lateFlags) snapshot() lateFlags {
 	return lateFlags{base: c.base, chunks: c.chunks[:len(c.chunks):len(c.chunks)]}
 }
 
-// idSeed seeds hashID: the hashes live in this process only (the index,
-// the alert and case-file look-ups), so any seed will do.
+// idSeed seeds lineKey: the hashes live in this process only, so any
+// seed will do.
 var idSeed = maphash.MakeSeed()
 
-// hashID hashes an auditID (0 for none) with the runtime's string hash,
-// several times faster than a byte-at-a-time hash on 36-byte ids.
-func hashID(s string) uint64 {
-	if s == "" {
-		return 0
-	}
-	h := maphash.String(idSeed, s)
-	if h == 0 {
-		h = 1
-	}
-	return h
-}
+// hashID hashes an auditID (0 for none) as the decoder does
+// (data.Event.IDHash): the index, the alert and case-file look-ups.
+func hashID(s string) uint64 { return data.HashAuditID(s) }
 
 // Finish marks the input as fully read (err: why reading stopped early).
 func (ix *Index) Finish(err error) {
