@@ -349,18 +349,7 @@ func TestBodyNamesAsFlattenJSON(t *testing.T) {
 		`{"requestObject":{"a":1,"b":{"c":`,
 		`{"requestObject":{"a":1}, "requestObject":{"a":2,"b":3}}`,
 	}
-	files := []string{"testdata/events.jsonl", filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
-	if dir := os.Getenv("AUDITTUI_REALDATA"); dir != "" {
-		real, _ := filepath.Glob(filepath.Join(dir, "audit", "*.jsonl"))
-		files = append(files, real...)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, strings.Split(string(b), "\n")...)
-	}
+	lines = append(lines, bodyTestLines(t)...)
 	withBody := 0
 	for i, line := range lines {
 		var want []string
@@ -407,18 +396,7 @@ func TestBodyNamesFromDecoderOffsets(t *testing.T) {
 		`{"log":"{\"kind\":\"Event\",\"verb\":\"get\",\"requestObject\":{\"k\\u0041\":1,\"m\":{\"n\":2}}}","stream":"stdout"}`,
 		`{"kind":"EventList","items":[{"kind":"Event","requestObject":{"i1":1}},{"kind":"Event","responseObject":{"i2":{"j":1}}}]}`,
 	}
-	files := []string{"testdata/events.jsonl", filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
-	if dir := os.Getenv("AUDITTUI_REALDATA"); dir != "" {
-		real, _ := filepath.Glob(filepath.Join(dir, "audit", "*.jsonl"))
-		files = append(files, real...)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs = append(docs, strings.Split(string(b), "\n")...)
-	}
+	docs = append(docs, bodyTestLines(t)...)
 	var d data.Decoder
 	exact, withNames := 0, 0
 	for i, doc := range docs {
@@ -445,4 +423,25 @@ func TestBodyNamesFromDecoderOffsets(t *testing.T) {
 	if exact < 8 || withNames < 10 {
 		t.Errorf("%d events walked from offsets, %d with body names: the comparison compares little", exact, withNames)
 	}
+}
+
+// bodyTestLines are the lines of the package's events, the bundled sample
+// and, with AUDITTUI_REALDATA, the real logs: what the body-name tests
+// check beside their own documents.
+func bodyTestLines(t *testing.T) []string {
+	t.Helper()
+	files := []string{"testdata/events.jsonl", filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")}
+	if dir := os.Getenv("AUDITTUI_REALDATA"); dir != "" {
+		real, _ := filepath.Glob(filepath.Join(dir, "audit", "*.jsonl"))
+		files = append(files, real...)
+	}
+	var lines []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.Split(string(b), "\n")...)
+	}
+	return lines
 }
