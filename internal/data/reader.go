@@ -601,6 +601,14 @@ func sizeText(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
+// prepareEvery is how many events a chunk's decoding adds to its batch
+// between calls of ReadOptions.Prepare: few enough that they are still
+// in the core's caches (an event and its line are about 1.5 KB), enough
+// that the calls cost nothing. On the 1 GB benchmark file the rules'
+// dispatch run there cost less than half what it did on the whole batch
+// once decoded.
+const prepareEvery = 128
+
 // decodeChunk decodes a chunk into a batch.
 func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batch {
 	if c.docs != nil {
@@ -619,6 +627,7 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 	ln := c.firstLine
 	off := c.offset
 	limit := c.maxLine
+	prep := 0
 	if limit <= 0 {
 		limit = DefaultMaxLineBytes
 	}
@@ -649,6 +658,10 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 				b.Rejects = append(b.Rejects, *rej)
 			}
 			b.Events = window(b, n0, opts, &wc)
+			if opts.Prepare != nil && len(b.Events)-prep >= prepareEvery {
+				opts.Prepare(b)
+				prep = len(b.Events)
+			}
 		}
 		ln++
 		off += int64(len(l)) + 1
@@ -658,6 +671,9 @@ func decodeChunk(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Bat
 	}
 	d.sayPage(opts)
 	opts.Tally.add(wc)
+	if opts.Prepare != nil && len(b.Events) > prep {
+		opts.Prepare(b)
+	}
 	return b
 }
 
@@ -736,6 +752,9 @@ func decodeDocs(d *Decoder, c *chunk, info *SourceInfo, opts *ReadOptions) *Batc
 	}
 	d.sayPage(opts)
 	opts.Tally.add(wc)
+	if opts.Prepare != nil && len(b.Events) > 0 {
+		opts.Prepare(b)
+	}
 	return b
 }
 

@@ -31,6 +31,11 @@ type Batch struct {
 	CaughtUp bool
 	Partial  int
 
+	// Prepared is what ReadOptions.Prepare attached to the batch (nil:
+	// nothing); a stream that makes new batches of the events leaves it
+	// behind.
+	Prepared any
+
 	// lease is set on the batches of a recycling stream (see Hold,
 	// Release and ReadOptions.Recycle).
 	lease *lease
@@ -58,6 +63,15 @@ type ReadOptions struct {
 	// From/To bound event times in Unix nanoseconds: From inclusive, To
 	// exclusive (as logcli). 0 means unbounded.
 	From, To int64
+	// Prepare, if not nil, is called on the goroutine that decodes a
+	// batch, each time a few more of its events are decoded (and once
+	// more when the batch is done, before it is handed on): work it does
+	// on the events it has not seen yet finds them still in that core's
+	// caches, and runs in parallel as the decoding does. It may attach
+	// its results to the batch (Batch.Prepared). Events it has seen are
+	// not changed or dropped afterwards. It is called from several
+	// goroutines at once (for different batches).
+	Prepare func(*Batch)
 	// Prefilter, if not nil, lets a source skip decoding lines that cannot
 	// match the query (they are not rejects: they are simply not selected).
 	Prefilter *Prefilter

@@ -27,7 +27,8 @@ import (
 // to the same events. Alert keys stay unique across shards.
 //
 // Push, Finish and Close are called from one goroutine (the reader's);
-// Advance, Snapshot, Stats, Pending and Busy from any.
+// Advance, Snapshot, Stats, Pending and Busy from any; Prepare from any
+// number at once.
 type Parallel struct {
 	set    *Set
 	opts   Options
@@ -37,6 +38,10 @@ type Parallel struct {
 	// disp finds the rules each event may feed (by index in the set),
 	// once for all shards.
 	disp *dispatch
+	// clones are copies of disp, each with caches of its own, for
+	// Prepare on the goroutines that decode the batches.
+	clonesMu sync.Mutex
+	clones   []*dispatch
 	// calibrated: the split was balanced on measured costs.
 	calibrated bool
 
@@ -363,11 +368,20 @@ func (p *Parallel) EndBacklog() {
 
 func (p *Parallel) push(b *data.Batch) {
 	words := p.disp.words
-	it := item{b: b, cand: make([]uint64, len(b.Events)*words), meta: make([]evMeta, len(b.Events))}
-	for i := range b.Events {
-		ev := &b.Events[i]
-		copy(it.cand[i*words:], p.disp.candidates(ev))
-		it.meta[i] = evMeta{t: ev.Time, repeat: ev.Repeat, proven: p.disp.proven}
+	it := item{b: b, meta: make([]evMeta, len(b.Events))}
+	if pr := p.preparedFor(b); pr != nil {
+		it.cand = pr.cand
+		for i := range b.Events {
+			ev := &b.Events[i]
+			it.meta[i] = evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]}
+		}
+	} else {
+		it.cand = make([]uint64, len(b.Events)*words)
+		for i := range b.Events {
+			ev := &b.Events[i]
+			copy(it.cand[i*words:], p.disp.candidates(ev))
+			it.meta[i] = evMeta{t: ev.Time, repeat: ev.Repeat, proven: p.disp.proven}
+		}
 	}
 	if !p.calibrated {
 		p.calibrate(it)
@@ -376,6 +390,73 @@ func (p *Parallel) push(b *data.Batch) {
 		sh.pushed.Add(1)
 	}
 	p.handOver(it)
+}
+
+// prepared is what Prepare attaches to a batch: the candidates of each
+// of its events (words each) and whether they are proven
+// (dispatch.proven), as p's dispatch answers them.
+type prepared struct {
+	p      *Parallel
+	cand   []uint64
+	proven []bool
+	// first is the batch's first event when last prepared: Push uses
+	// the answers only for the same events.
+	first *data.Event
+}
+
+// Prepare works out the rules the events of b may feed, as Push would,
+// for the events it has not prepared yet, and attaches the answers to b
+// (Batch.Prepared) for Push. It is meant for the goroutine that decodes
+// b (data.ReadOptions.Prepare), a few hundred events at a time: they are
+// still in that core's caches, and the work runs beside the reader's
+// goroutine instead of on it. It may be called from several goroutines
+// at once, for different batches (each takes a copy of the dispatch).
+func (p *Parallel) Prepare(b *data.Batch) {
+	if len(b.Events) == 0 || p.closed.Load() {
+		return
+	}
+	pr, _ := b.Prepared.(*prepared)
+	if pr == nil || pr.p != p || pr.first != &b.Events[0] || len(pr.proven) > len(b.Events) {
+		pr = &prepared{p: p}
+		b.Prepared = pr
+	}
+	d := p.clone()
+	defer p.putClone(d)
+	for i := len(pr.proven); i < len(b.Events); i++ {
+		pr.cand = append(pr.cand, d.candidates(&b.Events[i])...)
+		pr.proven = append(pr.proven, d.proven)
+	}
+	pr.first = &b.Events[0]
+}
+
+// clone returns a copy of p's dispatch for Prepare (putClone gives it
+// back): copies are kept, with the values they have cached, for the
+// next batches.
+func (p *Parallel) clone() *dispatch {
+	p.clonesMu.Lock()
+	defer p.clonesMu.Unlock()
+	if n := len(p.clones); n > 0 {
+		d := p.clones[n-1]
+		p.clones = p.clones[:n-1]
+		return d
+	}
+	return newDispatch(p.disp.queries)
+}
+
+func (p *Parallel) putClone(d *dispatch) {
+	p.clonesMu.Lock()
+	p.clones = append(p.clones, d)
+	p.clonesMu.Unlock()
+}
+
+// preparedFor returns what Prepare attached to b for p, nil when it did
+// not (or b's events changed since).
+func (p *Parallel) preparedFor(b *data.Batch) *prepared {
+	pr, ok := b.Prepared.(*prepared)
+	if !ok || pr.p != p || len(b.Events) == 0 || len(pr.proven) != len(b.Events) || pr.first != &b.Events[0] {
+		return nil
+	}
+	return pr
 }
 
 // tick is a clock reading for the shards.

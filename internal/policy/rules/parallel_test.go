@@ -2,11 +2,16 @@ package rules
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/audittui/audittui/internal/data"
+	"github.com/audittui/audittui/internal/testutil"
 )
 
 // TestParallelEqualsOneEvaluator: the pack split over shards raises
@@ -304,5 +309,130 @@ func TestParallelWithFromEqualsOneEvaluator(t *testing.T) {
 			p.mu.RUnlock()
 			p.Close()
 		}
+	}
+}
+
+// TestPreparedPushEqualsPush: batches whose dispatch was worked out by
+// Prepare on other goroutines, a few events at a time as a reader decodes
+// them (data.ReadOptions.Prepare), give each event the candidates the
+// Parallel's own dispatch gives it, and the same alerts as one evaluator.
+// Answers prepared for another Parallel, or for events the batch no
+// longer holds, are not used.
+func TestPreparedPushEqualsPush(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := genEvents(t, 100, 3*time.Second, 3)
+	// Some events of a stream with a label named as a json expression's
+	// (src_ips, as Loki's streams may have): the gates on it do not
+	// apply, the candidates are not proven.
+	labeled := &data.SourceInfo{Name: "x", Labels: data.Labels{{Name: "job", Value: "audit"}, {Name: "src_ips", Value: `["10.0.0.1"]`}}}
+	for i := range evs[:300] {
+		ev := evs[i].Clone()
+		ev.Origin.Source = labeled
+		evs = append(evs, ev)
+	}
+	for _, f := range testutil.RealAuditFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, decodeInOrder(t, filepath.Base(f), b)...)
+	}
+	one, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		one.Push(&evs[i])
+	}
+	want := alertsDigest(one.Finish())
+	p, err := NewParallel(set, Options{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another rule set's Parallel: what it prepares must not be used.
+	other, err := NewParallel(parseSet(t, `groups:
+  - name: g
+    rules:
+      - alert: Nothing
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | verb="nothing" [5m])) > 0
+`), Options{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var batches []*data.Batch
+	for lo := 0; lo < len(evs); lo += 500 {
+		// A copy per batch: the events of a stale batch are moved.
+		batches = append(batches, &data.Batch{Events: append([]data.Event(nil), evs[lo:min(lo+500, len(evs))]...)})
+	}
+	// Prepared on four goroutines at once, each batch as it grows by 37
+	// events; every fifth by the other Parallel, every seventh then moved.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				b := batches[k]
+				all := b.Events
+				by := p
+				if k%5 == 1 {
+					by = other
+				}
+				for n := min(37, len(all)); ; n = min(n+37, len(all)) {
+					b.Events = all[:n]
+					by.Prepare(b)
+					if n == len(all) {
+						break
+					}
+				}
+				if k%7 == 3 {
+					b.Events = append([]data.Event(nil), all...)
+				}
+			}
+		}()
+	}
+	for k := range batches {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	used, unproven := 0, 0
+	for k, b := range batches {
+		pr := p.preparedFor(b)
+		if stale := k%5 == 1 || k%7 == 3; stale {
+			if pr != nil {
+				t.Errorf("batch %d: answers prepared for another Parallel or other events are used", k)
+			}
+			continue
+		}
+		if pr == nil {
+			t.Fatalf("batch %d: prepared by p, not used by p", k)
+		}
+		used++
+		words := p.disp.words
+		for i := range b.Events {
+			wantCand := p.disp.candidates(&b.Events[i])
+			if !p.disp.proven {
+				unproven++
+			}
+			if got := pr.cand[i*words : (i+1)*words]; !slices.Equal(got, wantCand) || pr.proven[i] != p.disp.proven {
+				t.Fatalf("batch %d event %d: prepared candidates %x proven %v, the dispatch's %x %v", k, i, got, pr.proven[i], wantCand, p.disp.proven)
+			}
+		}
+	}
+	if used == 0 || unproven == 0 {
+		t.Fatalf("%d batches prepared, %d events not proven: the test compares nothing", used, unproven)
+	}
+	for _, b := range batches {
+		p.Push(b)
+	}
+	p.Finish()
+	if d := alertsDigest(p.Snapshot()); d != want {
+		t.Errorf("prepared batches give other alerts than one evaluator:\n%s", diffLines(want, d))
 	}
 }

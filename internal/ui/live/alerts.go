@@ -45,6 +45,9 @@ type Alerts struct {
 	opened time.Time
 	doneIn atomic.Int64
 	par    *rules.Parallel // nil when no rule runs here
+	// prep is par once the rules run, for Prepare (on the decoding
+	// goroutines, which do not take mu).
+	prep   atomic.Pointer[rules.Parallel]
 	nrules int
 	dirty  atomic.Bool
 	ended  atomic.Bool // the input ended (Finish is running or done)
@@ -239,6 +242,9 @@ func (l *Alerts) release(par *rules.Parallel) {
 		return
 	}
 	l.par = par
+	if par != nil {
+		l.prep.Store(par)
+	}
 	for _, b := range l.pending {
 		if par != nil {
 			par.Push(b)
@@ -249,6 +255,15 @@ func (l *Alerts) release(par *rules.Parallel) {
 	l.wake.Broadcast()
 	if l.endPending {
 		l.finish()
+	}
+}
+
+// Prepare is the read's data.ReadOptions.Prepare: once the rules are
+// loaded, the decoding goroutines work out which rules each event may
+// feed (rules.Parallel.Prepare), so that Push need not.
+func (l *Alerts) Prepare(b *data.Batch) {
+	if par := l.prep.Load(); par != nil {
+		par.Prepare(b)
 	}
 }
 

@@ -117,6 +117,9 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 		}
 	}
 	ro.Progress = ix.Progress
+	if al != nil {
+		ro.Prepare = al.Prepare
+	}
 	// The feed releases each batch once indexed and the rules hold the
 	// ones they evaluate later: the readers reuse the memory.
 	ro.Recycle = recycle
