@@ -3936,17 +3936,25 @@ var mutations = []Mutation{
 	{
 		Name:   "rules/prepared-for-another-parallel",
 		What:   "Push uses the candidates a batch was prepared with by another rule set's Parallel (the rules reloaded): events are offered to the wrong rules",
-		File:   "internal/policy/rules/parallel.go",
-		Old:    "if !ok || pr.p != p || len(b.Events) == 0",
+		File:   "internal/policy/rules/prepare.go",
+		Old:    "if !ok || pr.by != pp || len(b.Events) == 0",
 		New:    "if !ok || len(b.Events) == 0",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestPreparedPushEqualsPush$"}},
 	},
 	{
 		Name:   "rules/prepared-proven-always",
 		What:   "Prepare marks every event's candidates as proven: pipelines skip string filters the dispatch did not test",
-		File:   "internal/policy/rules/parallel.go",
+		File:   "internal/policy/rules/prepare.go",
 		Old:    "\t\tpr.proven = append(pr.proven, d.proven)\n",
 		New:    "\t\tpr.proven = append(pr.proven, d.proven || true)\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestPreparedPushEqualsPush$"}},
+	},
+	{
+		Name:   "rules/replayer-prepared-untimed",
+		What:   "`alerts` accounts the events its decoders prepared without their time: those no rule may feed count as untimed and the steps' clock stops",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "r.meta = append(r.meta, evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]})",
+		New:    "r.meta = append(r.meta, evMeta{t: 0, repeat: ev.Repeat, proven: pr.proven[i]})",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestReplayerPreparedEqualsReplay$"}},
 	},
 }

@@ -207,6 +207,17 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		// rule's range and `for`), as Loki's ruler would have.
 		ro.From, ro.TallyFrom = from-int64(set.LookBack()), from
 	}
+	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
+	var replay *rules.Replayer
+	if !opts.Follow {
+		// The reader's decoding goroutines work out which rules each
+		// event may feed (Replayer.Prepare).
+		var err error
+		if replay, err = rules.NewReplayer(set, eopts); err != nil {
+			return err
+		}
+		ro.Prepare = replay.Prepare
+	}
 	st, err := data.OpenAll(ctx, srcs, ro)
 	if err != nil {
 		return err
@@ -221,7 +232,6 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 	inWin := &windowCount{Stream: st, from: from}
 	st = inWin
 
-	eopts := rules.Options{From: from, To: to, OnRejects: rep.Add, Logger: opts.Logger}
 	worst, failed := 0, 0
 	note := func(a *rules.Alert) {
 		if r := rules.SeverityRank(a.Severity); r > worst {
@@ -263,7 +273,7 @@ func runAlerts(ctx context.Context, opts *AlertsOptions) error {
 		// evaluation failed are said as a replay says them.
 		failed = sayFailures(opts.IO.ErrOut, ev.Failures())
 	} else {
-		res, err := rules.Replay(ctx, st, set, eopts)
+		res, err := replay.Run(ctx, st)
 		if err != nil {
 			return err
 		}

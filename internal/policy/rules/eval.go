@@ -1026,6 +1026,25 @@ const replayChunkSteps = 240
 // evaluated once the whole input has been read (or when MaxRetained
 // forces the oldest out; see Options).
 func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Result, error) {
+	r, err := NewReplayer(set, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(ctx, st)
+}
+
+// Replayer is Replay in steps, so that the reader's decoding goroutines
+// can take part: NewReplayer, Prepare as the reader's
+// data.ReadOptions.Prepare (it works out which rules each event may
+// feed, see Parallel.Prepare), then Run on the stream.
+type Replayer struct {
+	e    *Evaluator
+	prep preparer
+	meta []evMeta
+}
+
+// NewReplayer prepares set for Replay with opts.
+func NewReplayer(set *Set, opts Options) (*Replayer, error) {
 	if opts.Reorder == 0 {
 		opts.Reorder = Unbounded
 	}
@@ -1034,6 +1053,19 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 		return nil, err
 	}
 	e.countOthers = true
+	r := &Replayer{e: e}
+	r.prep.queries = e.dispatch().queries
+	return r, nil
+}
+
+// Prepare is the reader's data.ReadOptions.Prepare (see Parallel.Prepare).
+func (r *Replayer) Prepare(b *data.Batch) { r.prep.prepare(b) }
+
+// Run reads st to the end and evaluates the rules over it (see Replay).
+// It is called once.
+func (r *Replayer) Run(ctx context.Context, st data.Stream) (*Result, error) {
+	e := r.e
+	words := e.dispatch().words
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -1042,11 +1074,22 @@ func Replay(ctx context.Context, st data.Stream, set *Set, opts Options) (*Resul
 		if err != nil {
 			return nil, err
 		}
-		if opts.OnRejects != nil && len(b.Rejects) > 0 {
+		if opts := &e.opts; opts.OnRejects != nil && len(b.Rejects) > 0 {
 			opts.OnRejects(b.Rejects)
 		}
-		for i := range b.Events {
-			e.Push(&b.Events[i])
+		if pr := r.prep.preparedFor(b); pr != nil {
+			// The events none of the rules may feed are accounted from
+			// their time without reading the rest of them.
+			r.meta = r.meta[:0]
+			for i := range b.Events {
+				ev := &b.Events[i]
+				r.meta = append(r.meta, evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]})
+			}
+			e.pushBatch(b.Events, pr.cand, words, r.meta)
+		} else {
+			for i := range b.Events {
+				e.Push(&b.Events[i])
+			}
 		}
 		b.Release() // a recycling stream may reuse its memory
 	}

@@ -38,10 +38,8 @@ type Parallel struct {
 	// disp finds the rules each event may feed (by index in the set),
 	// once for all shards.
 	disp *dispatch
-	// clones are copies of disp, each with caches of its own, for
-	// Prepare on the goroutines that decode the batches.
-	clonesMu sync.Mutex
-	clones   []*dispatch
+	// prep answers as disp, for Prepare.
+	prep preparer
 	// calibrated: the split was balanced on measured costs.
 	calibrated bool
 
@@ -113,6 +111,7 @@ func NewParallel(set *Set, opts Options, n int) (*Parallel, error) {
 		qs[i] = r.query.LogQuery()
 	}
 	p.disp = newDispatch(qs)
+	p.prep.queries = qs
 	shards, err := p.build(splitRules(set, n, ruleCost))
 	if err != nil {
 		return nil, err
@@ -369,7 +368,7 @@ func (p *Parallel) EndBacklog() {
 func (p *Parallel) push(b *data.Batch) {
 	words := p.disp.words
 	it := item{b: b, meta: make([]evMeta, len(b.Events))}
-	if pr := p.preparedFor(b); pr != nil {
+	if pr := p.prep.preparedFor(b); pr != nil {
 		it.cand = pr.cand
 		for i := range b.Events {
 			ev := &b.Events[i]
@@ -392,18 +391,6 @@ func (p *Parallel) push(b *data.Batch) {
 	p.handOver(it)
 }
 
-// prepared is what Prepare attaches to a batch: the candidates of each
-// of its events (words each) and whether they are proven
-// (dispatch.proven), as p's dispatch answers them.
-type prepared struct {
-	p      *Parallel
-	cand   []uint64
-	proven []bool
-	// first is the batch's first event when last prepared: Push uses
-	// the answers only for the same events.
-	first *data.Event
-}
-
 // Prepare works out the rules the events of b may feed, as Push would,
 // for the events it has not prepared yet, and attaches the answers to b
 // (Batch.Prepared) for Push. It is meant for the goroutine that decodes
@@ -412,51 +399,9 @@ type prepared struct {
 // goroutine instead of on it. It may be called from several goroutines
 // at once, for different batches (each takes a copy of the dispatch).
 func (p *Parallel) Prepare(b *data.Batch) {
-	if len(b.Events) == 0 || p.closed.Load() {
-		return
+	if !p.closed.Load() {
+		p.prep.prepare(b)
 	}
-	pr, _ := b.Prepared.(*prepared)
-	if pr == nil || pr.p != p || pr.first != &b.Events[0] || len(pr.proven) > len(b.Events) {
-		pr = &prepared{p: p}
-		b.Prepared = pr
-	}
-	d := p.clone()
-	defer p.putClone(d)
-	for i := len(pr.proven); i < len(b.Events); i++ {
-		pr.cand = append(pr.cand, d.candidates(&b.Events[i])...)
-		pr.proven = append(pr.proven, d.proven)
-	}
-	pr.first = &b.Events[0]
-}
-
-// clone returns a copy of p's dispatch for Prepare (putClone gives it
-// back): copies are kept, with the values they have cached, for the
-// next batches.
-func (p *Parallel) clone() *dispatch {
-	p.clonesMu.Lock()
-	defer p.clonesMu.Unlock()
-	if n := len(p.clones); n > 0 {
-		d := p.clones[n-1]
-		p.clones = p.clones[:n-1]
-		return d
-	}
-	return newDispatch(p.disp.queries)
-}
-
-func (p *Parallel) putClone(d *dispatch) {
-	p.clonesMu.Lock()
-	p.clones = append(p.clones, d)
-	p.clonesMu.Unlock()
-}
-
-// preparedFor returns what Prepare attached to b for p, nil when it did
-// not (or b's events changed since).
-func (p *Parallel) preparedFor(b *data.Batch) *prepared {
-	pr, ok := b.Prepared.(*prepared)
-	if !ok || pr.p != p || len(b.Events) == 0 || len(pr.proven) != len(b.Events) || pr.first != &b.Events[0] {
-		return nil
-	}
-	return pr
 }
 
 // tick is a clock reading for the shards.

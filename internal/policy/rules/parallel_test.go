@@ -403,7 +403,7 @@ func TestPreparedPushEqualsPush(t *testing.T) {
 	wg.Wait()
 	used, unproven := 0, 0
 	for k, b := range batches {
-		pr := p.preparedFor(b)
+		pr := p.prep.preparedFor(b)
 		if stale := k%5 == 1 || k%7 == 3; stale {
 			if pr != nil {
 				t.Errorf("batch %d: answers prepared for another Parallel or other events are used", k)
