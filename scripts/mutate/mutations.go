@@ -3925,4 +3925,20 @@ var mutations = []Mutation{
 		New:    "\tev.IDHash = HashAuditID(ev.Stage)\n",
 		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestIDHash$"}},
 	},
+	{
+		Name:   "ship/loki-store-segment-pushed-twice",
+		What:   "with Loki.Store_dir, every segment is pushed to Loki twice: stored once by a Loki that drops identical entries, so only the count of entries pushed shows it (loki-resend: that count was only logged while a test proxy let a stopped run's push through)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\tif err := s.pushSegment(ctx, seg.path); err != nil {\n",
+		New:    "\t\tif err := s.pushSegment(ctx, seg.path); err != nil || s.pushSegment(ctx, seg.path) != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
+	},
+	{
+		Name:   "ship/loki-store-record-written-twice",
+		What:   "with Loki.Store_dir, every record of a batch is written into its segment twice, so every line is pushed twice; a Loki that drops identical entries stores it once (loki-resend)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\t\t\tbuf = appendRecord(buf, r)\n",
+		New:    "\t\t\t\tbuf = appendRecord(appendRecord(buf, r), r)\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
+	},
 }
