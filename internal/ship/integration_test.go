@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,8 +26,11 @@ func newRealEnv(t *testing.T) *env {
 	e := newEnv(t) // sets test credentials for the in-process fake
 	run := fmt.Sprintf("ship-%d", time.Now().UnixNano())
 	e.cluster = run
-	e.lokiU = e.proxy(vl, &e.lokiDown, nil) + "/insert/loki/api/v1/push"
-	e.s3URL = e.proxy(s3ep, &e.s3Down, nil)
+	e.lokiProxyTo = func(down *atomic.Bool) string {
+		return e.proxy(vl, down, nil, &e.lokiHold) + "/insert/loki/api/v1/push"
+	}
+	e.lokiU = e.lokiProxyTo(&e.lokiDown)
+	e.s3URL = e.proxy(s3ep, &e.s3Down, nil, nil)
 	e.bucket, e.prefix = "audittui-ship-test", "audit-logs/"+run
 	e.awsEnv = []string{"AWS_ACCESS_KEY_ID=" + key, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"}
 	e.setAWSEnv()

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,8 +112,9 @@ func TestLokiStoreKeepsS3GoingWhileLokiIsDown(t *testing.T) {
 		t.Fatal("no segment left in Loki.Store_dir after a stop with Loki down")
 	}
 	readBefore := metrics.Value(e.m.LinesRead)
+	stored := e.storeContents()
 
-	e.lokiDown.Store(false)
+	e.lokiBack()
 	e.startSmall()
 	e.delivered()
 	if n := metrics.Value(e.m.LinesRead); n != 0 {
@@ -121,25 +126,161 @@ func TestLokiStoreKeepsS3GoingWhileLokiIsDown(t *testing.T) {
 	}
 	e.shutdown()
 	e.check()
-	pushed := 0
-	for _, r := range e.loki.Requests() {
-		pushed += r.Entries
-	}
-	// Each stored line pushed at least once and stored once (e.check).
-	// Pushed more than once: by a push retried after it failed without an
-	// answer (a timeout on a loaded machine: Loki may have stored it),
-	// which the second run logs with its lines (each start logs to a
-	// buffer of its own), and, seen twice in whole-package runs under
-	// load and not explained yet, 96 entries (about one Mem_Buf_Limit of
-	// lines) pushed again without a failed push logged: said here with
-	// the second run's pushes, not failed on, until it is understood.
+	pushed := e.lokiPushed()
+	// Each stored line pushed once, and stored once (e.check); pushed
+	// again only by a push retried after it failed without an answer (a
+	// timeout on a loaded machine: Loki may have stored it), which the
+	// second run logs with its lines (each start logs to a buffer of its
+	// own). The first run's pushes never reach Loki: lokiBack.
 	retried := failedPushLines(t, e.logW.String())
 	if pushed < len(written) {
 		t.Errorf("Loki was pushed %d entries for %d lines", pushed, len(written))
 	}
 	if extra := pushed - len(written) - retried; extra > 0 {
-		t.Logf("UNEXPLAINED: Loki was pushed %d entries for %d lines, %d more than the %d in pushes logged as failed; the second run's log:\n%s",
-			pushed, len(written), extra, retried, grepLog(e.logW.String()))
+		t.Errorf("Loki was pushed %d entries for %d lines, %d more than the %d in pushes logged as failed; the store before the restart (segment:records:first line): %s; the second run's pushes (entries): %v; its log:\n%s",
+			pushed, len(written), extra, retried, stored, e.lokiPushes(), grepLog(e.logW.String()))
+	}
+}
+
+// lokiPushed sums the entries of the pushes the Loki test server got.
+func (e *env) lokiPushed() int {
+	n := 0
+	for _, r := range e.loki.Requests() {
+		n += r.Entries
+	}
+	return n
+}
+
+// lokiPushes lists the entries of each push the Loki test server got.
+func (e *env) lokiPushes() []int {
+	var out []int
+	for _, r := range e.loki.Requests() {
+		if r.Entries > 0 {
+			out = append(out, r.Entries)
+		}
+	}
+	return out
+}
+
+// storeRecords counts the records of each segment in the Loki store,
+// oldest first, with the first line's auditID (every line has one).
+func (e *env) storeRecords() (n []int, first []string) {
+	for _, s := range e.segments() { // os.ReadDir sorts: oldest first
+		b, err := os.ReadFile(filepath.Join(e.lokiStoreDir(), s))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		is := ids(string(b))
+		n = append(n, len(is))
+		first = append(first, "")
+		if len(is) > 0 {
+			first[len(first)-1] = is[0]
+		}
+	}
+	return n, first
+}
+
+// storeContents describes the Loki store: per segment its number, records
+// and first line.
+func (e *env) storeContents() string {
+	n, first := e.storeRecords()
+	var b strings.Builder
+	for i, s := range e.segments() {
+		fmt.Fprintf(&b, " %s:%d:%s", strings.TrimLeft(strings.TrimSuffix(s, ".seg"), "0"), n[i], first[i])
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// holdNextPush makes the Loki proxies keep the next push they get, its
+// request read whole (the receiver has it), until release is closed;
+// answered is closed once the proxy has answered it (to a client that
+// may be gone: it is answered as if it were not).
+func (e *env) holdNextPush() (held <-chan struct{}, release chan<- struct{}, answered <-chan struct{}) {
+	h, rel, a := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var taken atomic.Bool
+	f := holdFunc(func(r *http.Request) (*http.Request, func()) {
+		if r.Method != http.MethodPost || !taken.CompareAndSwap(false, true) {
+			return r, func() {}
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			e.t.Errorf("reading the push held: %v", err)
+		}
+		// Not ended when the client goes: the proxy forwards what it
+		// has (a context without Done would make it watch the
+		// connection instead).
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		r = r.WithContext(ctx)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		close(h)
+		<-rel
+		return r, func() { cancel(); close(a) }
+	})
+	e.lokiHold.Store(&f)
+	return h, rel, a
+}
+
+// A stop while Loki is down ends the Loki store's sender at once (the stop
+// gate), cancelling the push it has in flight; its segment stays for the
+// next start. Here that push is held at Loki's proxy across the stop, its
+// request received whole. Answered by the Loki that is still down, the
+// next start pushes every line once. Stored by a Loki that came back just
+// then, that push (the oldest segment's, at most Batch_size) is the only
+// one sent twice: the README's "what may be sent twice". The first case
+// is what TestLokiStoreKeepsS3GoingWhileLokiIsDown saw under load (96
+// entries pushed again) when bringing Loki back let the proxy forward a
+// request it got to late: lokiBack.
+func TestLokiStorePushInFlightAtStop(t *testing.T) {
+	for _, stored := range []bool{false, true} {
+		t.Run(map[bool]string{false: "refused", true: "stored"}[stored], func(t *testing.T) {
+			e := newEnv(t)
+			e.lokiStore = true
+			e.graceD = "300ms"
+			e.lokiDown.Store(true)
+			e.w.write(600)
+			e.startSmall()
+			written := e.w.written()
+			fi, _ := os.Stat(e.path)
+			waitUntil(t, "the checkpoint to reach the end of the file", func() bool { return e.readCheckpoint().Offset == fi.Size() })
+			waitUntil(t, "a failed push", func() bool { return metrics.Value(e.m.SinkErrors.WithLabelValues("loki")) > 0 })
+			held, release, answered := e.holdNextPush()
+			select {
+			case <-held:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("no push reached Loki's proxy in 20 s with Loki down; logs:\n%s", grepLog(e.logW.String()))
+			}
+			recs, first := e.storeRecords()
+			e.shutdown() // cancels the push held
+			if !strings.Contains(e.logW.String(), "stopping without waiting for Loki") {
+				t.Errorf("the stop did not end the sender at once:\n%s", grepLog(e.logW.String()))
+			}
+			if stored {
+				e.lokiDown.Store(false) // Loki is back as the held push reaches it
+			}
+			e.lokiBack()
+			close(release)
+			<-answered
+			atStop := e.lokiPushed()
+			switch {
+			case !stored && atStop != 0:
+				t.Fatalf("Loki got %d entries from the run stopped while it was down", atStop)
+			case stored && (atStop == 0 || atStop > recs[0]):
+				t.Fatalf("the push in flight at the stop holds %d entries; the oldest segment %d", atStop, recs[0])
+			case stored && lokiIDs(e.loki)[0] != first[0]:
+				t.Fatalf("the push in flight at the stop begins with %s, not the oldest segment's first line %s", lokiIDs(e.loki)[0], first[0])
+			}
+
+			e.startSmall()
+			e.delivered()
+			waitUntil(t, "the store to empty", func() bool { return len(e.segments()) == 0 })
+			e.shutdown()
+			e.check()
+			retried := failedPushLines(t, e.logW.String())
+			if pushed := e.lokiPushed(); pushed != len(written)+atStop+retried {
+				t.Errorf("Loki was pushed %d entries for %d lines: %d at the stop, %d in pushes the restart logged as failed; pushes (entries): %v",
+					pushed, len(written), atStop, retried, e.lokiPushes())
+			}
+		})
 	}
 }
 
@@ -351,7 +492,7 @@ func TestLokiStoreStopDuringOutageReturnsBeforeGrace(t *testing.T) {
 				t.Fatal("no segment left in Loki.Store_dir after a stop with Loki down")
 			}
 
-			e.lokiDown.Store(false)
+			e.lokiBack()
 			e.startSmall()
 			e.delivered()
 			if n := metrics.Value(e.m.LinesRead); !full && n != 0 {

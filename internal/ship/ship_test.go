@@ -38,8 +38,16 @@ type env struct {
 	logs  *bytes.Buffer
 	runs  int
 	lokiU string
-	// lokiDown makes the proxy in front of the Loki test server answer 503.
+	// lokiDown makes the proxy in front of the Loki test server answer 503
+	// (the proxy lokiU points at until lokiBack gives the next start one
+	// of its own).
 	lokiDown atomic.Bool
+	// lokiProxyTo starts another proxy in front of Loki (lokiBack), down
+	// while down is set.
+	lokiProxyTo func(down *atomic.Bool) string
+	// lokiHold, when set, sees each request the Loki proxies get before
+	// they look at their down flag (lokistore_test.go).
+	lokiHold atomic.Pointer[holdFunc]
 	// lokiLate delays the answers of the proxy in front of Loki.
 	lokiLate lateAcks
 	graceD   string
@@ -111,15 +119,37 @@ func (e *env) grace() string {
 	return e.graceD
 }
 
-func (e *env) lokiProxy() string { return e.proxy(e.loki.URL, &e.lokiDown, &e.lokiLate) }
+// holdFunc sees a request before a Loki proxy looks at its down flag: it
+// may wait, and returns the request to go on with and what to call once
+// the proxy has answered it.
+type holdFunc func(r *http.Request) (*http.Request, func())
+
+// lokiBack brings Loki back for the next start of ship: lokiU becomes a
+// new proxy in front of Loki, and the one the stopped run used stays down
+// (lokiDown stays set). Setting lokiDown to false instead would let that
+// proxy forward a request of the stopped run that it gets to only then:
+// a push the stop cancelled after sending it (the stop gate, Loki down),
+// answered 503 had the proxy looked at once, reached Loki after the stop
+// and was pushed again by the next start (96 entries, the oldest
+// segment, in TestLokiStoreKeepsS3GoingWhileLokiIsDown under load; forced
+// by TestLokiStorePushInFlightAtStop).
+func (e *env) lokiBack() { e.lokiU = e.lokiProxyTo(new(atomic.Bool)) }
 
 // proxy fronts a server with one that answers 503 while down is set and
-// answers writes late as late says (nil: at once).
-func (e *env) proxy(to string, down *atomic.Bool, late *lateAcks) string {
+// answers writes late as late says (nil: at once); hold (nil: none) sees
+// each request first.
+func (e *env) proxy(to string, down *atomic.Bool, late *lateAcks, hold *atomic.Pointer[holdFunc]) string {
 	target, _ := url.Parse(to)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hold != nil {
+			if h := hold.Load(); h != nil {
+				var done func()
+				r, done = (*h)(r)
+				defer done()
+			}
+		}
 		if down.Load() {
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 			return
@@ -141,7 +171,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.loki.Close)
 	os.MkdirAll(filepath.Dir(e.path), 0o700)
 	e.w = newWriter(t, e.path)
-	e.lokiU = e.lokiProxy()
+	e.lokiProxyTo = func(down *atomic.Bool) string { return e.proxy(e.loki.URL, down, &e.lokiLate, &e.lokiHold) }
+	e.lokiU = e.lokiProxyTo(&e.lokiDown)
 	e.s3URL, e.bucket, e.prefix = e.s3.URL, "audit", "audit-logs/test"
 	e.lokiGot = func() []string { return lokiIDs(e.loki) }
 	e.s3Got = func() []string { return s3IDs(t, e.s3.client, "audit", "audit-logs/") }

@@ -407,8 +407,8 @@ var mutations = []Mutation{
 		Name:   "rules/replay-releases-before-evaluating",
 		What:   "Replay gives a batch back to its reader before evaluating its events",
 		File:   "internal/policy/rules/eval.go",
-		Old:    "		for i := range b.Events {\n\t\t\te.Push(&b.Events[i])\n\t\t}\n\t\tb.Release()",
-		New:    "		b.Release()\n\t\tfor i := range b.Events {\n\t\t\te.Push(&b.Events[i])\n\t\t}",
+		Old:    "\t\tif pr := r.prep.preparedFor(b); pr != nil {\n",
+		New:    "\t\tb.Release()\n\t\tif pr := r.prep.preparedFor(b); pr != nil {\n",
 		Guards: []Guard{rulesPkg},
 	},
 	{
@@ -3956,5 +3956,21 @@ var mutations = []Mutation{
 		Old:    "r.meta = append(r.meta, evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]})",
 		New:    "r.meta = append(r.meta, evMeta{t: 0, repeat: ev.Repeat, proven: pr.proven[i]})",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestReplayerPreparedEqualsReplay$"}},
+	},
+	{
+		Name:   "ship/loki-store-segment-pushed-twice",
+		What:   "with Loki.Store_dir, every segment is pushed to Loki twice: stored once by a Loki that drops identical entries, so only the count of entries pushed shows it (loki-resend: that count was only logged while a test proxy let a stopped run's push through)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\tif err := s.pushSegment(ctx, seg.path); err != nil {\n",
+		New:    "\t\tif err := s.pushSegment(ctx, seg.path); err != nil || s.pushSegment(ctx, seg.path) != nil {\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
+	},
+	{
+		Name:   "ship/loki-store-record-written-twice",
+		What:   "with Loki.Store_dir, every record of a batch is written into its segment twice, so every line is pushed twice; a Loki that drops identical entries stores it once (loki-resend)",
+		File:   "internal/ship/lokisink/store.go",
+		Old:    "\t\t\t\tbuf = appendRecord(buf, r)\n",
+		New:    "\t\t\t\tbuf = appendRecord(appendRecord(buf, r), r)\n",
+		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
 	},
 }
