@@ -3973,4 +3973,12 @@ var mutations = []Mutation{
 		New:    "\t\t\t\tbuf = appendRecord(appendRecord(buf, r), r)\n",
 		Guards: []Guard{{Pkg: "./internal/ship", Run: "^TestLokiStoreKeepsS3GoingWhileLokiIsDown$"}},
 	},
+	{
+		Name:   "lokitest/push-entries-on-last-request",
+		What:   "the test Loki records a push's entries on the last request recorded instead of its own: tests that count pushed entries (ship's at-least-once checks) count them on the wrong push",
+		File:   "internal/data/source/loki/lokitest/server.go",
+		Old:    "\t\ts.requests[i].Entries = n\n",
+		New:    "\t\ts.requests[len(s.requests)-1].Entries = n + i*0\n",
+		Guards: []Guard{{Pkg: "./internal/data/source/loki/lokitest", Run: "^TestPushEntriesCountedOnTheirOwnRequest$"}},
+	},
 }

@@ -10,6 +10,7 @@ package lokitest
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -262,6 +263,9 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()})
+		// The handler finds its own record by this (another request
+		// may be recorded while it reads its body).
+		r = r.WithContext(context.WithValue(r.Context(), requestKey{}, len(s.requests)-1))
 		s.mu.Unlock()
 		if s.opts.Username != "" || s.opts.Password != "" {
 			u, p, ok := r.BasicAuth()
@@ -444,6 +448,9 @@ func (s *Server) Entries(tenant string) []Stored {
 	return out
 }
 
+// requestKey is the context key of a request's index in Server.requests.
+type requestKey struct{}
+
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.takeFailure(&s.pushFails); ok {
 		lokiError(w, f.status, f.body)
@@ -491,9 +498,11 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
 		}
 		n += len(st.Entries)
 	}
-	s.mu.Lock()
-	s.requests[len(s.requests)-1].Entries = n
-	s.mu.Unlock()
+	if i, ok := r.Context().Value(requestKey{}).(int); ok {
+		s.mu.Lock()
+		s.requests[i].Entries = n
+		s.mu.Unlock()
+	}
 	s.store(tenantsOf(r)[0], req)
 	w.WriteHeader(http.StatusNoContent)
 }

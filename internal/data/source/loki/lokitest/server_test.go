@@ -482,3 +482,58 @@ func TestTailMaxDurationCloses1011(t *testing.T) {
 		t.Errorf("reason: %v", err)
 	}
 }
+
+// TestPushEntriesCountedOnTheirOwnRequest: a push whose body is still
+// arriving while another push is handled records its entries on its own
+// request (Requests), not on the last one recorded.
+func TestPushEntriesCountedOnTheirOwnRequest(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	body := func(n int, line string) []byte {
+		var es []loki.PushEntry
+		for i := range n {
+			es = append(es, loki.PushEntry{Time: int64(1570818238000000000 + i), Line: []byte(line + strconv.Itoa(i))})
+		}
+		raw, _ := loki.EncodePushProtobuf(nil, loki.PushRequest{Streams: []loki.PushStream{{Labels: data.Labels{{Name: "job", Value: "x"}}, Entries: es}}})
+		return snappy.Encode(nil, raw)
+	}
+	push := func(r io.Reader) {
+		resp, err := http.Post(s.URL+"/loki/api/v1/push", "application/x-protobuf", r)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	}
+	// The first push's request is recorded, its body held back.
+	pr, pw := io.Pipe()
+	slow := body(3, "slow")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		push(pr)
+	}()
+	if _, err := pw.Write(slow[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(s.Requests()) < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first push was not recorded")
+		}
+	}
+	push(bytes.NewReader(body(5, "fast")))
+	pw.Write(slow[1:])
+	pw.Close()
+	<-done
+	reqs := s.Requests()
+	if len(reqs) != 2 || reqs[0].Entries != 3 || reqs[1].Entries != 5 {
+		var got []int
+		for _, r := range reqs {
+			got = append(got, r.Entries)
+		}
+		t.Errorf("entries recorded per request %v, want [3 5]", got)
+	}
+}
