@@ -24,14 +24,7 @@ func TestParallelEqualsOneEvaluator(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs, _ := genEvents(t, 100, 3*time.Second, 3)
-	one, err := NewEvaluator(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range evs {
-		one.Push(&evs[i])
-	}
-	want := alertsDigest(one.Finish())
+	want := oneEvaluatorDigest(t, set, evs)
 	if strings.Count(want, "\n") < 20 {
 		t.Fatalf("too few alerts to compare:\n%s", want)
 	}
@@ -340,14 +333,7 @@ func TestPreparedPushEqualsPush(t *testing.T) {
 		}
 		evs = append(evs, decodeInOrder(t, filepath.Base(f), b)...)
 	}
-	one, err := NewEvaluator(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range evs {
-		one.Push(&evs[i])
-	}
-	want := alertsDigest(one.Finish())
+	want := oneEvaluatorDigest(t, set, evs)
 	p, err := NewParallel(set, Options{}, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -435,4 +421,18 @@ func TestPreparedPushEqualsPush(t *testing.T) {
 	if d := alertsDigest(p.Snapshot()); d != want {
 		t.Errorf("prepared batches give other alerts than one evaluator:\n%s", diffLines(want, d))
 	}
+}
+
+// oneEvaluatorDigest is the digest of the alerts one Evaluator raises
+// over evs, pushed in their order.
+func oneEvaluatorDigest(t *testing.T, set *Set, evs []data.Event) string {
+	t.Helper()
+	one, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		one.Push(&evs[i])
+	}
+	return alertsDigest(one.Finish())
 }
