@@ -143,6 +143,23 @@ type Source struct {
 	// Err says why the source could not be read: what it holds was not
 	// checked.
 	Err string
+	// NotRead are the directories the source holds that were not read
+	// (a subdirectory without -r, a directory a glob matched, one that
+	// could not be listed): nothing under them was examined.
+	NotRead []NotRead
+}
+
+// NotRead is a directory a source holds that was not read, and why.
+type NotRead struct{ Dir, Why string }
+
+// NotReadCount is the number of directories the sources hold that were
+// not read.
+func (r *Report) NotReadCount() int {
+	n := 0
+	for _, s := range r.Sources {
+		n += len(s.NotRead)
+	}
+	return n
 }
 
 // File is a whole file (or S3 object, as stored) and its sha256.

@@ -3965,4 +3965,12 @@ var mutations = []Mutation{
 		New:    "\t\tcase fr.ContentSHA256 != \"\" && fr.ContentSHA256 == fp.ContentSHA256 && false:\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestSinceRecordedRecompressed$"}},
 	},
+	{
+		Name:   "report/source-not-read-unsaid",
+		What:   "the report does not name the directories a case's SOURCE holds that were not read (a subdirectory without -r): evidence left unexamined is said on stderr only",
+		File:   "internal/cli/report/report.go",
+		Old:    "\t\tfor _, u := range src.Unread() {\n",
+		New:    "\t\tfor _, u := range src.Unread()[:0] {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportShowsSourceNotRead$"}},
+	},
 }

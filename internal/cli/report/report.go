@@ -673,6 +673,9 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
+		for _, u := range src.Unread() {
+			s.NotRead = append(s.NotRead, rep.NotRead{Dir: termsafe.String(u.Dir), Why: termsafe.String(u.Why)})
+		}
 		for _, g := range src.Files() {
 			for _, p := range g {
 				if p == "-" {
