@@ -70,7 +70,8 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h2>Summary</h2>
 <ul class="summary">
 <li>Window: {{.Window.String}}</li>
-<li>Sources: {{range $i, $s := .Sources}}{{if $i}}, {{end}}<code>{{$s.Arg}}</code>{{else}}none recorded{{end}}</li>
+{{with .EventsRead}}<li>Events read: {{.}}</li>
+{{end}}<li>Sources: {{range $i, $s := .Sources}}{{if $i}}, {{end}}<code>{{$s.Arg}}</code>{{else}}none recorded{{end}}</li>
 {{if .Recorded}}<li>Re-checked against the sources above, given on the command line; the case recorded {{range $i, $s := .Recorded}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}</li>{{end}}
 {{with .NotReadCount}}<li>Not read: {{.}} {{if eq . 1}}directory{{else}}directories{{end}} the sources hold (listed under Sources)</li>
 {{end}}<li>Events in the timeline: {{len .Events}} (bookmarked: {{.BookmarkCount}}) · notes: {{.NoteCount}} · exports: {{len .Exports}} · alert groups that fired: {{len .Alerts.Groups}}</li>

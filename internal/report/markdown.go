@@ -21,6 +21,9 @@ func Markdown(w io.Writer, r *Report) error {
 
 	p("## Summary\n\n")
 	p("- Window: %s\n", mdText(r.Window.String()))
+	if s := r.EventsRead(); s != "" {
+		p("- Events read: %s\n", mdText(s))
+	}
 	var args []string
 	for _, s := range r.Sources {
 		args = append(args, code(s.Arg))

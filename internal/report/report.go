@@ -35,8 +35,12 @@ type Report struct {
 	Version   string
 	// Window is the window of the sessions (the hull of their windows),
 	// or the one the report command was given.
-	Window  Window
-	Sources []Source
+	Window Window
+	// FirstEvent and LastEvent are the times of the first and the last
+	// event the sources held in the window (zero: none read, or none
+	// with a time).
+	FirstEvent, LastEvent time.Time
+	Sources               []Source
 	// Recorded are the case's own sources when the report re-read others
 	// in their place (SOURCE arguments of the report command); nil when
 	// it read the case's.
@@ -83,6 +87,15 @@ func (r *Report) MoreRejects() int64 {
 		n -= max(1, rj.Lines)
 	}
 	return max(0, n)
+}
+
+// EventsRead says when the events read are: the first and the last
+// event's time ("" when none was read).
+func (r *Report) EventsRead() string {
+	if r.FirstEvent.IsZero() {
+		return ""
+	}
+	return FmtTime(r.FirstEvent) + " → " + FmtTime(r.LastEvent) + " (the times of the first and the last event)"
 }
 
 // Window is a time window (nil ends are open).

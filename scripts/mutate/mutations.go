@@ -3973,4 +3973,12 @@ var mutations = []Mutation{
 		New:    "\t\tfor _, u := range src.Unread()[:0] {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportShowsSourceNotRead$"}},
 	},
+	{
+		Name:   "report/events-read-first-is-first-seen",
+		What:   "the report's Summary gives the first event read in file order as the first event's time, not the earliest (sources out of time order)",
+		File:   "internal/cli/report/report.go",
+		Old:    "\t\tif r.FirstEvent.IsZero() || t < r.FirstEvent.UnixNano() {\n",
+		New:    "\t\tif r.FirstEvent.IsZero() {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportSaysWhenTheEventsRead$"}},
+	},
 }

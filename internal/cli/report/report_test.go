@@ -1166,3 +1166,38 @@ func TestReportShowsSourceNotRead(t *testing.T) {
 		t.Errorf("-r: exit %d\n%s", code, md)
 	}
 }
+
+// TestReportSaysWhenTheEventsRead: the Summary gives the times of the
+// first and the last event the sources hold in the window, absolute, as
+// the TUI's header does ("all 02:00:00 → 03:59:59 UTC"): "all events read
+// (no window)" alone told the reader nothing of when (report-review 4).
+// Events without a time do not count; nothing read, nothing said.
+func TestReportSaysWhenTheEventsRead(t *testing.T) {
+	ev := filepath.Join(t.TempDir(), "audit.log")
+	undated := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"u-0","stage":"ResponseComplete","verb":"get","requestURI":"/api","user":{"username":"x"}}` + "\n"
+	os.WriteFile(ev, []byte(rotEvent("w-2", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 7)+undated+
+		rotEvent("w-1", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 3)+
+		rotEvent("w-3", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 12)), 0o644)
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}})
+	want := "2026-03-14 09:00:03.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)"
+	code, md, errOut := reportCmd(t, c.Dir())
+	if code != 0 || !strings.Contains(md, "- Window: all events read (no window)\n- Events read: "+want+"\n") {
+		t.Errorf("markdown: exit %d %s\n%s", code, errOut, md)
+	}
+	code, html, _ := reportCmd(t, "--no-alerts", "-o", "html", c.Dir())
+	if code != 0 || !strings.Contains(html, "<li>Events read: "+want+"</li>") {
+		t.Errorf("html: exit %d\n%s", code, html)
+	}
+	code, md, _ = reportCmd(t, "--no-alerts", "--from", "2026-03-14T09:00:04Z", c.Dir())
+	if code != 0 || !strings.Contains(md, "- Events read: 2026-03-14 09:00:07.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)\n") {
+		t.Errorf("--from: exit %d\n%s", code, md)
+	}
+	code, md, _ = reportCmd(t, "--no-alerts", "--from", "2026-03-15T00:00:00Z", c.Dir())
+	if code != 0 || strings.Contains(md, "- Events read:") {
+		t.Errorf("nothing in the window: exit %d\n%s", code, md)
+	}
+}
