@@ -70,9 +70,11 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h2>Summary</h2>
 <ul class="summary">
 <li>Window: {{.Window.String}}</li>
-<li>Sources: {{range $i, $s := .Sources}}{{if $i}}, {{end}}<code>{{$s.Arg}}</code>{{else}}none recorded{{end}}</li>
+{{with .EventsRead}}<li>Events read: {{.}}</li>
+{{end}}<li>Sources: {{range $i, $s := .Sources}}{{if $i}}, {{end}}<code>{{$s.Arg}}</code>{{else}}none recorded{{end}}</li>
 {{if .Recorded}}<li>Re-checked against the sources above, given on the command line; the case recorded {{range $i, $s := .Recorded}}{{if $i}}, {{end}}<code>{{$s}}</code>{{end}}</li>{{end}}
-<li>Events in the timeline: {{len .Events}} (bookmarked: {{.BookmarkCount}}) · notes: {{.NoteCount}} · exports: {{len .Exports}} · alert groups that fired: {{len .Alerts.Groups}}</li>
+{{with .NotReadCount}}<li>Not read: {{.}} {{if eq . 1}}directory{{else}}directories{{end}} the sources hold (listed under Sources)</li>
+{{end}}<li>Events in the timeline: {{len .Events}} (bookmarked: {{.BookmarkCount}}) · notes: {{.NoteCount}} · exports: {{len .Exports}} · alert groups that fired: {{len .Alerts.Groups}}</li>
 {{if .Problems}}<li class="bad">Problems: {{len .Problems}} (listed at the end)</li>{{end}}
 </ul>
 </section>
@@ -165,6 +167,9 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <h3><code>{{.Arg}}</code></h3>
 {{if .Err}}<p class="bad">{{.Err}}</p>{{end}}
 {{if .Note}}<p>{{.Note}}</p>{{end}}
+{{if .NotRead}}<p>Not read, so nothing under them was examined:</p>
+<ul>{{range .NotRead}}<li><code>{{.Dir}}</code>: {{.Why}}</li>
+{{end}}</ul>{{end}}
 {{if .Files}}<table><tr><th>file</th><th>sha256 (whole file, as stored)</th><th>bytes</th><th>since the case recorded it</th></tr>
 {{range .Files}}<tr><td><code>{{.Path}}</code></td><td>{{if .Err}}<span class="bad">{{.Err}}</span>{{else}}<code>{{.SHA256}}</code>{{end}}</td><td>{{.Size}}</td><td{{if and .Since (not .SinceOK)}} class="bad"{{end}}>{{notEmpty .Since}}</td></tr>
 {{end}}</table>{{end}}

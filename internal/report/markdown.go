@@ -21,6 +21,9 @@ func Markdown(w io.Writer, r *Report) error {
 
 	p("## Summary\n\n")
 	p("- Window: %s\n", mdText(r.Window.String()))
+	if s := r.EventsRead(); s != "" {
+		p("- Events read: %s\n", mdText(s))
+	}
 	var args []string
 	for _, s := range r.Sources {
 		args = append(args, code(s.Arg))
@@ -28,6 +31,9 @@ func Markdown(w io.Writer, r *Report) error {
 	p("- Sources: %s\n", orNone(strings.Join(args, ", ")))
 	if len(r.Recorded) > 0 {
 		p("- Re-checked against the sources above, given on the command line; the case recorded %s\n", orNone(codes(r.Recorded, ", ")))
+	}
+	if n := r.NotReadCount(); n > 0 {
+		p("- Not read: %s the sources hold (listed under Sources)\n", plural.Count(n, "directory", "directories"))
 	}
 	p("- Events in the timeline: %d (bookmarked: %d); notes: %d; exports: %d; alert groups that fired: %d\n", len(r.Events), r.BookmarkCount(), r.NoteCount(), len(r.Exports), len(r.Alerts.Groups))
 	if len(r.Problems) > 0 {
@@ -192,6 +198,13 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 		if s.Note != "" {
 			p("%s\n\n", mdText(s.Note))
+		}
+		if len(s.NotRead) > 0 {
+			p("Not read, so nothing under them was examined:\n\n")
+			for _, u := range s.NotRead {
+				p("- %s: %s\n", code(u.Dir), mdText(u.Why))
+			}
+			p("\n")
 		}
 		if len(s.Files) > 0 {
 			p("| file | sha256 (whole file, as stored) | bytes | since the case recorded it |\n|---|---|---|---|\n")

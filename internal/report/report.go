@@ -35,8 +35,12 @@ type Report struct {
 	Version   string
 	// Window is the window of the sessions (the hull of their windows),
 	// or the one the report command was given.
-	Window  Window
-	Sources []Source
+	Window Window
+	// FirstEvent and LastEvent are the times of the first and the last
+	// event the sources held in the window (zero: none read, or none
+	// with a time).
+	FirstEvent, LastEvent time.Time
+	Sources               []Source
 	// Recorded are the case's own sources when the report re-read others
 	// in their place (SOURCE arguments of the report command); nil when
 	// it read the case's.
@@ -83,6 +87,15 @@ func (r *Report) MoreRejects() int64 {
 		n -= max(1, rj.Lines)
 	}
 	return max(0, n)
+}
+
+// EventsRead says when the events read are: the first and the last
+// event's time ("" when none was read).
+func (r *Report) EventsRead() string {
+	if r.FirstEvent.IsZero() {
+		return ""
+	}
+	return FmtTime(r.FirstEvent) + " → " + FmtTime(r.LastEvent) + " (the times of the first and the last event)"
 }
 
 // Window is a time window (nil ends are open).
@@ -143,6 +156,23 @@ type Source struct {
 	// Err says why the source could not be read: what it holds was not
 	// checked.
 	Err string
+	// NotRead are the directories the source holds that were not read
+	// (a subdirectory without -r, a directory a glob matched, one that
+	// could not be listed): nothing under them was examined.
+	NotRead []NotRead
+}
+
+// NotRead is a directory a source holds that was not read, and why.
+type NotRead struct{ Dir, Why string }
+
+// NotReadCount is the number of directories the sources hold that were
+// not read.
+func (r *Report) NotReadCount() int {
+	n := 0
+	for _, s := range r.Sources {
+		n += len(s.NotRead)
+	}
+	return n
 }
 
 // File is a whole file (or S3 object, as stored) and its sha256.

@@ -354,6 +354,11 @@ func sinceRecorded(st *casefile.State, p string, fp evidence.Fingerprint, follow
 		last = fr
 		switch {
 		case fr.Size == fp.Size && fr.SHA256 == fp.SHA256:
+		case fr.ContentSHA256 != "" && fr.ContentSHA256 == fp.ContentSHA256:
+			// Recompressed: other stored bytes, the same content (the
+			// report's "recompressed: same content", not a change).
+			last = nil
+			continue
 		case fr.Size < fp.Size:
 			if sum, err := evidence.PrefixSHA256(p, fr.Size); err != nil || sum != fr.SHA256 {
 				return fmt.Sprintf("CHANGED since the case recorded it: %s now, and its first %d bytes are not those recorded (audittui report says more)", bytesText(fp.Size), fr.Size)

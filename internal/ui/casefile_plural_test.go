@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -72,6 +74,57 @@ func TestCaseStatusCountsAsWords(t *testing.T) {
 		send(t, a, "]")
 		if !strings.Contains(a.status, want) {
 			t.Errorf("status %q, want %q", a.status, want)
+		}
+	}
+}
+
+// TestSinceRecordedRecompressed: a .gz recompressed since the case
+// recorded it (other stored bytes, larger or smaller, the same content
+// decompressed) is not a change, as the report judges it ("recompressed:
+// same content"); its content changed is (report-review 2: the status bar
+// said "CHANGED since the case recorded it" for a backup `gzip -1` had
+// recompressed, the first of the files it named, while the report said
+// it was not a problem).
+func TestSinceRecordedRecompressed(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "audit-2026-11-20T02-20-00.000.log.gz")
+	content := []byte(strings.Repeat("{\"kind\":\"Event\",\"auditID\":\"r\"}\n", 50))
+	gz := func(level int, name string, b []byte) evidence.Fingerprint {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, level)
+		zw.Name = name
+		zw.Write(b)
+		zw.Close()
+		if err := os.WriteFile(p, z.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fp, err := evidence.FingerprintFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
+	fp0 := gz(gzip.BestCompression, "", content)
+	st := casefile.Apply([]casefile.Record{{ID: "1", Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: p, Size: fp0.Size, SHA256: fp0.SHA256, ContentSHA256: fp0.ContentSHA256}}})
+	for _, c := range []struct {
+		level   int
+		name    string
+		content []byte
+		changed bool
+	}{
+		{gzip.NoCompression, "", content, false},             // larger stored bytes
+		{gzip.BestCompression, "audit.log", content, false},  // a longer header
+		{gzip.BestSpeed, "", content[:len(content)-1], true}, // content cut
+		{gzip.NoCompression, "", append(content, 'x'), true}, // content appended
+	} {
+		fp := gz(c.level, c.name, c.content)
+		if fp.SHA256 == fp0.SHA256 {
+			t.Fatalf("level %d %q: the same stored bytes", c.level, c.name)
+		}
+		for _, followed := range []bool{false, true} {
+			got := sinceRecorded(st, p, fp, followed)
+			if c.changed != strings.HasPrefix(got, "CHANGED") || (!c.changed && got != "") {
+				t.Errorf("level %d %q, %d bytes of content (followed %v): %q", c.level, c.name, len(c.content), followed, got)
+			}
 		}
 	}
 }

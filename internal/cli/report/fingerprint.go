@@ -150,8 +150,17 @@ func hashLocal(p string, st *casefile.State, states fileStates, followed map[str
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of its sources: written before audittui recorded them, or they were never opened with the case)", true
 	default:
 		f.Since, f.SinceOK = "not recorded (the case holds no fingerprint of this path)", true
+		content := contentOf(p)
 		for _, r := range st.Fingerprints {
 			switch {
+			case r.File.ContentSHA256 != "" && (r.File.ContentSHA256 == sum || r.File.ContentSHA256 == content()):
+				// The recorded .gz's content: decompressed (gunzip), or
+				// compressed again (other stored bytes).
+				how := "decompressed: its sha256 is that of the content the case recorded"
+				if r.File.ContentSHA256 != sum {
+					how = "compressed again: decompressed, its sha256 is that of the content the case recorded"
+				}
+				f.Since = termsafe.String(fmt.Sprintf("the content the case recorded for %s %s, %s (%s)", r.File.Path, recordedWhen(r), how, r.File.ContentSHA256))
 			case r.File.Size == n && r.File.SHA256 == sum:
 				f.Since = termsafe.String("the same bytes the case recorded for " + r.File.Path + " " + recordedWhen(r))
 			case r.File.Size < n && prefixes[r.File.Size] == r.File.SHA256:

@@ -701,3 +701,77 @@ func TestFollowedLive(t *testing.T) {
 		}
 	}
 }
+
+// TestReportDecompressedCopy: the evidence copied elsewhere with a .gz
+// decompressed (gunzip, a reviewer's habit) or compressed again (other
+// stored bytes) holds the content the case recorded for the .gz
+// (content_sha256): the Sources row says whose, instead of "not
+// recorded", as it does for a byte-for-byte copy (report-review 1: a
+// gunzipped copy of a cited backup was "not recorded (the case holds no
+// fingerprint of this path)" although its sha256 was the recorded
+// content's). A copy with other content is still not recorded.
+func TestReportDecompressedCopy(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit-2026-03-14T09-05-00.000.log.gz")
+	var lines []string
+	for i := range 5 {
+		lines = append(lines, rotEvent(fmt.Sprintf("d-%d", i), "get", "/api/v1/namespaces/payments/secrets/k", "secrets", "payments", "k", "", 200, i))
+	}
+	content := strings.Join(lines, "")
+	gz := func(path, name, content string) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Name = name
+		zw.Write([]byte(content))
+		zw.Close()
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gz(p, "", content)
+	src, err := file.New(p, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool { return e.Origin.Line == 3 })
+	fp, err := evidence.FingerprintFile(p)
+	if err != nil || fp.ContentSHA256 != hexSHA([]byte(content)) {
+		t.Fatalf("%+v %v", fp, err)
+	}
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{p}})
+	add(t, c, casefile.Record{Kind: casefile.KindFingerprint, File: &casefile.SourceFile{Path: p, Size: fp.Size, SHA256: fp.SHA256, ModTime: fp.ModTime, ContentSHA256: fp.ContentSHA256}})
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &refs[0]})
+
+	copyDir := t.TempDir()
+	plain := filepath.Join(copyDir, "audit-2026-03-14T09-05-00.000.log")
+	if err := os.WriteFile(plain, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, md, errOut := reportCmd(t, "--no-alerts", c.Dir(), plain)
+	want := "| " + mdCode(plain) + " | `" + fp.ContentSHA256 + "` | " + fmt.Sprint(len(content)) + " | the content the case recorded for " + mdText(p) + " at "
+	if code != 0 || !strings.Contains(md, want) || !strings.Contains(md, "decompressed: its sha256 is that of the content the case recorded") ||
+		!strings.Contains(md, "| checked | OK: the same bytes were found at "+plain+":3 (in the sources given on the command line) |") {
+		t.Errorf("decompressed copy: exit %d %s\nwant %s\n%s", code, errOut, want, md)
+	}
+
+	again := filepath.Join(copyDir, "again.log.gz")
+	os.Remove(plain)
+	gz(again, "audit.log", content)
+	code, md, errOut = reportCmd(t, "--no-alerts", c.Dir(), again)
+	if code != 0 || !strings.Contains(md, " | the content the case recorded for "+mdText(p)+" at ") ||
+		!strings.Contains(md, "compressed again: decompressed, its sha256 is that of the content the case recorded") {
+		t.Errorf("recompressed copy: exit %d %s\n%s", code, errOut, md)
+	}
+
+	other := strings.Replace(content, `"auditID":"d-4"`, `"auditID":"d-9"`, 1)
+	os.Remove(again)
+	os.WriteFile(plain, []byte(other), 0o644)
+	code, md, _ = reportCmd(t, "--no-alerts", c.Dir(), plain)
+	if !strings.Contains(md, "not recorded (the case holds no fingerprint of this path)") || strings.Contains(md, "the content the case recorded") {
+		t.Errorf("other content: exit %d\n%s", code, md)
+	}
+}

@@ -481,6 +481,7 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 	tee := &teeStream{Stream: stream, fn: func(b *data.Batch) {
 		checks.batch(b)
 		addRejects(r, b.Rejects)
+		spanEvents(r, b.Events)
 	}}
 	defer tee.Close()
 	if opts.NoAlerts {
@@ -504,6 +505,23 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		out.rejected = r.RejectedLines
 	}
 	checks.apply(r, u, out)
+}
+
+// spanEvents widens the report's first and last event's times to the
+// events of a batch (those with a time).
+func spanEvents(r *rep.Report, evs []data.Event) {
+	for i := range evs {
+		t := evs[i].Time
+		if t == 0 {
+			continue
+		}
+		if r.FirstEvent.IsZero() || t < r.FirstEvent.UnixNano() {
+			r.FirstEvent = time.Unix(0, t).UTC()
+		}
+		if r.LastEvent.IsZero() || t > r.LastEvent.UnixNano() {
+			r.LastEvent = time.Unix(0, t).UTC()
+		}
+	}
 }
 
 // addRejects lists the lines of the sources that could not be read as
@@ -673,6 +691,9 @@ func hashSource(ctx context.Context, arg string, src data.Source, from, to int64
 	s = rep.Source{Arg: termsafe.String(arg)}
 	switch src := src.(type) {
 	case *file.Source:
+		for _, u := range src.Unread() {
+			s.NotRead = append(s.NotRead, rep.NotRead{Dir: termsafe.String(u.Dir), Why: termsafe.String(u.Why)})
+		}
 		for _, g := range src.Files() {
 			for _, p := range g {
 				if p == "-" {

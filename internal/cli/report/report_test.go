@@ -1129,3 +1129,75 @@ func TestReportExportGoneIsAProblem(t *testing.T) {
 		t.Errorf("html: exit %d %s, want %q:\n%s", code, errOut, want, html)
 	}
 }
+
+// TestReportShowsSourceNotRead: a directory SOURCE of the case holding a
+// subdirectory the sessions did not read (no -r) says so in the report,
+// under that source and in the Summary, not only on stderr: the report is
+// what the reader gets, and evidence there was not examined
+// (report-review 3: a case over ev/ with ev/node-a/audit.log made a
+// report that never named node-a).
+func TestReportShowsSourceNotRead(t *testing.T) {
+	ev := t.TempDir()
+	sub := filepath.Join(ev, "node-a")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(ev, "audit.log"), []byte(rotEvent("n-1", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 1)), 0o644)
+	os.WriteFile(filepath.Join(sub, "audit.log"), []byte(rotEvent("n-2", "delete", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 2)), 0o644)
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}})
+	why := "a subdirectory: not read without -r (--recursive)"
+	code, md, errOut := reportCmd(t, "--no-alerts", c.Dir())
+	if code != 0 || !strings.Contains(md, "- "+mdCode(sub)+": "+mdText(why)+"\n") ||
+		!strings.Contains(md, "- Not read: 1 directory the sources hold (listed under Sources)\n") {
+		t.Errorf("markdown: exit %d %s\n%s", code, errOut, md)
+	}
+	code, html, errOut := reportCmd(t, "--no-alerts", "-o", "html", c.Dir())
+	if code != 0 || !strings.Contains(html, "<li><code>"+sub+"</code>: "+why+"</li>") ||
+		!strings.Contains(html, "<li>Not read: 1 directory the sources hold (listed under Sources)</li>") {
+		t.Errorf("html: exit %d %s\n%s", code, errOut, html)
+	}
+	// Read with -r, nothing is left out, and nothing is said.
+	code, md, _ = reportCmd(t, "--no-alerts", "-r", c.Dir())
+	if code != 0 || strings.Contains(md, why) || strings.Contains(md, "Not read:") {
+		t.Errorf("-r: exit %d\n%s", code, md)
+	}
+}
+
+// TestReportSaysWhenTheEventsRead: the Summary gives the times of the
+// first and the last event the sources hold in the window, absolute, as
+// the TUI's header does ("all 02:00:00 → 03:59:59 UTC"): "all events read
+// (no window)" alone told the reader nothing of when (report-review 4).
+// Events without a time do not count; nothing read, nothing said.
+func TestReportSaysWhenTheEventsRead(t *testing.T) {
+	ev := filepath.Join(t.TempDir(), "audit.log")
+	undated := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"u-0","stage":"ResponseComplete","verb":"get","requestURI":"/api","user":{"username":"x"}}` + "\n"
+	os.WriteFile(ev, []byte(rotEvent("w-2", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 7)+undated+
+		rotEvent("w-1", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 3)+
+		rotEvent("w-3", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 12)), 0o644)
+	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}})
+	want := "2026-03-14 09:00:03.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)"
+	code, md, errOut := reportCmd(t, c.Dir())
+	if code != 0 || !strings.Contains(md, "- Window: all events read (no window)\n- Events read: "+want+"\n") {
+		t.Errorf("markdown: exit %d %s\n%s", code, errOut, md)
+	}
+	code, html, _ := reportCmd(t, "--no-alerts", "-o", "html", c.Dir())
+	if code != 0 || !strings.Contains(html, "<li>Events read: "+want+"</li>") {
+		t.Errorf("html: exit %d\n%s", code, html)
+	}
+	code, md, _ = reportCmd(t, "--no-alerts", "--from", "2026-03-14T09:00:04Z", c.Dir())
+	if code != 0 || !strings.Contains(md, "- Events read: 2026-03-14 09:00:07.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)\n") {
+		t.Errorf("--from: exit %d\n%s", code, md)
+	}
+	code, md, _ = reportCmd(t, "--no-alerts", "--from", "2026-03-15T00:00:00Z", c.Dir())
+	if code != 0 || strings.Contains(md, "- Events read:") {
+		t.Errorf("nothing in the window: exit %d\n%s", code, md)
+	}
+}
