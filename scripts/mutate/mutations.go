@@ -3933,4 +3933,12 @@ var mutations = []Mutation{
 		New:    "\tif end < fi.Size() && finished(fi.ModTime(), time.Now()) && false {\n",
 		Guards: []Guard{{Pkg: "./internal/data/source/file", Run: "^TestFollowReadsAFinishedFileWithoutFinalNewline$"}},
 	},
+	{
+		Name:   "ui/rejects-reason-cut",
+		What:   "the R overlay's reasons grouped are cut at the screen's width again: at 80 columns the hint of where audit events are (AKS categories, Fluentd's time_format) is lost",
+		File:   "internal/ui/rejects.go",
+		Old:    "\t\tfor k, l := range wrapped(lipgloss.NewStyle(), r.r, w-10) {\n",
+		New:    "\t\tfor k, l := range wrapped(lipgloss.NewStyle(), r.r, 1<<20) {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestRejectsReasonsWrapWhole$"}},
+	},
 }
