@@ -3941,4 +3941,12 @@ var mutations = []Mutation{
 		New:    "\t\tfor k, l := range wrapped(lipgloss.NewStyle(), r.r, 1<<20) {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestRejectsReasonsWrapWhole$"}},
 	},
+	{
+		Name:   "ui/stats-trend-series-cut",
+		What:   "the Stats create/delete trends draw only the 8 busiest series again: the sample's ClusterRoleBinding created and deleted once are behind \"… 4 more\", which no key opens",
+		File:   "internal/ui/stats.go",
+		Old:    "d.queries[2], d.trend, 0, d.colW,",
+		New:    "d.queries[2], d.trend, 8, d.colW,",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestStatsSeriesPanelsShowEverySeries$"}},
+	},
 }
