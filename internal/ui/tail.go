@@ -87,7 +87,12 @@ func (t *Tail) Selected() (int, bool) {
 // Select moves the cursor to index row i (if it matches).
 func (t *Tail) Select(i int) {
 	t.cursor = t.c.Rows.Search(i)
-	t.follow = t.cursor >= t.visible()-1
+	if t.cursor < t.visible()-1 {
+		// Off the bottom: "N new" counts from now, as when scrolled up.
+		t.leaveBottom()
+	} else {
+		t.follow = true
+	}
 	t.clamp()
 }
 

@@ -3949,4 +3949,12 @@ var mutations = []Mutation{
 		New:    "d.queries[2], d.trend, 8, d.colW,",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestStatsSeriesPanelsShowEverySeries$"}},
 	},
+	{
+		Name:   "ui/tail-select-stale-new-count",
+		What:   "a jump into the Tail (:goto, [ and ] to a bookmark) stops following without noting the row count: the status says \"30 new ↓ (G)\" with nothing arrived",
+		File:   "internal/ui/tail.go",
+		Old:    "\t\t// Off the bottom: \"N new\" counts from now, as when scrolled up.\n\t\tt.leaveBottom()\n",
+		New:    "\t\t// Off the bottom: \"N new\" counts from now, as when scrolled up.\n\t\tt.follow = false\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestGotoAndBookmarkJumpCountNoNewEvents$"}},
+	},
 }
