@@ -47,7 +47,7 @@ func (a *App) rejectsKey(ks string) tea.Cmd {
 		}
 		a.rejects = false
 	case ActQuit:
-		return tea.Quit
+		return a.quit()
 	default:
 		a.rejectsScroll(act)
 	}

@@ -3957,4 +3957,12 @@ var mutations = []Mutation{
 		New:    "\t\t// Off the bottom: \"N new\" counts from now, as when scrolled up.\n\t\tt.follow = false\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestGotoAndBookmarkJumpCountNoNewEvents$"}},
 	},
+	{
+		Name:   "ui/quit-loses-unsaved-bookmarks",
+		What:   "q quits at once with bookmarks and notes that no case holds: they are lost without a word",
+		File:   "internal/ui/quit.go",
+		Old:    "\tif !a.quitAgain {\n",
+		New:    "\tif !a.quitAgain && false {\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestQuitKeepsUnsavedBookmarksOneKeyLonger$"}},
+	},
 }
