@@ -3965,4 +3965,12 @@ var mutations = []Mutation{
 		New:    "\tif !a.quitAgain && false {\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestQuitKeepsUnsavedBookmarksOneKeyLonger$"}},
 	},
+	{
+		Name:   "ui/history-elsewhere-unsaid",
+		What:   "an empty history (the default namespace's object) no longer names the namespaces where events name it: the on-call engineer reads 'nothing touched it'",
+		File:   "internal/ui/history.go",
+		Old:    "\t\tif len(msg.hist.Rows) == 0 {\n\t\t\tmsg.elsewhere = elsewhere(s, ref)\n",
+		New:    "\t\tif len(msg.hist.Rows) == 0 && false {\n\t\t\tmsg.elsewhere = elsewhere(s, ref)\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestHistoryNamesTheObjectInAnotherNamespace$"}},
+	},
 }
