@@ -122,6 +122,9 @@ func TestGroupedAlertsPaneAt80x24(t *testing.T) {
 	if head, _, _ := strings.Cut(screen, "\n"); !strings.Contains(head, "→") || strings.Contains(head, "all ") {
 		t.Errorf("drill-in without its window:\n%s", screen)
 	}
+	// The silence is in no case: the first q says it would be lost.
+	s.keys("q")
+	s.waitFor("quit asks again", "q again quits: 1 silence not saved")
 	s.keys("q")
 	s.waitFor("quit", "audittui-exit=0")
 }

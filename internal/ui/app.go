@@ -133,7 +133,10 @@ type App struct {
 	// (sortIfNeeded decides once).
 	orderChecked bool
 	quitting     bool
-	wb           *workbench // case, bookmarks list, zoom history
+	// quitArmed: the last key was a quit that said what is not saved
+	// (quit.go); quitAgain is that, for the key being handled.
+	quitArmed, quitAgain bool
+	wb                   *workbench // case, bookmarks list, zoom history
 	// started is when the app was built; indexedIn how long the input
 	// took to read (0 until the feed ends).
 	started   time.Time

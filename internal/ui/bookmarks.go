@@ -181,7 +181,7 @@ func (a *App) marksKey(k tea.KeyPressMsg) tea.Cmd {
 	case "esc", "q", "'":
 		ml.open = false
 	case "ctrl+c":
-		return tea.Quit
+		return a.quit()
 	case "j", "down":
 		ml.cursor = min(ml.cursor+1, max(0, n-1))
 	case "k", "up":

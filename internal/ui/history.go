@@ -39,6 +39,9 @@ type HistoryPane struct {
 	// evRow maps an auditID to the index row of one of its stages (enter
 	// opens it in Detail).
 	evRow map[string]int
+	// elsewhere: an empty history's object as named in other namespaces
+	// (elsewhere).
+	elsewhere []touched
 
 	// objects is the list the pane shows instead of a history: the
 	// objects an alert's events touched.
@@ -64,8 +67,9 @@ type historyLoadedMsg struct {
 	evRow map[string]int
 	// focusID is the auditID of the event h was pressed on, when the
 	// history holds it ("" otherwise).
-	focusID string
-	err     error
+	focusID   string
+	elsewhere []touched
+	err       error
 }
 
 // NewHistoryPane returns the (closed) history pane.
@@ -141,8 +145,41 @@ func loadHistory(ctx context.Context, gen uint64, s *Snapshot, ref history.Ref, 
 			}
 		}
 		msg.hist = b.Build()
+		if len(msg.hist.Rows) == 0 {
+			msg.elsewhere = elsewhere(s, ref)
+		}
 		return msg
 	}
+}
+
+// elsewhere is where the events name an object of ref's resource and name
+// in another namespace than ref's (the most events first, at most 5):
+// `:history rolebinding/x` is the default namespace's, as kubectl's, and an
+// empty history should not leave the reader thinking nothing touched an x.
+func elsewhere(s *Snapshot, ref history.Ref) []touched {
+	counts := map[string]int{}
+	for i := 0; i < s.Len(); i++ {
+		if s.Str(ColName, i) != ref.Name || s.Str(ColResource, i) != ref.Resource ||
+			ref.GroupGiven && s.Str(ColAPIGroup, i) != ref.Group {
+			continue
+		}
+		if ns := s.Str(ColNamespace, i); ns != ref.Namespace && ns != "" {
+			counts[ns]++
+		}
+	}
+	var out []touched
+	for ns, n := range counts {
+		r := ref
+		r.Namespace = ns
+		out = append(out, touched{r, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].n != out[j].n {
+			return out[i].n > out[j].n
+		}
+		return out[i].ref.Namespace < out[j].ref.Namespace
+	})
+	return out[:min(len(out), 5)]
 }
 
 // Loaded takes a historyLoadedMsg; stale ones are ignored.
@@ -150,7 +187,7 @@ func (p *HistoryPane) Loaded(m historyLoadedMsg) {
 	if m.gen != p.gen {
 		return
 	}
-	p.loading, p.err, p.hist, p.evRow = false, m.err, m.hist, m.evRow
+	p.loading, p.err, p.hist, p.evRow, p.elsewhere = false, m.err, m.hist, m.evRow, m.elsewhere
 	if p.hist != nil {
 		p.cursor = max(0, len(p.hist.Rows)-1) // the latest request
 		if m.focusID != "" {
@@ -372,6 +409,12 @@ func (p *HistoryPane) View() string {
 	lines = append(lines, st.Muted.Render(truncateANSI(termsafe.String(h.Query), p.w)))
 	if len(h.Rows) == 0 {
 		lines = append(lines, st.Muted.Render("no request touched this object in the loaded events"))
+		for _, o := range p.elsewhere {
+			// Names from events: sanitised and cut by Safe.
+			lines = append(lines,
+				st.Muted.Render("named in namespace ")+st.Safe(o.ref.Namespace, p.w-40, st.Bold)+st.Muted.Render(" by "+plural(o.n, "event", "events")+":"),
+				"  "+st.Safe(":history -n "+o.ref.Namespace+" "+o.ref.String(), p.w-2, st.Plain))
+		}
 		for _, n := range h.Notes {
 			lines = append(lines, st.Muted.Render("note ")+st.Safe(n, p.w-5, st.Plain))
 		}

@@ -7,6 +7,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -20,6 +21,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 
 func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	a.status = ""
+	a.quitAgain, a.quitArmed = a.quitArmed, false
 	if a.bar.Active() {
 		return a.barKey(k)
 	}
@@ -49,8 +51,7 @@ func (a *App) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch act {
 	case ActQuit:
-		a.quitting = true
-		return tea.Quit
+		return a.quit()
 	case ActHelp:
 		a.openHelp()
 		return nil
@@ -231,7 +232,7 @@ func (a *App) helpKey(ks string) tea.Cmd {
 		}
 		a.help = false
 	case ActQuit:
-		return tea.Quit
+		return a.quit()
 	case ActRejects:
 		a.help = false
 		a.openRejects()
@@ -355,8 +356,11 @@ func (a *App) runCommand(text string) tea.Cmd {
 	a.layout()
 	switch cmd.name {
 	case "quit":
-		a.quitting = true
-		return tea.Quit
+		if strings.HasSuffix(strings.TrimSpace(text), "!") {
+			a.quitting = true // :q!: whatever is not saved
+			return tea.Quit
+		}
+		return a.quit()
 	case "user":
 		name, note := resolveUser(a.c.Snap.Values(ColUser), cmd.arg)
 		a.tl.Pivot(ColUser, name)

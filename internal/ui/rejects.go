@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/audittui/audittui/internal/termsafe"
@@ -46,7 +47,7 @@ func (a *App) rejectsKey(ks string) tea.Cmd {
 		}
 		a.rejects = false
 	case ActQuit:
-		return tea.Quit
+		return a.quit()
 	default:
 		a.rejectsScroll(act)
 	}
@@ -89,9 +90,12 @@ func rejectGroup(reason string) string { return rejectPosition.ReplaceAllString(
 func (a *App) rejectsLines(w int) []string {
 	st := a.c.Styles
 	kept, by := a.ix.Rejects()
+	// match is what a search looks in: a wrapped reason's whole text,
+	// so that its lines are kept or left out together.
 	type line struct {
 		text   string
 		header bool
+		match  string
 	}
 	var ls []line
 	add := func(text string) { ls = append(ls, line{text: text}) }
@@ -128,7 +132,15 @@ func (a *App) rejectsLines(w int) []string {
 		head(st.Header.Render("by reason"))
 	}
 	for _, r := range rs {
-		add(fmt.Sprintf("%8s  %s", thousands(r.n), truncateANSI(r.r, w-10)))
+		// A reason is the explanation the reviewer came for: it wraps
+		// under its count rather than being cut.
+		for k, l := range wrapped(lipgloss.NewStyle(), r.r, w-10) {
+			n := ""
+			if k == 0 {
+				n = thousands(r.n)
+			}
+			ls = append(ls, line{text: fmt.Sprintf("%8s  %s", n, truncateANSI(l, w-10)), match: r.r})
+		}
 	}
 	if dups, n := a.ix.Duplicates(); n > 0 {
 		add("")
@@ -151,7 +163,11 @@ func (a *App) rejectsLines(w int) []string {
 	q := strings.ToLower(a.rej.query)
 	var out []string
 	for _, l := range ls {
-		if q == "" || l.header || strings.Contains(strings.ToLower(ansi.Strip(l.text)), q) {
+		text := l.text
+		if l.match != "" {
+			text = l.match
+		}
+		if q == "" || l.header || strings.Contains(strings.ToLower(ansi.Strip(text)), q) {
 			if q != "" && l.text == "" {
 				continue
 			}

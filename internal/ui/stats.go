@@ -403,8 +403,11 @@ func (s *Stats) render() {
 	rate := func(n int) string { return fmt.Sprintf("%6d %6.2f/s", n, d.rate(n)) }
 	p1 := s.barPanel("Top users by API calls", d.queries[0], sortedCounts(d.c.calls), 10, d.colW, rate, userPred, sel)
 	p2 := s.barPanel("Failed authentication (401-499) by user", d.queries[1], sortedCounts(d.c.failed), 10, d.colW, rate, failedPred, sel)
-	p3 := s.seriesPanel("Create/delete trends by resource", d.queries[2], d.trend, 8, d.colW, false, trendPred, sel)
-	p4 := s.seriesPanel("Namespace activity heatmap", d.queries[3], d.ns, 10, d.colW, true, nsPred, sel)
+	// The series panels are range queries without topk: every series is
+	// drawn (the pane scrolls), the rare ones (a ClusterRoleBinding
+	// deleted once) being what an investigation looks for.
+	p3 := s.seriesPanel("Create/delete trends by resource", d.queries[2], d.trend, 0, d.colW, false, trendPred, sel)
+	p4 := s.seriesPanel("Namespace activity heatmap", d.queries[3], d.ns, 0, d.colW, true, nsPred, sel)
 	// The series' columns: the steps, from the end of the first.
 	axis := panelLine{text: st.Muted.Render(truncateANSI(fmt.Sprintf("%s → %s, %d steps, --step %s",
 		s.c.fmtTime(d.first-int64(d.step)), s.c.fmtTime(d.first+int64(d.buckets-1)*int64(d.step)), d.buckets, logqlDuration(d.step)), d.colW))}
@@ -566,7 +569,7 @@ func (s *Stats) barPanel(title, query string, kvs []countKV, limit, w int, num f
 }
 
 // seriesPanel draws one row per series over time buckets: a sparkline
-// (trends) or shaded heat cells (heatmap).
+// (trends) or shaded heat cells (heatmap); at most limit rows (0: all).
 func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit, w int, heat bool, pred func(string) string, sel string) []panelLine {
 	st := s.c.Styles
 	lines := []panelLine{{text: st.Title.Render(title)}, {text: st.Muted.Render(fitQuery(query, w))}}
@@ -586,7 +589,7 @@ func (s *Stats) seriesPanel(title, query string, series map[string][]int, limit,
 	spark := []rune("▁▂▃▄▅▆▇█")
 	shades := []rune(" ░▒▓█")
 	for k, e := range kvs {
-		if k == limit {
+		if limit > 0 && k == limit {
 			lines = append(lines, panelLine{text: st.Muted.Render(fmt.Sprintf("  … %d more", len(kvs)-limit))})
 			break
 		}

@@ -87,7 +87,12 @@ func (t *Tail) Selected() (int, bool) {
 // Select moves the cursor to index row i (if it matches).
 func (t *Tail) Select(i int) {
 	t.cursor = t.c.Rows.Search(i)
-	t.follow = t.cursor >= t.visible()-1
+	if t.cursor < t.visible()-1 {
+		// Off the bottom: "N new" counts from now, as when scrolled up.
+		t.leaveBottom()
+	} else {
+		t.follow = true
+	}
 	t.clamp()
 }
 
@@ -182,9 +187,12 @@ func (t *Tail) View() string {
 		case s != nil && s.Rejected > 0:
 			msg = fmt.Sprintf("no events: %s rejected (R shows why)", plural(int(s.Rejected), "line", "lines"))
 		case s != nil && s.Partial > 0:
-			msg = "no events yet: a line is waiting for its newline"
+			// A file written less than a minute ago is followed as a
+			// live one; a finished file (a copy just made) is read whole
+			// without following.
+			msg = "no events yet: a line is waiting for its newline (--follow=false reads a finished file whole)"
 		}
-		lines = append(lines, st.Muted.Render(msg))
+		lines = append(lines, wrapped(st.Muted, msg, t.w)...)
 	}
 	for p := t.top; p < n && len(lines) < t.h; p++ {
 		row := renderRow(st, t.c.Snap, t.c.Rows.At(p), l, p == t.cursor)

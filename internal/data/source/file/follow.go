@@ -87,6 +87,16 @@ func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.S
 		fh.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	if end < fi.Size() && finished(fi.ModTime(), time.Now()) {
+		// A last line without its newline in a file nothing has written
+		// to for a while is not a line being written: an archive, a
+		// download, concatenated or `jq -j` JSON. It is read with the
+		// rest, as --follow=false reads it, instead of being held back
+		// forever (and a pretty document cut before its closing brace,
+		// every line of it then a reject). Bytes appended later start
+		// after it.
+		end = fi.Size()
+	}
 	// Its identity covers the initial content: a copytruncate while that is
 	// read makes the tail start again at 0.
 	if f.id, err = tail.Identify(fh, end); err != nil {
@@ -99,6 +109,17 @@ func newFollowStream(ctx context.Context, fh *os.File, path string, info *data.S
 		f.off, f.next = end, end
 	}
 	return f, nil
+}
+
+// finishedAfter is how long a file must have been left unwritten for its
+// last line without a newline to be read as finished rather than waited
+// for: a writer mid-line (the API server, a shipper) completes its line
+// within milliseconds.
+const finishedAfter = time.Minute
+
+// finished says whether a file last modified at mod is finished at now.
+func finished(mod, now time.Time) bool {
+	return now.Sub(mod) >= finishedAfter
 }
 
 // lastNewline returns the offset just after the last '\n' in [0, size).
