@@ -25,8 +25,8 @@ type WindowFlags struct {
 // AddFlags registers --since, --from and --to on fs.
 func (w *WindowFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&w.Since, "since", 0, "only events newer than this duration before --to (or now, not the newest event: use --from for an archive), e.g. 1h")
-	fs.StringVar(&w.From, "from", "", "start of the window, inclusive (RFC 3339 or YYYY-MM-DD)")
-	fs.StringVar(&w.To, "to", "", "end of the window, exclusive (RFC 3339 or YYYY-MM-DD)")
+	fs.StringVar(&w.From, "from", "", "start of the window, inclusive (RFC 3339, \"2026-11-20 08:00\" in UTC, or YYYY-MM-DD)")
+	fs.StringVar(&w.To, "to", "", "end of the window, exclusive (RFC 3339, \"2026-11-20 08:00\" in UTC, or YYYY-MM-DD)")
 }
 
 // Range returns the window [from, to) in Unix nanoseconds (0 = open). now
@@ -66,10 +66,13 @@ func parseFlagTime(s string) (int64, error) {
 	if t, err := data.ParseTime(s); err == nil {
 		return t, nil
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.UnixNano(), nil
+	// The forms the TUI's :from and :to take too (without a zone: UTC).
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UnixNano(), nil
+		}
 	}
-	return 0, fmt.Errorf("cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, or YYYY-MM-DD)", s)
+	return 0, fmt.Errorf("cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, 2026-11-20 08:00 (UTC) or YYYY-MM-DD)", s)
 }
 
 // watchWindow wraps srcs so that, when a read of the window [from, to)

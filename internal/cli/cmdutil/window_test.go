@@ -25,6 +25,10 @@ func TestWindowRange(t *testing.T) {
 		{"since before to", []string{"--since", "1h", "--to", "2026-05-01T10:00:00Z"}, ns("2026-05-01T09:00:00Z"), ns("2026-05-01T10:00:00Z"), ""},
 		{"from and to", []string{"--from", "2026-05-01", "--to", "2026-05-02T00:00:00Z"}, ns("2026-05-01T00:00:00Z"), ns("2026-05-02T00:00:00Z"), ""},
 		{"nanoseconds", []string{"--from", "2026-05-01T00:00:00.000000001Z"}, ns("2026-05-01T00:00:00Z") + 1, 0, ""},
+		// As the TUI's :from takes them (no zone: UTC, as the other
+		// zoneless forms).
+		{"minutes with a space", []string{"--from", "2026-05-01 05:00", "--to", "2026-05-01T06:30"}, ns("2026-05-01T05:00:00Z"), ns("2026-05-01T06:30:00Z"), ""},
+		{"seconds with a space", []string{"--from", "2026-05-01 05:00:07"}, ns("2026-05-01T05:00:07Z"), 0, ""},
 		{"since and from", []string{"--since", "1h", "--from", "2026-05-01"}, 0, 0, "mutually exclusive"},
 		{"negative since", []string{"--since", "-1h"}, 0, 0, "--since -1h0m0s: want a positive duration"},
 		{"bad from", []string{"--from", "yesterday"}, 0, 0, `--from: cannot parse "yesterday"`},
