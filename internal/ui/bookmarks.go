@@ -190,7 +190,9 @@ func (a *App) marksKey(k tea.KeyPressMsg) tea.Cmd {
 		ml.cursor = 0
 	case "G", "end":
 		ml.cursor = max(0, n-1)
-	case "enter":
+	case "enter", ":":
+		// Enter opens the bookmarked event; `:` too, with the command
+		// line for it (:note, :tag apply to the event Detail shows).
 		if ml.cursor >= n {
 			return nil
 		}
@@ -200,7 +202,15 @@ func (a *App) marksKey(k tea.KeyPressMsg) tea.Cmd {
 			return func() tea.Msg { return statusMsg("this event is not in the events read (other sources or window)") }
 		}
 		ml.open = false
-		return a.openDetail(row)
+		// Back from Detail (esc), the Tail is on it when the filter
+		// shows it, as after ] (a :note there is on it too).
+		a.tail.SelectExact(row)
+		cmd := a.openDetail(row)
+		if k.String() == ":" {
+			a.bar.Open(':', "")
+			a.layout()
+		}
+		return cmd
 	}
 	return nil
 }
@@ -214,7 +224,7 @@ func (a *App) marksView(w, h int) string {
 	if d := a.wb.cs.Dir(); d != "" {
 		where = "case " + d
 	}
-	lines := []string{st.Title.Render(fmt.Sprintf("Bookmarks: %d", m.Len())) + st.Muted.Render("  ("+termsafe.String(where)+"; enter opens, esc closes)")}
+	lines := []string{st.Title.Render(fmt.Sprintf("Bookmarks: %d", m.Len())) + st.Muted.Render("  ("+termsafe.String(where)+"; enter opens, : opens with the command line, esc closes)")}
 	if m.Len() == 0 {
 		lines = append(lines, st.Muted.Render("none yet: m bookmarks the selected event, :note TEXT annotates it"))
 		return fill(lines, h)

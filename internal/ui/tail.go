@@ -96,6 +96,16 @@ func (t *Tail) Select(i int) {
 	t.clamp()
 }
 
+// SelectExact moves the cursor to index row i when the filter shows it,
+// and reports whether it did (else the cursor stays).
+func (t *Tail) SelectExact(i int) bool {
+	if p := t.c.Rows.Search(i); p >= t.c.Rows.Len() || t.c.Rows.At(p) != i {
+		return false
+	}
+	t.Select(i)
+	return true
+}
+
 // NewCount is how many matching events arrived since the user paused or
 // scrolled away from the bottom.
 func (t *Tail) NewCount() int {

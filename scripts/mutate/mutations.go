@@ -4061,4 +4061,12 @@ var mutations = []Mutation{
 		New:    "\t\tif len(msg.hist.Rows) == 0 && false {\n\t\t\tmsg.elsewhere = elsewhere(s, ref)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestHistoryNamesTheObjectInAnotherNamespace$"}},
 	},
+	{
+		Name:   "ui/bookmark-list-leaves-tail",
+		What:   "enter on a bookmark in the ' list leaves the Tail where it was: back from the Detail, :note annotates another event",
+		File:   "internal/ui/bookmarks.go",
+		Old:    "\t\ta.tail.SelectExact(row)\n",
+		New:    "\t\t_ = a.tail\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestBookmarkListLeadsToTheEvent$"}},
+	},
 }
