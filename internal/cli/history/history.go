@@ -23,6 +23,7 @@ import (
 	"github.com/audittui/audittui/internal/data/logql"
 	"github.com/audittui/audittui/internal/history"
 	"github.com/audittui/audittui/internal/plural"
+	"github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -173,8 +174,77 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 			where = "the window" // the window's own notice says where the events are
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "audittui: no request touched %s in %s%s\n", termsafe.String(ref.Display()), where, hint)
+		if !slices.Contains(opts.Args, "-") && len(opts.Args) > 0 {
+			// (stdin cannot be read again)
+			for _, o := range elsewhere(ctx, srcs, ref, opts.Sources.Job(), from, to) {
+				fmt.Fprintln(opts.IO.ErrOut, termsafe.String(fmt.Sprintf("audittui: named in namespace %s by %s: audittui history -n %s %s",
+					o.ns, plural.Count(o.n, "event", "events"), report.ShellQuote(o.ns), report.ShellQuote(ref.Resource+"/"+ref.Name))))
+			}
+		}
 	}
 	return rep.Err()
+}
+
+// nsCount is a namespace and how many events name the object there.
+type nsCount struct {
+	ns string
+	n  int
+}
+
+// elsewhere reads srcs again for the events that name ref's resource and
+// name in another namespace than ref's (the most events first, at most
+// 5): `history rolebinding/x` is the default namespace's, as kubectl's,
+// and an empty history should not leave the reader thinking nothing
+// touched an x (as the TUI's :history says too).
+func elsewhere(ctx context.Context, srcs []data.Source, ref history.Ref, job string, from, to int64) []nsCount {
+	if ref.Namespace == "" || ref.Name == "" {
+		return nil
+	}
+	if job == "" {
+		job = "audit"
+	}
+	q := `{job=` + strconv.Quote(job) + `} | json | objectRef_resource=` + strconv.Quote(ref.Resource) +
+		` | objectRef_name=` + strconv.Quote(ref.Name) + ` | objectRef_namespace!=` + strconv.Quote(ref.Namespace) + ` | objectRef_namespace!=""`
+	if ref.GroupGiven {
+		q += ` | objectRef_apiGroup=` + strconv.Quote(ref.Group)
+	}
+	lq, err := logql.ParseLog(q)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := data.OpenAll(ctx, srcs, data.ReadOptions{From: from, To: to, Query: lq, Prefilter: data.PrefilterFor(lq)})
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	counts := map[string]int{}
+	for {
+		b, err := st.Next(ctx)
+		if b != nil {
+			for i := range b.Events {
+				if e := &b.Events[i]; lq.Matches(e) {
+					counts[e.Namespace]++
+				}
+			}
+			b.Release()
+		}
+		if err != nil {
+			break // io.EOF, or said by the first read
+		}
+	}
+	var out []nsCount
+	for ns, n := range counts {
+		out = append(out, nsCount{ns, n})
+	}
+	slices.SortFunc(out, func(a, b nsCount) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(a.ns, b.ns)
+	})
+	return out[:min(len(out), 5)]
 }
 
 // collect reads the sources with the query's literal prefilter and feeds

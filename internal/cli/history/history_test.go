@@ -530,3 +530,34 @@ func TestHistoryReadsCollection(t *testing.T) {
 	mustContain(t, out, "2 list or watch requests of the collection left out")
 	queryAgrees(t, syn, "--reads", "-n", "prod", "secret/db")
 }
+
+// TestHistoryNamesTheObjectInAnotherNamespace: an empty history of
+// rolebinding/payments-deployers (the default namespace's, as kubectl's)
+// says where events name it, with the command that lists it (as the
+// TUI's :history does); a name no event has says nothing more, and stdin
+// (which cannot be read again) is not read twice.
+func TestHistoryNamesTheObjectInAnotherNamespace(t *testing.T) {
+	sample := filepath.Join(testutil.RepoRoot(), "testdata", "sample", "audit.log")
+	code, _, errOut := run(t, "", "rolebinding/payments-deployers", sample)
+	if code != 0 || !strings.Contains(errOut, "no request touched default/rolebindings/payments-deployers") ||
+		!strings.Contains(errOut, "named in namespace payments by 2 events: audittui history -n payments rolebindings/payments-deployers") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	// The command named lists carol's delete.
+	code, out, _ := run(t, "", "-n", "payments", "rolebindings/payments-deployers", sample)
+	if code != 0 || !strings.Contains(out, "carol@corp.example") || !strings.Contains(out, "delete") {
+		t.Errorf("the command named: exit %d, %q", code, out)
+	}
+	_, _, errOut = run(t, "", "rolebinding/nothing-of-that-name", sample)
+	if strings.Contains(errOut, "named in namespace") {
+		t.Errorf("a name no event has: %q", errOut)
+	}
+	b, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, errOut = run(t, string(b), "rolebinding/payments-deployers", "-")
+	if !strings.Contains(errOut, "no request touched") || strings.Contains(errOut, "named in namespace") {
+		t.Errorf("stdin: %q", errOut)
+	}
+}
