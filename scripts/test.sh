@@ -72,9 +72,10 @@ step "tests"
 # 173 s, internal/data 124 s, internal/ship 123 s; then, from the run
 # before, 93 to 42 s; the rest take under 35 s. e2e/shipfaults and e2e
 # wait for a good part of their time (ship's scenarios run for set
-# seconds, tmux screens are polled), and a package's tests run one at a
-# time, so each of them starts beside a package that computes (ui beside
-# shipfaults, then query, then e2e) rather than beside the other. A
+# seconds, tmux screens are polled; shipfaults runs most of its scenarios
+# two at a time, e2e its tests one at a time), so each of them starts
+# beside a package that computes (ui beside shipfaults, then query, then
+# e2e) rather than beside the other. A
 # package named here and in ./... runs once; one that no longer exists is
 # left out.
 first=()

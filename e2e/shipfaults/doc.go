@@ -22,6 +22,16 @@
 // $AUDITTUI_ARTIFACTS/shipfaults/summary.{txt,jsonl} (or a temporary
 // directory named in the test log).
 //
+// The scenarios mostly wait (seconds of writing, rotating, outages), so
+// they run in parallel (t.Parallel; go test's -parallel, GOMAXPROCS by
+// default, bounds how many at a time): each has its own directory,
+// auditID tag, cluster label and S3 prefix, metrics port and Loki
+// stand-in, and counts only its own events. Two run alone, before them,
+// because what they check depends on ship getting the CPU it needs:
+// TestHugeLines (its bound is ship's live heap, which creeps up when the
+// collector is starved) and TestLokiStoreRotationDuringOutage (ship must
+// read each backup before retention deletes it).
+//
 // The suite depends only on the binary, its YAML config, its /metrics,
 // /healthz and /readyz endpoints, its documented files in State_dir
 // (dead-letter and overlong-lines files) and the sinks; never on ship's Go

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,14 +33,14 @@ func pick[T any](ci, longRun T) T {
 var (
 	sumDir   string
 	sumOnce  sync.Once
-	sumNoted bool
+	sumNoted atomic.Bool // set by scenarios running in parallel
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	testutil.RemoveAudittui()
-	if sumNoted {
+	if sumNoted.Load() {
 		fmt.Printf("shipfaults: per-scenario reports in %s/summary.txt and summary.jsonl\n", sumDir)
 	}
 	os.Exit(code)
@@ -71,7 +72,7 @@ func artifacts(t *testing.T) string {
 	if err := os.MkdirAll(sumDir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	sumNoted = true
+	sumNoted.Store(true)
 	return sumDir
 }
 

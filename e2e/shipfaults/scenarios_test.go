@@ -16,8 +16,10 @@ import (
 // backup is gzipped a moment later) about once a second under load,
 // VictoriaLogs and versitygw as sinks.
 func TestRotateRenameUnderLoad(t *testing.T) {
+	t.Parallel()
 	for _, gz := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "gzip"}[gz], func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, lokiVictoriaLogs, WriterOptions{
 				Rate: pick(2000, 5000), RotateBytes: pick[int64](3<<19, 20<<20), Rotation: RenameCreate, Compress: gz,
 			})
@@ -39,9 +41,11 @@ func TestRotateRenameUnderLoad(t *testing.T) {
 // excused (ship should count their bytes in
 // audittui_ship_unrecoverable_bytes_total when it notices them).
 func TestRotateCopyTruncateUnderLoad(t *testing.T) {
+	t.Parallel()
 	for _, rot := range []Rotation{CopyTruncateNumbered, CopyTruncateTimed} {
 		name := map[Rotation]string{CopyTruncateNumbered: "logrotate-numbered", CopyTruncateTimed: "apiserver-names"}[rot]
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, lokiVictoriaLogs, WriterOptions{
 				Rate: pick(2000, 5000), RotateBytes: pick[int64](3<<19, 20<<20), Rotation: rot, Compress: true,
 				WindowEvery: 4, WindowEvents: 5,
@@ -93,6 +97,7 @@ func countEvents(evs []Event, f func(Event) bool) int {
 // (audittui_ship_gap_files_total and one ERROR). The events of the
 // deleted file that ship had not read are excused.
 func TestRetentionWhileDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, lokiStandIn, WriterOptions{Rate: pick(2000, 5000), Rotation: RenameCreate, Compress: true})
 	e.w.Write(200)
 	e.startShip()
@@ -166,7 +171,9 @@ func must(t *testing.T, err error) {
 // missing or duplicated (no crash here), and files must be read oldest
 // first.
 func TestCatchUp(t *testing.T) {
+	t.Parallel()
 	t.Run("one-push-in-three-fails", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t, lokiStandIn, WriterOptions{
 			Rate: pick(3000, 5000), RotateBytes: pick[int64](1<<20, 10<<20), Rotation: RenameCreate, Compress: true,
 		})
@@ -189,6 +196,7 @@ func TestCatchUp(t *testing.T) {
 		e.checkTargets(r)
 	})
 	t.Run("after-outage", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t, lokiStandIn, WriterOptions{
 			Rate: pick(2000, 5000), RotateBytes: pick[int64](1<<20, 20<<20), Rotation: RenameCreate, Compress: true,
 		})
@@ -215,6 +223,7 @@ func TestCatchUp(t *testing.T) {
 // rotation going on. Nothing may be missing; each crash may re-send at
 // most one batch per sink.
 func TestKill9Loop(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, lokiStandIn, WriterOptions{
 		Rate: pick(3000, 5000), RotateBytes: pick[int64](4<<20, 20<<20), Rotation: RenameCreate, Compress: true,
 	})
@@ -248,6 +257,8 @@ func TestKill9Loop(t *testing.T) {
 // file; everything else delivered. The resident set is reported, not
 // checked (see the bound below).
 func TestHugeLines(t *testing.T) {
+	// Not t.Parallel: it runs before the scenarios that run side by side
+	// (doc.go), so the heap bound below is measured without them.
 	e := newEnv(t, lokiStandIn, WriterOptions{Rate: 200, Rotation: RenameCreate})
 	e.standIn.MaxLine(LokiMaxLineSize)
 	e.cfg.MemBufLimit, e.cfg.MaxLineSize = "16M", "16M"
@@ -362,6 +373,7 @@ func checkDeadLetterOnlyTooLong(e *env, r *Report) {
 // one. Good lines must be delivered once and not dead-lettered; the
 // too-long ones must be accounted for (dead-letter file).
 func TestLokiLineLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, lokiStandIn, WriterOptions{Rate: 1000, Rotation: RenameCreate})
 	e.standIn.MaxLine(LokiMaxLineSize)
 	e.w.Write(200)
@@ -401,6 +413,7 @@ const readyTimeoutOption = "Ready_ack_timeout"
 // last acknowledged push per sink tell how far behind ship is, and all of
 // it recovers.
 func TestHealthDuringLokiOutage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, lokiStandIn, WriterOptions{Rate: 2000, Rotation: RenameCreate})
 	readyAfter := 3 * time.Second
 	e.cfg.Extra = map[string]string{readyTimeoutOption: readyAfter.String()}
