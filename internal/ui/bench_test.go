@@ -162,3 +162,21 @@ func BenchmarkTimeOrder(b *testing.B) {
 		timeOrder(s)
 	}
 }
+
+// BenchmarkTypeInFilterBar is one key typed in the filter bar (`/`), as
+// the App handles it (the layout at every key), on the events fixture at
+// 120x40: the text grows by a letter, then is cleared.
+func BenchmarkTypeInFilterBar(b *testing.B) {
+	ix := loadIndex(b, "testdata/events.jsonl")
+	a := New(context.Background(), ix, nil, Options{NoColor: true, Compile: CompileLogQL, Title: "events.jsonl"})
+	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	send(b, a, "/")
+	word := "kube-system"
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%len(word) == 0 {
+			a.Update(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+		}
+		a.Update(tea.KeyPressMsg{Code: rune(word[i%len(word)]), Text: string(word[i%len(word)])})
+	}
+}
