@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # bench/tui.sh: the TUI as users run it, on a big generated audit log, in
 # tmux, side by side with lnav (with bench/lnav/k8s_audit.json, a JSON log
 # format that makes lnav index the fields audittui indexes) on the same file.
@@ -26,6 +26,9 @@
 # installed from apt when missing (Debian package lnav). The timings are
 # wall clock on whatever else the machine runs: the load average is
 # printed with them.
+# bash's SECONDS times the 10 ms poll without a fork: `sh bench/tui.sh`
+# (dash) runs it under bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-/tmp/audittui-bench}
