@@ -40,6 +40,10 @@ type Report struct {
 	// event the sources held in the window (zero: none read, or none
 	// with a time).
 	FirstEvent, LastEvent time.Time
+	// Read is how many events the sources held in the window, an
+	// exact copy (data.Dups) counted once; Copies how many copies were
+	// left out so; Undated how many of the events have no time.
+	Read, Copies, Undated int64
 	Sources               []Source
 	// Recorded are the case's own sources when the report re-read others
 	// in their place (SOURCE arguments of the report command); nil when
@@ -92,10 +96,20 @@ func (r *Report) MoreRejects() int64 {
 // EventsRead says when the events read are: the first and the last
 // event's time ("" when none was read).
 func (r *Report) EventsRead() string {
-	if r.FirstEvent.IsZero() {
+	if r.Read == 0 {
 		return ""
 	}
-	return FmtTime(r.FirstEvent) + " → " + FmtTime(r.LastEvent) + " (the times of the first and the last event)"
+	s := plural.Count(r.Read, "event", "events")
+	if r.Undated > 0 {
+		s += fmt.Sprintf(" (%d without a time)", r.Undated)
+	}
+	if !r.FirstEvent.IsZero() {
+		s += ", " + FmtTime(r.FirstEvent) + " → " + FmtTime(r.LastEvent) + " (the times of the first and the last event)"
+	}
+	if r.Copies > 0 {
+		s += "; " + plural.Count(r.Copies, "exact copy", "exact copies") + " of an event counted once"
+	}
+	return s
 }
 
 // Window is a time window (nil ends are open).

@@ -4077,4 +4077,12 @@ var mutations = []Mutation{
 		New:    "\t\tif !slices.Contains(opts.Args, \"-\") && len(opts.Args) > 0 && false {\n",
 		Guards: []Guard{{Pkg: "./internal/cli/history", Run: "^TestHistoryNamesTheObjectInAnotherNamespace$"}},
 	},
+	{
+		Name:   "report/copies-counted-as-events",
+		What:   "the report's Summary counts an exact copy of an event (a line shipped twice, a file concatenated twice) as another event: more events than `query` counts",
+		File:   "internal/cli/report/report.go",
+		Old:    "\t\tif dups.Seen(&evs[i]) {\n",
+		New:    "\t\tif dups.Seen(&evs[i]) && false {\n",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportSaysWhenTheEventsRead$"}},
+	},
 }

@@ -478,10 +478,12 @@ func readSources(ctx context.Context, opts *ReportOptions, st *casefile.State, a
 		checks.apply(r, u, out)
 		return
 	}
+	dups := data.NewDups(0)
 	tee := &teeStream{Stream: stream, fn: func(b *data.Batch) {
 		checks.batch(b)
 		addRejects(r, b.Rejects)
 		spanEvents(r, b.Events)
+		countEvents(r, dups, b.Events)
 	}}
 	defer tee.Close()
 	if opts.NoAlerts {
@@ -520,6 +522,22 @@ func spanEvents(r *rep.Report, evs []data.Event) {
 		}
 		if r.LastEvent.IsZero() || t > r.LastEvent.UnixNano() {
 			r.LastEvent = time.Unix(0, t).UTC()
+		}
+	}
+}
+
+// countEvents counts the events of a batch in the report's Summary: an
+// exact copy of an earlier one (data.Dups: the same line; at-least-once
+// shippers, files concatenated twice) once, as `query` counts them.
+func countEvents(r *rep.Report, dups *data.Dups, evs []data.Event) {
+	for i := range evs {
+		if dups.Seen(&evs[i]) {
+			r.Copies++
+			continue
+		}
+		r.Read++
+		if evs[i].Time == 0 {
+			r.Undated++
 		}
 	}
 }

@@ -1167,23 +1167,24 @@ func TestReportShowsSourceNotRead(t *testing.T) {
 	}
 }
 
-// TestReportSaysWhenTheEventsRead: the Summary gives the times of the
-// first and the last event the sources hold in the window, absolute, as
+// TestReportSaysWhenTheEventsRead: the Summary says how many events the
+// sources hold in the window (an exact copy once, as `query` counts;
+// those without a time said) and the times of the first and the last, as
 // the TUI's header does ("all 02:00:00 → 03:59:59 UTC"): "all events read
-// (no window)" alone told the reader nothing of when (report-review 4).
-// Events without a time do not count; nothing read, nothing said.
+// (no window)" alone told the reader nothing of when (report-review 4),
+// nor how much. Nothing read, nothing said.
 func TestReportSaysWhenTheEventsRead(t *testing.T) {
 	ev := filepath.Join(t.TempDir(), "audit.log")
 	undated := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"u-0","stage":"ResponseComplete","verb":"get","requestURI":"/api","user":{"username":"x"}}` + "\n"
+	w1 := rotEvent("w-1", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 3)
 	os.WriteFile(ev, []byte(rotEvent("w-2", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 7)+undated+
-		rotEvent("w-1", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 3)+
-		rotEvent("w-3", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 12)), 0o644)
+		w1+rotEvent("w-3", "get", "/api/v1/namespaces/x/secrets/s", "secrets", "x", "s", "", 200, 12)+w1), 0o644)
 	c, err := casefile.Open(filepath.Join(t.TempDir(), "case"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{ev}})
-	want := "2026-03-14 09:00:03.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)"
+	want := "4 events (1 without a time), 2026-03-14 09:00:03.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event); 1 exact copy of an event counted once"
 	code, md, errOut := reportCmd(t, c.Dir())
 	if code != 0 || !strings.Contains(md, "- Window: all events read (no window)\n- Events read: "+want+"\n") {
 		t.Errorf("markdown: exit %d %s\n%s", code, errOut, md)
@@ -1193,7 +1194,7 @@ func TestReportSaysWhenTheEventsRead(t *testing.T) {
 		t.Errorf("html: exit %d\n%s", code, html)
 	}
 	code, md, _ = reportCmd(t, "--no-alerts", "--from", "2026-03-14T09:00:04Z", c.Dir())
-	if code != 0 || !strings.Contains(md, "- Events read: 2026-03-14 09:00:07.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)\n") {
+	if code != 0 || !strings.Contains(md, "- Events read: 2 events, 2026-03-14 09:00:07.000000 UTC → 2026-03-14 09:00:12.000000 UTC (the times of the first and the last event)\n") {
 		t.Errorf("--from: exit %d\n%s", code, md)
 	}
 	code, md, _ = reportCmd(t, "--no-alerts", "--from", "2026-03-15T00:00:00Z", c.Dir())
