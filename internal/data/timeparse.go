@@ -24,6 +24,22 @@ func ParseTime(s string) (int64, error) {
 	return 0, fmt.Errorf("cannot parse time %q", clip(s, 40))
 }
 
+// ParseTimeIn parses a time as a user types it: what ParseTime reads, or
+// RFC 3339 without a zone, to the minute or finer, with a T or a space
+// (2026-11-20T08:00, "2026-11-20 08:00:05"), or a date (midnight), in
+// loc. The TUI's :from and every command's --from (loc UTC) take these.
+func ParseTimeIn(s string, loc *time.Location) (int64, error) {
+	if t, err := ParseTime(s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UnixNano(), nil
+		}
+	}
+	return 0, fmt.Errorf("cannot parse time %q", clip(s, 40))
+}
+
 func clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "..."

@@ -367,3 +367,37 @@ func RefOf(e *data.Event) (Ref, bool) {
 	}
 	return r, true
 }
+
+// Elsewhere is an object of ref's resource and name in another namespace
+// than ref's, and how many events name it there.
+type Elsewhere struct {
+	Ref    Ref
+	Events int
+}
+
+// MaxElsewhere is how many other namespaces an empty history names.
+const MaxElsewhere = 5
+
+// RankElsewhere turns counts (events by namespace that name ref's
+// resource and name) into the namespaces an empty history of ref names:
+// those other than ref's, the most events first, at most MaxElsewhere.
+// `history rolebinding/x` is the default namespace's, as kubectl's, and an
+// empty history should not leave the reader thinking nothing touched an x.
+func RankElsewhere(ref Ref, counts map[string]int) []Elsewhere {
+	var out []Elsewhere
+	for ns, n := range counts {
+		if ns == ref.Namespace || ns == "" || n == 0 {
+			continue
+		}
+		r := ref
+		r.Namespace = ns
+		out = append(out, Elsewhere{r, n})
+	}
+	slices.SortFunc(out, func(a, b Elsewhere) int {
+		if a.Events != b.Events {
+			return b.Events - a.Events
+		}
+		return strings.Compare(a.Ref.Namespace, b.Ref.Namespace)
+	})
+	return out[:min(len(out), MaxElsewhere)]
+}

@@ -153,9 +153,7 @@ func loadHistory(ctx context.Context, gen uint64, s *Snapshot, ref history.Ref, 
 }
 
 // elsewhere is where the events name an object of ref's resource and name
-// in another namespace than ref's (the most events first, at most 5):
-// `:history rolebinding/x` is the default namespace's, as kubectl's, and an
-// empty history should not leave the reader thinking nothing touched an x.
+// in other namespaces than ref's (history.RankElsewhere).
 func elsewhere(s *Snapshot, ref history.Ref) []touched {
 	counts := map[string]int{}
 	for i := 0; i < s.Len(); i++ {
@@ -163,23 +161,13 @@ func elsewhere(s *Snapshot, ref history.Ref) []touched {
 			ref.GroupGiven && s.Str(ColAPIGroup, i) != ref.Group {
 			continue
 		}
-		if ns := s.Str(ColNamespace, i); ns != ref.Namespace && ns != "" {
-			counts[ns]++
-		}
+		counts[s.Str(ColNamespace, i)]++
 	}
 	var out []touched
-	for ns, n := range counts {
-		r := ref
-		r.Namespace = ns
-		out = append(out, touched{r, n})
+	for _, e := range history.RankElsewhere(ref, counts) {
+		out = append(out, touched{e.Ref, e.Events})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].n != out[j].n {
-			return out[i].n > out[j].n
-		}
-		return out[i].ref.Namespace < out[j].ref.Namespace
-	})
-	return out[:min(len(out), 5)]
+	return out
 }
 
 // Loaded takes a historyLoadedMsg; stale ones are ignored.

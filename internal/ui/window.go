@@ -211,13 +211,8 @@ func (a *App) statusErr(err error) tea.Cmd {
 // on ref's date in loc.
 func ParseWhen(s string, loc *time.Location, ref time.Time) (int64, error) {
 	s = strings.TrimSpace(s)
-	if t, err := data.ParseTime(s); err == nil {
+	if t, err := data.ParseTimeIn(s, loc); err == nil {
 		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t.UnixNano(), nil
-		}
 	}
 	for _, layout := range []string{"15:04:05.999999999", "15:04"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {

@@ -3952,9 +3952,9 @@ var mutations = []Mutation{
 	{
 		Name:   "rules/replayer-prepared-untimed",
 		What:   "`alerts` accounts the events its decoders prepared without their time: those no rule may feed count as untimed and the steps' clock stops",
-		File:   "internal/policy/rules/eval.go",
-		Old:    "r.meta = append(r.meta, evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]})",
-		New:    "r.meta = append(r.meta, evMeta{t: 0, repeat: ev.Repeat, proven: pr.proven[i]})",
+		File:   "internal/policy/rules/prepare.go",
+		Old:    "dst = append(dst, evMeta{t: evs[i].Time, repeat: evs[i].Repeat, proven: pr.proven[i]})",
+		New:    "dst = append(dst, evMeta{t: 0, repeat: evs[i].Repeat, proven: pr.proven[i]})",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestReplayerPreparedEqualsReplay$"}},
 	},
 	{

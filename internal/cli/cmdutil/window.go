@@ -63,14 +63,9 @@ func (w *WindowFlags) Range(now func() time.Time) (from, to int64, err error) {
 }
 
 func parseFlagTime(s string) (int64, error) {
-	if t, err := data.ParseTime(s); err == nil {
-		return t, nil
-	}
 	// The forms the TUI's :from and :to take too (without a zone: UTC).
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UnixNano(), nil
-		}
+	if t, err := data.ParseTimeIn(s, time.UTC); err == nil {
+		return t, nil
 	}
 	return 0, fmt.Errorf("cannot parse %q (want RFC 3339 such as 2026-11-20T08:00:00Z, 2026-11-20 08:00 (UTC) or YYYY-MM-DD)", s)
 }

@@ -177,26 +177,19 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 		if !slices.Contains(opts.Args, "-") && len(opts.Args) > 0 {
 			// (stdin cannot be read again)
 			for _, o := range elsewhere(ctx, srcs, ref, opts.Sources.Job(), from, to) {
+				ns := o.Ref.Namespace
 				fmt.Fprintln(opts.IO.ErrOut, termsafe.String(fmt.Sprintf("audittui: named in namespace %s by %s: audittui history -n %s %s",
-					o.ns, plural.Count(o.n, "event", "events"), report.ShellQuote(o.ns), report.ShellQuote(ref.Resource+"/"+ref.Name))))
+					ns, plural.Count(o.Events, "event", "events"), report.ShellQuote(ns), report.ShellQuote(ref.Resource+"/"+ref.Name))))
 			}
 		}
 	}
 	return rep.Err()
 }
 
-// nsCount is a namespace and how many events name the object there.
-type nsCount struct {
-	ns string
-	n  int
-}
-
 // elsewhere reads srcs again for the events that name ref's resource and
-// name in another namespace than ref's (the most events first, at most
-// 5): `history rolebinding/x` is the default namespace's, as kubectl's,
-// and an empty history should not leave the reader thinking nothing
-// touched an x (as the TUI's :history says too).
-func elsewhere(ctx context.Context, srcs []data.Source, ref history.Ref, job string, from, to int64) []nsCount {
+// name in other namespaces than ref's (history.RankElsewhere, as the TUI's
+// :history says them too).
+func elsewhere(ctx context.Context, srcs []data.Source, ref history.Ref, job string, from, to int64) []history.Elsewhere {
 	if ref.Namespace == "" || ref.Name == "" {
 		return nil
 	}
@@ -204,7 +197,7 @@ func elsewhere(ctx context.Context, srcs []data.Source, ref history.Ref, job str
 		job = "audit"
 	}
 	q := `{job=` + strconv.Quote(job) + `} | json | objectRef_resource=` + strconv.Quote(ref.Resource) +
-		` | objectRef_name=` + strconv.Quote(ref.Name) + ` | objectRef_namespace!=` + strconv.Quote(ref.Namespace) + ` | objectRef_namespace!=""`
+		` | objectRef_name=` + strconv.Quote(ref.Name)
 	if ref.GroupGiven {
 		q += ` | objectRef_apiGroup=` + strconv.Quote(ref.Group)
 	}
@@ -234,17 +227,7 @@ func elsewhere(ctx context.Context, srcs []data.Source, ref history.Ref, job str
 			break // io.EOF, or said by the first read
 		}
 	}
-	var out []nsCount
-	for ns, n := range counts {
-		out = append(out, nsCount{ns, n})
-	}
-	slices.SortFunc(out, func(a, b nsCount) int {
-		if a.n != b.n {
-			return b.n - a.n
-		}
-		return strings.Compare(a.ns, b.ns)
-	})
-	return out[:min(len(out), 5)]
+	return history.RankElsewhere(ref, counts)
 }
 
 // collect reads the sources with the query's literal prefilter and feeds

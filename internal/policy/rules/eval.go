@@ -1080,11 +1080,7 @@ func (r *Replayer) Run(ctx context.Context, st data.Stream) (*Result, error) {
 		if pr := r.prep.preparedFor(b); pr != nil {
 			// The events none of the rules may feed are accounted from
 			// their time without reading the rest of them.
-			r.meta = r.meta[:0]
-			for i := range b.Events {
-				ev := &b.Events[i]
-				r.meta = append(r.meta, evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]})
-			}
+			r.meta = pr.meta(b.Events, r.meta[:0])
 			e.pushBatch(b.Events, pr.cand, words, r.meta)
 		} else {
 			for i := range b.Events {

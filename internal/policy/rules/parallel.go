@@ -367,14 +367,11 @@ func (p *Parallel) EndBacklog() {
 
 func (p *Parallel) push(b *data.Batch) {
 	words := p.disp.words
-	it := item{b: b, meta: make([]evMeta, len(b.Events))}
+	it := item{b: b}
 	if pr := p.prep.preparedFor(b); pr != nil {
-		it.cand = pr.cand
-		for i := range b.Events {
-			ev := &b.Events[i]
-			it.meta[i] = evMeta{t: ev.Time, repeat: ev.Repeat, proven: pr.proven[i]}
-		}
+		it.cand, it.meta = pr.cand, pr.meta(b.Events, make([]evMeta, 0, len(b.Events)))
 	} else {
+		it.meta = make([]evMeta, len(b.Events))
 		it.cand = make([]uint64, len(b.Events)*words)
 		for i := range b.Events {
 			ev := &b.Events[i]

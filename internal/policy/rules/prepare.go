@@ -34,6 +34,15 @@ type prepared struct {
 	first *data.Event
 }
 
+// meta appends to dst each event's time, Repeat and proven, for
+// Evaluator.pushBatch (evs are the events pr was prepared for).
+func (pr *prepared) meta(evs []data.Event, dst []evMeta) []evMeta {
+	for i := range evs {
+		dst = append(dst, evMeta{t: evs[i].Time, repeat: evs[i].Repeat, proven: pr.proven[i]})
+	}
+	return dst
+}
+
 // prepare works out the candidates of the events of b it has not
 // prepared yet and attaches them to b. It may be called from several
 // goroutines at once, for different batches.
