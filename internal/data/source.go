@@ -35,6 +35,9 @@ type Batch struct {
 	// nothing); a stream that makes new batches of the events leaves it
 	// behind.
 	Prepared any
+	// Interned is the same for a second consumer of the batch: the TUI's
+	// index (ui.Index.Prepare) while the rules use Prepared.
+	Interned any
 
 	// lease is set on the batches of a recycling stream (see Hold,
 	// Release and ReadOptions.Recycle).

@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -214,7 +213,11 @@ func recentSlot(s string) int {
 	return (n*31 + int(s[0]) + int(s[n/2])*7 + int(s[n-1])*131) & (dictRecent - 1)
 }
 
-func (d *dict) intern(s string) uint32 {
+func (d *dict) intern(s string) uint32 { return d.add(s, false) }
+
+// add interns s; owned says s has memory of its own (a canonEntry's), not
+// an alias of a read buffer that must be copied to be kept.
+func (d *dict) add(s string, owned bool) uint32 {
 	if s == "" {
 		return 0 // most events leave most identity columns empty
 	}
@@ -224,7 +227,9 @@ func (d *dict) intern(s string) uint32 {
 	}
 	id, ok := d.ids[s]
 	if !ok {
-		s = string([]byte(s)) // own the memory: event strings alias read buffers
+		if !owned {
+			s = string([]byte(s)) // own the memory: event strings alias read buffers
+		}
 		id = uint32(len(d.vals))
 		d.vals = append(d.vals, s)
 		d.ids[s] = id
@@ -289,6 +294,9 @@ type Index struct {
 	body     bodyNames
 	codeIDs  map[int]uint32
 	codeInts []int // per ColCode dict id
+	// canon: the column values as the decoding goroutines looked them up
+	// (Prepare, canon.go).
+	canon    canonTable
 	sources  []source
 	srcIDs   map[*data.SourceInfo]uint16
 	spill    *os.File
@@ -334,6 +342,9 @@ type Index struct {
 	// (the read's duration, for the status bar).
 	opened time.Time
 	took   time.Duration
+	// busy is how long Add has taken so far (Busy): the indexing
+	// goroutine is the one part of a read that cannot be split.
+	busy time.Duration
 }
 
 // NewIndex returns an empty index. spillDir is where the spill file for
@@ -388,6 +399,8 @@ func (ix *Index) Add(b *data.Batch) error {
 	// write lock, so readers are blocked only for the column appends.
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	t0 := time.Now()
+	defer func() { ix.busy += time.Since(t0) }()
 	ix.bytes += b.Bytes
 	if b.CaughtUp {
 		ix.caughtUp, ix.partial = true, b.Partial
@@ -402,8 +415,16 @@ func (ix *Index) Add(b *data.Batch) error {
 			})
 		}
 	}
+	pr := ix.prepared(b)
+	if pr != nil {
+		defer ix.canon.release(pr)
+	}
 	for i := range b.Events {
 		e := &b.Events[i]
+		var hs []*canonEntry
+		if pr != nil {
+			hs = pr.h[i*canonCols : (i+1)*canonCols : (i+1)*canonCols]
+		}
 		// (Hashed by the decoder: the auditID's bytes are no longer in
 		// this core's caches.)
 		id := e.AuditIDHash()
@@ -415,12 +436,20 @@ func (ix *Index) Add(b *data.Batch) error {
 			ix.noteDup(e, r)
 			continue
 		}
-		if err := ix.addEvent(e, id); err != nil {
+		if err := ix.addEvent(e, id, hs); err != nil {
 			return err
 		}
 		ix.keepDup(tab, slot, ix.n-1)
 	}
 	return nil
+}
+
+// Busy is how long adding batches has taken so far (the benchmarks'
+// measure of the indexing goroutine's work).
+func (ix *Index) Busy() time.Duration {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.busy
 }
 
 // sourceFor is the id of e's source. A seekable source is opened when its
@@ -455,7 +484,10 @@ func (ix *Index) sourceFor(e *data.Event) (uint16, error) {
 	return id, nil
 }
 
-func (ix *Index) addEvent(e *data.Event, id uint64) error {
+// addEvent adds e as a row; hs, when not nil, are its column values as
+// Prepare looked them up (canonCols entries, nil for a value to look up
+// here).
+func (ix *Index) addEvent(e *data.Event, id uint64, hs []*canonEntry) error {
 	sid, err := ix.sourceFor(e)
 	if err != nil {
 		return err
@@ -507,31 +539,39 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 	ix.linecol.add(n, e.Origin.Col)
 	ix.dryRun.add(n, e.DryRun)
 	for c := range colSpecs {
-		if Col(c) == ColCode {
-			// Codes are kept as ints too (Snapshot.Code): intern by int,
-			// without formatting each one.
-			id, ok := ix.codeIDs[e.Code]
-			if !ok {
-				id = ix.dicts[c].intern(strconv.Itoa(e.Code))
-				ix.codeIDs[e.Code] = id
-				ix.codeInts = append(ix.codeInts, e.Code)
+		var id uint32
+		switch h := entryAt(hs, c); {
+		case h != nil:
+			if !h.done {
+				if Col(c) == ColCode {
+					h.id = ix.codeID(h.code)
+				} else {
+					h.id = ix.dicts[c].add(h.s, true)
+				}
+				h.done = true
 			}
-			if !ix.cols[c].put(n, id) {
-				ix.cols[c].add(n, id)
-			}
-			continue
+			id = h.id
+		case Col(c) == ColCode:
+			id = ix.codeID(e.Code)
+		default:
+			v, _ := colSpecs[c].Get(e)
+			id = ix.dicts[c].intern(v)
 		}
-		v, _ := colSpecs[c].Get(e)
-		if id := ix.dicts[c].intern(v); !ix.cols[c].put(n, id) {
+		if !ix.cols[c].put(n, id) {
 			ix.cols[c].add(n, id)
 		}
 	}
-	path := ""
-	if e.Resource == "" && e.RequestURI != "" {
-		path, _, _ = strings.Cut(e.RequestURI, "?")
+	var pathID uint32
+	if h := entryAt(hs, canonPath); h != nil {
+		if !h.done {
+			h.id, h.done = ix.pathDict.add(h.s, true), true
+		}
+		pathID = h.id
+	} else {
+		pathID = ix.pathDict.intern(pathOf(e))
 	}
-	if id := ix.pathDict.intern(path); !ix.paths.put(n, id) {
-		ix.paths.add(n, id)
+	if !ix.paths.put(n, pathID) {
+		ix.paths.add(n, pathID)
 	}
 	ix.ipChains.add(n, ix.ipChainID(e))
 	ix.body.add(e)
@@ -552,6 +592,27 @@ func (ix *Index) addEvent(e *data.Event, id uint64) error {
 	}
 	ix.n++
 	return nil
+}
+
+// entryAt is hs[c], nil when hs is.
+func entryAt(hs []*canonEntry, c int) *canonEntry {
+	if hs == nil {
+		return nil
+	}
+	return hs[c]
+}
+
+// codeID is the ColCode dictionary id of a status code. Codes are kept
+// as ints too (Snapshot.Code): interned by int, without formatting each
+// one.
+func (ix *Index) codeID(code int) uint32 {
+	id, ok := ix.codeIDs[code]
+	if !ok {
+		id = ix.dicts[ColCode].intern(strconv.Itoa(code))
+		ix.codeIDs[code] = id
+		ix.codeInts = append(ix.codeInts, code)
+	}
+	return id
 }
 
 // ipChainID interns the sourceIPs of e when the sourceIP column does not

@@ -77,6 +77,7 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		<-lv.Feed.Done()
 		full := time.Since(start)
 		evaluated := full
+		b.ReportMetric(lv.Index.Busy().Seconds(), "s-index")
 		if lv.Alerts != nil {
 			sub := lv.Alerts.Subscribe()
 			for !sub.Alerts().Done {

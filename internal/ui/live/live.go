@@ -117,8 +117,14 @@ func Open(ctx context.Context, o Options) (*Live, error) {
 		}
 	}
 	ro.Progress = ix.Progress
+	// The decoding goroutines look up the index's column values, and the
+	// rules' dispatch, while each event is in their core's caches.
+	ro.Prepare = ix.Prepare
 	if al != nil {
-		ro.Prepare = al.Prepare
+		ro.Prepare = func(b *data.Batch) {
+			ix.Prepare(b)
+			al.Prepare(b)
+		}
 	}
 	// The feed releases each batch once indexed and the rules hold the
 	// ones they evaluate later: the readers reuse the memory.
