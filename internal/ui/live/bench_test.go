@@ -37,6 +37,9 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		b.Skip("set AUDITTUI_BIG_FILE to a big audit log (bench/tui-alerts.sh does)")
 	}
 	noAlerts := os.Getenv("AUDITTUI_BENCH_NO_ALERTS") != ""
+	// AUDITTUI_BENCH_FOLLOW reads the file followed, as the TUI's default
+	// command line does for one plain file: indexed once caught up.
+	follow := os.Getenv("AUDITTUI_BENCH_FOLLOW") != ""
 	if os.Getenv("AUDITTUI_BENCH_LIVE_REORDER") != "" {
 		defer func(u bool) { finiteUnbounded = u }(finiteUnbounded)
 		finiteUnbounded = false
@@ -65,6 +68,7 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		}
 		o := Options{Sources: []data.Source{src}, SpillDir: b.TempDir(), Alerts: !noAlerts,
 			LoadRules: func() (*rules.Set, error) { return cmdutil.LoadRules(nil, false, io.Discard) }}
+		o.Read.Follow = follow
 		lv, err := Open(context.Background(), o)
 		if err != nil {
 			b.Fatal(err)
@@ -74,14 +78,23 @@ func BenchmarkDefaultCommandLine(b *testing.B) {
 		}
 		lv.Feed.Wait()()
 		first := time.Since(start)
-		<-lv.Feed.Done()
+		if follow {
+			for !lv.Index.Loaded() {
+				time.Sleep(time.Millisecond)
+			}
+		} else {
+			<-lv.Feed.Done()
+		}
 		full := time.Since(start)
 		evaluated := full
 		b.ReportMetric(lv.Index.Busy().Seconds(), "s-index")
 		if lv.Alerts != nil {
 			sub := lv.Alerts.Subscribe()
-			for !sub.Alerts().Done {
-				<-sub.Changed()
+			for !follow && !sub.Alerts().Done || follow && !lv.Alerts.Settled() {
+				select {
+				case <-sub.Changed():
+				case <-time.After(time.Millisecond):
+				}
 			}
 			evaluated = time.Since(start)
 			for k, busy := range lv.Alerts.Busy() {
