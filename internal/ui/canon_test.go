@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/audittui/audittui/internal/data"
-	"github.com/audittui/audittui/internal/data/source/file"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -19,26 +17,13 @@ import (
 // batches), recycled batches.
 func readIndexPrepared(t *testing.T, prepare bool, paths ...string) *Index {
 	t.Helper()
-	var srcs []data.Source
-	for _, p := range paths {
-		src, err := file.New(p, file.Options{})
-		if err != nil {
-			t.Fatal(err)
+	return readIndexWith(t, func(ix *Index) data.ReadOptions {
+		ro := data.ReadOptions{Workers: 3, ChunkBytes: 16 << 10, Recycle: true}
+		if prepare {
+			ro.Prepare = ix.Prepare
 		}
-		srcs = append(srcs, src)
-	}
-	ix := NewIndex(t.TempDir(), nil)
-	t.Cleanup(func() { ix.Close() })
-	ro := data.ReadOptions{Workers: 3, ChunkBytes: 16 << 10, Recycle: true}
-	if prepare {
-		ro.Prepare = ix.Prepare
-	}
-	st, err := data.OpenAll(context.Background(), srcs, ro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	NewFeed(ix, nil).Run(context.Background(), st)
-	return ix
+		return ro
+	}, paths...)
 }
 
 // sameIndex fails unless got and want hold the same rows with the same

@@ -42,6 +42,13 @@ func rowsOf(t *testing.T, ix *Index) []string {
 // does (merged by time when several).
 func readIndex(t *testing.T, paths ...string) *Index {
 	t.Helper()
+	return readIndexWith(t, func(*Index) data.ReadOptions { return data.ReadOptions{} }, paths...)
+}
+
+// readIndexWith is readIndex with the read options opts gives for the
+// index being read into.
+func readIndexWith(t *testing.T, opts func(*Index) data.ReadOptions, paths ...string) *Index {
+	t.Helper()
 	var srcs []data.Source
 	for _, p := range paths {
 		src, err := file.New(p, file.Options{})
@@ -50,12 +57,12 @@ func readIndex(t *testing.T, paths ...string) *Index {
 		}
 		srcs = append(srcs, src)
 	}
-	st, err := data.OpenAll(context.Background(), srcs, data.ReadOptions{})
+	ix := NewIndex(t.TempDir(), nil)
+	t.Cleanup(func() { ix.Close() })
+	st, err := data.OpenAll(context.Background(), srcs, opts(ix))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := NewIndex(t.TempDir(), nil)
-	t.Cleanup(func() { ix.Close() })
 	feed := NewFeed(ix, nil)
 	feed.Run(context.Background(), st)
 	return ix
