@@ -4117,4 +4117,20 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t\th.id = ix.dicts[0].add(h.s, true)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestPreparedIndexEqualsIndex$"}},
 	},
+	{
+		Name:   "rules/failed-requests-uncounted",
+		What:   "an alert does not count which of its events failed (403, 404): an RBAC change refused every time reads as a change",
+		File:   "internal/policy/rules/eval.go",
+		Old:    "failed: ev.Code >= 400}",
+		New:    "failed: ev.Code >= 400 && false}",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAlertCountsFailedRequests$"}},
+	},
+	{
+		Name:   "rules/failed-bucket-unsummed",
+		What:   "an alert's Failed misses the failed events of the buckets it counts",
+		File:   "internal/policy/rules/cite.go",
+		Old:    "\t\ta.Failed += b.failed\n",
+		New:    "\t\ta.Failed += b.failed & 0\n",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAlertCountsFailedRequests$"}},
+	},
 }

@@ -66,7 +66,12 @@ type Alert struct {
 	// AuditIDs holds the first MaxSampleIDs of their auditIDs in time
 	// order (ties by auditID), EventTimes their times; the rest are
 	// counted, not kept.
-	Events     int
+	Events int
+	// Failed counts those of the Events whose request failed (response
+	// status code 400 or more: refused, not found, invalid, a server
+	// error): a rule that counts attempts (an RBAC change, a delete) fires
+	// on refused ones too, and Failed == Events says none succeeded.
+	Failed     int
 	AuditIDs   []string
 	EventTimes []time.Time
 	// LastEvent is the time of the latest of those events (zero when

@@ -11,6 +11,8 @@ type cite struct {
 	t  int64
 	id string // auditID
 	h  uint64 // content hash: orders events of equal time and auditID
+	// failed: the request failed (response status code 400 or more).
+	failed bool
 }
 
 func (a cite) less(b cite) bool {
@@ -33,10 +35,12 @@ type seriesCites struct {
 }
 
 type citeBucket struct {
-	r     int64 // last instant of the bucket
-	n     int
-	last  int64  // the latest event's time
-	first []cite // sorted, at most MaxSampleIDs
+	r int64 // last instant of the bucket
+	n int
+	// failed counts those of the n whose request failed (cite.failed).
+	failed int
+	last   int64  // the latest event's time
+	first  []cite // sorted, at most MaxSampleIDs
 }
 
 func (sc *seriesCites) add(r int64, c cite) {
@@ -57,6 +61,9 @@ func (sc *seriesCites) add(r int64, c cite) {
 		b = &sc.b[i]
 	}
 	b.n++
+	if c.failed {
+		b.failed++
+	}
 	b.last = max(b.last, c.t)
 	if len(b.first) == MaxSampleIDs && !c.less(b.first[len(b.first)-1]) {
 		return
@@ -80,6 +87,7 @@ func (sc *seriesCites) count(a *Alert, lo, hi int64) {
 	for ; i < len(sc.b) && sc.b[i].r <= hi; i++ {
 		b := &sc.b[i]
 		a.Events += b.n
+		a.Failed += b.failed
 		if t := time.Unix(0, b.last).UTC(); b.n > 0 && t.After(a.LastEvent) {
 			a.LastEvent = t
 		}

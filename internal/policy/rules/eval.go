@@ -502,7 +502,7 @@ func (e *Evaluator) pushLocked(ev *data.Event, cand []uint64, proven bool) {
 		// bytes, compacted when they span lines, escapes canonicalised),
 		// so a `jq .` export counts once beside the log.
 		line := e.dedup.lineHash(data.DupLineBuf(ev, &e.dedup.buf))
-		c := cite{t: t, id: ev.AuditID, h: line[0]} // id is copied where it is kept
+		c := cite{t: t, id: ev.AuditID, h: line[0], failed: ev.Code >= 400} // id is copied where it is kept
 		var cost int64
 		fresh := 0
 		for _, h := range hits {

@@ -27,7 +27,9 @@ type RuleGroup struct {
 	// the latest activity; Spark counts, per bucket, the instances
 	// active in it.
 	Instances, Firing, Events int
-	Last                      time.Time
+	// Failed: of the Events, those whose request failed (Alert.Failed).
+	Failed int
+	Last   time.Time
 	// LastEvent is the latest event counted (zero: none, e.g. a Loki
 	// ruler's alerts).
 	LastEvent time.Time
@@ -48,6 +50,8 @@ type AlertGroup struct {
 	Alerts []*Alert
 
 	Instances, Firing, Resolved, Events int
+	// Failed: of the Events, those whose request failed (Alert.Failed).
+	Failed int
 	// First is the earliest ActiveAt, Last the latest LastActive,
 	// LastEvent the latest event counted (zero: none).
 	First, Last, LastEvent time.Time
@@ -110,6 +114,7 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 		g.Alerts = append(g.Alerts, a)
 		g.Instances++
 		g.Events += a.Events
+		g.Failed += a.Failed
 		switch a.State {
 		case StateFiring:
 			g.Firing++
@@ -148,6 +153,7 @@ func GroupAlerts(as []*Alert, opts GroupOptions) []*RuleGroup {
 			rg.Instances += g.Instances
 			rg.Firing += g.Firing
 			rg.Events += g.Events
+			rg.Failed += g.Failed
 			if g.Last.After(rg.Last) {
 				rg.Last = g.Last
 			}
