@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -424,6 +425,9 @@ type alertJSON struct {
 	ResolvedAt  string            `json:"resolvedAt,omitempty"`
 	Value       float64           `json:"value"`
 	Events      int               `json:"events"`
+	// Failed: of the events, those whose request failed (status code
+	// 400 or more): all of them, and the alert is about attempts only.
+	Failed int `json:"failed"`
 	// AuditIDs are the auditIDs of the sampled events, each once (the
 	// stages of one request are events of one auditID).
 	AuditIDs []string `json:"auditIDs"`
@@ -453,7 +457,7 @@ func writeAlertJSON(w io.Writer, a *rules.Alert) error {
 		Labels: a.Labels, Annotations: a.Annotations,
 		FirstActive: fmtAlertTime(a.ActiveAt), FiredAt: fmtAlertTime(a.FiredAt),
 		LastActive: fmtAlertTime(a.LastActive), ResolvedAt: fmtAlertTime(a.ResolvedAt),
-		Value: a.Value, Events: a.Events, AuditIDs: ids, AuditIDsOmitted: max(0, a.Events-len(a.AuditIDs)), Rule: a.Rule.Where(),
+		Value: a.Value, Events: a.Events, Failed: a.Failed, AuditIDs: ids, AuditIDsOmitted: max(0, a.Events-len(a.AuditIDs)), Rule: a.Rule.Where(),
 	})
 	if err != nil {
 		return err
@@ -477,11 +481,24 @@ func writeAlerts(w io.Writer, format string, as []*rules.Alert) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIRST ACTIVE\tLAST ACTIVE\tSEVERITY\tALERT\tVALUE\tEVENTS\tLABELS\tSUMMARY")
 	for _, a := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			a.ActiveAt.UTC().Format("2006-01-02T15:04:05Z"), a.LastActive.UTC().Format("2006-01-02T15:04:05Z"),
-			termsafe.String(a.Severity), termsafe.String(a.Name), fmtAlertValue(a.Value), a.Events, termsafe.String(exprLabels(a)), termsafe.String(a.Annotations["summary"]))
+			termsafe.String(a.Severity), termsafe.String(a.Name), fmtAlertValue(a.Value), fmtEvents(a.Events, a.Failed), termsafe.String(exprLabels(a)), termsafe.String(a.Annotations["summary"]))
 	}
 	return tw.Flush()
+}
+
+// fmtEvents renders an alert's event count with how many of them failed:
+// "3", "3 (1 failed)", "3 (all failed)" -- an RBAC change whose every
+// request was refused is an attempt, not a change.
+func fmtEvents(events, failed int) string {
+	switch {
+	case failed <= 0:
+		return strconv.Itoa(events)
+	case failed >= events:
+		return strconv.Itoa(events) + " (all failed)"
+	}
+	return strconv.Itoa(events) + " (" + strconv.Itoa(failed) + " failed)"
 }
 
 // exprLabels renders the labels that tell instances of one rule apart: the
