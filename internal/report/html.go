@@ -131,7 +131,7 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--line); padding-top: .6r
 <p class="muted">Grouped by rule and grouping labels, the most severe first. Instances: how many times the alert fired, and whether each was still firing at the end of the window or had resolved.</p>
 <table>
 <tr><th>severity</th><th>alert</th><th>group</th><th>instances</th><th>events</th><th>first active</th><th>last active</th><th>sample auditIDs</th><th>silenced</th></tr>
-{{range .Alerts.Groups}}<tr><td>{{.Severity}}</td><td>{{.Name}}<br><code class="muted">{{.Rule}}</code></td><td><code>{{.Labels}}</code></td><td>{{.State}}</td><td>{{.Events}}</td><td>{{time .First}}</td><td>{{time .Last}}</td><td>{{range .AuditIDs}}<code>{{.}}</code> {{end}}</td><td>{{notEmpty .Silenced}}</td></tr>
+{{range .Alerts.Groups}}<tr><td>{{.Severity}}</td><td>{{.Name}}<br><code class="muted">{{.Rule}}</code></td><td><code>{{.Labels}}</code></td><td>{{.State}}</td><td>{{.EventsText}}</td><td>{{time .First}}</td><td>{{time .Last}}</td><td>{{range .AuditIDs}}<code>{{.}}</code> {{end}}</td><td>{{notEmpty .Silenced}}</td></tr>
 {{end}}</table>{{end}}
 </section>
 

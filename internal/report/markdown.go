@@ -134,8 +134,8 @@ func Markdown(w io.Writer, r *Report) error {
 		p("Grouped by rule and grouping labels, the most severe first. Instances: how many times the alert fired, and whether each was still firing at the end of the window or had resolved.\n\n")
 		p("| severity | alert | group | instances | events | first active | last active | sample auditIDs | silenced |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, g := range r.Alerts.Groups {
-			p("| %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", mdText(g.Severity), mdText(g.Name)+" "+code(g.Rule), code(g.Labels),
-				mdText(g.State()), g.Events, FmtTime(g.First), FmtTime(g.Last), codes(g.AuditIDs, " "), mdText(orDash(g.Silenced)))
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdText(g.Severity), mdText(g.Name)+" "+code(g.Rule), code(g.Labels),
+				mdText(g.State()), g.EventsText(), FmtTime(g.First), FmtTime(g.Last), codes(g.AuditIDs, " "), mdText(orDash(g.Silenced)))
 		}
 		p("\n")
 	}

@@ -20,11 +20,13 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/plural"
+	"github.com/audittui/audittui/internal/policy/rules"
 	"github.com/audittui/audittui/internal/termsafe"
 )
 
@@ -350,11 +352,14 @@ type AlertGroup struct {
 	Instances int
 	Firing    int
 	Events    int
-	First     time.Time
-	Last      time.Time
-	Summary   string
-	AuditIDs  []string
-	Silenced  string // the case's silence of the group, if any
+	// Failed: of the Events, those whose request failed (status code
+	// 400 or more; rules.Alert.Failed).
+	Failed   int
+	First    time.Time
+	Last     time.Time
+	Summary  string
+	AuditIDs []string
+	Silenced string // the case's silence of the group, if any
 }
 
 // Silence is an active silence of the case.
@@ -390,6 +395,15 @@ type Export struct {
 	// NotRead are the directories the export's sources held that it did
 	// not read (MANIFEST.json's not_read, as checked): "DIR (reason)".
 	NotRead []string
+}
+
+// EventsText is the group's event count with how many failed: "3",
+// "3 (all failed)", "3 (1 failed)".
+func (g AlertGroup) EventsText() string {
+	if note := rules.FailedNote(g.Events, g.Failed); note != "" {
+		return strconv.Itoa(g.Events) + " (" + note + ")"
+	}
+	return strconv.Itoa(g.Events)
 }
 
 func safe(s string) string { return termsafe.String(s) }

@@ -122,9 +122,9 @@ func TestFmtTimeAsDetail(t *testing.T) {
 func TestAlertsSummaryAndState(t *testing.T) {
 	r := Build("case", hostileState(t), time.Unix(0, 0), "audittui test", nil)
 	r.Alerts = Alerts{Evaluated: true, Rules: 79, Groups: []AlertGroup{
-		{Name: "ClusterAdminBinding", Severity: "critical", Instances: 1, Firing: 1},
-		{Name: "PodExec", Severity: "warning", Instances: 3, Firing: 1},
-		{Name: "SecretList", Severity: "warning", Instances: 2},
+		{Name: "ClusterAdminBinding", Severity: "critical", Instances: 1, Firing: 1, Events: 2, Failed: 2},
+		{Name: "PodExec", Severity: "warning", Instances: 3, Firing: 1, Events: 5, Failed: 1},
+		{Name: "SecretList", Severity: "warning", Instances: 2, Events: 7},
 	}}
 	want := "3 alert groups fired in the window: 1 critical, 2 warning. At the end of the window 2 groups were still firing and 1 had resolved."
 	if got := r.Alerts.Summary(); got != want {
@@ -133,7 +133,9 @@ func TestAlertsSummaryAndState(t *testing.T) {
 	var md, html bytes.Buffer
 	Markdown(&md, r)
 	HTML(&html, r)
-	for _, cell := range []string{"1, still firing", "3: 1 still firing, 2 resolved", "2, resolved"} {
+	// The events' cells say how many failed (an attempt refused every
+	// time is not a change).
+	for _, cell := range []string{"1, still firing", "3: 1 still firing, 2 resolved", "2, resolved", "2 (all failed)", "5 (1 failed)", "7"} {
 		if !strings.Contains(md.String(), "| "+cell+" |") || !strings.Contains(html.String(), "<td>"+cell+"</td>") {
 			t.Errorf("no group row says %q:\n%s", cell, md.String())
 		}

@@ -4133,4 +4133,12 @@ var mutations = []Mutation{
 		New:    "\t\ta.Failed += b.failed & 0\n",
 		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestAlertCountsFailedRequests$"}},
 	},
+	{
+		Name:   "alerts/all-failed-unsaid",
+		What:   "the alerts table no longer says that every event of an instance failed (a refused RBAC change reads as a change)",
+		File:   "internal/policy/rules/alert.go",
+		Old:    "\tcase failed >= events:\n",
+		New:    "\tcase failed > events:\n",
+		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsSayWhichEventsFailed$"}},
+	},
 }

@@ -489,16 +489,12 @@ func writeAlerts(w io.Writer, format string, as []*rules.Alert) error {
 }
 
 // fmtEvents renders an alert's event count with how many of them failed:
-// "3", "3 (1 failed)", "3 (all failed)" -- an RBAC change whose every
-// request was refused is an attempt, not a change.
+// "3", "3 (1 failed)", "3 (all failed)".
 func fmtEvents(events, failed int) string {
-	switch {
-	case failed <= 0:
-		return strconv.Itoa(events)
-	case failed >= events:
-		return strconv.Itoa(events) + " (all failed)"
+	if note := rules.FailedNote(events, failed); note != "" {
+		return strconv.Itoa(events) + " (" + note + ")"
 	}
-	return strconv.Itoa(events) + " (" + strconv.Itoa(failed) + " failed)"
+	return strconv.Itoa(events)
 }
 
 // exprLabels renders the labels that tell instances of one rule apart: the

@@ -781,7 +781,7 @@ func evalAlerts(ctx context.Context, opts *ReportOptions, st *casefile.State, st
 			}
 			ag := rep.AlertGroup{Key: termsafe.String(g.Key), Name: termsafe.String(g.Name), Severity: termsafe.String(g.Severity),
 				Rule: termsafe.String(g.Rule.Where()), Labels: termsafe.String(rules.LabelsString(g.Labels)),
-				Instances: g.Instances, Firing: g.Firing, Events: g.Events, First: g.First, Last: g.Last,
+				Instances: g.Instances, Firing: g.Firing, Events: g.Events, Failed: g.Failed, First: g.First, Last: g.Last,
 				Summary: termsafe.String(summary), AuditIDs: ids}
 			if s, ok := silenced[g.Key]; ok {
 				ag.Silenced = termsafe.String(strings.TrimSpace(s.Author + " " + rep.FmtTime(s.Time) + ": " + s.Silence.Note))

@@ -210,3 +210,17 @@ func (a *Alert) DrillDown() (query string, from, to time.Time) {
 	// count is just after ActiveAt-range-offset.
 	return b.String(), a.ActiveAt.Add(-back + time.Nanosecond), a.LastActive.Add(-off + time.Nanosecond)
 }
+
+// FailedNote says how many of an alert's events failed (Alert.Failed):
+// "" for none, "all failed", or "1 failed", for every place that shows
+// the count beside the events' (an RBAC change whose every request was
+// refused is an attempt, not a change).
+func FailedNote(events, failed int) string {
+	switch {
+	case failed <= 0:
+		return ""
+	case failed >= events:
+		return "all failed"
+	}
+	return strconv.Itoa(failed) + " failed"
+}
