@@ -4141,4 +4141,12 @@ var mutations = []Mutation{
 		New:    "\tcase failed > events:\n",
 		Guards: []Guard{{Pkg: "./internal/cli/alerts", Run: "^TestAlertsSayWhichEventsFailed$"}},
 	},
+	{
+		Name:   "report/failed-events-dropped",
+		What:   "the report's alert groups lose how many of their events failed: a refused RBAC change reads as a change",
+		File:   "internal/cli/report/report.go",
+		Old:    "Events: g.Events, Failed: g.Failed, First",
+		New:    "Events: g.Events, Failed: g.Failed & 0, First",
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportMarkdownAndHTML$"}},
+	},
 }

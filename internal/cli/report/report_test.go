@@ -222,6 +222,11 @@ func TestReportMarkdownAndHTML(t *testing.T) {
 	if !strings.Contains(alerts, "| severity | alert |") || strings.Count(alerts, "\n| ") < 3 {
 		t.Errorf("no alert groups:\n%s", alerts)
 	}
+	// Groups whose every event failed say so (the sample's refused
+	// requests: 403s by suspicious-user and ci-bot).
+	if !strings.Contains(alerts, " (all failed) |") {
+		t.Errorf("no group says its events all failed:\n%s", alerts)
+	}
 	// Timeline order: by event time.
 	if i, j := strings.Index(md, nc.refs[0].SHA256), strings.Index(md, nc.refs[1].SHA256); nc.refs[0].Time.Before(nc.refs[1].Time) != (i < j) {
 		t.Errorf("timeline out of time order")
