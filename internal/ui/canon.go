@@ -47,26 +47,31 @@ var canonMax = 1 << 13
 const canonRecent = 64
 
 // canonTable holds the entries of every column, shared by the decoding
-// goroutines, and their caches.
+// goroutines (sync.Map: read by all without a lock, written once per
+// value), and their caches of the last entries met.
 type canonTable struct {
-	mu    sync.Mutex
-	cols  []map[string]*canonEntry
-	codes map[int]*canonEntry
-	// full marks the columns that reached canonMax (canonPath+1: the
-	// codes), so that their new values no longer take mu.
-	full   []atomic.Bool
+	once sync.Once
+	// cols are the columns' entries by value, then the codes' by code.
+	cols []canonCol
+	mu   sync.Mutex
+	// caches: one per decoding goroutine at most, lent by cache.
 	caches []*canonCache
 	// slices are the batches' entry slices, given back by Index.Add.
 	slices sync.Pool
 }
 
-// canonCache is a decoding goroutine's cache of entries it has met (no
-// bigger than the table, which it is a part of), with
-// for each column the entries met last by a cheap hash of their value (so
-// that most look-ups end in one comparison on bytes in the cache).
+// canonCol is one column's entries; n counts them, up to canonMax.
+type canonCol struct {
+	m sync.Map
+	n atomic.Int32
+}
+
+// canonCache is a decoding goroutine's last entries met, per column (the
+// codes last) by a cheap hash of their value: most look-ups end in one
+// comparison on bytes in the core's caches, without the shared map's
+// hashing. It holds canonRecent entries per column, so that memory does
+// not grow with the number of cores.
 type canonCache struct {
-	cols   []map[string]*canonEntry
-	codes  map[int]*canonEntry
 	recent [][canonRecent]*canonEntry
 }
 
@@ -144,6 +149,7 @@ func pathOf(e *data.Event) string {
 }
 
 func (t *canonTable) cache() *canonCache {
+	t.once.Do(func() { t.cols = make([]canonCol, canonCols+1) })
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n := len(t.caches); n > 0 {
@@ -151,19 +157,7 @@ func (t *canonTable) cache() *canonCache {
 		t.caches = t.caches[:n-1]
 		return cc
 	}
-	if t.cols == nil {
-		t.cols, t.full = make([]map[string]*canonEntry, canonCols), make([]atomic.Bool, canonCols+1)
-		for c := range t.cols {
-			t.cols[c] = map[string]*canonEntry{}
-		}
-		t.codes = map[int]*canonEntry{}
-	}
-	cc := &canonCache{codes: map[int]*canonEntry{}, cols: make([]map[string]*canonEntry, canonCols),
-		recent: make([][canonRecent]*canonEntry, canonCols)}
-	for c := range cc.cols {
-		cc.cols[c] = map[string]*canonEntry{}
-	}
-	return cc
+	return &canonCache{recent: make([][canonRecent]*canonEntry, canonCols+1)}
 }
 
 func (t *canonTable) putCache(cc *canonCache) {
@@ -181,52 +175,47 @@ func (t *canonTable) get(cc *canonCache, c int, v string) *canonEntry {
 	if h := cc.recent[c][slot]; h != nil && h.s == v {
 		return h
 	}
-	h, ok := cc.cols[c][v]
-	if !ok {
-		if t.full[c].Load() {
+	col := &t.cols[c]
+	var h *canonEntry
+	if x, ok := col.m.Load(v); ok {
+		h = x.(*canonEntry)
+	} else {
+		if col.n.Load() >= int32(canonMax) {
 			return nil
 		}
-		t.mu.Lock()
-		h = t.cols[c][v]
-		if h == nil {
-			if len(t.cols[c]) < canonMax {
-				h = &canonEntry{s: strings.Clone(v)}
-				t.cols[c][h.s] = h
-			} else {
-				t.full[c].Store(true)
-			}
+		h = &canonEntry{s: strings.Clone(v)}
+		if x, loaded := col.m.LoadOrStore(h.s, h); loaded {
+			h = x.(*canonEntry)
+		} else {
+			col.n.Add(1)
 		}
-		t.mu.Unlock()
-		if h == nil {
-			return nil
-		}
-		cc.cols[c][h.s] = h
 	}
 	cc.recent[c][slot] = h
 	return h
 }
 
-// code returns the entry of a status code.
+// code returns the entry of a status code, nil when too many codes have
+// come.
 func (t *canonTable) code(cc *canonCache, code int) *canonEntry {
-	if h, ok := cc.codes[code]; ok {
+	slot := code & (canonRecent - 1)
+	if h := cc.recent[canonPath+1][slot]; h != nil && h.code == code {
 		return h
 	}
-	if t.full[canonPath+1].Load() {
-		return nil
-	}
-	t.mu.Lock()
-	h := t.codes[code]
-	if h == nil {
-		if len(t.codes) < canonMax {
-			h = &canonEntry{code: code}
-			t.codes[code] = h
+	col := &t.cols[canonPath+1]
+	var h *canonEntry
+	if x, ok := col.m.Load(code); ok {
+		h = x.(*canonEntry)
+	} else {
+		if col.n.Load() >= int32(canonMax) {
+			return nil
+		}
+		h = &canonEntry{code: code}
+		if x, loaded := col.m.LoadOrStore(code, h); loaded {
+			h = x.(*canonEntry)
 		} else {
-			t.full[canonPath+1].Store(true)
+			col.n.Add(1)
 		}
 	}
-	t.mu.Unlock()
-	if h != nil {
-		cc.codes[code] = h
-	}
+	cc.recent[canonPath+1][slot] = h
 	return h
 }
