@@ -4117,4 +4117,12 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t\th.id = ix.dicts[0].add(h.s, true)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestPreparedIndexEqualsIndex$"}},
 	},
+	{
+		Name:   "ui/detail-next-stage-offered-alone",
+		What:   "Detail offers (s: next) on an event whose request has no other stage read, where s does nothing",
+		File:   "internal/ui/detail.go",
+		Old:    "return d.loaded && d.err == nil && len(d.stages) > 1",
+		New:    "return d.loaded && d.err == nil && len(d.stages) > 0",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestDetailNextStageHintOnlyWithAnotherStage$"}},
+	},
 }
