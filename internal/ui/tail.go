@@ -19,10 +19,11 @@ type Tail struct {
 	top    int // first visible position
 	follow bool
 	paused bool
-	// frozen is the row count shown while paused.
-	frozen int
-	// seen is the row count when the user left the bottom (for "N new").
-	seen int
+	// mark is how many events the index held when the user paused or
+	// left the bottom: the matching events read since are "N new" (not
+	// the matches a filter still being evaluated finds among the older
+	// ones), and paused, only the matches among the older ones are shown.
+	mark int
 }
 
 // NewTail returns the tail pane, following.
@@ -32,13 +33,13 @@ func (t *Tail) Title() string    { return "Tail" }
 func (t *Tail) Scope() Scope     { return ScopeTail }
 func (t *Tail) SetSize(w, h int) { t.w, t.h = w, h; t.clamp() }
 
-// visible is the number of rows the list shows (frozen while paused).
+// visible is the number of rows the list shows (while paused, the
+// matches among the events read before the pause).
 func (t *Tail) visible() int {
-	n := t.c.Rows.Len()
-	if t.paused && t.frozen < n {
-		return t.frozen
+	if t.paused {
+		return t.c.Rows.before(t.mark)
 	}
-	return n
+	return t.c.Rows.Len()
 }
 
 // listHeight is the number of event rows that fit (header line excluded).
@@ -106,22 +107,30 @@ func (t *Tail) SelectExact(i int) bool {
 	return true
 }
 
-// NewCount is how many matching events arrived since the user paused or
-// scrolled away from the bottom.
+// NewCount is how many matching events arrived (were read) since the
+// user paused or scrolled away from the bottom. The matches a filter's
+// evaluation finds meanwhile among the events read before are not new:
+// they are counted by "matching" as it goes ("filtering…" says it is not
+// done).
 func (t *Tail) NewCount() int {
-	if t.paused {
-		return t.c.Rows.Len() - t.frozen
-	}
-	if !t.follow {
-		return max(0, t.c.Rows.Len()-t.seen)
+	if t.paused || !t.follow {
+		return t.c.Rows.Len() - t.c.Rows.before(t.mark)
 	}
 	return 0
+}
+
+// readSoFar is how many events the index holds as the Tail knows it.
+func (t *Tail) readSoFar() int {
+	if t.c.Snap == nil {
+		return 0
+	}
+	return t.c.Snap.Len()
 }
 
 func (t *Tail) leaveBottom() {
 	if t.follow {
 		t.follow = false
-		t.seen = t.c.Rows.Len()
+		t.mark = t.readSoFar()
 	}
 }
 
@@ -158,8 +167,8 @@ func (t *Tail) Action(a Action) (tea.Cmd, bool) {
 			t.follow = true
 			t.cursor = t.visible() - 1
 		} else {
+			t.mark = t.readSoFar() // what is shown stays; new from now
 			t.paused = true
-			t.frozen = t.c.Rows.Len()
 			t.follow = false
 		}
 	default:

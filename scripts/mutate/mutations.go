@@ -4125,4 +4125,20 @@ var mutations = []Mutation{
 		New:    "return d.loaded && d.err == nil && len(d.stages) > 0",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestDetailNextStageHintOnlyWithAnotherStage$"}},
 	},
+	{
+		Name:   "ui/tail-new-mark-taken-as-rows",
+		What:   "the Tail's N new takes the events read when the user left the bottom for a count of matching rows: the matches read since are not counted",
+		File:   "internal/ui/tail.go",
+		Old:    "return t.c.Rows.Len() - t.c.Rows.before(t.mark)",
+		New:    "return t.c.Rows.Len() - min(t.mark, t.c.Rows.Len())",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestNewCountIgnoresTheFilterCatchingUp$"}},
+	},
+	{
+		Name:   "ui/tail-paused-shows-read-since",
+		What:   "a paused Tail takes the events read at the pause for a count of matching rows: the matches read since the pause are shown too",
+		File:   "internal/ui/tail.go",
+		Old:    "\t\treturn t.c.Rows.before(t.mark)\n",
+		New:    "\t\treturn min(t.mark, t.c.Rows.Len())\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestNewCountIgnoresTheFilterCatchingUp$"}},
+	},
 }
