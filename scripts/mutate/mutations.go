@@ -4173,4 +4173,12 @@ var mutations = []Mutation{
 		New:    "case w.From != 0 && t.UnixNano() < w.From && false:",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestBookmarkNotReadSaysWhy$"}},
 	},
+	{
+		Name:   "ui/alerts-time-without-the-day",
+		What:   "the Alerts pane at 80 columns gives a group's latest event as a time of day alone though the events read span days: which day is not said",
+		File:   "internal/ui/alerts.go",
+		Old:    "\tcase tf.days || p.w >= 100:\n",
+		New:    "\tcase p.w >= 100:\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsTimesCarryTheDate$"}},
+	},
 }
