@@ -24,10 +24,58 @@ type Tail struct {
 	// the matches a filter still being evaluated finds among the older
 	// ones), and paused, only the matches among the older ones are shown.
 	mark int
+	// want is the index row the cursor stays on while a filter evaluated
+	// again (after the rows were sorted) has not reached it yet; -1 none.
+	want int
+}
+
+// tailHold is where the user was in the Tail (hold), to come back to
+// after the rows are laid out again (restore).
+type tailHold struct {
+	row            int
+	ok             bool
+	follow, paused bool
+}
+
+// hold says where the user is: the event selected, and whether the Tail
+// follows or is paused. Following, there is nothing to come back to.
+func (t *Tail) hold() tailHold {
+	row, ok := t.Selected()
+	return tailHold{row: row, ok: ok && (!t.follow || t.paused), follow: t.follow, paused: t.paused}
+}
+
+// restore comes back to a hold after the rows were sorted and the filter
+// evaluated again (ResetForFilter): on the same event, scrolled or
+// paused as it was. A filter still evaluating may not have reached the
+// event yet: the cursor stays where it goes until then (Refresh). Paused,
+// what is shown is what was read when the rows were sorted (the events
+// read before the pause are spread among them): new counts from here.
+func (t *Tail) restore(h tailHold) {
+	if !h.ok {
+		return
+	}
+	t.follow, t.paused = h.follow, h.paused
+	t.mark = t.readSoFar()
+	t.want = h.row
+	t.seek()
+}
+
+// seek moves the cursor to the wanted row (want), and stops wanting it
+// once it is among the rows.
+func (t *Tail) seek() {
+	if t.want < 0 {
+		return
+	}
+	p := t.c.Rows.Search(t.want)
+	t.cursor = p
+	if p < t.c.Rows.Len() && t.c.Rows.At(p) == t.want {
+		t.want = -1
+	}
+	t.clamp()
 }
 
 // NewTail returns the tail pane, following.
-func NewTail(c *Common) *Tail { return &Tail{c: c, follow: true} }
+func NewTail(c *Common) *Tail { return &Tail{c: c, follow: true, want: -1} }
 
 func (t *Tail) Title() string    { return "Tail" }
 func (t *Tail) Scope() Scope     { return ScopeTail }
@@ -47,6 +95,10 @@ func (t *Tail) listHeight() int { return max(1, t.h-1) }
 
 // Refresh follows new rows when following.
 func (t *Tail) Refresh() {
+	if t.want >= 0 {
+		t.seek()
+		return
+	}
 	if t.follow && !t.paused {
 		t.cursor = max(0, t.visible()-1)
 	}
@@ -55,6 +107,7 @@ func (t *Tail) Refresh() {
 
 // ResetForFilter moves to the newest match after a filter change.
 func (t *Tail) ResetForFilter() {
+	t.want = -1
 	t.paused = false
 	t.follow = true
 	t.cursor = max(0, t.visible()-1)
@@ -87,6 +140,7 @@ func (t *Tail) Selected() (int, bool) {
 
 // Select moves the cursor to index row i (if it matches).
 func (t *Tail) Select(i int) {
+	t.want = -1
 	t.cursor = t.c.Rows.Search(i)
 	if t.cursor < t.visible()-1 {
 		// Off the bottom: "N new" counts from now, as when scrolled up.
@@ -135,6 +189,7 @@ func (t *Tail) leaveBottom() {
 }
 
 func (t *Tail) Action(a Action) (tea.Cmd, bool) {
+	t.want = -1 // the user moves on
 	n := t.visible()
 	lh := t.listHeight()
 	switch a {

@@ -4181,4 +4181,12 @@ var mutations = []Mutation{
 		New:    "\tcase p.w >= 100:\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestAlertsTimesCarryTheDate$"}},
 	},
+	{
+		Name:   "ui/sort-resets-the-tail",
+		What:   "the rows sorted by time once the input is read send a Tail scrolled up or paused back to following the bottom, off the event the user was on",
+		File:   "internal/ui/tail.go",
+		Old:    "ok: ok && (!t.follow || t.paused)",
+		New:    "ok: ok && false && (!t.follow || t.paused)",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestSortKeepsTheTailWhereTheUserIs$"}},
+	},
 }
