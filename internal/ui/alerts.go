@@ -934,15 +934,25 @@ func fitValues(vals []string, w int) []termsafe.Segment {
 }
 
 // when formats an activity time: evaluation steps fall on whole minutes,
-// so minutes (and the date on wide screens).
+// so minutes, with the date on wide screens or when the events read span
+// days, and the year when they span years (as the Tail's times: a time of
+// day alone over a week of events does not say which day). Narrow, over
+// years, the date alone.
 func (p *AlertsPane) when(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	if p.w >= 100 {
-		return t.In(p.c.Loc).Format("01-02 15:04")
+	tf := p.c.timeFmt()
+	t = t.In(p.c.Loc)
+	switch {
+	case tf.years && p.w >= 100:
+		return t.Format("2006-01-02 15:04")
+	case tf.years:
+		return t.Format("2006-01-02")
+	case tf.days || p.w >= 100:
+		return t.Format("01-02 15:04")
 	}
-	return t.In(p.c.Loc).Format("15:04")
+	return t.Format("15:04")
 }
 
 func (p *AlertsPane) itemLine(it alertItem, sel bool) string {

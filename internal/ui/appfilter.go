@@ -187,9 +187,14 @@ func (a *App) ordered(m orderMsg) tea.Cmd {
 	a.c.Snap = a.ix.Snapshot()
 	a.status = "rows sorted by time (the input was not in time order)"
 	// The same filter, evaluated again in the new order: not a change to
-	// record.
+	// record. The Tail stays where the user is (on the event selected,
+	// scrolled or paused): the sort comes when the input is read, maybe
+	// long after they scrolled up.
+	keep := a.tail.hold()
 	a.filter = a.filter.Clone()
-	return a.evaluate()
+	cmd := a.evaluate()
+	a.tail.restore(keep)
+	return cmd
 }
 
 // applyFilter replaces the filter and starts evaluating it; the access

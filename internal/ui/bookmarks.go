@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -199,7 +200,8 @@ func (a *App) marksKey(k tea.KeyPressMsg) tea.Cmd {
 		b := a.c.Marks.st.Bookmarks[ml.cursor]
 		row, ok := a.c.Marks.bySHA[b.Event.SHA256]
 		if !ok {
-			return func() tea.Msg { return statusMsg("this event is not in the events read (other sources or window)") }
+			why := a.notRead(b.Event)
+			return func() tea.Msg { return statusMsg(why) }
 		}
 		ml.open = false
 		// Back from Detail (esc), the Tail is on it when the filter
@@ -258,13 +260,17 @@ func (a *App) marksView(w, h int) string {
 		for _, tg := range b.Tags {
 			text += "  #" + termsafe.String(tg)
 		}
-		if !found {
-			text += "  (not in the events read)"
-		}
 		if k == ml.cursor {
 			text = st.Selected.Render(pad(truncateANSI(text, w), w))
 		}
 		items = append(items, item{text, k})
+		if !found {
+			// Why, on lines of their own: the entry's end is cut on a
+			// narrow screen.
+			for _, l := range wrapped(st.Muted, a.notRead(ev), w-4) {
+				items = append(items, item{"    " + l, k})
+			}
+		}
 		for _, n := range b.Notes {
 			who := termsafe.String(n.Author)
 			if who != "" {
@@ -295,6 +301,37 @@ func (a *App) marksView(w, h int) string {
 		lines = append(lines, truncateANSI(it.text, w))
 	}
 	return fill(lines, h)
+}
+
+// notRead says why a bookmarked event is not among the events read, and
+// how to read it: the sources are still being read; its time is outside
+// the window the sources were read with (the flag that reads it; the
+// case reopened alone reads its last window widened to every bookmark,
+// cli/tui); it is undated and a window leaves undated events out; or
+// none of this session's sources holds its bytes.
+func (a *App) notRead(ev casefile.EventRef) string {
+	s := a.c.Snap
+	reading := !(s.Done || a.done || (a.opts.Follow && s.CaughtUp))
+	if reading || a.wb.resolving || a.wb.resolvedUpTo < s.Len() {
+		return "not found yet: the sources are still being read"
+	}
+	w := a.opts.Window
+	flag := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+	const alone = " (reopening the case without --from/--to does)"
+	switch t := ev.Time; {
+	case w.Open():
+	case t.IsZero():
+		return "not read: undated, and the window read (" + a.formatRange(w) + ") leaves undated events out; reopening the case without --from/--to reads it"
+	case w.From != 0 && t.UnixNano() < w.From:
+		return "not read: before the window read (" + a.formatRange(w) + "); --from " + flag(t) + " reads it" + alone
+	case w.To != 0 && t.UnixNano() >= w.To:
+		return "not read: after the window read (" + a.formatRange(w) + "); --to " + flag(t.Truncate(time.Second).Add(time.Second)) + " reads it" + alone
+	}
+	where := "its source"
+	if ev.Source != "" {
+		where = termsafe.String(ev.Source)
+	}
+	return "not in the events read: " + where + " is not among this session's sources, or no longer holds these bytes (audittui report checks)"
 }
 
 // caseLines are the Detail's lines about the case: whether the event is

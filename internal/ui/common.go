@@ -162,6 +162,28 @@ func (r *RowSet) Search(i int) int {
 	return lo
 }
 
+// before is how many rows of the set are index rows below n (events read
+// before the index held n): in display order they come first, since a
+// time order covers only the snapshot's first rows (n at or past it).
+func (r *RowSet) before(n int) int {
+	if r == nil {
+		return 0
+	}
+	if r.All {
+		return min(n, r.N)
+	}
+	if n >= len(r.rank) {
+		return r.Search(n)
+	}
+	k := 0 // n inside a time order (not met: a new order resets the Tail)
+	for _, i := range r.Rows {
+		if int(i) < n {
+			k++
+		}
+	}
+	return k
+}
+
 // timeFmt is how times are shown for the data in the snapshot.
 func (c *Common) timeFmt() timeFormat {
 	if c.Snap == nil {

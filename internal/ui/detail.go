@@ -122,6 +122,12 @@ func (d *Detail) hasCarrier() bool {
 	return s.everr == nil && s.ev.Carrier != data.CarrierNone
 }
 
+// otherStage reports whether another stage of the shown event's request
+// (its auditID) was read back with it: what `s` moves to.
+func (d *Detail) otherStage() bool {
+	return d.loaded && d.err == nil && len(d.stages) > 1
+}
+
 // showingRecord reports whether the JSON shown is the carrier record.
 func (d *Detail) showingRecord() bool { return d.record && d.hasCarrier() }
 
@@ -336,11 +342,17 @@ func (d *Detail) Action(a Action) (tea.Cmd, bool) {
 		}
 		return func() tea.Msg { return statusMsg("the event (c: its carrier record)") }, true
 	case ActNextStage:
-		if len(d.stages) > 0 {
-			d.cur = (d.cur + 1) % len(d.stages)
-			d.top = 0
-			d.build()
+		if !d.loaded || d.err != nil || len(d.stages) == 0 {
+			return nil, true
 		}
+		if !d.otherStage() {
+			return func() tea.Msg {
+				return statusMsg("no other stage of this request (auditID) in the events read")
+			}, true
+		}
+		d.cur = (d.cur + 1) % len(d.stages)
+		d.top = 0
+		d.build()
 	case ActCopy:
 		raw, ok := d.RawLine()
 		if !ok {
@@ -604,7 +616,11 @@ func (d *Detail) summary() []string {
 		}
 		sb = append(sb, label)
 	}
-	out = append(out, st.Bold.Render(pad("stages", 9))+" "+strings.Join(sb, st.Muted.Render(" → "))+st.Muted.Render("  (s: next)"))
+	stages := st.Bold.Render(pad("stages", 9)) + " " + strings.Join(sb, st.Muted.Render(" → "))
+	if d.otherStage() {
+		stages += st.Muted.Render("  (s: next)")
+	}
+	out = append(out, stages)
 	// Where to cite it: FILE:LINE[:COL] (or stream and time), the sha256
 	// of the record's bytes as read and how many they are, which with
 	// the line and column cut them out of the file (cite.go), then what

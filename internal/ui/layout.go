@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -337,8 +338,46 @@ func shortenMessage(msg string) (string, bool) {
 // wrapped is text wrapped at width w, each line in style st.
 func wrapped(st lipgloss.Style, text string, w int) []string {
 	var out []string
-	for _, l := range strings.Split(ansi.Wrap(text, max(10, w), " "), "\n") {
+	for _, l := range wrapAtSpaces(text, max(10, w)) {
 		out = append(out, st.Render(l))
+	}
+	return out
+}
+
+// wrapAtSpaces wraps plain text at spaces only, into lines of at most w
+// cells (w > 0): a flag (--from/--to), a path or a file name with
+// hyphens is never cut at a hyphen, as ansi.Wrap does (--from/- then -to
+// on the next line); a word wider than w is cut where the line ends.
+// Newlines in text end lines.
+func wrapAtSpaces(text string, w int) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		line, lw := "", 0
+		for _, word := range strings.Split(para, " ") {
+			ww := ansi.StringWidth(word)
+			switch {
+			case lw == 0 && line == "":
+			case lw+1+ww <= w:
+				line, lw = line+" ", lw+1
+			default:
+				out = append(out, line)
+				line, lw = "", 0
+			}
+			for ww > w-lw {
+				// Too wide for a line of its own: cut.
+				cut := ansi.Truncate(word, w-lw, "")
+				if cut == "" {
+					_, n := utf8.DecodeRuneInString(word) // wider than w: alone
+					cut = word[:n]
+				}
+				out = append(out, line+cut)
+				word = strings.TrimPrefix(word, cut)
+				ww = ansi.StringWidth(word)
+				line, lw = "", 0
+			}
+			line, lw = line+word, lw+ww
+		}
+		out = append(out, line)
 	}
 	return out
 }

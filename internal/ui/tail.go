@@ -19,26 +19,75 @@ type Tail struct {
 	top    int // first visible position
 	follow bool
 	paused bool
-	// frozen is the row count shown while paused.
-	frozen int
-	// seen is the row count when the user left the bottom (for "N new").
-	seen int
+	// mark is how many events the index held when the user paused or
+	// left the bottom: the matching events read since are "N new" (not
+	// the matches a filter still being evaluated finds among the older
+	// ones), and paused, only the matches among the older ones are shown.
+	mark int
+	// want is the index row the cursor stays on while a filter evaluated
+	// again (after the rows were sorted) has not reached it yet; -1 none.
+	want int
+}
+
+// tailHold is where the user was in the Tail (hold), to come back to
+// after the rows are laid out again (restore).
+type tailHold struct {
+	row            int
+	ok             bool
+	follow, paused bool
+}
+
+// hold says where the user is: the event selected, and whether the Tail
+// follows or is paused. Following, there is nothing to come back to.
+func (t *Tail) hold() tailHold {
+	row, ok := t.Selected()
+	return tailHold{row: row, ok: ok && (!t.follow || t.paused), follow: t.follow, paused: t.paused}
+}
+
+// restore comes back to a hold after the rows were sorted and the filter
+// evaluated again (ResetForFilter): on the same event, scrolled or
+// paused as it was. A filter still evaluating may not have reached the
+// event yet: the cursor stays where it goes until then (Refresh). Paused,
+// what is shown is what was read when the rows were sorted (the events
+// read before the pause are spread among them): new counts from here.
+func (t *Tail) restore(h tailHold) {
+	if !h.ok {
+		return
+	}
+	t.follow, t.paused = h.follow, h.paused
+	t.mark = t.readSoFar()
+	t.want = h.row
+	t.seek()
+}
+
+// seek moves the cursor to the wanted row (want), and stops wanting it
+// once it is among the rows.
+func (t *Tail) seek() {
+	if t.want < 0 {
+		return
+	}
+	p := t.c.Rows.Search(t.want)
+	t.cursor = p
+	if p < t.c.Rows.Len() && t.c.Rows.At(p) == t.want {
+		t.want = -1
+	}
+	t.clamp()
 }
 
 // NewTail returns the tail pane, following.
-func NewTail(c *Common) *Tail { return &Tail{c: c, follow: true} }
+func NewTail(c *Common) *Tail { return &Tail{c: c, follow: true, want: -1} }
 
 func (t *Tail) Title() string    { return "Tail" }
 func (t *Tail) Scope() Scope     { return ScopeTail }
 func (t *Tail) SetSize(w, h int) { t.w, t.h = w, h; t.clamp() }
 
-// visible is the number of rows the list shows (frozen while paused).
+// visible is the number of rows the list shows (while paused, the
+// matches among the events read before the pause).
 func (t *Tail) visible() int {
-	n := t.c.Rows.Len()
-	if t.paused && t.frozen < n {
-		return t.frozen
+	if t.paused {
+		return t.c.Rows.before(t.mark)
 	}
-	return n
+	return t.c.Rows.Len()
 }
 
 // listHeight is the number of event rows that fit (header line excluded).
@@ -46,6 +95,10 @@ func (t *Tail) listHeight() int { return max(1, t.h-1) }
 
 // Refresh follows new rows when following.
 func (t *Tail) Refresh() {
+	if t.want >= 0 {
+		t.seek()
+		return
+	}
 	if t.follow && !t.paused {
 		t.cursor = max(0, t.visible()-1)
 	}
@@ -54,6 +107,7 @@ func (t *Tail) Refresh() {
 
 // ResetForFilter moves to the newest match after a filter change.
 func (t *Tail) ResetForFilter() {
+	t.want = -1
 	t.paused = false
 	t.follow = true
 	t.cursor = max(0, t.visible()-1)
@@ -86,6 +140,7 @@ func (t *Tail) Selected() (int, bool) {
 
 // Select moves the cursor to index row i (if it matches).
 func (t *Tail) Select(i int) {
+	t.want = -1
 	t.cursor = t.c.Rows.Search(i)
 	if t.cursor < t.visible()-1 {
 		// Off the bottom: "N new" counts from now, as when scrolled up.
@@ -106,26 +161,35 @@ func (t *Tail) SelectExact(i int) bool {
 	return true
 }
 
-// NewCount is how many matching events arrived since the user paused or
-// scrolled away from the bottom.
+// NewCount is how many matching events arrived (were read) since the
+// user paused or scrolled away from the bottom. The matches a filter's
+// evaluation finds meanwhile among the events read before are not new:
+// they are counted by "matching" as it goes ("filtering…" says it is not
+// done).
 func (t *Tail) NewCount() int {
-	if t.paused {
-		return t.c.Rows.Len() - t.frozen
-	}
-	if !t.follow {
-		return max(0, t.c.Rows.Len()-t.seen)
+	if t.paused || !t.follow {
+		return t.c.Rows.Len() - t.c.Rows.before(t.mark)
 	}
 	return 0
+}
+
+// readSoFar is how many events the index holds as the Tail knows it.
+func (t *Tail) readSoFar() int {
+	if t.c.Snap == nil {
+		return 0
+	}
+	return t.c.Snap.Len()
 }
 
 func (t *Tail) leaveBottom() {
 	if t.follow {
 		t.follow = false
-		t.seen = t.c.Rows.Len()
+		t.mark = t.readSoFar()
 	}
 }
 
 func (t *Tail) Action(a Action) (tea.Cmd, bool) {
+	t.want = -1 // the user moves on
 	n := t.visible()
 	lh := t.listHeight()
 	switch a {
@@ -158,8 +222,8 @@ func (t *Tail) Action(a Action) (tea.Cmd, bool) {
 			t.follow = true
 			t.cursor = t.visible() - 1
 		} else {
+			t.mark = t.readSoFar() // what is shown stays; new from now
 			t.paused = true
-			t.frozen = t.c.Rows.Len()
 			t.follow = false
 		}
 	default:

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/audittui/audittui/internal/casefile"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
@@ -15,6 +16,7 @@ import (
 	"github.com/audittui/audittui/internal/data/source/file"
 	s3src "github.com/audittui/audittui/internal/data/source/s3"
 	"github.com/audittui/audittui/internal/evidence"
+	pl "github.com/audittui/audittui/internal/plural"
 	rep "github.com/audittui/audittui/internal/report"
 	"github.com/audittui/audittui/internal/termsafe"
 	"github.com/audittui/audittui/internal/ui"
@@ -71,14 +73,73 @@ func reopenCase(opts *TUIOptions) error {
 	}
 	if w := &opts.Window; w.Since == 0 && w.From == "" && w.To == "" && len(st.Opens) > 0 {
 		last := st.Opens[len(st.Opens)-1]
-		if last.From != nil {
-			w.From = last.From.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
+		from, to, notice := coverBookmarks(last.From, last.To, st.Bookmarks)
+		if from != nil {
+			w.From = from.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
 		}
-		if last.To != nil {
-			w.To = last.To.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
+		if to != nil {
+			w.To = to.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
 		}
+		opts.Notice = joinNotice(opts.Notice, notice)
 	}
 	return nil
+}
+
+// coverBookmarks widens the window [from, to) of the case's last session
+// so that the reopened case reads every bookmarked event its sources hold:
+// the window is the last session's view, the bookmarks the whole case's,
+// and one made in an earlier session outside that window was not read (☆
+// in the list, not reachable from the TUI). A dated bookmark outside it
+// moves the end it is beyond, to whole seconds (--to is exclusive: past
+// it); an undated one, which any window leaves out, drops the window. The
+// notice says what was done and what the last session's window was (:from
+// and :to narrow the view to it again); "" when nothing was.
+func coverBookmarks(from, to *time.Time, marks []*casefile.Bookmark) (_, _ *time.Time, notice string) {
+	if from == nil && to == nil {
+		return nil, nil, ""
+	}
+	outside, undated := 0, 0
+	nf, nt := from, to
+	for _, b := range marks {
+		t := b.Event.Time
+		switch {
+		case t.IsZero():
+			undated++
+		case from != nil && t.Before(*from):
+			outside++
+			if t.Before(*nf) {
+				s := t.Truncate(time.Second)
+				nf = &s
+			}
+		case to != nil && !t.Before(*to):
+			outside++
+			if !t.Before(*nt) {
+				e := t.Truncate(time.Second).Add(time.Second)
+				nt = &e
+			}
+		}
+	}
+	was := windowText(from, to)
+	switch {
+	case undated > 0:
+		return nil, nil, fmt.Sprintf("no window: %s, which a window leaves out (the last session's: %s; :from and :to narrow the view)",
+			pl.Count(undated, "undated bookmark", "undated bookmarks"), was)
+	case outside > 0:
+		return nf, nt, fmt.Sprintf("window widened to hold %s (the last session's: %s; :from and :to narrow the view)",
+			pl.Count(outside, "bookmark", "bookmarks"), was)
+	}
+	return from, to, ""
+}
+
+// windowText writes a window as the TUI's header does (UTC).
+func windowText(from, to *time.Time) string {
+	end := func(t *time.Time, open string) string {
+		if t == nil {
+			return open
+		}
+		return t.UTC().Format("2006-01-02 15:04:05.999999999")
+	}
+	return end(from, "the first event") + " → " + end(to, "the last event") + " UTC"
 }
 
 // readAsRecorded reads the sources as the case's sessions did: their

@@ -475,3 +475,88 @@ func TestS3HashedBeforeTheCase(t *testing.T) {
 		})
 	}
 }
+
+// TestReopenCaseReadsTheBookmarks: reopening a case reads the window of
+// its last session widened to hold every bookmarked event (an earlier
+// session bookmarked one outside it: it showed ☆, not read, though its
+// source holds it); an undated bookmark, which any window leaves out,
+// drops the window. The status bar says so. A window given on the
+// command line is read as given.
+func TestReopenCaseReadsTheBookmarks(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 20, h, m, 0, 0, time.UTC) }
+	newCase := func(t *testing.T, marks ...time.Time) string {
+		dir := filepath.Join(t.TempDir(), "case")
+		c, err := casefile.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(r casefile.Record) {
+			if _, err := c.Add(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(casefile.Record{Kind: casefile.KindOpen, Sources: []string{"a.log"}, Dir: "/srv/evidence"})
+		for k, m := range marks {
+			ev := &casefile.EventRef{SHA256: strings.Repeat(string(rune('a'+k)), 64), Cite: "a.log:" + string(rune('1'+k)), Time: m}
+			add(casefile.Record{Kind: casefile.KindBookmark, Event: ev})
+		}
+		from, to := at(3, 0), at(3, 30)
+		add(casefile.Record{Kind: casefile.KindOpen, Sources: []string{"a.log"}, Dir: "/srv/evidence", From: &from, To: &to})
+		return dir
+	}
+	window := func(t *testing.T, opts *TUIOptions) (int64, int64) {
+		t.Helper()
+		f, to, err := opts.Window.Range(time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f, to
+	}
+	t.Run("inside", func(t *testing.T) {
+		opts := &TUIOptions{Case: newCase(t, at(3, 10))}
+		if err := reopenCase(opts); err != nil {
+			t.Fatal(err)
+		}
+		if f, to := window(t, opts); f != at(3, 0).UnixNano() || to != at(3, 30).UnixNano() || opts.Notice != "" {
+			t.Errorf("window %d %d (want the last session's), notice %q", f, to, opts.Notice)
+		}
+	})
+	t.Run("before and after", func(t *testing.T) {
+		last := at(3, 45) // --to is exclusive: the window must go past it
+		opts := &TUIOptions{Case: newCase(t, at(2, 5), at(3, 10), last, at(3, 30))}
+		if err := reopenCase(opts); err != nil {
+			t.Fatal(err)
+		}
+		f, to := window(t, opts)
+		if f != at(2, 5).UnixNano() || to != last.Add(time.Second).UnixNano() {
+			t.Errorf("window %s → %s, want 02:05:00 → 03:45:01 (whole seconds)", time.Unix(0, f).UTC(), time.Unix(0, to).UTC())
+		}
+		for _, want := range []string{"3 bookmarks", "2026-11-20 03:00:00 → 2026-11-20 03:30:00"} {
+			if !strings.Contains(opts.Notice, want) {
+				t.Errorf("notice %q lacks %q", opts.Notice, want)
+			}
+		}
+	})
+	t.Run("undated", func(t *testing.T) {
+		opts := &TUIOptions{Case: newCase(t, at(3, 10), time.Time{})}
+		if err := reopenCase(opts); err != nil {
+			t.Fatal(err)
+		}
+		if f, to := window(t, opts); f != 0 || to != 0 {
+			t.Errorf("window %d %d, want none (an undated bookmark)", f, to)
+		}
+		if !strings.Contains(opts.Notice, "undated") {
+			t.Errorf("notice %q does not say why the window went", opts.Notice)
+		}
+	})
+	t.Run("given", func(t *testing.T) {
+		opts := &TUIOptions{Case: newCase(t, at(2, 5))}
+		opts.Window.From = "2026-11-20T03:00:00Z"
+		if err := reopenCase(opts); err != nil {
+			t.Fatal(err)
+		}
+		if f, to := window(t, opts); f != at(3, 0).UnixNano() || to != 0 {
+			t.Errorf("window %d %d, want --from as given", f, to)
+		}
+	})
+}
