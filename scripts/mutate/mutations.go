@@ -4117,4 +4117,20 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t\th.id = ix.dicts[0].add(h.s, true)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestPreparedIndexEqualsIndex$"}},
 	},
+	{
+		Name:   "data/joined-line-rejected-whole",
+		What:   "a line holding an event cut short (or NUL bytes) and, after it, a whole audit event is rejected whole: the whole event, the first after a crash, is lost",
+		File:   "internal/data/decode.go",
+		Old:    "if len(*rejs) == r0 || len(dst) != n0 {\n\t\treturn dst\n\t}\n\treturn d.joined(",
+		New:    "if len(*rejs) == r0 || len(dst) != n0 || true {\n\t\treturn dst\n\t}\n\treturn d.joined(",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestJoined"}},
+	},
+	{
+		Name:   "data/joined-part-not-at-its-column",
+		What:   "a whole event read from the rest of a joined line is cited at the line's start: its citation leads to the damaged bytes",
+		File:   "internal/data/decode.go",
+		Old:    "dst = d.decodeWhole(dst, rejs, seg, o.at(doc, pos))",
+		New:    "dst = d.decodeWhole(dst, rejs, seg, o)",
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestJoined"}},
+	},
 }
