@@ -277,9 +277,13 @@ func TestQueryHonestRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`{job="audit"}`, `{job="audit"} | json | verb="get"`, `{job="audit"} | json | objectRef_resource="nothing"`, `{job="audit"} |= "no such text"`} {
-		_, errOut, code := shapeCLI(t, nil, "query", "-o", "raw", q, p)
-		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audit.log:2: malformed JSON") || !strings.Contains(errOut, "audit.log:4: malformed JSON") {
+		out, errOut, code := shapeCLI(t, nil, "query", "-o", "raw", q, p)
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audit.log:2: malformed JSON") || !strings.Contains(errOut, "audit.log:4: 3 NUL bytes") {
 			t.Errorf("%s: exit %d, stderr:\n%s", q, code, errOut)
+		}
+		// The event after the NUL bytes is read (evidence-review).
+		if q == `{job="audit"}` && !strings.Contains(out, lines[3]) {
+			t.Errorf("%s: the event after the NUL bytes is not read:\n%s", q, out)
 		}
 	}
 }
