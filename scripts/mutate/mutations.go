@@ -4123,7 +4123,7 @@ var mutations = []Mutation{
 		File:   "internal/data/decode.go",
 		Old:    "if len(*rejs) == r0 || len(dst) != n0 {\n\t\treturn dst\n\t}\n\treturn d.joined(",
 		New:    "if len(*rejs) == r0 || len(dst) != n0 || true {\n\t\treturn dst\n\t}\n\treturn d.joined(",
-		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestJoined"}},
+		Guards: []Guard{{Pkg: "./internal/cli/report", Run: "^TestReportJoinedLineCitation$"}, {Pkg: "./internal/data", Run: "^TestJoined"}},
 	},
 	{
 		Name:   "data/joined-part-not-at-its-column",
