@@ -347,3 +347,33 @@ func TestJSONLLineFormatAndUndated(t *testing.T) {
 		}
 	}
 }
+
+// TestTUIGKEExportsOnce: the TUI indexes the sink's and gcloud's exports
+// of the same GKE entries, read together, as the sink alone, as query
+// counts them (evidence-review): each entry once, the other a duplicate.
+func TestTUIGKEExportsOnce(t *testing.T) {
+	var srcs []data.Source
+	for _, f := range []string{"gke-gcloud.json", "gke-sink.jsonl"} {
+		src, err := file.New(shapeFile(f), file.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := data.OpenAll(ctx, srcs, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	ix := ui.NewIndex(t.TempDir(), log)
+	defer ix.Close()
+	feed := ui.NewFeed(ix, log)
+	go feed.Run(ctx, st)
+	<-feed.Done()
+	out, _, _ := shapeCLI(t, nil, "query", "-o", "jsonl", `{job="audit"}`, shapeFile("gke-sink.jsonl"), shapeFile("gke-gcloud.json"))
+	if _, n := ix.Duplicates(); ix.Snapshot().Len() != 7 || n != 7 || len(parseJSONL(t, out)) != 7 {
+		t.Errorf("the TUI indexed %d events, %d duplicates; query %d events; want 7, 7 and 7", ix.Snapshot().Len(), n, len(parseJSONL(t, out)))
+	}
+}

@@ -4139,7 +4139,7 @@ var mutations = []Mutation{
 		File:   "internal/data/dups.go",
 		Old:    "if e.Carrier == CarrierLogEntry {\n\t\treturn canonEscapes(sortedJSON(e.Raw), buf)",
 		New:    "if e.Carrier == CarrierLogEntry && false {\n\t\treturn canonEscapes(sortedJSON(e.Raw), buf)",
-		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestDupsGKEExports$"}, {Pkg: "./internal/cli/query", Run: "^TestQueryGKEExportsOnce$"}},
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestDupsGKEExports$"}, {Pkg: "./internal/cli/query", Run: "^TestQueryGKEExportsOnce$"}, {Pkg: "./internal/cli", Run: "^TestTUIGKEExportsOnce$"}},
 	},
 	{
 		Name:   "data/gke-sorted-json-unsorted",
@@ -4155,6 +4155,6 @@ var mutations = []Mutation{
 		File:   "internal/data/dups.go",
 		Old:    "rej == nil && len(evs) == 1 && evs[0].Carrier == CarrierLogEntry {",
 		New:    "rej == nil && len(evs) == 1 && evs[0].Carrier == CarrierLogEntry && false {",
-		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestDupsGKEExports$"}},
+		Guards: []Guard{{Pkg: "./internal/data", Run: "^TestDupsGKEExports$"}, {Pkg: "./internal/cli", Run: "^TestTUIGKEExportsOnce$"}},
 	},
 }
