@@ -277,9 +277,13 @@ func TestQueryHonestRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`{job="audit"}`, `{job="audit"} | json | verb="get"`, `{job="audit"} | json | objectRef_resource="nothing"`, `{job="audit"} |= "no such text"`} {
-		_, errOut, code := shapeCLI(t, nil, "query", "-o", "raw", q, p)
-		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audit.log:2: malformed JSON") || !strings.Contains(errOut, "audit.log:4: malformed JSON") {
+		out, errOut, code := shapeCLI(t, nil, "query", "-o", "raw", q, p)
+		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "audit.log:2: malformed JSON") || !strings.Contains(errOut, "audit.log:4: 3 NUL bytes") {
 			t.Errorf("%s: exit %d, stderr:\n%s", q, code, errOut)
+		}
+		// The event after the NUL bytes is read (evidence-review).
+		if q == `{job="audit"}` && !strings.Contains(out, lines[3]) {
+			t.Errorf("%s: the event after the NUL bytes is not read:\n%s", q, out)
 		}
 	}
 }
@@ -341,5 +345,35 @@ func TestJSONLLineFormatAndUndated(t *testing.T) {
 		if code != cmdutil.ExitInputError || !strings.Contains(errOut, "1 event without a timestamp was not evaluated: no rule can place it in time "+first) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
+	}
+}
+
+// TestTUIGKEExportsOnce: the TUI indexes the sink's and gcloud's exports
+// of the same GKE entries, read together, as the sink alone, as query
+// counts them (evidence-review): each entry once, the other a duplicate.
+func TestTUIGKEExportsOnce(t *testing.T) {
+	var srcs []data.Source
+	for _, f := range []string{"gke-gcloud.json", "gke-sink.jsonl"} {
+		src, err := file.New(shapeFile(f), file.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := data.OpenAll(ctx, srcs, data.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	ix := ui.NewIndex(t.TempDir(), log)
+	defer ix.Close()
+	feed := ui.NewFeed(ix, log)
+	go feed.Run(ctx, st)
+	<-feed.Done()
+	out, _, _ := shapeCLI(t, nil, "query", "-o", "jsonl", `{job="audit"}`, shapeFile("gke-sink.jsonl"), shapeFile("gke-gcloud.json"))
+	if _, n := ix.Duplicates(); ix.Snapshot().Len() != 7 || n != 7 || len(parseJSONL(t, out)) != 7 {
+		t.Errorf("the TUI indexed %d events, %d duplicates; query %d events; want 7, 7 and 7", ix.Snapshot().Len(), n, len(parseJSONL(t, out)))
 	}
 }

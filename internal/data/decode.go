@@ -93,6 +93,83 @@ func (d *Decoder) DecodeTo(b *Batch, doc []byte, o Origin) {
 }
 
 func (d *Decoder) decodeTop(dst []Event, rejs *[]Reject, doc []byte, o Origin) []Event {
+	n0, r0 := len(dst), len(*rejs)
+	dst = d.decodeWhole(dst, rejs, doc, o)
+	if len(*rejs) == r0 || len(dst) != n0 {
+		return dst
+	}
+	return d.joined(dst, rejs, doc, o, r0)
+}
+
+// eventStart is how the API server begins every event it writes to its
+// log ({"kind":"Event","apiVersion":"audit.k8s.io/v1",...): an audit
+// event never holds another, so where it occurs after the start of a
+// line, an event begins.
+var eventStart = []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/`)
+
+// joined reads again a document rejected whole (o.Line's line) that holds
+// more than one value: an event cut short by a crash mid-write with the
+// next one appended when the API server restarted, whole events whose
+// newline was lost, an event after a stretch of NUL bytes (a zero-filled
+// block). The line is cut where an event begins as the API server writes
+// one (eventStart) and after a whole value followed by '{'; each part is
+// decoded on its own, the damaged ones rejected (saying where the rest
+// of the line is read from), the others read and cited at their column.
+// When no part holds an event, the line stays the one reject it was.
+func (d *Decoder) joined(dst []Event, rejs *[]Reject, doc []byte, o Origin, r0 int) []Event {
+	if s := newScanner(doc, 0); s.SkipValue(0) == nil {
+		if s.SkipWS(); s.I == len(doc) {
+			return dst // one JSON value, rejected for what it is
+		}
+	}
+	n0 := len(dst)
+	saved := append([]Reject(nil), (*rejs)[r0:]...)
+	*rejs = (*rejs)[:r0]
+	for pos := 0; pos < len(doc); {
+		end, next := len(doc), len(doc)
+		if k := bytes.Index(doc[pos+1:], eventStart); k >= 0 {
+			end, next = pos+1+k, pos+1+k
+		}
+		s := newScanner(doc[:end], pos)
+		s.SkipWS()
+		if s.SkipValue(0) == nil {
+			j := s.I
+			if s.SkipWS(); s.I < end && doc[s.I] == '{' {
+				// Whole values back to back: a newline lost.
+				end, next = j, s.I
+			}
+		}
+		seg := doc[pos:end]
+		if !isBlank(seg) {
+			m := len(*rejs)
+			dst = d.decodeWhole(dst, rejs, seg, o.at(doc, pos))
+			for i := m; i < len(*rejs); i++ {
+				r := &(*rejs)[i]
+				if len(bytes.Trim(seg, "\x00")) == 0 {
+					r.Reason = nulReason(len(seg))
+				}
+				if next < len(doc) {
+					r.Reason += fmt.Sprintf("; the rest of the line, from column %d, is read on its own (an event cut short, or a lost newline, joined it to this line)", max(o.Col, 1)+int64(next))
+				}
+			}
+		}
+		pos = next
+	}
+	if len(dst) == n0 {
+		*rejs = append((*rejs)[:r0], saved...)
+		if len(saved) == 1 && len(bytes.Trim(doc, "\x00")) == 0 {
+			(*rejs)[r0].Reason = nulReason(len(doc))
+		}
+	}
+	return dst
+}
+
+func nulReason(n int) string {
+	return fmt.Sprintf("%d NUL bytes (a stretch of zeros, as a crash leaves in a file)", n)
+}
+
+// decodeWhole decodes doc as one document.
+func (d *Decoder) decodeWhole(dst []Event, rejs *[]Reject, doc []byte, o Origin) []Event {
 	if !utf8.Valid(doc) {
 		reason := utf16Reason
 		if !utf16Text(doc) {

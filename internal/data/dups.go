@@ -5,6 +5,8 @@ import (
 	"hash/maphash"
 	"slices"
 	"time"
+
+	"github.com/audittui/audittui/internal/data/jsonscan"
 )
 
 // DupLine returns the bytes that make e a copy of another event: its
@@ -44,6 +46,9 @@ func DupLineBuf(e *Event, buf *[]byte) []byte {
 }
 
 func dupLineSlow(e *Event, buf *[]byte) []byte {
+	if e.Carrier == CarrierLogEntry {
+		return canonEscapes(sortedJSON(e.Raw), buf)
+	}
 	if e.Carrier == CarrierAKS && e.Line != nil {
 		return canonEscapes(CompactLine(e.Line), buf)
 	}
@@ -79,6 +84,12 @@ func SpansLines(e *Event) bool {
 // carries; else raw compacted when it spans lines (CompactLine), with
 // its escapes canonicalised.
 func RawDupLine(raw []byte) []byte {
+	if bytes.Contains(raw, []byte(`"protoPayload"`)) {
+		var d Decoder
+		if evs, rej := d.Decode(nil, raw, Origin{}); rej == nil && len(evs) == 1 && evs[0].Carrier == CarrierLogEntry {
+			return DupLine(&evs[0])
+		}
+	}
 	if bytes.Contains(raw, []byte(`"kube-audit`)) {
 		var d Decoder
 		if evs, rej := d.Decode(nil, raw, Origin{}); rej == nil && len(evs) == 1 && evs[0].Carrier == CarrierAKS {
@@ -86,6 +97,84 @@ func RawDupLine(raw []byte) []byte {
 		}
 	}
 	return canonEscapes(CompactLine(raw), nil)
+}
+
+// sortedJSON returns the JSON value b compact, with the members of every
+// object in the order of their keys: the line a GKE LogEntry is compared
+// by. The same entries come as a Cloud Storage sink writes them (the
+// API's key order) and as `gcloud logging read --format=json` prints
+// them (keys sorted, pretty-printed), so a LogEntry's key order says
+// nothing about it. Values keep their bytes; a b that is not valid JSON
+// is only compacted.
+func sortedJSON(b []byte) []byte {
+	s := jsonscan.Scanner{B: b, MaxDepth: MaxDepth}
+	out, err := sortedValue(&s, make([]byte, 0, len(b)))
+	if err != nil {
+		return CompactLine(b)
+	}
+	return out
+}
+
+type sortedMember struct{ key, val []byte }
+
+func sortedValue(s *jsonscan.Scanner, out []byte) ([]byte, error) {
+	s.SkipWS()
+	if s.I >= len(s.B) {
+		return out, s.EOFErr()
+	}
+	switch s.B[s.I] {
+	case '{':
+		s.I++
+		var ms []sortedMember
+		for first := true; ; first = false {
+			key, _, done, err := s.NextKey(first)
+			if err != nil {
+				return out, err
+			}
+			if done {
+				break
+			}
+			v, err := sortedValue(s, nil)
+			if err != nil {
+				return out, err
+			}
+			ms = append(ms, sortedMember{key, v})
+		}
+		slices.SortStableFunc(ms, func(x, y sortedMember) int { return bytes.Compare(x.key, y.key) })
+		out = append(out, '{')
+		for i, m := range ms {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(append(append(out, '"'), m.key...), '"', ':')
+			out = append(out, m.val...)
+		}
+		return append(out, '}'), nil
+	case '[':
+		s.I++
+		out = append(out, '[')
+		for first := true; ; first = false {
+			done, err := s.NextElem(first)
+			if err != nil {
+				return out, err
+			}
+			if done {
+				break
+			}
+			if !first {
+				out = append(out, ',')
+			}
+			if out, err = sortedValue(s, out); err != nil {
+				return out, err
+			}
+		}
+		return append(out, ']'), nil
+	}
+	start := s.I
+	if err := s.SkipValue(0); err != nil {
+		return out, err
+	}
+	return append(out, s.B[start:s.I]...), nil
 }
 
 // CompactLine returns raw (a record's bytes as read back, a valid JSON

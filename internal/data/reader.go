@@ -41,18 +41,36 @@ func Decompress(r io.Reader) (io.Reader, string, func(), error) {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("gzip header: %w", err)
+			return nil, "", nil, &HeaderError{Kind: "gzip", Err: err}
 		}
 		return zr, "gzip", func() { zr.Close() }, nil
 	case len(magic) >= 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
 		zr, err := zstdDecoder(br)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("zstd header: %w", err)
+			return nil, "", nil, &HeaderError{Kind: "zstd", Err: err}
 		}
 		return zr, "zstd", func() { zr.Reset(nil); zstdDecoders.Put(zr) }, nil
 	}
 	return br, "", func() {}, nil
 }
+
+// HeaderError is a compressed input whose header could not be read: the
+// input was not read at all (it is at its line 1). One cut short inside
+// its header says so.
+type HeaderError struct {
+	Kind string // gzip or zstd
+	Err  error
+}
+
+func (e *HeaderError) Error() string {
+	s := e.Kind + " header: " + e.Err.Error()
+	if errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF) {
+		s += " (the file ends inside its " + e.Kind + " header: cut short; nothing of it could be read)"
+	}
+	return s
+}
+
+func (e *HeaderError) Unwrap() error { return e.Err }
 
 // zstdDecoders keeps decoders for reuse: each holds a window of history
 // (8 MiB for a stream the encoder did not size), which a read of many

@@ -313,3 +313,35 @@ func TestQueryJQExportOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryGKEExportsOnce: the bucket's sink export and gcloud's output of
+// the same GKE entries, read together in either order, answer as the
+// sink alone: the same 7 events (each once, its sink or its gcloud copy),
+// the same metric, the copies said (evidence-review: 14 events, "7
+// matching events have the auditID, stage and time of another but other
+// bytes").
+func TestQueryGKEExportsOnce(t *testing.T) {
+	shapes := filepath.Join(testutil.RepoRoot(), "testdata", "shapes")
+	sink, gcloud := filepath.Join(shapes, "gke-sink.jsonl"), filepath.Join(shapes, "gke-gcloud.json")
+	q := `{job="audit"} | json | line_format "{{.auditID}} {{.verb}} {{.user_username}}"`
+	_, want, _ := queryCLI(t, "-o", "raw", q, sink)
+	metric := `sum by (verb) (count_over_time({job="audit"} | json [1000000h]))`
+	_, wantM, _ := queryCLI(t, metric, sink)
+	sorted := func(s string) []string {
+		l := strings.Split(strings.TrimSpace(s), "\n")
+		slices.Sort(l)
+		return l
+	}
+	if len(sorted(want)) != 7 {
+		t.Fatalf("the sink alone: %q", want)
+	}
+	for _, args := range [][]string{{sink, gcloud}, {gcloud, sink}} {
+		_, got, errOut := queryCLI(t, append([]string{"-o", "raw", q}, args...)...)
+		if !slices.Equal(sorted(got), sorted(want)) || !strings.Contains(errOut, "audittui: 7 of the matching lines were duplicates") || strings.Contains(errOut, "other bytes") {
+			t.Errorf("%v: %q, want %q; stderr %s", args, got, want, errOut)
+		}
+		if _, got, errOut := queryCLI(t, append([]string{metric}, args...)...); got != wantM {
+			t.Errorf("%v: metric %q, want %q (%s)", args, got, wantM, errOut)
+		}
+	}
+}

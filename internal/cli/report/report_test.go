@@ -1207,3 +1207,61 @@ func TestReportSaysWhenTheEventsRead(t *testing.T) {
 		t.Errorf("nothing in the window: exit %d\n%s", code, md)
 	}
 }
+
+// TestReportJoinedLineCitation: an event read from the rest of a line
+// that holds an event cut short before it (an API server that crashed
+// mid-write, then appended its next event) is cited FILE:LINE:COL; a case
+// that bookmarked it re-checks OK at that citation, in the file and in a
+// gzipped rotation of it, and the README's recipe cuts its bytes there
+// (evidence-review, on the real audit2rbac log).
+func TestReportJoinedLineCitation(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testutil.RealData(t), "audit", "audit2rbac-demo-v1.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	var in []byte
+	for i, l := range lines {
+		if i == 5 {
+			l = l[:len(l)/2] // cut short; the next line appended to it
+		}
+		in = append(in, l...)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.log")
+	os.WriteFile(path, in, 0o644)
+	src, err := file.New(path, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var joined []casefile.EventRef
+	n := 0
+	refs := pickEvents(t, src, data.ReadOptions{}, func(e *data.Event) bool {
+		n++
+		return e.Origin.Line == 6
+	})
+	joined = refs
+	if n != len(lines)-2 || len(joined) != 1 || joined[0].Cite != fmt.Sprintf("%s:6:%d", path, len(lines[5])/2+1) {
+		t.Fatalf("%d events of %d lines; on line 6: %+v", n, len(lines)-1, joined)
+	}
+	ref := joined[0]
+	if got := cutRecord(t, in, 6, int64(len(lines[5])/2+1), ref.Length); hexSHA(got) != ref.SHA256 || !bytes.Equal(got, bytes.TrimSuffix(lines[6], []byte("\n"))) {
+		t.Fatalf("the recipe cuts %q", got)
+	}
+	c, err := casefile.Open(filepath.Join(dir, "case"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, casefile.Record{Kind: casefile.KindOpen, Sources: []string{path}})
+	add(t, c, casefile.Record{Kind: casefile.KindBookmark, Event: &ref})
+	code, md, errOut := reportCmd(t, "--no-alerts", filepath.Join(dir, "case"))
+	if !strings.Contains(md, mdCode(ref.Cite)) || strings.Count(md, "OK: the bytes at the citation have this sha256") != 1 {
+		t.Fatalf("exit %d %s\n%s", code, errOut, md)
+	}
+	// Rotated and gzipped: the same line and column of the backup.
+	gzipFile(t, path)
+	code, md, errOut = reportCmd(t, "--no-alerts", filepath.Join(dir, "case"), path+".gz")
+	if !strings.Contains(md, "OK: the same bytes were found at "+path+".gz:6:"+fmt.Sprint(len(lines[5])/2+1)) {
+		t.Fatalf("gzipped: exit %d %s\n%s", code, errOut, md)
+	}
+}

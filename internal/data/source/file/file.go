@@ -531,7 +531,11 @@ func (c *chainStream) Next(ctx context.Context) (*data.Batch, error) {
 			s, err := c.f.openOne(ctx, p, c.opts, follow, c.moves)
 			if err != nil {
 				// An unreadable file of a set is reported, and the rest
-				// of the set is still read.
+				// of the set is still read. One whose compressed header
+				// cannot be read is rejected at its line 1.
+				if he := (*data.HeaderError)(nil); errors.As(err, &he) {
+					return &data.Batch{Rejects: []data.Reject{{Origin: data.Origin{Source: &data.SourceInfo{Name: p}, Line: 1}, Reason: he.Error()}}}, nil
+				}
 				return &data.Batch{Rejects: []data.Reject{{Origin: data.Origin{Source: &data.SourceInfo{Name: p}}, Reason: err.Error()}}}, nil
 			}
 			c.cur = s

@@ -162,6 +162,27 @@ func TestTruncatedGzip(t *testing.T) {
 	}
 }
 
+// TestGzipCutInItsHeader: a .gz cut short inside its header (a copy
+// interrupted in its first bytes) is one reject at line 1 that says the
+// file ends there and nothing was read, naming the file once; the other
+// files of the set are read (evidence-review: "t.log.gz:0: t.log.gz:
+// gzip header: unexpected EOF").
+func TestGzipCutInItsHeader(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "audit-2026-11-20T08-00-00.000.log.gz")
+	writeLines(t, p, []string{mkEvent("a1", t0)}, "gzip")
+	raw, _ := os.ReadFile(p)
+	os.WriteFile(p, raw[:5], 0o644)
+	writeLines(t, filepath.Join(dir, "audit.log"), []string{mkEvent("a2", t0.Add(time.Hour))}, "")
+	evs, rejs := readSource(t, dir, data.ReadOptions{})
+	if len(evs) != 1 || len(rejs) != 1 {
+		t.Fatalf("%d events, rejects %v", len(evs), rejs)
+	}
+	if got := rejs[0].Error(); got != p+":1: gzip header: unexpected EOF (the file ends inside its gzip header: cut short; nothing of it could be read)" {
+		t.Errorf("reject %q", got)
+	}
+}
+
 func TestRotatedSetAndMerge(t *testing.T) {
 	dir := t.TempDir()
 	// node A: rotated set (backup gz, backup plain, live); node B: one file.
