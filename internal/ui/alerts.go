@@ -1031,6 +1031,12 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 			state, dot = "pending", "◐"
 		}
 		events := plural(g.Events, "event", "events")
+		allFailed := g.Events > 0 && g.Failed >= g.Events
+		if allFailed {
+			// Every request failed (refused, not found): an attempt,
+			// not a change (rules.Alert.Failed).
+			events = strconv.Itoa(g.Events) + " failed"
+		}
 		if it.ruler || p.state.Server[g.Rule.Where()] {
 			events = "" // the server says values, not events
 		}
@@ -1051,6 +1057,9 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 			// many fire), events as a number.
 			if events != "" {
 				events = strconv.Itoa(g.Events) + " ev"
+				if allFailed {
+					events = strconv.Itoa(g.Events) + " ✗" // every one failed
+				}
 			}
 			rightText = fmt.Sprintf("%s %s %s", spark(g.Spark), padLeft(events, 6), p.when(last))
 			prefix = "  " + dot + " "
@@ -1077,6 +1086,9 @@ func (p *AlertsPane) itemLine(it alertItem, sel bool) string {
 		ev := ""
 		if !it.ruler && !p.state.Server[a.Rule.Where()] {
 			ev = "  " + plural(a.Events, "event", "events")
+			if note := rules.FailedNote(a.Events, a.Failed); note != "" {
+				ev += " (" + note + ")"
+			}
 		}
 		line = fmt.Sprintf("     %s %-8s %s  value %s%s  ", mark, a.State, span, strconv.FormatFloat(a.Value, 'g', 4, 64), ev) +
 			termsafe.String(describe(a))

@@ -44,7 +44,7 @@ func TestAlertsTimesCarryTheDate(t *testing.T) {
 			send(t, a, "3")
 			s := screen(a)
 			checkScreen(t, s, w, 40)
-			re := regexp.MustCompile(` (ev|events?) ` + layoutRE.Replace(sp.want[w]) + `$`)
+			re := regexp.MustCompile(` (ev|events?|failed|✗) ` + layoutRE.Replace(sp.want[w]) + `$`)
 			groups := 0
 			for _, l := range strings.Split(s, "\n") {
 				if !strings.HasPrefix(l, "  ● ") && !strings.HasPrefix(l, "  ○ ") {
