@@ -4269,4 +4269,20 @@ var mutations = []Mutation{
 		New:    "allFailed := g.Events > 0 && g.Failed >= g.Events && false",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestGoldenAlertsGrouped$"}},
 	},
+	{
+		Name:   "rules/request-failed-at-later-stage-lost",
+		What:   "a rule that counts requests counts one at RequestReceived (no status) and forgets that its ResponseComplete failed",
+		File:   "internal/policy/rules/merge.go",
+		Old:    "old.c.failed = old.c.failed || c.failed",
+		New:    "old.c.failed = old.c.failed || c.failed && false",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestRequestCountFailedAtALaterStage$"}},
+	},
+	{
+		Name:   "rules/request-failed-stage-replaced",
+		What:   "a request's earlier stage arriving after its failed later one drops that the request failed",
+		File:   "internal/policy/rules/merge.go",
+		Old:    "p.c.failed = p.c.failed || old.c.failed",
+		New:    "p.c.failed = p.c.failed || old.c.failed && false",
+		Guards: []Guard{{Pkg: "./internal/policy/rules", Run: "^TestRequestCountFailedAtALaterStage$"}},
+	},
 }

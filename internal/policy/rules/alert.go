@@ -70,7 +70,10 @@ type Alert struct {
 	// Failed counts those of the Events whose request failed (response
 	// status code 400 or more: refused, not found, invalid, a server
 	// error): a rule that counts attempts (an RBAC change, a delete) fires
-	// on refused ones too, and Failed == Events says none succeeded.
+	// on refused ones too, and Failed == Events says none succeeded. A
+	// rule that counts requests (audittui_count: requests) counts one
+	// failed when a stage of it said so before it was counted (its
+	// RequestReceived has no status).
 	Failed     int
 	AuditIDs   []string
 	EventTimes []time.Time

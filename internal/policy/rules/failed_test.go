@@ -72,3 +72,44 @@ func TestAlertCountsFailedRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestCountFailedAtALaterStage: a rule that counts requests counts
+// one at its earliest stage; RequestReceived has no status, so the
+// request is failed when a later stage of it says so.
+func TestRequestCountFailedAtALaterStage(t *testing.T) {
+	set := parseSet(t, `groups:
+  - name: g
+    rules:
+      - alert: RBACDeleteRequests
+        expr: sum by (user_username) (count_over_time({job="audit"} | json | objectRef_resource="rolebindings" | verb="delete" [5m])) > 0
+        annotations:
+          audittui_count: requests
+`)
+	stage := func(id, stage string, code int, at time.Time) string {
+		l := rbacDelete(id, "mallory", "admins", code, at)
+		l = strings.Replace(l, `"stage":"ResponseComplete"`, `"stage":"`+stage+`"`, 1)
+		if code == 0 {
+			l = strings.Replace(l, `,"responseStatus":{"code":0}`, "", 1)
+		}
+		return l
+	}
+	lines := []string{
+		stage("m-1", "RequestReceived", 0, t10.Add(10*time.Second)),
+		stage("m-1", "ResponseComplete", 403, t10.Add(11*time.Second)),
+		stage("m-2", "RequestReceived", 0, t10.Add(20*time.Second)),
+		stage("m-2", "ResponseComplete", 200, t10.Add(21*time.Second)),
+	}
+	evs := decodeInOrder(t, "stages", []byte(strings.Join(lines, "\n")))
+	for _, order := range []string{"in order", "reversed"} {
+		if order == "reversed" {
+			slices.Reverse(evs)
+		}
+		as := replayWith(t, set, evs, Options{}).Alerts
+		if len(as) != 1 || as[0].Events != 2 || as[0].Failed != 1 {
+			t.Errorf("%s: %s (want one alert, 2 requests, 1 failed)", order, alertsDigest(as))
+			for _, a := range as {
+				t.Logf("events %d failed %d", a.Events, a.Failed)
+			}
+		}
+	}
+}

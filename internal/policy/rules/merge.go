@@ -66,8 +66,15 @@ func (rs *ruleState) mergeAdd(ev *data.Event, key string, c cite, sealed int64) 
 	}
 	p := &pendingReq{key: key, c: c, rank: stageRank(ev.Stage)}
 	p.ev.Raw = ev.Raw // compared before cloning
-	if old := rs.pend[c.id]; old != nil && !p.before(old) {
+	old := rs.pend[c.id]
+	if old != nil && !p.before(old) {
+		// A later stage: the request is counted at the earlier one, and
+		// failed if any stage says so (RequestReceived has no status).
+		old.c.failed = old.c.failed || c.failed
 		return 0
+	}
+	if old != nil {
+		p.c.failed = p.c.failed || old.c.failed
 	}
 	p.ev = ev.Clone()
 	id := p.ev.AuditID // the copy's own string
