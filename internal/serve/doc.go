@@ -13,7 +13,9 @@
 // pty-req, window-change, shell, exec and a bounded number of env.
 // Subsystems (SFTP), agent and X11 forwarding, signals and anything else
 // are refused there; no direct-tcpip channel or tcpip-forward request is
-// ever accepted (port forwarding). The handler refuses exec (a remote
+// ever accepted (port forwarding). Those refusals but signals and the like
+// are access records (Server.refused: at most maxRefusalsLogged a
+// connection). The handler refuses exec (a remote
 // command) and a shell without a terminal with a message, then takes a
 // place under the limits (limits.go: --max-sessions,
 // --max-sessions-per-key).

@@ -4117,4 +4117,28 @@ var mutations = []Mutation{
 		New:    "\t\t\t\t\th.id = ix.dicts[0].add(h.s, true)\n",
 		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestPreparedIndexEqualsIndex$"}},
 	},
+	{
+		Name:   "serve/forwarding-refusal-unlogged",
+		What:   "a refused port forwarding (ssh -L, -D: a direct-tcpip channel) of an authorized key leaves no access record",
+		File:   "internal/serve/server.go",
+		Old:    "\ts.refused(ctx, reason, text)\n\t_ = nc.Reject(",
+		New:    "\tif false {\n\t\ts.refused(ctx, reason, text)\n\t}\n\t_ = nc.Reject(",
+		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestRefusalsAreLogged$"}},
+	},
+	{
+		Name:   "serve/subsystem-refusal-unlogged",
+		What:   "a refused SFTP subsystem request of an authorized key leaves no access record",
+		File:   "internal/serve/server.go",
+		Old:    `if c.s.refused(c.ctx, "subsystem "+sub.Name, "") {`,
+		New:    `if false && c.s.refused(c.ctx, "subsystem "+sub.Name, "") {`,
+		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestRefusalsAreLogged$"}},
+	},
+	{
+		Name:   "serve/refusals-unbounded",
+		What:   "every refused request of a connection gets an access record: a client flooding them fills the disk",
+		File:   "internal/serve/server.go",
+		Old:    "\tcase n > maxRefusalsLogged+1:\n\t\treturn false\n",
+		New:    "\tcase false && n > maxRefusalsLogged+1:\n\t\treturn false\n",
+		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestRefusalsAreLogged$"}},
+	},
 }
