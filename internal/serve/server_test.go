@@ -735,3 +735,70 @@ func TestRefusalsAreLogged(t *testing.T) {
 		t.Errorf("%d refusals logged for one connection, want %d", n, maxRefusalsLogged+1)
 	}
 }
+
+// TestRemovedKeyEndsItsSessions: a key taken out of authorized_keys ends
+// the sessions it has open, with a message and a disconnect record; the
+// other keys' sessions go on. A missing file ends none.
+func TestRemovedKeyEndsItsSessions(t *testing.T) {
+	ts := startServer(t, nil)
+	a := openTTY(t, ts.client(t, ts.alice), 80, 24)
+	b := openTTY(t, ts.client(t, ts.bob), 80, 24)
+	a.waitFor("alice's session", "1 Tail")
+	b.waitFor("bob's session", "1 Tail")
+
+	// The file gone for a while: nobody new gets in, nobody is ended.
+	if err := os.Rename(ts.keysPath, ts.keysPath+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ts.dial(gossh.PublicKeys(ts.alice)); err == nil {
+		c.Close()
+		t.Fatal("a key got in without the file")
+	}
+	deadline := time.Now().Add(2*removedGrace + time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-a.done:
+			t.Fatalf("alice's session ended while the file was missing: %v\n%s", err, a.screen())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := os.Rename(ts.keysPath+".away", ts.keysPath); err != nil {
+		t.Fatal(err)
+	}
+
+	// alice is removed.
+	if err := os.WriteFile(ts.keysPath+".new", []byte(authLine(ts.bob, "bob@desk")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(ts.keysPath+".new", ts.keysPath); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("alice told", "session ended: your key was removed from the authorized keys")
+	if code := a.exit(); code != 1 {
+		t.Fatalf("alice's exit status %d", code)
+	}
+	fp := gossh.FingerprintSHA256(ts.alice.PublicKey())
+	ts.waitRecord(t, "alice's disconnect", func(r Record) bool {
+		return r.Event == "disconnect" && r.Fingerprint == fp && strings.Contains(r.Reason, "removed from the authorized keys")
+	})
+	b.filter(`user_username="bob@corp.example"`)
+	b.waitFor("bob's session goes on", fmt.Sprintf("matching %s", thousands(ts.bobEvs)))
+}
+
+// TestClientClosesItsSession: a client that closes its session channel
+// but keeps the connection (OpenSSH's ControlMaster when the terminal of
+// a multiplexed session goes) ends that session: its place under the
+// limits is free and the access log has the disconnect.
+func TestClientClosesItsSession(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.MaxSessionsPerKey = 1 })
+	c := ts.client(t, ts.alice)
+	a := openTTY(t, c, 80, 24)
+	a.waitFor("alice's session", "1 Tail")
+	a.sess.Close()
+	fp := gossh.FingerprintSHA256(ts.alice.PublicKey())
+	ts.waitRecord(t, "the disconnect", func(r Record) bool {
+		return r.Event == "disconnect" && r.Fingerprint == fp && strings.Contains(r.Reason, "went away")
+	})
+	again := openTTY(t, c, 80, 24)
+	again.waitFor("a new session on the same connection", "1 Tail")
+}

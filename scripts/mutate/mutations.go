@@ -4141,4 +4141,28 @@ var mutations = []Mutation{
 		New:    "\tcase false && n > maxRefusalsLogged+1:\n\t\treturn false\n",
 		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestRefusalsAreLogged$"}},
 	},
+	{
+		Name:   "serve/removed-key-session-goes-on",
+		What:   "a key removed from authorized_keys keeps the sessions it has open (only new logins are refused)",
+		File:   "internal/serve/session.go",
+		Old:    "\t\t\tcase now.Sub(removedAt) >= removedGrace:\n",
+		New:    "\t\t\tcase false && now.Sub(removedAt) >= removedGrace:\n",
+		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestRemovedKeyEndsItsSessions$"}},
+	},
+	{
+		Name:   "serve/missing-keys-file-ends-sessions",
+		What:   "an authorized_keys file that is gone for a moment ends every open session",
+		File:   "internal/serve/authkeys.go",
+		Old:    "\tif a.err != nil {\n\t\treturn false\n\t}\n\t_, ok := a.keys[",
+		New:    "\tif a.err != nil {\n\t\treturn true\n\t}\n\t_, ok := a.keys[",
+		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestRemovedKeyEndsItsSessions$"}},
+	},
+	{
+		Name:   "serve/closed-session-holds-its-place",
+		What:   "a session whose client closed it (its channel; the connection stays, as with ControlMaster) runs on, holding its place under --max-sessions-per-key",
+		File:   "internal/serve/session.go",
+		Old:    "\tif err != nil && a.ended != nil {",
+		New:    "\tif false && err != nil && a.ended != nil {",
+		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestClientClosesItsSession$"}},
+	},
 }
