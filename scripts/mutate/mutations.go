@@ -4165,4 +4165,14 @@ var mutations = []Mutation{
 		New:    "\tif false && err != nil && a.ended != nil {",
 		Guards: []Guard{{Pkg: "./internal/serve", Run: "^TestClientClosesItsSession$"}},
 	},
+	{
+		Name: "serve/access-log-among-evidence",
+		What: "serve takes an --access-log among the evidence (beside a SOURCE file, under a SOURCE directory, or a source itself) and appends to it",
+		File: "internal/cli/serve/serve.go",
+		Old: `	if o.AccessLog != "" && o.AccessLog != "-" {
+		if err := checkOutsideEvidence(`,
+		New: `	if false && o.AccessLog != "" && o.AccessLog != "-" {
+		if err := checkOutsideEvidence(`,
+		Guards: []Guard{{Pkg: "./internal/cli/serve", Run: "^TestServeWritesNothingAmongTheEvidence$"}},
+	},
 }
