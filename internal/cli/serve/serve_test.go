@@ -291,7 +291,16 @@ func TestServeWritesNothingAmongTheEvidence(t *testing.T) {
 	if err := os.WriteFile(keys, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mk := func(f *cmdutil.Factory) *cobra.Command { return NewCmdServe(f, nil) }
+	// run as the binary does, except that a server that starts (the
+	// check missed) stops at once instead of serving until killed.
+	mk := func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdServe(f, func(o *ServeOptions) error {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o.Ready = func(string) { cancel() }
+			return run(ctx, o)
+		})
+	}
 	hk := filepath.Join(dir, "host_key")
 	for _, tc := range []struct{ flag, path string }{
 		{"--access-log", filepath.Join(ev, "access.jsonl")},
