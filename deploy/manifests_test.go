@@ -629,6 +629,38 @@ func TestServeManifest(t *testing.T) {
 		}
 	})
 
+	// The header says every audit file under the volume is served: an
+	// archive of several nodes (a directory each, nothing at the top) is
+	// read whole, not refused at start (a directory holding only
+	// subdirectories is, without -r).
+	t.Run("evidence tree", func(t *testing.T) {
+		dir := t.TempDir()
+		b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "nodes", "audit-cp1.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, node := range []string{"node-a", "node-b"} {
+			if err := os.MkdirAll(filepath.Join(dir, node), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, node, "audit.log"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		args := make([]string, len(o.Args))
+		for i, src := range o.Args {
+			m := underMount(ctr, path.Clean(src))
+			if m == nil {
+				t.Fatalf("SOURCE %s is on no mount", src)
+			}
+			args[i] = filepath.Join(dir, strings.TrimPrefix(path.Clean(src), m.MountPath))
+		}
+		srcs, ok, err := o.Sources.Resolve(context.Background(), args)
+		if err != nil || !ok || len(srcs) == 0 {
+			t.Fatalf("serve %q over an evidence volume of node directories: %v (ok %v, %d sources)", o.Args, err, ok, len(srcs))
+		}
+	})
+
 	t.Run("keys from a Secret", func(t *testing.T) {
 		var mode int32 = -1
 		for what, p := range map[string]string{"--authorized-keys": o.AuthorizedKeys, "--host-key": o.HostKey} {

@@ -112,6 +112,23 @@ func (a *AuthorizedKeys) Lookup(pk gossh.PublicKey) (Key, bool) {
 	return k, ok
 }
 
+// Removed reports whether pk is missing from the file, read again if it
+// changed: for the sessions already open. A file that is gone or
+// unreadable removes no one (new logins are refused until it is back).
+func (a *AuthorizedKeys) Removed(pk gossh.PublicKey) bool {
+	if pk == nil {
+		return true
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reloadLocked()
+	if a.err != nil {
+		return false
+	}
+	_, ok := a.keys[string(pk.Marshal())]
+	return !ok
+}
+
 func (a *AuthorizedKeys) reloadLocked() {
 	fi, err := os.Stat(a.path)
 	if err != nil {

@@ -13,7 +13,9 @@
 // pty-req, window-change, shell, exec and a bounded number of env.
 // Subsystems (SFTP), agent and X11 forwarding, signals and anything else
 // are refused there; no direct-tcpip channel or tcpip-forward request is
-// ever accepted (port forwarding). The handler refuses exec (a remote
+// ever accepted (port forwarding). Those refusals but signals and the like
+// are access records (Server.refused: at most maxRefusalsLogged a
+// connection). The handler refuses exec (a remote
 // command) and a shell without a terminal with a message, then takes a
 // place under the limits (limits.go: --max-sessions,
 // --max-sessions-per-key).
@@ -26,8 +28,11 @@
 // tea.Program reads the channel through an activity recorder (the idle
 // timeout) and writes to it through a stall recorder: a client that stops
 // reading blocks only its own program's writes, and the watchdog drops its
-// connection after StallTimeout. Window sizes are clamped (ClampWindow) and
-// resize storms coalesced to one pending size.
+// connection after StallTimeout. The end of its input (the client closed
+// the channel, or the connection went) ends it; so does its key leaving
+// the authorized keys for removedGrace (AuthorizedKeys.Removed, checked by
+// the watchdog). Window sizes are clamped (ClampWindow) and resize storms
+// coalesced to one pending size.
 //
 // The access log (accesslog.go) is JSON lines written by one goroutine in
 // order; a record is never dropped (Log waits when a large backlog built

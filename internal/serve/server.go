@@ -32,6 +32,10 @@ const (
 	maxChannelsPerConn = 4
 	// maxEnv bounds the environment variables a session may send.
 	maxEnv = 32
+	// maxRefusalsLogged bounds the refused requests (forwarding,
+	// subsystems) one connection gets access records for; the next one
+	// says that the rest are not logged.
+	maxRefusalsLogged = 16
 )
 
 // Config configures a Server.
@@ -137,15 +141,18 @@ func New(cfg Config) (*Server, error) {
 			// Only session channels, through the request filter; no
 			// direct-tcpip (local forwarding), no global request handlers
 			// (tcpip-forward: remote forwarding), no subsystems (SFTP).
-			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
-			srv.RequestHandlers = map[string]ssh.RequestHandler{}
+			// Every other channel (direct-tcpip: ssh -L and -D) and global
+			// request (tcpip-forward: ssh -R) is refused and logged.
+			srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel, "default": s.refuseChannel}
+			srv.RequestHandlers = map[string]ssh.RequestHandler{"default": s.refuseGlobal}
 			srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{}
 			srv.LocalPortForwardingCallback = nil
 			srv.ReversePortForwardingCallback = nil
 			srv.Handler = s.handle
 			srv.SessionRequestCallback = s.sessionRequest
 			srv.ConnectionFailedCallback = s.connFailed
-			srv.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn {
+			srv.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
+				ctx.SetValue(refusalsKey{}, new(atomic.Int64))
 				cc := &countingConn{Conn: c}
 				s.conns.Store(addrString(c.RemoteAddr()), cc)
 				return cc
@@ -312,17 +319,19 @@ func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, nc goss
 		}
 		s.mu.Unlock()
 	}()
-	ssh.DefaultSessionHandler(srv, conn, filteredChannel{NewChannel: nc, log: s.log}, ctx)
+	ssh.DefaultSessionHandler(srv, conn, filteredChannel{NewChannel: nc, s: s, ctx: ctx}, ctx)
 }
 
 // filteredChannel passes a session channel's requests through an allow
 // list: pty-req, window-change, shell, exec (which the handler refuses
 // with a message) and a bounded number of env. Everything else is refused
 // here: subsystem (sftp), auth-agent-req@openssh.com (agent forwarding,
-// which the SSH library would otherwise accept), x11-req, signal, break.
+// which the SSH library would otherwise accept), x11-req, signal, break;
+// the first three with an access record (refusedRequest).
 type filteredChannel struct {
 	gossh.NewChannel
-	log *slog.Logger
+	s   *Server
+	ctx ssh.Context
 }
 
 func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
@@ -344,11 +353,109 @@ func (c filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 					continue
 				}
 				_ = req.Reply(false, nil)
+			case "subsystem":
+				var sub struct{ Name string }
+				_ = gossh.Unmarshal(req.Payload, &sub)
+				if c.s.refused(c.ctx, "subsystem "+sub.Name, "") {
+					// Said before the refusal: the client prints the
+					// channel's stderr, then that the request failed.
+					_, _ = fmt.Fprintf(ch.Stderr(), "audittui serve: no %s or any other subsystem here, only the TUI: ssh -t HOST\n", sub.Name)
+				}
+				_ = req.Reply(false, nil)
+			case "auth-agent-req@openssh.com":
+				c.s.refused(c.ctx, "agent forwarding", "")
+				_ = req.Reply(false, nil)
+			case "x11-req":
+				c.s.refused(c.ctx, "X11 forwarding", "")
+				_ = req.Reply(false, nil)
 			default:
-				c.log.Debug("refused session request", "type", req.Type)
+				c.s.log.Debug("refused session request", "type", req.Type)
 				_ = req.Reply(false, nil)
 			}
 		}
 	}()
 	return ch, out, nil
+}
+
+// refusalsKey is the connection context's count of refused requests
+// (*atomic.Int64), set when the connection is accepted.
+type refusalsKey struct{}
+
+// connRecord is the access record of an authenticated connection: its
+// key, login name and remote address.
+func (s *Server) connRecord(ctx ssh.Context) Record {
+	r := Record{User: ctx.User(), Remote: addrString(ctx.RemoteAddr())}
+	if pk, ok := ctx.Value(ssh.ContextKeyPublicKey).(ssh.PublicKey); ok && pk != nil {
+		r.Fingerprint = gossh.FingerprintSHA256(pk)
+		if k, ok := s.keys.Lookup(pk); ok {
+			r.Comment = k.Comment
+		}
+	}
+	return r
+}
+
+// refused writes the access record of a refused request of an
+// authenticated connection (port forwarding, a subsystem, agent or X11
+// forwarding): the first maxRefusalsLogged of a connection, then one
+// saying that the rest are not logged. It reports whether it wrote one.
+func (s *Server) refused(ctx ssh.Context, reason, text string) bool {
+	n := int64(1)
+	if c, ok := ctx.Value(refusalsKey{}).(*atomic.Int64); ok {
+		n = c.Add(1)
+	}
+	switch {
+	case n > maxRefusalsLogged+1:
+		return false
+	case n == maxRefusalsLogged+1:
+		reason = fmt.Sprintf("%s; %d requests of this connection were refused, the later ones are not logged", reason, n)
+	}
+	r := s.connRecord(ctx)
+	r.Event, r.Reason, r.Text = "refused", reason, text
+	s.access(r)
+	return true
+}
+
+// refuseChannel refuses a channel other than a session: direct-tcpip
+// (local and dynamic port forwarding, ssh -L and -D), a socket's, X11's,
+// an agent's.
+func (s *Server) refuseChannel(_ *ssh.Server, _ *gossh.ServerConn, nc gossh.NewChannel, ctx ssh.Context) {
+	typ := nc.ChannelType()
+	reason, text := "channel "+typ, ""
+	switch typ {
+	case "direct-tcpip":
+		var d struct {
+			Host     string
+			Port     uint32
+			OrigHost string
+			OrigPort uint32
+		}
+		if gossh.Unmarshal(nc.ExtraData(), &d) == nil {
+			text = net.JoinHostPort(d.Host, fmt.Sprint(d.Port))
+		}
+		reason = "port forwarding (ssh -L, -D)"
+	case "direct-streamlocal@openssh.com":
+		reason = "socket forwarding (ssh -L)"
+	}
+	s.refused(ctx, reason, text)
+	_ = nc.Reject(gossh.Prohibited, "audittui serve forwards nothing; it only shows the TUI (ssh -t HOST)")
+}
+
+// refuseGlobal refuses every global request; remote forwarding (ssh -R)
+// is logged, keepalives and the like are not.
+func (s *Server) refuseGlobal(ctx ssh.Context, _ *ssh.Server, req *gossh.Request) (bool, []byte) {
+	switch req.Type {
+	case "tcpip-forward":
+		var d struct {
+			Host string
+			Port uint32
+		}
+		text := ""
+		if gossh.Unmarshal(req.Payload, &d) == nil {
+			text = net.JoinHostPort(d.Host, fmt.Sprint(d.Port))
+		}
+		s.refused(ctx, "remote port forwarding (ssh -R)", text)
+	case "streamlocal-forward@openssh.com":
+		s.refused(ctx, "remote socket forwarding (ssh -R)", "")
+	}
+	return false, nil
 }

@@ -654,3 +654,151 @@ func TestQuitAndReconnectAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalsAreLogged: what an authorized key asks for and is refused
+// (SFTP, local and remote port forwarding, agent and X11 forwarding) is
+// in the access log with the key, not only refused; a connection that
+// floods refusals gets a bounded number of records, the last saying so.
+func TestRefusalsAreLogged(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.client(t, ts.alice)
+	fp := gossh.FingerprintSHA256(ts.alice.PublicKey())
+	refusal := func(what, reason, text string) {
+		t.Helper()
+		ts.waitRecord(t, what, func(r Record) bool {
+			return r.Event == "refused" && r.Fingerprint == fp && r.Comment == "alice@laptop" && r.Remote != "" &&
+				strings.Contains(r.Reason, reason) && r.Text == text
+		})
+	}
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequestSubsystem("sftp"); err == nil {
+		t.Fatal("the sftp subsystem was granted")
+	}
+	s.Close()
+	refusal("sftp", "subsystem sftp", "")
+
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	_, err = c.Dial("tcp", echo.Addr().String())
+	if err == nil || !strings.Contains(err.Error(), "forwards nothing") {
+		t.Fatalf("local forwarding: %v", err)
+	}
+	refusal("ssh -L", "port forwarding (ssh -L, -D)", echo.Addr().String())
+	if l, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		l.Close()
+		t.Fatal("remote port forwarding was granted")
+	}
+	refusal("ssh -R", "remote port forwarding (ssh -R)", "127.0.0.1:0")
+
+	s, err = c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, req := range []string{"auth-agent-req@openssh.com", "x11-req"} {
+		if ok, err := s.SendRequest(req, true, nil); err != nil || ok {
+			t.Fatalf("%s: granted %v, %v", req, ok, err)
+		}
+	}
+	refusal("ssh -A", "agent forwarding", "")
+	refusal("ssh -X", "X11 forwarding", "")
+
+	// A flood: the records stop at maxRefusalsLogged+1, the last one says so.
+	for range 3 * maxRefusalsLogged {
+		if ok, err := s.SendRequest("auth-agent-req@openssh.com", true, nil); err != nil || ok {
+			t.Fatalf("agent forwarding: granted %v, %v", ok, err)
+		}
+	}
+	last := ts.waitRecord(t, "the last refusal logged", func(r Record) bool {
+		return r.Event == "refused" && strings.Contains(r.Reason, "the later ones are not logged")
+	})
+	if !strings.Contains(last.Reason, fmt.Sprintf("%d requests of this connection were refused", maxRefusalsLogged+1)) {
+		t.Errorf("last refusal: %q", last.Reason)
+	}
+	// The keepalives every OpenSSH client may send are not refusals.
+	if _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range ts.records(t) {
+		if r.Event == "refused" {
+			n++
+		}
+	}
+	if n != maxRefusalsLogged+1 {
+		t.Errorf("%d refusals logged for one connection, want %d", n, maxRefusalsLogged+1)
+	}
+}
+
+// TestRemovedKeyEndsItsSessions: a key taken out of authorized_keys ends
+// the sessions it has open, with a message and a disconnect record; the
+// other keys' sessions go on. A missing file ends none.
+func TestRemovedKeyEndsItsSessions(t *testing.T) {
+	ts := startServer(t, nil)
+	a := openTTY(t, ts.client(t, ts.alice), 80, 24)
+	b := openTTY(t, ts.client(t, ts.bob), 80, 24)
+	a.waitFor("alice's session", "1 Tail")
+	b.waitFor("bob's session", "1 Tail")
+
+	// The file gone for a while: nobody new gets in, nobody is ended.
+	if err := os.Rename(ts.keysPath, ts.keysPath+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ts.dial(gossh.PublicKeys(ts.alice)); err == nil {
+		c.Close()
+		t.Fatal("a key got in without the file")
+	}
+	deadline := time.Now().Add(2*removedGrace + time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-a.done:
+			t.Fatalf("alice's session ended while the file was missing: %v\n%s", err, a.screen())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := os.Rename(ts.keysPath+".away", ts.keysPath); err != nil {
+		t.Fatal(err)
+	}
+
+	// alice is removed.
+	if err := os.WriteFile(ts.keysPath+".new", []byte(authLine(ts.bob, "bob@desk")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(ts.keysPath+".new", ts.keysPath); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor("alice told", "session ended: your key was removed from the authorized keys")
+	if code := a.exit(); code != 1 {
+		t.Fatalf("alice's exit status %d", code)
+	}
+	fp := gossh.FingerprintSHA256(ts.alice.PublicKey())
+	ts.waitRecord(t, "alice's disconnect", func(r Record) bool {
+		return r.Event == "disconnect" && r.Fingerprint == fp && strings.Contains(r.Reason, "removed from the authorized keys")
+	})
+	b.filter(`user_username="bob@corp.example"`)
+	b.waitFor("bob's session goes on", fmt.Sprintf("matching %s", thousands(ts.bobEvs)))
+}
+
+// TestClientClosesItsSession: a client that closes its session channel
+// but keeps the connection (OpenSSH's ControlMaster when the terminal of
+// a multiplexed session goes) ends that session: its place under the
+// limits is free and the access log has the disconnect.
+func TestClientClosesItsSession(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.MaxSessionsPerKey = 1 })
+	c := ts.client(t, ts.alice)
+	a := openTTY(t, c, 80, 24)
+	a.waitFor("alice's session", "1 Tail")
+	a.sess.Close()
+	fp := gossh.FingerprintSHA256(ts.alice.PublicKey())
+	ts.waitRecord(t, "the disconnect", func(r Record) bool {
+		return r.Event == "disconnect" && r.Fingerprint == fp && strings.Contains(r.Reason, "went away")
+	})
+	again := openTTY(t, c, 80, 24)
+	again.waitFor("a new session on the same connection", "1 Tail")
+}

@@ -31,6 +31,10 @@ const (
 // client's screen before its connection is closed.
 const quitGrace = 5 * time.Second
 
+// removedGrace is how long a key must stay out of the authorized keys
+// before its open sessions are ended.
+const removedGrace = 2 * time.Second
+
 // ClampWindow returns the size a session's TUI is drawn for.
 func ClampWindow(w, h int) (int, int) {
 	if w <= 0 || h <= 0 {
@@ -209,7 +213,10 @@ func (s *Server) run(ss *session, rec Record, key Key, pty ssh.Pty, winch <-chan
 	}
 	app := ui.New(ctx, lv.Index, lv.Feed.Subscribe(ctx), opts)
 
-	in := &activityReader{r: ss.sess}
+	// The end of the input is the client closing the session (its
+	// channel; a multiplexed connection stays open) or the connection:
+	// the TUI can never get a key again, so it ends, with its slot.
+	in := &activityReader{r: ss.sess, ended: func() { ss.end("the client went away (its input ended)") }}
 	in.last.Store(time.Now().UnixNano())
 	out := &stallWriter{w: ss.sess}
 	w, h := ClampWindow(pty.Window.Width, pty.Window.Height)
@@ -281,7 +288,7 @@ func (s *Server) run(ss *session, rec Record, key Key, pty ssh.Pty, winch <-chan
 		}
 		t := time.NewTicker(tick)
 		defer t.Stop()
-		var quitAt time.Time
+		var quitAt, removedAt time.Time
 		ending := ss.ending
 		for {
 			select {
@@ -299,6 +306,17 @@ func (s *Server) run(ss *session, rec Record, key Key, pty ssh.Pty, winch <-chan
 				stall.Store(true)
 				ss.closeConn()
 				return
+			}
+			// A key removed from the authorized keys ends its sessions, once
+			// it has stayed out for removedGrace (an editor that rewrites
+			// the file in place does not end them; a missing file ends none).
+			switch removed := s.keys.Removed(ss.sess.PublicKey()); {
+			case !removed:
+				removedAt = time.Time{}
+			case removedAt.IsZero():
+				removedAt = now
+			case now.Sub(removedAt) >= removedGrace:
+				ss.end("your key was removed from the authorized keys")
 			}
 			if s.cfg.IdleTimeout > 0 && now.Sub(time.Unix(0, in.last.Load())) > s.cfg.IdleTimeout {
 				ss.end(fmt.Sprintf("no input for %s (--idle-timeout)", s.cfg.IdleTimeout))
@@ -328,16 +346,21 @@ func (s *Server) run(ss *session, rec Record, key Key, pty ssh.Pty, winch <-chan
 	return stall.Load()
 }
 
-// activityReader records when the client last sent input.
+// activityReader records when the client last sent input, and calls
+// ended when the input ends (an error: EOF, a closed channel).
 type activityReader struct {
-	r    io.Reader
-	last atomic.Int64 // unix ns
+	r     io.Reader
+	last  atomic.Int64 // unix ns
+	ended func()
 }
 
 func (a *activityReader) Read(p []byte) (int, error) {
 	n, err := a.r.Read(p)
 	if n > 0 {
 		a.last.Store(time.Now().UnixNano())
+	}
+	if err != nil && a.ended != nil {
+		a.ended()
 	}
 	return n, err
 }

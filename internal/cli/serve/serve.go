@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -93,7 +94,9 @@ export, with times; also refused keys, sessions and failed handshakes.
 
 Nothing a session does writes to the sources. Files a session writes
 (exports, case directories) go under --data-dir DIR/<key fingerprint>, or
-nowhere without --data-dir.`,
+nowhere without --data-dir. --data-dir, --access-log, --spill-dir and a
+--host-key to generate are refused among the evidence (in a SOURCE
+directory or beside a SOURCE file).`,
 		Example: `  audittui serve --listen :2222 --authorized-keys ~/.ssh/oncall_keys \
       --host-key /var/lib/audittui/host_ed25519 --access-log /var/log/audittui-access.jsonl \
       /var/log/kubernetes/audit/
@@ -152,9 +155,44 @@ func (o *ServeOptions) validate() error {
 // what sessions write would sit beside the sources and be read as sources
 // by the next `audittui DIR/`.
 func checkDataDir(dataDir string, args []string) error {
-	dd, err := resolvePath(dataDir)
+	return checkOutsideEvidence("--data-dir", dataDir, "sessions would write beside the sources; choose a directory", args)
+}
+
+// checkWrites refuses every path the server itself writes that is among
+// the evidence, as checkDataDir does --data-dir: the access log, the spill
+// directory, and a host key it would generate (one that exists is only
+// read).
+func checkWrites(o *ServeOptions) error {
+	if o.DataDir != "" {
+		if err := checkDataDir(o.DataDir, o.Args); err != nil {
+			return err
+		}
+	}
+	if o.AccessLog != "" && o.AccessLog != "-" {
+		if err := checkOutsideEvidence("--access-log", o.AccessLog, "the server would append its log beside the sources; choose a file", o.Args); err != nil {
+			return err
+		}
+	}
+	if o.SpillDir != "" {
+		if err := checkOutsideEvidence("--spill-dir", o.SpillDir, "the server would write spill files beside the sources; choose a directory", o.Args); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(o.HostKey); errors.Is(err, fs.ErrNotExist) {
+		if err := checkOutsideEvidence("--host-key", o.HostKey, "the server would generate its key beside the sources; choose a file", o.Args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkOutsideEvidence refuses path (of flag) in or under a local SOURCE
+// directory or the directory of a local SOURCE file; what says what would
+// happen there and what to choose instead.
+func checkOutsideEvidence(flag, path, what string, args []string) error {
+	dd, err := resolvePath(path)
 	if err != nil {
-		return cmdutil.UsageErrorf("--data-dir: %v", err)
+		return cmdutil.UsageErrorf("%s: %v", flag, err)
 	}
 	for _, a := range args {
 		if a == "-" || strings.Contains(a, "://") {
@@ -171,7 +209,7 @@ func checkDataDir(dataDir string, args []string) error {
 			continue
 		}
 		if dd == base || strings.HasPrefix(dd, base+string(filepath.Separator)) || base == string(filepath.Separator) {
-			return cmdutil.UsageErrorf("--data-dir %s is among the evidence (SOURCE %s): sessions would write beside the sources; choose a directory outside %s", dataDir, a, base)
+			return cmdutil.UsageErrorf("%s %s is among the evidence (SOURCE %s): %s outside %s", flag, path, a, what, base)
 		}
 	}
 	return nil
@@ -214,10 +252,10 @@ func run(ctx context.Context, o *ServeOptions) error {
 	if !ok || len(srcs) == 0 {
 		return cmdutil.UsageErrorf("no SOURCE to serve")
 	}
+	if err := checkWrites(o); err != nil {
+		return err
+	}
 	if o.DataDir != "" {
-		if err := checkDataDir(o.DataDir, o.Args); err != nil {
-			return err
-		}
 		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 			return cmdutil.UsageErrorf("--data-dir: %v", err)
 		}

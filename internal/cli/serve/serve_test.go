@@ -17,6 +17,7 @@ import (
 
 	"github.com/audittui/audittui/internal/cli/clitest"
 	"github.com/audittui/audittui/internal/cli/cmdutil"
+	"github.com/audittui/audittui/internal/serve"
 	"github.com/audittui/audittui/internal/testutil"
 )
 
@@ -264,5 +265,67 @@ func TestServeNamesRulesThatCannotFire(t *testing.T) {
 	wait("the failed rule", "team.yaml:6) failed:")
 	if !strings.Contains(errOut.String(), "can never fire") {
 		t.Errorf("the server's log does not name the rule:\n%s", errOut.String())
+	}
+}
+
+// TestServeWritesNothingAmongTheEvidence: the access log, the spill
+// directory and a host key to generate are refused among the evidence, as
+// --data-dir is, before anything is written; nothing appears beside the
+// sources. A host key that is there already is only read: accepted.
+func TestServeWritesNothingAmongTheEvidence(t *testing.T) {
+	dir := t.TempDir()
+	ev := filepath.Join(dir, "evidence")
+	if err := os.MkdirAll(ev, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ev, "audit.log"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	keys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keys, gossh.MarshalAuthorizedKey(signer.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// run as the binary does, except that a server that starts (the
+	// check missed) stops at once instead of serving until killed.
+	mk := func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdServe(f, func(o *ServeOptions) error {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o.Ready = func(string) { cancel() }
+			return run(ctx, o)
+		})
+	}
+	hk := filepath.Join(dir, "host_key")
+	for _, tc := range []struct{ flag, path string }{
+		{"--access-log", filepath.Join(ev, "access.jsonl")},
+		{"--access-log", filepath.Join(ev, "audit.log")}, // appending to a source
+		{"--spill-dir", filepath.Join(ev, "spill")},
+		{"--host-key", filepath.Join(ev, "host_key")},
+	} {
+		args := []string{"--listen", "127.0.0.1:0", "--authorized-keys", keys, "--host-key", hk, tc.flag, tc.path, filepath.Join(ev, "audit.log")}
+		code, _, errOut := clitest.Run(t, mk, "", args...)
+		if code != 2 || !strings.Contains(errOut, tc.flag+" "+tc.path+" is among the evidence") {
+			t.Errorf("%s %s: exit %d, stderr %q", tc.flag, tc.path, code, errOut)
+		}
+		if got, _ := os.ReadFile(filepath.Join(ev, "audit.log")); !bytes.Equal(got, b) {
+			t.Fatalf("%s %s: the source was written", tc.flag, tc.path)
+		}
+		if es, _ := os.ReadDir(ev); len(es) != 1 {
+			t.Fatalf("%s %s: the evidence directory holds %d entries, want only audit.log", tc.flag, tc.path, len(es))
+		}
+	}
+	// A host key that exists among the evidence is only read.
+	existing := filepath.Join(ev, "host_key")
+	if _, _, err := serve.HostKey(existing); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkWrites(&ServeOptions{HostKey: existing, Args: []string{ev}}); err != nil {
+		t.Errorf("an existing host key among the evidence: %v", err)
 	}
 }
