@@ -16,6 +16,11 @@ const (
 	// Text is the command, Path the directory written; a refused or failed
 	// export has Err set.
 	RecordExport RecordKind = "export"
+	// RecordBookmark, RecordUnbookmark: an event was bookmarked (m) or
+	// its bookmark removed. Text is the event's citation (file:line, or
+	// the Loki stream and time).
+	RecordBookmark   RecordKind = "bookmark"
+	RecordUnbookmark RecordKind = "unbookmark"
 )
 
 // ActionRecord is one thing a session did, as Options.OnAction receives it. The

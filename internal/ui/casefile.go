@@ -98,6 +98,9 @@ type caseMsg struct {
 	err     error
 	opened  bool
 	records []casefile.Record // the records added
+	// act is what the message reports to OnAction beyond its records
+	// (an export, done or failed).
+	act *ActionRecord
 }
 
 // resolvedMsg carries the rows where the case's events were found, among
@@ -202,6 +205,18 @@ func addRecords(cs *casefile.Case, recs []casefile.Record, row int, sha, status 
 
 // caseChanged takes a caseMsg.
 func (a *App) caseChanged(m caseMsg) tea.Cmd {
+	if m.act != nil {
+		a.action(*m.act)
+	}
+	for _, r := range m.records {
+		switch {
+		case r.Event == nil:
+		case r.Kind == casefile.KindBookmark:
+			a.action(ActionRecord{Kind: RecordBookmark, Text: r.Event.Cite})
+		case r.Kind == casefile.KindUnbookmark:
+			a.action(ActionRecord{Kind: RecordUnbookmark, Text: r.Event.Cite})
+		}
+	}
 	if m.err != nil {
 		a.status = "case: " + m.err.Error()
 		return nil
@@ -211,11 +226,6 @@ func (a *App) caseChanged(m caseMsg) tea.Cmd {
 			return nil // a write to a case that was replaced meanwhile
 		}
 		a.wb.cs = m.cs
-	}
-	for _, r := range m.records {
-		if r.Kind == casefile.KindExport && r.Export != nil {
-			a.action(ActionRecord{Kind: RecordExport, Text: r.Export.Dir})
-		}
 	}
 	a.c.Marks.setState(m.st)
 	if m.row >= 0 && m.sha != "" {

@@ -42,12 +42,22 @@ func (a *App) export(path string) tea.Cmd {
 	cs := a.wb.cs
 	ctx := a.ctx
 	loading := !s.Done
+	// The record OnAction gets (the access log of `audittui serve`): the
+	// command as typed, the directory written, why it failed.
+	act := &ActionRecord{Kind: RecordExport, Text: "export " + path}
 	return func() tea.Msg {
 		dir, err := a.writeDir(path)
 		if err != nil {
-			return caseMsg{err: fmt.Errorf("export: %w", err), row: -1}
+			err = fmt.Errorf("export: %w", err)
+			act.Err = err.Error()
+			return caseMsg{err: err, row: -1, act: act}
 		}
-		fail := func(err error) tea.Msg { return caseMsg{err: fmt.Errorf("export %s: %w", dir, err), row: -1} }
+		act.Path = dir
+		fail := func(err error) tea.Msg {
+			err = fmt.Errorf("export %s: %w", dir, err)
+			act.Err = err.Error()
+			return caseMsg{err: err, row: -1, act: act}
+		}
 		// Events whose bytes are gone (a followed file cut in place, no
 		// copy found) are not exported: counted and named per file, in
 		// the status, MANIFEST.json and the case.
@@ -128,7 +138,7 @@ func (a *App) export(path string) tea.Cmd {
 		if cs.Dir() == "" {
 			status += "; no case open: :case DIR records it"
 		}
-		return caseMsg{cs: cs, st: cs.State(), row: -1, status: status, records: []casefile.Record{rec}}
+		return caseMsg{cs: cs, st: cs.State(), row: -1, status: status, records: []casefile.Record{rec}, act: act}
 	}
 }
 

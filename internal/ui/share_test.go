@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -174,4 +175,50 @@ func fmtRecords(rs []ActionRecord) string {
 		s += fmt.Sprintf("  %+v\n", r)
 	}
 	return s
+}
+
+// TestOnActionWrites: what a session writes reaches the hook (the access
+// log of `audittui serve`): an export with the command as typed and the
+// directory written, a refused one with its error, a bookmark and its
+// removal with the event's citation.
+func TestOnActionWrites(t *testing.T) {
+	ix := loadIndex(t, "testdata/events.jsonl")
+	base := t.TempDir()
+	var got []ActionRecord
+	a := New(context.Background(), ix, nil, Options{NoColor: true, Compile: CompileLogQL, Write: WriteUnder(base),
+		OnAction: func(r ActionRecord) { got = append(got, r) }})
+	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	row, ok := a.tail.Selected()
+	if !ok {
+		t.Fatal("no row selected")
+	}
+	cite := ix.Snapshot().Cite(row)
+	send(t, a, "m", "m")
+	send(t, a, ":")
+	typeText(t, a, "export ev1")
+	send(t, a, "enter")
+	send(t, a, ":")
+	typeText(t, a, "export ../out")
+	send(t, a, "enter")
+	var writes []ActionRecord
+	for _, r := range got {
+		if r.Kind != RecordCommand {
+			writes = append(writes, r)
+		}
+	}
+	want := []ActionRecord{
+		{Kind: RecordBookmark, Text: cite},
+		{Kind: RecordUnbookmark, Text: cite},
+		{Kind: RecordExport, Text: "export ev1", Path: filepath.Join(base, "ev1")},
+		{Kind: RecordExport, Text: "export ../out", Err: "*"},
+	}
+	if len(writes) != len(want) {
+		t.Fatalf("records:\n%s\nwant:\n%s", fmtRecords(writes), fmtRecords(want))
+	}
+	for k, w := range want {
+		g := writes[k]
+		if g.Kind != w.Kind || g.Text != w.Text || g.Path != w.Path || (w.Err == "*") != (g.Err != "") {
+			t.Errorf("record %d = %+v, want %+v", k, g, w)
+		}
+	}
 }

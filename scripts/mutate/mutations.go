@@ -4343,4 +4343,28 @@ var mutations = []Mutation{
 		if err := checkOutsideEvidence(`,
 		Guards: []Guard{{Pkg: "./internal/cli/serve", Run: "^TestServeWritesNothingAmongTheEvidence$"}},
 	},
+	{
+		Name:   "ui/export-record-without-dir",
+		What:   "the access log's export record does not name the directory written (serve: who exported what where)",
+		File:   "internal/ui/export.go",
+		Old:    "\t\tact.Path = dir\n",
+		New:    "\t\tact.Path = dir[:0]\n",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestOnActionWrites$"}},
+	},
+	{
+		Name:   "ui/refused-export-unrecorded",
+		What:   "an export refused by the write policy (../out) leaves no export record with its error",
+		File:   "internal/ui/export.go",
+		Old:    "\t\t\tact.Err = err.Error()\n\t\t\treturn caseMsg{err: err, row: -1, act: act}\n\t\t}\n\t\tact.Path = dir",
+		New:    "\t\t\tact.Err = err.Error()\n\t\t\treturn caseMsg{err: err, row: -1}\n\t\t}\n\t\tact.Path = dir",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestOnActionWrites$"}},
+	},
+	{
+		Name:   "ui/bookmark-unrecorded",
+		What:   "a bookmark (m) leaves no record in the access log",
+		File:   "internal/ui/casefile.go",
+		Old:    "a.action(ActionRecord{Kind: RecordBookmark, Text: r.Event.Cite})",
+		New:    "_ = RecordBookmark",
+		Guards: []Guard{{Pkg: "./internal/ui", Run: "^TestOnActionWrites$"}},
+	},
 }
