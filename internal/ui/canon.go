@@ -175,20 +175,9 @@ func (t *canonTable) get(cc *canonCache, c int, v string) *canonEntry {
 	if h := cc.recent[c][slot]; h != nil && h.s == v {
 		return h
 	}
-	col := &t.cols[c]
-	var h *canonEntry
-	if x, ok := col.m.Load(v); ok {
-		h = x.(*canonEntry)
-	} else {
-		if col.n.Load() >= int32(canonMax) {
-			return nil
-		}
-		h = &canonEntry{s: strings.Clone(v)}
-		if x, loaded := col.m.LoadOrStore(h.s, h); loaded {
-			h = x.(*canonEntry)
-		} else {
-			col.n.Add(1)
-		}
+	h := lookup(&t.cols[c], v, func() *canonEntry { return &canonEntry{s: strings.Clone(v)} })
+	if h == nil {
+		return nil
 	}
 	cc.recent[c][slot] = h
 	return h
@@ -201,21 +190,31 @@ func (t *canonTable) code(cc *canonCache, code int) *canonEntry {
 	if h := cc.recent[canonPath+1][slot]; h != nil && h.code == code {
 		return h
 	}
-	col := &t.cols[canonPath+1]
-	var h *canonEntry
-	if x, ok := col.m.Load(code); ok {
-		h = x.(*canonEntry)
-	} else {
-		if col.n.Load() >= int32(canonMax) {
-			return nil
-		}
-		h = &canonEntry{code: code}
-		if x, loaded := col.m.LoadOrStore(code, h); loaded {
-			h = x.(*canonEntry)
-		} else {
-			col.n.Add(1)
-		}
+	h := lookup(&t.cols[canonPath+1], code, func() *canonEntry { return &canonEntry{code: code} })
+	if h == nil {
+		return nil
 	}
 	cc.recent[canonPath+1][slot] = h
+	return h
+}
+
+// lookup returns col's entry for key, made by mk and added when there is
+// none and col holds fewer than canonMax; nil when it is full.
+func lookup[K comparable](col *canonCol, key K, mk func() *canonEntry) *canonEntry {
+	if x, ok := col.m.Load(key); ok {
+		return x.(*canonEntry)
+	}
+	if col.n.Load() >= int32(canonMax) {
+		return nil
+	}
+	h := mk()
+	var k any = key
+	if h.s != "" {
+		k = h.s // the entry's own copy, not the read buffer's bytes
+	}
+	if x, loaded := col.m.LoadOrStore(k, h); loaded {
+		return x.(*canonEntry)
+	}
+	col.n.Add(1)
 	return h
 }

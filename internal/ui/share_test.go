@@ -158,12 +158,18 @@ func TestOnAction(t *testing.T) {
 		{Kind: RecordCommand, Text: "clear"},
 		{Kind: RecordFilter, Text: ""},
 	}
+	checkRecords(t, got, want)
+}
+
+// checkRecords fails unless got are want (an Err of "*": any error).
+func checkRecords(t *testing.T, got, want []ActionRecord) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("records:\n%s\nwant:\n%s", fmtRecords(got), fmtRecords(want))
 	}
 	for k := range want {
 		g, w := got[k], want[k]
-		if g.Kind != w.Kind || g.Text != w.Text || (w.Err == "*") != (g.Err != "") {
+		if g.Kind != w.Kind || g.Text != w.Text || g.Path != w.Path || (w.Err == "*") != (g.Err != "") {
 			t.Fatalf("record %d = %+v, want %+v\nall:\n%s", k, g, w, fmtRecords(got))
 		}
 	}
@@ -212,13 +218,5 @@ func TestOnActionWrites(t *testing.T) {
 		{Kind: RecordExport, Text: "export ev1", Path: filepath.Join(base, "ev1")},
 		{Kind: RecordExport, Text: "export ../out", Err: "*"},
 	}
-	if len(writes) != len(want) {
-		t.Fatalf("records:\n%s\nwant:\n%s", fmtRecords(writes), fmtRecords(want))
-	}
-	for k, w := range want {
-		g := writes[k]
-		if g.Kind != w.Kind || g.Text != w.Text || g.Path != w.Path || (w.Err == "*") != (g.Err != "") {
-			t.Errorf("record %d = %+v, want %+v", k, g, w)
-		}
-	}
+	checkRecords(t, writes, want)
 }

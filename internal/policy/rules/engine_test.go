@@ -78,14 +78,7 @@ func TestCountRequests(t *testing.T) {
 	rev := slices.Clone(evs)
 	slices.Reverse(rev)
 	check("reversed", replayWith(t, set, rev, Options{}).Alerts)
-	ev, err := NewEvaluator(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range evs {
-		ev.Push(&evs[i])
-	}
-	check("live", ev.Finish())
+	check("live", liveAlerts(t, set, evs))
 
 	// A session that ends two hours later is still one request.
 	long := decodeInOrder(t, "long", []byte(auditLine("s-1", "ResponseComplete", "eve", "attach", t10.Add(2*time.Hour))+"\n"+

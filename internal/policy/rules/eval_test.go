@@ -253,6 +253,20 @@ func replayEvents(t testing.TB, set *Set, evs []data.Event) *Result {
 	return res
 }
 
+// liveAlerts pushes evs one by one into a live evaluator of set and
+// returns its alerts at the end.
+func liveAlerts(t *testing.T, set *Set, evs []data.Event) []*Alert {
+	t.Helper()
+	ev, err := NewEvaluator(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		ev.Push(&evs[i])
+	}
+	return ev.Finish()
+}
+
 func TestEveryRuleFiresOnItsFixtureAndNotOnItsTwin(t *testing.T) {
 	set, err := Builtin()
 	if err != nil {

@@ -57,14 +57,7 @@ func TestAlertCountsFailedRequests(t *testing.T) {
 	rev := slices.Clone(evs)
 	slices.Reverse(rev)
 	check("reversed", replayWith(t, set, rev, Options{}).Alerts)
-	ev, err := NewEvaluator(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range evs {
-		ev.Push(&evs[i])
-	}
-	res := ev.Finish()
+	res := liveAlerts(t, set, evs)
 	check("live", res)
 	for _, rg := range GroupAlerts(res, GroupOptions{}) {
 		if rg.Name == "RBACModification" && (rg.Events != 5 || rg.Failed != 4) {
